@@ -1,0 +1,146 @@
+/**
+ * The experiment file contract (`*.experiment.json`), mirrored by
+ * `schemas/experiment.schema.json`. Paths are relative to the experiment file.
+ */
+export type Experiment = TrainExperiment | RewardCompareExperiment | ExtractEvalExperiment;
+export type ExperimentKind = Experiment['kind'];
+
+export interface TrainExperiment {
+  kind: 'train';
+  name: string;
+  description?: string;
+  data: DataConfig;
+  model: ModelConfig;
+  training: TrainingConfig;
+  freezing?: FreezingConfig;
+}
+
+export interface RewardCompareExperiment {
+  kind: 'reward-compare';
+  name: string;
+  description?: string;
+  /** A `*.rewards.json` file. */
+  rewards: string;
+  canon?: string;
+  norm?: string;
+  metric?: string;
+}
+
+export interface ExtractEvalExperiment {
+  kind: 'extract-eval';
+  name: string;
+  description?: string;
+  data: string;
+  format: 'conll04';
+  provider?: string;
+}
+
+export type DataConfig = CsvDataConfig | IdxDataConfig | JsonlDataConfig;
+
+interface DataCommon {
+  /** Divide every input value by this (e.g. 16 for digits, 255 for images). */
+  scale?: number;
+  /** Keep the first N training examples. */
+  limit?: number;
+  /** Fraction of the (shuffled, seeded) training data held out as test split when no `test` is given. */
+  testSplit?: number;
+}
+
+export interface CsvDataConfig extends DataCommon {
+  format: 'csv';
+  train: string;
+  test?: string;
+  /** Which column holds the integer class label. */
+  label: 'last' | 'first' | number;
+  header?: boolean;
+}
+
+export interface IdxPair { images: string; labels: string }
+export interface IdxDataConfig extends DataCommon {
+  format: 'idx';
+  train: IdxPair;
+  test?: IdxPair;
+}
+
+export interface JsonlDataConfig extends DataCommon {
+  format: 'jsonl';
+  /** One `{"text": string, "label": string|number}` per line. */
+  train: string;
+  test?: string;
+  /** Tokens per example (pad/truncate). */
+  maxLength?: number;
+  /** Most frequent training tokens kept; the rest map to [UNK]. */
+  vocabSize?: number;
+}
+
+export type LayerType =
+  | 'dense' | 'conv2d' | 'maxPooling2d' | 'flatten' | 'dropout' | 'batchNormalization'
+  | 'embedding' | 'transformerEncoder' | 'globalAveragePooling1d';
+
+export interface LayerConfig {
+  name?: string;
+  type: LayerType;
+  units?: number;
+  activation?: 'relu' | 'linear' | 'softmax' | 'sigmoid' | 'tanh' | 'gelu';
+  filters?: number;
+  kernelSize?: number | [number, number];
+  strides?: number | [number, number];
+  padding?: 'valid' | 'same';
+  poolSize?: number | [number, number];
+  rate?: number;
+  inputDim?: number;
+  outputDim?: number;
+  numHeads?: number;
+  ffDim?: number;
+  momentum?: number;
+  epsilon?: number;
+}
+
+export interface ModelConfig {
+  /** Shape of one example, without the batch dimension. */
+  inputShape?: number[];
+  layers?: LayerConfig[];
+  /** Fine-tune a saved TensorFlow.js model (a `model.json`, relative to the file). */
+  from?: string;
+}
+
+export interface OptimizerConfig {
+  type: 'adam' | 'sgd' | 'momentum' | 'rmsprop';
+  learningRate?: number;
+  momentum?: number;
+}
+
+export interface TrainingConfig {
+  epochs: number;
+  batchSize: number;
+  optimizer?: OptimizerConfig;
+  seed?: number;
+  /** Shuffle training data each epoch (seeded). Default true. */
+  shuffle?: boolean;
+}
+
+export type FreezingPolicyName = 'none' | 'static' | 'linear' | 'autofreeze' | 'smartfrz';
+
+export interface FreezingConfig {
+  policy: FreezingPolicyName;
+  /** Cache the frozen prefix's outputs when the input pipeline is deterministic. Default true. */
+  cache?: boolean;
+  /** static: freeze these layers (names) or the first `prefix` weighted layers ... */
+  layers?: string[];
+  prefix?: number;
+  /** ... at this epoch (0-based epoch boundary) or global step. */
+  atEpoch?: number;
+  atStep?: number;
+  /** linear (FreezeOut): t0 and whether to use the cubic schedule. */
+  t0?: number;
+  cubic?: boolean;
+  /** autofreeze: evaluation interval in steps and percentile threshold. */
+  intervalSteps?: number;
+  percentile?: number;
+  /** smartfrz: predictor weights file (default: shipped), decision threshold, snapshots per epoch. */
+  predictor?: string;
+  threshold?: number;
+  snapshotsPerEpoch?: number;
+  /** Never freeze the last N weighted layers (default 1: the classifier keeps training). */
+  keepTrainable?: number;
+}

@@ -1,0 +1,46 @@
+/**
+ * Events a training run emits, one JSON object per line in the run store's `events.jsonl`,
+ * streamed live to the extension (timeline panel, inline annotations) and the CLI.
+ */
+export interface LayerInfo {
+  name: string;
+  type: string;
+  /** Trainable parameter count. */
+  params: number;
+  /** FLOPs per example; backward includes weight and input gradients. */
+  flopsForward: number;
+  flopsBackward: number;
+  /** Index among freezable (weighted) units, or -1 for layers without weights. */
+  unit: number;
+}
+
+export interface FlopsSaved {
+  /** Fraction of the whole run's forward/backward FLOPs saved so far, relative to no freezing. */
+  forward: number;
+  backward: number;
+}
+
+export type RunEvent =
+  | {
+      type: 'start'; time: string; runId: string; experiment: string; policy: string; backend: string;
+      epochs: number; stepsPerEpoch: number; batchSize: number; trainExamples: number; testExamples: number;
+      layers: LayerInfo[]; resumedFrom?: { epoch: number; step: number };
+    }
+  | { type: 'step'; epoch: number; step: number; loss: number; seconds: number }
+  | {
+      type: 'epoch'; epoch: number; step: number; loss: number; testLoss: number; testAccuracy: number;
+      seconds: number; elapsedSeconds: number; samplesPerSecond: number; frozen: string[]; flopsSaved: FlopsSaved;
+    }
+  | {
+      type: 'freeze'; layer: string; unit: number; epoch: number; step: number; reason?: string;
+      /** Per-step saving once this prefix is frozen (fraction of a full step's forward/backward FLOPs). */
+      stepSaving: FlopsSaved;
+    }
+  | { type: 'checkpoint'; epoch: number; step: number; path: string }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | {
+      type: 'end'; status: 'completed' | 'cancelled' | 'failed'; epoch: number; step: number;
+      trainSeconds: number; message?: string;
+    };
+
+export type RunEventType = RunEvent['type'];
