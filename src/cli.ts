@@ -1,0 +1,77 @@
+/**
+ * `model-lab`: everything the extension does, as a command-line program.
+ * Exit codes: 0 success, 2 user error (one line naming the problem), 1 internal error,
+ * 130 stopped by Ctrl-C/SIGTERM (the run is resumable).
+ */
+import { isUserError } from './core/errors';
+import type { CliIO, Subcommand } from './cli/io';
+import { runCommand, RUN_USAGE } from './cli/run';
+import { rewardsCommand } from './cli/rewards';
+import { extractCommand } from './cli/extract';
+
+const USAGE = `usage:
+  ${RUN_USAGE.split('\n').join('\n  ')}
+  model-lab rewards distance FILE [--canon C] [--norm N] [--metric M] [--json]
+  model-lab rewards regret-correlation [--mdps 128] [--pairs 8] [--steps 16] [--seed 42] [--json]
+  model-lab extract --text "..." [--schema FILE] [--provider builtin] [--json]
+  model-lab extract eval --data FILE --format conll04 [--json]`;
+
+const commands: Record<string, Subcommand> = {
+  run: runCommand,
+  rewards: rewardsCommand,
+  extract: extractCommand,
+};
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(USAGE + '\n');
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.stderr(`model-lab: unknown command "${name}"\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    return await command(rest, io);
+  } catch (e) {
+    if (isUserError(e)) {
+      io.stderr(`model-lab: ${e.format()}\n`);
+      return 2;
+    }
+    io.stderr(`model-lab: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module || process.argv[1]?.endsWith('model-lab.js')) {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const stop = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\nstopping at the next step boundary (Ctrl-C again to quit now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const io: CliIO = {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    isTTY: Boolean(process.stderr.isTTY),
+    signal: controller.signal,
+    cwd: process.cwd(),
+  };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+      // tfjs may keep handles open; the result is written, so leave now.
+      setImmediate(() => process.exit(code));
+    },
+    (e) => {
+      process.stderr.write(`model-lab: internal error: ${String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

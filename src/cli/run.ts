@@ -1,0 +1,94 @@
+import type { FreezingPolicyName } from '../core/experiment/types';
+import { UserError } from '../core/errors';
+import { runTrainJob } from '../runner/trainJob';
+import type { RunSummary } from '../runner/summary';
+import { parseCliArgs } from './args';
+import type { CliIO, Subcommand } from './io';
+import { ProgressBar } from './progressBar';
+
+const POLICIES: FreezingPolicyName[] = ['none', 'static', 'linear', 'autofreeze', 'smartfrz'];
+
+export const RUN_USAGE = `model-lab run FILE [--json] [--out DIR] [--policy none|static|linear|autofreeze|smartfrz] [--backend auto|tensorflow|wasm|cpu]
+model-lab run --resume RUN_DIR [--json]`;
+
+/** `model-lab run`: trains an experiment in this process, against the same run store as the extension. */
+export const runCommand: Subcommand = async (argv, io) => {
+  const { values, positionals } = parseCliArgs(argv, {
+    json: { type: 'boolean' },
+    out: { type: 'string' },
+    policy: { type: 'string' },
+    resume: { type: 'string' },
+    backend: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout(RUN_USAGE + '\n');
+    return 0;
+  }
+  if (values.policy !== undefined && !POLICIES.includes(values.policy as FreezingPolicyName)) {
+    throw new UserError(`--policy: unknown policy "${values.policy}"; expected one of ${POLICIES.join(', ')}`);
+  }
+  if (!values.resume && positionals.length !== 1) throw new UserError(`expected one experiment file\nusage: ${RUN_USAGE}`);
+  if (values.resume && values.policy) throw new UserError('--policy cannot change a resumed run');
+
+  const summary = await runWithProgress(io, {
+    experimentFile: positionals[0] ?? '',
+    policy: values.policy as FreezingPolicyName | undefined,
+    outRoot: values.out,
+    resumeDir: values.resume,
+    backend: values.backend,
+  });
+  if (values.json) io.stdout(JSON.stringify(summary) + '\n');
+  else io.stdout(formatSummary(summary) + '\n');
+  if (summary.status === 'cancelled') {
+    io.stderr(`stopped after epoch ${summary.epochsDone}; resume with: model-lab run --resume ${summary.runDir}\n`);
+    return 130;
+  }
+  return 0;
+};
+
+async function runWithProgress(io: CliIO, req: Parameters<typeof runTrainJob>[0]): Promise<RunSummary> {
+  const bar = new ProgressBar(io.stderr, io.isTTY);
+  let totalSteps = 1;
+  let epochs = 1;
+  let lastEpoch = '';
+  const summary = await runTrainJob(
+    req,
+    {
+      log: (level, message) => bar.message(level === 'info' ? message : `${level}: ${message}`),
+      event: (e) => {
+        switch (e.type) {
+          case 'start':
+            epochs = e.epochs;
+            totalSteps = Math.max(1, e.epochs * e.stepsPerEpoch);
+            bar.message(`${e.experiment}: ${e.trainExamples} train / ${e.testExamples} test examples, ${e.epochs} epochs, policy ${e.policy}`);
+            break;
+          case 'step':
+            bar.update(e.step / totalSteps, `epoch ${e.epoch + 1}/${epochs} loss ${e.loss.toFixed(4)}${lastEpoch}`);
+            break;
+          case 'epoch':
+            lastEpoch = ` | test acc ${(e.testAccuracy * 100).toFixed(2)}%`;
+            bar.update((e.epoch + 1) / epochs, `epoch ${e.epoch + 1}/${epochs} loss ${e.loss.toFixed(4)}${lastEpoch}`);
+            break;
+          case 'freeze':
+            bar.message(`froze ${e.layer} at epoch ${e.epoch + 1} (step ${e.step})${e.reason ? `: ${e.reason}` : ''}`);
+            break;
+        }
+      },
+    },
+    () => io.signal.aborted,
+  );
+  bar.done();
+  return summary;
+}
+
+function formatSummary(s: RunSummary): string {
+  const lines = [
+    `${s.status} ${s.experiment} (${s.policy}, ${s.backend}): test accuracy ${(s.metrics.accuracy * 100).toFixed(2)}%, loss ${s.metrics.loss.toFixed(4)}`,
+    `  ${s.epochsDone}/${s.epochs} epochs in ${s.trainSeconds.toFixed(1)} s (${Math.round(s.samplesPerSecond)} samples/s)`,
+    `  backward FLOPs saved ${(s.flopsSaved.backward * 100).toFixed(1)}%, forward ${(s.flopsSaved.forward * 100).toFixed(1)}%`,
+  ];
+  for (const f of s.freezeEvents) lines.push(`  froze ${f.layer} at epoch ${f.epoch + 1} (step ${f.step})`);
+  lines.push(`  run folder: ${s.runDir}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,148 @@
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../../errors';
+import { bilouTags, viterbiDecode, type TokenSpan } from './bilou';
+import { FeatureVocab, relationFeatures, tokenFeatures, type GazetteerEntries } from './features';
+import { packIds, relationLogits, taggerLogits, type Params } from './network';
+import { loadModelFiles, saveModelFiles, type NamedWeights } from './weightsFile';
+
+/** Everything about a trained extractor except its weights (stored in `<name>.json`). */
+export interface ExtractorMeta {
+  format: 'model-lab-extractor';
+  version: 1;
+  entityTypes: string[];
+  relations: { type: string; head: string; tail: string }[];
+  tagger: { features: string[]; dim: number; hidden: number };
+  relation: { features: string[]; dim: number; hidden: number; threshold: number };
+  gazetteer: GazetteerEntries;
+  /** How the model was trained and what it scored (informational). */
+  training?: Record<string, unknown>;
+}
+
+export interface PredictedRelation {
+  type: string;
+  /** Indices into the sentence's predicted entities. */
+  head: number;
+  tail: number;
+  score: number;
+}
+
+export interface SentencePrediction {
+  entities: TokenSpan[];
+  relations: PredictedRelation[];
+}
+
+const BATCH = 32;
+
+/** A trained built-in extractor: tokens in, token-level entity spans and relations out. */
+export class ExtractorModel {
+  readonly tagVocab: FeatureVocab;
+  readonly relVocab: FeatureVocab;
+  private readonly knownTokens: Set<string>;
+
+  constructor(readonly meta: ExtractorMeta, readonly params: Params) {
+    this.tagVocab = new FeatureVocab(meta.tagger.features);
+    this.relVocab = new FeatureVocab(meta.relation.features);
+    this.knownTokens = new Set(meta.tagger.features.filter((f) => f.startsWith('w=')).map((f) => f.slice(2)));
+  }
+
+  static async load(jsonFile: string): Promise<ExtractorModel> {
+    const { meta, weights } = await loadModelFiles(jsonFile);
+    if (meta.format !== 'model-lab-extractor' || meta.version !== 1) {
+      throw new UserError('not a model-lab extractor model (format/version)', undefined, jsonFile);
+    }
+    const params: Params = {};
+    for (const [name, w] of Object.entries(weights)) params[name] = tf.tensor(w.values, w.shape);
+    return new ExtractorModel(meta as unknown as ExtractorMeta, params);
+  }
+
+  async save(dir: string, base = 'extractor'): Promise<void> {
+    const weights: NamedWeights = {};
+    for (const [name, t] of Object.entries(this.params)) weights[name] = { shape: t.shape, values: t.dataSync() as Float32Array };
+    await saveModelFiles(dir, base, this.meta as unknown as Record<string, unknown>, weights);
+  }
+
+  dispose(): void {
+    for (const t of Object.values(this.params)) t.dispose();
+  }
+
+  /** Whether `token` occurred as a whole token in training (the tokenizer keeps such chunks intact). */
+  isKnownToken = (token: string): boolean => this.knownTokens.has(token);
+
+  /** Per sentence, decoded entity spans (token offsets). */
+  predictEntities(sentences: string[][]): TokenSpan[][] {
+    const out: TokenSpan[][] = [];
+    const nTags = bilouTags(this.meta.entityTypes).length;
+    for (let b = 0; b < sentences.length; b += BATCH) {
+      const batch = sentences.slice(b, b + BATCH);
+      const length = Math.max(1, ...batch.map((s) => s.length));
+      const lists: number[][] = [];
+      for (const s of batch) {
+        const feats = tokenFeatures(s, this.meta.gazetteer);
+        for (let i = 0; i < length; i++) lists.push(i < s.length ? this.tagVocab.ids(feats[i]) : []);
+      }
+      const { ids, mask, k } = packIds(lists);
+      const logp = tf.tidy(() => {
+        const logits = taggerLogits(this.params, tf.tensor2d(ids, [lists.length, k], 'int32'), tf.tensor2d(mask, [lists.length, k]), batch.length, length);
+        return tf.logSoftmax(logits).dataSync() as Float32Array;
+      });
+      batch.forEach((s, i) => {
+        out.push(viterbiDecode(logp.subarray(i * length * nTags, (i * length + s.length) * nTags), s.length, this.meta.entityTypes));
+      });
+    }
+    return out;
+  }
+
+  /** Candidate ordered pairs whose entity types fit at least one relation type. */
+  candidatePairs(entities: { type: string }[]): { head: number; tail: number; allowed: number[] }[] {
+    const pairs: { head: number; tail: number; allowed: number[] }[] = [];
+    for (let h = 0; h < entities.length; h++) {
+      for (let t = 0; t < entities.length; t++) {
+        if (h === t) continue;
+        const allowed = [1, ...this.meta.relations.map((r) => (r.head === entities[h].type && r.tail === entities[t].type ? 1 : 0))];
+        if (allowed.some((a, i) => i > 0 && a === 1)) pairs.push({ head: h, tail: t, allowed });
+      }
+    }
+    return pairs;
+  }
+
+  /** Relation class probabilities for candidate pairs of many sentences, `[pairs][classes]`. */
+  relationProbabilities(items: { tokens: string[]; entities: { type: string; start: number; end: number }[]; head: number; tail: number; allowed: number[] }[]): Float32Array[] {
+    const out: Float32Array[] = [];
+    const classes = this.meta.relations.length + 1;
+    for (let b = 0; b < items.length; b += 256) {
+      const batch = items.slice(b, b + 256);
+      const lists = batch.map((it) => this.relVocab.ids(relationFeatures(it.tokens, it.entities, it.head, it.tail)));
+      const { ids, mask, k } = packIds(lists);
+      const probs = tf.tidy(() => tf.softmax(relationLogits(
+        this.params,
+        tf.tensor2d(ids, [lists.length, k], 'int32'),
+        tf.tensor2d(mask, [lists.length, k]),
+        tf.tensor2d(batch.flatMap((it) => it.allowed), [batch.length, classes]),
+      )).dataSync() as Float32Array);
+      for (let i = 0; i < batch.length; i++) out.push(probs.slice(i * classes, (i + 1) * classes));
+    }
+    return out;
+  }
+
+  /** Entities, then relations between them, for tokenised sentences. */
+  predict(sentences: string[][], threshold = this.meta.relation.threshold): SentencePrediction[] {
+    const entities = this.predictEntities(sentences);
+    const items = sentences.flatMap((tokens, s) => this.candidatePairs(entities[s]).map((p) => ({ ...p, tokens, entities: entities[s], sentence: s })));
+    const probs = this.relationProbabilities(items);
+    const out: SentencePrediction[] = entities.map((e) => ({ entities: e, relations: [] }));
+    items.forEach((it, i) => {
+      const rel = bestRelation(probs[i]);
+      if (rel && rel.p >= threshold) {
+        out[it.sentence].relations.push({ type: this.meta.relations[rel.index - 1].type, head: it.head, tail: it.tail, score: rel.p });
+      }
+    });
+    return out;
+  }
+}
+
+/** Most probable non-"none" class (index into the class list; 0 is "none"). */
+export function bestRelation(p: Float32Array): { index: number; p: number } | undefined {
+  let index = 0;
+  for (let c = 1; c < p.length; c++) if (index === 0 || p[c] > p[index]) index = c;
+  return index === 0 ? undefined : { index, p: p[index] };
+}

@@ -1,0 +1,95 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * The two small networks of the built-in extractor, written as plain functions over named
+ * tensors so the same code runs for training (tf.Variables) and inference (loaded tensors).
+ *
+ * - Tagger: sum of sparse token-feature embeddings -> two 1-D convolutions (kernel 5 then 3,
+ *   ReLU, residual) -> per-token BILOU tag logits. Convolutions rather than a BiLSTM because
+ *   they train in minutes on the pure-JS CPU backend and see +-3 tokens, enough for CoNLL04.
+ * - Relation classifier: sum of the candidate pair's feature embeddings -> ReLU layer ->
+ *   logits over [none, relation types...]; types incompatible with the pair are masked.
+ */
+export type Params = Record<string, tf.Tensor>;
+
+export interface TaggerShape {
+  features: number;
+  dim: number;
+  hidden: number;
+  tags: number;
+}
+
+export interface RelationShape {
+  features: number;
+  dim: number;
+  hidden: number;
+  /** Relation types + 1 ("none" is class 0). */
+  classes: number;
+}
+
+/** Glorot-uniform initial values for the tagger (`tagger.*`) and relation (`rel.*`) networks. */
+export function initialParams(t: TaggerShape, r: RelationShape, seed: number): Record<string, tf.Variable> {
+  let s = seed;
+  const u = (shape: number[], fanIn: number, fanOut: number) => {
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    return tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', s++));
+  };
+  const z = (shape: number[]) => tf.variable(tf.zeros(shape));
+  return {
+    'tagger.emb': tf.variable(tf.randomNormal([t.features, t.dim], 0, 0.05, 'float32', s++)),
+    'tagger.conv1.w': u([5, t.dim, t.hidden], 5 * t.dim, t.hidden),
+    'tagger.conv1.b': z([t.hidden]),
+    'tagger.conv2.w': u([3, t.hidden, t.hidden], 3 * t.hidden, t.hidden),
+    'tagger.conv2.b': z([t.hidden]),
+    'tagger.out.w': u([t.hidden, t.tags], t.hidden, t.tags),
+    'tagger.out.b': z([t.tags]),
+    'rel.emb': tf.variable(tf.randomNormal([r.features, r.dim], 0, 0.05, 'float32', s++)),
+    'rel.hidden.w': u([r.dim, r.hidden], r.dim, r.hidden),
+    'rel.hidden.b': z([r.hidden]),
+    'rel.out.w': u([r.hidden, r.classes], r.hidden, r.classes),
+    'rel.out.b': z([r.classes]),
+  };
+}
+
+/**
+ * Sum of embedding rows: `ids`/`mask` are `[n, k]` (mask 0 for padding slots) -> `[n, dim]`.
+ */
+export function embedBag(emb: tf.Tensor, ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
+  const [n, k] = ids.shape;
+  const dim = emb.shape[1] as number;
+  const rows = tf.gather(emb as tf.Tensor2D, ids.reshape([-1])).reshape([n, k, dim]);
+  return rows.mul(mask.expandDims(2)).sum(1) as tf.Tensor2D;
+}
+
+/** Tagger logits `[batch, length, tags]` for feature ids `[batch*length, k]`. */
+export function taggerLogits(
+  p: Params, ids: tf.Tensor2D, mask: tf.Tensor2D, batch: number, length: number, dropout = 0,
+): tf.Tensor3D {
+  let x = embedBag(p['tagger.emb'], ids, mask).reshape([batch, length, -1]) as tf.Tensor3D;
+  if (dropout > 0) x = tf.dropout(x, dropout) as tf.Tensor3D;
+  const h1 = tf.relu(tf.conv1d(x, p['tagger.conv1.w'] as tf.Tensor3D, 1, 'same').add(p['tagger.conv1.b'])) as tf.Tensor3D;
+  const h1d = dropout > 0 ? (tf.dropout(h1, dropout) as tf.Tensor3D) : h1;
+  const h2 = tf.relu(tf.conv1d(h1d, p['tagger.conv2.w'] as tf.Tensor3D, 1, 'same').add(p['tagger.conv2.b'])).add(h1) as tf.Tensor3D;
+  const h2d = dropout > 0 ? (tf.dropout(h2, dropout) as tf.Tensor3D) : h2;
+  const hidden = h2d.shape[2];
+  return h2d.reshape([-1, hidden]).matMul(p['tagger.out.w'] as tf.Tensor2D).add(p['tagger.out.b']).reshape([batch, length, -1]) as tf.Tensor3D;
+}
+
+/** Relation logits `[pairs, classes]`; `allowed` is 1 where a class fits the pair's types, else 0. */
+export function relationLogits(p: Params, ids: tf.Tensor2D, mask: tf.Tensor2D, allowed: tf.Tensor2D, dropout = 0): tf.Tensor2D {
+  let x = embedBag(p['rel.emb'], ids, mask);
+  if (dropout > 0) x = tf.dropout(x, dropout) as tf.Tensor2D;
+  let h = tf.relu(x.matMul(p['rel.hidden.w'] as tf.Tensor2D).add(p['rel.hidden.b'])) as tf.Tensor2D;
+  if (dropout > 0) h = tf.dropout(h, dropout) as tf.Tensor2D;
+  const logits = h.matMul(p['rel.out.w'] as tf.Tensor2D).add(p['rel.out.b']) as tf.Tensor2D;
+  return logits.add(tf.scalar(1).sub(allowed).mul(-1e9)) as tf.Tensor2D;
+}
+
+/** Pack ragged id lists into `[n, k]` id and mask arrays (k = longest list, at least 1). */
+export function packIds(lists: number[][]): { ids: Int32Array; mask: Float32Array; k: number } {
+  const k = Math.max(1, ...lists.map((l) => l.length));
+  const ids = new Int32Array(lists.length * k);
+  const mask = new Float32Array(lists.length * k);
+  lists.forEach((l, i) => l.forEach((id, j) => { ids[i * k + j] = id; mask[i * k + j] = 1; }));
+  return { ids, mask, k };
+}

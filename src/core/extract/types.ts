@@ -1,0 +1,70 @@
+/**
+ * Result records of information extraction. Offsets are UTF-16 code units into the input
+ * string (the same units as JavaScript string indices and VS Code document offsets), with
+ * `end` exclusive, so `input.slice(start, end) === text` always holds for a reported span.
+ */
+
+/** How a span reported by a provider was located in the input (see `grounding.ts`). */
+export type GroundingKind = 'exact' | 'normalised' | 'fuzzy';
+
+export interface ExtractedEntity {
+  type: string;
+  text: string;
+  start: number;
+  end: number;
+  grounding?: GroundingKind;
+}
+
+/** An entity as referenced from a relation or event argument (same fields, no grounding). */
+export interface EntityRef {
+  type: string;
+  text: string;
+  start: number;
+  end: number;
+}
+
+export interface ExtractedRelation {
+  type: string;
+  head: EntityRef;
+  tail: EntityRef;
+}
+
+export interface EventArgument {
+  role: string;
+  entity: EntityRef;
+}
+
+export interface ExtractedEvent {
+  type: string;
+  trigger: EntityRef;
+  arguments: EventArgument[];
+}
+
+export interface ExtractionResult {
+  entities: ExtractedEntity[];
+  relations: ExtractedRelation[];
+  events: ExtractedEvent[];
+  /** Spans the provider reported that could not be found in the input (dropped, not shown). */
+  ungrounded: number;
+  /** Which provider produced the result, e.g. `builtin`, `openai:gpt-4o-mini`. */
+  provider: string;
+}
+
+/** Progress while a provider works (streamed characters/tokens from a remote model). */
+export interface ExtractionProgress {
+  /** Characters of model output received so far. */
+  receivedChars: number;
+  /** The latest chunk of output text (may be empty). */
+  chunk: string;
+}
+
+export interface ExtractOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: ExtractionProgress) => void;
+}
+
+/** Anything that turns text + schema into grounded records. */
+export interface ExtractionProvider {
+  readonly name: string;
+  extract(text: string, schema: import('./schema').ExtractionSchema, options?: ExtractOptions): Promise<ExtractionResult>;
+}

@@ -1,0 +1,206 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../../errors';
+import type { FreezingConfig } from '../../experiment/types';
+import type { FreezableUnit, FreezingPolicy, StepInfo, TrainingPlan } from '../policy';
+import { defaultPredictorPath, loadPredictor } from './predictorFile';
+import { isSnapshotStep, readSamples, sampleIndices } from './sample';
+
+/** What the policy needs from a predictor (the attention model, or a stand-in in tests). */
+export interface FreezePredictor {
+  readonly config: { readonly sampleSize: number; readonly window: number };
+  /** P(freeze) per window; windows are oldest-first and share their snapshot count. */
+  predict(windows: Float32Array[][]): Promise<number[]>;
+}
+
+export interface SmartFrzOptions {
+  predictor: FreezePredictor;
+  /** Freeze a unit when P(freeze) >= threshold. Default 0.5. */
+  threshold?: number;
+  /** Snapshots per epoch, evenly spaced, the epoch's last step included. Default 30. */
+  snapshotsPerEpoch?: number;
+  /** Never freeze the last N units. Default 1. */
+  keepTrainable?: number;
+  /**
+   * Units that may freeze in one freezing stage. Default 1: once a unit freezes, the next
+   * unit's input stops drifting, so its weight history is judged again under the new prefix
+   * (one epoch later) rather than on dynamics recorded while its input was still moving.
+   */
+  maxFreezePerStage?: number;
+  /** Seed of the kernel sample positions. */
+  seed?: number;
+}
+
+interface SavedState {
+  version: 1;
+  frozen: number;
+  reason?: string;
+  historyEpoch: number;
+  history: number[][][];
+  lastProbabilities: number[];
+}
+
+/**
+ * SmartFRZ (Li et al., ICLR 2023): record a fixed random sample of each active unit's kernel at
+ * `snapshotsPerEpoch` evenly spaced steps of every epoch; at the end of the epoch's last step
+ * (a "freezing stage") ask the attention predictor whether the first active unit(s) can freeze.
+ *
+ * History is cleared at each epoch, as the spec infers: the predictor was trained on one-epoch
+ * windows, so a window spans one epoch whatever the dataset size. Stages need >= 2 snapshots.
+ * The stage runs inside `afterStep` (not `afterEpoch`) so it works even when a loop evaluates
+ * rarely, and the freeze takes effect from the next epoch's first step.
+ */
+export class SmartFrzPolicy implements FreezingPolicy {
+  readonly name = 'smartfrz' as const;
+  private readonly predictor: FreezePredictor;
+  private readonly threshold: number;
+  private readonly snapshotsPerEpoch: number;
+  private readonly keepTrainable: number;
+  private readonly maxFreezePerStage: number;
+  private readonly seed: number;
+  private units: FreezableUnit[] = [];
+  private plan: TrainingPlan = { epochs: 0, stepsPerEpoch: 0, totalSteps: 0, batchSize: 0 };
+  private indices: Int32Array[] = [];
+  private history: Float32Array[][] = [];
+  private historyEpoch = -1;
+  private frozen = 0;
+  private reason: string | undefined;
+  private lastProbs: number[] = [];
+
+  constructor(opts: SmartFrzOptions) {
+    this.predictor = opts.predictor;
+    this.threshold = opts.threshold ?? 0.5;
+    this.snapshotsPerEpoch = opts.snapshotsPerEpoch ?? 30;
+    this.keepTrainable = opts.keepTrainable ?? 1;
+    this.maxFreezePerStage = opts.maxFreezePerStage ?? 1;
+    this.seed = opts.seed ?? 20230427;
+  }
+
+  init(units: FreezableUnit[], plan: TrainingPlan): void {
+    this.units = units;
+    this.plan = plan;
+    this.indices = units.map((u) => sampleIndices(u.kernel.size, this.predictor.config.sampleSize, this.seed + 7919 * u.index));
+    this.history = units.map(() => []);
+    this.historyEpoch = -1;
+    this.frozen = 0;
+    this.reason = undefined;
+    this.lastProbs = [];
+  }
+
+  /** Units that may ever freeze: all but the last `keepTrainable`. */
+  private freezable(): number {
+    return Math.max(0, this.units.length - this.keepTrainable);
+  }
+
+  /** True at `snapshotsPerEpoch` evenly spaced steps of an epoch, always including its last. */
+  isSnapshotStep(stepInEpoch: number): boolean {
+    return isSnapshotStep(stepInEpoch, this.plan.stepsPerEpoch, this.snapshotsPerEpoch);
+  }
+
+  async afterStep(step: StepInfo): Promise<void> {
+    if (step.epoch !== this.historyEpoch) {
+      this.history = this.units.map(() => []);
+      this.historyEpoch = step.epoch;
+    }
+    const active: number[] = [];
+    for (let u = this.frozen; u < this.freezable(); u++) active.push(u);
+    if (active.length === 0) return;
+    if (this.isSnapshotStep(step.stepInEpoch)) {
+      const samples = await readSamples(active.map((u) => this.units[u].kernel), active.map((u) => this.indices[u]));
+      const w = Math.max(2, this.predictor.config.window);
+      active.forEach((u, i) => {
+        const h = this.history[u];
+        h.push(samples[i]);
+        if (h.length > w) h.splice(0, h.length - w);
+      });
+    }
+    if (step.stepInEpoch === this.plan.stepsPerEpoch - 1) await this.stage(step);
+  }
+
+  /** A freezing stage: freeze the longest run of leading active units with P >= threshold (at most maxFreezePerStage). */
+  private async stage(step: StepInfo): Promise<void> {
+    const end = Math.min(this.freezable(), this.frozen + this.maxFreezePerStage);
+    const candidates: number[] = [];
+    for (let u = this.frozen; u < end && this.history[u].length >= 2; u++) candidates.push(u);
+    if (candidates.length === 0) return;
+    const probs = await this.predictor.predict(candidates.map((u) => this.history[u]));
+    this.lastProbs = probs;
+    for (let i = 0; i < candidates.length; i++) {
+      if (!(probs[i] >= this.threshold)) break;
+      this.history[candidates[i]] = [];
+      this.frozen = candidates[i] + 1;
+      this.reason = `P(freeze)=${probs[i].toFixed(2)} after ${step.epoch + 1} epoch${step.epoch === 0 ? '' : 's'}`;
+    }
+  }
+
+  frozenPrefix(): number {
+    return this.frozen;
+  }
+
+  lastReason(): string | undefined {
+    return this.reason;
+  }
+
+  /** P(freeze) of the candidates at the last freezing stage (for logs and reports). */
+  lastProbabilities(): number[] {
+    return [...this.lastProbs];
+  }
+
+  saveState(): SavedState {
+    return {
+      version: 1,
+      frozen: this.frozen,
+      ...(this.reason === undefined ? {} : { reason: this.reason }),
+      historyEpoch: this.historyEpoch,
+      history: this.history.map((h) => h.map((s) => Array.from(s))),
+      lastProbabilities: [...this.lastProbs],
+    };
+  }
+
+  loadState(state: unknown): void {
+    const s = state as Partial<SavedState> | null;
+    if (!s || s.version !== 1 || typeof s.frozen !== 'number' || !Array.isArray(s.history)) {
+      throw new Error('SmartFRZ: unreadable saved policy state');
+    }
+    if (s.history.length !== this.units.length) throw new Error('SmartFRZ: saved state is for a model with a different number of layers');
+    this.frozen = s.frozen;
+    this.reason = s.reason;
+    this.historyEpoch = typeof s.historyEpoch === 'number' ? s.historyEpoch : -1;
+    this.history = s.history.map((h) => h.map((v) => Float32Array.from(v)));
+    this.lastProbs = Array.isArray(s.lastProbabilities) ? [...s.lastProbabilities] : [];
+  }
+}
+
+function checkNumber(v: unknown, field: string, ok: (n: number) => boolean, what: string): void {
+  if (v !== undefined && (typeof v !== 'number' || !ok(v))) throw new UserError(`must be ${what}`, `/freezing/${field}`);
+}
+
+/**
+ * The `smartfrz` policy for an experiment's `freezing` block. `predictor` is a weights file
+ * (absolute, or already resolved against the experiment file by the loader); default: the
+ * predictor shipped in `models/smartfrz/`.
+ */
+export function createSmartFrzPolicy(cfg: FreezingConfig): FreezingPolicy {
+  checkNumber(cfg.threshold, 'threshold', (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
+  checkNumber(cfg.snapshotsPerEpoch, 'snapshotsPerEpoch', (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2');
+  checkNumber(cfg.keepTrainable, 'keepTrainable', (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0');
+  let file: string;
+  if (cfg.predictor !== undefined) {
+    file = path.resolve(cfg.predictor);
+    if (!fs.existsSync(file)) throw new UserError(`predictor file not found: ${file}`, '/freezing/predictor');
+  } else {
+    file = defaultPredictorPath();
+  }
+  let predictor;
+  try {
+    predictor = loadPredictor(file);
+  } catch (e) {
+    throw new UserError(`cannot load the SmartFRZ predictor ${file}: ${(e as Error).message}`, '/freezing/predictor');
+  }
+  return new SmartFrzPolicy({
+    predictor,
+    threshold: cfg.threshold,
+    snapshotsPerEpoch: cfg.snapshotsPerEpoch,
+    keepTrainable: cfg.keepTrainable,
+  });
+}

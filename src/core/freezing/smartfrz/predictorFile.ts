@@ -1,0 +1,74 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from '../../util/atomicFile';
+import { AttentionPredictor, DEFAULT_PREDICTOR_CONFIG, type PredictorConfig } from './predictor';
+
+/**
+ * The predictor's weights file: one JSON document with the config, the weights as base64
+ * little-endian float32 (exact and ~3x smaller than decimal text), and free-form metadata
+ * about how it was trained (datasets, thresholds, held-out accuracy).
+ */
+export const PREDICTOR_FORMAT = 'model-lab/smartfrz-predictor';
+
+export interface PredictorFile {
+  format: typeof PREDICTOR_FORMAT;
+  version: 1;
+  config: PredictorConfig;
+  weights: Record<string, { w: string; b: string }>;
+  training?: unknown;
+}
+
+/** Location of the shipped weights inside the package (`models/` ships in the .vsix). */
+export const SHIPPED_PREDICTOR = path.join('models', 'smartfrz', 'predictor.json');
+
+/**
+ * The shipped weights file, found by walking up from this module to the folder holding
+ * `package.json` — works from `src/` (tests, tsx) and from the bundled `dist/`.
+ */
+export function defaultPredictorPath(from: string = __dirname): string {
+  let dir = from;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, SHIPPED_PREDICTOR))) {
+      return path.join(dir, SHIPPED_PREDICTOR);
+    }
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`the shipped SmartFRZ predictor (${SHIPPED_PREDICTOR}) was not found above ${from}`);
+    dir = up;
+  }
+}
+
+function toBase64(a: Float32Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+
+function fromBase64(s: string): Float32Array {
+  const buf = Buffer.from(s, 'base64');
+  const out = new Float32Array(buf.byteLength / 4);
+  new Uint8Array(out.buffer).set(buf);
+  return out;
+}
+
+export async function predictorToFile(p: AttentionPredictor, training?: unknown): Promise<PredictorFile> {
+  const weights: PredictorFile['weights'] = {};
+  for (const [name, l] of Object.entries(await p.exportWeights())) weights[name] = { w: toBase64(l.w), b: toBase64(l.b) };
+  return { format: PREDICTOR_FORMAT, version: 1, config: p.config, weights, ...(training === undefined ? {} : { training }) };
+}
+
+/** Builds a predictor from a parsed weights file; throws a plain Error naming what is wrong. */
+export function predictorFromFile(doc: unknown): AttentionPredictor {
+  const f = doc as Partial<PredictorFile> | null;
+  if (!f || typeof f !== 'object' || f.format !== PREDICTOR_FORMAT) throw new Error(`not a SmartFRZ predictor file (format must be "${PREDICTOR_FORMAT}")`);
+  if (f.version !== 1) throw new Error(`unsupported SmartFRZ predictor file version ${String(f.version)}`);
+  const config = { ...DEFAULT_PREDICTOR_CONFIG, ...f.config };
+  const weights: Record<string, { w: Float32Array; b: Float32Array }> = {};
+  for (const [name, l] of Object.entries(f.weights ?? {})) weights[name] = { w: fromBase64(l.w), b: fromBase64(l.b) };
+  return new AttentionPredictor(config, weights);
+}
+
+export function loadPredictor(file: string = defaultPredictorPath()): AttentionPredictor {
+  return predictorFromFile(JSON.parse(fs.readFileSync(file, 'utf8')));
+}
+
+export async function savePredictor(p: AttentionPredictor, file: string, training?: unknown): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(await predictorToFile(p, training)) + '\n');
+}

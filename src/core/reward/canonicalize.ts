@@ -1,0 +1,348 @@
+import { UserError } from '../errors';
+import { luFactor, luSolve, LuFactors, SingularMatrixError } from './linalg';
+import { Reward, TabularMdp } from './mdp';
+
+/**
+ * Canonicalisations: maps c with c(R) = c(R') whenever R' is R plus potential shaping (and, for
+ * VAL, S'-redistribution). Formulas follow `specs/reward-metrics.md` and the authors' code.
+ */
+export type Canonicalization = 'none' | 'epic' | 'dard' | 'val' | 'minimal';
+
+export const CANONICALIZATIONS: readonly Canonicalization[] = ['val', 'epic', 'dard', 'minimal', 'none'];
+
+export function isCanonicalization(x: string): x is Canonicalization {
+  return (CANONICALIZATIONS as readonly string[]).includes(x);
+}
+
+export interface CanonicalizeOptions {
+  /** D_S for EPIC (length S); uniform by default. */
+  stateDistribution?: Float64Array;
+  /** D_A for EPIC and DARD (length A); uniform by default. */
+  actionDistribution?: Float64Array;
+  /** pi(a|s) for VAL, length S*A, index s*A+a; uniform by default. */
+  policy?: Float64Array;
+  /** w(s,a,s') > 0 for `minimal` (weighted least squares); all ones by default. */
+  minimalWeights?: Float64Array;
+}
+
+/**
+ * A canonical reward. VAL's output Q(s,a) - V(s) does not depend on s', so it is kept as an
+ * S*A array (`perStateAction`), which makes norms and pairwise distances O(S*A) instead of
+ * O(S*A*S); the other canonicalisations give full S*A*S arrays. Treat `values` as read-only
+ * (`none` returns the input array itself).
+ */
+export interface CanonicalReward {
+  values: Float64Array;
+  perStateAction: boolean;
+}
+
+/** Expand a canonical reward to the full S*A*S layout. */
+export function expandCanonical(mdp: TabularMdp, c: CanonicalReward): Float64Array {
+  if (!c.perStateAction) return c.values;
+  const S = mdp.nStates;
+  const out = new Float64Array(S * mdp.nActions * S);
+  for (let sa = 0; sa < c.values.length; sa++) out.fill(c.values[sa], sa * S, sa * S + S);
+  return out;
+}
+
+function uniform(n: number): Float64Array {
+  return new Float64Array(n).fill(1 / n);
+}
+
+/** E_{s'~T(s,a)} R(s,a,s'), length S*A. */
+export function expectedReward(mdp: TabularMdp, reward: Reward): Float64Array {
+  const S = mdp.nStates;
+  const SA = S * mdp.nActions;
+  const T = mdp.transitions;
+  const out = new Float64Array(SA);
+  for (let sa = 0; sa < SA; sa++) {
+    let acc = 0;
+    const base = sa * S;
+    for (let n = 0; n < S; n++) acc += T[base + n] * reward[base + n];
+    out[sa] = acc;
+  }
+  return out;
+}
+
+function checkLength(name: string, x: Float64Array | undefined, n: number): void {
+  if (x && x.length !== n) throw new UserError(`${name} must have ${n} entries, got ${x.length}`);
+}
+
+/**
+ * Prepare canonicalisation `canon` for `mdp`. The returned function can be called for many
+ * rewards; work that depends only on the MDP (VAL's LU factorisation of I - gamma*P_pi, the
+ * minimal canonicalisation's normal matrix) is done once here and shared.
+ */
+export function createCanonicalizer(mdp: TabularMdp, canon: Canonicalization, opts: CanonicalizeOptions = {}): (reward: Reward) => CanonicalReward {
+  const S = mdp.nStates;
+  const A = mdp.nActions;
+  checkLength('state distribution', opts.stateDistribution, S);
+  checkLength('action distribution', opts.actionDistribution, A);
+  checkLength('policy', opts.policy, S * A);
+  checkLength('minimal weights', opts.minimalWeights, S * A * S);
+  switch (canon) {
+    case 'none':
+      return (r) => ({ values: r, perStateAction: false });
+    case 'epic': {
+      const dS = opts.stateDistribution ?? uniform(S);
+      const dA = opts.actionDistribution ?? uniform(A);
+      return (r) => ({ values: epic(mdp, r, dS, dA), perStateAction: false });
+    }
+    case 'dard': {
+      const dA = opts.actionDistribution ?? uniform(A);
+      return (r) => ({ values: dard(mdp, r, dA), perStateAction: false });
+    }
+    case 'val': {
+      const policy = opts.policy ?? new Float64Array(S * A).fill(1 / A);
+      const lu = factorPolicyEvaluation(mdp, policy);
+      return (r) => ({ values: val(mdp, r, policy, lu), perStateAction: true });
+    }
+    case 'minimal': {
+      const w = opts.minimalWeights;
+      const setup = factorMinimal(mdp, w);
+      return (r) => ({ values: minimal(mdp, r, w, setup), perStateAction: false });
+    }
+    default:
+      throw new UserError(`unknown canonicalisation "${canon as string}" (expected one of ${CANONICALIZATIONS.join(', ')})`);
+  }
+}
+
+/** One-off canonicalisation; use `createCanonicalizer` for many rewards on one MDP. */
+export function canonicalize(mdp: TabularMdp, reward: Reward, canon: Canonicalization, opts?: CanonicalizeOptions): CanonicalReward {
+  return createCanonicalizer(mdp, canon, opts)(reward);
+}
+
+/** EPIC: R + gamma*m(s') - m(s) - gamma*M, m(s) = E_{a~D_A, x~D_S} R(s,a,x). */
+function epic(mdp: TabularMdp, r: Reward, dS: Float64Array, dA: Float64Array): Float64Array {
+  const S = mdp.nStates;
+  const A = mdp.nActions;
+  const g = mdp.discount;
+  const m = new Float64Array(S);
+  for (let s = 0; s < S; s++) {
+    let acc = 0;
+    for (let a = 0; a < A; a++) {
+      const base = (s * A + a) * S;
+      let inner = 0;
+      for (let x = 0; x < S; x++) inner += dS[x] * r[base + x];
+      acc += dA[a] * inner;
+    }
+    m[s] = acc;
+  }
+  let M = 0;
+  for (let s = 0; s < S; s++) M += dS[s] * m[s];
+  const out = new Float64Array(r.length);
+  for (let s = 0; s < S; s++) {
+    for (let a = 0; a < A; a++) {
+      const base = (s * A + a) * S;
+      const shift = -m[s] - g * M;
+      for (let n = 0; n < S; n++) out[base + n] = r[base + n] + g * m[n] + shift;
+    }
+  }
+  return out;
+}
+
+/**
+ * DARD: R + gamma*p(s') - p(s) - gamma * sum_a D_A(a) sum_{x,y} T(s,a,x) T(s',a,y) R(x,a,y),
+ * p(s) = sum_a D_A(a) E_{x~T(s,a)} R(s,a,x). The double sum is two S x S matrix products per
+ * action (T_a R_a T_a^T), O(A*S^3); zero transition entries are skipped.
+ */
+function dard(mdp: TabularMdp, r: Reward, dA: Float64Array): Float64Array {
+  const S = mdp.nStates;
+  const A = mdp.nActions;
+  const g = mdp.discount;
+  const T = mdp.transitions;
+  const p = new Float64Array(S);
+  for (let s = 0; s < S; s++) {
+    let acc = 0;
+    for (let a = 0; a < A; a++) {
+      const base = (s * A + a) * S;
+      let inner = 0;
+      for (let x = 0; x < S; x++) inner += T[base + x] * r[base + x];
+      acc += dA[a] * inner;
+    }
+    p[s] = acc;
+  }
+  // term[s][s'] = sum_a dA[a] * (T_a * R_a * T_a^T)[s][s']
+  const term = new Float64Array(S * S);
+  const b = new Float64Array(S * S); // b[x][s'] = sum_y R(x,a,y) T(s',a,y)
+  for (let a = 0; a < A; a++) {
+    if (dA[a] === 0) continue;
+    for (let x = 0; x < S; x++) {
+      const rBase = (x * A + a) * S;
+      for (let sp = 0; sp < S; sp++) {
+        const tBase = (sp * A + a) * S;
+        let acc = 0;
+        for (let y = 0; y < S; y++) acc += r[rBase + y] * T[tBase + y];
+        b[x * S + sp] = acc;
+      }
+    }
+    for (let s = 0; s < S; s++) {
+      const tBase = (s * A + a) * S;
+      const row = s * S;
+      for (let x = 0; x < S; x++) {
+        const t = T[tBase + x];
+        if (t === 0) continue;
+        const f = dA[a] * t;
+        const bRow = x * S;
+        for (let sp = 0; sp < S; sp++) term[row + sp] += f * b[bRow + sp];
+      }
+    }
+  }
+  const out = new Float64Array(r.length);
+  for (let s = 0; s < S; s++) {
+    for (let a = 0; a < A; a++) {
+      const base = (s * A + a) * S;
+      for (let n = 0; n < S; n++) out[base + n] = r[base + n] + g * p[n] - p[s] - g * term[s * S + n];
+    }
+  }
+  return out;
+}
+
+/** LU of I - gamma*P_pi, shared by every reward evaluated under the same policy. */
+export function factorPolicyEvaluation(mdp: TabularMdp, policy: Float64Array): LuFactors {
+  const S = mdp.nStates;
+  const A = mdp.nActions;
+  const g = mdp.discount;
+  const T = mdp.transitions;
+  const m = new Float64Array(S * S);
+  for (let s = 0; s < S; s++) {
+    const row = s * S;
+    for (let a = 0; a < A; a++) {
+      const w = policy[s * A + a];
+      if (w === 0) continue;
+      const base = (s * A + a) * S;
+      for (let n = 0; n < S; n++) m[row + n] -= g * w * T[base + n];
+    }
+    m[row + s] += 1;
+  }
+  // I - gamma*P is strictly diagonally dominant for gamma < 1, so this cannot be singular.
+  return luFactor(m, S);
+}
+
+/** VAL: Q(s,a) - V(s) for the policy's value V under R (exact linear solve). Output S*A. */
+function val(mdp: TabularMdp, r: Reward, policy: Float64Array, lu: LuFactors): Float64Array {
+  const S = mdp.nStates;
+  const A = mdp.nActions;
+  const g = mdp.discount;
+  const T = mdp.transitions;
+  const rBar = expectedReward(mdp, r);
+  const rPi = new Float64Array(S);
+  for (let s = 0; s < S; s++) {
+    let acc = 0;
+    for (let a = 0; a < A; a++) acc += policy[s * A + a] * rBar[s * A + a];
+    rPi[s] = acc;
+  }
+  const v = luSolve(lu, rPi);
+  const out = new Float64Array(S * A);
+  for (let s = 0; s < S; s++) {
+    for (let a = 0; a < A; a++) {
+      const sa = s * A + a;
+      const base = sa * S;
+      let ev = 0;
+      for (let n = 0; n < S; n++) ev += T[base + n] * v[n];
+      out[sa] = rBar[sa] + g * ev - v[s];
+    }
+  }
+  return out;
+}
+
+/**
+ * Minimal canonicalisation: among all rewards equivalent to R under potential shaping and
+ * S'-redistribution, the one of least weighted L2 norm sum w(s,a,s') x(s,a,s')^2.
+ *
+ * For fixed expected rewards q(s,a) the least-norm x with sum_{s'} T x = q is
+ * x = q * T / (w * K), K(s,a) = sum_{s'} T^2 / w, of squared norm q^2 / K. Shaping by Phi makes
+ * q = rbar + gamma*T.Phi - Phi(s), so the problem is an S-dimensional weighted least-squares
+ * problem in Phi with weights 1/K(s,a): (sum u u^T / K) Phi = -sum rbar u / K,
+ * u = gamma*T(s,a,.) - e_s. Its matrix depends only on the MDP and is factored once.
+ * This reproduces the spec's reference value (unit weights).
+ */
+interface MinimalSetup {
+  lu: LuFactors;
+  /** 1 / K(s,a). */
+  omega: Float64Array;
+}
+
+function factorMinimal(mdp: TabularMdp, w: Float64Array | undefined): MinimalSetup {
+  const S = mdp.nStates;
+  const A = mdp.nActions;
+  const g = mdp.discount;
+  const T = mdp.transitions;
+  if (w) {
+    for (let i = 0; i < w.length; i++) {
+      if (!(w[i] > 0) || !Number.isFinite(w[i])) throw new UserError(`minimal canonicalisation weights must be finite and > 0 (entry ${i} is ${w[i]})`);
+    }
+  }
+  const omega = new Float64Array(S * A);
+  const m = new Float64Array(S * S);
+  const nz = new Int32Array(S);
+  for (let s = 0; s < S; s++) {
+    for (let a = 0; a < A; a++) {
+      const sa = s * A + a;
+      const base = sa * S;
+      let K = 0;
+      let count = 0;
+      for (let n = 0; n < S; n++) {
+        const t = T[base + n];
+        if (t === 0) continue;
+        K += (t * t) / (w ? w[base + n] : 1);
+        nz[count++] = n;
+      }
+      const om = 1 / K;
+      omega[sa] = om;
+      // u u^T with u = g*T(s,a,.) - e_s, over the non-zero entries of T(s,a,.).
+      for (let i = 0; i < count; i++) {
+        const ni = nz[i];
+        const ti = g * T[base + ni] * om;
+        const row = ni * S;
+        for (let j = 0; j < count; j++) {
+          const nj = nz[j];
+          m[row + nj] += ti * g * T[base + nj];
+        }
+        m[row + s] -= ti;
+        m[s * S + ni] -= ti;
+      }
+      m[s * S + s] += om;
+    }
+  }
+  try {
+    return { lu: luFactor(m, S), omega };
+  } catch (e) {
+    if (e instanceof SingularMatrixError) throw new UserError('minimal canonicalisation: the least-squares problem for the potential is singular');
+    throw e;
+  }
+}
+
+function minimal(mdp: TabularMdp, r: Reward, w: Float64Array | undefined, setup: MinimalSetup): Float64Array {
+  const S = mdp.nStates;
+  const A = mdp.nActions;
+  const g = mdp.discount;
+  const T = mdp.transitions;
+  const { lu, omega } = setup;
+  const rBar = expectedReward(mdp, r);
+  const rhs = new Float64Array(S);
+  for (let s = 0; s < S; s++) {
+    for (let a = 0; a < A; a++) {
+      const sa = s * A + a;
+      const f = omega[sa] * rBar[sa];
+      if (f === 0) continue;
+      const base = sa * S;
+      for (let n = 0; n < S; n++) rhs[n] -= f * g * T[base + n];
+      rhs[s] += f;
+    }
+  }
+  const phi = luSolve(lu, rhs);
+  const out = new Float64Array(r.length);
+  for (let s = 0; s < S; s++) {
+    for (let a = 0; a < A; a++) {
+      const sa = s * A + a;
+      const base = sa * S;
+      let ev = 0;
+      for (let n = 0; n < S; n++) ev += T[base + n] * phi[n];
+      const q = rBar[sa] + g * ev - phi[s];
+      const f = q * omega[sa];
+      for (let n = 0; n < S; n++) out[base + n] = (f * T[base + n]) / (w ? w[base + n] : 1);
+    }
+  }
+  return out;
+}

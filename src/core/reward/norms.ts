@@ -1,0 +1,118 @@
+import { UserError } from '../errors';
+import { TabularMdp } from './mdp';
+
+/**
+ * Norms on rewards, used both to normalise canonical rewards and as the metric on their
+ * difference. Unweighted norms treat every (s, a, s') entry alike; weighted_p weights entry
+ * (s, a, s') by T(s, a, s'): (sum T |x|^p)^(1/p), and weighted_inf = max T*|x| (as the spec).
+ */
+export type Norm = '1' | '2' | 'inf' | 'weighted_1' | 'weighted_2' | 'weighted_inf';
+/** A normalisation is a norm or `none` (no normalisation). */
+export type Normalization = Norm | 'none';
+
+/** Order used by `allNorms`. */
+export const NORMS: readonly Norm[] = ['1', '2', 'inf', 'weighted_1', 'weighted_2', 'weighted_inf'];
+export const NORMALIZATIONS: readonly Normalization[] = [...NORMS, 'none'];
+
+const ALIASES: Record<string, Normalization> = {
+  l1: '1',
+  l2: '2',
+  linf: 'inf',
+  infinity: 'inf',
+};
+
+/** Parse a user-written norm (`1`, `2`, `inf`, `L2`, `weighted_2`, `none`, ...); undefined if unknown. */
+export function parseNormalization(text: string): Normalization | undefined {
+  const t = text.trim().toLowerCase();
+  if ((NORMALIZATIONS as readonly string[]).includes(t)) return t as Normalization;
+  return ALIASES[t];
+}
+
+/** Per-MDP data the norms need; build once per MDP. */
+export interface NormContext {
+  readonly nStates: number;
+  readonly nActions: number;
+  readonly transitions: Float64Array;
+  /** sum_{s'} T(s,a,s') per (s,a) (1 up to rounding); weights of a value constant in s'. */
+  readonly rowSum: Float64Array;
+  /** max_{s'} T(s,a,s') per (s,a); weighted_inf of a value constant in s'. */
+  readonly rowMax: Float64Array;
+}
+
+export function createNormContext(mdp: TabularMdp): NormContext {
+  const S = mdp.nStates;
+  const SA = S * mdp.nActions;
+  const rowSum = new Float64Array(SA);
+  const rowMax = new Float64Array(SA);
+  const T = mdp.transitions;
+  for (let sa = 0; sa < SA; sa++) {
+    let sum = 0;
+    let max = 0;
+    for (let n = 0; n < S; n++) {
+      const t = T[sa * S + n];
+      sum += t;
+      if (t > max) max = t;
+    }
+    rowSum[sa] = sum;
+    rowMax[sa] = max;
+  }
+  return { nStates: S, nActions: mdp.nActions, transitions: T, rowSum, rowMax };
+}
+
+/**
+ * All six norms of `x` in one pass, written to `out` in `NORMS` order. `x` is either a full
+ * S*A*S array or, with `perStateAction`, an S*A array standing for a value constant in s'.
+ */
+export function allNorms(ctx: NormContext, x: Float64Array, perStateAction: boolean, out: Float64Array = new Float64Array(6)): Float64Array {
+  let l1 = 0;
+  let l2 = 0;
+  let linf = 0;
+  let w1 = 0;
+  let w2 = 0;
+  let winf = 0;
+  const S = ctx.nStates;
+  if (perStateAction) {
+    const { rowSum, rowMax } = ctx;
+    for (let sa = 0; sa < x.length; sa++) {
+      const v = Math.abs(x[sa]);
+      const v2 = v * v;
+      l1 += v;
+      l2 += v2;
+      if (v > linf) linf = v;
+      w1 += rowSum[sa] * v;
+      w2 += rowSum[sa] * v2;
+      const wv = rowMax[sa] * v;
+      if (wv > winf) winf = wv;
+    }
+    l1 *= S;
+    l2 *= S;
+  } else {
+    const T = ctx.transitions;
+    for (let i = 0; i < x.length; i++) {
+      const v = Math.abs(x[i]);
+      const t = T[i];
+      const v2 = v * v;
+      l1 += v;
+      l2 += v2;
+      if (v > linf) linf = v;
+      w1 += t * v;
+      w2 += t * v2;
+      const wv = t * v;
+      if (wv > winf) winf = wv;
+    }
+  }
+  out[0] = l1;
+  out[1] = Math.sqrt(l2);
+  out[2] = linf;
+  out[3] = w1;
+  out[4] = Math.sqrt(w2);
+  out[5] = winf;
+  return out;
+}
+
+/** One norm of `x` (see `allNorms` for the layouts). */
+export function rewardNorm(ctx: NormContext, x: Float64Array, norm: Norm, perStateAction = false): number {
+  const i = NORMS.indexOf(norm);
+  if (i < 0) throw new UserError(`unknown norm "${norm}" (expected one of ${NORMS.join(', ')})`);
+  return allNorms(ctx, x, perStateAction)[i];
+}

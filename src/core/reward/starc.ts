@@ -1,0 +1,160 @@
+import { UserError } from '../errors';
+import { CanonicalizeOptions, Canonicalization, createCanonicalizer, expandCanonical } from './canonicalize';
+import { l2, Reward, TabularMdp } from './mdp';
+import { allNorms, createNormContext, Norm, NormContext, NORMS, Normalization } from './norms';
+import { pearson } from './pearson';
+
+/**
+ * STARC distance d(R1, R2) = m(s(R1) - s(R2)), s(R) = c(R) / n(c(R)): canonicalisation c,
+ * normalisation n, metric m (a norm of the difference).
+ */
+export interface StarcOptions {
+  canon: Canonicalization;
+  norm: Normalization;
+  metric: Norm;
+  canonOptions?: CanonicalizeOptions;
+}
+
+/**
+ * c(R) counts as exactly zero when ||c(R)||_2 <= ZERO_TOLERANCE * max(1, ||R||_2) (the spec's
+ * rule): a constant reward plus shaping canonicalises to rounding noise, which must not be
+ * blown up to unit norm.
+ */
+export const ZERO_TOLERANCE = 1e-12;
+
+/** s(R): the canonical reward divided by its norm, or zero for a trivial reward. */
+export interface StandardizedReward {
+  values: Float64Array;
+  /** `values` has S*A entries standing for a value constant in s' (VAL). */
+  perStateAction: boolean;
+  /** c(R) was zero by the rule above: R is shaping plus a constant (or zero). */
+  trivial: boolean;
+}
+
+/** Prepare s(.) for one MDP and canonicalisation/normalisation; reusable for many rewards. */
+export function createStandardizer(mdp: TabularMdp, canon: Canonicalization, norm: Normalization, canonOptions?: CanonicalizeOptions, ctx: NormContext = createNormContext(mdp)): (reward: Reward) => StandardizedReward {
+  const canonicalize = createCanonicalizer(mdp, canon, canonOptions);
+  const normIndex = norm === 'none' ? -1 : NORMS.indexOf(norm);
+  if (norm !== 'none' && normIndex < 0) throw new UserError(`unknown normalisation "${norm}"`);
+  const norms = new Float64Array(6);
+  return (reward) => {
+    const c = canonicalize(reward);
+    allNorms(ctx, c.values, c.perStateAction, norms);
+    if (norms[1] <= ZERO_TOLERANCE * Math.max(1, l2(reward))) {
+      return { values: new Float64Array(c.values.length), perStateAction: c.perStateAction, trivial: true };
+    }
+    const n = normIndex < 0 ? 0 : norms[normIndex];
+    // The spec: s(R) = c(R) when n(c(R)) = 0 (e.g. c(R) lives only on impossible transitions).
+    if (n === 0) return { values: c.values, perStateAction: c.perStateAction, trivial: false };
+    const out = new Float64Array(c.values.length);
+    const inv = 1 / n;
+    for (let i = 0; i < out.length; i++) out[i] = c.values[i] * inv;
+    return { values: out, perStateAction: c.perStateAction, trivial: false };
+  };
+}
+
+/**
+ * m(x - y) for two standardised rewards. `scratch` (length S*A*S) avoids an allocation per
+ * pair when called in a loop.
+ */
+export function metricDistance(ctx: NormContext, x: StandardizedReward, y: StandardizedReward, metric: Norm, scratch?: Float64Array): number {
+  const i = NORMS.indexOf(metric);
+  if (i < 0) throw new UserError(`unknown metric "${metric}" (expected one of ${NORMS.join(', ')})`);
+  return allNorms(ctx, difference(ctx, x, y, scratch), x.perStateAction && y.perStateAction)[i];
+}
+
+/** x - y in the most compact layout both allow. */
+function difference(ctx: NormContext, x: StandardizedReward, y: StandardizedReward, scratch?: Float64Array): Float64Array {
+  const S = ctx.nStates;
+  if (x.perStateAction === y.perStateAction) {
+    const n = x.values.length;
+    const d = scratch && scratch.length >= n ? scratch.subarray(0, n) : new Float64Array(n);
+    for (let k = 0; k < n; k++) d[k] = x.values[k] - y.values[k];
+    return d;
+  }
+  const full = x.perStateAction ? y.values : x.values;
+  const compact = x.perStateAction ? x.values : y.values;
+  const sign = x.perStateAction ? -1 : 1; // d = sign * (full - compact)
+  const n = full.length;
+  const d = scratch && scratch.length >= n ? scratch.subarray(0, n) : new Float64Array(n);
+  for (let k = 0; k < n; k++) d[k] = sign * (full[k] - compact[Math.floor(k / S)]);
+  return d;
+}
+
+/** d(R1, R2) for one STARC metric. */
+export function starcDistance(mdp: TabularMdp, r1: Reward, r2: Reward, opts: StarcOptions): number {
+  const ctx = createNormContext(mdp);
+  const standardize = createStandardizer(mdp, opts.canon, opts.norm, opts.canonOptions, ctx);
+  return metricDistance(ctx, standardize(r1), standardize(r2), opts.metric);
+}
+
+export interface DistanceMatrix {
+  /** Symmetric, zero diagonal. */
+  matrix: number[][];
+  /** Per reward: canonicalised to zero (shaping plus a constant). */
+  trivial: boolean[];
+}
+
+/**
+ * All pairwise distances. Each reward is canonicalised and normalised once (VAL shares one LU
+ * factorisation across rewards), then the n(n-1)/2 metrics reuse one scratch buffer.
+ */
+export function pairwiseDistances(mdp: TabularMdp, rewards: readonly Reward[], opts: StarcOptions): DistanceMatrix {
+  const ctx = createNormContext(mdp);
+  const standardize = createStandardizer(mdp, opts.canon, opts.norm, opts.canonOptions, ctx);
+  const std = rewards.map(standardize);
+  const k = rewards.length;
+  const matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  const scratch = new Float64Array(mdp.nStates * mdp.nActions * mdp.nStates);
+  for (let i = 0; i < k; i++) {
+    for (let j = i + 1; j < k; j++) {
+      const d = metricDistance(ctx, std[i], std[j], opts.metric, scratch);
+      matrix[i][j] = d;
+      matrix[j][i] = d;
+    }
+  }
+  return { matrix, trivial: std.map((s) => s.trivial) };
+}
+
+/**
+ * Per-(s, a) difference s(R1) - s(R2), averaged over s' ~ T(s, a) (exact for VAL, whose
+ * standardised rewards do not depend on s'). Feeds the per-pair heatmap. Length S*A.
+ */
+export function stateActionDifference(mdp: TabularMdp, r1: Reward, r2: Reward, canon: Canonicalization, norm: Normalization, canonOptions?: CanonicalizeOptions): Float64Array {
+  const ctx = createNormContext(mdp);
+  const standardize = createStandardizer(mdp, canon, norm, canonOptions, ctx);
+  const a = standardize(r1);
+  const b = standardize(r2);
+  if (a.perStateAction && b.perStateAction) {
+    return a.values.map((v, i) => v - b.values[i]);
+  }
+  const S = mdp.nStates;
+  const SA = S * mdp.nActions;
+  const fa = expandCanonical(mdp, a);
+  const fb = expandCanonical(mdp, b);
+  const T = mdp.transitions;
+  const out = new Float64Array(SA);
+  for (let sa = 0; sa < SA; sa++) {
+    let acc = 0;
+    for (let n = 0; n < S; n++) acc += T[sa * S + n] * (fa[sa * S + n] - fb[sa * S + n]);
+    out[sa] = acc;
+  }
+  return out;
+}
+
+/**
+ * EPIC's original form: D_EPIC = sqrt((1 - rho) / 2), rho the Pearson correlation of the
+ * EPIC-canonical rewards over all (s, a, s') with uniform coverage. A trivial reward (zero after
+ * canonicalisation) has no correlation; we use rho = 0 against a non-trivial one (distance
+ * sqrt(1/2)) and distance 0 between two trivial ones.
+ */
+export function epicPearsonDistance(mdp: TabularMdp, r1: Reward, r2: Reward, canonOptions?: CanonicalizeOptions): number {
+  const canonicalize = createCanonicalizer(mdp, 'epic', canonOptions);
+  const c1 = canonicalize(r1).values;
+  const c2 = canonicalize(r2).values;
+  const t1 = l2(c1) <= ZERO_TOLERANCE * Math.max(1, l2(r1));
+  const t2 = l2(c2) <= ZERO_TOLERANCE * Math.max(1, l2(r2));
+  if (t1 && t2) return 0;
+  const rho = t1 || t2 ? 0 : pearson(c1, c2);
+  return Math.sqrt(Math.max(0, (1 - rho) / 2));
+}

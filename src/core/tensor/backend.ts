@@ -1,0 +1,126 @@
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { UserError } from '../errors';
+import { registerWasmKernelFixes } from './wasm';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | BackendName;
+
+/** What a run computes on; printed with every run. */
+export interface BackendInfo {
+  name: BackendName;
+  /** Threads the backend computes with (wasm in Node: always 1, see `wasmThreadsInNode`). */
+  threads: number;
+  /** Whether vectorised code runs: the wasm SIMD build, or native TensorFlow (always vectorised). */
+  simd: boolean;
+  /** Kernels this project registered on top of the stock backend (wasm only). */
+  patchedKernels: string[];
+}
+
+/** Overrides the `prefer` argument; lets tests and benchmarks pick a backend without code changes. */
+export const BACKEND_ENV_VAR = 'MODEL_LAB_BACKEND';
+
+const PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+/**
+ * Select and initialise the tfjs backend: native TensorFlow (`@tensorflow/tfjs-node`) when it is
+ * installed, else wasm (SIMD) with this project's kernel fixes, else the pure-JS cpu backend.
+ *
+ * Idempotent: calling it again with the same preference re-selects the same backend and returns
+ * an equal `BackendInfo`; the state lives in tfjs's own engine and kernel registry (which is
+ * process-global by tfjs's design), not in this module.
+ *
+ * An explicit preference that cannot be satisfied is a `UserError` (the user asked for it);
+ * `auto` falls through silently.
+ */
+export async function initBackend(prefer: BackendPreference = 'auto'): Promise<BackendInfo> {
+  const fromEnv = process.env[BACKEND_ENV_VAR];
+  const choice = fromEnv ? parsePreference(fromEnv, BACKEND_ENV_VAR) : parsePreference(prefer, 'backend');
+
+  if (choice === 'auto' || choice === 'tensorflow') {
+    if (loadTfjsNode() && (await tf.setBackend('tensorflow'))) {
+      return { name: 'tensorflow', threads: nativeThreads(), simd: true, patchedKernels: [] };
+    }
+    if (choice === 'tensorflow') {
+      throw new UserError(
+        "backend 'tensorflow' needs the optional package @tensorflow/tfjs-node, which is not installed " +
+          "(npm install @tensorflow/tfjs-node); use 'auto', 'wasm' or 'cpu'",
+      );
+    }
+  }
+  if (choice === 'auto' || choice === 'wasm') {
+    if (await setWasmBackend()) {
+      const patchedKernels = registerWasmKernelFixes();
+      return {
+        name: 'wasm',
+        threads: getThreadsCount(),
+        simd: (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true,
+        patchedKernels,
+      };
+    }
+    if (choice === 'wasm') {
+      throw new UserError("backend 'wasm' could not be initialised (its .wasm files were not found or failed to load)");
+    }
+  }
+  if (!(await tf.setBackend('cpu'))) throw new Error('the tfjs cpu backend failed to initialise');
+  return { name: 'cpu', threads: 1, simd: false, patchedKernels: [] };
+}
+
+function parsePreference(value: string, field: string): BackendPreference {
+  if ((PREFERENCES as readonly string[]).includes(value)) return value as BackendPreference;
+  throw new UserError(`${field} must be one of ${PREFERENCES.join(', ')}; got '${value}'`, field === 'backend' ? '/backend' : undefined);
+}
+
+/**
+ * Requires the optional native backend, which registers the 'tensorflow' backend on import.
+ * The name is held in a variable so that esbuild leaves the require alone (it is also external).
+ */
+function loadTfjsNode(): boolean {
+  if (tf.findBackendFactory('tensorflow')) return true;
+  const nativeModule = '@tensorflow/tfjs-node';
+  try {
+    require(nativeModule);
+  } catch {
+    return false;
+  }
+  return tf.findBackendFactory('tensorflow') != null;
+}
+
+function nativeThreads(): number {
+  // libtensorflow sizes its intra-op pool to the machine's cores unless TF_NUM_INTRAOP_THREADS is set.
+  const configured = Number(process.env.TF_NUM_INTRAOP_THREADS);
+  return Number.isInteger(configured) && configured > 0 ? configured : availableParallelism();
+}
+
+/**
+ * Points the wasm backend at its binaries and selects it. The build copies the .wasm files next
+ * to the bundle (dist/), so they are looked for there first; from sources (tests, tsx) they come
+ * from the npm package. `setWasmPaths` must run before the backend's first initialisation only.
+ */
+async function setWasmBackend(): Promise<boolean> {
+  const alreadyInitialised = tf.engine().registry.wasm != null;
+  if (!alreadyInitialised) {
+    const dir = wasmBinaryDir();
+    if (dir == null) return false;
+    // The prefix is concatenated with the file name, so it must end with a separator.
+    setWasmPaths(/[\\/]$/.test(dir) ? dir : dir + '/');
+  }
+  try {
+    return await tf.setBackend('wasm');
+  } catch {
+    return false;
+  }
+}
+
+function wasmBinaryDir(): string | undefined {
+  const binary = 'tfjs-backend-wasm-simd.wasm';
+  if (existsSync(path.join(__dirname, binary))) return __dirname;
+  try {
+    return path.dirname(require.resolve(`@tensorflow/tfjs-backend-wasm/dist/${binary}`));
+  } catch {
+    return undefined;
+  }
+}

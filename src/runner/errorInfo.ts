@@ -1,0 +1,10 @@
+import { isUserError } from '../core/errors';
+import type { RunErrorInfo } from './protocol';
+
+/** Turns anything thrown by a job into what crosses the process boundary. */
+export function toErrorInfo(e: unknown): RunErrorInfo {
+  if (isUserError(e)) {
+    return { message: e.message, user: true, pointer: e.pointer, file: e.file, line: e.line, column: e.column };
+  }
+  return { message: e instanceof Error ? e.stack ?? e.message : String(e), user: false };
+}

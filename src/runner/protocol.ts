@@ -1,0 +1,67 @@
+import type { FreezingPolicyName } from '../core/experiment/types';
+import type { RunEvent } from '../core/train/events';
+import type { RunSummary } from './summary';
+
+/**
+ * Messages between the extension host and a run's worker process (Node IPC).
+ * Both sides validate what they receive: a worker is our code, but a message that does not
+ * fit the contract must never crash the host.
+ */
+export type HostToWorker =
+  | { type: 'start'; request: RunRequest }
+  | { type: 'cancel' };
+
+export type WorkerToHost =
+  | { type: 'event'; event: RunEvent }
+  | { type: 'log'; level: LogLevel; message: string }
+  | { type: 'result'; summary: RunSummary }
+  | { type: 'error'; error: RunErrorInfo };
+
+export type LogLevel = 'info' | 'warn' | 'error';
+
+export interface RunRequest {
+  experimentFile: string;
+  policy?: FreezingPolicyName;
+  /** Root of the run store (default: `<dir of file>/.model-lab/runs`). */
+  outRoot?: string;
+  /** Continue this interrupted or cancelled run instead of starting a new one. */
+  resumeDir?: string;
+  /** Preferred tensor backend (`auto`, `tensorflow`, `wasm`, `cpu`). */
+  backend?: string;
+  /** Run id chosen by the caller (so the host knows the run folder before the worker starts). */
+  runId?: string;
+}
+
+export interface RunErrorInfo {
+  message: string;
+  /** Set for user errors (bad experiment file or data): exit code 2 in the CLI, a diagnostic in the editor. */
+  user: boolean;
+  pointer?: string;
+  file?: string;
+  line?: number;
+  column?: number;
+}
+
+const hostToWorkerTypes = new Set(['start', 'cancel']);
+const workerToHostTypes = new Set(['event', 'log', 'result', 'error']);
+
+export function isHostToWorker(m: unknown): m is HostToWorker {
+  if (!isObject(m) || !hostToWorkerTypes.has(m.type as string)) return false;
+  if (m.type === 'start') return isObject(m.request) && typeof m.request.experimentFile === 'string';
+  return true;
+}
+
+export function isWorkerToHost(m: unknown): m is WorkerToHost {
+  if (!isObject(m) || !workerToHostTypes.has(m.type as string)) return false;
+  switch (m.type) {
+    case 'event': return isObject(m.event) && typeof m.event.type === 'string';
+    case 'log': return typeof m.message === 'string' && ['info', 'warn', 'error'].includes(m.level as string);
+    case 'result': return isObject(m.summary) && typeof m.summary.status === 'string';
+    case 'error': return isObject(m.error) && typeof m.error.message === 'string';
+  }
+  return false;
+}
+
+function isObject(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,123 @@
+import * as path from 'node:path';
+import { loadExperimentFile } from '../core/experiment/load';
+import type { TrainExperiment } from '../core/experiment/types';
+import { UserError } from '../core/errors';
+import { loadData, checkLabels } from '../core/data/load';
+import { initBackend } from '../core/tensor/backend';
+import { buildModel } from '../core/model/build';
+import { saveModel } from '../core/model/io';
+import { createPolicy } from '../core/freezing/create';
+import { train } from '../core/train/trainer';
+import { readCheckpoint, writeCheckpoint } from '../core/train/checkpoint';
+import type { RunEvent } from '../core/train/events';
+import type { LogLevel, RunRequest } from './protocol';
+import type { RunSummary } from './summary';
+import * as store from './runStore';
+
+/** Where a job reports to: the worker forwards to the host over IPC, the CLI prints. */
+export interface JobSink {
+  event(e: RunEvent): void;
+  log(level: LogLevel, message: string): void;
+  /** Called once the run folder exists (before any training), so callers can show it. */
+  runDir?(dir: string): void;
+}
+
+interface ResolvedConfig {
+  experimentFile: string;
+  experiment: TrainExperiment;
+}
+
+/**
+ * Runs a `train` experiment end to end against the run store: validate, load data, build the
+ * model, train with the freezing policy, checkpoint each epoch, save the final model and
+ * summary. Shared by the worker process (extension) and the CLI, so both behave the same.
+ * `shouldStop` is polled at step boundaries; a stopped run is left resumable.
+ */
+export async function runTrainJob(req: RunRequest, sink: JobSink, shouldStop: () => boolean): Promise<RunSummary> {
+  const resuming = req.resumeDir !== undefined;
+  let runDir: string;
+  let resolved: ResolvedConfig;
+  if (req.resumeDir) {
+    runDir = path.resolve(req.resumeDir);
+    const record = await store.readRunRecord(runDir);
+    const config = await store.readConfig<ResolvedConfig>(runDir);
+    if (!record || !config) throw new UserError(`not a Model Lab run folder: ${runDir}`);
+    if (record.status === 'completed') throw new UserError(`run ${record.runId} already completed; nothing to resume`);
+    if (record.status === 'running') throw new UserError(`run ${record.runId} is still running (pid ${record.pid})`);
+    if (!store.hasCheckpoint(runDir)) throw new UserError(`run ${record.runId} has no checkpoint yet (it stopped during its first epoch); start it again instead`);
+    resolved = config;
+  } else {
+    const loaded = await loadExperimentFile(req.experimentFile, { policy: req.policy });
+    if (loaded.experiment.kind !== 'train') {
+      throw new UserError(`this runner runs kind "train"; got "${loaded.experiment.kind}"`, '/kind', loaded.file);
+    }
+    resolved = { experimentFile: loaded.file, experiment: loaded.experiment };
+    const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(loaded.file);
+    const policyName = resolved.experiment.freezing?.policy ?? 'none';
+    const runId = req.runId ?? store.newRunId(resolved.experiment.name, policyName);
+    runDir = path.join(root, runId);
+  }
+  const exp = resolved.experiment;
+  const policyName = exp.freezing?.policy ?? 'none';
+  const backend = await initBackend((req.backend as 'auto') ?? 'auto');
+  sink.log('info', `backend: ${backend.name}${backend.name === 'wasm' ? ` (simd ${backend.simd}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : ''}`);
+
+  const seed = exp.training.seed ?? 0;
+  const data = await loadData(exp.data, { seed });
+  checkLabels(data, exp);
+  const checkpoint = resuming ? await readCheckpoint(path.join(runDir, store.CHECKPOINT_DIR)) : undefined;
+  const model = await buildModel(exp.model, { exampleShape: data.exampleShape, inputDtype: data.xDtype, seed });
+  const policy = createPolicy(exp.freezing);
+  const runId = path.basename(runDir);
+
+  if (resuming) {
+    await store.updateRunRecord(runDir, { status: 'running', pid: process.pid, endedAt: undefined, message: undefined });
+  } else {
+    await store.createRun(runDir, {
+      runId, runDir, experimentFile: resolved.experimentFile, experiment: exp.name, policy: policyName,
+      status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: exp.training.epochs,
+      backend: backend.name, pid: process.pid,
+    }, resolved);
+  }
+  sink.runDir?.(runDir);
+  sink.log('info', `${resuming ? 'resuming' : 'run'} ${runId} -> ${runDir}`);
+
+  let epochsDone = checkpoint?.epoch ?? 0;
+  try {
+    const result = await train({
+      experiment: exp, data, model, policy, runId, backend: backend.name,
+      resume: checkpoint,
+      shouldStop,
+      onEvent: (e) => {
+        store.appendEvent(runDir, e);
+        if (e.type === 'epoch') epochsDone = e.epoch + 1;
+        sink.event(e);
+      },
+      onCheckpoint: async (ckpt) => {
+        await writeCheckpoint(path.join(runDir, store.CHECKPOINT_DIR), ckpt);
+        await store.updateRunRecord(runDir, { epochsDone: ckpt.epoch });
+      },
+    });
+    if (result.status === 'completed') await saveModel(model, path.join(runDir, store.MODEL_DIR));
+    const summary: RunSummary = {
+      status: result.status, runId, experiment: exp.name, experimentFile: resolved.experimentFile,
+      policy: policyName, backend: backend.name, epochs: exp.training.epochs, epochsDone: result.epochs,
+      metrics: result.metrics, trainSeconds: result.trainSeconds, samplesPerSecond: result.samplesPerSecond,
+      freezeEvents: result.freezeEvents, flopsSaved: result.flopsSaved, runDir,
+    };
+    await store.writeSummary(runDir, summary);
+    await store.updateRunRecord(runDir, {
+      status: result.status, endedAt: new Date().toISOString(), epochsDone: result.epochs,
+      accuracy: result.metrics.accuracy, trainSeconds: result.trainSeconds, pid: undefined,
+    });
+    return summary;
+  } catch (e) {
+    await store.updateRunRecord(runDir, {
+      status: 'failed', endedAt: new Date().toISOString(), epochsDone, pid: undefined,
+      message: e instanceof Error ? e.message : String(e),
+    }).catch(() => undefined);
+    throw e;
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,108 @@
+import type { TimelineRun } from './timelineModel';
+
+/**
+ * The message contract between the timeline panel's host side (`src/vscode/timeline/`) and its
+ * renderer (`webview/timeline/`). Both sides import this file; each validates what it
+ * receives, because a webview is a separate, less trusted context and a malformed message must
+ * be dropped, not crash either side.
+ */
+
+export type HostToWebview =
+  /** The full set of runs to draw (sent on open, on change, and throttled while a run is live). */
+  | { type: 'runs'; runs: TimelineRun[]; title: string }
+  /** A one-line notice shown above the charts (e.g. a run folder that vanished). */
+  | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
+
+export type WebviewToHost =
+  | { type: 'ready' }
+  | { type: 'cancelRun'; runId: string }
+  | { type: 'openExperiment'; runId: string }
+  | { type: 'revealRun'; runId: string }
+  /** An error inside the renderer, logged to the "Model Lab" output channel. */
+  | { type: 'error'; message: string };
+
+/** What the webview persists with `setState`, so the serializer can restore the panel. */
+export interface TimelineState {
+  runDirs: string[];
+}
+
+const runStatuses = new Set(['running', 'completed', 'cancelled', 'failed', 'interrupted']);
+
+export function isWebviewToHost(m: unknown): m is WebviewToHost {
+  if (!isRecord(m)) return false;
+  switch (m.type) {
+    case 'ready':
+      return true;
+    case 'cancelRun':
+    case 'openExperiment':
+    case 'revealRun':
+      return isShortString(m.runId);
+    case 'error':
+      return typeof m.message === 'string' && m.message.length <= 10_000;
+    default:
+      return false;
+  }
+}
+
+export function isHostToWebview(m: unknown): m is HostToWebview {
+  if (!isRecord(m)) return false;
+  switch (m.type) {
+    case 'runs':
+      return typeof m.title === 'string' && Array.isArray(m.runs) && m.runs.every(isTimelineRun);
+    case 'notice':
+      return ['info', 'warning', 'error'].includes(m.level as string) && typeof m.text === 'string';
+    default:
+      return false;
+  }
+}
+
+export function isTimelineState(s: unknown): s is TimelineState {
+  return isRecord(s) && Array.isArray(s.runDirs) && s.runDirs.length <= 50 && s.runDirs.every(isShortString);
+}
+
+export function isTimelineRun(r: unknown): r is TimelineRun {
+  if (!isRecord(r)) return false;
+  const strings = ['runId', 'runDir', 'experiment', 'policy', 'backend'] as const;
+  const numbers = ['epochs', 'stepsPerEpoch', 'totalSteps', 'firstStep', 'currentStep', 'epochsDone'] as const;
+  return (
+    strings.every((k) => typeof r[k] === 'string') &&
+    numbers.every((k) => isFiniteNumber(r[k])) &&
+    runStatuses.has(r.status as string) &&
+    (r.trainSeconds === undefined || isFiniteNumber(r.trainSeconds)) &&
+    (r.message === undefined || typeof r.message === 'string') &&
+    Array.isArray(r.layers) && r.layers.every(isLayer) &&
+    Array.isArray(r.epochPoints) && r.epochPoints.every(isEpochPoint) &&
+    Array.isArray(r.lossPoints) && r.lossPoints.every((p) => isRecord(p) && isFiniteNumber(p.step) && isFiniteNumber(p.loss))
+  );
+}
+
+function isLayer(l: unknown): boolean {
+  return (
+    isRecord(l) && typeof l.name === 'string' && typeof l.type === 'string' && isFiniteNumber(l.unit) && isFiniteNumber(l.params) &&
+    (l.frozenAtStep === undefined || isFiniteNumber(l.frozenAtStep)) &&
+    (l.frozenAtEpoch === undefined || isFiniteNumber(l.frozenAtEpoch)) &&
+    (l.reason === undefined || typeof l.reason === 'string') &&
+    (l.backwardSaving === undefined || isFiniteNumber(l.backwardSaving))
+  );
+}
+
+function isEpochPoint(p: unknown): boolean {
+  return (
+    isRecord(p) &&
+    ['epoch', 'step', 'elapsedSeconds', 'savedForward', 'savedBackward'].every((k) => isFiniteNumber(p[k])) &&
+    // Metrics can legitimately be NaN/Infinity after a divergence; JSON turns those into null.
+    ['loss', 'testLoss', 'testAccuracy'].every((k) => p[k] === null || isFiniteNumber(p[k]))
+  );
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isFiniteNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+function isShortString(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= 4096;
+}

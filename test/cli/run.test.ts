@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as store from '../../src/runner/runStore';
+
+// The real `model-lab` program, as users run it (`npm test` builds it first).
+const root = path.resolve(__dirname, '../..');
+const bin = path.join(root, 'bin', 'model-lab.js');
+const fixtures = path.join(root, 'test', 'fixtures', 'runner');
+
+interface Result { code: number | null; stdout: string; stderr: string }
+
+function cli(args: string[], onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void): Promise<Result> {
+  assert.ok(existsSync(path.join(root, 'dist', 'cli.js')), 'build first (npm run build)');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      onStderr?.(String(d), child);
+    });
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const out = () => mkdtempSync(path.join(tmpdir(), 'ml-cli-'));
+
+test('run --json prints exactly one JSON document with the run summary', async () => {
+  const r = await cli(['run', path.join(fixtures, 'tiny.experiment.json'), '--json', '--out', out()]);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.status, 'completed');
+  assert.equal(doc.epochs, 4);
+  assert.ok(['tensorflow', 'wasm', 'cpu'].includes(doc.backend));
+  for (const k of ['accuracy', 'loss']) assert.equal(typeof doc.metrics[k], 'number');
+  for (const k of ['trainSeconds', 'samplesPerSecond']) assert.ok(doc[k] > 0, k);
+  assert.deepEqual(doc.freezeEvents.map((f: { layer: string }) => f.layer), ['fc1']);
+  assert.ok(doc.flopsSaved.backward > 0 && doc.flopsSaved.backward < 1);
+  assert.ok(existsSync(path.join(doc.runDir, 'summary.json')));
+  assert.match(r.stderr, /backend: /);
+});
+
+test('--policy overrides the file and is checked', async () => {
+  const r = await cli(['run', path.join(fixtures, 'tiny.experiment.json'), '--json', '--policy', 'none', '--out', out()]);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.policy, 'none');
+  assert.deepEqual(doc.freezeEvents, []);
+  const bad = await cli(['run', path.join(fixtures, 'tiny.experiment.json'), '--policy', 'sometimes']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--policy: unknown policy "sometimes"/);
+});
+
+for (const [name, file, pattern] of [
+  ['a missing file', 'nope.experiment.json', /nope\.experiment\.json/],
+  ['an unknown layer type', 'bad-layer.experiment.json', /bad-layer\.experiment\.json:7:\d+: \/model\/layers\/0\/type: .*dence/],
+  ['malformed JSON', 'malformed.experiment.json', /malformed\.experiment\.json:4:\d+: /],
+] as const) {
+  test(`${name} exits 2 with one line and no stack trace`, async () => {
+    const r = await cli(['run', path.join(fixtures, file), '--json']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], pattern);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+}
+
+test('SIGTERM stops at a step boundary; --resume finishes the run', async () => {
+  const dir = out();
+  let sent = false;
+  const r = await cli(['run', path.join(fixtures, 'long.experiment.json'), '--json', '--out', dir], (chunk, child) => {
+    if (!sent && /epoch 3\//.test(chunk)) {
+      sent = true;
+      child.kill('SIGTERM');
+    }
+  });
+  assert.equal(r.code, 130, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.status, 'cancelled');
+  assert.match(r.stderr, /resume with: model-lab run --resume /);
+  const record = await store.readRunRecord(doc.runDir);
+  assert.equal(record?.status, 'cancelled');
+
+  const resumed = await cli(['run', '--resume', doc.runDir, '--json']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const final = JSON.parse(resumed.stdout);
+  assert.equal(final.status, 'completed');
+  assert.equal(final.epochsDone, 60);
+  assert.equal(final.runDir, doc.runDir);
+});

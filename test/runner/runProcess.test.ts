@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { RunProcess } from '../../src/runner/runProcess';
+import * as store from '../../src/runner/runStore';
+import type { RunEvent } from '../../src/core/train/events';
+
+// The real worker bundle, as the extension runs it (`npm test` builds it first).
+const root = path.resolve(__dirname, '../..');
+const workerScript = path.join(root, 'dist', 'runWorker.js');
+const fixtures = path.join(root, 'test', 'fixtures', 'runner');
+
+function start(file: string, extra: Partial<Parameters<typeof RunProcess.start>[0]> = {}) {
+  assert.ok(existsSync(workerScript), `build first: ${workerScript} is missing (npm run build)`);
+  const outRoot = mkdtempSync(path.join(tmpdir(), 'ml-runs-'));
+  return RunProcess.start({ experimentFile: path.join(fixtures, file), outRoot, workerScript, ...extra });
+}
+
+test('a run in a child process streams events and leaves a complete run store', async () => {
+  const run = start('tiny.experiment.json');
+  const events: RunEvent[] = [];
+  run.onEvent((e) => events.push(e));
+  const outcome = await run.done;
+  assert.equal(outcome.status, 'completed', outcome.error?.message);
+  assert.notEqual(run.pid, process.pid);
+  const types = events.map((e) => e.type);
+  assert.equal(types[0], 'start');
+  assert.equal(types.filter((t) => t === 'epoch').length, 4);
+  const freeze = events.find((e) => e.type === 'freeze');
+  assert.ok(freeze && freeze.type === 'freeze' && freeze.layer === 'fc1');
+  assert.equal(outcome.summary?.freezeEvents[0]?.layer, 'fc1');
+  assert.ok(outcome.summary!.metrics.accuracy > 0.5, `accuracy ${outcome.summary!.metrics.accuracy}`);
+  assert.ok(existsSync(path.join(run.runDir, 'model', 'model.json')));
+  assert.deepEqual(await store.readSummary(run.runDir), outcome.summary);
+  assert.equal((await store.readRunRecord(run.runDir))?.status, 'completed');
+  // The events on disk are the ones that were streamed.
+  assert.deepEqual((await store.readEvents(run.runDir)).map((e) => e.type), types);
+});
+
+test('a cancelled run stops at a step boundary and resumes to completion', async () => {
+  const run = start('long.experiment.json');
+  run.onEvent((e) => {
+    if (e.type === 'epoch' && e.epoch >= 1) run.cancel();
+  });
+  const outcome = await run.done;
+  assert.equal(outcome.status, 'cancelled', outcome.error?.message);
+  const record = await store.readRunRecord(run.runDir);
+  assert.equal(record?.status, 'cancelled');
+  assert.ok(record!.epochsDone >= 2 && record!.epochsDone < 60);
+  assert.ok(store.hasCheckpoint(run.runDir));
+
+  const resumed = RunProcess.start({ experimentFile: path.join(fixtures, 'long.experiment.json'), resumeDir: run.runDir, workerScript });
+  let resumedFrom: number | undefined;
+  resumed.onEvent((e) => {
+    if (e.type === 'start') resumedFrom = e.resumedFrom?.epoch;
+  });
+  const done = await resumed.done;
+  assert.equal(done.status, 'completed', done.error?.message);
+  assert.equal(resumedFrom, record!.epochsDone);
+  assert.equal(done.summary?.epochsDone, 60);
+});
+
+test('a killed run process leaves a readable, resumable store and the host unharmed', async () => {
+  const run = start('long.experiment.json');
+  run.onEvent((e) => {
+    if (e.type === 'checkpoint') process.kill(run.pid!, 'SIGKILL');
+  });
+  const outcome = await run.done;
+  assert.equal(outcome.status, 'crashed');
+  assert.equal(outcome.signal, 'SIGKILL');
+  const record = await store.readRunRecord(run.runDir);
+  assert.equal(record?.status, 'interrupted');
+  assert.ok((await store.readEvents(run.runDir)).some((e) => e.type === 'epoch'));
+  assert.ok(store.hasCheckpoint(run.runDir));
+});
+
+test('an invalid experiment fails with a user error that names the field and line', async () => {
+  const run = start('bad-layer.experiment.json');
+  const outcome = await run.done;
+  assert.equal(outcome.status, 'failed');
+  assert.equal(outcome.error?.user, true);
+  assert.equal(outcome.error?.pointer, '/model/layers/0/type');
+  assert.equal(outcome.error?.line, 7);
+  assert.match(outcome.error!.message, /dence/);
+});
