@@ -17,6 +17,8 @@ const nodeEntries = {
 const node = {
   entryPoints: Object.fromEntries(Object.entries(nodeEntries).filter(([, f]) => existsSync(f))),
   bundle: true, platform: 'node', target: 'node20', format: 'cjs', outdir: 'dist',
+  // jsonc-parser's UMD main requires its modules dynamically; its ESM build bundles cleanly.
+  mainFields: ['module', 'main'],
   sourcemap: !production, minify: production, logLevel: 'warning',
   // vscode is provided by the host; tfjs-node is optional and native.
   external: ['vscode', '@tensorflow/tfjs-node'],

@@ -136,8 +136,9 @@ export async function deleteRun(runDir: string): Promise<void> {
   await fs.rm(runDir, { recursive: true, force: true });
 }
 
+/** True once the first end-of-epoch checkpoint is complete (its manifest is written last). */
 export function hasCheckpoint(runDir: string): boolean {
-  return existsSync(path.join(runDir, CHECKPOINT_DIR));
+  return existsSync(path.join(runDir, CHECKPOINT_DIR, 'checkpoint.json'));
 }
 
 function isAlive(pid: number | undefined): boolean {

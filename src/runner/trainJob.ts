@@ -1,8 +1,9 @@
 import * as path from 'node:path';
-import { loadExperimentFile } from '../core/experiment/load';
+import { loadExperimentFile, withExperimentPosition } from '../core/experiment/load';
 import type { TrainExperiment } from '../core/experiment/types';
-import { UserError } from '../core/errors';
-import { loadData, checkLabels } from '../core/data/load';
+import { UserError, isUserError } from '../core/errors';
+import { loadData } from '../core/data/load';
+import { checkDataAgainstModel } from '../core/data/check';
 import { initBackend } from '../core/tensor/backend';
 import { buildModel } from '../core/model/build';
 import { saveModel } from '../core/model/io';
@@ -51,6 +52,7 @@ export async function runTrainJob(req: RunRequest, sink: JobSink, shouldStop: ()
     if (loaded.experiment.kind !== 'train') {
       throw new UserError(`this runner runs kind "train"; got "${loaded.experiment.kind}"`, '/kind', loaded.file);
     }
+    for (const w of loaded.warnings) sink.log('warn', `${w.pointer}: ${w.message}`);
     resolved = { experimentFile: loaded.file, experiment: loaded.experiment };
     const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(loaded.file);
     const policyName = resolved.experiment.freezing?.policy ?? 'none';
@@ -63,11 +65,17 @@ export async function runTrainJob(req: RunRequest, sink: JobSink, shouldStop: ()
   sink.log('info', `backend: ${backend.name}${backend.name === 'wasm' ? ` (simd ${backend.simd}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : ''}`);
 
   const seed = exp.training.seed ?? 0;
-  const data = await loadData(exp.data, { seed });
-  checkLabels(data, exp);
+  // Errors found while preparing (data that does not fit the model, a policy option) point
+  // into the experiment file, so the CLI prints file:line:col and the editor a diagnostic.
+  const { data, model, policy } = await (async () => {
+    const data = await loadData(exp.data, { seed });
+    for (const w of checkDataAgainstModel(data, exp)) sink.log('warn', `${w.pointer}: ${w.message}`);
+    const model = await buildModel(exp.model, { exampleShape: data.exampleShape, inputDtype: data.xDtype, seed });
+    return { data, model, policy: createPolicy(exp.freezing) };
+  })().catch(async (e) => {
+    throw isUserError(e) ? await withExperimentPosition(e, resolved.experimentFile) : e;
+  });
   const checkpoint = resuming ? await readCheckpoint(path.join(runDir, store.CHECKPOINT_DIR)) : undefined;
-  const model = await buildModel(exp.model, { exampleShape: data.exampleShape, inputDtype: data.xDtype, seed });
-  const policy = createPolicy(exp.freezing);
   const runId = path.basename(runDir);
 
   if (resuming) {
@@ -96,6 +104,9 @@ export async function runTrainJob(req: RunRequest, sink: JobSink, shouldStop: ()
       onCheckpoint: async (ckpt) => {
         await writeCheckpoint(path.join(runDir, store.CHECKPOINT_DIR), ckpt);
         await store.updateRunRecord(runDir, { epochsDone: ckpt.epoch });
+        const event: RunEvent = { type: 'checkpoint', epoch: ckpt.epoch, step: ckpt.globalStep, path: store.CHECKPOINT_DIR };
+        store.appendEvent(runDir, event);
+        sink.event(event);
       },
     });
     if (result.status === 'completed') await saveModel(model, path.join(runDir, store.MODEL_DIR));

@@ -58,7 +58,7 @@ test('--policy overrides the file and is checked', async () => {
 
 for (const [name, file, pattern] of [
   ['a missing file', 'nope.experiment.json', /nope\.experiment\.json/],
-  ['an unknown layer type', 'bad-layer.experiment.json', /bad-layer\.experiment\.json:7:\d+: \/model\/layers\/0\/type: .*dence/],
+  ['an unknown layer type', 'bad-layer.experiment.json', /bad-layer\.experiment\.json:8:\d+: \/model\/layers\/0\/type: .*dence/],
   ['malformed JSON', 'malformed.experiment.json', /malformed\.experiment\.json:4:\d+: /],
 ] as const) {
   test(`${name} exits 2 with one line and no stack trace`, async () => {

@@ -82,6 +82,6 @@ test('an invalid experiment fails with a user error that names the field and lin
   assert.equal(outcome.status, 'failed');
   assert.equal(outcome.error?.user, true);
   assert.equal(outcome.error?.pointer, '/model/layers/0/type');
-  assert.equal(outcome.error?.line, 7);
+  assert.equal(outcome.error?.line, 8);
   assert.match(outcome.error!.message, /dence/);
 });
