@@ -70,7 +70,7 @@ export async function runTrainJob(req: RunRequest, sink: JobSink, shouldStop: ()
   const { data, model, policy } = await (async () => {
     const data = await loadData(exp.data, { seed });
     for (const w of checkDataAgainstModel(data, exp)) sink.log('warn', `${w.pointer}: ${w.message}`);
-    const model = await buildModel(exp.model, { exampleShape: data.exampleShape, inputDtype: data.xDtype, seed });
+    const model = await buildModel(exp.model, { exampleShape: data.exampleShape, inputDtype: data.xDtype, seed, vocabSize: data.vocab?.length });
     return { data, model, policy: createPolicy(exp.freezing) };
   })().catch(async (e) => {
     throw isUserError(e) ? await withExperimentPosition(e, resolved.experimentFile) : e;
