@@ -90,7 +90,8 @@ export function createCanonicalizer(mdp: TabularMdp, canon: Canonicalization, op
     }
     case 'dard': {
       const dA = opts.actionDistribution ?? uniform(A);
-      return (r) => ({ values: dard(mdp, r, dA), perStateAction: false });
+      const csr = nonZeros(mdp.transitions, S * A, S);
+      return (r) => ({ values: dard(mdp, r, dA, csr), perStateAction: false });
     }
     case 'val': {
       const policy = opts.policy ?? new Float64Array(S * A).fill(1 / A);
@@ -144,9 +145,9 @@ function epic(mdp: TabularMdp, r: Reward, dS: Float64Array, dA: Float64Array): F
 /**
  * DARD: R + gamma*p(s') - p(s) - gamma * sum_a D_A(a) sum_{x,y} T(s,a,x) T(s',a,y) R(x,a,y),
  * p(s) = sum_a D_A(a) E_{x~T(s,a)} R(s,a,x). The double sum is two S x S matrix products per
- * action (T_a R_a T_a^T), O(A*S^3); zero transition entries are skipped.
+ * action (T_a R_a T_a^T), O(A*S^3) for dense transitions; zero entries of T are skipped.
  */
-function dard(mdp: TabularMdp, r: Reward, dA: Float64Array): Float64Array {
+function dard(mdp: TabularMdp, r: Reward, dA: Float64Array, csr: { start: Int32Array; index: Int32Array }): Float64Array {
   const S = mdp.nStates;
   const A = mdp.nActions;
   const g = mdp.discount;
@@ -162,7 +163,11 @@ function dard(mdp: TabularMdp, r: Reward, dA: Float64Array): Float64Array {
     }
     p[s] = acc;
   }
-  // term[s][s'] = sum_a dA[a] * (T_a * R_a * T_a^T)[s][s']
+  // term[s][s'] = sum_a dA[a] * (T_a * R_a * T_a^T)[s][s'], over the non-zero entries of T
+  // only (CSR lists), so sparse MDPs such as gridworlds cost O(S * nnz) instead of O(A * S^3).
+  const { start, index } = csr;
+  // Index lists only pay off when rows are sparse; dense rows use plain loops.
+  const dense = index.length > 0.5 * T.length;
   const term = new Float64Array(S * S);
   const b = new Float64Array(S * S); // b[x][s'] = sum_y R(x,a,y) T(s',a,y)
   for (let a = 0; a < A; a++) {
@@ -170,19 +175,27 @@ function dard(mdp: TabularMdp, r: Reward, dA: Float64Array): Float64Array {
     for (let x = 0; x < S; x++) {
       const rBase = (x * A + a) * S;
       for (let sp = 0; sp < S; sp++) {
-        const tBase = (sp * A + a) * S;
+        const sa = sp * A + a;
+        const tBase = sa * S;
         let acc = 0;
-        for (let y = 0; y < S; y++) acc += r[rBase + y] * T[tBase + y];
+        if (dense) {
+          for (let y = 0; y < S; y++) acc += r[rBase + y] * T[tBase + y];
+        } else {
+          for (let k = start[sa]; k < start[sa + 1]; k++) {
+            const y = index[k];
+            acc += r[rBase + y] * T[tBase + y];
+          }
+        }
         b[x * S + sp] = acc;
       }
     }
     for (let s = 0; s < S; s++) {
-      const tBase = (s * A + a) * S;
+      const sa = s * A + a;
+      const tBase = sa * S;
       const row = s * S;
-      for (let x = 0; x < S; x++) {
-        const t = T[tBase + x];
-        if (t === 0) continue;
-        const f = dA[a] * t;
+      for (let k = start[sa]; k < start[sa + 1]; k++) {
+        const x = index[k];
+        const f = dA[a] * T[tBase + x];
         const bRow = x * S;
         for (let sp = 0; sp < S; sp++) term[row + sp] += f * b[bRow + sp];
       }
@@ -196,6 +209,22 @@ function dard(mdp: TabularMdp, r: Reward, dA: Float64Array): Float64Array {
     }
   }
   return out;
+}
+
+/** Compressed rows: the s' with T(s, a, s') != 0 for each of `rows` rows of length `width`. */
+function nonZeros(T: Float64Array, rows: number, width: number): { start: Int32Array; index: Int32Array } {
+  const start = new Int32Array(rows + 1);
+  let count = 0;
+  for (let i = 0; i < T.length; i++) if (T[i] !== 0) count++;
+  const index = new Int32Array(count);
+  let k = 0;
+  for (let row = 0; row < rows; row++) {
+    start[row] = k;
+    const base = row * width;
+    for (let n = 0; n < width; n++) if (T[base + n] !== 0) index[k++] = n;
+  }
+  start[rows] = k;
+  return { start, index };
 }
 
 /** LU of I - gamma*P_pi, shared by every reward evaluated under the same policy. */
@@ -264,6 +293,7 @@ interface MinimalSetup {
 }
 
 function factorMinimal(mdp: TabularMdp, w: Float64Array | undefined): MinimalSetup {
+  const { start, index } = nonZeros(mdp.transitions, mdp.nStates * mdp.nActions, mdp.nStates);
   const S = mdp.nStates;
   const A = mdp.nActions;
   const g = mdp.discount;
@@ -275,32 +305,35 @@ function factorMinimal(mdp: TabularMdp, w: Float64Array | undefined): MinimalSet
   }
   const omega = new Float64Array(S * A);
   const m = new Float64Array(S * S);
-  const nz = new Int32Array(S);
   for (let s = 0; s < S; s++) {
     for (let a = 0; a < A; a++) {
       const sa = s * A + a;
       const base = sa * S;
       let K = 0;
-      let count = 0;
       for (let n = 0; n < S; n++) {
         const t = T[base + n];
-        if (t === 0) continue;
-        K += (t * t) / (w ? w[base + n] : 1);
-        nz[count++] = n;
+        if (t !== 0) K += (t * t) / (w ? w[base + n] : 1);
       }
       const om = 1 / K;
       omega[sa] = om;
-      // u u^T with u = g*T(s,a,.) - e_s, over the non-zero entries of T(s,a,.).
-      for (let i = 0; i < count; i++) {
-        const ni = nz[i];
-        const ti = g * T[base + ni] * om;
-        const row = ni * S;
-        for (let j = 0; j < count; j++) {
-          const nj = nz[j];
-          m[row + nj] += ti * g * T[base + nj];
+      // om * u u^T with u = g*T(s,a,.) - e_s: rank-one update over the non-zeros of T(s,a,.)
+      // (index lists for sparse rows, plain loops for dense ones).
+      const denseRow = start[sa + 1] - start[sa] > S / 2;
+      for (let ki = start[sa]; ki < start[sa + 1]; ki++) {
+        const i = index[ki];
+        const c = g * T[base + i] * om;
+        const row = i * S;
+        const cg = c * g;
+        if (denseRow) {
+          for (let j = 0; j < S; j++) m[row + j] += cg * T[base + j];
+        } else {
+          for (let kj = start[sa]; kj < start[sa + 1]; kj++) {
+            const j = index[kj];
+            m[row + j] += cg * T[base + j];
+          }
         }
-        m[row + s] -= ti;
-        m[s * S + ni] -= ti;
+        m[row + s] -= c;
+        m[s * S + i] -= c;
       }
       m[s * S + s] += om;
     }

@@ -72,7 +72,7 @@ export function validateMdp(mdp: TabularMdp, ctx: MdpErrorContext = {}): void {
       }
       if (Math.abs(sum - 1) > ROW_SUM_TOLERANCE) {
         throw userErrorAt(
-          `transition probabilities from state ${s} under action ${a} sum to ${sum}, not 1 (tolerance ${ROW_SUM_TOLERANCE})`,
+          `transition probabilities from state ${s} under action ${a} sum to ${+sum.toPrecision(10)}, not 1 (tolerance 1e-6)`,
           `${tp}/${s}/${a}`,
           ctx,
         );

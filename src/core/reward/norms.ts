@@ -116,3 +116,53 @@ export function rewardNorm(ctx: NormContext, x: Float64Array, norm: Norm, perSta
   if (i < 0) throw new UserError(`unknown norm "${norm}" (expected one of ${NORMS.join(', ')})`);
   return allNorms(ctx, x, perStateAction)[i];
 }
+
+/**
+ * norm(a - b) without materialising the difference: the hot loop of pairwise matrices.
+ * `a` and `b` share one layout (full S*A*S, or S*A with `perStateAction`).
+ */
+export function normOfDifference(ctx: NormContext, a: Float64Array, b: Float64Array, perStateAction: boolean, norm: Norm): number {
+  if (a.length !== b.length) throw new RangeError(`normOfDifference: lengths differ (${a.length} vs ${b.length})`);
+  const n = a.length;
+  // Per-entry weights: T for full arrays; for a value constant in s', the row sum (weighted_p),
+  // the row max (weighted_inf) or S copies (unweighted).
+  const w = perStateAction ? ctx.rowSum : ctx.transitions;
+  const copies = perStateAction ? ctx.nStates : 1;
+  let acc = 0;
+  switch (norm) {
+    case '1':
+      for (let i = 0; i < n; i++) acc += Math.abs(a[i] - b[i]);
+      return acc * copies;
+    case '2':
+      for (let i = 0; i < n; i++) {
+        const d = a[i] - b[i];
+        acc += d * d;
+      }
+      return Math.sqrt(acc * copies);
+    case 'inf':
+      for (let i = 0; i < n; i++) {
+        const d = Math.abs(a[i] - b[i]);
+        if (d > acc) acc = d;
+      }
+      return acc;
+    case 'weighted_1':
+      for (let i = 0; i < n; i++) acc += w[i] * Math.abs(a[i] - b[i]);
+      return acc;
+    case 'weighted_2':
+      for (let i = 0; i < n; i++) {
+        const d = a[i] - b[i];
+        acc += w[i] * d * d;
+      }
+      return Math.sqrt(acc);
+    case 'weighted_inf': {
+      const m = perStateAction ? ctx.rowMax : ctx.transitions;
+      for (let i = 0; i < n; i++) {
+        const d = m[i] * Math.abs(a[i] - b[i]);
+        if (d > acc) acc = d;
+      }
+      return acc;
+    }
+    default:
+      throw new UserError(`unknown norm "${norm as string}" (expected one of ${NORMS.join(', ')})`);
+  }
+}

@@ -1,7 +1,7 @@
 import { UserError } from '../errors';
 import { CanonicalizeOptions, Canonicalization, createCanonicalizer, expandCanonical } from './canonicalize';
 import { l2, Reward, TabularMdp } from './mdp';
-import { allNorms, createNormContext, Norm, NormContext, NORMS, Normalization } from './norms';
+import { allNorms, createNormContext, Norm, NormContext, NORMS, Normalization, normOfDifference } from './norms';
 import { pearson } from './pearson';
 
 /**
@@ -40,17 +40,25 @@ export function createStandardizer(mdp: TabularMdp, canon: Canonicalization, nor
   return (reward) => {
     const c = canonicalize(reward);
     allNorms(ctx, c.values, c.perStateAction, norms);
-    if (norms[1] <= ZERO_TOLERANCE * Math.max(1, l2(reward))) {
-      return { values: new Float64Array(c.values.length), perStateAction: c.perStateAction, trivial: true };
-    }
-    const n = normIndex < 0 ? 0 : norms[normIndex];
-    // The spec: s(R) = c(R) when n(c(R)) = 0 (e.g. c(R) lives only on impossible transitions).
-    if (n === 0) return { values: c.values, perStateAction: c.perStateAction, trivial: false };
+    const k = standardScale(norms, l2(reward), normIndex);
+    if (k === 0) return { values: new Float64Array(c.values.length), perStateAction: c.perStateAction, trivial: true };
+    if (k === 1) return { values: c.values, perStateAction: c.perStateAction, trivial: false };
     const out = new Float64Array(c.values.length);
-    const inv = 1 / n;
-    for (let i = 0; i < out.length; i++) out[i] = c.values[i] * inv;
+    for (let i = 0; i < out.length; i++) out[i] = c.values[i] * k;
     return { values: out, perStateAction: c.perStateAction, trivial: false };
   };
+}
+
+/**
+ * The factor k with s(R) = k * c(R): 0 for a trivial reward (zero rule), 1 without
+ * normalisation (`normIndex` < 0) or when n(c(R)) = 0 (the spec: s(R) = c(R) then, e.g. c(R)
+ * lives only on impossible transitions), else 1 / n(c(R)).
+ * `canonNorms` are the `allNorms` of c(R), `rewardL2` the L2 norm of R itself.
+ */
+export function standardScale(canonNorms: Float64Array, rewardL2: number, normIndex: number): number {
+  if (canonNorms[1] <= ZERO_TOLERANCE * Math.max(1, rewardL2)) return 0;
+  const n = normIndex < 0 ? 0 : canonNorms[normIndex];
+  return n === 0 ? 1 : 1 / n;
 }
 
 /**
@@ -60,18 +68,13 @@ export function createStandardizer(mdp: TabularMdp, canon: Canonicalization, nor
 export function metricDistance(ctx: NormContext, x: StandardizedReward, y: StandardizedReward, metric: Norm, scratch?: Float64Array): number {
   const i = NORMS.indexOf(metric);
   if (i < 0) throw new UserError(`unknown metric "${metric}" (expected one of ${NORMS.join(', ')})`);
-  return allNorms(ctx, difference(ctx, x, y, scratch), x.perStateAction && y.perStateAction)[i];
+  if (x.perStateAction === y.perStateAction) return normOfDifference(ctx, x.values, y.values, x.perStateAction, metric);
+  return allNorms(ctx, difference(ctx, x, y, scratch), false)[i];
 }
 
-/** x - y in the most compact layout both allow. */
+/** x - y expanded to the full layout (one of them is constant in s'). */
 function difference(ctx: NormContext, x: StandardizedReward, y: StandardizedReward, scratch?: Float64Array): Float64Array {
   const S = ctx.nStates;
-  if (x.perStateAction === y.perStateAction) {
-    const n = x.values.length;
-    const d = scratch && scratch.length >= n ? scratch.subarray(0, n) : new Float64Array(n);
-    for (let k = 0; k < n; k++) d[k] = x.values[k] - y.values[k];
-    return d;
-  }
   const full = x.perStateAction ? y.values : x.values;
   const compact = x.perStateAction ? x.values : y.values;
   const sign = x.perStateAction ? -1 : 1; // d = sign * (full - compact)

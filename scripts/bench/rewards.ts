@@ -1,0 +1,178 @@
+/**
+ * Reward-metric speed: `node --import tsx scripts/bench/rewards.ts [--quick]`.
+ *
+ * 1. Pairwise distance matrix of 16 rewards on a random 512-state, 8-action MDP for each
+ *    canonicalisation (target for VAL, the default: under 5 s).
+ * 2. Time vs number of states (VAL L2/L2, 8 rewards, 4 actions).
+ * 3. A sparse MDP: a 24 x 24 gridworld (576 states), 16 rewards, every canonicalisation.
+ * References in the same run, reported as ratios (ours / reference, < 1 means faster):
+ *   - numpy (via /usr/bin/python3, when numpy imports): the straightforward array version a user
+ *     would write: np.linalg.solve per reward, canonical rewards as full S x A x S arrays.
+ *   - naive: this library's `starcDistance` called per pair (re-canonicalises both rewards and
+ *     re-factors I - gamma*P for every pair, full arrays for the norms).
+ * Timing is wall-clock after a warm-up on a small MDP, best of 5 runs up to 128 states, of 3
+ * at 256, one run above (the same for numpy); run on a quiet machine for absolute numbers.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Canonicalization } from '../../src/core/reward/canonicalize';
+import { buildGridworld } from '../../src/core/reward/gridworld';
+import { Reward, TabularMdp } from '../../src/core/reward/mdp';
+import { createGaussian, randomMdp } from '../../src/core/reward/randomMdp';
+import { pairwiseDistances, starcDistance } from '../../src/core/reward/starc';
+import { createRng } from '../../src/core/util/random';
+
+const quick = process.argv.includes('--quick');
+const PYTHON = '/usr/bin/python3';
+
+function setup(states: number, actions: number, nRewards: number, seed = 1): { mdp: TabularMdp; rewards: Reward[] } {
+  const gauss = createGaussian(createRng(seed));
+  const mdp = randomMdp(gauss, { states, actions, discount: 0.95 });
+  const rewards = Array.from({ length: nRewards }, () => Float64Array.from({ length: states * actions * states }, gauss));
+  return { mdp, rewards };
+}
+
+/** Best of `reps` runs (the least disturbed by other load on a shared machine). */
+function time<T>(f: () => T, reps = 1): { ms: number; value: T } {
+  let best = Infinity;
+  let value: T | undefined;
+  for (let i = 0; i < reps; i++) {
+    const t0 = process.hrtime.bigint();
+    value = f();
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return { ms: best, value: value as T };
+}
+
+/** Repetitions for a problem size: several for small ones, where one run is noise. */
+const repsFor = (states: number) => (states <= 128 ? 5 : states <= 256 ? 3 : 1);
+
+const NUMPY_SCRIPT = `
+import sys, json, time, numpy as np
+d, S, A, K, g, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+T = np.fromfile(d + '/T.bin', dtype='<f8').reshape(S, A, S)
+R = np.fromfile(d + '/R.bin', dtype='<f8').reshape(K, S, A, S)
+def run():
+    P = T.mean(axis=1)
+    M = np.eye(S) - g * P
+    std = []
+    for k in range(K):
+        rbar = (T * R[k]).sum(axis=2)
+        V = np.linalg.solve(M, rbar.mean(axis=1))
+        c = np.broadcast_to((rbar + g * T @ V - V[:, None])[:, :, None], (S, A, S)).ravel()
+        std.append(c / np.linalg.norm(c))
+    D = np.zeros((K, K))
+    for i in range(K):
+        for j in range(i + 1, K):
+            D[i, j] = D[j, i] = np.linalg.norm(std[i] - std[j])
+    return D
+best = float('inf')
+for _ in range(reps):
+    t0 = time.perf_counter()
+    D = run()
+    best = min(best, (time.perf_counter() - t0) * 1000)
+print(json.dumps({"ms": best, "d01": D[0, 1]}))
+`;
+
+const numpyAvailable = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
+
+/** VAL L2/L2 pairwise matrix through numpy; returns ms and d(R0, R1) to cross-check values. */
+function numpyVal(mdp: TabularMdp, rewards: Reward[]): { ms: number; d01: number } | undefined {
+  if (!numpyAvailable) return undefined;
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-rewards-'));
+  try {
+    writeFileSync(path.join(dir, 'T.bin'), Buffer.from(mdp.transitions.buffer, mdp.transitions.byteOffset, mdp.transitions.byteLength));
+    const all = new Float64Array(rewards.length * rewards[0].length);
+    rewards.forEach((r, k) => all.set(r, k * r.length));
+    writeFileSync(path.join(dir, 'R.bin'), Buffer.from(all.buffer));
+    const reps = String(repsFor(mdp.nStates));
+    const res = spawnSync(PYTHON, ['-c', NUMPY_SCRIPT, dir, String(mdp.nStates), String(mdp.nActions), String(rewards.length), String(mdp.discount), reps], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    });
+    if (res.status !== 0) throw new Error(`numpy reference failed: ${res.stderr}`);
+    return JSON.parse(res.stdout) as { ms: number; d01: number };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function naivePairwise(mdp: TabularMdp, rewards: Reward[], canon: Canonicalization): number[][] {
+  const k = rewards.length;
+  const m = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (let i = 0; i < k; i++) {
+    for (let j = i + 1; j < k; j++) m[i][j] = m[j][i] = starcDistance(mdp, rewards[i], rewards[j], { canon, norm: '2', metric: '2' });
+  }
+  return m;
+}
+
+const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+const ratio = (a: number, b: number | undefined) => (b === undefined ? 'n/a' : `${(a / b).toFixed(3)}`);
+
+function main(): void {
+  console.log(`reward-metrics benchmark (node ${process.version}; numpy reference: ${numpyAvailable ? 'yes' : 'not installed'})`);
+  // Warm-up (JIT) on a small problem.
+  {
+    const w = setup(32, 4, 4, 99);
+    for (const canon of ['val', 'epic', 'dard', 'minimal', 'none'] as const) pairwiseDistances(w.mdp, w.rewards, { canon, norm: '2', metric: '2' });
+    naivePairwise(w.mdp, w.rewards, 'val');
+  }
+
+  const big = quick ? { states: 128, actions: 8, rewards: 16 } : { states: 512, actions: 8, rewards: 16 };
+  console.log(`\n1. pairwise matrix: ${big.rewards} rewards, ${big.states} states, ${big.actions} actions (L2/L2)`);
+  const { mdp, rewards } = setup(big.states, big.actions, big.rewards);
+  const ref = numpyVal(mdp, rewards);
+  console.log('canon    | time     | vs numpy (VAL) ');
+  console.log('---------|----------|----------------');
+  let valD01 = NaN;
+  for (const canon of ['val', 'epic', 'minimal', 'none', 'dard'] as const) {
+    if (canon === 'dard' && big.states > 128) {
+      // O(A*S^3) per reward (two S x S matrix products per action): too slow for 512 states here.
+      const small = setup(128, big.actions, big.rewards, 2);
+      const r = time(() => pairwiseDistances(small.mdp, small.rewards, { canon, norm: '2', metric: '2' }));
+      console.log(`dard     | ${fmt(r.ms).padStart(8)} | (128 states: O(A*S^3) per reward, skipped at ${big.states})`);
+      continue;
+    }
+    const r = time(() => pairwiseDistances(mdp, rewards, { canon, norm: '2', metric: '2' }));
+    if (canon === 'val') valD01 = r.value.matrix[0][1];
+    console.log(`${canon.padEnd(8)} | ${fmt(r.ms).padStart(8)} | ${canon === 'val' ? ratio(r.ms, ref?.ms) : ''}`);
+  }
+  if (ref) console.log(`numpy VAL: ${fmt(ref.ms)}; d(R0,R1) ours ${valD01.toFixed(12)} numpy ${ref.d01.toFixed(12)} (|diff| ${Math.abs(valD01 - ref.d01).toExponential(1)})`);
+
+  console.log('\n2. time vs number of states: VAL L2/L2, 8 rewards, 4 actions');
+  console.log('states | ours      | numpy     | naive     | ours/numpy | ours/naive');
+  console.log('-------|-----------|-----------|-----------|------------|-----------');
+  const sizes = quick ? [32, 64, 128] : [32, 64, 128, 256, 512, 1024];
+  for (const S of sizes) {
+    const s = setup(S, 4, 8, S);
+    const ours = time(() => pairwiseDistances(s.mdp, s.rewards, { canon: 'val', norm: '2', metric: '2' }), repsFor(S));
+    const np = numpyVal(s.mdp, s.rewards);
+    const naive = S <= 512 ? time(() => naivePairwise(s.mdp, s.rewards, 'val'), repsFor(S)) : undefined;
+    if (naive) {
+      const diff = Math.abs(naive.value[0][1] - ours.value.matrix[0][1]);
+      if (diff > 1e-9) throw new Error(`naive and fast VAL disagree at S=${S}: ${diff}`);
+    }
+    console.log(
+      `${String(S).padStart(6)} | ${fmt(ours.ms).padStart(9)} | ${(np ? fmt(np.ms) : 'n/a').padStart(9)} | ${(naive ? fmt(naive.ms) : 'skipped').padStart(9)} | ${ratio(ours.ms, np?.ms).padStart(10)} | ${(naive ? ratio(ours.ms, naive.ms) : 'n/a').padStart(9)}`,
+    );
+  }
+}
+
+function gridworldSection(): void {
+  const side = quick ? 10 : 24;
+  const { mdp } = buildGridworld({ width: side, height: side, slip: 0.1, walls: [[1, 1], [2, 2], [3, 3]], goal: [[side - 1, 0, 1]] }, 0.95);
+  const gauss = createGaussian(createRng(7));
+  const rewards = Array.from({ length: 16 }, () => Float64Array.from({ length: mdp.nStates * 4 * mdp.nStates }, gauss));
+  console.log(`\n3. sparse transitions: ${side} x ${side} gridworld (${mdp.nStates} states, 4 actions), 16 rewards, L2/L2`);
+  console.log('canon    | time');
+  console.log('---------|---------');
+  for (const canon of ['val', 'epic', 'dard', 'minimal', 'none'] as const) {
+    const r = time(() => pairwiseDistances(mdp, rewards, { canon, norm: '2', metric: '2' }));
+    console.log(`${canon.padEnd(8)} | ${fmt(r.ms).padStart(8)}`);
+  }
+}
+
+main();
+gridworldSection();

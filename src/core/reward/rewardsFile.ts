@@ -1,0 +1,242 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { getNodeValue, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { UserError } from '../errors';
+import { LineMap } from '../experiment/diagnostic';
+import { rangeOf } from '../experiment/jsonLocation';
+import { buildGridworld, GridLayout, GridworldSpec } from './gridworld';
+import { createMdp, MdpErrorContext, Reward, TabularMdp, userErrorAt, validateReward } from './mdp';
+
+/**
+ * `*.rewards.json` (JSON with comments): an MDP and named rewards to compare.
+ *
+ * ```jsonc
+ * {
+ *   "discount": 0.9,
+ *   "transitions": [[[0.5, 0.5], ...], ...],      // [S][A][S'], or instead:
+ *   "gridworld": {"width": 4, "height": 3, "walls": [[1, 1]], "slip": 0.1,
+ *                 "goal": [[3, 0, 1]], "penalty": [[3, 1, -1]], "actions": 4},
+ *   "rewards": {
+ *     "full": [[[...]]],                            // R[S][A][S']
+ *     "perState": {"state": [...]},                 // R(s,a,s') = r[s] (gridworld: also [height][width])
+ *     "perStateAction": {"stateAction": [[...]]},   // R(s,a,s') = r[s][a]
+ *     "variant": {"of": "full", "scale": 2, "shift": 1, "potential": [...]},
+ *                                                   // scale*R + shift + gamma*Phi(s') - Phi(s), R defined above
+ *     "learned": {"model": "reward-model/model.json"} // TF.js model, see learnedReward.ts
+ *   }
+ * }
+ * ```
+ * A gridworld (see gridworld.ts) adds a reward named "task" from its goal/penalty cells.
+ * Errors carry the JSON pointer and line:column of the offending field.
+ */
+export interface RewardsFileContent {
+  mdp: TabularMdp;
+  names: string[];
+  rewards: Reward[];
+  /** Present for gridworld files: the cell of each state. */
+  grid?: GridLayout;
+}
+
+export interface ParseRewardsOptions {
+  /** Shown in errors and used to resolve model paths (relative to the file's folder). */
+  file?: string;
+  /** Folder for relative model paths; defaults to the file's folder or the current directory. */
+  baseDir?: string;
+}
+
+const TOP_KEYS = ['$schema', 'description', 'discount', 'transitions', 'gridworld', 'rewards'];
+const GRID_KEYS = ['width', 'height', 'walls', 'slip', 'goal', 'penalty', 'actions'];
+
+export async function loadRewardsFile(file: string): Promise<RewardsFileContent> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new UserError(err.code === 'ENOENT' ? 'file not found' : `cannot read file: ${err.message}`, undefined, file);
+  }
+  return parseRewardsText(text, { file });
+}
+
+export async function parseRewardsText(text: string, opts: ParseRewardsOptions = {}): Promise<RewardsFileContent> {
+  const { file } = opts;
+  const lines = new LineMap(text);
+  const errors: ParseError[] = [];
+  const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length > 0 || !tree) {
+    const e = errors[0];
+    const pos = lines.position(e?.offset ?? 0);
+    throw new UserError(`invalid JSON: ${e ? printParseErrorCode(e.error) : 'empty file'}`, undefined, file, pos.line, pos.column);
+  }
+  const ctx: MdpErrorContext = {
+    file,
+    locate: (pointer) => lines.position(rangeOf(tree, pointer, 'value').start),
+  };
+  const fail = (message: string, pointer: string) => userErrorAt(message, pointer, ctx);
+  const doc = getNodeValue(tree) as unknown;
+  if (!isObject(doc)) throw fail('a rewards file must be a JSON object', '');
+  for (const key of Object.keys(doc)) {
+    if (!TOP_KEYS.includes(key)) throw fail(`unknown field "${key}" (expected ${TOP_KEYS.slice(2).join(', ')})`, `/${escape(key)}`);
+  }
+  if (typeof doc.discount !== 'number') throw fail('"discount" is required and must be a number in [0, 1)', '/discount');
+  const hasT = doc.transitions !== undefined;
+  const hasG = doc.gridworld !== undefined;
+  if (hasT === hasG) throw fail('give exactly one of "transitions" ([S][A][S\'] probabilities) or "gridworld"', hasT ? '/gridworld' : '');
+
+  let mdp: TabularMdp;
+  let grid: GridLayout | undefined;
+  const names: string[] = [];
+  const rewards: Reward[] = [];
+  if (hasT) {
+    const { values, dims } = readNumberArray(doc.transitions, 3, '/transitions', fail);
+    if (dims[0] !== dims[2]) throw fail(`transitions must have shape [S][A][S] with the same S twice, got [${dims.join('][')}]`, '/transitions');
+    mdp = createMdp(dims[0], dims[1], doc.discount, values, ctx);
+  } else {
+    const g = doc.gridworld;
+    if (!isObject(g)) throw fail('"gridworld" must be an object with width, height, ...', '/gridworld');
+    for (const key of Object.keys(g)) {
+      if (!GRID_KEYS.includes(key)) throw fail(`unknown gridworld field "${key}" (expected ${GRID_KEYS.join(', ')})`, `/gridworld/${escape(key)}`);
+    }
+    if (g.actions !== undefined && g.actions !== 4) throw fail('only 4 actions (up, down, left, right) are supported', '/gridworld/actions');
+    for (const key of ['walls', 'goal', 'penalty'] as const) {
+      if (g[key] !== undefined && !Array.isArray(g[key])) throw fail(`"${key}" must be a list of cells`, `/gridworld/${key}`);
+    }
+    if (doc.discount < 0 || doc.discount >= 1) throw fail(`discount must be in [0, 1), got ${doc.discount}`, '/discount');
+    const built = buildGridworld(g as unknown as GridworldSpec, doc.discount, { ...ctx, transitionsPointer: '/gridworld' });
+    mdp = built.mdp;
+    grid = built.layout;
+    if (built.task) {
+      names.push('task');
+      rewards.push(built.task);
+    }
+  }
+
+  if (doc.rewards !== undefined && !isObject(doc.rewards)) throw fail('"rewards" must be an object mapping names to rewards', '/rewards');
+  const specs = (doc.rewards ?? {}) as Record<string, unknown>;
+  const baseDir = opts.baseDir ?? (file ? path.dirname(path.resolve(file)) : process.cwd());
+  for (const [name, spec] of Object.entries(specs)) {
+    const pointer = `/rewards/${escape(name)}`;
+    if (names.includes(name)) throw fail(`reward name "${name}" is used twice${grid && name === 'task' ? ' (the gridworld defines "task" from its goal/penalty cells)' : ''}`, pointer);
+    const r = await readReward(spec, pointer, mdp, grid, names, rewards, baseDir, fail);
+    validateReward(mdp, r, name, pointer, ctx);
+    names.push(name);
+    rewards.push(r);
+  }
+  if (rewards.length === 0) throw fail('no rewards: add at least one under "rewards"', doc.rewards === undefined ? '' : '/rewards');
+  return { mdp, names, rewards, grid };
+}
+
+type Fail = (message: string, pointer: string) => UserError;
+
+async function readReward(spec: unknown, pointer: string, mdp: TabularMdp, grid: GridLayout | undefined, names: string[], rewards: Reward[], baseDir: string, fail: Fail): Promise<Reward> {
+  const S = mdp.nStates;
+  const A = mdp.nActions;
+  if (Array.isArray(spec)) {
+    const { values, dims } = readNumberArray(spec, 3, pointer, fail);
+    if (dims[0] !== S || dims[1] !== A || dims[2] !== S) throw fail(`reward must have shape [${S}][${A}][${S}], got [${dims.join('][')}]`, pointer);
+    return values;
+  }
+  if (!isObject(spec)) throw fail('a reward is an [S][A][S] array or an object with "state", "stateAction", "of" or "model"', pointer);
+  const kinds = ['state', 'stateAction', 'of', 'model'].filter((k) => spec[k] !== undefined);
+  if (kinds.length !== 1) throw fail(`a reward object needs exactly one of "state", "stateAction", "of", "model"${kinds.length ? ` (found ${kinds.join(', ')})` : ''}`, pointer);
+  const allowed: Record<string, string[]> = { state: ['state'], stateAction: ['stateAction'], of: ['of', 'scale', 'shift', 'potential'], model: ['model'] };
+  for (const key of Object.keys(spec)) {
+    if (!allowed[kinds[0]].includes(key)) throw fail(`unexpected field "${key}" in a "${kinds[0]}" reward`, `${pointer}/${escape(key)}`);
+  }
+  const out = new Float64Array(S * A * S);
+  switch (kinds[0]) {
+    case 'state': {
+      const r = readStateVector(spec.state, `${pointer}/state`, S, grid, fail);
+      for (let s = 0; s < S; s++) out.fill(r[s], s * A * S, (s + 1) * A * S);
+      return out;
+    }
+    case 'stateAction': {
+      const { values, dims } = readNumberArray(spec.stateAction, 2, `${pointer}/stateAction`, fail);
+      if (dims[0] !== S || dims[1] !== A) throw fail(`stateAction must have shape [${S}][${A}], got [${dims.join('][')}]`, `${pointer}/stateAction`);
+      for (let sa = 0; sa < S * A; sa++) out.fill(values[sa], sa * S, (sa + 1) * S);
+      return out;
+    }
+    case 'of': {
+      const base = spec.of;
+      const k = typeof base === 'string' ? names.indexOf(base) : -1;
+      if (k < 0) throw fail(`"of" must name a reward defined above this one${names.length ? ` (${names.join(', ')})` : ''}`, `${pointer}/of`);
+      const scale = readScalar(spec.scale, 1, `${pointer}/scale`, fail);
+      const shift = readScalar(spec.shift, 0, `${pointer}/shift`, fail);
+      const phi = spec.potential === undefined ? new Float64Array(S) : readStateVector(spec.potential, `${pointer}/potential`, S, grid, fail);
+      const src = rewards[k];
+      const g = mdp.discount;
+      for (let s = 0; s < S; s++) {
+        for (let a = 0; a < A; a++) {
+          const b = (s * A + a) * S;
+          for (let n = 0; n < S; n++) out[b + n] = scale * src[b + n] + shift + g * phi[n] - phi[s];
+        }
+      }
+      return out;
+    }
+    default: {
+      if (typeof spec.model !== 'string' || spec.model === '') throw fail('"model" must be the path of a TensorFlow.js model.json', `${pointer}/model`);
+      // Loaded lazily: TensorFlow.js is only needed when a file has a learned reward.
+      const { loadRewardModel } = await import('./learnedReward');
+      try {
+        return await loadRewardModel(path.resolve(baseDir, spec.model), mdp);
+      } catch (e) {
+        if (e instanceof UserError) throw fail(`model "${spec.model}": ${e.message}`, `${pointer}/model`);
+        throw e;
+      }
+    }
+  }
+}
+
+function readScalar(v: unknown, dflt: number, pointer: string, fail: Fail): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw fail('must be a finite number', pointer);
+  return v;
+}
+
+/** A per-state vector: [S], or for gridworlds also a [height][width] grid (wall entries ignored). */
+function readStateVector(v: unknown, pointer: string, S: number, grid: GridLayout | undefined, fail: Fail): Float64Array {
+  if (grid && Array.isArray(v) && Array.isArray(v[0])) {
+    const { values, dims } = readNumberArray(v, 2, pointer, fail);
+    if (dims[0] !== grid.height || dims[1] !== grid.width) throw fail(`a grid of values must be [height ${grid.height}][width ${grid.width}], got [${dims.join('][')}]`, pointer);
+    return Float64Array.from(grid.cells, ([x, y]) => values[y * grid.width + x]);
+  }
+  const { values, dims } = readNumberArray(v, 1, pointer, fail);
+  if (dims[0] !== S) throw fail(`expected ${S} values (one per state${grid ? `, or a [${grid.height}][${grid.width}] grid` : ''}), got ${dims[0]}`, pointer);
+  return values;
+}
+
+/** A rectangular nested array of finite numbers of the given depth, flattened row-major. */
+function readNumberArray(v: unknown, depth: number, pointer: string, fail: Fail): { values: Float64Array; dims: number[] } {
+  const dims: number[] = [];
+  let probe: unknown = v;
+  for (let d = 0; d < depth; d++) {
+    if (!Array.isArray(probe) || probe.length === 0) {
+      throw fail(`expected a non-empty ${depth}-dimensional array of numbers`, pointer + '/0'.repeat(d));
+    }
+    dims.push(probe.length);
+    probe = probe[0];
+  }
+  const total = dims.reduce((a, b) => a * b, 1);
+  const values = new Float64Array(total);
+  let k = 0;
+  const walk = (node: unknown, d: number, ptr: string): void => {
+    if (d === depth) {
+      if (typeof node !== 'number' || !Number.isFinite(node)) throw fail(`expected a number, got ${JSON.stringify(node)}`, ptr);
+      values[k++] = node;
+      return;
+    }
+    if (!Array.isArray(node)) throw fail(`expected an array (depth ${d + 1} of ${depth})`, ptr);
+    if (node.length !== dims[d]) throw fail(`expected ${dims[d]} entries like its siblings, got ${node.length}`, ptr);
+    node.forEach((child, i) => walk(child, d + 1, `${ptr}/${i}`));
+  };
+  walk(v, 0, pointer);
+  return { values, dims };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function escape(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
