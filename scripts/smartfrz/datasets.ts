@@ -1,12 +1,11 @@
 /**
  * The datasets of the offline SmartFRZ pipeline, kept small so the whole pipeline runs in
- * minutes: digits (1,797 8x8 images), a Fashion-MNIST subset and a synthetic teacher-network
- * task generated here. Inputs are scaled to [0, 1] (images) or standard normal (synthetic).
+ * minutes: digits (1,797 8x8 images) and a Fashion-MNIST subset, read by the product's loader,
+ * and a synthetic teacher-network task generated here (standard-normal inputs).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
-import { createRng, shuffledIndices } from '../../src/core/util/random';
+import { createRng } from '../../src/core/util/random';
+import { loadData } from '../../src/core/data/load';
 import type { LoadedData, Split } from '../../src/core/data/types';
 
 export const SHARED_DATASETS = process.env.MODEL_LAB_DATASETS ?? '/work/shared/datasets';
@@ -21,48 +20,30 @@ function take(x: Float32Array, y: Int32Array, dim: number, idx: ArrayLike<number
   return { x: sx, y: sy, count: idx.length };
 }
 
-/** Digits: 80/20 seeded split, pixel values / 16. `image` gives [8, 8, 1] examples for CNNs. */
-export function digits(image = false): LoadedData {
-  const text = zlib.gunzipSync(fs.readFileSync(path.join(SHARED_DATASETS, 'digits', 'digits.csv.gz'))).toString('utf8');
-  const rows = text.trim().split('\n').map((l) => l.split(',').map(Number));
-  const n = rows.length;
-  const x = new Float32Array(n * 64);
-  const y = new Int32Array(n);
-  rows.forEach((r, i) => {
-    for (let j = 0; j < 64; j++) x[i * 64 + j] = r[j] / 16;
-    y[i] = r[64];
-  });
-  const order = shuffledIndices(n, createRng(11));
-  const nTest = Math.round(n * 0.2);
-  return {
-    train: take(x, y, 64, order.subarray(nTest)), test: take(x, y, 64, order.subarray(0, nTest)),
-    exampleShape: image ? [8, 8, 1] : [64], xDtype: 'float32', numClasses: 10,
-  };
+/** Digits through the product's loader (80/20 seeded split, / 16); `image` views examples as [8, 8, 1]. */
+export async function digits(image = false): Promise<LoadedData> {
+  const d = await loadData(
+    { format: 'csv', train: path.join(SHARED_DATASETS, 'digits', 'digits.csv.gz'), label: 'last', scale: 16, testSplit: 0.2 },
+    { seed: 11 },
+  );
+  return image ? { ...d, exampleShape: [8, 8, 1] } : d;
 }
 
-function readIdx(file: string): { dims: number[]; data: Uint8Array } {
-  const buf = zlib.gunzipSync(fs.readFileSync(file));
-  const nd = buf[3];
-  const dims: number[] = [];
-  for (let i = 0; i < nd; i++) dims.push(buf.readInt32BE(4 + 4 * i));
-  return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + 4 + 4 * nd, dims.reduce((a, b) => a * b, 1)) };
-}
-
-/** The first `nTrain` / `nTest` Fashion-MNIST examples, pixels / 255. */
-export function fashion(nTrain: number, nTest: number, image = false): LoadedData {
+/** The first `nTrain` Fashion-MNIST training images and `nTest` test images ([28, 28, 1], / 255). */
+export async function fashion(nTrain: number, nTest: number): Promise<LoadedData> {
   const dir = path.join(SHARED_DATASETS, 'fashion-mnist');
-  const split = (img: string, lab: string, n: number): Split => {
-    const xi = readIdx(path.join(dir, img));
-    const yi = readIdx(path.join(dir, lab));
-    const x = new Float32Array(n * 784);
-    for (let i = 0; i < n * 784; i++) x[i] = xi.data[i] / 255;
-    return { x, y: Int32Array.from(yi.data.subarray(0, n)), count: n };
-  };
-  return {
-    train: split('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', nTrain),
-    test: split('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', nTest),
-    exampleShape: image ? [28, 28, 1] : [784], xDtype: 'float32', numClasses: 10,
-  };
+  const d = await loadData(
+    {
+      format: 'idx',
+      train: { images: path.join(dir, 'train-images-idx3-ubyte.gz'), labels: path.join(dir, 'train-labels-idx1-ubyte.gz') },
+      test: { images: path.join(dir, 't10k-images-idx3-ubyte.gz'), labels: path.join(dir, 't10k-labels-idx1-ubyte.gz') },
+      scale: 255,
+      limit: nTrain,
+    },
+    { seed: 11 },
+  );
+  const n = Math.min(nTest, d.test.count);
+  return { ...d, test: take(d.test.x as Float32Array, d.test.y, 784, Int32Array.from({ length: n }, (_, i) => i)) };
 }
 
 /**

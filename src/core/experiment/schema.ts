@@ -7,13 +7,15 @@ export const EXPERIMENT_SCHEMA: Readonly<Record<string, unknown>> = experimentSc
 export interface ExperimentValidators {
   /** Reports every error; leaves the data untouched (editor diagnostics). */
   check: ValidateFunction;
-  /** Stops at the first problem only after collecting all, and fills in schema `default`s (loading). */
+  /** Reports every error and fills in the schema's `default`s (loading, so runs store resolved values). */
   withDefaults: ValidateFunction;
 }
 
-// Compiling the schema takes tens of milliseconds, so it is done once, on first use. This
-// memo is the module's only state; it is derived from a constant and never changes after.
-let compiled: ExperimentValidators | undefined;
+// Compiling the schema takes 100-200 ms, so each validator is compiled once, on first use
+// (the editor only ever needs `check`). These memos are the module's only state; they are
+// derived from a constant and never change after.
+let checkFn: ValidateFunction | undefined;
+let withDefaultsFn: ValidateFunction | undefined;
 
 function makeAjv(useDefaults: boolean): Ajv {
   const ajv = new Ajv({
@@ -35,11 +37,12 @@ function makeAjv(useDefaults: boolean): Ajv {
 }
 
 export function experimentValidators(): ExperimentValidators {
-  if (!compiled) {
-    compiled = {
-      check: makeAjv(false).compile(experimentSchema),
-      withDefaults: makeAjv(true).compile(experimentSchema),
-    };
-  }
-  return compiled;
+  return {
+    get check(): ValidateFunction {
+      return (checkFn ??= makeAjv(false).compile(experimentSchema));
+    },
+    get withDefaults(): ValidateFunction {
+      return (withDefaultsFn ??= makeAjv(true).compile(experimentSchema));
+    },
+  };
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import { layerName } from '../experiment/layerName';
 import type { LayerConfig, ModelConfig } from '../experiment/types';
+import { modelLayers } from './flops';
 import { loadModel } from './io';
 import { TransformerEncoder } from './transformerEncoder';
 
@@ -60,7 +61,25 @@ export async function buildModel(cfg: ModelConfig, opts: BuildOptions): Promise<
       throw new UserError(`layer '${layer.name}' cannot take input of shape ${JSON.stringify(x.shape)}: ${(e as Error).message}`, pointer);
     }
   });
-  return tf.model({ inputs: input, outputs: x, name: 'model' });
+  const model = tf.model({ inputs: input, outputs: x, name: 'model' });
+  if (cfg.from !== undefined) assertChain(model);
+  return model;
+}
+
+/**
+ * The training loop runs layers one after another, so a saved model must be a single chain
+ * (no branches or merges), which every model this project builds is.
+ */
+function assertChain(model: tf.LayersModel): void {
+  const layers = modelLayers(model);
+  layers.forEach((layer, i) => {
+    const inbound = layer.inboundNodes;
+    const from = inbound.length === 1 ? inbound[0].inboundLayers : [];
+    const ok = from.length === 1 && (i === 0 ? from[0].getClassName() === 'InputLayer' : from[0] === layers[i - 1]);
+    if (!ok) {
+      throw new UserError(`the saved model is not a single chain of layers (at layer '${layer.name}'); only sequential models can be fine-tuned`, '/model/from');
+    }
+  });
 }
 
 function required(value: number | undefined, field: string, pointer: string): number {

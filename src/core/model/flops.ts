@@ -32,10 +32,16 @@ function shapeOf(s: tf.Shape | tf.Shape[]): (number | null)[] {
   return (Array.isArray(s[0]) ? s[0] : s) as (number | null)[];
 }
 
+/** A built layer's input shape (from its input symbolic tensor; tfjs types omit `inputShape`). */
+function inputShapeOf(layer: tf.layers.Layer): tf.Shape | tf.Shape[] {
+  const input = layer.input as tf.SymbolicTensor | tf.SymbolicTensor[];
+  return Array.isArray(input) ? input.map((t) => t.shape) : input.shape;
+}
+
 /** Costs of every layer of `model` (see `LayerCost`). */
 export function layerCosts(model: tf.LayersModel): LayerCost[] {
   return modelLayers(model).map((layer) => {
-    const inShape = shapeOf(layer.inputShape).slice(1);
+    const inShape = shapeOf(inputShapeOf(layer)).slice(1);
     const outShape = shapeOf(layer.outputShape).slice(1);
     const inSize = prod(inShape);
     const outSize = prod(outShape);

@@ -64,7 +64,7 @@ export class TransformerEncoder extends tf.layers.Layer {
     }
     let k = 0;
     const glorot = () => tf.initializers.glorotUniform({ seed: this.seed === undefined ? undefined : this.seed + 101 * ++k });
-    const add = (name: string, shape: number[], init: tf.initializers.Initializer) =>
+    const add = (name: string, shape: number[], init: ReturnType<typeof tf.initializers.zeros>) =>
       this.weightsByName.set(name, this.addWeight(name, shape, 'float32', init));
     for (const p of ['query', 'key', 'value', 'output']) {
       add(`${p}_kernel`, [d, d], glorot());

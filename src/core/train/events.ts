@@ -26,10 +26,18 @@ export type RunEvent =
       epochs: number; stepsPerEpoch: number; batchSize: number; trainExamples: number; testExamples: number;
       layers: LayerInfo[]; resumedFrom?: { epoch: number; step: number };
     }
+  /**
+   * Epoch numbering everywhere below: `epoch` is the 0-based index of the epoch the event
+   * belongs to (an `epoch` event reports epoch `epoch`, just completed; a `freeze` event's epoch
+   * is the one whose first trained step uses the new prefix), except in `end`, where it is the
+   * number of completed epochs. `step` is the number of optimizer steps taken so far.
+   */
   | { type: 'step'; epoch: number; step: number; loss: number; seconds: number }
   | {
       type: 'epoch'; epoch: number; step: number; loss: number; testLoss: number; testAccuracy: number;
       seconds: number; elapsedSeconds: number; samplesPerSecond: number; frozen: string[]; flopsSaved: FlopsSaved;
+      /** Seconds spent evaluating on the test split after this epoch (not part of `seconds`). */
+      evalSeconds?: number;
     }
   | {
       type: 'freeze'; layer: string; unit: number; epoch: number; step: number; reason?: string;

@@ -102,8 +102,10 @@ export class SmartFrzPolicy implements FreezingPolicy {
       this.history = this.units.map(() => []);
       this.historyEpoch = step.epoch;
     }
+    // Only the units the next stage can ask about are recorded (the first `maxFreezePerStage`
+    // active ones): histories are per epoch, so recording the others would be discarded work.
     const active: number[] = [];
-    for (let u = this.frozen; u < this.freezable(); u++) active.push(u);
+    for (let u = this.frozen; u < Math.min(this.freezable(), this.frozen + this.maxFreezePerStage); u++) active.push(u);
     if (active.length === 0) return;
     if (this.isSnapshotStep(step.stepInEpoch)) {
       const samples = await readSamples(active.map((u) => this.units[u].kernel), active.map((u) => this.indices[u]));

@@ -1,0 +1,158 @@
+/**
+ * One full training run (policy `none`, the product's `buildModel` + `train`) observed by a
+ * recording policy that collects what SmartFRZ's offline pipeline needs:
+ * - per weighted layer ("unit") and epoch, the predictor's features of R windows of
+ *   `snapshotsPerEpoch` kernel samples (R different random index samples of the same kernel —
+ *   cheap augmentation; the policy itself uses one);
+ * - per epoch, the centred Gram matrix of each unit's output on a fixed probe batch from the
+ *   test split, from which linear CKA to the final model is computed at the end.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { LoadedData } from '../../src/core/data/types';
+import type { ModelConfig, TrainExperiment } from '../../src/core/experiment/types';
+import type { EpochMetrics, FreezableUnit, FreezingPolicy, StepInfo, TrainingPlan } from '../../src/core/freezing/policy';
+import { buildModel } from '../../src/core/model/build';
+import { modelLayers } from '../../src/core/model/flops';
+import { centeredGram, ckaFromGrams } from '../../src/core/freezing/smartfrz/cka';
+import { windowFeatures, type WindowFeatures } from '../../src/core/freezing/smartfrz/features';
+import { isSnapshotStep, readSamples, sampleIndices } from '../../src/core/freezing/smartfrz/sample';
+import { train } from '../../src/core/train/trainer';
+
+export interface RunSpec {
+  id: string;
+  family: string;
+  dataset: string;
+  data: LoadedData;
+  model: ModelConfig;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+}
+
+export interface UnitRecord {
+  name: string;
+  /** features[epoch][r]: the window of epoch `epoch` under index sample r. */
+  features: WindowFeatures[][];
+  /** Linear CKA of the unit's output after each epoch with its output after the last epoch. */
+  cka: number[];
+}
+
+export interface RunRecord {
+  id: string;
+  family: string;
+  dataset: string;
+  epochs: number;
+  stepsPerEpoch: number;
+  units: UnitRecord[];
+  testAccuracy: number[];
+  seconds: number;
+}
+
+export interface RecordOptions {
+  sampleSize: number;
+  quantiles: number;
+  snapshotsPerEpoch: number;
+  /** Index samples per unit (augmentation). */
+  samplesPerUnit: number;
+  probeSize: number;
+  log?: (msg: string) => void;
+}
+
+/** A `none` policy that records sampled kernel windows and probe-batch Gram matrices. */
+class RecordingPolicy implements FreezingPolicy {
+  readonly name = 'none' as const;
+  units: FreezableUnit[] = [];
+  plan!: TrainingPlan;
+  indexSets: Int32Array[][] = [];
+  windows: Float32Array[][][] = [];
+  features: WindowFeatures[][][] = [];
+  grams: tf.Tensor2D[][] = [];
+
+  constructor(
+    private readonly opts: RecordOptions,
+    private readonly seed: number,
+    private readonly probeModel: tf.LayersModel,
+    private readonly probe: tf.Tensor,
+  ) {}
+
+  init(units: FreezableUnit[], plan: TrainingPlan): void {
+    this.units = units;
+    this.plan = plan;
+    this.indexSets = units.map((u) =>
+      Array.from({ length: this.opts.samplesPerUnit }, (_, r) => sampleIndices(u.kernel.size, this.opts.sampleSize, 1000 * this.seed + 97 * u.index + r)),
+    );
+    this.features = units.map(() => []);
+    this.resetWindows();
+  }
+
+  private resetWindows(): void {
+    this.windows = this.units.map(() => Array.from({ length: this.opts.samplesPerUnit }, () => []));
+  }
+
+  async afterStep(step: StepInfo): Promise<void> {
+    if (!isSnapshotStep(step.stepInEpoch, this.plan.stepsPerEpoch, this.opts.snapshotsPerEpoch)) return;
+    const ks: tf.Tensor[] = [];
+    const ids: Int32Array[] = [];
+    this.units.forEach((u, i) => this.indexSets[i].forEach((ix) => { ks.push(u.kernel); ids.push(ix); }));
+    const samples = await readSamples(ks, ids);
+    let k = 0;
+    this.units.forEach((_, i) => this.indexSets[i].forEach((_, r) => this.windows[i][r].push(samples[k++])));
+  }
+
+  async afterEpoch(m: EpochMetrics): Promise<void> {
+    this.units.forEach((_, i) => this.features[i].push(this.windows[i].map((w) => windowFeatures(w, this.opts.quantiles))));
+    this.resetWindows();
+    const outs = this.probeModel.predict(this.probe) as tf.Tensor | tf.Tensor[];
+    const list = Array.isArray(outs) ? outs : [outs];
+    this.grams.push(list.map((o) => centeredGram(o)));
+    tf.dispose(list);
+    this.opts.log?.(`  epoch ${m.epoch + 1}: test accuracy ${m.testAccuracy.toFixed(3)}`);
+  }
+
+  frozenPrefix(): number {
+    return 0;
+  }
+
+  saveState(): unknown {
+    return {};
+  }
+
+  loadState(): void {}
+}
+
+export async function recordRun(spec: RunSpec, opts: RecordOptions): Promise<RunRecord> {
+  const t0 = Date.now();
+  const { data } = spec;
+  const model = await buildModel(spec.model, { exampleShape: data.exampleShape, inputDtype: 'float32', seed: spec.seed });
+  const layers = modelLayers(model).filter((l) => l.trainableWeights.length > 0);
+  const n = Math.min(opts.probeSize, data.test.count);
+  const dim = data.exampleShape.reduce((a, b) => a * b, 1);
+  const probe = tf.tensor(data.test.x.slice(0, n * dim) as Float32Array, [n, ...data.exampleShape]);
+  const probeModel = tf.model({ inputs: model.inputs, outputs: layers.map((l) => l.output as tf.SymbolicTensor) });
+  const policy = new RecordingPolicy(opts, spec.seed, probeModel, probe);
+  const experiment: TrainExperiment = {
+    kind: 'train',
+    name: spec.id,
+    data: { format: 'csv', train: '(in memory)', label: 'last' },
+    model: spec.model,
+    training: { epochs: spec.epochs, batchSize: spec.batchSize, optimizer: { type: 'adam', learningRate: spec.learningRate }, seed: spec.seed },
+    freezing: { policy: 'none' },
+  };
+  const result = await train({
+    experiment, data, model, policy, runId: spec.id, backend: tf.getBackend(), onEvent: () => {}, shouldStop: () => false,
+  });
+  const last = policy.grams[policy.grams.length - 1];
+  const units: UnitRecord[] = policy.units.map((u, i) => ({
+    name: u.name,
+    features: policy.features[i],
+    cka: policy.grams.map((g) => ckaFromGrams(g[i], last[i])),
+  }));
+  tf.dispose(policy.grams.flat());
+  probe.dispose();
+  model.dispose();
+  return {
+    id: spec.id, family: spec.family, dataset: spec.dataset, epochs: spec.epochs, stepsPerEpoch: policy.plan.stepsPerEpoch,
+    units, testAccuracy: result.history.map((h) => h.testAccuracy), seconds: (Date.now() - t0) / 1000,
+  };
+}

@@ -1,0 +1,230 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import {
+  getLocation,
+  getNodeValue,
+  parseTree,
+  printParseErrorCode,
+  type Node as JsonNode,
+  type ParseError,
+} from 'jsonc-parser';
+import { UserError } from '../errors';
+import { diagnosticAt, LineMap, type ExperimentDiagnostic } from './diagnostic';
+import { pathToPointer, rangeOf } from './jsonLocation';
+import { resolveExperimentPaths } from './paths';
+import { EXPERIMENT_SCHEMA, experimentValidators } from './schema';
+import { schemaDiagnostics } from './schemaErrors';
+import { semanticDiagnostics } from './semantic';
+import type { Experiment, FreezingPolicyName } from './types';
+
+export type { ExperimentDiagnostic } from './diagnostic';
+
+export interface LoadedExperiment {
+  /** Absolute path of the experiment file. */
+  file: string;
+  /** Its folder, against which relative paths were resolved. */
+  baseDir: string;
+  /** The validated experiment: schema defaults filled in, every file path absolute. */
+  experiment: Experiment;
+  /** Problems that do not stop a run (e.g. an option that is ignored). */
+  warnings: ExperimentDiagnostic[];
+}
+
+export interface ParsedExperiment {
+  /** Present when there is no error (warnings allowed); paths still as written. */
+  experiment?: Experiment;
+  /** Every problem found, in document order. */
+  diagnostics: ExperimentDiagnostic[];
+}
+
+export interface ParseOptions {
+  /** Fill in the schema's `default`s (as loading does). Default false: the text's values only. */
+  applyDefaults?: boolean;
+  /** Replace `freezing.policy` (the CLI's `--policy`) before validating. */
+  policy?: string;
+}
+
+/**
+ * Parse and check an experiment's text: JSON with comments and trailing commas, then the
+ * schema, then the semantic checks (files, layer names, shapes, freezing options). Never
+ * throws. `file` is the experiment's path; relative paths in it are resolved against its
+ * folder; pass `''` for a document that has no file yet (file existence is then not checked).
+ * Syntax errors stop the checks there, since the rest would be guesses about a broken tree;
+ * schema errors skip the semantic checks for the same reason.
+ */
+export function parseExperimentText(text: string, file: string, opts: ParseOptions = {}): ParsedExperiment {
+  if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1); // keep offsets; JSON does not allow a BOM
+  const lines = new LineMap(text);
+  const parseErrors: ParseError[] = [];
+  const tree = parseTree(text, parseErrors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: true });
+  if (parseErrors.length > 0) {
+    return { diagnostics: parseErrors.map((e) => syntaxDiagnostic(text, e, lines)) };
+  }
+  if (!tree) {
+    return { diagnostics: [diagnosticAt(lines, 'the file is empty; expected a JSON object with "kind", "name", ...', '', 0, 0)] };
+  }
+  const diagnostics: ExperimentDiagnostic[] = duplicateKeys(tree, lines);
+  const value: unknown = getNodeValue(tree);
+  if (opts.policy !== undefined) applyPolicyOverride(value, opts.policy);
+
+  const validators = experimentValidators();
+  if (!validators.check(value)) {
+    diagnostics.push(...schemaDiagnostics(validators.check.errors ?? [], tree, lines));
+    return { diagnostics: sortByPosition(diagnostics) };
+  }
+  const experiment = value as Experiment;
+  const baseDir = file === '' ? undefined : path.dirname(path.resolve(file));
+  // Semantic checks see the values as written (a default is never "ignored"), then defaults fill in.
+  diagnostics.push(...semanticDiagnostics(experiment, baseDir, tree, lines));
+  const sorted = sortByPosition(diagnostics);
+  if (sorted.some((d) => d.severity === 'error')) return { diagnostics: sorted };
+  if (opts.applyDefaults) validators.withDefaults(experiment);
+  return { experiment, diagnostics: sorted };
+}
+
+/** Every problem in an experiment's text, for an editor. Never throws. */
+export function checkExperimentText(text: string, file: string): ExperimentDiagnostic[] {
+  return parseExperimentText(text, file).diagnostics;
+}
+
+/**
+ * Read, validate and resolve an experiment file. Throws a `UserError` for the first error
+ * (with pointer, file, line and column, and a count of further errors).
+ * `overrides.policy` replaces `freezing.policy` (CLI `--policy`); options of the file's
+ * policy that the new one does not take are dropped, so one file can compare policies.
+ */
+export async function loadExperimentFile(file: string, overrides: { policy?: string } = {}): Promise<LoadedExperiment> {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = await fs.readFile(abs, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'experiment file not found' : code === 'EISDIR' ? 'not a file' : `cannot read the experiment file (${code ?? String(e)})`;
+    throw new UserError(`${why}: ${abs}`, undefined, abs);
+  }
+  if (overrides.policy !== undefined) checkPolicyName(overrides.policy);
+  const parsed = parseExperimentText(text, abs, { applyDefaults: true, policy: overrides.policy });
+  const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0 || !parsed.experiment) {
+    const first = errors[0];
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : '';
+    throw new UserError(first.message + more, first.pointer, abs, first.line, first.column);
+  }
+  if (overrides.policy !== undefined && parsed.experiment.kind !== 'train') {
+    throw new UserError(`--policy applies to train experiments only; this one is "${parsed.experiment.kind}"`, '/kind', abs);
+  }
+  const baseDir = path.dirname(abs);
+  return {
+    file: abs,
+    baseDir,
+    experiment: resolveExperimentPaths(parsed.experiment, baseDir),
+    warnings: parsed.diagnostics.filter((d) => d.severity === 'warning'),
+  };
+}
+
+/**
+ * Errors raised after loading (data checks, the model builder) name a field of the
+ * experiment by pointer but not where it is. This returns the same error placed in the
+ * experiment file (file, line, column of the field), for the CLI's `file:line:col` and the
+ * editor. Errors that already name a file (e.g. a data file's line) are returned unchanged.
+ */
+export async function withExperimentPosition(err: UserError, experimentFile: string): Promise<UserError> {
+  if (err.file !== undefined || err.pointer === undefined) return err;
+  let text: string;
+  try {
+    text = await fs.readFile(experimentFile, 'utf8');
+  } catch {
+    return new UserError(err.message, err.pointer, experimentFile);
+  }
+  const tree = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
+  const { start } = rangeOf(tree, err.pointer, 'value');
+  const { line, column } = new LineMap(text).position(start);
+  return new UserError(err.message, err.pointer, experimentFile, line, column);
+}
+
+/** The freezing policies the schema knows, in schema order. */
+export function freezingPolicyNames(): FreezingPolicyName[] {
+  return freezingBranches().map((b) => b.name);
+}
+
+function checkPolicyName(policy: string): void {
+  const names = freezingPolicyNames();
+  if (!names.includes(policy as FreezingPolicyName)) {
+    throw new UserError(`unknown freezing policy "${policy}" (from --policy); expected one of ${names.join(', ')}`, '/freezing/policy');
+  }
+}
+
+function freezingBranches(): { name: FreezingPolicyName; properties: string[] }[] {
+  const defs = EXPERIMENT_SCHEMA.definitions as Record<string, { oneOf?: { $ref: string }[]; properties?: Record<string, { const?: string }> }>;
+  return (defs.freezing.oneOf ?? []).map((r) => {
+    const def = defs[r.$ref.split('/').pop() as string];
+    return { name: def.properties?.policy?.const as FreezingPolicyName, properties: Object.keys(def.properties ?? {}) };
+  });
+}
+
+/** Set `freezing.policy`, keeping only the options the new policy takes. Non-train values are left alone. */
+function applyPolicyOverride(value: unknown, policy: string): void {
+  if (typeof value !== 'object' || value === null || (value as { kind?: unknown }).kind !== 'train') return;
+  const exp = value as { freezing?: Record<string, unknown> };
+  const old = typeof exp.freezing === 'object' && exp.freezing !== null && !Array.isArray(exp.freezing) ? exp.freezing : {};
+  const allowed = freezingBranches().find((b) => b.name === policy)?.properties ?? ['policy'];
+  const next: Record<string, unknown> = { policy };
+  if (old.policy === policy) Object.assign(next, old);
+  else for (const k of Object.keys(old)) if (k !== 'policy' && allowed.includes(k)) next[k] = old[k];
+  exp.freezing = next;
+}
+
+const SYNTAX_MESSAGES: Record<string, string> = {
+  InvalidSymbol: 'invalid symbol (strings need double quotes)',
+  InvalidNumberFormat: 'invalid number',
+  PropertyNameExpected: 'property name expected (in double quotes)',
+  ValueExpected: 'value expected',
+  ColonExpected: "':' expected",
+  CommaExpected: "',' expected",
+  CloseBraceExpected: "'}' expected",
+  CloseBracketExpected: "']' expected",
+  EndOfFileExpected: 'end of file expected (only one top-level value is allowed)',
+  InvalidCommentToken: 'invalid comment',
+  UnexpectedEndOfComment: 'unterminated comment',
+  UnexpectedEndOfString: 'unterminated string',
+  UnexpectedEndOfNumber: 'unterminated number',
+  InvalidUnicode: 'invalid unicode escape',
+  InvalidEscapeCharacter: 'invalid escape character in string',
+  InvalidCharacter: 'invalid character in string (control characters must be escaped)',
+};
+
+function syntaxDiagnostic(text: string, e: ParseError, lines: LineMap): ExperimentDiagnostic {
+  const code = printParseErrorCode(e.error);
+  const pointer = pathToPointer(getLocation(text, e.offset).path.filter((p) => p !== ''));
+  return diagnosticAt(lines, `syntax error: ${SYNTAX_MESSAGES[code] ?? code}`, pointer, e.offset, e.offset + Math.max(1, e.length));
+}
+
+/** JSON allows repeated keys (the last wins); that is almost always a mistake in a config. */
+function duplicateKeys(tree: JsonNode, lines: LineMap): ExperimentDiagnostic[] {
+  const out: ExperimentDiagnostic[] = [];
+  const visit = (node: JsonNode, pointer: string): void => {
+    if (node.type === 'object') {
+      const seen = new Set<string>();
+      for (const prop of node.children ?? []) {
+        const [key, val] = prop.children ?? [];
+        if (!key) continue;
+        const name = String(key.value);
+        const childPointer = `${pointer}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+        if (seen.has(name)) {
+          out.push(diagnosticAt(lines, `duplicate property "${name}"; the last one wins`, childPointer, key.offset, key.offset + key.length, 'warning'));
+        }
+        seen.add(name);
+        if (val) visit(val, childPointer);
+      }
+    } else if (node.type === 'array') {
+      (node.children ?? []).forEach((c, i) => visit(c, `${pointer}/${i}`));
+    }
+  };
+  visit(tree, '');
+  return out;
+}
+
+function sortByPosition(d: ExperimentDiagnostic[]): ExperimentDiagnostic[] {
+  return d.slice().sort((a, b) => a.start - b.start);
+}

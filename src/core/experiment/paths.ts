@@ -1,0 +1,64 @@
+import * as path from 'node:path';
+import type { Experiment } from './types';
+
+/** A file path field of an experiment: where it is, and its value as written. */
+export interface PathField {
+  pointer: string;
+  value: string;
+  /** What the file is, for messages ("data file", "saved model"). */
+  what: string;
+}
+
+/** Every field of an experiment that names a file (relative to the experiment file). */
+export function pathFields(exp: Experiment): PathField[] {
+  const out: PathField[] = [];
+  const add = (pointer: string, value: unknown, what: string): void => {
+    if (typeof value === 'string' && value !== '') out.push({ pointer, value, what });
+  };
+  switch (exp.kind) {
+    case 'train': {
+      const d = exp.data;
+      if (d.format === 'idx') {
+        for (const split of ['train', 'test'] as const) {
+          const pair = d[split];
+          if (pair) {
+            add(`/data/${split}/images`, pair.images, 'IDX image file');
+            add(`/data/${split}/labels`, pair.labels, 'IDX label file');
+          }
+        }
+      } else {
+        add('/data/train', d.train, 'data file');
+        add('/data/test', d.test, 'data file');
+      }
+      add('/model/from', exp.model?.from, 'saved model');
+      if (exp.freezing?.policy === 'smartfrz') add('/freezing/predictor', exp.freezing.predictor, 'predictor weights file');
+      break;
+    }
+    case 'reward-compare':
+      add('/rewards', exp.rewards, 'rewards file');
+      break;
+    case 'extract-eval':
+      add('/data', exp.data, 'corpus file');
+      break;
+  }
+  return out;
+}
+
+/**
+ * A deep copy of `exp` with every path field made absolute against `baseDir` (the
+ * experiment file's folder). Absolute paths are kept as they are.
+ */
+export function resolveExperimentPaths<T extends Experiment>(exp: T, baseDir: string): T {
+  const copy = structuredClone(exp);
+  for (const f of pathFields(exp)) {
+    setAtPointer(copy, f.pointer, path.resolve(baseDir, f.value));
+  }
+  return copy;
+}
+
+function setAtPointer(root: unknown, pointer: string, value: unknown): void {
+  const parts = pointer.split('/').slice(1);
+  let node = root as Record<string, unknown>;
+  for (const part of parts.slice(0, -1)) node = node[part] as Record<string, unknown>;
+  node[parts[parts.length - 1]] = value;
+}

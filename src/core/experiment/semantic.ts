@@ -1,0 +1,172 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Node as JsonNode } from 'jsonc-parser';
+import { diagnosticAt, type ExperimentDiagnostic, type LineMap } from './diagnostic';
+import { rangeOf } from './jsonLocation';
+import { layerName } from './layerName';
+import { pathFields } from './paths';
+import { inferShapes } from './shapes';
+import type { Experiment, LayerType, TrainExperiment } from './types';
+
+/** Layer types that own trainable weights: the units freezing policies can freeze. */
+export const WEIGHTED_LAYER_TYPES: ReadonlySet<LayerType> = new Set<LayerType>([
+  'dense',
+  'conv2d',
+  'batchNormalization',
+  'embedding',
+  'transformerEncoder',
+]);
+
+/** Defaults the data loader applies, repeated here so the editor can check against them. */
+export const DEFAULT_MAX_LENGTH = 64;
+export const DEFAULT_VOCAB_SIZE = 20000;
+
+interface Problem {
+  pointer: string;
+  message: string;
+  severity?: 'error' | 'warning';
+  /** Underline the property name instead of the value (for large objects). */
+  at?: 'value' | 'key';
+  /** Underline this field instead of `pointer`'s (e.g. a layer's `type` for a layer problem). */
+  underline?: string;
+}
+
+/**
+ * Checks the schema cannot express, on a schema-valid experiment: files that do not exist,
+ * duplicate layer names, impossible shapes, text-model mismatches and freezing options that
+ * name unknown layers. `baseDir` resolves relative paths; without it files are not checked.
+ */
+export function semanticDiagnostics(
+  exp: Experiment,
+  baseDir: string | undefined,
+  tree: JsonNode | undefined,
+  lines: LineMap,
+): ExperimentDiagnostic[] {
+  const problems: Problem[] = [];
+  if (baseDir !== undefined) problems.push(...missingFiles(exp, baseDir));
+  if (exp.kind === 'train') problems.push(...trainProblems(exp));
+  return problems.map((p) => {
+    const { start, end } = rangeOf(tree, p.underline ?? p.pointer, p.at ?? 'value');
+    return diagnosticAt(lines, p.message, p.pointer, start, end, p.severity ?? 'error');
+  });
+}
+
+function missingFiles(exp: Experiment, baseDir: string): Problem[] {
+  const out: Problem[] = [];
+  for (const f of pathFields(exp)) {
+    const abs = path.resolve(baseDir, f.value);
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(abs);
+    } catch {
+      stat = undefined;
+    }
+    if (!stat) out.push({ pointer: f.pointer, message: `${f.what} not found: ${abs}` });
+    else if (!stat.isFile()) out.push({ pointer: f.pointer, message: `${f.what} is not a file: ${abs}` });
+  }
+  return out;
+}
+
+function trainProblems(exp: TrainExperiment): Problem[] {
+  const out: Problem[] = [];
+  const layers = exp.model.layers ?? [];
+  const fromSaved = exp.model.from !== undefined;
+
+  // Duplicate names. With `from`, default names depend on the saved model's layer count, so
+  // only explicit names are compared there.
+  const seen = new Map<string, number>();
+  layers.forEach((l, i) => {
+    if (fromSaved && l.name === undefined) return;
+    const name = layerName(l, i);
+    const first = seen.get(name);
+    if (first !== undefined) {
+      out.push({
+        pointer: l.name !== undefined ? `/model/layers/${i}/name` : `/model/layers/${i}`,
+        underline: l.name !== undefined ? undefined : `/model/layers/${i}/type`,
+        message: `duplicate layer name "${name}" (layer ${first} has it too${l.name === undefined ? '; unnamed layers are called type_index' : ''})`,
+      });
+    } else {
+      seen.set(name, i);
+    }
+  });
+
+  // Shapes.
+  if (!fromSaved && exp.model.inputShape && layers.length > 0) {
+    const inferred = inferShapes(exp.model.inputShape, layers);
+    if (inferred.problem) {
+      const { pointer, layerIndex, message } = inferred.problem;
+      const onLayer = pointer === `/model/layers/${layerIndex}`;
+      out.push({ pointer, message, underline: onLayer ? `${pointer}/type` : undefined });
+    } else if (inferred.output.length !== 1) {
+      const last = layers.length - 1;
+      out.push({
+        pointer: `/model/layers/${last}`,
+        underline: `/model/layers/${last}/type`,
+        message: `the last layer must output one score per class (a 1-D shape), but it outputs [${inferred.output.join(', ')}]; end with flatten or globalAveragePooling1d and a dense layer`,
+      });
+    }
+  }
+
+  // Text data: the input is [maxLength] token ids from a vocabulary of vocabSize.
+  if (exp.data.format === 'jsonl') {
+    const maxLength = exp.data.maxLength ?? DEFAULT_MAX_LENGTH;
+    const vocabSize = exp.data.vocabSize ?? DEFAULT_VOCAB_SIZE;
+    const shape = exp.model.inputShape;
+    if (!fromSaved && shape && (shape.length !== 1 || shape[0] !== maxLength)) {
+      out.push({ pointer: '/model/inputShape', message: `text data gives examples of shape [${maxLength}] (data.maxLength), but inputShape is [${shape.join(', ')}]` });
+    }
+    layers.forEach((l, i) => {
+      if (l.type === 'embedding' && l.inputDim !== undefined && l.inputDim < vocabSize) {
+        out.push({
+          pointer: `/model/layers/${i}/inputDim`,
+          message: `inputDim ${l.inputDim} is smaller than data.vocabSize ${vocabSize}: token ids up to ${vocabSize - 1} would have no embedding (raise inputDim, lower vocabSize, or leave inputDim out to use the vocabulary size)`,
+        });
+      }
+    });
+  }
+  if (exp.data.format === 'jsonl' && exp.data.scale !== undefined) {
+    out.push({ pointer: '/data/scale', severity: 'warning', message: 'scale is ignored for text data (token ids are not scaled)' });
+  }
+  if (exp.data.test !== undefined && exp.data.testSplit !== undefined) {
+    out.push({ pointer: '/data/testSplit', severity: 'warning', message: 'testSplit is ignored because a test file is given' });
+  }
+
+  out.push(...freezingProblems(exp));
+  return out;
+}
+
+function freezingProblems(exp: TrainExperiment): Problem[] {
+  const f = exp.freezing;
+  if (!f) return [];
+  const out: Problem[] = [];
+  const layers = exp.model.layers ?? [];
+  const fromSaved = exp.model.from !== undefined;
+  const weighted = layers.map((l, i) => ({ l, i, name: layerName(l, i) })).filter((x) => WEIGHTED_LAYER_TYPES.has(x.l.type));
+
+  if (f.policy === 'static' && !fromSaved) {
+    (f.layers ?? []).forEach((name, k) => {
+      const idx = layers.findIndex((l, i) => layerName(l, i) === name);
+      if (idx < 0) {
+        const names = [...new Set(weighted.map((w) => w.name))];
+        out.push({ pointer: `/freezing/layers/${k}`, message: `unknown layer "${name}"; layers with weights: ${names.join(', ') || '(none)'}` });
+      } else if (!WEIGHTED_LAYER_TYPES.has(layers[idx].type)) {
+        out.push({ pointer: `/freezing/layers/${k}`, message: `layer "${name}" (${layers[idx].type}) has no weights to freeze; it is frozen with the weighted layer before it` });
+      }
+    });
+    if (f.prefix !== undefined && f.prefix > weighted.length) {
+      out.push({ pointer: '/freezing/prefix', message: `prefix ${f.prefix} is more than the ${weighted.length} layers with weights` });
+    }
+  }
+  if (f.policy === 'static' && f.atEpoch !== undefined && f.atEpoch >= exp.training.epochs) {
+    out.push({ pointer: '/freezing/atEpoch', severity: 'warning', message: `atEpoch ${f.atEpoch} is never reached: training has ${exp.training.epochs} epochs (0 to ${exp.training.epochs - 1})` });
+  }
+  const keep = f.keepTrainable ?? 1;
+  if (f.policy !== 'none' && !fromSaved && weighted.length > 0 && keep >= weighted.length) {
+    out.push({
+      pointer: f.keepTrainable !== undefined ? '/freezing/keepTrainable' : '/freezing/policy',
+      severity: 'warning',
+      message: `no layer can freeze: the model has ${weighted.length} layer${weighted.length === 1 ? '' : 's'} with weights and keepTrainable is ${keep}`,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Running a chain of `tf.layers` layers one by one, so the loop decides per layer whether it
+ * runs in training or inference mode and inside or outside the gradient tape.
+ *
+ * Loss: when the last layer is a dense layer with softmax, the loop computes its logits
+ * (x W + b) and uses `tf.losses.softmaxCrossEntropy`, which is numerically stable where
+ * cross-entropy on probabilities is not (log of a rounded-to-0 probability). Saved models keep
+ * the softmax, so their predictions are probabilities. Any other last layer's outputs are
+ * treated as logits (a linear layer is the intended case).
+ */
+export interface ForwardPlan {
+  layers: tf.layers.Layer[];
+  /** Whether `layers[last]` is a dense+softmax layer whose logits the loop computes itself. */
+  logitsFromDense: boolean;
+}
+
+export function forwardPlan(layers: tf.layers.Layer[]): ForwardPlan {
+  const last = layers[layers.length - 1];
+  const logitsFromDense =
+    last.getClassName() === 'Dense' && last.getConfig().activation === 'softmax' && last.outputShape.length === 2;
+  return { layers, logitsFromDense };
+}
+
+/**
+ * Apply layers `from..to-1` to `x`. `training` turns on dropout and batch statistics;
+ * `seed` (training only) seeds dropout masks, different per layer, so a run is reproducible
+ * (a seed fixed in the layer config would repeat the same mask every step).
+ * Returns logits when the chain ends at the model's last layer.
+ */
+export function runLayers(plan: ForwardPlan, x: tf.Tensor, from: number, to: number, training: boolean, seed: number): tf.Tensor {
+  let h = x;
+  for (let l = from; l < to; l++) {
+    const layer = plan.layers[l];
+    const isLast = l === plan.layers.length - 1;
+    if (isLast && plan.logitsFromDense) {
+      const [kernel, bias] = layer.trainableWeights.length > 0 ? layer.trainableWeights : layer.weights;
+      h = tf.matMul(h as tf.Tensor2D, kernel.read() as tf.Tensor2D);
+      if (bias !== undefined) h = tf.add(h, bias.read());
+      continue;
+    }
+    switch (layer.getClassName()) {
+      case 'Dropout': {
+        const rate = layer.getConfig().rate as number;
+        h = training && rate > 0 ? tf.dropout(h, rate, undefined, seed + 31 * l) : h;
+        break;
+      }
+      case 'TransformerEncoder':
+        h = layer.apply(h, { training, seed: seed + 31 * l }) as tf.Tensor;
+        break;
+      default:
+        h = layer.apply(h, { training }) as tf.Tensor;
+    }
+  }
+  return h;
+}
+
+/** Mean softmax cross-entropy of logits against integer labels. */
+export function meanLoss(logits: tf.Tensor, labels: tf.Tensor1D, numClasses: number): tf.Scalar {
+  const onehot = tf.oneHot(labels, numClasses).toFloat();
+  return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
+}
+
+/** Summed loss and number of correct predictions of a batch (for evaluation). */
+export function lossSumAndCorrect(logits: tf.Tensor, labels: tf.Tensor1D, numClasses: number): [tf.Scalar, tf.Scalar] {
+  const onehot = tf.oneHot(labels, numClasses).toFloat();
+  const lossSum = tf.losses.softmaxCrossEntropy(onehot, logits, undefined, 0, tf.Reduction.SUM) as tf.Scalar;
+  const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), labels), 'float32')) as tf.Scalar;
+  return [lossSum, correct];
+}

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { UserError } from '../../../src/core/errors';
+import { parseCsv, parseNumber, type CsvOptions } from '../../../src/core/data/csv';
+
+const opts = (o: Partial<CsvOptions> = {}): CsvOptions => ({ label: 'last', header: false, file: '/d/x.csv', pointer: '/data/train', ...o });
+const parse = (text: string, o: Partial<CsvOptions> = {}) => parseCsv(Buffer.from(text), opts(o));
+
+function fails(text: string, o: Partial<CsvOptions>, expect: { message: RegExp; line: number; column?: number; pointer?: string }): void {
+  assert.throws(
+    () => parse(text, o),
+    (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.match(e.message, expect.message);
+      assert.equal(e.line, expect.line);
+      if (expect.column !== undefined) assert.equal(e.column, expect.column);
+      assert.equal(e.pointer, expect.pointer ?? '/data/train');
+      assert.equal(e.file, '/d/x.csv');
+      return true;
+    },
+  );
+}
+
+test('numbers with the label last, first or at an index', () => {
+  const last = parse('1,2,3,0\n4,5,6,2\n');
+  assert.equal(last.count, 2);
+  assert.equal(last.features, 3);
+  assert.deepEqual([...last.x], [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual([...last.y], [0, 2]);
+  const first = parse('1,2,3\n0,5,6', { label: 'first' });
+  assert.deepEqual([...first.x], [2, 3, 5, 6]);
+  assert.deepEqual([...first.y], [1, 0]);
+  const mid = parse('1.5,7,2.5\n3.5,1,4.5', { label: 1 });
+  assert.deepEqual([...mid.x], [1.5, 2.5, 3.5, 4.5]);
+  assert.deepEqual([...mid.y], [7, 1]);
+});
+
+test('header row, CRLF line endings, blank lines, spaces, quotes and number notations', () => {
+  const t = parse('a,b,label\r\n\r\n 0.25 , -1e-2,1\r\n"3",+.5,0\r\n\r\n', { header: true });
+  assert.equal(t.count, 2);
+  assert.deepEqual([...t.x], [0.25, Math.fround(-0.01), 3, 0.5]);
+  assert.deepEqual([...t.y], [1, 0]);
+});
+
+test('parseNumber agrees with Number() on many notations', () => {
+  for (const s of ['0', '-0', '12', '3.25', '-7.5', '1e3', '2.5E-4', '+4', '.5', '123456789012345678', '0.1', '1e-300', '5.']) {
+    const b = Buffer.from(s);
+    assert.equal(parseNumber(b, 0, b.length), Number(s), s);
+  }
+  for (const s of ['', ' ', 'abc', '1.2.3', '1e', '--1', 'NaN', 'Infinity', '0x10', '1,5']) {
+    const b = Buffer.from(s);
+    assert.ok(Number.isNaN(parseNumber(b, 0, b.length)), s);
+  }
+});
+
+test('a non-number names the file, line and column', () => {
+  fails('1,2,0\n3,x4,1\n', {}, { message: /not a number in column 2: "x4"/, line: 2, column: 3 });
+  fails('1,2,0\n\n3,,1\n', {}, { message: /empty value in column 2/, line: 3, column: 3 });
+});
+
+test('a row with the wrong column count', () => {
+  fails('1,2,3,0\n4,5,1\n', {}, { message: /row has 3 columns, expected 4 \(as in line 1\)/, line: 2 });
+  fails('h1,h2,h3\n1,2,0\n4,5,6,1\n', { header: true }, { message: /row has 4 columns, expected 3 \(as in line 2\)/, line: 3 });
+});
+
+test('labels must be integers >= 0', () => {
+  fails('1,2,0\n3,4,-1\n', {}, { message: /label -1 in column 3 is not a class index/, line: 2, column: 5 });
+  fails('1,2,0.5\n', {}, { message: /label 0.5 in column 3 is not a class index/, line: 1 });
+});
+
+test('a label column that does not exist points at /data/label', () => {
+  fails('1,2,0\n', { label: 5 }, { message: /label column 5 does not exist: .* has 3 columns \(0 to 2\)/, line: 1, pointer: '/data/label' });
+});
+
+test('no data rows, or no feature column', () => {
+  fails('a,b\n\n', { header: true }, { message: /no examples/, line: 2 });
+  fails('1\n2\n', {}, { message: /at least one feature column/, line: 1 });
+});

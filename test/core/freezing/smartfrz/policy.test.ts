@@ -1,0 +1,119 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { isUserError } from '../../../../src/core/errors';
+import type { FreezableUnit, TrainingPlan } from '../../../../src/core/freezing/policy';
+import { createSmartFrzPolicy, type FreezePredictor, SmartFrzPolicy } from '../../../../src/core/freezing/smartfrz/policy';
+
+const PLAN: TrainingPlan = { epochs: 6, stepsPerEpoch: 10, totalSteps: 60, batchSize: 8 };
+
+/** Units whose kernels hold `unit index + 1 + step / 1000` after each simulated step. */
+function makeUnits(n: number): FreezableUnit[] {
+  return Array.from({ length: n }, (_, i) => {
+    const kernel = tf.variable(tf.fill([4, 5], i + 1));
+    return { name: `l${i}`, index: i, layerIndex: 2 * i, type: 'Dense', kernel, variables: [kernel], flopsForward: 1, flopsBackward: 2 };
+  });
+}
+
+/** A stand-in predictor: P(freeze) from a function of the unit (read back from the sampled values) and the window. */
+class FakePredictor implements FreezePredictor {
+  readonly config = { sampleSize: 8, window: 30 };
+  readonly calls: Float32Array[][][] = [];
+  constructor(private readonly p: (unit: number, window: Float32Array[]) => number) {}
+  async predict(windows: Float32Array[][]): Promise<number[]> {
+    this.calls.push(windows);
+    return windows.map((w) => this.p(Math.round(w[w.length - 1][0]) - 1, w));
+  }
+}
+
+/** Runs steps [from, to) of the plan: set each active kernel, then call afterStep. */
+async function run(policy: SmartFrzPolicy, units: FreezableUnit[], from: number, to: number): Promise<number[]> {
+  const prefixes: number[] = [];
+  for (let g = from; g < to; g++) {
+    const epoch = Math.floor(g / PLAN.stepsPerEpoch);
+    const stepInEpoch = g % PLAN.stepsPerEpoch;
+    units.forEach((u) => u.kernel.assign(tf.fill([4, 5], u.index + 1 + g / 1000)));
+    await policy.afterStep({ epoch, stepInEpoch, globalStep: g });
+    if (stepInEpoch === PLAN.stepsPerEpoch - 1) prefixes.push(policy.frozenPrefix());
+  }
+  return prefixes;
+}
+
+test('an always-freeze predictor freezes one more unit per stage, never the last keepTrainable', async () => {
+  const units = makeUnits(4);
+  const fake = new FakePredictor(() => 1);
+  const policy = new SmartFrzPolicy({ predictor: fake, snapshotsPerEpoch: 5, keepTrainable: 1 });
+  policy.init(units, PLAN);
+  assert.deepEqual(await run(policy, units, 0, 60), [1, 2, 3, 3, 3, 3]);
+  assert.equal(policy.lastReason(), 'P(freeze)=1.00 after 3 epochs');
+  // Each stage saw a window of the epoch's 5 evenly spaced snapshots of the first active unit.
+  assert.equal(fake.calls.length, 3);
+  const first = fake.calls[0][0];
+  assert.equal(first.length, 5);
+  assert.deepEqual(first.map((s) => Math.round((s[0] - 1) * 1000)), [1, 3, 5, 7, 9]);
+  assert.equal(first[0].length, 8, 'a sample of sampleSize values');
+  assert.equal(Math.round(fake.calls[1][0][0][0]), 2, 'second stage asks about unit 1');
+});
+
+test('only a prefix freezes: a unit the predictor keeps blocks every later one', async () => {
+  const units = makeUnits(4);
+  const policy = new SmartFrzPolicy({
+    predictor: new FakePredictor((u) => (u === 1 ? 0.2 : 0.9)),
+    snapshotsPerEpoch: 3, keepTrainable: 0, maxFreezePerStage: 4, threshold: 0.5,
+  });
+  policy.init(units, PLAN);
+  assert.deepEqual(await run(policy, units, 0, 30), [1, 1, 1]);
+
+  const blocked = new SmartFrzPolicy({ predictor: new FakePredictor((u) => (u === 0 ? 0.4 : 1)), snapshotsPerEpoch: 3, maxFreezePerStage: 4 });
+  blocked.init(units, PLAN);
+  assert.deepEqual(await run(blocked, units, 0, 20), [0, 0]);
+
+  const keep2 = new SmartFrzPolicy({ predictor: new FakePredictor(() => 1), snapshotsPerEpoch: 3, maxFreezePerStage: 4, keepTrainable: 2 });
+  keep2.init(units, PLAN);
+  assert.deepEqual(await run(keep2, units, 0, 20), [2, 2]);
+  assert.equal(keep2.lastReason(), 'P(freeze)=1.00 after 1 epoch');
+});
+
+test('saveState/loadState: a resumed policy decides exactly like the uninterrupted one', async () => {
+  // P(freeze) grows with how little the unit moved in the window, so decisions depend on the history.
+  const p = (u: number, w: Float32Array[]) => (w.length >= 4 ? 0.6 : 0.3) - 0.1 * u;
+  const unitsA = makeUnits(3);
+  const a = new SmartFrzPolicy({ predictor: new FakePredictor(p), snapshotsPerEpoch: 5 });
+  a.init(unitsA, PLAN);
+  await run(a, unitsA, 0, 15);
+  const saved = JSON.parse(JSON.stringify(a.saveState()));
+  const fakeB = new FakePredictor(p);
+  const unitsB = makeUnits(3);
+  const b = new SmartFrzPolicy({ predictor: fakeB, snapshotsPerEpoch: 5 });
+  b.init(unitsB, PLAN);
+  b.loadState(saved);
+  assert.equal(b.frozenPrefix(), a.frozenPrefix());
+  const fakeA = (a as unknown as { predictor: FakePredictor }).predictor;
+  const callsBefore = fakeA.calls.length;
+  const ra = await run(a, unitsA, 15, 40);
+  const rb = await run(b, unitsB, 15, 40);
+  assert.deepEqual(rb, ra);
+  assert.deepEqual(fakeB.calls, fakeA.calls.slice(callsBefore), 'same windows after the resume (history restored mid-epoch)');
+  assert.equal(b.lastReason(), a.lastReason());
+  assert.ok(a.frozenPrefix() >= 1);
+  assert.throws(() => b.loadState({ version: 9 }), /unreadable/);
+});
+
+test('createSmartFrzPolicy validates its options and loads the shipped predictor', () => {
+  const codeOf = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      assert.ok(isUserError(e));
+      return e.pointer;
+    }
+    return undefined;
+  };
+  assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', threshold: 2 })), '/freezing/threshold');
+  assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', snapshotsPerEpoch: 1 })), '/freezing/snapshotsPerEpoch');
+  assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', keepTrainable: -1 })), '/freezing/keepTrainable');
+  assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', predictor: '/nonexistent/p.json' })), '/freezing/predictor');
+  const policy = createSmartFrzPolicy({ policy: 'smartfrz' });
+  assert.equal(policy.name, 'smartfrz');
+  assert.equal(policy.frozenPrefix(), 0);
+});

@@ -1,0 +1,71 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { AttentionPredictor, DEFAULT_PREDICTOR_CONFIG } from '../../../../src/core/freezing/smartfrz/predictor';
+import {
+  defaultPredictorPath,
+  loadPredictor,
+  predictorFromFile,
+  predictorToFile,
+  savePredictor,
+} from '../../../../src/core/freezing/smartfrz/predictorFile';
+
+const small = { ...DEFAULT_PREDICTOR_CONFIG, sampleSize: 64, quantiles: 8, hidden: 12, dModel: 6, outHidden: 5 };
+
+/** A window of `n` snapshots of `s` values drifting at `speed` per snapshot. */
+function window(n: number, s: number, speed: number, seed: number): Float32Array[] {
+  const base = Array.from({ length: s }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.3);
+  return Array.from({ length: n }, (_, k) => Float32Array.from(base, (b, i) => b + speed * k * Math.cos(i * 7.1 + seed)));
+}
+
+test('forward gives [B] probabilities in [0, 1] and attention rows that sum to 1', () => {
+  const p = new AttentionPredictor(small, undefined, 3);
+  const batch = p.featureBatch([window(5, 64, 0.01, 1), window(5, 64, 0.2, 2), window(5, 64, 0, 3)]);
+  const out = p.forward(batch);
+  assert.deepEqual(out.prob.shape, [3]);
+  assert.deepEqual(out.logits.shape, [3, 2]);
+  assert.deepEqual(out.attention.shape, [3, 4]);
+  for (const v of out.prob.dataSync()) assert.ok(v >= 0 && v <= 1 && Number.isFinite(v));
+  const rows = tf.sum(out.attention, 1).dataSync();
+  for (const r of rows) assert.ok(Math.abs(r - 1) < 1e-5);
+  tf.dispose([batch.query, batch.keys, out.prob, out.logits, out.attention, rows as unknown as tf.Tensor]);
+  p.dispose();
+});
+
+test('the weights file round-trips exactly', async () => {
+  const p = new AttentionPredictor(small, undefined, 5);
+  const windows = [window(4, 64, 0.05, 7), window(4, 64, 0.001, 8)];
+  const before = await p.predict(windows);
+  const doc = JSON.parse(JSON.stringify(await predictorToFile(p, { note: 'test' })));
+  const q = predictorFromFile(doc);
+  assert.deepEqual(q.config, small);
+  assert.deepEqual(await q.predict(windows), before);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sfz-')), 'p.json');
+  await savePredictor(p, file);
+  assert.deepEqual(await loadPredictor(file).predict(windows), before);
+  assert.throws(() => predictorFromFile({ format: 'other' }), /not a SmartFRZ predictor/);
+  const broken = { ...doc, weights: { ...doc.weights } };
+  delete broken.weights.o2;
+  assert.throws(() => predictorFromFile(broken), /lack layer "o2"/);
+  p.dispose();
+  q.dispose();
+});
+
+test('the shipped weights are found from src/ and from dist/, load, and give finite probabilities', async () => {
+  const shipped = defaultPredictorPath();
+  const root = path.dirname(path.dirname(path.dirname(shipped)));
+  assert.ok(fs.existsSync(path.join(root, 'package.json')));
+  assert.equal(defaultPredictorPath(path.join(root, 'dist')), shipped);
+  const p = loadPredictor();
+  assert.equal(p.config.sampleSize, 1024);
+  const probs = await p.predict([window(30, 1024, 0.02, 1), window(30, 1024, 1e-5, 2)]);
+  assert.equal(probs.length, 2);
+  for (const v of probs) assert.ok(Number.isFinite(v) && v >= 0 && v <= 1);
+  // Windows shorter than the training window (short epochs) work too.
+  const [short] = await p.predict([window(3, 1024, 0.02, 1)]);
+  assert.ok(Number.isFinite(short));
+  p.dispose();
+});
