@@ -91,7 +91,11 @@ export function timelineRunFromEvents(
           run.layers = e.layers.map((l) => ({ name: l.name, type: l.type, unit: l.unit, params: l.params }));
           run.firstStep = e.resumedFrom?.step ?? 0;
         }
+        // Resumed after an `end` (cancelled): running again until the next `end`.
         ended = false;
+        run.status = 'running';
+        run.trainSeconds = undefined;
+        run.message = undefined;
         break;
       }
       case 'step':

@@ -20,8 +20,8 @@ export interface ChartTheme {
   fontSize: number;
   /** One colour per run, in order (VS Code's `--vscode-charts-*`). */
   runColors: string[];
-  /** Lane colour of a frozen layer when a single run is shown. */
-  frozenColor: string;
+  /** Lane colours when a single run is shown (several runs use their run colour instead). */
+  laneColors: Record<LaneState, string>;
 }
 
 export interface TimelineSpecOptions {
@@ -126,26 +126,33 @@ export function timelineSpec(runs: readonly TimelineRun[], options: TimelineSpec
   const { theme } = options;
   const labels = runLabels(runs);
   const single = runs.length === 1;
-  const maxStep = Math.max(1, ...runs.map((r) => Math.max(r.totalSteps, endStep(r))));
+  // A live run shows its whole plan (the pending lane is its progress); a finished or stopped
+  // run only what it trained, so a cancelled long run does not squash its curves to the left.
+  const maxStep = Math.max(1, ...runs.map((r) => (r.status === 'running' ? Math.max(r.totalSteps, endStep(r)) : endStep(r))));
   const layerCount = Math.max(1, new Set(runs.flatMap((r) => r.layers.map((l) => l.name))).size);
   const laneHeight = single ? 22 : 10 + 10 * runs.length;
   const width = Math.max(160, Math.floor(options.width));
-  const x = (title: string | null) => ({
-    field: 'step', type: 'quantitative' as const, title,
+  const x = (title: string | null, field = 'step') => ({
+    field, type: 'quantitative' as const, title,
     scale: { domain: [0, maxStep], nice: false, zero: true },
-    axis: { tickCount: 8, format: '~s' },
+    axis: { tickCount: 8, tickMinStep: 1, format: ',d' },
   });
-  const runColor = {
-    field: 'run', type: 'nominal' as const, title: 'Run',
-    scale: { domain: labels, range: theme.runColors.slice(0, Math.max(1, labels.length)) },
-    legend: single ? null : { orient: 'top' as const, direction: 'horizontal' as const },
-  };
+  // One run: curves in the first run colour, lanes coloured by state. Several runs: colour = run
+  // everywhere (one shared scale), lanes show the state by opacity.
+  const runColor = single
+    ? { value: theme.runColors[0] }
+    : {
+        field: 'run', type: 'nominal' as const, title: 'Run',
+        scale: { domain: labels, range: theme.runColors.slice(0, Math.max(1, labels.length)) },
+        legend: { orient: 'top' as const, direction: 'horizontal' as const },
+      };
+  const runColorNoLegend = runColor;
   const freezeRules = {
     data: { name: 'freezes' },
     mark: { type: 'rule' as const, strokeDash: [3, 3], opacity: 0.55 },
     encoding: {
       x: { field: 'step', type: 'quantitative' as const },
-      color: { ...runColor, legend: null },
+      color: runColorNoLegend,
       tooltip: [{ field: 'label', title: 'Freeze' }, { field: 'run', title: 'Run' }],
     },
   };
@@ -159,14 +166,14 @@ export function timelineSpec(runs: readonly TimelineRun[], options: TimelineSpec
         data: { name: 'lanes' },
         mark: { type: 'bar' as const, cornerRadius: 2, height: { band: 0.8 } },
         encoding: {
-          x: x(null),
+          x: x(null, 'start'),
           x2: { field: 'end' },
           y: { field: 'layer', type: 'nominal' as const, title: null, sort: { field: 'order', op: 'min' as const }, axis: { labelLimit: 140 } },
           ...(single
             ? {
                 color: {
                   field: 'state', type: 'nominal' as const, title: null,
-                  scale: { domain: ['training', 'frozen', 'pending'], range: [theme.runColors[0], theme.frozenColor, theme.grid] },
+                  scale: { domain: ['training', 'frozen', 'pending'], range: [theme.laneColors.training, theme.laneColors.frozen, theme.laneColors.pending] },
                   legend: { orient: 'top' as const, direction: 'horizontal' as const },
                 },
               }
@@ -174,9 +181,9 @@ export function timelineSpec(runs: readonly TimelineRun[], options: TimelineSpec
                 yOffset: { field: 'run', type: 'nominal' as const, scale: { domain: labels } },
                 color: runColor,
                 opacity: {
-                  field: 'state', type: 'nominal' as const, title: null,
+                  field: 'state', type: 'ordinal' as const, title: null,
                   scale: { domain: ['training', 'frozen', 'pending'], range: [1, 0.35, 0.08] },
-                  legend: { orient: 'top' as const, direction: 'horizontal' as const },
+                  legend: { orient: 'top' as const, direction: 'horizontal' as const, symbolFillColor: theme.foreground, symbolType: 'square' },
                 },
               }),
           tooltip: [
@@ -227,7 +234,7 @@ export function timelineSpec(runs: readonly TimelineRun[], options: TimelineSpec
       {
         data: { name: 'loss' },
         mark: { type: 'line' as const, strokeWidth: 1, opacity: 0.7, interpolate: 'monotone' as const },
-        encoding: { x: x(null), y: { field: 'loss', type: 'quantitative' as const, title: null }, color: { ...runColor, legend: null } },
+        encoding: { x: x(null), y: { field: 'loss', type: 'quantitative' as const, title: null }, color: runColorNoLegend },
       },
       {
         data: { name: 'metrics' },
@@ -236,7 +243,7 @@ export function timelineSpec(runs: readonly TimelineRun[], options: TimelineSpec
         encoding: {
           x: { field: 'step', type: 'quantitative' as const },
           y: { field: 'testLoss', type: 'quantitative' as const },
-          color: { ...runColor, legend: null },
+          color: runColorNoLegend,
           tooltip: [{ field: 'run', title: 'Run' }, { field: 'epoch', title: 'Epoch' }, { field: 'testLoss', title: 'Test loss', format: '.4f' }],
         },
       },
@@ -254,7 +261,7 @@ export function timelineSpec(runs: readonly TimelineRun[], options: TimelineSpec
         encoding: {
           x: x('step'),
           y: { field: 'saved', type: 'quantitative' as const, title: null, axis: { format: '.0%', tickCount: 3 }, scale: { domain: [0, 1] } },
-          color: { ...runColor, legend: null },
+          color: runColorNoLegend,
           tooltip: [{ field: 'run', title: 'Run' }, { field: 'epoch', title: 'Epoch' }, { field: 'saved', title: 'Backward FLOPs saved', format: '.1%' }],
         },
       },
@@ -274,7 +281,7 @@ export function timelineSpec(runs: readonly TimelineRun[], options: TimelineSpec
     },
     vconcat: [lanes, accuracy, loss, flops],
     spacing: 22,
-    resolve: { scale: { x: 'shared', color: 'shared' } },
+    resolve: { scale: { x: 'shared', color: single ? 'independent' : 'shared' } },
     config: chartConfig(theme),
   } as TopLevelSpec;
 }

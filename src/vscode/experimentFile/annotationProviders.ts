@@ -1,0 +1,114 @@
+import * as vscode from 'vscode';
+import { annotationMode } from '../config';
+import type { RunIndex } from '../runs/runIndex';
+import type { RunManager } from '../runs/runManager';
+import { progressMessage, runProgress } from '../runs/progressText';
+import { formatAgo, formatPercent, formatSeconds } from '../util/format';
+import { layerAnnotations, type LayerAnnotation } from './layerAnnotations';
+
+const SELECTOR: vscode.DocumentSelector = [{ scheme: 'file', pattern: '**/*.experiment.json' }];
+/** Live runs post many events; the editor is refreshed at most this often. */
+const LIVE_REFRESH_MS = 500;
+
+/**
+ * Frozen layers inline: an inlay hint (or, by setting, a CodeLens) after each `model.layers`
+ * entry from the file's latest run, hovers with the details, and CodeLenses at the top of the
+ * file to run it, open its timeline and see the last result. Live while a run is going.
+ */
+export function registerExperimentAnnotations(index: RunIndex, manager: RunManager): vscode.Disposable {
+  const changed = new vscode.EventEmitter<void>();
+  let timer: NodeJS.Timeout | undefined;
+  const refreshSoon = () => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      changed.fire();
+    }, LIVE_REFRESH_MS);
+  };
+
+  const annotationsFor = async (doc: vscode.TextDocument): Promise<LayerAnnotation[]> => {
+    const latest = await index.latest(doc.uri.fsPath);
+    if (!latest) return [];
+    return layerAnnotations(doc.getText(), { runId: latest.runId, runDir: latest.runDir, status: latest.status }, latest.events);
+  };
+
+  const inlayHints: vscode.InlayHintsProvider = {
+    onDidChangeInlayHints: changed.event,
+    async provideInlayHints(doc, range) {
+      if (annotationMode() !== 'inlayHints') return [];
+      const out: vscode.InlayHint[] = [];
+      for (const a of await annotationsFor(doc)) {
+        const pos = doc.positionAt(a.end);
+        if (!range.contains(pos)) continue;
+        for (const part of a.parts) {
+          const hint = new vscode.InlayHint(pos, part);
+          hint.paddingLeft = true;
+          hint.tooltip = new vscode.MarkdownString(a.details);
+          out.push(hint);
+        }
+      }
+      return out;
+    },
+  };
+
+  const codeLenses: vscode.CodeLensProvider = {
+    onDidChangeCodeLenses: changed.event,
+    async provideCodeLenses(doc) {
+      if (annotationMode() === 'off') return [];
+      const top = new vscode.Range(0, 0, 0, 0);
+      const uri = doc.uri;
+      const lenses: vscode.CodeLens[] = [];
+      const live = manager.activeFor(uri.fsPath);
+      if (live) {
+        lenses.push(
+          new vscode.CodeLens(top, { title: `$(sync~spin) ${progressMessage(runProgress(live.events))}`, command: 'modelLab.openTimeline', arguments: [uri] }),
+          new vscode.CodeLens(top, { title: '$(debug-stop) Cancel', command: 'modelLab.cancelRun', arguments: [vscode.Uri.file(live.runDir)] }),
+        );
+      } else {
+        lenses.push(new vscode.CodeLens(top, { title: '$(play) Run', tooltip: 'Model Lab: Run Experiment', command: 'modelLab.runExperiment', arguments: [uri] }));
+        lenses.push(new vscode.CodeLens(top, { title: 'Run with Policy…', command: 'modelLab.runWithPolicy', arguments: [uri] }));
+      }
+      const [last] = await index.runsOf(uri.fsPath);
+      if (last || live) {
+        lenses.push(new vscode.CodeLens(top, { title: '$(graph-line) Open Timeline', command: 'modelLab.openTimeline', arguments: [uri] }));
+      }
+      if (last && !live) {
+        const parts = [`Last run: ${last.policy}`, last.status];
+        if (last.accuracy !== undefined) parts.push(formatPercent(last.accuracy));
+        if (last.trainSeconds !== undefined) parts.push(formatSeconds(last.trainSeconds));
+        parts.push(formatAgo(last.startedAt));
+        lenses.push(new vscode.CodeLens(top, { title: parts.join(' · '), tooltip: last.runId, command: 'modelLab.openTimeline', arguments: [vscode.Uri.file(last.runDir)] }));
+      }
+      if (annotationMode() === 'codeLens') {
+        for (const a of await annotationsFor(doc)) {
+          const line = doc.positionAt(a.start).line;
+          lenses.push(new vscode.CodeLens(new vscode.Range(line, 0, line, 0), { title: a.label, tooltip: a.name, command: 'modelLab.openTimeline', arguments: [uri] }));
+        }
+      }
+      return lenses;
+    },
+  };
+
+  const hovers: vscode.HoverProvider = {
+    async provideHover(doc, position) {
+      if (annotationMode() === 'off') return undefined;
+      const offset = doc.offsetAt(position);
+      const a = (await annotationsFor(doc)).find((x) => offset >= x.start && offset <= x.end);
+      if (!a) return undefined;
+      return new vscode.Hover(new vscode.MarkdownString(a.details), new vscode.Range(doc.positionAt(a.start), doc.positionAt(a.end)));
+    },
+  };
+
+  return vscode.Disposable.from(
+    changed,
+    vscode.languages.registerInlayHintsProvider(SELECTOR, inlayHints),
+    vscode.languages.registerCodeLensProvider(SELECTOR, codeLenses),
+    vscode.languages.registerHoverProvider(SELECTOR, hovers),
+    manager.onDidRunEvent(({ event }) => (event.type === 'step' ? undefined : refreshSoon())),
+    manager.onDidChangeRuns(refreshSoon),
+    index.onDidChange(refreshSoon),
+    vscode.workspace.onDidChangeConfiguration((e) => (e.affectsConfiguration('modelLab') ? refreshSoon() : undefined)),
+    { dispose: () => clearTimeout(timer) },
+  );
+}
+

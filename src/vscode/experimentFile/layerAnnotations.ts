@@ -1,0 +1,120 @@
+import { findNodeAtLocation, getNodeValue, parseTree, type Node } from 'jsonc-parser';
+import { layerName } from '../../core/experiment/layerName';
+import type { LayerInfo, RunEvent } from '../../core/train/events';
+import { formatCount, formatSaving } from '../util/format';
+import { escapeMarkdown } from '../util/markdown';
+import { timelineRunFromEvents, type TimelineRunStatus } from '../timeline/timelineModel';
+
+/**
+ * What to show next to each entry of `model.layers` in an experiment file, from the events of
+ * that file's latest run. Pure (document text + events in, annotations out) so it is tested
+ * without VS Code; the inlay-hint, CodeLens and hover providers only translate offsets.
+ */
+export type LayerState = 'frozen' | 'training' | 'trained' | 'stopped';
+
+export interface LayerAnnotation {
+  /** Index in `model.layers`. */
+  index: number;
+  name: string;
+  state: LayerState;
+  /** Offsets of the layer's object in the document (the hint goes after `end`). */
+  start: number;
+  end: number;
+  /** One line, e.g. "❄ frozen at epoch 5 (step 225) · −31% backward". */
+  label: string;
+  /**
+   * The same line in short parts (`label` = parts joined by " · "): VS Code cuts an inlay hint
+   * after `editor.inlayHints.maximumLength` (43) characters, so each part becomes its own hint.
+   */
+  parts: string[];
+  /** Markdown details for the hover. */
+  details: string;
+}
+
+export interface RunRef {
+  runId: string;
+  runDir: string;
+  /** The run store's status (knows a killed run from a live one). */
+  status?: TimelineRunStatus;
+}
+
+/** Offsets of each `model.layers` entry (objects only) with the name the run knows it by. */
+export function findLayerNodes(text: string): { index: number; name: string; start: number; end: number }[] {
+  const root = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
+  if (!root) return [];
+  const layers = findNodeAtLocation(root, ['model', 'layers']);
+  if (!layers || layers.type !== 'array' || !layers.children) return [];
+  const out: { index: number; name: string; start: number; end: number }[] = [];
+  layers.children.forEach((node: Node, index) => {
+    if (node.type !== 'object') return;
+    const name = stringProp(node, 'name');
+    const type = stringProp(node, 'type');
+    if (type === undefined && name === undefined) return;
+    out.push({ index, name: layerName({ name, type: (type ?? 'layer') as never }, index), start: node.offset, end: node.offset + node.length });
+  });
+  return out;
+}
+
+function stringProp(obj: Node, key: string): string | undefined {
+  const prop = obj.children?.find((p) => p.children?.[0]?.value === key);
+  const valueNode = prop?.children?.[1];
+  if (!valueNode) return undefined;
+  const v = getNodeValue(valueNode);
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function layerAnnotations(text: string, run: RunRef, events: readonly RunEvent[]): LayerAnnotation[] {
+  const timeline = timelineRunFromEvents(run, events, run.status);
+  const start = [...events].reverse().find((e): e is Extract<RunEvent, { type: 'start' }> => e.type === 'start');
+  if (!start) return [];
+  const infoByName = new Map<string, LayerInfo>(start.layers.map((l) => [l.name, l]));
+  const layerByName = new Map(timeline.layers.map((l) => [l.name, l]));
+  const freezeByName = new Map(
+    events.filter((e): e is Extract<RunEvent, { type: 'freeze' }> => e.type === 'freeze').map((e) => [e.layer, e]),
+  );
+  const running = timeline.status === 'running';
+  const out: LayerAnnotation[] = [];
+  for (const node of findLayerNodes(text)) {
+    const layer = layerByName.get(node.name);
+    // A layer the run does not know (renamed or added since): say nothing rather than guess.
+    if (!layer) continue;
+    const info = infoByName.get(node.name);
+    const freeze = freezeByName.get(node.name);
+    let state: LayerState;
+    let parts: string[];
+    if (layer.frozenAtStep !== undefined) {
+      state = 'frozen';
+      const where = `❄ frozen at epoch ${layer.frozenAtEpoch} (step ${layer.frozenAtStep})`;
+      // A weightless layer has no freeze event of its own: it follows the unit before it.
+      parts = freeze ? [where, `${formatSaving(freeze.stepSaving.backward)} backward`] : [where];
+    } else if (running) {
+      state = 'training';
+      parts = [`● training · epoch ${Math.min(timeline.epochsDone + 1, timeline.epochs)}/${timeline.epochs}`];
+    } else if (timeline.status === 'completed') {
+      state = 'trained';
+      parts = [`trained all ${timeline.epochs} epochs`];
+    } else {
+      state = 'stopped';
+      parts = [`trained ${timeline.epochsDone}/${timeline.epochs} epochs (run ${timeline.status})`];
+    }
+    const label = parts.join(' · ');
+    const lines = [
+      `**${escapeMarkdown(node.name)}** · ${escapeMarkdown(layer.type)} · ${formatCount(layer.params)} trainable parameters`,
+      '',
+    ];
+    if (info) lines.push(`FLOPs per example: ${formatCount(info.flopsForward)} forward, ${formatCount(info.flopsBackward)} backward`, '');
+    if (layer.frozenAtStep !== undefined) {
+      lines.push(`Frozen at epoch ${layer.frozenAtEpoch}, step ${layer.frozenAtStep} of ${timeline.totalSteps}.`);
+      if (layer.reason) lines.push('', `Why: ${escapeMarkdown(layer.reason)}`);
+      if (freeze) {
+        lines.push('', `From then on each step skips ${formatSaving(freeze.stepSaving.backward).replace('\u2212', '')} of the backward FLOPs and ${formatSaving(freeze.stepSaving.forward).replace('\u2212', '')} of the forward FLOPs.`);
+      }
+    } else {
+      lines.push(running ? 'Still training.' : 'Never frozen: trained until the run ended.');
+    }
+    lines.push('', `Run ${escapeMarkdown(timeline.runId)} · policy **${escapeMarkdown(timeline.policy)}** · ${timeline.status}`);
+    out.push({ index: node.index, name: node.name, state, start: node.start, end: node.end, label, parts, details: lines.join('\n') });
+  }
+  return out;
+}
+

@@ -1,0 +1,36 @@
+import * as vscode from 'vscode';
+import { registerExperimentAnnotations } from './experimentFile/annotationProviders';
+import { registerExperimentDiagnostics } from './experimentFile/diagnostics';
+import { registerRunCommands } from './runs/runCommands';
+import { RunIndex } from './runs/runIndex';
+import { RunManager } from './runs/runManager';
+import { RunsTreeProvider } from './runs/runsTreeProvider';
+import { TIMELINE_VIEW_TYPE, TimelineSerializer } from './timeline/timelinePanel';
+
+/**
+ * Entry point: wires the per-domain parts together. Runs execute in child processes (see
+ * `src/runner/`); nothing here trains or blocks the extension host.
+ */
+export function activate(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('Model Lab', { log: true });
+  const runs = new RunManager(log);
+  const index = new RunIndex(runs);
+  const tree = new RunsTreeProvider(index, runs);
+  const deps = { extensionUri: context.extensionUri, runs, log, index, tree };
+  context.subscriptions.push(
+    log,
+    runs,
+    index,
+    tree,
+    vscode.window.createTreeView('modelLab.runs', { treeDataProvider: tree, showCollapseAll: true }),
+    registerRunCommands(deps),
+    registerExperimentDiagnostics(),
+    registerExperimentAnnotations(index, runs),
+    vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, new TimelineSerializer(deps)),
+  );
+  log.info(`Model Lab activated (VS Code ${vscode.version}, ${vscode.workspace.isTrusted ? 'trusted' : 'restricted'} workspace)`);
+}
+
+export function deactivate(): void {
+  // Disposables (including cancelling active runs) are released through context.subscriptions.
+}

@@ -1,0 +1,256 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+
+import { webviewHtml } from '../timeline/webviewHtml';
+import { isRewardsPanelState, isWebviewToHost, type CompareSettings, type HostToWebview, type PanelTheme, type WebviewToHost } from './messages';
+import type { ComputeErrorInfo, DifferenceResult, MatrixResult } from './rewardsCompute';
+import { ComputeError, RewardsEngine, SupersededError } from './rewardsEngine';
+import { differenceMessage, errorMessage, matrixMessage, panelTitle, settingsLabel } from './viewModel';
+
+export const REWARDS_VIEW_TYPE = 'modelLab.rewards';
+
+export interface RewardsDeps {
+  extensionUri: vscode.Uri;
+  log: vscode.LogOutputChannel;
+  /** Problems found in rewards files, shown in the file and the Problems view. */
+  diagnostics: vscode.DiagnosticCollection;
+}
+
+/**
+ * The reward-comparison panel (host side): one panel per `*.rewards.json`. It computes the
+ * pairwise distance matrix for the chosen canonicalisation / normalisation / metric in a
+ * worker thread (`RewardsEngine`), sends the heatmap spec to the webview, computes the per-pair
+ * difference when a cell is clicked, and recomputes when the file is saved. The webview keeps
+ * the file URI and settings with `setState`, so the serializer restores the panel on reload.
+ */
+export class RewardsPanel implements vscode.Disposable {
+  private static readonly panels = new Map<string, RewardsPanel>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly engine: RewardsEngine;
+  private theme: PanelTheme | undefined;
+  private ready = false;
+  private generation = 0;
+  private matrix: { result: MatrixResult; ranIn: 'worker' | 'host'; settings: CompareSettings } | undefined;
+  private selected: { row: number; col: number } | undefined;
+  private difference: DifferenceResult | undefined;
+  private lastError: ComputeErrorInfo | undefined;
+
+  static show(deps: RewardsDeps, file: vscode.Uri, settings: CompareSettings): RewardsPanel {
+    const existing = RewardsPanel.panels.get(file.toString());
+    if (existing) {
+      existing.panel.reveal();
+      if (!sameSettings(existing.settings, settings)) existing.setSettings(settings);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(REWARDS_VIEW_TYPE, panelTitle(path.basename(file.fsPath)), vscode.ViewColumn.Beside, webviewOptions(deps.extensionUri));
+    return new RewardsPanel(panel, deps, file, settings);
+  }
+
+  static revive(panel: vscode.WebviewPanel, deps: RewardsDeps, file: vscode.Uri, settings: CompareSettings): RewardsPanel {
+    panel.webview.options = webviewOptions(deps.extensionUri);
+    RewardsPanel.panels.get(file.toString())?.panel.dispose();
+    return new RewardsPanel(panel, deps, file, settings);
+  }
+
+  private constructor(readonly panel: vscode.WebviewPanel, private readonly deps: RewardsDeps, private readonly file: vscode.Uri, private settings: CompareSettings) {
+    RewardsPanel.panels.set(file.toString(), this);
+    this.engine = new RewardsEngine({ workerScript: vscode.Uri.joinPath(deps.extensionUri, 'dist', 'rewardsWorker.js').fsPath });
+    this.engine.warmUp();
+    panel.title = panelTitle(path.basename(file.fsPath));
+    const webview = panel.webview;
+    webview.html = webviewHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview', 'rewards.js')).toString(),
+      codiconsUri: webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'media', 'codicons', 'codicon.css')).toString(),
+      title: panel.title,
+    });
+    this.disposables.push(
+      webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      panel.onDidDispose(() => this.dispose()),
+      vscode.workspace.onDidSaveTextDocument((doc) => {
+        if (doc.uri.toString() === file.toString()) void this.compute();
+      }),
+    );
+  }
+
+  private get fileName(): string {
+    return path.basename(this.file.fsPath);
+  }
+
+  private setSettings(settings: CompareSettings): void {
+    this.settings = settings;
+    void this.post({ type: 'init', state: { file: this.file.toString(), settings }, fileName: this.fileName });
+    void this.compute();
+  }
+
+  private onMessage(m: unknown): void {
+    if (!isWebviewToHost(m)) {
+      this.deps.log.warn(`rewards: ignored a malformed message from the webview: ${JSON.stringify(m)?.slice(0, 200)}`);
+      return;
+    }
+    void this.handle(m);
+  }
+
+  private async handle(m: WebviewToHost): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.theme = m.theme;
+        await this.post({ type: 'init', state: { file: this.file.toString(), settings: this.settings }, fileName: this.fileName });
+        // A webview re-created after being hidden gets the last result again, not a recomputation
+        // (saves are watched, so the result is current).
+        if (this.matrix && sameSettings(this.matrix.settings, this.settings)) await this.repost();
+        else await this.compute();
+        return;
+      case 'theme':
+        this.theme = m.theme;
+        await this.repost();
+        return;
+      case 'settings':
+        if (sameSettings(m.settings, this.settings)) return;
+        this.settings = m.settings;
+        await this.compute();
+        return;
+      case 'selectPair':
+        if (!this.matrix || m.row >= this.matrix.result.names.length || m.col >= this.matrix.result.names.length) return;
+        this.selected = { row: m.row, col: m.col };
+        await this.computeDifference(this.generation);
+        return;
+      case 'openFile':
+        await this.openFile();
+        return;
+      case 'error':
+        this.deps.log.error(`rewards webview: ${m.message}`);
+        return;
+    }
+  }
+
+  /** Recomputes the distance matrix (and the selected pair's difference) for the current settings. */
+  private async compute(): Promise<void> {
+    if (!this.ready) return;
+    const generation = ++this.generation;
+    const settings = this.settings;
+    await this.post({ type: 'busy', what: 'matrix', text: `Computing ${settingsLabel(settings)} distances…` });
+    try {
+      const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(this.file));
+      const ran = await this.engine.matrix({ file: this.file.fsPath, text, settings });
+      if (generation !== this.generation) return;
+      const names = ran.result.names;
+      this.deps.log.info(`rewards: ${this.fileName} ${names.length} rewards, ${ran.result.states} states x ${ran.result.actions} actions, ${settingsLabel(settings)}: ${(ran.result.seconds * 1000).toFixed(1)} ms (${ran.ranIn})`);
+      this.matrix = { ...ran, settings };
+      this.lastError = undefined;
+      this.deps.diagnostics.delete(this.file);
+      if (this.selected && (this.selected.row >= names.length || this.selected.col >= names.length)) this.selected = undefined;
+      this.difference = undefined;
+      await this.repost();
+      if (this.selected) await this.computeDifference(generation);
+    } catch (e) {
+      if (generation === this.generation) await this.fail(e);
+    }
+  }
+
+  private async computeDifference(generation: number): Promise<void> {
+    const sel = this.selected;
+    if (!sel || !this.matrix) return;
+    const settings = this.matrix.settings;
+    const names = this.matrix.result.names;
+    await this.post({ type: 'busy', what: 'difference', text: `Computing ${names[sel.row]} − ${names[sel.col]}…` });
+    try {
+      const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(this.file));
+      const ran = await this.engine.difference({ file: this.file.fsPath, text, settings, ...sel });
+      if (generation !== this.generation || this.selected !== sel) return;
+      this.difference = ran.result;
+      await this.repost();
+    } catch (e) {
+      if (generation === this.generation && this.selected === sel) await this.fail(e);
+    }
+  }
+
+  private async fail(e: unknown): Promise<void> {
+    if (e instanceof SupersededError) return;
+    const info: ComputeErrorInfo = e instanceof ComputeError ? e.info : { message: e instanceof Error ? e.message : String(e), user: false, formatted: String(e) };
+    this.lastError = info;
+    if (info.user) {
+      this.deps.log.warn(`rewards: ${info.formatted}`);
+      this.setDiagnostic(info);
+    } else {
+      this.deps.log.error(`rewards: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    }
+    const display = info.file ? vscode.workspace.asRelativePath(info.file) : undefined;
+    await this.post(errorMessage(info, display));
+  }
+
+  private setDiagnostic(info: ComputeErrorInfo): void {
+    // Only errors inside the rewards file itself (not, say, a broken reward model it references).
+    if (info.file && path.resolve(info.file) !== path.resolve(this.file.fsPath)) return;
+    const line = Math.max(0, (info.line ?? 1) - 1);
+    const col = Math.max(0, (info.column ?? 1) - 1);
+    const diag = new vscode.Diagnostic(new vscode.Range(line, col, line, col + 1), info.pointer ? `${info.pointer}: ${info.message}` : info.message, vscode.DiagnosticSeverity.Error);
+    diag.source = 'Model Lab';
+    if (info.pointer) diag.code = info.pointer;
+    this.deps.diagnostics.set(this.file, [diag]);
+  }
+
+  /** Sends the current matrix and difference again (after a theme change or a new result). */
+  private async repost(): Promise<void> {
+    if (!this.theme || !this.matrix) return;
+    const m = this.matrix;
+    await this.post(matrixMessage(m.result, m.settings, this.fileName, m.ranIn, this.theme));
+    if (this.difference && this.selected && this.difference.row === this.selected.row && this.difference.col === this.selected.col) {
+      await this.post(differenceMessage(this.difference, m.result, m.settings, this.theme));
+    }
+  }
+
+  private async openFile(): Promise<void> {
+    const editor = await vscode.window.showTextDocument(this.file, { viewColumn: vscode.ViewColumn.One });
+    const e = this.lastError;
+    if (e?.line && (!e.file || path.resolve(e.file) === path.resolve(this.file.fsPath))) {
+      const pos = new vscode.Position(e.line - 1, Math.max(0, (e.column ?? 1) - 1));
+      editor.selection = new vscode.Selection(pos, pos);
+      editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    }
+  }
+
+  private async post(message: HostToWebview): Promise<void> {
+    try {
+      await this.panel.webview.postMessage(message);
+    } catch {
+      // The panel was closed meanwhile.
+    }
+  }
+
+  dispose(): void {
+    if (RewardsPanel.panels.get(this.file.toString()) === this) RewardsPanel.panels.delete(this.file.toString());
+    this.generation++;
+    this.engine.dispose();
+    this.deps.diagnostics.delete(this.file);
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+function sameSettings(a: CompareSettings, b: CompareSettings): boolean {
+  return a.canon === b.canon && a.norm === b.norm && a.metric === b.metric;
+}
+
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    enableCommandUris: false,
+    retainContextWhenHidden: false,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
+  };
+}
+
+/** Restores a reward panel after a window reload from the file URI and settings the webview saved. */
+export class RewardsSerializer implements vscode.WebviewPanelSerializer {
+  constructor(private readonly deps: RewardsDeps) {}
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    if (!isRewardsPanelState(state)) {
+      // Nothing to restore (the panel closed before it got its file): do not leave an empty panel.
+      panel.dispose();
+      return;
+    }
+    RewardsPanel.revive(panel, this.deps, vscode.Uri.parse(state.file, true), state.settings);
+  }
+}

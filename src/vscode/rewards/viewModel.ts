@@ -1,0 +1,122 @@
+import { UserError } from '../../core/errors';
+import { differenceHeatmapSpec, distanceHeatmapSpec } from '../../core/reward/heatmapSpec';
+import {
+  CANON_OPTIONS,
+  DEFAULT_SETTINGS,
+  METRIC_OPTIONS,
+  NORM_OPTIONS,
+  type CompareSettings,
+  type HostToWebview,
+  type PanelTheme,
+} from './messages';
+import type { ComputeErrorInfo, DifferenceResult, MatrixResult } from './rewardsCompute';
+
+/**
+ * Pure view-model of the reward panel: turns computation results into the messages the webview
+ * renders (Vega-Lite specs built with the theme the webview reported), and labels.
+ */
+
+const CANON_LABELS: Record<CompareSettings['canon'], string> = { val: 'VAL', epic: 'EPIC', dard: 'DARD', minimal: 'minimal', none: 'no canonicalisation' };
+
+export function normLabel(n: string): string {
+  const base: Record<string, string> = { '1': 'L1', '2': 'L2', inf: 'L∞', none: 'none' };
+  if (n in base) return base[n];
+  const m = /^weighted_(.+)$/.exec(n);
+  return m ? `weighted ${base[m[1]] ?? m[1]}` : n;
+}
+
+/** e.g. "VAL · L2 / L2": canonicalisation · normalisation / metric. */
+export function settingsLabel(s: CompareSettings): string {
+  return `${CANON_LABELS[s.canon]} · ${normLabel(s.norm)} / ${normLabel(s.metric)}`;
+}
+
+export function panelTitle(fileName: string): string {
+  return `Rewards: ${fileName.replace(/\.rewards\.json$/, '')}`;
+}
+
+export function matrixMessage(result: MatrixResult, settings: CompareSettings, fileName: string, ranIn: 'worker' | 'host', theme: PanelTheme): Extract<HostToWebview, { type: 'matrix' }> {
+  return {
+    type: 'matrix',
+    settings,
+    names: result.names,
+    summary: {
+      fileName,
+      states: result.states,
+      actions: result.actions,
+      discount: result.discount,
+      rewards: result.names.length,
+      trivial: result.names.filter((_, i) => result.trivial[i]),
+      seconds: result.seconds,
+      ranIn,
+    },
+    spec: outlined(distanceHeatmapSpec(result.names, result.matrix, theme.distance, { metricLabel: 'distance' }), theme.distance.foreground),
+  };
+}
+
+export function differenceMessage(diff: DifferenceResult, matrix: MatrixResult, settings: CompareSettings, theme: PanelTheme): Extract<HostToWebview, { type: 'difference' }> {
+  const a = matrix.names[diff.row];
+  const b = matrix.names[diff.col];
+  let maxAbs = 0;
+  for (const v of diff.values) if (Number.isFinite(v)) maxAbs = Math.max(maxAbs, Math.abs(v));
+  return {
+    type: 'difference',
+    row: diff.row,
+    col: diff.col,
+    title: `${a} − ${b}`,
+    maxAbs,
+    spec: outlined(differenceHeatmapSpec(matrix.stateLabels, matrix.actionLabels, diff.values, theme.difference), theme.difference.foreground),
+  };
+}
+
+export function errorMessage(info: ComputeErrorInfo, displayFile?: string): Extract<HostToWebview, { type: 'error' }> {
+  if (!info.user) return { type: 'error', text: `Internal error: ${info.message}` };
+  const where = info.line ? `${displayFile ?? info.file ?? ''}:${info.line}:${info.column ?? 1}` : displayFile ?? info.file;
+  const field = info.pointer ? `${info.pointer}: ` : '';
+  return { type: 'error', text: `${field}${info.message}`, ...(where ? { where } : {}) };
+}
+
+/**
+ * Settings from a `kind: "reward-compare"` experiment (or any caller): missing fields take the
+ * defaults; an unknown value is a UserError naming the field and the allowed values.
+ */
+export function settingsFrom(options: { canon?: string; norm?: string; metric?: string } = {}): CompareSettings {
+  const pick = <T extends string>(field: string, value: string | undefined, allowed: readonly T[], fallback: T): T => {
+    if (value === undefined) return fallback;
+    const v = String(value).trim().toLowerCase();
+    if (!(allowed as readonly string[]).includes(v)) {
+      throw new UserError(`unknown ${field} "${value}" (expected one of ${allowed.join(', ')})`, `/${field}`);
+    }
+    return v as T;
+  };
+  return {
+    canon: pick('canon', options.canon, CANON_OPTIONS, DEFAULT_SETTINGS.canon),
+    norm: pick('norm', options.norm, NORM_OPTIONS, DEFAULT_SETTINGS.norm),
+    metric: pick('metric', options.metric, METRIC_OPTIONS, DEFAULT_SETTINGS.metric),
+  };
+}
+
+/**
+ * Two adjustments to the core builders' specs:
+ * - a thin frame around the plot: cells at 0 have the editor background's colour, and without
+ *   it the matrix would lose its edge (the core builders leave the view unstroked);
+ * - colour interpolation in Lab instead of Vega's default HCL: HCL has no hue for white, so a
+ *   diverging blue / white / red scale maps 0 to a peach tint (measured: #ffbd85) instead of
+ *   the editor background of light themes; Lab passes exactly through the middle colour.
+ */
+function outlined(spec: Record<string, unknown>, color: string): Record<string, unknown> {
+  const config = (spec.config ?? {}) as Record<string, unknown>;
+  const view = (config.view ?? {}) as Record<string, unknown>;
+  return { ...spec, ...withLabColors(spec), config: { ...config, view: { ...view, stroke: color, strokeOpacity: 0.35 } } };
+}
+
+function withLabColors(spec: Record<string, unknown>): Record<string, unknown> {
+  const patch = (encoding: unknown): unknown => {
+    const enc = encoding as Record<string, Record<string, unknown>> | undefined;
+    if (!enc?.color?.scale) return encoding;
+    return { ...enc, color: { ...enc.color, scale: { ...(enc.color.scale as object), interpolate: 'lab' } } };
+  };
+  const out: Record<string, unknown> = {};
+  if (spec.encoding) out.encoding = patch(spec.encoding);
+  if (Array.isArray(spec.layer)) out.layer = spec.layer.map((l: Record<string, unknown>) => (l.encoding ? { ...l, encoding: patch(l.encoding) } : l));
+  return out;
+}

@@ -1,0 +1,322 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseJsonc } from 'jsonc-parser';
+import * as vscode from 'vscode';
+import type { FreezingPolicyName } from '../../core/experiment/types';
+import { deleteRun, readRunRecord, type RunRecord } from '../../runner/runStore';
+import type { RunOutcome } from '../../runner/runProcess';
+import { EXPERIMENT_GLOB, isExperimentFile, openTimelineOnRun, showNotificationProgress } from '../config';
+import { TimelinePanel, type TimelineDeps } from '../timeline/timelinePanel';
+import { formatPercent, formatSaving, formatSeconds } from '../util/format';
+import { POLICY_CHOICES } from './policies';
+import { progressMessage, runProgress } from './progressText';
+import type { RunIndex } from './runIndex';
+import type { ActiveRun, RunManager } from './runManager';
+import type { RunsNode, RunsTreeProvider } from './runsTreeProvider';
+
+export interface CommandDeps extends TimelineDeps {
+  index: RunIndex;
+  tree: RunsTreeProvider;
+}
+
+/** Why runs are refused in Restricted Mode (shown to the user). */
+export const RESTRICTED_MESSAGE =
+  'Model Lab does not run experiments in Restricted Mode: a run reads data and model files from this workspace and ' +
+  'executes training on them, which needs a trusted workspace. Trust this folder to run experiments.';
+
+/** Registers the Model Lab commands (palette, Explorer and editor menus, CodeLens, Runs view). */
+export function registerRunCommands(deps: CommandDeps): vscode.Disposable {
+  const c = new RunCommands(deps);
+  const reg = (id: string, fn: (...args: any[]) => unknown) => vscode.commands.registerCommand(id, (...args: unknown[]) => fn.apply(c, args));
+  return vscode.Disposable.from(
+    reg('modelLab.runExperiment', c.runExperiment),
+    reg('modelLab.runWithPolicy', c.runWithPolicy),
+    reg('modelLab.comparePolicies', c.comparePolicies),
+    reg('modelLab.cancelRun', c.cancelRun),
+    reg('modelLab.openTimeline', c.openTimeline),
+    reg('modelLab.showLog', () => deps.log.show()),
+    reg('modelLab.refreshRuns', () => deps.tree.refresh()),
+    reg('modelLab.revealRun', c.revealRun),
+    reg('modelLab.resumeRun', c.resumeRun),
+    reg('modelLab.deleteRun', c.deleteRun),
+    reg('modelLab.openRunExperiment', c.openRunExperiment),
+  );
+}
+
+class RunCommands {
+  constructor(private readonly deps: CommandDeps) {}
+
+  async runExperiment(arg?: unknown): Promise<void> {
+    const file = await this.experimentFrom(arg);
+    if (!file || !(await this.checkCanRun(file))) return;
+    await this.runAndReport(file, {});
+  }
+
+  async runWithPolicy(arg?: unknown): Promise<void> {
+    const file = await this.experimentFrom(arg);
+    if (!file || !(await this.checkCanRun(file))) return;
+    const pick = await vscode.window.showQuickPick(
+      POLICY_CHOICES.map((p) => ({ label: p.label, description: p.description, detail: p.detail, policy: p.policy })),
+      { title: `Run ${path.basename(file)} with policy`, placeHolder: 'Choose a freezing policy (overrides freezing.policy for this run)', matchOnDescription: true, matchOnDetail: true },
+    );
+    if (!pick) return;
+    await this.runAndReport(file, { policy: pick.policy });
+  }
+
+  async comparePolicies(arg?: unknown): Promise<void> {
+    const file = await this.experimentFrom(arg);
+    if (!file || !(await this.checkCanRun(file))) return;
+    // Pre-select the baseline and the file's own policy (smartfrz when the file has none).
+    const own = filePolicy(file);
+    const defaults = new Set(['none', own && own !== 'none' ? own : 'smartfrz']);
+    const picks = await vscode.window.showQuickPick(
+      POLICY_CHOICES.map((p) => ({ label: p.label, description: p.description, detail: p.detail, policy: p.policy, picked: defaults.has(p.policy) })),
+      { title: `Compare policies on ${path.basename(file)}`, placeHolder: 'Pick the policies to run one after another; the timeline overlays them', canPickMany: true },
+    );
+    if (!picks || picks.length === 0) return;
+    const runDirs: string[] = [];
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Model Lab: comparing ${picks.length} policies`, cancellable: true },
+      async (progress, token) => {
+        for (const [i, pick] of picks.entries()) {
+          if (token.isCancellationRequested) break;
+          const run = this.deps.runs.start(file, { policy: pick.policy });
+          runDirs.push(run.runDir);
+          if (i === 0) TimelinePanel.show(this.deps, [run.runDir], true);
+          else TimelinePanel.addRun(this.deps, run.runDir);
+          const cancel = token.onCancellationRequested(() => this.deps.runs.cancel(run.runDir));
+          const sub = this.deps.runs.onDidRunEvent(({ run: r, event }) => {
+            if (r === run && event.type === 'epoch') progress.report({ message: `${pick.policy} (${i + 1}/${picks.length}): ${progressMessage(runProgress(run.events))}` });
+          });
+          progress.report({ message: `${pick.policy} (${i + 1}/${picks.length}): starting…`, increment: i === 0 ? 0 : 100 / picks.length });
+          const outcome = await run.process.done;
+          cancel.dispose();
+          sub.dispose();
+          if (outcome.status === 'failed' || outcome.status === 'crashed') {
+            this.reportOutcome(file, run, outcome);
+            break;
+          }
+        }
+      },
+    );
+    if (runDirs.length) void vscode.window.showInformationMessage(`Model Lab: compared ${runDirs.length} policies on ${path.basename(file)}.`, 'Open Timeline').then((a) => {
+      if (a) TimelinePanel.show(this.deps, runDirs);
+    });
+  }
+
+  async cancelRun(arg?: unknown): Promise<void> {
+    const active = this.deps.runs.activeRuns();
+    let runDir = runDirFrom(arg);
+    if (!runDir && isExperimentFile(arg as vscode.Uri)) runDir = this.deps.runs.activeFor((arg as vscode.Uri).fsPath)?.runDir;
+    if (!runDir) {
+      if (active.length === 0) {
+        void vscode.window.showInformationMessage('Model Lab: no run is active in this window.');
+        return;
+      }
+      if (active.length === 1) runDir = active[0].runDir;
+      else {
+        const pick = await vscode.window.showQuickPick(
+          active.map((r) => ({ label: `${path.basename(r.experimentFile)} · ${r.policy}`, description: progressMessage(runProgress(r.events)), runDir: r.runDir })),
+          { title: 'Cancel which run?' },
+        );
+        runDir = pick?.runDir;
+      }
+    }
+    if (runDir && !this.deps.runs.cancel(runDir)) void vscode.window.showInformationMessage('Model Lab: that run is not running in this window.');
+  }
+
+  async openTimeline(arg?: unknown): Promise<void> {
+    let runDir = runDirFrom(arg);
+    if (!runDir) {
+      const file = isExperimentFile(arg as vscode.Uri) ? (arg as vscode.Uri).fsPath : activeExperimentFile();
+      if (file) {
+        const latest = await this.deps.index.latest(file);
+        if (!latest) {
+          void vscode.window.showInformationMessage(`Model Lab: ${path.basename(file)} has no runs yet. Run it first.`, 'Run Experiment').then((a) => {
+            if (a) void vscode.commands.executeCommand('modelLab.runExperiment', vscode.Uri.file(file));
+          });
+          return;
+        }
+        runDir = latest.runDir;
+      }
+    }
+    if (!runDir) {
+      const runs = (await this.deps.tree.getChildren()).flatMap((n) => (n.kind === 'experiment' ? n.group.runs : []));
+      const pick = await vscode.window.showQuickPick(
+        runs.map((r) => ({ label: `${r.experiment} · ${r.policy}`, description: r.status, detail: r.runId, runDir: r.runDir })),
+        { title: 'Open the timeline of which run?', placeHolder: runs.length ? undefined : 'No runs in this workspace yet' },
+      );
+      runDir = pick?.runDir;
+    }
+    if (runDir) TimelinePanel.show(this.deps, [runDir]);
+  }
+
+  async revealRun(arg?: unknown): Promise<void> {
+    const runDir = runDirFrom(arg);
+    if (runDir) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(runDir, 'run.json')));
+  }
+
+  async openRunExperiment(arg?: unknown): Promise<void> {
+    const runDir = runDirFrom(arg);
+    const record = runDir ? await readRunRecord(runDir) : undefined;
+    if (record) await vscode.window.showTextDocument(vscode.Uri.file(record.experimentFile), { preview: false });
+  }
+
+  async resumeRun(arg?: unknown): Promise<void> {
+    const runDir = runDirFrom(arg);
+    const record = runDir ? await readRunRecord(runDir) : undefined;
+    if (!record || !runDir) return;
+    if (!(await this.checkCanRun(record.experimentFile))) return;
+    await this.runAndReport(record.experimentFile, { resumeDir: runDir });
+  }
+
+  async deleteRun(arg?: unknown): Promise<void> {
+    const runDir = runDirFrom(arg);
+    if (!runDir) return;
+    if (this.deps.runs.get(runDir)) {
+      void vscode.window.showWarningMessage('Model Lab: cancel the run before deleting it.');
+      return;
+    }
+    const record = await readRunRecord(runDir);
+    const answer = await vscode.window.showWarningMessage(
+      `Delete run ${record ? `${record.experiment} · ${record.policy}` : path.basename(runDir)}?`,
+      { modal: true, detail: `This permanently removes its folder (events, checkpoints, model):\n${runDir}` },
+      'Delete',
+    );
+    if (answer !== 'Delete') return;
+    try {
+      await deleteRun(runDir);
+      this.deps.tree.refresh();
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Model Lab: could not delete the run: ${(e as Error).message}`);
+    }
+  }
+
+  /** Starts a run with a cancellable progress notification, then reports how it went. */
+  private async runAndReport(file: string, opts: { policy?: FreezingPolicyName; resumeDir?: string }): Promise<RunOutcome | undefined> {
+    let run: ActiveRun;
+    try {
+      run = this.deps.runs.start(file, opts);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Model Lab: could not start the run: ${(e as Error).message}`);
+      return undefined;
+    }
+    if (openTimelineOnRun()) TimelinePanel.show(this.deps, [run.runDir], true);
+    const name = path.basename(file);
+    const outcome = showNotificationProgress()
+      ? await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Model Lab: ${opts.resumeDir ? 'resuming' : 'running'} ${name}`, cancellable: true },
+          async (progress, token) => {
+            const cancel = token.onCancellationRequested(() => this.deps.runs.cancel(run.runDir));
+            let done = 0;
+            const sub = this.deps.runs.onDidRunEvent(({ run: r, event }) => {
+              if (r !== run || (event.type !== 'epoch' && event.type !== 'start' && event.type !== 'freeze')) return;
+              const p = runProgress(run.events);
+              const increment = p.epochs ? (100 * p.epochsDone) / p.epochs - done : 0;
+              done += increment;
+              progress.report({ message: `${run.policy || ''} · ${progressMessage(p)}`, increment });
+            });
+            progress.report({ message: 'starting…' });
+            try {
+              return await run.process.done;
+            } finally {
+              cancel.dispose();
+              sub.dispose();
+            }
+          },
+        )
+      : await run.process.done;
+    this.reportOutcome(file, run, outcome);
+    return outcome;
+  }
+
+  /**
+   * Tells the user how a run ended. Not awaited by the commands: a notification stays until
+   * dismissed, and commands (and tests calling them) should finish when the run does.
+   */
+  private reportOutcome(file: string, run: ActiveRun, outcome: RunOutcome): void {
+    const name = path.basename(file);
+    const s = outcome.summary;
+    if (outcome.status === 'completed' && s) {
+      const msg = `Model Lab: ${name} (${s.policy}) completed — ${formatPercent(s.metrics.accuracy)} test accuracy in ${formatSeconds(s.trainSeconds)}, ${formatSaving(s.flopsSaved.backward)} backward FLOPs.`;
+      void vscode.window.showInformationMessage(msg, 'Open Timeline').then((a) => {
+        if (a) TimelinePanel.show(this.deps, [run.runDir]);
+      });
+    } else if (outcome.status === 'cancelled') {
+      void vscode.window.showInformationMessage(`Model Lab: ${name} was cancelled; it can be resumed from the Runs view.`, 'Resume').then((a) => {
+        if (a) void this.resumeRun(vscode.Uri.file(run.runDir));
+      });
+    } else {
+      const err = outcome.error;
+      const where = err?.line ? ` (line ${err.line})` : '';
+      const actions = err?.file && err.line ? ['Go to Problem', 'Show Log'] : ['Show Log'];
+      void vscode.window.showErrorMessage(`Model Lab: ${name} ${outcome.status}: ${err?.message ?? 'unknown error'}${where}`, ...actions).then(async (a) => {
+        if (a === 'Show Log') this.deps.log.show();
+        if (a === 'Go to Problem' && err?.file && err.line) {
+          const pos = new vscode.Position(err.line - 1, Math.max(0, (err.column ?? 1) - 1));
+          await vscode.window.showTextDocument(vscode.Uri.file(err.file), { selection: new vscode.Range(pos, pos) });
+        }
+      });
+    }
+  }
+
+  /** Refuses runs in Restricted Mode, with the reason and a way to change it. */
+  private async checkCanRun(file: string): Promise<boolean> {
+    if (!vscode.workspace.isTrusted) {
+      this.deps.log.warn(`refused to run ${file}: the workspace is not trusted (Restricted Mode)`);
+      const a = await vscode.window.showWarningMessage(RESTRICTED_MESSAGE, 'Manage Workspace Trust');
+      if (a) await vscode.commands.executeCommand('workbench.trust.manage');
+      return false;
+    }
+    const busy = this.deps.runs.activeFor(file);
+    if (busy) {
+      const a = await vscode.window.showWarningMessage(`Model Lab: ${path.basename(file)} is already running.`, 'Open Timeline', 'Run Another');
+      if (a === 'Open Timeline') TimelinePanel.show(this.deps, [busy.runDir]);
+      return a === 'Run Another';
+    }
+    return true;
+  }
+
+  /** The experiment file a command applies to: its argument, the active editor, or a pick. */
+  private async experimentFrom(arg: unknown): Promise<string | undefined> {
+    if (isExperimentFile(arg as vscode.Uri)) return (arg as vscode.Uri).fsPath;
+    const node = arg as RunsNode | undefined;
+    if (node && typeof node === 'object' && node.kind === 'experiment') return node.group.experimentFile;
+    const active = activeExperimentFile();
+    if (active) return active;
+    const files = await vscode.workspace.findFiles(EXPERIMENT_GLOB, '**/{node_modules,.model-lab}/**', 200);
+    if (files.length === 0) {
+      void vscode.window.showInformationMessage('Model Lab: no *.experiment.json file in this workspace.');
+      return undefined;
+    }
+    if (files.length === 1) return files[0].fsPath;
+    const pick = await vscode.window.showQuickPick(
+      files.map((f) => ({ label: path.basename(f.fsPath), description: vscode.workspace.asRelativePath(f), uri: f })),
+      { title: 'Which experiment?' },
+    );
+    return pick?.uri.fsPath;
+  }
+}
+
+/** `freezing.policy` as written in the file (tolerant: the run reports real problems). */
+function filePolicy(file: string): string | undefined {
+  try {
+    const doc = parseJsonc(readFileSync(file, 'utf8'));
+    return typeof doc?.freezing?.policy === 'string' ? doc.freezing.policy : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function activeExperimentFile(): string | undefined {
+  const uri = vscode.window.activeTextEditor?.document.uri;
+  return isExperimentFile(uri) ? uri.fsPath : undefined;
+}
+
+/** A run folder from a command argument: a Runs view node or the Uri of a run folder. */
+function runDirFrom(arg: unknown): string | undefined {
+  const node = arg as RunsNode | undefined;
+  if (node && typeof node === 'object' && (node as RunsNode).kind === 'run') return (node as { run: RunRecord }).run.runDir;
+  if (arg instanceof vscode.Uri && arg.scheme === 'file' && !arg.path.endsWith('.experiment.json')) return arg.fsPath;
+  return undefined;
+}

@@ -1,0 +1,77 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunEvent } from '../../core/train/events';
+import { listRuns, readEvents, type RunRecord } from '../../runner/runStore';
+import { runsRootFor } from '../config';
+import type { RunManager } from './runManager';
+
+/** The newest run of an experiment file, with its events (live ones when it is running here). */
+export interface LatestRun {
+  record?: RunRecord;
+  runId: string;
+  runDir: string;
+  status: RunRecord['status'];
+  events: readonly RunEvent[];
+}
+
+const CACHE_MS = 3000;
+
+/**
+ * Answers "which runs does this experiment file have" for the inline annotations, CodeLens and
+ * commands. Finished runs come from the run store (cached briefly: hint providers ask on every
+ * scroll); a run this window is running comes from the run manager, so it is always current.
+ */
+export class RunIndex implements vscode.Disposable {
+  private readonly cache = new Map<string, { at: number; value: Promise<RunRecord[]> }>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when the run store changed on disk (a run started, ended or was deleted anywhere). */
+  readonly onDidChange = this.changed.event;
+  private readonly watcher: vscode.FileSystemWatcher;
+
+  constructor(private readonly manager: RunManager) {
+    this.watcher = vscode.workspace.createFileSystemWatcher('**/.model-lab/runs/*/{run,summary}.json');
+    const invalidate = () => {
+      this.cache.clear();
+      this.changed.fire();
+    };
+    this.watcher.onDidCreate(invalidate);
+    this.watcher.onDidChange(invalidate);
+    this.watcher.onDidDelete(invalidate);
+    manager.onDidChangeRuns(invalidate);
+  }
+
+  invalidate(): void {
+    this.cache.clear();
+    this.changed.fire();
+  }
+
+  /** Runs of one experiment file, newest first. */
+  async runsOf(experimentFile: string): Promise<RunRecord[]> {
+    const file = path.resolve(experimentFile);
+    const root = runsRootFor(file);
+    const all = await this.listCached(root);
+    return all.filter((r) => path.resolve(r.experimentFile) === file);
+  }
+
+  /** All runs under a runs root, newest first. */
+  listCached(root: string): Promise<RunRecord[]> {
+    const hit = this.cache.get(root);
+    if (hit && Date.now() - hit.at < CACHE_MS) return hit.value;
+    const value = listRuns(root);
+    this.cache.set(root, { at: Date.now(), value });
+    return value;
+  }
+
+  async latest(experimentFile: string): Promise<LatestRun | undefined> {
+    const live = this.manager.activeFor(experimentFile);
+    if (live) return { runId: live.runId, runDir: live.runDir, status: 'running', events: live.events };
+    const [record] = await this.runsOf(experimentFile);
+    if (!record) return undefined;
+    return { record, runId: record.runId, runDir: record.runDir, status: record.status, events: await readEvents(record.runDir) };
+  }
+
+  dispose(): void {
+    this.watcher.dispose();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,124 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunRecord } from '../../runner/runStore';
+import { EXPERIMENT_GLOB, runsRootFor } from '../config';
+import { escapeMarkdown } from '../util/markdown';
+import { formatPercent, formatSeconds } from '../util/format';
+import { canResume, describeRun, groupRuns, type RunGroup } from './runGroups';
+import type { RunIndex } from './runIndex';
+import type { RunManager } from './runManager';
+
+export type RunsNode = { kind: 'experiment'; group: RunGroup } | { kind: 'run'; run: RunRecord };
+
+const STATUS_ICONS: Record<RunRecord['status'], [string, string | undefined]> = {
+  running: ['sync~spin', 'progressBar.background'],
+  completed: ['pass-filled', 'testing.iconPassed'],
+  cancelled: ['circle-slash', 'editorWarning.foreground'],
+  failed: ['error', 'testing.iconFailed'],
+  interrupted: ['debug-pause', 'editorWarning.foreground'],
+};
+
+/**
+ * The Runs view: one node per experiment file of the workspace that has runs, its runs
+ * beneath (newest first). Context values drive the inline and context-menu actions
+ * (`run.resumable` for resume, `run.running` for cancel).
+ */
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly index: RunIndex, private readonly manager: RunManager) {
+    const soon = () => this.refreshSoon();
+    this.subscriptions.push(
+      index.onDidChange(soon),
+      manager.onDidChangeRuns(soon),
+      manager.onDidRunEvent(({ event }) => (event.type === 'epoch' ? soon() : undefined)),
+    );
+  }
+
+  refresh(): void {
+    this.index.invalidate();
+    this.changed.fire(undefined);
+  }
+
+  private refreshSoon(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.changed.fire(undefined);
+    }, 400);
+  }
+
+  async getChildren(node?: RunsNode): Promise<RunsNode[]> {
+    if (node?.kind === 'run') return [];
+    if (node?.kind === 'experiment') return node.group.runs.map((run) => ({ kind: 'run', run: this.withLiveProgress(run) }));
+    return (await this.allGroups()).map((group) => ({ kind: 'experiment', group }));
+  }
+
+  /** Runs of every experiment file in the workspace (and of files that runs mention). */
+  private async allGroups(): Promise<RunGroup[]> {
+    if (!vscode.workspace.workspaceFolders?.length) return [];
+    const files = await vscode.workspace.findFiles(EXPERIMENT_GLOB, '**/{node_modules,.git,.model-lab}/**', 500);
+    const roots = [...new Set(files.map((f) => runsRootFor(f.fsPath)))];
+    const records = (await Promise.all(roots.map((r) => this.index.listCached(r)))).flat();
+    return groupRuns(records);
+  }
+
+  /** The store's record of a live run lags behind its events: show the events' progress. */
+  private withLiveProgress(run: RunRecord): RunRecord {
+    const live = this.manager.get(run.runDir);
+    if (!live) return run;
+    const epochs = live.events.filter((e) => e.type === 'epoch');
+    const last = epochs[epochs.length - 1];
+    return { ...run, status: 'running', epochsDone: epochs.length, accuracy: last?.type === 'epoch' ? last.testAccuracy : run.accuracy };
+  }
+
+  getTreeItem(node: RunsNode): vscode.TreeItem {
+    if (node.kind === 'experiment') {
+      const { group } = node;
+      const item = new vscode.TreeItem(group.experiment || path.basename(group.experimentFile), vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `exp:${group.experimentFile}`;
+      item.description = vscode.workspace.asRelativePath(group.experimentFile);
+      item.resourceUri = vscode.Uri.file(group.experimentFile);
+      item.iconPath = new vscode.ThemeIcon('beaker');
+      item.contextValue = 'experiment';
+      item.tooltip = `${group.experimentFile}\n${group.runs.length} run(s)`;
+      item.command = { title: 'Open Experiment', command: 'vscode.open', arguments: [vscode.Uri.file(group.experimentFile)] };
+      return item;
+    }
+    const r = node.run;
+    const item = new vscode.TreeItem(r.policy || r.runId, vscode.TreeItemCollapsibleState.None);
+    item.id = `run:${r.runDir}`;
+    item.description = describeRun(r);
+    const [icon, color] = STATUS_ICONS[r.status] ?? ['circle-outline', undefined];
+    item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+    item.contextValue = ['run', r.status === 'running' ? 'run.running' : '', canResume(r) ? 'run.resumable' : ''].filter(Boolean).join(' ');
+    item.tooltip = runTooltip(r);
+    item.command = { title: 'Open Timeline', command: 'modelLab.openTimeline', arguments: [node] };
+    return item;
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    for (const s of this.subscriptions) s.dispose();
+    this.changed.dispose();
+  }
+}
+
+function runTooltip(r: RunRecord): vscode.MarkdownString {
+  const lines = [
+    `**${escapeMarkdown(r.experiment)}** · policy **${escapeMarkdown(r.policy)}** · ${r.status}`,
+    '',
+    `Epochs: ${r.epochsDone}/${r.epochs}`,
+  ];
+  if (r.accuracy !== undefined) lines.push(`Test accuracy: ${formatPercent(r.accuracy, 2)}`);
+  if (r.trainSeconds !== undefined) lines.push(`Training time: ${formatSeconds(r.trainSeconds)}`);
+  if (r.backend) lines.push(`Backend: ${escapeMarkdown(r.backend)}`);
+  if (r.message) lines.push('', escapeMarkdown(r.message));
+  lines.push('', `Started ${new Date(r.startedAt).toLocaleString()}`, '', escapeMarkdown(r.runId));
+  const md = new vscode.MarkdownString(lines.join('  \n'));
+  return md;
+}
+

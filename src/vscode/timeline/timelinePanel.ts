@@ -1,0 +1,189 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunManager } from '../runs/runManager';
+import { isTimelineState, isWebviewToHost, type HostToWebview, type WebviewToHost } from './messages';
+import type { TimelineRun } from './timelineModel';
+import { loadTimelineRun } from './timelineSource';
+import { webviewHtml } from './webviewHtml';
+
+export const TIMELINE_VIEW_TYPE = 'modelLab.timeline';
+
+/** Live updates are coalesced: a step event can come every few milliseconds. */
+const LIVE_UPDATE_MS = 300;
+
+export interface TimelineDeps {
+  extensionUri: vscode.Uri;
+  runs: RunManager;
+  log: vscode.LogOutputChannel;
+}
+
+/**
+ * The freezing timeline panel (host side). One panel shows a set of runs (one run, or the
+ * runs of a policy comparison, overlaid). It reloads a run from disk when it ends and follows
+ * live runs through the run manager. The webview persists the run folders with `setState`, so
+ * the serializer below brings the panel back after a window reload.
+ */
+export class TimelinePanel implements vscode.Disposable {
+  private static current: TimelinePanel | undefined;
+  private runDirs: string[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+  private pending: NodeJS.Timeout | undefined;
+  private ready = false;
+
+  /** Shows `runDirs` in the timeline panel (creating it, or replacing what it shows). */
+  static show(deps: TimelineDeps, runDirs: string[], preserveFocus = false): TimelinePanel {
+    if (TimelinePanel.current) {
+      TimelinePanel.current.setRuns(runDirs);
+      TimelinePanel.current.panel.reveal(undefined, preserveFocus);
+      return TimelinePanel.current;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      TIMELINE_VIEW_TYPE,
+      'Freezing Timeline',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus },
+      webviewOptions(deps.extensionUri),
+    );
+    return new TimelinePanel(panel, deps, runDirs);
+  }
+
+  /** Adds a run to the panel if it is open (used by Compare Policies as each run starts). */
+  static addRun(deps: TimelineDeps, runDir: string): void {
+    const p = TimelinePanel.current;
+    if (!p) TimelinePanel.show(deps, [runDir], true);
+    else if (!p.runDirs.includes(runDir)) p.setRuns([...p.runDirs, runDir]);
+  }
+
+  static revive(panel: vscode.WebviewPanel, deps: TimelineDeps, runDirs: string[]): TimelinePanel {
+    panel.webview.options = webviewOptions(deps.extensionUri);
+    TimelinePanel.current?.panel.dispose();
+    return new TimelinePanel(panel, deps, runDirs);
+  }
+
+  private constructor(readonly panel: vscode.WebviewPanel, private readonly deps: TimelineDeps, runDirs: string[]) {
+    TimelinePanel.current = this;
+    this.runDirs = unique(runDirs);
+    panel.iconPath = {
+      light: vscode.Uri.joinPath(deps.extensionUri, 'media', 'timeline-light.svg'),
+      dark: vscode.Uri.joinPath(deps.extensionUri, 'media', 'timeline-dark.svg'),
+    };
+    const webview = panel.webview;
+    webview.html = webviewHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview', 'timeline.js')).toString(),
+      codiconsUri: webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'media', 'codicons', 'codicon.css')).toString(),
+      title: 'Freezing Timeline',
+    });
+    this.disposables.push(
+      webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      panel.onDidDispose(() => this.dispose()),
+      panel.onDidChangeViewState((e) => {
+        if (e.webviewPanel.visible) this.scheduleUpdate(0);
+      }),
+      deps.runs.onDidRunEvent(({ run, event }) => {
+        if (this.runDirs.includes(run.runDir)) this.scheduleUpdate(event.type === 'step' ? LIVE_UPDATE_MS : 50);
+      }),
+      deps.runs.onDidChangeRuns(() => this.scheduleUpdate(50)),
+    );
+  }
+
+  private setRuns(runDirs: string[]): void {
+    this.runDirs = unique(runDirs);
+    this.scheduleUpdate(0);
+  }
+
+  private onMessage(m: unknown): void {
+    if (!isWebviewToHost(m)) {
+      this.deps.log.warn(`timeline: ignored a malformed message from the webview: ${JSON.stringify(m)?.slice(0, 200)}`);
+      return;
+    }
+    void this.handle(m);
+  }
+
+  private async handle(m: WebviewToHost): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        await this.update();
+        return;
+      case 'cancelRun': {
+        const dir = this.runDirs.find((d) => path.basename(d) === m.runId);
+        if (dir) this.deps.runs.cancel(dir);
+        return;
+      }
+      case 'openExperiment': {
+        const dir = this.runDirs.find((d) => path.basename(d) === m.runId);
+        if (dir) await vscode.commands.executeCommand('modelLab.openRunExperiment', vscode.Uri.file(dir));
+        return;
+      }
+      case 'revealRun': {
+        const dir = this.runDirs.find((d) => path.basename(d) === m.runId);
+        if (dir) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(dir, 'run.json')));
+        return;
+      }
+      case 'error':
+        this.deps.log.error(`timeline webview: ${m.message}`);
+        return;
+    }
+  }
+
+  private scheduleUpdate(delayMs: number): void {
+    if (this.pending) {
+      if (delayMs > 0) return;
+      clearTimeout(this.pending);
+    }
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      void this.update();
+    }, delayMs);
+  }
+
+  private async update(): Promise<void> {
+    if (!this.ready || !this.panel.visible) return;
+    const loaded = await Promise.all(this.runDirs.map((d) => loadTimelineRun(d, this.deps.runs).catch(() => undefined)));
+    const runs = loaded.filter((r): r is TimelineRun => r !== undefined);
+    const missing = this.runDirs.filter((_, i) => !loaded[i]);
+    const experiments = unique(runs.map((r) => r.experiment).filter(Boolean));
+    const title = experiments.length ? experiments.join(', ') : 'Freezing Timeline';
+    this.panel.title = runs.length > 1 ? `Timeline: ${title} (${runs.length} runs)` : `Timeline: ${title}`;
+    await this.post({ type: 'runs', title, runs });
+    if (missing.length) {
+      await this.post({ type: 'notice', level: 'warning', text: `${missing.length} run folder(s) no longer exist: ${missing.map((d) => path.basename(d)).join(', ')}` });
+    }
+  }
+
+  private async post(message: HostToWebview): Promise<void> {
+    try {
+      await this.panel.webview.postMessage(message);
+    } catch {
+      // The panel was closed meanwhile.
+    }
+  }
+
+  dispose(): void {
+    if (TimelinePanel.current === this) TimelinePanel.current = undefined;
+    if (this.pending) clearTimeout(this.pending);
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    enableCommandUris: false,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
+  };
+}
+
+function unique<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+/** Restores the timeline after a window reload from the run folders the webview saved. */
+export class TimelineSerializer implements vscode.WebviewPanelSerializer {
+  constructor(private readonly deps: TimelineDeps) {}
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    const runDirs = isTimelineState(state) ? state.runDirs.filter((d) => path.isAbsolute(d)) : [];
+    TimelinePanel.revive(panel, this.deps, runDirs);
+  }
+}

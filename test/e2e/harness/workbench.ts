@@ -1,0 +1,140 @@
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { OUTPUT_DIR } from './codeServer';
+
+/**
+ * Drives the VS Code workbench in Debian's Chromium as a user would: menus, the command
+ * palette, the Explorer, and webview content (nested iframes, searched by selector).
+ */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export interface Workbench {
+  browser: Browser;
+  page: Page;
+  /** Console errors seen in any frame (CSP violations show up here). */
+  consoleErrors: string[];
+  close(): Promise<void>;
+}
+
+export async function openWorkbench(url: string): Promise<Workbench> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  await page.goto(url);
+  await waitForWorkbench(page);
+  return { browser, page, consoleErrors, close: () => browser.close() };
+}
+
+export async function waitForWorkbench(page: Page): Promise<void> {
+  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+  await page.waitForSelector('.monaco-workbench .part.activitybar', { timeout: 60_000 });
+  await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 });
+  // Let the extension host start and the extension activate.
+  await page.waitForTimeout(3000);
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(OUTPUT_DIR, { recursive: true });
+  const file = path.join(OUTPUT_DIR, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+/** Runs a command from the palette by its title, e.g. "Model Lab: Run Experiment". */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ state: 'visible', timeout: 10_000 });
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Enter');
+}
+
+/** The Explorer row of a file (the folder tree must show it). */
+export function explorerRow(page: Page, fileName: string) {
+  return page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${fileName}"]`).first();
+}
+
+/** Expands a folder in the Explorer if it is collapsed. */
+export async function expandFolder(page: Page, folderName: string): Promise<void> {
+  const row = explorerRow(page, folderName);
+  await row.waitFor({ state: 'visible', timeout: 20_000 });
+  if ((await row.getAttribute('aria-expanded')) === 'false') await row.click();
+}
+
+/** The labels of the context menu that is open now. */
+export async function contextMenuLabels(page: Page): Promise<string[]> {
+  const menu = page.locator('.context-view .monaco-menu, .shadow-root-host');
+  await menu.first().waitFor({ state: 'visible', timeout: 10_000 });
+  await page.waitForTimeout(300);
+  return page.evaluate(() => {
+    const roots: (Document | ShadowRoot)[] = [document];
+    for (const host of Array.from(document.querySelectorAll('.shadow-root-host'))) if (host.shadowRoot) roots.push(host.shadowRoot);
+    return roots.flatMap((r) => Array.from(r.querySelectorAll('.monaco-menu .action-label')).map((e) => (e.textContent ?? '').trim())).filter(Boolean);
+  });
+}
+
+/** Clicks an entry of the open context menu (menus live in a shadow root in VS Code). */
+export async function clickContextMenuItem(page: Page, label: string): Promise<void> {
+  const item = page.locator('.monaco-menu .action-item', { hasText: label }).first();
+  await item.waitFor({ state: 'visible', timeout: 10_000 });
+  await item.hover();
+  await item.click();
+}
+
+/** The webview frame whose document has `selector` (webviews are nested iframes). */
+export async function findWebviewFrame(page: Page, selector: string, timeoutMs = 30_000): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const f of page.frames()) {
+      try {
+        if (await f.$(selector)) return f;
+      } catch {
+        // frame navigated away meanwhile
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no webview frame with ${selector} within ${timeoutMs} ms`);
+    await page.waitForTimeout(250);
+  }
+}
+
+/** Polls `read` in the webview until `predicate` holds; returns the last value. */
+export async function waitInWebview<T>(page: Page, selector: string, read: (f: Frame) => Promise<T>, predicate: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    try {
+      const frame = await findWebviewFrame(page, selector, 5000);
+      last = await read(frame);
+      if (predicate(last)) return last;
+    } catch {
+      // webview still loading or reloading
+    }
+    if (Date.now() > deadline) throw new Error(`webview condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    await page.waitForTimeout(500);
+  }
+}
+
+/** Texts of the visible notification toasts. */
+export async function notificationTexts(page: Page): Promise<string[]> {
+  return page.locator('.notification-toast .notification-list-item-message').allTextContents();
+}
+
+export async function waitForNotification(page: Page, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = (await notificationTexts(page)).find((t) => pattern.test(t));
+    if (hit) return hit;
+    if (Date.now() > deadline) throw new Error(`no notification matching ${pattern} within ${timeoutMs} ms; saw: ${JSON.stringify(await notificationTexts(page))}`);
+    await page.waitForTimeout(300);
+  }
+}

@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { progressMessage, runProgress } from '../../../src/vscode/runs/progressText';
+import { digitsRunEvents } from '../fixtures/runEvents';
+
+test('progress of a live run: next epoch, latest metrics, frozen count and saving', () => {
+  const events = digitsRunEvents({ end: false });
+  const upToSecondEpoch = events.slice(0, events.findIndex((e) => e.type === 'epoch' && e.epoch === 1) + 1);
+  const p = runProgress(upToSecondEpoch);
+  assert.equal(p.epochsDone, 2);
+  assert.equal(p.epochs, 4);
+  assert.equal(p.frozen, 1);
+  assert.equal(progressMessage(p), 'epoch 3/4 · accuracy 70.0% · loss 0.750 · 1 frozen · −12% backward');
+});
+
+test('before the start event there is nothing to count', () => {
+  assert.equal(progressMessage(runProgress([])), 'starting…');
+});
+
+test('after the last epoch the epoch shown stays at the total', () => {
+  assert.match(progressMessage(runProgress(digitsRunEvents())), /^epoch 4\/4 /);
+});

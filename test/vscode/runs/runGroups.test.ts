@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunRecord } from '../../../src/runner/runStore';
+import { canResume, describeRun, groupRuns } from '../../../src/vscode/runs/runGroups';
+
+function record(over: Partial<RunRecord>): RunRecord {
+  return {
+    runId: 'r', runDir: '/runs/r', experimentFile: '/ws/a.experiment.json', experiment: 'a', policy: 'smartfrz',
+    status: 'completed', startedAt: '2026-11-27T06:00:00.000Z', epochsDone: 20, epochs: 20, ...over,
+  };
+}
+
+test('runs are grouped per experiment file, newest first in and across groups', () => {
+  const groups = groupRuns([
+    record({ runId: '1', runDir: '/r/1', startedAt: '2026-11-27T06:00:00.000Z' }),
+    record({ runId: '2', runDir: '/r/2', experimentFile: '/ws/b.experiment.json', experiment: 'b', startedAt: '2026-11-27T06:05:00.000Z' }),
+    record({ runId: '3', runDir: '/r/3', startedAt: '2026-11-27T06:10:00.000Z' }),
+    record({ runId: '3', runDir: '/r/3', startedAt: '2026-11-27T06:10:00.000Z' }),
+  ]);
+  assert.deepEqual(groups.map((g) => g.experiment), ['a', 'b']);
+  assert.deepEqual(groups[0].runs.map((r) => r.runId), ['3', '1']);
+});
+
+test('descriptions show accuracy, time and age; live runs show their epoch', () => {
+  const now = new Date('2026-11-27T06:03:00.000Z');
+  assert.equal(describeRun(record({ accuracy: 0.9512, trainSeconds: 12.34 }), now), '95.1% · 12 s · 3 min ago');
+  assert.equal(describeRun(record({ status: 'running', epochsDone: 4 }), now), 'epoch 5/20 · 3 min ago');
+  assert.equal(describeRun(record({ status: 'interrupted', epochsDone: 4 }), now), 'interrupted · 3 min ago');
+});
+
+test('only stopped, unfinished runs can resume', () => {
+  assert.ok(canResume(record({ status: 'interrupted', epochsDone: 3 })));
+  assert.ok(canResume(record({ status: 'cancelled', epochsDone: 3 })));
+  assert.ok(!canResume(record({ status: 'completed' })));
+  assert.ok(!canResume(record({ status: 'failed', epochsDone: 3 })));
+});

@@ -1,0 +1,311 @@
+/**
+ * Freezing timeline panel (browser side). Receives run timelines from the extension host,
+ * draws per-run summary cards, the charts (a Vega-Lite spec from the shared pure builder,
+ * rendered by vega with its expression interpreter: the CSP forbids eval) and the list of
+ * freeze events. All text goes through `textContent`, never `innerHTML`.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-icon/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
+import { parse, View } from 'vega';
+import { compile } from 'vega-lite';
+import { expressionInterpreter } from 'vega-interpreter';
+import { isHostToWebview, type TimelineState, type WebviewToHost } from '../../src/vscode/timeline/messages';
+import type { TimelineRun } from '../../src/vscode/timeline/timelineModel';
+import { latestSaving } from '../../src/vscode/timeline/timelineModel';
+import { runLabels, timelineSpec, type ChartTheme } from '../../src/vscode/timeline/timelineSpec';
+import { formatPercent, formatSaving, formatSeconds } from '../../src/vscode/util/format';
+import css from './timeline.css';
+
+interface VsCodeApi {
+  postMessage(message: WebviewToHost): void;
+  getState(): unknown;
+  setState(state: TimelineState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce ?? '';
+
+let runs: TimelineRun[] = [];
+let view: View | undefined;
+let renderQueued = false;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function icon(name: string, spin = false): HTMLElement {
+  const i = document.createElement('vscode-icon');
+  i.setAttribute('name', name);
+  if (spin) i.setAttribute('spin', '');
+  return i;
+}
+
+function cssVar(name: string, fallback: string): string {
+  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+function currentTheme(): ChartTheme {
+  return {
+    foreground: cssVar('--vscode-foreground', '#cccccc'),
+    mutedForeground: cssVar('--vscode-descriptionForeground', '#9d9d9d'),
+    grid: cssVar('--vscode-charts-lines', 'rgba(128,128,128,0.35)'),
+    fontFamily: cssVar('--vscode-font-family', 'sans-serif'),
+    fontSize: parseFloat(cssVar('--vscode-font-size', '13')) || 13,
+    runColors: ['blue', 'orange', 'green', 'purple', 'red', 'yellow'].map((c, i) =>
+      cssVar(`--vscode-charts-${c}`, ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'][i]),
+    ),
+    laneColors: {
+      training: cssVar('--vscode-charts-orange', '#d18616'),
+      frozen: cssVar('--vscode-charts-blue', '#3794ff'),
+      pending: cssVar('--vscode-charts-lines', 'rgba(128,128,128,0.35)'),
+    },
+  };
+}
+
+const app = document.getElementById('app') as HTMLElement;
+const style = document.createElement('style');
+style.nonce = nonce;
+style.textContent = css;
+document.head.appendChild(style);
+
+const header = el('header', 'header');
+const titleRow = el('div', 'title-row');
+titleRow.append(icon('graph-line'), el('h1', 'title', 'Freezing Timeline'));
+const notice = el('div', 'notice');
+notice.hidden = true;
+header.append(titleRow, notice);
+const cards = el('section', 'cards');
+cards.setAttribute('aria-label', 'Runs');
+const chart = el('section', 'chart');
+chart.setAttribute('aria-label', 'Timeline charts');
+const freezeSection = el('section', 'freezes');
+const freezeTitle = el('h2', undefined, 'Freeze events');
+const freezeList = el('ul', 'freeze-list');
+freezeSection.append(freezeTitle, freezeList);
+const empty = el('div', 'empty');
+empty.append(el('vscode-progress-ring'), el('span', undefined, 'Waiting for the run to report its first events…'));
+app.append(header, empty, cards, chart, freezeSection);
+
+window.addEventListener('message', (ev: MessageEvent) => {
+  const m: unknown = ev.data;
+  if (!isHostToWebview(m)) {
+    // Only the host can post here; anything else (or a malformed message) is dropped.
+    return;
+  }
+  if (m.type === 'notice') {
+    notice.hidden = false;
+    notice.className = `notice ${m.level}`;
+    notice.textContent = m.text;
+    return;
+  }
+  runs = m.runs;
+  notice.hidden = true; // the host re-sends a notice that still applies right after the runs
+  (header.querySelector('.title') as HTMLElement).textContent = m.title;
+  vscode.setState({ runDirs: runs.map((r) => r.runDir) });
+  renderAll();
+});
+
+window.addEventListener('resize', () => queueChart());
+// VS Code swaps the theme by changing the body class and the CSS variables on <html>.
+new MutationObserver(() => queueChart()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+window.addEventListener('error', (e) => vscode.postMessage({ type: 'error', message: String(e.message).slice(0, 2000) }));
+
+const emptyRing = empty.firstChild as HTMLElement;
+const emptyText = empty.lastChild as HTMLElement;
+
+function renderAll(): void {
+  // Nothing to show yet: either no runs at all, or runs that have not reported their layers.
+  const waiting = runs.length > 0 && runs.every((r) => r.layers.length === 0);
+  empty.hidden = !(runs.length === 0 || waiting);
+  emptyRing.hidden = !waiting;
+  emptyText.textContent = waiting
+    ? 'Waiting for the run to report its first events…'
+    : 'No runs to show. Run an experiment, or open a run from the Model Lab view.';
+  renderCards();
+  renderFreezes();
+  queueChart();
+}
+
+function statusIcon(run: TimelineRun): HTMLElement {
+  const names: Record<TimelineRun['status'], string> = {
+    running: 'sync', completed: 'pass', cancelled: 'circle-slash', failed: 'error', interrupted: 'debug-pause',
+  };
+  const i = icon(names[run.status], run.status === 'running');
+  i.classList.add('status-icon', run.status);
+  return i;
+}
+
+interface CardView {
+  root: HTMLElement;
+  swatch: HTMLElement;
+  icon: HTMLElement;
+  policy: HTMLElement;
+  status: HTMLElement;
+  cancel: HTMLElement;
+  values: Record<string, HTMLElement>;
+  foot: HTMLElement;
+  message: HTMLElement;
+}
+
+/** Cards are kept per run and updated in place, so buttons survive live updates. */
+const cardViews = new Map<string, CardView>();
+const METRICS: [key: string, label: string, accent?: boolean][] = [
+  ['accuracy', 'test accuracy', true], ['saved', 'backward FLOPs saved'], ['frozen', 'layers frozen'], ['epochs', 'epochs'], ['time', 'train time'],
+];
+
+function createCard(run: TimelineRun): CardView {
+  const root = el('article', 'card');
+  root.dataset.runId = run.runId;
+  const head = el('div', 'card-head');
+  const swatch = el('span', 'swatch');
+  const iconHolder = el('span', 'status-icon-holder');
+  const policy = el('span', 'policy');
+  const status = el('span', 'status');
+  const actions = el('div', 'actions');
+  const cancel = document.createElement('vscode-button');
+  cancel.setAttribute('secondary', '');
+  cancel.setAttribute('icon', 'debug-stop');
+  cancel.className = 'cancel';
+  cancel.textContent = 'Cancel';
+  cancel.title = 'Cancel this run (it can be resumed later)';
+  cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancelRun', runId: run.runId }));
+  actions.append(
+    cancel,
+    actionIcon('go-to-file', 'Open experiment file', () => vscode.postMessage({ type: 'openExperiment', runId: run.runId })),
+    actionIcon('folder-opened', 'Reveal run folder', () => vscode.postMessage({ type: 'revealRun', runId: run.runId })),
+  );
+  head.append(swatch, iconHolder, policy, status, actions);
+  const body = el('div', 'metrics');
+  const values: Record<string, HTMLElement> = {};
+  for (const [key, label, accent] of METRICS) {
+    const m = el('div', accent ? 'metric accent' : 'metric');
+    values[key] = el('span', 'metric-value');
+    m.append(values[key], el('span', 'metric-label', label));
+    body.append(m);
+  }
+  const foot = el('div', 'card-foot');
+  const message = el('div', 'card-message');
+  root.append(head, body, foot, message);
+  return { root, swatch, icon: iconHolder, policy, status, cancel, values, foot, message };
+}
+
+function renderCards(): void {
+  const labels = runLabels(runs);
+  const colors = currentTheme().runColors;
+  const keep = new Set(runs.map((r) => r.runId));
+  for (const id of [...cardViews.keys()]) if (!keep.has(id)) cardViews.delete(id);
+  const ordered = runs.map((run, i) => {
+    let v = cardViews.get(run.runId);
+    if (!v) {
+      v = createCard(run);
+      cardViews.set(run.runId, v);
+    }
+    v.root.className = `card ${run.status}`;
+    v.swatch.hidden = runs.length === 1;
+    v.swatch.style.setProperty('background-color', colors[i % colors.length]);
+    if (v.icon.dataset.status !== run.status) {
+      v.icon.dataset.status = run.status;
+      v.icon.replaceChildren(statusIcon(run));
+    }
+    v.policy.textContent = labels[i];
+    v.status.textContent = run.status;
+    v.cancel.hidden = run.status !== 'running';
+    const last = run.epochPoints[run.epochPoints.length - 1];
+    const saving = latestSaving(run);
+    const units = run.layers.filter((l) => l.unit >= 0);
+    v.values.accuracy.textContent = last && last.testAccuracy !== null ? formatPercent(last.testAccuracy) : '—';
+    v.values.saved.textContent = saving.backward > 0 ? formatSaving(saving.backward) : '0%';
+    v.values.frozen.textContent = `${units.filter((l) => l.frozenAtStep !== undefined).length}/${units.length}`;
+    v.values.epochs.textContent = `${run.epochsDone}/${run.epochs || '?'}`;
+    v.values.time.textContent = run.trainSeconds !== undefined ? formatSeconds(run.trainSeconds) : last ? formatSeconds(last.elapsedSeconds) : '—';
+    v.foot.textContent = `${run.runId}${run.backend ? ` · ${run.backend} backend` : ''}`;
+    v.foot.title = run.runDir;
+    v.message.textContent = run.message ?? '';
+    v.message.hidden = !run.message;
+    return v.root;
+  });
+  const current = Array.from(cards.children);
+  if (current.length !== ordered.length || current.some((c, i) => c !== ordered[i])) cards.replaceChildren(...ordered);
+}
+
+function actionIcon(name: string, label: string, onClick: () => void): HTMLElement {
+  const i = icon(name);
+  i.setAttribute('action-icon', '');
+  i.setAttribute('label', label);
+  i.title = label;
+  i.addEventListener('click', onClick);
+  return i;
+}
+
+function renderFreezes(): void {
+  const labels = runLabels(runs);
+  const items = runs.flatMap((run, ri) =>
+    run.layers
+      .filter((l) => l.unit >= 0 && l.frozenAtStep !== undefined)
+      .map((l) => ({ run: labels[ri], layer: l, step: l.frozenAtStep as number })),
+  );
+  items.sort((a, b) => a.step - b.step);
+  freezeSection.hidden = runs.length === 0;
+  if (items.length === 0) {
+    freezeList.replaceChildren(el('li', 'muted', runs.some((r) => r.status === 'running') ? 'No layer frozen yet.' : 'No layer was frozen.'));
+    return;
+  }
+  freezeList.replaceChildren(
+    ...items.map(({ run, layer, step }) => {
+      const li = el('li', 'freeze');
+      li.append(
+        el('span', 'flake', '❄'),
+        el('span', 'layer', layer.name),
+        el('span', undefined, ` frozen at epoch ${layer.frozenAtEpoch} (step ${step})`),
+      );
+      if (layer.backwardSaving !== undefined) li.append(el('span', 'muted', ` · ${formatSaving(layer.backwardSaving)} backward per step`));
+      if (layer.reason) li.append(el('span', 'muted', ` · ${layer.reason}`));
+      if (runs.length > 1) li.append(el('span', 'run-tag', run));
+      return li;
+    }),
+  );
+}
+
+function queueChart(): void {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    void renderChart();
+  });
+}
+
+async function renderChart(): Promise<void> {
+  const drawable = runs.filter((r) => r.layers.length > 0);
+  if (drawable.length === 0) {
+    view?.finalize();
+    view = undefined;
+    chart.replaceChildren();
+    return;
+  }
+  try {
+    const width = Math.max(200, chart.clientWidth - 170);
+    const spec = timelineSpec(drawable, { width, theme: currentTheme() });
+    const compiled = compile(spec).spec;
+    const next = new View(parse(compiled, undefined, { ast: true }), {
+      expr: expressionInterpreter as never,
+      renderer: 'svg',
+      hover: true,
+    });
+    const host = el('div', 'chart-host');
+    await next.initialize(host).runAsync();
+    view?.finalize();
+    view = next;
+    chart.replaceChildren(host);
+  } catch (e) {
+    vscode.postMessage({ type: 'error', message: `chart: ${(e as Error).message}`.slice(0, 2000) });
+  }
+}
+
+vscode.postMessage({ type: 'ready' });
