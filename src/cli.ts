@@ -12,7 +12,7 @@ import { extractCommand } from './cli/extract';
 const USAGE = `usage:
   ${RUN_USAGE.split('\n').join('\n  ')}
   model-lab rewards distance FILE [--canon C] [--norm N] [--metric M] [--json]
-  model-lab rewards regret-correlation [--mdps 128] [--pairs 8] [--steps 16] [--seed 42] [--json]
+  model-lab rewards regret-correlation [--mdps 128] [--pairs 8] [--steps 16] [--seed 42] [--regret exact|monte-carlo] [--json]
   model-lab extract --text "..." [--schema FILE] [--provider builtin] [--json]
   model-lab extract eval --data FILE --format conll04 [--json]`;
 

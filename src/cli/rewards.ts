@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { isUserError, UserError } from '../core/errors';
 import { CANONICALIZATIONS, Canonicalization, isCanonicalization } from '../core/reward/canonicalize';
 import { Norm, NORMS, Normalization, parseNormalization } from '../core/reward/norms';
-import { regretCorrelation } from '../core/reward/regretCorrelation';
+import { defaultHorizon } from '../core/reward/montecarlo';
+import { REGRET_EVALUATIONS, regretCorrelation, type RegretEvaluation } from '../core/reward/regretCorrelation';
 import { loadRewardsFile } from '../core/reward/rewardsFile';
 import { pairwiseDistances } from '../core/reward/starc';
 import { parseCliArgs } from './args';
@@ -10,7 +11,8 @@ import type { CliIO, Subcommand } from './io';
 import { ProgressBar } from './progressBar';
 
 export const REWARDS_USAGE = `model-lab rewards distance FILE [--canon val|epic|dard|minimal|none] [--norm N] [--metric M] [--json]
-model-lab rewards regret-correlation [--mdps 128] [--pairs 8] [--steps 16] [--seed 42] [--json]
+model-lab rewards regret-correlation [--mdps 128] [--pairs 8] [--steps 16] [--seed 42]
+    [--regret exact|monte-carlo] [--episodes 10] [--horizon H] [--json]
   N: 1, 2, inf, weighted_1, weighted_2, weighted_inf, none (default 2); M: the same except none (default 2)`;
 
 /**
@@ -88,6 +90,9 @@ async function regretCorrelationCommand(argv: string[], io: CliIO): Promise<numb
       pairs: { type: 'string', default: '8' },
       steps: { type: 'string', default: '16' },
       seed: { type: 'string', default: '42' },
+      regret: { type: 'string', default: 'exact' },
+      episodes: { type: 'string', default: '10' },
+      horizon: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -101,6 +106,11 @@ async function regretCorrelationCommand(argv: string[], io: CliIO): Promise<numb
   const pairs = parseCount('--pairs', values.pairs, 1);
   const steps = parseCount('--steps', values.steps, 1);
   const seed = parseCount('--seed', values.seed, 0);
+  const regret = (values.regret ?? 'exact').trim().toLowerCase() as RegretEvaluation;
+  if (!REGRET_EVALUATIONS.includes(regret)) throw new UserError(`--regret: unknown evaluation "${values.regret}" (expected ${REGRET_EVALUATIONS.join(' or ')})`);
+  const episodes = parseCount('--episodes', values.episodes, 1);
+  // The experiment's MDPs use discount 0.95 (randomMdp's default, as in the paper).
+  const horizon = values.horizon === undefined ? defaultHorizon(0.95) : parseCount('--horizon', values.horizon, 1);
   if (mdps * pairs * steps < 3) throw new UserError('need at least 3 samples (mdps x pairs x steps) for a correlation');
   const bar = new ProgressBar(io.stderr, io.isTTY);
   const started = Date.now();
@@ -109,6 +119,9 @@ async function regretCorrelationCommand(argv: string[], io: CliIO): Promise<numb
     pairs,
     steps,
     seed,
+    regret,
+    episodes,
+    horizon,
     signal: io.signal,
     onProgress: (done, total) => bar.update(done / total, `${done}/${total} samples`),
   });
@@ -128,6 +141,7 @@ async function regretCorrelationCommand(argv: string[], io: CliIO): Promise<numb
   } else {
     const s = result.settings;
     io.stdout(`${result.samples} samples (${s.mdps} MDPs x ${s.pairs} pairs x ${s.steps} steps; ${s.states} states, ${s.actions} actions, discount ${s.discount}, seed ${s.seed}) in ${seconds.toFixed(1)} s\n`);
+    io.stdout(s.regret === 'monte-carlo' ? `regret from Monte-Carlo returns: ${s.episodes} episodes x ${s.horizon} steps per estimate\n` : 'regret from exact policy evaluation\n');
     io.stdout('Pearson correlation of distance with normalised regret, highest first:\n\n');
     io.stdout(formatRows(result.rows) + '\n');
   }

@@ -1,11 +1,13 @@
 import * as vscode from 'vscode';
 import { registerExperimentAnnotations } from './experimentFile/annotationProviders';
 import { registerExperimentDiagnostics } from './experimentFile/diagnostics';
+import { registerExtraction } from './extract/register';
 import { registerRunCommands } from './runs/runCommands';
 import { RunIndex } from './runs/runIndex';
 import { RunManager } from './runs/runManager';
 import { RunsTreeProvider } from './runs/runsTreeProvider';
 import { TIMELINE_VIEW_TYPE, TimelineSerializer } from './timeline/timelinePanel';
+import { registerRewards } from './rewards/register';
 
 /**
  * Entry point: wires the per-domain parts together. Runs execute in child processes (see
@@ -27,7 +29,9 @@ export function activate(context: vscode.ExtensionContext): void {
     registerExperimentDiagnostics(),
     registerExperimentAnnotations(index, runs),
     vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, new TimelineSerializer(deps)),
+    registerExtraction({ context, log }),
   );
+  registerRewards(context, log);
   log.info(`Model Lab activated (VS Code ${vscode.version}, ${vscode.workspace.isTrusted ? 'trusted' : 'restricted'} workspace)`);
 }
 

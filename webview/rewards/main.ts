@@ -263,7 +263,7 @@ function renderSummary(m: MatrixMsg): void {
   const s = m.summary;
   const ms = s.seconds * 1000;
   const time = ms < 1000 ? `${ms.toFixed(ms < 10 ? 1 : 0)} ms` : `${s.seconds.toFixed(2)} s`;
-  summary.textContent = `${s.rewards} rewards · ${s.states} states × ${s.actions} actions · discount ${s.discount} · computed in ${time}${s.ranIn === 'worker' ? ' (worker thread)' : ''}`;
+  summary.textContent = `${s.rewards} rewards · ${s.states} states × ${s.actions} actions · discount ${s.discount} · computed in ${time}`;
   trivialNote.hidden = s.trivial.length === 0;
   trivialNote.textContent = s.trivial.length
     ? `Trivial (a constant plus potential shaping, canonicalised to zero): ${s.trivial.join(', ')}. Their standardised reward is 0.`

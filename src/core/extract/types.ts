@@ -1,3 +1,5 @@
+import type { ExtractionSchema } from './schema';
+
 /**
  * Result records of information extraction. Offsets are UTF-16 code units into the input
  * string (the same units as JavaScript string indices and VS Code document offsets), with
@@ -66,5 +68,5 @@ export interface ExtractOptions {
 /** Anything that turns text + schema into grounded records. */
 export interface ExtractionProvider {
   readonly name: string;
-  extract(text: string, schema: import('./schema').ExtractionSchema, options?: ExtractOptions): Promise<ExtractionResult>;
+  extract(text: string, schema: ExtractionSchema, options?: ExtractOptions): Promise<ExtractionResult>;
 }

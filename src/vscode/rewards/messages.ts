@@ -37,9 +37,8 @@ export interface MatrixSummary {
   rewards: number;
   /** Rewards that canonicalise to zero (potential shaping plus a constant). */
   trivial: string[];
-  /** Wall-clock seconds of the computation (where it ran: "worker" or "host"). */
+  /** Seconds the computation took in the worker thread. */
   seconds: number;
-  ranIn: 'worker' | 'host';
 }
 
 export type HostToWebview =
@@ -155,8 +154,7 @@ function isSummary(s: unknown): s is MatrixSummary {
     isRecord(s) &&
     typeof s.fileName === 'string' &&
     ['states', 'actions', 'discount', 'rewards', 'seconds'].every((k) => isFiniteNumber(s[k])) &&
-    Array.isArray(s.trivial) && s.trivial.every((n) => typeof n === 'string') &&
-    (s.ranIn === 'worker' || s.ranIn === 'host')
+    Array.isArray(s.trivial) && s.trivial.every((n) => typeof n === 'string')
   );
 }
 

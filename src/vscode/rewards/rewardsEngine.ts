@@ -28,7 +28,6 @@ export interface EngineOptions {
 
 export interface Ran<T> {
   result: T;
-  ranIn: 'worker';
 }
 
 interface Pending {
@@ -65,12 +64,12 @@ export class RewardsEngine {
 
   async matrix(request: MatrixRequest): Promise<Ran<MatrixResult>> {
     if (this.pending.size > 0) this.restart();
-    return { result: (await this.send({ id: this.nextId++, kind: 'matrix', request })) as MatrixResult, ranIn: 'worker' };
+    return { result: (await this.send({ id: this.nextId++, kind: 'matrix', request })) as MatrixResult };
   }
 
   async difference(request: DifferenceRequest): Promise<Ran<DifferenceResult>> {
     const { row, col, ...rest } = request;
-    return { result: (await this.send({ id: this.nextId++, kind: 'difference', request: rest, row, col })) as DifferenceResult, ranIn: 'worker' };
+    return { result: (await this.send({ id: this.nextId++, kind: 'difference', request: rest, row, col })) as DifferenceResult };
   }
 
   private send(message: WorkerRequest): Promise<MatrixResult | DifferenceResult> {

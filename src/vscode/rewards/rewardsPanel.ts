@@ -30,7 +30,7 @@ export class RewardsPanel implements vscode.Disposable {
   private theme: PanelTheme | undefined;
   private ready = false;
   private generation = 0;
-  private matrix: { result: MatrixResult; ranIn: 'worker' | 'host'; settings: CompareSettings } | undefined;
+  private matrix: { result: MatrixResult; settings: CompareSettings } | undefined;
   private selected: { row: number; col: number } | undefined;
   private difference: DifferenceResult | undefined;
   private lastError: ComputeErrorInfo | undefined;
@@ -136,8 +136,8 @@ export class RewardsPanel implements vscode.Disposable {
       const ran = await this.engine.matrix({ file: this.file.fsPath, text, settings });
       if (generation !== this.generation) return;
       const names = ran.result.names;
-      this.deps.log.info(`rewards: ${this.fileName} ${names.length} rewards, ${ran.result.states} states x ${ran.result.actions} actions, ${settingsLabel(settings)}: ${(ran.result.seconds * 1000).toFixed(1)} ms (${ran.ranIn})`);
-      this.matrix = { ...ran, settings };
+      this.deps.log.info(`rewards: ${this.fileName} ${names.length} rewards, ${ran.result.states} states x ${ran.result.actions} actions, ${settingsLabel(settings)}: ${(ran.result.seconds * 1000).toFixed(1)} ms in the worker`);
+      this.matrix = { result: ran.result, settings };
       this.lastError = undefined;
       this.deps.diagnostics.delete(this.file);
       if (this.selected && (this.selected.row >= names.length || this.selected.col >= names.length)) this.selected = undefined;
@@ -168,7 +168,13 @@ export class RewardsPanel implements vscode.Disposable {
 
   private async fail(e: unknown): Promise<void> {
     if (e instanceof SupersededError) return;
-    const info: ComputeErrorInfo = e instanceof ComputeError ? e.info : { message: e instanceof Error ? e.message : String(e), user: false, formatted: String(e) };
+    const info: ComputeErrorInfo =
+      e instanceof ComputeError
+        ? e.info
+        : e instanceof vscode.FileSystemError
+          ? // The file was deleted or moved while the panel was open: the user's problem, not ours.
+            { message: e.code === 'FileNotFound' ? 'file not found' : e.message, user: true, file: this.file.fsPath, formatted: `${this.file.fsPath}: ${e.message}` }
+          : { message: e instanceof Error ? e.message : String(e), user: false, formatted: String(e) };
     this.lastError = info;
     if (info.user) {
       this.deps.log.warn(`rewards: ${info.formatted}`);
@@ -195,7 +201,7 @@ export class RewardsPanel implements vscode.Disposable {
   private async repost(): Promise<void> {
     if (!this.theme || !this.matrix) return;
     const m = this.matrix;
-    await this.post(matrixMessage(m.result, m.settings, this.fileName, m.ranIn, this.theme));
+    await this.post(matrixMessage(m.result, m.settings, this.fileName, this.theme));
     if (this.difference && this.selected && this.difference.row === this.selected.row && this.difference.col === this.selected.col) {
       await this.post(differenceMessage(this.difference, m.result, m.settings, this.theme));
     }

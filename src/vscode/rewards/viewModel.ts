@@ -34,7 +34,7 @@ export function panelTitle(fileName: string): string {
   return `Rewards: ${fileName.replace(/\.rewards\.json$/, '')}`;
 }
 
-export function matrixMessage(result: MatrixResult, settings: CompareSettings, fileName: string, ranIn: 'worker' | 'host', theme: PanelTheme): Extract<HostToWebview, { type: 'matrix' }> {
+export function matrixMessage(result: MatrixResult, settings: CompareSettings, fileName: string, theme: PanelTheme): Extract<HostToWebview, { type: 'matrix' }> {
   return {
     type: 'matrix',
     settings,
@@ -47,7 +47,6 @@ export function matrixMessage(result: MatrixResult, settings: CompareSettings, f
       rewards: result.names.length,
       trivial: result.names.filter((_, i) => result.trivial[i]),
       seconds: result.seconds,
-      ranIn,
     },
     spec: outlined(distanceHeatmapSpec(result.names, result.matrix, theme.distance, { metricLabel: 'distance' }), theme.distance.foreground),
   };

@@ -103,7 +103,7 @@ class FakeHost {
     if (m.type === 'ready' || m.type === 'settings' || m.type === 'theme') {
       try {
         this.matrix = await this.computation.matrix({ file: GRIDWORLD, text: this.text, settings: this.settings });
-        await this.post(matrixMessage(this.matrix, this.settings, 'gridworld.rewards.json', 'worker', this.theme as PanelTheme));
+        await this.post(matrixMessage(this.matrix, this.settings, 'gridworld.rewards.json', this.theme as PanelTheme));
       } catch (e) {
         await this.post(errorMessage(toComputeErrorInfo(e), 'examples/rewards/gridworld.rewards.json'));
       }

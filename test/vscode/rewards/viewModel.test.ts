@@ -19,7 +19,7 @@ test('matrix and difference messages from a real computation are valid and compi
   const c = new RewardsComputation();
   const settings = settingsFrom({ canon: 'val' });
   const m = await c.matrix({ file: GRIDWORLD, text: readFileSync(GRIDWORLD, 'utf8'), settings });
-  const msg = matrixMessage(m, settings, 'gridworld.rewards.json', 'worker', theme);
+  const msg = matrixMessage(m, settings, 'gridworld.rewards.json', theme);
   assert.ok(isHostToWebview(msg));
   assert.deepEqual(msg.names, ['task', 'shaped', 'negated', 'corner']);
   assert.equal(msg.summary.states, 11);
@@ -41,11 +41,13 @@ test('matrix and difference messages from a real computation are valid and compi
   assert.equal(rows.length, 11 * 4);
   assert.ok(rows.some((r) => r.state === '(3, 0) ■'), 'terminal cells are marked');
   assert.equal(dm.maxAbs, Math.max(...rows.map((r) => Math.abs(r.difference))));
-  // The diverging scale maps 0 to the middle colour exactly (Lab, not HCL interpolation).
+  // The diverging scale maps 0 to the middle colour exactly, also for a light theme's white
+  // (Vega's default HCL interpolation gives rgb(255, 189, 133) there).
+  const light: PanelTheme = { distance: theme.distance, difference: { foreground: '#3b3b3b', low: '#1a85ff', mid: '#ffffff', high: '#e51400' } };
   const vega = await import('vega');
-  const view = new vega.View(vega.parse(compile(dm.spec as never).spec), { renderer: 'none' });
+  const view = new vega.View(vega.parse(compile(differenceMessage(d, m, settings, light).spec as never).spec), { renderer: 'none' });
   await view.runAsync();
-  assert.equal(String(view.scale('color')(0)), 'rgb(31, 31, 31)');
+  assert.equal(String(view.scale('color')(0)), 'rgb(255, 255, 255)');
   view.finalize();
 });
 

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../errors';
 import { bilouTags, viterbiDecode, type TokenSpan } from './bilou';
 import { FeatureVocab, relationFeatures, tokenFeatures, type GazetteerEntries } from './features';
-import { packIds, relationLogits, taggerLogits, type Params } from './network';
+import { buildLexicon, type Lexicon } from './lexicon';
+import { packIds, relationLogits, taggerLogits, taggerPrefix, type Params } from './network';
 import { loadModelFiles, saveModelFiles, type NamedWeights } from './weightsFile';
 
 /** Everything about a trained extractor except its weights (stored in `<name>.json`). */
@@ -11,7 +12,12 @@ export interface ExtractorMeta {
   version: 1;
   entityTypes: string[];
   relations: { type: string; head: string; tail: string }[];
-  tagger: { features: string[]; dim: number; hidden: number };
+  /**
+   * `lexicon`: whether token features include the built-in word lists (`lexicon.ts`).
+   * `ensemble`: number of taggers (weights `tagger.*`, `tagger2.*`, ...; default 1) whose tag
+   * probabilities are averaged before decoding.
+   */
+  tagger: { features: string[]; dim: number; hidden: number; lexicon?: boolean; ensemble?: number };
   relation: { features: string[]; dim: number; hidden: number; threshold: number };
   gazetteer: GazetteerEntries;
   /** How the model was trained and what it scored (informational). */
@@ -38,11 +44,13 @@ export class ExtractorModel {
   readonly tagVocab: FeatureVocab;
   readonly relVocab: FeatureVocab;
   private readonly knownTokens: Set<string>;
+  private readonly lexicon?: Lexicon;
 
   constructor(readonly meta: ExtractorMeta, readonly params: Params) {
     this.tagVocab = new FeatureVocab(meta.tagger.features);
     this.relVocab = new FeatureVocab(meta.relation.features);
     this.knownTokens = new Set(meta.tagger.features.filter((f) => f.startsWith('w=')).map((f) => f.slice(2)));
+    this.lexicon = meta.tagger.lexicon ? buildLexicon() : undefined;
   }
 
   static async load(jsonFile: string): Promise<ExtractorModel> {
@@ -77,13 +85,18 @@ export class ExtractorModel {
       const length = Math.max(1, ...batch.map((s) => s.length));
       const lists: number[][] = [];
       for (const s of batch) {
-        const feats = tokenFeatures(s, this.meta.gazetteer);
+        const feats = tokenFeatures(s, this.meta.gazetteer, this.lexicon);
         for (let i = 0; i < length; i++) lists.push(i < s.length ? this.tagVocab.ids(feats[i]) : []);
       }
       const { ids, mask, k } = packIds(lists);
+      // Ensemble members vote by averaged probabilities (not logits), then Viterbi decodes.
       const logp = tf.tidy(() => {
-        const logits = taggerLogits(this.params, tf.tensor2d(ids, [lists.length, k], 'int32'), tf.tensor2d(mask, [lists.length, k]), batch.length, length);
-        return tf.logSoftmax(logits).dataSync() as Float32Array;
+        const idT = tf.tensor2d(ids, [lists.length, k], 'int32');
+        const maskT = tf.tensor2d(mask, [lists.length, k]);
+        const members = this.meta.tagger.ensemble ?? 1;
+        let probs = tf.softmax(taggerLogits(this.params, idT, maskT, batch.length, length));
+        for (let m = 1; m < members; m++) probs = probs.add(tf.softmax(taggerLogits(this.params, idT, maskT, batch.length, length, 0, taggerPrefix(m))));
+        return tf.log(probs.div(members).add(1e-12)).dataSync() as Float32Array;
       });
       batch.forEach((s, i) => {
         out.push(viterbiDecode(logp.subarray(i * length * nTags, (i * length + s.length) * nTags), s.length, this.meta.entityTypes));

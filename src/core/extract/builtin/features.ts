@@ -1,3 +1,5 @@
+import { lexiconFeatures, type Lexicon } from './lexicon';
+
 /**
  * Hand-made sparse features for the built-in extractor. No pretrained embeddings are
  * available offline, so a token is described by its form, lower-case form, shape, affixes,
@@ -69,8 +71,9 @@ export function wordShape(token: string): string {
 }
 
 /** Features of every token of a sentence (strings; the vocabulary maps them to ids). */
-export function tokenFeatures(tokens: string[], gaz: GazetteerEntries | undefined): string[][] {
+export function tokenFeatures(tokens: string[], gaz: GazetteerEntries | undefined, lexicon?: Lexicon): string[][] {
   const gazFeats = gaz ? gazetteerFeatures(tokens, gaz) : tokens.map(() => []);
+  const lexFeats = lexicon ? lexiconFeatures(tokens, lexicon) : tokens.map(() => []);
   return tokens.map((tok, i) => {
     const lower = tok.toLowerCase();
     const f = [`w=${tok}`, `l=${lower}`, `sh=${wordShape(tok)}`, `ln=${Math.min(tok.length, 10)}`];
@@ -86,7 +89,7 @@ export function tokenFeatures(tokens: string[], gaz: GazetteerEntries | undefine
     if (/\p{N}/u.test(tok)) f.push('digit');
     if (/-/.test(tok)) f.push('hyphen');
     if (/\.$/.test(tok) && tok.length > 1) f.push('enddot');
-    f.push(...gazFeats[i]);
+    f.push(...gazFeats[i], ...lexFeats[i]);
     return f;
   });
 }

@@ -14,14 +14,39 @@ export interface WordToken {
 
 const LEADING = /^[\p{Ps}\p{Pi}"'`‘“«]/u;
 const TRAILING = /[\p{Pe}\p{Pf}"'`’”»,;:!?.]$/u;
-/** Abbreviations keep their period: "U.S.", "A.", "Calif.", "Mr.". */
-const ABBREVIATION = /^(?:\p{L}\.)+$|^\p{Lu}\p{Ll}{0,4}\.$/u;
+/** Abbreviations keep their period: initials ("U.S.", "A.") and common titles, firms, states, months. */
+const ABBREVIATION = new RegExp(
+  '^(?:(?:\\p{L}\\.)+|(?:Mr|Mrs|Ms|Dr|Prof|Jr|Sr|St|Mt|Ft|Gen|Gov|Sen|Rep|Rev|Sgt|Capt|Col|Lt|Co|Corp|Inc|Ltd|Bros|Dept|Univ|' +
+    'Ala|Ariz|Ark|Calif|Colo|Conn|Del|Fla|Ga|Ill|Ind|Kan|Ky|La|Md|Mass|Mich|Minn|Miss|Mo|Mont|Neb|Nev|Okla|Ore|Pa|Tenn|Tex|Va|Vt|Wash|Wis|Wyo|' +
+    'Jan|Feb|Mar|Apr|Aug|Sept|Sep|Oct|Nov|Dec|No|vs|etc|approx)\\.)$',
+  'u',
+);
 
-export function tokenizeWords(text: string, isKnownToken: (t: string) => boolean = () => false): WordToken[] {
+export interface TokenizeOptions {
+  /**
+   * Keep the period of the text's last word attached ("... in Dallas." -> "Dallas."), as the
+   * CoNLL04 data the built-in model learnt from does (its gold entities include such periods).
+   */
+  keepFinalPeriod?: boolean;
+}
+
+const PUNCT_ONLY = /^[\p{P}\p{S}]+$/u;
+const WORD_PERIOD = /^[\p{L}\p{N}][\p{L}\p{N}\-]*\.$/u;
+
+export function tokenizeWords(text: string, isKnownToken: (t: string) => boolean = () => false, options: TokenizeOptions = {}): WordToken[] {
   const out: WordToken[] = [];
-  const chunk = /\S+/gu;
-  let m: RegExpExecArray | null;
-  while ((m = chunk.exec(text)) !== null) splitChunk(m[0], m.index, isKnownToken, out);
+  const chunks = [...text.matchAll(/\S+/gu)];
+  // Index of the last chunk that is not punctuation only (the text's last word).
+  let lastWord = chunks.length - 1;
+  while (lastWord >= 0 && PUNCT_ONLY.test(chunks[lastWord][0])) lastWord--;
+  // In that mode a sentence-final period inside the text is split off even from a word the
+  // model saw with it ("Dallas." at the end of a training sentence), so entities read "Dallas".
+  const midKnown = (t: string) => isKnownToken(t) && !(WORD_PERIOD.test(t) && !ABBREVIATION.test(t));
+  chunks.forEach((m, i) => {
+    const final = options.keepFinalPeriod === true && i === lastWord;
+    if (final && WORD_PERIOD.test(m[0])) out.push({ text: m[0], start: m.index!, end: m.index! + m[0].length });
+    else splitChunk(m[0], m.index!, options.keepFinalPeriod === true && !final ? midKnown : isKnownToken, out);
+  });
   return out;
 }
 

@@ -1,0 +1,68 @@
+/**
+ * Trains the built-in extractor shipped in `models/extractor/` on CoNLL04.
+ *
+ *   nice -n 10 npx tsx scripts/extract/train-builtin.ts \
+ *     --train ../shared/datasets/conll04/conll04_train.json --dev ../shared/datasets/conll04/conll04_dev.json
+ *
+ * Options: --out DIR (default models/extractor), --tagger-epochs N, --relation-epochs N,
+ * --backend auto|wasm|cpu, --seed N, --min-count N, --dim N, --hidden N, --ensemble N (taggers averaged),
+ * --train-on-dev --threshold T (the final model: train + dev, epochs and threshold chosen on dev before).
+ */
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { initBackend, type BackendPreference } from '../../src/core/tensor/backend';
+import { loadConll04 } from '../../src/core/extract/conll04';
+import { CONLL04_SCHEMA } from '../../src/core/extract/schema';
+import { trainExtractor } from '../../src/core/extract/builtin/train';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      train: { type: 'string' },
+      dev: { type: 'string' },
+      out: { type: 'string', default: 'models/extractor' },
+      'tagger-epochs': { type: 'string', default: '10' },
+      'relation-epochs': { type: 'string', default: '8' },
+      backend: { type: 'string', default: 'auto' },
+      seed: { type: 'string', default: '1' },
+      'min-count': { type: 'string', default: '1' },
+      dim: { type: 'string', default: '64' },
+      hidden: { type: 'string', default: '128' },
+      ensemble: { type: 'string', default: '1' },
+      // Development only: train on the first N training sentences (quick smoke runs).
+      limit: { type: 'string' },
+      // Final model: also train on the dev sentences, with epochs and threshold fixed beforehand.
+      'train-on-dev': { type: 'boolean', default: false },
+      threshold: { type: 'string' },
+    },
+  });
+  if (!values.train) throw new Error('--train FILE is required');
+  const backend = await initBackend(values.backend as BackendPreference);
+  console.error(`backend: ${backend.name}`);
+  const train = await loadConll04(values.train);
+  if (values.limit !== undefined) train.splice(Number(values.limit));
+  const devData = values.dev ? await loadConll04(values.dev) : undefined;
+  const trainOnDev = values['train-on-dev'] === true;
+  if (trainOnDev && (!devData || values.threshold === undefined)) throw new Error('--train-on-dev needs --dev and --threshold');
+  if (trainOnDev) train.push(...devData!);
+  const dev = trainOnDev ? undefined : devData;
+  const t0 = Date.now();
+  const { model, dev: scores } = await trainExtractor({
+    train, dev, schema: CONLL04_SCHEMA,
+    taggerEpochs: Number(values['tagger-epochs']), relationEpochs: Number(values['relation-epochs']),
+    seed: Number(values.seed), minFeatureCount: Number(values['min-count']),
+    dim: Number(values.dim), hidden: Number(values.hidden), taggerEnsemble: Number(values.ensemble),
+    relationThreshold: values.threshold !== undefined ? Number(values.threshold) : undefined,
+    onProgress: (e) => console.error(JSON.stringify(e)),
+  });
+  const out = path.resolve(values.out!);
+  await model.save(out);
+  console.error(`saved to ${out} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  if (scores) console.log(JSON.stringify({ entity: scores.entity, relation: scores.relation }, null, 2));
+  model.dispose();
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,147 @@
+import * as path from 'node:path';
+import { UserError } from '../core/errors';
+import { loadConll04 } from '../core/extract/conll04';
+import type { ExtractionScores, Prf } from '../core/extract/eval';
+import { evaluateProvider } from '../core/extract/evaluateProvider';
+import { createProvider, PROVIDER_KINDS, type ProviderConfig } from '../core/extract/providers';
+import { CONLL04_SCHEMA, loadExtractionSchema, type ExtractionSchema } from '../core/extract/schema';
+import type { ExtractionResult } from '../core/extract/types';
+import { parseCliArgs } from './args';
+import type { CliIO, Subcommand } from './io';
+
+export const EXTRACT_USAGE = `model-lab extract --text "..." [--schema FILE] [--provider builtin|openai|ollama|llamacpp] [--json]
+model-lab extract eval --data FILE --format conll04 [--schema FILE] [--provider ...] [--limit N] [--json]
+provider options: --model-file FILE (builtin), --base-url URL, --model NAME, --api-key-env VAR (default OPENAI_API_KEY), --stream, --timeout MS`;
+
+const OPTIONS = {
+  text: { type: 'string' },
+  schema: { type: 'string' },
+  provider: { type: 'string' },
+  'model-file': { type: 'string' },
+  'base-url': { type: 'string' },
+  model: { type: 'string' },
+  'api-key-env': { type: 'string' },
+  stream: { type: 'boolean' },
+  timeout: { type: 'string' },
+  data: { type: 'string' },
+  format: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const DEFAULT_BASE_URLS = { openai: 'https://api.openai.com/v1', ollama: 'http://127.0.0.1:11434', llamacpp: 'http://127.0.0.1:8080' };
+
+/** `model-lab extract`: extraction on a text, or evaluation on an annotated data file. */
+export const extractCommand: Subcommand = async (argv, io) => {
+  const { values, positionals } = parseCliArgs(argv, OPTIONS);
+  if (values.help) {
+    io.stdout(EXTRACT_USAGE + '\n');
+    return 0;
+  }
+  if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== 'eval')) {
+    throw new UserError(`unexpected argument "${positionals[positionals.length - 1]}"; usage: ${EXTRACT_USAGE.split('\n')[0]}`);
+  }
+  const resolve = (f: string) => path.resolve(io.cwd, f);
+  const schema: ExtractionSchema = values.schema ? await loadExtractionSchema(resolve(values.schema)) : CONLL04_SCHEMA;
+  const config = providerConfig(values, resolve);
+  if (positionals[0] === 'eval') return evaluate(values, config, schema, resolve, io);
+
+  if (values.text === undefined) throw new UserError('--text is required (the text to extract from)');
+  if (values.data !== undefined || values.format !== undefined) throw new UserError('--data/--format belong to "extract eval"');
+  const provider = await createProvider(config);
+  try {
+    const result = await provider.extract(values.text, schema, {
+      signal: io.signal,
+      onProgress: (p) => { if (p.chunk && !values.json) io.stderr(`received ${p.receivedChars} characters\n`); },
+    });
+    io.stdout(values.json ? JSON.stringify(result) + '\n' : formatResult(result));
+  } finally {
+    provider.dispose?.();
+  }
+  return 0;
+};
+
+function providerConfig(values: Record<string, string | boolean | undefined>, resolve: (f: string) => string): ProviderConfig {
+  const kind = (values.provider as string | undefined) ?? 'builtin';
+  if (!(PROVIDER_KINDS as readonly string[]).includes(kind)) {
+    throw new UserError(`--provider: unknown provider "${kind}"; expected one of ${PROVIDER_KINDS.join(', ')}`);
+  }
+  const timeoutMs = values.timeout !== undefined ? positiveInt(values.timeout as string, '--timeout') : undefined;
+  const stream = values.stream === true;
+  const baseUrl = (values['base-url'] as string | undefined) ?? DEFAULT_BASE_URLS[kind as keyof typeof DEFAULT_BASE_URLS];
+  if (kind !== 'builtin' && values['model-file'] !== undefined) throw new UserError('--model-file only applies to --provider builtin');
+  switch (kind) {
+    case 'builtin':
+      return { kind, modelFile: values['model-file'] ? resolve(values['model-file'] as string) : undefined };
+    case 'openai': {
+      const model = values.model as string | undefined;
+      if (!model) throw new UserError('--model is required for --provider openai');
+      // The key comes from the environment only: command lines are visible to other users.
+      const keyVar = (values['api-key-env'] as string | undefined) ?? 'OPENAI_API_KEY';
+      return { kind, baseUrl, model, apiKey: process.env[keyVar] || undefined, stream, timeoutMs };
+    }
+    case 'ollama': {
+      const model = values.model as string | undefined;
+      if (!model) throw new UserError('--model is required for --provider ollama');
+      return { kind, baseUrl, model, stream, timeoutMs };
+    }
+    default:
+      return { kind: 'llamacpp', baseUrl, stream, timeoutMs };
+  }
+}
+
+async function evaluate(
+  values: Record<string, string | boolean | undefined>, config: ProviderConfig, schema: ExtractionSchema,
+  resolve: (f: string) => string, io: CliIO,
+): Promise<number> {
+  if (values.text !== undefined) throw new UserError('--text does not apply to "extract eval" (use --data)');
+  if (!values.data) throw new UserError('--data FILE is required for "extract eval"');
+  const format = (values.format as string | undefined) ?? 'conll04';
+  if (format !== 'conll04') throw new UserError(`--format: unsupported format "${format}" (supported: conll04)`);
+  const limit = values.limit !== undefined ? positiveInt(values.limit as string, '--limit') : undefined;
+  const sentences = (await loadConll04(resolve(values.data as string))).slice(0, limit);
+  const provider = await createProvider(config);
+  let scores: ExtractionScores;
+  try {
+    scores = await evaluateProvider(provider, sentences, schema, {
+      signal: io.signal,
+      onSentence: (done, total) => { if (!values.json && done % 50 === 0) io.stderr(`${done}/${total} sentences\n`); },
+    });
+  } finally {
+    provider.dispose?.();
+  }
+  const ungrounded = scores.ungrounded;
+  const brief = (p: Prf) => ({ precision: p.precision, recall: p.recall, f1: p.f1, correct: p.correct, predicted: p.predicted, gold: p.gold });
+  const out = { entity: brief(scores.entity), relation: brief(scores.relation), ungrounded, sentences: scores.sentences, provider: provider.name };
+  if (values.json) io.stdout(JSON.stringify(out) + '\n');
+  else {
+    const pct = (x: number) => (x * 100).toFixed(2);
+    io.stdout(
+      `${scores.sentences} sentences, provider ${provider.name}\n` +
+      `entity    P ${pct(scores.entity.precision)}  R ${pct(scores.entity.recall)}  F1 ${pct(scores.entity.f1)}\n` +
+      `relation  P ${pct(scores.relation.precision)}  R ${pct(scores.relation.recall)}  F1 ${pct(scores.relation.f1)} (strict)\n` +
+      `ungrounded spans dropped: ${ungrounded}\n`,
+    );
+  }
+  return 0;
+}
+
+function positiveInt(s: string, flag: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n <= 0) throw new UserError(`${flag} must be a positive integer (got "${s}")`);
+  return n;
+}
+
+function formatResult(r: ExtractionResult): string {
+  const lines = [`provider: ${r.provider}`, `entities (${r.entities.length}):`];
+  for (const e of r.entities) lines.push(`  ${e.type.padEnd(8)} ${JSON.stringify(e.text)} [${e.start}, ${e.end})${e.grounding && e.grounding !== 'exact' ? ` (${e.grounding})` : ''}`);
+  lines.push(`relations (${r.relations.length}):`);
+  for (const x of r.relations) lines.push(`  ${x.type}: ${JSON.stringify(x.head.text)} -> ${JSON.stringify(x.tail.text)}`);
+  if (r.events.length > 0) {
+    lines.push(`events (${r.events.length}):`);
+    for (const ev of r.events) lines.push(`  ${ev.type} ${JSON.stringify(ev.trigger.text)}: ${ev.arguments.map((a) => `${a.role}=${JSON.stringify(a.entity.text)}`).join(', ')}`);
+  }
+  if (r.ungrounded > 0) lines.push(`ungrounded spans dropped: ${r.ungrounded}`);
+  return lines.join('\n') + '\n';
+}

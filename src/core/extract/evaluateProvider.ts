@@ -1,0 +1,31 @@
+import { UserError } from '../errors';
+import { conll04ToDocument, type Conll04Sentence } from './conll04';
+import { scoreExtraction, type ExtractionScores, type ScoredSentence } from './eval';
+import type { ExtractionSchema } from './schema';
+import type { ExtractionProvider } from './types';
+
+/**
+ * Runs a provider over annotated sentences and scores it (the `extract eval` command and the
+ * `extract-eval` experiment kind). Each sentence is given to the provider as text (its tokens
+ * joined by single spaces), so every provider is evaluated the same way, through grounding.
+ */
+export async function evaluateProvider(
+  provider: ExtractionProvider,
+  sentences: Conll04Sentence[],
+  schema: ExtractionSchema,
+  hooks: { signal?: AbortSignal; onSentence?: (done: number, total: number) => void } = {},
+): Promise<ExtractionScores> {
+  const gold: ScoredSentence[] = [];
+  const pred: ScoredSentence[] = [];
+  let ungrounded = 0;
+  for (const [i, s] of sentences.entries()) {
+    if (hooks.signal?.aborted) throw new UserError('evaluation cancelled');
+    const doc = conll04ToDocument(s);
+    const result = await provider.extract(doc.text, schema, { signal: hooks.signal });
+    gold.push({ entities: doc.entities, relations: doc.relations });
+    pred.push({ entities: result.entities, relations: result.relations });
+    ungrounded += result.ungrounded;
+    hooks.onSentence?.(i + 1, sentences.length);
+  }
+  return scoreExtraction(gold, pred, ungrounded);
+}

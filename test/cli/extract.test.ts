@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { extractCommand } from '../../src/cli/extract';
+import type { CliIO } from '../../src/cli/io';
+import { isUserError } from '../../src/core/errors';
+import { sendJson, startLocalServer } from '../core/extract/providers/localServer';
+
+const ROOT = path.join(__dirname, '../..');
+
+/** Runs the subcommand like `src/cli.ts` does: user errors become exit code 2 and one line. */
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIO = { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, isTTY: false, signal: new AbortController().signal, cwd: ROOT };
+  try {
+    return { code: await extractCommand(argv, io), out, err };
+  } catch (e) {
+    if (isUserError(e)) return { code: 2, out, err: err + e.format() + '\n' };
+    throw e;
+  }
+}
+
+test('extract --text --json prints one JSON document of grounded records', async () => {
+  const text = 'Lee Harvey Oswald shot President John F. Kennedy in Dallas.';
+  const r = await run(['--text', text, '--schema', 'examples/extraction/conll04.schema.json', '--provider', 'builtin', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const doc = JSON.parse(r.out);
+  assert.deepEqual(Object.keys(doc).sort(), ['entities', 'events', 'provider', 'relations', 'ungrounded']);
+  assert.equal(doc.ungrounded, 0);
+  assert.deepEqual(doc.events, []);
+  assert.ok(doc.entities.length > 0);
+  for (const e of doc.entities) assert.equal(text.slice(e.start, e.end), e.text);
+});
+
+test('extract eval --data --format conll04 --json reports P/R/F1 over the sentences', async () => {
+  const r = await run(['eval', '--data', 'examples/extraction/conll04-sample.json', '--format', 'conll04', '--limit', '10', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const doc = JSON.parse(r.out);
+  assert.equal(doc.sentences, 10);
+  assert.equal(doc.ungrounded, 0);
+  for (const k of ['entity', 'relation']) {
+    for (const m of ['precision', 'recall', 'f1']) assert.ok(doc[k][m] >= 0 && doc[k][m] <= 1, `${k}.${m}`);
+  }
+  assert.ok(doc.entity.f1 > 0.5);
+  const human = await run(['eval', '--data', 'examples/extraction/conll04-sample.json', '--limit', '3']);
+  assert.match(human.out, /entity +P [\d.]+ +R [\d.]+ +F1 [\d.]+/);
+});
+
+test('an OpenAI-compatible provider via flags; the key comes from the environment', async () => {
+  const server = await startLocalServer((_req, res) => sendJson(res, 200, {
+    choices: [{ message: { content: JSON.stringify({ entities: [{ type: 'Peop', text: 'Ann Lee' }, { type: 'Loc', text: 'Atlantis' }], relations: [] }) } }],
+  }));
+  process.env.MODEL_LAB_TEST_KEY = 'sk-cli-test-key-123456';
+  try {
+    const r = await run(['--text', 'Ann Lee lives in Oslo.', '--provider', 'openai', '--base-url', `${server.url}/v1`, '--model', 'm', '--api-key-env', 'MODEL_LAB_TEST_KEY', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const doc = JSON.parse(r.out);
+    assert.deepEqual(doc.entities.map((e: { text: string }) => e.text), ['Ann Lee']);
+    assert.equal(doc.ungrounded, 1);
+    assert.equal(server.requests[0].headers.authorization, 'Bearer sk-cli-test-key-123456');
+  } finally {
+    delete process.env.MODEL_LAB_TEST_KEY;
+    await server.close();
+  }
+});
+
+test('bad input exits 2 with one line naming the problem', async () => {
+  const cases: [string[], RegExp][] = [
+    [[], /--text is required/],
+    [['--text', 'x', '--provider', 'gpt'], /--provider: unknown provider "gpt"/],
+    [['--text', 'x', '--schema', 'nope.schema.json'], /nope\.schema\.json: cannot read schema file/],
+    [['--text', 'x', '--provider', 'openai'], /--model is required/],
+    [['eval', '--format', 'conll04'], /--data FILE is required/],
+    [['eval', '--data', 'examples/extraction/conll04-sample.json', '--format', 'brat'], /unsupported format "brat"/],
+    [['eval', '--data', 'examples/extraction/conll04.schema.json'], /invalid JSON/],
+    [['eval', '--data', 'x.json', '--limit', '0'], /--limit must be a positive integer/],
+    [['--text', 'x', '--bogus'], /bogus/],
+    [['frobnicate'], /unexpected argument "frobnicate"/],
+  ];
+  for (const [argv, pattern] of cases) {
+    const r = await run(argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.match(r.err, pattern, argv.join(' '));
+    assert.equal(r.err.trim().split('\n').length, 1, `one line: ${r.err}`);
+  }
+});

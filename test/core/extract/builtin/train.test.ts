@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { initBackend } from '../../../../src/core/tensor/backend';
+import { ExtractorModel } from '../../../../src/core/extract/builtin/extractorModel';
+import { trainExtractor } from '../../../../src/core/extract/builtin/train';
+import { parseConll04 } from '../../../../src/core/extract/conll04';
+import { CONLL04_SCHEMA } from '../../../../src/core/extract/schema';
+import { UserError } from '../../../../src/core/errors';
+
+const SAMPLE = parseConll04(readFileSync(path.join(__dirname, '../../../../examples/extraction/conll04-sample.json'), 'utf8'));
+
+test('a small extractor learns its training sentences and survives save/load unchanged', async () => {
+  await initBackend();
+  const train = SAMPLE.slice(0, 24);
+  const progress: string[] = [];
+  const { model, dev } = await trainExtractor({
+    train, dev: train, schema: CONLL04_SCHEMA, taggerEpochs: 10, relationEpochs: 10, batchSize: 4, dim: 16, hidden: 16, relationDim: 16, relationHidden: 16,
+    learningRate: 0.01, dropout: 0, seed: 3, onProgress: (e) => progress.push(e.phase),
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), 'extractor-'));
+  try {
+    assert.ok(dev, 'scores on the dev set');
+    // Fitting 24 sentences: well above what an untrained model gets (about 0).
+    assert.ok(dev!.entity.f1 > 0.6, `entity F1 ${dev!.entity.f1}`);
+    assert.ok(dev!.relation.f1 > 0.3, `relation F1 ${dev!.relation.f1}`);
+    assert.deepEqual([...new Set(progress)], ['tagger', 'relation', 'threshold']);
+    await model.save(dir);
+    const loaded = await ExtractorModel.load(path.join(dir, 'extractor.json'));
+    const sentences = SAMPLE.slice(30, 40).map((s) => s.tokens);
+    const strip = (p: ReturnType<ExtractorModel['predict']>) => p.map((s) => ({ e: s.entities.map(({ type, start, end }) => [type, start, end]), r: s.relations.map(({ type, head, tail }) => [type, head, tail]) }));
+    // Embeddings are quantised on save, so compare decoded spans, not raw scores.
+    assert.deepEqual(strip(loaded.predict(sentences)), strip(model.predict(sentences)));
+    assert.equal(loaded.meta.relation.threshold, model.meta.relation.threshold);
+    loaded.dispose();
+  } finally {
+    model.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a tagger ensemble is reproducible from its seed (dropout included) and saved with all members', async () => {
+  await initBackend();
+  const train = SAMPLE.slice(0, 16);
+  const run = () => trainExtractor({
+    train, dev: train, schema: CONLL04_SCHEMA, taggerEpochs: 3, relationEpochs: 1, batchSize: 4, dim: 8, hidden: 8, relationDim: 8, relationHidden: 8,
+    learningRate: 0.01, dropout: 0.3, seed: 5, taggerEnsemble: 2,
+  });
+  const a = await run();
+  const b = await run();
+  const dir = mkdtempSync(path.join(tmpdir(), 'extractor-'));
+  try {
+    assert.equal(a.model.meta.tagger.ensemble, 2);
+    assert.deepEqual(Array.from(a.model.params['tagger2.out.w'].dataSync()), Array.from(b.model.params['tagger2.out.w'].dataSync()));
+    assert.deepEqual(Array.from(a.model.params['rel.out.w'].dataSync()), Array.from(b.model.params['rel.out.w'].dataSync()));
+    // The members differ (own initialisation and batches), so the ensemble is not one model twice.
+    assert.notDeepEqual(Array.from(a.model.params['tagger.out.w'].dataSync()), Array.from(a.model.params['tagger2.out.w'].dataSync()));
+    await a.model.save(dir);
+    const loaded = await ExtractorModel.load(path.join(dir, 'extractor.json'));
+    assert.deepEqual(Object.keys(loaded.params).filter((n) => n.startsWith('tagger2.')).sort(), Object.keys(a.model.params).filter((n) => n.startsWith('tagger2.')).sort());
+    const sentences = SAMPLE.slice(30, 40).map((s) => s.tokens);
+    assert.deepEqual(loaded.predictEntities(sentences).map((s) => s.map(({ type, start, end }) => [type, start, end])),
+      a.model.predictEntities(sentences).map((s) => s.map(({ type, start, end }) => [type, start, end])));
+    loaded.dispose();
+  } finally {
+    a.model.dispose();
+    b.model.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('training data with a type outside the schema is a user error', async () => {
+  const schema = { ...CONLL04_SCHEMA, entities: CONLL04_SCHEMA.entities.filter((e) => e.type !== 'Other') };
+  await assert.rejects(trainExtractor({ train: SAMPLE.slice(0, 5), schema, taggerEpochs: 1, relationEpochs: 1 }), (e: unknown) => e instanceof UserError && /"Other"/.test(e.message));
+  await assert.rejects(trainExtractor({ train: [] }), UserError);
+  await assert.rejects(trainExtractor({ train: SAMPLE.slice(0, 5), schema: CONLL04_SCHEMA, taggerEnsemble: 0 }), (e: unknown) => e instanceof UserError && /taggerEnsemble/.test(String(e.pointer ?? e.message)));
+});

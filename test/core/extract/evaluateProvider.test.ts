@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assembleResult } from '../../../src/core/extract/assemble';
+import { parseConll04 } from '../../../src/core/extract/conll04';
+import { evaluateProvider } from '../../../src/core/extract/evaluateProvider';
+import { CONLL04_SCHEMA } from '../../../src/core/extract/schema';
+import type { ExtractionProvider } from '../../../src/core/extract/types';
+
+const DATA = parseConll04(JSON.stringify([
+  { tokens: ['Ann', 'Lee', 'lives', 'in', 'Oslo', '.'], tags: ['B-Peop', 'L-Peop', 'O', 'O', 'U-Loc', 'O'], relations: [{ head: 0, tail: 1, type: 'Live_In' }] },
+  { tokens: ['Bob', 'visited', 'Rome', '.'], tags: ['U-Peop', 'O', 'U-Loc', 'O'], relations: [] },
+]));
+
+/** A provider answering by name lookup, through the same grounding as remote providers. */
+const lookup: ExtractionProvider = {
+  name: 'lookup',
+  async extract(text, schema) {
+    return assembleResult(text, schema, {
+      entities: [{ type: 'Peop', text: 'Ann Lee' }, { type: 'Loc', text: 'Oslo' }, { type: 'Loc', text: 'Bob' }, { type: 'Peop', text: 'Zed' }],
+      relations: [{ type: 'Live_In', head: 'Ann Lee', tail: 'Oslo' }],
+    }, 'lookup');
+  },
+};
+
+test('scores a provider sentence by sentence, summing ungrounded spans', async () => {
+  const done: number[] = [];
+  const s = await evaluateProvider(lookup, DATA, CONLL04_SCHEMA, { onSentence: (d) => done.push(d) });
+  assert.deepEqual(done, [1, 2]);
+  assert.equal(s.sentences, 2);
+  // Sentence 1: Ann Lee, Oslo right; Bob and Zed ungrounded (2). Sentence 2: Bob typed Loc (wrong);
+  // Ann Lee, Oslo, Zed ungrounded, and so are the relation's two arguments (5).
+  assert.deepEqual([s.entity.correct, s.entity.predicted, s.entity.gold], [2, 3, 4]);
+  assert.deepEqual([s.relation.correct, s.relation.predicted, s.relation.gold], [1, 1, 1]);
+  assert.equal(s.ungrounded, 2 + 5);
+});

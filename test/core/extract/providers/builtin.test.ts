@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { conll04ToDocument, parseConll04 } from '../../../../src/core/extract/conll04';
+import { scoreExtraction } from '../../../../src/core/extract/eval';
+import { defaultExtractorModelFile } from '../../../../src/core/extract/modelPath';
+import { BuiltinProvider, splitSentences } from '../../../../src/core/extract/providers/builtin';
+import { tokenizeWords } from '../../../../src/core/extract/builtin/tokenize';
+import { CONLL04_SCHEMA, validateExtractionSchema } from '../../../../src/core/extract/schema';
+
+const ROOT = path.join(__dirname, '../../../..');
+
+test('the shipped model is found from the sources and is within the 10 MB budget', () => {
+  const file = defaultExtractorModelFile();
+  assert.equal(file, path.join(ROOT, 'models/extractor/extractor.json'));
+  const meta = JSON.parse(readFileSync(file, 'utf8')) as { weightsFile: string };
+  const size = readFileSync(file).length + readFileSync(path.join(path.dirname(file), meta.weightsFile)).length;
+  assert.ok(size <= 10 * 1024 * 1024, `${size} bytes`);
+});
+
+test('built-in provider: spans are input slices, types follow the schema, sample F1 is sensible', async () => {
+  const provider = await BuiltinProvider.create();
+  try {
+    const text = readFileSync(path.join(ROOT, 'examples/extraction/sample.txt'), 'utf8');
+    const r = await provider.extract(text, CONLL04_SCHEMA);
+    assert.equal(r.provider, 'builtin');
+    assert.equal(r.ungrounded, 0);
+    assert.ok(r.entities.length >= 5);
+    for (const e of r.entities) {
+      assert.equal(text.slice(e.start, e.end), e.text);
+      assert.equal(e.grounding, 'exact');
+    }
+    const texts = r.entities.map((e) => e.text);
+    assert.ok(texts.includes('Lee Harvey Oswald') || texts.includes('John F. Kennedy'), texts.join(' | '));
+    for (const rel of r.relations) {
+      assert.equal(text.slice(rel.head.start, rel.head.end), rel.head.text);
+      const def = CONLL04_SCHEMA.relations.find((d) => d.type === rel.type)!;
+      assert.deepEqual([rel.head.type, rel.tail.type], [def.head, def.tail]);
+    }
+
+    // A schema with only people: no other types, no relations.
+    const peopleOnly = validateExtractionSchema({ entities: { Peop: {} } });
+    const p = await provider.extract(text, peopleOnly);
+    assert.ok(p.entities.length > 0 && p.entities.every((e) => e.type === 'Peop'));
+    assert.deepEqual(p.relations, []);
+
+    // Held-out sentences (dev, not trained on): well above chance.
+    const sample = parseConll04(readFileSync(path.join(ROOT, 'examples/extraction/conll04-sample.json'), 'utf8')).slice(0, 25);
+    const gold = sample.map((s) => conll04ToDocument(s));
+    const pred = [];
+    for (const d of gold) pred.push(await provider.extract(d.text, CONLL04_SCHEMA));
+    const scores = scoreExtraction(gold, pred);
+    assert.ok(scores.entity.f1 > 0.6, `entity F1 ${scores.entity.f1}`);
+    assert.ok(scores.relation.f1 > 0.25, `relation F1 ${scores.relation.f1}`);
+
+    assert.deepEqual(await provider.extract('', CONLL04_SCHEMA), { entities: [], relations: [], events: [], ungrounded: 0, provider: 'builtin' });
+  } finally {
+    provider.dispose();
+  }
+});
+
+test('sentence splitting for relation pairing: at standalone . ! ? and blank lines', () => {
+  const text = 'A met B . C left!\n\nD stayed';
+  const parts = splitSentences(tokenizeWords(text), text).map((s) => s.map((t) => t.text).join(' '));
+  assert.deepEqual(parts, ['A met B .', 'C left !', 'D stayed']);
+});
