@@ -12,7 +12,7 @@ export type BackendPreference = 'auto' | BackendName;
 /** What a run computes on; printed with every run. */
 export interface BackendInfo {
   name: BackendName;
-  /** Threads the backend computes with (wasm in Node: always 1, see `wasmThreadsInNode`). */
+  /** Threads the backend computes with (wasm in Node: 1, see `setWasmBackend`). */
   threads: number;
   /** Whether vectorised code runs: the wasm SIMD build, or native TensorFlow (always vectorised). */
   simd: boolean;
@@ -96,7 +96,15 @@ function nativeThreads(): number {
 }
 
 /**
- * Points the wasm backend at its binaries and selects it. The build copies the .wasm files next
+ * Points the wasm backend at its binaries and selects it.
+ *
+ * Single-threaded in Node, on purpose: tfjs-backend-wasm 4.22 reports no thread support in Node
+ * (flag WASM_HAS_MULTITHREAD_SUPPORT, tfjs issue #3830). Forcing the flag on selects the threaded
+ * build, whose init hands Emscripten its pthread worker script as a `blob:` object URL; Node's
+ * worker_threads only load file paths and file:/data: URLs, so init fails with ERR_WORKER_PATH
+ * (verified). Making it work would mean replacing the global `URL.createObjectURL`/`Blob` while
+ * the backend starts, global patching that src/core must not do; tfjs-node is the multi-core path.
+ * The build copies the .wasm files next
  * to the bundle (dist/), so they are looked for there first; from sources (tests, tsx) they come
  * from the npm package. `setWasmPaths` must run before the backend's first initialisation only.
  */

@@ -20,9 +20,10 @@ export function registerRewards(context: vscode.ExtensionContext, log: vscode.Lo
   deps = d;
   context.subscriptions.push(
     diagnostics,
-    vscode.commands.registerCommand(COMPARE_REWARDS_COMMAND, async (uri?: vscode.Uri) => {
+    // Also reached from "Run Experiment" on a `kind: "reward-compare"` file, with its options.
+    vscode.commands.registerCommand(COMPARE_REWARDS_COMMAND, async (uri?: vscode.Uri, options?: { canon?: string; norm?: string; metric?: string }) => {
       const file = uri instanceof vscode.Uri ? uri : await pickRewardsFile();
-      if (file) openRewardsPanel(context, file);
+      if (file) openRewardsPanel(context, file, typeof options === 'object' && options !== null ? options : {});
     }),
     vscode.window.registerWebviewPanelSerializer(REWARDS_VIEW_TYPE, new RewardsSerializer(d)),
     { dispose: () => (deps = undefined) },

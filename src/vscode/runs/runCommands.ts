@@ -49,6 +49,13 @@ class RunCommands {
   async runExperiment(arg?: unknown): Promise<void> {
     const file = await this.experimentFrom(arg);
     if (!file || !(await this.checkCanRun(file))) return;
+    const doc = peekDocument(file);
+    if (doc?.kind === 'reward-compare' && typeof doc.rewards === 'string') {
+      // A reward comparison is interactive: it opens the heatmap panel instead of a run.
+      const rewards = vscode.Uri.file(path.resolve(path.dirname(file), doc.rewards));
+      await vscode.commands.executeCommand('modelLab.compareRewards', rewards, { canon: doc.canon, norm: doc.norm, metric: doc.metric });
+      return;
+    }
     await this.runAndReport(file, {});
   }
 
@@ -298,14 +305,20 @@ class RunCommands {
   }
 }
 
-/** `freezing.policy` as written in the file (tolerant: the run reports real problems). */
-function filePolicy(file: string): string | undefined {
+/** The experiment file's JSON, read tolerantly: the run or panel reports real problems. */
+function peekDocument(file: string): Record<string, any> | undefined {
   try {
     const doc = parseJsonc(readFileSync(file, 'utf8'));
-    return typeof doc?.freezing?.policy === 'string' ? doc.freezing.policy : undefined;
+    return typeof doc === 'object' && doc !== null ? doc : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** `freezing.policy` as written in the file. */
+function filePolicy(file: string): string | undefined {
+  const policy = peekDocument(file)?.freezing?.policy;
+  return typeof policy === 'string' ? policy : undefined;
 }
 
 function activeExperimentFile(): string | undefined {

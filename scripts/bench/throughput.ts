@@ -1,0 +1,128 @@
+/**
+ * Training throughput: Model Lab's trainer vs. a plain PyTorch CPU script, in one run, on the
+ * MLP and CNN of the Fashion-MNIST examples (same data, batch 128, Adam 1e-3, no freezing,
+ * same thread count). Prints samples/s and their ratio, test accuracy, peak memory, and the
+ * live tensor count after each epoch (it must not grow). Issue 4.
+ *
+ *   node --import tsx scripts/bench/throughput.ts [--models mlp,cnn] [--epochs 2] [--train-limit 10000]
+ *        [--backend auto|wasm|cpu|tensorflow] [--torch-script PATH] [--python /usr/bin/python3] [--no-torch]
+ *
+ * The first epoch is warm-up for both engines (the PyTorch script does the same), so run at
+ * least 2 epochs. The PyTorch reference needs Debian's python3-torch and python3-numpy.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { loadData } from '../../src/core/data/load';
+import { loadExperimentFile } from '../../src/core/experiment/load';
+import type { TrainExperiment } from '../../src/core/experiment/types';
+import { createPolicy } from '../../src/core/freezing/create';
+import { buildModel } from '../../src/core/model/build';
+import { initBackend, type BackendPreference } from '../../src/core/tensor/backend';
+import { train } from '../../src/core/train/trainer';
+
+function option(name: string, fallback: string): string {
+  const k = process.argv.indexOf(`--${name}`);
+  return k >= 0 && process.argv[k + 1] !== undefined ? process.argv[k + 1] : fallback;
+}
+
+const models = option('models', 'mlp,cnn').split(',');
+const epochs = Number(option('epochs', '2'));
+const trainLimit = Number(option('train-limit', '10000'));
+const backendPref = option('backend', 'auto') as BackendPreference;
+const torchScript = option('torch-script', path.join(__dirname, 'torch_reference.py'));
+const python = option('python', '/usr/bin/python3');
+const withTorch = !process.argv.includes('--no-torch');
+const examples = path.join(__dirname, '..', '..', 'examples', 'fashion-mnist');
+
+interface Measured {
+  samplesPerSecond: number;
+  testAccuracy: number;
+  peakRssMiB?: number;
+  tensorsAfterEpoch?: number[];
+}
+
+async function ours(model: string, backendName: string): Promise<Measured> {
+  const loaded = await loadExperimentFile(path.join(examples, `fashion-${model}.experiment.json`), { policy: 'none' });
+  const experiment = loaded.experiment as TrainExperiment;
+  experiment.data = { ...experiment.data, limit: trainLimit };
+  experiment.training = { ...experiment.training, epochs };
+  const seed = experiment.training.seed ?? 0;
+  const data = await loadData(experiment.data, { seed });
+  const built = await buildModel(experiment.model, { exampleShape: data.exampleShape, inputDtype: data.xDtype, seed });
+  let peakRss = process.memoryUsage().rss;
+  const tensorsAfterEpoch: number[] = [];
+  const result = await train({
+    experiment,
+    data,
+    model: built,
+    policy: createPolicy(experiment.freezing),
+    runId: `bench-${model}`,
+    backend: backendName,
+    logEverySteps: 10,
+    shouldStop: () => false,
+    onEvent: (e) => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      if (e.type === 'epoch') {
+        tensorsAfterEpoch.push(tf.memory().numTensors);
+        console.error(`  ours ${model} epoch ${e.epoch}: ${e.samplesPerSecond.toFixed(0)} samples/s, test acc ${e.testAccuracy.toFixed(4)}`);
+      }
+    },
+  });
+  built.dispose();
+  const timed = result.history.length > 1 ? result.history.slice(1) : result.history;
+  const seconds = timed.reduce((s, h) => s + h.seconds, 0);
+  return {
+    samplesPerSecond: (data.train.count * timed.length) / seconds,
+    testAccuracy: result.metrics.accuracy,
+    peakRssMiB: peakRss / 2 ** 20,
+    tensorsAfterEpoch,
+  };
+}
+
+function pytorch(model: string, threads: number): Measured | string {
+  if (!withTorch) return 'skipped';
+  if (!existsSync(torchScript)) return `no reference script at ${torchScript} (--torch-script)`;
+  const dataDir = '/usr/share/datasets/fashion-mnist';
+  const run = spawnSync(python, [torchScript, '--model', model, '--epochs', String(epochs), '--train-limit', String(trainLimit),
+    '--threads', String(threads), '--data', dataDir], { encoding: 'utf8' });
+  if (run.status !== 0) return `failed: ${(run.stderr || run.error?.message || '').trim().split('\n').pop()}`;
+  const out = JSON.parse(run.stdout.trim().split('\n').pop()!);
+  console.error(`  pytorch ${model}: ${out.samplesPerSecond} samples/s, test acc ${out.testAccuracy}`);
+  return { samplesPerSecond: out.samplesPerSecond, testAccuracy: out.testAccuracy };
+}
+
+async function main(): Promise<void> {
+  const info = await initBackend(backendPref);
+  console.error(`backend ${info.name}, ${info.threads} thread(s), simd ${info.simd}; ${trainLimit} training examples, ${epochs} epochs (first is warm-up)`);
+  const rows: string[][] = [];
+  for (const model of models) {
+    const a = await ours(model, info.name);
+    const b = pytorch(model, info.threads);
+    const torch = typeof b === 'string' ? undefined : b;
+    const growing = a.tensorsAfterEpoch!.some((n, k) => k > 0 && n > a.tensorsAfterEpoch![k - 1]);
+    rows.push([
+      model,
+      a.samplesPerSecond.toFixed(0),
+      torch ? torch.samplesPerSecond.toFixed(0) : String(b),
+      torch ? `${(a.samplesPerSecond / torch.samplesPerSecond).toFixed(2)}x` : '-',
+      a.testAccuracy.toFixed(4),
+      torch ? torch.testAccuracy.toFixed(4) : '-',
+      a.peakRssMiB!.toFixed(0),
+      `${a.tensorsAfterEpoch!.join(', ')}${growing ? ' (GROWS)' : ''}`,
+    ]);
+  }
+  const header = ['model', `ours samples/s (${info.name}, ${info.threads}t)`, 'pytorch samples/s', 'ours/pytorch',
+    'ours test acc', 'pytorch test acc', 'ours peak RSS MiB', 'tensors after each epoch'];
+  const widths = header.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, k) => (k === 0 ? c.padEnd(widths[k]) : c.padStart(widths[k]))).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w, k) => (k === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
