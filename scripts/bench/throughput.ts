@@ -8,7 +8,8 @@
  *        [--backend auto|wasm|cpu|tensorflow] [--torch-script PATH] [--python /usr/bin/python3] [--no-torch]
  *
  * The first epoch is warm-up for both engines (the PyTorch script does the same), so run at
- * least 2 epochs. The PyTorch reference needs Debian's python3-torch and python3-numpy.
+ * least 2 epochs. The PyTorch reference needs Debian's python3-torch and python3-numpy, and an
+ * optimised BLAS (libopenblas0-openmp): with only the reference libblas3, PyTorch is ~10x slower.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

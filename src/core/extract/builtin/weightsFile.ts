@@ -21,11 +21,8 @@ export interface NamedWeights {
   [name: string]: { shape: number[]; values: Float32Array };
 }
 
-/**
- * Tensors of rank >= 2 with at least this many values are quantised, as rows along the last
- * axis (so the convolution kernels of the taggers are too: an ensemble of taggers fits the budget).
- */
-const QUANTISE_MIN_VALUES = 16_384;
+/** Matrices with at least this many values are quantised. */
+const QUANTISE_MIN_VALUES = 100_000;
 
 export function encodeWeights(weights: NamedWeights): { specs: WeightSpec[]; data: Uint8Array } {
   const parts: Uint8Array[] = [];
@@ -34,10 +31,9 @@ export function encodeWeights(weights: NamedWeights): { specs: WeightSpec[]; dat
   for (const [name, { shape, values }] of Object.entries(weights)) {
     let bytes: Uint8Array;
     let dtype: WeightSpec['dtype'] = 'float32';
-    if (values.length >= QUANTISE_MIN_VALUES && shape.length >= 2) {
+    if (values.length >= QUANTISE_MIN_VALUES && shape.length === 2) {
       dtype = 'uint8-rows';
-      const cols = shape[shape.length - 1];
-      bytes = quantiseRows(values, values.length / cols, cols);
+      bytes = quantiseRows(values, shape[0], shape[1]);
     } else {
       bytes = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
     }
@@ -62,7 +58,7 @@ export function decodeWeights(specs: WeightSpec[], data: Uint8Array, file?: stri
     const count = s.shape.reduce((a, b) => a * b, 1);
     const values = s.dtype === 'float32'
       ? new Float32Array(bytes.slice().buffer)
-      : dequantiseRows(bytes, count / s.shape[s.shape.length - 1], s.shape[s.shape.length - 1]);
+      : dequantiseRows(bytes, s.shape[0], s.shape[1]);
     if (values.length !== count) throw new UserError(`tensor "${s.name}" has ${values.length} values, expected ${count}`, undefined, file);
     out[s.name] = { shape: s.shape, values };
   }

@@ -1,0 +1,46 @@
+import * as vscode from 'vscode';
+
+/**
+ * The `modelLab.extraction.*` settings, read fresh each time. `provider`, `baseUrl` and `model`
+ * are `restrictedConfigurations` (package.json): in Restricted Mode VS Code ignores their
+ * workspace values, so an untrusted folder cannot redirect the user's text and API key to a
+ * server of its choosing; only the user's own settings can enable a remote provider there.
+ */
+/**
+ * The provider kinds of `core/extract/providers` (listed here rather than imported: that index
+ * also imports the built-in model, i.e. TensorFlow.js, which must stay out of the host bundle).
+ */
+export const PROVIDER_KINDS = ['builtin', 'openai', 'ollama', 'llamacpp'] as const;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+export interface ExtractionSettings {
+  provider: ProviderKind;
+  baseUrl: string;
+  model: string;
+  /** Schema file from the setting (absolute, or relative to the first workspace folder), or ''. */
+  schema: string;
+  stream: boolean;
+  timeoutMs: number;
+}
+
+/** The CLI's defaults, so the same server is reached from the terminal and the editor. */
+export const DEFAULT_BASE_URLS: Record<Exclude<ProviderKind, 'builtin'>, string> = {
+  openai: 'https://api.openai.com/v1',
+  ollama: 'http://127.0.0.1:11434',
+  llamacpp: 'http://127.0.0.1:8080',
+};
+
+export function extractionSettings(): ExtractionSettings {
+  const c = vscode.workspace.getConfiguration('modelLab.extraction');
+  const kind = c.get<string>('provider', 'builtin');
+  const provider = (PROVIDER_KINDS as readonly string[]).includes(kind) ? (kind as ProviderKind) : 'builtin';
+  const configuredUrl = (c.get<string>('baseUrl') ?? '').trim();
+  return {
+    provider,
+    baseUrl: configuredUrl || (provider === 'builtin' ? '' : DEFAULT_BASE_URLS[provider]),
+    model: (c.get<string>('model') ?? '').trim(),
+    schema: (c.get<string>('schema') ?? '').trim(),
+    stream: c.get<boolean>('stream', true),
+    timeoutMs: Math.max(1000, (c.get<number>('timeoutSeconds') ?? 60) * 1000),
+  };
+}

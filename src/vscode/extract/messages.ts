@@ -1,0 +1,121 @@
+import type { EntityRef, ExtractedEntity, ExtractedEvent, ExtractedRelation, ExtractionResult } from '../../core/extract/types';
+
+/**
+ * The message contract between the extraction results panel's host side
+ * (`src/vscode/extract/`) and its renderer (`webview/extract/`). Both sides import this file and
+ * validate what they receive: the selected text and the model output are untrusted, and a
+ * malformed message is dropped rather than rendered.
+ */
+
+/** What the panel shows, and what the webview persists with `setState` for the serializer. */
+export interface ExtractPanelState {
+  /** The text the provider saw (the selection). */
+  text: string;
+  result: ExtractionResult;
+  /** Name of the schema used, and its entity types in schema order (for stable legend colours). */
+  schemaName: string;
+  entityTypes: string[];
+  /** Where the text came from (file name and 1-based line), for the panel's header. */
+  source: string;
+  /** ISO time of the extraction. */
+  createdAt: string;
+}
+
+export type HostToWebview =
+  | { type: 'result'; state: ExtractPanelState }
+  | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
+
+export type WebviewToHost =
+  | { type: 'ready' }
+  | { type: 'copyJson' }
+  | { type: 'exportJson' }
+  /** An error inside the renderer, logged to the "Model Lab" output channel. */
+  | { type: 'error'; message: string };
+
+/** Selections longer than this are refused before extraction (and so never reach the panel). */
+export const MAX_TEXT_LENGTH = 200_000;
+const MAX_ITEMS = 20_000;
+
+export function isWebviewToHost(m: unknown): m is WebviewToHost {
+  if (!isRecord(m)) return false;
+  switch (m.type) {
+    case 'ready':
+    case 'copyJson':
+    case 'exportJson':
+      return true;
+    case 'error':
+      return typeof m.message === 'string' && m.message.length <= 10_000;
+    default:
+      return false;
+  }
+}
+
+export function isHostToWebview(m: unknown): m is HostToWebview {
+  if (!isRecord(m)) return false;
+  switch (m.type) {
+    case 'result':
+      return isExtractPanelState(m.state);
+    case 'notice':
+      return ['info', 'warning', 'error'].includes(m.level as string) && typeof m.text === 'string' && m.text.length <= 10_000;
+    default:
+      return false;
+  }
+}
+
+export function isExtractPanelState(s: unknown): s is ExtractPanelState {
+  return (
+    isRecord(s) &&
+    typeof s.text === 'string' && s.text.length <= MAX_TEXT_LENGTH &&
+    isShortString(s.schemaName) && isShortString(s.source) && isShortString(s.createdAt) &&
+    Array.isArray(s.entityTypes) && s.entityTypes.length <= 1000 && s.entityTypes.every(isShortString) &&
+    isExtractionResult(s.result, s.text)
+  );
+}
+
+/**
+ * A well-formed result whose spans all lie inside `text` and read what they claim
+ * (`text.slice(start, end) === span.text`), so the renderer can slice without checks.
+ */
+export function isExtractionResult(r: unknown, text: string): r is ExtractionResult {
+  return (
+    isRecord(r) &&
+    isShortString(r.provider) &&
+    typeof r.ungrounded === 'number' && Number.isInteger(r.ungrounded) && r.ungrounded >= 0 &&
+    Array.isArray(r.entities) && r.entities.length <= MAX_ITEMS && r.entities.every((e) => isEntity(e, text)) &&
+    Array.isArray(r.relations) && r.relations.length <= MAX_ITEMS && r.relations.every((x) => isRelation(x, text)) &&
+    Array.isArray(r.events) && r.events.length <= MAX_ITEMS && r.events.every((x) => isEvent(x, text))
+  );
+}
+
+function isSpan(e: unknown, text: string): e is EntityRef {
+  return (
+    isRecord(e) && isShortString(e.type) && typeof e.text === 'string' &&
+    Number.isInteger(e.start) && Number.isInteger(e.end) &&
+    (e.start as number) >= 0 && (e.start as number) < (e.end as number) && (e.end as number) <= text.length &&
+    text.slice(e.start as number, e.end as number) === e.text
+  );
+}
+
+function isEntity(e: unknown, text: string): e is ExtractedEntity {
+  return isSpan(e, text) && ((e as ExtractedEntity).grounding === undefined || ['exact', 'normalised', 'fuzzy'].includes((e as ExtractedEntity).grounding as string));
+}
+
+function isRelation(r: unknown, text: string): r is ExtractedRelation {
+  return isRecord(r) && isShortString(r.type) && isSpan(r.head, text) && isSpan(r.tail, text);
+}
+
+function isEvent(e: unknown, text: string): e is ExtractedEvent {
+  return (
+    isRecord(e) && isShortString(e.type) && isSpan(e.trigger, text) &&
+    Array.isArray(e.arguments) && e.arguments.length <= 1000 &&
+    e.arguments.every((a) => isRecord(a) && isShortString(a.role) && isSpan(a.entity, text))
+  );
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isShortString(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= 4096;
+}

@@ -1,0 +1,132 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { isUserError } from '../../core/errors';
+import { CancelledError } from './builtinProcess';
+import { ExtractPanel, ExtractPanelSerializer, EXTRACT_VIEW_TYPE } from './extractPanel';
+import { extractionSettings } from './extractionSettings';
+import { EditorHighlights } from './editorHighlights';
+import { MAX_TEXT_LENGTH, type ExtractPanelState } from './messages';
+import { runExtraction } from './runExtraction';
+import { activeSchema, pickSchema } from './schemaSource';
+import { typeColors } from './viewModel';
+
+/** SecretStorage key of the OpenAI-compatible endpoint's API key (never in settings or logs). */
+export const API_KEY_SECRET = 'modelLab.extraction.apiKey';
+
+export interface ExtractionDeps {
+  context: vscode.ExtensionContext;
+  log: vscode.LogOutputChannel;
+}
+
+/**
+ * Information extraction in the editor: Extract Information on the selection (built-in model
+ * by default, offline), the results panel, editor highlights, schema selection and the API
+ * key command. Nothing leaves the machine unless the user set a remote provider.
+ */
+export function registerExtraction({ context, log }: ExtractionDeps): vscode.Disposable {
+  const highlights = new EditorHighlights();
+  const panelDeps = { extensionUri: context.extensionUri, log };
+  const cliScript = vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath;
+
+  const extract = async (): Promise<void> => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage('Model Lab: open a text file and select the text to extract information from.');
+      return;
+    }
+    const doc = editor.document;
+    const range = editor.selection.isEmpty ? doc.lineAt(editor.selection.active.line).range : new vscode.Range(editor.selection.start, editor.selection.end);
+    const text = doc.getText(range);
+    if (!text.trim()) {
+      void vscode.window.showInformationMessage('Model Lab: the selection is empty; select the text to extract information from.');
+      return;
+    }
+    if (text.length > MAX_TEXT_LENGTH) {
+      void vscode.window.showErrorMessage(`Model Lab: the selection is too long (${text.length} characters, at most ${MAX_TEXT_LENGTH}).`);
+      return;
+    }
+    const settings = extractionSettings();
+    const abort = new AbortController();
+    try {
+      const schema = await activeSchema(context.workspaceState);
+      const apiKey = settings.provider === 'openai' ? await context.secrets.get(API_KEY_SECRET) : undefined;
+      const where = settings.provider === 'builtin' ? 'built-in model' : `${settings.provider} at ${settings.baseUrl}`;
+      // Logged without the text or any key: only what ran and how big it was.
+      log.info(`extraction: ${text.length} characters, schema ${schema.label}, ${where}`);
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Model Lab: extracting (${where})`, cancellable: true },
+        async (progress, token) => {
+          const sub = token.onCancellationRequested(() => abort.abort());
+          try {
+            return await runExtraction({
+              settings, text, schema: schema.schema, schemaFile: schema.file, cliScript, apiKey, signal: abort.signal,
+              onProgress: (p) => { if (p.chunk) progress.report({ message: `${p.receivedChars} characters received` }); },
+            });
+          } finally {
+            sub.dispose();
+          }
+        },
+      );
+      const state: ExtractPanelState = {
+        text,
+        result,
+        schemaName: schema.schema.name,
+        entityTypes: schema.schema.entities.map((e) => e.type),
+        source: `${path.basename(doc.fileName)}:${range.start.line + 1}`,
+        createdAt: new Date().toISOString(),
+      };
+      highlights.set(doc, doc.offsetAt(range.start), result.entities, typeColors(state.entityTypes, result.entities), result.provider);
+      ExtractPanel.show(panelDeps, state);
+      log.info(`extraction: ${result.entities.length} entities, ${result.relations.length} relations, ${result.events.length} events, ${result.ungrounded} ungrounded (${result.provider})`);
+    } catch (e) {
+      // Whatever a cancelled provider throws (the child's exit, fetch's AbortError) is a cancel.
+      if (e instanceof CancelledError || abort.signal.aborted) {
+        log.info('extraction: cancelled');
+        return;
+      }
+      const message = isUserError(e) ? e.format() : e instanceof Error ? e.message : String(e);
+      log.error(`extraction failed: ${message}`);
+      void vscode.window.showErrorMessage(`Model Lab: extraction failed: ${message}`);
+    }
+  };
+
+  const selectSchema = async (): Promise<void> => {
+    try {
+      const picked = await pickSchema(context.workspaceState);
+      if (picked) void vscode.window.setStatusBarMessage(`$(check) Extraction schema: ${picked.label}`, 4000);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Model Lab: ${isUserError(e) ? e.format() : e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+
+  const setApiKey = async (): Promise<void> => {
+    const key = await vscode.window.showInputBox({
+      title: 'API key for the OpenAI-compatible extraction endpoint',
+      prompt: 'Stored in VS Code\'s secret storage and sent only to modelLab.extraction.baseUrl. Leave empty to remove the key.',
+      password: true,
+      ignoreFocusOut: true,
+    });
+    if (key === undefined) return;
+    if (key.trim()) {
+      await context.secrets.store(API_KEY_SECRET, key.trim());
+      void vscode.window.showInformationMessage('Model Lab: extraction API key saved in secret storage.');
+    } else {
+      await context.secrets.delete(API_KEY_SECRET);
+      void vscode.window.showInformationMessage('Model Lab: extraction API key removed.');
+    }
+  };
+
+  const toggle = (): void => {
+    const on = highlights.toggle();
+    void vscode.window.setStatusBarMessage(`Model Lab: extraction highlights ${on ? 'shown' : 'hidden'}`, 3000);
+  };
+
+  return vscode.Disposable.from(
+    highlights,
+    vscode.commands.registerCommand('modelLab.extractInformation', extract),
+    vscode.commands.registerCommand('modelLab.selectExtractionSchema', selectSchema),
+    vscode.commands.registerCommand('modelLab.setExtractionApiKey', setApiKey),
+    vscode.commands.registerCommand('modelLab.toggleExtractionHighlights', toggle),
+    vscode.window.registerWebviewPanelSerializer(EXTRACT_VIEW_TYPE, new ExtractPanelSerializer(panelDeps)),
+  );
+}

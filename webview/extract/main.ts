@@ -1,0 +1,145 @@
+/**
+ * Extraction results panel (browser side): the text with entity spans highlighted by type, a
+ * colour legend, tables of relations and events, provenance, and Copy/Export JSON. The text
+ * and the model output are untrusted: everything is built with `textContent`, never
+ * `innerHTML`, and every message from the host is validated before use.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import { isExtractPanelState, isHostToWebview, type ExtractPanelState, type WebviewToHost } from '../../src/vscode/extract/messages';
+import { eventRows, highlightSegments, provenance, relationRows, typeColors } from '../../src/vscode/extract/viewModel';
+import css from './extract.css';
+
+interface VsCodeApi {
+  postMessage(message: WebviewToHost): void;
+  getState(): unknown;
+  setState(state: ExtractPanelState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce ?? '';
+const style = document.createElement('style');
+style.nonce = nonce;
+style.textContent = css;
+document.head.appendChild(style);
+
+const app = document.getElementById('app') as HTMLElement;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function button(label: string, icon: string, onClick: () => void): HTMLElement {
+  const b = document.createElement('vscode-button');
+  b.setAttribute('icon', icon);
+  b.setAttribute('secondary', '');
+  b.textContent = label;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+/** A plain table (rows of text cells): selectable text, themed by CSS. */
+function table(columns: string[], rows: string[][], cls: string): HTMLElement {
+  const t = el('table', cls);
+  const head = el('thead');
+  const hr = el('tr');
+  for (const c of columns) hr.appendChild(el('th', undefined, c));
+  head.appendChild(hr);
+  const body = el('tbody');
+  for (const r of rows) {
+    const row = el('tr');
+    for (const cell of r) row.appendChild(el('td', undefined, cell));
+    body.appendChild(row);
+  }
+  t.append(head, body);
+  return t;
+}
+
+function renderNotice(level: string, text: string): void {
+  const n = el('div', `notice ${level}`, text);
+  app.prepend(n);
+}
+
+function render(state: ExtractPanelState): void {
+  const { text, result } = state;
+  const colors = typeColors(state.entityTypes, result.entities);
+  const prov = provenance(result);
+  app.replaceChildren();
+
+  const header = el('header');
+  const title = el('div', 'title');
+  title.append(el('h2', undefined, state.source), el('span', 'muted', ` schema ${state.schemaName}`));
+  const actions = el('div', 'actions');
+  actions.append(
+    button('Copy JSON', 'copy', () => vscode.postMessage({ type: 'copyJson' })),
+    button('Export JSON', 'save', () => vscode.postMessage({ type: 'exportJson' })),
+  );
+  header.append(title, actions);
+
+  const provenanceLine = el('div', 'provenance');
+  provenanceLine.append(el('span', 'codicon codicon-server-process'), el('span', undefined, ` Provider: ${prov.provider}. Grounding: ${prov.grounding}.`));
+  if (prov.dropped) provenanceLine.append(el('span', 'dropped', ` ${prov.dropped}.`));
+
+  const legend = el('div', 'legend');
+  for (const [type, color] of colors) {
+    const n = result.entities.filter((e) => e.type === type).length;
+    const item = el('span', `legend-item c-${color}`);
+    item.append(el('span', 'swatch'), el('span', undefined, `${type} (${n})`));
+    legend.appendChild(item);
+  }
+
+  const textView = el('div', 'text');
+  for (const seg of highlightSegments(text, result.entities)) {
+    if (seg.entities.length === 0) {
+      textView.appendChild(document.createTextNode(seg.text));
+      continue;
+    }
+    const inner = result.entities[seg.entities[seg.entities.length - 1]];
+    const mark = el('mark', `entity c-${colors.get(inner.type) ?? 'blue'}${seg.entities.length > 1 ? ' nested' : ''}`, seg.text);
+    mark.title = seg.entities.map((i) => `${result.entities[i].type} (${result.entities[i].grounding ?? 'exact'} match)`).join('\n');
+    mark.dataset.type = inner.type;
+    textView.appendChild(mark);
+  }
+
+  app.append(header, provenanceLine, legend, textView);
+
+  app.appendChild(el('h3', undefined, `Entities (${result.entities.length})`));
+  if (result.entities.length) {
+    app.appendChild(table(['Type', 'Text', 'Offsets', 'Grounding'], result.entities.map((e) => [e.type, e.text, `${e.start}–${e.end}`, e.grounding ?? 'exact']), 'entities'));
+  } else app.appendChild(el('p', 'muted', 'No entities found.'));
+
+  app.appendChild(el('h3', undefined, `Relations (${result.relations.length})`));
+  const rel = relationRows(result);
+  if (rel.length) app.appendChild(table(['Relation', 'Head', 'Tail'], rel.map((r) => [r.type, r.head, r.tail]), 'relations'));
+  else app.appendChild(el('p', 'muted', 'No relations found.'));
+
+  app.appendChild(el('h3', undefined, `Events (${result.events.length})`));
+  const ev = eventRows(result);
+  if (ev.length) app.appendChild(table(['Event', 'Trigger', 'Arguments'], ev.map((r) => [r.type, r.trigger, r.arguments]), 'events'));
+  else app.appendChild(el('p', 'muted', 'No events found.'));
+}
+
+window.addEventListener('message', (ev: MessageEvent) => {
+  const m: unknown = ev.data;
+  if (!isHostToWebview(m)) {
+    vscode.postMessage({ type: 'error', message: 'ignored a malformed message from the extension host' });
+    return;
+  }
+  try {
+    if (m.type === 'result') {
+      vscode.setState(m.state);
+      render(m.state);
+    } else {
+      renderNotice(m.level, m.text);
+    }
+  } catch (e) {
+    vscode.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+  }
+});
+
+const saved = vscode.getState();
+if (isExtractPanelState(saved)) render(saved);
+vscode.postMessage({ type: 'ready' });
