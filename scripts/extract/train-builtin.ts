@@ -5,7 +5,7 @@
  *     --train ../shared/datasets/conll04/conll04_train.json --dev ../shared/datasets/conll04/conll04_dev.json
  *
  * Options: --out DIR (default models/extractor), --tagger-epochs N, --relation-epochs N,
- * --backend auto|wasm|cpu, --seed N, --min-count N, --dim N, --hidden N, --ensemble N (taggers averaged),
+ * --backend auto|wasm|cpu, --seed N, --min-count N, --dim N, --hidden N, --ensemble N (taggers averaged), --dropout P,
  * --train-on-dev --threshold T (the final model: train + dev, epochs and threshold chosen on dev before).
  */
 import * as path from 'node:path';
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
       dim: { type: 'string', default: '64' },
       hidden: { type: 'string', default: '128' },
       ensemble: { type: 'string', default: '1' },
+      dropout: { type: 'string', default: '0.35' },
       // Development only: train on the first N training sentences (quick smoke runs).
       limit: { type: 'string' },
       // Final model: also train on the dev sentences, with epochs and threshold fixed beforehand.
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
     train, dev, schema: CONLL04_SCHEMA,
     taggerEpochs: Number(values['tagger-epochs']), relationEpochs: Number(values['relation-epochs']),
     seed: Number(values.seed), minFeatureCount: Number(values['min-count']),
-    dim: Number(values.dim), hidden: Number(values.hidden), taggerEnsemble: Number(values.ensemble),
+    dim: Number(values.dim), hidden: Number(values.hidden), taggerEnsemble: Number(values.ensemble), dropout: Number(values.dropout),
     relationThreshold: values.threshold !== undefined ? Number(values.threshold) : undefined,
     onProgress: (e) => console.error(JSON.stringify(e)),
   });

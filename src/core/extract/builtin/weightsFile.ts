@@ -58,7 +58,7 @@ export function decodeWeights(specs: WeightSpec[], data: Uint8Array, file?: stri
     const count = s.shape.reduce((a, b) => a * b, 1);
     const values = s.dtype === 'float32'
       ? new Float32Array(bytes.slice().buffer)
-      : dequantiseRows(bytes, s.shape[0], s.shape[1]);
+      : dequantiseRows(bytes, count / s.shape[s.shape.length - 1], s.shape[s.shape.length - 1]);  // rows along the last axis, any rank
     if (values.length !== count) throw new UserError(`tensor "${s.name}" has ${values.length} values, expected ${count}`, undefined, file);
     out[s.name] = { shape: s.shape, values };
   }
