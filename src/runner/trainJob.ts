@@ -55,8 +55,7 @@ export async function runTrainJob(req: RunRequest, sink: JobSink, shouldStop: ()
     for (const w of loaded.warnings) sink.log('warn', `${w.pointer}: ${w.message}`);
     resolved = { experimentFile: loaded.file, experiment: loaded.experiment };
     const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(loaded.file);
-    const policyName = resolved.experiment.freezing?.policy ?? 'none';
-    const runId = req.runId ?? store.newRunId(resolved.experiment.name, policyName);
+    const runId = req.runId ?? store.newRunId(resolved.experiment.name, resolved.experiment.freezing?.policy ?? 'none');
     runDir = path.join(root, runId);
   }
   const exp = resolved.experiment;

@@ -51,7 +51,8 @@ process.on('message', (message: unknown) => {
       process.exit(0);
     })
     .catch(async (e) => {
-      await send({ type: 'error', error: toErrorInfo(e) });
-      process.exit(toErrorInfo(e).user ? 2 : 1);
+      const error = toErrorInfo(e);
+      await send({ type: 'error', error });
+      process.exit(error.user ? 2 : 1);
     });
 });
