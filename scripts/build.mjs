@@ -1,7 +1,8 @@
 // Bundles the extension, the run worker, the CLI (Node) and one browser bundle per webview panel.
 // The wasm backend's .wasm files are copied next to the bundles (the backend looks there first).
 import * as esbuild from 'esbuild';
-import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import asc from 'assemblyscript/asc';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -39,6 +40,33 @@ const web = {
 mkdirSync('dist', { recursive: true });
 const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) cpSync(join(wasmDir, f), join('dist', f));
+
+// This project's SIMD kernels (src/core/tensor/wasm/assembly) -> dist/simdKernels.wasm. They run on the
+// tfjs backend's own memory, so the module must not carry data segments, globals or a stack
+// (anything it would place in memory on its own would overwrite tfjs's heap): checked here.
+const simdSource = 'src/core/tensor/wasm/assembly/kernels.ts';
+const simdOut = 'dist/simdKernels.wasm';
+const { error } = await asc.main([simdSource, '-O3', '--runtime', 'stub', '--importMemory', '--noExportMemory',
+  '--enable', 'simd', '--outFile', simdOut]);
+if (error) throw error;
+const simdModule = new WebAssembly.Module(readFileSync(simdOut));
+const imports = WebAssembly.Module.imports(simdModule).map((i) => `${i.module}.${i.name}:${i.kind}`);
+if (imports.join() !== 'env.memory:memory' || hasSection(readFileSync(simdOut), [6, 11])) {
+  throw new Error(`${simdOut} must import only env.memory and have no globals or data segments`);
+}
+
+/** Whether a wasm binary has any of the given section ids (6 global, 11 data). */
+function hasSection(bytes, ids) {
+  let p = 8;
+  const leb = () => { let v = 0, shift = 0, b; do { b = bytes[p++]; v |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80); return v; };
+  while (p < bytes.length) {
+    const id = bytes[p++];
+    const size = leb();
+    if (ids.includes(id)) return true;
+    p += size;
+  }
+  return false;
+}
 
 const configs = [node, ...(webviewEntries.length ? [web] : [])];
 if (watch) {

@@ -2,11 +2,12 @@
  * Kernel benchmark: stock wasm vs. wasm with this project's kernel fixes vs. the cpu backend,
  * in one run, on the matmuls of a 784-512-512-10 MLP at batch 128 (forward and both backward
  * transposed forms), attention-sized batched matmuls, the conv weight and input gradients of
- * the reference CNN and a conv bias gradient (Sum over leading axes). Stock and patched runs
+ * the reference CNN, a conv bias gradient (Sum over leading axes), a max-pooling gradient,
+ * the gather of a training batch, a bias add and a ReLU gradient. Stock and patched runs
  * alternate. Prints median milliseconds and ratios (absolute times are machine noise). The cpu
  * column is left out for the conv gradients: tfjs's cpu kernels need minutes there.
  *
- *   node --import tsx scripts/bench/kernels.ts [--reps N] [--no-cpu]
+ *   node --import tsx scripts/bench/kernels.ts [--reps N] [--no-cpu] [--only TEXT (cases whose label has it)]
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/tensor/backend';
@@ -24,6 +25,7 @@ interface Case {
 
 const args = process.argv.slice(2);
 const reps = Number(args[args.indexOf('--reps') + 1]) || 10;
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const withCpu = !args.includes('--no-cpu');
 
 const matmul = (label: string, a: number[], b: number[], transposeA: boolean, transposeB: boolean): Case => ({
@@ -74,6 +76,47 @@ const biasGrad = (label: string, shape: number[]): Case => ({
   },
 });
 
+const batchGather = (label: string, shape: number[]): Case => ({
+  label,
+  setup: () => {
+    const x = tf.randomNormal(shape);
+    const idx = tf.tensor1d(Int32Array.from({ length: 128 }, (_, k) => (k * 7919) % shape[0]), 'int32');
+    return { run: () => tf.gather(x, idx), inputs: [x, idx] };
+  },
+});
+
+const maxPoolGrad = (label: string, x: [number, number, number, number]): Case => ({
+  label,
+  setup: () => {
+    const input = tf.randomNormal(x);
+    const output = tf.maxPool(input as tf.Tensor4D, 2, 2, 'valid');
+    const dy = tf.randomNormal(output.shape);
+    return {
+      run: () => tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, { filterSize: 2, strides: 2, pad: 'valid' }) as tf.Tensor,
+      inputs: [input, output, dy],
+    };
+  },
+});
+
+const biasAdd = (label: string, shape: number[]): Case => ({
+  label,
+  setup: () => {
+    const x = tf.randomNormal(shape);
+    const bias = tf.randomNormal([shape[shape.length - 1]]);
+    return { run: () => tf.add(x, bias), inputs: [x, bias] };
+  },
+});
+
+const reluGradient = (label: string, shape: number[]): Case => ({
+  label,
+  setup: () => {
+    const x = tf.randomNormal(shape);
+    const dy = tf.randomNormal(shape);
+    // The gradient function is looked up when the gradient runs, so stock/patched both apply.
+    return { run: () => tf.grad((t: tf.Tensor) => tf.relu(t))(x, dy), inputs: [x, dy] };
+  },
+});
+
 const cases: Case[] = [
   matmul('MLP fwd   x[128,784] W[784,512]', [128, 784], [784, 512], false, false),
   matmul('MLP dx    dy[128,512] W^T', [128, 512], [784, 512], false, true),
@@ -91,6 +134,10 @@ const cases: Case[] = [
   convFilterGrad('conv dW   x[128,13,13,32] f3x3x32x64', [128, 13, 13, 32], [3, 3, 32, 64]),
   convInputGrad('conv dx   x[128,13,13,32] f3x3x32x64', [128, 13, 13, 32], [3, 3, 32, 64]),
   biasGrad('conv db   sum dy[128,26,26,32] over 0,1,2', [128, 26, 26, 32]),
+  maxPoolGrad('pool dx   maxPool 2x2 of [128,26,26,32]', [128, 26, 26, 32]),
+  batchGather('batch     gather 128 rows of [8192,28,28,1]', [8192, 28, 28, 1]),
+  biasAdd('bias      [128,11,11,64] + [64]', [128, 11, 11, 64]),
+  reluGradient('relu dx  [128,26,26,32] (gradient incl. forward)', [128, 26, 26, 32]),
 ];
 
 /** Wall time of one run, including reading the result back. */
@@ -155,7 +202,7 @@ async function main(): Promise<void> {
   const info = await initBackend('wasm');
   console.error(`wasm: ${info.threads} thread(s), simd ${info.simd}; reps ${reps}; cpu ${withCpu ? 'on' : 'off'}`);
   const rows: Array<{ label: string; stock?: number; patched: number; cpu?: number }> = [];
-  for (const c of cases) {
+  for (const c of cases.filter((k) => only === undefined || k.label.includes(only))) {
     await tf.setBackend('wasm');
     const { stock, patched } = timeStockAndPatched(c, reps);
     let cpu: number | undefined;

@@ -1,8 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerConfig } from '../experiment/types';
 import { UserError } from '../errors';
+import { FusedAdamOptimizer } from './fusedAdam';
 
-/** The optimizer an experiment asks for (default: Adam, learning rate 0.001). */
+/**
+ * The optimizer an experiment asks for (default: Adam, learning rate 0.001). Adam is the fused
+ * one where the backend has its kernel (wasm), tfjs's own elsewhere; both compute the same.
+ */
 export function createOptimizer(cfg: OptimizerConfig | undefined): tf.Optimizer {
   const type = cfg?.type ?? 'adam';
   const lr = cfg?.learningRate;
@@ -11,7 +15,7 @@ export function createOptimizer(cfg: OptimizerConfig | undefined): tf.Optimizer 
   }
   switch (type) {
     case 'adam':
-      return tf.train.adam(lr ?? 0.001);
+      return FusedAdamOptimizer.supported() ? new FusedAdamOptimizer(lr ?? 0.001) : tf.train.adam(lr ?? 0.001);
     case 'sgd':
       return tf.train.sgd(lr ?? 0.01);
     case 'momentum':
@@ -83,7 +87,8 @@ export async function optimizerWithSlots(
  */
 function restoreAdamBetaPowers(optimizer: tf.Optimizer, iterations: number): void {
   // Not `instanceof`: tfjs overrides Symbol.hasInstance on Optimizer, so every optimizer passes.
-  if (optimizer.getClassName() !== 'Adam') return;
+  // FusedAdamOptimizer keeps its powers as numbers and restores them this way itself.
+  if (optimizer.constructor !== tf.AdamOptimizer) return;
   const adam = optimizer as unknown as { beta1: number; beta2: number; accBeta1: tf.Variable; accBeta2: tf.Variable };
   const power = (beta: number) => {
     const b = Math.fround(beta);

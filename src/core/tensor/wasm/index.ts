@@ -1,11 +1,18 @@
+import { adamStepKernel } from './adam';
+import { addFix } from './add';
 import { batchMatMulFix } from './batchMatMul';
 import { conv2DBackpropFilterFix } from './conv2DBackpropFilter';
 import { conv2DBackpropInputFix } from './conv2DBackpropInput';
 import { depthwiseConv2dNativeBackpropFilterFix } from './depthwiseConv2dNativeBackpropFilter';
 import { depthwiseConv2dNativeBackpropInputFix } from './depthwiseConv2dNativeBackpropInput';
 import { fusedMatMulFix } from './fusedMatMul';
+import { gatherV2Fix } from './gatherV2';
+import { identityFix } from './identity';
 import { registerFix, unregisterFix, type WasmKernelFix } from './kernelFix';
+import { maxPoolGradFix } from './maxPoolGrad';
 import { meanFix } from './mean';
+import { registerReluGradient, reluGradKernel, unregisterReluGradient } from './reluGrad';
+import { simdKernelsPath } from './simdKernels';
 import { sumFix } from './sum';
 import { unsortedSegmentSumFix } from './unsortedSegmentSum';
 
@@ -18,16 +25,29 @@ export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   depthwiseConv2dNativeBackpropFilterFix,
   depthwiseConv2dNativeBackpropInputFix,
   unsortedSegmentSumFix,
+  gatherV2Fix,
+  identityFix,
+  addFix,
   sumFix,
   meanFix,
+  maxPoolGradFix,
+  reluGradKernel,
+  adamStepKernel,
 ];
 
-/** Registers all fixes on the wasm backend (idempotent); returns their kernel names. */
+/**
+ * Registers all fixes on the wasm backend (idempotent); returns their kernel names. The SIMD
+ * ones only when `dist/simdKernels.wasm` was built (otherwise the stock kernels stay).
+ */
 export function registerWasmKernelFixes(): string[] {
-  return WASM_KERNEL_FIXES.map(registerFix);
+  const simd = simdKernelsPath() !== undefined;
+  const names = WASM_KERNEL_FIXES.filter((f) => simd || !f.simd).map(registerFix);
+  if (simd) registerReluGradient();
+  return names;
 }
 
 /** Restores the stock wasm kernels; for benchmarks that compare stock against patched. */
 export function unregisterWasmKernelFixes(): void {
   for (const fix of WASM_KERNEL_FIXES) unregisterFix(fix);
+  unregisterReluGradient();
 }

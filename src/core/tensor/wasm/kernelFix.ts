@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs';
  */
 export interface WasmKernelFix {
   kernelName: string;
+  /** Runs on this project's SIMD module (`simdKernels.ts`): registered only when it was built. */
+  simd?: boolean;
   /** Builds the kernel; `stock` is the wasm backend's own kernel of that name, if it has one. */
   create(stock: tf.KernelConfig | undefined): tf.KernelFunc;
 }

@@ -5,11 +5,12 @@ import { reduceLeadingAxes } from './leadingAxesReduction';
 
 /**
  * Mean over leading axes (batch-norm statistics over batch and positions, sequence pooling of
- * a [batch, ...] tensor's leading dims) as a product with a row of 1/rows; other reductions keep
+ * a [batch, ...] tensor's leading dims) in one SIMD pass; other reductions keep
  * the stock kernel. See `reduceLeadingAxes`.
  */
 export const meanFix: WasmKernelFix = {
   kernelName: 'Mean',
+  simd: true,
   create(stock) {
     if (!stock) throw new Error('the wasm backend has no Mean kernel to fall back on');
     return (args) => {

@@ -4,11 +4,12 @@ import type { WasmKernelFix } from './kernelFix';
 import { reduceLeadingAxes } from './leadingAxesReduction';
 
 /**
- * Sum over leading axes (every layer's bias gradient: dy summed over batch and positions) as a
- * product with a row of ones; other reductions keep the stock kernel. See `reduceLeadingAxes`.
+ * Sum over leading axes (every layer's bias gradient: dy summed over batch and positions) in one
+ * SIMD pass; other reductions keep the stock kernel. See `reduceLeadingAxes`.
  */
 export const sumFix: WasmKernelFix = {
   kernelName: 'Sum',
+  simd: true,
   create(stock) {
     if (!stock) throw new Error('the wasm backend has no Sum kernel to fall back on');
     return (args) => {

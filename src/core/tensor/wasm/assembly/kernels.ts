@@ -1,0 +1,208 @@
+/*
+ * SIMD kernels for the tfjs wasm backend, in AssemblyScript (compiled by scripts/build.mjs to
+ * dist/simdKernels.wasm). The module imports the backend's own memory, so every pointer is a
+ * tensor's heap offset and nothing is copied. It has no data segments, globals or stack: it
+ * never writes outside the buffers it is given (the build checks this).
+ *
+ * Why these: tfjs-wasm's stock kernels for them are scalar C++ loops or compositions of many
+ * kernels, and each is a measurable share of a training step (scripts/bench/kernels.ts).
+ */
+
+// Max-pooling gradient (NHWC): for every output position the first maximum of its window
+// (row-major, strictly greater, as tfjs's cpu backend) receives the gradient; 4 channels per vector.
+export function maxPoolGrad(
+  x: usize, dy: usize, dx: usize,
+  batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32,
+  strideH: i32, strideW: i32, fh: i32, fw: i32, dilH: i32, dilW: i32, padTop: i32, padLeft: i32,
+): void {
+  memory.fill(dx, 0, <usize>batch * inH * inW * C * 4);
+  const rowStride = inW * C;
+  const lanes = i32x4(0, 1, 2, 3);
+  const C4 = C & ~3;
+  for (let b = 0; b < batch; b++) {
+    const xBase = b * inH * rowStride;
+    for (let oh = 0; oh < outH; oh++) {
+      const top = oh * strideH - padTop;
+      for (let ow = 0; ow < outW; ow++) {
+        const left = ow * strideW - padLeft;
+        const dyBase = ((b * outH + oh) * outW + ow) * C;
+        for (let c = 0; c < C4; c += 4) {
+          let best = f32x4.splat(-Infinity);
+          let at = i32x4.splat(-1);
+          for (let i = 0; i < fh; i += dilH) {
+            const h = top + i;
+            if (h < 0 || h >= inH) continue;
+            for (let j = 0; j < fw; j += dilW) {
+              const w = left + j;
+              if (w < 0 || w >= inW) continue;
+              const p = xBase + h * rowStride + w * C + c;
+              const v = v128.load(x + (<usize>p << 2));
+              const gt = f32x4.gt(v, best);
+              best = v128.bitselect(v, best, gt);
+              at = v128.bitselect(i32x4.add(i32x4.splat(p), lanes), at, gt);
+            }
+          }
+          for (let k = 0; k < 4; k++) {
+            const a = i32x4.extract_lane(at, 0);
+            at = v128.shuffle<i32>(at, at, 1, 2, 3, 0);
+            if (a >= 0) {
+              const q = dx + (<usize>a << 2);
+              store<f32>(q, load<f32>(q) + load<f32>(dy + (<usize>(dyBase + c + k) << 2)));
+            }
+          }
+        }
+        for (let c = C4; c < C; c++) {
+          let best: f32 = -Infinity;
+          let at = -1;
+          for (let i = 0; i < fh; i += dilH) {
+            const h = top + i;
+            if (h < 0 || h >= inH) continue;
+            for (let j = 0; j < fw; j += dilW) {
+              const w = left + j;
+              if (w < 0 || w >= inW) continue;
+              const p = xBase + h * rowStride + w * C + c;
+              const v = load<f32>(x + (<usize>p << 2));
+              if (v > best) { best = v; at = p; }
+            }
+          }
+          if (at >= 0) {
+            const q = dx + (<usize>at << 2);
+            store<f32>(q, load<f32>(q) + load<f32>(dy + (<usize>(dyBase + c) << 2)));
+          }
+        }
+      }
+    }
+  }
+}
+
+// Sum over leading axes: out[c] = sum_r x[r * cols + c], float64 accumulators (acc: cols f64).
+export function sumRows(x: usize, rows: i32, cols: i32, acc: usize, out: usize, scale: f64): void {
+  memory.fill(acc, 0, <usize>cols * 8);
+  const cols4 = cols & ~3;
+  for (let r = 0; r < rows; r++) {
+    const row = x + (<usize>r * cols << 2);
+    for (let c = 0; c < cols4; c += 4) {
+      const v = v128.load(row + (<usize>c << 2));
+      const a = acc + (<usize>c << 3);
+      v128.store(a, f64x2.add(v128.load(a), f64x2.promote_low_f32x4(v)));
+      v128.store(a + 16, f64x2.add(v128.load(a + 16), f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 0, 1))));
+    }
+    for (let c = cols4; c < cols; c++) {
+      const a = acc + (<usize>c << 3);
+      store<f64>(a, load<f64>(a) + <f64>load<f32>(row + (<usize>c << 2)));
+    }
+  }
+  for (let c = 0; c < cols; c++) store<f32>(out + (<usize>c << 2), <f32>(load<f64>(acc + (<usize>c << 3)) * scale));
+}
+
+// ReLU gradient: dx = x > 0 ? dy : 0.
+export function reluGrad(dy: usize, x: usize, dx: usize, n: i32): void {
+  const n4 = n & ~3;
+  const zero = f32x4.splat(0);
+  for (let k = 0; k < n4; k += 4) {
+    const o = <usize>k << 2;
+    v128.store(dx + o, v128.and(v128.load(dy + o), f32x4.gt(v128.load(x + o), zero)));
+  }
+  for (let k = n4; k < n; k++) {
+    const o = <usize>k << 2;
+    store<f32>(dx + o, load<f32>(x + o) > 0 ? load<f32>(dy + o) : 0);
+  }
+}
+
+// One Adam step for one variable: the same float32 operations, in the same order, as tfjs's
+// AdamOptimizer (1 - beta comes from the caller, rounded once as tfjs rounds it):
+// m' = b1 m + (1-b1) g; v' = b2 v + (1-b2) g^2; w' = w - lr (m'/(1-b1^t)) / (sqrt(v'/(1-b2^t)) + eps).
+export function adam(
+  w: usize, g: usize, m: usize, v: usize, wOut: usize, mOut: usize, vOut: usize, n: i32,
+  lr: f32, beta1: f32, beta2: f32, oneMinusBeta1: f32, oneMinusBeta2: f32, epsilon: f32,
+  oneMinusAccBeta1: f32, oneMinusAccBeta2: f32,
+): void {
+  const b1 = f32x4.splat(beta1);
+  const b2 = f32x4.splat(beta2);
+  const c1 = f32x4.splat(oneMinusBeta1);
+  const c2 = f32x4.splat(oneMinusBeta2);
+  const d1 = f32x4.splat(oneMinusAccBeta1);
+  const d2 = f32x4.splat(oneMinusAccBeta2);
+  const eps = f32x4.splat(epsilon);
+  const step = f32x4.splat(-lr);
+  const n4 = n & ~3;
+  for (let k = 0; k < n4; k += 4) {
+    const o = <usize>k << 2;
+    const gk = v128.load(g + o);
+    const mk = f32x4.add(f32x4.mul(v128.load(m + o), b1), f32x4.mul(gk, c1));
+    const vk = f32x4.add(f32x4.mul(v128.load(v + o), b2), f32x4.mul(f32x4.mul(gk, gk), c2));
+    const update = f32x4.div(f32x4.div(mk, d1), f32x4.add(f32x4.sqrt(f32x4.div(vk, d2)), eps));
+    v128.store(mOut + o, mk);
+    v128.store(vOut + o, vk);
+    v128.store(wOut + o, f32x4.add(f32x4.mul(update, step), v128.load(w + o)));
+  }
+  for (let k = n4; k < n; k++) {
+    const o = <usize>k << 2;
+    const gk = load<f32>(g + o);
+    const mk = load<f32>(m + o) * beta1 + gk * oneMinusBeta1;
+    const vk = load<f32>(v + o) * beta2 + gk * gk * oneMinusBeta2;
+    const update = (mk / oneMinusAccBeta1) / (<f32>Mathf.sqrt(vk / oneMinusAccBeta2) + epsilon);
+    store<f32>(mOut + o, mk);
+    store<f32>(vOut + o, vk);
+    store<f32>(wOut + o, update * -lr + load<f32>(w + o));
+  }
+}
+
+// Conv2D filter gradient (NHWC x, dy; HWIO dw), directly: every output position adds
+// x[window] (broadcast) times dy[position] (4 output channels per vector) into dw. Fast when
+// the filter is small in inputs (first layers: few channels), where a convolution-shaped
+// formulation spends its time re-arranging memory instead of multiplying.
+export function conv2dFilterGrad(
+  x: usize, dy: usize, dw: usize,
+  batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32, O: i32,
+  strideH: i32, strideW: i32, fh: i32, fw: i32, dilH: i32, dilW: i32, padTop: i32, padLeft: i32,
+): void {
+  memory.fill(dw, 0, <usize>fh * fw * C * O * 4);
+  const O4 = O & ~3;
+  for (let n = 0; n < batch; n++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        const g = dy + (<usize>((n * outH + oh) * outW + ow) * O << 2);
+        for (let i = 0; i < fh; i++) {
+          const h = oh * strideH + i * dilH - padTop;
+          if (h < 0 || h >= inH) continue;
+          for (let j = 0; j < fw; j++) {
+            const w = ow * strideW + j * dilW - padLeft;
+            if (w < 0 || w >= inW) continue;
+            const xp = x + (<usize>((n * inH + h) * inW + w) * C << 2);
+            const accRow = dw + (<usize>(i * fw + j) * C * O << 2);
+            for (let c = 0; c < C; c++) {
+              const xs = load<f32>(xp + (<usize>c << 2));
+              const xv = f32x4.splat(xs);
+              const acc = accRow + (<usize>c * O << 2);
+              for (let o = 0; o < O4; o += 4) {
+                const a = acc + (<usize>o << 2);
+                v128.store(a, f32x4.add(v128.load(a), f32x4.mul(xv, v128.load(g + (<usize>o << 2)))));
+              }
+              for (let o = O4; o < O; o++) {
+                const a = acc + (<usize>o << 2);
+                store<f32>(a, load<f32>(a) + xs * load<f32>(g + (<usize>o << 2)));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// x [rows, cols] + bias [cols] (the bias of every dense and conv layer, broadcast over rows).
+export function addBias(x: usize, bias: usize, out: usize, rows: i32, cols: i32): void {
+  const cols4 = cols & ~3;
+  for (let r = 0; r < rows; r++) {
+    const offset = <usize>r * cols << 2;
+    for (let c = 0; c < cols4; c += 4) {
+      const o = <usize>c << 2;
+      v128.store(out + offset + o, f32x4.add(v128.load(x + offset + o), v128.load(bias + o)));
+    }
+    for (let c = cols4; c < cols; c++) {
+      const o = <usize>c << 2;
+      store<f32>(out + offset + o, load<f32>(x + offset + o) + load<f32>(bias + o));
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import * as tf from '@tensorflow/tfjs';
+import { ADAM_STEP, type AdamStepAttrs } from '../tensor/wasm/adam';
+
+type NamedTensor = Parameters<tf.Optimizer['setWeights']>[0][number];
+
+/**
+ * Adam with one fused kernel per variable (`ADAM_STEP`, wasm) instead of tfjs's ~12 kernels and
+ * temporaries per variable. Same arithmetic in the same float32 order as `tf.train.adam`, so the
+ * two give identical weights (tested); same checkpoint format (`getWeights`: the iteration count,
+ * then `${variable}/m` slots, then `${variable}/v` slots; moments bound to gradient positions).
+ * Used by `createOptimizer` only where the backend has the kernel.
+ */
+export class FusedAdamOptimizer extends tf.Optimizer {
+  static get className(): string {
+    return 'Adam';
+  }
+
+  private firstMoments: { name: string; variable: tf.Variable }[] = [];
+  private secondMoments: { name: string; variable: tf.Variable }[] = [];
+  /** beta^t as float32, multiplied step by step exactly as tfjs's Adam does. */
+  private accBeta1: number;
+  private accBeta2: number;
+
+  constructor(
+    private readonly learningRate: number,
+    private readonly beta1 = 0.9,
+    private readonly beta2 = 0.999,
+    private readonly epsilon = tf.backend().epsilon(),
+  ) {
+    super();
+    this.accBeta1 = Math.fround(beta1);
+    this.accBeta2 = Math.fround(beta2);
+  }
+
+  static supported(): boolean {
+    return tf.getKernel(ADAM_STEP, tf.getBackend()) != null;
+  }
+
+  override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+    const grads = Array.isArray(variableGradients)
+      ? variableGradients
+      : Object.keys(variableGradients).map((name) => ({ name, tensor: variableGradients[name] }));
+    const attrs: AdamStepAttrs = {
+      learningRate: this.learningRate,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+      oneMinusAccBeta1: Math.fround(1 - this.accBeta1),
+      oneMinusAccBeta2: Math.fround(1 - this.accBeta2),
+    };
+    tf.tidy(() => {
+      grads.forEach(({ name, tensor: g }, i) => {
+        const w = tf.engine().registeredVariables[name];
+        this.firstMoments[i] ??= { name: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(w).variable(false)) };
+        this.secondMoments[i] ??= { name: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(w).variable(false)) };
+        if (g == null) return;
+        const m = this.firstMoments[i].variable;
+        const v = this.secondMoments[i].variable;
+        const [w2, m2, v2] = tf.engine().runKernel(ADAM_STEP, { w, g, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        w.assign(w2);
+        m.assign(m2);
+        v.assign(v2);
+      });
+    });
+    this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(this.beta1));
+    this.accBeta2 = Math.fround(this.accBeta2 * Math.fround(this.beta2));
+    this.incrementIterations();
+  }
+
+  override async getWeights(): Promise<NamedTensor[]> {
+    const moments = [...this.firstMoments, ...this.secondMoments];
+    return [await this.saveIterations(), ...moments.map((s) => ({ name: s.name, tensor: s.variable }))];
+  }
+
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    const values = await this.extractIterations(weightValues);
+    const half = values.length / 2;
+    const asSlot = (w: NamedTensor) => ({ name: w.name, variable: w.tensor.variable(false) });
+    tf.dispose([...this.firstMoments, ...this.secondMoments].map((s) => s.variable));
+    this.firstMoments = values.slice(0, half).map(asSlot);
+    this.secondMoments = values.slice(half).map(asSlot);
+    this.accBeta1 = floatPower(this.beta1, this.iterations_ + 1);
+    this.accBeta2 = floatPower(this.beta2, this.iterations_ + 1);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+  }
+
+  override dispose(): void {
+    tf.dispose([...this.firstMoments, ...this.secondMoments].map((s) => s.variable));
+  }
+}
+
+/** beta^n as float32 products, one step at a time (as training accumulates it). */
+function floatPower(beta: number, n: number): number {
+  const b = Math.fround(beta);
+  let acc = b;
+  for (let i = 1; i < n; i++) acc = Math.fround(acc * b);
+  return acc;
+}

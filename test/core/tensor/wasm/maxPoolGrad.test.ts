@@ -1,0 +1,33 @@
+import { before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { isFixRegistered } from '../../../../src/core/tensor/wasm/kernelFix';
+import { assertWasmMatchesCpu, initWasmWithFixes, values } from '../backendComparison';
+
+describe('wasm MaxPoolGrad (SIMD)', () => {
+  before(initWasmWithFixes);
+
+  it('is registered in place of the stock kernel', () => {
+    assert.ok(isFixRegistered('MaxPoolGrad'));
+  });
+
+  /** Gradient of sum(maxPool(x) * w): w makes every output position's gradient distinct. */
+  const poolGrad = (shape: [number, number, number, number], filter: number, stride: number, pad: 'valid' | 'same', relu = false) => () => {
+    const x = relu ? tf.relu(values(shape, 1)) : values(shape, 1);
+    const w = values(tf.maxPool(x as tf.Tensor4D, filter, stride, pad).shape, 2);
+    return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, filter, stride, pad), w)))(x);
+  };
+  // Overlapping windows add several gradients into one input; cpu adds them in another order.
+  const cases: Array<{ label: string; run: () => tf.Tensor; tolerance?: number }> = [
+    { label: '2x2 stride 2, channels a multiple of 4', run: poolGrad([2, 6, 6, 8], 2, 2, 'valid') },
+    { label: '2x2 stride 2, odd size and 5 channels (vector + scalar lanes)', run: poolGrad([3, 7, 5, 5], 2, 2, 'valid') },
+    { label: '3x3 stride 2 same padding (overlapping windows)', run: poolGrad([2, 7, 7, 6], 3, 2, 'same'), tolerance: 1e-6 },
+    { label: '3x3 stride 1 same padding', run: poolGrad([1, 5, 6, 3], 3, 1, 'same'), tolerance: 1e-6 },
+    { label: 'ties after ReLU (zeros): the first maximum gets the gradient', run: poolGrad([2, 6, 6, 4], 2, 2, 'valid', true) },
+  ];
+  for (const c of cases) {
+    it(`matches cpu: ${c.label}`, async () => {
+      await assertWasmMatchesCpu(c.run, c.tolerance ?? 0, c.label);
+    });
+  }
+});
