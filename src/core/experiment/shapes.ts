@@ -105,6 +105,9 @@ export function layerOutputShape(cfg: LayerConfig, input: Shape): LayerResult {
       }
       return input.slice();
     }
+    case 'positionalEncoding':
+      if (input.length !== 2) return `positionalEncoding needs a 2-D input [length, dim], ${got}`;
+      return input.slice();
     case 'globalAveragePooling1d':
       if (input.length !== 2) return `globalAveragePooling1d needs a 2-D input [length, dim], ${got}`;
       return [input[1]];

@@ -4,6 +4,7 @@ import { layerName } from '../experiment/layerName';
 import type { LayerConfig, ModelConfig } from '../experiment/types';
 import { modelLayers } from './flops';
 import { loadModel } from './io';
+import { PositionalEncoding } from './positionalEncoding';
 import { TransformerEncoder } from './transformerEncoder';
 
 export interface BuildOptions {
@@ -135,6 +136,8 @@ function createLayer(lc: LayerConfig, name: string, seed: number, pointer: strin
         seed,
       });
     }
+    case 'positionalEncoding':
+      return new PositionalEncoding({ name });
     case 'globalAveragePooling1d':
       return tf.layers.globalAveragePooling1d({ name });
     default:

@@ -28,7 +28,8 @@ export interface TransformerEncoderCallArgs {
  * `tf.serialization`, so models containing it save and reload like any other.
  * Choices left open by the spec: no padding mask (token 0 is attended like any token; for the
  * small classifiers this block is meant for, the embedding learns a near-neutral PAD vector)
- * and no positional encoding (order-insensitive; add position information upstream if needed).
+ * and no position information of its own (attention is order-insensitive: put a
+ * `positionalEncoding` layer between the embedding and the first block).
  * Dropout in training mode takes a per-call `seed`, because a seed fixed in the config would
  * draw the same mask at every step.
  */

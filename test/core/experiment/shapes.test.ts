@@ -39,7 +39,7 @@ test('flatten, dropout, batchNormalization', () => {
   assert.deepEqual(out({ type: 'batchNormalization' }, [6, 6, 2]), [6, 6, 2]);
 });
 
-test('embedding, transformerEncoder, globalAveragePooling1d', () => {
+test('embedding, positionalEncoding, transformerEncoder, globalAveragePooling1d', () => {
   assert.deepEqual(out({ type: 'embedding', inputDim: 100, outputDim: 16 }, [64]), [64, 16]);
   assert.equal(out({ type: 'embedding', outputDim: 16 }, [8, 8, 1]), 'embedding needs a 1-D input of token ids [length], got [8, 8, 1]');
   assert.deepEqual(out({ type: 'transformerEncoder', numHeads: 4, ffDim: 32 }, [64, 16]), [64, 16]);
@@ -50,6 +50,8 @@ test('embedding, transformerEncoder, globalAveragePooling1d', () => {
   // numHeads defaults to 2, like the model builder.
   assert.equal(typeof out({ type: 'transformerEncoder', ffDim: 8 }, [4, 5]), 'object');
   assert.equal(out({ type: 'transformerEncoder', ffDim: 8 }, [16]), 'transformerEncoder needs a 2-D input [length, dim], got [16]');
+  assert.deepEqual(out({ type: 'positionalEncoding' }, [64, 16]), [64, 16]);
+  assert.equal(out({ type: 'positionalEncoding' }, [64]), 'positionalEncoding needs a 2-D input [length, dim], got [64]');
   assert.deepEqual(out({ type: 'globalAveragePooling1d' }, [64, 16]), [16]);
   assert.equal(out({ type: 'globalAveragePooling1d' }, [16]), 'globalAveragePooling1d needs a 2-D input [length, dim], got [16]');
 });

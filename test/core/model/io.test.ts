@@ -22,6 +22,7 @@ after(async () => {
 
 const TEXT: LayerConfig[] = [
   { name: 'embed', type: 'embedding', inputDim: 20, outputDim: 8 },
+  { name: 'pos', type: 'positionalEncoding' },
   { name: 'enc', type: 'transformerEncoder', numHeads: 2, ffDim: 16, rate: 0.1 },
   { type: 'globalAveragePooling1d' },
   { name: 'out', type: 'dense', units: 3, activation: 'softmax' },
@@ -36,7 +37,7 @@ describe('saveModel / loadModel', () => {
     await saveModel(model, out);
     assert.deepEqual((await readdir(out)).sort(), ['model.json', 'weights.bin']);
     const loaded = await loadModel(path.join(out, 'model.json'));
-    assert.deepEqual(modelLayers(loaded).map((l) => l.name), ['embed', 'enc', 'globalAveragePooling1d_2', 'out']);
+    assert.deepEqual(modelLayers(loaded).map((l) => l.name), ['embed', 'pos', 'enc', 'globalAveragePooling1d_3', 'out']);
     assert.deepEqual(Array.from((loaded.predict(x) as tf.Tensor).dataSync()), expected);
   });
 
