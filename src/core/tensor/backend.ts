@@ -102,8 +102,11 @@ function nativeThreads(): number {
  * (flag WASM_HAS_MULTITHREAD_SUPPORT, tfjs issue #3830). Forcing the flag on selects the threaded
  * build, whose init hands Emscripten its pthread worker script as a `blob:` object URL; Node's
  * worker_threads only load file paths and file:/data: URLs, so init fails with ERR_WORKER_PATH
- * (verified). Making it work would mean replacing the global `URL.createObjectURL`/`Blob` while
- * the backend starts, global patching that src/core must not do; tfjs-node is the multi-core path.
+ * (verified). Replacing the global `Blob`/`URL.createObjectURL` while the backend starts (writing
+ * both scripts to temporary files, the worker told to import the emscripten main script from its
+ * file) gets the threaded build to initialise with its 8 pooled workers, but XNNPACK then reports
+ * 1 thread (`get_threads_count`) and a [128,784]x[784,512] matmul is no faster (measured
+ * 2026-11-27); with that and the global patching it needs, tfjs-node stays the multi-core path.
  * The build copies the .wasm files next
  * to the bundle (dist/), so they are looked for there first; from sources (tests, tsx) they come
  * from the npm package. `setWasmPaths` must run before the backend's first initialisation only.
