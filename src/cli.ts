@@ -45,7 +45,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-if (require.main === module || process.argv[1]?.endsWith('model-lab.js')) {
+/**
+ * Runs the CLI in this process: signals, exit code. Called when this file is the entry point
+ * (`node dist/cli.js`, what the extension spawns) and by `bin/model-lab.js` (`npx model-lab`,
+ * whose path is npm's `.bin/model-lab` link, so the entry cannot be recognised by file name).
+ */
+export function runAsProgram(): void {
   const controller = new AbortController();
   let interrupts = 0;
   const stop = () => {
@@ -75,3 +80,5 @@ if (require.main === module || process.argv[1]?.endsWith('model-lab.js')) {
     },
   );
 }
+
+if (require.main === module) runAsProgram();

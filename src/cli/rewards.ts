@@ -12,7 +12,7 @@ import { ProgressBar } from './progressBar';
 
 export const REWARDS_USAGE = `model-lab rewards distance FILE [--canon val|epic|dard|minimal|none] [--norm N] [--metric M] [--json]
 model-lab rewards regret-correlation [--mdps 128] [--pairs 8] [--steps 16] [--seed 42]
-    [--regret exact|monte-carlo] [--episodes 10] [--horizon H] [--json]
+    [--regret exact|monte-carlo] [--episodes 128] [--horizon 224] [--clamp-regret] [--json]
   N: 1, 2, inf, weighted_1, weighted_2, weighted_inf, none (default 2); M: the same except none (default 2)`;
 
 /**
@@ -91,8 +91,9 @@ async function regretCorrelationCommand(argv: string[], io: CliIO): Promise<numb
       steps: { type: 'string', default: '16' },
       seed: { type: 'string', default: '42' },
       regret: { type: 'string', default: 'exact' },
-      episodes: { type: 'string', default: '10' },
+      episodes: { type: 'string' },
       horizon: { type: 'string' },
+      'clamp-regret': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -108,7 +109,8 @@ async function regretCorrelationCommand(argv: string[], io: CliIO): Promise<numb
   const seed = parseCount('--seed', values.seed, 0);
   const regret = (values.regret ?? 'exact').trim().toLowerCase() as RegretEvaluation;
   if (!REGRET_EVALUATIONS.includes(regret)) throw new UserError(`--regret: unknown evaluation "${values.regret}" (expected ${REGRET_EVALUATIONS.join(' or ')})`);
-  const episodes = parseCount('--episodes', values.episodes, 1);
+  // Default (undefined): the authors' count, states x actions episodes per estimate.
+  const episodes = values.episodes === undefined ? undefined : parseCount('--episodes', values.episodes, 1);
   // The experiment's MDPs use discount 0.95 (randomMdp's default, as in the paper).
   const horizon = values.horizon === undefined ? defaultHorizon(0.95) : parseCount('--horizon', values.horizon, 1);
   if (mdps * pairs * steps < 3) throw new UserError('need at least 3 samples (mdps x pairs x steps) for a correlation');
@@ -122,6 +124,7 @@ async function regretCorrelationCommand(argv: string[], io: CliIO): Promise<numb
     regret,
     episodes,
     horizon,
+    clampRegret: values['clamp-regret'] === true,
     signal: io.signal,
     onProgress: (done, total) => bar.update(done / total, `${done}/${total} samples`),
   });
@@ -141,7 +144,7 @@ async function regretCorrelationCommand(argv: string[], io: CliIO): Promise<numb
   } else {
     const s = result.settings;
     io.stdout(`${result.samples} samples (${s.mdps} MDPs x ${s.pairs} pairs x ${s.steps} steps; ${s.states} states, ${s.actions} actions, discount ${s.discount}, seed ${s.seed}) in ${seconds.toFixed(1)} s\n`);
-    io.stdout(s.regret === 'monte-carlo' ? `regret from Monte-Carlo returns: ${s.episodes} episodes x ${s.horizon} steps per estimate\n` : 'regret from exact policy evaluation\n');
+    io.stdout(s.regret === 'monte-carlo' ? `regret from Monte-Carlo returns: ${s.episodes} episodes x ${s.horizon} steps per estimate${s.clampRegret ? ', clamped to [0, 1]' : ''}\n` : 'regret from exact policy evaluation\n');
     io.stdout('Pearson correlation of distance with normalised regret, highest first:\n\n');
     io.stdout(formatRows(result.rows) + '\n');
   }

@@ -35,7 +35,10 @@ test('--regret monte-carlo: settings in the JSON document, reproducible, differe
 test('--regret: the human output says how regret was computed; bad values exit 2 naming the flag', async () => {
   const a = fakeIO();
   assert.equal(await rewardsCommand(['regret-correlation', ...small, '--regret', 'monte-carlo', '--episodes', '2'], a.io), 0);
-  assert.match(a.out(), /regret from Monte-Carlo returns: 2 episodes x 100 steps per estimate/);
+  assert.match(a.out(), /regret from Monte-Carlo returns: 2 episodes x 224 steps per estimate\n/);
+  const c = fakeIO();
+  assert.equal(await rewardsCommand(['regret-correlation', ...small, '--regret', 'monte-carlo', '--episodes', '2', '--clamp-regret'], c.io), 0);
+  assert.match(c.out(), /2 episodes x 224 steps per estimate, clamped to \[0, 1\]/);
   for (const [flag, value] of [['--regret', 'sampled'], ['--episodes', '0'], ['--horizon', 'x']]) {
     const b = fakeIO();
     assert.equal(await rewardsCommand(['regret-correlation', ...small, '--regret', 'monte-carlo', flag, value], b.io), 2);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as store from '../../src/runner/runStore';
@@ -13,10 +13,10 @@ const fixtures = path.join(root, 'test', 'fixtures', 'runner');
 
 interface Result { code: number | null; stdout: string; stderr: string }
 
-function cli(args: string[], onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void): Promise<Result> {
+function cli(args: string[], onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void, program = bin): Promise<Result> {
   assert.ok(existsSync(path.join(root, 'dist', 'cli.js')), 'build first (npm run build)');
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [program, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -29,6 +29,17 @@ function cli(args: string[], onStderr?: (chunk: string, child: ReturnType<typeof
 }
 
 const out = () => mkdtempSync(path.join(tmpdir(), 'ml-cli-'));
+
+test('runs through a link named like npm\'s .bin/model-lab (npx), not only as bin/model-lab.js', async () => {
+  const link = path.join(out(), 'model-lab');
+  symlinkSync(bin, link);
+  const r = await cli(['run'], undefined, link);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /model-lab: /);
+  const help = await cli(['--help'], undefined, link);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^usage:/);
+});
 
 test('run --json prints exactly one JSON document with the run summary', async () => {
   const r = await cli(['run', path.join(fixtures, 'tiny.experiment.json'), '--json', '--out', out()]);

@@ -8,29 +8,12 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { isExtractPanelState, isHostToWebview, type ExtractPanelState, type WebviewToHost } from '../../src/vscode/extract/messages';
 import { eventRows, highlightSegments, provenance, relationRows, typeColors } from '../../src/vscode/extract/viewModel';
 import css from './extract.css';
+import { acquireHost, el, injectStyles } from '../shared/dom';
 
-interface VsCodeApi {
-  postMessage(message: WebviewToHost): void;
-  getState(): unknown;
-  setState(state: ExtractPanelState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
-const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce ?? '';
-const style = document.createElement('style');
-style.nonce = nonce;
-style.textContent = css;
-document.head.appendChild(style);
+const vscode = acquireHost<WebviewToHost, ExtractPanelState>();
+injectStyles(css);
 
 const app = document.getElementById('app') as HTMLElement;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 function button(label: string, icon: string, onClick: () => void): HTMLElement {
   const b = document.createElement('vscode-button');

@@ -27,16 +27,9 @@ import {
   type WebviewToHost,
 } from '../../src/vscode/rewards/messages';
 import css from './rewards.css';
+import { acquireHost, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
 
-interface VsCodeApi {
-  postMessage(message: WebviewToHost): void;
-  getState(): unknown;
-  setState(state: RewardsPanelState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
-const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce ?? '';
+const vscode = acquireHost<WebviewToHost, RewardsPanelState>();
 
 type MatrixMsg = Extract<HostToWebview, { type: 'matrix' }>;
 type DifferenceMsg = Extract<HostToWebview, { type: 'difference' }>;
@@ -45,25 +38,6 @@ let state: RewardsPanelState | undefined;
 let matrix: MatrixMsg | undefined;
 let difference: DifferenceMsg | undefined;
 const views: { matrix?: View; difference?: View } = {};
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function icon(name: string, spin = false): HTMLElement {
-  const i = document.createElement('vscode-icon');
-  i.setAttribute('name', name);
-  if (spin) i.setAttribute('spin', '');
-  return i;
-}
-
-function cssVar(name: string, fallback: string): string {
-  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  return v || fallback;
-}
 
 /**
  * Resolved theme colours: vega draws SVG attributes, which cannot use `var(...)`. The distance
@@ -99,10 +73,7 @@ function parseHex(c: string): [number, number, number] | undefined {
   return [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16)) as [number, number, number];
 }
 
-const style = document.createElement('style');
-style.nonce = nonce;
-style.textContent = css;
-document.head.appendChild(style);
+injectStyles(css);
 
 // ---- layout ---------------------------------------------------------------------------------
 const app = document.getElementById('app') as HTMLElement;
@@ -355,7 +326,7 @@ function rerenderForTheme(): void {
 // VS Code swaps the theme by changing the body class and the CSS variables on <html>.
 new MutationObserver(() => rerenderForTheme()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 document.addEventListener('scroll', () => (tooltip.hidden = true), true);
-window.addEventListener('error', (e) => vscode.postMessage({ type: 'error', message: String(e.message).slice(0, 2000) }));
+forwardErrors((m) => vscode.postMessage(m));
 
 // Restore the pickers from saved state at once (the host confirms with `init`).
 const saved = vscode.getState();

@@ -16,39 +16,13 @@ import { latestSaving } from '../../src/vscode/timeline/timelineModel';
 import { runLabels, timelineSpec, type ChartTheme } from '../../src/vscode/timeline/timelineSpec';
 import { formatPercent, formatSaving, formatSeconds } from '../../src/vscode/util/format';
 import css from './timeline.css';
+import { acquireHost, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
 
-interface VsCodeApi {
-  postMessage(message: WebviewToHost): void;
-  getState(): unknown;
-  setState(state: TimelineState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
-const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce ?? '';
+const vscode = acquireHost<WebviewToHost, TimelineState>();
 
 let runs: TimelineRun[] = [];
 let view: View | undefined;
 let renderQueued = false;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function icon(name: string, spin = false): HTMLElement {
-  const i = document.createElement('vscode-icon');
-  i.setAttribute('name', name);
-  if (spin) i.setAttribute('spin', '');
-  return i;
-}
-
-function cssVar(name: string, fallback: string): string {
-  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  return v || fallback;
-}
 
 function currentTheme(): ChartTheme {
   return {
@@ -69,10 +43,7 @@ function currentTheme(): ChartTheme {
 }
 
 const app = document.getElementById('app') as HTMLElement;
-const style = document.createElement('style');
-style.nonce = nonce;
-style.textContent = css;
-document.head.appendChild(style);
+injectStyles(css);
 
 const header = el('header', 'header');
 const titleRow = el('div', 'title-row');
@@ -114,7 +85,7 @@ window.addEventListener('message', (ev: MessageEvent) => {
 window.addEventListener('resize', () => queueChart());
 // VS Code swaps the theme by changing the body class and the CSS variables on <html>.
 new MutationObserver(() => queueChart()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
-window.addEventListener('error', (e) => vscode.postMessage({ type: 'error', message: String(e.message).slice(0, 2000) }));
+forwardErrors((m) => vscode.postMessage(m));
 
 const emptyRing = empty.firstChild as HTMLElement;
 const emptyText = empty.lastChild as HTMLElement;

@@ -1,4 +1,5 @@
 import { UserError } from '../errors';
+import { addProductABt } from './denseProduct';
 import { luFactor, luSolve, LuFactors, SingularMatrixError } from './linalg';
 import { Reward, TabularMdp } from './mdp';
 
@@ -91,7 +92,10 @@ export function createCanonicalizer(mdp: TabularMdp, canon: Canonicalization, op
     case 'dard': {
       const dA = opts.actionDistribution ?? uniform(A);
       const csr = nonZeros(mdp.transitions, S * A, S);
-      return (r) => ({ values: dard(mdp, r, dA, csr), perStateAction: false });
+      // Index lists only pay off when rows are sparse; dense MDPs use blocked matrix products
+      // on per-action copies T_a (S x S, contiguous).
+      const packed = csr.index.length > 0.5 * mdp.transitions.length ? packByAction(mdp) : undefined;
+      return (r) => ({ values: packed ? dardDense(mdp, r, dA, packed) : dard(mdp, r, dA, csr), perStateAction: false });
     }
     case 'val': {
       const policy = opts.policy ?? new Float64Array(S * A).fill(1 / A);
@@ -145,29 +149,14 @@ function epic(mdp: TabularMdp, r: Reward, dS: Float64Array, dA: Float64Array): F
 /**
  * DARD: R + gamma*p(s') - p(s) - gamma * sum_a D_A(a) sum_{x,y} T(s,a,x) T(s',a,y) R(x,a,y),
  * p(s) = sum_a D_A(a) E_{x~T(s,a)} R(s,a,x). The double sum is two S x S matrix products per
- * action (T_a R_a T_a^T), O(A*S^3) for dense transitions; zero entries of T are skipped.
+ * action (T_a R_a T_a^T). This version walks the non-zero entries of T (CSR lists), so sparse
+ * MDPs such as gridworlds cost O(S * nnz) instead of O(A * S^3); `dardDense` is for dense T.
  */
 function dard(mdp: TabularMdp, r: Reward, dA: Float64Array, csr: { start: Int32Array; index: Int32Array }): Float64Array {
   const S = mdp.nStates;
   const A = mdp.nActions;
-  const g = mdp.discount;
   const T = mdp.transitions;
-  const p = new Float64Array(S);
-  for (let s = 0; s < S; s++) {
-    let acc = 0;
-    for (let a = 0; a < A; a++) {
-      const base = (s * A + a) * S;
-      let inner = 0;
-      for (let x = 0; x < S; x++) inner += T[base + x] * r[base + x];
-      acc += dA[a] * inner;
-    }
-    p[s] = acc;
-  }
-  // term[s][s'] = sum_a dA[a] * (T_a * R_a * T_a^T)[s][s'], over the non-zero entries of T
-  // only (CSR lists), so sparse MDPs such as gridworlds cost O(S * nnz) instead of O(A * S^3).
   const { start, index } = csr;
-  // Index lists only pay off when rows are sparse; dense rows use plain loops.
-  const dense = index.length > 0.5 * T.length;
   const term = new Float64Array(S * S);
   const b = new Float64Array(S * S); // b[x][s'] = sum_y R(x,a,y) T(s',a,y)
   for (let a = 0; a < A; a++) {
@@ -178,13 +167,9 @@ function dard(mdp: TabularMdp, r: Reward, dA: Float64Array, csr: { start: Int32A
         const sa = sp * A + a;
         const tBase = sa * S;
         let acc = 0;
-        if (dense) {
-          for (let y = 0; y < S; y++) acc += r[rBase + y] * T[tBase + y];
-        } else {
-          for (let k = start[sa]; k < start[sa + 1]; k++) {
-            const y = index[k];
-            acc += r[rBase + y] * T[tBase + y];
-          }
+        for (let k = start[sa]; k < start[sa + 1]; k++) {
+          const y = index[k];
+          acc += r[rBase + y] * T[tBase + y];
         }
         b[x * S + sp] = acc;
       }
@@ -200,6 +185,59 @@ function dard(mdp: TabularMdp, r: Reward, dA: Float64Array, csr: { start: Int32A
         for (let sp = 0; sp < S; sp++) term[row + sp] += f * b[bRow + sp];
       }
     }
+  }
+  return dardAssemble(mdp, r, dA, term);
+}
+
+/** T_a as A contiguous S x S blocks: packed[a*S*S + s*S + s'] = T(s, a, s'). */
+function packByAction(mdp: TabularMdp): Float64Array {
+  const S = mdp.nStates;
+  const A = mdp.nActions;
+  const T = mdp.transitions;
+  const out = new Float64Array(A * S * S);
+  for (let s = 0; s < S; s++) {
+    for (let a = 0; a < A; a++) out.set(T.subarray((s * A + a) * S, (s * A + a + 1) * S), a * S * S + s * S);
+  }
+  return out;
+}
+
+/**
+ * DARD for dense T: per action, Bt = (R_a T_a^T)^T (written transposed by the first product),
+ * then term += D_A(a) * T_a Bt^T = D_A(a) * T_a R_a T_a^T. Same result as `dard` up to rounding.
+ */
+function dardDense(mdp: TabularMdp, r: Reward, dA: Float64Array, packed: Float64Array): Float64Array {
+  const S = mdp.nStates;
+  const A = mdp.nActions;
+  const term = new Float64Array(S * S);
+  const bt = new Float64Array(S * S);
+  for (let a = 0; a < A; a++) {
+    if (dA[a] === 0) continue;
+    bt.fill(0);
+    const ta = { data: packed, offset: a * S * S, rowStride: S };
+    // bt[s'][x] = sum_y R(x,a,y) T(s',a,y)
+    addProductABt(S, S, S, { data: r, offset: a * S, rowStride: A * S }, ta, { data: bt, offset: 0, rowStride: 1, colStride: S });
+    // term[s][s'] += dA[a] * sum_x T(s,a,x) bt[s'][x]
+    addProductABt(S, S, S, ta, { data: bt, offset: 0, rowStride: S }, { data: term, offset: 0, rowStride: S, colStride: 1 }, dA[a]);
+  }
+  return dardAssemble(mdp, r, dA, term);
+}
+
+/** R + gamma*p(s') - p(s) - gamma*term(s, s'), p(s) = sum_a D_A(a) E_{x~T(s,a)} R(s,a,x). */
+function dardAssemble(mdp: TabularMdp, r: Reward, dA: Float64Array, term: Float64Array): Float64Array {
+  const S = mdp.nStates;
+  const A = mdp.nActions;
+  const g = mdp.discount;
+  const T = mdp.transitions;
+  const p = new Float64Array(S);
+  for (let s = 0; s < S; s++) {
+    let acc = 0;
+    for (let a = 0; a < A; a++) {
+      const base = (s * A + a) * S;
+      let inner = 0;
+      for (let x = 0; x < S; x++) inner += T[base + x] * r[base + x];
+      acc += dA[a] * inner;
+    }
+    p[s] = acc;
   }
   const out = new Float64Array(r.length);
   for (let s = 0; s < S; s++) {
@@ -305,34 +343,48 @@ function factorMinimal(mdp: TabularMdp, w: Float64Array | undefined): MinimalSet
   }
   const omega = new Float64Array(S * A);
   const m = new Float64Array(S * S);
+  for (let sa = 0; sa < S * A; sa++) {
+    const base = sa * S;
+    let K = 0;
+    for (let k = start[sa]; k < start[sa + 1]; k++) {
+      const t = T[base + index[k]];
+      K += (t * t) / (w ? w[base + index[k]] : 1);
+    }
+    omega[sa] = 1 / K;
+  }
+  const dense = index.length > 0.5 * T.length;
+  if (dense) {
+    // Dense T: the gamma^2 * sum om T(s,a,.) T(s,a,.)^T part is gamma^2 * W^T W with
+    // W(sa, i) = sqrt(om) T(s,a,i), one blocked product (rank-one updates would stream the
+    // whole S x S matrix once per (s, a)).
+    const wt = new Float64Array(S * S * A); // W^T, S x SA
+    for (let sa = 0; sa < S * A; sa++) {
+      const f = Math.sqrt(omega[sa]);
+      const base = sa * S;
+      for (let i = 0; i < S; i++) wt[i * S * A + sa] = f * T[base + i];
+    }
+    const view = { data: wt, offset: 0, rowStride: S * A };
+    addProductABt(S, S, S * A, view, view, { data: m, offset: 0, rowStride: S, colStride: 1 }, g * g);
+  }
   for (let s = 0; s < S; s++) {
     for (let a = 0; a < A; a++) {
       const sa = s * A + a;
       const base = sa * S;
-      let K = 0;
-      for (let n = 0; n < S; n++) {
-        const t = T[base + n];
-        if (t !== 0) K += (t * t) / (w ? w[base + n] : 1);
-      }
-      const om = 1 / K;
-      omega[sa] = om;
-      // om * u u^T with u = g*T(s,a,.) - e_s: rank-one update over the non-zeros of T(s,a,.)
-      // (index lists for sparse rows, plain loops for dense ones).
-      const denseRow = start[sa + 1] - start[sa] > S / 2;
+      const om = omega[sa];
+      // om * u u^T with u = g*T(s,a,.) - e_s: the cross and diagonal terms here; the
+      // T T^T term too for sparse T (over the non-zeros of T(s,a,.)).
       for (let ki = start[sa]; ki < start[sa + 1]; ki++) {
         const i = index[ki];
         const c = g * T[base + i] * om;
-        const row = i * S;
-        const cg = c * g;
-        if (denseRow) {
-          for (let j = 0; j < S; j++) m[row + j] += cg * T[base + j];
-        } else {
+        if (!dense) {
+          const row = i * S;
+          const cg = c * g;
           for (let kj = start[sa]; kj < start[sa + 1]; kj++) {
             const j = index[kj];
             m[row + j] += cg * T[base + j];
           }
         }
-        m[row + s] -= c;
+        m[i * S + s] -= c;
         m[s * S + i] -= c;
       }
       m[s * S + s] += om;

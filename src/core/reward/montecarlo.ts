@@ -2,18 +2,21 @@ import type { Rng } from '../util/random';
 import type { Reward, TabularMdp } from './mdp';
 
 /**
- * Monte-Carlo policy returns, as the STARC authors estimate them (`policy.py` in
- * lucyfarnik/starc evaluates policies by rollouts), so the regret-correlation experiment can
- * show how evaluation noise changes the correlations compared with exact evaluation.
- *
- * An episode starts in a uniformly random state (the uniform initial distribution the exact
- * evaluation uses), follows a deterministic policy for a fixed horizon, samples s' ~ T(s, a)
- * and accumulates gamma^t R(s, a, s') — the reward of the sampled transition, not its
- * expectation, like a real rollout. The estimate is the mean over episodes. Truncation at
- * horizon H biases it by at most gamma^H max|R| / (1 - gamma); see `defaultHorizon`.
+ * Monte-Carlo policy returns, estimated the way the STARC authors' final experiment code does
+ * (`src/distance/rollout.py` in lucyfarnik/starc, `policy_returns`), so the regret-correlation
+ * experiment can show how their evaluation noise changes the correlations compared with exact
+ * evaluation:
+ * - start states are stratified, not drawn: episode e starts in state e mod S, so with a
+ *   multiple of S episodes every state gets the same share of the uniform initial distribution
+ *   (the authors run one episode per state, repeated A times: S*A episodes per estimate);
+ * - an episode follows the deterministic policy for a fixed horizon, samples s' ~ T(s, a) and
+ *   adds gamma^t R(s, a, s') of the sampled transition (not its expectation);
+ * - the horizon is where the discount falls below 1e-5 (`defaultHorizon`: 224 steps at 0.95),
+ *   so truncation biases the estimate by at most 1e-5 max|R| / (1 - gamma).
+ * The estimate is the mean over episodes.
  */
 export interface MonteCarloOptions {
-  /** Episodes averaged per estimate. */
+  /** Episodes averaged per estimate (the authors: S * A). */
   episodes: number;
   /** Steps per episode. */
   horizon: number;
@@ -21,11 +24,12 @@ export interface MonteCarloOptions {
 }
 
 /**
- * Horizon `ceil(k / (1 - gamma))`: k = 5 leaves a truncation bias of gamma^H <= e^-5 (< 0.7%)
- * of the discounted reward scale; for gamma = 0.95 that is 100 steps.
+ * Horizon round(ln(tail) / ln(gamma)): the step where gamma^t falls to `tail`; the authors' rule
+ * with tail 1e-5 (224 steps for gamma 0.95). At least 1.
  */
-export function defaultHorizon(discount: number, k = 5): number {
-  return Math.max(1, Math.ceil(k / (1 - discount)));
+export function defaultHorizon(discount: number, tail = 1e-5): number {
+  if (!(discount > 0)) return 1;
+  return Math.max(1, Math.round(Math.log(tail) / Math.log(discount)));
 }
 
 /** Per-(s, a) cumulative transition probabilities, for sampling s' by inversion. */
@@ -64,7 +68,10 @@ export function sampleNextState(sampler: TransitionSampler, s: number, a: number
   return lo;
 }
 
-/** Monte-Carlo estimate of J(pi) = E_{s0 ~ uniform} [sum_t gamma^t R(s_t, a_t, s_t+1)]. */
+/**
+ * Monte-Carlo estimate of J(pi) = E_{s0 ~ uniform} [sum_t gamma^t R(s_t, a_t, s_t+1)], with
+ * stratified start states (episode e starts in state e mod S).
+ */
 export function monteCarloReturn(sampler: TransitionSampler, reward: Reward, policy: Int32Array, opts: MonteCarloOptions): number {
   const { mdp } = sampler;
   const S = mdp.nStates;
@@ -72,7 +79,7 @@ export function monteCarloReturn(sampler: TransitionSampler, reward: Reward, pol
   const g = mdp.discount;
   let total = 0;
   for (let e = 0; e < opts.episodes; e++) {
-    let s = opts.rng.int(S);
+    let s = e % S;
     let discount = 1;
     let ret = 0;
     for (let t = 0; t < opts.horizon; t++) {

@@ -18,8 +18,11 @@ import { standardScale } from './starc';
  * Pearson correlation of each distance with the regret over all samples.
  *
  * Choices beyond the authors' notebook: regret uses exact policy evaluation by default
- * (`regret: 'monte-carlo'` estimates the returns by rollouts instead, as the authors do; the
- * optimal and worst policies still come from policy iteration); every canonicalisation here is linear in R, so c(R_i) is computed as
+ * (`regret: 'monte-carlo'` estimates the returns by rollouts instead, as the authors do, see
+ * `montecarlo.ts`, and then leaves the normalised regrets unclamped as they do unless `clampRegret`, so noise can
+ * make them negative; the optimal and worst policies still come from policy iteration, where
+ * the authors run value iteration to a 1e-5 tolerance); every canonicalisation here is linear
+ * in R, so c(R_i) is computed as
  * (1 - t) c(R1) + t c(R2) (identical up to rounding, 2 canonicalisations per pair instead of
  * `steps`); the initial state distribution is uniform.
  */
@@ -34,10 +37,15 @@ export interface RegretCorrelationOptions {
   canons?: readonly Canonicalization[];
   /** How policy returns are computed: exact linear solves (default) or Monte-Carlo rollouts. */
   regret?: RegretEvaluation;
-  /** Monte-Carlo only: episodes per return estimate (default 10, the authors' count). */
+  /** Monte-Carlo only: episodes per return estimate (default states * actions, the authors' count: one per start state, `actions` times). */
   episodes?: number;
-  /** Monte-Carlo only: steps per episode (default `defaultHorizon(discount)`, 100 for 0.95). */
+  /** Monte-Carlo only: steps per episode (default `defaultHorizon(discount)`, 224 for 0.95). */
   horizon?: number;
+  /**
+   * Monte-Carlo only: clamp normalised regrets to [0, 1] (default false, as the authors' code).
+   * Exact regrets are always in [0, 1].
+   */
+  clampRegret?: boolean;
   /** Called after each reward pair with samples done and the total. */
   onProgress?: (done: number, total: number) => void;
   /** Stop at the next pair; the result then covers the samples done so far. */
@@ -74,8 +82,9 @@ export async function regretCorrelation(opts: RegretCorrelationOptions = {}): Pr
     discount: opts.discount ?? 0.95,
     canons: opts.canons ?? CANONICALIZATIONS,
     regret: opts.regret ?? 'exact',
-    episodes: opts.episodes ?? 10,
+    episodes: opts.episodes ?? (opts.states ?? 32) * (opts.actions ?? 4),
     horizon: opts.horizon ?? defaultHorizon(opts.discount ?? 0.95),
+    clampRegret: opts.clampRegret ?? false,
   };
   if (!REGRET_EVALUATIONS.includes(settings.regret)) throw new UserError(`unknown regret evaluation "${settings.regret}" (expected ${REGRET_EVALUATIONS.join(' or ')})`, '/regret');
   for (const key of ['episodes', 'horizon'] as const) {
@@ -95,6 +104,7 @@ export async function regretCorrelation(opts: RegretCorrelationOptions = {}): Pr
   // A separate stream for rollouts, so both modes see the same MDPs and rewards.
   const mcOpts = { episodes: settings.episodes, horizon: settings.horizon, rng: createRng((settings.seed ^ 0x5bd1e995) >>> 0) };
   const monteCarlo = settings.regret === 'monte-carlo';
+  const clamp = !monteCarlo || settings.clampRegret;
   let done = 0;
   let cancelled = false;
   const normsA = new Float64Array(6);
@@ -141,8 +151,8 @@ export async function regretCorrelation(opts: RegretCorrelationOptions = {}): Pr
         worstI = optimalPolicy(mdp, negate(barI), worstI).policy;
         const jBestI = ret(interp, barI, bestI);
         const jWorstI = ret(interp, barI, worstI);
-        const regret1 = normalised(jBest1, ret(r1, bar1, bestI), jWorst1);
-        const regret2 = normalised(jBestI, ret(interp, barI, best1), jWorstI);
+        const regret1 = normalised(jBest1, ret(r1, bar1, bestI), jWorst1, clamp);
+        const regret2 = normalised(jBestI, ret(interp, barI, best1), jWorstI, clamp);
         regrets[sample] = (regret1 + regret2) / 2;
 
         for (let c = 0; c < canons.length; c++) {
@@ -188,9 +198,14 @@ function mix(a: CanonicalReward, b: CanonicalReward, t: number): Float64Array {
   return out;
 }
 
-/** (best - achieved) / (best - worst), 0 when all policies are equally good. */
-function normalised(best: number, achieved: number, worst: number): number {
+/**
+ * (best - achieved) / (best - worst), 0 when all policies are equally good. Exact returns give
+ * a value in [0, 1] (clamping only removes rounding); estimated returns are left unclamped, as
+ * the authors do, since clamping noisy estimates would bias small regrets upwards.
+ */
+function normalised(best: number, achieved: number, worst: number, clamp: boolean): number {
   const gap = best - worst;
   if (!(gap > 1e-12 * Math.max(1, Math.abs(best)))) return 0;
-  return Math.min(1, Math.max(0, (best - achieved) / gap));
+  const r = (best - achieved) / gap;
+  return clamp ? Math.min(1, Math.max(0, r)) : r;
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { webviewHtml } from '../timeline/webviewHtml';
+import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
 import { isExtractPanelState, isWebviewToHost, type ExtractPanelState, type HostToWebview, type WebviewToHost } from './messages';
 import { exportDocument } from './viewModel';
 
@@ -18,6 +18,7 @@ export interface ExtractPanelDeps {
 export class ExtractPanel implements vscode.Disposable {
   private static current: ExtractPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly channel: WebviewChannel<WebviewToHost, HostToWebview>;
   private ready = false;
 
   static show(deps: ExtractPanelDeps, state: ExtractPanelState): ExtractPanel {
@@ -27,12 +28,12 @@ export class ExtractPanel implements vscode.Disposable {
       existing.panel.reveal(undefined, true);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(EXTRACT_VIEW_TYPE, 'Extraction', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewOptions(deps.extensionUri));
+    const panel = vscode.window.createWebviewPanel(EXTRACT_VIEW_TYPE, 'Extraction', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, panelWebviewOptions(deps.extensionUri));
     return new ExtractPanel(panel, deps, state);
   }
 
   static revive(panel: vscode.WebviewPanel, deps: ExtractPanelDeps, state: ExtractPanelState | undefined): ExtractPanel {
-    panel.webview.options = webviewOptions(deps.extensionUri);
+    panel.webview.options = panelWebviewOptions(deps.extensionUri);
     ExtractPanel.current?.panel.dispose();
     return new ExtractPanel(panel, deps, state);
   }
@@ -40,18 +41,16 @@ export class ExtractPanel implements vscode.Disposable {
   private constructor(readonly panel: vscode.WebviewPanel, private readonly deps: ExtractPanelDeps, private state: ExtractPanelState | undefined) {
     ExtractPanel.current = this;
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'model-lab.svg');
-    const webview = panel.webview;
-    webview.html = webviewHtml({
-      cspSource: webview.cspSource,
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview', 'extract.js')).toString(),
-      codiconsUri: webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'media', 'codicons', 'codicon.css')).toString(),
-      title: 'Extraction',
-    });
+    setPanelHtml(panel.webview, deps.extensionUri, 'extract', 'Extraction');
     this.updateTitle();
-    this.disposables.push(
-      webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
-      panel.onDidDispose(() => this.dispose()),
-    );
+    this.channel = new WebviewChannel(panel.webview, {
+      label: 'extraction panel',
+      log: deps.log,
+      isMessage: isWebviewToHost,
+      onMessage: (m) => this.handle(m),
+      onError: (e) => void vscode.window.showErrorMessage(`Model Lab: ${e instanceof Error ? e.message : String(e)}`),
+    });
+    this.disposables.push(this.channel, panel.onDidDispose(() => this.dispose()));
   }
 
   private setState(state: ExtractPanelState): void {
@@ -62,16 +61,6 @@ export class ExtractPanel implements vscode.Disposable {
 
   private updateTitle(): void {
     this.panel.title = this.state ? `Extraction: ${this.state.source}` : 'Extraction';
-  }
-
-  private onMessage(m: unknown): void {
-    if (!isWebviewToHost(m)) {
-      this.deps.log.warn('extraction panel: ignored a malformed message from the webview');
-      return;
-    }
-    void this.handle(m).catch((e: unknown) => {
-      void vscode.window.showErrorMessage(`Model Lab: ${e instanceof Error ? e.message : String(e)}`);
-    });
   }
 
   private async handle(m: WebviewToHost): Promise<void> {
@@ -105,26 +94,14 @@ export class ExtractPanel implements vscode.Disposable {
     }
   }
 
-  private async post(message: HostToWebview): Promise<void> {
-    try {
-      await this.panel.webview.postMessage(message);
-    } catch {
-      // The panel was closed meanwhile.
-    }
+  private post(message: HostToWebview): Promise<void> {
+    return this.channel.post(message);
   }
 
   dispose(): void {
     if (ExtractPanel.current === this) ExtractPanel.current = undefined;
     for (const d of this.disposables.splice(0)) d.dispose();
   }
-}
-
-function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-  return {
-    enableScripts: true,
-    enableCommandUris: false,
-    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
-  };
 }
 
 /** Restores the panel after a window reload from the result the webview saved. */

@@ -1,4 +1,5 @@
 import type { EntityRef, ExtractedEntity, ExtractedEvent, ExtractedRelation, ExtractionResult } from '../../core/extract/types';
+import { isRecord, isShortString } from '../webview/validators';
 
 /**
  * The message contract between the extraction results panel's host side
@@ -110,12 +111,4 @@ function isEvent(e: unknown, text: string): e is ExtractedEvent {
     Array.isArray(e.arguments) && e.arguments.length <= 1000 &&
     e.arguments.every((a) => isRecord(a) && isShortString(a.role) && isSpan(a.entity, text))
   );
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isShortString(v: unknown): v is string {
-  return typeof v === 'string' && v.length > 0 && v.length <= 4096;
 }

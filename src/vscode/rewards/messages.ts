@@ -1,4 +1,5 @@
 import type { HeatmapTheme, VegaLiteSpec } from '../../core/reward/heatmapSpec';
+import { isFiniteNumber, isRecord } from '../webview/validators';
 
 /**
  * The message contract between the reward-comparison panel's host side (`src/vscode/rewards/`)
@@ -169,12 +170,4 @@ function isText(v: unknown): v is string {
 
 function isIndex(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v < 100_000;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isFiniteNumber(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
 }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 
-import { webviewHtml } from '../timeline/webviewHtml';
+import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
 import { isRewardsPanelState, isWebviewToHost, type CompareSettings, type HostToWebview, type PanelTheme, type WebviewToHost } from './messages';
 import type { ComputeErrorInfo, DifferenceResult, MatrixResult } from './rewardsCompute';
 import { ComputeError, RewardsEngine, SupersededError } from './rewardsEngine';
@@ -26,6 +26,7 @@ export interface RewardsDeps {
 export class RewardsPanel implements vscode.Disposable {
   private static readonly panels = new Map<string, RewardsPanel>();
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly channel: WebviewChannel<WebviewToHost, HostToWebview>;
   private readonly engine: RewardsEngine;
   private theme: PanelTheme | undefined;
   private ready = false;
@@ -57,15 +58,10 @@ export class RewardsPanel implements vscode.Disposable {
     this.engine = new RewardsEngine({ workerScript: vscode.Uri.joinPath(deps.extensionUri, 'dist', 'rewardsWorker.js').fsPath });
     this.engine.warmUp();
     panel.title = panelTitle(path.basename(file.fsPath));
-    const webview = panel.webview;
-    webview.html = webviewHtml({
-      cspSource: webview.cspSource,
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview', 'rewards.js')).toString(),
-      codiconsUri: webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'media', 'codicons', 'codicon.css')).toString(),
-      title: panel.title,
-    });
+    setPanelHtml(panel.webview, deps.extensionUri, 'rewards', panel.title);
+    this.channel = new WebviewChannel(panel.webview, { label: 'rewards', log: deps.log, isMessage: isWebviewToHost, onMessage: (m) => this.handle(m) });
     this.disposables.push(
-      webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      this.channel,
       panel.onDidDispose(() => this.dispose()),
       vscode.workspace.onDidSaveTextDocument((doc) => {
         if (doc.uri.toString() === file.toString()) void this.compute();
@@ -81,14 +77,6 @@ export class RewardsPanel implements vscode.Disposable {
     this.settings = settings;
     void this.post({ type: 'init', state: { file: this.file.toString(), settings }, fileName: this.fileName });
     void this.compute();
-  }
-
-  private onMessage(m: unknown): void {
-    if (!isWebviewToHost(m)) {
-      this.deps.log.warn(`rewards: ignored a malformed message from the webview: ${JSON.stringify(m)?.slice(0, 200)}`);
-      return;
-    }
-    void this.handle(m);
   }
 
   private async handle(m: WebviewToHost): Promise<void> {
@@ -217,12 +205,8 @@ export class RewardsPanel implements vscode.Disposable {
     }
   }
 
-  private async post(message: HostToWebview): Promise<void> {
-    try {
-      await this.panel.webview.postMessage(message);
-    } catch {
-      // The panel was closed meanwhile.
-    }
+  private post(message: HostToWebview): Promise<void> {
+    return this.channel.post(message);
   }
 
   dispose(): void {
@@ -239,12 +223,8 @@ function sameSettings(a: CompareSettings, b: CompareSettings): boolean {
 }
 
 function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-  return {
-    enableScripts: true,
-    enableCommandUris: false,
-    retainContextWhenHidden: false,
-    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
-  };
+  // The webview is rebuilt when shown again; the host re-sends the last result (see `ready`).
+  return panelWebviewOptions(extensionUri, { retainContextWhenHidden: false });
 }
 
 /** Restores a reward panel after a window reload from the file URI and settings the webview saved. */

@@ -1,4 +1,5 @@
 import type { TimelineRun } from './timelineModel';
+import { isFiniteNumber, isRecord, isShortString } from '../webview/validators';
 
 /**
  * The message contract between the timeline panel's host side (`src/vscode/timeline/`) and its
@@ -93,16 +94,4 @@ function isEpochPoint(p: unknown): boolean {
     // Metrics can legitimately be NaN/Infinity after a divergence; JSON turns those into null.
     ['loss', 'testLoss', 'testAccuracy'].every((k) => p[k] === null || isFiniteNumber(p[k]))
   );
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isFiniteNumber(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
-}
-
-function isShortString(v: unknown): v is string {
-  return typeof v === 'string' && v.length > 0 && v.length <= 4096;
 }

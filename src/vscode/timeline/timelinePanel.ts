@@ -4,7 +4,7 @@ import type { RunManager } from '../runs/runManager';
 import { isTimelineState, isWebviewToHost, type HostToWebview, type WebviewToHost } from './messages';
 import type { TimelineRun } from './timelineModel';
 import { loadTimelineRun } from './timelineSource';
-import { webviewHtml } from './webviewHtml';
+import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
 
 export const TIMELINE_VIEW_TYPE = 'modelLab.timeline';
 
@@ -27,6 +27,7 @@ export class TimelinePanel implements vscode.Disposable {
   private static current: TimelinePanel | undefined;
   private runDirs: string[] = [];
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly channel: WebviewChannel<WebviewToHost, HostToWebview>;
   private pending: NodeJS.Timeout | undefined;
   private ready = false;
 
@@ -41,7 +42,7 @@ export class TimelinePanel implements vscode.Disposable {
       TIMELINE_VIEW_TYPE,
       'Freezing Timeline',
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus },
-      webviewOptions(deps.extensionUri),
+      panelWebviewOptions(deps.extensionUri),
     );
     return new TimelinePanel(panel, deps, runDirs);
   }
@@ -54,7 +55,7 @@ export class TimelinePanel implements vscode.Disposable {
   }
 
   static revive(panel: vscode.WebviewPanel, deps: TimelineDeps, runDirs: string[]): TimelinePanel {
-    panel.webview.options = webviewOptions(deps.extensionUri);
+    panel.webview.options = panelWebviewOptions(deps.extensionUri);
     TimelinePanel.current?.panel.dispose();
     return new TimelinePanel(panel, deps, runDirs);
   }
@@ -66,15 +67,10 @@ export class TimelinePanel implements vscode.Disposable {
       light: vscode.Uri.joinPath(deps.extensionUri, 'media', 'timeline-light.svg'),
       dark: vscode.Uri.joinPath(deps.extensionUri, 'media', 'timeline-dark.svg'),
     };
-    const webview = panel.webview;
-    webview.html = webviewHtml({
-      cspSource: webview.cspSource,
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview', 'timeline.js')).toString(),
-      codiconsUri: webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'media', 'codicons', 'codicon.css')).toString(),
-      title: 'Freezing Timeline',
-    });
+    setPanelHtml(panel.webview, deps.extensionUri, 'timeline', 'Freezing Timeline');
+    this.channel = new WebviewChannel(panel.webview, { label: 'timeline', log: deps.log, isMessage: isWebviewToHost, onMessage: (m) => this.handle(m) });
     this.disposables.push(
-      webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      this.channel,
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState((e) => {
         if (e.webviewPanel.visible) this.scheduleUpdate(0);
@@ -89,14 +85,6 @@ export class TimelinePanel implements vscode.Disposable {
   private setRuns(runDirs: string[]): void {
     this.runDirs = unique(runDirs);
     this.scheduleUpdate(0);
-  }
-
-  private onMessage(m: unknown): void {
-    if (!isWebviewToHost(m)) {
-      this.deps.log.warn(`timeline: ignored a malformed message from the webview: ${JSON.stringify(m)?.slice(0, 200)}`);
-      return;
-    }
-    void this.handle(m);
   }
 
   private async handle(m: WebviewToHost): Promise<void> {
@@ -151,12 +139,8 @@ export class TimelinePanel implements vscode.Disposable {
     }
   }
 
-  private async post(message: HostToWebview): Promise<void> {
-    try {
-      await this.panel.webview.postMessage(message);
-    } catch {
-      // The panel was closed meanwhile.
-    }
+  private post(message: HostToWebview): Promise<void> {
+    return this.channel.post(message);
   }
 
   dispose(): void {
@@ -164,14 +148,6 @@ export class TimelinePanel implements vscode.Disposable {
     if (this.pending) clearTimeout(this.pending);
     for (const d of this.disposables.splice(0)) d.dispose();
   }
-}
-
-function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-  return {
-    enableScripts: true,
-    enableCommandUris: false,
-    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
-  };
 }
 
 function unique<T>(xs: T[]): T[] {

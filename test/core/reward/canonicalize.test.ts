@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalize, createCanonicalizer, expectedReward } from '../../../src/core/reward/canonicalize';
 import { evaluatePolicy } from '../../../src/core/reward/regret';
+import { createMdp } from '../../../src/core/reward/mdp';
 import { flat, randomSetup, WORKED, workedMdp } from './helpers';
 
 test('EPIC canonical rewards have mean zero under uniform coverage', () => {
@@ -62,4 +63,74 @@ test('bad options are user errors', () => {
   assert.throws(() => canonicalize(mdp, flat(WORKED.R1), 'val', { policy: new Float64Array(3) }), /policy must have 6 entries/);
   assert.throws(() => canonicalize(mdp, flat(WORKED.R1), 'minimal', { minimalWeights: new Float64Array(18) }), /weights must be finite and > 0/);
   assert.throws(() => canonicalize(mdp, flat(WORKED.R1), 'bogus' as never), /unknown canonicalisation/);
+});
+
+/** A copy of `mdp` with each row keeping only its 2 largest entries (renormalised): sparse T. */
+function sparsified(mdp: ReturnType<typeof randomSetup>['mdp']) {
+  const S = mdp.nStates;
+  const T = Float64Array.from(mdp.transitions);
+  for (let row = 0; row < S * mdp.nActions; row++) {
+    const r = T.subarray(row * S, row * S + S);
+    const keep = [...r.keys()].sort((x, y) => r[y] - r[x]).slice(0, 2);
+    const sum = keep.reduce((acc, k) => acc + r[k], 0);
+    for (let k = 0; k < S; k++) r[k] = keep.includes(k) ? r[k] / sum : 0;
+  }
+  return createMdp(S, mdp.nActions, mdp.discount, T);
+}
+
+test('DARD equals the spec formula on dense and sparse transitions (both code paths)', () => {
+  const { mdp: dense, reward } = randomSetup(21, 9, 3, 0.9);
+  for (const mdp of [dense, sparsified(dense)]) {
+    const S = mdp.nStates;
+    const A = mdp.nActions;
+    const g = mdp.discount;
+    const T = (s: number, a: number, n: number) => mdp.transitions[(s * A + a) * S + n];
+    const r = reward();
+    const R = (s: number, a: number, n: number) => r[(s * A + a) * S + n];
+    const p = (s: number) => {
+      let acc = 0;
+      for (let a = 0; a < A; a++) for (let x = 0; x < S; x++) acc += T(s, a, x) * R(s, a, x) / A;
+      return acc;
+    };
+    const c = canonicalize(mdp, r, 'dard').values;
+    for (let s = 0; s < S; s++) {
+      for (let a = 0; a < A; a++) {
+        for (let n = 0; n < S; n++) {
+          let term = 0;
+          for (let b = 0; b < A; b++) for (let x = 0; x < S; x++) for (let y = 0; y < S; y++) term += T(s, b, x) * T(n, b, y) * R(x, b, y) / A;
+          const expected = R(s, a, n) + g * p(n) - p(s) - g * term;
+          assert.ok(Math.abs(c[(s * A + a) * S + n] - expected) < 1e-11, `(${s}, ${a}, ${n})`);
+        }
+      }
+    }
+  }
+});
+
+test('minimal: the potential is optimal (zero gradient) on dense and sparse transitions', () => {
+  const { mdp: dense, reward } = randomSetup(22, 9, 3, 0.9);
+  for (const mdp of [dense, sparsified(dense)]) {
+    const S = mdp.nStates;
+    const A = mdp.nActions;
+    const T = mdp.transitions;
+    const x = canonicalize(mdp, reward(), 'minimal').values;
+    // q(s, a) = E_T x; the least-squares optimality condition is sum_sa q u / K = 0 with
+    // u = gamma T(s, a, .) - e_s and K = sum_s' T^2 (unit weights).
+    const grad = new Float64Array(S);
+    let scale = 0;
+    for (let s = 0; s < S; s++) {
+      for (let a = 0; a < A; a++) {
+        const base = (s * A + a) * S;
+        let q = 0;
+        let K = 0;
+        for (let n = 0; n < S; n++) {
+          q += T[base + n] * x[base + n];
+          K += T[base + n] ** 2;
+        }
+        scale = Math.max(scale, Math.abs(q / K));
+        for (let n = 0; n < S; n++) grad[n] += (q / K) * mdp.discount * T[base + n];
+        grad[s] -= q / K;
+      }
+    }
+    for (let s = 0; s < S; s++) assert.ok(Math.abs(grad[s]) < 1e-10 * Math.max(1, scale), `gradient ${grad[s]} at ${s}`);
+  }
 });

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 import { chromium, type Page } from 'playwright-core';
-import { webviewHtml } from '../../../src/vscode/timeline/webviewHtml';
+import { webviewHtml } from '../../../src/vscode/webview/html';
 import { RewardsComputation, type MatrixResult } from '../../../src/vscode/rewards/rewardsCompute';
 import { isWebviewToHost, type CompareSettings, type HostToWebview, type PanelTheme, type WebviewToHost } from '../../../src/vscode/rewards/messages';
 import { differenceMessage, errorMessage, matrixMessage } from '../../../src/vscode/rewards/viewModel';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { contentSecurityPolicy, escapeHtml, makeNonce, webviewHtml } from '../../../src/vscode/timeline/webviewHtml';
+import { contentSecurityPolicy, escapeHtml, makeNonce, webviewHtml } from '../../../src/vscode/webview/html';
 
 test('the CSP allows only nonce scripts, no eval, no inline styles without the nonce', () => {
   const csp = contentSecurityPolicy('https://x.vscode-cdn.net', 'abc123');

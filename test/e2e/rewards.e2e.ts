@@ -1,0 +1,153 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Frame, Page } from 'playwright-core';
+import { rewardsCommand } from '../../src/cli/rewards';
+import type { CliIO } from '../../src/cli/io';
+import { startCodeServer, type CodeServer } from './harness/codeServer';
+import { clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, runCommand, screenshot, waitForWorkbench, waitInWebview, type Workbench } from './harness/workbench';
+import { makeExamplesWorkspace } from './harness/workspace';
+
+/**
+ * The reward-comparison panel in a real VS Code (code-server) and Chromium, as a user does it:
+ * right-click `rewards/gridworld.rewards.json` in the Explorer, choose Compare Rewards, read the
+ * heatmap (every cell's value, from the tooltip, against the CLI's `rewards distance --json`
+ * matrix for the same file), switch the canonicalisation picker, click a cell for the per-pair
+ * difference heatmap, and reload the window. Screenshots go to test-output/e2e/.
+ */
+const FILE = 'gridworld.rewards.json';
+const MATRIX_CELLS = '.pane:first-of-type g.mark-rect.role-mark path';
+const DIFF_CELLS = '.pane:nth-of-type(2) g.mark-rect.role-mark path';
+
+interface CliMatrix {
+  names: string[];
+  matrix: number[][];
+}
+
+/** The CLI's distance matrix (`model-lab rewards distance FILE --canon C --json`), run in-process. */
+async function cliMatrix(file: string, canon: string): Promise<CliMatrix> {
+  const out: string[] = [];
+  const io: CliIO = { stdout: (s) => void out.push(s), stderr: () => undefined, isTTY: false, signal: new AbortController().signal, cwd: path.dirname(file) };
+  assert.equal(await rewardsCommand(['distance', file, '--canon', canon, '--json'], io), 0);
+  return JSON.parse(out.join('')) as CliMatrix;
+}
+
+describe('reward comparison panel (code-server)', { timeout: 3 * 60_000 }, () => {
+  let server: CodeServer;
+  let wb: Workbench;
+  let workspace: string;
+  let val: CliMatrix;
+  let epic: CliMatrix;
+
+  before(async () => {
+    workspace = makeExamplesWorkspace('rewards');
+    val = await cliMatrix(path.join(workspace, 'rewards', FILE), 'val');
+    epic = await cliMatrix(path.join(workspace, 'rewards', FILE), 'epic');
+    server = await startCodeServer({ workspace, trusted: true, name: 'rewards' });
+    wb = await openWorkbench(server.url);
+  });
+
+  after(async () => {
+    await wb?.close();
+    await server?.stop();
+    if (workspace) rmSync(workspace, { recursive: true, force: true });
+  });
+
+  const cellCount = (selector: string) => (f: Frame) => f.$$eval(selector, (cells) => cells.length);
+
+  /** Hovers cell (i, j) of the distance heatmap and returns the tooltip's text. */
+  async function hoverCell(page: Page, frame: Frame, n: number, i: number, j: number): Promise<string> {
+    await frame.locator(MATRIX_CELLS).nth(i * n + j).hover();
+    const tip = frame.locator('.tooltip');
+    await tip.waitFor({ state: 'visible', timeout: 5000 });
+    const text = (await tip.textContent()) ?? '';
+    await page.mouse.move(2, 2);
+    return text;
+  }
+
+  /** Every cell's tooltip shows the CLI's distance for that pair (4 decimals). */
+  async function assertMatrixMatches(page: Page, expected: CliMatrix): Promise<void> {
+    const frame = await findWebviewFrame(page, MATRIX_CELLS);
+    const n = expected.names.length;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        const tip = await hoverCell(page, frame, n, i, j);
+        const want = expected.matrix[i][j].toFixed(4);
+        assert.ok(tip.includes(want), `cell ${expected.names[i]} x ${expected.names[j]}: tooltip "${tip}" should show ${want}`);
+      }
+    }
+  }
+
+  test('Explorer right-click > Compare Rewards: the heatmap shows the CLI matrix', async () => {
+    const { page } = wb;
+    await expandFolder(page, 'rewards');
+    const row = explorerRow(page, FILE);
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    await row.click({ button: 'right' });
+    const labels = await contextMenuLabels(page);
+    assert.ok(labels.includes('Compare Rewards'), JSON.stringify(labels));
+    await clickContextMenuItem(page, 'Compare Rewards');
+    const n = val.names.length;
+    assert.equal(n, 4, 'the example has task, shaped, negated, corner');
+    await waitInWebview(page, MATRIX_CELLS, cellCount(MATRIX_CELLS), (c) => c === n * n, 60_000);
+    const frame = await findWebviewFrame(page, 'h1.title');
+    assert.equal(await frame.$eval('h1.title', (e) => e.textContent), FILE);
+    assert.match(await frame.$eval('.summary', (e) => e.textContent ?? ''), /4 rewards · 11 states × 4 actions/);
+    await screenshot(page, 'rewards-01-panel');
+    await assertMatrixMatches(page, val);
+  });
+
+  test('another canonicalisation in the picker recomputes the matrix', async () => {
+    const { page } = wb;
+    const frame = await findWebviewFrame(page, '#pick-canon');
+    await frame.locator('#pick-canon').click();
+    await frame.locator('#pick-canon').getByRole('option', { name: 'EPIC', exact: true }).click();
+    const n = epic.names.length;
+    // The task x corner distance differs between VAL and EPIC; wait until the panel shows EPIC's.
+    const i = epic.names.indexOf('task');
+    const j = epic.names.indexOf('corner');
+    assert.notEqual(epic.matrix[i][j].toFixed(4), val.matrix[i][j].toFixed(4));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const f = await findWebviewFrame(page, MATRIX_CELLS);
+      if ((await hoverCell(page, f, n, i, j).catch(() => '')).includes(epic.matrix[i][j].toFixed(4))) break;
+      if (Date.now() > deadline) throw new Error('the matrix did not change to the EPIC distances');
+      await page.waitForTimeout(500);
+    }
+    await assertMatrixMatches(page, epic);
+    await screenshot(page, 'rewards-02-epic');
+  });
+
+  test('clicking a cell shows the per-(state, action) difference heatmap', async () => {
+    const { page } = wb;
+    const n = epic.names.length;
+    const i = epic.names.indexOf('task');
+    const j = epic.names.indexOf('negated');
+    const frame = await findWebviewFrame(page, MATRIX_CELLS);
+    await frame.locator(MATRIX_CELLS).nth(i * n + j).click();
+    await waitInWebview(page, DIFF_CELLS, cellCount(DIFF_CELLS), (c) => c === 11 * 4, 30_000);
+    const title = await frame.$eval('.pane:nth-of-type(2) h2', (e) => e.textContent ?? '');
+    assert.match(title, /task − negated/);
+    await page.mouse.move(2, 2);
+    await screenshot(page, 'rewards-03-difference');
+    assert.deepEqual(wb.consoleErrors.filter((e) => /Content Security Policy|Refused to/i.test(e)), []);
+  });
+
+  test('after a window reload the panel comes back with the file and the picked settings', async () => {
+    const { page } = wb;
+    await runCommand(page, 'Developer: Reload Window');
+    await page.waitForTimeout(2000);
+    await waitForWorkbench(page);
+    const n = epic.names.length;
+    await waitInWebview(page, MATRIX_CELLS, cellCount(MATRIX_CELLS), (c) => c === n * n, 60_000);
+    const frame = await findWebviewFrame(page, '#pick-canon');
+    assert.equal(await frame.$eval('h1.title', (e) => e.textContent), FILE);
+    assert.equal(await frame.$eval('#pick-canon', (e) => (e as HTMLElement & { value: string }).value), 'epic');
+    const i = epic.names.indexOf('task');
+    const j = epic.names.indexOf('corner');
+    assert.ok((await hoverCell(page, frame, n, i, j)).includes(epic.matrix[i][j].toFixed(4)));
+    await screenshot(page, 'rewards-04-restored-after-reload');
+    assert.deepEqual(wb.consoleErrors.filter((e) => /Content Security Policy|Refused to/i.test(e)), []);
+  });
+});
