@@ -27,7 +27,8 @@ function gatherBlocks(backend: BackendWasm, x: tf.TensorInfo, indices: tf.Tensor
   if (batchDims !== 0 || indices.dtype !== 'int32' || (x.dtype !== 'float32' && x.dtype !== 'int32')) return undefined;
   const a = tf.util.parseAxisParam(axis, x.shape)[0];
   const rows = x.shape[a];
-  const idx = backend.typedArrayFromHeap(indices) as Int32Array;
+  // A copy: allocating the output may grow the heap, which detaches every view taken before.
+  const idx = Int32Array.from(backend.typedArrayFromHeap(indices) as Int32Array);
   for (let k = 0; k < idx.length; k++) if (!(idx[k] >= 0 && idx[k] < rows)) return undefined;
   const outer = x.shape.slice(0, a).reduce((p, d) => p * d, 1);
   const inner = x.shape.slice(a + 1).reduce((p, d) => p * d, 1);

@@ -27,3 +27,25 @@ describe('wasm GatherV2 fix (block copies)', () => {
     });
   }
 });
+
+describe('wasm GatherV2 fix when the output makes the heap grow', () => {
+  before(initWasmWithFixes);
+
+  it('still reads the right indices (views taken before a growth are detached)', () => {
+    const backend = tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } };
+    const rowLength = 1024;
+    // An output larger than the whole current heap forces the allocator to grow it.
+    const rows = Math.ceil((backend.wasm.HEAPU8.buffer.byteLength + (8 << 20)) / (rowLength * 4));
+    const x = tf.tensor2d(Float32Array.from({ length: 2 * rowLength }, (_, k) => (k < rowLength ? 1 : 2)), [2, rowLength]);
+    const indices = tf.tensor1d(Int32Array.from({ length: rows }, (_, k) => k % 2), 'int32');
+    const heapBefore = backend.wasm.HEAPU8.buffer.byteLength;
+    const out = tf.gather(x, indices);
+    assert.ok(backend.wasm.HEAPU8.buffer.byteLength > heapBefore, 'the heap grew');
+    const values = out.dataSync();
+    for (const k of [0, 1, rows - 2, rows - 1]) {
+      assert.equal(values[k * rowLength], k % 2 === 0 ? 1 : 2, `row ${k}`);
+      assert.equal(values[k * rowLength + rowLength - 1], k % 2 === 0 ? 1 : 2, `row ${k}, last column`);
+    }
+    tf.dispose([x, indices, out]);
+  });
+});
