@@ -47,13 +47,17 @@ export function disposePrefixCache(cache: PrefixCache | undefined): void {
   if (cache) tf.dispose(cache.test ? [cache.train, cache.test] : [cache.train]);
 }
 
-/** The prefix's outputs (inference mode) for every row of `x`, computed in batches. */
-export function prefixOutputs(plan: ForwardPlan, boundary: number, x: tf.Tensor): tf.Tensor {
+/**
+ * The outputs of layers `from..boundary-1` (inference mode) for every row of `x`, which holds
+ * the inputs of layer `from` (the data for 0; a smaller prefix's cached outputs when the frozen
+ * prefix grows, so the layers already cached are not run again). Computed in batches.
+ */
+export function prefixOutputs(plan: ForwardPlan, from: number, boundary: number, x: tf.Tensor): tf.Tensor {
   const n = x.shape[0];
   const parts: tf.Tensor[] = [];
   for (let start = 0; start < n; start += INFERENCE_BATCH) {
     const size = Math.min(INFERENCE_BATCH, n - start);
-    parts.push(tf.tidy(() => runLayers(plan, sliceRows(x, start, size), 0, boundary, false, 0)));
+    parts.push(tf.tidy(() => runLayers(plan, sliceRows(x, start, size), from, boundary, false, 0)));
   }
   if (parts.length === 0) {
     const shape = (plan.layers[boundary - 1].outputShape as (number | null)[]).slice(1) as number[];

@@ -159,23 +159,29 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const yTest = tf.tensor1d(data.test.y, 'int32');
 
   const refreshCache = () => {
-    disposePrefixCache(state.cache);
+    const previous = state.cache;
     state.cache = undefined;
-    if (!useCache || state.boundary === 0) return;
-    const remainingExamples = (plan.totalSteps - globalStep) * batchSize;
-    if (!cachePaysOff(remainingExamples, nTrain)) return;
-    const bytes = cacheBytes(fplan, state.boundary, data.train.count + data.test.count);
-    if (bytes > cacheBudget) {
-      onEvent({
-        type: 'log',
-        level: 'warn',
-        message: `not caching frozen-prefix outputs: ${(bytes / 2 ** 20).toFixed(0)} MiB exceeds the ${(cacheBudget / 2 ** 20).toFixed(0)} MiB budget`,
-      });
-      return;
+    try {
+      if (!useCache || state.boundary === 0) return;
+      const remainingExamples = (plan.totalSteps - globalStep) * batchSize;
+      if (!cachePaysOff(remainingExamples, nTrain)) return;
+      const bytes = cacheBytes(fplan, state.boundary, data.train.count + data.test.count);
+      if (bytes > cacheBudget) {
+        onEvent({
+          type: 'log',
+          level: 'warn',
+          message: `not caching frozen-prefix outputs: ${(bytes / 2 ** 20).toFixed(0)} MiB exceeds the ${(cacheBudget / 2 ** 20).toFixed(0)} MiB budget`,
+        });
+        return;
+      }
+      // A grown prefix continues from the smaller prefix's cached outputs (those layers are not run again).
+      const from = previous?.boundary ?? 0;
+      state.cache = { boundary: state.boundary, train: prefixOutputs(fplan, from, state.boundary, previous?.train ?? xTrain) };
+      // Filling the cache runs those layers forward once over the training set: charge it.
+      flops.savedForward -= (forwardFlopsFrom(costs, from) - forwardFlopsFrom(costs, state.boundary)) * data.train.count;
+    } finally {
+      disposePrefixCache(previous);
     }
-    state.cache = { boundary: state.boundary, train: prefixOutputs(fplan, state.boundary, xTrain) };
-    // Filling the cache runs the prefix forward once over the training set: charge it.
-    flops.savedForward -= (fullForward - forwardFlopsFrom(costs, state.boundary)) * data.train.count;
   };
   if (resume) refreshCache();
 
@@ -394,7 +400,7 @@ async function evaluate(
 ): Promise<{ loss: number; accuracy: number }> {
   const n = yTest.shape[0];
   if (n === 0) return { loss: NaN, accuracy: NaN };
-  if (state.cache && !state.cache.test) state.cache.test = prefixOutputs(fplan, state.boundary, xTest);
+  if (state.cache && !state.cache.test) state.cache.test = prefixOutputs(fplan, 0, state.boundary, xTest);
   const source = state.cache?.test ?? xTest;
   const from = state.cache ? state.boundary : 0;
   let totals = tf.zeros([2]);

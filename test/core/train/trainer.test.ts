@@ -191,6 +191,26 @@ describe('train', () => {
     assert.equal(cached.result.flopsSaved.backward, plain.result.flopsSaved.backward);
   });
 
+  it('gives the same losses with and without the cache when the frozen prefix grows twice', async () => {
+    // FreezeOut-style: two layers freeze at different steps; the second cache is built from
+    // the first one's outputs.
+    const layers: LayerConfig[] = [MLP[0], MLP[1], MLP[2]];
+    const grown = { policy: 'linear' as const, t0: 0.2 };
+    const cached = await run(experiment(layers, { epochs: 6, freezing: { ...grown, cache: true } }));
+    const plain = await run(experiment(layers, { epochs: 6, freezing: { ...grown, cache: false } }));
+    // Both freezes early enough that a cache pays off (at least 1.5 epochs left).
+    const early = cached.result.freezeEvents.filter((f) => f.epoch <= 4);
+    assert.ok(early.length >= 2, JSON.stringify(cached.result.freezeEvents));
+    assert.deepEqual(cached.result.freezeEvents, plain.result.freezeEvents);
+    const a = epochs(cached.events);
+    const b = epochs(plain.events);
+    for (let i = 0; i < a.length; i++) {
+      assert.ok(Math.abs(a[i].loss - b[i].loss) < 1e-4 * Math.max(1, b[i].loss), `epoch ${i}: ${a[i].loss} vs ${b[i].loss}`);
+      assert.ok(Math.abs(a[i].testLoss - b[i].testLoss) < 1e-4 * Math.max(1, b[i].testLoss));
+    }
+    assert.ok(cached.result.flopsSaved.forward > 0);
+  });
+
   it('leaks no tensors from one epoch to the next', async () => {
     for (const freezing of [undefined, { policy: 'static' as const, prefix: 1 }, { policy: 'autofreeze' as const, intervalSteps: 100 }]) {
       const counts: number[] = [];

@@ -13,6 +13,7 @@ import { maxPoolGradFix } from './maxPoolGrad';
 import { meanFix } from './mean';
 import { registerReluGradient, reluGradKernel, unregisterReluGradient } from './reluGrad';
 import { simdKernelsPath } from './simdKernels';
+import { sliceFix } from './slice';
 import { sumFix } from './sum';
 import { unsortedSegmentSumFix } from './unsortedSegmentSum';
 
@@ -26,6 +27,7 @@ export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   depthwiseConv2dNativeBackpropInputFix,
   unsortedSegmentSumFix,
   gatherV2Fix,
+  sliceFix,
   identityFix,
   addFix,
   sumFix,
