@@ -5,6 +5,7 @@
  *
  *   npm run bench:freezing -- [--data DIR] [--limit N] [--mlp-epochs E] [--cnn-epochs E]
  *                             [--models mlp,cnn] [--policies none,static,...] [--out FILE]
+ *                             [--no-cache]   (freezing.cache: false — frozen prefix recomputed each step)
  *
  * Data: --data, else /usr/share/datasets/fashion-mnist (Debian dataset-fashion-mnist), else
  * ../shared/datasets/fashion-mnist. Ratios are against `none` in the same run: the machine is
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     models: { type: 'string', default: 'mlp,cnn' },
     policies: { type: 'string', default: 'none,static,linear,autofreeze,smartfrz' },
     out: { type: 'string', default: path.join(root, 'test-output', 'bench', 'freezing.json') },
+    'no-cache': { type: 'boolean', default: false },
   },
 });
 
@@ -59,9 +61,10 @@ function experimentFor(model: string): TrainExperiment {
 
 /** Static baseline: freeze all but the last two weighted layers halfway through. */
 function freezingFor(policy: FreezingPolicyName, exp: TrainExperiment): TrainExperiment['freezing'] {
-  if (policy !== 'static') return { policy };
+  const cache = values['no-cache'] ? { cache: false } : {};
+  if (policy !== 'static') return { policy, ...cache };
   const weighted = (exp.model.layers ?? []).filter((l) => ['dense', 'conv2d', 'batchNormalization', 'embedding', 'transformerEncoder'].includes(l.type)).length;
-  return { policy, prefix: Math.max(1, weighted - 2), atEpoch: Math.floor(exp.training.epochs / 2) };
+  return { policy, prefix: Math.max(1, weighted - 2), atEpoch: Math.floor(exp.training.epochs / 2), ...cache };
 }
 
 async function runOne(model: string, policy: FreezingPolicyName, work: string): Promise<Row> {

@@ -1,17 +1,18 @@
 /**
- * SmartFRZ offline pipeline: regenerates `models/smartfrz/predictor.json` (the shipped
- * predictor) and `models/smartfrz/dataset.json` (the recipe, CKA curves, labels and scores).
+ * SmartFRZ offline pipeline (`npm run smartfrz:build`): regenerates
+ * `models/smartfrz/predictor.json` (the shipped predictor) and `models/smartfrz/dataset.json`
+ * (the recipe, CKA curves, labels and scores). Seeded end to end.
  *
- *   node --import tsx scripts/smartfrz/build.ts [--reuse] [--out DIR]
+ *   npm run smartfrz:build -- [--reuse] [--cross-check] [--out DIR]
  *
- * 1. Full trainings (policy `none`, the product's buildModel + train) of small models on
- *    small datasets, recording sampled-kernel windows and per-epoch probe-batch Grams.
+ * 1. Full trainings (policy `none`, the product's buildModel + train) of MLPs and CNNs on
+ *    digits, a synthetic teacher task and synthetic stroke images, recording step-spaced
+ *    sampled-kernel windows and probe-batch Grams every 40 steps (record.ts).
  * 2. Labels from linear CKA to the final model (labels.ts).
- * 3. A leave-one-dataset-out check over the training pairs (diagnostic), then fit the
- *    attention predictor on the TRAINING pairs (MLPs on digits and synthetic data)
- *    and score it on HELD-OUT pairs: a CNN on Fashion-MNIST (unseen family and dataset), an
- *    MLP on Fashion-MNIST (unseen dataset), a CNN on digits (unseen family).
- * `--reuse` reuses recorded runs cached in the OS temp folder (only the fitting reruns).
+ * 3. Fit the attention predictor on the TRAINING pairs and score it on the HELD-OUT pairs
+ *    (Fashion-MNIST MLP and CNN: an unseen dataset). `--cross-check` adds a leave-one-dataset-out
+ *    check over the training pairs (a diagnostic; one extra fit per training dataset).
+ * `--reuse` reuses recorded runs cached in the OS temp folder (only labelling and fitting rerun).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -28,46 +29,57 @@ import { type Example, type FitOptions, fitPredictor, probabilities, score } fro
 const ROOT = path.resolve(__dirname, '..', '..');
 const outFlag = process.argv.indexOf('--out');
 const OUT_DIR = outFlag >= 0 ? path.resolve(process.argv[outFlag + 1]) : path.join(ROOT, 'models', 'smartfrz');
-const CACHE = path.join(os.tmpdir(), 'model-lab-smartfrz-cache');
+const CACHE = path.join(os.tmpdir(), 'model-lab-smartfrz-cache-v2');
 const THRESHOLD = 0.5;
 
 const RECORD: RecordOptions = {
   sampleSize: DEFAULT_PREDICTOR_CONFIG.sampleSize,
   quantiles: DEFAULT_PREDICTOR_CONFIG.quantiles,
-  snapshotsPerEpoch: DEFAULT_PREDICTOR_CONFIG.window,
-  samplesPerUnit: 4,
+  snapshotEvery: DEFAULT_PREDICTOR_CONFIG.snapshotEvery,
+  window: DEFAULT_PREDICTOR_CONFIG.window,
+  minWindow: DEFAULT_PREDICTOR_CONFIG.minWindow,
+  checkpointEvery: 40,
+  samplesPerUnit: 3,
   probeSize: 256,
 };
 
+function runLabels(run: RunRecord): Array<Array<boolean | null>> {
+  return freezeLabels(run.units.map((u) => u.cka), run.checkpoints, run.totalSteps, DEFAULT_LABELS);
+}
+
 function examplesOf(run: RunRecord): Example[] {
-  const labels = freezeLabels(run.units.map((u) => u.cka), DEFAULT_LABELS);
   const out: Example[] = [];
-  labels.forEach((row, u) => row.forEach((label, t) => {
-    for (const features of run.units[u].features[t]) out.push({ features, label, run: run.id, unit: run.units[u].name, epoch: t });
+  runLabels(run).forEach((row, u) => row.forEach((label, c) => {
+    if (label === null) return;
+    for (const features of run.units[u].features[c]) out.push({ features, label, run: run.id, unit: run.units[u].name, step: run.checkpoints[c] });
   }));
   return out;
 }
 
 /**
- * Replays the policy's decisions on a recorded run (first index sample, one freeze per stage,
- * front-to-back, as `SmartFrzPolicy` does): the epoch after which each unit would freeze.
- * (An approximation: in a real SmartFRZ run later units train on top of the frozen prefix.)
+ * Replays the policy's decisions on a recorded run (first index sample, full window, one freeze
+ * per checkpoint, front-to-back, as `SmartFrzPolicy` does at its stages): the step after which
+ * each unit would freeze. An approximation: the policy decides at epoch ends only, and in a real
+ * SmartFRZ run later units train on top of the frozen prefix.
  */
 async function replay(run: RunRecord, predict: (ex: Example[]) => Promise<number[]>): Promise<Array<number | null>> {
   const candidates = run.units.length - DEFAULT_LABELS.keepTrainable;
   const frozenAt: Array<number | null> = run.units.slice(0, candidates).map(() => null);
   let frozen = 0;
-  for (let t = 0; t < run.epochs - 1 && frozen < candidates; t++) {
-    const [p] = await predict([{ features: run.units[frozen].features[t][0], label: false, run: run.id, unit: '', epoch: t }]);
-    if (p >= THRESHOLD) frozenAt[frozen++] = t;
+  for (let c = 0; c < run.checkpoints.length - 1 && frozen < candidates; c++) {
+    const f = run.units[frozen].features[c][0];
+    if (!f) continue;
+    const [p] = await predict([{ features: f, label: false, run: run.id, unit: '', step: run.checkpoints[c] }]);
+    if (p >= THRESHOLD) frozenAt[frozen++] = run.checkpoints[c];
   }
   return frozenAt;
 }
 
-function labelEpochs(run: RunRecord): Array<number | null> {
-  return freezeLabels(run.units.map((u) => u.cka), DEFAULT_LABELS).map((row) => {
-    const t = row.indexOf(true);
-    return t < 0 ? null : t;
+/** Per candidate unit, the first checkpoint step labelled freeze (null: never). */
+function labelSteps(run: RunRecord): Array<number | null> {
+  return runLabels(run).map((row) => {
+    const c = row.indexOf(true);
+    return c < 0 ? null : run.checkpoints[c];
   });
 }
 
@@ -118,7 +130,7 @@ async function main(): Promise<void> {
     const data = await pair.load();
     const rec = await recordRun({ ...pair, data }, { ...RECORD, log });
     fs.writeFileSync(file, v8.serialize(rec));
-    log(`${pair.id}: ${rec.seconds.toFixed(0)} s; CKA to final: ${rec.units.map((u) => `${u.name} ${u.cka.map((c) => c.toFixed(2)).join(' ')}`).join(' | ')}`);
+    log(`${pair.id}: ${rec.seconds.toFixed(0)} s, ${rec.totalSteps} steps; CKA to final every ${RECORD.checkpointEvery} steps: ${rec.units.map((u) => `${u.name} ${u.cka.map((c) => c.toFixed(3)).join(' ')}`).join(' | ')}`);
     runs.push(rec);
   }
   const recordSeconds = (Date.now() - t0) / 1000;
@@ -127,9 +139,9 @@ async function main(): Promise<void> {
   const testEx = runs.filter((r) => heldOutIds.has(r.id)).flatMap(examplesOf);
   log(`training windows ${trainEx.length} (${trainEx.filter((e) => e.label).length} labelled freeze), held-out windows ${testEx.length} (${testEx.filter((e) => e.label).length} freeze)`);
 
-  const fit = { epochs: 60, batchSize: 64, learningRate: 2e-3, seed: 17 };
+  const fit = { epochs: 80, batchSize: 64, learningRate: 2e-3, seed: 17 };
   const t1 = Date.now();
-  const crossCheck = await crossDatasetCheck(runs.filter((r) => !heldOutIds.has(r.id)), fit, log);
+  const crossCheck = process.argv.includes('--cross-check') ? await crossDatasetCheck(runs.filter((r) => !heldOutIds.has(r.id)), fit, log) : undefined;
   const predictor = await fitPredictor(trainEx, DEFAULT_PREDICTOR_CONFIG, { ...fit, log });
   const fitSeconds = (Date.now() - t1) / 1000;
   const trainScores = score(trainEx, await probabilities(predictor, trainEx), THRESHOLD);
@@ -139,8 +151,8 @@ async function main(): Promise<void> {
     const s = score(ex, await probabilities(predictor, ex), THRESHOLD);
     perRun[r.id] = {
       heldOut: heldOutIds.has(r.id), ...s,
-      labelFreezeEpoch: labelEpochs(r),
-      replayFreezeEpoch: await replay(r, (e) => probabilities(predictor, e)),
+      labelFreezeStep: labelSteps(r),
+      replayFreezeStep: await replay(r, (e) => probabilities(predictor, e)),
     };
   }
   const heldOutScores = score(testEx, await probabilities(predictor, testEx), THRESHOLD);
@@ -148,13 +160,13 @@ async function main(): Promise<void> {
   for (const [id, s] of Object.entries(perRun)) log(`  ${id}: ${JSON.stringify(s)}`);
 
   const training = {
-    generatedBy: 'node --import tsx scripts/smartfrz/build.ts',
+    generatedBy: 'npm run smartfrz:build',
     backend: backend.name,
     labels: DEFAULT_LABELS,
     record: { ...RECORD, log: undefined },
     fit,
     threshold: THRESHOLD,
-    crossDatasetCheck: crossCheck,
+    ...(crossCheck ? { crossDatasetCheck: crossCheck } : {}),
     trainPairs: specs.filter((s) => !s.heldOut).map((s) => s.id),
     heldOutPairs: specs.filter((s) => s.heldOut).map((s) => s.id),
     windows: { train: trainEx.length, trainFreeze: trainEx.filter((e) => e.label).length, heldOut: testEx.length, heldOutFreeze: testEx.filter((e) => e.label).length },
@@ -165,9 +177,10 @@ async function main(): Promise<void> {
     ...training,
     runs: runs.map((r) => ({
       id: r.id, family: r.family, dataset: r.dataset, heldOut: heldOutIds.has(r.id), epochs: r.epochs, stepsPerEpoch: r.stepsPerEpoch,
+      totalSteps: r.totalSteps, checkpoints: r.checkpoints,
       seconds: Math.round(r.seconds), testAccuracy: r.testAccuracy.map((a) => +a.toFixed(4)),
       units: r.units.map((u) => ({ name: u.name, cka: u.cka.map((c) => +c.toFixed(5)) })),
-      labels: freezeLabels(r.units.map((u) => u.cka), DEFAULT_LABELS),
+      labels: runLabels(r),
       scores: perRun[r.id],
     })),
     seconds: { record: Math.round(recordSeconds), fit: Math.round(fitSeconds), total: Math.round((Date.now() - t0) / 1000) },

@@ -82,3 +82,62 @@ export function synthetic(nTrain: number, nTest: number, dim = 32, classes = 8, 
     exampleShape: [dim], xDtype: 'float32', numClasses: classes,
   };
 }
+
+/**
+ * Synthetic 28x28 "stroke images" (a Fashion-MNIST-sized task that is not Fashion-MNIST, so the
+ * bench's dataset stays held out). Classes overlap on purpose, like Fashion-MNIST's shirts and
+ * pullovers: 8 shared base strokes, each class draws 3 of them plus one stroke of its own. An
+ * example re-draws its class's strokes with every endpoint jittered by up to ±2 pixels, shifts
+ * the image by up to ±3 pixels, scales its contrast, blends in a random other class's strokes
+ * (weight up to 0.6) and adds Gaussian pixel noise (0.25), clipped to [0, 1].
+ */
+export function strokeImages(nTrain: number, nTest: number, seed = 21, classes = 10): LoadedData {
+  const S = 28;
+  const rng = createRng(seed);
+  const u = (a: number, b: number): number => a + (b - a) * rng.next();
+  const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+  type Stroke = [number, number, number, number];
+  const stroke = (): Stroke => [u(5, 22), u(5, 22), u(5, 22), u(5, 22)];
+  const base = Array.from({ length: 8 }, stroke);
+  const classStrokes: Stroke[][] = Array.from({ length: classes }, () => {
+    const picks = new Set<number>();
+    while (picks.size < 3) picks.add(rng.int(base.length));
+    return [...[...picks].map((i) => base[i]), stroke()];
+  });
+  const draw = (img: Float32Array, strokes: Stroke[], weight: number, jitter: number, sx: number, sy: number): void => {
+    for (const s0 of strokes) {
+      const [x1, y1, x2, y2] = s0.map((v) => v + u(-jitter, jitter));
+      const dx = x2 - x1;
+      const dy = y2 - y1;
+      const len2 = Math.max(dx * dx + dy * dy, 1e-6);
+      for (let y = 0; y < S; y++) {
+        for (let x = 0; x < S; x++) {
+          const qx = x - sx;
+          const qy = y - sy;
+          const t = Math.max(0, Math.min(1, ((qx - x1) * dx + (qy - y1) * dy) / len2));
+          const d2 = (qx - x1 - t * dx) ** 2 + (qy - y1 - t * dy) ** 2;
+          const v = weight * Math.exp(-d2 / (2 * 1.2 * 1.2));
+          if (v > img[y * S + x]) img[y * S + x] = v;
+        }
+      }
+    }
+  };
+  const n = nTrain + nTest;
+  const x = new Float32Array(n * S * S);
+  const y = new Int32Array(n);
+  const img = new Float32Array(S * S);
+  for (let i = 0; i < n; i++) {
+    const c = rng.int(classes);
+    const other = (c + 1 + rng.int(classes - 1)) % classes;
+    y[i] = c;
+    img.fill(0);
+    draw(img, classStrokes[c], u(0.6, 1.1), 2, rng.int(7) - 3, rng.int(7) - 3);
+    draw(img, classStrokes[other], u(0, 0.6), 2, rng.int(7) - 3, rng.int(7) - 3);
+    for (let k = 0; k < S * S; k++) x[i * S * S + k] = Math.max(0, Math.min(1, img[k] + 0.25 * gauss()));
+  }
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  return {
+    train: take(x, y, S * S, all.subarray(0, nTrain)), test: take(x, y, S * S, all.subarray(nTrain)),
+    exampleShape: [S, S, 1], xDtype: 'float32', numClasses: classes,
+  };
+}

@@ -1,11 +1,14 @@
 /**
  * One full training run (policy `none`, the product's `buildModel` + `train`) observed by a
  * recording policy that collects what SmartFRZ's offline pipeline needs:
- * - per weighted layer ("unit") and epoch, the predictor's features of R windows of
- *   `snapshotsPerEpoch` kernel samples (R different random index samples of the same kernel —
- *   cheap augmentation; the policy itself uses one);
- * - per epoch, the centred Gram matrix of each unit's output on a fixed probe batch from the
- *   test split, from which linear CKA to the final model is computed at the end.
+ * - every `snapshotEvery` optimizer steps, R random index samples of every unit's kernel (R
+ *   different samples of the same kernel — cheap augmentation; the policy itself uses one);
+ * - every `checkpointEvery` steps (and after the last step) a "checkpoint": the centred Gram
+ *   matrix of each unit's output on a fixed probe batch from the test split, from which linear
+ *   CKA to the final model is computed at the end, and the predictor's features of the windows
+ *   ending there (the full W-snapshot window and the shortest one a stage accepts).
+ * Checkpoints are step-spaced like the windows, so labels and windows mean the same number of
+ * optimizer steps on every dataset, whatever its epoch length.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LoadedData } from '../../src/core/data/types';
@@ -15,7 +18,7 @@ import { buildModel } from '../../src/core/model/build';
 import { modelLayers } from '../../src/core/model/flops';
 import { centeredGram, ckaFromGrams } from '../../src/core/freezing/smartfrz/cka';
 import { windowFeatures, type WindowFeatures } from '../../src/core/freezing/smartfrz/features';
-import { isSnapshotStep, readSamples, sampleIndices } from '../../src/core/freezing/smartfrz/sample';
+import { readSamples, sampleIndices } from '../../src/core/freezing/smartfrz/sample';
 import { train } from '../../src/core/train/trainer';
 
 export interface RunSpec {
@@ -32,9 +35,9 @@ export interface RunSpec {
 
 export interface UnitRecord {
   name: string;
-  /** features[epoch][r]: the window of epoch `epoch` under index sample r. */
+  /** features[c]: the windows ending at checkpoint c (all index samples, full and short lengths); empty when too few snapshots. */
   features: WindowFeatures[][];
-  /** Linear CKA of the unit's output after each epoch with its output after the last epoch. */
+  /** Linear CKA of the unit's output at each checkpoint with its output after the last step. */
   cka: number[];
 }
 
@@ -44,6 +47,9 @@ export interface RunRecord {
   dataset: string;
   epochs: number;
   stepsPerEpoch: number;
+  totalSteps: number;
+  /** Optimizer steps completed at each checkpoint. */
+  checkpoints: number[];
   units: UnitRecord[];
   testAccuracy: number[];
   seconds: number;
@@ -52,22 +58,28 @@ export interface RunRecord {
 export interface RecordOptions {
   sampleSize: number;
   quantiles: number;
-  snapshotsPerEpoch: number;
+  /** Steps between snapshots and snapshots per full window (the predictor's). */
+  snapshotEvery: number;
+  window: number;
+  minWindow: number;
+  checkpointEvery: number;
   /** Index samples per unit (augmentation). */
   samplesPerUnit: number;
   probeSize: number;
   log?: (msg: string) => void;
 }
 
-/** A `none` policy that records sampled kernel windows and probe-batch Gram matrices. */
+/** A `none` policy that records sampled kernel snapshots and, at checkpoints, probe-batch Grams and window features. */
 class RecordingPolicy implements FreezingPolicy {
   readonly name = 'none' as const;
   units: FreezableUnit[] = [];
   plan!: TrainingPlan;
   indexSets: Int32Array[][] = [];
-  windows: Float32Array[][][] = [];
+  /** snapshots[unit][r]: the last `window` snapshots. */
+  snapshots: Float32Array[][][] = [];
   features: WindowFeatures[][][] = [];
   grams: tf.Tensor2D[][] = [];
+  checkpoints: number[] = [];
 
   constructor(
     private readonly opts: RecordOptions,
@@ -82,31 +94,44 @@ class RecordingPolicy implements FreezingPolicy {
     this.indexSets = units.map((u) =>
       Array.from({ length: this.opts.samplesPerUnit }, (_, r) => sampleIndices(u.kernel.size, this.opts.sampleSize, 1000 * this.seed + 97 * u.index + r)),
     );
+    this.snapshots = units.map(() => Array.from({ length: this.opts.samplesPerUnit }, () => []));
     this.features = units.map(() => []);
-    this.resetWindows();
-  }
-
-  private resetWindows(): void {
-    this.windows = this.units.map(() => Array.from({ length: this.opts.samplesPerUnit }, () => []));
   }
 
   async afterStep(step: StepInfo): Promise<void> {
-    if (!isSnapshotStep(step.stepInEpoch, this.plan.stepsPerEpoch, this.opts.snapshotsPerEpoch)) return;
-    const ks: tf.Tensor[] = [];
-    const ids: Int32Array[] = [];
-    this.units.forEach((u, i) => this.indexSets[i].forEach((ix) => { ks.push(u.kernel); ids.push(ix); }));
-    const samples = await readSamples(ks, ids);
-    let k = 0;
-    this.units.forEach((_, i) => this.indexSets[i].forEach((_, r) => this.windows[i][r].push(samples[k++])));
+    const done = step.globalStep + 1;
+    const o = this.opts;
+    if (done % o.snapshotEvery === 0) {
+      const ks: tf.Tensor[] = [];
+      const ids: Int32Array[] = [];
+      this.units.forEach((u, i) => this.indexSets[i].forEach((ix) => { ks.push(u.kernel); ids.push(ix); }));
+      const samples = await readSamples(ks, ids);
+      let k = 0;
+      this.units.forEach((_, i) => this.indexSets[i].forEach((_, r) => {
+        const h = this.snapshots[i][r];
+        h.push(samples[k++]);
+        if (h.length > o.window) h.shift();
+      }));
+    }
+    if (done % o.checkpointEvery !== 0 && done !== this.plan.totalSteps) return;
+    this.checkpoints.push(done);
+    this.units.forEach((_, i) => {
+      const out: WindowFeatures[] = [];
+      for (const h of this.snapshots[i]) {
+        if (h.length < o.minWindow) continue;
+        out.push(windowFeatures(h, o.quantiles, o.snapshotEvery, o.window - 1));
+        if (h.length > o.minWindow) out.push(windowFeatures(h.slice(h.length - o.minWindow), o.quantiles, o.snapshotEvery, o.window - 1));
+      }
+      this.features[i].push(out);
+    });
+    const outs = tf.tidy(() => {
+      const r = this.probeModel.predict(this.probe) as tf.Tensor | tf.Tensor[];
+      return (Array.isArray(r) ? r : [r]).map((t) => centeredGram(t));
+    });
+    this.grams.push(outs);
   }
 
   async afterEpoch(m: EpochMetrics): Promise<void> {
-    this.units.forEach((_, i) => this.features[i].push(this.windows[i].map((w) => windowFeatures(w, this.opts.quantiles))));
-    this.resetWindows();
-    const outs = this.probeModel.predict(this.probe) as tf.Tensor | tf.Tensor[];
-    const list = Array.isArray(outs) ? outs : [outs];
-    this.grams.push(list.map((o) => centeredGram(o)));
-    tf.dispose(list);
     this.opts.log?.(`  epoch ${m.epoch + 1}: test accuracy ${m.testAccuracy.toFixed(3)}`);
   }
 
@@ -153,6 +178,6 @@ export async function recordRun(spec: RunSpec, opts: RecordOptions): Promise<Run
   model.dispose();
   return {
     id: spec.id, family: spec.family, dataset: spec.dataset, epochs: spec.epochs, stepsPerEpoch: policy.plan.stepsPerEpoch,
-    units, testAccuracy: result.history.map((h) => h.testAccuracy), seconds: (Date.now() - t0) / 1000,
+    totalSteps: policy.plan.totalSteps, checkpoints: policy.checkpoints, units, testAccuracy: result.history.map((h) => h.testAccuracy), seconds: (Date.now() - t0) / 1000,
   };
 }

@@ -12,7 +12,8 @@ export interface Example {
   label: boolean;
   run: string;
   unit: string;
-  epoch: number;
+  /** Optimizer steps done when the window ends. */
+  step: number;
 }
 
 export interface FitOptions {

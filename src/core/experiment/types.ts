@@ -75,7 +75,7 @@ export interface JsonlDataConfig extends DataCommon {
 
 export type LayerType =
   | 'dense' | 'conv2d' | 'maxPooling2d' | 'flatten' | 'dropout' | 'batchNormalization'
-  | 'embedding' | 'transformerEncoder' | 'globalAveragePooling1d';
+  | 'embedding' | 'positionalEncoding' | 'transformerEncoder' | 'globalAveragePooling1d';
 
 export interface LayerConfig {
   name?: string;
@@ -137,10 +137,10 @@ export interface FreezingConfig {
   /** autofreeze: evaluation interval in steps and percentile threshold. */
   intervalSteps?: number;
   percentile?: number;
-  /** smartfrz: predictor weights file (default: shipped), decision threshold, snapshots per epoch. */
+  /** smartfrz: predictor weights file (default: shipped), decision threshold, optimizer steps between weight snapshots (default: the predictor's). */
   predictor?: string;
   threshold?: number;
-  snapshotsPerEpoch?: number;
+  snapshotEvery?: number;
   /** Never freeze the last N weighted layers (default 1: the classifier keeps training). */
   keepTrainable?: number;
 }

@@ -49,7 +49,7 @@ test('layer types and their parameters match types.ts', () => {
   };
   const layerTypes: Record<LayerType, true> = {
     dense: true, conv2d: true, maxPooling2d: true, flatten: true, dropout: true, batchNormalization: true,
-    embedding: true, transformerEncoder: true, globalAveragePooling1d: true,
+    embedding: true, positionalEncoding: true, transformerEncoder: true, globalAveragePooling1d: true,
   };
   const branches = (defs.layer.oneOf as Schema[]).map(resolve);
   const typesInSchema = branches.map((b) => ((b.properties as Record<string, Schema>).type.const as string));
@@ -65,7 +65,7 @@ test('freezing policies and their options match types.ts', () => {
   const policies: Record<FreezingPolicyName, true> = { none: true, static: true, linear: true, autofreeze: true, smartfrz: true };
   const fields: Record<keyof FreezingConfig, true> = {
     policy: true, cache: true, layers: true, prefix: true, atEpoch: true, atStep: true, t0: true, cubic: true,
-    intervalSteps: true, percentile: true, predictor: true, threshold: true, snapshotsPerEpoch: true, keepTrainable: true,
+    intervalSteps: true, percentile: true, predictor: true, threshold: true, snapshotEvery: true, keepTrainable: true,
   };
   const branches = (defs.freezing.oneOf as Schema[]).map(resolve);
   assert.deepEqual(branches.map((b) => (b.properties as Record<string, Schema>).policy.const).sort(), Object.keys(policies).sort());
@@ -99,7 +99,7 @@ test('editor snippets expand to valid layers and freezing configs', () => {
     training: { epochs: 1, batchSize: 1 },
   };
   const layerSnippets = defs.layer.defaultSnippets as Schema[];
-  assert.equal(layerSnippets.length, 10);
+  assert.equal(layerSnippets.length, 11);
   for (const s of layerSnippets) {
     const exp = { ...base, model: { inputShape: [4], layers: [body(s)] } };
     assert.ok(validate(exp), `${String(s.label)}: ${JSON.stringify(validate.errors)}`);

@@ -1,33 +1,39 @@
 /**
  * Turns a window of sampled kernel snapshots into the predictor's inputs.
  *
- * Choices the spec leaves open (written down here because they decide whether the predictor
- * transfers across layers, models and datasets):
- * - Scale: every snapshot is taken relative to the newest one and divided by the newest
- *   snapshot's standard deviation, so a layer's motion is measured in units of its own weight
- *   scale (a 784x128 dense kernel and a 3x3 conv kernel become comparable).
- * - Query input = the newest movement (s_n - s_{n-1}) / sigma; key/value inputs = the
- *   displacement of each older snapshot from the newest, (s_i - s_n) / sigma, plus its age in
- *   the window (0..1], so attention can weigh "how far did the layer travel, and when".
- * - Permutation invariance: the sample indices are random, so an index position means nothing
- *   across layers. Each vector is therefore sorted (its empirical quantile function) and
- *   averaged into `quantiles` buckets before any learned weight sees it. This replaces the
- *   spec's 1024-wide first layer with a 64-wide one — far fewer parameters to fit from the
- *   few hundred labelled histories our offline pipeline can afford.
- * - Dynamic range: displacements span ~1e-5..1 of the weight scale; a signed log
- *   (`signedLog`) maps them to roughly [-1, 1] while keeping small motions distinguishable.
+ * The snapshots of a window are taken a fixed number of optimizer steps apart (`stepsBetween`,
+ * the predictor's `snapshotEvery`), never "N per epoch", so nothing here depends on how many
+ * steps an epoch has. Choices the spec leaves open (written down because they decide whether the
+ * predictor transfers across layers, models, datasets and learning rates):
+ * - Unit of motion: displacements are divided by rho, the RMS movement of the sampled values
+ *   between consecutive snapshots of the window. In that unit a steady drift grows linearly with
+ *   age, a random walk like sqrt(age), and a layer jittering around a converged point saturates
+ *   at ~sqrt(2): the *shape* of the trajectory, which is what "converged" means, comes out
+ *   independent of the learning rate, the layer's weight scale and the snapshot spacing.
+ * - Speed: the one scale-dependent quantity left is kept as a single scalar of the query, the
+ *   per-step relative speed rho / (stepsBetween * sigma) (sigma = std of the newest snapshot),
+ *   as log10 mapped to about [-1, 1] (1e-5 -> -1, 1e-3 -> 0, 1e-1 -> 1).
+ * - Query = the newest movement (s_n - s_{n-1}) / rho, plus the speed; key/value inputs = the
+ *   displacement of each older snapshot from the newest, (s_i - s_n) / rho, plus its age in
+ *   intervals divided by `ageScale` (the predictor's full window), so attention can weigh "how
+ *   far did the layer travel, and how long ago".
+ * - Permutation invariance: sample indices are random, so an index position means nothing
+ *   across layers. Each vector is sorted (its empirical quantile function) and averaged into
+ *   `quantiles` buckets before any learned weight sees it.
+ * - Dynamic range: displacements in rho units span ~0.01..30; `compress` (a signed log1p)
+ *   maps them to about [-1, 1].
  */
 
-/** Displacement (in weight-scale units) that maps to about 0 after `signedLog`'s floor. */
-const LOG_FLOOR = 1e-4;
+/** Displacement (in rho units) that maps to 1: a steady drift over a full 30-snapshot window. */
+const COMPRESS_AT = 30;
 
-/** sign(x) * log(1 + |x|/floor) / log(1 + 1/floor): 0 -> 0, ±1 -> ±1, monotone. */
-export function signedLog(x: number): number {
-  const m = Math.log1p(Math.abs(x) / LOG_FLOOR) / Math.log1p(1 / LOG_FLOOR);
+/** sign(x) * log(1 + |x|) / log(1 + COMPRESS_AT): 0 -> 0, ±COMPRESS_AT -> ±1, odd, monotone. */
+export function compress(x: number): number {
+  const m = Math.log1p(Math.abs(x)) / Math.log1p(COMPRESS_AT);
   return x < 0 ? -m : m;
 }
 
-/** Sorted values of `v`, averaged into `q` contiguous buckets, each through `signedLog`. */
+/** Sorted values of `v`, averaged into `q` contiguous buckets, each through `compress`. */
 export function quantileFeature(v: Float32Array | number[], q: number): Float32Array {
   const sorted = Float32Array.from(v).sort();
   const n = sorted.length;
@@ -37,7 +43,7 @@ export function quantileFeature(v: Float32Array | number[], q: number): Float32A
     const hi = Math.max(lo + 1, Math.floor(((k + 1) * n) / q));
     let s = 0;
     for (let i = lo; i < hi; i++) s += sorted[Math.min(i, n - 1)];
-    out[k] = signedLog(s / (hi - lo));
+    out[k] = compress(s / (hi - lo));
   }
   return out;
 }
@@ -51,32 +57,59 @@ function std(v: Float32Array): number {
   return Math.sqrt(s / v.length);
 }
 
+/** RMS of the per-value movement between consecutive snapshots, over the whole window. */
+export function intervalRms(window: Float32Array[]): number {
+  let s = 0;
+  let n = 0;
+  for (let k = 1; k < window.length; k++) {
+    const a = window[k - 1];
+    const b = window[k];
+    for (let i = 0; i < a.length; i++) s += (b[i] - a[i]) ** 2;
+    n += a.length;
+  }
+  return n > 0 ? Math.sqrt(s / n) : 0;
+}
+
+/** log10 of the per-step relative speed, mapped so 1e-5 -> -1, 1e-3 -> 0, 1e-1 -> 1 (clamped to ±2). */
+export function speedFeature(rho: number, sigma: number, stepsBetween: number): number {
+  const rel = rho / Math.max(stepsBetween * sigma, 1e-30);
+  if (!(rel > 0)) return -2;
+  return Math.max(-2, Math.min(2, (Math.log10(rel) + 3) / 2));
+}
+
 export interface WindowFeatures {
-  /** `quantiles` values. */
+  /** `quantiles + 1` values: quantile feature of the newest movement, then the speed. */
   query: Float32Array;
-  /** (n-1) rows of `quantiles + 1` values (quantile feature, then age in (0, 1]), oldest first. */
+  /** (n-1) rows of `quantiles + 1` values (quantile feature, then age), oldest first. */
   keys: Float32Array;
   /** Number of key rows (older snapshots). */
   older: number;
 }
 
-/** Features of one window of snapshots (oldest first, at least 2, all the same length). */
-export function windowFeatures(window: Float32Array[], quantiles: number): WindowFeatures {
+/**
+ * Features of one window of snapshots (oldest first, at least 2, all the same length) taken
+ * `stepsBetween` optimizer steps apart. `ageScale`: the age (in intervals) that maps to 1,
+ * normally the predictor's full window minus one, so a partial window has the same age units.
+ */
+export function windowFeatures(window: Float32Array[], quantiles: number, stepsBetween: number, ageScale = window.length - 1): WindowFeatures {
   const n = window.length;
   if (n < 2) throw new Error(`a SmartFRZ window needs at least 2 snapshots, got ${n}`);
   const newest = window[n - 1];
-  const sigma = Math.max(std(newest), 1e-12);
+  const rho = intervalRms(window);
+  const unit = rho > 0 ? rho : 1;
   const diff = (a: Float32Array, b: Float32Array): Float32Array => {
     const d = new Float32Array(a.length);
-    for (let i = 0; i < a.length; i++) d[i] = (a[i] - b[i]) / sigma;
+    for (let i = 0; i < a.length; i++) d[i] = (a[i] - b[i]) / unit;
     return d;
   };
-  const query = quantileFeature(diff(newest, window[n - 2]), quantiles);
   const width = quantiles + 1;
+  const query = new Float32Array(width);
+  query.set(quantileFeature(diff(newest, window[n - 2]), quantiles));
+  query[quantiles] = speedFeature(rho, std(newest), stepsBetween);
   const keys = new Float32Array((n - 1) * width);
   for (let i = 0; i < n - 1; i++) {
     keys.set(quantileFeature(diff(window[i], newest), quantiles), i * width);
-    keys[i * width + quantiles] = (n - 1 - i) / (n - 1);
+    keys[i * width + quantiles] = (n - 1 - i) / Math.max(1, ageScale);
   }
   return { query, keys, older: n - 1 };
 }

@@ -4,11 +4,11 @@ import { UserError } from '../../errors';
 import type { FreezingConfig } from '../../experiment/types';
 import type { FreezableUnit, FreezingPolicy, StepInfo, TrainingPlan } from '../policy';
 import { defaultPredictorPath, loadPredictor } from './predictorFile';
-import { isSnapshotStep, readSamples, sampleIndices } from './sample';
+import { readSamples, sampleIndices } from './sample';
 
 /** What the policy needs from a predictor (the attention model, or a stand-in in tests). */
 export interface FreezePredictor {
-  readonly config: { readonly sampleSize: number; readonly window: number };
+  readonly config: { readonly sampleSize: number; readonly window: number; readonly snapshotEvery: number; readonly minWindow: number };
   /** P(freeze) per window; windows are oldest-first and share their snapshot count. */
   predict(windows: Float32Array[][]): Promise<number[]>;
 }
@@ -17,14 +17,17 @@ export interface SmartFrzOptions {
   predictor: FreezePredictor;
   /** Freeze a unit when P(freeze) >= threshold. Default 0.5. */
   threshold?: number;
-  /** Snapshots per epoch, evenly spaced, the epoch's last step included. Default 30. */
-  snapshotsPerEpoch?: number;
+  /**
+   * Optimizer steps between two snapshots. Default: the predictor's `snapshotEvery`, the spacing
+   * it was trained with (the features are built to tolerate other spacings, see features.ts).
+   */
+  snapshotEvery?: number;
   /** Never freeze the last N units. Default 1. */
   keepTrainable?: number;
   /**
    * Units that may freeze in one freezing stage. Default 1: once a unit freezes, the next
-   * unit's input stops drifting, so its weight history is judged again under the new prefix
-   * (one epoch later) rather than on dynamics recorded while its input was still moving.
+   * unit's input stops drifting, so its weight history is recorded afresh under the new prefix
+   * rather than judged on dynamics recorded while its input was still moving.
    */
   maxFreezePerStage?: number;
   /** Seed of the kernel sample positions. */
@@ -32,29 +35,33 @@ export interface SmartFrzOptions {
 }
 
 interface SavedState {
-  version: 1;
+  version: 2;
   frozen: number;
   reason?: string;
-  historyEpoch: number;
   history: number[][][];
   lastProbabilities: number[];
 }
 
 /**
- * SmartFRZ (Li et al., ICLR 2023): record a fixed random sample of each active unit's kernel at
- * `snapshotsPerEpoch` evenly spaced steps of every epoch; at the end of the epoch's last step
- * (a "freezing stage") ask the attention predictor whether the first active unit(s) can freeze.
+ * SmartFRZ (Li et al., ICLR 2023): every `snapshotEvery` optimizer steps record a fixed random
+ * sample of the first active unit's kernel into a sliding window of the predictor's W snapshots;
+ * at the end of each epoch's last step (a "freezing stage", once per epoch as the spec infers)
+ * ask the attention predictor whether that unit can freeze.
  *
- * History is cleared at each epoch, as the spec infers: the predictor was trained on one-epoch
- * windows, so a window spans one epoch whatever the dataset size. Stages need >= 2 snapshots.
- * The stage runs inside `afterStep` (not `afterEpoch`) so it works even when a loop evaluates
- * rarely, and the freeze takes effect from the next epoch's first step.
+ * Why step-spaced and not "30 snapshots per epoch, cleared each epoch" (the spec's inferred
+ * cadence): a window then spans a fixed number of optimizer steps ((W - 1) * snapshotEvery), so
+ * the predictor's input means the same on a 45-step epoch and on a 469-step one; the per-epoch
+ * window made the same layer look "still moving" on long epochs and "converged" on short ones.
+ * The window slides across epoch boundaries; a stage needs the predictor's `minWindow`
+ * snapshots (a fresh unit, just after the previous one froze, may wait an epoch). The stage runs
+ * inside `afterStep` (not `afterEpoch`) so it works even when a loop evaluates rarely; the
+ * freeze takes effect from the next epoch's first step.
  */
 export class SmartFrzPolicy implements FreezingPolicy {
   readonly name = 'smartfrz' as const;
   private readonly predictor: FreezePredictor;
   private readonly threshold: number;
-  private readonly snapshotsPerEpoch: number;
+  private readonly snapshotEvery: number;
   private readonly keepTrainable: number;
   private readonly maxFreezePerStage: number;
   private readonly seed: number;
@@ -62,7 +69,6 @@ export class SmartFrzPolicy implements FreezingPolicy {
   private plan: TrainingPlan = { epochs: 0, stepsPerEpoch: 0, totalSteps: 0, batchSize: 0 };
   private indices: Int32Array[] = [];
   private history: Float32Array[][] = [];
-  private historyEpoch = -1;
   private frozen = 0;
   private reason: string | undefined;
   private lastProbs: number[] = [];
@@ -70,7 +76,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
   constructor(opts: SmartFrzOptions) {
     this.predictor = opts.predictor;
     this.threshold = opts.threshold ?? 0.5;
-    this.snapshotsPerEpoch = opts.snapshotsPerEpoch ?? 30;
+    this.snapshotEvery = opts.snapshotEvery ?? opts.predictor.config.snapshotEvery;
     this.keepTrainable = opts.keepTrainable ?? 1;
     this.maxFreezePerStage = opts.maxFreezePerStage ?? 1;
     this.seed = opts.seed ?? 20230427;
@@ -81,7 +87,6 @@ export class SmartFrzPolicy implements FreezingPolicy {
     this.plan = plan;
     this.indices = units.map((u) => sampleIndices(u.kernel.size, this.predictor.config.sampleSize, this.seed + 7919 * u.index));
     this.history = units.map(() => []);
-    this.historyEpoch = -1;
     this.frozen = 0;
     this.reason = undefined;
     this.lastProbs = [];
@@ -92,22 +97,18 @@ export class SmartFrzPolicy implements FreezingPolicy {
     return Math.max(0, this.units.length - this.keepTrainable);
   }
 
-  /** True at `snapshotsPerEpoch` evenly spaced steps of an epoch, always including its last. */
-  isSnapshotStep(stepInEpoch: number): boolean {
-    return isSnapshotStep(stepInEpoch, this.plan.stepsPerEpoch, this.snapshotsPerEpoch);
+  /** True after every `snapshotEvery`-th optimizer step of the run (global, so epochs do not matter). */
+  isSnapshotStep(globalStep: number): boolean {
+    return (globalStep + 1) % this.snapshotEvery === 0;
   }
 
   async afterStep(step: StepInfo): Promise<void> {
-    if (step.epoch !== this.historyEpoch) {
-      this.history = this.units.map(() => []);
-      this.historyEpoch = step.epoch;
-    }
     // Only the units the next stage can ask about are recorded (the first `maxFreezePerStage`
-    // active ones): histories are per epoch, so recording the others would be discarded work.
+    // active ones): a later unit's history is recorded afresh once the units before it froze.
     const active: number[] = [];
     for (let u = this.frozen; u < Math.min(this.freezable(), this.frozen + this.maxFreezePerStage); u++) active.push(u);
     if (active.length === 0) return;
-    if (this.isSnapshotStep(step.stepInEpoch)) {
+    if (this.isSnapshotStep(step.globalStep)) {
       const samples = await readSamples(active.map((u) => this.units[u].kernel), active.map((u) => this.indices[u]));
       const w = Math.max(2, this.predictor.config.window);
       active.forEach((u, i) => {
@@ -122,10 +123,13 @@ export class SmartFrzPolicy implements FreezingPolicy {
   /** A freezing stage: freeze the longest run of leading active units with P >= threshold (at most maxFreezePerStage). */
   private async stage(step: StepInfo): Promise<void> {
     const end = Math.min(this.freezable(), this.frozen + this.maxFreezePerStage);
+    const need = Math.max(2, Math.min(this.predictor.config.minWindow, this.predictor.config.window));
     const candidates: number[] = [];
-    for (let u = this.frozen; u < end && this.history[u].length >= 2; u++) candidates.push(u);
+    for (let u = this.frozen; u < end && this.history[u].length >= need; u++) candidates.push(u);
     if (candidates.length === 0) return;
-    const probs = await this.predictor.predict(candidates.map((u) => this.history[u]));
+    // One predictor call per window length (a batch must share it).
+    const probs: number[] = [];
+    for (const u of candidates) probs.push(...(await this.predictor.predict([[...this.history[u]]])));
     this.lastProbs = probs;
     for (let i = 0; i < candidates.length; i++) {
       if (!(probs[i] >= this.threshold)) break;
@@ -150,10 +154,9 @@ export class SmartFrzPolicy implements FreezingPolicy {
 
   saveState(): SavedState {
     return {
-      version: 1,
+      version: 2,
       frozen: this.frozen,
       ...(this.reason === undefined ? {} : { reason: this.reason }),
-      historyEpoch: this.historyEpoch,
       history: this.history.map((h) => h.map((s) => Array.from(s))),
       lastProbabilities: [...this.lastProbs],
     };
@@ -161,13 +164,12 @@ export class SmartFrzPolicy implements FreezingPolicy {
 
   loadState(state: unknown): void {
     const s = state as Partial<SavedState> | null;
-    if (!s || s.version !== 1 || typeof s.frozen !== 'number' || !Array.isArray(s.history)) {
+    if (!s || s.version !== 2 || typeof s.frozen !== 'number' || !Array.isArray(s.history)) {
       throw new Error('SmartFRZ: unreadable saved policy state');
     }
     if (s.history.length !== this.units.length) throw new Error('SmartFRZ: saved state is for a model with a different number of layers');
     this.frozen = s.frozen;
     this.reason = s.reason;
-    this.historyEpoch = typeof s.historyEpoch === 'number' ? s.historyEpoch : -1;
     this.history = s.history.map((h) => h.map((v) => Float32Array.from(v)));
     this.lastProbs = Array.isArray(s.lastProbabilities) ? [...s.lastProbabilities] : [];
   }
@@ -184,7 +186,7 @@ function checkNumber(v: unknown, field: string, ok: (n: number) => boolean, what
  */
 export function createSmartFrzPolicy(cfg: FreezingConfig): FreezingPolicy {
   checkNumber(cfg.threshold, 'threshold', (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
-  checkNumber(cfg.snapshotsPerEpoch, 'snapshotsPerEpoch', (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2');
+  checkNumber(cfg.snapshotEvery, 'snapshotEvery', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
   checkNumber(cfg.keepTrainable, 'keepTrainable', (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0');
   let file: string;
   if (cfg.predictor !== undefined) {
@@ -202,7 +204,7 @@ export function createSmartFrzPolicy(cfg: FreezingConfig): FreezingPolicy {
   return new SmartFrzPolicy({
     predictor,
     threshold: cfg.threshold,
-    snapshotsPerEpoch: cfg.snapshotsPerEpoch,
+    snapshotEvery: cfg.snapshotEvery,
     keepTrainable: cfg.keepTrainable,
   });
 }

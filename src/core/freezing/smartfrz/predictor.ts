@@ -6,9 +6,10 @@ import { windowFeatures, type WindowFeatures } from './features';
  *
  * query = MLP_q(newest movement), key_i = MLP_k(older_i), value_i = MLP_v(older_i),
  * a = softmax(q . k_i / sqrt(d)), z = sum_i a_i v_i, logits = MLP_out(z), P(freeze) = softmax(logits)[1].
- * Inputs are the permutation-invariant features of `features.ts` (quantiles of the normalised
- * sampled kernel values), which is why the first layers are `quantiles` wide rather than the
- * spec's 1024 (the sample itself is still 1024 values).
+ * Inputs are the permutation-invariant features of `features.ts` (quantiles of the sampled
+ * kernel displacements plus one scalar: speed for the query, age for keys/values), which is why
+ * the first layers are `quantiles + 1` wide rather than the spec's 1024 (the sample itself is
+ * still 1024 values).
  */
 export interface PredictorConfig {
   /** Kernel values sampled per snapshot ("layer tailoring"). */
@@ -21,12 +22,19 @@ export interface PredictorConfig {
   dModel: number;
   /** Hidden width of the output MLP. */
   outHidden: number;
-  /** Snapshots per window the predictor was trained with (W). */
+  /** Snapshots per window the predictor was trained with (W, the full window). */
   window: number;
+  /**
+   * Optimizer steps between two snapshots. Part of the predictor, not of the run: a window
+   * always spans (window - 1) * snapshotEvery steps, whatever the epoch length.
+   */
+  snapshotEvery: number;
+  /** Fewest snapshots a freezing stage needs (the predictor is trained on windows this short too). */
+  minWindow: number;
 }
 
 export const DEFAULT_PREDICTOR_CONFIG: PredictorConfig = {
-  sampleSize: 1024, quantiles: 64, hidden: 64, dModel: 32, outHidden: 32, window: 30,
+  sampleSize: 1024, quantiles: 64, hidden: 64, dModel: 32, outHidden: 32, window: 30, snapshotEvery: 4, minWindow: 15,
 };
 
 interface Dense { w: tf.Variable; b: tf.Variable }
@@ -35,7 +43,7 @@ interface Dense { w: tf.Variable; b: tf.Variable }
 function layerShapes(c: PredictorConfig): Array<[string, number, number]> {
   const kv = c.quantiles + 1;
   return [
-    ['q0', c.quantiles, c.hidden], ['q1', c.hidden, c.hidden], ['q2', c.hidden, c.dModel],
+    ['q0', kv, c.hidden], ['q1', c.hidden, c.hidden], ['q2', c.hidden, c.dModel],
     ['k0', kv, c.hidden], ['k1', c.hidden, c.hidden], ['k2', c.hidden, c.dModel],
     ['v0', kv, c.hidden], ['v1', c.hidden, c.hidden], ['v2', c.hidden, c.dModel],
     ['o0', c.dModel, c.outHidden], ['o1', c.outHidden, c.outHidden], ['o2', c.outHidden, 2],
@@ -53,7 +61,7 @@ export interface PredictorOutput {
 
 /** A batch of windows that all have the same number of snapshots, as tensors. */
 export interface FeatureBatch {
-  /** [B, quantiles] */
+  /** [B, quantiles + 1] */
   query: tf.Tensor2D;
   /** [B, M, quantiles + 1] */
   keys: tf.Tensor3D;
@@ -115,7 +123,8 @@ export class AttentionPredictor {
 
   /** Features of windows (each oldest first, all of the same length) as a tensor batch. */
   featureBatch(windows: Float32Array[][]): FeatureBatch {
-    return stackFeatures(windows.map((w) => windowFeatures(w, this.config.quantiles)), this.config.quantiles);
+    const c = this.config;
+    return stackFeatures(windows.map((w) => windowFeatures(w, c.quantiles, c.snapshotEvery, c.window - 1)), c.quantiles);
   }
 
   /** P(freeze) for each window (windows must share their snapshot count). */
@@ -147,11 +156,12 @@ export function stackFeatures(feats: WindowFeatures[], quantiles: number): Featu
   const b = feats.length;
   const m = feats[0].older;
   if (feats.some((f) => f.older !== m)) throw new Error('all windows in a predictor batch need the same number of snapshots');
-  const q = new Float32Array(b * quantiles);
-  const k = new Float32Array(b * m * (quantiles + 1));
+  const w = quantiles + 1;
+  const q = new Float32Array(b * w);
+  const k = new Float32Array(b * m * w);
   feats.forEach((f, i) => {
-    q.set(f.query, i * quantiles);
-    k.set(f.keys, i * m * (quantiles + 1));
+    q.set(f.query, i * w);
+    k.set(f.keys, i * m * w);
   });
-  return { query: tf.tensor2d(q, [b, quantiles]), keys: tf.tensor3d(k, [b, m, quantiles + 1]) };
+  return { query: tf.tensor2d(q, [b, w]), keys: tf.tensor3d(k, [b, m, w]) };
 }

@@ -12,7 +12,8 @@ export const PREDICTOR_FORMAT = 'model-lab/smartfrz-predictor';
 
 export interface PredictorFile {
   format: typeof PREDICTOR_FORMAT;
-  version: 1;
+  /** 2: step-spaced windows and rho-normalised features (version 1 used per-epoch windows). */
+  version: 2;
   config: PredictorConfig;
   weights: Record<string, { w: string; b: string }>;
   training?: unknown;
@@ -51,14 +52,16 @@ function fromBase64(s: string): Float32Array {
 export async function predictorToFile(p: AttentionPredictor, training?: unknown): Promise<PredictorFile> {
   const weights: PredictorFile['weights'] = {};
   for (const [name, l] of Object.entries(await p.exportWeights())) weights[name] = { w: toBase64(l.w), b: toBase64(l.b) };
-  return { format: PREDICTOR_FORMAT, version: 1, config: p.config, weights, ...(training === undefined ? {} : { training }) };
+  return { format: PREDICTOR_FORMAT, version: 2, config: p.config, weights, ...(training === undefined ? {} : { training }) };
 }
 
 /** Builds a predictor from a parsed weights file; throws a plain Error naming what is wrong. */
 export function predictorFromFile(doc: unknown): AttentionPredictor {
   const f = doc as Partial<PredictorFile> | null;
   if (!f || typeof f !== 'object' || f.format !== PREDICTOR_FORMAT) throw new Error(`not a SmartFRZ predictor file (format must be "${PREDICTOR_FORMAT}")`);
-  if (f.version !== 1) throw new Error(`unsupported SmartFRZ predictor file version ${String(f.version)}`);
+  if (f.version !== 2) {
+    throw new Error(`unsupported SmartFRZ predictor file version ${String(f.version)} (this Model Lab reads version 2; regenerate it with npm run smartfrz:build)`);
+  }
   const config = { ...DEFAULT_PREDICTOR_CONFIG, ...f.config };
   const weights: Record<string, { w: Float32Array; b: Float32Array }> = {};
   for (const [name, l] of Object.entries(f.weights ?? {})) weights[name] = { w: fromBase64(l.w), b: fromBase64(l.b) };

@@ -44,13 +44,3 @@ export async function readSamples(kernels: tf.Tensor[], indices: Int32Array[]): 
   }
   return out;
 }
-
-/**
- * True at `perEpoch` evenly spaced steps of an epoch of `stepsPerEpoch` steps, always including
- * the epoch's last step (so a freezing stage sees the newest weights). Every step when the
- * epoch is shorter than `perEpoch`.
- */
-export function isSnapshotStep(stepInEpoch: number, stepsPerEpoch: number, perEpoch: number): boolean {
-  const n = Math.min(perEpoch, stepsPerEpoch);
-  return Math.floor(((stepInEpoch + 1) * n) / stepsPerEpoch) > Math.floor((stepInEpoch * n) / stepsPerEpoch);
-}

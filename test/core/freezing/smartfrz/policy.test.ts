@@ -17,7 +17,7 @@ function makeUnits(n: number): FreezableUnit[] {
 
 /** A stand-in predictor: P(freeze) from a function of the unit (read back from the sampled values) and the window. */
 class FakePredictor implements FreezePredictor {
-  readonly config = { sampleSize: 8, window: 30 };
+  readonly config = { sampleSize: 8, window: 6, snapshotEvery: 2, minWindow: 3 };
   readonly calls: Float32Array[][][] = [];
   constructor(private readonly p: (unit: number, window: Float32Array[]) => number) {}
   async predict(windows: Float32Array[][]): Promise<number[]> {
@@ -42,11 +42,11 @@ async function run(policy: SmartFrzPolicy, units: FreezableUnit[], from: number,
 test('an always-freeze predictor freezes one more unit per stage, never the last keepTrainable', async () => {
   const units = makeUnits(4);
   const fake = new FakePredictor(() => 1);
-  const policy = new SmartFrzPolicy({ predictor: fake, snapshotsPerEpoch: 5, keepTrainable: 1 });
+  const policy = new SmartFrzPolicy({ predictor: fake, keepTrainable: 1 });
   policy.init(units, PLAN);
   assert.deepEqual(await run(policy, units, 0, 60), [1, 2, 3, 3, 3, 3]);
   assert.equal(policy.lastReason(), 'P(freeze)=1.00 after 3 epochs');
-  // Each stage saw a window of the epoch's 5 evenly spaced snapshots of the first active unit.
+  // Each stage saw the first active unit's snapshots, every 2nd optimizer step (the predictor's spacing).
   assert.equal(fake.calls.length, 3);
   const first = fake.calls[0][0];
   assert.equal(first.length, 5);
@@ -59,32 +59,82 @@ test('only a prefix freezes: a unit the predictor keeps blocks every later one',
   const units = makeUnits(4);
   const policy = new SmartFrzPolicy({
     predictor: new FakePredictor((u) => (u === 1 ? 0.2 : 0.9)),
-    snapshotsPerEpoch: 3, keepTrainable: 0, maxFreezePerStage: 4, threshold: 0.5,
+    keepTrainable: 0, maxFreezePerStage: 4, threshold: 0.5,
   });
   policy.init(units, PLAN);
   assert.deepEqual(await run(policy, units, 0, 30), [1, 1, 1]);
 
-  const blocked = new SmartFrzPolicy({ predictor: new FakePredictor((u) => (u === 0 ? 0.4 : 1)), snapshotsPerEpoch: 3, maxFreezePerStage: 4 });
+  const blocked = new SmartFrzPolicy({ predictor: new FakePredictor((u) => (u === 0 ? 0.4 : 1)), maxFreezePerStage: 4 });
   blocked.init(units, PLAN);
   assert.deepEqual(await run(blocked, units, 0, 20), [0, 0]);
 
-  const keep2 = new SmartFrzPolicy({ predictor: new FakePredictor(() => 1), snapshotsPerEpoch: 3, maxFreezePerStage: 4, keepTrainable: 2 });
+  const keep2 = new SmartFrzPolicy({ predictor: new FakePredictor(() => 1), maxFreezePerStage: 4, keepTrainable: 2 });
   keep2.init(units, PLAN);
   assert.deepEqual(await run(keep2, units, 0, 20), [2, 2]);
   assert.equal(keep2.lastReason(), 'P(freeze)=1.00 after 1 epoch');
 });
 
+test('the window slides across epochs and holds the same steps whatever the epoch length', async () => {
+  const never = new FakePredictor(() => 0);
+  const units = makeUnits(2);
+  const policy = new SmartFrzPolicy({ predictor: never });
+  policy.init(units, PLAN);
+  await run(policy, units, 0, 30);
+  // Stages at the ends of epochs 1-3 (10 steps each); the window keeps the last 6 snapshots
+  // (every 2nd step), so the third stage sees steps 19..29, across the epoch boundary.
+  assert.equal(never.calls.length, 3);
+  assert.deepEqual(never.calls[2][0].map((s) => Math.round((s[0] - 1) * 1000)), [19, 21, 23, 25, 27, 29]);
+
+  // Epochs of 25 steps: the same step-spaced snapshots, only the stage moves.
+  const longPlan: TrainingPlan = { epochs: 2, stepsPerEpoch: 25, totalSteps: 50, batchSize: 8 };
+  const never2 = new FakePredictor(() => 0);
+  const units2 = makeUnits(2);
+  const long = new SmartFrzPolicy({ predictor: never2 });
+  long.init(units2, longPlan);
+  for (let g = 0; g < 30; g++) {
+    units2.forEach((u) => u.kernel.assign(tf.fill([4, 5], u.index + 1 + g / 1000)));
+    await long.afterStep({ epoch: Math.floor(g / 25), stepInEpoch: g % 25, globalStep: g });
+  }
+  assert.deepEqual(never2.calls[0][0].map((s) => Math.round((s[0] - 1) * 1000)), [13, 15, 17, 19, 21, 23]);
+  // A stage needs the predictor's minWindow snapshots: a 4-step epoch holds only 2.
+  const shortPlan: TrainingPlan = { epochs: 3, stepsPerEpoch: 4, totalSteps: 12, batchSize: 8 };
+  const never3 = new FakePredictor(() => 1);
+  const short = new SmartFrzPolicy({ predictor: never3 });
+  short.init(makeUnits(2), shortPlan);
+  for (let g = 0; g < 4; g++) await short.afterStep({ epoch: 0, stepInEpoch: g, globalStep: g });
+  assert.equal(never3.calls.length, 0);
+  assert.equal(short.frozenPrefix(), 0);
+});
+
+test('a unit freezes once its recorded window stopped moving, a moving unit never does', async () => {
+  // P(freeze) = 1 exactly when every snapshot of the window equals the newest one.
+  const still = new FakePredictor((_, w) => (w.every((x) => x.every((v, i) => v === w[w.length - 1][i])) ? 1 : 0));
+  const units = makeUnits(2);
+  const policy = new SmartFrzPolicy({ predictor: still, keepTrainable: 0 });
+  policy.init(units, PLAN);
+  const prefixes: number[] = [];
+  for (let g = 0; g < 60; g++) {
+    // Unit 0 stops moving after step 25; unit 1 keeps moving.
+    units[0].kernel.assign(tf.fill([4, 5], 1 + Math.min(g, 25) / 1000));
+    units[1].kernel.assign(tf.fill([4, 5], 2 + g / 1000));
+    await policy.afterStep({ epoch: Math.floor(g / 10), stepInEpoch: g % 10, globalStep: g });
+    if (g % 10 === 9) prefixes.push(policy.frozenPrefix());
+  }
+  // The stage after step 39 is the first whose 6-snapshot window (steps 29..39) is all still.
+  assert.deepEqual(prefixes, [0, 0, 0, 1, 1, 1]);
+});
+
 test('saveState/loadState: a resumed policy decides exactly like the uninterrupted one', async () => {
   // P(freeze) grows with how little the unit moved in the window, so decisions depend on the history.
-  const p = (u: number, w: Float32Array[]) => (w.length >= 4 ? 0.6 : 0.3) - 0.1 * u;
+  const p = (u: number, w: Float32Array[]) => (w.length >= 6 ? 0.6 : 0.3) - 0.1 * u;
   const unitsA = makeUnits(3);
-  const a = new SmartFrzPolicy({ predictor: new FakePredictor(p), snapshotsPerEpoch: 5 });
+  const a = new SmartFrzPolicy({ predictor: new FakePredictor(p), snapshotEvery: 3 });
   a.init(unitsA, PLAN);
   await run(a, unitsA, 0, 15);
   const saved = JSON.parse(JSON.stringify(a.saveState()));
   const fakeB = new FakePredictor(p);
   const unitsB = makeUnits(3);
-  const b = new SmartFrzPolicy({ predictor: fakeB, snapshotsPerEpoch: 5 });
+  const b = new SmartFrzPolicy({ predictor: fakeB, snapshotEvery: 3 });
   b.init(unitsB, PLAN);
   b.loadState(saved);
   assert.equal(b.frozenPrefix(), a.frozenPrefix());
@@ -94,6 +144,7 @@ test('saveState/loadState: a resumed policy decides exactly like the uninterrupt
   const rb = await run(b, unitsB, 15, 40);
   assert.deepEqual(rb, ra);
   assert.deepEqual(fakeB.calls, fakeA.calls.slice(callsBefore), 'same windows after the resume (history restored mid-epoch)');
+  assert.ok(fakeA.calls.length > callsBefore);
   assert.equal(b.lastReason(), a.lastReason());
   assert.ok(a.frozenPrefix() >= 1);
   assert.throws(() => b.loadState({ version: 9 }), /unreadable/);
@@ -110,7 +161,7 @@ test('createSmartFrzPolicy validates its options and loads the shipped predictor
     return undefined;
   };
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', threshold: 2 })), '/freezing/threshold');
-  assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', snapshotsPerEpoch: 1 })), '/freezing/snapshotsPerEpoch');
+  assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', snapshotEvery: 0 })), '/freezing/snapshotEvery');
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', keepTrainable: -1 })), '/freezing/keepTrainable');
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', predictor: '/nonexistent/p.json' })), '/freezing/predictor');
   const policy = createSmartFrzPolicy({ policy: 'smartfrz' });

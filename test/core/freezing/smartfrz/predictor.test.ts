@@ -43,10 +43,13 @@ test('the weights file round-trips exactly', async () => {
   const q = predictorFromFile(doc);
   assert.deepEqual(q.config, small);
   assert.deepEqual(await q.predict(windows), before);
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sfz-')), 'p.json');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sfz-'));
+  const file = path.join(dir, 'p.json');
   await savePredictor(p, file);
   assert.deepEqual(await loadPredictor(file).predict(windows), before);
+  fs.rmSync(dir, { recursive: true, force: true });
   assert.throws(() => predictorFromFile({ format: 'other' }), /not a SmartFRZ predictor/);
+  assert.throws(() => predictorFromFile({ ...doc, version: 1 }), /version 1 .*smartfrz:build/);
   const broken = { ...doc, weights: { ...doc.weights } };
   delete broken.weights.o2;
   assert.throws(() => predictorFromFile(broken), /lack layer "o2"/);
@@ -64,7 +67,7 @@ test('the shipped weights are found from src/ and from dist/, load, and give fin
   const probs = await p.predict([window(30, 1024, 0.02, 1), window(30, 1024, 1e-5, 2)]);
   assert.equal(probs.length, 2);
   for (const v of probs) assert.ok(Number.isFinite(v) && v >= 0 && v <= 1);
-  // Windows shorter than the training window (short epochs) work too.
+  // Partial windows (a unit recorded for fewer than W snapshots) work too.
   const [short] = await p.predict([window(3, 1024, 0.02, 1)]);
   assert.ok(Number.isFinite(short));
   p.dispose();
