@@ -5,8 +5,10 @@
  *     --train ../shared/datasets/conll04/conll04_train.json --dev ../shared/datasets/conll04/conll04_dev.json
  *
  * Options: --out DIR (default models/extractor), --tagger-epochs N, --relation-epochs N,
- * --backend auto|wasm|cpu, --seed N, --min-count N, --dim N, --hidden N, --ensemble N (taggers averaged), --dropout P,
- * --train-on-dev --threshold T (the final model: train + dev, epochs and threshold chosen on dev before).
+ * --backend auto|wasm|cpu, --seed N, --min-count N, --relation-min-count N, --dim N, --hidden N, --ensemble N (taggers averaged), --dropout P, --feature-dropout P,
+ * --train-on-dev --threshold T (the final model: train + dev, epochs and threshold chosen on dev before),
+ * --average D (keep an exponential moving average of the tagger weights, decay D, e.g. 0.99), --crf (CRF tagger), --rnn N (bidirectional GRU of width N per direction in the tagger), --dictionary FILE (e.g. /usr/share/dict/american-english), --zoneinfo DIR (e.g. /usr/share/zoneinfo):
+ * word lists stored in the model, see system-word-lists.ts.
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +16,7 @@ import { initBackend, type BackendPreference } from '../../src/core/tensor/backe
 import { loadConll04 } from '../../src/core/extract/conll04';
 import { CONLL04_SCHEMA } from '../../src/core/extract/schema';
 import { trainExtractor } from '../../src/core/extract/builtin/train';
+import { readSystemWordLists } from './system-word-lists';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -26,15 +29,22 @@ async function main(): Promise<void> {
       backend: { type: 'string', default: 'auto' },
       seed: { type: 'string', default: '1' },
       'min-count': { type: 'string', default: '1' },
+      'relation-min-count': { type: 'string' },
       dim: { type: 'string', default: '64' },
       hidden: { type: 'string', default: '128' },
       ensemble: { type: 'string', default: '1' },
       dropout: { type: 'string', default: '0.35' },
+      'feature-dropout': { type: 'string', default: '0.15' },
       // Development only: train on the first N training sentences (quick smoke runs).
       limit: { type: 'string' },
       // Final model: also train on the dev sentences, with epochs and threshold fixed beforehand.
       'train-on-dev': { type: 'boolean', default: false },
       threshold: { type: 'string' },
+      crf: { type: 'boolean', default: false },
+      rnn: { type: 'string', default: '0' },
+      average: { type: 'string', default: '0' },
+      dictionary: { type: 'string' },
+      zoneinfo: { type: 'string' },
     },
   });
   if (!values.train) throw new Error('--train FILE is required');
@@ -47,12 +57,15 @@ async function main(): Promise<void> {
   if (trainOnDev && (!devData || values.threshold === undefined)) throw new Error('--train-on-dev needs --dev and --threshold');
   if (trainOnDev) train.push(...devData!);
   const dev = trainOnDev ? undefined : devData;
+  const wordLists = values.dictionary || values.zoneinfo ? await readSystemWordLists({ dictionary: values.dictionary, zoneinfo: values.zoneinfo }) : undefined;
   const t0 = Date.now();
   const { model, dev: scores } = await trainExtractor({
     train, dev, schema: CONLL04_SCHEMA,
     taggerEpochs: Number(values['tagger-epochs']), relationEpochs: Number(values['relation-epochs']),
     seed: Number(values.seed), minFeatureCount: Number(values['min-count']),
-    dim: Number(values.dim), hidden: Number(values.hidden), taggerEnsemble: Number(values.ensemble), dropout: Number(values.dropout),
+    relationMinFeatureCount: values['relation-min-count'] !== undefined ? Number(values['relation-min-count']) : undefined,
+    dim: Number(values.dim), hidden: Number(values.hidden), taggerEnsemble: Number(values.ensemble), dropout: Number(values.dropout), featureDropout: Number(values['feature-dropout']),
+    crf: values.crf === true, wordLists, rnn: Number(values.rnn), weightAverage: Number(values.average),
     relationThreshold: values.threshold !== undefined ? Number(values.threshold) : undefined,
     onProgress: (e) => console.error(JSON.stringify(e)),
   });

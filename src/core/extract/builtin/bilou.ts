@@ -1,8 +1,8 @@
 /**
  * BILOU tagging: tag inventory for a list of entity types and constrained Viterbi decoding,
  * so decoded tag sequences are always well formed (every B- is closed by an L- of the same
- * type) without training a CRF: the network's per-token log-probabilities are combined with
- * hard transition constraints.
+ * type): the network's per-token log-probabilities are combined with hard transition
+ * constraints and, for a CRF tagger (`crf.ts`), its learned transition scores.
  */
 export interface TokenSpan {
   type: string;
@@ -37,25 +37,37 @@ export function spansToTagIds(length: number, spans: { type: string; start: numb
   return ids;
 }
 
-function allowed(prev: string, next: string): boolean {
+/** Whether tag `next` may follow tag `prev` in a well-formed BILOU sequence (`O` before the first tag). */
+export function tagAllowed(prev: string, next: string): boolean {
   const inside = prev.startsWith('B-') || prev.startsWith('I-');
   if (inside) return (next.startsWith('I-') || next.startsWith('L-')) && next.slice(2) === prev.slice(2);
   return next === 'O' || next.startsWith('B-') || next.startsWith('U-');
 }
 
+/** Additive tag-to-tag (`[T*T]`, from -> to), start and end scores of a CRF. */
+export interface TransitionScores {
+  trans: Float32Array;
+  start: Float32Array;
+  end: Float32Array;
+}
+
 /**
- * Best well-formed tag path. `logProbs` holds `length * numTags` values, row-major.
+ * Best well-formed tag path. `logProbs` holds `length * numTags` values, row-major. With
+ * `transitions` (a CRF tagger) the path score also sums the transition, start and end scores;
+ * `logProbs` may then be the log-softmax of the CRF's emissions (a per-token constant shift
+ * does not change the best path, and the spans' `score` stays a probability).
  */
-export function viterbiDecode(logProbs: Float32Array | number[], length: number, types: string[]): TokenSpan[] {
+export function viterbiDecode(logProbs: Float32Array | number[], length: number, types: string[], transitions?: TransitionScores): TokenSpan[] {
   const tags = bilouTags(types);
   const n = tags.length;
   if (length === 0) return [];
-  const ok: boolean[][] = tags.map((p) => tags.map((q) => allowed(p, q)));
-  const startOk = tags.map((t) => allowed('O', t));
+  const ok: boolean[][] = tags.map((p) => tags.map((q) => tagAllowed(p, q)));
+  const startOk = tags.map((t) => tagAllowed('O', t));
   const endOk = tags.map((t) => t === 'O' || t.startsWith('L-') || t.startsWith('U-'));
+  const tr = (k: number, j: number) => (transitions ? transitions.trans[k * n + j] : 0);
   let score = new Float64Array(n);
   const back: Int32Array[] = [];
-  for (let j = 0; j < n; j++) score[j] = startOk[j] ? logProbs[j] : -Infinity;
+  for (let j = 0; j < n; j++) score[j] = startOk[j] ? logProbs[j] + (transitions ? transitions.start[j] : 0) : -Infinity;
   for (let i = 1; i < length; i++) {
     const next = new Float64Array(n).fill(-Infinity);
     const bp = new Int32Array(n);
@@ -64,7 +76,8 @@ export function viterbiDecode(logProbs: Float32Array | number[], length: number,
       let arg = 0;
       for (let k = 0; k < n; k++) {
         if (!ok[k][j]) continue;
-        if (score[k] > best) { best = score[k]; arg = k; }
+        const v = score[k] + tr(k, j);
+        if (v > best) { best = v; arg = k; }
       }
       next[j] = best + logProbs[i * n + j];
       bp[j] = arg;
@@ -74,7 +87,10 @@ export function viterbiDecode(logProbs: Float32Array | number[], length: number,
   }
   let last = 0;
   let best = -Infinity;
-  for (let j = 0; j < n; j++) if (endOk[j] && score[j] > best) { best = score[j]; last = j; }
+  for (let j = 0; j < n; j++) {
+    const v = score[j] + (transitions ? transitions.end[j] : 0);
+    if (endOk[j] && v > best) { best = v; last = j; }
+  }
   const path = new Array<number>(length);
   path[length - 1] = last;
   for (let i = length - 1; i > 0; i--) path[i - 1] = back[i - 1][path[i]];

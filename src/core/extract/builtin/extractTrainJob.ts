@@ -16,7 +16,8 @@ import { trainExtractor, type TrainProgress } from './train';
  *   "data": { "format": "conll04", "train": "data/train.json", "dev": "data/dev.json" },
  *   "schema": "my.schema.json",          // optional; default: types found in the data
  *   "output": "models/my-extractor",     // optional; default: the run directory
- *   "training": { "taggerEpochs": 8, "relationEpochs": 8, "batchSize": 16, "learningRate": 0.003, "seed": 1, "taggerEnsemble": 2 }
+ *   "training": { "taggerEpochs": 8, "relationEpochs": 8, "batchSize": 16, "learningRate": 0.003, "seed": 1, "taggerEnsemble": 2,
+ *                 "crf": true, "rnn": 64, "weightAverage": 0.99 }
  * }
  * ```
  */
@@ -35,6 +36,12 @@ export interface ExtractTrainConfig {
     seed?: number;
     /** Taggers trained with different seeds, probabilities averaged (default 1). */
     taggerEnsemble?: number;
+    /** CRF tagger (default false). */
+    crf?: boolean;
+    /** Width per direction of a bidirectional GRU in the tagger (default 0: none). */
+    rnn?: number;
+    /** Decay in (0, 1) of the moving average of the tagger weights that is kept (default: none). */
+    weightAverage?: number;
   };
 }
 
@@ -57,13 +64,22 @@ export async function runExtractTrain(
   const schema = config.schema ? await loadExtractionSchema(at(config.schema)) : undefined;
   const t = config.training ?? {};
   for (const [k, v] of Object.entries(t)) {
+    if (k === 'crf') {
+      if (typeof v !== 'boolean') throw new UserError('must be true or false', '/training/crf');
+      continue;
+    }
+    if (k === 'weightAverage') {
+      if (typeof v !== 'number' || !(v > 0 && v < 1)) throw new UserError('must be a number between 0 and 1 (exclusive)', '/training/weightAverage');
+      continue;
+    }
     if (typeof v !== 'number' || !(v > 0) || (k !== 'learningRate' && !Number.isInteger(v))) {
       throw new UserError(`must be a positive ${k === 'learningRate' ? 'number' : 'integer'}`, `/training/${k}`);
     }
   }
   const { model, dev: scores } = await trainExtractor({
     train, dev, schema, taggerEpochs: t.taggerEpochs, relationEpochs: t.relationEpochs, batchSize: t.batchSize,
-    learningRate: t.learningRate, seed: t.seed, taggerEnsemble: t.taggerEnsemble, signal: hooks.signal, onProgress: hooks.onProgress,
+    learningRate: t.learningRate, seed: t.seed, taggerEnsemble: t.taggerEnsemble,
+    crf: t.crf, rnn: t.rnn, weightAverage: t.weightAverage, signal: hooks.signal, onProgress: hooks.onProgress,
   });
   const outDir = config.output ? at(config.output) : defaultOutputDir;
   try {

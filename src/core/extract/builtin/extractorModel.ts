@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../errors';
-import { bilouTags, viterbiDecode, type TokenSpan } from './bilou';
+import { bilouTags, viterbiDecode, type TokenSpan, type TransitionScores } from './bilou';
+import { crfConstraints, crfTransitionScores } from './crf';
 import { FeatureVocab, relationFeatures, tokenFeatures, type GazetteerEntries } from './features';
 import { buildLexicon, type Lexicon } from './lexicon';
-import { packIds, relationLogits, taggerLogits, taggerPrefix, type Params } from './network';
+import { embedBagValues, packIds, relationLogits, taggerLogits, taggerPrefix, type Params } from './network';
 import { loadModelFiles, saveModelFiles, type NamedWeights } from './weightsFile';
+import { indexWordLists, type WordIndex, type WordLists } from './wordLists';
 
 /** Everything about a trained extractor except its weights (stored in `<name>.json`). */
 export interface ExtractorMeta {
@@ -16,8 +18,11 @@ export interface ExtractorMeta {
    * `lexicon`: whether token features include the built-in word lists (`lexicon.ts`).
    * `ensemble`: number of taggers (weights `tagger.*`, `tagger2.*`, ...; default 1) whose tag
    * probabilities are averaged before decoding.
+   * `crf`: the taggers have CRF transition scores (`<prefix>.crf.*`), averaged over members and
+   * used by Viterbi decoding.
+   * `wordLists`: dictionary and place lists the token features use (`wordLists.ts`).
    */
-  tagger: { features: string[]; dim: number; hidden: number; lexicon?: boolean; ensemble?: number };
+  tagger: { features: string[]; dim: number; hidden: number; lexicon?: boolean; ensemble?: number; crf?: boolean; wordLists?: WordLists };
   relation: { features: string[]; dim: number; hidden: number; threshold: number };
   gazetteer: GazetteerEntries;
   /** How the model was trained and what it scored (informational). */
@@ -45,12 +50,31 @@ export class ExtractorModel {
   readonly relVocab: FeatureVocab;
   private readonly knownTokens: Set<string>;
   private readonly lexicon?: Lexicon;
+  private readonly words?: WordIndex;
 
   constructor(readonly meta: ExtractorMeta, readonly params: Params) {
     this.tagVocab = new FeatureVocab(meta.tagger.features);
     this.relVocab = new FeatureVocab(meta.relation.features);
     this.knownTokens = new Set(meta.tagger.features.filter((f) => f.startsWith('w=')).map((f) => f.slice(2)));
-    this.lexicon = meta.tagger.lexicon ? buildLexicon() : undefined;
+    this.lexicon = meta.tagger.lexicon ? buildLexicon(meta.tagger.wordLists?.places) : undefined;
+    this.words = meta.tagger.wordLists ? indexWordLists(meta.tagger.wordLists) : undefined;
+  }
+
+  /** Token features (strings) of a sentence, as the tagger sees them. */
+  tokenFeatures(tokens: string[], gazetteer: GazetteerEntries | undefined = this.meta.gazetteer): string[][] {
+    return tokenFeatures(tokens, gazetteer, this.lexicon, this.words);
+  }
+
+  /** CRF transition scores averaged over the ensemble members (with the BILOU constraints), if the tagger has a CRF. */
+  private transitionScores(): TransitionScores | undefined {
+    if (!this.meta.tagger.crf) return undefined;
+    const members = this.meta.tagger.ensemble ?? 1;
+    const mean = (part: string) => tf.tidy(() => {
+      let sum = this.params[`tagger.crf.${part}`];
+      for (let m = 1; m < members; m++) sum = sum.add(this.params[`${taggerPrefix(m)}.crf.${part}`]);
+      return sum.div(members).dataSync() as Float32Array;
+    });
+    return crfTransitionScores({ trans: mean('trans'), start: mean('start'), end: mean('end') }, crfConstraints(this.meta.entityTypes));
   }
 
   static async load(jsonFile: string): Promise<ExtractorModel> {
@@ -80,26 +104,33 @@ export class ExtractorModel {
   predictEntities(sentences: string[][]): TokenSpan[][] {
     const out: TokenSpan[][] = [];
     const nTags = bilouTags(this.meta.entityTypes).length;
+    const transitions = this.transitionScores();
+    const members = this.meta.tagger.ensemble ?? 1;
+    const prefixes = Array.from({ length: members }, (_, m) => taggerPrefix(m));
+    const tables = prefixes.map((prefix) => this.params[`${prefix}.emb`].dataSync() as Float32Array);
+    const dim = this.meta.tagger.dim;
     for (let b = 0; b < sentences.length; b += BATCH) {
       const batch = sentences.slice(b, b + BATCH);
       const length = Math.max(1, ...batch.map((s) => s.length));
       const lists: number[][] = [];
       for (const s of batch) {
-        const feats = tokenFeatures(s, this.meta.gazetteer, this.lexicon);
+        const feats = this.tokenFeatures(s);
         for (let i = 0; i < length; i++) lists.push(i < s.length ? this.tagVocab.ids(feats[i]) : []);
       }
       const { ids, mask, k } = packIds(lists);
       // Ensemble members vote by averaged probabilities (not logits), then Viterbi decodes.
       const logp = tf.tidy(() => {
-        const idT = tf.tensor2d(ids, [lists.length, k], 'int32');
-        const maskT = tf.tensor2d(mask, [lists.length, k]);
-        const members = this.meta.tagger.ensemble ?? 1;
-        let probs = tf.softmax(taggerLogits(this.params, idT, maskT, batch.length, length));
-        for (let m = 1; m < members; m++) probs = probs.add(tf.softmax(taggerLogits(this.params, idT, maskT, batch.length, length, 0, taggerPrefix(m))));
-        return tf.log(probs.div(members).add(1e-12)).dataSync() as Float32Array;
+        const lengths = batch.map((s) => s.length);
+        let probs: tf.Tensor | undefined;
+        prefixes.forEach((prefix, m) => {
+          const sums = tf.tensor2d(embedBagValues(tables[m], dim, ids, mask, k), [lists.length, dim]);
+          const p = tf.softmax(taggerLogits(this.params, { sums }, batch.length, length, 0, prefix, undefined, lengths));
+          probs = probs ? probs.add(p) : p;
+        });
+        return tf.log(probs!.div(members).add(1e-12)).dataSync() as Float32Array;
       });
       batch.forEach((s, i) => {
-        out.push(viterbiDecode(logp.subarray(i * length * nTags, (i * length + s.length) * nTags), s.length, this.meta.entityTypes));
+        out.push(viterbiDecode(logp.subarray(i * length * nTags, (i * length + s.length) * nTags), s.length, this.meta.entityTypes, transitions));
       });
     }
     return out;
@@ -122,14 +153,15 @@ export class ExtractorModel {
   relationProbabilities(items: { tokens: string[]; entities: { type: string; start: number; end: number }[]; head: number; tail: number; allowed: number[] }[]): Float32Array[] {
     const out: Float32Array[] = [];
     const classes = this.meta.relations.length + 1;
+    const table = items.length > 0 ? this.params['rel.emb'].dataSync() as Float32Array : new Float32Array(0);
+    const dim = this.meta.relation.dim;
     for (let b = 0; b < items.length; b += 256) {
       const batch = items.slice(b, b + 256);
       const lists = batch.map((it) => this.relVocab.ids(relationFeatures(it.tokens, it.entities, it.head, it.tail)));
       const { ids, mask, k } = packIds(lists);
       const probs = tf.tidy(() => tf.softmax(relationLogits(
         this.params,
-        tf.tensor2d(ids, [lists.length, k], 'int32'),
-        tf.tensor2d(mask, [lists.length, k]),
+        { sums: tf.tensor2d(embedBagValues(table, dim, ids, mask, k), [lists.length, dim]) },
         tf.tensor2d(batch.flatMap((it) => it.allowed), [batch.length, classes]),
       )).dataSync() as Float32Array);
       for (let i = 0; i < batch.length; i++) out.push(probs.slice(i * classes, (i + 1) * classes));

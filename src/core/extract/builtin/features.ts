@@ -1,4 +1,5 @@
 import { lexiconFeatures, type Lexicon } from './lexicon';
+import { dictionaryFeatures, type WordIndex } from './wordLists';
 
 /**
  * Hand-made sparse features for the built-in extractor. No pretrained embeddings are
@@ -71,7 +72,7 @@ export function wordShape(token: string): string {
 }
 
 /** Features of every token of a sentence (strings; the vocabulary maps them to ids). */
-export function tokenFeatures(tokens: string[], gaz: GazetteerEntries | undefined, lexicon?: Lexicon): string[][] {
+export function tokenFeatures(tokens: string[], gaz: GazetteerEntries | undefined, lexicon?: Lexicon, words?: WordIndex): string[][] {
   const gazFeats = gaz ? gazetteerFeatures(tokens, gaz) : tokens.map(() => []);
   const lexFeats = lexicon ? lexiconFeatures(tokens, lexicon) : tokens.map(() => []);
   return tokens.map((tok, i) => {
@@ -90,6 +91,7 @@ export function tokenFeatures(tokens: string[], gaz: GazetteerEntries | undefine
     if (/-/.test(tok)) f.push('hyphen');
     if (/\.$/.test(tok) && tok.length > 1) f.push('enddot');
     f.push(...gazFeats[i], ...lexFeats[i]);
+    if (words) f.push(...dictionaryFeatures(tok, words));
     return f;
   });
 }

@@ -108,8 +108,11 @@ export interface Lexicon {
   maxLength: number;
 }
 
-/** The lists above, indexed for matching on lower-cased tokens. */
-export function buildLexicon(): Lexicon {
+/**
+ * The lists above, indexed for matching on lower-cased tokens, plus optional `extra` named
+ * lists of lower-cased (possibly multi-word) phrases (e.g. a model's `wordLists.places`).
+ */
+export function buildLexicon(extra: Record<string, string[]> = {}): Lexicon {
   const words = new Map<string, string[]>();
   const phrases = new Map<string, string[]>();
   let maxLength = 1;
@@ -126,6 +129,14 @@ export function buildLexicon(): Lexicon {
       maxLength = Math.max(maxLength, toks.length);
       if (toks.length === 1) add(words, p, name);
       else add(phrases, p, name);
+    }
+  }
+  for (const [name, list] of Object.entries(extra)) {
+    for (const p of list.map((x) => x.trim().replace(/\s+/g, ' ')).filter(Boolean)) {
+      const toks = p.split(' ');
+      if (toks.length > 8) continue;
+      maxLength = Math.max(maxLength, toks.length);
+      add(toks.length === 1 ? words : phrases, p, name);
     }
   }
   return { words, phrases, maxLength };

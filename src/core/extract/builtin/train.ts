@@ -6,7 +6,9 @@ import type { ExtractionSchema } from '../schema';
 import { bilouTags, spansToTagIds, type TokenSpan } from './bilou';
 import { ExtractorModel, bestRelation, type ExtractorMeta, type SentencePrediction } from './extractorModel';
 import { FeatureVocab, buildGazetteer, countFeatures, relationFeatures, tokenFeatures, type GazetteerEntries } from './features';
+import { crfConstraints, crfLoss } from './crf';
 import { buildLexicon, type Lexicon } from './lexicon';
+import { indexWordLists, type WordIndex, type WordLists } from './wordLists';
 import { initialParams, initialTaggerParams, packIds, relationLogits, taggerLogits, taggerPrefix, type Params } from './network';
 
 /**
@@ -38,10 +40,24 @@ export interface TrainExtractorOptions {
   taggerEnsemble?: number;
   /** Fraction of a token's features dropped at random per step (default 0.15). */
   featureDropout?: number;
+  /** Width per direction of a bidirectional GRU layer in the tagger (default 0: none). */
+  rnn?: number;
+  /**
+   * Decay of an exponential moving average of the tagger weights, which is evaluated on dev and
+   * kept instead of the raw weights (default 0: no averaging; e.g. 0.99). Smooths the
+   * epoch-to-epoch noise of a small training set.
+   */
+  weightAverage?: number;
+  /** Train the tagger as a linear-chain CRF (`crf.ts`) instead of per-token softmax (default false). */
+  crf?: boolean;
+  /** Dictionary and place lists for token features, stored in the model (`wordLists.ts`). */
+  wordLists?: WordLists;
   /** Fix the relation threshold instead of choosing it on dev (e.g. when training on train+dev). */
   relationThreshold?: number;
   /** Features seen fewer times in training are dropped (smaller model, less overfitting). */
   minFeatureCount?: number;
+  /** The same for the relation classifier's features (default: `minFeatureCount`). */
+  relationMinFeatureCount?: number;
   seed?: number;
   signal?: AbortSignal;
   onProgress?: (e: TrainProgress) => void;
@@ -85,10 +101,10 @@ function shuffled<T>(xs: T[], rand: () => number): T[] {
  * (2-fold), so the tagger learns how much to trust a gazetteer hit on unseen text instead of
  * learning that every training entity is in the gazetteer.
  */
-function crossFoldTokenFeatures(train: Conll04Sentence[], lexicon: Lexicon): string[][][] {
+function crossFoldTokenFeatures(train: Conll04Sentence[], lexicon: Lexicon, words?: WordIndex): string[][][] {
   const halves = [train.filter((_, i) => i % 2 === 0), train.filter((_, i) => i % 2 === 1)];
   const gaz = [buildGazetteer(halves[1]), buildGazetteer(halves[0])];
-  return train.map((s, i) => tokenFeatures(s.tokens, gaz[i % 2], lexicon));
+  return train.map((s, i) => tokenFeatures(s.tokens, gaz[i % 2], lexicon, words));
 }
 
 function schemaFromData(train: Conll04Sentence[]): { entityTypes: string[]; relations: ExtractorMeta['relations'] } {
@@ -107,6 +123,7 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
   const {
     train, dev, taggerEpochs = 10, relationEpochs = 8, batchSize = 16, learningRate = 0.003,
     dim = 64, hidden = 128, relationDim = 64, relationHidden = 64, dropout = 0.35, featureDropout = 0.15, minFeatureCount = 1, seed = 1, taggerEnsemble = 1,
+    crf = false, wordLists, rnn = 0, weightAverage = 0,
   } = opts;
   if (!Number.isInteger(taggerEnsemble) || taggerEnsemble < 1) throw new UserError('must be a positive integer', '/training/taggerEnsemble');
   if (train.length === 0) throw new UserError('training data is empty', '/data');
@@ -120,31 +137,33 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
   const rand = rng(seed);
 
   // Feature vocabularies.
-  const trainTokFeats = crossFoldTokenFeatures(train, buildLexicon());
+  const trainTokFeats = crossFoldTokenFeatures(train, buildLexicon(wordLists?.places), wordLists && indexWordLists(wordLists));
   const tagCounts = countFeatures(trainTokFeats.flat());
   // Whole-token features are always kept: the tokenizer uses them to recognise known tokens.
   for (const s of train) for (const t of s.tokens) tagCounts.set(`w=${t}`, Math.max(minFeatureCount, tagCounts.get(`w=${t}`) ?? 0));
   const tagVocab = FeatureVocab.fromCounts(tagCounts, minFeatureCount);
   const relationTypeIndex = new Map(types.relations.map((r, i) => [`${r.type}|${r.head}|${r.tail}`, i + 1]));
   const relItems = buildRelationItems(train, types.relations, relationTypeIndex);
-  const relVocab = FeatureVocab.fromCounts(countFeatures(relItems.map((it) => it.features)), minFeatureCount);
+  const relationMinFeatureCount = opts.relationMinFeatureCount ?? minFeatureCount;
+  const relVocab = FeatureVocab.fromCounts(countFeatures(relItems.map((it) => it.features)), relationMinFeatureCount);
   const gazetteer: GazetteerEntries = buildGazetteer(train);
 
   const nTags = bilouTags(types.entityTypes).length;
   const params = initialParams(
-    { features: tagVocab.size, dim, hidden, tags: nTags },
+    { features: tagVocab.size, dim, hidden, tags: nTags, crf, rnn },
     { features: relVocab.size, dim: relationDim, hidden: relationHidden, classes: types.relations.length + 1 },
     seed,
   );
   for (let m = 1; m < taggerEnsemble; m++) {
-    Object.assign(params, initialTaggerParams({ features: tagVocab.size, dim, hidden, tags: nTags }, seed + 1000 * m, taggerPrefix(m)));
+    Object.assign(params, initialTaggerParams({ features: tagVocab.size, dim, hidden, tags: nTags, crf, rnn }, seed + 1000 * m, taggerPrefix(m)));
   }
   const meta: ExtractorMeta = {
     format: 'model-lab-extractor',
     version: 1,
     entityTypes: types.entityTypes,
     relations: types.relations,
-    tagger: { features: tagVocab.features, dim, hidden, lexicon: true, ...(taggerEnsemble > 1 ? { ensemble: taggerEnsemble } : {}) },
+    tagger: { features: tagVocab.features, dim, hidden, lexicon: true, ...(taggerEnsemble > 1 ? { ensemble: taggerEnsemble } : {}),
+      ...(crf ? { crf: true } : {}), ...(wordLists ? { wordLists } : {}) },
     relation: { features: relVocab.features, dim: relationDim, hidden: relationHidden, threshold: opts.relationThreshold ?? 0.5 },
     gazetteer,
   };
@@ -153,14 +172,21 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
   const devTokens = dev?.map((s) => s.tokens);
 
   // --- Tagger ---
+  const constraints = crfConstraints(types.entityTypes);
   const tagData = train.map((s, i) => ({ ids: trainTokFeats[i].map((f) => tagVocab.ids(f)), tags: spansToTagIds(s.tokens.length, s.entities, types.entityTypes) }));
   for (let member = 0; member < taggerEnsemble; member++) {
     const prefix = `${taggerPrefix(member)}.`;
     // Dev scores of this member alone: a single-tagger model over the member's weights.
     const view: Params = { ...params };
     for (const [n, v] of Object.entries(params)) if (n.startsWith(prefix)) view[`tagger.${n.slice(prefix.length)}`] = v;
-    const memberModel = new ExtractorModel({ ...meta, tagger: { ...meta.tagger, ensemble: 1 } }, view);
-    const taggerVars = Object.entries(params).filter(([n]) => n.startsWith(prefix)).map(([, v]) => v);
+    const memberMeta = { ...meta, tagger: { ...meta.tagger, ensemble: 1 } };
+    const taggerNames = Object.keys(params).filter((n) => n.startsWith(prefix));
+    const taggerVars = taggerNames.map((n) => params[n]);
+    // Exponential moving average of the weights (when `weightAverage` > 0): evaluated and kept instead of the raw weights.
+    const ema = weightAverage > 0 ? new Map(taggerNames.map((n) => [n, params[n].clone()])) : undefined;
+    let steps = 0;
+    const evalView: Params = { ...view };
+    const memberModel = new ExtractorModel(memberMeta, ema ? evalView : view);
     const optimizer = tf.train.adam(learningRate);
     let best = -1;
     let bestValues: Map<string, tf.Tensor> | undefined;
@@ -187,26 +213,47 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
         const { ids, mask, k } = packIds(lists);
         const dropoutSeed = Math.floor(rand() * 2 ** 30);
         const loss = optimizer.minimize(() => {
-          const logits = taggerLogits(params, tf.tensor2d(ids, [lists.length, k], 'int32'), tf.tensor2d(mask, [lists.length, k]), batch.length, length, dropout,
-            taggerPrefix(member), dropoutSeed);
+          const logits = taggerLogits(params, { ids: tf.tensor2d(ids, [lists.length, k], 'int32'), mask: tf.tensor2d(mask, [lists.length, k]) }, batch.length, length, dropout,
+            taggerPrefix(member), dropoutSeed, batch.map((s) => s.tags.length));
+          if (crf) {
+            const p = taggerPrefix(member);
+            return crfLoss(logits, batch.map((s) => s.tags), { trans: params[`${p}.crf.trans`], start: params[`${p}.crf.start`], end: params[`${p}.crf.end`] }, constraints);
+          }
           return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), nTags), logits.reshape([-1, nTags]), tf.tensor1d(weights)) as tf.Scalar;
         }, true, taggerVars);
         lossSum += (await loss!.data())[0];
         loss!.dispose();
         batches++;
+        if (ema) {
+          // Warm-up as in TensorFlow's ExponentialMovingAverage: early averages forget the initial weights quickly.
+          const d = Math.min(weightAverage, (1 + steps) / (10 + steps));
+          steps++;
+          for (const n of taggerNames) {
+            const old = ema.get(n)!;
+            ema.set(n, tf.tidy(() => old.mul(d).add(params[n].mul(1 - d))));
+            old.dispose();
+          }
+        }
         await yieldToEventLoop();
       }
+      if (ema) for (const [n, t] of ema) evalView[`tagger.${n.slice(prefix.length)}`] = t;
       let devEntityF1: number | undefined;
       if (dev && devGold && devTokens) {
         const pred = memberModel.predictEntities(devTokens);
         devEntityF1 = scoreExtraction(devGold, dev.map((s, i) => predictedScored(s, pred[i], []))).entity.f1;
-        if (devEntityF1 > best) { best = devEntityF1; bestValues = snapshot(params, prefix, bestValues); }
+        if (devEntityF1 > best) {
+          best = devEntityF1;
+          bestValues?.forEach((t) => t.dispose());
+          bestValues = ema ? new Map([...ema].map(([n, t]) => [n, t.clone()])) : snapshot(params, prefix);
+        }
       }
       opts.onProgress?.({
         phase: 'tagger', ...(taggerEnsemble > 1 ? { member: member + 1 } : {}), epoch: epoch + 1, epochs: taggerEpochs, loss: lossSum / batches, devEntityF1, seconds: (Date.now() - t0) / 1000,
       });
     }
     if (bestValues) restore(params, bestValues);
+    else if (ema) restore(params, ema);
+    if (bestValues && ema) ema.forEach((t) => t.dispose());
     optimizer.dispose();
   }
   if (taggerEnsemble > 1 && dev && devGold && devTokens) {
@@ -236,7 +283,7 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
       const { ids, mask, k } = packIds(lists);
       const dropoutSeed = Math.floor(rand() * 2 ** 30);
       const loss = optimizer.minimize(() => {
-        const logits = relationLogits(params, tf.tensor2d(ids, [lists.length, k], 'int32'), tf.tensor2d(mask, [lists.length, k]),
+        const logits = relationLogits(params, { ids: tf.tensor2d(ids, [lists.length, k], 'int32'), mask: tf.tensor2d(mask, [lists.length, k]) },
           tf.tensor2d(batch.flatMap((it) => it.allowed), [batch.length, classes]), dropout, dropoutSeed);
         return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(batch.map((it) => it.label), 'int32'), classes), logits) as tf.Scalar;
       }, true, relVars);
@@ -267,7 +314,7 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
   }
   meta.training = {
     trainSentences: train.length, devSentences: dev?.length ?? 0, taggerEpochs, relationEpochs, batchSize, learningRate, dropout, featureDropout,
-    minFeatureCount, seed, taggerEnsemble, backend: tf.getBackend(),
+    minFeatureCount, relationMinFeatureCount, seed, taggerEnsemble, crf, rnn, weightAverage, wordLists: wordLists !== undefined, backend: tf.getBackend(),
     dev: devScores && { entityF1: devScores.entity.f1, relationF1: devScores.relation.f1 },
   };
   return { model, dev: devScores };

@@ -32,6 +32,20 @@ test('extract-train: trains on the user files and writes a loadable model', asyn
       runExtractTrain({ kind: 'extract-train', name: 't', data: { format: 'conll04', train: 'train.json' }, training: { taggerEpochs: 0 } }, dir, dir),
       (e: unknown) => e instanceof UserError && e.pointer === '/training/taggerEpochs',
     );
+    const crf = await runExtractTrain(
+      { kind: 'extract-train', name: 't', data: { format: 'conll04', train: 'train.json' }, output: 'crf', training: { taggerEpochs: 1, relationEpochs: 1, crf: true, rnn: 4, weightAverage: 0.9 } },
+      dir, path.join(dir, 'run'),
+    );
+    const crfModel = await ExtractorModel.load(crf.modelFile);
+    assert.equal(crfModel.meta.tagger.crf, true);
+    assert.deepEqual(crfModel.params['tagger.gru.fw.u'].shape, [4, 12]);
+    crfModel.dispose();
+    for (const [training, pointer] of [[{ crf: 1 }, '/training/crf'], [{ weightAverage: 1 }, '/training/weightAverage'], [{ rnn: 2.5 }, '/training/rnn']] as const) {
+      await assert.rejects(
+        runExtractTrain({ kind: 'extract-train', name: 't', data: { format: 'conll04', train: 'train.json' }, training: training as never }, dir, dir),
+        (e: unknown) => e instanceof UserError && e.pointer === pointer,
+      );
+    }
     await assert.rejects(
       runExtractTrain({ kind: 'extract-train', name: 't', data: { format: 'conll04', train: 'missing.json' } }, dir, dir),
       (e: unknown) => e instanceof UserError && /cannot read data file/.test(e.message),

@@ -71,6 +71,38 @@ test('a tagger ensemble is reproducible from its seed (dropout included) and sav
   }
 });
 
+test('a CRF + GRU tagger with weight averaging and word lists learns, and the saved model reproduces it', async () => {
+  await initBackend();
+  const train = SAMPLE.slice(0, 24);
+  const wordLists = { common: ['the', 'president', 'city'], proper: ['kennedy', 'dallas'], places: { tzcity: ['dallas', 'new york'] } };
+  const { model, dev } = await trainExtractor({
+    train, dev: train, schema: CONLL04_SCHEMA, taggerEpochs: 10, relationEpochs: 2, batchSize: 4, dim: 16, hidden: 16, relationDim: 8, relationHidden: 8,
+    learningRate: 0.01, dropout: 0, seed: 3, crf: true, rnn: 8, weightAverage: 0.9, wordLists,
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), 'extractor-'));
+  try {
+    assert.ok(dev!.entity.f1 > 0.6, `entity F1 ${dev!.entity.f1}`);
+    assert.equal(model.meta.tagger.crf, true);
+    assert.ok(model.params['tagger.crf.trans'] && model.params['tagger.gru.bw.u'], 'CRF and GRU weights exist');
+    // The CRF learned something about transitions (they start at 0).
+    assert.ok(Math.max(...Array.from(model.params['tagger.crf.trans'].dataSync(), Math.abs)) > 0.01);
+    const feats = model.tokenFeatures(['Dallas', 'city', 'Zyx'], undefined);
+    assert.ok(feats[0].includes('dict=proper|cap') && feats[0].includes('lx=tzcity'));
+    assert.ok(feats[1].includes('dict=common|low'));
+    assert.ok(feats[2].includes('dict=none|cap'));
+    await model.save(dir);
+    const loaded = await ExtractorModel.load(path.join(dir, 'extractor.json'));
+    assert.deepEqual(loaded.meta.tagger.wordLists, wordLists);
+    const sentences = SAMPLE.slice(30, 40).map((s) => s.tokens);
+    const spans = (m: ExtractorModel) => m.predictEntities(sentences).map((s) => s.map(({ type, start, end }) => [type, start, end]));
+    assert.deepEqual(spans(loaded), spans(model));
+    loaded.dispose();
+  } finally {
+    model.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('training data with a type outside the schema is a user error', async () => {
   const schema = { ...CONLL04_SCHEMA, entities: CONLL04_SCHEMA.entities.filter((e) => e.type !== 'Other') };
   await assert.rejects(trainExtractor({ train: SAMPLE.slice(0, 5), schema, taggerEpochs: 1, relationEpochs: 1 }), (e: unknown) => e instanceof UserError && /"Other"/.test(e.message));

@@ -23,6 +23,21 @@ test('small tensors round-trip exactly, large matrices within the uint8 row quan
   }
 });
 
+test('rank-3 kernels are quantised along their last axis and round-trip within the step', () => {
+  const shape = [5, 32, 128];
+  const values = Float32Array.from({ length: 5 * 32 * 128 }, (_, i) => Math.sin(i * 0.11) * (1 + (i % 5)));
+  const { specs, data } = encodeWeights({ conv: { shape, values } });
+  assert.equal(specs[0].dtype, 'uint8-rows');
+  assert.equal(specs[0].byteLength, 5 * 32 * (8 + 128));
+  const back = decodeWeights(specs, data).conv;
+  assert.deepEqual(back.shape, shape);
+  for (let r = 0; r < 5 * 32; r++) {
+    const row = values.subarray(r * 128, (r + 1) * 128);
+    const step = (Math.max(...row) - Math.min(...row)) / 255;
+    for (let c = 0; c < 128; c++) assert.ok(Math.abs(back.values[r * 128 + c] - row[c]) <= step / 2 + 1e-6);
+  }
+});
+
 test('save/load through files; a truncated weights file is a user error', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'weights-'));
   try {
