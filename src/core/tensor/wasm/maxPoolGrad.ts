@@ -6,7 +6,8 @@ import { heapOffset, simdKernels } from './simdKernels';
 /**
  * MaxPoolGrad (every max-pooling layer's backward pass) as one SIMD pass over the heap
  * (`assembly/kernels.ts`): each output position's first window maximum, as the cpu backend
- * picks it, receives the gradient. The stock kernel took 86 ms for the reference CNN's first
+ * picks it, receives the gradient; windows that tile the input (2x2 stride 2) take a path
+ * without scatter. The stock kernel took 86 ms for the reference CNN's first
  * pooling layer ([128,26,26,32], 2x2), a fifth of a training step; a JavaScript loop 37 ms.
  */
 export const maxPoolGradFix: WasmKernelFix = {
@@ -20,6 +21,13 @@ export const maxPoolGradFix: WasmKernelFix = {
       const c = tf.backend_util.computePool2DInfo(
         input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
       const dx = backend.makeOutput(input.shape, 'float32');
+      const tiled = c.strideHeight === c.effectiveFilterHeight && c.strideWidth === c.effectiveFilterWidth &&
+        c.dilationHeight === 1 && c.dilationWidth === 1 && c.padInfo.top === 0 && c.padInfo.left === 0 && c.inChannels % 4 === 0;
+      if (tiled) {
+        simdKernels(backend).maxPoolGradTiled(heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, dx),
+          c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.filterHeight, c.filterWidth);
+        return dx;
+      }
       simdKernels(backend).maxPoolGrad(
         heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, dx),
         c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth,

@@ -21,6 +21,8 @@ describe('wasm MaxPoolGrad (SIMD)', () => {
   const cases: Array<{ label: string; run: () => tf.Tensor; tolerance?: number }> = [
     { label: '2x2 stride 2, channels a multiple of 4', run: poolGrad([2, 6, 6, 8], 2, 2, 'valid') },
     { label: '2x2 stride 2, odd size and 5 channels (vector + scalar lanes)', run: poolGrad([3, 7, 5, 5], 2, 2, 'valid') },
+    { label: '2x2 stride 2, odd size, 8 channels (tiled path; last row and column get no gradient)', run: poolGrad([2, 7, 5, 8], 2, 2, 'valid') },
+    { label: '3x3 stride 3 (tiled path, larger windows)', run: poolGrad([2, 9, 6, 4], 3, 3, 'valid') },
     { label: '3x3 stride 2 same padding (overlapping windows)', run: poolGrad([2, 7, 7, 6], 3, 2, 'same'), tolerance: 1e-6 },
     { label: '3x3 stride 1 same padding', run: poolGrad([1, 5, 6, 3], 3, 1, 'same'), tolerance: 1e-6 },
     { label: 'ties after ReLU (zeros): the first maximum gets the gradient', run: poolGrad([2, 6, 6, 4], 2, 2, 'valid', true) },

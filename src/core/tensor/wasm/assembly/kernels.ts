@@ -206,3 +206,43 @@ export function addBias(x: usize, bias: usize, out: usize, rows: i32, cols: i32)
     }
   }
 }
+
+// Max-pooling gradient when the windows tile the input without overlap (stride = filter, no
+// padding, no dilation; the usual 2x2/2): each window's first maximum gets dy, the rest 0, all
+// in vectors of 4 channels with no scatter. Positions no window covers (a last odd row or
+// column) are zeroed first. Channels must be a multiple of 4.
+export function maxPoolGradTiled(
+  x: usize, dy: usize, dx: usize,
+  batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32, fh: i32, fw: i32,
+): void {
+  if (outH * fh != inH || outW * fw != inW) memory.fill(dx, 0, <usize>batch * inH * inW * C * 4);
+  const rowStride = inW * C;
+  const negInf = f32x4.splat(-Infinity);
+  for (let b = 0; b < batch; b++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        const corner = (b * inH + oh * fh) * rowStride + ow * fw * C;
+        const g = dy + (<usize>((b * outH + oh) * outW + ow) * C << 2);
+        for (let c = 0; c < C; c += 4) {
+          let best = negInf;
+          for (let i = 0; i < fh; i++) {
+            for (let j = 0; j < fw; j++) {
+              best = f32x4.max(best, v128.load(x + (<usize>(corner + i * rowStride + j * C + c) << 2)));
+            }
+          }
+          const grad = v128.load(g + (<usize>c << 2));
+          // Windows of -Infinity only get no gradient, as on the cpu backend.
+          let open = f32x4.gt(best, negInf);
+          for (let i = 0; i < fh; i++) {
+            for (let j = 0; j < fw; j++) {
+              const o = <usize>(corner + i * rowStride + j * C + c) << 2;
+              const first = v128.and(f32x4.eq(v128.load(x + o), best), open);
+              open = v128.andnot(open, first);
+              v128.store(dx + o, v128.and(grad, first));
+            }
+          }
+        }
+      }
+    }
+  }
+}
