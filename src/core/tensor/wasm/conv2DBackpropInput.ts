@@ -3,6 +3,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { convGeometry, toChannelsFirst, toChannelsLast } from './convPatches';
 import { disposeInfos, runWasmKernel } from './kernelCall';
 import type { WasmKernelFix } from './kernelFix';
+import { heapOffset, simdKernels, simdKernelsPath } from './simdKernels';
 
 /**
  * Conv2DBackpropInput (the input gradient of every conv2d layer but the first) on the wasm
@@ -19,6 +20,7 @@ export const conv2DBackpropInputFix: WasmKernelFix = {
   kernelName: 'Conv2DBackpropInput',
   create(stock) {
     if (!stock) throw new Error('the wasm backend has no Conv2DBackpropInput kernel to fall back on');
+    const simd = simdKernelsPath() !== undefined;
     return (args) => {
       const backend = args.backend as BackendWasm;
       const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
@@ -29,6 +31,7 @@ export const conv2DBackpropInputFix: WasmKernelFix = {
         ? [inputShape[0], inputShape[2], inputShape[3], inputShape[1]]
         : inputShape) as [number, number, number, number];
       const filterShape = filter.shape as [number, number, number, number];
+      if (simd && !channelsFirst) return productInputGrad(backend, dy, filter, nhwcShape, strides, pad, dimRoundingMode);
       const g = convGeometry(nhwcShape, filterShape, strides, 1, pad, dimRoundingMode, false);
       const [fh, fw] = filterShape;
       const spreadHeight = (g.outHeight - 1) * g.strideHeight + 1;
@@ -74,4 +77,36 @@ function interleaveZeros(backend: BackendWasm, x: tf.TensorInfo, sh: number, sw:
   });
   disposeInfos(backend, expanded, padded, flat);
   return cropped;
+}
+
+/**
+ * dx as a matrix product and a scatter-add: cols = dy [positions, out] x filter^T [out, taps*in]
+ * (fast matmul path; the packed operand is the small filter), then `col2im` adds every
+ * position's taps into dx, skipping the padding. The convolution formulation above also
+ * multiplies the zeros around dy (a 3x3 "full" convolution of an 11x11 map computes 13x13
+ * outputs over 15x15 inputs); measured on the reference CNN's second layer at batch 128:
+ * 44 ms that way, 36 ms this way.
+ */
+function productInputGrad(
+  backend: BackendWasm,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  inputShape: [number, number, number, number],
+  strides: [number, number] | number,
+  pad: tf.Conv2DBackpropInputAttrs['pad'],
+  dimRoundingMode: tf.Conv2DBackpropInputAttrs['dimRoundingMode'],
+): tf.TensorInfo {
+  const c = tf.backend_util.computeConv2DInfo(
+    inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const positions = c.batchSize * c.outHeight * c.outWidth;
+  const taps = c.filterHeight * c.filterWidth * c.inChannels;
+  const dy3 = runWasmKernel(backend, 'Reshape', { x: dy }, { shape: [1, positions, c.outChannels] });
+  const w3 = runWasmKernel(backend, 'Reshape', { x: filter }, { shape: [1, taps, c.outChannels] });
+  const cols = runWasmKernel(backend, 'BatchMatMul', { a: dy3, b: w3 }, { transposeA: false, transposeB: true });
+  const dx = backend.makeOutput(inputShape, 'float32');
+  simdKernels(backend).col2im(heapOffset(backend, cols), heapOffset(backend, dx),
+    c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth,
+    c.strideHeight, c.strideWidth, c.filterHeight, c.filterWidth, c.padInfo.top, c.padInfo.left);
+  disposeInfos(backend, dy3, w3, cols);
+  return dx;
 }

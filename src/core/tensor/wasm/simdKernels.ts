@@ -25,6 +25,11 @@ export interface SimdKernels {
     x: number, dy: number, dx: number,
     batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, filterH: number, filterW: number,
   ): void;
+  col2im(
+    cols: number, dx: number,
+    batch: number, inH: number, inW: number, channels: number, outH: number, outW: number,
+    strideH: number, strideW: number, filterH: number, filterW: number, padTop: number, padLeft: number,
+  ): void;
   sumRows(x: number, rows: number, cols: number, scratch: number, out: number, scale: number): void;
   addBias(x: number, bias: number, out: number, rows: number, cols: number): void;
   reluGrad(dy: number, x: number, dx: number, n: number): void;

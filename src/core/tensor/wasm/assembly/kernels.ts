@@ -246,3 +246,40 @@ export function maxPoolGradTiled(
     }
   }
 }
+
+// col2im: adds each output position's patch of input gradients, cols [positions, fh*fw*C] (the
+// product dy x filter^T), into dx (NHWC), skipping taps that fall in the padding.
+export function col2im(
+  cols: usize, dx: usize,
+  batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32,
+  strideH: i32, strideW: i32, fh: i32, fw: i32, padTop: i32, padLeft: i32,
+): void {
+  memory.fill(dx, 0, <usize>batch * inH * inW * C * 4);
+  const C4 = C & ~3;
+  const patch = fh * fw * C;
+  for (let n = 0; n < batch; n++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        const row = cols + (<usize>((n * outH + oh) * outW + ow) * patch << 2);
+        for (let i = 0; i < fh; i++) {
+          const h = oh * strideH + i - padTop;
+          if (h < 0 || h >= inH) continue;
+          for (let j = 0; j < fw; j++) {
+            const w = ow * strideW + j - padLeft;
+            if (w < 0 || w >= inW) continue;
+            const target = dx + (<usize>((n * inH + h) * inW + w) * C << 2);
+            const source = row + (<usize>(i * fw + j) * C << 2);
+            for (let c = 0; c < C4; c += 4) {
+              const o = <usize>c << 2;
+              v128.store(target + o, f32x4.add(v128.load(target + o), v128.load(source + o)));
+            }
+            for (let c = C4; c < C; c++) {
+              const o = <usize>c << 2;
+              store<f32>(target + o, load<f32>(target + o) + load<f32>(source + o));
+            }
+          }
+        }
+      }
+    }
+  }
+}
