@@ -3,7 +3,7 @@
  * in one run, on the matmuls of a 784-512-512-10 MLP at batch 128 (forward and both backward
  * transposed forms), attention-sized batched matmuls, the conv weight and input gradients of
  * the reference CNN, a conv bias gradient (Sum over leading axes), a max-pooling gradient,
- * the gather of a training batch, a bias add and a ReLU gradient. Stock and patched runs
+ * the gather of a training batch, a slice of rows, a bias add and a ReLU gradient. Stock and patched runs
  * alternate. Prints median milliseconds and ratios (absolute times are machine noise). The cpu
  * column is left out for the conv gradients: tfjs's cpu kernels need minutes there.
  *
@@ -98,6 +98,14 @@ const maxPoolGrad = (label: string, x: [number, number, number, number]): Case =
   },
 });
 
+const rowSlice = (label: string, shape: number[], rows: number): Case => ({
+  label,
+  setup: () => {
+    const x = tf.randomNormal(shape);
+    return { run: () => tf.slice(x, [rows, ...shape.slice(1).map(() => 0)], [rows, ...shape.slice(1)]), inputs: [x] };
+  },
+});
+
 const biasAdd = (label: string, shape: number[]): Case => ({
   label,
   setup: () => {
@@ -136,6 +144,7 @@ const cases: Case[] = [
   biasGrad('conv db   sum dy[128,26,26,32] over 0,1,2', [128, 26, 26, 32]),
   maxPoolGrad('pool dx   maxPool 2x2 of [128,26,26,32]', [128, 26, 26, 32]),
   batchGather('batch     gather 128 rows of [8192,28,28,1]', [8192, 28, 28, 1]),
+  rowSlice('slice     256 rows of [20000,28,28,1]', [20000, 28, 28, 1], 256),
   biasAdd('bias      [128,11,11,64] + [64]', [128, 11, 11, 64]),
   reluGradient('relu dx  [128,26,26,32] (gradient incl. forward)', [128, 26, 26, 32]),
 ];
