@@ -3,7 +3,7 @@
  * in one run, on the matmuls of a 784-512-512-10 MLP at batch 128 (forward and both backward
  * transposed forms), attention-sized batched matmuls, the conv weight and input gradients of
  * the reference CNN, a conv bias gradient (Sum over leading axes), a max-pooling gradient,
- * the gather of a training batch, a slice of rows, a bias add and a ReLU gradient. Stock and patched runs
+ * the gather of a training batch, a slice of rows and a ReLU gradient. Stock and patched runs
  * alternate. Prints median milliseconds and ratios (absolute times are machine noise). The cpu
  * column is left out for the conv gradients: tfjs's cpu kernels need minutes there.
  *
@@ -106,15 +106,6 @@ const rowSlice = (label: string, shape: number[], rows: number): Case => ({
   },
 });
 
-const biasAdd = (label: string, shape: number[]): Case => ({
-  label,
-  setup: () => {
-    const x = tf.randomNormal(shape);
-    const bias = tf.randomNormal([shape[shape.length - 1]]);
-    return { run: () => tf.add(x, bias), inputs: [x, bias] };
-  },
-});
-
 const reluGradient = (label: string, shape: number[]): Case => ({
   label,
   setup: () => {
@@ -145,7 +136,6 @@ const cases: Case[] = [
   maxPoolGrad('pool dx   maxPool 2x2 of [128,26,26,32]', [128, 26, 26, 32]),
   batchGather('batch     gather 128 rows of [8192,28,28,1]', [8192, 28, 28, 1]),
   rowSlice('slice     256 rows of [20000,28,28,1]', [20000, 28, 28, 1], 256),
-  biasAdd('bias      [128,11,11,64] + [64]', [128, 11, 11, 64]),
   reluGradient('relu dx  [128,26,26,32] (gradient incl. forward)', [128, 26, 26, 32]),
 ];
 

@@ -1,5 +1,4 @@
 import { adamStepKernel } from './adam';
-import { addFix } from './add';
 import { batchMatMulFix } from './batchMatMul';
 import { conv2DBackpropFilterFix } from './conv2DBackpropFilter';
 import { conv2DBackpropInputFix } from './conv2DBackpropInput';
@@ -29,7 +28,6 @@ export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   gatherV2Fix,
   sliceFix,
   identityFix,
-  addFix,
   sumFix,
   meanFix,
   maxPoolGradFix,

@@ -31,7 +31,6 @@ export interface SimdKernels {
     strideH: number, strideW: number, filterH: number, filterW: number, padTop: number, padLeft: number,
   ): void;
   sumRows(x: number, rows: number, cols: number, scratch: number, out: number, scale: number): void;
-  addBias(x: number, bias: number, out: number, rows: number, cols: number): void;
   reluGrad(dy: number, x: number, dx: number, n: number): void;
   adam(
     w: number, g: number, m: number, v: number, wOut: number, mOut: number, vOut: number, n: number,

@@ -191,22 +191,6 @@ export function conv2dFilterGrad(
   }
 }
 
-// x [rows, cols] + bias [cols] (the bias of every dense and conv layer, broadcast over rows).
-export function addBias(x: usize, bias: usize, out: usize, rows: i32, cols: i32): void {
-  const cols4 = cols & ~3;
-  for (let r = 0; r < rows; r++) {
-    const offset = <usize>r * cols << 2;
-    for (let c = 0; c < cols4; c += 4) {
-      const o = <usize>c << 2;
-      v128.store(out + offset + o, f32x4.add(v128.load(x + offset + o), v128.load(bias + o)));
-    }
-    for (let c = cols4; c < cols; c++) {
-      const o = <usize>c << 2;
-      store<f32>(out + offset + o, load<f32>(x + offset + o) + load<f32>(bias + o));
-    }
-  }
-}
-
 // Max-pooling gradient when the windows tile the input without overlap (stride = filter, no
 // padding, no dilation; the usual 2x2/2): each window's first maximum gets dy, the rest 0, all
 // in vectors of 4 channels with no scatter. Positions no window covers (a last odd row or
