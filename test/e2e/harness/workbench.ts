@@ -107,17 +107,23 @@ export async function findWebviewFrame(page: Page, selector: string, timeoutMs =
   }
 }
 
-/** Polls `read` in the webview until `predicate` holds; returns the last value. */
+/**
+ * Polls `read` in every webview frame that has `selector` until `predicate` holds in one of
+ * them (several panels of the same kind can be open, e.g. restored after a reload); returns
+ * that value, or reports the last one read.
+ */
 export async function waitInWebview<T>(page: Page, selector: string, read: (f: Frame) => Promise<T>, predicate: (v: T) => boolean, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
-    try {
-      const frame = await findWebviewFrame(page, selector, 5000);
-      last = await read(frame);
-      if (predicate(last)) return last;
-    } catch {
-      // webview still loading or reloading
+    for (const frame of page.frames()) {
+      try {
+        if (!(await frame.$(selector))) continue;
+        last = await read(frame);
+        if (predicate(last)) return last;
+      } catch {
+        // webview still loading, reloading or navigated away
+      }
     }
     if (Date.now() > deadline) throw new Error(`webview condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
     await page.waitForTimeout(500);
