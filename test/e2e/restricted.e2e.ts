@@ -57,9 +57,20 @@ describe('restricted mode (untrusted workspace)', { timeout: 4 * 60_000 }, () =>
     await explorerRow(page, 'broken-digits.experiment.json').click();
     const editor = page.locator('.editor-instance .monaco-editor').first();
     await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
-    await editor.locator('.view-line', { hasText: 'no-such-file.csv.gz' }).first().locator('span', { hasText: 'no-such-file' }).first().hover();
+    const target = editor.locator('.view-line', { hasText: 'no-such-file.csv.gz' }).first().locator('span', { hasText: 'no-such-file' }).first();
     const hover = page.locator('.monaco-hover:not(.hidden)').first();
-    await hover.waitFor({ state: 'visible', timeout: 10_000 });
+    // The editor shows a hover only after the pointer rests; a busy machine can miss the first
+    // rest, so move away and back until it shows (at most ~40 s).
+    for (let attempt = 0; ; attempt++) {
+      await page.mouse.move(0, 0);
+      await target.hover();
+      try {
+        await hover.waitFor({ state: 'visible', timeout: 10_000 });
+        break;
+      } catch (e) {
+        if (attempt >= 3) throw e;
+      }
+    }
     assert.match((await hover.textContent()) ?? '', /data file not found/);
     await screenshot(page, '22-restricted-diagnostics');
   });
