@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseJsonc } from 'jsonc-parser';
-import { runTrainJob } from '../../src/runner/trainJob';
+import { runJob } from '../../src/runner/runJob';
+import { isTrainSummary } from '../../src/runner/summary';
 import type { RunEvent } from '../../src/core/train/events';
 import type { FreezingPolicyName, TrainExperiment } from '../../src/core/experiment/types';
 
@@ -73,7 +74,7 @@ async function runOne(model: string, policy: FreezingPolicyName, work: string): 
   const file = path.join(work, `${model}-${policy}.experiment.json`);
   writeFileSync(file, JSON.stringify(exp, null, 2));
   const curve: Row['curve'] = [];
-  const summary = await runTrainJob({ experimentFile: file, outRoot: path.join(work, 'runs') }, {
+  const summary = await runJob({ experimentFile: file, outRoot: path.join(work, 'runs') }, {
     log: () => undefined,
     event: (e: RunEvent) => {
       if (e.type === 'epoch') {
@@ -82,6 +83,7 @@ async function runOne(model: string, policy: FreezingPolicyName, work: string): 
       }
     },
   }, () => false);
+  if (!isTrainSummary(summary)) throw new Error('expected a train run');
   return {
     model, policy, accuracy: summary.metrics.accuracy, trainSeconds: summary.trainSeconds,
     samplesPerSecond: summary.samplesPerSecond, backwardSaved: summary.flopsSaved.backward,

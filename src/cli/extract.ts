@@ -3,7 +3,7 @@ import { UserError } from '../core/errors';
 import { loadConll04 } from '../core/extract/conll04';
 import type { ExtractionScores, Prf } from '../core/extract/eval';
 import { evaluateProvider } from '../core/extract/evaluateProvider';
-import { createProvider, PROVIDER_KINDS, type ProviderConfig } from '../core/extract/providers';
+import { createProvider, DEFAULT_BASE_URLS, PROVIDER_KINDS, type ProviderConfig } from '../core/extract/providers';
 import { CONLL04_SCHEMA, loadExtractionSchema, type ExtractionSchema } from '../core/extract/schema';
 import type { ExtractionResult } from '../core/extract/types';
 import { parseCliArgs } from './args';
@@ -30,7 +30,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const DEFAULT_BASE_URLS = { openai: 'https://api.openai.com/v1', ollama: 'http://127.0.0.1:11434', llamacpp: 'http://127.0.0.1:8080' };
 
 /** `model-lab extract`: extraction on a text, or evaluation on an annotated data file. */
 export const extractCommand: Subcommand = async (argv, io) => {

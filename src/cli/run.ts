@@ -1,7 +1,9 @@
 import type { FreezingPolicyName } from '../core/experiment/types';
 import { UserError } from '../core/errors';
-import { runTrainJob } from '../runner/trainJob';
-import type { RunSummary } from '../runner/summary';
+import type { ExtractionScores } from '../core/extract/eval';
+import { runJob } from '../runner/runJob';
+import type { RunSummary, TrainSummary } from '../runner/summary';
+import { summaryKind } from '../runner/summary';
 import { parseCliArgs } from './args';
 import type { CliIO, Subcommand } from './io';
 import { ProgressBar } from './progressBar';
@@ -41,18 +43,19 @@ export const runCommand: Subcommand = async (argv, io) => {
   if (values.json) io.stdout(JSON.stringify(summary) + '\n');
   else io.stdout(formatSummary(summary) + '\n');
   if (summary.status === 'cancelled') {
-    io.stderr(`stopped after epoch ${summary.epochsDone}; resume with: model-lab run --resume ${summary.runDir}\n`);
+    const where = summaryKind(summary) === 'train' ? `stopped after epoch ${(summary as TrainSummary).epochsDone}` : 'stopped';
+    io.stderr(`${where}; resume with: model-lab run --resume ${summary.runDir}\n`);
     return 130;
   }
   return 0;
 };
 
-async function runWithProgress(io: CliIO, req: Parameters<typeof runTrainJob>[0]): Promise<RunSummary> {
+async function runWithProgress(io: CliIO, req: Parameters<typeof runJob>[0]): Promise<RunSummary> {
   const bar = new ProgressBar(io.stderr, io.isTTY);
   let totalSteps = 1;
   let epochs = 1;
   let lastEpoch = '';
-  const summary = await runTrainJob(
+  const summary = await runJob(
     req,
     {
       log: (level, message) => bar.message(level === 'info' ? message : `${level}: ${message}`),
@@ -73,6 +76,9 @@ async function runWithProgress(io: CliIO, req: Parameters<typeof runTrainJob>[0]
           case 'freeze':
             bar.message(`froze ${e.layer} at epoch ${e.epoch + 1} (step ${e.step})${e.reason ? `: ${e.reason}` : ''}`);
             break;
+          case 'progress':
+            bar.update(e.fraction, e.message);
+            break;
         }
       },
     },
@@ -83,12 +89,28 @@ async function runWithProgress(io: CliIO, req: Parameters<typeof runTrainJob>[0]
 }
 
 function formatSummary(s: RunSummary): string {
-  const lines = [
-    `${s.status} ${s.experiment} (${s.policy}, ${s.backend}): test accuracy ${(s.metrics.accuracy * 100).toFixed(2)}%, loss ${s.metrics.loss.toFixed(4)}`,
-    `  ${s.epochsDone}/${s.epochs} epochs in ${s.trainSeconds.toFixed(1)} s (${Math.round(s.samplesPerSecond)} samples/s)`,
-    `  backward FLOPs saved ${(s.flopsSaved.backward * 100).toFixed(1)}%, forward ${(s.flopsSaved.forward * 100).toFixed(1)}%`,
-  ];
-  for (const f of s.freezeEvents) lines.push(`  froze ${f.layer} at epoch ${f.epoch + 1} (step ${f.step})`);
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  const scores = (label: string, x: ExtractionScores) =>
+    `  ${label}: entity F1 ${pct(x.entity.f1)} (P ${pct(x.entity.precision)}, R ${pct(x.entity.recall)}), strict relation F1 ${pct(x.relation.f1)}, ${x.sentences} sentences`;
+  const lines: string[] = [];
+  switch (s.kind) {
+    case 'extract-train':
+      lines.push(`${s.status} ${s.experiment} (extract-train, ${s.backend}) in ${s.trainSeconds.toFixed(1)} s`);
+      if (s.dev) lines.push(scores('dev', s.dev));
+      if (s.modelFile) lines.push(`  model: ${s.modelFile}`);
+      break;
+    case 'extract-eval':
+      lines.push(`${s.status} ${s.experiment} (extract-eval, provider ${s.provider}) in ${s.seconds.toFixed(1)} s`);
+      if (s.scores) lines.push(scores('scores', s.scores), `  ungrounded spans dropped: ${s.scores.ungrounded}`);
+      break;
+    default:
+      lines.push(
+        `${s.status} ${s.experiment} (${s.policy}, ${s.backend}): test accuracy ${pct(s.metrics.accuracy)}, loss ${s.metrics.loss.toFixed(4)}`,
+        `  ${s.epochsDone}/${s.epochs} epochs in ${s.trainSeconds.toFixed(1)} s (${Math.round(s.samplesPerSecond)} samples/s)`,
+        `  backward FLOPs saved ${(s.flopsSaved.backward * 100).toFixed(1)}%, forward ${(s.flopsSaved.forward * 100).toFixed(1)}%`,
+      );
+      for (const f of s.freezeEvents) lines.push(`  froze ${f.layer} at epoch ${f.epoch + 1} (step ${f.step})`);
+  }
   lines.push(`  run folder: ${s.runDir}`);
   return lines.join('\n');
 }

@@ -1,5 +1,6 @@
 import { existsSync, promises as fs, appendFileSync } from 'node:fs';
 import * as path from 'node:path';
+import type { ExperimentKind } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
 import { writeJsonAtomic } from '../core/util/atomicFile';
 import type { RunSummary } from './summary';
@@ -10,7 +11,7 @@ import type { RunSummary } from './summary';
  *   config.json     the resolved experiment (paths absolute), so a resume needs nothing else
  *   events.jsonl    one RunEvent per line, appended; a torn last line is skipped when read
  *   checkpoint/     the latest end-of-epoch checkpoint (written atomically by the trainer's writer)
- *   model/          the final model in TensorFlow.js format
+ *   model/          the final model (TensorFlow.js format; an extractor for `extract-train`)
  *   summary.json    the final result (= the CLI's --json document)
  */
 export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
@@ -18,13 +19,19 @@ export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'inte
 export interface RunRecord {
   runId: string;
   runDir: string;
+  /** Absent in records written before other kinds existed: `train`. */
+  kind?: ExperimentKind;
   experimentFile: string;
   experiment: string;
+  /** The freezing policy of a train run; the kind's name for other runs (a label for lists). */
   policy: string;
   status: RunStatus;
   startedAt: string;
   endedAt?: string;
+  /** Test accuracy of a train run. */
   accuracy?: number;
+  /** The headline score of other kinds (e.g. dev entity F1), a fraction. */
+  score?: { name: string; value: number };
   trainSeconds?: number;
   epochsDone: number;
   epochs: number;

@@ -1,11 +1,20 @@
+import type { ExtractionScores } from '../core/extract/eval';
 import type { FlopsSaved } from '../core/train/events';
 
-/** `summary.json` of a run, and exactly the CLI's `--json` document. */
-export interface RunSummary {
+/** `summary.json` of a run, and exactly the CLI's `--json` document; one shape per experiment kind. */
+export type RunSummary = TrainSummary | ExtractTrainSummary | ExtractEvalSummary;
+
+interface SummaryBase {
   status: 'completed' | 'cancelled' | 'failed';
   runId: string;
   experiment: string;
   experimentFile: string;
+  runDir: string;
+}
+
+export interface TrainSummary extends SummaryBase {
+  /** Absent in summaries written before other kinds existed; see `summaryKind`. */
+  kind?: 'train';
   policy: string;
   backend: string;
   epochs: number;
@@ -17,5 +26,30 @@ export interface RunSummary {
   samplesPerSecond: number;
   freezeEvents: { layer: string; epoch: number; step: number }[];
   flopsSaved: FlopsSaved;
-  runDir: string;
+}
+
+export interface ExtractTrainSummary extends SummaryBase {
+  kind: 'extract-train';
+  backend: string;
+  /** The trained model's `extractor.json` (absent unless completed). */
+  modelFile?: string;
+  /** Scores of the final model on the dev sentences, when the experiment has them. */
+  dev?: ExtractionScores;
+  trainSeconds: number;
+}
+
+export interface ExtractEvalSummary extends SummaryBase {
+  kind: 'extract-eval';
+  provider: string;
+  /** Absent unless completed. */
+  scores?: ExtractionScores;
+  seconds: number;
+}
+
+export function summaryKind(s: RunSummary): NonNullable<RunSummary['kind']> {
+  return s.kind ?? 'train';
+}
+
+export function isTrainSummary(s: RunSummary): s is TrainSummary {
+  return summaryKind(s) === 'train';
 }

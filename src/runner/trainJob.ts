@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { loadExperimentFile, withExperimentPosition } from '../core/experiment/load';
+import { withExperimentPosition } from '../core/experiment/load';
 import type { TrainExperiment } from '../core/experiment/types';
 import { UserError, isUserError } from '../core/errors';
 import { loadData } from '../core/data/load';
@@ -11,52 +11,22 @@ import { createPolicy } from '../core/freezing/create';
 import { train } from '../core/train/trainer';
 import { readCheckpoint, writeCheckpoint } from '../core/train/checkpoint';
 import type { RunEvent } from '../core/train/events';
-import type { LogLevel, RunRequest } from './protocol';
-import type { RunSummary } from './summary';
+import type { RunRequest } from './protocol';
+import type { JobSink, JobStart } from './runJob';
+import type { TrainSummary } from './summary';
 import * as store from './runStore';
 
-/** Where a job reports to: the worker forwards to the host over IPC, the CLI prints. */
-export interface JobSink {
-  event(e: RunEvent): void;
-  log(level: LogLevel, message: string): void;
-  /** Called once the run folder exists (before any training), so callers can show it. */
-  runDir?(dir: string): void;
-}
-
-interface ResolvedConfig {
-  experimentFile: string;
-  experiment: TrainExperiment;
-}
-
 /**
- * Runs a `train` experiment end to end against the run store: validate, load data, build the
- * model, train with the freezing policy, checkpoint each epoch, save the final model and
- * summary. Shared by the worker process (extension) and the CLI, so both behave the same.
- * `shouldStop` is polled at step boundaries; a stopped run is left resumable.
+ * Runs a `train` experiment end to end against the run store: load data, build the model,
+ * train with the freezing policy, checkpoint each epoch, save the final model and summary.
+ * Shared by the worker process (extension) and the CLI through `runJob`, so both behave the
+ * same. `shouldStop` is polled at step boundaries; a stopped run is left resumable.
  */
-export async function runTrainJob(req: RunRequest, sink: JobSink, shouldStop: () => boolean): Promise<RunSummary> {
-  const resuming = req.resumeDir !== undefined;
-  let runDir: string;
-  let resolved: ResolvedConfig;
-  if (req.resumeDir) {
-    runDir = path.resolve(req.resumeDir);
-    const record = await store.readRunRecord(runDir);
-    const config = await store.readConfig<ResolvedConfig>(runDir);
-    if (!record || !config) throw new UserError(`not a Model Lab run folder: ${runDir}`);
-    if (record.status === 'completed') throw new UserError(`run ${record.runId} already completed; nothing to resume`);
-    if (record.status === 'running') throw new UserError(`run ${record.runId} is still running (pid ${record.pid})`);
-    if (!store.hasCheckpoint(runDir)) throw new UserError(`run ${record.runId} has no checkpoint yet (it stopped during its first epoch); start it again instead`);
-    resolved = config;
-  } else {
-    const loaded = await loadExperimentFile(req.experimentFile, { policy: req.policy });
-    if (loaded.experiment.kind !== 'train') {
-      throw new UserError(`this runner runs kind "train"; got "${loaded.experiment.kind}"`, '/kind', loaded.file);
-    }
-    for (const w of loaded.warnings) sink.log('warn', `${w.pointer}: ${w.message}`);
-    resolved = { experimentFile: loaded.file, experiment: loaded.experiment };
-    const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(loaded.file);
-    const runId = req.runId ?? store.newRunId(resolved.experiment.name, resolved.experiment.freezing?.policy ?? 'none');
-    runDir = path.join(root, runId);
+export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequest, sink: JobSink, shouldStop: () => boolean): Promise<TrainSummary> {
+  const resuming = start.resume;
+  const { runDir, config: resolved } = start;
+  if (resuming && !store.hasCheckpoint(runDir)) {
+    throw new UserError(`run ${start.record.runId} has no checkpoint yet (it stopped during its first epoch); start it again instead`);
   }
   const exp = resolved.experiment;
   const policyName = exp.freezing?.policy ?? 'none';
@@ -81,7 +51,7 @@ export async function runTrainJob(req: RunRequest, sink: JobSink, shouldStop: ()
     await store.updateRunRecord(runDir, { status: 'running', pid: process.pid, endedAt: undefined, message: undefined });
   } else {
     await store.createRun(runDir, {
-      runId, runDir, experimentFile: resolved.experimentFile, experiment: exp.name, policy: policyName,
+      runId, runDir, kind: 'train', experimentFile: resolved.experimentFile, experiment: exp.name, policy: policyName,
       status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: exp.training.epochs,
       backend: backend.name, pid: process.pid,
     }, resolved);
@@ -109,8 +79,8 @@ export async function runTrainJob(req: RunRequest, sink: JobSink, shouldStop: ()
       },
     });
     if (result.status === 'completed') await saveModel(model, path.join(runDir, store.MODEL_DIR));
-    const summary: RunSummary = {
-      status: result.status, runId, experiment: exp.name, experimentFile: resolved.experimentFile,
+    const summary: TrainSummary = {
+      status: result.status, kind: 'train', runId, experiment: exp.name, experimentFile: resolved.experimentFile,
       policy: policyName, backend: backend.name, epochs: exp.training.epochs, epochsDone: result.epochs,
       metrics: result.metrics, trainSeconds: result.trainSeconds, samplesPerSecond: result.samplesPerSecond,
       freezeEvents: result.freezeEvents, flopsSaved: result.flopsSaved, runDir,

@@ -6,7 +6,7 @@
  * and an exit code.
  */
 import { isHostToWorker, type WorkerToHost } from './protocol';
-import { runTrainJob } from './trainJob';
+import { runJob } from './runJob';
 import { toErrorInfo } from './errorInfo';
 
 let stopRequested = false;
@@ -38,7 +38,7 @@ process.on('message', (message: unknown) => {
   }
   if (started) return;
   started = true;
-  runTrainJob(
+  runJob(
     message.request,
     {
       event: (event) => void send({ type: 'event', event }),

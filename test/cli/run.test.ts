@@ -106,3 +106,21 @@ test('SIGTERM stops at a step boundary; --resume finishes the run', async () => 
   assert.equal(final.epochsDone, 60);
   assert.equal(final.runDir, doc.runDir);
 });
+
+test('run dispatches on the experiment kind: an extract-eval file is evaluated and summarised', async () => {
+  const out = mkdtempSync(path.join(tmpdir(), 'ml-cli-'));
+  const r = await cli(['run', path.join(fixtures, 'extract-eval.experiment.json'), '--out', out, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.kind, 'extract-eval');
+  assert.equal(summary.status, 'completed');
+  assert.equal(summary.scores.sentences, 8);
+  assert.ok(summary.scores.entity.f1 > 0.8, r.stdout);
+  assert.equal((await store.readRunRecord(summary.runDir))?.kind, 'extract-eval');
+  const text = await cli(['run', path.join(fixtures, 'extract-eval.experiment.json'), '--out', out]);
+  assert.match(text.stdout, /^completed sample-eval \(extract-eval, provider builtin\) in [\d.]+ s\n  scores: entity F1 [\d.]+% \(P [\d.]+%, R [\d.]+%\), strict relation F1 [\d.]+%, 8 sentences\n/);
+  const policy = await cli(['run', path.join(fixtures, 'extract-eval.experiment.json'), '--policy', 'none']);
+  assert.equal(policy.code, 2);
+  assert.match(policy.stderr, /--policy applies to train experiments only/);
+});
+

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { RunProcess } from '../../src/runner/runProcess';
 import * as store from '../../src/runner/runStore';
+import { isTrainSummary, type TrainSummary } from '../../src/runner/summary';
 import type { RunEvent } from '../../src/core/train/events';
 
 // The real worker bundle, as the extension runs it (`npm test` builds it first).
@@ -30,8 +31,10 @@ test('a run in a child process streams events and leaves a complete run store', 
   assert.equal(types.filter((t) => t === 'epoch').length, 4);
   const freeze = events.find((e) => e.type === 'freeze');
   assert.ok(freeze && freeze.type === 'freeze' && freeze.layer === 'fc1');
-  assert.equal(outcome.summary?.freezeEvents[0]?.layer, 'fc1');
-  assert.ok(outcome.summary!.metrics.accuracy > 0.5, `accuracy ${outcome.summary!.metrics.accuracy}`);
+  const summary = outcome.summary as TrainSummary;
+  assert.ok(isTrainSummary(summary));
+  assert.equal(summary.freezeEvents[0]?.layer, 'fc1');
+  assert.ok(summary.metrics.accuracy > 0.5, `accuracy ${summary.metrics.accuracy}`);
   assert.ok(existsSync(path.join(run.runDir, 'model', 'model.json')));
   assert.deepEqual(await store.readSummary(run.runDir), outcome.summary);
   assert.equal((await store.readRunRecord(run.runDir))?.status, 'completed');
@@ -59,7 +62,7 @@ test('a cancelled run stops at a step boundary and resumes to completion', async
   const done = await resumed.done;
   assert.equal(done.status, 'completed', done.error?.message);
   assert.equal(resumedFrom, record!.epochsDone);
-  assert.equal(done.summary?.epochsDone, 60);
+  assert.equal((done.summary as TrainSummary | undefined)?.epochsDone, 60);
 });
 
 test('a killed run process leaves a readable, resumable store and the host unharmed', async () => {
@@ -84,4 +87,16 @@ test('an invalid experiment fails with a user error that names the field and lin
   assert.equal(outcome.error?.pointer, '/model/layers/0/type');
   assert.equal(outcome.error?.line, 8);
   assert.match(outcome.error!.message, /dence/);
+});
+
+test('the worker runs other kinds too: an extract-eval run reports progress and its scores', async () => {
+  const run = start('extract-eval.experiment.json');
+  const events: RunEvent[] = [];
+  run.onEvent((e) => events.push(e));
+  const outcome = await run.done;
+  assert.equal(outcome.status, 'completed', outcome.error?.message);
+  assert.equal(outcome.summary?.kind, 'extract-eval');
+  const progress = events.filter((e) => e.type === 'progress');
+  assert.ok(progress.length >= 2 && progress.every((e) => e.type === 'progress' && e.kind === 'extract-eval'));
+  assert.deepEqual(await store.readSummary(run.runDir), outcome.summary);
 });

@@ -7,13 +7,15 @@ export interface PathField {
   value: string;
   /** What the file is, for messages ("data file", "saved model"). */
   what: string;
+  /** An output folder: resolved like the others, but it need not exist yet. */
+  output?: boolean;
 }
 
-/** Every field of an experiment that names a file (relative to the experiment file). */
+/** Every field of an experiment that names a file or output folder (relative to the experiment file). */
 export function pathFields(exp: Experiment): PathField[] {
   const out: PathField[] = [];
-  const add = (pointer: string, value: unknown, what: string): void => {
-    if (typeof value === 'string' && value !== '') out.push({ pointer, value, what });
+  const add = (pointer: string, value: unknown, what: string, output?: boolean): void => {
+    if (typeof value === 'string' && value !== '') out.push({ pointer, value, what, ...(output ? { output } : {}) });
   };
   switch (exp.kind) {
     case 'train': {
@@ -37,8 +39,16 @@ export function pathFields(exp: Experiment): PathField[] {
     case 'reward-compare':
       add('/rewards', exp.rewards, 'rewards file');
       break;
+    case 'extract-train':
+      add('/data/train', exp.data.train, 'corpus file');
+      add('/data/dev', exp.data.dev, 'corpus file');
+      add('/schema', exp.schema, 'extraction schema');
+      add('/output', exp.output, 'output folder', true);
+      break;
     case 'extract-eval':
       add('/data', exp.data, 'corpus file');
+      add('/schema', exp.schema, 'extraction schema');
+      add('/modelFile', exp.modelFile, 'extractor model');
       break;
   }
   return out;

@@ -6,7 +6,7 @@ import { rangeOf } from './jsonLocation';
 import { layerName } from './layerName';
 import { pathFields } from './paths';
 import { inferShapes } from './shapes';
-import type { Experiment, LayerType, TrainExperiment } from './types';
+import type { Experiment, ExtractEvalExperiment, LayerType, TrainExperiment } from './types';
 
 /** Layer types that own trainable weights: the units freezing policies can freeze. */
 export const WEIGHTED_LAYER_TYPES: ReadonlySet<LayerType> = new Set<LayerType>([
@@ -45,6 +45,7 @@ export function semanticDiagnostics(
   const problems: Problem[] = [];
   if (baseDir !== undefined) problems.push(...missingFiles(exp, baseDir));
   if (exp.kind === 'train') problems.push(...trainProblems(exp));
+  if (exp.kind === 'extract-eval') problems.push(...extractEvalProblems(exp));
   return problems.map((p) => {
     const { start, end } = rangeOf(tree, p.underline ?? p.pointer, p.at ?? 'value');
     return diagnosticAt(lines, p.message, p.pointer, start, end, p.severity ?? 'error');
@@ -54,6 +55,7 @@ export function semanticDiagnostics(
 function missingFiles(exp: Experiment, baseDir: string): Problem[] {
   const out: Problem[] = [];
   for (const f of pathFields(exp)) {
+    if (f.output) continue;
     const abs = path.resolve(baseDir, f.value);
     let stat: fs.Stats | undefined;
     try {
@@ -64,6 +66,22 @@ function missingFiles(exp: Experiment, baseDir: string): Problem[] {
     if (!stat) out.push({ pointer: f.pointer, message: `${f.what} not found: ${abs}` });
     else if (!stat.isFile()) out.push({ pointer: f.pointer, message: `${f.what} is not a file: ${abs}` });
   }
+  return out;
+}
+
+/** Provider options that the chosen provider needs or does not take. */
+function extractEvalProblems(exp: ExtractEvalExperiment): Problem[] {
+  const provider = exp.provider ?? 'builtin';
+  const out: Problem[] = [];
+  if (provider === 'ollama' && exp.model === undefined) out.push({ pointer: '/provider', message: 'provider "ollama" needs "model" (e.g. "llama3.2")' });
+  const only = (field: 'modelFile' | 'baseUrl' | 'model', providers: string[]) => {
+    if (exp[field] !== undefined && !providers.includes(provider)) {
+      out.push({ pointer: `/${field}`, message: `"${field}" applies to provider ${providers.map((p) => `"${p}"`).join(' or ')} only; this experiment uses "${provider}"`, at: 'key' });
+    }
+  };
+  only('modelFile', ['builtin']);
+  only('baseUrl', ['ollama', 'llamacpp']);
+  only('model', ['ollama']);
   return out;
 }
 

@@ -2,7 +2,7 @@
  * The experiment file contract (`*.experiment.json`), mirrored by
  * `schemas/experiment.schema.json`. Paths are relative to the experiment file.
  */
-export type Experiment = TrainExperiment | RewardCompareExperiment | ExtractEvalExperiment;
+export type Experiment = TrainExperiment | RewardCompareExperiment | ExtractTrainExperiment | ExtractEvalExperiment;
 export type ExperimentKind = Experiment['kind'];
 
 export interface TrainExperiment {
@@ -26,13 +26,47 @@ export interface RewardCompareExperiment {
   metric?: string;
 }
 
+/** Retrain the built-in extractor on the user's corpus (`core/extract/builtin/extractTrainJob.ts`). */
+export interface ExtractTrainExperiment {
+  kind: 'extract-train';
+  name: string;
+  description?: string;
+  data: { format: 'conll04'; train: string; dev?: string };
+  /** A `*.schema.json`; default: the types found in the training data. */
+  schema?: string;
+  /** Folder for the trained model; default: the run's `model/` folder. */
+  output?: string;
+  /** Schema defaults are the shipped model's settings. */
+  training?: ExtractTrainingConfig;
+}
+
+export interface ExtractTrainingConfig {
+  taggerEpochs?: number;
+  relationEpochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  seed?: number;
+  taggerEnsemble?: number;
+  crf?: boolean;
+  rnn?: number;
+  weightAverage?: number;
+}
+
 export interface ExtractEvalExperiment {
   kind: 'extract-eval';
   name: string;
   description?: string;
   data: string;
   format: 'conll04';
-  provider?: string;
+  /** A `*.schema.json`; default: the CoNLL04 schema. */
+  schema?: string;
+  provider?: 'builtin' | 'ollama' | 'llamacpp';
+  /** builtin: a model trained by an `extract-train` experiment; default: the shipped one. */
+  modelFile?: string;
+  baseUrl?: string;
+  model?: string;
+  /** Evaluate only the first N sentences. */
+  limit?: number;
 }
 
 export type DataConfig = CsvDataConfig | IdxDataConfig | JsonlDataConfig;

@@ -1,5 +1,5 @@
 /**
- * Events a training run emits, one JSON object per line in the run store's `events.jsonl`,
+ * Events a run emits (mostly training runs; other kinds report `progress`), one JSON object per line in the run store's `events.jsonl`,
  * streamed live to the extension (timeline panel, inline annotations) and the CLI.
  */
 export interface LayerInfo {
@@ -45,6 +45,8 @@ export type RunEvent =
       stepSaving: FlopsSaved;
     }
   | { type: 'checkpoint'; epoch: number; step: number; path: string }
+  /** Progress of a job of another kind (extraction training or evaluation): `kind` names it. */
+  | { type: 'progress'; kind: string; fraction: number; message: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | {
       type: 'end'; status: 'completed' | 'cancelled' | 'failed'; epoch: number; step: number;

@@ -1,3 +1,4 @@
+import { parse as parseJsonc } from 'jsonc-parser';
 import * as vscode from 'vscode';
 import { annotationMode } from '../config';
 import type { RunIndex } from '../runs/runIndex';
@@ -58,6 +59,7 @@ export function registerExperimentAnnotations(index: RunIndex, manager: RunManag
       const top = new vscode.Range(0, 0, 0, 0);
       const uri = doc.uri;
       const lenses: vscode.CodeLens[] = [];
+      const isTrain = experimentKind(doc.getText()) === 'train';
       const live = manager.activeFor(uri.fsPath);
       if (live) {
         lenses.push(
@@ -66,15 +68,18 @@ export function registerExperimentAnnotations(index: RunIndex, manager: RunManag
         );
       } else {
         lenses.push(new vscode.CodeLens(top, { title: '$(play) Run', tooltip: 'Model Lab: Run Experiment', command: 'modelLab.runExperiment', arguments: [uri] }));
-        lenses.push(new vscode.CodeLens(top, { title: 'Run with Policy…', command: 'modelLab.runWithPolicy', arguments: [uri] }));
+        if (isTrain) lenses.push(new vscode.CodeLens(top, { title: 'Run with Policy…', command: 'modelLab.runWithPolicy', arguments: [uri] }));
       }
       const [last] = await index.runsOf(uri.fsPath);
       if (last || live) {
-        lenses.push(new vscode.CodeLens(top, { title: '$(graph-line) Open Timeline', command: 'modelLab.openTimeline', arguments: [uri] }));
+        lenses.push(new vscode.CodeLens(top, isTrain
+          ? { title: '$(graph-line) Open Timeline', command: 'modelLab.openTimeline', arguments: [uri] }
+          : { title: '$(output) Show Last Results', command: 'modelLab.openTimeline', arguments: [uri] }));
       }
       if (last && !live) {
         const parts = [`Last run: ${last.policy}`, last.status];
         if (last.accuracy !== undefined) parts.push(formatPercent(last.accuracy));
+        if (last.score) parts.push(`${last.score.name} ${formatPercent(last.score.value)}`);
         if (last.trainSeconds !== undefined) parts.push(formatSeconds(last.trainSeconds));
         parts.push(formatAgo(last.startedAt));
         lenses.push(new vscode.CodeLens(top, { title: parts.join(' · '), tooltip: last.runId, command: 'modelLab.openTimeline', arguments: [vscode.Uri.file(last.runDir)] }));
@@ -112,3 +117,8 @@ export function registerExperimentAnnotations(index: RunIndex, manager: RunManag
   );
 }
 
+/** The experiment's `kind` as written (default `train`), read tolerantly from the editor's text. */
+function experimentKind(text: string): string {
+  const doc = parseJsonc(text) as { kind?: unknown } | undefined;
+  return typeof doc?.kind === 'string' ? doc.kind : 'train';
+}

@@ -25,6 +25,8 @@ export interface BuiltinRunOptions {
   text: string;
   /** Schema file; undefined = the built-in CoNLL04 schema. */
   schemaFile?: string;
+  /** A retrained model's `extractor.json`; undefined = the shipped model. */
+  modelFile?: string;
   signal?: AbortSignal;
   /** Extra Node flags (tests run the TypeScript CLI with `--import tsx`). */
   execArgv?: string[];
@@ -46,6 +48,7 @@ export function runBuiltinExtraction(o: BuiltinRunOptions): Promise<ExtractionRe
   if (o.signal?.aborted) return Promise.reject(new CancelledError());
   const args = ['extract', '--text', o.text, '--provider', 'builtin', '--json'];
   if (o.schemaFile) args.push('--schema', o.schemaFile);
+  if (o.modelFile) args.push('--model-file', o.modelFile);
   return new Promise((resolve, reject) => {
     // Under VS Code's Electron, fork re-runs the host binary; ELECTRON_RUN_AS_NODE makes it plain Node.
     const child = fork(o.cliScript, args, {

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 
 /**
@@ -21,6 +22,8 @@ export interface ExtractionSettings {
   schema: string;
   stream: boolean;
   timeoutMs: number;
+  /** The built-in provider's model (`extractor.json` of an `extract-train` run), absolute, or '' for the shipped one. */
+  builtinModel: string;
 }
 
 /** The CLI's defaults, so the same server is reached from the terminal and the editor. */
@@ -42,5 +45,12 @@ export function extractionSettings(): ExtractionSettings {
     schema: (c.get<string>('schema') ?? '').trim(),
     stream: c.get<boolean>('stream', true),
     timeoutMs: Math.max(1000, (c.get<number>('timeoutSeconds') ?? 60) * 1000),
+    builtinModel: resolveInWorkspace((c.get<string>('builtinModel') ?? '').trim()),
   };
+}
+
+/** A path from a setting: absolute as is, relative to the first workspace folder otherwise. */
+function resolveInWorkspace(p: string): string {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  return p === '' || path.isAbsolute(p) || !folder ? p : path.join(folder, p);
 }

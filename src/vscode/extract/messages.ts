@@ -1,5 +1,5 @@
 import type { EntityRef, ExtractedEntity, ExtractedEvent, ExtractedRelation, ExtractionResult } from '../../core/extract/types';
-import { isRecord, isShortString } from '../webview/validators';
+import { isRecord, isShortString, isRendererError, isNotice } from '../webview/validators';
 
 /**
  * The message contract between the extraction results panel's host side
@@ -45,7 +45,7 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
     case 'exportJson':
       return true;
     case 'error':
-      return typeof m.message === 'string' && m.message.length <= 10_000;
+      return isRendererError(m);
     default:
       return false;
   }
@@ -57,7 +57,7 @@ export function isHostToWebview(m: unknown): m is HostToWebview {
     case 'result':
       return isExtractPanelState(m.state);
     case 'notice':
-      return ['info', 'warning', 'error'].includes(m.level as string) && typeof m.text === 'string' && m.text.length <= 10_000;
+      return isNotice(m);
     default:
       return false;
   }

@@ -28,7 +28,7 @@ export interface RunExtractionOptions {
 export async function runExtraction(o: RunExtractionOptions): Promise<ExtractionResult> {
   const s = o.settings;
   if (s.provider === 'builtin') {
-    return runBuiltinExtraction({ cliScript: o.cliScript, text: o.text, schemaFile: o.schemaFile, signal: o.signal });
+    return runBuiltinExtraction({ cliScript: o.cliScript, text: o.text, schemaFile: o.schemaFile, modelFile: s.builtinModel || undefined, signal: o.signal });
   }
   return remoteProvider(s, o.apiKey).extract(o.text, o.schema, { signal: o.signal, onProgress: o.onProgress });
 }

@@ -1,5 +1,5 @@
 import type { HeatmapTheme, VegaLiteSpec } from '../../core/reward/heatmapSpec';
-import { isFiniteNumber, isRecord } from '../webview/validators';
+import { isFiniteNumber, isRecord, isRendererError } from '../webview/validators';
 
 /**
  * The message contract between the reward-comparison panel's host side (`src/vscode/rewards/`)
@@ -122,7 +122,7 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
     case 'openFile':
       return true;
     case 'error':
-      return typeof m.message === 'string' && m.message.length <= MAX_TEXT;
+      return isRendererError(m);
     default:
       return false;
   }

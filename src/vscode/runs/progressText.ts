@@ -3,7 +3,8 @@ import { formatPercent, formatSaving } from '../util/format';
 
 /**
  * The one-line progress of a live run, for the notification and the status bar:
- * "epoch 3/20 · 91.2% · loss 0.312 · 2 frozen · −31% backward". Pure, for tests.
+ * "epoch 3/20 · 91.2% · loss 0.312 · 2 frozen · −31% backward", or for other kinds
+ * "40% · tagger 1 epoch 4/5 · …". Pure, for tests.
  */
 export interface RunProgress {
   epochsDone: number;
@@ -12,6 +13,9 @@ export interface RunProgress {
   loss?: number;
   frozen: number;
   savedBackward: number;
+  /** Runs of other kinds: the latest `progress` event. */
+  fraction?: number;
+  message?: string;
 }
 
 export function runProgress(events: readonly RunEvent[]): RunProgress {
@@ -25,12 +29,17 @@ export function runProgress(events: readonly RunEvent[]): RunProgress {
       p.loss = e.testLoss;
       p.savedBackward = e.flopsSaved.backward;
     } else if (e.type === 'freeze') frozen.add(e.layer);
+    else if (e.type === 'progress') {
+      p.fraction = e.fraction;
+      p.message = e.message;
+    }
   }
   p.frozen = frozen.size;
   return p;
 }
 
 export function progressMessage(p: RunProgress): string {
+  if (p.message !== undefined) return `${Math.round((p.fraction ?? 0) * 100)}% · ${p.message}`;
   if (p.epochs === 0) return 'starting…';
   const parts = [`epoch ${Math.min(p.epochsDone + 1, p.epochs)}/${p.epochs}`];
   if (p.accuracy !== undefined && Number.isFinite(p.accuracy)) parts.push(`accuracy ${formatPercent(p.accuracy)}`);

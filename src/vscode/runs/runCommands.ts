@@ -1,13 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
 import * as vscode from 'vscode';
 import type { FreezingPolicyName } from '../../core/experiment/types';
-import { deleteRun, readRunRecord, type RunRecord } from '../../runner/runStore';
+import { deleteRun, readRunRecord, RUN_FILE, SUMMARY_FILE, type RunRecord } from '../../runner/runStore';
+import { isTrainSummary } from '../../runner/summary';
 import type { RunOutcome } from '../../runner/runProcess';
 import { EXPERIMENT_GLOB, isExperimentFile, openTimelineOnRun, showNotificationProgress } from '../config';
 import { TimelinePanel, type TimelineDeps } from '../timeline/timelinePanel';
-import { formatPercent, formatSaving, formatSeconds } from '../util/format';
+import { outcomeText } from './outcomeText';
 import { POLICY_CHOICES } from './policies';
 import { progressMessage, runProgress } from './progressText';
 import type { RunIndex } from './runIndex';
@@ -61,7 +62,7 @@ class RunCommands {
 
   async runWithPolicy(arg?: unknown): Promise<void> {
     const file = await this.experimentFrom(arg);
-    if (!file || !(await this.checkCanRun(file))) return;
+    if (!file || !trainOnly(file) || !(await this.checkCanRun(file))) return;
     const pick = await vscode.window.showQuickPick(
       POLICY_CHOICES.map((p) => ({ label: p.label, description: p.description, detail: p.detail, policy: p.policy })),
       { title: `Run ${path.basename(file)} with policy`, placeHolder: 'Choose a freezing policy (overrides freezing.policy for this run)', matchOnDescription: true, matchOnDetail: true },
@@ -72,7 +73,7 @@ class RunCommands {
 
   async comparePolicies(arg?: unknown): Promise<void> {
     const file = await this.experimentFrom(arg);
-    if (!file || !(await this.checkCanRun(file))) return;
+    if (!file || !trainOnly(file) || !(await this.checkCanRun(file))) return;
     // Pre-select the baseline and the file's own policy (smartfrz when the file has none).
     const own = filePolicy(file);
     const defaults = new Set(['none', own && own !== 'none' ? own : 'smartfrz']);
@@ -155,7 +156,10 @@ class RunCommands {
       );
       runDir = pick?.runDir;
     }
-    if (runDir) TimelinePanel.show(this.deps, [runDir]);
+    if (!runDir) return;
+    const record = await readRunRecord(runDir);
+    if (record && (record.kind ?? 'train') !== 'train') await showRunResults(runDir);
+    else TimelinePanel.show(this.deps, [runDir]);
   }
 
   async revealRun(arg?: unknown): Promise<void> {
@@ -208,7 +212,8 @@ class RunCommands {
       void vscode.window.showErrorMessage(`Model Lab: could not start the run: ${(e as Error).message}`);
       return undefined;
     }
-    if (openTimelineOnRun()) TimelinePanel.show(this.deps, [run.runDir], true);
+    const isTrain = (peekDocument(file)?.kind ?? 'train') === 'train';
+    if (isTrain && openTimelineOnRun()) TimelinePanel.show(this.deps, [run.runDir], true);
     const name = path.basename(file);
     const outcome = showNotificationProgress()
       ? await vscode.window.withProgress(
@@ -217,9 +222,10 @@ class RunCommands {
             const cancel = token.onCancellationRequested(() => this.deps.runs.cancel(run.runDir));
             let done = 0;
             const sub = this.deps.runs.onDidRunEvent(({ run: r, event }) => {
-              if (r !== run || (event.type !== 'epoch' && event.type !== 'start' && event.type !== 'freeze')) return;
+              if (r !== run || !['epoch', 'start', 'freeze', 'progress'].includes(event.type)) return;
               const p = runProgress(run.events);
-              const increment = p.epochs ? (100 * p.epochsDone) / p.epochs - done : 0;
+              const fraction = p.fraction ?? (p.epochs ? p.epochsDone / p.epochs : 0);
+              const increment = 100 * fraction - done;
               done += increment;
               progress.report({ message: `${run.policy || ''} · ${progressMessage(p)}`, increment });
             });
@@ -245,9 +251,22 @@ class RunCommands {
     const name = path.basename(file);
     const s = outcome.summary;
     if (outcome.status === 'completed' && s) {
-      const msg = `Model Lab: ${name} (${s.policy}) completed — ${formatPercent(s.metrics.accuracy)} test accuracy in ${formatSeconds(s.trainSeconds)}, ${formatSaving(s.flopsSaved.backward)} backward FLOPs.`;
-      void vscode.window.showInformationMessage(msg, 'Open Timeline').then((a) => {
-        if (a) TimelinePanel.show(this.deps, [run.runDir]);
+      const label = s.kind === undefined || s.kind === 'train' ? s.policy : s.kind;
+      const msg = `Model Lab: ${name} (${label}) completed — ${outcomeText(s)}.`;
+      if (isTrainSummary(s)) {
+        void vscode.window.showInformationMessage(msg, 'Open Timeline').then((a) => {
+          if (a) TimelinePanel.show(this.deps, [run.runDir]);
+        });
+        return;
+      }
+      const modelFile = s.kind === 'extract-train' ? s.modelFile : undefined;
+      const actions = modelFile ? ['Use for Extraction', 'Show Results'] : ['Show Results'];
+      void vscode.window.showInformationMessage(msg, ...actions).then(async (a) => {
+        if (a === 'Show Results') await showRunResults(run.runDir);
+        if (a === 'Use for Extraction' && modelFile) {
+          await vscode.workspace.getConfiguration('modelLab.extraction').update('builtinModel', modelFile, vscode.ConfigurationTarget.Workspace);
+          void vscode.window.showInformationMessage(`Model Lab: Extract Information now uses ${vscode.workspace.asRelativePath(modelFile)} (setting modelLab.extraction.builtinModel).`);
+        }
       });
     } else if (outcome.status === 'cancelled') {
       void vscode.window.showInformationMessage(`Model Lab: ${name} was cancelled; it can be resumed from the Runs view.`, 'Resume').then((a) => {
@@ -313,6 +332,20 @@ function peekDocument(file: string): Record<string, any> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Freezing policies apply to train experiments; says so for other kinds. */
+function trainOnly(file: string): boolean {
+  const kind = peekDocument(file)?.kind;
+  if (kind === undefined || kind === 'train') return true;
+  void vscode.window.showInformationMessage(`Model Lab: ${path.basename(file)} is a "${kind}" experiment; freezing policies apply to "train" experiments. Use Run Experiment.`);
+  return false;
+}
+
+/** A run of another kind than train has no timeline: its results are its `summary.json`. */
+async function showRunResults(runDir: string): Promise<void> {
+  const summary = path.join(runDir, SUMMARY_FILE);
+  await vscode.window.showTextDocument(vscode.Uri.file(existsSync(summary) ? summary : path.join(runDir, RUN_FILE)), { preview: true });
 }
 
 /** `freezing.policy` as written in the file. */

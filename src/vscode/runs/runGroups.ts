@@ -31,15 +31,17 @@ export function groupRuns(records: readonly RunRecord[]): RunGroup[] {
 /** Tree item description: "95.1% · 12.3 s · 3 min ago" (or progress for a live run). */
 export function describeRun(r: RunRecord, now: Date = new Date()): string {
   const parts: string[] = [];
-  if (r.status === 'running') parts.push(`epoch ${Math.min(r.epochsDone + 1, r.epochs)}/${r.epochs}`);
+  const isTrain = (r.kind ?? 'train') === 'train';
+  if (r.status === 'running') parts.push(isTrain ? `epoch ${Math.min(r.epochsDone + 1, r.epochs)}/${r.epochs}` : 'running');
   else if (r.status !== 'completed') parts.push(r.status);
   if (r.accuracy !== undefined) parts.push(formatPercent(r.accuracy));
+  if (r.score) parts.push(`${r.score.name} ${formatPercent(r.score.value)}`);
   if (r.trainSeconds !== undefined) parts.push(formatSeconds(r.trainSeconds));
   parts.push(formatAgo(r.startedAt, now));
   return parts.filter(Boolean).join(' · ');
 }
 
-/** Runs that can continue from their last checkpoint. */
+/** Runs that can continue from their last checkpoint (other kinds than train start over). */
 export function canResume(r: RunRecord): boolean {
   return (r.status === 'interrupted' || r.status === 'cancelled') && r.epochsDone < r.epochs;
 }

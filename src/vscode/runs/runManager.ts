@@ -7,6 +7,7 @@ import { RunProcess, type RunOutcome } from '../../runner/runProcess';
 import { EVENTS_FILE, parseEventLines } from '../../runner/runStore';
 import { backendSetting, runsRootFor } from '../config';
 import { escapeMarkdown } from '../util/markdown';
+import { outcomeText } from './outcomeText';
 import { progressMessage, runProgress } from './progressText';
 
 /** A run this window started and that has not ended yet. */
@@ -65,9 +66,11 @@ export class RunManager implements vscode.Disposable {
     process.onEvent((event) => {
       run.events.push(event);
       if (event.type === 'start') (run as { policy: string }).policy = event.policy;
+      if (event.type === 'progress') (run as { policy: string }).policy = event.kind;
       if (event.type === 'start') this.log.info(`${tag} ${event.experiment} · policy ${event.policy} · backend ${event.backend} · ${event.epochs} epochs × ${event.stepsPerEpoch} steps`);
       if (event.type === 'freeze') this.log.info(`${tag} froze ${event.layer} at epoch ${event.epoch}, step ${event.step}${event.reason ? ` (${event.reason})` : ''}`);
       if (event.type === 'epoch') this.log.info(`${tag} ${progressMessage(runProgress(run.events))}`);
+      if (event.type === 'progress' && event.fraction > 0) this.log.info(`${tag} ${event.message}`);
       if (event.type !== 'step') this.updateStatus();
       this.eventEmitter.fire({ run, event });
     });
@@ -107,7 +110,7 @@ export class RunManager implements vscode.Disposable {
   private logOutcome(tag: string, outcome: RunOutcome): void {
     const s = outcome.summary;
     if (outcome.status === 'completed' && s) {
-      this.log.info(`${tag} completed: accuracy ${(s.metrics.accuracy * 100).toFixed(2)}%, ${s.trainSeconds.toFixed(1)} s, backward FLOPs saved ${(s.flopsSaved.backward * 100).toFixed(1)}%`);
+      this.log.info(`${tag} completed: ${outcomeText(s)}`);
     } else if (outcome.error) {
       this.log.error(`${tag} ${outcome.status}: ${outcome.error.message}`);
     } else {

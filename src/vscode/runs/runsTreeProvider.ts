@@ -96,7 +96,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     item.contextValue = ['run', r.status === 'running' ? 'run.running' : '', canResume(r) ? 'run.resumable' : ''].filter(Boolean).join(' ');
     item.tooltip = runTooltip(r);
-    item.command = { title: 'Open Timeline', command: 'modelLab.openTimeline', arguments: [node] };
+    item.command = (r.kind ?? 'train') === 'train'
+      ? { title: 'Open Timeline', command: 'modelLab.openTimeline', arguments: [node] }
+      : { title: 'Show Results', command: 'modelLab.openTimeline', arguments: [node], tooltip: 'Opens the run\'s summary.json' };
     return item;
   }
 
@@ -109,11 +111,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
 function runTooltip(r: RunRecord): vscode.MarkdownString {
   const lines = [
-    `**${escapeMarkdown(r.experiment)}** · policy **${escapeMarkdown(r.policy)}** · ${r.status}`,
+    `**${escapeMarkdown(r.experiment)}** · ${(r.kind ?? 'train') === 'train' ? 'policy' : 'kind'} **${escapeMarkdown(r.policy)}** · ${r.status}`,
     '',
-    `Epochs: ${r.epochsDone}/${r.epochs}`,
   ];
+  if ((r.kind ?? 'train') === 'train') lines.push(`Epochs: ${r.epochsDone}/${r.epochs}`);
   if (r.accuracy !== undefined) lines.push(`Test accuracy: ${formatPercent(r.accuracy, 2)}`);
+  if (r.score) lines.push(`${escapeMarkdown(r.score.name[0].toUpperCase() + r.score.name.slice(1))}: ${formatPercent(r.score.value, 2)}`);
   if (r.trainSeconds !== undefined) lines.push(`Training time: ${formatSeconds(r.trainSeconds)}`);
   if (r.backend) lines.push(`Backend: ${escapeMarkdown(r.backend)}`);
   if (r.message) lines.push('', escapeMarkdown(r.message));

@@ -1,5 +1,5 @@
 import type { TimelineRun } from './timelineModel';
-import { isFiniteNumber, isRecord, isShortString } from '../webview/validators';
+import { isFiniteNumber, isRecord, isShortString, isRendererError, isNotice } from '../webview/validators';
 
 /**
  * The message contract between the timeline panel's host side (`src/vscode/timeline/`) and its
@@ -39,7 +39,7 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
     case 'revealRun':
       return isShortString(m.runId);
     case 'error':
-      return typeof m.message === 'string' && m.message.length <= 10_000;
+      return isRendererError(m);
     default:
       return false;
   }
@@ -51,7 +51,7 @@ export function isHostToWebview(m: unknown): m is HostToWebview {
     case 'runs':
       return typeof m.title === 'string' && Array.isArray(m.runs) && m.runs.every(isTimelineRun);
     case 'notice':
-      return ['info', 'warning', 'error'].includes(m.level as string) && typeof m.text === 'string';
+      return isNotice(m);
     default:
       return false;
   }

@@ -17,3 +17,16 @@ export function isFiniteNumber(v: unknown): v is number {
 export function isShortString(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0 && v.length <= 4096;
 }
+
+/** Longest message text accepted from the other side (errors, notices). */
+export const MAX_MESSAGE_TEXT = 10_000;
+
+/** `{type: 'error', message}` from a renderer: an error inside the webview, for the log. */
+export function isRendererError(m: Record<string, unknown>): boolean {
+  return typeof m.message === 'string' && m.message.length <= MAX_MESSAGE_TEXT;
+}
+
+/** `{type: 'notice', level, text}` from the host: a one-line notice above the panel's content. */
+export function isNotice(m: Record<string, unknown>): boolean {
+  return ['info', 'warning', 'error'].includes(m.level as string) && typeof m.text === 'string' && m.text.length <= MAX_MESSAGE_TEXT;
+}

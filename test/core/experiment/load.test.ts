@@ -173,7 +173,7 @@ test('no flood of oneOf alternatives: one message per wrong tag', () => {
   const diags = checkExperimentText('{"kind": "trian", "name": "x"}', '');
   assert.equal(diags.length, 1);
   assert.equal(diags[0].pointer, '/kind');
-  assert.equal(diags[0].message, 'unknown experiment kind "trian" (did you mean "train"?); expected one of train, reward-compare, extract-eval');
+  assert.equal(diags[0].message, 'unknown experiment kind "trian" (did you mean "train"?); expected one of train, reward-compare, extract-train, extract-eval');
   const noKind = checkExperimentText('{"name": "x"}', '');
   assert.equal(noKind.length, 1);
   assert.match(noKind[0].message, /missing required property "kind"/);
@@ -318,6 +318,34 @@ test('other kinds validate and resolve their paths', async () => {
     assert.deepEqual(bad.map((d) => [d.pointer, d.message]), [['/format', 'unknown format "conll03" (did you mean "conll04"?); expected one of conll04']]);
     const err = await rejectsUserError(loadExperimentFile(rc, { policy: 'none' }));
     assert.match(err.message, /--policy applies to train experiments only/);
+    const provider = checkExperimentText('{"kind": "extract-eval", "name": "ee", "data": "dev.json", "format": "conll04",\n "provider": "ollama", "modelFile": "dev.json"}', ee);
+    assert.deepEqual(provider.map((d) => [d.pointer, d.line, d.message]), [
+      ['/provider', 2, 'provider "ollama" needs "model" (e.g. "llama3.2")'],
+      ['/modelFile', 2, '"modelFile" applies to provider "builtin" only; this experiment uses "ollama"'],
+    ]);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('extract-train: defaults are the shipped settings, paths resolve, the output folder need not exist, bad fields are named with their line', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'exp-et-'));
+  try {
+    await fs.writeFile(path.join(dir, 'train.json'), '[]');
+    const file = path.join(dir, 'et.experiment.json');
+    await fs.writeFile(file, '{"kind": "extract-train", "name": "et", "data": {"format": "conll04", "train": "train.json"}, "output": "models/mine"}');
+    const loaded = await loadExperimentFile(file);
+    assert.ok(loaded.experiment.kind === 'extract-train');
+    assert.equal(loaded.experiment.data.train, path.join(dir, 'train.json'));
+    assert.equal(loaded.experiment.output, path.join(dir, 'models', 'mine'));
+    assert.deepEqual(loaded.experiment.training, { taggerEpochs: 5, relationEpochs: 8, batchSize: 16, learningRate: 0.003, seed: 1, taggerEnsemble: 2, crf: true, rnn: 64, weightAverage: 0.99 });
+    const text = '{"kind": "extract-train", "name": "et",\n "data": {"format": "conll04", "train": "train.json", "dev": "nope.json"},\n "training": {"crf": 1, "weightAverage": 1, "rnn": 2.5, "epochs": 3}}';
+    const diags = checkExperimentText(text, file).map((d) => [d.pointer, d.line]);
+    for (const expected of [['/training/crf', 3], ['/training/weightAverage', 3], ['/training/rnn', 3], ['/training/epochs', 3]]) {
+      assert.ok(diags.some((d) => d[0] === expected[0] && d[1] === expected[1]), `${expected} in ${JSON.stringify(diags)}`);
+    }
+    const missing = checkExperimentText(text.replace(/"training".*\}\}/s, '"training": {}}'), file);
+    assert.deepEqual(missing.map((d) => [d.pointer, d.line, d.message]), [['/data/dev', 2, `corpus file not found: ${path.join(dir, 'nope.json')}`]]);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

@@ -99,3 +99,19 @@ export function dilateFilter(filter: tf.Tensor4D, dilation: number): tf.Tensor4D
   }
   return out.toTensor() as tf.Tensor4D;
 }
+
+type Shape4 = [number, number, number, number];
+
+/**
+ * The shape of the forward convolution's output for an input of `inputShape` (given in
+ * `dataFormat`): the shape of `dy` in the conv gradient kernels' tests.
+ */
+export function convOutputShape(
+  inputShape: Shape4, filterShape: Shape4, strides: number, pad: 'valid' | 'same' | number,
+  opts: { dataFormat?: 'NHWC' | 'NCHW'; dilations?: number; depthwise?: boolean } = {},
+): Shape4 {
+  const nchw = opts.dataFormat === 'NCHW';
+  const nhwc: Shape4 = nchw ? [inputShape[0], inputShape[2], inputShape[3], inputShape[1]] : inputShape;
+  const out = tf.backend_util.computeConv2DInfo(nhwc, filterShape, strides, opts.dilations ?? 1, pad, undefined, opts.depthwise).outShape;
+  return nchw ? [out[0], out[3], out[1], out[2]] : out;
+}

@@ -33,7 +33,7 @@ async function withServer(answer: string, fn: (baseUrl: string, requests: { req:
 }
 
 const settings = (baseUrl: string, patch: Partial<ExtractionSettings> = {}): ExtractionSettings => ({
-  provider: 'openai', baseUrl, model: 'test-model', schema: '', stream: false, timeoutMs: 5000, ...patch,
+  provider: 'openai', baseUrl, model: 'test-model', schema: '', stream: false, timeoutMs: 5000, builtinModel: '', ...patch,
 });
 
 test('openai: the configured model and key are used; invented spans are dropped and counted', async () => {

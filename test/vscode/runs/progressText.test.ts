@@ -20,3 +20,12 @@ test('before the start event there is nothing to count', () => {
 test('after the last epoch the epoch shown stays at the total', () => {
   assert.match(progressMessage(runProgress(digitsRunEvents())), /^epoch 4\/4 /);
 });
+
+test('runs of other kinds show their latest progress event', () => {
+  const p = runProgress([
+    { type: 'progress', kind: 'extract-train', fraction: 0, message: 'starting…' },
+    { type: 'progress', kind: 'extract-train', fraction: 0.384, message: 'tagger 1 epoch 5/5 · loss 0.412 · dev 77.1 entity F1' },
+  ]);
+  assert.equal(progressMessage(p), '38% · tagger 1 epoch 5/5 · loss 0.412 · dev 77.1 entity F1');
+});
+

@@ -28,6 +28,14 @@ test('descriptions show accuracy, time and age; live runs show their epoch', () 
   assert.equal(describeRun(record({ status: 'interrupted', epochsDone: 4 }), now), 'interrupted · 3 min ago');
 });
 
+test('runs of other kinds show their score and no epochs', () => {
+  const now = new Date('2026-11-27T06:03:00.000Z');
+  const extract = { kind: 'extract-train' as const, policy: 'extract-train', epochs: 1, epochsDone: 0 };
+  assert.equal(describeRun(record({ ...extract, status: 'running' }), now), 'running · 3 min ago');
+  assert.equal(describeRun(record({ ...extract, epochsDone: 1, score: { name: 'dev entity F1', value: 0.788 }, trainSeconds: 250 }), now), 'dev entity F1 78.8% · 4 min 10 s · 3 min ago');
+  assert.ok(canResume(record({ ...extract, status: 'cancelled' })));
+});
+
 test('only stopped, unfinished runs can resume', () => {
   assert.ok(canResume(record({ status: 'interrupted', epochsDone: 3 })));
   assert.ok(canResume(record({ status: 'cancelled', epochsDone: 3 })));

@@ -18,6 +18,9 @@ export type ProviderConfig =
 
 export const PROVIDER_KINDS = ['builtin', 'openai', 'ollama', 'llamacpp'] as const;
 
+/** Where each remote provider is reached when no base URL is configured. */
+export const DEFAULT_BASE_URLS = { openai: 'https://api.openai.com/v1', ollama: 'http://127.0.0.1:11434', llamacpp: 'http://127.0.0.1:8080' };
+
 export async function createProvider(config: ProviderConfig): Promise<ExtractionProvider & { dispose?: () => void }> {
   switch (config.kind) {
     case 'builtin':

@@ -1,6 +1,6 @@
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { assertWasmMatchesCpu, initWasmWithFixes, values } from '../backendComparison';
+import { assertWasmMatchesCpu, convOutputShape, initWasmWithFixes, values } from '../backendComparison';
 
 /** The filter gradient for input `xShape`, with dy shaped like the forward conv's output. */
 function filterGradient(
@@ -11,13 +11,8 @@ function filterGradient(
   dataFormat: 'NHWC' | 'NCHW' = 'NHWC',
 ): () => tf.Tensor {
   return () => {
-    const x = values(xShape, 1) as tf.Tensor4D;
-    const format = dataFormat === 'NHWC' ? 'NHWC' : 'NCHW';
-    const outShape = tf.backend_util.computeConv2DInfo(
-      (dataFormat === 'NHWC' ? xShape : [xShape[0], xShape[2], xShape[3], xShape[1]]) as [number, number, number, number],
-      filterShape, strides, 1, pad).outShape;
-    const dyShape = format === 'NHWC' ? outShape : [outShape[0], outShape[3], outShape[1], outShape[2]];
-    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: values(dyShape, 2) },
+    const dyShape = convOutputShape(xShape, filterShape, strides, pad, { dataFormat });
+    return tf.engine().runKernel('Conv2DBackpropFilter', { x: values(xShape, 1), dy: values(dyShape, 2) },
       { strides: [strides, strides], pad, dataFormat, filterShape }) as tf.Tensor;
   };
 }

@@ -2,7 +2,7 @@ import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { isFixRegistered } from '../../../../src/core/tensor/wasm/kernelFix';
-import { assertWasmMatchesCpu, initWasmWithFixes, values } from '../backendComparison';
+import { assertWasmMatchesCpu, convOutputShape, initWasmWithFixes, values } from '../backendComparison';
 
 /** The input gradient for input `inputShape` (NHWC or NCHW), dy shaped like the forward output. */
 function inputGradient(
@@ -13,10 +13,7 @@ function inputGradient(
   dataFormat: 'NHWC' | 'NCHW' = 'NHWC',
 ): () => tf.Tensor {
   return () => {
-    const nhwc = (dataFormat === 'NHWC' ? inputShape : [inputShape[0], inputShape[2], inputShape[3], inputShape[1]]) as
-      [number, number, number, number];
-    const out = tf.backend_util.computeConv2DInfo(nhwc, filterShape, strides, 1, pad).outShape;
-    const dyShape = dataFormat === 'NHWC' ? out : [out[0], out[3], out[1], out[2]];
+    const dyShape = convOutputShape(inputShape, filterShape, strides, pad, { dataFormat });
     return tf.engine().runKernel('Conv2DBackpropInput', { dy: values(dyShape, 2), filter: values(filterShape, 3) },
       { strides: [strides, strides], pad, dataFormat, inputShape }) as tf.Tensor;
   };

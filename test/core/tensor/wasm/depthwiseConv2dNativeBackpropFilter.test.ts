@@ -1,7 +1,7 @@
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { depthwiseConv2dNativeBackpropFilterKernel } from '../../../../src/core/tensor/wasm/depthwiseConv2dNativeBackpropFilter';
-import { assertWasmMatchesCpu, initWasmWithFixes, runOnWasm, values } from '../backendComparison';
+import { assertWasmMatchesCpu, convOutputShape, initWasmWithFixes, runOnWasm, values } from '../backendComparison';
 
 function depthwiseFilterGradient(
   xShape: [number, number, number, number],
@@ -11,7 +11,7 @@ function depthwiseFilterGradient(
   dilations = 1,
 ): () => tf.Tensor {
   return () => {
-    const outShape = tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, dilations, pad, undefined, true).outShape;
+    const outShape = convOutputShape(xShape, filterShape, strides, pad, { dilations, depthwise: true });
     return tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: values(xShape, 1), dy: values(outShape, 2) },
       { strides: [strides, strides], pad, dilations: [dilations, dilations], filterShape }) as tf.Tensor;
   };

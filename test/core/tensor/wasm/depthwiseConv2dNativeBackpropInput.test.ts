@@ -1,6 +1,6 @@
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { assertWasmMatchesCpu, dilateFilter, initWasmWithFixes, values } from '../backendComparison';
+import { assertWasmMatchesCpu, convOutputShape, dilateFilter, initWasmWithFixes, values } from '../backendComparison';
 
 function depthwiseInputGradient(
   inputShape: [number, number, number, number],
@@ -10,7 +10,7 @@ function depthwiseInputGradient(
   dilations = 1,
 ): () => tf.Tensor {
   return () => {
-    const outShape = tf.backend_util.computeConv2DInfo(inputShape, filterShape, strides, dilations, pad, undefined, true).outShape;
+    const outShape = convOutputShape(inputShape, filterShape, strides, pad, { dilations, depthwise: true });
     return tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: values(outShape, 2), filter: values(filterShape, 3) },
       { strides: [strides, strides], pad, dilations: [dilations, dilations], inputShape }) as tf.Tensor;
   };

@@ -1,0 +1,58 @@
+import type { ExtractEvalExperiment } from '../core/experiment/types';
+import { loadConll04 } from '../core/extract/conll04';
+import { evaluateProvider } from '../core/extract/evaluateProvider';
+import { createProvider, DEFAULT_BASE_URLS, type ProviderConfig } from '../core/extract/providers';
+import { CONLL04_SCHEMA, loadExtractionSchema } from '../core/extract/schema';
+import { initBackend } from '../core/tensor/backend';
+import type { JobSink, JobStart } from './runJob';
+import type { ExtractEvalSummary } from './summary';
+import { runUncheckpointedJob } from './uncheckpointedJob';
+
+/**
+ * An `extract-eval` run: gives each sentence of the annotated corpus to the provider as text
+ * and scores entities and strict relations (`core/extract/evaluateProvider.ts`), as
+ * `model-lab extract eval` does. Remote providers are only those the experiment names.
+ */
+export async function runExtractEvalJob(start: JobStart<ExtractEvalExperiment>, sink: JobSink, shouldStop: () => boolean): Promise<ExtractEvalSummary> {
+  const exp = start.config.experiment;
+  const config = providerConfig(exp);
+  if (config.kind === 'builtin') await initBackend('auto');
+  const t0 = performance.now();
+  return runUncheckpointedJob<ExtractEvalSummary>(
+    start, sink, shouldStop,
+    async ({ signal, progress }) => {
+      const sentences = (await loadConll04(exp.data)).slice(0, exp.limit);
+      const schema = exp.schema ? await loadExtractionSchema(exp.schema) : CONLL04_SCHEMA;
+      const provider = await createProvider(config);
+      try {
+        const scores = await evaluateProvider(provider, sentences, schema, {
+          signal,
+          onSentence: (done, total) => {
+            if (done % 10 === 0 || done === total) progress(done / total, `${done}/${total} sentences`);
+          },
+        });
+        const seconds = (performance.now() - t0) / 1000;
+        sink.log('info', `entity F1 ${(scores.entity.f1 * 100).toFixed(2)}, relation F1 ${(scores.relation.f1 * 100).toFixed(2)} on ${scores.sentences} sentences`);
+        return {
+          fields: { kind: 'extract-eval', provider: provider.name, scores, seconds },
+          score: { name: 'entity F1', value: scores.entity.f1 },
+          seconds,
+        };
+      } finally {
+        provider.dispose?.();
+      }
+    },
+    (seconds) => ({ kind: 'extract-eval', provider: config.kind, seconds }),
+  );
+}
+
+function providerConfig(exp: ExtractEvalExperiment): ProviderConfig {
+  switch (exp.provider ?? 'builtin') {
+    case 'builtin':
+      return { kind: 'builtin', modelFile: exp.modelFile };
+    case 'ollama':
+      return { kind: 'ollama', baseUrl: exp.baseUrl ?? DEFAULT_BASE_URLS.ollama, model: exp.model ?? '' };
+    case 'llamacpp':
+      return { kind: 'llamacpp', baseUrl: exp.baseUrl ?? DEFAULT_BASE_URLS.llamacpp };
+  }
+}

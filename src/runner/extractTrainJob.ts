@@ -1,0 +1,60 @@
+import * as path from 'node:path';
+import type { ExtractTrainExperiment } from '../core/experiment/types';
+import { runExtractTrain } from '../core/extract/builtin/extractTrainJob';
+import type { TrainProgress } from '../core/extract/builtin/train';
+import { initBackend } from '../core/tensor/backend';
+import type { JobSink, JobStart } from './runJob';
+import type { ExtractTrainSummary } from './summary';
+import { MODEL_DIR } from './runStore';
+import { runUncheckpointedJob } from './uncheckpointedJob';
+
+/**
+ * An `extract-train` run: trains the built-in extractor on the experiment's corpus in this
+ * process, reports each epoch as progress, and saves the model to `output` (default: the
+ * run's `model/` folder). The summary holds the dev scores and the model file to use.
+ */
+export async function runExtractTrainJob(start: JobStart<ExtractTrainExperiment>, sink: JobSink, shouldStop: () => boolean): Promise<ExtractTrainSummary> {
+  const exp = start.config.experiment;
+  const backend = await initBackend('auto');
+  sink.log('info', `backend: ${backend.name}`);
+  const t = exp.training ?? {};
+  // Units of work: each tagger epoch of each ensemble member, then each relation epoch.
+  const taggerUnits = (t.taggerEpochs ?? 5) * (t.taggerEnsemble ?? 1);
+  const total = taggerUnits + (t.relationEpochs ?? 8);
+  const t0 = performance.now();
+  return runUncheckpointedJob<ExtractTrainSummary>(
+    start, sink, shouldStop,
+    async ({ runDir, signal, progress }) => {
+      const onProgress = (e: TrainProgress): void => {
+        const message = progressText(e);
+        if (e.phase === 'tagger') progress((((e.member ?? 1) - 1) * e.epochs + e.epoch) / total, message);
+        else if (e.phase === 'relation') progress((taggerUnits + e.epoch) / total, message);
+        else progress(e.phase === 'ensemble' ? taggerUnits / total : 1, message);
+      };
+      const outputDir = exp.output ?? path.join(runDir, MODEL_DIR);
+      const result = await runExtractTrain(exp, outputDir, { signal, onProgress });
+      const seconds = (performance.now() - t0) / 1000;
+      sink.log('info', `model saved: ${result.modelFile}`);
+      return {
+        fields: { kind: 'extract-train', backend: backend.name, modelFile: result.modelFile, dev: result.dev, trainSeconds: seconds },
+        score: result.dev ? { name: 'dev entity F1', value: result.dev.entity.f1 } : undefined,
+        seconds,
+      };
+    },
+    (seconds) => ({ kind: 'extract-train', backend: backend.name, trainSeconds: seconds }),
+  );
+}
+
+function progressText(e: TrainProgress): string {
+  const pct = (x: number | undefined) => (x === undefined ? '' : ` · dev ${(x * 100).toFixed(1)}`);
+  switch (e.phase) {
+    case 'tagger':
+      return `tagger${e.member ? ` ${e.member}` : ''} epoch ${e.epoch}/${e.epochs} · loss ${e.loss.toFixed(3)}${pct(e.devEntityF1)}${e.devEntityF1 === undefined ? '' : ' entity F1'}`;
+    case 'ensemble':
+      return `ensemble of ${e.members}${pct(e.devEntityF1)} entity F1`;
+    case 'relation':
+      return `relations epoch ${e.epoch}/${e.epochs} · loss ${e.loss.toFixed(3)}${pct(e.devRelationF1)}${e.devRelationF1 === undefined ? '' : ' relation F1'}`;
+    case 'threshold':
+      return `relation threshold ${e.threshold}${pct(e.devRelationF1)} relation F1`;
+  }
+}

@@ -1,0 +1,76 @@
+import * as path from 'node:path';
+import { loadExperimentFile } from '../core/experiment/load';
+import type { Experiment } from '../core/experiment/types';
+import { UserError } from '../core/errors';
+import type { RunEvent } from '../core/train/events';
+import { runExtractEvalJob } from './extractEvalJob';
+import { runExtractTrainJob } from './extractTrainJob';
+import type { LogLevel, RunRequest } from './protocol';
+import type { RunSummary } from './summary';
+import { runTrainJob } from './trainJob';
+import * as store from './runStore';
+
+/** Where a job reports to: the worker forwards to the host over IPC, the CLI prints. */
+export interface JobSink {
+  event(e: RunEvent): void;
+  log(level: LogLevel, message: string): void;
+  /** Called once the run folder exists (before any work), so callers can show it. */
+  runDir?(dir: string): void;
+}
+
+/** What `config.json` of a run holds: the resolved experiment, so a resume needs nothing else. */
+export interface ResolvedConfig<E extends Experiment = Experiment> {
+  experimentFile: string;
+  experiment: E;
+}
+
+/** A job's starting point: a new run of a loaded experiment, or an existing run folder. */
+export type JobStart<E extends Experiment = Experiment> =
+  | { resume: false; runDir: string; config: ResolvedConfig<E> }
+  | { resume: true; runDir: string; config: ResolvedConfig<E>; record: store.RunRecord };
+
+/**
+ * Runs one experiment of any kind against the run store: the entry point of the worker
+ * process and of `model-lab run`. A new experiment kind adds a case here and a job module.
+ * `shouldStop` is polled by the job; a stopped run is left resumable.
+ */
+export async function runJob(req: RunRequest, sink: JobSink, shouldStop: () => boolean): Promise<RunSummary> {
+  const start = await jobStart(req, sink);
+  const kind = start.config.experiment.kind;
+  switch (kind) {
+    case 'train':
+      return runTrainJob(start as JobStart<Extract<Experiment, { kind: 'train' }>>, req, sink, shouldStop);
+    case 'extract-train':
+      return runExtractTrainJob(start as JobStart<Extract<Experiment, { kind: 'extract-train' }>>, sink, shouldStop);
+    case 'extract-eval':
+      return runExtractEvalJob(start as JobStart<Extract<Experiment, { kind: 'extract-eval' }>>, sink, shouldStop);
+    case 'reward-compare':
+      throw new UserError(
+        'a reward-compare experiment is interactive: open it in VS Code (Run Experiment opens the heatmap panel) or use `model-lab rewards distance FILE`',
+        '/kind', start.config.experimentFile,
+      );
+  }
+}
+
+async function jobStart(req: RunRequest, sink: JobSink): Promise<JobStart> {
+  if (req.resumeDir) {
+    const runDir = path.resolve(req.resumeDir);
+    const record = await store.readRunRecord(runDir);
+    const config = await store.readConfig<ResolvedConfig>(runDir);
+    if (!record || !config) throw new UserError(`not a Model Lab run folder: ${runDir}`);
+    if (record.status === 'completed') throw new UserError(`run ${record.runId} already completed; nothing to resume`);
+    if (record.status === 'running') throw new UserError(`run ${record.runId} is still running (pid ${record.pid})`);
+    return { resume: true, runDir, config, record };
+  }
+  const loaded = await loadExperimentFile(req.experimentFile, { policy: req.policy });
+  for (const w of loaded.warnings) sink.log('warn', `${w.pointer}: ${w.message}`);
+  const exp = loaded.experiment;
+  const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(loaded.file);
+  const runId = req.runId ?? store.newRunId(exp.name, runLabel(exp));
+  return { resume: false, runDir: path.join(root, runId), config: { experimentFile: loaded.file, experiment: exp } };
+}
+
+/** The run's label in lists: the freezing policy of a train run, else the kind. */
+export function runLabel(exp: Experiment): string {
+  return exp.kind === 'train' ? exp.freezing?.policy ?? 'none' : exp.kind;
+}

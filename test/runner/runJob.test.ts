@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { UserError } from '../../src/core/errors';
+import type { RunEvent } from '../../src/core/train/events';
+import { runJob, type JobSink } from '../../src/runner/runJob';
+import * as store from '../../src/runner/runStore';
+import type { ExtractEvalSummary, ExtractTrainSummary } from '../../src/runner/summary';
+
+const SAMPLE = path.join(__dirname, '../../examples/extraction/conll04-sample.json');
+
+function sink(events: RunEvent[]): JobSink {
+  return { event: (e) => events.push(e), log: () => undefined };
+}
+
+/** A folder with a small corpus split and an extract-train and an extract-eval experiment. */
+function workspace(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ml-runjob-'));
+  const sentences = JSON.parse(readFileSync(SAMPLE, 'utf8')) as unknown[];
+  writeFileSync(path.join(dir, 'train.json'), JSON.stringify(sentences.slice(0, 40)));
+  writeFileSync(path.join(dir, 'dev.json'), JSON.stringify(sentences.slice(40)));
+  writeFileSync(path.join(dir, 'mine.experiment.json'), JSON.stringify({
+    kind: 'extract-train', name: 'mine', data: { format: 'conll04', train: 'train.json', dev: 'dev.json' },
+    training: { taggerEpochs: 4, relationEpochs: 2, taggerEnsemble: 1, rnn: 8, batchSize: 8, learningRate: 0.01 },
+  }));
+  writeFileSync(path.join(dir, 'eval.experiment.json'), JSON.stringify({
+    kind: 'extract-eval', name: 'eval', data: 'dev.json', format: 'conll04', modelFile: '.model-lab/model/extractor.json',
+  }));
+  return dir;
+}
+
+test('extract-train runs through the runner: run record, progress events, summary, model; resumable after a cancel', async () => {
+  const dir = workspace();
+  try {
+    const file = path.join(dir, 'mine.experiment.json');
+    // Cancelled once the first tagger epoch is reported.
+    const events: RunEvent[] = [];
+    const cancelled = await runJob({ experimentFile: file }, sink(events), () => events.some((e) => e.type === 'progress' && e.fraction > 0));
+    assert.equal(cancelled.status, 'cancelled');
+    const record = await store.readRunRecord(cancelled.runDir);
+    assert.equal(record?.kind, 'extract-train');
+    assert.equal(record?.status, 'cancelled');
+    assert.equal(record?.policy, 'extract-train');
+    assert.equal((await store.readSummary(cancelled.runDir))?.status, 'cancelled');
+
+    const resumedEvents: RunEvent[] = [];
+    const done = (await runJob({ experimentFile: '', resumeDir: cancelled.runDir }, sink(resumedEvents), () => false)) as ExtractTrainSummary;
+    assert.equal(done.status, 'completed');
+    assert.equal(done.kind, 'extract-train');
+    assert.equal(done.runDir, cancelled.runDir);
+    assert.equal(done.modelFile, path.join(cancelled.runDir, 'model', 'extractor.json'));
+    assert.ok(existsSync(done.modelFile!));
+    assert.equal(done.dev?.sentences, 10);
+    const fractions = resumedEvents.flatMap((e) => (e.type === 'progress' ? [e.fraction] : []));
+    assert.deepEqual([fractions[0], fractions[fractions.length - 1]], [0, 1]);
+    assert.ok(fractions.every((f, i) => i === 0 || f >= fractions[i - 1]), `progress goes forward: ${fractions}`);
+    const finished = await store.readRunRecord(done.runDir);
+    assert.equal(finished?.status, 'completed');
+    assert.deepEqual(finished?.score, { name: 'dev entity F1', value: done.dev!.entity.f1 });
+    assert.deepEqual(await store.readSummary(done.runDir), done);
+    await assert.rejects(runJob({ experimentFile: '', resumeDir: done.runDir }, sink([]), () => false), /already completed/);
+
+    // The retrained model evaluated by an extract-eval experiment scores about what training reported.
+    writeFileSync(path.join(dir, 'eval.experiment.json'), JSON.stringify({
+      kind: 'extract-eval', name: 'eval', data: 'dev.json', format: 'conll04', modelFile: path.relative(dir, done.modelFile!),
+    }));
+    const evaluated = (await runJob({ experimentFile: path.join(dir, 'eval.experiment.json') }, sink([]), () => false)) as ExtractEvalSummary;
+    assert.equal(evaluated.status, 'completed');
+    const [got, want] = [evaluated.scores!, done.dev!];
+    assert.deepEqual([got.sentences, got.entity.gold, got.relation.gold], [want.sentences, want.entity.gold, want.relation.gold]);
+    assert.ok(want.entity.predicted > 0, 'the retrained model predicts entities');
+    // Training scores tokens before the weights are quantised for saving; evaluation goes through text and grounding.
+    assert.ok(Math.abs(got.entity.predicted - want.entity.predicted) <= 2, `${got.entity.predicted} vs ${want.entity.predicted}`);
+    assert.ok(Math.abs(got.entity.f1 - want.entity.f1) <= 0.05, `${got.entity.f1} vs ${want.entity.f1}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('extract-eval runs through the runner with the shipped model; a missing model file is named', async () => {
+  const dir = workspace();
+  try {
+    const shipped = (await runJob({ experimentFile: path.join(__dirname, '../fixtures/runner/extract-eval.experiment.json'), outRoot: dir }, sink([]), () => false)) as ExtractEvalSummary;
+    assert.equal(shipped.status, 'completed');
+    assert.equal(shipped.provider, 'builtin');
+    assert.equal(shipped.scores?.sentences, 8);
+    // The shipped model was trained on CoNLL04, which these sample sentences come from.
+    assert.ok(shipped.scores!.entity.f1 > 0.8, `entity F1 ${shipped.scores!.entity.f1}`);
+    assert.deepEqual((await store.readRunRecord(shipped.runDir))?.score, { name: 'entity F1', value: shipped.scores!.entity.f1 });
+
+    // A model file that does not exist is named with its field and line.
+    await assert.rejects(
+      runJob({ experimentFile: path.join(dir, 'eval.experiment.json') }, sink([]), () => false),
+      (e: unknown) => e instanceof UserError && e.pointer === '/modelFile' && e.line === 1,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a reward-compare experiment is not a run: the runner says where it runs', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ml-runjob-'));
+  try {
+    writeFileSync(path.join(dir, 'w.rewards.json'), '{}');
+    writeFileSync(path.join(dir, 'rc.experiment.json'), '{"kind": "reward-compare", "name": "rc", "rewards": "w.rewards.json"}');
+    await assert.rejects(
+      runJob({ experimentFile: path.join(dir, 'rc.experiment.json') }, sink([]), () => false),
+      (e: unknown) => e instanceof UserError && /heatmap panel/.test(e.message) && e.pointer === '/kind',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ExtractionScores } from '../../../src/core/extract/eval';
+import { outcomeText } from '../../../src/vscode/runs/outcomeText';
+
+const base = { status: 'completed' as const, runId: 'r', experiment: 'e', experimentFile: '/e.experiment.json', runDir: '/r' };
+const prf = (f1: number) => ({ precision: f1, recall: f1, f1, correct: 1, predicted: 1, gold: 1 });
+const scores: ExtractionScores = { entity: prf(0.788), relation: prf(0.529), ungrounded: 0, sentences: 231 };
+
+test('a completed run is summarised by what its kind measures', () => {
+  assert.equal(
+    outcomeText({
+      ...base, policy: 'smartfrz', backend: 'wasm', epochs: 4, epochsDone: 4, metrics: { accuracy: 0.9512, loss: 0.2 },
+      trainSeconds: 12.34, samplesPerSecond: 1000, freezeEvents: [], flopsSaved: { forward: 0.1, backward: 0.31 },
+    }),
+    '95.1% test accuracy in 12 s, \u221231% backward FLOPs',
+  );
+  assert.equal(
+    outcomeText({ ...base, kind: 'extract-train', backend: 'wasm', modelFile: '/m/extractor.json', dev: scores, trainSeconds: 250 }),
+    'dev entity F1 78.8%, relation F1 52.9%, trained in 4 min 10 s',
+  );
+  assert.equal(outcomeText({ ...base, kind: 'extract-train', backend: 'wasm', trainSeconds: 5 }), 'trained in 5.0 s');
+  assert.equal(
+    outcomeText({ ...base, kind: 'extract-eval', provider: 'builtin', scores, seconds: 3 }),
+    'entity F1 78.8%, relation F1 52.9% on 231 sentences (builtin)',
+  );
+});
