@@ -55,8 +55,8 @@ export class RunProcess {
       this.runDir = path.resolve(opts.resumeDir);
       this.runId = path.basename(this.runDir);
     } else {
-      const { name, policy } = peekNameAndPolicy(file);
-      this.runId = newRunId(name, opts.policy ?? policy);
+      const { name, label } = peekNameAndLabel(file);
+      this.runId = newRunId(name, opts.policy ?? label);
       this.runDir = path.join(opts.outRoot ? path.resolve(opts.outRoot) : defaultRunsRoot(file), this.runId);
     }
     const script = opts.workerScript ?? path.join(__dirname, 'runWorker.js');
@@ -144,16 +144,18 @@ export class RunProcess {
 }
 
 /** Name and policy for the run id, read tolerantly: the worker reports real problems. */
-function peekNameAndPolicy(file: string): { name: string; policy: string } {
+/** The experiment's name and run label (`runLabel`: freezing policy, or the kind) as written, read tolerantly. */
+function peekNameAndLabel(file: string): { name: string; label: string } {
   const fallback = path.basename(file).replace(/\.experiment\.json$/, '');
   try {
     const doc = parseJsonc(readFileSync(file, 'utf8')) ?? {};
+    const kind = typeof doc.kind === 'string' ? doc.kind : 'train';
     return {
       name: typeof doc.name === 'string' ? doc.name : fallback,
-      policy: typeof doc.freezing?.policy === 'string' ? doc.freezing.policy : 'none',
+      label: kind !== 'train' ? kind : typeof doc.freezing?.policy === 'string' ? doc.freezing.policy : 'none',
     };
   } catch {
-    return { name: fallback, policy: 'none' };
+    return { name: fallback, label: 'none' };
   }
 }
 

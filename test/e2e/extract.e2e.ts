@@ -1,10 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { clickContextMenuItem, openWorkbench, runCommand, screenshot, waitForWorkbench, waitInWebview, type Workbench } from './harness/workbench';
+import {
+  clickContextMenuItem, openWorkbench, runCommand, screenshot, waitForNotification, waitForWorkbench, waitInWebview, type Workbench,
+} from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
 /**
@@ -17,7 +19,7 @@ import { makeExamplesWorkspace } from './harness/workspace';
 const ACTIVE_EDITOR = '.editor-group-container.active .monaco-editor';
 const UNTRUSTED = 'Tim Cook <img src=x> works for <b>Apple</b> in Cupertino.';
 
-describe('information extraction on selected text (code-server)', { timeout: 3 * 60_000 }, () => {
+describe('information extraction on selected text (code-server)', { timeout: 5 * 60_000 }, () => {
   let server: CodeServer;
   let wb: Workbench;
   let workspace: string;
@@ -25,6 +27,11 @@ describe('information extraction on selected text (code-server)', { timeout: 3 *
   before(async () => {
     workspace = makeExamplesWorkspace('extract');
     writeFileSync(path.join(workspace, 'extraction', 'markup.txt'), `${UNTRUSTED}\n`);
+    // The retraining example, shortened to seconds.
+    writeFileSync(path.join(workspace, 'extraction', 'tiny-retrain.experiment.json'), JSON.stringify({
+      kind: 'extract-train', name: 'tiny', data: { format: 'conll04', train: 'conll04-sample.json' },
+      training: { taggerEpochs: 1, relationEpochs: 1, taggerEnsemble: 1, rnn: 8 },
+    }));
     server = await startCodeServer({ workspace, trusted: true, name: 'extract' });
     wb = await openWorkbench(server.url);
   });
@@ -113,5 +120,23 @@ describe('information extraction on selected text (code-server)', { timeout: 3 *
     const found = await waitInWebview(page, '.text mark.entity', marks, (m) => m.length > 0, 10_000);
     assert.ok(found.some((m) => m.startsWith('Peop:Tim Cook')), JSON.stringify(found));
     await screenshot(page, 'extract-04-restored-after-reload');
+  });
+
+  test('an extract-train experiment runs from the editor and its model becomes the built-in one', async () => {
+    const { page } = wb;
+    await openFile(page, 'tiny-retrain.experiment.json');
+    await runCommand(page, 'Model Lab: Run Experiment');
+    const done = await waitForNotification(page, /tiny-retrain\.experiment\.json \(extract-train\) completed — trained in/, 120_000);
+    await screenshot(page, 'extract-05-retrained');
+    assert.match(done, /completed/);
+    const toast = page.locator('.notification-toast', { hasText: 'tiny-retrain.experiment.json (extract-train) completed' });
+    await toast.locator('.monaco-button', { hasText: 'Use for Extraction' }).click();
+    await waitForNotification(page, /Extract Information now uses .*extractor\.json/, 20_000);
+    const settings = path.join(workspace, '.vscode', 'settings.json');
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(settings) && Date.now() < deadline) await page.waitForTimeout(200);
+    const model = JSON.parse(readFileSync(settings, 'utf8'))['modelLab.extraction.builtinModel'] as string;
+    assert.match(model, /\.model-lab[\\/]runs[\\/].*-tiny-extract-train-[0-9a-f]{4}[\\/]model[\\/]extractor\.json$/);
+    assert.ok(existsSync(model), model);
   });
 });

@@ -96,6 +96,7 @@ test('the worker runs other kinds too: an extract-eval run reports progress and 
   const outcome = await run.done;
   assert.equal(outcome.status, 'completed', outcome.error?.message);
   assert.equal(outcome.summary?.kind, 'extract-eval');
+  assert.match(run.runId, /-sample-eval-extract-eval-[0-9a-f]{4}$/);
   const progress = events.filter((e) => e.type === 'progress');
   assert.ok(progress.length >= 2 && progress.every((e) => e.type === 'progress' && e.kind === 'extract-eval'));
   assert.deepEqual(await store.readSummary(run.runDir), outcome.summary);
