@@ -55,6 +55,21 @@ if (imports.join() !== 'env.memory:memory' || hasSection(readFileSync(simdOut), 
   throw new Error(`${simdOut} must import only env.memory and have no globals or data segments`);
 }
 
+// The float64 GEMM for the reward canonicalisations (src/core/reward/wasm/assembly) ->
+// dist/gemm64.wasm. It imports a shared memory that its loader lays out from address 0 (control
+// block, scratch, operands) and that helper threads share, so it too must carry no data
+// segments or globals. --maximumMemory must match MAX_PAGES in src/core/reward/wasm/float64Gemm.ts.
+const gemmSource = 'src/core/reward/wasm/assembly/gemm64.ts';
+const gemmOut = 'dist/gemm64.wasm';
+const gemmBuild = await asc.main([gemmSource, '-O3', '--runtime', 'stub', '--importMemory', '--noExportMemory',
+  '--sharedMemory', '--maximumMemory', '32768', '--enable', 'simd', '--enable', 'threads', '--outFile', gemmOut]);
+if (gemmBuild.error) throw gemmBuild.error;
+const gemmModule = new WebAssembly.Module(readFileSync(gemmOut));
+const gemmImports = WebAssembly.Module.imports(gemmModule).map((i) => `${i.module}.${i.name}:${i.kind}`);
+if (gemmImports.join() !== 'env.memory:memory' || hasSection(readFileSync(gemmOut), [6, 11])) {
+  throw new Error(`${gemmOut} must import only env.memory and have no globals or data segments`);
+}
+
 /** Whether a wasm binary has any of the given section ids (6 global, 11 data). */
 function hasSection(bytes, ids) {
   let p = 8;

@@ -1,11 +1,14 @@
 /**
- * Reward-metric speed: `node --import tsx scripts/bench/rewards.ts [--quick]`.
+ * Reward-metric speed: `node --import tsx scripts/bench/rewards.ts [--quick] [--kernels]`.
  *
  * 1. Pairwise distance matrix of 16 rewards, 8 actions, dense random MDP, for every
  *    canonicalisation at 64-512 states (the issue's target: 512 states under 5 s), with numpy's
  *    VAL at 512 states as the reference.
  * 2. Time vs number of states (VAL L2/L2, 8 rewards, 4 actions).
  * 3. A sparse MDP: a 24 x 24 gridworld (576 states), 16 rewards, every canonicalisation.
+ * 4. The float64 product behind DARD and minimal (out += A * B^T, 512 x 512 x 512): the
+ *    JavaScript kernel, the wasm kernel on one thread and with helper threads, GFLOP/s by CPU
+ *    time and by wall time, and how far each is from the JavaScript kernel.
  * References in the same run, reported as ratios (ours / reference, < 1 means faster):
  *   - numpy (via /usr/bin/python3, when numpy imports): the straightforward array version a user
  *     would write: np.linalg.solve per reward, canonical rewards as full S x A x S arrays.
@@ -19,6 +22,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Canonicalization } from '../../src/core/reward/canonicalize';
+import { addProductABtJs, denseProductKernel, MatrixView, OutputView } from '../../src/core/reward/denseProduct';
+import { createFloat64Gemm } from '../../src/core/reward/wasm/float64Gemm';
 import { buildGridworld } from '../../src/core/reward/gridworld';
 import { Reward, TabularMdp } from '../../src/core/reward/mdp';
 import { createGaussian, randomMdp } from '../../src/core/reward/randomMdp';
@@ -26,6 +31,8 @@ import { pairwiseDistances, starcDistance } from '../../src/core/reward/starc';
 import { createRng } from '../../src/core/util/random';
 
 const quick = process.argv.includes('--quick');
+/** `--kernels`: section 4 only. */
+const kernelsOnly = process.argv.includes('--kernels');
 const PYTHON = '/usr/bin/python3';
 
 function setup(states: number, actions: number, nRewards: number, seed = 1): { mdp: TabularMdp; rewards: Reward[] } {
@@ -113,7 +120,11 @@ const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.
 const ratio = (a: number, b: number | undefined) => (b === undefined ? 'n/a' : `${(a / b).toFixed(3)}`);
 
 function main(): void {
-  console.log(`reward-metrics benchmark (node ${process.version}; numpy reference: ${numpyAvailable ? 'yes' : 'not installed'})`);
+  const dense = denseProductKernel();
+  console.log(
+    `reward-metrics benchmark (node ${process.version}; numpy reference: ${numpyAvailable ? 'yes' : 'not installed'}; ` +
+      `dense products: ${dense.kernel === 'wasm' ? `wasm, ${dense.threads} thread(s)` : 'JavaScript (dist/gemm64.wasm not built or MODEL_LAB_GEMM=js)'})`,
+  );
   // Warm-up (JIT) on a small problem.
   {
     const w = setup(32, 4, 4, 99);
@@ -182,5 +193,51 @@ function gridworldSection(): void {
   }
 }
 
-main();
-gridworldSection();
+async function kernelSection(): Promise<void> {
+  const S = quick ? 256 : 512;
+  const reps = quick ? 3 : 5;
+  const rng = createRng(5);
+  const a = Float64Array.from({ length: S * S }, () => rng.next() - 0.5);
+  const b = Float64Array.from({ length: S * S }, () => rng.next() - 0.5);
+  const av: MatrixView = { data: a, offset: 0, rowStride: S };
+  const bv: MatrixView = { data: b, offset: 0, rowStride: S };
+  const outView = (d: Float64Array): OutputView => ({ data: d, offset: 0, rowStride: S, colStride: 1 });
+  const flops = 2 * S ** 3;
+  console.log(`\n4. float64 product out += A * B^T, ${S} x ${S} x ${S} (${(flops / 1e9).toFixed(2)} GFLOP; DARD needs 2 * actions of them per reward); best of ${reps}`);
+  console.log('kernel            | CPU time  | wall time | GFLOP/s (CPU) | GFLOP/s (wall) | max rel. diff vs JS');
+  console.log('------------------|-----------|-----------|---------------|----------------|--------------------');
+  const reference = new Float64Array(S * S);
+  addProductABtJs(S, S, S, av, bv, outView(reference));
+  const kernels: [string, (out: Float64Array) => void, () => Promise<void>][] = [['JavaScript', (o) => addProductABtJs(S, S, S, av, bv, outView(o)), async () => undefined]];
+  for (const threads of [1, 2]) {
+    const g = createFloat64Gemm({ threads });
+    if (!g) break;
+    // Start the helpers and wait until they are up, so that the timing is of the product alone.
+    g.addProductABt(S, S, S, av, bv, outView(new Float64Array(S * S)));
+    for (let t = 0; t < 100 && g.helpersReady < threads - 1; t++) await new Promise((r) => setTimeout(r, 20));
+    kernels.push([`wasm, ${threads} thread${threads > 1 ? 's' : ''}`, (o) => g.addProductABt(S, S, S, av, bv, outView(o)), () => g.close()]);
+  }
+  for (const [name, run, close] of kernels) {
+    let cpu = Infinity;
+    let wall = Infinity;
+    let diff = 0;
+    for (let r = 0; r < reps; r++) {
+      const out = new Float64Array(S * S);
+      const c0 = process.cpuUsage();
+      const t0 = process.hrtime.bigint();
+      run(out);
+      wall = Math.min(wall, Number(process.hrtime.bigint() - t0) / 1e6);
+      const c = process.cpuUsage(c0);
+      cpu = Math.min(cpu, (c.user + c.system) / 1e3);
+      for (let i = 0; i < out.length; i++) diff = Math.max(diff, Math.abs(out[i] - reference[i]) / Math.max(1, Math.abs(reference[i])));
+    }
+    await close();
+    console.log(`${name.padEnd(17)} | ${fmt(cpu).padStart(9)} | ${fmt(wall).padStart(9)} | ${(flops / cpu / 1e6).toFixed(2).padStart(13)} | ${(flops / wall / 1e6).toFixed(2).padStart(14)} | ${diff.toExponential(1)}`);
+  }
+}
+
+if (!kernelsOnly) {
+  main();
+  gridworldSection();
+}
+void kernelSection();

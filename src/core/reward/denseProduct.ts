@@ -1,8 +1,16 @@
+import { createFloat64Gemm, Float64Gemm } from './wasm/float64Gemm';
+
 /**
  * The one dense matrix product the O(S^3) canonicalisations need (DARD's T_a R_a T_a^T and the
  * minimal canonicalisation's normal matrix T^T diag(w) T): `out += alpha * A * B^T`, float64.
  *
- * Why hand-written and why this shape: the products must be float64 (tfjs is float32), and with
+ * `addProductABt` runs it on the WebAssembly SIMD kernel (`wasm/float64Gemm.ts`, 5-7x this
+ * file's JavaScript kernel per core, and shared with helper threads) when `dist/gemm64.wasm` is
+ * built, and on `addProductABtJs` otherwise or for tiny products. Environment overrides, read
+ * once: MODEL_LAB_GEMM=js forces the JavaScript kernel; MODEL_LAB_GEMM_THREADS=n sets the
+ * threads per product (default: min(cores, 4)).
+ *
+ * The JavaScript kernel: the products must be float64 (tfjs is float32), and with
  * both operands read along rows (A * B^T) every inner loop walks contiguous memory. A 4 x 2 block
  * of outputs is accumulated at once (8 independent sums, 6 loads per 8 multiply-adds), which is
  * 3-6x faster in V8 than the plain triple loop. The sum over k is cut into chunks of DEPTH_BLOCK
@@ -30,10 +38,51 @@ export interface OutputView {
   colStride: number;
 }
 
+/** Below this many multiply-adds (about 25^3) copying into wasm memory costs more than it saves. */
+const WASM_MIN = 1 << 14;
+
+/**
+ * The process's wasm kernel: created on first use, null when unavailable. Module state on
+ * purpose: the compiled module, its memory and its helper threads are expensive to set up and
+ * hold no data between calls, so results never depend on it.
+ */
+let shared: Float64Gemm | null | undefined;
+
+function wasmKernel(): Float64Gemm | null {
+  if (shared === undefined) {
+    const threads = Number(process.env.MODEL_LAB_GEMM_THREADS);
+    shared = process.env.MODEL_LAB_GEMM === 'js' ? null : (createFloat64Gemm(threads >= 1 ? { threads } : {}) ?? null);
+  }
+  return shared;
+}
+
+/** Which kernel large products use: 'wasm' (with its thread count) or 'js'. */
+export function denseProductKernel(): { kernel: 'wasm' | 'js'; threads: number } {
+  const k = wasmKernel();
+  return k ? { kernel: 'wasm', threads: k.threads } : { kernel: 'js', threads: 1 };
+}
+
 /**
  * out(i, j) += alpha * sum_{k < depth} a(i, k) * b(j, k), for i < rows, j < cols.
  */
 export function addProductABt(rows: number, cols: number, depth: number, a: MatrixView, b: MatrixView, out: OutputView, alpha = 1): void {
+  const k = rows * cols * depth >= WASM_MIN ? wasmKernel() : null;
+  if (k) {
+    try {
+      if (k.addProductABt(rows, cols, depth, a, b, out, alpha)) return;
+    } catch {
+      // A helper thread failed (out is untouched): stop using the wasm kernel in this process.
+      shared = null;
+      void k.close();
+    }
+  }
+  addProductABtJs(rows, cols, depth, a, b, out, alpha);
+}
+
+/**
+ * The JavaScript kernel: out(i, j) += alpha * sum_{k < depth} a(i, k) * b(j, k).
+ */
+export function addProductABtJs(rows: number, cols: number, depth: number, a: MatrixView, b: MatrixView, out: OutputView, alpha = 1): void {
   for (let k0 = 0; k0 < depth; k0 += DEPTH_BLOCK) {
     const kn = Math.min(DEPTH_BLOCK, depth - k0);
     for (let j0 = 0; j0 < cols; j0 += COL_BLOCK) {

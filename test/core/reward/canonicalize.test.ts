@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalize, createCanonicalizer, expectedReward } from '../../../src/core/reward/canonicalize';
+import { denseProductKernel } from '../../../src/core/reward/denseProduct';
 import { evaluatePolicy } from '../../../src/core/reward/regret';
 import { createMdp } from '../../../src/core/reward/mdp';
 import { flat, randomSetup, WORKED, workedMdp } from './helpers';
@@ -78,9 +79,13 @@ function sparsified(mdp: ReturnType<typeof randomSetup>['mdp']) {
   return createMdp(S, mdp.nActions, mdp.discount, T);
 }
 
-test('DARD equals the spec formula on dense and sparse transitions (both code paths)', () => {
-  const { mdp: dense, reward } = randomSetup(21, 9, 3, 0.9);
-  for (const mdp of [dense, sparsified(dense)]) {
+test('DARD equals the spec formula on dense and sparse transitions (every code path)', () => {
+  // 9 states: dense products on the JavaScript kernel; 26 states: on the wasm kernel.
+  const small = randomSetup(21, 9, 3, 0.9);
+  const large = randomSetup(23, 26, 3, 0.9);
+  assert.equal(denseProductKernel().kernel, 'wasm', 'dist/gemm64.wasm missing: run npm run build');
+  const cases = [[small.mdp, small.reward], [sparsified(small.mdp), small.reward], [large.mdp, large.reward]] as const;
+  for (const [mdp, reward] of cases) {
     const S = mdp.nStates;
     const A = mdp.nActions;
     const g = mdp.discount;

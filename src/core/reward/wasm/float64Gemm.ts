@@ -1,0 +1,290 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { MatrixView, OutputView } from '../denseProduct';
+
+/**
+ * The float64 matrix product `out += alpha * A * B^T` on the WebAssembly SIMD kernel
+ * (`assembly/gemm64.ts`, compiled by the build to `dist/gemm64.wasm`), optionally shared with
+ * helper threads.
+ *
+ * Why: DARD on a dense MDP is 2*A*S^3 multiply-adds per reward (4.3 GFLOP at S = 512, A = 8),
+ * and V8's scalar float64 code tops out near 2 GFLOP/s; the f64x2 kernel is several times that
+ * per core. Operands are copied into the module's memory once per call (O(S^2) against the
+ * product's O(S^3)), so callers keep ordinary Float64Arrays.
+ *
+ * Threads: the memory is a shared WebAssembly.Memory; helper workers instantiate the same module
+ * on it and take column blocks of C from an atomic counter, as the calling thread does, so a
+ * busy core slows the product down instead of stalling it. The call stays synchronous (the
+ * caller blocks in Atomics.wait for the last blocks). Helpers start in the background on the
+ * first large product; until they are up, the caller does every block itself. They are unref'd,
+ * so they never keep a process alive.
+ */
+export const GEMM64_FILE = 'gemm64.wasm';
+
+/**
+ * Where the compiled module is: next to the bundle (dist/), or, running from sources (tests,
+ * tsx), in the repository's dist/ after `npm run build`. Undefined when it was not built.
+ */
+export function gemm64Path(): string | undefined {
+  const candidates = [path.join(__dirname, GEMM64_FILE), path.resolve(__dirname, '../../../../dist', GEMM64_FILE)];
+  return candidates.find((f) => existsSync(f));
+}
+
+// Must match assembly/gemm64.ts: register tile MR x NR, cache blocks KC (depth) and MC (rows).
+const MR = 4;
+const NR = 4;
+const KC = 256;
+const MC = 128;
+/** Columns of C per work item (a multiple of NR). */
+const CHUNK_COLS = 64;
+const PACK_A_BYTES = MC * KC * 8;
+const PACK_B_BYTES = CHUNK_COLS * KC * 8;
+const SCRATCH_BYTES = PACK_A_BYTES + PACK_B_BYTES;
+/** The first page holds the control block; per-thread scratch follows, then C, A, B. */
+const SCRATCH_BASE = 65536;
+/** Operands are copied in slices of this many terms of the sum, which bounds the memory. */
+const DEPTH_SLICE = 1024;
+const PAGE = 65536;
+/** 2 GiB: pointers stay below 2^31 (they travel through an Int32Array). Must match the build's --maximumMemory. */
+const MAX_PAGES = 32768;
+/** Below this many multiply-adds a product is not worth waking helpers. */
+const PARALLEL_MIN = 1 << 21;
+
+// Control block (Int32 indices). NEXT = generation << 16 | next column block; index SENTINEL
+// closes a generation while the caller rewrites the arguments.
+const NEXT = 0;
+const DONE = 1;
+const FAILED = 2;
+const READY = 3;
+const EXIT = 4;
+/** Column blocks done by helpers (a statistic: shows they take part). */
+const HELPED = 5;
+const ARGS = 8; // m, n, k, a, b, c, nChunks, first
+const SENTINEL = 0xffff;
+
+type GemmExport = (m: number, n: number, k: number, a: number, b: number, c: number, packA: number, packB: number, j0: number, j1: number, first: number) => void;
+type ScaleAddExport = (dst: number, src: number, count: number, alpha: number) => void;
+
+/**
+ * Take column blocks of the current generation until none is left. One source text for the
+ * caller (`new Function`) and the helpers (worker source), so both follow the same protocol
+ * whatever a bundler does to function names. A kernel error sets FAILED; the block still
+ * counts as done, so the caller never waits forever.
+ */
+const WORK_ON_SOURCE = `function workOn(ctl, gemm, scratch, helper) {
+  const v = Atomics.load(ctl, ${NEXT});
+  const gen = v >>> 16;
+  const m = ctl[${ARGS}], n = ctl[${ARGS + 1}], k = ctl[${ARGS + 2}], a = ctl[${ARGS + 3}], b = ctl[${ARGS + 4}], c = ctl[${ARGS + 5}], nChunks = ctl[${ARGS + 6}], first = ctl[${ARGS + 7}];
+  const nPad = (n + ${NR - 1}) & ~${NR - 1};
+  for (;;) {
+    // Claim by compare-exchange on (generation, index): the arguments read above belong to
+    // this generation exactly when a claim under it succeeds.
+    const w = Atomics.load(ctl, ${NEXT});
+    const i = w & 0xffff;
+    if (w >>> 16 !== gen || i >= nChunks) return;
+    if (Atomics.compareExchange(ctl, ${NEXT}, w, w + 1) !== w) continue;
+    try {
+      const j0 = i * ${CHUNK_COLS};
+      gemm(m, n, k, a, b, c, scratch, scratch + ${PACK_A_BYTES}, j0, Math.min(j0 + ${CHUNK_COLS}, nPad), first);
+    } catch (e) {
+      Atomics.store(ctl, ${FAILED}, 1);
+    }
+    if (helper) Atomics.add(ctl, ${HELPED}, 1);
+    Atomics.add(ctl, ${DONE}, 1);
+    Atomics.notify(ctl, ${DONE});
+  }
+}`;
+
+type WorkOn = (ctl: Int32Array, gemm: GemmExport, scratch: number, helper: boolean) => void;
+const workOn = new Function(`return ${WORK_ON_SOURCE}`)() as WorkOn;
+
+/** Helper thread: instantiate on the shared memory, then work whenever NEXT changes. */
+const HELPER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, scratch } = workerData;
+const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
+const ctl = new Int32Array(memory.buffer, 0, 16);
+${WORK_ON_SOURCE}
+Atomics.add(ctl, ${READY}, 1);
+while (!Atomics.load(ctl, ${EXIT})) {
+  const v = Atomics.load(ctl, ${NEXT});
+  workOn(ctl, gemm, scratch, true);
+  if (Atomics.load(ctl, ${NEXT}) === v) Atomics.wait(ctl, ${NEXT}, v);
+}
+`;
+
+export interface Float64GemmOptions {
+  /** Threads per product, the caller included; default min(available cores, 4). 1: no helpers. */
+  threads?: number;
+  /** The compiled module; default: `gemm64Path()`. */
+  file?: string;
+}
+
+export class Float64Gemm {
+  /** Threads per product, the caller included (helpers may still be starting). */
+  readonly threads: number;
+  private readonly module: WebAssembly.Module;
+  private readonly memory: WebAssembly.Memory;
+  private readonly gemm: GemmExport;
+  private readonly scaleAdd: ScaleAddExport;
+  private readonly ctl: Int32Array;
+  private heap: Float64Array;
+  private helpers: Worker[] | undefined;
+  private gen = 0;
+  /** After close(): products run on the calling thread only (a helper may be mid-termination). */
+  private closed = false;
+
+  constructor(file: string, threads: number) {
+    this.threads = Math.max(1, Math.floor(threads));
+    this.module = new WebAssembly.Module(readFileSync(file));
+    this.memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+    const exports = new WebAssembly.Instance(this.module, { env: { memory: this.memory } }).exports;
+    this.gemm = exports.gemm as GemmExport;
+    this.scaleAdd = exports.scaleAdd as ScaleAddExport;
+    this.ctl = new Int32Array(this.memory.buffer, 0, 16);
+    this.heap = new Float64Array(this.memory.buffer);
+  }
+
+  /** Helper threads that have started (they join products as soon as they are up). */
+  get helpersReady(): number {
+    return Atomics.load(this.ctl, READY);
+  }
+
+  /** Column blocks computed by helper threads so far. */
+  get helperBlocks(): number {
+    return Atomics.load(this.ctl, HELPED);
+  }
+
+  /**
+   * out(i, j) += alpha * sum_{k < depth} a(i, k) * b(j, k). Returns false, leaving `out`
+   * untouched, when the operands do not fit the module's 2 GiB memory.
+   */
+  addProductABt(rows: number, cols: number, depth: number, a: MatrixView, b: MatrixView, out: OutputView, alpha = 1): boolean {
+    if (rows <= 0 || cols <= 0 || depth <= 0) return true;
+    // A transposed output (DARD's first product) is the product B * A^T written row by row:
+    // the copy back then walks `out` contiguously.
+    if (Math.abs(out.colStride) > Math.abs(out.rowStride)) {
+      return this.product(cols, rows, depth, b, a, { data: out.data, offset: out.offset, rowStride: out.colStride, colStride: out.rowStride }, alpha);
+    }
+    return this.product(rows, cols, depth, a, b, out, alpha);
+  }
+
+  private product(rows: number, cols: number, depth: number, a: MatrixView, b: MatrixView, out: OutputView, alpha: number): boolean {
+    const mPad = Math.ceil(rows / MR) * MR;
+    const nPad = Math.ceil(cols / NR) * NR;
+    const slice = Math.min(depth, DEPTH_SLICE);
+    const same = rows === cols && a.data === b.data && a.offset === b.offset && a.rowStride === b.rowStride;
+    // C, then a staging copy of `out` for the SIMD copy back, then the operands.
+    const cPtr = SCRATCH_BASE + this.threads * SCRATCH_BYTES;
+    const dPtr = cPtr + mPad * nPad * 8;
+    const aPtr = dPtr + mPad * nPad * 8;
+    const bPtr = same ? aPtr : aPtr + rows * slice * 8;
+    const end = bPtr + cols * slice * 8;
+    if (!this.reserve(end)) return false;
+    if (this.threads > 1 && rows * cols * depth >= PARALLEL_MIN) this.startHelpers();
+    const heap = this.heap;
+    for (let k0 = 0; k0 < depth; k0 += slice) {
+      const kn = Math.min(slice, depth - k0);
+      copyRows(heap, aPtr / 8, a, rows, k0, kn);
+      if (!same) copyRows(heap, bPtr / 8, b, cols, k0, kn);
+      // The first slice overwrites C (no zeroing pass), later ones add to it.
+      this.run(rows, cols, kn, aPtr, bPtr, cPtr, nPad, k0 === 0, rows * cols * kn >= PARALLEL_MIN);
+    }
+    const O = out.data;
+    const ors = out.rowStride;
+    const ocs = out.colStride;
+    if (ocs === 1) {
+      // Rows of `out` in, out += alpha * C in SIMD, rows back: block copies instead of a scalar
+      // loop over a shared buffer (about half the time).
+      copyRows(heap, dPtr / 8, { data: O, offset: out.offset, rowStride: ors }, rows, 0, cols, nPad);
+      this.scaleAdd(dPtr, cPtr, (rows - 1) * nPad + cols, alpha);
+      for (let i = 0; i < rows; i++) O.set(heap.subarray(dPtr / 8 + i * nPad, dPtr / 8 + i * nPad + cols), out.offset + i * ors);
+      return true;
+    }
+    for (let i = 0; i < rows; i++) {
+      const src = cPtr / 8 + i * nPad;
+      let o = out.offset + i * ors;
+      for (let j = 0; j < cols; j++, o += ocs) O[o] += alpha * heap[src + j];
+    }
+    return true;
+  }
+
+  /**
+   * Stop the helpers (they are unref'd, so this is only needed to free them early). The kernel
+   * stays usable, on the calling thread only.
+   */
+  async close(): Promise<void> {
+    const helpers = this.helpers ?? [];
+    this.helpers = [];
+    this.closed = true;
+    Atomics.store(this.ctl, EXIT, 1);
+    Atomics.notify(this.ctl, NEXT);
+    await Promise.all(helpers.map((w) => w.terminate()));
+  }
+
+  /** C += A * B^T for one depth slice, in column blocks taken by whichever thread is free. */
+  private run(m: number, n: number, k: number, a: number, b: number, c: number, nPad: number, first: boolean, parallel: boolean): void {
+    const nChunks = Math.ceil(nPad / CHUNK_COLS);
+    if (!parallel || nChunks < 2 || this.closed || this.helpersReady === 0) {
+      for (let j0 = 0; j0 < nPad; j0 += CHUNK_COLS) this.gemm(m, n, k, a, b, c, SCRATCH_BASE, SCRATCH_BASE + PACK_A_BYTES, j0, Math.min(j0 + CHUNK_COLS, nPad), first ? 1 : 0);
+      return;
+    }
+    const ctl = this.ctl;
+    // Close the previous generation before rewriting the arguments (every block of it is done).
+    Atomics.store(ctl, NEXT, (this.gen << 16) | SENTINEL);
+    this.gen = (this.gen + 1) & 0x7fff;
+    Atomics.store(ctl, DONE, 0);
+    ctl.set([m, n, k, a, b, c, nChunks, first ? 1 : 0], ARGS);
+    Atomics.store(ctl, NEXT, this.gen << 16);
+    Atomics.notify(ctl, NEXT);
+    workOn(ctl, this.gemm, SCRATCH_BASE, false);
+    for (let done = Atomics.load(ctl, DONE); done < nChunks; done = Atomics.load(ctl, DONE)) Atomics.wait(ctl, DONE, done);
+    if (Atomics.load(ctl, FAILED)) throw new Error('float64 GEMM helper thread failed');
+  }
+
+  private startHelpers(): void {
+    if (this.helpers) return;
+    this.helpers = [];
+    for (let t = 1; t < this.threads; t++) {
+      const w = new Worker(HELPER_SOURCE, { eval: true, workerData: { module: this.module, memory: this.memory, scratch: SCRATCH_BASE + t * SCRATCH_BYTES } });
+      w.unref();
+      // A helper that fails to start never claims work; nothing to do but not crash the caller.
+      w.on('error', () => undefined);
+      this.helpers.push(w);
+    }
+  }
+
+  /** Grow the memory to at least `bytes`; false when that exceeds the maximum. */
+  private reserve(bytes: number): boolean {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) {
+      const pages = Math.ceil((bytes - have) / PAGE);
+      if (have / PAGE + pages > MAX_PAGES) return false;
+      this.memory.grow(pages);
+    }
+    if (this.heap.buffer.byteLength !== this.memory.buffer.byteLength) this.heap = new Float64Array(this.memory.buffer);
+    return true;
+  }
+}
+
+/** Rows 0..rows of `m`, terms k0..k0+kn, to heap[at...] with row stride `stride`. */
+function copyRows(heap: Float64Array, at: number, m: MatrixView, rows: number, k0: number, kn: number, stride = kn): void {
+  for (let i = 0; i < rows; i++) {
+    const s = m.offset + i * m.rowStride + k0;
+    heap.set(m.data.subarray(s, s + kn), at + i * stride);
+  }
+}
+
+/** A kernel instance, or undefined when the module was not built or cannot be instantiated here. */
+export function createFloat64Gemm(options: Float64GemmOptions = {}): Float64Gemm | undefined {
+  const file = options.file ?? gemm64Path();
+  if (!file) return undefined;
+  const threads = options.threads ?? Math.min(availableParallelism(), 4);
+  try {
+    return new Float64Gemm(file, threads);
+  } catch {
+    return undefined;
+  }
+}
