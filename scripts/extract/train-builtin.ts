@@ -7,6 +7,7 @@
  * Options: --out DIR (default models/extractor), --tagger-epochs N, --relation-epochs N,
  * --backend auto|wasm|cpu, --seed N, --min-count N, --relation-min-count N, --dim N, --hidden N, --ensemble N (taggers averaged), --dropout P, --feature-dropout P,
  * --train-on-dev --threshold T (the final model: train + dev, epochs and threshold chosen on dev before),
+ * --char-cnn N (character CNN word encoder with N filters in each tagger), --char-dim N (its character embedding width, default 16),
  * --average D (keep an exponential moving average of the tagger weights, decay D, e.g. 0.99), --crf (CRF tagger), --rnn N (bidirectional GRU of width N per direction in the tagger), --dictionary FILE (e.g. /usr/share/dict/american-english), --zoneinfo DIR (e.g. /usr/share/zoneinfo):
  * word lists stored in the model, see system-word-lists.ts.
  */
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
       threshold: { type: 'string' },
       crf: { type: 'boolean', default: false },
       rnn: { type: 'string', default: '0' },
+      'char-cnn': { type: 'string', default: '0' },
+      'char-dim': { type: 'string', default: '16' },
       average: { type: 'string', default: '0' },
       dictionary: { type: 'string' },
       zoneinfo: { type: 'string' },
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
     seed: Number(values.seed), minFeatureCount: Number(values['min-count']),
     relationMinFeatureCount: values['relation-min-count'] !== undefined ? Number(values['relation-min-count']) : undefined,
     dim: Number(values.dim), hidden: Number(values.hidden), taggerEnsemble: Number(values.ensemble), dropout: Number(values.dropout), featureDropout: Number(values['feature-dropout']),
-    crf: values.crf === true, wordLists, rnn: Number(values.rnn), weightAverage: Number(values.average),
+    crf: values.crf === true, wordLists, rnn: Number(values.rnn), charCnn: Number(values['char-cnn']), charDim: Number(values['char-dim']), weightAverage: Number(values.average),
     relationThreshold: values.threshold !== undefined ? Number(values.threshold) : undefined,
     onProgress: (e) => console.error(JSON.stringify(e)),
   });

@@ -49,6 +49,7 @@ export interface ExtractTrainingConfig {
   taggerEnsemble?: number;
   crf?: boolean;
   rnn?: number;
+  charCnn?: number;
   weightAverage?: number;
 }
 

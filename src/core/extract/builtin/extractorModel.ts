@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../errors';
 import { bilouTags, viterbiDecode, type TokenSpan, type TransitionScores } from './bilou';
+import { charEmbedValues, charIds, charIndex, type CharCnnConfig } from './charCnn';
 import { crfConstraints, crfTransitionScores } from './crf';
 import { FeatureVocab, relationFeatures, tokenFeatures, type GazetteerEntries } from './features';
 import { buildLexicon, type Lexicon } from './lexicon';
@@ -21,8 +22,11 @@ export interface ExtractorMeta {
    * `crf`: the taggers have CRF transition scores (`<prefix>.crf.*`), averaged over members and
    * used by Viterbi decoding.
    * `wordLists`: dictionary and place lists the token features use (`wordLists.ts`).
+   * `charCnn`: the taggers have a character CNN word encoder (`charCnn.ts`; absent in older models).
    */
-  tagger: { features: string[]; dim: number; hidden: number; lexicon?: boolean; ensemble?: number; crf?: boolean; wordLists?: WordLists };
+  tagger: {
+    features: string[]; dim: number; hidden: number; lexicon?: boolean; ensemble?: number; crf?: boolean; wordLists?: WordLists; charCnn?: CharCnnConfig;
+  };
   relation: { features: string[]; dim: number; hidden: number; threshold: number };
   gazetteer: GazetteerEntries;
   /** How the model was trained and what it scored (informational). */
@@ -51,6 +55,7 @@ export class ExtractorModel {
   private readonly knownTokens: Set<string>;
   private readonly lexicon?: Lexicon;
   private readonly words?: WordIndex;
+  private readonly chars?: Map<string, number>;
 
   constructor(readonly meta: ExtractorMeta, readonly params: Params) {
     this.tagVocab = new FeatureVocab(meta.tagger.features);
@@ -58,6 +63,7 @@ export class ExtractorModel {
     this.knownTokens = new Set(meta.tagger.features.filter((f) => f.startsWith('w=')).map((f) => f.slice(2)));
     this.lexicon = meta.tagger.lexicon ? buildLexicon(meta.tagger.wordLists?.places) : undefined;
     this.words = meta.tagger.wordLists ? indexWordLists(meta.tagger.wordLists) : undefined;
+    this.chars = meta.tagger.charCnn ? charIndex(meta.tagger.charCnn) : undefined;
   }
 
   /** Token features (strings) of a sentence, as the tagger sees them. */
@@ -109,6 +115,8 @@ export class ExtractorModel {
     const prefixes = Array.from({ length: members }, (_, m) => taggerPrefix(m));
     const tables = prefixes.map((prefix) => this.params[`${prefix}.emb`].dataSync() as Float32Array);
     const dim = this.meta.tagger.dim;
+    const charDim = this.meta.tagger.charCnn?.dim ?? 0;
+    const charTables = this.chars ? prefixes.map((prefix) => this.params[`${prefix}.char.emb`].dataSync() as Float32Array) : [];
     for (let b = 0; b < sentences.length; b += BATCH) {
       const batch = sentences.slice(b, b + BATCH);
       const length = Math.max(1, ...batch.map((s) => s.length));
@@ -118,19 +126,30 @@ export class ExtractorModel {
         for (let i = 0; i < length; i++) lists.push(i < s.length ? this.tagVocab.ids(feats[i]) : []);
       }
       const { ids, mask, k } = packIds(lists);
-      // Ensemble members vote by averaged probabilities (not logits), then Viterbi decodes.
-      const logp = tf.tidy(() => {
+      const chars = this.chars && charIds(batch.flatMap((s) => Array.from({ length }, (_, i) => (i < s.length ? s[i] : null))), this.chars);
+      // Ensemble members vote, then Viterbi decodes. CRF taggers: their emission scores are
+      // averaged, like their transition scores, so the ensemble decodes the mean of the members'
+      // path scores (dev entity F1 +0.25 to +0.6 over averaging probabilities, on four 2-member
+      // ensembles). Softmax taggers: their probabilities are averaged.
+      const crf = this.meta.tagger.crf === true;
+      const scores = tf.tidy(() => {
         const lengths = batch.map((s) => s.length);
-        let probs: tf.Tensor | undefined;
+        let votes: tf.Tensor | undefined;
         prefixes.forEach((prefix, m) => {
           const sums = tf.tensor2d(embedBagValues(tables[m], dim, ids, mask, k), [lists.length, dim]);
-          const p = tf.softmax(taggerLogits(this.params, { sums }, batch.length, length, 0, prefix, undefined, lengths));
-          probs = probs ? probs.add(p) : p;
+          const charInput = chars && {
+            values: tf.tensor3d(charEmbedValues(charTables[m], charDim, chars.ids), [lists.length, chars.width, charDim]),
+            mask: tf.tensor2d(chars.mask, [lists.length, chars.width]),
+          };
+          const logits = taggerLogits(this.params, { sums }, batch.length, length, 0, prefix, undefined, lengths, charInput);
+          const p = crf ? logits : tf.softmax(logits);
+          votes = votes ? votes.add(p) : p;
         });
-        return tf.log(probs!.div(members).add(1e-12)).dataSync() as Float32Array;
+        if (crf) return votes!.div(members).dataSync() as Float32Array;
+        return tf.log(votes!.div(members).add(1e-12)).dataSync() as Float32Array;
       });
       batch.forEach((s, i) => {
-        out.push(viterbiDecode(logp.subarray(i * length * nTags, (i * length + s.length) * nTags), s.length, this.meta.entityTypes, transitions));
+        out.push(viterbiDecode(scores.subarray(i * length * nTags, (i * length + s.length) * nTags), s.length, this.meta.entityTypes, transitions));
       });
     }
     return out;

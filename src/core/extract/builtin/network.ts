@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
+import { charCnnParams, charEncode, type CharCnnConfig, type CharInput } from './charCnn';
 
 /**
  * The two small networks of the built-in extractor, written as plain functions over named
  * tensors so the same code runs for training (tf.Variables) and inference (loaded tensors).
  *
  * - Tagger (one or an ensemble of several, see `taggerPrefix`): sum of sparse token-feature
- *   embeddings -> three 1-D convolutions (kernels 5, 3, 3, ReLU, residual; they see +-4 tokens)
+ *   embeddings (optionally concatenated with a character CNN's word vector, `charCnn.ts`) ->
+ *   three 1-D convolutions (kernels 5, 3, 3, ReLU, residual; they see +-4 tokens)
  *   -> optionally a bidirectional GRU over the whole sentence, projected and added back
  *   (residual) -> per-token BILOU tag logits (optionally the emissions of a CRF, `crf.ts`). The
  *   GRU is written with plain tf ops (a loop over time steps) so that it shares the masking and
@@ -25,6 +27,8 @@ export interface TaggerShape {
   crf?: boolean;
   /** Width per direction of a bidirectional GRU over the convolution output (`<prefix>.gru.*`; 0 or absent: none). */
   rnn?: number;
+  /** Character CNN word encoder (`<prefix>.char.*`, `charCnn.ts`); its output widens the first convolution's input. */
+  charCnn?: CharCnnConfig;
 }
 
 export interface RelationShape {
@@ -56,9 +60,12 @@ export function initialTaggerParams(t: TaggerShape, seed: number, prefix: string
     return tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', s++));
   };
   const z = (shape: number[]) => tf.variable(tf.zeros(shape));
+  const input = t.dim + (t.charCnn?.filters ?? 0);
+  // Character embeddings: uniform +-sqrt(3 / dim) as in Ma & Hovy (2016).
+  const charEmb = (shape: number[]) => tf.variable(tf.randomUniform(shape, -Math.sqrt(3 / shape[1]), Math.sqrt(3 / shape[1]), 'float32', s++));
   return {
     [`${prefix}.emb`]: tf.variable(tf.randomNormal([t.features, t.dim], 0, 0.05, 'float32', s++)),
-    [`${prefix}.conv1.w`]: u([5, t.dim, t.hidden], 5 * t.dim, t.hidden),
+    [`${prefix}.conv1.w`]: u([5, input, t.hidden], 5 * input, t.hidden),
     [`${prefix}.conv1.b`]: z([t.hidden]),
     [`${prefix}.conv2.w`]: u([3, t.hidden, t.hidden], 3 * t.hidden, t.hidden),
     [`${prefix}.conv2.b`]: z([t.hidden]),
@@ -70,6 +77,8 @@ export function initialTaggerParams(t: TaggerShape, seed: number, prefix: string
     ...(t.rnn ? gruParams(t.hidden, t.rnn, `${prefix}.gru.bw`, u, z) : {}),
     ...(t.rnn ? { [`${prefix}.gru.out.w`]: u([2 * t.rnn, t.hidden], 2 * t.rnn, t.hidden) } : {}),
     ...(t.crf ? { [`${prefix}.crf.trans`]: z([t.tags, t.tags]), [`${prefix}.crf.start`]: z([t.tags]), [`${prefix}.crf.end`]: z([t.tags]) } : {}),
+    // Drawn after all the other weights, so taggers without it keep their initial values per seed.
+    ...(t.charCnn ? charCnnParams(t.charCnn, prefix, u, charEmb, z) : {}),
   };
 }
 
@@ -171,15 +180,21 @@ export function embedBag(emb: tf.Tensor, ids: tf.Tensor2D, mask: tf.Tensor2D): t
  * Tagger logits `[batch, length, tags]` for the features of `batch*length` positions, with the weights
  * named `<prefix>.*`; `lengths` (per sentence, padding at the end) tells the optional GRU where
  * each sentence ends. `seed` makes the dropout masks reproducible (each call of a training step
- * passes a fresh seed drawn from the run's seeded generator).
+ * passes a fresh seed drawn from the run's seeded generator). `chars`: the characters of the
+ * `batch*length` positions, required when the tagger has a character CNN (`<prefix>.char.*`).
  */
 export function taggerLogits(
-  p: Params, input: BagInput, batch: number, length: number, dropout = 0, prefix = 'tagger', seed?: number, lengths?: number[],
+  p: Params, input: BagInput, batch: number, length: number, dropout = 0, prefix = 'tagger', seed?: number, lengths?: number[], chars?: CharInput,
 ): tf.Tensor3D {
   let k = 0;
   const drop = <T extends tf.Tensor>(x: T): T => (dropout > 0 ? (tf.dropout(x, dropout, undefined, seed === undefined ? undefined : seed + k++) as T) : x);
   const w = (name: string) => p[`${prefix}.${name}`];
-  const x = drop(bagOf(w('emb'), input).reshape([batch, length, -1]) as tf.Tensor3D);
+  let bag = bagOf(w('emb'), input);
+  if (p[`${prefix}.char.emb`]) {
+    if (!chars) throw new Error('taggerLogits: this tagger has a character CNN and needs the characters');
+    bag = tf.concat([bag, charEncode(p, prefix, chars)], 1);
+  }
+  const x = drop(bag.reshape([batch, length, -1]) as tf.Tensor3D);
   const h1 = tf.relu(tf.conv1d(x, w('conv1.w') as tf.Tensor3D, 1, 'same').add(w('conv1.b'))) as tf.Tensor3D;
   const h2 = tf.relu(tf.conv1d(drop(h1), w('conv2.w') as tf.Tensor3D, 1, 'same').add(w('conv2.b'))).add(h1) as tf.Tensor3D;
   const h3 = tf.relu(tf.conv1d(drop(h2), w('conv3.w') as tf.Tensor3D, 1, 'same').add(w('conv3.b'))).add(h2) as tf.Tensor3D;

@@ -6,6 +6,7 @@ import type { ExtractionSchema } from '../schema';
 import { bilouTags, spansToTagIds, type TokenSpan } from './bilou';
 import { ExtractorModel, bestRelation, type ExtractorMeta, type SentencePrediction } from './extractorModel';
 import { FeatureVocab, buildGazetteer, countFeatures, relationFeatures, tokenFeatures, type GazetteerEntries } from './features';
+import { buildCharVocab, charIds, charIndex, type CharCnnConfig } from './charCnn';
 import { crfConstraints, crfLoss } from './crf';
 import { buildLexicon, type Lexicon } from './lexicon';
 import { indexWordLists, type WordIndex, type WordLists } from './wordLists';
@@ -48,6 +49,12 @@ export interface TrainExtractorOptions {
    * epoch-to-epoch noise of a small training set.
    */
   weightAverage?: number;
+  /**
+   * Filters of a character-level CNN word encoder in each tagger (`charCnn.ts`; default 0: none).
+   * Its character embeddings have `charDim` values (default 16).
+   */
+  charCnn?: number;
+  charDim?: number;
   /** Train the tagger as a linear-chain CRF (`crf.ts`) instead of per-token softmax (default false). */
   crf?: boolean;
   /** Dictionary and place lists for token features, stored in the model (`wordLists.ts`). */
@@ -123,8 +130,9 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
   const {
     train, dev, taggerEpochs = 10, relationEpochs = 8, batchSize = 16, learningRate = 0.003,
     dim = 64, hidden = 128, relationDim = 64, relationHidden = 64, dropout = 0.35, featureDropout = 0.15, minFeatureCount = 1, seed = 1, taggerEnsemble = 1,
-    crf = false, wordLists, rnn = 0, weightAverage = 0,
+    crf = false, wordLists, rnn = 0, weightAverage = 0, charCnn = 0, charDim = 16,
   } = opts;
+  if (!Number.isInteger(charCnn) || charCnn < 0) throw new UserError('must be a non-negative integer', '/training/charCnn');
   if (!Number.isInteger(taggerEnsemble) || taggerEnsemble < 1) throw new UserError('must be a positive integer', '/training/taggerEnsemble');
   if (train.length === 0) throw new UserError('training data is empty', '/data');
   const types = opts.schema
@@ -148,14 +156,19 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
   const relVocab = FeatureVocab.fromCounts(countFeatures(relItems.map((it) => it.features)), relationMinFeatureCount);
   const gazetteer: GazetteerEntries = buildGazetteer(train);
 
+  const charConfig: CharCnnConfig | undefined = charCnn > 0
+    ? { chars: buildCharVocab(train.flatMap((s) => s.tokens)), dim: charDim, filters: charCnn } : undefined;
+  const chars = charConfig && charIndex(charConfig);
+
   const nTags = bilouTags(types.entityTypes).length;
+  const taggerShape = { features: tagVocab.size, dim, hidden, tags: nTags, crf, rnn, ...(charConfig ? { charCnn: charConfig } : {}) };
   const params = initialParams(
-    { features: tagVocab.size, dim, hidden, tags: nTags, crf, rnn },
+    taggerShape,
     { features: relVocab.size, dim: relationDim, hidden: relationHidden, classes: types.relations.length + 1 },
     seed,
   );
   for (let m = 1; m < taggerEnsemble; m++) {
-    Object.assign(params, initialTaggerParams({ features: tagVocab.size, dim, hidden, tags: nTags, crf, rnn }, seed + 1000 * m, taggerPrefix(m)));
+    Object.assign(params, initialTaggerParams(taggerShape, seed + 1000 * m, taggerPrefix(m)));
   }
   const meta: ExtractorMeta = {
     format: 'model-lab-extractor',
@@ -163,7 +176,7 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
     entityTypes: types.entityTypes,
     relations: types.relations,
     tagger: { features: tagVocab.features, dim, hidden, lexicon: true, ...(taggerEnsemble > 1 ? { ensemble: taggerEnsemble } : {}),
-      ...(crf ? { crf: true } : {}), ...(wordLists ? { wordLists } : {}) },
+      ...(crf ? { crf: true } : {}), ...(wordLists ? { wordLists } : {}), ...(charConfig ? { charCnn: charConfig } : {}) },
     relation: { features: relVocab.features, dim: relationDim, hidden: relationHidden, threshold: opts.relationThreshold ?? 0.5 },
     gazetteer,
   };
@@ -173,7 +186,9 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
 
   // --- Tagger ---
   const constraints = crfConstraints(types.entityTypes);
-  const tagData = train.map((s, i) => ({ ids: trainTokFeats[i].map((f) => tagVocab.ids(f)), tags: spansToTagIds(s.tokens.length, s.entities, types.entityTypes) }));
+  const tagData = train.map((s, i) => ({
+    tokens: s.tokens, ids: trainTokFeats[i].map((f) => tagVocab.ids(f)), tags: spansToTagIds(s.tokens.length, s.entities, types.entityTypes),
+  }));
   for (let member = 0; member < taggerEnsemble; member++) {
     const prefix = `${taggerPrefix(member)}.`;
     // Dev scores of this member alone: a single-tagger model over the member's weights.
@@ -211,10 +226,12 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
           }
         });
         const { ids, mask, k } = packIds(lists);
+        const c = chars && charIds(batch.flatMap((s) => Array.from({ length }, (_, t) => (t < s.tokens.length ? s.tokens[t] : null))), chars);
         const dropoutSeed = Math.floor(rand() * 2 ** 30);
         const loss = optimizer.minimize(() => {
+          const charInput = c && { ids: tf.tensor2d(c.ids, [lists.length, c.width], 'int32'), mask: tf.tensor2d(c.mask, [lists.length, c.width]) };
           const logits = taggerLogits(params, { ids: tf.tensor2d(ids, [lists.length, k], 'int32'), mask: tf.tensor2d(mask, [lists.length, k]) }, batch.length, length, dropout,
-            taggerPrefix(member), dropoutSeed, batch.map((s) => s.tags.length));
+            taggerPrefix(member), dropoutSeed, batch.map((s) => s.tags.length), charInput);
           if (crf) {
             const p = taggerPrefix(member);
             return crfLoss(logits, batch.map((s) => s.tags), { trans: params[`${p}.crf.trans`], start: params[`${p}.crf.start`], end: params[`${p}.crf.end`] }, constraints);
@@ -314,7 +331,7 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
   }
   meta.training = {
     trainSentences: train.length, devSentences: dev?.length ?? 0, taggerEpochs, relationEpochs, batchSize, learningRate, dropout, featureDropout,
-    minFeatureCount, relationMinFeatureCount, seed, taggerEnsemble, crf, rnn, weightAverage, wordLists: wordLists !== undefined, backend: tf.getBackend(),
+    minFeatureCount, relationMinFeatureCount, seed, taggerEnsemble, crf, rnn, weightAverage, charCnn, charDim, wordLists: wordLists !== undefined, backend: tf.getBackend(),
     dev: devScores && { entityF1: devScores.entity.f1, relationF1: devScores.relation.f1 },
   };
   return { model, dev: devScores };

@@ -41,12 +41,12 @@ test('a small extractor learns its training sentences and survives save/load unc
   }
 });
 
-test('a tagger ensemble is reproducible from its seed (dropout included) and saved with all members', async () => {
+test('a tagger ensemble (with char CNNs) is reproducible from its seed (dropout included) and saved with all members', async () => {
   await initBackend();
   const train = SAMPLE.slice(0, 16);
   const run = () => trainExtractor({
     train, dev: train, schema: CONLL04_SCHEMA, taggerEpochs: 3, relationEpochs: 1, batchSize: 4, dim: 8, hidden: 8, relationDim: 8, relationHidden: 8,
-    learningRate: 0.01, dropout: 0.3, seed: 5, taggerEnsemble: 2,
+    learningRate: 0.01, dropout: 0.3, seed: 5, taggerEnsemble: 2, charCnn: 4,
   });
   const a = await run();
   const b = await run();
@@ -54,6 +54,7 @@ test('a tagger ensemble is reproducible from its seed (dropout included) and sav
   try {
     assert.equal(a.model.meta.tagger.ensemble, 2);
     assert.deepEqual(Array.from(a.model.params['tagger2.out.w'].dataSync()), Array.from(b.model.params['tagger2.out.w'].dataSync()));
+    assert.deepEqual(Array.from(a.model.params['tagger.char.w'].dataSync()), Array.from(b.model.params['tagger.char.w'].dataSync()));
     assert.deepEqual(Array.from(a.model.params['rel.out.w'].dataSync()), Array.from(b.model.params['rel.out.w'].dataSync()));
     // The members differ (own initialisation and batches), so the ensemble is not one model twice.
     assert.notDeepEqual(Array.from(a.model.params['tagger.out.w'].dataSync()), Array.from(a.model.params['tagger2.out.w'].dataSync()));
