@@ -30,7 +30,7 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
     // The retraining example, shortened to seconds.
     writeFileSync(path.join(workspace, 'extraction', 'tiny-retrain.experiment.json'), JSON.stringify({
       kind: 'extract-train', name: 'tiny', data: { format: 'conll04', train: 'conll04-sample.json' },
-      training: { taggerEpochs: 1, relationEpochs: 1, taggerEnsemble: 1, rnn: 8 },
+      training: { taggerEpochs: 1, relationEpochs: 1, taggerEnsemble: 1, rnn: 8, minFeatureCount: 1 },
     }));
     server = await startCodeServer({ workspace, trusted: true, name: 'extract' });
     wb = await openWorkbench(server.url);

@@ -23,7 +23,7 @@ function workspace(): string {
   writeFileSync(path.join(dir, 'dev.json'), JSON.stringify(sentences.slice(40)));
   writeFileSync(path.join(dir, 'mine.experiment.json'), JSON.stringify({
     kind: 'extract-train', name: 'mine', data: { format: 'conll04', train: 'train.json', dev: 'dev.json' },
-    training: { taggerEpochs: 4, relationEpochs: 2, taggerEnsemble: 1, rnn: 8, batchSize: 8, learningRate: 0.01 },
+    training: { taggerEpochs: 4, relationEpochs: 2, taggerEnsemble: 1, rnn: 8, batchSize: 8, learningRate: 0.01, minFeatureCount: 1 },
   }));
   writeFileSync(path.join(dir, 'eval.experiment.json'), JSON.stringify({
     kind: 'extract-eval', name: 'eval', data: 'dev.json', format: 'conll04', modelFile: '.model-lab/model/extractor.json',

@@ -50,6 +50,7 @@ export interface ExtractTrainingConfig {
   crf?: boolean;
   rnn?: number;
   charCnn?: number;
+  minFeatureCount?: number;
   weightAverage?: number;
 }
 

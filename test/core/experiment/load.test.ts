@@ -338,7 +338,7 @@ test('extract-train: defaults are the shipped settings, paths resolve, the outpu
     assert.ok(loaded.experiment.kind === 'extract-train');
     assert.equal(loaded.experiment.data.train, path.join(dir, 'train.json'));
     assert.equal(loaded.experiment.output, path.join(dir, 'models', 'mine'));
-    assert.deepEqual(loaded.experiment.training, { taggerEpochs: 7, relationEpochs: 8, batchSize: 16, learningRate: 0.003, seed: 1, taggerEnsemble: 3, crf: true, rnn: 64, charCnn: 0, weightAverage: 0.99 });
+    assert.deepEqual(loaded.experiment.training, { taggerEpochs: 7, relationEpochs: 8, batchSize: 16, learningRate: 0.003, seed: 1, taggerEnsemble: 3, crf: true, rnn: 64, charCnn: 0, minFeatureCount: 2, weightAverage: 0.99 });
     const text = '{"kind": "extract-train", "name": "et",\n "data": {"format": "conll04", "train": "train.json", "dev": "nope.json"},\n "training": {"crf": 1, "weightAverage": 1, "rnn": 2.5, "epochs": 3}}';
     const diags = checkExperimentText(text, file).map((d) => [d.pointer, d.line]);
     for (const expected of [['/training/crf', 3], ['/training/weightAverage', 3], ['/training/rnn', 3], ['/training/epochs', 3]]) {

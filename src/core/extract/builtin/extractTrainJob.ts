@@ -32,9 +32,9 @@ export async function runExtractTrain(
   const { model, dev: scores } = await trainExtractor({
     train, dev, schema, taggerEpochs: t.taggerEpochs, relationEpochs: t.relationEpochs, batchSize: t.batchSize,
     learningRate: t.learningRate, seed: t.seed, taggerEnsemble: t.taggerEnsemble,
-    crf: t.crf, rnn: t.rnn, charCnn: t.charCnn, weightAverage: t.weightAverage,
+    crf: t.crf, rnn: t.rnn, charCnn: t.charCnn, minFeatureCount: t.minFeatureCount, weightAverage: t.weightAverage,
     // As the shipped model was trained (`docs/extraction.md`, `scripts/extract/train-builtin.ts`).
-    minFeatureCount: 2, relationMinFeatureCount: 3, wordLists: await shippedWordLists(),
+    relationMinFeatureCount: 3, wordLists: await shippedWordLists(),
     signal: hooks.signal, onProgress: hooks.onProgress,
   });
   try {
