@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  clickContextMenuItem, openWorkbench, runCommand, screenshot, waitForNotification, waitForWorkbench, waitInWebview, type Workbench,
+  clickContextMenuItem, openWorkbench, reloadWindow, runCommand, screenshot, waitForNotification, waitInWebview, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
@@ -110,11 +110,7 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
 
   test('after a window reload the panel is restored with the last result', async () => {
     const { page } = wb;
-    // Through the command, as a user would: the workbench shuts down in order and saves the
-    // panel state (a bare browser reload can beat the save of a state set a moment ago).
-    await runCommand(page, 'Developer: Reload Window');
-    await page.waitForTimeout(2000);
-    await waitForWorkbench(page);
+    await reloadWindow(page);
     const text = await waitInWebview(page, '.text', (f) => f.$eval('.text', (e) => e.textContent ?? ''), (t) => t === UNTRUSTED, 60_000);
     assert.equal(text, UNTRUSTED);
     const found = await waitInWebview(page, '.text mark.entity', marks, (m) => m.length > 0, 10_000);

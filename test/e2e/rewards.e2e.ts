@@ -6,7 +6,7 @@ import type { Frame, Page } from 'playwright-core';
 import { rewardsCommand } from '../../src/cli/rewards';
 import type { CliIO } from '../../src/cli/io';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, runCommand, screenshot, waitForWorkbench, waitInWebview, type Workbench } from './harness/workbench';
+import { clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, reloadWindow, screenshot, waitInWebview, type Workbench } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
 /**
@@ -136,9 +136,7 @@ describe('reward comparison panel (code-server)', { timeout: 3 * 60_000 }, () =>
 
   test('after a window reload the panel comes back with the file and the picked settings', async () => {
     const { page } = wb;
-    await runCommand(page, 'Developer: Reload Window');
-    await page.waitForTimeout(2000);
-    await waitForWorkbench(page);
+    await reloadWindow(page);
     const n = epic.names.length;
     await waitInWebview(page, MATRIX_CELLS, cellCount(MATRIX_CELLS), (c) => c === n * n, 60_000);
     const frame = await findWebviewFrame(page, '#pick-canon');

@@ -4,8 +4,8 @@ import { rmSync } from 'node:fs';
 import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, runCommand,
-  screenshot, waitForNotification, waitForWorkbench, waitInWebview, type Workbench,
+  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, reloadWindow, runCommand,
+  screenshot, waitForNotification, waitInWebview, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
@@ -116,8 +116,7 @@ describe('training from the Explorer (code-server)', { timeout: 8 * 60_000 }, ()
 
   test('after a window reload the timeline panel is restored with its run', async () => {
     const { page } = wb;
-    await page.reload();
-    await waitForWorkbench(page);
+    await reloadWindow(page);
     const statuses = await waitInWebview(page, '.cards', cardStatuses, (s) => s.length === 1 && s[0] === 'cancelled', 60_000);
     assert.deepEqual(statuses, ['cancelled']);
     const frame = await findWebviewFrame(page, '.cards');
@@ -187,8 +186,7 @@ describe('training from the Explorer (code-server)', { timeout: 8 * 60_000 }, ()
     const { page } = wb;
     // Settings are read when the window loads: switch the theme, then reload.
     server.updateSettings({ 'workbench.colorTheme': 'Default Light Modern' });
-    await page.reload();
-    await waitForWorkbench(page);
+    await reloadWindow(page);
     await waitInWebview(page, '.cards', cardStatuses, (s) => s.length === 2, 60_000).catch(async (e) => {
       await screenshot(page, '13-timeline-light-theme-failed');
       throw e;

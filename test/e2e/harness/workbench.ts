@@ -40,6 +40,17 @@ export async function waitForWorkbench(page: Page): Promise<void> {
   await page.waitForTimeout(3000);
 }
 
+/**
+ * Reloads the window through the command, as a user would: the workbench shuts down in order
+ * and saves every panel's state (a bare browser reload can beat the save of a state set a
+ * moment ago, and then the panel is not restored).
+ */
+export async function reloadWindow(page: Page): Promise<void> {
+  await runCommand(page, 'Developer: Reload Window');
+  await page.waitForTimeout(2000);
+  await waitForWorkbench(page);
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(OUTPUT_DIR, { recursive: true });
   const file = path.join(OUTPUT_DIR, `${name}.png`);
