@@ -66,11 +66,6 @@ async function jobStart(req: RunRequest, sink: JobSink): Promise<JobStart> {
   for (const w of loaded.warnings) sink.log('warn', `${w.pointer}: ${w.message}`);
   const exp = loaded.experiment;
   const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(loaded.file);
-  const runId = req.runId ?? store.newRunId(exp.name, runLabel(exp));
+  const runId = req.runId ?? store.newRunId(exp.name, store.runLabel(exp));
   return { resume: false, runDir: path.join(root, runId), config: { experimentFile: loaded.file, experiment: exp } };
-}
-
-/** The run's label in lists: the freezing policy of a train run, else the kind. */
-export function runLabel(exp: Experiment): string {
-  return exp.kind === 'train' ? exp.freezing?.policy ?? 'none' : exp.kind;
 }

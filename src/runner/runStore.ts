@@ -1,6 +1,6 @@
 import { existsSync, promises as fs, appendFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { ExperimentKind } from '../core/experiment/types';
+import type { Experiment, ExperimentKind } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
 import { writeJsonAtomic } from '../core/util/atomicFile';
 import type { RunSummary } from './summary';
@@ -50,6 +50,11 @@ export const MODEL_DIR = 'model';
 
 export function defaultRunsRoot(experimentFile: string): string {
   return path.join(path.dirname(path.resolve(experimentFile)), '.model-lab', 'runs');
+}
+
+/** A run's label in lists (`RunRecord.policy`): the freezing policy of a train run, else the kind. */
+export function runLabel(exp: Experiment): string {
+  return exp.kind === 'train' ? exp.freezing?.policy ?? 'none' : exp.kind;
 }
 
 /** A sortable, readable, unique id: `20261127-063512-digits-mlp-smartfrz-3fa1`. */

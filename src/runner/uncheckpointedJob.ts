@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import type { Experiment } from '../core/experiment/types';
 import type { JobSink, JobStart } from './runJob';
-import { runLabel } from './runJob';
 import type { RunSummary } from './summary';
 import * as store from './runStore';
 
@@ -41,7 +40,7 @@ export async function runUncheckpointedJob<S extends RunSummary>(
     await store.updateRunRecord(runDir, { status: 'running', pid: process.pid, endedAt: undefined, message: undefined, epochsDone: 0 });
   } else {
     await store.createRun(runDir, {
-      runId, runDir, kind, experimentFile: config.experimentFile, experiment: exp.name, policy: runLabel(exp),
+      runId, runDir, kind, experimentFile: config.experimentFile, experiment: exp.name, policy: store.runLabel(exp),
       status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: 1, pid: process.pid,
     }, config);
   }
