@@ -2,8 +2,7 @@ import type { FreezingPolicyName } from '../core/experiment/types';
 import { UserError } from '../core/errors';
 import type { ExtractionScores } from '../core/extract/eval';
 import { runJob } from '../runner/runJob';
-import type { RunSummary, TrainSummary } from '../runner/summary';
-import { summaryKind } from '../runner/summary';
+import { isTrainSummary, type RunSummary } from '../runner/summary';
 import { parseCliArgs } from './args';
 import type { CliIO, Subcommand } from './io';
 import { ProgressBar } from './progressBar';
@@ -43,7 +42,7 @@ export const runCommand: Subcommand = async (argv, io) => {
   if (values.json) io.stdout(JSON.stringify(summary) + '\n');
   else io.stdout(formatSummary(summary) + '\n');
   if (summary.status === 'cancelled') {
-    const where = summaryKind(summary) === 'train' ? `stopped after epoch ${(summary as TrainSummary).epochsDone}` : 'stopped';
+    const where = isTrainSummary(summary) ? `stopped after epoch ${summary.epochsDone}` : 'stopped';
     io.stderr(`${where}; resume with: model-lab run --resume ${summary.runDir}\n`);
     return 130;
   }

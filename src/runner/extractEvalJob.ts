@@ -17,10 +17,9 @@ export async function runExtractEvalJob(start: JobStart<ExtractEvalExperiment>, 
   const exp = start.config.experiment;
   const config = providerConfig(exp);
   if (config.kind === 'builtin') await initBackend('auto');
-  const t0 = performance.now();
   return runUncheckpointedJob<ExtractEvalSummary>(
     start, sink, shouldStop,
-    async ({ signal, progress }) => {
+    async ({ signal, progress, elapsedSeconds }) => {
       const sentences = (await loadConll04(exp.data)).slice(0, exp.limit);
       const schema = exp.schema ? await loadExtractionSchema(exp.schema) : CONLL04_SCHEMA;
       const provider = await createProvider(config);
@@ -31,12 +30,10 @@ export async function runExtractEvalJob(start: JobStart<ExtractEvalExperiment>, 
             if (done % 10 === 0 || done === total) progress(done / total, `${done}/${total} sentences`);
           },
         });
-        const seconds = (performance.now() - t0) / 1000;
         sink.log('info', `entity F1 ${(scores.entity.f1 * 100).toFixed(2)}, relation F1 ${(scores.relation.f1 * 100).toFixed(2)} on ${scores.sentences} sentences`);
         return {
-          fields: { kind: 'extract-eval', provider: provider.name, scores, seconds },
+          fields: { kind: 'extract-eval', provider: provider.name, scores, seconds: elapsedSeconds() },
           score: { name: 'entity F1', value: scores.entity.f1 },
-          seconds,
         };
       } finally {
         provider.dispose?.();

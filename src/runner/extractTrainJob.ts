@@ -17,14 +17,14 @@ export async function runExtractTrainJob(start: JobStart<ExtractTrainExperiment>
   const exp = start.config.experiment;
   const backend = await initBackend('auto');
   sink.log('info', `backend: ${backend.name}`);
+  // Units of work: each tagger epoch of each ensemble member, then each relation epoch. Loading
+  // filled in the schema's defaults, so the fields are there.
   const t = exp.training ?? {};
-  // Units of work: each tagger epoch of each ensemble member, then each relation epoch.
-  const taggerUnits = (t.taggerEpochs ?? 5) * (t.taggerEnsemble ?? 1);
+  const taggerUnits = (t.taggerEpochs ?? 7) * (t.taggerEnsemble ?? 3);
   const total = taggerUnits + (t.relationEpochs ?? 8);
-  const t0 = performance.now();
   return runUncheckpointedJob<ExtractTrainSummary>(
     start, sink, shouldStop,
-    async ({ runDir, signal, progress }) => {
+    async ({ runDir, signal, progress, elapsedSeconds }) => {
       const onProgress = (e: TrainProgress): void => {
         const message = progressText(e);
         if (e.phase === 'tagger') progress((((e.member ?? 1) - 1) * e.epochs + e.epoch) / total, message);
@@ -33,12 +33,10 @@ export async function runExtractTrainJob(start: JobStart<ExtractTrainExperiment>
       };
       const outputDir = exp.output ?? path.join(runDir, MODEL_DIR);
       const result = await runExtractTrain(exp, outputDir, { signal, onProgress });
-      const seconds = (performance.now() - t0) / 1000;
       sink.log('info', `model saved: ${result.modelFile}`);
       return {
-        fields: { kind: 'extract-train', backend: backend.name, modelFile: result.modelFile, dev: result.dev, trainSeconds: seconds },
+        fields: { kind: 'extract-train', backend: backend.name, modelFile: result.modelFile, dev: result.dev, trainSeconds: elapsedSeconds() },
         score: result.dev ? { name: 'dev entity F1', value: result.dev.entity.f1 } : undefined,
-        seconds,
       };
     },
     (seconds) => ({ kind: 'extract-train', backend: backend.name, trainSeconds: seconds }),

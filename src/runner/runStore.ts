@@ -57,6 +57,11 @@ export function runLabel(exp: Experiment): string {
   return exp.kind === 'train' ? exp.freezing?.policy ?? 'none' : exp.kind;
 }
 
+/** Runs recorded before other kinds existed have no `kind`: they are train runs. */
+export function isTrainRun(r: RunRecord): boolean {
+  return (r.kind ?? 'train') === 'train';
+}
+
 /** A sortable, readable, unique id: `20261127-063512-digits-mlp-smartfrz-3fa1`. */
 export function newRunId(experiment: string, policy: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);

@@ -13,7 +13,7 @@ interface SummaryBase {
 }
 
 export interface TrainSummary extends SummaryBase {
-  /** Absent in summaries written before other kinds existed; see `summaryKind`. */
+  /** Absent in summaries written before other kinds existed; see `isTrainSummary`. */
   kind?: 'train';
   policy: string;
   backend: string;
@@ -46,10 +46,6 @@ export interface ExtractEvalSummary extends SummaryBase {
   seconds: number;
 }
 
-export function summaryKind(s: RunSummary): NonNullable<RunSummary['kind']> {
-  return s.kind ?? 'train';
-}
-
 export function isTrainSummary(s: RunSummary): s is TrainSummary {
-  return summaryKind(s) === 'train';
+  return (s.kind ?? 'train') === 'train';
 }

@@ -8,7 +8,6 @@ import * as store from './runStore';
 export interface JobOutcome<S extends RunSummary> {
   fields: Omit<S, 'status' | 'runId' | 'experiment' | 'experimentFile' | 'runDir'>;
   score?: { name: string; value: number };
-  seconds: number;
 }
 
 export interface JobContext {
@@ -16,6 +15,8 @@ export interface JobContext {
   /** Aborted when the run is asked to stop. */
   signal: AbortSignal;
   progress(fraction: number, message: string): void;
+  /** Seconds since the job started (what the record and the summary report). */
+  elapsedSeconds(): number;
 }
 
 /**
@@ -34,7 +35,7 @@ export async function runUncheckpointedJob<S extends RunSummary>(
 ): Promise<S> {
   const { runDir, config } = start;
   const exp: Experiment = config.experiment;
-  const runId = start.resume ? start.record.runId : path.basename(runDir);
+  const runId = path.basename(runDir);
   const kind = exp.kind;
   if (start.resume) {
     await store.updateRunRecord(runDir, { status: 'running', pid: process.pid, endedAt: undefined, message: undefined, epochsDone: 0 });
@@ -53,6 +54,7 @@ export async function runUncheckpointedJob<S extends RunSummary>(
   }, 200);
   poll.unref?.();
   const t0 = performance.now();
+  const elapsedSeconds = (): number => (performance.now() - t0) / 1000;
   const base = { runId, experiment: exp.name, experimentFile: config.experimentFile, runDir };
   const emit = (fraction: number, message: string): void => {
     const event = { type: 'progress' as const, kind, fraction: Math.max(0, Math.min(1, fraction)), message };
@@ -61,16 +63,16 @@ export async function runUncheckpointedJob<S extends RunSummary>(
   };
   try {
     emit(0, 'starting…');
-    const outcome = await work({ runDir, signal: controller.signal, progress: emit });
+    const outcome = await work({ runDir, signal: controller.signal, progress: emit, elapsedSeconds });
     const summary = { status: 'completed', ...base, ...outcome.fields } as S;
     await store.writeSummary(runDir, summary);
     await store.updateRunRecord(runDir, {
-      status: 'completed', endedAt: new Date().toISOString(), epochsDone: 1, score: outcome.score, trainSeconds: outcome.seconds, pid: undefined,
+      status: 'completed', endedAt: new Date().toISOString(), epochsDone: 1, score: outcome.score, trainSeconds: elapsedSeconds(), pid: undefined,
     });
     emit(1, 'done');
     return summary;
   } catch (e) {
-    const seconds = (performance.now() - t0) / 1000;
+    const seconds = elapsedSeconds();
     if (controller.signal.aborted || shouldStop()) {
       const summary = { status: 'cancelled', ...base, ...partial(seconds) } as S;
       await store.writeSummary(runDir, summary);

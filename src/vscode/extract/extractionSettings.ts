@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { DEFAULT_BASE_URLS, PROVIDER_KINDS, type ProviderKind } from '../../core/extract/providers/kinds';
 
 /**
  * The `modelLab.extraction.*` settings, read fresh each time. `provider`, `baseUrl` and `model`
@@ -7,13 +8,6 @@ import * as vscode from 'vscode';
  * workspace values, so an untrusted folder cannot redirect the user's text and API key to a
  * server of its choosing; only the user's own settings can enable a remote provider there.
  */
-/**
- * The provider kinds of `core/extract/providers` (listed here rather than imported: that index
- * also imports the built-in model, i.e. TensorFlow.js, which must stay out of the host bundle).
- */
-export const PROVIDER_KINDS = ['builtin', 'openai', 'ollama', 'llamacpp'] as const;
-export type ProviderKind = (typeof PROVIDER_KINDS)[number];
-
 export interface ExtractionSettings {
   provider: ProviderKind;
   baseUrl: string;
@@ -25,13 +19,6 @@ export interface ExtractionSettings {
   /** The built-in provider's model (`extractor.json` of an `extract-train` run), absolute, or '' for the shipped one. */
   builtinModel: string;
 }
-
-/** The CLI's defaults, so the same server is reached from the terminal and the editor. */
-export const DEFAULT_BASE_URLS: Record<Exclude<ProviderKind, 'builtin'>, string> = {
-  openai: 'https://api.openai.com/v1',
-  ollama: 'http://127.0.0.1:11434',
-  llamacpp: 'http://127.0.0.1:8080',
-};
 
 export function extractionSettings(): ExtractionSettings {
   const c = vscode.workspace.getConfiguration('modelLab.extraction');

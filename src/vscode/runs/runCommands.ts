@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
 import * as vscode from 'vscode';
 import type { FreezingPolicyName } from '../../core/experiment/types';
-import { deleteRun, readRunRecord, RUN_FILE, SUMMARY_FILE, type RunRecord } from '../../runner/runStore';
+import { deleteRun, isTrainRun, readRunRecord, RUN_FILE, SUMMARY_FILE, type RunRecord } from '../../runner/runStore';
 import { isTrainSummary } from '../../runner/summary';
 import type { RunOutcome } from '../../runner/runProcess';
 import { EXPERIMENT_GLOB, isExperimentFile, openTimelineOnRun, showNotificationProgress } from '../config';
@@ -158,7 +158,7 @@ class RunCommands {
     }
     if (!runDir) return;
     const record = await readRunRecord(runDir);
-    if (record && (record.kind ?? 'train') !== 'train') await showRunResults(runDir);
+    if (record && !isTrainRun(record)) await showRunResults(runDir);
     else TimelinePanel.show(this.deps, [runDir]);
   }
 
@@ -212,8 +212,7 @@ class RunCommands {
       void vscode.window.showErrorMessage(`Model Lab: could not start the run: ${(e as Error).message}`);
       return undefined;
     }
-    const isTrain = (peekDocument(file)?.kind ?? 'train') === 'train';
-    if (isTrain && openTimelineOnRun()) TimelinePanel.show(this.deps, [run.runDir], true);
+    if (fileKind(file) === 'train' && openTimelineOnRun()) TimelinePanel.show(this.deps, [run.runDir], true);
     const name = path.basename(file);
     const outcome = showNotificationProgress()
       ? await vscode.window.withProgress(
@@ -251,8 +250,7 @@ class RunCommands {
     const name = path.basename(file);
     const s = outcome.summary;
     if (outcome.status === 'completed' && s) {
-      const label = s.kind === undefined || s.kind === 'train' ? s.policy : s.kind;
-      const msg = `Model Lab: ${name} (${label}) completed — ${outcomeText(s)}.`;
+      const msg = `Model Lab: ${name} (${isTrainSummary(s) ? s.policy : s.kind}) completed — ${outcomeText(s)}.`;
       if (isTrainSummary(s)) {
         void vscode.window.showInformationMessage(msg, 'Open Timeline').then((a) => {
           if (a) TimelinePanel.show(this.deps, [run.runDir]);
@@ -334,10 +332,16 @@ function peekDocument(file: string): Record<string, any> | undefined {
   }
 }
 
+/** The file's `kind` as written (default `train`). */
+function fileKind(file: string): string {
+  const kind = peekDocument(file)?.kind;
+  return typeof kind === 'string' ? kind : 'train';
+}
+
 /** Freezing policies apply to train experiments; says so for other kinds. */
 function trainOnly(file: string): boolean {
-  const kind = peekDocument(file)?.kind;
-  if (kind === undefined || kind === 'train') return true;
+  const kind = fileKind(file);
+  if (kind === 'train') return true;
   void vscode.window.showInformationMessage(`Model Lab: ${path.basename(file)} is a "${kind}" experiment; freezing policies apply to "train" experiments. Use Run Experiment.`);
   return false;
 }

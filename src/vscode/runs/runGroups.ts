@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { RunRecord } from '../../runner/runStore';
+import { isTrainRun, type RunRecord } from '../../runner/runStore';
 import { formatAgo, formatPercent, formatSeconds } from '../util/format';
 
 /**
@@ -31,8 +31,7 @@ export function groupRuns(records: readonly RunRecord[]): RunGroup[] {
 /** Tree item description: "95.1% · 12.3 s · 3 min ago" (or progress for a live run). */
 export function describeRun(r: RunRecord, now: Date = new Date()): string {
   const parts: string[] = [];
-  const isTrain = (r.kind ?? 'train') === 'train';
-  if (r.status === 'running') parts.push(isTrain ? `epoch ${Math.min(r.epochsDone + 1, r.epochs)}/${r.epochs}` : 'running');
+  if (r.status === 'running') parts.push(isTrainRun(r) ? `epoch ${Math.min(r.epochsDone + 1, r.epochs)}/${r.epochs}` : 'running');
   else if (r.status !== 'completed') parts.push(r.status);
   if (r.accuracy !== undefined) parts.push(formatPercent(r.accuracy));
   if (r.score) parts.push(`${r.score.name} ${formatPercent(r.score.value)}`);

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunRecord } from '../../runner/runStore';
+import { isTrainRun, type RunRecord } from '../../runner/runStore';
 import { EXPERIMENT_GLOB, runsRootFor } from '../config';
 import { escapeMarkdown } from '../util/markdown';
 import { formatPercent, formatSeconds } from '../util/format';
@@ -96,7 +96,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     item.contextValue = ['run', r.status === 'running' ? 'run.running' : '', canResume(r) ? 'run.resumable' : ''].filter(Boolean).join(' ');
     item.tooltip = runTooltip(r);
-    item.command = (r.kind ?? 'train') === 'train'
+    item.command = isTrainRun(r)
       ? { title: 'Open Timeline', command: 'modelLab.openTimeline', arguments: [node] }
       : { title: 'Show Results', command: 'modelLab.openTimeline', arguments: [node], tooltip: 'Opens the run\'s summary.json' };
     return item;
@@ -111,10 +111,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
 function runTooltip(r: RunRecord): vscode.MarkdownString {
   const lines = [
-    `**${escapeMarkdown(r.experiment)}** · ${(r.kind ?? 'train') === 'train' ? 'policy' : 'kind'} **${escapeMarkdown(r.policy)}** · ${r.status}`,
+    `**${escapeMarkdown(r.experiment)}** · ${isTrainRun(r) ? 'policy' : 'kind'} **${escapeMarkdown(r.policy)}** · ${r.status}`,
     '',
   ];
-  if ((r.kind ?? 'train') === 'train') lines.push(`Epochs: ${r.epochsDone}/${r.epochs}`);
+  if (isTrainRun(r)) lines.push(`Epochs: ${r.epochsDone}/${r.epochs}`);
   if (r.accuracy !== undefined) lines.push(`Test accuracy: ${formatPercent(r.accuracy, 2)}`);
   if (r.score) lines.push(`${escapeMarkdown(r.score.name[0].toUpperCase() + r.score.name.slice(1))}: ${formatPercent(r.score.value, 2)}`);
   if (r.trainSeconds !== undefined) lines.push(`Training time: ${formatSeconds(r.trainSeconds)}`);

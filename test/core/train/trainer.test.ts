@@ -64,6 +64,16 @@ async function run(
 
 const epochs = (events: RunEvent[]) => events.filter((e): e is Extract<RunEvent, { type: 'epoch' }> => e.type === 'epoch');
 
+/** Per epoch, training and test losses agree to 1e-4 (relative above 1). */
+function assertSameLosses(got: RunEvent[], want: RunEvent[]): void {
+  const a = epochs(got);
+  const b = epochs(want);
+  for (let i = 0; i < a.length; i++) {
+    assert.ok(Math.abs(a[i].loss - b[i].loss) < 1e-4 * Math.max(1, b[i].loss), `epoch ${i}: ${a[i].loss} vs ${b[i].loss}`);
+    assert.ok(Math.abs(a[i].testLoss - b[i].testLoss) < 1e-4 * Math.max(1, b[i].testLoss));
+  }
+}
+
 describe('train', () => {
   it('learns a dense model: loss falls and test accuracy is well above chance', async () => {
     const { result, events } = await run(experiment(MLP, { epochs: 4 }));
@@ -180,12 +190,7 @@ describe('train', () => {
     const fr = { policy: 'static' as const, prefix: 1, atEpoch: 1 };
     const cached = await run(experiment(layers, { epochs: 3, freezing: { ...fr, cache: true } }));
     const plain = await run(experiment(layers, { epochs: 3, freezing: { ...fr, cache: false } }));
-    const a = epochs(cached.events);
-    const b = epochs(plain.events);
-    for (let i = 0; i < a.length; i++) {
-      assert.ok(Math.abs(a[i].loss - b[i].loss) < 1e-4 * Math.max(1, b[i].loss), `epoch ${i}: ${a[i].loss} vs ${b[i].loss}`);
-      assert.ok(Math.abs(a[i].testLoss - b[i].testLoss) < 1e-4 * Math.max(1, b[i].testLoss));
-    }
+    assertSameLosses(cached.events, plain.events);
     assert.ok(cached.result.flopsSaved.forward > 0);
     assert.equal(plain.result.flopsSaved.forward, 0);
     assert.equal(cached.result.flopsSaved.backward, plain.result.flopsSaved.backward);
@@ -202,12 +207,7 @@ describe('train', () => {
     const early = cached.result.freezeEvents.filter((f) => f.epoch <= 4);
     assert.ok(early.length >= 2, JSON.stringify(cached.result.freezeEvents));
     assert.deepEqual(cached.result.freezeEvents, plain.result.freezeEvents);
-    const a = epochs(cached.events);
-    const b = epochs(plain.events);
-    for (let i = 0; i < a.length; i++) {
-      assert.ok(Math.abs(a[i].loss - b[i].loss) < 1e-4 * Math.max(1, b[i].loss), `epoch ${i}: ${a[i].loss} vs ${b[i].loss}`);
-      assert.ok(Math.abs(a[i].testLoss - b[i].testLoss) < 1e-4 * Math.max(1, b[i].testLoss));
-    }
+    assertSameLosses(cached.events, plain.events);
     assert.ok(cached.result.flopsSaved.forward > 0);
   });
 

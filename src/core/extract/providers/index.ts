@@ -4,6 +4,7 @@ import { BuiltinProvider } from './builtin';
 import { LlamaCppProvider } from './llamacpp';
 import { OllamaProvider } from './ollama';
 import { OpenAIProvider } from './openai';
+import { PROVIDER_KINDS } from './kinds';
 
 /**
  * Provider configuration as the CLI and the extension settings express it. The API key is
@@ -16,10 +17,7 @@ export type ProviderConfig =
   | { kind: 'ollama'; baseUrl: string; model: string; stream?: boolean; timeoutMs?: number; retries?: number }
   | { kind: 'llamacpp'; baseUrl: string; stream?: boolean; timeoutMs?: number; retries?: number };
 
-export const PROVIDER_KINDS = ['builtin', 'openai', 'ollama', 'llamacpp'] as const;
-
-/** Where each remote provider is reached when no base URL is configured. */
-export const DEFAULT_BASE_URLS = { openai: 'https://api.openai.com/v1', ollama: 'http://127.0.0.1:11434', llamacpp: 'http://127.0.0.1:8080' };
+export { DEFAULT_BASE_URLS, PROVIDER_KINDS, type ProviderKind } from './kinds';
 
 export async function createProvider(config: ProviderConfig): Promise<ExtractionProvider & { dispose?: () => void }> {
   switch (config.kind) {
