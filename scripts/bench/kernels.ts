@@ -37,6 +37,16 @@ const matmul = (label: string, a: number[], b: number[], transposeA: boolean, tr
   },
 });
 
+const convForward = (label: string, x: [number, number, number, number], filterShape: [number, number, number, number]): Case => ({
+  label,
+  cpuTooSlow: true,
+  setup: () => {
+    const input = tf.randomNormal(x) as tf.Tensor4D;
+    const filter = tf.randomNormal(filterShape) as tf.Tensor4D;
+    return { run: () => tf.conv2d(input, filter, 1, 'valid'), inputs: [input, filter] };
+  },
+});
+
 const convFilterGrad = (label: string, x: number[], filterShape: [number, number, number, number]): Case => ({
   label,
   missingOnStock: true,
@@ -129,6 +139,8 @@ const cases: Case[] = [
   matmul('attn      q k^T [8,4,128,32]', [8, 4, 128, 32], [8, 4, 128, 32], false, true),
   matmul('attn grad p^T dy [8,4,128,128]x[..,128,32]', [8, 4, 128, 128], [8, 4, 128, 32], true, false),
   matmul('attn fwd  p v [8,4,128,128]x[..,128,32]', [8, 4, 128, 128], [8, 4, 128, 32], false, false),
+  convForward('conv fwd  x[128,28,28,1] f3x3x1x32', [128, 28, 28, 1], [3, 3, 1, 32]),
+  convForward('conv fwd  x[128,13,13,32] f3x3x32x64', [128, 13, 13, 32], [3, 3, 32, 64]),
   convFilterGrad('conv dW   x[128,28,28,1] f3x3x1x32', [128, 28, 28, 1], [3, 3, 1, 32]),
   convFilterGrad('conv dW   x[128,13,13,32] f3x3x32x64', [128, 13, 13, 32], [3, 3, 32, 64]),
   convInputGrad('conv dx   x[128,13,13,32] f3x3x32x64', [128, 13, 13, 32], [3, 3, 32, 64]),
@@ -199,7 +211,7 @@ function timeOnCurrentBackend(c: Case, n: number): number {
 
 async function main(): Promise<void> {
   const info = await initBackend('wasm');
-  console.error(`wasm: ${info.threads} thread(s), simd ${info.simd}; reps ${reps}; cpu ${withCpu ? 'on' : 'off'}`);
+  console.error(`wasm: ${info.threads} thread(s), simd ${info.simd}, fma ${info.fma}; reps ${reps}; cpu ${withCpu ? 'on' : 'off'}`);
   const rows: Array<{ label: string; stock?: number; patched: number; cpu?: number }> = [];
   for (const c of cases.filter((k) => only === undefined || k.label.includes(only))) {
     await tf.setBackend('wasm');

@@ -31,7 +31,7 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
   const exp = resolved.experiment;
   const policyName = exp.freezing?.policy ?? 'none';
   const backend = await initBackend((req.backend as 'auto') ?? 'auto');
-  sink.log('info', `backend: ${backend.name}${backend.name === 'wasm' ? ` (simd ${backend.simd}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : ''}`);
+  sink.log('info', `backend: ${backend.name}${backend.name === 'wasm' ? ` (simd ${backend.simd}, fma ${backend.fma}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : ''}`);
 
   const seed = exp.training.seed ?? 0;
   // Errors found while preparing (data that does not fit the model, a policy option) point

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { UserError } from '../errors';
 import { registerWasmKernelFixes } from './wasm';
+import { chooseSimdKernels } from './wasm/simdKernels';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendPreference = 'auto' | BackendName;
@@ -16,6 +17,8 @@ export interface BackendInfo {
   threads: number;
   /** Whether vectorised code runs: the wasm SIMD build, or native TensorFlow (always vectorised). */
   simd: boolean;
+  /** Whether this project's wasm matrix product runs with fused multiply-adds (relaxed SIMD; wasm only). */
+  fma: boolean;
   /** Kernels this project registered on top of the stock backend (wasm only). */
   patchedKernels: string[];
 }
@@ -42,7 +45,7 @@ export async function initBackend(prefer: BackendPreference = 'auto'): Promise<B
 
   if (choice === 'auto' || choice === 'tensorflow') {
     if (loadTfjsNode() && (await tf.setBackend('tensorflow'))) {
-      return { name: 'tensorflow', threads: nativeThreads(), simd: true, patchedKernels: [] };
+      return { name: 'tensorflow', threads: nativeThreads(), simd: true, fma: false, patchedKernels: [] };
     }
     if (choice === 'tensorflow') {
       throw new UserError(
@@ -58,6 +61,7 @@ export async function initBackend(prefer: BackendPreference = 'auto'): Promise<B
         name: 'wasm',
         threads: getThreadsCount(),
         simd: (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true,
+        fma: chooseSimdKernels()?.fma ?? false,
         patchedKernels,
       };
     }
@@ -66,7 +70,7 @@ export async function initBackend(prefer: BackendPreference = 'auto'): Promise<B
     }
   }
   if (!(await tf.setBackend('cpu'))) throw new Error('the tfjs cpu backend failed to initialise');
-  return { name: 'cpu', threads: 1, simd: false, patchedKernels: [] };
+  return { name: 'cpu', threads: 1, simd: false, fma: false, patchedKernels: [] };
 }
 
 function parsePreference(value: string, field: string): BackendPreference {

@@ -51,7 +51,7 @@ describe('initBackend', () => {
   it('selects the cpu backend on request', async () => {
     delete process.env[BACKEND_ENV_VAR];
     const info = await initBackend('cpu');
-    assert.deepEqual(info, { name: 'cpu', threads: 1, simd: false, patchedKernels: [] });
+    assert.deepEqual(info, { name: 'cpu', threads: 1, simd: false, fma: false, patchedKernels: [] });
     assert.equal(tf.getBackend(), 'cpu');
   });
 

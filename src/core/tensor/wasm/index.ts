@@ -1,5 +1,6 @@
 import { adamStepKernel } from './adam';
 import { batchMatMulFix } from './batchMatMul';
+import { conv2DFix, fusedConv2DFix } from './conv2D';
 import { conv2DBackpropFilterFix } from './conv2DBackpropFilter';
 import { conv2DBackpropInputFix } from './conv2DBackpropInput';
 import { depthwiseConv2dNativeBackpropFilterFix } from './depthwiseConv2dNativeBackpropFilter';
@@ -20,6 +21,8 @@ import { unsortedSegmentSumFix } from './unsortedSegmentSum';
 export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   batchMatMulFix,
   fusedMatMulFix,
+  conv2DFix,
+  fusedConv2DFix,
   conv2DBackpropFilterFix,
   conv2DBackpropInputFix,
   depthwiseConv2dNativeBackpropFilterFix,

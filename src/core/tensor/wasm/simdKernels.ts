@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
@@ -15,12 +16,6 @@ export interface SimdKernels {
     strideH: number, strideW: number, filterH: number, filterW: number, dilationH: number, dilationW: number,
     padTop: number, padLeft: number,
   ): void;
-  conv2dFilterGrad(
-    x: number, dy: number, dw: number,
-    batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, outChannels: number,
-    strideH: number, strideW: number, filterH: number, filterW: number, dilationH: number, dilationW: number,
-    padTop: number, padLeft: number,
-  ): void;
   maxPoolGradTiled(
     x: number, dy: number, dx: number,
     batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, filterH: number, filterW: number,
@@ -30,6 +25,15 @@ export interface SimdKernels {
     batch: number, inH: number, inW: number, channels: number, outH: number, outW: number,
     strideH: number, strideW: number, filterH: number, filterW: number, padTop: number, padLeft: number,
   ): void;
+  im2col(
+    x: number, cols: number,
+    batch: number, inH: number, inW: number, channels: number, outH: number, outW: number,
+    strideH: number, strideW: number, filterH: number, filterW: number, padTop: number, padLeft: number,
+  ): void;
+  /** C = op(A) op(B), see assembly/matMul.ts; A's element (i, p) at a + i * aRow + p * aK bytes. */
+  matMul(m: number, n: number, k: number, a: number, aRow: number, aK: number, b: number, bTransposed: number, c: number, scratch: number): void;
+  /** Floats of scratch `matMul` needs for an n-column product over k. */
+  matMulScratch(n: number, k: number): number;
   sumRows(x: number, rows: number, cols: number, scratch: number, out: number, scale: number): void;
   reluGrad(dy: number, x: number, dx: number, n: number): void;
   adam(
@@ -40,14 +44,35 @@ export interface SimdKernels {
 }
 
 export const SIMD_KERNELS_FILE = 'simdKernels.wasm';
+/** The same kernels built with relaxed SIMD: the matrix product uses fused multiply-adds. */
+export const SIMD_KERNELS_FMA_FILE = 'simdKernelsFma.wasm';
 
 /**
- * Where the compiled module is: next to the bundle (dist/), or, running from sources (tests,
+ * Where a compiled module is: next to the bundle (dist/), or, running from sources (tests,
  * tsx), in the repository's dist/ after `npm run build`. Undefined when it was not built.
  */
-export function simdKernelsPath(): string | undefined {
-  const candidates = [path.join(__dirname, SIMD_KERNELS_FILE), path.resolve(__dirname, '../../../../dist', SIMD_KERNELS_FILE)];
+export function simdKernelsPath(file = SIMD_KERNELS_FILE): string | undefined {
+  const candidates = [path.join(__dirname, file), path.resolve(__dirname, '../../../../dist', file)];
   return candidates.find((f) => existsSync(f));
+}
+
+/**
+ * The module to run: the fused multiply-add build where the runtime accepts relaxed SIMD (V8
+ * ships it from 11.4: Electron, Chrome, Node 22; Node 20's V8 11.3 has it behind a flag, which
+ * we turn on: it only adds instructions to what WebAssembly validates), else the plain build.
+ * FMA rounds once where multiply-then-add rounds twice, so products differ from the plain
+ * build's in the last bits (both are tested against the cpu backend). `MODEL_LAB_WASM_FMA=0`
+ * forces the plain build.
+ */
+export function chooseSimdKernels(): { file: string; fma: boolean } | undefined {
+  const plain = simdKernelsPath();
+  const fma = process.env.MODEL_LAB_WASM_FMA === '0' ? undefined : simdKernelsPath(SIMD_KERNELS_FMA_FILE);
+  if (fma) {
+    const bytes = readFileSync(fma);
+    if (!WebAssembly.validate(bytes)) setFlagsFromString('--experimental-wasm-relaxed-simd');
+    if (WebAssembly.validate(bytes)) return { file: fma, fma: true };
+  }
+  return plain ? { file: plain, fma: false } : undefined;
 }
 
 /** Instance per backend, kept on the backend object (no module state; `Symbol.for`: bundle + tests agree). */
@@ -60,10 +85,10 @@ export function simdKernels(backend: BackendWasm): SimdKernels {
   const holder = backend as WithKernels;
   const existing = holder[INSTANCE];
   if (existing) return existing;
-  const file = simdKernelsPath();
-  if (!file) throw new Error(`${SIMD_KERNELS_FILE} not found: run npm run build`);
+  const chosen = chooseSimdKernels();
+  if (!chosen) throw new Error(`${SIMD_KERNELS_FILE} not found: run npm run build`);
   const memory = (backend.wasm as unknown as { asm: { memory: WebAssembly.Memory } }).asm.memory;
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), { env: { memory } });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(chosen.file)), { env: { memory } });
   const kernels = instance.exports as unknown as SimdKernels;
   holder[INSTANCE] = kernels;
   return kernels;

@@ -1,7 +1,6 @@
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { MIN_MACS_TO_SPLIT_BATCH } from '../../../../src/core/tensor/wasm/batchMatMul';
 import { isFixRegistered } from '../../../../src/core/tensor/wasm/kernelFix';
 import { assertWasmMatchesCpu, initWasmWithFixes, values } from '../backendComparison';
 
@@ -12,39 +11,28 @@ describe('wasm BatchMatMul fix', () => {
     assert.ok(isFixRegistered('BatchMatMul'));
   });
 
-  // [m,k] x [k,n] in every transposed form; the shapes are chosen so that both strategies run:
-  // transposing the flagged operand (small operand flagged) and computing the product
-  // transposed (large operand flagged, small other operand and output).
+  // [m,k] x [k,n] in every transposed form. The SIMD product works in 4 x 8 tiles over slices
+  // of at most 256 along k and blocks of 128 rows (a transposed A is packed per block), so the
+  // shapes cover partial tiles, several slices (k = 600: three of 200) and several row blocks.
   const cases: Array<{ label: string; a: number[]; b: number[]; tA: boolean; tB: boolean }> = [
     { label: 'plain', a: [7, 5], b: [5, 3], tA: false, tB: false },
-    { label: 'transposeA, A small', a: [5, 7], b: [5, 30], tA: true, tB: false },
-    { label: 'transposeA, A large', a: [40, 30], b: [40, 2], tA: true, tB: false },
-    { label: 'transposeB, B small', a: [30, 5], b: [3, 5], tA: false, tB: true },
-    { label: 'transposeB, B large (dense input gradient shape)', a: [16, 32], b: [60, 32], tA: false, tB: true },
-    { label: 'both transposed, small output', a: [30, 2], b: [3, 30], tA: true, tB: true },
-    { label: 'both transposed, large output', a: [3, 20], b: [30, 3], tA: true, tB: true },
+    { label: 'transposeA', a: [5, 7], b: [5, 30], tA: true, tB: false },
+    { label: 'transposeB', a: [30, 5], b: [3, 5], tA: false, tB: true },
+    { label: 'both transposed', a: [30, 2], b: [3, 30], tA: true, tB: true },
+    { label: 'one row, one column', a: [1, 9], b: [9, 1], tA: false, tB: false },
+    { label: 'plain, three k-slices, partial tiles', a: [13, 600], b: [600, 21], tA: false, tB: false },
+    { label: 'transposeA, two row blocks, k-slices', a: [300, 150], b: [300, 17], tA: true, tB: false },
+    { label: 'transposeB, k-slices', a: [10, 520], b: [35, 520], tA: false, tB: true },
+    { label: 'both transposed, large', a: [270, 133], b: [11, 270], tA: true, tB: true },
     { label: 'batched (attention scores q k^T)', a: [4, 6, 8], b: [4, 6, 8], tA: false, tB: true },
-    { label: 'batched with broadcast, rank 4', a: [2, 1, 5, 6], b: [3, 4, 5], tA: true, tB: true },
-    { label: 'batched transposeA with broadcast', a: [1, 9, 4], b: [3, 9, 2], tA: true, tB: false },
+    { label: 'batched a, shared b (one tall product)', a: [3, 9, 40], b: [40, 12], tA: false, tB: false },
+    { label: 'batched a transposed, shared b', a: [3, 40, 9], b: [1, 12, 40], tA: true, tB: true },
+    { label: 'shared a, batched b', a: [9, 40], b: [4, 40, 12], tA: false, tB: false },
+    { label: 'batched with broadcast, rank 4', a: [2, 1, 5, 6], b: [1, 3, 5, 4], tA: true, tB: false },
+    { label: 'two-way batch broadcast (stock kernel)', a: [2, 1, 5, 6], b: [3, 4, 5], tA: true, tB: true },
+    { label: 'empty inner dimension', a: [3, 0], b: [0, 4], tA: false, tB: false },
   ];
   for (const c of cases) {
-    it(`matches cpu: ${c.label}`, async () => {
-      await assertWasmMatchesCpu(() => tf.matMul(values(c.a, 1), values(c.b, 2), c.tA, c.tB), 1e-5, c.label);
-    });
-  }
-
-  // Batched products above MIN_MACS_TO_SPLIT_BATCH run as one product per matrix.
-  const big = Math.ceil(Math.cbrt(MIN_MACS_TO_SPLIT_BATCH)) + 1;
-  const split: Array<{ label: string; a: number[]; b: number[]; tA: boolean; tB: boolean }> = [
-    { label: 'split batch, plain', a: [3, big, big], b: [3, big, big + 1], tA: false, tB: false },
-    { label: 'split batch, transposeA', a: [3, big + 2, big], b: [3, big + 2, big], tA: true, tB: false },
-    { label: 'split batch, transposeB, rank 4', a: [2, 2, big, big + 1], b: [2, 2, big, big + 1], tA: false, tB: true },
-    { label: 'split batch, both transposed', a: [2, big, big], b: [2, big + 3, big], tA: true, tB: true },
-    { label: 'batched a, shared b (one 2-D product)', a: [3, big, big], b: [big, big + 2], tA: false, tB: false },
-    { label: 'batched a transposed, shared b', a: [3, big, big], b: [1, big, big], tA: true, tB: true },
-    { label: 'shared a, batched b', a: [big, big], b: [4, big, big], tA: false, tB: true },
-  ];
-  for (const c of split) {
     it(`matches cpu: ${c.label}`, async () => {
       await assertWasmMatchesCpu(() => tf.matMul(values(c.a, 1), values(c.b, 2), c.tA, c.tB), 1e-5, c.label);
     });
@@ -58,20 +46,16 @@ describe('wasm BatchMatMul fix', () => {
     await assertWasmMatchesCpu(() => tf.matMul(x(), dy(), true, false), 1e-5, 'dW = x^T dy');
   });
 
-  it('frees its intermediate transposes', async () => {
+  it('frees its scratch', async () => {
     await tf.setBackend('wasm');
-    const a = values([6, 4], 1);
-    const b = values([5, 6], 2);
     const backend = tf.backend() as unknown as { numDataIds(): number };
-    const ids = backend.numDataIds();
-    const out = tf.matMul(a, b, true, true);
-    assert.equal(backend.numDataIds(), ids + 1);
-    const big = Math.ceil(Math.cbrt(MIN_MACS_TO_SPLIT_BATCH)) + 1;
-    const x = values([3, big, big], 3);
-    const y = values([3, big, big], 4);
-    const before = backend.numDataIds();
-    const batched = tf.matMul(x, y, true, false);
-    assert.equal(backend.numDataIds(), before + 1);
-    tf.dispose([a, b, out, x, y, batched]);
+    for (const [sa, sb, tA, tB] of [[[6, 4], [5, 6], true, true], [[3, 40, 9], [3, 40, 9], true, false]] as const) {
+      const a = values([...sa], 1);
+      const b = values([...sb], 2);
+      const ids = backend.numDataIds();
+      const out = tf.matMul(a, b, tA, tB);
+      assert.equal(backend.numDataIds(), ids + 1);
+      tf.dispose([a, b, out]);
+    }
   });
 });

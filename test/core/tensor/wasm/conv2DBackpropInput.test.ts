@@ -38,7 +38,7 @@ describe('wasm Conv2DBackpropInput fix', () => {
     await assertWasmMatchesCpu(inputGradient([2, 10, 7, 2], [5, 2, 2, 3], 2, 'same'), 1e-5);
   });
 
-  it('matches cpu: explicit numeric padding, and padding wider than the filter (stock fallback)', async () => {
+  it('matches cpu: explicit numeric padding, and padding wider than the filter', async () => {
     await assertWasmMatchesCpu(inputGradient([2, 6, 6, 2], [3, 3, 2, 3], 1, 1), 1e-5);
     await assertWasmMatchesCpu(inputGradient([1, 5, 5, 2], [2, 2, 2, 3], 1, 3), 1e-5);
   });

@@ -148,49 +148,6 @@ export function adam(
   }
 }
 
-// Conv2D filter gradient (NHWC x, dy; HWIO dw), directly: every output position adds
-// x[window] (broadcast) times dy[position] (4 output channels per vector) into dw. Fast when
-// the filter is small in inputs (first layers: few channels), where a convolution-shaped
-// formulation spends its time re-arranging memory instead of multiplying.
-export function conv2dFilterGrad(
-  x: usize, dy: usize, dw: usize,
-  batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32, O: i32,
-  strideH: i32, strideW: i32, fh: i32, fw: i32, dilH: i32, dilW: i32, padTop: i32, padLeft: i32,
-): void {
-  memory.fill(dw, 0, <usize>fh * fw * C * O * 4);
-  const O4 = O & ~3;
-  for (let n = 0; n < batch; n++) {
-    for (let oh = 0; oh < outH; oh++) {
-      for (let ow = 0; ow < outW; ow++) {
-        const g = dy + (<usize>((n * outH + oh) * outW + ow) * O << 2);
-        for (let i = 0; i < fh; i++) {
-          const h = oh * strideH + i * dilH - padTop;
-          if (h < 0 || h >= inH) continue;
-          for (let j = 0; j < fw; j++) {
-            const w = ow * strideW + j * dilW - padLeft;
-            if (w < 0 || w >= inW) continue;
-            const xp = x + (<usize>((n * inH + h) * inW + w) * C << 2);
-            const accRow = dw + (<usize>(i * fw + j) * C * O << 2);
-            for (let c = 0; c < C; c++) {
-              const xs = load<f32>(xp + (<usize>c << 2));
-              const xv = f32x4.splat(xs);
-              const acc = accRow + (<usize>c * O << 2);
-              for (let o = 0; o < O4; o += 4) {
-                const a = acc + (<usize>o << 2);
-                v128.store(a, f32x4.add(v128.load(a), f32x4.mul(xv, v128.load(g + (<usize>o << 2)))));
-              }
-              for (let o = O4; o < O; o++) {
-                const a = acc + (<usize>o << 2);
-                store<f32>(a, load<f32>(a) + xs * load<f32>(g + (<usize>o << 2)));
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
 // Max-pooling gradient when the windows tile the input without overlap (stride = filter, no
 // padding, no dilation; the usual 2x2/2): each window's first maximum gets dy, the rest 0, all
 // in vectors of 4 channels with no scatter. Positions no window covers (a last odd row or
@@ -267,3 +224,55 @@ export function col2im(
     }
   }
 }
+
+// im2col, col2im's adjoint: each output position's patch of x (NHWC) as one row of cols
+// [positions, fh*fw*C], zero where a tap falls in the padding; a convolution and its filter
+// gradient are then matrix products with it. The taps of one filter row read consecutive input
+// columns, so their in-range run is one copy (vector moves: runs are short, 3 floats for a
+// single-channel 3x3 filter, and memory.copy's call costs more than such a copy).
+export function im2col(
+  x: usize, cols: usize,
+  batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32,
+  strideH: i32, strideW: i32, fh: i32, fw: i32, padTop: i32, padLeft: i32,
+): void {
+  const tapRow = fw * C;
+  let row = cols;
+  for (let n = 0; n < batch; n++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        const left = ow * strideW - padLeft;
+        const j0 = max(0, -left);
+        const j1 = min(fw, inW - left);
+        for (let i = 0; i < fh; i++) {
+          const dst = row + (<usize>(i * tapRow) << 2);
+          const h = oh * strideH + i - padTop;
+          if (h < 0 || h >= inH || j0 >= j1) {
+            zeroFloats(dst, tapRow);
+            continue;
+          }
+          zeroFloats(dst, j0 * C);
+          copyFloats(dst + (<usize>(j0 * C) << 2), x + (<usize>(((n * inH + h) * inW + left + j0) * C) << 2), (j1 - j0) * C);
+          zeroFloats(dst + (<usize>(j1 * C) << 2), (fw - j1) * C);
+        }
+        row += <usize>(fh * tapRow) << 2;
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function copyFloats(dst: usize, src: usize, count: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+  for (; i < count; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+// @ts-ignore: decorator
+@inline function zeroFloats(dst: usize, count: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) v128.store(dst + (<usize>i << 2), i32x4.splat(0));
+  for (; i < count; i++) store<f32>(dst + (<usize>i << 2), 0);
+}
+
+// The float32 matrix product behind MatMul and the dense layers (own file: it is a GEMM).
+export { matMul, matMulScratch } from './matMul';
