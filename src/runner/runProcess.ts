@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parse as parseJsonc } from 'jsonc-parser';
+import { peekExperiment, peekLabel } from '../core/experiment/peek';
 import type { FreezingPolicyName } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
 import { isWorkerToHost, type HostToWorker, type LogLevel, type RunErrorInfo } from './protocol';
@@ -147,16 +147,14 @@ export class RunProcess {
 /** The experiment's name and run label (`runLabel`: freezing policy, or the kind) as written, read tolerantly. */
 function peekNameAndLabel(file: string): { name: string; label: string } {
   const fallback = path.basename(file).replace(/\.experiment\.json$/, '');
+  let text = '';
   try {
-    const doc = parseJsonc(readFileSync(file, 'utf8')) ?? {};
-    const kind = typeof doc.kind === 'string' ? doc.kind : 'train';
-    return {
-      name: typeof doc.name === 'string' ? doc.name : fallback,
-      label: kind !== 'train' ? kind : typeof doc.freezing?.policy === 'string' ? doc.freezing.policy : 'none',
-    };
+    text = readFileSync(file, 'utf8');
   } catch {
-    return { name: fallback, label: 'none' };
+    // Unreadable: the run reports it; the id still needs a name.
   }
+  const peek = peekExperiment(text);
+  return { name: peek.name ?? fallback, label: peekLabel(peek) };
 }
 
 function safeCall<T extends unknown[]>(fn: Listener<T>, ...args: T): void {

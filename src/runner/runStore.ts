@@ -1,5 +1,6 @@
 import { existsSync, promises as fs, appendFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { peekLabel } from '../core/experiment/peek';
 import type { Experiment, ExperimentKind } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
 import { writeJsonAtomic } from '../core/util/atomicFile';
@@ -54,7 +55,7 @@ export function defaultRunsRoot(experimentFile: string): string {
 
 /** A run's label in lists (`RunRecord.policy`): the freezing policy of a train run, else the kind. */
 export function runLabel(exp: Experiment): string {
-  return exp.kind === 'train' ? exp.freezing?.policy ?? 'none' : exp.kind;
+  return peekLabel({ kind: exp.kind, policy: exp.kind === 'train' ? exp.freezing?.policy : undefined });
 }
 
 /** Runs recorded before other kinds existed have no `kind`: they are train runs. */

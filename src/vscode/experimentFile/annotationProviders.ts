@@ -1,5 +1,5 @@
-import { parse as parseJsonc } from 'jsonc-parser';
 import * as vscode from 'vscode';
+import { peekExperiment } from '../../core/experiment/peek';
 import { annotationMode } from '../config';
 import type { RunIndex } from '../runs/runIndex';
 import type { RunManager } from '../runs/runManager';
@@ -59,7 +59,7 @@ export function registerExperimentAnnotations(index: RunIndex, manager: RunManag
       const top = new vscode.Range(0, 0, 0, 0);
       const uri = doc.uri;
       const lenses: vscode.CodeLens[] = [];
-      const isTrain = experimentKind(doc.getText()) === 'train';
+      const isTrain = peekExperiment(doc.getText()).kind === 'train';
       const live = manager.activeFor(uri.fsPath);
       if (live) {
         lenses.push(
@@ -117,8 +117,3 @@ export function registerExperimentAnnotations(index: RunIndex, manager: RunManag
   );
 }
 
-/** The experiment's `kind` as written (default `train`), read tolerantly from the editor's text. */
-function experimentKind(text: string): string {
-  const doc = parseJsonc(text) as { kind?: unknown } | undefined;
-  return typeof doc?.kind === 'string' ? doc.kind : 'train';
-}
