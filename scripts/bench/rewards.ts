@@ -9,6 +9,10 @@
  * 4. The float64 product behind DARD and minimal (out += A * B^T, 512 x 512 x 512): the
  *    JavaScript kernel, the wasm kernel on one thread and with helper threads, GFLOP/s by CPU
  *    time and by wall time, and how far each is from the JavaScript kernel.
+ * 5. Where the DARD matrix of section 1 (512 states) spends its time: CPU time per stage
+ *    (canonicalisation incl. helper threads, norms, the pairwise stage per metric and kernel),
+ *    then wall and CPU time of the whole matrix over 3 runs with the load average next to each
+ *    (`--dard` runs only this section).
  * References in the same run, reported as ratios (ours / reference, < 1 means faster):
  *   - numpy (via /usr/bin/python3, when numpy imports): the straightforward array version a user
  *     would write: np.linalg.solve per reward, canonical rewards as full S x A x S arrays.
@@ -27,12 +31,19 @@ import { createFloat64Gemm } from '../../src/core/reward/wasm/float64Gemm';
 import { buildGridworld } from '../../src/core/reward/gridworld';
 import { Reward, TabularMdp } from '../../src/core/reward/mdp';
 import { createGaussian, randomMdp } from '../../src/core/reward/randomMdp';
+import { createCanonicalSource } from '../../src/core/reward/canonicalize';
+import { sourceNorms } from '../../src/core/reward/canonicalSource';
+import { createNormContext, NORMS } from '../../src/core/reward/norms';
+import { pairwiseKernel, pairwiseNormsOfDifferences } from '../../src/core/reward/pairwiseNorms';
 import { pairwiseDistances, starcDistance } from '../../src/core/reward/starc';
+import { loadavg } from 'node:os';
 import { createRng } from '../../src/core/util/random';
 
 const quick = process.argv.includes('--quick');
 /** `--kernels`: section 4 only. */
 const kernelsOnly = process.argv.includes('--kernels');
+/** `--dard`: section 5 only. */
+const dardOnly = process.argv.includes('--dard');
 const PYTHON = '/usr/bin/python3';
 
 function setup(states: number, actions: number, nRewards: number, seed = 1): { mdp: TabularMdp; rewards: Reward[] } {
@@ -236,8 +247,55 @@ async function kernelSection(): Promise<void> {
   }
 }
 
-if (!kernelsOnly) {
-  main();
-  gridworldSection();
+/** CPU time (all threads of the process) and wall time of `f`, in ms. */
+function cpuAndWall<T>(f: () => T): { cpu: number; wall: number; value: T } {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const value = f();
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  const c = process.cpuUsage(c0);
+  return { cpu: (c.user + c.system) / 1e3, wall, value };
 }
-void kernelSection();
+
+function dardSection(): void {
+  const S = quick ? 128 : 512;
+  const { mdp, rewards } = setup(S, 8, 16, S + 1);
+  const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+  console.log(`\n5. DARD pairwise matrix, 16 rewards, ${S} states, 8 actions: stages (CPU time, all threads) and whole matrix (L2/L2)`);
+  // Warm-up: JIT, wasm instances, helper threads.
+  pairwiseDistances(mdp, rewards.slice(0, 2), { canon: 'dard', norm: '2', metric: '2' });
+  const ctx = createNormContext(mdp);
+  // The stages of pairwiseDistances: canonical rewards as sources (DARD: products, then the
+  // reward plus an S x S shift), their norms, the pairwise stage.
+  const canonicalize = createCanonicalSource(mdp, 'dard');
+  const canon = cpuAndWall(() => rewards.map((r) => canonicalize(r)));
+  const norms = cpuAndWall(() => canon.value.map((c) => sourceNorms(ctx, c)[1]));
+  const scales = norms.value.map((n) => 1 / n);
+  console.log('stage                               | CPU time  | wall time');
+  console.log('------------------------------------|-----------|----------');
+  const row = (name: string, r: { cpu: number; wall: number }) => console.log(`${name.padEnd(35)} | ${fmt(r.cpu).padStart(9)} | ${fmt(r.wall).padStart(9)}`);
+  row('canonicalise 16 (dense products)', canon);
+  row('norms of 16 canonical rewards', norms);
+  for (const metric of NORMS) {
+    for (const kernel of metric === '2' ? (['auto', 'js'] as const) : (['auto'] as const)) {
+      const name = kernel === 'js' ? 'JavaScript' : pairwiseKernel() === 'wasm' ? 'wasm' : 'JavaScript';
+      row(`pairwise stage, ${metric}, ${name}`, cpuAndWall(() => pairwiseNormsOfDifferences(ctx, canon.value, scales, false, metric, { kernel })));
+    }
+  }
+  for (let r = 0; r < 3; r++) {
+    const before = load();
+    const t = cpuAndWall(() => pairwiseDistances(mdp, rewards, { canon: 'dard', norm: '2', metric: '2' }));
+    console.log(`whole matrix, run ${r + 1}: wall ${fmt(t.wall)}, CPU ${fmt(t.cpu)} (load average ${before})`);
+  }
+}
+
+if (dardOnly) {
+  dardSection();
+} else {
+  if (!kernelsOnly) {
+    main();
+    gridworldSection();
+    dardSection();
+  }
+  void kernelSection();
+}

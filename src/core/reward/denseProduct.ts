@@ -80,6 +80,26 @@ export function addProductABt(rows: number, cols: number, depth: number, a: Matr
 }
 
 /**
+ * DARD's term += sum_a weights[a] * T_a R_a T_a^T on the wasm kernel with its operands kept in
+ * the module's memory (`Float64Gemm.dardTerm`: same products and roundings as two
+ * `addProductABt` calls per action, without copying operands in and out for each). False when
+ * the wasm kernel is not in use or cannot take this shape; the caller then runs the products
+ * itself. `packedT` must not change between calls that pass it (the kernel keeps a copy).
+ */
+export function addDardTerm(S: number, A: number, r: Float64Array, packedT: Float64Array, weights: Float64Array, term: Float64Array): boolean {
+  const k = S * S * S >= WASM_MIN ? wasmKernel() : null;
+  if (!k) return false;
+  try {
+    return k.dardTerm(S, A, r, packedT, weights, term);
+  } catch {
+    // As in addProductABt: a helper failed (term is untouched), stop using the wasm kernel.
+    shared = null;
+    void k.close();
+    return false;
+  }
+}
+
+/**
  * The JavaScript kernel: out(i, j) += alpha * sum_{k < depth} a(i, k) * b(j, k).
  */
 export function addProductABtJs(rows: number, cols: number, depth: number, a: MatrixView, b: MatrixView, out: OutputView, alpha = 1): void {

@@ -1,7 +1,9 @@
 import { UserError } from '../errors';
-import { CanonicalizeOptions, Canonicalization, createCanonicalizer, expandCanonical } from './canonicalize';
+import { CanonicalSource, sourceNorms } from './canonicalSource';
+import { CanonicalizeOptions, Canonicalization, createCanonicalizer, createCanonicalSource, expandCanonical } from './canonicalize';
 import { l2, Reward, TabularMdp } from './mdp';
 import { allNorms, createNormContext, Norm, NormContext, NORMS, Normalization, normOfDifference } from './norms';
+import { pairwiseNormsOfDifferences } from './pairwiseNorms';
 import { pearson } from './pearson';
 
 /**
@@ -31,11 +33,42 @@ export interface StandardizedReward {
   trivial: boolean;
 }
 
+/**
+ * s(R) = k * c(R) kept as its two factors: the canonical reward as a source (no copy; for DARD
+ * not even materialised, see canonicalSource.ts) and k (see `standardScale`). Pairwise
+ * matrices scale entries on the fly instead of materialising a scaled copy of every canonical
+ * reward (16 MB each for DARD at 512 states, 8 actions).
+ */
+export interface ScaledCanonicalReward {
+  source: CanonicalSource;
+  scale: number;
+  trivial: boolean;
+}
+
+/** Prepare c(.) and its factor k for one MDP and canonicalisation/normalisation. */
+export function createScaledCanonicalizer(mdp: TabularMdp, canon: Canonicalization, norm: Normalization, canonOptions?: CanonicalizeOptions, ctx: NormContext = createNormContext(mdp)): (reward: Reward) => ScaledCanonicalReward {
+  const toSource = createCanonicalSource(mdp, canon, canonOptions);
+  const normIndex = normalizationIndex(norm);
+  const norms = new Float64Array(6);
+  return (reward) => {
+    const source = toSource(reward);
+    sourceNorms(ctx, source, norms);
+    const scale = standardScale(norms, l2(reward), normIndex);
+    return { source, scale, trivial: scale === 0 };
+  };
+}
+
+/** Index of `norm` in NORMS, -1 for none; throws for an unknown one. */
+function normalizationIndex(norm: Normalization): number {
+  const normIndex = norm === 'none' ? -1 : NORMS.indexOf(norm);
+  if (norm !== 'none' && normIndex < 0) throw new UserError(`unknown normalisation "${norm}"`);
+  return normIndex;
+}
+
 /** Prepare s(.) for one MDP and canonicalisation/normalisation; reusable for many rewards. */
 export function createStandardizer(mdp: TabularMdp, canon: Canonicalization, norm: Normalization, canonOptions?: CanonicalizeOptions, ctx: NormContext = createNormContext(mdp)): (reward: Reward) => StandardizedReward {
   const canonicalize = createCanonicalizer(mdp, canon, canonOptions);
-  const normIndex = norm === 'none' ? -1 : NORMS.indexOf(norm);
-  if (norm !== 'none' && normIndex < 0) throw new UserError(`unknown normalisation "${norm}"`);
+  const normIndex = normalizationIndex(norm);
   const norms = new Float64Array(6);
   return (reward) => {
     const c = canonicalize(reward);
@@ -99,22 +132,22 @@ export interface DistanceMatrix {
 }
 
 /**
- * All pairwise distances. Each reward is canonicalised and normalised once (VAL shares one LU
- * factorisation across rewards), then the n(n-1)/2 metrics reuse one scratch buffer.
+ * All pairwise distances. Each reward is canonicalised once (VAL shares one LU factorisation
+ * across rewards) and kept with its normalisation factor; the n(n-1)/2 metrics are then taken
+ * together in one cache-blocked pass (`pairwiseNormsOfDifferences`), which reads each canonical
+ * reward from memory once instead of once per pair.
  */
 export function pairwiseDistances(mdp: TabularMdp, rewards: readonly Reward[], opts: StarcOptions): DistanceMatrix {
+  if (!NORMS.includes(opts.metric)) throw new UserError(`unknown metric "${opts.metric as string}" (expected one of ${NORMS.join(', ')})`);
   const ctx = createNormContext(mdp);
-  const standardize = createStandardizer(mdp, opts.canon, opts.norm, opts.canonOptions, ctx);
-  const std = rewards.map(standardize);
+  const scaled = createScaledCanonicalizer(mdp, opts.canon, opts.norm, opts.canonOptions, ctx);
+  const std = rewards.map(scaled);
   const k = rewards.length;
   const matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  const scratch = new Float64Array(mdp.nStates * mdp.nActions * mdp.nStates);
-  for (let i = 0; i < k; i++) {
-    for (let j = i + 1; j < k; j++) {
-      const d = metricDistance(ctx, std[i], std[j], opts.metric, scratch);
-      matrix[i][j] = d;
-      matrix[j][i] = d;
-    }
+  if (k >= 2) {
+    // One canonicaliser gives one layout for every reward.
+    const d = pairwiseNormsOfDifferences(ctx, std.map((s) => s.source), std.map((s) => s.scale), std[0].source.perStateAction, opts.metric);
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) matrix[i][j] = d[i * k + j];
   }
   return { matrix, trivial: std.map((s) => s.trivial) };
 }

@@ -88,6 +88,49 @@ test('addProductABt uses the wasm kernel when built and agrees with the JavaScri
   }
 });
 
+/** DARD's term by per-action products, as canonicalize.ts does without the fused path. */
+function dardTermByProducts(gemm: { addProductABt: Kernel }, S: number, A: number, r: Float64Array, packed: Float64Array, w: Float64Array, term: Float64Array): void {
+  const bt = new Float64Array(S * S);
+  for (let a = 0; a < A; a++) {
+    if (w[a] === 0) continue;
+    bt.fill(0);
+    const ta = { data: packed, offset: a * S * S, rowStride: S };
+    gemm.addProductABt(S, S, S, { data: r, offset: a * S, rowStride: A * S }, ta, { data: bt, offset: 0, rowStride: 1, colStride: S });
+    gemm.addProductABt(S, S, S, ta, { data: bt, offset: 0, rowStride: S }, { data: term, offset: 0, rowStride: S, colStride: 1 }, w[a]);
+  }
+}
+
+test('dardTerm (operands kept in wasm memory) equals the per-action products exactly (1- and 2-thread instances)', async () => {
+  const rng = createRng(13);
+  const S = 48;
+  const A = 4;
+  const packed = Float64Array.from({ length: A * S * S }, () => rng.next());
+  const w = Float64Array.from([0.5, 0, 0.3, 0.2]);
+  for (const threads of [1, 2]) {
+    const gemm = createFloat64Gemm({ threads });
+    assert.ok(gemm, BUILT);
+    for (let rep = 0; rep < 3; rep++) {
+      // Rep 1 reuses the resident T; before rep 2 an ordinary product overwrites that memory.
+      if (rep === 2) gemm.addProductABt(S, S, S, { data: packed, offset: 0, rowStride: S }, { data: packed, offset: S * S, rowStride: S }, { data: new Float64Array(S * S), offset: 0, rowStride: S, colStride: 1 });
+      const r = Float64Array.from({ length: S * A * S }, () => rng.next() - 0.5);
+      const start = Float64Array.from({ length: S * S }, () => rng.next());
+      const expected = Float64Array.from(start);
+      dardTermByProducts(gemm as { addProductABt: Kernel }, S, A, r, packed, w, expected);
+      const got = Float64Array.from(start);
+      assert.ok(gemm.dardTerm(S, A, r, packed, w, got));
+      assert.deepEqual(got, expected, `threads ${threads} rep ${rep}`);
+      // And against the JavaScript kernel, up to rounding.
+      const js = Float64Array.from(start);
+      dardTermByProducts({ addProductABt: addProductABtJs }, S, A, r, packed, w, js);
+      for (let i = 0; i < js.length; i++) assert.ok(Math.abs(got[i] - js[i]) <= 1e-13 * Math.max(1, Math.abs(js[i])), `at ${i}`);
+    }
+    // No padding in this path: S not a multiple of 4 is declined, leaving term untouched.
+    const term = new Float64Array(42 * 42);
+    assert.equal(gemm.dardTerm(42, 1, new Float64Array(42 * 42), new Float64Array(42 * 42), Float64Array.of(1), term), false);
+    await gemm.close();
+  }
+});
+
 test('helper threads: products shared between threads equal the single-thread products exactly', async () => {
   const single = createFloat64Gemm({ threads: 1 });
   const shared = createFloat64Gemm({ threads: 2 });

@@ -42,13 +42,13 @@ const CHUNK_COLS = 64;
 const PACK_A_BYTES = MC * KC * 8;
 const PACK_B_BYTES = CHUNK_COLS * KC * 8;
 const SCRATCH_BYTES = PACK_A_BYTES + PACK_B_BYTES;
-/** The first page holds the control block; per-thread scratch follows, then C, A, B. */
+/** The first page holds the control block; per-thread scratch follows, then the operands (see product, dardTerm). */
 const SCRATCH_BASE = 65536;
 /** Operands are copied in slices of this many terms of the sum, which bounds the memory. */
 const DEPTH_SLICE = 1024;
 const PAGE = 65536;
 /** 2 GiB: pointers stay below 2^31 (they travel through an Int32Array). Must match the build's --maximumMemory. */
-const MAX_PAGES = 32768;
+export const MAX_PAGES = 32768;
 /** Below this many multiply-adds a product is not worth waking helpers. */
 const PARALLEL_MIN = 1 << 21;
 
@@ -66,6 +66,10 @@ const SENTINEL = 0xffff;
 
 type GemmExport = (m: number, n: number, k: number, a: number, b: number, c: number, packA: number, packB: number, j0: number, j1: number, first: number) => void;
 type ScaleAddExport = (dst: number, src: number, count: number, alpha: number) => void;
+type PackAllExport = (m: number, k: number, a: number, out: number) => void;
+/** gemm's `first` flags: overwrite C (else add to it); `a` is already packed by packAll. */
+const OVERWRITE = 1;
+const PREPACKED = 2;
 
 /**
  * Take column blocks of the current generation until none is left. One source text for the
@@ -129,10 +133,13 @@ export class Float64Gemm {
   private readonly memory: WebAssembly.Memory;
   private readonly gemm: GemmExport;
   private readonly scaleAdd: ScaleAddExport;
+  private readonly packAll: PackAllExport;
   private readonly ctl: Int32Array;
   private heap: Float64Array;
   private helpers: Worker[] | undefined;
   private gen = 0;
+  /** The T operand `dardTerm` left in memory (reused while the next call passes the same array). */
+  private residentT: Float64Array | undefined;
   /** After close(): products run on the calling thread only (a helper may be mid-termination). */
   private closed = false;
 
@@ -143,6 +150,7 @@ export class Float64Gemm {
     const exports = new WebAssembly.Instance(this.module, { env: { memory: this.memory } }).exports;
     this.gemm = exports.gemm as GemmExport;
     this.scaleAdd = exports.scaleAdd as ScaleAddExport;
+    this.packAll = exports.packAll as PackAllExport;
     this.ctl = new Int32Array(this.memory.buffer, 0, 16);
     this.heap = new Float64Array(this.memory.buffer);
   }
@@ -171,7 +179,53 @@ export class Float64Gemm {
     return this.product(rows, cols, depth, a, b, out, alpha);
   }
 
+  /**
+   * DARD's term += sum_a weights[a] * T_a R_a T_a^T for an S x S `term` (row-major), with
+   * T_a = packedT[a*S*S ...] (S x S blocks, as canonicalize.ts packs them) and R_a(x, y) =
+   * r[(x*A + a)*S + y]. The same two products and roundings as `addProductABt` called per
+   * action (first bt = T_a R_a^T, then term += w_a * T_a bt^T), but the operands stay in the
+   * module's memory: R is copied in once, T copied and packed once per MDP (kept while the next
+   * call passes the same `packedT`, which the caller must not modify), bt never leaves, term is
+   * copied back once; per reward about 18 MB copied instead of 150 MB at S = 512, A = 8.
+   * Returns false, leaving `term` untouched, when S is not a multiple of 4 (no padding here) or
+   * the operands do not fit the memory.
+   */
+  dardTerm(S: number, A: number, r: Float64Array, packedT: Float64Array, weights: Float64Array, term: Float64Array): boolean {
+    if (S % MR !== 0 || S % NR !== 0 || S === 0) return false;
+    const SS = S * S;
+    const tPtr = SCRATCH_BASE + this.threads * SCRATCH_BYTES;
+    const rPtr = tPtr + A * SS * 8;
+    const btPtr = rPtr + SS * 8;
+    const cPtr = btPtr + SS * 8;
+    const termPtr = cPtr + SS * 8;
+    if (!this.reserve(termPtr + SS * 8)) return false;
+    const parallel = S * S * S >= PARALLEL_MIN;
+    if (this.threads > 1 && parallel) this.startHelpers();
+    const heap = this.heap;
+    if (this.residentT !== packedT) {
+      // Each T_a packed as gemm's A operand, once per MDP (staged through R's slot).
+      for (let a = 0; a < A; a++) {
+        heap.set(packedT.subarray(a * SS, (a + 1) * SS), rPtr / 8);
+        this.packAll(S, S, rPtr, tPtr + a * SS * 8);
+      }
+      this.residentT = packedT;
+    }
+    heap.set(term.subarray(0, SS), termPtr / 8);
+    for (let a = 0; a < A; a++) {
+      if (weights[a] === 0) continue;
+      const ta = tPtr + a * SS * 8;
+      copyRows(heap, rPtr / 8, { data: r, offset: a * S, rowStride: A * S }, S, 0, S);
+      this.run(S, S, S, ta, rPtr, btPtr, S, OVERWRITE | PREPACKED, parallel);
+      this.run(S, S, S, ta, btPtr, cPtr, S, OVERWRITE | PREPACKED, parallel);
+      this.scaleAdd(termPtr, cPtr, SS, weights[a]);
+    }
+    term.set(heap.subarray(termPtr / 8, termPtr / 8 + SS));
+    return true;
+  }
+
   private product(rows: number, cols: number, depth: number, a: MatrixView, b: MatrixView, out: OutputView, alpha: number): boolean {
+    // Its operands overwrite whatever dardTerm left in memory.
+    this.residentT = undefined;
     const mPad = Math.ceil(rows / MR) * MR;
     const nPad = Math.ceil(cols / NR) * NR;
     const slice = Math.min(depth, DEPTH_SLICE);
@@ -181,7 +235,9 @@ export class Float64Gemm {
     const dPtr = cPtr + mPad * nPad * 8;
     const aPtr = dPtr + mPad * nPad * 8;
     const bPtr = same ? aPtr : aPtr + rows * slice * 8;
-    const end = bPtr + cols * slice * 8;
+    // A packed once per slice for all column blocks (and threads).
+    const pPtr = bPtr + cols * slice * 8;
+    const end = pPtr + mPad * slice * 8;
     if (!this.reserve(end)) return false;
     if (this.threads > 1 && rows * cols * depth >= PARALLEL_MIN) this.startHelpers();
     const heap = this.heap;
@@ -189,8 +245,9 @@ export class Float64Gemm {
       const kn = Math.min(slice, depth - k0);
       copyRows(heap, aPtr / 8, a, rows, k0, kn);
       if (!same) copyRows(heap, bPtr / 8, b, cols, k0, kn);
+      this.packAll(rows, kn, aPtr, pPtr);
       // The first slice overwrites C (no zeroing pass), later ones add to it.
-      this.run(rows, cols, kn, aPtr, bPtr, cPtr, nPad, k0 === 0, rows * cols * kn >= PARALLEL_MIN);
+      this.run(rows, cols, kn, pPtr, bPtr, cPtr, nPad, (k0 === 0 ? OVERWRITE : 0) | PREPACKED, rows * cols * kn >= PARALLEL_MIN);
     }
     const O = out.data;
     const ors = out.rowStride;
@@ -225,10 +282,10 @@ export class Float64Gemm {
   }
 
   /** C += A * B^T for one depth slice, in column blocks taken by whichever thread is free. */
-  private run(m: number, n: number, k: number, a: number, b: number, c: number, nPad: number, first: boolean, parallel: boolean): void {
+  private run(m: number, n: number, k: number, a: number, b: number, c: number, nPad: number, flags: number, parallel: boolean): void {
     const nChunks = Math.ceil(nPad / CHUNK_COLS);
     if (!parallel || nChunks < 2 || this.closed || this.helpersReady === 0) {
-      for (let j0 = 0; j0 < nPad; j0 += CHUNK_COLS) this.gemm(m, n, k, a, b, c, SCRATCH_BASE, SCRATCH_BASE + PACK_A_BYTES, j0, Math.min(j0 + CHUNK_COLS, nPad), first ? 1 : 0);
+      for (let j0 = 0; j0 < nPad; j0 += CHUNK_COLS) this.gemm(m, n, k, a, b, c, SCRATCH_BASE, SCRATCH_BASE + PACK_A_BYTES, j0, Math.min(j0 + CHUNK_COLS, nPad), flags);
       return;
     }
     const ctl = this.ctl;
@@ -236,7 +293,7 @@ export class Float64Gemm {
     Atomics.store(ctl, NEXT, (this.gen << 16) | SENTINEL);
     this.gen = (this.gen + 1) & 0x7fff;
     Atomics.store(ctl, DONE, 0);
-    ctl.set([m, n, k, a, b, c, nChunks, first ? 1 : 0], ARGS);
+    ctl.set([m, n, k, a, b, c, nChunks, flags], ARGS);
     Atomics.store(ctl, NEXT, this.gen << 16);
     Atomics.notify(ctl, NEXT);
     workOn(ctl, this.gemm, SCRATCH_BASE, false);

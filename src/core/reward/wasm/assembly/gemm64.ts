@@ -6,7 +6,7 @@
  *
  * Layout, all row-major float64 in the module's (imported) memory, pointers in bytes:
  *   A: m x k (row stride k), B: n x k (row stride k), C: mPad x nPad (row stride nPad), where
- *   mPad, nPad are m, n rounded up to MR, NR. C is overwritten (`first` != 0) or accumulated
+ *   mPad, nPad are m, n rounded up to MR, NR. C is overwritten (bit 0 of `first`) or accumulated
  *   into, whole MR x NR tiles at a time; the caller reads back the m x n corner.
  *   packA: MC * KC = 32768 doubles of scratch, packB: (j1 - j0) * KC (see gemm).
  *
@@ -31,7 +31,7 @@ const KC = 256;
 const MC = 128;
 
 /**
- * Columns j0 .. j1 of C = A * B^T (`first` != 0) or C += A * B^T (j0, j1 multiples of NR,
+ * Columns j0 .. j1 of C = A * B^T (`first` & 1) or C += A * B^T (j0, j1 multiples of NR,
  * j1 <= nPad); packB holds (j1 - j0) * KC doubles. Threads share one product by taking disjoint
  * column ranges.
  */
@@ -40,23 +40,44 @@ export function gemm(m: i32, n: i32, k: i32, a: usize, b: usize, c: usize, packA
   const nPad = (n + NR - 1) & ~(NR - 1);
   const ldc = <usize>nPad << 3;
   const width = j1 - j0;
+  // Bit 1 of `first`: `a` is already packed by packAll (once per product, instead of once per
+  // column range: with 64-column ranges a 512-row A was packed 8 times).
+  const prepacked = (first & 2) != 0;
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = min(KC, k - p0);
     const panelBytes = <usize>kc << 5; // kc * 4 doubles
     pack(b + (<usize>j0 * k << 3), min(width, n - j0), width, k, p0, kc, packB);
     for (let i0 = 0; i0 < mPad; i0 += MC) {
       const mc = min(MC, mPad - i0);
-      pack(a + (<usize>i0 * k << 3), min(mc, m - i0), mc, k, p0, kc, packA);
+      let ap = packA;
+      if (prepacked) ap = a + ((<usize>p0 * <usize>mPad + <usize>i0 * <usize>kc) << 3);
+      else pack(a + (<usize>i0 * k << 3), min(mc, m - i0), mc, k, p0, kc, packA);
+      const ap0 = ap;
       for (let j = 0; j < width; j += NR) {
         const bp = packB + (<usize>(j >> 2)) * panelBytes;
         let cp = c + (<usize>i0 * ldc) + (<usize>(j0 + j) << 3);
-        let ap = packA;
+        ap = ap0;
         for (let i = 0; i < mc; i += MR) {
-          tile(kc, ap, bp, cp, ldc, first != 0 && p0 == 0);
+          tile(kc, ap, bp, cp, ldc, (first & 1) != 0 && p0 == 0);
           ap += panelBytes;
           cp += ldc << 2;
         }
       }
+    }
+  }
+}
+
+/**
+ * All of A (m x k, row stride k) packed as gemm would pack it block by block, to `out`
+ * (mPad * k doubles): the block for depth p0 and rows i0 starts at double p0 * mPad + i0 * kc.
+ */
+export function packAll(m: i32, k: i32, a: usize, out: usize): void {
+  const mPad = (m + MR - 1) & ~(MR - 1);
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kc = min(KC, k - p0);
+    for (let i0 = 0; i0 < mPad; i0 += MC) {
+      const mc = min(MC, mPad - i0);
+      pack(a + (<usize>i0 * k << 3), min(mc, m - i0), mc, k, p0, kc, out + ((<usize>p0 * <usize>mPad + <usize>i0 * <usize>kc) << 3));
     }
   }
 }
@@ -177,3 +198,7 @@ export function scaleAdd(dst: usize, src: usize, count: i32, alpha: f64): void {
     store<f64>(dst + o, load<f64>(dst + o) + alpha * load<f64>(src + o));
   }
 }
+
+// The pairwise stage of distance matrices ships in the same module (one build step, one loader
+// memory layout convention): see pairwise.ts.
+export { scaleTranspose, pairBlock } from './pairwise';

@@ -1,0 +1,73 @@
+import { allNorms, NormContext } from './norms';
+
+/**
+ * A canonical reward read block by block: `fill` writes entries e0 .. e0+m of its values to
+ * out[at ..]. Either an array (`values` set) or a structured form whose entries are computed on
+ * demand, so that pairwise matrices need not hold a fresh S*A*S array per reward: DARD's
+ * c = R + (gamma*p(s') - p(s) - gamma*term(s, s')) is the reward plus S*S numbers, and at
+ * 512 states, 8 actions each materialised 16 MB array cost 10-15 ms of page faults alone.
+ * Every entry is the same float64 expression as in the materialised array.
+ */
+export interface CanonicalSource {
+  readonly length: number;
+  /** The values stand for an S*A array constant in s' (VAL). */
+  readonly perStateAction: boolean;
+  /** The values as one array, when the source is one. */
+  readonly values?: Float64Array;
+  fill(e0: number, m: number, out: Float64Array, at: number): void;
+}
+
+/** A source over a materialised array. */
+export function arraySource(values: Float64Array, perStateAction: boolean): CanonicalSource {
+  return { length: values.length, perStateAction, values, fill: (e0, m, out, at) => out.set(values.subarray(e0, e0 + m), at) };
+}
+
+/** The source's values as one array (a copy unless it is an array source). */
+export function materialize(src: CanonicalSource): Float64Array {
+  if (src.values) return src.values;
+  const out = new Float64Array(src.length);
+  src.fill(0, src.length, out, 0);
+  return out;
+}
+
+const NORM_BLOCK = 4096;
+
+/**
+ * `allNorms` of the source's values, bit-identical to it on the materialised array: the same
+ * running sums in the same order, carried from block to block.
+ */
+export function sourceNorms(ctx: NormContext, src: CanonicalSource, out: Float64Array = new Float64Array(6)): Float64Array {
+  if (src.values) return allNorms(ctx, src.values, src.perStateAction, out);
+  if (src.perStateAction) return allNorms(ctx, materialize(src), true, out);
+  const T = ctx.transitions;
+  const buf = new Float64Array(Math.min(NORM_BLOCK, src.length));
+  let l1 = 0;
+  let l2 = 0;
+  let linf = 0;
+  let w1 = 0;
+  let w2 = 0;
+  let winf = 0;
+  for (let e0 = 0; e0 < src.length; e0 += NORM_BLOCK) {
+    const m = Math.min(NORM_BLOCK, src.length - e0);
+    src.fill(e0, m, buf, 0);
+    for (let i = 0; i < m; i++) {
+      const v = Math.abs(buf[i]);
+      const t = T[e0 + i];
+      const v2 = v * v;
+      l1 += v;
+      l2 += v2;
+      if (v > linf) linf = v;
+      w1 += t * v;
+      w2 += t * v2;
+      const wv = t * v;
+      if (wv > winf) winf = wv;
+    }
+  }
+  out[0] = l1;
+  out[1] = Math.sqrt(l2);
+  out[2] = linf;
+  out[3] = w1;
+  out[4] = Math.sqrt(w2);
+  out[5] = winf;
+  return out;
+}
