@@ -66,18 +66,20 @@ for (const [simdOut, features] of [['dist/simdKernels.wasm', ['simd']], ['dist/s
 // loaders lay out from address 0 (control block, scratch, operands) and that helper threads
 // share, so it too must carry no data segments or globals. --maximumMemory must match MAX_PAGES
 // in src/core/reward/wasm/float64Gemm.ts. The loaders need all five exports.
+// Built twice, like the tensor kernels: plain SIMD, and with relaxed SIMD's fused multiply-add.
 const gemmSource = 'src/core/reward/wasm/assembly/gemm64.ts';
-const gemmOut = 'dist/gemm64.wasm';
-const gemmBuild = await asc.main([gemmSource, '-O3', '--runtime', 'stub', '--importMemory', '--noExportMemory',
-  '--sharedMemory', '--maximumMemory', '32768', '--enable', 'simd', '--enable', 'threads', '--outFile', gemmOut]);
-if (gemmBuild.error) throw gemmBuild.error;
-const gemmModule = new WebAssembly.Module(readFileSync(gemmOut));
-const gemmImports = WebAssembly.Module.imports(gemmModule).map((i) => `${i.module}.${i.name}:${i.kind}`);
-if (gemmImports.join() !== 'env.memory:memory' || hasSection(readFileSync(gemmOut), [6, 11])) {
-  throw new Error(`${gemmOut} must import only env.memory and have no globals or data segments`);
+for (const [gemmOut, features] of [['dist/gemm64.wasm', ['simd', 'threads']], ['dist/gemm64Fma.wasm', ['simd', 'threads', 'relaxed-simd']]]) {
+  const gemmBuild = await asc.main([gemmSource, '-O3', '--runtime', 'stub', '--importMemory', '--noExportMemory',
+    '--sharedMemory', '--maximumMemory', '32768', ...features.flatMap((f) => ['--enable', f]), '--outFile', gemmOut]);
+  if (gemmBuild.error) throw gemmBuild.error;
+  const gemmModule = new WebAssembly.Module(readFileSync(gemmOut));
+  const gemmImports = WebAssembly.Module.imports(gemmModule).map((i) => `${i.module}.${i.name}:${i.kind}`);
+  if (gemmImports.join() !== 'env.memory:memory' || hasSection(readFileSync(gemmOut), [6, 11])) {
+    throw new Error(`${gemmOut} must import only env.memory and have no globals or data segments`);
+  }
+  const gemmExports = WebAssembly.Module.exports(gemmModule).map((e) => e.name).sort().join();
+  if (gemmExports !== 'gemm,packAll,pairBlock,scaleAdd,scaleTranspose') throw new Error(`${gemmOut} exports ${gemmExports}, expected gemm, packAll, pairBlock, scaleAdd, scaleTranspose`);
 }
-const gemmExports = WebAssembly.Module.exports(gemmModule).map((e) => e.name).sort().join();
-if (gemmExports !== 'gemm,packAll,pairBlock,scaleAdd,scaleTranspose') throw new Error(`${gemmOut} exports ${gemmExports}, expected gemm, packAll, pairBlock, scaleAdd, scaleTranspose`);
 
 /** Whether a wasm binary has any of the given section ids (6 global, 11 data). */
 function hasSection(bytes, ids) {

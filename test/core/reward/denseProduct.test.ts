@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { addProductABt, addProductABtJs, denseProductKernel, MatrixView, OutputView } from '../../../src/core/reward/denseProduct';
-import { createFloat64Gemm, gemm64Path } from '../../../src/core/reward/wasm/float64Gemm';
+import { createFloat64Gemm, GEMM64_FILE, GEMM64_FMA_FILE, gemm64Path } from '../../../src/core/reward/wasm/float64Gemm';
 import { createRng } from '../../../src/core/util/random';
 
 const BUILT = 'dist/gemm64.wasm missing: run npm run build';
@@ -159,6 +159,19 @@ test('helper threads: products shared between threads equal the single-thread pr
   await Promise.all([single.close(), shared.close()]);
 });
 
+test('loads the fused multiply-add build on this runtime, the plain one with MODEL_LAB_WASM_FMA=0', () => {
+  const saved = process.env.MODEL_LAB_WASM_FMA;
+  try {
+    delete process.env.MODEL_LAB_WASM_FMA;
+    assert.equal(path.basename(gemm64Path() ?? ''), GEMM64_FMA_FILE, BUILT);
+    process.env.MODEL_LAB_WASM_FMA = '0';
+    assert.equal(path.basename(gemm64Path() ?? ''), GEMM64_FILE, BUILT);
+  } finally {
+    if (saved === undefined) delete process.env.MODEL_LAB_WASM_FMA;
+    else process.env.MODEL_LAB_WASM_FMA = saved;
+  }
+});
+
 test('without the module: no wasm kernel, and MODEL_LAB_GEMM=js gives the same distances', () => {
   assert.equal(createFloat64Gemm({ file: path.join(__dirname, 'no-such.wasm') }), undefined);
   assert.ok(gemm64Path(), BUILT);
@@ -181,8 +194,15 @@ test('without the module: no wasm kernel, and MODEL_LAB_GEMM=js gives the same d
   };
   const js = run({ MODEL_LAB_GEMM: 'js' });
   const wasm = run({ MODEL_LAB_GEMM: '' });
+  const plainWasm = run({ MODEL_LAB_GEMM: '', MODEL_LAB_WASM_FMA: '0' });
   assert.equal(js.kernel, 'js');
   assert.equal(wasm.kernel, 'wasm');
-  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) assert.ok(Math.abs(js.matrix[i][j] - wasm.matrix[i][j]) < 1e-12, `(${i}, ${j})`);
+  assert.equal(plainWasm.kernel, 'wasm');
+  for (let i = 0; i < 3; i++) {
+    for (let j = 0; j < 3; j++) {
+      assert.ok(Math.abs(js.matrix[i][j] - wasm.matrix[i][j]) < 1e-12, `(${i}, ${j})`);
+      assert.ok(Math.abs(js.matrix[i][j] - plainWasm.matrix[i][j]) < 1e-12, `plain build (${i}, ${j})`);
+    }
+  }
   assert.ok(js.matrix[0][1] > 0.1);
 });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { acceptsRelaxedSimd } from '../../util/relaxedSimd';
 import type { MatrixView, OutputView } from '../denseProduct';
 
 /**
@@ -22,14 +23,19 @@ import type { MatrixView, OutputView } from '../denseProduct';
  * so they never keep a process alive.
  */
 export const GEMM64_FILE = 'gemm64.wasm';
+/** The same module built with relaxed SIMD: the micro-kernel uses fused multiply-adds. */
+export const GEMM64_FMA_FILE = 'gemm64Fma.wasm';
 
 /**
- * Where the compiled module is: next to the bundle (dist/), or, running from sources (tests,
- * tsx), in the repository's dist/ after `npm run build`. Undefined when it was not built.
+ * The compiled module to load: next to the bundle (dist/), or, running from sources (tests,
+ * tsx), in the repository's dist/ after `npm run build`; the fused multiply-add build where the
+ * runtime accepts it (`acceptsRelaxedSimd`). Undefined when it was not built.
  */
 export function gemm64Path(): string | undefined {
-  const candidates = [path.join(__dirname, GEMM64_FILE), path.resolve(__dirname, '../../../../dist', GEMM64_FILE)];
-  return candidates.find((f) => existsSync(f));
+  const find = (file: string) => [path.join(__dirname, file), path.resolve(__dirname, '../../../../dist', file)].find((f) => existsSync(f));
+  const fma = find(GEMM64_FMA_FILE);
+  if (fma && acceptsRelaxedSimd(readFileSync(fma))) return fma;
+  return find(GEMM64_FILE);
 }
 
 // Must match assembly/gemm64.ts: register tile MR x NR, cache blocks KC (depth) and MC (rows).

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { acceptsRelaxedSimd } from '../../util/relaxedSimd';
 
 /**
  * This project's SIMD kernels (`assembly/kernels.ts`, compiled by the build to
@@ -57,21 +57,15 @@ export function simdKernelsPath(file = SIMD_KERNELS_FILE): string | undefined {
 }
 
 /**
- * The module to run: the fused multiply-add build where the runtime accepts relaxed SIMD (V8
- * ships it from 11.4: Electron, Chrome, Node 22; Node 20's V8 11.3 has it behind a flag, which
- * we turn on: it only adds instructions to what WebAssembly validates), else the plain build.
- * FMA rounds once where multiply-then-add rounds twice, so products differ from the plain
- * build's in the last bits (both are tested against the cpu backend). `MODEL_LAB_WASM_FMA=0`
- * forces the plain build.
+ * The module to run: the fused multiply-add build where the runtime accepts relaxed SIMD (see
+ * `acceptsRelaxedSimd`), else the plain build. FMA rounds once where multiply-then-add rounds
+ * twice, so products differ from the plain build's in the last bits (both are tested against the
+ * cpu backend).
  */
 export function chooseSimdKernels(): { file: string; fma: boolean } | undefined {
+  const fma = simdKernelsPath(SIMD_KERNELS_FMA_FILE);
+  if (fma && acceptsRelaxedSimd(readFileSync(fma))) return { file: fma, fma: true };
   const plain = simdKernelsPath();
-  const fma = process.env.MODEL_LAB_WASM_FMA === '0' ? undefined : simdKernelsPath(SIMD_KERNELS_FMA_FILE);
-  if (fma) {
-    const bytes = readFileSync(fma);
-    if (!WebAssembly.validate(bytes)) setFlagsFromString('--experimental-wasm-relaxed-simd');
-    if (WebAssembly.validate(bytes)) return { file: fma, fma: true };
-  }
   return plain ? { file: plain, fma: false } : undefined;
 }
 

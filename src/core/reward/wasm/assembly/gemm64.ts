@@ -17,10 +17,11 @@
  * block (MC * KC * 8 = 256 KB) stays in L2.
  *
  * Micro-kernel: a 4 x 4 tile in 8 f64x2 accumulators; per step of k it loads two vectors of B
- * and splats four scalars of A: 6 loads for 8 multiplies and 8 adds. No FMA (relaxed SIMD is
- * not enabled by default in Node 20, and Zen 3, where this was tuned, has separate multiply and
- * add pipes anyway). Each output sums its terms in the same order as the JavaScript kernel
- * (sequentially within blocks of 256), with the same roundings. Variants measured and dropped:
+ * and splats four scalars of A: 6 loads for 8 multiply-adds. Built twice (scripts/build.mjs):
+ * with relaxed SIMD each multiply-add is one fused instruction (gemm64Fma.wasm, chosen where the
+ * runtime accepts it: ../float64Gemm.ts), else a multiply and an add. Each output sums its terms
+ * in the same order as the JavaScript kernel (sequentially within blocks of 256): the plain
+ * build with the same roundings, the fused one rounding once per multiply-add. Variants measured and dropped:
  * a 6 x 4 tile (spills), k unrolled by 2, B packed with swapped pairs instead of splats of A,
  * other KC/MC (all equal or slower).
  */
@@ -143,17 +144,17 @@ function tile(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, overwrite: bo
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
     const a0 = v128.load64_splat(ap);
-    c00 = f64x2.add(c00, f64x2.mul(a0, b0));
-    c01 = f64x2.add(c01, f64x2.mul(a0, b1));
+    c00 = madd(a0, b0, c00);
+    c01 = madd(a0, b1, c01);
     const a1 = v128.load64_splat(ap, 8);
-    c10 = f64x2.add(c10, f64x2.mul(a1, b0));
-    c11 = f64x2.add(c11, f64x2.mul(a1, b1));
+    c10 = madd(a1, b0, c10);
+    c11 = madd(a1, b1, c11);
     const a2 = v128.load64_splat(ap, 16);
-    c20 = f64x2.add(c20, f64x2.mul(a2, b0));
-    c21 = f64x2.add(c21, f64x2.mul(a2, b1));
+    c20 = madd(a2, b0, c20);
+    c21 = madd(a2, b1, c21);
     const a3 = v128.load64_splat(ap, 24);
-    c30 = f64x2.add(c30, f64x2.mul(a3, b0));
-    c31 = f64x2.add(c31, f64x2.mul(a3, b1));
+    c30 = madd(a3, b0, c30);
+    c31 = madd(a3, b1, c31);
     ap += 32;
     bp += 32;
   }
@@ -183,6 +184,13 @@ function tile(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, overwrite: bo
   r += ldc;
   v128.store(r, f64x2.add(v128.load(r), c30));
   v128.store(r, f64x2.add(v128.load(r, 16), c31), 16);
+}
+
+/** a * b + c: one fused multiply-add in the relaxed-SIMD build (gemm64Fma.wasm), else two instructions. */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, b, c);
+  return f64x2.add(c, f64x2.mul(a, b));
 }
 
 /** dst[i] += alpha * src[i], i < count (the copy back of a product into its output). */
