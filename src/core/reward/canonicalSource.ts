@@ -1,4 +1,4 @@
-import { allNorms, NormContext } from './norms';
+import { accumulateNorms, allNorms, finishNorms, NormContext } from './norms';
 
 /**
  * A canonical reward read block by block: `fill` writes entries e0 .. e0+m of its values to
@@ -39,35 +39,12 @@ const NORM_BLOCK = 4096;
 export function sourceNorms(ctx: NormContext, src: CanonicalSource, out: Float64Array = new Float64Array(6)): Float64Array {
   if (src.values) return allNorms(ctx, src.values, src.perStateAction, out);
   if (src.perStateAction) return allNorms(ctx, materialize(src), true, out);
-  const T = ctx.transitions;
   const buf = new Float64Array(Math.min(NORM_BLOCK, src.length));
-  let l1 = 0;
-  let l2 = 0;
-  let linf = 0;
-  let w1 = 0;
-  let w2 = 0;
-  let winf = 0;
+  const sums = new Float64Array(6);
   for (let e0 = 0; e0 < src.length; e0 += NORM_BLOCK) {
     const m = Math.min(NORM_BLOCK, src.length - e0);
     src.fill(e0, m, buf, 0);
-    for (let i = 0; i < m; i++) {
-      const v = Math.abs(buf[i]);
-      const t = T[e0 + i];
-      const v2 = v * v;
-      l1 += v;
-      l2 += v2;
-      if (v > linf) linf = v;
-      w1 += t * v;
-      w2 += t * v2;
-      const wv = t * v;
-      if (wv > winf) winf = wv;
-    }
+    accumulateNorms(sums, buf, e0, m, ctx.transitions);
   }
-  out[0] = l1;
-  out[1] = Math.sqrt(l2);
-  out[2] = linf;
-  out[3] = w1;
-  out[4] = Math.sqrt(w2);
-  out[5] = winf;
-  return out;
+  return finishNorms(sums, out);
 }

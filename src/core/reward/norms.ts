@@ -64,14 +64,13 @@ export function createNormContext(mdp: TabularMdp): NormContext {
  * S*A*S array or, with `perStateAction`, an S*A array standing for a value constant in s'.
  */
 export function allNorms(ctx: NormContext, x: Float64Array, perStateAction: boolean, out: Float64Array = new Float64Array(6)): Float64Array {
-  let l1 = 0;
-  let l2 = 0;
-  let linf = 0;
-  let w1 = 0;
-  let w2 = 0;
-  let winf = 0;
-  const S = ctx.nStates;
   if (perStateAction) {
+    let l1 = 0;
+    let l2 = 0;
+    let linf = 0;
+    let w1 = 0;
+    let w2 = 0;
+    let winf = 0;
     const { rowSum, rowMax } = ctx;
     for (let sa = 0; sa < x.length; sa++) {
       const v = Math.abs(x[sa]);
@@ -84,29 +83,50 @@ export function allNorms(ctx: NormContext, x: Float64Array, perStateAction: bool
       const wv = rowMax[sa] * v;
       if (wv > winf) winf = wv;
     }
-    l1 *= S;
-    l2 *= S;
-  } else {
-    const T = ctx.transitions;
-    for (let i = 0; i < x.length; i++) {
-      const v = Math.abs(x[i]);
-      const t = T[i];
-      const v2 = v * v;
-      l1 += v;
-      l2 += v2;
-      if (v > linf) linf = v;
-      w1 += t * v;
-      w2 += t * v2;
-      const wv = t * v;
-      if (wv > winf) winf = wv;
-    }
+    l1 *= ctx.nStates;
+    l2 *= ctx.nStates;
+    return finishNorms([l1, l2, linf, w1, w2, winf], out);
   }
-  out[0] = l1;
-  out[1] = Math.sqrt(l2);
-  out[2] = linf;
-  out[3] = w1;
-  out[4] = Math.sqrt(w2);
-  out[5] = winf;
+  const sums = new Float64Array(6);
+  accumulateNorms(sums, x, 0, x.length, ctx.transitions);
+  return finishNorms(sums, out);
+}
+
+/**
+ * Adds entries [0, count) of `x`, standing for entries e0 .. e0 + count of a full S*A*S array
+ * (weights T[e0 + i]), to the running sums [l1, l2^2, linf, w1, w2^2, winf]. Summing block by
+ * block in entry order gives the same values as one pass over the whole array.
+ */
+export function accumulateNorms(sums: Float64Array, x: Float64Array, e0: number, count: number, T: Float64Array): void {
+  let [l1, l2, linf, w1, w2, winf] = sums;
+  for (let i = 0; i < count; i++) {
+    const v = Math.abs(x[i]);
+    const t = T[e0 + i];
+    const v2 = v * v;
+    l1 += v;
+    l2 += v2;
+    if (v > linf) linf = v;
+    w1 += t * v;
+    w2 += t * v2;
+    const wv = t * v;
+    if (wv > winf) winf = wv;
+  }
+  sums[0] = l1;
+  sums[1] = l2;
+  sums[2] = linf;
+  sums[3] = w1;
+  sums[4] = w2;
+  sums[5] = winf;
+}
+
+/** The six norms, in `NORMS` order, from running sums (square roots of the squared ones). */
+export function finishNorms(sums: ArrayLike<number>, out: Float64Array): Float64Array {
+  out[0] = sums[0];
+  out[1] = Math.sqrt(sums[1]);
+  out[2] = sums[2];
+  out[3] = sums[3];
+  out[4] = Math.sqrt(sums[4]);
+  out[5] = sums[5];
   return out;
 }
 

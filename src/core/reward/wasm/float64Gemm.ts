@@ -321,12 +321,7 @@ export class Float64Gemm {
 
   /** Grow the memory to at least `bytes`; false when that exceeds the maximum. */
   private reserve(bytes: number): boolean {
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) {
-      const pages = Math.ceil((bytes - have) / PAGE);
-      if (have / PAGE + pages > MAX_PAGES) return false;
-      this.memory.grow(pages);
-    }
+    if (!growMemory(this.memory, bytes)) return false;
     if (this.heap.buffer.byteLength !== this.memory.buffer.byteLength) this.heap = new Float64Array(this.memory.buffer);
     return true;
   }
@@ -350,4 +345,14 @@ export function createFloat64Gemm(options: Float64GemmOptions = {}): Float64Gemm
   } catch {
     return undefined;
   }
+}
+
+/** Grows `memory` (of this module's kind) to at least `bytes`; false when that exceeds MAX_PAGES. */
+export function growMemory(memory: WebAssembly.Memory, bytes: number): boolean {
+  const have = memory.buffer.byteLength;
+  if (bytes <= have) return true;
+  const pages = Math.ceil((bytes - have) / PAGE);
+  if (have / PAGE + pages > MAX_PAGES) return false;
+  memory.grow(pages);
+  return true;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { CanonicalSource } from '../canonicalSource';
-import { gemm64Path, MAX_PAGES } from './float64Gemm';
+import { gemm64Path, growMemory, MAX_PAGES } from './float64Gemm';
 
 /**
  * The pairwise stage of a distance matrix on the WebAssembly SIMD kernel
@@ -16,7 +16,6 @@ import { gemm64Path, MAX_PAGES } from './float64Gemm';
 type ScaleTransposeExport = (n: number, ld: number, m: number, raw: number, scales: number, xt: number) => void;
 type PairBlockExport = (kind: number, n: number, ld: number, m: number, xt: number, w: number, acc: number) => void;
 
-const PAGE = 65536;
 
 export class PairwiseWasm {
   private readonly memory: WebAssembly.Memory;
@@ -70,12 +69,7 @@ export class PairwiseWasm {
 
   /** Grow the memory to at least `bytes`; false when that exceeds the maximum. */
   private reserve(bytes: number): boolean {
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) {
-      const pages = Math.ceil((bytes - have) / PAGE);
-      if (have / PAGE + pages > MAX_PAGES) return false;
-      this.memory.grow(pages);
-    }
+    if (!growMemory(this.memory, bytes)) return false;
     if (this.heap.buffer.byteLength !== this.memory.buffer.byteLength) this.heap = new Float64Array(this.memory.buffer);
     return true;
   }
