@@ -135,7 +135,7 @@ const cases: Case[] = [
   matmul('MLP dW    h^T dy [512x128x512]', [128, 512], [128, 512], true, false),
   matmul('MLP dx    dy[128,10] W[512,10]^T', [128, 10], [512, 10], false, true),
   matmul('MLP dW    h^T dy [512x128x10]', [128, 512], [128, 10], true, false),
-  matmul('attn      q k^T [32,4,32,16] (small: stock)', [32, 4, 32, 16], [32, 4, 32, 16], false, true),
+  matmul('attn      q k^T [32,4,32,16] (small)', [32, 4, 32, 16], [32, 4, 32, 16], false, true),
   matmul('attn      q k^T [8,4,128,32]', [8, 4, 128, 32], [8, 4, 128, 32], false, true),
   matmul('attn grad p^T dy [8,4,128,128]x[..,128,32]', [8, 4, 128, 128], [8, 4, 128, 32], true, false),
   matmul('attn fwd  p v [8,4,128,128]x[..,128,32]', [8, 4, 128, 128], [8, 4, 128, 32], false, false),
