@@ -6,7 +6,8 @@ import { acceptsRelaxedSimd } from '../../util/relaxedSimd';
 
 /**
  * This project's SIMD kernels (`assembly/kernels.ts`, compiled by the build to
- * `dist/simdKernels.wasm`), instantiated on the wasm backend's own memory so that they read and
+ * `dist/simdKernels.wasm` and, with fused multiply-adds, `dist/simdKernelsFma.wasm`: see
+ * `chooseSimdKernels`), instantiated on the wasm backend's own memory so that they read and
  * write tensors in place: every pointer argument is a tensor's heap offset.
  */
 export interface SimdKernels {
