@@ -22,10 +22,15 @@ function start(file: string, extra: Partial<Parameters<typeof RunProcess.start>[
 test('a run in a child process streams events and leaves a complete run store', async () => {
   const run = start('tiny.experiment.json');
   const events: RunEvent[] = [];
+  const logs: string[] = [];
   run.onEvent((e) => events.push(e));
+  run.onLog((_level, line) => logs.push(line));
   const outcome = await run.done;
   assert.equal(outcome.status, 'completed', outcome.error?.message);
   assert.notEqual(run.pid, process.pid);
+  // The worker computes with the SIMD kernels' fused multiply-add build (relaxed SIMD: on by
+  // default in newer runtimes, turned on by the loader under Node 20).
+  assert.ok(logs.some((l) => /backend: wasm \(simd true, fma true/.test(l)), logs.join('\n'));
   const types = events.map((e) => e.type);
   assert.equal(types[0], 'start');
   assert.equal(types.filter((t) => t === 'epoch').length, 4);
