@@ -9,6 +9,10 @@ import { setFlagsFromString } from 'node:v8';
 export function acceptsRelaxedSimd(bytes: Uint8Array<ArrayBuffer>): boolean {
   if (process.env.MODEL_LAB_WASM_FMA === '0') return false;
   if (WebAssembly.validate(bytes)) return true;
-  setFlagsFromString('--experimental-wasm-relaxed-simd');
-  return WebAssembly.validate(bytes);
+  try {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+    return WebAssembly.validate(bytes);
+  } catch {
+    return false; // a runtime that refuses flags: the plain build it is
+  }
 }
