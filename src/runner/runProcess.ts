@@ -1,7 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { peekExperiment, peekLabel } from '../core/experiment/peek';
+import { peekExperimentFile, peekLabel } from '../core/experiment/peek';
 import type { FreezingPolicyName } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
 import { isWorkerToHost, type HostToWorker, type LogLevel, type RunErrorInfo } from './protocol';
@@ -143,18 +142,10 @@ export class RunProcess {
   }
 }
 
-/** Name and policy for the run id, read tolerantly: the worker reports real problems. */
-/** The experiment's name and run label (`runLabel`: freezing policy, or the kind) as written, read tolerantly. */
+/** The experiment's name and run label (`peekLabel`: freezing policy, or the kind), read tolerantly: the worker reports real problems. */
 function peekNameAndLabel(file: string): { name: string; label: string } {
-  const fallback = path.basename(file).replace(/\.experiment\.json$/, '');
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    // Unreadable: the run reports it; the id still needs a name.
-  }
-  const peek = peekExperiment(text);
-  return { name: peek.name ?? fallback, label: peekLabel(peek) };
+  const peek = peekExperimentFile(file);
+  return { name: peek.name ?? path.basename(file).replace(/\.experiment\.json$/, ''), label: peekLabel(peek) };
 }
 
 function safeCall<T extends unknown[]>(fn: Listener<T>, ...args: T): void {

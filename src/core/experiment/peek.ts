@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parse as parseJsonc } from 'jsonc-parser';
 
 /** What a run needs to know about an experiment file before (or without) validating it. */
@@ -28,6 +29,17 @@ export function peekExperiment(text: string): ExperimentPeek {
     name: typeof d.name === 'string' ? d.name : undefined,
     policy: typeof policy === 'string' ? policy : undefined,
   };
+}
+
+/** `peekExperiment` of a file; an unreadable file peeks as empty (whoever runs it reports why). */
+export function peekExperimentFile(file: string): ExperimentPeek {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    // Unreadable: defaults.
+  }
+  return peekExperiment(text);
 }
 
 /** The run-id label: the freezing policy of a train experiment (`none` if unset), else the kind. */

@@ -165,8 +165,8 @@ function epic(mdp: TabularMdp, r: Reward, dS: Float64Array, dA: Float64Array): F
  * DARD: R + gamma*p(s') - p(s) - gamma * sum_a D_A(a) sum_{x,y} T(s,a,x) T(s',a,y) R(x,a,y),
  * p(s) = sum_a D_A(a) E_{x~T(s,a)} R(s,a,x) (see `dardParts`). The double sum, term(s, s'), is
  * two S x S matrix products per action (T_a R_a T_a^T). This version walks the non-zero entries
- * of T (CSR lists), so sparse
- * MDPs such as gridworlds cost O(S * nnz) instead of O(A * S^3); `dardTermDense` is for dense T.
+ * of T (CSR lists), so sparse MDPs such as gridworlds cost O(S * nnz) instead of O(A * S^3);
+ * `dardTermDense` is for dense T.
  */
 function dardTermSparse(mdp: TabularMdp, r: Reward, dA: Float64Array, csr: { start: Int32Array; index: Int32Array }): Float64Array {
   const S = mdp.nStates;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
-import { peekExperiment, type ExperimentPeek } from '../../core/experiment/peek';
+import { peekExperimentFile } from '../../core/experiment/peek';
 import * as vscode from 'vscode';
 import type { FreezingPolicyName } from '../../core/experiment/types';
 import { deleteRun, isTrainRun, readRunRecord, RUN_FILE, SUMMARY_FILE, type RunRecord } from '../../runner/runStore';
@@ -76,7 +76,7 @@ class RunCommands {
     const file = await this.experimentFrom(arg);
     if (!file || !trainOnly(file) || !(await this.checkCanRun(file))) return;
     // Pre-select the baseline and the file's own policy (smartfrz when the file has none).
-    const own = peekFile(file).policy;
+    const own = peekExperimentFile(file).policy;
     const defaults = new Set(['none', own && own !== 'none' ? own : 'smartfrz']);
     const picks = await vscode.window.showQuickPick(
       POLICY_CHOICES.map((p) => ({ label: p.label, description: p.description, detail: p.detail, policy: p.policy, picked: defaults.has(p.policy) })),
@@ -213,7 +213,7 @@ class RunCommands {
       void vscode.window.showErrorMessage(`Model Lab: could not start the run: ${(e as Error).message}`);
       return undefined;
     }
-    if (peekFile(file).kind === 'train' && openTimelineOnRun()) TimelinePanel.show(this.deps, [run.runDir], true);
+    if (peekExperimentFile(file).kind === 'train' && openTimelineOnRun()) TimelinePanel.show(this.deps, [run.runDir], true);
     const name = path.basename(file);
     const outcome = showNotificationProgress()
       ? await vscode.window.withProgress(
@@ -333,18 +333,9 @@ function peekDocument(file: string): Record<string, any> | undefined {
   }
 }
 
-/** Kind, name and policy as written in the file (tolerant: see `peekExperiment`). */
-function peekFile(file: string): ExperimentPeek {
-  try {
-    return peekExperiment(readFileSync(file, 'utf8'));
-  } catch {
-    return peekExperiment('');
-  }
-}
-
 /** Freezing policies apply to train experiments; says so for other kinds. */
 function trainOnly(file: string): boolean {
-  const { kind } = peekFile(file);
+  const { kind } = peekExperimentFile(file);
   if (kind === 'train') return true;
   void vscode.window.showInformationMessage(`Model Lab: ${path.basename(file)} is a "${kind}" experiment; freezing policies apply to "train" experiments. Use Run Experiment.`);
   return false;

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { toChannelsFirst, toChannelsLast } from './convPatches';
-import { disposeInfos, runWasmKernel } from './kernelCall';
+import { simdMatMul } from './batchMatMul';
+import { disposeInfos, reshapeInfo } from './kernelCall';
 import type { WasmKernelFix } from './kernelFix';
 import { heapOffset, simdKernels } from './simdKernels';
 
@@ -50,13 +51,13 @@ function productInputGrad(
     inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
   const positions = c.batchSize * c.outHeight * c.outWidth;
   const taps = c.filterHeight * c.filterWidth * c.inChannels;
-  const dy3 = runWasmKernel(backend, 'Reshape', { x: dy }, { shape: [1, positions, c.outChannels] });
-  const w3 = runWasmKernel(backend, 'Reshape', { x: filter }, { shape: [1, taps, c.outChannels] });
-  const cols = runWasmKernel(backend, 'BatchMatMul', { a: dy3, b: w3 }, { transposeA: false, transposeB: true });
+  const dy2 = reshapeInfo(backend, dy, [positions, c.outChannels]);
+  const w2 = reshapeInfo(backend, filter, [taps, c.outChannels]);
+  const cols = simdMatMul(backend, dy2, w2, false, true)!;
   const dx = backend.makeOutput(inputShape, 'float32');
   simdKernels(backend).col2im(heapOffset(backend, cols), heapOffset(backend, dx),
     c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth,
     c.strideHeight, c.strideWidth, c.filterHeight, c.filterWidth, c.padInfo.top, c.padInfo.left);
-  disposeInfos(backend, dy3, w3, cols);
+  disposeInfos(backend, dy2, w2, cols);
   return dx;
 }

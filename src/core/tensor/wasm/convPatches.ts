@@ -3,13 +3,14 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { disposeInfos, runWasmKernel } from './kernelCall';
 
 /**
- * Building blocks for convolution gradients expressed with kernels wasm has.
+ * Building blocks for the depthwise convolution gradients, expressed with kernels wasm has, and
+ * the NHWC/NCHW transposes the conv2d kernels use.
  *
  * A convolution reads, for every filter offset (i, j), a strided window of the padded input:
  * `window(i, j) = xPadded[:, i*dh + oh*sh, j*dw + ow*sw, :]` for all output positions (oh, ow).
  * Filter gradients contract these windows with dy; the input gradient scatters dy back into
  * them (the adjoint). Both are a handful of Slice/Pad/Concat/MatMul calls per filter offset,
- * so the arithmetic runs in wasm (XNNPACK matmul) instead of JavaScript loops.
+ * so the arithmetic runs in wasm (the SIMD matrix product) instead of JavaScript loops.
  */
 export interface ConvGeometry {
   batch: number;
