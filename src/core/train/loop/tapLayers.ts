@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** What a tapped forward pass returns: the model's output and the tapped tensors by layer name. */
+export interface TappedOutputs {
+  /** The model's own output (a list for multi-output models). */
+  output: tf.Tensor | tf.Tensor[];
+  /** Output of each layer named in `outputsOf` (hidden states, embeddings, logits). */
+  outputsOf: Record<string, tf.Tensor>;
+  /** Input of each layer named in `inputsOf` (e.g. what a batch-norm layer normalises). */
+  inputsOf: Record<string, tf.Tensor>;
+}
+
+/**
+ * A forward pass of `model` that also returns intermediate tensors, for losses on them:
+ * hidden-state or embedding MSE between teacher and student (TinyBERT), batch statistics of the
+ * inputs of a teacher's batch-norm layers (DeepInversion). It is one extra functional model
+ * over the same layers, so the weights are shared and gradients flow through the taps.
+ * `training` is passed to every layer (batch norm, dropout) as in `model.apply`.
+ * Works for Sequential and functional models whose tapped layers are used once.
+ */
+export function tapLayers(
+  model: tf.LayersModel,
+  taps: { outputsOf?: string[]; inputsOf?: string[] },
+): (x: tf.Tensor | tf.Tensor[], opts?: { training?: boolean }) => TappedOutputs {
+  const outputsOf = taps.outputsOf ?? [];
+  const inputsOf = taps.inputsOf ?? [];
+  const symbolic = (name: string, which: 'input' | 'output'): tf.SymbolicTensor => {
+    const layer = model.layers.find((l) => l.name === name);
+    if (!layer) throw new Error(`tapLayers: model '${model.name}' has no layer '${name}' (layers: ${model.layers.map((l) => l.name).join(', ')})`);
+    const t = which === 'input' ? layer.input : layer.output;
+    if (Array.isArray(t)) throw new Error(`tapLayers: layer '${name}' has several ${which}s; tap a single-${which} layer`);
+    return t;
+  };
+  const own = model.outputs;
+  const tapped = tf.model({
+    inputs: model.inputs,
+    outputs: [...own, ...outputsOf.map((n) => symbolic(n, 'output')), ...inputsOf.map((n) => symbolic(n, 'input'))],
+  });
+  return (x, opts) => {
+    const all = tapped.apply(x, { training: opts?.training ?? false }) as tf.Tensor[];
+    const rest = all.slice(own.length);
+    return {
+      output: own.length === 1 ? all[0] : all.slice(0, own.length),
+      outputsOf: Object.fromEntries(outputsOf.map((n, i) => [n, rest[i]])),
+      inputsOf: Object.fromEntries(inputsOf.map((n, i) => [n, rest[outputsOf.length + i]])),
+    };
+  };
+}
