@@ -32,17 +32,23 @@ export function tapLayers(
     return t;
   };
   const own = model.outputs;
-  const tapped = tf.model({
-    inputs: model.inputs,
-    outputs: [...own, ...outputsOf.map((n) => symbolic(n, 'output')), ...inputsOf.map((n) => symbolic(n, 'input'))],
-  });
+  // One output per distinct tensor (a layer's input is often the previous layer's output, and a
+  // functional model returns null for a repeated output).
+  const unique: tf.SymbolicTensor[] = [...own];
+  const indexOf = (t: tf.SymbolicTensor) => {
+    const i = unique.indexOf(t);
+    return i >= 0 ? i : unique.push(t) - 1;
+  };
+  const outIdx = outputsOf.map((n) => indexOf(symbolic(n, 'output')));
+  const inIdx = inputsOf.map((n) => indexOf(symbolic(n, 'input')));
+  const tapped = tf.model({ inputs: model.inputs, outputs: unique });
   return (x, opts) => {
-    const all = tapped.apply(x, { training: opts?.training ?? false }) as tf.Tensor[];
-    const rest = all.slice(own.length);
+    const all = tapped.apply(x, { training: opts?.training ?? false }) as tf.Tensor | tf.Tensor[];
+    const list = Array.isArray(all) ? all : [all];
     return {
-      output: own.length === 1 ? all[0] : all.slice(0, own.length),
-      outputsOf: Object.fromEntries(outputsOf.map((n, i) => [n, rest[i]])),
-      inputsOf: Object.fromEntries(inputsOf.map((n, i) => [n, rest[outputsOf.length + i]])),
+      output: own.length === 1 ? list[0] : list.slice(0, own.length),
+      outputsOf: Object.fromEntries(outputsOf.map((n, i) => [n, list[outIdx[i]]])),
+      inputsOf: Object.fromEntries(inputsOf.map((n, i) => [n, list[inIdx[i]]])),
     };
   };
 }
