@@ -16,10 +16,10 @@ import { storeTensor } from './tensorPack';
 
 /**
  * What a loss function returns: the scalar to minimise, or `{ loss, ...metrics }` where only
- * `loss` is minimised and every entry (scalars) is reported, e.g. `{ loss: emb + att + hid, emb,
- * att, hid }`.
+ * `loss` is minimised and every entry is reported, e.g. `{ loss: emb + att + hid, emb, att, hid }`.
+ * All scalars (rank 0; typed `tf.Tensor` so that tf ops need no casts, checked when run).
  */
-export type LossOutput = tf.Scalar | ({ loss: tf.Scalar } & Record<string, tf.Scalar>);
+export type LossOutput = tf.Tensor | { loss: tf.Tensor; [metric: string]: tf.Tensor };
 
 export interface GroupOptions {
   /** Trains the group with this optimizer; without one the group is frozen (checkpointed, never stepped). */
@@ -151,15 +151,10 @@ export class TrainingSession {
     if (model.weights.length === 0) throw new Error(`network '${name}' has no weights yet: build it (give it an input shape) first`);
     const all = model.weights.map((w) => w.read() as tf.Variable);
     const trainableIds = new Set(model.trainableWeights.map((w) => w.read().id));
-    this.addGroup({
-      name,
-      kind: 'network',
-      model,
-      all,
-      names: model.weights.map((w) => w.originalName),
-      trainable: all.filter((v) => trainableIds.has(v.id)),
-      ...this.optimizerOf(name, opts),
-    });
+    this.addGroup(
+      { name, kind: 'network', model, all, names: model.weights.map((w) => w.originalName), trainable: all.filter((v) => trainableIds.has(v.id)) },
+      opts,
+    );
     return model;
   }
 
@@ -172,16 +167,16 @@ export class TrainingSession {
     this.checkNewName(name);
     const keys = Object.keys(init) as K[];
     if (keys.length === 0) throw new Error(`variable set '${name}' is empty`);
+    for (const k of keys) if (init[k].dtype !== 'float32') throw new Error(`variable '${name}.${k}' must be float32, got ${init[k].dtype}`);
+    checkGroupOptions(name, opts);
     const record = {} as Record<K, tf.Variable>;
     for (const k of keys) {
-      const t = init[k];
-      if (t.dtype !== 'float32') throw new Error(`variable '${name}.${k}' must be float32, got ${t.dtype}`);
-      record[k] = tf.variable(t, true, undefined, 'float32');
-      t.dispose();
+      record[k] = tf.variable(init[k], true, undefined, 'float32');
+      init[k].dispose();
       this.owned.add(record[k]);
     }
     const all = keys.map((k) => record[k]);
-    this.addGroup({ name, kind: 'variables', record, all, names: keys, trainable: all, ...this.optimizerOf(name, opts) });
+    this.addGroup({ name, kind: 'variables', record, all, names: keys, trainable: all }, opts);
     return record;
   }
 
@@ -206,6 +201,7 @@ export class TrainingSession {
       if (shapes(all) !== shapes(src.all)) {
         throw new Error(`copy '${name}' does not match network '${of}': weights [${shapes(all)}] vs [${shapes(src.all)}]`);
       }
+      this.checkUnclaimed(all, name);
       model.trainable = false;
     } else {
       if (opts.model) throw new Error(`copy '${name}' of variable set '${of}' takes no model`);
@@ -254,12 +250,12 @@ export class TrainingSession {
       const values = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(() => {
           const out = loss();
-          if (out instanceof tf.Tensor) return out;
+          if (out instanceof tf.Tensor) return scalarLoss(out, label);
           if (!(out?.loss instanceof tf.Tensor)) throw new Error(`step '${label}': the loss function returned an object without a 'loss' tensor`);
           extras = Object.entries(out)
             .filter(([k]) => k !== 'loss')
-            .map(([k, t]) => [k, tf.keep(t as tf.Tensor)]);
-          return out.loss;
+            .map(([k, t]) => [k, tf.keep(t)]);
+          return scalarLoss(out.loss, label);
         }, variables);
         for (const [k, t] of extras) if (t.rank !== 0) throw new Error(`step '${label}': metric '${k}' is not a scalar (shape [${t.shape}])`);
         const read = tf.stack([value, ...extras.map(([, t]) => t)]).dataSync();
@@ -290,7 +286,7 @@ export class TrainingSession {
   }
 
   /** Adds a value to the current step's record (e.g. an evaluation in `epochEnd`); only inside `run`. */
-  report(name: string, value: number | tf.Scalar): void {
+  report(name: string, value: number | tf.Tensor): void {
     if (!this.metrics) throw new Error('report() is for steps and hooks inside run()');
     if (name in this.metrics) throw new Error(`metric '${name}' is reported twice in one step`);
     this.metrics[name] = typeof value === 'number' ? value : value.dataSync()[0];
@@ -559,24 +555,23 @@ export class TrainingSession {
 
   // ---- internals ---------------------------------------------------------------------------
 
-  private addGroup(g: Group): void {
+  private addGroup(g: Omit<Group, 'optimizer' | 'optimizerConfig' | 'clipNorm'>, opts: GroupOptions): void {
+    checkGroupOptions(g.name, opts);
+    this.checkUnclaimed(g.all, g.name);
+    const optimizer = opts.optimizer ? createOptimizer(opts.optimizer) : undefined;
     for (const v of g.all) this.claim(v, g.name);
-    this.groups.set(g.name, g);
+    this.groups.set(g.name, { ...g, optimizer, optimizerConfig: opts.optimizer, clipNorm: opts.clipNorm });
+  }
+
+  private checkUnclaimed(vars: tf.Variable[], owner: string): void {
+    for (const v of vars) {
+      const other = this.variableOwner.get(v.id);
+      if (other !== undefined) throw new Error(`'${owner}' shares variable ${v.name} with '${other}': each variable belongs to one group or copy`);
+    }
   }
 
   private claim(v: tf.Variable, owner: string): void {
-    const other = this.variableOwner.get(v.id);
-    if (other !== undefined) throw new Error(`'${owner}' shares variable ${v.name} with '${other}': each variable belongs to one group or copy`);
     this.variableOwner.set(v.id, owner);
-  }
-
-  private optimizerOf(name: string, opts: GroupOptions): Pick<Group, 'optimizer' | 'optimizerConfig' | 'clipNorm'> {
-    if (opts.clipNorm !== undefined && !(opts.clipNorm > 0)) throw new RangeError(`clipNorm of '${name}' must be positive, got ${opts.clipNorm}`);
-    if (!opts.optimizer) {
-      if (opts.clipNorm !== undefined) throw new Error(`'${name}' has clipNorm but no optimizer`);
-      return {};
-    }
-    return { optimizerConfig: opts.optimizer, optimizer: createOptimizer(opts.optimizer), clipNorm: opts.clipNorm };
   }
 
   private checkNewName(name: string): void {
@@ -633,6 +628,17 @@ export class TrainingSession {
     checkFinite(out, `refusing to checkpoint '${owner}'`);
     return out;
   }
+}
+
+function scalarLoss(t: tf.Tensor, label: string): tf.Scalar {
+  if (t.rank !== 0) throw new Error(`step '${label}': the loss must be a scalar, got shape [${t.shape}] (take a mean)`);
+  return t as tf.Scalar;
+}
+
+function checkGroupOptions(name: string, opts: GroupOptions): void {
+  if (opts.clipNorm === undefined) return;
+  if (!(opts.clipNorm > 0)) throw new RangeError(`clipNorm of '${name}' must be positive, got ${opts.clipNorm}`);
+  if (!opts.optimizer) throw new Error(`'${name}' has clipNorm but no optimizer`);
 }
 
 /** tfjs's SGD and momentum keep a negated-rate constant (`setLearningRate`); the others read the field. */

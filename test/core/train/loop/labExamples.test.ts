@@ -27,7 +27,7 @@ function classData(seed: number, n: number, features: number, classes: number): 
 }
 
 function mse(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
-  return tf.mean(tf.square(tf.sub(a, b))) as tf.Scalar;
+  return tf.mean(tf.square(tf.sub(a, b)));
 }
 
 function rows(x: tf.Tensor, idx: Int32Array): tf.Tensor {
@@ -56,7 +56,7 @@ describe('distillation (TinyBERT-style): teacher and student, hidden-state MSE t
     await pre.run([
       { name: 'teacher', steps: 60, trainable: 'teacher', loss: (ctx) => {
         const idx = ctx.batch(96, 32);
-        return tf.losses.softmaxCrossEntropy(rows(data.y, idx), teacher.apply(rows(data.x, idx)) as tf.Tensor) as tf.Scalar;
+        return tf.losses.softmaxCrossEntropy(rows(data.y, idx), teacher.apply(rows(data.x, idx)) as tf.Tensor);
       } },
     ]);
     pre.dispose();
@@ -102,7 +102,7 @@ describe('distillation (TinyBERT-style): teacher and student, hidden-state MSE t
             const x = rows(data.x, ctx.batch(96, 32));
             const target = tf.softmax(teacher.apply(x) as tf.Tensor); // temperature 1
             const logits = student.apply(x, { training: true }) as tf.Tensor;
-            return { loss: tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), -1))) as tf.Scalar };
+            return { loss: tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), -1))) };
           },
         },
       ],
@@ -138,7 +138,7 @@ describe('data-free distillation (DeepInversion): optimise inputs against a froz
     await pre.run([
       { name: 'teacher', steps: 60, trainable: 'teacher', loss: (ctx) => {
         const idx = ctx.batch(256, 64);
-        return tf.losses.softmaxCrossEntropy(rows(data.y, idx), teacher.apply(rows(data.x, idx), { training: true }) as tf.Tensor) as tf.Scalar;
+        return tf.losses.softmaxCrossEntropy(rows(data.y, idx), teacher.apply(rows(data.x, idx), { training: true }) as tf.Tensor);
       } },
     ]);
     pre.dispose();
@@ -158,8 +158,8 @@ describe('data-free distillation (DeepInversion): optimise inputs against a froz
     const losses = () => {
       const out = tap(x); // inference mode: running statistics are read, never updated
       const { mean: mu, variance } = tf.moments(out.inputsOf.bn1, 0);
-      const bnTerm = tf.add(tf.norm(tf.sub(mu, runningMean)), tf.norm(tf.sub(variance, runningVar))) as tf.Scalar;
-      const ce = tf.losses.softmaxCrossEntropy(targets, out.output as tf.Tensor) as tf.Scalar;
+      const bnTerm = tf.add(tf.norm(tf.sub(mu, runningMean)), tf.norm(tf.sub(variance, runningVar)));
+      const ce = tf.losses.softmaxCrossEntropy(targets, out.output as tf.Tensor);
       return { loss: tf.add(ce, bnTerm), bn: bnTerm, ce };
     };
     await s.run(
@@ -270,7 +270,7 @@ describe('RL (SAC-style): two Q networks, Polyak-averaged targets, a learned log
           s.step('policy', () => {
             const p = act(st);
             const minQ = tf.minimum(q(q1, st, p.a), q(q2, st, p.a));
-            return { loss: tf.mean(tf.sub(tf.mul(alpha, p.logProb), minQ)) as tf.Scalar };
+            return { loss: tf.mean(tf.sub(tf.mul(alpha, p.logProb), minQ)) };
           }, { name: 'actor' });
           if (ctx.globalStep === 0) {
             checks.actorLeavesCritics = JSON.stringify(snapshot([...q1.getWeights(), ...q2.getWeights()])) === JSON.stringify(qBefore);
@@ -280,7 +280,7 @@ describe('RL (SAC-style): two Q networks, Polyak-averaged targets, a learned log
           const t = s.step('alpha', () => {
             const p = act(st);
             const gap = stopGradient(tf.add(p.logProb, targetEntropy));
-            return { loss: tf.neg(tf.mean(tf.mul(logAlpha, gap))) as tf.Scalar, entropyGap: tf.neg(tf.mean(gap)) as tf.Scalar };
+            return { loss: tf.neg(tf.mean(tf.mul(logAlpha, gap))), entropyGap: tf.neg(tf.mean(gap)) };
           }, { name: 'temperature' });
           // Entropy above its target (gap > 0) lowers alpha, below raises it.
           if (Math.sign(logAlpha.dataSync()[0] - before) === -Math.sign(t.entropyGap)) checks.alphaDirection++;
@@ -404,7 +404,7 @@ describe('diffusion: an EMA copy of a tiny denoiser, and a loss through the reve
         trainable: 'denoiser',
         loss: () => {
           const noises = Array.from({ length: chain + 1 }, () => s.randomNormal([64, 2]));
-          return tf.neg(tf.mean(qValue(sample(noises)))) as tf.Scalar;
+          return tf.neg(tf.mean(qValue(sample(noises))));
         },
       },
     ]);

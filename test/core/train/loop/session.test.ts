@@ -71,7 +71,7 @@ describe('TrainingSession.step', () => {
     const { w } = s.addVariables('v', { w: tf.tensor1d([1, -2, 3]) }, { optimizer: { type: 'sgd', learningRate: 0.5 } });
     const x = tf.tensor2d([[0.1, 0.2, 0.3], [0.4, -0.5, 0.6]]);
     const loss = () =>
-      tf.add(tf.sum(tf.square(a.apply(x) as tf.Tensor)), tf.add(tf.sum(tf.square(frozen.apply(x) as tf.Tensor)), tf.sum(tf.square(w)))) as tf.Scalar;
+      tf.add(tf.sum(tf.square(a.apply(x) as tf.Tensor)), tf.add(tf.sum(tf.square(frozen.apply(x) as tf.Tensor)), tf.sum(tf.square(w))));
     const aBefore = snapshot(a.getWeights());
     const frozenBefore = snapshot(frozen.getWeights());
     const metrics = s.step('v', loss);
@@ -84,6 +84,9 @@ describe('TrainingSession.step', () => {
     assert.deepEqual(snapshot(frozen.getWeights()), frozenBefore, 'a frozen network never changes');
     assert.throws(() => s.step('frozen', loss), /'frozen' is frozen/);
     assert.throws(() => s.step('nope', loss), /no group 'nope'/);
+    assert.throws(() => s.addNetwork('again', a), /'again' shares variable .* with 'a'/);
+    assert.throws(() => s.addNetwork('a', mlp(3)), /'a' is already registered/);
+    assert.throws(() => s.addVariables('c', { w: tf.scalar(1) }, { clipNorm: 1 }), /'c' has clipNorm but no optimizer/);
     s.dispose();
     x.dispose();
     a.dispose();
@@ -95,15 +98,16 @@ describe('TrainingSession.step', () => {
     const { p } = s.addVariables('p', { p: tf.scalar(1) }, { optimizer: { type: 'sgd', learningRate: 0.1 } });
     const { q } = s.addVariables('q', { q: tf.scalar(1) }, { optimizer: { type: 'sgd', learningRate: 0.2 } });
     const m = s.step(['p', 'q'], () => {
-      const lp = tf.square(p) as tf.Scalar;
-      const lq = tf.square(q) as tf.Scalar;
+      const lp = tf.square(p);
+      const lq = tf.square(q);
       return { loss: tf.add(lp, lq), lp, lq };
     }, { name: 'joint' });
     assert.deepEqual(m, { joint: 2, lp: 1, lq: 1 });
     assert.equal(p.dataSync()[0], Math.fround(1 - 0.1 * 2));
     assert.equal(q.dataSync()[0], Math.fround(1 - 0.2 * 2));
-    assert.throws(() => s.step('p', () => ({ loss: tf.square(p) as tf.Scalar, v: tf.ones([2]) as unknown as tf.Scalar })), /metric 'v' is not a scalar/);
-    assert.throws(() => s.step('p', () => tf.square(q) as tf.Scalar), /the loss does not depend on 'p'/);
+    assert.throws(() => s.step('p', () => ({ loss: tf.square(p), v: tf.ones([2]) })), /metric 'v' is not a scalar/);
+    assert.throws(() => s.step('p', () => tf.square(q)), /the loss does not depend on 'p'/);
+    assert.throws(() => s.step('p', () => tf.mul(p, tf.ones([2]))), /step 'loss': the loss must be a scalar, got shape \[2\]/);
     s.dispose();
   });
 
@@ -111,7 +115,7 @@ describe('TrainingSession.step', () => {
     const s = new TrainingSession({ seed: 1 });
     const { w } = s.addVariables('v', { w: tf.tensor1d([1, 2]) }, { optimizer: { type: 'adam', learningRate: 0.1 } });
     assert.throws(
-      () => s.step('v', () => tf.mul(tf.sum(w), NaN) as tf.Scalar, { name: 'critic' }),
+      () => s.step('v', () => tf.mul(tf.sum(w), NaN), { name: 'critic' }),
       (e: unknown) => e instanceof NonFiniteLossError && e.stepName === 'critic' && Number.isNaN(e.value),
     );
     assert.deepEqual(Array.from(w.dataSync()), [1, 2]);
@@ -122,7 +126,7 @@ describe('TrainingSession.step', () => {
     const s = new TrainingSession({ seed: 1 });
     const { a, b } = s.addVariables('v', { a: tf.tensor1d([0, 0]), b: tf.scalar(0) }, { optimizer: { type: 'sgd', learningRate: 1 }, clipNorm: 1 });
     // gradient (3, 0, 4): norm 5, clipped to (0.6, 0, 0.8); SGD lr 1 moves by minus that.
-    s.step('v', () => tf.add(tf.sum(tf.mul(a, tf.tensor1d([3, 0]))), tf.mul(b, 4)) as tf.Scalar);
+    s.step('v', () => tf.add(tf.sum(tf.mul(a, tf.tensor1d([3, 0]))), tf.mul(b, 4)));
     const moved = [...a.dataSync(), ...b.dataSync()];
     [-0.6, 0, -0.8].forEach((v, i) => assert.ok(Math.abs(moved[i] - v) < 1e-6, `${moved}`));
     s.dispose();
@@ -134,7 +138,7 @@ describe('TrainingSession.step', () => {
       const { w } = s.addVariables('v', { w: tf.scalar(0) }, { optimizer: { type, learningRate: 0.1 } });
       const move = () => {
         const before = w.dataSync()[0];
-        s.step('v', () => tf.mul(w, 1) as tf.Scalar);
+        s.step('v', () => tf.mul(w, 1));
         return before - w.dataSync()[0];
       };
       const first = move();
@@ -150,11 +154,11 @@ describe('TrainingSession.step', () => {
   it('reset assigns new values and a fresh optimizer', async () => {
     const s = new TrainingSession({ seed: 1 });
     const { x } = s.addVariables('inputs', { x: tf.tensor1d([1, 1]) }, { optimizer: { type: 'adam', learningRate: 0.5 } });
-    s.step('inputs', () => tf.sum(tf.square(x)) as tf.Scalar);
+    s.step('inputs', () => tf.sum(tf.square(x)));
     s.reset('inputs', { x: tf.tensor1d([5, 6]) });
     assert.deepEqual(Array.from(x.dataSync()), [5, 6]);
     // Adam's first step from fresh moments moves each coordinate by the learning rate.
-    s.step('inputs', () => tf.sum(tf.square(x)) as tf.Scalar);
+    s.step('inputs', () => tf.sum(tf.square(x)));
     Array.from(x.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - ([5, 6][i] - 0.5)) < 1e-5, `${v}`));
     assert.throws(() => s.reset('inputs', { x: tf.zeros([3]) }), /shape \[2\]/);
     s.dispose();
@@ -169,7 +173,7 @@ describe('TrainingSession copies (targets, EMA)', () => {
     s.addCopy('qTarget', 'q', { model: qTarget });
     assert.deepEqual(snapshot(qTarget.getWeights()), snapshot(q.getWeights()));
     const x = tf.randomNormal([8, 3], 0, 1, 'float32', 4);
-    for (let i = 0; i < 3; i++) s.step('q', () => tf.mean(tf.square(tf.sub(q.apply(x) as tf.Tensor, 1))) as tf.Scalar);
+    for (let i = 0; i < 3; i++) s.step('q', () => tf.mean(tf.square(tf.sub(q.apply(x) as tf.Tensor, 1))));
     const old = snapshot(qTarget.getWeights());
     const src = snapshot(q.getWeights());
     s.updateCopy('qTarget', 0.25);
@@ -190,7 +194,7 @@ describe('TrainingSession copies (targets, EMA)', () => {
     const s = new TrainingSession({ seed: 1 });
     const { w } = s.addVariables('net', { w: tf.tensor1d([1, 2]) }, { optimizer: { type: 'sgd', learningRate: 0.1 } });
     s.addCopy('ema', 'net');
-    s.step('net', () => tf.sum(tf.mul(w, tf.tensor1d([1, -1]))) as tf.Scalar);
+    s.step('net', () => tf.sum(tf.mul(w, tf.tensor1d([1, -1]))));
     const own = Array.from(w.dataSync());
     const seen = await s.withCopy('ema', () => Array.from(w.dataSync()));
     assert.deepEqual(seen, [1, 2], 'inside, the source holds the copy');
@@ -240,7 +244,7 @@ describe('TrainingSession.run', () => {
       requested = true;
       stepAtRequest = s.position.globalStep;
     });
-    const result = await s.run([{ name: 'long', steps: 1_000_000, trainable: 'v', loss: () => tf.square(w) as tf.Scalar }], { shouldStop: () => requested });
+    const result = await s.run([{ name: 'long', steps: 1_000_000, trainable: 'v', loss: () => tf.square(w) }], { shouldStop: () => requested });
     assert.equal(result.status, 'stopped');
     assert.equal(result.stage, 'long');
     assert.equal(result.step, stepAtRequest, 'no step starts after the request is seen');
@@ -256,7 +260,7 @@ describe('TrainingSession.run', () => {
       requested = true;
       stepAtRequest = s.position.globalStep;
     }, 1);
-    const result = await s.run([{ name: 'long', steps: 10_000_000, trainable: 'v', loss: () => tf.square(w) as tf.Scalar }], { shouldStop: () => requested });
+    const result = await s.run([{ name: 'long', steps: 10_000_000, trainable: 'v', loss: () => tf.square(w) }], { shouldStop: () => requested });
     assert.equal(result.status, 'stopped');
     assert.ok(result.step <= stepAtRequest + 1 && result.step < 10_000_000, `${result.step} vs ${stepAtRequest}`);
     s.dispose();
@@ -280,7 +284,7 @@ describe('TrainingSession.run', () => {
     const leaky = async () => {
       tf.ones([10]); // created and never disposed by the step itself
       await Promise.resolve();
-      s.step('v', () => tf.square(w) as tf.Scalar);
+      s.step('v', () => tf.square(w));
       tf.zeros([3]);
     };
     await s.run([{ name: 'leaky', steps: 50, step: leaky, begin: () => void tf.ones([2]) }]);
@@ -292,7 +296,7 @@ describe('TrainingSession.run', () => {
     const s = new TrainingSession({ seed: 1 });
     s.addVariables('v', { w: tf.scalar(3) }, { optimizer: { type: 'sgd', learningRate: 0.01 } });
     s.addVariables('frozen', { w: tf.scalar(3) });
-    const loss = () => tf.scalar(0) as tf.Scalar;
+    const loss = () => tf.scalar(0);
     await assert.rejects(s.run([{ name: 'a', steps: 0, trainable: 'v', loss }]), /stage 'a': steps must be a positive integer/);
     await assert.rejects(s.run([{ name: 'a', epochs: 2, trainable: 'v', loss }]), /stage 'a': give steps, or epochs and stepsPerEpoch/);
     await assert.rejects(s.run([{ name: 'a', steps: 1, trainable: 'frozen', loss }]), /stage 'a': no trainable group 'frozen'/);
