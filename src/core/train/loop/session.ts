@@ -386,12 +386,12 @@ export class TrainingSession {
    * position advanced -> [`epochEnd`] -> [`end`, next stage] -> `onStep(record)`.
    */
   async run(stages: StageSpec[], opts: RunOptions = {}): Promise<RunResult> {
+    if (this.running) throw new Error('run() is already running');
     validateStages(stages, new Set([...this.groups.values()].filter((g) => g.optimizer).map((g) => g.name)));
     const names = stages.map((s) => s.name);
     if (this.plan.length > 0 && this.plan.join('\u0000') !== names.join('\u0000')) {
       throw new Error(`this session (or its checkpoint) runs the plan [${this.plan.join(', ')}], not [${names.join(', ')}]`);
     }
-    if (this.running) throw new Error('run() is already running');
     this.plan = names;
     this.running = true;
     try {
@@ -518,7 +518,10 @@ export class TrainingSession {
       matchShapes(s.weights, c.all, `${where}: copy '${s.name}'`);
       checkFinite(s.weights, `${where}: copy '${s.name}'`);
     }
-    if (state.rng.length !== 4 || !Number.isInteger(state.position?.globalStep)) throw new Error(`${where}: malformed rng state or position`);
+    const counts = [state.position.stageIndex, state.position.stageStep, state.position.globalStep];
+    if (state.rng.length !== 4 || !counts.every((c) => Number.isInteger(c) && c >= 0) || state.position.stageIndex > state.plan.length) {
+      throw new Error(`${where}: malformed rng state or position`);
+    }
 
     tf.tidy(() => {
       for (const s of state.groups) assignAll(this.group(s.name).all, s.weights);
