@@ -1,0 +1,15 @@
+import type { TaskResult } from './gcrl/evaluate';
+import type { SkillsEvaluation } from './skills/trainer';
+
+/**
+ * Events of the RL kinds in a run's `events.jsonl` (besides `progress`): what the panels draw.
+ * `epoch` counts completed epochs (from 1). A resumed run repeats the events after its last
+ * checkpoint; readers keep the last event per epoch.
+ */
+export type RlEvent =
+  /** Means of an epoch's update metrics (losses, alpha, lambda, ...). */
+  | { type: 'rl-epoch'; kind: 'skills' | 'offline-gcrl'; epoch: number; epochs: number; metrics: Record<string, number> }
+  /** An evaluation of the skills: coverage, distances, one trajectory per evaluated skill. */
+  | ({ type: 'skills-eval' } & SkillsEvaluation)
+  /** An evaluation of an offline goal-conditioned policy: success per task. */
+  | { type: 'gcrl-eval'; epoch: number; algo: string; successRate: number; tasks: TaskResult[] };
