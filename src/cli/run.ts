@@ -9,7 +9,7 @@ import { ProgressBar } from './progressBar';
 
 const POLICIES: FreezingPolicyName[] = ['none', 'static', 'linear', 'autofreeze', 'smartfrz'];
 
-export const RUN_USAGE = `model-lab run FILE [--json] [--out DIR] [--policy none|static|linear|autofreeze|smartfrz] [--backend auto|tensorflow|wasm|cpu]
+export const RUN_USAGE = `model-lab run FILE [--json] [--out DIR] [--policy none|static|linear|autofreeze|smartfrz] [--algo ALGO] [--backend auto|tensorflow|wasm|cpu]
 model-lab run --resume RUN_DIR [--json]`;
 
 /** `model-lab run`: trains an experiment in this process, against the same run store as the extension. */
@@ -18,6 +18,7 @@ export const runCommand: Subcommand = async (argv, io) => {
     json: { type: 'boolean' },
     out: { type: 'string' },
     policy: { type: 'string' },
+    algo: { type: 'string' },
     resume: { type: 'string' },
     backend: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -31,10 +32,12 @@ export const runCommand: Subcommand = async (argv, io) => {
   }
   if (!values.resume && positionals.length !== 1) throw new UserError(`expected one experiment file\nusage: ${RUN_USAGE}`);
   if (values.resume && values.policy) throw new UserError('--policy cannot change a resumed run');
+  if (values.resume && values.algo) throw new UserError('--algo cannot change a resumed run');
 
   const summary = await runWithProgress(io, {
     experimentFile: positionals[0] ?? '',
     policy: values.policy as FreezingPolicyName | undefined,
+    algo: values.algo,
     outRoot: values.out,
     resumeDir: values.resume,
     backend: values.backend,
@@ -101,6 +104,17 @@ function formatSummary(s: RunSummary): string {
     case 'extract-eval':
       lines.push(`${s.status} ${s.experiment} (extract-eval, provider ${s.provider}) in ${s.seconds.toFixed(1)} s`);
       if (s.scores) lines.push(scores('scores', s.scores), `  ungrounded spans dropped: ${s.scores.ungrounded}`);
+      break;
+    case 'skills':
+      lines.push(
+        `${s.status} ${s.experiment} (skills, ${s.algo}, ${s.backend}) in ${s.trainSeconds.toFixed(1)} s`,
+        `  coverage ${s.coverage} cells, mean final distance ${s.finalDistance.toFixed(2)} of ${s.maxDistance.toFixed(2)} (epoch ${s.epochsDone})`,
+      );
+      if (s.skills) lines.push(`  skills: ${s.skills}`);
+      break;
+    case 'offline-gcrl':
+      lines.push(`${s.status} ${s.experiment} (offline-gcrl, ${s.algo}, ${s.backend}) in ${s.trainSeconds.toFixed(1)} s: success ${pct(s.successRate)}`);
+      for (const t of s.tasks) lines.push(`  [${t.start}] -> [${t.goal}]: ${pct(t.successRate)}`);
       break;
     default:
       lines.push(

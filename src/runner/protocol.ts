@@ -22,6 +22,8 @@ export type LogLevel = 'info' | 'warn' | 'error';
 export interface RunRequest {
   experimentFile: string;
   policy?: FreezingPolicyName;
+  /** Replaces `algo` of a skills or offline-gcrl experiment (Compare Algorithms, `--algo`). */
+  algo?: string;
   /** Root of the run store (default: `<dir of file>/.model-lab/runs`). */
   outRoot?: string;
   /** Continue this interrupted or cancelled run instead of starting a new one. */

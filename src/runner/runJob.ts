@@ -5,6 +5,8 @@ import { UserError } from '../core/errors';
 import type { RunEvent } from '../core/train/events';
 import { runExtractEvalJob } from './extractEvalJob';
 import { runExtractTrainJob } from './extractTrainJob';
+import { runOfflineGcrlJob } from './offlineGcrlJob';
+import { runSkillsJob } from './skillsJob';
 import type { LogLevel, RunRequest } from './protocol';
 import type { RunSummary } from './summary';
 import { runTrainJob } from './trainJob';
@@ -44,6 +46,10 @@ export async function runJob(req: RunRequest, sink: JobSink, shouldStop: () => b
       return runExtractTrainJob(start as JobStart<Extract<Experiment, { kind: 'extract-train' }>>, sink, shouldStop);
     case 'extract-eval':
       return runExtractEvalJob(start as JobStart<Extract<Experiment, { kind: 'extract-eval' }>>, sink, shouldStop);
+    case 'skills':
+      return runSkillsJob(start as JobStart<Extract<Experiment, { kind: 'skills' }>>, req, sink, shouldStop);
+    case 'offline-gcrl':
+      return runOfflineGcrlJob(start as JobStart<Extract<Experiment, { kind: 'offline-gcrl' }>>, req, sink, shouldStop);
     case 'reward-compare':
       throw new UserError(
         'a reward-compare experiment is interactive: open it in VS Code (Run Experiment opens the heatmap panel) or use `model-lab rewards distance FILE`',
@@ -62,7 +68,7 @@ async function jobStart(req: RunRequest, sink: JobSink): Promise<JobStart> {
     if (record.status === 'running') throw new UserError(`run ${record.runId} is still running (pid ${record.pid})`);
     return { resume: true, runDir, config, record };
   }
-  const loaded = await loadExperimentFile(req.experimentFile, { policy: req.policy });
+  const loaded = await loadExperimentFile(req.experimentFile, { policy: req.policy, algo: req.algo });
   for (const w of loaded.warnings) sink.log('warn', `${w.pointer}: ${w.message}`);
   const exp = loaded.experiment;
   const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(loaded.file);

@@ -10,6 +10,8 @@ import type { RunSummary } from './summary';
 export interface StartRunOptions {
   experimentFile: string;
   policy?: FreezingPolicyName;
+  /** Replaces `algo` of an RL experiment. */
+  algo?: string;
   /** Root of the run store (default `<dir of file>/.model-lab/runs`). */
   outRoot?: string;
   /** Continue this run folder from its last checkpoint. */
@@ -55,7 +57,7 @@ export class RunProcess {
       this.runId = path.basename(this.runDir);
     } else {
       const { name, label } = peekNameAndLabel(file);
-      this.runId = newRunId(name, opts.policy ?? label);
+      this.runId = newRunId(name, opts.policy ?? opts.algo ?? label);
       this.runDir = path.join(opts.outRoot ? path.resolve(opts.outRoot) : defaultRunsRoot(file), this.runId);
     }
     const script = opts.workerScript ?? path.join(__dirname, 'runWorker.js');
@@ -100,7 +102,7 @@ export class RunProcess {
     });
     const request: HostToWorker = {
       type: 'start',
-      request: { experimentFile: file, policy: opts.policy, outRoot: opts.outRoot, resumeDir: opts.resumeDir, backend: opts.backend, runId: this.runId },
+      request: { experimentFile: file, policy: opts.policy, algo: opts.algo, outRoot: opts.outRoot, resumeDir: opts.resumeDir, backend: opts.backend, runId: this.runId },
     };
     this.child.send(request);
   }

@@ -2,7 +2,7 @@ import type { ExtractionScores } from '../core/extract/eval';
 import type { FlopsSaved } from '../core/train/events';
 
 /** `summary.json` of a run, and exactly the CLI's `--json` document; one shape per experiment kind. */
-export type RunSummary = TrainSummary | ExtractTrainSummary | ExtractEvalSummary;
+export type RunSummary = TrainSummary | ExtractTrainSummary | ExtractEvalSummary | SkillsSummary | OfflineGcrlSummary;
 
 interface SummaryBase {
   status: 'completed' | 'cancelled' | 'failed';
@@ -44,6 +44,35 @@ export interface ExtractEvalSummary extends SummaryBase {
   /** Absent unless completed. */
   scores?: ExtractionScores;
   seconds: number;
+}
+
+/** A `skills` run (METRA, DIAYN): coverage of the evaluated skills' trajectories. */
+export interface SkillsSummary extends SummaryBase {
+  kind: 'skills';
+  algo: 'metra' | 'diayn';
+  backend: string;
+  /** Distinct unit cells the evaluated skills' trajectories visit (at the last evaluation). */
+  coverage: number;
+  /** Mean distance of their last positions from the start, and the largest reachable. */
+  finalDistance: number;
+  maxDistance: number;
+  /** `skills.json` in the run folder: the evaluation and the networks (absent if never evaluated). */
+  skills?: string;
+  /** Epoch of that evaluation. */
+  epochsDone: number;
+  trainSeconds: number;
+}
+
+/** An `offline-gcrl` run (HIQL, GCIVL, GCBC): success rate per start/goal task. */
+export interface OfflineGcrlSummary extends SummaryBase {
+  kind: 'offline-gcrl';
+  algo: 'hiql' | 'gcivl' | 'gcbc';
+  backend: string;
+  /** Mean over tasks (at the last evaluation). */
+  successRate: number;
+  tasks: { start: [number, number]; goal: [number, number]; successRate: number }[];
+  epochsDone: number;
+  trainSeconds: number;
 }
 
 export function isTrainSummary(s: RunSummary): s is TrainSummary {

@@ -14,6 +14,7 @@ import { pathToPointer, rangeOf } from './jsonLocation';
 import { resolveExperimentPaths } from './paths';
 import { EXPERIMENT_SCHEMA, experimentValidators } from './schema';
 import { schemaDiagnostics } from './schemaErrors';
+import { peekExperiment } from './peek';
 import { semanticDiagnostics } from './semantic';
 import type { Experiment, FreezingPolicyName } from './types';
 
@@ -42,6 +43,8 @@ export interface ParseOptions {
   applyDefaults?: boolean;
   /** Replace `freezing.policy` (the CLI's `--policy`) before validating. */
   policy?: string;
+  /** Replace `algo` of an RL experiment (the CLI's `--algo`, Compare Algorithms) before validating. */
+  algo?: string;
 }
 
 /**
@@ -66,6 +69,7 @@ export function parseExperimentText(text: string, file: string, opts: ParseOptio
   const diagnostics: ExperimentDiagnostic[] = duplicateKeys(tree, lines);
   const value: unknown = getNodeValue(tree);
   if (opts.policy !== undefined) applyPolicyOverride(value, opts.policy);
+  if (opts.algo !== undefined && typeof value === 'object' && value !== null) (value as { algo?: unknown }).algo = opts.algo;
 
   const validators = experimentValidators();
   if (!validators.check(value)) {
@@ -93,7 +97,7 @@ export function checkExperimentText(text: string, file: string): ExperimentDiagn
  * `overrides.policy` replaces `freezing.policy` (CLI `--policy`); options of the file's
  * policy that the new one does not take are dropped, so one file can compare policies.
  */
-export async function loadExperimentFile(file: string, overrides: { policy?: string } = {}): Promise<LoadedExperiment> {
+export async function loadExperimentFile(file: string, overrides: { policy?: string; algo?: string } = {}): Promise<LoadedExperiment> {
   const abs = path.resolve(file);
   let text: string;
   try {
@@ -104,7 +108,8 @@ export async function loadExperimentFile(file: string, overrides: { policy?: str
     throw new UserError(`${why}: ${abs}`, undefined, abs);
   }
   if (overrides.policy !== undefined) checkPolicyName(overrides.policy);
-  const parsed = parseExperimentText(text, abs, { applyDefaults: true, policy: overrides.policy });
+  if (overrides.algo !== undefined) checkAlgoOverride(text, overrides.algo, abs);
+  const parsed = parseExperimentText(text, abs, { applyDefaults: true, policy: overrides.policy, algo: overrides.algo });
   const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0 || !parsed.experiment) {
     const first = errors[0];
@@ -141,6 +146,16 @@ export async function withExperimentPosition(err: UserError, experimentFile: str
   const { start } = rangeOf(tree, err.pointer, 'value');
   const { line, column } = new LineMap(text).position(start);
   return new UserError(err.message, err.pointer, experimentFile, line, column);
+}
+
+/** `--algo` applies to the RL kinds, with their algorithms (the schema has the lists). */
+function checkAlgoOverride(text: string, algo: string, file: string): void {
+  const kind = peekExperiment(text).kind;
+  const defs = EXPERIMENT_SCHEMA.definitions as Record<string, { properties?: { algo?: { enum?: string[] } } }>;
+  const def = kind === 'skills' ? defs.skillsExperiment : kind === 'offline-gcrl' ? defs.offlineGcrlExperiment : undefined;
+  if (!def) throw new UserError(`--algo applies to skills and offline-gcrl experiments; this one is "${kind}"`, '/kind', file);
+  const names = def.properties?.algo?.enum ?? [];
+  if (!names.includes(algo)) throw new UserError(`unknown algorithm "${algo}" (from --algo) for a ${kind} experiment; expected one of ${names.join(', ')}`, '/algo', file);
 }
 
 /** The freezing policies the schema knows, in schema order. */

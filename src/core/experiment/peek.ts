@@ -8,6 +8,8 @@ export interface ExperimentPeek {
   name?: string;
   /** `freezing.policy` as written. */
   policy?: string;
+  /** `algo` as written (the RL kinds). */
+  algo?: string;
 }
 
 /**
@@ -22,12 +24,13 @@ export function peekExperiment(text: string): ExperimentPeek {
   } catch {
     doc = undefined;
   }
-  const d = (typeof doc === 'object' && doc !== null ? doc : {}) as { kind?: unknown; name?: unknown; freezing?: { policy?: unknown } };
+  const d = (typeof doc === 'object' && doc !== null ? doc : {}) as { kind?: unknown; name?: unknown; freezing?: { policy?: unknown }; algo?: unknown };
   const policy = typeof d.freezing === 'object' && d.freezing !== null ? d.freezing.policy : undefined;
   return {
     kind: typeof d.kind === 'string' ? d.kind : 'train',
     name: typeof d.name === 'string' ? d.name : undefined,
     policy: typeof policy === 'string' ? policy : undefined,
+    algo: typeof d.algo === 'string' ? d.algo : undefined,
   };
 }
 
@@ -42,7 +45,9 @@ export function peekExperimentFile(file: string): ExperimentPeek {
   return peekExperiment(text);
 }
 
-/** The run-id label: the freezing policy of a train experiment (`none` if unset), else the kind. */
+/** The run-id label: the freezing policy of a train experiment (`none` if unset), the algorithm of an RL one, else the kind. */
 export function peekLabel(p: ExperimentPeek): string {
-  return p.kind === 'train' ? p.policy ?? 'none' : p.kind;
+  if (p.kind === 'train') return p.policy ?? 'none';
+  if ((p.kind === 'skills' || p.kind === 'offline-gcrl') && p.algo) return p.algo;
+  return p.kind;
 }

@@ -6,6 +6,7 @@ import { rangeOf } from './jsonLocation';
 import { layerName } from './layerName';
 import { pathFields } from './paths';
 import { inferShapes } from './shapes';
+import { rlProblems } from '../rl/experimentChecks';
 import type { Experiment, ExtractEvalExperiment, LayerType, TrainExperiment } from './types';
 
 /** Layer types that own trainable weights: the units freezing policies can freeze. */
@@ -46,6 +47,7 @@ export function semanticDiagnostics(
   if (baseDir !== undefined) problems.push(...missingFiles(exp, baseDir));
   if (exp.kind === 'train') problems.push(...trainProblems(exp));
   if (exp.kind === 'extract-eval') problems.push(...extractEvalProblems(exp));
+  if (exp.kind === 'skills' || exp.kind === 'offline-gcrl') problems.push(...rlProblems(exp));
   return problems.map((p) => {
     const { start, end } = rangeOf(tree, p.underline ?? p.pointer, p.at ?? 'value');
     return diagnosticAt(lines, p.message, p.pointer, start, end, p.severity ?? 'error');

@@ -1,3 +1,5 @@
+import type { RlEvent } from '../rl/events';
+
 /**
  * Events a run emits (mostly training runs; other kinds report `progress`), one JSON object per line in the run store's `events.jsonl`,
  * streamed live to the extension (timeline panel, inline annotations) and the CLI.
@@ -21,6 +23,7 @@ export interface FlopsSaved {
 }
 
 export type RunEvent =
+  | RlEvent
   | {
       type: 'start'; time: string; runId: string; experiment: string; policy: string; backend: string;
       epochs: number; stepsPerEpoch: number; batchSize: number; trainExamples: number; testExamples: number;
