@@ -8,6 +8,7 @@ import { RunManager } from './runs/runManager';
 import { RunsTreeProvider } from './runs/runsTreeProvider';
 import { TIMELINE_VIEW_TYPE, TimelineSerializer } from './timeline/timelinePanel';
 import { registerRewards } from './rewards/register';
+import { registerRl } from './rl/register';
 
 /**
  * Entry point: wires the per-domain parts together. Runs execute in child processes (see
@@ -30,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerExperimentAnnotations(index, runs),
     vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, new TimelineSerializer(deps)),
     registerExtraction({ context, log }),
+    registerRl(deps),
   );
   registerRewards(context, log);
   log.info(`Model Lab activated (VS Code ${vscode.version}, ${vscode.workspace.isTrusted ? 'trusted' : 'restricted'} workspace)`);

@@ -12,6 +12,7 @@ import { TimelinePanel, type TimelineDeps } from '../timeline/timelinePanel';
 import { outcomeText } from './outcomeText';
 import { POLICY_CHOICES } from './policies';
 import { progressMessage, runProgress } from './progressText';
+import { resultViewFor } from './resultViews';
 import type { RunIndex } from './runIndex';
 import type { ActiveRun, RunManager } from './runManager';
 import type { RunsNode, RunsTreeProvider } from './runsTreeProvider';
@@ -213,7 +214,11 @@ class RunCommands {
       void vscode.window.showErrorMessage(`Model Lab: could not start the run: ${(e as Error).message}`);
       return undefined;
     }
-    if (peekExperimentFile(file).kind === 'train' && openTimelineOnRun()) TimelinePanel.show(this.deps, [run.runDir], true);
+    const kind = peekExperimentFile(file).kind;
+    if (openTimelineOnRun()) {
+      if (kind === 'train') TimelinePanel.show(this.deps, [run.runDir], true);
+      else resultViewFor(kind)?.open([run.runDir], { preserveFocus: true });
+    }
     const name = path.basename(file);
     const outcome = showNotificationProgress()
       ? await vscode.window.withProgress(
@@ -341,8 +346,13 @@ function trainOnly(file: string): boolean {
   return false;
 }
 
-/** A run of another kind than train has no timeline: its results are its `summary.json`. */
+/** A run of another kind than train opens its kind's panel if it has one, else its `summary.json`. */
 async function showRunResults(runDir: string): Promise<void> {
+  const view = resultViewFor((await readRunRecord(runDir))?.kind);
+  if (view) {
+    view.open([runDir]);
+    return;
+  }
   const summary = path.join(runDir, SUMMARY_FILE);
   await vscode.window.showTextDocument(vscode.Uri.file(existsSync(summary) ? summary : path.join(runDir, RUN_FILE)), { preview: true });
 }

@@ -46,18 +46,19 @@ export class RunManager implements vscode.Disposable {
     this.statusItem.name = 'Model Lab: Active Run';
   }
 
-  start(experimentFile: string, opts: { policy?: FreezingPolicyName; resumeDir?: string } = {}): ActiveRun {
+  start(experimentFile: string, opts: { policy?: FreezingPolicyName; algo?: string; resumeDir?: string } = {}): ActiveRun {
     const file = path.resolve(experimentFile);
     const process = RunProcess.start({
       experimentFile: file,
       policy: opts.policy,
+      algo: opts.algo,
       resumeDir: opts.resumeDir,
       outRoot: opts.resumeDir ? undefined : runsRootFor(file),
       backend: backendSetting(),
     });
     const run: ActiveRun = {
       process, runId: process.runId, runDir: process.runDir, experimentFile: file,
-      policy: opts.policy ?? '', events: opts.resumeDir ? pastEvents(opts.resumeDir) : [],
+      policy: opts.policy ?? opts.algo ?? '', events: opts.resumeDir ? pastEvents(opts.resumeDir) : [],
     };
     this.active.set(run.runDir, run);
     const tag = `[${run.runId}]`;
@@ -66,7 +67,7 @@ export class RunManager implements vscode.Disposable {
     process.onEvent((event) => {
       run.events.push(event);
       if (event.type === 'start') (run as { policy: string }).policy = event.policy;
-      if (event.type === 'progress') (run as { policy: string }).policy = event.kind;
+      if (event.type === 'progress' && !run.policy) (run as { policy: string }).policy = event.kind;
       if (event.type === 'start') this.log.info(`${tag} ${event.experiment} · policy ${event.policy} · backend ${event.backend} · ${event.epochs} epochs × ${event.stepsPerEpoch} steps`);
       if (event.type === 'freeze') this.log.info(`${tag} froze ${event.layer} at epoch ${event.epoch}, step ${event.step}${event.reason ? ` (${event.reason})` : ''}`);
       if (event.type === 'epoch') this.log.info(`${tag} ${progressMessage(runProgress(run.events))}`);
