@@ -106,7 +106,8 @@ export function mazeSpec(input: MazeSpecInput, opts: { size: number; theme: Gcrl
   }
   const markers: { x: number; y: number; label: string; kind: string }[] = [];
   if (input.task) markers.push({ ...centre(input.task.start), label: 'S', kind: 'start' }, { ...centre(input.task.goal), label: 'G', kind: 'goal' });
-  if (input.value) markers.push({ ...centre(input.value.goal), label: '★', kind: 'value goal' });
+  const sameGoal = input.task && input.value && input.task.goal[0] === input.value.goal[0] && input.task.goal[1] === input.value.goal[1];
+  if (input.value && !sameGoal) markers.push({ ...centre(input.value.goal), label: '★', kind: 'value goal' });
   if (markers.length) {
     layers.push({
       data: { values: markers },
