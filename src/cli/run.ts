@@ -10,7 +10,7 @@ import { ProgressBar } from './progressBar';
 const POLICIES: FreezingPolicyName[] = ['none', 'static', 'linear', 'autofreeze', 'smartfrz'];
 
 export const RUN_USAGE = `model-lab run FILE [--json] [--out DIR] [--policy none|static|linear|autofreeze|smartfrz] [--backend auto|tensorflow|wasm|cpu]
-model-lab run --resume RUN_DIR [--json]`;
+model-lab run --resume RUN_DIR [--json] [--force]`;
 
 /** `model-lab run`: trains an experiment in this process, against the same run store as the extension. */
 export const runCommand: Subcommand = async (argv, io) => {
@@ -20,6 +20,7 @@ export const runCommand: Subcommand = async (argv, io) => {
     policy: { type: 'string' },
     resume: { type: 'string' },
     backend: { type: 'string' },
+    force: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -38,6 +39,7 @@ export const runCommand: Subcommand = async (argv, io) => {
     outRoot: values.out,
     resumeDir: values.resume,
     backend: values.backend,
+    force: values.force,
   });
   if (values.json) io.stdout(JSON.stringify(summary) + '\n');
   else io.stdout(formatSummary(summary) + '\n');

@@ -5,6 +5,7 @@ import { registerExtraction } from './extract/register';
 import { registerRunCommands } from './runs/runCommands';
 import { RunIndex } from './runs/runIndex';
 import { RunManager } from './runs/runManager';
+import { registerRunProblems } from './runs/runProblems';
 import { RunsTreeProvider } from './runs/runsTreeProvider';
 import { TIMELINE_VIEW_TYPE, TimelineSerializer } from './timeline/timelinePanel';
 import { registerRewards } from './rewards/register';
@@ -30,11 +31,19 @@ export function activate(context: vscode.ExtensionContext): void {
     registerExperimentAnnotations(index, runs),
     vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, new TimelineSerializer(deps)),
     registerExtraction({ context, log }),
+    registerRunProblems(index),
   );
   registerRewards(context, log);
+  // Runs outlive windows: follow the ones still running (after a reload, or when the folder is
+  // reopened) with their progress, and pick up runs that start elsewhere (another window, a terminal).
+  const reattach = (announce: boolean) =>
+    index.workspaceRuns().then((records) => runs.reattach(records, announce), (e) => log.warn(`looking for running runs: ${(e as Error).message}`));
+  void reattach(true);
+  context.subscriptions.push(index.onDidCreateRun(() => void reattach(false)));
   log.info(`Model Lab activated (VS Code ${vscode.version}, ${vscode.workspace.isTrusted ? 'trusted' : 'restricted'} workspace)`);
 }
 
 export function deactivate(): void {
-  // Disposables (including cancelling active runs) are released through context.subscriptions.
+  // Disposables are released through context.subscriptions. Running runs are not stopped: they
+  // run in processes of their own, and the next window reattaches to them.
 }

@@ -1,7 +1,7 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isTrainRun, type RunRecord } from '../../runner/runStore';
-import { EXPERIMENT_GLOB, runsRootFor } from '../config';
+import { isTrainRun, PAUSE_FILE, type RunRecord } from '../../runner/runStore';
 import { escapeMarkdown } from '../util/markdown';
 import { formatPercent, formatSeconds } from '../util/format';
 import { canResume, describeRun, groupRuns, type RunGroup } from './runGroups';
@@ -59,11 +59,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   /** Runs of every experiment file in the workspace (and of files that runs mention). */
   private async allGroups(): Promise<RunGroup[]> {
-    if (!vscode.workspace.workspaceFolders?.length) return [];
-    const files = await vscode.workspace.findFiles(EXPERIMENT_GLOB, '**/{node_modules,.git,.model-lab}/**', 500);
-    const roots = [...new Set(files.map((f) => runsRootFor(f.fsPath)))];
-    const records = (await Promise.all(roots.map((r) => this.index.listCached(r)))).flat();
-    return groupRuns(records);
+    return groupRuns(await this.index.workspaceRuns());
   }
 
   /** The store's record of a live run lags behind its events: show the events' progress. */
@@ -94,7 +90,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.description = describeRun(r);
     const [icon, color] = STATUS_ICONS[r.status] ?? ['circle-outline', undefined];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
-    item.contextValue = ['run', r.status === 'running' ? 'run.running' : '', canResume(r) ? 'run.resumable' : ''].filter(Boolean).join(' ');
+    const running = r.status === 'running';
+    // Pause applies to train runs (at epoch boundaries); a `pause` file is a pause asked for or in effect.
+    const pauseAsked = running && isTrainRun(r) && existsSync(path.join(r.runDir, PAUSE_FILE));
+    item.contextValue = [
+      'run', running ? 'run.running' : '', canResume(r) ? 'run.resumable' : '',
+      running && isTrainRun(r) ? (pauseAsked ? 'run.paused' : 'run.pausable') : '',
+    ].filter(Boolean).join(' ');
     item.tooltip = runTooltip(r);
     item.command = isTrainRun(r)
       ? { title: 'Open Timeline', command: 'modelLab.openTimeline', arguments: [node] }
@@ -119,7 +121,10 @@ function runTooltip(r: RunRecord): vscode.MarkdownString {
   if (r.score) lines.push(`${escapeMarkdown(r.score.name[0].toUpperCase() + r.score.name.slice(1))}: ${formatPercent(r.score.value, 2)}`);
   if (r.trainSeconds !== undefined) lines.push(`Training time: ${formatSeconds(r.trainSeconds)}`);
   if (r.backend) lines.push(`Backend: ${escapeMarkdown(r.backend)}`);
-  if (r.message) lines.push('', escapeMarkdown(r.message));
+  if (r.error) {
+    const at = r.error.file && r.error.line ? ` (${path.basename(r.error.file)}, line ${r.error.line}${r.error.pointer ? `, ${r.error.pointer}` : ''})` : '';
+    lines.push('', `**Error**${escapeMarkdown(at)}: ${escapeMarkdown(r.error.message.split('\n')[0])}`);
+  } else if (r.message) lines.push('', escapeMarkdown(r.message));
   lines.push('', `Started ${new Date(r.startedAt).toLocaleString()}`, '', escapeMarkdown(r.runId));
   const md = new vscode.MarkdownString(lines.join('  \n'));
   return md;
