@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { contextMenuLabels, expandFolder, explorerRow, openWorkbench, runCommand, screenshot, waitForNotification, type Workbench } from './harness/workbench';
+import {
+  contextMenuLabels, expandFolder, explorerRow, openWorkbench, runCommand, screenshot, waitForActiveEditor, waitForNotification, type Workbench,
+} from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
 /**
@@ -19,7 +21,7 @@ describe('restricted mode (untrusted workspace)', { timeout: 4 * 60_000 }, () =>
   before(async () => {
     workspace = makeExamplesWorkspace('restricted');
     server = await startCodeServer({ workspace, trusted: false, name: 'restricted' });
-    wb = await openWorkbench(server.url);
+    wb = await openWorkbench(server);
   });
 
   after(async () => {
@@ -43,7 +45,7 @@ describe('restricted mode (untrusted workspace)', { timeout: 4 * 60_000 }, () =>
   test('running from the palette is refused with an explanation, and nothing runs', async () => {
     const { page } = wb;
     await explorerRow(page, 'quick-digits.experiment.json').click();
-    await page.waitForTimeout(1000);
+    await waitForActiveEditor(page, 'quick-digits.experiment.json');
     await runCommand(page, 'Model Lab: Run Experiment');
     const message = await waitForNotification(page, /Restricted Mode/, 30_000);
     assert.match(message, /does not run experiments in Restricted Mode/);
