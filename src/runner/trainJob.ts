@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { withExperimentPosition } from '../core/experiment/load';
 import type { TrainExperiment } from '../core/experiment/types';
@@ -78,7 +78,7 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
         const event: RunEvent = { type: 'checkpoint', epoch: ckpt.epoch, step: ckpt.globalStep, path: store.CHECKPOINT_DIR };
         store.appendEvent(runDir, event);
         sink.event(event);
-        await waitWhilePaused(runDir, shouldStop);
+        await waitWhilePaused(runDir, shouldStop, sink);
       },
     });
     if (result.status === 'completed') await saveModel(model, path.join(runDir, store.MODEL_DIR));
@@ -102,6 +102,8 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
     throw error;
   } finally {
     model?.dispose();
+    // A pause asked for is over with the run: a later resume starts unpaused.
+    rmSync(path.join(runDir, store.PAUSE_FILE), { force: true });
   }
 }
 
@@ -110,10 +112,12 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
  * `pause` file (Pause Run in VS Code, or `touch RUN_DIR/pause`), the run waits, its record
  * says `paused`, and a stop request still ends it at once.
  */
-async function waitWhilePaused(runDir: string, shouldStop: () => boolean): Promise<void> {
+async function waitWhilePaused(runDir: string, shouldStop: () => boolean, sink: JobSink): Promise<void> {
   const pauseFile = path.join(runDir, store.PAUSE_FILE);
   if (!existsSync(pauseFile) || shouldStop()) return;
-  await store.updateRunRecord(runDir, { paused: true });
+  const { epochsDone } = await store.updateRunRecord(runDir, { paused: true });
+  sink.log('info', `paused after epoch ${epochsDone} (continue: remove ${pauseFile})`);
   while (existsSync(pauseFile) && !shouldStop()) await new Promise((r) => setTimeout(r, 200));
   await store.updateRunRecord(runDir, { paused: undefined });
+  if (!shouldStop()) sink.log('info', 'continuing');
 }

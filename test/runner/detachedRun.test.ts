@@ -71,6 +71,7 @@ test('a paused run holds at its epoch boundary, and Cancel still stops it there'
   const record = await store.readRunRecord(run.runDir);
   assert.equal(record?.epochsDone, paused.epochsDone);
   assert.equal(record?.paused, undefined);
+  assert.ok(!existsSync(path.join(run.runDir, store.PAUSE_FILE)), 'a later resume starts unpaused');
 });
 
 test('a run that fails on its data is a failed run, with the error at the field and line, and an end event', async () => {

@@ -220,6 +220,11 @@ class RunCommands {
     const record = runDir ? await readRunRecord(runDir) : undefined;
     if (!record || !runDir) return;
     if (!(await this.checkCanRun(record.experimentFile))) return;
+    const { alive, holder } = runLiveness(runDir);
+    if (alive) {
+      void vscode.window.showWarningMessage(`Model Lab: run ${record.runId} is running (pid ${holder?.pid}, ${holder?.command}); cancel it before resuming.`);
+      return;
+    }
     await this.runAndReport(record.experimentFile, { resumeDir: runDir });
   }
 
