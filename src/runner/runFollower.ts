@@ -35,6 +35,10 @@ export class RunFollower {
   private childExit: { exitCode: number | null; signal: NodeJS.Signals | null } | undefined;
   private finish!: (outcome: RunOutcome) => void;
   private ticking = false;
+  private logLevel: LogLevel = 'info';
+  /** The last error the run's process logged (why a resume could not start, say). */
+  private lastError: string | undefined;
+  private readonly since = Date.now();
 
   constructor(readonly runDir: string, private readonly opts: FollowOptions = {}) {
     this.runId = path.basename(runDir);
@@ -116,6 +120,17 @@ export class RunFollower {
 
   private async outcomeOf(record: store.RunRecord): Promise<RunOutcome | undefined> {
     const base = { runDir: this.runDir, exitCode: this.childExit?.exitCode, signal: this.childExit?.signal };
+    const child = this.opts.child;
+    const how = this.childExit ? (this.childExit.signal ? `signal ${this.childExit.signal}` : `exit code ${this.childExit.exitCode}`) : 'its process is gone';
+    // A run this process just started over an existing record (a resume): until the new process
+    // takes the run over, the record is the previous attempt's. Its end counts only if it is newer.
+    const previous = child !== undefined && record.status !== 'running' && !(record.endedAt && Date.parse(record.endedAt) >= this.since);
+    if (previous && !this.childExit) return undefined;
+    // Gone while the run still runs: another process holds it (this one could not take it over).
+    const heldElsewhere = child !== undefined && this.childExit !== undefined && record.status === 'running';
+    if (heldElsewhere || (previous && (record.status !== 'interrupted' || this.lastError))) {
+      return { ...base, status: 'failed', error: { message: this.lastError ?? `the run process exited (${how}) before it took the run over; see ${store.LOG_FILE} in the run folder`, user: false } };
+    }
     switch (record.status) {
       case 'running':
         return undefined;
@@ -124,10 +139,8 @@ export class RunFollower {
         return { ...base, status: record.status, summary: await store.readSummary(this.runDir) };
       case 'failed':
         return { ...base, status: 'failed', summary: await store.readSummary(this.runDir), error: record.error ?? { message: record.message ?? 'the run failed', user: false } };
-      case 'interrupted': {
-        const how = this.childExit ? (this.childExit.signal ? `signal ${this.childExit.signal}` : `exit code ${this.childExit.exitCode}`) : 'its process is gone';
+      case 'interrupted':
         return { ...base, status: 'crashed', error: { message: `the run process ended unexpectedly (${how}); its last checkpoint can be resumed`, user: false } };
-      }
     }
   }
 
@@ -150,10 +163,14 @@ export class RunFollower {
     if (eventLines.length) {
       for (const event of store.parseEventLines(eventLines.join('\n'))) for (const l of this.eventListeners) safeCall(l, event);
     }
+    // Lines the worker logged start with their level; continuation lines are indented; anything
+    // else is the process's own output (a crash's stack, a library's warning).
     for (const line of this.log.read()) {
       const m = /^\[(info|warn|error)\] (.*)$/.exec(line);
-      if (m) this.emitLog(m[1] as LogLevel, m[2]);
-      else if (line.trim()) this.emitLog('warn', line);
+      if (m) this.logLevel = m[1] as LogLevel;
+      else if (!line.startsWith('  ')) this.logLevel = 'warn';
+      if (line.trim()) this.emitLog(this.logLevel, m ? m[2] : line);
+      if (m?.[1] === 'error') this.lastError = m[2];
     }
   }
 

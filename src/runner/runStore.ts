@@ -1,4 +1,4 @@
-import { existsSync, promises as fs, appendFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, promises as fs, appendFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { peekExperimentFile, peekLabel } from '../core/experiment/peek';
 import type { Experiment, ExperimentKind } from '../core/experiment/types';
@@ -217,6 +217,13 @@ export async function listRuns(root: string): Promise<RunRecord[]> {
 export async function deleteRun(runDir: string): Promise<void> {
   if (!existsSync(path.join(runDir, RUN_FILE))) throw new Error(`not a run folder: ${runDir}`);
   await fs.rm(runDir, { recursive: true, force: true });
+}
+
+/** Asks a running train run to pause at its next epoch boundary (`paused`), or to continue. */
+export function setPauseRequest(runDir: string, paused: boolean): void {
+  const file = path.join(runDir, PAUSE_FILE);
+  if (paused) writeFileSync(file, `${new Date().toISOString()}\n`);
+  else rmSync(file, { force: true });
 }
 
 /** True once the first end-of-epoch checkpoint is complete (its manifest is written last). */

@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { withExperimentPosition } from '../core/experiment/load';
 import type { TrainExperiment } from '../core/experiment/types';
@@ -103,7 +103,7 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
   } finally {
     model?.dispose();
     // A pause asked for is over with the run: a later resume starts unpaused.
-    rmSync(path.join(runDir, store.PAUSE_FILE), { force: true });
+    store.setPauseRequest(runDir, false);
   }
 }
 

@@ -74,6 +74,42 @@ test('a paused run holds at its epoch boundary, and Cancel still stops it there'
   assert.ok(!existsSync(path.join(run.runDir, store.PAUSE_FILE)), 'a later resume starts unpaused');
 });
 
+test('a resume is followed from the moment its process takes the run over, not ended by the previous attempt\'s status', async () => {
+  const first = startDetachedRun({ experimentFile: path.join(fixtures, 'endless.experiment.json'), outRoot: tmp(), workerScript });
+  const follower = new RunFollower(first.runDir, { child: first.child });
+  const events: RunEvent[] = [];
+  follower.onEvent((e) => events.push(e));
+  await waitFor(() => events.some((e) => e.type === 'checkpoint'), 'the first checkpoint');
+  follower.cancel();
+  assert.equal((await follower.done).status, 'cancelled');
+  const stopped = (await store.readRunRecord(first.runDir))!;
+
+  const resumed = startDetachedRun({ experimentFile: '', resumeDir: first.runDir, workerScript });
+  const again = new RunFollower(resumed.runDir, { child: resumed.child });
+  const seen: RunEvent[] = [];
+  again.onEvent((e) => seen.push(e));
+  const start = await waitFor(() => seen.find((e) => e.type === 'start' && e.resumedFrom), 'the resumed start event');
+  assert.equal(start.type === 'start' && start.resumedFrom?.epoch, stopped.epochsDone);
+  await waitFor(() => seen.filter((e) => e.type === 'epoch').length > epochsIn(events), 'an epoch of the resumed run');
+  again.cancel();
+  const outcome = await again.done;
+  assert.equal(outcome.status, 'cancelled');
+  assert.ok((await store.readRunRecord(first.runDir))!.epochsDone > stopped.epochsDone);
+
+  // A resume that cannot take the run over (another process holds it) says why.
+  const holder = node([path.join(__dirname, 'helpers', 'holdLock.ts'), first.runDir]);
+  await waitFor(() => holder.stdout().includes('locked'), 'the other process to take the lock');
+  try {
+    const refused = startDetachedRun({ experimentFile: '', resumeDir: first.runDir, workerScript });
+    const failed = await new RunFollower(refused.runDir, { child: refused.child }).done;
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.error!.message, new RegExp(`is in use by pid ${holder.child.pid}`));
+    assert.equal((await store.readRunRecord(first.runDir))?.status, 'cancelled', 'the run is untouched');
+  } finally {
+    holder.child.kill('SIGKILL');
+  }
+});
+
 test('a run that fails on its data is a failed run, with the error at the field and line, and an end event', async () => {
   const run = startDetachedRun({ experimentFile: path.join(fixtures, 'wrong-shape.experiment.json'), outRoot: tmp(), workerScript });
   const follower = new RunFollower(run.runDir, { child: run.child });

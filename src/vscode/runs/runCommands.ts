@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
 import * as vscode from 'vscode';
@@ -8,7 +8,7 @@ import { peekExperimentFile } from '../../core/experiment/peek';
 import type { FreezingPolicyName } from '../../core/experiment/types';
 import type { RunErrorInfo } from '../../runner/protocol';
 import { runLiveness } from '../../runner/runLock';
-import { deleteRun, isTrainRun, PAUSE_FILE, readRunRecord, RUN_FILE, SUMMARY_FILE, type RunRecord } from '../../runner/runStore';
+import { deleteRun, isTrainRun, readRunRecord, RUN_FILE, setPauseRequest, SUMMARY_FILE, type RunRecord } from '../../runner/runStore';
 import { isTrainSummary } from '../../runner/summary';
 import type { RunOutcome } from '../../runner/runProcess';
 import { EXPERIMENT_GLOB, isExperimentFile, openTimelineOnRun, showNotificationProgress } from '../config';
@@ -152,9 +152,7 @@ class RunCommands {
       void vscode.window.showInformationMessage('Model Lab: choose a running run in the Runs view.');
       return;
     }
-    const file = path.join(runDir, PAUSE_FILE);
-    if (paused) writeFileSync(file, `${new Date().toISOString()}\n`);
-    else rmSync(file, { force: true });
+    setPauseRequest(runDir, paused);
     this.deps.log.info(`[${path.basename(runDir)}] ${paused ? 'pause requested (at the next epoch boundary)' : 'continue requested'}`);
     this.deps.tree.refresh();
   }
