@@ -4,7 +4,7 @@ import { existsSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  contextMenuLabels, expandFolder, explorerRow, openWorkbench, runCommand, screenshot, waitForActiveEditor, waitForNotification, type Workbench,
+  contextMenuLabels, expandFolder, explorerRow, hoverUntilShown, openWorkbench, runCommand, screenshot, waitForActiveEditor, waitForNotification, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
@@ -60,19 +60,7 @@ describe('restricted mode (untrusted workspace)', { timeout: 4 * 60_000 }, () =>
     const editor = page.locator('.editor-instance .monaco-editor').first();
     await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
     const target = editor.locator('.view-line', { hasText: 'no-such-file.csv.gz' }).first().locator('span', { hasText: 'no-such-file' }).first();
-    const hover = page.locator('.monaco-hover:not(.hidden)').first();
-    // The editor shows a hover only after the pointer rests; a busy machine can miss the first
-    // rest, so move away and back until it shows (at most ~40 s).
-    for (let attempt = 0; ; attempt++) {
-      await page.mouse.move(0, 0);
-      await target.hover();
-      try {
-        await hover.waitFor({ state: 'visible', timeout: 10_000 });
-        break;
-      } catch (e) {
-        if (attempt >= 3) throw e;
-      }
-    }
+    const hover = await hoverUntilShown(page, target);
     assert.match((await hover.textContent()) ?? '', /data file not found/);
     await screenshot(page, '22-restricted-diagnostics');
   });

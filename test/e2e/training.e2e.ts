@@ -5,7 +5,7 @@ import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import type { Page } from 'playwright-core';
 import {
-  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, reloadWindow, runCommand,
+  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverUntilShown, openWorkbench, reloadWindow, runCommand,
   openFile, screenshot, waitForNotification, waitInWebview, waitUntil, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
@@ -91,9 +91,7 @@ describe('training from the Explorer (code-server)', { timeout: 12 * 60_000 }, (
     assert.match(lenses, /Open Timeline/);
     assert.match(lenses, /Last run: linear · completed/);
     // Hovering a layer gives the details of its freeze.
-    await editor.locator('.view-line', { hasText: '"fc1"' }).first().hover();
-    const hover = page.locator('.monaco-hover:not(.hidden)').first();
-    await hover.waitFor({ state: 'visible', timeout: 10_000 });
+    const hover = await hoverUntilShown(page, editor.locator('.view-line', { hasText: '"fc1"' }).first());
     assert.match((await hover.textContent()) ?? '', /Frozen at epoch \d+, step \d+ of 60/);
     await screenshot(page, '05b-layer-hover');
   });
@@ -211,7 +209,7 @@ describe('training from the Explorer (code-server)', { timeout: 12 * 60_000 }, (
     const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'inputShape is [60]' }).first();
     await problem.waitFor({ state: 'visible', timeout: 30_000 });
     const label = (await problem.getAttribute('aria-label')) ?? (await problem.textContent()) ?? '';
-    assert.match(label, /8/, label);
+    assert.match(label, /line 8\b/, label);
     assert.match(label, error);
     await screenshot(page, '19-failed-run-in-problems');
   });

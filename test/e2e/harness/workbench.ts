@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 import { OUTPUT_DIR, type CodeServer } from './codeServer';
 
 /**
@@ -166,6 +166,25 @@ export async function waitInWebview<T>(page: Page, selector: string, read: (f: F
     }
     if (Date.now() > deadline) throw new Error(`webview condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
     await page.waitForTimeout(500);
+  }
+}
+
+/**
+ * Hovers `target` until the editor's hover shows, and returns it. The editor shows a hover only
+ * after the pointer rests; a busy machine can miss the first rest, so move away and back until
+ * it shows.
+ */
+export async function hoverUntilShown(page: Page, target: Locator, attempts = 4): Promise<Locator> {
+  const hover = page.locator('.monaco-hover:not(.hidden)').first();
+  for (let attempt = 1; ; attempt++) {
+    await page.mouse.move(0, 0);
+    await target.hover();
+    try {
+      await hover.waitFor({ state: 'visible', timeout: 10_000 });
+      return hover;
+    } catch (e) {
+      if (attempt >= attempts) throw e;
+    }
   }
 }
 
