@@ -72,9 +72,11 @@ export class RunFollower {
    */
   cancel(graceMs = 20_000): { ok: boolean; reason?: string } {
     const sent = signalRunHolder(this.runDir, 'SIGTERM');
-    if (!sent.ok) {
+    if (sent.ok) this.emitLog('info', `cancel: SIGTERM sent to the run process (pid ${sent.pid})`);
+    else {
       const child = this.opts.child;
       if (!child || child.exitCode !== null || child.signalCode !== null || !child.kill('SIGTERM')) return sent;
+      this.emitLog('info', `cancel: SIGTERM sent to the starting run process (pid ${child.pid})`);
     }
     if (!this.killTimer) {
       this.killTimer = setTimeout(() => {
@@ -97,25 +99,27 @@ export class RunFollower {
     if (this.ticking) return;
     this.ticking = true;
     void this.poll()
+      .then((outcome) => {
+        if (!outcome) return;
+        clearTimeout(this.killTimer);
+        this.timer = undefined;
+        this.finish(outcome);
+      })
       .catch((e) => this.emitLog('warn', `reading the run folder: ${(e as Error).message}`))
       .finally(() => {
         this.ticking = false;
+        // Whatever happened in this poll, the next one comes (until the run ended or following stopped).
+        if (this.timer !== undefined) this.timer = setTimeout(() => this.tick(), this.opts.pollMs ?? 250);
       });
   }
 
-  private async poll(): Promise<void> {
+  private async poll(): Promise<RunOutcome | undefined> {
     // The status first, then the files: whatever a finished run wrote before its final status is read.
     const record = await store.readRunRecord(this.runDir);
     this.drain();
     const outcome = record ? await this.outcomeOf(record) : await this.outcomeWithoutRecord();
-    if (outcome) {
-      this.drain();
-      clearTimeout(this.killTimer);
-      this.timer = undefined;
-      this.finish(outcome);
-      return;
-    }
-    if (this.timer !== undefined) this.timer = setTimeout(() => this.tick(), this.opts.pollMs ?? 250);
+    if (outcome) this.drain();
+    return outcome;
   }
 
   private async outcomeOf(record: store.RunRecord): Promise<RunOutcome | undefined> {

@@ -30,8 +30,20 @@ export class RunIndex implements vscode.Disposable {
   /** Fires when a run folder got its record (a run started here, in another window or in a terminal). */
   readonly onDidCreateRun = this.created.event;
   private readonly watcher: vscode.FileSystemWatcher;
+  private readonly experimentWatcher: vscode.FileSystemWatcher;
+  private readonly workspaceFolders: vscode.Disposable;
+  /** The workspace's experiment files (a file search is slow on a busy machine: done once, then kept current). */
+  private experimentFiles: Promise<vscode.Uri[]> | undefined;
 
   constructor(private readonly manager: RunManager) {
+    this.experimentWatcher = vscode.workspace.createFileSystemWatcher(EXPERIMENT_GLOB, false, true, false);
+    const forgetFiles = () => {
+      this.experimentFiles = undefined;
+      invalidate();
+    };
+    this.experimentWatcher.onDidCreate(forgetFiles);
+    this.experimentWatcher.onDidDelete(forgetFiles);
+    this.workspaceFolders = vscode.workspace.onDidChangeWorkspaceFolders(forgetFiles);
     this.watcher = vscode.workspace.createFileSystemWatcher('**/.model-lab/runs/*/{run,summary}.json');
     const invalidate = () => {
       this.cache.clear();
@@ -62,7 +74,8 @@ export class RunIndex implements vscode.Disposable {
   /** Runs of every experiment file in the workspace (and of files that runs mention), newest first per root. */
   async workspaceRuns(): Promise<RunRecord[]> {
     if (!vscode.workspace.workspaceFolders?.length) return [];
-    const files = await vscode.workspace.findFiles(EXPERIMENT_GLOB, '**/{node_modules,.git,.model-lab}/**', 500);
+    this.experimentFiles ??= Promise.resolve(vscode.workspace.findFiles(EXPERIMENT_GLOB, '**/{node_modules,.git,.model-lab}/**', 500));
+    const files = await this.experimentFiles;
     const roots = [...new Set(files.map((f) => runsRootFor(f.fsPath)))];
     return (await Promise.all(roots.map((r) => this.listCached(r)))).flat();
   }
@@ -86,6 +99,8 @@ export class RunIndex implements vscode.Disposable {
 
   dispose(): void {
     this.watcher.dispose();
+    this.experimentWatcher.dispose();
+    this.workspaceFolders.dispose();
     this.changed.dispose();
     this.created.dispose();
   }

@@ -43,12 +43,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     this.changed.fire(undefined);
   }
 
+  /** Live runs change the tree every epoch: redraw at most once a second (a redraw reads the run store). */
   private refreshSoon(): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.changed.fire(undefined);
-    }, 400);
+    }, 1000);
   }
 
   async getChildren(node?: RunsNode): Promise<RunsNode[]> {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -120,6 +120,7 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   const stop = async () => {
     await stopProcessGroup();
     killRunsUnder(opts.workspace);
+    keepLogs(opts.name, userDataDir, opts.workspace);
     rmSync(root, { recursive: true, force: true });
   };
   const stopProcessGroup = async () => {
@@ -157,6 +158,20 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   }
   const activations = () => countInFiles(path.join(userDataDir, 'logs'), (f) => path.basename(f) === 'Model Lab.log', 'Model Lab activated');
   return { url: `${url}?folder=${encodeURIComponent(opts.workspace)}`, port, pid, userDataDir, updateSettings, activations, stop };
+}
+
+/**
+ * Keeps what explains a failure in test-output/e2e/logs/<name>/: the extension's log of each
+ * extension host (the "Model Lab" output channel) and each run's `run.log`.
+ */
+function keepLogs(name: string, userDataDir: string, workspace: string): void {
+  const dir = path.join(OUTPUT_DIR, 'logs', name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const f of filesUnder(path.join(userDataDir, 'logs'), (f) => path.basename(f) === 'Model Lab.log')) {
+    cpSync(f, path.join(dir, `${path.basename(path.dirname(path.dirname(f)))}-Model Lab.log`));
+  }
+  for (const f of filesUnder(workspace, (f) => path.basename(f) === 'run.log')) cpSync(f, path.join(dir, `${path.basename(path.dirname(f))}.log`));
 }
 
 /** Kills the runs still going under `dir` (a test that failed before cancelling its run). */
