@@ -159,14 +159,21 @@ export function processStartTime(pid: number): string | undefined {
     }
   }
   if (process.platform === 'win32') return undefined;
+  // macOS and the BSDs: the start time to the second, from ps (no /proc there). Followers ask
+  // several times a second: a lookup is reused for a moment.
+  const hit = psStartTimes.get(pid);
+  if (hit && Date.now() - hit.at < 2000) return hit.value;
+  let value: string | undefined;
   try {
-    // macOS and the BSDs: the start time to the second, from ps (no /proc there).
-    const out = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    return out || undefined;
+    value = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
   } catch {
-    return undefined;
+    value = undefined;
   }
+  psStartTimes.set(pid, { value, at: Date.now() });
+  return value;
 }
+
+const psStartTimes = new Map<number, { value: string | undefined; at: number }>();
 
 export function describeHolder(h: LockHolder): string {
   return `pid ${h.pid} (${h.command}) on ${h.hostname} since ${h.createdAt}`;

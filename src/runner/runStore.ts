@@ -105,8 +105,11 @@ export async function createRun(runDir: string, record: RunRecord, config: unkno
 export async function readRunRecord(runDir: string): Promise<RunRecord | undefined> {
   const record = await readJson<RunRecord>(path.join(runDir, RUN_FILE));
   if (!record) return undefined;
-  // A run is running only while a live process holds its lock; otherwise it was killed.
+  // A run is running only while a live process holds its lock; otherwise it was killed...
   if (record.status === 'running' && !runLiveness(runDir).alive) {
+    // ...unless it ended between the two reads: its final status is written before its lock is released.
+    const now = await readJson<RunRecord>(path.join(runDir, RUN_FILE));
+    if (now && now.status !== 'running') return { ...now, runDir };
     record.status = 'interrupted';
     record.paused = undefined;
   }
