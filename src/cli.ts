@@ -4,6 +4,7 @@
  * 130 stopped by Ctrl-C/SIGTERM (the run is resumable).
  */
 import { isUserError } from './core/errors';
+import { stripControls } from './core/util/untrustedText';
 import type { CliIO, Subcommand } from './cli/io';
 import { runCommand, RUN_USAGE } from './cli/run';
 import { rewardsCommand } from './cli/rewards';
@@ -36,11 +37,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   try {
     return await command(rest, io);
   } catch (e) {
+    // Messages can quote a server's answer or a file: no terminal control sequences get through.
     if (isUserError(e)) {
-      io.stderr(`model-lab: ${e.format()}\n`);
+      io.stderr(`model-lab: ${stripControls(e.format())}\n`);
       return 2;
     }
-    io.stderr(`model-lab: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    io.stderr(`model-lab: internal error: ${stripControls(e instanceof Error ? e.stack ?? e.message : String(e))}\n`);
     return 1;
   }
 }

@@ -6,6 +6,7 @@ import { evaluateProvider } from '../core/extract/evaluateProvider';
 import { createProvider, DEFAULT_BASE_URLS, PROVIDER_KINDS, type ProviderConfig } from '../core/extract/providers';
 import { CONLL04_SCHEMA, loadExtractionSchema, type ExtractionSchema } from '../core/extract/schema';
 import type { ExtractionResult } from '../core/extract/types';
+import { escapeControls } from '../core/util/untrustedText';
 import { parseCliArgs } from './args';
 import type { CliIO, Subcommand } from './io';
 
@@ -133,13 +134,15 @@ function positiveInt(s: string, flag: string): number {
 }
 
 function formatResult(r: ExtractionResult): string {
+  /** Span texts are the input's, which may hold terminal controls (JSON escapes only C0). */
+  const q = (s: string) => escapeControls(JSON.stringify(s));
   const lines = [`provider: ${r.provider}`, `entities (${r.entities.length}):`];
-  for (const e of r.entities) lines.push(`  ${e.type.padEnd(8)} ${JSON.stringify(e.text)} [${e.start}, ${e.end})${e.grounding && e.grounding !== 'exact' ? ` (${e.grounding})` : ''}`);
+  for (const e of r.entities) lines.push(`  ${e.type.padEnd(8)} ${q(e.text)} [${e.start}, ${e.end})${e.grounding && e.grounding !== 'exact' ? ` (${e.grounding})` : ''}`);
   lines.push(`relations (${r.relations.length}):`);
-  for (const x of r.relations) lines.push(`  ${x.type}: ${JSON.stringify(x.head.text)} -> ${JSON.stringify(x.tail.text)}`);
+  for (const x of r.relations) lines.push(`  ${x.type}: ${q(x.head.text)} -> ${q(x.tail.text)}`);
   if (r.events.length > 0) {
     lines.push(`events (${r.events.length}):`);
-    for (const ev of r.events) lines.push(`  ${ev.type} ${JSON.stringify(ev.trigger.text)}: ${ev.arguments.map((a) => `${a.role}=${JSON.stringify(a.entity.text)}`).join(', ')}`);
+    for (const ev of r.events) lines.push(`  ${ev.type} ${q(ev.trigger.text)}: ${ev.arguments.map((a) => `${a.role}=${q(a.entity.text)}`).join(', ')}`);
   }
   if (r.ungrounded > 0) lines.push(`ungrounded spans dropped: ${r.ungrounded}`);
   return lines.join('\n') + '\n';

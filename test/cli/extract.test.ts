@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
+import { main } from '../../src/cli';
 import { extractCommand } from '../../src/cli/extract';
 import type { CliIO } from '../../src/cli/io';
 import { isUserError } from '../../src/core/errors';
@@ -84,4 +85,24 @@ test('bad input exits 2 with one line naming the problem', async () => {
     assert.match(r.err, pattern, argv.join(' '));
     assert.equal(r.err.trim().split('\n').length, 1, `one line: ${r.err}`);
   }
+});
+
+test('terminal control sequences from a server or the text never reach the terminal', async () => {
+  const evil = '\u001b]0;pwned\u0007\u001b[2J\u009b31m\u202Egnp.exe';
+  const server = await startLocalServer((_req, res) => sendJson(res, 400, { error: { message: evil } }));
+  let err = '';
+  let out = '';
+  const io: CliIO = { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, isTTY: true, signal: new AbortController().signal, cwd: ROOT };
+  try {
+    const code = await main(['extract', '--text', 'Ann Lee lives in Oslo.', '--provider', 'openai', '--base-url', server.url, '--model', 'm'], io);
+    assert.equal(code, 2);
+    assert.match(err, /HTTP 400/);
+    assert.ok(!/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(err), JSON.stringify(err));
+  } finally {
+    await server.close();
+  }
+  // Human output of spans: controls in the selected text are shown escaped.
+  const text = 'Lee Harvey Oswald shot John F. Kennedy in Dallas.\u009b31m';
+  assert.equal(await main(['extract', '--text', text, '--provider', 'builtin'], io), 0);
+  assert.ok(!/[\u007f-\u009f]/.test(out), JSON.stringify(out));
 });

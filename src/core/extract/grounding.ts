@@ -1,4 +1,4 @@
-import { hasBidiControl } from '../util/untrustedText';
+import { hasBidiControl, trimBidiControls } from '../util/untrustedText';
 import type { GroundingKind } from './types';
 
 /**
@@ -185,12 +185,10 @@ export class Grounder {
   /** The match without bidirectional controls at its ends; none with one inside. */
   private withoutBidi(g: Grounded): Grounded | undefined {
     if (!hasBidiControl(g.text)) return g;
-    let { start, end } = g;
-    while (start < end && hasBidiControl(this.input[start])) start++;
-    while (end > start && hasBidiControl(this.input[end - 1])) end--;
-    const text = this.input.slice(start, end);
-    if (text.trim() === '' || hasBidiControl(text)) return undefined;
-    return { start, end, text, kind: g.kind === 'exact' ? 'normalised' : g.kind };
+    const t = trimBidiControls(this.input, g.start, g.end);
+    if (!t) return undefined;
+    const text = this.input.slice(t.start, t.end);
+    return text.trim() === '' ? undefined : { ...t, text, kind: g.kind === 'exact' ? 'normalised' : g.kind };
   }
 
   private toOriginal(ns: number, ne: number, kind: GroundingKind): Grounded {

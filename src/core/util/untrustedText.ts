@@ -19,9 +19,28 @@ export function hasBidiControl(s: string): boolean {
   return found;
 }
 
+/**
+ * The span [start, end) of `text` without bidirectional formatting characters at its ends, or
+ * undefined when one is inside it or nothing is left (such a span displays reordered).
+ */
+export function trimBidiControls(text: string, start: number, end: number): { start: number; end: number } | undefined {
+  while (start < end && hasBidiControl(text[start])) start++;
+  while (end > start && hasBidiControl(text[end - 1])) end--;
+  return start < end && !hasBidiControl(text.slice(start, end)) ? { start, end } : undefined;
+}
+
 /** `s` without control and bidirectional formatting characters (tabs and line breaks kept). */
 export function stripControls(s: string): string {
   return s.replace(CONTROLS, '').replace(BIDI_CONTROLS, '');
+}
+
+/** `s` with control and bidirectional formatting characters written as `\uXXXX` (nothing lost, nothing acted on). */
+export function escapeControls(s: string): string {
+  return s.replace(CONTROLS, hex).replace(BIDI_CONTROLS, hex);
+}
+
+function hex(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
 /**

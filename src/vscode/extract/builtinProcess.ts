@@ -46,7 +46,9 @@ export function runBuiltinExtraction(o: BuiltinRunOptions): Promise<ExtractionRe
   }
   if (!existsSync(o.cliScript)) return Promise.reject(new Error(`the extension build is incomplete: ${o.cliScript} is missing`));
   if (o.signal?.aborted) return Promise.reject(new CancelledError());
-  const args = ['extract', '--text', o.text, '--provider', 'builtin', '--json'];
+  // `--text=...` keeps a text that starts with "-" a value; a command line cannot carry NUL, so
+  // it goes as a space (same length, so offsets hold) and the original text is put back below.
+  const args = ['extract', `--text=${o.text.replace(/\0/g, ' ')}`, '--provider', 'builtin', '--json'];
   if (o.schemaFile) args.push('--schema', o.schemaFile);
   if (o.modelFile) args.push('--model-file', o.modelFile);
   return new Promise((resolve, reject) => {
@@ -72,7 +74,7 @@ export function runBuiltinExtraction(o: BuiltinRunOptions): Promise<ExtractionRe
       if (code === 0) {
         let parsed: unknown;
         try {
-          parsed = JSON.parse(stdout);
+          parsed = withOriginalText(JSON.parse(stdout), o.text);
         } catch {
           return reject(new Error('the built-in model printed no JSON result'));
         }
@@ -83,4 +85,15 @@ export function runBuiltinExtraction(o: BuiltinRunOptions): Promise<ExtractionRe
       reject(code === 2 ? new UserError(line) : new Error(`the built-in model failed: ${line}`));
     });
   });
+}
+
+/** Each span's text taken from `text` (what was sent had NUL characters replaced by spaces). */
+function withOriginalText(result: unknown, text: string): unknown {
+  const r = result as Partial<ExtractionResult>;
+  if (!text.includes('\0') || !Array.isArray(r?.entities)) return result;
+  const fix = (e: { start: number; end: number; text: string }) => { e.text = text.slice(e.start, e.end); };
+  r.entities.forEach(fix);
+  for (const x of r.relations ?? []) { fix(x.head); fix(x.tail); }
+  for (const ev of r.events ?? []) { fix(ev.trigger); ev.arguments.forEach((a) => fix(a.entity)); }
+  return result;
 }

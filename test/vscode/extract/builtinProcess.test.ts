@@ -59,3 +59,11 @@ test('text beyond the command-line limit is refused before starting a process', 
   const text = 'word '.repeat(maxBuiltinTextBytes() / 5 + 1);
   await assert.rejects(runBuiltinExtraction({ ...cli, text }), (e: unknown) => isUserError(e) && /too long/.test((e as Error).message));
 });
+
+test('a selection that starts with "-" or contains NUL is text, not a command-line option', async () => {
+  for (const text of ['- Lee Harvey Oswald shot John F. Kennedy in Dallas.', '--json Oswald shot Kennedy in Dallas.', 'Oswald shot Kennedy\u0000 in Dallas.']) {
+    const r = await runBuiltinExtraction({ ...cli, text });
+    for (const e of r.entities) assert.equal(text.slice(e.start, e.end), e.text);
+    assert.ok(r.entities.some((e) => e.type === 'Loc' && e.text.startsWith('Dallas')), `${JSON.stringify(text)}: ${JSON.stringify(r.entities)}`);
+  }
+});
