@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli';
 import { extractCommand } from '../../src/cli/extract';
@@ -105,4 +107,17 @@ test('terminal control sequences from a server or the text never reach the termi
   const text = 'Lee Harvey Oswald shot John F. Kennedy in Dallas.\u009b31m';
   assert.equal(await main(['extract', '--text', text, '--provider', 'builtin'], io), 0);
   assert.ok(!/[\u007f-\u009f]/.test(out), JSON.stringify(out));
+});
+
+test('extract eval on an empty corpus is a user error (exit 2)', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'empty-corpus-'));
+  try {
+    writeFileSync(path.join(dir, 'empty.json'), '[]\n');
+    const r = await run(['eval', '--data', path.join(dir, 'empty.json'), '--format', 'conll04', '--json']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /empty\.json: \/: the corpus has no sentences/);
+    assert.equal(r.out, '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -9,6 +9,7 @@ import {
   type ParseError,
 } from 'jsonc-parser';
 import { UserError } from '../errors';
+import { SYNTAX_MESSAGES } from '../util/jsonError';
 import { diagnosticAt, LineMap, type ExperimentDiagnostic } from './diagnostic';
 import { pathToPointer, rangeOf } from './jsonLocation';
 import { resolveExperimentPaths } from './paths';
@@ -174,25 +175,6 @@ function applyPolicyOverride(value: unknown, policy: string): void {
   else for (const k of Object.keys(old)) if (k !== 'policy' && allowed.includes(k)) next[k] = old[k];
   exp.freezing = next;
 }
-
-const SYNTAX_MESSAGES: Record<string, string> = {
-  InvalidSymbol: 'invalid symbol (strings need double quotes)',
-  InvalidNumberFormat: 'invalid number',
-  PropertyNameExpected: 'property name expected (in double quotes)',
-  ValueExpected: 'value expected',
-  ColonExpected: "':' expected",
-  CommaExpected: "',' expected",
-  CloseBraceExpected: "'}' expected",
-  CloseBracketExpected: "']' expected",
-  EndOfFileExpected: 'end of file expected (only one top-level value is allowed)',
-  InvalidCommentToken: 'invalid comment',
-  UnexpectedEndOfComment: 'unterminated comment',
-  UnexpectedEndOfString: 'unterminated string',
-  UnexpectedEndOfNumber: 'unterminated number',
-  InvalidUnicode: 'invalid unicode escape',
-  InvalidEscapeCharacter: 'invalid escape character in string',
-  InvalidCharacter: 'invalid character in string (control characters must be escaped)',
-};
 
 function syntaxDiagnostic(text: string, e: ParseError, lines: LineMap): ExperimentDiagnostic {
   const code = printParseErrorCode(e.error);
