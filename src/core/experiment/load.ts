@@ -15,7 +15,7 @@ import { pathToPointer, rangeOf } from './jsonLocation';
 import { resolveExperimentPaths } from './paths';
 import { EXPERIMENT_SCHEMA, experimentValidators } from './schema';
 import { schemaDiagnostics } from './schemaErrors';
-import { semanticDiagnostics } from './semantic';
+import { semanticDiagnostics, type FileChecks } from './semantic';
 import type { Experiment, FreezingPolicyName } from './types';
 
 export type { ExperimentDiagnostic } from './diagnostic';
@@ -43,6 +43,8 @@ export interface ParseOptions {
   applyDefaults?: boolean;
   /** Replace `freezing.policy` (the CLI's `--policy`) before validating. */
   policy?: string;
+  /** How the files the experiment names are checked (default `stat`; `none` for an untrusted workspace). */
+  files?: FileChecks;
 }
 
 /**
@@ -76,7 +78,7 @@ export function parseExperimentText(text: string, file: string, opts: ParseOptio
   const experiment = value as Experiment;
   const baseDir = file === '' ? undefined : path.dirname(path.resolve(file));
   // Semantic checks see the values as written (a default is never "ignored"), then defaults fill in.
-  diagnostics.push(...semanticDiagnostics(experiment, baseDir, tree, lines));
+  diagnostics.push(...semanticDiagnostics(experiment, baseDir, tree, lines, opts.files));
   const sorted = sortByPosition(diagnostics);
   if (sorted.some((d) => d.severity === 'error')) return { diagnostics: sorted };
   if (opts.applyDefaults) validators.withDefaults(experiment);
@@ -84,8 +86,8 @@ export function parseExperimentText(text: string, file: string, opts: ParseOptio
 }
 
 /** Every problem in an experiment's text, for an editor. Never throws. */
-export function checkExperimentText(text: string, file: string): ExperimentDiagnostic[] {
-  return parseExperimentText(text, file).diagnostics;
+export function checkExperimentText(text: string, file: string, files: FileChecks = 'stat'): ExperimentDiagnostic[] {
+  return parseExperimentText(text, file, { files }).diagnostics;
 }
 
 /**

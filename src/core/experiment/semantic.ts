@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Node as JsonNode } from 'jsonc-parser';
-import { diagnosticAt, type ExperimentDiagnostic, type LineMap } from './diagnostic';
+import { isUncPath } from '../util/uncPath';
+import { diagnosticAt, type DiagnosticSeverity, type ExperimentDiagnostic, type LineMap } from './diagnostic';
 import { rangeOf } from './jsonLocation';
 import { layerName } from './layerName';
 import { pathFields } from './paths';
@@ -24,12 +25,20 @@ export const DEFAULT_VOCAB_SIZE = 20000;
 interface Problem {
   pointer: string;
   message: string;
-  severity?: 'error' | 'warning';
+  severity?: DiagnosticSeverity;
   /** Underline the property name instead of the value (for large objects). */
   at?: 'value' | 'key';
   /** Underline this field instead of `pointer`'s (e.g. a layer's `type` for a layer problem). */
   underline?: string;
 }
+
+/**
+ * How the files an experiment names are checked: `stat` looks at each (exists, is a file);
+ * `none` touches no file and says so, for a workspace that is not trusted (its files may name
+ * any path, and merely looking at a network path hands out the user's credentials).
+ * Network (UNC) paths are never looked at either way, only warned about.
+ */
+export type FileChecks = 'stat' | 'none';
 
 /**
  * Checks the schema cannot express, on a schema-valid experiment: files that do not exist,
@@ -41,9 +50,10 @@ export function semanticDiagnostics(
   baseDir: string | undefined,
   tree: JsonNode | undefined,
   lines: LineMap,
+  files: FileChecks = 'stat',
 ): ExperimentDiagnostic[] {
   const problems: Problem[] = [];
-  if (baseDir !== undefined) problems.push(...missingFiles(exp, baseDir));
+  if (baseDir !== undefined) problems.push(...fileProblems(exp, baseDir, files));
   if (exp.kind === 'train') problems.push(...trainProblems(exp));
   if (exp.kind === 'extract-eval') problems.push(...extractEvalProblems(exp));
   return problems.map((p) => {
@@ -52,9 +62,21 @@ export function semanticDiagnostics(
   });
 }
 
-function missingFiles(exp: Experiment, baseDir: string): Problem[] {
+function fileProblems(exp: Experiment, baseDir: string, files: FileChecks): Problem[] {
   const out: Problem[] = [];
   for (const f of pathFields(exp)) {
+    if (isUncPath(f.value)) {
+      out.push({
+        pointer: f.pointer,
+        severity: 'warning',
+        message: `${f.what} is a network (UNC) path: Model Lab does not look at it before a run; on Windows, opening it connects to that host with your credentials`,
+      });
+      continue;
+    }
+    if (files === 'none') {
+      out.push({ pointer: f.pointer, severity: 'info', message: `${f.what} not checked in Restricted Mode: Model Lab reads no file that an untrusted workspace names` });
+      continue;
+    }
     if (f.output) continue;
     const abs = path.resolve(baseDir, f.value);
     let stat: fs.Stats | undefined;

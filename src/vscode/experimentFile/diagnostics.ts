@@ -4,10 +4,18 @@ import { checkExperimentText } from '../../core/experiment/load';
 /** Pause after the last keystroke before re-checking (the check may stat data files). */
 const DEBOUNCE_MS = 300;
 
+const SEVERITY = {
+  error: vscode.DiagnosticSeverity.Error,
+  warning: vscode.DiagnosticSeverity.Warning,
+  info: vscode.DiagnosticSeverity.Information,
+} as const;
+
 /**
  * Loader diagnostics for open experiment files: what the JSON Schema (contributed via
  * `jsonValidation`) cannot say — missing data files, impossible shapes, unknown layer names.
  * Schema problems are reported too, with the loader's wording, so the CLI and the editor agree.
+ * In Restricted Mode no file the experiment names is looked at (a diagnostic says so); trusting
+ * the workspace re-checks every open file.
  */
 export function registerExperimentDiagnostics(): vscode.Disposable {
   const collection = vscode.languages.createDiagnosticCollection('model-lab');
@@ -15,9 +23,10 @@ export function registerExperimentDiagnostics(): vscode.Disposable {
 
   const check = (doc: vscode.TextDocument) => {
     if (!isExperiment(doc)) return;
-    const diagnostics = checkExperimentText(doc.getText(), doc.uri.scheme === 'file' ? doc.uri.fsPath : '').map((d) => {
+    const files = vscode.workspace.isTrusted ? 'stat' : 'none';
+    const diagnostics = checkExperimentText(doc.getText(), doc.uri.scheme === 'file' ? doc.uri.fsPath : '', files).map((d) => {
       const range = new vscode.Range(doc.positionAt(d.start), doc.positionAt(Math.max(d.end, d.start + 1)));
-      const diag = new vscode.Diagnostic(range, d.message, d.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+      const diag = new vscode.Diagnostic(range, d.message, SEVERITY[d.severity]);
       diag.source = 'Model Lab';
       if (d.pointer) diag.code = d.pointer;
       return diag;
@@ -39,6 +48,7 @@ export function registerExperimentDiagnostics(): vscode.Disposable {
     collection,
     vscode.workspace.onDidOpenTextDocument(check),
     vscode.workspace.onDidChangeTextDocument((e) => schedule(e.document)),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => vscode.workspace.textDocuments.forEach(check)),
     vscode.workspace.onDidCloseTextDocument((doc) => {
       clearTimeout(timers.get(doc.uri.toString()));
       collection.delete(doc.uri);

@@ -1,17 +1,16 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isUserError } from '../../core/errors';
+import { ApiKeys, endpointOrigin } from './apiKeys';
 import { CancelledError } from './builtinProcess';
 import { ExtractPanel, ExtractPanelSerializer, EXTRACT_VIEW_TYPE } from './extractPanel';
 import { extractionSettings } from './extractionSettings';
+import { DEFAULT_BASE_URLS } from '../../core/extract/providers/kinds';
 import { EditorHighlights } from './editorHighlights';
 import { MAX_TEXT_LENGTH, type ExtractPanelState } from './messages';
 import { runExtraction } from './runExtraction';
 import { activeSchema, pickSchema } from './schemaSource';
 import { typeColors } from './viewModel';
-
-/** SecretStorage key of the OpenAI-compatible endpoint's API key (never in settings or logs). */
-export const API_KEY_SECRET = 'modelLab.extraction.apiKey';
 
 export interface ExtractionDeps {
   context: vscode.ExtensionContext;
@@ -27,6 +26,9 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
   const highlights = new EditorHighlights();
   const panelDeps = { extensionUri: context.extensionUri, log };
   const cliScript = vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath;
+  const keys = new ApiKeys(context.secrets);
+  void keys.migrate(vscode.workspace.getConfiguration('modelLab.extraction').inspect<string>('baseUrl')?.globalValue)
+    .catch((e) => log.warn(`extraction: could not move the saved API key to its endpoint: ${e instanceof Error ? e.message : String(e)}`));
 
   const extract = async (): Promise<void> => {
     const editor = vscode.window.activeTextEditor;
@@ -49,7 +51,8 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
     const abort = new AbortController();
     try {
       const schema = await activeSchema(context.workspaceState);
-      const apiKey = settings.provider === 'openai' ? await context.secrets.get(API_KEY_SECRET) : undefined;
+      // Only the key entered for this endpoint's origin (see apiKeys.ts).
+      const apiKey = settings.provider === 'openai' ? await keys.get(settings.baseUrl) : undefined;
       const where = settings.provider === 'builtin' ? 'built-in model' : `${settings.provider} at ${settings.baseUrl}`;
       // Logged without the text or any key: only what ran and how big it was.
       log.info(`extraction: ${text.length} characters, schema ${schema.label}, ${where}`);
@@ -60,7 +63,10 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
           try {
             return await runExtraction({
               settings, text, schema: schema.schema, schemaFile: schema.file, cliScript, apiKey, signal: abort.signal,
-              onProgress: (p) => { if (p.chunk) progress.report({ message: `${p.receivedChars} characters received` }); },
+              onProgress: (p) => {
+                const part = p.pieces !== undefined && p.pieces > 1 ? `part ${Math.min((p.piecesDone ?? 0) + 1, p.pieces)} of ${p.pieces}, ` : '';
+                progress.report({ message: `${part}${p.receivedChars} characters received` });
+              },
             });
           } finally {
             sub.dispose();
@@ -84,7 +90,10 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
         log.info('extraction: cancelled');
         return;
       }
-      const message = isUserError(e) ? e.format() : e instanceof Error ? e.message : String(e);
+      let message = isUserError(e) ? e.format() : e instanceof Error ? e.message : String(e);
+      if (settings.provider === 'openai' && /HTTP 40[13]\b/.test(message) && !(await keys.get(settings.baseUrl).catch(() => undefined))) {
+        message += ` No API key is saved for ${endpointOrigin(settings.baseUrl)}: run "Model Lab: Set Extraction API Key".`;
+      }
       log.error(`extraction failed: ${message}`);
       void vscode.window.showErrorMessage(`Model Lab: extraction failed: ${message}`);
     }
@@ -100,19 +109,27 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
   };
 
   const setApiKey = async (): Promise<void> => {
+    let origin: string;
+    const { baseUrl } = extractionSettings();
+    try {
+      origin = endpointOrigin(baseUrl || DEFAULT_BASE_URLS.openai);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Model Lab: ${isUserError(e) ? e.format() : String(e)}`);
+      return;
+    }
     const key = await vscode.window.showInputBox({
-      title: 'API key for the OpenAI-compatible extraction endpoint',
-      prompt: 'Stored in VS Code\'s secret storage and sent only to modelLab.extraction.baseUrl. Leave empty to remove the key.',
+      title: `API key for ${origin}`,
+      prompt: `Stored in VS Code's secret storage and sent only to ${origin} (the origin of modelLab.extraction.baseUrl). Leave empty to remove it.`,
       password: true,
       ignoreFocusOut: true,
     });
     if (key === undefined) return;
     if (key.trim()) {
-      await context.secrets.store(API_KEY_SECRET, key.trim());
-      void vscode.window.showInformationMessage('Model Lab: extraction API key saved in secret storage.');
+      await keys.set(origin, key.trim());
+      void vscode.window.showInformationMessage(`Model Lab: API key for ${origin} saved in secret storage.`);
     } else {
-      await context.secrets.delete(API_KEY_SECRET);
-      void vscode.window.showInformationMessage('Model Lab: extraction API key removed.');
+      await keys.delete(origin);
+      void vscode.window.showInformationMessage(`Model Lab: API key for ${origin} removed.`);
     }
   };
 

@@ -6,7 +6,8 @@ import type { RunEvent } from '../../core/train/events';
 import { RunProcess, type RunOutcome } from '../../runner/runProcess';
 import { EVENTS_FILE, parseEventLines } from '../../runner/runStore';
 import { backendSetting, runsRootFor } from '../config';
-import { escapeMarkdown } from '../util/markdown';
+import { md } from '../util/markdown';
+import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { outcomeText } from './outcomeText';
 import { progressMessage, runProgress } from './progressText';
 
@@ -130,9 +131,7 @@ export class RunManager implements vscode.Disposable {
     const more = runs.length > 1 ? ` (+${runs.length - 1})` : '';
     const progress = progressMessage(runProgress(run.events));
     this.statusItem.text = `$(sync~spin) ${name} · ${run.policy || '…'} · ${progress.split(' · ')[0]}${more}`;
-    this.statusItem.tooltip = new vscode.MarkdownString(
-      `**Model Lab** — ${escapeMarkdown(name)} (${escapeMarkdown(run.policy)})\n\n${escapeMarkdown(progress)}\n\nClick to open the timeline.`,
-    );
+    this.statusItem.tooltip = untrustedMarkdown(md`**Model Lab** — ${name} (${run.policy})\n\n${progress}\n\nClick to open the timeline.`);
     this.statusItem.command = { title: 'Open Timeline', command: 'modelLab.openTimeline', arguments: [vscode.Uri.file(run.runDir)] };
     this.statusItem.show();
   }

@@ -37,6 +37,11 @@ export interface CodeServer {
   userDataDir: string;
   /** Merges into the user settings (VS Code picks up the change live). */
   updateSettings(patch: Record<string, unknown>): void;
+  /**
+   * Merges into the remote machine's settings, where code-server (like any remote window) reads
+   * `machine`-scoped settings from; the user settings do not apply them to a remote.
+   */
+  updateMachineSettings(patch: Record<string, unknown>): void;
   stop(): Promise<void>;
 }
 
@@ -87,6 +92,13 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   const updateSettings = (patch: Record<string, unknown>) => {
     current = { ...current, ...patch };
     writeFileSync(settingsFile, JSON.stringify(current, null, 2));
+  };
+  const machineFile = path.join(userDataDir, 'Machine', 'settings.json');
+  let machine: Record<string, unknown> = {};
+  const updateMachineSettings = (patch: Record<string, unknown>) => {
+    machine = { ...machine, ...patch };
+    mkdirSync(path.dirname(machineFile), { recursive: true });
+    writeFileSync(machineFile, JSON.stringify(machine, null, 2));
   };
   updateSettings({
     ...BASE_SETTINGS,
@@ -147,5 +159,5 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  return { url: `${url}?folder=${encodeURIComponent(opts.workspace)}`, port, pid, userDataDir, updateSettings, stop };
+  return { url: `${url}?folder=${encodeURIComponent(opts.workspace)}`, port, pid, userDataDir, updateSettings, updateMachineSettings, stop };
 }
