@@ -42,6 +42,11 @@ export interface ParseRewardsOptions {
   file?: string;
   /** Folder for relative model paths; defaults to the file's folder or the current directory. */
   baseDir?: string;
+  /**
+   * Load the model files learned rewards name (default true). False for a workspace that is not
+   * trusted: its files may name any path (a network path hands out the user's credentials).
+   */
+  loadModels?: boolean;
 }
 
 const TOP_KEYS = ['$schema', 'description', 'discount', 'transitions', 'gridworld', 'rewards'];
@@ -117,7 +122,7 @@ export async function parseRewardsText(text: string, opts: ParseRewardsOptions =
   for (const [name, spec] of Object.entries(specs)) {
     const pointer = `/rewards/${escape(name)}`;
     if (names.includes(name)) throw fail(`reward name "${name}" is used twice${grid && name === 'task' ? ' (the gridworld defines "task" from its goal/penalty cells)' : ''}`, pointer);
-    const r = await readReward(spec, pointer, mdp, grid, names, rewards, baseDir, fail);
+    const r = await readReward(spec, pointer, mdp, grid, names, rewards, baseDir, opts.loadModels !== false, fail);
     validateReward(mdp, r, name, pointer, ctx);
     names.push(name);
     rewards.push(r);
@@ -128,7 +133,7 @@ export async function parseRewardsText(text: string, opts: ParseRewardsOptions =
 
 type Fail = (message: string, pointer: string) => UserError;
 
-async function readReward(spec: unknown, pointer: string, mdp: TabularMdp, grid: GridLayout | undefined, names: string[], rewards: Reward[], baseDir: string, fail: Fail): Promise<Reward> {
+async function readReward(spec: unknown, pointer: string, mdp: TabularMdp, grid: GridLayout | undefined, names: string[], rewards: Reward[], baseDir: string, loadModels: boolean, fail: Fail): Promise<Reward> {
   const S = mdp.nStates;
   const A = mdp.nActions;
   if (Array.isArray(spec)) {
@@ -175,6 +180,7 @@ async function readReward(spec: unknown, pointer: string, mdp: TabularMdp, grid:
     }
     default: {
       if (typeof spec.model !== 'string' || spec.model === '') throw fail('"model" must be the path of a TensorFlow.js model.json', `${pointer}/model`);
+      if (!loadModels) throw fail('a learned reward\'s model is not loaded in Restricted Mode: Model Lab reads no file that an untrusted workspace names', `${pointer}/model`);
       // Loaded lazily: TensorFlow.js is only needed when a file has a learned reward.
       const { loadRewardModel } = await import('./learnedReward');
       try {

@@ -15,6 +15,8 @@ export interface MatrixRequest {
   /** The file's current text (what the editor has, saved). */
   text: string;
   settings: CompareSettings;
+  /** Load learned rewards' model files (false in Restricted Mode, see `ParseRewardsOptions`). */
+  loadModels?: boolean;
 }
 
 export interface DifferenceRequest extends MatrixRequest {
@@ -77,23 +79,23 @@ export function axisLabels(content: RewardsFileContent): { stateLabels: string[]
 }
 
 export class RewardsComputation {
-  private cached: { file: string; text: string; content: Promise<RewardsFileContent> } | undefined;
+  private cached: { file: string; text: string; loadModels: boolean; content: Promise<RewardsFileContent> } | undefined;
 
-  private load(file: string, text: string): Promise<RewardsFileContent> {
-    if (!this.cached || this.cached.file !== file || this.cached.text !== text) {
-      const content = parseRewardsText(text, { file });
+  private load({ file, text, loadModels = true }: MatrixRequest): Promise<RewardsFileContent> {
+    if (!this.cached || this.cached.file !== file || this.cached.text !== text || this.cached.loadModels !== loadModels) {
+      const content = parseRewardsText(text, { file, loadModels });
       // A failed parse is not kept: the next request (after an edit) tries again anyway.
       content.catch(() => {
         if (this.cached?.content === content) this.cached = undefined;
       });
-      this.cached = { file, text, content };
+      this.cached = { file, text, loadModels, content };
     }
     return this.cached.content;
   }
 
   async matrix(req: MatrixRequest): Promise<MatrixResult> {
     const started = performance.now();
-    const content = await this.load(req.file, req.text);
+    const content = await this.load(req);
     const { canon, norm, metric } = req.settings;
     const { matrix, trivial } = pairwiseDistances(content.mdp, content.rewards, { canon, norm, metric });
     return {
@@ -110,7 +112,7 @@ export class RewardsComputation {
 
   async difference(req: DifferenceRequest): Promise<DifferenceResult> {
     const started = performance.now();
-    const content = await this.load(req.file, req.text);
+    const content = await this.load(req);
     const k = content.rewards.length;
     if (req.row >= k || req.col >= k) throw new RangeError(`reward pair (${req.row}, ${req.col}) out of range (${k} rewards)`);
     const values = stateActionDifference(content.mdp, content.rewards[req.row], content.rewards[req.col], req.settings.canon, req.settings.norm);

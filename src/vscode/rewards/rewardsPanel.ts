@@ -121,7 +121,7 @@ export class RewardsPanel implements vscode.Disposable {
     await this.post({ type: 'busy', what: 'matrix', text: `Computing ${settingsLabel(settings)} distances…` });
     try {
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(this.file));
-      const ran = await this.engine.matrix({ file: this.file.fsPath, text, settings });
+      const ran = await this.engine.matrix({ file: this.file.fsPath, text, settings, loadModels: vscode.workspace.isTrusted });
       if (generation !== this.generation) return;
       const names = ran.result.names;
       this.deps.log.info(`rewards: ${this.fileName} ${names.length} rewards, ${ran.result.states} states x ${ran.result.actions} actions, ${settingsLabel(settings)}: ${(ran.result.seconds * 1000).toFixed(1)} ms in the worker`);
@@ -145,7 +145,7 @@ export class RewardsPanel implements vscode.Disposable {
     await this.post({ type: 'busy', what: 'difference', text: `Computing ${names[sel.row]} − ${names[sel.col]}…` });
     try {
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(this.file));
-      const ran = await this.engine.difference({ file: this.file.fsPath, text, settings, ...sel });
+      const ran = await this.engine.difference({ file: this.file.fsPath, text, settings, loadModels: vscode.workspace.isTrusted, ...sel });
       if (generation !== this.generation || this.selected !== sel) return;
       this.difference = ran.result;
       await this.repost();
