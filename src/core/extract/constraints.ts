@@ -138,8 +138,7 @@ export function textPieces(text: string, options: CandidateOptions = {}): TextPi
   let current: { from: number; to: number; seen: Set<string>; spans: CandidateSpan[]; chars: number } | undefined;
   const flush = () => {
     if (current && current.spans.length > 0) {
-      const spans = current.spans;
-      pieces.push({ start: words[current.from].start, end: words[current.to - 1].end, candidates: spans.map((s) => s.text) });
+      pieces.push({ start: words[current.from].start, end: words[current.to - 1].end, candidates: current.spans.map((s) => s.text) });
     }
     current = undefined;
   };
@@ -160,9 +159,7 @@ export function textPieces(text: string, options: CandidateOptions = {}): TextPi
         add(mid, to);
         return;
       }
-      // One word longer than the character budget: it cannot be a candidate.
-      flush();
-      return;
+      return; // one word longer than the character budget: it cannot be a candidate
     }
     current ??= { from, to, seen: new Set(), spans: [], chars: 0 };
     current.to = to;

@@ -172,6 +172,7 @@ export class Grounder {
       const ne = ns + target.length;
       if (this.tokEnd[last] !== ne) continue;
       this.work += target.length;
+      if (this.work > this.maxWork) break;
       if (!text.startsWith(target, ns) || !this.isUnitStart(ns) || !this.isUnitEnd(ne)) continue;
       const g = this.toOriginal(ns, ne, 'normalised');
       if (g.text === span) g.kind = 'exact';

@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isUserError } from '../../core/errors';
+import { DEFAULT_BASE_URLS } from '../../core/extract/providers/kinds';
 import { ApiKeys, endpointOrigin } from './apiKeys';
 import { CancelledError } from './builtinProcess';
 import { ExtractPanel, ExtractPanelSerializer, EXTRACT_VIEW_TYPE } from './extractPanel';
 import { extractionSettings } from './extractionSettings';
-import { DEFAULT_BASE_URLS } from '../../core/extract/providers/kinds';
 import { EditorHighlights } from './editorHighlights';
 import { MAX_TEXT_LENGTH, type ExtractPanelState } from './messages';
 import { runExtraction } from './runExtraction';

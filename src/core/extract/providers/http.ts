@@ -44,7 +44,8 @@ export function redact(text: string, secrets: (string | undefined)[] = []): stri
   for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('***');
   // Also anything that looks like a bearer token, an OpenAI-style key or URL credentials.
   return out
-    .replace(/\b(Bearer|Basic)\s+[^\s"']+/gi, '$1 ***')
+    .replace(/\bBearer\s+[^\s"']+/gi, 'Bearer ***')
+    .replace(/\bBasic\s+[A-Za-z0-9+/]{6,}={0,2}/g, 'Basic ***')
     .replace(/\bsk-[A-Za-z0-9_-]{8,}/g, 'sk-***')
     .replace(/\b(https?:\/\/)[^\s/@]+@/gi, '$1***@');
 }
