@@ -1,4 +1,5 @@
 import type { FreezingPolicyName } from '../core/experiment/types';
+import { classMappingText } from '../core/data/classNames';
 import { UserError } from '../core/errors';
 import type { ExtractionScores } from '../core/extract/eval';
 import { runJob } from '../runner/runJob';
@@ -64,6 +65,7 @@ async function runWithProgress(io: CliIO, req: Parameters<typeof runJob>[0]): Pr
             epochs = e.epochs;
             totalSteps = Math.max(1, e.epochs * e.stepsPerEpoch);
             bar.message(`${e.experiment}: ${e.trainExamples} train / ${e.testExamples} test examples, ${e.epochs} epochs, policy ${e.policy}`);
+            if (e.classNames) bar.message(`classes: ${classMappingText(e.classNames)}`);
             break;
           case 'step':
             bar.update(e.step / totalSteps, `epoch ${e.epoch + 1}/${epochs} loss ${e.loss.toFixed(4)}${lastEpoch}`);
@@ -109,6 +111,7 @@ function formatSummary(s: RunSummary): string {
         `  backward FLOPs saved ${(s.flopsSaved.backward * 100).toFixed(1)}%, forward ${(s.flopsSaved.forward * 100).toFixed(1)}%`,
       );
       for (const f of s.freezeEvents) lines.push(`  froze ${f.layer} at epoch ${f.epoch + 1} (step ${f.step})`);
+      if (s.classNames) lines.push(`  classes: ${classMappingText(s.classNames)}`);
   }
   lines.push(`  run folder: ${s.runDir}`);
   return lines.join('\n');

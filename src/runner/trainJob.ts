@@ -84,6 +84,7 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
       policy: policyName, backend: backend.name, epochs: exp.training.epochs, epochsDone: result.epochs,
       metrics: result.metrics, trainSeconds: result.trainSeconds, samplesPerSecond: result.samplesPerSecond,
       freezeEvents: result.freezeEvents, flopsSaved: result.flopsSaved, runDir,
+      ...(data.classNames ? { classNames: data.classNames } : {}),
     };
     await store.writeSummary(runDir, summary);
     await store.updateRunRecord(runDir, {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as store from '../../src/runner/runStore';
@@ -124,3 +124,18 @@ test('run dispatches on the experiment kind: an extract-eval file is evaluated a
   assert.match(policy.stderr, /--policy applies to train experiments only/);
 });
 
+
+test('the iris example (header row, quoted species names) runs offline; the class mapping is stored with the run and printed', async () => {
+  const r = await cli(['run', path.join(root, 'examples', 'iris', 'iris-mlp.experiment.json'), '--out', out()]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /120 train \/ 30 test examples/);
+  assert.match(r.stderr, /classes: 0 setosa, 1 versicolor, 2 virginica/);
+  assert.match(r.stdout, /\n {2}classes: 0 setosa, 1 versicolor, 2 virginica\n/);
+  const runDir = /run folder: (.+)/.exec(r.stdout)?.[1] ?? '';
+  const summary = JSON.parse(readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
+  assert.deepEqual(summary.classNames, ['setosa', 'versicolor', 'virginica']);
+  // Three well separated species: far above the 33% of guessing (30 test flowers).
+  assert.ok(summary.metrics.accuracy >= 0.8, `accuracy ${summary.metrics.accuracy}`);
+  const start = store.parseEventLines(readFileSync(path.join(runDir, store.EVENTS_FILE), 'utf8')).find((e) => e.type === 'start');
+  assert.deepEqual(start?.type === 'start' && start.classNames, ['setosa', 'versicolor', 'virginica']);
+});

@@ -1,4 +1,5 @@
 import { findNodeAtLocation, getNodeValue, parseTree, type Node } from 'jsonc-parser';
+import { classMappingText } from '../../core/data/classNames';
 import { layerName } from '../../core/experiment/layerName';
 import type { LayerInfo, RunEvent } from '../../core/train/events';
 import { formatCount, formatSaving } from '../util/format';
@@ -101,6 +102,9 @@ export function layerAnnotations(text: string, run: RunRef, events: readonly Run
     // Every value comes from the run folder or the file: `md` shows it as text.
     const lines = [md`**${node.name}** · ${layer.type} · ${formatCount(layer.params)} trainable parameters`, ''];
     if (info) lines.push(md`FLOPs per example: ${formatCount(info.flopsForward)} forward, ${formatCount(info.flopsBackward)} backward`, '');
+    if (start.classNames && node.name === start.layers[start.layers.length - 1]?.name) {
+      lines.push(md`One output per class: ${classMappingText(start.classNames)}`, '');
+    }
     if (layer.frozenAtStep !== undefined) {
       lines.push(md`Frozen at epoch ${layer.frozenAtEpoch}, step ${layer.frozenAtStep} of ${timeline.totalSteps}.`);
       if (layer.reason) lines.push('', md`Why: ${layer.reason}`);

@@ -81,3 +81,12 @@ test('a crafted run folder cannot put links or remote images into the hover', ()
   // The same escaping really stops marked: unescaped, it would render all three.
   assert.match(rendered(`${link} ${image} ${bare}`), /<a href="https:\/\/evil\.test\/steal">[\s\S]*<img src="https:\/\/evil\.test\/pixel\.png"/);
 });
+
+test('with text class labels, the output layer\'s hover says which output is which class', () => {
+  const events = digitsRunEvents();
+  const start = events[0];
+  if (start.type === 'start') start.classNames = ['cat', 'dog'];
+  const byName = Object.fromEntries(layerAnnotations(DIGITS_EXPERIMENT_TEXT, run, events).map((x) => [x.name, x]));
+  assert.match(byName.out.details, /One output per class: 0 cat, 1 dog/);
+  assert.doesNotMatch(byName.fc1.details, /per class/);
+});
