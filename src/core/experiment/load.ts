@@ -14,7 +14,7 @@ import { diagnosticAt, LineMap, type ExperimentDiagnostic } from './diagnostic';
 import { pathToPointer, rangeOf } from './jsonLocation';
 import { resolveExperimentPaths } from './paths';
 import { EXPERIMENT_SCHEMA, experimentValidators } from './schema';
-import { schemaDiagnostics } from './schemaErrors';
+import { schemaDiagnostics, schemaValidity } from './schemaErrors';
 import { semanticDiagnostics, type FileChecks } from './semantic';
 import type { Experiment, FreezingPolicyName } from './types';
 
@@ -49,11 +49,12 @@ export interface ParseOptions {
 
 /**
  * Parse and check an experiment's text: JSON with comments and trailing commas, then the
- * schema, then the semantic checks (files, layer names, shapes, freezing options). Never
- * throws. `file` is the experiment's path; relative paths in it are resolved against its
- * folder; pass `''` for a document that has no file yet (file existence is then not checked).
+ * schema, then the semantic checks (files, the data's first rows, layer names, shapes, freezing
+ * options). Never throws. `file` is the experiment's path; relative paths in it are resolved
+ * against its folder; pass `''` for a document that has no file yet (files are then not read).
  * Syntax errors stop the checks there, since the rest would be guesses about a broken tree;
- * schema errors skip the semantic checks for the same reason.
+ * with schema errors, the semantic checks still run on the fields the schema accepted, so every
+ * problem is reported at once.
  */
 export function parseExperimentText(text: string, file: string, opts: ParseOptions = {}): ParsedExperiment {
   if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1); // keep offsets; JSON does not allow a BOM
@@ -71,12 +72,14 @@ export function parseExperimentText(text: string, file: string, opts: ParseOptio
   if (opts.policy !== undefined) applyPolicyOverride(value, opts.policy);
 
   const validators = experimentValidators();
+  const baseDir = file === '' ? undefined : path.dirname(path.resolve(file));
   if (!validators.check(value)) {
-    diagnostics.push(...schemaDiagnostics(validators.check.errors ?? [], tree, lines));
+    const errors = validators.check.errors ?? [];
+    diagnostics.push(...schemaDiagnostics(errors, tree, lines));
+    if (isObject(value)) diagnostics.push(...semanticDiagnostics(value as unknown as Experiment, baseDir, tree, lines, opts.files, schemaValidity(errors)));
     return { diagnostics: sortByPosition(diagnostics) };
   }
   const experiment = value as Experiment;
-  const baseDir = file === '' ? undefined : path.dirname(path.resolve(file));
   // Semantic checks see the values as written (a default is never "ignored"), then defaults fill in.
   diagnostics.push(...semanticDiagnostics(experiment, baseDir, tree, lines, opts.files));
   const sorted = sortByPosition(diagnostics);
@@ -207,6 +210,10 @@ function duplicateKeys(tree: JsonNode, lines: LineMap): ExperimentDiagnostic[] {
   };
   visit(tree, '');
   return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function sortByPosition(d: ExperimentDiagnostic[]): ExperimentDiagnostic[] {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Node as JsonNode } from 'jsonc-parser';
+import { inspectCsvHead, inspectIdxHead, type DataHead } from '../data/head';
 import { isUncPath } from '../util/uncPath';
 import { diagnosticAt, type DiagnosticSeverity, type ExperimentDiagnostic, type LineMap } from './diagnostic';
 import { rangeOf } from './jsonLocation';
@@ -32,6 +33,9 @@ interface Problem {
   underline?: string;
 }
 
+/** Which parts of the experiment the schema accepted: a check runs only on parts it accepted. */
+export type SchemaValid = (...pointers: string[]) => boolean;
+
 /**
  * How the files an experiment names are checked: `stat` looks at each (exists, is a file);
  * `none` touches no file and says so, for a workspace that is not trusted (its files may name
@@ -41,9 +45,12 @@ interface Problem {
 export type FileChecks = 'stat' | 'none';
 
 /**
- * Checks the schema cannot express, on a schema-valid experiment: files that do not exist,
- * duplicate layer names, impossible shapes, text-model mismatches and freezing options that
- * name unknown layers. `baseDir` resolves relative paths; without it files are not checked.
+ * Checks the schema cannot express: files that do not exist, the data's shape and header row
+ * against the model, duplicate layer names, impossible shapes, text-model mismatches and
+ * freezing options that name unknown layers. `baseDir` resolves relative paths; without it
+ * files are not checked; `files` says whether they may be looked at. `valid` says which fields
+ * passed the schema (all, for a schema-valid experiment): each check runs when the fields it
+ * reads did, so a file with schema errors still gets every other problem reported at once.
  */
 export function semanticDiagnostics(
   exp: Experiment,
@@ -51,20 +58,27 @@ export function semanticDiagnostics(
   tree: JsonNode | undefined,
   lines: LineMap,
   files: FileChecks = 'stat',
+  valid: SchemaValid = () => true,
 ): ExperimentDiagnostic[] {
   const problems: Problem[] = [];
-  if (baseDir !== undefined) problems.push(...fileProblems(exp, baseDir, files));
-  if (exp.kind === 'train') problems.push(...trainProblems(exp));
-  if (exp.kind === 'extract-eval') problems.push(...extractEvalProblems(exp));
+  if (valid('/kind')) {
+    if (baseDir !== undefined) problems.push(...fileProblems(exp, baseDir, files, valid));
+    if (exp.kind === 'train') {
+      problems.push(...trainProblems(exp, valid));
+      if (baseDir !== undefined && files === 'stat' && valid('/data', '/model/inputShape', '/model/from')) problems.push(...dataProblems(exp, baseDir));
+    }
+    if (exp.kind === 'extract-eval' && valid('/provider', '/model', '/modelFile', '/baseUrl')) problems.push(...extractEvalProblems(exp));
+  }
   return problems.map((p) => {
     const { start, end } = rangeOf(tree, p.underline ?? p.pointer, p.at ?? 'value');
     return diagnosticAt(lines, p.message, p.pointer, start, end, p.severity ?? 'error');
   });
 }
 
-function fileProblems(exp: Experiment, baseDir: string, files: FileChecks): Problem[] {
+function fileProblems(exp: Experiment, baseDir: string, files: FileChecks, valid: SchemaValid): Problem[] {
   const out: Problem[] = [];
   for (const f of pathFields(exp)) {
+    if (!valid(f.pointer)) continue;
     if (isUncPath(f.value)) {
       out.push({
         pointer: f.pointer,
@@ -107,10 +121,46 @@ function extractEvalProblems(exp: ExtractEvalExperiment): Problem[] {
   return out;
 }
 
-function trainProblems(exp: TrainExperiment): Problem[] {
+/**
+ * The data files' first rows against the experiment: a header row read as data (or data
+ * skipped as a header), a label column that does not exist, feature columns or image size
+ * against `inputShape`, a test file of another width. The loader checks the whole files.
+ */
+function dataProblems(exp: TrainExperiment, baseDir: string): Problem[] {
+  const d = exp.data;
+  // Network paths are never read (see fileProblems).
+  const written = d.format === 'idx' ? [d.train.images, d.test?.images] : [d.train, d.test];
+  if (written.some((f) => f !== undefined && isUncPath(f))) return [];
+  let train: DataHead;
+  let test: DataHead | undefined;
+  if (d.format === 'csv') {
+    train = inspectCsvHead(d, path.resolve(baseDir, d.train), '/data/train');
+    test = d.test !== undefined ? inspectCsvHead(d, path.resolve(baseDir, d.test), '/data/test') : undefined;
+  } else if (d.format === 'idx') {
+    train = inspectIdxHead(path.resolve(baseDir, d.train.images));
+    test = d.test !== undefined ? inspectIdxHead(path.resolve(baseDir, d.test.images)) : undefined;
+  } else {
+    return [];
+  }
+  const out: Problem[] = [...train.problems, ...(test?.problems ?? [])];
+  const shape = train.exampleShape;
+  const show = (s: number[]) => `[${s.join(', ')}]`;
+  if (shape && test?.exampleShape && show(test.exampleShape) !== show(shape)) {
+    out.push({ pointer: d.format === 'idx' ? '/data/test/images' : '/data/test', message: `the test data's examples have shape ${show(test.exampleShape)} (${test.source}), the training data's ${show(shape)}` });
+  }
+  const inputShape = exp.model.inputShape;
+  if (shape && inputShape && exp.model.from === undefined && show(inputShape) !== show(shape)) {
+    out.push({ pointer: '/model/inputShape', message: `inputShape must be ${show(shape)} for this data (${train.source}); got ${show(inputShape)}` });
+  }
+  return out;
+}
+
+function trainProblems(exp: TrainExperiment, valid: SchemaValid): Problem[] {
   const out: Problem[] = [];
-  const layers = exp.model.layers ?? [];
-  const fromSaved = exp.model.from !== undefined;
+  // Each check runs when the fields it reads passed the schema.
+  const layersValid = valid('/model/layers', '/model/from');
+  const layers = layersValid ? exp.model.layers ?? [] : [];
+  const fromSaved = layersValid && exp.model.from !== undefined;
 
   // Duplicate names. With `from`, default names depend on the saved model's layer count, so
   // only explicit names are compared there.
@@ -131,7 +181,7 @@ function trainProblems(exp: TrainExperiment): Problem[] {
   });
 
   // Shapes.
-  if (!fromSaved && exp.model.inputShape && layers.length > 0) {
+  if (!fromSaved && valid('/model/inputShape') && exp.model.inputShape && layers.length > 0) {
     const inferred = inferShapes(exp.model.inputShape, layers);
     if (inferred.problem) {
       const { pointer, layerIndex, message } = inferred.problem;
@@ -147,11 +197,12 @@ function trainProblems(exp: TrainExperiment): Problem[] {
     }
   }
 
+  if (!valid('/data')) return [...out, ...freezingProblems(exp, valid)];
   // Text data: the input is [maxLength] token ids from a vocabulary of vocabSize.
   if (exp.data.format === 'jsonl') {
     const maxLength = exp.data.maxLength ?? DEFAULT_MAX_LENGTH;
     const vocabSize = exp.data.vocabSize ?? DEFAULT_VOCAB_SIZE;
-    const shape = exp.model.inputShape;
+    const shape = valid('/model/inputShape', '/model/from') ? exp.model.inputShape : undefined;
     if (!fromSaved && shape && (shape.length !== 1 || shape[0] !== maxLength)) {
       out.push({ pointer: '/model/inputShape', message: `text data gives examples of shape [${maxLength}] (data.maxLength), but inputShape is [${shape.join(', ')}]` });
     }
@@ -171,13 +222,13 @@ function trainProblems(exp: TrainExperiment): Problem[] {
     out.push({ pointer: '/data/testSplit', severity: 'warning', message: 'testSplit is ignored because a test file is given' });
   }
 
-  out.push(...freezingProblems(exp));
+  out.push(...freezingProblems(exp, valid));
   return out;
 }
 
-function freezingProblems(exp: TrainExperiment): Problem[] {
+function freezingProblems(exp: TrainExperiment, valid: SchemaValid): Problem[] {
   const f = exp.freezing;
-  if (!f) return [];
+  if (!f || !valid('/freezing', '/model/layers', '/model/from', '/training/epochs')) return [];
   const out: Problem[] = [];
   const layers = exp.model.layers ?? [];
   const fromSaved = exp.model.from !== undefined;

@@ -424,3 +424,77 @@ test('checkExperimentText never throws: truncated and mutated files still give d
     }
   }
 });
+
+const IRIS_DIR = path.resolve(__dirname, '../../../examples/iris');
+
+test('every problem at once: schema errors do not hide missing files, the data\'s width or other fields\' problems', () => {
+  const text = `{
+  "kind": "train",
+  "name": "iris",
+  "data": { "format": "csv", "train": "iris.csv", "test": "no-such-test.csv", "header": true },
+  "model": { "inputShape": [5], "layers": [
+    { "name": "h", "type": "dense", "units": 8, "activation": "rellu" },
+    { "name": "out", "type": "dense", "units": 3 }
+  ] },
+  "training": { "epochs": "20", "batchSize": 16 },
+  "freezing": { "policy": "static", "layers": ["nope"], "atEpoch": 2 }
+}`;
+  const diags = checkExperimentText(text, path.join(IRIS_DIR, 'inline.experiment.json'));
+  assert.deepEqual(diags.map((d) => [d.pointer, d.message]), [
+    ['/data/test', `data file not found: ${path.join(IRIS_DIR, 'no-such-test.csv')}`],
+    ['/model/inputShape', 'inputShape must be [4] for this data (iris.csv has 5 columns, the label in the last); got [5]'],
+    ['/model/layers/0/activation', 'unknown activation "rellu" (did you mean "relu"?); expected one of relu, linear, softmax, sigmoid, tanh, gelu'],
+    ['/training/epochs', 'epochs must be an integer, got "20" (a string)'],
+  ]);
+  // With the schema error fixed, the checks that read `training` run too (here: freezing).
+  const fixed = checkExperimentText(text.replace('"20"', '20').replace('rellu', 'relu'), path.join(IRIS_DIR, 'inline.experiment.json'));
+  assert.deepEqual(fixed.map((d) => d.pointer), ['/data/test', '/model/inputShape', '/freezing/layers/0']);
+});
+
+test('the data\'s header row and width are checked in the editor, before a run', () => {
+  const exp = (data: Record<string, unknown>, inputShape: number[]) =>
+    JSON.stringify({
+      kind: 'train', name: 'iris', data: { format: 'csv', train: 'iris.csv', ...data },
+      model: { inputShape, layers: [{ type: 'dense', units: 3, activation: 'softmax' }] }, training: { epochs: 2, batchSize: 8 },
+    });
+  const file = path.join(IRIS_DIR, 'inline.experiment.json');
+  assert.deepEqual(checkExperimentText(exp({ header: true }, [4]), file), []);
+  const noHeader = checkExperimentText(exp({}, [4]), file);
+  assert.deepEqual(noHeader.map((d) => [d.pointer, d.severity]), [['/data/train', 'error']]);
+  assert.match(noHeader[0].message, /^iris\.csv line 1: not a number in column 1: "Sepal\.Length" \(if this line names the columns, set "header": true\)$/);
+  const labelFirst = checkExperimentText(exp({ header: true, label: 'first' }, [4]), file);
+  assert.match(labelFirst[0].message, /^iris\.csv line 2: label 5\.1 in column 1 is not a class index/);
+  const digits = path.resolve(__dirname, '../../../examples/digits/inline.experiment.json');
+  const wide = checkExperimentText(exp({ train: 'digits.csv.gz', header: true }, [64]), digits);
+  assert.deepEqual(wide.map((d) => [d.pointer, d.severity]), [['/data/header', 'warning']]);
+  const narrow = checkExperimentText(exp({ train: 'digits.csv.gz' }, [63]), digits);
+  assert.deepEqual(narrow.map((d) => d.message), ['inputShape must be [64] for this data (digits.csv.gz has 65 columns, the label in the last); got [63]']);
+});
+
+test('semantic checks on schema-invalid experiments never throw (structured mutations)', () => {
+  const rng = createRng(77);
+  const base = JSON.parse(ISSUE_EXAMPLE.replace('"smartfrz"', '"static", "layers": ["fc1"], "atEpoch": 1'));
+  const junk: unknown[] = [null, 0, -1, 1.5, 'x', '', true, [], {}, [1], { type: 'dense' }, ['fc1', 'fc1']];
+  const paths: (string | number)[][] = [];
+  const walk = (v: unknown, p: (string | number)[]): void => {
+    paths.push(p);
+    if (Array.isArray(v)) v.forEach((c, i) => walk(c, [...p, i]));
+    else if (typeof v === 'object' && v !== null) for (const [k, c] of Object.entries(v)) walk(c, [...p, k]);
+  };
+  walk(base, []);
+  const file = path.resolve(__dirname, '../../../examples/digits/fuzz.experiment.json');
+  for (let i = 0; i < 300; i++) {
+    const exp = structuredClone(base);
+    for (let m = 0; m <= rng.int(3); m++) {
+      const p = paths[1 + rng.int(paths.length - 1)];
+      let parent = exp;
+      for (const k of p.slice(0, -1)) parent = parent?.[k];
+      if (typeof parent !== 'object' || parent === null) continue;
+      if (rng.int(3) === 0 && !Array.isArray(parent)) delete parent[p[p.length - 1]];
+      else parent[p[p.length - 1]] = junk[rng.int(junk.length)];
+    }
+    const text = JSON.stringify(exp);
+    const diags = checkExperimentText(text, file);
+    for (const d of diags) assert.ok(d.message.length > 0 && d.start >= 0 && d.end <= text.length + 1, text);
+  }
+});
