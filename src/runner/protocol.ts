@@ -22,6 +22,8 @@ export type LogLevel = 'info' | 'warn' | 'error';
 export interface RunRequest {
   experimentFile: string;
   policy?: FreezingPolicyName;
+  /** Options of `policy` over the file's freezing settings (e.g. `{ prefix: 1, atEpoch: 5 }` for static). */
+  policyOptions?: Record<string, unknown>;
   /** Root of the run store (default: `<dir of file>/.model-lab/runs`). */
   outRoot?: string;
   /** Continue this interrupted or cancelled run instead of starting a new one. */

@@ -62,7 +62,7 @@ async function jobStart(req: RunRequest, sink: JobSink): Promise<JobStart> {
     if (record.status === 'running') throw new UserError(`run ${record.runId} is still running (pid ${record.pid})`);
     return { resume: true, runDir, config, record };
   }
-  const loaded = await loadExperimentFile(req.experimentFile, { policy: req.policy });
+  const loaded = await loadExperimentFile(req.experimentFile, { policy: req.policy, policyOptions: req.policyOptions });
   for (const w of loaded.warnings) sink.log('warn', `${w.pointer}: ${w.message}`);
   const exp = loaded.experiment;
   const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(loaded.file);

@@ -43,8 +43,16 @@ export interface ParseOptions {
   applyDefaults?: boolean;
   /** Replace `freezing.policy` (the CLI's `--policy`) before validating. */
   policy?: string;
+  /** Options of that policy, over the file's (the CLI's `--policy-option`, the Run with Policy prompts). */
+  policyOptions?: Record<string, unknown>;
   /** How the files the experiment names are checked (default `stat`; `none` for an untrusted workspace). */
   files?: FileChecks;
+}
+
+/** An experiment's policy replaced for one run, with options for the new policy. */
+export interface PolicyOverride {
+  policy?: string;
+  policyOptions?: Record<string, unknown>;
 }
 
 /**
@@ -69,7 +77,16 @@ export function parseExperimentText(text: string, file: string, opts: ParseOptio
   }
   const diagnostics: ExperimentDiagnostic[] = duplicateKeys(tree, lines);
   const value: unknown = getNodeValue(tree);
-  if (opts.policy !== undefined) applyPolicyOverride(value, opts.policy);
+  if (opts.policy !== undefined) {
+    const freezing = applyPolicyOverride(value, opts.policy, opts.policyOptions);
+    const missing = freezing ? missingPolicyOptions(opts.policy, freezing) : [];
+    if (missing.length > 0) {
+      // The file's text is fine for its own policy: say what the new one needs, not what the file lacks.
+      const { start, end } = rangeOf(tree, '/freezing', 'key');
+      const needs = missing.map((g) => g.map((o) => `"${o}"`).join(' or ')).join(', and ');
+      return { diagnostics: [diagnosticAt(lines, `freezing policy "${opts.policy}" (from --policy) needs ${needs}; give them as policy options (--policy-option KEY=VALUE)`, '/freezing', start, end)] };
+    }
+  }
 
   const validators = experimentValidators();
   const baseDir = file === '' ? undefined : path.dirname(path.resolve(file));
@@ -99,7 +116,7 @@ export function checkExperimentText(text: string, file: string, files: FileCheck
  * `overrides.policy` replaces `freezing.policy` (CLI `--policy`); options of the file's
  * policy that the new one does not take are dropped, so one file can compare policies.
  */
-export async function loadExperimentFile(file: string, overrides: { policy?: string } = {}): Promise<LoadedExperiment> {
+export async function loadExperimentFile(file: string, overrides: PolicyOverride = {}): Promise<LoadedExperiment> {
   const abs = path.resolve(file);
   let text: string;
   try {
@@ -110,7 +127,7 @@ export async function loadExperimentFile(file: string, overrides: { policy?: str
     throw new UserError(`${why}: ${abs}`, undefined, abs);
   }
   if (overrides.policy !== undefined) checkPolicyName(overrides.policy);
-  const parsed = parseExperimentText(text, abs, { applyDefaults: true, policy: overrides.policy });
+  const parsed = parseExperimentText(text, abs, { applyDefaults: true, policy: overrides.policy, policyOptions: overrides.policyOptions });
   const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0 || !parsed.experiment) {
     const first = errors[0];
@@ -154,6 +171,18 @@ export function freezingPolicyNames(): FreezingPolicyName[] {
   return freezingBranches().map((b) => b.name);
 }
 
+/**
+ * The options `policy` requires that `freezing` (the settings a run will use) does not give,
+ * as groups of alternatives, from the schema: for `static`, `[["layers", "prefix"], ["atEpoch",
+ * "atStep"]]` when neither of each pair is there. Empty when nothing is missing.
+ */
+export function missingPolicyOptions(policy: string, freezing: Record<string, unknown>): string[][] {
+  const branch = freezingBranches().find((b) => b.name === policy);
+  if (!branch) return [];
+  const has = (o: string) => freezing[o] !== undefined;
+  return branch.required.filter((group) => !group.some(has));
+}
+
 function checkPolicyName(policy: string): void {
   const names = freezingPolicyNames();
   if (!names.includes(policy as FreezingPolicyName)) {
@@ -161,24 +190,56 @@ function checkPolicyName(policy: string): void {
   }
 }
 
-function freezingBranches(): { name: FreezingPolicyName; properties: string[] }[] {
-  const defs = EXPERIMENT_SCHEMA.definitions as Record<string, { oneOf?: { $ref: string }[]; properties?: Record<string, { const?: string }> }>;
+interface FreezingBranch {
+  name: FreezingPolicyName;
+  properties: string[];
+  /** Required options besides `policy`, each a group of alternatives (exactly one is given). */
+  required: string[][];
+}
+
+interface BranchSchema {
+  properties?: Record<string, { const?: string }>;
+  required?: string[];
+  allOf?: { oneOf?: { required?: string[] }[] }[];
+}
+
+function freezingBranches(): FreezingBranch[] {
+  const defs = EXPERIMENT_SCHEMA.definitions as Record<string, BranchSchema & { oneOf?: { $ref: string }[] }>;
   return (defs.freezing.oneOf ?? []).map((r) => {
     const def = defs[r.$ref.split('/').pop() as string];
-    return { name: def.properties?.policy?.const as FreezingPolicyName, properties: Object.keys(def.properties ?? {}) };
+    const required = (def.required ?? []).filter((k) => k !== 'policy').map((k) => [k]);
+    for (const part of def.allOf ?? []) {
+      const group = (part.oneOf ?? []).flatMap((alt) => alt.required ?? []);
+      if (group.length > 0) required.push(group);
+    }
+    return { name: def.properties?.policy?.const as FreezingPolicyName, properties: Object.keys(def.properties ?? {}), required };
   });
 }
 
-/** Set `freezing.policy`, keeping only the options the new policy takes. Non-train values are left alone. */
-function applyPolicyOverride(value: unknown, policy: string): void {
-  if (typeof value !== 'object' || value === null || (value as { kind?: unknown }).kind !== 'train') return;
-  const exp = value as { freezing?: Record<string, unknown> };
-  const old = typeof exp.freezing === 'object' && exp.freezing !== null && !Array.isArray(exp.freezing) ? exp.freezing : {};
+/** Set `freezing` for a policy override (see `freezingWithOverride`); non-train values are left alone. */
+function applyPolicyOverride(value: unknown, policy: string, options?: Record<string, unknown>): Record<string, unknown> | undefined {
+  if (typeof value !== 'object' || value === null || (value as { kind?: unknown }).kind !== 'train') return undefined;
+  const exp = value as { freezing?: unknown };
+  const next = freezingWithOverride(exp.freezing, policy, options);
+  exp.freezing = next;
+  return next;
+}
+
+/**
+ * The `freezing` settings a run with `policy` uses: the file's `freezing` when it already has
+ * that policy, else only the options the new policy takes; then `options` on top.
+ */
+export function freezingWithOverride(freezing: unknown, policy: string, options: Record<string, unknown> = {}): Record<string, unknown> {
+  const old = typeof freezing === 'object' && freezing !== null && !Array.isArray(freezing) ? (freezing as Record<string, unknown>) : {};
   const allowed = freezingBranches().find((b) => b.name === policy)?.properties ?? ['policy'];
   const next: Record<string, unknown> = { policy };
   if (old.policy === policy) Object.assign(next, old);
   else for (const k of Object.keys(old)) if (k !== 'policy' && allowed.includes(k)) next[k] = old[k];
-  exp.freezing = next;
+  // An option replaces its alternatives from the file (`prefix` replaces `layers`, `atStep` `atEpoch`).
+  const groups = freezingBranches().find((b) => b.name === policy)?.required ?? [];
+  for (const k of Object.keys(options)) for (const g of groups) if (g.includes(k)) for (const alt of g) delete next[alt];
+  Object.assign(next, options, { policy });
+  return next;
 }
 
 function syntaxDiagnostic(text: string, e: ParseError, lines: LineMap): ExperimentDiagnostic {

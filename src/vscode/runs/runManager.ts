@@ -47,11 +47,12 @@ export class RunManager implements vscode.Disposable {
     this.statusItem.name = 'Model Lab: Active Run';
   }
 
-  start(experimentFile: string, opts: { policy?: FreezingPolicyName; resumeDir?: string } = {}): ActiveRun {
+  start(experimentFile: string, opts: { policy?: FreezingPolicyName; policyOptions?: Record<string, unknown>; resumeDir?: string } = {}): ActiveRun {
     const file = path.resolve(experimentFile);
     const process = RunProcess.start({
       experimentFile: file,
       policy: opts.policy,
+      policyOptions: opts.policyOptions,
       resumeDir: opts.resumeDir,
       outRoot: opts.resumeDir ? undefined : runsRootFor(file),
       backend: backendSetting(),
@@ -62,7 +63,8 @@ export class RunManager implements vscode.Disposable {
     };
     this.active.set(run.runDir, run);
     const tag = `[${run.runId}]`;
-    this.log.info(`${tag} ${opts.resumeDir ? 'resuming' : 'starting'} ${file}${opts.policy ? ` with policy ${opts.policy}` : ''}`);
+    const options = opts.policyOptions ? ` ${JSON.stringify(opts.policyOptions)}` : '';
+    this.log.info(`${tag} ${opts.resumeDir ? 'resuming' : 'starting'} ${file}${opts.policy ? ` with policy ${opts.policy}${options}` : ''}`);
     process.onLog((level, line) => this.log[level](`${tag} ${line}`));
     process.onEvent((event) => {
       run.events.push(event);

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { UserError } from '../../../src/core/errors';
-import { checkExperimentText, loadExperimentFile, parseExperimentText } from '../../../src/core/experiment/load';
+import { checkExperimentText, loadExperimentFile, missingPolicyOptions, parseExperimentText } from '../../../src/core/experiment/load';
 import type { TrainExperiment } from '../../../src/core/experiment/types';
 import { createRng } from '../../../src/core/util/random';
 
@@ -298,6 +298,49 @@ test('--policy override: replaces the policy, keeps only options the new policy 
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+});
+
+test('--policy static on a file without static settings: says what it needs; policy options give it', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'exp-policy-options-'));
+  try {
+    await fs.copyFile(fixture('tiny.csv'), path.join(dir, 'tiny.csv'));
+    const file = path.join(dir, 'p.experiment.json');
+    const text = JSON.stringify({
+      kind: 'train', name: 'p', data: { format: 'csv', train: 'tiny.csv', label: 'last' },
+      model: { inputShape: [4], layers: [{ name: 'h', type: 'dense', units: 8 }, { type: 'dense', units: 3, activation: 'softmax' }] },
+      training: { epochs: 4, batchSize: 2 },
+      freezing: { policy: 'smartfrz', keepTrainable: 1 },
+    }, null, 2);
+    await fs.writeFile(file, text);
+    const err = await rejectsUserError(loadExperimentFile(file, { policy: 'static' }));
+    assert.equal(err.pointer, '/freezing');
+    assert.equal(err.message, 'freezing policy "static" (from --policy) needs "layers" or "prefix", and "atEpoch" or "atStep"; give them as policy options (--policy-option KEY=VALUE)');
+    assert.equal(err.line, positionOf(text, '"freezing"').line);
+    const partly = await rejectsUserError(loadExperimentFile(file, { policy: 'static', policyOptions: { prefix: 1 } }));
+    assert.match(partly.message, /needs "atEpoch" or "atStep";/);
+    const ok = (await loadExperimentFile(file, { policy: 'static', policyOptions: { prefix: 1, atEpoch: 2 } })).experiment as TrainExperiment;
+    assert.deepEqual(ok.freezing, { policy: 'static', keepTrainable: 1, prefix: 1, atEpoch: 2, cache: true });
+    // Options are validated like the file's: a bad value or an option the policy does not take.
+    const bad = await rejectsUserError(loadExperimentFile(file, { policy: 'static', policyOptions: { prefix: 0, atEpoch: 2 } }));
+    assert.match(bad.message, /prefix must be >= 1, got 0/);
+    const alien = await rejectsUserError(loadExperimentFile(file, { policy: 'static', policyOptions: { prefix: 1, atEpoch: 2, threshold: 0.5 } }));
+    assert.match(alien.message, /unknown property "threshold" in freezing/);
+    // An option replaces its alternative from the file: a static file's `layers` gives way to `prefix`.
+    await fs.writeFile(file, text.replace('"policy": "smartfrz"', '"policy": "static", "layers": ["h"], "atStep": 3'));
+    const replaced = (await loadExperimentFile(file, { policy: 'static', policyOptions: { prefix: 1, atEpoch: 1 } })).experiment as TrainExperiment;
+    assert.deepEqual([replaced.freezing?.prefix, replaced.freezing?.layers, replaced.freezing?.atEpoch, replaced.freezing?.atStep], [1, undefined, 1, undefined]);
+    // Policies without required options need none.
+    for (const policy of ['none', 'linear', 'autofreeze', 'smartfrz']) await loadExperimentFile(file, { policy });
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('missingPolicyOptions reads the required options from the schema', () => {
+  assert.deepEqual(missingPolicyOptions('static', { policy: 'static' }), [['layers', 'prefix'], ['atEpoch', 'atStep']]);
+  assert.deepEqual(missingPolicyOptions('static', { policy: 'static', layers: ['a'] }), [['atEpoch', 'atStep']]);
+  assert.deepEqual(missingPolicyOptions('static', { policy: 'static', prefix: 1, atStep: 0 }), []);
+  for (const p of ['none', 'linear', 'autofreeze', 'smartfrz']) assert.deepEqual(missingPolicyOptions(p, { policy: p }), [], p);
 });
 
 test('other kinds validate and resolve their paths', async () => {
