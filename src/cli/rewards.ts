@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { isUserError, UserError } from '../core/errors';
-import { CANONICALIZATIONS, Canonicalization, isCanonicalization } from '../core/reward/canonicalize';
+import { CANONICALIZATIONS, Canonicalization } from '../core/reward/canonicalize';
+import { parseCanonicalization } from '../core/reward/names';
 import { Norm, NORMS, Normalization, parseNormalization } from '../core/reward/norms';
 import { defaultHorizon } from '../core/reward/montecarlo';
 import { REGRET_EVALUATIONS, regretCorrelation, type RegretEvaluation } from '../core/reward/regretCorrelation';
@@ -152,9 +153,9 @@ async function regretCorrelationCommand(argv: string[], io: CliIO): Promise<numb
 }
 
 function parseCanon(text: string | undefined): Canonicalization {
-  const t = (text ?? '').trim().toLowerCase();
-  if (!isCanonicalization(t)) throw new UserError(`--canon: unknown canonicalisation "${text}" (expected one of ${CANONICALIZATIONS.join(', ')})`);
-  return t;
+  const c = parseCanonicalization(text ?? '');
+  if (!c) throw new UserError(`--canon: unknown canonicalisation "${text}" (expected one of ${CANONICALIZATIONS.join(', ')})`);
+  return c;
 }
 
 function parseNormFlag(flag: string, text: string | undefined): Normalization {

@@ -1,9 +1,10 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { getNodeValue, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
-import { UserError } from '../errors';
-import { LineMap } from '../experiment/diagnostic';
+import { isUserError, UserError } from '../errors';
+import { diagnosticAt, LineMap, type ExperimentDiagnostic } from '../experiment/diagnostic';
 import { rangeOf } from '../experiment/jsonLocation';
+import { isUncPath } from '../util/uncPath';
 import { buildGridworld, GridLayout, GridworldSpec } from './gridworld';
 import { createMdp, MdpErrorContext, Reward, TabularMdp, userErrorAt, validateReward } from './mdp';
 
@@ -43,10 +44,12 @@ export interface ParseRewardsOptions {
   /** Folder for relative model paths; defaults to the file's folder or the current directory. */
   baseDir?: string;
   /**
-   * Load the model files learned rewards name (default true). False for a workspace that is not
-   * trusted: its files may name any path (a network path hands out the user's credentials).
+   * What to do with the model files learned rewards name: `load` them (default); `check` that
+   * each exists (when the rewards file's folder is known) and score it 0 everywhere, without
+   * TensorFlow.js (the editor); `refuse` them, touching no file (a workspace that is not trusted:
+   * its files may name any path, and a network path hands out the user's credentials).
    */
-  loadModels?: boolean;
+  models?: 'load' | 'check' | 'refuse';
 }
 
 const TOP_KEYS = ['$schema', 'description', 'discount', 'transitions', 'gridworld', 'rewards'];
@@ -122,7 +125,7 @@ export async function parseRewardsText(text: string, opts: ParseRewardsOptions =
   for (const [name, spec] of Object.entries(specs)) {
     const pointer = `/rewards/${escape(name)}`;
     if (names.includes(name)) throw fail(`reward name "${name}" is used twice${grid && name === 'task' ? ' (the gridworld defines "task" from its goal/penalty cells)' : ''}`, pointer);
-    const r = await readReward(spec, pointer, mdp, grid, names, rewards, baseDir, opts.loadModels !== false, fail);
+    const r = await readReward(spec, pointer, mdp, grid, names, rewards, { baseDir, mode: opts.models ?? 'load', checkFiles: file !== undefined || opts.baseDir !== undefined }, fail);
     validateReward(mdp, r, name, pointer, ctx);
     names.push(name);
     rewards.push(r);
@@ -133,7 +136,14 @@ export async function parseRewardsText(text: string, opts: ParseRewardsOptions =
 
 type Fail = (message: string, pointer: string) => UserError;
 
-async function readReward(spec: unknown, pointer: string, mdp: TabularMdp, grid: GridLayout | undefined, names: string[], rewards: Reward[], baseDir: string, loadModels: boolean, fail: Fail): Promise<Reward> {
+interface ModelOptions {
+  baseDir: string;
+  mode: NonNullable<ParseRewardsOptions['models']>;
+  /** Whether model paths can be resolved (the rewards file has a folder). */
+  checkFiles: boolean;
+}
+
+async function readReward(spec: unknown, pointer: string, mdp: TabularMdp, grid: GridLayout | undefined, names: string[], rewards: Reward[], models: ModelOptions, fail: Fail): Promise<Reward> {
   const S = mdp.nStates;
   const A = mdp.nActions;
   if (Array.isArray(spec)) {
@@ -180,17 +190,61 @@ async function readReward(spec: unknown, pointer: string, mdp: TabularMdp, grid:
     }
     default: {
       if (typeof spec.model !== 'string' || spec.model === '') throw fail('"model" must be the path of a TensorFlow.js model.json', `${pointer}/model`);
-      if (!loadModels) throw fail('a learned reward\'s model is not loaded in Restricted Mode: Model Lab reads no file that an untrusted workspace names', `${pointer}/model`);
+      if (models.mode === 'refuse') throw fail('a learned reward\'s model is not loaded in Restricted Mode: Model Lab reads no file that an untrusted workspace names', `${pointer}/model`);
+      const modelFile = path.resolve(models.baseDir, spec.model);
+      if (models.mode === 'check') {
+        // Network paths are never looked at (see semantic.ts).
+        if (models.checkFiles && !isUncPath(spec.model) && !isFile(modelFile)) throw fail(`model "${spec.model}": file not found: ${modelFile}`, `${pointer}/model`);
+        return out;
+      }
       // Loaded lazily: TensorFlow.js is only needed when a file has a learned reward.
       const { loadRewardModel } = await import('./learnedReward');
       try {
-        return await loadRewardModel(path.resolve(baseDir, spec.model), mdp);
+        return await loadRewardModel(modelFile, mdp);
       } catch (e) {
         if (e instanceof UserError) throw fail(`model "${spec.model}": ${e.message}`, `${pointer}/model`);
         throw e;
       }
     }
   }
+}
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The problem with a rewards file's text, for an editor: the loader's first error, placed on
+ * the field it names (empty when the file loads). Learned reward models are not loaded, only
+ * looked for (when `file` is given). Never throws for bad input.
+ */
+export async function checkRewardsText(text: string, file?: string): Promise<ExperimentDiagnostic[]> {
+  try {
+    await parseRewardsText(text, { file, models: 'check' });
+    return [];
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    const lines = new LineMap(text);
+    if (e.pointer === undefined) {
+      const start = e.line ? lineStart(text, e.line) + (e.column ?? 1) - 1 : 0;
+      return [diagnosticAt(lines, e.message, '', start, start + 1)];
+    }
+    const tree = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
+    let at = e.pointer === '' ? { start: 0, end: 1 } : rangeOf(tree, e.pointer, 'value');
+    // A reward or transition table can be thousands of numbers: underline its name instead.
+    if (at.end - at.start > 120) at = rangeOf(tree, e.pointer, 'key');
+    return [diagnosticAt(lines, e.message, e.pointer, at.start, at.end)];
+  }
+}
+
+function lineStart(text: string, line: number): number {
+  let offset = 0;
+  for (let l = 1; l < line && offset >= 0; l++) offset = text.indexOf('\n', offset) + 1;
+  return Math.max(0, offset);
 }
 
 function readScalar(v: unknown, dflt: number, pointer: string, fail: Fail): number {

@@ -83,7 +83,7 @@ export class RewardsComputation {
 
   private load({ file, text, loadModels = true }: MatrixRequest): Promise<RewardsFileContent> {
     if (!this.cached || this.cached.file !== file || this.cached.text !== text || this.cached.loadModels !== loadModels) {
-      const content = parseRewardsText(text, { file, loadModels });
+      const content = parseRewardsText(text, { file, models: loadModels ? 'load' : 'refuse' });
       // A failed parse is not kept: the next request (after an edit) tries again anyway.
       content.catch(() => {
         if (this.cached?.content === content) this.cached = undefined;

@@ -213,7 +213,8 @@ export class RewardsPanel implements vscode.Disposable {
     if (RewardsPanel.panels.get(this.file.toString()) === this) RewardsPanel.panels.delete(this.file.toString());
     this.generation++;
     this.engine.dispose();
-    this.deps.diagnostics.delete(this.file);
+    // An open editor keeps its own check of the file (see `registerRewards`).
+    if (!vscode.workspace.textDocuments.some((d) => d.uri.toString() === this.file.toString())) this.deps.diagnostics.delete(this.file);
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }
