@@ -9,6 +9,9 @@ import { RunsTreeProvider } from './runs/runsTreeProvider';
 import { TIMELINE_VIEW_TYPE, TimelineSerializer } from './timeline/timelinePanel';
 import { registerRewards } from './rewards/register';
 
+/** VS Code's built-in JSON language service (schema completion, hovers and validation). */
+const JSON_LANGUAGE_FEATURES = 'vscode.json-language-features';
+
 /**
  * Entry point: wires the per-domain parts together. Runs execute in child processes (see
  * `src/runner/`); nothing here trains or blocks the extension host.
@@ -32,6 +35,11 @@ export function activate(context: vscode.ExtensionContext): void {
     registerExtraction({ context, log }),
   );
   registerRewards(context, log);
+  // Experiment and rewards files have languages of their own (so opening or creating one
+  // activates Model Lab); the JSON language service serves them as participants
+  // (`jsonLanguageParticipants`: completion, hovers, schema validation, formatting), but it
+  // activates only for json/jsonc documents, so start it when the first such file opens.
+  void vscode.extensions.getExtension(JSON_LANGUAGE_FEATURES)?.activate().then(undefined, (e: unknown) => log.warn(`JSON language features did not start: ${String(e)}`));
   log.info(`Model Lab activated (VS Code ${vscode.version}, ${vscode.workspace.isTrusted ? 'trusted' : 'restricted'} workspace)`);
 }
 
