@@ -87,6 +87,6 @@ test('with text class labels, the output layer\'s hover says which output is whi
   const start = events[0];
   if (start.type === 'start') start.classNames = ['cat', 'dog'];
   const byName = Object.fromEntries(layerAnnotations(DIGITS_EXPERIMENT_TEXT, run, events).map((x) => [x.name, x]));
-  assert.match(byName.out.details, /One output per class: 0 cat, 1 dog/);
+  assert.match(rendered(byName.out.details), /One output per class: 0 cat, 1 dog/);
   assert.doesNotMatch(byName.fc1.details, /per class/);
 });
