@@ -5,7 +5,7 @@ import { CANONICALIZATIONS, Canonicalization, isCanonicalization } from '../core
 import { Norm, NORMS, Normalization, parseNormalization } from '../core/reward/norms';
 import { defaultHorizon } from '../core/reward/montecarlo';
 import { REGRET_EVALUATIONS, regretCorrelation, type RegretEvaluation } from '../core/reward/regretCorrelation';
-import { describeEstimate, estimateComparison, sizeVerdict, tooLargeError } from '../core/reward/estimate';
+import { checkComparisonSize, describeEstimate } from '../core/reward/estimate';
 import { loadRewardsFile } from '../core/reward/rewardsFile';
 import { pairwiseDistanceSteps, type DistanceMatrix } from '../core/reward/starc';
 import { runCooperatively } from '../core/util/steps';
@@ -75,14 +75,11 @@ async function distanceCommand(argv: string[], io: CliIO): Promise<number> {
   let result: { content: Awaited<ReturnType<typeof loadRewardsFile>>; distances: DistanceMatrix };
   try {
     // Sized before anything is built: refused when it cannot fit in memory, announced when large.
-    const memory = totalmem();
     const content = await loadRewardsFile(file, {
       signal: io.signal,
       checkSize: (size) => {
-        const estimate = estimateComparison(size, settings);
-        const verdict = sizeVerdict(estimate, memory);
-        if (verdict === 'refuse') throw tooLargeError(size, estimate, memory, file);
-        if (verdict === 'ask') bar.message(`a large comparison: ${size.rewards} rewards on ${size.states} states x ${size.actions} actions, ${describeEstimate(estimate)} (estimated)`);
+        const { estimate, large } = checkComparisonSize(size, settings, { totalMemoryBytes: totalmem(), file });
+        if (large) bar.message(`a large comparison: ${size.rewards} rewards on ${size.states} states x ${size.actions} actions, ${describeEstimate(estimate)} (estimated)`);
       },
     });
     bar.message(`${path.basename(file)}: ${content.names.length} rewards on ${content.mdp.nStates} states x ${content.mdp.nActions} actions`);

@@ -45,25 +45,32 @@ export interface ComparisonEstimate {
 }
 
 /**
- * Throughputs of the reference machine (2 shared cores, Node 20), measured with
- * `scripts/bench/estimate.ts`: float64 entries per second for simple passes (fill, validate,
- * canonicalise, norms), multiply-adds per second for the scalar LU and DARD's sparse sums and
- * for the wasm SIMD product, entry-pairs per second in the pairwise stage, bytes of parse tree
- * per character of JSON.
+ * Throughputs of the reference machine (2 shared cores, Node 20), fitted with
+ * `npm run bench:estimate` (CPU time, which other load does not inflate): float64 entries per
+ * second for simple passes (fill, validate, canonicalise, norms), multiply-adds per second for
+ * the scalar LU and the wasm SIMD product, terms per second of the sparse sums, entry-pairs per
+ * second in the pairwise stage, characters per second of parsing, bytes of parse tree per
+ * character of JSON.
  */
 export interface EstimateRates {
   entriesPerSecond: number;
   scalarMultiplyAddsPerSecond: number;
+  /** DARD's and minimal's sums over the non-zero transitions (indexed loads). */
+  sparseTermsPerSecond: number;
   gemmMultiplyAddsPerSecond: number;
   pairEntriesPerSecond: number;
+  /** Parsing the file (JSON with comments) into its tree and values. */
+  charsPerSecond: number;
   treeBytesPerChar: number;
 }
 
 export const DEFAULT_RATES: EstimateRates = {
-  entriesPerSecond: 2.5e8,
+  entriesPerSecond: 4.5e8,
   scalarMultiplyAddsPerSecond: 8e8,
+  sparseTermsPerSecond: 2.5e8,
   gemmMultiplyAddsPerSecond: 2e9,
-  pairEntriesPerSecond: 6e8,
+  pairEntriesPerSecond: 4e9,
+  charsPerSecond: 1.2e7,
   treeBytesPerChar: 40,
 };
 
@@ -94,6 +101,7 @@ export function estimateComparison(size: ComparisonSize, settings: ComparisonSet
   if (size.learned > 0) bytes += 2 * LEARNED_BATCH * (2 * S + A) * 4;
   let entries = 3 * N * (1 + k) + size.learned * N * (2 * S + A);
   let scalar = 0;
+  let sparse = 0;
   let gemm = 0;
 
   // Canonicalisation: what each kind keeps per reward and its work (setup once, then per reward).
@@ -113,13 +121,13 @@ export function estimateComparison(size: ComparisonSize, settings: ComparisonSet
     case 'dard':
       bytes += 4 * size.nonZeros + 8 * SS * k + (dense ? 8 * N + 8 * (A + 4) * SS : 0);
       if (dense) gemm += 2 * A * S * SS * k;
-      else scalar += 2 * A * SS * rowNonZeros * k;
+      else sparse += 2 * A * SS * rowNonZeros * k;
       entries += N + 4 * N * k;
       break;
     case 'minimal':
       bytes += 4 * size.nonZeros + 16 * SS + (dense ? 8 * N : 0) + 8 * N * k;
       if (dense) gemm += SS * SA;
-      else scalar += SA * rowNonZeros * rowNonZeros;
+      else sparse += SA * rowNonZeros * rowNonZeros;
       scalar += luMultiplyAdds + k * SS;
       entries += 2 * N + 4 * N * k;
       break;
@@ -130,8 +138,10 @@ export function estimateComparison(size: ComparisonSize, settings: ComparisonSet
   const pairs = (k * (k - 1)) / 2;
   bytes += 16 * k * k;
   const seconds =
+    size.textLength / rates.charsPerSecond +
     entries / rates.entriesPerSecond +
     scalar / rates.scalarMultiplyAddsPerSecond +
+    sparse / rates.sparseTermsPerSecond +
     gemm / rates.gemmMultiplyAddsPerSecond +
     (pairs * length) / rates.pairEntriesPerSecond;
   return { bytes, seconds };
@@ -139,36 +149,45 @@ export function estimateComparison(size: ComparisonSize, settings: ComparisonSet
 
 /**
  * Above the soft limit a comparison is only computed after the user agreed (the editor asks,
- * with the estimate); in Restricted Mode it is refused. Above the hard limit it is refused
- * everywhere: it would not fit in memory.
+ * with the estimate); in Restricted Mode it is refused. Above the hard limit (half the machine's
+ * memory: the rest is the editor's, the system's, other programs') it is refused everywhere.
  */
 export const SOFT_LIMIT = { bytes: 2 ** 30, seconds: 15 };
 
-/** Hard limit: half the machine's memory (the rest is the editor's, the OS's, other programs'). */
-export function hardLimitBytes(totalMemoryBytes: number): number {
-  return totalMemoryBytes / 2;
+export interface SizeCheck {
+  estimate: ComparisonEstimate;
+  /** Above the soft limit: compute only with the user's agreement. */
+  large: boolean;
 }
 
-export type SizeVerdict = 'ok' | 'ask' | 'refuse';
+export interface SizeCheckOptions {
+  totalMemoryBytes: number;
+  /** Restricted Mode: nothing above the soft limit. */
+  restricted?: boolean;
+  /** Named in the refusal. */
+  file?: string;
+}
 
-export function sizeVerdict(estimate: ComparisonEstimate, totalMemoryBytes: number): SizeVerdict {
-  if (!(estimate.bytes <= hardLimitBytes(totalMemoryBytes))) return 'refuse';
-  if (estimate.bytes > SOFT_LIMIT.bytes || estimate.seconds > SOFT_LIMIT.seconds) return 'ask';
-  return 'ok';
+/**
+ * Sizes a comparison before anything is built; throws a UserError naming the size, the
+ * estimate and what to change when it must not run.
+ */
+export function checkComparisonSize(size: ComparisonSize, settings: ComparisonSettings, opts: SizeCheckOptions, rates: EstimateRates = DEFAULT_RATES): SizeCheck {
+  const estimate = estimateComparison(size, settings, rates);
+  const what = `comparing ${size.rewards} rewards on ${size.states} states x ${size.actions} actions (${settings.canon}) needs ${describeEstimate(estimate)}`;
+  if (!(estimate.bytes <= opts.totalMemoryBytes / 2)) {
+    throw new UserError(`${what}, more than half of this machine's ${formatBytes(opts.totalMemoryBytes)}: use fewer states or rewards`, undefined, opts.file);
+  }
+  const large = estimate.bytes > SOFT_LIMIT.bytes || estimate.seconds > SOFT_LIMIT.seconds;
+  if (large && opts.restricted) {
+    throw new UserError(`${what}; Restricted Mode runs only comparisons under ${formatBytes(SOFT_LIMIT.bytes)} and ${SOFT_LIMIT.seconds} s: trust the workspace to run it`, undefined, opts.file);
+  }
+  return { estimate, large };
 }
 
 /** e.g. "about 3.4 GB of memory and 40 s": for messages and the confirmation dialog. */
 export function describeEstimate(estimate: ComparisonEstimate): string {
   return `about ${formatBytes(estimate.bytes)} of memory and ${formatSeconds(estimate.seconds)}`;
-}
-
-/** The hard limit's refusal, naming the size and what to change. */
-export function tooLargeError(size: ComparisonSize, estimate: ComparisonEstimate, totalMemoryBytes: number, file?: string): UserError {
-  return new UserError(
-    `comparing ${size.rewards} rewards on ${size.states} states x ${size.actions} actions needs ${describeEstimate(estimate)}, ` +
-    `more than half of this machine's ${formatBytes(totalMemoryBytes)}: use fewer states or rewards`,
-    undefined, file,
-  );
 }
 
 export function formatBytes(bytes: number): string {
