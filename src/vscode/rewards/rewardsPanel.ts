@@ -152,7 +152,9 @@ export class RewardsPanel implements vscode.Disposable {
       let outcome = await this.jobs.run(request, { signal: abort.signal, onProgress });
       if ('confirm' in outcome) {
         if (!(await this.confirm(outcome, settings))) {
-          if (generation === this.generation) await this.post({ type: 'error', text: `Not computed: ${declined(outcome)} Change a setting or save the file to be asked again.` });
+          if (generation === this.generation) {
+            await this.post({ type: 'error', text: `Not computed: this comparison needs ${describeEstimate(outcome.confirm.estimate)} (estimated). Change a setting or save the file to be asked again.` });
+          }
           return;
         }
         if (generation !== this.generation) return;
@@ -182,7 +184,7 @@ export class RewardsPanel implements vscode.Disposable {
     if (this.confirmed.has(key)) return true;
     const choice = await vscode.window.showWarningMessage(
       `Model Lab: compare ${size.rewards} rewards on ${size.states} states × ${size.actions} actions?`,
-      { modal: true, detail: `${declined(c)} It runs in a separate process; closing the panel stops it.` },
+      { modal: true, detail: `This comparison needs ${describeEstimate(c.confirm.estimate)} (estimated). It runs in a separate process; closing the panel stops it.` },
       'Compute',
     );
     if (choice !== 'Compute') return false;
@@ -276,11 +278,6 @@ export class RewardsPanel implements vscode.Disposable {
     this.deps.diagnostics.delete(this.file);
     for (const d of this.disposables.splice(0)) d.dispose();
   }
-}
-
-/** The estimate in a sentence, for the dialog and the panel. */
-function declined(c: ConfirmationNeeded): string {
-  return `this comparison needs ${describeEstimate(c.confirm.estimate)} (estimated).`;
 }
 
 function sameSettings(a: CompareSettings, b: CompareSettings): boolean {
