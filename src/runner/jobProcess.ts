@@ -42,6 +42,8 @@ export class JobFailedError extends Error {
   constructor(readonly info: JobErrorInfo) {
     super(info.message);
     this.name = 'JobFailedError';
+    // Whoever logs the stack sees where it failed in the job process.
+    if (info.stack) this.stack = `${this.name}: ${info.message}\n  in the job process: ${info.stack}`;
   }
 }
 

@@ -85,6 +85,8 @@ export class RewardsPanel implements vscode.Disposable {
       vscode.workspace.onDidSaveTextDocument((doc) => {
         if (doc.uri.toString() === file.toString()) void this.compute();
       }),
+      // What Restricted Mode refused (a large comparison, a learned reward) may now be computed.
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.compute()),
     );
   }
 
