@@ -1,3 +1,5 @@
+import { throttledYield } from './eventLoop';
+
 /**
  * Long synchronous computations written as generators that `yield` at safe points (between
  * blocks, columns, rewards). The same code then runs two ways:
@@ -58,16 +60,14 @@ export async function runCooperatively<T>(steps: Steps<T>, opts: CooperativeOpti
 }
 
 /**
- * A function to await at safe points of async code: it returns to the event loop (one
- * `setImmediate`) only when `sliceMs` have passed since the last time, then throws the
- * signal's reason if it was aborted meanwhile.
+ * A function to await at safe points of async code: it returns to the event loop only when
+ * `sliceMs` have passed since the last time (`throttledYield`), then throws the signal's reason
+ * if it was aborted.
  */
 export function createPacer(signal?: AbortSignal, sliceMs = 50): () => Promise<void> {
-  let last = performance.now();
+  const yieldNow = throttledYield(sliceMs);
   return async () => {
-    if (performance.now() - last < sliceMs) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    last = performance.now();
+    await yieldNow();
     signal?.throwIfAborted();
   };
 }
