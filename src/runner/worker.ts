@@ -22,6 +22,7 @@ function send(message: WorkerToHost): Promise<void> {
 }
 
 const jobs = new InteractiveJobs(send);
+/** Set by the first `job`: this process serves interactive jobs, not a run. */
 let takesJobs = false;
 
 const requestStop = () => {
@@ -31,9 +32,10 @@ const requestStop = () => {
 process.on('SIGTERM', requestStop);
 process.on('SIGINT', requestStop);
 process.on('disconnect', () => {
-  // The host went away: stop cleanly rather than train for nobody; a job process has nobody to answer.
+  // The host went away: stop cleanly rather than train for nobody; a job process (or one that
+  // has not started anything) has nobody to answer.
   requestStop();
-  if (takesJobs) process.exit(0);
+  if (takesJobs || !started) process.exit(0);
 });
 
 process.on('message', (message: unknown) => {
