@@ -50,7 +50,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 
 /**
  * Runs the CLI in this process: signals, exit code. Called when this file is the entry point
- * (`node dist/cli.js`, what the extension spawns) and by `bin/model-lab.js` (`npx model-lab`,
+ * (`node dist/cli.js`) and by `bin/model-lab.js` (`npx model-lab`,
  * whose path is npm's `.bin/model-lab` link, so the entry cannot be recognised by file name).
  */
 export function runAsProgram(): void {

@@ -72,8 +72,10 @@ export class InteractiveJobs {
     try {
       return await provider.extract(job.text, job.schema, {
         signal,
-        onProgress: (p) => {
-          if (p.chunk) progress({ message: `${p.receivedChars} characters received` });
+        // (The built-in model reports only its end, "all characters received": nothing to show.)
+        onProgress: job.provider.kind === 'builtin' ? undefined : (p) => {
+          const part = p.pieces !== undefined && p.pieces > 1 ? `part ${Math.min((p.piecesDone ?? 0) + 1, p.pieces)} of ${p.pieces}, ` : '';
+          progress({ message: `${part}${p.receivedChars} characters received`, fraction: p.pieces ? (p.piecesDone ?? 0) / p.pieces : undefined });
         },
       });
     } finally {

@@ -103,8 +103,10 @@ test('built-in model: grounded entities, offsets into the text; a schema restric
   }
 });
 
-test('built-in model: a selection starting with "-" is text, not an option', async () => {
-  const dash = '-- Oswald shot Kennedy in Dallas.';
-  const r = await runExtraction({ jobs, settings: settings('', { provider: 'builtin' }), text: dash, schema: CONLL04_SCHEMA });
-  assert.ok(r.entities.some((e) => e.type === 'Loc' && e.text.startsWith('Dallas')), JSON.stringify(r.entities));
+test('built-in model: a selection that starts with "-" or contains NUL is text, not a command-line option', async () => {
+  for (const text of ['- Lee Harvey Oswald shot John F. Kennedy in Dallas.', '--json Oswald shot Kennedy in Dallas.', 'Oswald shot Kennedy\u0000 in Dallas.']) {
+    const r = await runExtraction({ jobs, settings: settings('', { provider: 'builtin' }), text, schema: CONLL04_SCHEMA });
+    for (const e of r.entities) assert.equal(text.slice(e.start, e.end), e.text);
+    assert.ok(r.entities.some((e) => e.type === 'Loc' && e.text.startsWith('Dallas')), `${JSON.stringify(text)}: ${JSON.stringify(r.entities)}`);
+  }
 });
