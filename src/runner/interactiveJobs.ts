@@ -68,18 +68,23 @@ export class InteractiveJobs {
    * spans here, off the editor's thread; the built-in model is loaded once per model file.
    */
   private async extract(job: ExtractJobRequest, signal: AbortSignal, progress: (p: JobProgress) => void) {
-    const provider = job.provider.kind === 'builtin' ? await this.builtinProvider(job.provider.modelFile) : await createProvider(job.provider);
+    const config = job.provider;
+    const builtin = config.kind === 'builtin';
+    const provider = config.kind === 'builtin' ? await this.builtinProvider(config.modelFile) : await createProvider(config);
+    // The built-in model's prediction is one synchronous stretch (a cancel waits for its end or
+    // the grace period): say that it started.
+    if (builtin) progress({ message: `reading ${job.text.length.toLocaleString('en-US')} characters` });
     try {
       return await provider.extract(job.text, job.schema, {
         signal,
         // (The built-in model reports only its end, "all characters received": nothing to show.)
-        onProgress: job.provider.kind === 'builtin' ? undefined : (p) => {
+        onProgress: builtin ? undefined : (p) => {
           const part = p.pieces !== undefined && p.pieces > 1 ? `part ${Math.min((p.piecesDone ?? 0) + 1, p.pieces)} of ${p.pieces}, ` : '';
           progress({ message: `${part}${p.receivedChars} characters received`, fraction: p.pieces ? (p.piecesDone ?? 0) / p.pieces : undefined });
         },
       });
     } finally {
-      if (job.provider.kind !== 'builtin') provider.dispose?.();
+      if (!builtin) provider.dispose?.();
     }
   }
 
