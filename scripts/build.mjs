@@ -15,7 +15,6 @@ const nodeEntries = {
   extension: 'src/vscode/extension.ts',
   runWorker: 'src/runner/worker.ts',
   cli: 'src/cli.ts',
-  rewardsWorker: 'src/vscode/rewards/rewardsWorker.ts',
 };
 const node = {
   entryPoints: Object.fromEntries(Object.entries(nodeEntries).filter(([, f]) => existsSync(f))),

@@ -9,12 +9,13 @@ import type { CliIO, Subcommand } from './cli/io';
 import { runCommand, RUN_USAGE } from './cli/run';
 import { rewardsCommand } from './cli/rewards';
 import { extractCommand } from './cli/extract';
+import { exitAfterFlush } from './cli/exit';
 
 const USAGE = `usage:
   ${RUN_USAGE.split('\n').join('\n  ')}
   model-lab rewards distance FILE [--canon C] [--norm N] [--metric M] [--json]
   model-lab rewards regret-correlation [--mdps 128] [--pairs 8] [--steps 16] [--seed 42] [--regret exact|monte-carlo] [--json]
-  model-lab extract --text "..." [--schema FILE] [--provider builtin] [--json]
+  model-lab extract --file FILE|- [--schema FILE] [--provider builtin] [--json]
   model-lab extract eval --data FILE --format conll04 [--json]`;
 
 const commands: Record<string, Subcommand> = {
@@ -49,7 +50,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 
 /**
  * Runs the CLI in this process: signals, exit code. Called when this file is the entry point
- * (`node dist/cli.js`, what the extension spawns) and by `bin/model-lab.js` (`npx model-lab`,
+ * (`node dist/cli.js`) and by `bin/model-lab.js` (`npx model-lab`,
  * whose path is npm's `.bin/model-lab` link, so the entry cannot be recognised by file name).
  */
 export function runAsProgram(): void {
@@ -69,16 +70,14 @@ export function runAsProgram(): void {
     isTTY: Boolean(process.stderr.isTTY),
     signal: controller.signal,
     cwd: process.cwd(),
+    stdin: process.stdin,
   };
   main(process.argv.slice(2), io).then(
-    (code) => {
-      process.exitCode = code;
-      // tfjs may keep handles open; the result is written, so leave now.
-      setImmediate(() => process.exit(code));
-    },
+    // tfjs may keep handles open: leave as soon as the output is out.
+    (code) => exitAfterFlush(code),
     (e) => {
       process.stderr.write(`model-lab: internal error: ${String(e)}\n`);
-      process.exit(1);
+      return exitAfterFlush(1);
     },
   );
 }

@@ -1,10 +1,12 @@
 /**
- * Entry point of a run's child process (bundled as `dist/runWorker.js`). It waits for one
- * `start` message, runs the job, reports over IPC, and exits. Cancellation (a `cancel`
- * message, SIGTERM or SIGINT) is honoured at the next step boundary; the run store is left
- * resumable. Anything that goes wrong stays in this process: the host only sees messages
- * and an exit code.
+ * Entry point of a runner child process (bundled as `dist/runWorker.js`). Either it waits for
+ * one `start` message, runs the experiment, reports over IPC, and exits; or it takes
+ * interactive `job`s (`interactiveJobs.ts`) for as long as the host keeps it. Cancellation of a
+ * run (a `cancel` message, SIGTERM or SIGINT) is honoured at the next step boundary; the run
+ * store is left resumable. Anything that goes wrong stays in this process: the host only sees
+ * messages and an exit code.
  */
+import { InteractiveJobs } from './interactiveJobs';
 import { isHostToWorker, type WorkerToHost } from './protocol';
 import { runJob } from './runJob';
 import { toErrorInfo } from './errorInfo';
@@ -19,22 +21,39 @@ function send(message: WorkerToHost): Promise<void> {
   });
 }
 
+const jobs = new InteractiveJobs(send);
+/** Set by the first `job`: this process serves interactive jobs, not a run. */
+let takesJobs = false;
+
 const requestStop = () => {
   stopRequested = true;
+  jobs.cancelAll();
 };
 process.on('SIGTERM', requestStop);
 process.on('SIGINT', requestStop);
-// The host went away: stop cleanly rather than train for nobody.
-process.on('disconnect', requestStop);
+process.on('disconnect', () => {
+  // The host went away: stop cleanly rather than train for nobody; a job process (or one that
+  // has not started anything) has nobody to answer.
+  requestStop();
+  if (takesJobs || !started) process.exit(0);
+});
 
 process.on('message', (message: unknown) => {
   if (!isHostToWorker(message)) {
-    void send({ type: 'log', level: 'warn', message: `ignored malformed message: ${JSON.stringify(message).slice(0, 200)}` });
+    void send({ type: 'log', level: 'warn', message: `ignored malformed message: ${JSON.stringify(message)?.slice(0, 200)}` });
     return;
   }
-  if (message.type === 'cancel') {
-    requestStop();
-    return;
+  switch (message.type) {
+    case 'cancel':
+      requestStop();
+      return;
+    case 'job':
+      takesJobs = true;
+      jobs.start(message.id, message.job);
+      return;
+    case 'cancelJob':
+      jobs.cancel(message.id);
+      return;
   }
   if (started) return;
   started = true;

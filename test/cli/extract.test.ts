@@ -70,7 +70,10 @@ test('an OpenAI-compatible provider via flags; the key comes from the environmen
 
 test('bad input exits 2 with one line naming the problem', async () => {
   const cases: [string[], RegExp][] = [
-    [[], /--text is required/],
+    [[], /give the text with --file FILE \(or --file - for standard input\) or --text/],
+    [['--text', 'x', '--file', 'x.txt'], /give the text with --file FILE/],
+    [['--file', 'nope.txt'], /nope\.txt: file not found/],
+    [['eval', '--data', 'examples/extraction/conll04-sample.json', '--file', 'x.txt'], /--text\/--file do not apply to "extract eval"/],
     [['--text', 'x', '--provider', 'gpt'], /--provider: unknown provider "gpt"/],
     [['--text', 'x', '--schema', 'nope.schema.json'], /nope\.schema\.json: cannot read schema file/],
     [['--text', 'x', '--provider', 'openai'], /--model is required/],

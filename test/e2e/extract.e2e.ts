@@ -19,6 +19,13 @@ import { sendJson, startLocalServer, type LocalServer } from '../core/extract/pr
 /** The text editor of the active editor group (the results panel opens in another group). */
 const ACTIVE_EDITOR = '.editor-group-container.active .monaco-editor';
 const UNTRUSTED = 'Tim Cook <img src=x> works for <b>Apple</b> in Cupertino.';
+/** 30,000 characters of the sample text: its JSON result is ~200 KB (a pipe's 64 KiB cut it before the runner took over). */
+const LONG = (() => {
+  const sample = readFileSync(path.join(__dirname, '../../examples/extraction/sample.txt'), 'utf8');
+  let t = '';
+  while (t.length < 30_000) t += sample;
+  return t.slice(0, 30_000);
+})();
 
 describe('information extraction on selected text (code-server)', { timeout: 5 * 60_000 }, () => {
   let server: CodeServer;
@@ -28,6 +35,7 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
   before(async () => {
     workspace = makeExamplesWorkspace('extract');
     writeFileSync(path.join(workspace, 'extraction', 'markup.txt'), `${UNTRUSTED}\n`);
+    writeFileSync(path.join(workspace, 'extraction', 'long.txt'), LONG);
     // The retraining example, shortened to seconds.
     writeFileSync(path.join(workspace, 'extraction', 'tiny-retrain.experiment.json'), JSON.stringify({
       kind: 'extract-train', name: 'tiny', data: { format: 'conll04', train: 'conll04-sample.json' },
@@ -119,12 +127,24 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
     await screenshot(page, 'extract-04-restored-after-reload');
   });
 
+  test('a 30,000-character selection is extracted whole', async () => {
+    const { page } = wb;
+    await openFile(page, 'long.txt');
+    await page.keyboard.press('Control+A');
+    await runCommand(page, 'Model Lab: Extract Information');
+    const text = await waitInWebview(page, '.text', (f) => f.$eval('.text', (e) => e.textContent ?? ''), (t) => t.length === LONG.length, 120_000);
+    assert.equal(text, LONG);
+    const found = await waitInWebview(page, '.text mark.entity', marks, (m) => m.length > 1000, 10_000);
+    assert.ok(found.length > 1000, `${found.length} entities`);
+    await screenshot(page, 'extract-05-long-selection');
+  });
+
   test('an extract-train experiment runs from the editor and its model becomes the built-in one', async () => {
     const { page } = wb;
     await openFile(page, 'tiny-retrain.experiment.json');
     await runCommand(page, 'Model Lab: Run Experiment');
     const done = await waitForNotification(page, /tiny-retrain\.experiment\.json \(extract-train\) completed — trained in/, 120_000);
-    await screenshot(page, 'extract-05-retrained');
+    await screenshot(page, 'extract-06-retrained');
     assert.match(done, /completed/);
     const toast = page.locator('.notification-toast', { hasText: 'tiny-retrain.experiment.json (extract-train) completed' });
     await toast.locator('.monaco-button', { hasText: 'Use for Extraction' }).click();

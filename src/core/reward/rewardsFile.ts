@@ -6,6 +6,8 @@ import { diagnosticAt, LineMap, type ExperimentDiagnostic } from '../experiment/
 import { rangeOf } from '../experiment/jsonLocation';
 import { isUncPath } from '../util/uncPath';
 import { buildGridworld, GridLayout, GridworldSpec } from './gridworld';
+import { createPacer } from '../util/steps';
+import type { ComparisonSize } from './estimate';
 import { createMdp, MdpErrorContext, Reward, TabularMdp, userErrorAt, validateReward } from './mdp';
 
 /**
@@ -36,6 +38,8 @@ export interface RewardsFileContent {
   rewards: Reward[];
   /** Present for gridworld files: the cell of each state. */
   grid?: GridLayout;
+  /** The dimensions the size estimate (`estimate.ts`) needs. */
+  size: ComparisonSize;
 }
 
 export interface ParseRewardsOptions {
@@ -50,12 +54,19 @@ export interface ParseRewardsOptions {
    * its files may name any path, and a network path hands out the user's credentials).
    */
   models?: 'load' | 'check' | 'refuse';
+  /**
+   * Called with the file's dimensions before any array is built: throw to refuse a comparison
+   * too large to compute (see `estimate.ts`).
+   */
+  checkSize?: (size: ComparisonSize) => void;
+  /** Loading stops between rewards once aborted (a large file builds an S*A*S array per reward). */
+  signal?: AbortSignal;
 }
 
 const TOP_KEYS = ['$schema', 'description', 'discount', 'transitions', 'gridworld', 'rewards'];
 const GRID_KEYS = ['width', 'height', 'walls', 'slip', 'goal', 'penalty', 'actions'];
 
-export async function loadRewardsFile(file: string): Promise<RewardsFileContent> {
+export async function loadRewardsFile(file: string, opts: Omit<ParseRewardsOptions, 'file'> = {}): Promise<RewardsFileContent> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -63,7 +74,7 @@ export async function loadRewardsFile(file: string): Promise<RewardsFileContent>
     const err = e as NodeJS.ErrnoException;
     throw new UserError(err.code === 'ENOENT' ? 'file not found' : `cannot read file: ${err.message}`, undefined, file);
   }
-  return parseRewardsText(text, { file });
+  return parseRewardsText(text, { ...opts, file });
 }
 
 export async function parseRewardsText(text: string, opts: ParseRewardsOptions = {}): Promise<RewardsFileContent> {
@@ -90,6 +101,9 @@ export async function parseRewardsText(text: string, opts: ParseRewardsOptions =
   const hasT = doc.transitions !== undefined;
   const hasG = doc.gridworld !== undefined;
   if (hasT === hasG) throw fail('give exactly one of "transitions" ([S][A][S\'] probabilities) or "gridworld"', hasT ? '/gridworld' : '');
+  const peeked = peekSize(doc, text.length);
+  if (peeked) opts.checkSize?.(peeked);
+  const pace = createPacer(opts.signal);
 
   let mdp: TabularMdp;
   let grid: GridLayout | undefined;
@@ -125,13 +139,63 @@ export async function parseRewardsText(text: string, opts: ParseRewardsOptions =
   for (const [name, spec] of Object.entries(specs)) {
     const pointer = `/rewards/${escape(name)}`;
     if (names.includes(name)) throw fail(`reward name "${name}" is used twice${grid && name === 'task' ? ' (the gridworld defines "task" from its goal/penalty cells)' : ''}`, pointer);
+    await pace();
     const r = await readReward(spec, pointer, mdp, grid, names, rewards, { baseDir, mode: opts.models ?? 'load', checkFiles: file !== undefined || opts.baseDir !== undefined }, fail);
     validateReward(mdp, r, name, pointer, ctx);
     names.push(name);
     rewards.push(r);
   }
   if (rewards.length === 0) throw fail('no rewards: add at least one under "rewards"', doc.rewards === undefined ? '' : '/rewards');
-  return { mdp, names, rewards, grid };
+  const S = mdp.nStates;
+  // (A file whose dimensions could not be read cannot have built: the fallback is for the types.)
+  const size = peeked ?? { states: S, actions: mdp.nActions, rewards: rewards.length, learned: 0, nonZeros: S * mdp.nActions * S, bandwidth: S, textLength: text.length };
+  return { mdp, names, rewards, grid, size };
+}
+
+/**
+ * The dimensions of the comparison a file asks for, read from its JSON values without building
+ * anything: S and A from the transitions' shape (with their non-zeros and band) or the
+ * gridworld's cells, and the rewards. Undefined when the shape is not readable (the builder then
+ * reports the problem at its field).
+ */
+function peekSize(doc: Record<string, unknown>, textLength: number): ComparisonSize | undefined {
+  const specs = isObject(doc.rewards) ? Object.values(doc.rewards) : [];
+  const learned = specs.filter((s) => isObject(s) && s.model !== undefined).length;
+  if (doc.transitions !== undefined) {
+    const t = doc.transitions;
+    if (!Array.isArray(t) || !Array.isArray(t[0]) || t[0].length === 0) return undefined;
+    const S = t.length;
+    const A = t[0].length;
+    let nonZeros = 0;
+    let bandwidth = 0;
+    for (let s = 0; s < S; s++) {
+      const row = t[s];
+      if (!Array.isArray(row)) return undefined;
+      for (const next of row) {
+        if (!Array.isArray(next)) return undefined;
+        for (let n = 0; n < next.length; n++) {
+          if (typeof next[n] === 'number' && next[n] !== 0) {
+            nonZeros++;
+            bandwidth = Math.max(bandwidth, Math.abs(s - n));
+          }
+        }
+      }
+    }
+    return { states: S, actions: A, rewards: specs.length, learned, nonZeros, bandwidth, textLength };
+  }
+  const g = doc.gridworld;
+  if (!isObject(g) || !Number.isSafeInteger(g.width) || !Number.isSafeInteger(g.height)) return undefined;
+  const W = g.width as number;
+  const H = g.height as number;
+  if (W < 1 || H < 1) return undefined;
+  const walls = new Set<number>();
+  for (const c of Array.isArray(g.walls) ? g.walls : []) {
+    if (Array.isArray(c) && Number.isInteger(c[0]) && Number.isInteger(c[1]) && c[0] >= 0 && c[0] < W && c[1] >= 0 && c[1] < H) walls.add(c[1] * W + c[0]);
+  }
+  const states = Math.max(1, W * H - walls.size);
+  const task = [g.goal, g.penalty].some((cells) => Array.isArray(cells) && cells.length > 0) ? 1 : 0;
+  // Each move lands on one of three cells (intended, two slips); vertical moves span a row.
+  return { states, actions: 4, rewards: specs.length + task, learned, nonZeros: states * 4 * 3, bandwidth: W, textLength };
 }
 
 type Fail = (message: string, pointer: string) => UserError;

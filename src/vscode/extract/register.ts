@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { isUserError } from '../../core/errors';
 import { DEFAULT_BASE_URLS } from '../../core/extract/providers/kinds';
 import { ApiKeys, endpointOrigin } from './apiKeys';
-import { CancelledError } from './builtinProcess';
+import { JobCancelledError, JobProcess } from '../../runner/jobProcess';
 import { ExtractPanel, ExtractPanelSerializer, EXTRACT_VIEW_TYPE } from './extractPanel';
 import { extractionSettings } from './extractionSettings';
 import { EditorHighlights } from './editorHighlights';
@@ -25,7 +25,12 @@ export interface ExtractionDeps {
 export function registerExtraction({ context, log }: ExtractionDeps): vscode.Disposable {
   const highlights = new EditorHighlights();
   const panelDeps = { extensionUri: context.extensionUri, log };
-  const cliScript = vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath;
+  // Extraction runs in a runner process, kept warm between extractions (the built-in model stays loaded).
+  const jobs = new JobProcess({
+    label: 'extraction',
+    workerScript: vscode.Uri.joinPath(context.extensionUri, 'dist', 'runWorker.js').fsPath,
+    onLog: (level, line) => log[level](line),
+  });
   const keys = new ApiKeys(context.secrets);
   void keys.migrate(vscode.workspace.getConfiguration('modelLab.extraction').inspect<string>('baseUrl')?.globalValue)
     .catch((e) => log.warn(`extraction: could not move the saved API key to its endpoint: ${e instanceof Error ? e.message : String(e)}`));
@@ -62,11 +67,8 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
           const sub = token.onCancellationRequested(() => abort.abort());
           try {
             return await runExtraction({
-              settings, text, schema: schema.schema, schemaFile: schema.file, cliScript, apiKey, signal: abort.signal,
-              onProgress: (p) => {
-                const part = p.pieces !== undefined && p.pieces > 1 ? `part ${Math.min((p.piecesDone ?? 0) + 1, p.pieces)} of ${p.pieces}, ` : '';
-                progress.report({ message: `${part}${p.receivedChars} characters received` });
-              },
+              jobs, settings, text, schema: schema.schema, apiKey, signal: abort.signal,
+              onProgress: (message) => progress.report({ message }),
             });
           } finally {
             sub.dispose();
@@ -85,8 +87,8 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
       ExtractPanel.show(panelDeps, state);
       log.info(`extraction: ${result.entities.length} entities, ${result.relations.length} relations, ${result.events.length} events, ${result.ungrounded} ungrounded (${result.provider})`);
     } catch (e) {
-      // Whatever a cancelled provider throws (the child's exit, fetch's AbortError) is a cancel.
-      if (e instanceof CancelledError || abort.signal.aborted) {
+      // Whatever a cancelled job ends with (its process killed, fetch's AbortError) is a cancel.
+      if (e instanceof JobCancelledError || abort.signal.aborted) {
         log.info('extraction: cancelled');
         return;
       }
@@ -140,6 +142,7 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
 
   return vscode.Disposable.from(
     highlights,
+    { dispose: () => jobs.dispose() },
     vscode.commands.registerCommand('modelLab.extractInformation', extract),
     vscode.commands.registerCommand('modelLab.selectExtractionSchema', selectSchema),
     vscode.commands.registerCommand('modelLab.setExtractionApiKey', setApiKey),

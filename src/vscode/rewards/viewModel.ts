@@ -11,7 +11,7 @@ import {
   type HostToWebview,
   type PanelTheme,
 } from './messages';
-import type { ComputeErrorInfo, DifferenceResult, MatrixResult } from './rewardsCompute';
+import type { DifferenceResult, JobErrorInfo, MatrixResult } from '../../runner/jobProtocol';
 
 /**
  * Pure view-model of the reward panel: turns computation results into the messages the webview
@@ -62,7 +62,7 @@ export function differenceMessage(diff: DifferenceResult, matrix: MatrixResult, 
   };
 }
 
-export function errorMessage(info: ComputeErrorInfo, displayFile?: string): Extract<HostToWebview, { type: 'error' }> {
+export function errorMessage(info: JobErrorInfo, displayFile?: string): Extract<HostToWebview, { type: 'error' }> {
   if (!info.user) return { type: 'error', text: `Internal error: ${info.message}` };
   const where = info.line ? `${displayFile ?? info.file ?? ''}:${info.line}:${info.column ?? 1}` : displayFile ?? info.file;
   const field = info.pointer ? `${info.pointer}: ` : '';
