@@ -14,6 +14,7 @@ import type { RunEvent } from '../core/train/events';
 import type { RunRequest } from './protocol';
 import type { JobSink, JobStart } from './runJob';
 import type { TrainSummary } from './summary';
+import { commitTestResults } from './resultCommitment';
 import * as store from './runStore';
 
 /**
@@ -78,7 +79,10 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
         sink.event(event);
       },
     });
-    if (result.status === 'completed') await saveModel(model, path.join(runDir, store.MODEL_DIR));
+    if (result.status === 'completed') {
+      await saveModel(model, path.join(runDir, store.MODEL_DIR));
+      await commitTestResults({ runDir, model, data, dataConfig: exp.data, seed, log: (level, message) => sink.log(level, message) });
+    }
     const summary: TrainSummary = {
       status: result.status, kind: 'train', runId, experiment: exp.name, experimentFile: resolved.experimentFile,
       policy: policyName, backend: backend.name, epochs: exp.training.epochs, epochsDone: result.epochs,
