@@ -37,6 +37,34 @@ export function loadO1js(): Promise<O1js> {
   return loading;
 }
 
+interface O1jsInternals {
+  Pickles: { loadSrsFp(): unknown };
+  wasm: unknown;
+  withThreadPool<T>(run: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * Loads the SRS and the Lagrange basis of a circuit's domain (2^logDomainSize) into o1js, from
+ * the per-user cache or computed once and written there. Verification needs the basis for the
+ * public inputs; o1js computes it lazily and forgets it, which costs several seconds per
+ * process. Runs in o1js's thread pool, which deriving either needs.
+ */
+export async function prepareSrs(logDomainSize: number): Promise<void> {
+  await loadO1js();
+  const bindings = (await import(pathToFileURL(path.join(o1jsDistDir(), 'bindings.js')).href)) as O1jsInternals;
+  const helpers = (globalThis as { __snarkyTsBindings?: { srs(wasm: unknown): { fp: { addLagrangeBasis(srs: unknown, log: number): void } } } }).__snarkyTsBindings;
+  await bindings.withThreadPool(async () => {
+    const srs = bindings.Pickles.loadSrsFp();
+    helpers?.srs(bindings.wasm).fp.addLagrangeBasis(srs, logDomainSize);
+  });
+}
+
+/** log2 of the domain size of a serialised ZkFunction verification key (its `domain` field). */
+export function verificationKeyLogDomain(data: string): number {
+  const index = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { domain: string };
+  return Buffer.from(index.domain.slice(16, 24), 'hex').readUInt32LE(0);
+}
+
 /** `node_modules/o1js/dist/node` (its package exports hide the files under it). */
 function o1jsDistDir(): string {
   return path.dirname(require.resolve('o1js'));

@@ -7,7 +7,7 @@ import { allowListRoot, allowListTree, parseAllowList } from './allowList';
 import { accuracyCircuit, type AccuracyCircuit } from './circuit';
 import { type AccuracyClaim, CLAIM_FILE, claimBytes, claimDigest, claimProblem, PROOF_FILE, VK_FILE } from './claim';
 import { type CommitmentSecret, commitmentsOf, type ResultCommitment } from './commitment';
-import { loadO1js, o1jsVersion, type O1js } from './o1js';
+import { loadO1js, o1jsVersion, type O1js, prepareSrs, verificationKeyLogDomain } from './o1js';
 import { circuitSizeFor, minCorrectFor, SCHEME } from './scheme';
 import knownKeys from './verificationKeys.json';
 
@@ -83,6 +83,7 @@ export async function proveRun(runDir: string, opts: ProveOptions): Promise<{ pr
 
   progress(`compiling the circuit for ${size} examples (o1js, one-time setup cached in the per-user cache)`);
   const { circuit, verificationKey } = await compiledCircuit(o1js, size);
+  await prepareSrs(verificationKeyLogDomain(verificationKey.toString()));
   progress(`proving accuracy >= ${opts.min} (${minCorrect} of ${n})`);
   const { Field } = o1js;
   const pad = (xs: number[]) => [...xs, ...new Array<number>(size - n).fill(0)].map((x) => Field(x));
@@ -142,6 +143,7 @@ export async function verifyProofDir(proofDir: string): Promise<Verification> {
   if (claim.allowList && allowListRoot(o1js, entries).toString() !== claim.allowList.root) return invalid('allowList.root is not the root of allowList.entries');
   const circuit = accuracyCircuit(o1js, size);
   try {
+    await prepareSrs(verificationKeyLogDomain(vk.data));
     const statement = statementOf(o1js, circuit, claim, bytes);
     const proof = o1js.Experimental.KimchiProof.fromJSON({
       proof: proofJson.proof,
