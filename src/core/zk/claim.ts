@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ALLOW_LIST_DEPTH } from './scheme';
 
 /**
  * `claim.json`: the public statement a proof is checked against. Its exact bytes are bound
@@ -59,8 +60,8 @@ export function claimProblem(c: unknown): string | undefined {
   const al = x.allowList as Record<string, unknown> | undefined;
   if ((ts === undefined) === (al === undefined)) return 'the claim must name either a testSet or an allowList';
   if (ts && !isHash(ts.sha256)) return 'testSet.sha256 must be a SHA-256 in hex';
-  if (al && (!Array.isArray(al.entries) || al.entries.length === 0 || !al.entries.every(isHash) || !isField(al.root))) {
-    return 'allowList must have SHA-256 entries and a root';
+  if (al && (!Array.isArray(al.entries) || al.entries.length === 0 || al.entries.length > 2 ** ALLOW_LIST_DEPTH || !al.entries.every(isHash) || !isField(al.root))) {
+    return `allowList must have 1 to ${2 ** ALLOW_LIST_DEPTH} SHA-256 entries and a root`;
   }
   return undefined;
 }
