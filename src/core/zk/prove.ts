@@ -149,6 +149,9 @@ export async function verifyProofDir(proofDir: string): Promise<Verification> {
       proof: proofJson.proof,
       publicInputFields: circuit.Statement.toFields(statement).map((f) => f.toString()),
     });
+    // One encoding per proof: o1js's decoder accepts some byte changes (e.g. unreduced field
+    // elements) as the same proof, so a proof.json that does not re-encode to itself is refused.
+    if (proof.toJSON().proof !== proofJson.proof) return invalid('proof.json is not a canonical encoding of a proof');
     const ok = await proof.verify(o1js.Experimental.KimchiVerificationKey.fromString(vk.data));
     return ok ? { valid: true, claim } : invalid('the proof does not verify against this claim');
   } catch (e) {
