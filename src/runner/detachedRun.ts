@@ -27,7 +27,7 @@ export function startDetachedRun(opts: StartRunOptions): DetachedRun {
   const { runId, runDir } = store.planRunDir({ ...opts, experimentFile: file });
   mkdirSync(runDir, { recursive: true });
   const request: RunRequest = {
-    experimentFile: file, policy: opts.policy, outRoot: opts.resumeDir ? undefined : path.dirname(runDir),
+    experimentFile: file, policy: opts.policy, policyOptions: opts.policyOptions, outRoot: opts.resumeDir ? undefined : path.dirname(runDir),
     resumeDir: opts.resumeDir, backend: opts.backend, runId,
   };
   const log = openSync(path.join(runDir, store.LOG_FILE), 'a');

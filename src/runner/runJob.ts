@@ -77,7 +77,7 @@ async function jobStart(req: RunRequest, sink: JobSink): Promise<{ start: JobSta
       throw e;
     }
   }
-  const loaded = await loadExperimentFile(req.experimentFile, { policy: req.policy });
+  const loaded = await loadExperimentFile(req.experimentFile, { policy: req.policy, policyOptions: req.policyOptions });
   for (const w of loaded.warnings) sink.log('warn', `${w.pointer}: ${w.message}`);
   const exp = loaded.experiment;
   const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(loaded.file);

@@ -9,6 +9,8 @@ import type { RunSummary } from './summary';
 export interface StartRunOptions {
   experimentFile: string;
   policy?: FreezingPolicyName;
+  /** Options of `policy` over the file's (see `RunRequest`). */
+  policyOptions?: Record<string, unknown>;
   /** Root of the run store (default `<dir of file>/.model-lab/runs`). */
   outRoot?: string;
   /** Continue this run folder from its last checkpoint. */
@@ -92,7 +94,7 @@ export class RunProcess {
     });
     const request: HostToWorker = {
       type: 'start',
-      request: { experimentFile: file, policy: opts.policy, outRoot: opts.outRoot, resumeDir: opts.resumeDir, backend: opts.backend, runId: this.runId },
+      request: { experimentFile: file, policy: opts.policy, policyOptions: opts.policyOptions, outRoot: opts.outRoot, resumeDir: opts.resumeDir, backend: opts.backend, runId: this.runId },
     };
     this.child.send(request);
   }

@@ -16,6 +16,7 @@ import { toErrorInfo } from './errorInfo';
 import type { RunRequest } from './protocol';
 import type { JobSink, JobStart } from './runJob';
 import type { TrainSummary } from './summary';
+import { commitTestResults } from './resultCommitment';
 import * as store from './runStore';
 
 /**
@@ -81,12 +82,16 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
         await waitWhilePaused(runDir, shouldStop, sink);
       },
     });
-    if (result.status === 'completed') await saveModel(model, path.join(runDir, store.MODEL_DIR));
+    if (result.status === 'completed') {
+      await saveModel(model, path.join(runDir, store.MODEL_DIR));
+      await commitTestResults({ runDir, model, data, dataConfig: exp.data, seed, log: (level, message) => sink.log(level, message) });
+    }
     const summary: TrainSummary = {
       status: result.status, kind: 'train', runId, experiment: exp.name, experimentFile: resolved.experimentFile,
       policy: policyName, backend: backend.name, epochs: exp.training.epochs, epochsDone: result.epochs,
       metrics: result.metrics, trainSeconds: result.trainSeconds, samplesPerSecond: result.samplesPerSecond,
       freezeEvents: result.freezeEvents, flopsSaved: result.flopsSaved, runDir,
+      ...(data.classNames ? { classNames: data.classNames } : {}),
     };
     await store.writeSummary(runDir, summary);
     await store.updateRunRecord(runDir, {

@@ -1,15 +1,17 @@
 /**
- * Entry point of a run's child process (bundled as `dist/runWorker.js`). It waits for one
- * `start` message, runs the job, reports over IPC, and exits. Cancellation (a `cancel`
- * message, SIGTERM or SIGINT) is honoured at the next step boundary; the run store is left
- * resumable. Anything that goes wrong stays in this process: the host only sees messages
- * and an exit code.
+ * Entry point of a runner child process (bundled as `dist/runWorker.js`). Either it waits for
+ * one `start` message, runs the experiment, reports over IPC, and exits; or it takes
+ * interactive `job`s (`interactiveJobs.ts`) for as long as the host keeps it. Cancellation of a
+ * run (a `cancel` message, SIGTERM or SIGINT) is honoured at the next step boundary; the run
+ * store is left resumable. Anything that goes wrong stays in this process: the host only sees
+ * messages and an exit code.
  * Started with `--run REQUEST_JSON` (see `detachedRun.ts`), it is a detached run instead: no
  * IPC, its output goes to the run's `run.log`, everything else to the run store, and it
  * keeps going whoever started it goes away; SIGTERM/SIGINT stop it (Cancel).
  */
 import * as path from 'node:path';
 import { DETACHED_FLAG } from './detachedRun';
+import { InteractiveJobs } from './interactiveJobs';
 import { isHostToWorker, type RunRequest, type WorkerToHost } from './protocol';
 import { runJob } from './runJob';
 import { toErrorInfo } from './errorInfo';
@@ -25,16 +27,27 @@ function send(message: WorkerToHost): Promise<void> {
   });
 }
 
+const jobs = new InteractiveJobs(send);
+/** Set by the first `job`: this process serves interactive jobs, not a run. */
+let takesJobs = false;
+
 const requestStop = () => {
   stopRequested = true;
+  jobs.cancelAll();
 };
 process.on('SIGTERM', requestStop);
 process.on('SIGINT', requestStop);
 
 const flag = process.argv.indexOf(DETACHED_FLAG);
 if (flag >= 0) runDetached(JSON.parse(process.argv[flag + 1] ?? '{}') as RunRequest);
-// The host went away: stop cleanly rather than train for nobody.
-else process.on('disconnect', requestStop);
+else {
+  process.on('disconnect', () => {
+    // The host went away: stop cleanly rather than train for nobody; a job process (or one that
+    // has not started anything) has nobody to answer.
+    requestStop();
+    if (takesJobs || !started) process.exit(0);
+  });
+}
 
 /** A detached run: reports only through the run store and `run.log` (this process's stdout). */
 function runDetached(request: RunRequest): void {
@@ -57,12 +70,20 @@ function runDetached(request: RunRequest): void {
 
 process.on('message', (message: unknown) => {
   if (!isHostToWorker(message)) {
-    void send({ type: 'log', level: 'warn', message: `ignored malformed message: ${JSON.stringify(message).slice(0, 200)}` });
+    void send({ type: 'log', level: 'warn', message: `ignored malformed message: ${JSON.stringify(message)?.slice(0, 200)}` });
     return;
   }
-  if (message.type === 'cancel') {
-    requestStop();
-    return;
+  switch (message.type) {
+    case 'cancel':
+      requestStop();
+      return;
+    case 'job':
+      takesJobs = true;
+      jobs.start(message.id, message.job);
+      return;
+    case 'cancelJob':
+      jobs.cancel(message.id);
+      return;
   }
   if (started) return;
   started = true;

@@ -10,6 +10,9 @@ import { RunsTreeProvider } from './runs/runsTreeProvider';
 import { TIMELINE_VIEW_TYPE, TimelineSerializer } from './timeline/timelinePanel';
 import { registerRewards } from './rewards/register';
 
+/** VS Code's built-in JSON language service (schema completion, hovers and validation). */
+const JSON_LANGUAGE_FEATURES = 'vscode.json-language-features';
+
 /**
  * Entry point: wires the per-domain parts together. Runs execute in child processes (see
  * `src/runner/`); nothing here trains or blocks the extension host.
@@ -34,6 +37,11 @@ export function activate(context: vscode.ExtensionContext): void {
     registerRunProblems(index),
   );
   registerRewards(context, log);
+  // Experiment and rewards files have languages of their own (so opening or creating one
+  // activates Model Lab); the JSON language service serves them as participants
+  // (`jsonLanguageParticipants`: completion, hovers, schema validation, formatting), but it
+  // activates only for json/jsonc documents, so start it when the first such file opens.
+  void vscode.extensions.getExtension(JSON_LANGUAGE_FEATURES)?.activate().then(undefined, (e: unknown) => log.warn(`JSON language features did not start: ${String(e)}`));
   // Runs outlive windows: follow the ones still running (after a reload, or when the folder is
   // reopened) with their progress, and pick up runs that start elsewhere (another window, a terminal).
   const reattach = (announce: boolean) =>

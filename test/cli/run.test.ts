@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as store from '../../src/runner/runStore';
@@ -65,6 +65,26 @@ test('--policy overrides the file and is checked', async () => {
   const bad = await cli(['run', path.join(fixtures, 'tiny.experiment.json'), '--policy', 'sometimes']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--policy: unknown policy "sometimes"/);
+});
+
+test('--policy static asks for what the file does not give; --policy-option gives it', async () => {
+  // The tiny fixture with a policy that has no static settings.
+  const file = path.join(out(), 'smart.experiment.json');
+  const digits = path.join(root, 'examples', 'digits', 'digits.csv.gz');
+  writeFileSync(file, readFileSync(path.join(fixtures, 'tiny.experiment.json'), 'utf8')
+    .replace('../../../examples/digits/digits.csv.gz', digits.replace(/\\/g, '/'))
+    .replace('"policy": "static", "prefix": 1, "atEpoch": 2', '"policy": "smartfrz"'));
+  const missing = await cli(['run', file, '--policy', 'static', '--out', out()]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /\/freezing: freezing policy "static" \(from --policy\) needs "layers" or "prefix", and "atEpoch" or "atStep"/);
+  const r = await cli(['run', file, '--json', '--policy', 'static', '--policy-option', 'prefix=1', '--policy-option', 'atEpoch=1', '--out', out()]);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.policy, 'static');
+  assert.deepEqual(doc.freezeEvents.map((f: { layer: string; epoch: number }) => [f.layer, f.epoch]), [['fc1', 1]]);
+  const bad = await cli(['run', file, '--policy-option', 'prefix']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--policy-option: expected KEY=VALUE/);
 });
 
 for (const [name, file, pattern] of [
@@ -136,3 +156,18 @@ test('run dispatches on the experiment kind: an extract-eval file is evaluated a
   assert.match(policy.stderr, /--policy applies to train experiments only/);
 });
 
+
+test('the iris example (header row, quoted species names) runs offline; the class mapping is stored with the run and printed', async () => {
+  const r = await cli(['run', path.join(root, 'examples', 'iris', 'iris-mlp.experiment.json'), '--out', out()]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /120 train \/ 30 test examples/);
+  assert.match(r.stderr, /classes: 0 setosa, 1 versicolor, 2 virginica/);
+  assert.match(r.stdout, /\n {2}classes: 0 setosa, 1 versicolor, 2 virginica\n/);
+  const runDir = /run folder: (.+)/.exec(r.stdout)?.[1] ?? '';
+  const summary = JSON.parse(readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
+  assert.deepEqual(summary.classNames, ['setosa', 'versicolor', 'virginica']);
+  // Three well separated species: far above the 33% of guessing (30 test flowers).
+  assert.ok(summary.metrics.accuracy >= 0.8, `accuracy ${summary.metrics.accuracy}`);
+  const start = store.parseEventLines(readFileSync(path.join(runDir, store.EVENTS_FILE), 'utf8')).find((e) => e.type === 'start');
+  assert.deepEqual(start?.type === 'start' && start.classNames, ['setosa', 'versicolor', 'virginica']);
+});

@@ -5,7 +5,7 @@ import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import type { Page } from 'playwright-core';
 import {
-  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverUntilShown, openWorkbench, reloadWindow, runCommand,
+  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, reloadWindow, runCommand,
   openFile, screenshot, waitForNotification, waitInWebview, waitUntil, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
@@ -91,8 +91,8 @@ describe('training from the Explorer (code-server)', { timeout: 12 * 60_000 }, (
     assert.match(lenses, /Open Timeline/);
     assert.match(lenses, /Last run: linear · completed/);
     // Hovering a layer gives the details of its freeze.
-    const hover = await hoverUntilShown(page, editor.locator('.view-line', { hasText: '"fc1"' }).first());
-    assert.match((await hover.textContent()) ?? '', /Frozen at epoch \d+, step \d+ of 60/);
+    const hover = await hoverText(page, editor.locator('.view-line', { hasText: '"fc1"' }).first(), /Frozen at epoch/);
+    assert.match(hover, /Frozen at epoch \d+, step \d+ of 60/);
     await screenshot(page, '05b-layer-hover');
   });
 

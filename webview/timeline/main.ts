@@ -125,6 +125,7 @@ interface CardView {
   cancel: HTMLElement;
   values: Record<string, HTMLElement>;
   foot: HTMLElement;
+  classes: HTMLElement;
   message: HTMLElement;
 }
 
@@ -165,9 +166,10 @@ function createCard(run: TimelineRun): CardView {
     body.append(m);
   }
   const foot = el('div', 'card-foot');
+  const classes = el('div', 'card-classes');
   const message = el('div', 'card-message');
-  root.append(head, body, foot, message);
-  return { root, swatch, icon: iconHolder, policy, status, cancel, values, foot, message };
+  root.append(head, body, foot, classes, message);
+  return { root, swatch, icon: iconHolder, policy, status, cancel, values, foot, classes, message };
 }
 
 function renderCards(): void {
@@ -201,6 +203,11 @@ function renderCards(): void {
     v.values.time.textContent = run.trainSeconds !== undefined ? formatSeconds(run.trainSeconds) : last ? formatSeconds(last.elapsedSeconds) : '—';
     v.foot.textContent = `${run.runId}${run.backend ? ` · ${run.backend} backend` : ''}`;
     v.foot.title = run.runDir;
+    // Text labels: which output unit (class index) is which class.
+    const mapping = (run.classNames ?? []).map((n, i) => `${i} ${n}`);
+    v.classes.textContent = mapping.length ? `classes: ${mapping.slice(0, 12).join(' · ')}${mapping.length > 12 ? ` · … (${mapping.length})` : ''}` : '';
+    v.classes.title = mapping.join('\n');
+    v.classes.hidden = mapping.length === 0;
     v.message.textContent = run.message ?? '';
     v.message.hidden = !run.message;
     return v.root;

@@ -15,6 +15,7 @@ import { EXPERIMENT_GLOB, isExperimentFile, openTimelineOnRun, showNotificationP
 import { TimelinePanel, type TimelineDeps } from '../timeline/timelinePanel';
 import { outcomeText } from './outcomeText';
 import { POLICY_CHOICES } from './policies';
+import { policyOptionPrompts } from './policyOptionPrompts';
 import { progressMessage, runProgress } from './progressText';
 import type { RunIndex } from './runIndex';
 import type { ActiveRun, RunManager } from './runManager';
@@ -78,7 +79,9 @@ class RunCommands {
       { title: `Run ${path.basename(file)} with policy`, placeHolder: 'Choose a freezing policy (overrides freezing.policy for this run)', matchOnDescription: true, matchOnDetail: true },
     );
     if (!pick) return;
-    await this.runAndReport(file, { policy: pick.policy });
+    const policyOptions = await askPolicyOptions(file, pick.policy);
+    if (policyOptions === null) return;
+    await this.runAndReport(file, { policy: pick.policy, policyOptions });
   }
 
   async comparePolicies(arg?: unknown): Promise<void> {
@@ -92,14 +95,20 @@ class RunCommands {
       { title: `Compare policies on ${path.basename(file)}`, placeHolder: 'Pick the policies to run one after another; the timeline overlays them', canPickMany: true },
     );
     if (!picks || picks.length === 0) return;
-    if (!(await this.validate(file, picks[0].policy))) return;
+    const optionsOf = new Map<string, Record<string, unknown> | undefined>();
+    for (const pick of picks) {
+      const options = await askPolicyOptions(file, pick.policy);
+      if (options === null) return;
+      optionsOf.set(pick.policy, options);
+    }
+    if (!(await this.validate(file, picks[0].policy, optionsOf.get(picks[0].policy)))) return;
     const runDirs: string[] = [];
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Model Lab: comparing ${picks.length} policies`, cancellable: true },
       async (progress, token) => {
         for (const [i, pick] of picks.entries()) {
           if (token.isCancellationRequested) break;
-          const run = this.deps.runs.start(file, { policy: pick.policy });
+          const run = this.deps.runs.start(file, { policy: pick.policy, policyOptions: optionsOf.get(pick.policy) });
           runDirs.push(run.runDir);
           if (i === 0) TimelinePanel.show(this.deps, [run.runDir], true);
           else TimelinePanel.addRun(this.deps, run.runDir);
@@ -249,8 +258,8 @@ class RunCommands {
   }
 
   /** Starts a run with a cancellable progress notification, then reports how it went. */
-  private async runAndReport(file: string, opts: { policy?: FreezingPolicyName; resumeDir?: string }): Promise<RunOutcome | undefined> {
-    if (!opts.resumeDir && !(await this.validate(file, opts.policy))) return undefined;
+  private async runAndReport(file: string, opts: { policy?: FreezingPolicyName; policyOptions?: Record<string, unknown>; resumeDir?: string }): Promise<RunOutcome | undefined> {
+    if (!opts.resumeDir && !(await this.validate(file, opts.policy, opts.policyOptions))) return undefined;
     let run: ActiveRun;
     try {
       run = this.deps.runs.start(file, opts);
@@ -304,9 +313,9 @@ class RunCommands {
    * Checks the experiment file before a run is started for it: a file with problems starts no
    * run; the problem is shown (and in the Problems view, with the rest of the file's problems).
    */
-  private async validate(file: string, policy?: string): Promise<boolean> {
+  private async validate(file: string, policy?: string, policyOptions?: Record<string, unknown>): Promise<boolean> {
     try {
-      await loadExperimentFile(file, { policy });
+      await loadExperimentFile(file, { policy, policyOptions });
       return true;
     } catch (e) {
       if (!isUserError(e)) throw e;
@@ -409,6 +418,29 @@ function peekDocument(file: string): Record<string, any> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Asks for the options `policy` needs that the file does not give (static: which layers and
+ * when), one step after the other; undefined when nothing is needed, null when the user cancels.
+ */
+async function askPolicyOptions(file: string, policy: string): Promise<Record<string, unknown> | undefined | null> {
+  const prompts = policyOptionPrompts(policy, peekDocument(file));
+  if (prompts.length === 0) return undefined;
+  const options: Record<string, unknown> = {};
+  for (const [i, p] of prompts.entries()) {
+    const title = `${policy} on ${path.basename(file)} (${i + 1}/${prompts.length}): ${p.title}`;
+    if (p.kind === 'pick') {
+      const item = await vscode.window.showQuickPick(p.items, { title, placeHolder: p.placeHolder, ignoreFocusOut: true });
+      if (!item) return null;
+      Object.assign(options, item.options);
+    } else {
+      const text = await vscode.window.showInputBox({ title, prompt: p.prompt, value: p.value, validateInput: p.validate, ignoreFocusOut: true });
+      if (text === undefined) return null;
+      Object.assign(options, p.options(text));
+    }
+  }
+  return options;
 }
 
 /** Freezing policies apply to train experiments; says so for other kinds. */

@@ -8,7 +8,8 @@ import { signalRunHolder } from '../../runner/runLock';
 import type { RunOutcome } from '../../runner/runProcess';
 import type { RunRecord } from '../../runner/runStore';
 import { backendSetting, runsRootFor } from '../config';
-import { escapeMarkdown } from '../util/markdown';
+import { md } from '../util/markdown';
+import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { outcomeText } from './outcomeText';
 import { progressMessage, runProgress } from './progressText';
 
@@ -55,16 +56,18 @@ export class RunManager implements vscode.Disposable {
   }
 
   /** Starts a run (or resumes one) in its own detached process and follows it. */
-  start(experimentFile: string, opts: { policy?: FreezingPolicyName; resumeDir?: string } = {}): ActiveRun {
+  start(experimentFile: string, opts: { policy?: FreezingPolicyName; policyOptions?: Record<string, unknown>; resumeDir?: string } = {}): ActiveRun {
     const file = path.resolve(experimentFile);
     const started = startDetachedRun({
       experimentFile: file,
       policy: opts.policy,
+      policyOptions: opts.policyOptions,
       resumeDir: opts.resumeDir,
       outRoot: opts.resumeDir ? undefined : runsRootFor(file),
       backend: backendSetting(),
     });
-    this.log.info(`[${started.runId}] ${opts.resumeDir ? 'resuming' : 'starting'} ${file}${opts.policy ? ` with policy ${opts.policy}` : ''} (pid ${started.child.pid})`);
+    const options = opts.policyOptions ? ` ${JSON.stringify(opts.policyOptions)}` : '';
+    this.log.info(`[${started.runId}] ${opts.resumeDir ? 'resuming' : 'starting'} ${file}${opts.policy ? ` with policy ${opts.policy}${options}` : ''} (pid ${started.child.pid})`);
     return this.follow(new RunFollower(started.runDir, { child: started.child }), file, opts.policy ?? '');
   }
 
@@ -159,9 +162,7 @@ export class RunManager implements vscode.Disposable {
     const more = runs.length > 1 ? ` (+${runs.length - 1})` : '';
     const progress = progressMessage(runProgress(run.events));
     this.statusItem.text = `$(sync~spin) ${name} · ${run.policy || '…'} · ${progress.split(' · ')[0]}${more}`;
-    this.statusItem.tooltip = new vscode.MarkdownString(
-      `**Model Lab** — ${escapeMarkdown(name)} (${escapeMarkdown(run.policy)})\n\n${escapeMarkdown(progress)}\n\nClick to open the timeline.`,
-    );
+    this.statusItem.tooltip = untrustedMarkdown(md`**Model Lab** — ${name} (${run.policy})\n\n${progress}\n\nClick to open the timeline.`);
     this.statusItem.command = { title: 'Open Timeline', command: 'modelLab.openTimeline', arguments: [vscode.Uri.file(run.runDir)] };
     this.statusItem.show();
   }

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isTrainRun, PAUSE_FILE, type RunRecord } from '../../runner/runStore';
-import { escapeMarkdown } from '../util/markdown';
+import { md } from '../util/markdown';
+import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { formatPercent, formatSeconds } from '../util/format';
 import { canResume, describeRun, groupRuns, type RunGroup } from './runGroups';
 import type { RunIndex } from './runIndex';
@@ -113,21 +114,18 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 }
 
 function runTooltip(r: RunRecord): vscode.MarkdownString {
-  const lines = [
-    `**${escapeMarkdown(r.experiment)}** · ${isTrainRun(r) ? 'policy' : 'kind'} **${escapeMarkdown(r.policy)}** · ${r.status}`,
-    '',
-  ];
-  if (isTrainRun(r)) lines.push(`Epochs: ${r.epochsDone}/${r.epochs}`);
-  if (r.accuracy !== undefined) lines.push(`Test accuracy: ${formatPercent(r.accuracy, 2)}`);
-  if (r.score) lines.push(`${escapeMarkdown(r.score.name[0].toUpperCase() + r.score.name.slice(1))}: ${formatPercent(r.score.value, 2)}`);
-  if (r.trainSeconds !== undefined) lines.push(`Training time: ${formatSeconds(r.trainSeconds)}`);
-  if (r.backend) lines.push(`Backend: ${escapeMarkdown(r.backend)}`);
+  // Every value comes from the run folder: `md` shows it as text.
+  const lines = [md`**${r.experiment}** · ${isTrainRun(r) ? 'policy' : 'kind'} **${r.policy}** · ${r.status}`, ''];
+  if (isTrainRun(r)) lines.push(md`Epochs: ${r.epochsDone}/${r.epochs}`);
+  if (r.accuracy !== undefined) lines.push(md`Test accuracy: ${formatPercent(r.accuracy, 2)}`);
+  if (r.score) lines.push(md`${String(r.score.name).slice(0, 1).toUpperCase() + String(r.score.name).slice(1)}: ${formatPercent(r.score.value, 2)}`);
+  if (r.trainSeconds !== undefined) lines.push(md`Training time: ${formatSeconds(r.trainSeconds)}`);
+  if (r.backend) lines.push(md`Backend: ${r.backend}`);
   if (r.error) {
     const at = r.error.file && r.error.line ? ` (${path.basename(r.error.file)}, line ${r.error.line}${r.error.pointer ? `, ${r.error.pointer}` : ''})` : '';
-    lines.push('', `**Error**${escapeMarkdown(at)}: ${escapeMarkdown(r.error.message.split('\n')[0])}`);
-  } else if (r.message) lines.push('', escapeMarkdown(r.message));
-  lines.push('', `Started ${new Date(r.startedAt).toLocaleString()}`, '', escapeMarkdown(r.runId));
-  const md = new vscode.MarkdownString(lines.join('  \n'));
-  return md;
+    lines.push('', md`**Error**${at}: ${String(r.error.message).split('\n')[0]}`);
+  } else if (r.message) lines.push('', md`${r.message}`);
+  lines.push('', md`Started ${new Date(r.startedAt).toLocaleString()}`, '', md`${r.runId}`);
+  return untrustedMarkdown(lines.join('  \n'));
 }
 

@@ -40,6 +40,11 @@ export interface CodeServer {
   /** Merges into the user settings (VS Code picks up the change live). */
   updateSettings(patch: Record<string, unknown>): void;
   /**
+   * Merges into the remote machine's settings, where code-server (like any remote window) reads
+   * `machine`-scoped settings from; the user settings do not apply them to a remote.
+   */
+  updateMachineSettings(patch: Record<string, unknown>): void;
+  /**
    * How many times an extension host has activated Model Lab so far (read from its log output
    * channel's files): the condition that a window (or a reloaded one) is ready for a test.
    */
@@ -94,6 +99,13 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   const updateSettings = (patch: Record<string, unknown>) => {
     current = { ...current, ...patch };
     writeFileSync(settingsFile, JSON.stringify(current, null, 2));
+  };
+  const machineFile = path.join(userDataDir, 'Machine', 'settings.json');
+  let machine: Record<string, unknown> = {};
+  const updateMachineSettings = (patch: Record<string, unknown>) => {
+    machine = { ...machine, ...patch };
+    mkdirSync(path.dirname(machineFile), { recursive: true });
+    writeFileSync(machineFile, JSON.stringify(machine, null, 2));
   };
   updateSettings({
     ...BASE_SETTINGS,
@@ -157,7 +169,7 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
     await new Promise((r) => setTimeout(r, 300));
   }
   const activations = () => countInFiles(path.join(userDataDir, 'logs'), (f) => path.basename(f) === 'Model Lab.log', 'Model Lab activated');
-  return { url: `${url}?folder=${encodeURIComponent(opts.workspace)}`, port, pid, userDataDir, updateSettings, activations, stop };
+  return { url: `${url}?folder=${encodeURIComponent(opts.workspace)}`, port, pid, userDataDir, updateSettings, updateMachineSettings, activations, stop };
 }
 
 /**

@@ -18,7 +18,11 @@ export interface Workbench {
   close(): Promise<void>;
 }
 
-export async function openWorkbench(server: CodeServer): Promise<Workbench> {
+/**
+ * Opens the workbench of `server` and waits until it shows and Model Lab has activated (unless
+ * `activates` is false: a folder without Model Lab files, where nothing starts it yet).
+ */
+export async function openWorkbench(server: CodeServer, opts: { activates?: boolean } = {}): Promise<Workbench> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -29,16 +33,16 @@ export async function openWorkbench(server: CodeServer): Promise<Workbench> {
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
   await page.goto(server.url);
-  await waitForWorkbench(page, server, 0);
+  await waitForWorkbench(page, server, opts.activates === false ? undefined : 0);
   return { browser, page, server, consoleErrors, close: () => browser.close() };
 }
 
-/** Waits for the workbench to show and for Model Lab's activation number `after + 1` (its extension host is up). */
-export async function waitForWorkbench(page: Page, server: CodeServer, after: number): Promise<void> {
+/** Waits for the workbench to show and (unless `after` is undefined) for Model Lab's activation number `after + 1`. */
+export async function waitForWorkbench(page: Page, server: CodeServer, after: number | undefined): Promise<void> {
   await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
   await page.waitForSelector('.monaco-workbench .part.activitybar', { timeout: 60_000 });
   await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 });
-  await waitUntil(page, () => server.activations() > after, 'Model Lab to activate in the extension host', 90_000);
+  if (after !== undefined) await waitUntil(page, () => server.activations() > after, 'Model Lab to activate in the extension host', 90_000);
 }
 
 /**
@@ -170,21 +174,22 @@ export async function waitInWebview<T>(page: Page, selector: string, read: (f: F
 }
 
 /**
- * Hovers `target` until the editor's hover shows, and returns it. The editor shows a hover only
- * after the pointer rests; a busy machine can miss the first rest, so move away and back until
- * it shows.
+ * Hovers `target` until the editor shows a hover (matching `pattern`), and returns its text: the
+ * editor shows one only after the pointer rests, and a busy machine can miss the first rest.
  */
-export async function hoverUntilShown(page: Page, target: Locator, attempts = 4): Promise<Locator> {
+export async function hoverText(page: Page, target: Locator, pattern?: RegExp): Promise<string> {
   const hover = page.locator('.monaco-hover:not(.hidden)').first();
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 0; ; attempt++) {
     await page.mouse.move(0, 0);
     await target.hover();
     try {
       await hover.waitFor({ state: 'visible', timeout: 10_000 });
-      return hover;
+      const text = (await hover.textContent()) ?? '';
+      if (!pattern || pattern.test(text)) return text;
     } catch (e) {
-      if (attempt >= attempts) throw e;
+      if (attempt >= 5) throw e;
     }
+    if (attempt >= 5) throw new Error(`the hover never matched ${pattern}`);
   }
 }
 
