@@ -103,16 +103,17 @@ export async function createRun(runDir: string, record: RunRecord, config: unkno
 }
 
 export async function readRunRecord(runDir: string): Promise<RunRecord | undefined> {
-  const record = await readJson<RunRecord>(path.join(runDir, RUN_FILE));
+  let record = await readJson<RunRecord>(path.join(runDir, RUN_FILE));
   if (!record) return undefined;
   // A run is running only while a live process holds its lock; otherwise it was killed...
   if (record.status === 'running' && !runLiveness(runDir).alive) {
     // ...unless it ended between the two reads: its final status is written before its lock is released.
     const now = await readJson<RunRecord>(path.join(runDir, RUN_FILE));
-    if (now && now.status !== 'running') return { ...now, runDir };
-    record.status = 'interrupted';
-    record.paused = undefined;
+    if (now && now.status !== 'running') record = now;
+    else record = { ...record, status: 'interrupted', paused: undefined };
   }
+  // What a failed run's error says is shown and used as a position: only the fields of their types.
+  if (record.error !== undefined) record.error = errorInfoFrom(record.error);
   return { ...record, runDir };
 }
 
@@ -201,6 +202,19 @@ export async function writeSummary(runDir: string, summary: RunSummary): Promise
 
 export async function readConfig<T>(runDir: string): Promise<T | undefined> {
   return readJson<T>(path.join(runDir, CONFIG_FILE));
+}
+
+function errorInfoFrom(v: unknown): RunErrorInfo {
+  const e = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+  const position = (n: unknown) => (Number.isInteger(n) && (n as number) > 0 ? (n as number) : undefined);
+  return {
+    message: typeof e.message === 'string' ? e.message : 'the run failed',
+    user: e.user === true,
+    pointer: typeof e.pointer === 'string' ? e.pointer : undefined,
+    file: typeof e.file === 'string' ? e.file : undefined,
+    line: position(e.line),
+    column: position(e.column),
+  };
 }
 
 /** All runs under `root`, newest first. Folders that are not runs are ignored. */

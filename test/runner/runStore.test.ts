@@ -47,6 +47,13 @@ test('a failed run keeps its error and ends its events with it', async () => {
   assert.deepEqual(end && end.type === 'end' ? [end.status, end.message] : [], ['failed', 'inputShape is [60] but the data has [64]']);
 });
 
+test('a crafted run record\'s error is read as text with valid positions only', async () => {
+  const dir = tmp();
+  await store.createRun(dir, record(dir, { status: 'failed' }), {});
+  writeFileSync(path.join(dir, store.RUN_FILE), JSON.stringify({ ...record(dir, { status: 'failed' }), error: { message: 5, user: 'yes', file: {}, line: '7', column: -1, pointer: '/a' } }));
+  assert.deepEqual((await store.readRunRecord(dir))?.error, { message: 'the run failed', user: false, pointer: '/a', file: undefined, line: undefined, column: undefined });
+});
+
 test('listRuns returns runs newest first and ignores other folders', async () => {
   const root = tmp();
   for (const [id, startedAt] of [['a', '2026-01-01T00:00:00Z'], ['b', '2026-03-01T00:00:00Z'], ['c', '2026-02-01T00:00:00Z']]) {

@@ -35,7 +35,7 @@ export function describeRun(r: RunRecord, now: Date = new Date()): string {
     if (!isTrainRun(r)) parts.push('running');
     else if (r.paused) parts.push(`paused after epoch ${r.epochsDone}/${r.epochs}`);
     else parts.push(`epoch ${Math.min(r.epochsDone + 1, r.epochs)}/${r.epochs}`);
-  } else if (r.status === 'failed' && r.message) parts.push(`failed: ${shorten(r.message, 80)}`);
+  } else if (r.status === 'failed' && r.message) parts.push(`failed: ${shorten(String(r.message), 80)}`);
   else if (r.status !== 'completed') parts.push(r.status);
   if (r.accuracy !== undefined) parts.push(formatPercent(r.accuracy));
   if (r.score) parts.push(`${r.score.name} ${formatPercent(r.score.value)}`);
