@@ -111,22 +111,22 @@ test('a resume is followed from the moment its process takes the run over, not e
 });
 
 test('a run that fails on its data is a failed run, with the error at the field and line, and an end event', async () => {
-  const run = startDetachedRun({ experimentFile: path.join(fixtures, 'wrong-shape.experiment.json'), outRoot: tmp(), workerScript });
+  const run = startDetachedRun({ experimentFile: path.join(fixtures, 'too-few-outputs.experiment.json'), outRoot: tmp(), workerScript });
   const follower = new RunFollower(run.runDir, { child: run.child });
   const logs: string[] = [];
   follower.onLog((level, line) => logs.push(`${level} ${line}`));
   const outcome = await follower.done;
   assert.equal(outcome.status, 'failed');
   assert.equal(outcome.error?.user, true);
-  assert.equal(outcome.error?.pointer, '/model/inputShape');
-  assert.equal(outcome.error?.line, 8);
-  assert.match(outcome.error!.message, /inputShape is \[60\] but the data's examples have shape \[64\]/);
-  assert.ok(logs.some((l) => /^error .*inputShape is \[60\]/.test(l)), logs.join('\n'));
+  assert.equal(outcome.error?.pointer, '/model/layers/0/units');
+  assert.equal(outcome.error?.line, 11);
+  assert.match(outcome.error!.message, /the data has 10 classes \(labels 0 to 9\), but the output layer "out" has 5 units/);
+  assert.ok(logs.some((l) => /^error .*the data has 10 classes/.test(l)), logs.join('\n'));
   const record = await store.readRunRecord(run.runDir);
   assert.equal(record?.status, 'failed');
-  assert.equal(record?.error?.line, 8);
+  assert.equal(record?.error?.line, 11);
   const end = (await store.readEvents(run.runDir)).at(-1);
-  assert.ok(end?.type === 'end' && end.status === 'failed' && /inputShape/.test(end.message ?? ''));
+  assert.ok(end?.type === 'end' && end.status === 'failed' && /10 classes/.test(end.message ?? ''));
 });
 
 test('a run process that dies before its run starts leaves a failed run, not a stray folder', async () => {
