@@ -4,22 +4,28 @@
  * 130 stopped by Ctrl-C/SIGTERM (the run is resumable).
  */
 import { isUserError } from './core/errors';
+import { stripControls } from './core/util/untrustedText';
 import type { CliIO, Subcommand } from './cli/io';
 import { runCommand, RUN_USAGE } from './cli/run';
 import { rewardsCommand } from './cli/rewards';
 import { extractCommand } from './cli/extract';
+import { exitAfterFlush } from './cli/exit';
+import { PROVE_USAGE, proveCommand, verifyCommand } from './cli/prove';
 
 const USAGE = `usage:
   ${RUN_USAGE.split('\n').join('\n  ')}
   model-lab rewards distance FILE [--canon C] [--norm N] [--metric M] [--json]
   model-lab rewards regret-correlation [--mdps 128] [--pairs 8] [--steps 16] [--seed 42] [--regret exact|monte-carlo] [--json]
-  model-lab extract --text "..." [--schema FILE] [--provider builtin] [--json]
-  model-lab extract eval --data FILE --format conll04 [--json]`;
+  model-lab extract --file FILE|- [--schema FILE] [--provider builtin] [--json]
+  model-lab extract eval --data FILE --format conll04 [--json]
+  ${PROVE_USAGE.split('\n').join('\n  ')}`;
 
 const commands: Record<string, Subcommand> = {
   run: runCommand,
   rewards: rewardsCommand,
   extract: extractCommand,
+  prove: proveCommand,
+  verify: verifyCommand,
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
@@ -36,18 +42,19 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   try {
     return await command(rest, io);
   } catch (e) {
+    // Messages can quote a server's answer or a file: no terminal control sequences get through.
     if (isUserError(e)) {
-      io.stderr(`model-lab: ${e.format()}\n`);
+      io.stderr(`model-lab: ${stripControls(e.format())}\n`);
       return 2;
     }
-    io.stderr(`model-lab: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    io.stderr(`model-lab: internal error: ${stripControls(e instanceof Error ? e.stack ?? e.message : String(e))}\n`);
     return 1;
   }
 }
 
 /**
  * Runs the CLI in this process: signals, exit code. Called when this file is the entry point
- * (`node dist/cli.js`, what the extension spawns) and by `bin/model-lab.js` (`npx model-lab`,
+ * (`node dist/cli.js`) and by `bin/model-lab.js` (`npx model-lab`,
  * whose path is npm's `.bin/model-lab` link, so the entry cannot be recognised by file name).
  */
 export function runAsProgram(): void {
@@ -67,16 +74,14 @@ export function runAsProgram(): void {
     isTTY: Boolean(process.stderr.isTTY),
     signal: controller.signal,
     cwd: process.cwd(),
+    stdin: process.stdin,
   };
   main(process.argv.slice(2), io).then(
-    (code) => {
-      process.exitCode = code;
-      // tfjs may keep handles open; the result is written, so leave now.
-      setImmediate(() => process.exit(code));
-    },
+    // tfjs may keep handles open: leave as soon as the output is out.
+    (code) => exitAfterFlush(code),
     (e) => {
       process.stderr.write(`model-lab: internal error: ${String(e)}\n`);
-      process.exit(1);
+      return exitAfterFlush(1);
     },
   );
 }

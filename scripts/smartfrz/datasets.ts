@@ -8,7 +8,8 @@ import { createRng } from '../../src/core/util/random';
 import { loadData } from '../../src/core/data/load';
 import type { LoadedData, Split } from '../../src/core/data/types';
 
-export const SHARED_DATASETS = process.env.MODEL_LAB_DATASETS ?? '/work/shared/datasets';
+/** `MODEL_LAB_DATASETS`, else `../shared/datasets` beside the repository. */
+export const SHARED_DATASETS = process.env.MODEL_LAB_DATASETS ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'datasets');
 
 function take(x: Float32Array, y: Int32Array, dim: number, idx: ArrayLike<number>): Split {
   const sx = new Float32Array(idx.length * dim);

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { UserError } from '../core/errors';
 import { loadConll04 } from '../core/extract/conll04';
@@ -6,15 +7,18 @@ import { evaluateProvider } from '../core/extract/evaluateProvider';
 import { createProvider, DEFAULT_BASE_URLS, PROVIDER_KINDS, type ProviderConfig } from '../core/extract/providers';
 import { CONLL04_SCHEMA, loadExtractionSchema, type ExtractionSchema } from '../core/extract/schema';
 import type { ExtractionResult } from '../core/extract/types';
+import { escapeControls } from '../core/util/untrustedText';
 import { parseCliArgs } from './args';
 import type { CliIO, Subcommand } from './io';
 
-export const EXTRACT_USAGE = `model-lab extract --text "..." [--schema FILE] [--provider builtin|openai|ollama|llamacpp] [--json]
+export const EXTRACT_USAGE = `model-lab extract --file FILE|- [--schema FILE] [--provider builtin|openai|ollama|llamacpp] [--json]
+model-lab extract --text "..." [...]   (--file - reads standard input; one argument holds at most 128 KiB)
 model-lab extract eval --data FILE --format conll04 [--schema FILE] [--provider ...] [--limit N] [--json]
 provider options: --model-file FILE (builtin), --base-url URL, --model NAME, --api-key-env VAR (default OPENAI_API_KEY), --stream, --timeout MS`;
 
 const OPTIONS = {
   text: { type: 'string' },
+  file: { type: 'string' },
   schema: { type: 'string' },
   provider: { type: 'string' },
   'model-file': { type: 'string' },
@@ -46,11 +50,11 @@ export const extractCommand: Subcommand = async (argv, io) => {
   const config = providerConfig(values, resolve);
   if (positionals[0] === 'eval') return evaluate(values, config, schema, resolve, io);
 
-  if (values.text === undefined) throw new UserError('--text is required (the text to extract from)');
   if (values.data !== undefined || values.format !== undefined) throw new UserError('--data/--format belong to "extract eval"');
+  const text = await inputText(values, resolve, io);
   const provider = await createProvider(config);
   try {
-    const result = await provider.extract(values.text, schema, {
+    const result = await provider.extract(text, schema, {
       signal: io.signal,
       onProgress: (p) => { if (p.chunk && !values.json) io.stderr(`received ${p.receivedChars} characters\n`); },
     });
@@ -60,6 +64,25 @@ export const extractCommand: Subcommand = async (argv, io) => {
   }
   return 0;
 };
+
+/** The text to extract from: `--text`, or `--file FILE` (`-`: standard input), exactly one of them. */
+async function inputText(values: Record<string, string | boolean | undefined>, resolve: (f: string) => string, io: CliIO): Promise<string> {
+  const { text, file } = values as { text?: string; file?: string };
+  if ((text === undefined) === (file === undefined)) throw new UserError('give the text with --file FILE (or --file - for standard input) or --text "..."');
+  if (text !== undefined) return text;
+  if (file === '-') {
+    if (!io.stdin) throw new UserError('--file -: no standard input to read');
+    const chunks: Buffer[] = [];
+    for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  try {
+    return await readFile(resolve(file as string), 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new UserError(err.code === 'ENOENT' ? 'file not found' : `cannot read the file: ${err.message}`, undefined, resolve(file as string));
+  }
+}
 
 function providerConfig(values: Record<string, string | boolean | undefined>, resolve: (f: string) => string): ProviderConfig {
   const kind = (values.provider as string | undefined) ?? 'builtin';
@@ -94,7 +117,7 @@ async function evaluate(
   values: Record<string, string | boolean | undefined>, config: ProviderConfig, schema: ExtractionSchema,
   resolve: (f: string) => string, io: CliIO,
 ): Promise<number> {
-  if (values.text !== undefined) throw new UserError('--text does not apply to "extract eval" (use --data)');
+  if (values.text !== undefined || values.file !== undefined) throw new UserError('--text/--file do not apply to "extract eval" (use --data)');
   if (!values.data) throw new UserError('--data FILE is required for "extract eval"');
   const format = (values.format as string | undefined) ?? 'conll04';
   if (format !== 'conll04') throw new UserError(`--format: unsupported format "${format}" (supported: conll04)`);
@@ -133,13 +156,15 @@ function positiveInt(s: string, flag: string): number {
 }
 
 function formatResult(r: ExtractionResult): string {
+  /** Span texts are the input's, which may hold terminal controls (JSON escapes only C0). */
+  const q = (s: string) => escapeControls(JSON.stringify(s));
   const lines = [`provider: ${r.provider}`, `entities (${r.entities.length}):`];
-  for (const e of r.entities) lines.push(`  ${e.type.padEnd(8)} ${JSON.stringify(e.text)} [${e.start}, ${e.end})${e.grounding && e.grounding !== 'exact' ? ` (${e.grounding})` : ''}`);
+  for (const e of r.entities) lines.push(`  ${e.type.padEnd(8)} ${q(e.text)} [${e.start}, ${e.end})${e.grounding && e.grounding !== 'exact' ? ` (${e.grounding})` : ''}`);
   lines.push(`relations (${r.relations.length}):`);
-  for (const x of r.relations) lines.push(`  ${x.type}: ${JSON.stringify(x.head.text)} -> ${JSON.stringify(x.tail.text)}`);
+  for (const x of r.relations) lines.push(`  ${x.type}: ${q(x.head.text)} -> ${q(x.tail.text)}`);
   if (r.events.length > 0) {
     lines.push(`events (${r.events.length}):`);
-    for (const ev of r.events) lines.push(`  ${ev.type} ${JSON.stringify(ev.trigger.text)}: ${ev.arguments.map((a) => `${a.role}=${JSON.stringify(a.entity.text)}`).join(', ')}`);
+    for (const ev of r.events) lines.push(`  ${ev.type} ${q(ev.trigger.text)}: ${ev.arguments.map((a) => `${a.role}=${q(a.entity.text)}`).join(', ')}`);
   }
   if (r.ungrounded > 0) lines.push(`ungrounded spans dropped: ${r.ungrounded}`);
   return lines.join('\n') + '\n';

@@ -9,6 +9,8 @@ export interface CliIO {
   /** Aborted on SIGINT/SIGTERM: stop at the next safe point. */
   signal: AbortSignal;
   cwd: string;
+  /** Standard input (`--file -`); absent when the caller has none to give. */
+  stdin?: NodeJS.ReadableStream;
 }
 
 export type Subcommand = (argv: string[], io: CliIO) => Promise<number>;

@@ -1,11 +1,15 @@
+import { totalmem } from 'node:os';
 import * as path from 'node:path';
 import { isUserError, UserError } from '../core/errors';
-import { CANONICALIZATIONS, Canonicalization, isCanonicalization } from '../core/reward/canonicalize';
+import { CANONICALIZATIONS, Canonicalization } from '../core/reward/canonicalize';
+import { parseCanonicalization } from '../core/reward/names';
 import { Norm, NORMS, Normalization, parseNormalization } from '../core/reward/norms';
 import { defaultHorizon } from '../core/reward/montecarlo';
 import { REGRET_EVALUATIONS, regretCorrelation, type RegretEvaluation } from '../core/reward/regretCorrelation';
+import { checkComparisonSize, describeEstimate } from '../core/reward/estimate';
 import { loadRewardsFile } from '../core/reward/rewardsFile';
-import { pairwiseDistances } from '../core/reward/starc';
+import { pairwiseDistanceSteps, type DistanceMatrix } from '../core/reward/starc';
+import { runCooperatively } from '../core/util/steps';
 import { parseCliArgs } from './args';
 import type { CliIO, Subcommand } from './io';
 import { ProgressBar } from './progressBar';
@@ -66,8 +70,39 @@ async function distanceCommand(argv: string[], io: CliIO): Promise<number> {
   const metric: Norm = metricFlag;
   if (positionals.length !== 1) throw new UserError(`expected one rewards file (*.rewards.json), got ${positionals.length}`);
   const file = path.resolve(io.cwd, positionals[0]);
-  const content = await loadRewardsFile(file);
-  const { matrix, trivial } = pairwiseDistances(content.mdp, content.rewards, { canon, norm, metric });
+  const settings = { canon, norm, metric };
+  const bar = new ProgressBar(io.stderr, io.isTTY);
+  let fraction = 0;
+  let result: { content: Awaited<ReturnType<typeof loadRewardsFile>>; distances: DistanceMatrix };
+  try {
+    // Sized before anything is built: refused when it cannot fit in memory, announced when large.
+    const content = await loadRewardsFile(file, {
+      signal: io.signal,
+      checkSize: (size) => {
+        const { estimate, large } = checkComparisonSize(size, settings, { totalMemoryBytes: totalmem(), file });
+        if (large) bar.message(`a large comparison: ${size.rewards} rewards on ${size.states} states x ${size.actions} actions, ${describeEstimate(estimate)} (estimated)`);
+      },
+    });
+    bar.message(`${path.basename(file)}: ${content.names.length} rewards on ${content.mdp.nStates} states x ${content.mdp.nActions} actions`);
+    // Returns to the event loop between blocks, so Ctrl-C / SIGTERM stop it (exit 130).
+    const distances = await runCooperatively(pairwiseDistanceSteps(content.mdp, content.rewards, settings), {
+      signal: io.signal,
+      onProgress: (p) => {
+        fraction = p.fraction;
+        bar.update(p.fraction, p.message);
+      },
+    });
+    result = { content, distances };
+  } catch (e) {
+    if (!io.signal.aborted) throw e;
+    bar.done();
+    io.stderr(`stopped at ${Math.floor(fraction * 100)}%: no distances computed\n`);
+    if (values.json) io.stdout(JSON.stringify({ stopped: true, file, canon, norm, metric, progress: fraction }) + '\n');
+    return 130;
+  }
+  bar.done();
+  const { content } = result;
+  const { matrix, trivial } = result.distances;
   const trivialNames = content.names.filter((_, i) => trivial[i]);
   if (values.json) {
     io.stdout(JSON.stringify({ names: content.names, canon, norm, metric, matrix, trivial: trivialNames }) + '\n');
@@ -152,9 +187,9 @@ async function regretCorrelationCommand(argv: string[], io: CliIO): Promise<numb
 }
 
 function parseCanon(text: string | undefined): Canonicalization {
-  const t = (text ?? '').trim().toLowerCase();
-  if (!isCanonicalization(t)) throw new UserError(`--canon: unknown canonicalisation "${text}" (expected one of ${CANONICALIZATIONS.join(', ')})`);
-  return t;
+  const c = parseCanonicalization(text ?? '');
+  if (!c) throw new UserError(`--canon: unknown canonicalisation "${text}" (expected one of ${CANONICALIZATIONS.join(', ')})`);
+  return c;
 }
 
 function parseNormFlag(flag: string, text: string | undefined): Normalization {

@@ -1,4 +1,5 @@
 import type { FreezingPolicyName } from '../core/experiment/types';
+import { classMappingText } from '../core/data/classNames';
 import { UserError } from '../core/errors';
 import type { ExtractionScores } from '../core/extract/eval';
 import { runJob } from '../runner/runJob';
@@ -9,8 +10,10 @@ import { ProgressBar } from './progressBar';
 
 const POLICIES: FreezingPolicyName[] = ['none', 'static', 'linear', 'autofreeze', 'smartfrz'];
 
-export const RUN_USAGE = `model-lab run FILE [--json] [--out DIR] [--policy none|static|linear|autofreeze|smartfrz] [--algo ALGO] [--backend auto|tensorflow|wasm|cpu]
-model-lab run --resume RUN_DIR [--json]`;
+export const RUN_USAGE = `model-lab run FILE [--json] [--out DIR] [--policy none|static|linear|autofreeze|smartfrz [--policy-option KEY=VALUE]...] [--algo ALGO] [--backend auto|tensorflow|wasm|cpu]
+model-lab run --resume RUN_DIR [--json] [--force]
+  --policy-option sets an option of --policy over the file's freezing settings, e.g.
+  --policy static --policy-option prefix=1 --policy-option atEpoch=5 (VALUE is JSON, else text)`;
 
 /** `model-lab run`: trains an experiment in this process, against the same run store as the extension. */
 export const runCommand: Subcommand = async (argv, io) => {
@@ -19,8 +22,10 @@ export const runCommand: Subcommand = async (argv, io) => {
     out: { type: 'string' },
     policy: { type: 'string' },
     algo: { type: 'string' },
+    'policy-option': { type: 'string', multiple: true },
     resume: { type: 'string' },
     backend: { type: 'string' },
+    force: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -33,14 +38,18 @@ export const runCommand: Subcommand = async (argv, io) => {
   if (!values.resume && positionals.length !== 1) throw new UserError(`expected one experiment file\nusage: ${RUN_USAGE}`);
   if (values.resume && values.policy) throw new UserError('--policy cannot change a resumed run');
   if (values.resume && values.algo) throw new UserError('--algo cannot change a resumed run');
+  const policyOptions = parsePolicyOptions(values['policy-option'] ?? []);
+  if (policyOptions && !values.policy) throw new UserError('--policy-option needs --policy (the policy whose option it sets)');
 
   const summary = await runWithProgress(io, {
     experimentFile: positionals[0] ?? '',
     policy: values.policy as FreezingPolicyName | undefined,
     algo: values.algo,
+    policyOptions,
     outRoot: values.out,
     resumeDir: values.resume,
     backend: values.backend,
+    force: values.force,
   });
   if (values.json) io.stdout(JSON.stringify(summary) + '\n');
   else io.stdout(formatSummary(summary) + '\n');
@@ -51,6 +60,23 @@ export const runCommand: Subcommand = async (argv, io) => {
   }
   return 0;
 };
+
+/** `KEY=VALUE` pairs; a VALUE that is JSON (`5`, `["fc1"]`, `true`) is that value, else the text. */
+function parsePolicyOptions(pairs: string[]): Record<string, unknown> | undefined {
+  if (pairs.length === 0) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const m = /^([A-Za-z][\w]*)=(.*)$/s.exec(pair);
+    if (!m) throw new UserError(`--policy-option: expected KEY=VALUE (e.g. prefix=1), got "${pair}"`);
+    if (m[1] === 'policy') throw new UserError('--policy-option: set the policy with --policy');
+    try {
+      out[m[1]] = JSON.parse(m[2]);
+    } catch {
+      out[m[1]] = m[2];
+    }
+  }
+  return out;
+}
 
 async function runWithProgress(io: CliIO, req: Parameters<typeof runJob>[0]): Promise<RunSummary> {
   const bar = new ProgressBar(io.stderr, io.isTTY);
@@ -67,6 +93,7 @@ async function runWithProgress(io: CliIO, req: Parameters<typeof runJob>[0]): Pr
             epochs = e.epochs;
             totalSteps = Math.max(1, e.epochs * e.stepsPerEpoch);
             bar.message(`${e.experiment}: ${e.trainExamples} train / ${e.testExamples} test examples, ${e.epochs} epochs, policy ${e.policy}`);
+            if (e.classNames) bar.message(`classes: ${classMappingText(e.classNames)}`);
             break;
           case 'step':
             bar.update(e.step / totalSteps, `epoch ${e.epoch + 1}/${epochs} loss ${e.loss.toFixed(4)}${lastEpoch}`);
@@ -123,6 +150,7 @@ function formatSummary(s: RunSummary): string {
         `  backward FLOPs saved ${(s.flopsSaved.backward * 100).toFixed(1)}%, forward ${(s.flopsSaved.forward * 100).toFixed(1)}%`,
       );
       for (const f of s.freezeEvents) lines.push(`  froze ${f.layer} at epoch ${f.epoch + 1} (step ${f.step})`);
+      if (s.classNames) lines.push(`  classes: ${classMappingText(s.classNames)}`);
   }
   lines.push(`  run folder: ${s.runDir}`);
   return lines.join('\n');

@@ -1,5 +1,6 @@
 import type { FreezingPolicyName } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
+import type { JobErrorInfo, JobProgress, JobRequest, JobResult } from './jobProtocol';
 import type { RunSummary } from './summary';
 
 /**
@@ -9,13 +10,20 @@ import type { RunSummary } from './summary';
  */
 export type HostToWorker =
   | { type: 'start'; request: RunRequest }
-  | { type: 'cancel' };
+  | { type: 'cancel' }
+  /** An interactive job (`jobProtocol.ts`); a process that takes jobs stays up for the next one. */
+  | { type: 'job'; id: number; job: JobRequest }
+  | { type: 'cancelJob'; id: number };
 
 export type WorkerToHost =
   | { type: 'event'; event: RunEvent }
   | { type: 'log'; level: LogLevel; message: string }
   | { type: 'result'; summary: RunSummary }
-  | { type: 'error'; error: RunErrorInfo };
+  | { type: 'error'; error: RunErrorInfo }
+  | { type: 'jobProgress'; id: number; progress: JobProgress }
+  | { type: 'jobResult'; id: number; result: JobResult }
+  /** `cancelled`: the job stopped because it was cancelled (whatever it threw on the way). */
+  | { type: 'jobError'; id: number; error: JobErrorInfo; cancelled: boolean };
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
@@ -24,6 +32,8 @@ export interface RunRequest {
   policy?: FreezingPolicyName;
   /** Replaces `algo` of a skills or offline-gcrl experiment (Compare Algorithms, `--algo`). */
   algo?: string;
+  /** Options of `policy` over the file's freezing settings (e.g. `{ prefix: 1, atEpoch: 5 }` for static). */
+  policyOptions?: Record<string, unknown>;
   /** Root of the run store (default: `<dir of file>/.model-lab/runs`). */
   outRoot?: string;
   /** Continue this interrupted or cancelled run instead of starting a new one. */
@@ -32,6 +42,8 @@ export interface RunRequest {
   backend?: string;
   /** Run id chosen by the caller (so the host knows the run folder before the worker starts). */
   runId?: string;
+  /** Take the run folder's lock even from a live holder (the CLI's `--force`; warns). */
+  force?: boolean;
 }
 
 export interface RunErrorInfo {
@@ -44,12 +56,15 @@ export interface RunErrorInfo {
   column?: number;
 }
 
-const hostToWorkerTypes = new Set(['start', 'cancel']);
-const workerToHostTypes = new Set(['event', 'log', 'result', 'error']);
+const hostToWorkerTypes = new Set(['start', 'cancel', 'job', 'cancelJob']);
+const workerToHostTypes = new Set(['event', 'log', 'result', 'error', 'jobProgress', 'jobResult', 'jobError']);
 
+/** Checks the envelope; a job's request is checked by the worker (`isJobRequest`), its result by the caller. */
 export function isHostToWorker(m: unknown): m is HostToWorker {
   if (!isObject(m) || !hostToWorkerTypes.has(m.type as string)) return false;
   if (m.type === 'start') return isObject(m.request) && typeof m.request.experimentFile === 'string';
+  if (m.type === 'job') return Number.isSafeInteger(m.id) && isObject(m.job);
+  if (m.type === 'cancelJob') return Number.isSafeInteger(m.id);
   return true;
 }
 
@@ -60,6 +75,9 @@ export function isWorkerToHost(m: unknown): m is WorkerToHost {
     case 'log': return typeof m.message === 'string' && ['info', 'warn', 'error'].includes(m.level as string);
     case 'result': return isObject(m.summary) && typeof m.summary.status === 'string';
     case 'error': return isObject(m.error) && typeof m.error.message === 'string';
+    case 'jobProgress': return Number.isSafeInteger(m.id) && isObject(m.progress) && typeof m.progress.message === 'string';
+    case 'jobResult': return Number.isSafeInteger(m.id) && typeof m.result === 'object' && m.result !== null;
+    case 'jobError': return Number.isSafeInteger(m.id) && isObject(m.error) && typeof m.error.message === 'string' && typeof m.cancelled === 'boolean';
   }
   return false;
 }

@@ -1,8 +1,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../core/errors';
+import { isUserError, UserError } from '../core/errors';
+import { withExperimentPosition } from '../core/experiment/load';
 import type { RunEvent } from '../core/train/events';
 import { type CheckpointExtra, readSessionCheckpoint, type StageSpec, type StepRecord, type TrainingSession } from '../core/train/loop';
+import { toErrorInfo } from './errorInfo';
 import type { JobSink, JobStart } from './runJob';
 import * as store from './runStore';
 import type { RunSummary } from './summary';
@@ -57,12 +59,12 @@ export async function runSessionJob<S extends RunSummary>(
   };
   if (start.resume) {
     if (!hasCheckpoint) await fs.rm(path.join(runDir, store.EVENTS_FILE), { force: true });
-    await store.updateRunRecord(runDir, { status: 'running', pid: process.pid, endedAt: undefined, message: undefined });
+    await store.updateRunRecord(runDir, { status: 'running', endedAt: undefined, message: undefined, error: undefined, paused: undefined });
   }
   if (!start.resume) {
     await store.createRun(runDir, {
       runId, runDir, kind: exp.kind, experimentFile: config.experimentFile, experiment: exp.name, policy: store.runLabel(exp),
-      status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: 0, pid: process.pid,
+      status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: 0,
     }, config);
   }
   sink.runDir?.(runDir);
@@ -109,15 +111,15 @@ export async function runSessionJob<S extends RunSummary>(
     const summary = { status, runId, experiment: exp.name, experimentFile: config.experimentFile, runDir, ...outcome.fields } as S;
     await store.writeSummary(runDir, summary);
     await store.updateRunRecord(runDir, {
-      status, endedAt: new Date().toISOString(), epochsDone, score: outcome.score, trainSeconds: w.session.trainSeconds, pid: undefined,
+      status, endedAt: new Date().toISOString(), epochsDone, score: outcome.score, trainSeconds: w.session.trainSeconds,
     });
     if (status === 'completed') emit({ type: 'progress', kind: exp.kind, fraction: 1, message: 'done' });
     return summary;
   } catch (e) {
-    await store.updateRunRecord(runDir, {
-      status: 'failed', endedAt: new Date().toISOString(), epochsDone, pid: undefined, message: e instanceof Error ? e.message : String(e),
-    }).catch(() => undefined);
-    throw e;
+    // Errors in the user's input point into the experiment file (file:line:col in the CLI, the line in the editor).
+    const error = isUserError(e) ? await withExperimentPosition(e, config.experimentFile) : e;
+    await store.recordFailure(runDir, toErrorInfo(error), { epochsDone }).catch(() => undefined);
+    throw error;
   } finally {
     work?.dispose();
   }

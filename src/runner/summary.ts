@@ -26,6 +26,8 @@ export interface TrainSummary extends SummaryBase {
   samplesPerSecond: number;
   freezeEvents: { layer: string; epoch: number; step: number }[];
   flopsSaved: FlopsSaved;
+  /** The data's text class labels, index = the model's output unit (absent for integer labels). */
+  classNames?: string[];
 }
 
 export interface ExtractTrainSummary extends SummaryBase {

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { main } from '../../src/cli';
 import { extractCommand } from '../../src/cli/extract';
 import type { CliIO } from '../../src/cli/io';
 import { isUserError } from '../../src/core/errors';
@@ -67,7 +70,10 @@ test('an OpenAI-compatible provider via flags; the key comes from the environmen
 
 test('bad input exits 2 with one line naming the problem', async () => {
   const cases: [string[], RegExp][] = [
-    [[], /--text is required/],
+    [[], /give the text with --file FILE \(or --file - for standard input\) or --text/],
+    [['--text', 'x', '--file', 'x.txt'], /give the text with --file FILE/],
+    [['--file', 'nope.txt'], /nope\.txt: file not found/],
+    [['eval', '--data', 'examples/extraction/conll04-sample.json', '--file', 'x.txt'], /--text\/--file do not apply to "extract eval"/],
     [['--text', 'x', '--provider', 'gpt'], /--provider: unknown provider "gpt"/],
     [['--text', 'x', '--schema', 'nope.schema.json'], /nope\.schema\.json: cannot read schema file/],
     [['--text', 'x', '--provider', 'openai'], /--model is required/],
@@ -83,5 +89,38 @@ test('bad input exits 2 with one line naming the problem', async () => {
     assert.equal(r.code, 2, argv.join(' '));
     assert.match(r.err, pattern, argv.join(' '));
     assert.equal(r.err.trim().split('\n').length, 1, `one line: ${r.err}`);
+  }
+});
+
+test('terminal control sequences from a server or the text never reach the terminal', async () => {
+  const evil = '\u001b]0;pwned\u0007\u001b[2J\u009b31m\u202Egnp.exe';
+  const server = await startLocalServer((_req, res) => sendJson(res, 400, { error: { message: evil } }));
+  let err = '';
+  let out = '';
+  const io: CliIO = { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, isTTY: true, signal: new AbortController().signal, cwd: ROOT };
+  try {
+    const code = await main(['extract', '--text', 'Ann Lee lives in Oslo.', '--provider', 'openai', '--base-url', server.url, '--model', 'm'], io);
+    assert.equal(code, 2);
+    assert.match(err, /HTTP 400/);
+    assert.ok(!/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(err), JSON.stringify(err));
+  } finally {
+    await server.close();
+  }
+  // Human output of spans: controls in the selected text are shown escaped.
+  const text = 'Lee Harvey Oswald shot John F. Kennedy in Dallas.\u009b31m';
+  assert.equal(await main(['extract', '--text', text, '--provider', 'builtin'], io), 0);
+  assert.ok(!/[\u007f-\u009f]/.test(out), JSON.stringify(out));
+});
+
+test('extract eval on an empty corpus is a user error (exit 2)', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'empty-corpus-'));
+  try {
+    writeFileSync(path.join(dir, 'empty.json'), '[]\n');
+    const r = await run(['eval', '--data', path.join(dir, 'empty.json'), '--format', 'conll04', '--json']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /empty\.json: \/: the corpus has no sentences/);
+    assert.equal(r.out, '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

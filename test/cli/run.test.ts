@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as store from '../../src/runner/runStore';
@@ -67,6 +67,26 @@ test('--policy overrides the file and is checked', async () => {
   assert.match(bad.stderr, /--policy: unknown policy "sometimes"/);
 });
 
+test('--policy static asks for what the file does not give; --policy-option gives it', async () => {
+  // The tiny fixture with a policy that has no static settings.
+  const file = path.join(out(), 'smart.experiment.json');
+  const digits = path.join(root, 'examples', 'digits', 'digits.csv.gz');
+  writeFileSync(file, readFileSync(path.join(fixtures, 'tiny.experiment.json'), 'utf8')
+    .replace('../../../examples/digits/digits.csv.gz', digits.replace(/\\/g, '/'))
+    .replace('"policy": "static", "prefix": 1, "atEpoch": 2', '"policy": "smartfrz"'));
+  const missing = await cli(['run', file, '--policy', 'static', '--out', out()]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /\/freezing: freezing policy "static" \(from --policy\) needs "layers" or "prefix", and "atEpoch" or "atStep"/);
+  const r = await cli(['run', file, '--json', '--policy', 'static', '--policy-option', 'prefix=1', '--policy-option', 'atEpoch=1', '--out', out()]);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.policy, 'static');
+  assert.deepEqual(doc.freezeEvents.map((f: { layer: string; epoch: number }) => [f.layer, f.epoch]), [['fc1', 1]]);
+  const bad = await cli(['run', file, '--policy-option', 'prefix']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--policy-option: expected KEY=VALUE/);
+});
+
 for (const [name, file, pattern] of [
   ['a missing file', 'nope.experiment.json', /nope\.experiment\.json/],
   ['an unknown layer type', 'bad-layer.experiment.json', /bad-layer\.experiment\.json:8:\d+: \/model\/layers\/0\/type: .*dence/],
@@ -82,6 +102,18 @@ for (const [name, file, pattern] of [
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   });
 }
+
+test('a run that fails on its data stays in the run store as failed, with the error at the field and line', async () => {
+  const dir = out();
+  const r = await cli(['run', path.join(fixtures, 'too-few-outputs.experiment.json'), '--json', '--out', dir]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /too-few-outputs\.experiment\.json:11:50: \/model\/layers\/0\/units: the data has 10 classes \(labels 0 to 9\), but the output layer "out" has 5 units/);
+  const [run] = await store.listRuns(dir);
+  assert.equal(run?.status, 'failed');
+  assert.deepEqual([run.error?.pointer, run.error?.line, run.error?.column], ['/model/layers/0/units', 11, 50]);
+  const end = (await store.readEvents(run.runDir)).at(-1);
+  assert.ok(end?.type === 'end' && end.status === 'failed', JSON.stringify(end));
+});
 
 test('SIGTERM stops at a step boundary; --resume finishes the run', async () => {
   const dir = out();
@@ -124,3 +156,18 @@ test('run dispatches on the experiment kind: an extract-eval file is evaluated a
   assert.match(policy.stderr, /--policy applies to train experiments only/);
 });
 
+
+test('the iris example (header row, quoted species names) runs offline; the class mapping is stored with the run and printed', async () => {
+  const r = await cli(['run', path.join(root, 'examples', 'iris', 'iris-mlp.experiment.json'), '--out', out()]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /120 train \/ 30 test examples/);
+  assert.match(r.stderr, /classes: 0 setosa, 1 versicolor, 2 virginica/);
+  assert.match(r.stdout, /\n {2}classes: 0 setosa, 1 versicolor, 2 virginica\n/);
+  const runDir = /run folder: (.+)/.exec(r.stdout)?.[1] ?? '';
+  const summary = JSON.parse(readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
+  assert.deepEqual(summary.classNames, ['setosa', 'versicolor', 'virginica']);
+  // Three well separated species: far above the 33% of guessing (30 test flowers).
+  assert.ok(summary.metrics.accuracy >= 0.8, `accuracy ${summary.metrics.accuracy}`);
+  const start = store.parseEventLines(readFileSync(path.join(runDir, store.EVENTS_FILE), 'utf8')).find((e) => e.type === 'start');
+  assert.deepEqual(start?.type === 'start' && start.classNames, ['setosa', 'versicolor', 'virginica']);
+});

@@ -5,9 +5,11 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  clickContextMenuItem, openWorkbench, reloadWindow, runCommand, screenshot, waitForNotification, waitInWebview, type Workbench,
+  clickContextMenuItem, openFile as openFileInEditor, openWorkbench, reloadWindow, runCommand, screenshot, waitForNotification, waitInWebview,
+  waitUntil, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
+import { sendJson, startLocalServer, type LocalServer } from '../core/extract/providers/localServer';
 
 /**
  * Information extraction in a real VS Code (code-server) and a real Chromium, as a user does
@@ -18,6 +20,13 @@ import { makeExamplesWorkspace } from './harness/workspace';
 /** The text editor of the active editor group (the results panel opens in another group). */
 const ACTIVE_EDITOR = '.editor-group-container.active .monaco-editor';
 const UNTRUSTED = 'Tim Cook <img src=x> works for <b>Apple</b> in Cupertino.';
+/** 30,000 characters of the sample text: its JSON result is ~200 KB (a pipe's 64 KiB cut it before the runner took over). */
+const LONG = (() => {
+  const sample = readFileSync(path.join(__dirname, '../../examples/extraction/sample.txt'), 'utf8');
+  let t = '';
+  while (t.length < 30_000) t += sample;
+  return t.slice(0, 30_000);
+})();
 
 describe('information extraction on selected text (code-server)', { timeout: 5 * 60_000 }, () => {
   let server: CodeServer;
@@ -27,13 +36,14 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
   before(async () => {
     workspace = makeExamplesWorkspace('extract');
     writeFileSync(path.join(workspace, 'extraction', 'markup.txt'), `${UNTRUSTED}\n`);
+    writeFileSync(path.join(workspace, 'extraction', 'long.txt'), LONG);
     // The retraining example, shortened to seconds.
     writeFileSync(path.join(workspace, 'extraction', 'tiny-retrain.experiment.json'), JSON.stringify({
       kind: 'extract-train', name: 'tiny', data: { format: 'conll04', train: 'conll04-sample.json' },
       training: { taggerEpochs: 1, relationEpochs: 1, taggerEnsemble: 1, rnn: 8, minFeatureCount: 1 },
     }));
     server = await startCodeServer({ workspace, trusted: true, name: 'extract' });
-    wb = await openWorkbench(server.url);
+    wb = await openWorkbench(server);
   });
 
   after(async () => {
@@ -46,14 +56,7 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
   const cells = (f: Frame, cls: string) => f.$$eval(`table.${cls} td`, (tds) => tds.map((t) => t.textContent ?? ''));
 
   async function openFile(page: Page, name: string): Promise<void> {
-    await page.keyboard.press('Control+P');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(name);
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible', timeout: 10_000 });
-    await page.waitForTimeout(300);
-    await page.keyboard.press('Enter');
-    await page.locator(`.tab[aria-label^="${name}"]`).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await openFileInEditor(page, name);
     await page.locator(`${ACTIVE_EDITOR} .view-lines`).click();
   }
 
@@ -80,7 +83,6 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
     assert.ok(await frame.$('.legend .legend-item'), 'the colour legend is shown');
     // The whole selected sentence is in the panel, spans and plain text together.
     assert.equal(await frame.$eval('.text', (e) => e.textContent), 'Lee Harvey Oswald shot President John F. Kennedy in Dallas on November 22, 1963.');
-    await page.waitForTimeout(500);
     await screenshot(page, 'extract-01-panel');
     // The editor decorates the spans (one decoration per entity, in the overview ruler too).
     assert.ok(await page.locator('.monaco-editor .view-overlays div[class*="ced-"], .monaco-editor .view-line span[class*="ced-"]').count() > 0, 'entity decorations in the editor');
@@ -110,7 +112,7 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
 
   test('after a window reload the panel is restored with the last result', async () => {
     const { page } = wb;
-    await reloadWindow(page);
+    await reloadWindow(wb);
     const text = await waitInWebview(page, '.text', (f) => f.$eval('.text', (e) => e.textContent ?? ''), (t) => t === UNTRUSTED, 60_000);
     assert.equal(text, UNTRUSTED);
     const found = await waitInWebview(page, '.text mark.entity', marks, (m) => m.length > 0, 10_000);
@@ -118,21 +120,112 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
     await screenshot(page, 'extract-04-restored-after-reload');
   });
 
+  test('a 30,000-character selection is extracted whole', async () => {
+    const { page } = wb;
+    await openFile(page, 'long.txt');
+    await page.keyboard.press('Control+A');
+    await runCommand(page, 'Model Lab: Extract Information');
+    const text = await waitInWebview(page, '.text', (f) => f.$eval('.text', (e) => e.textContent ?? ''), (t) => t.length === LONG.length, 120_000);
+    assert.equal(text, LONG);
+    const found = await waitInWebview(page, '.text mark.entity', marks, (m) => m.length > 1000, 10_000);
+    assert.ok(found.length > 1000, `${found.length} entities`);
+    await screenshot(page, 'extract-05-long-selection');
+  });
+
   test('an extract-train experiment runs from the editor and its model becomes the built-in one', async () => {
     const { page } = wb;
     await openFile(page, 'tiny-retrain.experiment.json');
     await runCommand(page, 'Model Lab: Run Experiment');
     const done = await waitForNotification(page, /tiny-retrain\.experiment\.json \(extract-train\) completed — trained in/, 120_000);
-    await screenshot(page, 'extract-05-retrained');
+    await screenshot(page, 'extract-06-retrained');
     assert.match(done, /completed/);
     const toast = page.locator('.notification-toast', { hasText: 'tiny-retrain.experiment.json (extract-train) completed' });
     await toast.locator('.monaco-button', { hasText: 'Use for Extraction' }).click();
     await waitForNotification(page, /Extract Information now uses .*extractor\.json/, 20_000);
     const settings = path.join(workspace, '.vscode', 'settings.json');
-    const deadline = Date.now() + 10_000;
-    while (!existsSync(settings) && Date.now() < deadline) await page.waitForTimeout(200);
+    await waitUntil(page, () => existsSync(settings), 'the workspace settings file', 10_000);
     const model = JSON.parse(readFileSync(settings, 'utf8'))['modelLab.extraction.builtinModel'] as string;
     assert.match(model, /\.model-lab[\\/]runs[\\/].*-tiny-extract-train-[0-9a-f]{4}[\\/]model[\\/]extractor\.json$/);
     assert.ok(existsSync(model), model);
+  });
+  test('an API key goes only to the endpoint it was entered for; workspace settings cannot redirect the text', async () => {
+    const { page } = wb;
+    const KEY = 'sk-e2e-origin-bound-0123456789';
+    const answer = { choices: [{ message: { content: JSON.stringify({ entities: [{ type: 'Peop', text: 'Tim Cook' }], relations: [] }) } }] };
+    const userServer = await startLocalServer((_req, res) => sendJson(res, 200, answer));
+    const workspaceServer = await startLocalServer((_req, res) => sendJson(res, 200, answer));
+    const otherServer = await startLocalServer((req, res) => (req.headers.authorization ? sendJson(res, 200, answer) : sendJson(res, 401, { error: { message: 'missing API key' } })));
+    const servers: LocalServer[] = [userServer, workspaceServer, otherServer];
+    const origin = (s: LocalServer) => new URL(s.url).origin;
+    /** Opens Set Extraction API Key until its title names `expected` (settings apply live, not instantly). */
+    const keyPrompt = async (expected: string) => {
+      const title = page.locator('.quick-input-widget .quick-input-title');
+      for (let attempt = 0; ; attempt++) {
+        await runCommand(page, 'Model Lab: Set Extraction API Key');
+        await title.waitFor({ state: 'visible', timeout: 10_000 });
+        if (((await title.textContent()) ?? '').includes(expected)) return;
+        await page.keyboard.press('Escape');
+        if (attempt > 40) throw new Error(`the key prompt never named ${expected}`);
+        await page.waitForTimeout(500);
+      }
+    };
+    const until = async (what: string, ok: () => boolean) => {
+      const deadline = Date.now() + 60_000;
+      while (!ok()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await page.waitForTimeout(200);
+      }
+    };
+    try {
+      // A cloned repository's settings try to send the selection (and the key) to their server.
+      const settingsFile = path.join(workspace, '.vscode', 'settings.json');
+      const existing = existsSync(settingsFile) ? JSON.parse(readFileSync(settingsFile, 'utf8')) as Record<string, unknown> : {};
+      writeFileSync(settingsFile, JSON.stringify({
+        ...existing,
+        'modelLab.extraction.provider': 'openai',
+        'modelLab.extraction.baseUrl': `${workspaceServer.url}/v1`,
+        'modelLab.extraction.model': 'workspace-model',
+      }, null, 2));
+      // The user's own endpoint (machine settings: in code-server, as in any remote window, the
+      // remote's settings), and its key entered through the command.
+      server.updateMachineSettings({
+        'modelLab.extraction.provider': 'openai', 'modelLab.extraction.baseUrl': `${userServer.url}/v1`, 'modelLab.extraction.model': 'user-model', 'modelLab.extraction.stream': false,
+      });
+      await keyPrompt(origin(userServer));
+      await page.locator('.quick-input-widget input').fill(KEY);
+      await page.keyboard.press('Enter');
+      await waitForNotification(page, new RegExp(`API key for ${origin(userServer).replace(/[.]/g, '\\.')} saved`), 20_000);
+
+      await openFile(page, 'markup.txt');
+      await selectLine(page, 0);
+      await runCommand(page, 'Model Lab: Extract Information');
+      await until('the request to the user\'s endpoint', () => userServer.requests.length > 0);
+      const found = await waitInWebview(page, '.provenance', (f) => f.$eval('.provenance', (e) => e.textContent ?? ''), (t) => /openai:user-model/.test(t), 30_000);
+      assert.match(found, /openai:user-model/);
+      assert.equal(userServer.requests[0].headers.authorization, `Bearer ${KEY}`);
+      assert.equal((userServer.requests[0].body as { model?: string }).model, 'user-model');
+      assert.equal(workspaceServer.requests.length, 0, 'the workspace settings did not redirect anything');
+      await screenshot(page, 'extract-06-user-endpoint');
+
+      // The user points the endpoint at another server: the key stays with the first one.
+      server.updateMachineSettings({ 'modelLab.extraction.baseUrl': `${otherServer.url}/v1` });
+      await keyPrompt(origin(otherServer));
+      await page.keyboard.press('Escape');
+      await openFile(page, 'markup.txt');
+      await selectLine(page, 0);
+      await runCommand(page, 'Model Lab: Extract Information');
+      const failed = await waitForNotification(page, /extraction failed/, 60_000);
+      assert.match(failed, /HTTP 401/);
+      assert.match(failed, new RegExp(`No API key is saved for ${origin(otherServer).replace(/[.]/g, '\\.')}`));
+      assert.equal(otherServer.requests.length, 1);
+      assert.equal(otherServer.requests[0].headers.authorization, undefined, 'the key was not sent to another origin');
+      assert.ok(!otherServer.requests[0].raw.includes(KEY));
+      assert.equal(userServer.requests.length, 1);
+      assert.equal(workspaceServer.requests.length, 0);
+      await screenshot(page, 'extract-07-key-not-sent-elsewhere');
+    } finally {
+      server.updateMachineSettings({ 'modelLab.extraction.provider': 'builtin', 'modelLab.extraction.baseUrl': '', 'modelLab.extraction.model': '' });
+      for (const s of servers) await s.close();
+    }
   });
 });

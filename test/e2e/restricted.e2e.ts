@@ -1,15 +1,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { contextMenuLabels, expandFolder, explorerRow, openWorkbench, runCommand, screenshot, waitForNotification, type Workbench } from './harness/workbench';
+import {
+  contextMenuLabels, expandFolder, explorerRow, hoverText, openWorkbench, runCommand, screenshot, waitForActiveEditor, waitForNotification, type Workbench,
+} from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
 /**
  * Restricted Mode: with workspace trust on and the folder not trusted, Model Lab hides its
  * run commands from the menus, and running from the palette is refused with the reason.
- * Nothing runs: no run folder appears.
+ * Nothing runs: no run folder appears. Files the workspace names are not looked at, and what a
+ * (crafted) run folder says is shown as text.
  */
 describe('restricted mode (untrusted workspace)', { timeout: 4 * 60_000 }, () => {
   let server: CodeServer;
@@ -18,8 +21,9 @@ describe('restricted mode (untrusted workspace)', { timeout: 4 * 60_000 }, () =>
 
   before(async () => {
     workspace = makeExamplesWorkspace('restricted');
+    writeCraftedRun(path.join(workspace, 'digits'));
     server = await startCodeServer({ workspace, trusted: false, name: 'restricted' });
-    wb = await openWorkbench(server.url);
+    wb = await openWorkbench(server);
   });
 
   after(async () => {
@@ -43,35 +47,62 @@ describe('restricted mode (untrusted workspace)', { timeout: 4 * 60_000 }, () =>
   test('running from the palette is refused with an explanation, and nothing runs', async () => {
     const { page } = wb;
     await explorerRow(page, 'quick-digits.experiment.json').click();
-    await page.waitForTimeout(1000);
+    await waitForActiveEditor(page, 'quick-digits.experiment.json');
     await runCommand(page, 'Model Lab: Run Experiment');
     const message = await waitForNotification(page, /Restricted Mode/, 30_000);
     assert.match(message, /does not run experiments in Restricted Mode/);
     assert.match(message, /trusted workspace/);
     await screenshot(page, '21-restricted-run-refused');
-    assert.ok(!existsSync(path.join(workspace, 'digits', '.model-lab')), 'no run folder was created');
+    assert.deepEqual(readdirSync(path.join(workspace, 'digits', '.model-lab', 'runs')), [CRAFTED_RUN], 'no run folder was created');
   });
 
-  test('editing help still works: loader diagnostics point at a missing data file', async () => {
+  test('editing help works, but the files an experiment names are not looked at', async () => {
     const { page } = wb;
     await explorerRow(page, 'broken-digits.experiment.json').click();
     const editor = page.locator('.editor-instance .monaco-editor').first();
-    await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
+    await editor.locator('.squiggly-info').first().waitFor({ state: 'attached', timeout: 30_000 });
     const target = editor.locator('.view-line', { hasText: 'no-such-file.csv.gz' }).first().locator('span', { hasText: 'no-such-file' }).first();
-    const hover = page.locator('.monaco-hover:not(.hidden)').first();
-    // The editor shows a hover only after the pointer rests; a busy machine can miss the first
-    // rest, so move away and back until it shows (at most ~40 s).
-    for (let attempt = 0; ; attempt++) {
-      await page.mouse.move(0, 0);
-      await target.hover();
-      try {
-        await hover.waitFor({ state: 'visible', timeout: 10_000 });
-        break;
-      } catch (e) {
-        if (attempt >= 3) throw e;
-      }
-    }
-    assert.match((await hover.textContent()) ?? '', /data file not found/);
+    const text = await hoverText(page, target);
+    assert.match(text, /data file not checked in Restricted Mode/);
+    assert.doesNotMatch(text, /not found/, 'the file was not looked up');
     await screenshot(page, '22-restricted-diagnostics');
   });
+
+  test('a crafted run folder cannot put links or remote images into the layer hover', async () => {
+    const { page } = wb;
+    await explorerRow(page, 'quick-digits.experiment.json').click();
+    const editor = page.locator('.editor-instance .monaco-editor').first();
+    const target = editor.locator('.view-line', { hasText: '"fc1"' }).first().locator('span', { hasText: 'fc1' }).first();
+    const hover = page.locator('.monaco-hover:not(.hidden)').first();
+    const text = await hoverText(page, target, /evil\.test/);
+    assert.match(text, /\[click\]\(https:\/\/evil\.test\/steal\)/, 'the markup is shown as text');
+    assert.equal(await hover.locator('a[href*="evil"], img').count(), 0, 'no link or image was made from it');
+    await screenshot(page, '23-restricted-crafted-run-hover');
+  });
 });
+
+const CRAFTED_RUN = '20260101-000000-crafted';
+
+/**
+ * A run folder as a cloned repository could ship it: fields that should be numbers and known
+ * words are markdown links and remote images.
+ */
+function writeCraftedRun(digitsDir: string): void {
+  const link = '[click](https://evil.test/steal)';
+  const image = '![](https://evil.test/pixel.png)';
+  const runDir = path.join(digitsDir, '.model-lab', 'runs', CRAFTED_RUN);
+  mkdirSync(runDir, { recursive: true });
+  const experimentFile = path.join(digitsDir, 'quick-digits.experiment.json');
+  writeFileSync(path.join(runDir, 'run.json'), JSON.stringify({
+    runId: `crafted ${image}`, runDir, kind: 'train', experimentFile, experiment: 'quick-digits', policy: link,
+    status: `completed ${link} ${image}`, startedAt: '2026-01-01T00:00:00.000Z', epochsDone: image, epochs: link,
+  }));
+  const layers = ['fc1', 'fc2', 'out'].map((name, unit) => ({ name, type: `dense ${image}`, params: link, flopsForward: 1, flopsBackward: 2, unit }));
+  const events = [
+    { type: 'start', time: '2026-01-01T00:00:00.000Z', runId: 'crafted', experiment: 'quick-digits', policy: link, backend: image, epochs: image, stepsPerEpoch: 10, batchSize: 32, trainExamples: 320, testExamples: 80, layers },
+    { type: 'epoch', epoch: 0, step: 10, loss: 1, testLoss: 1, testAccuracy: 0.5, seconds: 0.1, elapsedSeconds: 0.1, samplesPerSecond: 1, frozen: [], flopsSaved: { forward: 0, backward: 0 } },
+    { type: 'freeze', layer: 'fc1', unit: 0, epoch: link, step: image, reason: `${link} ${image}`, stepSaving: { forward: 0, backward: 0.5 } },
+    { type: 'end', status: `completed ${link}`, epoch: 0, step: 10, trainSeconds: 0.4 },
+  ];
+  writeFileSync(path.join(runDir, 'events.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+}

@@ -1,12 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { rewardsCommand } from '../../src/cli/rewards';
 import type { CliIO } from '../../src/cli/io';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, reloadWindow, screenshot, waitInWebview, type Workbench } from './harness/workbench';
+import {
+  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, type Workbench,
+} from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
 /**
@@ -42,10 +44,16 @@ describe('reward comparison panel (code-server)', { timeout: 3 * 60_000 }, () =>
 
   before(async () => {
     workspace = makeExamplesWorkspace('rewards');
+    // 2,500 states: every (s, a, s') array is 200 MB, about 1.2 GB in all, above the soft limit.
+    writeFileSync(path.join(workspace, 'rewards', 'big.rewards.json'), JSON.stringify({
+      discount: 0.9,
+      gridworld: { width: 50, height: 50, slip: 0.1, goal: [[49, 0, 1]] },
+      rewards: { negated: { of: 'task', scale: -1 }, twice: { of: 'task', scale: 2 }, corner: { state: Array.from({ length: 2500 }, (_, s) => (s === 0 ? 1 : 0)) } },
+    }, null, 1));
     val = await cliMatrix(path.join(workspace, 'rewards', FILE), 'val');
     epic = await cliMatrix(path.join(workspace, 'rewards', FILE), 'epic');
     server = await startCodeServer({ workspace, trusted: true, name: 'rewards' });
-    wb = await openWorkbench(server.url);
+    wb = await openWorkbench(server);
   });
 
   after(async () => {
@@ -136,7 +144,7 @@ describe('reward comparison panel (code-server)', { timeout: 3 * 60_000 }, () =>
 
   test('after a window reload the panel comes back with the file and the picked settings', async () => {
     const { page } = wb;
-    await reloadWindow(page);
+    await reloadWindow(wb);
     const n = epic.names.length;
     await waitInWebview(page, MATRIX_CELLS, cellCount(MATRIX_CELLS), (c) => c === n * n, 60_000);
     const frame = await findWebviewFrame(page, '#pick-canon');
@@ -147,5 +155,22 @@ describe('reward comparison panel (code-server)', { timeout: 3 * 60_000 }, () =>
     assert.ok((await hoverCell(page, frame, n, i, j)).includes(epic.matrix[i][j].toFixed(4)));
     await screenshot(page, 'rewards-04-restored-after-reload');
     assert.deepEqual(wb.consoleErrors.filter((e) => /Content Security Policy|Refused to/i.test(e)), []);
+  });
+
+  test('a comparison above the soft size limit asks first, with the estimate; declining computes nothing', async () => {
+    const { page } = wb;
+    await explorerRow(page, 'big.rewards.json').click();
+    await page.locator('.tab[aria-label^="big.rewards.json"]').first().waitFor({ state: 'visible', timeout: 20_000 });
+    await runCommand(page, 'Model Lab: Compare Rewards');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 60_000 });
+    const text = (await dialog.textContent()) ?? '';
+    assert.match(text, /compare 4 rewards on 2500 states × 4 actions\?/);
+    assert.match(text, /This comparison needs about 1\.\d GB of memory and .+ \(estimated\)/);
+    await screenshot(page, 'rewards-05-large-comparison-dialog');
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    const shown = await waitInWebview(page, '.error-text', (f) => f.$$eval('.error-text', (els) => els.map((e) => e.textContent ?? '')), (t) => t.some((x) => /^Not computed: this comparison needs about/.test(x)), 30_000);
+    assert.ok(shown.some((x) => /Change a setting or save the file to be asked again/.test(x)), JSON.stringify(shown));
+    await screenshot(page, 'rewards-06-large-comparison-declined');
   });
 });

@@ -1,11 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import type { Frame, Page } from 'playwright-core';
+import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, runCommand, screenshot,
-  waitInWebview, type Workbench,
+  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverText, openFile, openWorkbench, runCommand, screenshot,
+  waitInWebview, waitUntil, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
@@ -23,7 +23,7 @@ describe('RL lab from the editor (code-server)', { timeout: 8 * 60_000 }, () => 
   before(async () => {
     workspace = makeExamplesWorkspace('rl');
     server = await startCodeServer({ workspace, trusted: true, name: 'rl' });
-    wb = await openWorkbench(server.url);
+    wb = await openWorkbench(server);
   });
 
   after(async () => {
@@ -33,12 +33,6 @@ describe('RL lab from the editor (code-server)', { timeout: 8 * 60_000 }, () => 
   });
 
   const cardStates = (f: Frame) => f.$$eval('.card', (cards) => cards.map((c) => `${(c.querySelector('.label')?.textContent ?? '').trim()}|${(c.querySelector('.status')?.textContent ?? '').trim()}`));
-
-  async function openFile(page: Page, name: string): Promise<void> {
-    await explorerRow(page, name).click();
-    await page.locator('.editor-instance .monaco-editor').first().waitFor({ state: 'visible' });
-    await page.waitForTimeout(800);
-  }
 
   test('Run Experiment on a maze opens the offline-gcrl panel: maze, value heatmap, rollout, success per task', async () => {
     const { page } = wb;
@@ -79,21 +73,16 @@ describe('RL lab from the editor (code-server)', { timeout: 8 * 60_000 }, () => 
     await page.keyboard.press('Escape');
     await openFile(page, 'tiny-maze.experiment.json');
     const editor = page.locator('.editor-instance .monaco-editor').first();
-    const deadline = Date.now() + 30_000;
     let lenses = '';
-    while (Date.now() < deadline) {
+    const allThree = () => ['HIQL', 'GCIVL', 'GCBC'].every((a) => new RegExp(`success: .*${a} \\d+%`).test(lenses));
+    await waitUntil(page, async () => {
       lenses = (await editor.locator('.codelens-decoration').allTextContents()).join(' | ');
-      if (/success: .*HIQL \d+%.*GCIVL \d+%/.test(lenses) || /success: .*GCIVL \d+%.*HIQL \d+%/.test(lenses)) break;
-      await page.waitForTimeout(500);
-    }
-    assert.match(lenses, /success: /);
-    for (const a of ['HIQL', 'GCIVL', 'GCBC']) assert.match(lenses, new RegExp(`${a} \\d+%`));
+      return allThree();
+    }, 'a CodeLens with each algorithm\'s success');
     // Hover the text itself (a .view-line spans the editor's width; its middle is past the text).
-    await editor.locator('.view-line span', { hasText: '#...#...#' }).last().hover();
-    const hover = page.locator('.monaco-hover:not(.hidden)').first();
-    await hover.waitFor({ state: 'visible', timeout: 10_000 });
-    assert.match((await hover.textContent()) ?? '', /5 × 9 cells, \d+ free; the longest shortest path is \d+ moves/);
-    assert.ok(await hover.locator('img').count() >= 1, 'the maze is drawn');
+    const text = await hoverText(page, editor.locator('.view-line span', { hasText: '#...#...#' }).last(), /cells, \d+ free/);
+    assert.match(text, /5 × 9 cells, \d+ free; the longest shortest path is \d+ moves/);
+    assert.ok(await page.locator('.monaco-hover:not(.hidden) img').count() >= 1, 'the maze is drawn');
     await screenshot(page, 'rl-03-layout-hover-codelens');
     await page.keyboard.press('Escape');
   });

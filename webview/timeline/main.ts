@@ -91,13 +91,17 @@ const emptyRing = empty.firstChild as HTMLElement;
 const emptyText = empty.lastChild as HTMLElement;
 
 function renderAll(): void {
-  // Nothing to show yet: either no runs at all, or runs that have not reported their layers.
-  const waiting = runs.length > 0 && runs.every((r) => r.layers.length === 0);
-  empty.hidden = !(runs.length === 0 || waiting);
+  // Nothing to chart: no runs at all, runs that have not reported their layers yet, or runs
+  // that ended before training began (a failed run: its card says why).
+  const noLayers = runs.every((r) => r.layers.length === 0);
+  const waiting = runs.length > 0 && noLayers && runs.some((r) => r.status === 'running');
+  empty.hidden = !noLayers;
   emptyRing.hidden = !waiting;
   emptyText.textContent = waiting
     ? 'Waiting for the run to report its first events…'
-    : 'No runs to show. Run an experiment, or open a run from the Model Lab view.';
+    : runs.length > 0
+      ? 'The run ended before training began: its card says why.'
+      : 'No runs to show. Run an experiment, or open a run from the Model Lab view.';
   renderCards();
   renderFreezes();
   queueChart();
@@ -121,6 +125,7 @@ interface CardView {
   cancel: HTMLElement;
   values: Record<string, HTMLElement>;
   foot: HTMLElement;
+  classes: HTMLElement;
   message: HTMLElement;
 }
 
@@ -161,9 +166,10 @@ function createCard(run: TimelineRun): CardView {
     body.append(m);
   }
   const foot = el('div', 'card-foot');
+  const classes = el('div', 'card-classes');
   const message = el('div', 'card-message');
-  root.append(head, body, foot, message);
-  return { root, swatch, icon: iconHolder, policy, status, cancel, values, foot, message };
+  root.append(head, body, foot, classes, message);
+  return { root, swatch, icon: iconHolder, policy, status, cancel, values, foot, classes, message };
 }
 
 function renderCards(): void {
@@ -197,6 +203,11 @@ function renderCards(): void {
     v.values.time.textContent = run.trainSeconds !== undefined ? formatSeconds(run.trainSeconds) : last ? formatSeconds(last.elapsedSeconds) : '—';
     v.foot.textContent = `${run.runId}${run.backend ? ` · ${run.backend} backend` : ''}`;
     v.foot.title = run.runDir;
+    // Text labels: which output unit (class index) is which class.
+    const mapping = (run.classNames ?? []).map((n, i) => `${i} ${n}`);
+    v.classes.textContent = mapping.length ? `classes: ${mapping.slice(0, 12).join(' · ')}${mapping.length > 12 ? ` · … (${mapping.length})` : ''}` : '';
+    v.classes.title = mapping.join('\n');
+    v.classes.hidden = mapping.length === 0;
     v.message.textContent = run.message ?? '';
     v.message.hidden = !run.message;
     return v.root;
@@ -222,7 +233,8 @@ function renderFreezes(): void {
       .map((l) => ({ run: labels[ri], layer: l, step: l.frozenAtStep as number })),
   );
   items.sort((a, b) => a.step - b.step);
-  freezeSection.hidden = runs.length === 0;
+  // Only once a run has layers (a run that failed before training has none).
+  freezeSection.hidden = runs.every((r) => r.layers.length === 0);
   if (items.length === 0) {
     freezeList.replaceChildren(el('li', 'muted', runs.some((r) => r.status === 'running') ? 'No layer frozen yet.' : 'No layer was frozen.'));
     return;

@@ -1,4 +1,5 @@
 import { UserError } from '../errors';
+import { sortedClassNames } from './classNames';
 
 export interface CsvOptions {
   /** Which column holds the class label. */
@@ -13,20 +14,27 @@ export interface CsvOptions {
 export interface CsvTable {
   /** `count * features` values, row-major. */
   x: Float32Array;
+  /** Class per row: the label itself for numeric labels, else an index into `classNames`. */
   y: Int32Array;
   count: number;
   features: number;
+  /** Present when the label column holds text (`setosa`, ...): the distinct labels, sorted. */
+  classNames?: string[];
 }
 
 const COMMA = 0x2c;
 const NL = 0x0a;
 const CR = 0x0d;
+const QUOTE = 0x22;
 
 /**
- * Parse a CSV of numbers with one integer class-label column. Works on the raw bytes and
- * parses numbers in place (no string per cell), so large files load quickly; cells the fast
- * path does not understand (quotes, unusual notation) fall back to `Number()`. Blank lines are
- * skipped. Every problem is a `UserError` naming the file, line and column.
+ * Parse a CSV of numbers with one class-label column. Works on the raw bytes and parses
+ * numbers in place (no string per cell), so large files load quickly; cells the fast path does
+ * not understand (quotes, unusual notation) fall back to `Number()`. Fields may be quoted
+ * (RFC 4180: `"a,b"`, `""` for a quote), within one line. The label column holds integer class
+ * indices, or text (`setosa`, `"Iris versicolor"`): then every label is a class name and `y`
+ * indexes the sorted `classNames`. Blank lines are skipped. Every problem is a `UserError`
+ * naming the file, line and column.
  */
 export function parseCsv(buf: Uint8Array, opts: CsvOptions): CsvTable {
   const n = buf.length;
@@ -40,6 +48,8 @@ export function parseCsv(buf: Uint8Array, opts: CsvOptions): CsvTable {
   let y = new Int32Array(0);
   let count = 0;
   let headerPending = opts.header;
+  /** Text labels: class ids in order of first appearance (`y` holds these until the end). */
+  let textLabels: Map<string, number> | undefined;
   const fail = (message: string, line: number, column?: number): never => {
     throw new UserError(message, opts.pointer, opts.file, line, column);
   };
@@ -62,7 +72,11 @@ export function parseCsv(buf: Uint8Array, opts: CsvOptions): CsvTable {
 
     if (cols < 0) {
       cols = 1;
-      for (let i = lineStart; i < end; i++) if (buf[i] === COMMA) cols++;
+      let quoted = false;
+      for (let i = lineStart; i < end; i++) {
+        if (buf[i] === QUOTE) quoted = !quoted;
+        else if (buf[i] === COMMA && !quoted) cols++;
+      }
       firstRowLine = line;
       labelCol = opts.label === 'last' ? cols - 1 : opts.label === 'first' ? 0 : opts.label;
       if (labelCol >= cols) {
@@ -82,16 +96,40 @@ export function parseCsv(buf: Uint8Array, opts: CsvOptions): CsvTable {
     let col = 0;
     let cellStart = lineStart;
     let out = count * features;
+    let quoted = false;
     for (let i = lineStart; i <= end; i++) {
-      if (i < end && buf[i] !== COMMA) continue;
+      if (i < end && buf[i] !== COMMA) {
+        if (buf[i] === QUOTE) quoted = !quoted;
+        continue;
+      }
+      if (quoted) {
+        if (i < end) continue; // a comma inside quotes
+        fail(`a quoted field in column ${col + 1} is not closed on this line (line breaks inside quotes are not supported)`, line, cellStart - lineStart + 1);
+      }
       if (col >= cols) {
         col++;
         continue; // count the rest for the error below
       }
+      if (col === labelCol && textLabels) {
+        y[count] = classId(textLabels, cellText(buf, cellStart, i), () => fail(`empty label in column ${col + 1}`, line, cellStart - lineStart + 1));
+        col++;
+        cellStart = i + 1;
+        continue;
+      }
       const v = parseNumber(buf, cellStart, i);
       if (Number.isNaN(v)) {
-        const text = Buffer.from(buf.buffer, buf.byteOffset + cellStart, i - cellStart).toString('utf8').trim();
-        fail(text === '' ? `empty value in column ${col + 1}` : `not a number in column ${col + 1}: ${JSON.stringify(text.slice(0, 40))}`, line, cellStart - lineStart + 1);
+        const text = cellText(buf, cellStart, i);
+        if (col === labelCol && text !== '') {
+          // The first label that is not a number: the column holds class names.
+          textLabels = new Map();
+          for (let r = 0; r < count; r++) y[r] = classId(textLabels, String(y[r]), () => 0);
+          y[count] = classId(textLabels, text, () => 0);
+          col++;
+          cellStart = i + 1;
+          continue;
+        }
+        const hint = count === 0 && !opts.header ? ' (if this line names the columns, set "header": true)' : '';
+        fail(text === '' ? `empty value in column ${col + 1}` : `not a number in column ${col + 1}: ${JSON.stringify(text.slice(0, 40))}${hint}`, line, cellStart - lineStart + 1);
       }
       if (col === labelCol) {
         if (!Number.isInteger(v) || v < 0) {
@@ -109,7 +147,29 @@ export function parseCsv(buf: Uint8Array, opts: CsvOptions): CsvTable {
   }
   if (count === 0) fail('no examples: the file has no data rows', Math.max(1, line));
   const features = cols - 1;
-  return { x: x.slice(0, count * features), y: y.slice(0, count), count, features };
+  const table: CsvTable = { x: x.slice(0, count * features), y: y.slice(0, count), count, features };
+  if (textLabels) {
+    const names = [...textLabels.keys()];
+    const sorted = sortedClassNames(names);
+    const rank = new Map(sorted.map((n, i) => [n, i]));
+    const remap = names.map((n) => rank.get(n) as number);
+    for (let r = 0; r < count; r++) table.y[r] = remap[table.y[r]];
+    table.classNames = sorted;
+  }
+  return table;
+}
+
+function classId(ids: Map<string, number>, name: string, onEmpty: () => number): number {
+  if (name === '') return onEmpty();
+  let id = ids.get(name);
+  if (id === undefined) ids.set(name, (id = ids.size));
+  return id;
+}
+
+/** A cell's text: spaces around it trimmed, surrounding quotes removed and `""` unescaped. */
+function cellText(buf: Uint8Array, start: number, end: number): string {
+  const s = Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8').trim();
+  return s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1).replace(/""/g, '"') : s;
 }
 
 function isBlank(buf: Uint8Array, start: number, end: number): boolean {

@@ -1,4 +1,5 @@
 import { UserError } from '../errors';
+import { jsonSyntaxProblem } from '../util/jsonError';
 
 export interface TextRecords {
   texts: string[];
@@ -27,8 +28,9 @@ export function parseJsonl(content: string, file: string, pointer: string): Text
     let rec: unknown;
     try {
       rec = JSON.parse(raw);
-    } catch (e) {
-      fail(`not valid JSON (${(e as Error).message})`, line);
+    } catch {
+      const p = jsonSyntaxProblem(raw);
+      fail(`not valid JSON at column ${p.column}: ${p.reason}`, line);
     }
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) fail('each line must be a JSON object {"text": ..., "label": ...}', line);
     const { text, label } = rec as { text?: unknown; label?: unknown };

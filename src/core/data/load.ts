@@ -1,6 +1,7 @@
 import { UserError } from '../errors';
 import type { CsvDataConfig, DataConfig, IdxDataConfig, IdxPair, JsonlDataConfig } from '../experiment/types';
 import { createRng } from '../util/random';
+import { sortedClassNames } from './classNames';
 import { parseCsv } from './csv';
 import { parseIdxImages, parseIdxLabels } from './idx';
 import { parseJsonl, type TextRecords } from './jsonl';
@@ -48,15 +49,18 @@ interface Examples {
   exampleShape: number[];
   /** `data.scale` already applied (IDX does it while converting). */
   scaled: boolean;
+  /** Text class labels: `y` indexes these. */
+  classNames?: string[];
 }
 
 async function loadCsv(cfg: CsvDataConfig, seed: number): Promise<LoadedData> {
   const read = async (file: string, pointer: string): Promise<Examples> => {
     const t = parseCsv(await readDataFile(file, pointer), { label: cfg.label ?? 'last', header: cfg.header ?? false, file, pointer });
-    return { x: t.x, y: t.y, count: t.count, exampleShape: [t.features], scaled: false };
+    return { x: t.x, y: t.y, count: t.count, exampleShape: [t.features], scaled: false, classNames: t.classNames };
   };
   const train = await read(cfg.train, '/data/train');
   const test = cfg.test !== undefined ? await read(cfg.test, '/data/test') : undefined;
+  if (test && (train.classNames || test.classNames)) unifyClassNames(train, test);
   if (test && test.exampleShape[0] !== train.exampleShape[0]) {
     throw new UserError(
       `the test file has ${test.exampleShape[0]} feature columns, the training file ${train.exampleShape[0]}`,
@@ -119,8 +123,25 @@ function finishNumeric(train: Examples, test: Examples | undefined, cfg: CsvData
     test: testSplit,
     exampleShape: train.exampleShape,
     xDtype: 'float32',
-    numClasses: Math.max(maxOf(trainSplit.y), maxOf(testSplit.y)) + 1,
+    numClasses: train.classNames ? train.classNames.length : Math.max(maxOf(trainSplit.y), maxOf(testSplit.y)) + 1,
+    ...(train.classNames ? { classNames: train.classNames } : {}),
   };
+}
+
+/**
+ * One class mapping for a training and a test file when either has text labels: the sorted
+ * union of both files' names (a file of integer labels contributes them as names), and both
+ * files' `y` re-indexed into it.
+ */
+function unifyClassNames(train: Examples, test: Examples): void {
+  const namesOf = (e: Examples): string[] => e.classNames ?? [...new Set(e.y)].map(String);
+  const all = sortedClassNames([...namesOf(train), ...namesOf(test)]);
+  const index = new Map(all.map((n, i) => [n, i]));
+  for (const e of [train, test]) {
+    const names = e.classNames;
+    for (let i = 0; i < e.count; i++) e.y[i] = index.get(names ? names[e.y[i]] : String(e.y[i])) as number;
+    e.classNames = all;
+  }
 }
 
 async function loadJsonl(cfg: JsonlDataConfig, seed: number): Promise<LoadedData> {
@@ -155,7 +176,7 @@ async function loadJsonl(cfg: JsonlDataConfig, seed: number): Promise<LoadedData
     return Int32Array.from(labels, (l) => index.get(l as string) as number);
   };
   if (typeof train.labels[0] === 'string') {
-    classNames = [...new Set([...train.labels, ...test.labels] as string[])].sort();
+    classNames = sortedClassNames([...train.labels, ...test.labels] as string[]);
   }
   const trainTokens = train.texts.map(tokenize);
   const vocab = buildVocab(trainTokens, vocabSize);

@@ -14,7 +14,7 @@ export interface LoadedData {
   exampleShape: number[];
   xDtype: 'float32' | 'int32';
   numClasses: number;
-  /** Label names for text data (index = class). */
+  /** Class names when the labels are text (CSV or JSONL; index = class), sorted. */
   classNames?: string[];
   /** Token vocabulary for text data (index = token id; 0 = [PAD], 1 = [UNK]). */
   vocab?: string[];

@@ -1,10 +1,13 @@
+/** `info`: not a problem, a note (e.g. a check that was not made). */
+export type DiagnosticSeverity = 'error' | 'warning' | 'info';
+
 /** One problem found in an experiment file, positioned for an editor and for a terminal. */
 export interface ExperimentDiagnostic {
   /** What is wrong, naming the field; does not repeat the pointer. */
   message: string;
   /** JSON pointer of the offending field (`''` for the whole document). */
   pointer: string;
-  severity: 'error' | 'warning';
+  severity: DiagnosticSeverity;
   /** 0-based character offsets of the range to underline (`end` exclusive). */
   start: number;
   end: number;
@@ -45,7 +48,7 @@ export function diagnosticAt(
   pointer: string,
   start: number,
   end: number,
-  severity: 'error' | 'warning' = 'error',
+  severity: DiagnosticSeverity = 'error',
 ): ExperimentDiagnostic {
   const { line, column } = lines.position(start);
   return { message, pointer, severity, start, end: Math.max(end, start), line, column };

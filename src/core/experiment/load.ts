@@ -9,13 +9,14 @@ import {
   type ParseError,
 } from 'jsonc-parser';
 import { UserError } from '../errors';
+import { SYNTAX_MESSAGES } from '../util/jsonError';
 import { diagnosticAt, LineMap, type ExperimentDiagnostic } from './diagnostic';
 import { pathToPointer, rangeOf } from './jsonLocation';
 import { resolveExperimentPaths } from './paths';
 import { EXPERIMENT_SCHEMA, experimentValidators } from './schema';
-import { schemaDiagnostics } from './schemaErrors';
 import { peekExperiment } from './peek';
-import { semanticDiagnostics } from './semantic';
+import { schemaDiagnostics, schemaValidity } from './schemaErrors';
+import { semanticDiagnostics, type FileChecks } from './semantic';
 import type { Experiment, FreezingPolicyName } from './types';
 
 export type { ExperimentDiagnostic } from './diagnostic';
@@ -45,15 +46,26 @@ export interface ParseOptions {
   policy?: string;
   /** Replace `algo` of an RL experiment (the CLI's `--algo`, Compare Algorithms) before validating. */
   algo?: string;
+  /** Options of that policy, over the file's (the CLI's `--policy-option`, the Run with Policy prompts). */
+  policyOptions?: Record<string, unknown>;
+  /** How the files the experiment names are checked (default `stat`; `none` for an untrusted workspace). */
+  files?: FileChecks;
+}
+
+/** An experiment's policy replaced for one run, with options for the new policy. */
+export interface PolicyOverride {
+  policy?: string;
+  policyOptions?: Record<string, unknown>;
 }
 
 /**
  * Parse and check an experiment's text: JSON with comments and trailing commas, then the
- * schema, then the semantic checks (files, layer names, shapes, freezing options). Never
- * throws. `file` is the experiment's path; relative paths in it are resolved against its
- * folder; pass `''` for a document that has no file yet (file existence is then not checked).
+ * schema, then the semantic checks (files, the data's first rows, layer names, shapes, freezing
+ * options). Never throws. `file` is the experiment's path; relative paths in it are resolved
+ * against its folder; pass `''` for a document that has no file yet (files are then not read).
  * Syntax errors stop the checks there, since the rest would be guesses about a broken tree;
- * schema errors skip the semantic checks for the same reason.
+ * with schema errors, the semantic checks still run on the fields the schema accepted, so every
+ * problem is reported at once.
  */
 export function parseExperimentText(text: string, file: string, opts: ParseOptions = {}): ParsedExperiment {
   if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1); // keep offsets; JSON does not allow a BOM
@@ -68,18 +80,29 @@ export function parseExperimentText(text: string, file: string, opts: ParseOptio
   }
   const diagnostics: ExperimentDiagnostic[] = duplicateKeys(tree, lines);
   const value: unknown = getNodeValue(tree);
-  if (opts.policy !== undefined) applyPolicyOverride(value, opts.policy);
+  if (opts.policy !== undefined) {
+    const freezing = applyPolicyOverride(value, opts.policy, opts.policyOptions);
+    const missing = freezing ? missingPolicyOptions(opts.policy, freezing) : [];
+    if (missing.length > 0) {
+      // The file's text is fine for its own policy: say what the new one needs, not what the file lacks.
+      const { start, end } = rangeOf(tree, '/freezing', 'key');
+      const needs = missing.map((g) => g.map((o) => `"${o}"`).join(' or ')).join(', and ');
+      return { diagnostics: [diagnosticAt(lines, `freezing policy "${opts.policy}" (from --policy) needs ${needs}; give them as policy options (--policy-option KEY=VALUE)`, '/freezing', start, end)] };
+    }
+  }
   if (opts.algo !== undefined && typeof value === 'object' && value !== null) (value as { algo?: unknown }).algo = opts.algo;
 
   const validators = experimentValidators();
+  const baseDir = file === '' ? undefined : path.dirname(path.resolve(file));
   if (!validators.check(value)) {
-    diagnostics.push(...schemaDiagnostics(validators.check.errors ?? [], tree, lines));
+    const errors = validators.check.errors ?? [];
+    diagnostics.push(...schemaDiagnostics(errors, tree, lines));
+    if (isObject(value)) diagnostics.push(...semanticDiagnostics(value as unknown as Experiment, baseDir, tree, lines, opts.files, schemaValidity(errors)));
     return { diagnostics: sortByPosition(diagnostics) };
   }
   const experiment = value as Experiment;
-  const baseDir = file === '' ? undefined : path.dirname(path.resolve(file));
   // Semantic checks see the values as written (a default is never "ignored"), then defaults fill in.
-  diagnostics.push(...semanticDiagnostics(experiment, baseDir, tree, lines));
+  diagnostics.push(...semanticDiagnostics(experiment, baseDir, tree, lines, opts.files));
   const sorted = sortByPosition(diagnostics);
   if (sorted.some((d) => d.severity === 'error')) return { diagnostics: sorted };
   if (opts.applyDefaults) validators.withDefaults(experiment);
@@ -87,8 +110,8 @@ export function parseExperimentText(text: string, file: string, opts: ParseOptio
 }
 
 /** Every problem in an experiment's text, for an editor. Never throws. */
-export function checkExperimentText(text: string, file: string): ExperimentDiagnostic[] {
-  return parseExperimentText(text, file).diagnostics;
+export function checkExperimentText(text: string, file: string, files: FileChecks = 'stat'): ExperimentDiagnostic[] {
+  return parseExperimentText(text, file, { files }).diagnostics;
 }
 
 /**
@@ -97,7 +120,7 @@ export function checkExperimentText(text: string, file: string): ExperimentDiagn
  * `overrides.policy` replaces `freezing.policy` (CLI `--policy`); options of the file's
  * policy that the new one does not take are dropped, so one file can compare policies.
  */
-export async function loadExperimentFile(file: string, overrides: { policy?: string; algo?: string } = {}): Promise<LoadedExperiment> {
+export async function loadExperimentFile(file: string, overrides: PolicyOverride & { algo?: string } = {}): Promise<LoadedExperiment> {
   const abs = path.resolve(file);
   let text: string;
   try {
@@ -109,7 +132,7 @@ export async function loadExperimentFile(file: string, overrides: { policy?: str
   }
   if (overrides.policy !== undefined) checkPolicyName(overrides.policy);
   if (overrides.algo !== undefined) checkAlgoOverride(text, overrides.algo, abs);
-  const parsed = parseExperimentText(text, abs, { applyDefaults: true, policy: overrides.policy, algo: overrides.algo });
+  const parsed = parseExperimentText(text, abs, { applyDefaults: true, policy: overrides.policy, policyOptions: overrides.policyOptions, algo: overrides.algo });
   const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0 || !parsed.experiment) {
     const first = errors[0];
@@ -163,6 +186,18 @@ export function freezingPolicyNames(): FreezingPolicyName[] {
   return freezingBranches().map((b) => b.name);
 }
 
+/**
+ * The options `policy` requires that `freezing` (the settings a run will use) does not give,
+ * as groups of alternatives, from the schema: for `static`, `[["layers", "prefix"], ["atEpoch",
+ * "atStep"]]` when neither of each pair is there. Empty when nothing is missing.
+ */
+export function missingPolicyOptions(policy: string, freezing: Record<string, unknown>): string[][] {
+  const branch = freezingBranches().find((b) => b.name === policy);
+  if (!branch) return [];
+  const has = (o: string) => freezing[o] !== undefined;
+  return branch.required.filter((group) => !group.some(has));
+}
+
 function checkPolicyName(policy: string): void {
   const names = freezingPolicyNames();
   if (!names.includes(policy as FreezingPolicyName)) {
@@ -170,44 +205,57 @@ function checkPolicyName(policy: string): void {
   }
 }
 
-function freezingBranches(): { name: FreezingPolicyName; properties: string[] }[] {
-  const defs = EXPERIMENT_SCHEMA.definitions as Record<string, { oneOf?: { $ref: string }[]; properties?: Record<string, { const?: string }> }>;
+interface FreezingBranch {
+  name: FreezingPolicyName;
+  properties: string[];
+  /** Required options besides `policy`, each a group of alternatives (exactly one is given). */
+  required: string[][];
+}
+
+interface BranchSchema {
+  properties?: Record<string, { const?: string }>;
+  required?: string[];
+  allOf?: { oneOf?: { required?: string[] }[] }[];
+}
+
+function freezingBranches(): FreezingBranch[] {
+  const defs = EXPERIMENT_SCHEMA.definitions as Record<string, BranchSchema & { oneOf?: { $ref: string }[] }>;
   return (defs.freezing.oneOf ?? []).map((r) => {
     const def = defs[r.$ref.split('/').pop() as string];
-    return { name: def.properties?.policy?.const as FreezingPolicyName, properties: Object.keys(def.properties ?? {}) };
+    const required = (def.required ?? []).filter((k) => k !== 'policy').map((k) => [k]);
+    for (const part of def.allOf ?? []) {
+      const group = (part.oneOf ?? []).flatMap((alt) => alt.required ?? []);
+      if (group.length > 0) required.push(group);
+    }
+    return { name: def.properties?.policy?.const as FreezingPolicyName, properties: Object.keys(def.properties ?? {}), required };
   });
 }
 
-/** Set `freezing.policy`, keeping only the options the new policy takes. Non-train values are left alone. */
-function applyPolicyOverride(value: unknown, policy: string): void {
-  if (typeof value !== 'object' || value === null || (value as { kind?: unknown }).kind !== 'train') return;
-  const exp = value as { freezing?: Record<string, unknown> };
-  const old = typeof exp.freezing === 'object' && exp.freezing !== null && !Array.isArray(exp.freezing) ? exp.freezing : {};
+/** Set `freezing` for a policy override (see `freezingWithOverride`); non-train values are left alone. */
+function applyPolicyOverride(value: unknown, policy: string, options?: Record<string, unknown>): Record<string, unknown> | undefined {
+  if (typeof value !== 'object' || value === null || (value as { kind?: unknown }).kind !== 'train') return undefined;
+  const exp = value as { freezing?: unknown };
+  const next = freezingWithOverride(exp.freezing, policy, options);
+  exp.freezing = next;
+  return next;
+}
+
+/**
+ * The `freezing` settings a run with `policy` uses: the file's `freezing` when it already has
+ * that policy, else only the options the new policy takes; then `options` on top.
+ */
+export function freezingWithOverride(freezing: unknown, policy: string, options: Record<string, unknown> = {}): Record<string, unknown> {
+  const old = typeof freezing === 'object' && freezing !== null && !Array.isArray(freezing) ? (freezing as Record<string, unknown>) : {};
   const allowed = freezingBranches().find((b) => b.name === policy)?.properties ?? ['policy'];
   const next: Record<string, unknown> = { policy };
   if (old.policy === policy) Object.assign(next, old);
   else for (const k of Object.keys(old)) if (k !== 'policy' && allowed.includes(k)) next[k] = old[k];
-  exp.freezing = next;
+  // An option replaces its alternatives from the file (`prefix` replaces `layers`, `atStep` `atEpoch`).
+  const groups = freezingBranches().find((b) => b.name === policy)?.required ?? [];
+  for (const k of Object.keys(options)) for (const g of groups) if (g.includes(k)) for (const alt of g) delete next[alt];
+  Object.assign(next, options, { policy });
+  return next;
 }
-
-const SYNTAX_MESSAGES: Record<string, string> = {
-  InvalidSymbol: 'invalid symbol (strings need double quotes)',
-  InvalidNumberFormat: 'invalid number',
-  PropertyNameExpected: 'property name expected (in double quotes)',
-  ValueExpected: 'value expected',
-  ColonExpected: "':' expected",
-  CommaExpected: "',' expected",
-  CloseBraceExpected: "'}' expected",
-  CloseBracketExpected: "']' expected",
-  EndOfFileExpected: 'end of file expected (only one top-level value is allowed)',
-  InvalidCommentToken: 'invalid comment',
-  UnexpectedEndOfComment: 'unterminated comment',
-  UnexpectedEndOfString: 'unterminated string',
-  UnexpectedEndOfNumber: 'unterminated number',
-  InvalidUnicode: 'invalid unicode escape',
-  InvalidEscapeCharacter: 'invalid escape character in string',
-  InvalidCharacter: 'invalid character in string (control characters must be escaped)',
-};
 
 function syntaxDiagnostic(text: string, e: ParseError, lines: LineMap): ExperimentDiagnostic {
   const code = printParseErrorCode(e.error);
@@ -238,6 +286,10 @@ function duplicateKeys(tree: JsonNode, lines: LineMap): ExperimentDiagnostic[] {
   };
   visit(tree, '');
   return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function sortByPosition(d: ExperimentDiagnostic[]): ExperimentDiagnostic[] {

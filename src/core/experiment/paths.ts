@@ -11,7 +11,11 @@ export interface PathField {
   output?: boolean;
 }
 
-/** Every field of an experiment that names a file or output folder (relative to the experiment file). */
+/**
+ * Every field of an experiment that names a file or output folder (relative to the experiment
+ * file). Tolerates an experiment the schema rejected (missing objects, wrong types): the
+ * editor checks its files too.
+ */
 export function pathFields(exp: Experiment): PathField[] {
   const out: PathField[] = [];
   const add = (pointer: string, value: unknown, what: string, output?: boolean): void => {
@@ -19,11 +23,11 @@ export function pathFields(exp: Experiment): PathField[] {
   };
   switch (exp.kind) {
     case 'train': {
-      const d = exp.data;
+      const d = exp.data ?? {};
       if (d.format === 'idx') {
         for (const split of ['train', 'test'] as const) {
           const pair = d[split];
-          if (pair) {
+          if (typeof pair === 'object' && pair !== null) {
             add(`/data/${split}/images`, pair.images, 'IDX image file');
             add(`/data/${split}/labels`, pair.labels, 'IDX label file');
           }
@@ -40,8 +44,8 @@ export function pathFields(exp: Experiment): PathField[] {
       add('/rewards', exp.rewards, 'rewards file');
       break;
     case 'extract-train':
-      add('/data/train', exp.data.train, 'corpus file');
-      add('/data/dev', exp.data.dev, 'corpus file');
+      add('/data/train', exp.data?.train, 'corpus file');
+      add('/data/dev', exp.data?.dev, 'corpus file');
       add('/schema', exp.schema, 'extraction schema');
       add('/output', exp.output, 'output folder', true);
       break;

@@ -32,7 +32,7 @@ function makeAjv(useDefaults: boolean): Ajv {
     strictTypes: false,
   });
   // VS Code's editor-only keywords.
-  ajv.addVocabulary(['markdownDescription', 'markdownEnumDescriptions', 'enumDescriptions', 'defaultSnippets']);
+  ajv.addVocabulary(['markdownDescription', 'markdownEnumDescriptions', 'enumDescriptions', 'defaultSnippets', 'allowComments', 'allowTrailingCommas']);
   return ajv;
 }
 

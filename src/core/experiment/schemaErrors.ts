@@ -54,6 +54,24 @@ export function schemaDiagnostics(errors: ErrorObject[], tree: JsonNode | undefi
   return out;
 }
 
+/**
+ * What the schema rejected, as a test for semantic checks: `valid(p)` is false when a field at,
+ * above or below pointer `p` failed (a missing property counts at its own pointer, so a missing
+ * `training` does not stop the checks of `data`).
+ */
+export function schemaValidity(errors: ErrorObject[]): (...pointers: string[]) => boolean {
+  const invalid = errors
+    .filter((e) => e.keyword !== 'if')
+    .map((e) => {
+      const params = e.params as Record<string, unknown>;
+      if (e.keyword === 'required') return `${e.instancePath}/${escapePointer(String(params.missingProperty))}`;
+      if (e.keyword === 'additionalProperties') return `${e.instancePath}/${escapePointer(String(params.additionalProperty))}`;
+      return e.instancePath;
+    });
+  const related = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`) || a === '' || b === '';
+  return (...pointers) => pointers.every((p) => !invalid.some((q) => related(p, q)));
+}
+
 interface Described {
   pointer: string;
   message: string;

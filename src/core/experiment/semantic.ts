@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Node as JsonNode } from 'jsonc-parser';
-import { diagnosticAt, type ExperimentDiagnostic, type LineMap } from './diagnostic';
+import { inspectCsvHead, inspectIdxHead, type DataHead } from '../data/head';
+import { isUncPath } from '../util/uncPath';
+import { diagnosticAt, type DiagnosticSeverity, type ExperimentDiagnostic, type LineMap } from './diagnostic';
 import { rangeOf } from './jsonLocation';
 import { layerName } from './layerName';
 import { pathFields } from './paths';
@@ -25,38 +27,72 @@ export const DEFAULT_VOCAB_SIZE = 20000;
 interface Problem {
   pointer: string;
   message: string;
-  severity?: 'error' | 'warning';
+  severity?: DiagnosticSeverity;
   /** Underline the property name instead of the value (for large objects). */
   at?: 'value' | 'key';
   /** Underline this field instead of `pointer`'s (e.g. a layer's `type` for a layer problem). */
   underline?: string;
 }
 
+/** Which parts of the experiment the schema accepted: a check runs only on parts it accepted. */
+export type SchemaValid = (...pointers: string[]) => boolean;
+
 /**
- * Checks the schema cannot express, on a schema-valid experiment: files that do not exist,
- * duplicate layer names, impossible shapes, text-model mismatches and freezing options that
- * name unknown layers. `baseDir` resolves relative paths; without it files are not checked.
+ * How the files an experiment names are checked: `stat` looks at each (exists, is a file);
+ * `none` touches no file and says so, for a workspace that is not trusted (its files may name
+ * any path, and merely looking at a network path hands out the user's credentials).
+ * Network (UNC) paths are never looked at either way, only warned about.
+ */
+export type FileChecks = 'stat' | 'none';
+
+/**
+ * Checks the schema cannot express: files that do not exist, the data's shape and header row
+ * against the model, duplicate layer names, impossible shapes, text-model mismatches and
+ * freezing options that name unknown layers. `baseDir` resolves relative paths; without it
+ * files are not checked; `files` says whether they may be looked at. `valid` says which fields
+ * passed the schema (all, for a schema-valid experiment): each check runs when the fields it
+ * reads did, so a file with schema errors still gets every other problem reported at once.
  */
 export function semanticDiagnostics(
   exp: Experiment,
   baseDir: string | undefined,
   tree: JsonNode | undefined,
   lines: LineMap,
+  files: FileChecks = 'stat',
+  valid: SchemaValid = () => true,
 ): ExperimentDiagnostic[] {
   const problems: Problem[] = [];
-  if (baseDir !== undefined) problems.push(...missingFiles(exp, baseDir));
-  if (exp.kind === 'train') problems.push(...trainProblems(exp));
-  if (exp.kind === 'extract-eval') problems.push(...extractEvalProblems(exp));
-  if (exp.kind === 'skills' || exp.kind === 'offline-gcrl') problems.push(...rlProblems(exp));
+  if (valid('/kind')) {
+    if (baseDir !== undefined) problems.push(...fileProblems(exp, baseDir, files, valid));
+    if (exp.kind === 'train') {
+      problems.push(...trainProblems(exp, valid));
+      if (baseDir !== undefined && files === 'stat' && valid('/data', '/model/inputShape', '/model/from')) problems.push(...dataProblems(exp, baseDir));
+    }
+    if ((exp.kind === 'skills' || exp.kind === 'offline-gcrl') && valid('/env', '/evaluation', '/goals', '/skills', '/algo')) problems.push(...rlProblems(exp));
+    if (exp.kind === 'extract-eval' && valid('/provider', '/model', '/modelFile', '/baseUrl')) problems.push(...extractEvalProblems(exp));
+  }
   return problems.map((p) => {
     const { start, end } = rangeOf(tree, p.underline ?? p.pointer, p.at ?? 'value');
     return diagnosticAt(lines, p.message, p.pointer, start, end, p.severity ?? 'error');
   });
 }
 
-function missingFiles(exp: Experiment, baseDir: string): Problem[] {
+function fileProblems(exp: Experiment, baseDir: string, files: FileChecks, valid: SchemaValid): Problem[] {
   const out: Problem[] = [];
   for (const f of pathFields(exp)) {
+    if (!valid(f.pointer)) continue;
+    if (isUncPath(f.value)) {
+      out.push({
+        pointer: f.pointer,
+        severity: 'warning',
+        message: `${f.what} is a network (UNC) path: Model Lab does not look at it before a run; on Windows, opening it connects to that host with your credentials`,
+      });
+      continue;
+    }
+    if (files === 'none') {
+      out.push({ pointer: f.pointer, severity: 'info', message: `${f.what} not checked in Restricted Mode: Model Lab reads no file that an untrusted workspace names` });
+      continue;
+    }
     if (f.output) continue;
     const abs = path.resolve(baseDir, f.value);
     let stat: fs.Stats | undefined;
@@ -87,10 +123,46 @@ function extractEvalProblems(exp: ExtractEvalExperiment): Problem[] {
   return out;
 }
 
-function trainProblems(exp: TrainExperiment): Problem[] {
+/**
+ * The data files' first rows against the experiment: a header row read as data (or data
+ * skipped as a header), a label column that does not exist, feature columns or image size
+ * against `inputShape`, a test file of another width. The loader checks the whole files.
+ */
+function dataProblems(exp: TrainExperiment, baseDir: string): Problem[] {
+  const d = exp.data;
+  // Network paths are never read (see fileProblems).
+  const written = d.format === 'idx' ? [d.train.images, d.test?.images] : [d.train, d.test];
+  if (written.some((f) => f !== undefined && isUncPath(f))) return [];
+  let train: DataHead;
+  let test: DataHead | undefined;
+  if (d.format === 'csv') {
+    train = inspectCsvHead(d, path.resolve(baseDir, d.train), '/data/train');
+    test = d.test !== undefined ? inspectCsvHead(d, path.resolve(baseDir, d.test), '/data/test') : undefined;
+  } else if (d.format === 'idx') {
+    train = inspectIdxHead(path.resolve(baseDir, d.train.images));
+    test = d.test !== undefined ? inspectIdxHead(path.resolve(baseDir, d.test.images)) : undefined;
+  } else {
+    return [];
+  }
+  const out: Problem[] = [...train.problems, ...(test?.problems ?? [])];
+  const shape = train.exampleShape;
+  const show = (s: number[]) => `[${s.join(', ')}]`;
+  if (shape && test?.exampleShape && show(test.exampleShape) !== show(shape)) {
+    out.push({ pointer: d.format === 'idx' ? '/data/test/images' : '/data/test', message: `the test data's examples have shape ${show(test.exampleShape)} (${test.source}), the training data's ${show(shape)}` });
+  }
+  const inputShape = exp.model.inputShape;
+  if (shape && inputShape && exp.model.from === undefined && show(inputShape) !== show(shape)) {
+    out.push({ pointer: '/model/inputShape', message: `inputShape must be ${show(shape)} for this data (${train.source}); got ${show(inputShape)}` });
+  }
+  return out;
+}
+
+function trainProblems(exp: TrainExperiment, valid: SchemaValid): Problem[] {
   const out: Problem[] = [];
-  const layers = exp.model.layers ?? [];
-  const fromSaved = exp.model.from !== undefined;
+  // Each check runs when the fields it reads passed the schema.
+  const layersValid = valid('/model/layers', '/model/from');
+  const layers = layersValid ? exp.model.layers ?? [] : [];
+  const fromSaved = layersValid && exp.model.from !== undefined;
 
   // Duplicate names. With `from`, default names depend on the saved model's layer count, so
   // only explicit names are compared there.
@@ -111,7 +183,7 @@ function trainProblems(exp: TrainExperiment): Problem[] {
   });
 
   // Shapes.
-  if (!fromSaved && exp.model.inputShape && layers.length > 0) {
+  if (!fromSaved && valid('/model/inputShape') && exp.model.inputShape && layers.length > 0) {
     const inferred = inferShapes(exp.model.inputShape, layers);
     if (inferred.problem) {
       const { pointer, layerIndex, message } = inferred.problem;
@@ -127,11 +199,12 @@ function trainProblems(exp: TrainExperiment): Problem[] {
     }
   }
 
+  if (!valid('/data')) return [...out, ...freezingProblems(exp, valid)];
   // Text data: the input is [maxLength] token ids from a vocabulary of vocabSize.
   if (exp.data.format === 'jsonl') {
     const maxLength = exp.data.maxLength ?? DEFAULT_MAX_LENGTH;
     const vocabSize = exp.data.vocabSize ?? DEFAULT_VOCAB_SIZE;
-    const shape = exp.model.inputShape;
+    const shape = valid('/model/inputShape', '/model/from') ? exp.model.inputShape : undefined;
     if (!fromSaved && shape && (shape.length !== 1 || shape[0] !== maxLength)) {
       out.push({ pointer: '/model/inputShape', message: `text data gives examples of shape [${maxLength}] (data.maxLength), but inputShape is [${shape.join(', ')}]` });
     }
@@ -151,13 +224,13 @@ function trainProblems(exp: TrainExperiment): Problem[] {
     out.push({ pointer: '/data/testSplit', severity: 'warning', message: 'testSplit is ignored because a test file is given' });
   }
 
-  out.push(...freezingProblems(exp));
+  out.push(...freezingProblems(exp, valid));
   return out;
 }
 
-function freezingProblems(exp: TrainExperiment): Problem[] {
+function freezingProblems(exp: TrainExperiment, valid: SchemaValid): Problem[] {
   const f = exp.freezing;
-  if (!f) return [];
+  if (!f || !valid('/freezing', '/model/layers', '/model/from', '/training/epochs')) return [];
   const out: Problem[] = [];
   const layers = exp.model.layers ?? [];
   const fromSaved = exp.model.from !== undefined;

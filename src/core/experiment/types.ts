@@ -150,7 +150,7 @@ export interface CsvDataConfig extends DataCommon {
   format: 'csv';
   train: string;
   test?: string;
-  /** Which column holds the integer class label. */
+  /** Which column holds the class label (integer class indices or class names). */
   label: 'last' | 'first' | number;
   header?: boolean;
 }

@@ -1,3 +1,4 @@
+import { UserError } from '../errors';
 import type { ExtractionSchema } from './schema';
 import { Grounder } from './grounding';
 import type { EntityRef, ExtractedEntity, ExtractedEvent, ExtractedRelation, ExtractionResult } from './types';
@@ -8,13 +9,24 @@ import type { EntityRef, ExtractedEntity, ExtractedEvent, ExtractedRelation, Ext
  * are dropped and counted in `ungrounded`, and so is every record that depended on them
  * (a relation whose head is invented is not reported). Records with types outside the schema
  * are dropped too (counted separately by the caller if needed: they are not spans).
+ *
+ * The answer comes from an endpoint that may misbehave: it may name at most `MAX_ANSWER_SPANS`
+ * spans, and the work is linear in their number (grounding is bounded per span, arguments are
+ * matched to entities through a map).
  */
 export interface RawEntity { type?: unknown; text?: unknown; start?: unknown }
 export interface RawRelation { type?: unknown; head?: unknown; tail?: unknown }
 export interface RawEvent { type?: unknown; trigger?: unknown; arguments?: unknown }
 export interface RawExtraction { entities?: unknown; relations?: unknown; events?: unknown }
 
+/** Far more than a real answer names for one request's text (at most a few hundred candidates). */
+export const MAX_ANSWER_SPANS = 5_000;
+
 export function assembleResult(input: string, schema: ExtractionSchema, raw: RawExtraction, provider: string): ExtractionResult {
+  const spans = answerSpans(raw);
+  if (spans > MAX_ANSWER_SPANS) {
+    throw new UserError(`${provider}: the answer names ${spans} spans, more than the ${MAX_ANSWER_SPANS} Model Lab accepts from one request; it was not used`);
+  }
   const grounder = new Grounder(input);
   const entityTypes = new Set(schema.entities.map((e) => e.type));
   const relationDefs = new Map(schema.relations.map((r) => [r.type, r]));
@@ -22,6 +34,8 @@ export function assembleResult(input: string, schema: ExtractionSchema, raw: Raw
   let ungrounded = 0;
   const entities: ExtractedEntity[] = [];
   const byKey = new Map<string, ExtractedEntity>();
+  /** Entities by their text, trimmed and lower-cased, in the order they were found. */
+  const byText = new Map<string, ExtractedEntity[]>();
 
   const addEntity = (type: string, text: string, hint?: number): ExtractedEntity | undefined => {
     const g = grounder.ground(text, hint);
@@ -32,6 +46,10 @@ export function assembleResult(input: string, schema: ExtractionSchema, raw: Raw
     const e: ExtractedEntity = { type, text: g.text, start: g.start, end: g.end, grounding: g.kind };
     byKey.set(key, e);
     entities.push(e);
+    const textKey = e.text.trim().toLowerCase();
+    const same = byText.get(textKey);
+    if (same) same.push(e);
+    else byText.set(textKey, [e]);
     return e;
   };
 
@@ -46,7 +64,7 @@ export function assembleResult(input: string, schema: ExtractionSchema, raw: Raw
     const text = typeof value === 'string' ? value : typeof (value as RawEntity)?.text === 'string' ? ((value as RawEntity).text as string) : undefined;
     if (text === undefined || text.trim() === '') { ungrounded++; return undefined; }
     const explicitType = typeof (value as RawEntity)?.type === 'string' ? ((value as RawEntity).type as string) : undefined;
-    const match = entities.find((e) => (e.text === text || e.text.toLowerCase() === text.trim().toLowerCase()) && (types.length === 0 || types.includes(e.type)));
+    const match = byText.get(text.trim().toLowerCase())?.find((e) => types.length === 0 || types.includes(e.type));
     if (match) return ref(match);
     const type = explicitType && (types.length === 0 || types.includes(explicitType)) ? explicitType : types[0];
     if (type === undefined || !entityTypes.has(type)) {
@@ -101,6 +119,13 @@ export function assembleResult(input: string, schema: ExtractionSchema, raw: Raw
 
 function ref(e: ExtractedEntity): EntityRef {
   return { type: e.type, text: e.text, start: e.start, end: e.end };
+}
+
+/** How many spans an answer names (entities, relation heads and tails, triggers, arguments). */
+function answerSpans(raw: RawExtraction): number {
+  let n = asArray(raw.entities).length + 2 * asArray(raw.relations).length;
+  for (const ev of asArray(raw.events)) n += 1 + asArray((ev as RawEvent)?.arguments).length;
+  return n;
 }
 
 function asArray(v: unknown): unknown[] {

@@ -1,11 +1,16 @@
 import { promises as fs } from 'node:fs';
 import { UserError } from '../errors';
+import { jsonSyntaxProblem } from '../util/jsonError';
 import type { ExtractedEntity, ExtractedRelation } from './types';
 
 /**
- * The CoNLL04 JSON format used by `datasets/conll04`: an array of
- * `{tokens: string[], tags: string[] (BILOU, e.g. "B-Peop"), relations: [{head, tail, type}]}`
- * where `head`/`tail` index the sentence's entities in order of appearance.
+ * CoNLL04 JSON: an array of sentences `{tokens: string[], relations: [{head, tail, type}]}`,
+ * each with its entities in one of two layouts:
+ * - `tags`: one BILOU tag per token (e.g. "B-Peop"), as in this project's datasets and sample;
+ *   `head`/`tail` index the sentence's entities in order of appearance;
+ * - `entities`: `[{type, start, end}]`, token offsets with `end` exclusive, as SpERT ships
+ *   CoNLL04; `head`/`tail` index that list.
+ * Entities may not overlap (the tagger gives each token one label).
  */
 export interface Conll04Sentence {
   tokens: string[];
@@ -28,10 +33,12 @@ export function parseConll04(text: string, file?: string): Conll04Sentence[] {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`invalid JSON: ${(e as Error).message}`, undefined, file);
+  } catch {
+    const p = jsonSyntaxProblem(text);
+    throw new UserError(`invalid JSON: ${p.reason}`, undefined, file, p.line, p.column);
   }
   if (!Array.isArray(raw)) throw new UserError('a CoNLL04 file must be a JSON array of sentences', '', file);
+  if (raw.length === 0) throw new UserError('the corpus has no sentences', '', file);
   return raw.map((s, i) => parseSentence(s, `/${i}`, file));
 }
 
@@ -47,15 +54,28 @@ export async function loadConll04(file: string): Promise<Conll04Sentence[]> {
 
 function parseSentence(s: unknown, p: string, file?: string): Conll04Sentence {
   const fail = (pointer: string, message: string): never => { throw new UserError(message, pointer, file); };
-  if (typeof s !== 'object' || s === null || Array.isArray(s)) return fail(p, 'a sentence must be an object {tokens, tags, relations}');
+  const layouts = 'either "tags" (one BILOU tag per token) or "entities" ([{type, start, end}] in tokens, SpERT\'s layout)';
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) return fail(p, `a sentence must be an object {tokens, relations} with ${layouts}`);
   const o = s as Record<string, unknown>;
   const tokens = o.tokens;
-  const tags = o.tags;
   if (!Array.isArray(tokens) || tokens.some((t) => typeof t !== 'string' || t === '' || /\s/.test(t))) {
     return fail(`${p}/tokens`, 'must be an array of non-empty strings without whitespace');
   }
-  if (!Array.isArray(tags) || tags.length !== tokens.length) return fail(`${p}/tags`, `must be an array of ${tokens.length} BILOU tags (one per token)`);
-  const entities = decodeBilouStrict(tags, (i, m) => fail(`${p}/tags/${i}`, m));
+  if (o.tags !== undefined && o.entities !== undefined) return fail(p, `has both "tags" and "entities"; give ${layouts}`);
+  let entities: Conll04Sentence['entities'];
+  /** SpERT's list index -> index in order of appearance. */
+  let position = (j: number) => j;
+  if (o.entities !== undefined) {
+    const listed = entitySpans(o.entities, tokens.length, `${p}/entities`, fail);
+    const order = listed.map((_, j) => j).sort((a, b) => listed[a].start - listed[b].start);
+    entities = order.map((j) => listed[j]);
+    const rank = new Map(order.map((j, k) => [j, k]));
+    position = (j) => rank.get(j)!;
+  } else if (o.tags !== undefined) {
+    const tags = o.tags;
+    if (!Array.isArray(tags) || tags.length !== tokens.length) return fail(`${p}/tags`, `must be an array of ${tokens.length} BILOU tags (one per token)`);
+    entities = decodeBilouStrict(tags, (i, m) => fail(`${p}/tags/${i}`, m));
+  } else return fail(p, `a sentence needs ${layouts}`);
   const relsRaw = o.relations ?? [];
   if (!Array.isArray(relsRaw)) return fail(`${p}/relations`, 'must be an array of {head, tail, type}');
   const relations = relsRaw.map((r, j) => {
@@ -68,9 +88,28 @@ function parseSentence(s: unknown, p: string, file?: string): Conll04Sentence {
       }
     }
     if (typeof type !== 'string' || type === '') return fail(`${rp}/type`, 'must be a non-empty string');
-    return { type, head: head as number, tail: tail as number };
+    return { type, head: position(head as number), tail: position(tail as number) };
   });
   return { tokens: tokens as string[], entities, relations };
+}
+
+/** SpERT's entity list: token spans, checked, in their given order (relations index it); no overlaps. */
+function entitySpans(value: unknown, nTokens: number, p: string, fail: (pointer: string, message: string) => never): Conll04Sentence['entities'] {
+  if (!Array.isArray(value)) return fail(p, 'must be an array of {type, start, end} (token offsets, end exclusive)');
+  const out = value.map((e, j) => {
+    const ep = `${p}/${j}`;
+    if (typeof e !== 'object' || e === null) return fail(ep, 'must be an object {type, start, end}');
+    const { type, start, end } = e as Record<string, unknown>;
+    if (typeof type !== 'string' || type === '') return fail(`${ep}/type`, 'must be a non-empty string');
+    if (!Number.isInteger(start) || (start as number) < 0 || (start as number) >= nTokens) return fail(`${ep}/start`, `must be a token index from 0 to ${nTokens - 1}`);
+    if (!Number.isInteger(end) || (end as number) <= (start as number) || (end as number) > nTokens) return fail(`${ep}/end`, `must be a token index after start, at most ${nTokens} (end is exclusive)`);
+    return { type, start: start as number, end: end as number };
+  });
+  const sorted = out.map((e, j) => ({ ...e, j })).sort((a, b) => a.start - b.start);
+  for (let k = 1; k < sorted.length; k++) {
+    if (sorted[k].start < sorted[k - 1].end) fail(`${p}/${sorted[k].j}`, `overlaps entity ${sorted[k - 1].j}; nested or overlapping entities are not supported (each token gets one label)`);
+  }
+  return out;
 }
 
 /** Decode gold BILOU tags; malformed sequences are user errors (gold data must be consistent). */

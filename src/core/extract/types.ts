@@ -58,6 +58,9 @@ export interface ExtractionProgress {
   receivedChars: number;
   /** The latest chunk of output text (may be empty). */
   chunk: string;
+  /** A remote provider sends a long text in pieces: how many are answered, of how many. */
+  piecesDone?: number;
+  pieces?: number;
 }
 
 export interface ExtractOptions {

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomicFile';
+import { parseJson } from '../util/jsonError';
 // Registers the custom layer class, so saved models that use it deserialise.
 import './transformerEncoder';
 
@@ -39,7 +40,7 @@ export async function loadModel(modelJsonPath: string): Promise<tf.LayersModel> 
     weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
   };
   try {
-    json = JSON.parse(await fs.readFile(modelJsonPath, 'utf8'));
+    json = parseJson(await fs.readFile(modelJsonPath, 'utf8')) as typeof json;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'ENOENT' ? 'file not found' : err.message;

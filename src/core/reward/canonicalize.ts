@@ -1,8 +1,9 @@
 import { UserError } from '../errors';
 import { addDardTerm, addProductABt } from './denseProduct';
 import { arraySource, CanonicalSource } from './canonicalSource';
-import { luFactor, luSolve, LuFactors, SingularMatrixError } from './linalg';
+import { luFactorSteps, luSolve, LuFactors, SingularMatrixError } from './linalg';
 import { Reward, TabularMdp } from './mdp';
+import { runSteps, type Steps } from '../util/steps';
 
 /**
  * Canonicalisations: maps c with c(R) = c(R') whenever R' is R plus potential shaping (and, for
@@ -53,15 +54,23 @@ function uniform(n: number): Float64Array {
 
 /** E_{s'~T(s,a)} R(s,a,s'), length S*A. */
 export function expectedReward(mdp: TabularMdp, reward: Reward): Float64Array {
+  return runSteps(expectedRewardSteps(mdp, reward));
+}
+
+/** `expectedReward` with a safe point per state (see util/steps.ts). */
+function* expectedRewardSteps(mdp: TabularMdp, reward: Reward): Steps<Float64Array> {
   const S = mdp.nStates;
-  const SA = S * mdp.nActions;
+  const A = mdp.nActions;
   const T = mdp.transitions;
-  const out = new Float64Array(SA);
-  for (let sa = 0; sa < SA; sa++) {
-    let acc = 0;
-    const base = sa * S;
-    for (let n = 0; n < S; n++) acc += T[base + n] * reward[base + n];
-    out[sa] = acc;
+  const out = new Float64Array(S * A);
+  for (let s = 0; s < S; s++) {
+    for (let sa = s * A; sa < (s + 1) * A; sa++) {
+      let acc = 0;
+      const base = sa * S;
+      for (let n = 0; n < S; n++) acc += T[base + n] * reward[base + n];
+      out[sa] = acc;
+    }
+    yield;
   }
   return out;
 }
@@ -76,6 +85,16 @@ function checkLength(name: string, x: Float64Array | undefined, n: number): void
  * minimal canonicalisation's normal matrix) is done once here and shared.
  */
 export function createCanonicalizer(mdp: TabularMdp, canon: Canonicalization, opts: CanonicalizeOptions = {}): (reward: Reward) => CanonicalReward {
+  const canonicalize = runSteps(canonicalizerSteps(mdp, canon, opts));
+  return (r) => runSteps(canonicalize(r));
+}
+
+/**
+ * `createCanonicalizer` as steps (util/steps.ts): the MDP's setup has a safe point per LU
+ * column, and each reward's canonicalisation one per state (and per action for DARD's products),
+ * so a large comparison can be stopped within a fraction of a second.
+ */
+export function* canonicalizerSteps(mdp: TabularMdp, canon: Canonicalization, opts: CanonicalizeOptions = {}): Steps<(reward: Reward) => Steps<CanonicalReward>> {
   const S = mdp.nStates;
   const A = mdp.nActions;
   checkLength('state distribution', opts.stateDistribution, S);
@@ -84,25 +103,35 @@ export function createCanonicalizer(mdp: TabularMdp, canon: Canonicalization, op
   checkLength('minimal weights', opts.minimalWeights, S * A * S);
   switch (canon) {
     case 'none':
-      return (r) => ({ values: r, perStateAction: false });
+      return function* (r) {
+        return { values: r, perStateAction: false };
+      };
     case 'epic': {
       const dS = opts.stateDistribution ?? uniform(S);
       const dA = opts.actionDistribution ?? uniform(A);
-      return (r) => ({ values: epic(mdp, r, dS, dA), perStateAction: false });
+      return function* (r) {
+        return { values: yield* epic(mdp, r, dS, dA), perStateAction: false };
+      };
     }
     case 'dard': {
       const setup = dardSetup(mdp, opts);
-      return (r) => ({ values: dardParts(mdp, r, setup).assemble(), perStateAction: false });
+      return function* (r) {
+        return { values: (yield* dardParts(mdp, r, setup)).assemble(), perStateAction: false };
+      };
     }
     case 'val': {
       const policy = opts.policy ?? new Float64Array(S * A).fill(1 / A);
-      const lu = factorPolicyEvaluation(mdp, policy);
-      return (r) => ({ values: val(mdp, r, policy, lu), perStateAction: true });
+      const lu = yield* factorPolicyEvaluationSteps(mdp, policy);
+      return function* (r) {
+        return { values: yield* val(mdp, r, policy, lu), perStateAction: true };
+      };
     }
     case 'minimal': {
       const w = opts.minimalWeights;
-      const setup = factorMinimal(mdp, w);
-      return (r) => ({ values: minimal(mdp, r, w, setup), perStateAction: false });
+      const setup = yield* factorMinimal(mdp, w);
+      return function* (r) {
+        return { values: yield* minimal(mdp, r, w, setup), perStateAction: false };
+      };
     }
     default:
       throw new UserError(`unknown canonicalisation "${canon as string}" (expected one of ${CANONICALIZATIONS.join(', ')})`);
@@ -115,14 +144,22 @@ export function createCanonicalizer(mdp: TabularMdp, canon: Canonicalization, op
  * others the canonical array. What pairwise matrices use.
  */
 export function createCanonicalSource(mdp: TabularMdp, canon: Canonicalization, opts: CanonicalizeOptions = {}): (reward: Reward) => CanonicalSource {
+  const toSource = runSteps(canonicalSourceSteps(mdp, canon, opts));
+  return (r) => runSteps(toSource(r));
+}
+
+/** `createCanonicalSource` as steps (see `canonicalizerSteps`). */
+export function* canonicalSourceSteps(mdp: TabularMdp, canon: Canonicalization, opts: CanonicalizeOptions = {}): Steps<(reward: Reward) => Steps<CanonicalSource>> {
   if (canon === 'dard') {
     checkLength('action distribution', opts.actionDistribution, mdp.nActions);
     const setup = dardSetup(mdp, opts);
-    return (r) => dardParts(mdp, r, setup).source;
+    return function* (r) {
+      return (yield* dardParts(mdp, r, setup)).source;
+    };
   }
-  const c = createCanonicalizer(mdp, canon, opts);
-  return (r) => {
-    const { values, perStateAction } = c(r);
+  const c = yield* canonicalizerSteps(mdp, canon, opts);
+  return function* (r) {
+    const { values, perStateAction } = yield* c(r);
     return arraySource(values, perStateAction);
   };
 }
@@ -133,7 +170,7 @@ export function canonicalize(mdp: TabularMdp, reward: Reward, canon: Canonicaliz
 }
 
 /** EPIC: R + gamma*m(s') - m(s) - gamma*M, m(s) = E_{a~D_A, x~D_S} R(s,a,x). */
-function epic(mdp: TabularMdp, r: Reward, dS: Float64Array, dA: Float64Array): Float64Array {
+function* epic(mdp: TabularMdp, r: Reward, dS: Float64Array, dA: Float64Array): Steps<Float64Array> {
   const S = mdp.nStates;
   const A = mdp.nActions;
   const g = mdp.discount;
@@ -147,6 +184,7 @@ function epic(mdp: TabularMdp, r: Reward, dS: Float64Array, dA: Float64Array): F
       acc += dA[a] * inner;
     }
     m[s] = acc;
+    yield;
   }
   let M = 0;
   for (let s = 0; s < S; s++) M += dS[s] * m[s];
@@ -157,6 +195,7 @@ function epic(mdp: TabularMdp, r: Reward, dS: Float64Array, dA: Float64Array): F
       const shift = -m[s] - g * M;
       for (let n = 0; n < S; n++) out[base + n] = r[base + n] + g * m[n] + shift;
     }
+    yield;
   }
   return out;
 }
@@ -168,7 +207,7 @@ function epic(mdp: TabularMdp, r: Reward, dS: Float64Array, dA: Float64Array): F
  * of T (CSR lists), so sparse MDPs such as gridworlds cost O(S * nnz) instead of O(A * S^3);
  * `dardTermDense` is for dense T.
  */
-function dardTermSparse(mdp: TabularMdp, r: Reward, dA: Float64Array, csr: { start: Int32Array; index: Int32Array }): Float64Array {
+function* dardTermSparse(mdp: TabularMdp, r: Reward, dA: Float64Array, csr: { start: Int32Array; index: Int32Array }): Steps<Float64Array> {
   const S = mdp.nStates;
   const A = mdp.nActions;
   const T = mdp.transitions;
@@ -189,6 +228,7 @@ function dardTermSparse(mdp: TabularMdp, r: Reward, dA: Float64Array, csr: { sta
         }
         b[x * S + sp] = acc;
       }
+      yield;
     }
     for (let s = 0; s < S; s++) {
       const sa = s * A + a;
@@ -200,6 +240,7 @@ function dardTermSparse(mdp: TabularMdp, r: Reward, dA: Float64Array, csr: { sta
         const bRow = x * S;
         for (let sp = 0; sp < S; sp++) term[row + sp] += f * b[bRow + sp];
       }
+      yield;
     }
   }
   return term;
@@ -220,22 +261,35 @@ function packByAction(mdp: TabularMdp): Float64Array {
 /**
  * DARD's term for dense T: per action, Bt = (R_a T_a^T)^T (written transposed by the first product),
  * then term += D_A(a) * T_a Bt^T = D_A(a) * T_a R_a T_a^T. Same result as `dardTermSparse` up to rounding.
- * On the wasm kernel, `addDardTerm` runs the same products without per-product copies.
+ * On the wasm kernel, `addDardTerm` runs the same products without per-product copies, called
+ * once per action (a safe point between actions; the term goes in and out of wasm memory
+ * unchanged, so the sums are those of one call over all actions).
  */
-function dardTermDense(mdp: TabularMdp, r: Reward, dA: Float64Array, packed: Float64Array): Float64Array {
+function* dardTermDense(mdp: TabularMdp, r: Reward, dA: Float64Array, packed: Float64Array): Steps<Float64Array> {
   const S = mdp.nStates;
   const A = mdp.nActions;
   const term = new Float64Array(S * S);
-  if (addDardTerm(S, A, r, packed, dA, term)) return term;
-  const bt = new Float64Array(S * S);
-  for (let a = 0; a < A; a++) {
+  const one = new Float64Array(A);
+  let a = 0;
+  for (; a < A; a++) {
     if (dA[a] === 0) continue;
-    bt.fill(0);
+    one.fill(0);
+    one[a] = dA[a];
+    if (!addDardTerm(S, A, r, packed, one, term)) break;
+    yield;
+  }
+  // The JavaScript kernel for the actions left (all of them without the wasm kernel; a failed
+  // call leaves the term untouched).
+  let bt: Float64Array | undefined;
+  for (; a < A; a++) {
+    if (dA[a] === 0) continue;
+    bt = bt?.fill(0) ?? new Float64Array(S * S);
     const ta = { data: packed, offset: a * S * S, rowStride: S };
     // bt[s'][x] = sum_y R(x,a,y) T(s',a,y)
     addProductABt(S, S, S, { data: r, offset: a * S, rowStride: A * S }, ta, { data: bt, offset: 0, rowStride: 1, colStride: S });
     // term[s][s'] += dA[a] * sum_x T(s,a,x) bt[s'][x]
     addProductABt(S, S, S, ta, { data: bt, offset: 0, rowStride: S }, { data: term, offset: 0, rowStride: S, colStride: 1 }, dA[a]);
+    yield;
   }
   return term;
 }
@@ -263,13 +317,13 @@ function dardSetup(mdp: TabularMdp, opts: CanonicalizeOptions): DardSetup {
  * R(s,a,x), both as a materialised array (`assemble`) and as a source computing the same
  * entries on demand (`source`).
  */
-function dardParts(mdp: TabularMdp, r: Reward, setup: DardSetup): { assemble: () => Float64Array; source: CanonicalSource } {
+function* dardParts(mdp: TabularMdp, r: Reward, setup: DardSetup): Steps<{ assemble: () => Float64Array; source: CanonicalSource }> {
   const S = mdp.nStates;
   const A = mdp.nActions;
   const g = mdp.discount;
   const T = mdp.transitions;
   const { dA } = setup;
-  const term = setup.packed ? dardTermDense(mdp, r, dA, setup.packed) : dardTermSparse(mdp, r, dA, setup.csr);
+  const term = setup.packed ? yield* dardTermDense(mdp, r, dA, setup.packed) : yield* dardTermSparse(mdp, r, dA, setup.csr);
   const p = new Float64Array(S);
   for (let s = 0; s < S; s++) {
     let acc = 0;
@@ -280,6 +334,7 @@ function dardParts(mdp: TabularMdp, r: Reward, setup: DardSetup): { assemble: ()
       acc += dA[a] * inner;
     }
     p[s] = acc;
+    yield;
   }
   // gamma*p(s') and gamma*term once (the same products as inline, so the same values), not A times.
   const gp = p.map((v) => g * v);
@@ -335,6 +390,10 @@ function nonZeros(T: Float64Array, rows: number, width: number): { start: Int32A
 
 /** LU of I - gamma*P_pi, shared by every reward evaluated under the same policy. */
 export function factorPolicyEvaluation(mdp: TabularMdp, policy: Float64Array): LuFactors {
+  return runSteps(factorPolicyEvaluationSteps(mdp, policy));
+}
+
+function* factorPolicyEvaluationSteps(mdp: TabularMdp, policy: Float64Array): Steps<LuFactors> {
   const S = mdp.nStates;
   const A = mdp.nActions;
   const g = mdp.discount;
@@ -351,16 +410,16 @@ export function factorPolicyEvaluation(mdp: TabularMdp, policy: Float64Array): L
     m[row + s] += 1;
   }
   // I - gamma*P is strictly diagonally dominant for gamma < 1, so this cannot be singular.
-  return luFactor(m, S);
+  return yield* luFactorSteps(m, S);
 }
 
 /** VAL: Q(s,a) - V(s) for the policy's value V under R (exact linear solve). Output S*A. */
-function val(mdp: TabularMdp, r: Reward, policy: Float64Array, lu: LuFactors): Float64Array {
+function* val(mdp: TabularMdp, r: Reward, policy: Float64Array, lu: LuFactors): Steps<Float64Array> {
   const S = mdp.nStates;
   const A = mdp.nActions;
   const g = mdp.discount;
   const T = mdp.transitions;
-  const rBar = expectedReward(mdp, r);
+  const rBar = yield* expectedRewardSteps(mdp, r);
   const rPi = new Float64Array(S);
   for (let s = 0; s < S; s++) {
     let acc = 0;
@@ -377,6 +436,7 @@ function val(mdp: TabularMdp, r: Reward, policy: Float64Array, lu: LuFactors): F
       for (let n = 0; n < S; n++) ev += T[base + n] * v[n];
       out[sa] = rBar[sa] + g * ev - v[s];
     }
+    yield;
   }
   return out;
 }
@@ -398,7 +458,7 @@ interface MinimalSetup {
   omega: Float64Array;
 }
 
-function factorMinimal(mdp: TabularMdp, w: Float64Array | undefined): MinimalSetup {
+function* factorMinimal(mdp: TabularMdp, w: Float64Array | undefined): Steps<MinimalSetup> {
   const { start, index } = nonZeros(mdp.transitions, mdp.nStates * mdp.nActions, mdp.nStates);
   const S = mdp.nStates;
   const A = mdp.nActions;
@@ -457,22 +517,23 @@ function factorMinimal(mdp: TabularMdp, w: Float64Array | undefined): MinimalSet
       }
       m[s * S + s] += om;
     }
+    yield;
   }
   try {
-    return { lu: luFactor(m, S), omega };
+    return { lu: yield* luFactorSteps(m, S), omega };
   } catch (e) {
     if (e instanceof SingularMatrixError) throw new UserError('minimal canonicalisation: the least-squares problem for the potential is singular');
     throw e;
   }
 }
 
-function minimal(mdp: TabularMdp, r: Reward, w: Float64Array | undefined, setup: MinimalSetup): Float64Array {
+function* minimal(mdp: TabularMdp, r: Reward, w: Float64Array | undefined, setup: MinimalSetup): Steps<Float64Array> {
   const S = mdp.nStates;
   const A = mdp.nActions;
   const g = mdp.discount;
   const T = mdp.transitions;
   const { lu, omega } = setup;
-  const rBar = expectedReward(mdp, r);
+  const rBar = yield* expectedRewardSteps(mdp, r);
   const rhs = new Float64Array(S);
   for (let s = 0; s < S; s++) {
     for (let a = 0; a < A; a++) {
@@ -483,6 +544,7 @@ function minimal(mdp: TabularMdp, r: Reward, w: Float64Array | undefined, setup:
       for (let n = 0; n < S; n++) rhs[n] -= f * g * T[base + n];
       rhs[s] += f;
     }
+    yield;
   }
   const phi = luSolve(lu, rhs);
   const out = new Float64Array(r.length);
@@ -496,6 +558,7 @@ function minimal(mdp: TabularMdp, r: Reward, w: Float64Array | undefined, setup:
       const f = q * omega[sa];
       for (let n = 0; n < S; n++) out[base + n] = (f * T[base + n]) / (w ? w[base + n] : 1);
     }
+    yield;
   }
   return out;
 }

@@ -1,3 +1,5 @@
+import { runSteps, type Steps } from '../util/steps';
+
 /**
  * Dense float64 linear algebra for the small systems reward metrics need (S x S with S up to a
  * few thousand): LU factorisation with partial pivoting and triangular solves.
@@ -29,6 +31,11 @@ export class SingularMatrixError extends Error {
  * `a` is not modified. A pivot below `1e-14 * max|a|` counts as singular.
  */
 export function luFactor(a: Float64Array, n: number): LuFactors {
+  return runSteps(luFactorSteps(a, n));
+}
+
+/** `luFactor` with a safe point after each column (see util/steps.ts): S = 4,000 is ~10^10 multiply-adds. */
+export function* luFactorSteps(a: Float64Array, n: number): Steps<LuFactors> {
   if (a.length !== n * n) throw new RangeError(`luFactor: expected ${n * n} entries, got ${a.length}`);
   const lu = Float64Array.from(a);
   const perm = new Int32Array(n);
@@ -69,6 +76,7 @@ export function luFactor(a: Float64Array, n: number): LuFactors {
       if (f === 0) continue;
       for (let j = k + 1; j < n; j++) lu[rowI + j] -= f * lu[rowK + j];
     }
+    yield;
   }
   return { n, lu, perm };
 }

@@ -14,18 +14,24 @@ export type Normalization = Norm | 'none';
 export const NORMS: readonly Norm[] = ['1', '2', 'inf', 'weighted_1', 'weighted_2', 'weighted_inf'];
 export const NORMALIZATIONS: readonly Normalization[] = [...NORMS, 'none'];
 
-const ALIASES: Record<string, Normalization> = {
-  l1: '1',
-  l2: '2',
-  linf: 'inf',
-  infinity: 'inf',
+/** The p of an Lp norm as people write it: `2`, `L2`, `inf`, `Linf`, `L∞`, `∞`, `infinity`. */
+const P_NAMES: Record<string, '1' | '2' | 'inf'> = {
+  '1': '1', l1: '1',
+  '2': '2', l2: '2',
+  inf: 'inf', linf: 'inf', 'l∞': 'inf', '∞': 'inf', infinity: 'inf',
 };
 
-/** Parse a user-written norm (`1`, `2`, `inf`, `L2`, `weighted_2`, `none`, ...); undefined if unknown. */
+/**
+ * Parse a user-written norm, case-insensitively: `1`, `2`, `inf`, the names the reward panel
+ * shows (`L2`, `L∞`, `weighted L2`), `weighted_2`, `none`, ...; undefined if unknown.
+ */
 export function parseNormalization(text: string): Normalization | undefined {
   const t = text.trim().toLowerCase();
-  if ((NORMALIZATIONS as readonly string[]).includes(t)) return t as Normalization;
-  return ALIASES[t];
+  if (t === 'none') return 'none';
+  const weighted = /^weighted[\s_]+(.+)$/.exec(t);
+  const p = P_NAMES[weighted ? weighted[1] : t];
+  if (!p) return undefined;
+  return weighted ? `weighted_${p}` : p;
 }
 
 /** Per-MDP data the norms need; build once per MDP. */

@@ -1,10 +1,13 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { getNodeValue, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
-import { UserError } from '../errors';
-import { LineMap } from '../experiment/diagnostic';
+import { isUserError, UserError } from '../errors';
+import { diagnosticAt, LineMap, type ExperimentDiagnostic } from '../experiment/diagnostic';
 import { rangeOf } from '../experiment/jsonLocation';
+import { isUncPath } from '../util/uncPath';
 import { buildGridworld, GridLayout, GridworldSpec } from './gridworld';
+import { createPacer } from '../util/steps';
+import type { ComparisonSize } from './estimate';
 import { createMdp, MdpErrorContext, Reward, TabularMdp, userErrorAt, validateReward } from './mdp';
 
 /**
@@ -35,6 +38,8 @@ export interface RewardsFileContent {
   rewards: Reward[];
   /** Present for gridworld files: the cell of each state. */
   grid?: GridLayout;
+  /** The dimensions the size estimate (`estimate.ts`) needs. */
+  size: ComparisonSize;
 }
 
 export interface ParseRewardsOptions {
@@ -42,12 +47,26 @@ export interface ParseRewardsOptions {
   file?: string;
   /** Folder for relative model paths; defaults to the file's folder or the current directory. */
   baseDir?: string;
+  /**
+   * What to do with the model files learned rewards name: `load` them (default); `check` that
+   * each exists (when the rewards file's folder is known) and score it 0 everywhere, without
+   * TensorFlow.js (the editor); `refuse` them, touching no file (a workspace that is not trusted:
+   * its files may name any path, and a network path hands out the user's credentials).
+   */
+  models?: 'load' | 'check' | 'refuse';
+  /**
+   * Called with the file's dimensions before any array is built: throw to refuse a comparison
+   * too large to compute (see `estimate.ts`).
+   */
+  checkSize?: (size: ComparisonSize) => void;
+  /** Loading stops between rewards once aborted (a large file builds an S*A*S array per reward). */
+  signal?: AbortSignal;
 }
 
 const TOP_KEYS = ['$schema', 'description', 'discount', 'transitions', 'gridworld', 'rewards'];
 const GRID_KEYS = ['width', 'height', 'walls', 'slip', 'goal', 'penalty', 'actions'];
 
-export async function loadRewardsFile(file: string): Promise<RewardsFileContent> {
+export async function loadRewardsFile(file: string, opts: Omit<ParseRewardsOptions, 'file'> = {}): Promise<RewardsFileContent> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -55,7 +74,7 @@ export async function loadRewardsFile(file: string): Promise<RewardsFileContent>
     const err = e as NodeJS.ErrnoException;
     throw new UserError(err.code === 'ENOENT' ? 'file not found' : `cannot read file: ${err.message}`, undefined, file);
   }
-  return parseRewardsText(text, { file });
+  return parseRewardsText(text, { ...opts, file });
 }
 
 export async function parseRewardsText(text: string, opts: ParseRewardsOptions = {}): Promise<RewardsFileContent> {
@@ -82,6 +101,9 @@ export async function parseRewardsText(text: string, opts: ParseRewardsOptions =
   const hasT = doc.transitions !== undefined;
   const hasG = doc.gridworld !== undefined;
   if (hasT === hasG) throw fail('give exactly one of "transitions" ([S][A][S\'] probabilities) or "gridworld"', hasT ? '/gridworld' : '');
+  const peeked = peekSize(doc, text.length);
+  if (peeked) opts.checkSize?.(peeked);
+  const pace = createPacer(opts.signal);
 
   let mdp: TabularMdp;
   let grid: GridLayout | undefined;
@@ -117,18 +139,75 @@ export async function parseRewardsText(text: string, opts: ParseRewardsOptions =
   for (const [name, spec] of Object.entries(specs)) {
     const pointer = `/rewards/${escape(name)}`;
     if (names.includes(name)) throw fail(`reward name "${name}" is used twice${grid && name === 'task' ? ' (the gridworld defines "task" from its goal/penalty cells)' : ''}`, pointer);
-    const r = await readReward(spec, pointer, mdp, grid, names, rewards, baseDir, fail);
+    await pace();
+    const r = await readReward(spec, pointer, mdp, grid, names, rewards, { baseDir, mode: opts.models ?? 'load', checkFiles: file !== undefined || opts.baseDir !== undefined }, fail);
     validateReward(mdp, r, name, pointer, ctx);
     names.push(name);
     rewards.push(r);
   }
   if (rewards.length === 0) throw fail('no rewards: add at least one under "rewards"', doc.rewards === undefined ? '' : '/rewards');
-  return { mdp, names, rewards, grid };
+  const S = mdp.nStates;
+  // (A file whose dimensions could not be read cannot have built: the fallback is for the types.)
+  const size = peeked ?? { states: S, actions: mdp.nActions, rewards: rewards.length, learned: 0, nonZeros: S * mdp.nActions * S, bandwidth: S, textLength: text.length };
+  return { mdp, names, rewards, grid, size };
+}
+
+/**
+ * The dimensions of the comparison a file asks for, read from its JSON values without building
+ * anything: S and A from the transitions' shape (with their non-zeros and band) or the
+ * gridworld's cells, and the rewards. Undefined when the shape is not readable (the builder then
+ * reports the problem at its field).
+ */
+function peekSize(doc: Record<string, unknown>, textLength: number): ComparisonSize | undefined {
+  const specs = isObject(doc.rewards) ? Object.values(doc.rewards) : [];
+  const learned = specs.filter((s) => isObject(s) && s.model !== undefined).length;
+  if (doc.transitions !== undefined) {
+    const t = doc.transitions;
+    if (!Array.isArray(t) || !Array.isArray(t[0]) || t[0].length === 0) return undefined;
+    const S = t.length;
+    const A = t[0].length;
+    let nonZeros = 0;
+    let bandwidth = 0;
+    for (let s = 0; s < S; s++) {
+      const row = t[s];
+      if (!Array.isArray(row)) return undefined;
+      for (const next of row) {
+        if (!Array.isArray(next)) return undefined;
+        for (let n = 0; n < next.length; n++) {
+          if (typeof next[n] === 'number' && next[n] !== 0) {
+            nonZeros++;
+            bandwidth = Math.max(bandwidth, Math.abs(s - n));
+          }
+        }
+      }
+    }
+    return { states: S, actions: A, rewards: specs.length, learned, nonZeros, bandwidth, textLength };
+  }
+  const g = doc.gridworld;
+  if (!isObject(g) || !Number.isSafeInteger(g.width) || !Number.isSafeInteger(g.height)) return undefined;
+  const W = g.width as number;
+  const H = g.height as number;
+  if (W < 1 || H < 1) return undefined;
+  const walls = new Set<number>();
+  for (const c of Array.isArray(g.walls) ? g.walls : []) {
+    if (Array.isArray(c) && Number.isInteger(c[0]) && Number.isInteger(c[1]) && c[0] >= 0 && c[0] < W && c[1] >= 0 && c[1] < H) walls.add(c[1] * W + c[0]);
+  }
+  const states = Math.max(1, W * H - walls.size);
+  const task = [g.goal, g.penalty].some((cells) => Array.isArray(cells) && cells.length > 0) ? 1 : 0;
+  // Each move lands on one of three cells (intended, two slips); vertical moves span a row.
+  return { states, actions: 4, rewards: specs.length + task, learned, nonZeros: states * 4 * 3, bandwidth: W, textLength };
 }
 
 type Fail = (message: string, pointer: string) => UserError;
 
-async function readReward(spec: unknown, pointer: string, mdp: TabularMdp, grid: GridLayout | undefined, names: string[], rewards: Reward[], baseDir: string, fail: Fail): Promise<Reward> {
+interface ModelOptions {
+  baseDir: string;
+  mode: NonNullable<ParseRewardsOptions['models']>;
+  /** Whether model paths can be resolved (the rewards file has a folder). */
+  checkFiles: boolean;
+}
+
+async function readReward(spec: unknown, pointer: string, mdp: TabularMdp, grid: GridLayout | undefined, names: string[], rewards: Reward[], models: ModelOptions, fail: Fail): Promise<Reward> {
   const S = mdp.nStates;
   const A = mdp.nActions;
   if (Array.isArray(spec)) {
@@ -175,16 +254,61 @@ async function readReward(spec: unknown, pointer: string, mdp: TabularMdp, grid:
     }
     default: {
       if (typeof spec.model !== 'string' || spec.model === '') throw fail('"model" must be the path of a TensorFlow.js model.json', `${pointer}/model`);
+      if (models.mode === 'refuse') throw fail('a learned reward\'s model is not loaded in Restricted Mode: Model Lab reads no file that an untrusted workspace names', `${pointer}/model`);
+      const modelFile = path.resolve(models.baseDir, spec.model);
+      if (models.mode === 'check') {
+        // Network paths are never looked at (see semantic.ts).
+        if (models.checkFiles && !isUncPath(spec.model) && !isFile(modelFile)) throw fail(`model "${spec.model}": file not found: ${modelFile}`, `${pointer}/model`);
+        return out;
+      }
       // Loaded lazily: TensorFlow.js is only needed when a file has a learned reward.
       const { loadRewardModel } = await import('./learnedReward');
       try {
-        return await loadRewardModel(path.resolve(baseDir, spec.model), mdp);
+        return await loadRewardModel(modelFile, mdp);
       } catch (e) {
         if (e instanceof UserError) throw fail(`model "${spec.model}": ${e.message}`, `${pointer}/model`);
         throw e;
       }
     }
   }
+}
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The problem with a rewards file's text, for an editor: the loader's first error, placed on
+ * the field it names (empty when the file loads). Learned reward models are not loaded, only
+ * looked for (when `file` is given). Never throws for bad input.
+ */
+export async function checkRewardsText(text: string, file?: string): Promise<ExperimentDiagnostic[]> {
+  try {
+    await parseRewardsText(text, { file, models: 'check' });
+    return [];
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    const lines = new LineMap(text);
+    if (e.pointer === undefined) {
+      const start = e.line ? lineStart(text, e.line) + (e.column ?? 1) - 1 : 0;
+      return [diagnosticAt(lines, e.message, '', start, start + 1)];
+    }
+    const tree = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
+    let at = e.pointer === '' ? { start: 0, end: 1 } : rangeOf(tree, e.pointer, 'value');
+    // A reward or transition table can be thousands of numbers: underline its name instead.
+    if (at.end - at.start > 120) at = rangeOf(tree, e.pointer, 'key');
+    return [diagnosticAt(lines, e.message, e.pointer, at.start, at.end)];
+  }
+}
+
+function lineStart(text: string, line: number): number {
+  let offset = 0;
+  for (let l = 1; l < line && offset >= 0; l++) offset = text.indexOf('\n', offset) + 1;
+  return Math.max(0, offset);
 }
 
 function readScalar(v: unknown, dflt: number, pointer: string, fail: Fail): number {

@@ -1,9 +1,10 @@
 import { UserError } from '../errors';
 import { CanonicalSource, sourceNorms } from './canonicalSource';
-import { CanonicalizeOptions, Canonicalization, createCanonicalizer, createCanonicalSource, expandCanonical } from './canonicalize';
+import { runSteps, type Steps } from '../util/steps';
+import { CanonicalizeOptions, Canonicalization, canonicalizerSteps, canonicalSourceSteps, createCanonicalizer, expandCanonical } from './canonicalize';
 import { l2, Reward, TabularMdp } from './mdp';
 import { allNorms, createNormContext, Norm, NormContext, NORMS, Normalization, normOfDifference } from './norms';
-import { pairwiseNormsOfDifferences } from './pairwiseNorms';
+import { pairwiseNormsSteps } from './pairwiseNorms';
 import { pearson } from './pearson';
 
 /**
@@ -45,13 +46,13 @@ export interface ScaledCanonicalReward {
   trivial: boolean;
 }
 
-/** Prepare c(.) and its factor k for one MDP and canonicalisation/normalisation. */
-export function createScaledCanonicalizer(mdp: TabularMdp, canon: Canonicalization, norm: Normalization, canonOptions?: CanonicalizeOptions, ctx: NormContext = createNormContext(mdp)): (reward: Reward) => ScaledCanonicalReward {
-  const toSource = createCanonicalSource(mdp, canon, canonOptions);
+/** Prepare c(.) and its factor k for one MDP and canonicalisation/normalisation, as steps (util/steps.ts). */
+function* scaledCanonicalizerSteps(mdp: TabularMdp, canon: Canonicalization, norm: Normalization, canonOptions: CanonicalizeOptions | undefined, ctx: NormContext): Steps<(reward: Reward) => Steps<ScaledCanonicalReward>> {
+  const toSource = yield* canonicalSourceSteps(mdp, canon, canonOptions);
   const normIndex = normalizationIndex(norm);
   const norms = new Float64Array(6);
-  return (reward) => {
-    const source = toSource(reward);
+  return function* (reward) {
+    const source = yield* toSource(reward);
     sourceNorms(ctx, source, norms);
     const scale = standardScale(norms, l2(reward), normIndex);
     return { source, scale, trivial: scale === 0 };
@@ -67,11 +68,16 @@ function normalizationIndex(norm: Normalization): number {
 
 /** Prepare s(.) for one MDP and canonicalisation/normalisation; reusable for many rewards. */
 export function createStandardizer(mdp: TabularMdp, canon: Canonicalization, norm: Normalization, canonOptions?: CanonicalizeOptions, ctx: NormContext = createNormContext(mdp)): (reward: Reward) => StandardizedReward {
-  const canonicalize = createCanonicalizer(mdp, canon, canonOptions);
+  const standardize = runSteps(standardizerSteps(mdp, canon, norm, canonOptions, ctx));
+  return (reward) => runSteps(standardize(reward));
+}
+
+function* standardizerSteps(mdp: TabularMdp, canon: Canonicalization, norm: Normalization, canonOptions: CanonicalizeOptions | undefined, ctx: NormContext): Steps<(reward: Reward) => Steps<StandardizedReward>> {
+  const canonicalize = yield* canonicalizerSteps(mdp, canon, canonOptions);
   const normIndex = normalizationIndex(norm);
   const norms = new Float64Array(6);
-  return (reward) => {
-    const c = canonicalize(reward);
+  return function* (reward) {
+    const c = yield* canonicalize(reward);
     allNorms(ctx, c.values, c.perStateAction, norms);
     const k = standardScale(norms, l2(reward), normIndex);
     if (k === 0) return { values: new Float64Array(c.values.length), perStateAction: c.perStateAction, trivial: true };
@@ -138,15 +144,37 @@ export interface DistanceMatrix {
  * reward from memory once instead of once per pair.
  */
 export function pairwiseDistances(mdp: TabularMdp, rewards: readonly Reward[], opts: StarcOptions): DistanceMatrix {
+  return runSteps(pairwiseDistanceSteps(mdp, rewards, opts));
+}
+
+/**
+ * `pairwiseDistances` as steps (util/steps.ts), for callers that must stay responsive and
+ * stoppable (the CLI on Ctrl-C, the runner on Cancel): safe points in the MDP's setup, in each
+ * reward's canonicalisation and after each block of the pairwise stage, reporting the fraction
+ * done (canonicalisation and pairwise stage weighted by the entries they touch).
+ */
+export function* pairwiseDistanceSteps(mdp: TabularMdp, rewards: readonly Reward[], opts: StarcOptions): Steps<DistanceMatrix> {
   if (!NORMS.includes(opts.metric)) throw new UserError(`unknown metric "${opts.metric as string}" (expected one of ${NORMS.join(', ')})`);
   const ctx = createNormContext(mdp);
-  const scaled = createScaledCanonicalizer(mdp, opts.canon, opts.norm, opts.canonOptions, ctx);
-  const std = rewards.map(scaled);
+  const scaled = yield* scaledCanonicalizerSteps(mdp, opts.canon, opts.norm, opts.canonOptions, ctx);
   const k = rewards.length;
+  const N = mdp.nStates * mdp.nActions * mdp.nStates;
+  const pairEntries = ((k * (k - 1)) / 2) * (opts.canon === 'val' ? N / mdp.nStates : N);
+  const canonShare = (k * N) / (k * N + pairEntries / 2);
+  const std: ScaledCanonicalReward[] = [];
+  for (const reward of rewards) {
+    std.push(yield* scaled(reward));
+    yield { fraction: (canonShare * std.length) / k, message: `canonicalised ${std.length}/${k} rewards` };
+  }
   const matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   if (k >= 2) {
     // One canonicaliser gives one layout for every reward.
-    const d = pairwiseNormsOfDifferences(ctx, std.map((s) => s.source), std.map((s) => s.scale), std[0].source.perStateAction, opts.metric);
+    const pairs = pairwiseNormsSteps(ctx, std.map((s) => s.source), std.map((s) => s.scale), std[0].source.perStateAction, opts.metric);
+    let step = pairs.next();
+    for (; !step.done; step = pairs.next()) {
+      yield step.value && { fraction: canonShare + (1 - canonShare) * step.value.fraction, message: step.value.message };
+    }
+    const d = step.value;
     for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) matrix[i][j] = d[i * k + j];
   }
   return { matrix, trivial: std.map((s) => s.trivial) };
@@ -157,10 +185,15 @@ export function pairwiseDistances(mdp: TabularMdp, rewards: readonly Reward[], o
  * standardised rewards do not depend on s'). Feeds the per-pair heatmap. Length S*A.
  */
 export function stateActionDifference(mdp: TabularMdp, r1: Reward, r2: Reward, canon: Canonicalization, norm: Normalization, canonOptions?: CanonicalizeOptions): Float64Array {
+  return runSteps(stateActionDifferenceSteps(mdp, r1, r2, canon, norm, canonOptions));
+}
+
+/** `stateActionDifference` as steps (util/steps.ts). */
+export function* stateActionDifferenceSteps(mdp: TabularMdp, r1: Reward, r2: Reward, canon: Canonicalization, norm: Normalization, canonOptions?: CanonicalizeOptions): Steps<Float64Array> {
   const ctx = createNormContext(mdp);
-  const standardize = createStandardizer(mdp, canon, norm, canonOptions, ctx);
-  const a = standardize(r1);
-  const b = standardize(r2);
+  const standardize = yield* standardizerSteps(mdp, canon, norm, canonOptions, ctx);
+  const a = yield* standardize(r1);
+  const b = yield* standardize(r2);
   if (a.perStateAction && b.perStateAction) {
     return a.values.map((v, i) => v - b.values[i]);
   }

@@ -28,6 +28,8 @@ export type RunEvent =
       type: 'start'; time: string; runId: string; experiment: string; policy: string; backend: string;
       epochs: number; stepsPerEpoch: number; batchSize: number; trainExamples: number; testExamples: number;
       layers: LayerInfo[]; resumedFrom?: { epoch: number; step: number };
+      /** The data's text class labels, index = class (absent for integer labels). */
+      classNames?: string[];
     }
   /**
    * Epoch numbering everywhere below: `epoch` is the 0-based index of the epoch the event

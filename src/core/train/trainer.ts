@@ -198,6 +198,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     trainExamples: data.train.count,
     testExamples: data.test.count,
     layers: layerInfos(costs, units),
+    ...(data.classNames ? { classNames: data.classNames } : {}),
     ...(resume ? { resumedFrom: { epoch: resume.epoch, step: resume.globalStep } } : {}),
   });
 

@@ -5,6 +5,7 @@ import type { RunIndex } from '../runs/runIndex';
 import type { RunManager } from '../runs/runManager';
 import { progressMessage, runProgress } from '../runs/progressText';
 import { formatAgo, formatPercent, formatSeconds } from '../util/format';
+import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { layerAnnotations, type LayerAnnotation } from './layerAnnotations';
 
 const SELECTOR: vscode.DocumentSelector = [{ scheme: 'file', pattern: '**/*.experiment.json' }];
@@ -44,7 +45,7 @@ export function registerExperimentAnnotations(index: RunIndex, manager: RunManag
         for (const part of a.parts) {
           const hint = new vscode.InlayHint(pos, part);
           hint.paddingLeft = true;
-          hint.tooltip = new vscode.MarkdownString(a.details);
+          hint.tooltip = untrustedMarkdown(a.details);
           out.push(hint);
         }
       }
@@ -100,7 +101,7 @@ export function registerExperimentAnnotations(index: RunIndex, manager: RunManag
       const offset = doc.offsetAt(position);
       const a = (await annotationsFor(doc)).find((x) => offset >= x.start && offset <= x.end);
       if (!a) return undefined;
-      return new vscode.Hover(new vscode.MarkdownString(a.details), new vscode.Range(doc.positionAt(a.start), doc.positionAt(a.end)));
+      return new vscode.Hover(untrustedMarkdown(a.details), new vscode.Range(doc.positionAt(a.start), doc.positionAt(a.end)));
     },
   };
 

@@ -1,8 +1,9 @@
 import { findNodeAtLocation, getNodeValue, parseTree, type Node } from 'jsonc-parser';
+import { classMappingText } from '../../core/data/classNames';
 import { layerName } from '../../core/experiment/layerName';
 import type { LayerInfo, RunEvent } from '../../core/train/events';
 import { formatCount, formatSaving } from '../util/format';
-import { escapeMarkdown } from '../util/markdown';
+import { md } from '../util/markdown';
 import { timelineRunFromEvents, type TimelineRunStatus } from '../timeline/timelineModel';
 
 /**
@@ -98,21 +99,23 @@ export function layerAnnotations(text: string, run: RunRef, events: readonly Run
       parts = [`trained ${timeline.epochsDone}/${timeline.epochs} epochs (run ${timeline.status})`];
     }
     const label = parts.join(' · ');
-    const lines = [
-      `**${escapeMarkdown(node.name)}** · ${escapeMarkdown(layer.type)} · ${formatCount(layer.params)} trainable parameters`,
-      '',
-    ];
-    if (info) lines.push(`FLOPs per example: ${formatCount(info.flopsForward)} forward, ${formatCount(info.flopsBackward)} backward`, '');
+    // Every value comes from the run folder or the file: `md` shows it as text.
+    const lines = [md`**${node.name}** · ${layer.type} · ${formatCount(layer.params)} trainable parameters`, ''];
+    if (info) lines.push(md`FLOPs per example: ${formatCount(info.flopsForward)} forward, ${formatCount(info.flopsBackward)} backward`, '');
+    if (start.classNames && node.name === start.layers[start.layers.length - 1]?.name) {
+      lines.push(md`One output per class: ${classMappingText(start.classNames)}`, '');
+    }
     if (layer.frozenAtStep !== undefined) {
-      lines.push(`Frozen at epoch ${layer.frozenAtEpoch}, step ${layer.frozenAtStep} of ${timeline.totalSteps}.`);
-      if (layer.reason) lines.push('', `Why: ${escapeMarkdown(layer.reason)}`);
+      lines.push(md`Frozen at epoch ${layer.frozenAtEpoch}, step ${layer.frozenAtStep} of ${timeline.totalSteps}.`);
+      if (layer.reason) lines.push('', md`Why: ${layer.reason}`);
       if (freeze) {
-        lines.push('', `From then on each step skips ${formatSaving(freeze.stepSaving.backward).replace('\u2212', '')} of the backward FLOPs and ${formatSaving(freeze.stepSaving.forward).replace('\u2212', '')} of the forward FLOPs.`);
+        const skipped = (saving: number) => formatSaving(saving).replace('\u2212', '');
+        lines.push('', md`From then on each step skips ${skipped(freeze.stepSaving.backward)} of the backward FLOPs and ${skipped(freeze.stepSaving.forward)} of the forward FLOPs.`);
       }
     } else {
       lines.push(running ? 'Still training.' : 'Never frozen: trained until the run ended.');
     }
-    lines.push('', `Run ${escapeMarkdown(timeline.runId)} · policy **${escapeMarkdown(timeline.policy)}** · ${timeline.status}`);
+    lines.push('', md`Run ${timeline.runId} · policy **${timeline.policy}** · ${timeline.status}`);
     out.push({ index: node.index, name: node.name, state, start: node.start, end: node.end, label, parts, details: lines.join('\n') });
   }
   return out;

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { ExtractedEntity } from '../../core/extract/types';
-import { escapeMarkdown } from '../util/markdown';
+import { md } from '../util/markdown';
+import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { shiftSpans } from './spanEdits';
 import { entityHover, TYPE_COLORS, type TypeColor } from './viewModel';
 
@@ -103,7 +104,7 @@ export class EditorHighlights implements vscode.Disposable {
         .filter((h) => h.color === color)
         .map((h) => ({
           range: new vscode.Range(editor.document.positionAt(h.start), editor.document.positionAt(h.end)),
-          hoverMessage: new vscode.MarkdownString(`**Model Lab extraction**: ${escapeMarkdown(h.hover)}`),
+          hoverMessage: untrustedMarkdown(md`**Model Lab extraction**: ${h.hover}`),
         }));
       editor.setDecorations(type, options);
     }

@@ -4,9 +4,10 @@ import { DEFAULT_BASE_URLS, PROVIDER_KINDS, type ProviderKind } from '../../core
 
 /**
  * The `modelLab.extraction.*` settings, read fresh each time. `provider`, `baseUrl` and `model`
- * are `restrictedConfigurations` (package.json): in Restricted Mode VS Code ignores their
- * workspace values, so an untrusted folder cannot redirect the user's text and API key to a
- * server of its choosing; only the user's own settings can enable a remote provider there.
+ * have `machine` scope (package.json): VS Code ignores them in workspace and folder settings,
+ * trusted or not, so no workspace can send the user's text to a server of its choosing or pick
+ * the server an API key goes to (keys are also bound to the origin they were entered for, see
+ * `apiKeys.ts`). They are `restrictedConfigurations` too.
  */
 export interface ExtractionSettings {
   provider: ProviderKind;

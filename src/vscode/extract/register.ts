@@ -1,7 +1,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isUserError } from '../../core/errors';
-import { CancelledError } from './builtinProcess';
+import { DEFAULT_BASE_URLS } from '../../core/extract/providers/kinds';
+import { ApiKeys, endpointOrigin } from './apiKeys';
+import { JobCancelledError, JobProcess } from '../../runner/jobProcess';
 import { ExtractPanel, ExtractPanelSerializer, EXTRACT_VIEW_TYPE } from './extractPanel';
 import { extractionSettings } from './extractionSettings';
 import { EditorHighlights } from './editorHighlights';
@@ -9,9 +11,6 @@ import { MAX_TEXT_LENGTH, type ExtractPanelState } from './messages';
 import { runExtraction } from './runExtraction';
 import { activeSchema, pickSchema } from './schemaSource';
 import { typeColors } from './viewModel';
-
-/** SecretStorage key of the OpenAI-compatible endpoint's API key (never in settings or logs). */
-export const API_KEY_SECRET = 'modelLab.extraction.apiKey';
 
 export interface ExtractionDeps {
   context: vscode.ExtensionContext;
@@ -26,7 +25,15 @@ export interface ExtractionDeps {
 export function registerExtraction({ context, log }: ExtractionDeps): vscode.Disposable {
   const highlights = new EditorHighlights();
   const panelDeps = { extensionUri: context.extensionUri, log };
-  const cliScript = vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath;
+  // Extraction runs in a runner process, kept warm between extractions (the built-in model stays loaded).
+  const jobs = new JobProcess({
+    label: 'extraction',
+    workerScript: vscode.Uri.joinPath(context.extensionUri, 'dist', 'runWorker.js').fsPath,
+    onLog: (level, line) => log[level](line),
+  });
+  const keys = new ApiKeys(context.secrets);
+  void keys.migrate(vscode.workspace.getConfiguration('modelLab.extraction').inspect<string>('baseUrl')?.globalValue)
+    .catch((e) => log.warn(`extraction: could not move the saved API key to its endpoint: ${e instanceof Error ? e.message : String(e)}`));
 
   const extract = async (): Promise<void> => {
     const editor = vscode.window.activeTextEditor;
@@ -49,7 +56,8 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
     const abort = new AbortController();
     try {
       const schema = await activeSchema(context.workspaceState);
-      const apiKey = settings.provider === 'openai' ? await context.secrets.get(API_KEY_SECRET) : undefined;
+      // Only the key entered for this endpoint's origin (see apiKeys.ts).
+      const apiKey = settings.provider === 'openai' ? await keys.get(settings.baseUrl) : undefined;
       const where = settings.provider === 'builtin' ? 'built-in model' : `${settings.provider} at ${settings.baseUrl}`;
       // Logged without the text or any key: only what ran and how big it was.
       log.info(`extraction: ${text.length} characters, schema ${schema.label}, ${where}`);
@@ -59,8 +67,8 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
           const sub = token.onCancellationRequested(() => abort.abort());
           try {
             return await runExtraction({
-              settings, text, schema: schema.schema, schemaFile: schema.file, cliScript, apiKey, signal: abort.signal,
-              onProgress: (p) => { if (p.chunk) progress.report({ message: `${p.receivedChars} characters received` }); },
+              jobs, settings, text, schema: schema.schema, apiKey, signal: abort.signal,
+              onProgress: (message) => progress.report({ message }),
             });
           } finally {
             sub.dispose();
@@ -79,12 +87,15 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
       ExtractPanel.show(panelDeps, state);
       log.info(`extraction: ${result.entities.length} entities, ${result.relations.length} relations, ${result.events.length} events, ${result.ungrounded} ungrounded (${result.provider})`);
     } catch (e) {
-      // Whatever a cancelled provider throws (the child's exit, fetch's AbortError) is a cancel.
-      if (e instanceof CancelledError || abort.signal.aborted) {
+      // Whatever a cancelled job ends with (its process killed, fetch's AbortError) is a cancel.
+      if (e instanceof JobCancelledError || abort.signal.aborted) {
         log.info('extraction: cancelled');
         return;
       }
-      const message = isUserError(e) ? e.format() : e instanceof Error ? e.message : String(e);
+      let message = isUserError(e) ? e.format() : e instanceof Error ? e.message : String(e);
+      if (settings.provider === 'openai' && /HTTP 40[13]\b/.test(message) && !(await keys.get(settings.baseUrl).catch(() => undefined))) {
+        message += ` No API key is saved for ${endpointOrigin(settings.baseUrl)}: run "Model Lab: Set Extraction API Key".`;
+      }
       log.error(`extraction failed: ${message}`);
       void vscode.window.showErrorMessage(`Model Lab: extraction failed: ${message}`);
     }
@@ -100,19 +111,27 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
   };
 
   const setApiKey = async (): Promise<void> => {
+    let origin: string;
+    const { baseUrl } = extractionSettings();
+    try {
+      origin = endpointOrigin(baseUrl || DEFAULT_BASE_URLS.openai);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Model Lab: ${isUserError(e) ? e.format() : String(e)}`);
+      return;
+    }
     const key = await vscode.window.showInputBox({
-      title: 'API key for the OpenAI-compatible extraction endpoint',
-      prompt: 'Stored in VS Code\'s secret storage and sent only to modelLab.extraction.baseUrl. Leave empty to remove the key.',
+      title: `API key for ${origin}`,
+      prompt: `Stored in VS Code's secret storage and sent only to ${origin} (the origin of modelLab.extraction.baseUrl). Leave empty to remove it.`,
       password: true,
       ignoreFocusOut: true,
     });
     if (key === undefined) return;
     if (key.trim()) {
-      await context.secrets.store(API_KEY_SECRET, key.trim());
-      void vscode.window.showInformationMessage('Model Lab: extraction API key saved in secret storage.');
+      await keys.set(origin, key.trim());
+      void vscode.window.showInformationMessage(`Model Lab: API key for ${origin} saved in secret storage.`);
     } else {
-      await context.secrets.delete(API_KEY_SECRET);
-      void vscode.window.showInformationMessage('Model Lab: extraction API key removed.');
+      await keys.delete(origin);
+      void vscode.window.showInformationMessage(`Model Lab: API key for ${origin} removed.`);
     }
   };
 
@@ -123,6 +142,7 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
 
   return vscode.Disposable.from(
     highlights,
+    { dispose: () => jobs.dispose() },
     vscode.commands.registerCommand('modelLab.extractInformation', extract),
     vscode.commands.registerCommand('modelLab.selectExtractionSchema', selectSchema),
     vscode.commands.registerCommand('modelLab.setExtractionApiKey', setApiKey),

@@ -1,50 +1,53 @@
-import type { ExtractionSchema } from '../../core/extract/schema';
-import { LlamaCppProvider } from '../../core/extract/providers/llamacpp';
-import { OllamaProvider } from '../../core/extract/providers/ollama';
-import { OpenAIProvider } from '../../core/extract/providers/openai';
-import type { ExtractionProgress, ExtractionProvider, ExtractionResult } from '../../core/extract/types';
 import { UserError } from '../../core/errors';
-import { runBuiltinExtraction } from './builtinProcess';
+import type { ProviderConfig } from '../../core/extract/providers';
+import type { ExtractionSchema } from '../../core/extract/schema';
+import type { ExtractionResult } from '../../core/extract/types';
+import type { JobProcess } from '../../runner/jobProcess';
 import type { ExtractionSettings } from './extractionSettings';
+import { isExtractionResult } from './messages';
 
 export interface RunExtractionOptions {
+  /** The runner process extraction jobs go to. */
+  jobs: JobProcess;
   settings: ExtractionSettings;
   text: string;
   schema: ExtractionSchema;
-  schemaFile?: string;
-  /** `dist/cli.js` (the built-in model runs there, in a child process). */
-  cliScript: string;
   /** From SecretStorage; sent only to the configured OpenAI-compatible endpoint. */
   apiKey?: string;
   signal?: AbortSignal;
-  onProgress?: (p: ExtractionProgress) => void;
+  onProgress?: (message: string) => void;
 }
 
 /**
- * Runs the configured provider. The built-in model runs in a child process (see
- * `builtinProcess.ts`); remote providers run here, since they only wait on the network
- * (async `fetch`), and stream their progress.
+ * Runs the configured provider as a job in a runner process (`runner/jobProcess.ts`): the
+ * built-in model (TensorFlow.js, seconds of synchronous work on long selections) and remote
+ * providers alike (parsing and span matching of a hostile endpoint's answer must not block the
+ * extension host), so any selection size crosses over IPC, never a command line. The result is
+ * checked before it reaches the panel.
  */
 export async function runExtraction(o: RunExtractionOptions): Promise<ExtractionResult> {
-  const s = o.settings;
-  if (s.provider === 'builtin') {
-    return runBuiltinExtraction({ cliScript: o.cliScript, text: o.text, schemaFile: o.schemaFile, modelFile: s.builtinModel || undefined, signal: o.signal });
-  }
-  return remoteProvider(s, o.apiKey).extract(o.text, o.schema, { signal: o.signal, onProgress: o.onProgress });
+  const provider = providerConfig(o.settings, o.apiKey);
+  const result = await o.jobs.run({ kind: 'extract', text: o.text, schema: o.schema, provider }, {
+    signal: o.signal,
+    onProgress: (p) => o.onProgress?.(p.message),
+  });
+  if (!isExtractionResult(result, o.text)) throw new Error(`the ${provider.kind} provider returned a malformed result`);
+  return result;
 }
 
-export function remoteProvider(s: ExtractionSettings, apiKey: string | undefined): ExtractionProvider {
+/** The provider the settings describe; a missing setting is a UserError naming it. */
+export function providerConfig(s: ExtractionSettings, apiKey: string | undefined): ProviderConfig {
   const common = { baseUrl: s.baseUrl, stream: s.stream, timeoutMs: s.timeoutMs };
   switch (s.provider) {
+    case 'builtin':
+      return { kind: 'builtin', modelFile: s.builtinModel || undefined };
     case 'openai':
       if (!s.model) throw new UserError('set "modelLab.extraction.model" to the model name of your OpenAI-compatible endpoint', '/modelLab.extraction.model');
-      return new OpenAIProvider({ ...common, model: s.model, apiKey });
+      return { kind: 'openai', ...common, model: s.model, apiKey };
     case 'ollama':
       if (!s.model) throw new UserError('set "modelLab.extraction.model" to an Ollama model name (e.g. llama3.2)', '/modelLab.extraction.model');
-      return new OllamaProvider({ ...common, model: s.model });
+      return { kind: 'ollama', ...common, model: s.model };
     case 'llamacpp':
-      return new LlamaCppProvider(common);
-    default:
-      throw new UserError(`not a remote provider: ${s.provider}`);
+      return { kind: 'llamacpp', ...common };
   }
 }

@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isUserError } from '../../core/errors';
+import { checkRewardsText } from '../../core/reward/rewardsFile';
+import { checkedPath, registerDocumentDiagnostics } from '../util/documentDiagnostics';
 import { REWARDS_VIEW_TYPE, RewardsPanel, RewardsSerializer, type RewardsDeps } from './rewardsPanel';
 import { settingsFrom } from './viewModel';
 
@@ -12,7 +14,8 @@ let deps: RewardsDeps | undefined;
 /**
  * Registers the reward-comparison panel: the `modelLab.compareRewards` command (Explorer
  * context menu, editor title, palette on `*.rewards.json`), its webview serializer, and the
- * diagnostics collection for rewards files.
+ * diagnostics of rewards files: checked when opened and edited, panel or not (the panel also
+ * reports into the same collection, e.g. for a file that is not open).
  */
 export function registerRewards(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
   const diagnostics = vscode.languages.createDiagnosticCollection('model-lab-rewards');
@@ -20,6 +23,13 @@ export function registerRewards(context: vscode.ExtensionContext, log: vscode.Lo
   deps = d;
   context.subscriptions.push(
     diagnostics,
+    // Without a path (Restricted Mode), no model file a learned reward names is looked at.
+    registerDocumentDiagnostics(
+      diagnostics,
+      (doc) => doc.uri.path.endsWith('.rewards.json'),
+      (doc) => checkRewardsText(doc.getText(), vscode.workspace.isTrusted ? checkedPath(doc) || undefined : undefined),
+      log,
+    ),
     // Also reached from "Run Experiment" on a `kind: "reward-compare"` file, with its options.
     vscode.commands.registerCommand(COMPARE_REWARDS_COMMAND, async (uri?: vscode.Uri, options?: { canon?: string; norm?: string; metric?: string }) => {
       const file = uri instanceof vscode.Uri ? uri : await pickRewardsFile();

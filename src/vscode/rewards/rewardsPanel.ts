@@ -1,10 +1,12 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 
+import { isUserError } from '../../core/errors';
+import { describeEstimate } from '../../core/reward/estimate';
+import type { ConfirmationNeeded, DifferenceResult, JobErrorInfo, JobProgress, MatrixResult } from '../../runner/jobProtocol';
+import { JobCancelledError, JobFailedError, JobProcess } from '../../runner/jobProcess';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
 import { isRewardsPanelState, isWebviewToHost, type CompareSettings, type HostToWebview, type PanelTheme, type WebviewToHost } from './messages';
-import type { ComputeErrorInfo, DifferenceResult, MatrixResult } from './rewardsCompute';
-import { ComputeError, RewardsEngine, SupersededError } from './rewardsEngine';
 import { differenceMessage, errorMessage, matrixMessage, panelTitle, settingsLabel } from './viewModel';
 
 export const REWARDS_VIEW_TYPE = 'modelLab.rewards';
@@ -16,25 +18,37 @@ export interface RewardsDeps {
   diagnostics: vscode.DiagnosticCollection;
 }
 
+/** A failure as the panel reports it: where (for the diagnostic) and a one-line form for the log. */
+type ErrorInfo = JobErrorInfo & { formatted: string };
+
 /**
  * The reward-comparison panel (host side): one panel per `*.rewards.json`. It computes the
- * pairwise distance matrix for the chosen canonicalisation / normalisation / metric in a
- * worker thread (`RewardsEngine`), sends the heatmap spec to the webview, computes the per-pair
- * difference when a cell is clicked, and recomputes when the file is saved. The webview keeps
- * the file URI and settings with `setState`, so the serializer restores the panel on reload.
+ * pairwise distance matrix for the chosen canonicalisation / normalisation / metric as jobs in
+ * its own runner process (`JobProcess`; nothing is computed on the extension host's thread),
+ * sends the heatmap spec to the webview, computes the per-pair difference when a cell is
+ * clicked, and recomputes when the file is saved. A comparison above the soft size limit
+ * (`core/reward/estimate.ts`) is computed only after the user agreed in a modal dialog that
+ * shows the estimate; in Restricted Mode it is refused, as are learned reward models. The
+ * webview keeps the file URI and settings with `setState`, so the serializer restores the
+ * panel on reload.
  */
 export class RewardsPanel implements vscode.Disposable {
   private static readonly panels = new Map<string, RewardsPanel>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly channel: WebviewChannel<WebviewToHost, HostToWebview>;
-  private readonly engine: RewardsEngine;
+  private readonly jobs: JobProcess;
+  /** The running matrix job (a newer request or the panel's closing cancels it). */
+  private matrixJob: AbortController | undefined;
+  private differenceJob: AbortController | undefined;
+  /** Sizes (with the canonicalisation) the user agreed to compute above the soft limit. */
+  private readonly confirmed = new Set<string>();
   private theme: PanelTheme | undefined;
   private ready = false;
   private generation = 0;
   private matrix: { result: MatrixResult; settings: CompareSettings } | undefined;
   private selected: { row: number; col: number } | undefined;
   private difference: DifferenceResult | undefined;
-  private lastError: ComputeErrorInfo | undefined;
+  private lastError: ErrorInfo | undefined;
 
   static show(deps: RewardsDeps, file: vscode.Uri, settings: CompareSettings): RewardsPanel {
     const existing = RewardsPanel.panels.get(file.toString());
@@ -55,8 +69,13 @@ export class RewardsPanel implements vscode.Disposable {
 
   private constructor(readonly panel: vscode.WebviewPanel, private readonly deps: RewardsDeps, private readonly file: vscode.Uri, private settings: CompareSettings) {
     RewardsPanel.panels.set(file.toString(), this);
-    this.engine = new RewardsEngine({ workerScript: vscode.Uri.joinPath(deps.extensionUri, 'dist', 'rewardsWorker.js').fsPath });
-    this.engine.warmUp();
+    this.jobs = new JobProcess({
+      label: 'reward comparison',
+      workerScript: vscode.Uri.joinPath(deps.extensionUri, 'dist', 'runWorker.js').fsPath,
+      onLog: (level, line) => deps.log[level](`rewards: ${line}`),
+    });
+    // Started at once: loading the job code takes a few seconds the first computation need not wait for.
+    this.jobs.warmUp();
     panel.title = panelTitle(path.basename(file.fsPath));
     setPanelHtml(panel.webview, deps.extensionUri, 'rewards', panel.title);
     this.channel = new WebviewChannel(panel.webview, { label: 'rewards', log: deps.log, isMessage: isWebviewToHost, onMessage: (m) => this.handle(m) });
@@ -66,6 +85,8 @@ export class RewardsPanel implements vscode.Disposable {
       vscode.workspace.onDidSaveTextDocument((doc) => {
         if (doc.uri.toString() === file.toString()) void this.compute();
       }),
+      // What Restricted Mode refused (a large comparison, a learned reward) may now be computed.
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.compute()),
     );
   }
 
@@ -118,14 +139,35 @@ export class RewardsPanel implements vscode.Disposable {
     if (!this.ready) return;
     const generation = ++this.generation;
     const settings = this.settings;
-    await this.post({ type: 'busy', what: 'matrix', text: `Computing ${settingsLabel(settings)} distances…` });
+    this.matrixJob?.abort();
+    this.differenceJob?.abort();
+    const abort = new AbortController();
+    this.matrixJob = abort;
+    const busy = `Computing ${settingsLabel(settings)} distances…`;
+    await this.post({ type: 'busy', what: 'matrix', text: busy });
+    const onProgress = (p: JobProgress): void => {
+      if (generation === this.generation && p.fraction !== undefined) void this.post({ type: 'busy', what: 'matrix', text: `${busy} ${Math.floor(p.fraction * 100)}%` });
+    };
     try {
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(this.file));
-      const ran = await this.engine.matrix({ file: this.file.fsPath, text, settings });
+      const request = { kind: 'rewards-matrix', file: this.file.fsPath, text, settings, restricted: !vscode.workspace.isTrusted } as const;
+      let outcome = await this.jobs.run(request, { signal: abort.signal, onProgress });
+      if ('confirm' in outcome) {
+        if (!(await this.confirm(outcome, settings))) {
+          if (generation === this.generation) {
+            await this.post({ type: 'error', text: `Not computed: this comparison needs ${describeEstimate(outcome.confirm.estimate)} (estimated). Change a setting or save the file to be asked again.` });
+          }
+          return;
+        }
+        if (generation !== this.generation) return;
+        outcome = await this.jobs.run({ ...request, confirmed: true }, { signal: abort.signal, onProgress });
+        if ('confirm' in outcome) return;
+      }
       if (generation !== this.generation) return;
-      const names = ran.result.names;
-      this.deps.log.info(`rewards: ${this.fileName} ${names.length} rewards, ${ran.result.states} states x ${ran.result.actions} actions, ${settingsLabel(settings)}: ${(ran.result.seconds * 1000).toFixed(1)} ms in the worker`);
-      this.matrix = { result: ran.result, settings };
+      const result = outcome;
+      const names = result.names;
+      this.deps.log.info(`rewards: ${this.fileName} ${names.length} rewards, ${result.states} states x ${result.actions} actions, ${settingsLabel(settings)}: ${(result.seconds * 1000).toFixed(1)} ms in the runner process`);
+      this.matrix = { result, settings };
       this.lastError = undefined;
       this.deps.diagnostics.delete(this.file);
       if (this.selected && (this.selected.row >= names.length || this.selected.col >= names.length)) this.selected = undefined;
@@ -137,17 +179,38 @@ export class RewardsPanel implements vscode.Disposable {
     }
   }
 
+  /** Asks before a comparison above the soft limit (once per size and canonicalisation). */
+  private async confirm(c: ConfirmationNeeded, settings: CompareSettings): Promise<boolean> {
+    const { size } = c.confirm;
+    const key = [settings.canon, size.states, size.actions, size.rewards, size.learned].join(':');
+    if (this.confirmed.has(key)) return true;
+    const choice = await vscode.window.showWarningMessage(
+      `Model Lab: compare ${size.rewards} rewards on ${size.states} states × ${size.actions} actions?`,
+      { modal: true, detail: `This comparison needs ${describeEstimate(c.confirm.estimate)} (estimated). It runs in a separate process; closing the panel stops it.` },
+      'Compute',
+    );
+    if (choice !== 'Compute') return false;
+    this.confirmed.add(key);
+    return true;
+  }
+
   private async computeDifference(generation: number): Promise<void> {
     const sel = this.selected;
     if (!sel || !this.matrix) return;
     const settings = this.matrix.settings;
     const names = this.matrix.result.names;
+    this.differenceJob?.abort();
+    const abort = new AbortController();
+    this.differenceJob = abort;
     await this.post({ type: 'busy', what: 'difference', text: `Computing ${names[sel.row]} − ${names[sel.col]}…` });
     try {
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(this.file));
-      const ran = await this.engine.difference({ file: this.file.fsPath, text, settings, ...sel });
+      const result = await this.jobs.run(
+        { kind: 'rewards-difference', file: this.file.fsPath, text, settings, restricted: !vscode.workspace.isTrusted, ...sel },
+        { signal: abort.signal },
+      );
       if (generation !== this.generation || this.selected !== sel) return;
-      this.difference = ran.result;
+      this.difference = result;
       await this.repost();
     } catch (e) {
       if (generation === this.generation && this.selected === sel) await this.fail(e);
@@ -155,26 +218,27 @@ export class RewardsPanel implements vscode.Disposable {
   }
 
   private async fail(e: unknown): Promise<void> {
-    if (e instanceof SupersededError) return;
-    const info: ComputeErrorInfo =
-      e instanceof ComputeError
-        ? e.info
+    if (e instanceof JobCancelledError) return;
+    const info: ErrorInfo = isUserError(e)
+      ? { message: e.message, user: true, file: e.file, line: e.line, column: e.column, pointer: e.pointer, formatted: e.format() }
+      : e instanceof JobFailedError
+        ? { ...e.info, formatted: e.info.message }
         : e instanceof vscode.FileSystemError
           ? // The file was deleted or moved while the panel was open: the user's problem, not ours.
             { message: e.code === 'FileNotFound' ? 'file not found' : e.message, user: true, file: this.file.fsPath, formatted: `${this.file.fsPath}: ${e.message}` }
-          : { message: e instanceof Error ? e.message : String(e), user: false, formatted: String(e) };
+          : { message: e instanceof Error ? e.message : String(e), user: false, stack: e instanceof Error ? e.stack : undefined, formatted: String(e) };
     this.lastError = info;
     if (info.user) {
       this.deps.log.warn(`rewards: ${info.formatted}`);
       this.setDiagnostic(info);
     } else {
-      this.deps.log.error(`rewards: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      this.deps.log.error(`rewards: ${info.stack ?? info.message}`);
     }
     const display = info.file ? vscode.workspace.asRelativePath(info.file) : undefined;
     await this.post(errorMessage(info, display));
   }
 
-  private setDiagnostic(info: ComputeErrorInfo): void {
+  private setDiagnostic(info: ErrorInfo): void {
     // Only errors inside the rewards file itself (not, say, a broken reward model it references).
     if (info.file && path.resolve(info.file) !== path.resolve(this.file.fsPath)) return;
     const line = Math.max(0, (info.line ?? 1) - 1);
@@ -212,8 +276,9 @@ export class RewardsPanel implements vscode.Disposable {
   dispose(): void {
     if (RewardsPanel.panels.get(this.file.toString()) === this) RewardsPanel.panels.delete(this.file.toString());
     this.generation++;
-    this.engine.dispose();
-    this.deps.diagnostics.delete(this.file);
+    this.jobs.dispose();
+    // An open editor keeps its own check of the file (see `registerRewards`).
+    if (!vscode.workspace.textDocuments.some((d) => d.uri.toString() === this.file.toString())) this.deps.diagnostics.delete(this.file);
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

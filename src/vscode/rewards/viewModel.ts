@@ -1,4 +1,6 @@
 import { UserError } from '../../core/errors';
+import { CANONICALIZATION_LABELS, normalizationLabel, parseCanonicalization } from '../../core/reward/names';
+import { parseNormalization } from '../../core/reward/norms';
 import { differenceHeatmapSpec, distanceHeatmapSpec } from '../../core/reward/heatmapSpec';
 import {
   CANON_OPTIONS,
@@ -9,25 +11,18 @@ import {
   type HostToWebview,
   type PanelTheme,
 } from './messages';
-import type { ComputeErrorInfo, DifferenceResult, MatrixResult } from './rewardsCompute';
+import type { DifferenceResult, JobErrorInfo, MatrixResult } from '../../runner/jobProtocol';
 
 /**
  * Pure view-model of the reward panel: turns computation results into the messages the webview
  * renders (Vega-Lite specs built with the theme the webview reported), and labels.
  */
 
-const CANON_LABELS: Record<CompareSettings['canon'], string> = { val: 'VAL', epic: 'EPIC', dard: 'DARD', minimal: 'minimal', none: 'no canonicalisation' };
-
-export function normLabel(n: string): string {
-  const base: Record<string, string> = { '1': 'L1', '2': 'L2', inf: 'L∞', none: 'none' };
-  if (n in base) return base[n];
-  const m = /^weighted_(.+)$/.exec(n);
-  return m ? `weighted ${base[m[1]] ?? m[1]}` : n;
-}
+export const normLabel = normalizationLabel;
 
 /** e.g. "VAL · L2 / L2": canonicalisation · normalisation / metric. */
 export function settingsLabel(s: CompareSettings): string {
-  return `${CANON_LABELS[s.canon]} · ${normLabel(s.norm)} / ${normLabel(s.metric)}`;
+  return `${CANONICALIZATION_LABELS[s.canon]} · ${normLabel(s.norm)} / ${normLabel(s.metric)}`;
 }
 
 export function panelTitle(fileName: string): string {
@@ -67,7 +62,7 @@ export function differenceMessage(diff: DifferenceResult, matrix: MatrixResult, 
   };
 }
 
-export function errorMessage(info: ComputeErrorInfo, displayFile?: string): Extract<HostToWebview, { type: 'error' }> {
+export function errorMessage(info: JobErrorInfo, displayFile?: string): Extract<HostToWebview, { type: 'error' }> {
   if (!info.user) return { type: 'error', text: `Internal error: ${info.message}` };
   const where = info.line ? `${displayFile ?? info.file ?? ''}:${info.line}:${info.column ?? 1}` : displayFile ?? info.file;
   const field = info.pointer ? `${info.pointer}: ` : '';
@@ -76,13 +71,14 @@ export function errorMessage(info: ComputeErrorInfo, displayFile?: string): Extr
 
 /**
  * Settings from a `kind: "reward-compare"` experiment (or any caller): missing fields take the
- * defaults; an unknown value is a UserError naming the field and the allowed values.
+ * defaults; names the panel shows (`VAL`, `L2`, `weighted L∞`) are accepted; an unknown value is
+ * a UserError naming the field and the allowed values.
  */
 export function settingsFrom(options: { canon?: string; norm?: string; metric?: string } = {}): CompareSettings {
   const pick = <T extends string>(field: string, value: string | undefined, allowed: readonly T[], fallback: T): T => {
     if (value === undefined) return fallback;
-    const v = String(value).trim().toLowerCase();
-    if (!(allowed as readonly string[]).includes(v)) {
+    const v = field === 'canon' ? parseCanonicalization(String(value)) : parseNormalization(String(value));
+    if (v === undefined || !(allowed as readonly string[]).includes(v)) {
       throw new UserError(`unknown ${field} "${value}" (expected one of ${allowed.join(', ')})`, `/${field}`);
     }
     return v as T;

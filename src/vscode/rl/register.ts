@@ -134,7 +134,7 @@ async function compareAlgorithms(deps: RlPanelDeps & { index: RunIndex }, arg: u
           done = total;
         });
         progress.report({ message: `${pick.algo} (${i + 1}/${picks.length}): starting…` });
-        const outcome = await run.process.done;
+        const outcome = await run.done;
         cancel.dispose();
         sub.dispose();
         if (outcome.status === 'failed' || outcome.status === 'crashed') {

@@ -71,6 +71,7 @@ export function isTimelineRun(r: unknown): r is TimelineRun {
     runStatuses.has(r.status as string) &&
     (r.trainSeconds === undefined || isFiniteNumber(r.trainSeconds)) &&
     (r.message === undefined || typeof r.message === 'string') &&
+    (r.classNames === undefined || (Array.isArray(r.classNames) && r.classNames.every((n) => typeof n === 'string'))) &&
     Array.isArray(r.layers) && r.layers.every(isLayer) &&
     Array.isArray(r.epochPoints) && r.epochPoints.every(isEpochPoint) &&
     Array.isArray(r.lossPoints) && r.lossPoints.every((p) => isRecord(p) && isFiniteNumber(p.step) && isFiniteNumber(p.loss))

@@ -56,6 +56,8 @@ export interface TimelineRun {
   lossPoints: TimelineLossPoint[];
   trainSeconds?: number;
   message?: string;
+  /** The data's text class labels, index = class (absent for integer labels). */
+  classNames?: string[];
 }
 
 /** Training-loss points kept per run: enough for a smooth curve, small enough to post often. */
@@ -87,6 +89,7 @@ export function timelineRunFromEvents(
         run.epochs = e.epochs;
         run.stepsPerEpoch = e.stepsPerEpoch;
         run.totalSteps = e.epochs * e.stepsPerEpoch;
+        if (e.classNames) run.classNames = e.classNames;
         if (run.layers.length === 0) {
           run.layers = e.layers.map((l) => ({ name: l.name, type: l.type, unit: l.unit, params: l.params }));
           run.firstStep = e.resumedFrom?.step ?? 0;

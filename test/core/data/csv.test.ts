@@ -76,3 +76,35 @@ test('no data rows, or no feature column', () => {
   fails('a,b\n\n', { header: true }, { message: /no examples/, line: 2 });
   fails('1\n2\n', {}, { message: /at least one feature column/, line: 1 });
 });
+
+test('quoted fields: commas and doubled quotes inside quotes, quoted numbers and header names', () => {
+  const t = parse('"sepal, length","width ""cm""",label\n"5.1",3.5,"0"\n4.9,"3",1\n', { header: true });
+  assert.equal(t.features, 2);
+  assert.deepEqual([...t.x], [Math.fround(5.1), 3.5, Math.fround(4.9), 3]);
+  assert.deepEqual([...t.y], [0, 1]);
+  assert.equal(t.classNames, undefined);
+  fails('1,"2,0\n', {}, { message: /quoted field in column 2 is not closed on this line/, line: 1, column: 3 });
+});
+
+test('text class labels (as R writes iris): names sorted, rows indexed into them', () => {
+  const iris = ['"Sepal.Length","Sepal.Width","Species"', '5.1,3.5,"setosa"', '7,3.2,"versicolor"', '6.3,3.3,"virginica"', '4.9,3,"setosa"'].join('\r\n');
+  const t = parse(iris, { header: true });
+  assert.equal(t.count, 4);
+  assert.deepEqual(t.classNames, ['setosa', 'versicolor', 'virginica']);
+  assert.deepEqual([...t.y], [0, 1, 2, 0]);
+  assert.deepEqual([...t.x].slice(0, 2), [Math.fround(5.1), 3.5]);
+  // Unquoted names, the label first, names that sort before earlier ones, a quote inside a name.
+  const first = parse('zebra,1,2\nant,3,4\n"say ""hi""",5,6\nzebra,7,8', { label: 'first' });
+  assert.deepEqual(first.classNames, ['ant', 'say "hi"', 'zebra']);
+  assert.deepEqual([...first.y], [2, 0, 1, 2]);
+  // Numbers before the first name become names too: the column holds names.
+  const mixed = parse('1,2,1\n3,4,cat\n5,6,1\n');
+  assert.deepEqual(mixed.classNames, ['1', 'cat']);
+  assert.deepEqual([...mixed.y], [0, 1, 0]);
+  fails('1,2,cat\n3,4, ""\n', {}, { message: /empty label in column 3/, line: 2, column: 5 });
+});
+
+test('a header row read as data says how to skip it', () => {
+  fails('sepal_length,sepal_width,species\n5.1,3.5,setosa\n', {}, { message: /not a number in column 1: "sepal_length" \(if this line names the columns, set "header": true\)/, line: 1, column: 1 });
+  fails('1,2,0\nx,2,0\n', {}, { message: /not a number in column 1: "x"$/, line: 2 });
+});

@@ -118,6 +118,25 @@ test('CSV errors from loadData carry the data file, line and pointer', async () 
   });
 });
 
+test('csv with text labels: one sorted mapping over the training and test files', async () => {
+  const train = await tmp('species-train.csv', 'a,b,species\n1,2,"virginica"\n3,4,"setosa"\n5,6,setosa\n');
+  const test = await tmp('species-test.csv', 'a,b,species\n7,8,versicolor\n9,10,setosa\n');
+  const d = await loadData({ format: 'csv', train, test, label: 'last', header: true }, { seed: 1 });
+  assert.deepEqual(d.classNames, ['setosa', 'versicolor', 'virginica']);
+  assert.equal(d.numClasses, 3);
+  assert.deepEqual([...d.train.y], [2, 0, 0]);
+  assert.deepEqual([...d.test.y], [1, 0]);
+  // Held-out split from one file: the mapping covers the whole file.
+  const one = await loadData({ format: 'csv', train, label: 'last', header: true, testSplit: 0.34 }, { seed: 1 });
+  assert.deepEqual(one.classNames, ['setosa', 'virginica']);
+  assert.deepEqual([...one.train.y, ...one.test.y].sort(), [0, 0, 1]);
+  // A test file of integer labels joins the names as text.
+  const numeric = await tmp('numeric-test.csv', 'a,b,species\n7,8,0\n');
+  const mixed = await loadData({ format: 'csv', train, test: numeric, label: 'last', header: true }, { seed: 1 });
+  assert.deepEqual(mixed.classNames, ['0', 'setosa', 'virginica']);
+  assert.deepEqual([...mixed.test.y], [0]);
+});
+
 test('jsonl: vocabulary from the training split, string labels in sorted order, padding and truncation', async () => {
   const train = await tmp(
     'train.jsonl',

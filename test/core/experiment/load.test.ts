@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { UserError } from '../../../src/core/errors';
-import { checkExperimentText, loadExperimentFile, parseExperimentText } from '../../../src/core/experiment/load';
+import { checkExperimentText, loadExperimentFile, missingPolicyOptions, parseExperimentText } from '../../../src/core/experiment/load';
 import type { TrainExperiment } from '../../../src/core/experiment/types';
 import { createRng } from '../../../src/core/util/random';
 
@@ -300,6 +300,49 @@ test('--policy override: replaces the policy, keeps only options the new policy 
   }
 });
 
+test('--policy static on a file without static settings: says what it needs; policy options give it', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'exp-policy-options-'));
+  try {
+    await fs.copyFile(fixture('tiny.csv'), path.join(dir, 'tiny.csv'));
+    const file = path.join(dir, 'p.experiment.json');
+    const text = JSON.stringify({
+      kind: 'train', name: 'p', data: { format: 'csv', train: 'tiny.csv', label: 'last' },
+      model: { inputShape: [4], layers: [{ name: 'h', type: 'dense', units: 8 }, { type: 'dense', units: 3, activation: 'softmax' }] },
+      training: { epochs: 4, batchSize: 2 },
+      freezing: { policy: 'smartfrz', keepTrainable: 1 },
+    }, null, 2);
+    await fs.writeFile(file, text);
+    const err = await rejectsUserError(loadExperimentFile(file, { policy: 'static' }));
+    assert.equal(err.pointer, '/freezing');
+    assert.equal(err.message, 'freezing policy "static" (from --policy) needs "layers" or "prefix", and "atEpoch" or "atStep"; give them as policy options (--policy-option KEY=VALUE)');
+    assert.equal(err.line, positionOf(text, '"freezing"').line);
+    const partly = await rejectsUserError(loadExperimentFile(file, { policy: 'static', policyOptions: { prefix: 1 } }));
+    assert.match(partly.message, /needs "atEpoch" or "atStep";/);
+    const ok = (await loadExperimentFile(file, { policy: 'static', policyOptions: { prefix: 1, atEpoch: 2 } })).experiment as TrainExperiment;
+    assert.deepEqual(ok.freezing, { policy: 'static', keepTrainable: 1, prefix: 1, atEpoch: 2, cache: true });
+    // Options are validated like the file's: a bad value or an option the policy does not take.
+    const bad = await rejectsUserError(loadExperimentFile(file, { policy: 'static', policyOptions: { prefix: 0, atEpoch: 2 } }));
+    assert.match(bad.message, /prefix must be >= 1, got 0/);
+    const alien = await rejectsUserError(loadExperimentFile(file, { policy: 'static', policyOptions: { prefix: 1, atEpoch: 2, threshold: 0.5 } }));
+    assert.match(alien.message, /unknown property "threshold" in freezing/);
+    // An option replaces its alternative from the file: a static file's `layers` gives way to `prefix`.
+    await fs.writeFile(file, text.replace('"policy": "smartfrz"', '"policy": "static", "layers": ["h"], "atStep": 3'));
+    const replaced = (await loadExperimentFile(file, { policy: 'static', policyOptions: { prefix: 1, atEpoch: 1 } })).experiment as TrainExperiment;
+    assert.deepEqual([replaced.freezing?.prefix, replaced.freezing?.layers, replaced.freezing?.atEpoch, replaced.freezing?.atStep], [1, undefined, 1, undefined]);
+    // Policies without required options need none.
+    for (const policy of ['none', 'linear', 'autofreeze', 'smartfrz']) await loadExperimentFile(file, { policy });
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('missingPolicyOptions reads the required options from the schema', () => {
+  assert.deepEqual(missingPolicyOptions('static', { policy: 'static' }), [['layers', 'prefix'], ['atEpoch', 'atStep']]);
+  assert.deepEqual(missingPolicyOptions('static', { policy: 'static', layers: ['a'] }), [['atEpoch', 'atStep']]);
+  assert.deepEqual(missingPolicyOptions('static', { policy: 'static', prefix: 1, atStep: 0 }), []);
+  for (const p of ['none', 'linear', 'autofreeze', 'smartfrz']) assert.deepEqual(missingPolicyOptions(p, { policy: p }), [], p);
+});
+
 test('other kinds validate and resolve their paths', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'exp-kinds-'));
   try {
@@ -422,5 +465,79 @@ test('checkExperimentText never throws: truncated and mutated files still give d
       assert.ok(d.start >= 0 && d.end >= d.start && d.end <= text.length + 1, `range ${d.start}-${d.end} in ${text.length}`);
       assert.ok(d.line >= 1 && d.column >= 1);
     }
+  }
+});
+
+const IRIS_DIR = path.resolve(__dirname, '../../../examples/iris');
+
+test('every problem at once: schema errors do not hide missing files, the data\'s width or other fields\' problems', () => {
+  const text = `{
+  "kind": "train",
+  "name": "iris",
+  "data": { "format": "csv", "train": "iris.csv", "test": "no-such-test.csv", "header": true },
+  "model": { "inputShape": [5], "layers": [
+    { "name": "h", "type": "dense", "units": 8, "activation": "rellu" },
+    { "name": "out", "type": "dense", "units": 3 }
+  ] },
+  "training": { "epochs": "20", "batchSize": 16 },
+  "freezing": { "policy": "static", "layers": ["nope"], "atEpoch": 2 }
+}`;
+  const diags = checkExperimentText(text, path.join(IRIS_DIR, 'inline.experiment.json'));
+  assert.deepEqual(diags.map((d) => [d.pointer, d.message]), [
+    ['/data/test', `data file not found: ${path.join(IRIS_DIR, 'no-such-test.csv')}`],
+    ['/model/inputShape', 'inputShape must be [4] for this data (iris.csv has 5 columns, the label in the last); got [5]'],
+    ['/model/layers/0/activation', 'unknown activation "rellu" (did you mean "relu"?); expected one of relu, linear, softmax, sigmoid, tanh, gelu'],
+    ['/training/epochs', 'epochs must be an integer, got "20" (a string)'],
+  ]);
+  // With the schema error fixed, the checks that read `training` run too (here: freezing).
+  const fixed = checkExperimentText(text.replace('"20"', '20').replace('rellu', 'relu'), path.join(IRIS_DIR, 'inline.experiment.json'));
+  assert.deepEqual(fixed.map((d) => d.pointer), ['/data/test', '/model/inputShape', '/freezing/layers/0']);
+});
+
+test('the data\'s header row and width are checked in the editor, before a run', () => {
+  const exp = (data: Record<string, unknown>, inputShape: number[]) =>
+    JSON.stringify({
+      kind: 'train', name: 'iris', data: { format: 'csv', train: 'iris.csv', ...data },
+      model: { inputShape, layers: [{ type: 'dense', units: 3, activation: 'softmax' }] }, training: { epochs: 2, batchSize: 8 },
+    });
+  const file = path.join(IRIS_DIR, 'inline.experiment.json');
+  assert.deepEqual(checkExperimentText(exp({ header: true }, [4]), file), []);
+  const noHeader = checkExperimentText(exp({}, [4]), file);
+  assert.deepEqual(noHeader.map((d) => [d.pointer, d.severity]), [['/data/train', 'error']]);
+  assert.match(noHeader[0].message, /^iris\.csv line 1: not a number in column 1: "Sepal\.Length" \(if this line names the columns, set "header": true\)$/);
+  const labelFirst = checkExperimentText(exp({ header: true, label: 'first' }, [4]), file);
+  assert.match(labelFirst[0].message, /^iris\.csv line 2: label 5\.1 in column 1 is not a class index/);
+  const digits = path.resolve(__dirname, '../../../examples/digits/inline.experiment.json');
+  const wide = checkExperimentText(exp({ train: 'digits.csv.gz', header: true }, [64]), digits);
+  assert.deepEqual(wide.map((d) => [d.pointer, d.severity]), [['/data/header', 'warning']]);
+  const narrow = checkExperimentText(exp({ train: 'digits.csv.gz' }, [63]), digits);
+  assert.deepEqual(narrow.map((d) => d.message), ['inputShape must be [64] for this data (digits.csv.gz has 65 columns, the label in the last); got [63]']);
+});
+
+test('semantic checks on schema-invalid experiments never throw (structured mutations)', () => {
+  const rng = createRng(77);
+  const base = JSON.parse(ISSUE_EXAMPLE.replace('"smartfrz"', '"static", "layers": ["fc1"], "atEpoch": 1'));
+  const junk: unknown[] = [null, 0, -1, 1.5, 'x', '', true, [], {}, [1], { type: 'dense' }, ['fc1', 'fc1']];
+  const paths: (string | number)[][] = [];
+  const walk = (v: unknown, p: (string | number)[]): void => {
+    paths.push(p);
+    if (Array.isArray(v)) v.forEach((c, i) => walk(c, [...p, i]));
+    else if (typeof v === 'object' && v !== null) for (const [k, c] of Object.entries(v)) walk(c, [...p, k]);
+  };
+  walk(base, []);
+  const file = path.resolve(__dirname, '../../../examples/digits/fuzz.experiment.json');
+  for (let i = 0; i < 300; i++) {
+    const exp = structuredClone(base);
+    for (let m = 0; m <= rng.int(3); m++) {
+      const p = paths[1 + rng.int(paths.length - 1)];
+      let parent = exp;
+      for (const k of p.slice(0, -1)) parent = parent?.[k];
+      if (typeof parent !== 'object' || parent === null) continue;
+      if (rng.int(3) === 0 && !Array.isArray(parent)) delete parent[p[p.length - 1]];
+      else parent[p[p.length - 1]] = junk[rng.int(junk.length)];
+    }
+    const text = JSON.stringify(exp);
+    const diags = checkExperimentText(text, file);
+    for (const d of diags) assert.ok(d.message.length > 0 && d.start >= 0 && d.end <= text.length + 1, text);
   }
 });

@@ -33,3 +33,31 @@ test('malformed data is a user error naming the sentence and field', () => {
   assert.throws(() => parseConll04('{"tokens": []}'), /JSON array/);
   assert.throws(() => parseConll04('[{'), (e: unknown) => e instanceof UserError && /invalid JSON/.test(e.message));
 });
+
+test("SpERT's layout (entities as token spans) is read like BILOU tags", () => {
+  const spert = {
+    tokens: SENTENCE.tokens,
+    // Listed out of order: relations index this list.
+    entities: [{ type: 'Loc', start: 7, end: 8 }, { type: 'Peop', start: 0, end: 2 }, { type: 'Org', start: 4, end: 6 }],
+    relations: [{ head: 1, tail: 2, type: 'Work_For' }, { head: 2, tail: 0, type: 'OrgBased_In' }],
+  };
+  const [fromTags] = parseConll04(JSON.stringify([SENTENCE]));
+  const [fromSpans] = parseConll04(JSON.stringify([spert]));
+  assert.deepEqual(fromSpans, fromTags);
+  const bad = (s: unknown, pointer: string, pattern: RegExp) =>
+    assert.throws(() => parseConll04(JSON.stringify([s]), 'd.json'), (e: unknown) => e instanceof UserError && e.pointer === pointer && pattern.test(e.message));
+  bad({ ...spert, entities: [{ type: 'Peop', start: 0, end: 12 }] }, '/0/entities/0/end', /at most 9/);
+  bad({ ...spert, entities: [{ type: 'Peop', start: 0, end: 3 }, { type: 'Org', start: 2, end: 4 }] }, '/0/entities/1', /overlap/);
+  bad({ ...spert, tags: SENTENCE.tags }, '/0', /both "tags" and "entities"/);
+  bad({ tokens: SENTENCE.tokens, relations: [] }, '/0', /needs either "tags" \(one BILOU tag per token\) or "entities"/);
+});
+
+test('an empty corpus is a user error; invalid JSON is located, never quoted', () => {
+  assert.throws(() => parseConll04('[]', 'empty.json'), (e: unknown) => e instanceof UserError && /no sentences/.test(e.message) && e.file === 'empty.json');
+  assert.throws(() => parseConll04('root:x:0:0:root:/root:/bin/bash\nuser:secret-hash', '/etc/shadow'), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.ok(!/root:x|secret/.test(e.format()), e.format());
+    assert.equal(e.format(), '/etc/shadow:1:1: invalid JSON: invalid symbol (strings need double quotes)');
+    return true;
+  });
+});

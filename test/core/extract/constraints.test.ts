@@ -5,7 +5,7 @@ import { candidateSpans, extractionGbnf, extractionJsonSchema, gbnfLiteral } fro
 import { CONLL04_SCHEMA, validateExtractionSchema } from '../../../src/core/extract/schema';
 import { Gbnf } from './gbnfMatcher';
 
-const TEXT = 'Dr. Jane O\'Neil of "Acme Corp." met John Smith in New York City, N.Y., on Monday. John Smith said "hi \\ there".';
+const TEXT = 'Dr. Jane O\'Neil of "Acme Corp." met John Smith in New York City, N.Y., on Monday. John Smith said "hi \\ world".';
 
 test('candidate spans are word-level substrings of the input, deduplicated, shortest first', () => {
   const c = candidateSpans(TEXT, { maxWords: 4 });

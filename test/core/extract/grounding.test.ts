@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Grounder, boundedLevenshtein, normaliseSpan } from '../../../src/core/extract/grounding';
+import { createRng } from '../../../src/core/util/random';
 
 /** Every grounded span must be the input's own text at its offsets. */
 function check(input: string, span: string, hint?: number) {
@@ -105,4 +106,89 @@ test('boundedLevenshtein agrees with the plain distance inside the band', () => 
 
 test('normaliseSpan folds case, quotes, dashes and whitespace', () => {
   assert.equal(normaliseSpan('  \u201CNew\t\tYork\u201D \u2014 City '), '"new york" - city');
+});
+
+/** Prose-like text of pseudo-words (deterministic), `chars` long. */
+function prose(chars: number, seed: number): string {
+  const rng = createRng(seed);
+  const syllables = ['ka', 'lo', 'mi', 'ren', 'tas', 'vo', 'ul', 'bri', 'gen', 'do', 'sa', 'pe', 'ny', 'th', 'or'];
+  const words: string[] = [];
+  let n = 0;
+  while (n < chars) {
+    let w = Array.from({ length: 1 + rng.int(3) }, () => syllables[rng.int(syllables.length)]).join('');
+    if (rng.next() < 0.15) w = w[0].toUpperCase() + w.slice(1);
+    if (rng.next() < 0.08) w += rng.next() < 0.5 ? ',' : '.';
+    words.push(w);
+    n += w.length + 1;
+  }
+  return words.join(' ').slice(0, chars);
+}
+
+test('invented spans cost a bounded amount of work each, whatever the length of the input', () => {
+  const perSpan: number[] = [];
+  for (const chars of [2_000, 20_000]) {
+    const input = prose(chars, 11);
+    const rng = createRng(5);
+    const grounder = new Grounder(input);
+    const built = grounder.work;
+    const spans = 2_000;
+    for (let i = 0; i < spans; i++) {
+      // A window of the input with a third of its letters changed: nowhere in it, not even fuzzily.
+      const start = rng.int(input.length - 60);
+      const window = input.slice(start, start + 20 + rng.int(40));
+      const invented = [...window].map((c) => (/[a-z]/.test(c) && rng.next() < 0.35 ? 'q' : c)).join('');
+      grounder.ground(invented);
+    }
+    perSpan.push((grounder.work - built) / spans);
+  }
+  // Before, each such span could spend the whole fuzzy budget (2,000,000 DP cells, ~13 ms).
+  assert.ok(perSpan[1] < 20_000, `work per span on 20 KB: ${perSpan[1]}`);
+  assert.ok(perSpan[1] < 3 * perSpan[0] + 2_000, `work per span grows with the input: ${perSpan.join(' -> ')}`);
+  // Meanwhile one-typo spans of a long input still ground fuzzily, at their place.
+  const input = prose(20_000, 12);
+  const grounder = new Grounder(input);
+  const rng = createRng(9);
+  for (let i = 0; i < 50; i++) {
+    const from = input.indexOf(' ', rng.int(input.length - 80)) + 1;
+    const to = input.indexOf(' ', from + 30);
+    const want = input.slice(from, to);
+    const at = 3 + rng.int(want.length - 6);
+    const typo = want.slice(0, at) + (want[at] === 'x' ? 'z' : 'x') + want.slice(at + 1);
+    const g = grounder.ground(typo, from);
+    assert.ok(g && (g.kind === 'fuzzy' || g.kind === 'normalised'), `${typo} -> ${JSON.stringify(g)}`);
+    assert.equal(input.slice(g.start, g.end), g.text);
+    assert.ok(Math.abs(g.start - from) <= 2, `${typo} grounded at ${g.start}, expected ~${from}`);
+  }
+});
+
+test('the total work of one Grounder is capped: past the cap nothing more is grounded', () => {
+  const input = prose(5_000, 4);
+  const from = input.indexOf(' ', 100) + 1;
+  const real = input.slice(from, input.indexOf(' ', from + 20));
+  const grounder = new Grounder(input, { maxWork: 60_000 });
+  assert.equal(grounder.ground(real)?.start, from);
+  let calls = 0;
+  while (grounder.work <= 60_000 && calls < 100_000) {
+    grounder.ground('qqqq wwww eeee rrrr tttt yyyy uuuu');
+    calls++;
+  }
+  assert.ok(calls < 100_000, 'the invented spans use up the budget');
+  assert.equal(grounder.ground(real), undefined, 'a real span past the cap is not looked up');
+});
+
+test('token boundaries: a span is not grounded inside a longer word', () => {
+  const input = 'The Smithsonian hired Ann Smith-Jones; Smith arrived later.';
+  assert.equal(check(input, 'Smith')?.start, input.indexOf('Smith-'));
+  assert.equal(check(input, 'Smith', 40)?.start, input.lastIndexOf('Smith'));
+  assert.equal(new Grounder('Smithsonian').ground('Smith'), undefined);
+  // Scripts without spaces are matched character by character.
+  assert.deepEqual(check('\u5317\u4eac\u662f\u4e2d\u56fd\u7684\u9996\u90fd', '\u4e2d\u56fd'), { start: 3, end: 5, text: '\u4e2d\u56fd', kind: 'exact' });
+});
+
+test('bidirectional controls: trimmed from the ends of a match, a match with one inside is not grounded', () => {
+  const input = 'Paid to \u202EEvil Corp\u202C today; Bo\u2067b\u2069 signed.';
+  const g = check(input, '\u202EEvil Corp\u202C');
+  assert.deepEqual([g?.text, g?.start], ['Evil Corp', input.indexOf('Evil')]);
+  assert.equal(check(input, 'Evil Corp')?.text, 'Evil Corp');
+  assert.equal(new Grounder(input).ground('Bo\u2067b\u2069'), undefined);
 });

@@ -57,6 +57,9 @@ test('a saved model can be a reward in a rewards file; a wrong input width is a 
     assert.ok(Math.abs(f.rewards[0][(0 * 2 + 1) * 3 + 2] - 3) < 1e-6); // s0 + a1 + s'2
     await assert.rejects(parseRewardsText(text('bad/model.json'), { baseDir: dir }), (e: unknown) => e instanceof UserError && e.pointer === '/rewards/learned/model' && /input must be \[batch, 8\]/.test(e.message));
     await assert.rejects(parseRewardsText(text('missing/model.json'), { baseDir: dir }), (e: unknown) => e instanceof UserError && /cannot read saved model/.test(e.message));
+    // Restricted Mode: the model file is not read, even a valid one; the field says why.
+    await assert.rejects(parseRewardsText(text('good/model.json'), { baseDir: dir, models: 'refuse' }),
+      (e: unknown) => e instanceof UserError && e.pointer === '/rewards/learned/model' && /not loaded in Restricted Mode/.test(e.message));
     good.dispose();
     bad.dispose();
   } finally {

@@ -7,6 +7,7 @@ import { pairwiseKernel, pairwiseNormsOfDifferences } from '../../../src/core/re
 import { createPairwiseWasm } from '../../../src/core/reward/wasm/pairwiseWasm';
 import { gemm64Path } from '../../../src/core/reward/wasm/float64Gemm';
 import { randomSetup } from './helpers';
+import { runSteps } from '../../../src/core/util/steps';
 
 const BUILT = 'dist/gemm64.wasm is missing: run `npm run build` first';
 
@@ -50,7 +51,7 @@ test('the wasm kernel directly: accumulators for 2 to 10 arrays, blocks cut anyw
     const values = Array.from({ length: n }, () => Float64Array.from({ length: len }, gauss));
     const scales = values.map((_, i) => (i % 3 === 1 ? 0 : 1 + i));
     for (const kind of [1, 4, 5]) {
-      const acc: Float64Array | undefined = wasm.accumulate(kind, values.map((v) => arraySource(v, false)), scales, ctx.transitions, 13);
+      const acc: Float64Array | undefined = runSteps(wasm.accumulate(kind, values.map((v) => arraySource(v, false)), scales, ctx.transitions, 13));
       assert.ok(acc);
       const js = pairwiseNormsOfDifferences(ctx, values, scales, false, NORMS[kind], { kernel: 'js' });
       for (let i = 0; i < n; i++) {

@@ -78,3 +78,35 @@ test('errors carry pointer and line:column', async () => {
 test('a missing file is a user error naming the file', async () => {
   await assert.rejects(loadRewardsFile('/nonexistent/x.rewards.json'), (e: unknown) => e instanceof UserError && e.format().startsWith('/nonexistent/x.rewards.json: file not found'));
 });
+
+test('checkRewardsText: the first problem placed on its field, nothing for a good file, models looked for but not loaded', async () => {
+  const { checkRewardsText } = await import('../../../src/core/reward/rewardsFile');
+  const { readFileSync } = await import('node:fs');
+  const good = path.join(EXAMPLES, 'gridworld.rewards.json');
+  assert.deepEqual(await checkRewardsText(readFileSync(good, 'utf8'), good), []);
+  const text = `{
+  "discount": 0.9,
+  "transitions": [[[0.5, 0.6]], [[0, 1]]],
+  "rewards": { "r": { "state": [1, 2] } }
+}`;
+  const [d] = await checkRewardsText(text);
+  assert.equal(d.pointer, '/transitions/0/0');
+  assert.match(d.message, /sum to 1/);
+  assert.equal(text.slice(d.start, d.end), '[0.5, 0.6]');
+  assert.equal(d.line, 3);
+  const json = await checkRewardsText('{\n  "discount": 0.9,\n  "rewards": {,\n}');
+  assert.equal(json.length, 1);
+  assert.match(json[0].message, /invalid JSON/);
+  assert.equal(json[0].line, 3);
+  // A learned reward: its model file must exist next to the rewards file; TensorFlow.js is not loaded.
+  const learned = (model: string) => `{"discount": 0.5, "transitions": [[[1]]], "rewards": {"m": {"model": "${model}"}}}`;
+  const missing = await checkRewardsText(learned('nope/model.json'), path.join(EXAMPLES, 'x.rewards.json'));
+  assert.equal(missing[0].pointer, '/rewards/m/model');
+  assert.match(missing[0].message, /model "nope\/model\.json": file not found/);
+  assert.deepEqual(await checkRewardsText(learned('gridworld.rewards.json'), path.join(EXAMPLES, 'x.rewards.json')), []);
+  assert.deepEqual(await checkRewardsText(learned('nope/model.json')), [], 'no folder: the path cannot be checked');
+  // A long table is not underlined whole: its name is.
+  const wide = `{"discount": 0.5, "transitions": [[[1]]], "rewards": {"big": [[[${Array(60).fill('1').join(', ')}]]]}}`;
+  const [shape] = await checkRewardsText(wide);
+  assert.equal(wide.slice(shape.start, shape.end), '"big"');
+});

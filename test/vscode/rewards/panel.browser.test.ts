@@ -17,10 +17,11 @@ import { mkdtempSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 import { chromium, type Page } from 'playwright-core';
 import { webviewHtml } from '../../../src/vscode/webview/html';
-import { RewardsComputation, type MatrixResult } from '../../../src/vscode/rewards/rewardsCompute';
+import type { MatrixResult } from '../../../src/runner/jobProtocol';
+import { computation } from './computation';
 import { isWebviewToHost, type CompareSettings, type HostToWebview, type PanelTheme, type WebviewToHost } from '../../../src/vscode/rewards/messages';
 import { differenceMessage, errorMessage, matrixMessage } from '../../../src/vscode/rewards/viewModel';
-import { toComputeErrorInfo } from '../../../src/vscode/rewards/rewardsCompute';
+import { toJobErrorInfo } from '../../../src/runner/errorInfo';
 
 const CHROMIUM = '/usr/bin/chromium';
 const REPO = path.resolve(__dirname, '../../..');
@@ -82,7 +83,7 @@ function serve(bundle: string): Promise<{ server: Server; origin: string }> {
 
 /** Plays the extension host for one page: answers the webview's messages like RewardsPanel does. */
 class FakeHost {
-  readonly computation = new RewardsComputation();
+  readonly computation = computation();
   readonly received: WebviewToHost[] = [];
   theme: PanelTheme | undefined;
   matrix: MatrixResult | undefined;
@@ -105,7 +106,7 @@ class FakeHost {
         this.matrix = await this.computation.matrix({ file: GRIDWORLD, text: this.text, settings: this.settings });
         await this.post(matrixMessage(this.matrix, this.settings, 'gridworld.rewards.json', this.theme as PanelTheme));
       } catch (e) {
-        await this.post(errorMessage(toComputeErrorInfo(e), 'examples/rewards/gridworld.rewards.json'));
+        await this.post(errorMessage(toJobErrorInfo(e), 'examples/rewards/gridworld.rewards.json'));
       }
     }
     if (m.type === 'selectPair' && this.matrix) {

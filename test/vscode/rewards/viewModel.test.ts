@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { isUserError } from '../../../src/core/errors';
 import { isHostToWebview, type PanelTheme } from '../../../src/vscode/rewards/messages';
-import { RewardsComputation, toComputeErrorInfo } from '../../../src/vscode/rewards/rewardsCompute';
+import { toJobErrorInfo } from '../../../src/runner/errorInfo';
+import { computation } from './computation';
 import { differenceMessage, errorMessage, matrixMessage, normLabel, panelTitle, settingsFrom, settingsLabel } from '../../../src/vscode/rewards/viewModel';
 
 const REPO = path.resolve(__dirname, '../../..');
@@ -16,7 +17,7 @@ const theme: PanelTheme = { distance: { ...heat, low: '#262626', high: '#3070c0'
 test('matrix and difference messages from a real computation are valid and compile', async () => {
   // vega-lite is ESM-only with top-level await: load it dynamically.
   const { compile } = await import('vega-lite');
-  const c = new RewardsComputation();
+  const c = computation();
   const settings = settingsFrom({ canon: 'val' });
   const m = await c.matrix({ file: GRIDWORLD, text: readFileSync(GRIDWORLD, 'utf8'), settings });
   const msg = matrixMessage(m, settings, 'gridworld.rewards.json', theme);
@@ -52,22 +53,22 @@ test('matrix and difference messages from a real computation are valid and compi
 });
 
 test('a file without a gridworld labels states s0.. and actions a0..', async () => {
-  const c = new RewardsComputation();
+  const c = computation();
   const m = await c.matrix({ file: WORKED, text: readFileSync(WORKED, 'utf8'), settings: settingsFrom() });
   assert.equal(m.stateLabels[0], 's0');
   assert.equal(m.actionLabels[m.actions - 1], `a${m.actions - 1}`);
 });
 
 test('errors: a user error names the field and where; an internal error says so', async () => {
-  const c = new RewardsComputation();
+  const c = computation();
   const text = readFileSync(GRIDWORLD, 'utf8').replace('"discount": 0.9', '"discount": 1.5');
   const e = await c.matrix({ file: GRIDWORLD, text, settings: settingsFrom() }).catch((x: unknown) => x);
-  const msg = errorMessage(toComputeErrorInfo(e), 'examples/rewards/gridworld.rewards.json');
+  const msg = errorMessage(toJobErrorInfo(e), 'examples/rewards/gridworld.rewards.json');
   const line = text.split('\n').findIndex((l) => l.includes('"discount": 1.5')) + 1;
   assert.match(msg.text, /^\/discount: /);
   assert.match(msg.where ?? '', new RegExp(`^examples/rewards/gridworld\\.rewards\\.json:${line}:\\d+$`));
   assert.ok(isHostToWebview(msg));
-  assert.match(errorMessage(toComputeErrorInfo(new TypeError('x is undefined'))).text, /^Internal error: x is undefined/);
+  assert.match(errorMessage(toJobErrorInfo(new TypeError('x is undefined'))).text, /^Internal error: x is undefined/);
 });
 
 test('settings from a reward-compare experiment: defaults, normalised case, and named errors', () => {

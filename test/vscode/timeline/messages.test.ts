@@ -17,6 +17,8 @@ test('host messages: wrong shapes are rejected', () => {
   assert.ok(!isHostToWebview({ type: 'runs', title: 't', runs: [{ ...run, status: 'exploded' }] }));
   assert.ok(!isHostToWebview({ type: 'runs', title: 't', runs: [{ ...run, layers: [{ name: 1 }] }] }));
   assert.ok(!isHostToWebview({ type: 'runs', title: 't', runs: [{ ...run, currentStep: 'x' }] }));
+  assert.ok(isHostToWebview({ type: 'runs', title: 't', runs: [{ ...run, classNames: ['setosa', 'versicolor'] }] }));
+  assert.ok(!isHostToWebview({ type: 'runs', title: 't', runs: [{ ...run, classNames: ['setosa', 2] }] }));
   assert.ok(!isHostToWebview({ type: 'notice', level: 'loud', text: 'x' }));
   assert.ok(!isHostToWebview(null));
   assert.ok(!isHostToWebview([]));

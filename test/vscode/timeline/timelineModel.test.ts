@@ -66,3 +66,12 @@ test('downsample keeps at most max points, including the last', () => {
   assert.equal(d[d.length - 1], 1000);
   assert.equal(downsample([1, 2], 100).length, 2);
 });
+
+test('text class labels of the data come with the run (index = class)', () => {
+  const events = digitsRunEvents();
+  assert.equal(timelineRunFromEvents(ref, events).classNames, undefined);
+  const start = events[0];
+  assert.equal(start.type, 'start');
+  if (start.type === 'start') start.classNames = ['setosa', 'versicolor', 'virginica'];
+  assert.deepEqual(timelineRunFromEvents(ref, events).classNames, ['setosa', 'versicolor', 'virginica']);
+});

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../util/atomicFile';
+import { parseJson } from '../../util/jsonError';
 import { UserError } from '../../errors';
 
 /**
@@ -111,7 +112,7 @@ export async function saveModelFiles(dir: string, base: string, meta: Record<str
 export async function loadModelFiles(jsonFile: string): Promise<{ meta: Record<string, unknown>; weights: NamedWeights }> {
   let meta: Record<string, unknown>;
   try {
-    meta = JSON.parse(await fs.readFile(jsonFile, 'utf8')) as Record<string, unknown>;
+    meta = parseJson(await fs.readFile(jsonFile, 'utf8')) as Record<string, unknown>;
   } catch (e) {
     throw new UserError(`cannot read extractor model: ${(e as Error).message}`, undefined, jsonFile);
   }

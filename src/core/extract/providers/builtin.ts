@@ -3,12 +3,15 @@ import { ExtractorModel } from '../builtin/extractorModel';
 import { tokenizeWords, type WordToken } from '../builtin/tokenize';
 import { defaultExtractorModelFile } from '../modelPath';
 import type { ExtractionSchema } from '../schema';
+import { trimBidiControls } from '../../util/untrustedText';
 import type { EntityRef, ExtractedEntity, ExtractedRelation, ExtractionProvider, ExtractionResult, ExtractOptions } from '../types';
 
 /**
  * The offline provider: the built-in tagger + relation classifier (see `builtin/`). Spans are
  * input slices by construction, so everything is grounded `exact` and `ungrounded` is 0.
  * Only types that are both in the requested schema and known to the model are reported.
+ * Bidirectional formatting characters are trimmed from a span's ends, and a span with one
+ * inside is not reported (it would display reordered).
  */
 export interface BuiltinProviderOptions {
   /** A trained extractor's JSON file (default: the shipped `models/extractor/extractor.json`). */
@@ -42,16 +45,16 @@ export class BuiltinProvider implements ExtractionProvider {
     const relations: ExtractedRelation[] = [];
     predictions.forEach((p, s) => {
       const toks = sentences[s];
-      const refs: EntityRef[] = p.entities.map((e) => {
-        const start = toks[e.start].start;
-        const end = toks[e.end - 1].end;
-        return { type: e.type, text: text.slice(start, end), start, end };
+      const refs: (EntityRef | undefined)[] = p.entities.map((e) => {
+        const span = trimBidiControls(text, toks[e.start].start, toks[e.end - 1].end);
+        return span && { type: e.type, text: text.slice(span.start, span.end), ...span };
       });
-      for (const r of refs) if (entityTypes.has(r.type)) entities.push({ ...r, grounding: 'exact' });
+      const shown = (r: EntityRef | undefined): r is EntityRef => r !== undefined && entityTypes.has(r.type);
+      for (const r of refs) if (shown(r)) entities.push({ ...r, grounding: 'exact' });
       for (const r of p.relations) {
         const head = refs[r.head];
         const tail = refs[r.tail];
-        if (relationTypes.has(r.type) && entityTypes.has(head.type) && entityTypes.has(tail.type)) relations.push({ type: r.type, head, tail });
+        if (relationTypes.has(r.type) && shown(head) && shown(tail)) relations.push({ type: r.type, head, tail });
       }
     });
     options.onProgress?.({ receivedChars: text.length, chunk: '' });

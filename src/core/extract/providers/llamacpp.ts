@@ -1,63 +1,66 @@
-import { UserError } from '../../errors';
-import { assembleResult } from '../assemble';
-import { candidateSpans, extractionGbnf, type CandidateOptions } from '../constraints';
+import { extractionGbnf } from '../constraints';
 import { extractionMessages } from '../prompt';
 import type { ExtractionSchema } from '../schema';
 import type { ExtractionProvider, ExtractionResult, ExtractOptions } from '../types';
-import { parseModelJson, postJson, readSse } from './http';
+import { endpointUrl, isJsonResponse, limitedBody, readJsonBody, readSse, requestJson } from './http';
+import { extractInPieces, type AskOptions, type RemoteOptions } from './remote';
 
 /**
  * A llama.cpp server: `POST {baseUrl}/completion` with a GBNF `grammar` whose span rule only
- * derives word-level substrings of the input. The chat prompt is flattened into one plain
+ * derives word-level substrings of the piece. The chat prompt is flattened into one plain
  * prompt (the server's own chat template is not applied on this endpoint).
  */
-export interface LlamaCppProviderOptions {
+export interface LlamaCppProviderOptions extends RemoteOptions {
   /** e.g. `http://127.0.0.1:8080`. */
   baseUrl: string;
   stream?: boolean;
   /** Most tokens to generate (default 1024). */
   maxTokens?: number;
-  timeoutMs?: number;
-  retries?: number;
-  backoffMs?: number;
-  candidates?: CandidateOptions;
+}
+
+interface CompletionChunk {
+  content?: string;
+  stop?: boolean;
 }
 
 export class LlamaCppProvider implements ExtractionProvider {
   readonly name = 'llamacpp';
+  private readonly url: URL;
 
   constructor(private readonly options: LlamaCppProviderOptions) {
-    if (!/^https?:\/\//.test(options.baseUrl)) throw new UserError(`base URL must start with http:// or https:// (got "${options.baseUrl}")`, '/baseUrl');
+    this.url = endpointUrl(options.baseUrl, '/completion');
   }
 
-  async extract(text: string, schema: ExtractionSchema, opts: ExtractOptions = {}): Promise<ExtractionResult> {
+  extract(text: string, schema: ExtractionSchema, opts: ExtractOptions = {}): Promise<ExtractionResult> {
+    return extractInPieces(text, schema, this.name, (piece, candidates, ask) => this.ask(schema, piece, candidates, ask), { ...this.options, ...opts });
+  }
+
+  private ask(schema: ExtractionSchema, text: string, candidates: string[], { signal, onChunk }: AskOptions): Promise<string> {
     const o = this.options;
-    const candidates = candidateSpans(text, o.candidates).map((c) => c.text);
-    const prompt = extractionMessages(schema, text).map((m) => m.content).join('\n\n') + '\n\nJSON:\n';
     const body = {
-      prompt,
+      prompt: extractionMessages(schema, text).map((m) => m.content).join('\n\n') + '\n\nJSON:\n',
       grammar: extractionGbnf(schema, candidates),
       n_predict: o.maxTokens ?? 1024,
       temperature: 0,
       stream: o.stream === true,
     };
-    const response = await postJson(`${o.baseUrl.replace(/\/+$/, '')}/completion`, body, {}, {
-      provider: this.name, timeoutMs: o.timeoutMs, retries: o.retries, backoffMs: o.backoffMs, signal: opts.signal,
-    });
-    let content = '';
-    if (o.stream && response.body) {
-      for await (const event of readSse(response.body)) {
-        const e = event as { content?: string; stop?: boolean };
-        if (e.content) {
-          content += e.content;
-          opts.onProgress?.({ receivedChars: content.length, chunk: e.content });
+    return requestJson(this.url, body, {}, { ...o, provider: this.name, signal }, async (response, maxBytes) => {
+      if (o.stream && !isJsonResponse(response)) {
+        let content = '';
+        for await (const event of readSse(limitedBody(response, maxBytes))) {
+          const e = event as CompletionChunk;
+          if (typeof e.content === 'string' && e.content) {
+            content += e.content;
+            onChunk(e.content);
+          }
+          if (e.stop) break;
         }
-        if (e.stop) break;
+        return content;
       }
-    } else {
-      content = ((await response.json()) as { content?: string }).content ?? '';
-      opts.onProgress?.({ receivedChars: content.length, chunk: content });
-    }
-    return assembleResult(text, schema, parseModelJson(content, this.name), this.name);
+      const content = ((await readJsonBody(response, maxBytes)) as CompletionChunk).content;
+      const answer = typeof content === 'string' ? content : '';
+      onChunk(answer);
+      return answer;
+    });
   }
 }

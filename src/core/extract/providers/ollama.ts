@@ -1,39 +1,46 @@
 import { UserError } from '../../errors';
-import { assembleResult } from '../assemble';
-import { candidateSpans, extractionJsonSchema, type CandidateOptions } from '../constraints';
+import { excerpt } from '../../util/untrustedText';
+import { extractionJsonSchema } from '../constraints';
 import { extractionMessages } from '../prompt';
 import type { ExtractionSchema } from '../schema';
 import type { ExtractionProvider, ExtractionResult, ExtractOptions } from '../types';
-import { parseModelJson, postJson, readNdjson } from './http';
+import { endpointUrl, isJsonResponse, limitedBody, readJsonBody, readNdjson, requestJson } from './http';
+import { extractInPieces, type AskOptions, type RemoteOptions } from './remote';
 
 /**
  * Ollama: `POST {baseUrl}/api/chat` with `format: <JSON schema>` (span fields are enums of the
- * input's candidate spans). Streaming answers arrive as newline-delimited JSON objects
+ * piece's candidate spans). Streaming answers arrive as newline-delimited JSON objects
  * `{message: {content}, done}`.
  */
-export interface OllamaProviderOptions {
+export interface OllamaProviderOptions extends RemoteOptions {
   /** e.g. `http://127.0.0.1:11434`. */
   baseUrl: string;
   model: string;
   stream?: boolean;
-  timeoutMs?: number;
-  retries?: number;
-  backoffMs?: number;
-  candidates?: CandidateOptions;
+}
+
+interface ChatChunk {
+  message?: { content?: string };
+  error?: string;
+  done?: boolean;
 }
 
 export class OllamaProvider implements ExtractionProvider {
   readonly name: string;
+  private readonly url: URL;
 
   constructor(private readonly options: OllamaProviderOptions) {
-    if (!/^https?:\/\//.test(options.baseUrl)) throw new UserError(`base URL must start with http:// or https:// (got "${options.baseUrl}")`, '/baseUrl');
+    this.url = endpointUrl(options.baseUrl, '/api/chat');
     if (!options.model) throw new UserError('a model name is required for the Ollama provider', '/model');
     this.name = `ollama:${options.model}`;
   }
 
-  async extract(text: string, schema: ExtractionSchema, opts: ExtractOptions = {}): Promise<ExtractionResult> {
+  extract(text: string, schema: ExtractionSchema, opts: ExtractOptions = {}): Promise<ExtractionResult> {
+    return extractInPieces(text, schema, this.name, (piece, candidates, ask) => this.ask(schema, piece, candidates, ask), { ...this.options, ...opts });
+  }
+
+  private ask(schema: ExtractionSchema, text: string, candidates: string[], { signal, onChunk }: AskOptions): Promise<string> {
     const o = this.options;
-    const candidates = candidateSpans(text, o.candidates).map((c) => c.text);
     const body = {
       model: o.model,
       messages: extractionMessages(schema, text),
@@ -41,26 +48,24 @@ export class OllamaProvider implements ExtractionProvider {
       stream: o.stream === true,
       options: { temperature: 0 },
     };
-    const response = await postJson(`${o.baseUrl.replace(/\/+$/, '')}/api/chat`, body, {}, {
-      provider: this.name, timeoutMs: o.timeoutMs, retries: o.retries, backoffMs: o.backoffMs, signal: opts.signal,
-    });
-    let content = '';
-    if (o.stream && response.body) {
-      for await (const event of readNdjson(response.body)) {
-        const e = event as { message?: { content?: string }; error?: string; done?: boolean };
-        if (e.error) throw new UserError(`${this.name}: ${e.error}`);
-        const chunk = e.message?.content ?? '';
-        if (chunk) {
+    return requestJson(this.url, body, {}, { ...o, provider: this.name, signal }, async (response, maxBytes) => {
+      const chunks = o.stream && !isJsonResponse(response) ? readNdjson(limitedBody(response, maxBytes)) : once(readJsonBody(response, maxBytes));
+      let content = '';
+      for await (const event of chunks) {
+        const e = event as ChatChunk;
+        if (e.error) throw new UserError(excerpt(String(e.error), 300));
+        const chunk = e.message?.content;
+        if (typeof chunk === 'string' && chunk) {
           content += chunk;
-          opts.onProgress?.({ receivedChars: content.length, chunk });
+          onChunk(chunk);
         }
         if (e.done) break;
       }
-    } else {
-      const json = (await response.json()) as { message?: { content?: string } };
-      content = json.message?.content ?? '';
-      opts.onProgress?.({ receivedChars: content.length, chunk: content });
-    }
-    return assembleResult(text, schema, parseModelJson(content, this.name), this.name);
+      return content;
+    });
   }
+}
+
+async function* once<T>(value: Promise<T>): AsyncGenerator<T> {
+  yield await value;
 }

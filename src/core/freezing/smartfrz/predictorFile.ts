@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../util/atomicFile';
+import { parseJson } from '../../util/jsonError';
 import { AttentionPredictor, DEFAULT_PREDICTOR_CONFIG, type PredictorConfig } from './predictor';
 
 /**
@@ -69,7 +70,7 @@ export function predictorFromFile(doc: unknown): AttentionPredictor {
 }
 
 export function loadPredictor(file: string = defaultPredictorPath()): AttentionPredictor {
-  return predictorFromFile(JSON.parse(fs.readFileSync(file, 'utf8')));
+  return predictorFromFile(parseJson(fs.readFileSync(file, 'utf8')));
 }
 
 export async function savePredictor(p: AttentionPredictor, file: string, training?: unknown): Promise<void> {

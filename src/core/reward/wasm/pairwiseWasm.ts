@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Steps } from '../../util/steps';
 import type { CanonicalSource } from '../canonicalSource';
 import { gemm64Path, growMemory, MAX_PAGES } from './float64Gemm';
 
@@ -38,9 +39,9 @@ export class PairwiseWasm {
    * (|d|, d^2, w|d|, (w d) d) or max_e f(d_e) for kinds 2, 5 (|d|, w|d|), with
    * d_e = scales[i] * values[i][e] - scales[j] * values[j][e] (scale 0: the zero array) and
    * w = `weights` (kinds 3-5). Entries j <= i are unspecified. Undefined when the buffers do
-   * not fit the module's memory.
+   * not fit the module's memory. Steps (util/steps.ts): a safe point after each block.
    */
-  accumulate(kind: number, values: readonly CanonicalSource[], scales: readonly number[], weights: Float64Array, block: number): Float64Array | undefined {
+  *accumulate(kind: number, values: readonly CanonicalSource[], scales: readonly number[], weights: Float64Array, block: number): Steps<Float64Array | undefined> {
     const n = values.length;
     const len = values[0].length;
     const ld = (n + 1) & ~1;
@@ -61,6 +62,7 @@ export class PairwiseWasm {
       if (kind >= 3) heap.set(weights.subarray(e0, e0 + m), wAt);
       this.scaleTranspose(n, ld, m, rawAt * 8, scalesAt * 8, xtAt * 8);
       this.pairBlock(kind, n, ld, m, xtAt * 8, wAt * 8, accAt * 8);
+      yield { fraction: (e0 + m) / len, message: 'pairwise distances' };
     }
     const out = new Float64Array(n * n);
     for (let i = 0; i < n; i++) out.set(heap.subarray(accAt + i * ld, accAt + i * ld + n), i * n);

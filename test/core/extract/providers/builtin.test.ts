@@ -65,3 +65,18 @@ test('sentence splitting for relation pairing: at standalone . ! ? and blank lin
   const parts = splitSentences(tokenizeWords(text), text).map((s) => s.map((t) => t.text).join(' '));
   assert.deepEqual(parts, ['A met B .', 'C left !', 'D stayed']);
 });
+
+test('built-in provider: no entity has a bidirectional control inside it', async () => {
+  const provider = await BuiltinProvider.create();
+  try {
+    const text = 'Lee Harvey Oswald\u202E shot President John F. Kennedy in \u2066Dallas on November 22, 1963. Jack Ru\u202Eby shot Oswald.';
+    const r = await provider.extract(text, CONLL04_SCHEMA);
+    for (const e of [...r.entities, ...r.relations.flatMap((x) => [x.head, x.tail])]) {
+      assert.ok(!/[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/.test(e.text), JSON.stringify(e));
+    }
+    // Trimmed at the ends, not dropped: the model still finds the person.
+    assert.ok(r.entities.some((e) => e.text === 'Lee Harvey Oswald'), JSON.stringify(r.entities));
+  } finally {
+    provider.dispose();
+  }
+});
