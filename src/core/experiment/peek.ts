@@ -30,7 +30,7 @@ export function peekExperiment(text: string): ExperimentPeek {
     kind: typeof d.kind === 'string' ? d.kind : 'train',
     name: typeof d.name === 'string' ? d.name : undefined,
     policy: typeof policy === 'string' ? policy : undefined,
-    algo: typeof d.algo === 'string' ? d.algo : undefined,
+    ...(typeof d.algo === 'string' ? { algo: d.algo } : {}),
   };
 }
 
