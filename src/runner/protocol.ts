@@ -1,3 +1,4 @@
+import type { ErrorInfo } from '../core/errors';
 import type { FreezingPolicyName } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
 import type { JobErrorInfo, JobProgress, JobRequest, JobResult } from './jobProtocol';
@@ -42,15 +43,8 @@ export interface RunRequest {
   runId?: string;
 }
 
-export interface RunErrorInfo {
-  message: string;
-  /** Set for user errors (bad experiment file or data): exit code 2 in the CLI, a diagnostic in the editor. */
-  user: boolean;
-  pointer?: string;
-  file?: string;
-  line?: number;
-  column?: number;
-}
+/** What a failed run reports (`toErrorInfo`). */
+export type RunErrorInfo = ErrorInfo;
 
 const hostToWorkerTypes = new Set(['start', 'cancel', 'job', 'cancelJob']);
 const workerToHostTypes = new Set(['event', 'log', 'result', 'error', 'jobProgress', 'jobResult', 'jobError']);

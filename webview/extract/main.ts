@@ -5,8 +5,8 @@
  * `innerHTML`, and every message from the host is validated before use.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import { isExtractPanelState, isHostToWebview, type ExtractPanelState, type WebviewToHost } from '../../src/vscode/extract/messages';
-import { eventRows, highlightSegments, provenance, relationRows, typeColors } from '../../src/vscode/extract/viewModel';
+import { isExtractPanelState, isHostToWebview, type ExtractPanelState, type WebviewToHost } from '../../src/panels/extract/messages';
+import { eventRows, highlightSegments, provenance, relationRows, typeColors } from '../../src/panels/extract/viewModel';
 import css from './extract.css';
 import { acquireHost, el, injectStyles } from '../shared/dom';
 

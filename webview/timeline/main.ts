@@ -10,11 +10,11 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import { parse, View } from 'vega';
 import { compile } from 'vega-lite';
 import { expressionInterpreter } from 'vega-interpreter';
-import { isHostToWebview, type TimelineState, type WebviewToHost } from '../../src/vscode/timeline/messages';
-import type { TimelineRun } from '../../src/vscode/timeline/timelineModel';
-import { latestSaving } from '../../src/vscode/timeline/timelineModel';
-import { runLabels, timelineSpec, type ChartTheme } from '../../src/vscode/timeline/timelineSpec';
-import { formatPercent, formatSaving, formatSeconds } from '../../src/vscode/util/format';
+import { isHostToWebview, type TimelineState, type WebviewToHost } from '../../src/panels/timeline/messages';
+import type { TimelineRun } from '../../src/panels/timeline/viewModel';
+import { latestSaving } from '../../src/panels/timeline/viewModel';
+import { runLabels, timelineSpec, type ChartTheme } from '../../src/panels/timeline/spec';
+import { formatPercent, formatSaving, formatSeconds } from '../../src/panels/shared/format';
 import css from './timeline.css';
 import { acquireHost, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
 

@@ -1,10 +1,10 @@
 import type { EntityRef, ExtractedEntity, ExtractedEvent, ExtractedRelation, ExtractionResult } from '../../core/extract/types';
-import { isRecord, isShortString, isRendererError, isNotice } from '../webview/validators';
+import { isRecord, isShortString, isRendererError, isNotice } from '../shared/validators';
 
 /**
  * The message contract between the extraction results panel's host side
- * (`src/vscode/extract/`) and its renderer (`webview/extract/`). Both sides import this file and
- * validate what they receive: the selected text and the model output are untrusted, and a
+ * (`src/vscode/extract/`) and its renderer (`webview/extract/`). Both sides import this file
+ * (a panel contract: no `vscode`, Node or TensorFlow.js imports) and validate what they receive: the selected text and the model output are untrusted, and a
  * malformed message is dropped rather than rendered.
  */
 

@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { TimelineRun } from './timelineModel';
+import type { TimelineRun } from './viewModel';
 
 /**
  * Builds the timeline's Vega-Lite spec from run timelines: a pure function, so tests can check

@@ -4,7 +4,7 @@ import { annotationMode } from '../config';
 import type { RunIndex } from '../runs/runIndex';
 import type { RunManager } from '../runs/runManager';
 import { progressMessage, runProgress } from '../runs/progressText';
-import { formatAgo, formatPercent, formatSeconds } from '../util/format';
+import { formatAgo, formatPercent, formatSeconds } from '../../panels/shared/format';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { layerAnnotations, type LayerAnnotation } from './layerAnnotations';
 

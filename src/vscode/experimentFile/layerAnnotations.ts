@@ -2,9 +2,9 @@ import { findNodeAtLocation, getNodeValue, parseTree, type Node } from 'jsonc-pa
 import { classMappingText } from '../../core/data/classNames';
 import { layerName } from '../../core/experiment/layerName';
 import type { LayerInfo, RunEvent } from '../../core/train/events';
-import { formatCount, formatSaving } from '../util/format';
+import { formatCount, formatSaving } from '../../panels/shared/format';
 import { md } from '../util/markdown';
-import { timelineRunFromEvents, type TimelineRunStatus } from '../timeline/timelineModel';
+import { timelineRunFromEvents, type TimelineRunStatus } from '../../panels/timeline/viewModel';
 
 /**
  * What to show next to each entry of `model.layers` in an experiment file, from the events of

@@ -3,7 +3,7 @@ import type { ExtractedEntity } from '../../core/extract/types';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { shiftSpans } from './spanEdits';
-import { entityHover, TYPE_COLORS, type TypeColor } from './viewModel';
+import { entityHover, TYPE_COLORS, type TypeColor } from '../../panels/extract/viewModel';
 
 /** Editor-side span backgrounds (the underline uses the theme's opaque `charts.*` colour). */
 const BACKGROUNDS: Record<TypeColor, string> = {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
-import { isExtractPanelState, isWebviewToHost, type ExtractPanelState, type HostToWebview, type WebviewToHost } from './messages';
-import { exportDocument } from './viewModel';
+import { isExtractPanelState, isWebviewToHost, type ExtractPanelState, type HostToWebview, type WebviewToHost } from '../../panels/extract/messages';
+import { exportDocument } from '../../panels/extract/viewModel';
 
 export const EXTRACT_VIEW_TYPE = 'modelLab.extraction';
 

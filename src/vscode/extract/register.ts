@@ -7,10 +7,10 @@ import { JobCancelledError, JobProcess } from '../../runner/jobProcess';
 import { ExtractPanel, ExtractPanelSerializer, EXTRACT_VIEW_TYPE } from './extractPanel';
 import { extractionSettings } from './extractionSettings';
 import { EditorHighlights } from './editorHighlights';
-import { MAX_TEXT_LENGTH, type ExtractPanelState } from './messages';
+import { MAX_TEXT_LENGTH, type ExtractPanelState } from '../../panels/extract/messages';
 import { runExtraction } from './runExtraction';
 import { activeSchema, pickSchema } from './schemaSource';
-import { typeColors } from './viewModel';
+import { typeColors } from '../../panels/extract/viewModel';
 
 export interface ExtractionDeps {
   context: vscode.ExtensionContext;

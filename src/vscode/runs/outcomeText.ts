@@ -1,5 +1,5 @@
 import type { RunSummary } from '../../runner/summary';
-import { formatPercent, formatSaving, formatSeconds } from '../util/format';
+import { formatPercent, formatSaving, formatSeconds } from '../../panels/shared/format';
 
 /**
  * What a completed run achieved, in one line for notifications and the log:

@@ -1,5 +1,5 @@
 import type { RunEvent } from '../../core/train/events';
-import { formatPercent, formatSaving } from '../util/format';
+import { formatPercent, formatSaving } from '../../panels/shared/format';
 
 /**
  * The one-line progress of a live run, for the notification and the status bar:

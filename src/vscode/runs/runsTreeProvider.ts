@@ -4,7 +4,7 @@ import { isTrainRun, type RunRecord } from '../../runner/runStore';
 import { EXPERIMENT_GLOB, runsRootFor } from '../config';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
-import { formatPercent, formatSeconds } from '../util/format';
+import { formatPercent, formatSeconds } from '../../panels/shared/format';
 import { canResume, describeRun, groupRuns, type RunGroup } from './runGroups';
 import type { RunIndex } from './runIndex';
 import type { RunManager } from './runManager';

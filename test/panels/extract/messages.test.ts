@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isExtractPanelState, isHostToWebview, isWebviewToHost, type ExtractPanelState } from '../../../src/vscode/extract/messages';
+import { isExtractPanelState, isHostToWebview, isWebviewToHost, type ExtractPanelState } from '../../../src/panels/extract/messages';
 
 const text = 'Sen. Jake Garn, R-Utah, flew on the <b>shuttle</b>.';
 const garn = { type: 'Peop', text: 'Jake Garn', start: 5, end: 14 };

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExtractionResult } from '../../../src/core/extract/types';
-import { eventRows, exportDocument, highlightSegments, provenance, relationRows, TYPE_COLORS, typeColors } from '../../../src/vscode/extract/viewModel';
+import { eventRows, exportDocument, highlightSegments, provenance, relationRows, TYPE_COLORS, typeColors } from '../../../src/panels/extract/viewModel';
 
 const span = (text: string, piece: string, type = 'Peop', from = 0) => {
   const start = text.indexOf(piece, from);

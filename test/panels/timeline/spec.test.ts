@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { timelineRunFromEvents } from '../../../src/vscode/timeline/timelineModel';
-import { freezeRows, laneRows, runLabels, timelineSpec, type ChartTheme } from '../../../src/vscode/timeline/timelineSpec';
-import { digitsRunEvents } from '../fixtures/runEvents';
+import { timelineRunFromEvents } from '../../../src/panels/timeline/viewModel';
+import { freezeRows, laneRows, runLabels, timelineSpec, type ChartTheme } from '../../../src/panels/timeline/spec';
+import { digitsRunEvents } from '../../vscode/fixtures/runEvents';
 
 const theme: ChartTheme = {
   foreground: '#cccccc', mutedForeground: '#9d9d9d', grid: '#3c3c3c', fontFamily: 'sans-serif', fontSize: 13,

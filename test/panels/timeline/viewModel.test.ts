@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { downsample, timelineRunFromEvents } from '../../../src/vscode/timeline/timelineModel';
-import { digitsRunEvents } from '../fixtures/runEvents';
+import { downsample, timelineRunFromEvents } from '../../../src/panels/timeline/viewModel';
+import { digitsRunEvents } from '../../vscode/fixtures/runEvents';
 
 const ref = { runId: 'run-a', runDir: '/runs/run-a' };
 

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseEventLines } from '../../../src/runner/runStore';
 import { layerAnnotations } from '../../../src/vscode/experimentFile/layerAnnotations';
-import { timelineRunFromEvents } from '../../../src/vscode/timeline/timelineModel';
-import { freezeRows, laneRows } from '../../../src/vscode/timeline/timelineSpec';
+import { timelineRunFromEvents } from '../../../src/panels/timeline/viewModel';
+import { freezeRows, laneRows } from '../../../src/panels/timeline/spec';
 
 /**
  * A real run recorded from the trainer (the e2e fixture quick-digits, linear policy, 6 epochs),
