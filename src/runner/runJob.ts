@@ -2,32 +2,13 @@ import * as path from 'node:path';
 import { loadExperimentFile } from '../core/experiment/load';
 import type { Experiment } from '../core/experiment/types';
 import { UserError } from '../core/errors';
-import type { RunEvent } from '../core/train/events';
 import { runExtractEvalJob } from './extractEvalJob';
 import { runExtractTrainJob } from './extractTrainJob';
-import type { LogLevel, RunRequest } from './protocol';
+import type { JobSink, JobStart, ResolvedConfig } from './job';
+import type { RunRequest } from './protocol';
 import type { RunSummary } from './summary';
 import { runTrainJob } from './trainJob';
 import * as store from './runStore';
-
-/** Where a job reports to: the worker forwards to the host over IPC, the CLI prints. */
-export interface JobSink {
-  event(e: RunEvent): void;
-  log(level: LogLevel, message: string): void;
-  /** Called once the run folder exists (before any work), so callers can show it. */
-  runDir?(dir: string): void;
-}
-
-/** What `config.json` of a run holds: the resolved experiment, so a resume needs nothing else. */
-export interface ResolvedConfig<E extends Experiment = Experiment> {
-  experimentFile: string;
-  experiment: E;
-}
-
-/** A job's starting point: a new run of a loaded experiment, or an existing run folder. */
-export type JobStart<E extends Experiment = Experiment> =
-  | { resume: false; runDir: string; config: ResolvedConfig<E> }
-  | { resume: true; runDir: string; config: ResolvedConfig<E>; record: store.RunRecord };
 
 /**
  * Runs one experiment of any kind against the run store: the entry point of the worker

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Experiment } from '../core/experiment/types';
-import type { JobSink, JobStart } from './runJob';
+import type { JobSink, JobStart } from './job';
 import type { RunSummary } from './summary';
 import * as store from './runStore';
 
