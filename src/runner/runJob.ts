@@ -43,10 +43,16 @@ async function jobStart(req: RunRequest, sink: JobSink): Promise<JobStart> {
     if (record.status === 'running') throw new UserError(`run ${record.runId} is still running (pid ${record.pid})`);
     return { resume: true, runDir, config, record };
   }
+  const config = req.experiment ? { experimentFile: path.resolve(req.experimentFile), experiment: req.experiment } : await loadConfig(req, sink);
+  const exp = config.experiment;
+  const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(config.experimentFile);
+  const runId = req.runId ?? store.newRunId(exp.name, store.runLabel(exp));
+  return { resume: false, runDir: path.join(root, runId), config };
+}
+
+/** Reads and validates the experiment file (when the caller has not), logging its warnings. */
+async function loadConfig(req: RunRequest, sink: JobSink): Promise<ResolvedConfig> {
   const loaded = await loadExperimentFile(req.experimentFile, { policy: req.policy, policyOptions: req.policyOptions });
   for (const w of loaded.warnings) sink.log('warn', `${w.pointer}: ${w.message}`);
-  const exp = loaded.experiment;
-  const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(loaded.file);
-  const runId = req.runId ?? store.newRunId(exp.name, store.runLabel(exp));
-  return { resume: false, runDir: path.join(root, runId), config: { experimentFile: loaded.file, experiment: exp } };
+  return { experimentFile: loaded.file, experiment: loaded.experiment };
 }

@@ -1,25 +1,25 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { peekExperimentFile, peekLabel } from '../core/experiment/peek';
-import type { FreezingPolicyName } from '../core/experiment/types';
+import type { LoadedExperiment } from '../core/experiment/load';
 import type { RunEvent } from '../core/train/events';
-import { isWorkerToHost, type HostToWorker, type LogLevel, type RunErrorInfo } from './protocol';
-import { defaultRunsRoot, newRunId } from './runStore';
+import { isWorkerToHost, type HostToWorker, type LogLevel, type RunErrorInfo, type RunRequest } from './protocol';
+import { defaultRunsRoot, newRunId, runLabel } from './runStore';
 import type { RunSummary } from './summary';
 
-export interface StartRunOptions {
-  experimentFile: string;
-  policy?: FreezingPolicyName;
-  /** Options of `policy` over the file's (see `RunRequest`). */
-  policyOptions?: Record<string, unknown>;
+/**
+ * What to run: a new run of an experiment the caller loaded (read and validated once, with any
+ * policy override: `loadExperimentText`), or a run folder to continue from its last checkpoint
+ * (its `config.json` holds the experiment).
+ */
+export type RunSource = { experiment: LoadedExperiment } | { resumeDir: string; experimentFile: string };
+
+export type StartRunOptions = RunSource & {
   /** Root of the run store (default `<dir of file>/.model-lab/runs`). */
   outRoot?: string;
-  /** Continue this run folder from its last checkpoint. */
-  resumeDir?: string;
   backend?: string;
   /** The bundled worker (default: `runWorker.js` beside this bundle). */
   workerScript?: string;
-}
+};
 
 export interface RunOutcome {
   status: 'completed' | 'cancelled' | 'failed' | 'crashed';
@@ -51,21 +51,23 @@ export class RunProcess {
   }
 
   private constructor(opts: StartRunOptions) {
-    const file = path.resolve(opts.experimentFile);
-    if (opts.resumeDir) {
+    let request: RunRequest;
+    if ('experiment' in opts) {
+      const { file, experiment } = opts.experiment;
+      this.runId = newRunId(experiment.name, runLabel(experiment));
+      this.runDir = path.join(opts.outRoot ? path.resolve(opts.outRoot) : defaultRunsRoot(file), this.runId);
+      request = { experimentFile: file, experiment, outRoot: opts.outRoot, backend: opts.backend, runId: this.runId };
+    } else {
       this.runDir = path.resolve(opts.resumeDir);
       this.runId = path.basename(this.runDir);
-    } else {
-      const { name, label } = peekNameAndLabel(file);
-      this.runId = newRunId(name, opts.policy ?? label);
-      this.runDir = path.join(opts.outRoot ? path.resolve(opts.outRoot) : defaultRunsRoot(file), this.runId);
+      request = { experimentFile: path.resolve(opts.experimentFile), resumeDir: this.runDir, backend: opts.backend };
     }
     const script = opts.workerScript ?? path.join(__dirname, 'runWorker.js');
     this.child = fork(script, [], {
       execArgv: [],
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      cwd: path.dirname(file),
+      cwd: path.dirname(request.experimentFile),
     });
     let summary: RunSummary | undefined;
     let error: RunErrorInfo | undefined;
@@ -100,11 +102,7 @@ export class RunProcess {
         resolve({ status, runDir: this.runDir, summary, error, exitCode, signal });
       });
     });
-    const request: HostToWorker = {
-      type: 'start',
-      request: { experimentFile: file, policy: opts.policy, policyOptions: opts.policyOptions, outRoot: opts.outRoot, resumeDir: opts.resumeDir, backend: opts.backend, runId: this.runId },
-    };
-    this.child.send(request);
+    this.child.send({ type: 'start', request } satisfies HostToWorker);
   }
 
   onEvent(listener: Listener<[RunEvent]>): () => void {
@@ -142,12 +140,6 @@ export class RunProcess {
   private emitLines(level: LogLevel, data: Buffer): void {
     for (const line of data.toString('utf8').split('\n')) if (line.trim()) this.emitLog(level, line);
   }
-}
-
-/** The experiment's name and run label (`peekLabel`: freezing policy, or the kind), read tolerantly: the worker reports real problems. */
-function peekNameAndLabel(file: string): { name: string; label: string } {
-  const peek = peekExperimentFile(file);
-  return { name: peek.name ?? path.basename(file).replace(/\.experiment\.json$/, ''), label: peekLabel(peek) };
 }
 
 function safeCall<T extends unknown[]>(fn: Listener<T>, ...args: T): void {

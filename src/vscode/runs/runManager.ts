@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { FreezingPolicyName } from '../../core/experiment/types';
 import type { RunEvent } from '../../core/train/events';
-import { RunProcess, type RunOutcome } from '../../runner/runProcess';
-import { EVENTS_FILE, parseEventLines } from '../../runner/runStore';
+import { RunProcess, type RunOutcome, type RunSource } from '../../runner/runProcess';
+import { EVENTS_FILE, parseEventLines, runLabel } from '../../runner/runStore';
 import { backendSetting, runsRootFor } from '../config';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
@@ -47,24 +46,20 @@ export class RunManager implements vscode.Disposable {
     this.statusItem.name = 'Model Lab: Active Run';
   }
 
-  start(experimentFile: string, opts: { policy?: FreezingPolicyName; policyOptions?: Record<string, unknown>; resumeDir?: string } = {}): ActiveRun {
-    const file = path.resolve(experimentFile);
-    const process = RunProcess.start({
-      experimentFile: file,
-      policy: opts.policy,
-      policyOptions: opts.policyOptions,
-      resumeDir: opts.resumeDir,
-      outRoot: opts.resumeDir ? undefined : runsRootFor(file),
-      backend: backendSetting(),
-    });
+  /** Starts a run: a new one of an experiment loaded once by the caller, or a resumed one. */
+  start(source: RunSource): ActiveRun {
+    const loaded = 'experiment' in source ? source.experiment : undefined;
+    const file = 'experiment' in source ? source.experiment.file : path.resolve(source.experimentFile);
+    const process = RunProcess.start({ ...source, outRoot: loaded ? runsRootFor(file) : undefined, backend: backendSetting() });
     const run: ActiveRun = {
       process, runId: process.runId, runDir: process.runDir, experimentFile: file,
-      policy: opts.policy ?? '', events: opts.resumeDir ? pastEvents(opts.resumeDir) : [],
+      policy: loaded ? runLabel(loaded.experiment) : '', events: loaded ? [] : pastEvents(process.runDir),
     };
     this.active.set(run.runDir, run);
     const tag = `[${run.runId}]`;
-    const options = opts.policyOptions ? ` ${JSON.stringify(opts.policyOptions)}` : '';
-    this.log.info(`${tag} ${opts.resumeDir ? 'resuming' : 'starting'} ${file}${opts.policy ? ` with policy ${opts.policy}${options}` : ''}`);
+    const freezing = loaded?.experiment.kind === 'train' && loaded.experiment.freezing ? ` ${JSON.stringify(loaded.experiment.freezing)}` : '';
+    this.log.info(`${tag} ${loaded ? 'starting' : 'resuming'} ${file}${loaded ? ` (${run.policy})${freezing}` : ''}`);
+    for (const w of loaded?.warnings ?? []) this.log.warn(`${tag} ${w.pointer}: ${w.message}`);
     process.onLog((level, line) => this.log[level](`${tag} ${line}`));
     process.onEvent((event) => {
       run.events.push(event);
