@@ -193,7 +193,7 @@ function renderCards(): void {
     const saving = latestSaving(run);
     const units = run.layers.filter((l) => l.unit >= 0);
     v.values.accuracy.textContent = last && last.testAccuracy !== null ? formatPercent(last.testAccuracy) : '—';
-    v.values.saved.textContent = saving.backward > 0 ? formatSaving(saving.backward) : '0%';
+    v.values.saved.textContent = formatSaving(saving.backward);
     v.values.frozen.textContent = `${units.filter((l) => l.frozenAtStep !== undefined).length}/${units.length}`;
     v.values.epochs.textContent = `${run.epochsDone}/${run.epochs || '?'}`;
     v.values.time.textContent = run.trainSeconds !== undefined ? formatSeconds(run.trainSeconds) : last ? formatSeconds(last.elapsedSeconds) : '—';
@@ -242,7 +242,7 @@ function renderFreezes(): void {
         el('span', 'layer', layer.name),
         el('span', undefined, ` frozen at epoch ${layer.frozenAtEpoch} (step ${step})`),
       );
-      if (layer.backwardSaving !== undefined) li.append(el('span', 'muted', ` · ${formatSaving(layer.backwardSaving)} backward per step`));
+      if (layer.backwardSaving !== undefined) li.append(el('span', 'muted', ` · ${formatSaving(layer.backwardSaving)} backward saved per step`));
       if (layer.reason) li.append(el('span', 'muted', ` · ${layer.reason}`));
       if (runs.length > 1) li.append(el('span', 'run-tag', run));
       return li;

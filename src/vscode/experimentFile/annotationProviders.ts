@@ -74,7 +74,7 @@ export function registerExperimentAnnotations(index: RunIndex, manager: RunManag
       const [last] = await index.runsOf(uri.fsPath);
       if (last || live) {
         lenses.push(new vscode.CodeLens(top, isTrain
-          ? { title: '$(graph-line) Open Timeline', command: 'modelLab.openTimeline', arguments: [uri] }
+          ? { title: '$(graph-line) Open Freezing Timeline', command: 'modelLab.openTimeline', arguments: [uri] }
           : { title: '$(output) Show Last Results', command: 'modelLab.openTimeline', arguments: [uri] }));
       }
       if (last && !live) {

@@ -21,7 +21,7 @@ export interface LayerAnnotation {
   /** Offsets of the layer's object in the document (the hint goes after `end`). */
   start: number;
   end: number;
-  /** One line, e.g. "❄ frozen at epoch 5 (step 225) · −31% backward". */
+  /** One line, e.g. "❄ frozen at epoch 5 (step 225) · 31% backward saved". */
   label: string;
   /**
    * The same line in short parts (`label` = parts joined by " · "): VS Code cuts an inlay hint
@@ -87,7 +87,7 @@ export function layerAnnotations(text: string, run: RunRef, events: readonly Run
       state = 'frozen';
       const where = `❄ frozen at epoch ${layer.frozenAtEpoch} (step ${layer.frozenAtStep})`;
       // A weightless layer has no freeze event of its own: it follows the unit before it.
-      parts = freeze ? [where, `${formatSaving(freeze.stepSaving.backward)} backward`] : [where];
+      parts = freeze ? [where, `${formatSaving(freeze.stepSaving.backward)} backward saved`] : [where];
     } else if (running) {
       state = 'training';
       parts = [`● training · epoch ${Math.min(timeline.epochsDone + 1, timeline.epochs)}/${timeline.epochs}`];
@@ -109,8 +109,7 @@ export function layerAnnotations(text: string, run: RunRef, events: readonly Run
       lines.push(md`Frozen at epoch ${layer.frozenAtEpoch}, step ${layer.frozenAtStep} of ${timeline.totalSteps}.`);
       if (layer.reason) lines.push('', md`Why: ${layer.reason}`);
       if (freeze) {
-        const skipped = (saving: number) => formatSaving(saving).replace('\u2212', '');
-        lines.push('', md`From then on each step skips ${skipped(freeze.stepSaving.backward)} of the backward FLOPs and ${skipped(freeze.stepSaving.forward)} of the forward FLOPs.`);
+        lines.push('', md`From then on each step skips ${formatSaving(freeze.stepSaving.backward)} of the backward FLOPs and ${formatSaving(freeze.stepSaving.forward)} of the forward FLOPs.`);
       }
     } else {
       lines.push(running ? 'Still training.' : 'Never frozen: trained until the run ended.');

@@ -66,7 +66,7 @@ export class RunManager implements vscode.Disposable {
       if (event.type === 'start') (run as { policy: string }).policy = event.policy;
       if (event.type === 'progress') (run as { policy: string }).policy = event.kind;
       if (event.type === 'start') this.log.info(`${tag} ${event.experiment} · policy ${event.policy} · backend ${event.backend} · ${event.epochs} epochs × ${event.stepsPerEpoch} steps`);
-      if (event.type === 'freeze') this.log.info(`${tag} froze ${event.layer} at epoch ${event.epoch}, step ${event.step}${event.reason ? ` (${event.reason})` : ''}`);
+      if (event.type === 'freeze') this.log.info(`${tag} froze ${event.layer} at epoch ${event.epoch + 1}, step ${event.step}${event.reason ? ` (${event.reason})` : ''}`);
       if (event.type === 'epoch') this.log.info(`${tag} ${progressMessage(runProgress(run.events))}`);
       if (event.type === 'progress' && event.fraction > 0) this.log.info(`${tag} ${event.message}`);
       if (event.type !== 'step') this.updateStatus();
@@ -129,7 +129,7 @@ export class RunManager implements vscode.Disposable {
     const progress = progressMessage(runProgress(run.events));
     this.statusItem.text = `$(sync~spin) ${name} · ${run.policy || '…'} · ${progress.split(' · ')[0]}${more}`;
     this.statusItem.tooltip = untrustedMarkdown(md`**Model Lab** — ${name} (${run.policy})\n\n${progress}\n\nClick to open the timeline.`);
-    this.statusItem.command = { title: 'Open Timeline', command: 'modelLab.openTimeline', arguments: [vscode.Uri.file(run.runDir)] };
+    this.statusItem.command = { title: 'Open Freezing Timeline', command: 'modelLab.openTimeline', arguments: [vscode.Uri.file(run.runDir)] };
     this.statusItem.show();
   }
 

@@ -98,7 +98,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.contextValue = ['run', r.status === 'running' ? 'run.running' : '', canResume(r) ? 'run.resumable' : ''].filter(Boolean).join(' ');
     item.tooltip = runTooltip(r);
     item.command = isTrainRun(r)
-      ? { title: 'Open Timeline', command: 'modelLab.openTimeline', arguments: [node] }
+      ? { title: 'Open Freezing Timeline', command: 'modelLab.openTimeline', arguments: [node] }
       : { title: 'Show Results', command: 'modelLab.openTimeline', arguments: [node], tooltip: 'Opens the run\'s summary.json' };
     return item;
   }
