@@ -70,6 +70,12 @@ export class EditorHighlights implements vscode.Disposable {
     this.renderAll();
   }
 
+  /** Removes every highlight (the result they showed is gone). */
+  clear(): void {
+    this.byDocument.clear();
+    this.renderAll();
+  }
+
   toggle(): boolean {
     this.enabled = !this.enabled;
     this.renderAll();
