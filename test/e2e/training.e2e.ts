@@ -87,7 +87,7 @@ describe('training from the Explorer (code-server)', { timeout: 8 * 60_000 }, ()
       await page.waitForTimeout(500);
     }
     await screenshot(page, '05-inline-annotations');
-    assert.match(text, /❄ frozen at epoch \d+ \(step \d+\)\s*\d+% backward saved/);
+    assert.match(text, /❄ frozen at epoch \d+ \(step \d+\)\s*\d+% saved/);
     assert.match(text, /trained all 6 epochs/);
     const lenses = (await editor.locator('.codelens-decoration').allTextContents()).join(' | ');
     assert.match(lenses, /Run/);

@@ -4,8 +4,9 @@ import { isRecord, isShortString, isRendererError, isNotice, MAX_MESSAGE_TEXT } 
 /**
  * The message contract between the extraction results panel's host side
  * (`src/vscode/extract/`) and its renderer (`webview/extract/`). Both sides import this file
- * (a panel contract: no `vscode`, Node or TensorFlow.js imports) and validate what they receive: the selected text and the model output are untrusted, and a
- * malformed message is dropped rather than rendered.
+ * (a panel contract: no `vscode`, Node or TensorFlow.js imports) and validate what they
+ * receive: the selected text and the model output are untrusted, and a malformed message is
+ * dropped rather than rendered.
  */
 
 /** What the panel shows, and what the webview persists with `setState` for the serializer. */

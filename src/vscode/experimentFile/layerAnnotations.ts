@@ -21,7 +21,7 @@ export interface LayerAnnotation {
   /** Offsets of the layer's object in the document (the hint goes after `end`). */
   start: number;
   end: number;
-  /** One line, e.g. "❄ frozen at epoch 5 (step 225) · 31% backward saved". */
+  /** One line, e.g. "❄ frozen at epoch 5 (step 225) · 31% saved" (of each step's backward FLOPs, as the hover says). */
   label: string;
   /**
    * The same line in short parts (`label` = parts joined by " · "): VS Code cuts an inlay hint
@@ -87,7 +87,8 @@ export function layerAnnotations(text: string, run: RunRef, events: readonly Run
       state = 'frozen';
       const where = `❄ frozen at epoch ${layer.frozenAtEpoch} (step ${layer.frozenAtStep})`;
       // A weightless layer has no freeze event of its own: it follows the unit before it.
-      parts = freeze ? [where, `${formatSaving(freeze.stepSaving.backward)} backward saved`] : [where];
+      // Short: VS Code cuts a line's inlay hints at 43 characters; the hover says what was saved.
+      parts = freeze ? [where, `${formatSaving(freeze.stepSaving.backward)} saved`] : [where];
     } else if (running) {
       state = 'training';
       parts = [`● training · epoch ${Math.min(timeline.epochsDone + 1, timeline.epochs)}/${timeline.epochs}`];

@@ -25,7 +25,8 @@ test('inline annotations of the recorded run match its freeze events', () => {
     if (f.type !== 'freeze') continue;
     const hint = a.find((x) => x.name === f.layer);
     assert.ok(hint, f.layer);
-    assert.equal(hint.label, `❄ frozen at epoch ${f.epoch + 1} (step ${f.step}) · ${Math.round(f.stepSaving.backward * 100)}% backward saved`);
+    assert.equal(hint.label, `❄ frozen at epoch ${f.epoch + 1} (step ${f.step}) · ${Math.round(f.stepSaving.backward * 100)}% saved`);
+    assert.ok(hint.parts.join(' ').length <= 43, hint.label);
   }
   assert.equal(a.find((x) => x.name === 'out')?.label, 'trained all 6 epochs');
 });
