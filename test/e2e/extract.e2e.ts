@@ -1,11 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  clickContextMenuItem, openWorkbench, reloadWindow, runCommand, screenshot, waitForNotification, waitInWebview, type Workbench,
+  clickContextMenuItem, notificationTexts, openWorkbench, reloadWindow, runCommand, screenshot, waitForNotification, waitInWebview, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 import { sendJson, startLocalServer, type LocalServer } from '../core/extract/providers/localServer';
@@ -192,19 +192,31 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
 
   test('a failed extraction clears the previous result and says why', async () => {
     const { page } = wb;
-    assert.ok(retrained, 'runs after the extract-train test, whose model it breaks');
+    assert.ok(retrained, 'runs after the extract-train test, whose model it takes away for a moment');
     // The panel shows a result from before; the built-in provider's model then disappears.
     const frame = await waitInWebview(page, '.text', async (f) => f, () => true, 30_000);
-    rmSync(retrained);
-    await openFile(page, 'sample.txt');
-    await selectLine(page, 1);
-    await runCommand(page, 'Model Lab: Extract Information');
-    const why = await waitInWebview(page, '.notice.error', (f) => f.$eval('.notice.error', (e) => e.textContent ?? ''), (t) => t.length > 0, 60_000);
-    assert.match(why, /^Extraction failed: .*extractor/);
-    assert.equal(await frame.$$eval('.text, table.entities', (els) => els.length), 0, 'the previous result is gone');
-    await panelTab(page, 'Extraction: sample.txt:2 (failed)').waitFor({ state: 'visible', timeout: 10_000 });
-    await screenshot(page, 'extract-06-failed');
+    const aside = `${retrained}.aside`;
+    renameSync(retrained, aside);
+    try {
+      await openFile(page, 'sample.txt');
+      await selectLine(page, 1);
+      await runCommand(page, 'Model Lab: Extract Information');
+      const why = await waitInWebview(page, '.notice.error', (f) => f.$eval('.notice.error', (e) => e.textContent ?? ''), (t) => t.length > 0, 60_000);
+      assert.match(why, /^Extraction failed: .*extractor/);
+      assert.equal(await frame.$$eval('.text, table.entities', (els) => els.length), 0, 'the previous result is gone');
+      await panelTab(page, 'Extraction: sample.txt:2 (failed)').waitFor({ state: 'visible', timeout: 10_000 });
+      await screenshot(page, 'extract-05b-failed');
+    } finally {
+      // Leave the workbench as the next test expects: the model back, no failure notification.
+      renameSync(aside, retrained);
+      await runCommand(page, 'Notifications: Clear All Notifications');
+      for (const deadline = Date.now() + 20_000; (await notificationTexts(page)).some((t) => /extraction failed/.test(t));) {
+        if (Date.now() > deadline) throw new Error('the failure notification stayed');
+        await page.waitForTimeout(200);
+      }
+    }
   });
+
   test('an API key goes only to the endpoint it was entered for; workspace settings cannot redirect the text', async () => {
     const { page } = wb;
     const KEY = 'sk-e2e-origin-bound-0123456789';
