@@ -92,7 +92,7 @@ test('a problem only the run finds (a short data row) fails with a user error th
   assert.equal(outcome.status, 'failed');
   assert.equal(outcome.error?.user, true);
   assert.equal(outcome.error?.file, path.join(fixtures, 'short-row.csv'));
-  assert.equal(outcome.error?.line, 3);
+  assert.equal(outcome.error?.line, 25);
   assert.match(outcome.error!.message, /row has 2 columns, expected 3/);
 });
 
