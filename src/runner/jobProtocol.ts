@@ -2,10 +2,10 @@ import type { ExtractionSchema } from '../core/extract/schema';
 import type { ProviderConfig } from '../core/extract/providers';
 import type { ExtractionResult } from '../core/extract/types';
 import { CANONICALIZATIONS } from '../core/reward/canonicalize';
+import type { ErrorInfo } from '../core/errors';
 import type { DifferenceResult, MatrixResult } from '../core/reward/comparison';
 import type { ComparisonEstimate, ComparisonSettings, ComparisonSize } from '../core/reward/estimate';
 import { NORMALIZATIONS, NORMS } from '../core/reward/norms';
-import type { RunErrorInfo } from './protocol';
 
 /**
  * Interactive jobs: work the editor waits on that keeps no run store (extracting information
@@ -76,7 +76,7 @@ export interface JobProgress {
 }
 
 /** A failed job: a UserError's fields (bad file, bad setting) or an internal error with its stack. */
-export interface JobErrorInfo extends RunErrorInfo {
+export interface JobErrorInfo extends ErrorInfo {
   stack?: string;
 }
 
