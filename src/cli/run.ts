@@ -38,6 +38,8 @@ export const runCommand: Subcommand = async (argv, io) => {
   const policyOptions = parsePolicyOptions(values['policy-option'] ?? []);
   if (policyOptions && !values.policy) throw new UserError('--policy-option needs --policy (the policy whose option it sets)');
 
+  // A run honours a stop within a step and must then finish writing its checkpoint and record.
+  io.holdExitUntilDone?.();
   const summary = await runWithProgress(io, {
     experimentFile: positionals[0] ?? '',
     policy: values.policy as FreezingPolicyName | undefined,
@@ -49,9 +51,12 @@ export const runCommand: Subcommand = async (argv, io) => {
   if (values.json) io.stdout(JSON.stringify(summary) + '\n');
   else io.stdout(formatSummary(summary) + '\n');
   if (summary.status === 'cancelled') {
-    const where = isTrainSummary(summary) ? `stopped after epoch ${summary.epochsDone}` : 'stopped';
-    io.stderr(`${where}; resume with: model-lab run --resume ${summary.runDir}\n`);
+    io.stderr(`stopped; resume with: model-lab run --resume ${summary.runDir}\n`);
     return 130;
+  }
+  if (summary.status === 'diverged') {
+    io.stderr(`model-lab: ${summary.message ?? 'training diverged'}\n`);
+    return 1;
   }
   return 0;
 };
@@ -129,7 +134,8 @@ function formatSummary(s: RunSummary): string {
       break;
     default:
       lines.push(
-        `${s.status} ${s.experiment} (${s.policy}, ${s.backend}): test accuracy ${pct(s.metrics.accuracy)}, loss ${s.metrics.loss.toFixed(4)}`,
+        `${s.status} ${s.experiment} (${s.policy}, ${s.backend}): ` +
+          (Number.isFinite(s.metrics.accuracy) ? `test accuracy ${pct(s.metrics.accuracy)}, loss ${s.metrics.loss.toFixed(4)}` : 'no epoch completed'),
         `  ${s.epochsDone}/${s.epochs} epochs in ${s.trainSeconds.toFixed(1)} s (${Math.round(s.samplesPerSecond)} samples/s)`,
         `  backward FLOPs saved ${(s.flopsSaved.backward * 100).toFixed(1)}%, forward ${(s.flopsSaved.forward * 100).toFixed(1)}%`,
       );

@@ -1,11 +1,15 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadExperimentFile } from '../core/experiment/load';
 import type { Experiment } from '../core/experiment/types';
 import { UserError } from '../core/errors';
+import { removeStaleTempFiles } from '../core/util/atomicFile';
+import { ensureWritableFolder } from '../core/util/ensureFolder';
 import type { RunEvent } from '../core/train/events';
 import { runExtractEvalJob } from './extractEvalJob';
 import { runExtractTrainJob } from './extractTrainJob';
 import type { LogLevel, RunRequest } from './protocol';
+import { readRunConfig, type ResolvedConfig } from './runConfig';
 import type { RunSummary } from './summary';
 import { runTrainJob } from './trainJob';
 import * as store from './runStore';
@@ -18,11 +22,7 @@ export interface JobSink {
   runDir?(dir: string): void;
 }
 
-/** What `config.json` of a run holds: the resolved experiment, so a resume needs nothing else. */
-export interface ResolvedConfig<E extends Experiment = Experiment> {
-  experimentFile: string;
-  experiment: E;
-}
+export type { ResolvedConfig } from './runConfig';
 
 /** A job's starting point: a new run of a loaded experiment, or an existing run folder. */
 export type JobStart<E extends Experiment = Experiment> =
@@ -56,16 +56,29 @@ async function jobStart(req: RunRequest, sink: JobSink): Promise<JobStart> {
   if (req.resumeDir) {
     const runDir = path.resolve(req.resumeDir);
     const record = await store.readRunRecord(runDir);
-    const config = await store.readConfig<ResolvedConfig>(runDir);
-    if (!record || !config) throw new UserError(`not a Model Lab run folder: ${runDir}`);
+    if (!record) {
+      const damaged = existsSync(path.join(runDir, store.RUN_FILE));
+      throw new UserError(damaged ? `damaged run record (not valid JSON): ${path.join(runDir, store.RUN_FILE)}` : `not a Model Lab run folder: ${runDir}`);
+    }
     if (record.status === 'completed') throw new UserError(`run ${record.runId} already completed; nothing to resume`);
     if (record.status === 'running') throw new UserError(`run ${record.runId} is still running (pid ${record.pid})`);
+    if (record.status === 'diverged') {
+      throw new UserError(`run ${record.runId} diverged (${record.message ?? 'its loss became NaN or infinite'}); resuming would diverge again: change the experiment and start a new run`);
+    }
+    const config = await readRunConfig(runDir);
+    if (!config) throw new UserError(`not a Model Lab run folder (no ${store.CONFIG_FILE}): ${runDir}`);
+    // Writes cut short by a kill leave temp files behind; nobody else writes here now.
+    for (const dir of [runDir, path.join(runDir, store.CHECKPOINT_DIR), path.join(runDir, store.MODEL_DIR)]) {
+      for (const name of await removeStaleTempFiles(dir)) sink.log('info', `removed ${path.join(dir, name)}, left by an interrupted write`);
+    }
     return { resume: true, runDir, config, record };
   }
   const loaded = await loadExperimentFile(req.experimentFile, { policy: req.policy, policyOptions: req.policyOptions });
   for (const w of loaded.warnings) sink.log('warn', `${w.pointer}: ${w.message}`);
   const exp = loaded.experiment;
   const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(loaded.file);
+  const unusable = await ensureWritableFolder(root);
+  if (unusable) throw new UserError(`cannot store runs in ${root}: ${unusable}`);
   const runId = req.runId ?? store.newRunId(exp.name, store.runLabel(exp));
   return { resume: false, runDir: path.join(root, runId), config: { experimentFile: loaded.file, experiment: exp } };
 }

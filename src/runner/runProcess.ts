@@ -22,7 +22,7 @@ export interface StartRunOptions {
 }
 
 export interface RunOutcome {
-  status: 'completed' | 'cancelled' | 'failed' | 'crashed';
+  status: 'completed' | 'cancelled' | 'failed' | 'crashed' | 'diverged';
   runDir: string;
   summary?: RunSummary;
   error?: RunErrorInfo;
@@ -94,6 +94,7 @@ export class RunProcess {
           : error
             ? 'failed'
             : 'crashed';
+        if (summary?.status === 'diverged') error ??= { message: summary.message ?? 'training diverged', user: false };
         if (status === 'crashed') {
           error = { message: `the run process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${exitCode}`}); its last checkpoint can be resumed`, user: false };
         }

@@ -15,7 +15,7 @@ import type { RunSummary } from './summary';
  *   model/          the final model (TensorFlow.js format; an extractor for `extract-train`)
  *   summary.json    the final result (= the CLI's --json document)
  */
-export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
+export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted' | 'diverged';
 
 export interface RunRecord {
   runId: string;

@@ -5,7 +5,7 @@ import type { RunEvent } from '../../core/train/events';
  * same model serves a finished run (read from `events.jsonl`) and a live one (events streamed
  * from the run process). It is what the host sends to the webview, so it is plain JSON.
  */
-export type TimelineRunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
+export type TimelineRunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted' | 'diverged';
 
 export interface TimelineLayer {
   name: string;
@@ -33,7 +33,8 @@ export interface TimelineEpochPoint {
   savedBackward: number;
 }
 
-export interface TimelineLossPoint { step: number; loss: number }
+/** `loss` is null (NaN or infinite in the run) where training diverged. */
+export interface TimelineLossPoint { step: number; loss: number | null }
 
 export interface TimelineRun {
   runId: string;
@@ -103,7 +104,7 @@ export function timelineRunFromEvents(
       }
       case 'step':
         run.currentStep = Math.max(run.currentStep, e.step);
-        run.lossPoints.push({ step: e.step, loss: e.loss });
+        run.lossPoints.push({ step: e.step, loss: typeof e.loss === 'number' && Number.isFinite(e.loss) ? e.loss : null });
         break;
       case 'epoch':
         run.currentStep = Math.max(run.currentStep, e.step);
