@@ -38,8 +38,6 @@ export const runCommand: Subcommand = async (argv, io) => {
   const policyOptions = parsePolicyOptions(values['policy-option'] ?? []);
   if (policyOptions && !values.policy) throw new UserError('--policy-option needs --policy (the policy whose option it sets)');
 
-  // A run honours a stop within a step and must then finish writing its checkpoint and record.
-  io.holdExitUntilDone?.();
   const summary = await runWithProgress(io, {
     experimentFile: positionals[0] ?? '',
     policy: values.policy as FreezingPolicyName | undefined,
@@ -86,6 +84,9 @@ async function runWithProgress(io: CliIO, req: Parameters<typeof runJob>[0]): Pr
   const summary = await runJob(
     req,
     {
+      // Once the run folder exists, a stop is honoured within a step and must then finish
+      // writing the checkpoint and the record: a repeated Ctrl-C must not cut that short.
+      runDir: () => io.holdExitUntilDone?.(),
       log: (level, message) => bar.message(level === 'info' ? message : `${level}: ${message}`),
       event: (e) => {
         switch (e.type) {
