@@ -3,7 +3,7 @@ import { classMappingText } from '../core/data/classNames';
 import { UserError } from '../core/errors';
 import type { ExtractionScores } from '../core/extract/eval';
 import { runJob } from '../runner/runJob';
-import { isTrainSummary, type RunSummary } from '../runner/summary';
+import type { RunSummary } from '../runner/summary';
 import { parseCliArgs } from './args';
 import type { CliIO, Subcommand } from './io';
 import { ProgressBar } from './progressBar';

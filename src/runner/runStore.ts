@@ -11,7 +11,7 @@ import type { RunSummary } from './summary';
  *   run.json        what the run is and its status (rewritten atomically)
  *   config.json     the resolved experiment (paths absolute), so a resume needs nothing else
  *   events.jsonl    one RunEvent per line, appended; a torn last line is skipped when read
- *   checkpoint/     the latest end-of-epoch checkpoint (written atomically by the trainer's writer)
+ *   checkpoint/     the latest checkpoint: of an epoch's end, or of the step a stopped run stopped at
  *   model/          the final model (TensorFlow.js format; an extractor for `extract-train`)
  *   summary.json    the final result (= the CLI's --json document)
  */
@@ -131,10 +131,6 @@ export async function writeSummary(runDir: string, summary: RunSummary): Promise
   await writeJsonAtomic(path.join(runDir, SUMMARY_FILE), summary);
 }
 
-export async function readConfig<T>(runDir: string): Promise<T | undefined> {
-  return readJson<T>(path.join(runDir, CONFIG_FILE));
-}
-
 /** All runs under `root`, newest first. Folders that are not runs are ignored. */
 export async function listRuns(root: string): Promise<RunRecord[]> {
   let names: string[];
@@ -154,7 +150,7 @@ export async function deleteRun(runDir: string): Promise<void> {
   await fs.rm(runDir, { recursive: true, force: true });
 }
 
-/** True once the first end-of-epoch checkpoint is complete (its manifest is written last). */
+/** True once a first checkpoint is complete (its manifest is written last). */
 export function hasCheckpoint(runDir: string): boolean {
   return existsSync(path.join(runDir, CHECKPOINT_DIR, 'checkpoint.json'));
 }
