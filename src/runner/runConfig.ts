@@ -8,6 +8,7 @@ import { schemaDiagnostics } from '../core/experiment/schemaErrors';
 import { semanticDiagnostics } from '../core/experiment/semantic';
 import type { Experiment } from '../core/experiment/types';
 import { confinedRealPath } from '../core/util/confinedPath';
+import { jsonSyntaxProblem } from '../core/util/jsonError';
 import { CONFIG_FILE } from './runStore';
 
 /** What `config.json` of a run holds: the resolved experiment, so a resume needs nothing else. */
@@ -38,10 +39,11 @@ export async function readRunConfig(runDir: string): Promise<ResolvedConfig | un
   const lines = new LineMap(text);
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
-  if (errors.length > 0 || !tree || tree.type !== 'object') {
-    const at = lines.position(errors[0]?.offset ?? 0);
-    throw damaged('not a JSON object', undefined, at.line, at.column);
+  if (errors.length > 0 || !tree) {
+    const p = jsonSyntaxProblem(text);
+    throw damaged(`not valid JSON: ${p.reason}`, undefined, p.line, p.column);
   }
+  if (tree.type !== 'object') throw damaged('not a JSON object', undefined, 1, 1);
   const config = JSON.parse(text) as Partial<ResolvedConfig>;
   if (typeof config.experimentFile !== 'string') throw damaged('"experimentFile" must be the experiment file\'s path', '/experimentFile');
   const node = findNodeAtLocation(tree, ['experiment']);

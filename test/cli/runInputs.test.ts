@@ -56,7 +56,7 @@ test('a damaged checkpoint or config.json is one line (exit 2), never a stack tr
   const outside = path.join(tmp(), 'elsewhere.bin');
   writeFileSync(outside, new Uint8Array(1 << 16));
   const cases: [string, (runDir: string) => void, RegExp][] = [
-    ['a truncated manifest', (d) => writeFileSync(manifest(d), '{"format": "model-lab-checkpoint/1", "epo'), /checkpoint\.json: damaged checkpoint: checkpoint\.json is not valid JSON/],
+    ['a truncated manifest', (d) => writeFileSync(manifest(d), '{"format": "model-lab-checkpoint/1", "epo'), /checkpoint\.json: damaged checkpoint: checkpoint\.json: invalid JSON at line 1, column \d+: /],
     ['NaN weights', (d) => {
       const bin = path.join(d, 'checkpoint', readdirSync(path.join(d, 'checkpoint')).find((f) => f.endsWith('.bin'))!);
       const bytes = readFileSync(bin);
@@ -69,7 +69,7 @@ test('a damaged checkpoint or config.json is one line (exit 2), never a stack tr
       symlinkSync(outside, path.join(d, 'checkpoint', 'checkpoint-e99.bin'));
     }, /damaged checkpoint: "checkpoint\/checkpoint-e99\.bin" leads outside/],
     ['a checkpoint of another model', (d) => editJson(path.join(d, 'config.json'), (c) => (c.experiment.model.layers[0].units = 16)), /checkpoint does not fit this run: weight 0 is float32 \[64, 32\], the model's is float32 \[64, 16\]/],
-    ['config.json that is not JSON', (d) => writeFileSync(path.join(d, 'config.json'), '{"experimentFile": '), /config\.json:1:\d+: damaged run configuration: not a JSON object/],
+    ['config.json that is not JSON', (d) => writeFileSync(path.join(d, 'config.json'), '{"experimentFile": '), /config\.json:1:\d+: damaged run configuration: not valid JSON: value expected/],
     ['config.json with an invalid experiment', (d) => editJson(path.join(d, 'config.json'), (c) => (c.experiment.training.epochs = 'many')), /config\.json:\d+:\d+: \/experiment\/training\/epochs: damaged run configuration: epochs must be an integer, got "many"/],
     ['config.json linked to a file outside', (d) => {
       const elsewhere = path.join(tmp(), 'config.json');

@@ -4,6 +4,7 @@ import type { FlopsSaved, RunEvent } from './events';
 import { UserError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomicFile';
 import { confinedRealPath } from '../util/confinedPath';
+import { parseJson } from '../util/jsonError';
 
 /** One epoch's record, as in the `epoch` event. */
 export type EpochRecord = Omit<Extract<RunEvent, { type: 'epoch' }>, 'type'>;
@@ -147,9 +148,9 @@ export async function readCheckpoint(dir: string, root = dir): Promise<TrainChec
   if (manifestFile === undefined) return undefined;
   let manifest: Manifest;
   try {
-    manifest = JSON.parse(await fs.readFile(manifestFile, 'utf8'));
+    manifest = parseJson(await fs.readFile(manifestFile, 'utf8')) as Manifest;
   } catch (e) {
-    throw damaged(`${MANIFEST} is not valid JSON (${(e as Error).message})`);
+    throw damaged(`${MANIFEST}: ${(e as Error).message}`);
   }
   const problem = manifestProblem(manifest);
   if (problem) throw damaged(problem);

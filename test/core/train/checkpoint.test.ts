@@ -96,7 +96,7 @@ describe('readCheckpoint of a damaged or crafted run folder', () => {
   it('refuses a manifest that is not JSON, or whose fields are missing or of the wrong type', async () => {
     const broken = await runFolder();
     await writeFile(path.join(broken, 'checkpoint', 'checkpoint.json'), '{"format": "model-lab-checkpoint/1", "epoch": ');
-    await refused(broken, /^damaged checkpoint: checkpoint\.json is not valid JSON/);
+    await refused(broken, /^damaged checkpoint: checkpoint\.json: invalid JSON at line 1, column \d+: /);
     await refused(await runFolder((m) => (m.epoch = 'one')), /"epoch" must be an integer >= 0/);
     await refused(await runFolder((m) => delete m.rngState), /"rngState" must be four 32-bit integers/);
     await refused(await runFolder((m) => (m.modelWeights[0].shape = [2, -3])), /"modelWeights" must be a list of tensor entries/);
