@@ -118,8 +118,12 @@ test('a diverged run ends `diverged`: exit 1, one line naming the epoch and step
 });
 
 test('data values beyond float32 are a data error at their row (file:line:col)', async () => {
-  const file = experimentFile({ data: { format: 'csv', train: 'data.csv' }, model: smallModel }, { 'data.csv': rows(5, () => '0.5') + '1,1e39,2,3,1\n' });
-  assertOneLineError(await cli(['run', file, '--json', '--out', tmp()]), /data\.csv:6:3: \/data\/train: value 1e39 in column 2 is beyond the float32 range/);
+  const bad = '1,1e39,2,3,1\n';
+  const deep = experimentFile({ data: { format: 'csv', train: 'data.csv' }, model: smallModel }, { 'data.csv': rows(39, () => '0.5') + bad });
+  assertOneLineError(await cli(['run', deep, '--json', '--out', tmp()]), /data\.csv:40:3: \/data\/train: value 1e39 in column 2 is beyond the float32 range/);
+  // In the first rows, which the experiment's checks read too, it is reported at the field naming the file.
+  const early = experimentFile({ data: { format: 'csv', train: 'data.csv' }, model: smallModel }, { 'data.csv': rows(5, () => '0.5') + bad });
+  assertOneLineError(await cli(['run', early, '--json', '--out', tmp()]), /x\.experiment\.json:\d+:\d+: \/data\/train: data\.csv line 6: value 1e39 in column 2 is beyond the float32 range/);
 });
 
 test('a model that cannot fit in memory is refused before anything is allocated', async () => {
