@@ -12,7 +12,7 @@ import { initBackend } from '../core/tensor/backend';
 import { writeJsonAtomic } from '../core/util/atomicFile';
 import { createRng } from '../core/util/random';
 import type { RunRequest } from './protocol';
-import type { JobSink, JobStart } from './runJob';
+import type { JobSink, JobStart } from './job';
 import { runSessionJob } from './sessionJob';
 import type { OfflineGcrlSummary } from './summary';
 

@@ -5,7 +5,7 @@ import { withExperimentPosition } from '../core/experiment/load';
 import type { RunEvent } from '../core/train/events';
 import { type CheckpointExtra, readSessionCheckpoint, type StageSpec, type StepRecord, type TrainingSession } from '../core/train/loop';
 import { toErrorInfo } from './errorInfo';
-import type { JobSink, JobStart } from './runJob';
+import type { JobSink, JobStart } from './job';
 import * as store from './runStore';
 import type { RunSummary } from './summary';
 import type { JobOutcome } from './uncheckpointedJob';

@@ -6,7 +6,7 @@ import { SkillsTrainer } from '../core/rl/skills/trainer';
 import { initBackend } from '../core/tensor/backend';
 import { writeJsonAtomic } from '../core/util/atomicFile';
 import type { RunRequest } from './protocol';
-import type { JobSink, JobStart } from './runJob';
+import type { JobSink, JobStart } from './job';
 import { runSessionJob } from './sessionJob';
 import type { SkillsSummary } from './summary';
 

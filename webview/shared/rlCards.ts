@@ -10,7 +10,7 @@ import { el, icon } from './dom';
 export interface RlCardData {
   runId: string;
   label: string;
-  status: 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
+  status: 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted' | 'diverged';
   color: string;
   showSwatch: boolean;
   metrics: { label: string; value: string; accent?: boolean }[];
@@ -40,7 +40,7 @@ interface CardView {
 }
 
 const STATUS_ICONS: Record<RlCardData['status'], string> = {
-  running: 'sync', completed: 'pass', cancelled: 'circle-slash', failed: 'error', interrupted: 'debug-pause',
+  running: 'sync', completed: 'pass', cancelled: 'circle-slash', failed: 'error', interrupted: 'debug-pause', diverged: 'warning',
 };
 
 export class RlCards {

@@ -56,6 +56,8 @@ export interface ParseOptions {
 export interface PolicyOverride {
   policy?: string;
   policyOptions?: Record<string, unknown>;
+  /** Replaces `algo` of a skills or offline-gcrl experiment (the CLI's `--algo`, Compare Algorithms). */
+  algo?: string;
 }
 
 /**
@@ -120,16 +122,28 @@ export function checkExperimentText(text: string, file: string, files: FileCheck
  * `overrides.policy` replaces `freezing.policy` (CLI `--policy`); options of the file's
  * policy that the new one does not take are dropped, so one file can compare policies.
  */
-export async function loadExperimentFile(file: string, overrides: PolicyOverride & { algo?: string } = {}): Promise<LoadedExperiment> {
+export async function loadExperimentFile(file: string, overrides: PolicyOverride = {}): Promise<LoadedExperiment> {
+  const { file: abs, text } = await readExperimentFile(file);
+  return loadExperimentText(text, abs, overrides);
+}
+
+/** An experiment file's absolute path and text; a `UserError` when it cannot be read. */
+export async function readExperimentFile(file: string): Promise<{ file: string; text: string }> {
   const abs = path.resolve(file);
-  let text: string;
   try {
-    text = await fs.readFile(abs, 'utf8');
+    return { file: abs, text: await fs.readFile(abs, 'utf8') };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'experiment file not found' : code === 'EISDIR' ? 'not a file' : `cannot read the experiment file (${code ?? String(e)})`;
     throw new UserError(`${why}: ${abs}`, undefined, abs);
   }
+}
+
+/**
+ * `loadExperimentFile` of text already read from `abs` (absolute): validate and resolve, so a
+ * caller that reads a file once can validate it for several runs (one per policy).
+ */
+export function loadExperimentText(text: string, abs: string, overrides: PolicyOverride = {}): LoadedExperiment {
   if (overrides.policy !== undefined) checkPolicyName(overrides.policy);
   if (overrides.algo !== undefined) checkAlgoOverride(text, overrides.algo, abs);
   const parsed = parseExperimentText(text, abs, { applyDefaults: true, policy: overrides.policy, policyOptions: overrides.policyOptions, algo: overrides.algo });

@@ -1,4 +1,4 @@
-import { isFiniteNumber, isNotice, isRecord, isRendererError, isShortString } from '../../vscode/webview/validators';
+import { isFiniteNumber, isNotice, isRecord, isRendererError, isShortString } from '../shared/validators';
 import type { GcrlRunView } from './viewModel';
 
 /**
@@ -28,7 +28,7 @@ export interface GcrlPanelState {
   task?: number;
 }
 
-const STATUSES = new Set(['running', 'completed', 'cancelled', 'failed', 'interrupted']);
+const STATUSES = new Set(['running', 'completed', 'cancelled', 'failed', 'interrupted', 'diverged']);
 const MAX_RUNS = 20;
 const MAX_CELLS = 64 * 64;
 const MAX_TASKS = 64;

@@ -24,7 +24,7 @@ export interface GcrlRunView {
   runDir: string;
   experiment: string;
   algo: string;
-  status: 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
+  status: 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted' | 'diverged';
   epochs: number;
   epochsDone: number;
   message?: string;

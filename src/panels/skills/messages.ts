@@ -1,4 +1,4 @@
-import { isFiniteNumber, isNotice, isRecord, isRendererError, isShortString } from '../../vscode/webview/validators';
+import { isFiniteNumber, isNotice, isRecord, isRendererError, isShortString } from '../shared/validators';
 import type { SkillsRunView } from './viewModel';
 
 /**
@@ -21,7 +21,7 @@ export interface SkillsPanelState {
   runDirs: string[];
 }
 
-const STATUSES = new Set(['running', 'completed', 'cancelled', 'failed', 'interrupted']);
+const STATUSES = new Set(['running', 'completed', 'cancelled', 'failed', 'interrupted', 'diverged']);
 /** Upper bounds on what a panel message may carry (a hostile or broken file cannot flood the webview). */
 const MAX_RUNS = 20;
 const MAX_SKILLS = 256;

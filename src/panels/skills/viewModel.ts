@@ -11,7 +11,7 @@ export interface SkillsRunView {
   algo: string;
   /** "metra · 2-D skills", "diayn · 8 skills". */
   label: string;
-  status: 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
+  status: 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted' | 'diverged';
   epochs: number;
   epochsDone: number;
   message?: string;

@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { peekExperiment, peekExperimentFile } from '../../core/experiment/peek';
+import { isUserError } from '../../core/errors';
+import { loadExperimentText, readExperimentFile, type LoadedExperiment } from '../../core/experiment/load';
+import { peekExperiment } from '../../core/experiment/peek';
 import type { OfflineGcrlSummary, SkillsSummary } from '../../runner/summary';
 import { readSummary } from '../../runner/runStore';
 import { isExperimentFile } from '../config';
@@ -100,7 +102,15 @@ async function compareAlgorithms(deps: RlPanelDeps & { index: RunIndex }, arg: u
     void vscode.window.showInformationMessage('Model Lab: open a skills or offline-gcrl experiment file to compare algorithms.');
     return;
   }
-  const peek = peekExperimentFile(file);
+  // The file is read once; every algorithm's variant is validated before the first run starts.
+  let text: string;
+  try {
+    text = (await readExperimentFile(file)).text;
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Model Lab: cannot run ${path.basename(file)}: ${(e as Error).message}`);
+    return;
+  }
+  const peek = peekExperiment(text);
   if (peek.kind !== 'skills' && peek.kind !== 'offline-gcrl') {
     void vscode.window.showInformationMessage(`Model Lab: ${path.basename(file)} is a "${peek.kind}" experiment; Compare Algorithms is for skills and offline-gcrl experiments (Compare Policies is for train).`);
     return;
@@ -109,19 +119,31 @@ async function compareAlgorithms(deps: RlPanelDeps & { index: RunIndex }, arg: u
     void vscode.window.showWarningMessage('Model Lab does not run experiments in Restricted Mode. Trust this folder to run them.');
     return;
   }
+  const kind = peek.kind;
   const picks = await vscode.window.showQuickPick(
-    RL_ALGOS[peek.kind].map((a) => ({ label: a.algo, detail: a.detail, algo: a.algo, picked: true })),
+    RL_ALGOS[kind].map((a) => ({ label: a.algo, detail: a.detail, algo: a.algo, picked: true })),
     { title: `Compare algorithms on ${path.basename(file)}`, placeHolder: 'Pick the algorithms to run one after another (same settings and seed)', canPickMany: true },
   );
   if (!picks || picks.length === 0) return;
-  const view = resultViewFor(peek.kind);
+  const runs: { algo: string; loaded: LoadedExperiment }[] = [];
+  for (const pick of picks) {
+    try {
+      runs.push({ algo: pick.algo, loaded: loadExperimentText(text, path.resolve(file), { algo: pick.algo }) });
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      deps.log.warn(`cannot run ${file}: ${e.format()}`);
+      void vscode.window.showErrorMessage(`Model Lab: cannot run ${path.basename(file)} with ${pick.algo}: ${e.message.split('\n')[0]}`);
+      return;
+    }
+  }
+  const view = resultViewFor(kind);
   const runDirs: string[] = [];
   await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Model Lab: comparing ${picks.length} algorithms`, cancellable: true },
     async (progress, token) => {
-      for (const [i, pick] of picks.entries()) {
+      for (const [i, pick] of runs.entries()) {
         if (token.isCancellationRequested) break;
-        const run = deps.runs.start(file, { algo: pick.algo });
+        const run = deps.runs.start({ experiment: pick.loaded });
         runDirs.push(run.runDir);
         if (i === 0) view?.open([run.runDir], { preserveFocus: true });
         else view?.add?.(run.runDir);

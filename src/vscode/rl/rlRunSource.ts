@@ -5,15 +5,15 @@ import type { RunEvent } from '../../core/train/events';
 import type { GcrlRolloutView, GcrlRunView } from '../../panels/gcrl/viewModel';
 import { gcrlRunView, valuesForGoal } from '../../panels/gcrl/viewModel';
 import { skillsRunView, type SkillsRunView } from '../../panels/skills/viewModel';
-import type { ResolvedConfig } from '../../runner/runJob';
 import { GCRL_FILES } from '../../runner/offlineGcrlJob';
-import { readConfig, readEvents, readRunRecord, type RunRecord } from '../../runner/runStore';
+import { readRunConfig } from '../../runner/runConfig';
+import { readEvents, readRunRecord, type RunRecord } from '../../runner/runStore';
 import type { RunManager } from '../runs/runManager';
 
 /** What both RL panels load for a run folder: its record, resolved experiment and events (live when running here). */
 async function loadRun<E>(runDir: string, runs: RunManager): Promise<{ record: RunRecord; experiment: E; events: readonly RunEvent[]; live: boolean } | undefined> {
   const record = await readRunRecord(runDir);
-  const config = await readConfig<ResolvedConfig>(runDir);
+  const config = await readRunConfig(runDir).catch(() => undefined);
   if (!record || !config) return undefined;
   const live = runs.get(runDir);
   const events = live ? live.events : await readEvents(runDir);
