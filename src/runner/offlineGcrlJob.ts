@@ -11,20 +11,11 @@ import { offlineSettingsFrom } from '../core/rl/fromExperiment';
 import { initBackend } from '../core/tensor/backend';
 import { writeJsonAtomic } from '../core/util/atomicFile';
 import { createRng } from '../core/util/random';
+import { GCRL_FILES } from './gcrlRunFiles';
 import type { RunRequest } from './protocol';
 import type { JobSink, JobStart } from './job';
 import { runSessionJob } from './sessionJob';
 import type { OfflineGcrlSummary } from './summary';
-
-/** Files an `offline-gcrl` run writes next to its summary (the panel reads them). */
-export const GCRL_FILES = {
-  /** The generated dataset (format model-lab-rl-dataset/1): reusable as `dataset.file`. */
-  dataset: 'dataset.json',
-  /** V(s, g) for every free cell s and every goal cell g, at the end. */
-  value: 'value.json',
-  /** One recorded episode per task of the last evaluation (positions; HIQL's subgoals). */
-  rollouts: 'rollouts.json',
-} as const;
 
 /**
  * An `offline-gcrl` run: generate or read the dataset, train the value and the chosen

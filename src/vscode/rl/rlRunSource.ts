@@ -5,7 +5,7 @@ import type { RunEvent } from '../../core/train/events';
 import type { GcrlRolloutView, GcrlRunView } from '../../panels/gcrl/viewModel';
 import { gcrlRunView, valuesForGoal } from '../../panels/gcrl/viewModel';
 import { skillsRunView, type SkillsRunView } from '../../panels/skills/viewModel';
-import { GCRL_FILES } from '../../runner/offlineGcrlJob';
+import { GCRL_FILES } from '../../runner/gcrlRunFiles';
 import { readRunConfig } from '../../runner/runConfig';
 import { readEvents, readRunRecord, type RunRecord } from '../../runner/runStore';
 import type { RunManager } from '../runs/runManager';
