@@ -1,5 +1,13 @@
-import type { TaskResult } from './gcrl/evaluate';
-import type { SkillsEvaluation } from './skills/trainer';
+import type { SkillsEvaluation } from './skills/coverage';
+
+/** Success on one start-goal task of an evaluation. */
+export interface TaskResult {
+  start: [number, number];
+  goal: [number, number];
+  /** Shortest path in grid moves. */
+  shortestPath: number;
+  successRate: number;
+}
 
 /**
  * Events of the RL kinds in a run's `events.jsonl` (besides `progress`): what the panels draw.

@@ -1,16 +1,9 @@
 import { createRng, type Rng } from '../../util/random';
 import { cellCentre, cellOf, type MazeTask, taskLength } from '../env/maze';
 import { argmax } from '../nn/distributions';
+import type { TaskResult } from '../events';
 import type { GcAlgo, EvaluationSettings } from './settings';
 import type { OfflineTrainer } from './trainer';
-
-export interface TaskResult {
-  start: [number, number];
-  goal: [number, number];
-  /** Shortest path in grid moves. */
-  shortestPath: number;
-  successRate: number;
-}
 
 /** One recorded episode: positions, and for HIQL the subgoal the high level proposed at each step. */
 export interface Rollout {
@@ -19,6 +12,8 @@ export interface Rollout {
   positions: [number, number][];
   subgoals?: [number, number][];
 }
+
+export type { TaskResult } from '../events';
 
 export interface AlgoEvaluation {
   algo: GcAlgo;

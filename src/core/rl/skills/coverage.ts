@@ -25,3 +25,16 @@ export function coverageOf(trajectories: ArrayLike<number>[][]): CoverageResult 
   }
   return { coverage: cells.size, finalDistance: trajectories.length ? distance / trajectories.length : 0, finalCells: ends.size };
 }
+
+/** One evaluation of the skills: METRA's protocol plus what the panel draws. */
+export interface SkillsEvaluation extends CoverageResult {
+  epoch: number;
+  /** The largest distance from the start a trajectory of this horizon can reach. */
+  maxDistance: number;
+  /** The evaluated skills (unit vectors, or one-hot for discrete skills). */
+  skills: number[][];
+  /** One trajectory per skill, [x, y] per step, start first. */
+  trajectories: number[][][];
+  /** phi of each trajectory's last position (METRA's representation, DIAYN's prediction). */
+  phi: number[][];
+}

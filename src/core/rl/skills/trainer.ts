@@ -6,22 +6,11 @@ import { cellCentre, distancesFrom } from '../env/maze';
 import { normal } from '../nn/distributions';
 import { ReplayBuffer, type TransitionBatch } from '../replayBuffer';
 import { Sac } from '../sac';
-import { coverageOf, type CoverageResult } from './coverage';
+import { coverageOf, type SkillsEvaluation } from './coverage';
 import { SkillObjective } from './objective';
 import type { SkillsSettings } from './settings';
 
-/** One evaluation of the skills: METRA's protocol plus what the panel draws. */
-export interface SkillsEvaluation extends CoverageResult {
-  epoch: number;
-  /** The largest distance from the start a trajectory of this horizon can reach. */
-  maxDistance: number;
-  /** The evaluated skills (unit vectors, or one-hot for discrete skills). */
-  skills: number[][];
-  /** One trajectory per skill, [x, y] per step, start first. */
-  trajectories: number[][][];
-  /** phi of each trajectory's last position (METRA's representation, DIAYN's prediction). */
-  phi: number[][];
-}
+export type { SkillsEvaluation } from './coverage';
 
 /** Means of one epoch's step metrics. */
 export type EpochMetrics = Record<string, number>;

@@ -98,7 +98,7 @@ describe('offline goal-conditioned trainer (HIQL, GCIVL, GCBC on one value)', ()
   });
 
   it('reaches near goals after a little training on a small grid (the machinery learns)', async () => {
-    const s = { ...tiny('gridmaze'), algos: ['gcivl' as const], epochs: 3, stepsPerEpoch: 100, batchSize: 64, valueHidden: [32, 32], actorHidden: [32, 32] };
+    const s = { ...tiny('gridmaze'), algos: ['gcivl' as const], epochs: 6, stepsPerEpoch: 100, batchSize: 64, valueHidden: [32, 32], actorHidden: [32, 32] };
     s.evaluation = { ...s.evaluation, tasks: [{ start: [1, 1], goal: [1, 3] }, { start: [3, 5], goal: [3, 3] }], episodes: 5, epsilon: 0, maxSteps: 10 };
     const d = generateDataset(makeEnv(s.env), s.env, { trajectories: 20, length: 40, noise: 0.2 }, createRng(1));
     const t = new OfflineTrainer(s, d);
