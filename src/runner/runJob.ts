@@ -7,6 +7,8 @@ import { runExtractEvalJob } from './extractEvalJob';
 import { runExtractTrainJob } from './extractTrainJob';
 import type { LogLevel, RunRequest } from './protocol';
 import type { RunSummary } from './summary';
+import { runDiffusionJob } from './diffusionJob';
+import { runDiffusionPolicyJob } from './diffusionPolicyJob';
 import { runTrainJob } from './trainJob';
 import * as store from './runStore';
 
@@ -44,6 +46,10 @@ export async function runJob(req: RunRequest, sink: JobSink, shouldStop: () => b
       return runExtractTrainJob(start as JobStart<Extract<Experiment, { kind: 'extract-train' }>>, sink, shouldStop);
     case 'extract-eval':
       return runExtractEvalJob(start as JobStart<Extract<Experiment, { kind: 'extract-eval' }>>, sink, shouldStop);
+    case 'diffusion-policy':
+      return runDiffusionPolicyJob(start as JobStart<Extract<Experiment, { kind: 'diffusion-policy' }>>, req, sink, shouldStop);
+    case 'diffusion':
+      return runDiffusionJob(start as JobStart<Extract<Experiment, { kind: 'diffusion' }>>, req, sink, shouldStop);
     case 'reward-compare':
       throw new UserError(
         'a reward-compare experiment is interactive: open it in VS Code (Run Experiment opens the heatmap panel) or use `model-lab rewards distance FILE`',

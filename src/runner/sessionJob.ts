@@ -1,0 +1,98 @@
+import * as path from 'node:path';
+import type { Experiment } from '../core/experiment/types';
+import type { RunEvent } from '../core/train/events';
+import type { StageSpec, StepRecord, TrainingSession } from '../core/train/loop';
+import type { JobSink, JobStart } from './runJob';
+import type { RunSummary } from './summary';
+import * as store from './runStore';
+
+/** Folder (inside the run folder) of a session job's checkpoint (`session.json` + tensors). */
+export const SESSION_CHECKPOINT_DIR = store.CHECKPOINT_DIR;
+
+export interface SessionJobSpec<S extends RunSummary> {
+  session: TrainingSession;
+  stages: StageSpec[];
+  /** Steps of the whole plan, for progress. */
+  totalSteps: number;
+  /** Save a checkpoint every this many steps (and when stopped). */
+  checkpointEvery: number;
+  backend: string;
+  /** Called once the position is known (fresh: 0), before the first step: the job's start event. */
+  begin(resumedAt: number | undefined): void;
+  /** After every step: the job's own events and measurements (`emit` writes and forwards one). */
+  onStep?(record: StepRecord): void | Promise<void>;
+  /** A progress line for a step (the CLI's bar, the status bar); default: stage and step. */
+  progressMessage?(record: StepRecord): string;
+  /**
+   * The kind-specific summary fields once the plan ended (`completed`: final measurements,
+   * files for the panel) or stopped (`cancelled`: what is known so far), and the run's headline score.
+   */
+  finish(status: 'completed' | 'cancelled'): Promise<{ fields: Omit<S, 'status' | 'runId' | 'experiment' | 'experimentFile' | 'runDir'>; score?: { name: string; value: number } }>;
+}
+
+/**
+ * The run-store lifecycle of a job trained with a `TrainingSession` (the labs): the run record,
+ * `progress` events, a checkpoint every `checkpointEvery` steps and when stopped (the session's
+ * own format in `checkpoint/`), resume from it (a run stopped before its first checkpoint starts
+ * over in the same folder), the summary. The session polls `shouldStop` before every step, so
+ * a stop takes effect within a step. Failures leave the record `failed` with the message.
+ */
+export async function runSessionJob<S extends RunSummary>(start: JobStart, sink: JobSink, shouldStop: () => boolean, spec: SessionJobSpec<S>): Promise<S> {
+  const { runDir, config } = start;
+  const exp: Experiment = config.experiment;
+  const runId = path.basename(runDir);
+  const ckpt = path.join(runDir, SESSION_CHECKPOINT_DIR);
+  const emit = (e: RunEvent): void => {
+    store.appendEvent(runDir, e);
+    sink.event(e);
+  };
+  if (start.resume) {
+    await store.updateRunRecord(runDir, { status: 'running', pid: process.pid, endedAt: undefined, message: undefined, backend: spec.backend });
+  } else {
+    await store.createRun(runDir, {
+      runId, runDir, kind: exp.kind, experimentFile: config.experimentFile, experiment: exp.name, policy: store.runLabel(exp),
+      status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: 1, backend: spec.backend, pid: process.pid,
+    }, config);
+  }
+  sink.runDir?.(runDir);
+  const base = { runId, experiment: exp.name, experimentFile: config.experimentFile, runDir };
+  try {
+    const loaded = start.resume ? await spec.session.load(ckpt) : undefined;
+    const resumedAt = loaded?.position.globalStep;
+    sink.log('info', `${start.resume ? (loaded ? `resuming at step ${resumedAt}` : 'no checkpoint yet: starting over') : 'run'} ${runId} (${exp.kind}) -> ${runDir}`);
+    spec.begin(resumedAt);
+    let lastProgress = -1;
+    const save = async (step: number): Promise<void> => {
+      await spec.session.save(ckpt);
+      emit({ type: 'checkpoint', epoch: 0, step, path: SESSION_CHECKPOINT_DIR });
+    };
+    const result = await spec.session.run(spec.stages, {
+      shouldStop,
+      onStep: async (r) => {
+        await spec.onStep?.(r);
+        const percent = Math.floor((100 * r.step) / spec.totalSteps);
+        if (percent !== lastProgress) {
+          lastProgress = percent;
+          emit({ type: 'progress', kind: exp.kind, fraction: r.step / spec.totalSteps, message: spec.progressMessage?.(r) ?? `${r.stage} step ${r.stageStep}` });
+        }
+        if (r.step % spec.checkpointEvery === 0 && r.step < spec.totalSteps) await save(r.step);
+      },
+    });
+    if (result.status === 'stopped') await save(result.step);
+    const status = result.status === 'completed' ? 'completed' : 'cancelled';
+    const { fields, score } = await spec.finish(status);
+    const summary = { status, ...base, ...fields } as S;
+    await store.writeSummary(runDir, summary);
+    if (status === 'completed') emit({ type: 'progress', kind: exp.kind, fraction: 1, message: 'done' });
+    await store.updateRunRecord(runDir, {
+      status, endedAt: new Date().toISOString(), epochsDone: status === 'completed' ? 1 : 0, trainSeconds: spec.session.trainSeconds, pid: undefined,
+      ...(score ? { score } : {}),
+    });
+    return summary;
+  } catch (e) {
+    await store.updateRunRecord(runDir, {
+      status: 'failed', endedAt: new Date().toISOString(), pid: undefined, message: e instanceof Error ? e.message : String(e),
+    }).catch(() => undefined);
+    throw e;
+  }
+}
