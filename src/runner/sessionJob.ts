@@ -47,11 +47,11 @@ export async function runSessionJob<S extends RunSummary>(start: JobStart, sink:
     sink.event(e);
   };
   if (start.resume) {
-    await store.updateRunRecord(runDir, { status: 'running', pid: process.pid, endedAt: undefined, message: undefined, backend: spec.backend });
+    await store.updateRunRecord(runDir, { status: 'running', endedAt: undefined, message: undefined, backend: spec.backend });
   } else {
     await store.createRun(runDir, {
       runId, runDir, kind: exp.kind, experimentFile: config.experimentFile, experiment: exp.name, policy: store.runLabel(exp),
-      status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: 1, backend: spec.backend, pid: process.pid,
+      status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: 1, backend: spec.backend,
     }, config);
   }
   sink.runDir?.(runDir);
@@ -85,13 +85,13 @@ export async function runSessionJob<S extends RunSummary>(start: JobStart, sink:
     await store.writeSummary(runDir, summary);
     if (status === 'completed') emit({ type: 'progress', kind: exp.kind, fraction: 1, message: 'done' });
     await store.updateRunRecord(runDir, {
-      status, endedAt: new Date().toISOString(), epochsDone: status === 'completed' ? 1 : 0, trainSeconds: spec.session.trainSeconds, pid: undefined,
+      status, endedAt: new Date().toISOString(), epochsDone: status === 'completed' ? 1 : 0, trainSeconds: spec.session.trainSeconds,
       ...(score ? { score } : {}),
     });
     return summary;
   } catch (e) {
     await store.updateRunRecord(runDir, {
-      status: 'failed', endedAt: new Date().toISOString(), pid: undefined, message: e instanceof Error ? e.message : String(e),
+      status: 'failed', endedAt: new Date().toISOString(), message: e instanceof Error ? e.message : String(e),
     }).catch(() => undefined);
     throw e;
   }
