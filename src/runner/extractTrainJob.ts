@@ -3,7 +3,7 @@ import type { ExtractTrainExperiment } from '../core/experiment/types';
 import { runExtractTrain } from '../core/extract/builtin/extractTrainJob';
 import type { TrainProgress } from '../core/extract/builtin/train';
 import { initBackend } from '../core/tensor/backend';
-import type { JobSink, JobStart } from './runJob';
+import type { JobSink, JobStart } from './job';
 import type { ExtractTrainSummary } from './summary';
 import { MODEL_DIR } from './runStore';
 import { runUncheckpointedJob } from './uncheckpointedJob';

@@ -3,35 +3,16 @@ import * as path from 'node:path';
 import { loadExperimentFile } from '../core/experiment/load';
 import type { Experiment } from '../core/experiment/types';
 import { UserError } from '../core/errors';
-import type { RunEvent } from '../core/train/events';
 import { runExtractEvalJob } from './extractEvalJob';
 import { runExtractTrainJob } from './extractTrainJob';
-import type { LogLevel, RunRequest } from './protocol';
+import type { JobSink, JobStart, ResolvedConfig } from './job';
+import type { RunRequest } from './protocol';
 import { acquireRunLock, type RunLock } from './runLock';
 import type { RunSummary } from './summary';
 import { runDiffusionJob } from './diffusionJob';
 import { runDiffusionPolicyJob } from './diffusionPolicyJob';
 import { runTrainJob } from './trainJob';
 import * as store from './runStore';
-
-/** Where a job reports to: the worker forwards to the host over IPC, the CLI prints. */
-export interface JobSink {
-  event(e: RunEvent): void;
-  log(level: LogLevel, message: string): void;
-  /** Called once the run folder exists (before any work), so callers can show it. */
-  runDir?(dir: string): void;
-}
-
-/** What `config.json` of a run holds: the resolved experiment, so a resume needs nothing else. */
-export interface ResolvedConfig<E extends Experiment = Experiment> {
-  experimentFile: string;
-  experiment: E;
-}
-
-/** A job's starting point: a new run of a loaded experiment, or an existing run folder. */
-export type JobStart<E extends Experiment = Experiment> =
-  | { resume: false; runDir: string; config: ResolvedConfig<E> }
-  | { resume: true; runDir: string; config: ResolvedConfig<E>; record: store.RunRecord };
 
 /**
  * Runs one experiment of any kind against the run store: the entry point of the worker
@@ -83,13 +64,19 @@ async function jobStart(req: RunRequest, sink: JobSink): Promise<{ start: JobSta
       throw e;
     }
   }
-  const loaded = await loadExperimentFile(req.experimentFile, { policy: req.policy, policyOptions: req.policyOptions });
-  for (const w of loaded.warnings) sink.log('warn', `${w.pointer}: ${w.message}`);
-  const exp = loaded.experiment;
-  const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(loaded.file);
+  const config = req.experiment ? { experimentFile: path.resolve(req.experimentFile), experiment: req.experiment } : await loadConfig(req, sink);
+  const exp = config.experiment;
+  const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(config.experimentFile);
   const runId = req.runId ?? store.newRunId(exp.name, store.runLabel(exp));
   const runDir = path.join(root, runId);
   mkdirSync(runDir, { recursive: true });
   const lock = acquireRunLock(runDir, lockOptions);
-  return { start: { resume: false, runDir, config: { experimentFile: loaded.file, experiment: exp } }, lock };
+  return { start: { resume: false, runDir, config }, lock };
+}
+
+/** Reads and validates the experiment file (when the caller has not), logging its warnings. */
+async function loadConfig(req: RunRequest, sink: JobSink): Promise<ResolvedConfig> {
+  const loaded = await loadExperimentFile(req.experimentFile, { policy: req.policy, policyOptions: req.policyOptions });
+  for (const w of loaded.warnings) sink.log('warn', `${w.pointer}: ${w.message}`);
+  return { experimentFile: loaded.file, experiment: loaded.experiment };
 }

@@ -14,7 +14,7 @@ import { readCheckpoint, writeCheckpoint } from '../core/train/checkpoint';
 import type { RunEvent } from '../core/train/events';
 import { toErrorInfo } from './errorInfo';
 import type { RunRequest } from './protocol';
-import type { JobSink, JobStart } from './runJob';
+import type { JobSink, JobStart } from './job';
 import type { TrainSummary } from './summary';
 import { commitTestResults } from './resultCommitment';
 import * as store from './runStore';

@@ -3,7 +3,7 @@ import { isUserError } from '../core/errors';
 import { withExperimentPosition } from '../core/experiment/load';
 import type { Experiment } from '../core/experiment/types';
 import { toErrorInfo } from './errorInfo';
-import type { JobSink, JobStart } from './runJob';
+import type { JobSink, JobStart } from './job';
 import type { RunSummary } from './summary';
 import * as store from './runStore';
 

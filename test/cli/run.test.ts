@@ -54,6 +54,11 @@ test('run --json prints exactly one JSON document with the run summary', async (
   assert.ok(doc.flopsSaved.backward > 0 && doc.flopsSaved.backward < 1);
   assert.ok(existsSync(path.join(doc.runDir, 'summary.json')));
   assert.match(r.stderr, /backend: /);
+  // Progress on stderr (a pipe here): one final line, and epochs counted from 1 like everywhere.
+  const final = r.stderr.split('\n').filter((l) => /^100% /.test(l));
+  assert.equal(final.length, 1, r.stderr);
+  assert.match(final[0], /^100% epoch 4\/4 loss [\d.]+ \| test acc [\d.]+%$/);
+  assert.match(r.stderr, new RegExp(`^froze fc1 at epoch ${doc.freezeEvents[0].epoch + 1} \\(step ${doc.freezeEvents[0].step}\\)`, 'm'));
 });
 
 test('--policy overrides the file and is checked', async () => {

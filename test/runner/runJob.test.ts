@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../../src/core/errors';
 import type { RunEvent } from '../../src/core/train/events';
-import { runJob, type JobSink } from '../../src/runner/runJob';
+import type { JobSink } from '../../src/runner/job';
+import { runJob } from '../../src/runner/runJob';
 import * as store from '../../src/runner/runStore';
 import type { ExtractEvalSummary, ExtractTrainSummary } from '../../src/runner/summary';
 

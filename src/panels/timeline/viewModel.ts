@@ -4,6 +4,7 @@ import type { RunEvent } from '../../core/train/events';
  * What the timeline panel shows for one run, derived from its events by a pure function so the
  * same model serves a finished run (read from `events.jsonl`) and a live one (events streamed
  * from the run process). It is what the host sends to the webview, so it is plain JSON.
+ * Epochs here are for people, counted from 1 (events index them from 0).
  */
 export type TimelineRunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
 
@@ -15,6 +16,7 @@ export interface TimelineLayer {
   params: number;
   /** Set once the layer is out of the backward pass. */
   frozenAtStep?: number;
+  /** The first epoch (from 1) trained with the layer frozen. */
   frozenAtEpoch?: number;
   reason?: string;
   /** Per-step backward saving reached when this layer froze (fraction of a full step). */
@@ -22,6 +24,7 @@ export interface TimelineLayer {
 }
 
 export interface TimelineEpochPoint {
+  /** The epoch just completed, counted from 1. */
   epoch: number;
   step: number;
   loss: number;
@@ -108,9 +111,9 @@ export function timelineRunFromEvents(
       case 'epoch':
         run.currentStep = Math.max(run.currentStep, e.step);
         run.epochsDone = Math.max(run.epochsDone, e.epoch + 1);
-        run.epochPoints = run.epochPoints.filter((p) => p.epoch !== e.epoch);
+        run.epochPoints = run.epochPoints.filter((p) => p.epoch !== e.epoch + 1);
         run.epochPoints.push({
-          epoch: e.epoch, step: e.step, loss: e.loss, testLoss: e.testLoss, testAccuracy: e.testAccuracy,
+          epoch: e.epoch + 1, step: e.step, loss: e.loss, testLoss: e.testLoss, testAccuracy: e.testAccuracy,
           elapsedSeconds: e.elapsedSeconds, savedForward: e.flopsSaved.forward, savedBackward: e.flopsSaved.backward,
         });
         break;
@@ -118,7 +121,7 @@ export function timelineRunFromEvents(
         const layer = run.layers.find((l) => l.name === e.layer);
         if (layer && layer.frozenAtStep === undefined) {
           layer.frozenAtStep = e.step;
-          layer.frozenAtEpoch = e.epoch;
+          layer.frozenAtEpoch = e.epoch + 1;
           layer.reason = e.reason;
           layer.backwardSaving = e.stepSaving.backward;
         }

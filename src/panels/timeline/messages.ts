@@ -1,9 +1,10 @@
-import type { TimelineRun } from './timelineModel';
-import { isFiniteNumber, isRecord, isShortString, isRendererError, isNotice } from '../webview/validators';
+import type { TimelineRun } from './viewModel';
+import { isFiniteNumber, isRecord, isShortString, isRendererError, isNotice } from '../shared/validators';
 
 /**
  * The message contract between the timeline panel's host side (`src/vscode/timeline/`) and its
- * renderer (`webview/timeline/`). Both sides import this file; each validates what it
+ * renderer (`webview/timeline/`). Both sides import this file (a panel contract: no `vscode`,
+ * Node or TensorFlow.js imports); each validates what it
  * receives, because a webview is a separate, less trusted context and a malformed message must
  * be dropped, not crash either side.
  */

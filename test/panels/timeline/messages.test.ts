@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isHostToWebview, isTimelineState, isWebviewToHost } from '../../../src/vscode/timeline/messages';
-import { timelineRunFromEvents } from '../../../src/vscode/timeline/timelineModel';
-import { digitsRunEvents } from '../fixtures/runEvents';
+import { isHostToWebview, isTimelineState, isWebviewToHost } from '../../../src/panels/timeline/messages';
+import { timelineRunFromEvents } from '../../../src/panels/timeline/viewModel';
+import { digitsRunEvents } from '../../vscode/fixtures/runEvents';
 
 test('host messages: a real timeline passes, also after a JSON round trip', () => {
   const run = timelineRunFromEvents({ runId: 'a', runDir: '/a' }, digitsRunEvents());
