@@ -10,7 +10,7 @@ import { initBackend } from '../core/tensor/backend';
 import type { RunEvent } from '../core/train/events';
 import { writeFileAtomic, writeJsonAtomic } from '../core/util/atomicFile';
 import type { RunRequest } from './protocol';
-import type { JobSink, JobStart } from './runJob';
+import type { JobSink, JobStart } from './job';
 import * as store from './runStore';
 import { runSessionJob } from './sessionJob';
 import type { DiffusionSummary, GenerationResult } from './summary';

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Experiment } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
 import type { StageSpec, StepRecord, TrainingSession } from '../core/train/loop';
-import type { JobSink, JobStart } from './runJob';
+import type { JobSink, JobStart } from './job';
 import type { RunSummary } from './summary';
 import * as store from './runStore';
 
