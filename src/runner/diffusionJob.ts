@@ -3,9 +3,7 @@ import { generationConfigFrom, loadGenerationData } from '../core/diffusion/from
 import { GenerationTrainer, type GenerationMetrics } from '../core/diffusion/generation/generationTrainer';
 import { encodePng, gridImage } from '../core/diffusion/generation/sampleGridImage';
 import type { ScaleSchedule } from '../core/diffusion/generation/twoScale';
-import { withExperimentPosition } from '../core/experiment/load';
 import type { DiffusionExperiment } from '../core/experiment/types';
-import { isUserError } from '../core/errors';
 import { initBackend } from '../core/tensor/backend';
 import type { RunEvent } from '../core/train/events';
 import { writeFileAtomic, writeJsonAtomic } from '../core/util/atomicFile';
@@ -32,14 +30,7 @@ const GRID_SEED = 0x6a1d;
  */
 export async function runDiffusionJob(start: JobStart<DiffusionExperiment>, req: RunRequest, sink: JobSink, shouldStop: () => boolean): Promise<DiffusionSummary> {
   const exp = start.config.experiment;
-  const backend = await initBackend((req.backend as 'auto') ?? 'auto');
-  sink.log('info', `backend: ${backend.name}`);
-  const { train, dev, classNames } = await loadGenerationData(exp).catch(async (e) => {
-    throw isUserError(e) ? await withExperimentPosition(e, start.config.experimentFile) : e;
-  });
   const cfg = generationConfigFrom(exp);
-  sink.log('info', `${train.count} training images, ${dev.count} held out as the reference; schedules ${cfg.schedules.join(', ')}`);
-  const trainer = new GenerationTrainer(cfg, train, dev);
   const emit = (e: RunEvent): void => {
     store.appendEvent(start.runDir, e);
     sink.event(e);
@@ -59,8 +50,13 @@ export async function runDiffusionJob(start: JobStart<DiffusionExperiment>, req:
     else if (e.arm === 'coarse-to-fine' || e.arm === 'single-scale') latest.set(e.arm, e.metrics as unknown as GenerationMetrics);
   }
   const totalSteps = cfg.classifier.steps + cfg.autoencoder.steps + cfg.schedules.length * cfg.diffusion.steps;
-  try {
-    return await runSessionJob<DiffusionSummary>(start, sink, shouldStop, {
+  return runSessionJob<DiffusionSummary>(start, sink, shouldStop, async () => {
+    const backend = await initBackend((req.backend as 'auto') ?? 'auto');
+    sink.log('info', `backend: ${backend.name}`);
+    const { train, dev, classNames } = await loadGenerationData(exp);
+    sink.log('info', `${train.count} training images, ${dev.count} held out as the reference; schedules ${cfg.schedules.join(', ')}`);
+    const trainer = new GenerationTrainer(cfg, train, dev);
+    return {
       session: trainer.session,
       stages: trainer.stages((arm, step, m) => record(arm, step, m, false)),
       totalSteps,
@@ -113,8 +109,7 @@ export async function runDiffusionJob(start: JobStart<DiffusionExperiment>, req:
           score: c2f ? { name: 'class consistency (coarse-to-fine)', value: c2f.classConsistency } : undefined,
         };
       },
-    });
-  } finally {
-    trainer.dispose();
-  }
+      dispose: () => trainer.dispose(),
+    };
+  });
 }

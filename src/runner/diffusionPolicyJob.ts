@@ -1,9 +1,7 @@
 import * as path from 'node:path';
 import { loadPolicyDataset, policyArmName, policyConfigFrom } from '../core/diffusion/fromExperiment';
 import { type PolicyEvaluation, PolicyTrainer } from '../core/diffusion/policy/policyTrainer';
-import { withExperimentPosition } from '../core/experiment/load';
 import type { DiffusionPolicyExperiment } from '../core/experiment/types';
-import { isUserError } from '../core/errors';
 import { initBackend } from '../core/tensor/backend';
 import type { RunEvent } from '../core/train/events';
 import { writeJsonAtomic } from '../core/util/atomicFile';
@@ -31,15 +29,9 @@ export async function runDiffusionPolicyJob(
   start: JobStart<DiffusionPolicyExperiment>, req: RunRequest, sink: JobSink, shouldStop: () => boolean,
 ): Promise<DiffusionPolicySummary> {
   const exp = start.config.experiment;
-  const backend = await initBackend((req.backend as 'auto') ?? 'auto');
-  sink.log('info', `backend: ${backend.name}`);
-  const data = await loadPolicyDataset(exp).catch(async (e) => {
-    throw isUserError(e) ? await withExperimentPosition(e, start.config.experimentFile) : e;
-  });
   const cfg = policyConfigFrom(exp);
   const arm = policyArmName(cfg.policy, cfg.objective);
   const evaluation = { samples: exp.evaluation?.samples ?? 1000, every: exp.evaluation?.every ?? 1000, chainSamples: exp.evaluation?.chainSamples ?? 500 };
-  const trainer = new PolicyTrainer(cfg, data);
   const emit = (e: RunEvent): void => {
     store.appendEvent(start.runDir, e);
     sink.event(e);
@@ -51,6 +43,7 @@ export async function runDiffusionPolicyJob(
       last = { onMode: e.metrics.onMode, bestModeShare: e.metrics.bestModeShare, expectedReward: e.metrics.expectedReward, modeShares: e.modeShares };
     }
   }
+  let trainer: PolicyTrainer;
   const measure = (step: number, final: boolean): PolicyEvaluation => {
     const e = trainer.evaluate(evaluation.samples, EVAL_SEED);
     last = e;
@@ -59,8 +52,12 @@ export async function runDiffusionPolicyJob(
     emit({ type: 'diffusion-eval', arm, step, ...(final ? { final } : {}), metrics, modeShares: e.modeShares });
     return e;
   };
-  try {
-    return await runSessionJob<DiffusionPolicySummary>(start, sink, shouldStop, {
+  return runSessionJob<DiffusionPolicySummary>(start, sink, shouldStop, async () => {
+    const backend = await initBackend((req.backend as 'auto') ?? 'auto');
+    sink.log('info', `backend: ${backend.name}`);
+    const data = await loadPolicyDataset(exp);
+    trainer = new PolicyTrainer(cfg, data);
+    return {
       session: trainer.session,
       stages: trainer.stages(),
       totalSteps: cfg.steps,
@@ -88,10 +85,9 @@ export async function runDiffusionPolicyJob(
         const score = last ? (cfg.objective === 'ql' ? { name: 'best-mode share', value: last.bestModeShare } : { name: 'on-mode share', value: last.onMode }) : undefined;
         return { fields, score };
       },
-    });
-  } finally {
-    trainer.dispose();
-  }
+      dispose: () => trainer.dispose(),
+    };
+  });
 }
 
 /** `samples.json` (up to 2,000 data actions and the final samples) and, for diffusion, `chain.json`. */

@@ -1,7 +1,10 @@
 import * as path from 'node:path';
+import { isUserError } from '../core/errors';
+import { withExperimentPosition } from '../core/experiment/load';
 import type { Experiment } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
 import type { StageSpec, StepRecord, TrainingSession } from '../core/train/loop';
+import { toErrorInfo } from './errorInfo';
 import type { JobSink, JobStart } from './job';
 import type { RunSummary } from './summary';
 import * as store from './runStore';
@@ -28,6 +31,8 @@ export interface SessionJobSpec<S extends RunSummary> {
    * files for the panel) or stopped (`cancelled`: what is known so far), and the run's headline score.
    */
   finish(status: 'completed' | 'cancelled'): Promise<{ fields: Omit<S, 'status' | 'runId' | 'experiment' | 'experimentFile' | 'runDir'>; score?: { name: string; value: number } }>;
+  /** Frees the session's tensors (and whatever else the job holds) when the job ends, however it ends. */
+  dispose(): void;
 }
 
 /**
@@ -35,9 +40,13 @@ export interface SessionJobSpec<S extends RunSummary> {
  * `progress` events, a checkpoint every `checkpointEvery` steps and when stopped (the session's
  * own format in `checkpoint/`), resume from it (a run stopped before its first checkpoint starts
  * over in the same folder), the summary. The session polls `shouldStop` before every step, so
- * a stop takes effect within a step. Failures leave the record `failed` with the message.
+ * a stop takes effect within a step. `prepare` (reading data, building the session) runs once
+ * the record exists, so a run that fails on its data stays in the run store as `failed`, with
+ * the error at the experiment file's field and line.
  */
-export async function runSessionJob<S extends RunSummary>(start: JobStart, sink: JobSink, shouldStop: () => boolean, spec: SessionJobSpec<S>): Promise<S> {
+export async function runSessionJob<S extends RunSummary>(
+  start: JobStart, sink: JobSink, shouldStop: () => boolean, prepare: () => Promise<SessionJobSpec<S>>,
+): Promise<S> {
   const { runDir, config } = start;
   const exp: Experiment = config.experiment;
   const runId = path.basename(runDir);
@@ -47,35 +56,40 @@ export async function runSessionJob<S extends RunSummary>(start: JobStart, sink:
     sink.event(e);
   };
   if (start.resume) {
-    await store.updateRunRecord(runDir, { status: 'running', endedAt: undefined, message: undefined, backend: spec.backend });
+    await store.updateRunRecord(runDir, { status: 'running', endedAt: undefined, message: undefined, error: undefined });
   } else {
     await store.createRun(runDir, {
       runId, runDir, kind: exp.kind, experimentFile: config.experimentFile, experiment: exp.name, policy: store.runLabel(exp),
-      status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: 1, backend: spec.backend,
+      status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: 1,
     }, config);
   }
   sink.runDir?.(runDir);
   const base = { runId, experiment: exp.name, experimentFile: config.experimentFile, runDir };
+  let spec: SessionJobSpec<S> | undefined;
   try {
+    spec = await prepare();
+    await store.updateRunRecord(runDir, { backend: spec.backend });
     const loaded = start.resume ? await spec.session.load(ckpt) : undefined;
     const resumedAt = loaded?.position.globalStep;
     sink.log('info', `${start.resume ? (loaded ? `resuming at step ${resumedAt}` : 'no checkpoint yet: starting over') : 'run'} ${runId} (${exp.kind}) -> ${runDir}`);
     spec.begin(resumedAt);
     let lastProgress = -1;
+    const session = spec.session;
     const save = async (step: number): Promise<void> => {
-      await spec.session.save(ckpt);
+      await session.save(ckpt);
       emit({ type: 'checkpoint', epoch: 0, step, path: SESSION_CHECKPOINT_DIR });
     };
-    const result = await spec.session.run(spec.stages, {
+    const { totalSteps, checkpointEvery, onStep, progressMessage } = spec;
+    const result = await session.run(spec.stages, {
       shouldStop,
       onStep: async (r) => {
-        await spec.onStep?.(r);
-        const percent = Math.floor((100 * r.step) / spec.totalSteps);
+        await onStep?.(r);
+        const percent = Math.floor((100 * r.step) / totalSteps);
         if (percent !== lastProgress) {
           lastProgress = percent;
-          emit({ type: 'progress', kind: exp.kind, fraction: r.step / spec.totalSteps, message: spec.progressMessage?.(r) ?? `${r.stage} step ${r.stageStep}` });
+          emit({ type: 'progress', kind: exp.kind, fraction: r.step / totalSteps, message: progressMessage?.(r) ?? `${r.stage} step ${r.stageStep}` });
         }
-        if (r.step % spec.checkpointEvery === 0 && r.step < spec.totalSteps) await save(r.step);
+        if (r.step % checkpointEvery === 0 && r.step < totalSteps) await save(r.step);
       },
     });
     if (result.status === 'stopped') await save(result.step);
@@ -90,9 +104,10 @@ export async function runSessionJob<S extends RunSummary>(start: JobStart, sink:
     });
     return summary;
   } catch (e) {
-    await store.updateRunRecord(runDir, {
-      status: 'failed', endedAt: new Date().toISOString(), message: e instanceof Error ? e.message : String(e),
-    }).catch(() => undefined);
-    throw e;
+    const error = isUserError(e) ? await withExperimentPosition(e, config.experimentFile) : e;
+    await store.recordFailure(runDir, toErrorInfo(error), { trainSeconds: spec?.session.trainSeconds }).catch(() => undefined);
+    throw error;
+  } finally {
+    spec?.dispose();
   }
 }
