@@ -1,6 +1,7 @@
 import type { Experiment } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
 import type { LogLevel } from './protocol';
+import type { ResolvedConfig } from './runConfig';
 import type { RunRecord } from './runStore';
 
 /**
@@ -16,11 +17,7 @@ export interface JobSink {
   runDir?(dir: string): void;
 }
 
-/** What `config.json` of a run holds: the resolved experiment, so a resume needs nothing else. */
-export interface ResolvedConfig<E extends Experiment = Experiment> {
-  experimentFile: string;
-  experiment: E;
-}
+export type { ResolvedConfig } from './runConfig';
 
 /** A job's starting point: a new run of a loaded experiment, or an existing run folder. */
 export type JobStart<E extends Experiment = Experiment> =

@@ -3,10 +3,13 @@ import * as path from 'node:path';
 import { loadExperimentFile } from '../core/experiment/load';
 import type { Experiment } from '../core/experiment/types';
 import { UserError } from '../core/errors';
+import { removeStaleTempFiles } from '../core/util/atomicFile';
+import { ensureWritableFolder } from '../core/util/ensureFolder';
 import { runExtractEvalJob } from './extractEvalJob';
 import { runExtractTrainJob } from './extractTrainJob';
-import type { JobSink, JobStart, ResolvedConfig } from './job';
+import type { JobSink, JobStart } from './job';
 import type { RunRequest } from './protocol';
+import { readRunConfig, type ResolvedConfig } from './runConfig';
 import { acquireRunLock, type RunLock } from './runLock';
 import type { RunSummary } from './summary';
 import { runDiffusionJob } from './diffusionJob';
@@ -55,9 +58,17 @@ async function jobStart(req: RunRequest, sink: JobSink): Promise<{ start: JobSta
     const lock = acquireRunLock(runDir, lockOptions);
     try {
       const record = await store.readRunRecord(runDir);
-      const config = await store.readConfig<ResolvedConfig>(runDir);
-      if (!record || !config) throw new UserError(`not a Model Lab run folder: ${runDir}`);
+      if (!record) throw new UserError(`damaged run record (not valid JSON): ${path.join(runDir, store.RUN_FILE)}`);
       if (record.status === 'completed') throw new UserError(`run ${record.runId} already completed; nothing to resume`);
+      if (record.status === 'diverged') {
+        throw new UserError(`run ${record.runId} diverged (${record.message ?? 'its loss became NaN or infinite'}); resuming would diverge again: change the experiment and start a new run`);
+      }
+      const config = await readRunConfig(runDir);
+      if (!config) throw new UserError(`not a Model Lab run folder (no ${store.CONFIG_FILE}): ${runDir}`);
+      // Writes cut short by a kill leave temp files behind; nobody else writes here now (the lock).
+      for (const dir of [runDir, path.join(runDir, store.CHECKPOINT_DIR), path.join(runDir, store.MODEL_DIR)]) {
+        for (const name of await removeStaleTempFiles(dir)) sink.log('info', `removed ${path.join(dir, name)}, left by an interrupted write`);
+      }
       return { start: { resume: true, runDir, config, record }, lock };
     } catch (e) {
       lock.release();
@@ -67,6 +78,8 @@ async function jobStart(req: RunRequest, sink: JobSink): Promise<{ start: JobSta
   const config = req.experiment ? { experimentFile: path.resolve(req.experimentFile), experiment: req.experiment } : await loadConfig(req, sink);
   const exp = config.experiment;
   const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(config.experimentFile);
+  const unusable = await ensureWritableFolder(root);
+  if (unusable) throw new UserError(`cannot store runs in ${root}: ${unusable}`);
   const runId = req.runId ?? store.newRunId(exp.name, store.runLabel(exp));
   const runDir = path.join(root, runId);
   mkdirSync(runDir, { recursive: true });

@@ -33,7 +33,7 @@ export function planRun(opts: StartRunOptions): { runId: string; runDir: string;
 }
 
 export interface RunOutcome {
-  status: 'completed' | 'cancelled' | 'failed' | 'crashed';
+  status: 'completed' | 'cancelled' | 'failed' | 'crashed' | 'diverged';
   runDir: string;
   summary?: RunSummary;
   error?: RunErrorInfo;
@@ -98,6 +98,7 @@ export class RunProcess {
           : error
             ? 'failed'
             : 'crashed';
+        if (summary?.status === 'diverged') error ??= { message: summary.message ?? 'training diverged', user: false };
         if (status === 'crashed') {
           error = { message: `the run process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${exitCode}`}); its last checkpoint can be resumed`, user: false };
         }

@@ -13,14 +13,14 @@ import type { RunSummary } from './summary';
  *   run.json        what the run is and its status (rewritten atomically)
  *   config.json     the resolved experiment (paths absolute), so a resume needs nothing else
  *   events.jsonl    one RunEvent per line, appended; a torn last line is skipped when read
- *   checkpoint/     the latest end-of-epoch checkpoint (written atomically by the trainer's writer)
+ *   checkpoint/     the latest checkpoint: of an epoch's end, or of the step a stopped run stopped at
  *   model/          the final model (TensorFlow.js format; an extractor for `extract-train`)
  *   summary.json    the final result (= the CLI's --json document)
  *   lock            while a process writes the folder: who it is (see runLock.ts)
  *   run.log         the output of a run started from VS Code (its worker's log)
  *   pause           present while the run is asked to pause at its next epoch boundary
  */
-export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
+export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted' | 'diverged';
 
 export interface RunRecord {
   runId: string;
@@ -211,10 +211,6 @@ export async function writeSummary(runDir: string, summary: RunSummary): Promise
   await writeJsonAtomic(path.join(runDir, SUMMARY_FILE), summary);
 }
 
-export async function readConfig<T>(runDir: string): Promise<T | undefined> {
-  return readJson<T>(path.join(runDir, CONFIG_FILE));
-}
-
 function errorInfoFrom(v: unknown): RunErrorInfo {
   const e = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
   const position = (n: unknown) => (Number.isInteger(n) && (n as number) > 0 ? (n as number) : undefined);
@@ -254,7 +250,7 @@ export function setPauseRequest(runDir: string, paused: boolean): void {
   else rmSync(file, { force: true });
 }
 
-/** True once the first end-of-epoch checkpoint is complete (its manifest is written last). */
+/** True once a first checkpoint is complete (its manifest is written last). */
 export function hasCheckpoint(runDir: string): boolean {
   return existsSync(path.join(runDir, CHECKPOINT_DIR, 'checkpoint.json'));
 }

@@ -54,7 +54,7 @@ export async function runUncheckpointedJob<S extends RunSummary>(
   const controller = new AbortController();
   const poll = setInterval(() => {
     if (shouldStop()) controller.abort();
-  }, 200);
+  }, 100);
   poll.unref?.();
   const t0 = performance.now();
   const elapsedSeconds = (): number => (performance.now() - t0) / 1000;

@@ -114,3 +114,20 @@ test('a reward-compare experiment is not a run: the runner says where it runs', 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an extract-train output folder that cannot be created is a user error before any training', async () => {
+  const dir = workspace();
+  try {
+    writeFileSync(path.join(dir, 'a-file'), 'x');
+    const file = path.join(dir, 'out.experiment.json');
+    writeFileSync(file, JSON.stringify({ kind: 'extract-train', name: 'out', data: { format: 'conll04', train: 'train.json' }, output: 'a-file/model', training: { taggerEpochs: 1, relationEpochs: 1, taggerEnsemble: 1 } }));
+    const events: RunEvent[] = [];
+    await assert.rejects(
+      runJob({ experimentFile: file }, sink(events), () => false),
+      (e: unknown) => e instanceof UserError && e.pointer === '/output' && /cannot write the model to .*a-file\/model: .*a-file is a file, not a folder/.test(e.message),
+    );
+    assert.ok(!events.some((e) => e.type === 'progress' && e.fraction > 0), 'no training happened');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

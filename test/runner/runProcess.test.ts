@@ -4,6 +4,7 @@ import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadExperimentFile } from '../../src/core/experiment/load';
+import { readRunConfig } from '../../src/runner/runConfig';
 import { RunProcess } from '../../src/runner/runProcess';
 import * as store from '../../src/runner/runStore';
 import { isTrainSummary, type TrainSummary } from '../../src/runner/summary';
@@ -108,7 +109,7 @@ test('the run process runs the experiment it was given and does not read the fil
   const outcome = await run.done;
   assert.equal(outcome.status, 'completed', outcome.error?.message);
   assert.match(run.runId, /-short-row-none-[0-9a-f]{4}$/);
-  assert.deepEqual((await store.readConfig<{ experiment: unknown }>(run.runDir))?.experiment, loaded.experiment);
+  assert.deepEqual((await readRunConfig(run.runDir))?.experiment, loaded.experiment);
 });
 
 test('the worker runs other kinds too: an extract-eval run reports progress and its scores', async () => {
@@ -122,4 +123,33 @@ test('the worker runs other kinds too: an extract-eval run reports progress and 
   const progress = events.filter((e) => e.type === 'progress');
   assert.ok(progress.length >= 2 && progress.every((e) => e.type === 'progress' && e.kind === 'extract-eval'));
   assert.deepEqual(await store.readSummary(run.runDir), outcome.summary);
+});
+
+test('Cancel stops the worker at the current step, inside an epoch, with a checkpoint there to resume from', async () => {
+  // Epochs of 900 one-example steps: cancelled at the first progress report of the first epoch.
+  const run = await start('long-epoch.experiment.json');
+  let cancelledAt: number | undefined;
+  run.onEvent((e) => {
+    if (e.type === 'step' && cancelledAt === undefined) {
+      cancelledAt = e.step;
+      run.cancel();
+    }
+  });
+  const outcome = await run.done;
+  assert.equal(outcome.status, 'cancelled', outcome.error?.message);
+  assert.equal(outcome.signal, null, 'it stopped by itself, before any SIGTERM or SIGKILL');
+  const checkpoint = (await store.readEvents(run.runDir)).filter((e) => e.type === 'checkpoint').pop();
+  assert.ok(checkpoint?.type === 'checkpoint' && checkpoint.epoch === 0, 'checkpointed inside the first epoch');
+  assert.ok(checkpoint.step >= cancelledAt! && checkpoint.step < 900, `cancelled at step ${cancelledAt}, stopped at ${checkpoint.step}`);
+  assert.equal((await store.readRunRecord(run.runDir))?.status, 'cancelled');
+
+  const resumed = RunProcess.start({ experimentFile: path.join(fixtures, 'long-epoch.experiment.json'), resumeDir: run.runDir, workerScript });
+  let resumedFrom: number | undefined;
+  resumed.onEvent((e) => {
+    if (e.type === 'start') resumedFrom = e.resumedFrom?.step;
+  });
+  const done = await resumed.done;
+  assert.equal(done.status, 'completed', done.error?.message);
+  assert.equal(resumedFrom, checkpoint.step);
+  assert.equal((done.summary as TrainSummary | undefined)?.epochsDone, 2);
 });

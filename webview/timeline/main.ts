@@ -109,7 +109,7 @@ function renderAll(): void {
 
 function statusIcon(run: TimelineRun): HTMLElement {
   const names: Record<TimelineRun['status'], string> = {
-    running: 'sync', completed: 'pass', cancelled: 'circle-slash', failed: 'error', interrupted: 'debug-pause',
+    running: 'sync', completed: 'pass', cancelled: 'circle-slash', failed: 'error', interrupted: 'debug-pause', diverged: 'warning',
   };
   const i = icon(names[run.status], run.status === 'running');
   i.classList.add('status-icon', run.status);

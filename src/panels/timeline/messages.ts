@@ -28,7 +28,7 @@ export interface TimelineState {
   runDirs: string[];
 }
 
-const runStatuses = new Set(['running', 'completed', 'cancelled', 'failed', 'interrupted']);
+const runStatuses = new Set(['running', 'completed', 'cancelled', 'failed', 'interrupted', 'diverged']);
 
 export function isWebviewToHost(m: unknown): m is WebviewToHost {
   if (!isRecord(m)) return false;
@@ -75,7 +75,8 @@ export function isTimelineRun(r: unknown): r is TimelineRun {
     (r.classNames === undefined || (Array.isArray(r.classNames) && r.classNames.every((n) => typeof n === 'string'))) &&
     Array.isArray(r.layers) && r.layers.every(isLayer) &&
     Array.isArray(r.epochPoints) && r.epochPoints.every(isEpochPoint) &&
-    Array.isArray(r.lossPoints) && r.lossPoints.every((p) => isRecord(p) && isFiniteNumber(p.step) && isFiniteNumber(p.loss))
+    // A diverged run's last loss is NaN or infinite (null in JSON).
+    Array.isArray(r.lossPoints) && r.lossPoints.every((p) => isRecord(p) && isFiniteNumber(p.step) && (p.loss === null || isFiniteNumber(p.loss)))
   );
 }
 

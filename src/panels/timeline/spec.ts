@@ -46,6 +46,8 @@ export interface LaneRow {
 export interface FreezeRow { run: string; layer: string; order: number; step: number; epoch: number; label: string }
 export interface MetricRow { run: string; step: number; epoch: number; accuracy: number | null; testLoss: number | null; saved: number }
 export interface LossRow { run: string; step: number; loss: number }
+/** Where a run diverged (its loss became NaN or infinite), marked on the loss chart. */
+export interface DivergenceRow { run: string; step: number; label: string }
 
 /** Distinct, short labels for runs: the policy, plus the run id's tail when policies repeat. */
 export function runLabels(runs: readonly TimelineRun[]): string[] {
@@ -115,7 +117,16 @@ export function metricRows(runs: readonly TimelineRun[]): MetricRow[] {
 
 export function lossRows(runs: readonly TimelineRun[]): LossRow[] {
   const labels = runLabels(runs);
-  return runs.flatMap((run, ri) => run.lossPoints.filter((p) => Number.isFinite(p.loss)).map((p) => ({ run: labels[ri], step: p.step, loss: p.loss })));
+  return runs.flatMap((run, ri) =>
+    run.lossPoints.flatMap((p) => (typeof p.loss === 'number' && Number.isFinite(p.loss) ? [{ run: labels[ri], step: p.step, loss: p.loss }] : [])),
+  );
+}
+
+export function divergenceRows(runs: readonly TimelineRun[]): DivergenceRow[] {
+  const labels = runLabels(runs);
+  return runs.flatMap((run, ri) =>
+    run.status === 'diverged' ? [{ run: labels[ri], step: endStep(run), label: run.message ?? 'training diverged' }] : [],
+  );
 }
 
 function finiteOrNull(v: number | null | undefined): number | null {
@@ -272,6 +283,20 @@ export function timelineSpec(runs: readonly TimelineRun[], options: TimelineSpec
           tooltip: [{ field: 'run', title: 'Run' }, { field: 'epoch', title: 'Epoch' }, { field: 'testLoss', title: 'Test loss', format: '.4f' }],
         },
       },
+      {
+        data: { name: 'divergences' },
+        mark: { type: 'rule' as const, strokeWidth: 2 },
+        encoding: {
+          x: { field: 'step', type: 'quantitative' as const },
+          color: runColorNoLegend,
+          tooltip: [{ field: 'label', title: 'Diverged' }, { field: 'run', title: 'Run' }],
+        },
+      },
+      {
+        data: { name: 'divergences' },
+        mark: { type: 'text' as const, text: '⚠ diverged', align: 'right' as const, baseline: 'top' as const, dx: -4, dy: 2, color: theme.foreground },
+        encoding: { x: { field: 'step', type: 'quantitative' as const }, y: { value: 0 }, tooltip: [{ field: 'label', title: 'Diverged' }] },
+      },
       freezeRules,
     ],
   };
@@ -303,6 +328,7 @@ export function timelineSpec(runs: readonly TimelineRun[], options: TimelineSpec
       freezes: freezeRows(runs) as never,
       metrics: metrics as never,
       loss: lossRows(runs) as never,
+      divergences: divergenceRows(runs) as never,
     },
     vconcat: [lanes, accuracy, loss, flops],
     spacing: 22,

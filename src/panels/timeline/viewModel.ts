@@ -6,7 +6,7 @@ import type { RunEvent } from '../../core/train/events';
  * from the run process). It is what the host sends to the webview, so it is plain JSON.
  * Epochs here are for people, counted from 1 (events index them from 0).
  */
-export type TimelineRunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
+export type TimelineRunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted' | 'diverged';
 
 export interface TimelineLayer {
   name: string;
@@ -36,7 +36,8 @@ export interface TimelineEpochPoint {
   savedBackward: number;
 }
 
-export interface TimelineLossPoint { step: number; loss: number }
+/** `loss` is null (NaN or infinite in the run) where training diverged. */
+export interface TimelineLossPoint { step: number; loss: number | null }
 
 export interface TimelineRun {
   runId: string;
@@ -106,7 +107,7 @@ export function timelineRunFromEvents(
       }
       case 'step':
         run.currentStep = Math.max(run.currentStep, e.step);
-        run.lossPoints.push({ step: e.step, loss: e.loss });
+        run.lossPoints.push({ step: e.step, loss: typeof e.loss === 'number' && Number.isFinite(e.loss) ? e.loss : null });
         break;
       case 'epoch':
         run.currentStep = Math.max(run.currentStep, e.step);

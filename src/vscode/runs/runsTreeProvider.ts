@@ -17,6 +17,7 @@ const STATUS_ICONS: Record<RunRecord['status'], [string, string | undefined]> = 
   cancelled: ['circle-slash', 'editorWarning.foreground'],
   failed: ['error', 'testing.iconFailed'],
   interrupted: ['debug-pause', 'editorWarning.foreground'],
+  diverged: ['warning', 'testing.iconFailed'],
 };
 
 /**

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { timelineRunFromEvents } from '../../../src/panels/timeline/viewModel';
-import { freezeRows, laneRows, metricRows, percentDigits, runLabels, timelineSpec, type ChartTheme } from '../../../src/panels/timeline/spec';
+import { divergenceRows, freezeRows, laneRows, lossRows, metricRows, percentDigits, runLabels, timelineSpec, type ChartTheme } from '../../../src/panels/timeline/spec';
 import { digitsRunEvents } from '../../vscode/fixtures/runEvents';
 
 const theme: ChartTheme = {
@@ -113,4 +113,18 @@ test('text from run data stays text in the SVG (escaped, not markup)', async () 
   const svg = await renderSvg(timelineSpec([evil], { width: 400, theme }));
   assert.ok(!svg.includes('<script>'));
   assert.ok(svg.includes('&lt;script&gt;'));
+});
+
+test('a diverged run is marked on the loss chart where it diverged; its NaN losses are left out of the curve', async () => {
+  const events = digitsRunEvents({ end: false, upTo: 30 });
+  const step = Math.max(...events.map((e) => (e.type === 'step' ? e.step : 0)));
+  events.push(
+    { type: 'step', epoch: 1, step: step + 1, loss: NaN, seconds: 1 },
+    { type: 'end', status: 'diverged', epoch: 1, step: step + 1, trainSeconds: 1, message: 'training diverged at epoch 2, step 25' },
+  );
+  const diverged = timelineRunFromEvents({ runId: 'r-smartfrz-cccc', runDir: '/r/c' }, JSON.parse(JSON.stringify(events)));
+  assert.deepEqual(divergenceRows([diverged, none]), [{ run: 'smartfrz', step: step + 1, label: 'training diverged at epoch 2, step 25' }]);
+  assert.ok(lossRows([diverged]).every((r) => Number.isFinite(r.loss)));
+  const svg = await renderSvg(timelineSpec([diverged, none], { width: 500, theme }));
+  assert.ok(svg.includes('⚠ diverged'), 'the loss chart marks the divergence');
 });
