@@ -3,7 +3,7 @@ import { isUserError } from '../core/errors';
 import { withExperimentPosition } from '../core/experiment/load';
 import type { Experiment } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
-import type { StageSpec, StepRecord, TrainingSession } from '../core/train/loop';
+import { NonFiniteLossError, NonFiniteStateError, type StageSpec, type StepRecord, type TrainingSession } from '../core/train/loop';
 import { toErrorInfo } from './errorInfo';
 import type { JobSink, JobStart } from './job';
 import type { RunSummary } from './summary';
@@ -42,7 +42,8 @@ export interface SessionJobSpec<S extends RunSummary> {
  * over in the same folder), the summary. The session polls `shouldStop` before every step, so
  * a stop takes effect within a step. `prepare` (reading data, building the session) runs once
  * the record exists, so a run that fails on its data stays in the run store as `failed`, with
- * the error at the experiment file's field and line.
+ * the error at the experiment file's field and line. A NaN or infinite loss ends the run
+ * `diverged` (no update was applied; the last checkpoint stays good).
  */
 export async function runSessionJob<S extends RunSummary>(
   start: JobStart, sink: JobSink, shouldStop: () => boolean, prepare: () => Promise<SessionJobSpec<S>>,
@@ -104,6 +105,16 @@ export async function runSessionJob<S extends RunSummary>(
     });
     return summary;
   } catch (e) {
+    if ((e instanceof NonFiniteLossError || e instanceof NonFiniteStateError) && spec) {
+      // Diverged: the last good checkpoint stays; resuming would diverge again (runJob refuses).
+      const { fields } = await spec.finish('cancelled');
+      const summary = { status: 'diverged', message: e.message, ...base, ...fields } as S;
+      await store.writeSummary(runDir, summary);
+      emit({ type: 'end', status: 'diverged', epoch: 0, step: spec.session.position.globalStep, trainSeconds: spec.session.trainSeconds, message: e.message });
+      await store.updateRunRecord(runDir, { status: 'diverged', endedAt: new Date().toISOString(), trainSeconds: spec.session.trainSeconds, message: e.message });
+      sink.log('error', e.message);
+      return summary;
+    }
     const error = isUserError(e) ? await withExperimentPosition(e, config.experimentFile) : e;
     await store.recordFailure(runDir, toErrorInfo(error), { trainSeconds: spec?.session.trainSeconds }).catch(() => undefined);
     throw error;

@@ -171,3 +171,23 @@ test('diffusion (Frido miniature) through the runner: both schedules measured, g
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a diffusion-policy run whose training blows up ends diverged, and is not resumed', async () => {
+  const dir = workspace();
+  try {
+    // Learning rate 1,000: TD3+BC's weights or optimizer state leave the finite numbers within a few steps.
+    const file = write(dir, 'blowup', {
+      kind: 'diffusion-policy', dataset: { toy: 'four-corners', size: 400 }, policy: 'deterministic', objective: 'ql',
+      training: { steps: 2000, learningRate: 1000, hidden: 16, checkpointEvery: 10 }, evaluation: { samples: 100, every: 0 },
+    });
+    const events: RunEvent[] = [];
+    const s = await runJob({ experimentFile: file, outRoot: path.join(dir, 'runs') }, sink(events), () => false);
+    assert.equal(s.status, 'diverged');
+    assert.match(s.message ?? '', /NaN|Infinity/);
+    assert.equal((await store.readRunRecord(s.runDir))?.status, 'diverged');
+    assert.equal(events.at(-1)?.type, 'end');
+    await assert.rejects(runJob({ experimentFile: '', resumeDir: s.runDir }, sink([]), () => false), /diverged/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
