@@ -72,6 +72,6 @@ describe('diffusion lab (code-server)', { timeout: 8 * 60_000 }, () => {
     assert.equal(summary.kind, 'diffusion-policy');
     assert.equal(summary.status, 'completed');
     assert.equal(summary.modeShares.length, 4);
-    for (const f of ['samples.json', 'chain.json', 'checkpoint']) assert.ok(existsSync(path.join(runs, run, f)), f);
+    for (const f of ['samples.json', 'chain.json', 'events.jsonl']) assert.ok(existsSync(path.join(runs, run, f)), f);
   });
 });
