@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { generationConfigFrom, loadGenerationData } from '../core/diffusion/fromExperiment';
 import { GenerationTrainer, type GenerationMetrics } from '../core/diffusion/generation/generationTrainer';
 import { encodePng, gridImage } from '../core/diffusion/generation/sampleGridImage';
+import { GRID_FILE, gridPngFile } from '../core/diffusion/runFiles';
 import type { ScaleSchedule } from '../core/diffusion/generation/twoScale';
 import type { DiffusionExperiment } from '../core/experiment/types';
 import { initBackend } from '../core/tensor/backend';
@@ -13,9 +14,6 @@ import * as store from './runStore';
 import { runSessionJob } from './sessionJob';
 import type { DiffusionSummary, GenerationResult } from './summary';
 
-/** The sample grids of a run (JSON for the panel) and one PNG per schedule. */
-export const GRID_FILE = 'grid.json';
-export const gridPngFile = (arm: ScaleSchedule): string => `samples-${arm}.png`;
 
 const FINAL_SEED = 0xf1a1;
 /** Step-record entries that are measurements (reported as `diffusion-eval`), not losses. */

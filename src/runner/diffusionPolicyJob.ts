@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { loadPolicyDataset, policyArmName, policyConfigFrom } from '../core/diffusion/fromExperiment';
 import { type PolicyEvaluation, PolicyTrainer } from '../core/diffusion/policy/policyTrainer';
+import { POLICY_CHAIN_FILE, POLICY_SAMPLES_FILE } from '../core/diffusion/runFiles';
 import type { DiffusionPolicyExperiment } from '../core/experiment/types';
 import { initBackend } from '../core/tensor/backend';
 import type { RunEvent } from '../core/train/events';
@@ -11,9 +12,6 @@ import * as store from './runStore';
 import { runSessionJob } from './sessionJob';
 import type { DiffusionPolicySummary } from './summary';
 
-/** Files a diffusion-policy run leaves for its panel. */
-export const POLICY_SAMPLES_FILE = 'samples.json';
-export const POLICY_CHAIN_FILE = 'chain.json';
 
 /** Seeds of the measurement noise: the same at every measurement of a run, so curves compare like with like. */
 const EVAL_SEED = 0x5eed;

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import * as path from 'node:path';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  expandFolder, explorerRow, hoverText, openWorkbench, runCommand, screenshot, waitForActiveEditor, waitForNotification, waitUntil, type Workbench,
+  expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, runCommand, screenshot, waitForActiveEditor, waitForNotification, waitInWebview, waitUntil, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
@@ -73,5 +73,26 @@ describe('diffusion lab (code-server)', { timeout: 8 * 60_000 }, () => {
     assert.equal(summary.status, 'completed');
     assert.equal(summary.modeShares.length, 4);
     for (const f of ['samples.json', 'chain.json', 'events.jsonl']) assert.ok(existsSync(path.join(runs, run, f)), f);
+  });
+
+  test('the diffusion panel opened with the run: headline numbers, the scatter, and a slider over the reverse chain', async () => {
+    const { page } = wb;
+    const metrics = await waitInWebview(page, '.chain-slider', (f) => f.$$eval('.metric', (ms) => ms.map((m) => `${m.querySelector('.metric-label')?.textContent}=${m.querySelector('.metric-value')?.textContent}`)), (m) => m.length === 3, 60_000);
+    const summary = JSON.parse(readFileSync(path.join(workspace, 'diffusion', '.model-lab', 'runs', readdirSync(path.join(workspace, 'diffusion', '.model-lab', 'runs'))[0], 'summary.json'), 'utf8'));
+    assert.equal(metrics[0], `on a data mode=${(summary.onMode * 100).toFixed(1)}%`);
+    const frame = await findWebviewFrame(page, '.chain-slider');
+    assert.match(await frame.$eval('.chain-caption', (e) => e.textContent ?? ''), /^t = 0: the 16 sampled actions$/);
+    assert.ok((await frame.$eval('.scatter', (e) => e.textContent ?? '')).includes('after step t = 0'), 'the scatter shows the final chain state');
+    // Back to the start of the chain: pure noise.
+    await frame.$eval('.chain-slider', (e) => {
+      const input = e as HTMLInputElement;
+      input.value = '0';
+      input.dispatchEvent(new Event('input'));
+    });
+    await waitInWebview(page, '.chain-slider', (f) => f.$eval('.scatter', (e) => e.textContent ?? ''), (t) => t.includes('x_T (noise)'), 30_000);
+    assert.match(await frame.$eval('.chain-caption', (e) => e.textContent ?? ''), /^x_T: 16 samples of pure noise$/);
+    const bars = await frame.$eval('.bars', (e) => e.textContent ?? '');
+    for (const label of ['top-left', 'bottom-left', 'top-right', 'bottom-right (r 5)']) assert.ok(bars.includes(label), label);
+    await screenshot(page, '62-diffusion-panel');
   });
 });

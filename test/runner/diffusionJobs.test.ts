@@ -4,8 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { RunEvent } from '../../src/core/train/events';
-import { GRID_FILE, gridPngFile } from '../../src/runner/diffusionJob';
-import { POLICY_CHAIN_FILE, POLICY_SAMPLES_FILE } from '../../src/runner/diffusionPolicyJob';
+import { GRID_FILE, gridPngFile, POLICY_CHAIN_FILE, POLICY_SAMPLES_FILE } from '../../src/core/diffusion/runFiles';
 import type { JobSink } from '../../src/runner/job';
 import { runJob } from '../../src/runner/runJob';
 import * as store from '../../src/runner/runStore';
