@@ -113,7 +113,7 @@ export class DiffusionPanel implements vscode.Disposable {
 
   private async update(): Promise<void> {
     if (!this.ready || !this.panel.visible) return;
-    const view = await loadDiffusionView(this.runDir, this.deps.runs).catch((e: unknown) => {
+    const view = await loadDiffusionView(this.runDir).catch((e: unknown) => {
       this.deps.log.warn(`diffusion panel: cannot read ${this.runDir}: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;
     });
@@ -132,13 +132,15 @@ export class DiffusionPanel implements vscode.Disposable {
   }
 }
 
-/** A run's view: events from the live run when this window follows it, else from its folder. */
-export async function loadDiffusionView(runDir: string, runs: RunManager): Promise<DiffusionView | undefined> {
+/**
+ * A run's view from its folder: the worker writes `events.jsonl` as it goes, so the folder has the
+ * whole history even for a run this window reattached to midway.
+ */
+export async function loadDiffusionView(runDir: string): Promise<DiffusionView | undefined> {
   const record = await readRunRecord(runDir);
   if (!record || !isDiffusionKind(record.kind)) return undefined;
-  const live = runs.get(runDir);
-  const events = live ? live.events : await readEvents(runDir);
-  const header = { runId: record.runId, runDir: path.resolve(runDir), experiment: record.experiment, status: live ? 'running' : record.status };
+  const events = await readEvents(runDir);
+  const header = { runId: record.runId, runDir: path.resolve(runDir), experiment: record.experiment, status: record.status };
   if (record.kind === 'diffusion-policy') {
     return policyView(header, events, await readJson(path.join(runDir, POLICY_SAMPLES_FILE)), await readJson(path.join(runDir, POLICY_CHAIN_FILE)));
   }
