@@ -5,7 +5,7 @@ import type { FlopsSaved } from '../core/train/events';
 export type RunSummary = TrainSummary | ExtractTrainSummary | ExtractEvalSummary | DiffusionPolicySummary | DiffusionSummary;
 
 interface SummaryBase {
-  /** `diverged` (train runs): the loss became NaN or infinite; `message` says where. */
+  /** `diverged` (train runs and session jobs): the loss (or the training state) became NaN or infinite; `message` says where. */
   status: 'completed' | 'cancelled' | 'failed' | 'diverged';
   /** Why a run did not complete, in one line (a diverged run). */
   message?: string;
