@@ -6,6 +6,7 @@ import { runJob } from '../runner/runJob';
 import type { RunSummary } from '../runner/summary';
 import { parseCliArgs } from './args';
 import type { CliIO, Subcommand } from './io';
+import { diffusionSummaryLines } from './diffusionSummary';
 import { ProgressBar } from './progressBar';
 
 const POLICIES: FreezingPolicyName[] = ['none', 'static', 'linear', 'autofreeze', 'smartfrz'];
@@ -134,6 +135,10 @@ function formatSummary(s: RunSummary): string {
     case 'extract-eval':
       lines.push(`${s.status} ${s.experiment} (extract-eval, provider ${s.provider}) in ${s.seconds.toFixed(1)} s`);
       if (s.scores) lines.push(scores('scores', s.scores), `  ungrounded spans dropped: ${s.scores.ungrounded}`);
+      break;
+    case 'diffusion-policy':
+    case 'diffusion':
+      lines.push(...diffusionSummaryLines(s));
       break;
     default:
       lines.push(

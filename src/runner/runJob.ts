@@ -12,6 +12,8 @@ import type { RunRequest } from './protocol';
 import { readRunConfig, type ResolvedConfig } from './runConfig';
 import { acquireRunLock, type RunLock } from './runLock';
 import type { RunSummary } from './summary';
+import { runDiffusionJob } from './diffusionJob';
+import { runDiffusionPolicyJob } from './diffusionPolicyJob';
 import { runTrainJob } from './trainJob';
 import * as store from './runStore';
 
@@ -32,6 +34,10 @@ export async function runJob(req: RunRequest, sink: JobSink, shouldStop: () => b
         return await runExtractTrainJob(start as JobStart<Extract<Experiment, { kind: 'extract-train' }>>, sink, shouldStop);
       case 'extract-eval':
         return await runExtractEvalJob(start as JobStart<Extract<Experiment, { kind: 'extract-eval' }>>, sink, shouldStop);
+      case 'diffusion-policy':
+        return await runDiffusionPolicyJob(start as JobStart<Extract<Experiment, { kind: 'diffusion-policy' }>>, req, sink, shouldStop);
+      case 'diffusion':
+        return await runDiffusionJob(start as JobStart<Extract<Experiment, { kind: 'diffusion' }>>, req, sink, shouldStop);
       case 'reward-compare':
         throw new UserError(
           'a reward-compare experiment is interactive: open it in VS Code (Run Experiment opens the heatmap panel) or use `model-lab rewards distance FILE`',

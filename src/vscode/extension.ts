@@ -8,6 +8,7 @@ import { RunManager } from './runs/runManager';
 import { registerRunProblems } from './runs/runProblems';
 import { RunsTreeProvider } from './runs/runsTreeProvider';
 import { TIMELINE_VIEW_TYPE, TimelineSerializer } from './timeline/timelinePanel';
+import { DIFFUSION_VIEW_TYPE, DiffusionPanelSerializer } from './diffusion/diffusionPanel';
 import { registerRewards } from './rewards/register';
 
 /** VS Code's built-in JSON language service (schema completion, hovers and validation). */
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerExperimentDiagnostics(),
     registerExperimentAnnotations(index, runs),
     vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, new TimelineSerializer(deps)),
+    vscode.window.registerWebviewPanelSerializer(DIFFUSION_VIEW_TYPE, new DiffusionPanelSerializer(deps)),
     registerExtraction({ context, log }),
     registerRunProblems(index),
   );
