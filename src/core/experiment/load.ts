@@ -16,6 +16,7 @@ import { resolveExperimentPaths } from './paths';
 import { EXPERIMENT_SCHEMA, experimentValidators } from './schema';
 import { schemaDiagnostics, schemaValidity } from './schemaErrors';
 import { semanticDiagnostics, type FileChecks } from './semantic';
+import { sweepDiagnostics } from './sweep';
 import type { Experiment, FreezingPolicyName } from './types';
 
 export type { ExperimentDiagnostic } from './diagnostic';
@@ -99,6 +100,7 @@ export function parseExperimentText(text: string, file: string, opts: ParseOptio
   const experiment = value as Experiment;
   // Semantic checks see the values as written (a default is never "ignored"), then defaults fill in.
   diagnostics.push(...semanticDiagnostics(experiment, baseDir, tree, lines, opts.files));
+  diagnostics.push(...sweepDiagnostics(value as Record<string, unknown>, tree, lines));
   const sorted = sortByPosition(diagnostics);
   if (sorted.some((d) => d.severity === 'error')) return { diagnostics: sorted };
   if (opts.applyDefaults) validators.withDefaults(experiment);
