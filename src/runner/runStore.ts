@@ -48,6 +48,33 @@ export interface RunRecord {
   error?: RunErrorInfo;
   /** Set while a running train run waits at an epoch boundary because its folder has a `pause` file. */
   paused?: boolean;
+  /** The sweep this run is a point of (`runner/sweepPlan.ts`). */
+  sweep?: SweepRef;
+  /** The Slurm job that ran it (the latest, when a requeued task resumed it). */
+  slurm?: SlurmRef;
+}
+
+/** A run's place in a sweep: which sweep, which point, and the point's values (JSON pointer -> value). */
+export interface SweepRef {
+  id: string;
+  index: number;
+  count: number;
+  params: Record<string, unknown>;
+}
+
+export interface SlurmRef {
+  /** The array job's id (`SLURM_ARRAY_JOB_ID`), or the job's for a plain job. */
+  jobId: string;
+  /** `SLURM_ARRAY_TASK_ID`. */
+  arrayIndex?: number;
+}
+
+/** The Slurm job this process runs in, from the variables Slurm sets for it; undefined outside Slurm. */
+export function slurmFromEnv(env: NodeJS.ProcessEnv = process.env): SlurmRef | undefined {
+  const jobId = env.SLURM_ARRAY_JOB_ID ?? env.SLURM_JOB_ID;
+  if (!jobId || !/^\d+$/.test(jobId)) return undefined;
+  const task = env.SLURM_ARRAY_TASK_ID;
+  return { jobId, ...(task && /^\d+$/.test(task) ? { arrayIndex: Number(task) } : {}) };
 }
 
 export const RUN_FILE = 'run.json';
@@ -97,10 +124,15 @@ export function planRunDir(
   return { runId, runDir: path.join(outRoot ? path.resolve(outRoot) : defaultRunsRoot(source.experimentFile), runId) };
 }
 
-export async function createRun(runDir: string, record: RunRecord, config: unknown): Promise<void> {
+/**
+ * Writes a new run's `config.json` and `run.json`. The record also says which sweep point the
+ * run is (from the config) and which Slurm job runs it (from the environment), for every kind.
+ */
+export async function createRun(runDir: string, record: RunRecord, config: { sweep?: SweepRef }): Promise<void> {
   await fs.mkdir(runDir, { recursive: true });
   await writeJsonAtomic(path.join(runDir, CONFIG_FILE), config);
-  await writeJsonAtomic(path.join(runDir, RUN_FILE), record);
+  const slurm = slurmFromEnv();
+  await writeJsonAtomic(path.join(runDir, RUN_FILE), { ...record, ...(config.sweep ? { sweep: config.sweep } : {}), ...(slurm ? { slurm } : {}) });
 }
 
 export async function readRunRecord(runDir: string): Promise<RunRecord | undefined> {
@@ -153,7 +185,7 @@ function peekExperimentFile(file: string): ExperimentPeek {
  * Makes a folder whose run never started (its process failed before writing a record) a failed
  * run with the error, unless it has a record already. Synchronous: called as a process exits.
  */
-export function recordFailedStart(runDir: string, request: { experimentFile: string; experiment?: Experiment }, error: RunErrorInfo): void {
+export function recordFailedStart(runDir: string, request: { experimentFile: string; experiment?: Experiment; sweep?: SweepRef }, error: RunErrorInfo): void {
   const file = path.join(runDir, RUN_FILE);
   if (existsSync(file)) return;
   const exp = request.experiment;
@@ -164,6 +196,7 @@ export function recordFailedStart(runDir: string, request: { experimentFile: str
     runId: path.basename(runDir), runDir, kind: peek.kind as ExperimentKind, experimentFile: path.resolve(request.experimentFile),
     experiment: peek.name ?? path.basename(request.experimentFile).replace(/\.experiment\.json$/, ''),
     policy: peekLabel(peek), status: 'failed', startedAt: now, endedAt: now, epochsDone: 0, epochs: 0, message, error,
+    ...(request.sweep ? { sweep: request.sweep } : {}),
   };
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n');

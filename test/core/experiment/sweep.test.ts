@@ -70,7 +70,7 @@ test('the fixture sweep is valid and loads one experiment per point, without its
   const { points } = loadSweepText(TEXT, FILE);
   assert.equal(points.length, 4);
   const exps = points.map((p) => p.experiment as TrainExperiment);
-  assert.deepEqual(exps.map((e) => [e.training.optimizer?.learningRate, e.model.layers[0].type === 'dense' ? e.model.layers[0].units : 0]), [[0.003, 8], [0.003, 16], [0.01, 8], [0.01, 16]]);
+  assert.deepEqual(exps.map((e) => [e.training.optimizer?.learningRate, (e.model.layers?.[0] as { units?: number }).units]), [[0.003, 8], [0.003, 16], [0.01, 8], [0.01, 16]]);
   for (const e of exps) {
     assert.equal((e as { sweep?: unknown }).sweep, undefined);
     assert.ok(path.isAbsolute((e.data as { train: string }).train), 'paths resolved like a file of its own');
