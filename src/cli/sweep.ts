@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../core/errors';
 import { readExperimentFile } from '../core/experiment/load';
@@ -22,6 +22,9 @@ model-lab sweep --cancel SWEEP_DIR [--point I]
   runs every point of the file's "sweep" block, each as a run of its own; local: up to N at once
   on this machine (default: one per core); slurm: one sbatch --array job (settings from the
   file's "cluster" block, overridden by the flags)`;
+
+/** In a local sweep's folder while the sweep is cancelled: its scheduler starts no more points. */
+const CANCEL_FILE = 'cancel';
 
 /** `model-lab sweep`: expands a sweep and runs its points here or on Slurm; `--json` prints `{executor, jobId?, runs}`. */
 export const sweepCommand: Subcommand = async (argv, io) => {
@@ -76,6 +79,9 @@ export const sweepCommand: Subcommand = async (argv, io) => {
     io.stderr(`sweep ${plan.sweepId}: ${plan.points.length} point${plan.points.length === 1 ? '' : 's'} -> ${sweepDir(plan)}\n`);
   }
 
+  // A cancel of the whole local sweep leaves a marker its scheduler obeys; a resume takes it away.
+  const cancelFile = path.join(sweepDir(plan), CANCEL_FILE);
+  rmSync(cancelFile, { force: true });
   if (plan.executor === 'slurm') {
     cluster = {
       ...cluster,
@@ -100,7 +106,7 @@ export const sweepCommand: Subcommand = async (argv, io) => {
   } else if (values.wait) {
     await runSweepLocal(plan, {
       parallel,
-      shouldStop: () => io.signal.aborted,
+      shouldStop: () => io.signal.aborted || existsSync(cancelFile),
       onChange: (index, what) => io.stderr(`point ${index} ${what === 'started' ? 'started' : 'ended'}: ${describeParams(plan.points[index].params)}\n`),
     });
   } else {
@@ -163,7 +169,8 @@ async function cancel(io: CliIO, plan: SweepPlan, point: number | undefined): Pr
     io.stderr(`scancel ${plan.slurm.jobId}${point === undefined ? '' : `_${point}`}\n`);
     return 0;
   }
-  // Local: each running point's process is asked to stop (resumable); a waiting scheduler then starts no more.
+  // Local: the scheduler starts no more points, and each running point's process is asked to stop (resumable).
+  if (point === undefined) writeFileSync(path.join(sweepDir(plan), CANCEL_FILE), `${new Date().toISOString()}\n`);
   const state = await sweepState(plan);
   for (const p of state) {
     if ((point === undefined || p.index === point) && p.status === 'running') {
