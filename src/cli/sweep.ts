@@ -151,7 +151,7 @@ async function waitForSlurm(io: CliIO, plan: SweepPlan): Promise<void> {
     const counts = new Map<string, number>();
     for (const p of state) counts.set(p.status, (counts.get(p.status) ?? 0) + 1);
     const line = [...counts].map(([s, n]) => `${n} ${s}`).join(', ');
-    if (line !== last) io.stderr(`job ${plan.slurm?.jobId}: ${line}\n`);
+    if (line !== last) io.stderr(`job ${plan.slurm?.jobs.at(-1)?.jobId}: ${line}\n`);
     last = line;
     if (state.every((p) => isSettled(p.status))) return;
     await new Promise<void>((resolve) => {
@@ -164,9 +164,9 @@ async function waitForSlurm(io: CliIO, plan: SweepPlan): Promise<void> {
 
 async function cancel(io: CliIO, plan: SweepPlan, point: number | undefined): Promise<number> {
   if (point !== undefined && !plan.points[point]) throw new UserError(`--point: the sweep has no point ${point} (0-${plan.points.length - 1})`);
-  if (plan.executor === 'slurm' && plan.slurm) {
-    await cancelSlurm(plan.slurm.jobId, point);
-    io.stderr(`scancel ${plan.slurm.jobId}${point === undefined ? '' : `_${point}`}\n`);
+  if (plan.executor === 'slurm') {
+    const cancelled = await cancelSlurm(plan, point);
+    io.stderr(cancelled.length > 0 ? `scancel ${cancelled.join(' ')}\n` : 'nothing submitted to cancel\n');
     return 0;
   }
   // Local: the scheduler starts no more points, and each running point's process is asked to stop (resumable).
@@ -183,14 +183,16 @@ async function cancel(io: CliIO, plan: SweepPlan, point: number | undefined): Pr
 
 function report(io: CliIO, plan: SweepPlan, runs: PointState[], json: boolean | undefined): number {
   if (json) {
-    io.stdout(JSON.stringify({ executor: plan.executor, ...(plan.slurm ? { jobId: plan.slurm.jobId } : {}), sweepId: plan.sweepId, sweepDir: sweepDir(plan), runs }) + '\n');
+    const jobId = plan.slurm?.jobs.at(-1)?.jobId;
+    io.stdout(JSON.stringify({ executor: plan.executor, ...(jobId ? { jobId } : {}), sweepId: plan.sweepId, sweepDir: sweepDir(plan), runs }) + '\n');
     return 0;
   }
   const lines = runs.map((p) => {
     const metrics = p.metrics ? ' ' + Object.entries(p.metrics).map(([k, v]) => `${k} ${k === 'loss' ? v.toFixed(4) : `${(v * 100).toFixed(2)}%`}`).join(', ') : '';
     return `  ${String(p.index).padStart(3)} ${p.status.padEnd(11)}${metrics}  ${describeParams(p.params)}${p.message ? `\n      ${p.message}` : ''}`;
   });
-  io.stdout([`sweep ${plan.sweepId} (${plan.executor}${plan.slurm ? `, job ${plan.slurm.jobId}` : ''}): ${sweepDir(plan)}`, ...lines].join('\n') + '\n');
+  const jobs = plan.slurm?.jobs.map((j) => j.jobId).join(', ');
+  io.stdout([`sweep ${plan.sweepId} (${plan.executor}${jobs ? `, job ${jobs}` : ''}): ${sweepDir(plan)}`, ...lines].join('\n') + '\n');
   return 0;
 }
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { UserError } from '../core/errors';
 import type { ClusterConfig } from '../core/experiment/types';
 import { writeJsonAtomic } from '../core/util/atomicFile';
-import { SWEEP_FILE, sweepDir, type SweepPlan } from './sweepPlan';
+import { jobOfPoint, SWEEP_FILE, sweepDir, type SweepPlan } from './sweepPlan';
 import type { PointStatus, SchedulerView } from './sweepState';
 
 /**
@@ -85,14 +85,21 @@ export async function submitSweep(plan: SweepPlan, cluster: ClusterConfig, cli: 
   // --parsable: "jobid" or "jobid;cluster".
   const jobId = out.trim().split(';')[0];
   if (!/^\d+$/.test(jobId)) throw new UserError(`sbatch did not answer with a job id: ${out.trim().slice(0, 200)}`);
-  plan.slurm = { jobId, script };
+  plan.slurm = { jobs: [...(plan.slurm?.jobs ?? []), { jobId, indices: indices ?? plan.points.map((p) => p.index) }], script };
   await writeJsonAtomic(path.join(dir, SWEEP_FILE), plan);
   return jobId;
 }
 
-/** `scancel` of the sweep's array job, or of one task of it. Tasks get SIGTERM and stop resumable. */
-export async function cancelSlurm(jobId: string, index?: number): Promise<void> {
-  await slurmCommand('scancel', [index === undefined ? jobId : `${jobId}_${index}`]);
+/**
+ * `scancel` of every array job of the sweep, or of one point's task. Running tasks get SIGTERM
+ * and stop resumable. Returns what was cancelled (`123`, `123_4`).
+ */
+export async function cancelSlurm(plan: SweepPlan, index?: number): Promise<string[]> {
+  const targets = index === undefined
+    ? [...new Set(plan.slurm?.jobs.map((j) => j.jobId) ?? [])]
+    : [jobOfPoint(plan, index)].filter((j): j is string => j !== undefined).map((j) => `${j}_${index}`);
+  if (targets.length > 0) await slurmCommand('scancel', targets);
+  return targets;
 }
 
 /**
@@ -101,29 +108,31 @@ export async function cancelSlurm(jobId: string, index?: number): Promise<void> 
  * wrote a record is `failed` when it left an output file (it ran) and `cancelled` when not.
  */
 export async function slurmView(plan: SweepPlan): Promise<SchedulerView> {
-  const jobId = plan.slurm?.jobId;
-  if (!jobId) return () => undefined;
-  const states = new Map<number, string>();
+  const jobIds = [...new Set(plan.slurm?.jobs.map((j) => j.jobId) ?? [])];
+  if (jobIds.length === 0) return () => undefined;
+  const states = new Map<string, string>();
   const record = (text: string) => {
     for (const line of text.split('\n')) {
-      const m = /^(\d+)_(\d+)\|([A-Z_]+)/.exec(line.trim());
-      if (m && m[1] === jobId) states.set(Number(m[2]), m[3]);
+      const m = /^(\d+_\d+)\|([A-Z_]+)/.exec(line.trim());
+      if (m) states.set(m[1], m[2]);
     }
   };
   try {
-    record(await slurmCommand('sacct', ['-n', '-X', '-P', '-j', jobId, '-o', 'JobID,State']));
+    record(await slurmCommand('sacct', ['-n', '-X', '-P', '-j', jobIds.join(','), '-o', 'JobID,State']));
   } catch {
     // Accounting is off (no slurmdbd): squeue and the run store are all there is.
   }
   try {
     // squeue last: it is the live view of the tasks it still has.
-    record(await slurmCommand('squeue', ['-h', '-r', '-j', jobId, '-o', '%i|%T']));
+    record(await slurmCommand('squeue', ['-h', '-r', '-j', jobIds.join(','), '-o', '%i|%T']));
   } catch {
-    // A job squeue no longer knows is "Invalid job id": all its tasks ended.
+    // Jobs squeue no longer knows are "Invalid job id": their tasks ended.
   }
   const dir = sweepDir(plan);
   return (index) => {
-    const state = states.get(index);
+    const jobId = jobOfPoint(plan, index);
+    if (!jobId) return undefined;
+    const state = states.get(`${jobId}_${index}`);
     if (state) return fromSlurmState(state, jobId, index);
     if (existsSync(path.join(dir, `slurm-${jobId}_${index}.out`))) {
       return { status: 'failed', message: `its Slurm task ${jobId}_${index} ended without a run record; see slurm-${jobId}_${index}.out in the sweep folder` };

@@ -25,11 +25,22 @@ export interface SweepPlan {
   createdAt: string;
   executor: SweepExecutor;
   points: PlannedPoint[];
-  /** Set once the array job is submitted. */
-  slurm?: { jobId: string; script: string };
+  /** Set once an array job is submitted: each submission (the first, then resubmissions) and its points. */
+  slurm?: { jobs: SlurmSubmission[]; script: string };
 }
 
 export type SweepExecutor = 'local' | 'slurm';
+
+export interface SlurmSubmission {
+  jobId: string;
+  /** The array indices (= points) it runs. */
+  indices: number[];
+}
+
+/** The latest array job that runs point `index` (a resubmission replaces the earlier for its points). */
+export function jobOfPoint(plan: SweepPlan, index: number): string | undefined {
+  return plan.slurm?.jobs.filter((j) => j.indices.includes(index)).pop()?.jobId;
+}
 
 export interface PlannedPoint {
   index: number;
