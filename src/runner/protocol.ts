@@ -2,7 +2,7 @@ import type { ErrorInfo } from '../core/errors';
 import type { Experiment, FreezingPolicyName } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
 import type { JobErrorInfo, JobProgress, JobRequest, JobResult } from './jobProtocol';
-import type { SweepRef } from './runStore';
+import type { SweepRef } from './runOrigin';
 import type { RunSummary } from './summary';
 
 /**

@@ -9,7 +9,8 @@ import { semanticDiagnostics } from '../core/experiment/semantic';
 import type { Experiment } from '../core/experiment/types';
 import { confinedRealPath } from '../core/util/confinedPath';
 import { jsonSyntaxProblem } from '../core/util/jsonError';
-import { CONFIG_FILE, type SweepRef } from './runStore';
+import type { SweepRef } from './runOrigin';
+import { CONFIG_FILE } from './runStore';
 
 /** What `config.json` of a run holds: the resolved experiment, so a resume needs nothing else. */
 export interface ResolvedConfig<E extends Experiment = Experiment> {

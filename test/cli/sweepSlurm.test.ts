@@ -8,8 +8,8 @@ import * as store from '../../src/runner/runStore';
 import { cli, root } from './cliProcess';
 
 /**
- * Against a real Slurm: `../shared/recipes/slurm-single-node.sh start` (or `scripts/slurm.sh
- * start`) runs a one-node cluster on this machine. Without `sbatch` on PATH these tests are
+ * Against a real Slurm: `scripts/slurm/single-node.sh start` (what `.ci/run` does) runs a
+ * one-node cluster on this machine. Without `sbatch` on PATH these tests are
  * skipped, with the reason printed.
  */
 function slurmMissing(): string | false {
@@ -17,7 +17,7 @@ function slurmMissing(): string | false {
     execFileSync('sinfo', ['-h', '-o', '%t'], { stdio: 'pipe', timeout: 20_000 });
     return false;
   } catch (e) {
-    return `no Slurm cluster here (sinfo: ${(e as Error).message.split('\n')[0]}); start one with scripts/slurm.sh start`;
+    return `no Slurm cluster here (sinfo: ${(e as Error).message.split('\n')[0]}); start one with scripts/slurm/single-node.sh start`;
   }
 }
 const skip = slurmMissing();
