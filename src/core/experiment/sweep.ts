@@ -1,5 +1,6 @@
 import type { Node as JsonNode } from 'jsonc-parser';
 import { createRng } from '../util/random';
+import { freezingWithOverride } from './freezingPolicies';
 import { diagnosticAt, type ExperimentDiagnostic, type LineMap } from './diagnostic';
 import { pathToPointer, rangeOf } from './jsonLocation';
 import { experimentValidators } from './schema';
@@ -90,19 +91,38 @@ function draw(d: SweepDistribution, u: number): unknown {
   return d.choice[Math.floor(u * d.choice.length)];
 }
 
-/** The experiment a point runs: `base` without `sweep` and `cluster`, with the point's values set. */
-export function experimentAtPoint(base: Record<string, unknown>, params: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The experiment a point runs: `base` without `sweep` and `cluster`, with the point's values
+ * set. A point that changes the freezing policy drops the options the new policy does not take
+ * (as `--policy` does). A field whose parent `base` leaves to the schema's defaults is set in a
+ * copy of that parent from `defaults` (`base` with its defaults filled in).
+ */
+export function experimentAtPoint(base: Record<string, unknown>, params: Record<string, unknown>, defaults?: Record<string, unknown>): Record<string, unknown> {
   const { sweep: _sweep, cluster: _cluster, ...rest } = structuredClone(base);
-  for (const [pointer, value] of Object.entries(params)) setPointer(rest, pointer, structuredClone(value));
+  const policy = params['/freezing/policy'];
+  if (typeof policy === 'string' && rest.kind === 'train') rest.freezing = freezingWithOverride(rest.freezing, policy);
+  for (const [pointer, value] of Object.entries(params)) setPointer(rest, pointer, structuredClone(value), defaults);
   return rest;
 }
 
-/** Sets the field at `pointer`; false when its parent is not an object (or an array holding that index). */
-export function setPointer(root: Record<string, unknown>, pointer: string, value: unknown): boolean {
+/**
+ * Sets the field at `pointer`; false when its parent is not an object (or an array holding that
+ * index). Missing parents are copied from `fallback` where it has them.
+ */
+export function setPointer(root: Record<string, unknown>, pointer: string, value: unknown, fallback?: Record<string, unknown>): boolean {
   const parts = splitPointer(pointer);
   const leaf = parts.pop() as string;
   let node: unknown = root;
-  for (const part of parts) node = child(node, part);
+  let spare: unknown = fallback;
+  for (const part of parts) {
+    let next = child(node, part);
+    spare = child(spare, part);
+    if (next === undefined && (isObject(spare) || Array.isArray(spare)) && isObject(node)) {
+      next = structuredClone(spare);
+      node[part] = next;
+    }
+    node = next;
+  }
   if (isObject(node)) {
     node[leaf] = value;
     return true;
@@ -140,21 +160,21 @@ export function sweepDiagnostics(value: Record<string, unknown>, tree: JsonNode 
     out.push(diagnosticAt(lines, message, pathToPointer(path), start, end, severity));
   };
   const base = experimentAtPoint(value, {});
-  experimentValidators().withDefaults(base);
+  const defaults = structuredClone(base);
+  experimentValidators().withDefaults(defaults);
 
   const checkPointer = (pointer: string, keyPath: (string | number)[], values: { value: unknown; path: (string | number)[] }[]): void => {
     if (FIXED.some((f) => pointer === f || pointer.startsWith(`${f}/`))) {
       at(`a sweep cannot vary "${pointer}"`, keyPath, 'key');
       return;
     }
-    if (!setPointer(structuredClone(base), pointer, null)) {
+    if (!setPointer(structuredClone(base), pointer, null, defaults)) {
       const parent = pointer.slice(0, pointer.lastIndexOf('/')) || '/';
       at(`"${pointer}" is not a field of this experiment: it has nothing at "${parent}"`, keyPath, 'key');
       return;
     }
     for (const v of values) {
-      const candidate = structuredClone(base);
-      setPointer(candidate, pointer, structuredClone(v.value));
+      const candidate = experimentAtPoint(base, { [pointer]: v.value }, defaults);
       const check = experimentValidators().check;
       if (check(candidate)) continue;
       const errors = check.errors ?? [];
@@ -192,7 +212,7 @@ export function sweepDiagnostics(value: Record<string, unknown>, tree: JsonNode 
     // Values that are each fine can still make an invalid experiment together (a freezing
     // policy without the options it needs): the first such point, at the block.
     for (const point of expandSweep(sweep)) {
-      const candidate = experimentAtPoint(base, point.params);
+      const candidate = experimentAtPoint(base, point.params, defaults);
       const check = experimentValidators().check;
       if (check(candidate)) continue;
       const problem = schemaDiagnostics(check.errors ?? [], undefined, lines)[0];

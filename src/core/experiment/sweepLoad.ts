@@ -33,10 +33,11 @@ export function loadSweepText(text: string, abs: string): LoadedSweep {
     throw new UserError('this experiment has no "sweep" block: add one (e.g. "sweep": {"grid": {"/training/optimizer/learningRate": [0.001, 0.0003]}}), or run it as one experiment', '/sweep', abs);
   }
   const raw = parse(text, [], { allowTrailingComma: true }) as Record<string, unknown>;
-  // Defaults first, so a point may set a field the file leaves to its default (its parent then exists).
-  experimentValidators().withDefaults(raw);
+  // A point may set a field whose parent the file leaves to the schema's defaults.
+  const defaults = structuredClone(raw);
+  experimentValidators().withDefaults(defaults);
   const points = expandSweep(exp.sweep).map((point) => {
-    const pointText = JSON.stringify(experimentAtPoint(raw, point.params), null, 2);
+    const pointText = JSON.stringify(experimentAtPoint(raw, point.params, defaults), null, 2);
     try {
       return { ...point, experiment: loadExperimentText(pointText, abs).experiment };
     } catch (e) {

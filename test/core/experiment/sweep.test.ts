@@ -118,3 +118,14 @@ test('a point whose combination is invalid is an error at the sweep block in the
     return true;
   });
 });
+
+test('a point that changes the freezing policy drops the options the new policy does not take (the digits example)', () => {
+  const file = path.resolve(__dirname, '../../../examples/digits/digits-sweep.experiment.json');
+  const text = readFileSync(file, 'utf8');
+  assert.deepEqual(checkExperimentText(text, file).filter((d) => d.severity !== 'info'), []);
+  const { points } = loadSweepText(text, file);
+  const freezing = points.map((p) => (p.experiment as TrainExperiment).freezing);
+  assert.deepEqual(freezing.map((f) => f?.policy), ['none', 'smartfrz', 'none', 'smartfrz']);
+  assert.ok(freezing[0] && !('threshold' in freezing[0]), JSON.stringify(freezing[0]));
+  assert.ok(freezing[1] && 'threshold' in freezing[1], 'smartfrz keeps its defaults');
+});
