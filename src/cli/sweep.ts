@@ -1,16 +1,16 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../core/errors';
 import { readExperimentFile } from '../core/experiment/load';
 import { describeParams } from '../core/experiment/sweep';
 import { loadSweepText } from '../core/experiment/sweepLoad';
 import type { ClusterConfig } from '../core/experiment/types';
-import { cancelSlurm, slurmView, submitSweep, type CliCommand } from '../runner/slurm';
-import { defaultParallel, runSweepLocal } from '../runner/sweepLocal';
+import { slurmView, submitSweep, type CliCommand } from '../runner/slurm';
+import { cancelSweep } from '../runner/sweepCancel';
+import { defaultParallel, runSweepLocal, SWEEP_CANCEL_FILE } from '../runner/sweepLocal';
 import { planSweep, readSweepPlan, sweepDir, writeSweepPlan, type SweepExecutor, type SweepPlan } from '../runner/sweepPlan';
 import { isSettled, sweepState, type PointState } from '../runner/sweepState';
-import { signalRunHolder } from '../runner/runLock';
 import { parseCliArgs } from './args';
 import type { CliIO, Subcommand } from './io';
 
@@ -22,9 +22,6 @@ model-lab sweep --cancel SWEEP_DIR [--point I]
   runs every point of the file's "sweep" block, each as a run of its own; local: up to N at once
   on this machine (default: one per core); slurm: one sbatch --array job (settings from the
   file's "cluster" block, overridden by the flags)`;
-
-/** In a local sweep's folder while the sweep is cancelled: its scheduler starts no more points. */
-const CANCEL_FILE = 'cancel';
 
 /** `model-lab sweep`: expands a sweep and runs its points here or on Slurm; `--json` prints `{executor, jobId?, runs}`. */
 export const sweepCommand: Subcommand = async (argv, io) => {
@@ -80,7 +77,7 @@ export const sweepCommand: Subcommand = async (argv, io) => {
   }
 
   // A cancel of the whole local sweep leaves a marker its scheduler obeys; a resume takes it away.
-  const cancelFile = path.join(sweepDir(plan), CANCEL_FILE);
+  const cancelFile = path.join(sweepDir(plan), SWEEP_CANCEL_FILE);
   rmSync(cancelFile, { force: true });
   if (plan.executor === 'slurm') {
     cluster = {
@@ -163,21 +160,7 @@ async function waitForSlurm(io: CliIO, plan: SweepPlan): Promise<void> {
 }
 
 async function cancel(io: CliIO, plan: SweepPlan, point: number | undefined): Promise<number> {
-  if (point !== undefined && !plan.points[point]) throw new UserError(`--point: the sweep has no point ${point} (0-${plan.points.length - 1})`);
-  if (plan.executor === 'slurm') {
-    const cancelled = await cancelSlurm(plan, point);
-    io.stderr(cancelled.length > 0 ? `scancel ${cancelled.join(' ')}\n` : 'nothing submitted to cancel\n');
-    return 0;
-  }
-  // Local: the scheduler starts no more points, and each running point's process is asked to stop (resumable).
-  if (point === undefined) writeFileSync(path.join(sweepDir(plan), CANCEL_FILE), `${new Date().toISOString()}\n`);
-  const state = await sweepState(plan);
-  for (const p of state) {
-    if ((point === undefined || p.index === point) && p.status === 'running') {
-      const sent = signalRunHolder(p.runDir, 'SIGTERM');
-      io.stderr(sent.ok ? `stopping point ${p.index} (pid ${sent.pid})\n` : `point ${p.index}: ${sent.reason}\n`);
-    }
-  }
+  for (const line of await cancelSweep(plan, point)) io.stderr(line + '\n');
   return 0;
 }
 

@@ -4,6 +4,9 @@ import { spawnDetachedRun } from './detachedRun';
 import * as store from './runStore';
 import { pointRequest, pointRunDir, type SweepPlan } from './sweepPlan';
 
+/** In a local sweep's folder while the sweep is cancelled: its scheduler starts no more points (`cancelSweep`). */
+export const SWEEP_CANCEL_FILE = 'cancel';
+
 export interface LocalSweepOptions {
   /** At most this many points run at once (default `defaultParallel()`). */
   parallel?: number;

@@ -7,6 +7,7 @@ import { RunIndex } from './runs/runIndex';
 import { RunManager } from './runs/runManager';
 import { registerRunProblems } from './runs/runProblems';
 import { RunsTreeProvider } from './runs/runsTreeProvider';
+import { registerSweepCommands } from './sweeps/sweepCommands';
 import { TIMELINE_VIEW_TYPE, TimelineSerializer } from './timeline/timelinePanel';
 import { registerRewards } from './rewards/register';
 
@@ -30,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): void {
     tree,
     vscode.window.createTreeView('modelLab.runs', { treeDataProvider: tree, showCollapseAll: true }),
     registerRunCommands(deps),
+    registerSweepCommands(deps),
     registerExperimentDiagnostics(),
     registerExperimentAnnotations(index, runs),
     vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, new TimelineSerializer(deps)),
