@@ -72,10 +72,13 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
     await screenshot(page, 'sweep-02-progress');
     const done = await waitForNotification(page, /sweep quick-sweep: 4 completed; best \d+\.\d% \(learningRate=[\d.]+, units=\d+\)/, 240_000);
     assert.ok(done);
-    const rows = await runsRows(page, (r) => r.some((t) => /4 points · 4 completed/.test(t)));
+    let rows = await runsRows(page, (r) => r.some((t) => /^Sweep \d{4}-\d{2}-\d{2} \d{2}:\d{2}4 points · 4 completed · best \d+\.\d%/.test(t)));
+    // A finished sweep is shown collapsed: open it.
+    if (!rows.some((t) => t.includes('units='))) {
+      await page.locator('.monaco-list-row', { hasText: /^Sweep \d{4}/ }).first().click();
+      rows = await runsRows(page, (r) => r.filter((t) => t.includes('units=')).length === 4);
+    }
     await screenshot(page, 'sweep-03-runs-view');
-    const sweepRow = rows.find((t) => /Sweep \d{8}-\d{6}/.test(t));
-    assert.ok(sweepRow, JSON.stringify(rows));
     // Its points, each labelled by its values, with status and accuracy.
     for (const label of ['learningRate=0.003, units=8', 'learningRate=0.003, units=16', 'learningRate=0.01, units=8', 'learningRate=0.01, units=16']) {
       assert.ok(rows.some((t) => t.includes(label) && /\d+\.\d%/.test(t)), `${label} in ${JSON.stringify(rows)}`);
@@ -97,6 +100,7 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
 });
 
 async function openSweepMenu(page: Page): Promise<void> {
+  await runCommand(page, 'View: Show Explorer');
   // The context key listing sweep files is set shortly after activation: retry the menu until it has the entry.
   await waitUntil(page, async () => {
     await explorerRow(page, SWEEP_FILE).click({ button: 'right' });

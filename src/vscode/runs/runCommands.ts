@@ -11,7 +11,7 @@ import type { RunErrorInfo } from '../../runner/protocol';
 import { runLiveness } from '../../runner/runLock';
 import { deleteRun, isTrainRun, readRunRecord, RUN_FILE, setPauseRequest, SUMMARY_FILE, type RunRecord } from '../../runner/runStore';
 import { isTrainSummary } from '../../runner/summary';
-import type { RunOutcome, RunSource } from '../../runner/runProcess';
+import type { RunOutcome, RunSource } from '../../runner/runSource';
 import { EXPERIMENT_GLOB, isExperimentFile, openTimelineOnRun, showNotificationProgress } from '../config';
 import { TimelinePanel, type TimelineDeps } from '../timeline/timelinePanel';
 import { outcomeText } from './outcomeText';

@@ -111,3 +111,9 @@ export function bestRun(g: SweepGroup): RunRecord | undefined {
     .filter((r) => r.status === 'completed' && Number.isFinite(value(r)))
     .reduce<RunRecord | undefined>((best, r) => (best === undefined || (value(r) as number) > (value(best) as number) ? r : best), undefined);
 }
+
+/** "Sweep 2026-12-06 22:50" from the sweep id's time stamp (`20261206-225006-...`), else the id. */
+export function sweepTitle(g: SweepGroup): string {
+  const m = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})/.exec(g.sweepId);
+  return m ? `Sweep ${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}` : `Sweep ${g.sweepId}`;
+}

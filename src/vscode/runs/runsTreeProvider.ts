@@ -5,7 +5,7 @@ import { isTrainRun, PAUSE_FILE, type RunRecord } from '../../runner/runStore';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { formatPercent, formatSeconds } from '../../panels/shared/format';
-import { bestRun, canResume, describeRun, describeSweep, experimentChildren, groupRuns, pointLabel, type RunGroup, type SweepGroup } from './runGroups';
+import { bestRun, canResume, describeRun, describeSweep, experimentChildren, groupRuns, pointLabel, sweepTitle, type RunGroup, type SweepGroup } from './runGroups';
 import type { RunIndex } from './runIndex';
 import type { RunManager } from './runManager';
 
@@ -94,7 +94,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (node.kind === 'sweep') {
       const { sweep } = node;
       const running = sweep.runs.some((r) => r.status === 'running') || sweep.runs.length < sweep.count;
-      const item = new vscode.TreeItem(`Sweep ${sweep.sweepId.slice(0, 15)}`, running ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+      const item = new vscode.TreeItem(sweepTitle(sweep), running ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `sweep:${node.experimentFile}:${sweep.sweepId}`;
       item.description = describeSweep(sweep);
       item.iconPath = new vscode.ThemeIcon(running ? 'sync~spin' : 'list-tree');
