@@ -72,7 +72,7 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
     await screenshot(page, 'sweep-02-progress');
     const done = await waitForNotification(page, /sweep quick-sweep: 4 completed; best \d+\.\d% \(learningRate=[\d.]+, units=\d+\)/, 240_000);
     assert.ok(done);
-    let rows = await runsRows(page, (r) => r.some((t) => /^Sweep \d{4}-\d{2}-\d{2} \d{2}:\d{2}4 points · 4 completed · best \d+\.\d%/.test(t)));
+    let rows = await runsRows(page, (r) => r.some((t) => /^Sweep \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}4 points · 4 completed · best \d+\.\d%/.test(t)));
     // A finished sweep is shown collapsed: open it.
     if (!rows.some((t) => t.includes('units='))) {
       await page.locator('.monaco-list-row', { hasText: /^Sweep \d{4}/ }).first().click();

@@ -112,8 +112,8 @@ export function bestRun(g: SweepGroup): RunRecord | undefined {
     .reduce<RunRecord | undefined>((best, r) => (best === undefined || (value(r) as number) > (value(best) as number) ? r : best), undefined);
 }
 
-/** "Sweep 2026-12-06 22:50" from the sweep id's time stamp (`20261206-225006-...`), else the id. */
+/** "Sweep 2026-12-06 22:50:06" from the sweep id's time stamp (`20261206-225006-...`, UTC), else the id. */
 export function sweepTitle(g: SweepGroup): string {
-  const m = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})/.exec(g.sweepId);
-  return m ? `Sweep ${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}` : `Sweep ${g.sweepId}`;
+  const m = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(g.sweepId);
+  return m ? `Sweep ${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}:${m[6]}` : `Sweep ${g.sweepId}`;
 }

@@ -68,5 +68,5 @@ test('a sweep\'s runs are one child of their experiment, in point order, placed 
   assert.equal(describeSweep(sweep), '3 points · 2 completed · 1 queued · best 95.0%');
   assert.equal(bestRun(sweep)?.runId, 's-p0');
   assert.equal(pointLabel(sweep.runs[1].sweep?.params ?? {}), 'learningRate=0.002, policy=none');
-  assert.equal(sweepTitle({ ...sweep, sweepId: '20261206-225006-digits-sweep-sweep-5abd' }), 'Sweep 2026-12-06 22:50');
+  assert.equal(sweepTitle({ ...sweep, sweepId: '20261206-225006-digits-sweep-sweep-5abd' }), 'Sweep 2026-12-06 22:50:06');
 });
