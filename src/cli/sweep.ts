@@ -63,15 +63,15 @@ export const sweepCommand: Subcommand = async (argv, io) => {
   if (values.cancel !== undefined) return cancel(io, await readSweepPlan(values.cancel), values.point === undefined ? undefined : nonNegativeInt(values.point, '--point'));
 
   let plan: SweepPlan;
-  let cluster: ClusterConfig = {};
   if (values.resume !== undefined) {
     plan = await readSweepPlan(values.resume);
-    if (executor) plan.executor = executor;
+    if (executor && executor !== plan.executor) {
+      plan.executor = executor;
+      await writeSweepPlan(plan);
+    }
   } else {
     const { file, text } = await readExperimentFile(positionals[0]);
-    const sweep = loadSweepText(text, file);
-    cluster = 'cluster' in sweep.base.experiment ? sweep.base.experiment.cluster ?? {} : {};
-    plan = planSweep(sweep, executor ?? 'local', values.out);
+    plan = planSweep(loadSweepText(text, file), executor ?? 'local', values.out);
     await writeSweepPlan(plan);
     io.stderr(`sweep ${plan.sweepId}: ${plan.points.length} point${plan.points.length === 1 ? '' : 's'} -> ${sweepDir(plan)}\n`);
   }
@@ -80,15 +80,15 @@ export const sweepCommand: Subcommand = async (argv, io) => {
   const cancelFile = path.join(sweepDir(plan), SWEEP_CANCEL_FILE);
   rmSync(cancelFile, { force: true });
   if (plan.executor === 'slurm') {
-    cluster = {
-      ...cluster,
+    const cluster: ClusterConfig = {
+      ...plan.cluster,
       ...(values.partition ? { partition: values.partition } : {}),
       ...(values.time ? { time: values.time } : {}),
       ...(values['cpus-per-task'] ? { cpusPerTask: positiveInt(values['cpus-per-task'], '--cpus-per-task') } : {}),
       ...(values.mem ? { mem: values.mem } : {}),
       ...(values['max-concurrent'] ? { maxConcurrent: positiveInt(values['max-concurrent'], '--max-concurrent') } : {}),
-      ...(values['sbatch-arg'] ? { sbatchArgs: [...(cluster.sbatchArgs ?? []), ...values['sbatch-arg']] } : {}),
-      ...(values.setup ? { setup: [...(cluster.setup ?? []), ...values.setup] } : {}),
+      ...(values['sbatch-arg'] ? { sbatchArgs: [...(plan.cluster.sbatchArgs ?? []), ...values['sbatch-arg']] } : {}),
+      ...(values.setup ? { setup: [...(plan.cluster.setup ?? []), ...values.setup] } : {}),
     };
     // A resubmission runs the points that are neither done nor still held by Slurm.
     const state = values.resume !== undefined ? await currentState(plan) : undefined;

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../core/errors';
 import type { LoadedSweep } from '../core/experiment/sweepLoad';
-import type { Experiment } from '../core/experiment/types';
+import type { ClusterConfig, Experiment } from '../core/experiment/types';
 import { writeJsonAtomic } from '../core/util/atomicFile';
 import type { RunRequest } from './protocol';
 import * as store from './runStore';
@@ -24,6 +24,8 @@ export interface SweepPlan {
   root: string;
   createdAt: string;
   executor: SweepExecutor;
+  /** The experiment's `cluster` block: a resubmission uses it too (flags go on top). */
+  cluster: ClusterConfig;
   points: PlannedPoint[];
   /** Set once an array job is submitted: each submission (the first, then resubmissions) and its points. */
   slurm?: { jobs: SlurmSubmission[]; script: string };
@@ -72,7 +74,8 @@ export function planSweep(sweep: LoadedSweep, executor: SweepExecutor, outRoot?:
     params: p.params,
     experiment: p.experiment,
   }));
-  return { version: 1, sweepId, name: experiment.name, experimentFile: file, root, createdAt: now.toISOString(), executor, points };
+  const cluster = experiment.kind === 'reward-compare' ? {} : experiment.cluster ?? {};
+  return { version: 1, sweepId, name: experiment.name, experimentFile: file, root, createdAt: now.toISOString(), executor, cluster, points };
 }
 
 export async function writeSweepPlan(plan: SweepPlan): Promise<string> {
@@ -95,6 +98,7 @@ export async function readSweepPlan(fileOrDir: string): Promise<SweepPlan> {
   if (plan?.version !== 1 || typeof plan.sweepId !== 'string' || typeof plan.root !== 'string' || !Array.isArray(plan.points)) {
     throw new UserError(`damaged sweep plan (not a version 1 ${SWEEP_FILE}): ${file}`, undefined, file);
   }
+  plan.cluster ??= {};
   // The plan may have been copied with its run store (a cluster's shared filesystem mounted elsewhere).
   plan.root = path.dirname(path.dirname(file));
   return plan;

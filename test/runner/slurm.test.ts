@@ -6,7 +6,7 @@ import { slurmFromEnv } from '../../src/runner/runStore';
 import { jobOfPoint, type SweepPlan } from '../../src/runner/sweepPlan';
 
 const plan = (n: number): SweepPlan => ({
-  version: 1, sweepId: 's1', name: 'digits', experimentFile: '/work/exp/digits.experiment.json', root: '/shared/runs', createdAt: '', executor: 'slurm',
+  version: 1, sweepId: 's1', name: 'digits', experimentFile: '/work/exp/digits.experiment.json', root: '/shared/runs', createdAt: '', executor: 'slurm', cluster: {},
   points: Array.from({ length: n }, (_, index) => ({ index, runId: `s1-p${index}`, params: {}, experiment: {} as SweepPlan['points'][0]['experiment'] })),
 });
 
