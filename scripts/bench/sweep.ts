@@ -8,7 +8,9 @@
  * Runs the real CLI (bundled: `npm run build` first) in child processes; wall-clock time of
  * each whole sweep, and the mean training seconds per point the runs themselves measured (a
  * busy machine shows as slower points in both modes). Also checks that both modes trained the
- * same points to the same accuracies.
+ * same points to the same accuracies. Where a Slurm cluster answers (`sinfo`; e.g.
+ * `scripts/slurm/single-node.sh start`), the same sweep as one job array too, against local
+ * `--parallel` (the one-node cluster here runs as many tasks at once as it has cores).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,12 +28,13 @@ const parallel = Number(option('parallel', '2'));
 
 interface Doc { runs: { params: Record<string, unknown>; status: string; metrics?: { accuracy: number }; runDir: string }[] }
 
-function sweep(n: number): { seconds: number; doc: Doc; trainSeconds: number } {
+function sweep(n: number, executor = 'local'): { seconds: number; doc: Doc; trainSeconds: number } {
   const out = mkdtempSync(path.join(tmpdir(), 'ml-bench-sweep-'));
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'sweep', file, '--parallel', String(n), '--wait', '--json', '--out', out], { encoding: 'utf8' });
+  const args = ['sweep', file, '--executor', executor, ...(executor === 'local' ? ['--parallel', String(n)] : []), '--wait', '--json', '--out', out];
+  const r = spawnSync(process.execPath, [path.join(root, 'dist', 'cli.js'), ...args], { encoding: 'utf8' });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) throw new Error(`sweep --parallel ${n} failed (${r.status}): ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`sweep ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   const doc = JSON.parse(r.stdout) as Doc;
   const trainSeconds = doc.runs.map((p) => JSON.parse(readFileSync(path.join(p.runDir, 'summary.json'), 'utf8')).trainSeconds as number).reduce((a, b) => a + b, 0) / doc.runs.length;
   rmSync(out, { recursive: true, force: true });
@@ -47,3 +50,10 @@ console.log(`points: ${seq.doc.runs.length}, all completed: ${[...seq.doc.runs, 
 console.log(`--parallel 1: ${seq.seconds.toFixed(1)} s (mean ${seq.trainSeconds.toFixed(1)} s training per point)`);
 console.log(`--parallel ${parallel}: ${par.seconds.toFixed(1)} s (mean ${par.trainSeconds.toFixed(1)} s training per point)`);
 console.log(`ratio parallel/sequential: ${(par.seconds / seq.seconds).toFixed(3)} (target <= 0.65)`);
+
+if (spawnSync('sinfo', ['-h'], { encoding: 'utf8' }).status === 0) {
+  const slurm = sweep(0, 'slurm');
+  const same = JSON.stringify(accuracies(slurm.doc)) === JSON.stringify(accuracies(seq.doc));
+  console.log(`--executor slurm: ${slurm.seconds.toFixed(1)} s (mean ${slurm.trainSeconds.toFixed(1)} s training per point), same accuracies as local: ${same}`);
+  console.log(`ratio slurm/local --parallel ${parallel}: ${(slurm.seconds / par.seconds).toFixed(3)}`);
+} else console.log('no Slurm cluster (sinfo failed): the Slurm comparison is skipped');
