@@ -8,6 +8,7 @@ import { formatPercent, formatSeconds } from '../../panels/shared/format';
 import { bestRun, canResume, describeRun, describeSweep, experimentChildren, groupRuns, pointLabel, sweepTitle, type RunGroup, type SweepGroup } from './runGroups';
 import type { RunIndex } from './runIndex';
 import type { RunManager } from './runManager';
+import { canProve, provenLabel } from './proveResult';
 
 export type RunsNode = { kind: 'experiment'; group: RunGroup } | { kind: 'sweep'; sweep: SweepGroup; experimentFile: string } | { kind: 'run'; run: RunRecord };
 
@@ -107,7 +108,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     // A sweep's point is told apart by its values; other runs by their policy.
     const item = new vscode.TreeItem(r.sweep ? pointLabel(r.sweep.params) : r.policy || r.runId, vscode.TreeItemCollapsibleState.None);
     item.id = `run:${r.runDir}`;
-    item.description = describeRun(r);
+    const proven = provenLabel(r);
+    item.description = proven ? `${describeRun(r)} · ${proven}` : describeRun(r);
     const [icon, color] = STATUS_ICONS[r.status] ?? ['circle-outline', undefined];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     const running = r.status === 'running';
@@ -116,6 +118,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.contextValue = [
       'run', running ? 'run.running' : '', canResume(r) ? 'run.resumable' : '',
       running && isTrainRun(r) ? (pauseAsked ? 'run.paused' : 'run.pausable') : '',
+      canProve(r) ? 'run.provable' : '',
     ].filter(Boolean).join(' ');
     item.tooltip = runTooltip(r);
     item.command = isTrainRun(r)
