@@ -69,13 +69,17 @@ async function jobStart(req: RunRequest, sink: JobSink): Promise<{ start: JobSta
       for (const dir of [runDir, path.join(runDir, store.CHECKPOINT_DIR), path.join(runDir, store.MODEL_DIR)]) {
         for (const name of await removeStaleTempFiles(dir)) sink.log('info', `removed ${path.join(dir, name)}, left by an interrupted write`);
       }
-      return { start: { resume: true, runDir, config, record }, lock };
+      // A requeued Slurm task resumes the run: the record names the job that runs it now.
+      const slurm = store.slurmFromEnv();
+      if (slurm) await store.updateRunRecord(runDir, { slurm });
+      return { start: { resume: true, runDir, config, record: slurm ? { ...record, slurm } : record }, lock };
     } catch (e) {
       lock.release();
       throw e;
     }
   }
-  const config = req.experiment ? { experimentFile: path.resolve(req.experimentFile), experiment: req.experiment } : await loadConfig(req, sink);
+  const loaded = req.experiment ? { experimentFile: path.resolve(req.experimentFile), experiment: req.experiment } : await loadConfig(req, sink);
+  const config: ResolvedConfig = req.sweep ? { ...loaded, sweep: req.sweep } : loaded;
   const exp = config.experiment;
   const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(config.experimentFile);
   const unusable = await ensureWritableFolder(root);

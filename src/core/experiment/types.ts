@@ -19,6 +19,8 @@ export interface TrainExperiment {
   model: ModelConfig;
   training: TrainingConfig;
   freezing?: FreezingConfig;
+  sweep?: SweepConfig;
+  cluster?: ClusterConfig;
 }
 
 export interface RewardCompareExperiment {
@@ -44,6 +46,8 @@ export interface ExtractTrainExperiment {
   output?: string;
   /** Schema defaults are the shipped model's settings. */
   training?: ExtractTrainingConfig;
+  sweep?: SweepConfig;
+  cluster?: ClusterConfig;
 }
 
 export interface ExtractTrainingConfig {
@@ -75,6 +79,8 @@ export interface ExtractEvalExperiment {
   model?: string;
   /** Evaluate only the first N sentences. */
   limit?: number;
+  sweep?: SweepConfig;
+  cluster?: ClusterConfig;
 }
 
 /**
@@ -228,4 +234,32 @@ export interface FreezingConfig {
   snapshotEvery?: number;
   /** Never freeze the last N weighted layers (default 1: the classifier keeps training). */
   keepTrainable?: number;
+}
+
+/**
+ * Many runs of one experiment (`core/experiment/sweep.ts`): keys are JSON pointers into the
+ * experiment. The points are the grid's combinations; `random` with `params` draws `count`
+ * samples (crossed with the grid's points); `random` without `params` picks `count` grid points.
+ */
+export interface SweepConfig {
+  grid?: Record<string, unknown[]>;
+  random?: { count: number; seed?: number; params?: Record<string, SweepDistribution> };
+}
+
+export type SweepDistribution =
+  | { uniform: [number, number] }
+  | { logUniform: [number, number] }
+  | { int: [number, number] }
+  | { choice: unknown[] };
+
+/** How a sweep is submitted to Slurm (`runner/slurm.ts`); flags override these. */
+export interface ClusterConfig {
+  partition?: string;
+  time?: string;
+  cpusPerTask?: number;
+  mem?: string;
+  maxConcurrent?: number;
+  sbatchArgs?: string[];
+  setup?: string[];
+  node?: string;
 }

@@ -184,6 +184,13 @@ class RunCommands {
   }
 
   async openTimeline(arg?: unknown): Promise<void> {
+    // A sweep: its train runs overlaid in one timeline.
+    const node = arg as RunsNode | undefined;
+    if (node && typeof node === 'object' && node.kind === 'sweep') {
+      const runDirs = node.sweep.runs.filter(isTrainRun).map((r) => r.runDir);
+      if (runDirs.length > 0) TimelinePanel.show(this.deps, runDirs);
+      return;
+    }
     let runDir = runDirFrom(arg);
     if (!runDir) {
       const file = isExperimentFile(arg as vscode.Uri) ? (arg as vscode.Uri).fsPath : activeExperimentFile();
