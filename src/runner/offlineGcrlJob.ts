@@ -9,11 +9,13 @@ import { generateDataset } from '../core/rl/gcrl/generate';
 import { OfflineTrainer } from '../core/rl/gcrl/trainer';
 import { offlineSettingsFrom } from '../core/rl/fromExperiment';
 import { initBackend } from '../core/tensor/backend';
+import type { RunEvent } from '../core/train/events';
 import { writeJsonAtomic } from '../core/util/atomicFile';
 import { createRng } from '../core/util/random';
 import { GCRL_FILES } from './gcrlRunFiles';
 import type { RunRequest } from './protocol';
 import type { JobSink, JobStart } from './job';
+import * as store from './runStore';
 import { runSessionJob } from './sessionJob';
 import type { OfflineGcrlSummary } from './summary';
 
@@ -26,7 +28,12 @@ export async function runOfflineGcrlJob(start: JobStart<OfflineGcrlExperiment>, 
   const backend = await initBackend((req.backend as 'auto') ?? 'auto');
   sink.log('info', `backend: ${backend.name}`);
   const exp = start.config.experiment;
-  return runSessionJob<OfflineGcrlSummary>(start, sink, shouldStop, async ({ runDir, emit }) => {
+  const { runDir } = start;
+  const emit = (e: RunEvent): void => {
+    store.appendEvent(start.runDir, e);
+    sink.event(e);
+  };
+  return runSessionJob<OfflineGcrlSummary>(start, sink, shouldStop, async () => {
     const { settings, generate } = offlineSettingsFrom(exp);
     const algo = exp.algo;
     const dataset = await loadDataset(exp, runDir, generate, settings.seed);
@@ -46,15 +53,17 @@ export async function runOfflineGcrlJob(start: JobStart<OfflineGcrlExperiment>, 
     return {
       session: trainer.session,
       stages,
-      epochs: settings.epochs,
-      stepsPerEpoch: settings.stepsPerEpoch,
-      checkpointEvery: exp.checkpointEvery ?? 1,
+      totalSteps: settings.epochs * settings.stepsPerEpoch,
+      epochs: { total: settings.epochs, stepsPerEpoch: settings.stepsPerEpoch },
+      checkpointEvery: (exp.checkpointEvery ?? 1) * settings.stepsPerEpoch,
+      backend: backend.name,
+      begin: () => undefined,
       extra: () => trainer.checkpointExtra({ history }),
       restore: (extra) => {
         history = (trainer.restore(extra) as { history?: typeof history } | undefined)?.history ?? [];
       },
       progressMessage: (r) => `epoch ${r.epoch + 1}/${settings.epochs}${last() ? ` · ${algo} success ${(last().successRate * 100).toFixed(0)}%` : ''}`,
-      finish: async (status, trainSeconds) => {
+      finish: async (status) => {
         const ev = last();
         const epochsDone = Math.floor(trainer.session.position.globalStep / settings.stepsPerEpoch);
         if (status === 'completed' || ev) {
@@ -67,7 +76,7 @@ export async function runOfflineGcrlJob(start: JobStart<OfflineGcrlExperiment>, 
             kind: 'offline-gcrl', algo, backend: backend.name,
             successRate: ev?.successRate ?? 0,
             tasks: (ev?.tasks ?? []).map((t) => ({ start: t.start, goal: t.goal, successRate: t.successRate })),
-            epochsDone, trainSeconds,
+            epochsDone, trainSeconds: trainer.session.trainSeconds,
           },
           score: ev ? { name: `${algo} success`, value: ev.successRate } : undefined,
         };

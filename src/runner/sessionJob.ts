@@ -1,126 +1,144 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { isUserError, UserError } from '../core/errors';
+import { isUserError } from '../core/errors';
 import { withExperimentPosition } from '../core/experiment/load';
+import type { Experiment } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
-import { type CheckpointExtra, readSessionCheckpoint, type StageSpec, type StepRecord, type TrainingSession } from '../core/train/loop';
+import { type CheckpointExtra, NonFiniteLossError, NonFiniteStateError, type StageSpec, type StepRecord, type TrainingSession } from '../core/train/loop';
 import { toErrorInfo } from './errorInfo';
 import type { JobSink, JobStart } from './job';
-import * as store from './runStore';
 import type { RunSummary } from './summary';
-import type { JobOutcome } from './uncheckpointedJob';
+import * as store from './runStore';
 
-/** What a kind built on a `TrainingSession` gives `runSessionJob`; built the same way for a new and a resumed run. */
-export interface SessionWork<S extends RunSummary> {
+/** Folder (inside the run folder) of a session job's checkpoint (`session.json` + tensors). */
+export const SESSION_CHECKPOINT_DIR = store.CHECKPOINT_DIR;
+
+export interface SessionJobSpec<S extends RunSummary> {
   session: TrainingSession;
   stages: StageSpec[];
-  /** Epochs of the plan, and how many steps each has (for the run record and progress). */
-  epochs: number;
-  stepsPerEpoch: number;
-  /** Checkpoint after every this many epochs (and when stopped). */
+  /** Steps of the whole plan, for progress. */
+  totalSteps: number;
+  /** Save a checkpoint every this many steps (and when stopped). */
   checkpointEvery: number;
-  /** The caller's state for the checkpoint (replay buffer, history), and how to take it back. */
-  extra(): CheckpointExtra;
-  restore(extra: CheckpointExtra): void;
-  /** One line for progress after a step (e.g. "epoch 12/150 · coverage 204"). */
-  progressMessage(record: StepRecord): string;
-  /** The kind's part of the summary, for a completed or a stopped run; writes the run's outputs. */
-  finish(status: 'completed' | 'cancelled', trainSeconds: number): Promise<JobOutcome<S>>;
+  backend: string;
+  /**
+   * A plan in epochs of `stepsPerEpoch` steps (the RL kinds): the run record counts epochs
+   * (`epochsDone` at every checkpoint) instead of one epoch for the whole plan.
+   */
+  epochs?: { total: number; stepsPerEpoch: number };
+  /**
+   * The job's own state beyond the session's tensors (a replay buffer, evaluation history,
+   * running sums), saved with every checkpoint and handed back to `restore` on resume, so a
+   * resumed run reproduces the numbers of an uninterrupted one.
+   */
+  extra?(): CheckpointExtra;
+  restore?(extra: CheckpointExtra): void;
+  /** Called once the position is known (fresh: 0), before the first step: the job's start event. */
+  begin(resumedAt: number | undefined): void;
+  /** After every step: the job's own events and measurements (`emit` writes and forwards one). */
+  onStep?(record: StepRecord): void | Promise<void>;
+  /** A progress line for a step (the CLI's bar, the status bar); default: stage and step. */
+  progressMessage?(record: StepRecord): string;
+  /**
+   * The kind-specific summary fields once the plan ended (`completed`: final measurements,
+   * files for the panel) or stopped (`cancelled`: what is known so far), and the run's headline score.
+   */
+  finish(status: 'completed' | 'cancelled'): Promise<{ fields: Omit<S, 'status' | 'runId' | 'experiment' | 'experimentFile' | 'runDir'>; score?: { name: string; value: number } }>;
+  /** Frees the session's tensors (and whatever else the job holds) when the job ends, however it ends. */
   dispose(): void;
 }
 
-/** Checkpoints of session jobs: `<run>/checkpoint/session.json` and its tensors file. */
-export function sessionCheckpointDir(runDir: string): string {
-  return path.join(runDir, store.CHECKPOINT_DIR);
-}
-
 /**
- * The run-store lifecycle of a job whose training is a `TrainingSession` plan (the RL kinds; any
- * lab with a custom loop can use it): run record, `progress` events after every step, a
- * checkpoint every `checkpointEvery` epochs and when stopped (the session saves between steps,
- * so a stop request is honoured within one step and the run resumes exactly there), summary.
- * `build` gets `emit` for the kind's own events; it must build the same session for a resume.
- * A resume without a checkpoint (stopped during its first epochs) starts over in the same folder.
+ * The run-store lifecycle of a job trained with a `TrainingSession` (the labs): the run record,
+ * `progress` events, a checkpoint every `checkpointEvery` steps and when stopped (the session's
+ * own format in `checkpoint/`), resume from it (a run stopped before its first checkpoint starts
+ * over in the same folder), the summary. The session polls `shouldStop` before every step, so
+ * a stop takes effect within a step. `prepare` (reading data, building the session) runs once
+ * the record exists, so a run that fails on its data stays in the run store as `failed`, with
+ * the error at the experiment file's field and line. A NaN or infinite loss ends the run
+ * `diverged` (no update was applied; the last checkpoint stays good). A resume that finds no
+ * checkpoint drops the events of the attempt it replaces.
  */
 export async function runSessionJob<S extends RunSummary>(
-  start: JobStart,
-  sink: JobSink,
-  shouldStop: () => boolean,
-  build: (ctx: { runDir: string; emit: (e: RunEvent) => void; resume: boolean }) => Promise<SessionWork<S>>,
+  start: JobStart, sink: JobSink, shouldStop: () => boolean, prepare: () => Promise<SessionJobSpec<S>>,
 ): Promise<S> {
   const { runDir, config } = start;
-  const exp = config.experiment;
+  const exp: Experiment = config.experiment;
   const runId = path.basename(runDir);
-  const ckpt = sessionCheckpointDir(runDir);
-  const hasCheckpoint = start.resume && (await readSessionCheckpoint(ckpt).catch(() => undefined)) !== undefined;
+  const ckpt = path.join(runDir, SESSION_CHECKPOINT_DIR);
   const emit = (e: RunEvent): void => {
     store.appendEvent(runDir, e);
     sink.event(e);
   };
   if (start.resume) {
-    if (!hasCheckpoint) await fs.rm(path.join(runDir, store.EVENTS_FILE), { force: true });
-    await store.updateRunRecord(runDir, { status: 'running', endedAt: undefined, message: undefined, error: undefined, paused: undefined });
-  }
-  if (!start.resume) {
+    await store.updateRunRecord(runDir, { status: 'running', endedAt: undefined, message: undefined, error: undefined });
+  } else {
     await store.createRun(runDir, {
       runId, runDir, kind: exp.kind, experimentFile: config.experimentFile, experiment: exp.name, policy: store.runLabel(exp),
-      status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: 0,
+      status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: 1,
     }, config);
   }
   sink.runDir?.(runDir);
-  let work: SessionWork<S> | undefined;
-  let epochsDone = 0;
+  const base = { runId, experiment: exp.name, experimentFile: config.experimentFile, runDir };
+  let spec: SessionJobSpec<S> | undefined;
   try {
-    work = await build({ runDir, emit, resume: start.resume });
-    await store.updateRunRecord(runDir, { epochs: work.epochs });
-    if (hasCheckpoint) {
-      const loaded = await work.session.load(ckpt);
-      if (!loaded) throw new UserError(`run ${runId}: its checkpoint disappeared`);
-      work.restore(loaded.extra);
-      epochsDone = Math.floor(loaded.position.globalStep / work.stepsPerEpoch);
-      sink.log('info', `resuming ${runId} at step ${loaded.position.globalStep} (epoch ${epochsDone + 1} of ${work.epochs}) -> ${runDir}`);
-    } else {
-      sink.log('info', `${start.resume ? 'restarting' : 'run'} ${runId} (${exp.kind}) -> ${runDir}`);
-    }
-    const w = work;
-    const total = w.epochs * w.stepsPerEpoch;
-    const save = async (): Promise<void> => {
-      await w.session.save(ckpt, w.extra());
-      await store.updateRunRecord(runDir, { epochsDone });
-      emit({ type: 'checkpoint', epoch: epochsDone, step: w.session.position.globalStep, path: store.CHECKPOINT_DIR });
+    spec = await prepare();
+    const epochs = spec.epochs;
+    await store.updateRunRecord(runDir, { backend: spec.backend, ...(epochs ? { epochs: epochs.total } : {}) });
+    const loaded = start.resume ? await spec.session.load(ckpt) : undefined;
+    if (loaded) spec.restore?.(loaded.extra);
+    else if (start.resume) await fs.rm(path.join(runDir, store.EVENTS_FILE), { force: true });
+    const resumedAt = loaded?.position.globalStep;
+    const epochsAt = (step: number): number => (epochs ? Math.floor(step / epochs.stepsPerEpoch) : 0);
+    sink.log('info', `${start.resume ? (loaded ? `resuming at step ${resumedAt}` : 'no checkpoint yet: starting over') : 'run'} ${runId} (${exp.kind}) -> ${runDir}`);
+    spec.begin(resumedAt);
+    let lastProgress = -1;
+    const job = spec;
+    const session = spec.session;
+    const save = async (step: number): Promise<void> => {
+      await session.save(ckpt, job.extra?.());
+      if (epochs) await store.updateRunRecord(runDir, { epochsDone: epochsAt(step) });
+      emit({ type: 'checkpoint', epoch: epochsAt(step), step, path: SESSION_CHECKPOINT_DIR });
     };
-    let lastProgress = 0;
-    const result = await w.session.run(w.stages, {
+    const { totalSteps, checkpointEvery, onStep, progressMessage } = spec;
+    const result = await session.run(spec.stages, {
       shouldStop,
       onStep: async (r) => {
-        if (r.epochEnd) {
-          epochsDone = r.epoch + 1;
-          if (epochsDone % w.checkpointEvery === 0 && epochsDone < w.epochs) await save();
+        await onStep?.(r);
+        const percent = Math.floor((100 * r.step) / totalSteps);
+        if (percent !== lastProgress) {
+          lastProgress = percent;
+          emit({ type: 'progress', kind: exp.kind, fraction: r.step / totalSteps, message: progressMessage?.(r) ?? `${r.stage} step ${r.stageStep}` });
         }
-        // Progress at most every half second (and at epoch ends): events.jsonl stays small.
-        const now = performance.now();
-        if (r.epochEnd || now - lastProgress > 500) {
-          lastProgress = now;
-          emit({ type: 'progress', kind: exp.kind, fraction: r.step / total, message: w.progressMessage(r) });
-        }
+        if (r.step % checkpointEvery === 0 && r.step < totalSteps) await save(r.step);
       },
     });
+    if (result.status === 'stopped') await save(result.step);
     const status = result.status === 'completed' ? 'completed' : 'cancelled';
-    if (status === 'cancelled') await save();
-    const outcome = await w.finish(status, w.session.trainSeconds);
-    const summary = { status, runId, experiment: exp.name, experimentFile: config.experimentFile, runDir, ...outcome.fields } as S;
+    const { fields, score } = await spec.finish(status);
+    const summary = { status, ...base, ...fields } as S;
     await store.writeSummary(runDir, summary);
-    await store.updateRunRecord(runDir, {
-      status, endedAt: new Date().toISOString(), epochsDone, score: outcome.score, trainSeconds: w.session.trainSeconds,
-    });
     if (status === 'completed') emit({ type: 'progress', kind: exp.kind, fraction: 1, message: 'done' });
+    await store.updateRunRecord(runDir, {
+      status, endedAt: new Date().toISOString(), epochsDone: epochs ? epochsAt(session.position.globalStep) : status === 'completed' ? 1 : 0, trainSeconds: spec.session.trainSeconds,
+      ...(score ? { score } : {}),
+    });
     return summary;
   } catch (e) {
-    // Errors in the user's input point into the experiment file (file:line:col in the CLI, the line in the editor).
+    if ((e instanceof NonFiniteLossError || e instanceof NonFiniteStateError) && spec) {
+      // Diverged: the last good checkpoint stays; resuming would diverge again (runJob refuses).
+      const { fields } = await spec.finish('cancelled');
+      const summary = { status: 'diverged', message: e.message, ...base, ...fields } as S;
+      await store.writeSummary(runDir, summary);
+      emit({ type: 'end', status: 'diverged', epoch: 0, step: spec.session.position.globalStep, trainSeconds: spec.session.trainSeconds, message: e.message });
+      await store.updateRunRecord(runDir, { status: 'diverged', endedAt: new Date().toISOString(), trainSeconds: spec.session.trainSeconds, message: e.message });
+      sink.log('error', e.message);
+      return summary;
+    }
     const error = isUserError(e) ? await withExperimentPosition(e, config.experimentFile) : e;
-    await store.recordFailure(runDir, toErrorInfo(error), { epochsDone }).catch(() => undefined);
+    await store.recordFailure(runDir, toErrorInfo(error), { trainSeconds: spec?.session.trainSeconds }).catch(() => undefined);
     throw error;
   } finally {
-    work?.dispose();
+    spec?.dispose();
   }
 }

@@ -4,9 +4,11 @@ import { skillsSettingsFrom } from '../core/rl/fromExperiment';
 import { exportVariables } from '../core/rl/nn/export';
 import { SkillsTrainer } from '../core/rl/skills/trainer';
 import { initBackend } from '../core/tensor/backend';
+import type { RunEvent } from '../core/train/events';
 import { writeJsonAtomic } from '../core/util/atomicFile';
 import type { RunRequest } from './protocol';
 import type { JobSink, JobStart } from './job';
+import * as store from './runStore';
 import { runSessionJob } from './sessionJob';
 import type { SkillsSummary } from './summary';
 
@@ -22,7 +24,12 @@ export async function runSkillsJob(start: JobStart<SkillsExperiment>, req: RunRe
   const backend = await initBackend((req.backend as 'auto') ?? 'auto');
   sink.log('info', `backend: ${backend.name}`);
   const exp = start.config.experiment;
-  return runSessionJob<SkillsSummary>(start, sink, shouldStop, async ({ runDir, emit }) => {
+  const { runDir } = start;
+  const emit = (e: RunEvent): void => {
+    store.appendEvent(start.runDir, e);
+    sink.event(e);
+  };
+  return runSessionJob<SkillsSummary>(start, sink, shouldStop, async () => {
     const settings = skillsSettingsFrom(exp);
     const trainer = new SkillsTrainer(settings);
     const stages = trainer.stages((epoch, metrics, evaluation) => {
@@ -33,16 +40,18 @@ export async function runSkillsJob(start: JobStart<SkillsExperiment>, req: RunRe
     return {
       session: trainer.session,
       stages,
-      epochs: settings.epochs,
-      stepsPerEpoch: settings.gradientStepsPerEpoch,
-      checkpointEvery: exp.checkpointEvery ?? 10,
+      totalSteps: settings.epochs * settings.gradientStepsPerEpoch,
+      epochs: { total: settings.epochs, stepsPerEpoch: settings.gradientStepsPerEpoch },
+      checkpointEvery: (exp.checkpointEvery ?? 10) * settings.gradientStepsPerEpoch,
+      backend: backend.name,
+      begin: () => undefined,
       extra: () => trainer.checkpointExtra(),
       restore: (extra) => trainer.restore(extra),
       progressMessage: (r) => {
         const ev = last();
         return `epoch ${r.epoch + 1}/${settings.epochs}${ev ? ` · coverage ${ev.coverage} cells · final distance ${ev.finalDistance.toFixed(1)}` : ''}`;
       },
-      finish: async (status, trainSeconds) => {
+      finish: async (status) => {
         // A stopped run reports its latest evaluation; a completed one has evaluated at the end.
         const ev = last() ?? (status === 'completed' ? trainer.evaluate(settings.epochs) : undefined);
         const file = path.join(runDir, SKILLS_FILE);
@@ -65,7 +74,7 @@ export async function runSkillsJob(start: JobStart<SkillsExperiment>, req: RunRe
           fields: {
             kind: 'skills', algo: settings.algo, backend: backend.name,
             coverage: ev?.coverage ?? 0, finalDistance: ev?.finalDistance ?? 0, maxDistance: ev?.maxDistance ?? trainer.maxDistance(),
-            skills: ev ? file : undefined, epochsDone: ev?.epoch ?? 0, trainSeconds,
+            skills: ev ? file : undefined, epochsDone: ev?.epoch ?? 0, trainSeconds: trainer.session.trainSeconds,
           },
         };
       },

@@ -1,4 +1,5 @@
 import type { RlEvent } from '../rl/events';
+import type { DiffusionEvent } from '../diffusion/events';
 
 /**
  * Events a run emits (mostly training runs; other kinds report `progress`), one JSON object per line in the run store's `events.jsonl`,
@@ -57,6 +58,7 @@ export type RunEvent =
       /** `diverged`: the loss became NaN or infinite (`message` names the epoch and step). */
       type: 'end'; status: 'completed' | 'cancelled' | 'failed' | 'diverged'; epoch: number; step: number;
       trainSeconds: number; message?: string;
-    };
+    }
+  | DiffusionEvent;
 
 export type RunEventType = RunEvent['type'];

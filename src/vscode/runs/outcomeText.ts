@@ -20,6 +20,17 @@ export function outcomeText(s: RunSummary): string {
       return `${s.algo}: ${s.coverage} cells covered, final distance ${s.finalDistance.toFixed(1)} of ${s.maxDistance.toFixed(1)} in ${formatSeconds(s.trainSeconds)}`;
     case 'offline-gcrl':
       return `${s.algo}: ${formatPercent(s.successRate)} success over ${s.tasks.length} task${s.tasks.length === 1 ? '' : 's'} in ${formatSeconds(s.trainSeconds)}`;
+    case 'diffusion-policy':
+      return s.onMode === undefined
+        ? 'stopped before its first measurement'
+        : `${formatPercent(s.onMode)} of samples on a data mode, ${formatPercent(s.bestModeShare ?? 0)} on the best-reward mode`;
+    case 'diffusion': {
+      const parts = (['coarse-to-fine', 'single-scale'] as const).flatMap((a) => {
+        const r = s[a];
+        return r ? [`${a}: distance ${r.distance.toFixed(1)}, class consistency ${formatPercent(r.classConsistency)}`] : [];
+      });
+      return parts.join('; ') || 'no samples measured yet';
+    }
     default:
       return `${formatPercent(s.metrics.accuracy)} test accuracy in ${formatSeconds(s.trainSeconds)}, ${formatSaving(s.flopsSaved.backward)} backward FLOPs saved`;
   }
