@@ -9,13 +9,11 @@ import { generateDataset } from '../core/rl/gcrl/generate';
 import { OfflineTrainer } from '../core/rl/gcrl/trainer';
 import { offlineSettingsFrom } from '../core/rl/fromExperiment';
 import { initBackend } from '../core/tensor/backend';
-import type { RunEvent } from '../core/train/events';
 import { writeJsonAtomic } from '../core/util/atomicFile';
 import { createRng } from '../core/util/random';
 import { GCRL_FILES } from './gcrlRunFiles';
 import type { RunRequest } from './protocol';
 import type { JobSink, JobStart } from './job';
-import * as store from './runStore';
 import { runSessionJob } from './sessionJob';
 import type { OfflineGcrlSummary } from './summary';
 
@@ -29,11 +27,7 @@ export async function runOfflineGcrlJob(start: JobStart<OfflineGcrlExperiment>, 
   sink.log('info', `backend: ${backend.name}`);
   const exp = start.config.experiment;
   const { runDir } = start;
-  const emit = (e: RunEvent): void => {
-    store.appendEvent(start.runDir, e);
-    sink.event(e);
-  };
-  return runSessionJob<OfflineGcrlSummary>(start, sink, shouldStop, async () => {
+  return runSessionJob<OfflineGcrlSummary>(start, sink, shouldStop, async (emit) => {
     const { settings, generate } = offlineSettingsFrom(exp);
     const algo = exp.algo;
     const dataset = await loadDataset(exp, runDir, generate, settings.seed);

@@ -53,14 +53,14 @@ export interface SessionJobSpec<S extends RunSummary> {
  * `progress` events, a checkpoint every `checkpointEvery` steps and when stopped (the session's
  * own format in `checkpoint/`), resume from it (a run stopped before its first checkpoint starts
  * over in the same folder), the summary. The session polls `shouldStop` before every step, so
- * a stop takes effect within a step. `prepare` (reading data, building the session) runs once
- * the record exists, so a run that fails on its data stays in the run store as `failed`, with
- * the error at the experiment file's field and line. A NaN or infinite loss ends the run
+ * a stop takes effect within a step. `prepare` (reading data, building the session; `emit`
+ * writes an event and forwards it) runs once the record exists, so a run that fails on its data
+ * stays in the run store as `failed`, with the error at the experiment file's field and line. A NaN or infinite loss ends the run
  * `diverged` (no update was applied; the last checkpoint stays good). A resume that finds no
  * checkpoint drops the events of the attempt it replaces.
  */
 export async function runSessionJob<S extends RunSummary>(
-  start: JobStart, sink: JobSink, shouldStop: () => boolean, prepare: () => Promise<SessionJobSpec<S>>,
+  start: JobStart, sink: JobSink, shouldStop: () => boolean, prepare: (emit: (e: RunEvent) => void) => Promise<SessionJobSpec<S>>,
 ): Promise<S> {
   const { runDir, config } = start;
   const exp: Experiment = config.experiment;
@@ -82,7 +82,7 @@ export async function runSessionJob<S extends RunSummary>(
   const base = { runId, experiment: exp.name, experimentFile: config.experimentFile, runDir };
   let spec: SessionJobSpec<S> | undefined;
   try {
-    spec = await prepare();
+    spec = await prepare(emit);
     const epochs = spec.epochs;
     await store.updateRunRecord(runDir, { backend: spec.backend, ...(epochs ? { epochs: epochs.total } : {}) });
     const loaded = start.resume ? await spec.session.load(ckpt) : undefined;

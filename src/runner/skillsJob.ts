@@ -4,11 +4,9 @@ import { skillsSettingsFrom } from '../core/rl/fromExperiment';
 import { exportVariables } from '../core/rl/nn/export';
 import { SkillsTrainer } from '../core/rl/skills/trainer';
 import { initBackend } from '../core/tensor/backend';
-import type { RunEvent } from '../core/train/events';
 import { writeJsonAtomic } from '../core/util/atomicFile';
 import type { RunRequest } from './protocol';
 import type { JobSink, JobStart } from './job';
-import * as store from './runStore';
 import { runSessionJob } from './sessionJob';
 import type { SkillsSummary } from './summary';
 
@@ -25,11 +23,7 @@ export async function runSkillsJob(start: JobStart<SkillsExperiment>, req: RunRe
   sink.log('info', `backend: ${backend.name}`);
   const exp = start.config.experiment;
   const { runDir } = start;
-  const emit = (e: RunEvent): void => {
-    store.appendEvent(start.runDir, e);
-    sink.event(e);
-  };
-  return runSessionJob<SkillsSummary>(start, sink, shouldStop, async () => {
+  return runSessionJob<SkillsSummary>(start, sink, shouldStop, async (emit) => {
     const settings = skillsSettingsFrom(exp);
     const trainer = new SkillsTrainer(settings);
     const stages = trainer.stages((epoch, metrics, evaluation) => {
