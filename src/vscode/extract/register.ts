@@ -83,7 +83,7 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
         source: `${path.basename(doc.fileName)}:${range.start.line + 1}`,
         createdAt: new Date().toISOString(),
       };
-      highlights.set(doc, doc.offsetAt(range.start), result.entities, typeColors(state.entityTypes, result.entities), result.provider);
+      highlights.set(doc, doc.offsetAt(range.start), result, typeColors(state.entityTypes, result.entities));
       ExtractPanel.show(panelDeps, state);
       log.info(`extraction: ${result.entities.length} entities, ${result.relations.length} relations, ${result.events.length} events, ${result.ungrounded} ungrounded (${result.provider})`);
     } catch (e) {
