@@ -11,12 +11,14 @@
  * trained on all 8,000 with the settings chosen before. The official test split is never read.
  *
  * Options: --out DIR (default models/causal), --seed N, --classifier-epochs N, --tagger-epochs N,
- * --dev-fraction F, --split-seed N, --backend auto|wasm|cpu.
+ * --dev-fraction F, --split-seed N, --backend auto|wasm|cpu, --dev-out FILE (writes the dev split
+ * in the official format, for `model-lab extract eval --format semeval8`).
  */
+import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend, type BackendPreference } from '../../src/core/tensor/backend';
-import { loadSemEval8, splitSemEval } from '../../src/core/extract/semeval8';
+import { formatSemEval8, loadSemEval8, splitSemEval } from '../../src/core/extract/semeval8';
 import { trainCausalModel } from '../../src/core/extract/causal/trainCausal';
 import { cueSwapProbe } from '../../src/core/extract/causal/cueSwap';
 
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
       'train-on-all': { type: 'boolean', default: false },
       threshold: { type: 'string' },
       backend: { type: 'string', default: 'auto' },
+      'dev-out': { type: 'string' },
     },
   });
   if (!values.data) throw new Error('--data FILE (SemEval-2010 Task 8 TRAIN_FILE.TXT, plain or .gz) is required');
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
   if (trainOnAll && values.threshold === undefined) throw new Error('--train-on-all needs --threshold (chosen on dev before)');
   const { train, dev } = trainOnAll ? { train: all, dev: undefined } : splitSemEval(all, Number(values['dev-fraction']), Number(values['split-seed']));
   console.error(`train ${train.length} sentences, dev ${dev?.length ?? 0}`);
+  if (values['dev-out'] && dev) await writeFile(values['dev-out'], formatSemEval8(dev));
   const t0 = Date.now();
   const { model, dev: scores } = await trainCausalModel({
     train, dev, seed: Number(values.seed),

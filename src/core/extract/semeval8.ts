@@ -115,6 +115,22 @@ export function parseMarkedSentence(id: string, quoted: string, label: string, f
 }
 
 /**
+ * Sentences in the official format (`parseSemEval8` reads them back to the same tokens, spans
+ * and labels): the markers go around each nominal's tokens, the comment line is empty. Used to
+ * write the dev split (`scripts/extract/train-causal.ts --dev-out`).
+ */
+export function formatSemEval8(sentences: SemEvalSentence[]): string {
+  return sentences.map((s) => {
+    const at = (span: { start: number; end: number }) => ({ from: s.offsets[span.start].start, to: s.offsets[span.end - 1].end });
+    const a = at(s.e1);
+    const b = at(s.e2);
+    const t = s.text;
+    const marked = `${t.slice(0, a.from)}<e1>${t.slice(a.from, a.to)}</e1>${t.slice(a.to, b.from)}<e2>${t.slice(b.from, b.to)}</e2>${t.slice(b.to)}`;
+    return `${s.id}\t"${marked}"\n${s.label}\nComment:\n\n`;
+  }).join('');
+}
+
+/**
  * A SemEval example in the CoNLL04 layout (spec: labs.md 2.7): the two nominals are entities of
  * type `Nominal`, and a Cause-Effect label becomes a `Cause-Effect` relation from the cause
  * (head) to the effect (tail); the other labels carry no relation.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSemEval8, semEvalToConll04, splitSemEval, SEMEVAL_LABELS } from '../../../src/core/extract/semeval8';
+import { formatSemEval8, parseSemEval8, semEvalToConll04, splitSemEval, SEMEVAL_LABELS } from '../../../src/core/extract/semeval8';
 import { UserError } from '../../../src/core/errors';
 
 const FILE = [
@@ -51,4 +51,11 @@ test('the train/dev split is seeded, disjoint and stratified', () => {
   assert.equal(dev.filter((s) => s.label !== 'Other').length, 5);
   assert.deepEqual(splitSemEval(all, 0.1, 3).dev.map((s) => s.id), dev.map((s) => s.id));
   assert.ok(!dev.some((d) => train.includes(d)));
+});
+
+test('written back in the official format, sentences read the same', () => {
+  const parsed = parseSemEval8(FILE);
+  const again = parseSemEval8(formatSemEval8(parsed));
+  assert.deepEqual(again, parsed);
+  assert.match(formatSemEval8(parsed), /^1\t"The <e1>fire<\/e1> was caused by a short <e2>circuit<\/e2>\."\nCause-Effect\(e2,e1\)\nComment:\n\n/);
 });
