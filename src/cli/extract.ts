@@ -7,8 +7,7 @@ import type { ExtractionScores, Prf } from '../core/extract/eval';
 import { evaluateProvider } from '../core/extract/evaluateProvider';
 import { createProvider, DEFAULT_BASE_URLS, PROVIDER_KINDS, type ProviderConfig } from '../core/extract/providers';
 import { BUILTIN_SCHEMAS, CONLL04_SCHEMA, loadExtractionSchema, type ExtractionSchema } from '../core/extract/schema';
-import { CausalModel } from '../core/extract/causal/causalModel';
-import { evaluateCausal, type CausalEvaluation } from '../core/extract/causal/evaluateCausal';
+import { evaluateCausalModelFile } from '../core/extract/causal/evaluateCausal';
 import { defaultCausalModelFile } from '../core/extract/modelPath';
 import { loadSemEval8 } from '../core/extract/semeval8';
 import { initBackend } from '../core/tensor/backend';
@@ -182,15 +181,7 @@ async function evaluateSemEval(
   if (values.schema !== undefined) throw new UserError('--schema does not apply to --format semeval8 (the causal model classifies the 19 SemEval labels)');
   const sentences = (await loadSemEval8(resolve(values.data as string))).slice(0, limit);
   await initBackend();
-  const modelFile = config.modelFile ?? defaultCausalModelFile();
-  const model = await CausalModel.load(modelFile);
-  let scores: CausalEvaluation;
-  try {
-    scores = evaluateCausal(model, sentences);
-  } finally {
-    model.dispose();
-  }
-  const out: CausalEvaluation = { macroF1: scores.macroF1, causal: scores.causal, rationale: scores.rationale, sentences: scores.sentences };
+  const out = await evaluateCausalModelFile(config.modelFile ?? defaultCausalModelFile(), sentences);
   if (values.json) io.stdout(JSON.stringify(out) + '\n');
   else {
     const pct = (x: number) => (x * 100).toFixed(2);
@@ -218,7 +209,11 @@ function formatResult(r: ExtractionResult): string {
   const lines = [`provider: ${r.provider}`, `entities (${r.entities.length}):`];
   for (const e of r.entities) lines.push(`  ${e.type.padEnd(8)} ${q(e.text)} [${e.start}, ${e.end})${e.grounding && e.grounding !== 'exact' ? ` (${e.grounding})` : ''}`);
   lines.push(`relations (${r.relations.length}):`);
-  for (const x of r.relations) lines.push(`  ${x.type}: ${q(x.head.text)} -> ${q(x.tail.text)}`);
+  for (const x of r.relations) {
+    const p = x.score === undefined ? '' : ` p ${x.score.toFixed(2)}`;
+    const why = x.rationale?.length ? `  because of ${x.rationale.map((w) => `${q(w.text)}${w.score === undefined ? '' : ` ${w.score.toFixed(2)}`}`).join(', ')}` : '';
+    lines.push(`  ${x.type}: ${q(x.head.text)} -> ${q(x.tail.text)}${p}${why}`);
+  }
   if (r.events.length > 0) {
     lines.push(`events (${r.events.length}):`);
     for (const ev of r.events) lines.push(`  ${ev.type} ${q(ev.trigger.text)}: ${ev.arguments.map((a) => `${a.role}=${q(a.entity.text)}`).join(', ')}`);

@@ -1,5 +1,5 @@
 import { SEMEVAL_LABELS, type SemEvalSentence } from '../semeval8';
-import type { CausalModel } from './causalModel';
+import { CausalModel } from './causalModel';
 import { eraserScores, type EraserScores } from './rationale';
 import { semEvalScore, type SemEvalScore } from './semevalScore';
 
@@ -49,6 +49,21 @@ export function evaluateCausal(model: CausalModel, sentences: SemEvalSentence[],
   };
   if (options.endToEnd) out.endToEnd = endToEndCauseEffect(model, sentences);
   return out;
+}
+
+/**
+ * The causal model saved in `modelFile` scored on `sentences` (`extract eval --format semeval8`
+ * and the `extract-eval` kind with that format): the scores users see, without the details.
+ * The tensor backend must be initialised.
+ */
+export async function evaluateCausalModelFile(modelFile: string, sentences: SemEvalSentence[]): Promise<CausalEvaluation> {
+  const model = await CausalModel.load(modelFile);
+  try {
+    const { macroF1, causal, rationale } = evaluateCausal(model, sentences);
+    return { macroF1, causal, rationale, sentences: sentences.length };
+  } finally {
+    model.dispose();
+  }
 }
 
 /** Cause-Effect found from the tokens alone (nominals by the tagger), scored on exact cause and effect spans. */
