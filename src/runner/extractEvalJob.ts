@@ -7,7 +7,7 @@ import { defaultCausalModelFile } from '../core/extract/modelPath';
 import { CONLL04_SCHEMA, loadExtractionSchema } from '../core/extract/schema';
 import { loadSemEval8 } from '../core/extract/semeval8';
 import { initBackend } from '../core/tensor/backend';
-import type { JobSink, JobStart } from './runJob';
+import type { JobSink, JobStart } from './job';
 import type { ExtractEvalSummary } from './summary';
 import { runUncheckpointedJob } from './uncheckpointedJob';
 

@@ -1,4 +1,5 @@
-import type { FreezingPolicyName } from '../core/experiment/types';
+import type { ErrorInfo } from '../core/errors';
+import type { Experiment, FreezingPolicyName } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
 import type { JobErrorInfo, JobProgress, JobRequest, JobResult } from './jobProtocol';
 import type { RunSummary } from './summary';
@@ -29,6 +30,13 @@ export type LogLevel = 'info' | 'warn' | 'error';
 
 export interface RunRequest {
   experimentFile: string;
+  /**
+   * The experiment as the caller loaded it from `experimentFile` (validated, paths absolute,
+   * defaults and any policy override applied): the job runs exactly this and does not read the
+   * file again. Without it (the CLI) the job loads the file itself.
+   */
+  experiment?: Experiment;
+  /** Replaces `freezing.policy` when the job loads the file itself. */
   policy?: FreezingPolicyName;
   /** Options of `policy` over the file's freezing settings (e.g. `{ prefix: 1, atEpoch: 5 }` for static). */
   policyOptions?: Record<string, unknown>;
@@ -44,15 +52,8 @@ export interface RunRequest {
   force?: boolean;
 }
 
-export interface RunErrorInfo {
-  message: string;
-  /** Set for user errors (bad experiment file or data): exit code 2 in the CLI, a diagnostic in the editor. */
-  user: boolean;
-  pointer?: string;
-  file?: string;
-  line?: number;
-  column?: number;
-}
+/** What a failed run reports (`toErrorInfo`). */
+export type RunErrorInfo = ErrorInfo;
 
 const hostToWorkerTypes = new Set(['start', 'cancel', 'job', 'cancelJob']);
 const workerToHostTypes = new Set(['event', 'log', 'result', 'error', 'jobProgress', 'jobResult', 'jobError']);

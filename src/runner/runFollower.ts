@@ -143,6 +143,8 @@ export class RunFollower {
         return { ...base, status: record.status, summary: await store.readSummary(this.runDir) };
       case 'failed':
         return { ...base, status: 'failed', summary: await store.readSummary(this.runDir), error: record.error ?? { message: record.message ?? 'the run failed', user: false } };
+      case 'diverged':
+        return { ...base, status: 'diverged', summary: await store.readSummary(this.runDir), error: { message: record.message ?? 'training diverged', user: false } };
       case 'interrupted':
         return { ...base, status: 'crashed', error: { message: `the run process ended unexpectedly (${how}); its last checkpoint can be resumed`, user: false } };
     }

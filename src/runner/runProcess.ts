@@ -1,27 +1,39 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import type { FreezingPolicyName } from '../core/experiment/types';
+import type { LoadedExperiment } from '../core/experiment/load';
 import type { RunEvent } from '../core/train/events';
-import { isWorkerToHost, type HostToWorker, type LogLevel, type RunErrorInfo } from './protocol';
+import { isWorkerToHost, type HostToWorker, type LogLevel, type RunErrorInfo, type RunRequest } from './protocol';
 import { planRunDir } from './runStore';
 import type { RunSummary } from './summary';
 
-export interface StartRunOptions {
-  experimentFile: string;
-  policy?: FreezingPolicyName;
-  /** Options of `policy` over the file's (see `RunRequest`). */
-  policyOptions?: Record<string, unknown>;
+/**
+ * What to run: a new run of an experiment the caller loaded (read and validated once, with any
+ * policy override: `loadExperimentText`), or a run folder to continue from its last checkpoint
+ * (its `config.json` holds the experiment).
+ */
+export type RunSource = { experiment: LoadedExperiment } | { resumeDir: string; experimentFile: string };
+
+export type StartRunOptions = RunSource & {
   /** Root of the run store (default `<dir of file>/.model-lab/runs`). */
   outRoot?: string;
-  /** Continue this run folder from its last checkpoint. */
-  resumeDir?: string;
   backend?: string;
   /** The bundled worker (default: `runWorker.js` beside this bundle). */
   workerScript?: string;
+};
+
+/** The run's folder (known before its process starts, so it can be followed from the start) and the worker's request. */
+export function planRun(opts: StartRunOptions): { runId: string; runDir: string; request: RunRequest } {
+  if ('experiment' in opts) {
+    const { file, experiment } = opts.experiment;
+    const { runId, runDir } = planRunDir({ experimentFile: file, experiment }, opts.outRoot);
+    return { runId, runDir, request: { experimentFile: file, experiment, outRoot: path.dirname(runDir), backend: opts.backend, runId } };
+  }
+  const { runId, runDir } = planRunDir({ resumeDir: opts.resumeDir });
+  return { runId, runDir, request: { experimentFile: path.resolve(opts.experimentFile), resumeDir: runDir, backend: opts.backend } };
 }
 
 export interface RunOutcome {
-  status: 'completed' | 'cancelled' | 'failed' | 'crashed';
+  status: 'completed' | 'cancelled' | 'failed' | 'crashed' | 'diverged';
   runDir: string;
   summary?: RunSummary;
   error?: RunErrorInfo;
@@ -50,14 +62,14 @@ export class RunProcess {
   }
 
   private constructor(opts: StartRunOptions) {
-    const file = path.resolve(opts.experimentFile);
-    ({ runId: this.runId, runDir: this.runDir } = planRunDir({ ...opts, experimentFile: file }));
+    let request: RunRequest;
+    ({ runId: this.runId, runDir: this.runDir, request } = planRun(opts));
     const script = opts.workerScript ?? path.join(__dirname, 'runWorker.js');
     this.child = fork(script, [], {
       execArgv: [],
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      cwd: path.dirname(file),
+      cwd: path.dirname(request.experimentFile),
     });
     let summary: RunSummary | undefined;
     let error: RunErrorInfo | undefined;
@@ -86,17 +98,14 @@ export class RunProcess {
           : error
             ? 'failed'
             : 'crashed';
+        if (summary?.status === 'diverged') error ??= { message: summary.message ?? 'training diverged', user: false };
         if (status === 'crashed') {
           error = { message: `the run process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${exitCode}`}); its last checkpoint can be resumed`, user: false };
         }
         resolve({ status, runDir: this.runDir, summary, error, exitCode, signal });
       });
     });
-    const request: HostToWorker = {
-      type: 'start',
-      request: { experimentFile: file, policy: opts.policy, policyOptions: opts.policyOptions, outRoot: opts.outRoot, resumeDir: opts.resumeDir, backend: opts.backend, runId: this.runId },
-    };
-    this.child.send(request);
+    this.child.send({ type: 'start', request } satisfies HostToWorker);
   }
 
   onEvent(listener: Listener<[RunEvent]>): () => void {

@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { loadExperimentFile } from '../../src/core/experiment/load';
+import { readRunConfig } from '../../src/runner/runConfig';
 import { RunProcess } from '../../src/runner/runProcess';
 import * as store from '../../src/runner/runStore';
 import { isTrainSummary, type TrainSummary } from '../../src/runner/summary';
@@ -13,14 +15,15 @@ const root = path.resolve(__dirname, '../..');
 const workerScript = path.join(root, 'dist', 'runWorker.js');
 const fixtures = path.join(root, 'test', 'fixtures', 'runner');
 
-function start(file: string, extra: Partial<Parameters<typeof RunProcess.start>[0]> = {}) {
+/** Loads a fixture (read and validated once, as the extension does) and runs it in a worker process. */
+async function start(file: string) {
   assert.ok(existsSync(workerScript), `build first: ${workerScript} is missing (npm run build)`);
   const outRoot = mkdtempSync(path.join(tmpdir(), 'ml-runs-'));
-  return RunProcess.start({ experimentFile: path.join(fixtures, file), outRoot, workerScript, ...extra });
+  return RunProcess.start({ experiment: await loadExperimentFile(path.join(fixtures, file)), outRoot, workerScript });
 }
 
 test('a run in a child process streams events and leaves a complete run store', async () => {
-  const run = start('tiny.experiment.json');
+  const run = await start('tiny.experiment.json');
   const events: RunEvent[] = [];
   const logs: string[] = [];
   run.onEvent((e) => events.push(e));
@@ -48,7 +51,7 @@ test('a run in a child process streams events and leaves a complete run store', 
 });
 
 test('a cancelled run stops at a step boundary and resumes to completion', async () => {
-  const run = start('long.experiment.json');
+  const run = await start('long.experiment.json');
   run.onEvent((e) => {
     if (e.type === 'epoch' && e.epoch >= 1) run.cancel();
   });
@@ -59,7 +62,7 @@ test('a cancelled run stops at a step boundary and resumes to completion', async
   assert.ok(record!.epochsDone >= 2 && record!.epochsDone < 60);
   assert.ok(store.hasCheckpoint(run.runDir));
 
-  const resumed = RunProcess.start({ experimentFile: path.join(fixtures, 'long.experiment.json'), resumeDir: run.runDir, workerScript });
+  const resumed = RunProcess.start({ resumeDir: run.runDir, experimentFile: path.join(fixtures, 'long.experiment.json'), workerScript });
   let resumedFrom: number | undefined;
   resumed.onEvent((e) => {
     if (e.type === 'start') resumedFrom = e.resumedFrom?.epoch;
@@ -71,7 +74,7 @@ test('a cancelled run stops at a step boundary and resumes to completion', async
 });
 
 test('a killed run process leaves a readable, resumable store and the host unharmed', async () => {
-  const run = start('long.experiment.json');
+  const run = await start('long.experiment.json');
   run.onEvent((e) => {
     if (e.type === 'checkpoint') process.kill(run.pid!, 'SIGKILL');
   });
@@ -84,18 +87,33 @@ test('a killed run process leaves a readable, resumable store and the host unhar
   assert.ok(store.hasCheckpoint(run.runDir));
 });
 
-test('an invalid experiment fails with a user error that names the field and line', async () => {
-  const run = start('bad-layer.experiment.json');
+test('a problem only the run finds (a short data row) fails with a user error that names the file and line', async () => {
+  const run = await start('short-row.experiment.json');
   const outcome = await run.done;
   assert.equal(outcome.status, 'failed');
   assert.equal(outcome.error?.user, true);
-  assert.equal(outcome.error?.pointer, '/model/layers/0/type');
-  assert.equal(outcome.error?.line, 8);
-  assert.match(outcome.error!.message, /dence/);
+  assert.equal(outcome.error?.file, path.join(fixtures, 'short-row.csv'));
+  assert.equal(outcome.error?.line, 25);
+  assert.match(outcome.error!.message, /row has 2 columns, expected 3/);
+});
+
+test('the run process runs the experiment it was given and does not read the file again', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ml-read-once-'));
+  const file = path.join(dir, 'short-row.experiment.json');
+  copyFileSync(path.join(fixtures, 'short-row.experiment.json'), file);
+  writeFileSync(path.join(dir, 'short-row.csv'), '0.1,0.2,0\n0.3,0.4,1\n0.5,0.6,0\n0.7,0.8,1\n');
+  const loaded = await loadExperimentFile(file);
+  // The file changes after it was read: the run must not see the change.
+  writeFileSync(file, '{ this is not an experiment');
+  const run = RunProcess.start({ experiment: loaded, outRoot: path.join(dir, 'runs'), workerScript });
+  const outcome = await run.done;
+  assert.equal(outcome.status, 'completed', outcome.error?.message);
+  assert.match(run.runId, /-short-row-none-[0-9a-f]{4}$/);
+  assert.deepEqual((await readRunConfig(run.runDir))?.experiment, loaded.experiment);
 });
 
 test('the worker runs other kinds too: an extract-eval run reports progress and its scores', async () => {
-  const run = start('extract-eval.experiment.json');
+  const run = await start('extract-eval.experiment.json');
   const events: RunEvent[] = [];
   run.onEvent((e) => events.push(e));
   const outcome = await run.done;
@@ -105,4 +123,33 @@ test('the worker runs other kinds too: an extract-eval run reports progress and 
   const progress = events.filter((e) => e.type === 'progress');
   assert.ok(progress.length >= 2 && progress.every((e) => e.type === 'progress' && e.kind === 'extract-eval'));
   assert.deepEqual(await store.readSummary(run.runDir), outcome.summary);
+});
+
+test('Cancel stops the worker at the current step, inside an epoch, with a checkpoint there to resume from', async () => {
+  // Epochs of 900 one-example steps: cancelled at the first progress report of the first epoch.
+  const run = await start('long-epoch.experiment.json');
+  let cancelledAt: number | undefined;
+  run.onEvent((e) => {
+    if (e.type === 'step' && cancelledAt === undefined) {
+      cancelledAt = e.step;
+      run.cancel();
+    }
+  });
+  const outcome = await run.done;
+  assert.equal(outcome.status, 'cancelled', outcome.error?.message);
+  assert.equal(outcome.signal, null, 'it stopped by itself, before any SIGTERM or SIGKILL');
+  const checkpoint = (await store.readEvents(run.runDir)).filter((e) => e.type === 'checkpoint').pop();
+  assert.ok(checkpoint?.type === 'checkpoint' && checkpoint.epoch === 0, 'checkpointed inside the first epoch');
+  assert.ok(checkpoint.step >= cancelledAt! && checkpoint.step < 900, `cancelled at step ${cancelledAt}, stopped at ${checkpoint.step}`);
+  assert.equal((await store.readRunRecord(run.runDir))?.status, 'cancelled');
+
+  const resumed = RunProcess.start({ experimentFile: path.join(fixtures, 'long-epoch.experiment.json'), resumeDir: run.runDir, workerScript });
+  let resumedFrom: number | undefined;
+  resumed.onEvent((e) => {
+    if (e.type === 'start') resumedFrom = e.resumedFrom?.step;
+  });
+  const done = await resumed.done;
+  assert.equal(done.status, 'completed', done.error?.message);
+  assert.equal(resumedFrom, checkpoint.step);
+  assert.equal((done.summary as TrainSummary | undefined)?.epochsDone, 2);
 });

@@ -51,7 +51,8 @@ export type RunEvent =
   | { type: 'progress'; kind: string; fraction: number; message: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | {
-      type: 'end'; status: 'completed' | 'cancelled' | 'failed'; epoch: number; step: number;
+      /** `diverged`: the loss became NaN or infinite (`message` names the epoch and step). */
+      type: 'end'; status: 'completed' | 'cancelled' | 'failed' | 'diverged'; epoch: number; step: number;
       trainSeconds: number; message?: string;
     };
 

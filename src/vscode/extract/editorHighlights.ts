@@ -3,7 +3,7 @@ import type { ExtractionResult } from '../../core/extract/types';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { shiftSpans } from './spanEdits';
-import { entityHover, rationaleMarks, TYPE_COLORS, type TypeColor } from './viewModel';
+import { entityHover, rationaleMarks, TYPE_COLORS, type TypeColor } from '../../panels/extract/viewModel';
 
 /** Editor-side span backgrounds (the underline uses the theme's opaque `charts.*` colour). */
 const BACKGROUNDS: Record<TypeColor, string> = {
@@ -78,6 +78,12 @@ export class EditorHighlights implements vscode.Disposable {
     const rationale: Highlight[] = rationaleMarks(result).map((m) => ({ start: baseOffset + m.start, end: baseOffset + m.end, color: 'rationale', hover: m.hover }));
     this.byDocument.set(document.uri.toString(), [...entities, ...rationale]);
     this.enabled = true;
+    this.renderAll();
+  }
+
+  /** Removes every highlight (the result they showed is gone). */
+  clear(): void {
+    this.byDocument.clear();
     this.renderAll();
   }
 

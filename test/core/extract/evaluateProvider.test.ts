@@ -43,3 +43,22 @@ test('only the types the schema names are scored (gold of other types is left ou
   assert.deepEqual([s.entity.correct, s.entity.predicted, s.entity.gold], [1, 1, 2]);
   assert.deepEqual([s.relation.correct, s.relation.predicted, s.relation.gold], [0, 0, 0]);
 });
+
+test('a provider that computes without yielding (the built-in one) still sees a stop request between sentences', async () => {
+  const controller = new AbortController();
+  let calls = 0;
+  // Each sentence keeps the thread busy for 60 ms, as a local model does, without ever awaiting I/O.
+  const busy: ExtractionProvider = {
+    name: 'busy',
+    async extract(text, schema) {
+      calls++;
+      if (calls === 1) setImmediate(() => controller.abort());
+      const until = performance.now() + 60;
+      while (performance.now() < until);
+      return lookup.extract(text, schema);
+    },
+  };
+  const many = Array.from({ length: 20 }, () => DATA[0]);
+  await assert.rejects(evaluateProvider(busy, many, CONLL04_SCHEMA, { signal: controller.signal }), /evaluation cancelled/);
+  assert.ok(calls <= 2, `${calls} sentences evaluated after the stop request`);
+});

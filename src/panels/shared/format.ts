@@ -1,6 +1,7 @@
 /**
  * Short, human number formats shared by the tree view, CodeLens, inlay hints, notifications
  * and the timeline panel (which imports this file into its browser bundle: keep it pure).
+ * Conventions for people: savings are positive shares "saved"; epochs are counted from 1.
  */
 
 /** 0.9512 -> "95.1%". */
@@ -8,10 +9,13 @@ export function formatPercent(fraction: number, digits = 1): string {
   return `${(fraction * 100).toFixed(digits)}%`;
 }
 
-/** A saving shown as a reduction: 0.31 -> "−31%" (true minus sign, as VS Code's UI does). */
+/**
+ * A saving, as a positive share next to the word "saved" (as the timeline's chart shows it):
+ * 0.31 -> "31%", and "<1%" for a saving too small to round to a percent.
+ */
 export function formatSaving(fraction: number): string {
   const pct = Math.round(fraction * 100);
-  return pct === 0 ? '0%' : `\u2212${pct}%`;
+  return pct === 0 && fraction > 0 ? '<1%' : `${pct}%`;
 }
 
 /** 12.34 -> "12.3 s", 95 -> "1 min 35 s", 4000 -> "1 h 6 min". */

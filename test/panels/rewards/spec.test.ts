@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CELL_SELECTION, differenceHeatmapSpec, distanceHeatmapSpec } from '../../../src/core/reward/heatmapSpec';
+import { CELL_SELECTION, differenceHeatmapSpec, distanceHeatmapSpec } from '../../../src/panels/rewards/spec';
 
 /** Compiles with vega-lite and renders with vega's interpreter (as the webview does, no eval). */
 async function render(spec: unknown): Promise<{ svg: string; signals: string[] }> {

@@ -1,7 +1,7 @@
 /**
  * Vega-Lite specs for the reward panel's two heatmaps, as pure functions so tests can check
- * them and the webview only renders (it must not import core runtime code; it receives these
- * objects through the panel protocol).
+ * them. The host builds them (`viewModel.ts`) and sends them through the panel protocol; the
+ * webview only renders.
  *
  * Colours come in as parameters: the panel reads the theme's CSS variables
  * (`getComputedStyle(document.body).getPropertyValue('--vscode-...')`) and passes the resolved

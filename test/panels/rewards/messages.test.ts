@@ -10,7 +10,7 @@ import {
   isRewardsPanelState,
   isWebviewToHost,
   type PanelTheme,
-} from '../../../src/vscode/rewards/messages';
+} from '../../../src/panels/rewards/messages';
 
 const heat = { foreground: '#cccccc', low: '#3794ff', high: '#f14c4c', mid: '#1f1f1f', font: '-apple-system, "Segoe WPC", sans-serif' };
 const theme: PanelTheme = { distance: heat, difference: heat };

@@ -4,8 +4,9 @@ import type { RunEvent } from '../../core/train/events';
  * What the timeline panel shows for one run, derived from its events by a pure function so the
  * same model serves a finished run (read from `events.jsonl`) and a live one (events streamed
  * from the run process). It is what the host sends to the webview, so it is plain JSON.
+ * Epochs here are for people, counted from 1 (events index them from 0).
  */
-export type TimelineRunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
+export type TimelineRunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted' | 'diverged';
 
 export interface TimelineLayer {
   name: string;
@@ -15,6 +16,7 @@ export interface TimelineLayer {
   params: number;
   /** Set once the layer is out of the backward pass. */
   frozenAtStep?: number;
+  /** The first epoch (from 1) trained with the layer frozen. */
   frozenAtEpoch?: number;
   reason?: string;
   /** Per-step backward saving reached when this layer froze (fraction of a full step). */
@@ -22,6 +24,7 @@ export interface TimelineLayer {
 }
 
 export interface TimelineEpochPoint {
+  /** The epoch just completed, counted from 1. */
   epoch: number;
   step: number;
   loss: number;
@@ -33,7 +36,8 @@ export interface TimelineEpochPoint {
   savedBackward: number;
 }
 
-export interface TimelineLossPoint { step: number; loss: number }
+/** `loss` is null (NaN or infinite in the run) where training diverged. */
+export interface TimelineLossPoint { step: number; loss: number | null }
 
 export interface TimelineRun {
   runId: string;
@@ -103,14 +107,14 @@ export function timelineRunFromEvents(
       }
       case 'step':
         run.currentStep = Math.max(run.currentStep, e.step);
-        run.lossPoints.push({ step: e.step, loss: e.loss });
+        run.lossPoints.push({ step: e.step, loss: typeof e.loss === 'number' && Number.isFinite(e.loss) ? e.loss : null });
         break;
       case 'epoch':
         run.currentStep = Math.max(run.currentStep, e.step);
         run.epochsDone = Math.max(run.epochsDone, e.epoch + 1);
-        run.epochPoints = run.epochPoints.filter((p) => p.epoch !== e.epoch);
+        run.epochPoints = run.epochPoints.filter((p) => p.epoch !== e.epoch + 1);
         run.epochPoints.push({
-          epoch: e.epoch, step: e.step, loss: e.loss, testLoss: e.testLoss, testAccuracy: e.testAccuracy,
+          epoch: e.epoch + 1, step: e.step, loss: e.loss, testLoss: e.testLoss, testAccuracy: e.testAccuracy,
           elapsedSeconds: e.elapsedSeconds, savedForward: e.flopsSaved.forward, savedBackward: e.flopsSaved.backward,
         });
         break;
@@ -118,7 +122,7 @@ export function timelineRunFromEvents(
         const layer = run.layers.find((l) => l.name === e.layer);
         if (layer && layer.frozenAtStep === undefined) {
           layer.frozenAtStep = e.step;
-          layer.frozenAtEpoch = e.epoch;
+          layer.frozenAtEpoch = e.epoch + 1;
           layer.reason = e.reason;
           layer.backwardSaving = e.stepSaving.backward;
         }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isExtractPanelState, isHostToWebview, isWebviewToHost, type ExtractPanelState } from '../../../src/vscode/extract/messages';
+import { isExtractPanelState, isHostToWebview, isWebviewToHost, type ExtractPanelState } from '../../../src/panels/extract/messages';
 
 const text = 'Sen. Jake Garn, R-Utah, flew on the <b>shuttle</b>.';
 const garn = { type: 'Peop', text: 'Jake Garn', start: 5, end: 14 };
@@ -70,9 +70,24 @@ test('malformed fields are rejected', () => {
   assert.equal(isHostToWebview(null), false);
 });
 
+test('a result knows its document and offset (to reveal entities); a failure says which selection and why', () => {
+  assert.ok(isExtractPanelState({ ...clone(), document: 'file:///w/sample.txt', offset: 120, source: 'sample.txt:2–3' }));
+  assert.equal(isExtractPanelState({ ...clone(), offset: -1 }), false);
+  assert.equal(isExtractPanelState({ ...clone(), offset: 1.5 }), false);
+  assert.equal(isExtractPanelState({ ...clone(), document: '' }), false);
+  assert.ok(isHostToWebview({ type: 'failed', source: 'sample.txt:2', text: 'Extraction failed: <b>model file not found</b>' }));
+  assert.equal(isHostToWebview({ type: 'failed', source: '', text: 'x' }), false);
+  assert.equal(isHostToWebview({ type: 'failed', source: 'a.txt:1', text: 'x'.repeat(10_001) }), false);
+});
+
 test('webview-to-host messages: only the known commands', () => {
-  for (const m of [{ type: 'ready' }, { type: 'copyJson' }, { type: 'exportJson' }, { type: 'error', message: 'boom' }]) assert.ok(isWebviewToHost(m), JSON.stringify(m));
-  for (const m of [{ type: 'error' }, { type: 'error', message: 'x'.repeat(10_001) }, { type: 'open' }, 'ready', []]) {
+  for (const m of [{ type: 'ready' }, { type: 'copyJson' }, { type: 'exportJson' }, { type: 'error', message: 'boom' }, { type: 'revealEntity', index: 0 }, { type: 'revealEntity', index: 19_999 }]) {
+    assert.ok(isWebviewToHost(m), JSON.stringify(m));
+  }
+  for (const m of [
+    { type: 'error' }, { type: 'error', message: 'x'.repeat(10_001) }, { type: 'open' }, 'ready', [],
+    { type: 'revealEntity' }, { type: 'revealEntity', index: -1 }, { type: 'revealEntity', index: 0.5 }, { type: 'revealEntity', index: '0' }, { type: 'revealEntity', index: 20_000 },
+  ]) {
     assert.equal(isWebviewToHost(m), false, JSON.stringify(m));
   }
 });

@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { TimelineRun } from './timelineModel';
+import type { TimelineRun } from './viewModel';
 
 /**
  * Builds the timeline's Vega-Lite spec from run timelines: a pure function, so tests can check
@@ -46,6 +46,8 @@ export interface LaneRow {
 export interface FreezeRow { run: string; layer: string; order: number; step: number; epoch: number; label: string }
 export interface MetricRow { run: string; step: number; epoch: number; accuracy: number | null; testLoss: number | null; saved: number }
 export interface LossRow { run: string; step: number; loss: number }
+/** Where a run diverged (its loss became NaN or infinite), marked on the loss chart. */
+export interface DivergenceRow { run: string; step: number; label: string }
 
 /** Distinct, short labels for runs: the policy, plus the run id's tail when policies repeat. */
 export function runLabels(runs: readonly TimelineRun[]): string[] {
@@ -115,11 +117,43 @@ export function metricRows(runs: readonly TimelineRun[]): MetricRow[] {
 
 export function lossRows(runs: readonly TimelineRun[]): LossRow[] {
   const labels = runLabels(runs);
-  return runs.flatMap((run, ri) => run.lossPoints.filter((p) => Number.isFinite(p.loss)).map((p) => ({ run: labels[ri], step: p.step, loss: p.loss })));
+  return runs.flatMap((run, ri) =>
+    run.lossPoints.flatMap((p) => (typeof p.loss === 'number' && Number.isFinite(p.loss) ? [{ run: labels[ri], step: p.step, loss: p.loss }] : [])),
+  );
+}
+
+export function divergenceRows(runs: readonly TimelineRun[]): DivergenceRow[] {
+  const labels = runLabels(runs);
+  return runs.flatMap((run, ri) =>
+    run.status === 'diverged' ? [{ run: labels[ri], step: endStep(run), label: run.message ?? 'training diverged' }] : [],
+  );
 }
 
 function finiteOrNull(v: number | null | undefined): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** Ticks on the accuracy axis (Vega picks round steps near this count). */
+const ACCURACY_TICKS = 5;
+
+/**
+ * Decimals of a percentage axis over `values` (fractions) with about `ticks` ticks: those of the
+ * tick step Vega will choose (1, 2 or 5 times a power of ten, as d3's ticks), so neighbouring
+ * ticks read differently: accuracy that moves by less than a point shows "98.2%, 98.4%", not
+ * "98%, 98%". At most three; the tooltip shows one more (at least two).
+ */
+export function percentDigits(values: readonly number[], ticks = ACCURACY_TICKS): { axis: number; tooltip: number } {
+  const finite = values.filter(Number.isFinite);
+  const span = finite.length ? (Math.max(...finite) - Math.min(...finite)) * 100 : 0;
+  let axis = 1;
+  if (span > 0) {
+    const raw = span / ticks;
+    const power = 10 ** Math.floor(Math.log10(raw));
+    const e = raw / power;
+    const step = power * (e >= Math.sqrt(50) ? 10 : e >= Math.sqrt(10) ? 5 : e >= Math.sqrt(2) ? 2 : 1);
+    axis = Math.min(3, Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
+  }
+  return { axis, tooltip: Math.max(2, axis + 1) };
 }
 
 export function timelineSpec(runs: readonly TimelineRun[], options: TimelineSpecOptions): TopLevelSpec {
@@ -205,6 +239,8 @@ export function timelineSpec(runs: readonly TimelineRun[], options: TimelineSpec
     ],
   };
 
+  const metrics = metricRows(runs);
+  const digits = percentDigits(metrics.flatMap((r) => (r.accuracy === null ? [] : [r.accuracy])));
   const accuracy = {
     title: { text: 'Test accuracy' },
     width, height: 130,
@@ -215,11 +251,11 @@ export function timelineSpec(runs: readonly TimelineRun[], options: TimelineSpec
         mark: { type: 'line' as const, point: true, strokeWidth: 2 },
         encoding: {
           x: x(null),
-          y: { field: 'accuracy', type: 'quantitative' as const, title: null, axis: { format: '.0%' }, scale: { zero: false } },
+          y: { field: 'accuracy', type: 'quantitative' as const, title: null, axis: { format: `.${digits.axis}%`, tickCount: ACCURACY_TICKS }, scale: { zero: false } },
           color: runColor,
           tooltip: [
             { field: 'run', title: 'Run' }, { field: 'epoch', title: 'Epoch' }, { field: 'step', title: 'Step' },
-            { field: 'accuracy', title: 'Test accuracy', format: '.2%' },
+            { field: 'accuracy', title: 'Test accuracy', format: `.${digits.tooltip}%` },
           ],
         },
       },
@@ -246,6 +282,20 @@ export function timelineSpec(runs: readonly TimelineRun[], options: TimelineSpec
           color: runColorNoLegend,
           tooltip: [{ field: 'run', title: 'Run' }, { field: 'epoch', title: 'Epoch' }, { field: 'testLoss', title: 'Test loss', format: '.4f' }],
         },
+      },
+      {
+        data: { name: 'divergences' },
+        mark: { type: 'rule' as const, strokeWidth: 2 },
+        encoding: {
+          x: { field: 'step', type: 'quantitative' as const },
+          color: runColorNoLegend,
+          tooltip: [{ field: 'label', title: 'Diverged' }, { field: 'run', title: 'Run' }],
+        },
+      },
+      {
+        data: { name: 'divergences' },
+        mark: { type: 'text' as const, text: '⚠ diverged', align: 'right' as const, baseline: 'top' as const, dx: -4, dy: 2, color: theme.foreground },
+        encoding: { x: { field: 'step', type: 'quantitative' as const }, y: { value: 0 }, tooltip: [{ field: 'label', title: 'Diverged' }] },
       },
       freezeRules,
     ],
@@ -276,8 +326,9 @@ export function timelineSpec(runs: readonly TimelineRun[], options: TimelineSpec
     datasets: {
       lanes: laneRows(runs) as never,
       freezes: freezeRows(runs) as never,
-      metrics: metricRows(runs) as never,
+      metrics: metrics as never,
       loss: lossRows(runs) as never,
+      divergences: divergenceRows(runs) as never,
     },
     vconcat: [lanes, accuracy, loss, flops],
     spacing: 22,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { downsample, timelineRunFromEvents } from '../../../src/vscode/timeline/timelineModel';
-import { digitsRunEvents } from '../fixtures/runEvents';
+import { downsample, timelineRunFromEvents } from '../../../src/panels/timeline/viewModel';
+import { digitsRunEvents } from '../../vscode/fixtures/runEvents';
 
 const ref = { runId: 'run-a', runDir: '/runs/run-a' };
 
@@ -14,7 +14,8 @@ test('a completed run: lanes freeze at the freeze events, weightless layers foll
   assert.equal(run.epochsDone, 4);
   const byName = Object.fromEntries(run.layers.map((l) => [l.name, l]));
   assert.equal(byName.fc1.frozenAtStep, 10);
-  assert.equal(byName.fc1.frozenAtEpoch, 1);
+  // For people, from 1: the freeze event's epoch index 1 is the second epoch.
+  assert.equal(byName.fc1.frozenAtEpoch, 2);
   assert.equal(byName.fc1.backwardSaving, 0.48);
   assert.equal(byName.fc2.frozenAtStep, 20);
   assert.equal(byName.out.frozenAtStep, undefined);
@@ -22,6 +23,7 @@ test('a completed run: lanes freeze at the freeze events, weightless layers foll
   assert.equal(byName.dropout_1.frozenAtStep, 10);
   assert.match(byName.dropout_1.reason ?? '', /fc1/);
   assert.equal(run.epochPoints.length, 4);
+  assert.deepEqual(run.epochPoints.map((p) => p.epoch), [1, 2, 3, 4]);
   const epochEvents = digitsRunEvents().filter((e) => e.type === 'epoch');
   assert.deepEqual(run.epochPoints.map((p) => p.testAccuracy), epochEvents.map((e) => (e.type === 'epoch' ? e.testAccuracy : NaN)));
 });
@@ -50,7 +52,7 @@ test('a resumed run keeps its history and does not double-count epochs', () => {
   const rest = digitsRunEvents().filter((e) => (e.type === 'epoch' && e.epoch >= 1) || e.type === 'end');
   const run = timelineRunFromEvents(ref, [...first, resumedStart, ...rest]);
   assert.equal(run.status, 'completed');
-  assert.deepEqual(run.epochPoints.map((p) => p.epoch), [0, 1, 2, 3]);
+  assert.deepEqual(run.epochPoints.map((p) => p.epoch), [1, 2, 3, 4]);
   assert.equal(run.firstStep, 0);
   // While the resumed part is still going, the earlier `end` (cancelled) no longer applies.
   const going = timelineRunFromEvents(ref, [...first, resumedStart, ...rest.filter((e) => e.type !== 'end')], 'running');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExtractionResult } from '../../../src/core/extract/types';
-import { entityHover, eventRows, exportDocument, highlightSegments, provenance, rationaleMarks, relationRows, TYPE_COLORS, typeColors } from '../../../src/vscode/extract/viewModel';
+import { entityHover, eventRows, exportDocument, highlightSegments, panelTitle, provenance, rationaleMarks, relationRows, sourceLabel, TYPE_COLORS, typeColors } from '../../../src/panels/extract/viewModel';
 
 const span = (text: string, piece: string, type = 'Peop', from = 0) => {
   const start = text.indexOf(piece, from);
@@ -105,4 +105,12 @@ test('the exported JSON round-trips the text and the result', () => {
   assert.deepEqual(doc.entities, result.entities);
   assert.equal(doc.ungrounded, 2);
   for (const e of doc.entities) assert.equal(text.slice(e.start, e.end), e.text);
+});
+
+test('the panel is titled by file and line range (lines counted from 1)', () => {
+  assert.equal(sourceLabel('notes.txt', 11, 11), 'notes.txt:12');
+  assert.equal(sourceLabel('notes.txt', 11, 13), 'notes.txt:12\u201314');
+  assert.equal(panelTitle(sourceLabel('notes.txt', 0, 2)), 'Extraction: notes.txt:1\u20133');
+  assert.equal(panelTitle('notes.txt:4', true), 'Extraction: notes.txt:4 (failed)');
+  assert.equal(panelTitle(), 'Extraction');
 });

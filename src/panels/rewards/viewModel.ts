@@ -1,17 +1,8 @@
-import { UserError } from '../../core/errors';
-import { CANONICALIZATION_LABELS, normalizationLabel, parseCanonicalization } from '../../core/reward/names';
-import { parseNormalization } from '../../core/reward/norms';
-import { differenceHeatmapSpec, distanceHeatmapSpec } from '../../core/reward/heatmapSpec';
-import {
-  CANON_OPTIONS,
-  DEFAULT_SETTINGS,
-  METRIC_OPTIONS,
-  NORM_OPTIONS,
-  type CompareSettings,
-  type HostToWebview,
-  type PanelTheme,
-} from './messages';
-import type { DifferenceResult, JobErrorInfo, MatrixResult } from '../../runner/jobProtocol';
+import type { ErrorInfo } from '../../core/errors';
+import type { DifferenceResult, MatrixResult } from '../../core/reward/comparison';
+import { CANONICALIZATION_LABELS, normalizationLabel } from '../../core/reward/names';
+import { differenceHeatmapSpec, distanceHeatmapSpec } from './spec';
+import type { CompareSettings, HostToWebview, PanelTheme } from './messages';
 
 /**
  * Pure view-model of the reward panel: turns computation results into the messages the webview
@@ -62,7 +53,7 @@ export function differenceMessage(diff: DifferenceResult, matrix: MatrixResult, 
   };
 }
 
-export function errorMessage(info: JobErrorInfo, displayFile?: string): Extract<HostToWebview, { type: 'error' }> {
+export function errorMessage(info: ErrorInfo, displayFile?: string): Extract<HostToWebview, { type: 'error' }> {
   if (!info.user) return { type: 'error', text: `Internal error: ${info.message}` };
   const where = info.line ? `${displayFile ?? info.file ?? ''}:${info.line}:${info.column ?? 1}` : displayFile ?? info.file;
   const field = info.pointer ? `${info.pointer}: ` : '';
@@ -70,30 +61,9 @@ export function errorMessage(info: JobErrorInfo, displayFile?: string): Extract<
 }
 
 /**
- * Settings from a `kind: "reward-compare"` experiment (or any caller): missing fields take the
- * defaults; names the panel shows (`VAL`, `L2`, `weighted L∞`) are accepted; an unknown value is
- * a UserError naming the field and the allowed values.
- */
-export function settingsFrom(options: { canon?: string; norm?: string; metric?: string } = {}): CompareSettings {
-  const pick = <T extends string>(field: string, value: string | undefined, allowed: readonly T[], fallback: T): T => {
-    if (value === undefined) return fallback;
-    const v = field === 'canon' ? parseCanonicalization(String(value)) : parseNormalization(String(value));
-    if (v === undefined || !(allowed as readonly string[]).includes(v)) {
-      throw new UserError(`unknown ${field} "${value}" (expected one of ${allowed.join(', ')})`, `/${field}`);
-    }
-    return v as T;
-  };
-  return {
-    canon: pick('canon', options.canon, CANON_OPTIONS, DEFAULT_SETTINGS.canon),
-    norm: pick('norm', options.norm, NORM_OPTIONS, DEFAULT_SETTINGS.norm),
-    metric: pick('metric', options.metric, METRIC_OPTIONS, DEFAULT_SETTINGS.metric),
-  };
-}
-
-/**
- * Two adjustments to the core builders' specs:
+ * Two adjustments to the specs of `spec.ts`:
  * - a thin frame around the plot: cells at 0 have the editor background's colour, and without
- *   it the matrix would lose its edge (the core builders leave the view unstroked);
+ *   it the matrix would lose its edge (the builders leave the view unstroked);
  * - colour interpolation in Lab instead of Vega's default HCL: HCL has no hue for white, so a
  *   diverging blue / white / red scale maps 0 to a peach tint (measured: #ffbd85) instead of
  *   the editor background of light themes; Lab passes exactly through the middle colour.

@@ -1,14 +1,14 @@
-import type { HeatmapTheme, VegaLiteSpec } from '../../core/reward/heatmapSpec';
-import { isFiniteNumber, isRecord, isRendererError } from '../webview/validators';
+import type { HeatmapTheme, VegaLiteSpec } from './spec';
+import { isFiniteNumber, isRecord, isRendererError } from '../shared/validators';
 
 /**
  * The message contract between the reward-comparison panel's host side (`src/vscode/rewards/`)
- * and its renderer (`webview/rewards/`). Both sides import this file (the webview only the
- * types and these dependency-free validators) and each validates what it receives: a
- * malformed message is dropped, never trusted.
+ * and its renderer (`webview/rewards/`). Both sides import this file (a panel contract: no
+ * `vscode`, Node or TensorFlow.js imports) and each validates what it receives: a malformed
+ * message is dropped, never trusted.
  *
- * The host builds the Vega-Lite specs (with the pure builders in `core/reward/heatmapSpec.ts`)
- * from the theme colours the webview reports, so the webview never runs core code.
+ * The host builds the Vega-Lite specs (`viewModel.ts` with the builders in `spec.ts`) from the
+ * theme colours the webview reports; the webview only renders them.
  */
 
 /** Kept in sync with `core/reward/canonicalize.ts` and `core/reward/norms.ts` (checked by a test). */

@@ -1,9 +1,10 @@
-import type { TimelineRun } from './timelineModel';
-import { isFiniteNumber, isRecord, isShortString, isRendererError, isNotice } from '../webview/validators';
+import type { TimelineRun } from './viewModel';
+import { isFiniteNumber, isRecord, isShortString, isRendererError, isNotice } from '../shared/validators';
 
 /**
  * The message contract between the timeline panel's host side (`src/vscode/timeline/`) and its
- * renderer (`webview/timeline/`). Both sides import this file; each validates what it
+ * renderer (`webview/timeline/`). Both sides import this file (a panel contract: no `vscode`,
+ * Node or TensorFlow.js imports); each validates what it
  * receives, because a webview is a separate, less trusted context and a malformed message must
  * be dropped, not crash either side.
  */
@@ -27,7 +28,7 @@ export interface TimelineState {
   runDirs: string[];
 }
 
-const runStatuses = new Set(['running', 'completed', 'cancelled', 'failed', 'interrupted']);
+const runStatuses = new Set(['running', 'completed', 'cancelled', 'failed', 'interrupted', 'diverged']);
 
 export function isWebviewToHost(m: unknown): m is WebviewToHost {
   if (!isRecord(m)) return false;
@@ -74,7 +75,8 @@ export function isTimelineRun(r: unknown): r is TimelineRun {
     (r.classNames === undefined || (Array.isArray(r.classNames) && r.classNames.every((n) => typeof n === 'string'))) &&
     Array.isArray(r.layers) && r.layers.every(isLayer) &&
     Array.isArray(r.epochPoints) && r.epochPoints.every(isEpochPoint) &&
-    Array.isArray(r.lossPoints) && r.lossPoints.every((p) => isRecord(p) && isFiniteNumber(p.step) && isFiniteNumber(p.loss))
+    // A diverged run's last loss is NaN or infinite (null in JSON).
+    Array.isArray(r.lossPoints) && r.lossPoints.every((p) => isRecord(p) && isFiniteNumber(p.step) && (p.loss === null || isFiniteNumber(p.loss)))
   );
 }
 

@@ -1,11 +1,12 @@
 import type { EntityRef, ExtractedEntity, ExtractedEvent, ExtractedRelation, ExtractionResult } from '../../core/extract/types';
-import { isRecord, isShortString, isRendererError, isNotice } from '../webview/validators';
+import { isRecord, isShortString, isRendererError, isNotice, MAX_MESSAGE_TEXT } from '../shared/validators';
 
 /**
  * The message contract between the extraction results panel's host side
- * (`src/vscode/extract/`) and its renderer (`webview/extract/`). Both sides import this file and
- * validate what they receive: the selected text and the model output are untrusted, and a
- * malformed message is dropped rather than rendered.
+ * (`src/vscode/extract/`) and its renderer (`webview/extract/`). Both sides import this file
+ * (a panel contract: no `vscode`, Node or TensorFlow.js imports) and validate what they
+ * receive: the selected text and the model output are untrusted, and a malformed message is
+ * dropped rather than rendered.
  */
 
 /** What the panel shows, and what the webview persists with `setState` for the serializer. */
@@ -16,20 +17,30 @@ export interface ExtractPanelState {
   /** Name of the schema used, and its entity types in schema order (for stable legend colours). */
   schemaName: string;
   entityTypes: string[];
-  /** Where the text came from (file name and 1-based line), for the panel's header. */
+  /** Where the text came from: file name and line range (`sourceLabel`), the panel's title. */
   source: string;
   /** ISO time of the extraction. */
   createdAt: string;
+  /**
+   * The document the text was selected in (URI) and the offset of the text's first character
+   * in it, so a click on an entity can reveal it there. Absent in results saved before.
+   */
+  document?: string;
+  offset?: number;
 }
 
 export type HostToWebview =
   | { type: 'result'; state: ExtractPanelState }
+  /** The latest extraction (of `source`) failed: the previous result is cleared and `text` says why. */
+  | { type: 'failed'; source: string; text: string }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
 
 export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'copyJson' }
   | { type: 'exportJson' }
+  /** Show entity `index` of the result (`result.entities[index]`) in its editor, selected. */
+  | { type: 'revealEntity'; index: number }
   /** An error inside the renderer, logged to the "Model Lab" output channel. */
   | { type: 'error'; message: string };
 
@@ -44,6 +55,8 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
     case 'copyJson':
     case 'exportJson':
       return true;
+    case 'revealEntity':
+      return Number.isSafeInteger(m.index) && (m.index as number) >= 0 && (m.index as number) < MAX_ITEMS;
     case 'error':
       return isRendererError(m);
     default:
@@ -56,6 +69,8 @@ export function isHostToWebview(m: unknown): m is HostToWebview {
   switch (m.type) {
     case 'result':
       return isExtractPanelState(m.state);
+    case 'failed':
+      return isShortString(m.source) && typeof m.text === 'string' && m.text.length <= MAX_MESSAGE_TEXT;
     case 'notice':
       return isNotice(m);
     default:
@@ -68,6 +83,8 @@ export function isExtractPanelState(s: unknown): s is ExtractPanelState {
     isRecord(s) &&
     typeof s.text === 'string' && s.text.length <= MAX_TEXT_LENGTH &&
     isShortString(s.schemaName) && isShortString(s.source) && isShortString(s.createdAt) &&
+    (s.document === undefined || isShortString(s.document)) &&
+    (s.offset === undefined || (Number.isSafeInteger(s.offset) && (s.offset as number) >= 0)) &&
     Array.isArray(s.entityTypes) && s.entityTypes.length <= 1000 && s.entityTypes.every(isShortString) &&
     isExtractionResult(s.result, s.text)
   );

@@ -133,6 +133,20 @@ export function entityHover(e: ExtractedEntity, provider: string, relations: Ext
   return `${e.type} (${e.grounding ?? 'exact'} match, ${provider}${confidence})${links.length ? `; ${links.join('; ')}` : ''}`;
 }
 
+/**
+ * Where a selection came from, for the panel's title and header: the file name and its 1-based
+ * line range, `notes.txt:12` or `notes.txt:12–14`. `endLine` is the last line with selected text
+ * (0-based lines, as editors count them).
+ */
+export function sourceLabel(fileName: string, startLine: number, endLine: number): string {
+  return endLine > startLine ? `${fileName}:${startLine + 1}\u2013${endLine + 1}` : `${fileName}:${startLine + 1}`;
+}
+
+/** The panel's title: what it shows, by file and lines. */
+export function panelTitle(source?: string, failed = false): string {
+  return source ? `Extraction: ${source}${failed ? ' (failed)' : ''}` : 'Extraction';
+}
+
 /** The document written by Copy JSON / Export JSON: the input, where it came from, and the result. */
 export function exportDocument(state: ExtractPanelState): string {
   const { entities, relations, events, ungrounded, provider } = state.result;

@@ -2,11 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
-import { isUserError } from '../../../src/core/errors';
-import { isHostToWebview, type PanelTheme } from '../../../src/vscode/rewards/messages';
+import { DEFAULT_SETTINGS, isHostToWebview, type PanelTheme } from '../../../src/panels/rewards/messages';
+import { differenceMessage, errorMessage, matrixMessage, normLabel, panelTitle, settingsLabel } from '../../../src/panels/rewards/viewModel';
 import { toJobErrorInfo } from '../../../src/runner/errorInfo';
-import { computation } from './computation';
-import { differenceMessage, errorMessage, matrixMessage, normLabel, panelTitle, settingsFrom, settingsLabel } from '../../../src/vscode/rewards/viewModel';
+import { computation } from '../../vscode/rewards/computation';
 
 const REPO = path.resolve(__dirname, '../../..');
 const GRIDWORLD = path.join(REPO, 'examples/rewards/gridworld.rewards.json');
@@ -18,7 +17,7 @@ test('matrix and difference messages from a real computation are valid and compi
   // vega-lite is ESM-only with top-level await: load it dynamically.
   const { compile } = await import('vega-lite');
   const c = computation();
-  const settings = settingsFrom({ canon: 'val' });
+  const settings = DEFAULT_SETTINGS;
   const m = await c.matrix({ file: GRIDWORLD, text: readFileSync(GRIDWORLD, 'utf8'), settings });
   const msg = matrixMessage(m, settings, 'gridworld.rewards.json', theme);
   assert.ok(isHostToWebview(msg));
@@ -54,7 +53,7 @@ test('matrix and difference messages from a real computation are valid and compi
 
 test('a file without a gridworld labels states s0.. and actions a0..', async () => {
   const c = computation();
-  const m = await c.matrix({ file: WORKED, text: readFileSync(WORKED, 'utf8'), settings: settingsFrom() });
+  const m = await c.matrix({ file: WORKED, text: readFileSync(WORKED, 'utf8'), settings: DEFAULT_SETTINGS });
   assert.equal(m.stateLabels[0], 's0');
   assert.equal(m.actionLabels[m.actions - 1], `a${m.actions - 1}`);
 });
@@ -62,20 +61,13 @@ test('a file without a gridworld labels states s0.. and actions a0..', async () 
 test('errors: a user error names the field and where; an internal error says so', async () => {
   const c = computation();
   const text = readFileSync(GRIDWORLD, 'utf8').replace('"discount": 0.9', '"discount": 1.5');
-  const e = await c.matrix({ file: GRIDWORLD, text, settings: settingsFrom() }).catch((x: unknown) => x);
+  const e = await c.matrix({ file: GRIDWORLD, text, settings: DEFAULT_SETTINGS }).catch((x: unknown) => x);
   const msg = errorMessage(toJobErrorInfo(e), 'examples/rewards/gridworld.rewards.json');
   const line = text.split('\n').findIndex((l) => l.includes('"discount": 1.5')) + 1;
   assert.match(msg.text, /^\/discount: /);
   assert.match(msg.where ?? '', new RegExp(`^examples/rewards/gridworld\\.rewards\\.json:${line}:\\d+$`));
   assert.ok(isHostToWebview(msg));
   assert.match(errorMessage(toJobErrorInfo(new TypeError('x is undefined'))).text, /^Internal error: x is undefined/);
-});
-
-test('settings from a reward-compare experiment: defaults, normalised case, and named errors', () => {
-  assert.deepEqual(settingsFrom(), { canon: 'val', norm: '2', metric: '2' });
-  assert.deepEqual(settingsFrom({ canon: 'EPIC', norm: 'weighted_1', metric: 'inf' }), { canon: 'epic', norm: 'weighted_1', metric: 'inf' });
-  assert.throws(() => settingsFrom({ metric: 'none' }), (e: unknown) => isUserError(e) && e.pointer === '/metric' && /expected one of 1, 2, inf/.test(e.message));
-  assert.throws(() => settingsFrom({ canon: 'starc' }), (e: unknown) => isUserError(e) && e.pointer === '/canon');
 });
 
 test('labels', () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isFiniteNumber, isRecord, isShortString } from '../../../src/vscode/webview/validators';
+import { isFiniteNumber, isRecord, isShortString } from '../../../src/panels/shared/validators';
 
 test('message shape checks reject what a hostile or broken webview could send', () => {
   assert.ok(isRecord({ type: 'ready' }));
