@@ -17,7 +17,8 @@ export interface ExtractedEntity {
   grounding?: GroundingKind;
   /**
    * The built-in model's calibrated probability that this span and type are right (0..1):
-   * about this fraction of spans reported with it are correct. Remote providers give none.
+   * about this fraction of spans reported with it are correct. Only a model with a
+   * calibration gives it (the shipped extractor has none yet); remote providers give none.
    */
   confidence?: number;
 }

@@ -12,8 +12,8 @@ export interface TokenSpan {
   /** Mean per-token probability of the decoded tags (a confidence score). */
   score: number;
   /**
-   * CRF taggers: the (calibrated) probability that this entity is right, from the CRF's span
-   * marginal (`spanConfidence.ts`).
+   * CRF taggers with a calibration (`ExtractorMeta.tagger.calibration`): the calibrated
+   * probability that this entity is right, from the CRF's span marginal (`spanConfidence.ts`).
    */
   confidence?: number;
 }

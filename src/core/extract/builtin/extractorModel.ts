@@ -154,9 +154,11 @@ export class ExtractorModel {
       batch.forEach((s, i) => {
         const emissions = scores.subarray(i * length * nTags, (i * length + s.length) * nTags);
         const spans = viterbiDecode(emissions, s.length, this.meta.entityTypes, transitions);
-        if (transitions) {
+        // Only a calibrated model reports a confidence (raw CRF marginals are over-confident).
+        const calibration = this.meta.tagger.calibration;
+        if (transitions && calibration) {
           const marginals = spanMarginals(emissions, s.length, this.meta.entityTypes, transitions, spans);
-          spans.forEach((span, k) => { span.confidence = calibrate(marginals[k], this.meta.tagger.calibration); });
+          spans.forEach((span, k) => { span.confidence = calibrate(marginals[k], calibration); });
         }
         out.push(spans);
       });
