@@ -141,9 +141,13 @@ function render(state: ExtractPanelState): void {
 
   app.appendChild(el('h3', undefined, `Relations (${result.relations.length})`));
   const rel = relationRows(result);
-  if (rel.some((r) => r.rationale)) app.appendChild(table(['Relation', 'Head', 'Tail', 'Rationale'], rel.map((r) => [r.type, r.head, r.tail, r.rationale]), 'relations'));
-  else if (rel.length) app.appendChild(table(['Relation', 'Head', 'Tail'], rel.map((r) => [r.type, r.head, r.tail]), 'relations'));
-  else app.appendChild(el('p', 'muted', 'No relations found.'));
+  if (rel.length) {
+    // Probability and rationale columns only when some relation has them (the built-in models).
+    const withP = rel.some((r) => r.probability);
+    const withWhy = rel.some((r) => r.rationale);
+    const headers = ['Relation', 'Head', 'Tail', ...(withP ? ['p'] : []), ...(withWhy ? ['Rationale'] : [])];
+    app.appendChild(table(headers, rel.map((r) => [r.type, r.head, r.tail, ...(withP ? [r.probability] : []), ...(withWhy ? [r.rationale] : [])]), 'relations'));
+  } else app.appendChild(el('p', 'muted', 'No relations found.'));
 
   app.appendChild(el('h3', undefined, `Events (${result.events.length})`));
   const ev = eventRows(result);

@@ -54,8 +54,11 @@ export function highlightSegments(text: string, entities: readonly Pick<Extracte
   return out;
 }
 
-/** `rationale`: the words the relation rests on with their scores ("caused 0.41, by 0.22"), "" when none. */
-export interface RelationRow { type: string; head: string; tail: string; rationale: string }
+/**
+ * `probability`: the model's probability of the relation ("0.97"), "" when it gives none;
+ * `rationale`: the words the relation rests on with their scores ("caused 0.41, by 0.22"), "" when none.
+ */
+export interface RelationRow { type: string; head: string; tail: string; probability: string; rationale: string }
 export interface EventRow { type: string; trigger: string; arguments: string }
 
 /** `Oswald (Peop)`: a span as a table cell. */
@@ -65,9 +68,10 @@ export function spanLabel(s: { text: string; type: string }): string {
 
 export function relationRows(result: ExtractionResult): RelationRow[] {
   return result.relations.map((r) => ({
-    type: r.score === undefined ? r.type : `${r.type} (p ${r.score.toFixed(2)})`,
+    type: r.type,
     head: spanLabel(r.head),
     tail: spanLabel(r.tail),
+    probability: r.score === undefined ? '' : r.score.toFixed(2),
     rationale: (r.rationale ?? []).map((w) => (w.score === undefined ? w.text : `${w.text} ${w.score.toFixed(2)}`)).join(', '),
   }));
 }

@@ -69,7 +69,7 @@ const result: ExtractionResult = {
 };
 
 test('relation and event rows name each argument with its type', () => {
-  assert.deepEqual(relationRows(result), [{ type: 'Kill', head: 'Oswald (Peop)', tail: 'Kennedy (Peop)', rationale: '' }]);
+  assert.deepEqual(relationRows(result), [{ type: 'Kill', head: 'Oswald (Peop)', tail: 'Kennedy (Peop)', probability: '', rationale: '' }]);
   assert.deepEqual(eventRows(result), [{ type: 'Attack', trigger: 'shot', arguments: 'attacker: Oswald (Peop); place: Dallas (Loc)' }]);
 });
 
@@ -82,7 +82,7 @@ test('causal relations: probability and rationale words in the row, dotted marks
     relations: [{ type: 'Cause-Effect', head: circuit, tail: fire, score: 0.9312, rationale: [{ ...span(text, 'caused'), score: 0.41 }, { text: 'by', start: 20, end: 22 }] }],
     events: [], ungrounded: 0, provider: 'builtin',
   };
-  assert.deepEqual(relationRows(causal), [{ type: 'Cause-Effect (p 0.93)', head: 'short circuit (Cause)', tail: 'fire (Effect)', rationale: 'caused 0.41, by' }]);
+  assert.deepEqual(relationRows(causal), [{ type: 'Cause-Effect', head: 'short circuit (Cause)', tail: 'fire (Effect)', probability: '0.93', rationale: 'caused 0.41, by' }]);
   assert.deepEqual(rationaleMarks(causal), [
     { start: 13, end: 19, hover: 'rationale of Cause-Effect: short circuit → fire; without "caused" its probability drops by 0.41' },
     { start: 20, end: 22, hover: 'rationale of Cause-Effect: short circuit → fire' },
