@@ -4,6 +4,7 @@ import type { Node as JsonNode } from 'jsonc-parser';
 import { inspectCsvHead, inspectIdxHead, type DataHead } from '../data/head';
 import { isUncPath } from '../util/uncPath';
 import { diagnosticAt, type DiagnosticSeverity, type ExperimentDiagnostic, type LineMap } from './diagnostic';
+import { diffusionProblems } from './diffusionChecks';
 import { rangeOf } from './jsonLocation';
 import { layerName } from './layerName';
 import { pathFields } from './paths';
@@ -71,6 +72,7 @@ export function semanticDiagnostics(
     if (exp.kind === 'extract-train' && exp.data?.format === 'semeval8' && exp.schema !== undefined && valid('/data/format', '/schema')) {
       problems.push({ pointer: '/schema', message: 'format "semeval8" trains the causal model on the 19 SemEval labels; "schema" does not apply', at: 'key' });
     }
+    if (exp.kind === 'diffusion-policy' || exp.kind === 'diffusion') problems.push(...diffusionProblems(exp, valid));
   }
   return problems.map((p) => {
     const { start, end } = rangeOf(tree, p.underline ?? p.pointer, p.at ?? 'value');
