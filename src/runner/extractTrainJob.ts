@@ -4,6 +4,7 @@ import { runExtractTrain } from '../core/extract/builtin/extractTrainJob';
 import type { TrainProgress } from '../core/extract/builtin/train';
 import { UserError } from '../core/errors';
 import { initBackend } from '../core/tensor/backend';
+import { recordBackend } from './provenance';
 import { ensureWritableFolder } from '../core/util/ensureFolder';
 import type { JobSink, JobStart } from './job';
 import type { ExtractTrainSummary } from './summary';
@@ -19,6 +20,7 @@ export async function runExtractTrainJob(start: JobStart<ExtractTrainExperiment>
   const exp = start.config.experiment;
   const backend = await initBackend('auto');
   sink.log('info', `backend: ${backend.name}`);
+  await recordBackend(start.runDir, backend.name);
   // Units of work: each tagger epoch of each ensemble member, then each relation epoch. Loading
   // filled in the schema's defaults, so the fields are there.
   const t = exp.training ?? {};

@@ -19,6 +19,7 @@ import type { JobSink, JobStart } from './job';
 import type { TrainSummary } from './summary';
 import { commitTestResults } from './resultCommitment';
 import { predictTestClasses } from './testPredictions';
+import { recordBackend } from './provenance';
 import { classificationReport, type ClassificationReport } from '../core/train/classificationReport';
 import * as store from './runStore';
 
@@ -59,6 +60,7 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
     const backend = await initBackend((req.backend as 'auto') ?? 'auto');
     sink.log('info', `backend: ${backend.name}${backend.name === 'wasm' ? ` (simd ${backend.simd}, fma ${backend.fma}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : ''}`);
     await store.updateRunRecord(runDir, { backend: backend.name });
+    await recordBackend(runDir, backend.name);
 
     const seed = exp.training.seed ?? 0;
     const data = await loadData(exp.data, { seed });

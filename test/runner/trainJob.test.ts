@@ -12,10 +12,12 @@ import type { RunEvent } from '../../src/core/train/events';
 import { runJob } from '../../src/runner/runJob';
 import * as store from '../../src/runner/runStore';
 import type { TrainSummary } from '../../src/runner/summary';
+import { readProvenance } from '../../src/runner/provenance';
+import { createHash } from 'node:crypto';
 
 const IRIS = path.join(__dirname, '../../examples/iris/iris.csv');
 
-test('a completed train run reports per-class scores and the confusion matrix of its final model on the test split', async () => {
+test('a completed train run reports per-class scores and the confusion matrix of its final model on the test split, and its provenance', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ml-trainjob-'));
   try {
     const file = path.join(dir, 'iris.experiment.json');
@@ -63,6 +65,13 @@ test('a completed train run reports per-class scores and the confusion matrix of
     const stored = store.parseEventLines(readFileSync(path.join(summary.runDir, store.EVENTS_FILE), 'utf8'));
     assert.deepEqual(stored.map((e) => e.type).slice(-2), ['end', 'evaluation']);
     assert.deepEqual(JSON.parse(readFileSync(path.join(summary.runDir, 'summary.json'), 'utf8')).metrics.perClass, perClass);
+
+    // Every run records its provenance: here, the backend it trained on, the seed and the data's fingerprint.
+    const provenance = await readProvenance(summary.runDir);
+    assert.equal(provenance?.backend, 'cpu');
+    assert.equal(provenance?.seed, 3);
+    assert.deepEqual(provenance?.experiment, exp);
+    assert.deepEqual(provenance?.files.map((f) => [f.pointer, f.sha256]), [['/data/train', createHash('sha256').update(readFileSync(IRIS)).digest('hex')]]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
