@@ -17,6 +17,8 @@ import { confusionMatrixSpec, runLabels, timelineSpec, type ChartTheme } from '.
 import { formatPercent, formatSaving, formatSeconds } from '../../src/panels/shared/format';
 import css from './timeline.css';
 import { acquireHost, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
+import { chartImage, exportBar } from '../shared/export';
+import { confusionMatrixCsv, epochsCsv, layersCsv, perClassCsv } from '../../src/panels/timeline/csv';
 
 const vscode = acquireHost<WebviewToHost, TimelineState>();
 
@@ -55,6 +57,22 @@ const cards = el('section', 'cards');
 cards.setAttribute('aria-label', 'Runs');
 const chart = el('section', 'chart');
 chart.setAttribute('aria-label', 'Timeline charts');
+const postError = (message: string) => vscode.postMessage({ type: 'error', message: message.slice(0, 2000) });
+/** File names say what is in them: the experiment(s) shown. */
+const exportName = (what: string, run?: TimelineRun) => [what, ...(run ? [run.experiment, run.runId] : [...new Set(runs.map((r) => r.experiment))])].join('-');
+const chartExport = exportBar([
+  { format: 'svg', label: 'SVG', name: () => exportName('timeline'), content: () => chartImage(requireView(), 'svg') },
+  { format: 'png', label: 'PNG', name: () => exportName('timeline'), content: () => chartImage(requireView(), 'png') },
+  { format: 'csv', label: 'Epochs CSV', name: () => exportName('timeline-epochs'), content: () => epochsCsv(runs) },
+  { format: 'csv', label: 'Layers CSV', name: () => exportName('timeline-layers'), content: () => layersCsv(runs) },
+], (m) => vscode.postMessage(m), postError);
+chartExport.classList.add('chart-export');
+chartExport.hidden = true;
+
+function requireView(): View {
+  if (!view) throw new Error('the chart is not drawn yet');
+  return view;
+}
 const freezeSection = el('section', 'freezes');
 const freezeTitle = el('h2', undefined, 'Freeze events');
 const freezeList = el('ul', 'freeze-list');
@@ -63,7 +81,7 @@ const results = el('section', 'results');
 results.setAttribute('aria-label', 'Test-set results per class');
 const empty = el('div', 'empty');
 empty.append(el('vscode-progress-ring'), el('span', undefined, 'Waiting for the run to report its first events…'));
-app.append(header, empty, cards, chart, results, freezeSection);
+app.append(header, empty, cards, chartExport, chart, results, freezeSection);
 
 window.addEventListener('message', (ev: MessageEvent) => {
   const m: unknown = ev.data;
@@ -145,14 +163,24 @@ async function renderResults(): Promise<void> {
     const body = el('div', 'result-body');
     const matrix = el('div', 'confusion');
     body.append(matrix, perClassTable(report));
-    block.append(body);
+    let matrixView: View | undefined;
+    const image = (format: 'svg' | 'png') => {
+      if (!matrixView) throw new Error('the confusion matrix is not drawn');
+      return chartImage(matrixView, format);
+    };
+    block.append(exportBar([
+      { format: 'svg', label: 'SVG', name: () => exportName('confusion-matrix', run), content: () => image('svg') },
+      { format: 'png', label: 'PNG', name: () => exportName('confusion-matrix', run), content: () => image('png') },
+      { format: 'csv', label: 'Matrix CSV', name: () => exportName('confusion-matrix', run), content: () => confusionMatrixCsv(report) },
+      { format: 'csv', label: 'Per-class CSV', name: () => exportName('per-class', run), content: () => perClassCsv(report) },
+    ], (m) => vscode.postMessage(m), postError), body);
     try {
       const spec = confusionMatrixSpec(report, { width: Math.min(520, Math.max(160, results.clientWidth - 420)), theme: currentTheme() });
-      const v = new View(parse(compile(spec).spec, undefined, { ast: true }), { expr: expressionInterpreter as never, renderer: 'svg', hover: true });
-      await v.initialize(matrix).runAsync();
-      resultViews.push(v);
+      matrixView = new View(parse(compile(spec).spec, undefined, { ast: true }), { expr: expressionInterpreter as never, renderer: 'svg', hover: true });
+      await matrixView.initialize(matrix).runAsync();
+      resultViews.push(matrixView);
     } catch (e) {
-      vscode.postMessage({ type: 'error', message: `confusion matrix: ${(e as Error).message}`.slice(0, 2000) });
+      postError(`confusion matrix: ${(e as Error).message}`);
     }
     return block;
   }));
@@ -342,6 +370,7 @@ async function renderChart(): Promise<void> {
     view?.finalize();
     view = undefined;
     chart.replaceChildren();
+    chartExport.hidden = true;
     return;
   }
   try {
@@ -358,6 +387,7 @@ async function renderChart(): Promise<void> {
     view?.finalize();
     view = next;
     chart.replaceChildren(host);
+    chartExport.hidden = false;
   } catch (e) {
     vscode.postMessage({ type: 'error', message: `chart: ${(e as Error).message}`.slice(0, 2000) });
   }

@@ -1,5 +1,6 @@
 import { MAX_REPORT_CLASSES, type TimelineRun } from './viewModel';
 import { isFiniteNumber, isRecord, isShortString, isRendererError, isNotice } from '../shared/validators';
+import { isExportRequest, type ExportRequest } from '../shared/export';
 
 /**
  * The message contract between the timeline panel's host side (`src/vscode/timeline/`) and its
@@ -20,6 +21,8 @@ export type WebviewToHost =
   | { type: 'cancelRun'; runId: string }
   | { type: 'openExperiment'; runId: string }
   | { type: 'revealRun'; runId: string }
+  /** Save a chart (SVG, PNG) or its data (CSV) where the user picks (the host's save dialog). */
+  | ExportRequest
   /** An error inside the renderer, logged to the "Model Lab" output channel. */
   | { type: 'error'; message: string };
 
@@ -41,6 +44,8 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
       return isShortString(m.runId);
     case 'error':
       return isRendererError(m);
+    case 'export':
+      return isExportRequest(m);
     default:
       return false;
   }
