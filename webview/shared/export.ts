@@ -20,7 +20,11 @@ export interface ExportItem {
 /** A row of small buttons, "Export: SVG PNG CSV", each posting an `ExportRequest` when clicked. */
 export function exportBar(items: ExportItem[], post: (m: ExportRequest) => void, onError: (message: string) => void): HTMLElement {
   const bar = el('div', 'export-bar');
-  bar.append(el('span', 'export-label', 'Export:'));
+  // Styled here (CSSOM, allowed by the CSP), so every panel's bar looks the same without CSS of its own.
+  Object.assign(bar.style, { display: 'flex', alignItems: 'center', flexWrap: 'wrap', gap: '6px', margin: '6px 0' });
+  const label = el('span', 'export-label', 'Export:');
+  label.style.color = 'var(--vscode-descriptionForeground)';
+  bar.append(label);
   for (const item of items) {
     const b = document.createElement('vscode-button');
     b.setAttribute('secondary', '');
