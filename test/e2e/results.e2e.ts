@@ -9,12 +9,15 @@ import {
   type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
+import { rewardsCommand } from '../../src/cli/rewards';
+import type { CliIO } from '../../src/cli/io';
 
 /**
  * Results a user can use, in a real VS Code (code-server) and Chromium: a finished
  * classification run shows its confusion matrix and per-class table in the timeline, and the
  * panel's charts and data are exported through VS Code's save dialog into files whose content
- * is checked against the run folder. Every wait is on a condition.
+ * is checked against the run folder; the reward panel's matrix exports too (checked against the
+ * CLI's). Every wait is on a condition.
  */
 describe('run results and export (code-server)', { timeout: 10 * 60_000 }, () => {
   let server: CodeServer;
@@ -95,6 +98,38 @@ describe('run results and export (code-server)', { timeout: 10 * 60_000 }, () =>
     assert.match(lines[0], /^run,runId,policy,epoch,step,trainLoss,testLoss,testAccuracy,/);
     assert.equal(Number(lines[lines.length - 1].split(',')[7]), summary.metrics.accuracy);
     await screenshot(wb.page, 'results-02-exported');
+  });
+
+  test('the reward panel exports its distance matrix as CSV (the CLI\'s numbers) and as SVG', async () => {
+    const { page } = wb;
+    const rewards = path.join(workspace, 'rewards', 'gridworld.rewards.json');
+    const out: string[] = [];
+    const io: CliIO = { stdout: (t) => void out.push(t), stderr: () => undefined, isTTY: false, signal: new AbortController().signal, cwd: path.dirname(rewards) };
+    assert.equal(await rewardsCommand(['distance', rewards, '--json'], io), 0);
+    const cli = JSON.parse(out.join('')) as { names: string[]; matrix: number[][] };
+
+    await expandFolder(page, 'rewards');
+    await explorerRow(page, 'gridworld.rewards.json').click({ button: 'right' });
+    await contextMenuLabels(page);
+    await clickContextMenuItem(page, 'Compare Rewards');
+    const cells = '.pane:first-of-type g.mark-rect.role-mark path';
+    await waitInWebview(page, cells, (f) => f.$$eval(cells, (c) => c.length), (n) => n === 16, 120_000);
+
+    const csv = path.join(workspace, 'distances.csv');
+    await exportVia(page, '.pane:first-of-type .export-bar vscode-button[data-format="csv"]', csv);
+    const table = readFileSync(csv, 'utf8').trimEnd().split('\r\n').map((l) => l.split(','));
+    assert.deepEqual(table[0], ['reward', ...cli.names]);
+    table.slice(1).forEach((row, i) => {
+      assert.equal(row[0], cli.names[i]);
+      row.slice(1).forEach((v, j) => assert.ok(Math.abs(Number(v) - cli.matrix[i][j]) < 1e-9, `(${i}, ${j}): ${v} vs ${cli.matrix[i][j]}`));
+    });
+
+    const svg = path.join(workspace, 'distances.svg');
+    await exportVia(page, '.pane:first-of-type .export-bar vscode-button[data-format="svg"]', svg);
+    const markup = readFileSync(svg, 'utf8');
+    assert.match(markup, /^<svg[\s>]/);
+    for (const name of cli.names) assert.ok(markup.includes(name), `the SVG names ${name}`);
+    await screenshot(page, 'results-03-rewards-exported');
   });
 });
 
