@@ -6,8 +6,7 @@ import type { LoadedData } from '../core/data/types';
 import type { DataConfig } from '../core/experiment/types';
 import { writeJsonAtomic } from '../core/util/atomicFile';
 import { createCommitment, type ResultCommitment, type TestSetIdentity } from '../core/zk/commitment';
-import { COMMITMENT_FILE, COMMITMENT_SECRET_FILE } from '../core/zk/scheme';
-import { CIRCUIT_SIZES } from '../core/zk/scheme';
+import { CIRCUIT_SIZES, COMMITMENT_FILE, COMMITMENT_SECRET_FILE } from '../core/zk/scheme';
 
 /**
  * At evaluation time of a completed classification run: from the final model's predictions of
