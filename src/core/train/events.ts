@@ -1,3 +1,4 @@
+import type { DiffusionEvent } from '../diffusion/events';
 import type { ClassificationReport } from './classificationReport';
 
 /**
@@ -61,6 +62,7 @@ export type RunEvent =
       /** `diverged`: the loss became NaN or infinite (`message` names the epoch and step). */
       type: 'end'; status: 'completed' | 'cancelled' | 'failed' | 'diverged'; epoch: number; step: number;
       trainSeconds: number; message?: string;
-    };
+    }
+  | DiffusionEvent;
 
 export type RunEventType = RunEvent['type'];
