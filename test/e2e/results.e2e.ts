@@ -51,6 +51,9 @@ describe('run results and export (code-server)', { timeout: 10 * 60_000 }, () =>
 
     const runs = path.join(workspace, 'iris', '.model-lab', 'runs');
     runDir = path.join(runs, readdirSync(runs)[0]);
+    // The report is an event written just before summary.json: wait for the run to finish writing.
+    await waitInWebview(page, '.cards', (f) => f.$$eval('.card .status', (e) => e.map((x) => x.textContent)), (st) => st[0] === 'completed', 60_000);
+    await waitUntil(page, () => existsSync(path.join(runDir, 'summary.json')), 'summary.json');
     const summary = JSON.parse(readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
     // The table shows summary.json's numbers.
     summary.metrics.perClass.forEach((c: { class: string; precision: number; recall: number; f1: number; support: number }, i: number) => {
