@@ -74,7 +74,7 @@ export function planSweep(sweep: LoadedSweep, executor: SweepExecutor, outRoot?:
     params: p.params,
     experiment: p.experiment,
   }));
-  const cluster = experiment.kind === 'reward-compare' ? {} : experiment.cluster ?? {};
+  const cluster = ('cluster' in experiment ? experiment.cluster : undefined) ?? {};
   return { version: 1, sweepId, name: experiment.name, experimentFile: file, root, createdAt: now.toISOString(), executor, cluster, points };
 }
 

@@ -49,8 +49,17 @@ export async function sweepState(plan: SweepPlan, scheduler?: SchedulerView): Pr
 /** The numbers of a run's summary worth comparing across a sweep's points. */
 export function summaryMetrics(s: RunSummary): Record<string, number> | undefined {
   if (isTrainSummary(s)) return Number.isFinite(s.metrics.accuracy) ? { accuracy: s.metrics.accuracy, loss: s.metrics.loss } : undefined;
-  const scores = s.kind === 'extract-train' ? s.dev : s.scores;
-  return scores ? { entityF1: scores.entity.f1, relationF1: scores.relation.f1 } : undefined;
+  switch (s.kind) {
+    case 'extract-train':
+    case 'extract-eval': {
+      const scores = s.kind === 'extract-train' ? s.dev : s.scores;
+      return scores ? { entityF1: scores.entity.f1, relationF1: scores.relation.f1 } : undefined;
+    }
+    case 'diffusion-policy':
+      return s.onMode !== undefined && s.bestModeShare !== undefined ? { onMode: s.onMode, bestModeShare: s.bestModeShare } : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** Ended for good: nothing will change it unless someone resumes it. */

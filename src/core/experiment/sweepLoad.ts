@@ -29,7 +29,7 @@ export function loadSweepText(text: string, abs: string): LoadedSweep {
   const exp = base.experiment;
   const tree = parseTree(text, [], { allowTrailingComma: true });
   const lines = new LineMap(text);
-  if (exp.kind === 'reward-compare' || !exp.sweep) {
+  if (!('sweep' in exp) || !exp.sweep) {
     throw new UserError('this experiment has no "sweep" block: add one (e.g. "sweep": {"grid": {"/training/optimizer/learningRate": [0.001, 0.0003]}}), or run it as one experiment', '/sweep', abs);
   }
   const raw = parse(text, [], { allowTrailingComma: true }) as Record<string, unknown>;
