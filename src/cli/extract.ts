@@ -155,7 +155,12 @@ async function evaluate(
   }
   const ungrounded = scores.ungrounded;
   const brief = (p: Prf) => ({ precision: p.precision, recall: p.recall, f1: p.f1, correct: p.correct, predicted: p.predicted, gold: p.gold });
-  const out: ExtractEvalOutput = { entity: brief(scores.entity), relation: brief(scores.relation), ungrounded, sentences: scores.sentences, provider: provider.name };
+  const briefAll = (r: Record<string, Prf>) => Object.fromEntries(Object.entries(r).map(([type, p]) => [type, brief(p)]));
+  const out: ExtractEvalOutput = {
+    entity: brief(scores.entity), relation: brief(scores.relation),
+    perType: { entity: briefAll(scores.perType.entity), relation: briefAll(scores.perType.relation) },
+    ungrounded, sentences: scores.sentences, provider: provider.name,
+  };
   if (values.json) io.stdout(JSON.stringify(out) + '\n');
   else {
     const pct = (x: number) => (x * 100).toFixed(2);
@@ -163,10 +168,28 @@ async function evaluate(
       `${scores.sentences} sentences, provider ${provider.name}\n` +
       `entity    P ${pct(scores.entity.precision)}  R ${pct(scores.entity.recall)}  F1 ${pct(scores.entity.f1)}\n` +
       `relation  P ${pct(scores.relation.precision)}  R ${pct(scores.relation.recall)}  F1 ${pct(scores.relation.f1)} (strict)\n` +
-      `ungrounded spans dropped: ${ungrounded}\n`,
+      `ungrounded spans dropped: ${ungrounded}\n` +
+      perTypeText(scores),
     );
   }
   return 0;
+}
+
+/** One line per entity and relation type: the micro averages hide a type the model never gets right. */
+export function perTypeText(scores: ExtractionScores): string {
+  const pct = (x: number) => (x * 100).toFixed(2).padStart(6);
+  const lines: string[] = [];
+  for (const [label, byType] of [['entity types', scores.perType.entity], ['relation types', scores.perType.relation]] as const) {
+    const types = Object.keys(byType);
+    if (types.length === 0) continue;
+    const width = Math.max(...types.map((t) => t.length));
+    lines.push(`${label}:`);
+    for (const t of types) {
+      const p = byType[t];
+      lines.push(`  ${escapeControls(t).padEnd(width)}  P ${pct(p.precision)}  R ${pct(p.recall)}  F1 ${pct(p.f1)}  (gold ${p.gold}, predicted ${p.predicted})`);
+    }
+  }
+  return lines.length ? lines.join('\n') + '\n' : '';
 }
 
 /**

@@ -7,6 +7,7 @@ import { defaultCausalModelFile } from '../core/extract/modelPath';
 import { CONLL04_SCHEMA, loadExtractionSchema } from '../core/extract/schema';
 import { loadSemEval8 } from '../core/extract/semeval8';
 import { initBackend } from '../core/tensor/backend';
+import { recordBackend } from './provenance';
 import type { JobSink, JobStart } from './job';
 import type { ExtractEvalSummary } from './summary';
 import { runUncheckpointedJob } from './uncheckpointedJob';
@@ -21,7 +22,7 @@ import { runUncheckpointedJob } from './uncheckpointedJob';
 export async function runExtractEvalJob(start: JobStart<ExtractEvalExperiment>, sink: JobSink, shouldStop: () => boolean): Promise<ExtractEvalSummary> {
   const exp = start.config.experiment;
   const config = providerConfig(exp);
-  if (config.kind === 'builtin') await initBackend('auto');
+  if (config.kind === 'builtin') await recordBackend(start.runDir, (await initBackend('auto')).name);
   return runUncheckpointedJob<ExtractEvalSummary>(
     start, sink, shouldStop,
     async ({ signal, progress, elapsedSeconds }) => {

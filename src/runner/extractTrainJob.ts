@@ -6,6 +6,7 @@ import type { CausalTrainProgress } from '../core/extract/causal/trainCausal';
 import type { TrainProgress } from '../core/extract/builtin/train';
 import { UserError } from '../core/errors';
 import { initBackend } from '../core/tensor/backend';
+import { recordBackend } from './provenance';
 import { ensureWritableFolder } from '../core/util/ensureFolder';
 import type { JobSink, JobStart } from './job';
 import type { ExtractTrainSummary } from './summary';
@@ -22,6 +23,7 @@ export async function runExtractTrainJob(start: JobStart<ExtractTrainExperiment>
   const exp = start.config.experiment;
   const backend = await initBackend('auto');
   sink.log('info', `backend: ${backend.name}`);
+  await recordBackend(start.runDir, backend.name);
   if (exp.data.format === 'semeval8') return runCausalTrainJob(start, sink, shouldStop, backend.name);
   // Units of work: each tagger epoch of each ensemble member, then each relation epoch. Loading
   // filled in the schema's defaults, so the fields are there.

@@ -1,6 +1,7 @@
 import type { CausalEvaluation } from '../core/extract/causal/evaluateCausal';
 import type { ExtractionScores } from '../core/extract/eval';
 import type { FlopsSaved } from '../core/train/events';
+import type { ClassMetrics } from '../core/train/classificationReport';
 
 /** `summary.json` of a run, and exactly the CLI's `--json` document; one shape per experiment kind. */
 export type RunSummary = TrainSummary | ExtractTrainSummary | ExtractEvalSummary | DiffusionPolicySummary | DiffusionSummary;
@@ -24,8 +25,12 @@ export interface TrainSummary extends SummaryBase {
   epochs: number;
   /** Epochs actually completed (less than `epochs` for a cancelled run). */
   epochsDone: number;
-  /** Metrics on the test split after the last completed epoch. */
-  metrics: { accuracy: number; loss: number };
+  /**
+   * Metrics on the test split after the last completed epoch; a completed run with a test split
+   * also has the final model's per-class scores and confusion matrix (rows = true class,
+   * columns = predicted, in the order of `perClass`, whose `class` is the data's class name).
+   */
+  metrics: { accuracy: number; loss: number; perClass?: ClassMetrics[]; confusionMatrix?: number[][] };
   trainSeconds: number;
   samplesPerSecond: number;
   freezeEvents: { layer: string; epoch: number; step: number }[];

@@ -41,7 +41,13 @@ test('extract eval --data --format conll04 --json reports P/R/F1 over the senten
   const r = await run(['eval', '--data', 'examples/extraction/conll04-sample.json', '--format', 'conll04', '--limit', '10', '--json']);
   assert.equal(r.code, 0, r.err);
   const doc = JSON.parse(r.out) as ExtractEvalOutput;
-  assert.deepEqual(Object.keys(doc).sort(), ['entity', 'provider', 'relation', 'sentences', 'ungrounded']);
+  assert.deepEqual(Object.keys(doc).sort(), ['entity', 'perType', 'provider', 'relation', 'sentences', 'ungrounded']);
+  // Per type, the counts add up to the micro totals (each record has one type).
+  for (const k of ['entity', 'relation'] as const) {
+    const types = Object.values(doc.perType[k]);
+    for (const c of ['correct', 'predicted', 'gold'] as const) assert.equal(types.reduce((a, p) => a + p[c], 0), doc[k][c], `${k}.${c}`);
+  }
+  assert.ok(['Loc', 'Org', 'Peop'].every((t) => t in doc.perType.entity), JSON.stringify(Object.keys(doc.perType.entity)));
   assert.deepEqual(Object.keys(doc.entity).sort(), ['correct', 'f1', 'gold', 'precision', 'predicted', 'recall']);
   assert.equal(doc.sentences, 10);
   assert.equal(doc.ungrounded, 0);
@@ -51,6 +57,7 @@ test('extract eval --data --format conll04 --json reports P/R/F1 over the senten
   assert.ok(doc.entity.f1 > 0.5);
   const human = await run(['eval', '--data', 'examples/extraction/conll04-sample.json', '--limit', '3']);
   assert.match(human.out, /entity +P [\d.]+ +R [\d.]+ +F1 [\d.]+/);
+  assert.match(human.out, /entity types:\n(  \S+ +P +[\d.]+ +R +[\d.]+ +F1 +[\d.]+ +\(gold \d+, predicted \d+\)\n)+/);
 });
 
 test('extract eval --format semeval8 --json: the official score, Cause-Effect with direction, and rationales next to random ones', async () => {

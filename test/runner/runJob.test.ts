@@ -10,6 +10,8 @@ import type { RunEvent } from '../../src/core/train/events';
 import type { JobSink } from '../../src/runner/job';
 import { runJob } from '../../src/runner/runJob';
 import * as store from '../../src/runner/runStore';
+import { readProvenance } from '../../src/runner/provenance';
+import { createHash } from 'node:crypto';
 import type { ExtractEvalSummary, ExtractTrainSummary } from '../../src/runner/summary';
 
 const SAMPLE = path.join(__dirname, '../../examples/extraction/conll04-sample.json');
@@ -78,6 +80,15 @@ test('extract-train runs through the runner: run record, progress events, summar
     // Training scores tokens before the weights are quantised for saving; evaluation goes through text and grounding.
     assert.ok(Math.abs(got.entity.predicted - want.entity.predicted) <= 2, `${got.entity.predicted} vs ${want.entity.predicted}`);
     assert.ok(Math.abs(got.entity.f1 - want.entity.f1) <= 0.05, `${got.entity.f1} vs ${want.entity.f1}`);
+
+    // Both kinds record provenance: the training run its start and its resume, the evaluation the model it scored.
+    const trained = await readProvenance(done.runDir);
+    assert.deepEqual(trained?.files.map((f) => f.pointer), ['/data/train', '/data/dev']);
+    assert.equal(trained?.seed, 1);
+    assert.equal(trained?.resumes?.length, 1);
+    assert.ok(trained?.backend && trained.resumes?.[0].backend);
+    const scored = await readProvenance(evaluated.runDir);
+    assert.deepEqual(scored?.files.find((f) => f.pointer === '/modelFile')?.sha256, createHash('sha256').update(readFileSync(done.modelFile!)).digest('hex'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

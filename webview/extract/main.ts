@@ -10,6 +10,8 @@ import { isExtractPanelState, isHostToWebview, type ExtractPanelState, type Webv
 import { eventRows, highlightSegments, provenance, rationaleMarks, relationRows, typeColors } from '../../src/panels/extract/viewModel';
 import css from './extract.css';
 import { acquireHost, el, injectStyles } from '../shared/dom';
+import { exportBar } from '../shared/export';
+import { entitiesCsv, eventsCsv, relationsCsv } from '../../src/panels/extract/csv';
 
 const vscode = acquireHost<WebviewToHost, ExtractPanelState | null>();
 injectStyles(css);
@@ -92,6 +94,12 @@ function render(state: ExtractPanelState): void {
     button('Export JSON', 'save', () => vscode.postMessage({ type: 'exportJson' })),
   );
   header.append(title, actions);
+  const base = `extraction-${state.source}`;
+  const csvBar = exportBar([
+    { format: 'csv', label: 'Entities CSV', name: () => `${base}-entities`, content: () => entitiesCsv(result) },
+    { format: 'csv', label: 'Relations CSV', name: () => `${base}-relations`, content: () => relationsCsv(result) },
+    { format: 'csv', label: 'Events CSV', name: () => `${base}-events`, content: () => eventsCsv(result) },
+  ], (m) => vscode.postMessage(m), (message) => vscode.postMessage({ type: 'error', message: message.slice(0, 2000) }));
 
   const provenanceLine = el('div', 'provenance');
   provenanceLine.append(el('span', 'codicon codicon-server-process'), el('span', undefined, ` Provider: ${prov.provider}. Grounding: ${prov.grounding}.`));
@@ -130,7 +138,7 @@ function render(state: ExtractPanelState): void {
     textView.appendChild(mark);
   }
 
-  app.append(header, provenanceLine, legend, textView);
+  app.append(header, csvBar, provenanceLine, legend, textView);
 
   app.appendChild(el('h3', undefined, `Entities (${result.entities.length})`));
   if (result.entities.length) {

@@ -21,8 +21,8 @@ export type ExtractOutput = ExtractionResult;
 
 /**
  * `model-lab extract eval --json`: micro precision, recall and F1 over an annotated file
- * (`relation` is strict: both spans and types must match), the spans dropped as ungrounded, the
- * number of sentences and the provider.
+ * (`relation` is strict: both spans and types must match), the same per entity and relation
+ * type (`perType`), the spans dropped as ungrounded, the number of sentences and the provider.
  */
 export interface ExtractEvalOutput extends ExtractionScores {
   provider: string;

@@ -1,5 +1,6 @@
 import type { EntityRef, ExtractedEntity, ExtractedEvent, ExtractedRelation, ExtractionResult } from '../../core/extract/types';
 import { isRecord, isShortString, isRendererError, isNotice, MAX_MESSAGE_TEXT } from '../shared/validators';
+import { isExportRequest, type ExportRequest } from '../shared/export';
 
 /**
  * The message contract between the extraction results panel's host side
@@ -39,6 +40,8 @@ export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'copyJson' }
   | { type: 'exportJson' }
+  /** Save a table of the result as CSV where the user picks (the host's save dialog). */
+  | ExportRequest
   /** Show entity `index` of the result (`result.entities[index]`) in its editor, selected. */
   | { type: 'revealEntity'; index: number }
   /** An error inside the renderer, logged to the "Model Lab" output channel. */
@@ -55,6 +58,8 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
     case 'copyJson':
     case 'exportJson':
       return true;
+    case 'export':
+      return isExportRequest(m) && m.format === 'csv';
     case 'revealEntity':
       return Number.isSafeInteger(m.index) && (m.index as number) >= 0 && (m.index as number) < MAX_ITEMS;
     case 'error':

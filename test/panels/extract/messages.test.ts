@@ -91,3 +91,9 @@ test('webview-to-host messages: only the known commands', () => {
     assert.equal(isWebviewToHost(m), false, JSON.stringify(m));
   }
 });
+
+test('webview-to-host: a table exported as CSV is accepted; the panel has no chart to export as an image', () => {
+  assert.ok(isWebviewToHost({ type: 'export', format: 'csv', name: 'extraction-entities', content: 'type,text\r\n' }));
+  assert.ok(!isWebviewToHost({ type: 'export', format: 'svg', name: 'x', content: '<svg></svg>' }));
+  assert.ok(!isWebviewToHost({ type: 'export', format: 'csv', name: 'x' }));
+});

@@ -5,7 +5,7 @@ import { outcomeText } from '../../../src/vscode/runs/outcomeText';
 
 const base = { status: 'completed' as const, runId: 'r', experiment: 'e', experimentFile: '/e.experiment.json', runDir: '/r' };
 const prf = (f1: number) => ({ precision: f1, recall: f1, f1, correct: 1, predicted: 1, gold: 1 });
-const scores: ExtractionScores = { entity: prf(0.788), relation: prf(0.529), ungrounded: 0, sentences: 231 };
+const scores: ExtractionScores = { entity: prf(0.788), relation: prf(0.529), perType: { entity: {}, relation: {} }, ungrounded: 0, sentences: 231 };
 
 test('a completed run is summarised by what its kind measures', () => {
   assert.equal(
