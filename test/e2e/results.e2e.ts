@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, screenshot, waitForNotification, waitInWebview, waitUntil,
+  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, waitUntil,
   type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
@@ -111,10 +111,13 @@ describe('run results and export (code-server)', { timeout: 10 * 60_000 }, () =>
     assert.equal(await rewardsCommand(['distance', rewards, '--json'], io), 0);
     const cli = JSON.parse(out.join('')) as { names: string[]; matrix: number[][] };
 
+    // Opened in the editor, then compared from the palette: a right-click can land on a row that
+    // moves as the Explorer expands (another 4-reward file would pass the cell count below).
     await expandFolder(page, 'rewards');
-    await explorerRow(page, 'gridworld.rewards.json').click({ button: 'right' });
-    await contextMenuLabels(page);
-    await clickContextMenuItem(page, 'Compare Rewards');
+    await explorerRow(page, 'gridworld.rewards.json').click();
+    await page.locator('.tab[aria-label^="gridworld.rewards.json"]').first().waitFor({ state: 'visible', timeout: 20_000 });
+    await runCommand(page, 'Model Lab: Compare Rewards');
+    await page.locator('.tab', { hasText: 'Rewards: gridworld' }).first().waitFor({ state: 'visible', timeout: 60_000 });
     const cells = '.pane:first-of-type g.mark-rect.role-mark path';
     await waitInWebview(page, cells, (f) => f.$$eval(cells, (c) => c.length), (n) => n === 16, 120_000);
 
