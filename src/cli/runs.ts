@@ -19,14 +19,14 @@ export const runsCommand: Subcommand = async (argv, io) => {
     io.stdout(RUNS_USAGE + '\n');
     return 0;
   }
-  if (action !== 'list' && action !== 'diff') throw new UserError(`expected "runs list" or "runs diff"\nusage: ${RUNS_USAGE}`);
+  if (action !== 'list' && action !== 'diff') throw new UserError(`expected "runs list" or "runs diff A B" (see model-lab runs --help)`);
   const entries = await entriesFor(values.root, io.cwd);
   if (action === 'list') {
     if (positionals.length) throw new UserError(`runs list takes no arguments (got "${positionals[0]}"); use --root DIR`);
     io.stdout(values.json ? JSON.stringify(entries) + '\n' : formatList(entries));
     return 0;
   }
-  if (positionals.length !== 2) throw new UserError(`runs diff takes two runs\nusage: ${RUNS_USAGE}`);
+  if (positionals.length !== 2) throw new UserError(`runs diff takes two runs, got ${positionals.length}: model-lab runs diff A B [--root DIR] [--json]`);
   const [a, b] = await Promise.all(positionals.map((p) => resolveRun(p, io.cwd, entries)));
   const diff = diffRuns(a, b);
   if (values.json) io.stdout(JSON.stringify(diff) + '\n');
