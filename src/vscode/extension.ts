@@ -9,6 +9,7 @@ import { registerRunProblems } from './runs/runProblems';
 import { RunsTreeProvider } from './runs/runsTreeProvider';
 import { TIMELINE_VIEW_TYPE, TimelineSerializer } from './timeline/timelinePanel';
 import { registerRewards } from './rewards/register';
+import { registerRunsTable } from './runsTable/register';
 
 /** VS Code's built-in JSON language service (schema completion, hovers and validation). */
 const JSON_LANGUAGE_FEATURES = 'vscode.json-language-features';
@@ -35,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, new TimelineSerializer(deps)),
     registerExtraction({ context, log }),
     registerRunProblems(index),
+    registerRunsTable(deps),
   );
   registerRewards(context, log);
   // Experiment and rewards files have languages of their own (so opening or creating one
