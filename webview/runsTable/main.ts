@@ -8,8 +8,7 @@
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { isHostToWebview, isRunsTableState, MAX_COMPARE, type MetaField, type RunsTableState, type WebviewToHost } from '../../src/panels/runsTable/messages';
-import { cellText, filterRows, selectionDiff, sortRows, visibleRange, type RunsTableColumn, type RunsTableModel, type RunsTableRow } from '../../src/panels/runsTable/viewModel';
-import { formatParam } from '../../src/core/runs/compare';
+import { cellText, filterRows, formatParam, selectionDiff, sortRows, visibleRange, type RunsTableColumn, type RunsTableModel, type RunsTableRow } from '../../src/panels/runsTable/viewModel';
 import css from './runsTable.css';
 import { acquireHost, el, forwardErrors, injectStyles } from '../shared/dom';
 

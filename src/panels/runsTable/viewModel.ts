@@ -1,6 +1,24 @@
 import { differingPaths, formatParam, type ParamValue, type Params } from '../../core/runs/compare';
 import { formatPercent, formatSeconds } from '../shared/format';
-import type { RunEntry } from '../../runner/runCatalog';
+
+/** What the table needs of a run: `runner/runCatalog.ts`'s `RunEntry` (the CLI's `runs list` object). */
+export interface RunsTableInput {
+  runId: string;
+  name?: string;
+  experiment: string;
+  kind: string;
+  status: string;
+  policy: string;
+  params: Params;
+  metrics: Record<string, number>;
+  tags: string[];
+  note: string;
+  runDir: string;
+  startedAt: string;
+  durationSeconds?: number;
+}
+
+export { formatParam };
 
 /**
  * The runs table's view model: one row per run, columns for what every run has (status,
@@ -47,7 +65,7 @@ const BEFORE = ['status', 'run', 'experiment', 'kind', 'policy'];
 const AFTER = ['duration', 'started', 'tags', 'note'];
 const LABELS: Record<string, string> = { status: 'Status', run: 'Run', experiment: 'Experiment', kind: 'Kind', policy: 'Policy', duration: 'Duration', started: 'Started', tags: 'Tags', note: 'Note' };
 
-export function runsTableModel(entries: readonly RunEntry[]): RunsTableModel {
+export function runsTableModel(entries: readonly RunsTableInput[]): RunsTableModel {
   const differing = differingPaths(entries.map((e) => e.params));
   const paramColumns = differing.filter((p) => !NOT_HYPERPARAMETERS.has(p));
   const metricNames: string[] = [];
