@@ -124,8 +124,13 @@ describe('runs table (code-server)', { timeout: 6 * 60_000 }, () => {
     }, 'meta.json has the new name', 20_000);
     await waitInWebview(page, 'table.grid', runCells, (r) => r.some((x) => x.runDir === first.runDir && x.run === 'e2e best run'), 20_000);
 
+    // The table's editor active in its group (the timeline opened beside it), then reload.
+    await page.locator('.tab', { hasText: 'Runs (' }).first().click();
     await reloadWindow(wb);
-    const restored = await waitInWebview(page, 'table.grid', countText, (t) => /of 200 runs · 1 selected$/.test(t), 60_000);
+    const restored = await waitInWebview(page, 'table.grid', countText, (t) => /of 200 runs · 1 selected$/.test(t), 60_000).catch(async (e) => {
+      await screenshot(page, 'runs-table-05-after-reload-failed');
+      throw e;
+    });
     assert.match(restored, /^10 of 200 runs/);
     const again = await table(page);
     assert.equal(await again.locator('#filter').inputValue(), 'tags:baseline');
