@@ -127,10 +127,19 @@ function renderHead(): void {
     th.setAttribute('aria-sort', sorted ? (state.sort!.descending ? 'descending' : 'ascending') : 'none');
     th.append(el('span', 'label', c.label));
     if (sorted) th.append(el('span', `codicon codicon-arrow-${state.sort!.descending ? 'down' : 'up'}`));
-    th.addEventListener('click', () => {
+    th.tabIndex = 0;
+    const sortHere = () => {
       state.sort = sorted ? { column: c.id, descending: !state.sort!.descending } : { column: c.id, descending: c.numeric || c.id === 'started' };
       renderHead();
       refreshView();
+      (thead.querySelector(`th[data-col="${CSS.escape(c.id)}"]`) as HTMLElement | null)?.focus();
+    };
+    th.addEventListener('click', sortHere);
+    th.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        sortHere();
+      }
     });
     tr.append(th);
   }
