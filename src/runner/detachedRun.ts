@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import * as path from 'node:path';
-import { planRun, type StartRunOptions } from './runProcess';
+import { planRun, type StartRunOptions } from './runSource';
 import * as store from './runStore';
 
 export interface DetachedRun {

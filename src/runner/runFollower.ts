@@ -3,7 +3,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { RunEvent } from '../core/train/events';
 import type { LogLevel, RunErrorInfo } from './protocol';
-import type { RunOutcome } from './runProcess';
+import type { RunOutcome } from './runSource';
 import { runLiveness, signalRunHolder } from './runLock';
 import * as store from './runStore';
 

@@ -11,13 +11,14 @@ import type { RunErrorInfo } from '../../runner/protocol';
 import { runLiveness } from '../../runner/runLock';
 import { deleteRun, isTrainRun, readRunRecord, RUN_FILE, setPauseRequest, SUMMARY_FILE, type RunRecord } from '../../runner/runStore';
 import { isTrainSummary } from '../../runner/summary';
-import type { RunOutcome, RunSource } from '../../runner/runProcess';
+import type { RunOutcome, RunSource } from '../../runner/runSource';
 import { EXPERIMENT_GLOB, isExperimentFile, openTimelineOnRun, showNotificationProgress } from '../config';
 import { TimelinePanel, type TimelineDeps } from '../timeline/timelinePanel';
 import { outcomeText } from './outcomeText';
 import { POLICY_CHOICES } from './policies';
 import { policyOptionPrompts } from './policyOptionPrompts';
 import { progressMessage, runProgress } from './progressText';
+import { registerProveResult } from './proveResult';
 import type { RunIndex } from './runIndex';
 import type { ActiveRun, RunManager } from './runManager';
 import type { RunsNode, RunsTreeProvider } from './runsTreeProvider';
@@ -52,6 +53,7 @@ export function registerRunCommands(deps: CommandDeps): vscode.Disposable {
     reg('modelLab.openRunExperiment', c.openRunExperiment),
     reg('modelLab.pauseRun', (arg: unknown) => c.setPaused(arg, true)),
     reg('modelLab.continueRun', (arg: unknown) => c.setPaused(arg, false)),
+    registerProveResult({ extensionUri: deps.extensionUri, log: deps.log, refresh: () => deps.tree.refresh() }, runDirFrom),
     reattached,
   );
 }

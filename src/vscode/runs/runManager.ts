@@ -4,7 +4,7 @@ import type { RunEvent } from '../../core/train/events';
 import { startDetachedRun } from '../../runner/detachedRun';
 import { RunFollower } from '../../runner/runFollower';
 import { signalRunHolder } from '../../runner/runLock';
-import type { RunOutcome, RunSource } from '../../runner/runProcess';
+import type { RunOutcome, RunSource } from '../../runner/runSource';
 import { runLabel, type RunRecord } from '../../runner/runStore';
 import { backendSetting, runsRootFor } from '../config';
 import { md } from '../util/markdown';

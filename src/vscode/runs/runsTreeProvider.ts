@@ -9,6 +9,7 @@ import { formatPercent, formatSeconds } from '../../panels/shared/format';
 import { canResume, describeRun, groupRuns, type RunGroup } from './runGroups';
 import type { RunIndex } from './runIndex';
 import type { RunManager } from './runManager';
+import { canProve, provenLabel } from './proveResult';
 
 export type RunsNode = { kind: 'experiment'; group: RunGroup } | { kind: 'run'; run: RunRecord; meta?: RunMeta };
 
@@ -93,7 +94,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const meta = node.meta;
     const item = new vscode.TreeItem(meta?.name ?? (r.policy || r.runId), vscode.TreeItemCollapsibleState.None);
     item.id = `run:${r.runDir}`;
-    item.description = [meta?.name ? r.policy : '', describeRun(r), meta?.tags.length ? meta.tags.map((t) => `#${t}`).join(' ') : ''].filter(Boolean).join(' · ');
+    item.description = [meta?.name ? r.policy : '', describeRun(r), provenLabel(r), meta?.tags.length ? meta.tags.map((t) => `#${t}`).join(' ') : ''].filter(Boolean).join(' · ');
     const [icon, color] = STATUS_ICONS[r.status] ?? ['circle-outline', undefined];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     const running = r.status === 'running';
@@ -102,6 +103,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.contextValue = [
       'run', running ? 'run.running' : '', canResume(r) ? 'run.resumable' : '',
       running && isTrainRun(r) ? (pauseAsked ? 'run.paused' : 'run.pausable') : '',
+      canProve(r) ? 'run.provable' : '',
     ].filter(Boolean).join(' ');
     item.tooltip = runTooltip(r, meta);
     item.command = isTrainRun(r)

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadExperimentFile } from '../../src/core/experiment/load';
 import { readRunConfig } from '../../src/runner/runConfig';
-import { RunProcess } from '../../src/runner/runProcess';
+import { startDetachedRun } from '../../src/runner/detachedRun';
+import { RunFollower } from '../../src/runner/runFollower';
+import type { StartRunOptions } from '../../src/runner/runSource';
 import * as store from '../../src/runner/runStore';
 import { isTrainSummary, type TrainSummary } from '../../src/runner/summary';
 import type { RunEvent } from '../../src/core/train/events';
@@ -15,14 +17,24 @@ const root = path.resolve(__dirname, '../..');
 const workerScript = path.join(root, 'dist', 'runWorker.js');
 const fixtures = path.join(root, 'test', 'fixtures', 'runner');
 
-/** Loads a fixture (read and validated once, as the extension does) and runs it in a worker process. */
-async function start(file: string) {
+/**
+ * Starts a run as the extension does (a detached process) and follows it through the run
+ * store, polling often so that a test's reaction to an event comes soon after it.
+ */
+function follow(opts: StartRunOptions) {
   assert.ok(existsSync(workerScript), `build first: ${workerScript} is missing (npm run build)`);
-  const outRoot = mkdtempSync(path.join(tmpdir(), 'ml-runs-'));
-  return RunProcess.start({ experiment: await loadExperimentFile(path.join(fixtures, file)), outRoot, workerScript });
+  const started = startDetachedRun({ ...opts, workerScript });
+  const follower = new RunFollower(started.runDir, { child: started.child, pollMs: 10 });
+  return Object.assign(follower, { pid: started.child.pid });
 }
 
-test('a run in a child process streams events and leaves a complete run store', async () => {
+/** Loads a fixture (read and validated once, as the extension does) and runs it. */
+async function start(file: string) {
+  const outRoot = mkdtempSync(path.join(tmpdir(), 'ml-runs-'));
+  return follow({ experiment: await loadExperimentFile(path.join(fixtures, file)), outRoot });
+}
+
+test('a run in its own process streams events through the run store and leaves it complete', async () => {
   const run = await start('tiny.experiment.json');
   const events: RunEvent[] = [];
   const logs: string[] = [];
@@ -62,7 +74,7 @@ test('a cancelled run stops at a step boundary and resumes to completion', async
   assert.ok(record!.epochsDone >= 2 && record!.epochsDone < 60);
   assert.ok(store.hasCheckpoint(run.runDir));
 
-  const resumed = RunProcess.start({ resumeDir: run.runDir, experimentFile: path.join(fixtures, 'long.experiment.json'), workerScript });
+  const resumed = follow({ resumeDir: run.runDir, experimentFile: path.join(fixtures, 'long.experiment.json') });
   let resumedFrom: number | undefined;
   resumed.onEvent((e) => {
     if (e.type === 'start') resumedFrom = e.resumedFrom?.epoch;
@@ -105,7 +117,7 @@ test('the run process runs the experiment it was given and does not read the fil
   const loaded = await loadExperimentFile(file);
   // The file changes after it was read: the run must not see the change.
   writeFileSync(file, '{ this is not an experiment');
-  const run = RunProcess.start({ experiment: loaded, outRoot: path.join(dir, 'runs'), workerScript });
+  const run = follow({ experiment: loaded, outRoot: path.join(dir, 'runs') });
   const outcome = await run.done;
   assert.equal(outcome.status, 'completed', outcome.error?.message);
   assert.match(run.runId, /-short-row-none-[0-9a-f]{4}$/);
@@ -143,7 +155,7 @@ test('Cancel stops the worker at the current step, inside an epoch, with a check
   assert.ok(checkpoint.step >= cancelledAt! && checkpoint.step < 900, `cancelled at step ${cancelledAt}, stopped at ${checkpoint.step}`);
   assert.equal((await store.readRunRecord(run.runDir))?.status, 'cancelled');
 
-  const resumed = RunProcess.start({ experimentFile: path.join(fixtures, 'long-epoch.experiment.json'), resumeDir: run.runDir, workerScript });
+  const resumed = follow({ experimentFile: path.join(fixtures, 'long-epoch.experiment.json'), resumeDir: run.runDir });
   let resumedFrom: number | undefined;
   resumed.onEvent((e) => {
     if (e.type === 'start') resumedFrom = e.resumedFrom?.step;
