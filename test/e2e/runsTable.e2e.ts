@@ -129,7 +129,8 @@ describe('runs table (code-server)', { timeout: 6 * 60_000 }, () => {
     await reloadWindow(wb);
     const restored = await waitInWebview(page, 'table.grid', countText, (t) => /of 200 runs · 1 selected$/.test(t), 60_000).catch(async (e) => {
       await screenshot(page, 'runs-table-05-after-reload-failed');
-      throw e;
+      const frames = await Promise.all(page.frames().map(async (f) => `${f.url().slice(0, 120)} ${(await f.content().catch(() => '')).length}`));
+      throw new Error(`${(e as Error).message}\nframes:\n${frames.join('\n')}\nconsole errors:\n${wb.consoleErrors.slice(-20).join('\n')}`);
     });
     assert.match(restored, /^10 of 200 runs/);
     const again = await table(page);

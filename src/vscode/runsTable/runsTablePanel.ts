@@ -37,12 +37,12 @@ export class RunsTablePanel implements vscode.Disposable {
       RunsTablePanel.current.reloadSoon(0);
       return RunsTablePanel.current;
     }
-    const panel = vscode.window.createWebviewPanel(RUNS_TABLE_VIEW_TYPE, 'Runs', vscode.ViewColumn.Active, panelWebviewOptions(deps.extensionUri, { retainContextWhenHidden: true }));
+    const panel = vscode.window.createWebviewPanel(RUNS_TABLE_VIEW_TYPE, 'Runs', vscode.ViewColumn.Active, panelWebviewOptions(deps.extensionUri));
     return new RunsTablePanel(panel, deps);
   }
 
   static revive(panel: vscode.WebviewPanel, deps: RunsTableDeps): RunsTablePanel {
-    panel.webview.options = panelWebviewOptions(deps.extensionUri, { retainContextWhenHidden: true });
+    panel.webview.options = panelWebviewOptions(deps.extensionUri);
     RunsTablePanel.current?.panel.dispose();
     return new RunsTablePanel(panel, deps);
   }
@@ -128,7 +128,7 @@ export class RunsTablePanel implements vscode.Disposable {
   }
 }
 
-/** Restores the runs table after a window reload (the webview keeps its sort, filter and selection). */
+/** Restores the runs table after a window reload (the webview keeps its sort, filter and selection in its state; the host sends the rows again on 'ready', as when a hidden tab is shown again). */
 export class RunsTableSerializer implements vscode.WebviewPanelSerializer {
   constructor(private readonly deps: RunsTableDeps) {}
 
