@@ -6,12 +6,12 @@ import { readRunMeta, type RunMeta } from '../../runner/runMeta';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { formatPercent, formatSeconds } from '../../panels/shared/format';
-import { canResume, describeRun, groupRuns, type RunGroup } from './runGroups';
+import { bestRun, canResume, describeRun, describeSweep, experimentChildren, groupRuns, pointLabel, sweepTitle, type RunGroup, type SweepGroup } from './runGroups';
 import type { RunIndex } from './runIndex';
 import type { RunManager } from './runManager';
 import { canProve, provenLabel } from './proveResult';
 
-export type RunsNode = { kind: 'experiment'; group: RunGroup } | { kind: 'run'; run: RunRecord; meta?: RunMeta };
+export type RunsNode = { kind: 'experiment'; group: RunGroup } | { kind: 'sweep'; sweep: SweepGroup; experimentFile: string } | { kind: 'run'; run: RunRecord; meta?: RunMeta };
 
 const STATUS_ICONS: Record<RunRecord['status'], [string, string | undefined]> = {
   running: ['sync~spin', 'progressBar.background'],
@@ -59,7 +59,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   async getChildren(node?: RunsNode): Promise<RunsNode[]> {
     if (node?.kind === 'run') return [];
     // A run's name, tags and note (meta.json) label it; edited with "Edit Name, Tags and Note...".
-    if (node?.kind === 'experiment') return Promise.all(node.group.runs.map(async (run) => ({ kind: 'run' as const, run: this.withLiveProgress(run), meta: await readRunMeta(run.runDir) })));
+    const runNode = async (run: RunRecord): Promise<RunsNode> => ({ kind: 'run', run: this.withLiveProgress(run), meta: await readRunMeta(run.runDir) });
+    if (node?.kind === 'sweep') return Promise.all(node.sweep.runs.map(runNode));
+    if (node?.kind === 'experiment') {
+      return Promise.all(experimentChildren(node.group.runs).map((c): Promise<RunsNode> | RunsNode =>
+        c.kind === 'sweep' ? { kind: 'sweep', sweep: c.sweep, experimentFile: node.group.experimentFile } : runNode(c.run)));
+    }
     return (await this.allGroups()).map((group) => ({ kind: 'experiment', group }));
   }
 
@@ -90,9 +95,22 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       item.command = { title: 'Open Experiment', command: 'vscode.open', arguments: [vscode.Uri.file(group.experimentFile)] };
       return item;
     }
+    if (node.kind === 'sweep') {
+      const { sweep } = node;
+      const running = sweep.runs.some((r) => r.status === 'running') || sweep.runs.length < sweep.count;
+      const item = new vscode.TreeItem(sweepTitle(sweep), running ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = `sweep:${node.experimentFile}:${sweep.sweepId}`;
+      item.description = describeSweep(sweep);
+      item.iconPath = new vscode.ThemeIcon(running ? 'sync~spin' : 'list-tree');
+      item.contextValue = running ? 'sweep sweep.running' : 'sweep';
+      const best = bestRun(sweep);
+      item.tooltip = untrustedMarkdown([md`**Sweep** ${sweep.sweepId}`, md`${describeSweep(sweep)}`, ...(best?.sweep ? [md`Best: ${pointLabel(best.sweep.params)}`] : [])].join('  \n'));
+      return item;
+    }
     const r = node.run;
     const meta = node.meta;
-    const item = new vscode.TreeItem(meta?.name ?? (r.policy || r.runId), vscode.TreeItemCollapsibleState.None);
+    // A sweep's point is told apart by its values; other runs by their policy (a name given to a run comes first).
+    const item = new vscode.TreeItem(meta?.name ?? (r.sweep ? pointLabel(r.sweep.params) : r.policy || r.runId), vscode.TreeItemCollapsibleState.None);
     item.id = `run:${r.runDir}`;
     item.description = [meta?.name ? r.policy : '', describeRun(r), provenLabel(r), meta?.tags.length ? meta.tags.map((t) => `#${t}`).join(' ') : ''].filter(Boolean).join(' · ');
     const [icon, color] = STATUS_ICONS[r.status] ?? ['circle-outline', undefined];
@@ -130,6 +148,8 @@ function runTooltip(r: RunRecord, meta?: RunMeta): vscode.MarkdownString {
   if (r.score) lines.push(md`${String(r.score.name).slice(0, 1).toUpperCase() + String(r.score.name).slice(1)}: ${formatPercent(r.score.value, 2)}`);
   if (r.trainSeconds !== undefined) lines.push(md`Training time: ${formatSeconds(r.trainSeconds)}`);
   if (r.backend) lines.push(md`Backend: ${r.backend}`);
+  if (r.sweep) lines.push(md`Sweep point ${r.sweep.index + 1} of ${r.sweep.count}: ${pointLabel(r.sweep.params)}`);
+  if (r.slurm) lines.push(md`Slurm job ${r.slurm.jobId}${r.slurm.arrayIndex !== undefined ? `_${r.slurm.arrayIndex}` : ''}`);
   if (r.error) {
     const at = r.error.file && r.error.line ? ` (${path.basename(r.error.file)}, line ${r.error.line}${r.error.pointer ? `, ${r.error.pointer}` : ''})` : '';
     lines.push('', md`**Error**${at}: ${String(r.error.message).split('\n')[0]}`);

@@ -62,7 +62,8 @@ export async function writeSyntheticRuns(root: string, n: number, opts: Syntheti
       endedAt: new Date(t0 + i * 60_000 + trainSeconds * 1000 + 500).toISOString(),
       accuracy, trainSeconds, epochsDone, epochs, backend: 'wasm',
     };
-    await createRun(runDir, record, { experimentFile, experiment: exp });
+    const config = { experimentFile, experiment: exp, sweep: undefined };
+    await createRun(runDir, record, config);
     const layers = exp.model.layers!.map((l, unit) => ({ name: l.name!, type: l.type, unit, params: 1000 * (unit + 1) }));
     const start: RunEvent = { type: 'start', time: startedAt, runId, experiment: exp.name, policy, backend: 'wasm', epochs, stepsPerEpoch: 45, batchSize: exp.training.batchSize!, trainExamples: 1437, testExamples: 360, layers } as RunEvent;
     appendEvent(runDir, start);
