@@ -2,6 +2,7 @@ import type { FreezingPolicyName } from '../core/experiment/types';
 import { classMappingText } from '../core/data/classNames';
 import { UserError } from '../core/errors';
 import type { ExtractionScores } from '../core/extract/eval';
+import { perTypeText } from './extract';
 import { runJob } from '../runner/runJob';
 import { readRunRecord, readSummary } from '../runner/runStore';
 import { pointRequest, readSweepPlan } from '../runner/sweepPlan';
@@ -151,6 +152,10 @@ async function runWithProgress(io: CliIO, req: Parameters<typeof runJob>[0]): Pr
   return summary;
 }
 
+function indented(text: string): string[] {
+  return text ? text.trimEnd().split('\n').map((l) => `  ${l}`) : [];
+}
+
 function formatSummary(s: RunSummary): string {
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   const scores = (label: string, x: ExtractionScores) =>
@@ -160,11 +165,13 @@ function formatSummary(s: RunSummary): string {
     case 'extract-train':
       lines.push(`${s.status} ${s.experiment} (extract-train, ${s.backend}) in ${s.trainSeconds.toFixed(1)} s`);
       if (s.dev) lines.push(scores('dev', s.dev));
+      if (s.dev?.perType) lines.push(...indented(perTypeText(s.dev)));
       if (s.modelFile) lines.push(`  model: ${s.modelFile}`);
       break;
     case 'extract-eval':
       lines.push(`${s.status} ${s.experiment} (extract-eval, provider ${s.provider}) in ${s.seconds.toFixed(1)} s`);
       if (s.scores) lines.push(scores('scores', s.scores), `  ungrounded spans dropped: ${s.scores.ungrounded}`);
+      if (s.scores?.perType) lines.push(...indented(perTypeText(s.scores)));
       break;
     case 'diffusion-policy':
     case 'diffusion':

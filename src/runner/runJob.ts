@@ -8,6 +8,7 @@ import { ensureWritableFolder } from '../core/util/ensureFolder';
 import { runExtractEvalJob } from './extractEvalJob';
 import { runExtractTrainJob } from './extractTrainJob';
 import type { JobSink, JobStart } from './job';
+import { recordProvenance } from './provenance';
 import type { RunRequest } from './protocol';
 import { readRunConfig, type ResolvedConfig } from './runConfig';
 import { acquireRunLock, type RunLock } from './runLock';
@@ -27,6 +28,7 @@ export async function runJob(req: RunRequest, sink: JobSink, shouldStop: () => b
   const { start, lock } = await jobStart(req, sink);
   try {
     const kind = start.config.experiment.kind;
+    if (kind !== 'reward-compare') await recordProvenance(start.runDir, start.config, { resume: start.resume, warn: (m) => sink.log('warn', m) });
     switch (kind) {
       case 'train':
         return await runTrainJob(start as JobStart<Extract<Experiment, { kind: 'train' }>>, req, sink, shouldStop);

@@ -30,7 +30,7 @@ test('listRunEntries: params from config.json, metrics from summary.json, meta, 
 test('runMetrics: extraction scores by part; a run without a summary has its record\'s numbers', () => {
   const record = { runId: 'r', runDir: '/r', experimentFile: '/e', experiment: 'e', policy: 'extract-eval', status: 'completed', startedAt: '', epochsDone: 0, epochs: 0 } as RunRecord;
   const prf = (f1: number) => ({ precision: f1, recall: f1, f1, correct: 1, predicted: 1, gold: 1 });
-  const m = runMetrics(record, { kind: 'extract-eval', status: 'completed', runId: 'r', experiment: 'e', experimentFile: '/e', runDir: '/r', provider: 'builtin', seconds: 1, scores: { entity: prf(0.8), relation: prf(0.5), ungrounded: 0, sentences: 3 } });
+  const m = runMetrics(record, { kind: 'extract-eval', status: 'completed', runId: 'r', experiment: 'e', experimentFile: '/e', runDir: '/r', provider: 'builtin', seconds: 1, scores: { entity: prf(0.8), relation: prf(0.5), ungrounded: 0, sentences: 3, perType: {} } } as never);
   assert.deepEqual(m, { 'entity.precision': 0.8, 'entity.recall': 0.8, 'entity.f1': 0.8, 'relation.precision': 0.5, 'relation.recall': 0.5, 'relation.f1': 0.5 });
   assert.deepEqual(runMetrics({ ...record, accuracy: 0.7 }, undefined), { accuracy: 0.7 });
   assert.deepEqual(runMetrics({ ...record, score: { name: 'entity F1', value: 0.6 } }, undefined), { 'entity F1': 0.6 });

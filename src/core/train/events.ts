@@ -1,4 +1,5 @@
 import type { DiffusionEvent } from '../diffusion/events';
+import type { ClassificationReport } from './classificationReport';
 
 /**
  * Events a run emits (mostly training runs; other kinds report `progress`), one JSON object per line in the run store's `events.jsonl`,
@@ -49,6 +50,11 @@ export type RunEvent =
       stepSaving: FlopsSaved;
     }
   | { type: 'checkpoint'; epoch: number; step: number; path: string }
+  /**
+   * The final model on the test split, per class (a completed classification run, after its
+   * `end`): the same report as `summary.json`'s `metrics.perClass` and `metrics.confusionMatrix`.
+   */
+  | ({ type: 'evaluation'; split: 'test' } & ClassificationReport)
   /** Progress of a job of another kind (extraction training or evaluation): `kind` names it. */
   | { type: 'progress'; kind: string; fraction: number; message: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
