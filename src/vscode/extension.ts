@@ -11,6 +11,7 @@ import { registerSweepCommands } from './sweeps/sweepCommands';
 import { TIMELINE_VIEW_TYPE, TimelineSerializer } from './timeline/timelinePanel';
 import { DIFFUSION_VIEW_TYPE, DiffusionPanelSerializer } from './diffusion/diffusionPanel';
 import { registerRewards } from './rewards/register';
+import { registerRunsTable } from './runsTable/register';
 
 /** VS Code's built-in JSON language service (schema completion, hovers and validation). */
 const JSON_LANGUAGE_FEATURES = 'vscode.json-language-features';
@@ -39,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerWebviewPanelSerializer(DIFFUSION_VIEW_TYPE, new DiffusionPanelSerializer(deps)),
     registerExtraction({ context, log }),
     registerRunProblems(index),
+    registerRunsTable(deps),
   );
   registerRewards(context, log);
   // Experiment and rewards files have languages of their own (so opening or creating one
