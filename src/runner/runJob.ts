@@ -3,6 +3,7 @@ import { loadExperimentFile } from '../core/experiment/load';
 import type { Experiment } from '../core/experiment/types';
 import { UserError } from '../core/errors';
 import type { RunEvent } from '../core/train/events';
+import { runDistillJob } from './distillJob';
 import { runExtractEvalJob } from './extractEvalJob';
 import { runExtractTrainJob } from './extractTrainJob';
 import type { LogLevel, RunRequest } from './protocol';
@@ -44,6 +45,8 @@ export async function runJob(req: RunRequest, sink: JobSink, shouldStop: () => b
       return runExtractTrainJob(start as JobStart<Extract<Experiment, { kind: 'extract-train' }>>, sink, shouldStop);
     case 'extract-eval':
       return runExtractEvalJob(start as JobStart<Extract<Experiment, { kind: 'extract-eval' }>>, sink, shouldStop);
+    case 'distill':
+      return runDistillJob(start as JobStart<Extract<Experiment, { kind: 'distill' }>>, req, sink, shouldStop);
     case 'reward-compare':
       throw new UserError(
         'a reward-compare experiment is interactive: open it in VS Code (Run Experiment opens the heatmap panel) or use `model-lab rewards distance FILE`',

@@ -1,8 +1,12 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import experimentSchema from '../../../schemas/experiment.schema.json';
+import distillSchema from '../../../schemas/kinds/distill.schema.json';
 
 /** The experiment JSON Schema (`schemas/experiment.schema.json`), as shipped to VS Code. */
 export const EXPERIMENT_SCHEMA: Readonly<Record<string, unknown>> = experimentSchema;
+
+/** Kinds whose definitions live in their own files (`schemas/kinds/`), referenced from the main schema. */
+export const KIND_SCHEMAS: readonly Readonly<Record<string, unknown>>[] = [distillSchema];
 
 export interface ExperimentValidators {
   /** Reports every error; leaves the data untouched (editor diagnostics). */
@@ -33,6 +37,7 @@ function makeAjv(useDefaults: boolean): Ajv {
   });
   // VS Code's editor-only keywords.
   ajv.addVocabulary(['markdownDescription', 'markdownEnumDescriptions', 'enumDescriptions', 'defaultSnippets', 'allowComments', 'allowTrailingCommas']);
+  for (const k of KIND_SCHEMAS) ajv.addSchema(k);
   return ajv;
 }
 

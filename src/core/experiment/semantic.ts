@@ -7,6 +7,7 @@ import { diagnosticAt, type DiagnosticSeverity, type ExperimentDiagnostic, type 
 import { rangeOf } from './jsonLocation';
 import { layerName } from './layerName';
 import { pathFields } from './paths';
+import { distillProblems } from './distillChecks';
 import { inferShapes } from './shapes';
 import type { Experiment, ExtractEvalExperiment, LayerType, TrainExperiment } from './types';
 
@@ -23,7 +24,7 @@ export const WEIGHTED_LAYER_TYPES: ReadonlySet<LayerType> = new Set<LayerType>([
 export const DEFAULT_MAX_LENGTH = 64;
 export const DEFAULT_VOCAB_SIZE = 20000;
 
-interface Problem {
+export interface Problem {
   pointer: string;
   message: string;
   severity?: DiagnosticSeverity;
@@ -68,6 +69,7 @@ export function semanticDiagnostics(
       if (baseDir !== undefined && files === 'stat' && valid('/data', '/model/inputShape', '/model/from')) problems.push(...dataProblems(exp, baseDir));
     }
     if (exp.kind === 'extract-eval' && valid('/provider', '/model', '/modelFile', '/baseUrl')) problems.push(...extractEvalProblems(exp));
+    if (exp.kind === 'distill' && valid('/arms', '/teacher')) problems.push(...distillProblems(exp, files === 'stat' ? baseDir : undefined));
   }
   return problems.map((p) => {
     const { start, end } = rangeOf(tree, p.underline ?? p.pointer, p.at ?? 'value');
@@ -100,7 +102,7 @@ function fileProblems(exp: Experiment, baseDir: string, files: FileChecks, valid
       stat = undefined;
     }
     if (!stat) out.push({ pointer: f.pointer, message: `${f.what} not found: ${abs}` });
-    else if (!stat.isFile()) out.push({ pointer: f.pointer, message: `${f.what} is not a file: ${abs}` });
+    else if (!stat.isFile() && !(f.folderOk && stat.isDirectory())) out.push({ pointer: f.pointer, message: `${f.what} is not a file: ${abs}` });
   }
   return out;
 }
