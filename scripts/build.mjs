@@ -2,10 +2,11 @@
 // The wasm backend's .wasm files are copied next to the bundles (the backend looks there first).
 import * as esbuild from 'esbuild';
 import asc from 'assemblyscript/asc';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
+import { copyRuntimePackages, RUNTIME_PACKAGES, runtimeClosure } from './runtimePackages.mjs';
 
 const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
@@ -22,8 +23,10 @@ const node = {
   // jsonc-parser's UMD main requires its modules dynamically; its ESM build bundles cleanly.
   mainFields: ['module', 'main'],
   sourcemap: !production, minify: production, logLevel: 'warning',
-  // vscode is provided by the host; tfjs-node is optional and native.
-  external: ['vscode', '@tensorflow/tfjs-node'],
+  // vscode is provided by the host; tfjs-node is optional and native; o1js is loaded from
+  // dist/node_modules (copied below for the .vsix, see runtimePackages.mjs).
+  external: ['vscode', '@tensorflow/tfjs-node', ...RUNTIME_PACKAGES],
+  metafile: true,
 };
 const webviewEntries = existsSync('webview')
   ? readdirSync('webview', { withFileTypes: true })
@@ -35,9 +38,11 @@ const web = {
   bundle: true, platform: 'browser', target: 'es2022', format: 'iife', outdir: 'dist/webview',
   sourcemap: !production, minify: production, logLevel: 'warning',
   loader: { '.css': 'text' },
+  metafile: true,
 };
 
 mkdirSync('dist', { recursive: true });
+rmSync('dist/node_modules', { recursive: true, force: true });
 const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) cpSync(join(wasmDir, f), join('dist', f));
 
@@ -97,5 +102,13 @@ const configs = [node, ...(webviewEntries.length ? [web] : [])];
 if (watch) {
   for (const c of configs) await (await esbuild.context(c)).watch();
 } else {
-  await Promise.all(configs.map((c) => esbuild.build(c)));
+  const results = await Promise.all(configs.map((c) => esbuild.build(c)));
+  // What ships in dist/: the packages esbuild bundled and the ones copied whole. The licence
+  // test (test/build/licences.test.ts) reads this list.
+  const bundled = results.flatMap((r) => Object.keys(r.metafile.inputs)).flatMap((f) => {
+    const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(f);
+    return m ? [m[1]] : [];
+  });
+  const copied = production ? copyRuntimePackages('dist') : runtimeClosure();
+  writeFileSync('dist/bundled-packages.json', JSON.stringify({ bundled: [...new Set(bundled)].sort(), copied }, null, 2) + '\n');
 }

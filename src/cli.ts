@@ -10,18 +10,22 @@ import { runCommand, RUN_USAGE } from './cli/run';
 import { rewardsCommand } from './cli/rewards';
 import { extractCommand } from './cli/extract';
 import { exitAfterFlush } from './cli/exit';
+import { PROVE_USAGE, proveCommand, verifyCommand } from './cli/prove';
 
 const USAGE = `usage:
   ${RUN_USAGE.split('\n').join('\n  ')}
   model-lab rewards distance FILE [--canon C] [--norm N] [--metric M] [--json]
   model-lab rewards regret-correlation [--mdps 128] [--pairs 8] [--steps 16] [--seed 42] [--regret exact|monte-carlo] [--json]
   model-lab extract --file FILE|- [--schema FILE] [--provider builtin] [--json]
-  model-lab extract eval --data FILE --format conll04 [--json]`;
+  model-lab extract eval --data FILE --format conll04 [--json]
+  ${PROVE_USAGE.split('\n').join('\n  ')}`;
 
 const commands: Record<string, Subcommand> = {
   run: runCommand,
   rewards: rewardsCommand,
   extract: extractCommand,
+  prove: proveCommand,
+  verify: verifyCommand,
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

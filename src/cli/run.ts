@@ -11,7 +11,7 @@ import { ProgressBar } from './progressBar';
 const POLICIES: FreezingPolicyName[] = ['none', 'static', 'linear', 'autofreeze', 'smartfrz'];
 
 export const RUN_USAGE = `model-lab run FILE [--json] [--out DIR] [--policy none|static|linear|autofreeze|smartfrz [--policy-option KEY=VALUE]...] [--backend auto|tensorflow|wasm|cpu]
-model-lab run --resume RUN_DIR [--json]
+model-lab run --resume RUN_DIR [--json] [--force]
   --policy-option sets an option of --policy over the file's freezing settings, e.g.
   --policy static --policy-option prefix=1 --policy-option atEpoch=5 (VALUE is JSON, else text)`;
 
@@ -24,6 +24,7 @@ export const runCommand: Subcommand = async (argv, io) => {
     'policy-option': { type: 'string', multiple: true },
     resume: { type: 'string' },
     backend: { type: 'string' },
+    force: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -45,6 +46,7 @@ export const runCommand: Subcommand = async (argv, io) => {
     outRoot: values.out,
     resumeDir: values.resume,
     backend: values.backend,
+    force: values.force,
   });
   if (values.json) io.stdout(JSON.stringify(summary) + '\n');
   else io.stdout(formatSummary(summary) + '\n');

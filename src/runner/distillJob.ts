@@ -18,6 +18,7 @@ import type { StepRecord } from '../core/train/loop';
 import type { DistillEvent, DistillLayerInfo, RunEvent } from '../core/train/events';
 import { writeJsonAtomic } from '../core/util/atomicFile';
 import { resolveTeacher, type ResolvedTeacher } from './distillTeacher';
+import { toErrorInfo } from './errorInfo';
 import type { RunRequest } from './protocol';
 import type { JobSink, JobStart } from './runJob';
 import type { DistillArmFigures, DistillSummary } from './summary';
@@ -89,11 +90,11 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
   probe.dispose();
 
   if (start.resume) {
-    await store.updateRunRecord(runDir, { status: 'running', pid: process.pid, endedAt: undefined, message: undefined });
+    await store.updateRunRecord(runDir, { status: 'running', endedAt: undefined, message: undefined, error: undefined });
   } else {
     await store.createRun(runDir, {
       runId, runDir, kind: 'distill', experimentFile: config.experimentFile, experiment: exp.name, policy: store.runLabel(exp),
-      status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: settings.length, backend: backend.name, pid: process.pid,
+      status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: settings.length, backend: backend.name,
     }, config);
     await writeJsonAtomic(path.join(runDir, TEACHER_FILE), prepared.teacher);
   }
@@ -131,7 +132,7 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
     await store.writeSummary(runDir, summary);
     const best = arms.reduce<DistillArmFigures | undefined>((b, a) => (!b || a.accuracy > b.accuracy ? a : b), undefined);
     await store.updateRunRecord(runDir, {
-      status, endedAt: new Date().toISOString(), pid: undefined, epochsDone: Object.keys(state.done).filter((k) => k !== GENERAL).length,
+      status, endedAt: new Date().toISOString(), epochsDone: Object.keys(state.done).filter((k) => k !== GENERAL).length,
       trainSeconds: arms.reduce((t, a) => t + a.trainSeconds, 0),
       ...(best ? { score: { name: `best arm (${best.name}) accuracy`, value: best.accuracy } } : {}),
     });
@@ -198,8 +199,9 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
     const arms = settings.map((s, k) => ({ name: s.name, ...state.done[s.name], msPerExample: ms[k + 1] }));
     return await finish('completed', { accuracy: teacherAccuracy, parameters: teacher.countParams(), msPerExample: ms[0] }, arms);
   } catch (e) {
-    await store.updateRunRecord(runDir, { status: 'failed', endedAt: new Date().toISOString(), pid: undefined, message: e instanceof Error ? e.message : String(e) }).catch(() => undefined);
-    throw e;
+    const error = isUserError(e) ? await withExperimentPosition(e, config.experimentFile) : e;
+    await store.recordFailure(runDir, toErrorInfo(error), { epochsDone: Object.keys(state.done).filter((k) => k !== GENERAL).length }).catch(() => undefined);
+    throw error;
   } finally {
     teacher.dispose();
     prepared.general?.dispose();

@@ -40,6 +40,8 @@ export interface RunRequest {
   backend?: string;
   /** Run id chosen by the caller (so the host knows the run folder before the worker starts). */
   runId?: string;
+  /** Take the run folder's lock even from a live holder (the CLI's `--force`; warns). */
+  force?: boolean;
 }
 
 export interface RunErrorInfo {

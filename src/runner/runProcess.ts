@@ -1,10 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { peekExperimentFile, peekLabel } from '../core/experiment/peek';
 import type { FreezingPolicyName } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
 import { isWorkerToHost, type HostToWorker, type LogLevel, type RunErrorInfo } from './protocol';
-import { defaultRunsRoot, newRunId } from './runStore';
+import { planRunDir } from './runStore';
 import type { RunSummary } from './summary';
 
 export interface StartRunOptions {
@@ -52,14 +51,7 @@ export class RunProcess {
 
   private constructor(opts: StartRunOptions) {
     const file = path.resolve(opts.experimentFile);
-    if (opts.resumeDir) {
-      this.runDir = path.resolve(opts.resumeDir);
-      this.runId = path.basename(this.runDir);
-    } else {
-      const { name, label } = peekNameAndLabel(file);
-      this.runId = newRunId(name, opts.policy ?? label);
-      this.runDir = path.join(opts.outRoot ? path.resolve(opts.outRoot) : defaultRunsRoot(file), this.runId);
-    }
+    ({ runId: this.runId, runDir: this.runDir } = planRunDir({ ...opts, experimentFile: file }));
     const script = opts.workerScript ?? path.join(__dirname, 'runWorker.js');
     this.child = fork(script, [], {
       execArgv: [],
@@ -142,12 +134,6 @@ export class RunProcess {
   private emitLines(level: LogLevel, data: Buffer): void {
     for (const line of data.toString('utf8').split('\n')) if (line.trim()) this.emitLog(level, line);
   }
-}
-
-/** The experiment's name and run label (`peekLabel`: freezing policy, or the kind), read tolerantly: the worker reports real problems. */
-function peekNameAndLabel(file: string): { name: string; label: string } {
-  const peek = peekExperimentFile(file);
-  return { name: peek.name ?? path.basename(file).replace(/\.experiment\.json$/, ''), label: peekLabel(peek) };
 }
 
 function safeCall<T extends unknown[]>(fn: Listener<T>, ...args: T): void {

@@ -1,9 +1,11 @@
-import { existsSync, promises as fs, appendFileSync } from 'node:fs';
+import { existsSync, promises as fs, appendFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { peekLabel } from '../core/experiment/peek';
+import { peekExperimentFile, peekLabel } from '../core/experiment/peek';
 import type { Experiment, ExperimentKind } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
 import { writeJsonAtomic } from '../core/util/atomicFile';
+import type { RunErrorInfo } from './protocol';
+import { runLiveness } from './runLock';
 import type { RunSummary } from './summary';
 
 /**
@@ -14,6 +16,9 @@ import type { RunSummary } from './summary';
  *   checkpoint/     the latest end-of-epoch checkpoint (written atomically by the trainer's writer)
  *   model/          the final model (TensorFlow.js format; an extractor for `extract-train`)
  *   summary.json    the final result (= the CLI's --json document)
+ *   lock            while a process writes the folder: who it is (see runLock.ts)
+ *   run.log         the output of a run started from VS Code (its worker's log)
+ *   pause           present while the run is asked to pause at its next epoch boundary
  */
 export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
 
@@ -37,9 +42,12 @@ export interface RunRecord {
   epochsDone: number;
   epochs: number;
   backend?: string;
-  /** Process that runs it; used to tell a live run from one that was killed. */
-  pid?: number;
+  /** Why the run failed (first line), or other news about its end. */
   message?: string;
+  /** A failed run's error, with the field and line it points at when it has them. */
+  error?: RunErrorInfo;
+  /** Set while a running train run waits at an epoch boundary because its folder has a `pause` file. */
+  paused?: boolean;
 }
 
 export const RUN_FILE = 'run.json';
@@ -48,6 +56,8 @@ export const EVENTS_FILE = 'events.jsonl';
 export const SUMMARY_FILE = 'summary.json';
 export const CHECKPOINT_DIR = 'checkpoint';
 export const MODEL_DIR = 'model';
+export const LOG_FILE = 'run.log';
+export const PAUSE_FILE = 'pause';
 
 export function defaultRunsRoot(experimentFile: string): string {
   return path.join(path.dirname(path.resolve(experimentFile)), '.model-lab', 'runs');
@@ -70,6 +80,22 @@ export function newRunId(experiment: string, policy: string, now = new Date()): 
   return `${stamp}-${slug}-${Math.random().toString(16).slice(2, 6)}`;
 }
 
+/**
+ * The folder a run will write: `resumeDir` itself, or a new id under `outRoot` (default: next to
+ * the file). Known before the run process starts, so its starter can follow it from the start.
+ * The name and label are peeked tolerantly: the run itself reports a file's real problems.
+ */
+export function planRunDir(opts: { experimentFile: string; policy?: string; outRoot?: string; resumeDir?: string }): { runId: string; runDir: string } {
+  if (opts.resumeDir) {
+    const runDir = path.resolve(opts.resumeDir);
+    return { runId: path.basename(runDir), runDir };
+  }
+  const file = path.resolve(opts.experimentFile);
+  const peek = peekExperimentFile(file);
+  const runId = newRunId(peek.name ?? path.basename(file).replace(/\.experiment\.json$/, ''), opts.policy ?? peekLabel(peek));
+  return { runId, runDir: path.join(opts.outRoot ? path.resolve(opts.outRoot) : defaultRunsRoot(file), runId) };
+}
+
 export async function createRun(runDir: string, record: RunRecord, config: unknown): Promise<void> {
   await fs.mkdir(runDir, { recursive: true });
   await writeJsonAtomic(path.join(runDir, CONFIG_FILE), config);
@@ -77,9 +103,17 @@ export async function createRun(runDir: string, record: RunRecord, config: unkno
 }
 
 export async function readRunRecord(runDir: string): Promise<RunRecord | undefined> {
-  const record = await readJson<RunRecord>(path.join(runDir, RUN_FILE));
+  let record = await readJson<RunRecord>(path.join(runDir, RUN_FILE));
   if (!record) return undefined;
-  if (record.status === 'running' && !isAlive(record.pid)) record.status = 'interrupted';
+  // A run is running only while a live process holds its lock; otherwise it was killed...
+  if (record.status === 'running' && !runLiveness(runDir).alive) {
+    // ...unless it ended between the two reads: its final status is written before its lock is released.
+    const now = await readJson<RunRecord>(path.join(runDir, RUN_FILE));
+    if (now && now.status !== 'running') record = now;
+    else record = { ...record, status: 'interrupted', paused: undefined };
+  }
+  // What a failed run's error says is shown and used as a position: only the fields of their types.
+  if (record.error !== undefined) record.error = errorInfoFrom(record.error);
   return { ...record, runDir };
 }
 
@@ -89,6 +123,41 @@ export async function updateRunRecord(runDir: string, patch: Partial<RunRecord>)
   const next = { ...current, ...patch };
   await writeJsonAtomic(path.join(runDir, RUN_FILE), next);
   return next;
+}
+
+/**
+ * Ends a run as failed: an `end` event (the timeline shows its message) and the record with
+ * the error, so a failed run stays in the run store with what went wrong and where.
+ */
+export async function recordFailure(runDir: string, error: RunErrorInfo, at: { epochsDone?: number; step?: number; trainSeconds?: number } = {}): Promise<void> {
+  const message = error.message.split('\n')[0];
+  appendEvent(runDir, { type: 'end', status: 'failed', epoch: at.epochsDone ?? 0, step: at.step ?? 0, trainSeconds: at.trainSeconds ?? 0, message });
+  await updateRunRecord(runDir, {
+    status: 'failed', endedAt: new Date().toISOString(), message, error, paused: undefined,
+    ...(at.epochsDone !== undefined ? { epochsDone: at.epochsDone } : {}),
+    ...(at.trainSeconds !== undefined ? { trainSeconds: at.trainSeconds } : {}),
+  });
+}
+
+/**
+ * Makes a folder whose run never started (its process failed before writing a record) a failed
+ * run with the error, unless it has a record already. Synchronous: called as a process exits.
+ */
+export function recordFailedStart(runDir: string, request: { experimentFile: string; policy?: string }, error: RunErrorInfo): void {
+  const file = path.join(runDir, RUN_FILE);
+  if (existsSync(file)) return;
+  const peek = peekExperimentFile(request.experimentFile);
+  const now = new Date().toISOString();
+  const message = error.message.split('\n')[0];
+  const record: RunRecord = {
+    runId: path.basename(runDir), runDir, kind: peek.kind as ExperimentKind, experimentFile: path.resolve(request.experimentFile),
+    experiment: peek.name ?? path.basename(request.experimentFile).replace(/\.experiment\.json$/, ''),
+    policy: request.policy ?? peekLabel(peek), status: 'failed', startedAt: now, endedAt: now, epochsDone: 0, epochs: 0, message, error,
+  };
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n');
+  renameSync(tmp, file);
+  appendEvent(runDir, { type: 'end', status: 'failed', epoch: 0, step: 0, trainSeconds: 0, message });
 }
 
 /**
@@ -135,6 +204,19 @@ export async function readConfig<T>(runDir: string): Promise<T | undefined> {
   return readJson<T>(path.join(runDir, CONFIG_FILE));
 }
 
+function errorInfoFrom(v: unknown): RunErrorInfo {
+  const e = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+  const position = (n: unknown) => (Number.isInteger(n) && (n as number) > 0 ? (n as number) : undefined);
+  return {
+    message: typeof e.message === 'string' ? e.message : 'the run failed',
+    user: e.user === true,
+    pointer: typeof e.pointer === 'string' ? e.pointer : undefined,
+    file: typeof e.file === 'string' ? e.file : undefined,
+    line: position(e.line),
+    column: position(e.column),
+  };
+}
+
 /** All runs under `root`, newest first. Folders that are not runs are ignored. */
 export async function listRuns(root: string): Promise<RunRecord[]> {
   let names: string[];
@@ -154,19 +236,16 @@ export async function deleteRun(runDir: string): Promise<void> {
   await fs.rm(runDir, { recursive: true, force: true });
 }
 
+/** Asks a running train run to pause at its next epoch boundary (`paused`), or to continue. */
+export function setPauseRequest(runDir: string, paused: boolean): void {
+  const file = path.join(runDir, PAUSE_FILE);
+  if (paused) writeFileSync(file, `${new Date().toISOString()}\n`);
+  else rmSync(file, { force: true });
+}
+
 /** True once the first end-of-epoch checkpoint is complete (its manifest is written last). */
 export function hasCheckpoint(runDir: string): boolean {
   return existsSync(path.join(runDir, CHECKPOINT_DIR, 'checkpoint.json'));
-}
-
-function isAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function readJson<T>(file: string): Promise<T | undefined> {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { withExperimentPosition } from '../core/experiment/load';
 import type { TrainExperiment } from '../core/experiment/types';
@@ -11,9 +12,11 @@ import { createPolicy } from '../core/freezing/create';
 import { train } from '../core/train/trainer';
 import { readCheckpoint, writeCheckpoint } from '../core/train/checkpoint';
 import type { RunEvent } from '../core/train/events';
+import { toErrorInfo } from './errorInfo';
 import type { RunRequest } from './protocol';
 import type { JobSink, JobStart } from './runJob';
 import type { TrainSummary } from './summary';
+import { commitTestResults } from './resultCommitment';
 import * as store from './runStore';
 
 /**
@@ -30,37 +33,36 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
   }
   const exp = resolved.experiment;
   const policyName = exp.freezing?.policy ?? 'none';
-  const backend = await initBackend((req.backend as 'auto') ?? 'auto');
-  sink.log('info', `backend: ${backend.name}${backend.name === 'wasm' ? ` (simd ${backend.simd}, fma ${backend.fma}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : ''}`);
-
-  const seed = exp.training.seed ?? 0;
-  // Errors found while preparing (data that does not fit the model, a policy option) point
-  // into the experiment file, so the CLI prints file:line:col and the editor a diagnostic.
-  const { data, model, policy } = await (async () => {
-    const data = await loadData(exp.data, { seed });
-    for (const w of checkDataAgainstModel(data, exp)) sink.log('warn', `${w.pointer}: ${w.message}`);
-    const model = await buildModel(exp.model, { exampleShape: data.exampleShape, inputDtype: data.xDtype, seed, vocabSize: data.vocab?.length });
-    return { data, model, policy: createPolicy(exp.freezing) };
-  })().catch(async (e) => {
-    throw isUserError(e) ? await withExperimentPosition(e, resolved.experimentFile) : e;
-  });
-  const checkpoint = resuming ? await readCheckpoint(path.join(runDir, store.CHECKPOINT_DIR)) : undefined;
   const runId = path.basename(runDir);
 
+  // The record first: whatever fails from here on (the backend, the data, shapes, training) is
+  // a failed run with its error in the run store, not a run that vanishes.
   if (resuming) {
-    await store.updateRunRecord(runDir, { status: 'running', pid: process.pid, endedAt: undefined, message: undefined });
+    await store.updateRunRecord(runDir, { status: 'running', endedAt: undefined, message: undefined, error: undefined, paused: undefined });
   } else {
     await store.createRun(runDir, {
       runId, runDir, kind: 'train', experimentFile: resolved.experimentFile, experiment: exp.name, policy: policyName,
       status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: exp.training.epochs,
-      backend: backend.name, pid: process.pid,
     }, resolved);
   }
   sink.runDir?.(runDir);
   sink.log('info', `${resuming ? 'resuming' : 'run'} ${runId} -> ${runDir}`);
 
-  let epochsDone = checkpoint?.epoch ?? 0;
+  let epochsDone = resuming ? start.record.epochsDone : 0;
+  let step = 0;
+  let model: Awaited<ReturnType<typeof buildModel>> | undefined;
   try {
+    const backend = await initBackend((req.backend as 'auto') ?? 'auto');
+    sink.log('info', `backend: ${backend.name}${backend.name === 'wasm' ? ` (simd ${backend.simd}, fma ${backend.fma}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : ''}`);
+    await store.updateRunRecord(runDir, { backend: backend.name });
+
+    const seed = exp.training.seed ?? 0;
+    const data = await loadData(exp.data, { seed });
+    for (const w of checkDataAgainstModel(data, exp)) sink.log('warn', `${w.pointer}: ${w.message}`);
+    model = await buildModel(exp.model, { exampleShape: data.exampleShape, inputDtype: data.xDtype, seed, vocabSize: data.vocab?.length });
+    const policy = createPolicy(exp.freezing);
+    const checkpoint = resuming ? await readCheckpoint(path.join(runDir, store.CHECKPOINT_DIR)) : undefined;
+
     const result = await train({
       experiment: exp, data, model, policy, runId, backend: backend.name,
       resume: checkpoint,
@@ -68,6 +70,7 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
       onEvent: (e) => {
         store.appendEvent(runDir, e);
         if (e.type === 'epoch') epochsDone = e.epoch + 1;
+        if (e.type === 'step' || e.type === 'epoch') step = e.step;
         sink.event(e);
       },
       onCheckpoint: async (ckpt) => {
@@ -76,9 +79,13 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
         const event: RunEvent = { type: 'checkpoint', epoch: ckpt.epoch, step: ckpt.globalStep, path: store.CHECKPOINT_DIR };
         store.appendEvent(runDir, event);
         sink.event(event);
+        await waitWhilePaused(runDir, shouldStop, sink);
       },
     });
-    if (result.status === 'completed') await saveModel(model, path.join(runDir, store.MODEL_DIR));
+    if (result.status === 'completed') {
+      await saveModel(model, path.join(runDir, store.MODEL_DIR));
+      await commitTestResults({ runDir, model, data, dataConfig: exp.data, seed, log: (level, message) => sink.log(level, message) });
+    }
     const summary: TrainSummary = {
       status: result.status, kind: 'train', runId, experiment: exp.name, experimentFile: resolved.experimentFile,
       policy: policyName, backend: backend.name, epochs: exp.training.epochs, epochsDone: result.epochs,
@@ -89,16 +96,33 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
     await store.writeSummary(runDir, summary);
     await store.updateRunRecord(runDir, {
       status: result.status, endedAt: new Date().toISOString(), epochsDone: result.epochs,
-      accuracy: result.metrics.accuracy, trainSeconds: result.trainSeconds, pid: undefined,
+      accuracy: result.metrics.accuracy, trainSeconds: result.trainSeconds,
     });
     return summary;
   } catch (e) {
-    await store.updateRunRecord(runDir, {
-      status: 'failed', endedAt: new Date().toISOString(), epochsDone, pid: undefined,
-      message: e instanceof Error ? e.message : String(e),
-    }).catch(() => undefined);
-    throw e;
+    // Errors in the user's input point into the experiment file, so the CLI prints
+    // file:line:col and the editor shows the run's error at that line.
+    const error = isUserError(e) ? await withExperimentPosition(e, resolved.experimentFile) : e;
+    await store.recordFailure(runDir, toErrorInfo(error), { epochsDone, step }).catch(() => undefined);
+    throw error;
   } finally {
-    model.dispose();
+    model?.dispose();
+    // A pause asked for is over with the run: a later resume starts unpaused.
+    store.setPauseRequest(runDir, false);
   }
+}
+
+/**
+ * The pause gate, at an epoch boundary right after the checkpoint: while the run folder has a
+ * `pause` file (Pause Run in VS Code, or `touch RUN_DIR/pause`), the run waits, its record
+ * says `paused`, and a stop request still ends it at once.
+ */
+async function waitWhilePaused(runDir: string, shouldStop: () => boolean, sink: JobSink): Promise<void> {
+  const pauseFile = path.join(runDir, store.PAUSE_FILE);
+  if (!existsSync(pauseFile) || shouldStop()) return;
+  const { epochsDone } = await store.updateRunRecord(runDir, { paused: true });
+  sink.log('info', `paused after epoch ${epochsDone} (continue: remove ${pauseFile})`);
+  while (existsSync(pauseFile) && !shouldStop()) await new Promise((r) => setTimeout(r, 200));
+  await store.updateRunRecord(runDir, { paused: undefined });
+  if (!shouldStop()) sink.log('info', 'continuing');
 }

@@ -1,5 +1,8 @@
 import * as path from 'node:path';
+import { isUserError } from '../core/errors';
+import { withExperimentPosition } from '../core/experiment/load';
 import type { Experiment } from '../core/experiment/types';
+import { toErrorInfo } from './errorInfo';
 import type { JobSink, JobStart } from './runJob';
 import type { RunSummary } from './summary';
 import * as store from './runStore';
@@ -38,11 +41,11 @@ export async function runUncheckpointedJob<S extends RunSummary>(
   const runId = path.basename(runDir);
   const kind = exp.kind;
   if (start.resume) {
-    await store.updateRunRecord(runDir, { status: 'running', pid: process.pid, endedAt: undefined, message: undefined, epochsDone: 0 });
+    await store.updateRunRecord(runDir, { status: 'running', endedAt: undefined, message: undefined, error: undefined, epochsDone: 0 });
   } else {
     await store.createRun(runDir, {
       runId, runDir, kind, experimentFile: config.experimentFile, experiment: exp.name, policy: store.runLabel(exp),
-      status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: 1, pid: process.pid,
+      status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: 1,
     }, config);
   }
   sink.runDir?.(runDir);
@@ -67,7 +70,7 @@ export async function runUncheckpointedJob<S extends RunSummary>(
     const summary = { status: 'completed', ...base, ...outcome.fields } as S;
     await store.writeSummary(runDir, summary);
     await store.updateRunRecord(runDir, {
-      status: 'completed', endedAt: new Date().toISOString(), epochsDone: 1, score: outcome.score, trainSeconds: elapsedSeconds(), pid: undefined,
+      status: 'completed', endedAt: new Date().toISOString(), epochsDone: 1, score: outcome.score, trainSeconds: elapsedSeconds(),
     });
     emit(1, 'done');
     return summary;
@@ -76,13 +79,12 @@ export async function runUncheckpointedJob<S extends RunSummary>(
     if (controller.signal.aborted || shouldStop()) {
       const summary = { status: 'cancelled', ...base, ...partial(seconds) } as S;
       await store.writeSummary(runDir, summary);
-      await store.updateRunRecord(runDir, { status: 'cancelled', endedAt: new Date().toISOString(), trainSeconds: seconds, pid: undefined });
+      await store.updateRunRecord(runDir, { status: 'cancelled', endedAt: new Date().toISOString(), trainSeconds: seconds });
       return summary;
     }
-    await store.updateRunRecord(runDir, {
-      status: 'failed', endedAt: new Date().toISOString(), pid: undefined, message: e instanceof Error ? e.message : String(e),
-    }).catch(() => undefined);
-    throw e;
+    const error = isUserError(e) ? await withExperimentPosition(e, config.experimentFile) : e;
+    await store.recordFailure(runDir, toErrorInfo(error), { trainSeconds: seconds }).catch(() => undefined);
+    throw error;
   } finally {
     clearInterval(poll);
   }

@@ -5,6 +5,7 @@ import { registerExtraction } from './extract/register';
 import { registerRunCommands } from './runs/runCommands';
 import { RunIndex } from './runs/runIndex';
 import { RunManager } from './runs/runManager';
+import { registerRunProblems } from './runs/runProblems';
 import { RunsTreeProvider } from './runs/runsTreeProvider';
 import { TIMELINE_VIEW_TYPE, TimelineSerializer } from './timeline/timelinePanel';
 import { registerRewards } from './rewards/register';
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerExperimentAnnotations(index, runs),
     vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, new TimelineSerializer(deps)),
     registerExtraction({ context, log }),
+    registerRunProblems(index),
   );
   registerRewards(context, log);
   // Experiment and rewards files have languages of their own (so opening or creating one
@@ -40,9 +42,16 @@ export function activate(context: vscode.ExtensionContext): void {
   // (`jsonLanguageParticipants`: completion, hovers, schema validation, formatting), but it
   // activates only for json/jsonc documents, so start it when the first such file opens.
   void vscode.extensions.getExtension(JSON_LANGUAGE_FEATURES)?.activate().then(undefined, (e: unknown) => log.warn(`JSON language features did not start: ${String(e)}`));
+  // Runs outlive windows: follow the ones still running (after a reload, or when the folder is
+  // reopened) with their progress, and pick up runs that start elsewhere (another window, a terminal).
+  const reattach = (announce: boolean) =>
+    index.workspaceRuns().then((records) => runs.reattach(records, announce), (e) => log.warn(`looking for running runs: ${(e as Error).message}`));
+  void reattach(true);
+  context.subscriptions.push(index.onDidCreateRun(() => void reattach(false)));
   log.info(`Model Lab activated (VS Code ${vscode.version}, ${vscode.workspace.isTrusted ? 'trusted' : 'restricted'} workspace)`);
 }
 
 export function deactivate(): void {
-  // Disposables (including cancelling active runs) are released through context.subscriptions.
+  // Disposables are released through context.subscriptions. Running runs are not stopped: they
+  // run in processes of their own, and the next window reattaches to them.
 }

@@ -103,6 +103,18 @@ for (const [name, file, pattern] of [
   });
 }
 
+test('a run that fails on its data stays in the run store as failed, with the error at the field and line', async () => {
+  const dir = out();
+  const r = await cli(['run', path.join(fixtures, 'too-few-outputs.experiment.json'), '--json', '--out', dir]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /too-few-outputs\.experiment\.json:11:50: \/model\/layers\/0\/units: the data has 10 classes \(labels 0 to 9\), but the output layer "out" has 5 units/);
+  const [run] = await store.listRuns(dir);
+  assert.equal(run?.status, 'failed');
+  assert.deepEqual([run.error?.pointer, run.error?.line, run.error?.column], ['/model/layers/0/units', 11, 50]);
+  const end = (await store.readEvents(run.runDir)).at(-1);
+  assert.ok(end?.type === 'end' && end.status === 'failed', JSON.stringify(end));
+});
+
 test('SIGTERM stops at a step boundary; --resume finishes the run', async () => {
   const dir = out();
   let sent = false;

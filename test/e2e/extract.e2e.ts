@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  clickContextMenuItem, openWorkbench, reloadWindow, runCommand, screenshot, waitForNotification, waitInWebview, type Workbench,
+  clickContextMenuItem, openFile as openFileInEditor, openWorkbench, reloadWindow, runCommand, screenshot, waitForNotification, waitInWebview,
+  waitUntil, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 import { sendJson, startLocalServer, type LocalServer } from '../core/extract/providers/localServer';
@@ -42,7 +43,7 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
       training: { taggerEpochs: 1, relationEpochs: 1, taggerEnsemble: 1, rnn: 8, minFeatureCount: 1 },
     }));
     server = await startCodeServer({ workspace, trusted: true, name: 'extract' });
-    wb = await openWorkbench(server.url);
+    wb = await openWorkbench(server);
   });
 
   after(async () => {
@@ -55,14 +56,7 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
   const cells = (f: Frame, cls: string) => f.$$eval(`table.${cls} td`, (tds) => tds.map((t) => t.textContent ?? ''));
 
   async function openFile(page: Page, name: string): Promise<void> {
-    await page.keyboard.press('Control+P');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(name);
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible', timeout: 10_000 });
-    await page.waitForTimeout(300);
-    await page.keyboard.press('Enter');
-    await page.locator(`.tab[aria-label^="${name}"]`).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await openFileInEditor(page, name);
     await page.locator(`${ACTIVE_EDITOR} .view-lines`).click();
   }
 
@@ -89,7 +83,6 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
     assert.ok(await frame.$('.legend .legend-item'), 'the colour legend is shown');
     // The whole selected sentence is in the panel, spans and plain text together.
     assert.equal(await frame.$eval('.text', (e) => e.textContent), 'Lee Harvey Oswald shot President John F. Kennedy in Dallas on November 22, 1963.');
-    await page.waitForTimeout(500);
     await screenshot(page, 'extract-01-panel');
     // The editor decorates the spans (one decoration per entity, in the overview ruler too).
     assert.ok(await page.locator('.monaco-editor .view-overlays div[class*="ced-"], .monaco-editor .view-line span[class*="ced-"]').count() > 0, 'entity decorations in the editor');
@@ -119,7 +112,7 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
 
   test('after a window reload the panel is restored with the last result', async () => {
     const { page } = wb;
-    await reloadWindow(page);
+    await reloadWindow(wb);
     const text = await waitInWebview(page, '.text', (f) => f.$eval('.text', (e) => e.textContent ?? ''), (t) => t === UNTRUSTED, 60_000);
     assert.equal(text, UNTRUSTED);
     const found = await waitInWebview(page, '.text mark.entity', marks, (m) => m.length > 0, 10_000);
@@ -150,8 +143,7 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
     await toast.locator('.monaco-button', { hasText: 'Use for Extraction' }).click();
     await waitForNotification(page, /Extract Information now uses .*extractor\.json/, 20_000);
     const settings = path.join(workspace, '.vscode', 'settings.json');
-    const deadline = Date.now() + 10_000;
-    while (!existsSync(settings) && Date.now() < deadline) await page.waitForTimeout(200);
+    await waitUntil(page, () => existsSync(settings), 'the workspace settings file', 10_000);
     const model = JSON.parse(readFileSync(settings, 'utf8'))['modelLab.extraction.builtinModel'] as string;
     assert.match(model, /\.model-lab[\\/]runs[\\/].*-tiny-extract-train-[0-9a-f]{4}[\\/]model[\\/]extractor\.json$/);
     assert.ok(existsSync(model), model);

@@ -2,9 +2,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Locator, Page } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { contextMenuLabels, expandFolder, explorerRow, openWorkbench, runCommand, screenshot, waitForNotification, type Workbench } from './harness/workbench';
+import {
+  contextMenuLabels, expandFolder, explorerRow, hoverText, openWorkbench, runCommand, screenshot, waitForActiveEditor, waitForNotification, type Workbench,
+} from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
 /**
@@ -22,7 +23,7 @@ describe('restricted mode (untrusted workspace)', { timeout: 4 * 60_000 }, () =>
     workspace = makeExamplesWorkspace('restricted');
     writeCraftedRun(path.join(workspace, 'digits'));
     server = await startCodeServer({ workspace, trusted: false, name: 'restricted' });
-    wb = await openWorkbench(server.url);
+    wb = await openWorkbench(server);
   });
 
   after(async () => {
@@ -46,7 +47,7 @@ describe('restricted mode (untrusted workspace)', { timeout: 4 * 60_000 }, () =>
   test('running from the palette is refused with an explanation, and nothing runs', async () => {
     const { page } = wb;
     await explorerRow(page, 'quick-digits.experiment.json').click();
-    await page.waitForTimeout(1000);
+    await waitForActiveEditor(page, 'quick-digits.experiment.json');
     await runCommand(page, 'Model Lab: Run Experiment');
     const message = await waitForNotification(page, /Restricted Mode/, 30_000);
     assert.match(message, /does not run experiments in Restricted Mode/);
@@ -79,26 +80,6 @@ describe('restricted mode (untrusted workspace)', { timeout: 4 * 60_000 }, () =>
     await screenshot(page, '23-restricted-crafted-run-hover');
   });
 });
-
-/**
- * Hovers `target` until the editor shows a hover (matching `pattern`): the editor shows one only
- * after the pointer rests, and a busy machine can miss the first rest (at most ~60 s).
- */
-async function hoverText(page: Page, target: Locator, pattern?: RegExp): Promise<string> {
-  const hover = page.locator('.monaco-hover:not(.hidden)').first();
-  for (let attempt = 0; ; attempt++) {
-    await page.mouse.move(0, 0);
-    await target.hover();
-    try {
-      await hover.waitFor({ state: 'visible', timeout: 10_000 });
-      const text = (await hover.textContent()) ?? '';
-      if (!pattern || pattern.test(text)) return text;
-    } catch (e) {
-      if (attempt >= 5) throw e;
-    }
-    if (attempt >= 5) throw new Error(`the hover never matched ${pattern}`);
-  }
-}
 
 const CRAFTED_RUN = '20260101-000000-crafted';
 

@@ -53,7 +53,7 @@ describe('reward comparison panel (code-server)', { timeout: 3 * 60_000 }, () =>
     val = await cliMatrix(path.join(workspace, 'rewards', FILE), 'val');
     epic = await cliMatrix(path.join(workspace, 'rewards', FILE), 'epic');
     server = await startCodeServer({ workspace, trusted: true, name: 'rewards' });
-    wb = await openWorkbench(server.url);
+    wb = await openWorkbench(server);
   });
 
   after(async () => {
@@ -144,7 +144,7 @@ describe('reward comparison panel (code-server)', { timeout: 3 * 60_000 }, () =>
 
   test('after a window reload the panel comes back with the file and the picked settings', async () => {
     const { page } = wb;
-    await reloadWindow(page);
+    await reloadWindow(wb);
     const n = epic.names.length;
     await waitInWebview(page, MATRIX_CELLS, cellCount(MATRIX_CELLS), (c) => c === n * n, 60_000);
     const frame = await findWebviewFrame(page, '#pick-canon');

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
+import type { Page } from 'playwright-core';
 import {
-  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, reloadWindow, runCommand,
-  screenshot, waitForNotification, waitInWebview, type Workbench,
+  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, reloadWindow, runCommand,
+  openFile, screenshot, waitForNotification, waitInWebview, waitUntil, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
@@ -14,8 +15,11 @@ import { makeExamplesWorkspace } from './harness/workspace';
  * does it: right-click an experiment in the Explorer and run it, watch the timeline fill,
  * read the frozen layers inline, cancel a run, reload the window, use the Runs view.
  * Steps run in order and share one workbench; screenshots go to test-output/e2e/.
+ * Nothing here depends on how fast training is: quick runs are waited for until they end,
+ * `long-digits` has 100,000 epochs and is cancelled (or paused while a test does something
+ * slow), and every wait is on a condition.
  */
-describe('training from the Explorer (code-server)', { timeout: 8 * 60_000 }, () => {
+describe('training from the Explorer (code-server)', { timeout: 12 * 60_000 }, () => {
   let server: CodeServer;
   let wb: Workbench;
   let workspace: string;
@@ -23,7 +27,7 @@ describe('training from the Explorer (code-server)', { timeout: 8 * 60_000 }, ()
   before(async () => {
     workspace = makeExamplesWorkspace('train');
     server = await startCodeServer({ workspace, trusted: true, name: 'train' });
-    wb = await openWorkbench(server.url);
+    wb = await openWorkbench(server);
   });
 
   after(async () => {
@@ -74,13 +78,11 @@ describe('training from the Explorer (code-server)', { timeout: 8 * 60_000 }, ()
     await explorerRow(page, 'quick-digits.experiment.json').click();
     const editor = page.locator('.editor-instance .monaco-editor').first();
     await editor.waitFor({ state: 'visible' });
-    const deadline = Date.now() + 30_000;
     let text = '';
-    while (Date.now() < deadline) {
+    await waitUntil(page, async () => {
       text = ((await editor.locator('.view-lines').textContent()) ?? '').replace(/\u00a0/g, ' ');
-      if (/frozen at epoch \d+ \(step \d+\)/.test(text)) break;
-      await page.waitForTimeout(500);
-    }
+      return /frozen at epoch \d+ \(step \d+\)/.test(text);
+    }, 'the inline freeze annotations').catch(() => undefined);
     await screenshot(page, '05-inline-annotations');
     assert.match(text, /❄ frozen at epoch \d+ \(step \d+\)\s*−\d+% backward/);
     assert.match(text, /trained all 6 epochs/);
@@ -89,10 +91,8 @@ describe('training from the Explorer (code-server)', { timeout: 8 * 60_000 }, ()
     assert.match(lenses, /Open Timeline/);
     assert.match(lenses, /Last run: linear · completed/);
     // Hovering a layer gives the details of its freeze.
-    await editor.locator('.view-line', { hasText: '"fc1"' }).first().hover();
-    const hover = page.locator('.monaco-hover:not(.hidden)').first();
-    await hover.waitFor({ state: 'visible', timeout: 10_000 });
-    assert.match((await hover.textContent()) ?? '', /Frozen at epoch \d+, step \d+ of 60/);
+    const hover = await hoverText(page, editor.locator('.view-line', { hasText: '"fc1"' }).first(), /Frozen at epoch/);
+    assert.match(hover, /Frozen at epoch \d+, step \d+ of 60/);
     await screenshot(page, '05b-layer-hover');
   });
 
@@ -103,7 +103,7 @@ describe('training from the Explorer (code-server)', { timeout: 8 * 60_000 }, ()
     await clickContextMenuItem(page, 'Run Experiment');
     await waitInWebview(page, '.cards', cardStatuses, (s) => s[0] === 'running', 60_000);
     // The status bar shows the active run.
-    await page.locator('.statusbar-item', { hasText: /long-digits · none · epoch \d+\/1000/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('.statusbar-item', { hasText: /long-digits · none · epoch \d+\/100000/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
     const frame = await waitForFrameWith(page, '.card.running vscode-button');
     await waitInWebview(page, '.cards', (f) => f.$$eval('.metric-value', (m) => m.map((e) => e.textContent)), (v) => v.some((x) => /^\d+\.\d%$/.test(x ?? '')), 60_000);
     await screenshot(page, '06-long-run-live');
@@ -116,7 +116,7 @@ describe('training from the Explorer (code-server)', { timeout: 8 * 60_000 }, ()
 
   test('after a window reload the timeline panel is restored with its run', async () => {
     const { page } = wb;
-    await reloadWindow(page);
+    await reloadWindow(wb);
     const statuses = await waitInWebview(page, '.cards', cardStatuses, (s) => s.length === 1 && s[0] === 'cancelled', 60_000);
     assert.deepEqual(statuses, ['cancelled']);
     const frame = await findWebviewFrame(page, '.cards');
@@ -126,16 +126,12 @@ describe('training from the Explorer (code-server)', { timeout: 8 * 60_000 }, ()
 
   test('the Runs view lists both runs with status, policy and accuracy', async () => {
     const { page } = wb;
-    await page.locator('.activitybar .action-item a[aria-label^="Model Lab"]').first().click();
-    const tree = page.locator('.pane-body .monaco-list[aria-label*="Runs"], [id="workbench.view.extension.model-lab"] .monaco-list').first();
-    await tree.waitFor({ state: 'visible', timeout: 20_000 });
-    const deadline = Date.now() + 20_000;
+    const tree = await openRunsView(page);
     let rows: string[] = [];
-    while (Date.now() < deadline) {
+    await waitUntil(page, async () => {
       rows = await tree.locator('.monaco-list-row').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? e.textContent ?? ''));
-      if (rows.length >= 4) break;
-      await page.waitForTimeout(500);
-    }
+      return rows.length >= 4;
+    }, 'two experiments with a run each in the Runs view', 20_000);
     const text = rows.join('\n');
     assert.match(text, /quick-digits/);
     assert.match(text, /long-digits/);
@@ -152,7 +148,7 @@ describe('training from the Explorer (code-server)', { timeout: 8 * 60_000 }, ()
     for (const l of ['Open Timeline', 'Reveal Run Folder', 'Resume Run', 'Delete Run']) assert.ok(labels.includes(l), `${l} in ${JSON.stringify(labels)}`);
     await screenshot(page, '10-runs-view-context-menu');
     await clickContextMenuItem(page, 'Resume Run');
-    const resumed = await waitInWebview(page, '.cards', (f) => f.$$eval('.card', (cs) => cs.map((c) => `${c.querySelector('.status')?.textContent}|${c.querySelectorAll('.metric-value')[3]?.textContent}`)), (v) => v.length === 1 && /^running\|\d+\/1000$/.test(v[0]), 60_000);
+    const resumed = await waitInWebview(page, '.cards', (f) => f.$$eval('.card', (cs) => cs.map((c) => `${c.querySelector('.status')?.textContent}|${c.querySelectorAll('.metric-value')[3]?.textContent}`)), (v) => v.length === 1 && /^running\|\d+\/100000$/.test(v[0]), 60_000);
     // It continues from its checkpoint: the epoch count does not restart at 0.
     const epochsDone = Number(resumed[0].split('|')[1].split('/')[0]);
     assert.ok(epochsDone > 0, resumed[0]);
@@ -160,11 +156,78 @@ describe('training from the Explorer (code-server)', { timeout: 8 * 60_000 }, ()
     await waitInWebview(page, '.cards', cardStatuses, (s) => s[0] === 'cancelled', 60_000);
   });
 
+  test('a running run outlives a window reload: still running and progressing after it, and Cancel stops it', async () => {
+    const { page } = wb;
+    await showExplorer(page);
+    await explorerRow(page, 'long-digits.experiment.json').click({ button: 'right' });
+    await clickContextMenuItem(page, 'Run Experiment');
+    await waitInWebview(page, '.cards', cardEpochs, (v) => v.length === 1 && v[0].status === 'running' && v[0].done >= 1, 60_000);
+    // Paused while the window reloads, so the test does not depend on how long a reload takes.
+    let tree = await openRunsView(page);
+    await runRowMenu(page, tree, /epoch \d+\/100000/, 'Pause Run');
+    const paused = await waitForRunRow(page, tree, /paused after epoch (\d+)\/100000/);
+    const epochsBefore = Number(/paused after epoch (\d+)/.exec(paused)![1]);
+    await screenshot(page, '14-run-paused-before-reload');
+
+    await reloadWindow(wb);
+    // The new window finds the run still running and follows it again.
+    await waitForNotification(page, /running \(reattached\) long-digits\.experiment\.json/, 60_000);
+    tree = await openRunsView(page);
+    await waitForRunRow(page, tree, new RegExp(`paused after epoch ${epochsBefore}/100000`));
+    await screenshot(page, '15-run-reattached-after-reload');
+    await runRowMenu(page, tree, /paused after epoch/, 'Continue Run');
+    // It progresses: the Runs view and the restored timeline both see new epochs.
+    await waitForRunRow(page, tree, /epoch (\d+)\/100000/, (m) => Number(m[1]) > epochsBefore + 1);
+    await waitInWebview(page, '.cards', cardEpochs, (v) => v.some((c) => c.status === 'running' && c.done > epochsBefore), 60_000);
+    await page.locator('.statusbar-item', { hasText: /long-digits · none · epoch \d+\/100000/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
+
+    await runRowMenu(page, tree, /epoch \d+\/100000/, 'Cancel Run');
+    await waitForNotification(page, /long-digits\.experiment\.json was cancelled; it can be resumed/, 60_000);
+    const row = await waitForRunRow(page, tree, /cancelled/);
+    assert.match(row, /none/);
+    await tree.locator('.monaco-list-row', { hasText: 'cancelled' }).first().click({ button: 'right' });
+    assert.ok((await contextMenuLabels(page)).includes('Resume Run'), 'the cancelled run can be resumed');
+    await page.keyboard.press('Escape');
+    await screenshot(page, '16-run-cancelled-after-reload');
+  });
+
+  test('a run that fails on its data stays in the Runs view as failed; the timeline and Problems show the error at its line', async () => {
+    const { page } = wb;
+    await showExplorer(page);
+    await explorerRow(page, 'too-few-outputs-digits.experiment.json').click({ button: 'right' });
+    await clickContextMenuItem(page, 'Run Experiment');
+    const error = /the data has 10 classes \(labels 0 to 9\), but the output layer "out" has 5 units/;
+    await waitForNotification(page, /too-few-outputs-digits\.experiment\.json failed: the data has 10 classes .*\(line 10\)/, 60_000);
+    const card = await waitInWebview(page, '.cards', (f) => f.$$eval('.card', (cs) => cs.map((c) => `${c.querySelector('.status')?.textContent}|${c.querySelector('.card-message')?.textContent}`)), (v) => v.length === 1 && v[0].startsWith('failed|'), 60_000);
+    assert.match(card[0], error);
+    await screenshot(page, '17-failed-run-timeline');
+    const tree = await openRunsView(page);
+    const row = await waitForRunRow(page, tree, /failed: the data has 10 classes/);
+    assert.match(row, /none/);
+    await screenshot(page, '18-failed-run-in-runs-view');
+    await runCommand(page, 'View: Focus Problems');
+    const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'the data has 10 classes' }).first();
+    await problem.waitFor({ state: 'visible', timeout: 30_000 });
+    const label = (await problem.getAttribute('aria-label')) ?? (await problem.textContent()) ?? '';
+    assert.match(label, /line 10\b/, label);
+    assert.match(label, error);
+    await screenshot(page, '19-failed-run-in-problems');
+  });
+
+  test('Reveal Run Folder shows the run folder in the Explorer where no OS file manager can (code-server)', async () => {
+    const { page } = wb;
+    const tree = await openRunsView(page);
+    await runRowMenu(page, tree, /linear/, 'Reveal Run Folder');
+    const selected = page.locator('.explorer-folders-view .monaco-list-row.selected').first();
+    await selected.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match((await selected.getAttribute('aria-label')) ?? '', /^\d{8}-\d{6}-quick-digits-linear-[0-9a-f]{4}/);
+    assert.deepEqual((await page.locator('.notification-toast').allTextContents()).filter((t) => /revealFileInOS|not found/.test(t)), []);
+    await screenshot(page, '20-reveal-run-folder');
+  });
+
   test('Compare Policies runs two policies one after the other and overlays them', async () => {
     const { page } = wb;
-    await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').first().click();
-    await explorerRow(page, 'quick-digits.experiment.json').click();
-    await page.waitForTimeout(800);
+    await openFile(page, 'quick-digits.experiment.json');
     await runCommand(page, 'Model Lab: Compare Policies...');
     // The multi-select pick starts with the baseline and the file's own policy checked: accept them.
     const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'linear' }).first();
@@ -178,7 +241,6 @@ describe('training from the Explorer (code-server)', { timeout: 8 * 60_000 }, ()
     assert.deepEqual(policies, ['none', 'linear']);
     const legend = await frame.$eval('.chart', (e) => e.textContent ?? '');
     assert.ok(legend.includes('none') && legend.includes('linear'), 'the charts name both runs');
-    await page.waitForTimeout(800);
     await screenshot(page, '12-compare-policies-timeline');
   });
 
@@ -186,7 +248,7 @@ describe('training from the Explorer (code-server)', { timeout: 8 * 60_000 }, ()
     const { page } = wb;
     // Settings are read when the window loads: switch the theme, then reload.
     server.updateSettings({ 'workbench.colorTheme': 'Default Light Modern' });
-    await reloadWindow(page);
+    await reloadWindow(wb);
     await waitInWebview(page, '.cards', cardStatuses, (s) => s.length === 2, 60_000).catch(async (e) => {
       await screenshot(page, '13-timeline-light-theme-failed');
       throw e;
@@ -195,12 +257,59 @@ describe('training from the Explorer (code-server)', { timeout: 8 * 60_000 }, ()
     const background = await frame.evaluate(() => getComputedStyle(document.body).backgroundColor);
     const [r, g, b] = (background.match(/\d+/g) ?? []).map(Number);
     assert.ok(r + g + b > 600, `light background in the panel, got ${background}`);
-    await page.waitForTimeout(1000);
     await screenshot(page, '13-timeline-light-theme');
     assert.deepEqual(wb.consoleErrors.filter((e) => /Content Security Policy|unsafe-eval/i.test(e)), [], 'no CSP violations');
   });
 });
 
-async function waitForFrameWith(page: import('playwright-core').Page, selector: string): Promise<Frame> {
+async function waitForFrameWith(page: Page, selector: string): Promise<Frame> {
   return findWebviewFrame(page, selector, 60_000);
+}
+
+/** Each timeline card's status and completed epochs. */
+function cardEpochs(f: Frame): Promise<{ status: string; done: number }[]> {
+  return f.$$eval('.card', (cs) => cs.map((c) => ({
+    status: (c.querySelector('.status')?.textContent ?? '').trim(),
+    done: Number((c.querySelectorAll('.metric-value')[3]?.textContent ?? '').split('/')[0]),
+  })));
+}
+
+/** Shows the Explorer (through its command: clicking the activity bar would hide it if it were showing). */
+async function showExplorer(page: Page): Promise<void> {
+  await runCommand(page, 'View: Show Explorer');
+  await page.locator('.explorer-folders-view').first().waitFor({ state: 'visible', timeout: 20_000 });
+}
+
+/** Shows the Model Lab view and returns its Runs tree. */
+async function openRunsView(page: Page) {
+  await runCommand(page, 'Model Lab: Focus on Runs View');
+  const tree = page.locator('.pane-body .monaco-list[aria-label*="Runs"], [id="workbench.view.extension.model-lab"] .monaco-list').first();
+  await tree.waitFor({ state: 'visible', timeout: 20_000 });
+  return tree;
+}
+
+/** Waits until a row of the Runs tree matches `pattern` (and `accept`), and returns its text. */
+async function waitForRunRow(page: Page, tree: ReturnType<Page['locator']>, pattern: RegExp, accept: (m: RegExpExecArray) => boolean = () => true): Promise<string> {
+  let found = '';
+  let seen: string[] = [];
+  await waitUntil(page, async () => {
+    seen = await tree.locator('.monaco-list-row').evaluateAll((els) => els.map((e) => e.textContent ?? ''));
+    found = seen.find((t) => {
+      const m = pattern.exec(t);
+      return m !== null && accept(m);
+    }) ?? '';
+    return found !== '';
+  }, `a Runs view row matching ${pattern}`, 60_000).catch((e) => {
+    throw new Error(`${(e as Error).message}; rows: ${JSON.stringify(seen)}`);
+  });
+  return found;
+}
+
+/** Runs `item` from the context menu of the first Runs view row matching `pattern`. */
+async function runRowMenu(page: Page, tree: ReturnType<Page['locator']>, pattern: RegExp, item: string): Promise<void> {
+  await waitForRunRow(page, tree, pattern);
+  await tree.locator('.monaco-list-row', { hasText: pattern }).first().click({ button: 'right' });
+  const labels = await contextMenuLabels(page);
+  assert.ok(labels.includes(item), `${item} in ${JSON.stringify(labels)}`);
+  await clickContextMenuItem(page, item);
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { acquireRunLock } from '../../src/runner/runLock';
 import * as store from '../../src/runner/runStore';
 
 function tmp(): string {
@@ -24,13 +25,33 @@ test('a torn last line in events.jsonl is skipped, earlier events survive', asyn
   assert.deepEqual(events.map((e) => e.type), ['log', 'checkpoint']);
 });
 
-test('a run marked running whose process is gone reads as interrupted', async () => {
+test('a run marked running reads as running only while a live process holds its lock', async () => {
   const dir = tmp();
-  // pid 2^22+ is above Linux's pid_max default, so no such process exists.
-  await store.createRun(dir, record(dir, { status: 'running', pid: 4_194_999 }), {});
-  assert.equal((await store.readRunRecord(dir))?.status, 'interrupted');
-  await store.updateRunRecord(dir, { pid: process.pid });
+  await store.createRun(dir, record(dir, { status: 'running' }), {});
+  assert.equal((await store.readRunRecord(dir))?.status, 'interrupted', 'no lock: its process was killed');
+  const lock = acquireRunLock(dir);
   assert.equal((await store.readRunRecord(dir))?.status, 'running');
+  lock.release();
+  assert.equal((await store.readRunRecord(dir))?.status, 'interrupted');
+});
+
+test('a failed run keeps its error and ends its events with it', async () => {
+  const dir = tmp();
+  await store.createRun(dir, record(dir, { status: 'running' }), {});
+  await store.recordFailure(dir, { message: 'inputShape is [60] but the data has [64]\nmore', user: true, pointer: '/model/inputShape', file: '/x/a.experiment.json', line: 7, column: 19 }, { epochsDone: 0 });
+  const r = await store.readRunRecord(dir);
+  assert.equal(r?.status, 'failed');
+  assert.equal(r?.message, 'inputShape is [60] but the data has [64]');
+  assert.deepEqual([r?.error?.pointer, r?.error?.line, r?.error?.column], ['/model/inputShape', 7, 19]);
+  const end = (await store.readEvents(dir)).at(-1);
+  assert.deepEqual(end && end.type === 'end' ? [end.status, end.message] : [], ['failed', 'inputShape is [60] but the data has [64]']);
+});
+
+test('a crafted run record\'s error is read as text with valid positions only', async () => {
+  const dir = tmp();
+  await store.createRun(dir, record(dir, { status: 'failed' }), {});
+  writeFileSync(path.join(dir, store.RUN_FILE), JSON.stringify({ ...record(dir, { status: 'failed' }), error: { message: 5, user: 'yes', file: {}, line: '7', column: -1, pointer: '/a' } }));
+  assert.deepEqual((await store.readRunRecord(dir))?.error, { message: 'the run failed', user: false, pointer: '/a', file: undefined, line: undefined, column: undefined });
 });
 
 test('listRuns returns runs newest first and ignores other folders', async () => {

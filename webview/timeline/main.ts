@@ -91,13 +91,17 @@ const emptyRing = empty.firstChild as HTMLElement;
 const emptyText = empty.lastChild as HTMLElement;
 
 function renderAll(): void {
-  // Nothing to show yet: either no runs at all, or runs that have not reported their layers.
-  const waiting = runs.length > 0 && runs.every((r) => r.layers.length === 0);
-  empty.hidden = !(runs.length === 0 || waiting);
+  // Nothing to chart: no runs at all, runs that have not reported their layers yet, or runs
+  // that ended before training began (a failed run: its card says why).
+  const noLayers = runs.every((r) => r.layers.length === 0);
+  const waiting = runs.length > 0 && noLayers && runs.some((r) => r.status === 'running');
+  empty.hidden = !noLayers;
   emptyRing.hidden = !waiting;
   emptyText.textContent = waiting
     ? 'Waiting for the run to report its first events…'
-    : 'No runs to show. Run an experiment, or open a run from the Model Lab view.';
+    : runs.length > 0
+      ? 'The run ended before training began: its card says why.'
+      : 'No runs to show. Run an experiment, or open a run from the Model Lab view.';
   renderCards();
   renderFreezes();
   queueChart();
@@ -229,7 +233,8 @@ function renderFreezes(): void {
       .map((l) => ({ run: labels[ri], layer: l, step: l.frozenAtStep as number })),
   );
   items.sort((a, b) => a.step - b.step);
-  freezeSection.hidden = runs.length === 0;
+  // Only once a run has layers (a run that failed before training has none).
+  freezeSection.hidden = runs.every((r) => r.layers.length === 0);
   if (items.length === 0) {
     freezeList.replaceChildren(el('li', 'muted', runs.some((r) => r.status === 'running') ? 'No layer frozen yet.' : 'No layer was frozen.'));
     return;

@@ -1,10 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
-import { peekExperimentFile } from '../../core/experiment/peek';
 import * as vscode from 'vscode';
+import { isUserError } from '../../core/errors';
+import { loadExperimentFile } from '../../core/experiment/load';
+import { peekExperimentFile } from '../../core/experiment/peek';
 import type { FreezingPolicyName } from '../../core/experiment/types';
-import { deleteRun, isTrainRun, readRunRecord, RUN_FILE, SUMMARY_FILE, type RunRecord } from '../../runner/runStore';
+import type { RunErrorInfo } from '../../runner/protocol';
+import { runLiveness } from '../../runner/runLock';
+import { deleteRun, isTrainRun, readRunRecord, RUN_FILE, setPauseRequest, SUMMARY_FILE, type RunRecord } from '../../runner/runStore';
 import { isTrainSummary } from '../../runner/summary';
 import type { RunOutcome } from '../../runner/runProcess';
 import { EXPERIMENT_GLOB, isExperimentFile, openTimelineOnRun, showNotificationProgress } from '../config';
@@ -30,6 +34,8 @@ export const RESTRICTED_MESSAGE =
 /** Registers the Model Lab commands (palette, Explorer and editor menus, CodeLens, Runs view). */
 export function registerRunCommands(deps: CommandDeps): vscode.Disposable {
   const c = new RunCommands(deps);
+  // Runs found running when the window opens (a reload, a reopened folder) get their progress back.
+  const reattached = deps.runs.onDidReattach((run) => void c.followWithProgress(run, true));
   const reg = (id: string, fn: (...args: any[]) => unknown) => vscode.commands.registerCommand(id, (...args: unknown[]) => fn.apply(c, args));
   return vscode.Disposable.from(
     reg('modelLab.runExperiment', c.runExperiment),
@@ -43,6 +49,9 @@ export function registerRunCommands(deps: CommandDeps): vscode.Disposable {
     reg('modelLab.resumeRun', c.resumeRun),
     reg('modelLab.deleteRun', c.deleteRun),
     reg('modelLab.openRunExperiment', c.openRunExperiment),
+    reg('modelLab.pauseRun', (arg: unknown) => c.setPaused(arg, true)),
+    reg('modelLab.continueRun', (arg: unknown) => c.setPaused(arg, false)),
+    reattached,
   );
 }
 
@@ -92,6 +101,7 @@ class RunCommands {
       if (options === null) return;
       optionsOf.set(pick.policy, options);
     }
+    if (!(await this.validate(file, picks[0].policy, optionsOf.get(picks[0].policy)))) return;
     const runDirs: string[] = [];
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Model Lab: comparing ${picks.length} policies`, cancellable: true },
@@ -107,7 +117,7 @@ class RunCommands {
             if (r === run && event.type === 'epoch') progress.report({ message: `${pick.policy} (${i + 1}/${picks.length}): ${progressMessage(runProgress(run.events))}` });
           });
           progress.report({ message: `${pick.policy} (${i + 1}/${picks.length}): starting…`, increment: i === 0 ? 0 : 100 / picks.length });
-          const outcome = await run.process.done;
+          const outcome = await run.done;
           cancel.dispose();
           sub.dispose();
           if (outcome.status === 'failed' || outcome.status === 'crashed') {
@@ -140,7 +150,20 @@ class RunCommands {
         runDir = pick?.runDir;
       }
     }
-    if (runDir && !this.deps.runs.cancel(runDir)) void vscode.window.showInformationMessage('Model Lab: that run is not running in this window.');
+    const notSent = runDir ? this.deps.runs.cancel(runDir) : undefined;
+    if (notSent) void vscode.window.showInformationMessage(`Model Lab: could not cancel the run: ${notSent}.`);
+  }
+
+  /** Pause Run / Continue Run: the run waits at its next epoch boundary while its folder has a `pause` file. */
+  setPaused(arg: unknown, paused: boolean): void {
+    const runDir = runDirFrom(arg) ?? (this.deps.runs.activeRuns().length === 1 ? this.deps.runs.activeRuns()[0].runDir : undefined);
+    if (!runDir) {
+      void vscode.window.showInformationMessage('Model Lab: choose a running run in the Runs view.');
+      return;
+    }
+    setPauseRequest(runDir, paused);
+    this.deps.log.info(`[${path.basename(runDir)}] ${paused ? 'pause requested (at the next epoch boundary)' : 'continue requested'}`);
+    this.deps.tree.refresh();
   }
 
   async openTimeline(arg?: unknown): Promise<void> {
@@ -172,9 +195,25 @@ class RunCommands {
     else TimelinePanel.show(this.deps, [runDir]);
   }
 
+  /**
+   * Reveal Run Folder: in the operating system's file manager on a local desktop window; in the
+   * Explorer where there is none to open (code-server, a browser, remote windows: the folder
+   * is on another machine than the user's file manager); the run's record when the folder is
+   * outside the workspace.
+   */
   async revealRun(arg?: unknown): Promise<void> {
     const runDir = runDirFrom(arg);
-    if (runDir) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(runDir, 'run.json')));
+    if (!runDir) return;
+    const folder = vscode.Uri.file(runDir);
+    const local = vscode.env.uiKind === vscode.UIKind.Desktop && vscode.env.remoteName === undefined;
+    if (local && (await vscode.commands.getCommands(true)).includes('revealFileInOS')) {
+      await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(runDir, RUN_FILE)));
+    } else if (vscode.workspace.getWorkspaceFolder(folder)) {
+      await vscode.commands.executeCommand('revealInExplorer', folder);
+    } else {
+      await vscode.window.showTextDocument(vscode.Uri.file(path.join(runDir, RUN_FILE)), { preview: true });
+      void vscode.window.showInformationMessage(`Model Lab: the run folder is outside the workspace: ${runDir}`);
+    }
   }
 
   async openRunExperiment(arg?: unknown): Promise<void> {
@@ -188,13 +227,18 @@ class RunCommands {
     const record = runDir ? await readRunRecord(runDir) : undefined;
     if (!record || !runDir) return;
     if (!(await this.checkCanRun(record.experimentFile))) return;
+    const { alive, holder } = runLiveness(runDir);
+    if (alive) {
+      void vscode.window.showWarningMessage(`Model Lab: run ${record.runId} is running (pid ${holder?.pid}, ${holder?.command}); cancel it before resuming.`);
+      return;
+    }
     await this.runAndReport(record.experimentFile, { resumeDir: runDir });
   }
 
   async deleteRun(arg?: unknown): Promise<void> {
     const runDir = runDirFrom(arg);
     if (!runDir) return;
-    if (this.deps.runs.get(runDir)) {
+    if (this.deps.runs.get(runDir) || runLiveness(runDir).alive) {
       void vscode.window.showWarningMessage('Model Lab: cancel the run before deleting it.');
       return;
     }
@@ -215,6 +259,7 @@ class RunCommands {
 
   /** Starts a run with a cancellable progress notification, then reports how it went. */
   private async runAndReport(file: string, opts: { policy?: FreezingPolicyName; policyOptions?: Record<string, unknown>; resumeDir?: string }): Promise<RunOutcome | undefined> {
+    if (!opts.resumeDir && !(await this.validate(file, opts.policy, opts.policyOptions))) return undefined;
     let run: ActiveRun;
     try {
       run = this.deps.runs.start(file, opts);
@@ -223,33 +268,62 @@ class RunCommands {
       return undefined;
     }
     if (peekExperimentFile(file).kind === 'train' && openTimelineOnRun()) TimelinePanel.show(this.deps, [run.runDir], true);
-    const name = path.basename(file);
+    return this.followWithProgress(run, false, opts.resumeDir !== undefined);
+  }
+
+  /**
+   * Shows a run's progress (a cancellable notification, if the setting allows) until it ends,
+   * then reports how it went. Used for runs this window starts and for runs it reattaches to.
+   */
+  async followWithProgress(run: ActiveRun, reattached: boolean, resuming = false): Promise<RunOutcome> {
+    const name = path.basename(run.experimentFile);
+    const verb = reattached ? 'running (reattached)' : resuming ? 'resuming' : 'running';
     const outcome = showNotificationProgress()
       ? await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `Model Lab: ${opts.resumeDir ? 'resuming' : 'running'} ${name}`, cancellable: true },
+          { location: vscode.ProgressLocation.Notification, title: `Model Lab: ${verb} ${name}`, cancellable: true },
           async (progress, token) => {
             const cancel = token.onCancellationRequested(() => this.deps.runs.cancel(run.runDir));
             let done = 0;
-            const sub = this.deps.runs.onDidRunEvent(({ run: r, event }) => {
-              if (r !== run || !['epoch', 'start', 'freeze', 'progress'].includes(event.type)) return;
+            const report = () => {
               const p = runProgress(run.events);
               const fraction = p.fraction ?? (p.epochs ? p.epochsDone / p.epochs : 0);
               const increment = 100 * fraction - done;
               done += increment;
               progress.report({ message: `${run.policy || ''} · ${progressMessage(p)}`, increment });
+            };
+            const sub = this.deps.runs.onDidRunEvent(({ run: r, event }) => {
+              if (r === run && ['epoch', 'start', 'freeze', 'progress'].includes(event.type)) report();
             });
-            progress.report({ message: 'starting…' });
+            if (run.events.length) report();
+            else progress.report({ message: 'starting…' });
             try {
-              return await run.process.done;
+              return await run.done;
             } finally {
               cancel.dispose();
               sub.dispose();
             }
           },
         )
-      : await run.process.done;
-    this.reportOutcome(file, run, outcome);
+      : await run.done;
+    this.reportOutcome(run.experimentFile, run, outcome);
     return outcome;
+  }
+
+  /**
+   * Checks the experiment file before a run is started for it: a file with problems starts no
+   * run; the problem is shown (and in the Problems view, with the rest of the file's problems).
+   */
+  private async validate(file: string, policy?: string, policyOptions?: Record<string, unknown>): Promise<boolean> {
+    try {
+      await loadExperimentFile(file, { policy, policyOptions });
+      return true;
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      // Opening the document (without showing it) puts all of its problems in the Problems view.
+      await vscode.workspace.openTextDocument(vscode.Uri.file(file)).then(undefined, () => undefined);
+      this.showRunError(path.basename(file), 'cannot run', { message: e.message, user: true, pointer: e.pointer, file: e.file, line: e.line, column: e.column });
+      return false;
+    }
   }
 
   /**
@@ -281,17 +355,21 @@ class RunCommands {
         if (a) void this.resumeRun(vscode.Uri.file(run.runDir));
       });
     } else {
-      const err = outcome.error;
-      const where = err?.line ? ` (line ${err.line})` : '';
-      const actions = err?.file && err.line ? ['Go to Problem', 'Show Log'] : ['Show Log'];
-      void vscode.window.showErrorMessage(`Model Lab: ${name} ${outcome.status}: ${err?.message ?? 'unknown error'}${where}`, ...actions).then(async (a) => {
-        if (a === 'Show Log') this.deps.log.show();
-        if (a === 'Go to Problem' && err?.file && err.line) {
-          const pos = new vscode.Position(err.line - 1, Math.max(0, (err.column ?? 1) - 1));
-          await vscode.window.showTextDocument(vscode.Uri.file(err.file), { selection: new vscode.Range(pos, pos) });
-        }
-      });
+      this.showRunError(name, outcome.status, outcome.error);
     }
+  }
+
+  private showRunError(name: string, what: string, err: RunErrorInfo | undefined): void {
+    const where = err?.line ? ` (${err.file && path.basename(err.file) !== name ? `${path.basename(err.file)}, ` : ''}line ${err.line})` : '';
+    const actions = err?.file && err.line ? ['Go to Problem', 'Show Log'] : ['Show Log'];
+    const message = (err?.message ?? 'unknown error').split('\n')[0];
+    void vscode.window.showErrorMessage(`Model Lab: ${name} ${what}: ${message}${where}`, ...actions).then(async (a) => {
+      if (a === 'Show Log') this.deps.log.show();
+      if (a === 'Go to Problem' && err?.file && err.line) {
+        const pos = new vscode.Position(err.line - 1, Math.max(0, (err.column ?? 1) - 1));
+        await vscode.window.showTextDocument(vscode.Uri.file(err.file), { selection: new vscode.Range(pos, pos) });
+      }
+    });
   }
 
   /** Refuses runs in Restricted Mode, with the reason and a way to change it. */

@@ -31,13 +31,21 @@ export function groupRuns(records: readonly RunRecord[]): RunGroup[] {
 /** Tree item description: "95.1% · 12.3 s · 3 min ago" (or progress for a live run). */
 export function describeRun(r: RunRecord, now: Date = new Date()): string {
   const parts: string[] = [];
-  if (r.status === 'running') parts.push(isTrainRun(r) ? `epoch ${Math.min(r.epochsDone + 1, r.epochs)}/${r.epochs}` : 'running');
+  if (r.status === 'running') {
+    if (!isTrainRun(r)) parts.push('running');
+    else if (r.paused) parts.push(`paused after epoch ${r.epochsDone}/${r.epochs}`);
+    else parts.push(`epoch ${Math.min(r.epochsDone + 1, r.epochs)}/${r.epochs}`);
+  } else if (r.status === 'failed' && r.message) parts.push(`failed: ${shorten(String(r.message), 80)}`);
   else if (r.status !== 'completed') parts.push(r.status);
   if (r.accuracy !== undefined) parts.push(formatPercent(r.accuracy));
   if (r.score) parts.push(`${r.score.name} ${formatPercent(r.score.value)}`);
   if (r.trainSeconds !== undefined) parts.push(formatSeconds(r.trainSeconds));
   parts.push(formatAgo(r.startedAt, now));
   return parts.filter(Boolean).join(' · ');
+}
+
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** Runs that can continue from their last checkpoint (other kinds than train start over). */

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunEvent } from '../../core/train/events';
 import { listRuns, readEvents, type RunRecord } from '../../runner/runStore';
-import { runsRootFor } from '../config';
+import { EXPERIMENT_GLOB, runsRootFor } from '../config';
 import type { RunManager } from './runManager';
 
 /** The newest run of an experiment file, with its events (live ones when it is running here). */
@@ -26,15 +26,33 @@ export class RunIndex implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when the run store changed on disk (a run started, ended or was deleted anywhere). */
   readonly onDidChange = this.changed.event;
+  private readonly created = new vscode.EventEmitter<void>();
+  /** Fires when a run folder got its record (a run started here, in another window or in a terminal). */
+  readonly onDidCreateRun = this.created.event;
   private readonly watcher: vscode.FileSystemWatcher;
+  private readonly experimentWatcher: vscode.FileSystemWatcher;
+  private readonly workspaceFolders: vscode.Disposable;
+  /** The workspace's experiment files (a file search is slow on a busy machine: done once, then kept current). */
+  private experimentFiles: Promise<vscode.Uri[]> | undefined;
 
   constructor(private readonly manager: RunManager) {
+    this.experimentWatcher = vscode.workspace.createFileSystemWatcher(EXPERIMENT_GLOB, false, true, false);
+    const forgetFiles = () => {
+      this.experimentFiles = undefined;
+      invalidate();
+    };
+    this.experimentWatcher.onDidCreate(forgetFiles);
+    this.experimentWatcher.onDidDelete(forgetFiles);
+    this.workspaceFolders = vscode.workspace.onDidChangeWorkspaceFolders(forgetFiles);
     this.watcher = vscode.workspace.createFileSystemWatcher('**/.model-lab/runs/*/{run,summary}.json');
     const invalidate = () => {
       this.cache.clear();
       this.changed.fire();
     };
-    this.watcher.onDidCreate(invalidate);
+    this.watcher.onDidCreate((uri) => {
+      invalidate();
+      if (uri.path.endsWith('/run.json')) this.created.fire();
+    });
     this.watcher.onDidChange(invalidate);
     this.watcher.onDidDelete(invalidate);
     manager.onDidChangeRuns(invalidate);
@@ -51,6 +69,15 @@ export class RunIndex implements vscode.Disposable {
     const root = runsRootFor(file);
     const all = await this.listCached(root);
     return all.filter((r) => path.resolve(r.experimentFile) === file);
+  }
+
+  /** Runs of every experiment file in the workspace (and of files that runs mention), newest first per root. */
+  async workspaceRuns(): Promise<RunRecord[]> {
+    if (!vscode.workspace.workspaceFolders?.length) return [];
+    this.experimentFiles ??= Promise.resolve(vscode.workspace.findFiles(EXPERIMENT_GLOB, '**/{node_modules,.git,.model-lab}/**', 500));
+    const files = await this.experimentFiles;
+    const roots = [...new Set(files.map((f) => runsRootFor(f.fsPath)))];
+    return (await Promise.all(roots.map((r) => this.listCached(r)))).flat();
   }
 
   /** All runs under a runs root, newest first. */
@@ -72,6 +99,9 @@ export class RunIndex implements vscode.Disposable {
 
   dispose(): void {
     this.watcher.dispose();
+    this.experimentWatcher.dispose();
+    this.workspaceFolders.dispose();
     this.changed.dispose();
+    this.created.dispose();
   }
 }

@@ -1,24 +1,27 @@
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FreezingPolicyName } from '../../core/experiment/types';
 import type { RunEvent } from '../../core/train/events';
-import { RunProcess, type RunOutcome } from '../../runner/runProcess';
-import { EVENTS_FILE, parseEventLines } from '../../runner/runStore';
+import { startDetachedRun } from '../../runner/detachedRun';
+import { RunFollower } from '../../runner/runFollower';
+import { signalRunHolder } from '../../runner/runLock';
+import type { RunOutcome } from '../../runner/runProcess';
+import type { RunRecord } from '../../runner/runStore';
 import { backendSetting, runsRootFor } from '../config';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { outcomeText } from './outcomeText';
 import { progressMessage, runProgress } from './progressText';
 
-/** A run this window started and that has not ended yet. */
+/** A running run this window follows: one it started, or one it found running in the run store. */
 export interface ActiveRun {
-  readonly process: RunProcess;
+  readonly follower: RunFollower;
+  readonly done: Promise<RunOutcome>;
   readonly runId: string;
   readonly runDir: string;
   readonly experimentFile: string;
   readonly policy: string;
-  /** Every event so far, so panels and inline hints opened mid-run see the whole history. */
+  /** Every event so far (the run's whole history), so panels and inline hints opened mid-run see it all. */
   readonly events: RunEvent[];
 }
 
@@ -28,28 +31,34 @@ export interface RunEventNotice {
 }
 
 /**
- * Owns the runs started from this window: starts each in its own process (the runner), keeps
- * their events for late subscribers, mirrors their logs into the "Model Lab" channel, and
- * shows the active run in the status bar. Cancels them all when the extension deactivates.
+ * Owns the window's view of running runs. A run is a detached process of its own
+ * (`startDetachedRun`): it outlives this window, and the window follows it through the run
+ * store (`RunFollower`): events for late subscribers, its log in the "Model Lab" channel, the
+ * status bar. After a reload (or when a folder with a running run is opened) `reattach` picks
+ * running runs up again. Disposing stops following; it never stops a run: only Cancel does.
  */
 export class RunManager implements vscode.Disposable {
   private readonly active = new Map<string, ActiveRun>();
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly eventEmitter = new vscode.EventEmitter<RunEventNotice>();
+  private readonly attachedEmitter = new vscode.EventEmitter<ActiveRun>();
   private readonly statusItem: vscode.StatusBarItem;
   /** Fires when a run starts or ends. */
   readonly onDidChangeRuns = this.changed.event;
   /** Fires for every event of every active run. */
   readonly onDidRunEvent = this.eventEmitter.event;
+  /** Fires when a run that was already running is followed again after the window (re)opened. */
+  readonly onDidReattach = this.attachedEmitter.event;
 
   constructor(private readonly log: vscode.LogOutputChannel) {
     this.statusItem = vscode.window.createStatusBarItem('modelLab.activeRun', vscode.StatusBarAlignment.Left, 10);
     this.statusItem.name = 'Model Lab: Active Run';
   }
 
+  /** Starts a run (or resumes one) in its own detached process and follows it. */
   start(experimentFile: string, opts: { policy?: FreezingPolicyName; policyOptions?: Record<string, unknown>; resumeDir?: string } = {}): ActiveRun {
     const file = path.resolve(experimentFile);
-    const process = RunProcess.start({
+    const started = startDetachedRun({
       experimentFile: file,
       policy: opts.policy,
       policyOptions: opts.policyOptions,
@@ -57,16 +66,31 @@ export class RunManager implements vscode.Disposable {
       outRoot: opts.resumeDir ? undefined : runsRootFor(file),
       backend: backendSetting(),
     });
-    const run: ActiveRun = {
-      process, runId: process.runId, runDir: process.runDir, experimentFile: file,
-      policy: opts.policy ?? '', events: opts.resumeDir ? pastEvents(opts.resumeDir) : [],
-    };
+    const options = opts.policyOptions ? ` ${JSON.stringify(opts.policyOptions)}` : '';
+    this.log.info(`[${started.runId}] ${opts.resumeDir ? 'resuming' : 'starting'} ${file}${opts.policy ? ` with policy ${opts.policy}${options}` : ''} (pid ${started.child.pid})`);
+    return this.follow(new RunFollower(started.runDir, { child: started.child }), file, opts.policy ?? '');
+  }
+
+  /**
+   * Follows the runs of `records` that are running and not followed yet (after a window reload,
+   * or a run started elsewhere, e.g. by the CLI). `announce`: tell listeners of `onDidReattach`.
+   */
+  reattach(records: readonly RunRecord[], announce: boolean): ActiveRun[] {
+    const found = records.filter((r) => r.status === 'running' && !this.get(r.runDir));
+    return found.map((r) => {
+      this.log.info(`[${r.runId}] reattached to the running run (${r.experimentFile})`);
+      const run = this.follow(new RunFollower(r.runDir), path.resolve(r.experimentFile), r.policy);
+      if (announce) this.attachedEmitter.fire(run);
+      return run;
+    });
+  }
+
+  private follow(follower: RunFollower, experimentFile: string, policy: string): ActiveRun {
+    const run: ActiveRun = { follower, done: follower.done, runId: follower.runId, runDir: follower.runDir, experimentFile, policy, events: [] };
     this.active.set(run.runDir, run);
     const tag = `[${run.runId}]`;
-    const options = opts.policyOptions ? ` ${JSON.stringify(opts.policyOptions)}` : '';
-    this.log.info(`${tag} ${opts.resumeDir ? 'resuming' : 'starting'} ${file}${opts.policy ? ` with policy ${opts.policy}${options}` : ''}`);
-    process.onLog((level, line) => this.log[level](`${tag} ${line}`));
-    process.onEvent((event) => {
+    follower.onLog((level, line) => this.log[level](`${tag} ${line}`));
+    follower.onEvent((event) => {
       run.events.push(event);
       if (event.type === 'start') (run as { policy: string }).policy = event.policy;
       if (event.type === 'progress') (run as { policy: string }).policy = event.kind;
@@ -77,8 +101,9 @@ export class RunManager implements vscode.Disposable {
       if (event.type !== 'step') this.updateStatus();
       this.eventEmitter.fire({ run, event });
     });
-    void process.done.then((outcome) => {
-      this.active.delete(run.runDir);
+    void follower.done.then((outcome) => {
+      follower.dispose();
+      if (this.active.get(run.runDir) === run) this.active.delete(run.runDir);
       this.logOutcome(tag, outcome);
       this.updateStatus();
       this.changed.fire();
@@ -102,12 +127,16 @@ export class RunManager implements vscode.Disposable {
     return this.activeRuns().reverse().find((r) => r.experimentFile === file);
   }
 
-  cancel(runDir: string): boolean {
+  /**
+   * Cancels a running run, followed or not (any run whose lock a live process holds here):
+   * a signal to that process, after checking it is really the run's. Undefined when sent, else why not.
+   */
+  cancel(runDir: string): string | undefined {
     const run = this.get(runDir);
-    if (!run) return false;
-    this.log.info(`[${run.runId}] cancel requested`);
-    run.process.cancel();
-    return true;
+    const sent = run ? run.follower.cancel() : signalRunHolder(path.resolve(runDir), 'SIGTERM');
+    const reason = sent.ok ? undefined : (sent as { reason?: string }).reason ?? 'it is not running';
+    this.log.info(`[${path.basename(runDir)}] cancel requested${reason ? `: not sent, ${reason}` : ''}`);
+    return reason;
   }
 
   private logOutcome(tag: string, outcome: RunOutcome): void {
@@ -138,20 +167,13 @@ export class RunManager implements vscode.Disposable {
     this.statusItem.show();
   }
 
+  /** Stops following; the runs go on (a reloaded window reattaches to them). */
   dispose(): void {
-    for (const run of this.active.values()) run.process.cancel(3000);
+    for (const run of this.active.values()) run.follower.dispose();
     this.statusItem.dispose();
+    this.attachedEmitter.dispose();
     this.changed.dispose();
     this.eventEmitter.dispose();
   }
 }
 
-
-/** The history of a run being resumed, so live views show it from its first epoch. */
-function pastEvents(runDir: string): RunEvent[] {
-  try {
-    return parseEventLines(readFileSync(path.join(runDir, EVENTS_FILE), 'utf8'));
-  } catch {
-    return [];
-  }
-}

@@ -1,7 +1,7 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isTrainRun, type RunRecord } from '../../runner/runStore';
-import { EXPERIMENT_GLOB, runsRootFor } from '../config';
+import { isTrainRun, PAUSE_FILE, type RunRecord } from '../../runner/runStore';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { formatPercent, formatSeconds } from '../util/format';
@@ -44,12 +44,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     this.changed.fire(undefined);
   }
 
+  /** Live runs change the tree every epoch: redraw at most once a second (a redraw reads the run store). */
   private refreshSoon(): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.changed.fire(undefined);
-    }, 400);
+    }, 1000);
   }
 
   async getChildren(node?: RunsNode): Promise<RunsNode[]> {
@@ -60,11 +61,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   /** Runs of every experiment file in the workspace (and of files that runs mention). */
   private async allGroups(): Promise<RunGroup[]> {
-    if (!vscode.workspace.workspaceFolders?.length) return [];
-    const files = await vscode.workspace.findFiles(EXPERIMENT_GLOB, '**/{node_modules,.git,.model-lab}/**', 500);
-    const roots = [...new Set(files.map((f) => runsRootFor(f.fsPath)))];
-    const records = (await Promise.all(roots.map((r) => this.index.listCached(r)))).flat();
-    return groupRuns(records);
+    return groupRuns(await this.index.workspaceRuns());
   }
 
   /** The store's record of a live run lags behind its events: show the events' progress. */
@@ -95,7 +92,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.description = describeRun(r);
     const [icon, color] = STATUS_ICONS[r.status] ?? ['circle-outline', undefined];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
-    item.contextValue = ['run', r.status === 'running' ? 'run.running' : '', canResume(r) ? 'run.resumable' : ''].filter(Boolean).join(' ');
+    const running = r.status === 'running';
+    // Pause applies to train runs (at epoch boundaries); a `pause` file is a pause asked for or in effect.
+    const pauseAsked = running && isTrainRun(r) && existsSync(path.join(r.runDir, PAUSE_FILE));
+    item.contextValue = [
+      'run', running ? 'run.running' : '', canResume(r) ? 'run.resumable' : '',
+      running && isTrainRun(r) ? (pauseAsked ? 'run.paused' : 'run.pausable') : '',
+    ].filter(Boolean).join(' ');
     item.tooltip = runTooltip(r);
     item.command = isTrainRun(r)
       ? { title: 'Open Timeline', command: 'modelLab.openTimeline', arguments: [node] }
@@ -118,7 +121,10 @@ function runTooltip(r: RunRecord): vscode.MarkdownString {
   if (r.score) lines.push(md`${String(r.score.name).slice(0, 1).toUpperCase() + String(r.score.name).slice(1)}: ${formatPercent(r.score.value, 2)}`);
   if (r.trainSeconds !== undefined) lines.push(md`Training time: ${formatSeconds(r.trainSeconds)}`);
   if (r.backend) lines.push(md`Backend: ${r.backend}`);
-  if (r.message) lines.push('', md`${r.message}`);
+  if (r.error) {
+    const at = r.error.file && r.error.line ? ` (${path.basename(r.error.file)}, line ${r.error.line}${r.error.pointer ? `, ${r.error.pointer}` : ''})` : '';
+    lines.push('', md`**Error**${at}: ${String(r.error.message).split('\n')[0]}`);
+  } else if (r.message) lines.push('', md`${r.message}`);
   lines.push('', md`Started ${new Date(r.startedAt).toLocaleString()}`, '', md`${r.runId}`);
   return untrustedMarkdown(lines.join('  \n'));
 }

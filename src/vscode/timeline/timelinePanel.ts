@@ -95,7 +95,7 @@ export class TimelinePanel implements vscode.Disposable {
         return;
       case 'cancelRun': {
         const dir = this.runDirs.find((d) => path.basename(d) === m.runId);
-        if (dir) this.deps.runs.cancel(dir);
+        if (dir) await vscode.commands.executeCommand('modelLab.cancelRun', vscode.Uri.file(dir));
         return;
       }
       case 'openExperiment': {
@@ -105,7 +105,7 @@ export class TimelinePanel implements vscode.Disposable {
       }
       case 'revealRun': {
         const dir = this.runDirs.find((d) => path.basename(d) === m.runId);
-        if (dir) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(dir, 'run.json')));
+        if (dir) await vscode.commands.executeCommand('modelLab.revealRun', vscode.Uri.file(dir));
         return;
       }
       case 'error':

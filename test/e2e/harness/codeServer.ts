@@ -1,15 +1,17 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { LOCK_FILE, signalRunHolder } from '../../../src/runner/runLock';
 
 /**
  * A real VS Code for end-to-end tests: code-server (VS Code 1.100 in a Node extension host,
  * webviews in a real browser), installed offline by `scripts/e2e/install-code-server.sh`.
  * Each server gets a fresh user-data and extensions folder, the packaged .vsix installed, and
- * is stopped by the process id we started (its own process group, so the extension host and
- * the run processes it forked stop with it).
+ * is stopped by the process id we started (its own process group, so the extension host stops
+ * with it). Runs outlive the window by design (their processes are detached), so stopping also
+ * kills any run still going in the test's workspace (through its lock, like Cancel).
  */
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const OUTPUT_DIR = path.join(REPO, 'test-output', 'e2e');
@@ -42,6 +44,11 @@ export interface CodeServer {
    * `machine`-scoped settings from; the user settings do not apply them to a remote.
    */
   updateMachineSettings(patch: Record<string, unknown>): void;
+  /**
+   * How many times an extension host has activated Model Lab so far (read from its log output
+   * channel's files): the condition that a window (or a reloaded one) is ready for a test.
+   */
+  activations(): number;
   stop(): Promise<void>;
 }
 
@@ -124,6 +131,8 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     await stopProcessGroup();
+    killRunsUnder(opts.workspace);
+    keepLogs(opts.name, userDataDir, opts.workspace);
     rmSync(root, { recursive: true, force: true });
   };
   const stopProcessGroup = async () => {
@@ -159,5 +168,41 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  return { url: `${url}?folder=${encodeURIComponent(opts.workspace)}`, port, pid, userDataDir, updateSettings, updateMachineSettings, stop };
+  const activations = () => countInFiles(path.join(userDataDir, 'logs'), (f) => path.basename(f) === 'Model Lab.log', 'Model Lab activated');
+  return { url: `${url}?folder=${encodeURIComponent(opts.workspace)}`, port, pid, userDataDir, updateSettings, updateMachineSettings, activations, stop };
+}
+
+/**
+ * Keeps what explains a failure in test-output/e2e/logs/<name>/: the extension's log of each
+ * extension host (the "Model Lab" output channel) and each run's `run.log`.
+ */
+function keepLogs(name: string, userDataDir: string, workspace: string): void {
+  const dir = path.join(OUTPUT_DIR, 'logs', name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const f of filesUnder(path.join(userDataDir, 'logs'), (f) => path.basename(f) === 'Model Lab.log')) {
+    cpSync(f, path.join(dir, `${path.basename(path.dirname(path.dirname(f)))}-Model Lab.log`));
+  }
+  for (const f of filesUnder(workspace, (f) => path.basename(f) === 'run.log')) cpSync(f, path.join(dir, `${path.basename(path.dirname(f))}.log`));
+}
+
+/** Kills the runs still going under `dir` (a test that failed before cancelling its run). */
+function killRunsUnder(dir: string): void {
+  for (const f of filesUnder(dir, (f) => path.basename(f) === LOCK_FILE && path.basename(path.dirname(path.dirname(f))) === 'runs')) {
+    signalRunHolder(path.dirname(f), 'SIGKILL');
+  }
+}
+
+function countInFiles(dir: string, match: (file: string) => boolean, text: string): number {
+  let n = 0;
+  for (const f of filesUnder(dir, match)) n += readFileSync(f, 'utf8').split(text).length - 1;
+  return n;
+}
+
+function filesUnder(dir: string, match: (file: string) => boolean): string[] {
+  try {
+    return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => path.join(dir, f)).filter(match);
+  } catch {
+    return [];
+  }
 }

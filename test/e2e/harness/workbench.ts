@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
-import { OUTPUT_DIR } from './codeServer';
+import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
+import { OUTPUT_DIR, type CodeServer } from './codeServer';
 
 /**
  * Drives the VS Code workbench in Debian's Chromium as a user would: menus, the command
@@ -12,12 +12,17 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export interface Workbench {
   browser: Browser;
   page: Page;
+  server: CodeServer;
   /** Console errors seen in any frame (CSP violations show up here). */
   consoleErrors: string[];
   close(): Promise<void>;
 }
 
-export async function openWorkbench(url: string): Promise<Workbench> {
+/**
+ * Opens the workbench of `server` and waits until it shows and Model Lab has activated (unless
+ * `activates` is false: a folder without Model Lab files, where nothing starts it yet).
+ */
+export async function openWorkbench(server: CodeServer, opts: { activates?: boolean } = {}): Promise<Workbench> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -27,28 +32,40 @@ export async function openWorkbench(url: string): Promise<Workbench> {
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
-  await page.goto(url);
-  await waitForWorkbench(page);
-  return { browser, page, consoleErrors, close: () => browser.close() };
+  await page.goto(server.url);
+  await waitForWorkbench(page, server, opts.activates === false ? undefined : 0);
+  return { browser, page, server, consoleErrors, close: () => browser.close() };
 }
 
-export async function waitForWorkbench(page: Page): Promise<void> {
+/** Waits for the workbench to show and (unless `after` is undefined) for Model Lab's activation number `after + 1`. */
+export async function waitForWorkbench(page: Page, server: CodeServer, after: number | undefined): Promise<void> {
   await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
   await page.waitForSelector('.monaco-workbench .part.activitybar', { timeout: 60_000 });
   await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 });
-  // Let the extension host start and the extension activate.
-  await page.waitForTimeout(3000);
+  if (after !== undefined) await waitUntil(page, () => server.activations() > after, 'Model Lab to activate in the extension host', 90_000);
 }
 
 /**
  * Reloads the window through the command, as a user would: the workbench shuts down in order
  * and saves every panel's state (a bare browser reload can beat the save of a state set a
- * moment ago, and then the panel is not restored).
+ * moment ago, and then the panel is not restored). Done when the new page has loaded and a
+ * new extension host has activated Model Lab.
  */
-export async function reloadWindow(page: Page): Promise<void> {
-  await runCommand(page, 'Developer: Reload Window');
-  await page.waitForTimeout(2000);
-  await waitForWorkbench(page);
+export async function reloadWindow(wb: Workbench): Promise<void> {
+  const before = wb.server.activations();
+  const loaded = wb.page.waitForEvent('load', { timeout: 90_000 });
+  await runCommand(wb.page, 'Developer: Reload Window');
+  await loaded;
+  await waitForWorkbench(wb.page, wb.server, before);
+}
+
+/** Polls `condition` (a condition, never a fixed wait) until it holds, or fails after `timeoutMs`. */
+export async function waitUntil(page: Page, condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await page.waitForTimeout(200);
+  }
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {
@@ -64,10 +81,26 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible' });
   await input.fill(`>${title}`);
-  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+  // Enter runs the focused row: wait until the filtered list has focused the command.
+  const row = page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: title }).first();
   await row.waitFor({ state: 'visible', timeout: 10_000 });
-  await page.waitForTimeout(300);
   await page.keyboard.press('Enter');
+}
+
+/** Opens a file with Quick Open (Ctrl+P) and waits until its editor is the active one. */
+export async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(name);
+  await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: name }).first().waitFor({ state: 'visible', timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await waitForActiveEditor(page, name);
+}
+
+/** Waits until the active editor tab shows `name` (commands without arguments apply to it). */
+export async function waitForActiveEditor(page: Page, name: string): Promise<void> {
+  await page.locator(`.tab.active[aria-label^="${name}"]`).first().waitFor({ state: 'visible', timeout: 10_000 });
 }
 
 /** The Explorer row of a file (the folder tree must show it). */
@@ -84,9 +117,8 @@ export async function expandFolder(page: Page, folderName: string): Promise<void
 
 /** The labels of the context menu that is open now. */
 export async function contextMenuLabels(page: Page): Promise<string[]> {
-  const menu = page.locator('.context-view .monaco-menu, .shadow-root-host');
+  const menu = page.locator('.monaco-menu .action-label');
   await menu.first().waitFor({ state: 'visible', timeout: 10_000 });
-  await page.waitForTimeout(300);
   return page.evaluate(() => {
     const roots: (Document | ShadowRoot)[] = [document];
     for (const host of Array.from(document.querySelectorAll('.shadow-root-host'))) if (host.shadowRoot) roots.push(host.shadowRoot);
@@ -138,6 +170,26 @@ export async function waitInWebview<T>(page: Page, selector: string, read: (f: F
     }
     if (Date.now() > deadline) throw new Error(`webview condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
     await page.waitForTimeout(500);
+  }
+}
+
+/**
+ * Hovers `target` until the editor shows a hover (matching `pattern`), and returns its text: the
+ * editor shows one only after the pointer rests, and a busy machine can miss the first rest.
+ */
+export async function hoverText(page: Page, target: Locator, pattern?: RegExp): Promise<string> {
+  const hover = page.locator('.monaco-hover:not(.hidden)').first();
+  for (let attempt = 0; ; attempt++) {
+    await page.mouse.move(0, 0);
+    await target.hover();
+    try {
+      await hover.waitFor({ state: 'visible', timeout: 10_000 });
+      const text = (await hover.textContent()) ?? '';
+      if (!pattern || pattern.test(text)) return text;
+    } catch (e) {
+      if (attempt >= 5) throw e;
+    }
+    if (attempt >= 5) throw new Error(`the hover never matched ${pattern}`);
   }
 }
 

@@ -26,6 +26,15 @@ test('descriptions show accuracy, time and age; live runs show their epoch', () 
   assert.equal(describeRun(record({ accuracy: 0.9512, trainSeconds: 12.34 }), now), '95.1% · 12 s · 3 min ago');
   assert.equal(describeRun(record({ status: 'running', epochsDone: 4 }), now), 'epoch 5/20 · 3 min ago');
   assert.equal(describeRun(record({ status: 'interrupted', epochsDone: 4 }), now), 'interrupted · 3 min ago');
+  assert.equal(describeRun(record({ status: 'running', epochsDone: 4, paused: true }), now), 'paused after epoch 4/20 · 3 min ago');
+});
+
+test('a failed run says why in its description', () => {
+  const now = new Date('2026-11-27T06:03:00.000Z');
+  const message = "inputShape is [60] but the data's examples have shape [64]";
+  assert.equal(describeRun(record({ status: 'failed', epochsDone: 0, message }), now), `failed: ${message} · 3 min ago`);
+  const long = describeRun(record({ status: 'failed', message: 'x'.repeat(200) }), now);
+  assert.match(long, /^failed: x{79}… · 3 min ago$/);
 });
 
 test('runs of other kinds show their score and no epochs', () => {
