@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../core/errors';
-import { loadExperimentFile } from '../core/experiment/load';
+import { peekExperimentFile } from '../core/experiment/peek';
 import type { DataConfig, TrainExperiment } from '../core/experiment/types';
 import type { ResolvedConfig } from './runJob';
 import * as store from './runStore';
@@ -29,14 +29,15 @@ export async function resolveTeacher(teacher: string, runsRoots: string[]): Prom
   if (!existsSync(teacher)) throw new UserError(`the teacher '${teacher}' does not exist`, '/teacher');
   if (statSync(teacher).isDirectory()) return fromRunDir(teacher);
   if (teacher.endsWith('.experiment.json')) {
-    const loaded = await loadExperimentFile(teacher).catch((e) => {
-      throw new UserError(`the teacher experiment is not valid: ${(e as Error).message}`, '/teacher');
-    });
-    if (loaded.experiment.kind !== 'train') throw new UserError(`the teacher must be a train experiment, not '${loaded.experiment.kind}'`, '/teacher');
-    const roots = [...runsRoots, store.defaultRunsRoot(loaded.file)];
+    // Only its kind and its runs matter: the teacher's own fields (e.g. a training file a
+    // data-free distillation never reads) are its runs' business, not checked here.
+    const file = path.resolve(teacher);
+    const kind = peekExperimentFile(file).kind;
+    if (kind !== 'train') throw new UserError(`the teacher must be a train experiment, not '${kind}'`, '/teacher');
+    const roots = [...runsRoots, store.defaultRunsRoot(file)];
     for (const root of [...new Set(roots)]) {
       const runs = await store.listRuns(root);
-      const done = runs.find((r) => r.status === 'completed' && store.isTrainRun(r) && path.resolve(r.experimentFile) === loaded.file && existsSync(path.join(r.runDir, store.MODEL_DIR, 'model.json')));
+      const done = runs.find((r) => r.status === 'completed' && store.isTrainRun(r) && path.resolve(r.experimentFile) === file && existsSync(path.join(r.runDir, store.MODEL_DIR, 'model.json')));
       if (done) return fromRunDir(done.runDir);
     }
     throw new UserError(`the teacher experiment '${path.basename(teacher)}' has no completed run yet: run it first (model-lab run ${teacher})`, '/teacher');

@@ -31,7 +31,9 @@ export function buildGenerator(exampleShape: number[], s: Pick<DaflSettings, 'no
   h = tf.layers.leakyReLU({ alpha: 0.2, name: 'g_act1' }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.dense({ units: size, activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }), name: 'g_fc2' }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.reshape({ targetShape: exampleShape, name: 'g_shape' }).apply(h) as tf.SymbolicTensor;
-  h = tf.layers.batchNormalization({ center: false, scale: false, name: 'g_bn_out' }).apply(h) as tf.SymbolicTensor;
+  // Without scale and shift: fixed at 1 and 0 (tfjs's batch norm reads gamma and beta in
+  // training mode even when `scale`/`center` are off, so they exist and do not train).
+  h = tf.layers.batchNormalization({ name: 'g_bn_out', trainable: false }).apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: z, outputs: h, name: 'generator' });
 }
 
