@@ -162,3 +162,61 @@ test('a distill run stopped in the middle of a stage resumes in that arm and sta
     }
   });
 });
+
+test('TinyBERT arms on a transformer teacher: layer map, intermediate losses, teacher-labelled augmented copies', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ml-distill-text-'));
+  try {
+    const text = path.join(__dirname, '../../examples/text');
+    writeFileSync(path.join(dir, 'teacher.experiment.json'), JSON.stringify({
+      kind: 'train', name: 'teacher',
+      data: { format: 'jsonl', train: path.join(text, 'fortunes-train.jsonl'), test: path.join(text, 'fortunes-test.jsonl'), maxLength: 16, vocabSize: 1500 },
+      model: {
+        inputShape: [16],
+        layers: [
+          { name: 'embed', type: 'embedding', outputDim: 16 },
+          { name: 'enc1', type: 'transformerEncoder', numHeads: 2, ffDim: 32, rate: 0 },
+          { name: 'enc2', type: 'transformerEncoder', numHeads: 2, ffDim: 32, rate: 0 },
+          { name: 'pool', type: 'globalAveragePooling1d' },
+          { name: 'out', type: 'dense', units: 6, activation: 'softmax' },
+        ],
+      },
+      training: { epochs: 1, batchSize: 64, seed: 1 },
+      freezing: { policy: 'none' },
+    }));
+    assert.equal((await runJob({ experimentFile: path.join(dir, 'teacher.experiment.json') }, sink(), () => false)).status, 'completed');
+    const file = path.join(dir, 'tb.experiment.json');
+    writeFileSync(file, JSON.stringify({
+      kind: 'distill', name: 'tb', teacher: 'teacher.experiment.json',
+      student: { layers: [
+        { name: 's_embed', type: 'embedding', outputDim: 8 },
+        { name: 's_enc', type: 'transformerEncoder', numHeads: 2, ffDim: 16, rate: 0 },
+        { name: 's_pool', type: 'globalAveragePooling1d' },
+        { name: 's_out', type: 'dense', units: 6, activation: 'softmax' },
+      ] },
+      arms: ['tinybert', 'tinybert+aug'],
+      training: { epochs: 1, batchSize: 64, seed: 2 },
+      tinybert: { intermediateEpochs: 1, predictionEpochs: 1 },
+      augment: { source: 'teacher-neighbours', copies: 1, probability: 0.3 },
+    }));
+    const events: RunEvent[] = [];
+    const s = (await runJob({ experimentFile: file }, sink(events), () => false)) as DistillSummary;
+    assert.equal(s.status, 'completed');
+    assert.deepEqual(s.arms.map((a) => a.name), ['tinybert', 'tinybert+aug']);
+    assert.ok(s.arms.every((a) => a.parameters * 4 < s.teacher.parameters || a.parameters < s.teacher.parameters), 'the student is smaller');
+    const armEvents = events.filter((e) => e.type === 'distill-arm');
+    for (const e of armEvents) {
+      assert.ok(e.type === 'distill-arm');
+      // Uniform map k = 2: embedding <- embedding, the one student layer <- teacher layer 2.
+      assert.deepEqual(e.layerMap, [{ student: 's_embed', teacher: 'embed' }, { student: 's_enc', teacher: 'enc2' }]);
+    }
+    const aug = armEvents[1];
+    assert.ok(aug.type === 'distill-arm');
+    // At most one new copy per training text (a copy equal to its original is dropped).
+    assert.ok(aug.examples! > 1027 / 2 && aug.examples! <= 1027, `augmented copies: ${aug.examples}`);
+    const intermediate = events.find((e) => e.type === 'distill-step' && e.arm === 'tinybert' && e.stage === 'intermediate');
+    assert.ok(intermediate && intermediate.type === 'distill-step');
+    for (const k of ['embedding', 'hidden', 'attention']) assert.ok(Number.isFinite(intermediate.metrics[k]) && intermediate.metrics[k] > 0, `${k}: ${intermediate.metrics[k]}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors';
 import type { Split } from '../data/types';
 import { type CheckpointExtra, type StageSpec, type StepContext, TrainingSession } from '../train/loop';
 import { createRng, shuffledIndices } from '../util/random';
@@ -370,7 +371,13 @@ function augmentSet(ctx: DistillContext, set: ExampleSet, s: ArmSettings): Examp
   const a = s.augment;
   let candidates: Int32Array[];
   if (a.source === 'wordnet') {
-    candidates = synonymCandidates(ctx.vocab, loadSynonyms(), a.candidates);
+    let synonyms: ReturnType<typeof loadSynonyms>;
+    try {
+      synonyms = loadSynonyms();
+    } catch (e) {
+      throw new UserError(`arm '${s.name}': ${(e as Error).message}; use augment.source "teacher-neighbours"`, '/augment/source');
+    }
+    candidates = synonymCandidates(ctx.vocab, synonyms, a.candidates);
   } else {
     const emb = ctx.teacher.layers.find((l) => l.getClassName() === 'Embedding');
     if (!emb) throw new Error(`arm '${s.name}': teacher-neighbours augmentation needs a teacher with an embedding layer`);

@@ -28,12 +28,21 @@ export function projectedMse(student: tf.Tensor, W: tf.Tensor2D, teacher: tf.Ten
 }
 
 /**
+ * Scores at or below -100 (masked positions) set to 0, with the gradient passed where they are
+ * kept (a custom gradient: tfjs has no gradient for the comparison itself).
+ */
+const unmask = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const keep = tf.cast(tf.greater(x, -100), x.dtype);
+  save([keep]);
+  return { value: tf.mul(x, keep), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]) };
+}) as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
+
+/**
  * MSE between unnormalised attention scores `[batch, heads, seq, seq]` (TinyBERT found them
  * better than the softmax outputs). Entries at or below -100 (masked positions) count as 0 on
  * both sides, as in the official code. When the head counts differ, heads are averaged first.
  */
 export function attentionMse(student: tf.Tensor4D, teacher: tf.Tensor4D): tf.Scalar {
-  const unmask = (t: tf.Tensor) => tf.where(tf.lessEqual(t, -100), tf.zerosLike(t), t);
   let s: tf.Tensor = student;
   let t: tf.Tensor = teacher;
   if (student.shape[1] !== teacher.shape[1]) {

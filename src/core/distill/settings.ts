@@ -63,7 +63,7 @@ export const DEFAULT_TINYBERT: TinyBertSettings = {
   weights: { embedding: 1, hidden: 1, attention: 1 },
 };
 
-export const DEFAULT_AUGMENT: AugmentSettings = { source: 'wordnet', copies: 4, probability: 0.4, candidates: 15 };
+export const DEFAULT_AUGMENT: AugmentSettings = { source: 'teacher-neighbours', copies: 4, probability: 0.4, candidates: 15 };
 
 export const DEFAULT_SYNTHESIS: SynthesisSettings = {
   samples: 2048,

@@ -66,6 +66,12 @@ describe('distillation losses (values computed by hand)', () => {
     close(value(attentionMse(s2, t1)), 9);
   });
 
+  it('attention MSE trains the student scores: gradient 2(s - t)/n where kept, 0 at masked positions', () => {
+    const t = tf.tensor4d([[[[2, -500], [0, 0]]]]);
+    const grad = tf.grad((s: tf.Tensor) => attentionMse(s as tf.Tensor4D, t))(tf.tensor4d([[[[1, -1000], [0, 2]]]]));
+    assert.deepEqual(Array.from(grad.dataSync()), [(2 * (1 - 2)) / 4, 0, 0, (2 * 2) / 4]);
+  });
+
   it('the batch-norm match is ||mean - running mean|| + ||biased var - running var||, per channel over the batch', () => {
     const x = tf.tensor2d([[1, 0], [3, 4]]); // means [2, 2], biased vars [1, 4]
     close(value(batchNormMatch(x, tf.tensor1d([2, 2]), tf.tensor1d([1, 4]))), 0, 1e-4);
