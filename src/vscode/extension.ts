@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { registerExperimentAnnotations } from './experimentFile/annotationProviders';
 import { registerExperimentDiagnostics } from './experimentFile/diagnostics';
 import { registerExtraction } from './extract/register';
+import { registerDistillCommands } from './runs/distillCommands';
 import { registerRunCommands } from './runs/runCommands';
 import { RunIndex } from './runs/runIndex';
 import { RunManager } from './runs/runManager';
@@ -30,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): void {
     tree,
     vscode.window.createTreeView('modelLab.runs', { treeDataProvider: tree, showCollapseAll: true }),
     registerRunCommands(deps),
+    registerDistillCommands(),
     registerExperimentDiagnostics(),
     registerExperimentAnnotations(index, runs),
     vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, new TimelineSerializer(deps)),
