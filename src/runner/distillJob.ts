@@ -49,10 +49,33 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
   const { runDir, config } = start;
   const exp = config.experiment;
   const runId = path.basename(runDir);
-  const backend = await initBackend((req.backend as 'auto') ?? 'auto');
+  // The record first: whatever fails from here on (the teacher, the data, the student) is a
+  // failed run with its error in the run store.
+  if (start.resume) {
+    await store.updateRunRecord(runDir, { status: 'running', endedAt: undefined, message: undefined, error: undefined });
+  } else {
+    await store.createRun(runDir, {
+      runId, runDir, kind: 'distill', experimentFile: config.experimentFile, experiment: exp.name, policy: store.runLabel(exp),
+      status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: exp.arms.length,
+    }, config);
+  }
+  sink.runDir?.(runDir);
+  const failed = async (e: unknown): Promise<never> => {
+    const error = isUserError(e) ? await withExperimentPosition(e, config.experimentFile) : e;
+    const done = (await readJsonFile<ArmsState>(path.join(runDir, store.CHECKPOINT_DIR, ARMS_FILE)))?.done ?? {};
+    await store.recordFailure(runDir, toErrorInfo(error), { epochsDone: Object.keys(done).filter((k) => k !== GENERAL).length }).catch(() => undefined);
+    throw error;
+  };
+  const backend = await initBackend((req.backend as 'auto') ?? 'auto').catch(failed);
   sink.log('info', `backend: ${backend.name}`);
+  await store.updateRunRecord(runDir, { backend: backend.name });
 
-  const settings = armSettings(exp);
+  let settings: ReturnType<typeof armSettings>;
+  try {
+    settings = armSettings(exp);
+  } catch (e) {
+    return failed(e);
+  }
   const needsTrain = settings.some((s) => !DATA_FREE_METHODS.has(s.method));
   const prepared = await (async () => {
     const teacher: ResolvedTeacher = start.resume
@@ -77,28 +100,17 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
     }
     const general = generalFile && settings.some((s) => s.general) ? await loadModel(generalFile) : undefined;
     return { teacher, data, model, general };
-  })().catch(async (e) => {
-    throw isUserError(e) ? await withExperimentPosition(e, config.experimentFile) : e;
-  });
+  })().catch(failed);
   const { data, model: teacher } = prepared;
   const buildStudent = () =>
     buildModel({ layers: exp.student.layers }, { exampleShape: data.exampleShape, inputDtype: data.xDtype, seed: exp.training.seed ?? 0, vocabSize: data.vocab?.length }).catch(async (e) => {
       throw isUserError(e) ? await withExperimentPosition(new UserError(e.message, e.pointer?.replace(/^\/model/, '/student')), config.experimentFile) : e;
     });
-  const probe = await buildStudent();
+  const probe = await buildStudent().catch(failed);
   const studentInfo = { parameters: probe.countParams(), layers: layerInfos(probe) };
   probe.dispose();
 
-  if (start.resume) {
-    await store.updateRunRecord(runDir, { status: 'running', endedAt: undefined, message: undefined, error: undefined });
-  } else {
-    await store.createRun(runDir, {
-      runId, runDir, kind: 'distill', experimentFile: config.experimentFile, experiment: exp.name, policy: store.runLabel(exp),
-      status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: settings.length, backend: backend.name,
-    }, config);
-    await writeJsonAtomic(path.join(runDir, TEACHER_FILE), prepared.teacher);
-  }
-  sink.runDir?.(runDir);
+  if (!start.resume) await writeJsonAtomic(path.join(runDir, TEACHER_FILE), prepared.teacher);
   sink.log('info', `${start.resume ? 'resuming' : 'run'} ${runId} -> ${runDir}; teacher: ${prepared.teacher.description}`);
   const emit = (e: RunEvent) => {
     store.appendEvent(runDir, e);
@@ -199,9 +211,7 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
     const arms = settings.map((s, k) => ({ name: s.name, ...state.done[s.name], msPerExample: ms[k + 1] }));
     return await finish('completed', { accuracy: teacherAccuracy, parameters: teacher.countParams(), msPerExample: ms[0] }, arms);
   } catch (e) {
-    const error = isUserError(e) ? await withExperimentPosition(e, config.experimentFile) : e;
-    await store.recordFailure(runDir, toErrorInfo(error), { epochsDone: Object.keys(state.done).filter((k) => k !== GENERAL).length }).catch(() => undefined);
-    throw error;
+    return await failed(e);
   } finally {
     teacher.dispose();
     prepared.general?.dispose();

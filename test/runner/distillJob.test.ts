@@ -128,6 +128,10 @@ test('data-free arms never read the training split; an arm that needs it says so
     assert.deepEqual(s.arms.map((a) => a.name), ['noise', 'deepinversion', 'dafl']);
     const kd = distillExperiment(dir, 'kd.experiment.json', ['kd']);
     await assert.rejects(runJob({ experimentFile: kd }, sink(), () => false), /train\.csv/);
+    // The failed run stays in the run store with its error.
+    const failed = (await store.listRuns(path.join(dir, '.model-lab', 'runs'))).filter((r) => r.kind === 'distill' && r.status === 'failed');
+    assert.equal(failed.length, 1);
+    assert.match(failed[0].error?.message ?? '', /train\.csv/);
   });
 });
 
