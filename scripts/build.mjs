@@ -17,6 +17,50 @@ const nodeEntries = {
   runWorker: 'src/runner/worker.ts',
   cli: 'src/cli.ts',
 };
+/**
+ * Fails the build when a bundle contains a module it must not: the extension host never loads
+ * TensorFlow.js (training and models run in the runner's child processes, see
+ * docs/architecture.md), and the webviews run in a browser. The error names the import chain.
+ */
+const forbiddenInBundle = {
+  'dist/extension.js': /(^|\/)node_modules\/@tensorflow\//,
+  'dist/webview/': /(^|\/)node_modules\/@tensorflow\//,
+};
+const bundleRules = {
+  name: 'bundle-rules',
+  setup(build) {
+    build.onEnd((result) => ({ errors: result.metafile ? bundleRuleErrors(result.metafile) : [] }));
+  },
+};
+
+/** One error per bundle that includes a forbidden module, with how the entry point reaches it. */
+function bundleRuleErrors(metafile) {
+  const errors = [];
+  for (const [output, meta] of Object.entries(metafile.outputs)) {
+    const rule = Object.entries(forbiddenInBundle).find(([prefix]) => output === prefix || (prefix.endsWith('/') && output.startsWith(prefix)));
+    if (!rule || !meta.entryPoint) continue;
+    const bad = Object.keys(meta.inputs).find((input) => rule[1].test(input));
+    if (bad) errors.push({ text: `${output} must not contain ${bad}: ${importChain(metafile, meta.entryPoint, bad).join(' -> ')}` });
+  }
+  return errors;
+}
+
+/** The shortest chain of imports from `from` to `to` in esbuild's metafile. */
+function importChain(metafile, from, to) {
+  const previous = new Map([[from, undefined]]);
+  const queue = [from];
+  while (queue.length) {
+    const at = queue.shift();
+    if (at === to) break;
+    for (const { path: next } of metafile.inputs[at]?.imports ?? []) {
+      if (!previous.has(next)) { previous.set(next, at); queue.push(next); }
+    }
+  }
+  const chain = [];
+  for (let at = to; at !== undefined; at = previous.get(at)) chain.unshift(at);
+  return chain;
+}
+
 const node = {
   entryPoints: Object.fromEntries(Object.entries(nodeEntries).filter(([, f]) => existsSync(f))),
   bundle: true, platform: 'node', target: 'node20', format: 'cjs', outdir: 'dist',
@@ -26,7 +70,7 @@ const node = {
   // vscode is provided by the host; tfjs-node is optional and native; o1js is loaded from
   // dist/node_modules (copied below for the .vsix, see runtimePackages.mjs).
   external: ['vscode', '@tensorflow/tfjs-node', ...RUNTIME_PACKAGES],
-  metafile: true,
+  metafile: true, plugins: [bundleRules],
 };
 const webviewEntries = existsSync('webview')
   ? readdirSync('webview', { withFileTypes: true })
@@ -38,7 +82,7 @@ const web = {
   bundle: true, platform: 'browser', target: 'es2022', format: 'iife', outdir: 'dist/webview',
   sourcemap: !production, minify: production, logLevel: 'warning',
   loader: { '.css': 'text' },
-  metafile: true,
+  metafile: true, plugins: [bundleRules],
 };
 
 mkdirSync('dist', { recursive: true });

@@ -5,6 +5,7 @@
  */
 import { isUserError } from './core/errors';
 import { stripControls } from './core/util/untrustedText';
+import { atomicWritesSettled } from './core/util/atomicFile';
 import type { CliIO, Subcommand } from './cli/io';
 import { runCommand, RUN_USAGE } from './cli/run';
 import { rewardsCommand } from './cli/rewards';
@@ -60,15 +61,29 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 export function runAsProgram(): void {
   const controller = new AbortController();
   let interrupts = 0;
+  let holdExit = false;
+  // The first Ctrl-C/SIGTERM asks the command to stop. A repeated one quits at once, except
+  // while a file is being written or a command that stops promptly is finishing its writes
+  // (a run's checkpoint and record): those are never cut short.
   const stop = () => {
     interrupts += 1;
-    if (interrupts > 1) process.exit(130);
-    process.stderr.write('\nstopping at the next step boundary (Ctrl-C again to quit now)\n');
-    controller.abort();
+    if (interrupts === 1) {
+      controller.abort();
+      process.stderr.write(holdExit ? '\nstopping at this step; the run stays resumable\n' : '\nstopping (Ctrl-C again to quit now)\n');
+      return;
+    }
+    if (holdExit) {
+      if (interrupts === 2) process.stderr.write('still stopping: finishing the checkpoint and run record, which is never cut short (Ctrl-\\ kills without saving)\n');
+      return;
+    }
+    void atomicWritesSettled().then(() => process.exit(130));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const io: CliIO = {
+    holdExitUntilDone: () => {
+      holdExit = true;
+    },
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
     isTTY: Boolean(process.stderr.isTTY),

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { UserError } from '../core/errors';
 import { loadConll04 } from '../core/extract/conll04';
+import type { ExtractEvalOutput, ExtractOutput } from '../core/extract/cliOutput';
 import type { ExtractionScores, Prf } from '../core/extract/eval';
 import { evaluateProvider } from '../core/extract/evaluateProvider';
 import { createProvider, DEFAULT_BASE_URLS, PROVIDER_KINDS, type ProviderConfig } from '../core/extract/providers';
@@ -58,7 +59,8 @@ export const extractCommand: Subcommand = async (argv, io) => {
       signal: io.signal,
       onProgress: (p) => { if (p.chunk && !values.json) io.stderr(`received ${p.receivedChars} characters\n`); },
     });
-    io.stdout(values.json ? JSON.stringify(result) + '\n' : formatResult(result));
+    const out: ExtractOutput = result;
+    io.stdout(values.json ? JSON.stringify(out) + '\n' : formatResult(result));
   } finally {
     provider.dispose?.();
   }
@@ -135,7 +137,7 @@ async function evaluate(
   }
   const ungrounded = scores.ungrounded;
   const brief = (p: Prf) => ({ precision: p.precision, recall: p.recall, f1: p.f1, correct: p.correct, predicted: p.predicted, gold: p.gold });
-  const out = { entity: brief(scores.entity), relation: brief(scores.relation), ungrounded, sentences: scores.sentences, provider: provider.name };
+  const out: ExtractEvalOutput = { entity: brief(scores.entity), relation: brief(scores.relation), ungrounded, sentences: scores.sentences, provider: provider.name };
   if (values.json) io.stdout(JSON.stringify(out) + '\n');
   else {
     const pct = (x: number) => (x * 100).toFixed(2);

@@ -8,6 +8,11 @@ export interface CliIO {
   isTTY: boolean;
   /** Aborted on SIGINT/SIGTERM: stop at the next safe point. */
   signal: AbortSignal;
+  /**
+   * Called by a command that honours `signal` promptly and must then finish writing (a run: its
+   * checkpoint, record and summary): a repeated Ctrl-C no longer exits at once, it waits.
+   */
+  holdExitUntilDone?(): void;
   cwd: string;
   /** Standard input (`--file -`); absent when the caller has none to give. */
   stdin?: NodeJS.ReadableStream;

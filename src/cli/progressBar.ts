@@ -1,11 +1,13 @@
 /**
  * A one-line progress bar for stderr. On a terminal it redraws in place with `\r`; elsewhere
- * (CI logs, pipes) it prints a plain line only when the label changes or at most every few
- * percent, so logs stay readable.
+ * (CI logs, pipes) it prints a plain line every few percent, so logs stay readable, and the
+ * 100% line once, at `done()`, with the last label (several updates can reach 100%: the last
+ * step, then the epoch's results).
  */
 export class ProgressBar {
   private lastPlain = -1;
   private drawn = false;
+  private finalLabel: string | undefined;
 
   constructor(
     private readonly write: (s: string) => void,
@@ -20,7 +22,9 @@ export class ProgressBar {
       const filled = Math.round(f * this.width);
       this.write(`\r[${'#'.repeat(filled)}${'-'.repeat(this.width - filled)}] ${String(pct).padStart(3)}% ${label}\x1b[K`);
       this.drawn = true;
-    } else if (pct >= this.lastPlain + 5 || pct === 100) {
+    } else if (pct === 100) {
+      this.finalLabel = label;
+    } else if (pct >= this.lastPlain + 5) {
       this.lastPlain = pct;
       this.write(`${String(pct).padStart(3)}% ${label}\n`);
     }
@@ -34,6 +38,8 @@ export class ProgressBar {
 
   done(): void {
     if (this.isTTY && this.drawn) this.write('\n');
+    if (!this.isTTY && this.finalLabel !== undefined) this.write(`100% ${this.finalLabel}\n`);
     this.drawn = false;
+    this.finalLabel = undefined;
   }
 }

@@ -7,6 +7,7 @@ import { Norm, NORMS, Normalization, parseNormalization } from '../core/reward/n
 import { defaultHorizon } from '../core/reward/montecarlo';
 import { REGRET_EVALUATIONS, regretCorrelation, type RegretEvaluation } from '../core/reward/regretCorrelation';
 import { checkComparisonSize, describeEstimate } from '../core/reward/estimate';
+import { loadRewardModel } from '../core/reward/learnedReward';
 import { loadRewardsFile } from '../core/reward/rewardsFile';
 import { pairwiseDistanceSteps, type DistanceMatrix } from '../core/reward/starc';
 import { runCooperatively } from '../core/util/steps';
@@ -77,6 +78,7 @@ async function distanceCommand(argv: string[], io: CliIO): Promise<number> {
   try {
     // Sized before anything is built: refused when it cannot fit in memory, announced when large.
     const content = await loadRewardsFile(file, {
+      loadModel: loadRewardModel,
       signal: io.signal,
       checkSize: (size) => {
         const { estimate, large } = checkComparisonSize(size, settings, { totalMemoryBytes: totalmem(), file });

@@ -3,7 +3,7 @@ import { classMappingText } from '../core/data/classNames';
 import { UserError } from '../core/errors';
 import type { ExtractionScores } from '../core/extract/eval';
 import { runJob } from '../runner/runJob';
-import { type DistillSummary, isTrainSummary, type RunSummary } from '../runner/summary';
+import type { DistillSummary, RunSummary } from '../runner/summary';
 import { parseCliArgs } from './args';
 import type { CliIO, Subcommand } from './io';
 import { ProgressBar } from './progressBar';
@@ -51,9 +51,12 @@ export const runCommand: Subcommand = async (argv, io) => {
   if (values.json) io.stdout(JSON.stringify(summary) + '\n');
   else io.stdout(formatSummary(summary) + '\n');
   if (summary.status === 'cancelled') {
-    const where = isTrainSummary(summary) ? `stopped after epoch ${summary.epochsDone}` : 'stopped';
-    io.stderr(`${where}; resume with: model-lab run --resume ${summary.runDir}\n`);
+    io.stderr(`stopped; resume with: model-lab run --resume ${summary.runDir}\n`);
     return 130;
+  }
+  if (summary.status === 'diverged') {
+    io.stderr(`model-lab: ${summary.message ?? 'training diverged'}\n`);
+    return 1;
   }
   return 0;
 };
@@ -83,6 +86,9 @@ async function runWithProgress(io: CliIO, req: Parameters<typeof runJob>[0]): Pr
   const summary = await runJob(
     req,
     {
+      // Once the run folder exists, a stop is honoured within a step and must then finish
+      // writing the checkpoint and the record: a repeated Ctrl-C must not cut that short.
+      runDir: () => io.holdExitUntilDone?.(),
       log: (level, message) => bar.message(level === 'info' ? message : `${level}: ${message}`),
       event: (e) => {
         switch (e.type) {
@@ -155,7 +161,8 @@ function formatSummary(s: RunSummary): string {
       break;
     default:
       lines.push(
-        `${s.status} ${s.experiment} (${s.policy}, ${s.backend}): test accuracy ${pct(s.metrics.accuracy)}, loss ${s.metrics.loss.toFixed(4)}`,
+        `${s.status} ${s.experiment} (${s.policy}, ${s.backend}): ` +
+          (Number.isFinite(s.metrics.accuracy) ? `test accuracy ${pct(s.metrics.accuracy)}, loss ${s.metrics.loss.toFixed(4)}` : 'no epoch completed'),
         `  ${s.epochsDone}/${s.epochs} epochs in ${s.trainSeconds.toFixed(1)} s (${Math.round(s.samplesPerSecond)} samples/s)`,
         `  backward FLOPs saved ${(s.flopsSaved.backward * 100).toFixed(1)}%, forward ${(s.flopsSaved.forward * 100).toFixed(1)}%`,
       );

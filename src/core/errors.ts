@@ -29,3 +29,14 @@ export class UserError extends Error {
 export function isUserError(e: unknown): e is UserError {
   return e instanceof UserError;
 }
+
+/** An error as plain data, to cross a process, thread or webview boundary: a `UserError`'s fields, or an internal error's message. */
+export interface ErrorInfo {
+  message: string;
+  /** Set for user errors (bad file, field or flag): exit code 2 in the CLI, a diagnostic in the editor. */
+  user: boolean;
+  pointer?: string;
+  file?: string;
+  line?: number;
+  column?: number;
+}

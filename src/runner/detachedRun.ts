@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import * as path from 'node:path';
-import type { RunRequest } from './protocol';
-import type { StartRunOptions } from './runProcess';
+import { planRun, type StartRunOptions } from './runSource';
 import * as store from './runStore';
 
 export interface DetachedRun {
@@ -23,13 +22,9 @@ export const DETACHED_FLAG = '--run';
  * the process that holds the run's lock) stops it.
  */
 export function startDetachedRun(opts: StartRunOptions): DetachedRun {
-  const file = path.resolve(opts.experimentFile);
-  const { runId, runDir } = store.planRunDir({ ...opts, experimentFile: file });
+  const { runId, runDir, request } = planRun(opts);
+  const file = request.experimentFile;
   mkdirSync(runDir, { recursive: true });
-  const request: RunRequest = {
-    experimentFile: file, policy: opts.policy, policyOptions: opts.policyOptions, outRoot: opts.resumeDir ? undefined : path.dirname(runDir),
-    resumeDir: opts.resumeDir, backend: opts.backend, runId,
-  };
   const log = openSync(path.join(runDir, store.LOG_FILE), 'a');
   let child: ChildProcess;
   try {
@@ -46,12 +41,12 @@ export function startDetachedRun(opts: StartRunOptions): DetachedRun {
   }
   child.unref();
   child.on('error', () => undefined); // reported through the exit below and by the follower
-  if (!opts.resumeDir) {
+  if (!request.resumeDir) {
     // A new run whose process died before writing its record (it could not start at all)
     // still becomes a failed run, so the failure is visible rather than a stray folder.
     child.once('exit', (code, signal) => {
       const message = `the run process exited before the run started (${signal ? `signal ${signal}` : `exit code ${code}`}); see ${store.LOG_FILE} in the run folder`;
-      store.recordFailedStart(runDir, { experimentFile: file, policy: opts.policy }, { message, user: false });
+      store.recordFailedStart(runDir, request, { message, user: false });
     });
   }
   return { runId, runDir, child };

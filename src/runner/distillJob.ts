@@ -20,7 +20,7 @@ import { writeJsonAtomic } from '../core/util/atomicFile';
 import { resolveTeacher, type ResolvedTeacher } from './distillTeacher';
 import { toErrorInfo } from './errorInfo';
 import type { RunRequest } from './protocol';
-import type { JobSink, JobStart } from './runJob';
+import type { JobSink, JobStart } from './job';
 import type { DistillArmFigures, DistillSummary } from './summary';
 import * as store from './runStore';
 

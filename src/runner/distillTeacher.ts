@@ -1,9 +1,9 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../core/errors';
-import { peekExperimentFile } from '../core/experiment/peek';
+import { peekExperiment } from '../core/experiment/peek';
 import type { DataConfig, TrainExperiment } from '../core/experiment/types';
-import type { ResolvedConfig } from './runJob';
+import { readRunConfig } from './runConfig';
 import * as store from './runStore';
 
 /** What a distill run learns from: the teacher's saved model, and the data it was trained on when known. */
@@ -32,7 +32,7 @@ export async function resolveTeacher(teacher: string, runsRoots: string[]): Prom
     // Only its kind and its runs matter: the teacher's own fields (e.g. a training file a
     // data-free distillation never reads) are its runs' business, not checked here.
     const file = path.resolve(teacher);
-    const kind = peekExperimentFile(file).kind;
+    const kind = peekExperiment(readFileSync(file, 'utf8')).kind;
     if (kind !== 'train') throw new UserError(`the teacher must be a train experiment, not '${kind}'`, '/teacher');
     const roots = [...runsRoots, store.defaultRunsRoot(file)];
     for (const root of [...new Set(roots)]) {
@@ -48,7 +48,7 @@ export async function resolveTeacher(teacher: string, runsRoots: string[]): Prom
 
 async function fromRunDir(runDir: string): Promise<ResolvedTeacher> {
   const record = await store.readRunRecord(runDir);
-  const config = await store.readConfig<ResolvedConfig>(runDir);
+  const config = await readRunConfig(runDir);
   const modelFile = path.join(runDir, store.MODEL_DIR, 'model.json');
   if (!record || !config) throw new UserError(`the teacher '${runDir}' is not a Model Lab run folder`, '/teacher');
   if (!store.isTrainRun(record)) throw new UserError(`the teacher run ${record.runId} is a '${record.kind}' run, not a train run`, '/teacher');

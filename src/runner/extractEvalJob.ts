@@ -4,7 +4,7 @@ import { evaluateProvider } from '../core/extract/evaluateProvider';
 import { createProvider, DEFAULT_BASE_URLS, type ProviderConfig } from '../core/extract/providers';
 import { CONLL04_SCHEMA, loadExtractionSchema } from '../core/extract/schema';
 import { initBackend } from '../core/tensor/backend';
-import type { JobSink, JobStart } from './runJob';
+import type { JobSink, JobStart } from './job';
 import type { ExtractEvalSummary } from './summary';
 import { runUncheckpointedJob } from './uncheckpointedJob';
 

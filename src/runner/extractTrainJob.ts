@@ -2,8 +2,10 @@ import * as path from 'node:path';
 import type { ExtractTrainExperiment } from '../core/experiment/types';
 import { runExtractTrain } from '../core/extract/builtin/extractTrainJob';
 import type { TrainProgress } from '../core/extract/builtin/train';
+import { UserError } from '../core/errors';
 import { initBackend } from '../core/tensor/backend';
-import type { JobSink, JobStart } from './runJob';
+import { ensureWritableFolder } from '../core/util/ensureFolder';
+import type { JobSink, JobStart } from './job';
 import type { ExtractTrainSummary } from './summary';
 import { MODEL_DIR } from './runStore';
 import { runUncheckpointedJob } from './uncheckpointedJob';
@@ -32,6 +34,9 @@ export async function runExtractTrainJob(start: JobStart<ExtractTrainExperiment>
         else progress(e.phase === 'ensemble' ? taggerUnits / total : 1, message);
       };
       const outputDir = exp.output ?? path.join(runDir, MODEL_DIR);
+      // Found out before training for minutes (a recursive mkdir would also spin forever under /proc).
+      const unusable = await ensureWritableFolder(outputDir);
+      if (unusable) throw new UserError(`cannot write the model to ${outputDir}: ${unusable}`, exp.output ? '/output' : undefined, start.config.experimentFile);
       const result = await runExtractTrain(exp, outputDir, { signal, onProgress });
       sink.log('info', `model saved: ${result.modelFile}`);
       return {

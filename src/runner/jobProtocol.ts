@@ -2,9 +2,10 @@ import type { ExtractionSchema } from '../core/extract/schema';
 import type { ProviderConfig } from '../core/extract/providers';
 import type { ExtractionResult } from '../core/extract/types';
 import { CANONICALIZATIONS } from '../core/reward/canonicalize';
+import type { ErrorInfo } from '../core/errors';
+import type { DifferenceResult, MatrixResult } from '../core/reward/comparison';
 import type { ComparisonEstimate, ComparisonSettings, ComparisonSize } from '../core/reward/estimate';
 import { NORMALIZATIONS, NORMS } from '../core/reward/norms';
-import type { RunErrorInfo } from './protocol';
 
 /**
  * Interactive jobs: work the editor waits on that keeps no run store (extracting information
@@ -52,25 +53,7 @@ export interface RewardsDifferenceJobRequest extends RewardsJobRequest {
   col: number;
 }
 
-export interface MatrixResult {
-  names: string[];
-  matrix: number[][];
-  trivial: boolean[];
-  states: number;
-  actions: number;
-  discount: number;
-  stateLabels: string[];
-  actionLabels: string[];
-  seconds: number;
-}
-
-export interface DifferenceResult {
-  row: number;
-  col: number;
-  /** s(R_row) - s(R_col) per (state, action), index s * A + a. */
-  values: Float64Array;
-  seconds: number;
-}
+export type { DifferenceResult, MatrixResult };
 
 /** A comparison above the soft size limit that the user has not confirmed: nothing was computed. */
 export interface ConfirmationNeeded {
@@ -93,7 +76,7 @@ export interface JobProgress {
 }
 
 /** A failed job: a UserError's fields (bad file, bad setting) or an internal error with its stack. */
-export interface JobErrorInfo extends RunErrorInfo {
+export interface JobErrorInfo extends ErrorInfo {
   stack?: string;
 }
 

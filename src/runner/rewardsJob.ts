@@ -1,5 +1,6 @@
 import { totalmem } from 'node:os';
 import { checkComparisonSize, type ComparisonSize } from '../core/reward/estimate';
+import { loadRewardModel } from '../core/reward/learnedReward';
 import { parseRewardsText, type RewardsFileContent } from '../core/reward/rewardsFile';
 import { pairwiseDistanceSteps, stateActionDifferenceSteps } from '../core/reward/starc';
 import { runCooperatively, type StepProgress } from '../core/util/steps';
@@ -59,7 +60,7 @@ export class RewardsJobs {
         return content;
       });
     }
-    const content = parseRewardsText(req.text, { file: req.file, models: restricted ? 'refuse' : 'load', signal, checkSize: (size) => this.check(size, req) });
+    const content = parseRewardsText(req.text, { file: req.file, models: restricted ? 'refuse' : 'load', loadModel: loadRewardModel, signal, checkSize: (size) => this.check(size, req) });
     // A failed or stopped load is not kept: the next request tries again.
     content.catch(() => {
       if (this.cached?.content === content) this.cached = undefined;

@@ -3,7 +3,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { RunEvent } from '../core/train/events';
 import type { LogLevel, RunErrorInfo } from './protocol';
-import type { RunOutcome } from './runProcess';
+import type { RunOutcome } from './runSource';
 import { runLiveness, signalRunHolder } from './runLock';
 import * as store from './runStore';
 
@@ -143,6 +143,8 @@ export class RunFollower {
         return { ...base, status: record.status, summary: await store.readSummary(this.runDir) };
       case 'failed':
         return { ...base, status: 'failed', summary: await store.readSummary(this.runDir), error: record.error ?? { message: record.message ?? 'the run failed', user: false } };
+      case 'diverged':
+        return { ...base, status: 'diverged', summary: await store.readSummary(this.runDir), error: { message: record.message ?? 'training diverged', user: false } };
       case 'interrupted':
         return { ...base, status: 'crashed', error: { message: `the run process ended unexpectedly (${how}); its last checkpoint can be resumed`, user: false } };
     }

@@ -3,34 +3,18 @@ import * as path from 'node:path';
 import { loadExperimentFile } from '../core/experiment/load';
 import type { Experiment } from '../core/experiment/types';
 import { UserError } from '../core/errors';
-import type { RunEvent } from '../core/train/events';
+import { removeStaleTempFiles } from '../core/util/atomicFile';
+import { ensureWritableFolder } from '../core/util/ensureFolder';
 import { runDistillJob } from './distillJob';
 import { runExtractEvalJob } from './extractEvalJob';
 import { runExtractTrainJob } from './extractTrainJob';
-import type { LogLevel, RunRequest } from './protocol';
+import type { JobSink, JobStart } from './job';
+import type { RunRequest } from './protocol';
+import { readRunConfig, type ResolvedConfig } from './runConfig';
 import { acquireRunLock, type RunLock } from './runLock';
 import type { RunSummary } from './summary';
 import { runTrainJob } from './trainJob';
 import * as store from './runStore';
-
-/** Where a job reports to: the worker forwards to the host over IPC, the CLI prints. */
-export interface JobSink {
-  event(e: RunEvent): void;
-  log(level: LogLevel, message: string): void;
-  /** Called once the run folder exists (before any work), so callers can show it. */
-  runDir?(dir: string): void;
-}
-
-/** What `config.json` of a run holds: the resolved experiment, so a resume needs nothing else. */
-export interface ResolvedConfig<E extends Experiment = Experiment> {
-  experimentFile: string;
-  experiment: E;
-}
-
-/** A job's starting point: a new run of a loaded experiment, or an existing run folder. */
-export type JobStart<E extends Experiment = Experiment> =
-  | { resume: false; runDir: string; config: ResolvedConfig<E> }
-  | { resume: true; runDir: string; config: ResolvedConfig<E>; record: store.RunRecord };
 
 /**
  * Runs one experiment of any kind against the run store: the entry point of the worker
@@ -71,22 +55,38 @@ async function jobStart(req: RunRequest, sink: JobSink): Promise<{ start: JobSta
     const lock = acquireRunLock(runDir, lockOptions);
     try {
       const record = await store.readRunRecord(runDir);
-      const config = await store.readConfig<ResolvedConfig>(runDir);
-      if (!record || !config) throw new UserError(`not a Model Lab run folder: ${runDir}`);
+      if (!record) throw new UserError(`damaged run record (not valid JSON): ${path.join(runDir, store.RUN_FILE)}`);
       if (record.status === 'completed') throw new UserError(`run ${record.runId} already completed; nothing to resume`);
+      if (record.status === 'diverged') {
+        throw new UserError(`run ${record.runId} diverged (${record.message ?? 'its loss became NaN or infinite'}); resuming would diverge again: change the experiment and start a new run`);
+      }
+      const config = await readRunConfig(runDir);
+      if (!config) throw new UserError(`not a Model Lab run folder (no ${store.CONFIG_FILE}): ${runDir}`);
+      // Writes cut short by a kill leave temp files behind; nobody else writes here now (the lock).
+      for (const dir of [runDir, path.join(runDir, store.CHECKPOINT_DIR), path.join(runDir, store.MODEL_DIR)]) {
+        for (const name of await removeStaleTempFiles(dir)) sink.log('info', `removed ${path.join(dir, name)}, left by an interrupted write`);
+      }
       return { start: { resume: true, runDir, config, record }, lock };
     } catch (e) {
       lock.release();
       throw e;
     }
   }
-  const loaded = await loadExperimentFile(req.experimentFile, { policy: req.policy, policyOptions: req.policyOptions });
-  for (const w of loaded.warnings) sink.log('warn', `${w.pointer}: ${w.message}`);
-  const exp = loaded.experiment;
-  const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(loaded.file);
+  const config = req.experiment ? { experimentFile: path.resolve(req.experimentFile), experiment: req.experiment } : await loadConfig(req, sink);
+  const exp = config.experiment;
+  const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(config.experimentFile);
+  const unusable = await ensureWritableFolder(root);
+  if (unusable) throw new UserError(`cannot store runs in ${root}: ${unusable}`);
   const runId = req.runId ?? store.newRunId(exp.name, store.runLabel(exp));
   const runDir = path.join(root, runId);
   mkdirSync(runDir, { recursive: true });
   const lock = acquireRunLock(runDir, lockOptions);
-  return { start: { resume: false, runDir, config: { experimentFile: loaded.file, experiment: exp } }, lock };
+  return { start: { resume: false, runDir, config }, lock };
+}
+
+/** Reads and validates the experiment file (when the caller has not), logging its warnings. */
+async function loadConfig(req: RunRequest, sink: JobSink): Promise<ResolvedConfig> {
+  const loaded = await loadExperimentFile(req.experimentFile, { policy: req.policy, policyOptions: req.policyOptions });
+  for (const w of loaded.warnings) sink.log('warn', `${w.pointer}: ${w.message}`);
+  return { experimentFile: loaded.file, experiment: loaded.experiment };
 }

@@ -1,6 +1,6 @@
-import { existsSync, promises as fs, appendFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, promises as fs, appendFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { peekExperimentFile, peekLabel } from '../core/experiment/peek';
+import { peekExperiment, peekLabel, type ExperimentPeek } from '../core/experiment/peek';
 import type { Experiment, ExperimentKind } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
 import { writeJsonAtomic } from '../core/util/atomicFile';
@@ -13,14 +13,14 @@ import type { RunSummary } from './summary';
  *   run.json        what the run is and its status (rewritten atomically)
  *   config.json     the resolved experiment (paths absolute), so a resume needs nothing else
  *   events.jsonl    one RunEvent per line, appended; a torn last line is skipped when read
- *   checkpoint/     the latest end-of-epoch checkpoint (written atomically by the trainer's writer)
+ *   checkpoint/     the latest checkpoint: of an epoch's end, or of the step a stopped run stopped at
  *   model/          the final model (TensorFlow.js format; an extractor for `extract-train`)
  *   summary.json    the final result (= the CLI's --json document)
  *   lock            while a process writes the folder: who it is (see runLock.ts)
  *   run.log         the output of a run started from VS Code (its worker's log)
  *   pause           present while the run is asked to pause at its next epoch boundary
  */
-export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
+export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted' | 'diverged';
 
 export interface RunRecord {
   runId: string;
@@ -82,18 +82,19 @@ export function newRunId(experiment: string, policy: string, now = new Date()): 
 
 /**
  * The folder a run will write: `resumeDir` itself, or a new id under `outRoot` (default: next to
- * the file). Known before the run process starts, so its starter can follow it from the start.
- * The name and label are peeked tolerantly: the run itself reports a file's real problems.
+ * the file) for a loaded experiment. Known before the run process starts, so its starter can
+ * follow it from the start.
  */
-export function planRunDir(opts: { experimentFile: string; policy?: string; outRoot?: string; resumeDir?: string }): { runId: string; runDir: string } {
-  if (opts.resumeDir) {
-    const runDir = path.resolve(opts.resumeDir);
+export function planRunDir(
+  source: { experimentFile: string; experiment: Experiment } | { resumeDir: string },
+  outRoot?: string,
+): { runId: string; runDir: string } {
+  if ('resumeDir' in source) {
+    const runDir = path.resolve(source.resumeDir);
     return { runId: path.basename(runDir), runDir };
   }
-  const file = path.resolve(opts.experimentFile);
-  const peek = peekExperimentFile(file);
-  const runId = newRunId(peek.name ?? path.basename(file).replace(/\.experiment\.json$/, ''), opts.policy ?? peekLabel(peek));
-  return { runId, runDir: path.join(opts.outRoot ? path.resolve(opts.outRoot) : defaultRunsRoot(file), runId) };
+  const runId = newRunId(source.experiment.name, runLabel(source.experiment));
+  return { runId, runDir: path.join(outRoot ? path.resolve(outRoot) : defaultRunsRoot(source.experimentFile), runId) };
 }
 
 export async function createRun(runDir: string, record: RunRecord, config: unknown): Promise<void> {
@@ -139,20 +140,30 @@ export async function recordFailure(runDir: string, error: RunErrorInfo, at: { e
   });
 }
 
+/** Peeks a file that may have changed or gone since it was validated (never throws). */
+function peekExperimentFile(file: string): ExperimentPeek {
+  try {
+    return peekExperiment(readFileSync(file, 'utf8'));
+  } catch {
+    return peekExperiment('');
+  }
+}
+
 /**
  * Makes a folder whose run never started (its process failed before writing a record) a failed
  * run with the error, unless it has a record already. Synchronous: called as a process exits.
  */
-export function recordFailedStart(runDir: string, request: { experimentFile: string; policy?: string }, error: RunErrorInfo): void {
+export function recordFailedStart(runDir: string, request: { experimentFile: string; experiment?: Experiment }, error: RunErrorInfo): void {
   const file = path.join(runDir, RUN_FILE);
   if (existsSync(file)) return;
-  const peek = peekExperimentFile(request.experimentFile);
+  const exp = request.experiment;
+  const peek = exp ? { kind: exp.kind, name: exp.name, policy: exp.kind === 'train' ? exp.freezing?.policy : undefined } : peekExperimentFile(request.experimentFile);
   const now = new Date().toISOString();
   const message = error.message.split('\n')[0];
   const record: RunRecord = {
     runId: path.basename(runDir), runDir, kind: peek.kind as ExperimentKind, experimentFile: path.resolve(request.experimentFile),
     experiment: peek.name ?? path.basename(request.experimentFile).replace(/\.experiment\.json$/, ''),
-    policy: request.policy ?? peekLabel(peek), status: 'failed', startedAt: now, endedAt: now, epochsDone: 0, epochs: 0, message, error,
+    policy: peekLabel(peek), status: 'failed', startedAt: now, endedAt: now, epochsDone: 0, epochs: 0, message, error,
   };
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n');
@@ -200,10 +211,6 @@ export async function writeSummary(runDir: string, summary: RunSummary): Promise
   await writeJsonAtomic(path.join(runDir, SUMMARY_FILE), summary);
 }
 
-export async function readConfig<T>(runDir: string): Promise<T | undefined> {
-  return readJson<T>(path.join(runDir, CONFIG_FILE));
-}
-
 function errorInfoFrom(v: unknown): RunErrorInfo {
   const e = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
   const position = (n: unknown) => (Number.isInteger(n) && (n as number) > 0 ? (n as number) : undefined);
@@ -243,7 +250,7 @@ export function setPauseRequest(runDir: string, paused: boolean): void {
   else rmSync(file, { force: true });
 }
 
-/** True once the first end-of-epoch checkpoint is complete (its manifest is written last). */
+/** True once a first checkpoint is complete (its manifest is written last). */
 export function hasCheckpoint(runDir: string): boolean {
   return existsSync(path.join(runDir, CHECKPOINT_DIR, 'checkpoint.json'));
 }

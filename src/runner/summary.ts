@@ -5,7 +5,10 @@ import type { FlopsSaved } from '../core/train/events';
 export type RunSummary = TrainSummary | ExtractTrainSummary | ExtractEvalSummary | DistillSummary;
 
 interface SummaryBase {
-  status: 'completed' | 'cancelled' | 'failed';
+  /** `diverged` (train runs): the loss became NaN or infinite; `message` says where. */
+  status: 'completed' | 'cancelled' | 'failed' | 'diverged';
+  /** Why a run did not complete, in one line (a diverged run). */
+  message?: string;
   runId: string;
   experiment: string;
   experimentFile: string;

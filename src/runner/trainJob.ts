@@ -9,12 +9,13 @@ import { initBackend } from '../core/tensor/backend';
 import { buildModel } from '../core/model/build';
 import { saveModel } from '../core/model/io';
 import { createPolicy } from '../core/freezing/create';
+import { checkTrainingMemory, estimateTrainingMemory } from '../core/train/memoryEstimate';
 import { train } from '../core/train/trainer';
 import { readCheckpoint, writeCheckpoint } from '../core/train/checkpoint';
 import type { RunEvent } from '../core/train/events';
 import { toErrorInfo } from './errorInfo';
 import type { RunRequest } from './protocol';
-import type { JobSink, JobStart } from './runJob';
+import type { JobSink, JobStart } from './job';
 import type { TrainSummary } from './summary';
 import { commitTestResults } from './resultCommitment';
 import * as store from './runStore';
@@ -23,13 +24,14 @@ import * as store from './runStore';
  * Runs a `train` experiment end to end against the run store: load data, build the model,
  * train with the freezing policy, checkpoint each epoch, save the final model and summary.
  * Shared by the worker process (extension) and the CLI through `runJob`, so both behave the
- * same. `shouldStop` is polled at step boundaries; a stopped run is left resumable.
+ * same. `shouldStop` is polled at step boundaries; a stopped run is checkpointed at that step
+ * and left resumable. A run whose loss diverges ends `diverged` (its last good checkpoint stays).
  */
 export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequest, sink: JobSink, shouldStop: () => boolean): Promise<TrainSummary> {
   const resuming = start.resume;
   const { runDir, config: resolved } = start;
   if (resuming && !store.hasCheckpoint(runDir)) {
-    throw new UserError(`run ${start.record.runId} has no checkpoint yet (it stopped during its first epoch); start it again instead`);
+    throw new UserError(`run ${start.record.runId} has no checkpoint (it was killed before writing one); start it again instead`);
   }
   const exp = resolved.experiment;
   const policyName = exp.freezing?.policy ?? 'none';
@@ -59,9 +61,12 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
     const seed = exp.training.seed ?? 0;
     const data = await loadData(exp.data, { seed });
     for (const w of checkDataAgainstModel(data, exp)) sink.log('warn', `${w.pointer}: ${w.message}`);
+    // Refuse what cannot fit before allocating it (the backend would fail deep inside).
+    const need = { trainCount: data.train.count, testCount: data.test.count, exampleShape: data.exampleShape, vocabSize: data.vocab?.length };
+    checkTrainingMemory(estimateTrainingMemory(exp, need), backend.name);
     model = await buildModel(exp.model, { exampleShape: data.exampleShape, inputDtype: data.xDtype, seed, vocabSize: data.vocab?.length });
     const policy = createPolicy(exp.freezing);
-    const checkpoint = resuming ? await readCheckpoint(path.join(runDir, store.CHECKPOINT_DIR)) : undefined;
+    const checkpoint = resuming ? await readCheckpoint(path.join(runDir, store.CHECKPOINT_DIR), runDir) : undefined;
 
     const result = await train({
       experiment: exp, data, model, policy, runId, backend: backend.name,
@@ -87,7 +92,7 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
       await commitTestResults({ runDir, model, data, dataConfig: exp.data, seed, log: (level, message) => sink.log(level, message) });
     }
     const summary: TrainSummary = {
-      status: result.status, kind: 'train', runId, experiment: exp.name, experimentFile: resolved.experimentFile,
+      status: result.status, ...(result.message ? { message: result.message } : {}), kind: 'train', runId, experiment: exp.name, experimentFile: resolved.experimentFile,
       policy: policyName, backend: backend.name, epochs: exp.training.epochs, epochsDone: result.epochs,
       metrics: result.metrics, trainSeconds: result.trainSeconds, samplesPerSecond: result.samplesPerSecond,
       freezeEvents: result.freezeEvents, flopsSaved: result.flopsSaved, runDir,
@@ -96,7 +101,7 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
     await store.writeSummary(runDir, summary);
     await store.updateRunRecord(runDir, {
       status: result.status, endedAt: new Date().toISOString(), epochsDone: result.epochs,
-      accuracy: result.metrics.accuracy, trainSeconds: result.trainSeconds,
+      accuracy: result.metrics.accuracy, trainSeconds: result.trainSeconds, message: result.message,
     });
     return summary;
   } catch (e) {

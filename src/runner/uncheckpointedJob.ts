@@ -3,7 +3,7 @@ import { isUserError } from '../core/errors';
 import { withExperimentPosition } from '../core/experiment/load';
 import type { Experiment } from '../core/experiment/types';
 import { toErrorInfo } from './errorInfo';
-import type { JobSink, JobStart } from './runJob';
+import type { JobSink, JobStart } from './job';
 import type { RunSummary } from './summary';
 import * as store from './runStore';
 
@@ -54,7 +54,7 @@ export async function runUncheckpointedJob<S extends RunSummary>(
   const controller = new AbortController();
   const poll = setInterval(() => {
     if (shouldStop()) controller.abort();
-  }, 200);
+  }, 100);
   poll.unref?.();
   const t0 = performance.now();
   const elapsedSeconds = (): number => (performance.now() - t0) / 1000;

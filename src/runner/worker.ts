@@ -1,13 +1,11 @@
 /**
- * Entry point of a runner child process (bundled as `dist/runWorker.js`). Either it waits for
- * one `start` message, runs the experiment, reports over IPC, and exits; or it takes
- * interactive `job`s (`interactiveJobs.ts`) for as long as the host keeps it. Cancellation of a
- * run (a `cancel` message, SIGTERM or SIGINT) is honoured at the next step boundary; the run
- * store is left resumable. Anything that goes wrong stays in this process: the host only sees
- * messages and an exit code.
- * Started with `--run REQUEST_JSON` (see `detachedRun.ts`), it is a detached run instead: no
- * IPC, its output goes to the run's `run.log`, everything else to the run store, and it
- * keeps going whoever started it goes away; SIGTERM/SIGINT stop it (Cancel).
+ * Entry point of a runner child process (bundled as `dist/runWorker.js`), in one of two modes.
+ * Started with `--run REQUEST_JSON` (see `detachedRun.ts`), it is a run: no IPC, its output
+ * goes to the run's `run.log`, everything else to the run store, and it keeps going whoever
+ * started it goes away; SIGTERM/SIGINT (Cancel) stop it within a step, leaving the run store
+ * resumable. Forked with IPC (`jobProcess.ts`), it takes interactive `job`s
+ * (`interactiveJobs.ts`) for as long as the host keeps it. Anything that goes wrong stays in
+ * this process: the host only sees the run store, messages and an exit code.
  */
 import * as path from 'node:path';
 import { DETACHED_FLAG } from './detachedRun';
@@ -18,7 +16,6 @@ import { toErrorInfo } from './errorInfo';
 import { recordFailedStart } from './runStore';
 
 let stopRequested = false;
-let started = false;
 
 function send(message: WorkerToHost): Promise<void> {
   return new Promise((resolve) => {
@@ -28,8 +25,6 @@ function send(message: WorkerToHost): Promise<void> {
 }
 
 const jobs = new InteractiveJobs(send);
-/** Set by the first `job`: this process serves interactive jobs, not a run. */
-let takesJobs = false;
 
 const requestStop = () => {
   stopRequested = true;
@@ -42,10 +37,9 @@ const flag = process.argv.indexOf(DETACHED_FLAG);
 if (flag >= 0) runDetached(JSON.parse(process.argv[flag + 1] ?? '{}') as RunRequest);
 else {
   process.on('disconnect', () => {
-    // The host went away: stop cleanly rather than train for nobody; a job process (or one that
-    // has not started anything) has nobody to answer.
+    // The host went away: a job process has nobody to answer.
     requestStop();
-    if (takesJobs || !started) process.exit(0);
+    process.exit(0);
   });
 }
 
@@ -74,34 +68,11 @@ process.on('message', (message: unknown) => {
     return;
   }
   switch (message.type) {
-    case 'cancel':
-      requestStop();
-      return;
     case 'job':
-      takesJobs = true;
       jobs.start(message.id, message.job);
       return;
     case 'cancelJob':
       jobs.cancel(message.id);
       return;
   }
-  if (started) return;
-  started = true;
-  runJob(
-    message.request,
-    {
-      event: (event) => void send({ type: 'event', event }),
-      log: (level, text) => void send({ type: 'log', level, message: text }),
-    },
-    () => stopRequested,
-  )
-    .then(async (summary) => {
-      await send({ type: 'result', summary });
-      process.exit(0);
-    })
-    .catch(async (e) => {
-      const error = toErrorInfo(e);
-      await send({ type: 'error', error });
-      process.exit(error.user ? 2 : 1);
-    });
 });

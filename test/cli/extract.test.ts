@@ -7,6 +7,7 @@ import { main } from '../../src/cli';
 import { extractCommand } from '../../src/cli/extract';
 import type { CliIO } from '../../src/cli/io';
 import { isUserError } from '../../src/core/errors';
+import type { ExtractEvalOutput, ExtractOutput } from '../../src/core/extract/cliOutput';
 import { sendJson, startLocalServer } from '../core/extract/providers/localServer';
 
 const ROOT = path.join(__dirname, '../..');
@@ -28,7 +29,7 @@ test('extract --text --json prints one JSON document of grounded records', async
   const text = 'Lee Harvey Oswald shot President John F. Kennedy in Dallas.';
   const r = await run(['--text', text, '--schema', 'examples/extraction/conll04.schema.json', '--provider', 'builtin', '--json']);
   assert.equal(r.code, 0, r.err);
-  const doc = JSON.parse(r.out);
+  const doc = JSON.parse(r.out) as ExtractOutput;
   assert.deepEqual(Object.keys(doc).sort(), ['entities', 'events', 'provider', 'relations', 'ungrounded']);
   assert.equal(doc.ungrounded, 0);
   assert.deepEqual(doc.events, []);
@@ -39,11 +40,13 @@ test('extract --text --json prints one JSON document of grounded records', async
 test('extract eval --data --format conll04 --json reports P/R/F1 over the sentences', async () => {
   const r = await run(['eval', '--data', 'examples/extraction/conll04-sample.json', '--format', 'conll04', '--limit', '10', '--json']);
   assert.equal(r.code, 0, r.err);
-  const doc = JSON.parse(r.out);
+  const doc = JSON.parse(r.out) as ExtractEvalOutput;
+  assert.deepEqual(Object.keys(doc).sort(), ['entity', 'provider', 'relation', 'sentences', 'ungrounded']);
+  assert.deepEqual(Object.keys(doc.entity).sort(), ['correct', 'f1', 'gold', 'precision', 'predicted', 'recall']);
   assert.equal(doc.sentences, 10);
   assert.equal(doc.ungrounded, 0);
-  for (const k of ['entity', 'relation']) {
-    for (const m of ['precision', 'recall', 'f1']) assert.ok(doc[k][m] >= 0 && doc[k][m] <= 1, `${k}.${m}`);
+  for (const k of ['entity', 'relation'] as const) {
+    for (const m of ['precision', 'recall', 'f1'] as const) assert.ok(doc[k][m] >= 0 && doc[k][m] <= 1, `${k}.${m}`);
   }
   assert.ok(doc.entity.f1 > 0.5);
   const human = await run(['eval', '--data', 'examples/extraction/conll04-sample.json', '--limit', '3']);

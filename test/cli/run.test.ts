@@ -1,33 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as store from '../../src/runner/runStore';
+import { bin, cli, root } from './cliProcess';
 
-// The real `model-lab` program, as users run it (`npm test` builds it first).
-const root = path.resolve(__dirname, '../..');
-const bin = path.join(root, 'bin', 'model-lab.js');
 const fixtures = path.join(root, 'test', 'fixtures', 'runner');
-
-interface Result { code: number | null; stdout: string; stderr: string }
-
-function cli(args: string[], onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void, program = bin): Promise<Result> {
-  assert.ok(existsSync(path.join(root, 'dist', 'cli.js')), 'build first (npm run build)');
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [program, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      onStderr?.(String(d), child);
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const out = () => mkdtempSync(path.join(tmpdir(), 'ml-cli-'));
 
@@ -55,6 +35,11 @@ test('run --json prints exactly one JSON document with the run summary', async (
   assert.ok(doc.flopsSaved.backward > 0 && doc.flopsSaved.backward < 1);
   assert.ok(existsSync(path.join(doc.runDir, 'summary.json')));
   assert.match(r.stderr, /backend: /);
+  // Progress on stderr (a pipe here): one final line, and epochs counted from 1 like everywhere.
+  const final = r.stderr.split('\n').filter((l) => /^100% /.test(l));
+  assert.equal(final.length, 1, r.stderr);
+  assert.match(final[0], /^100% epoch 4\/4 loss [\d.]+ \| test acc [\d.]+%$/);
+  assert.match(r.stderr, new RegExp(`^froze fc1 at epoch ${doc.freezeEvents[0].epoch + 1} \\(step ${doc.freezeEvents[0].step}\\)`, 'm'));
 });
 
 test('--policy overrides the file and is checked', async () => {

@@ -40,7 +40,7 @@ describe('restricted mode (untrusted workspace)', { timeout: 4 * 60_000 }, () =>
     const labels = await contextMenuLabels(page);
     await screenshot(page, '20-restricted-context-menu');
     assert.ok(!labels.includes('Run Experiment'), JSON.stringify(labels));
-    assert.ok(labels.includes('Open Timeline'), 'viewing past runs stays available');
+    assert.ok(labels.includes('Open Freezing Timeline'), 'viewing past runs stays available');
     await page.keyboard.press('Escape');
   });
 

@@ -4,6 +4,7 @@ import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from '
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunEvent } from '../../src/core/train/events';
+import { loadExperimentFile } from '../../src/core/experiment/load';
 import { startDetachedRun } from '../../src/runner/detachedRun';
 import { RunFollower } from '../../src/runner/runFollower';
 import { acquireRunLock, runLiveness } from '../../src/runner/runLock';
@@ -53,7 +54,7 @@ test('a run outlives the process that started it: a new follower reattaches, see
 });
 
 test('a paused run holds at its epoch boundary, and Cancel still stops it there', async () => {
-  const run = startDetachedRun({ experimentFile: path.join(fixtures, 'endless.experiment.json'), outRoot: tmp(), workerScript });
+  const run = startDetachedRun({ experiment: await loadExperimentFile(path.join(fixtures, 'endless.experiment.json')), outRoot: tmp(), workerScript });
   const follower = new RunFollower(run.runDir, { child: run.child });
   const events: RunEvent[] = [];
   follower.onEvent((e) => events.push(e));
@@ -75,7 +76,7 @@ test('a paused run holds at its epoch boundary, and Cancel still stops it there'
 });
 
 test('a resume is followed from the moment its process takes the run over, not ended by the previous attempt\'s status', async () => {
-  const first = startDetachedRun({ experimentFile: path.join(fixtures, 'endless.experiment.json'), outRoot: tmp(), workerScript });
+  const first = startDetachedRun({ experiment: await loadExperimentFile(path.join(fixtures, 'endless.experiment.json')), outRoot: tmp(), workerScript });
   const follower = new RunFollower(first.runDir, { child: first.child });
   const events: RunEvent[] = [];
   follower.onEvent((e) => events.push(e));
@@ -111,7 +112,7 @@ test('a resume is followed from the moment its process takes the run over, not e
 });
 
 test('a run that fails on its data is a failed run, with the error at the field and line, and an end event', async () => {
-  const run = startDetachedRun({ experimentFile: path.join(fixtures, 'too-few-outputs.experiment.json'), outRoot: tmp(), workerScript });
+  const run = startDetachedRun({ experiment: await loadExperimentFile(path.join(fixtures, 'too-few-outputs.experiment.json')), outRoot: tmp(), workerScript });
   const follower = new RunFollower(run.runDir, { child: run.child });
   const logs: string[] = [];
   follower.onLog((level, line) => logs.push(`${level} ${line}`));
@@ -133,7 +134,7 @@ test('a run process that dies before its run starts leaves a failed run, not a s
   const dir = tmp();
   const broken = path.join(dir, 'broken-worker.js');
   writeFileSync(broken, 'process.stderr.write("cannot start\\n"); process.exit(3);\n');
-  const run = startDetachedRun({ experimentFile: path.join(fixtures, 'tiny.experiment.json'), outRoot: dir, workerScript: broken });
+  const run = startDetachedRun({ experiment: await loadExperimentFile(path.join(fixtures, 'tiny.experiment.json')), outRoot: dir, workerScript: broken });
   const outcome = await new RunFollower(run.runDir, { child: run.child }).done;
   assert.equal(outcome.status, 'failed');
   assert.match(outcome.error!.message, /exited before the run started \(exit code 3\); see run\.log/);

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { DistillEvent, RunEvent } from '../../src/core/train/events';
-import { runJob, type JobSink } from '../../src/runner/runJob';
+import type { JobSink } from '../../src/runner/job';
+import { runJob } from '../../src/runner/runJob';
 import * as store from '../../src/runner/runStore';
 import type { DistillSummary } from '../../src/runner/summary';
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../../src/core/errors';
 import type { RunEvent } from '../../src/core/train/events';
-import { runJob, type JobSink } from '../../src/runner/runJob';
+import type { JobSink } from '../../src/runner/job';
+import { runJob } from '../../src/runner/runJob';
 import * as store from '../../src/runner/runStore';
 import type { ExtractEvalSummary, ExtractTrainSummary } from '../../src/runner/summary';
 
@@ -109,6 +110,23 @@ test('a reward-compare experiment is not a run: the runner says where it runs', 
       runJob({ experimentFile: path.join(dir, 'rc.experiment.json') }, sink([]), () => false),
       (e: unknown) => e instanceof UserError && /heatmap panel/.test(e.message) && e.pointer === '/kind',
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an extract-train output folder that cannot be created is a user error before any training', async () => {
+  const dir = workspace();
+  try {
+    writeFileSync(path.join(dir, 'a-file'), 'x');
+    const file = path.join(dir, 'out.experiment.json');
+    writeFileSync(file, JSON.stringify({ kind: 'extract-train', name: 'out', data: { format: 'conll04', train: 'train.json' }, output: 'a-file/model', training: { taggerEpochs: 1, relationEpochs: 1, taggerEnsemble: 1 } }));
+    const events: RunEvent[] = [];
+    await assert.rejects(
+      runJob({ experimentFile: file }, sink(events), () => false),
+      (e: unknown) => e instanceof UserError && e.pointer === '/output' && /cannot write the model to .*a-file\/model: .*a-file is a file, not a folder/.test(e.message),
+    );
+    assert.ok(!events.some((e) => e.type === 'progress' && e.fraction > 0), 'no training happened');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,16 +1,17 @@
 /**
  * Extraction results panel (browser side): the text with entity spans highlighted by type, a
- * colour legend, tables of relations and events, provenance, and Copy/Export JSON. The text
- * and the model output are untrusted: everything is built with `textContent`, never
- * `innerHTML`, and every message from the host is validated before use.
+ * colour legend, tables of relations and events, provenance, and Copy/Export JSON; a click (or
+ * Enter) on an entity asks the host to select it in its editor; a failed extraction replaces
+ * the result with why. The text and the model output are untrusted: everything is built with
+ * `textContent`, never `innerHTML`, and every message from the host is validated before use.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import { isExtractPanelState, isHostToWebview, type ExtractPanelState, type WebviewToHost } from '../../src/vscode/extract/messages';
-import { eventRows, highlightSegments, provenance, relationRows, typeColors } from '../../src/vscode/extract/viewModel';
+import { isExtractPanelState, isHostToWebview, type ExtractPanelState, type WebviewToHost } from '../../src/panels/extract/messages';
+import { eventRows, highlightSegments, provenance, relationRows, typeColors } from '../../src/panels/extract/viewModel';
 import css from './extract.css';
 import { acquireHost, el, injectStyles } from '../shared/dom';
 
-const vscode = acquireHost<WebviewToHost, ExtractPanelState>();
+const vscode = acquireHost<WebviewToHost, ExtractPanelState | null>();
 injectStyles(css);
 
 const app = document.getElementById('app') as HTMLElement;
@@ -23,6 +24,27 @@ function button(label: string, icon: string, onClick: () => void): HTMLElement {
   b.addEventListener('click', onClick);
   return b;
 }
+
+/** Makes `e` stand for entity `index`: clicking it (or Enter on it) reveals the entity in the editor. */
+function linkEntity(e: HTMLElement, index: number): void {
+  e.dataset.entity = String(index);
+  e.tabIndex = 0;
+  e.setAttribute('role', 'button');
+  e.title = `${e.title ? `${e.title}\n` : ''}Click to show it in the editor`;
+}
+
+function revealFrom(target: EventTarget | null): void {
+  const linked = (target as HTMLElement | null)?.closest<HTMLElement>('[data-entity]');
+  if (linked) vscode.postMessage({ type: 'revealEntity', index: Number(linked.dataset.entity) });
+}
+// A drag that selects text (to copy it) is not a click on the entity.
+app.addEventListener('click', (e) => { if (window.getSelection()?.isCollapsed !== false) revealFrom(e.target); });
+app.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' || e.key === ' ') {
+    revealFrom(e.target);
+    if ((e.target as HTMLElement).closest('[data-entity]')) e.preventDefault();
+  }
+});
 
 /** A plain table (rows of text cells): selectable text, themed by CSS. */
 function table(columns: string[], rows: string[][], cls: string): HTMLElement {
@@ -44,6 +66,15 @@ function table(columns: string[], rows: string[][], cls: string): HTMLElement {
 function renderNotice(level: string, text: string): void {
   const n = el('div', `notice ${level}`, text);
   app.prepend(n);
+}
+
+/** The latest extraction failed: the previous result goes, the reason stays. */
+function renderFailure(source: string, text: string): void {
+  const header = el('header');
+  const title = el('div', 'title');
+  title.append(el('h2', undefined, source));
+  header.append(title);
+  app.replaceChildren(header, el('div', 'notice error', text));
 }
 
 function render(state: ExtractPanelState): void {
@@ -84,6 +115,7 @@ function render(state: ExtractPanelState): void {
     const mark = el('mark', `entity c-${colors.get(inner.type) ?? 'blue'}${seg.entities.length > 1 ? ' nested' : ''}`, seg.text);
     mark.title = seg.entities.map((i) => `${result.entities[i].type} (${result.entities[i].grounding ?? 'exact'} match)`).join('\n');
     mark.dataset.type = inner.type;
+    linkEntity(mark, seg.entities[seg.entities.length - 1]);
     textView.appendChild(mark);
   }
 
@@ -91,7 +123,9 @@ function render(state: ExtractPanelState): void {
 
   app.appendChild(el('h3', undefined, `Entities (${result.entities.length})`));
   if (result.entities.length) {
-    app.appendChild(table(['Type', 'Text', 'Offsets', 'Grounding'], result.entities.map((e) => [e.type, e.text, `${e.start}–${e.end}`, e.grounding ?? 'exact']), 'entities'));
+    const entities = table(['Type', 'Text', 'Offsets', 'Grounding'], result.entities.map((e) => [e.type, e.text, `${e.start}–${e.end}`, e.grounding ?? 'exact']), 'entities');
+    entities.querySelectorAll('tbody tr').forEach((row, i) => linkEntity(row as HTMLElement, i));
+    app.appendChild(entities);
   } else app.appendChild(el('p', 'muted', 'No entities found.'));
 
   app.appendChild(el('h3', undefined, `Relations (${result.relations.length})`));
@@ -115,6 +149,9 @@ window.addEventListener('message', (ev: MessageEvent) => {
     if (m.type === 'result') {
       vscode.setState(m.state);
       render(m.state);
+    } else if (m.type === 'failed') {
+      vscode.setState(null);
+      renderFailure(m.source, m.text);
     } else {
       renderNotice(m.level, m.text);
     }

@@ -1,8 +1,8 @@
 /**
  * Reward-comparison panel (browser side). Shows the pairwise distance heatmap with pickers for
  * canonicalisation, normalisation and metric, and, for a clicked cell, the per-(state, action)
- * difference heatmap. The specs come from the host (built by core's pure builders with the
- * colours this page reports); vega renders them with its expression interpreter (the CSP
+ * difference heatmap. The specs come from the host (built by the panel contract's builders,
+ * `src/panels/rewards/spec.ts`, with the colours this page reports); vega renders them with its expression interpreter (the CSP
  * forbids eval). All text goes through `textContent`, never `innerHTML`.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
@@ -25,7 +25,7 @@ import {
   type PanelTheme,
   type RewardsPanelState,
   type WebviewToHost,
-} from '../../src/vscode/rewards/messages';
+} from '../../src/panels/rewards/messages';
 import css from './rewards.css';
 import { acquireHost, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
 

@@ -10,11 +10,11 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import { parse, View } from 'vega';
 import { compile } from 'vega-lite';
 import { expressionInterpreter } from 'vega-interpreter';
-import { isHostToWebview, type TimelineState, type WebviewToHost } from '../../src/vscode/timeline/messages';
-import type { TimelineRun } from '../../src/vscode/timeline/timelineModel';
-import { latestSaving } from '../../src/vscode/timeline/timelineModel';
-import { runLabels, timelineSpec, type ChartTheme } from '../../src/vscode/timeline/timelineSpec';
-import { formatPercent, formatSaving, formatSeconds } from '../../src/vscode/util/format';
+import { isHostToWebview, type TimelineState, type WebviewToHost } from '../../src/panels/timeline/messages';
+import type { TimelineRun } from '../../src/panels/timeline/viewModel';
+import { latestSaving } from '../../src/panels/timeline/viewModel';
+import { runLabels, timelineSpec, type ChartTheme } from '../../src/panels/timeline/spec';
+import { formatPercent, formatSaving, formatSeconds } from '../../src/panels/shared/format';
 import css from './timeline.css';
 import { acquireHost, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
 
@@ -109,7 +109,7 @@ function renderAll(): void {
 
 function statusIcon(run: TimelineRun): HTMLElement {
   const names: Record<TimelineRun['status'], string> = {
-    running: 'sync', completed: 'pass', cancelled: 'circle-slash', failed: 'error', interrupted: 'debug-pause',
+    running: 'sync', completed: 'pass', cancelled: 'circle-slash', failed: 'error', interrupted: 'debug-pause', diverged: 'warning',
   };
   const i = icon(names[run.status], run.status === 'running');
   i.classList.add('status-icon', run.status);
@@ -197,7 +197,7 @@ function renderCards(): void {
     const saving = latestSaving(run);
     const units = run.layers.filter((l) => l.unit >= 0);
     v.values.accuracy.textContent = last && last.testAccuracy !== null ? formatPercent(last.testAccuracy) : '—';
-    v.values.saved.textContent = saving.backward > 0 ? formatSaving(saving.backward) : '0%';
+    v.values.saved.textContent = formatSaving(saving.backward);
     v.values.frozen.textContent = `${units.filter((l) => l.frozenAtStep !== undefined).length}/${units.length}`;
     v.values.epochs.textContent = `${run.epochsDone}/${run.epochs || '?'}`;
     v.values.time.textContent = run.trainSeconds !== undefined ? formatSeconds(run.trainSeconds) : last ? formatSeconds(last.elapsedSeconds) : '—';
@@ -247,7 +247,7 @@ function renderFreezes(): void {
         el('span', 'layer', layer.name),
         el('span', undefined, ` frozen at epoch ${layer.frozenAtEpoch} (step ${step})`),
       );
-      if (layer.backwardSaving !== undefined) li.append(el('span', 'muted', ` · ${formatSaving(layer.backwardSaving)} backward per step`));
+      if (layer.backwardSaving !== undefined) li.append(el('span', 'muted', ` · ${formatSaving(layer.backwardSaving)} backward saved per step`));
       if (layer.reason) li.append(el('span', 'muted', ` · ${layer.reason}`));
       if (runs.length > 1) li.append(el('span', 'run-tag', run));
       return li;

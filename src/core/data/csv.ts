@@ -22,6 +22,11 @@ export interface CsvTable {
   classNames?: string[];
 }
 
+/** Largest magnitude a float32 feature holds; beyond it a value would become Infinity. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+/** Largest class index an int32 label holds. */
+export const MAX_LABEL = 2 ** 31 - 1;
+
 const COMMA = 0x2c;
 const NL = 0x0a;
 const CR = 0x0d;
@@ -71,12 +76,7 @@ export function parseCsv(buf: Uint8Array, opts: CsvOptions): CsvTable {
     }
 
     if (cols < 0) {
-      cols = 1;
-      let quoted = false;
-      for (let i = lineStart; i < end; i++) {
-        if (buf[i] === QUOTE) quoted = !quoted;
-        else if (buf[i] === COMMA && !quoted) cols++;
-      }
+      cols = columnsOf(buf, lineStart, end);
       firstRowLine = line;
       labelCol = opts.label === 'last' ? cols - 1 : opts.label === 'first' ? 0 : opts.label;
       if (labelCol >= cols) {
@@ -132,11 +132,23 @@ export function parseCsv(buf: Uint8Array, opts: CsvOptions): CsvTable {
         fail(text === '' ? `empty value in column ${col + 1}` : `not a number in column ${col + 1}: ${JSON.stringify(text.slice(0, 40))}${hint}`, line, cellStart - lineStart + 1);
       }
       if (col === labelCol) {
-        if (!Number.isInteger(v) || v < 0) {
-          fail(`label ${v} in column ${col + 1} is not a class index (an integer >= 0)`, line, cellStart - lineStart + 1);
+        if (!Number.isInteger(v) || v < 0 || v > MAX_LABEL) {
+          // A row with extra columns puts a feature where the label should be: say that, not "bad label".
+          const n = columnsOf(buf, lineStart, end);
+          if (n !== cols) fail(`row has ${n} columns, expected ${cols} (as in line ${firstRowLine})`, line);
+          fail(
+            v > MAX_LABEL && Number.isInteger(v)
+              ? `label ${cellText(buf, cellStart, i).slice(0, 40)} in column ${col + 1} is too large for a class index (at most ${MAX_LABEL})`
+              : `label ${cellText(buf, cellStart, i).slice(0, 40)} in column ${col + 1} is not a class index (an integer >= 0)`,
+            line,
+            cellStart - lineStart + 1,
+          );
         }
         y[count] = v;
       } else {
+        if (!(Math.abs(v) <= FLOAT32_MAX)) {
+          fail(`value ${cellText(buf, cellStart, i).slice(0, 40)} in column ${col + 1} is beyond the float32 range (magnitude at most 3.4e38)`, line, cellStart - lineStart + 1);
+        }
         x[out++] = v;
       }
       col++;
@@ -172,6 +184,17 @@ function cellText(buf: Uint8Array, start: number, end: number): string {
   return s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1).replace(/""/g, '"') : s;
 }
 
+/** Cells in the line `buf[start, end)`: its commas outside quotes, plus one. */
+function columnsOf(buf: Uint8Array, start: number, end: number): number {
+  let n = 1;
+  let quoted = false;
+  for (let i = start; i < end; i++) {
+    if (buf[i] === QUOTE) quoted = !quoted;
+    else if (buf[i] === COMMA && !quoted) n++;
+  }
+  return n;
+}
+
 function isBlank(buf: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
     const c = buf[i];
@@ -181,7 +204,8 @@ function isBlank(buf: Uint8Array, start: number, end: number): boolean {
 }
 
 /**
- * The number in `buf[start, end)`, or NaN when it is not one (empty, text, infinite).
+ * The number in `buf[start, end)`, or NaN when it is not one (empty, text); a number too large
+ * for a double (`1e999`) is ±Infinity, for the caller to report as out of range.
  * Fast path: optional sign, digits, optional fraction and exponent, surrounding spaces.
  */
 export function parseNumber(buf: Uint8Array, start: number, end: number): number {
@@ -241,6 +265,5 @@ function slowParse(buf: Uint8Array, start: number, end: number): number {
   if (s.length >= 2 && s.startsWith('"') && s.endsWith('"')) s = s.slice(1, -1).trim();
   // Decimal notation only: Number() would also take hex ("0x10"), binary and "Infinity".
   if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return NaN;
-  const v = Number(s);
-  return Number.isFinite(v) ? v : NaN;
+  return Number(s);
 }

@@ -1,5 +1,6 @@
 import { UserError } from '../errors';
 import { jsonSyntaxProblem } from '../util/jsonError';
+import { MAX_LABEL } from './csv';
 
 export interface TextRecords {
   texts: string[];
@@ -37,6 +38,7 @@ export function parseJsonl(content: string, file: string, pointer: string): Text
     if (typeof text !== 'string') fail(text === undefined ? 'missing "text"' : '"text" must be a string', line);
     if (typeof label === 'number') {
       if (!Number.isInteger(label) || label < 0) fail(`label ${label} is not a class index (an integer >= 0) or a class name (a string)`, line);
+      if (label > MAX_LABEL) fail(`label ${label} is too large for a class index (at most ${MAX_LABEL})`, line);
     } else if (typeof label !== 'string' || label === '') {
       fail(label === undefined ? 'missing "label"' : '"label" must be a class name (a non-empty string) or a class index (an integer >= 0)', line);
     }

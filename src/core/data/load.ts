@@ -77,7 +77,9 @@ async function loadIdx(cfg: IdxDataConfig, seed: number): Promise<LoadedData> {
       readDataFile(pair.images, `${pointer}/images`),
       readDataFile(pair.labels, `${pointer}/labels`),
     ]);
-    const images = parseIdxImages(imagesBuf, pair.images, `${pointer}/images`, checkScale(cfg.scale));
+    const scale = checkScale(cfg.scale);
+    if (!Number.isFinite(Math.fround(255 / scale))) throw new UserError(`scale ${scale} makes pixel values overflow float32; use a larger scale`, '/data/scale');
+    const images = parseIdxImages(imagesBuf, pair.images, `${pointer}/images`, scale);
     const labels = parseIdxLabels(labelsBuf, pair.labels, `${pointer}/labels`);
     if (labels.length !== images.count) {
       throw new UserError(`${labels.length} labels for ${images.count} images (${pair.images})`, `${pointer}/labels`, pair.labels);
@@ -116,6 +118,9 @@ function finishNumeric(train: Examples, test: Examples | undefined, cfg: CsvData
     for (const s of [trainSplit, testSplit]) {
       const x = s.x as Float32Array;
       for (let i = 0; i < x.length; i++) x[i] /= scale;
+      // A tiny scale can push values past float32 (they would train as Infinity).
+      const bad = x.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new UserError(`scale ${scale} makes values overflow float32 (a value became ${x[bad]}); use a larger scale`, '/data/scale');
     }
   }
   return {

@@ -117,15 +117,27 @@ export function checkExperimentText(text: string, file: string, files: FileCheck
  * policy that the new one does not take are dropped, so one file can compare policies.
  */
 export async function loadExperimentFile(file: string, overrides: PolicyOverride = {}): Promise<LoadedExperiment> {
+  const { file: abs, text } = await readExperimentFile(file);
+  return loadExperimentText(text, abs, overrides);
+}
+
+/** An experiment file's absolute path and text; a `UserError` when it cannot be read. */
+export async function readExperimentFile(file: string): Promise<{ file: string; text: string }> {
   const abs = path.resolve(file);
-  let text: string;
   try {
-    text = await fs.readFile(abs, 'utf8');
+    return { file: abs, text: await fs.readFile(abs, 'utf8') };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'experiment file not found' : code === 'EISDIR' ? 'not a file' : `cannot read the experiment file (${code ?? String(e)})`;
     throw new UserError(`${why}: ${abs}`, undefined, abs);
   }
+}
+
+/**
+ * `loadExperimentFile` of text already read from `abs` (absolute): validate and resolve, so a
+ * caller that reads a file once can validate it for several runs (one per policy).
+ */
+export function loadExperimentText(text: string, abs: string, overrides: PolicyOverride = {}): LoadedExperiment {
   if (overrides.policy !== undefined) checkPolicyName(overrides.policy);
   const parsed = parseExperimentText(text, abs, { applyDefaults: true, policy: overrides.policy, policyOptions: overrides.policyOptions });
   const errors = parsed.diagnostics.filter((d) => d.severity === 'error');

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { parse as parseJsonc } from 'jsonc-parser';
 
 /** What a run needs to know about an experiment file before (or without) validating it. */
@@ -12,8 +11,8 @@ export interface ExperimentPeek {
 
 /**
  * Reads kind, name and policy from experiment text however broken the rest of it is (JSONC
- * tolerant, never throws): for labels, menus and run ids, where a validation error is reported
- * later by the run itself.
+ * tolerant, never throws): for labels, menus and CodeLens, where validation reports problems
+ * separately.
  */
 export function peekExperiment(text: string): ExperimentPeek {
   let doc: unknown;
@@ -29,17 +28,6 @@ export function peekExperiment(text: string): ExperimentPeek {
     name: typeof d.name === 'string' ? d.name : undefined,
     policy: typeof policy === 'string' ? policy : undefined,
   };
-}
-
-/** `peekExperiment` of a file; an unreadable file peeks as empty (whoever runs it reports why). */
-export function peekExperimentFile(file: string): ExperimentPeek {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    // Unreadable: defaults.
-  }
-  return peekExperiment(text);
 }
 
 /** The run-id label: the freezing policy of a train experiment (`none` if unset), else the kind. */

@@ -115,6 +115,10 @@ function describe(e: ErrorObject, all: ErrorObject[]): Described {
     }
     case 'type': {
       const t = String(params.type).split(',');
+      if (typeof e.data === 'number' && !Number.isFinite(e.data)) {
+        // `1e999` parses as Infinity, which fails even a number type.
+        return { pointer: p, at: 'value', message: `${label} is too large to represent as a number (${e.data}); it must be ${t.map(article).join(' or ')}` };
+      }
       return { pointer: p, at: 'value', message: `${label} must be ${t.map(article).join(' or ')}, got ${show(e.data)}` };
     }
     case 'enum': {
@@ -258,6 +262,8 @@ function article(type: string): string {
 /** A value as shown in a message: short JSON plus what kind of value it is when that helps. */
 function show(v: unknown): string {
   if (v === null) return 'null';
+  // `1e999` parses as Infinity, which JSON would print as null.
+  if (typeof v === 'number' && !Number.isFinite(v)) return `a number too large to represent (${v})`;
   if (Array.isArray(v)) return v.length <= 6 ? `${JSON.stringify(v)} (an array)` : `an array of ${v.length} items`;
   if (typeof v === 'object') return 'an object';
   if (typeof v === 'string') return `${JSON.stringify(v.length > 40 ? v.slice(0, 37) + '...' : v)} (a string)`;

@@ -1,4 +1,5 @@
 import { UserError } from '../errors';
+import { throttledYield } from '../util/eventLoop';
 import { conll04ToDocument, type Conll04Sentence } from './conll04';
 import { scoreExtraction, type ExtractionScores, type ScoredSentence } from './eval';
 import type { ExtractionSchema } from './schema';
@@ -18,7 +19,10 @@ export async function evaluateProvider(
   const gold: ScoredSentence[] = [];
   const pred: ScoredSentence[] = [];
   let ungrounded = 0;
+  // A local provider computes synchronously: let a stop request (signal, IPC) in between sentences.
+  const yieldToEventLoop = throttledYield(50);
   for (const [i, s] of sentences.entries()) {
+    await yieldToEventLoop();
     if (hooks.signal?.aborted) throw new UserError('evaluation cancelled');
     const doc = conll04ToDocument(s);
     const result = await provider.extract(doc.text, schema, { signal: hooks.signal });

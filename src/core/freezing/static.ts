@@ -54,7 +54,7 @@ export function createStaticPolicy(cfg: FreezingConfig): FreezingPolicy {
         );
       }
       freezeStep = atStep >= 0 ? atStep : atEpoch * plan.stepsPerEpoch;
-      epochReason = atStep >= 0 ? `static: at step ${atStep}` : `static: at epoch ${atEpoch}`;
+      epochReason = atStep >= 0 ? `static: atStep ${atStep}` : `static: atEpoch ${atEpoch}`;
       stepsTaken = 0;
     },
     afterStep(step: StepInfo) {

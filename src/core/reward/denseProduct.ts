@@ -1,3 +1,4 @@
+import type { MatrixView, OutputView } from './matrixView';
 import { createFloat64Gemm, Float64Gemm } from './wasm/float64Gemm';
 
 /**
@@ -21,22 +22,6 @@ import { createFloat64Gemm, Float64Gemm } from './wasm/float64Gemm';
  */
 const DEPTH_BLOCK = 256;
 const COL_BLOCK = 64;
-
-export interface MatrixView {
-  data: Float64Array;
-  /** Index of entry (0, 0). */
-  offset: number;
-  /** Distance between consecutive rows; entries of a row are contiguous. */
-  rowStride: number;
-}
-
-export interface OutputView {
-  data: Float64Array;
-  offset: number;
-  /** out(i, j) is data[offset + i*rowStride + j*colStride]. */
-  rowStride: number;
-  colStride: number;
-}
 
 /** Below this many multiply-adds (about 25^3) copying into wasm memory costs more than it saves. */
 const WASM_MIN = 1 << 14;

@@ -38,11 +38,6 @@ export function userErrorAt(message: string, pointer: string, ctx: MdpErrorConte
   return new UserError(message, pointer, ctx.file, loc?.line, loc?.column);
 }
 
-/** Index of (s, a, s') in a flat reward/transition array. */
-export function sasIndex(mdp: TabularMdp, s: number, a: number, next: number): number {
-  return (s * mdp.nActions + a) * mdp.nStates + next;
-}
-
 /**
  * Check shapes, probabilities and discount; throws a UserError naming the state/action and the
  * JSON pointer of the first problem found.

@@ -61,6 +61,13 @@ export interface ParseRewardsOptions {
   checkSize?: (size: ComparisonSize) => void;
   /** Loading stops between rewards once aborted (a large file builds an S*A*S array per reward). */
   signal?: AbortSignal;
+  /**
+   * Loads a learned reward's model in `load` mode: `loadRewardModel` (`learnedReward.ts`, which
+   * brings TensorFlow.js), given by the callers that load models (the runner's rewards job, the
+   * CLI). This module never imports it: the editor checks files with it (`checkRewardsText`), and
+   * the extension host's bundle must stay free of TensorFlow.js (a build check).
+   */
+  loadModel?: (modelFile: string, mdp: TabularMdp) => Promise<Reward>;
 }
 
 const TOP_KEYS = ['$schema', 'description', 'discount', 'transitions', 'gridworld', 'rewards'];
@@ -140,7 +147,7 @@ export async function parseRewardsText(text: string, opts: ParseRewardsOptions =
     const pointer = `/rewards/${escape(name)}`;
     if (names.includes(name)) throw fail(`reward name "${name}" is used twice${grid && name === 'task' ? ' (the gridworld defines "task" from its goal/penalty cells)' : ''}`, pointer);
     await pace();
-    const r = await readReward(spec, pointer, mdp, grid, names, rewards, { baseDir, mode: opts.models ?? 'load', checkFiles: file !== undefined || opts.baseDir !== undefined }, fail);
+    const r = await readReward(spec, pointer, mdp, grid, names, rewards, { baseDir, mode: opts.models ?? 'load', checkFiles: file !== undefined || opts.baseDir !== undefined, load: opts.loadModel }, fail);
     validateReward(mdp, r, name, pointer, ctx);
     names.push(name);
     rewards.push(r);
@@ -205,6 +212,7 @@ interface ModelOptions {
   mode: NonNullable<ParseRewardsOptions['models']>;
   /** Whether model paths can be resolved (the rewards file has a folder). */
   checkFiles: boolean;
+  load: ParseRewardsOptions['loadModel'];
 }
 
 async function readReward(spec: unknown, pointer: string, mdp: TabularMdp, grid: GridLayout | undefined, names: string[], rewards: Reward[], models: ModelOptions, fail: Fail): Promise<Reward> {
@@ -261,10 +269,9 @@ async function readReward(spec: unknown, pointer: string, mdp: TabularMdp, grid:
         if (models.checkFiles && !isUncPath(spec.model) && !isFile(modelFile)) throw fail(`model "${spec.model}": file not found: ${modelFile}`, `${pointer}/model`);
         return out;
       }
-      // Loaded lazily: TensorFlow.js is only needed when a file has a learned reward.
-      const { loadRewardModel } = await import('./learnedReward');
+      if (!models.load) throw new Error('loading a learned reward needs the model loader (ParseRewardsOptions.loadModel: loadRewardModel)');
       try {
-        return await loadRewardModel(modelFile, mdp);
+        return await models.load(modelFile, mdp);
       } catch (e) {
         if (e instanceof UserError) throw fail(`model "${spec.model}": ${e.message}`, `${pointer}/model`);
         throw e;

@@ -52,7 +52,8 @@ export type RunEvent =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | DistillEvent
   | {
-      type: 'end'; status: 'completed' | 'cancelled' | 'failed'; epoch: number; step: number;
+      /** `diverged`: the loss became NaN or infinite (`message` names the epoch and step). */
+      type: 'end'; status: 'completed' | 'cancelled' | 'failed' | 'diverged'; epoch: number; step: number;
       trainSeconds: number; message?: string;
     };
 

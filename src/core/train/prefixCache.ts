@@ -50,12 +50,23 @@ export function disposePrefixCache(cache: PrefixCache | undefined): void {
 /**
  * The outputs of layers `from..boundary-1` (inference mode) for every row of `x`, which holds
  * the inputs of layer `from` (the data for 0; a smaller prefix's cached outputs when the frozen
- * prefix grows, so the layers already cached are not run again). Computed in batches.
+ * prefix grows, so the layers already cached are not run again). Computed in batches;
+ * `stopRequested` is asked before each, and undefined is returned (nothing kept) when it says stop.
  */
-export function prefixOutputs(plan: ForwardPlan, from: number, boundary: number, x: tf.Tensor): tf.Tensor {
+export async function prefixOutputs(
+  plan: ForwardPlan,
+  from: number,
+  boundary: number,
+  x: tf.Tensor,
+  stopRequested: () => Promise<boolean> = async () => false,
+): Promise<tf.Tensor | undefined> {
   const n = x.shape[0];
   const parts: tf.Tensor[] = [];
   for (let start = 0; start < n; start += INFERENCE_BATCH) {
+    if (await stopRequested()) {
+      tf.dispose(parts);
+      return undefined;
+    }
     const size = Math.min(INFERENCE_BATCH, n - start);
     parts.push(tf.tidy(() => runLayers(plan, sliceRows(x, start, size), from, boundary, false, 0)));
   }

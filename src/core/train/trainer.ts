@@ -5,12 +5,15 @@ import type { TrainExperiment } from '../experiment/types';
 import type { FreezableUnit, FreezingPolicy, StepInfo, TrainingPlan } from '../freezing/policy';
 import { backwardFlopsFrom, forwardFlopsFrom, layerCosts, modelLayers } from '../model/flops';
 import { freezableUnits, layerInfos } from '../model/units';
-import { createRng, shuffledIndices } from '../util/random';
+import { throttledYield } from '../util/eventLoop';
+import { createRng, type Rng, shuffledIndices } from '../util/random';
 import {
+  checkCheckpointFits,
   type EpochRecord,
   type FlopsTotals,
   type FreezeRecord,
   flopsSavedOf,
+  type PartialEpoch,
   type StoredTensor,
   type TrainCheckpoint,
 } from './checkpoint';
@@ -37,9 +40,16 @@ export interface TrainOptions {
   /** Backend name, reported in the `start` event. */
   backend: string;
   onEvent(e: RunEvent): void;
-  /** Polled at every step boundary; true stops the run (status `cancelled`). */
+  /**
+   * Polled before every step and evaluation batch (the loop lets the event loop turn at least
+   * every 50 ms, so signals and IPC messages are seen); true stops the run (status `cancelled`)
+   * at that step, with a checkpoint of it.
+   */
   shouldStop(): boolean;
-  /** Called at the end of every epoch, after evaluation; awaited (time not counted as training). */
+  /**
+   * Called at the end of every epoch, after evaluation, and when a stop request is honoured
+   * (inside an epoch: the checkpoint then holds where); awaited (time not counted as training).
+   */
   onCheckpoint?(ckpt: TrainCheckpoint): Promise<void>;
   /** Continue from this checkpoint (same experiment, a freshly built model of the same shape). */
   resume?: TrainCheckpoint;
@@ -47,10 +57,15 @@ export interface TrainOptions {
   logEverySteps?: number;
   /** Upper bound for the frozen-prefix output cache (train + test); default 512 MiB. */
   cacheBudgetBytes?: number;
+  /** Longest time between two turns of the event loop while training (default 50 ms; 0: every step). */
+  yieldIntervalMs?: number;
 }
 
 export interface TrainResult {
-  status: 'completed' | 'cancelled';
+  /** `diverged`: the loss became NaN or infinite; training stopped there (no checkpoint of that state). */
+  status: 'completed' | 'cancelled' | 'diverged';
+  /** Why a diverged run stopped, in one line naming the epoch (1-based) and step. */
+  message?: string;
   /** Completed epochs. */
   epochs: number;
   globalStep: number;
@@ -135,9 +150,23 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const state: FrozenState = { prefix: 0, boundary: 0, variables: allVariables };
 
   const resume = opts.resume;
+  /** Where inside its first epoch a resumed run continues (consumed by that epoch). */
+  let partial: PartialEpoch | undefined;
   if (resume) {
+    checkCheckpointFits(resume, {
+      weights: model.weights.map((w) => ({ shape: w.shape as number[], dtype: w.dtype })),
+      variableShapes: allVariables.map((v) => v.shape),
+      units: units.length,
+      epochs: plan.epochs,
+      stepsPerEpoch,
+      policy: policy.name,
+    });
     restoreModelWeights(model, resume.modelWeights);
-    policy.loadState(resume.policyState);
+    try {
+      policy.loadState(resume.policyState);
+    } catch (e) {
+      throw new UserError(`damaged checkpoint: unreadable ${policy.name} policy state (${(e as Error).message}); start the run again`, undefined, resume.source);
+    }
     rng.restore(resume.rngState);
     epoch = resume.epoch;
     globalStep = resume.globalStep;
@@ -145,6 +174,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     history = [...resume.history];
     freezeEvents = [...resume.freezeEvents];
     flops = { ...resume.flops };
+    partial = resume.partialEpoch;
     setPrefix(state, units, layers.length, resume.frozenPrefix);
     const slots: OptimizerSlot[] = resume.optimizer.map((o) => ({ variable: o.variable, slot: o.slot, tensor: toTensor(o) }));
     optimizer.dispose();
@@ -158,32 +188,47 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const xTest = tf.tensor(data.test.x, [data.test.count, ...data.exampleShape], data.xDtype);
   const yTest = tf.tensor1d(data.test.y, 'int32');
 
-  const refreshCache = () => {
+  const yieldToEventLoop = throttledYield(opts.yieldIntervalMs ?? 50);
+  /** Lets signals and IPC messages in (cheaply), then polls the stop request. */
+  const stopRequested = async (): Promise<boolean> => {
+    await yieldToEventLoop();
+    return opts.shouldStop();
+  };
+
+  /** Whether the frozen-prefix cache should exist now (it pays off and fits the budget). */
+  const wantCache = (): boolean => {
+    if (!useCache || state.boundary === 0) return false;
+    const remainingExamples = (plan.totalSteps - globalStep) * batchSize;
+    if (!cachePaysOff(remainingExamples, nTrain)) return false;
+    const bytes = cacheBytes(fplan, state.boundary, data.train.count + data.test.count);
+    if (bytes > cacheBudget) {
+      onEvent({
+        type: 'log',
+        level: 'warn',
+        message: `not caching frozen-prefix outputs: ${(bytes / 2 ** 20).toFixed(0)} MiB exceeds the ${(cacheBudget / 2 ** 20).toFixed(0)} MiB budget`,
+      });
+      return false;
+    }
+    return true;
+  };
+  /** (Re)builds the cache for the current prefix; left without one when a stop interrupts the build. */
+  const refreshCache = async (wanted: boolean): Promise<void> => {
     const previous = state.cache;
     state.cache = undefined;
     try {
-      if (!useCache || state.boundary === 0) return;
-      const remainingExamples = (plan.totalSteps - globalStep) * batchSize;
-      if (!cachePaysOff(remainingExamples, nTrain)) return;
-      const bytes = cacheBytes(fplan, state.boundary, data.train.count + data.test.count);
-      if (bytes > cacheBudget) {
-        onEvent({
-          type: 'log',
-          level: 'warn',
-          message: `not caching frozen-prefix outputs: ${(bytes / 2 ** 20).toFixed(0)} MiB exceeds the ${(cacheBudget / 2 ** 20).toFixed(0)} MiB budget`,
-        });
-        return;
-      }
+      if (!wanted) return;
       // A grown prefix continues from the smaller prefix's cached outputs (those layers are not run again).
       const from = previous?.boundary ?? 0;
-      state.cache = { boundary: state.boundary, train: prefixOutputs(fplan, from, state.boundary, previous?.train ?? xTrain) };
+      const train = await prefixOutputs(fplan, from, state.boundary, previous?.train ?? xTrain, stopRequested);
+      if (!train) return;
+      state.cache = { boundary: state.boundary, train };
       // Filling the cache runs those layers forward once over the training set: charge it.
       flops.savedForward -= (forwardFlopsFrom(costs, from) - forwardFlopsFrom(costs, state.boundary)) * data.train.count;
     } finally {
       disposePrefixCache(previous);
     }
   };
-  if (resume) refreshCache();
+  if (resume) await refreshCache(wantCache());
 
   onEvent({
     type: 'start',
@@ -202,18 +247,52 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     ...(resume ? { resumedFrom: { epoch: resume.epoch, step: resume.globalStep } } : {}),
   });
 
-  let status: 'completed' | 'cancelled' = 'completed';
+  let status: TrainResult['status'] = 'completed';
+  let message: string | undefined;
+  /** True while the last checkpoint handed out is the current state (nothing trained since). */
+  let checkpointed = resume !== undefined;
+  /** Hands out a checkpoint of now: `epochsDone` complete epochs, plus `partialEpoch` when inside one. */
+  const checkpoint = async (epochsDone: number, partialEpoch?: PartialEpoch): Promise<void> => {
+    if (!opts.onCheckpoint || checkpointed) return;
+    const ckpt = await makeCheckpoint({
+      model, optimizer, allVariables, policy, epoch: epochsDone, globalStep, partialEpoch, prefix: state.prefix, rngState: rng.state(),
+      elapsedSeconds: trainSeconds, history, freezeEvents, flops,
+    });
+    await opts.onCheckpoint(ckpt);
+    checkpointed = true;
+  };
+  const diverged = (what: string, value: number): void => {
+    status = 'diverged';
+    message = `training diverged at epoch ${epoch + 1}, step ${globalStep}: the ${what} is ${value}; lower the learning rate or check the data for extreme values`;
+  };
   try {
     epochLoop: for (; epoch < plan.epochs; epoch++) {
-      const order = tcfg.shuffle === false ? identity(nTrain) : shuffledIndices(nTrain, rng);
-      let lossSum: tf.Scalar = tf.scalar(0);
+      if (!partial && (await stopRequested())) {
+        // Between epochs: the epoch's checkpoint is the place to resume from (the first one of a run is written now).
+        await checkpoint(epoch);
+        status = 'cancelled';
+        break;
+      }
+      const epochRngState = partial?.rngState ?? rng.state();
+      const order = tcfg.shuffle === false ? identity(nTrain) : shuffledIndices(nTrain, partial ? rngAt(partial.rngState) : rng);
+      let lossSum: tf.Scalar = tf.scalar(partial?.lossSum ?? 0);
+      const secondsBefore = partial?.seconds ?? 0;
+      const firstStep = partial?.step ?? 0;
+      partial = undefined;
       const epochStart = performance.now();
       const epochSeconds = () => (performance.now() - epochStart) / 1000;
-      for (let s = 0; s < stepsPerEpoch; s++) {
-        if (opts.shouldStop()) {
-          trainSeconds += epochSeconds();
-          lossSum.dispose();
-          status = 'cancelled';
+      /** Stops inside this epoch: `step` of its steps are taken; checkpoints exactly there. */
+      const stopAt = async (step: number): Promise<void> => {
+        const seconds = epochSeconds();
+        trainSeconds += seconds;
+        const sum = (await lossSum.data())[0];
+        lossSum.dispose();
+        await checkpoint(epoch, { step, rngState: epochRngState, lossSum: sum, seconds: secondsBefore + seconds });
+        status = 'cancelled';
+      };
+      for (let s = firstStep; s < stepsPerEpoch; s++) {
+        if (await stopRequested()) {
+          await stopAt(s);
           break epochLoop;
         }
         const wanted = Math.min(units.length, Math.max(state.prefix, policy.frozenPrefix()));
@@ -225,12 +304,19 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           tf.dispose(slots.filter((sl) => sl.variable === -1).map((sl) => sl.tensor));
           optimizer.dispose();
           optimizer = next;
-          refreshCache();
-          const stepSaving = stepSavingFor(costs, state, fullForward, fullBackward);
+          checkpointed = false;
+          const cache = wantCache();
+          const stepSaving = stepSavingFor(costs, state.boundary, cache, fullForward, fullBackward);
           const reason = policy.lastReason?.();
           for (let u = before; u < wanted; u++) {
             freezeEvents.push({ layer: units[u].name, epoch, step: globalStep });
             onEvent({ type: 'freeze', layer: units[u].name, unit: u, epoch, step: globalStep, ...(reason ? { reason } : {}), stepSaving });
+          }
+          // Building the cache can take a while (one forward pass of the prefix): a stop lands inside it.
+          await refreshCache(cache);
+          if (opts.shouldStop()) {
+            await stopAt(s);
+            break epochLoop;
           }
         }
 
@@ -264,6 +350,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           return { loss: value, norms };
         });
         idx.dispose();
+        checkpointed = false;
         const newSum = tf.tidy(() => tf.add(lossSum, tf.mul(loss, size)) as tf.Scalar);
         lossSum.dispose();
         lossSum = newSum;
@@ -283,16 +370,40 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         if (globalStep % logEvery === 0) {
           const value = (await loss.data())[0];
           onEvent({ type: 'step', epoch, step: globalStep, loss: value, seconds: trainSeconds + epochSeconds() });
+          if (!Number.isFinite(value)) {
+            loss.dispose();
+            lossSum.dispose();
+            trainSeconds += epochSeconds();
+            diverged('training loss', value);
+            break epochLoop;
+          }
         }
         loss.dispose();
       }
-      const epochTrainSeconds = epochSeconds();
-      trainSeconds += epochTrainSeconds;
+      const newSeconds = epochSeconds();
+      const epochTrainSeconds = secondsBefore + newSeconds;
+      trainSeconds += newSeconds;
 
       const evalStart = performance.now();
-      const trainLoss = (await lossSum.data())[0] / nTrain;
+      const lossSumValue = (await lossSum.data())[0];
       lossSum.dispose();
-      const { loss: testLoss, accuracy: testAccuracy } = await evaluate(fplan, state, xTest, yTest, data.numClasses);
+      const trainLoss = lossSumValue / nTrain;
+      if (!Number.isFinite(trainLoss)) {
+        diverged('training loss', trainLoss);
+        break;
+      }
+      const evaluated = await evaluate(fplan, state, xTest, yTest, data.numClasses, stopRequested);
+      if (!evaluated) {
+        // Stopped during the evaluation: the epoch's steps are done, its evaluation is left for the resume.
+        await checkpoint(epoch, { step: stepsPerEpoch, rngState: epochRngState, lossSum: lossSumValue, seconds: epochTrainSeconds });
+        status = 'cancelled';
+        break;
+      }
+      const { loss: testLoss, accuracy: testAccuracy } = evaluated;
+      if (data.test.count > 0 && !Number.isFinite(testLoss)) {
+        diverged('test loss', testLoss);
+        break;
+      }
       await policy.afterEpoch?.({ epoch, loss: trainLoss, testLoss, testAccuracy });
       const evalSeconds = (performance.now() - evalStart) / 1000;
       const record: EpochRecord = {
@@ -310,23 +421,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       };
       history.push(record);
       onEvent({ type: 'epoch', ...record });
-      if (opts.onCheckpoint) {
-        const ckpt = await makeCheckpoint({
-          model,
-          optimizer,
-          allVariables,
-          policy,
-          epoch: epoch + 1,
-          globalStep,
-          prefix: state.prefix,
-          rngState: rng.state(),
-          elapsedSeconds: trainSeconds,
-          history,
-          freezeEvents,
-          flops,
-        });
-        await opts.onCheckpoint(ckpt);
-      }
+      checkpointed = false;
+      await checkpoint(epoch + 1);
     }
   } finally {
     disposePrefixCache(state.cache);
@@ -335,10 +431,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
 
   const completed = history.length > 0 ? history[history.length - 1].epoch + 1 : 0;
-  onEvent({ type: 'end', status, epoch: completed, step: globalStep, trainSeconds });
+  onEvent({ type: 'end', status, epoch: completed, step: globalStep, trainSeconds, ...(message ? { message } : {}) });
   const last = history[history.length - 1];
   return {
     status,
+    ...(message ? { message } : {}),
     epochs: completed,
     globalStep,
     metrics: { accuracy: last?.testAccuracy ?? NaN, loss: last?.testLoss ?? NaN },
@@ -348,6 +445,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     flopsSaved: flopsSavedOf(flops),
     history,
   };
+}
+
+/** A generator continuing from `state` (to redraw an epoch's batch order without disturbing the run's). */
+function rngAt(state: number[]): Rng {
+  const r = createRng(0);
+  r.restore(state);
+  return r;
 }
 
 function identity(n: number): Int32Array {
@@ -375,10 +479,11 @@ function setPrefix(state: FrozenState, units: FreezableUnit[], numLayers: number
   state.variables = units.slice(prefix).flatMap((u) => u.variables);
 }
 
-function stepSavingFor(costs: ReturnType<typeof layerCosts>, state: FrozenState, fullForward: number, fullBackward: number): FlopsSaved {
+/** Per-step saving with the prefix frozen up to `boundary` (forward only when its outputs are cached). */
+function stepSavingFor(costs: ReturnType<typeof layerCosts>, boundary: number, cached: boolean, fullForward: number, fullBackward: number): FlopsSaved {
   return {
-    forward: state.cache && fullForward > 0 ? (fullForward - forwardFlopsFrom(costs, state.boundary)) / fullForward : 0,
-    backward: fullBackward > 0 ? (fullBackward - backwardFlopsFrom(costs, state.boundary)) / fullBackward : 0,
+    forward: cached && fullForward > 0 ? (fullForward - forwardFlopsFrom(costs, boundary)) / fullForward : 0,
+    backward: fullBackward > 0 ? (fullBackward - backwardFlopsFrom(costs, boundary)) / fullBackward : 0,
   };
 }
 
@@ -391,21 +496,32 @@ function gradientNorms(units: FreezableUnit[], prefix: number, grads: tf.NamedTe
   ) as tf.Tensor1D;
 }
 
-/** Test loss and accuracy, in batches, from the prefix cache when there is one. */
+/**
+ * Test loss and accuracy, in batches, from the prefix cache when there is one. `stopRequested`
+ * is asked between batches; undefined when it said stop.
+ */
 async function evaluate(
   fplan: ReturnType<typeof forwardPlan>,
   state: FrozenState,
   xTest: tf.Tensor,
   yTest: tf.Tensor1D,
   numClasses: number,
-): Promise<{ loss: number; accuracy: number }> {
+  stopRequested: () => Promise<boolean>,
+): Promise<{ loss: number; accuracy: number } | undefined> {
   const n = yTest.shape[0];
   if (n === 0) return { loss: NaN, accuracy: NaN };
-  if (state.cache && !state.cache.test) state.cache.test = prefixOutputs(fplan, 0, state.boundary, xTest);
+  if (state.cache && !state.cache.test) {
+    state.cache.test = await prefixOutputs(fplan, 0, state.boundary, xTest, stopRequested);
+    if (!state.cache.test) return undefined;
+  }
   const source = state.cache?.test ?? xTest;
   const from = state.cache ? state.boundary : 0;
   let totals = tf.zeros([2]);
   for (let start = 0; start < n; start += INFERENCE_BATCH) {
+    if (await stopRequested()) {
+      totals.dispose();
+      return undefined;
+    }
     const size = Math.min(INFERENCE_BATCH, n - start);
     const next = tf.tidy(() => {
       const logits = runLayers(fplan, sliceRows(source, start, size), from, fplan.layers.length, false, 0);
@@ -420,10 +536,8 @@ async function evaluate(
   return { loss: lossSum / n, accuracy: correct / n };
 }
 
+/** Weights of a checkpoint that `checkCheckpointFits` accepted. */
 function restoreModelWeights(model: tf.LayersModel, weights: StoredTensor[]): void {
-  if (weights.length !== model.weights.length) {
-    throw new Error(`checkpoint has ${weights.length} weight tensors, the model ${model.weights.length}`);
-  }
   const tensors = weights.map(toTensor);
   model.setWeights(tensors);
   tf.dispose(tensors);
@@ -447,6 +561,7 @@ async function makeCheckpoint(a: {
   policy: FreezingPolicy;
   epoch: number;
   globalStep: number;
+  partialEpoch?: PartialEpoch;
   prefix: number;
   rngState: number[];
   elapsedSeconds: number;
@@ -461,6 +576,7 @@ async function makeCheckpoint(a: {
   return {
     epoch: a.epoch,
     globalStep: a.globalStep,
+    ...(a.partialEpoch ? { partialEpoch: a.partialEpoch } : {}),
     modelWeights,
     optimizer,
     policy: a.policy.name,

@@ -4,7 +4,7 @@ import { annotationMode } from '../config';
 import type { RunIndex } from '../runs/runIndex';
 import type { RunManager } from '../runs/runManager';
 import { progressMessage, runProgress } from '../runs/progressText';
-import { formatAgo, formatPercent, formatSeconds } from '../util/format';
+import { formatAgo, formatPercent, formatSeconds } from '../../panels/shared/format';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { layerAnnotations, type LayerAnnotation } from './layerAnnotations';
 
@@ -74,7 +74,7 @@ export function registerExperimentAnnotations(index: RunIndex, manager: RunManag
       const [last] = await index.runsOf(uri.fsPath);
       if (last || live) {
         lenses.push(new vscode.CodeLens(top, isTrain
-          ? { title: '$(graph-line) Open Timeline', command: 'modelLab.openTimeline', arguments: [uri] }
+          ? { title: '$(graph-line) Open Freezing Timeline', command: 'modelLab.openTimeline', arguments: [uri] }
           : { title: '$(output) Show Last Results', command: 'modelLab.openTimeline', arguments: [uri] }));
       }
       if (last && !live) {

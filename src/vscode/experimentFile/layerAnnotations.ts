@@ -2,9 +2,9 @@ import { findNodeAtLocation, getNodeValue, parseTree, type Node } from 'jsonc-pa
 import { classMappingText } from '../../core/data/classNames';
 import { layerName } from '../../core/experiment/layerName';
 import type { LayerInfo, RunEvent } from '../../core/train/events';
-import { formatCount, formatSaving } from '../util/format';
+import { formatCount, formatSaving } from '../../panels/shared/format';
 import { md } from '../util/markdown';
-import { timelineRunFromEvents, type TimelineRunStatus } from '../timeline/timelineModel';
+import { timelineRunFromEvents, type TimelineRunStatus } from '../../panels/timeline/viewModel';
 
 /**
  * What to show next to each entry of `model.layers` in an experiment file, from the events of
@@ -21,7 +21,7 @@ export interface LayerAnnotation {
   /** Offsets of the layer's object in the document (the hint goes after `end`). */
   start: number;
   end: number;
-  /** One line, e.g. "❄ frozen at epoch 5 (step 225) · −31% backward". */
+  /** One line, e.g. "❄ frozen at epoch 5 (step 225) · 31% saved" (of each step's backward FLOPs, as the hover says). */
   label: string;
   /**
    * The same line in short parts (`label` = parts joined by " · "): VS Code cuts an inlay hint
@@ -87,7 +87,8 @@ export function layerAnnotations(text: string, run: RunRef, events: readonly Run
       state = 'frozen';
       const where = `❄ frozen at epoch ${layer.frozenAtEpoch} (step ${layer.frozenAtStep})`;
       // A weightless layer has no freeze event of its own: it follows the unit before it.
-      parts = freeze ? [where, `${formatSaving(freeze.stepSaving.backward)} backward`] : [where];
+      // Short: VS Code cuts a line's inlay hints at 43 characters; the hover says what was saved.
+      parts = freeze ? [where, `${formatSaving(freeze.stepSaving.backward)} saved`] : [where];
     } else if (running) {
       state = 'training';
       parts = [`● training · epoch ${Math.min(timeline.epochsDone + 1, timeline.epochs)}/${timeline.epochs}`];
@@ -109,8 +110,7 @@ export function layerAnnotations(text: string, run: RunRef, events: readonly Run
       lines.push(md`Frozen at epoch ${layer.frozenAtEpoch}, step ${layer.frozenAtStep} of ${timeline.totalSteps}.`);
       if (layer.reason) lines.push('', md`Why: ${layer.reason}`);
       if (freeze) {
-        const skipped = (saving: number) => formatSaving(saving).replace('\u2212', '');
-        lines.push('', md`From then on each step skips ${skipped(freeze.stepSaving.backward)} of the backward FLOPs and ${skipped(freeze.stepSaving.forward)} of the forward FLOPs.`);
+        lines.push('', md`From then on each step skips ${formatSaving(freeze.stepSaving.backward)} of the backward FLOPs and ${formatSaving(freeze.stepSaving.forward)} of the forward FLOPs.`);
       }
     } else {
       lines.push(running ? 'Still training.' : 'Never frozen: trained until the run ended.');

@@ -3,7 +3,7 @@ import type { ExtractedEntity } from '../../core/extract/types';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { shiftSpans } from './spanEdits';
-import { entityHover, TYPE_COLORS, type TypeColor } from './viewModel';
+import { entityHover, TYPE_COLORS, type TypeColor } from '../../panels/extract/viewModel';
 
 /** Editor-side span backgrounds (the underline uses the theme's opaque `charts.*` colour). */
 const BACKGROUNDS: Record<TypeColor, string> = {
@@ -67,6 +67,12 @@ export class EditorHighlights implements vscode.Disposable {
       hover: entityHover(e, provider),
     })));
     this.enabled = true;
+    this.renderAll();
+  }
+
+  /** Removes every highlight (the result they showed is gone). */
+  clear(): void {
+    this.byDocument.clear();
     this.renderAll();
   }
 

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
-import { isExtractPanelState, isWebviewToHost, type ExtractPanelState, type HostToWebview, type WebviewToHost } from './messages';
-import { exportDocument } from './viewModel';
+import { isExtractPanelState, isWebviewToHost, type ExtractPanelState, type HostToWebview, type WebviewToHost } from '../../panels/extract/messages';
+import { exportDocument, panelTitle } from '../../panels/extract/viewModel';
+import { findSpan } from './spanEdits';
 
 export const EXTRACT_VIEW_TYPE = 'modelLab.extraction';
 
@@ -11,15 +12,18 @@ export interface ExtractPanelDeps {
 }
 
 /**
- * The extraction results panel (host side): one panel showing the latest result. The webview
- * persists that result with `setState`, so the serializer restores it after a reload; the host
- * re-validates anything it gets back before using it.
+ * The extraction results panel (host side): one panel showing the latest result, or why the
+ * latest extraction failed. The webview persists the result with `setState`, so the serializer
+ * restores it after a reload; the host re-validates anything it gets back before using it.
+ * A click on an entity in the panel selects it in its editor.
  */
 export class ExtractPanel implements vscode.Disposable {
   private static current: ExtractPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly channel: WebviewChannel<WebviewToHost, HostToWebview>;
   private ready = false;
+  /** Set when the latest extraction failed (then `state` is cleared). */
+  private failure: { source: string; text: string } | undefined;
 
   static show(deps: ExtractPanelDeps, state: ExtractPanelState): ExtractPanel {
     const existing = ExtractPanel.current;
@@ -30,6 +34,11 @@ export class ExtractPanel implements vscode.Disposable {
     }
     const panel = vscode.window.createWebviewPanel(EXTRACT_VIEW_TYPE, 'Extraction', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, panelWebviewOptions(deps.extensionUri));
     return new ExtractPanel(panel, deps, state);
+  }
+
+  /** The latest extraction, of `source`, failed: an open panel drops its result and says why. */
+  static showFailure(source: string, text: string): void {
+    ExtractPanel.current?.setFailure(source, text);
   }
 
   static revive(panel: vscode.WebviewPanel, deps: ExtractPanelDeps, state: ExtractPanelState | undefined): ExtractPanel {
@@ -55,12 +64,20 @@ export class ExtractPanel implements vscode.Disposable {
 
   private setState(state: ExtractPanelState): void {
     this.state = state;
+    this.failure = undefined;
     this.updateTitle();
     if (this.ready) void this.post({ type: 'result', state });
   }
 
+  private setFailure(source: string, text: string): void {
+    this.state = undefined;
+    this.failure = { source, text };
+    this.updateTitle();
+    if (this.ready) void this.post({ type: 'failed', ...this.failure });
+  }
+
   private updateTitle(): void {
-    this.panel.title = this.state ? `Extraction: ${this.state.source}` : 'Extraction';
+    this.panel.title = this.failure ? panelTitle(this.failure.source, true) : panelTitle(this.state?.source);
   }
 
   private async handle(m: WebviewToHost): Promise<void> {
@@ -68,7 +85,11 @@ export class ExtractPanel implements vscode.Disposable {
       case 'ready':
         this.ready = true;
         if (this.state) await this.post({ type: 'result', state: this.state });
+        else if (this.failure) await this.post({ type: 'failed', ...this.failure });
         else await this.post({ type: 'notice', level: 'info', text: 'No extraction yet: select text and run "Model Lab: Extract Information".' });
+        return;
+      case 'revealEntity':
+        if (this.state) await revealEntity(this.state, m.index);
         return;
       case 'copyJson':
         if (!this.state) return;
@@ -101,6 +122,38 @@ export class ExtractPanel implements vscode.Disposable {
   dispose(): void {
     if (ExtractPanel.current === this) ExtractPanel.current = undefined;
     for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+/**
+ * Selects entity `index` of a result in the document it was extracted from, where its text is
+ * now (edits since may have moved it), in the editor group that shows the document.
+ */
+async function revealEntity(state: ExtractPanelState, index: number): Promise<void> {
+  const entity = state.result.entities[index];
+  if (!entity) return;
+  const uri = state.document === undefined ? undefined : parseUri(state.document);
+  if (!uri || state.offset === undefined) {
+    void vscode.window.showInformationMessage('Model Lab: this result does not say which document it came from; extract again to link it.');
+    return;
+  }
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const at = findSpan(doc.getText(), state.offset + entity.start, entity.text);
+  if (at === undefined) {
+    void vscode.window.showInformationMessage(`Model Lab: "${entity.text.slice(0, 80)}" is no longer in ${vscode.workspace.asRelativePath(uri)}.`);
+    return;
+  }
+  const range = new vscode.Range(doc.positionAt(at), doc.positionAt(at + entity.text.length));
+  const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+  const editor = await vscode.window.showTextDocument(doc, { viewColumn: shown?.viewColumn ?? vscode.ViewColumn.One, selection: range });
+  editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+}
+
+function parseUri(s: string): vscode.Uri | undefined {
+  try {
+    return vscode.Uri.parse(s, true);
+  } catch {
+    return undefined;
   }
 }
 

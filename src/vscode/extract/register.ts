@@ -7,10 +7,10 @@ import { JobCancelledError, JobProcess } from '../../runner/jobProcess';
 import { ExtractPanel, ExtractPanelSerializer, EXTRACT_VIEW_TYPE } from './extractPanel';
 import { extractionSettings } from './extractionSettings';
 import { EditorHighlights } from './editorHighlights';
-import { MAX_TEXT_LENGTH, type ExtractPanelState } from './messages';
+import { MAX_TEXT_LENGTH, type ExtractPanelState } from '../../panels/extract/messages';
 import { runExtraction } from './runExtraction';
 import { activeSchema, pickSchema } from './schemaSource';
-import { typeColors } from './viewModel';
+import { sourceLabel, typeColors } from '../../panels/extract/viewModel';
 
 export interface ExtractionDeps {
   context: vscode.ExtensionContext;
@@ -52,6 +52,9 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
       void vscode.window.showErrorMessage(`Model Lab: the selection is too long (${text.length} characters, at most ${MAX_TEXT_LENGTH}).`);
       return;
     }
+    // The last line with selected text (a selection ending at the start of a line ends before it).
+    const endLine = range.end.character === 0 && range.end.line > range.start.line ? range.end.line - 1 : range.end.line;
+    const source = sourceLabel(path.basename(doc.fileName), range.start.line, endLine);
     const settings = extractionSettings();
     const abort = new AbortController();
     try {
@@ -80,8 +83,10 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
         result,
         schemaName: schema.schema.name,
         entityTypes: schema.schema.entities.map((e) => e.type),
-        source: `${path.basename(doc.fileName)}:${range.start.line + 1}`,
+        source,
         createdAt: new Date().toISOString(),
+        document: doc.uri.toString(),
+        offset: doc.offsetAt(range.start),
       };
       highlights.set(doc, doc.offsetAt(range.start), result.entities, typeColors(state.entityTypes, result.entities), result.provider);
       ExtractPanel.show(panelDeps, state);
@@ -97,6 +102,9 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
         message += ` No API key is saved for ${endpointOrigin(settings.baseUrl)}: run "Model Lab: Set Extraction API Key".`;
       }
       log.error(`extraction failed: ${message}`);
+      // The previous result no longer answers the latest request: clear it, say why.
+      highlights.clear();
+      ExtractPanel.showFailure(source, `Extraction failed: ${message}`);
       void vscode.window.showErrorMessage(`Model Lab: extraction failed: ${message}`);
     }
   };

@@ -4,7 +4,7 @@ import type { ExtractionSchema } from '../../core/extract/schema';
 import type { ExtractionResult } from '../../core/extract/types';
 import type { JobProcess } from '../../runner/jobProcess';
 import type { ExtractionSettings } from './extractionSettings';
-import { isExtractionResult } from './messages';
+import { isExtractionResult } from '../../panels/extract/messages';
 
 export interface RunExtractionOptions {
   /** The runner process extraction jobs go to. */

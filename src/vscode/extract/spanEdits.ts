@@ -14,3 +14,18 @@ export function shiftSpans<T extends { start: number; end: number }>(spans: read
   }
   return out;
 }
+
+/**
+ * Where `needle` is in `text` now: at `expected` if it still reads so there, else its occurrence
+ * nearest to `expected` (edits elsewhere moved it); undefined when the text no longer has it.
+ */
+export function findSpan(text: string, expected: number, needle: string): number | undefined {
+  if (needle === '') return undefined;
+  if (text.startsWith(needle, expected)) return expected;
+  let best: number | undefined;
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
+    if (best === undefined || Math.abs(at - expected) < Math.abs(best - expected)) best = at;
+    if (at > expected) break;
+  }
+  return best;
+}

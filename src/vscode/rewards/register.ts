@@ -4,7 +4,7 @@ import { isUserError } from '../../core/errors';
 import { checkRewardsText } from '../../core/reward/rewardsFile';
 import { checkedPath, registerDocumentDiagnostics } from '../util/documentDiagnostics';
 import { REWARDS_VIEW_TYPE, RewardsPanel, RewardsSerializer, type RewardsDeps } from './rewardsPanel';
-import { settingsFrom } from './viewModel';
+import { settingsFrom } from './compareSettings';
 
 export const COMPARE_REWARDS_COMMAND = 'modelLab.compareRewards';
 

@@ -6,8 +6,8 @@ import { describeEstimate } from '../../core/reward/estimate';
 import type { ConfirmationNeeded, DifferenceResult, JobErrorInfo, JobProgress, MatrixResult } from '../../runner/jobProtocol';
 import { JobCancelledError, JobFailedError, JobProcess } from '../../runner/jobProcess';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
-import { isRewardsPanelState, isWebviewToHost, type CompareSettings, type HostToWebview, type PanelTheme, type WebviewToHost } from './messages';
-import { differenceMessage, errorMessage, matrixMessage, panelTitle, settingsLabel } from './viewModel';
+import { isRewardsPanelState, isWebviewToHost, type CompareSettings, type HostToWebview, type PanelTheme, type WebviewToHost } from '../../panels/rewards/messages';
+import { differenceMessage, errorMessage, matrixMessage, panelTitle, settingsLabel } from '../../panels/rewards/viewModel';
 
 export const REWARDS_VIEW_TYPE = 'modelLab.rewards';
 

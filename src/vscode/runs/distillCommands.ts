@@ -5,8 +5,8 @@ import { distillExperimentText, type DistillTemplateMode } from '../../core/dist
 import { isUserError } from '../../core/errors';
 import { loadExperimentFile } from '../../core/experiment/load';
 import type { TrainExperiment } from '../../core/experiment/types';
-import type { ResolvedConfig } from '../../runner/runJob';
-import { isTrainRun, readConfig, readRunRecord, type RunRecord } from '../../runner/runStore';
+import { readRunConfig } from '../../runner/runConfig';
+import { isTrainRun, readRunRecord, type RunRecord } from '../../runner/runStore';
 import { isExperimentFile } from '../config';
 import type { RunsNode } from './runsTreeProvider';
 
@@ -46,7 +46,7 @@ async function teacherFrom(arg: unknown): Promise<{ experimentFile: string; ref:
   if (node && typeof node === 'object' && node.kind === 'run') {
     const run = (node as { run: RunRecord }).run;
     const record = await readRunRecord(run.runDir);
-    const config = await readConfig<ResolvedConfig>(run.runDir);
+    const config = await readRunConfig(run.runDir).catch(() => undefined);
     if (!record || !config || !isTrainRun(record) || record.status !== 'completed') {
       void vscode.window.showInformationMessage('Model Lab: only a completed train run can be distilled.');
       return undefined;

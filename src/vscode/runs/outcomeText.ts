@@ -1,9 +1,9 @@
 import type { RunSummary } from '../../runner/summary';
-import { formatPercent, formatSaving, formatSeconds } from '../util/format';
+import { formatPercent, formatSaving, formatSeconds } from '../../panels/shared/format';
 
 /**
  * What a completed run achieved, in one line for notifications and the log:
- * "95.1% test accuracy in 12.3 s, −31% backward FLOPs" or "dev entity F1 78.8%, relation F1
+ * "95.1% test accuracy in 12.3 s, 31% backward FLOPs saved" or "dev entity F1 78.8%, relation F1
  * 52.9% in 4 min 10 s". Pure, for tests.
  */
 export function outcomeText(s: RunSummary): string {
@@ -23,6 +23,6 @@ export function outcomeText(s: RunSummary): string {
         : `teacher ${formatPercent(s.teacher.accuracy)}`;
     }
     default:
-      return `${formatPercent(s.metrics.accuracy)} test accuracy in ${formatSeconds(s.trainSeconds)}, ${formatSaving(s.flopsSaved.backward)} backward FLOPs`;
+      return `${formatPercent(s.metrics.accuracy)} test accuracy in ${formatSeconds(s.trainSeconds)}, ${formatSaving(s.flopsSaved.backward)} backward FLOPs saved`;
   }
 }

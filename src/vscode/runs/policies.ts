@@ -15,7 +15,3 @@ export const POLICY_CHOICES: readonly PolicyChoice[] = [
   { policy: 'autofreeze', label: 'autofreeze', description: 'gradient-norm based', detail: 'Freeze a layer once its gradient changes fall below a percentile of the others.' },
   { policy: 'smartfrz', label: 'smartfrz', description: 'learned predictor', detail: 'A small predictor watches weight histories and freezes layers that have converged (SmartFRZ).' },
 ];
-
-export function isPolicyName(v: unknown): v is FreezingPolicyName {
-  return POLICY_CHOICES.some((c) => c.policy === v);
-}

@@ -1,9 +1,9 @@
 import type { RunEvent } from '../../core/train/events';
-import { formatPercent, formatSaving } from '../util/format';
+import { formatPercent, formatSaving } from '../../panels/shared/format';
 
 /**
  * The one-line progress of a live run, for the notification and the status bar:
- * "epoch 3/20 · 91.2% · loss 0.312 · 2 frozen · −31% backward", or for other kinds
+ * "epoch 3/20 · 91.2% · loss 0.312 · 2 frozen · 31% backward saved", or for other kinds
  * "40% · tagger 1 epoch 4/5 · …". Pure, for tests.
  */
 export interface RunProgress {
@@ -45,6 +45,6 @@ export function progressMessage(p: RunProgress): string {
   if (p.accuracy !== undefined && Number.isFinite(p.accuracy)) parts.push(`accuracy ${formatPercent(p.accuracy)}`);
   if (p.loss !== undefined && Number.isFinite(p.loss)) parts.push(`loss ${p.loss.toFixed(3)}`);
   if (p.frozen > 0) parts.push(`${p.frozen} frozen`);
-  if (p.savedBackward > 0) parts.push(`${formatSaving(p.savedBackward)} backward`);
+  if (p.savedBackward > 0) parts.push(`${formatSaving(p.savedBackward)} backward saved`);
   return parts.join(' · ');
 }

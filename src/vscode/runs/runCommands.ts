@@ -1,16 +1,17 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
 import * as vscode from 'vscode';
 import { isUserError } from '../../core/errors';
-import { loadExperimentFile } from '../../core/experiment/load';
-import { peekExperimentFile } from '../../core/experiment/peek';
-import type { FreezingPolicyName } from '../../core/experiment/types';
+import { loadExperimentText, readExperimentFile, type LoadedExperiment, type PolicyOverride } from '../../core/experiment/load';
+import { peekExperiment } from '../../core/experiment/peek';
+import type { ExperimentKind, FreezingPolicyName } from '../../core/experiment/types';
+import { toErrorInfo } from '../../runner/errorInfo';
 import type { RunErrorInfo } from '../../runner/protocol';
 import { runLiveness } from '../../runner/runLock';
 import { deleteRun, isTrainRun, readRunRecord, RUN_FILE, setPauseRequest, SUMMARY_FILE, type RunRecord } from '../../runner/runStore';
 import { isTrainSummary } from '../../runner/summary';
-import type { RunOutcome } from '../../runner/runProcess';
+import type { RunOutcome, RunSource } from '../../runner/runSource';
 import { EXPERIMENT_GLOB, isExperimentFile, openTimelineOnRun, showNotificationProgress } from '../config';
 import { TimelinePanel, type TimelineDeps } from '../timeline/timelinePanel';
 import { outcomeText } from './outcomeText';
@@ -58,57 +59,70 @@ export function registerRunCommands(deps: CommandDeps): vscode.Disposable {
 class RunCommands {
   constructor(private readonly deps: CommandDeps) {}
 
+  // Each command reads the experiment file once and validates it before anything starts; the run
+  // gets the validated experiment (the run process does not read the file again).
+
   async runExperiment(arg?: unknown): Promise<void> {
     const file = await this.experimentFrom(arg);
     if (!file || !(await this.checkCanRun(file))) return;
-    const doc = peekDocument(file);
-    if (doc?.kind === 'reward-compare' && typeof doc.rewards === 'string') {
+    const text = await this.readExperiment(file);
+    const loaded = text === undefined ? undefined : this.validate(file, text);
+    if (!loaded) return;
+    const exp = loaded.experiment;
+    if (exp.kind === 'reward-compare') {
       // A reward comparison is interactive: it opens the heatmap panel instead of a run.
-      const rewards = vscode.Uri.file(path.resolve(path.dirname(file), doc.rewards));
-      await vscode.commands.executeCommand('modelLab.compareRewards', rewards, { canon: doc.canon, norm: doc.norm, metric: doc.metric });
+      await vscode.commands.executeCommand('modelLab.compareRewards', vscode.Uri.file(exp.rewards), { canon: exp.canon, norm: exp.norm, metric: exp.metric });
       return;
     }
-    await this.runAndReport(file, {});
+    await this.runAndReport({ experiment: loaded }, exp.kind);
   }
 
   async runWithPolicy(arg?: unknown): Promise<void> {
     const file = await this.experimentFrom(arg);
-    if (!file || !trainOnly(file) || !(await this.checkCanRun(file))) return;
+    if (!file || !(await this.checkCanRun(file))) return;
+    const text = await this.readExperiment(file);
+    if (text === undefined || !trainOnly(file, text)) return;
     const pick = await vscode.window.showQuickPick(
       POLICY_CHOICES.map((p) => ({ label: p.label, description: p.description, detail: p.detail, policy: p.policy })),
       { title: `Run ${path.basename(file)} with policy`, placeHolder: 'Choose a freezing policy (overrides freezing.policy for this run)', matchOnDescription: true, matchOnDetail: true },
     );
     if (!pick) return;
-    const policyOptions = await askPolicyOptions(file, pick.policy);
+    const policyOptions = await askPolicyOptions(file, text, pick.policy);
     if (policyOptions === null) return;
-    await this.runAndReport(file, { policy: pick.policy, policyOptions });
+    const loaded = this.validate(file, text, { policy: pick.policy, policyOptions });
+    if (loaded) await this.runAndReport({ experiment: loaded }, 'train');
   }
 
   async comparePolicies(arg?: unknown): Promise<void> {
     const file = await this.experimentFrom(arg);
-    if (!file || !trainOnly(file) || !(await this.checkCanRun(file))) return;
+    if (!file || !(await this.checkCanRun(file))) return;
+    const text = await this.readExperiment(file);
+    if (text === undefined || !trainOnly(file, text)) return;
     // Pre-select the baseline and the file's own policy (smartfrz when the file has none).
-    const own = peekExperimentFile(file).policy;
+    const own = peekExperiment(text).policy;
     const defaults = new Set(['none', own && own !== 'none' ? own : 'smartfrz']);
     const picks = await vscode.window.showQuickPick(
       POLICY_CHOICES.map((p) => ({ label: p.label, description: p.description, detail: p.detail, policy: p.policy, picked: defaults.has(p.policy) })),
       { title: `Compare policies on ${path.basename(file)}`, placeHolder: 'Pick the policies to run one after another; the timeline overlays them', canPickMany: true },
     );
     if (!picks || picks.length === 0) return;
-    const optionsOf = new Map<string, Record<string, unknown> | undefined>();
+    // What each policy needs that the file does not give, then every variant validated before
+    // the first run starts: a problem stops them all up front.
+    const runs: { policy: FreezingPolicyName; loaded: LoadedExperiment }[] = [];
     for (const pick of picks) {
-      const options = await askPolicyOptions(file, pick.policy);
-      if (options === null) return;
-      optionsOf.set(pick.policy, options);
+      const policyOptions = await askPolicyOptions(file, text, pick.policy);
+      if (policyOptions === null) return;
+      const loaded = this.validate(file, text, { policy: pick.policy, policyOptions });
+      if (!loaded) return;
+      runs.push({ policy: pick.policy, loaded });
     }
-    if (!(await this.validate(file, picks[0].policy, optionsOf.get(picks[0].policy)))) return;
     const runDirs: string[] = [];
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Model Lab: comparing ${picks.length} policies`, cancellable: true },
       async (progress, token) => {
-        for (const [i, pick] of picks.entries()) {
+        for (const [i, pick] of runs.entries()) {
           if (token.isCancellationRequested) break;
-          const run = this.deps.runs.start(file, { policy: pick.policy, policyOptions: optionsOf.get(pick.policy) });
+          const run = this.deps.runs.start({ experiment: pick.loaded });
           runDirs.push(run.runDir);
           if (i === 0) TimelinePanel.show(this.deps, [run.runDir], true);
           else TimelinePanel.addRun(this.deps, run.runDir);
@@ -232,7 +246,7 @@ class RunCommands {
       void vscode.window.showWarningMessage(`Model Lab: run ${record.runId} is running (pid ${holder?.pid}, ${holder?.command}); cancel it before resuming.`);
       return;
     }
-    await this.runAndReport(record.experimentFile, { resumeDir: runDir });
+    await this.runAndReport({ resumeDir: runDir, experimentFile: record.experimentFile }, record.kind ?? 'train');
   }
 
   async deleteRun(arg?: unknown): Promise<void> {
@@ -258,17 +272,16 @@ class RunCommands {
   }
 
   /** Starts a run with a cancellable progress notification, then reports how it went. */
-  private async runAndReport(file: string, opts: { policy?: FreezingPolicyName; policyOptions?: Record<string, unknown>; resumeDir?: string }): Promise<RunOutcome | undefined> {
-    if (!opts.resumeDir && !(await this.validate(file, opts.policy, opts.policyOptions))) return undefined;
+  private async runAndReport(source: RunSource, kind: ExperimentKind): Promise<RunOutcome | undefined> {
     let run: ActiveRun;
     try {
-      run = this.deps.runs.start(file, opts);
+      run = this.deps.runs.start(source);
     } catch (e) {
       void vscode.window.showErrorMessage(`Model Lab: could not start the run: ${(e as Error).message}`);
       return undefined;
     }
-    if (peekExperimentFile(file).kind === 'train' && openTimelineOnRun()) TimelinePanel.show(this.deps, [run.runDir], true);
-    return this.followWithProgress(run, false, opts.resumeDir !== undefined);
+    if (kind === 'train' && openTimelineOnRun()) TimelinePanel.show(this.deps, [run.runDir], true);
+    return this.followWithProgress(run, false, 'resumeDir' in source);
   }
 
   /**
@@ -310,23 +323,6 @@ class RunCommands {
   }
 
   /**
-   * Checks the experiment file before a run is started for it: a file with problems starts no
-   * run; the problem is shown (and in the Problems view, with the rest of the file's problems).
-   */
-  private async validate(file: string, policy?: string, policyOptions?: Record<string, unknown>): Promise<boolean> {
-    try {
-      await loadExperimentFile(file, { policy, policyOptions });
-      return true;
-    } catch (e) {
-      if (!isUserError(e)) throw e;
-      // Opening the document (without showing it) puts all of its problems in the Problems view.
-      await vscode.workspace.openTextDocument(vscode.Uri.file(file)).then(undefined, () => undefined);
-      this.showRunError(path.basename(file), 'cannot run', { message: e.message, user: true, pointer: e.pointer, file: e.file, line: e.line, column: e.column });
-      return false;
-    }
-  }
-
-  /**
    * Tells the user how a run ended. Not awaited by the commands: a notification stays until
    * dismissed, and commands (and tests calling them) should finish when the run does.
    */
@@ -356,6 +352,33 @@ class RunCommands {
       });
     } else {
       this.showRunError(name, outcome.status, outcome.error);
+    }
+  }
+
+  /** The experiment file's text, read once per command; undefined (and the user told why) when it cannot be read. */
+  private async readExperiment(file: string): Promise<string | undefined> {
+    try {
+      return (await readExperimentFile(file)).text;
+    } catch (e) {
+      this.showRunError(path.basename(file), 'cannot run', toErrorInfo(e));
+      return undefined;
+    }
+  }
+
+  /**
+   * The experiment validated for one run (`override`: another freezing policy and its options);
+   * undefined when it is invalid, after showing the first problem (the Problems view lists them all).
+   */
+  private validate(file: string, text: string, override: PolicyOverride = {}): LoadedExperiment | undefined {
+    try {
+      return loadExperimentText(text, path.resolve(file), override);
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      this.deps.log.warn(`cannot run ${file}: ${e.format()}`);
+      // Opening the document (without showing it) puts all of its problems in the Problems view.
+      void vscode.workspace.openTextDocument(vscode.Uri.file(file)).then(undefined, () => undefined);
+      this.showRunError(path.basename(file), 'cannot run', toErrorInfo(e));
+      return undefined;
     }
   }
 
@@ -410,10 +433,10 @@ class RunCommands {
   }
 }
 
-/** The experiment file's JSON, read tolerantly (the run or panel reports real problems). */
-function peekDocument(file: string): Record<string, any> | undefined {
+/** The experiment's JSON, read tolerantly (validation reports the real problems). */
+function parseDocument(text: string): Record<string, any> | undefined {
   try {
-    const doc = parseJsonc(readFileSync(file, 'utf8'));
+    const doc = parseJsonc(text);
     return typeof doc === 'object' && doc !== null ? doc : undefined;
   } catch {
     return undefined;
@@ -424,8 +447,8 @@ function peekDocument(file: string): Record<string, any> | undefined {
  * Asks for the options `policy` needs that the file does not give (static: which layers and
  * when), one step after the other; undefined when nothing is needed, null when the user cancels.
  */
-async function askPolicyOptions(file: string, policy: string): Promise<Record<string, unknown> | undefined | null> {
-  const prompts = policyOptionPrompts(policy, peekDocument(file));
+async function askPolicyOptions(file: string, text: string, policy: string): Promise<Record<string, unknown> | undefined | null> {
+  const prompts = policyOptionPrompts(policy, parseDocument(text));
   if (prompts.length === 0) return undefined;
   const options: Record<string, unknown> = {};
   for (const [i, p] of prompts.entries()) {
@@ -444,8 +467,8 @@ async function askPolicyOptions(file: string, policy: string): Promise<Record<st
 }
 
 /** Freezing policies apply to train experiments; says so for other kinds. */
-function trainOnly(file: string): boolean {
-  const { kind } = peekExperimentFile(file);
+function trainOnly(file: string, text: string): boolean {
+  const { kind } = peekExperiment(text);
   if (kind === 'train') return true;
   void vscode.window.showInformationMessage(`Model Lab: ${path.basename(file)} is a "${kind}" experiment; freezing policies apply to "train" experiments. Use Run Experiment.`);
   return false;

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { isTrainRun, type RunRecord } from '../../runner/runStore';
-import { formatAgo, formatPercent, formatSeconds } from '../util/format';
+import { formatAgo, formatPercent, formatSeconds } from '../../panels/shared/format';
 
 /**
  * How the Runs view arranges and describes runs: one group per experiment file (newest run

@@ -1,12 +1,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { FreezingPolicyName } from '../../core/experiment/types';
 import type { RunEvent } from '../../core/train/events';
 import { startDetachedRun } from '../../runner/detachedRun';
 import { RunFollower } from '../../runner/runFollower';
 import { signalRunHolder } from '../../runner/runLock';
-import type { RunOutcome } from '../../runner/runProcess';
-import type { RunRecord } from '../../runner/runStore';
+import type { RunOutcome, RunSource } from '../../runner/runSource';
+import { runLabel, type RunRecord } from '../../runner/runStore';
 import { backendSetting, runsRootFor } from '../config';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
@@ -55,20 +54,20 @@ export class RunManager implements vscode.Disposable {
     this.statusItem.name = 'Model Lab: Active Run';
   }
 
-  /** Starts a run (or resumes one) in its own detached process and follows it. */
-  start(experimentFile: string, opts: { policy?: FreezingPolicyName; policyOptions?: Record<string, unknown>; resumeDir?: string } = {}): ActiveRun {
-    const file = path.resolve(experimentFile);
-    const started = startDetachedRun({
-      experimentFile: file,
-      policy: opts.policy,
-      policyOptions: opts.policyOptions,
-      resumeDir: opts.resumeDir,
-      outRoot: opts.resumeDir ? undefined : runsRootFor(file),
-      backend: backendSetting(),
-    });
-    const options = opts.policyOptions ? ` ${JSON.stringify(opts.policyOptions)}` : '';
-    this.log.info(`[${started.runId}] ${opts.resumeDir ? 'resuming' : 'starting'} ${file}${opts.policy ? ` with policy ${opts.policy}${options}` : ''} (pid ${started.child.pid})`);
-    return this.follow(new RunFollower(started.runDir, { child: started.child }), file, opts.policy ?? '');
+  /**
+   * Starts a run in its own detached process and follows it: a new one of an experiment the
+   * caller loaded once (validated), or a resumed run folder.
+   */
+  start(source: RunSource): ActiveRun {
+    const loaded = 'experiment' in source ? source.experiment : undefined;
+    const file = 'experiment' in source ? source.experiment.file : path.resolve(source.experimentFile);
+    const started = startDetachedRun({ ...source, outRoot: loaded ? runsRootFor(file) : undefined, backend: backendSetting() });
+    const tag = `[${started.runId}]`;
+    const freezing = loaded?.experiment.kind === 'train' && loaded.experiment.freezing ? ` ${JSON.stringify(loaded.experiment.freezing)}` : '';
+    const policy = loaded ? runLabel(loaded.experiment) : '';
+    this.log.info(`${tag} ${loaded ? 'starting' : 'resuming'} ${file}${loaded ? ` (${policy})${freezing}` : ''} (pid ${started.child.pid})`);
+    for (const w of loaded?.warnings ?? []) this.log.warn(`${tag} ${w.pointer}: ${w.message}`);
+    return this.follow(new RunFollower(started.runDir, { child: started.child }), file, policy);
   }
 
   /**
@@ -95,7 +94,7 @@ export class RunManager implements vscode.Disposable {
       if (event.type === 'start') (run as { policy: string }).policy = event.policy;
       if (event.type === 'progress') (run as { policy: string }).policy = event.kind;
       if (event.type === 'start') this.log.info(`${tag} ${event.experiment} · policy ${event.policy} · backend ${event.backend} · ${event.epochs} epochs × ${event.stepsPerEpoch} steps`);
-      if (event.type === 'freeze') this.log.info(`${tag} froze ${event.layer} at epoch ${event.epoch}, step ${event.step}${event.reason ? ` (${event.reason})` : ''}`);
+      if (event.type === 'freeze') this.log.info(`${tag} froze ${event.layer} at epoch ${event.epoch + 1}, step ${event.step}${event.reason ? ` (${event.reason})` : ''}`);
       if (event.type === 'epoch') this.log.info(`${tag} ${progressMessage(runProgress(run.events))}`);
       if (event.type === 'progress' && event.fraction > 0) this.log.info(`${tag} ${event.message}`);
       if (event.type !== 'step') this.updateStatus();
@@ -163,7 +162,7 @@ export class RunManager implements vscode.Disposable {
     const progress = progressMessage(runProgress(run.events));
     this.statusItem.text = `$(sync~spin) ${name} · ${run.policy || '…'} · ${progress.split(' · ')[0]}${more}`;
     this.statusItem.tooltip = untrustedMarkdown(md`**Model Lab** — ${name} (${run.policy})\n\n${progress}\n\nClick to open the timeline.`);
-    this.statusItem.command = { title: 'Open Timeline', command: 'modelLab.openTimeline', arguments: [vscode.Uri.file(run.runDir)] };
+    this.statusItem.command = { title: 'Open Freezing Timeline', command: 'modelLab.openTimeline', arguments: [vscode.Uri.file(run.runDir)] };
     this.statusItem.show();
   }
 

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { isTrainRun, PAUSE_FILE, type RunRecord } from '../../runner/runStore';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
-import { formatPercent, formatSeconds } from '../util/format';
+import { formatPercent, formatSeconds } from '../../panels/shared/format';
 import { canResume, describeRun, groupRuns, type RunGroup } from './runGroups';
 import type { RunIndex } from './runIndex';
 import type { RunManager } from './runManager';
@@ -17,6 +17,7 @@ const STATUS_ICONS: Record<RunRecord['status'], [string, string | undefined]> = 
   cancelled: ['circle-slash', 'editorWarning.foreground'],
   failed: ['error', 'testing.iconFailed'],
   interrupted: ['debug-pause', 'editorWarning.foreground'],
+  diverged: ['warning', 'testing.iconFailed'],
 };
 
 /**
@@ -102,7 +103,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     ].filter(Boolean).join(' ');
     item.tooltip = runTooltip(r);
     item.command = isTrainRun(r)
-      ? { title: 'Open Timeline', command: 'modelLab.openTimeline', arguments: [node] }
+      ? { title: 'Open Freezing Timeline', command: 'modelLab.openTimeline', arguments: [node] }
       : { title: 'Show Results', command: 'modelLab.openTimeline', arguments: [node], tooltip: 'Opens the run\'s summary.json' };
     return item;
   }

@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunManager } from '../runs/runManager';
-import { isTimelineState, isWebviewToHost, type HostToWebview, type WebviewToHost } from './messages';
-import type { TimelineRun } from './timelineModel';
+import { isTimelineState, isWebviewToHost, type HostToWebview, type WebviewToHost } from '../../panels/timeline/messages';
+import type { TimelineRun } from '../../panels/timeline/viewModel';
 import { loadTimelineRun } from './timelineSource';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
 

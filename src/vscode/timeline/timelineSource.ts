@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { readEvents, readRunRecord } from '../../runner/runStore';
 import type { RunManager } from '../runs/runManager';
-import { timelineRunFromEvents, type TimelineRun } from './timelineModel';
+import { timelineRunFromEvents, type TimelineRun } from '../../panels/timeline/viewModel';
 
 /**
  * Loads a run's timeline: from the live event list when this window is running it, else from

@@ -68,6 +68,24 @@ test('labels must be integers >= 0', () => {
   fails('1,2,0.5\n', {}, { message: /label 0.5 in column 3 is not a class index/, line: 1 });
 });
 
+test('values beyond float32 are a data error at their row and column, however they are written', () => {
+  fails('1,2,0\n3,1e39,1\n', {}, { message: /value 1e39 in column 2 is beyond the float32 range/, line: 2, column: 3 });
+  fails('1,2,0\n-4e38,1,1\n', {}, { message: /value -4e38 in column 1 is beyond the float32 range/, line: 2, column: 1 });
+  // Beyond a double too: said so, not "not a number".
+  fails('1,1e999,0\n', {}, { message: /value 1e999 in column 2 is beyond the float32 range/, line: 1, column: 3 });
+  fails('1,"1e999",0\n', {}, { message: /value 1e999 in column 2 is beyond the float32 range/, line: 1 });
+  assert.deepEqual([...parse('3.4e38,0\n').x], [Math.fround(3.4e38)]);
+});
+
+test('labels at or beyond 2^31 are an error instead of wrapping around', () => {
+  fails('1,2,0\n3,4,2147483648\n', {}, { message: /label 2147483648 in column 3 is too large for a class index \(at most 2147483647\)/, line: 2, column: 5 });
+  fails('1,2,0\n3,4,1e12\n', {}, { message: /label 1e12 in column 3 is too large/, line: 2 });
+});
+
+test('a row with extra columns is reported as such, not as a bad label in the last column', () => {
+  fails('1,2,0\n3,4,0.5,1\n', {}, { message: /row has 4 columns, expected 3 \(as in line 1\)/, line: 2 });
+});
+
 test('a label column that does not exist points at /data/label', () => {
   fails('1,2,0\n', { label: 5 }, { message: /label column 5 does not exist: .* has 3 columns \(0 to 2\)/, line: 1, pointer: '/data/label' });
 });

@@ -35,6 +35,7 @@ test('every malformed line is reported with its line number', () => {
   fails('{"text":"a"}', /missing "label"/, 1);
   fails('{"text":"a","label":-1}', /label -1 is not a class index/, 1);
   fails('{"text":"a","label":1.5}', /label 1.5 is not a class index/, 1);
+  fails('{"text":"a","label":0}\n{"text":"b","label":2147483648}', /label 2147483648 is too large for a class index \(at most 2147483647\)/, 2);
   fails('{"text":"a","label":true}', /"label" must be a class name/, 1);
   fails('{"text":"a","label":"x"}\n{"text":"b","label":3}', /label 3 is a number, but line 1 has a string label/, 2);
   fails('\n\n', /no examples/, undefined);

@@ -90,6 +90,31 @@ test('gzip is detected by its magic bytes, not the file name', async () => {
   }
 });
 
+test('a gzip bomb is refused once it decompresses past the limit, with a message that says so', async () => {
+  // 70 gzip members of 16 MiB of zeros: 1.1 MiB on disk, 1.1 GiB decompressed.
+  const member = zlib.gzipSync(Buffer.alloc(16 * 2 ** 20));
+  const bomb = await tmp('bomb.csv.gz', Buffer.concat(Array.from({ length: 70 }, () => member)));
+  await assert.rejects(loadData({ format: 'csv', train: bomb, label: 'last' }, { seed: 1 }), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.equal(e.pointer, '/data/train');
+    assert.equal(e.file, bomb);
+    assert.match(e.message, /^gzip data decompresses to more than 1 GiB \(from 1\.1 MiB\), the limit for a compressed data file/);
+    return true;
+  });
+  const truncated = await tmp('truncated.csv.gz', zlib.gzipSync('1,2,0\n3,4,1\n').subarray(0, 12));
+  await assert.rejects(loadData({ format: 'csv', train: truncated, label: 'last' }, { seed: 1 }), /corrupt gzip data/);
+});
+
+test('a scale that makes values overflow float32 is an error at /data/scale', async () => {
+  const csv = await tmp('big.csv', '1e30,2,0\n3,4,1\n5,6,1\n');
+  await assert.rejects(loadData({ format: 'csv', train: csv, label: 'last', scale: 1e-20 }, { seed: 1 }), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.equal(e.pointer, '/data/scale');
+    assert.match(e.message, /scale 1e-20 makes values overflow float32/);
+    return true;
+  });
+});
+
 test('CSV errors from loadData carry the data file, line and pointer', async () => {
   const bad = await tmp('bad.csv', '1,2,0\n3,4,1\n5,oops,1\n');
   await assert.rejects(loadData({ format: 'csv', train: DIGITS, test: bad, label: 'last' }, { seed: 1 }), (e: unknown) => {

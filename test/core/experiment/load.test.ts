@@ -541,3 +541,20 @@ test('semantic checks on schema-invalid experiments never throw (structured muta
     for (const d of diags) assert.ok(d.message.length > 0 && d.start >= 0 && d.end <= text.length + 1, text);
   }
 });
+
+test('sizes have upper bounds, and a number too large to represent is called that (not "null")', () => {
+  const experiment = (training: string, layer = '{"type":"dense","units":3}') =>
+    `{"kind":"train","name":"x","data":{"format":"csv","train":"a"},"model":{"inputShape":[4],"layers":[${layer}]},"training":${training}}`;
+  const messages = (text: string) => checkExperimentText(text, '').map((d) => `${d.pointer}: ${d.message}`);
+  assert.deepEqual(messages(experiment('{"epochs":1e30,"batchSize":1e7}')), [
+    '/training/epochs: epochs must be <= 100000, got 1e+30',
+    '/training/batchSize: batchSize must be <= 65536, got 10000000',
+  ]);
+  assert.deepEqual(messages(experiment('{"epochs":1e999,"batchSize":4,"optimizer":{"type":"sgd","learningRate":1e999}}')), [
+    '/training/epochs: epochs is too large to represent as a number (Infinity); it must be an integer',
+    '/training/optimizer/learningRate: learningRate is too large to represent as a number (Infinity); it must be a number',
+  ]);
+  assert.deepEqual(messages(experiment('{"epochs":2,"batchSize":4}', '{"type":"dense","units":1e9}')), ['/model/layers/0/units: units must be <= 65536, got 1000000000']);
+  assert.deepEqual(messages(experiment('{"epochs":2.5,"batchSize":4}')), ['/training/epochs: epochs must be an integer, got 2.5']);
+  assert.deepEqual(messages(experiment('{"epochs":100000,"batchSize":65536}')), []);
+});

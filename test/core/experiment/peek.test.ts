@@ -1,9 +1,6 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { peekExperiment, peekExperimentFile, peekLabel } from '../../../src/core/experiment/peek';
+import { peekExperiment, peekLabel } from '../../../src/core/experiment/peek';
 
 describe('peekExperiment', () => {
   it('reads kind, name and policy from JSONC', () => {
@@ -22,12 +19,5 @@ describe('peekExperiment', () => {
     assert.equal(peekLabel(peekExperiment('{ "freezing": { "policy": "linear" } }')), 'linear');
     assert.equal(peekLabel(peekExperiment('{}')), 'none');
     assert.equal(peekLabel(peekExperiment('{ "kind": "extract-train", "freezing": { "policy": "linear" } }')), 'extract-train');
-  });
-
-  it('peeks files, and an unreadable one as empty', () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'ml-peek-')), 'a.experiment.json');
-    writeFileSync(file, '{ "kind": "extract-eval", "name": "conll" }');
-    assert.deepEqual(peekExperimentFile(file), { kind: 'extract-eval', name: 'conll', policy: undefined });
-    assert.deepEqual(peekExperimentFile(`${file}.missing`), { kind: 'train', name: undefined, policy: undefined });
   });
 });

@@ -33,3 +33,22 @@ test('scores a provider sentence by sentence, summing ungrounded spans', async (
   assert.deepEqual([s.relation.correct, s.relation.predicted, s.relation.gold], [1, 1, 1]);
   assert.equal(s.ungrounded, 2 + 5);
 });
+
+test('a provider that computes without yielding (the built-in one) still sees a stop request between sentences', async () => {
+  const controller = new AbortController();
+  let calls = 0;
+  // Each sentence keeps the thread busy for 60 ms, as a local model does, without ever awaiting I/O.
+  const busy: ExtractionProvider = {
+    name: 'busy',
+    async extract(text, schema) {
+      calls++;
+      if (calls === 1) setImmediate(() => controller.abort());
+      const until = performance.now() + 60;
+      while (performance.now() < until);
+      return lookup.extract(text, schema);
+    },
+  };
+  const many = Array.from({ length: 20 }, () => DATA[0]);
+  await assert.rejects(evaluateProvider(busy, many, CONLL04_SCHEMA, { signal: controller.signal }), /evaluation cancelled/);
+  assert.ok(calls <= 2, `${calls} sentences evaluated after the stop request`);
+});

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { addProductABt, addProductABtJs, denseProductKernel, MatrixView, OutputView } from '../../../src/core/reward/denseProduct';
+import { addProductABt, addProductABtJs, denseProductKernel } from '../../../src/core/reward/denseProduct';
+import type { MatrixView, OutputView } from '../../../src/core/reward/matrixView';
 import { createFloat64Gemm, GEMM64_FILE, GEMM64_FMA_FILE, gemm64Path } from '../../../src/core/reward/wasm/float64Gemm';
 import { createRng } from '../../../src/core/util/random';
 

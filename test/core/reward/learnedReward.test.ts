@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../../src/core/errors';
-import { encodeTransitions, scoreRewardModel } from '../../../src/core/reward/learnedReward';
+import { encodeTransitions, loadRewardModel, scoreRewardModel } from '../../../src/core/reward/learnedReward';
 import { parseRewardsText } from '../../../src/core/reward/rewardsFile';
 import { starcDistance } from '../../../src/core/reward/starc';
 import { saveModel } from '../../../src/core/model/io';
@@ -52,11 +52,11 @@ test('a saved model can be a reward in a rewards file; a wrong input width is a 
     const text = (model: string) => `{"discount": 0.9,
       "transitions": [[[0.5,0.5,0],[0,0.2,0.8]],[[1,0,0],[0,0.3,0.7]],[[0.1,0.1,0.8],[0,0,1]]],
       "rewards": {"learned": {"model": "${model}"}}}`;
-    const f = await parseRewardsText(text('good/model.json'), { baseDir: dir });
+    const f = await parseRewardsText(text('good/model.json'), { baseDir: dir, loadModel: loadRewardModel });
     assert.equal(f.names[0], 'learned');
     assert.ok(Math.abs(f.rewards[0][(0 * 2 + 1) * 3 + 2] - 3) < 1e-6); // s0 + a1 + s'2
-    await assert.rejects(parseRewardsText(text('bad/model.json'), { baseDir: dir }), (e: unknown) => e instanceof UserError && e.pointer === '/rewards/learned/model' && /input must be \[batch, 8\]/.test(e.message));
-    await assert.rejects(parseRewardsText(text('missing/model.json'), { baseDir: dir }), (e: unknown) => e instanceof UserError && /cannot read saved model/.test(e.message));
+    await assert.rejects(parseRewardsText(text('bad/model.json'), { baseDir: dir, loadModel: loadRewardModel }), (e: unknown) => e instanceof UserError && e.pointer === '/rewards/learned/model' && /input must be \[batch, 8\]/.test(e.message));
+    await assert.rejects(parseRewardsText(text('missing/model.json'), { baseDir: dir, loadModel: loadRewardModel }), (e: unknown) => e instanceof UserError && /cannot read saved model/.test(e.message));
     // Restricted Mode: the model file is not read, even a valid one; the field says why.
     await assert.rejects(parseRewardsText(text('good/model.json'), { baseDir: dir, models: 'refuse' }),
       (e: unknown) => e instanceof UserError && e.pointer === '/rewards/learned/model' && /not loaded in Restricted Mode/.test(e.message));

@@ -272,6 +272,90 @@ describe('train', () => {
     }
   });
 
+  it('sees a stop request that arrives through the event loop at the next step (it yields inside epochs)', async () => {
+    let stop = false;
+    const { result, checkpoints, events } = await run(experiment(MLP, { epochs: 2 }), DATA, {
+      yieldIntervalMs: 0,
+      logEverySteps: 1,
+      shouldStop: () => stop,
+      onEventAlso: (e) => {
+        // As a signal handler or an IPC message would: on a later turn of the event loop.
+        if (e.type === 'step' && e.step === 5) setImmediate(() => (stop = true));
+      },
+    });
+    assert.equal(result.status, 'cancelled');
+    assert.equal(result.globalStep, 5);
+    assert.equal(checkpoints.length, 1, 'checkpointed where it stopped');
+    assert.equal(checkpoints[0].globalStep, 5);
+    assert.deepEqual(checkpoints[0].partialEpoch?.step, 5);
+    assert.equal(events.filter((e) => e.type === 'epoch').length, 0);
+  });
+
+  it('resumes a run stopped inside an epoch, or during its evaluation, to exactly the uninterrupted run', async () => {
+    const layers: LayerConfig[] = [MLP[0], { type: 'dropout', rate: 0.2 }, MLP[1], MLP[2]];
+    const stepsPerEpoch = Math.ceil(480 / 32);
+    // 22: in the middle of the second epoch; 15: after the first epoch's last step, during its evaluation.
+    for (const [freezing, stopAt] of [[{ policy: 'autofreeze' as const, intervalSteps: 6 }, 22], [{ policy: 'linear' as const, t0: 0.3 }, 15]] as const) {
+      const exp = experiment(layers, { epochs: 3, freezing });
+      const full = await run(exp);
+      assert.ok(full.result.freezeEvents.length > 0, `${freezing.policy} should freeze something`);
+      let steps = 0;
+      const first = await run(exp, DATA, {
+        logEverySteps: 1,
+        shouldStop: () => steps >= stopAt,
+        onEventAlso: (e) => {
+          if (e.type === 'step') steps = e.step;
+        },
+      });
+      assert.equal(first.result.status, 'cancelled');
+      const last = first.checkpoints[first.checkpoints.length - 1];
+      assert.equal(last.globalStep, stopAt);
+      assert.deepEqual([last.epoch, last.partialEpoch?.step], [Math.floor((stopAt - 1) / stepsPerEpoch), stopAt - Math.floor((stopAt - 1) / stepsPerEpoch) * stepsPerEpoch]);
+      await writeCheckpoint(dir, last);
+      const resumed = await run(exp, DATA, { resume: await readCheckpoint(dir) });
+      assert.equal(resumed.result.status, 'completed');
+      assert.equal(resumed.result.globalStep, full.result.globalStep);
+      assert.deepEqual(resumed.result.freezeEvents, full.result.freezeEvents);
+      assert.deepEqual(resumed.result.history.map((h) => [h.loss, h.testLoss, h.testAccuracy]), full.result.history.map((h) => [h.loss, h.testLoss, h.testAccuracy]));
+      assert.deepEqual(snapshot(resumed.model.getWeights()), snapshot(full.model.getWeights()));
+      const start = resumed.events[0];
+      assert.ok(start.type === 'start' && start.resumedFrom?.step === stopAt);
+    }
+  });
+
+  it('ends a diverged run as `diverged`, naming the epoch and step, without checkpointing the diverged state', async () => {
+    // Learning rate 1e30: the first update sends the weights to infinity and the loss to NaN.
+    const { result, events, checkpoints } = await run(experiment(MLP, { epochs: 3, lr: 1e30, optimizer: 'sgd' }), DATA, { logEverySteps: 1 });
+    assert.equal(result.status, 'diverged');
+    assert.match(result.message ?? '', /^training diverged at epoch 1, step \d+: the training loss is (NaN|-?Infinity); lower the learning rate/);
+    const end = events[events.length - 1];
+    assert.ok(end.type === 'end' && end.status === 'diverged' && end.message === result.message);
+    assert.ok(events.some((e) => e.type === 'step' && !Number.isFinite(e.loss)));
+    assert.equal(checkpoints.length, 0);
+    // Without a step event in the epoch, the epoch's mean loss catches it.
+    const quiet = await run(experiment(MLP, { epochs: 3, lr: 1e30, optimizer: 'sgd' }), DATA, { logEverySteps: 1000 });
+    assert.equal(quiet.result.status, 'diverged');
+    assert.match(quiet.result.message ?? '', /at epoch 1, step 15: the training loss is/);
+  });
+
+  it('refuses a checkpoint that does not fit the model, or whose policy state is unreadable, with a one-line user error', async () => {
+    const exp = experiment(MLP, { epochs: 2, freezing: { policy: 'autofreeze' } });
+    const { checkpoints } = await run(exp);
+    const good = checkpoints[0];
+    const bad: [string, TrainCheckpoint, RegExp][] = [
+      ['a weight of another shape', { ...good, modelWeights: good.modelWeights.map((w, i) => (i === 0 ? { ...w, shape: [5, 32] } : w)) }, /weight 0 is float32 \[5, 32\], the model's is float32 \[20, 32\]/],
+      ['a missing weight', { ...good, modelWeights: good.modelWeights.slice(1) }, /holds 5 weight tensors, the model has 6/],
+      ['a slot of an unknown variable', { ...good, optimizer: [...good.optimizer, { ...good.optimizer[1], variable: 99 }] }, /belongs to variable 99/],
+      ['an epoch beyond the plan', { ...good, epoch: 7, globalStep: 7 * 15 }, /at epoch 7, the run has 2 epochs/],
+      ['a step that is not the epoch\'s', { ...good, globalStep: 3 }, /step 3 does not match epoch 1/],
+      ['another policy', { ...good, policy: 'linear' }, /written by the linear policy/],
+      ['an unreadable policy state', { ...good, policyState: null }, /damaged checkpoint: unreadable autofreeze policy state/],
+    ];
+    for (const [what, ckpt, message] of bad) {
+      await assert.rejects(run(exp, DATA, { resume: ckpt }), (e: unknown) => e instanceof UserError && message.test(e.message) && !e.message.includes('\n'), what);
+    }
+  });
+
   it('trains a conv2d + maxPooling2d + flatten model', async () => {
     const data = prototypeData({ train: 320, test: 96, classes: 4, shape: [8, 8, 1], seed: 5, noise: 1.2 });
     const layers: LayerConfig[] = [

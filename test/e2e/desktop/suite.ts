@@ -82,7 +82,7 @@ async function showsAnnotations(): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
   }
   assert.ok(hints.some((l) => /^❄ frozen at epoch \d+ \(step \d+\)$/.test(l)), JSON.stringify(hints));
-  assert.ok(hints.some((l) => /^−\d+% backward$/.test(l)), JSON.stringify(hints));
+  assert.ok(hints.some((l) => /^\d+% saved$/.test(l)), JSON.stringify(hints));
   const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
   const titles = lenses.map((l) => l.command?.title ?? '');
   assert.ok(titles.some((t) => t.includes('Run')), JSON.stringify(titles));

@@ -19,17 +19,20 @@ test('finds each model.layers entry with its offsets and positional default name
 test('completed run: frozen layers say when and the backward saving; the classifier trained to the end', () => {
   const a = layerAnnotations(DIGITS_EXPERIMENT_TEXT, run, digitsRunEvents());
   const byName = Object.fromEntries(a.map((x) => [x.name, x]));
-  assert.equal(byName.fc1.label, '❄ frozen at epoch 1 (step 10) · −48% backward');
-  assert.equal(byName.fc2.label, '❄ frozen at epoch 2 (step 20) · −96% backward');
-  assert.deepEqual(byName.fc1.parts, ['❄ frozen at epoch 1 (step 10)', '−48% backward']);
-  assert.ok(a.every((x) => x.parts.every((p) => p.length <= 43)), 'each inlay hint part fits VS Code\'s default maximum length');
+  // Epochs count from 1 for people: fc1's freeze event has epoch index 1, the second epoch.
+  assert.equal(byName.fc1.label, '❄ frozen at epoch 2 (step 10) · 48% saved');
+  assert.equal(byName.fc2.label, '❄ frozen at epoch 3 (step 20) · 96% saved');
+  assert.deepEqual(byName.fc1.parts, ['❄ frozen at epoch 2 (step 10)', '48% saved']);
+  assert.ok(a.every((x) => x.parts.join(' ').length <= 43), 'a line\'s inlay hints together fit VS Code\'s default maximum length (editor.inlayHints.maximumLength)');
   assert.equal(byName.fc1.state, 'frozen');
   assert.equal(byName.dropout_1.state, 'frozen');
-  assert.equal(byName.dropout_1.label, '❄ frozen at epoch 1 (step 10)');
+  assert.equal(byName.dropout_1.label, '❄ frozen at epoch 2 (step 10)');
   assert.equal(byName.out.state, 'trained');
   assert.equal(byName.out.label, 'trained all 4 epochs');
   assert.ok(byName.fc1.details.includes('Why: P\\(freeze\\)\\=0\\.91'), byName.fc1.details);
   assert.match(byName.fc1.details, /8\\\.32k trainable parameters/);
+  assert.match(byName.fc1.details, /Frozen at epoch 2, step 10 of 40\./);
+  assert.match(byName.fc1.details, /each step skips 48\\% of the backward FLOPs and 0\\% of the forward FLOPs/);
 });
 
 test('live run: annotations follow the events seen so far', () => {

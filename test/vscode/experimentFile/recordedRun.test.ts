@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseEventLines } from '../../../src/runner/runStore';
 import { layerAnnotations } from '../../../src/vscode/experimentFile/layerAnnotations';
-import { timelineRunFromEvents } from '../../../src/vscode/timeline/timelineModel';
-import { freezeRows, laneRows } from '../../../src/vscode/timeline/timelineSpec';
+import { timelineRunFromEvents } from '../../../src/panels/timeline/viewModel';
+import { freezeRows, laneRows } from '../../../src/panels/timeline/spec';
 
 /**
  * A real run recorded from the trainer (the e2e fixture quick-digits, linear policy, 6 epochs),
@@ -25,7 +25,8 @@ test('inline annotations of the recorded run match its freeze events', () => {
     if (f.type !== 'freeze') continue;
     const hint = a.find((x) => x.name === f.layer);
     assert.ok(hint, f.layer);
-    assert.equal(hint.label, `❄ frozen at epoch ${f.epoch} (step ${f.step}) · −${Math.round(f.stepSaving.backward * 100)}% backward`);
+    assert.equal(hint.label, `❄ frozen at epoch ${f.epoch + 1} (step ${f.step}) · ${Math.round(f.stepSaving.backward * 100)}% saved`);
+    assert.ok(hint.parts.join(' ').length <= 43, hint.label);
   }
   assert.equal(a.find((x) => x.name === 'out')?.label, 'trained all 6 epochs');
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shiftSpans } from '../../../src/vscode/extract/spanEdits';
+import { findSpan, shiftSpans } from '../../../src/vscode/extract/spanEdits';
 
 /** Applies the edit to the text too, so each kept span can be checked against what it read. */
 function edit(text: string, spans: { start: number; end: number; text: string }[], offset: number, removed: number, inserted: string) {
@@ -28,4 +28,16 @@ test('an edit inside or overlapping a span removes only that span', () => {
 test('typing right after a span or right before it keeps it', () => {
   assert.deepEqual(edit(text, spans, text.indexOf('Oswald') + 6, 0, "'s"), ['Oswald', 'Kennedy', 'Dallas']);
   assert.deepEqual(edit(text, spans, text.indexOf('Dallas'), 0, 'downtown '), ['Oswald', 'Kennedy', 'Dallas']);
+});
+
+test('an entity is found where it was, or where edits moved it (the nearest occurrence), or not at all', () => {
+  const doc = 'Dallas. Oswald shot Kennedy in Dallas.';
+  const was = doc.lastIndexOf('Dallas');
+  assert.equal(findSpan(doc, was, 'Dallas'), was);
+  // Three characters were inserted before it: the nearest "Dallas" is the moved one, not the first.
+  const edited = 'Dallas. Lee Oswald shot Kennedy in Dallas.';
+  assert.equal(findSpan(edited, was, 'Dallas'), edited.lastIndexOf('Dallas'));
+  assert.equal(findSpan(edited, 2, 'Dallas'), 0);
+  assert.equal(findSpan('Oswald shot Kennedy.', was, 'Dallas'), undefined);
+  assert.equal(findSpan(doc, 0, ''), undefined);
 });

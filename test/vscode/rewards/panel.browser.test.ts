@@ -17,10 +17,10 @@ import { mkdtempSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 import { chromium, type Page } from 'playwright-core';
 import { webviewHtml } from '../../../src/vscode/webview/html';
-import type { MatrixResult } from '../../../src/runner/jobProtocol';
+import type { MatrixResult } from '../../../src/core/reward/comparison';
 import { computation } from './computation';
-import { isWebviewToHost, type CompareSettings, type HostToWebview, type PanelTheme, type WebviewToHost } from '../../../src/vscode/rewards/messages';
-import { differenceMessage, errorMessage, matrixMessage } from '../../../src/vscode/rewards/viewModel';
+import { isWebviewToHost, type CompareSettings, type HostToWebview, type PanelTheme, type WebviewToHost } from '../../../src/panels/rewards/messages';
+import { differenceMessage, errorMessage, matrixMessage } from '../../../src/panels/rewards/viewModel';
 import { toJobErrorInfo } from '../../../src/runner/errorInfo';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -8,7 +8,7 @@ import { EXPERIMENT_SCHEMA } from '../../../src/core/experiment/schema';
 import { CANONICALIZATIONS } from '../../../src/core/reward/canonicalize';
 import { CANONICALIZATION_LABELS, normalizationLabel } from '../../../src/core/reward/names';
 import { NORMALIZATIONS } from '../../../src/core/reward/norms';
-import { settingsFrom } from '../../../src/vscode/rewards/viewModel';
+import { settingsFrom } from '../../../src/vscode/rewards/compareSettings';
 
 const REPO = path.resolve(__dirname, '../../..');
 const schema = JSON.parse(readFileSync(path.join(REPO, 'schemas/rewards.schema.json'), 'utf8'));

@@ -13,7 +13,7 @@ test('a completed run is summarised by what its kind measures', () => {
       ...base, policy: 'smartfrz', backend: 'wasm', epochs: 4, epochsDone: 4, metrics: { accuracy: 0.9512, loss: 0.2 },
       trainSeconds: 12.34, samplesPerSecond: 1000, freezeEvents: [], flopsSaved: { forward: 0.1, backward: 0.31 },
     }),
-    '95.1% test accuracy in 12 s, \u221231% backward FLOPs',
+    '95.1% test accuracy in 12 s, 31% backward FLOPs saved',
   );
   assert.equal(
     outcomeText({ ...base, kind: 'extract-train', backend: 'wasm', modelFile: '/m/extractor.json', dev: scores, trainSeconds: 250 }),

@@ -10,7 +10,7 @@ test('progress of a live run: next epoch, latest metrics, frozen count and savin
   assert.equal(p.epochsDone, 2);
   assert.equal(p.epochs, 4);
   assert.equal(p.frozen, 1);
-  assert.equal(progressMessage(p), 'epoch 3/4 · accuracy 70.0% · loss 0.750 · 1 frozen · −12% backward');
+  assert.equal(progressMessage(p), 'epoch 3/4 · accuracy 70.0% · loss 0.750 · 1 frozen · 12% backward saved');
 });
 
 test('before the start event there is nothing to count', () => {

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Params } from './network';
 
 /**
  * Character-level CNN word encoder of the built-in tagger (the "CNN" of BiLSTM-CNN-CRF, Ma & Hovy
@@ -92,7 +91,7 @@ export function charCnnParams(
 }
 
 /** One vector per position `[n, filters]` (zeros for padding positions). */
-export function charEncode(p: Params, prefix: string, input: CharInput): tf.Tensor2D {
+export function charEncode(p: Record<string, tf.Tensor>, prefix: string, input: CharInput): tf.Tensor2D {
   const emb = p[`${prefix}.char.emb`];
   const dim = emb.shape[1] as number;
   const [n, width] = input.mask.shape;

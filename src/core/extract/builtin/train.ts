@@ -11,6 +11,7 @@ import { crfConstraints, crfLoss } from './crf';
 import { buildLexicon, type Lexicon } from './lexicon';
 import { indexWordLists, type WordIndex, type WordLists } from './wordLists';
 import { initialParams, initialTaggerParams, packIds, relationLogits, taggerLogits, taggerPrefix, type Params } from './network';
+import { yieldToEventLoop } from '../../util/eventLoop';
 
 /**
  * Training of the built-in extractor (the `extract-train` experiment kind and
@@ -252,6 +253,7 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
           }
         }
         await yieldToEventLoop();
+        checkAborted(opts.signal);
       }
       if (ema) for (const [n, t] of ema) evalView[`tagger.${n.slice(prefix.length)}`] = t;
       let devEntityF1: number | undefined;
@@ -308,6 +310,7 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
       loss!.dispose();
       batches++;
       await yieldToEventLoop();
+      checkAborted(opts.signal);
     }
     let devRelationF1: number | undefined;
     if (dev && devGold && devTokens && devEntities) {
@@ -352,10 +355,6 @@ function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
 
 function checkAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new UserError('training cancelled');
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**

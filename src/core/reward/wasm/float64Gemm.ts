@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { acceptsRelaxedSimd } from '../../util/relaxedSimd';
-import type { MatrixView, OutputView } from '../denseProduct';
+import type { MatrixView, OutputView } from '../matrixView';
 
 /**
  * The float64 matrix product `out += alpha * A * B^T` on the WebAssembly SIMD kernel

@@ -25,13 +25,6 @@ export function disposeInfos(backend: BackendWasm, ...infos: tf.TensorInfo[]): v
   for (const info of infos) backend.disposeData(info.dataId);
 }
 
-/** Swaps the last two axes (the wasm Transpose kernel is a fast copy). */
-export function transposeLastTwo(backend: BackendWasm, x: tf.TensorInfo): tf.TensorInfo {
-  const rank = x.shape.length;
-  const perm = [...Array(rank - 2).keys(), rank - 1, rank - 2];
-  return runWasmKernel(backend, 'Transpose', { x }, { perm });
-}
-
 export function reshapeInfo(backend: BackendWasm, x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
   return runWasmKernel(backend, 'Reshape', { x }, { shape });
 }

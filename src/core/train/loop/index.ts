@@ -3,13 +3,12 @@ export { type CheckpointExtra, readSessionCheckpoint, SESSION_MANIFEST } from '.
 export {
   type GroupOptions,
   type LoadedCheckpoint,
-  type LossOutput,
   NonFiniteLossError,
   type RunOptions,
   type RunResult,
   type StepRecord,
   TrainingSession,
 } from './session';
-export type { Position, StageSpec, StepContext } from './stages';
+export type { LossOutput, Position, StageSpec, StepContext } from './stages';
 export { stopGradient } from './stopGradient';
 export { tapLayers, type TappedOutputs } from './tapLayers';

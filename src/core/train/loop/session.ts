@@ -11,15 +11,8 @@ import {
   type SessionState,
   writeSessionCheckpoint,
 } from './sessionCheckpoint';
-import { EpochOrder, type Position, type StageSpec, type StepContext, stageLength, stepContext, validateStages } from './stages';
+import { EpochOrder, type LossOutput, type Position, type StageSpec, type StepContext, stageLength, stepContext, validateStages } from './stages';
 import { storeTensor } from './tensorPack';
-
-/**
- * What a loss function returns: the scalar to minimise, or `{ loss, ...metrics }` where only
- * `loss` is minimised and every entry is reported, e.g. `{ loss: emb + att + hid, emb, att, hid }`.
- * All scalars (rank 0; typed `tf.Tensor` so that tf ops need no casts, checked when run).
- */
-export type LossOutput = tf.Tensor | { loss: tf.Tensor; [metric: string]: tf.Tensor };
 
 export interface GroupOptions {
   /** Trains the group with this optimizer; without one the group is frozen (checkpointed, never stepped). */

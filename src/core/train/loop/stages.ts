@@ -1,5 +1,12 @@
+import type * as tf from '@tensorflow/tfjs';
 import { createRng, shuffledIndices } from '../../util/random';
-import type { LossOutput } from './session';
+
+/**
+ * What a loss function returns: the scalar to minimise, or `{ loss, ...metrics }` where only
+ * `loss` is minimised and every entry is reported, e.g. `{ loss: emb + att + hid, emb, att, hid }`.
+ * All scalars (rank 0; typed `tf.Tensor` so that tf ops need no casts, checked when run).
+ */
+export type LossOutput = tf.Tensor | { loss: tf.Tensor; [metric: string]: tf.Tensor };
 
 /** Where a run is: the stage it is in and how many steps it has completed. */
 export interface Position {

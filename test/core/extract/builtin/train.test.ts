@@ -110,3 +110,19 @@ test('training data with a type outside the schema is a user error', async () =>
   await assert.rejects(trainExtractor({ train: [] }), UserError);
   await assert.rejects(trainExtractor({ train: SAMPLE.slice(0, 5), schema: CONLL04_SCHEMA, taggerEnsemble: 0 }), (e: unknown) => e instanceof UserError && /taggerEnsemble/.test(String(e.pointer ?? e.message)));
 });
+
+test('a stop request is honoured at the next batch, not at the end of the epoch', async () => {
+  await initBackend();
+  const controller = new AbortController();
+  const progress: string[] = [];
+  // Aborted on the event loop's next turn, which training gives it after its first batch.
+  setImmediate(() => controller.abort());
+  await assert.rejects(
+    trainExtractor({
+      train: SAMPLE.slice(0, 40), schema: CONLL04_SCHEMA, taggerEpochs: 3, relationEpochs: 3, batchSize: 2, dim: 8, hidden: 8, relationDim: 8, relationHidden: 8,
+      seed: 1, signal: controller.signal, onProgress: (e) => progress.push(`${e.phase} ${'epoch' in e ? e.epoch : ''}`),
+    }),
+    (e: unknown) => e instanceof UserError && /cancelled/.test(e.message),
+  );
+  assert.deepEqual(progress, [], 'no epoch finished after the stop');
+});

@@ -1,0 +1,120 @@
+import type { ExtractedEntity, ExtractionResult } from '../../core/extract/types';
+import type { ExtractPanelState } from './messages';
+
+/**
+ * Pure view model of an extraction result, shared by the results panel (bundled into the
+ * browser: keep this file free of Node and `vscode` imports) and the editor decorations.
+ */
+
+/** The six chart colours every VS Code theme defines (`charts.*`), in legend order. */
+export const TYPE_COLORS = ['blue', 'orange', 'green', 'purple', 'red', 'yellow'] as const;
+export type TypeColor = (typeof TYPE_COLORS)[number];
+
+/**
+ * Colour of each entity type: schema order first (stable across results of one schema), then
+ * types the schema does not list, in order of appearance. Past six types colours repeat.
+ */
+export function typeColors(schemaTypes: readonly string[], entities: readonly { type: string }[]): Map<string, TypeColor> {
+  const order = [...new Set([...schemaTypes, ...entities.map((e) => e.type)])];
+  return new Map(order.map((t, i) => [t, TYPE_COLORS[i % TYPE_COLORS.length]]));
+}
+
+/** A maximal run of the text covered by the same set of entities. */
+export interface HighlightSegment {
+  start: number;
+  end: number;
+  text: string;
+  /** Indexes into `entities` of the spans covering this run (empty = plain text), by start. */
+  entities: number[];
+}
+
+/**
+ * Cuts `text` at every entity boundary, so overlapping and nested spans become runs covered by
+ * one or more entities and adjacent spans stay separate runs. Offsets are UTF-16 code units;
+ * grounding never reports a span that splits a surrogate pair, so no cut does either.
+ * Spans outside the text are ignored.
+ */
+export function highlightSegments(text: string, entities: readonly Pick<ExtractedEntity, 'start' | 'end'>[]): HighlightSegment[] {
+  const valid = entities
+    .map((e, i) => ({ ...e, i }))
+    .filter((e) => Number.isInteger(e.start) && Number.isInteger(e.end) && e.start >= 0 && e.start < e.end && e.end <= text.length);
+  const cuts = new Set<number>([0, text.length]);
+  for (const e of valid) { cuts.add(e.start); cuts.add(e.end); }
+  const points = [...cuts].sort((a, b) => a - b);
+  const out: HighlightSegment[] = [];
+  for (let k = 0; k + 1 < points.length; k++) {
+    const start = points[k];
+    const end = points[k + 1];
+    const covering = valid
+      .filter((e) => e.start <= start && e.end >= end)
+      .sort((a, b) => a.start - b.start || b.end - a.end || a.i - b.i)
+      .map((e) => e.i);
+    out.push({ start, end, text: text.slice(start, end), entities: covering });
+  }
+  return out;
+}
+
+export interface RelationRow { type: string; head: string; tail: string }
+export interface EventRow { type: string; trigger: string; arguments: string }
+
+/** `Oswald (Peop)`: a span as a table cell. */
+export function spanLabel(s: { text: string; type: string }): string {
+  return `${s.text} (${s.type})`;
+}
+
+export function relationRows(result: ExtractionResult): RelationRow[] {
+  return result.relations.map((r) => ({ type: r.type, head: spanLabel(r.head), tail: spanLabel(r.tail) }));
+}
+
+export function eventRows(result: ExtractionResult): EventRow[] {
+  return result.events.map((e) => ({
+    type: e.type,
+    trigger: e.trigger.text,
+    arguments: e.arguments.map((a) => `${a.role}: ${spanLabel(a.entity)}`).join('; '),
+  }));
+}
+
+export interface Provenance {
+  provider: string;
+  /** "3 exact, 1 normalised" (kinds with zero spans left out). */
+  grounding: string;
+  /** "2 spans dropped: not found in the text", or "" when nothing was dropped. */
+  dropped: string;
+}
+
+export function provenance(result: ExtractionResult): Provenance {
+  const counts = new Map<string, number>();
+  for (const e of result.entities) {
+    const k = e.grounding ?? 'exact';
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  const grounding = ['exact', 'normalised', 'fuzzy'].filter((k) => counts.has(k)).map((k) => `${counts.get(k)} ${k}`).join(', ') || 'no spans';
+  const n = result.ungrounded;
+  const dropped = n > 0 ? `${n} span${n === 1 ? '' : 's'} dropped: not found in the text` : '';
+  return { provider: result.provider, grounding, dropped };
+}
+
+/** The hover text of one entity span: type and how it was grounded. */
+export function entityHover(e: ExtractedEntity, provider: string): string {
+  return `${e.type} (${e.grounding ?? 'exact'} match, ${provider})`;
+}
+
+/**
+ * Where a selection came from, for the panel's title and header: the file name and its 1-based
+ * line range, `notes.txt:12` or `notes.txt:12–14`. `endLine` is the last line with selected text
+ * (0-based lines, as editors count them).
+ */
+export function sourceLabel(fileName: string, startLine: number, endLine: number): string {
+  return endLine > startLine ? `${fileName}:${startLine + 1}\u2013${endLine + 1}` : `${fileName}:${startLine + 1}`;
+}
+
+/** The panel's title: what it shows, by file and lines. */
+export function panelTitle(source?: string, failed = false): string {
+  return source ? `Extraction: ${source}${failed ? ' (failed)' : ''}` : 'Extraction';
+}
+
+/** The document written by Copy JSON / Export JSON: the input, where it came from, and the result. */
+export function exportDocument(state: ExtractPanelState): string {
+  const { entities, relations, events, ungrounded, provider } = state.result;
+  return JSON.stringify({ source: state.source, schema: state.schemaName, createdAt: state.createdAt, text: state.text, provider, entities, relations, events, ungrounded }, null, 2) + '\n';
+}

@@ -1,0 +1,100 @@
+import type { TimelineRun } from './viewModel';
+import { isFiniteNumber, isRecord, isShortString, isRendererError, isNotice } from '../shared/validators';
+
+/**
+ * The message contract between the timeline panel's host side (`src/vscode/timeline/`) and its
+ * renderer (`webview/timeline/`). Both sides import this file (a panel contract: no `vscode`,
+ * Node or TensorFlow.js imports); each validates what it
+ * receives, because a webview is a separate, less trusted context and a malformed message must
+ * be dropped, not crash either side.
+ */
+
+export type HostToWebview =
+  /** The full set of runs to draw (sent on open, on change, and throttled while a run is live). */
+  | { type: 'runs'; runs: TimelineRun[]; title: string }
+  /** A one-line notice shown above the charts (e.g. a run folder that vanished). */
+  | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
+
+export type WebviewToHost =
+  | { type: 'ready' }
+  | { type: 'cancelRun'; runId: string }
+  | { type: 'openExperiment'; runId: string }
+  | { type: 'revealRun'; runId: string }
+  /** An error inside the renderer, logged to the "Model Lab" output channel. */
+  | { type: 'error'; message: string };
+
+/** What the webview persists with `setState`, so the serializer can restore the panel. */
+export interface TimelineState {
+  runDirs: string[];
+}
+
+const runStatuses = new Set(['running', 'completed', 'cancelled', 'failed', 'interrupted', 'diverged']);
+
+export function isWebviewToHost(m: unknown): m is WebviewToHost {
+  if (!isRecord(m)) return false;
+  switch (m.type) {
+    case 'ready':
+      return true;
+    case 'cancelRun':
+    case 'openExperiment':
+    case 'revealRun':
+      return isShortString(m.runId);
+    case 'error':
+      return isRendererError(m);
+    default:
+      return false;
+  }
+}
+
+export function isHostToWebview(m: unknown): m is HostToWebview {
+  if (!isRecord(m)) return false;
+  switch (m.type) {
+    case 'runs':
+      return typeof m.title === 'string' && Array.isArray(m.runs) && m.runs.every(isTimelineRun);
+    case 'notice':
+      return isNotice(m);
+    default:
+      return false;
+  }
+}
+
+export function isTimelineState(s: unknown): s is TimelineState {
+  return isRecord(s) && Array.isArray(s.runDirs) && s.runDirs.length <= 50 && s.runDirs.every(isShortString);
+}
+
+export function isTimelineRun(r: unknown): r is TimelineRun {
+  if (!isRecord(r)) return false;
+  const strings = ['runId', 'runDir', 'experiment', 'policy', 'backend'] as const;
+  const numbers = ['epochs', 'stepsPerEpoch', 'totalSteps', 'firstStep', 'currentStep', 'epochsDone'] as const;
+  return (
+    strings.every((k) => typeof r[k] === 'string') &&
+    numbers.every((k) => isFiniteNumber(r[k])) &&
+    runStatuses.has(r.status as string) &&
+    (r.trainSeconds === undefined || isFiniteNumber(r.trainSeconds)) &&
+    (r.message === undefined || typeof r.message === 'string') &&
+    (r.classNames === undefined || (Array.isArray(r.classNames) && r.classNames.every((n) => typeof n === 'string'))) &&
+    Array.isArray(r.layers) && r.layers.every(isLayer) &&
+    Array.isArray(r.epochPoints) && r.epochPoints.every(isEpochPoint) &&
+    // A diverged run's last loss is NaN or infinite (null in JSON).
+    Array.isArray(r.lossPoints) && r.lossPoints.every((p) => isRecord(p) && isFiniteNumber(p.step) && (p.loss === null || isFiniteNumber(p.loss)))
+  );
+}
+
+function isLayer(l: unknown): boolean {
+  return (
+    isRecord(l) && typeof l.name === 'string' && typeof l.type === 'string' && isFiniteNumber(l.unit) && isFiniteNumber(l.params) &&
+    (l.frozenAtStep === undefined || isFiniteNumber(l.frozenAtStep)) &&
+    (l.frozenAtEpoch === undefined || isFiniteNumber(l.frozenAtEpoch)) &&
+    (l.reason === undefined || typeof l.reason === 'string') &&
+    (l.backwardSaving === undefined || isFiniteNumber(l.backwardSaving))
+  );
+}
+
+function isEpochPoint(p: unknown): boolean {
+  return (
+    isRecord(p) &&
+    ['epoch', 'step', 'elapsedSeconds', 'savedForward', 'savedBackward'].every((k) => isFiniteNumber(p[k])) &&
+    // Metrics can legitimately be NaN/Infinity after a divergence; JSON turns those into null.
+    ['loss', 'testLoss', 'testAccuracy'].every((k) => p[k] === null || isFiniteNumber(p[k]))
+  );
+}
