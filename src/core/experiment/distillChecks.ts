@@ -1,8 +1,15 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
-import type { Problem } from './semantic';
+import type { DiagnosticSeverity } from './diagnostic';
 import type { DistillArmConfig, DistillExperiment } from './types';
+
+/** A problem at a field (what `semantic.ts` turns into a diagnostic). */
+export interface DistillProblem {
+  pointer: string;
+  message: string;
+  severity?: DiagnosticSeverity;
+}
 
 /** What the editor can tell about a teacher without loading it. */
 export interface TeacherFacts {
@@ -23,8 +30,8 @@ export interface TeacherFacts {
  * non-text data, general distillation without a pretrained encoder. `baseDir` undefined: the
  * teacher is not looked at (no file, or Restricted Mode).
  */
-export function distillProblems(exp: DistillExperiment, baseDir: string | undefined): Problem[] {
-  const out: Problem[] = [];
+export function distillProblems(exp: DistillExperiment, baseDir: string | undefined): DistillProblem[] {
+  const out: DistillProblem[] = [];
   const arms = Array.isArray(exp.arms) ? exp.arms : [];
   const seen = new Map<string, number>();
   arms.forEach((a, i) => {

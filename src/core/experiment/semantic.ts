@@ -24,7 +24,7 @@ export const WEIGHTED_LAYER_TYPES: ReadonlySet<LayerType> = new Set<LayerType>([
 export const DEFAULT_MAX_LENGTH = 64;
 export const DEFAULT_VOCAB_SIZE = 20000;
 
-export interface Problem {
+interface Problem {
   pointer: string;
   message: string;
   severity?: DiagnosticSeverity;
