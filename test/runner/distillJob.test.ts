@@ -9,6 +9,10 @@ import type { JobSink } from '../../src/runner/job';
 import { runJob } from '../../src/runner/runJob';
 import * as store from '../../src/runner/runStore';
 import type { DistillSummary } from '../../src/runner/summary';
+import { loadExperimentFile } from '../../src/core/experiment/load';
+import { startDetachedRun } from '../../src/runner/detachedRun';
+import { RunFollower } from '../../src/runner/runFollower';
+import { waitFor } from './helpers/processes';
 
 /**
  * The `distill` kind through the runner (issue 14): a real teacher trained here (the shipped
@@ -224,4 +228,32 @@ test('TinyBERT arms on a transformer teacher: layer map, intermediate losses, te
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a distill run in its own process (as VS Code starts it): followed through the run store, cancelled mid-stage by a signal, resumed where it stopped', async () => {
+  const workerScript = path.join(__dirname, '../../dist/runWorker.js');
+  assert.ok(existsSync(workerScript), `build first: ${workerScript} is missing (npm run build)`);
+  await withTeacher(async (dir) => {
+    // Long by construction: 500 epochs of KD are never reached before the cancel.
+    const file = distillExperiment(dir, 'long.experiment.json', [{ method: 'kd', epochs: 500 }]);
+    const run = startDetachedRun({ experiment: await loadExperimentFile(file), outRoot: path.join(dir, '.model-lab', 'runs'), workerScript });
+    const follower = new RunFollower(run.runDir, { child: run.child });
+    const events: RunEvent[] = [];
+    follower.onEvent((e) => events.push(e));
+    await waitFor(() => events.some((e) => e.type === 'distill-step' && e.stageStep > 100), 'KD steps past the first epochs');
+    assert.deepEqual(follower.cancel(), { ok: true });
+    const outcome = await follower.done;
+    assert.equal(outcome.status, 'cancelled');
+    assert.equal(outcome.summary?.kind, 'distill');
+    assert.equal((await store.readRunRecord(run.runDir))?.status, 'cancelled');
+    const last = Math.max(...(await store.readEvents(run.runDir)).flatMap((e) => (e.type === 'distill-step' ? [e.stageStep] : [])));
+    assert.ok(existsSync(path.join(run.runDir, 'checkpoint', 'kd')), 'the arm left its checkpoint');
+
+    const resumed: RunEvent[] = [];
+    const again = await runJob({ experimentFile: '', resumeDir: run.runDir }, sink(resumed), () => resumed.some((e) => e.type === 'distill-step'));
+    assert.equal(again.status, 'cancelled');
+    const first = resumed.find((e) => e.type === 'distill-step');
+    assert.ok(first && first.type === 'distill-step' && first.arm === 'kd' && first.stage === 'prediction');
+    assert.ok(first.stageStep > last, `resumed after step ${last}, at ${first.stageStep}`);
+  });
 });
