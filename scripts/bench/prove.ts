@@ -19,7 +19,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCommitment } from '../../src/core/zk/commitment';
 import { loadO1js } from '../../src/core/zk/o1js';
-import { COMMITMENT_FILE, COMMITMENT_SECRET_FILE, proveRun, verifyProofDir } from '../../src/core/zk/prove';
+import { proveRun, verifyProofDir } from '../../src/core/zk/prove';
+import { COMMITMENT_FILE, COMMITMENT_SECRET_FILE } from '../../src/core/zk/scheme';
 import { circuitSizeFor } from '../../src/core/zk/scheme';
 
 interface Timing { wall: number; cpu: number; load: number }

@@ -1,5 +1,6 @@
 import { createProvider, type ProviderConfig } from '../core/extract/providers';
 import type { ExtractionProvider } from '../core/extract/types';
+import { proveRun } from '../core/zk/prove';
 import { toJobErrorInfo } from './errorInfo';
 import { isJobRequest, type ExtractJobRequest, type JobProgress, type JobRequest, type JobResult } from './jobProtocol';
 import type { WorkerToHost } from './protocol';
@@ -60,6 +61,9 @@ export class InteractiveJobs {
         return this.rewards.matrix(job, { signal, progress });
       case 'rewards-difference':
         return this.rewards.difference(job, { signal, progress });
+      case 'prove':
+        // o1js proves in one stretch: a cancel ends the process after the grace period.
+        return proveRun(job.runDir, { metric: 'accuracy', min: job.min, onProgress: (message) => progress({ message }) });
     }
   }
 

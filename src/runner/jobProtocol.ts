@@ -4,12 +4,14 @@ import type { ExtractionResult } from '../core/extract/types';
 import { CANONICALIZATIONS } from '../core/reward/canonicalize';
 import type { ErrorInfo } from '../core/errors';
 import type { DifferenceResult, MatrixResult } from '../core/reward/comparison';
+import type { AccuracyClaim } from '../core/zk/claim';
 import type { ComparisonEstimate, ComparisonSettings, ComparisonSize } from '../core/reward/estimate';
 import { NORMALIZATIONS, NORMS } from '../core/reward/norms';
 
 /**
  * Interactive jobs: work the editor waits on that keeps no run store (extracting information
- * from a selection, a reward panel's distance matrix and cell differences). They run in a
+ * from a selection, a reward panel's distance matrix and cell differences, a proof of a run's
+ * result). They run in a
  * runner process like experiment runs (`jobProcess.ts` on the host side, `interactiveJobs.ts`
  * in the worker), over the same IPC channel (`protocol.ts`: `job`, `cancelJob`, `jobProgress`,
  * `jobResult`, `jobError`), so TensorFlow.js, parsing, span matching and heavy arithmetic never
@@ -18,7 +20,7 @@ import { NORMALIZATIONS, NORMS } from '../core/reward/norms';
  * Adding a job: a request variant here, its result in `JobResults`, a case in
  * `interactiveJobs.ts`, and a check in `isJobRequest`.
  */
-export type JobRequest = ExtractJobRequest | RewardsMatrixJobRequest | RewardsDifferenceJobRequest;
+export type JobRequest = ExtractJobRequest | RewardsMatrixJobRequest | RewardsDifferenceJobRequest | ProveJobRequest;
 export type JobKind = JobRequest['kind'];
 
 /** Information extraction on a text with the built-in model or a remote provider. */
@@ -53,6 +55,18 @@ export interface RewardsDifferenceJobRequest extends RewardsJobRequest {
   col: number;
 }
 
+/** A zero-knowledge proof that a completed run's committed test predictions reach accuracy >= `min` (`core/zk/prove.ts`). */
+export interface ProveJobRequest {
+  kind: 'prove';
+  runDir: string;
+  min: number;
+}
+
+export interface ProveResult {
+  proofDir: string;
+  claim: AccuracyClaim;
+}
+
 export type { DifferenceResult, MatrixResult };
 
 /** A comparison above the soft size limit that the user has not confirmed: nothing was computed. */
@@ -64,6 +78,7 @@ export interface JobResults {
   extract: ExtractionResult;
   'rewards-matrix': MatrixResult | ConfirmationNeeded;
   'rewards-difference': DifferenceResult;
+  prove: ProveResult;
 }
 
 export type JobResult = JobResults[JobKind];
@@ -90,6 +105,8 @@ export function isJobRequest(j: unknown): j is JobRequest {
       return isRewardsRequest(j);
     case 'rewards-difference':
       return isRewardsRequest(j) && isIndex(j.row) && isIndex(j.col);
+    case 'prove':
+      return typeof j.runDir === 'string' && typeof j.min === 'number' && j.min >= 0 && j.min <= 1;
     default:
       return false;
   }

@@ -10,7 +10,7 @@ import { forwardPlan, runLayers } from '../core/train/forward';
 import { INFERENCE_BATCH, sliceRows } from '../core/train/prefixCache';
 import { writeJsonAtomic } from '../core/util/atomicFile';
 import { createCommitment, type ResultCommitment, type TestSetIdentity } from '../core/zk/commitment';
-import { COMMITMENT_FILE, COMMITMENT_SECRET_FILE } from '../core/zk/prove';
+import { COMMITMENT_FILE, COMMITMENT_SECRET_FILE } from '../core/zk/scheme';
 import { CIRCUIT_SIZES } from '../core/zk/scheme';
 
 /**

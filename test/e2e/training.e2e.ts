@@ -19,7 +19,7 @@ import { makeExamplesWorkspace } from './harness/workspace';
  * `long-digits` has 100,000 epochs and is cancelled (or paused while a test does something
  * slow), and every wait is on a condition.
  */
-describe('training from the Explorer (code-server)', { timeout: 12 * 60_000 }, () => {
+describe('training from the Explorer (code-server)', { timeout: 20 * 60_000 }, () => {
   let server: CodeServer;
   let wb: Workbench;
   let workspace: string;
@@ -143,6 +143,24 @@ describe('training from the Explorer (code-server)', { timeout: 12 * 60_000 }, (
     assert.match(text, /linear/);
     assert.match(text, /\d+\.\d%/);
     await screenshot(page, '09-runs-view');
+  });
+
+  test('Prove Result... on a completed run makes a zero-knowledge proof of its accuracy; the Runs view shows it proven', async () => {
+    const { page } = wb;
+    const tree = await openRunsView(page);
+    await runRowMenu(page, tree, /linear.*\d+\.\d%/, 'Prove Result...');
+    // The claim proposed is the committed accuracy rounded down: accepted as it is.
+    const input = page.locator('.quick-input-widget input');
+    await page.locator('.quick-input-widget', { hasText: 'test accuracy is at least' }).waitFor({ state: 'visible', timeout: 20_000 });
+    const proposed = await input.inputValue();
+    assert.match(proposed, /^0(\.\d{1,2})?$|^1$/);
+    await screenshot(page, '09b-prove-claim');
+    await input.press('Enter');
+    // o1js compiles (once per machine) and proves in the runner process: minutes on a busy machine.
+    await waitForNotification(page, new RegExp(`proved accuracy ≥ ${proposed.replace('.', '\\.')} \\(\\d+ of 80 test examples\\)`), 600_000);
+    const row = await waitForRunRow(page, tree, new RegExp(`proven ≥ ${proposed.replace('.', '\\.')}`));
+    assert.match(row, /linear/);
+    await screenshot(page, '09c-run-proven');
   });
 
   test('a cancelled run resumes from the Runs view context menu', async () => {

@@ -37,4 +37,8 @@ test('interactive job messages: the envelope is checked here, the request by the
   assert.ok(isJobRequest({ kind: 'extract', text: 'x', schema: { name: 's', entities: [], relations: [], events: [] }, provider: { kind: 'builtin' } }));
   assert.ok(!isJobRequest({ kind: 'extract', text: 'x', schema: {}, provider: { kind: 'builtin' } }));
   assert.ok(!isJobRequest({ kind: 'train' }));
+  assert.ok(isJobRequest({ kind: 'prove', runDir: '/runs/a', min: 0.85 }));
+  assert.ok(!isJobRequest({ kind: 'prove', runDir: '/runs/a', min: 1.5 }));
+  assert.ok(!isJobRequest({ kind: 'prove', runDir: '/runs/a', min: '0.85' }));
+  assert.ok(!isJobRequest({ kind: 'prove', min: 0.85 }));
 });

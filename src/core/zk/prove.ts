@@ -8,12 +8,9 @@ import { accuracyCircuit, type AccuracyCircuit } from './circuit';
 import { type AccuracyClaim, CLAIM_FILE, claimBytes, claimDigest, claimProblem, PROOF_FILE, VK_FILE } from './claim';
 import { type CommitmentSecret, commitmentsOf, type ResultCommitment } from './commitment';
 import { loadO1js, o1jsVersion, type O1js, prepareSrs, verificationKeyLogDomain } from './o1js';
-import { circuitSizeFor, minCorrectFor, SCHEME } from './scheme';
+import { circuitSizeFor, COMMITMENT_FILE, COMMITMENT_SECRET_FILE, minCorrectFor, PROOFS_DIR, SCHEME } from './scheme';
 import knownKeys from './verificationKeys.json';
 
-export const COMMITMENT_FILE = 'commitment.json';
-export const COMMITMENT_SECRET_FILE = 'commitment.secret.json';
-export const PROOFS_DIR = 'proofs';
 
 export interface ProveOptions {
   metric: string;

@@ -7,6 +7,11 @@ import { UserError } from '../errors';
  */
 export const SCHEME = 'model-lab/accuracy/1';
 
+/** In a run folder: the public commitment to the test predictions and labels, its secret opening, and the proofs made from them. */
+export const COMMITMENT_FILE = 'commitment.json';
+export const COMMITMENT_SECRET_FILE = 'commitment.secret.json';
+export const PROOFS_DIR = 'proofs';
+
 /**
  * Circuit sizes: a run's n test predictions are padded to the smallest size that holds them
  * (a mask in the circuit counts only the first n). One verification key per size. 2048 is

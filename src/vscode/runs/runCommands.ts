@@ -18,6 +18,7 @@ import { outcomeText } from './outcomeText';
 import { POLICY_CHOICES } from './policies';
 import { policyOptionPrompts } from './policyOptionPrompts';
 import { progressMessage, runProgress } from './progressText';
+import { registerProveResult } from './proveResult';
 import type { RunIndex } from './runIndex';
 import type { ActiveRun, RunManager } from './runManager';
 import type { RunsNode, RunsTreeProvider } from './runsTreeProvider';
@@ -52,6 +53,7 @@ export function registerRunCommands(deps: CommandDeps): vscode.Disposable {
     reg('modelLab.openRunExperiment', c.openRunExperiment),
     reg('modelLab.pauseRun', (arg: unknown) => c.setPaused(arg, true)),
     reg('modelLab.continueRun', (arg: unknown) => c.setPaused(arg, false)),
+    registerProveResult({ extensionUri: deps.extensionUri, log: deps.log, refresh: () => deps.tree.refresh() }, runDirFrom),
     reattached,
   );
 }

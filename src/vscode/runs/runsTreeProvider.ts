@@ -8,6 +8,7 @@ import { formatPercent, formatSeconds } from '../../panels/shared/format';
 import { canResume, describeRun, groupRuns, type RunGroup } from './runGroups';
 import type { RunIndex } from './runIndex';
 import type { RunManager } from './runManager';
+import { canProve, provenLabel } from './proveResult';
 
 export type RunsNode = { kind: 'experiment'; group: RunGroup } | { kind: 'run'; run: RunRecord };
 
@@ -90,7 +91,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const r = node.run;
     const item = new vscode.TreeItem(r.policy || r.runId, vscode.TreeItemCollapsibleState.None);
     item.id = `run:${r.runDir}`;
-    item.description = describeRun(r);
+    const proven = provenLabel(r);
+    item.description = proven ? `${describeRun(r)} · ${proven}` : describeRun(r);
     const [icon, color] = STATUS_ICONS[r.status] ?? ['circle-outline', undefined];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     const running = r.status === 'running';
@@ -100,6 +102,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       'run', running ? 'run.running' : '', canResume(r) ? 'run.resumable' : '',
       running && isTrainRun(r) ? (pauseAsked ? 'run.paused' : 'run.pausable') : '',
       r.status === 'completed' && isTrainRun(r) ? 'run.distillable' : '',
+      canProve(r) ? 'run.provable' : '',
     ].filter(Boolean).join(' ');
     item.tooltip = runTooltip(r);
     item.command = isTrainRun(r)

@@ -9,7 +9,8 @@ import { accuracyCircuit } from '../../../src/core/zk/circuit';
 import { claimDigest } from '../../../src/core/zk/claim';
 import { commitmentsOf, createCommitment, testSetLeaf } from '../../../src/core/zk/commitment';
 import { loadO1js } from '../../../src/core/zk/o1js';
-import { COMMITMENT_FILE, COMMITMENT_SECRET_FILE, proveRun, sha256, verifyProofDir } from '../../../src/core/zk/prove';
+import { proveRun, sha256, verifyProofDir } from '../../../src/core/zk/prove';
+import { COMMITMENT_FILE, COMMITMENT_SECRET_FILE } from '../../../src/core/zk/scheme';
 import { circuitSizeFor, minCorrectFor, SCHEME } from '../../../src/core/zk/scheme';
 import knownKeys from '../../../src/core/zk/verificationKeys.json';
 
