@@ -8,6 +8,7 @@ import { stripControls } from './core/util/untrustedText';
 import { atomicWritesSettled } from './core/util/atomicFile';
 import type { CliIO, Subcommand } from './cli/io';
 import { runCommand, RUN_USAGE } from './cli/run';
+import { sweepCommand, SWEEP_USAGE } from './cli/sweep';
 import { rewardsCommand } from './cli/rewards';
 import { extractCommand } from './cli/extract';
 import { exitAfterFlush } from './cli/exit';
@@ -15,6 +16,7 @@ import { PROVE_USAGE, proveCommand, verifyCommand } from './cli/prove';
 
 const USAGE = `usage:
   ${RUN_USAGE.split('\n').join('\n  ')}
+  ${SWEEP_USAGE.split('\n').join('\n  ')}
   model-lab rewards distance FILE [--canon C] [--norm N] [--metric M] [--json]
   model-lab rewards regret-correlation [--mdps 128] [--pairs 8] [--steps 16] [--seed 42] [--regret exact|monte-carlo] [--json]
   model-lab extract --file FILE|- [--schema FILE] [--provider builtin] [--json]
@@ -23,6 +25,7 @@ const USAGE = `usage:
 
 const commands: Record<string, Subcommand> = {
   run: runCommand,
+  sweep: sweepCommand,
   rewards: rewardsCommand,
   extract: extractCommand,
   prove: proveCommand,

@@ -3,15 +3,19 @@ import { classMappingText } from '../core/data/classNames';
 import { UserError } from '../core/errors';
 import type { ExtractionScores } from '../core/extract/eval';
 import { runJob } from '../runner/runJob';
+import { readRunRecord, readSummary } from '../runner/runStore';
+import { pointRequest, readSweepPlan } from '../runner/sweepPlan';
 import type { DistillSummary, RunSummary } from '../runner/summary';
 import { parseCliArgs } from './args';
 import type { CliIO, Subcommand } from './io';
+import { diffusionSummaryLines } from './diffusionSummary';
 import { ProgressBar } from './progressBar';
 
 const POLICIES: FreezingPolicyName[] = ['none', 'static', 'linear', 'autofreeze', 'smartfrz'];
 
 export const RUN_USAGE = `model-lab run FILE [--json] [--out DIR] [--policy none|static|linear|autofreeze|smartfrz [--policy-option KEY=VALUE]...] [--backend auto|tensorflow|wasm|cpu]
 model-lab run --resume RUN_DIR [--json] [--force]
+model-lab run --sweep SWEEP_DIR --point I [--json]   (a sweep's point: what each Slurm array task runs)
   --policy-option sets an option of --policy over the file's freezing settings, e.g.
   --policy static --policy-option prefix=1 --policy-option atEpoch=5 (VALUE is JSON, else text)`;
 
@@ -25,11 +29,18 @@ export const runCommand: Subcommand = async (argv, io) => {
     resume: { type: 'string' },
     backend: { type: 'string' },
     force: { type: 'boolean' },
+    sweep: { type: 'string' },
+    point: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     io.stdout(RUN_USAGE + '\n');
     return 0;
+  }
+  if (values.sweep !== undefined || values.point !== undefined) {
+    if (values.sweep === undefined || values.point === undefined) throw new UserError('--sweep and --point go together: the sweep folder and the index of its point');
+    if (positionals.length > 0 || values.resume || values.policy || values.out) throw new UserError('a sweep\'s point runs as planned: no FILE, --resume, --policy or --out with --sweep');
+    return runSweepPoint(io, values.sweep, values.point, { json: values.json, backend: values.backend, force: values.force });
   }
   if (values.policy !== undefined && !POLICIES.includes(values.policy as FreezingPolicyName)) {
     throw new UserError(`--policy: unknown policy "${values.policy}"; expected one of ${POLICIES.join(', ')}`);
@@ -60,6 +71,26 @@ export const runCommand: Subcommand = async (argv, io) => {
   }
   return 0;
 };
+
+/**
+ * One point of a planned sweep: a new run with the planned id, or the resume of its folder when
+ * the point has begun (a requeued or resubmitted Slurm task); a completed point is reported as is.
+ */
+async function runSweepPoint(io: CliIO, sweep: string, pointText: string, opts: { json?: boolean; backend?: string; force?: boolean }): Promise<number> {
+  if (!/^(0|[1-9]\d*)$/.test(pointText)) throw new UserError(`--point: expected a point index (0, 1, ...), got "${pointText}"`);
+  const plan = await readSweepPlan(sweep);
+  const request = await pointRequest(plan, Number(pointText));
+  if (request.resumeDir && (await readRunRecord(request.resumeDir))?.status === 'completed') {
+    const summary = await readSummary(request.resumeDir);
+    io.stderr(`point ${pointText} already completed: ${request.resumeDir}\n`);
+    if (summary) io.stdout((opts.json ? JSON.stringify(summary) : formatSummary(summary)) + '\n');
+    return 0;
+  }
+  const summary = await runWithProgress(io, { ...request, backend: opts.backend, force: opts.force });
+  io.stdout((opts.json ? JSON.stringify(summary) : formatSummary(summary)) + '\n');
+  if (summary.status === 'cancelled') return 130;
+  return summary.status === 'diverged' ? 1 : 0;
+}
 
 /** `KEY=VALUE` pairs; a VALUE that is JSON (`5`, `["fc1"]`, `true`) is that value, else the text. */
 function parsePolicyOptions(pairs: string[]): Record<string, unknown> | undefined {
@@ -158,6 +189,10 @@ function formatSummary(s: RunSummary): string {
       break;
     case 'distill':
       lines.push(...distillTable(s));
+      break;
+    case 'diffusion-policy':
+    case 'diffusion':
+      lines.push(...diffusionSummaryLines(s));
       break;
     default:
       lines.push(

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import * as path from 'node:path';
+import type { RunRequest } from './protocol';
 import { planRun, type StartRunOptions } from './runSource';
 import * as store from './runStore';
 
@@ -23,12 +24,17 @@ export const DETACHED_FLAG = '--run';
  */
 export function startDetachedRun(opts: StartRunOptions): DetachedRun {
   const { runId, runDir, request } = planRun(opts);
+  return { runId, runDir, child: spawnDetachedRun(request, runDir, opts.workerScript) };
+}
+
+/** `startDetachedRun` of a request the caller planned (a sweep's point: its run id and sweep are set). */
+export function spawnDetachedRun(request: RunRequest, runDir: string, workerScript?: string): ChildProcess {
   const file = request.experimentFile;
   mkdirSync(runDir, { recursive: true });
   const log = openSync(path.join(runDir, store.LOG_FILE), 'a');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [opts.workerScript ?? path.join(__dirname, 'runWorker.js'), DETACHED_FLAG, JSON.stringify(request)], {
+    child = spawn(process.execPath, [workerScript ?? path.join(__dirname, 'runWorker.js'), DETACHED_FLAG, JSON.stringify(request)], {
       detached: true,
       stdio: ['ignore', log, log],
       // Under VS Code's Electron, the host binary behaves as plain Node with this.
@@ -49,5 +55,5 @@ export function startDetachedRun(opts: StartRunOptions): DetachedRun {
       store.recordFailedStart(runDir, request, { message, user: false });
     });
   }
-  return { runId, runDir, child };
+  return child;
 }

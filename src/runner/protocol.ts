@@ -1,6 +1,7 @@
 import type { ErrorInfo } from '../core/errors';
 import type { Experiment, FreezingPolicyName } from '../core/experiment/types';
 import type { JobErrorInfo, JobProgress, JobRequest, JobResult } from './jobProtocol';
+import type { SweepRef } from './runOrigin';
 
 /**
  * Messages between the extension host and a job process (Node IPC: interactive jobs, see
@@ -45,6 +46,8 @@ export interface RunRequest {
   runId?: string;
   /** Take the run folder's lock even from a live holder (the CLI's `--force`; warns). */
   force?: boolean;
+  /** The sweep point this new run is (recorded in its `config.json` and `run.json`). */
+  sweep?: SweepRef;
 }
 
 /** What a failed run reports (`toErrorInfo`). */

@@ -9,12 +9,15 @@ import { semanticDiagnostics } from '../core/experiment/semantic';
 import type { Experiment } from '../core/experiment/types';
 import { confinedRealPath } from '../core/util/confinedPath';
 import { jsonSyntaxProblem } from '../core/util/jsonError';
+import type { SweepRef } from './runOrigin';
 import { CONFIG_FILE } from './runStore';
 
 /** What `config.json` of a run holds: the resolved experiment, so a resume needs nothing else. */
 export interface ResolvedConfig<E extends Experiment = Experiment> {
   experimentFile: string;
   experiment: E;
+  /** Set when the run is a point of a sweep (its experiment is the point's). */
+  sweep?: SweepRef;
 }
 
 /**

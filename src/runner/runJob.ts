@@ -13,6 +13,8 @@ import type { RunRequest } from './protocol';
 import { readRunConfig, type ResolvedConfig } from './runConfig';
 import { acquireRunLock, type RunLock } from './runLock';
 import type { RunSummary } from './summary';
+import { runDiffusionJob } from './diffusionJob';
+import { runDiffusionPolicyJob } from './diffusionPolicyJob';
 import { runTrainJob } from './trainJob';
 import * as store from './runStore';
 
@@ -35,6 +37,10 @@ export async function runJob(req: RunRequest, sink: JobSink, shouldStop: () => b
         return await runExtractEvalJob(start as JobStart<Extract<Experiment, { kind: 'extract-eval' }>>, sink, shouldStop);
       case 'distill':
         return await runDistillJob(start as JobStart<Extract<Experiment, { kind: 'distill' }>>, req, sink, shouldStop);
+      case 'diffusion-policy':
+        return await runDiffusionPolicyJob(start as JobStart<Extract<Experiment, { kind: 'diffusion-policy' }>>, req, sink, shouldStop);
+      case 'diffusion':
+        return await runDiffusionJob(start as JobStart<Extract<Experiment, { kind: 'diffusion' }>>, req, sink, shouldStop);
       case 'reward-compare':
         throw new UserError(
           'a reward-compare experiment is interactive: open it in VS Code (Run Experiment opens the heatmap panel) or use `model-lab rewards distance FILE`',
@@ -66,13 +72,17 @@ async function jobStart(req: RunRequest, sink: JobSink): Promise<{ start: JobSta
       for (const dir of [runDir, path.join(runDir, store.CHECKPOINT_DIR), path.join(runDir, store.MODEL_DIR)]) {
         for (const name of await removeStaleTempFiles(dir)) sink.log('info', `removed ${path.join(dir, name)}, left by an interrupted write`);
       }
-      return { start: { resume: true, runDir, config, record }, lock };
+      // A requeued Slurm task resumes the run: the record names the job that runs it now.
+      const slurm = store.slurmFromEnv();
+      if (slurm) await store.updateRunRecord(runDir, { slurm });
+      return { start: { resume: true, runDir, config, record: slurm ? { ...record, slurm } : record }, lock };
     } catch (e) {
       lock.release();
       throw e;
     }
   }
-  const config = req.experiment ? { experimentFile: path.resolve(req.experimentFile), experiment: req.experiment } : await loadConfig(req, sink);
+  const loaded = req.experiment ? { experimentFile: path.resolve(req.experimentFile), experiment: req.experiment } : await loadConfig(req, sink);
+  const config: ResolvedConfig = req.sweep ? { ...loaded, sweep: req.sweep } : loaded;
   const exp = config.experiment;
   const root = req.outRoot ? path.resolve(req.outRoot) : store.defaultRunsRoot(config.experimentFile);
   const unusable = await ensureWritableFolder(root);

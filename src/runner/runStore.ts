@@ -6,7 +6,10 @@ import type { RunEvent } from '../core/train/events';
 import { writeJsonAtomic } from '../core/util/atomicFile';
 import type { RunErrorInfo } from './protocol';
 import { runLiveness } from './runLock';
+import { slurmFromEnv, type SlurmRef, type SweepRef } from './runOrigin';
 import type { RunSummary } from './summary';
+
+export { slurmFromEnv, type SlurmRef, type SweepRef } from './runOrigin';
 
 /**
  * The run store on disk: `<root>/<runId>/` with
@@ -48,6 +51,10 @@ export interface RunRecord {
   error?: RunErrorInfo;
   /** Set while a running train run waits at an epoch boundary because its folder has a `pause` file. */
   paused?: boolean;
+  /** The sweep this run is a point of (`runner/sweepPlan.ts`). */
+  sweep?: SweepRef;
+  /** The Slurm job that ran it (the latest, when a requeued task resumed it). */
+  slurm?: SlurmRef;
 }
 
 export const RUN_FILE = 'run.json';
@@ -97,10 +104,15 @@ export function planRunDir(
   return { runId, runDir: path.join(outRoot ? path.resolve(outRoot) : defaultRunsRoot(source.experimentFile), runId) };
 }
 
-export async function createRun(runDir: string, record: RunRecord, config: unknown): Promise<void> {
+/**
+ * Writes a new run's `config.json` and `run.json`. The record also says which sweep point the
+ * run is (from the config) and which Slurm job runs it (from the environment), for every kind.
+ */
+export async function createRun(runDir: string, record: RunRecord, config: { sweep?: SweepRef }): Promise<void> {
   await fs.mkdir(runDir, { recursive: true });
   await writeJsonAtomic(path.join(runDir, CONFIG_FILE), config);
-  await writeJsonAtomic(path.join(runDir, RUN_FILE), record);
+  const slurm = slurmFromEnv();
+  await writeJsonAtomic(path.join(runDir, RUN_FILE), { ...record, ...(config.sweep ? { sweep: config.sweep } : {}), ...(slurm ? { slurm } : {}) });
 }
 
 export async function readRunRecord(runDir: string): Promise<RunRecord | undefined> {
@@ -153,7 +165,7 @@ function peekExperimentFile(file: string): ExperimentPeek {
  * Makes a folder whose run never started (its process failed before writing a record) a failed
  * run with the error, unless it has a record already. Synchronous: called as a process exits.
  */
-export function recordFailedStart(runDir: string, request: { experimentFile: string; experiment?: Experiment }, error: RunErrorInfo): void {
+export function recordFailedStart(runDir: string, request: { experimentFile: string; experiment?: Experiment; sweep?: SweepRef }, error: RunErrorInfo): void {
   const file = path.join(runDir, RUN_FILE);
   if (existsSync(file)) return;
   const exp = request.experiment;
@@ -164,6 +176,7 @@ export function recordFailedStart(runDir: string, request: { experimentFile: str
     runId: path.basename(runDir), runDir, kind: peek.kind as ExperimentKind, experimentFile: path.resolve(request.experimentFile),
     experiment: peek.name ?? path.basename(request.experimentFile).replace(/\.experiment\.json$/, ''),
     policy: peekLabel(peek), status: 'failed', startedAt: now, endedAt: now, epochsDone: 0, epochs: 0, message, error,
+    ...(request.sweep ? { sweep: request.sweep } : {}),
   };
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n');

@@ -2,10 +2,10 @@ import type { ExtractionScores } from '../core/extract/eval';
 import type { FlopsSaved } from '../core/train/events';
 
 /** `summary.json` of a run, and exactly the CLI's `--json` document; one shape per experiment kind. */
-export type RunSummary = TrainSummary | ExtractTrainSummary | ExtractEvalSummary | DistillSummary;
+export type RunSummary = TrainSummary | ExtractTrainSummary | ExtractEvalSummary | DiffusionPolicySummary | DiffusionSummary | DistillSummary;
 
 interface SummaryBase {
-  /** `diverged` (train runs): the loss became NaN or infinite; `message` says where. */
+  /** `diverged` (train runs and session jobs): the loss (or the training state) became NaN or infinite; `message` says where. */
   status: 'completed' | 'cancelled' | 'failed' | 'diverged';
   /** Why a run did not complete, in one line (a diverged run). */
   message?: string;
@@ -49,6 +49,37 @@ export interface ExtractEvalSummary extends SummaryBase {
   /** Absent unless completed. */
   scores?: ExtractionScores;
   seconds: number;
+}
+
+/**
+ * A `diffusion-policy` run (issue 16's shape): how the sampled actions sit on the data's modes,
+ * shares as fractions. `modeShares` follows the modes of the run's `diffusion-start` event; a run
+ * stopped before its first measurement has none of the four.
+ */
+export interface DiffusionPolicySummary extends SummaryBase {
+  kind: 'diffusion-policy';
+  onMode?: number;
+  modeShares?: number[];
+  bestModeShare?: number;
+  expectedReward?: number;
+}
+
+/** Per schedule of a `diffusion` run: the measurements of its final samples (see `GenerationMetrics`). */
+export interface GenerationResult {
+  distance: number;
+  distance7: number;
+  classConsistency: number;
+}
+
+/** A `diffusion` run: one result per schedule it trained, and how good the measuring stick is. */
+export interface DiffusionSummary extends SummaryBase {
+  kind: 'diffusion';
+  'coarse-to-fine'?: GenerationResult;
+  'single-scale'?: GenerationResult;
+  /** Accuracy of the classifier (whose features measure the samples) on the held-out images. */
+  classifierAccuracy?: number;
+  /** Distance of the autoencoder's reconstructions of held-out images: the floor for any generator here. */
+  reconstructionDistance?: number;
 }
 
 export function isTrainSummary(s: RunSummary): s is TrainSummary {

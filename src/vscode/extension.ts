@@ -8,7 +8,9 @@ import { RunIndex } from './runs/runIndex';
 import { RunManager } from './runs/runManager';
 import { registerRunProblems } from './runs/runProblems';
 import { RunsTreeProvider } from './runs/runsTreeProvider';
+import { registerSweepCommands } from './sweeps/sweepCommands';
 import { TIMELINE_VIEW_TYPE, TimelineSerializer } from './timeline/timelinePanel';
+import { DIFFUSION_VIEW_TYPE, DiffusionPanelSerializer } from './diffusion/diffusionPanel';
 import { registerRewards } from './rewards/register';
 
 /** VS Code's built-in JSON language service (schema completion, hovers and validation). */
@@ -32,9 +34,11 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.createTreeView('modelLab.runs', { treeDataProvider: tree, showCollapseAll: true }),
     registerRunCommands(deps),
     registerDistillCommands(),
+    registerSweepCommands(deps),
     registerExperimentDiagnostics(),
     registerExperimentAnnotations(index, runs),
     vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, new TimelineSerializer(deps)),
+    vscode.window.registerWebviewPanelSerializer(DIFFUSION_VIEW_TYPE, new DiffusionPanelSerializer(deps)),
     registerExtraction({ context, log }),
     registerRunProblems(index),
   );

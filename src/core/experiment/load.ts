@@ -13,12 +13,15 @@ import { SYNTAX_MESSAGES } from '../util/jsonError';
 import { diagnosticAt, LineMap, type ExperimentDiagnostic } from './diagnostic';
 import { pathToPointer, rangeOf } from './jsonLocation';
 import { resolveExperimentPaths } from './paths';
-import { EXPERIMENT_SCHEMA, experimentValidators } from './schema';
+import { experimentValidators } from './schema';
 import { schemaDiagnostics, schemaValidity } from './schemaErrors';
+import { freezingPolicyNames, freezingWithOverride, missingPolicyOptions } from './freezingPolicies';
 import { semanticDiagnostics, type FileChecks } from './semantic';
+import { sweepDiagnostics } from './sweep';
 import type { Experiment, FreezingPolicyName } from './types';
 
 export type { ExperimentDiagnostic } from './diagnostic';
+export { freezingPolicyNames, freezingWithOverride, missingPolicyOptions } from './freezingPolicies';
 
 export interface LoadedExperiment {
   /** Absolute path of the experiment file. */
@@ -99,6 +102,7 @@ export function parseExperimentText(text: string, file: string, opts: ParseOptio
   const experiment = value as Experiment;
   // Semantic checks see the values as written (a default is never "ignored"), then defaults fill in.
   diagnostics.push(...semanticDiagnostics(experiment, baseDir, tree, lines, opts.files));
+  diagnostics.push(...sweepDiagnostics(value as Record<string, unknown>, tree, lines));
   const sorted = sortByPosition(diagnostics);
   if (sorted.some((d) => d.severity === 'error')) return { diagnostics: sorted };
   if (opts.applyDefaults) validators.withDefaults(experiment);
@@ -178,54 +182,11 @@ export async function withExperimentPosition(err: UserError, experimentFile: str
   return new UserError(err.message, err.pointer, experimentFile, line, column);
 }
 
-/** The freezing policies the schema knows, in schema order. */
-export function freezingPolicyNames(): FreezingPolicyName[] {
-  return freezingBranches().map((b) => b.name);
-}
-
-/**
- * The options `policy` requires that `freezing` (the settings a run will use) does not give,
- * as groups of alternatives, from the schema: for `static`, `[["layers", "prefix"], ["atEpoch",
- * "atStep"]]` when neither of each pair is there. Empty when nothing is missing.
- */
-export function missingPolicyOptions(policy: string, freezing: Record<string, unknown>): string[][] {
-  const branch = freezingBranches().find((b) => b.name === policy);
-  if (!branch) return [];
-  const has = (o: string) => freezing[o] !== undefined;
-  return branch.required.filter((group) => !group.some(has));
-}
-
 function checkPolicyName(policy: string): void {
   const names = freezingPolicyNames();
   if (!names.includes(policy as FreezingPolicyName)) {
     throw new UserError(`unknown freezing policy "${policy}" (from --policy); expected one of ${names.join(', ')}`, '/freezing/policy');
   }
-}
-
-interface FreezingBranch {
-  name: FreezingPolicyName;
-  properties: string[];
-  /** Required options besides `policy`, each a group of alternatives (exactly one is given). */
-  required: string[][];
-}
-
-interface BranchSchema {
-  properties?: Record<string, { const?: string }>;
-  required?: string[];
-  allOf?: { oneOf?: { required?: string[] }[] }[];
-}
-
-function freezingBranches(): FreezingBranch[] {
-  const defs = EXPERIMENT_SCHEMA.definitions as Record<string, BranchSchema & { oneOf?: { $ref: string }[] }>;
-  return (defs.freezing.oneOf ?? []).map((r) => {
-    const def = defs[r.$ref.split('/').pop() as string];
-    const required = (def.required ?? []).filter((k) => k !== 'policy').map((k) => [k]);
-    for (const part of def.allOf ?? []) {
-      const group = (part.oneOf ?? []).flatMap((alt) => alt.required ?? []);
-      if (group.length > 0) required.push(group);
-    }
-    return { name: def.properties?.policy?.const as FreezingPolicyName, properties: Object.keys(def.properties ?? {}), required };
-  });
 }
 
 /** Set `freezing` for a policy override (see `freezingWithOverride`); non-train values are left alone. */
@@ -234,23 +195,6 @@ function applyPolicyOverride(value: unknown, policy: string, options?: Record<st
   const exp = value as { freezing?: unknown };
   const next = freezingWithOverride(exp.freezing, policy, options);
   exp.freezing = next;
-  return next;
-}
-
-/**
- * The `freezing` settings a run with `policy` uses: the file's `freezing` when it already has
- * that policy, else only the options the new policy takes; then `options` on top.
- */
-export function freezingWithOverride(freezing: unknown, policy: string, options: Record<string, unknown> = {}): Record<string, unknown> {
-  const old = typeof freezing === 'object' && freezing !== null && !Array.isArray(freezing) ? (freezing as Record<string, unknown>) : {};
-  const allowed = freezingBranches().find((b) => b.name === policy)?.properties ?? ['policy'];
-  const next: Record<string, unknown> = { policy };
-  if (old.policy === policy) Object.assign(next, old);
-  else for (const k of Object.keys(old)) if (k !== 'policy' && allowed.includes(k)) next[k] = old[k];
-  // An option replaces its alternatives from the file (`prefix` replaces `layers`, `atStep` `atEpoch`).
-  const groups = freezingBranches().find((b) => b.name === policy)?.required ?? [];
-  for (const k of Object.keys(options)) for (const g of groups) if (g.includes(k)) for (const alt of g) delete next[alt];
-  Object.assign(next, options, { policy });
   return next;
 }
 

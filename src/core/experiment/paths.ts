@@ -63,6 +63,19 @@ export function pathFields(exp: Experiment): PathField[] {
       add('/schema', exp.schema, 'extraction schema');
       add('/modelFile', exp.modelFile, 'extractor model');
       break;
+    case 'diffusion-policy': {
+      const d = exp.dataset as { file?: unknown } | undefined;
+      add('/dataset/file', d?.file, 'transitions file');
+      break;
+    }
+    case 'diffusion': {
+      const d = exp.data as { train?: { images?: unknown; labels?: unknown } } | undefined;
+      if (typeof d?.train === 'object' && d.train !== null) {
+        add('/data/train/images', d.train.images, 'IDX image file');
+        add('/data/train/labels', d.train.labels, 'IDX label file');
+      }
+      break;
+    }
   }
   return out;
 }

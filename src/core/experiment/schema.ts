@@ -1,12 +1,19 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import experimentSchema from '../../../schemas/experiment.schema.json';
 import distillSchema from '../../../schemas/kinds/distill.schema.json';
+import diffusionKindSchema from '../../../schemas/kinds/diffusion.schema.json';
 
 /** The experiment JSON Schema (`schemas/experiment.schema.json`), as shipped to VS Code. */
 export const EXPERIMENT_SCHEMA: Readonly<Record<string, unknown>> = experimentSchema;
 
-/** Kinds whose definitions live in their own files (`schemas/kinds/`), referenced from the main schema. */
-export const KIND_SCHEMAS: readonly Readonly<Record<string, unknown>>[] = [distillSchema];
+/**
+ * Kinds whose definitions live in their own file (`schemas/kinds/<file>`), referenced from the
+ * experiment schema by a relative `$ref` (VS Code resolves it next to the main schema; ajv by `$id`).
+ */
+export const KIND_SCHEMAS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  'diffusion.schema.json': diffusionKindSchema,
+  'distill.schema.json': distillSchema,
+};
 
 export interface ExperimentValidators {
   /** Reports every error; leaves the data untouched (editor diagnostics). */
@@ -37,7 +44,7 @@ function makeAjv(useDefaults: boolean): Ajv {
   });
   // VS Code's editor-only keywords.
   ajv.addVocabulary(['markdownDescription', 'markdownEnumDescriptions', 'enumDescriptions', 'defaultSnippets', 'allowComments', 'allowTrailingCommas']);
-  for (const k of KIND_SCHEMAS) ajv.addSchema(k);
+  for (const kindSchema of Object.values(KIND_SCHEMAS)) ajv.addSchema(kindSchema);
   return ajv;
 }
 

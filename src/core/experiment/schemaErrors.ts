@@ -2,7 +2,7 @@ import type { ErrorObject } from 'ajv';
 import type { Node as JsonNode } from 'jsonc-parser';
 import { diagnosticAt, type ExperimentDiagnostic, type LineMap } from './diagnostic';
 import { rangeOf } from './jsonLocation';
-import { EXPERIMENT_SCHEMA } from './schema';
+import { EXPERIMENT_SCHEMA, KIND_SCHEMAS } from './schema';
 import { closest } from './suggest';
 
 type Schema = Record<string, unknown>;
@@ -219,12 +219,19 @@ function discriminatorValues(parent: Schema, tag: string): string[] {
   return values;
 }
 
-/** Resolve a local `{"$ref": "#/definitions/x"}` against the experiment schema. */
+/**
+ * Resolve a `{"$ref": "#/definitions/x"}` against the experiment schema, or a
+ * `{"$ref": "kinds/<file>#/definitions/x"}` (`../experiment.schema.json#/...` from a kind file)
+ * against that file.
+ */
 function resolveRef(s: Schema): Schema {
   const ref = s.$ref;
-  if (typeof ref !== 'string' || !ref.startsWith('#/')) return s;
-  let node: unknown = EXPERIMENT_SCHEMA;
-  for (const part of ref.slice(2).split('/')) node = (node as Schema)[part];
+  if (typeof ref !== 'string') return s;
+  const hash = ref.indexOf('#/');
+  if (hash < 0) return s;
+  const file = ref.slice(0, hash).split('/').pop() ?? '';
+  let node: unknown = file === '' || file === 'experiment.schema.json' ? EXPERIMENT_SCHEMA : KIND_SCHEMAS[file];
+  for (const part of ref.slice(hash + 2).split('/')) node = (node as Schema | undefined)?.[part];
   return (node as Schema) ?? s;
 }
 

@@ -4,6 +4,7 @@ import type { Node as JsonNode } from 'jsonc-parser';
 import { inspectCsvHead, inspectIdxHead, type DataHead } from '../data/head';
 import { isUncPath } from '../util/uncPath';
 import { diagnosticAt, type DiagnosticSeverity, type ExperimentDiagnostic, type LineMap } from './diagnostic';
+import { diffusionProblems } from './diffusionChecks';
 import { rangeOf } from './jsonLocation';
 import { layerName } from './layerName';
 import { pathFields } from './paths';
@@ -70,6 +71,7 @@ export function semanticDiagnostics(
     }
     if (exp.kind === 'extract-eval' && valid('/provider', '/model', '/modelFile', '/baseUrl')) problems.push(...extractEvalProblems(exp));
     if (exp.kind === 'distill' && valid('/arms', '/teacher')) problems.push(...distillProblems(exp, files === 'stat' ? baseDir : undefined));
+    if (exp.kind === 'diffusion-policy' || exp.kind === 'diffusion') problems.push(...diffusionProblems(exp, valid));
   }
   return problems.map((p) => {
     const { start, end } = rangeOf(tree, p.underline ?? p.pointer, p.at ?? 'value');

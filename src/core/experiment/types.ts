@@ -2,7 +2,14 @@
  * The experiment file contract (`*.experiment.json`), mirrored by
  * `schemas/experiment.schema.json`. Paths are relative to the experiment file.
  */
-export type Experiment = TrainExperiment | RewardCompareExperiment | ExtractTrainExperiment | ExtractEvalExperiment | DistillExperiment;
+export type Experiment =
+  | TrainExperiment
+  | RewardCompareExperiment
+  | ExtractTrainExperiment
+  | ExtractEvalExperiment
+  | DiffusionPolicyExperiment
+  | DiffusionExperiment
+  | DistillExperiment;
 export type ExperimentKind = Experiment['kind'];
 
 export interface TrainExperiment {
@@ -13,6 +20,8 @@ export interface TrainExperiment {
   model: ModelConfig;
   training: TrainingConfig;
   freezing?: FreezingConfig;
+  sweep?: SweepConfig;
+  cluster?: ClusterConfig;
 }
 
 export interface RewardCompareExperiment {
@@ -38,6 +47,8 @@ export interface ExtractTrainExperiment {
   output?: string;
   /** Schema defaults are the shipped model's settings. */
   training?: ExtractTrainingConfig;
+  sweep?: SweepConfig;
+  cluster?: ClusterConfig;
 }
 
 export interface ExtractTrainingConfig {
@@ -69,6 +80,51 @@ export interface ExtractEvalExperiment {
   model?: string;
   /** Evaluate only the first N sentences. */
   limit?: number;
+  sweep?: SweepConfig;
+  cluster?: ClusterConfig;
+}
+
+/**
+ * Diffusion policies and baselines on offline data (`schemas/kinds/diffusion.schema.json`,
+ * `core/diffusion/policy/`). After loading, every defaulted field is present.
+ */
+export interface DiffusionPolicyExperiment {
+  kind: 'diffusion-policy';
+  name: string;
+  description?: string;
+  dataset:
+    | { toy: 'four-corners'; size?: number; seed?: number; modeRadius?: number }
+    | { file: string; modes?: number[][] | number; modeRadius?: number; maxAction?: number };
+  policy: 'diffusion' | 'gaussian' | 'deterministic';
+  objective: 'bc' | 'ql';
+  eta?: number;
+  diffusion?: { steps?: number; schedule?: 'vp' | 'linear' | 'cosine'; clipX0?: boolean; timeDim?: number };
+  training?: {
+    steps?: number; warmupSteps?: number; batchSize?: number; learningRate?: number; hidden?: number; seed?: number;
+    discount?: number; tau?: number; criticClipNorm?: number; ema?: { decay?: number; start?: number; every?: number };
+    checkpointEvery?: number;
+  };
+  evaluation?: { samples?: number; every?: number; chainSamples?: number };
+}
+
+/** The Frido-style miniature: two-scale latent diffusion on labelled 28x28 images (`core/diffusion/generation/`). */
+export interface DiffusionExperiment {
+  kind: 'diffusion';
+  name: string;
+  description?: string;
+  data:
+    | { format: 'idx'; train: IdxPair; devSize?: number; limit?: number; classNames?: string[] }
+    | { toy: 'shapes'; size?: number; seed?: number; classNames?: string[] };
+  schedule?: 'both' | 'coarse-to-fine' | 'single-scale';
+  condition?: 'label';
+  training?: { batchSize?: number; seed?: number; checkpointEvery?: number };
+  classifier?: { steps?: number; learningRate?: number };
+  autoencoder?: { coarseChannels?: number; fineChannels?: number; width?: number; steps?: number; learningRate?: number; coarseWeight?: number };
+  diffusion?: {
+    steps?: number; learningRate?: number; timesteps?: number; noiseSchedule?: 'cosine' | 'linear' | 'vp'; width?: number; embed?: number;
+    calls?: number; guidance?: number; dropLabel?: number; emaDecay?: number;
+  };
+  evaluation?: { samples?: number; every?: number; curveSamples?: number; gridPerClass?: number };
 }
 
 export type DataConfig = CsvDataConfig | IdxDataConfig | JsonlDataConfig;
@@ -243,4 +299,32 @@ export interface DistillTrainingConfig {
   temperature?: number;
   /** Labelled training examples the `student` arm learns from (default: all). */
   labelled?: number;
+}
+
+/**
+ * Many runs of one experiment (`core/experiment/sweep.ts`): keys are JSON pointers into the
+ * experiment. The points are the grid's combinations; `random` with `params` draws `count`
+ * samples (crossed with the grid's points); `random` without `params` picks `count` grid points.
+ */
+export interface SweepConfig {
+  grid?: Record<string, unknown[]>;
+  random?: { count: number; seed?: number; params?: Record<string, SweepDistribution> };
+}
+
+export type SweepDistribution =
+  | { uniform: [number, number] }
+  | { logUniform: [number, number] }
+  | { int: [number, number] }
+  | { choice: unknown[] };
+
+/** How a sweep is submitted to Slurm (`runner/slurm.ts`); flags override these. */
+export interface ClusterConfig {
+  partition?: string;
+  time?: string;
+  cpusPerTask?: number;
+  mem?: string;
+  maxConcurrent?: number;
+  sbatchArgs?: string[];
+  setup?: string[];
+  node?: string;
 }

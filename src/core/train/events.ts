@@ -1,3 +1,5 @@
+import type { DiffusionEvent } from '../diffusion/events';
+
 /**
  * Events a run emits (mostly training runs; other kinds report `progress`), one JSON object per line in the run store's `events.jsonl`,
  * streamed live to the extension (timeline panel, inline annotations) and the CLI.
@@ -55,7 +57,8 @@ export type RunEvent =
       /** `diverged`: the loss became NaN or infinite (`message` names the epoch and step). */
       type: 'end'; status: 'completed' | 'cancelled' | 'failed' | 'diverged'; epoch: number; step: number;
       trainSeconds: number; message?: string;
-    };
+    }
+  | DiffusionEvent;
 
 export type RunEventType = RunEvent['type'];
 

@@ -22,6 +22,17 @@ export function outcomeText(s: RunSummary): string {
         ? `best arm ${best.name}: ${formatPercent(best.accuracy)} (teacher ${formatPercent(s.teacher.accuracy)}, ${(s.teacher.parameters / best.parameters).toFixed(1)}x smaller)`
         : `teacher ${formatPercent(s.teacher.accuracy)}`;
     }
+    case 'diffusion-policy':
+      return s.onMode === undefined
+        ? 'stopped before its first measurement'
+        : `${formatPercent(s.onMode)} of samples on a data mode, ${formatPercent(s.bestModeShare ?? 0)} on the best-reward mode`;
+    case 'diffusion': {
+      const parts = (['coarse-to-fine', 'single-scale'] as const).flatMap((a) => {
+        const r = s[a];
+        return r ? [`${a}: distance ${r.distance.toFixed(1)}, class consistency ${formatPercent(r.classConsistency)}`] : [];
+      });
+      return parts.join('; ') || 'no samples measured yet';
+    }
     default:
       return `${formatPercent(s.metrics.accuracy)} test accuracy in ${formatSeconds(s.trainSeconds)}, ${formatSaving(s.flopsSaved.backward)} backward FLOPs saved`;
   }

@@ -9,6 +9,7 @@ import type { ExperimentKind, FreezingPolicyName } from '../../core/experiment/t
 import { toErrorInfo } from '../../runner/errorInfo';
 import type { RunErrorInfo } from '../../runner/protocol';
 import { runLiveness } from '../../runner/runLock';
+import { DiffusionPanel, isDiffusionKind } from '../diffusion/diffusionPanel';
 import { deleteRun, isTrainRun, readRunRecord, RUN_FILE, setPauseRequest, SUMMARY_FILE, type RunRecord } from '../../runner/runStore';
 import { isTrainSummary } from '../../runner/summary';
 import type { RunOutcome, RunSource } from '../../runner/runSource';
@@ -183,6 +184,13 @@ class RunCommands {
   }
 
   async openTimeline(arg?: unknown): Promise<void> {
+    // A sweep: its train runs overlaid in one timeline.
+    const node = arg as RunsNode | undefined;
+    if (node && typeof node === 'object' && node.kind === 'sweep') {
+      const runDirs = node.sweep.runs.filter(isTrainRun).map((r) => r.runDir);
+      if (runDirs.length > 0) TimelinePanel.show(this.deps, runDirs);
+      return;
+    }
     let runDir = runDirFrom(arg);
     if (!runDir) {
       const file = isExperimentFile(arg as vscode.Uri) ? (arg as vscode.Uri).fsPath : activeExperimentFile();
@@ -207,7 +215,7 @@ class RunCommands {
     }
     if (!runDir) return;
     const record = await readRunRecord(runDir);
-    if (record && !isTrainRun(record)) await showRunResults(runDir);
+    if (record && !isTrainRun(record)) await this.showRunResults(runDir, record.kind);
     else TimelinePanel.show(this.deps, [runDir]);
   }
 
@@ -273,6 +281,12 @@ class RunCommands {
     }
   }
 
+  /** A run of another kind than train: the diffusion panel for the diffusion lab's kinds, else its `summary.json`. */
+  private async showRunResults(runDir: string, kind: string | undefined): Promise<void> {
+    if (isDiffusionKind(kind)) DiffusionPanel.show(this.deps, runDir);
+    else await showRunResults(runDir);
+  }
+
   /** Starts a run with a cancellable progress notification, then reports how it went. */
   private async runAndReport(source: RunSource, kind: ExperimentKind): Promise<RunOutcome | undefined> {
     let run: ActiveRun;
@@ -283,6 +297,7 @@ class RunCommands {
       return undefined;
     }
     if (kind === 'train' && openTimelineOnRun()) TimelinePanel.show(this.deps, [run.runDir], true);
+    if (isDiffusionKind(kind) && openTimelineOnRun()) DiffusionPanel.show(this.deps, run.runDir, true);
     return this.followWithProgress(run, false, 'resumeDir' in source);
   }
 
@@ -342,7 +357,7 @@ class RunCommands {
       const modelFile = s.kind === 'extract-train' ? s.modelFile : undefined;
       const actions = modelFile ? ['Use for Extraction', 'Show Results'] : ['Show Results'];
       void vscode.window.showInformationMessage(msg, ...actions).then(async (a) => {
-        if (a === 'Show Results') await showRunResults(run.runDir);
+        if (a === 'Show Results') await this.showRunResults(run.runDir, s.kind);
         if (a === 'Use for Extraction' && modelFile) {
           await vscode.workspace.getConfiguration('modelLab.extraction').update('builtinModel', modelFile, vscode.ConfigurationTarget.Workspace);
           void vscode.window.showInformationMessage(`Model Lab: Extract Information now uses ${vscode.workspace.asRelativePath(modelFile)} (setting modelLab.extraction.builtinModel).`);

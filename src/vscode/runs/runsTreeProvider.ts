@@ -5,12 +5,12 @@ import { isTrainRun, PAUSE_FILE, type RunRecord } from '../../runner/runStore';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { formatPercent, formatSeconds } from '../../panels/shared/format';
-import { canResume, describeRun, groupRuns, type RunGroup } from './runGroups';
+import { bestRun, canResume, describeRun, describeSweep, experimentChildren, groupRuns, pointLabel, sweepTitle, type RunGroup, type SweepGroup } from './runGroups';
 import type { RunIndex } from './runIndex';
 import type { RunManager } from './runManager';
 import { canProve, provenLabel } from './proveResult';
 
-export type RunsNode = { kind: 'experiment'; group: RunGroup } | { kind: 'run'; run: RunRecord };
+export type RunsNode = { kind: 'experiment'; group: RunGroup } | { kind: 'sweep'; sweep: SweepGroup; experimentFile: string } | { kind: 'run'; run: RunRecord };
 
 const STATUS_ICONS: Record<RunRecord['status'], [string, string | undefined]> = {
   running: ['sync~spin', 'progressBar.background'],
@@ -57,7 +57,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   async getChildren(node?: RunsNode): Promise<RunsNode[]> {
     if (node?.kind === 'run') return [];
-    if (node?.kind === 'experiment') return node.group.runs.map((run) => ({ kind: 'run', run: this.withLiveProgress(run) }));
+    if (node?.kind === 'sweep') return node.sweep.runs.map((run) => ({ kind: 'run', run: this.withLiveProgress(run) }));
+    if (node?.kind === 'experiment') {
+      return experimentChildren(node.group.runs).map((c): RunsNode =>
+        c.kind === 'sweep' ? { kind: 'sweep', sweep: c.sweep, experimentFile: node.group.experimentFile } : { kind: 'run', run: this.withLiveProgress(c.run) });
+    }
     return (await this.allGroups()).map((group) => ({ kind: 'experiment', group }));
   }
 
@@ -88,8 +92,21 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       item.command = { title: 'Open Experiment', command: 'vscode.open', arguments: [vscode.Uri.file(group.experimentFile)] };
       return item;
     }
+    if (node.kind === 'sweep') {
+      const { sweep } = node;
+      const running = sweep.runs.some((r) => r.status === 'running') || sweep.runs.length < sweep.count;
+      const item = new vscode.TreeItem(sweepTitle(sweep), running ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = `sweep:${node.experimentFile}:${sweep.sweepId}`;
+      item.description = describeSweep(sweep);
+      item.iconPath = new vscode.ThemeIcon(running ? 'sync~spin' : 'list-tree');
+      item.contextValue = running ? 'sweep sweep.running' : 'sweep';
+      const best = bestRun(sweep);
+      item.tooltip = untrustedMarkdown([md`**Sweep** ${sweep.sweepId}`, md`${describeSweep(sweep)}`, ...(best?.sweep ? [md`Best: ${pointLabel(best.sweep.params)}`] : [])].join('  \n'));
+      return item;
+    }
     const r = node.run;
-    const item = new vscode.TreeItem(r.policy || r.runId, vscode.TreeItemCollapsibleState.None);
+    // A sweep's point is told apart by its values; other runs by their policy.
+    const item = new vscode.TreeItem(r.sweep ? pointLabel(r.sweep.params) : r.policy || r.runId, vscode.TreeItemCollapsibleState.None);
     item.id = `run:${r.runDir}`;
     const proven = provenLabel(r);
     item.description = proven ? `${describeRun(r)} · ${proven}` : describeRun(r);
@@ -126,6 +143,8 @@ function runTooltip(r: RunRecord): vscode.MarkdownString {
   if (r.score) lines.push(md`${String(r.score.name).slice(0, 1).toUpperCase() + String(r.score.name).slice(1)}: ${formatPercent(r.score.value, 2)}`);
   if (r.trainSeconds !== undefined) lines.push(md`Training time: ${formatSeconds(r.trainSeconds)}`);
   if (r.backend) lines.push(md`Backend: ${r.backend}`);
+  if (r.sweep) lines.push(md`Sweep point ${r.sweep.index + 1} of ${r.sweep.count}: ${pointLabel(r.sweep.params)}`);
+  if (r.slurm) lines.push(md`Slurm job ${r.slurm.jobId}${r.slurm.arrayIndex !== undefined ? `_${r.slurm.arrayIndex}` : ''}`);
   if (r.error) {
     const at = r.error.file && r.error.line ? ` (${path.basename(r.error.file)}, line ${r.error.line}${r.error.pointer ? `, ${r.error.pointer}` : ''})` : '';
     lines.push('', md`**Error**${at}: ${String(r.error.message).split('\n')[0]}`);

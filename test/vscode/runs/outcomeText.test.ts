@@ -24,4 +24,13 @@ test('a completed run is summarised by what its kind measures', () => {
     outcomeText({ ...base, kind: 'extract-eval', provider: 'builtin', scores, seconds: 3 }),
     'entity F1 78.8%, relation F1 52.9% on 231 sentences (builtin)',
   );
+  assert.equal(
+    outcomeText({ ...base, kind: 'diffusion-policy', onMode: 0.981, modeShares: [0.254, 0.237, 0.246, 0.244], bestModeShare: 0.244, expectedReward: 2.35 }),
+    '98.1% of samples on a data mode, 24.4% on the best-reward mode',
+  );
+  assert.equal(outcomeText({ ...base, status: 'cancelled', kind: 'diffusion-policy' }), 'stopped before its first measurement');
+  assert.equal(
+    outcomeText({ ...base, kind: 'diffusion', 'coarse-to-fine': { distance: 12.34, distance7: 3, classConsistency: 0.85 }, 'single-scale': { distance: 15.01, distance7: 4, classConsistency: 0.8 } }),
+    'coarse-to-fine: distance 12.3, class consistency 85.0%; single-scale: distance 15.0, class consistency 80.0%',
+  );
 });

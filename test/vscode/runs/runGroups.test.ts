@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunRecord } from '../../../src/runner/runStore';
-import { canResume, describeRun, groupRuns } from '../../../src/vscode/runs/runGroups';
+import { bestRun, canResume, describeRun, describeSweep, experimentChildren, groupRuns, pointLabel, sweepTitle } from '../../../src/vscode/runs/runGroups';
 
 function record(over: Partial<RunRecord>): RunRecord {
   return {
@@ -50,4 +50,23 @@ test('only stopped, unfinished runs can resume', () => {
   assert.ok(canResume(record({ status: 'cancelled', epochsDone: 3 })));
   assert.ok(!canResume(record({ status: 'completed' })));
   assert.ok(!canResume(record({ status: 'failed', epochsDone: 3 })));
+});
+
+test('a sweep\'s runs are one child of their experiment, in point order, placed by their newest run', () => {
+  const point = (index: number, over: Partial<RunRecord>) =>
+    record({ runId: `s-p${index}`, runDir: `/r/s-p${index}`, sweep: { id: 's', index, count: 3, params: { '/training/optimizer/learningRate': 0.001 * (index + 1), '/freezing/policy': 'none' } }, ...over });
+  const children = experimentChildren([
+    record({ runId: 'old', runDir: '/r/old', startedAt: '2026-11-27T05:00:00.000Z' }),
+    point(1, { startedAt: '2026-11-27T06:01:00.000Z', accuracy: 0.9 }),
+    point(0, { startedAt: '2026-11-27T06:00:00.000Z', accuracy: 0.95 }),
+    record({ runId: 'new', runDir: '/r/new', startedAt: '2026-11-27T07:00:00.000Z' }),
+  ]);
+  assert.deepEqual(children.map((c) => (c.kind === 'run' ? c.run.runId : `sweep ${c.sweep.sweepId}`)), ['new', 'sweep s', 'old']);
+  const sweep = children[1].kind === 'sweep' ? children[1].sweep : assert.fail('a sweep');
+  assert.deepEqual(sweep.runs.map((r) => r.sweep?.index), [0, 1]);
+  // Two of three points have runs; the third is not started yet.
+  assert.equal(describeSweep(sweep), '3 points · 2 completed · 1 queued · best 95.0%');
+  assert.equal(bestRun(sweep)?.runId, 's-p0');
+  assert.equal(pointLabel(sweep.runs[1].sweep?.params ?? {}), 'learningRate=0.002, policy=none');
+  assert.equal(sweepTitle({ ...sweep, sweepId: '20261206-225006-digits-sweep-sweep-5abd' }), 'Sweep 2026-12-06 22:50:06');
 });

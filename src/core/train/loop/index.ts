@@ -4,6 +4,7 @@ export {
   type GroupOptions,
   type LoadedCheckpoint,
   NonFiniteLossError,
+  NonFiniteStateError,
   type RunOptions,
   type RunResult,
   type StepRecord,

@@ -70,6 +70,14 @@ export class NonFiniteLossError extends Error {
   }
 }
 
+/** Thrown by `save` (and `load`) when weights, copies or optimizer state hold NaN or infinity. */
+export class NonFiniteStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NonFiniteStateError';
+  }
+}
+
 interface Group {
   name: string;
   kind: 'network' | 'variables';
@@ -661,7 +669,7 @@ function checkFinite(list: (StoredTensor & { name?: string; slot?: string })[], 
   for (const t of list) {
     if (t.dtype !== 'float32') continue;
     for (let i = 0; i < t.data.length; i++) {
-      if (!Number.isFinite(t.data[i])) throw new Error(`${where}: ${t.name ?? t.slot ?? 'a tensor'} holds ${t.data[i]}`);
+      if (!Number.isFinite(t.data[i])) throw new NonFiniteStateError(`${where}: ${t.name ?? t.slot ?? 'a tensor'} holds ${t.data[i]}`);
     }
   }
 }

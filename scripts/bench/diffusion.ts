@@ -1,0 +1,155 @@
+/**
+ * The diffusion lab's studies (issue 16), side by side in one run:
+ *   node --import tsx scripts/bench/diffusion.ts [--study policy|generation] [--seed S] [--json]
+ *
+ * policy: the four-corner toy (Diffusion-QL's 2-D bandit) with the settings of
+ *   `examples/diffusion/four-corners-*.experiment.json`: diffusion BC against a Gaussian policy
+ *   (share of 1,000 samples within 0.2 of a data mode, per-mode shares) and Diffusion-QL against
+ *   TD3+BC (share on the best-reward mode, expected reward of the sampled actions).
+ * generation: the Frido miniature of `examples/diffusion/fashion-frido-mini.experiment.json`
+ *   (Fashion-MNIST from Debian's dataset-fashion-mnist): coarse-to-fine against single-scale at equal
+ *   training steps and network calls; a Frechet distance in our classifier's features (not FID)
+ *   and class consistency on 2,000 samples.
+ *
+ * `--seed S` changes the training seed and the toy's data draw. The baselines are the references in
+ * the same run; each arm reports CPU seconds, wall seconds and the load average (the machine is
+ * shared), none of which the quality numbers depend on. `--json` prints one document on stdout.
+ */
+import { loadavg } from 'node:os';
+import * as path from 'node:path';
+import { generationConfigFrom, loadGenerationData, loadPolicyDataset, policyArmName, policyConfigFrom } from '../../src/core/diffusion/fromExperiment';
+import { GenerationTrainer, type GenerationMetrics } from '../../src/core/diffusion/generation/generationTrainer';
+import { PolicyTrainer } from '../../src/core/diffusion/policy/policyTrainer';
+import { loadExperimentFile } from '../../src/core/experiment/load';
+import type { DiffusionExperiment, DiffusionPolicyExperiment } from '../../src/core/experiment/types';
+import { initBackend } from '../../src/core/tensor/backend';
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const json = args.includes('--json');
+const study = flag('--study');
+if (study !== undefined && study !== 'policy' && study !== 'generation') throw new Error(`--study policy|generation, got ${study}`);
+const seed = Number(flag('--seed') ?? 0);
+if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed takes a non-negative integer, got ${flag('--seed')}`);
+/** `--quick`: a hundredth of the steps and fewer samples, to check the script runs (its numbers mean nothing). */
+const quick = args.includes('--quick');
+const EXAMPLES = path.join(__dirname, '..', '..', 'examples', 'diffusion');
+const SAMPLES = quick ? 100 : 1000;
+/** Not the training seeds: the measurement's own noise. */
+const EVAL_SEED = 0x5eed;
+
+const log = (line: string): void => {
+  (json ? process.stderr : process.stdout).write(`${line}\n`);
+};
+
+function meter(): () => { cpu: number; wall: number; load: number } {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  return () => {
+    const c = process.cpuUsage(c0);
+    return { cpu: round((c.user + c.system) / 1e6, 1), wall: round((performance.now() - t0) / 1000, 1), load: round(loadavg()[0], 1) };
+  };
+}
+
+function round(v: number, digits = 4): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
+async function policyArm(file: string) {
+  const exp = (await loadExperimentFile(path.join(EXAMPLES, file))).experiment as DiffusionPolicyExperiment;
+  const withSeed: DiffusionPolicyExperiment = {
+    ...exp,
+    dataset: 'toy' in exp.dataset ? { ...exp.dataset, seed } : exp.dataset,
+    training: { ...exp.training, seed, ...(quick ? { steps: Math.ceil((exp.training?.steps ?? 10000) / 100), warmupSteps: exp.training?.warmupSteps ? 10 : 0 } : {}) },
+  };
+  const cfg = policyConfigFrom(withSeed);
+  const trainer = new PolicyTrainer(cfg, await loadPolicyDataset(withSeed));
+  const done = meter();
+  try {
+    await trainer.session.run(trainer.stages());
+    const e = trainer.evaluate(SAMPLES, EVAL_SEED + seed);
+    const cost = done();
+    const arm = policyArmName(cfg.policy, cfg.objective);
+    log(
+      `${arm.padEnd(13)} on a mode ${pct(e.onMode).padStart(6)}  shares ${e.modeShares.map(pct).join(' / ')}  best-reward mode ${pct(e.bestModeShare)}` +
+        `  expected reward ${e.expectedReward.toFixed(2)}  (${cfg.steps} steps, ${cost.cpu} CPU s, ${cost.wall} s wall, load ${cost.load})`,
+    );
+    return { arm, e: { onMode: round(e.onMode), modeShares: e.modeShares.map((x) => round(x)), bestModeShare: round(e.bestModeShare), expectedReward: round(e.expectedReward) }, cost };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+async function policyStudy() {
+  log(`policy study: four-corner toy, seed ${seed}, ${SAMPLES} samples per arm; modes top-left / bottom-left / top-right / bottom-right (rewards 3 / 0 / 1.5 / 5)`);
+  const bc = await policyArm('four-corners-diffusion-bc.experiment.json');
+  const gaussian = await policyArm('four-corners-gaussian.experiment.json');
+  const ql = await policyArm('four-corners-diffusion-ql.experiment.json');
+  const td3bc = await policyArm('four-corners-td3bc.experiment.json');
+  const every = bc.e.modeShares.every((s) => s >= 0.15 && s <= 0.35);
+  log(`targets: diffusion BC >= 90% on a mode ${bc.e.onMode >= 0.9 ? 'met' : 'MISSED'}, every mode 15-35% ${every ? 'met' : 'MISSED'}; Gaussian <= 20% ${gaussian.e.onMode <= 0.2 ? 'met' : 'MISSED'}; ` +
+    `Diffusion-QL >= 60% on the best mode ${ql.e.bestModeShare >= 0.6 ? 'met' : 'MISSED'}; TD3+BC < 50% there ${td3bc.e.bestModeShare < 0.5 ? 'met' : 'MISSED'}`);
+  return {
+    'diffusion-bc': { onMode: bc.e.onMode, modeShares: bc.e.modeShares, cost: bc.cost },
+    gaussian: { onMode: gaussian.e.onMode, modeShares: gaussian.e.modeShares, cost: gaussian.cost },
+    'diffusion-ql': { bestModeShare: ql.e.bestModeShare, expectedReward: ql.e.expectedReward, onMode: ql.e.onMode, modeShares: ql.e.modeShares, cost: ql.cost },
+    td3bc: { bestModeShare: td3bc.e.bestModeShare, expectedReward: td3bc.e.expectedReward, onMode: td3bc.e.onMode, cost: td3bc.cost },
+  };
+}
+
+async function generationStudy() {
+  const exp = (await loadExperimentFile(path.join(EXAMPLES, 'fashion-frido-mini.experiment.json'))).experiment as DiffusionExperiment;
+  const full = generationConfigFrom({ ...exp, training: { ...exp.training, seed } });
+  const cfg = quick
+    ? {
+        ...full, classifier: { ...full.classifier, steps: 10 }, autoencoder: { ...full.autoencoder, steps: 10 }, diffusion: { ...full.diffusion, steps: 10 },
+        evaluation: { ...full.evaluation, samples: 100, every: 5, curveSamples: 50 },
+      }
+    : full;
+  const { train, dev } = await loadGenerationData(quick && 'format' in exp.data ? { ...exp, data: { ...exp.data, limit: 1200, devSize: 200 } } : exp);
+  log(`generation study: ${train.count} training images, ${dev.count} held out; ${cfg.diffusion.steps} steps per schedule, ${cfg.diffusion.calls} network calls per sample, ${cfg.evaluation.samples} samples; seed ${seed}`);
+  const trainer = new GenerationTrainer(cfg, train, dev);
+  const costs: Record<string, { cpu: number; wall: number; load: number }> = {};
+  let stageMeter = meter();
+  try {
+    await trainer.session.run(trainer.stages((arm, step, m) => log(`  ${arm} step ${step}: distance ${m.distance.toFixed(2)}, class consistency ${pct(m.classConsistency)} (${m.samples} samples)`)), {
+      onStep: (r) => {
+        if (r.stageEnd) {
+          costs[r.stage] = stageMeter();
+          log(`  ${r.stage} done: ${JSON.stringify(Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, round(v)])))} (${costs[r.stage].cpu} CPU s, ${costs[r.stage].wall} s wall, load ${costs[r.stage].load})`);
+          stageMeter = meter();
+        }
+      },
+    });
+    const out: Record<string, GenerationMetrics & { cost: unknown }> = {};
+    for (const arm of cfg.schedules) {
+      const m = meter();
+      const r = trainer.evaluate(arm, cfg.evaluation.samples, 0xf1a1 + seed);
+      out[arm] = { ...r, distance: round(r.distance), distance7: round(r.distance7), classConsistency: round(r.classConsistency), cost: { train: costs[arm], sample: m() } };
+      log(`${arm.padEnd(15)} distance ${r.distance.toFixed(2)}  at 7x7 ${r.distance7.toFixed(2)}  class consistency ${pct(r.classConsistency)}`);
+    }
+    return out;
+  } finally {
+    trainer.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const backend = await initBackend('wasm');
+  log(`backend ${backend.name}; load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  const doc: Record<string, unknown> = { seed };
+  if (study !== 'generation') doc.policy = await policyStudy();
+  if (study !== 'policy') doc.generation = await generationStudy();
+  if (json) process.stdout.write(`${JSON.stringify(doc)}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(1);
+});

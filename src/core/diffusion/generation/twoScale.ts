@@ -1,0 +1,148 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Params } from '../layers';
+import { type EpsModel, qSample, sampleDdim } from '../sampler';
+import type { NoiseSchedule } from '../schedule';
+import { type DenoiseStage, unet, type UnetShape } from './networks';
+
+/**
+ * Label-conditioned latent diffusion over the two-scale latent (coarse 7x7, fine 14x14), with
+ * one pyramid U-Net, in two schedules at equal compute:
+ * - `coarse-to-fine` (Frido): denoise the coarse latent first (the fine input is noise), then
+ *   the fine latent given the finished coarse one. Training: half of each batch at each stage,
+ *   losses weighted 0.5 / 0.5 (Frido's `stage_loss_ratio`); the clean coarse latent that
+ *   conditions the fine stage is mixed with 10% noise (Frido's `noise_mix_ratio` 0.1).
+ * - `single-scale`: both latents noised and denoised together in one chain (what a latent
+ *   diffusion model does with this autoencoder).
+ * Both train the same network for the same number of steps on the same batch size, and sample
+ * with the same number of network calls: `calls` DDIM steps for single-scale, `calls / 2` per
+ * stage for coarse-to-fine. Latents are divided by their standard deviation first (`LatentScale`).
+ */
+export type ScaleSchedule = 'coarse-to-fine' | 'single-scale';
+export const SCALE_SCHEDULES: readonly ScaleSchedule[] = ['coarse-to-fine', 'single-scale'];
+
+/** Per-latent divisors so that each scaled latent has unit standard deviation (LDM's scale_by_std). */
+export interface LatentScale {
+  coarse: number;
+  fine: number;
+}
+
+export interface TwoScaleModel {
+  shape: UnetShape;
+  schedule: NoiseSchedule;
+  scale: LatentScale;
+}
+
+/** Frido's `noise_mix_ratio`: how much noise is mixed into the clean coarse latent that conditions the fine stage in training. */
+export const NOISE_MIX = 0.1;
+
+export interface Noise {
+  /** Seeded standard normal noise. */
+  normal(shape: number[]): tf.Tensor;
+  /** Seeded integers in [0, n). */
+  int(n: number): number;
+  /** Seeded uniform [0, 1). */
+  next(): number;
+}
+
+/**
+ * One training loss of a schedule on a batch of (scaled) latents and labels. `dropLabel` is the
+ * probability of training a row without its label (classifier-free guidance).
+ */
+export function twoScaleLoss(
+  m: TwoScaleModel, p: Params, arm: ScaleSchedule, coarse0: tf.Tensor4D, fine0: tf.Tensor4D, labels: Int32Array, rnd: Noise, dropLabel: number,
+): { loss: tf.Scalar; coarse: tf.Scalar; fine: tf.Scalar } {
+  const n = labels.length;
+  const lab = Int32Array.from(labels, (y) => (rnd.next() < dropLabel ? m.shape.classes : y));
+  const t = Int32Array.from({ length: n }, () => rnd.int(m.schedule.steps));
+  const epsC = rnd.normal(coarse0.shape);
+  const epsF = rnd.normal(fine0.shape);
+  if (arm === 'single-scale') {
+    const out = unet(p, m.shape, qSample(m.schedule, coarse0, t, epsC), qSample(m.schedule, fine0, t, epsF), t, lab, 'joint');
+    const sc = tf.sum(tf.square(tf.sub(out.coarse, epsC)));
+    const sf = tf.sum(tf.square(tf.sub(out.fine, epsF)));
+    const loss = tf.div(tf.add(sc, sf), epsC.size + epsF.size) as tf.Scalar;
+    return { loss, coarse: tf.div(sc, epsC.size) as tf.Scalar, fine: tf.div(sf, epsF.size) as tf.Scalar };
+  }
+  // Coarse-to-fine: rows [0, h) train the coarse stage, rows [h, n) the fine stage.
+  const h = Math.floor(n / 2);
+  const rows = (x: tf.Tensor, a: number, b: number) => tf.slice(x, [a], [b - a]);
+  const tA = t.subarray(0, h);
+  const tB = t.subarray(h);
+  const coarseA = qSample(m.schedule, rows(coarse0, 0, h), tA, rows(epsC, 0, h));
+  const fineA = rnd.normal([h, ...fine0.shape.slice(1)]);
+  const coarseB = tf.add(tf.mul(1 - NOISE_MIX, rows(coarse0, h, n)), tf.mul(NOISE_MIX, rnd.normal([n - h, ...coarse0.shape.slice(1)])));
+  const fineB = qSample(m.schedule, rows(fine0, h, n), tB, rows(epsF, h, n));
+  const outA = unet(p, m.shape, coarseA, fineA, tA, lab.subarray(0, h), 'coarse');
+  const outB = unet(p, m.shape, coarseB, fineB, tB, lab.subarray(h), 'fine');
+  const lc = tf.mean(tf.square(tf.sub(outA.coarse, rows(epsC, 0, h)))) as tf.Scalar;
+  const lf = tf.mean(tf.square(tf.sub(outB.fine, rows(epsF, h, n)))) as tf.Scalar;
+  return { loss: tf.add(tf.mul(0.5, lc), tf.mul(0.5, lf)) as tf.Scalar, coarse: lc, fine: lf };
+}
+
+export interface TwoScaleSample {
+  /** Scaled latents. */
+  coarse: tf.Tensor4D;
+  fine: tf.Tensor4D;
+}
+
+/**
+ * Samples latents for `labels` with `calls` network calls per sample (DDIM, deterministic given
+ * the initial noise). With `guidance` w > 0 each call evaluates the conditional and the
+ * unconditional model in one batch (`guided`). Predicted clean latents are clipped to the range
+ * the autoencoder's tanh can produce (x0 clipping).
+ */
+export function sampleTwoScale(m: TwoScaleModel, p: Params, arm: ScaleSchedule, labels: Int32Array, calls: number, guidance: number, noise: (shape: number[]) => tf.Tensor): TwoScaleSample {
+  const n = labels.length;
+  const cc = m.shape.coarseChannels;
+  const cf = m.shape.fineChannels;
+  const coarseSize = 49 * cc;
+  const fineSize = 196 * cf;
+  const clipC = { lo: -1 / m.scale.coarse, hi: 1 / m.scale.coarse };
+  const clipF = { lo: -1 / m.scale.fine, hi: 1 / m.scale.fine };
+  const toCoarse = (x: tf.Tensor) => tf.reshape(x, [-1, 7, 7, cc]) as tf.Tensor4D;
+  const toFine = (x: tf.Tensor) => tf.reshape(x, [-1, 14, 14, cf]) as tf.Tensor4D;
+  const flat = (x: tf.Tensor) => tf.reshape(x, [x.shape[0], -1]);
+  const call = (coarse: tf.Tensor, fine: tf.Tensor, t: Int32Array, stage: DenoiseStage) => guided(m, p, coarse, fine, t, labels, stage, guidance);
+
+  if (arm === 'single-scale') {
+    // One chain over [coarse | fine], flattened; clipping per part.
+    const model: EpsModel = (x, t) => {
+      const out = call(toCoarse(tf.slice(x, [0, 0], [n, coarseSize])), toFine(tf.slice(x, [0, coarseSize], [n, fineSize])), t, 'joint');
+      return tf.concat([flat(out.coarse), flat(out.fine)], 1);
+    };
+    const lo = tf.concat([tf.fill([1, coarseSize], clipC.lo), tf.fill([1, fineSize], clipF.lo)], 1);
+    const hi = tf.neg(lo);
+    const x = sampleDdim(m.schedule, model, noise([n, coarseSize + fineSize]), calls, { noise, clipX0: { lo, hi } });
+    const out = { coarse: toCoarse(tf.slice(x, [0, 0], [n, coarseSize])), fine: toFine(tf.slice(x, [0, coarseSize], [n, fineSize])) };
+    tf.dispose([x, lo, hi]);
+    return out;
+  }
+  if (calls < 2 || calls % 2 !== 0) throw new RangeError(`coarse-to-fine splits its network calls between two stages: calls must be even, got ${calls}`);
+  const fineNoise = toFine(noise([n, fineSize]));
+  const coarseModel: EpsModel = (x, t) => flat(call(toCoarse(x), fineNoise, t, 'coarse').coarse);
+  const coarseFlat = sampleDdim(m.schedule, coarseModel, noise([n, coarseSize]), calls / 2, { noise, clipX0: clipC });
+  const coarse = toCoarse(coarseFlat);
+  const fineModel: EpsModel = (x, t) => flat(call(coarse, toFine(x), t, 'fine').fine);
+  const fineFlat = sampleDdim(m.schedule, fineModel, noise([n, fineSize]), calls / 2, { noise, clipX0: clipF });
+  const out = { coarse: tf.clone(coarse), fine: toFine(fineFlat) };
+  tf.dispose([fineNoise, coarseFlat, coarse, fineFlat]);
+  return out;
+}
+
+/**
+ * Classifier-free guidance (Ho & Salimans 2022) in one batched call: eps = eps_u + (1 + w)(eps_c - eps_u),
+ * i.e. w = 0 is the plain conditional model.
+ */
+function guided(m: TwoScaleModel, p: Params, coarse: tf.Tensor, fine: tf.Tensor, t: Int32Array, labels: Int32Array, stage: DenoiseStage, w: number): { coarse: tf.Tensor; fine: tf.Tensor } {
+  if (w === 0) return unet(p, m.shape, coarse, fine, t, labels, stage);
+  const n = labels.length;
+  const both = Int32Array.from({ length: 2 * n }, (_, i) => (i < n ? labels[i] : m.shape.classes));
+  const tt = Int32Array.from({ length: 2 * n }, (_, i) => t[i % n]);
+  const out = unet(p, m.shape, tf.concat([coarse, coarse]), tf.concat([fine, fine]), tt, both, stage);
+  const mix = (x: tf.Tensor) => {
+    const c = tf.slice(x, [0], [n]);
+    const u = tf.slice(x, [n], [n]);
+    return tf.add(u, tf.mul(1 + w, tf.sub(c, u)));
+  };
+  return { coarse: mix(out.coarse), fine: mix(out.fine) };
+}

@@ -1,0 +1,124 @@
+import * as path from 'node:path';
+import { isUserError } from '../core/errors';
+import { withExperimentPosition } from '../core/experiment/load';
+import type { Experiment } from '../core/experiment/types';
+import type { RunEvent } from '../core/train/events';
+import { NonFiniteLossError, NonFiniteStateError, type StageSpec, type StepRecord, type TrainingSession } from '../core/train/loop';
+import { toErrorInfo } from './errorInfo';
+import type { JobSink, JobStart } from './job';
+import type { RunSummary } from './summary';
+import * as store from './runStore';
+
+/** Folder (inside the run folder) of a session job's checkpoint (`session.json` + tensors). */
+export const SESSION_CHECKPOINT_DIR = store.CHECKPOINT_DIR;
+
+export interface SessionJobSpec<S extends RunSummary> {
+  session: TrainingSession;
+  stages: StageSpec[];
+  /** Steps of the whole plan, for progress. */
+  totalSteps: number;
+  /** Save a checkpoint every this many steps (and when stopped). */
+  checkpointEvery: number;
+  backend: string;
+  /** Called once the position is known (fresh: 0), before the first step: the job's start event. */
+  begin(resumedAt: number | undefined): void;
+  /** After every step: the job's own events and measurements (`emit` writes and forwards one). */
+  onStep?(record: StepRecord): void | Promise<void>;
+  /** A progress line for a step (the CLI's bar, the status bar); default: stage and step. */
+  progressMessage?(record: StepRecord): string;
+  /**
+   * The kind-specific summary fields once the plan ended (`completed`: final measurements,
+   * files for the panel) or stopped (`cancelled`: what is known so far), and the run's headline score.
+   */
+  finish(status: 'completed' | 'cancelled'): Promise<{ fields: Omit<S, 'status' | 'runId' | 'experiment' | 'experimentFile' | 'runDir'>; score?: { name: string; value: number } }>;
+  /** Frees the session's tensors (and whatever else the job holds) when the job ends, however it ends. */
+  dispose(): void;
+}
+
+/**
+ * The run-store lifecycle of a job trained with a `TrainingSession` (the labs): the run record,
+ * `progress` events, a checkpoint every `checkpointEvery` steps and when stopped (the session's
+ * own format in `checkpoint/`), resume from it (a run stopped before its first checkpoint starts
+ * over in the same folder), the summary. The session polls `shouldStop` before every step, so
+ * a stop takes effect within a step. `prepare` (reading data, building the session) runs once
+ * the record exists, so a run that fails on its data stays in the run store as `failed`, with
+ * the error at the experiment file's field and line. A NaN or infinite loss ends the run
+ * `diverged` (no update was applied; the last checkpoint stays good).
+ */
+export async function runSessionJob<S extends RunSummary>(
+  start: JobStart, sink: JobSink, shouldStop: () => boolean, prepare: () => Promise<SessionJobSpec<S>>,
+): Promise<S> {
+  const { runDir, config } = start;
+  const exp: Experiment = config.experiment;
+  const runId = path.basename(runDir);
+  const ckpt = path.join(runDir, SESSION_CHECKPOINT_DIR);
+  const emit = (e: RunEvent): void => {
+    store.appendEvent(runDir, e);
+    sink.event(e);
+  };
+  if (start.resume) {
+    await store.updateRunRecord(runDir, { status: 'running', endedAt: undefined, message: undefined, error: undefined });
+  } else {
+    await store.createRun(runDir, {
+      runId, runDir, kind: exp.kind, experimentFile: config.experimentFile, experiment: exp.name, policy: store.runLabel(exp),
+      status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: 1,
+    }, config);
+  }
+  sink.runDir?.(runDir);
+  const base = { runId, experiment: exp.name, experimentFile: config.experimentFile, runDir };
+  let spec: SessionJobSpec<S> | undefined;
+  try {
+    spec = await prepare();
+    await store.updateRunRecord(runDir, { backend: spec.backend });
+    const loaded = start.resume ? await spec.session.load(ckpt) : undefined;
+    const resumedAt = loaded?.position.globalStep;
+    sink.log('info', `${start.resume ? (loaded ? `resuming at step ${resumedAt}` : 'no checkpoint yet: starting over') : 'run'} ${runId} (${exp.kind}) -> ${runDir}`);
+    spec.begin(resumedAt);
+    let lastProgress = -1;
+    const session = spec.session;
+    const save = async (step: number): Promise<void> => {
+      await session.save(ckpt);
+      emit({ type: 'checkpoint', epoch: 0, step, path: SESSION_CHECKPOINT_DIR });
+    };
+    const { totalSteps, checkpointEvery, onStep, progressMessage } = spec;
+    const result = await session.run(spec.stages, {
+      shouldStop,
+      onStep: async (r) => {
+        await onStep?.(r);
+        const percent = Math.floor((100 * r.step) / totalSteps);
+        if (percent !== lastProgress) {
+          lastProgress = percent;
+          emit({ type: 'progress', kind: exp.kind, fraction: r.step / totalSteps, message: progressMessage?.(r) ?? `${r.stage} step ${r.stageStep}` });
+        }
+        if (r.step % checkpointEvery === 0 && r.step < totalSteps) await save(r.step);
+      },
+    });
+    if (result.status === 'stopped') await save(result.step);
+    const status = result.status === 'completed' ? 'completed' : 'cancelled';
+    const { fields, score } = await spec.finish(status);
+    const summary = { status, ...base, ...fields } as S;
+    await store.writeSummary(runDir, summary);
+    if (status === 'completed') emit({ type: 'progress', kind: exp.kind, fraction: 1, message: 'done' });
+    await store.updateRunRecord(runDir, {
+      status, endedAt: new Date().toISOString(), epochsDone: status === 'completed' ? 1 : 0, trainSeconds: spec.session.trainSeconds,
+      ...(score ? { score } : {}),
+    });
+    return summary;
+  } catch (e) {
+    if ((e instanceof NonFiniteLossError || e instanceof NonFiniteStateError) && spec) {
+      // Diverged: the last good checkpoint stays; resuming would diverge again (runJob refuses).
+      const { fields } = await spec.finish('cancelled');
+      const summary = { status: 'diverged', message: e.message, ...base, ...fields } as S;
+      await store.writeSummary(runDir, summary);
+      emit({ type: 'end', status: 'diverged', epoch: 0, step: spec.session.position.globalStep, trainSeconds: spec.session.trainSeconds, message: e.message });
+      await store.updateRunRecord(runDir, { status: 'diverged', endedAt: new Date().toISOString(), trainSeconds: spec.session.trainSeconds, message: e.message });
+      sink.log('error', e.message);
+      return summary;
+    }
+    const error = isUserError(e) ? await withExperimentPosition(e, config.experimentFile) : e;
+    await store.recordFailure(runDir, toErrorInfo(error), { trainSeconds: spec?.session.trainSeconds }).catch(() => undefined);
+    throw error;
+  } finally {
+    spec?.dispose();
+  }
+}
