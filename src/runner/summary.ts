@@ -1,3 +1,4 @@
+import type { CausalEvaluation } from '../core/extract/causal/evaluateCausal';
 import type { ExtractionScores } from '../core/extract/eval';
 import type { FlopsSaved } from '../core/train/events';
 
@@ -36,18 +37,22 @@ export interface TrainSummary extends SummaryBase {
 export interface ExtractTrainSummary extends SummaryBase {
   kind: 'extract-train';
   backend: string;
-  /** The trained model's `extractor.json` (absent unless completed). */
+  /** The trained model's `extractor.json` (`causal.json` for a `semeval8` corpus; absent unless completed). */
   modelFile?: string;
   /** Scores of the final model on the dev sentences, when the experiment has them. */
   dev?: ExtractionScores;
+  /** `semeval8`: the causal model's scores on the dev sentences, nominals given. */
+  causal?: CausalEvaluation;
   trainSeconds: number;
 }
 
 export interface ExtractEvalSummary extends SummaryBase {
   kind: 'extract-eval';
   provider: string;
-  /** Absent unless completed. */
+  /** Absent unless completed (format `conll04`). */
   scores?: ExtractionScores;
+  /** Absent unless completed (format `semeval8`: the causal model, nominals given). */
+  causal?: CausalEvaluation;
   seconds: number;
 }
 

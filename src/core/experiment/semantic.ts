@@ -69,7 +69,10 @@ export function semanticDiagnostics(
       problems.push(...trainProblems(exp, valid));
       if (baseDir !== undefined && files === 'stat' && valid('/data', '/model/inputShape', '/model/from')) problems.push(...dataProblems(exp, baseDir));
     }
-    if (exp.kind === 'extract-eval' && valid('/provider', '/model', '/modelFile', '/baseUrl')) problems.push(...extractEvalProblems(exp));
+    if (exp.kind === 'extract-eval' && valid('/provider', '/model', '/modelFile', '/baseUrl', '/format', '/schema')) problems.push(...extractEvalProblems(exp));
+    if (exp.kind === 'extract-train' && exp.data?.format === 'semeval8' && exp.schema !== undefined && valid('/data/format', '/schema')) {
+      problems.push({ pointer: '/schema', message: 'format "semeval8" trains the causal model on the 19 SemEval labels; "schema" does not apply', at: 'key' });
+    }
     if (exp.kind === 'distill' && valid('/arms', '/teacher')) problems.push(...distillProblems(exp, files === 'stat' ? baseDir : undefined));
     if (exp.kind === 'diffusion-policy' || exp.kind === 'diffusion') problems.push(...diffusionProblems(exp, valid));
   }
@@ -122,6 +125,10 @@ function extractEvalProblems(exp: ExtractEvalExperiment): Problem[] {
   only('modelFile', ['builtin']);
   only('baseUrl', ['ollama', 'llamacpp']);
   only('model', ['ollama']);
+  if (exp.format === 'semeval8') {
+    if (provider !== 'builtin') out.push({ pointer: '/provider', message: 'format "semeval8" scores the built-in causal model; use provider "builtin"' });
+    if (exp.schema !== undefined) out.push({ pointer: '/schema', message: 'format "semeval8" classifies the 19 SemEval labels; "schema" does not apply', at: 'key' });
+  }
   return out;
 }
 

@@ -40,7 +40,8 @@ export interface ExtractTrainExperiment {
   kind: 'extract-train';
   name: string;
   description?: string;
-  data: { format: 'conll04'; train: string; dev?: string };
+  /** `semeval8`: SemEval-2010 Task 8 files, training the causal model (`core/extract/causal/causalTrainJob.ts`). */
+  data: { format: 'conll04' | 'semeval8'; train: string; dev?: string };
   /** A `*.schema.json`; default: the types found in the training data. */
   schema?: string;
   /** Folder for the trained model; default: the run's `model/` folder. */
@@ -70,11 +71,12 @@ export interface ExtractEvalExperiment {
   name: string;
   description?: string;
   data: string;
-  format: 'conll04';
+  /** `semeval8`: SemEval-2010 Task 8's format, scoring the built-in causal model (provider builtin, no schema). */
+  format: 'conll04' | 'semeval8';
   /** A `*.schema.json`; default: the CoNLL04 schema. */
   schema?: string;
   provider?: 'builtin' | 'ollama' | 'llamacpp';
-  /** builtin: a model trained by an `extract-train` experiment; default: the shipped one. */
+  /** builtin: a model trained by an `extract-train` experiment (or a causal model for `semeval8`); default: the shipped one. */
   modelFile?: string;
   baseUrl?: string;
   model?: string;

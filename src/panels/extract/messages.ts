@@ -119,7 +119,20 @@ function isEntity(e: unknown, text: string): e is ExtractedEntity {
 }
 
 function isRelation(r: unknown, text: string): r is ExtractedRelation {
-  return isRecord(r) && isShortString(r.type) && isSpan(r.head, text) && isSpan(r.tail, text);
+  return (
+    isRecord(r) && isShortString(r.type) && isSpan(r.head, text) && isSpan(r.tail, text) &&
+    (r.score === undefined || isProbability(r.score)) &&
+    (r.rationale === undefined || (Array.isArray(r.rationale) && r.rationale.length <= 1000 && r.rationale.every((w) => isRationaleWord(w, text))))
+  );
+}
+
+/** A rationale word: a span of `text` (like an entity's, without a type) with an optional finite score. */
+function isRationaleWord(w: unknown, text: string): boolean {
+  return isRecord(w) && isSpan({ ...w, type: 'rationale' }, text) && (w.score === undefined || (typeof w.score === 'number' && Number.isFinite(w.score)));
+}
+
+function isProbability(x: unknown): boolean {
+  return typeof x === 'number' && x >= 0 && x <= 1;
 }
 
 function isEvent(e: unknown, text: string): e is ExtractedEvent {

@@ -9,10 +9,17 @@ import { formatPercent, formatSaving, formatSeconds } from '../../panels/shared/
 export function outcomeText(s: RunSummary): string {
   switch (s.kind) {
     case 'extract-train': {
-      const scores = s.dev ? `dev entity F1 ${formatPercent(s.dev.entity.f1)}, relation F1 ${formatPercent(s.dev.relation.f1)}, ` : '';
+      const scores = s.causal
+        ? `dev official macro-F1 ${formatPercent(s.causal.macroF1)}, Cause-Effect F1 ${formatPercent(s.causal.causal.f1)}, `
+        : s.dev ? `dev entity F1 ${formatPercent(s.dev.entity.f1)}, relation F1 ${formatPercent(s.dev.relation.f1)}, ` : '';
       return `${scores}trained in ${formatSeconds(s.trainSeconds)}`;
     }
     case 'extract-eval':
+      if (s.causal) {
+        const r = s.causal.rationale;
+        return `official macro-F1 ${formatPercent(s.causal.macroF1)}, Cause-Effect F1 ${formatPercent(s.causal.causal.f1)}, ` +
+          `rationale comprehensiveness ${r.comprehensiveness.toFixed(2)} (random ${r.randomComprehensiveness.toFixed(2)}) on ${s.causal.sentences} sentences`;
+      }
       return s.scores
         ? `entity F1 ${formatPercent(s.scores.entity.f1)}, relation F1 ${formatPercent(s.scores.relation.f1)} on ${s.scores.sentences} sentences (${s.provider})`
         : `evaluated with ${s.provider}`;

@@ -24,6 +24,11 @@ test('a completed run is summarised by what its kind measures', () => {
     outcomeText({ ...base, kind: 'extract-eval', provider: 'builtin', scores, seconds: 3 }),
     'entity F1 78.8%, relation F1 52.9% on 231 sentences (builtin)',
   );
+  const causal = { macroF1: 0.7608, causal: { precision: 0.835, recall: 0.86, f1: 0.8473 }, rationale: { comprehensiveness: 0.528, sufficiency: 0.041, randomComprehensiveness: 0.119, randomSufficiency: 0.515 }, sentences: 799 };
+  assert.equal(
+    outcomeText({ ...base, kind: 'extract-eval', provider: 'builtin', causal, seconds: 9 }),
+    'official macro-F1 76.1%, Cause-Effect F1 84.7%, rationale comprehensiveness 0.53 (random 0.12) on 799 sentences',
+  );
   assert.equal(
     outcomeText({ ...base, kind: 'diffusion-policy', onMode: 0.981, modeShares: [0.254, 0.237, 0.246, 0.244], bestModeShare: 0.244, expectedReward: 2.35 }),
     '98.1% of samples on a data mode, 24.4% on the best-reward mode',
