@@ -5,6 +5,7 @@ import type { Experiment } from '../core/experiment/types';
 import { UserError } from '../core/errors';
 import { removeStaleTempFiles } from '../core/util/atomicFile';
 import { ensureWritableFolder } from '../core/util/ensureFolder';
+import { runDistillJob } from './distillJob';
 import { runExtractEvalJob } from './extractEvalJob';
 import { runExtractTrainJob } from './extractTrainJob';
 import type { JobSink, JobStart } from './job';
@@ -36,6 +37,8 @@ export async function runJob(req: RunRequest, sink: JobSink, shouldStop: () => b
         return await runExtractTrainJob(start as JobStart<Extract<Experiment, { kind: 'extract-train' }>>, sink, shouldStop);
       case 'extract-eval':
         return await runExtractEvalJob(start as JobStart<Extract<Experiment, { kind: 'extract-eval' }>>, sink, shouldStop);
+      case 'distill':
+        return await runDistillJob(start as JobStart<Extract<Experiment, { kind: 'distill' }>>, req, sink, shouldStop);
       case 'diffusion-policy':
         return await runDiffusionPolicyJob(start as JobStart<Extract<Experiment, { kind: 'diffusion-policy' }>>, req, sink, shouldStop);
       case 'diffusion':

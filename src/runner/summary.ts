@@ -4,7 +4,7 @@ import type { FlopsSaved } from '../core/train/events';
 import type { ClassMetrics } from '../core/train/classificationReport';
 
 /** `summary.json` of a run, and exactly the CLI's `--json` document; one shape per experiment kind. */
-export type RunSummary = TrainSummary | ExtractTrainSummary | ExtractEvalSummary | DiffusionPolicySummary | DiffusionSummary;
+export type RunSummary = TrainSummary | ExtractTrainSummary | ExtractEvalSummary | DiffusionPolicySummary | DiffusionSummary | DistillSummary;
 
 interface SummaryBase {
   /** `diverged` (train runs and session jobs): the loss (or the training state) became NaN or infinite; `message` says where. */
@@ -94,4 +94,26 @@ export interface DiffusionSummary extends SummaryBase {
 
 export function isTrainSummary(s: RunSummary): s is TrainSummary {
   return (s.kind ?? 'train') === 'train';
+}
+
+/**
+ * A `distill` run: the teacher and every arm, measured in the same run (issue 14's shape; the
+ * bench prints the same per study). Accuracy on the test split; parameters counted over all
+ * weights; CPU milliseconds per example of inference; seconds in training steps per arm.
+ */
+export interface DistillSummary extends SummaryBase {
+  kind: 'distill';
+  teacher: DistillModelFigures;
+  arms: DistillArmFigures[];
+}
+
+export interface DistillModelFigures {
+  accuracy: number;
+  parameters: number;
+  msPerExample: number;
+}
+
+export interface DistillArmFigures extends DistillModelFigures {
+  name: string;
+  trainSeconds: number;
 }

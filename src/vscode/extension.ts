@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { registerExperimentAnnotations } from './experimentFile/annotationProviders';
 import { registerExperimentDiagnostics } from './experimentFile/diagnostics';
 import { registerExtraction } from './extract/register';
+import { registerDistillCommands } from './runs/distillCommands';
 import { registerRunCommands } from './runs/runCommands';
 import { RunIndex } from './runs/runIndex';
 import { RunManager } from './runs/runManager';
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
     tree,
     vscode.window.createTreeView('modelLab.runs', { treeDataProvider: tree, showCollapseAll: true }),
     registerRunCommands(deps),
+    registerDistillCommands(),
     registerSweepCommands(deps),
     registerExperimentDiagnostics(),
     registerExperimentAnnotations(index, runs),

@@ -8,6 +8,7 @@ import { diffusionProblems } from './diffusionChecks';
 import { rangeOf } from './jsonLocation';
 import { layerName } from './layerName';
 import { pathFields } from './paths';
+import { distillProblems } from './distillChecks';
 import { inferShapes } from './shapes';
 import type { Experiment, ExtractEvalExperiment, LayerType, TrainExperiment } from './types';
 
@@ -72,6 +73,7 @@ export function semanticDiagnostics(
     if (exp.kind === 'extract-train' && exp.data?.format === 'semeval8' && exp.schema !== undefined && valid('/data/format', '/schema')) {
       problems.push({ pointer: '/schema', message: 'format "semeval8" trains the causal model on the 19 SemEval labels; "schema" does not apply', at: 'key' });
     }
+    if (exp.kind === 'distill' && valid('/arms', '/teacher')) problems.push(...distillProblems(exp, files === 'stat' ? baseDir : undefined));
     if (exp.kind === 'diffusion-policy' || exp.kind === 'diffusion') problems.push(...diffusionProblems(exp, valid));
   }
   return problems.map((p) => {
@@ -105,7 +107,7 @@ function fileProblems(exp: Experiment, baseDir: string, files: FileChecks, valid
       stat = undefined;
     }
     if (!stat) out.push({ pointer: f.pointer, message: `${f.what} not found: ${abs}` });
-    else if (!stat.isFile()) out.push({ pointer: f.pointer, message: `${f.what} is not a file: ${abs}` });
+    else if (!stat.isFile() && !(f.folderOk && stat.isDirectory())) out.push({ pointer: f.pointer, message: `${f.what} is not a file: ${abs}` });
   }
   return out;
 }

@@ -23,6 +23,12 @@ export function outcomeText(s: RunSummary): string {
       return s.scores
         ? `entity F1 ${formatPercent(s.scores.entity.f1)}, relation F1 ${formatPercent(s.scores.relation.f1)} on ${s.scores.sentences} sentences (${s.provider})`
         : `evaluated with ${s.provider}`;
+    case 'distill': {
+      const best = s.arms.reduce<(typeof s.arms)[number] | undefined>((b, a) => (!b || a.accuracy > b.accuracy ? a : b), undefined);
+      return best
+        ? `best arm ${best.name}: ${formatPercent(best.accuracy)} (teacher ${formatPercent(s.teacher.accuracy)}, ${(s.teacher.parameters / best.parameters).toFixed(1)}x smaller)`
+        : `teacher ${formatPercent(s.teacher.accuracy)}`;
+    }
     case 'diffusion-policy':
       return s.onMode === undefined
         ? 'stopped before its first measurement'

@@ -121,6 +121,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.contextValue = [
       'run', running ? 'run.running' : '', canResume(r) ? 'run.resumable' : '',
       running && isTrainRun(r) ? (pauseAsked ? 'run.paused' : 'run.pausable') : '',
+      r.status === 'completed' && isTrainRun(r) ? 'run.distillable' : '',
       canProve(r) ? 'run.provable' : '',
     ].filter(Boolean).join(' ');
     item.tooltip = runTooltip(r, meta);
