@@ -13,6 +13,7 @@ import { rewardsCommand } from './cli/rewards';
 import { extractCommand } from './cli/extract';
 import { exitAfterFlush } from './cli/exit';
 import { PROVE_USAGE, proveCommand, verifyCommand } from './cli/prove';
+import { RUNS_USAGE, runsCommand } from './cli/runs';
 
 const USAGE = `usage:
   ${RUN_USAGE.split('\n').join('\n  ')}
@@ -21,6 +22,7 @@ const USAGE = `usage:
   model-lab rewards regret-correlation [--mdps 128] [--pairs 8] [--steps 16] [--seed 42] [--regret exact|monte-carlo] [--json]
   model-lab extract --file FILE|- [--schema FILE] [--provider builtin] [--json]
   model-lab extract eval --data FILE --format conll04 [--json]
+  ${RUNS_USAGE.split('\n').join('\n  ')}
   ${PROVE_USAGE.split('\n').join('\n  ')}`;
 
 const commands: Record<string, Subcommand> = {
@@ -30,6 +32,7 @@ const commands: Record<string, Subcommand> = {
   extract: extractCommand,
   prove: proveCommand,
   verify: verifyCommand,
+  runs: runsCommand,
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

@@ -2,10 +2,11 @@ import type { FreezingPolicyName } from '../core/experiment/types';
 import { classMappingText } from '../core/data/classNames';
 import { UserError } from '../core/errors';
 import type { ExtractionScores } from '../core/extract/eval';
+import { perTypeText } from './extract';
 import { runJob } from '../runner/runJob';
 import { readRunRecord, readSummary } from '../runner/runStore';
 import { pointRequest, readSweepPlan } from '../runner/sweepPlan';
-import type { RunSummary } from '../runner/summary';
+import type { DistillSummary, RunSummary } from '../runner/summary';
 import { parseCliArgs } from './args';
 import type { CliIO, Subcommand } from './io';
 import { diffusionSummaryLines } from './diffusionSummary';
@@ -154,6 +155,31 @@ async function runWithProgress(io: CliIO, req: Parameters<typeof runJob>[0]): Pr
   return summary;
 }
 
+function indented(text: string): string[] {
+  return text ? text.trimEnd().split('\n').map((l) => `  ${l}`) : [];
+}
+
+/** A distill run as a table: the teacher, then each arm (accuracy, size and speed against the teacher). */
+function distillTable(s: DistillSummary): string[] {
+  const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(2)}%` : '-');
+  const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '-');
+  const rows = [
+    ['', 'accuracy', 'parameters', 'ms/example', 'smaller', 'faster', 'train s'],
+    ['teacher', pct(s.teacher.accuracy), String(s.teacher.parameters), ms(s.teacher.msPerExample), '', '', ''],
+    ...s.arms.map((a) => [
+      a.name, pct(a.accuracy), String(a.parameters), ms(a.msPerExample),
+      `${(s.teacher.parameters / a.parameters).toFixed(1)}x`,
+      Number.isFinite(a.msPerExample) && Number.isFinite(s.teacher.msPerExample) ? `${(s.teacher.msPerExample / a.msPerExample).toFixed(1)}x` : '-',
+      a.trainSeconds.toFixed(1),
+    ]),
+  ];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return [
+    `${s.status} ${s.experiment} (distill): ${s.arms.length} arm${s.arms.length === 1 ? '' : 's'}`,
+    ...rows.map((r) => '  ' + r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ')),
+  ];
+}
+
 function formatSummary(s: RunSummary): string {
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   const scores = (label: string, x: ExtractionScores) =>
@@ -163,11 +189,16 @@ function formatSummary(s: RunSummary): string {
     case 'extract-train':
       lines.push(`${s.status} ${s.experiment} (extract-train, ${s.backend}) in ${s.trainSeconds.toFixed(1)} s`);
       if (s.dev) lines.push(scores('dev', s.dev));
+      if (s.dev?.perType) lines.push(...indented(perTypeText(s.dev)));
       if (s.modelFile) lines.push(`  model: ${s.modelFile}`);
       break;
     case 'extract-eval':
       lines.push(`${s.status} ${s.experiment} (extract-eval, provider ${s.provider}) in ${s.seconds.toFixed(1)} s`);
       if (s.scores) lines.push(scores('scores', s.scores), `  ungrounded spans dropped: ${s.scores.ungrounded}`);
+      if (s.scores?.perType) lines.push(...indented(perTypeText(s.scores)));
+      break;
+    case 'distill':
+      lines.push(...distillTable(s));
       break;
     case 'skills':
       lines.push(

@@ -1,28 +1,24 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { DATA_DEFAULTS } from '../core/data/load';
 import type { LoadedData } from '../core/data/types';
 import type { DataConfig } from '../core/experiment/types';
-import { modelLayers } from '../core/model/flops';
-import { forwardPlan, runLayers } from '../core/train/forward';
-import { INFERENCE_BATCH, sliceRows } from '../core/train/prefixCache';
 import { writeJsonAtomic } from '../core/util/atomicFile';
 import { createCommitment, type ResultCommitment, type TestSetIdentity } from '../core/zk/commitment';
-import { COMMITMENT_FILE, COMMITMENT_SECRET_FILE } from '../core/zk/scheme';
-import { CIRCUIT_SIZES } from '../core/zk/scheme';
+import { CIRCUIT_SIZES, COMMITMENT_FILE, COMMITMENT_SECRET_FILE } from '../core/zk/scheme';
 
 /**
- * At evaluation time of a completed classification run: predict the test split with the final
- * model and write `commitment.json` (hash commitments of the predictions and the labels, and
+ * At evaluation time of a completed classification run: from the final model's predictions of
+ * the test split, write `commitment.json` (hash commitments of the predictions and the labels, and
  * the test set's SHA-256) and `commitment.secret.json` (the salts and values that open them,
  * readable by the owner only), from which `model-lab prove` makes zero-knowledge proofs.
  * Returns undefined (and says why) when the test split cannot be committed; never fails the run.
  */
 export async function commitTestResults(a: {
   runDir: string;
-  model: tf.LayersModel;
+  /** The final model's predicted class of every test example (`predictTestClasses`). */
+  predictions: Int32Array;
   data: LoadedData;
   dataConfig: DataConfig;
   seed: number;
@@ -35,9 +31,8 @@ export async function commitTestResults(a: {
     return undefined;
   }
   try {
-    const predictions = await predictTest(a.model, a.data);
     const { commitment, secret } = await createCommitment({
-      predictions, labels: a.data.test.y, numClasses: a.data.numClasses, testSet: await testSetIdentity(a.dataConfig, a.seed),
+      predictions: a.predictions, labels: a.data.test.y, numClasses: a.data.numClasses, testSet: await testSetIdentity(a.dataConfig, a.seed),
     });
     // Owner-only from the first byte (a temp file created 0600, then renamed over).
     const secretFile = path.join(a.runDir, COMMITMENT_SECRET_FILE);
@@ -50,24 +45,6 @@ export async function commitTestResults(a: {
     a.log('warn', `no result commitment: ${e instanceof Error ? e.message : String(e)}`);
     return undefined;
   }
-}
-
-/** Predicted class of every test example, in batches, with the same forward pass as evaluation. */
-async function predictTest(model: tf.LayersModel, data: LoadedData): Promise<Int32Array> {
-  const plan = forwardPlan(modelLayers(model));
-  const x = tf.tensor(data.test.x, [data.test.count, ...data.exampleShape], data.xDtype);
-  const out = new Int32Array(data.test.count);
-  try {
-    for (let start = 0; start < data.test.count; start += INFERENCE_BATCH) {
-      const size = Math.min(INFERENCE_BATCH, data.test.count - start);
-      const classes = tf.tidy(() => tf.argMax(runLayers(plan, sliceRows(x, start, size), 0, plan.layers.length, false, 0), -1));
-      out.set(await classes.data() as Int32Array, start);
-      classes.dispose();
-    }
-  } finally {
-    x.dispose();
-  }
-  return out;
 }
 
 /**

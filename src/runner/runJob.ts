@@ -5,10 +5,12 @@ import type { Experiment } from '../core/experiment/types';
 import { UserError } from '../core/errors';
 import { removeStaleTempFiles } from '../core/util/atomicFile';
 import { ensureWritableFolder } from '../core/util/ensureFolder';
+import { runDistillJob } from './distillJob';
 import { runExtractEvalJob } from './extractEvalJob';
 import { runExtractTrainJob } from './extractTrainJob';
 import type { JobSink, JobStart } from './job';
 import { runOfflineGcrlJob } from './offlineGcrlJob';
+import { recordProvenance } from './provenance';
 import type { RunRequest } from './protocol';
 import { readRunConfig, type ResolvedConfig } from './runConfig';
 import { runSkillsJob } from './skillsJob';
@@ -29,6 +31,7 @@ export async function runJob(req: RunRequest, sink: JobSink, shouldStop: () => b
   const { start, lock } = await jobStart(req, sink);
   try {
     const kind = start.config.experiment.kind;
+    if (kind !== 'reward-compare') await recordProvenance(start.runDir, start.config, { resume: start.resume, warn: (m) => sink.log('warn', m) });
     switch (kind) {
       case 'train':
         return await runTrainJob(start as JobStart<Extract<Experiment, { kind: 'train' }>>, req, sink, shouldStop);
@@ -40,6 +43,8 @@ export async function runJob(req: RunRequest, sink: JobSink, shouldStop: () => b
         return await runSkillsJob(start as JobStart<Extract<Experiment, { kind: 'skills' }>>, req, sink, shouldStop);
       case 'offline-gcrl':
         return await runOfflineGcrlJob(start as JobStart<Extract<Experiment, { kind: 'offline-gcrl' }>>, req, sink, shouldStop);
+      case 'distill':
+        return await runDistillJob(start as JobStart<Extract<Experiment, { kind: 'distill' }>>, req, sink, shouldStop);
       case 'diffusion-policy':
         return await runDiffusionPolicyJob(start as JobStart<Extract<Experiment, { kind: 'diffusion-policy' }>>, req, sink, shouldStop);
       case 'diffusion':

@@ -22,6 +22,7 @@ export { slurmFromEnv, type SlurmRef, type SweepRef } from './runOrigin';
  *   lock            while a process writes the folder: who it is (see runLock.ts)
  *   run.log         the output of a run started from VS Code (its worker's log)
  *   pause           present while the run is asked to pause at its next epoch boundary
+ *   meta.json       a name, tags and a note people gave the run (runMeta.ts; never written by the run)
  */
 export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted' | 'diverged';
 

@@ -1,8 +1,10 @@
+import type { CausalEvaluation } from '../core/extract/causal/evaluateCausal';
 import type { ExtractionScores } from '../core/extract/eval';
 import type { FlopsSaved } from '../core/train/events';
+import type { ClassMetrics } from '../core/train/classificationReport';
 
 /** `summary.json` of a run, and exactly the CLI's `--json` document; one shape per experiment kind. */
-export type RunSummary = TrainSummary | ExtractTrainSummary | ExtractEvalSummary | SkillsSummary | OfflineGcrlSummary | DiffusionPolicySummary | DiffusionSummary;
+export type RunSummary = TrainSummary | ExtractTrainSummary | ExtractEvalSummary | SkillsSummary | OfflineGcrlSummary | DiffusionPolicySummary | DiffusionSummary | DistillSummary;
 
 interface SummaryBase {
   /** `diverged` (train runs and session jobs): the loss (or the training state) became NaN or infinite; `message` says where. */
@@ -23,8 +25,12 @@ export interface TrainSummary extends SummaryBase {
   epochs: number;
   /** Epochs actually completed (less than `epochs` for a cancelled run). */
   epochsDone: number;
-  /** Metrics on the test split after the last completed epoch. */
-  metrics: { accuracy: number; loss: number };
+  /**
+   * Metrics on the test split after the last completed epoch; a completed run with a test split
+   * also has the final model's per-class scores and confusion matrix (rows = true class,
+   * columns = predicted, in the order of `perClass`, whose `class` is the data's class name).
+   */
+  metrics: { accuracy: number; loss: number; perClass?: ClassMetrics[]; confusionMatrix?: number[][] };
   trainSeconds: number;
   samplesPerSecond: number;
   freezeEvents: { layer: string; epoch: number; step: number }[];
@@ -36,18 +42,22 @@ export interface TrainSummary extends SummaryBase {
 export interface ExtractTrainSummary extends SummaryBase {
   kind: 'extract-train';
   backend: string;
-  /** The trained model's `extractor.json` (absent unless completed). */
+  /** The trained model's `extractor.json` (`causal.json` for a `semeval8` corpus; absent unless completed). */
   modelFile?: string;
   /** Scores of the final model on the dev sentences, when the experiment has them. */
   dev?: ExtractionScores;
+  /** `semeval8`: the causal model's scores on the dev sentences, nominals given. */
+  causal?: CausalEvaluation;
   trainSeconds: number;
 }
 
 export interface ExtractEvalSummary extends SummaryBase {
   kind: 'extract-eval';
   provider: string;
-  /** Absent unless completed. */
+  /** Absent unless completed (format `conll04`). */
   scores?: ExtractionScores;
+  /** Absent unless completed (format `semeval8`: the causal model, nominals given). */
+  causal?: CausalEvaluation;
   seconds: number;
 }
 
@@ -113,4 +123,26 @@ export interface DiffusionSummary extends SummaryBase {
 
 export function isTrainSummary(s: RunSummary): s is TrainSummary {
   return (s.kind ?? 'train') === 'train';
+}
+
+/**
+ * A `distill` run: the teacher and every arm, measured in the same run (issue 14's shape; the
+ * bench prints the same per study). Accuracy on the test split; parameters counted over all
+ * weights; CPU milliseconds per example of inference; seconds in training steps per arm.
+ */
+export interface DistillSummary extends SummaryBase {
+  kind: 'distill';
+  teacher: DistillModelFigures;
+  arms: DistillArmFigures[];
+}
+
+export interface DistillModelFigures {
+  accuracy: number;
+  parameters: number;
+  msPerExample: number;
+}
+
+export interface DistillArmFigures extends DistillModelFigures {
+  name: string;
+  trainSeconds: number;
 }

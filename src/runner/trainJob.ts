@@ -18,6 +18,9 @@ import type { RunRequest } from './protocol';
 import type { JobSink, JobStart } from './job';
 import type { TrainSummary } from './summary';
 import { commitTestResults } from './resultCommitment';
+import { predictTestClasses } from './testPredictions';
+import { recordBackend } from './provenance';
+import { classificationReport, type ClassificationReport } from '../core/train/classificationReport';
 import * as store from './runStore';
 
 /**
@@ -57,6 +60,7 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
     const backend = await initBackend((req.backend as 'auto') ?? 'auto');
     sink.log('info', `backend: ${backend.name}${backend.name === 'wasm' ? ` (simd ${backend.simd}, fma ${backend.fma}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : ''}`);
     await store.updateRunRecord(runDir, { backend: backend.name });
+    await recordBackend(runDir, backend.name);
 
     const seed = exp.training.seed ?? 0;
     const data = await loadData(exp.data, { seed });
@@ -87,14 +91,23 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
         await waitWhilePaused(runDir, shouldStop, sink);
       },
     });
+    let report: ClassificationReport | undefined;
     if (result.status === 'completed') {
       await saveModel(model, path.join(runDir, store.MODEL_DIR));
-      await commitTestResults({ runDir, model, data, dataConfig: exp.data, seed, log: (level, message) => sink.log(level, message) });
+      const predictions = await predictTest(model, data, sink);
+      if (predictions) {
+        report = classificationReport(data.test.y, predictions, data.numClasses, data.classNames);
+        const event: RunEvent = { type: 'evaluation', split: 'test', ...report };
+        store.appendEvent(runDir, event);
+        sink.event(event);
+        await commitTestResults({ runDir, predictions, data, dataConfig: exp.data, seed, log: (level, message) => sink.log(level, message) });
+      }
     }
     const summary: TrainSummary = {
       status: result.status, ...(result.message ? { message: result.message } : {}), kind: 'train', runId, experiment: exp.name, experimentFile: resolved.experimentFile,
       policy: policyName, backend: backend.name, epochs: exp.training.epochs, epochsDone: result.epochs,
-      metrics: result.metrics, trainSeconds: result.trainSeconds, samplesPerSecond: result.samplesPerSecond,
+      metrics: { ...result.metrics, ...(report ? { perClass: report.perClass, confusionMatrix: report.confusionMatrix } : {}) },
+      trainSeconds: result.trainSeconds, samplesPerSecond: result.samplesPerSecond,
       freezeEvents: result.freezeEvents, flopsSaved: result.flopsSaved, runDir,
       ...(data.classNames ? { classNames: data.classNames } : {}),
     };
@@ -114,6 +127,20 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
     model?.dispose();
     // A pause asked for is over with the run: a later resume starts unpaused.
     store.setPauseRequest(runDir, false);
+  }
+}
+
+/**
+ * The final model's predicted classes on the test split (undefined without one). A failure here
+ * costs the per-class report and the result commitment, never the trained run.
+ */
+async function predictTest(model: Parameters<typeof predictTestClasses>[0], data: Parameters<typeof predictTestClasses>[1], sink: JobSink): Promise<Int32Array | undefined> {
+  if (data.test.count === 0) return undefined;
+  try {
+    return await predictTestClasses(model, data);
+  } catch (e) {
+    sink.log('warn', `no per-class report: predicting the test split failed: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
   }
 }
 

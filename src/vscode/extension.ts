@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { registerExperimentAnnotations } from './experimentFile/annotationProviders';
 import { registerExperimentDiagnostics } from './experimentFile/diagnostics';
 import { registerExtraction } from './extract/register';
+import { registerDistillCommands } from './runs/distillCommands';
 import { registerRunCommands } from './runs/runCommands';
 import { RunIndex } from './runs/runIndex';
 import { RunManager } from './runs/runManager';
@@ -12,6 +13,7 @@ import { TIMELINE_VIEW_TYPE, TimelineSerializer } from './timeline/timelinePanel
 import { DIFFUSION_VIEW_TYPE, DiffusionPanelSerializer } from './diffusion/diffusionPanel';
 import { registerRewards } from './rewards/register';
 import { registerRl } from './rl/register';
+import { registerRunsTable } from './runsTable/register';
 
 /** VS Code's built-in JSON language service (schema completion, hovers and validation). */
 const JSON_LANGUAGE_FEATURES = 'vscode.json-language-features';
@@ -33,6 +35,7 @@ export function activate(context: vscode.ExtensionContext): void {
     tree,
     vscode.window.createTreeView('modelLab.runs', { treeDataProvider: tree, showCollapseAll: true }),
     registerRunCommands(deps),
+    registerDistillCommands(),
     registerSweepCommands(deps),
     registerExperimentDiagnostics(),
     registerExperimentAnnotations(index, runs),
@@ -41,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerExtraction({ context, log }),
     registerRl(deps),
     registerRunProblems(index),
+    registerRunsTable(deps),
   );
   registerRewards(context, log);
   // Experiment and rewards files have languages of their own (so opening or creating one

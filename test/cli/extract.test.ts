@@ -7,7 +7,7 @@ import { main } from '../../src/cli';
 import { extractCommand } from '../../src/cli/extract';
 import type { CliIO } from '../../src/cli/io';
 import { isUserError } from '../../src/core/errors';
-import type { ExtractEvalOutput, ExtractOutput } from '../../src/core/extract/cliOutput';
+import type { ExtractCausalEvalOutput, ExtractEvalOutput, ExtractOutput } from '../../src/core/extract/cliOutput';
 import { sendJson, startLocalServer } from '../core/extract/providers/localServer';
 
 const ROOT = path.join(__dirname, '../..');
@@ -41,7 +41,13 @@ test('extract eval --data --format conll04 --json reports P/R/F1 over the senten
   const r = await run(['eval', '--data', 'examples/extraction/conll04-sample.json', '--format', 'conll04', '--limit', '10', '--json']);
   assert.equal(r.code, 0, r.err);
   const doc = JSON.parse(r.out) as ExtractEvalOutput;
-  assert.deepEqual(Object.keys(doc).sort(), ['entity', 'provider', 'relation', 'sentences', 'ungrounded']);
+  assert.deepEqual(Object.keys(doc).sort(), ['entity', 'perType', 'provider', 'relation', 'sentences', 'ungrounded']);
+  // Per type, the counts add up to the micro totals (each record has one type).
+  for (const k of ['entity', 'relation'] as const) {
+    const types = Object.values(doc.perType[k]);
+    for (const c of ['correct', 'predicted', 'gold'] as const) assert.equal(types.reduce((a, p) => a + p[c], 0), doc[k][c], `${k}.${c}`);
+  }
+  assert.ok(['Loc', 'Org', 'Peop'].every((t) => t in doc.perType.entity), JSON.stringify(Object.keys(doc.perType.entity)));
   assert.deepEqual(Object.keys(doc.entity).sort(), ['correct', 'f1', 'gold', 'precision', 'predicted', 'recall']);
   assert.equal(doc.sentences, 10);
   assert.equal(doc.ungrounded, 0);
@@ -51,6 +57,44 @@ test('extract eval --data --format conll04 --json reports P/R/F1 over the senten
   assert.ok(doc.entity.f1 > 0.5);
   const human = await run(['eval', '--data', 'examples/extraction/conll04-sample.json', '--limit', '3']);
   assert.match(human.out, /entity +P [\d.]+ +R [\d.]+ +F1 [\d.]+/);
+  assert.match(human.out, /entity types:\n(  \S+ +P +[\d.]+ +R +[\d.]+ +F1 +[\d.]+ +\(gold \d+, predicted \d+\)\n)+/);
+});
+
+test('extract eval --format semeval8 --json: the official score, Cause-Effect with direction, and rationales next to random ones', async () => {
+  const r = await run(['eval', '--data', 'examples/extraction/semeval8-sample.txt', '--format', 'semeval8', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const doc = JSON.parse(r.out) as ExtractCausalEvalOutput;
+  assert.deepEqual(Object.keys(doc).sort(), ['causal', 'macroF1', 'rationale', 'sentences']);
+  assert.deepEqual(Object.keys(doc.rationale).sort(), ['comprehensiveness', 'randomComprehensiveness', 'randomSufficiency', 'sufficiency']);
+  assert.equal(doc.sentences, 16);
+  for (const x of [doc.macroF1, doc.causal.precision, doc.causal.recall, doc.causal.f1]) assert.ok(x >= 0 && x <= 1, String(x));
+  // Six clear Cause-Effect sentences of both directions: the shipped model gets most of them.
+  assert.ok(doc.causal.f1 >= 0.6, JSON.stringify(doc.causal));
+  assert.ok(doc.rationale.comprehensiveness > doc.rationale.randomComprehensiveness, JSON.stringify(doc.rationale));
+  const human = await run(['eval', '--data', 'examples/extraction/semeval8-sample.txt', '--format', 'semeval8', '--limit', '4']);
+  assert.equal(human.code, 0, human.err);
+  assert.match(human.out, /^4 sentences/);
+  assert.match(human.out, /Cause-Effect \(direction-aware\) +P [\d.]+ +R [\d.]+ +F1 [\d.]+/);
+  assert.match(human.out, /comprehensiveness [\d.-]+ \(random [\d.-]+\)/);
+});
+
+test('extract --schema causal: cause and effect spans, the relation with its probability and rationale words of the input', async () => {
+  const text = 'The fire was caused by a faulty heater in the basement.';
+  const r = await run(['--text', text, '--schema', 'causal', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const doc = JSON.parse(r.out) as ExtractOutput;
+  assert.deepEqual([...new Set(doc.entities.map((e) => e.type))].sort(), ['Cause', 'Effect']);
+  const rel = doc.relations.find((x) => x.type === 'Cause-Effect');
+  assert.ok(rel, JSON.stringify(doc));
+  assert.deepEqual([rel.head.type, rel.tail.type], ['Cause', 'Effect']);
+  assert.match(rel.head.text, /heater/);
+  assert.equal(rel.tail.text, 'fire');
+  assert.ok(rel.score !== undefined && rel.score >= 0.5 && rel.score <= 1);
+  assert.ok(rel.rationale && rel.rationale.length > 0);
+  for (const w of [rel.head, rel.tail, ...rel.rationale]) assert.equal(text.slice(w.start, w.end), w.text);
+  assert.ok(rel.rationale.some((w) => /caused|by/.test(w.text)), JSON.stringify(rel.rationale));
+  const human = await run(['--text', text, '--schema', 'causal']);
+  assert.match(human.out, /Cause-Effect: ".*heater" -> "fire" p [\d.]+ +because of /);
 });
 
 test('an OpenAI-compatible provider via flags; the key comes from the environment', async () => {
@@ -86,6 +130,9 @@ test('bad input exits 2 with one line naming the problem', async () => {
     [['eval', '--data', 'x.json', '--limit', '0'], /--limit must be a positive integer/],
     [['--text', 'x', '--bogus'], /bogus/],
     [['frobnicate'], /unexpected argument "frobnicate"/],
+    [['eval', '--data', 'examples/extraction/semeval8-sample.txt', '--format', 'semeval8', '--provider', 'ollama', '--model', 'm'], /--format semeval8 scores the built-in causal model/],
+    [['eval', '--data', 'examples/extraction/semeval8-sample.txt', '--format', 'semeval8', '--schema', 'causal'], /--schema does not apply to --format semeval8/],
+    [['eval', '--data', 'examples/extraction/conll04-sample.json', '--format', 'semeval8'], /conll04-sample\.json:1:1: line 1: expected/],
   ];
   for (const [argv, pattern] of cases) {
     const r = await run(argv);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import * as store from '../../src/runner/runStore';
 import { bin, cli, root } from './cliProcess';
 
@@ -155,4 +156,39 @@ test('the iris example (header row, quoted species names) runs offline; the clas
   assert.ok(summary.metrics.accuracy >= 0.8, `accuracy ${summary.metrics.accuracy}`);
   const start = store.parseEventLines(readFileSync(path.join(runDir, store.EVENTS_FILE), 'utf8')).find((e) => e.type === 'start');
   assert.deepEqual(start?.type === 'start' && start.classNames, ['setosa', 'versicolor', 'virginica']);
+});
+
+test('a distill experiment runs from the CLI: the teacher is the latest run under --out, --json prints the distill summary, the text form a table', async () => {
+  const dir = out();
+  const rows = gunzipSync(readFileSync(path.join(root, 'examples/digits/digits.csv.gz'))).toString('utf8').trim().split('\n');
+  writeFileSync(path.join(dir, 'train.csv'), rows.filter((_, i) => i % 5 !== 0).join('\n') + '\n');
+  writeFileSync(path.join(dir, 'test.csv'), rows.filter((_, i) => i % 5 === 0).join('\n') + '\n');
+  writeFileSync(path.join(dir, 'teacher.experiment.json'), JSON.stringify({
+    kind: 'train', name: 'teacher', data: { format: 'csv', train: 'train.csv', test: 'test.csv', label: 'last', scale: 16 },
+    model: { inputShape: [64], layers: [{ type: 'dense', units: 64, activation: 'relu' }, { type: 'batchNormalization' }, { type: 'dense', units: 10, activation: 'softmax' }] },
+    training: { epochs: 4, batchSize: 32, seed: 1 }, freezing: { policy: 'none' },
+  }));
+  writeFileSync(path.join(dir, 'distill.experiment.json'), JSON.stringify({
+    kind: 'distill', name: 'small', teacher: 'teacher.experiment.json',
+    student: { layers: [{ type: 'dense', units: 8, activation: 'relu' }, { type: 'dense', units: 10, activation: 'softmax' }] },
+    arms: ['kd', 'noise'], training: { epochs: 3, batchSize: 32, seed: 1 }, synthesis: { samples: 128 },
+  }));
+  const runs = path.join(dir, 'runs');
+  const before = await cli(['run', path.join(dir, 'distill.experiment.json'), '--out', runs]);
+  assert.equal(before.code, 2, before.stderr);
+  assert.match(before.stderr, /distill\.experiment\.json:\d+:\d+.*has no completed run yet/);
+  assert.equal((await cli(['run', path.join(dir, 'teacher.experiment.json'), '--out', runs])).code, 0);
+  const r = await cli(['run', path.join(dir, 'distill.experiment.json'), '--out', runs, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.kind, 'distill');
+  assert.equal(summary.status, 'completed');
+  assert.deepEqual(Object.keys(summary.teacher).sort(), ['accuracy', 'msPerExample', 'parameters']);
+  assert.deepEqual(summary.arms.map((a: { name: string }) => a.name), ['kd', 'noise']);
+  assert.deepEqual(Object.keys(summary.arms[0]).sort(), ['accuracy', 'msPerExample', 'name', 'parameters', 'trainSeconds']);
+  assert.deepEqual(JSON.parse(readFileSync(path.join(summary.runDir, 'summary.json'), 'utf8')), summary);
+  const text = await cli(['run', path.join(dir, 'distill.experiment.json'), '--out', runs]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^completed small \(distill\): 2 arms\n\s+accuracy\s+parameters\s+ms\/example\s+smaller\s+faster\s+train s\n\s+teacher\s+[\d.]+%\s+\d+/);
+  assert.match(text.stdout, /\n\s+kd\s+[\d.]+%\s+\d+\s+[\d.]+\s+[\d.]+x\s+[\d.]+x\s+[\d.]+\n\s+noise\s/);
 });

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  clickContextMenuItem, notificationTexts, openFile as openFileInEditor, openWorkbench, reloadWindow, runCommand, screenshot, waitForNotification,
+  clickContextMenuItem, hoverText, notificationTexts, openFile as openFileInEditor, openWorkbench, reloadWindow, runCommand, screenshot, waitForNotification,
   waitInWebview, waitUntil, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
@@ -20,6 +20,7 @@ import { sendJson, startLocalServer, type LocalServer } from '../core/extract/pr
 /** The text editor of the active editor group (the results panel opens in another group). */
 const ACTIVE_EDITOR = '.editor-group-container.active .monaco-editor';
 const UNTRUSTED = 'Tim Cook <img src=x> works for <b>Apple</b> in Cupertino.';
+const CAUSAL = 'The fire was caused by a faulty heater in the basement.';
 /** 30,000 characters of the sample text: its JSON result is ~200 KB (a pipe's 64 KiB cut it before the runner took over). */
 const LONG = (() => {
   const sample = readFileSync(path.join(__dirname, '../../examples/extraction/sample.txt'), 'utf8');
@@ -39,6 +40,7 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
     workspace = makeExamplesWorkspace('extract');
     writeFileSync(path.join(workspace, 'extraction', 'markup.txt'), `${UNTRUSTED}\n`);
     writeFileSync(path.join(workspace, 'extraction', 'long.txt'), LONG);
+    writeFileSync(path.join(workspace, 'extraction', 'causal.txt'), `${CAUSAL}\n`);
     // The retraining example, shortened to seconds.
     writeFileSync(path.join(workspace, 'extraction', 'tiny-retrain.experiment.json'), JSON.stringify({
       kind: 'extract-train', name: 'tiny', data: { format: 'conll04', train: 'conll04-sample.json' },
@@ -288,5 +290,38 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
       server.updateMachineSettings({ 'modelLab.extraction.provider': 'builtin', 'modelLab.extraction.baseUrl': '', 'modelLab.extraction.model': '' });
       for (const s of servers) await s.close();
     }
+  });
+
+  test('the built-in causal schema: cause and effect, the relation with its probability, rationale words underlined with their scores', async () => {
+    const { page } = wb;
+    await runCommand(page, 'Model Lab: Select Extraction Schema');
+    const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Built-in: Causal' }).first();
+    await pick.waitFor({ state: 'visible', timeout: 30_000 });
+    await pick.click();
+    await openFile(page, 'causal.txt');
+    await selectLine(page, 0);
+    await runCommand(page, 'Model Lab: Extract Information');
+    const found = await waitInWebview(page, '.text mark.entity', marks, (m) => m.some((x) => x.startsWith('Cause:')) && m.some((x) => x.startsWith('Effect:')), 60_000);
+    assert.ok(found.includes('Effect:fire') && found.some((m) => /^Cause:.*heater$/.test(m)), JSON.stringify(found));
+    const frame = await waitInWebview(page, 'table.relations', async (f) => f, () => true, 10_000);
+    const [type, head, tail, probability, rationale] = await cells(frame, 'relations');
+    assert.equal(type, 'Cause-Effect');
+    assert.ok(Number(probability) >= 0.9 && Number(probability) <= 1, probability);
+    assert.match(head, /heater \(Cause\)$/);
+    assert.equal(tail, 'fire (Effect)');
+    assert.match(rationale, /^\w+ \d\.\d\d(, \w+ \d\.\d\d)*$/);
+    // The rationale words are underlined in the panel's text, their titles give the relation and the score.
+    const words = await frame.$$eval('.text span.rationale', (ws) => ws.map((w) => ({ text: w.textContent ?? '', title: w.getAttribute('title') ?? '' })));
+    assert.ok(words.length > 0, 'rationale words in the text');
+    for (const w of words) {
+      assert.ok(rationale.includes(w.text), `${w.text} in ${rationale}`);
+      assert.match(w.title, new RegExp(`^rationale of Cause-Effect: .*heater → fire; without "${w.text}" its probability drops by \\d\\.\\d\\d$`));
+    }
+    await screenshot(page, 'extract-08-causal-panel');
+    // In the editor, the same word is decorated and its hover explains it.
+    const word = page.locator('.monaco-editor .view-line span[class*="ced-"]', { hasText: new RegExp(`^${words[0].text}$`) }).first();
+    const hover = await hoverText(page, word, /rationale of Cause-Effect/);
+    assert.match(hover, new RegExp(`without "${words[0].text}" its probability drops by \\d\\.\\d\\d`));
+    await screenshot(page, 'extract-09-causal-editor-hover');
   });
 });

@@ -4,13 +4,18 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../../src/core/errors';
+import { BuiltinProvider } from '../../src/core/extract/providers/builtin';
+import { CAUSAL_SCHEMA } from '../../src/core/extract/schema';
 import type { RunEvent } from '../../src/core/train/events';
 import type { JobSink } from '../../src/runner/job';
 import { runJob } from '../../src/runner/runJob';
 import * as store from '../../src/runner/runStore';
+import { readProvenance } from '../../src/runner/provenance';
+import { createHash } from 'node:crypto';
 import type { ExtractEvalSummary, ExtractTrainSummary } from '../../src/runner/summary';
 
 const SAMPLE = path.join(__dirname, '../../examples/extraction/conll04-sample.json');
+const CAUSAL_SAMPLE = path.join(__dirname, '../../examples/extraction/semeval8-sample.txt');
 
 function sink(events: RunEvent[]): JobSink {
   return { event: (e) => events.push(e), log: () => undefined };
@@ -75,6 +80,15 @@ test('extract-train runs through the runner: run record, progress events, summar
     // Training scores tokens before the weights are quantised for saving; evaluation goes through text and grounding.
     assert.ok(Math.abs(got.entity.predicted - want.entity.predicted) <= 2, `${got.entity.predicted} vs ${want.entity.predicted}`);
     assert.ok(Math.abs(got.entity.f1 - want.entity.f1) <= 0.05, `${got.entity.f1} vs ${want.entity.f1}`);
+
+    // Both kinds record provenance: the training run its start and its resume, the evaluation the model it scored.
+    const trained = await readProvenance(done.runDir);
+    assert.deepEqual(trained?.files.map((f) => f.pointer), ['/data/train', '/data/dev']);
+    assert.equal(trained?.seed, 1);
+    assert.equal(trained?.resumes?.length, 1);
+    assert.ok(trained?.backend && trained.resumes?.[0].backend);
+    const scored = await readProvenance(evaluated.runDir);
+    assert.deepEqual(scored?.files.find((f) => f.pointer === '/modelFile')?.sha256, createHash('sha256').update(readFileSync(done.modelFile!)).digest('hex'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -96,6 +110,51 @@ test('extract-eval runs through the runner with the shipped model; a missing mod
       runJob({ experimentFile: path.join(dir, 'eval.experiment.json') }, sink([]), () => false),
       (e: unknown) => e instanceof UserError && e.pointer === '/modelFile' && e.line === 1,
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('extract-eval with format semeval8 scores the shipped causal model through the runner', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ml-runjob-causal-'));
+  try {
+    const done = (await runJob({ experimentFile: path.join(__dirname, '../../examples/extraction/causal-eval.experiment.json'), outRoot: dir }, sink([]), () => false)) as ExtractEvalSummary;
+    assert.equal(done.status, 'completed');
+    assert.equal(done.scores, undefined);
+    const c = done.causal!;
+    assert.equal(c.sentences, 16);
+    assert.ok(c.causal.f1 >= 0.6 && c.macroF1 > 0, JSON.stringify(c));
+    assert.ok(c.rationale.comprehensiveness > c.rationale.randomComprehensiveness, JSON.stringify(c.rationale));
+    assert.deepEqual((await store.readRunRecord(done.runDir))?.score, { name: 'official macro-F1', value: c.macroF1 });
+    assert.deepEqual(await store.readSummary(done.runDir), done);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('extract-train with format semeval8 trains a causal model through the runner; it loads and extracts', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ml-runjob-causal-train-'));
+  try {
+    writeFileSync(path.join(dir, 'causal.experiment.json'), JSON.stringify({
+      kind: 'extract-train', name: 'causal', data: { format: 'semeval8', train: CAUSAL_SAMPLE, dev: CAUSAL_SAMPLE },
+      training: { taggerEpochs: 1, relationEpochs: 2 },
+    }));
+    const events: RunEvent[] = [];
+    const done = (await runJob({ experimentFile: path.join(dir, 'causal.experiment.json') }, sink(events), () => false)) as ExtractTrainSummary;
+    assert.equal(done.status, 'completed');
+    assert.equal(done.modelFile, path.join(done.runDir, 'model', 'causal.json'));
+    assert.equal(done.causal?.sentences, 16);
+    assert.equal(done.dev, undefined);
+    const messages = events.flatMap((e) => (e.type === 'progress' ? [e.message ?? ''] : []));
+    assert.ok(messages.some((m) => /relation classifier epoch 2\/2/.test(m)) && messages.some((m) => /nominal tagger epoch 1\/1/.test(m)), messages.join(' | '));
+    const provider = await BuiltinProvider.create({ modelFile: done.modelFile });
+    try {
+      const r = await provider.extract('The fire was caused by a faulty heater.', CAUSAL_SCHEMA);
+      assert.equal(r.ungrounded, 0);
+      for (const e of r.entities) assert.ok(['Cause', 'Effect'].includes(e.type));
+    } finally {
+      provider.dispose();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

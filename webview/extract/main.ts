@@ -7,9 +7,11 @@
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { isExtractPanelState, isHostToWebview, type ExtractPanelState, type WebviewToHost } from '../../src/panels/extract/messages';
-import { eventRows, highlightSegments, provenance, relationRows, typeColors } from '../../src/panels/extract/viewModel';
+import { eventRows, highlightSegments, provenance, rationaleMarks, relationRows, typeColors } from '../../src/panels/extract/viewModel';
 import css from './extract.css';
 import { acquireHost, el, injectStyles } from '../shared/dom';
+import { exportBar } from '../shared/export';
+import { entitiesCsv, eventsCsv, relationsCsv } from '../../src/panels/extract/csv';
 
 const vscode = acquireHost<WebviewToHost, ExtractPanelState | null>();
 injectStyles(css);
@@ -92,6 +94,12 @@ function render(state: ExtractPanelState): void {
     button('Export JSON', 'save', () => vscode.postMessage({ type: 'exportJson' })),
   );
   header.append(title, actions);
+  const base = `extraction-${state.source}`;
+  const csvBar = exportBar([
+    { format: 'csv', label: 'Entities CSV', name: () => `${base}-entities`, content: () => entitiesCsv(result) },
+    { format: 'csv', label: 'Relations CSV', name: () => `${base}-relations`, content: () => relationsCsv(result) },
+    { format: 'csv', label: 'Events CSV', name: () => `${base}-events`, content: () => eventsCsv(result) },
+  ], (m) => vscode.postMessage(m), (message) => vscode.postMessage({ type: 'error', message: message.slice(0, 2000) }));
 
   const provenanceLine = el('div', 'provenance');
   provenanceLine.append(el('span', 'codicon codicon-server-process'), el('span', undefined, ` Provider: ${prov.provider}. Grounding: ${prov.grounding}.`));
@@ -105,12 +113,23 @@ function render(state: ExtractPanelState): void {
     legend.appendChild(item);
   }
 
+  // Rationale words (indexes past the entities) are cut like entity spans and drawn dotted.
+  const marks = rationaleMarks(result);
+  const entityCount = result.entities.length;
   const textView = el('div', 'text');
-  for (const seg of highlightSegments(text, result.entities)) {
-    if (seg.entities.length === 0) {
-      textView.appendChild(document.createTextNode(seg.text));
+  for (const seg of highlightSegments(text, [...result.entities, ...marks])) {
+    const covering = seg.entities.filter((i) => i < entityCount);
+    if (covering.length === 0) {
+      const why = seg.entities.map((i) => marks[i - entityCount].hover);
+      if (why.length === 0) textView.appendChild(document.createTextNode(seg.text));
+      else {
+        const word = el('span', 'rationale', seg.text);
+        word.title = why.join('\n');
+        textView.appendChild(word);
+      }
       continue;
     }
+    seg.entities = covering;
     const inner = result.entities[seg.entities[seg.entities.length - 1]];
     const mark = el('mark', `entity c-${colors.get(inner.type) ?? 'blue'}${seg.entities.length > 1 ? ' nested' : ''}`, seg.text);
     mark.title = seg.entities.map((i) => `${result.entities[i].type} (${result.entities[i].grounding ?? 'exact'} match)`).join('\n');
@@ -119,7 +138,7 @@ function render(state: ExtractPanelState): void {
     textView.appendChild(mark);
   }
 
-  app.append(header, provenanceLine, legend, textView);
+  app.append(header, csvBar, provenanceLine, legend, textView);
 
   app.appendChild(el('h3', undefined, `Entities (${result.entities.length})`));
   if (result.entities.length) {
@@ -130,8 +149,13 @@ function render(state: ExtractPanelState): void {
 
   app.appendChild(el('h3', undefined, `Relations (${result.relations.length})`));
   const rel = relationRows(result);
-  if (rel.length) app.appendChild(table(['Relation', 'Head', 'Tail'], rel.map((r) => [r.type, r.head, r.tail]), 'relations'));
-  else app.appendChild(el('p', 'muted', 'No relations found.'));
+  if (rel.length) {
+    // Probability and rationale columns only when some relation has them (the built-in models).
+    const withP = rel.some((r) => r.probability);
+    const withWhy = rel.some((r) => r.rationale);
+    const headers = ['Relation', 'Head', 'Tail', ...(withP ? ['p'] : []), ...(withWhy ? ['Rationale'] : [])];
+    app.appendChild(table(headers, rel.map((r) => [r.type, r.head, r.tail, ...(withP ? [r.probability] : []), ...(withWhy ? [r.rationale] : [])]), 'relations'));
+  } else app.appendChild(el('p', 'muted', 'No relations found.'));
 
   app.appendChild(el('h3', undefined, `Events (${result.events.length})`));
   const ev = eventRows(result);

@@ -28,6 +28,7 @@ import {
 } from '../../src/panels/rewards/messages';
 import css from './rewards.css';
 import { acquireHost, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
+import { chartImage, exportBar } from '../shared/export';
 
 const vscode = acquireHost<WebviewToHost, RewardsPanelState>();
 
@@ -120,14 +121,33 @@ const matrixHint = el('p', 'hint muted', 'Hover a cell for its value; click it t
 const matrixChart = el('div', 'chart');
 const trivialNote = el('p', 'note muted');
 trivialNote.hidden = true;
-matrixPane.append(matrixTitle, matrixHint, matrixChart, trivialNote);
+const postError = (message: string) => vscode.postMessage({ type: 'error', message: message.slice(0, 2000) });
+const baseName = () => (state?.file.split('/').pop() ?? 'rewards').replace(/\.rewards\.json$/, '');
+/** An export of one heatmap: its view as an image, its data (from the host) as CSV. */
+function heatmapExport(key: 'matrix' | 'difference', name: () => string, csv: () => string | undefined): HTMLElement {
+  const image = (format: 'svg' | 'png') => {
+    const v = views[key];
+    if (!v) throw new Error('nothing drawn yet');
+    return chartImage(v, format);
+  };
+  const bar = exportBar([
+    { format: 'svg', label: 'SVG', name, content: () => image('svg') },
+    { format: 'png', label: 'PNG', name, content: () => image('png') },
+    { format: 'csv', label: 'CSV', name, content: () => csv() ?? '' },
+  ], (m) => vscode.postMessage(m), postError);
+  bar.hidden = true;
+  return bar;
+}
+const matrixExport = heatmapExport('matrix', () => `reward-distances-${baseName()}`, () => matrix?.csv);
+matrixPane.append(matrixTitle, matrixHint, matrixExport, matrixChart, trivialNote);
 
 const diffPane = el('section', 'pane');
 diffPane.setAttribute('aria-label', 'Difference of the selected pair');
 const diffTitle = el('h2', undefined, 'Difference by state and action');
 const diffHint = el('p', 'hint muted', 'Click a cell of the distance matrix.');
 const diffChart = el('div', 'chart');
-diffPane.append(diffTitle, diffHint, diffChart);
+const diffExport = heatmapExport('difference', () => `reward-difference-${baseName()}-${difference?.title ?? ''}`, () => difference?.csv);
+diffPane.append(diffTitle, diffHint, diffExport, diffChart);
 panes.append(matrixPane, diffPane);
 
 const tooltip = el('div', 'tooltip');
@@ -290,6 +310,7 @@ async function renderSpec(spec: Record<string, unknown>, host: HTMLElement, key:
 async function renderMatrix(): Promise<void> {
   if (!matrix) return;
   const view = await renderSpec(matrix.spec, matrixChart, 'matrix');
+  matrixExport.hidden = !view;
   view?.addEventListener('click', (_event, item) => {
     const d = (item as { datum?: { i?: unknown; j?: unknown } } | null | undefined)?.datum;
     if (typeof d?.i !== 'number' || typeof d?.j !== 'number') return;
@@ -303,13 +324,14 @@ async function renderDifference(): Promise<void> {
     views.difference?.finalize();
     views.difference = undefined;
     diffChart.replaceChildren();
+    diffExport.hidden = true;
     diffTitle.textContent = 'Difference by state and action';
     diffHint.textContent = 'Click a cell of the distance matrix to compare two rewards per state and action.';
     return;
   }
   diffTitle.textContent = `Difference: ${difference.title}`;
   diffHint.textContent = `Standardised rewards s(R) = c(R) / n(c(R)) (${pickerText()}), difference averaged over s' ~ T(s, a); largest |difference| ${difference.maxAbs.toPrecision(3)}.`;
-  await renderSpec(difference.spec, diffChart, 'difference');
+  diffExport.hidden = !(await renderSpec(difference.spec, diffChart, 'difference'));
 }
 
 function pickerText(): string {

@@ -13,10 +13,12 @@ import { expressionInterpreter } from 'vega-interpreter';
 import { isHostToWebview, type TimelineState, type WebviewToHost } from '../../src/panels/timeline/messages';
 import type { TimelineRun } from '../../src/panels/timeline/viewModel';
 import { latestSaving } from '../../src/panels/timeline/viewModel';
-import { runLabels, timelineSpec, type ChartTheme } from '../../src/panels/timeline/spec';
+import { confusionMatrixSpec, runLabels, timelineSpec, type ChartTheme } from '../../src/panels/timeline/spec';
 import { formatPercent, formatSaving, formatSeconds } from '../../src/panels/shared/format';
 import css from './timeline.css';
 import { acquireHost, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
+import { chartImage, exportBar } from '../shared/export';
+import { confusionMatrixCsv, epochsCsv, layersCsv, perClassCsv } from '../../src/panels/timeline/csv';
 
 const vscode = acquireHost<WebviewToHost, TimelineState>();
 
@@ -55,13 +57,31 @@ const cards = el('section', 'cards');
 cards.setAttribute('aria-label', 'Runs');
 const chart = el('section', 'chart');
 chart.setAttribute('aria-label', 'Timeline charts');
+const postError = (message: string) => vscode.postMessage({ type: 'error', message: message.slice(0, 2000) });
+/** File names say what is in them: the experiment(s) shown. */
+const exportName = (what: string, run?: TimelineRun) => [what, ...(run ? [run.experiment, run.runId] : [...new Set(runs.map((r) => r.experiment))])].join('-');
+const chartExport = exportBar([
+  { format: 'svg', label: 'SVG', name: () => exportName('timeline'), content: () => chartImage(requireView(), 'svg') },
+  { format: 'png', label: 'PNG', name: () => exportName('timeline'), content: () => chartImage(requireView(), 'png') },
+  { format: 'csv', label: 'Epochs CSV', name: () => exportName('timeline-epochs'), content: () => epochsCsv(runs) },
+  { format: 'csv', label: 'Layers CSV', name: () => exportName('timeline-layers'), content: () => layersCsv(runs) },
+], (m) => vscode.postMessage(m), postError);
+chartExport.classList.add('chart-export');
+chartExport.hidden = true;
+
+function requireView(): View {
+  if (!view) throw new Error('the chart is not drawn yet');
+  return view;
+}
 const freezeSection = el('section', 'freezes');
 const freezeTitle = el('h2', undefined, 'Freeze events');
 const freezeList = el('ul', 'freeze-list');
 freezeSection.append(freezeTitle, freezeList);
+const results = el('section', 'results');
+results.setAttribute('aria-label', 'Test-set results per class');
 const empty = el('div', 'empty');
 empty.append(el('vscode-progress-ring'), el('span', undefined, 'Waiting for the run to report its first events…'));
-app.append(header, empty, cards, chart, freezeSection);
+app.append(header, empty, cards, chartExport, chart, results, freezeSection);
 
 window.addEventListener('message', (ev: MessageEvent) => {
   const m: unknown = ev.data;
@@ -84,7 +104,10 @@ window.addEventListener('message', (ev: MessageEvent) => {
 
 window.addEventListener('resize', () => queueChart());
 // VS Code swaps the theme by changing the body class and the CSS variables on <html>.
-new MutationObserver(() => queueChart()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+new MutationObserver(() => {
+  resultsKey = '';
+  queueChart();
+}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 forwardErrors((m) => vscode.postMessage(m));
 
 const emptyRing = empty.firstChild as HTMLElement;
@@ -105,6 +128,82 @@ function renderAll(): void {
   renderCards();
   renderFreezes();
   queueChart();
+}
+
+/** What the results section shows now: it is rebuilt only when this changes (a report arrives once, at a run's end). */
+let resultsKey = '';
+let resultViews: View[] = [];
+
+/**
+ * Per run with a report: the confusion matrix (a heatmap) and the per-class table, side by
+ * side. Reports come from the run's final model on the test split (`evaluation` events).
+ */
+async function renderResults(): Promise<void> {
+  const labels = runLabels(runs);
+  const shown = runs.map((run, i) => ({ run, label: labels[i] })).filter(({ run }) => run.evaluation || run.evaluationClasses);
+  const key = JSON.stringify([Math.round(results.clientWidth / 50), shown.map(({ run, label }) => [run.runId, label, run.evaluationClasses, run.evaluation?.confusionMatrix])]);
+  if (key === resultsKey) return;
+  resultsKey = key;
+  for (const v of resultViews) v.finalize();
+  resultViews = [];
+  results.hidden = shown.length === 0;
+  if (shown.length === 0) {
+    results.replaceChildren();
+    return;
+  }
+  const blocks = await Promise.all(shown.map(async ({ run, label }) => {
+    const block = el('article', 'result');
+    block.dataset.runId = run.runId;
+    block.append(el('h2', undefined, runs.length > 1 ? `Test-set results per class · ${label}` : 'Test-set results per class'));
+    const report = run.evaluation;
+    if (!report) {
+      block.append(el('p', 'muted', `${run.evaluationClasses} classes: too many to show here; the per-class scores and the confusion matrix are in summary.json of the run folder.`));
+      return block;
+    }
+    const body = el('div', 'result-body');
+    const matrix = el('div', 'confusion');
+    body.append(matrix, perClassTable(report));
+    let matrixView: View | undefined;
+    const image = (format: 'svg' | 'png') => {
+      if (!matrixView) throw new Error('the confusion matrix is not drawn');
+      return chartImage(matrixView, format);
+    };
+    block.append(exportBar([
+      { format: 'svg', label: 'SVG', name: () => exportName('confusion-matrix', run), content: () => image('svg') },
+      { format: 'png', label: 'PNG', name: () => exportName('confusion-matrix', run), content: () => image('png') },
+      { format: 'csv', label: 'Matrix CSV', name: () => exportName('confusion-matrix', run), content: () => confusionMatrixCsv(report) },
+      { format: 'csv', label: 'Per-class CSV', name: () => exportName('per-class', run), content: () => perClassCsv(report) },
+    ], (m) => vscode.postMessage(m), postError), body);
+    try {
+      const spec = confusionMatrixSpec(report, { width: Math.min(520, Math.max(160, results.clientWidth - 420)), theme: currentTheme() });
+      matrixView = new View(parse(compile(spec).spec, undefined, { ast: true }), { expr: expressionInterpreter as never, renderer: 'svg', hover: true });
+      await matrixView.initialize(matrix).runAsync();
+      resultViews.push(matrixView);
+    } catch (e) {
+      postError(`confusion matrix: ${(e as Error).message}`);
+    }
+    return block;
+  }));
+  results.replaceChildren(...blocks);
+}
+
+function perClassTable(report: NonNullable<TimelineRun['evaluation']>): HTMLElement {
+  const table = el('table', 'per-class');
+  const head = el('tr');
+  for (const h of ['Class', 'Precision', 'Recall', 'F1', 'Support']) head.append(el('th', undefined, h));
+  table.append(el('thead'), el('tbody'));
+  table.tHead!.append(head);
+  const score = (x: number) => x.toFixed(3);
+  const row = (cells: string[], cls?: string) => {
+    const tr = el('tr', cls);
+    cells.forEach((c, i) => tr.append(el(i === 0 ? 'th' : 'td', undefined, c)));
+    (tr.firstChild as HTMLElement).setAttribute('scope', 'row');
+    return tr;
+  };
+  for (const c of report.perClass) table.tBodies[0].append(row([c.class, score(c.precision), score(c.recall), score(c.f1), String(c.support)]));
+  const total = report.perClass.reduce((a, c) => a + c.support, 0);
+  table.tBodies[0].append(row(['macro average', score(report.macro.precision), score(report.macro.recall), score(report.macro.f1), String(total)], 'total'));
+  return table;
 }
 
 function statusIcon(run: TimelineRun): HTMLElement {
@@ -261,6 +360,7 @@ function queueChart(): void {
   requestAnimationFrame(() => {
     renderQueued = false;
     void renderChart();
+    void renderResults();
   });
 }
 
@@ -270,6 +370,7 @@ async function renderChart(): Promise<void> {
     view?.finalize();
     view = undefined;
     chart.replaceChildren();
+    chartExport.hidden = true;
     return;
   }
   try {
@@ -286,6 +387,7 @@ async function renderChart(): Promise<void> {
     view?.finalize();
     view = next;
     chart.replaceChildren(host);
+    chartExport.hidden = false;
   } catch (e) {
     vscode.postMessage({ type: 'error', message: `chart: ${(e as Error).message}`.slice(0, 2000) });
   }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { Experiment } from './types';
+import type { DataConfig, Experiment } from './types';
 
 /** A file path field of an experiment: where it is, and its value as written. */
 export interface PathField {
@@ -9,6 +9,8 @@ export interface PathField {
   what: string;
   /** An output folder: resolved like the others, but it need not exist yet. */
   output?: boolean;
+  /** A file or a folder (a distill teacher may be a run folder). */
+  folderOk?: boolean;
 }
 
 /**
@@ -21,21 +23,23 @@ export function pathFields(exp: Experiment): PathField[] {
   const add = (pointer: string, value: unknown, what: string, output?: boolean): void => {
     if (typeof value === 'string' && value !== '') out.push({ pointer, value, what, ...(output ? { output } : {}) });
   };
+  const addData = (d: Partial<DataConfig>): void => {
+    if (d.format === 'idx') {
+      for (const split of ['train', 'test'] as const) {
+        const pair = d[split];
+        if (typeof pair === 'object' && pair !== null) {
+          add(`/data/${split}/images`, pair.images, 'IDX image file');
+          add(`/data/${split}/labels`, pair.labels, 'IDX label file');
+        }
+      }
+    } else {
+      add('/data/train', d.train, 'data file');
+      add('/data/test', d.test, 'data file');
+    }
+  };
   switch (exp.kind) {
     case 'train': {
-      const d = exp.data ?? {};
-      if (d.format === 'idx') {
-        for (const split of ['train', 'test'] as const) {
-          const pair = d[split];
-          if (typeof pair === 'object' && pair !== null) {
-            add(`/data/${split}/images`, pair.images, 'IDX image file');
-            add(`/data/${split}/labels`, pair.labels, 'IDX label file');
-          }
-        }
-      } else {
-        add('/data/train', d.train, 'data file');
-        add('/data/test', d.test, 'data file');
-      }
+      addData(exp.data ?? {});
       add('/model/from', exp.model?.from, 'saved model');
       if (exp.freezing?.policy === 'smartfrz') add('/freezing/predictor', exp.freezing.predictor, 'predictor weights file');
       break;
@@ -48,6 +52,11 @@ export function pathFields(exp: Experiment): PathField[] {
       add('/data/dev', exp.data?.dev, 'corpus file');
       add('/schema', exp.schema, 'extraction schema');
       add('/output', exp.output, 'output folder', true);
+      break;
+    case 'distill':
+      if (typeof exp.teacher === 'string' && exp.teacher !== '') out.push({ pointer: '/teacher', value: exp.teacher, what: 'teacher', folderOk: true });
+      if (exp.data) addData(exp.data);
+      add('/general/teacher', exp.general?.teacher, 'pretrained encoder');
       break;
     case 'extract-eval':
       add('/data', exp.data, 'corpus file');

@@ -1,5 +1,6 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import experimentSchema from '../../../schemas/experiment.schema.json';
+import distillSchema from '../../../schemas/kinds/distill.schema.json';
 import diffusionKindSchema from '../../../schemas/kinds/diffusion.schema.json';
 
 /** The experiment JSON Schema (`schemas/experiment.schema.json`), as shipped to VS Code. */
@@ -11,6 +12,7 @@ export const EXPERIMENT_SCHEMA: Readonly<Record<string, unknown>> = experimentSc
  */
 export const KIND_SCHEMAS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   'diffusion.schema.json': diffusionKindSchema,
+  'distill.schema.json': distillSchema,
 };
 
 export interface ExperimentValidators {

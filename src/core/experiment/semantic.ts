@@ -8,6 +8,7 @@ import { diffusionProblems } from './diffusionChecks';
 import { rangeOf } from './jsonLocation';
 import { layerName } from './layerName';
 import { pathFields } from './paths';
+import { distillProblems } from './distillChecks';
 import { inferShapes } from './shapes';
 import { rlProblems } from '../rl/experimentChecks';
 import type { Experiment, ExtractEvalExperiment, LayerType, TrainExperiment } from './types';
@@ -70,7 +71,11 @@ export function semanticDiagnostics(
       if (baseDir !== undefined && files === 'stat' && valid('/data', '/model/inputShape', '/model/from')) problems.push(...dataProblems(exp, baseDir));
     }
     if ((exp.kind === 'skills' || exp.kind === 'offline-gcrl') && valid('/env', '/evaluation', '/goals', '/skills', '/algo')) problems.push(...rlProblems(exp));
-    if (exp.kind === 'extract-eval' && valid('/provider', '/model', '/modelFile', '/baseUrl')) problems.push(...extractEvalProblems(exp));
+    if (exp.kind === 'extract-eval' && valid('/provider', '/model', '/modelFile', '/baseUrl', '/format', '/schema')) problems.push(...extractEvalProblems(exp));
+    if (exp.kind === 'extract-train' && exp.data?.format === 'semeval8' && exp.schema !== undefined && valid('/data/format', '/schema')) {
+      problems.push({ pointer: '/schema', message: 'format "semeval8" trains the causal model on the 19 SemEval labels; "schema" does not apply', at: 'key' });
+    }
+    if (exp.kind === 'distill' && valid('/arms', '/teacher')) problems.push(...distillProblems(exp, files === 'stat' ? baseDir : undefined));
     if (exp.kind === 'diffusion-policy' || exp.kind === 'diffusion') problems.push(...diffusionProblems(exp, valid));
   }
   return problems.map((p) => {
@@ -104,7 +109,7 @@ function fileProblems(exp: Experiment, baseDir: string, files: FileChecks, valid
       stat = undefined;
     }
     if (!stat) out.push({ pointer: f.pointer, message: `${f.what} not found: ${abs}` });
-    else if (!stat.isFile()) out.push({ pointer: f.pointer, message: `${f.what} is not a file: ${abs}` });
+    else if (!stat.isFile() && !(f.folderOk && stat.isDirectory())) out.push({ pointer: f.pointer, message: `${f.what} is not a file: ${abs}` });
   }
   return out;
 }
@@ -122,6 +127,10 @@ function extractEvalProblems(exp: ExtractEvalExperiment): Problem[] {
   only('modelFile', ['builtin']);
   only('baseUrl', ['ollama', 'llamacpp']);
   only('model', ['ollama']);
+  if (exp.format === 'semeval8') {
+    if (provider !== 'builtin') out.push({ pointer: '/provider', message: 'format "semeval8" scores the built-in causal model; use provider "builtin"' });
+    if (exp.schema !== undefined) out.push({ pointer: '/schema', message: 'format "semeval8" classifies the 19 SemEval labels; "schema" does not apply', at: 'key' });
+  }
   return out;
 }
 

@@ -10,7 +10,8 @@ export type Experiment =
   | SkillsExperiment
   | OfflineGcrlExperiment
   | DiffusionPolicyExperiment
-  | DiffusionExperiment;
+  | DiffusionExperiment
+  | DistillExperiment;
 export type ExperimentKind = Experiment['kind'];
 
 export interface TrainExperiment {
@@ -41,7 +42,8 @@ export interface ExtractTrainExperiment {
   kind: 'extract-train';
   name: string;
   description?: string;
-  data: { format: 'conll04'; train: string; dev?: string };
+  /** `semeval8`: SemEval-2010 Task 8 files, training the causal model (`core/extract/causal/causalTrainJob.ts`). */
+  data: { format: 'conll04' | 'semeval8'; train: string; dev?: string };
   /** A `*.schema.json`; default: the types found in the training data. */
   schema?: string;
   /** Folder for the trained model; default: the run's `model/` folder. */
@@ -71,11 +73,12 @@ export interface ExtractEvalExperiment {
   name: string;
   description?: string;
   data: string;
-  format: 'conll04';
+  /** `semeval8`: SemEval-2010 Task 8's format, scoring the built-in causal model (provider builtin, no schema). */
+  format: 'conll04' | 'semeval8';
   /** A `*.schema.json`; default: the CoNLL04 schema. */
   schema?: string;
   provider?: 'builtin' | 'ollama' | 'llamacpp';
-  /** builtin: a model trained by an `extract-train` experiment; default: the shipped one. */
+  /** builtin: a model trained by an `extract-train` experiment (or a causal model for `semeval8`); default: the shipped one. */
   modelFile?: string;
   baseUrl?: string;
   model?: string;
@@ -294,6 +297,70 @@ export interface FreezingConfig {
   snapshotEvery?: number;
   /** Never freeze the last N weighted layers (default 1: the classifier keeps training). */
   keepTrainable?: number;
+}
+
+/**
+ * Distil a teacher into a smaller student, with or without the training data
+ * (`schemas/kinds/distill.schema.json`; docs/distillation.md). Each arm trains its own copy of
+ * the student from the same initial weights.
+ */
+export interface DistillExperiment {
+  kind: 'distill';
+  name: string;
+  description?: string;
+  /** A train experiment (its latest completed run's model), a run folder, or a saved `model.json`. */
+  teacher: string;
+  /** The data (default: the teacher experiment's or run's). Data-free arms read only its test split. */
+  data?: DataConfig;
+  student: { layers: LayerConfig[] };
+  arms: (DistillArmMethod | DistillArmConfig)[];
+  training: DistillTrainingConfig;
+  tinybert?: {
+    intermediateEpochs?: number;
+    predictionEpochs?: number;
+    predictionLearningRate?: number;
+    temperature?: number;
+    weights?: { embedding?: number; hidden?: number; attention?: number };
+  };
+  /** General distillation from an encoder pretrained by masked-LM (default teacher: the teacher run's `model.from`). */
+  general?: { teacher?: string; epochs: number };
+  augment?: { source?: 'wordnet' | 'teacher-neighbours'; copies?: number; probability?: number; candidates?: number };
+  synthesis?: {
+    samples?: number; batchSize?: number; steps?: number; learningRate?: number; bnWeight?: number; firstBnMultiplier?: number;
+    tvWeight?: number; l2Weight?: number; jitter?: number; flip?: boolean; clip?: [number, number];
+  };
+  dafl?: {
+    steps?: number; batchSize?: number; learningRate?: number; noiseDim?: number; hidden?: number;
+    oneHotWeight?: number; activationWeight?: number; balanceWeight?: number;
+  };
+}
+
+export type DistillArmMethod = 'student' | 'kd' | 'tinybert' | 'tinybert+aug' | 'noise' | 'deepinversion' | 'dafl';
+
+/** An arm with its own name and settings over the experiment's (e.g. DeepInversion with `bnWeight: 0`). */
+export interface DistillArmConfig {
+  name?: string;
+  method: DistillArmMethod;
+  /** Start from the general-distillation student (default: true for tinybert arms when `general` is set). */
+  general?: boolean;
+  epochs?: number;
+  temperature?: number;
+  tinybert?: DistillExperiment['tinybert'];
+  augment?: DistillExperiment['augment'];
+  synthesis?: DistillExperiment['synthesis'];
+  dafl?: DistillExperiment['dafl'];
+}
+
+export interface DistillTrainingConfig {
+  /** Epochs of each arm's one stage (student, kd, data-free distillation). */
+  epochs: number;
+  batchSize: number;
+  optimizer?: OptimizerConfig;
+  seed?: number;
+  /** KD temperature of the kd and data-free arms. */
+  temperature?: number;
+  /** Labelled training examples the `student` arm learns from (default: all). */
+  labelled?: number;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { CausalEvaluation } from './causal/evaluateCausal';
 import type { ExtractionScores } from './eval';
 import type { ExtractionResult } from './types';
 
@@ -20,9 +21,17 @@ export type ExtractOutput = ExtractionResult;
 
 /**
  * `model-lab extract eval --json`: micro precision, recall and F1 over an annotated file
- * (`relation` is strict: both spans and types must match), the spans dropped as ungrounded, the
- * number of sentences and the provider.
+ * (`relation` is strict: both spans and types must match), the same per entity and relation
+ * type (`perType`), the spans dropped as ungrounded, the number of sentences and the provider.
  */
 export interface ExtractEvalOutput extends ExtractionScores {
   provider: string;
 }
+
+/**
+ * `model-lab extract eval --format semeval8 --json`: the built-in causal model on SemEval-2010
+ * Task 8 sentences with the nominals given: the official score (`macroF1`, over the nine
+ * relations, direction counted), direction-aware Cause-Effect P/R/F1, and the rationales'
+ * ERASER comprehensiveness and sufficiency next to random rationales of the same length.
+ */
+export type ExtractCausalEvalOutput = CausalEvaluation;

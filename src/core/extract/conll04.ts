@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { UserError } from '../errors';
 import { jsonSyntaxProblem } from '../util/jsonError';
+import { isWordWithFinalPeriod } from './builtin/tokenize';
 import type { ExtractedEntity, ExtractedRelation } from './types';
 
 /**
@@ -11,6 +12,11 @@ import type { ExtractedEntity, ExtractedRelation } from './types';
  * - `entities`: `[{type, start, end}]`, token offsets with `end` exclusive, as SpERT ships
  *   CoNLL04; `head`/`tail` index that list.
  * Entities may not overlap (the tagger gives each token one label).
+ *
+ * The corpus attaches a sentence's final period to its last word ("... in Dallas."), and its
+ * entities then include the period. The reader splits such a period off (`splitFinalPeriods`),
+ * as the tokenizer does on any text, so entities read "Dallas" in training, in evaluation and
+ * in what users see.
  */
 export interface Conll04Sentence {
   tokens: string[];
@@ -90,7 +96,25 @@ function parseSentence(s: unknown, p: string, file?: string): Conll04Sentence {
     if (typeof type !== 'string' || type === '') return fail(`${rp}/type`, 'must be a non-empty string');
     return { type, head: position(head as number), tail: position(tail as number) };
   });
-  return { tokens: tokens as string[], entities, relations };
+  return splitFinalPeriods({ tokens: tokens as string[], entities, relations });
+}
+
+/**
+ * Every token that is a word followed by a sentence's period (not an abbreviation such as
+ * "Calif." or "U.S.": `isWordWithFinalPeriod`) becomes the word and a "." token; an entity that
+ * ended with it ends before the period.
+ */
+export function splitFinalPeriods(s: Conll04Sentence): Conll04Sentence {
+  if (!s.tokens.some(isWordWithFinalPeriod)) return s;
+  const tokens: string[] = [];
+  const first: number[] = [];
+  s.tokens.forEach((t) => {
+    first.push(tokens.length);
+    if (isWordWithFinalPeriod(t)) tokens.push(t.slice(0, -1), '.');
+    else tokens.push(t);
+  });
+  const entities = s.entities.map((e) => ({ type: e.type, start: first[e.start], end: first[e.end - 1] + 1 }));
+  return { tokens, entities, relations: s.relations };
 }
 
 /** SpERT's entity list: token spans, checked, in their given order (relations index it); no overlaps. */

@@ -20,6 +20,12 @@ export interface Prf {
 export interface ExtractionScores {
   entity: Prf;
   relation: Prf;
+  /**
+   * The same scores for each entity type and each relation type (the micro averages above
+   * hide a type the model never gets right), keyed by type in sorted order: every type of the
+   * gold data or the predictions.
+   */
+  perType: { entity: Record<string, Prf>; relation: Record<string, Prf> };
   ungrounded: number;
   sentences: number;
 }
@@ -58,12 +64,22 @@ function countMatches<T>(gold: T[][], pred: T[][], key: (x: T) => string): Prf {
   return prf(correct, predicted, goldCount);
 }
 
+/** `countMatches` restricted to each type in turn (a record matches only records of its own type). */
+function countMatchesPerType<T extends { type: string }>(gold: T[][], pred: T[][], key: (x: T) => string): Record<string, Prf> {
+  const types = [...new Set([...gold, ...pred].flatMap((s) => s.map((x) => x.type)))].sort();
+  const ofType = (sentences: T[][], type: string) => sentences.map((s) => s.filter((x) => x.type === type));
+  return Object.fromEntries(types.map((type) => [type, countMatches(ofType(gold, type), ofType(pred, type), key)]));
+}
+
 /** Score predictions against gold, sentence by sentence (arrays aligned by index). */
 export function scoreExtraction(gold: ScoredSentence[], pred: ScoredSentence[], ungrounded = 0): ExtractionScores {
   if (gold.length !== pred.length) throw new Error(`scoreExtraction: ${gold.length} gold vs ${pred.length} predicted sentences`);
+  const entities = [gold.map((s) => s.entities), pred.map((s) => s.entities)] as const;
+  const relations = [gold.map((s) => s.relations), pred.map((s) => s.relations)] as const;
   return {
-    entity: countMatches(gold.map((s) => s.entities), pred.map((s) => s.entities), entityKey),
-    relation: countMatches(gold.map((s) => s.relations), pred.map((s) => s.relations), relationKey),
+    entity: countMatches(entities[0], entities[1], entityKey),
+    relation: countMatches(relations[0], relations[1], relationKey),
+    perType: { entity: countMatchesPerType(entities[0], entities[1], entityKey), relation: countMatchesPerType(relations[0], relations[1], relationKey) },
     ungrounded,
     sentences: gold.length,
   };

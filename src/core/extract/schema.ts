@@ -200,3 +200,25 @@ export const CONLL04_SCHEMA: ExtractionSchema = {
   ],
   events: [],
 };
+
+/**
+ * The causal schema: cause and effect spans joined by a `Cause-Effect` relation (the text half
+ * of iReason; SemEval-2010 Task 8's Cause-Effect). The built-in provider answers it with the
+ * causal model (`causal/causalModel.ts`), with the words that justify each relation; remote
+ * providers answer it like any schema.
+ */
+export const CAUSAL_SCHEMA: ExtractionSchema = {
+  name: 'causal',
+  description: 'Cause-effect relations between two nominals (events, states, things): the cause brings about the effect.',
+  entities: [
+    { type: 'Cause', description: 'A noun phrase naming what brings something about (an event, state, agent or thing)' },
+    { type: 'Effect', description: 'A noun phrase naming what is brought about' },
+  ],
+  relations: [
+    { type: 'Cause-Effect', description: 'the head (cause) brings about the tail (effect)', head: 'Cause', tail: 'Effect' },
+  ],
+  events: [],
+};
+
+/** The built-in schemas by name (`--schema causal` on the command line, the schema picker in VS Code). */
+export const BUILTIN_SCHEMAS: Record<string, ExtractionSchema> = { conll04: CONLL04_SCHEMA, causal: CAUSAL_SCHEMA };

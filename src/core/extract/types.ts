@@ -15,6 +15,12 @@ export interface ExtractedEntity {
   start: number;
   end: number;
   grounding?: GroundingKind;
+  /**
+   * The built-in model's calibrated probability that this span and type are right (0..1):
+   * about this fraction of spans reported with it are correct. Only a model with a
+   * calibration gives it (the shipped extractor has none yet); remote providers give none.
+   */
+  confidence?: number;
 }
 
 /** An entity as referenced from a relation or event argument (same fields, no grounding). */
@@ -29,6 +35,22 @@ export interface ExtractedRelation {
   type: string;
   head: EntityRef;
   tail: EntityRef;
+  /** The model's probability of this relation (built-in model), 0..1. */
+  score?: number;
+  /**
+   * The words of the input that justify the relation (its rationale), in text order. The
+   * built-in causal model finds them by erasure (`score`: how much the relation's probability
+   * drops without that word); a remote model names them as evidence (no score).
+   */
+  rationale?: RationaleWord[];
+}
+
+/** A word of the input that a relation rests on; `text === input.slice(start, end)`. */
+export interface RationaleWord {
+  text: string;
+  start: number;
+  end: number;
+  score?: number;
 }
 
 export interface EventArgument {

@@ -88,7 +88,21 @@ export class TransformerEncoder extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: TransformerEncoderCallArgs): tf.Tensor {
     return tf.tidy(() => {
-      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
+      const { output, scores } = this.attend((Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D, kwargs);
+      scores.dispose();
+      return output;
+    });
+  }
+
+  /**
+   * The block's forward pass that also returns its attention scores: the unnormalised
+   * `Q K^T / sqrt(headDim)`, `[batch, heads, sequence, sequence]`, before the softmax (what
+   * TinyBERT's attention loss compares). Same weights and result as `apply`; gradients flow
+   * through both outputs. Call it on concrete tensors (e.g. inside a training step).
+   */
+  attend(x: tf.Tensor3D, kwargs: TransformerEncoderCallArgs = {}): { output: tf.Tensor3D; scores: tf.Tensor4D } {
+    if (!this.built) this.build(x.shape);
+    return tf.tidy(() => {
       const training = kwargs?.training === true && this.rate > 0;
       const seed = kwargs?.seed;
       let dropCount = 0;
@@ -106,14 +120,14 @@ export class TransformerEncoder extends tf.layers.Layer {
       const q = heads('query');
       const k = heads('key');
       const v = heads('value');
-      const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd));
+      const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)) as tf.Tensor4D;
       const attn = drop(tf.softmax(scores)) as tf.Tensor4D;
       const ctx = tf.reshape(tf.transpose(tf.matMul(attn, v), [0, 2, 1, 3]), [b * s, d]) as tf.Tensor2D;
       const attnOut = drop(dense2d(ctx, 'output'));
       const x1 = this.layerNorm(tf.add(flat, attnOut), w('ln1_gamma'), w('ln1_beta'));
       const ff = dense2d(tf.relu(dense2d(x1, 'ff1')) as tf.Tensor2D, 'ff2');
       const y = this.layerNorm(tf.add(x1, drop(ff)), w('ln2_gamma'), w('ln2_beta'));
-      return tf.reshape(y, [b, s, d]);
+      return { output: tf.reshape(y, [b, s, d]) as tf.Tensor3D, scores };
     });
   }
 

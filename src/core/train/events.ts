@@ -1,5 +1,6 @@
 import type { RlEvent } from '../rl/events';
 import type { DiffusionEvent } from '../diffusion/events';
+import type { ClassificationReport } from './classificationReport';
 
 /**
  * Events a run emits (mostly training runs; other kinds report `progress`), one JSON object per line in the run store's `events.jsonl`,
@@ -51,9 +52,15 @@ export type RunEvent =
       stepSaving: FlopsSaved;
     }
   | { type: 'checkpoint'; epoch: number; step: number; path: string }
+  /**
+   * The final model on the test split, per class (a completed classification run, after its
+   * `end`): the same report as `summary.json`'s `metrics.perClass` and `metrics.confusionMatrix`.
+   */
+  | ({ type: 'evaluation'; split: 'test' } & ClassificationReport)
   /** Progress of a job of another kind (extraction training or evaluation): `kind` names it. */
   | { type: 'progress'; kind: string; fraction: number; message: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | DistillEvent
   | {
       /** `diverged`: the loss became NaN or infinite (`message` names the epoch and step). */
       type: 'end'; status: 'completed' | 'cancelled' | 'failed' | 'diverged'; epoch: number; step: number;
@@ -62,3 +69,52 @@ export type RunEvent =
   | DiffusionEvent;
 
 export type RunEventType = RunEvent['type'];
+
+/** A layer of a distillation teacher or student, as the panel and the inline hints show it. */
+export interface DistillLayerInfo {
+  name: string;
+  type: string;
+  params: number;
+}
+
+/**
+ * Events of a `distill` run (docs/distillation.md): the plan, each arm's losses per step (means
+ * over a few steps, at most a few hundred points per stage), and each arm's result.
+ */
+export type DistillEvent =
+  | {
+      type: 'distill-start'; time: string; runId: string; experiment: string; backend: string;
+      teacher: { parameters: number; layers: DistillLayerInfo[]; batchNormLayers: string[] };
+      student: { parameters: number; layers: DistillLayerInfo[] };
+      arms: { name: string; method: string; stages: string[] }[];
+      /** General distillation runs first (its steps are reported as arm `general`). */
+      general?: boolean;
+      /** One example's shape (images are shown as images). */
+      exampleShape: number[];
+      classNames?: string[];
+      resumed?: boolean;
+    }
+  | {
+      type: 'distill-step'; arm: string; stage: string;
+      /** Steps of the arm completed (over its stages), and of this stage. */
+      step: number; stageStep: number;
+      /** Means over the steps since the previous event (losses, parts, test accuracy at epoch ends). */
+      metrics: Record<string, number>;
+    }
+  | {
+      type: 'distill-arm'; arm: string; method: string; accuracy: number; parameters: number; trainSeconds: number;
+      /** Student layer -> teacher layer of the layer-wise losses. */
+      layerMap?: { student: string; teacher: string }[];
+      /** A few synthetic inputs per class (data-free arms). */
+      gallery?: { label: number; values: number[] }[];
+      /** Batch-norm statistics of the synthetic set against the teacher's running ones (relative RMS gaps). */
+      batchNormMatch?: { layer: string; mean: number; variance: number }[];
+      examples?: number;
+    }
+  | { type: 'distill-teacher'; accuracy: number; parameters: number }
+  | {
+      type: 'distill-end'; status: 'completed' | 'cancelled' | 'failed';
+      teacher?: { accuracy: number; parameters: number; msPerExample: number };
+      arms: { name: string; accuracy: number; parameters: number; msPerExample: number; trainSeconds: number }[];
+      message?: string;
+    };

@@ -1,5 +1,6 @@
 import type { EntityRef, ExtractedEntity, ExtractedEvent, ExtractedRelation, ExtractionResult } from '../../core/extract/types';
 import { isRecord, isShortString, isRendererError, isNotice, MAX_MESSAGE_TEXT } from '../shared/validators';
+import { isExportRequest, type ExportRequest } from '../shared/export';
 
 /**
  * The message contract between the extraction results panel's host side
@@ -39,6 +40,8 @@ export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'copyJson' }
   | { type: 'exportJson' }
+  /** Save a table of the result as CSV where the user picks (the host's save dialog). */
+  | ExportRequest
   /** Show entity `index` of the result (`result.entities[index]`) in its editor, selected. */
   | { type: 'revealEntity'; index: number }
   /** An error inside the renderer, logged to the "Model Lab" output channel. */
@@ -55,6 +58,8 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
     case 'copyJson':
     case 'exportJson':
       return true;
+    case 'export':
+      return isExportRequest(m) && m.format === 'csv';
     case 'revealEntity':
       return Number.isSafeInteger(m.index) && (m.index as number) >= 0 && (m.index as number) < MAX_ITEMS;
     case 'error':
@@ -119,7 +124,20 @@ function isEntity(e: unknown, text: string): e is ExtractedEntity {
 }
 
 function isRelation(r: unknown, text: string): r is ExtractedRelation {
-  return isRecord(r) && isShortString(r.type) && isSpan(r.head, text) && isSpan(r.tail, text);
+  return (
+    isRecord(r) && isShortString(r.type) && isSpan(r.head, text) && isSpan(r.tail, text) &&
+    (r.score === undefined || isProbability(r.score)) &&
+    (r.rationale === undefined || (Array.isArray(r.rationale) && r.rationale.length <= 1000 && r.rationale.every((w) => isRationaleWord(w, text))))
+  );
+}
+
+/** A rationale word: a span of `text` (like an entity's, without a type) with an optional finite score. */
+function isRationaleWord(w: unknown, text: string): boolean {
+  return isRecord(w) && isSpan({ ...w, type: 'rationale' }, text) && (w.score === undefined || (typeof w.score === 'number' && Number.isFinite(w.score)));
+}
+
+function isProbability(x: unknown): boolean {
+  return typeof x === 'number' && x >= 0 && x <= 1;
 }
 
 function isEvent(e: unknown, text: string): e is ExtractedEvent {

@@ -54,7 +54,11 @@ export function highlightSegments(text: string, entities: readonly Pick<Extracte
   return out;
 }
 
-export interface RelationRow { type: string; head: string; tail: string }
+/**
+ * `probability`: the model's probability of the relation ("0.97"), "" when it gives none;
+ * `rationale`: the words the relation rests on with their scores ("caused 0.41, by 0.22"), "" when none.
+ */
+export interface RelationRow { type: string; head: string; tail: string; probability: string; rationale: string }
 export interface EventRow { type: string; trigger: string; arguments: string }
 
 /** `Oswald (Peop)`: a span as a table cell. */
@@ -63,7 +67,34 @@ export function spanLabel(s: { text: string; type: string }): string {
 }
 
 export function relationRows(result: ExtractionResult): RelationRow[] {
-  return result.relations.map((r) => ({ type: r.type, head: spanLabel(r.head), tail: spanLabel(r.tail) }));
+  return result.relations.map((r) => ({
+    type: r.type,
+    head: spanLabel(r.head),
+    tail: spanLabel(r.tail),
+    probability: r.score === undefined ? '' : r.score.toFixed(2),
+    rationale: (r.rationale ?? []).map((w) => (w.score === undefined ? w.text : `${w.text} ${w.score.toFixed(2)}`)).join(', '),
+  }));
+}
+
+/** A rationale word of one relation, for the editor's dotted underline and its hover. */
+export interface RationaleMark {
+  start: number;
+  end: number;
+  hover: string;
+}
+
+/**
+ * The rationale words of every relation as marks: the hover names the relation (`circuit →
+ * fire`) and how much its probability drops without the word. A word that justifies several
+ * relations gets one mark per relation.
+ */
+export function rationaleMarks(result: ExtractionResult): RationaleMark[] {
+  return result.relations.flatMap((r) => (r.rationale ?? []).map((w) => ({
+    start: w.start,
+    end: w.end,
+    hover: `rationale of ${r.type}: ${r.head.text} → ${r.tail.text}` +
+      (w.score === undefined ? '' : `; without "${w.text}" its probability drops by ${w.score.toFixed(2)}`),
+  })));
 }
 
 export function eventRows(result: ExtractionResult): EventRow[] {
@@ -94,9 +125,16 @@ export function provenance(result: ExtractionResult): Provenance {
   return { provider: result.provider, grounding, dropped };
 }
 
-/** The hover text of one entity span: type and how it was grounded. */
-export function entityHover(e: ExtractedEntity, provider: string): string {
-  return `${e.type} (${e.grounding ?? 'exact'} match, ${provider})`;
+/**
+ * The hover text of one entity span: type, how it was grounded, the model's confidence when it
+ * gives one, and the relations it takes part in (`Cause-Effect: short circuit → fire`).
+ */
+export function entityHover(e: ExtractedEntity, provider: string, relations: ExtractionResult['relations'] = []): string {
+  const confidence = e.confidence === undefined ? '' : `, confidence ${e.confidence.toFixed(2)}`;
+  const links = relations
+    .filter((r) => (r.head.start === e.start && r.head.end === e.end && r.head.type === e.type) || (r.tail.start === e.start && r.tail.end === e.end && r.tail.type === e.type))
+    .map((r) => `${r.type}: ${r.head.text} → ${r.tail.text}`);
+  return `${e.type} (${e.grounding ?? 'exact'} match, ${provider}${confidence})${links.length ? `; ${links.join('; ')}` : ''}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { HeatmapTheme, VegaLiteSpec } from './spec';
 import { isFiniteNumber, isRecord, isRendererError } from '../shared/validators';
+import { isExportRequest, MAX_EXPORT_CHARS, type ExportRequest } from '../shared/export';
 
 /**
  * The message contract between the reward-comparison panel's host side (`src/vscode/rewards/`)
@@ -48,9 +49,9 @@ export type HostToWebview =
   /** A computation started; the webview shows a spinner (and keeps the last result visible). */
   | { type: 'busy'; what: 'matrix' | 'difference'; text: string }
   /** The pairwise distance heatmap and the settings it was computed with. */
-  | { type: 'matrix'; settings: CompareSettings; names: string[]; summary: MatrixSummary; spec: VegaLiteSpec }
+  | { type: 'matrix'; settings: CompareSettings; names: string[]; summary: MatrixSummary; spec: VegaLiteSpec; /** Its data, for Export CSV. */ csv: string }
   /** The per-(state, action) difference heatmap of one pair (indices into `names`). */
-  | { type: 'difference'; row: number; col: number; title: string; maxAbs: number; spec: VegaLiteSpec }
+  | { type: 'difference'; row: number; col: number; title: string; maxAbs: number; spec: VegaLiteSpec; csv: string }
   /** The rewards file could not be used (bad field, bad JSON, ...); `where` is "file:line:col". */
   | { type: 'error'; text: string; where?: string };
 
@@ -64,6 +65,8 @@ export type WebviewToHost =
   | { type: 'selectPair'; row: number; col: number }
   /** Open the rewards file in an editor (at the error position if there is one). */
   | { type: 'openFile' }
+  /** Save a heatmap (SVG, PNG) or its data (CSV) where the user picks (the host's save dialog). */
+  | ExportRequest
   /** An error inside the renderer, logged to the "Model Lab" output channel. */
   | { type: 'error'; message: string };
 
@@ -121,6 +124,8 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
       return isIndex(m.row) && isIndex(m.col);
     case 'openFile':
       return true;
+    case 'export':
+      return isExportRequest(m);
     case 'error':
       return isRendererError(m);
     default:
@@ -136,9 +141,9 @@ export function isHostToWebview(m: unknown): m is HostToWebview {
     case 'busy':
       return (m.what === 'matrix' || m.what === 'difference') && isText(m.text);
     case 'matrix':
-      return isCompareSettings(m.settings) && Array.isArray(m.names) && m.names.every((n) => typeof n === 'string') && isSummary(m.summary) && isRecord(m.spec);
+      return isCompareSettings(m.settings) && Array.isArray(m.names) && m.names.every((n) => typeof n === 'string') && isSummary(m.summary) && isRecord(m.spec) && isCsv(m.csv);
     case 'difference':
-      return isIndex(m.row) && isIndex(m.col) && isText(m.title) && isFiniteNumber(m.maxAbs) && isRecord(m.spec);
+      return isIndex(m.row) && isIndex(m.col) && isText(m.title) && isFiniteNumber(m.maxAbs) && isRecord(m.spec) && isCsv(m.csv);
     case 'error':
       return isText(m.text) && (m.where === undefined || isText(m.where));
     default:
@@ -162,6 +167,10 @@ function isSummary(s: unknown): s is MatrixSummary {
 /** Colours and font names: short, and no characters that could break out of a CSS/SVG value. */
 function isColorText(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0 && v.length <= 200 && !/[<>;{}\\]/.test(v);
+}
+
+function isCsv(v: unknown): v is string {
+  return typeof v === 'string' && v.length <= MAX_EXPORT_CHARS;
 }
 
 function isText(v: unknown): v is string {

@@ -2,6 +2,7 @@ import type { ErrorInfo } from '../../core/errors';
 import type { DifferenceResult, MatrixResult } from '../../core/reward/comparison';
 import { CANONICALIZATION_LABELS, normalizationLabel } from '../../core/reward/names';
 import { differenceHeatmapSpec, distanceHeatmapSpec } from './spec';
+import { toCsv } from '../shared/export';
 import type { CompareSettings, HostToWebview, PanelTheme } from './messages';
 
 /**
@@ -35,6 +36,7 @@ export function matrixMessage(result: MatrixResult, settings: CompareSettings, f
       seconds: result.seconds,
     },
     spec: outlined(distanceHeatmapSpec(result.names, result.matrix, theme.distance, { metricLabel: 'distance' }), theme.distance.foreground),
+    csv: distanceMatrixCsv(result.names, result.matrix),
   };
 }
 
@@ -50,6 +52,7 @@ export function differenceMessage(diff: DifferenceResult, matrix: MatrixResult, 
     title: `${a} − ${b}`,
     maxAbs,
     spec: outlined(differenceHeatmapSpec(matrix.stateLabels, matrix.actionLabels, diff.values, theme.difference), theme.difference.foreground),
+    csv: differenceCsv(matrix.stateLabels, matrix.actionLabels, diff.values),
   };
 }
 
@@ -84,4 +87,15 @@ function withLabColors(spec: Record<string, unknown>): Record<string, unknown> {
   if (spec.encoding) out.encoding = patch(spec.encoding);
   if (Array.isArray(spec.layer)) out.layer = spec.layer.map((l: Record<string, unknown>) => (l.encoding ? { ...l, encoding: patch(l.encoding) } : l));
   return out;
+}
+
+/** The distance matrix as a table: a row and a column per reward (row reward, then its distance to each). */
+export function distanceMatrixCsv(names: readonly string[], matrix: readonly (readonly number[])[]): string {
+  return toCsv(['reward', ...names], matrix.map((row, i) => [names[i], ...row]));
+}
+
+/** The difference of one pair: a row per (state, action), `values` indexed s * A + a. */
+export function differenceCsv(stateLabels: readonly string[], actionLabels: readonly string[], values: ArrayLike<number>): string {
+  const A = actionLabels.length;
+  return toCsv(['state', 'action', 'difference'], stateLabels.flatMap((s, i) => actionLabels.map((a, j) => [s, a, values[i * A + j]])));
 }

@@ -1,5 +1,6 @@
-import type { TimelineRun } from './viewModel';
+import { MAX_REPORT_CLASSES, type TimelineRun } from './viewModel';
 import { isFiniteNumber, isRecord, isShortString, isRendererError, isNotice } from '../shared/validators';
+import { isExportRequest, type ExportRequest } from '../shared/export';
 
 /**
  * The message contract between the timeline panel's host side (`src/vscode/timeline/`) and its
@@ -20,6 +21,8 @@ export type WebviewToHost =
   | { type: 'cancelRun'; runId: string }
   | { type: 'openExperiment'; runId: string }
   | { type: 'revealRun'; runId: string }
+  /** Save a chart (SVG, PNG) or its data (CSV) where the user picks (the host's save dialog). */
+  | ExportRequest
   /** An error inside the renderer, logged to the "Model Lab" output channel. */
   | { type: 'error'; message: string };
 
@@ -41,6 +44,8 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
       return isShortString(m.runId);
     case 'error':
       return isRendererError(m);
+    case 'export':
+      return isExportRequest(m);
     default:
       return false;
   }
@@ -73,6 +78,8 @@ export function isTimelineRun(r: unknown): r is TimelineRun {
     (r.trainSeconds === undefined || isFiniteNumber(r.trainSeconds)) &&
     (r.message === undefined || typeof r.message === 'string') &&
     (r.classNames === undefined || (Array.isArray(r.classNames) && r.classNames.every((n) => typeof n === 'string'))) &&
+    (r.evaluation === undefined || isClassificationReport(r.evaluation)) &&
+    (r.evaluationClasses === undefined || isFiniteNumber(r.evaluationClasses)) &&
     Array.isArray(r.layers) && r.layers.every(isLayer) &&
     Array.isArray(r.epochPoints) && r.epochPoints.every(isEpochPoint) &&
     // A diverged run's last loss is NaN or infinite (null in JSON).
@@ -96,5 +103,18 @@ function isEpochPoint(p: unknown): boolean {
     ['epoch', 'step', 'elapsedSeconds', 'savedForward', 'savedBackward'].every((k) => isFiniteNumber(p[k])) &&
     // Metrics can legitimately be NaN/Infinity after a divergence; JSON turns those into null.
     ['loss', 'testLoss', 'testAccuracy'].every((k) => p[k] === null || isFiniteNumber(p[k]))
+  );
+}
+
+/** A per-class report of at most `MAX_REPORT_CLASSES` classes whose parts agree in size. */
+function isClassificationReport(e: unknown): boolean {
+  if (!isRecord(e) || !Array.isArray(e.classNames) || !Array.isArray(e.confusionMatrix) || !Array.isArray(e.perClass) || !isRecord(e.macro)) return false;
+  const n = e.classNames.length;
+  return (
+    n <= MAX_REPORT_CLASSES && e.classNames.every((c) => typeof c === 'string') &&
+    e.confusionMatrix.length === n && e.confusionMatrix.every((row) => Array.isArray(row) && row.length === n && row.every(isFiniteNumber)) &&
+    e.perClass.length === n &&
+    e.perClass.every((c) => isRecord(c) && typeof c.class === 'string' && ['precision', 'recall', 'f1', 'support'].every((k) => isFiniteNumber(c[k]))) &&
+    ['precision', 'recall', 'f1'].every((k) => isFiniteNumber((e.macro as Record<string, unknown>)[k]))
   );
 }

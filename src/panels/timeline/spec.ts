@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
+import type { ClassificationReport } from '../../core/train/classificationReport';
 import type { TimelineRun } from './viewModel';
 
 /**
@@ -353,4 +354,76 @@ function chartConfig(theme: ChartTheme) {
     },
     text: { font: theme.fontFamily },
   };
+}
+
+/** One cell of a confusion matrix: examples of class `actual` predicted as `predicted`. */
+export interface ConfusionRow {
+  actual: string;
+  predicted: string;
+  count: number;
+  /** Share of the true class's examples (the row), 0 for a class without examples. */
+  share: number;
+}
+
+export function confusionRows(report: ClassificationReport): ConfusionRow[] {
+  const names = report.classNames;
+  return report.confusionMatrix.flatMap((row, t) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    return row.map((count, p) => ({ actual: names[t], predicted: names[p], count, share: total === 0 ? 0 : count / total }));
+  });
+}
+
+/**
+ * The confusion matrix as a heatmap: rows the true class, columns the predicted one, in the
+ * data's class order; colour is the share of the true class (so rare classes read as clearly as
+ * common ones), the cell's text the count. Cells shrink with many classes; counts are drawn
+ * while they fit.
+ */
+export function confusionMatrixSpec(report: ClassificationReport, options: { width: number; theme: ChartTheme; title?: string }): TopLevelSpec {
+  const { theme } = options;
+  const names = report.classNames;
+  const n = Math.max(1, names.length);
+  const cell = Math.max(8, Math.min(40, Math.floor(options.width / n)));
+  const axisTitle = (t: string) => ({ field: t === 'True class' ? 'actual' : 'predicted', type: 'nominal' as const, title: t, sort: names, axis: { labelLimit: 120, labelAngle: t === 'True class' ? 0 : -45 } });
+  const cellFields = [
+    { field: 'actual', title: 'True class' }, { field: 'predicted', title: 'Predicted' },
+    { field: 'count', title: 'Examples' }, { field: 'share', title: 'Share of the true class', format: '.1%' },
+  ];
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    background: 'transparent',
+    padding: { left: 4, right: 12, top: 8, bottom: 8 },
+    title: { text: options.title ?? 'Confusion matrix', subtitle: 'test split, final model: rows true class, columns predicted' },
+    data: { values: confusionRows(report) as never },
+    width: cell * n,
+    height: cell * n,
+    layer: [
+      {
+        mark: { type: 'rect' as const },
+        encoding: {
+          x: axisTitle('Predicted'),
+          y: axisTitle('True class'),
+          color: {
+            field: 'share', type: 'quantitative' as const, title: 'share of true class',
+            scale: { domain: [0, 1], range: [theme.grid, theme.runColors[0]] },
+            legend: { format: '.0%', gradientLength: Math.max(60, Math.min(200, cell * n)) },
+          },
+          tooltip: cellFields,
+        },
+      },
+      ...(cell >= 22
+        ? [{
+            mark: { type: 'text' as const, fontSize: Math.max(9, theme.fontSize - 3) },
+            encoding: {
+              x: { field: 'predicted', type: 'nominal' as const, sort: names },
+              y: { field: 'actual', type: 'nominal' as const, sort: names },
+              text: { field: 'count', type: 'quantitative' as const },
+              color: { condition: { test: 'datum.share >= 0.5', value: '#ffffff' }, value: theme.foreground },
+              tooltip: cellFields,
+            },
+          }]
+        : []),
+    ],
+    config: chartConfig(theme),
+  } as TopLevelSpec;
 }

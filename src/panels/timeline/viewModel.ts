@@ -1,3 +1,4 @@
+import type { ClassificationReport } from '../../core/train/classificationReport';
 import type { RunEvent } from '../../core/train/events';
 
 /**
@@ -62,7 +63,14 @@ export interface TimelineRun {
   message?: string;
   /** The data's text class labels, index = class (absent for integer labels). */
   classNames?: string[];
+  /** The final model on the test split, per class (a completed run; at most `MAX_REPORT_CLASSES` classes). */
+  evaluation?: ClassificationReport;
+  /** Classes of a report too large for the panel (it points to `summary.json`). */
+  evaluationClasses?: number;
 }
+
+/** Largest per-class report the panel shows (a 100 x 100 matrix); larger ones stay in `summary.json`. */
+export const MAX_REPORT_CLASSES = 100;
 
 /** Training-loss points kept per run: enough for a smooth curve, small enough to post often. */
 export const MAX_LOSS_POINTS = 400;
@@ -103,6 +111,8 @@ export function timelineRunFromEvents(
         run.status = 'running';
         run.trainSeconds = undefined;
         run.message = undefined;
+        run.evaluation = undefined;
+        run.evaluationClasses = undefined;
         break;
       }
       case 'step':
@@ -136,6 +146,12 @@ export function timelineRunFromEvents(
         run.trainSeconds = e.trainSeconds;
         run.message = e.message;
         break;
+      case 'evaluation': {
+        const { classNames, confusionMatrix, perClass, macro } = e;
+        if (classNames.length <= MAX_REPORT_CLASSES) run.evaluation = { classNames, confusionMatrix, perClass, macro };
+        else run.evaluationClasses = classNames.length;
+        break;
+      }
       default:
         break;
     }

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import type { ExtractedEntity } from '../../core/extract/types';
+import type { ExtractionResult } from '../../core/extract/types';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { shiftSpans } from './spanEdits';
-import { entityHover, TYPE_COLORS, type TypeColor } from '../../panels/extract/viewModel';
+import { entityHover, rationaleMarks, TYPE_COLORS, type TypeColor } from '../../panels/extract/viewModel';
 
 /** Editor-side span backgrounds (the underline uses the theme's opaque `charts.*` colour). */
 const BACKGROUNDS: Record<TypeColor, string> = {
@@ -19,18 +19,21 @@ interface Highlight {
   /** Document offsets (UTF-16 code units), kept up to date as the document is edited. */
   start: number;
   end: number;
-  color: TypeColor;
+  /** An entity type's colour, or `rationale` for a word a relation rests on (dotted underline). */
+  color: TypeColor | 'rationale';
   hover: string;
 }
 
 /**
  * Entity spans of the last extraction decorated in their editor: a coloured underline and
- * background per type and a hover with the type and how the span was grounded. An edit that
+ * background per type and a hover with the type, how the span was grounded and the relations
+ * it takes part in; the words a relation rests on (its rationale, e.g. the causal schema's)
+ * get a dotted underline whose hover gives their scores. An edit that
  * touches a span removes its highlight (the text no longer is what was extracted); spans
  * after an edit move with it. The highlights can be toggled off and on.
  */
 export class EditorHighlights implements vscode.Disposable {
-  private readonly types = new Map<TypeColor, vscode.TextEditorDecorationType>();
+  private readonly types = new Map<TypeColor | 'rationale', vscode.TextEditorDecorationType>();
   private readonly byDocument = new Map<string, Highlight[]>();
   private readonly disposables: vscode.Disposable[] = [];
   private enabled = true;
@@ -47,6 +50,12 @@ export class EditorHighlights implements vscode.Disposable {
         rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
       }));
     }
+    this.types.set('rationale', vscode.window.createTextEditorDecorationType({
+      textDecoration: 'underline dotted 2px',
+      overviewRulerColor: new vscode.ThemeColor('editorInfo.foreground'),
+      overviewRulerLane: vscode.OverviewRulerLane.Right,
+      rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+    }));
     this.disposables.push(
       vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
       vscode.workspace.onDidCloseTextDocument((d) => this.byDocument.delete(d.uri.toString())),
@@ -58,14 +67,16 @@ export class EditorHighlights implements vscode.Disposable {
     return this.enabled;
   }
 
-  /** Replaces the highlights of `document` with `entities` found in the text starting at `baseOffset`. */
-  set(document: vscode.TextDocument, baseOffset: number, entities: ExtractedEntity[], colors: Map<string, TypeColor>, provider: string): void {
-    this.byDocument.set(document.uri.toString(), entities.map((e) => ({
+  /** Replaces the highlights of `document` with the spans of `result`, found in the text starting at `baseOffset`. */
+  set(document: vscode.TextDocument, baseOffset: number, result: ExtractionResult, colors: Map<string, TypeColor>): void {
+    const entities: Highlight[] = result.entities.map((e) => ({
       start: baseOffset + e.start,
       end: baseOffset + e.end,
       color: colors.get(e.type) ?? TYPE_COLORS[0],
-      hover: entityHover(e, provider),
-    })));
+      hover: entityHover(e, result.provider, result.relations),
+    }));
+    const rationale: Highlight[] = rationaleMarks(result).map((m) => ({ start: baseOffset + m.start, end: baseOffset + m.end, color: 'rationale', hover: m.hover }));
+    this.byDocument.set(document.uri.toString(), [...entities, ...rationale]);
     this.enabled = true;
     this.renderAll();
   }

@@ -3,6 +3,7 @@ import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/pa
 import { isExtractPanelState, isWebviewToHost, type ExtractPanelState, type HostToWebview, type WebviewToHost } from '../../panels/extract/messages';
 import { exportDocument, panelTitle } from '../../panels/extract/viewModel';
 import { findSpan } from './spanEdits';
+import { saveExport } from '../webview/exportFile';
 
 export const EXTRACT_VIEW_TYPE = 'modelLab.extraction';
 
@@ -95,6 +96,9 @@ export class ExtractPanel implements vscode.Disposable {
         if (!this.state) return;
         await vscode.env.clipboard.writeText(exportDocument(this.state));
         void vscode.window.setStatusBarMessage('$(check) Extraction JSON copied', 3000);
+        return;
+      case 'export':
+        await saveExport(m, this.deps.log);
         return;
       case 'exportJson': {
         if (!this.state) return;

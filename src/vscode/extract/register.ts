@@ -88,7 +88,7 @@ export function registerExtraction({ context, log }: ExtractionDeps): vscode.Dis
         document: doc.uri.toString(),
         offset: doc.offsetAt(range.start),
       };
-      highlights.set(doc, doc.offsetAt(range.start), result.entities, typeColors(state.entityTypes, result.entities), result.provider);
+      highlights.set(doc, doc.offsetAt(range.start), result, typeColors(state.entityTypes, result.entities));
       ExtractPanel.show(panelDeps, state);
       log.info(`extraction: ${result.entities.length} entities, ${result.relations.length} relations, ${result.events.length} events, ${result.ungrounded} ungrounded (${result.provider})`);
     } catch (e) {

@@ -1,16 +1,18 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CONLL04_SCHEMA, parseExtractionSchema, type ExtractionSchema } from '../../core/extract/schema';
+import { BUILTIN_SCHEMAS, CONLL04_SCHEMA, parseExtractionSchema, type ExtractionSchema } from '../../core/extract/schema';
 import { extractionSettings } from './extractionSettings';
 
 /**
  * Which extraction schema is active: the one picked with "Select Extraction Schema"
- * (remembered per workspace), else the `modelLab.extraction.schema` setting, else the built-in
- * CoNLL04 schema (the one the built-in model was trained on).
+ * (remembered per workspace: a file, or `builtin` / `builtin:<name>` for a built-in schema),
+ * else the `modelLab.extraction.schema` setting, else the built-in CoNLL04 schema (the one
+ * the built-in model was trained on). The built-in `causal` schema is answered by the built-in
+ * causal model (cause and effect spans, with the words each relation rests on).
  */
 export interface ActiveSchema {
   schema: ExtractionSchema;
-  /** The schema file, or undefined for the built-in CoNLL04 schema. */
+  /** The schema file, or undefined for a built-in schema. */
   file?: string;
   /** For messages and the panel: "conll04 (built-in)" or the workspace-relative file. */
   label: string;
@@ -18,10 +20,20 @@ export interface ActiveSchema {
 
 export const SCHEMA_STATE_KEY = 'modelLab.extraction.schemaFile';
 export const SCHEMA_GLOB = '**/*.schema.json';
-const BUILTIN_LABEL = 'Built-in: CoNLL04';
+const BUILTIN_PICKS: { name: string; label: string; description: string }[] = [
+  { name: 'conll04', label: 'Built-in: CoNLL04', description: 'Loc, Org, Peop, Other; 5 relation types' },
+  { name: 'causal', label: 'Built-in: Causal', description: 'Cause, Effect; Cause-Effect with the words it rests on (SemEval-2010 Task 8)' },
+];
 
-export function builtinSchema(): ActiveSchema {
-  return { schema: CONLL04_SCHEMA, label: `${CONLL04_SCHEMA.name} (built-in)` };
+/** A built-in schema by name (`conll04` when the name is unknown, e.g. from an older version). */
+export function builtinSchema(name = 'conll04'): ActiveSchema {
+  const schema = BUILTIN_SCHEMAS[name] ?? CONLL04_SCHEMA;
+  return { schema, label: `${schema.name} (built-in)` };
+}
+
+/** The memento value of a built-in schema: `builtin` (CoNLL04, as before) or `builtin:<name>`. */
+function builtinStateValue(name: string): string {
+  return name === 'conll04' ? 'builtin' : `builtin:${name}`;
 }
 
 /** Reads and validates a schema file; throws the core's UserError (field pointer and line). */
@@ -34,6 +46,7 @@ export async function readSchemaFile(file: string): Promise<ActiveSchema> {
 export async function activeSchema(state: vscode.Memento): Promise<ActiveSchema> {
   const picked = state.get<string>(SCHEMA_STATE_KEY);
   if (picked === 'builtin') return builtinSchema();
+  if (picked?.startsWith('builtin:')) return builtinSchema(picked.slice('builtin:'.length));
   if (picked) return readSchemaFile(picked);
   const configured = extractionSettings().schema;
   if (!configured) return builtinSchema();
@@ -44,12 +57,14 @@ export async function activeSchema(state: vscode.Memento): Promise<ActiveSchema>
 
 /**
  * Quick pick of the workspace's `*.schema.json` files that parse as extraction schemas (JSON
- * Schemas and broken files are left out), plus the built-in CoNLL04 schema.
+ * Schemas and broken files are left out), after the built-in schemas (CoNLL04, causal).
  */
 export async function pickSchema(state: vscode.Memento): Promise<ActiveSchema | undefined> {
   const files = await vscode.workspace.findFiles(SCHEMA_GLOB, '**/node_modules/**', 500);
-  const items: (vscode.QuickPickItem & { file?: string })[] = [{ label: BUILTIN_LABEL, description: 'Loc, Org, Peop, Other; 5 relation types' }];
   const current = state.get<string>(SCHEMA_STATE_KEY);
+  const items: (vscode.QuickPickItem & { file?: string; builtin?: string })[] = BUILTIN_PICKS.map((b) => ({
+    label: b.label, description: b.description, builtin: b.name, picked: current === builtinStateValue(b.name),
+  }));
   for (const uri of files.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) {
     try {
       const s = await readSchemaFile(uri.fsPath);
@@ -66,6 +81,6 @@ export async function pickSchema(state: vscode.Memento): Promise<ActiveSchema | 
   }
   const choice = await vscode.window.showQuickPick(items, { title: 'Extraction schema', placeHolder: 'Schema for Model Lab: Extract Information' });
   if (!choice) return undefined;
-  await state.update(SCHEMA_STATE_KEY, choice.file ?? 'builtin');
-  return choice.file ? readSchemaFile(choice.file) : builtinSchema();
+  await state.update(SCHEMA_STATE_KEY, choice.file ?? builtinStateValue(choice.builtin ?? 'conll04'));
+  return choice.file ? readSchemaFile(choice.file) : builtinSchema(choice.builtin);
 }

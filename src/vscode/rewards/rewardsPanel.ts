@@ -6,6 +6,7 @@ import { describeEstimate } from '../../core/reward/estimate';
 import type { ConfirmationNeeded, DifferenceResult, JobErrorInfo, JobProgress, MatrixResult } from '../../runner/jobProtocol';
 import { JobCancelledError, JobFailedError, JobProcess } from '../../runner/jobProcess';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
+import { saveExport } from '../webview/exportFile';
 import { isRewardsPanelState, isWebviewToHost, type CompareSettings, type HostToWebview, type PanelTheme, type WebviewToHost } from '../../panels/rewards/messages';
 import { differenceMessage, errorMessage, matrixMessage, panelTitle, settingsLabel } from '../../panels/rewards/viewModel';
 
@@ -127,6 +128,9 @@ export class RewardsPanel implements vscode.Disposable {
         return;
       case 'openFile':
         await this.openFile();
+        return;
+      case 'export':
+        await saveExport(m, this.deps.log);
         return;
       case 'error':
         this.deps.log.error(`rewards webview: ${m.message}`);

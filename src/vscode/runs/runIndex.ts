@@ -44,7 +44,7 @@ export class RunIndex implements vscode.Disposable {
     this.experimentWatcher.onDidCreate(forgetFiles);
     this.experimentWatcher.onDidDelete(forgetFiles);
     this.workspaceFolders = vscode.workspace.onDidChangeWorkspaceFolders(forgetFiles);
-    this.watcher = vscode.workspace.createFileSystemWatcher('**/.model-lab/runs/*/{run,summary}.json');
+    this.watcher = vscode.workspace.createFileSystemWatcher('**/.model-lab/runs/*/{run,summary,meta}.json');
     const invalidate = () => {
       this.cache.clear();
       this.changed.fire();

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isTrainRun, PAUSE_FILE, type RunRecord } from '../../runner/runStore';
+import { readRunMeta, type RunMeta } from '../../runner/runMeta';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { formatPercent, formatSeconds } from '../../panels/shared/format';
@@ -10,7 +11,7 @@ import type { RunIndex } from './runIndex';
 import type { RunManager } from './runManager';
 import { canProve, provenLabel } from './proveResult';
 
-export type RunsNode = { kind: 'experiment'; group: RunGroup } | { kind: 'sweep'; sweep: SweepGroup; experimentFile: string } | { kind: 'run'; run: RunRecord };
+export type RunsNode = { kind: 'experiment'; group: RunGroup } | { kind: 'sweep'; sweep: SweepGroup; experimentFile: string } | { kind: 'run'; run: RunRecord; meta?: RunMeta };
 
 const STATUS_ICONS: Record<RunRecord['status'], [string, string | undefined]> = {
   running: ['sync~spin', 'progressBar.background'],
@@ -57,10 +58,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   async getChildren(node?: RunsNode): Promise<RunsNode[]> {
     if (node?.kind === 'run') return [];
-    if (node?.kind === 'sweep') return node.sweep.runs.map((run) => ({ kind: 'run', run: this.withLiveProgress(run) }));
+    // A run's name, tags and note (meta.json) label it; edited with "Edit Name, Tags and Note...".
+    const runNode = async (run: RunRecord): Promise<RunsNode> => ({ kind: 'run', run: this.withLiveProgress(run), meta: await readRunMeta(run.runDir) });
+    if (node?.kind === 'sweep') return Promise.all(node.sweep.runs.map(runNode));
     if (node?.kind === 'experiment') {
-      return experimentChildren(node.group.runs).map((c): RunsNode =>
-        c.kind === 'sweep' ? { kind: 'sweep', sweep: c.sweep, experimentFile: node.group.experimentFile } : { kind: 'run', run: this.withLiveProgress(c.run) });
+      return Promise.all(experimentChildren(node.group.runs).map((c): Promise<RunsNode> | RunsNode =>
+        c.kind === 'sweep' ? { kind: 'sweep', sweep: c.sweep, experimentFile: node.group.experimentFile } : runNode(c.run)));
     }
     return (await this.allGroups()).map((group) => ({ kind: 'experiment', group }));
   }
@@ -105,11 +108,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       return item;
     }
     const r = node.run;
-    // A sweep's point is told apart by its values; other runs by their policy.
-    const item = new vscode.TreeItem(r.sweep ? pointLabel(r.sweep.params) : r.policy || r.runId, vscode.TreeItemCollapsibleState.None);
+    const meta = node.meta;
+    // A sweep's point is told apart by its values; other runs by their policy (a name given to a run comes first).
+    const item = new vscode.TreeItem(meta?.name ?? (r.sweep ? pointLabel(r.sweep.params) : r.policy || r.runId), vscode.TreeItemCollapsibleState.None);
     item.id = `run:${r.runDir}`;
-    const proven = provenLabel(r);
-    item.description = proven ? `${describeRun(r)} · ${proven}` : describeRun(r);
+    item.description = [meta?.name ? r.policy : '', describeRun(r), provenLabel(r), meta?.tags.length ? meta.tags.map((t) => `#${t}`).join(' ') : ''].filter(Boolean).join(' · ');
     const [icon, color] = STATUS_ICONS[r.status] ?? ['circle-outline', undefined];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     const running = r.status === 'running';
@@ -118,9 +121,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.contextValue = [
       'run', running ? 'run.running' : '', canResume(r) ? 'run.resumable' : '',
       running && isTrainRun(r) ? (pauseAsked ? 'run.paused' : 'run.pausable') : '',
+      r.status === 'completed' && isTrainRun(r) ? 'run.distillable' : '',
       canProve(r) ? 'run.provable' : '',
     ].filter(Boolean).join(' ');
-    item.tooltip = runTooltip(r);
+    item.tooltip = runTooltip(r, meta);
     item.command = isTrainRun(r)
       ? { title: 'Open Freezing Timeline', command: 'modelLab.openTimeline', arguments: [node] }
       : { title: 'Show Results', command: 'modelLab.openTimeline', arguments: [node], tooltip: 'Opens the run\'s summary.json' };
@@ -134,9 +138,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 }
 
-function runTooltip(r: RunRecord): vscode.MarkdownString {
+function runTooltip(r: RunRecord, meta?: RunMeta): vscode.MarkdownString {
   // Every value comes from the run folder: `md` shows it as text.
   const lines = [md`**${r.experiment}** · ${isTrainRun(r) ? 'policy' : 'kind'} **${r.policy}** · ${r.status}`, ''];
+  if (meta?.name) lines.unshift(md`**${meta.name}**`);
+  if (meta?.tags.length) lines.push(md`Tags: ${meta.tags.join(', ')}`);
+  if (meta?.note) lines.push(md`Note: ${meta.note}`);
   if (isTrainRun(r)) lines.push(md`Epochs: ${r.epochsDone}/${r.epochs}`);
   if (r.accuracy !== undefined) lines.push(md`Test accuracy: ${formatPercent(r.accuracy, 2)}`);
   if (r.score) lines.push(md`${String(r.score.name).slice(0, 1).toUpperCase() + String(r.score.name).slice(1)}: ${formatPercent(r.score.value, 2)}`);

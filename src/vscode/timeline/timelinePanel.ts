@@ -5,6 +5,7 @@ import { isTimelineState, isWebviewToHost, type HostToWebview, type WebviewToHos
 import type { TimelineRun } from '../../panels/timeline/viewModel';
 import { loadTimelineRun } from './timelineSource';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
+import { saveExport } from '../webview/exportFile';
 
 export const TIMELINE_VIEW_TYPE = 'modelLab.timeline';
 
@@ -108,6 +109,9 @@ export class TimelinePanel implements vscode.Disposable {
         if (dir) await vscode.commands.executeCommand('modelLab.revealRun', vscode.Uri.file(dir));
         return;
       }
+      case 'export':
+        await saveExport(m, this.deps.log);
+        return;
       case 'error':
         this.deps.log.error(`timeline webview: ${m.message}`);
         return;

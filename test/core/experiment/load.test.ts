@@ -358,7 +358,7 @@ test('other kinds validate and resolve their paths', async () => {
     const loadedEe = await loadExperimentFile(ee);
     assert.equal(loadedEe.experiment.kind === 'extract-eval' && loadedEe.experiment.data, path.join(dir, 'dev.json'));
     const bad = checkExperimentText('{"kind": "extract-eval", "name": "ee", "data": "dev.json", "format": "conll03"}', path.join(dir, 'x.json'));
-    assert.deepEqual(bad.map((d) => [d.pointer, d.message]), [['/format', 'unknown format "conll03" (did you mean "conll04"?); expected one of conll04']]);
+    assert.deepEqual(bad.map((d) => [d.pointer, d.message]), [['/format', 'unknown format "conll03" (did you mean "conll04"?); expected one of conll04, semeval8']]);
     const err = await rejectsUserError(loadExperimentFile(rc, { policy: 'none' }));
     assert.match(err.message, /--policy applies to train experiments only/);
     const provider = checkExperimentText('{"kind": "extract-eval", "name": "ee", "data": "dev.json", "format": "conll04",\n "provider": "ollama", "modelFile": "dev.json"}', ee);
@@ -366,6 +366,12 @@ test('other kinds validate and resolve their paths', async () => {
       ['/provider', 2, 'provider "ollama" needs "model" (e.g. "llama3.2")'],
       ['/modelFile', 2, '"modelFile" applies to provider "builtin" only; this experiment uses "ollama"'],
     ]);
+    const causal = checkExperimentText('{"kind": "extract-eval", "name": "ee", "data": "dev.json", "format": "semeval8",\n "provider": "llamacpp",\n "schema": "dev.json"}', ee);
+    assert.deepEqual(causal.map((d) => [d.pointer, d.line, d.message]), [
+      ['/provider', 2, 'format "semeval8" scores the built-in causal model; use provider "builtin"'],
+      ['/schema', 3, 'format "semeval8" classifies the 19 SemEval labels; "schema" does not apply'],
+    ]);
+    assert.deepEqual(checkExperimentText('{"kind": "extract-eval", "name": "ee", "data": "dev.json", "format": "semeval8"}', ee), []);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
@@ -389,6 +395,8 @@ test('extract-train: defaults are the shipped settings, paths resolve, the outpu
     }
     const missing = checkExperimentText(text.replace(/"training".*\}\}/s, '"training": {}}'), file);
     assert.deepEqual(missing.map((d) => [d.pointer, d.line, d.message]), [['/data/dev', 2, `corpus file not found: ${path.join(dir, 'nope.json')}`]]);
+    const causal = checkExperimentText('{"kind": "extract-train", "name": "et",\n "data": {"format": "semeval8", "train": "train.json"},\n "schema": "train.json"}', file);
+    assert.deepEqual(causal.map((d) => [d.pointer, d.line, d.message]), [['/schema', 3, 'format "semeval8" trains the causal model on the 19 SemEval labels; "schema" does not apply']]);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

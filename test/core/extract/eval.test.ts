@@ -42,3 +42,28 @@ test('no predictions or no gold give zeros, not NaN', () => {
   assert.equal(s.entity.f1, 0);
   assert.throws(() => scoreExtraction([], [{ entities: [], relations: [] }]));
 });
+
+test('per type: each entity and relation type scored on its own records; the counts add up to the micro totals', () => {
+  const gold = [{ entities: [e('Peop', 0, 10), e('Loc', 20, 25)], relations: [] }, { entities: [e('Org', 0, 4)], relations: [] }];
+  const pred = [
+    { entities: [e('Peop', 0, 10), e('Peop', 0, 10), e('Loc', 20, 24), e('Org', 30, 35)], relations: [] },
+    { entities: [e('Loc', 0, 4)], relations: [] },
+  ];
+  const s = scoreExtraction(gold, pred);
+  assert.deepEqual(Object.keys(s.perType.entity), ['Loc', 'Org', 'Peop']);
+  assert.deepEqual(s.perType.entity.Peop, prf(1, 1, 1));
+  assert.deepEqual(s.perType.entity.Loc, prf(0, 2, 1));
+  assert.deepEqual(s.perType.entity.Org, prf(0, 1, 1));
+  assert.deepEqual(s.perType.relation, {});
+
+  const peop = e('Peop', 0, 10);
+  const org = e('Org', 20, 25);
+  const loc = e('Loc', 30, 35);
+  const relGold = [{ entities: [], relations: [{ type: 'Work_For', head: peop, tail: org }, { type: 'Live_In', head: peop, tail: loc }] }];
+  const relPred = [{ entities: [], relations: [{ type: 'Work_For', head: peop, tail: org }, { type: 'Live_In', head: peop, tail: org }, { type: 'Kill', head: peop, tail: peop }] }];
+  const r = scoreExtraction(relGold, relPred);
+  assert.deepEqual(r.perType.relation, { Kill: prf(0, 1, 0), Live_In: prf(0, 1, 1), Work_For: prf(1, 1, 1) });
+  for (const c of ['correct', 'predicted', 'gold'] as const) {
+    assert.equal(Object.values(r.perType.relation).reduce((a, p) => a + p[c], 0), r.relation[c]);
+  }
+});

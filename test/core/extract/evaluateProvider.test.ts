@@ -34,6 +34,16 @@ test('scores a provider sentence by sentence, summing ungrounded spans', async (
   assert.equal(s.ungrounded, 2 + 5);
 });
 
+test('only the types the schema names are scored (gold of other types is left out)', async () => {
+  const { validateExtractionSchema } = await import('../../../src/core/extract/schema');
+  const people = validateExtractionSchema({ entities: { Peop: {} } });
+  const s = await evaluateProvider(lookup, DATA, people);
+  // Gold: Ann Lee, Bob (the locations and the Live_In relation are not scored). Predicted: Ann Lee
+  // (sentence 1); in sentence 2 Bob is typed Loc, which this schema does not report.
+  assert.deepEqual([s.entity.correct, s.entity.predicted, s.entity.gold], [1, 1, 2]);
+  assert.deepEqual([s.relation.correct, s.relation.predicted, s.relation.gold], [0, 0, 0]);
+});
+
 test('a provider that computes without yielding (the built-in one) still sees a stop request between sentences', async () => {
   const controller = new AbortController();
   let calls = 0;

@@ -41,6 +41,20 @@ test('spans that do not read what they claim, or fall outside the text, are reje
   assert.equal(isExtractPanelState(badGrounding), false);
 });
 
+test('relation scores and rationale words are checked like spans', () => {
+  const withRationale = clone();
+  withRationale.result.relations[0] = { ...withRationale.result.relations[0], score: 0.9, rationale: [{ text: 'flew', start: 24, end: 28, score: 0.3 }] };
+  assert.ok(isExtractPanelState(withRationale));
+  for (const patch of [
+    { score: 1.5 }, { score: '0.9' }, { rationale: 'flew' }, { rationale: [{ text: 'flew', start: 23, end: 27 }] },
+    { rationale: [{ text: 'flew', start: 24, end: 28, score: Number.NaN }] }, { rationale: [{ text: 'x', start: 100, end: 101 }] },
+  ]) {
+    const s = clone();
+    Object.assign(s.result.relations[0], patch);
+    assert.equal(isExtractPanelState(s), false, JSON.stringify(patch));
+  }
+});
+
 test('malformed fields are rejected', () => {
   for (const patch of [
     { ungrounded: -1 }, { ungrounded: 1.5 }, { provider: '' }, { entities: 'x' }, { events: [{ type: 'E', trigger: garn, arguments: [{ role: '', entity: garn }] }] },
@@ -76,4 +90,10 @@ test('webview-to-host messages: only the known commands', () => {
   ]) {
     assert.equal(isWebviewToHost(m), false, JSON.stringify(m));
   }
+});
+
+test('webview-to-host: a table exported as CSV is accepted; the panel has no chart to export as an image', () => {
+  assert.ok(isWebviewToHost({ type: 'export', format: 'csv', name: 'extraction-entities', content: 'type,text\r\n' }));
+  assert.ok(!isWebviewToHost({ type: 'export', format: 'svg', name: 'x', content: '<svg></svg>' }));
+  assert.ok(!isWebviewToHost({ type: 'export', format: 'csv', name: 'x' }));
 });

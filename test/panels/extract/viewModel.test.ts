@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExtractionResult } from '../../../src/core/extract/types';
-import { eventRows, exportDocument, highlightSegments, panelTitle, provenance, relationRows, sourceLabel, TYPE_COLORS, typeColors } from '../../../src/panels/extract/viewModel';
+import { entityHover, eventRows, exportDocument, highlightSegments, panelTitle, provenance, rationaleMarks, relationRows, sourceLabel, TYPE_COLORS, typeColors } from '../../../src/panels/extract/viewModel';
 
 const span = (text: string, piece: string, type = 'Peop', from = 0) => {
   const start = text.indexOf(piece, from);
@@ -69,8 +69,27 @@ const result: ExtractionResult = {
 };
 
 test('relation and event rows name each argument with its type', () => {
-  assert.deepEqual(relationRows(result), [{ type: 'Kill', head: 'Oswald (Peop)', tail: 'Kennedy (Peop)' }]);
+  assert.deepEqual(relationRows(result), [{ type: 'Kill', head: 'Oswald (Peop)', tail: 'Kennedy (Peop)', probability: '', rationale: '' }]);
   assert.deepEqual(eventRows(result), [{ type: 'Attack', trigger: 'shot', arguments: 'attacker: Oswald (Peop); place: Dallas (Loc)' }]);
+});
+
+test('causal relations: probability and rationale words in the row, dotted marks with their scores, entity hovers name the relation', () => {
+  const text = 'The fire was caused by a short circuit.';
+  const fire = { ...span(text, 'fire', 'Effect') };
+  const circuit = { ...span(text, 'short circuit', 'Cause') };
+  const causal: ExtractionResult = {
+    entities: [{ ...fire, grounding: 'exact' }, { ...circuit, grounding: 'exact', confidence: 0.875 }],
+    relations: [{ type: 'Cause-Effect', head: circuit, tail: fire, score: 0.9312, rationale: [{ ...span(text, 'caused'), score: 0.41 }, { text: 'by', start: 20, end: 22 }] }],
+    events: [], ungrounded: 0, provider: 'builtin',
+  };
+  assert.deepEqual(relationRows(causal), [{ type: 'Cause-Effect', head: 'short circuit (Cause)', tail: 'fire (Effect)', probability: '0.93', rationale: 'caused 0.41, by' }]);
+  assert.deepEqual(rationaleMarks(causal), [
+    { start: 13, end: 19, hover: 'rationale of Cause-Effect: short circuit → fire; without "caused" its probability drops by 0.41' },
+    { start: 20, end: 22, hover: 'rationale of Cause-Effect: short circuit → fire' },
+  ]);
+  assert.equal(entityHover(causal.entities[1], 'builtin', causal.relations), 'Cause (exact match, builtin, confidence 0.88); Cause-Effect: short circuit → fire');
+  assert.equal(entityHover(causal.entities[0], 'builtin'), 'Effect (exact match, builtin)');
+  assert.deepEqual(rationaleMarks(result), []);
 });
 
 test('provenance counts grounding kinds and reports dropped spans', () => {

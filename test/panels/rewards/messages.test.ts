@@ -53,13 +53,14 @@ test('host -> webview: valid and malformed messages', () => {
   const summary = { fileName: 'a.rewards.json', states: 11, actions: 4, discount: 0.9, rewards: 2, trivial: [], seconds: 0.01 };
   assert.ok(isHostToWebview({ type: 'init', state: { file: 'file:///a.rewards.json', settings }, fileName: 'a.rewards.json' }));
   assert.ok(isHostToWebview({ type: 'busy', what: 'matrix', text: 'Computing…' }));
-  assert.ok(isHostToWebview({ type: 'matrix', settings, names: ['a', 'b'], summary, spec: { mark: 'rect' } }));
-  assert.ok(isHostToWebview({ type: 'difference', row: 0, col: 1, title: 'a − b', maxAbs: 0.3, spec: {} }));
+  assert.ok(isHostToWebview({ type: 'matrix', settings, names: ['a', 'b'], summary, spec: { mark: 'rect' }, csv: 'reward,a,b\r\n' }));
+  assert.ok(isHostToWebview({ type: 'difference', row: 0, col: 1, title: 'a − b', maxAbs: 0.3, spec: {}, csv: '' }));
+  assert.equal(isHostToWebview({ type: 'matrix', settings, names: ['a', 'b'], summary, spec: { mark: 'rect' } }), false, 'the data to export comes with the chart');
   assert.ok(isHostToWebview({ type: 'error', text: 'bad', where: 'a.rewards.json:3:5' }));
-  assert.equal(isHostToWebview({ type: 'matrix', settings, names: ['a', 2], summary, spec: {} }), false);
-  assert.equal(isHostToWebview({ type: 'matrix', settings, names: [], summary: { ...summary, seconds: 'fast' }, spec: {} }), false);
-  assert.equal(isHostToWebview({ type: 'matrix', settings, names: [], summary, spec: 'x' }), false);
-  assert.equal(isHostToWebview({ type: 'difference', row: 0, col: 1, title: 't', maxAbs: NaN, spec: {} }), false);
+  assert.equal(isHostToWebview({ type: 'matrix', settings, names: ['a', 2], summary, spec: {}, csv: '' }), false);
+  assert.equal(isHostToWebview({ type: 'matrix', settings, names: [], summary: { ...summary, seconds: 'fast' }, spec: {}, csv: '' }), false);
+  assert.equal(isHostToWebview({ type: 'matrix', settings, names: [], summary, spec: 'x', csv: '' }), false);
+  assert.equal(isHostToWebview({ type: 'difference', row: 0, col: 1, title: 't', maxAbs: NaN, spec: {}, csv: '' }), false);
   assert.equal(isHostToWebview({ type: 'busy', what: 'all', text: '' }), false);
 });
 

@@ -27,6 +27,11 @@ test('matrix and difference messages from a real computation are valid and compi
   assert.deepEqual(msg.summary.trivial, []);
   const values = (msg.spec.data as { values: { value: number }[] }).values;
   assert.equal(values.length, 16);
+  // Export CSV: the same distances, a row and a column per reward.
+  const table = msg.csv.trimEnd().split('\r\n').map((l) => l.split(','));
+  assert.deepEqual(table[0], ['reward', 'task', 'shaped', 'negated', 'corner']);
+  assert.deepEqual(table.slice(1).map((r) => r[0]), ['task', 'shaped', 'negated', 'corner']);
+  assert.deepEqual(table.slice(1).map((r) => r.slice(1).map(Number)), m.matrix.map((row) => [...row]));
   // The distance heatmap uses the distance colours and gets a frame.
   const vl = compile(msg.spec as never).spec;
   assert.ok(JSON.stringify(vl).includes('#3070c0'));
@@ -41,6 +46,10 @@ test('matrix and difference messages from a real computation are valid and compi
   assert.equal(rows.length, 11 * 4);
   assert.ok(rows.some((r) => r.state === '(3, 0) ■'), 'terminal cells are marked');
   assert.equal(dm.maxAbs, Math.max(...rows.map((r) => Math.abs(r.difference))));
+  const csvRows = dm.csv.trimEnd().split('\r\n');
+  assert.equal(csvRows[0], 'state,action,difference');
+  assert.equal(csvRows.length, 1 + rows.length);
+  assert.deepEqual(csvRows.slice(1).map((l) => Number(l.split(',').pop())), rows.map((r) => r.difference));
   // The diverging scale maps 0 to the middle colour exactly, also for a light theme's white
   // (Vega's default HCL interpolation gives rgb(255, 189, 133) there).
   const light: PanelTheme = { distance: theme.distance, difference: { foreground: '#3b3b3b', low: '#1a85ff', mid: '#ffffff', high: '#e51400' } };

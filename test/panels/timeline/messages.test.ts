@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isHostToWebview, isTimelineState, isWebviewToHost } from '../../../src/panels/timeline/messages';
-import { timelineRunFromEvents } from '../../../src/panels/timeline/viewModel';
+import { MAX_REPORT_CLASSES, timelineRunFromEvents } from '../../../src/panels/timeline/viewModel';
+import { classificationReport } from '../../../src/core/train/classificationReport';
 import { digitsRunEvents } from '../../vscode/fixtures/runEvents';
 
 test('host messages: a real timeline passes, also after a JSON round trip', () => {
@@ -59,4 +60,17 @@ test('a diverged run (NaN and infinite losses, null after JSON) passes and keeps
     assert.ok(isHostToWebview(msg), 'the diverged run and the one compared beside it are shown');
     assert.deepEqual(run.lossPoints.slice(-2).map((p) => p.loss), [null, null]);
   }
+});
+
+test('a per-class report passes when its parts agree in size, and is rejected otherwise', () => {
+  const run = timelineRunFromEvents({ runId: 'a', runDir: '/a' }, digitsRunEvents());
+  const evaluation = classificationReport([0, 1, 2, 2], [0, 2, 2, 1], 3, ['a', 'b', 'c']);
+  const msg = (e: unknown) => ({ type: 'runs', title: 't', runs: [{ ...run, evaluation: e }] });
+  assert.ok(isHostToWebview(JSON.parse(JSON.stringify(msg(evaluation)))));
+  assert.ok(!isHostToWebview(msg({ ...evaluation, confusionMatrix: evaluation.confusionMatrix.slice(1) })));
+  assert.ok(!isHostToWebview(msg({ ...evaluation, confusionMatrix: [[1, 0, 0], [0, 1], [0, 0, 1]] })));
+  assert.ok(!isHostToWebview(msg({ ...evaluation, perClass: evaluation.perClass.map((c) => ({ ...c, f1: 'high' })) })));
+  assert.ok(!isHostToWebview(msg({ ...evaluation, classNames: [1, 2, 3] })));
+  const big = classificationReport([0], [0], MAX_REPORT_CLASSES + 1);
+  assert.ok(!isHostToWebview(msg(big)), 'bounded in size');
 });

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { timelineRunFromEvents } from '../../../src/panels/timeline/viewModel';
-import { divergenceRows, freezeRows, laneRows, lossRows, metricRows, percentDigits, runLabels, timelineSpec, type ChartTheme } from '../../../src/panels/timeline/spec';
+import { confusionMatrixSpec, confusionRows, divergenceRows, freezeRows, laneRows, lossRows, metricRows, percentDigits, runLabels, timelineSpec, type ChartTheme } from '../../../src/panels/timeline/spec';
+import { classificationReport } from '../../../src/core/train/classificationReport';
 import { digitsRunEvents } from '../../vscode/fixtures/runEvents';
 
 const theme: ChartTheme = {
@@ -127,4 +128,30 @@ test('a diverged run is marked on the loss chart where it diverged; its NaN loss
   assert.ok(lossRows([diverged]).every((r) => Number.isFinite(r.loss)));
   const svg = await renderSvg(timelineSpec([diverged, none], { width: 500, theme }));
   assert.ok(svg.includes('⚠ diverged'), 'the loss chart marks the divergence');
+});
+
+test('confusion matrix: one cell per (true, predicted) pair with its count and share of the true class; renders with counts and class names', async () => {
+  const report = classificationReport([0, 0, 0, 1, 1, 2, 2, 2, 2, 2], [0, 1, 0, 1, 2, 2, 2, 0, 2, 1], 3, ['cat', 'dog', '<eel>']);
+  const rows = confusionRows(report);
+  assert.equal(rows.length, 9);
+  assert.deepEqual(rows.find((r) => r.actual === 'dog' && r.predicted === '<eel>'), { actual: 'dog', predicted: '<eel>', count: 1, share: 0.5 });
+  assert.deepEqual(rows.find((r) => r.actual === '<eel>' && r.predicted === '<eel>'), { actual: '<eel>', predicted: '<eel>', count: 3, share: 0.6 });
+  const empty = confusionRows(classificationReport([0], [0], 2));
+  assert.deepEqual(empty.filter((r) => r.actual === '1').map((r) => r.share), [0, 0], 'a class without examples: share 0, not NaN');
+
+  const svg = await renderSvg(confusionMatrixSpec(report, { width: 300, theme }));
+  for (const t of ['Confusion matrix', 'True class', 'Predicted', 'cat', 'dog', '&lt;eel&gt;']) assert.ok(svg.includes(t), `shows ${t}`);
+  assert.ok(!svg.includes('<eel>'), 'class names are escaped text');
+  const counts = [...svg.matchAll(/<text[^>]*>(\d+)<\/text>/g)].map((m) => Number(m[1]));
+  assert.deepEqual([...counts].sort((a, b) => a - b), [0, 0, 1, 1, 1, 1, 1, 2, 3], 'every cell shows its count');
+});
+
+test('a confusion matrix of many classes shrinks its cells and leaves the counts to the tooltip', async () => {
+  const n = 40;
+  const labels = Array.from({ length: 200 }, (_, i) => i % n);
+  const report = classificationReport(labels, labels, n);
+  const spec = confusionMatrixSpec(report, { width: 400, theme }) as { width: number; layer: unknown[] };
+  assert.equal(spec.width, 400);
+  assert.equal(spec.layer.length, 1);
+  await renderSvg(spec);
 });

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { downsample, timelineRunFromEvents } from '../../../src/panels/timeline/viewModel';
+import { downsample, MAX_REPORT_CLASSES, timelineRunFromEvents } from '../../../src/panels/timeline/viewModel';
+import { classificationReport } from '../../../src/core/train/classificationReport';
+import type { RunEvent } from '../../../src/core/train/events';
 import { digitsRunEvents } from '../../vscode/fixtures/runEvents';
 
 const ref = { runId: 'run-a', runDir: '/runs/run-a' };
@@ -76,4 +78,20 @@ test('text class labels of the data come with the run (index = class)', () => {
   assert.equal(start.type, 'start');
   if (start.type === 'start') start.classNames = ['setosa', 'versicolor', 'virginica'];
   assert.deepEqual(timelineRunFromEvents(ref, events).classNames, ['setosa', 'versicolor', 'virginica']);
+});
+
+test('the final per-class report comes with a completed run; a resume clears it until the new one; too many classes are left to summary.json', () => {
+  const report = classificationReport([0, 1, 1], [0, 1, 0], 2, ['no', 'yes']);
+  const evaluation: RunEvent = { type: 'evaluation', split: 'test', ...report };
+  const run = timelineRunFromEvents(ref, [...digitsRunEvents(), evaluation]);
+  assert.deepEqual(run.evaluation, report);
+  assert.equal(run.evaluationClasses, undefined);
+  const resumedStart = { ...digitsRunEvents()[0], resumedFrom: { epoch: 4, step: 40 } } as RunEvent;
+  const resumed = timelineRunFromEvents(ref, [...digitsRunEvents(), evaluation, resumedStart], 'running');
+  assert.equal(resumed.evaluation, undefined);
+  const many = MAX_REPORT_CLASSES + 1;
+  const big: RunEvent = { type: 'evaluation', split: 'test', ...classificationReport([0], [0], many) };
+  const large = timelineRunFromEvents(ref, [...digitsRunEvents(), big]);
+  assert.equal(large.evaluation, undefined);
+  assert.equal(large.evaluationClasses, many);
 });

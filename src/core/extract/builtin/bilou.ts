@@ -11,6 +11,11 @@ export interface TokenSpan {
   end: number;
   /** Mean per-token probability of the decoded tags (a confidence score). */
   score: number;
+  /**
+   * CRF taggers with a calibration (`ExtractorMeta.tagger.calibration`): the calibrated
+   * probability that this entity is right, from the CRF's span marginal (`spanConfidence.ts`).
+   */
+  confidence?: number;
 }
 
 /** Tag 0 is `O`; then B-, I-, L-, U- for each type in order. */

@@ -6,6 +6,7 @@ import { crfConstraints, crfTransitionScores } from './crf';
 import { FeatureVocab, relationFeatures, tokenFeatures, type GazetteerEntries } from './features';
 import { buildLexicon, type Lexicon } from './lexicon';
 import { embedBagValues, packIds, relationLogits, taggerLogits, taggerPrefix, type Params } from './network';
+import { calibrate, spanMarginals, type Calibration } from './spanConfidence';
 import { loadModelFiles, saveModelFiles, type NamedWeights } from './weightsFile';
 import { indexWordLists, type WordIndex, type WordLists } from './wordLists';
 
@@ -23,9 +24,11 @@ export interface ExtractorMeta {
    * used by Viterbi decoding.
    * `wordLists`: dictionary and place lists the token features use (`wordLists.ts`).
    * `charCnn`: the taggers have a character CNN word encoder (`charCnn.ts`; absent in older models).
+   * `calibration`: maps CRF span marginals to calibrated confidences (`spanConfidence.ts`; absent: raw marginals).
    */
   tagger: {
     features: string[]; dim: number; hidden: number; lexicon?: boolean; ensemble?: number; crf?: boolean; wordLists?: WordLists; charCnn?: CharCnnConfig;
+    calibration?: Calibration;
   };
   relation: { features: string[]; dim: number; hidden: number; threshold: number };
   gazetteer: GazetteerEntries;
@@ -149,7 +152,15 @@ export class ExtractorModel {
         return tf.log(votes!.div(members).add(1e-12)).dataSync() as Float32Array;
       });
       batch.forEach((s, i) => {
-        out.push(viterbiDecode(scores.subarray(i * length * nTags, (i * length + s.length) * nTags), s.length, this.meta.entityTypes, transitions));
+        const emissions = scores.subarray(i * length * nTags, (i * length + s.length) * nTags);
+        const spans = viterbiDecode(emissions, s.length, this.meta.entityTypes, transitions);
+        // Only a calibrated model reports a confidence (raw CRF marginals are over-confident).
+        const calibration = this.meta.tagger.calibration;
+        if (transitions && calibration) {
+          const marginals = spanMarginals(emissions, s.length, this.meta.entityTypes, transitions, spans);
+          spans.forEach((span, k) => { span.confidence = calibrate(marginals[k], calibration); });
+        }
+        out.push(spans);
       });
     }
     return out;

@@ -46,8 +46,10 @@ function gazetteerFeatures(tokens: string[], gaz: GazetteerEntries): string[][] 
   const out = tokens.map(() => [] as string[]);
   for (let i = 0; i < tokens.length; i++) {
     for (let len = Math.min(gaz.maxLength, tokens.length - i); len >= 1; len--) {
-      const types = gaz.phrases[lower.slice(i, i + len).join(' ')];
-      if (!types) continue;
+      const phrase = lower.slice(i, i + len).join(' ');
+      // Own keys only: a token such as "constructor" must not find Object.prototype's members.
+      if (!Object.hasOwn(gaz.phrases, phrase)) continue;
+      const types = gaz.phrases[phrase];
       for (const type of types) {
         if (len === 1) out[i].push(`gz=U-${type}`);
         else {
@@ -58,7 +60,7 @@ function gazetteerFeatures(tokens: string[], gaz: GazetteerEntries): string[][] 
       }
       break;
     }
-    for (const type of gaz.words[lower[i]] ?? []) out[i].push(`gw=${type}`);
+    if (Object.hasOwn(gaz.words, lower[i])) for (const type of gaz.words[lower[i]]) out[i].push(`gw=${type}`);
   }
   return out;
 }

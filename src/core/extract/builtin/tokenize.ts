@@ -2,9 +2,11 @@
  * Word tokenizer for the built-in tagger. Offsets are UTF-16 code units into the input.
  *
  * Text is split on whitespace; a chunk that the model saw as a whole token in training
- * (`isKnownToken`, e.g. "U.S.", "Calif.", "said.") is kept, otherwise leading/trailing
+ * (`isKnownToken`, e.g. "U.S.", "Calif.", "Orleans-based") is kept, otherwise leading/trailing
  * punctuation and a possessive "'s" are peeled off, so "(Reuters)," becomes "(", "Reuters",
- * ")", ",". On CoNLL04 text (tokens joined by spaces) this reproduces the gold tokens exactly.
+ * ")", ",". A word's period is always split off unless the word is an abbreviation
+ * ("Munich." -> "Munich", "."). On CoNLL04 text (tokens joined by spaces, as the reader
+ * normalises them) this reproduces the gold tokens.
  */
 export interface WordToken {
   text: string;
@@ -22,31 +24,22 @@ const ABBREVIATION = new RegExp(
   'u',
 );
 
-export interface TokenizeOptions {
-  /**
-   * Keep the period of the text's last word attached ("... in Dallas." -> "Dallas."), as the
-   * CoNLL04 data the built-in model learnt from does (its gold entities include such periods).
-   */
-  keepFinalPeriod?: boolean;
-}
-
-const PUNCT_ONLY = /^[\p{P}\p{S}]+$/u;
 const WORD_PERIOD = /^[\p{L}\p{N}][\p{L}\p{N}\-]*\.$/u;
 
-export function tokenizeWords(text: string, isKnownToken: (t: string) => boolean = () => false, options: TokenizeOptions = {}): WordToken[] {
+/**
+ * Whether `token` is a word with a period that ends a sentence rather than an abbreviation
+ * ("Munich." yes; "Calif.", "U.S.", "Jan." no). Such a period is never part of the word: the
+ * tokenizer splits it off even from a known token, and the CoNLL04 reader splits it off its
+ * gold tokens (`conll04.ts`), so an entity never ends with the sentence's period.
+ */
+export function isWordWithFinalPeriod(token: string): boolean {
+  return WORD_PERIOD.test(token) && !ABBREVIATION.test(token);
+}
+
+export function tokenizeWords(text: string, isKnownToken: (t: string) => boolean = () => false): WordToken[] {
   const out: WordToken[] = [];
-  const chunks = [...text.matchAll(/\S+/gu)];
-  // Index of the last chunk that is not punctuation only (the text's last word).
-  let lastWord = chunks.length - 1;
-  while (lastWord >= 0 && PUNCT_ONLY.test(chunks[lastWord][0])) lastWord--;
-  // In that mode a sentence-final period inside the text is split off even from a word the
-  // model saw with it ("Dallas." at the end of a training sentence), so entities read "Dallas".
-  const midKnown = (t: string) => isKnownToken(t) && !(WORD_PERIOD.test(t) && !ABBREVIATION.test(t));
-  chunks.forEach((m, i) => {
-    const final = options.keepFinalPeriod === true && i === lastWord;
-    if (final && WORD_PERIOD.test(m[0])) out.push({ text: m[0], start: m.index!, end: m.index! + m[0].length });
-    else splitChunk(m[0], m.index!, options.keepFinalPeriod === true && !final ? midKnown : isKnownToken, out);
-  });
+  const known = (t: string) => isKnownToken(t) && !isWordWithFinalPeriod(t);
+  for (const m of text.matchAll(/\S+/gu)) splitChunk(m[0], m.index!, known, out);
   return out;
 }
 

@@ -127,10 +127,13 @@ function schemaFromData(train: Conll04Sentence[]): { entityTypes: string[]; rela
   return { entityTypes, relations: [...rel.values()].sort((a, b) => a.type.localeCompare(b.type) || a.head.localeCompare(b.head)) };
 }
 
+/** The seed of an extractor training that names none (recorded in the run's provenance). */
+export const DEFAULT_EXTRACT_SEED = 1;
+
 export async function trainExtractor(opts: TrainExtractorOptions): Promise<TrainExtractorResult> {
   const {
     train, dev, taggerEpochs = 10, relationEpochs = 8, batchSize = 16, learningRate = 0.003,
-    dim = 64, hidden = 128, relationDim = 64, relationHidden = 64, dropout = 0.35, featureDropout = 0.15, minFeatureCount = 1, seed = 1, taggerEnsemble = 1,
+    dim = 64, hidden = 128, relationDim = 64, relationHidden = 64, dropout = 0.35, featureDropout = 0.15, minFeatureCount = 1, seed = DEFAULT_EXTRACT_SEED, taggerEnsemble = 1,
     crf = false, wordLists, rnn = 0, weightAverage = 0, charCnn = 0, charDim = 16,
   } = opts;
   if (!Number.isInteger(charCnn) || charCnn < 0) throw new UserError('must be a non-negative integer', '/training/charCnn');

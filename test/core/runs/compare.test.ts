@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { differingPaths, diffRuns, flattenParams, formatParam } from '../../../src/core/runs/compare';
+
+test('flattenParams: dotted keys, [i] for arrays of objects, arrays of scalars as one leaf', () => {
+  const p = flattenParams({
+    kind: 'train',
+    model: { inputShape: [64], layers: [{ name: 'fc1', units: 128 }, { name: 'out', units: 10 }] },
+    training: { optimizer: { type: 'adam', learningRate: 0.001 }, shuffle: false },
+    freezing: {},
+    extra: null,
+  });
+  assert.deepEqual(p, {
+    kind: 'train',
+    'model.inputShape': [64],
+    'model.layers[0].name': 'fc1',
+    'model.layers[0].units': 128,
+    'model.layers[1].name': 'out',
+    'model.layers[1].units': 10,
+    'training.optimizer.type': 'adam',
+    'training.optimizer.learningRate': 0.001,
+    'training.shuffle': false,
+    extra: null,
+  });
+});
+
+test('differingPaths: only paths whose values differ, a missing path differs, arrays by value', () => {
+  const a = { lr: 0.001, batch: 32, shape: [64], policy: 'none' };
+  const b = { lr: 0.003, batch: 32, shape: [64], policy: 'none', prefix: 1 };
+  const c = { lr: 0.001, batch: 32, shape: [64], policy: 'smartfrz' };
+  assert.deepEqual(differingPaths([a, b, c]), ['lr', 'policy', 'prefix']);
+  assert.deepEqual(differingPaths([a, { ...a, shape: [65] }]), ['shape']);
+  assert.deepEqual(differingPaths([a]), [], 'one run differs from nothing');
+  assert.deepEqual(differingPaths([a, { ...a }]), []);
+});
+
+test('diffRuns lists only differing config fields and metrics, with the metric delta', () => {
+  const d = diffRuns(
+    { params: { 'training.epochs': 5, 'freezing.policy': 'none', seed: 7 }, metrics: { accuracy: 0.9, loss: 0.3 } },
+    { params: { 'training.epochs': 5, 'freezing.policy': 'smartfrz', 'freezing.threshold': 0.1, seed: 7 }, metrics: { accuracy: 0.95, loss: 0.3, savedBackward: 0.2 } },
+  );
+  assert.deepEqual(d.config, [
+    { path: 'freezing.policy', a: 'none', b: 'smartfrz' },
+    { path: 'freezing.threshold', a: undefined, b: 0.1 },
+  ]);
+  assert.deepEqual(Object.keys(d.metrics), ['accuracy', 'savedBackward']);
+  assert.ok(Math.abs(d.metrics.accuracy.delta! - 0.05) < 1e-12);
+  assert.deepEqual(d.metrics.savedBackward, { a: undefined, b: 0.2 });
+  // As JSON (the CLI's --json), a field a run lacks is simply absent.
+  assert.deepEqual(JSON.parse(JSON.stringify(d.config[1])), { path: 'freezing.threshold', b: 0.1 });
+});
+
+test('formatParam', () => {
+  assert.equal(formatParam([64, 64]), '[64, 64]');
+  assert.equal(formatParam(undefined), '—');
+  assert.equal(formatParam(false), 'false');
+});
