@@ -14,7 +14,7 @@ import { ProgressBar } from './progressBar';
 
 const POLICIES: FreezingPolicyName[] = ['none', 'static', 'linear', 'autofreeze', 'smartfrz'];
 
-export const RUN_USAGE = `model-lab run FILE [--json] [--out DIR] [--policy none|static|linear|autofreeze|smartfrz [--policy-option KEY=VALUE]...] [--backend auto|tensorflow|wasm|cpu]
+export const RUN_USAGE = `model-lab run FILE [--json] [--out DIR] [--policy none|static|linear|autofreeze|smartfrz [--policy-option KEY=VALUE]...] [--algo ALGO] [--backend auto|tensorflow|wasm|cpu]
 model-lab run --resume RUN_DIR [--json] [--force]
 model-lab run --sweep SWEEP_DIR --point I [--json]   (a sweep's point: what each Slurm array task runs)
   --policy-option sets an option of --policy over the file's freezing settings, e.g.
@@ -26,6 +26,7 @@ export const runCommand: Subcommand = async (argv, io) => {
     json: { type: 'boolean' },
     out: { type: 'string' },
     policy: { type: 'string' },
+    algo: { type: 'string' },
     'policy-option': { type: 'string', multiple: true },
     resume: { type: 'string' },
     backend: { type: 'string' },
@@ -48,12 +49,14 @@ export const runCommand: Subcommand = async (argv, io) => {
   }
   if (!values.resume && positionals.length !== 1) throw new UserError(`expected one experiment file\nusage: ${RUN_USAGE}`);
   if (values.resume && values.policy) throw new UserError('--policy cannot change a resumed run');
+  if (values.resume && values.algo) throw new UserError('--algo cannot change a resumed run');
   const policyOptions = parsePolicyOptions(values['policy-option'] ?? []);
   if (policyOptions && !values.policy) throw new UserError('--policy-option needs --policy (the policy whose option it sets)');
 
   const summary = await runWithProgress(io, {
     experimentFile: positionals[0] ?? '',
     policy: values.policy as FreezingPolicyName | undefined,
+    algo: values.algo,
     policyOptions,
     outRoot: values.out,
     resumeDir: values.resume,
@@ -196,6 +199,17 @@ function formatSummary(s: RunSummary): string {
       break;
     case 'distill':
       lines.push(...distillTable(s));
+      break;
+    case 'skills':
+      lines.push(
+        `${s.status} ${s.experiment} (skills, ${s.algo}, ${s.backend}) in ${s.trainSeconds.toFixed(1)} s`,
+        `  coverage ${s.coverage} cells, mean final distance ${s.finalDistance.toFixed(2)} of ${s.maxDistance.toFixed(2)} (epoch ${s.epochsDone})`,
+      );
+      if (s.skills) lines.push(`  skills: ${s.skills}`);
+      break;
+    case 'offline-gcrl':
+      lines.push(`${s.status} ${s.experiment} (offline-gcrl, ${s.algo}, ${s.backend}) in ${s.trainSeconds.toFixed(1)} s: success ${pct(s.successRate)}`);
+      for (const t of s.tasks) lines.push(`  [${t.start}] -> [${t.goal}]: ${pct(t.successRate)}`);
       break;
     case 'diffusion-policy':
     case 'diffusion':

@@ -34,6 +34,8 @@ export interface RunRequest {
   experiment?: Experiment;
   /** Replaces `freezing.policy` when the job loads the file itself. */
   policy?: FreezingPolicyName;
+  /** Replaces `algo` of a skills or offline-gcrl experiment when the job loads the file itself (`--algo`). */
+  algo?: string;
   /** Options of `policy` over the file's freezing settings (e.g. `{ prefix: 1, atEpoch: 5 }` for static). */
   policyOptions?: Record<string, unknown>;
   /** Root of the run store (default: `<dir of file>/.model-lab/runs`). */

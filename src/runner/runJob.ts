@@ -9,9 +9,11 @@ import { runDistillJob } from './distillJob';
 import { runExtractEvalJob } from './extractEvalJob';
 import { runExtractTrainJob } from './extractTrainJob';
 import type { JobSink, JobStart } from './job';
+import { runOfflineGcrlJob } from './offlineGcrlJob';
 import { recordProvenance } from './provenance';
 import type { RunRequest } from './protocol';
 import { readRunConfig, type ResolvedConfig } from './runConfig';
+import { runSkillsJob } from './skillsJob';
 import { acquireRunLock, type RunLock } from './runLock';
 import type { RunSummary } from './summary';
 import { runDiffusionJob } from './diffusionJob';
@@ -37,6 +39,10 @@ export async function runJob(req: RunRequest, sink: JobSink, shouldStop: () => b
         return await runExtractTrainJob(start as JobStart<Extract<Experiment, { kind: 'extract-train' }>>, sink, shouldStop);
       case 'extract-eval':
         return await runExtractEvalJob(start as JobStart<Extract<Experiment, { kind: 'extract-eval' }>>, sink, shouldStop);
+      case 'skills':
+        return await runSkillsJob(start as JobStart<Extract<Experiment, { kind: 'skills' }>>, req, sink, shouldStop);
+      case 'offline-gcrl':
+        return await runOfflineGcrlJob(start as JobStart<Extract<Experiment, { kind: 'offline-gcrl' }>>, req, sink, shouldStop);
       case 'distill':
         return await runDistillJob(start as JobStart<Extract<Experiment, { kind: 'distill' }>>, req, sink, shouldStop);
       case 'diffusion-policy':
@@ -98,7 +104,7 @@ async function jobStart(req: RunRequest, sink: JobSink): Promise<{ start: JobSta
 
 /** Reads and validates the experiment file (when the caller has not), logging its warnings. */
 async function loadConfig(req: RunRequest, sink: JobSink): Promise<ResolvedConfig> {
-  const loaded = await loadExperimentFile(req.experimentFile, { policy: req.policy, policyOptions: req.policyOptions });
+  const loaded = await loadExperimentFile(req.experimentFile, { policy: req.policy, policyOptions: req.policyOptions, algo: req.algo });
   for (const w of loaded.warnings) sink.log('warn', `${w.pointer}: ${w.message}`);
   return { experimentFile: loaded.file, experiment: loaded.experiment };
 }

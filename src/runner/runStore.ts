@@ -73,7 +73,7 @@ export function defaultRunsRoot(experimentFile: string): string {
 
 /** A run's label in lists (`RunRecord.policy`): the freezing policy of a train run, else the kind. */
 export function runLabel(exp: Experiment): string {
-  return peekLabel({ kind: exp.kind, policy: exp.kind === 'train' ? exp.freezing?.policy : undefined });
+  return peekLabel({ kind: exp.kind, policy: exp.kind === 'train' ? exp.freezing?.policy : undefined, algo: 'algo' in exp ? exp.algo : undefined });
 }
 
 /** Runs recorded before other kinds existed have no `kind`: they are train runs. */

@@ -1,9 +1,10 @@
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { isUserError } from '../core/errors';
 import { withExperimentPosition } from '../core/experiment/load';
 import type { Experiment } from '../core/experiment/types';
 import type { RunEvent } from '../core/train/events';
-import { NonFiniteLossError, NonFiniteStateError, type StageSpec, type StepRecord, type TrainingSession } from '../core/train/loop';
+import { type CheckpointExtra, NonFiniteLossError, NonFiniteStateError, type StageSpec, type StepRecord, type TrainingSession } from '../core/train/loop';
 import { toErrorInfo } from './errorInfo';
 import type { JobSink, JobStart } from './job';
 import type { RunSummary } from './summary';
@@ -20,6 +21,18 @@ export interface SessionJobSpec<S extends RunSummary> {
   /** Save a checkpoint every this many steps (and when stopped). */
   checkpointEvery: number;
   backend: string;
+  /**
+   * A plan in epochs of `stepsPerEpoch` steps (the RL kinds): the run record counts epochs
+   * (`epochsDone` at every checkpoint) instead of one epoch for the whole plan.
+   */
+  epochs?: { total: number; stepsPerEpoch: number };
+  /**
+   * The job's own state beyond the session's tensors (a replay buffer, evaluation history,
+   * running sums), saved with every checkpoint and handed back to `restore` on resume, so a
+   * resumed run reproduces the numbers of an uninterrupted one.
+   */
+  extra?(): CheckpointExtra;
+  restore?(extra: CheckpointExtra): void;
   /** Called once the position is known (fresh: 0), before the first step: the job's start event. */
   begin(resumedAt: number | undefined): void;
   /** After every step: the job's own events and measurements (`emit` writes and forwards one). */
@@ -40,13 +53,14 @@ export interface SessionJobSpec<S extends RunSummary> {
  * `progress` events, a checkpoint every `checkpointEvery` steps and when stopped (the session's
  * own format in `checkpoint/`), resume from it (a run stopped before its first checkpoint starts
  * over in the same folder), the summary. The session polls `shouldStop` before every step, so
- * a stop takes effect within a step. `prepare` (reading data, building the session) runs once
- * the record exists, so a run that fails on its data stays in the run store as `failed`, with
- * the error at the experiment file's field and line. A NaN or infinite loss ends the run
- * `diverged` (no update was applied; the last checkpoint stays good).
+ * a stop takes effect within a step. `prepare` (reading data, building the session; `emit`
+ * writes an event and forwards it) runs once the record exists, so a run that fails on its data
+ * stays in the run store as `failed`, with the error at the experiment file's field and line. A NaN or infinite loss ends the run
+ * `diverged` (no update was applied; the last checkpoint stays good). A resume that finds no
+ * checkpoint drops the events of the attempt it replaces.
  */
 export async function runSessionJob<S extends RunSummary>(
-  start: JobStart, sink: JobSink, shouldStop: () => boolean, prepare: () => Promise<SessionJobSpec<S>>,
+  start: JobStart, sink: JobSink, shouldStop: () => boolean, prepare: (emit: (e: RunEvent) => void) => Promise<SessionJobSpec<S>>,
 ): Promise<S> {
   const { runDir, config } = start;
   const exp: Experiment = config.experiment;
@@ -68,17 +82,23 @@ export async function runSessionJob<S extends RunSummary>(
   const base = { runId, experiment: exp.name, experimentFile: config.experimentFile, runDir };
   let spec: SessionJobSpec<S> | undefined;
   try {
-    spec = await prepare();
-    await store.updateRunRecord(runDir, { backend: spec.backend });
+    spec = await prepare(emit);
+    const epochs = spec.epochs;
+    await store.updateRunRecord(runDir, { backend: spec.backend, ...(epochs ? { epochs: epochs.total } : {}) });
     const loaded = start.resume ? await spec.session.load(ckpt) : undefined;
+    if (loaded) spec.restore?.(loaded.extra);
+    else if (start.resume) await fs.rm(path.join(runDir, store.EVENTS_FILE), { force: true });
     const resumedAt = loaded?.position.globalStep;
+    const epochsAt = (step: number): number => (epochs ? Math.floor(step / epochs.stepsPerEpoch) : 0);
     sink.log('info', `${start.resume ? (loaded ? `resuming at step ${resumedAt}` : 'no checkpoint yet: starting over') : 'run'} ${runId} (${exp.kind}) -> ${runDir}`);
     spec.begin(resumedAt);
     let lastProgress = -1;
+    const job = spec;
     const session = spec.session;
     const save = async (step: number): Promise<void> => {
-      await session.save(ckpt);
-      emit({ type: 'checkpoint', epoch: 0, step, path: SESSION_CHECKPOINT_DIR });
+      await session.save(ckpt, job.extra?.());
+      if (epochs) await store.updateRunRecord(runDir, { epochsDone: epochsAt(step) });
+      emit({ type: 'checkpoint', epoch: epochsAt(step), step, path: SESSION_CHECKPOINT_DIR });
     };
     const { totalSteps, checkpointEvery, onStep, progressMessage } = spec;
     const result = await session.run(spec.stages, {
@@ -100,7 +120,7 @@ export async function runSessionJob<S extends RunSummary>(
     await store.writeSummary(runDir, summary);
     if (status === 'completed') emit({ type: 'progress', kind: exp.kind, fraction: 1, message: 'done' });
     await store.updateRunRecord(runDir, {
-      status, endedAt: new Date().toISOString(), epochsDone: status === 'completed' ? 1 : 0, trainSeconds: spec.session.trainSeconds,
+      status, endedAt: new Date().toISOString(), epochsDone: epochs ? epochsAt(session.position.globalStep) : status === 'completed' ? 1 : 0, trainSeconds: spec.session.trainSeconds,
       ...(score ? { score } : {}),
     });
     return summary;

@@ -4,7 +4,7 @@ import type { FlopsSaved } from '../core/train/events';
 import type { ClassMetrics } from '../core/train/classificationReport';
 
 /** `summary.json` of a run, and exactly the CLI's `--json` document; one shape per experiment kind. */
-export type RunSummary = TrainSummary | ExtractTrainSummary | ExtractEvalSummary | DiffusionPolicySummary | DiffusionSummary | DistillSummary;
+export type RunSummary = TrainSummary | ExtractTrainSummary | ExtractEvalSummary | SkillsSummary | OfflineGcrlSummary | DiffusionPolicySummary | DiffusionSummary | DistillSummary;
 
 interface SummaryBase {
   /** `diverged` (train runs and session jobs): the loss (or the training state) became NaN or infinite; `message` says where. */
@@ -59,6 +59,35 @@ export interface ExtractEvalSummary extends SummaryBase {
   /** Absent unless completed (format `semeval8`: the causal model, nominals given). */
   causal?: CausalEvaluation;
   seconds: number;
+}
+
+/** A `skills` run (METRA, DIAYN): coverage of the evaluated skills' trajectories. */
+export interface SkillsSummary extends SummaryBase {
+  kind: 'skills';
+  algo: 'metra' | 'diayn';
+  backend: string;
+  /** Distinct unit cells the evaluated skills' trajectories visit (at the last evaluation). */
+  coverage: number;
+  /** Mean distance of their last positions from the start, and the largest reachable. */
+  finalDistance: number;
+  maxDistance: number;
+  /** `skills.json` in the run folder: the evaluation and the networks (absent if never evaluated). */
+  skills?: string;
+  /** Epoch of that evaluation. */
+  epochsDone: number;
+  trainSeconds: number;
+}
+
+/** An `offline-gcrl` run (HIQL, GCIVL, GCBC): success rate per start/goal task. */
+export interface OfflineGcrlSummary extends SummaryBase {
+  kind: 'offline-gcrl';
+  algo: 'hiql' | 'gcivl' | 'gcbc';
+  backend: string;
+  /** Mean over tasks (at the last evaluation). */
+  successRate: number;
+  tasks: { start: [number, number]; goal: [number, number]; successRate: number }[];
+  epochsDone: number;
+  trainSeconds: number;
 }
 
 /**

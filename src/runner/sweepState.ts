@@ -55,6 +55,10 @@ export function summaryMetrics(s: RunSummary): Record<string, number> | undefine
       const scores = s.kind === 'extract-train' ? s.dev : s.scores;
       return scores ? { entityF1: scores.entity.f1, relationF1: scores.relation.f1 } : undefined;
     }
+    case 'skills':
+      return { coverage: s.coverage, finalDistance: s.finalDistance };
+    case 'offline-gcrl':
+      return { successRate: s.successRate };
     case 'diffusion-policy':
       return s.onMode !== undefined && s.bestModeShare !== undefined ? { onMode: s.onMode, bestModeShare: s.bestModeShare } : undefined;
     default:

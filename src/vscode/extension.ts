@@ -12,6 +12,7 @@ import { registerSweepCommands } from './sweeps/sweepCommands';
 import { TIMELINE_VIEW_TYPE, TimelineSerializer } from './timeline/timelinePanel';
 import { DIFFUSION_VIEW_TYPE, DiffusionPanelSerializer } from './diffusion/diffusionPanel';
 import { registerRewards } from './rewards/register';
+import { registerRl } from './rl/register';
 import { registerRunsTable } from './runsTable/register';
 
 /** VS Code's built-in JSON language service (schema completion, hovers and validation). */
@@ -41,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, new TimelineSerializer(deps)),
     vscode.window.registerWebviewPanelSerializer(DIFFUSION_VIEW_TYPE, new DiffusionPanelSerializer(deps)),
     registerExtraction({ context, log }),
+    registerRl(deps),
     registerRunProblems(index),
     registerRunsTable(deps),
   );

@@ -13,7 +13,8 @@ import { SYNTAX_MESSAGES } from '../util/jsonError';
 import { diagnosticAt, LineMap, type ExperimentDiagnostic } from './diagnostic';
 import { pathToPointer, rangeOf } from './jsonLocation';
 import { resolveExperimentPaths } from './paths';
-import { experimentValidators } from './schema';
+import { EXPERIMENT_SCHEMA, experimentValidators } from './schema';
+import { peekExperiment } from './peek';
 import { schemaDiagnostics, schemaValidity } from './schemaErrors';
 import { freezingPolicyNames, freezingWithOverride, missingPolicyOptions } from './freezingPolicies';
 import { semanticDiagnostics, type FileChecks } from './semantic';
@@ -46,6 +47,8 @@ export interface ParseOptions {
   applyDefaults?: boolean;
   /** Replace `freezing.policy` (the CLI's `--policy`) before validating. */
   policy?: string;
+  /** Replace `algo` of an RL experiment (the CLI's `--algo`, Compare Algorithms) before validating. */
+  algo?: string;
   /** Options of that policy, over the file's (the CLI's `--policy-option`, the Run with Policy prompts). */
   policyOptions?: Record<string, unknown>;
   /** How the files the experiment names are checked (default `stat`; `none` for an untrusted workspace). */
@@ -56,6 +59,8 @@ export interface ParseOptions {
 export interface PolicyOverride {
   policy?: string;
   policyOptions?: Record<string, unknown>;
+  /** Replaces `algo` of a skills or offline-gcrl experiment (the CLI's `--algo`, Compare Algorithms). */
+  algo?: string;
 }
 
 /**
@@ -90,6 +95,7 @@ export function parseExperimentText(text: string, file: string, opts: ParseOptio
       return { diagnostics: [diagnosticAt(lines, `freezing policy "${opts.policy}" (from --policy) needs ${needs}; give them as policy options (--policy-option KEY=VALUE)`, '/freezing', start, end)] };
     }
   }
+  if (opts.algo !== undefined && typeof value === 'object' && value !== null) (value as { algo?: unknown }).algo = opts.algo;
 
   const validators = experimentValidators();
   const baseDir = file === '' ? undefined : path.dirname(path.resolve(file));
@@ -143,7 +149,8 @@ export async function readExperimentFile(file: string): Promise<{ file: string; 
  */
 export function loadExperimentText(text: string, abs: string, overrides: PolicyOverride = {}): LoadedExperiment {
   if (overrides.policy !== undefined) checkPolicyName(overrides.policy);
-  const parsed = parseExperimentText(text, abs, { applyDefaults: true, policy: overrides.policy, policyOptions: overrides.policyOptions });
+  if (overrides.algo !== undefined) checkAlgoOverride(text, overrides.algo, abs);
+  const parsed = parseExperimentText(text, abs, { applyDefaults: true, policy: overrides.policy, policyOptions: overrides.policyOptions, algo: overrides.algo });
   const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0 || !parsed.experiment) {
     const first = errors[0];
@@ -180,6 +187,16 @@ export async function withExperimentPosition(err: UserError, experimentFile: str
   const { start } = rangeOf(tree, err.pointer, 'value');
   const { line, column } = new LineMap(text).position(start);
   return new UserError(err.message, err.pointer, experimentFile, line, column);
+}
+
+/** `--algo` applies to the RL kinds, with their algorithms (the schema has the lists). */
+function checkAlgoOverride(text: string, algo: string, file: string): void {
+  const kind = peekExperiment(text).kind;
+  const defs = EXPERIMENT_SCHEMA.definitions as Record<string, { properties?: { algo?: { enum?: string[] } } }>;
+  const def = kind === 'skills' ? defs.skillsExperiment : kind === 'offline-gcrl' ? defs.offlineGcrlExperiment : undefined;
+  if (!def) throw new UserError(`--algo applies to skills and offline-gcrl experiments; this one is "${kind}"`, '/kind', file);
+  const names = def.properties?.algo?.enum ?? [];
+  if (!names.includes(algo)) throw new UserError(`unknown algorithm "${algo}" (from --algo) for a ${kind} experiment; expected one of ${names.join(', ')}`, '/algo', file);
 }
 
 function checkPolicyName(policy: string): void {

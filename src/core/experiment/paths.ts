@@ -63,6 +63,9 @@ export function pathFields(exp: Experiment): PathField[] {
       add('/schema', exp.schema, 'extraction schema');
       add('/modelFile', exp.modelFile, 'extractor model');
       break;
+    case 'offline-gcrl':
+      if ('file' in exp.dataset) add('/dataset/file', exp.dataset.file, 'dataset file');
+      break;
     case 'diffusion-policy': {
       const d = exp.dataset as { file?: unknown } | undefined;
       add('/dataset/file', d?.file, 'transitions file');

@@ -7,6 +7,8 @@ export interface ExperimentPeek {
   name?: string;
   /** `freezing.policy` as written. */
   policy?: string;
+  /** `algo` as written (the RL kinds). */
+  algo?: string;
 }
 
 /**
@@ -21,16 +23,19 @@ export function peekExperiment(text: string): ExperimentPeek {
   } catch {
     doc = undefined;
   }
-  const d = (typeof doc === 'object' && doc !== null ? doc : {}) as { kind?: unknown; name?: unknown; freezing?: { policy?: unknown } };
+  const d = (typeof doc === 'object' && doc !== null ? doc : {}) as { kind?: unknown; name?: unknown; freezing?: { policy?: unknown }; algo?: unknown };
   const policy = typeof d.freezing === 'object' && d.freezing !== null ? d.freezing.policy : undefined;
   return {
     kind: typeof d.kind === 'string' ? d.kind : 'train',
     name: typeof d.name === 'string' ? d.name : undefined,
     policy: typeof policy === 'string' ? policy : undefined,
+    ...(typeof d.algo === 'string' ? { algo: d.algo } : {}),
   };
 }
 
-/** The run-id label: the freezing policy of a train experiment (`none` if unset), else the kind. */
+/** The run-id label: the freezing policy of a train experiment (`none` if unset), the algorithm of an RL one, else the kind. */
 export function peekLabel(p: ExperimentPeek): string {
-  return p.kind === 'train' ? p.policy ?? 'none' : p.kind;
+  if (p.kind === 'train') return p.policy ?? 'none';
+  if ((p.kind === 'skills' || p.kind === 'offline-gcrl') && p.algo) return p.algo;
+  return p.kind;
 }

@@ -10,6 +10,7 @@ import { layerName } from './layerName';
 import { pathFields } from './paths';
 import { distillProblems } from './distillChecks';
 import { inferShapes } from './shapes';
+import { rlProblems } from '../rl/experimentChecks';
 import type { Experiment, ExtractEvalExperiment, LayerType, TrainExperiment } from './types';
 
 /** Layer types that own trainable weights: the units freezing policies can freeze. */
@@ -69,6 +70,7 @@ export function semanticDiagnostics(
       problems.push(...trainProblems(exp, valid));
       if (baseDir !== undefined && files === 'stat' && valid('/data', '/model/inputShape', '/model/from')) problems.push(...dataProblems(exp, baseDir));
     }
+    if ((exp.kind === 'skills' || exp.kind === 'offline-gcrl') && valid('/env', '/evaluation', '/goals', '/skills', '/algo')) problems.push(...rlProblems(exp));
     if (exp.kind === 'extract-eval' && valid('/provider', '/model', '/modelFile', '/baseUrl', '/format', '/schema')) problems.push(...extractEvalProblems(exp));
     if (exp.kind === 'extract-train' && exp.data?.format === 'semeval8' && exp.schema !== undefined && valid('/data/format', '/schema')) {
       problems.push({ pointer: '/schema', message: 'format "semeval8" trains the causal model on the 19 SemEval labels; "schema" does not apply', at: 'key' });

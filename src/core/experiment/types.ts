@@ -7,6 +7,8 @@ export type Experiment =
   | RewardCompareExperiment
   | ExtractTrainExperiment
   | ExtractEvalExperiment
+  | SkillsExperiment
+  | OfflineGcrlExperiment
   | DiffusionPolicyExperiment
   | DiffusionExperiment
   | DistillExperiment;
@@ -127,6 +129,64 @@ export interface DiffusionExperiment {
     calls?: number; guidance?: number; dropLabel?: number; emaDecay?: number;
   };
   evaluation?: { samples?: number; every?: number; curveSamples?: number; gridPerClass?: number };
+}
+
+/** Unsupervised skill discovery (METRA, DIAYN) on SAC (`core/rl/skills`). Schema defaults fill every optional field. */
+export interface SkillsExperiment {
+  kind: 'skills';
+  name: string;
+  description?: string;
+  env: { type: 'point2d'; maxStep?: number } | { type: 'pointmaze'; layout: string[]; maxStep?: number; start?: [number, number] };
+  algo: 'metra' | 'diayn';
+  skills?: { dim?: number; discrete?: boolean };
+  horizon?: number;
+  sac?: {
+    hidden?: number[];
+    learningRate?: number;
+    batchSize?: number;
+    discount?: number;
+    tau?: number;
+    alphaInit?: number;
+    bufferSize?: number;
+    minBuffer?: number;
+  };
+  phiHidden?: number[];
+  metra?: { lambdaInit?: number; slack?: number };
+  budget?: { epochs?: number; trajectoriesPerEpoch?: number; gradientStepsPerEpoch?: number };
+  evaluation?: { skills?: number; everyEpochs?: number };
+  /** Checkpoint every this many epochs. */
+  checkpointEvery?: number;
+  seed?: number;
+}
+
+/** Offline goal-conditioned RL (HIQL, GCIVL, GCBC) from a dataset (`core/rl/gcrl`). */
+export interface OfflineGcrlExperiment {
+  kind: 'offline-gcrl';
+  name: string;
+  description?: string;
+  env: { type: 'gridmaze'; layout: string[] } | { type: 'pointmaze'; layout: string[]; maxStep?: number };
+  /** A noisy-expert dataset generated from the seed, or a dataset file (`model-lab-rl-dataset/1`). */
+  dataset: { generate: { trajectories?: number; length?: number; noise?: number } } | { file: string };
+  algo: 'hiql' | 'gcivl' | 'gcbc';
+  /** Subgoal distance (HIQL's way_steps). */
+  k?: number;
+  expectile?: number;
+  temperature?: number;
+  discount?: number;
+  goals?: { current?: number; trajectory?: number; random?: number; highRandom?: number };
+  training?: {
+    epochs?: number;
+    stepsPerEpoch?: number;
+    batchSize?: number;
+    learningRate?: number;
+    tau?: number;
+    valueHidden?: number[];
+    actorHidden?: number[];
+    layerNorm?: boolean;
+  };
+  evaluation: { tasks: { start: [number, number]; goal: [number, number] }[]; episodes?: number; epsilon?: number; maxSteps?: number; everyEpochs?: number };
+  checkpointEvery?: number;
+  seed?: number;
 }
 
 export type DataConfig = CsvDataConfig | IdxDataConfig | JsonlDataConfig;

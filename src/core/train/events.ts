@@ -1,3 +1,4 @@
+import type { RlEvent } from '../rl/events';
 import type { DiffusionEvent } from '../diffusion/events';
 import type { ClassificationReport } from './classificationReport';
 
@@ -24,6 +25,7 @@ export interface FlopsSaved {
 }
 
 export type RunEvent =
+  | RlEvent
   | {
       type: 'start'; time: string; runId: string; experiment: string; policy: string; backend: string;
       epochs: number; stepsPerEpoch: number; batchSize: number; trainExamples: number; testExamples: number;

@@ -23,6 +23,10 @@ export function outcomeText(s: RunSummary): string {
       return s.scores
         ? `entity F1 ${formatPercent(s.scores.entity.f1)}, relation F1 ${formatPercent(s.scores.relation.f1)} on ${s.scores.sentences} sentences (${s.provider})`
         : `evaluated with ${s.provider}`;
+    case 'skills':
+      return `${s.algo}: ${s.coverage} cells covered, final distance ${s.finalDistance.toFixed(1)} of ${s.maxDistance.toFixed(1)} in ${formatSeconds(s.trainSeconds)}`;
+    case 'offline-gcrl':
+      return `${s.algo}: ${formatPercent(s.successRate)} success over ${s.tasks.length} task${s.tasks.length === 1 ? '' : 's'} in ${formatSeconds(s.trainSeconds)}`;
     case 'distill': {
       const best = s.arms.reduce<(typeof s.arms)[number] | undefined>((b, a) => (!b || a.accuracy > b.accuracy ? a : b), undefined);
       return best

@@ -20,6 +20,7 @@ import { POLICY_CHOICES } from './policies';
 import { policyOptionPrompts } from './policyOptionPrompts';
 import { progressMessage, runProgress } from './progressText';
 import { registerProveResult } from './proveResult';
+import { resultViewFor } from './resultViews';
 import type { RunIndex } from './runIndex';
 import type { ActiveRun, RunManager } from './runManager';
 import type { RunsNode, RunsTreeProvider } from './runsTreeProvider';
@@ -296,8 +297,11 @@ class RunCommands {
       void vscode.window.showErrorMessage(`Model Lab: could not start the run: ${(e as Error).message}`);
       return undefined;
     }
-    if (kind === 'train' && openTimelineOnRun()) TimelinePanel.show(this.deps, [run.runDir], true);
-    if (isDiffusionKind(kind) && openTimelineOnRun()) DiffusionPanel.show(this.deps, run.runDir, true);
+    if (openTimelineOnRun()) {
+      if (kind === 'train') TimelinePanel.show(this.deps, [run.runDir], true);
+      else if (isDiffusionKind(kind)) DiffusionPanel.show(this.deps, run.runDir, true);
+      else resultViewFor(kind)?.open([run.runDir], { preserveFocus: true });
+    }
     return this.followWithProgress(run, false, 'resumeDir' in source);
   }
 
@@ -491,8 +495,13 @@ function trainOnly(file: string, text: string): boolean {
   return false;
 }
 
-/** A run of another kind than train has no timeline: its results are its `summary.json`. */
+/** A run of another kind than train opens its kind's panel if it has one, else its `summary.json`. */
 async function showRunResults(runDir: string): Promise<void> {
+  const view = resultViewFor((await readRunRecord(runDir))?.kind);
+  if (view) {
+    view.open([runDir]);
+    return;
+  }
   const summary = path.join(runDir, SUMMARY_FILE);
   await vscode.window.showTextDocument(vscode.Uri.file(existsSync(summary) ? summary : path.join(runDir, RUN_FILE)), { preview: true });
 }

@@ -92,7 +92,7 @@ export class RunManager implements vscode.Disposable {
     follower.onEvent((event) => {
       run.events.push(event);
       if (event.type === 'start') (run as { policy: string }).policy = event.policy;
-      if (event.type === 'progress') (run as { policy: string }).policy = event.kind;
+      if (event.type === 'progress' && !run.policy) (run as { policy: string }).policy = event.kind;
       if (event.type === 'start') this.log.info(`${tag} ${event.experiment} · policy ${event.policy} · backend ${event.backend} · ${event.epochs} epochs × ${event.stepsPerEpoch} steps`);
       if (event.type === 'freeze') this.log.info(`${tag} froze ${event.layer} at epoch ${event.epoch + 1}, step ${event.step}${event.reason ? ` (${event.reason})` : ''}`);
       if (event.type === 'epoch') this.log.info(`${tag} ${progressMessage(runProgress(run.events))}`);

@@ -1,0 +1,206 @@
+/**
+ * The RL lab's two studies, each arm in its own process (arms run side by side, as many at a
+ * time as the machine has cores):
+ *
+ *   npm run bench:rl -- [--study skills|offline] [--seed S] [--maze FILE] [--json]
+ *
+ * 1. skills: METRA vs DIAYN (discrete skills, continuous skills) in the official 2-D point
+ *    environment, the same SAC and budget; 48 skills evaluated deterministically: distinct unit
+ *    cells their trajectories cover, mean final distance from the start vs the largest reachable.
+ *    Targets: METRA >= 2.5x the cells of the better DIAYN, final distance >= 70% of the maximum.
+ * 2. offline: HIQL vs flat GCIVL vs GCBC in a grid maze (default: examples/rl/mazes/corridors.json)
+ *    from one noisy-expert dataset, one value function (each process trains the same one from the
+ *    seed: the value does not depend on which policies ride along). Success rate over the far
+ *    tasks (shortest path >= 40 moves). Targets: HIQL >= flat + 15 points and >= 50%.
+ *
+ * `--json` prints one document on stdout:
+ *   {"skills":{"metra":{coverage,finalDistance,maxDistance},"diayn":{...},"diaynDiscrete":{...},
+ *    "diaynContinuous":{...}},"offline":{"hiql":{successRate},"gcivl":{...},"gcbc":{...}}}
+ * (`diayn` is the better of the two variants by coverage). Timings (wall and CPU seconds per
+ * arm) and load averages go to stderr. Budgets and settings: docs/rl.md.
+ */
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { makeEnv } from '../../src/core/rl/env/envs';
+import { parseMazeFile, taskLength, type MazeTask } from '../../src/core/rl/env/maze';
+import { evaluateAlgo, evaluationRng } from '../../src/core/rl/gcrl/evaluate';
+import { generateDataset, type GenerateSettings } from '../../src/core/rl/gcrl/generate';
+import { defaultOfflineSettings, type GcAlgo, type OfflineSettings } from '../../src/core/rl/gcrl/settings';
+import { OfflineTrainer } from '../../src/core/rl/gcrl/trainer';
+import { defaultSkillsSettings, type SkillsSettings } from '../../src/core/rl/skills/settings';
+import { SkillsTrainer } from '../../src/core/rl/skills/trainer';
+import { initBackend } from '../../src/core/tensor/backend';
+import { createRng } from '../../src/core/util/random';
+
+const DEFAULT_MAZE = path.join(__dirname, '../../examples/rl/mazes/corridors.json');
+/** Tasks at least this long (in moves) are the "far" tasks the offline targets are about. */
+const FAR_STEPS = 40;
+
+const { values } = parseArgs({
+  options: {
+    study: { type: 'string' },
+    seed: { type: 'string', default: '0' },
+    maze: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    /** Internal: run one arm in this process and send its result to the parent. */
+    arm: { type: 'string' },
+    /** Shorter budgets, to check the script itself (not for results). */
+    quick: { type: 'boolean', default: false },
+  },
+});
+const seed = Number(values.seed);
+if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${values.seed}`);
+
+/** The skills study's settings per arm: the same SAC, budget and evaluation for all three. */
+export function skillsArm(arm: string, s: number, quick: boolean): SkillsSettings {
+  const base = defaultSkillsSettings();
+  const skills = arm === 'metra' ? { dim: 2, discrete: false } : arm === 'diaynDiscrete' ? { dim: 8, discrete: true } : { dim: 2, discrete: false };
+  return {
+    ...base,
+    algo: arm === 'metra' ? 'metra' : 'diayn',
+    skills,
+    epochs: quick ? 6 : base.epochs,
+    evaluation: { skills: 48, everyEpochs: quick ? 3 : 50 },
+    seed: s,
+  };
+}
+
+/** The offline study's settings: HIQL's hyperparameters, the miniature's sizes and budget (docs/rl.md). */
+export function offlineArm(algos: GcAlgo[], tasks: MazeTask[], layout: string[], s: number, quick: boolean): { settings: OfflineSettings; data: GenerateSettings } {
+  const settings = defaultOfflineSettings({ type: 'gridmaze', layout }, tasks);
+  return {
+    settings: {
+      ...settings,
+      algos,
+      epochs: quick ? 1 : settings.epochs,
+      stepsPerEpoch: quick ? 50 : settings.stepsPerEpoch,
+      evaluation: { ...settings.evaluation, episodes: quick ? 4 : 20 },
+      seed: s,
+    },
+    data: { trajectories: 300, length: 200, noise: 0.3 },
+  };
+}
+
+interface ArmResult {
+  arm: string;
+  wallSeconds: number;
+  cpuSeconds: number;
+  result: Record<string, { coverage?: number; finalDistance?: number; maxDistance?: number; successRate?: number; tasks?: number[] }>;
+}
+
+async function runArm(arm: string): Promise<ArmResult> {
+  const backend = await initBackend('wasm');
+  if (backend.name !== 'wasm') throw new Error('the benchmark needs the wasm backend');
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const out: ArmResult['result'] = {};
+  if (arm.startsWith('skills:')) {
+    const name = arm.slice(7);
+    const t = new SkillsTrainer(skillsArm(name, seed, values.quick!));
+    await t.session.run(t.stages());
+    const ev = t.history[t.history.length - 1];
+    out[name] = { coverage: ev.coverage, finalDistance: round(ev.finalDistance), maxDistance: round(ev.maxDistance) };
+    t.dispose();
+  } else {
+    const algos = arm.slice(8).split(',') as GcAlgo[];
+    const { maze, far } = loadMaze();
+    const { settings, data } = offlineArm(algos, far, maze.layout, seed, values.quick!);
+    const env = makeEnv(settings.env);
+    const dataset = generateDataset(env, settings.env, data, createRng((seed * 31 + 7) >>> 0));
+    const t = new OfflineTrainer(settings, dataset);
+    await t.session.run(t.stages());
+    for (const a of algos) {
+      const ev = evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, settings.epochs));
+      out[a] = { successRate: round(ev.successRate), tasks: ev.tasks.map((x) => round(x.successRate)) };
+    }
+    t.dispose();
+  }
+  const c = process.cpuUsage(c0);
+  return { arm, wallSeconds: round((performance.now() - t0) / 1000), cpuSeconds: round((c.user + c.system) / 1e6), result: out };
+}
+
+function loadMaze() {
+  const file = values.maze ? path.resolve(values.maze) : DEFAULT_MAZE;
+  const { maze, tasks } = parseMazeFile(JSON.parse(readFileSync(file, 'utf8')));
+  const far = tasks.filter((t) => taskLength(maze, t) >= FAR_STEPS);
+  if (far.length === 0) throw new Error(`${file}: no task needs ${FAR_STEPS} or more moves; the offline study is about far tasks`);
+  return { file, maze, tasks, far };
+}
+
+/** Runs the arms in child processes, `availableParallelism()` at a time. */
+async function runArms(arms: string[]): Promise<ArmResult[]> {
+  const results: ArmResult[] = [];
+  const queue = [...arms];
+  const worker = async (): Promise<void> => {
+    for (let arm = queue.shift(); arm !== undefined; arm = queue.shift()) {
+      const started = loadavg()[0];
+      log(`started ${arm} (load average ${started.toFixed(2)})`);
+      const r = await new Promise<ArmResult>((resolve, reject) => {
+        const child = fork(__filename, [...process.argv.slice(2).filter((a) => a !== '--json'), '--arm', arm], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+        child.once('message', (m) => resolve(m as ArmResult));
+        child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`arm ${arm} exited with code ${code}`))));
+      });
+      log(`finished ${arm}: ${JSON.stringify(r.result)} in ${r.wallSeconds} s wall, ${r.cpuSeconds} s CPU (load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
+      results.push(r);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(availableParallelism(), arms.length) }, worker));
+  return results;
+}
+
+function log(line: string): void {
+  process.stderr.write(`[bench:rl] ${line}\n`);
+}
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+async function main(): Promise<void> {
+  if (values.arm) {
+    const r = await runArm(values.arm);
+    process.send!(r);
+    return;
+  }
+  const studies = values.study ? [values.study] : ['skills', 'offline'];
+  for (const s of studies) if (s !== 'skills' && s !== 'offline') throw new Error(`--study must be skills or offline, got ${s}`);
+  const arms: string[] = [];
+  if (studies.includes('skills')) arms.push('skills:metra', 'skills:diaynDiscrete', 'skills:diaynContinuous');
+  if (studies.includes('offline')) {
+    const { file, maze, far } = loadMaze();
+    log(`maze ${file}: ${maze.rows}x${maze.cols}, far tasks ${far.map((t) => taskLength(maze, t)).join(', ')} moves`);
+    arms.push('offline:hiql', 'offline:gcivl,gcbc');
+  }
+  log(`seed ${seed}, ${availableParallelism()} arms at a time, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const t0 = performance.now();
+  const results = await runArms(arms);
+  const all = Object.assign({}, ...results.map((r) => r.result)) as ArmResult['result'];
+  const doc: Record<string, unknown> = {};
+  if (studies.includes('skills')) {
+    const [d, c] = [all.diaynDiscrete, all.diaynContinuous];
+    const diayn = (d.coverage ?? 0) >= (c.coverage ?? 0) ? d : c;
+    doc.skills = { metra: all.metra, diayn, diaynDiscrete: d, diaynContinuous: c };
+    const ratio = all.metra.coverage! / diayn.coverage!;
+    const reach = all.metra.finalDistance! / all.metra.maxDistance!;
+    log(`skills: METRA ${all.metra.coverage} cells vs DIAYN ${diayn.coverage} (${ratio.toFixed(2)}x, target >= 2.5x: ${ratio >= 2.5 ? 'met' : 'NOT met'}); ` +
+      `final distance ${(reach * 100).toFixed(1)}% of the largest reachable (target >= 70%: ${reach >= 0.7 ? 'met' : 'NOT met'})`);
+  }
+  if (studies.includes('offline')) {
+    doc.offline = Object.fromEntries((['hiql', 'gcivl', 'gcbc'] as const).map((a) => [a, { successRate: all[a].successRate }]));
+    const [h, f] = [all.hiql.successRate!, all.gcivl.successRate!];
+    log(`offline (far tasks): HIQL ${(h * 100).toFixed(1)}% [${all.hiql.tasks}], flat ${(f * 100).toFixed(1)}% [${all.gcivl.tasks}], GCBC ${(all.gcbc.successRate! * 100).toFixed(1)}% [${all.gcbc.tasks}]; ` +
+      `HIQL - flat ${((h - f) * 100).toFixed(1)} points (target >= 15: ${h - f >= 0.15 ? 'met' : 'NOT met'}), HIQL >= 50%: ${h >= 0.5 ? 'met' : 'NOT met'}`);
+  }
+  const cpu = results.reduce((s, r) => s + r.cpuSeconds, 0);
+  log(`total ${round((performance.now() - t0) / 1000)} s wall, ${round(cpu)} s CPU over all arms; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  if (values.json) process.stdout.write(JSON.stringify(doc) + '\n');
+  else process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench:rl: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(1);
+});

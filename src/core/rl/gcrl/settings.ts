@@ -1,0 +1,64 @@
+import type { EnvSettings } from '../env/envs';
+import type { MazeTask } from '../env/maze';
+import type { GoalSamplingSettings } from './goalSampling';
+
+export type GcAlgo = 'hiql' | 'gcivl' | 'gcbc';
+export const GC_ALGOS: readonly GcAlgo[] = ['hiql', 'gcivl', 'gcbc'];
+
+export interface EvaluationSettings {
+  tasks: MazeTask[];
+  /** Episodes per task. */
+  episodes: number;
+  /** Probability of a random action at each step (as HIQL's discrete-maze evaluation: 0.05). */
+  epsilon: number;
+  /** Steps before an episode counts as failed. */
+  maxSteps: number;
+  /** Evaluate every this many epochs (and at the end). */
+  everyEpochs: number;
+}
+
+/** An offline goal-conditioned run, resolved (the experiment file's `offline-gcrl` kind). */
+export interface OfflineSettings {
+  env: EnvSettings;
+  /** Algorithms trained on the one value function (a run of the extension trains one). */
+  algos: GcAlgo[];
+  sampling: GoalSamplingSettings;
+  expectile: number;
+  /** AWR inverse temperature beta in exp(beta * advantage), both levels (HIQL: 1). */
+  temperature: number;
+  /** Polyak rate of the target value network. */
+  tau: number;
+  learningRate: number;
+  batchSize: number;
+  valueHidden: number[];
+  actorHidden: number[];
+  layerNorm: boolean;
+  /** Fourier-feature octaves of the positions every network sees (0: raw positions); see MlpSpec. */
+  fourier: number;
+  epochs: number;
+  stepsPerEpoch: number;
+  evaluation: EvaluationSettings;
+  seed: number;
+}
+
+/** HIQL's official hyperparameters where they apply; sizes and budget scaled for this machine (docs/rl.md). */
+export function defaultOfflineSettings(env: EnvSettings, tasks: MazeTask[]): OfflineSettings {
+  return {
+    env,
+    algos: ['hiql'],
+    sampling: { goals: { current: 0.2, trajectory: 0.5, random: 0.3 }, highRandom: 0.3, discount: 0.99, k: 25 },
+    expectile: 0.7,
+    temperature: 1,
+    tau: 0.005,
+    learningRate: 3e-4,
+    batchSize: 256,
+    valueHidden: [256, 256, 256],
+    actorHidden: [256, 256],
+    layerNorm: true,
+    fourier: 0,
+    epochs: 20,
+    stepsPerEpoch: 1000,
+    evaluation: { tasks, episodes: 20, epsilon: 0.05, maxSteps: 200, everyEpochs: 5 },
+    seed: 0,
+  };
+}

@@ -1,0 +1,100 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * A multilayer perceptron written with plain ops, for a `TrainingSession` variable set
+ * (`addVariables(name, mlpInit(...))`). Why not a `tf.LayersModel`: RL agents call the same
+ * network on several batches per step (s and s', online and target) and keep ensembles (two Q
+ * functions, two value heads) that one batched matrix product per layer computes at once.
+ *
+ * Layers: dense (+ layer norm) + ReLU for every hidden size, then a linear output.
+ * With `ensemble = E`, every weight has a leading axis E and `mlpApply` returns [E, B, out]
+ * (E independent networks on the same input); without it, [B, out].
+ */
+export interface MlpSpec {
+  /** [input, hidden..., output]. */
+  sizes: number[];
+  /** Layer normalisation after each hidden dense layer (HIQL's value network uses it). */
+  layerNorm?: boolean;
+  /** Number of independent members computed together (two Q functions, two value heads). */
+  ensemble?: number;
+  /** Scale of the output layer's initial weights (1: Glorot like the others). */
+  outputScale?: number;
+  /**
+   * Fourier features of the input: each input u also enters as sin(pi 2^k u), cos(pi 2^k u) for
+   * k < fourier (a fixed encoding, not trained), so that a network of positions can represent
+   * a maze's walls without thousands of steps of spectral bias. 0 or absent: the raw input.
+   */
+  fourier?: number;
+}
+
+export type MlpVars = Record<string, tf.Tensor>;
+
+/** Seeded initial values (Glorot-uniform weights, zero biases, unit layer-norm gains). */
+export function mlpInit(spec: MlpSpec, seed: number): Record<string, tf.Tensor> {
+  checkSpec(spec);
+  const sizes = [inputWidth(spec), ...spec.sizes.slice(1)];
+  const E = spec.ensemble;
+  const lead = E === undefined ? [] : [E];
+  const vars: Record<string, tf.Tensor> = {};
+  const layers = sizes.length - 1;
+  for (let i = 0; i < layers; i++) {
+    const [fanIn, fanOut] = [sizes[i], sizes[i + 1]];
+    const scale = i === layers - 1 ? spec.outputScale ?? 1 : 1;
+    const limit = scale * Math.sqrt(6 / (fanIn + fanOut));
+    vars[`w${i}`] = tf.randomUniform([...lead, fanIn, fanOut], -limit, limit, 'float32', seed + 7919 * (i + 1));
+    vars[`b${i}`] = tf.zeros(E === undefined ? [fanOut] : [E, 1, fanOut]);
+    if (spec.layerNorm && i < layers - 1) {
+      vars[`g${i}`] = tf.ones(E === undefined ? [fanOut] : [E, 1, fanOut]);
+      vars[`h${i}`] = tf.zeros(E === undefined ? [fanOut] : [E, 1, fanOut]);
+    }
+  }
+  return vars;
+}
+
+/** The network's output for `x` [B, in]: [B, out], or [E, B, out] for an ensemble. */
+export function mlpApply(vars: MlpVars, spec: MlpSpec, x: tf.Tensor): tf.Tensor {
+  const layers = spec.sizes.length - 1;
+  const input = spec.fourier ? fourierFeatures(x, spec.fourier) : x;
+  let h = spec.ensemble === undefined ? input : tf.tile(tf.expandDims(input, 0), [spec.ensemble, 1, 1]);
+  for (let i = 0; i < layers; i++) {
+    const last = i === layers - 1;
+    if (spec.ensemble === undefined && (last || !spec.layerNorm)) {
+      // One fused kernel for product, bias and ReLU (the wasm kernel takes rank-1 biases only).
+      h = tf.fused.matMul({ a: h, b: vars[`w${i}`], bias: vars[`b${i}`], activation: last ? 'linear' : 'relu' });
+      continue;
+    }
+    h = tf.add(tf.matMul(h, vars[`w${i}`]), vars[`b${i}`]);
+    if (!last) h = tf.relu(spec.layerNorm ? layerNorm(h, vars[`g${i}`], vars[`h${i}`]) : h);
+  }
+  return h;
+}
+
+/** Width of the first layer's input: the raw inputs, plus 2 * fourier features of each. */
+export function inputWidth(spec: MlpSpec): number {
+  return spec.sizes[0] * (1 + 2 * (spec.fourier ?? 0));
+}
+
+/** [x, sin(pi 2^k x), cos(pi 2^k x) for k < octaves], per input column: [B, in] -> [B, in (1 + 2 octaves)]. */
+export function fourierFeatures(x: tf.Tensor, octaves: number): tf.Tensor {
+  const scales = tf.tensor1d(Array.from({ length: octaves }, (_, k) => Math.PI * 2 ** k));
+  const [b, n] = x.shape as [number, number];
+  const angles = tf.reshape(tf.mul(tf.expandDims(x, 2), scales), [b, n * octaves]);
+  return tf.concat([x, tf.sin(angles), tf.cos(angles)], 1);
+}
+
+/** Normalises the last axis to zero mean and unit variance, then scales and shifts (epsilon 1e-5). */
+export function layerNorm(x: tf.Tensor, gain: tf.Tensor, shift: tf.Tensor): tf.Tensor {
+  const axis = x.rank - 1;
+  const centred = tf.sub(x, tf.mean(x, axis, true));
+  const variance = tf.mean(tf.square(centred), axis, true);
+  return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, 1e-5))), gain), shift);
+}
+
+function checkSpec(spec: MlpSpec): void {
+  if (spec.sizes.length < 2 || spec.sizes.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new RangeError(`an MLP needs positive integer sizes [input, ..., output], got [${spec.sizes}]`);
+  }
+  if (spec.ensemble !== undefined && !(Number.isInteger(spec.ensemble) && spec.ensemble >= 1)) {
+    throw new RangeError(`ensemble must be a positive integer, got ${spec.ensemble}`);
+  }
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { makeEnv } from '../../../../src/core/rl/env/envs';
+import { evaluateAlgo, evaluationRng, valueGrid } from '../../../../src/core/rl/gcrl/evaluate';
+import { generateDataset } from '../../../../src/core/rl/gcrl/generate';
+import { defaultOfflineSettings, type OfflineSettings } from '../../../../src/core/rl/gcrl/settings';
+import { expectileLoss, OfflineTrainer } from '../../../../src/core/rl/gcrl/trainer';
+import { createRng } from '../../../../src/core/util/random';
+import { useBackend } from '../../train/fixtures';
+
+let tmp: string;
+before(async () => {
+  await useBackend();
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'gcrl-test-'));
+});
+after(() => fs.rm(tmp, { recursive: true, force: true }));
+
+const layout = ['#######', '#.....#', '#.###.#', '#.....#', '#######'];
+
+function tiny(type: 'gridmaze' | 'pointmaze'): OfflineSettings {
+  const env = type === 'gridmaze' ? { type, layout } : { type, layout, maxStep: 0.5 };
+  const s = defaultOfflineSettings(env, [{ start: [1, 1], goal: [3, 5] }, { start: [3, 3], goal: [1, 3] }]);
+  return {
+    ...s,
+    algos: ['hiql', 'gcivl', 'gcbc'],
+    sampling: { ...s.sampling, k: 3 },
+    batchSize: 16,
+    valueHidden: [16, 16],
+    actorHidden: [16, 16],
+    epochs: 2,
+    stepsPerEpoch: 4,
+    evaluation: { ...s.evaluation, episodes: 3, maxSteps: 12 },
+    seed: 5,
+  };
+}
+
+function data(s: OfflineSettings) {
+  return generateDataset(makeEnv(s.env), s.env, { trajectories: 6, length: 20, noise: 0.3 }, createRng(s.seed));
+}
+
+async function straight(s: OfflineSettings) {
+  const t = new OfflineTrainer(s, data(s));
+  const metrics: Record<string, number>[] = [];
+  await t.session.run(t.stages(), { onStep: (r) => void metrics.push(r.metrics) });
+  const evals = s.algos.map((a) => evaluateAlgo(t, a, s.evaluation, evaluationRng(s.seed, 2)));
+  const grid = valueGrid(t, [[1, 1]]);
+  t.dispose();
+  return { metrics, evals, grid };
+}
+
+describe('expectile loss', () => {
+  it('weighs positive advantages by tau and negative ones by 1 - tau', () => {
+    const out = tf.tidy(() => Array.from(expectileLoss(tf.tensor1d([1, -1, 0]), tf.tensor1d([2, 2, -3]), 0.7).dataSync()));
+    assert.deepEqual(out.map((v) => Math.round(v * 1e6) / 1e6), [2.8, 1.2, 6.3]);
+  });
+});
+
+describe('offline goal-conditioned trainer (HIQL, GCIVL, GCBC on one value)', () => {
+  for (const type of ['gridmaze', 'pointmaze'] as const) {
+    it(`${type}: same seed, same losses, success rates, rollouts and value grid`, async () => {
+      const a = await straight(tiny(type));
+      const b = await straight(tiny(type));
+      assert.deepEqual(b, a);
+      const names = Object.keys(a.metrics[0]).sort();
+      assert.deepEqual(names, ['gcbc', 'gcivl', 'gcivlAdv', 'hiqlHigh', 'hiqlHighAdv', 'hiqlLow', 'hiqlLowAdv', 'v', 'valueLoss']);
+      for (const e of a.evals) {
+        assert.equal(e.tasks.length, 2);
+        assert.ok(e.successRate >= 0 && e.successRate <= 1);
+        assert.equal(e.rollouts.length, 2);
+        assert.ok(e.rollouts[0].positions.length >= 1 && e.rollouts[0].positions.length <= 13);
+        if (e.algo === 'hiql') assert.equal(e.rollouts[0].subgoals!.length, e.rollouts[0].positions.length - 1, 'one subgoal per step');
+      }
+      assert.equal(a.grid.values[0].length, 12, 'one value per free cell');
+    });
+  }
+
+  it('resumes from a checkpoint exactly where it stopped', async () => {
+    const s = tiny('gridmaze');
+    const full = await straight(s);
+    const dir = path.join(tmp, 'resume');
+    const first = new OfflineTrainer(s, data(s));
+    let n = 0;
+    assert.equal((await first.session.run(first.stages(), { shouldStop: () => n === 5, onStep: () => void n++ })).status, 'stopped');
+    await first.session.save(dir, first.checkpointExtra({ mine: 1 }));
+    first.dispose();
+    const second = new OfflineTrainer(s, data(s));
+    const loaded = await second.session.load(dir);
+    assert.deepEqual(second.restore(loaded!.extra), { mine: 1 });
+    const metrics: Record<string, number>[] = [];
+    await second.session.run(second.stages(), { onStep: (r) => void metrics.push(r.metrics) });
+    assert.deepEqual(metrics, full.metrics.slice(5));
+    assert.deepEqual(evaluateAlgo(second, 'hiql', s.evaluation, evaluationRng(s.seed, 2)), full.evals[0]);
+    second.dispose();
+  });
+
+  it('reaches near goals after a little training on a small grid (the machinery learns)', async () => {
+    const s = { ...tiny('gridmaze'), algos: ['gcivl' as const], epochs: 6, stepsPerEpoch: 100, batchSize: 64, valueHidden: [32, 32], actorHidden: [32, 32] };
+    s.evaluation = { ...s.evaluation, tasks: [{ start: [1, 1], goal: [1, 3] }, { start: [3, 5], goal: [3, 3] }], episodes: 5, epsilon: 0, maxSteps: 10 };
+    const d = generateDataset(makeEnv(s.env), s.env, { trajectories: 20, length: 40, noise: 0.2 }, createRng(1));
+    const t = new OfflineTrainer(s, d);
+    await t.session.run(t.stages());
+    const e = evaluateAlgo(t, 'gcivl', s.evaluation, evaluationRng(1, 0));
+    const grid = valueGrid(t, [[1, 3]]);
+    t.dispose();
+    assert.equal(e.successRate, 1, `two-step tasks: ${JSON.stringify(e.tasks)}`);
+    const at = (cell: [number, number]) => grid.values[0][grid.cells.findIndex((c) => c[0] === cell[0] && c[1] === cell[1])];
+    assert.ok(at([1, 3]) > at([3, 1]), 'the goal cell is worth more than the far corner');
+  });
+});

@@ -1,0 +1,102 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import type { Frame } from 'playwright-core';
+import { startCodeServer, type CodeServer } from './harness/codeServer';
+import {
+  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverText, openFile, openWorkbench, runCommand, screenshot,
+  waitInWebview, waitUntil, type Workbench,
+} from './harness/workbench';
+import { makeExamplesWorkspace } from './harness/workspace';
+
+/**
+ * The RL lab in a real VS Code (code-server) and Chromium: run a tiny offline-gcrl experiment
+ * from the Explorer and see the maze panel render (maze, value heatmap, rollout, success per
+ * task), compare algorithms, read the layout's hover and CodeLens, and run a tiny skills
+ * experiment into the skills panel. Screenshots go to test-output/e2e/.
+ */
+describe('RL lab from the editor (code-server)', { timeout: 8 * 60_000 }, () => {
+  let server: CodeServer;
+  let wb: Workbench;
+  let workspace: string;
+
+  before(async () => {
+    workspace = makeExamplesWorkspace('rl');
+    server = await startCodeServer({ workspace, trusted: true, name: 'rl' });
+    wb = await openWorkbench(server);
+  });
+
+  after(async () => {
+    await wb?.close();
+    await server?.stop();
+    if (workspace) rmSync(workspace, { recursive: true, force: true });
+  });
+
+  const cardStates = (f: Frame) => f.$$eval('.card', (cards) => cards.map((c) => `${(c.querySelector('.label')?.textContent ?? '').trim()}|${(c.querySelector('.status')?.textContent ?? '').trim()}`));
+
+  test('Run Experiment on a maze opens the offline-gcrl panel: maze, value heatmap, rollout, success per task', async () => {
+    const { page } = wb;
+    await expandFolder(page, 'rl');
+    const row = explorerRow(page, 'tiny-maze.experiment.json');
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    await row.click({ button: 'right' });
+    const labels = await contextMenuLabels(page);
+    for (const l of ['Run Experiment', 'Compare Algorithms...']) assert.ok(labels.includes(l), `context menu has "${l}": ${JSON.stringify(labels)}`);
+    await clickContextMenuItem(page, 'Run Experiment');
+    const states = await waitInWebview(page, '.maze-row', cardStates, (s) => s.length === 1 && s[0].endsWith('|completed'), 180_000);
+    assert.deepEqual(states, ['hiql|completed']);
+    // When the run is done the panel asks for V(., goal of the first task) and draws it.
+    const svg = await waitInWebview(page, '.maze-row', (f) => f.$eval('.maze-row', (e) => e.innerHTML), (h) => /V\(s, \[1,7\]\)/.test(h) && /Success per task/.test(h), 60_000);
+    assert.match(svg, />S</);
+    assert.match(svg, />G</);
+    const frame = await findWebviewFrame(page, '.maze-row');
+    assert.match((await frame.$eval('.metric.accent .metric-value', (e) => e.textContent ?? '')) ?? '', /^\d+%$/);
+    assert.deepEqual(await frame.$$eval('select option', (os) => os.map((o) => o.textContent)), ['1: [3,1]→[1,7] (12)', '2: [1,3]→[3,5] (4)']);
+    await screenshot(page, 'rl-01-maze-panel');
+  });
+
+  test('Compare Algorithms runs HIQL, GCIVL and GCBC back to back into one panel', async () => {
+    const { page } = wb;
+    await openFile(page, 'tiny-maze.experiment.json');
+    await runCommand(page, 'Model Lab: Compare Algorithms...');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'gcbc' }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    const states = await waitInWebview(page, '.maze-row', cardStates, (s) => s.length === 3 && s.every((x) => x.endsWith('|completed')), 300_000);
+    assert.deepEqual(states.map((s) => s.split('|')[0]), ['hiql', 'gcivl', 'gcbc']);
+    const chart = await waitInWebview(page, '.maze-row', (f) => f.$eval('.maze-row', (e) => e.textContent ?? ''), (t) => t.includes('gcbc') && t.includes('gcivl'), 30_000);
+    assert.match(chart, /Success per task/);
+    await screenshot(page, 'rl-02-compare-algorithms');
+  });
+
+  test('the layout shows the maze on hover and each algorithm\'s success in a CodeLens', async () => {
+    const { page } = wb;
+    await page.keyboard.press('Escape');
+    await openFile(page, 'tiny-maze.experiment.json');
+    const editor = page.locator('.editor-instance .monaco-editor').first();
+    let lenses = '';
+    const allThree = () => ['HIQL', 'GCIVL', 'GCBC'].every((a) => new RegExp(`success: .*${a} \\d+%`).test(lenses));
+    await waitUntil(page, async () => {
+      lenses = (await editor.locator('.codelens-decoration').allTextContents()).join(' | ');
+      return allThree();
+    }, 'a CodeLens with each algorithm\'s success');
+    // Hover the text itself (a .view-line spans the editor's width; its middle is past the text).
+    const text = await hoverText(page, editor.locator('.view-line span', { hasText: '#...#...#' }).last(), /cells, \d+ free/);
+    assert.match(text, /5 × 9 cells, \d+ free; the longest shortest path is \d+ moves/);
+    assert.ok(await page.locator('.monaco-hover:not(.hidden) img').count() >= 1, 'the maze is drawn');
+    await screenshot(page, 'rl-03-layout-hover-codelens');
+    await page.keyboard.press('Escape');
+  });
+
+  test('a skills experiment opens the skills panel with trajectories coloured by skill and coverage', async () => {
+    const { page } = wb;
+    await explorerRow(page, 'tiny-skills.experiment.json').click({ button: 'right' });
+    await contextMenuLabels(page);
+    await clickContextMenuItem(page, 'Run Experiment');
+    const states = await waitInWebview(page, '.cards', cardStates, (s) => s.some((x) => x === 'metra · 2-D skills|completed'), 180_000);
+    assert.ok(states.includes('metra · 2-D skills|completed'));
+    const html = await waitInWebview(page, '.cards', (f) => f.$eval('#app', (e) => e.innerHTML), (h) => /Coverage over training/.test(h) && /cells, final distance/.test(h), 30_000);
+    assert.ok((html.match(/<path /g) ?? []).length >= 12, 'one line per evaluated skill');
+    await screenshot(page, 'rl-04-skills-panel');
+    assert.deepEqual(wb.consoleErrors.filter((e) => /Content Security Policy|unsafe-eval/i.test(e)), [], 'no CSP violations');
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * Skills panel (browser side): run cards, the evaluated skills' trajectories of each run
+ * coloured by skill (side by side: METRA next to DIAYN), and coverage over training overlaid.
+ * Specs come from the shared pure builders; text only through `textContent`.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-icon/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
+import type { View } from 'vega';
+import { isHostToWebview, type SkillsPanelState, type WebviewToHost } from '../../src/panels/skills/messages';
+import { coverageSpec, trajectoriesSpec, type SkillsChartTheme } from '../../src/panels/skills/spec';
+import { runLabels, type SkillsRunView } from '../../src/panels/skills/viewModel';
+import css from '../shared/rl.css';
+import { acquireHost, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
+import { RlCards, renderVegaLite } from '../shared/rlCards';
+
+const vscode = acquireHost<WebviewToHost, SkillsPanelState>();
+injectStyles(css);
+
+let runs: SkillsRunView[] = [];
+const views: { trajectories?: View; coverage?: View } = {};
+let queued = false;
+
+function theme(): SkillsChartTheme {
+  return {
+    foreground: cssVar('--vscode-foreground', '#cccccc'),
+    mutedForeground: cssVar('--vscode-descriptionForeground', '#9d9d9d'),
+    grid: cssVar('--vscode-charts-lines', 'rgba(128,128,128,0.35)'),
+    wall: cssVar('--vscode-editorWidget-border', '#555555'),
+    fontFamily: cssVar('--vscode-font-family', 'sans-serif'),
+    fontSize: parseFloat(cssVar('--vscode-font-size', '13')) || 13,
+    runColors: ['blue', 'orange', 'green', 'purple', 'red', 'yellow'].map((c, i) => cssVar(`--vscode-charts-${c}`, ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'][i])),
+  };
+}
+
+const app = document.getElementById('app') as HTMLElement;
+const header = el('header', 'header');
+const titleRow = el('div', 'title-row');
+const title = el('h1', 'title', 'Skills');
+titleRow.append(icon('compass'), title);
+const subtitle = el('div', 'subtitle', 'Trajectories of the evaluated skills, coloured by skill; coverage is the number of unit cells they visit.');
+const notice = el('div', 'notice');
+notice.hidden = true;
+header.append(titleRow, subtitle, notice);
+const empty = el('div', 'empty');
+empty.append(el('vscode-progress-ring'), el('span', undefined, 'Waiting for the first evaluation of the skills…'));
+const cardBox = el('section', 'cards');
+cardBox.setAttribute('aria-label', 'Runs');
+const trajectoryChart = el('section', 'chart');
+trajectoryChart.setAttribute('aria-label', 'Skill trajectories');
+const coverageChart = el('section', 'chart');
+coverageChart.setAttribute('aria-label', 'Coverage over training');
+app.append(header, empty, cardBox, trajectoryChart, coverageChart);
+
+const cards = new RlCards(cardBox, {
+  cancel: (runId) => vscode.postMessage({ type: 'cancelRun', runId }),
+  open: (runId) => vscode.postMessage({ type: 'openExperiment', runId }),
+  reveal: (runId) => vscode.postMessage({ type: 'revealRun', runId }),
+});
+
+window.addEventListener('message', (ev: MessageEvent) => {
+  const m: unknown = ev.data;
+  if (!isHostToWebview(m)) return;
+  if (m.type === 'notice') {
+    notice.hidden = false;
+    notice.className = `notice ${m.level}`;
+    notice.textContent = m.text;
+    return;
+  }
+  runs = m.runs;
+  notice.hidden = true;
+  title.textContent = m.title;
+  vscode.setState({ runDirs: runs.map((r) => r.runDir) });
+  render();
+});
+window.addEventListener('resize', () => queue());
+new MutationObserver(() => queue()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+forwardErrors((m) => vscode.postMessage(m));
+
+function render(): void {
+  const evaluated = runs.some((r) => r.evaluation);
+  empty.hidden = evaluated;
+  (empty.lastChild as HTMLElement).textContent = runs.length === 0 ? 'No runs to show. Run a skills experiment.' : 'Waiting for the first evaluation of the skills…';
+  (empty.firstChild as HTMLElement).hidden = runs.length === 0;
+  const labels = runLabels(runs);
+  const colors = theme().runColors;
+  cards.render(runs.map((r, i) => {
+    const ev = r.evaluation;
+    return {
+      runId: r.runId,
+      label: labels[i],
+      status: r.status,
+      color: colors[i % colors.length],
+      showSwatch: runs.length > 1,
+      metrics: [
+        { label: 'cells covered', value: ev ? String(ev.coverage) : '—', accent: true },
+        { label: 'final distance', value: ev ? `${ev.finalDistance.toFixed(1)} / ${ev.maxDistance.toFixed(1)}` : '—' },
+        { label: 'distinct end cells', value: ev ? String(ev.finalCells) : '—' },
+        { label: 'epochs', value: `${r.epochsDone}/${r.epochs}` },
+      ],
+      foot: r.runId,
+      footTitle: r.runDir,
+      message: r.message,
+    };
+  }));
+  queue();
+}
+
+function queue(): void {
+  if (queued) return;
+  queued = true;
+  requestAnimationFrame(() => {
+    queued = false;
+    void drawCharts();
+  });
+}
+
+async function drawCharts(): Promise<void> {
+  try {
+    const width = Math.max(320, app.clientWidth - 20);
+    if (runs.some((r) => r.evaluation)) views.trajectories = await renderVegaLite(trajectoriesSpec(runs, { width, theme: theme() }), trajectoryChart, views.trajectories);
+    else trajectoryChart.replaceChildren();
+    if (runs.some((r) => r.coverage.length > 0)) views.coverage = await renderVegaLite(coverageSpec(runs, { width, theme: theme() }), coverageChart, views.coverage);
+    else coverageChart.replaceChildren();
+  } catch (e) {
+    vscode.postMessage({ type: 'error', message: `chart: ${(e as Error).message}`.slice(0, 2000) });
+  }
+}
+
+vscode.postMessage({ type: 'ready' });
