@@ -221,17 +221,17 @@ function discriminatorValues(parent: Schema, tag: string): string[] {
 
 /**
  * Resolve a `{"$ref": "#/definitions/x"}` against the experiment schema, or a
- * `{"$ref": "kinds/<file>#/definitions/x"}` (`../experiment.schema.json#/...` from a kind file)
- * against that file.
+ * `{"$ref": "kinds/<file>"}` / `{"$ref": "kinds/<file>#/definitions/x"}`
+ * (`../experiment.schema.json#/...` from a kind file) against that file.
  */
 function resolveRef(s: Schema): Schema {
   const ref = s.$ref;
   if (typeof ref !== 'string') return s;
+  // A whole kind file (`kinds/distill.schema.json`) or a definition in one (`...#/definitions/x`).
   const hash = ref.indexOf('#/');
-  if (hash < 0) return s;
-  const file = ref.slice(0, hash).split('/').pop() ?? '';
+  const file = (hash < 0 ? ref : ref.slice(0, hash)).split('/').pop() ?? '';
   let node: unknown = file === '' || file === 'experiment.schema.json' ? EXPERIMENT_SCHEMA : KIND_SCHEMAS[file];
-  for (const part of ref.slice(hash + 2).split('/')) node = (node as Schema | undefined)?.[part];
+  if (hash >= 0) for (const part of ref.slice(hash + 2).split('/')) node = (node as Schema | undefined)?.[part];
   return (node as Schema) ?? s;
 }
 

@@ -173,7 +173,7 @@ test('no flood of oneOf alternatives: one message per wrong tag', () => {
   const diags = checkExperimentText('{"kind": "trian", "name": "x"}', '');
   assert.equal(diags.length, 1);
   assert.equal(diags[0].pointer, '/kind');
-  assert.equal(diags[0].message, 'unknown experiment kind "trian" (did you mean "train"?); expected one of train, reward-compare, extract-train, extract-eval, skills, offline-gcrl, diffusion-policy, diffusion');
+  assert.equal(diags[0].message, 'unknown experiment kind "trian" (did you mean "train"?); expected one of train, reward-compare, extract-train, extract-eval, skills, offline-gcrl, distill, diffusion-policy, diffusion');
   const noKind = checkExperimentText('{"name": "x"}', '');
   assert.equal(noKind.length, 1);
   assert.match(noKind[0].message, /missing required property "kind"/);
