@@ -25,6 +25,8 @@ export interface RunJobOptions {
   onProgress?: (p: JobProgress) => void;
 }
 
+const OUT_OF_MEMORY = /heap out of memory|Reached heap limit|Allocation failed|RangeError: Array buffer allocation failed/i;
+
 /** The job was cancelled (by its signal or `dispose`); nothing to report. */
 export class JobCancelledError extends Error {
   constructor() {
@@ -78,8 +80,10 @@ export class JobProcess {
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | undefined;
   private disposed = false;
-  /** The last lines the process wrote to stderr (a crash's reason, such as V8's out-of-memory report). */
+  /** The last lines the process wrote to stderr (a crash's reason). */
   private stderrTail: string[] = [];
+  /** V8 or a buffer allocation said it ran out of memory (its native stack after it can outrun any tail). */
+  private outOfMemory = false;
 
   constructor(private readonly opts: JobProcessOptions) {}
 
@@ -162,6 +166,7 @@ export class JobProcess {
   private ensureChild(): ChildProcess {
     if (this.child) return this.child;
     this.stderrTail = [];
+    this.outOfMemory = false;
     const child = fork(this.script, [], {
       execArgv: this.opts.execArgv ?? [],
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
@@ -174,6 +179,7 @@ export class JobProcess {
     child.stdout?.setEncoding('utf8').on('data', (d: string) => this.logLines('info', d));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => {
       this.stderrTail = [...this.stderrTail, ...d.split('\n').filter((l) => l.trim())].slice(-20);
+      if (OUT_OF_MEMORY.test(d)) this.outOfMemory = true;
       this.logLines('warn', d);
     });
     child.on('error', (e) => {
@@ -228,7 +234,7 @@ export class JobProcess {
   private crashMessage(code: number | null, signal: NodeJS.Signals | null): string {
     const tail = this.stderrTail.join('\n');
     const how = signal ? `killed by ${signal}` : `exit code ${code}`;
-    if (/heap out of memory|Reached heap limit|Allocation failed|RangeError: Array buffer allocation failed/i.test(tail)) {
+    if (this.outOfMemory || OUT_OF_MEMORY.test(tail)) {
       return `the ${this.opts.label} process ran out of memory (${how}); the editor is unaffected`;
     }
     if (signal === 'SIGKILL') return `the ${this.opts.label} process was killed (${how}), perhaps by the system for lack of memory; the editor is unaffected`;
