@@ -91,7 +91,11 @@ describe('training from the Explorer (code-server)', { timeout: 20 * 60_000 }, (
     await screenshot(page, '05-inline-annotations');
     assert.match(text, /❄ frozen at epoch \d+ \(step \d+\)\s*\d+% saved/);
     assert.match(text, /trained all 6 epochs/);
-    const lenses = (await editor.locator('.codelens-decoration').allTextContents()).join(' | ');
+    let lenses = '';
+    await waitUntil(page, async () => {
+      lenses = (await editor.locator('.codelens-decoration').allTextContents()).join(' | ');
+      return /Last run: linear · completed/.test(lenses);
+    }, 'the CodeLens of the last run').catch(() => undefined);
     assert.match(lenses, /Run/);
     assert.match(lenses, /Open Freezing Timeline/);
     assert.match(lenses, /Last run: linear · completed/);
@@ -196,12 +200,15 @@ describe('training from the Explorer (code-server)', { timeout: 20 * 60_000 }, (
     // The new window finds the run still running and follows it again.
     await waitForNotification(page, /running \(reattached\) long-digits\.experiment\.json/, 60_000);
     tree = await openRunsView(page);
-    await waitForRunRow(page, tree, new RegExp(`paused after epoch ${epochsBefore}/100000`));
+    // Still paused where it paused (the row before the reload may have shown the epoch before the
+    // last, read from the events a moment before the record said paused).
+    const reattached = await waitForRunRow(page, tree, /paused after epoch (\d+)\/100000/, (m) => Number(m[1]) >= epochsBefore);
+    const pausedAt = Number(/paused after epoch (\d+)/.exec(reattached)![1]);
     await screenshot(page, '15-run-reattached-after-reload');
     await runRowMenu(page, tree, /paused after epoch/, 'Continue Run');
     // It progresses: the Runs view and the restored timeline both see new epochs.
-    await waitForRunRow(page, tree, /epoch (\d+)\/100000/, (m) => Number(m[1]) > epochsBefore + 1);
-    await waitInWebview(page, '.cards', cardEpochs, (v) => v.some((c) => c.status === 'running' && c.done > epochsBefore), 60_000);
+    await waitForRunRow(page, tree, /epoch (\d+)\/100000/, (m) => Number(m[1]) > pausedAt + 1);
+    await waitInWebview(page, '.cards', cardEpochs, (v) => v.some((c) => c.status === 'running' && c.done > pausedAt), 60_000);
     await page.locator('.statusbar-item', { hasText: /long-digits · none · epoch \d+\/100000/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
 
     await runRowMenu(page, tree, /epoch \d+\/100000/, 'Cancel Run');

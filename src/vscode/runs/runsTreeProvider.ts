@@ -79,7 +79,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (!live) return run;
     const epochs = live.events.filter((e) => e.type === 'epoch');
     const last = epochs[epochs.length - 1];
-    return { ...run, status: 'running', epochsDone: epochs.length, accuracy: last?.type === 'epoch' ? last.testAccuracy : run.accuracy };
+    // The record can be ahead of the events read so far (a pause is recorded at the checkpoint after an epoch).
+    return { ...run, status: 'running', epochsDone: Math.max(epochs.length, run.epochsDone), accuracy: last?.type === 'epoch' ? last.testAccuracy : run.accuracy };
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {

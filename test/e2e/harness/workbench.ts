@@ -130,8 +130,19 @@ export async function contextMenuLabels(page: Page): Promise<string[]> {
 export async function clickContextMenuItem(page: Page, label: string): Promise<void> {
   const item = page.locator('.monaco-menu .action-item', { hasText: label }).first();
   await item.waitFor({ state: 'visible', timeout: 10_000 });
-  await item.hover();
-  await item.click();
+  // Chosen with the keyboard once the pointer has focused exactly this item: a menu that is
+  // laid out again as it opens (a long menu flipped to fit, a busy machine) can move another
+  // item under a mouse click, which then runs a different command (or none).
+  const focused = page.locator('.monaco-menu .action-item.focused').first();
+  for (let attempt = 0; attempt < 10; attempt++) {
+    await item.hover();
+    if (((await focused.textContent({ timeout: 1_000 }).catch(() => '')) ?? '').includes(label)) {
+      await page.keyboard.press('Enter');
+      return;
+    }
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`the context menu item "${label}" never took the focus`);
 }
 
 /** The webview frame whose document has `selector` (webviews are nested iframes). */
