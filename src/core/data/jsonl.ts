@@ -10,17 +10,14 @@ export interface TextRecords {
 }
 
 /**
- * Parse a JSON Lines file of `{"text": string, "label": string | integer}` objects (other
- * fields are ignored; blank lines are skipped). Labels must be all strings or all integers
- * >= 0 within a file. Problems are `UserError`s naming the file and line.
+ * The non-blank lines of a JSON Lines text, each parsed as a JSON object, with its 1-based line.
+ * A line that is not valid JSON, or not an object (`shape` says which object), goes to `fail`.
  */
-export function parseJsonl(content: string, file: string, pointer: string): TextRecords {
-  const out: TextRecords = { texts: [], labels: [], lines: [] };
-  const fail = (message: string, line: number): never => {
-    throw new UserError(message, pointer, file, line, 1);
-  };
-  let labelKind: 'string' | 'number' | undefined;
-  let kindLine = 0;
+export function* jsonObjectLines(
+  content: string,
+  fail: (message: string, line: number) => never,
+  shape: string,
+): Generator<{ record: Record<string, unknown>; line: number }> {
   const rows = content.split('\n');
   for (let i = 0; i < rows.length; i++) {
     const line = i + 1;
@@ -33,8 +30,25 @@ export function parseJsonl(content: string, file: string, pointer: string): Text
       const p = jsonSyntaxProblem(raw);
       fail(`not valid JSON at column ${p.column}: ${p.reason}`, line);
     }
-    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) fail('each line must be a JSON object {"text": ..., "label": ...}', line);
-    const { text, label } = rec as { text?: unknown; label?: unknown };
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) fail(`each line must be a JSON object ${shape}`, line);
+    yield { record: rec as Record<string, unknown>, line };
+  }
+}
+
+/**
+ * Parse a JSON Lines file of `{"text": string, "label": string | integer}` objects (other
+ * fields are ignored; blank lines are skipped). Labels must be all strings or all integers
+ * >= 0 within a file. Problems are `UserError`s naming the file and line.
+ */
+export function parseJsonl(content: string, file: string, pointer: string): TextRecords {
+  const out: TextRecords = { texts: [], labels: [], lines: [] };
+  const fail = (message: string, line: number): never => {
+    throw new UserError(message, pointer, file, line, 1);
+  };
+  let labelKind: 'string' | 'number' | undefined;
+  let kindLine = 0;
+  for (const { record, line } of jsonObjectLines(content, fail, '{"text": ..., "label": ...}')) {
+    const { text, label } = record as { text?: unknown; label?: unknown };
     if (typeof text !== 'string') fail(text === undefined ? 'missing "text"' : '"text" must be a string', line);
     if (typeof label === 'number') {
       if (!Number.isInteger(label) || label < 0) fail(`label ${label} is not a class index (an integer >= 0) or a class name (a string)`, line);

@@ -1,4 +1,4 @@
-import { isFiniteNumber, isNotice, isRecord, isRendererError, isShortString } from '../shared/validators';
+import { isFiniteNumber, isNotice, isRecord, isRendererError, isRunStatus, isShortString } from '../shared/validators';
 import type { GcrlRunView } from './viewModel';
 
 /**
@@ -28,7 +28,6 @@ export interface GcrlPanelState {
   task?: number;
 }
 
-const STATUSES = new Set(['running', 'completed', 'cancelled', 'failed', 'interrupted', 'diverged']);
 const MAX_RUNS = 20;
 const MAX_CELLS = 64 * 64;
 const MAX_TASKS = 64;
@@ -91,7 +90,7 @@ export function isGcrlRunView(r: unknown): r is GcrlRunView {
   if (!isRecord(r)) return false;
   return (
     ['runId', 'runDir', 'experiment', 'algo'].every((k) => typeof r[k] === 'string') &&
-    STATUSES.has(r.status as string) &&
+    isRunStatus(r.status) &&
     isFiniteNumber(r.epochs) && isFiniteNumber(r.epochsDone) && typeof r.hasValue === 'boolean' &&
     (r.message === undefined || typeof r.message === 'string') &&
     Array.isArray(r.success) && r.success.every((p) => isRecord(p) && isFiniteNumber(p.epoch) && isFiniteNumber(p.successRate)) &&

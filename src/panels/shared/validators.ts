@@ -30,3 +30,10 @@ export function isRendererError(m: Record<string, unknown>): boolean {
 export function isNotice(m: Record<string, unknown>): boolean {
   return ['info', 'warning', 'error'].includes(m.level as string) && typeof m.text === 'string' && m.text.length <= MAX_MESSAGE_TEXT;
 }
+
+const RUN_STATUSES = new Set(['running', 'completed', 'cancelled', 'failed', 'interrupted', 'diverged']);
+
+/** A run's status as the run store records it (`runner/runStore.ts` RunStatus). */
+export function isRunStatus(v: unknown): boolean {
+  return RUN_STATUSES.has(v as string);
+}

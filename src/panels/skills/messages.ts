@@ -1,4 +1,4 @@
-import { isFiniteNumber, isNotice, isRecord, isRendererError, isShortString } from '../shared/validators';
+import { isFiniteNumber, isNotice, isRecord, isRendererError, isRunStatus, isShortString } from '../shared/validators';
 import type { SkillsRunView } from './viewModel';
 
 /**
@@ -21,7 +21,6 @@ export interface SkillsPanelState {
   runDirs: string[];
 }
 
-const STATUSES = new Set(['running', 'completed', 'cancelled', 'failed', 'interrupted', 'diverged']);
 /** Upper bounds on what a panel message may carry (a hostile or broken file cannot flood the webview). */
 const MAX_RUNS = 20;
 const MAX_SKILLS = 256;
@@ -63,7 +62,7 @@ export function isSkillsRunView(r: unknown): r is SkillsRunView {
   if (!isRecord(r)) return false;
   return (
     ['runId', 'runDir', 'experiment', 'algo', 'label'].every((k) => typeof r[k] === 'string') &&
-    STATUSES.has(r.status as string) &&
+    isRunStatus(r.status) &&
     isFiniteNumber(r.epochs) && isFiniteNumber(r.epochsDone) &&
     (r.message === undefined || typeof r.message === 'string') &&
     Array.isArray(r.coverage) && r.coverage.every((p) => isRecord(p) && isFiniteNumber(p.epoch) && isFiniteNumber(p.coverage) && isFiniteNumber(p.finalDistance)) &&

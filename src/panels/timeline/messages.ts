@@ -1,5 +1,5 @@
 import { MAX_REPORT_CLASSES, type TimelineRun } from './viewModel';
-import { isFiniteNumber, isRecord, isShortString, isRendererError, isNotice } from '../shared/validators';
+import { isFiniteNumber, isNotice, isRecord, isRendererError, isRunStatus, isShortString } from '../shared/validators';
 import { isExportRequest, type ExportRequest } from '../shared/export';
 
 /**
@@ -31,7 +31,6 @@ export interface TimelineState {
   runDirs: string[];
 }
 
-const runStatuses = new Set(['running', 'completed', 'cancelled', 'failed', 'interrupted', 'diverged']);
 
 export function isWebviewToHost(m: unknown): m is WebviewToHost {
   if (!isRecord(m)) return false;
@@ -74,7 +73,7 @@ export function isTimelineRun(r: unknown): r is TimelineRun {
   return (
     strings.every((k) => typeof r[k] === 'string') &&
     numbers.every((k) => isFiniteNumber(r[k])) &&
-    runStatuses.has(r.status as string) &&
+    isRunStatus(r.status) &&
     (r.trainSeconds === undefined || isFiniteNumber(r.trainSeconds)) &&
     (r.message === undefined || typeof r.message === 'string') &&
     (r.classNames === undefined || (Array.isArray(r.classNames) && r.classNames.every((n) => typeof n === 'string'))) &&

@@ -1,5 +1,5 @@
 import { UserError } from '../../errors';
-import { jsonSyntaxProblem } from '../../util/jsonError';
+import { jsonObjectLines } from '../../data/jsonl';
 import { createRng, type Rng } from '../../util/random';
 
 /** A point of the action space where behaviour data concentrates, and the mean reward there. */
@@ -95,20 +95,7 @@ export function parseTransitions(
   let actionDim = -1;
   let multiStep: boolean | undefined;
   let firstLine = 0;
-  const rows = content.split('\n');
-  for (let i = 0; i < rows.length; i++) {
-    const line = i + 1;
-    const raw = rows[i].trim();
-    if (raw === '') continue;
-    let rec: unknown;
-    try {
-      rec = JSON.parse(raw);
-    } catch {
-      const p = jsonSyntaxProblem(raw);
-      fail(`not valid JSON at column ${p.column}: ${p.reason}`, line);
-    }
-    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) fail('each line must be a JSON object {"state": [...], "action": [...], "reward": number}', line);
-    const r = rec as Record<string, unknown>;
+  for (const { record: r, line } of jsonObjectLines(content, fail, '{"state": [...], "action": [...], "reward": number}')) {
     const vec = (key: string, dim: number): number[] => {
       const v = r[key];
       if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
