@@ -12,7 +12,7 @@ import { isCell, isGcrlPanelState, isHostToWebview, type GcrlPanelState, type We
 import { mazeSpec, successSpec, type GcrlChartTheme } from '../../src/panels/gcrl/spec';
 import { runLabels, taskLabel, type GcrlRunView } from '../../src/panels/gcrl/viewModel';
 import css from '../shared/rl.css';
-import { acquireHost, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
+import { acquireHost, baseChartTheme, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
 import { RlCards, renderVegaLite } from '../shared/rlCards';
 
 const vscode = acquireHost<WebviewToHost, GcrlPanelState>();
@@ -30,18 +30,13 @@ let queued = false;
 
 function theme(): GcrlChartTheme {
   return {
-    foreground: cssVar('--vscode-foreground', '#cccccc'),
-    mutedForeground: cssVar('--vscode-descriptionForeground', '#9d9d9d'),
-    grid: cssVar('--vscode-charts-lines', 'rgba(128,128,128,0.35)'),
+    ...baseChartTheme(),
     wall: cssVar('--vscode-editorWidget-border', '#555555'),
     floor: cssVar('--vscode-editorWidget-background', '#252526'),
     path: cssVar('--vscode-charts-orange', '#d18616'),
     subgoal: cssVar('--vscode-charts-purple', '#b180d7'),
     start: cssVar('--vscode-charts-green', '#89d185'),
     goal: cssVar('--vscode-charts-red', '#f14c4c'),
-    fontFamily: cssVar('--vscode-font-family', 'sans-serif'),
-    fontSize: parseFloat(cssVar('--vscode-font-size', '13')) || 13,
-    runColors: ['blue', 'orange', 'green', 'purple', 'red', 'yellow'].map((c, i) => cssVar(`--vscode-charts-${c}`, ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'][i])),
   };
 }
 

@@ -47,6 +47,23 @@ export function cssVar(name: string, fallback: string): string {
   return v || fallback;
 }
 
+/**
+ * The colours and font every chart takes from the VS Code theme: text, muted text, grid lines,
+ * font, and one colour per run (VS Code's chart palette). Panels add their own on top.
+ */
+export function baseChartTheme(): { foreground: string; mutedForeground: string; grid: string; fontFamily: string; fontSize: number; runColors: string[] } {
+  return {
+    foreground: cssVar('--vscode-foreground', '#cccccc'),
+    mutedForeground: cssVar('--vscode-descriptionForeground', '#9d9d9d'),
+    grid: cssVar('--vscode-charts-lines', 'rgba(128,128,128,0.35)'),
+    fontFamily: cssVar('--vscode-font-family', 'sans-serif'),
+    fontSize: parseFloat(cssVar('--vscode-font-size', '13')) || 13,
+    runColors: ['blue', 'orange', 'green', 'purple', 'red', 'yellow'].map((c, i) =>
+      cssVar(`--vscode-charts-${c}`, ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'][i]),
+    ),
+  };
+}
+
 /** Sends uncaught errors of the page to the host, which logs them. */
 export function forwardErrors(post: (message: { type: 'error'; message: string }) => void): void {
   window.addEventListener('error', (e) => post({ type: 'error', message: String(e.message).slice(0, 2000) }));

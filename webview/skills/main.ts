@@ -11,7 +11,7 @@ import { isHostToWebview, type SkillsPanelState, type WebviewToHost } from '../.
 import { coverageSpec, trajectoriesSpec, type SkillsChartTheme } from '../../src/panels/skills/spec';
 import { runLabels, type SkillsRunView } from '../../src/panels/skills/viewModel';
 import css from '../shared/rl.css';
-import { acquireHost, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
+import { acquireHost, baseChartTheme, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
 import { RlCards, renderVegaLite } from '../shared/rlCards';
 
 const vscode = acquireHost<WebviewToHost, SkillsPanelState>();
@@ -23,13 +23,8 @@ let queued = false;
 
 function theme(): SkillsChartTheme {
   return {
-    foreground: cssVar('--vscode-foreground', '#cccccc'),
-    mutedForeground: cssVar('--vscode-descriptionForeground', '#9d9d9d'),
-    grid: cssVar('--vscode-charts-lines', 'rgba(128,128,128,0.35)'),
+    ...baseChartTheme(),
     wall: cssVar('--vscode-editorWidget-border', '#555555'),
-    fontFamily: cssVar('--vscode-font-family', 'sans-serif'),
-    fontSize: parseFloat(cssVar('--vscode-font-size', '13')) || 13,
-    runColors: ['blue', 'orange', 'green', 'purple', 'red', 'yellow'].map((c, i) => cssVar(`--vscode-charts-${c}`, ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'][i])),
   };
 }
 

@@ -16,7 +16,7 @@ import { latestSaving } from '../../src/panels/timeline/viewModel';
 import { confusionMatrixSpec, runLabels, timelineSpec, type ChartTheme } from '../../src/panels/timeline/spec';
 import { formatPercent, formatSaving, formatSeconds } from '../../src/panels/shared/format';
 import css from './timeline.css';
-import { acquireHost, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
+import { acquireHost, baseChartTheme, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
 import { chartImage, exportBar } from '../shared/export';
 import { confusionMatrixCsv, epochsCsv, layersCsv, perClassCsv } from '../../src/panels/timeline/csv';
 
@@ -28,14 +28,7 @@ let renderQueued = false;
 
 function currentTheme(): ChartTheme {
   return {
-    foreground: cssVar('--vscode-foreground', '#cccccc'),
-    mutedForeground: cssVar('--vscode-descriptionForeground', '#9d9d9d'),
-    grid: cssVar('--vscode-charts-lines', 'rgba(128,128,128,0.35)'),
-    fontFamily: cssVar('--vscode-font-family', 'sans-serif'),
-    fontSize: parseFloat(cssVar('--vscode-font-size', '13')) || 13,
-    runColors: ['blue', 'orange', 'green', 'purple', 'red', 'yellow'].map((c, i) =>
-      cssVar(`--vscode-charts-${c}`, ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'][i]),
-    ),
+    ...baseChartTheme(),
     laneColors: {
       training: cssVar('--vscode-charts-orange', '#d18616'),
       frozen: cssVar('--vscode-charts-blue', '#3794ff'),
