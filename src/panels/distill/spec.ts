@@ -88,7 +88,8 @@ export function armsSpec(view: DistillView, opts: { width: number; theme: Distil
   const arms = rows.filter((r) => !r.teacher);
   const teacher = rows.find((r) => r.teacher);
   const names = arms.map((a) => a.name);
-  const width = Math.max(140, Math.floor((opts.width - 140) / 3) - 30);
+  // Room for the arm names on the first panel's axis and the gaps between the three.
+  const width = Math.max(120, Math.floor((opts.width - 160) / 3) - 40);
   const panel = (m: (typeof MEASURES)[number], i: number) => {
     const values = arms.filter((a) => a[m.key] !== undefined).map((a) => ({ arm: a.name, value: a[m.key]! }));
     const ref = teacher?.[m.key];

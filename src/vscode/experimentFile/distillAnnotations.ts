@@ -37,6 +37,11 @@ export function formatLoss(v: number): string {
   return a >= 1e4 || a < 1e-3 ? v.toExponential(2) : String(Number(v.toPrecision(3)));
 }
 
+/** A batch-norm gap inline: two significant digits (the hover has three). */
+export function formatGap(v: number): string {
+  return v === 0 ? '0' : Math.abs(v) < 0.01 || Math.abs(v) >= 1000 ? v.toExponential(0) : String(Number(v.toPrecision(2)));
+}
+
 const cut = (s: string) => (s.length <= MAX_PART ? s : `${s.slice(0, MAX_PART - 1)}…`);
 
 function annotation(name: string, node: { start: number; end: number }, parts: string[], details: string[]): FileAnnotation {
@@ -84,19 +89,25 @@ export function distillFileAnnotations(text: string, view: DistillView): FileAnn
       parts.push(k === undefined ? `⇐ teacher ${target}` : `⇐ teacher layer ${k} (${target})`);
       lines.push(md`Learns from teacher layer ${k ?? '?'} (**${target}**)${isOutput && pairs.length === 0 ? ' through its predictions (KD on the logits)' : ''}.`, '');
     }
+    // VS Code cuts a line's inlay hints after ~43 characters: the losses go in one short part
+    // (in the arms' order), the hover says which arm each is.
+    const mse: string[] = [];
     for (const { arm } of pairs) {
       const v = arm.finalLosses.intermediate?.[`hidden:${node.name}`] ?? arm.finalLosses.general?.[`hidden:${node.name}`];
       if (v === undefined) continue;
-      parts.push(`${arm.name} MSE ${formatLoss(v)}`);
+      mse.push(formatLoss(v));
       lines.push(md`- ${arm.name}: hidden-state MSE ${formatLoss(v)} (last of the intermediate stage)`);
     }
+    if (mse.length > 0) parts.push(`MSE ${mse.join('/')}`);
     if (isOutput) {
+      const kd: string[] = [];
       for (const arm of arms) {
         const l = outputLoss(arm);
         if (!l) continue;
-        parts.push(`${arm.name} ${formatLoss(l.value)}`);
+        if (l.stage !== 'supervised') kd.push(formatLoss(l.value));
         lines.push(md`- ${arm.name}: ${l.stage === 'supervised' ? 'label cross-entropy' : 'KD soft cross-entropy'} ${formatLoss(l.value)} (last of the ${l.stage} stage)${arm.state === 'done' ? '' : ', still training'}`);
       }
+      if (kd.length > 0) parts.push(`KD ${kd.join('/')}`);
     }
     if (parts.length === 0) continue;
     lines.push('', runLine(view));
@@ -112,7 +123,8 @@ export function distillFileAnnotations(text: string, view: DistillView): FileAnn
     const parts: string[] = [];
     const lines = [md`**${arm.name}** · ${arm.method} · ${arm.state}`, ''];
     if (arm.accuracy !== undefined) {
-      parts.push(`${formatPercent(arm.accuracy)} test accuracy`);
+      // Short: several arms often share a line.
+      parts.push(formatPercent(arm.accuracy));
       lines.push(md`Test accuracy ${formatPercent(arm.accuracy)}${view.teacher?.accuracy ? ` (${formatPercent(arm.accuracy / view.teacher.accuracy)} of the teacher's)` : ''}.`);
     } else if (arm.state === 'running') {
       parts.push('● training');
@@ -123,7 +135,7 @@ export function distillFileAnnotations(text: string, view: DistillView): FileAnn
         const xs = gaps.map(f).filter((x): x is number => x !== undefined);
         return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined;
       };
-      parts.push(`BN gap μ ${formatLoss(mean((g) => g.mean)!)} σ² ${formatLoss(mean((g) => g.variance)!)}`);
+      parts.push(`BN μ ${formatGap(mean((g) => g.mean)!)} σ² ${formatGap(mean((g) => g.variance)!)}`);
       lines.push('', 'Batch-norm statistics of the synthetic set against the teacher\'s running ones (relative RMS gap; noise in brackets):');
       for (const g of gaps) lines.push(md`- ${g.layer}: mean ${formatLoss(g.mean)}${g.meanBefore !== undefined ? ` (${formatLoss(g.meanBefore)})` : ''}, variance ${formatLoss(g.variance)}${g.varianceBefore !== undefined ? ` (${formatLoss(g.varianceBefore)})` : ''}`);
     }
@@ -135,7 +147,7 @@ export function distillFileAnnotations(text: string, view: DistillView): FileAnn
   const teacherNode = root ? findNodeAtLocation(root, ['teacher']) : undefined;
   if (teacherNode && view.teacher?.accuracy !== undefined) {
     const t = view.teacher;
-    const parts = [`teacher ${formatPercent(t.accuracy!)}`, `${formatCount(t.parameters)} parameters`];
+    const parts = [`teacher ${formatPercent(t.accuracy!)}`, `${formatCount(t.parameters)} params`];
     const lines = [md`**Teacher** · ${formatCount(t.parameters)} parameters · test accuracy ${formatPercent(t.accuracy!)}${t.msPerExample !== undefined ? ` · ${t.msPerExample.toFixed(3)} ms per example` : ''}`];
     if (t.batchNormLayers.length > 0) lines.push('', md`Batch-norm layers: ${t.batchNormLayers.join(', ')}`);
     lines.push('', runLine(view));
@@ -161,8 +173,8 @@ export function teacherBatchNormAnnotations(text: string, view: DistillView): Fi
   for (const node of findLayerNodes(text)) {
     const rows = arms.flatMap((a) => (a.batchNorm ?? []).filter((g) => g.layer === node.name).map((g) => ({ arm: a.name, g })));
     if (rows.length === 0) continue;
-    const parts = rows.map(({ arm, g }) => `${arm}: Δμ ${formatLoss(g.mean)} Δσ² ${formatLoss(g.variance)}`);
-    const lines = [md`**${node.name}** · batch norm after synthesis (distill run ${view.experiment})`, '', 'Gap of the synthetic inputs\' batch mean and variance to this layer\'s running statistics (relative RMS; 0 = match; Gaussian noise in brackets):'];
+    const parts = [`BN μ ${rows.map(({ g }) => formatGap(g.mean)).join('/')} σ² ${rows.map(({ g }) => formatGap(g.variance)).join('/')}`];
+    const lines = [md`**${node.name}** · batch norm after synthesis (distill run ${view.experiment})`, '', md`Gap of the synthetic inputs' batch mean and variance to this layer's running statistics (relative RMS; 0 = match; Gaussian noise in brackets), for ${rows.map((r) => r.arm).join(', ')}:`];
     for (const { arm, g } of rows) {
       lines.push(md`- ${arm}: mean ${formatLoss(g.mean)}${g.meanBefore !== undefined ? ` (${formatLoss(g.meanBefore)})` : ''}, variance ${formatLoss(g.variance)}${g.varianceBefore !== undefined ? ` (${formatLoss(g.varianceBefore)})` : ''}`);
     }
