@@ -138,10 +138,11 @@ export function registerExperimentAnnotations(index: RunIndex, manager: RunManag
 /**
  * The newest completed distill run whose teacher is a given train experiment file (in the same
  * runs folder), as the distillation panel's view: the teacher's batch-norm hints come from it.
- * A run's teacher is read from its `config.json` once.
+ * A run's teacher is read from its `config.json` once, its view once.
  */
 class TeacherRuns {
   private readonly teachers = new Map<string, string | undefined>();
+  private readonly views = new Map<string, DistillView>();
 
   constructor(private readonly index: RunIndex) {}
 
@@ -154,7 +155,10 @@ class TeacherRuns {
         this.teachers.set(r.runDir, typeof teacher?.teacher === 'string' ? path.resolve(teacher.teacher) : undefined);
       }
       if (this.teachers.get(r.runDir) !== target) continue;
-      return distillView({ runId: r.runId, runDir: r.runDir, experiment: r.experiment, status: r.status }, await readEvents(r.runDir));
+      // A completed run's events do not change: read once (hint providers ask on every scroll).
+      let view = this.views.get(r.runDir);
+      if (!view) this.views.set(r.runDir, (view = distillView({ runId: r.runId, runDir: r.runDir, experiment: r.experiment, status: r.status }, await readEvents(r.runDir))));
+      return view;
     }
     return undefined;
   }
