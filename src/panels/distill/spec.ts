@@ -33,10 +33,10 @@ const config = (t: DistillChartTheme) => ({
   title: { color: t.foreground, fontSize: t.fontSize, subtitleColor: t.mutedForeground, subtitleFontSize: t.fontSize - 2, anchor: 'start' as const },
 });
 
-/** The arms' colour scale, the same in every chart (the order of the run's plan). */
-function armColors(view: DistillView, t: DistillChartTheme) {
-  const domain = view.arms.map((a) => a.name);
-  return { domain, range: domain.map((_, i) => t.runColors[i % t.runColors.length]) };
+/** The arms' colour scale, the same colour for an arm in every chart (by its place in the plan); `only`: the arms this chart draws. */
+function armColors(view: DistillView, t: DistillChartTheme, only?: ReadonlySet<string>) {
+  const all = view.arms.map((a, i) => ({ name: a.name, color: t.runColors[i % t.runColors.length] })).filter((a) => !only || only.has(a.name));
+  return { domain: all.map((a) => a.name), range: all.map((a) => a.color) };
 }
 
 /**
@@ -62,7 +62,7 @@ export function stageLanesSpec(view: DistillView, stage: string, opts: { width: 
       encoding: {
         x: { field: 'step', type: 'quantitative', title: 'step', axis: { tickCount: 6 } },
         y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false }, axis: { tickCount: 3, format: '~g' } },
-        color: { field: 'arm', type: 'nominal', title: 'arm', scale: armColors(view, t) },
+        color: { field: 'arm', type: 'nominal', title: 'arm', scale: armColors(view, t, new Set(points.map((p) => p.arm))) },
         tooltip: [{ field: 'arm' }, { field: 'lane' }, { field: 'step' }, { field: 'value', format: '.5g' }],
       },
     },
@@ -173,7 +173,7 @@ export function batchNormSpec(view: DistillView, opts: { width: number; theme: D
       column: { field: 'statistic', type: 'nominal', title: null, sort: ['mean', 'variance'] },
     },
     spec: {
-      width: Math.max(160, Math.floor((opts.width - 200) / 2)),
+      width: Math.max(140, Math.floor((opts.width - 300) / 2)),
       height: 110,
       mark: { type: 'bar', cornerRadiusEnd: 2 },
       encoding: {

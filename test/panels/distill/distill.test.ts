@@ -78,7 +78,10 @@ describe('distill panel charts (rendered to SVG as the webview does)', () => {
   const v = distillView(header, EVENTS);
 
   it('draws a stage\'s lanes as one row each on the stage\'s step axis', async () => {
-    const svg = await renderSvg(stageLanesSpec(v, 'synthesis', { width: 800, theme }));
+    const spec = stageLanesSpec(v, 'synthesis', { width: 800, theme }) as { spec: { encoding: { color: { scale: { domain: string[]; range: string[] } } } } };
+    // Only the arms that ran the stage, each in its colour of every chart (its place in the plan).
+    assert.deepEqual(spec.spec.encoding.color.scale, { domain: ['deepinversion'], range: ['#89d185'] });
+    const svg = await renderSvg(spec);
     for (const lane of v.stages.find((s) => s.name === 'synthesis')!.lanes) assert.ok(svg.includes(lane), lane);
     assert.match(svg, /Stage: synthesis/);
   });
