@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { REPO, startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, runCommand, screenshot, waitForActiveEditor, waitInWebview, waitUntil, type Workbench,
+  expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, reloadWindow, runCommand, screenshot, waitForActiveEditor, waitInWebview, waitUntil, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
@@ -16,7 +16,8 @@ import { makeExamplesWorkspace } from './harness/workspace';
  * deepinversion) runs through Run Experiment; the distillation panel draws a lane per loss of
  * each stage, one bar per arm, the synthetic inputs per class and the batch-norm match; the
  * experiment file and the teacher's file show the hints; a data-free arm on a teacher without
- * batch norm is an error at the arm. Small settings; every wait is on a condition.
+ * batch norm is an error at the arm; the panel reopens from the file's CodeLens and comes back
+ * after a window reload. Small settings; every wait is on a condition.
  */
 describe('distillation lab (code-server)', { timeout: 10 * 60_000 }, () => {
   let server: CodeServer;
@@ -185,5 +186,13 @@ describe('distillation lab (code-server)', { timeout: 10 * 60_000 }, () => {
     const frame = await findWebviewFrame(page, '.gallery');
     await frame.$eval('.data-free', (e) => e.scrollIntoView());
     await screenshot(page, '74-distill-panel-reopened-gallery');
+  });
+
+  test('after a window reload the panel is restored with the same run', async () => {
+    const { page } = wb;
+    await reloadWindow(wb);
+    const s = await waitInWebview(page, '.arms-table', panelState, (v) => v.status === 'completed' && v.bars.length === 6 && (v.gallery.deepinversion ?? []).length === 10 && v.bn.length > 0, 90_000);
+    assert.deepEqual(Object.keys(s.lanes).sort(), ['distillation', 'prediction', 'synthesis']);
+    await screenshot(page, '75-distill-panel-after-reload');
   });
 });
