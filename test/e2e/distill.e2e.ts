@@ -17,7 +17,7 @@ import { makeExamplesWorkspace } from './harness/workspace';
  * each stage, one bar per arm, the synthetic inputs per class and the batch-norm match; the
  * experiment file and the teacher's file show the hints; a data-free arm on a teacher without
  * batch norm is an error at the arm; the panel reopens from the file's CodeLens and comes back
- * after a window reload. Small settings; every wait is on a condition.
+ * after a window reload, and from the Runs view. Small settings; every wait is on a condition.
  */
 describe('distillation lab (code-server)', { timeout: 10 * 60_000 }, () => {
   let server: CodeServer;
@@ -194,5 +194,21 @@ describe('distillation lab (code-server)', { timeout: 10 * 60_000 }, () => {
     const s = await waitInWebview(page, '.arms-table', panelState, (v) => v.status === 'completed' && v.bars.length === 6 && (v.gallery.deepinversion ?? []).length === 10 && v.bn.length > 0, 90_000);
     assert.deepEqual(Object.keys(s.lanes).sort(), ['distillation', 'prediction', 'synthesis']);
     await screenshot(page, '75-distill-panel-after-reload');
+  });
+
+  test('the panel reopens from the Runs view (a click on the run)', async () => {
+    const { page } = wb;
+    await runCommand(page, 'View: Close All Editors');
+    await waitUntil(page, async () => !(await findWebviewFrame(page, '.arms-table', 1000).then(() => true, () => false)), 'the panel to close');
+    await runCommand(page, 'Model Lab: Focus on Runs View');
+    const tree = page.locator('.pane-body .monaco-list[aria-label*="Runs"], [id="workbench.view.extension.model-lab"] .monaco-list').first();
+    await tree.waitFor({ state: 'visible', timeout: 20_000 });
+    // The run's row is labelled with its policy, "distill" (the experiment's row reads "tiny-distill").
+    const row = tree.locator('.monaco-list-row', { hasText: /^distill/ }).first();
+    await row.waitFor({ state: 'visible', timeout: 60_000 });
+    await row.click();
+    const s = await waitInWebview(page, '.arms-table', panelState, (v) => v.status === 'completed' && v.bars.length === 6 && (v.gallery.deepinversion ?? []).length === 10, 60_000);
+    assert.deepEqual(Object.keys(s.lanes).sort(), ['distillation', 'prediction', 'synthesis']);
+    await screenshot(page, '76-distill-panel-from-runs-view');
   });
 });
