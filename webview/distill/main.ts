@@ -118,7 +118,7 @@ function renderTable(v: DistillView): void {
       r.ofTeacher === undefined ? '—' : formatPercent(r.ofTeacher),
       r.parameters === undefined ? '—' : formatCount(r.parameters),
       r.smaller === undefined ? '—' : `${r.smaller.toFixed(1)}x`,
-      r.msPerExample === undefined ? '—' : r.msPerExample.toFixed(3),
+      r.msPerExample === undefined ? '—' : String(Number(r.msPerExample.toPrecision(3))),
       r.faster === undefined ? '—' : `${r.faster.toFixed(1)}x`,
       r.trainSeconds === undefined ? '—' : formatSeconds(r.trainSeconds),
     ];

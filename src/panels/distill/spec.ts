@@ -73,9 +73,9 @@ export function stageLanesSpec(view: DistillView, stage: string, opts: { width: 
 type Measure = 'accuracy' | 'parameters' | 'msPerExample';
 
 const MEASURES: { key: Measure; title: string; format: string }[] = [
-  { key: 'accuracy', title: 'test accuracy', format: '.1%' },
+  { key: 'accuracy', title: 'test accuracy', format: '.0%' },
   { key: 'parameters', title: 'parameters', format: '~s' },
-  { key: 'msPerExample', title: 'ms per example', format: '.3~f' },
+  { key: 'msPerExample', title: 'ms per example', format: '.2~g' },
 ];
 
 /**
@@ -105,7 +105,7 @@ export function armsSpec(view: DistillView, opts: { width: number; theme: Distil
             y: { field: 'arm', type: 'nominal' as const, sort: names, scale: { domain: names }, title: null, axis: i === 0 ? {} : { labels: false, ticks: false } },
             x: { field: 'value', type: 'quantitative' as const, title: null, axis: { format: m.format, tickCount: 4 } },
             color: { field: 'arm', type: 'nominal' as const, scale: armColors(view, t), legend: null },
-            tooltip: [{ field: 'arm' }, { field: 'value', title: m.title, format: m.format }],
+            tooltip: [{ field: 'arm' }, { field: 'value', title: m.title, format: m.key === 'accuracy' ? '.1%' : m.key === 'msPerExample' ? '.3~g' : ',' }],
           },
         },
         ...(ref === undefined
@@ -128,7 +128,7 @@ export function armsSpec(view: DistillView, opts: { width: number; theme: Distil
 function formatValue(v: number, key: Measure): string {
   if (key === 'accuracy') return `${(v * 100).toFixed(1)}%`;
   if (key === 'parameters') return v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : String(v);
-  return `${v.toFixed(3)} ms`;
+  return `${Number(v.toPrecision(3))} ms`;
 }
 
 export interface BatchNormRow {
