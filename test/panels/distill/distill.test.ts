@@ -43,6 +43,11 @@ describe('distill panel view model', () => {
     assert.deepEqual(lanes.intermediate, ['total', 'hidden-state MSE']);
     assert.deepEqual(lanes.synthesis, ['total', 'class cross-entropy', 'BN statistics', 'total variation', 'teacher agrees with target']);
     assert.equal(laneOf('synthesis', 'bn:bn1'), undefined);
+    // The other stages' terms: TinyBERT's on a transformer, DAFL's generator, the student arm's labels.
+    assert.deepEqual(['embedding', 'attention'].map((k) => laneOf('intermediate', k)), ['embedding MSE', 'attention MSE']);
+    assert.deepEqual(['loss', 'oneHot', 'activation', 'balance'].map((k) => laneOf('generator', k)), ['total', 'one-hot', 'activation', 'class balance']);
+    assert.equal(laneOf('supervised', 'loss'), 'cross-entropy (labels)');
+    assert.equal(laneOf('distillation', 'loss'), 'KD (soft cross-entropy)');
     assert.ok(v.points.every((p) => v.stages.find((s) => s.name === p.stage)?.lanes.includes(p.lane)));
     assert.equal(lossCsvRows(v).length, v.points.length);
     // Per-layer terms are kept as final losses (the inline hints).
