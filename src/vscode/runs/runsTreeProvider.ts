@@ -6,7 +6,8 @@ import { readRunMeta, type RunMeta } from '../../runner/runMeta';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { formatPercent, formatSeconds } from '../../panels/shared/format';
-import { bestRun, canResume, describeRun, describeSweep, experimentChildren, groupRuns, pointLabel, sweepTitle, type RunGroup, type SweepGroup } from './runGroups';
+import { bestRun, canResume, canResumeSweep, describeRun, describeSweep, experimentChildren, groupRuns, isSweepRunning, pointLabel, sweepTitle, type RunGroup, type SweepGroup } from './runGroups';
+import { sweepStopped } from '../sweeps/sweepStopped';
 import type { RunIndex } from './runIndex';
 import type { RunManager } from './runManager';
 import { canProve, provenLabel } from './proveResult';
@@ -62,8 +63,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const runNode = async (run: RunRecord): Promise<RunsNode> => ({ kind: 'run', run: this.withLiveProgress(run), meta: await readRunMeta(run.runDir) });
     if (node?.kind === 'sweep') return Promise.all(node.sweep.runs.map(runNode));
     if (node?.kind === 'experiment') {
-      return Promise.all(experimentChildren(node.group.runs).map((c): Promise<RunsNode> | RunsNode =>
-        c.kind === 'sweep' ? { kind: 'sweep', sweep: c.sweep, experimentFile: node.group.experimentFile } : runNode(c.run)));
+      return Promise.all(experimentChildren(node.group.runs).map(async (c): Promise<RunsNode> =>
+        c.kind === 'sweep' ? { kind: 'sweep', sweep: { ...c.sweep, stopped: await sweepStopped(c.sweep) }, experimentFile: node.group.experimentFile } : runNode(c.run)));
     }
     return (await this.allGroups()).map((group) => ({ kind: 'experiment', group }));
   }
@@ -98,12 +99,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }
     if (node.kind === 'sweep') {
       const { sweep } = node;
-      const running = sweep.runs.some((r) => r.status === 'running') || sweep.runs.length < sweep.count;
+      const running = isSweepRunning(sweep);
       const item = new vscode.TreeItem(sweepTitle(sweep), running ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `sweep:${node.experimentFile}:${sweep.sweepId}`;
       item.description = describeSweep(sweep);
       item.iconPath = new vscode.ThemeIcon(running ? 'sync~spin' : 'list-tree');
-      item.contextValue = running ? 'sweep sweep.running' : 'sweep';
+      // `sweep.running`: Cancel Sweep; `sweep.resumable`: Resume Sweep; every sweep: Open Sweep Chart.
+      item.contextValue = ['sweep', running ? 'sweep.running' : '', canResumeSweep(sweep) ? 'sweep.resumable' : ''].filter(Boolean).join(' ');
       const best = bestRun(sweep);
       item.tooltip = untrustedMarkdown([md`**Sweep** ${sweep.sweepId}`, md`${describeSweep(sweep)}`, ...(best?.sweep ? [md`Best: ${pointLabel(best.sweep.params)}`] : [])].join('  \n'));
       return item;
