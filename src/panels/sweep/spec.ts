@@ -5,10 +5,10 @@ import { MISSING_POS, metricInfo, parallelData, scatterData, type SweepView } fr
  * The sweep panel's charts as Vega-Lite specs (pure; the webview compiles them and renders
  * with vega's expression interpreter, no `eval` under the CSP):
  * - parallel coordinates: one vertical axis per swept pointer and one for the metric, one line
- *   per point coloured by the metric; points without it (failed, cancelled, still running) run
- *   dashed, by status, into a "no metric" slot under the metric axis;
+ *   per completed point coloured by its metric; the others (failed, cancelled, still running) run
+ *   dashed, by status, to their last value or into a "no metric" slot under the metric axis;
  * - one scatter per pointer: the parameter's value against the metric.
- * Mark names (`PARALLEL_LINES`, `SCATTER_DOTS`) let tests find the drawn marks.
+ * Mark names (`PARALLEL_LINES`, `PARALLEL_UNFINISHED`, `SCATTER_DOTS`) let tests find the drawn marks.
  */
 export interface SweepChartTheme {
   foreground: string;
@@ -19,7 +19,7 @@ export interface SweepChartTheme {
 }
 
 export const PARALLEL_LINES = 'pointLines';
-export const PARALLEL_MISSING = 'missingLines';
+export const PARALLEL_UNFINISHED = 'unfinishedLines';
 export const SCATTER_DOTS = 'pointDots';
 
 /** How a point without a metric is dashed, by status (never solid: solid lines are measured points). */
@@ -69,16 +69,16 @@ export function parallelSpec(view: SweepView, metric: string, opts: { width: num
     width: opts.width,
     height: 260,
     config: config(opts.theme),
-    title: { text: `Parameters against ${metricInfo(metric).label}`, subtitle: 'one line per point; dashed: no final metric (by status)' },
+    title: { text: `Parameters against ${metricInfo(metric).label}`, subtitle: 'one line per point; dashed: not completed (by status), at its last value or under "no metric"' },
     layer: [
       { data: { values: axes.map((a) => ({ axis: a.title })) }, mark: { type: 'rule', color: opts.theme.grid }, encoding: { x, y: { datum: 0, type: 'quantitative', scale: y.scale, axis: null }, y2: { datum: 1 } } },
       {
-        name: PARALLEL_MISSING,
+        name: PARALLEL_UNFINISHED,
         data: { values: rows.filter((r) => r.metric === null) },
         mark: { type: 'line', color: opts.theme.mutedForeground, strokeWidth: 1.5, opacity: 0.9 },
         encoding: {
           x, y, detail: { field: 'point', type: 'nominal' }, order: { field: 'order', type: 'quantitative' },
-          strokeDash: { field: 'status', type: 'nominal', title: 'no metric', scale: { domain: statuses, range: statuses.map((s) => STATUS_DASHES[s] ?? [3, 3]) } },
+          strokeDash: { field: 'status', type: 'nominal', title: 'not completed', scale: { domain: statuses, range: statuses.map((s) => STATUS_DASHES[s] ?? [3, 3]) } },
           tooltip,
         },
       },

@@ -117,13 +117,13 @@ export function formatParam(v: ParamValue): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-/** The best point by `metric` (ties: the lower index), if any point has it. */
+/** The best completed point by `metric` (ties: the lower index), if any has it. */
 export function bestPoint(view: SweepView, metric: string): SweepPointView | undefined {
   const info = metricInfo(metric);
   let best: SweepPointView | undefined;
   for (const p of view.points) {
     const v = p.metrics[metric];
-    if (v === undefined) continue;
+    if (v === undefined || p.status !== 'completed') continue;
     const b = best?.metrics[metric];
     if (b === undefined || (info.higherIsBetter ? v > b : v < b)) best = p;
   }
@@ -142,7 +142,7 @@ export interface Axis {
   ticks: { pos: number; label: string }[];
 }
 
-/** Where points without the metric (failed, cancelled, still running) sit on the metric axis: below it. */
+/** Where points without the metric (failed early, queued, still running) sit on the metric axis: below it. */
 export const MISSING_POS = -0.18;
 
 export function paramAxis(pointer: string, values: readonly ParamValue[]): Axis {
@@ -201,7 +201,10 @@ export interface LineRow {
   pos: number;
   value: string;
   status: PointStatus;
-  /** The point's metric (null when it has none: its line is drawn dashed, by status). */
+  /**
+   * A completed point's metric, its line's colour. Null for any other point: its line is dashed,
+   * by status, and ends at its last value (a cancelled run's last evaluation) or under the axis.
+   */
   metric: number | null;
   best: boolean;
   label: string;
@@ -221,13 +224,15 @@ export function parallelData(view: SweepView, metric: string): ParallelData {
   for (const p of view.points) {
     const m = p.metrics[metric];
     const label = pointLabel(view, p);
-    const common = { point: p.index, status: p.status, metric: m ?? null, best: p === best, label };
+    const completed = p.status === 'completed' && m !== undefined;
+    const common = { point: p.index, status: p.status, metric: completed ? m : null, best: p === best, label };
     view.pointers.forEach((ptr, i) => {
       const v = p.params[ptr] ?? null;
       rows.push({ ...common, axis: axes[i].title, order: i, pos: axisPos(axes[i], v), value: formatParam(v) });
     });
     const last = axes.length - 1;
-    rows.push({ ...common, axis: axes[last].title, order: last, pos: m === undefined ? MISSING_POS : axisPos(axes[last], m), value: m === undefined ? p.status : formatMetric(info, m) });
+    const value = m === undefined ? p.status : completed ? formatMetric(info, m) : `${formatMetric(info, m)} (${p.status})`;
+    rows.push({ ...common, axis: axes[last].title, order: last, pos: m === undefined ? MISSING_POS : axisPos(axes[last], m), value });
   }
   return { axes, rows };
 }
@@ -237,7 +242,7 @@ export function pointLabel(view: SweepView, p: SweepPointView): string {
   return `#${p.index} ${view.pointers.map((k) => `${k.split('/').pop()}=${formatParam(p.params[k] ?? null)}`).join(', ')}`;
 }
 
-/** One dot of a parameter's scatter: a point with the metric. */
+/** One dot of a parameter's scatter: a completed point with the metric. */
 export interface ScatterRow {
   point: number;
   x: ParamValue;
@@ -246,14 +251,14 @@ export interface ScatterRow {
   label: string;
 }
 
-/** Per swept pointer, the points that have the metric: x = the parameter's value, y = the metric. */
+/** Per swept pointer, the completed points with the metric: x = the parameter's value, y = the metric. */
 export function scatterData(view: SweepView, metric: string): { pointer: string; axis: Axis; rows: ScatterRow[] }[] {
   const best = bestPoint(view, metric);
   return view.pointers.map((pointer) => {
     const axis = paramAxis(pointer, view.points.map((p) => p.params[pointer] ?? null));
     // A categorical axis compares texts (a `true` and a "true" are one category).
     const x = (v: ParamValue) => (axis.scale === 'categorical' ? formatParam(v) : v);
-    const rows = view.points.flatMap((p) => (p.metrics[metric] === undefined ? [] : [{ point: p.index, x: x(p.params[pointer] ?? null), metric: p.metrics[metric], best: p === best, label: pointLabel(view, p) }]));
+    const rows = view.points.flatMap((p) => (p.metrics[metric] === undefined || p.status !== 'completed' ? [] : [{ point: p.index, x: x(p.params[pointer] ?? null), metric: p.metrics[metric], best: p === best, label: pointLabel(view, p) }]));
     return { pointer, axis, rows };
   });
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isHostToWebview, isWebviewToHost } from '../../../src/panels/sweep/messages';
-import { PARALLEL_LINES, PARALLEL_MISSING, parallelSpec, SCATTER_DOTS, scatterSpec } from '../../../src/panels/sweep/spec';
+import { PARALLEL_LINES, PARALLEL_UNFINISHED, parallelSpec, SCATTER_DOTS, scatterSpec } from '../../../src/panels/sweep/spec';
 import { axisPos, bestPoint, metricAxis, metricNames, MISSING_POS, paramAxis, parallelData, scatterData, sweepCsvRows, sweepView, type SweepSource } from '../../../src/panels/sweep/viewModel';
 import { renderSvg } from '../rlRender';
 
@@ -66,6 +66,17 @@ test('points without the metric sit in a "no metric" slot under the metric axis;
   assert.equal(bestPoint(running, 'accuracy'), undefined);
 });
 
+test('a cancelled point with a last value: dashed at that value, never the best, not in the scatters', () => {
+  const src = source();
+  const points = src.points.map((p) => (p.index === 1 ? { ...p, status: 'cancelled' as const } : p));
+  const view = sweepView({ ...src, points });
+  assert.equal(bestPoint(view, 'accuracy')?.index, 3, 'the best completed point');
+  const { rows } = parallelData(view, 'accuracy');
+  const last = rows.find((r) => r.point === 1 && r.order === 2);
+  assert.deepEqual([last?.metric, last?.pos, last?.value], [null, 1, '95.0% (cancelled)']);
+  assert.deepEqual(scatterData(view, 'accuracy')[0].rows.map((r) => r.point), [0, 3]);
+});
+
 test('scatter data: per pointer, the points with the metric; categorical values as their text', () => {
   const view = sweepView(source());
   const panels = scatterData(view, 'accuracy');
@@ -82,7 +93,7 @@ test('the parallel-coordinates chart draws one line per point, dashed for the fa
   const svg = await renderSvg(parallelSpec(view, 'accuracy', { width: 600, theme }));
   const lines = (name: string) => svg.split(`<g class="mark-line role-mark ${name}_marks"`).slice(1).flatMap((chunk) => chunk.slice(0, chunk.indexOf('</g>')).match(/<path [^>]*aria-roledescription="line mark"[^>]*>/g) ?? []);
   assert.deepEqual(lines(PARALLEL_LINES).map((p) => /point: (\d+)/.exec(p)?.[1]).sort(), ['0', '1', '3'], 'one line per measured point');
-  const missing = lines(PARALLEL_MISSING);
+  const missing = lines(PARALLEL_UNFINISHED);
   assert.equal(missing.length, 1, 'one line for the failed point');
   assert.match(missing[0], /point: 2; status: failed/);
   assert.match(missing[0], /stroke-dasharray="6,3"/);
@@ -99,7 +110,7 @@ test('the scatters: one chart per pointer, one dot per point with the metric', a
   const svg = await renderSvg(scatterSpec(view, 'accuracy', { width: 700, theme }));
   for (const i of [0, 1]) {
     const dots = new RegExp(`<g class="mark-symbol role-mark ${SCATTER_DOTS}_${i}_marks"[^>]*>(.*?)</g>`, 's').exec(svg)?.[1] ?? '';
-    assert.equal((dots.match(/<path /g) ?? []).length, 3, `pointer ${i}: three dots`);
+    assert.equal((dots.match(/<path [^>]*aria-roledescription="point"/g) ?? []).length, 3, `pointer ${i}: three dots`);
   }
   assert.ok(svg.includes(`>${LR}<`) && svg.includes(`>${POLICY}<`));
   // A sweep of one numeric pointer with a single completed point still renders.
