@@ -146,6 +146,7 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
     assert.ok(!rows.some((t) => /^learningRate=0\.03(?!\d)/.test(t)), 'the third point has no run');
     await screenshot(page, 'sweep-06-long-sweep-cancelled');
     // Cancel is gone from the node; Resume Sweep is there.
+    await pointerAway(page);
     await page.locator('.monaco-list-row', { hasText: /3 points · 2 cancelled/ }).first().click({ button: 'right' });
     const labels = await contextMenuLabels(page);
     assert.ok(labels.includes('Resume Sweep') && !labels.includes('Cancel Sweep...'), JSON.stringify(labels));
@@ -211,6 +212,7 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
 async function runSweepOf(page: Page, file: string, executor: 'This machine' | 'Slurm'): Promise<void> {
   await runCommand(page, 'View: Show Explorer');
   await waitUntil(page, async () => {
+    await pointerAway(page);
     await explorerRow(page, file).click({ button: 'right' });
     const has = (await contextMenuLabels(page)).includes('Run Sweep...');
     if (!has) await page.keyboard.press('Escape');
@@ -220,9 +222,19 @@ async function runSweepOf(page: Page, file: string, executor: 'This machine' | '
   await pickExecutor(page, executor);
 }
 
+/**
+ * Moves the pointer off the lists first: the pointer left on a row (after a context menu) opens
+ * that row's hover, which can lie over the next row and, once the pointer is on it, stays.
+ */
+async function pointerAway(page: Page): Promise<void> {
+  await page.mouse.move(0, 0);
+  await page.locator('.context-view .hover-contents').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+}
+
 /** Right-clicks the Runs view's sweep row matching `pattern` and picks `item`. */
 async function sweepRowMenu(page: Page, pattern: RegExp, item: string): Promise<void> {
   await runsRows(page, (r) => r.some((t) => pattern.test(t)));
+  await pointerAway(page);
   await page.locator('.monaco-list-row', { hasText: pattern }).first().click({ button: 'right' });
   const labels = await contextMenuLabels(page);
   assert.ok(labels.includes(item), `${item} in ${JSON.stringify(labels)}`);
@@ -238,6 +250,7 @@ async function openSweepMenu(page: Page): Promise<void> {
   await runCommand(page, 'View: Show Explorer');
   // The context key listing sweep files is set shortly after activation: retry the menu until it has the entry.
   await waitUntil(page, async () => {
+    await pointerAway(page);
     await explorerRow(page, SWEEP_FILE).click({ button: 'right' });
     const has = (await contextMenuLabels(page)).includes('Run Sweep...');
     if (!has) await page.keyboard.press('Escape');

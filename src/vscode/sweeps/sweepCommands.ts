@@ -82,19 +82,28 @@ async function resumeSweep(deps: SweepDeps, dir: string): Promise<void> {
     void vscode.window.showWarningMessage('Model Lab does not run sweeps in Restricted Mode: trust this folder to run experiments.');
     return;
   }
-  const plan = await readSweepPlan(dir);
-  const args = ['sweep', '--resume', dir, '--json'];
-  if (plan.executor === 'local') args.push('--parallel', String(vscode.workspace.getConfiguration('modelLab').get<number>('sweep.parallel', 0) || defaultParallel()));
+  const { executor } = await readSweepPlan(dir);
+  const args = ['sweep', '--resume', dir, '--json', ...(executor === 'local' ? ['--parallel', String(parallelSetting())] : [])];
+  if (await startWithCli(deps, args, 'resume')) await followSweep(deps, await readSweepPlan(dir));
+}
+
+/** Points at once on this machine: `modelLab.sweep.parallel`, or one per core. */
+function parallelSetting(): number {
+  return vscode.workspace.getConfiguration('modelLab').get<number>('sweep.parallel', 0) || defaultParallel();
+}
+
+/** Starts (or resumes) a sweep with the bundled CLI; its `--json` document, or undefined after showing why it failed. */
+async function startWithCli(deps: SweepDeps, args: string[], what: 'start' | 'resume'): Promise<{ sweepDir: string } | undefined> {
   deps.log.info(`model-lab ${args.join(' ')}`);
   try {
-    await runCli(args);
+    const doc = JSON.parse(await runCli(args)) as { sweepDir: string };
+    deps.tree.refresh();
+    return doc;
   } catch (e) {
-    deps.log.error(`the sweep ${plan.sweepId} did not resume: ${(e as Error).message}`);
-    void vscode.window.showErrorMessage(`Model Lab: the sweep did not resume: ${(e as Error).message.split('\n')[0]}`, 'Show Log').then((a) => (a ? deps.log.show() : undefined));
-    return;
+    deps.log.error(`the sweep did not ${what}: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(`Model Lab: the sweep did not ${what}: ${(e as Error).message.split('\n')[0]}`, 'Show Log').then((a) => (a ? deps.log.show() : undefined));
+    return undefined;
   }
-  deps.tree.refresh();
-  await followSweep(deps, await readSweepPlan(dir));
 }
 
 async function runSweep(deps: SweepDeps, arg: unknown): Promise<void> {
@@ -125,8 +134,7 @@ async function runSweep(deps: SweepDeps, arg: unknown): Promise<void> {
     }
     return;
   }
-  const settings = vscode.workspace.getConfiguration('modelLab');
-  const parallel = settings.get<number>('sweep.parallel', 0) || defaultParallel();
+  const parallel = parallelSetting();
   const pick = await vscode.window.showQuickPick(
     [
       { label: '$(vm) This machine', description: `${parallel} at once`, detail: `Runs the ${points} points here, each in a run process of its own.`, executor: 'local' as SweepExecutor },
@@ -138,18 +146,8 @@ async function runSweep(deps: SweepDeps, arg: unknown): Promise<void> {
   const args = ['sweep', file, '--json', '--executor', pick.executor, '--out', runsRootFor(file)];
   if (pick.executor === 'local') args.push('--parallel', String(parallel));
   else args.push(...clusterFlags(cluster));
-  deps.log.info(`model-lab ${args.join(' ')}`);
-  let plan: SweepPlan;
-  try {
-    const doc = JSON.parse(await runCli(args)) as { sweepDir: string };
-    plan = await readSweepPlan(doc.sweepDir);
-  } catch (e) {
-    deps.log.error(`the sweep of ${file} did not start: ${(e as Error).message}`);
-    void vscode.window.showErrorMessage(`Model Lab: the sweep did not start: ${(e as Error).message.split('\n')[0]}`, 'Show Log').then((a) => (a ? deps.log.show() : undefined));
-    return;
-  }
-  deps.tree.refresh();
-  await followSweep(deps, plan);
+  const doc = await startWithCli(deps, args, 'start');
+  if (doc) await followSweep(deps, await readSweepPlan(doc.sweepDir));
 }
 
 /** The machine's `modelLab.cluster.*` settings, for what the file's `cluster` block leaves out. */
