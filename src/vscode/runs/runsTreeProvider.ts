@@ -14,6 +14,9 @@ import { canProve, provenLabel } from './proveResult';
 
 export type RunsNode = { kind: 'experiment'; group: RunGroup } | { kind: 'sweep'; sweep: SweepGroup; experimentFile: string } | { kind: 'run'; run: RunRecord; meta?: RunMeta };
 
+/** How often a sweep with points not begun is looked at again (its Slurm view is cached this long, `sweepStopped`). */
+const SWEEP_RECHECK_MS = 3500;
+
 const STATUS_ICONS: Record<RunRecord['status'], [string, string | undefined]> = {
   running: ['sync~spin', 'progressBar.background'],
   completed: ['pass-filled', 'testing.iconPassed'],
@@ -48,6 +51,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     this.changed.fire(undefined);
   }
 
+  private recheck: NodeJS.Timeout | undefined;
+
+  private refreshLater(ms: number): void {
+    if (this.recheck) return;
+    this.recheck = setTimeout(() => {
+      this.recheck = undefined;
+      this.changed.fire(undefined);
+    }, ms);
+  }
+
   /** Live runs change the tree every epoch: redraw at most once a second (a redraw reads the run store). */
   private refreshSoon(): void {
     if (this.timer) return;
@@ -63,8 +76,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const runNode = async (run: RunRecord): Promise<RunsNode> => ({ kind: 'run', run: this.withLiveProgress(run), meta: await readRunMeta(run.runDir) });
     if (node?.kind === 'sweep') return Promise.all(node.sweep.runs.map(runNode));
     if (node?.kind === 'experiment') {
-      return Promise.all(experimentChildren(node.group.runs).map(async (c): Promise<RunsNode> =>
+      const children = await Promise.all(experimentChildren(node.group.runs).map(async (c): Promise<RunsNode> =>
         c.kind === 'sweep' ? { kind: 'sweep', sweep: { ...c.sweep, stopped: await sweepStopped(c.sweep) }, experimentFile: node.group.experimentFile } : runNode(c.run)));
+      // A point that has not begun changes no file when its sweep is cancelled or Slurm drops it: look again.
+      if (children.some((c) => c.kind === 'sweep' && c.sweep.runs.length < c.sweep.count && isSweepRunning(c.sweep))) this.refreshLater(SWEEP_RECHECK_MS);
+      return children;
     }
     return (await this.allGroups()).map((group) => ({ kind: 'experiment', group }));
   }
@@ -136,6 +152,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   dispose(): void {
     clearTimeout(this.timer);
+    clearTimeout(this.recheck);
     for (const s of this.subscriptions) s.dispose();
     this.changed.dispose();
   }
