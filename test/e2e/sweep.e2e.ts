@@ -133,7 +133,7 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
     await screenshot(page, 'sweep-05-long-sweep-running');
     await sweepRowMenu(page, /3 points · 2 running/, 'Cancel Sweep...');
     const dialog = page.locator('.monaco-dialog-box');
-    await dialog.waitFor({ state: 'visible', timeout: 30_000 });
+    await dialog.waitFor({ state: 'visible', timeout: 90_000 });
     assert.match((await dialog.textContent()) ?? '', /Cancel sweep long-sweep\? 2 running, 1 queued/);
     await dialog.locator('.monaco-button', { hasText: 'Cancel Sweep' }).click();
     // The running points stop at their next step (resumable); the third never starts.
@@ -178,7 +178,7 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
     await runsRows(page, (r) => r.some((t) => /^learningRate=0\.0(03|1)epoch ([2-9]|\d{2,})\/100000/.test(t)));
     await sweepRowMenu(page, /2 points · (\d )?running/, 'Cancel Sweep...');
     const dialog = page.locator('.monaco-dialog-box');
-    await dialog.waitFor({ state: 'visible', timeout: 30_000 });
+    await dialog.waitFor({ state: 'visible', timeout: 90_000 });
     assert.match((await dialog.textContent()) ?? '', new RegExp(`Cancel sweep long-slurm-sweep\\? .*scancel of Slurm job ${first}`));
     await dialog.locator('.monaco-button', { hasText: 'Cancel Sweep' }).click();
     await runsRows(page, (r) => r.some((t) => /2 points · (2 cancelled|1 cancelled · 1 not started)$/.test(t)));
@@ -196,6 +196,8 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
     await runsRows(page, (r) => r.some((t) => /2 points · (\d )?running/.test(t)));
     await screenshot(page, 'sweep-11-slurm-resumed');
     await sweepRowMenu(page, /2 points · (\d )?running/, 'Cancel Sweep...');
+    // The dialog comes once squeue and sacct have answered (slow on a busy machine).
+    await page.locator('.monaco-dialog-box').waitFor({ state: 'visible', timeout: 90_000 });
     await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Cancel Sweep' }).click();
     await runsRows(page, (r) => r.some((t) => /2 points · (2 cancelled|1 cancelled · 1 not started)$/.test(t)));
   });

@@ -60,7 +60,8 @@ export function parallelSpec(view: SweepView, metric: string, opts: { width: num
     // A long pointer on two lines, broken before its last part: "/training/optimizer" over "/learningRate".
     labelExpr: "length(datum.label) > 22 && lastindexof(datum.label, '/') > 0 ? [slice(datum.label, 0, lastindexof(datum.label, '/')), slice(datum.label, lastindexof(datum.label, '/'))] : datum.label",
   } };
-  const y = { field: 'pos', type: 'quantitative' as const, scale: { domain: [MISSING_POS - 0.06, 1.04], nice: false, zero: false }, axis: null };
+  // Room above the top values for a pointer's second label line, and below the axes for the "no metric" slot.
+  const y = { field: 'pos', type: 'quantitative' as const, scale: { domain: [MISSING_POS - 0.06, 1.14], nice: false, zero: false }, axis: null };
   const tooltip = [{ field: 'label', title: 'point' }, { field: 'status' }, { field: 'axis' }, { field: 'value' }];
   const ticks = axes.flatMap((a) => a.ticks.map((t) => ({ axis: a.title, pos: t.pos, label: t.label })));
   const statuses = [...new Set(rows.filter((r) => r.metric === null).map((r) => r.status))];
@@ -78,7 +79,7 @@ export function parallelSpec(view: SweepView, metric: string, opts: { width: num
         mark: { type: 'line', color: opts.theme.mutedForeground, strokeWidth: 1.5, opacity: 0.9 },
         encoding: {
           x, y, detail: { field: 'point', type: 'nominal' }, order: { field: 'order', type: 'quantitative' },
-          strokeDash: { field: 'status', type: 'nominal', title: 'not completed', scale: { domain: statuses, range: statuses.map((s) => STATUS_DASHES[s] ?? [3, 3]) } },
+          strokeDash: { field: 'status', type: 'nominal', title: 'not completed', scale: { domain: statuses, range: statuses.map((s) => STATUS_DASHES[s] ?? [3, 3]) }, ...(statuses.length ? {} : { legend: null }) },
           tooltip,
         },
       },
@@ -121,8 +122,8 @@ export function scatterSpec(view: SweepView, metric: string, opts: { width: numb
       encoding: {
         x: axis.scale === 'categorical'
           ? { field: 'x', type: 'nominal', title: pointer, scale: { domain: axis.categories }, axis: { labelAngle: 0, labelLimit: 120 } }
-          : { field: 'x', type: 'quantitative', title: pointer, scale: { type: axis.scale, zero: false, nice: axis.scale === 'linear' }, axis: { format: '~g' } },
-        y: { field: 'metric', type: 'quantitative', title: info.label, scale: { zero: false }, axis: { format: info.percent ? '.0%' : '~g' } },
+          : { field: 'x', type: 'quantitative', title: pointer, scale: { type: axis.scale, zero: false, nice: axis.scale === 'linear', padding: 12 }, axis: { format: '~g' } },
+        y: { field: 'metric', type: 'quantitative', title: info.label, scale: { zero: false, padding: 12 }, axis: { format: info.percent ? '.0%' : '~g' } },
         color: { ...metricColor(metric), legend: null },
         size: { condition: { test: 'datum.best', value: 160 }, value: 70 },
         tooltip: [{ field: 'label', title: 'point' }, { field: 'metric', title: info.label, format: info.percent ? '.2%' : '.4~g' }],
