@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import type { RunRecord } from '../../src/runner/runStore';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, waitUntil, type Workbench } from './harness/workbench';
+import { clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, notificationTexts, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, waitUntil, type Workbench } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
 /**
@@ -31,7 +31,10 @@ const LONG_SWEEP_FILE = 'long-sweep.experiment.json';
 const LONG_SWEEP = {
   ...SWEEP,
   name: 'long-sweep',
-  data: { ...SWEEP.data, limit: 200 },
+  // All 1,797 digits and 256 hidden units, as long-digits (training.e2e): epochs of a fraction of a
+  // second, not thousands a second that would flood the window with events.
+  data: { format: 'csv', train: 'digits.csv.gz', label: 'last', scale: 16, testSplit: 0.2 },
+  model: { inputShape: [64], layers: [{ name: 'fc1', type: 'dense', units: 256, activation: 'relu' }, { name: 'out', type: 'dense', units: 10, activation: 'softmax' }] },
   training: { ...SWEEP.training, epochs: 100_000 },
   sweep: { grid: { '/training/optimizer/learningRate': [0.003, 0.01, 0.03] } },
 };
@@ -132,10 +135,7 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
     await runsRows(page, (r) => r.some((t) => /3 points · 2 running · 1 queued/.test(t)));
     await screenshot(page, 'sweep-05-long-sweep-running');
     await sweepRowMenu(page, /3 points · 2 running/, 'Cancel Sweep...');
-    const dialog = page.locator('.monaco-dialog-box');
-    await dialog.waitFor({ state: 'visible', timeout: 90_000 });
-    assert.match((await dialog.textContent()) ?? '', /Cancel sweep long-sweep\? 2 running, 1 queued/);
-    await dialog.locator('.monaco-button', { hasText: 'Cancel Sweep' }).click();
+    assert.match(await confirmCancel(page), /Cancel sweep long-sweep\? 2 running, 1 queued/);
     // The running points stop at their next step (resumable); the third never starts.
     await runsRows(page, (r) => r.some((t) => /3 points · 2 cancelled · 1 not started/.test(t)));
     // The sweep's progress notification ends with it.
@@ -177,10 +177,7 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
     // A task has trained an epoch (the cluster is shared: the other may still wait in Slurm's queue).
     await runsRows(page, (r) => r.some((t) => /^learningRate=0\.0(03|1)epoch ([2-9]|\d{2,})\/100000/.test(t)));
     await sweepRowMenu(page, /2 points · (\d )?running/, 'Cancel Sweep...');
-    const dialog = page.locator('.monaco-dialog-box');
-    await dialog.waitFor({ state: 'visible', timeout: 90_000 });
-    assert.match((await dialog.textContent()) ?? '', new RegExp(`Cancel sweep long-slurm-sweep\\? .*scancel of Slurm job ${first}`));
-    await dialog.locator('.monaco-button', { hasText: 'Cancel Sweep' }).click();
+    assert.match(await confirmCancel(page), new RegExp(`Cancel sweep long-slurm-sweep\\? .*scancel of Slurm job ${first}`));
     await runsRows(page, (r) => r.some((t) => /2 points · (2 cancelled|1 cancelled · 1 not started)$/.test(t)));
     await screenshot(page, 'sweep-10-slurm-cancelled');
     const cancelled = longSlurmRuns().filter((r) => r.status === 'cancelled');
@@ -196,9 +193,7 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
     await runsRows(page, (r) => r.some((t) => /2 points · (\d )?running/.test(t)));
     await screenshot(page, 'sweep-11-slurm-resumed');
     await sweepRowMenu(page, /2 points · (\d )?running/, 'Cancel Sweep...');
-    // The dialog comes once squeue and sacct have answered (slow on a busy machine).
-    await page.locator('.monaco-dialog-box').waitFor({ state: 'visible', timeout: 90_000 });
-    await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Cancel Sweep' }).click();
+    await confirmCancel(page);
     await runsRows(page, (r) => r.some((t) => /2 points · (2 cancelled|1 cancelled · 1 not started)$/.test(t)));
   });
 
@@ -231,6 +226,18 @@ async function runSweepOf(page: Page, file: string, executor: 'This machine' | '
 async function pointerAway(page: Page): Promise<void> {
   await page.mouse.move(0, 0);
   await page.locator('.context-view .hover-contents').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+}
+
+/** Answers Cancel Sweep's confirmation with "Cancel Sweep"; returns the question. */
+async function confirmCancel(page: Page): Promise<string> {
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor({ state: 'visible', timeout: 60_000 }).catch(async (e: Error) => {
+    await screenshot(page, 'sweep-no-cancel-dialog');
+    throw new Error(`${e.message}; notifications: ${JSON.stringify(await notificationTexts(page))}`);
+  });
+  const text = (await dialog.textContent()) ?? '';
+  await dialog.locator('.monaco-button', { hasText: 'Cancel Sweep' }).click();
+  return text;
 }
 
 /** Right-clicks the Runs view's sweep row matching `pattern` and picks `item`. */

@@ -150,12 +150,14 @@ async function drawCharts(): Promise<void> {
   const v = view;
   const hasParams = !!v && v.pointers.length > 0;
   parallelChart.hidden = !hasParams;
-  scatterChart.hidden = scatterTitle.hidden = !hasParams || !metric;
+  // The scatters plot final metrics: none before a point completes.
+  const completed = !!v && !!metric && bestPoint(v, metric) !== undefined;
+  scatterChart.hidden = scatterTitle.hidden = !hasParams || !completed;
   if (!v || !hasParams) return;
   try {
     const width = Math.max(360, app.clientWidth - 180);
     views.parallel = await renderVegaLite(parallelSpec(v, metric ?? NO_METRIC_YET, { width, theme: theme() }), parallelChart, views.parallel);
-    if (metric) views.scatter = await renderVegaLite(scatterSpec(v, metric, { width: width + 100, theme: theme() }), scatterChart, views.scatter);
+    if (metric && completed) views.scatter = await renderVegaLite(scatterSpec(v, metric, { width: width + 100, theme: theme() }), scatterChart, views.scatter);
   } catch (e) {
     postError(`chart: ${(e as Error).message}`);
   }

@@ -89,7 +89,7 @@ export function parallelSpec(view: SweepView, metric: string, opts: { width: num
         mark: { type: 'line', strokeWidth: 2, opacity: 0.95 },
         encoding: {
           x, y, detail: { field: 'point', type: 'nominal' }, order: { field: 'order', type: 'quantitative' },
-          color: metricColor(metric),
+          color: { ...metricColor(metric), ...(rows.some((r) => r.metric !== null) ? {} : { legend: null }) },
           strokeWidth: { condition: { test: 'datum.best', value: 4 }, value: 2 },
           tooltip,
         },
