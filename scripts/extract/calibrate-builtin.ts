@@ -2,9 +2,11 @@
  * Fits what the built-in extractor decides after training, on held-out CoNLL04-format data
  * (the dev split, with a model trained on train only):
  *
+ * - gazetteer prior: the strength (`tagger.listPrior`) with the best dev entity F1;
  * - span confidence: Platt scaling of the CRF span marginals (`spanConfidence.ts`), so a
  *   confidence of 0.7 means about 70% of such spans are exactly right; reports the expected
  *   calibration error (ECE) before and after;
+ * - `tagger.minConfidence`: spans below it are dropped, the value with the best dev entity F1;
  * - relation evidence: `relation.minEvidence`, the least drop of a relation's probability when the
  *   words outside its arguments are erased (`ExtractorModel.predict`), the largest value in a
  *   grid whose dev relation F1 stays within `--tolerance` (default 0.005) of the best.
@@ -25,7 +27,7 @@ import { ExtractorModel } from '../../src/core/extract/builtin/extractorModel';
 import { calibrate, expectedCalibrationError, fitCalibration, type Calibration } from '../../src/core/extract/builtin/spanConfidence';
 
 /** Raw span marginals (calibration set to the identity) and whether each predicted span is exactly a gold entity. */
-function spanOutcomes(model: ExtractorModel, data: Conll04Sentence[]): { raw: number[]; correct: boolean[] } {
+function spanOutcomes(model: ExtractorModel, data: Conll04Sentence[]): { raw: number[]; correct: boolean[]; gold: number } {
   const saved = model.meta.tagger.calibration;
   model.meta.tagger.calibration = { a: 1, b: 0 };
   const pred = model.predictEntities(data.map((s) => s.tokens));
@@ -36,7 +38,7 @@ function spanOutcomes(model: ExtractorModel, data: Conll04Sentence[]): { raw: nu
     const gold = new Set(data[i].entities.map((e) => `${e.type}:${e.start}:${e.end}`));
     for (const s of spans) { raw.push(s.confidence ?? 1); correct.push(gold.has(`${s.type}:${s.start}:${s.end}`)); }
   });
-  return { raw, correct };
+  return { raw, correct, gold: data.reduce((n, s) => n + s.entities.length, 0) };
 }
 
 function relationF1(model: ExtractorModel, data: Conll04Sentence[], minEvidence: number | undefined): number {
@@ -57,17 +59,43 @@ async function main(): Promise<void> {
   await initBackend();
   const model = await ExtractorModel.load(values.model);
   const dev = await loadConll04(values.dev);
-  const { raw, correct } = spanOutcomes(model, dev);
+  // Gazetteer prior first (it changes the emissions the confidences come from): the strength with the best dev entity F1.
+  const lists = { 'cmp-org': 'Org', 'cmp-city': 'Loc', 'cmp-country': 'Loc', 'cmp-region': 'Loc', 'cmp-person': 'Peop' };
+  const priorScores = [0, 1, 2, 3, 4, 6].map((strength) => {
+    model.meta.tagger.listPrior = { strength, lists };
+    const { correct, gold } = spanOutcomes(model, dev);
+    const tp = correct.filter(Boolean).length;
+    return { strength, f1: (2 * tp) / (correct.length + gold) };
+  });
+  const bestPrior = priorScores.reduce((x, y) => (y.f1 > x.f1 ? y : x));
+  const listPrior = { strength: bestPrior.strength, lists };
+  model.meta.tagger.listPrior = listPrior;
+  const { raw, correct, gold } = spanOutcomes(model, dev);
   const calibration: Calibration = fitCalibration(raw, correct);
   const calibrated = raw.map((p) => calibrate(p, calibration));
   const report: Record<string, unknown> = {
+    entityF1ByPriorStrength: priorScores, listPrior,
     spans: raw.length, accuracy: correct.filter(Boolean).length / correct.length, calibration,
     eceRaw: expectedCalibrationError(raw, correct), eceCalibrated: expectedCalibrationError(calibrated, correct),
   };
-  const grid = [0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3];
+  // Spans below this calibrated confidence are dropped: the threshold with the best dev entity F1.
+  const confidenceScores = [0, 0.2, 0.3, 0.4, 0.5, 0.6].map((min) => {
+    const tp = correct.filter((c, i) => c && calibrated[i] >= min).length;
+    const predicted = calibrated.filter((c) => c >= min).length;
+    return { minConfidence: min, f1: (2 * tp) / (predicted + gold) };
+  });
+  const minConfidence = confidenceScores.reduce((x, y) => (y.f1 > x.f1 ? y : x)).minConfidence;
+  report.entityF1ByMinConfidence = confidenceScores;
+  report.minConfidence = minConfidence;
+  // Relations are chosen among the spans the calibrated tagger keeps.
+  model.meta.tagger.calibration = calibration;
+  model.meta.tagger.minConfidence = minConfidence;
+  const grid = [-0.3, -0.2, -0.1, -0.05, 0, 0.02, 0.05, 0.1];
   const scores = [{ minEvidence: undefined as number | undefined, f1: relationF1(model, dev, undefined) }, ...grid.map((m) => ({ minEvidence: m as number | undefined, f1: relationF1(model, dev, m) }))];
   const best = Math.max(...scores.map((s) => s.f1));
-  const minEvidence = Math.max(...scores.filter((s) => s.minEvidence !== undefined && s.f1 >= best - Number(values.tolerance)).map((s) => s.minEvidence!), 0);
+  const within = scores.filter((s) => s.minEvidence !== undefined && s.f1 >= best - Number(values.tolerance)).map((s) => s.minEvidence!);
+  // The strictest check that costs (almost) nothing on dev; none if every check costs more.
+  const minEvidence = within.length > 0 ? Math.max(...within) : undefined;
   report.relationF1ByMinEvidence = scores.map((s) => ({ minEvidence: s.minEvidence ?? 'none', f1: s.f1 }));
   report.minEvidence = minEvidence;
   if (values.check) {
@@ -79,6 +107,8 @@ async function main(): Promise<void> {
   if (values['apply-to']) {
     const meta = JSON.parse(await readFile(values['apply-to'], 'utf8'));
     meta.tagger.calibration = calibration;
+    meta.tagger.listPrior = listPrior;
+    meta.tagger.minConfidence = minConfidence;
     meta.relation.minEvidence = minEvidence;
     meta.training = { ...meta.training, calibratedOn: { model: 'trained on train only, same settings', dev: values.dev, ...report, check: undefined } };
     await writeFile(values['apply-to'], JSON.stringify(meta));

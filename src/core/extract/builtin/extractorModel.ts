@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../errors';
-import { bilouTags, viterbiDecode, type TokenSpan, type TransitionScores } from './bilou';
+import { bilouTags, tagIndex, viterbiDecode, type TokenSpan, type TransitionScores } from './bilou';
 import { charEmbedValues, charIds, charIndex, type CharCnnConfig } from './charCnn';
 import { crfConstraints, crfTransitionScores } from './crf';
 import { FeatureVocab, relationFeatures, tokenFeatures, type GazetteerEntries } from './features';
-import { buildLexicon, type Lexicon } from './lexicon';
+import { buildLexicon, listMatches, type Lexicon } from './lexicon';
 import { embedBagValues, packIds, relationLogits, taggerLogits, taggerPrefix, type Params } from './network';
 import { calibrate, spanMarginals, type Calibration } from './spanConfidence';
 import { loadModelFiles, saveModelFiles, type NamedWeights } from './weightsFile';
@@ -29,6 +29,15 @@ export interface ExtractorMeta {
   tagger: {
     features: string[]; dim: number; hidden: number; lexicon?: boolean; ensemble?: number; crf?: boolean; wordLists?: WordLists; charCnn?: CharCnnConfig;
     calibration?: Calibration;
+    /**
+     * Gazetteer prior: tokens covered by an entry of one of `lists` (a lexicon list name -> the
+     * entity type its entries are, e.g. `cmp-org` -> `Org`) get `strength` added to the emission
+     * score of that type's BILOU tag before decoding. The CRF can still overrule it; it carries
+     * world knowledge the small training corpus lacks ("Siemens" is a company) to decoding.
+     */
+    listPrior?: { strength: number; lists: Record<string, string> };
+    /** Calibrated models: spans whose confidence is below this are not reported (chosen on dev; absent: all spans). */
+    minConfidence?: number;
   };
   /**
    * `minEvidence`: a relation is reported only if its probability drops by at least this much
@@ -169,17 +178,37 @@ export class ExtractorModel {
       });
       batch.forEach((s, i) => {
         const emissions = scores.subarray(i * length * nTags, (i * length + s.length) * nTags);
+        this.addListPrior(s, emissions);
         const spans = viterbiDecode(emissions, s.length, this.meta.entityTypes, transitions);
         // Only a calibrated model reports a confidence (raw CRF marginals are over-confident).
         const calibration = this.meta.tagger.calibration;
         if (transitions && calibration) {
           const marginals = spanMarginals(emissions, s.length, this.meta.entityTypes, transitions, spans);
           spans.forEach((span, k) => { span.confidence = calibrate(marginals[k], calibration); });
+          const min = this.meta.tagger.minConfidence;
+          if (min !== undefined) { out.push(spans.filter((span) => span.confidence! >= min)); return; }
         }
         out.push(spans);
       });
     }
     return out;
+  }
+
+  /** Adds the gazetteer prior (`ExtractorMeta.tagger.listPrior`) to a sentence's emission scores in place. */
+  private addListPrior(tokens: string[], emissions: Float32Array): void {
+    const prior = this.meta.tagger.listPrior;
+    if (!prior || !this.lexicon || prior.strength === 0) return;
+    const index = tagIndex(this.meta.entityTypes);
+    const nTags = index.size;
+    for (const m of listMatches(tokens, this.lexicon, Object.keys(prior.lists))) {
+      const type = prior.lists[m.list];
+      const n = m.end - m.start;
+      for (let k = 0; k < n; k++) {
+        const tag = n === 1 ? `U-${type}` : k === 0 ? `B-${type}` : k === n - 1 ? `L-${type}` : `I-${type}`;
+        const j = index.get(tag);
+        if (j !== undefined) emissions[(m.start + k) * nTags + j] += prior.strength;
+      }
+    }
   }
 
   /** Candidate ordered pairs whose entity types fit at least one relation type. */
