@@ -4,7 +4,7 @@ import { conll04ToDocument, type Conll04Sentence } from '../conll04';
 import { scoreExtraction, type ExtractionScores, type ScoredSentence } from '../eval';
 import type { ExtractionSchema } from '../schema';
 import { bilouTags, spansToTagIds, type TokenSpan } from './bilou';
-import { ExtractorModel, bestRelation, type ExtractorMeta, type PredictedRelation, type SentencePrediction } from './extractorModel';
+import { ExtractorModel, bestRelation, type ExtractorMeta, type PredictedRelation } from './extractorModel';
 import { FeatureVocab, buildGazetteer, countFeatures, relationFeatures, tokenFeatures, type GazetteerEntries } from './features';
 import { buildCharVocab, charIds, charIndex, type CharCnnConfig } from './charCnn';
 import { crfConstraints, crfLoss } from './crf';
