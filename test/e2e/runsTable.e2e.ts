@@ -7,7 +7,7 @@ import { diffRuns } from '../../src/core/runs/compare';
 import { listRunEntries, type RunEntry } from '../../src/runner/runCatalog';
 import { writeSyntheticRuns } from '../runner/helpers/syntheticRuns';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { findWebviewFrame, openWorkbench, runCommand, screenshot, waitInWebview, waitUntil, type Workbench } from './harness/workbench';
+import { findWebviewFrame, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, waitUntil, type Workbench } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
 /**
@@ -124,9 +124,23 @@ describe('runs table (code-server)', { timeout: 6 * 60_000 }, () => {
     }, 'meta.json has the new name', 20_000);
     await waitInWebview(page, 'table.grid', runCells, (r) => r.some((x) => x.runDir === first.runDir && x.run === 'e2e best run'), 20_000);
 
-    // Not checked here: restoring the table after Reload Window (the restored editor stays blank in
-    // code-server in about half the tries; see the report). Sort, filter and selection are kept in
-    // the webview's state for it.
     await screenshot(page, 'runs-table-05-renamed');
+  });
+
+  test('after Reload Window the table comes back with its sort, filter and selection', async () => {
+    const { page } = wb;
+    // The table's editor active in its group (the timeline opened beside it), then reload.
+    await page.locator('.tab', { hasText: 'Runs (' }).first().click();
+    await reloadWindow(wb);
+    const restored = await waitInWebview(page, 'table.grid', countText, (t) => /of 200 runs · 1 selected$/.test(t), 60_000).catch(async (e) => {
+      await screenshot(page, 'runs-table-06-after-reload-failed');
+      const frames = await Promise.all(page.frames().map(async (f) => `${f.url().slice(0, 160)} ${(await f.content().catch(() => '')).length}`));
+      throw new Error(`${(e as Error).message}\nframes:\n${frames.join('\n')}\nconsole errors:\n${wb.consoleErrors.slice(-20).join('\n')}`);
+    });
+    assert.match(restored, /^10 of 200 runs/);
+    const again = await table(page);
+    assert.equal(await again.locator('#filter').inputValue(), 'tags:baseline');
+    assert.equal(await again.locator('th[data-col="metric:accuracy"]').getAttribute('aria-sort'), 'descending');
+    await screenshot(page, 'runs-table-06-after-reload');
   });
 });
