@@ -8,9 +8,14 @@
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { isHostToWebview, isRunsTableState, MAX_COMPARE, type MetaField, type RunsTableState, type WebviewToHost } from '../../src/panels/runsTable/messages';
-import { cellText, filterRows, formatParam, selectionDiff, sortRows, visibleRange, type RunsTableColumn, type RunsTableModel, type RunsTableRow } from '../../src/panels/runsTable/viewModel';
+import { toCsv } from '../../src/panels/shared/export';
+import {
+  cellText, filterRows, formatParam, provenText, selectionDiff, sortRows, tableCells, tableRecords, visibleColumns, visibleRange,
+  type RunsTableColumn, type RunsTableModel, type RunsTableRow,
+} from '../../src/panels/runsTable/viewModel';
 import css from './runsTable.css';
 import { acquireHost, el, forwardErrors, injectStyles } from '../shared/dom';
+import { exportBar } from '../shared/export';
 
 const vscode = acquireHost<WebviewToHost, RunsTableState>();
 injectStyles(css);
@@ -20,11 +25,13 @@ const ROW_HEIGHT = 26;
 const STATUS_ICONS: Record<string, string> = {
   running: 'sync', completed: 'pass-filled', cancelled: 'circle-slash', failed: 'error', interrupted: 'debug-pause', diverged: 'warning',
 };
-const WIDTHS: Record<string, number> = { status: 112, run: 230, experiment: 140, kind: 90, policy: 100, duration: 96, started: 136, tags: 150, note: 220 };
+const WIDTHS: Record<string, number> = { status: 112, run: 230, experiment: 140, kind: 90, policy: 100, duration: 96, started: 136, tags: 150, note: 220, proven: 120 };
 
 const saved = vscode.getState();
 const state: RunsTableState = isRunsTableState(saved) ? saved : { filter: '', selected: [] };
 let model: RunsTableModel = { columns: [], rows: [] };
+/** The columns shown (the model's, as the column chooser leaves them). */
+let columns: RunsTableColumn[] = [];
 let view: RunsTableRow[] = [];
 let selected = new Set(state.selected);
 let anchor: string | undefined;
@@ -54,8 +61,30 @@ const edit = (field: MetaField) => () => {
 const nameButton = button('edit-name', 'Rename', 'edit', edit('name'));
 const tagsButton = button('edit-tags', 'Tags', 'tag', edit('tags'));
 const noteButton = button('edit-note', 'Note', 'note', edit('note'));
-actions.append(compareButton, nameButton, tagsButton, noteButton, button('refresh', 'Refresh', 'refresh', () => send({ type: 'refresh' })));
+const chooser = el('div', 'column-chooser');
+chooser.id = 'column-chooser';
+chooser.hidden = true;
+const columnsButton = button('columns', 'Columns', 'list-selection', () => {
+  chooser.hidden = !chooser.hidden;
+  if (!chooser.hidden) renderChooser();
+});
+actions.append(compareButton, nameButton, tagsButton, noteButton, columnsButton, button('refresh', 'Refresh', 'refresh', () => send({ type: 'refresh' })));
 header.append(title, count, actions);
+
+// Export: the rows and columns shown, as the table shows them (CSV) or as data (JSON).
+const exportName = () => (state.filter.trim() ? 'runs-filtered' : 'runs');
+const exports = exportBar(
+  [
+    { format: 'csv', label: 'CSV', name: exportName, content: () => {
+      const { header: h, cells } = tableCells(view, columns);
+      return toCsv(['Run folder', ...h], cells.map((c, i) => [view[i].runDir, ...c]));
+    } },
+    { format: 'json', label: 'JSON', name: exportName, content: () => JSON.stringify(tableRecords(view, columns), null, 2) + '\n' },
+  ],
+  (m) => send(m),
+  (message) => send({ type: 'error', message }),
+);
+exports.id = 'export';
 
 const filter = el('input', 'filter');
 filter.id = 'filter';
@@ -84,7 +113,7 @@ table.append(colgroup, thead, tbody);
 scroller.append(table);
 const diff = el('section', 'diff');
 diff.id = 'diff';
-app.append(header, filter, notices, scroller, diff);
+app.append(header, chooser, filter, notices, scroller, exports, diff);
 
 function send(m: WebviewToHost): void {
   vscode.postMessage(m);
@@ -99,6 +128,39 @@ function persist(): void {
 function selectedInOrder(): string[] {
   const shown = view.filter((r) => selected.has(r.runDir)).map((r) => r.runDir);
   return [...shown, ...[...selected].filter((d) => !shown.includes(d))];
+}
+
+/** The column chooser: a checkbox per column, grouped; the choice is kept in the state. */
+function renderChooser(): void {
+  const groups: [string, RunsTableColumn['group']][] = [['Run', 'run'], ['Hyperparameters', 'param'], ['Metrics', 'metric'], ['Provenance', 'provenance']];
+  const parts: HTMLElement[] = [];
+  for (const [label, group] of groups) {
+    const cols = model.columns.filter((c) => c.group === group);
+    if (!cols.length) continue;
+    const fieldset = el('fieldset');
+    fieldset.append(el('legend', undefined, label));
+    for (const c of cols) {
+      const box = el('input');
+      box.type = 'checkbox';
+      box.dataset.col = c.id;
+      box.checked = columns.includes(c);
+      box.addEventListener('change', () => {
+        state.columns = { ...state.columns, [c.id]: box.checked };
+        applyColumns();
+      });
+      const l = el('label');
+      l.append(box, el('span', undefined, ` ${c.label}`));
+      fieldset.append(l);
+    }
+    parts.push(fieldset);
+  }
+  chooser.replaceChildren(...parts);
+}
+
+function applyColumns(): void {
+  columns = visibleColumns(model.columns, state.columns);
+  renderHead();
+  refreshView();
 }
 
 function renderHead(): void {
@@ -116,9 +178,9 @@ function renderHead(): void {
   const th0 = el('th', 'select');
   th0.append(all);
   tr.append(th0);
-  for (const c of model.columns) {
+  for (const c of columns) {
     const col = el('col');
-    col.style.width = `${WIDTHS[c.id] ?? (c.group === 'metric' ? 110 : 130)}px`;
+    col.style.width = `${WIDTHS[c.id] ?? (c.group === 'metric' ? 110 : c.group === 'provenance' ? 120 : 130)}px`;
     colgroup.append(col);
     const th = el('th', `${c.group}${c.numeric ? ' num' : ''}`);
     th.dataset.col = c.id;
@@ -144,7 +206,7 @@ function renderHead(): void {
     tr.append(th);
   }
   thead.replaceChildren(tr);
-  topGap.colSpan = bottomGap.colSpan = model.columns.length + 1;
+  topGap.colSpan = bottomGap.colSpan = columns.length + 1;
 }
 
 function renderCell(row: RunsTableRow, c: RunsTableColumn): HTMLTableCellElement {
@@ -155,8 +217,12 @@ function renderCell(row: RunsTableRow, c: RunsTableColumn): HTMLTableCellElement
     td.append(el('span', `codicon codicon-${STATUS_ICONS[row.status] ?? 'circle-outline'} status-${row.status}`), el('span', undefined, ` ${text}`));
   } else if (c.id === 'tags') {
     for (const t of row.tags) td.append(el('span', 'tag', t));
+  } else if (c.id === 'proven') {
+    if (row.proven !== undefined) td.append(el('span', 'tag proven', provenText(row.proven)));
   } else td.textContent = text;
-  td.title = c.id === 'run' ? `${row.name ? `${row.name}\n` : ''}${row.runId}\n${row.runDir}${row.note ? `\n\n${row.note}` : ''}` : text;
+  td.title = c.id === 'run' ? `${row.name ? `${row.name}\n` : ''}${row.runId}\n${row.runDir}${row.note ? `\n\n${row.note}` : ''}`
+    : c.id === 'proven' && text ? `${text}: a zero-knowledge proof that the committed test predictions reach this accuracy (check it with model-lab verify)`
+      : c.group === 'provenance' ? String(row.provenance[c.id.slice(5)] ?? '') : text;
   return td;
 }
 
@@ -181,7 +247,7 @@ function renderRows(): void {
     box.setAttribute('aria-label', `Select ${row.name ?? row.runId}`);
     const td0 = el('td', 'select');
     td0.append(box);
-    tr.append(td0, ...model.columns.map((c) => renderCell(row, c)));
+    tr.append(td0, ...columns.map((c) => renderCell(row, c)));
     rows.push(tr);
   }
   rows.push(bottomSpacer);
@@ -209,7 +275,7 @@ function renderDiff(): void {
   }
   diff.hidden = false;
   const fields = selectionDiff(rows);
-  const h = el('h3', undefined, fields.length ? `Configuration differences of ${rows.length} selected runs` : `The ${rows.length} selected runs have the same configuration`);
+  const h = el('h3', undefined, fields.length ? `Differences of ${rows.length} selected runs (configuration, then provenance)` : `The ${rows.length} selected runs have the same configuration and provenance`);
   if (!fields.length) {
     diff.replaceChildren(h);
     return;
@@ -219,7 +285,7 @@ function renderDiff(): void {
   hr.append(el('th', undefined, 'field'), ...rows.map((r) => el('th', undefined, r.name ?? r.runId)));
   const body = el('tbody');
   for (const f of fields) {
-    const tr = el('tr');
+    const tr = el('tr', f.provenance ? 'provenance' : undefined);
     tr.append(el('td', 'path', f.path), ...f.values.map((v) => el('td', undefined, formatParam(v))));
     body.append(tr);
   }
@@ -236,9 +302,9 @@ function afterSelection(): void {
   renderDiff();
 }
 
-/** Filter and sort again, then draw. */
+/** Filter and sort again, then draw. Free text searches the columns shown; `column:value` terms any column. */
 function refreshView(): void {
-  view = sortRows(filterRows(model.rows, model.columns, state.filter), state.sort);
+  view = sortRows(filterRows(model.rows, model.columns, state.filter, columns), state.sort);
   persist();
   renderRows();
   renderCount();
@@ -325,6 +391,8 @@ window.addEventListener('message', (ev: MessageEvent) => {
   const present = new Set(model.rows.map((r) => r.runDir));
   selected = new Set([...selected].filter((d) => present.has(d)));
   if (state.sort && !model.columns.some((c) => c.id === state.sort!.column)) state.sort = undefined;
+  columns = visibleColumns(model.columns, state.columns);
+  if (!chooser.hidden) renderChooser();
   app.classList.toggle('empty', model.rows.length === 0);
   notices.replaceChildren(...(model.rows.length === 0 ? [el('div', 'notice info', 'No runs in this workspace yet. Run an experiment (right-click an *.experiment.json file > Run Experiment).')] : []));
   renderHead();

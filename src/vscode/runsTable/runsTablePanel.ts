@@ -5,6 +5,7 @@ import { isWebviewToHost, type HostToWebview, type WebviewToHost } from '../../p
 import { runsTableModel } from '../../panels/runsTable/viewModel';
 import type { RunIndex } from '../runs/runIndex';
 import { TimelinePanel, type TimelineDeps } from '../timeline/timelinePanel';
+import { saveExport } from '../webview/exportFile';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
 import { editRunMeta } from './editRunMeta';
 
@@ -79,6 +80,9 @@ export class RunsTablePanel implements vscode.Disposable {
         return;
       case 'reveal':
         if (this.entries.has(m.runDir)) await vscode.commands.executeCommand('modelLab.revealRun', vscode.Uri.file(m.runDir));
+        return;
+      case 'export':
+        await saveExport(m, this.deps.log);
         return;
       case 'error':
         this.deps.log.error(`runs table webview: ${m.message}`);
