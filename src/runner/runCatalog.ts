@@ -85,6 +85,12 @@ function provenOf(record: RunRecord): { proven?: number } {
   return best ? { proven: best.claim.min } : {};
 }
 
+/** A run's resolved experiment flattened (`training.epochs`, …); empty when its `config.json` cannot be read. */
+export async function runParams(runDir: string): Promise<Params> {
+  const config = await readConfigTolerantly(runDir);
+  return config === undefined ? {} : flattenParams(config);
+}
+
 /**
  * The experiment of `config.json`, unvalidated: listing shows what the run ran with even when
  * its data files have moved since (a resume validates it with `readRunConfig`).

@@ -7,7 +7,7 @@
  * the host is validated and written with `textContent`.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import { isHostToWebview, isRunsTableState, MAX_COMPARE, type MetaField, type RunsTableState, type WebviewToHost } from '../../src/panels/runsTable/messages';
+import { isHostToWebview, isRunsTableState, MAX_COMPARE, MAX_COMPARISONS, type MetaField, type RunsTableState, type WebviewToHost } from '../../src/panels/runsTable/messages';
 import { toCsv } from '../../src/panels/shared/export';
 import {
   cellText, filterRows, formatParam, provenText, selectionDiff, sortRows, tableCells, tableRecords, visibleColumns, visibleRange,
@@ -53,7 +53,43 @@ const header = el('header');
 const title = el('h2', undefined, 'Runs');
 const count = el('span', 'count muted');
 const actions = el('div', 'actions');
-const compareButton = button('compare', 'Compare', 'graph-line', () => send({ type: 'compare', runDirs: selectedInOrder().slice(0, MAX_COMPARE) }));
+const compareButton = button('compare', 'Compare', 'graph-line', () => compare(selectedInOrder().slice(0, MAX_COMPARE)));
+
+/** Opens runs in the timeline; an overlay of several is remembered, to reopen from the table. */
+function compare(runDirs: string[]): void {
+  if (runDirs.length === 0) return;
+  send({ type: 'compare', runDirs });
+  if (runDirs.length < 2) return;
+  const key = JSON.stringify([...runDirs].sort());
+  state.comparisons = [runDirs, ...(state.comparisons ?? []).filter((c) => JSON.stringify([...c].sort()) !== key)].slice(0, MAX_COMPARISONS);
+  persist();
+  renderReopen();
+}
+
+// Reopen a comparison: the latest overlays, by their runs' names.
+const reopen = el('select', 'reopen');
+reopen.id = 'reopen';
+reopen.title = 'Open an earlier comparison in the timeline again';
+reopen.addEventListener('change', () => {
+  const runDirs = state.comparisons?.[Number(reopen.value)];
+  reopen.value = '';
+  if (runDirs) compare(runDirs.filter((d) => model.rows.some((r) => r.runDir === d)));
+});
+
+function renderReopen(): void {
+  const byDir = new Map(model.rows.map((r) => [r.runDir, r]));
+  const options = [Object.assign(el('option', undefined, 'Reopen comparison…'), { value: '' })];
+  (state.comparisons ?? []).forEach((c, i) => {
+    const present = c.filter((d) => byDir.has(d));
+    if (present.length < 2) return;
+    const names = present.map((d) => byDir.get(d)!.name ?? byDir.get(d)!.runId);
+    const o = el('option', undefined, `${present.length} runs: ${names.join(', ')}`.slice(0, 160));
+    o.value = String(i);
+    options.push(o);
+  });
+  reopen.replaceChildren(...options);
+  reopen.hidden = options.length === 1;
+}
 const edit = (field: MetaField) => () => {
   const [runDir] = selectedInOrder();
   if (runDir) send({ type: 'edit', runDir, field });
@@ -68,7 +104,7 @@ const columnsButton = button('columns', 'Columns', 'list-selection', () => {
   chooser.hidden = !chooser.hidden;
   if (!chooser.hidden) renderChooser();
 });
-actions.append(compareButton, nameButton, tagsButton, noteButton, columnsButton, button('refresh', 'Refresh', 'refresh', () => send({ type: 'refresh' })));
+actions.append(reopen, compareButton, nameButton, tagsButton, noteButton, columnsButton, button('refresh', 'Refresh', 'refresh', () => send({ type: 'refresh' })));
 header.append(title, count, actions);
 
 // Export: the rows and columns shown, as the table shows them (CSV) or as data (JSON).
@@ -297,9 +333,20 @@ function renderDiff(): void {
 
 function afterSelection(): void {
   persist();
-  renderRows();
+  markSelection();
   renderCount();
   renderDiff();
+}
+
+/** Marks the drawn rows selected or not, in place (a redraw between the clicks of a double-click would lose it). */
+function markSelection(): void {
+  for (const tr of Array.from(tbody.querySelectorAll<HTMLElement>('tr.run'))) {
+    const on = selected.has(tr.dataset.run!);
+    tr.classList.toggle('selected', on);
+    tr.setAttribute('aria-selected', String(on));
+    const box = tr.querySelector<HTMLInputElement>('td.select input');
+    if (box) box.checked = on;
+  }
 }
 
 /** Filter and sort again, then draw. Free text searches the columns shown; `column:value` terms any column. */
@@ -361,7 +408,7 @@ scroller.addEventListener('keydown', (e) => {
   if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp' && e.key !== 'Enter') return;
   e.preventDefault();
   if (e.key === 'Enter') {
-    if (selected.size) send({ type: 'compare', runDirs: selectedInOrder().slice(0, MAX_COMPARE) });
+    if (selected.size) compare(selectedInOrder().slice(0, MAX_COMPARE));
     return;
   }
   const current = anchor === undefined ? -1 : view.findIndex((r) => r.runDir === anchor);
@@ -393,6 +440,7 @@ window.addEventListener('message', (ev: MessageEvent) => {
   if (state.sort && !model.columns.some((c) => c.id === state.sort!.column)) state.sort = undefined;
   columns = visibleColumns(model.columns, state.columns);
   if (!chooser.hidden) renderChooser();
+  renderReopen();
   app.classList.toggle('empty', model.rows.length === 0);
   notices.replaceChildren(...(model.rows.length === 0 ? [el('div', 'notice info', 'No runs in this workspace yet. Run an experiment (right-click an *.experiment.json file > Run Experiment).')] : []));
   renderHead();

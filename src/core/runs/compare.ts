@@ -78,6 +78,11 @@ export function differingPaths(runs: readonly Params[]): string[] {
   });
 }
 
+/** The fields that differ among several runs, with each run's value (undefined: the run lacks it), in the order of `runs`. */
+export function differingFields(runs: readonly Params[]): { path: string; values: (ParamValue | undefined)[] }[] {
+  return differingPaths(runs).map((path) => ({ path, values: runs.map((p) => p[path]) }));
+}
+
 type Comparable = { params: Params; metrics: Record<string, number>; provenance?: Params };
 
 /** Only what differs between two runs: configuration fields, metrics, provenance (a run without a record of it has no fields). */

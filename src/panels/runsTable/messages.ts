@@ -32,7 +32,12 @@ export interface RunsTableState {
   selected: string[];
   /** Columns the user showed (true) or hid (false) in the column chooser; others as the model says. */
   columns?: Record<string, boolean>;
+  /** The latest comparisons (run folders of each overlay, newest first), reopenable from the table. */
+  comparisons?: string[][];
 }
+
+/** How many comparisons the table remembers. */
+export const MAX_COMPARISONS = 8;
 
 /** At most this many runs in one comparison (the timeline draws each as a line). */
 export const MAX_COMPARE = 20;
@@ -77,7 +82,9 @@ export function isRunsTableState(s: unknown): s is RunsTableState {
   return isRecord(s) && typeof s.filter === 'string' && s.filter.length <= 1000 &&
     Array.isArray(s.selected) && s.selected.length <= MAX_ROWS && s.selected.every(isShortString) &&
     (s.sort === undefined || (isRecord(s.sort) && isShortString(s.sort.column) && typeof s.sort.descending === 'boolean')) &&
-    (s.columns === undefined || (isRecord(s.columns) && Object.keys(s.columns).length <= 10_000 && Object.values(s.columns).every((v) => typeof v === 'boolean')));
+    (s.columns === undefined || (isRecord(s.columns) && Object.keys(s.columns).length <= 10_000 && Object.values(s.columns).every((v) => typeof v === 'boolean'))) &&
+    (s.comparisons === undefined || (Array.isArray(s.comparisons) && s.comparisons.length <= MAX_COMPARISONS &&
+      s.comparisons.every((c) => Array.isArray(c) && c.length >= 2 && c.length <= MAX_COMPARE && c.every(isShortString))));
 }
 
 function isColumn(c: unknown): c is RunsTableColumn {

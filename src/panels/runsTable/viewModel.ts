@@ -1,4 +1,4 @@
-import { differingPaths, formatParam, type ParamValue, type Params } from '../../core/runs/compare';
+import { differingFields, differingPaths, formatParam, type ParamValue, type Params } from '../../core/runs/compare';
 import { formatPercent, formatSeconds } from '../shared/format';
 
 /** What the table needs of a run: `runner/runCatalog.ts`'s `RunEntry` (the CLI's `runs list` object). */
@@ -257,7 +257,7 @@ export function visibleRange(scrollTop: number, viewportHeight: number, rowHeigh
 /** The hyperparameters (then the provenance fields) that differ among the selected rows (the comparison's config diff). */
 export function selectionDiff(rows: readonly RunsTableRow[]): { path: string; values: (ParamValue | undefined)[]; provenance?: true }[] {
   return [
-    ...differingPaths(rows.map((r) => r.params)).map((path) => ({ path, values: rows.map((r) => r.params[path]) })),
-    ...differingPaths(rows.map((r) => r.provenance)).map((path) => ({ path: `provenance: ${PROVENANCE_COLUMNS[path] ?? path}`, values: rows.map((r) => r.provenance[path]), provenance: true as const })),
+    ...differingFields(rows.map((r) => r.params)),
+    ...differingFields(rows.map((r) => r.provenance)).map((f) => ({ ...f, path: `provenance: ${PROVENANCE_COLUMNS[f.path] ?? f.path}`, provenance: true as const })),
   ];
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { differingPaths, diffRuns, flattenParams, formatParam } from '../../../src/core/runs/compare';
+import { differingFields, differingPaths, diffRuns, flattenParams, formatParam } from '../../../src/core/runs/compare';
 
 test('flattenParams: dotted keys, [i] for arrays of objects, arrays of scalars as one leaf', () => {
   const p = flattenParams({
@@ -64,6 +64,14 @@ test('diffRuns lists the provenance fields that differ (commit, dirty flag, data
     { path: 'data[/data/train]', a: 'h1', b: 'h2' },
   ]);
   assert.deepEqual(diffRuns({ params: {}, metrics: {}, provenance: prov }, { params: {}, metrics: {} }).provenance.map((x) => x.path), Object.keys(prov), 'one run without a record: every field differs');
+});
+
+test('differingFields: each differing field with every run\'s value, in the runs\' order', () => {
+  assert.deepEqual(differingFields([{ lr: 0.001, b: 32 }, { lr: 0.01, b: 32 }, { lr: 0.001, b: 32, prefix: 1 }]), [
+    { path: 'lr', values: [0.001, 0.01, 0.001] },
+    { path: 'prefix', values: [undefined, undefined, 1] },
+  ]);
+  assert.deepEqual(differingFields([{ lr: 1 }]), []);
 });
 
 test('formatParam', () => {
