@@ -133,7 +133,9 @@ function renderAll(): void {
 function renderConfigDiff(): void {
   configDiff.hidden = runs.length < 2 || diffRows === undefined;
   if (configDiff.hidden || !diffRows) return;
-  const { header: head, rows } = configDiffTable(diffRows, runLabels(runs));
+  // The runs' labels, or their ids where two labels read the same.
+  const labels = runLabels(runs);
+  const { header: head, rows } = configDiffTable(diffRows, new Set(labels).size === labels.length ? labels : runs.map((r) => r.runId));
   const h = el('h2', undefined, rows.length ? 'Configuration differences' : `The ${runs.length} runs have the same configuration`);
   if (!rows.length) {
     configDiff.replaceChildren(h);

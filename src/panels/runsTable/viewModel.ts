@@ -131,9 +131,15 @@ export function cellText(row: RunsTableRow, column: RunsTableColumn): string {
   if (column.id === 'duration' && typeof v === 'number') return formatSeconds(v);
   if (column.id === 'started' && typeof v === 'string') return formatStarted(v);
   if (column.id === 'proven' && typeof v === 'number') return provenText(v);
-  if (column.id === 'prov:git.commit' && typeof v === 'string') return v.slice(0, 8);
-  if (column.id === 'prov:data.sha256' && typeof v === 'string') return v.slice(0, 12);
-  if (column.id === 'prov:git.dirty' && typeof v === 'boolean') return v ? 'dirty' : 'clean';
+  if (column.group === 'provenance') return provenanceText(column.id.slice(5), v);
+  return formatParam(v);
+}
+
+/** A provenance field as people read it: a short commit and data hash, "dirty"/"clean". */
+export function provenanceText(field: string, v: ParamValue | undefined): string {
+  if (field === 'git.commit' && typeof v === 'string') return v.slice(0, 8);
+  if (field === 'data.sha256' && typeof v === 'string') return v.slice(0, 12);
+  if (field === 'git.dirty' && typeof v === 'boolean') return v ? 'dirty' : 'clean';
   return formatParam(v);
 }
 
@@ -254,10 +260,12 @@ export function visibleRange(scrollTop: number, viewportHeight: number, rowHeigh
   return { first, last: Math.max(first, last) };
 }
 
-/** The hyperparameters (then the provenance fields) that differ among the selected rows (the comparison's config diff). */
+/** The hyperparameters (then the provenance fields, as text) that differ among the selected rows (the comparison's config diff). */
 export function selectionDiff(rows: readonly RunsTableRow[]): { path: string; values: (ParamValue | undefined)[]; provenance?: true }[] {
   return [
     ...differingFields(rows.map((r) => r.params)),
-    ...differingFields(rows.map((r) => r.provenance)).map((f) => ({ ...f, path: `provenance: ${PROVENANCE_COLUMNS[f.path] ?? f.path}`, provenance: true as const })),
+    ...differingFields(rows.map((r) => r.provenance)).map((f) => ({
+      path: `provenance: ${PROVENANCE_COLUMNS[f.path] ?? f.path}`, values: f.values.map((v) => (v === undefined ? v : provenanceText(f.path, v))), provenance: true as const,
+    })),
   ];
 }

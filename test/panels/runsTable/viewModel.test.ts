@@ -129,6 +129,7 @@ test('provenance columns: hidden until chosen, short commit and data hash, dirty
   assert.deepEqual(selectionDiff([m.rows[0], m.rows[1]]).map((d) => [d.path, d.provenance ?? false]), [
     ['provenance: Git commit', true], ['provenance: Git dirty', true], ['provenance: Data hash', true],
   ]);
+  assert.deepEqual(selectionDiff([m.rows[0], m.rows[1]])[0].values, ['aaaaaaaa', 'bbbbbbbb'], 'as the columns show them');
 });
 
 test('export: the rows and columns shown, as text (CSV cells) and as data (JSON records)', () => {
