@@ -2,10 +2,22 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Params } from '../core/runs/compare';
-import type { Provenance } from './provenance';
 
 /** `provenance.json` in a run folder (written by `runner/provenance.ts`). */
 export const PROVENANCE_FILE = 'provenance.json';
+
+/** What these fields are read from: `provenance.json` (its full type is `Provenance` in `runner/provenance.ts`, which imports this file). */
+interface ProvenanceRecord {
+  git?: { commit?: unknown; dirty?: unknown };
+  modelLab?: unknown;
+  node?: unknown;
+  tfjs?: unknown;
+  backend?: unknown;
+  platform?: unknown;
+  seed?: unknown;
+  files?: { pointer?: unknown; sha256?: unknown; error?: unknown }[];
+  resumes?: unknown[];
+}
 
 /**
  * A run's provenance as comparable fields, for the runs table's columns, `runs list` and
@@ -19,7 +31,7 @@ export const PROVENANCE_FILE = 'provenance.json';
 export function provenanceFields(p: unknown, recordBackend?: string): Params {
   const out: Params = {};
   if (typeof p !== 'object' || p === null) return out;
-  const r = p as Partial<Provenance>;
+  const r = p as ProvenanceRecord;
   const str = (k: string, v: unknown) => {
     if (typeof v === 'string' && v) out[k] = v;
   };
@@ -33,13 +45,14 @@ export function provenanceFields(p: unknown, recordBackend?: string): Params {
   str('backend', r.backend ?? recordBackend);
   str('platform', r.platform);
   if (typeof r.seed === 'number' && Number.isFinite(r.seed)) out.seed = r.seed;
-  const files = Array.isArray(r.files) ? r.files.filter((f) => typeof f?.pointer === 'string') : [];
-  if (files.length === 1 && typeof files[0].sha256 === 'string') out['data.sha256'] = files[0].sha256;
+  const files = (Array.isArray(r.files) ? r.files : []).flatMap((f) =>
+    typeof f?.pointer === 'string' ? [{ pointer: f.pointer, sha256: typeof f.sha256 === 'string' ? f.sha256 : undefined, error: String(f.error ?? 'unknown') }] : []);
+  if (files.length === 1 && files[0].sha256) out['data.sha256'] = files[0].sha256;
   else if (files.length > 1) {
     const lines = files.map((f) => `${f.pointer} ${f.sha256 ?? 'unreadable'}`).sort();
     out['data.sha256'] = createHash('sha256').update(lines.join('\n')).digest('hex');
   }
-  for (const f of files) out[`data[${f.pointer}]`] = typeof f.sha256 === 'string' ? f.sha256 : `unreadable (${f.error ?? 'unknown'})`;
+  for (const f of files) out[`data[${f.pointer}]`] = f.sha256 ?? `unreadable (${f.error})`;
   if (Array.isArray(r.resumes) && r.resumes.length) out.resumes = r.resumes.length;
   return out;
 }
