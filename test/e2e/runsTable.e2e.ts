@@ -164,9 +164,9 @@ describe('runs table (code-server)', { timeout: 6 * 60_000 }, () => {
     const frame = await table(page);
     const shown = await waitInWebview(page, 'table.grid', runCells, (r) => r.length === 10, 20_000);
     const headers = await frame.$$eval('th[data-col]', (ths) => ths.map((t) => t.textContent ?? ''));
-    const csvFile = path.join(workspace, 'exports', 'runs.csv');
-    const jsonFile = path.join(workspace, 'exports', 'runs.json');
-    mkdirSync(path.dirname(csvFile), { recursive: true });
+    // In the folder the save dialog opens in (typing another folder makes it list that one first).
+    const csvFile = path.join(workspace, 'runs-export.csv');
+    const jsonFile = path.join(workspace, 'runs-export.json');
     await exportVia(page, '#export vscode-button[data-format="csv"]', csvFile);
     const lines = parseCsv(readFileSync(csvFile, 'utf8'));
     assert.deepEqual(lines[0], ['Run folder', ...headers]);
