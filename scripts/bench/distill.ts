@@ -18,7 +18,8 @@
  * Every study trains one teacher (seed S) and distils it with seeds S..S+N-1; the document holds
  * the mean over seeds (and each seed's accuracies under `seeds`). `--validate` evaluates the
  * data-free study on a validation split carved from the training images (the last 10,000; the
- * teacher trains on the first 50,000), for tuning: the test split is for the final report only.
+ * teacher trains on the first 50,000), for tuning: the summary's accuracies are then on the
+ * validation split, and the same models are scored once on the test split (`test`).
  * `--json` prints `{"datafree": <distill summary>, "tinybert": <distill summary>}` on stdout;
  * progress, wall and CPU seconds and load averages go to stderr. Runs go to a temporary
  * folder, removed at the end unless `--keep`. Datasets: `$MODEL_LAB_DATASETS` (default ../shared/datasets).
@@ -65,7 +66,7 @@ const quick = values.quick!;
 
 /** A study's result: the seeds' mean in the summary shape, each seed's accuracies, and what it cost. */
 export interface StudyResult {
-  summary: Omit<DistillSummary, 'runId' | 'runDir' | 'experimentFile'> & { seeds: number[]; split: string; dev?: Record<string, number>; perSeed: Record<string, number[]> };
+  summary: Omit<DistillSummary, 'runId' | 'runDir' | 'experimentFile'> & { seeds: number[]; split: string; dev?: Record<string, number>; test?: Record<string, number>; perSeed: Record<string, number[]> };
   wallSeconds: number;
   cpuSeconds: number;
 }
@@ -166,8 +167,9 @@ async function run(file: string): Promise<RunSummary> {
 }
 
 /** The data-free study: one teacher, a distill run per seed. */
-async function datafree(dir: string): Promise<{ runs: DistillSummary[]; split: string; dev?: DistillSummary[] }> {
+async function datafree(dir: string): Promise<{ runs: DistillSummary[]; split: string; dev?: DistillSummary[]; test?: DistillSummary[] }> {
   const fm = path.join(SHARED, 'fashion-mnist');
+  const testPair = { images: path.join(fm, 't10k-images-idx3-ubyte.gz'), labels: path.join(fm, 't10k-labels-idx1-ubyte.gz') };
   let data: DataConfig = {
     format: 'idx',
     train: { images: path.join(fm, 'train-images-idx3-ubyte.gz'), labels: path.join(fm, 'train-labels-idx1-ubyte.gz') },
@@ -180,7 +182,7 @@ async function datafree(dir: string): Promise<{ runs: DistillSummary[]; split: s
     split = 'validation (last 10,000 training images)';
   }
   writeFileSync(path.join(dir, 'teacher.experiment.json'), JSON.stringify(fashionTeacher(data)));
-  await run(path.join(dir, 'teacher.experiment.json'));
+  const teacherRun = await run(path.join(dir, 'teacher.experiment.json'));
   const runs: DistillSummary[] = [];
   for (let s = seed; s < seed + seeds; s++) {
     const file = path.join(dir, `distill-${s}.experiment.json`);
@@ -188,7 +190,26 @@ async function datafree(dir: string): Promise<{ runs: DistillSummary[]; split: s
     runs.push((await run(file)) as DistillSummary);
     log(`datafree seed ${s}: ${JSON.stringify(runs[runs.length - 1])}`);
   }
-  return { runs, split };
+  if (!values.validate) return { runs, split };
+  // Tuned on the validation split; the test split once, on the same models.
+  const test = await loadData({ format: 'idx', train: testPair, test: testPair, scale: 255 }, { seed });
+  return { runs, split, test: await scoreRuns(runs, path.join(teacherRun.runDir, 'model', 'model.json'), test) };
+}
+
+/** The runs' summaries with every model (teacher and students) scored again on `data.test`. */
+async function scoreRuns(runs: DistillSummary[], teacherModel: string, data: Awaited<ReturnType<typeof loadData>>): Promise<DistillSummary[]> {
+  const score = async (modelFile: string) => {
+    const m = await loadModel(modelFile);
+    const a = accuracy(m, data.test, data.exampleShape);
+    m.dispose();
+    return a;
+  };
+  const teacherAccuracy = await score(teacherModel);
+  return Promise.all(runs.map(async (r) => ({
+    ...r,
+    teacher: { ...r.teacher, accuracy: teacherAccuracy },
+    arms: await Promise.all(r.arms.map(async (a) => ({ ...a, accuracy: await score(path.join(r.runDir, 'model', a.name.replace(/[^A-Za-z0-9._-]+/g, '_'), 'model.json')) }))),
+  })));
 }
 
 /** Writes IDX files: the first `count - n` training images as train, the last `n` as test. */
@@ -231,7 +252,7 @@ function tsvToJsonl(file: string, out: string): number {
 }
 
 /** The TinyBERT study: one teacher on all of SST-2 train, a distill run per seed, dev (and --test) accuracy. */
-async function tinybert(dir: string): Promise<{ runs: DistillSummary[]; split: string; dev?: DistillSummary[] }> {
+async function tinybert(dir: string): Promise<{ runs: DistillSummary[]; split: string; dev?: DistillSummary[]; test?: DistillSummary[] }> {
   const sst = path.join(SHARED, 'sst2');
   const train = path.join(dir, 'train.jsonl');
   const dev = path.join(dir, 'dev.jsonl');
@@ -250,23 +271,12 @@ async function tinybert(dir: string): Promise<{ runs: DistillSummary[]; split: s
   const testFile = path.join(dir, 'test.jsonl');
   const n = tsvToJsonl(path.resolve(values.test), testFile);
   const data = await loadData({ format: 'jsonl', train, test: testFile, maxLength: SST2.maxLength, vocabSize: SST2.vocabSize, ...(quick ? { limit: 3000 } : {}) }, { seed });
-  const score = async (modelFile: string) => {
-    const m = await loadModel(modelFile);
-    const a = accuracy(m, data.test, data.exampleShape);
-    m.dispose();
-    return a;
-  };
-  const teacherAccuracy = await score(path.join(teacherRun.runDir, 'model', 'model.json'));
-  const onTest = await Promise.all(runs.map(async (r) => ({
-    ...r,
-    teacher: { ...r.teacher, accuracy: teacherAccuracy },
-    arms: await Promise.all(r.arms.map(async (a) => ({ ...a, accuracy: await score(path.join(r.runDir, 'model', a.name.replace(/[^A-Za-z0-9._-]+/g, '_'), 'model.json')) }))),
-  })));
+  const onTest = await scoreRuns(runs, path.join(teacherRun.runDir, 'model', 'model.json'), data);
   return { runs: onTest, split: `${path.basename(values.test)} (${n})`, dev: runs };
 }
 
 /** The seeds' mean in the summary shape, with each seed's accuracies. */
-function meanSummary(kind: Study, runs: DistillSummary[], split: string, dev?: DistillSummary[]): StudyResult['summary'] {
+function meanSummary(kind: Study, runs: DistillSummary[], split: string, dev?: DistillSummary[], test?: DistillSummary[]): StudyResult['summary'] {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
   const names = runs[0].arms.map((a) => a.name);
@@ -288,6 +298,7 @@ function meanSummary(kind: Study, runs: DistillSummary[], split: string, dev?: D
     })),
     perSeed: Object.fromEntries(names.map((n) => [n, byName(runs, n).map(r4)])),
     ...(dev ? { dev: { teacher: r4(mean(dev.map((r) => r.teacher.accuracy))), ...Object.fromEntries(names.map((n) => [n, r4(mean(byName(dev, n)))])) } } : {}),
+    ...(test ? { test: { teacher: r4(mean(test.map((r) => r.teacher.accuracy))), ...Object.fromEntries(names.map((n) => [n, r4(mean(byName(test, n)))])) } } : {}),
   };
 }
 
@@ -301,7 +312,7 @@ async function runStudy(study: Study): Promise<StudyResult> {
     const out = study === 'datafree' ? await datafree(dir) : await tinybert(dir);
     const c = process.cpuUsage(c0);
     return {
-      summary: meanSummary(study, out.runs, out.split, out.dev),
+      summary: meanSummary(study, out.runs, out.split, out.dev, out.test),
       wallSeconds: Math.round((performance.now() - t0) / 1000),
       cpuSeconds: Math.round((c.user + c.system) / 1e6),
     };
@@ -342,7 +353,8 @@ function table(study: Study, r: StudyResult): string {
   for (const a of s.arms) rows.push([a.name, pct(a.accuracy), String(a.parameters), a.msPerExample.toFixed(4), String(a.trainSeconds)]);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   const lines = rows.map((row) => row.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '));
-  return [`${study} (${s.split}; seeds ${s.seeds.join(', ')}; ${r.wallSeconds} s wall, ${r.cpuSeconds} s CPU)`, ...lines, ...(s.dev ? [`dev: ${Object.entries(s.dev).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`] : []), ...checks(study, s).map((c) => `  ${c}`)].join('\n');
+  return [`${study} (${s.split}; seeds ${s.seeds.join(', ')}; ${r.wallSeconds} s wall, ${r.cpuSeconds} s CPU)`, ...lines, ...(s.dev ? [`dev: ${Object.entries(s.dev).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`] : []),
+    ...(s.test ? [`test (once, the same models): ${Object.entries(s.test).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`] : []), ...checks(study, s).map((c) => `  ${c}`)].join('\n');
 }
 
 function pct(v: number): string {

@@ -296,7 +296,7 @@ function planDafl(ctx: DistillContext, s: ArmSettings, base: Omit<ArmPlan, 'stag
   const { session, student } = base;
   const d = s.dafl;
   const width = size(ctx.exampleShape);
-  const generator = buildGenerator(ctx.exampleShape, d, s.seed * 31 + 5);
+  const generator = buildGenerator(ctx.exampleShape, d, s.seed * 31 + 5, s.synthesis.clip);
   session.addNetwork('generator', generator, { optimizer: { type: 'adam', learningRate: d.learningRate } });
   const samples = s.synthesis.samples;
   const synthetic = new Float32Array(samples * width);
