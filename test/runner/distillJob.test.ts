@@ -142,7 +142,8 @@ test('data-free arms never read the training split; an arm that needs it says so
 
 test('a distill run stopped in the middle of a stage resumes in that arm and stage and ends where an uninterrupted run ends', async () => {
   await withTeacher(async (dir) => {
-    const arms = ['kd', 'deepinversion'];
+    // DeepInversion's KD on fresh views of its synthetic set (mixup): its random draws come back with the session.
+    const arms = ['kd', { method: 'deepinversion', synthesis: { mixup: true, jitter: 1, clip: [0, 1] } }];
     const whole = (await runJob({ experimentFile: distillExperiment(dir, 'whole.experiment.json', arms) }, sink(), () => false)) as DistillSummary;
     assert.equal(whole.status, 'completed');
 

@@ -24,6 +24,13 @@ export interface SynthesisSettings {
   jitter: number;
   /** Random horizontal flips per step (images only). */
   flip: boolean;
+  /**
+   * KD on the synthetic set with a fresh view of every batch: each input shifted by up to
+   * `jitter` pixels, flipped (`flip`), and mixed with another input of the batch (weight drawn
+   * uniformly), the teacher's logits taken on what the student sees. Data-free still (only the
+   * teacher labels it); a fixed set of 2,048 inputs is otherwise learnt by heart.
+   */
+  mixup: boolean;
   /** Keep inputs in this range after every step (the data's range, e.g. [0, 1]). */
   clip?: [number, number];
 }
