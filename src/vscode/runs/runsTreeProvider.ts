@@ -146,7 +146,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.tooltip = runTooltip(r, meta);
     item.command = isTrainRun(r)
       ? { title: 'Open Freezing Timeline', command: 'modelLab.openTimeline', arguments: [node] }
-      : { title: 'Show Results', command: 'modelLab.openTimeline', arguments: [node], tooltip: 'Opens the run\'s summary.json' };
+      : { title: 'Show Results', command: 'modelLab.openTimeline', arguments: [node], tooltip: 'Opens the run\'s results (its panel, or its summary.json)' };
     return item;
   }
 
