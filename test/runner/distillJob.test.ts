@@ -121,6 +121,10 @@ test('a distill run: teacher and every arm in summary.json and the CLI document,
     const noBn = distill.find((e) => e.type === 'distill-arm' && e.arm === 'di-no-bn');
     assert.ok(noBn && noBn.type === 'distill-arm');
     assert.ok(di.batchNormMatch![0].mean < noBn.batchNormMatch![0].mean, `bn1 mean gap ${di.batchNormMatch![0].mean} < ${noBn.batchNormMatch![0].mean}`);
+    // The panel's "before": the same gaps on Gaussian noise, which synthesis starts from and narrows.
+    assert.deepEqual(di.batchNormBefore?.map((m) => m.layer), ['bn1', 'bn2']);
+    for (const [i, m] of di.batchNormMatch!.entries()) assert.ok(m.mean < di.batchNormBefore![i].mean, `${m.layer}: ${m.mean} < noise ${di.batchNormBefore![i].mean}`);
+    assert.deepEqual(startEvent.imageShape, [8, 8, 1], 'digits are drawn as 8x8 images');
   });
 });
 
@@ -225,6 +229,9 @@ test('TinyBERT arms on a transformer teacher: layer map, intermediate losses, te
     const intermediate = events.find((e) => e.type === 'distill-step' && e.arm === 'tinybert' && e.stage === 'intermediate');
     assert.ok(intermediate && intermediate.type === 'distill-step');
     for (const k of ['embedding', 'hidden', 'attention']) assert.ok(Number.isFinite(intermediate.metrics[k]) && intermediate.metrics[k] > 0, `${k}: ${intermediate.metrics[k]}`);
+    // Each pair's MSE, named by its student layer (the editor's per-layer hint): the embedding pair is `embedding`.
+    assert.equal(intermediate.metrics['hidden:s_embed'], intermediate.metrics.embedding);
+    assert.ok(intermediate.metrics['hidden:s_enc'] > 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -49,6 +49,8 @@ export interface ArmOutputs {
   gallery?: { label: number; values: number[] }[];
   /** How well the synthetic set reproduces each teacher batch-norm layer's statistics. */
   batchNormMatch?: { layer: string; mean: number; variance: number }[];
+  /** The same for Gaussian noise of the same count (set by the job: the "before" of the match). */
+  batchNormBefore?: { layer: string; mean: number; variance: number }[];
   /** Synthetic (or augmented) examples the student learned from. */
   examples?: number;
 }
@@ -206,7 +208,9 @@ function intermediateStage(
       const x = takeRows(set.x, exampleShape, c.batch(set.count, s.batchSize));
       const t = forward(teacher, x);
       const st = forward(student, x, { training: true, seed: session.nextSeed() });
-      return intermediateLoss(st, t, pairs, proj, s.tinybert.weights);
+      const { pairTerms, ...terms } = intermediateLoss(st, t, pairs, proj, s.tinybert.weights);
+      // Each pair's MSE as `hidden:<student layer>`: the final loss the editor shows on that layer.
+      return { ...terms, ...Object.fromEntries(pairTerms.map((term, i) => [`hidden:${pairs.names[i].student}`, term])) };
     },
   };
 }
