@@ -137,7 +137,7 @@ export interface SkillsExperiment {
   name: string;
   description?: string;
   env: { type: 'point2d'; maxStep?: number } | { type: 'pointmaze'; layout: string[]; maxStep?: number; start?: [number, number] };
-  algo: 'metra' | 'diayn';
+  algo: 'metra' | 'diayn' | 'lsd';
   skills?: { dim?: number; discrete?: boolean };
   horizon?: number;
   sac?: {
