@@ -1,11 +1,15 @@
 /**
  * The diffusion lab's studies (issue 16), side by side in one run:
- *   node --import tsx scripts/bench/diffusion.ts [--study policy|generation] [--seed S] [--json]
+ *   node --import tsx scripts/bench/diffusion.ts [--study policy|generation|maze] [--seed S] [--json]
  *
  * policy: the four-corner toy (Diffusion-QL's 2-D bandit) with the settings of
  *   `examples/diffusion/four-corners-*.experiment.json`: diffusion BC against a Gaussian policy
  *   (share of 1,000 samples within 0.2 of a data mode, per-mode shares) and Diffusion-QL against
- *   TD3+BC (share on the best-reward mode, expected reward of the sampled actions).
+ *   TD3+BC (share on the best-reward mode, expected reward of the sampled actions), and QL-MLE (a
+ *   Gaussian policy with the same Q term: what the official toy's figure labels "TD3+BC").
+ * maze (not part of the default run): the RL lab's noisy-expert maze data (`examples/diffusion/maze-*`),
+ *   diffusion BC, Gaussian, TD3+BC and Diffusion-QL: mode shares against the data's own, and the
+ *   share of rollouts from every free cell that reach the goal.
  * generation: the Frido miniature of `examples/diffusion/fashion-frido-mini.experiment.json`
  *   (Fashion-MNIST from Debian's dataset-fashion-mnist): coarse-to-fine against single-scale at equal
  *   training steps and network calls; a Frechet distance in our classifier's features (not FID)
@@ -19,10 +23,13 @@ import { loadavg } from 'node:os';
 import * as path from 'node:path';
 import { generationConfigFrom, loadGenerationData, loadPolicyDataset, policyArmName, policyConfigFrom } from '../../src/core/diffusion/fromExperiment';
 import { GenerationTrainer, type GenerationMetrics } from '../../src/core/diffusion/generation/generationTrainer';
+import { isMazeDataset, mazeRollouts } from '../../src/core/diffusion/policy/mazeDataset';
+import { modeMetrics } from '../../src/core/diffusion/policy/metrics';
 import { PolicyTrainer } from '../../src/core/diffusion/policy/policyTrainer';
 import { loadExperimentFile } from '../../src/core/experiment/load';
 import type { DiffusionExperiment, DiffusionPolicyExperiment } from '../../src/core/experiment/types';
 import { initBackend } from '../../src/core/tensor/backend';
+import { createRng } from '../../src/core/util/random';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -31,7 +38,7 @@ const flag = (name: string): string | undefined => {
 };
 const json = args.includes('--json');
 const study = flag('--study');
-if (study !== undefined && study !== 'policy' && study !== 'generation') throw new Error(`--study policy|generation, got ${study}`);
+if (study !== undefined && study !== 'policy' && study !== 'generation' && study !== 'maze') throw new Error(`--study policy|generation|maze, got ${study}`);
 const seed = Number(flag('--seed') ?? 0);
 if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed takes a non-negative integer, got ${flag('--seed')}`);
 /** `--quick`: a hundredth of the steps and fewer samples, to check the script runs (its numbers mean nothing). */
@@ -65,7 +72,7 @@ async function policyArm(file: string) {
   const exp = (await loadExperimentFile(path.join(EXAMPLES, file))).experiment as DiffusionPolicyExperiment;
   const withSeed: DiffusionPolicyExperiment = {
     ...exp,
-    dataset: 'toy' in exp.dataset ? { ...exp.dataset, seed } : exp.dataset,
+    dataset: 'file' in exp.dataset ? exp.dataset : { ...exp.dataset, seed },
     training: { ...exp.training, seed, ...(quick ? { steps: Math.ceil((exp.training?.steps ?? 10000) / 100), warmupSteps: exp.training?.warmupSteps ? 10 : 0 } : {}) },
   };
   const cfg = policyConfigFrom(withSeed);
@@ -76,11 +83,13 @@ async function policyArm(file: string) {
     const e = trainer.evaluate(SAMPLES, EVAL_SEED + seed);
     const cost = done();
     const arm = policyArmName(cfg.policy, cfg.objective);
+    const rollout = e.rollout ? `  goal reached ${pct(e.rollout.success)} of ${e.rollout.episodes} rollouts (mean ${e.rollout.steps.toFixed(1)} moves)` : '';
     log(
       `${arm.padEnd(13)} on a mode ${pct(e.onMode).padStart(6)}  shares ${e.modeShares.map(pct).join(' / ')}  best-reward mode ${pct(e.bestModeShare)}` +
-        `  expected reward ${e.expectedReward.toFixed(2)}  (${cfg.steps} steps, ${cost.cpu} CPU s, ${cost.wall} s wall, load ${cost.load})`,
+        `  expected reward ${e.expectedReward.toFixed(2)}${rollout}  (${cfg.steps} steps, ${cost.cpu} CPU s, ${cost.wall} s wall, load ${cost.load})`,
     );
-    return { arm, e: { onMode: round(e.onMode), modeShares: e.modeShares.map((x) => round(x)), bestModeShare: round(e.bestModeShare), expectedReward: round(e.expectedReward) }, cost };
+    const measured = { onMode: round(e.onMode), modeShares: e.modeShares.map((x) => round(x)), bestModeShare: round(e.bestModeShare), expectedReward: round(e.expectedReward) };
+    return { arm, e: { ...measured, ...(e.rollout ? { success: round(e.rollout.success), rolloutSteps: round(e.rollout.steps, 2) } : {}) }, cost };
   } finally {
     trainer.dispose();
   }
@@ -92,6 +101,8 @@ async function policyStudy() {
   const gaussian = await policyArm('four-corners-gaussian.experiment.json');
   const ql = await policyArm('four-corners-diffusion-ql.experiment.json');
   const td3bc = await policyArm('four-corners-td3bc.experiment.json');
+  // What the "TD3+BC" panel of Diffusion-QL's toy figure actually trains (official run_toy_ql.py: QL_MLE).
+  const qlMle = await policyArm('four-corners-ql-mle.experiment.json');
   const every = bc.e.modeShares.every((s) => s >= 0.15 && s <= 0.35);
   log(`targets: diffusion BC >= 90% on a mode ${bc.e.onMode >= 0.9 ? 'met' : 'MISSED'}, every mode 15-35% ${every ? 'met' : 'MISSED'}; Gaussian <= 20% ${gaussian.e.onMode <= 0.2 ? 'met' : 'MISSED'}; ` +
     `Diffusion-QL >= 60% on the best mode ${ql.e.bestModeShare >= 0.6 ? 'met' : 'MISSED'}; TD3+BC < 50% there ${td3bc.e.bestModeShare < 0.5 ? 'met' : 'MISSED'}`);
@@ -100,7 +111,37 @@ async function policyStudy() {
     gaussian: { onMode: gaussian.e.onMode, modeShares: gaussian.e.modeShares, cost: gaussian.cost },
     'diffusion-ql': { bestModeShare: ql.e.bestModeShare, expectedReward: ql.e.expectedReward, onMode: ql.e.onMode, modeShares: ql.e.modeShares, cost: ql.cost },
     td3bc: { bestModeShare: td3bc.e.bestModeShare, expectedReward: td3bc.e.expectedReward, onMode: td3bc.e.onMode, cost: td3bc.cost },
+    'ql-mle': { bestModeShare: qlMle.e.bestModeShare, expectedReward: qlMle.e.expectedReward, onMode: qlMle.e.onMode, modeShares: qlMle.e.modeShares, cost: qlMle.cost },
   };
+}
+
+/**
+ * The maze study: state-conditioned data from the RL lab's noisy-expert generator (a point moving
+ * towards random waypoints, so one state has actions in several directions), goal-reaching reward.
+ * The data's own actions measured like the samples are the reference for the mode shares.
+ */
+async function mazeStudy() {
+  const files = ['maze-diffusion-bc', 'maze-gaussian', 'maze-td3bc', 'maze-diffusion-ql'];
+  const first = (await loadExperimentFile(path.join(EXAMPLES, `${files[0]}.experiment.json`))).experiment as DiffusionPolicyExperiment;
+  const data = await loadPolicyDataset({ ...first, dataset: { ...first.dataset, seed } as DiffusionPolicyExperiment['dataset'] });
+  const ref = modeMetrics(data.actions, data.actionDim, data.modes, data.modeRadius);
+  log(`maze study: ${data.size} transitions, seed ${seed}; the data's own actions: on a mode ${pct(ref.onMode)} (shares ${ref.modeShares.map(pct).join(' / ')})`);
+  // Policies that know nothing, for scale: uniform random actions, and the best of eight constant headings.
+  if (!isMazeDataset(data)) throw new Error('the maze examples must use a maze dataset');
+  const rng = createRng(EVAL_SEED + seed);
+  const random = mazeRollouts(data, (s) => Float32Array.from(s, () => 2 * rng.next() - 1)).success;
+  const headings = [[1, 0], [-1, 0], [0, 1], [0, -1], [1, 1], [1, -1], [-1, 1], [-1, -1]];
+  const constant = Math.max(...headings.map((h) => mazeRollouts(data, (s) => Float32Array.from(s, (_, i) => h[i % 2])).success));
+  log(`  goal reached by uniform random actions ${pct(random)}, by the best constant heading ${pct(constant)} (rollouts from every free cell, ${data.maze.horizon} moves)`);
+  const out: Record<string, unknown> = {
+    data: { transitions: data.size, onMode: round(ref.onMode), modeShares: ref.modeShares.map((x) => round(x)) },
+    random: { success: round(random) }, constantHeading: { success: round(constant) },
+  };
+  for (const f of files) {
+    const r = await policyArm(`${f}.experiment.json`);
+    out[r.arm] = { ...r.e, cost: r.cost };
+  }
+  return out;
 }
 
 async function generationStudy() {
@@ -144,8 +185,9 @@ async function main(): Promise<void> {
   const backend = await initBackend('wasm');
   log(`backend ${backend.name}; load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const doc: Record<string, unknown> = { seed };
-  if (study !== 'generation') doc.policy = await policyStudy();
-  if (study !== 'policy') doc.generation = await generationStudy();
+  if (study === undefined || study === 'policy') doc.policy = await policyStudy();
+  if (study === 'maze') doc.maze = await mazeStudy();
+  if (study === undefined || study === 'generation') doc.generation = await generationStudy();
   if (json) process.stdout.write(`${JSON.stringify(doc)}\n`);
 }
 

@@ -8,6 +8,7 @@ export function diffusionSummaryLines(s: DiffusionPolicySummary | DiffusionSumma
     return [
       `${s.status} ${s.experiment} (diffusion-policy): ${pct(s.onMode)} of samples on a data mode, ${pct(s.bestModeShare ?? 0)} on the best-reward mode`,
       `  mode shares ${(s.modeShares ?? []).map(pct).join(' / ')}, expected reward ${(s.expectedReward ?? 0).toFixed(3)}`,
+      ...(s.success !== undefined ? [`  rollouts from every free cell reach the goal ${pct(s.success)}`] : []),
     ];
   }
   const lines = [`${s.status} ${s.experiment} (diffusion): Fréchet distance in our classifier's features (not FID), lower is better`];

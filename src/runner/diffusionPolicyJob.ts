@@ -38,7 +38,11 @@ export async function runDiffusionPolicyJob(
   // A resumed run keeps its last measurement until it makes a new one.
   for (const e of start.resume ? await store.readEvents(start.runDir) : []) {
     if (e.type === 'diffusion-eval' && e.modeShares) {
-      last = { onMode: e.metrics.onMode, bestModeShare: e.metrics.bestModeShare, expectedReward: e.metrics.expectedReward, modeShares: e.modeShares };
+      const m = e.metrics;
+      last = {
+        onMode: m.onMode, bestModeShare: m.bestModeShare, expectedReward: m.expectedReward, modeShares: e.modeShares,
+        ...(m.success !== undefined ? { rollout: { success: m.success, steps: m.rolloutSteps, episodes: m.rolloutEpisodes } } : {}),
+      };
     }
   }
   let trainer: PolicyTrainer;
@@ -47,6 +51,7 @@ export async function runDiffusionPolicyJob(
     last = e;
     const metrics: Record<string, number> = { onMode: e.onMode, bestModeShare: e.bestModeShare, expectedReward: e.expectedReward };
     if (e.meanQ !== undefined) metrics.meanQ = e.meanQ;
+    if (e.rollout) Object.assign(metrics, { success: e.rollout.success, rolloutSteps: e.rollout.steps, rolloutEpisodes: e.rollout.episodes });
     emit({ type: 'diffusion-eval', arm, step, ...(final ? { final } : {}), metrics, modeShares: e.modeShares });
     return e;
   };
@@ -71,16 +76,24 @@ export async function runDiffusionPolicyJob(
         if (r.step % 50 === 0 || r.stageEnd) emit({ type: 'diffusion-loss', stage: r.stage, step: r.step, losses: r.metrics });
         if (evaluation.every > 0 && r.step % evaluation.every === 0 && r.step < cfg.steps) measure(r.step, false);
       },
-      progressMessage: (r) => `${arm} ${r.stage} step ${r.step}/${cfg.steps}${last ? ` · on a mode ${pct(last.onMode)} · best mode ${pct(last.bestModeShare)}` : ''}`,
+      progressMessage: (r) =>
+        `${arm} ${r.stage} step ${r.step}/${cfg.steps}${last ? ` · on a mode ${pct(last.onMode)} · best mode ${pct(last.bestModeShare)}` : ''}${last?.rollout ? ` · goal reached ${pct(last.rollout.success)}` : ''}`,
       finish: async (status) => {
         if (status === 'completed') {
           const e = measure(cfg.steps, true);
           await writePanelFiles(start.runDir, trainer, e, evaluation.chainSamples, emit);
         }
         const fields = last
-          ? { kind: 'diffusion-policy' as const, onMode: last.onMode, modeShares: last.modeShares, bestModeShare: last.bestModeShare, expectedReward: last.expectedReward }
+          ? {
+              kind: 'diffusion-policy' as const, onMode: last.onMode, modeShares: last.modeShares, bestModeShare: last.bestModeShare, expectedReward: last.expectedReward,
+              ...(last.rollout ? { success: last.rollout.success } : {}),
+            }
           : { kind: 'diffusion-policy' as const };
-        const score = last ? (cfg.objective === 'ql' ? { name: 'best-mode share', value: last.bestModeShare } : { name: 'on-mode share', value: last.onMode }) : undefined;
+        const score = !last
+          ? undefined
+          : last.rollout
+            ? { name: 'goal reached', value: last.rollout.success }
+            : cfg.objective === 'ql' ? { name: 'best-mode share', value: last.bestModeShare } : { name: 'on-mode share', value: last.onMode };
         return { fields, score };
       },
       dispose: () => trainer.dispose(),

@@ -101,6 +101,8 @@ export interface DiffusionPolicySummary extends SummaryBase {
   modeShares?: number[];
   bestModeShare?: number;
   expectedReward?: number;
+  /** Maze data: share of rollouts (from every free cell) that reach the goal. */
+  success?: number;
 }
 
 /** Per schedule of a `diffusion` run: the measurements of its final samples (see `GenerationMetrics`). */

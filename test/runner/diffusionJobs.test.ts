@@ -127,6 +127,29 @@ test('diffusion-policy on a transitions file with a bad line fails in the run st
   }
 });
 
+test('diffusion-policy on a maze dataset from the RL lab generator: trains, rolls the policy out and reports goal reaching', async () => {
+  const dir = workspace();
+  try {
+    const file = write(dir, 'maze', {
+      kind: 'diffusion-policy', policy: 'deterministic', objective: 'ql',
+      dataset: { maze: { layout: ['#######', '#.....#', '#.###.#', '#.....#', '#######'] }, goal: [3, 5], trajectories: 10, length: 30 },
+      training: { steps: 40, batchSize: 32, hidden: 16 }, evaluation: { samples: 100, every: 20 },
+    });
+    const events: RunEvent[] = [];
+    const done = (await runJob({ experimentFile: file, outRoot: path.join(dir, 'runs') }, sink(events), () => false)) as DiffusionPolicySummary;
+    assert.equal(done.status, 'completed');
+    assert.equal(done.modeShares?.length, 4, 'four k-means modes: the headings');
+    assert.ok(done.success! >= 0 && done.success! <= 1);
+    const evals = events.filter((e) => e.type === 'diffusion-eval');
+    assert.equal(evals.length, 2, 'at step 20 and the final one');
+    // 11 free cells besides the goal, 4 episodes from each.
+    assert.ok(evals.every((e) => e.type === 'diffusion-eval' && e.metrics.rolloutEpisodes === 44 && Number.isFinite(e.metrics.success)));
+    assert.deepEqual((await store.readRunRecord(done.runDir))?.score, { name: 'goal reached', value: done.success });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 const GENERATION = {
   kind: 'diffusion',
   data: { toy: 'shapes', size: 240 },

@@ -76,6 +76,7 @@ function renderPolicy(v: PolicyView): void {
       metric('on a data mode', pct(v.onMode)),
       metric('on the best-reward mode', pct(v.bestModeShare)),
       metric('expected reward', v.expectedReward === undefined ? '—' : v.expectedReward.toFixed(2)),
+      ...(v.success === undefined ? [] : [metric('goal reached (rollouts)', pct(v.success))]),
     ]),
   ];
   if (v.note) parts.push(el('p', 'note', v.note));

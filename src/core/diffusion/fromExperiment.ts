@@ -5,6 +5,7 @@ import { DEFAULT_GENERATION_CONFIG, type GenerationConfig } from './generation/g
 import { FASHION_MNIST_CLASSES, type LabelledImages, readIdxImages, SHAPES_CLASSES, shapesDataset, takeImages } from './generation/imageData';
 import { type ScaleSchedule, SCALE_SCHEDULES } from './generation/twoScale';
 import { fourCorners, parseTransitions, type PolicyDataset } from './policy/dataset';
+import { mazeTransitions } from './policy/mazeDataset';
 import { DEFAULT_POLICY_CONFIG, type PolicyConfig, type PolicyKind, type PolicyObjective } from './policy/policyTrainer';
 
 /**
@@ -41,13 +42,13 @@ export function policyConfigFrom(exp: DiffusionPolicyExperiment): PolicyConfig {
 }
 
 /**
- * The dataset of a `diffusion-policy` experiment. `toy` and `file` are the sources today; a
- * dataset made by the RL lab's generator (`core/rl/`, when it lands) is one more case here that
- * returns a `PolicyDataset` (transitions with next states and the modes to measure against).
+ * The dataset of a `diffusion-policy` experiment: the four-corner toy, a transitions file, or a
+ * maze dataset from the RL lab's noisy-expert generator (`policy/mazeDataset.ts`).
  */
 export async function loadPolicyDataset(exp: DiffusionPolicyExperiment): Promise<PolicyDataset> {
   const d = exp.dataset;
   if ('toy' in d) return fourCorners({ size: d.size, seed: d.seed, modeRadius: d.modeRadius });
+  if ('maze' in d) return mazeTransitions(d);
   let text: string;
   try {
     text = await fs.readFile(d.file, 'utf8');

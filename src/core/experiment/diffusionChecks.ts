@@ -1,4 +1,5 @@
 import type { DiagnosticSeverity } from './diagnostic';
+import { checkTasks, type Maze, MazeError, parseMaze } from '../rl/env/maze';
 import type { DiffusionExperiment, DiffusionPolicyExperiment } from './types';
 
 /** A problem at a field (the shape `semantic.ts` turns into a diagnostic). */
@@ -33,6 +34,12 @@ function policyProblems(exp: DiffusionPolicyExperiment, valid: SchemaValid): Pro
       for (const k of ['size', 'seed']) if (d[k] !== undefined) ignored(`/dataset/${k}`, `"${k}" applies to a toy dataset, this one is a file`);
     } else if (d.toy !== undefined) {
       for (const k of ['modes', 'maxAction']) if (d[k] !== undefined) ignored(`/dataset/${k}`, `"${k}" applies to a dataset file; the toy's modes and action bound are fixed`);
+    } else if (d.maze !== undefined) {
+      out.push(...mazeProblems(d as Extract<DiffusionPolicyExperiment['dataset'], { maze: unknown }>));
+      for (const k of ['size', 'maxAction']) if (d[k] !== undefined) ignored(`/dataset/${k}`, `"${k}" does not apply to a maze dataset (its actions lie in [-1, 1])`);
+    }
+    if (d.maze === undefined) {
+      for (const k of ['goal', 'trajectories', 'length', 'noise']) if (d[k] !== undefined) ignored(`/dataset/${k}`, `"${k}" applies to a maze dataset`);
     }
   }
   if (exp.objective === 'bc' && valid('/objective')) {
@@ -51,6 +58,25 @@ function policyProblems(exp: DiffusionPolicyExperiment, valid: SchemaValid): Pro
     if (t.warmupSteps >= steps) out.push({ pointer: '/training/warmupSteps', message: `the BC warm-up (${t.warmupSteps} steps) must be shorter than training (${steps} steps), or nothing is trained with the Q term` });
   }
   return out;
+}
+
+/** The maze's layout (rectangular, `#` and `.`, connected) and the goal on a free cell, at their fields. */
+function mazeProblems(d: Extract<DiffusionPolicyExperiment['dataset'], { maze: unknown }>): Problem[] {
+  if (d.goal === undefined) return [{ pointer: '/dataset', at: 'key', message: 'a maze dataset needs "goal": the goal cell [row, col] (reward 1 on entering it)' }];
+  let maze: Maze;
+  try {
+    maze = parseMaze(d.maze.layout);
+  } catch (e) {
+    if (!(e instanceof MazeError)) throw e;
+    return [{ pointer: `/dataset/maze/layout${e.at.length ? `/${e.at[0]}` : ''}`, message: e.message }];
+  }
+  try {
+    checkTasks(maze, [{ start: d.goal, goal: d.goal }]);
+  } catch (e) {
+    if (!(e instanceof MazeError)) throw e;
+    return [{ pointer: '/dataset/goal', message: e.message.replace(/^task 0: start/, 'the goal') }];
+  }
+  return [];
 }
 
 function generationProblems(exp: DiffusionExperiment, valid: SchemaValid): Problem[] {

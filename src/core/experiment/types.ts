@@ -98,7 +98,11 @@ export interface DiffusionPolicyExperiment {
   description?: string;
   dataset:
     | { toy: 'four-corners'; size?: number; seed?: number; modeRadius?: number }
-    | { file: string; modes?: number[][] | number; modeRadius?: number; maxAction?: number };
+    | { file: string; modes?: number[][] | number; modeRadius?: number; maxAction?: number }
+    | {
+        maze: { layout: string[]; maxStep?: number }; goal: [number, number]; trajectories?: number; length?: number; noise?: number;
+        seed?: number; modes?: number[][] | number; modeRadius?: number;
+      };
   policy: 'diffusion' | 'gaussian' | 'deterministic';
   objective: 'bc' | 'ql';
   eta?: number;

@@ -73,7 +73,7 @@ export function isPolicyView(v: unknown): v is PolicyView {
     flat(v.data, 2 * MAX_POINTS) && flat(v.samples, 2 * MAX_POINTS) &&
     (chain === undefined || (isRecord(chain) && flat(chain.timesteps, 1001) && Array.isArray(chain.states) && chain.states.length === (chain.timesteps as unknown[]).length && chain.states.every((s) => flat(s, 2 * MAX_POINTS)))) &&
     Array.isArray(v.curve) && v.curve.length <= 10_000 && v.curve.every((p) => isRecord(p) && isFiniteNumber(p.step) && isFiniteNumber(p.onMode) && isFiniteNumber(p.bestModeShare)) &&
-    optionalNumber(v.onMode) && optionalNumber(v.bestModeShare) && optionalNumber(v.expectedReward) && (v.note === undefined || isText(v.note))
+    optionalNumber(v.onMode) && optionalNumber(v.bestModeShare) && optionalNumber(v.expectedReward) && optionalNumber(v.success) && (v.note === undefined || isText(v.note))
   );
 }
 

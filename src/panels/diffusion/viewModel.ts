@@ -42,6 +42,8 @@ export interface PolicyView extends RunHeader {
   onMode?: number;
   bestModeShare?: number;
   expectedReward?: number;
+  /** Maze data: share of rollouts that reach the goal. */
+  success?: number;
   /** Why the scatter is empty, when it is. */
   note?: string;
 }
@@ -90,6 +92,7 @@ export function policyView(header: RunHeader, events: readonly RunEvent[], sampl
     ...(last && isFiniteNumber(last.metrics.onMode) ? { onMode: last.metrics.onMode } : {}),
     ...(last && isFiniteNumber(last.metrics.bestModeShare) ? { bestModeShare: last.metrics.bestModeShare } : {}),
     ...(last && isFiniteNumber(last.metrics.expectedReward) ? { expectedReward: last.metrics.expectedReward } : {}),
+    ...(last && isFiniteNumber(last.metrics.success) ? { success: last.metrics.success } : {}),
   };
   if (!isRecord(samplesFile)) {
     view.note = header.status === 'completed' ? 'this run left no samples.json' : 'sampled actions appear when the run completes';

@@ -36,6 +36,20 @@ test('diffusion-policy: fields of another choice are warnings that name the choi
   assert.deepEqual(longWarmup.map((d) => [d.pointer, d.severity]), [['/training/warmupSteps', 'error']]);
   const noModes = check({ ...POLICY, dataset: { file: 'x.jsonl' } });
   assert.ok(noModes.some((d) => d.pointer === '/dataset' && /needs "modes"/.test(d.message) && d.severity === 'error'), JSON.stringify(noModes));
+  const maze = { maze: { layout: ['#####', '#...#', '#####'] }, goal: [1, 3] };
+  assert.deepEqual(check({ ...POLICY, dataset: maze }), []);
+  const mazeProblems = [
+    check({ ...POLICY, dataset: { ...maze, goal: [0, 0] } }),
+    check({ ...POLICY, dataset: { ...maze, maze: { layout: ['#####', '#.#.#', '#####'] } } }),
+    check({ ...POLICY, dataset: { maze: maze.maze } }),
+    check({ ...POLICY, dataset: { ...maze, size: 8 } }),
+    check({ ...POLICY, dataset: { toy: 'four-corners', goal: [1, 1] } }),
+  ];
+  assert.deepEqual(mazeProblems.map((p) => p.map((d) => [d.pointer, d.severity])), [
+    [['/dataset/goal', 'error']], [['/dataset/maze/layout/1', 'error']], [['/dataset', 'error']], [['/dataset/size', 'warning']], [['/dataset/goal', 'warning']],
+  ]);
+  assert.match(mazeProblems[0][0].message, /the goal \[0, 0\] is a wall/);
+  assert.match(mazeProblems[2][0].message, /needs "goal"/);
   const typo = check({ ...POLICY, policy: 'difusion' });
   assert.equal(typo.length, 1);
   assert.equal(typo[0].pointer, '/policy');

@@ -31,11 +31,6 @@ export interface PolicyDataset {
   modeRadius: number;
 }
 
-/** Where a policy dataset comes from; `generator` is the place for the RL lab's datasets. */
-export type PolicyDatasetSource =
-  | { toy: 'four-corners'; size?: number; seed?: number; modeRadius?: number }
-  | { file: string; modes?: number[][] | number; modeRadius?: number; maxAction?: number };
-
 export const FOUR_CORNERS_SIZE = 10000;
 
 /**

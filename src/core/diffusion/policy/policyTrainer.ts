@@ -6,6 +6,7 @@ import { initMlpDenoiser, mlpDenoiser, type MlpDenoiserShape } from '../mlpDenoi
 import { type ClipX0, denoisingLoss, type EpsModel, randomTimesteps, sampleDdpm } from '../sampler';
 import { makeSchedule, type NoiseSchedule, type ScheduleName } from '../schedule';
 import type { PolicyDataset } from './dataset';
+import { isMazeDataset, mazeRollouts, type RolloutResult } from './mazeDataset';
 import { modeMetrics, type ModeMetrics } from './metrics';
 import {
   critic, deterministicActor, gaussianActor, gaussianLogProb, initCritic, initDeterministicActor, initGaussianActor,
@@ -58,11 +59,22 @@ export const DEFAULT_POLICY_CONFIG: Omit<PolicyConfig, 'policy' | 'objective'> =
   seed: 0,
 };
 
+/**
+ * TD3+BC's fixed TD3 settings (Fujimoto & Gu 2021, official `TD3_BC.py` / `main.py`): the actor
+ * and the target copies are updated every second critic step; the target action is smoothed with
+ * N(0, 0.2) noise clipped to +-0.5 (both times the action bound). Only the deterministic + ql arm.
+ */
+export const TD3_POLICY_FREQ = 2;
+export const TD3_POLICY_NOISE = 0.2;
+export const TD3_NOISE_CLIP = 0.5;
+
 /** Sampled actions and how they sit on the modes. */
 export interface PolicyEvaluation extends ModeMetrics {
   samples: Float32Array;
   /** Mean estimated Q (min of the twin heads) of the samples, when the arm has a critic. */
   meanQ?: number;
+  /** Goal-reaching rollouts, for data from a maze. */
+  rollout?: RolloutResult;
 }
 
 /** A diffusion policy's reverse chain for a few samples: `states[k]` after `timesteps[k]` (first: x_T). */
@@ -138,14 +150,19 @@ export class PolicyTrainer {
     const idx = tf.tensor1d(rows, 'int32');
     const state = tf.gather(this.dataStates, idx);
     const action = tf.gather(this.dataActions, idx);
+    // TD3+BC (official TD3_BC.py): the actor and both target copies move every TD3_POLICY_FREQ-th
+    // step only (delayed policy updates); the critic every step.
+    const td3 = c.policy === 'deterministic' && c.objective === 'ql';
+    const actorTurn = !td3 || (globalStep + 1) % TD3_POLICY_FREQ === 0;
     if (c.objective === 'ql') {
       const target = this.tdTarget(idx);
       s.step('critic', () => {
         const [q1, q2] = critic(s.variables('critic'), state, action);
         return tf.add(tf.mean(tf.square(tf.sub(q1, target))), tf.mean(tf.square(tf.sub(q2, target))));
       }, { name: 'critic' });
-      s.updateCopy('criticTarget', c.tau);
+      if (actorTurn) s.updateCopy('criticTarget', c.tau);
     }
+    if (!actorTurn) return;
     s.step('actor', () => this.actorLoss(state, action, withQ), { name: 'actor' });
     if (c.policy === 'diffusion') {
       const stepsDone = globalStep + 1;
@@ -162,7 +179,13 @@ export class PolicyTrainer {
     const next = tf.gather(this.dataNext.states, idx);
     const notDone = tf.gather(this.dataNext.notDones, idx);
     const copy = this.config.policy === 'diffusion' ? 'ema' : 'actorTarget';
-    const nextAction = this.act(this.session.variables(copy), next, (shape) => this.session.randomNormal(shape), false);
+    let nextAction = this.act(this.session.variables(copy), next, (shape) => this.session.randomNormal(shape), false);
+    if (this.config.policy === 'deterministic') {
+      // TD3's target policy smoothing: clipped Gaussian noise on the target action (scaled to the bound, as TD3+BC's main.py).
+      const max = this.data.maxAction;
+      const eps = tf.clipByValue(tf.mul(this.session.randomNormal(nextAction.shape), TD3_POLICY_NOISE * max), -TD3_NOISE_CLIP * max, TD3_NOISE_CLIP * max);
+      nextAction = tf.clipByValue(tf.add(nextAction, eps), -max, max);
+    }
     const [t1, t2] = critic(this.session.variables('criticTarget'), next, nextAction);
     return tf.add(r, tf.mul(tf.mul(this.config.discount, notDone), tf.minimum(t1, t2)));
   }
@@ -237,8 +260,9 @@ export class PolicyTrainer {
 
   /**
    * Samples `count` actions (states: the toy's fixed state, or data states drawn with `seed`) and
-   * measures them against the modes. The same seed gives the same noise, so evaluations during
-   * training are comparable. Outside training steps.
+   * measures them against the modes; for maze data, also rolls the policy out (`mazeRollouts`).
+   * The same seed gives the same noise, so evaluations during training are comparable. Outside
+   * training steps.
    */
   evaluate(count: number, seed: number): PolicyEvaluation {
     const rng = createRng(seed);
@@ -258,7 +282,17 @@ export class PolicyTrainer {
       });
     }
     samples.dispose();
-    return { samples: Float32Array.from(flat), ...modeMetrics(flat, this.data.actionDim, this.data.modes, this.data.modeRadius), ...(meanQ === undefined ? {} : { meanQ }) };
+    const rollout = isMazeDataset(this.data) ? mazeRollouts(this.data, (s) => this.actionsFor(s, noise)) : undefined;
+    return {
+      samples: Float32Array.from(flat), ...modeMetrics(flat, this.data.actionDim, this.data.modes, this.data.modeRadius),
+      ...(meanQ === undefined ? {} : { meanQ }), ...(rollout ? { rollout } : {}),
+    };
+  }
+
+  /** The sampled policy's actions for states [n, stateDim] (flat): what a rollout calls at each move. */
+  actionsFor(states: Float32Array, noise: (shape: number[]) => tf.Tensor): Float32Array {
+    const n = states.length / this.data.stateDim;
+    return tf.tidy(() => this.act(this.samplingWeights(), tf.tensor2d(states, [n, this.data.stateDim]), noise, false).dataSync() as Float32Array).slice();
   }
 
   /** The reverse chain of `count` samples (diffusion only): every intermediate state, for the panel's slider. */
