@@ -9,10 +9,12 @@ import '@vscode-elements/elements/dist/vscode-icon/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import type { View } from 'vega';
 import { isCell, isGcrlPanelState, isHostToWebview, type GcrlPanelState, type WebviewToHost } from '../../src/panels/gcrl/messages';
-import { mazeSpec, successSpec, type GcrlChartTheme } from '../../src/panels/gcrl/spec';
+import { toCsv } from '../../src/panels/shared/export';
+import { MAZE_CSV_HEADER, mazeCsvRows, mazeSpec, SUCCESS_CSV_HEADER, successCsvRows, successSpec, type GcrlChartTheme } from '../../src/panels/gcrl/spec';
 import { runLabels, taskLabel, type GcrlRunView } from '../../src/panels/gcrl/viewModel';
 import css from '../shared/rl.css';
 import { acquireHost, baseChartTheme, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
+import { chartExports } from '../shared/export';
 import { RlCards, renderVegaLite } from '../shared/rlCards';
 
 const vscode = acquireHost<WebviewToHost, GcrlPanelState>();
@@ -64,7 +66,17 @@ const mazeChart = el('section', 'chart');
 mazeChart.setAttribute('aria-label', 'Maze with the value heatmap and a rollout');
 const successChart = el('section', 'chart');
 successChart.setAttribute('aria-label', 'Success per task');
-mazeRow.append(mazeChart, successChart);
+const fileBase = (what: string) => `${current()?.runId ?? 'gcrl'}-${what}`;
+const exportError = (message: string) => vscode.postMessage({ type: 'error', message });
+const post = (m: WebviewToHost) => vscode.postMessage(m);
+const shownValue = () => (value && value.runId === current()?.runId ? value : undefined);
+const mazeExport = chartExports(() => views.maze, () => fileBase('maze'), () => toCsv(MAZE_CSV_HEADER, mazeCsvRows(layout, shownValue())), post, exportError);
+const successExport = chartExports(() => views.success, () => fileBase('success'), () => toCsv(SUCCESS_CSV_HEADER, successCsvRows(runs)), post, exportError);
+const mazeColumn = el('div', 'chart-column');
+mazeColumn.append(mazeChart, mazeExport);
+const successColumn = el('div', 'chart-column');
+successColumn.append(successChart, successExport);
+mazeRow.append(mazeColumn, successColumn);
 app.append(header, empty, cardBox, controls, mazeRow);
 
 const cards = new RlCards(cardBox, {
@@ -193,7 +205,7 @@ async function drawCharts(): Promise<void> {
       const spec = mazeSpec(
         {
           layout,
-          value: value && value.runId === run?.runId ? value : undefined,
+          value: shownValue(),
           task: t,
           rollout: run?.rollouts.find((r) => r.task === task),
           subgoalEvery: 3,
@@ -210,8 +222,11 @@ async function drawCharts(): Promise<void> {
         vscode.postMessage({ type: 'selectGoal', runId: run.runId, goal: cell });
       });
     }
-    if (runs.some((r) => r.tasks.length)) views.success = await renderVegaLite(successSpec(runs, { width: Math.max(320, app.clientWidth * 0.4), theme: theme() }), successChart, views.success);
+    mazeExport.hidden = !views.maze;
+    const tasked = runs.some((r) => r.tasks.length);
+    if (tasked) views.success = await renderVegaLite(successSpec(runs, { width: Math.max(320, app.clientWidth * 0.4), theme: theme() }), successChart, views.success);
     else successChart.replaceChildren();
+    successExport.hidden = !tasked;
   } catch (e) {
     vscode.postMessage({ type: 'error', message: `chart: ${(e as Error).message}`.slice(0, 2000) });
   }

@@ -53,3 +53,26 @@ export async function chartImage(view: View, format: 'svg' | 'png'): Promise<str
     view.background(previous);
   }
 }
+
+/**
+ * The usual bar under one chart: its picture as SVG and PNG and its data as CSV. The view is
+ * asked for at click time (charts are redrawn as runs update).
+ */
+export function chartExports(view: () => View | undefined, name: () => string, csv: () => string, post: (m: ExportRequest) => void, onError: (message: string) => void): HTMLElement {
+  const image = (format: 'svg' | 'png') => () => {
+    const v = view();
+    if (!v) throw new Error('the chart is not drawn yet');
+    return chartImage(v, format);
+  };
+  const bar = exportBar(
+    [
+      { format: 'svg', label: 'SVG', name, content: image('svg') },
+      { format: 'png', label: 'PNG', name, content: image('png') },
+      { format: 'csv', label: 'CSV', name, content: csv },
+    ],
+    post,
+    onError,
+  );
+  bar.hidden = true;
+  return bar;
+}

@@ -8,10 +8,12 @@ import '@vscode-elements/elements/dist/vscode-icon/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import type { View } from 'vega';
 import { isHostToWebview, type SkillsPanelState, type WebviewToHost } from '../../src/panels/skills/messages';
-import { coverageSpec, trajectoriesSpec, type SkillsChartTheme } from '../../src/panels/skills/spec';
+import { toCsv } from '../../src/panels/shared/export';
+import { COVERAGE_CSV_HEADER, coverageCsvRows, coverageSpec, TRAJECTORY_CSV_HEADER, trajectoryCsvRows, trajectoriesSpec, type SkillsChartTheme } from '../../src/panels/skills/spec';
 import { runLabels, type SkillsRunView } from '../../src/panels/skills/viewModel';
 import css from '../shared/rl.css';
 import { acquireHost, baseChartTheme, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
+import { chartExports } from '../shared/export';
 import { RlCards, renderVegaLite } from '../shared/rlCards';
 
 const vscode = acquireHost<WebviewToHost, SkillsPanelState>();
@@ -45,7 +47,12 @@ const trajectoryChart = el('section', 'chart');
 trajectoryChart.setAttribute('aria-label', 'Skill trajectories');
 const coverageChart = el('section', 'chart');
 coverageChart.setAttribute('aria-label', 'Coverage over training');
-app.append(header, empty, cardBox, trajectoryChart, coverageChart);
+const fileBase = (what: string) => `${runs.length === 1 ? runs[0].runId : 'skills'}-${what}`;
+const exportError = (message: string) => vscode.postMessage({ type: 'error', message });
+const post = (m: WebviewToHost) => vscode.postMessage(m);
+const trajectoryExport = chartExports(() => views.trajectories, () => fileBase('trajectories'), () => toCsv(TRAJECTORY_CSV_HEADER, trajectoryCsvRows(runs)), post, exportError);
+const coverageExport = chartExports(() => views.coverage, () => fileBase('coverage'), () => toCsv(COVERAGE_CSV_HEADER, coverageCsvRows(runs)), post, exportError);
+app.append(header, empty, cardBox, trajectoryChart, trajectoryExport, coverageChart, coverageExport);
 
 const cards = new RlCards(cardBox, {
   cancel: (runId) => vscode.postMessage({ type: 'cancelRun', runId }),
@@ -113,10 +120,14 @@ function queue(): void {
 async function drawCharts(): Promise<void> {
   try {
     const width = Math.max(320, app.clientWidth - 20);
-    if (runs.some((r) => r.evaluation)) views.trajectories = await renderVegaLite(trajectoriesSpec(runs, { width, theme: theme() }), trajectoryChart, views.trajectories);
+    const evaluated = runs.some((r) => r.evaluation);
+    if (evaluated) views.trajectories = await renderVegaLite(trajectoriesSpec(runs, { width, theme: theme() }), trajectoryChart, views.trajectories);
     else trajectoryChart.replaceChildren();
-    if (runs.some((r) => r.coverage.length > 0)) views.coverage = await renderVegaLite(coverageSpec(runs, { width, theme: theme() }), coverageChart, views.coverage);
+    trajectoryExport.hidden = !evaluated;
+    const covered = runs.some((r) => r.coverage.length > 0);
+    if (covered) views.coverage = await renderVegaLite(coverageSpec(runs, { width, theme: theme() }), coverageChart, views.coverage);
     else coverageChart.replaceChildren();
+    coverageExport.hidden = !covered;
   } catch (e) {
     vscode.postMessage({ type: 'error', message: `chart: ${(e as Error).message}`.slice(0, 2000) });
   }

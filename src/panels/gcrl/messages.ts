@@ -1,3 +1,4 @@
+import { isExportRequest, type ExportRequest } from '../shared/export';
 import { isFiniteNumber, isNotice, isRecord, isRendererError, isRunStatus, isShortString } from '../shared/validators';
 import type { GcrlRunView } from './viewModel';
 
@@ -18,7 +19,8 @@ export type WebviewToHost =
   | { type: 'cancelRun'; runId: string }
   | { type: 'openExperiment'; runId: string }
   | { type: 'revealRun'; runId: string }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | ExportRequest;
 
 /** Persisted by the webview: the runs shown and what is selected. */
 export interface GcrlPanelState {
@@ -50,6 +52,8 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
       return isShortString(m.runId);
     case 'error':
       return isRendererError(m);
+    case 'export':
+      return isExportRequest(m);
     default:
       return false;
   }

@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
+import type { CsvCell } from '../shared/export';
 import { runLabels, taskLabel, type GcrlRolloutView, type GcrlRunView } from './viewModel';
 
 /**
@@ -174,4 +175,16 @@ export function successSpec(runs: readonly GcrlRunView[], opts: { width: number;
       },
     ],
   } as TopLevelSpec;
+}
+
+/** The success chart's data for export: one row per run and task. */
+export const SUCCESS_CSV_HEADER = ['run', 'task', 'success rate'];
+export function successCsvRows(runs: readonly GcrlRunView[]): CsvCell[][] {
+  return successRows(runs).map((r) => [r.run, r.task, r.successRate]);
+}
+
+/** The maze chart's data for export: every cell, whether it is a wall, and V(cell, goal) where shown. */
+export const MAZE_CSV_HEADER = ['row', 'col', 'wall', 'value'];
+export function mazeCsvRows(layout: readonly string[], value?: { cells: [number, number][]; values: number[] }): CsvCell[][] {
+  return cellRows(layout, value).map((c) => [c.r, c.c, c.wall ? 1 : 0, c.v]);
 }

@@ -1,3 +1,4 @@
+import { isExportRequest, type ExportRequest } from '../shared/export';
 import { isFiniteNumber, isNotice, isRecord, isRendererError, isRunStatus, isShortString } from '../shared/validators';
 import type { SkillsRunView } from './viewModel';
 
@@ -14,7 +15,8 @@ export type WebviewToHost =
   | { type: 'cancelRun'; runId: string }
   | { type: 'openExperiment'; runId: string }
   | { type: 'revealRun'; runId: string }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | ExportRequest;
 
 /** What the webview persists, so the serializer can restore the panel after a reload. */
 export interface SkillsPanelState {
@@ -37,6 +39,8 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
       return isShortString(m.runId);
     case 'error':
       return isRendererError(m);
+    case 'export':
+      return isExportRequest(m);
     default:
       return false;
   }

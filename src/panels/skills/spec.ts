@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
+import type { CsvCell } from '../shared/export';
 import { runLabels, skillColor, type SkillsRunView } from './viewModel';
 
 /**
@@ -132,4 +133,16 @@ export function coverageSpec(runs: readonly SkillsRunView[], opts: { width: numb
 
 function isDiscrete(run: SkillsRunView): boolean {
   return /· \d+ skills$/.test(run.label);
+}
+
+/** The trajectories chart's data for export: one row per position of each evaluated skill. */
+export const TRAJECTORY_CSV_HEADER = ['run', 'skill', 'step', 'x', 'y'];
+export function trajectoryCsvRows(runs: readonly SkillsRunView[]): CsvCell[][] {
+  return trajectoryRows(runs, isDiscrete).map((r) => [r.run, r.skill, r.t, r.x, r.y]);
+}
+
+/** The coverage chart's data for export: one row per run and evaluated epoch. */
+export const COVERAGE_CSV_HEADER = ['run', 'epoch', 'cells covered', 'final distance'];
+export function coverageCsvRows(runs: readonly SkillsRunView[]): CsvCell[][] {
+  return coverageRows(runs).map((r) => [r.run, r.epoch, r.coverage, r.finalDistance]);
 }

@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunManager } from '../runs/runManager';
+import type { ExportRequest } from '../../panels/shared/export';
+import { saveExport } from '../webview/exportFile';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
 
 export interface RlPanelDeps {
@@ -15,7 +17,8 @@ type CommonMessage =
   | { type: 'cancelRun'; runId: string }
   | { type: 'openExperiment'; runId: string }
   | { type: 'revealRun'; runId: string }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | ExportRequest;
 
 /** What makes one RL panel: its webview bundle, contract validators, and how it loads and answers. */
 export interface RlPanelKind<In extends { type: string }, Out> {
@@ -124,6 +127,9 @@ export class RlPanel<In extends { type: string }, Out> implements vscode.Disposa
         return;
       case 'error':
         this.deps.log.error(`${this.kind.label} webview: ${c.message}`);
+        return;
+      case 'export':
+        await saveExport(c, this.deps.log);
         return;
       default:
         await this.kind.handle?.(this, m);
