@@ -27,6 +27,8 @@ export interface LockHolder {
   createdAt: string;
   /** What holds it, for messages: e.g. `model-lab run --resume …` or `run worker`. */
   command: string;
+  /** The Slurm job it runs in (`SLURM_JOB_ID`: one per array task, kept when Slurm requeues it). */
+  slurmJobId?: string;
 }
 
 /**
@@ -72,6 +74,7 @@ export function acquireRunLock(runDir: string, opts: { force?: boolean; warn?: (
     hostname: os.hostname(),
     createdAt: new Date().toISOString(),
     command: opts.command ?? commandLine(),
+    ...(slurmJobId() ? { slurmJobId: slurmJobId() } : {}),
   };
   for (let attempt = 0; attempt < 8; attempt++) {
     try {
@@ -89,9 +92,11 @@ export function acquireRunLock(runDir: string, opts: { force?: boolean; warn?: (
     const raw = readRaw(file);
     if (raw === undefined) continue; // released meanwhile: try again
     const holder = parseHolder(raw);
-    const state: HolderState | 'starting' = holder ? holderState(holder) : ageMs(file) < FRESH_MS ? 'starting' : 'gone';
+    let state: HolderState | 'starting' = holder ? holderState(holder) : ageMs(file) < FRESH_MS ? 'starting' : 'gone';
+    const endedJob = state === 'elsewhere' && holder ? endedSlurmHolder(holder) : undefined;
+    if (endedJob) state = 'gone';
     if (state === 'gone') {
-      opts.warn?.(`taking over the stale lock of run ${path.basename(runDir)}: ${holder ? `${describeHolder(holder)} no longer runs` : 'its lock file was left empty'}`);
+      opts.warn?.(`taking over the stale lock of run ${path.basename(runDir)}: ${holder ? `${describeHolder(holder)} no longer runs${endedJob ? ` (${endedJob})` : ''}` : 'its lock file was left empty'}`);
     } else if (opts.force) {
       opts.warn?.(`--force: overriding the lock of run ${path.basename(runDir)} held by ${holder ? describeHolder(holder) : 'a starting process'}; if it still runs, both processes now write this run folder`);
     } else {
@@ -141,6 +146,38 @@ export function signalRunHolder(runDir: string, signal: NodeJS.Signals): { ok: t
   } catch (e) {
     return { ok: false, reason: `could not signal pid ${holder.pid}: ${(e as Error).message}` };
   }
+}
+
+function slurmJobId(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.SLURM_JOB_ID && /^\d+$/.test(env.SLURM_JOB_ID) ? env.SLURM_JOB_ID : undefined;
+}
+
+/**
+ * Why a lock held from another machine by a Slurm task is stale, or undefined when that cannot
+ * be known. A task killed without a chance to release its lock (preemption or a time limit past
+ * `KillWait`, a node failure) leaves it on the shared run store; the next task for the point
+ * runs on any node. Slurm runs one job at a time under one id, so a lock of this very job is
+ * an earlier run of it (`--requeue`); a lock of another job is stale once `squeue` no longer
+ * lists that job as running (a resubmission by `sweep --resume`).
+ */
+export function endedSlurmHolder(holder: LockHolder, env: NodeJS.ProcessEnv = process.env, squeue: (jobId: string) => string = squeueState): string | undefined {
+  const mine = slurmJobId(env);
+  if (!holder.slurmJobId || !mine) return undefined;
+  if (holder.slurmJobId === mine) return `an earlier run of this Slurm job, ${mine}: it was requeued`;
+  let state: string;
+  try {
+    state = squeue(holder.slurmJobId).trim();
+  } catch (e) {
+    // squeue answers "Invalid job id" for a job that ended long ago; anything else is unknown.
+    return /invalid job id/i.test(String((e as { stderr?: unknown }).stderr ?? (e as Error).message)) ? `its Slurm job ${holder.slurmJobId} has ended` : undefined;
+  }
+  return ['', 'COMPLETED', 'CANCELLED', 'FAILED', 'TIMEOUT', 'PREEMPTED', 'NODE_FAIL', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE', 'PENDING', 'REQUEUED'].includes(state.split('\n')[0])
+    ? `its Slurm job ${holder.slurmJobId} is ${state ? state.split('\n')[0].toLowerCase() : 'no longer queued'}`
+    : undefined;
+}
+
+function squeueState(jobId: string): string {
+  return execFileSync('squeue', ['-h', '-j', jobId, '-o', '%T'], { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /**
@@ -250,7 +287,10 @@ function parseHolder(raw: string): LockHolder | undefined {
   try {
     const h = JSON.parse(raw);
     if (h && Number.isInteger(h.pid) && typeof h.hostname === 'string' && typeof h.createdAt === 'string') {
-      return { pid: h.pid, startTime: typeof h.startTime === 'string' ? h.startTime : undefined, hostname: h.hostname, createdAt: h.createdAt, command: String(h.command ?? '') };
+      return {
+        pid: h.pid, startTime: typeof h.startTime === 'string' ? h.startTime : undefined, hostname: h.hostname, createdAt: h.createdAt, command: String(h.command ?? ''),
+        ...(typeof h.slurmJobId === 'string' && /^\d+$/.test(h.slurmJobId) ? { slurmJobId: h.slurmJobId } : {}),
+      };
     }
   } catch {
     // empty (being written) or damaged

@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { isTrainSummary, type RunSummary } from './summary';
 import * as store from './runStore';
-import { pointRunDir, type SweepPlan } from './sweepPlan';
+import { SWEEP_CANCEL_FILE } from './sweepLocal';
+import { pointRunDir, sweepDir, type SweepPlan } from './sweepPlan';
 
 /** A point's status: its run's, or `queued` before its run has begun. */
 export type PointStatus = store.RunStatus | 'queued';
@@ -25,12 +28,13 @@ export interface PointState {
 export type SchedulerView = (index: number) => { status: PointStatus; message?: string } | undefined;
 
 export async function sweepState(plan: SweepPlan, scheduler?: SchedulerView): Promise<PointState[]> {
+  const cancelled = cancelledSweepView(plan);
   return Promise.all(
     plan.points.map(async (point): Promise<PointState> => {
       const runDir = pointRunDir(plan, point);
       const base = { index: point.index, runId: point.runId, runDir, params: point.params };
       const record = await store.readRunRecord(runDir);
-      if (!record) return { ...base, status: 'queued', ...scheduler?.(point.index) };
+      if (!record) return { ...base, status: 'queued', ...(scheduler ?? cancelled)?.(point.index) };
       let status: PointStatus = record.status;
       let message = record.message;
       // A run on another node cannot be checked here; the scheduler knows whether its task still runs.
@@ -44,6 +48,15 @@ export async function sweepState(plan: SweepPlan, scheduler?: SchedulerView): Pr
       return { ...base, status, ...(metrics ? { metrics } : {}), ...(message ? { message } : {}), ...(record.slurm ? { slurm: record.slurm } : {}) };
     }),
   );
+}
+
+/**
+ * A cancelled local sweep starts no more points (`sweepCancel.ts` leaves a marker its scheduler
+ * obeys until a resume takes it away): its points that never began are cancelled, not queued.
+ */
+export function cancelledSweepView(plan: SweepPlan): SchedulerView | undefined {
+  if (plan.executor !== 'local' || !existsSync(path.join(sweepDir(plan), SWEEP_CANCEL_FILE))) return undefined;
+  return () => ({ status: 'cancelled', message: 'the sweep was cancelled before this point started; resume the sweep to run it' });
 }
 
 /** The numbers of a run's summary worth comparing across a sweep's points. */

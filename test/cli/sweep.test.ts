@@ -79,7 +79,11 @@ test('sweep without --wait returns at once; a background scheduler runs the poin
   assert.ok(epochs >= 1);
   // A cancelled sweep starts nothing more: its scheduler has exited with point 1 never begun.
   await schedulerExited(first.sweepDir);
-  assert.equal((await statusUntil(first.sweepDir, () => true)).runs[1].status, 'queued');
+  // Its point that never began is cancelled too (not queued forever), and says how to go on.
+  const after = (await statusUntil(first.sweepDir, () => true)).runs[1] as SweepDoc['runs'][number] & { message?: string };
+  assert.equal(after.status, 'cancelled');
+  assert.match(after.message ?? '', /cancelled before this point started; resume the sweep/);
+  assert.ok(!existsSync(path.join(after.runDir, store.RUN_FILE)), 'and it has no run folder');
   const resumed = await cli(['sweep', '--resume', first.sweepDir, '--parallel', '2', '--json']);
   assert.equal(resumed.code, 0, resumed.stderr);
   const again = await statusUntil(first.sweepDir, (d) => d.runs.every((p) => p.status === 'running'));

@@ -1,11 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Frame, Page } from 'playwright-core';
+import type { RunRecord } from '../../src/runner/runStore';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, openWorkbench, runCommand, screenshot, waitForNotification, waitUntil, type Workbench } from './harness/workbench';
+import { clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, notificationTexts, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, waitUntil, type Workbench } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
 /**
@@ -25,6 +26,23 @@ const SWEEP = {
   sweep: { grid: { '/training/optimizer/learningRate': [0.003, 0.01], '/model/layers/0/units': [8, 16] } },
 };
 
+/** Three points that do not end by themselves (100,000 epochs each: long by construction); the test cancels the sweep. */
+const LONG_SWEEP_FILE = 'long-sweep.experiment.json';
+const LONG_SWEEP = {
+  ...SWEEP,
+  name: 'long-sweep',
+  // All 1,797 digits and 256 hidden units, as long-digits (training.e2e): epochs of a fraction of a
+  // second, not thousands a second that would flood the window with events.
+  data: { format: 'csv', train: 'digits.csv.gz', label: 'last', scale: 16, testSplit: 0.2 },
+  model: { inputShape: [64], layers: [{ name: 'fc1', type: 'dense', units: 256, activation: 'relu' }, { name: 'out', type: 'dense', units: 10, activation: 'softmax' }] },
+  training: { ...SWEEP.training, epochs: 100_000 },
+  sweep: { grid: { '/training/optimizer/learningRate': [0.003, 0.01, 0.03] } },
+};
+
+/** Two endless points for Slurm: cancelled with scancel, resumed, cancelled again. */
+const LONG_SLURM_FILE = 'long-slurm-sweep.experiment.json';
+const LONG_SLURM_SWEEP = { ...LONG_SWEEP, name: 'long-slurm-sweep', sweep: { grid: { '/training/optimizer/learningRate': [0.003, 0.01] } } };
+
 function slurmMissing(): string | false {
   try {
     execFileSync('sinfo', ['-h', '-o', '%t'], { stdio: 'pipe', timeout: 20_000 });
@@ -42,11 +60,16 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
   before(async () => {
     workspace = makeExamplesWorkspace('sweep');
     writeFileSync(path.join(workspace, 'digits', SWEEP_FILE), JSON.stringify(SWEEP, null, 2));
-    server = await startCodeServer({ workspace, trusted: true, name: 'sweep' });
+    writeFileSync(path.join(workspace, 'digits', LONG_SWEEP_FILE), JSON.stringify(LONG_SWEEP, null, 2));
+    writeFileSync(path.join(workspace, 'digits', LONG_SLURM_FILE), JSON.stringify(LONG_SLURM_SWEEP, null, 2));
+    // Two points at once whatever the machine: the long sweep's third point waits for a slot.
+    server = await startCodeServer({ workspace, trusted: true, name: 'sweep', settings: { 'modelLab.sweep.parallel': 2 } });
     wb = await openWorkbench(server);
   });
 
   after(async () => {
+    // Endless tasks never outlive the test, whatever failed.
+    if (!slurmMissing()) spawnSync('scancel', ['--name', 'model-lab-long-slurm-sweep'], { stdio: 'ignore', timeout: 20_000 });
     await wb?.close();
     await server?.stop();
     if (workspace) rmSync(workspace, { recursive: true, force: true });
@@ -85,6 +108,59 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
     }
   });
 
+  test('Open Sweep Chart on the sweep node: one line and one dot per point, the axes named by the swept pointers', async () => {
+    const { page } = wb;
+    await sweepRowMenu(page, /4 points · 4 completed/, 'Open Sweep Chart');
+    // The parallel coordinates: one solid line per completed point (Vega's SVG labels each with its datum).
+    const lines = await waitInWebview(page, '.chart.parallel', (f) => markLabels(f, '.chart.parallel', 'pointLines_marks'), (l) => l.length === 4, 60_000);
+    assert.deepEqual(lines.map((l) => /point: (\d+)/.exec(l)?.[1]).sort(), ['0', '1', '2', '3']);
+    assert.ok(lines.every((l) => /status: completed/.test(l)), JSON.stringify(lines));
+    const frame = await findWebviewFrame(page, '.chart.parallel svg');
+    assert.equal((await markLabels(frame, '.chart.parallel', 'unfinishedLines_marks')).length, 0, 'no dashed line: every point has its metric');
+    const axis = await frame.$eval('.chart.parallel svg [aria-roledescription="axis"]', (e) => e.getAttribute('aria-label') ?? '');
+    assert.equal(axis, 'X-axis for a discrete scale with 3 values: /training/optimizer/learningRate, /model/layers/0/units, test accuracy');
+    // One scatter per pointer, four dots each, the pointer as its x title.
+    for (const [i, pointer] of ['/training/optimizer/learningRate', '/model/layers/0/units'].entries()) {
+      await waitInWebview(page, '.chart.scatter svg', (f) => markLabels(f, '.chart.scatter', `pointDots_${i}_marks`, 'point'), (dots) => dots.length === 4, 30_000);
+      assert.ok((await frame.$$eval('.chart.scatter svg .role-axis-title text', (els) => els.map((e) => e.textContent))).includes(pointer), `${pointer} titles a scatter`);
+    }
+    assert.equal(await frame.$$eval('table.points tr[data-point]', (rows) => rows.length), 4);
+    await screenshot(page, 'sweep-04-chart');
+  });
+
+  test('Cancel Sweep... on a running sweep\'s node (confirmed) stops every point: running ones and the one never started show as cancelled', async () => {
+    const { page } = wb;
+    await runSweepOf(page, LONG_SWEEP_FILE, 'This machine');
+    // Two points run (parallel 2) and the third waits.
+    await runsRows(page, (r) => r.some((t) => /3 points · 2 running · 1 queued/.test(t)));
+    await screenshot(page, 'sweep-05-long-sweep-running');
+    // The chart, opened while the sweep runs: every point dashed by its status (no final metric yet).
+    await sweepRowMenu(page, /3 points · 2 running/, 'Open Sweep Chart');
+    const statuses = (labels: string[]) => labels.map((l) => /status: (\w+)/.exec(l)?.[1]).sort().join(',');
+    await waitInWebview(page, '.chart.parallel', (f) => markLabels(f, '.chart.parallel', 'unfinishedLines_marks'), (l) => statuses(l) === 'queued,running,running', 60_000);
+    await sweepRowMenu(page, /3 points · 2 running/, 'Cancel Sweep...');
+    assert.match(await confirmCancel(page), /Cancel sweep long-sweep\? 2 running, 1 queued/);
+    // The running points stop at their next step (resumable); the third never starts.
+    await runsRows(page, (r) => r.some((t) => /3 points · 2 cancelled · 1 not started/.test(t)));
+    // The sweep's progress notification ends with it.
+    await waitForNotification(page, /sweep long-sweep: 3 cancelled/, 60_000);
+    let rows = await runsRows(page, () => true);
+    if (!rows.some((t) => t.includes('learningRate='))) await page.locator('.monaco-list-row', { hasText: /3 points · 2 cancelled/ }).first().click();
+    rows = await runsRows(page, (r) => r.filter((t) => /^learningRate=0\.0(03|1)cancelled/.test(t)).length === 2);
+    assert.ok(!rows.some((t) => /^learningRate=0\.03(?!\d)/.test(t)), 'the third point has no run');
+    await screenshot(page, 'sweep-06-long-sweep-cancelled');
+    // Cancel is gone from the node; Resume Sweep is there.
+    await pointerAway(page);
+    await page.locator('.monaco-list-row', { hasText: /3 points · 2 cancelled/ }).first().click({ button: 'right' });
+    const labels = await contextMenuLabels(page);
+    assert.ok(labels.includes('Resume Sweep') && !labels.includes('Cancel Sweep...'), JSON.stringify(labels));
+    await page.keyboard.press('Escape');
+    // The open chart followed the sweep live, not reopened: every point dashed as cancelled (the
+    // two that ran at their last accuracy, the third under "no metric").
+    await waitInWebview(page, '.chart.parallel', (f) => markLabels(f, '.chart.parallel', 'unfinishedLines_marks'), (l) => statuses(l) === 'cancelled,cancelled,cancelled', 60_000);
+    await screenshot(page, 'sweep-07-cancelled-chart');
+  });
+
   const skip = slurmMissing();
   test('a sweep on Slurm: one job array from Run Sweep..., followed to the end', { skip }, async () => {
     const { page } = wb;
@@ -92,17 +168,102 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
     await clickContextMenuItem(page, 'Run Sweep...');
     await pickExecutor(page, 'Slurm');
     await waitForNotification(page, /sweep quick-sweep \(4 points, Slurm job \d+\)/, 60_000);
-    await screenshot(page, 'sweep-04-slurm-progress');
+    await screenshot(page, 'sweep-08-slurm-progress');
     await waitForNotification(page, /sweep quick-sweep: 4 completed; best/, 300_000);
     await runsRows(page, (r) => r.filter((t) => /4 points · 4 completed/.test(t)).length >= 2);
-    await screenshot(page, 'sweep-05-slurm-runs-view');
+    await screenshot(page, 'sweep-09-slurm-runs-view');
   });
+
+  test('on Slurm, Cancel Sweep... is scancel (the points show cancelled) and Resume Sweep resubmits them, each continuing from its checkpoint', { skip }, async () => {
+    const { page } = wb;
+    await runSweepOf(page, LONG_SLURM_FILE, 'Slurm');
+    const first = Number(/\(2 points, Slurm job (\d+)\)/.exec(await waitForNotification(page, /sweep long-slurm-sweep \(2 points, Slurm job \d+\)/, 60_000))![1]);
+    // A task has trained an epoch (the cluster is shared: the other may still wait in Slurm's queue).
+    await runsRows(page, (r) => r.some((t) => /^learningRate=0\.0(03|1)epoch ([2-9]|\d{2,})\/100000/.test(t)));
+    await sweepRowMenu(page, /2 points · (\d )?running/, 'Cancel Sweep...');
+    assert.match(await confirmCancel(page), new RegExp(`Cancel sweep long-slurm-sweep\\? .*scancel of Slurm job ${first}`));
+    await runsRows(page, (r) => r.some((t) => /2 points · (2 cancelled|1 cancelled · 1 not started)$/.test(t)));
+    await screenshot(page, 'sweep-10-slurm-cancelled');
+    const cancelled = longSlurmRuns().filter((r) => r.status === 'cancelled');
+    assert.ok(cancelled.length >= 1 && cancelled.every((r) => r.slurm?.jobId === String(first) && r.epochsDone >= 1), JSON.stringify(cancelled));
+
+    await sweepRowMenu(page, /2 points · (2 cancelled|1 cancelled · 1 not started)$/, 'Resume Sweep');
+    const second = Number(/Slurm job (\d+)\)/.exec(await waitForNotification(page, new RegExp(`sweep long-slurm-sweep \\(2 points, Slurm job (?!${first}\\))\\d+\\)`), 60_000))![1]);
+    // The resubmitted tasks resume their runs: the same folders, the new job, no epoch lost.
+    await waitUntil(page, () => cancelled.every((before) => {
+      const now = longSlurmRuns().find((r) => r.runId === before.runId);
+      return now?.status === 'running' && now.slurm?.jobId === String(second) && now.epochsDone >= before.epochsDone;
+    }), 'the cancelled points running again under the new job, from their checkpoints', 120_000);
+    await runsRows(page, (r) => r.some((t) => /2 points · (\d )?running/.test(t)));
+    await screenshot(page, 'sweep-11-slurm-resumed');
+    await sweepRowMenu(page, /2 points · (\d )?running/, 'Cancel Sweep...');
+    await confirmCancel(page);
+    await runsRows(page, (r) => r.some((t) => /2 points · (2 cancelled|1 cancelled · 1 not started)$/.test(t)));
+  });
+
+  /** The long Slurm sweep's run records, from the run store on disk. */
+  function longSlurmRuns(): RunRecord[] {
+    const root = path.join(workspace, 'digits', '.model-lab', 'runs');
+    return readdirSync(root).filter((d) => d.includes('long-slurm-sweep') && existsSync(path.join(root, d, 'run.json')))
+      .map((d) => JSON.parse(readFileSync(path.join(root, d, 'run.json'), 'utf8')) as RunRecord);
+  }
 });
+
+/** Run Sweep... on `file` from the Explorer, on `executor`. */
+async function runSweepOf(page: Page, file: string, executor: 'This machine' | 'Slurm'): Promise<void> {
+  await runCommand(page, 'View: Show Explorer');
+  await waitUntil(page, async () => {
+    await pointerAway(page);
+    await explorerRow(page, file).click({ button: 'right' });
+    const has = (await contextMenuLabels(page)).includes('Run Sweep...');
+    if (!has) await page.keyboard.press('Escape');
+    return has;
+  }, `Run Sweep... on ${file}`, 60_000);
+  await clickContextMenuItem(page, 'Run Sweep...');
+  await pickExecutor(page, executor);
+}
+
+/**
+ * Moves the pointer off the lists first: the pointer left on a row (after a context menu) opens
+ * that row's hover, which can lie over the next row and, once the pointer is on it, stays.
+ */
+async function pointerAway(page: Page): Promise<void> {
+  await page.mouse.move(0, 0);
+  await page.locator('.context-view .hover-contents').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+}
+
+/** Answers Cancel Sweep's confirmation with "Cancel Sweep"; returns the question. */
+async function confirmCancel(page: Page): Promise<string> {
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor({ state: 'visible', timeout: 60_000 }).catch(async (e: Error) => {
+    await screenshot(page, 'sweep-no-cancel-dialog');
+    throw new Error(`${e.message}; notifications: ${JSON.stringify(await notificationTexts(page))}`);
+  });
+  const text = (await dialog.textContent()) ?? '';
+  await dialog.locator('.monaco-button', { hasText: 'Cancel Sweep' }).click();
+  return text;
+}
+
+/** Right-clicks the Runs view's sweep row matching `pattern` and picks `item`. */
+async function sweepRowMenu(page: Page, pattern: RegExp, item: string): Promise<void> {
+  await runsRows(page, (r) => r.some((t) => pattern.test(t)));
+  await pointerAway(page);
+  await page.locator('.monaco-list-row', { hasText: pattern }).first().click({ button: 'right' });
+  const labels = await contextMenuLabels(page);
+  assert.ok(labels.includes(item), `${item} in ${JSON.stringify(labels)}`);
+  await clickContextMenuItem(page, item);
+}
+
+/** The aria-labels of the items of a named Vega mark (a line's paths, or a point mark's symbols) in a chart of the sweep webview. */
+async function markLabels(frame: Frame, chart: string, markName: string, type: 'line' | 'point' = 'line'): Promise<string[]> {
+  return frame.$$eval(`${chart} svg g.${markName} path[aria-roledescription="${type === 'line' ? 'line mark' : 'point'}"]`, (els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+}
 
 async function openSweepMenu(page: Page): Promise<void> {
   await runCommand(page, 'View: Show Explorer');
   // The context key listing sweep files is set shortly after activation: retry the menu until it has the entry.
   await waitUntil(page, async () => {
+    await pointerAway(page);
     await explorerRow(page, SWEEP_FILE).click({ button: 'right' });
     const has = (await contextMenuLabels(page)).includes('Run Sweep...');
     if (!has) await page.keyboard.press('Escape');

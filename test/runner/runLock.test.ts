@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunEvent } from '../../src/core/train/events';
 import { runJob } from '../../src/runner/runJob';
-import { acquireRunLock, LOCK_FILE, processStartTime, RunLockedError, runLiveness, signalRunHolder } from '../../src/runner/runLock';
+import { acquireRunLock, endedSlurmHolder, LOCK_FILE, processStartTime, RunLockedError, runLiveness, signalRunHolder } from '../../src/runner/runLock';
 import * as store from '../../src/runner/runStore';
 import { isAlive, modelLab, node, waitFor } from './helpers/processes';
 
@@ -115,5 +115,38 @@ test('--force overrides a live lock with a clear warning', async () => {
     assert.ok(!readFileSync(path.join(runDir, 'run.json'), 'utf8').includes('"paused"'));
   } finally {
     holder.child.kill('SIGKILL');
+  }
+});
+
+test('Slurm: a lock left on another node by an earlier run of the same job (requeued) or by an ended job is stale; a running job\'s is not', () => {
+  const holder = { pid: 4242, hostname: 'node-7', createdAt: new Date().toISOString(), command: 'model-lab run --sweep', slurmJobId: '81' };
+  const env = { SLURM_JOB_ID: '81' };
+  const never = () => assert.fail('no squeue for the same job');
+  assert.match(endedSlurmHolder(holder, env, never) ?? '', /earlier run of this Slurm job, 81: it was requeued/);
+  // Another job: squeue decides.
+  assert.match(endedSlurmHolder(holder, { SLURM_JOB_ID: '90' }, () => '') ?? '', /job 81 is no longer queued/);
+  assert.match(endedSlurmHolder(holder, { SLURM_JOB_ID: '90' }, () => 'CANCELLED\n') ?? '', /job 81 is cancelled/);
+  assert.equal(endedSlurmHolder(holder, { SLURM_JOB_ID: '90' }, () => 'RUNNING\n'), undefined);
+  assert.match(endedSlurmHolder(holder, { SLURM_JOB_ID: '90' }, () => { throw Object.assign(new Error('exit 1'), { stderr: 'slurm_load_jobs error: Invalid job id specified' }); }) ?? '', /has ended/);
+  assert.equal(endedSlurmHolder(holder, { SLURM_JOB_ID: '90' }, () => { throw new Error('squeue: not found'); }), undefined, 'unknown: counts as alive');
+  // Outside Slurm, or a holder that was not a Slurm task: nothing is known.
+  assert.equal(endedSlurmHolder(holder, {}, never), undefined);
+  assert.equal(endedSlurmHolder({ ...holder, slurmJobId: undefined }, env, never), undefined);
+
+  // The takeover itself: a requeued task finds its own job's lock from another node and takes it, with a warning.
+  const dir = tmp();
+  writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify(holder));
+  assert.throws(() => acquireRunLock(dir), RunLockedError, 'outside that job, a lock from another machine counts as alive');
+  const before = process.env.SLURM_JOB_ID;
+  process.env.SLURM_JOB_ID = '81';
+  try {
+    const warnings: string[] = [];
+    const lock = acquireRunLock(dir, { warn: (m) => warnings.push(m) });
+    assert.match(warnings.join('\n'), /taking over the stale lock .* on node-7 .*requeued/);
+    assert.equal(JSON.parse(readFileSync(path.join(dir, LOCK_FILE), 'utf8')).slurmJobId, '81', 'the new holder names its job too');
+    lock.release();
+  } finally {
+    if (before === undefined) delete process.env.SLURM_JOB_ID;
+    else process.env.SLURM_JOB_ID = before;
   }
 });

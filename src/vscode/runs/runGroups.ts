@@ -59,6 +59,26 @@ export interface SweepGroup {
   /** Points the sweep has (some may not have a run yet). */
   count: number;
   runs: RunRecord[];
+  /**
+   * The points without a run will not start unless the sweep is resumed (it was cancelled, or
+   * Slurm no longer holds their tasks); otherwise they are queued.
+   */
+  stopped?: boolean;
+}
+
+/** The sweep's folder (`sweep.json`): beside its points' run folders in the run store. */
+export function sweepDirOf(g: SweepGroup): string {
+  return path.join(path.dirname(g.runs[0].runDir), g.sweepId);
+}
+
+/** Some point is running, or waits for its turn. */
+export function isSweepRunning(g: SweepGroup): boolean {
+  return g.runs.some((r) => r.status === 'running') || (g.runs.length < g.count && !g.stopped);
+}
+
+/** Resume Sweep has something to do: nothing runs, and some point never started or ended before completing. */
+export function canResumeSweep(g: SweepGroup): boolean {
+  return !isSweepRunning(g) && (g.runs.length < g.count || g.runs.some((r) => r.status === 'cancelled' || r.status === 'interrupted' || r.status === 'failed'));
 }
 
 /** An experiment's children in the Runs view: its sweeps and its other runs, newest first. */
@@ -98,7 +118,7 @@ export function describeSweep(g: SweepGroup): string {
   for (const r of g.runs) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
   const notStarted = g.count - g.runs.length;
   const parts = [`${g.count} point${g.count === 1 ? '' : 's'}`, ...[...counts].map(([s, n]) => `${n} ${s}`)];
-  if (notStarted > 0) parts.push(`${notStarted} queued`);
+  if (notStarted > 0) parts.push(`${notStarted} ${g.stopped ? 'not started' : 'queued'}`);
   const best = bestRun(g);
   if (best) parts.push(`best ${formatPercent(best.accuracy ?? best.score?.value ?? 0)}`);
   return parts.join(' · ');

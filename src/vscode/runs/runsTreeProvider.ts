@@ -6,12 +6,16 @@ import { readRunMeta, type RunMeta } from '../../runner/runMeta';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { formatPercent, formatSeconds } from '../../panels/shared/format';
-import { bestRun, canResume, describeRun, describeSweep, experimentChildren, groupRuns, pointLabel, sweepTitle, type RunGroup, type SweepGroup } from './runGroups';
+import { bestRun, canResume, canResumeSweep, describeRun, describeSweep, experimentChildren, groupRuns, isSweepRunning, pointLabel, sweepTitle, type RunGroup, type SweepGroup } from './runGroups';
+import { sweepStopped } from '../sweeps/sweepStopped';
 import type { RunIndex } from './runIndex';
 import type { RunManager } from './runManager';
 import { canProve, provenLabel } from './proveResult';
 
 export type RunsNode = { kind: 'experiment'; group: RunGroup } | { kind: 'sweep'; sweep: SweepGroup; experimentFile: string } | { kind: 'run'; run: RunRecord; meta?: RunMeta };
+
+/** How often a sweep with points not begun is looked at again (its Slurm view is cached this long, `sweepStopped`). */
+const SWEEP_RECHECK_MS = 3500;
 
 const STATUS_ICONS: Record<RunRecord['status'], [string, string | undefined]> = {
   running: ['sync~spin', 'progressBar.background'],
@@ -47,6 +51,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     this.changed.fire(undefined);
   }
 
+  private recheck: NodeJS.Timeout | undefined;
+
+  private refreshLater(ms: number): void {
+    if (this.recheck) return;
+    this.recheck = setTimeout(() => {
+      this.recheck = undefined;
+      this.changed.fire(undefined);
+    }, ms);
+  }
+
   /** Live runs change the tree every epoch: redraw at most once a second (a redraw reads the run store). */
   private refreshSoon(): void {
     if (this.timer) return;
@@ -62,8 +76,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const runNode = async (run: RunRecord): Promise<RunsNode> => ({ kind: 'run', run: this.withLiveProgress(run), meta: await readRunMeta(run.runDir) });
     if (node?.kind === 'sweep') return Promise.all(node.sweep.runs.map(runNode));
     if (node?.kind === 'experiment') {
-      return Promise.all(experimentChildren(node.group.runs).map((c): Promise<RunsNode> | RunsNode =>
-        c.kind === 'sweep' ? { kind: 'sweep', sweep: c.sweep, experimentFile: node.group.experimentFile } : runNode(c.run)));
+      const children = await Promise.all(experimentChildren(node.group.runs).map(async (c): Promise<RunsNode> =>
+        c.kind === 'sweep' ? { kind: 'sweep', sweep: { ...c.sweep, stopped: await sweepStopped(c.sweep) }, experimentFile: node.group.experimentFile } : runNode(c.run)));
+      // A point that has not begun changes no file when its sweep is cancelled or Slurm drops it: look again.
+      if (children.some((c) => c.kind === 'sweep' && c.sweep.runs.length < c.sweep.count && isSweepRunning(c.sweep))) this.refreshLater(SWEEP_RECHECK_MS);
+      return children;
     }
     return (await this.allGroups()).map((group) => ({ kind: 'experiment', group }));
   }
@@ -98,12 +115,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }
     if (node.kind === 'sweep') {
       const { sweep } = node;
-      const running = sweep.runs.some((r) => r.status === 'running') || sweep.runs.length < sweep.count;
+      const running = isSweepRunning(sweep);
       const item = new vscode.TreeItem(sweepTitle(sweep), running ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `sweep:${node.experimentFile}:${sweep.sweepId}`;
       item.description = describeSweep(sweep);
       item.iconPath = new vscode.ThemeIcon(running ? 'sync~spin' : 'list-tree');
-      item.contextValue = running ? 'sweep sweep.running' : 'sweep';
+      // `sweep.running`: Cancel Sweep; `sweep.resumable`: Resume Sweep; every sweep: Open Sweep Chart.
+      item.contextValue = ['sweep', running ? 'sweep.running' : '', canResumeSweep(sweep) ? 'sweep.resumable' : ''].filter(Boolean).join(' ');
       const best = bestRun(sweep);
       item.tooltip = untrustedMarkdown([md`**Sweep** ${sweep.sweepId}`, md`${describeSweep(sweep)}`, ...(best?.sweep ? [md`Best: ${pointLabel(best.sweep.params)}`] : [])].join('  \n'));
       return item;
@@ -134,6 +152,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   dispose(): void {
     clearTimeout(this.timer);
+    clearTimeout(this.recheck);
     for (const s of this.subscriptions) s.dispose();
     this.changed.dispose();
   }

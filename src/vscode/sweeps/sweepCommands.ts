@@ -12,11 +12,11 @@ import { defaultParallel } from '../../runner/sweepLocal';
 import { readSweepPlan, type SweepExecutor, type SweepPlan } from '../../runner/sweepPlan';
 import { isSettled, sweepState, type PointState } from '../../runner/sweepState';
 import { EXPERIMENT_GLOB, isExperimentFile, runsRootFor } from '../config';
-import { pointLabel } from '../runs/runGroups';
-import type { RunsTreeProvider } from '../runs/runsTreeProvider';
+import { pointLabel, sweepDirOf } from '../runs/runGroups';
+import type { RunsNode, RunsTreeProvider } from '../runs/runsTreeProvider';
+import { SWEEP_VIEW_TYPE, SweepPanel, SweepPanelSerializer, type SweepPanelDeps } from './sweepPanel';
 
-export interface SweepDeps {
-  log: vscode.LogOutputChannel;
+export interface SweepDeps extends SweepPanelDeps {
   tree: RunsTreeProvider;
 }
 
@@ -32,7 +32,78 @@ const SWEEP_FILES_KEY = 'modelLab.sweepFiles';
  */
 export function registerSweepCommands(deps: SweepDeps): vscode.Disposable {
   const files = new SweepFiles();
-  return vscode.Disposable.from(files, vscode.commands.registerCommand('modelLab.runSweep', (arg?: unknown) => runSweep(deps, arg)));
+  return vscode.Disposable.from(
+    files,
+    vscode.commands.registerCommand('modelLab.runSweep', (arg?: unknown) => runSweep(deps, arg)),
+    vscode.commands.registerCommand('modelLab.openSweepChart', (arg?: unknown) => withSweep(arg, (dir) => void SweepPanel.show(deps, dir))),
+    vscode.commands.registerCommand('modelLab.cancelSweep', (arg?: unknown) => withSweep(arg, (dir) => cancelSweepNode(deps, dir))),
+    vscode.commands.registerCommand('modelLab.resumeSweep', (arg?: unknown) => withSweep(arg, (dir) => resumeSweep(deps, dir))),
+    vscode.window.registerWebviewPanelSerializer(SWEEP_VIEW_TYPE, new SweepPanelSerializer(deps)),
+  );
+}
+
+/** The sweep folder of a Runs view sweep node (the commands on sweeps take nothing else). */
+async function withSweep(arg: unknown, fn: (sweepDir: string) => unknown): Promise<void> {
+  const node = arg as RunsNode | undefined;
+  if (!node || typeof node !== 'object' || node.kind !== 'sweep' || node.sweep.runs.length === 0) {
+    void vscode.window.showInformationMessage('Model Lab: choose a sweep in the Runs view.');
+    return;
+  }
+  await fn(sweepDirOf(node.sweep));
+}
+
+/**
+ * Cancel Sweep, after a confirmation: on this machine its scheduler starts no more points and
+ * every running point stops at its next step; on Slurm, `scancel` of its array job(s). Every
+ * point stays resumable (Resume Sweep).
+ */
+async function cancelSweepNode(deps: SweepDeps, dir: string): Promise<void> {
+  const plan = await readSweepPlan(dir);
+  const state = await sweepState(plan, plan.executor === 'slurm' ? await slurmView(plan) : undefined);
+  const live = state.filter((p) => !isSettled(p.status));
+  if (live.length === 0) {
+    void vscode.window.showInformationMessage(`Model Lab: sweep ${plan.name} has no queued or running point.`);
+    return;
+  }
+  const how = plan.executor === 'slurm' ? `scancel of Slurm job ${plan.slurm?.jobs.map((j) => j.jobId).join(', ')}` : 'its running points stop at their next step';
+  const answer = await vscode.window.showWarningMessage(
+    `Cancel sweep ${plan.name}? ${summarize(live)} (${how}). The points stay resumable: Resume Sweep continues them.`,
+    { modal: true },
+    'Cancel Sweep',
+  );
+  if (answer !== 'Cancel Sweep') return;
+  for (const line of await cancelSweep(plan)) deps.log.info(`[sweep ${plan.sweepId}] ${line}`);
+  deps.tree.refresh();
+}
+
+/** Resume Sweep: the CLI's `sweep --resume` (local: a new scheduler for the points not completed; Slurm: a resubmission of those). */
+async function resumeSweep(deps: SweepDeps, dir: string): Promise<void> {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage('Model Lab does not run sweeps in Restricted Mode: trust this folder to run experiments.');
+    return;
+  }
+  const { executor } = await readSweepPlan(dir);
+  const args = ['sweep', '--resume', dir, '--json', ...(executor === 'local' ? ['--parallel', String(parallelSetting())] : [])];
+  if (await startWithCli(deps, args, 'resume')) await followSweep(deps, await readSweepPlan(dir));
+}
+
+/** Points at once on this machine: `modelLab.sweep.parallel`, or one per core. */
+function parallelSetting(): number {
+  return vscode.workspace.getConfiguration('modelLab').get<number>('sweep.parallel', 0) || defaultParallel();
+}
+
+/** Starts (or resumes) a sweep with the bundled CLI; its `--json` document, or undefined after showing why it failed. */
+async function startWithCli(deps: SweepDeps, args: string[], what: 'start' | 'resume'): Promise<{ sweepDir: string } | undefined> {
+  deps.log.info(`model-lab ${args.join(' ')}`);
+  try {
+    const doc = JSON.parse(await runCli(args)) as { sweepDir: string };
+    deps.tree.refresh();
+    return doc;
+  } catch (e) {
+    deps.log.error(`the sweep did not ${what}: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(`Model Lab: the sweep did not ${what}: ${(e as Error).message.split('\n')[0]}`, 'Show Log').then((a) => (a ? deps.log.show() : undefined));
+    return undefined;
+  }
 }
 
 async function runSweep(deps: SweepDeps, arg: unknown): Promise<void> {
@@ -63,8 +134,7 @@ async function runSweep(deps: SweepDeps, arg: unknown): Promise<void> {
     }
     return;
   }
-  const settings = vscode.workspace.getConfiguration('modelLab');
-  const parallel = settings.get<number>('sweep.parallel', 0) || defaultParallel();
+  const parallel = parallelSetting();
   const pick = await vscode.window.showQuickPick(
     [
       { label: '$(vm) This machine', description: `${parallel} at once`, detail: `Runs the ${points} points here, each in a run process of its own.`, executor: 'local' as SweepExecutor },
@@ -76,18 +146,8 @@ async function runSweep(deps: SweepDeps, arg: unknown): Promise<void> {
   const args = ['sweep', file, '--json', '--executor', pick.executor, '--out', runsRootFor(file)];
   if (pick.executor === 'local') args.push('--parallel', String(parallel));
   else args.push(...clusterFlags(cluster));
-  deps.log.info(`model-lab ${args.join(' ')}`);
-  let plan: SweepPlan;
-  try {
-    const doc = JSON.parse(await runCli(args)) as { sweepDir: string };
-    plan = await readSweepPlan(doc.sweepDir);
-  } catch (e) {
-    deps.log.error(`the sweep of ${file} did not start: ${(e as Error).message}`);
-    void vscode.window.showErrorMessage(`Model Lab: the sweep did not start: ${(e as Error).message.split('\n')[0]}`, 'Show Log').then((a) => (a ? deps.log.show() : undefined));
-    return;
-  }
-  deps.tree.refresh();
-  await followSweep(deps, plan);
+  const doc = await startWithCli(deps, args, 'start');
+  if (doc) await followSweep(deps, await readSweepPlan(doc.sweepDir));
 }
 
 /** The machine's `modelLab.cluster.*` settings, for what the file's `cluster` block leaves out. */

@@ -1,7 +1,8 @@
+import * as path from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunRecord } from '../../../src/runner/runStore';
-import { bestRun, canResume, describeRun, describeSweep, experimentChildren, groupRuns, pointLabel, sweepTitle } from '../../../src/vscode/runs/runGroups';
+import { bestRun, canResume, canResumeSweep, describeRun, describeSweep, experimentChildren, groupRuns, isSweepRunning, pointLabel, sweepDirOf, sweepTitle } from '../../../src/vscode/runs/runGroups';
 
 function record(over: Partial<RunRecord>): RunRecord {
   return {
@@ -69,4 +70,16 @@ test('a sweep\'s runs are one child of their experiment, in point order, placed 
   assert.equal(bestRun(sweep)?.runId, 's-p0');
   assert.equal(pointLabel(sweep.runs[1].sweep?.params ?? {}), 'learningRate=0.002, policy=none');
   assert.equal(sweepTitle({ ...sweep, sweepId: '20261206-225006-digits-sweep-sweep-5abd' }), 'Sweep 2026-12-06 22:50:06');
+  assert.equal(sweepDirOf(sweep), path.join('/r', 's'));
+  // Waiting for its third point: running, nothing to resume.
+  assert.ok(isSweepRunning(sweep) && !canResumeSweep(sweep));
+  // Cancelled before the third point began: stopped, resumable.
+  const stopped = { ...sweep, stopped: true };
+  assert.equal(describeSweep(stopped), '3 points · 2 completed · 1 not started · best 95.0%');
+  assert.ok(!isSweepRunning(stopped) && canResumeSweep(stopped));
+  // A running point keeps it running however it was stopped; a cancelled point makes it resumable.
+  assert.ok(isSweepRunning({ ...stopped, runs: [sweep.runs[0], { ...sweep.runs[1], status: 'running' }] }));
+  const all = { ...sweep, count: 2 };
+  assert.ok(!isSweepRunning(all) && !canResumeSweep(all), 'every point completed');
+  assert.ok(canResumeSweep({ ...all, runs: [sweep.runs[0], { ...sweep.runs[1], status: 'cancelled' }] }));
 });
