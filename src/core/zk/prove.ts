@@ -82,6 +82,10 @@ export async function proveRun(runDir: string, opts: ProveOptions): Promise<{ pr
 
   progress(`compiling the circuit for ${size} examples (o1js, one-time setup cached in the per-user cache)`);
   const { circuit, verificationKey } = await compiledCircuit(o1js, size);
+  // A proof whose key verify would not recognise is no use to anyone: refuse it before proving.
+  if (sha256(verificationKey.toString()) !== knownKey(size)) {
+    throw new UserError(`this Model Lab has no known verification key for the circuit of ${size} examples (run npm run zk:keys)`);
+  }
   progress(`proving accuracy >= ${opts.min} (${minCorrect} of ${n})`);
   const { Field } = o1js;
   const pad = (xs: number[]) => [...xs, ...new Array<number>(size - n).fill(0)].map((x) => Field(x));
@@ -124,7 +128,7 @@ export async function verifyProofDir(proofDir: string): Promise<Verification> {
   if (typeof proofJson?.proof !== 'string') return invalid('proof.json has no proof');
   if (!vk || typeof vk.data !== 'string') return invalid('vk.json has no verification key');
   if (vk.scheme !== claim.scheme || vk.circuitSize !== claim.circuitSize) return invalid('vk.json is for another circuit than the claim');
-  const expected = (knownKeys as Record<string, Record<string, string>>)[SCHEME]?.[String(claim.circuitSize)];
+  const expected = knownKey(claim.circuitSize);
   if (!expected) return invalid(`no known verification key for ${claim.circuitSize} examples`);
   if (sha256(vk.data) !== expected) return invalid("vk.json is not the verification key of Model Lab's circuit");
   let size: number;
@@ -142,6 +146,11 @@ export async function verifyProofDir(proofDir: string): Promise<Verification> {
   if (!basis) return invalid('vk.json has a domain no Model Lab circuit has');
   const reason = await verifyKimchi({ verificationKey: vk.data, proof: proofJson.proof, publicInput: publicInputOf(claim, bytes, hash), lagrange: basis });
   return reason === undefined ? { valid: true, claim } : invalid(reason);
+}
+
+/** SHA-256 of the verification key of the circuit of `size` examples, from verificationKeys.json. */
+function knownKey(size: number): string | undefined {
+  return (knownKeys as Record<string, Record<string, string>>)[SCHEME]?.[String(size)];
 }
 
 const compiled = new Map<number, ReturnType<typeof compile>>();
