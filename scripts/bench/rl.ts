@@ -2,20 +2,20 @@
  * The RL lab's two studies, each arm in its own process (arms run side by side, as many at a
  * time as the machine has cores):
  *
- *   npm run bench:rl -- [--study skills|offline] [--seed S] [--maze FILE] [--json]
+ *   npm run bench:rl -- [--study skills|offline] [--seed S] [--maze FILE] [--jobs N] [--json]
  *
- * 1. skills: METRA vs DIAYN (discrete skills, continuous skills) in the official 2-D point
- *    environment, the same SAC and budget; 48 skills evaluated deterministically: distinct unit
+ * 1. skills: METRA vs DIAYN (discrete skills, continuous skills), and LSD, in the official 2-D
+ *    point environment, the same SAC and budget; 48 skills evaluated deterministically: distinct unit
  *    cells their trajectories cover, mean final distance from the start vs the largest reachable.
  *    Targets: METRA >= 2.5x the cells of the better DIAYN, final distance >= 70% of the maximum.
  * 2. offline: HIQL vs flat GCIVL vs GCBC in a grid maze (default: examples/rl/mazes/corridors.json)
- *    from one noisy-expert dataset, one value function (each process trains the same one from the
- *    seed: the value does not depend on which policies ride along). Success rate over the far
+ *    from one noisy-expert dataset, one value function trained once in one process with the three
+ *    policies riding along on it (evaluated every 2 epochs on stderr). Success rate over the far
  *    tasks (shortest path >= 40 moves). Targets: HIQL >= flat + 15 points and >= 50%.
  *
  * `--json` prints one document on stdout:
  *   {"skills":{"metra":{coverage,finalDistance,maxDistance},"diayn":{...},"diaynDiscrete":{...},
- *    "diaynContinuous":{...}},"offline":{"hiql":{successRate},"gcivl":{...},"gcbc":{...}}}
+ *    "diaynContinuous":{...},"lsd":{...}},"offline":{"hiql":{successRate},"gcivl":{...},"gcbc":{...}}}
  * (`diayn` is the better of the two variants by coverage). Timings (wall and CPU seconds per
  * arm) and load averages go to stderr. Budgets and settings: docs/rl.md.
  */
@@ -45,6 +45,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '0' },
     maze: { type: 'string' },
     json: { type: 'boolean', default: false },
+    /** Arms run at a time (default: the machine's cores). */
+    jobs: { type: 'string' },
     /** Internal: run one arm in this process and send its result to the parent. */
     arm: { type: 'string' },
     /** Shorter budgets, to check the script itself (not for results). */
@@ -52,6 +54,8 @@ const { values } = parseArgs({
   },
 });
 const seed = Number(values.seed);
+const JOBS = values.jobs ? Number(values.jobs) : availableParallelism();
+if (!Number.isInteger(JOBS) || JOBS < 1) throw new Error(`--jobs must be a positive integer, got ${values.jobs}`);
 if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${values.seed}`);
 
 /** The skills study's settings per arm: the same SAC, budget and evaluation for all three. */
@@ -60,13 +64,28 @@ export function skillsArm(arm: string, s: number, quick: boolean): SkillsSetting
   const skills = arm === 'metra' ? { dim: 2, discrete: false } : arm === 'diaynDiscrete' ? { dim: 8, discrete: true } : { dim: 2, discrete: false };
   return {
     ...base,
-    algo: arm === 'metra' ? 'metra' : 'diayn',
+    algo: arm === 'metra' || arm === 'lsd' ? arm : 'diayn',
     skills,
     epochs: quick ? 6 : base.epochs,
     evaluation: { skills: 48, everyEpochs: quick ? 3 : 50 },
     seed: s,
   };
 }
+
+/**
+ * The offline study's budget (chosen on the shipped maze only; docs/rl.md): HIQL's official
+ * expectile, discount, temperature, k and goal sampling; networks of 128x2 (a step costs about a
+ * third of 256x3's on the wasm backend), a faster target network and learning rate so that the
+ * value's scale settles within the budget.
+ */
+export const OFFLINE_STUDY = {
+  valueHidden: [128, 128],
+  actorHidden: [128, 128],
+  learningRate: 1e-3,
+  tau: 0.02,
+  epochs: 8,
+  stepsPerEpoch: 1000,
+};
 
 /** The offline study's settings: HIQL's hyperparameters, the miniature's sizes and budget (docs/rl.md). */
 export function offlineArm(algos: GcAlgo[], tasks: MazeTask[], layout: string[], s: number, quick: boolean): { settings: OfflineSettings; data: GenerateSettings } {
@@ -75,9 +94,10 @@ export function offlineArm(algos: GcAlgo[], tasks: MazeTask[], layout: string[],
     settings: {
       ...settings,
       algos,
-      epochs: quick ? 1 : settings.epochs,
-      stepsPerEpoch: quick ? 50 : settings.stepsPerEpoch,
-      evaluation: { ...settings.evaluation, episodes: quick ? 4 : 20 },
+      ...OFFLINE_STUDY,
+      epochs: quick ? 1 : OFFLINE_STUDY.epochs,
+      stepsPerEpoch: quick ? 50 : OFFLINE_STUDY.stepsPerEpoch,
+      evaluation: { ...settings.evaluation, episodes: quick ? 4 : 20, everyEpochs: 2 },
       seed: s,
     },
     data: { trajectories: 300, length: 200, noise: 0.3 },
@@ -111,7 +131,13 @@ async function runArm(arm: string): Promise<ArmResult> {
     const env = makeEnv(settings.env);
     const dataset = generateDataset(env, settings.env, data, createRng((seed * 31 + 7) >>> 0));
     const t = new OfflineTrainer(settings, dataset);
-    await t.session.run(t.stages());
+    await t.session.run(t.stages((epoch) => {
+      const c = process.cpuUsage(c0);
+      const curve = epoch % settings.evaluation.everyEpochs === 0 && epoch < settings.epochs
+        ? ' ' + algos.map((a) => `${a} ${round(evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, epoch)).successRate)}`).join(', ')
+        : '';
+      log(`${arm} epoch ${epoch}/${settings.epochs}: ${round((c.user + c.system) / 1e6)} s CPU, ${round((performance.now() - t0) / 1000)} s wall (load ${loadavg()[0].toFixed(2)})${curve}`);
+    }));
     for (const a of algos) {
       const ev = evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, settings.epochs));
       out[a] = { successRate: round(ev.successRate), tasks: ev.tasks.map((x) => round(x.successRate)) };
@@ -147,7 +173,7 @@ async function runArms(arms: string[]): Promise<ArmResult[]> {
       results.push(r);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(availableParallelism(), arms.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(JOBS, arms.length) }, worker));
   return results;
 }
 
@@ -168,13 +194,14 @@ async function main(): Promise<void> {
   const studies = values.study ? [values.study] : ['skills', 'offline'];
   for (const s of studies) if (s !== 'skills' && s !== 'offline') throw new Error(`--study must be skills or offline, got ${s}`);
   const arms: string[] = [];
-  if (studies.includes('skills')) arms.push('skills:metra', 'skills:diaynDiscrete', 'skills:diaynContinuous');
+  if (studies.includes('skills')) arms.push('skills:metra', 'skills:diaynDiscrete', 'skills:diaynContinuous', 'skills:lsd');
   if (studies.includes('offline')) {
     const { file, maze, far } = loadMaze();
     log(`maze ${file}: ${maze.rows}x${maze.cols}, far tasks ${far.map((t) => taskLength(maze, t)).join(', ')} moves`);
-    arms.push('offline:hiql', 'offline:gcivl,gcbc');
+    // One process trains the one value function once; the three policies ride along on it.
+    arms.push('offline:hiql,gcivl,gcbc');
   }
-  log(`seed ${seed}, ${availableParallelism()} arms at a time, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  log(`seed ${seed}, ${JOBS} arms at a time, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const t0 = performance.now();
   const results = await runArms(arms);
   const all = Object.assign({}, ...results.map((r) => r.result)) as ArmResult['result'];
@@ -182,7 +209,7 @@ async function main(): Promise<void> {
   if (studies.includes('skills')) {
     const [d, c] = [all.diaynDiscrete, all.diaynContinuous];
     const diayn = (d.coverage ?? 0) >= (c.coverage ?? 0) ? d : c;
-    doc.skills = { metra: all.metra, diayn, diaynDiscrete: d, diaynContinuous: c };
+    doc.skills = { metra: all.metra, diayn, diaynDiscrete: d, diaynContinuous: c, lsd: all.lsd };
     const ratio = all.metra.coverage! / diayn.coverage!;
     const reach = all.metra.finalDistance! / all.metra.maxDistance!;
     log(`skills: METRA ${all.metra.coverage} cells vs DIAYN ${diayn.coverage} (${ratio.toFixed(2)}x, target >= 2.5x: ${ratio >= 2.5 ? 'met' : 'NOT met'}); ` +

@@ -9,10 +9,14 @@ import type { WordLists } from '../../src/core/extract/builtin/wordLists';
  * - `dictionary`: a one-word-per-line English word list, e.g. `/usr/share/dict/american-english`
  *   (package `wamerican`, SCOWL; permissive licence, see models/extractor/README.md). Entries
  *   with an apostrophe (possessives) are skipped.
+ * - `compromise`: named lists from the English lexicon of the `compromise` package (MIT, a
+ *   development dependency: the lists are stored in the model, so nothing of it ships in the
+ *   extension): organisations and sports teams, people, first names, last names, cities,
+ *   countries and regions (`compromiseLists`).
  * - `zoneinfo`: the time-zone database directory, e.g. `/usr/share/zoneinfo` (package `tzdata`,
  *   public domain); the last part of each `Area/City` zone name gives a list of cities.
  */
-export async function readSystemWordLists(opts: { dictionary?: string; zoneinfo?: string }): Promise<WordLists> {
+export async function readSystemWordLists(opts: { dictionary?: string; zoneinfo?: string; compromise?: boolean }): Promise<WordLists> {
   const common = new Set<string>();
   const proper = new Set<string>();
   if (opts.dictionary) {
@@ -26,6 +30,7 @@ export async function readSystemWordLists(opts: { dictionary?: string; zoneinfo?
   }
   const places: Record<string, string[]> = {};
   if (opts.zoneinfo) places.tzcity = await zoneCities(opts.zoneinfo);
+  if (opts.compromise) Object.assign(places, await compromiseLists());
   return { common: [...common].sort(), proper: [...proper].sort(), places };
 }
 
@@ -42,4 +47,29 @@ async function zoneCities(dir: string): Promise<string[]> {
   };
   for (const area of AREAS) await walk(path.join(dir, area)).catch(() => undefined);
   return [...cities].sort();
+}
+
+/** compromise's lexicon tag -> the list name the tagger's features use (`lx=<name>`). */
+const COMPROMISE_LISTS: Record<string, string> = {
+  Organization: 'cmp-org', SportsTeam: 'cmp-org', Person: 'cmp-person', FirstName: 'cmp-first', MaleName: 'cmp-first',
+  FemaleName: 'cmp-first', LastName: 'cmp-last', City: 'cmp-city', Country: 'cmp-country', Region: 'cmp-region',
+};
+
+/**
+ * World knowledge that transfers to text of any decade: the proper-noun entries of compromise's
+ * lexicon (version pinned in package.json), lower-cased, by kind. Tokens are matched like the
+ * built-in lexicon (single words and multi-word phrases, `lexicon.ts`).
+ */
+export async function compromiseLists(): Promise<Record<string, string[]>> {
+  const nlp = (await import('compromise')).default as unknown as { model(): { one: { lexicon: Record<string, string | string[]> } } };
+  const lists = new Map<string, Set<string>>();
+  for (const [word, tags] of Object.entries(nlp.model().one.lexicon)) {
+    for (const tag of Array.isArray(tags) ? tags : [tags]) {
+      const name = COMPROMISE_LISTS[tag];
+      if (!name || !/\p{L}/u.test(word)) continue;
+      if (!lists.has(name)) lists.set(name, new Set());
+      lists.get(name)!.add(word.toLowerCase().replace(/\s+/g, ' ').trim());
+    }
+  }
+  return Object.fromEntries([...lists].sort(([a], [b]) => a.localeCompare(b)).map(([n, l]) => [n, [...l].sort()]));
 }

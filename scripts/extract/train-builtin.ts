@@ -9,7 +9,8 @@
  * --train-on-dev --threshold T (the final model: train + dev, epochs and threshold chosen on dev before),
  * --char-cnn N (character CNN word encoder with N filters in each tagger), --char-dim N (its character embedding width, default 16),
  * --average D (keep an exponential moving average of the tagger weights, decay D, e.g. 0.99), --crf (CRF tagger), --rnn N (bidirectional GRU of width N per direction in the tagger), --dictionary FILE (e.g. /usr/share/dict/american-english), --zoneinfo DIR (e.g. /usr/share/zoneinfo):
- * word lists stored in the model, see system-word-lists.ts.
+ * --compromise (named lists from the compromise package's lexicon), --name-dropout P (hide a training entity token's
+ * identity features with probability P, see train.ts): word lists stored in the model, see system-word-lists.ts.
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
       average: { type: 'string', default: '0' },
       dictionary: { type: 'string' },
       zoneinfo: { type: 'string' },
+      compromise: { type: 'boolean', default: false },
+      'name-dropout': { type: 'string', default: '0' },
     },
   });
   if (!values.train) throw new Error('--train FILE is required');
@@ -60,7 +63,8 @@ async function main(): Promise<void> {
   if (trainOnDev && (!devData || values.threshold === undefined)) throw new Error('--train-on-dev needs --dev and --threshold');
   if (trainOnDev) train.push(...devData!);
   const dev = trainOnDev ? undefined : devData;
-  const wordLists = values.dictionary || values.zoneinfo ? await readSystemWordLists({ dictionary: values.dictionary, zoneinfo: values.zoneinfo }) : undefined;
+  const wordLists = values.dictionary || values.zoneinfo || values.compromise
+    ? await readSystemWordLists({ dictionary: values.dictionary, zoneinfo: values.zoneinfo, compromise: values.compromise === true }) : undefined;
   const t0 = Date.now();
   const { model, dev: scores } = await trainExtractor({
     train, dev, schema: CONLL04_SCHEMA,
@@ -68,7 +72,7 @@ async function main(): Promise<void> {
     seed: Number(values.seed), minFeatureCount: Number(values['min-count']),
     relationMinFeatureCount: values['relation-min-count'] !== undefined ? Number(values['relation-min-count']) : undefined,
     dim: Number(values.dim), hidden: Number(values.hidden), taggerEnsemble: Number(values.ensemble), dropout: Number(values.dropout), featureDropout: Number(values['feature-dropout']),
-    crf: values.crf === true, wordLists, rnn: Number(values.rnn), charCnn: Number(values['char-cnn']), charDim: Number(values['char-dim']), weightAverage: Number(values.average),
+    crf: values.crf === true, wordLists, rnn: Number(values.rnn), charCnn: Number(values['char-cnn']), charDim: Number(values['char-dim']), nameDropout: Number(values['name-dropout']), weightAverage: Number(values.average),
     relationThreshold: values.threshold !== undefined ? Number(values.threshold) : undefined,
     onProgress: (e) => console.error(JSON.stringify(e)),
   });

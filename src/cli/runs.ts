@@ -61,5 +61,7 @@ function formatDiff(a: RunEntry, b: RunEntry, diff: ReturnType<typeof diffRuns>)
   const metrics = Object.entries(diff.metrics);
   lines.push(metrics.length ? 'metrics:' : 'metrics: the same');
   for (const [k, m] of metrics) lines.push(`  ${k}: ${m.a ?? '—'} -> ${m.b ?? '—'}${m.delta !== undefined ? ` (${m.delta >= 0 ? '+' : ''}${m.delta.toFixed(4)})` : ''}`);
+  lines.push(diff.provenance.length ? 'provenance:' : 'provenance: the same');
+  for (const d of diff.provenance) lines.push(`  ${d.path}: ${formatParam(d.a)} -> ${formatParam(d.b)}`);
   return lines.join('\n') + '\n';
 }

@@ -6,6 +6,7 @@ import type { DistillExperiment } from '../core/experiment/types';
 import { UserError, isUserError } from '../core/errors';
 import { accuracy, type ArmPlan, computeLogits, type DistillContext, type ExampleSet, planArm, planGeneral } from '../core/distill/arms';
 import { loadDistillData } from '../core/distill/data';
+import { batchNormMatchPerLayer, imageShapeOf } from '../core/distill/deepInversion';
 import { anatomy } from '../core/distill/forward';
 import { msPerExample } from '../core/distill/measure';
 import { sliceRows } from '../core/distill/rows';
@@ -161,7 +162,8 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
       student: studentInfo,
       arms: settings.map((s) => ({ name: s.name, method: s.method, stages: armStageNames(s) })),
       ...(exp.general && settings.some((s) => s.general) ? { general: true } : {}),
-      exampleShape: data.exampleShape, ...(data.classNames ? { classNames: data.classNames } : {}), ...(start.resume ? { resumed: true } : {}),
+      exampleShape: data.exampleShape, ...(imageShapeOf(data.exampleShape) ? { imageShape: imageShapeOf(data.exampleShape) } : {}),
+      ...(data.classNames ? { classNames: data.classNames } : {}), ...(start.resume ? { resumed: true } : {}),
     });
 
     // General distillation, once, for every arm that starts from it.
@@ -192,6 +194,7 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
       const acc = accuracy(plan.student, data.test, data.exampleShape);
       await saveModel(plan.student, path.join(runDir, store.MODEL_DIR, armFolder(s.name)));
       const outputs = plan.outputs();
+      if (outputs.batchNormMatch) outputs.batchNormBefore = noiseBatchNormMatch(teacher, data.exampleShape, outputs.examples ?? 256, s.seed);
       state.done[s.name] = { accuracy: acc, parameters: plan.student.countParams(), trainSeconds: plan.session.trainSeconds };
       await writeJsonAtomic(stateFile, state);
       await store.updateRunRecord(runDir, { epochsDone: Object.keys(state.done).filter((k) => k !== GENERAL).length });
@@ -264,6 +267,15 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
 /** An arm's folder name (arm names may hold `+`, spaces). */
 export function armFolder(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
+
+/**
+ * The teacher's batch-norm gaps for Gaussian noise (what DeepInversion starts from), as many
+ * examples as the synthetic set (at most 2,048): the panel's and hints' "before" of a data-free
+ * arm's batch-norm match.
+ */
+function noiseBatchNormMatch(teacher: tf.LayersModel, exampleShape: number[], count: number, seed: number): { layer: string; mean: number; variance: number }[] {
+  return tf.tidy(() => batchNormMatchPerLayer(teacher, tf.randomNormal([Math.min(2048, Math.max(2, count)), ...exampleShape], 0, 1, 'float32', seed * 13 + 1)));
 }
 
 function layerInfos(model: tf.LayersModel): DistillLayerInfo[] {

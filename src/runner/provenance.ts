@@ -9,8 +9,10 @@ import { DEFAULT_EXTRACT_SEED } from '../core/extract/builtin/train';
 import { writeJsonAtomic } from '../core/util/atomicFile';
 import type { ResolvedConfig } from './runConfig';
 
+import { PROVENANCE_FILE } from './provenanceFields';
+
 /** `provenance.json` in a run folder: what it takes to say how a result was made, and to make it again. */
-export const PROVENANCE_FILE = 'provenance.json';
+export { PROVENANCE_FILE };
 
 /** The software and source a run ran with (at its start, and at each resume). */
 export interface RunEnvironment {

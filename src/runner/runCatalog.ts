@@ -1,8 +1,10 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { flattenParams, type Params } from '../core/runs/compare';
+import { listProofs } from '../core/zk/proofs';
 import { UserError } from '../core/errors';
 import type { ExperimentKind } from '../core/experiment/types';
+import { readProvenanceFields } from './provenanceFields';
 import { readRunMeta } from './runMeta';
 import { CONFIG_FILE, listRuns, readRunRecord, readSummary, RUN_FILE, type RunRecord, type RunStatus } from './runStore';
 import { isTrainSummary, type RunSummary } from './summary';
@@ -32,6 +34,10 @@ export interface RunEntry {
   endedAt?: string;
   /** Wall-clock seconds from start to end (finished runs). */
   durationSeconds?: number;
+  /** How the result was made (`provenance.json`, as `runner/provenanceFields.ts` flattens it): git commit and dirty flag, versions, backend, data hashes; absent without one. */
+  provenance?: Params;
+  /** The highest test accuracy a zero-knowledge proof of the run claims (the claims under `proofs/`; `model-lab verify` checks a proof). */
+  proven?: number;
 }
 
 /** Every run under `root`, newest first (folders that are not runs are skipped). */
@@ -47,7 +53,9 @@ export async function listRunEntriesIn(roots: readonly string[]): Promise<RunEnt
 }
 
 export async function runEntry(record: RunRecord): Promise<RunEntry> {
-  const [config, summary, meta] = await Promise.all([readConfigTolerantly(record.runDir), readSummary(record.runDir), readRunMeta(record.runDir)]);
+  const [config, summary, meta, provenance] = await Promise.all([
+    readConfigTolerantly(record.runDir), readSummary(record.runDir), readRunMeta(record.runDir), readProvenanceFields(record.runDir, record.backend),
+  ]);
   const started = Date.parse(record.startedAt);
   const ended = record.endedAt ? Date.parse(record.endedAt) : NaN;
   return {
@@ -66,7 +74,21 @@ export async function runEntry(record: RunRecord): Promise<RunEntry> {
     startedAt: record.startedAt,
     ...(record.endedAt ? { endedAt: record.endedAt } : {}),
     ...(Number.isFinite(started) && Number.isFinite(ended) && ended >= started ? { durationSeconds: (ended - started) / 1000 } : {}),
+    ...(provenance ? { provenance } : {}),
+    ...provenOf(record),
   };
+}
+
+function provenOf(record: RunRecord): { proven?: number } {
+  if (record.status !== 'completed' || (record.kind ?? 'train') !== 'train') return {};
+  const best = listProofs(record.runDir)[0];
+  return best ? { proven: best.claim.min } : {};
+}
+
+/** A run's resolved experiment flattened (`training.epochs`, …); empty when its `config.json` cannot be read. */
+export async function runParams(runDir: string): Promise<Params> {
+  const config = await readConfigTolerantly(runDir);
+  return config === undefined ? {} : flattenParams(config);
 }
 
 /**

@@ -81,6 +81,13 @@ export function isTrainRun(r: RunRecord): boolean {
   return (r.kind ?? 'train') === 'train';
 }
 
+/** Kinds whose runs wait at an epoch boundary while their folder has a `pause` file (runner/pauseGate.ts). */
+const PAUSABLE_KINDS: ReadonlySet<string> = new Set(['train', 'skills', 'offline-gcrl']);
+
+export function isPausableRun(r: RunRecord): boolean {
+  return PAUSABLE_KINDS.has(r.kind ?? 'train');
+}
+
 /** A sortable, readable, unique id: `20261127-063512-digits-mlp-smartfrz-3fa1`. */
 export function newRunId(experiment: string, policy: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);

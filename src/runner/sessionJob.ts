@@ -9,6 +9,7 @@ import { toErrorInfo } from './errorInfo';
 import type { JobSink, JobStart } from './job';
 import type { RunSummary } from './summary';
 import * as store from './runStore';
+import { pauseRequested, waitWhilePaused } from './pauseGate';
 
 /** Folder (inside the run folder) of a session job's checkpoint (`session.json` + tensors). */
 export const SESSION_CHECKPOINT_DIR = store.CHECKPOINT_DIR;
@@ -57,7 +58,8 @@ export interface SessionJobSpec<S extends RunSummary> {
  * writes an event and forwards it) runs once the record exists, so a run that fails on its data
  * stays in the run store as `failed`, with the error at the experiment file's field and line. A NaN or infinite loss ends the run
  * `diverged` (no update was applied; the last checkpoint stays good). A resume that finds no
- * checkpoint drops the events of the attempt it replaces.
+ * checkpoint drops the events of the attempt it replaces. A plan in `epochs` pauses at an epoch
+ * boundary while the run folder has a `pause` file (Pause Run; `runner/pauseGate.ts`).
  */
 export async function runSessionJob<S extends RunSummary>(
   start: JobStart, sink: JobSink, shouldStop: () => boolean, prepare: (emit: (e: RunEvent) => void) => Promise<SessionJobSpec<S>>,
@@ -71,7 +73,7 @@ export async function runSessionJob<S extends RunSummary>(
     sink.event(e);
   };
   if (start.resume) {
-    await store.updateRunRecord(runDir, { status: 'running', endedAt: undefined, message: undefined, error: undefined });
+    await store.updateRunRecord(runDir, { status: 'running', endedAt: undefined, message: undefined, error: undefined, paused: undefined });
   } else {
     await store.createRun(runDir, {
       runId, runDir, kind: exp.kind, experimentFile: config.experimentFile, experiment: exp.name, policy: store.runLabel(exp),
@@ -110,7 +112,17 @@ export async function runSessionJob<S extends RunSummary>(
           lastProgress = percent;
           emit({ type: 'progress', kind: exp.kind, fraction: r.step / totalSteps, message: progressMessage?.(r) ?? `${r.stage} step ${r.stageStep}` });
         }
-        if (r.step % checkpointEvery === 0 && r.step < totalSteps) await save(r.step);
+        if (r.step >= totalSteps) return;
+        let saved = false;
+        if (r.step % checkpointEvery === 0) {
+          await save(r.step);
+          saved = true;
+        }
+        // Pause Run: at an epoch boundary, after a checkpoint (so a paused run can also be stopped and resumed).
+        if (epochs && r.step % epochs.stepsPerEpoch === 0 && pauseRequested(runDir) && !shouldStop()) {
+          if (!saved) await save(r.step);
+          await waitWhilePaused(runDir, shouldStop, sink);
+        }
       },
     });
     if (result.status === 'stopped') await save(result.step);
@@ -139,6 +151,8 @@ export async function runSessionJob<S extends RunSummary>(
     await store.recordFailure(runDir, toErrorInfo(error), { trainSeconds: spec?.session.trainSeconds }).catch(() => undefined);
     throw error;
   } finally {
+    // A pause asked for is over with the run: a later resume starts unpaused.
+    store.setPauseRequest(runDir, false);
     spec?.dispose();
   }
 }

@@ -64,7 +64,7 @@ export interface ExtractEvalSummary extends SummaryBase {
 /** A `skills` run (METRA, DIAYN): coverage of the evaluated skills' trajectories. */
 export interface SkillsSummary extends SummaryBase {
   kind: 'skills';
-  algo: 'metra' | 'diayn';
+  algo: 'metra' | 'diayn' | 'lsd';
   backend: string;
   /** Distinct unit cells the evaluated skills' trajectories visit (at the last evaluation). */
   coverage: number;

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { withExperimentPosition } from '../core/experiment/load';
 import type { TrainExperiment } from '../core/experiment/types';
@@ -22,6 +21,7 @@ import { predictTestClasses } from './testPredictions';
 import { recordBackend } from './provenance';
 import { classificationReport, type ClassificationReport } from '../core/train/classificationReport';
 import * as store from './runStore';
+import { waitWhilePaused } from './pauseGate';
 
 /**
  * Runs a `train` experiment end to end against the run store: load data, build the model,
@@ -142,19 +142,4 @@ async function predictTest(model: Parameters<typeof predictTestClasses>[0], data
     sink.log('warn', `no per-class report: predicting the test split failed: ${e instanceof Error ? e.message : String(e)}`);
     return undefined;
   }
-}
-
-/**
- * The pause gate, at an epoch boundary right after the checkpoint: while the run folder has a
- * `pause` file (Pause Run in VS Code, or `touch RUN_DIR/pause`), the run waits, its record
- * says `paused`, and a stop request still ends it at once.
- */
-async function waitWhilePaused(runDir: string, shouldStop: () => boolean, sink: JobSink): Promise<void> {
-  const pauseFile = path.join(runDir, store.PAUSE_FILE);
-  if (!existsSync(pauseFile) || shouldStop()) return;
-  const { epochsDone } = await store.updateRunRecord(runDir, { paused: true });
-  sink.log('info', `paused after epoch ${epochsDone} (continue: remove ${pauseFile})`);
-  while (existsSync(pauseFile) && !shouldStop()) await new Promise((r) => setTimeout(r, 200));
-  await store.updateRunRecord(runDir, { paused: undefined });
-  if (!shouldStop()) sink.log('info', 'continuing');
 }

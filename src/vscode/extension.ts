@@ -13,6 +13,7 @@ import { TIMELINE_VIEW_TYPE, TimelineSerializer } from './timeline/timelinePanel
 import { DIFFUSION_VIEW_TYPE, DiffusionPanelSerializer } from './diffusion/diffusionPanel';
 import { registerRewards } from './rewards/register';
 import { registerRl } from './rl/register';
+import { registerDistillPanel } from './distill/distillPanel';
 import { registerRunsTable } from './runsTable/register';
 
 /** VS Code's built-in JSON language service (schema completion, hovers and validation). */
@@ -43,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerWebviewPanelSerializer(DIFFUSION_VIEW_TYPE, new DiffusionPanelSerializer(deps)),
     registerExtraction({ context, log }),
     registerRl(deps),
+    registerDistillPanel(deps),
     registerRunProblems(index),
     registerRunsTable(deps),
   );

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { updateRunMeta } from '../../src/runner/runMeta';
@@ -8,6 +9,7 @@ import { writeSyntheticRuns } from '../runner/helpers/syntheticRuns';
 import { assertOneLineError, cli, root } from './cliProcess';
 
 const tiny = path.join(root, 'test', 'fixtures', 'runner', 'tiny.experiment.json');
+const DIGITS_SHA256 = createHash('sha256').update(readFileSync(path.join(root, 'examples', 'digits', 'digits.csv.gz'))).digest('hex');
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'ml-runs-cli-'));
 
 test('runs list / runs diff on two real runs: params are the resolved config, diff lists only differences', async () => {
@@ -33,6 +35,12 @@ test('runs list / runs diff on two real runs: params are the resolved config, di
     assert.equal(r.params['model.layers[0].units'], 32);
     assert.deepEqual(r.params['model.inputShape'], [64]);
     assert.equal(r.params['data.train'], path.join(root, 'examples', 'digits', 'digits.csv.gz'), 'paths resolved');
+    // Provenance from provenance.json: versions, backend, the data file's SHA-256 (as sha256sum prints it).
+    assert.equal(r.provenance.node, process.version);
+    assert.equal(r.provenance.backend, 'wasm');
+    assert.equal(r.provenance.seed, r.params['training.seed']);
+    assert.equal(r.provenance['data.sha256'], DIGITS_SHA256);
+    assert.equal(r.provenance['data[/data/train]'], DIGITS_SHA256);
   }
   const [listedB, listedA] = runs;
   assert.equal(listedA.metrics.accuracy, runA.metrics.accuracy);
@@ -43,7 +51,8 @@ test('runs list / runs diff on two real runs: params are the resolved config, di
   const diff = await cli(['runs', 'diff', runA.runDir, runB.runId, '--root', out, '--json']);
   assert.equal(diff.code, 0, diff.stderr);
   const d = JSON.parse(diff.stdout);
-  assert.deepEqual(Object.keys(d), ['config', 'metrics']);
+  assert.deepEqual(Object.keys(d), ['config', 'metrics', 'provenance']);
+  assert.deepEqual(d.provenance, [], 'two runs of the same file, software and data: the same provenance');
   assert.deepEqual(d.config, [
     { path: 'freezing.policy', a: 'none', b: 'static' },
     { path: 'freezing.prefix', b: 1 },
@@ -54,7 +63,7 @@ test('runs list / runs diff on two real runs: params are the resolved config, di
   }
   // A run compared with itself: nothing differs.
   const same = await cli(['runs', 'diff', runA.runId, runA.runId, '--root', out, '--json']);
-  assert.deepEqual(JSON.parse(same.stdout), { config: [], metrics: {} });
+  assert.deepEqual(JSON.parse(same.stdout), { config: [], metrics: {}, provenance: [] });
   // Human output names the fields.
   const text = await cli(['runs', 'diff', runA.runId, 'static baseline', '--root', out]);
   assert.match(text.stdout, /freezing\.policy: none -> static/);
@@ -72,6 +81,7 @@ test('runs list finds every .model-lab/runs under the current folder without --r
   const ok = await cliIn(ws, ['runs', 'diff', 'run-0002', 'a/.model-lab/runs/run-0001-static', '--json']);
   assert.equal(ok.code, 0, ok.stderr);
   assert.deepEqual(JSON.parse(ok.stdout).config, [{ path: 'freezing.policy', a: 'linear', b: 'static' }]);
+  assert.deepEqual(JSON.parse(ok.stdout).provenance, [{ path: 'git.dirty', a: false, b: true }], 'run 1 was made from a dirty tree');
   assertOneLineError(await cliIn(ws, ['runs', 'diff', 'run-0002', 'nope']), /no run "nope"/);
   assertOneLineError(await cliIn(ws, ['runs', 'diff', 'run-000']), /two runs/);
   assertOneLineError(await cliIn(ws, ['runs', 'diff', 'run-0002', 'run-0000']), /"run-0000" names 2 runs/);

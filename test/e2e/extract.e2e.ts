@@ -90,6 +90,10 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
     const relations = await cells(frame, 'relations');
     assert.ok(relations.includes('Kill'), JSON.stringify(relations));
     assert.ok(await frame.$('.legend .legend-item'), 'the colour legend is shown');
+    // The shipped model's calibrated confidences are a column of the entity table ("0.93", or "0.42 (low)").
+    const headers = await frame.$$eval('table.entities th', (ths) => ths.map((t) => t.textContent ?? ''));
+    assert.ok(headers.includes('Confidence'), JSON.stringify(headers));
+    assert.ok((await cells(frame, 'entities')).some((c) => /^(0|1)\.\d\d( \(low\))?$/.test(c)), 'a confidence value');
     // The whole selected sentence is in the panel, spans and plain text together.
     assert.equal(await frame.$eval('.text', (e) => e.textContent), 'Lee Harvey Oswald shot President John F. Kennedy in Dallas on November 22, 1963.');
     // The panel is titled by file and line.

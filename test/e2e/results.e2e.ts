@@ -2,10 +2,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Frame, Page } from 'playwright-core';
+import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, waitUntil,
+  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, exportVia, findWebviewFrame, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, waitUntil,
   type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
@@ -138,17 +138,3 @@ describe('run results and export (code-server)', { timeout: 10 * 60_000 }, () =>
     await screenshot(page, 'results-03-rewards-exported');
   });
 });
-
-/** Clicks an export button in the timeline webview, answers VS Code's save dialog with `file`, and waits for the file. */
-async function exportVia(page: Page, button: string, file: string): Promise<void> {
-  const frame = await findWebviewFrame(page, button);
-  await frame.click(button);
-  // code-server's save dialog is VS Code's own (a quick input holding the path to save to).
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 30_000 });
-  await waitUntil(page, async () => /\.(svg|png|csv)$/.test(await input.inputValue()), 'the save dialog to propose a file name');
-  await screenshot(page, `results-save-dialog-${path.basename(file).replace(/\W/g, '-')}`);
-  await input.fill(file);
-  await page.keyboard.press('Enter');
-  await waitUntil(page, () => existsSync(file), `${file} to be written`, 30_000);
-}

@@ -121,6 +121,10 @@ test('a distill run: teacher and every arm in summary.json and the CLI document,
     const noBn = distill.find((e) => e.type === 'distill-arm' && e.arm === 'di-no-bn');
     assert.ok(noBn && noBn.type === 'distill-arm');
     assert.ok(di.batchNormMatch![0].mean < noBn.batchNormMatch![0].mean, `bn1 mean gap ${di.batchNormMatch![0].mean} < ${noBn.batchNormMatch![0].mean}`);
+    // The panel's "before": the same gaps on Gaussian noise, which synthesis starts from and narrows.
+    assert.deepEqual(di.batchNormBefore?.map((m) => m.layer), ['bn1', 'bn2']);
+    for (const [i, m] of di.batchNormMatch!.entries()) assert.ok(m.mean < di.batchNormBefore![i].mean, `${m.layer}: ${m.mean} < noise ${di.batchNormBefore![i].mean}`);
+    assert.deepEqual(startEvent.imageShape, [8, 8, 1], 'digits are drawn as 8x8 images');
   });
 });
 
@@ -142,7 +146,8 @@ test('data-free arms never read the training split; an arm that needs it says so
 
 test('a distill run stopped in the middle of a stage resumes in that arm and stage and ends where an uninterrupted run ends', async () => {
   await withTeacher(async (dir) => {
-    const arms = ['kd', 'deepinversion'];
+    // DeepInversion's KD on fresh views of its synthetic set (mixup): its random draws come back with the session.
+    const arms = ['kd', { method: 'deepinversion', synthesis: { mixup: true, jitter: 1, clip: [0, 1] } }];
     const whole = (await runJob({ experimentFile: distillExperiment(dir, 'whole.experiment.json', arms) }, sink(), () => false)) as DistillSummary;
     assert.equal(whole.status, 'completed');
 
@@ -225,6 +230,9 @@ test('TinyBERT arms on a transformer teacher: layer map, intermediate losses, te
     const intermediate = events.find((e) => e.type === 'distill-step' && e.arm === 'tinybert' && e.stage === 'intermediate');
     assert.ok(intermediate && intermediate.type === 'distill-step');
     for (const k of ['embedding', 'hidden', 'attention']) assert.ok(Number.isFinite(intermediate.metrics[k]) && intermediate.metrics[k] > 0, `${k}: ${intermediate.metrics[k]}`);
+    // Each pair's MSE, named by its student layer (the editor's per-layer hint): the embedding pair is `embedding`.
+    assert.equal(intermediate.metrics['hidden:s_embed'], intermediate.metrics.embedding);
+    assert.ok(intermediate.metrics['hidden:s_enc'] > 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -255,5 +263,52 @@ test('a distill run in its own process (as VS Code starts it): followed through 
     const first = resumed.find((e) => e.type === 'distill-step');
     assert.ok(first && first.type === 'distill-step' && first.arm === 'kd' && first.stage === 'prediction');
     assert.ok(first.stageStep > last, `resumed after step ${last}, at ${first.stageStep}`);
+  });
+});
+
+test('a distill run process killed (SIGKILL) in the middle of a stage resumes from its last checkpoint and ends where an uninterrupted run ends', async () => {
+  const workerScript = path.join(__dirname, '../../dist/runWorker.js');
+  assert.ok(existsSync(workerScript), `build first: ${workerScript} is missing (npm run build)`);
+  await withTeacher(async (dir) => {
+    // kd's one stage is 20 epochs (45 steps each); the kill comes after the checkpoint of its
+    // first epoch, while the stage has 19 epochs to go; the noise arm runs after the resume.
+    const arms = [{ method: 'kd', epochs: 20 }, 'noise'];
+    const whole = (await runJob({ experimentFile: distillExperiment(dir, 'whole.experiment.json', arms) }, sink(), () => false)) as DistillSummary;
+    assert.equal(whole.status, 'completed');
+
+    const file = distillExperiment(dir, 'killed.experiment.json', arms);
+    const run = startDetachedRun({ experiment: await loadExperimentFile(file), outRoot: path.join(dir, '.model-lab', 'runs'), workerScript });
+    let killedBy: NodeJS.Signals | null | undefined;
+    run.child.once('exit', (_code, signal) => (killedBy = signal));
+    const manifest = path.join(run.runDir, 'checkpoint', 'kd', 'session.json');
+    const position = () => {
+      try {
+        return (JSON.parse(readFileSync(manifest, 'utf8')) as { position: { stageIndex: number; stageStep: number } }).position;
+      } catch {
+        return undefined; // not written yet
+      }
+    };
+    await waitFor(() => (position()?.stageStep ?? 0) >= 45 && position(), 'the checkpoint of kd\'s first epoch', 180_000);
+    process.kill(run.child.pid!, 'SIGKILL');
+    // (The detached child is unref'd: wait on its exit as a condition.)
+    assert.deepEqual(await waitFor(() => killedBy !== undefined && { signal: killedBy }, 'the killed run process to exit'), { signal: 'SIGKILL' });
+
+    // Killed mid-stage: the record says interrupted (its process is gone), the arm left a checkpoint inside its stage, no student was saved.
+    assert.equal((await store.readRunRecord(run.runDir))?.status, 'interrupted');
+    const at = position();
+    assert.ok(at && at.stageIndex === 0 && at.stageStep >= 45 && at.stageStep < 20 * 45, `checkpoint at ${JSON.stringify(at)}`);
+    assert.ok(!existsSync(path.join(run.runDir, 'model', 'kd')), 'kd had not finished');
+
+    const resumed: RunEvent[] = [];
+    const done = (await runJob({ experimentFile: '', resumeDir: run.runDir }, sink(resumed), () => false)) as DistillSummary;
+    assert.equal(done.status, 'completed');
+    const first = resumed.find((e) => e.type === 'distill-step');
+    assert.ok(first && first.type === 'distill-step' && first.arm === 'kd' && first.stage === 'prediction');
+    assert.ok(first.stageStep > at.stageStep, `resumed after the checkpoint at ${at.stageStep}, at ${first.stageStep}`);
+    assert.deepEqual(done.arms.map((a) => a.name), ['kd', 'noise']);
+    for (const [i, a] of done.arms.entries()) {
+      assert.ok(Math.abs(a.accuracy - whole.arms[i].accuracy) <= 0.005, `${a.name}: resumed ${a.accuracy} vs uninterrupted ${whole.arms[i].accuracy}`);
+    }
+    assert.equal(done.teacher.accuracy, whole.teacher.accuracy);
   });
 });

@@ -80,6 +80,39 @@ describe('RL jobs through the runner (skills, offline-gcrl)', () => {
     });
   }
 
+  it('Pause Run: skills and offline-gcrl runs hold at an epoch boundary after a checkpoint, then continue to the same numbers', async () => {
+    for (const [kind, example] of [['skills', 'tiny-skills'], ['offline-gcrl', 'tiny-maze']] as const) {
+      const file = path.join(EXAMPLES, `${example}.experiment.json`);
+      const out = path.join(dir, `pause-${kind}`);
+      const straight = await runJob({ experimentFile: file, outRoot: out }, sink([]), () => false);
+      const events: RunEvent[] = [];
+      let runDir = '';
+      const pausing: JobSink = {
+        ...sink(events),
+        runDir: (d) => {
+          runDir = d;
+          store.setPauseRequest(d, true);
+        },
+      };
+      const job = runJob({ experimentFile: file, outRoot: out }, pausing, () => false);
+      let record: store.RunRecord | undefined;
+      while (!(record = await store.readRunRecord(runDir || path.join(out, 'none')))?.paused) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(record.status, 'running');
+      assert.equal(record.epochsDone, 1, `${kind}: paused at the first epoch boundary`);
+      assert.ok(existsSync(path.join(runDir, 'checkpoint', 'session.json')), `${kind}: a checkpoint before the pause`);
+      const epochsSeen = events.filter((e) => e.type === 'rl-epoch').length;
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(events.filter((e) => e.type === 'rl-epoch').length, epochsSeen, `${kind}: no epoch trains while paused`);
+      store.setPauseRequest(runDir, false);
+      const done = await job;
+      assert.equal(done.status, 'completed');
+      assert.deepEqual(comparable(done), comparable(straight), `${kind}: a pause does not change the numbers`);
+      const after = await store.readRunRecord(runDir);
+      assert.equal(after?.paused, undefined);
+      assert.ok(!existsSync(path.join(runDir, store.PAUSE_FILE)));
+    }
+  });
+
   it('an --algo override runs another algorithm on the same file and labels the run with it', async () => {
     const s = (await runJob({ experimentFile: path.join(EXAMPLES, 'tiny-maze.experiment.json'), outRoot: path.join(dir, 'algo'), algo: 'gcbc' }, sink([]), () => false)) as OfflineGcrlSummary;
     assert.equal(s.algo, 'gcbc');

@@ -7,7 +7,7 @@
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { isExtractPanelState, isHostToWebview, type ExtractPanelState, type WebviewToHost } from '../../src/panels/extract/messages';
-import { eventRows, highlightSegments, provenance, rationaleMarks, relationRows, typeColors } from '../../src/panels/extract/viewModel';
+import { confidenceLabel, entityHover, eventRows, highlightSegments, isLowConfidence, LOW_CONFIDENCE, provenance, rationaleMarks, relationRows, typeColors } from '../../src/panels/extract/viewModel';
 import css from './extract.css';
 import { acquireHost, el, injectStyles } from '../shared/dom';
 import { exportBar } from '../shared/export';
@@ -131,18 +131,28 @@ function render(state: ExtractPanelState): void {
     }
     seg.entities = covering;
     const inner = result.entities[seg.entities[seg.entities.length - 1]];
-    const mark = el('mark', `entity c-${colors.get(inner.type) ?? 'blue'}${seg.entities.length > 1 ? ' nested' : ''}`, seg.text);
-    mark.title = seg.entities.map((i) => `${result.entities[i].type} (${result.entities[i].grounding ?? 'exact'} match)`).join('\n');
+    const low = seg.entities.some((i) => isLowConfidence(result.entities[i]));
+    const mark = el('mark', `entity c-${colors.get(inner.type) ?? 'blue'}${seg.entities.length > 1 ? ' nested' : ''}${low ? ' low' : ''}`, seg.text);
+    mark.title = seg.entities.map((i) => entityHover(result.entities[i], result.provider)).join('\n');
     mark.dataset.type = inner.type;
     linkEntity(mark, seg.entities[seg.entities.length - 1]);
     textView.appendChild(mark);
+  }
+
+  // Calibrated confidences (the built-in model): uncertain spans are dashed, and the table says so.
+  const withConfidence = result.entities.some((e) => e.confidence !== undefined);
+  if (result.entities.some(isLowConfidence)) {
+    const item = el('span', 'legend-item');
+    item.append(el('span', 'swatch low'), el('span', undefined, `confidence below ${LOW_CONFIDENCE} (${result.entities.filter(isLowConfidence).length})`));
+    legend.appendChild(item);
   }
 
   app.append(header, csvBar, provenanceLine, legend, textView);
 
   app.appendChild(el('h3', undefined, `Entities (${result.entities.length})`));
   if (result.entities.length) {
-    const entities = table(['Type', 'Text', 'Offsets', 'Grounding'], result.entities.map((e) => [e.type, e.text, `${e.start}–${e.end}`, e.grounding ?? 'exact']), 'entities');
+    const entities = table(['Type', 'Text', 'Offsets', 'Grounding', ...(withConfidence ? ['Confidence'] : [])],
+      result.entities.map((e) => [e.type, e.text, `${e.start}–${e.end}`, e.grounding ?? 'exact', ...(withConfidence ? [confidenceLabel(e)] : [])]), 'entities');
     entities.querySelectorAll('tbody tr').forEach((row, i) => linkEntity(row as HTMLElement, i));
     app.appendChild(entities);
   } else app.appendChild(el('p', 'muted', 'No entities found.'));

@@ -7,10 +7,15 @@
  * the host is validated and written with `textContent`.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import { isHostToWebview, isRunsTableState, MAX_COMPARE, type MetaField, type RunsTableState, type WebviewToHost } from '../../src/panels/runsTable/messages';
-import { cellText, filterRows, formatParam, selectionDiff, sortRows, visibleRange, type RunsTableColumn, type RunsTableModel, type RunsTableRow } from '../../src/panels/runsTable/viewModel';
+import { isHostToWebview, isRunsTableState, MAX_COMPARE, MAX_COMPARISONS, type MetaField, type RunsTableState, type WebviewToHost } from '../../src/panels/runsTable/messages';
+import { toCsv } from '../../src/panels/shared/export';
+import {
+  cellText, filterRows, formatParam, provenText, selectionDiff, sortRows, tableCells, tableRecords, visibleColumns, visibleRange,
+  type RunsTableColumn, type RunsTableModel, type RunsTableRow,
+} from '../../src/panels/runsTable/viewModel';
 import css from './runsTable.css';
 import { acquireHost, el, forwardErrors, injectStyles } from '../shared/dom';
+import { exportBar } from '../shared/export';
 
 const vscode = acquireHost<WebviewToHost, RunsTableState>();
 injectStyles(css);
@@ -20,11 +25,13 @@ const ROW_HEIGHT = 26;
 const STATUS_ICONS: Record<string, string> = {
   running: 'sync', completed: 'pass-filled', cancelled: 'circle-slash', failed: 'error', interrupted: 'debug-pause', diverged: 'warning',
 };
-const WIDTHS: Record<string, number> = { status: 112, run: 230, experiment: 140, kind: 90, policy: 100, duration: 96, started: 136, tags: 150, note: 220 };
+const WIDTHS: Record<string, number> = { status: 112, run: 230, experiment: 140, kind: 90, policy: 100, duration: 96, started: 136, tags: 150, note: 220, proven: 120 };
 
 const saved = vscode.getState();
 const state: RunsTableState = isRunsTableState(saved) ? saved : { filter: '', selected: [] };
 let model: RunsTableModel = { columns: [], rows: [] };
+/** The columns shown (the model's, as the column chooser leaves them). */
+let columns: RunsTableColumn[] = [];
 let view: RunsTableRow[] = [];
 let selected = new Set(state.selected);
 let anchor: string | undefined;
@@ -46,7 +53,43 @@ const header = el('header');
 const title = el('h2', undefined, 'Runs');
 const count = el('span', 'count muted');
 const actions = el('div', 'actions');
-const compareButton = button('compare', 'Compare', 'graph-line', () => send({ type: 'compare', runDirs: selectedInOrder().slice(0, MAX_COMPARE) }));
+const compareButton = button('compare', 'Compare', 'graph-line', () => compare(selectedInOrder().slice(0, MAX_COMPARE)));
+
+/** Opens runs in the timeline; an overlay of several is remembered, to reopen from the table. */
+function compare(runDirs: string[]): void {
+  if (runDirs.length === 0) return;
+  send({ type: 'compare', runDirs });
+  if (runDirs.length < 2) return;
+  const key = JSON.stringify([...runDirs].sort());
+  state.comparisons = [runDirs, ...(state.comparisons ?? []).filter((c) => JSON.stringify([...c].sort()) !== key)].slice(0, MAX_COMPARISONS);
+  persist();
+  renderReopen();
+}
+
+// Reopen a comparison: the latest overlays, by their runs' names.
+const reopen = el('select', 'reopen');
+reopen.id = 'reopen';
+reopen.title = 'Open an earlier comparison in the timeline again';
+reopen.addEventListener('change', () => {
+  const runDirs = state.comparisons?.[Number(reopen.value)];
+  reopen.value = '';
+  if (runDirs) compare(runDirs.filter((d) => model.rows.some((r) => r.runDir === d)));
+});
+
+function renderReopen(): void {
+  const byDir = new Map(model.rows.map((r) => [r.runDir, r]));
+  const options = [Object.assign(el('option', undefined, 'Reopen comparison…'), { value: '' })];
+  (state.comparisons ?? []).forEach((c, i) => {
+    const present = c.filter((d) => byDir.has(d));
+    if (present.length < 2) return;
+    const names = present.map((d) => byDir.get(d)!.name ?? byDir.get(d)!.runId);
+    const o = el('option', undefined, `${present.length} runs: ${names.join(', ')}`.slice(0, 160));
+    o.value = String(i);
+    options.push(o);
+  });
+  reopen.replaceChildren(...options);
+  reopen.hidden = options.length === 1;
+}
 const edit = (field: MetaField) => () => {
   const [runDir] = selectedInOrder();
   if (runDir) send({ type: 'edit', runDir, field });
@@ -54,8 +97,30 @@ const edit = (field: MetaField) => () => {
 const nameButton = button('edit-name', 'Rename', 'edit', edit('name'));
 const tagsButton = button('edit-tags', 'Tags', 'tag', edit('tags'));
 const noteButton = button('edit-note', 'Note', 'note', edit('note'));
-actions.append(compareButton, nameButton, tagsButton, noteButton, button('refresh', 'Refresh', 'refresh', () => send({ type: 'refresh' })));
+const chooser = el('div', 'column-chooser');
+chooser.id = 'column-chooser';
+chooser.hidden = true;
+const columnsButton = button('columns', 'Columns', 'list-selection', () => {
+  chooser.hidden = !chooser.hidden;
+  if (!chooser.hidden) renderChooser();
+});
+actions.append(reopen, compareButton, nameButton, tagsButton, noteButton, columnsButton, button('refresh', 'Refresh', 'refresh', () => send({ type: 'refresh' })));
 header.append(title, count, actions);
+
+// Export: the rows and columns shown, as the table shows them (CSV) or as data (JSON).
+const exportName = () => (state.filter.trim() ? 'runs-filtered' : 'runs');
+const exports = exportBar(
+  [
+    { format: 'csv', label: 'CSV', name: exportName, content: () => {
+      const { header: h, cells } = tableCells(view, columns);
+      return toCsv(['Run folder', ...h], cells.map((c, i) => [view[i].runDir, ...c]));
+    } },
+    { format: 'json', label: 'JSON', name: exportName, content: () => JSON.stringify(tableRecords(view, columns), null, 2) + '\n' },
+  ],
+  (m) => send(m),
+  (message) => send({ type: 'error', message }),
+);
+exports.id = 'export';
 
 const filter = el('input', 'filter');
 filter.id = 'filter';
@@ -84,7 +149,7 @@ table.append(colgroup, thead, tbody);
 scroller.append(table);
 const diff = el('section', 'diff');
 diff.id = 'diff';
-app.append(header, filter, notices, scroller, diff);
+app.append(header, chooser, filter, notices, scroller, exports, diff);
 
 function send(m: WebviewToHost): void {
   vscode.postMessage(m);
@@ -99,6 +164,39 @@ function persist(): void {
 function selectedInOrder(): string[] {
   const shown = view.filter((r) => selected.has(r.runDir)).map((r) => r.runDir);
   return [...shown, ...[...selected].filter((d) => !shown.includes(d))];
+}
+
+/** The column chooser: a checkbox per column, grouped; the choice is kept in the state. */
+function renderChooser(): void {
+  const groups: [string, RunsTableColumn['group']][] = [['Run', 'run'], ['Hyperparameters', 'param'], ['Metrics', 'metric'], ['Provenance', 'provenance']];
+  const parts: HTMLElement[] = [];
+  for (const [label, group] of groups) {
+    const cols = model.columns.filter((c) => c.group === group);
+    if (!cols.length) continue;
+    const fieldset = el('fieldset');
+    fieldset.append(el('legend', undefined, label));
+    for (const c of cols) {
+      const box = el('input');
+      box.type = 'checkbox';
+      box.dataset.col = c.id;
+      box.checked = columns.includes(c);
+      box.addEventListener('change', () => {
+        state.columns = { ...state.columns, [c.id]: box.checked };
+        applyColumns();
+      });
+      const l = el('label');
+      l.append(box, el('span', undefined, ` ${c.label}`));
+      fieldset.append(l);
+    }
+    parts.push(fieldset);
+  }
+  chooser.replaceChildren(...parts);
+}
+
+function applyColumns(): void {
+  columns = visibleColumns(model.columns, state.columns);
+  renderHead();
+  refreshView();
 }
 
 function renderHead(): void {
@@ -116,9 +214,9 @@ function renderHead(): void {
   const th0 = el('th', 'select');
   th0.append(all);
   tr.append(th0);
-  for (const c of model.columns) {
+  for (const c of columns) {
     const col = el('col');
-    col.style.width = `${WIDTHS[c.id] ?? (c.group === 'metric' ? 110 : 130)}px`;
+    col.style.width = `${WIDTHS[c.id] ?? (c.group === 'metric' ? 110 : c.group === 'provenance' ? 120 : 130)}px`;
     colgroup.append(col);
     const th = el('th', `${c.group}${c.numeric ? ' num' : ''}`);
     th.dataset.col = c.id;
@@ -144,7 +242,7 @@ function renderHead(): void {
     tr.append(th);
   }
   thead.replaceChildren(tr);
-  topGap.colSpan = bottomGap.colSpan = model.columns.length + 1;
+  topGap.colSpan = bottomGap.colSpan = columns.length + 1;
 }
 
 function renderCell(row: RunsTableRow, c: RunsTableColumn): HTMLTableCellElement {
@@ -155,8 +253,12 @@ function renderCell(row: RunsTableRow, c: RunsTableColumn): HTMLTableCellElement
     td.append(el('span', `codicon codicon-${STATUS_ICONS[row.status] ?? 'circle-outline'} status-${row.status}`), el('span', undefined, ` ${text}`));
   } else if (c.id === 'tags') {
     for (const t of row.tags) td.append(el('span', 'tag', t));
+  } else if (c.id === 'proven') {
+    if (row.proven !== undefined) td.append(el('span', 'tag proven', provenText(row.proven)));
   } else td.textContent = text;
-  td.title = c.id === 'run' ? `${row.name ? `${row.name}\n` : ''}${row.runId}\n${row.runDir}${row.note ? `\n\n${row.note}` : ''}` : text;
+  td.title = c.id === 'run' ? `${row.name ? `${row.name}\n` : ''}${row.runId}\n${row.runDir}${row.note ? `\n\n${row.note}` : ''}`
+    : c.id === 'proven' && text ? `${text}: a zero-knowledge proof that the committed test predictions reach this accuracy (check it with model-lab verify)`
+      : c.group === 'provenance' ? String(row.provenance[c.id.slice(5)] ?? '') : text;
   return td;
 }
 
@@ -181,7 +283,7 @@ function renderRows(): void {
     box.setAttribute('aria-label', `Select ${row.name ?? row.runId}`);
     const td0 = el('td', 'select');
     td0.append(box);
-    tr.append(td0, ...model.columns.map((c) => renderCell(row, c)));
+    tr.append(td0, ...columns.map((c) => renderCell(row, c)));
     rows.push(tr);
   }
   rows.push(bottomSpacer);
@@ -209,7 +311,7 @@ function renderDiff(): void {
   }
   diff.hidden = false;
   const fields = selectionDiff(rows);
-  const h = el('h3', undefined, fields.length ? `Configuration differences of ${rows.length} selected runs` : `The ${rows.length} selected runs have the same configuration`);
+  const h = el('h3', undefined, fields.length ? `Differences of ${rows.length} selected runs (configuration, then provenance)` : `The ${rows.length} selected runs have the same configuration and provenance`);
   if (!fields.length) {
     diff.replaceChildren(h);
     return;
@@ -219,7 +321,7 @@ function renderDiff(): void {
   hr.append(el('th', undefined, 'field'), ...rows.map((r) => el('th', undefined, r.name ?? r.runId)));
   const body = el('tbody');
   for (const f of fields) {
-    const tr = el('tr');
+    const tr = el('tr', f.provenance ? 'provenance' : undefined);
     tr.append(el('td', 'path', f.path), ...f.values.map((v) => el('td', undefined, formatParam(v))));
     body.append(tr);
   }
@@ -231,14 +333,25 @@ function renderDiff(): void {
 
 function afterSelection(): void {
   persist();
-  renderRows();
+  markSelection();
   renderCount();
   renderDiff();
 }
 
-/** Filter and sort again, then draw. */
+/** Marks the drawn rows selected or not, in place (a redraw between the clicks of a double-click would lose it). */
+function markSelection(): void {
+  for (const tr of Array.from(tbody.querySelectorAll<HTMLElement>('tr.run'))) {
+    const on = selected.has(tr.dataset.run!);
+    tr.classList.toggle('selected', on);
+    tr.setAttribute('aria-selected', String(on));
+    const box = tr.querySelector<HTMLInputElement>('td.select input');
+    if (box) box.checked = on;
+  }
+}
+
+/** Filter and sort again, then draw. Free text searches the columns shown; `column:value` terms any column. */
 function refreshView(): void {
-  view = sortRows(filterRows(model.rows, model.columns, state.filter), state.sort);
+  view = sortRows(filterRows(model.rows, model.columns, state.filter, columns), state.sort);
   persist();
   renderRows();
   renderCount();
@@ -295,7 +408,7 @@ scroller.addEventListener('keydown', (e) => {
   if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp' && e.key !== 'Enter') return;
   e.preventDefault();
   if (e.key === 'Enter') {
-    if (selected.size) send({ type: 'compare', runDirs: selectedInOrder().slice(0, MAX_COMPARE) });
+    if (selected.size) compare(selectedInOrder().slice(0, MAX_COMPARE));
     return;
   }
   const current = anchor === undefined ? -1 : view.findIndex((r) => r.runDir === anchor);
@@ -325,6 +438,9 @@ window.addEventListener('message', (ev: MessageEvent) => {
   const present = new Set(model.rows.map((r) => r.runDir));
   selected = new Set([...selected].filter((d) => present.has(d)));
   if (state.sort && !model.columns.some((c) => c.id === state.sort!.column)) state.sort = undefined;
+  columns = visibleColumns(model.columns, state.columns);
+  if (!chooser.hidden) renderChooser();
+  renderReopen();
   app.classList.toggle('empty', model.rows.length === 0);
   notices.replaceChildren(...(model.rows.length === 0 ? [el('div', 'notice info', 'No runs in this workspace yet. Run an experiment (right-click an *.experiment.json file > Run Experiment).')] : []));
   renderHead();

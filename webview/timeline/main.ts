@@ -10,9 +10,9 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import { parse, View } from 'vega';
 import { compile } from 'vega-lite';
 import { expressionInterpreter } from 'vega-interpreter';
-import { isHostToWebview, type TimelineState, type WebviewToHost } from '../../src/panels/timeline/messages';
+import { isHostToWebview, type ConfigDiffRow, type TimelineState, type WebviewToHost } from '../../src/panels/timeline/messages';
 import type { TimelineRun } from '../../src/panels/timeline/viewModel';
-import { latestSaving } from '../../src/panels/timeline/viewModel';
+import { configDiffTable, latestSaving } from '../../src/panels/timeline/viewModel';
 import { confusionMatrixSpec, runLabels, timelineSpec, type ChartTheme } from '../../src/panels/timeline/spec';
 import { formatPercent, formatSaving, formatSeconds } from '../../src/panels/shared/format';
 import css from './timeline.css';
@@ -74,7 +74,12 @@ const results = el('section', 'results');
 results.setAttribute('aria-label', 'Test-set results per class');
 const empty = el('div', 'empty');
 empty.append(el('vscode-progress-ring'), el('span', undefined, 'Waiting for the run to report its first events…'));
-app.append(header, empty, cards, chartExport, chart, results, freezeSection);
+// Overlaid runs: the configuration fields in which they differ (only those).
+const configDiff = el('section', 'config-diff');
+configDiff.id = 'config-diff';
+configDiff.hidden = true;
+let diffRows: ConfigDiffRow[] | undefined;
+app.append(header, empty, cards, configDiff, chartExport, chart, results, freezeSection);
 
 window.addEventListener('message', (ev: MessageEvent) => {
   const m: unknown = ev.data;
@@ -89,6 +94,7 @@ window.addEventListener('message', (ev: MessageEvent) => {
     return;
   }
   runs = m.runs;
+  diffRows = m.configDiff;
   notice.hidden = true; // the host re-sends a notice that still applies right after the runs
   (header.querySelector('.title') as HTMLElement).textContent = m.title;
   vscode.setState({ runDirs: runs.map((r) => r.runDir) });
@@ -119,8 +125,35 @@ function renderAll(): void {
       ? 'The run ended before training began: its card says why.'
       : 'No runs to show. Run an experiment, or open a run from the Model Lab view.';
   renderCards();
+  renderConfigDiff();
   renderFreezes();
   queueChart();
+}
+
+function renderConfigDiff(): void {
+  configDiff.hidden = runs.length < 2 || diffRows === undefined;
+  if (configDiff.hidden || !diffRows) return;
+  // The runs' labels, or their ids where two labels read the same.
+  const labels = runLabels(runs);
+  const { header: head, rows } = configDiffTable(diffRows, new Set(labels).size === labels.length ? labels : runs.map((r) => r.runId));
+  const h = el('h2', undefined, rows.length ? 'Configuration differences' : `The ${runs.length} runs have the same configuration`);
+  if (!rows.length) {
+    configDiff.replaceChildren(h);
+    return;
+  }
+  const table = el('table', 'diff-table');
+  const thead = el('thead');
+  const hr = el('tr');
+  hr.append(...head.map((t) => el('th', undefined, t)));
+  thead.append(hr);
+  const tbody = el('tbody');
+  for (const r of rows) {
+    const tr = el('tr');
+    tr.append(el('td', 'path', r[0]), ...r.slice(1).map((t) => el('td', undefined, t)));
+    tbody.append(tr);
+  }
+  table.append(thead, tbody);
+  configDiff.replaceChildren(h, table);
 }
 
 /** What the results section shows now: it is rebuilt only when this changes (a report arrives once, at a run's end). */

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import type { Split } from '../data/types';
-import { type CheckpointExtra, type StageSpec, type StepContext, TrainingSession } from '../train/loop';
+import { type CheckpointExtra, type StageSpec, type StepContext, stopGradient, TrainingSession } from '../train/loop';
 import { createRng, shuffledIndices } from '../util/random';
 import { augmentTexts, neighbourCandidates, synonymCandidates } from './augment';
 import { buildGenerator, daflLoss } from './dafl';
-import { balancedTargets, batchNormMatchPerLayer, deepInversionLoss, drawShift, imageShapeOf } from './deepInversion';
+import { balancedTargets, batchNormMatchPerLayer, deepInversionLoss, drawShift, imageShapeOf, roll2d } from './deepInversion';
 import { anatomy, forward, logitsOf } from './forward';
 import { type LayerPairs, layerPairs } from './layerMap';
 import { labelCrossEntropy, softCrossEntropy } from './losses';
@@ -49,6 +49,8 @@ export interface ArmOutputs {
   gallery?: { label: number; values: number[] }[];
   /** How well the synthetic set reproduces each teacher batch-norm layer's statistics. */
   batchNormMatch?: { layer: string; mean: number; variance: number }[];
+  /** The same for Gaussian noise of the same count (set by the job: the "before" of the match). */
+  batchNormBefore?: { layer: string; mean: number; variance: number }[];
   /** Synthetic (or augmented) examples the student learned from. */
   examples?: number;
 }
@@ -206,7 +208,9 @@ function intermediateStage(
       const x = takeRows(set.x, exampleShape, c.batch(set.count, s.batchSize));
       const t = forward(teacher, x);
       const st = forward(student, x, { training: true, seed: session.nextSeed() });
-      return intermediateLoss(st, t, pairs, proj, s.tinybert.weights);
+      const { pairTerms, ...terms } = intermediateLoss(st, t, pairs, proj, s.tinybert.weights);
+      // Each pair's MSE as `hidden:<student layer>`: the final loss the editor shows on that layer.
+      return { ...terms, ...Object.fromEntries(pairTerms.map((term, i) => [`hidden:${pairs.names[i].student}`, term])) };
     },
   };
 }
@@ -232,6 +236,40 @@ function predictionStage(
       const targets = takeRows(ctx.teacherLogits(set), [classes], idx);
       const logits = logitsOf(student, takeRows(set.x, ctx.exampleShape, idx), { training: true, seed: session.nextSeed() });
       return softCrossEntropy(logits, targets, temperature);
+    },
+    epochEnd: evaluate,
+  };
+}
+
+/**
+ * KD on a synthetic set (DeepInversion, DAFL): on the fixed set, or with `synthesis.mixup` on a
+ * fresh view of each batch (shifted, flipped, mixed pairwise), labelled by the teacher online.
+ */
+function syntheticStage(ctx: DistillContext, session: TrainingSession, student: tf.LayersModel, set: ExampleSet, s: ArmSettings, evaluate: () => void): StageSpec {
+  const syn = s.synthesis;
+  if (!syn.mixup) return predictionStage('distillation', ctx, session, student, set, s.epochs, s.batchSize, s.temperature, evaluate);
+  const image = imageShapeOf(ctx.exampleShape);
+  return {
+    name: 'distillation',
+    ...epochs(s.epochs, set.count, s.batchSize),
+    trainable: 'student',
+    loss: (c) => {
+      const idx = c.batch(set.count, s.batchSize);
+      let x = takeRows(set.x, ctx.exampleShape, idx);
+      if (image) {
+        const shift = drawShift(session.rng, syn, true);
+        let im = tf.reshape(x, [-1, ...image]) as tf.Tensor4D;
+        if (shift.dy !== 0 || shift.dx !== 0) im = roll2d(im, shift.dy, shift.dx);
+        if (shift.flip) im = tf.reverse(im, 2) as tf.Tensor4D;
+        x = tf.reshape(im, x.shape);
+      }
+      const n = idx.length;
+      const partner = Int32Array.from({ length: n }, () => session.rng.int(n));
+      const lambda = tf.tensor(Float32Array.from({ length: n }, () => session.rng.next()), [n, ...ctx.exampleShape.map(() => 1)]);
+      const mixed = tf.add(tf.mul(x, lambda), tf.mul(tf.gather(x, tf.tensor1d(partner, 'int32')), tf.sub(1, lambda)));
+      const targets = stopGradient(logitsOf(ctx.teacher, mixed));
+      const logits = logitsOf(student, mixed, { training: true, seed: session.nextSeed() });
+      return softCrossEntropy(logits, targets, s.temperature);
     },
     epochEnd: evaluate,
   };
@@ -276,7 +314,7 @@ function planDeepInversion(ctx: DistillContext, s: ArmSettings, base: Omit<ArmPl
       }
     },
   };
-  const distillation = predictionStage('distillation', ctx, session, student, set, s.epochs, s.batchSize, s.temperature, evaluate);
+  const distillation = syntheticStage(ctx, session, student, set, s, evaluate);
   return {
     ...base,
     stages: [synthesis, distillation],
@@ -296,7 +334,7 @@ function planDafl(ctx: DistillContext, s: ArmSettings, base: Omit<ArmPlan, 'stag
   const { session, student } = base;
   const d = s.dafl;
   const width = size(ctx.exampleShape);
-  const generator = buildGenerator(ctx.exampleShape, d, s.seed * 31 + 5);
+  const generator = buildGenerator(ctx.exampleShape, d, s.seed * 31 + 5, s.synthesis.clip);
   session.addNetwork('generator', generator, { optimizer: { type: 'adam', learningRate: d.learningRate } });
   const samples = s.synthesis.samples;
   const synthetic = new Float32Array(samples * width);
@@ -320,7 +358,7 @@ function planDafl(ctx: DistillContext, s: ArmSettings, base: Omit<ArmPlan, 'stag
       drawn = true;
     },
   };
-  const distillation = predictionStage('distillation', ctx, session, student, set, s.epochs, s.batchSize, s.temperature, evaluate);
+  const distillation = syntheticStage(ctx, session, student, set, s, evaluate);
   return {
     ...base,
     stages: [generatorStage, distillation],

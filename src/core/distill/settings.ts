@@ -76,6 +76,7 @@ export const DEFAULT_SYNTHESIS: SynthesisSettings = {
   l2Weight: 0,
   jitter: 0,
   flip: false,
+  mixup: false,
 };
 
 export const DEFAULT_DAFL: DaflSettings = {

@@ -27,7 +27,8 @@ export function projectionInit(pairs: LayerPairs, student: ModelAnatomy, teacher
 
 /**
  * TinyBERT's intermediate loss for one batch: `embedding * MSE(E_S W_0, E_T) + hidden * sum_m
- * MSE(H_S^m W_m, H_T^g(m)) + attention * sum_m MSE(A_S^m, A_T^g(m))`, with the parts reported.
+ * MSE(H_S^m W_m, H_T^g(m)) + attention * sum_m MSE(A_S^m, A_T^g(m))`, with the parts reported
+ * (`pairTerms`: each hidden pair's MSE, in `pairs.hidden` order, for the per-layer hints).
  */
 export function intermediateLoss(
   s: ForwardResult,
@@ -35,17 +36,19 @@ export function intermediateLoss(
   pairs: LayerPairs,
   projections: Record<string, tf.Tensor>,
   w: IntermediateWeights,
-): { loss: tf.Scalar; embedding: tf.Scalar; hidden: tf.Scalar; attention: tf.Scalar } {
+): { loss: tf.Scalar; embedding: tf.Scalar; hidden: tf.Scalar; attention: tf.Scalar; pairTerms: tf.Scalar[] } {
   const zero = () => tf.scalar(0);
   let embedding: tf.Scalar = zero();
   const hiddenTerms: tf.Scalar[] = [];
+  const pairTerms: tf.Scalar[] = [];
   pairs.hidden.forEach(([si, ti], i) => {
     const term = projectedMse(s.hidden[si], projections[`W${i}`] as tf.Tensor2D, t.hidden[ti]);
+    pairTerms.push(term);
     if (i === 0 && pairs.embedding) embedding = term;
     else hiddenTerms.push(term);
   });
   const hidden = hiddenTerms.length > 0 ? (tf.addN(hiddenTerms) as tf.Scalar) : zero();
   const attention = pairs.attention.length > 0 ? (tf.addN(pairs.attention.map(([si, ti]) => attentionMse(s.scores[si], t.scores[ti]))) as tf.Scalar) : zero();
   const loss = tf.addN([tf.mul(embedding, w.embedding), tf.mul(hidden, w.hidden), tf.mul(attention, w.attention)]) as tf.Scalar;
-  return { loss, embedding, hidden, attention };
+  return { loss, embedding, hidden, attention, pairTerms };
 }

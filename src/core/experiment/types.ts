@@ -137,7 +137,7 @@ export interface SkillsExperiment {
   name: string;
   description?: string;
   env: { type: 'point2d'; maxStep?: number } | { type: 'pointmaze'; layout: string[]; maxStep?: number; start?: [number, number] };
-  algo: 'metra' | 'diayn';
+  algo: 'metra' | 'diayn' | 'lsd';
   skills?: { dim?: number; discrete?: boolean };
   horizon?: number;
   sac?: {
@@ -327,7 +327,7 @@ export interface DistillExperiment {
   augment?: { source?: 'wordnet' | 'teacher-neighbours'; copies?: number; probability?: number; candidates?: number };
   synthesis?: {
     samples?: number; batchSize?: number; steps?: number; learningRate?: number; bnWeight?: number; firstBnMultiplier?: number;
-    tvWeight?: number; l2Weight?: number; jitter?: number; flip?: boolean; clip?: [number, number];
+    tvWeight?: number; l2Weight?: number; jitter?: number; flip?: boolean; mixup?: boolean; clip?: [number, number];
   };
   dafl?: {
     steps?: number; batchSize?: number; learningRate?: number; noiseDim?: number; hidden?: number;

@@ -25,8 +25,8 @@ export function rlProblems(exp: SkillsExperiment | OfflineGcrlExperiment): RlPro
   }
   if (exp.kind === 'skills') {
     if (maze && exp.env.type === 'pointmaze' && exp.env.start) out.push(...cellProblems(maze, [{ start: exp.env.start, goal: exp.env.start }], '/env', true));
-    if (exp.algo === 'metra' && exp.skills?.discrete && (exp.skills.dim ?? 2) < 2) {
-      out.push({ pointer: '/skills/dim', message: 'METRA with discrete skills needs at least 2 skills' });
+    if (exp.algo !== 'diayn' && exp.skills?.discrete && (exp.skills.dim ?? 2) < 2) {
+      out.push({ pointer: '/skills/dim', message: `${exp.algo === 'lsd' ? 'LSD' : 'METRA'} with discrete skills needs at least 2 skills` });
     }
     return out;
   }

@@ -27,6 +27,8 @@ export interface MetricDifference {
 export interface RunDiff {
   config: ConfigDifference[];
   metrics: Record<string, MetricDifference>;
+  /** How the results were made (`provenance.json`: git commit and dirty flag, versions, backend, data hashes), only what differs. */
+  provenance: ConfigDifference[];
 }
 
 function isScalar(v: unknown): v is string | number | boolean | null {
@@ -76,9 +78,17 @@ export function differingPaths(runs: readonly Params[]): string[] {
   });
 }
 
-/** Only what differs between two runs: configuration fields, then metrics. */
-export function diffRuns(a: { params: Params; metrics: Record<string, number> }, b: { params: Params; metrics: Record<string, number> }): RunDiff {
-  const config = differingPaths([a.params, b.params]).map((path) => ({ path, a: a.params[path], b: b.params[path] }));
+/** The fields that differ among several runs, with each run's value (undefined: the run lacks it), in the order of `runs`. */
+export function differingFields(runs: readonly Params[]): { path: string; values: (ParamValue | undefined)[] }[] {
+  return differingPaths(runs).map((path) => ({ path, values: runs.map((p) => p[path]) }));
+}
+
+type Comparable = { params: Params; metrics: Record<string, number>; provenance?: Params };
+
+/** Only what differs between two runs: configuration fields, metrics, provenance (a run without a record of it has no fields). */
+export function diffRuns(a: Comparable, b: Comparable): RunDiff {
+  const fields = (x: Params, y: Params) => differingPaths([x, y]).map((path) => ({ path, a: x[path], b: y[path] }));
+  const config = fields(a.params, b.params);
   const metrics: Record<string, MetricDifference> = {};
   for (const name of new Set([...Object.keys(a.metrics), ...Object.keys(b.metrics)])) {
     const x = a.metrics[name];
@@ -86,7 +96,7 @@ export function diffRuns(a: { params: Params; metrics: Record<string, number> },
     if (Object.is(x, y)) continue;
     metrics[name] = { a: x, b: y, ...(x !== undefined && y !== undefined ? { delta: y - x } : {}) };
   }
-  return { config, metrics };
+  return { config, metrics, provenance: fields(a.provenance ?? {}, b.provenance ?? {}) };
 }
 
 /** A value for people: arrays as `[64, 64]`, strings as they are. */

@@ -91,6 +91,8 @@ export type DistillEvent =
       general?: boolean;
       /** One example's shape (images are shown as images). */
       exampleShape: number[];
+      /** `[h, w, c]` when examples are images (the gallery draws them as images). */
+      imageShape?: [number, number, number];
       classNames?: string[];
       resumed?: boolean;
     }
@@ -109,6 +111,8 @@ export type DistillEvent =
       gallery?: { label: number; values: number[] }[];
       /** Batch-norm statistics of the synthetic set against the teacher's running ones (relative RMS gaps). */
       batchNormMatch?: { layer: string; mean: number; variance: number }[];
+      /** The same gaps for Gaussian noise of the same count (what synthesis starts from): the "before" of `batchNormMatch`. */
+      batchNormBefore?: { layer: string; mean: number; variance: number }[];
       examples?: number;
     }
   | { type: 'distill-teacher'; accuracy: number; parameters: number }

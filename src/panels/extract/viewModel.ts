@@ -126,11 +126,27 @@ export function provenance(result: ExtractionResult): Provenance {
 }
 
 /**
+ * Below this calibrated confidence a span is marked as uncertain (dashed in the panel, "low" in
+ * its table): with the shipped model's calibration, fewer than half of such spans are right.
+ */
+export const LOW_CONFIDENCE = 0.5;
+
+export function isLowConfidence(e: Pick<ExtractedEntity, 'confidence'>): boolean {
+  return e.confidence !== undefined && e.confidence < LOW_CONFIDENCE;
+}
+
+/** "0.83", "0.42 (low)", or "" when the provider gives no confidence. */
+export function confidenceLabel(e: Pick<ExtractedEntity, 'confidence'>): string {
+  if (e.confidence === undefined) return '';
+  return `${e.confidence.toFixed(2)}${isLowConfidence(e) ? ' (low)' : ''}`;
+}
+
+/**
  * The hover text of one entity span: type, how it was grounded, the model's confidence when it
  * gives one, and the relations it takes part in (`Cause-Effect: short circuit → fire`).
  */
 export function entityHover(e: ExtractedEntity, provider: string, relations: ExtractionResult['relations'] = []): string {
-  const confidence = e.confidence === undefined ? '' : `, confidence ${e.confidence.toFixed(2)}`;
+  const confidence = e.confidence === undefined ? '' : `, confidence ${confidenceLabel(e)}`;
   const links = relations
     .filter((r) => (r.head.start === e.start && r.head.end === e.end && r.head.type === e.type) || (r.tail.start === e.start && r.tail.end === e.end && r.tail.type === e.type))
     .map((r) => `${r.type}: ${r.head.text} → ${r.tail.text}`);

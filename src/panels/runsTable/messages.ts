@@ -1,4 +1,5 @@
 import type { RunsTableColumn, RunsTableModel, RunsTableRow, SortOrder } from './viewModel';
+import { isExportRequest, type ExportRequest } from '../shared/export';
 import { isFiniteNumber, isNotice, isRecord, isRendererError, isShortString } from '../shared/validators';
 
 /**
@@ -20,6 +21,8 @@ export type WebviewToHost =
   | { type: 'compare'; runDirs: string[] }
   | { type: 'edit'; runDir: string; field: MetaField }
   | { type: 'reveal'; runDir: string }
+  /** The rows and columns shown, as CSV or JSON, saved where the user picks. */
+  | ExportRequest
   | { type: 'error'; message: string };
 
 /** What the webview persists with `setState` (restored after a reload). */
@@ -27,7 +30,14 @@ export interface RunsTableState {
   sort?: SortOrder;
   filter: string;
   selected: string[];
+  /** Columns the user showed (true) or hid (false) in the column chooser; others as the model says. */
+  columns?: Record<string, boolean>;
+  /** The latest comparisons (run folders of each overlay, newest first), reopenable from the table. */
+  comparisons?: string[][];
 }
+
+/** How many comparisons the table remembers. */
+export const MAX_COMPARISONS = 8;
 
 /** At most this many runs in one comparison (the timeline draws each as a line). */
 export const MAX_COMPARE = 20;
@@ -46,6 +56,8 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
       return isShortString(m.runDir) && FIELDS.has(m.field as string);
     case 'reveal':
       return isShortString(m.runDir);
+    case 'export':
+      return (m.format === 'csv' || m.format === 'json') && isExportRequest(m);
     case 'error':
       return isRendererError(m);
     default:
@@ -69,11 +81,15 @@ export function isHostToWebview(m: unknown): m is HostToWebview {
 export function isRunsTableState(s: unknown): s is RunsTableState {
   return isRecord(s) && typeof s.filter === 'string' && s.filter.length <= 1000 &&
     Array.isArray(s.selected) && s.selected.length <= MAX_ROWS && s.selected.every(isShortString) &&
-    (s.sort === undefined || (isRecord(s.sort) && isShortString(s.sort.column) && typeof s.sort.descending === 'boolean'));
+    (s.sort === undefined || (isRecord(s.sort) && isShortString(s.sort.column) && typeof s.sort.descending === 'boolean')) &&
+    (s.columns === undefined || (isRecord(s.columns) && Object.keys(s.columns).length <= 10_000 && Object.values(s.columns).every((v) => typeof v === 'boolean'))) &&
+    (s.comparisons === undefined || (Array.isArray(s.comparisons) && s.comparisons.length <= MAX_COMPARISONS &&
+      s.comparisons.every((c) => Array.isArray(c) && c.length >= 2 && c.length <= MAX_COMPARE && c.every(isShortString))));
 }
 
 function isColumn(c: unknown): c is RunsTableColumn {
-  return isRecord(c) && isShortString(c.id) && typeof c.label === 'string' && ['run', 'param', 'metric'].includes(c.group as string) && typeof c.numeric === 'boolean';
+  return isRecord(c) && isShortString(c.id) && typeof c.label === 'string' && ['run', 'param', 'metric', 'provenance'].includes(c.group as string) && typeof c.numeric === 'boolean' &&
+    (c.hidden === undefined || typeof c.hidden === 'boolean');
 }
 
 const isParamValue = (v: unknown): boolean =>
@@ -87,6 +103,8 @@ function isRow(r: unknown): r is RunsTableRow {
     (r.durationSeconds === undefined || isFiniteNumber(r.durationSeconds)) &&
     Array.isArray(r.tags) && r.tags.every((t) => typeof t === 'string') &&
     isRecord(r.params) && Object.values(r.params).every(isParamValue) &&
-    isRecord(r.metrics) && Object.values(r.metrics).every(isFiniteNumber)
+    isRecord(r.metrics) && Object.values(r.metrics).every(isFiniteNumber) &&
+    isRecord(r.provenance) && Object.values(r.provenance).every(isParamValue) &&
+    (r.proven === undefined || isFiniteNumber(r.proven))
   );
 }

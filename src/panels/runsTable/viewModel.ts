@@ -1,4 +1,4 @@
-import { differingPaths, formatParam, type ParamValue, type Params } from '../../core/runs/compare';
+import { differingFields, differingPaths, formatParam, type ParamValue, type Params } from '../../core/runs/compare';
 import { formatPercent, formatSeconds } from '../shared/format';
 
 /** What the table needs of a run: `runner/runCatalog.ts`'s `RunEntry` (the CLI's `runs list` object). */
@@ -16,6 +16,10 @@ export interface RunsTableInput {
   runDir: string;
   startedAt: string;
   durationSeconds?: number;
+  /** Provenance fields (`runner/provenanceFields.ts`); absent for a run without `provenance.json`. */
+  provenance?: Params;
+  /** The highest accuracy a zero-knowledge proof of the run claims ("proven ≥ 0.85"). */
+  proven?: number;
 }
 
 export { formatParam };
@@ -26,13 +30,15 @@ export { formatParam };
  * between the runs, and one per metric. Sorting, filtering and the window of rows to draw
  * (the table is virtualised) are pure functions here, shared by the host and the webview.
  */
-export type ColumnGroup = 'run' | 'param' | 'metric';
+export type ColumnGroup = 'run' | 'param' | 'metric' | 'provenance';
 
 export interface RunsTableColumn {
   id: string;
   label: string;
   group: ColumnGroup;
   numeric: boolean;
+  /** Not shown until the user picks it in the column chooser (provenance). */
+  hidden?: boolean;
 }
 
 export interface RunsTableRow {
@@ -51,6 +57,9 @@ export interface RunsTableRow {
   startedAt: string;
   tags: string[];
   note: string;
+  /** The provenance fields that have columns (`PROVENANCE_COLUMNS`). */
+  provenance: Params;
+  proven?: number;
 }
 
 export interface RunsTableModel {
@@ -63,7 +72,12 @@ const NOT_HYPERPARAMETERS = new Set(['kind', 'name', 'description', 'freezing.po
 
 const BEFORE = ['status', 'run', 'experiment', 'kind', 'policy'];
 const AFTER = ['duration', 'started', 'tags', 'note'];
-const LABELS: Record<string, string> = { status: 'Status', run: 'Run', experiment: 'Experiment', kind: 'Kind', policy: 'Policy', duration: 'Duration', started: 'Started', tags: 'Tags', note: 'Note' };
+const LABELS: Record<string, string> = { status: 'Status', run: 'Run', experiment: 'Experiment', kind: 'Kind', policy: 'Policy', duration: 'Duration', started: 'Started', tags: 'Tags', note: 'Note', proven: 'Proven' };
+
+/** Provenance fields with a column (hidden until chosen), by field: its label. */
+export const PROVENANCE_COLUMNS: Record<string, string> = {
+  'git.commit': 'Git commit', 'git.dirty': 'Git dirty', modelLab: 'Model Lab', node: 'Node', tfjs: 'TF.js', backend: 'Backend', 'data.sha256': 'Data hash',
+};
 
 export function runsTableModel(entries: readonly RunsTableInput[]): RunsTableModel {
   const differing = differingPaths(entries.map((e) => e.params));
@@ -74,14 +88,21 @@ export function runsTableModel(entries: readonly RunsTableInput[]): RunsTableMod
     ...BEFORE.map((id) => ({ id, label: LABELS[id], group: 'run' as const, numeric: false })),
     ...paramColumns.map((p) => ({ id: `param:${p}`, label: p, group: 'param' as const, numeric: entries.every((e) => e.params[p] === undefined || typeof e.params[p] === 'number') })),
     ...metricNames.map((m) => ({ id: `metric:${m}`, label: m, group: 'metric' as const, numeric: true })),
+    ...(entries.some((e) => e.proven !== undefined) ? [{ id: 'proven', label: LABELS.proven, group: 'run' as const, numeric: true }] : []),
     ...AFTER.map((id) => ({ id, label: LABELS[id], group: 'run' as const, numeric: id === 'duration' })),
+    ...Object.entries(PROVENANCE_COLUMNS)
+      .filter(([field]) => entries.some((e) => e.provenance?.[field] !== undefined))
+      .map(([field, label]) => ({ id: `prov:${field}`, label, group: 'provenance' as const, numeric: false, hidden: true })),
   ];
   const rows = entries.map((e): RunsTableRow => {
     const params: Params = {};
     for (const p of differing) if (e.params[p] !== undefined) params[p] = e.params[p];
+    const provenance: Params = {};
+    for (const f of Object.keys(PROVENANCE_COLUMNS)) if (e.provenance?.[f] !== undefined) provenance[f] = e.provenance[f];
     return {
       runDir: e.runDir, runId: e.runId, ...(e.name ? { name: e.name } : {}), experiment: e.experiment, kind: e.kind, status: e.status, policy: e.policy,
       params, metrics: e.metrics, ...(e.durationSeconds !== undefined ? { durationSeconds: e.durationSeconds } : {}), startedAt: e.startedAt, tags: e.tags, note: e.note,
+      provenance, ...(e.proven !== undefined ? { proven: e.proven } : {}),
     };
   });
   return { columns, rows };
@@ -91,7 +112,9 @@ export function runsTableModel(entries: readonly RunsTableInput[]): RunsTableMod
 export function cellValue(row: RunsTableRow, columnId: string): ParamValue | undefined {
   if (columnId.startsWith('param:')) return row.params[columnId.slice(6)];
   if (columnId.startsWith('metric:')) return row.metrics[columnId.slice(7)];
+  if (columnId.startsWith('prov:')) return row.provenance[columnId.slice(5)];
   switch (columnId) {
+    case 'proven': return row.proven;
     case 'run': return row.name ?? row.runId;
     case 'duration': return row.durationSeconds;
     case 'started': return row.startedAt;
@@ -107,7 +130,47 @@ export function cellText(row: RunsTableRow, column: RunsTableColumn): string {
   if (column.group === 'metric' && typeof v === 'number') return isFractionMetric(column.id) ? formatPercent(v, 2) : v.toFixed(4);
   if (column.id === 'duration' && typeof v === 'number') return formatSeconds(v);
   if (column.id === 'started' && typeof v === 'string') return formatStarted(v);
+  if (column.id === 'proven' && typeof v === 'number') return provenText(v);
+  if (column.group === 'provenance') return provenanceText(column.id.slice(5), v);
   return formatParam(v);
+}
+
+/** A provenance field as people read it: a short commit and data hash, "dirty"/"clean". */
+export function provenanceText(field: string, v: ParamValue | undefined): string {
+  if (field === 'git.commit' && typeof v === 'string') return v.slice(0, 8);
+  if (field === 'data.sha256' && typeof v === 'string') return v.slice(0, 12);
+  if (field === 'git.dirty' && typeof v === 'boolean') return v ? 'dirty' : 'clean';
+  return formatParam(v);
+}
+
+/** The badge of a run with a proof: the highest accuracy proven. */
+export function provenText(min: number): string {
+  return `proven ≥ ${min}`;
+}
+
+/** The columns shown: the model's, less those hidden by default or by the user, plus those the user chose (`visibility`: column id -> shown). */
+export function visibleColumns(columns: readonly RunsTableColumn[], visibility: Readonly<Record<string, boolean>> = {}): RunsTableColumn[] {
+  return columns.filter((c) => visibility[c.id] ?? !c.hidden);
+}
+
+/** The rows as a table of text, as shown (for CSV): a header of column labels, then each row's cells. */
+export function tableCells(rows: readonly RunsTableRow[], columns: readonly RunsTableColumn[]): { header: string[]; cells: string[][] } {
+  return { header: columns.map((c) => c.label), cells: rows.map((r) => columns.map((c) => cellText(r, c))) };
+}
+
+/**
+ * The rows as data (for JSON): each run's folder and id, then one value per column keyed by the
+ * column's label, as stored (numbers as numbers, full hashes, ISO dates); empty cells left out.
+ */
+export function tableRecords(rows: readonly RunsTableRow[], columns: readonly RunsTableColumn[]): Record<string, ParamValue>[] {
+  return rows.map((r) => {
+    const out: Record<string, ParamValue> = { runDir: r.runDir, runId: r.runId };
+    for (const c of columns) {
+      const v = c.id === 'tags' ? r.tags : cellValue(r, c.id);
+      if (v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0)) out[c.label] = v;
+    }
+    return out;
+  });
 }
 
 function isFractionMetric(id: string): boolean {
@@ -147,12 +210,13 @@ export function sortRows(rows: readonly RunsTableRow[], order: SortOrder | undef
  * Rows matching a filter: space-separated terms, all of which must match. A term is free text
  * (in any cell), `column:text` (text in that column; column by label or id, e.g. `policy:smartfrz`,
  * `tags:baseline`, `training.batchSize:64`), or `column>n`, `<`, `>=`, `<=`, `=` for numbers
- * (`accuracy>0.95`, `duration<60`). Case-insensitive.
+ * (`accuracy>0.95`, `duration<60`). Case-insensitive. Column terms may name any column; free
+ * text searches the columns `shown` (all by default).
  */
-export function filterRows(rows: readonly RunsTableRow[], columns: readonly RunsTableColumn[], query: string): RunsTableRow[] {
+export function filterRows(rows: readonly RunsTableRow[], columns: readonly RunsTableColumn[], query: string, shown: readonly RunsTableColumn[] = columns): RunsTableRow[] {
   const terms = parseFilter(query, columns);
   if (terms.length === 0) return rows.slice();
-  return rows.filter((row) => terms.every((t) => matches(row, columns, t)));
+  return rows.filter((row) => terms.every((t) => matches(row, shown, t)));
 }
 
 type Term = { text: string } | { column: RunsTableColumn; op: ':' | '=' | '>' | '<' | '>=' | '<='; value: string };
@@ -170,7 +234,8 @@ export function parseFilter(query: string, columns: readonly RunsTableColumn[]):
 
 function findColumn(columns: readonly RunsTableColumn[], key: string): RunsTableColumn | undefined {
   const k = key.toLowerCase();
-  return columns.find((c) => c.id.toLowerCase() === k || c.label.toLowerCase() === k) ?? columns.find((c) => c.label.toLowerCase().endsWith(`.${k}`));
+  return columns.find((c) => c.id.toLowerCase() === k || c.label.toLowerCase() === k || c.id.toLowerCase().endsWith(`:${k}`)) ??
+    columns.find((c) => c.label.toLowerCase().endsWith(`.${k}`));
 }
 
 function matches(row: RunsTableRow, columns: readonly RunsTableColumn[], t: Term): boolean {
@@ -195,7 +260,12 @@ export function visibleRange(scrollTop: number, viewportHeight: number, rowHeigh
   return { first, last: Math.max(first, last) };
 }
 
-/** The hyperparameters that differ among the selected rows (the comparison's config diff). */
-export function selectionDiff(rows: readonly RunsTableRow[]): { path: string; values: (ParamValue | undefined)[] }[] {
-  return differingPaths(rows.map((r) => r.params)).map((path) => ({ path, values: rows.map((r) => r.params[path]) }));
+/** The hyperparameters (then the provenance fields, as text) that differ among the selected rows (the comparison's config diff). */
+export function selectionDiff(rows: readonly RunsTableRow[]): { path: string; values: (ParamValue | undefined)[]; provenance?: true }[] {
+  return [
+    ...differingFields(rows.map((r) => r.params)),
+    ...differingFields(rows.map((r) => r.provenance)).map((f) => ({
+      path: `provenance: ${PROVENANCE_COLUMNS[f.path] ?? f.path}`, values: f.values.map((v) => (v === undefined ? v : provenanceText(f.path, v))), provenance: true as const,
+    })),
+  ];
 }

@@ -6,14 +6,14 @@ import { isRecord } from './validators';
  * (`ExportRequest`), which asks where to save it (the save dialog) and writes it. Pure: the
  * webviews build CSV with `toCsv` and both sides validate requests with `isExportRequest`.
  */
-export type ExportFormat = 'svg' | 'png' | 'csv';
+export type ExportFormat = 'svg' | 'png' | 'csv' | 'json';
 
 export interface ExportRequest {
   type: 'export';
   format: ExportFormat;
   /** The suggested file name, without extension ("timeline", "confusion-matrix-iris"). */
   name: string;
-  /** SVG markup, a `data:image/png;base64,` URL, or CSV text. */
+  /** SVG markup, a `data:image/png;base64,` URL, CSV text, or JSON text. */
   content: string;
 }
 
@@ -31,8 +31,19 @@ export function isExportRequest(m: Record<string, unknown>): m is Record<string,
       return m.content.startsWith(PNG_DATA_URL_PREFIX);
     case 'csv':
       return true;
+    case 'json':
+      return isJson(m.content);
     default:
       return false;
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -1,6 +1,7 @@
 import { MAX_REPORT_CLASSES, type TimelineRun } from './viewModel';
 import { isFiniteNumber, isNotice, isRecord, isRendererError, isRunStatus, isShortString } from '../shared/validators';
 import { isExportRequest, type ExportRequest } from '../shared/export';
+import type { ParamValue } from '../../core/runs/compare';
 
 /**
  * The message contract between the timeline panel's host side (`src/vscode/timeline/`) and its
@@ -12,7 +13,7 @@ import { isExportRequest, type ExportRequest } from '../shared/export';
 
 export type HostToWebview =
   /** The full set of runs to draw (sent on open, on change, and throttled while a run is live). */
-  | { type: 'runs'; runs: TimelineRun[]; title: string }
+  | { type: 'runs'; runs: TimelineRun[]; title: string; configDiff?: ConfigDiffRow[] }
   /** A one-line notice shown above the charts (e.g. a run folder that vanished). */
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
 
@@ -25,6 +26,15 @@ export type WebviewToHost =
   | ExportRequest
   /** An error inside the renderer, logged to the "Model Lab" output channel. */
   | { type: 'error'; message: string };
+
+/**
+ * A configuration field in which the overlaid runs differ, with each run's value in the order of
+ * `runs` (null: the run lacks the field). Only sent when several runs are shown.
+ */
+export interface ConfigDiffRow {
+  path: string;
+  values: (ParamValue | null)[];
+}
 
 /** What the webview persists with `setState`, so the serializer can restore the panel. */
 export interface TimelineState {
@@ -54,12 +64,20 @@ export function isHostToWebview(m: unknown): m is HostToWebview {
   if (!isRecord(m)) return false;
   switch (m.type) {
     case 'runs':
-      return typeof m.title === 'string' && Array.isArray(m.runs) && m.runs.every(isTimelineRun);
+      return typeof m.title === 'string' && Array.isArray(m.runs) && m.runs.every(isTimelineRun) &&
+        (m.configDiff === undefined || (Array.isArray(m.configDiff) && m.configDiff.length <= 10_000 && m.configDiff.every((d) => isConfigDiffRow(d, (m.runs as unknown[]).length))));
     case 'notice':
       return isNotice(m);
     default:
       return false;
   }
+}
+
+const isScalar = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+
+function isConfigDiffRow(d: unknown, runs: number): d is ConfigDiffRow {
+  return isRecord(d) && isShortString(d.path) && Array.isArray(d.values) && d.values.length === runs &&
+    d.values.every((v) => isScalar(v) || (Array.isArray(v) && v.length <= 10_000 && v.every(isScalar)));
 }
 
 export function isTimelineState(s: unknown): s is TimelineState {

@@ -1,4 +1,5 @@
 import type { ClassificationReport } from '../../core/train/classificationReport';
+import { formatParam, type ParamValue } from '../../core/runs/compare';
 import type { RunEvent } from '../../core/train/events';
 
 /**
@@ -196,4 +197,12 @@ export function downsample<T>(points: T[], max: number): T[] {
 export function latestSaving(run: TimelineRun): { forward: number; backward: number } {
   const last = run.epochPoints[run.epochPoints.length - 1];
   return last ? { forward: last.savedForward, backward: last.savedBackward } : { forward: 0, backward: 0 };
+}
+
+/**
+ * The overlaid runs' configuration differences as a table of text: a header (field, then one
+ * label per run) and a row per field that differs (a run without the field shows "—").
+ */
+export function configDiffTable(diff: readonly { path: string; values: readonly (ParamValue | null)[] }[], labels: readonly string[]): { header: string[]; rows: string[][] } {
+  return { header: ['field', ...labels], rows: diff.map((d) => [d.path, ...d.values.map((v) => formatParam(v ?? undefined))]) };
 }

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { peekExperiment } from '../../core/experiment/peek';
 import { annotationMode } from '../config';
@@ -6,7 +7,12 @@ import type { RunManager } from '../runs/runManager';
 import { progressMessage, runProgress } from '../runs/progressText';
 import { formatAgo, formatPercent, formatSeconds } from '../../panels/shared/format';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
-import { layerAnnotations, type LayerAnnotation } from './layerAnnotations';
+import { distillView, type DistillView } from '../../panels/distill/viewModel';
+import { readRunConfig } from '../../runner/runConfig';
+import { readEvents } from '../../runner/runStore';
+import { runsRootFor } from '../config';
+import { distillFileAnnotations, teacherBatchNormAnnotations, type FileAnnotation } from './distillAnnotations';
+import { layerAnnotations } from './layerAnnotations';
 
 const SELECTOR: vscode.DocumentSelector = [{ scheme: 'file', pattern: '**/*.experiment.json' }];
 /** Live runs post many events; the editor is refreshed at most this often. */
@@ -28,10 +34,20 @@ export function registerExperimentAnnotations(index: RunIndex, manager: RunManag
     }, LIVE_REFRESH_MS);
   };
 
-  const annotationsFor = async (doc: vscode.TextDocument): Promise<LayerAnnotation[]> => {
+  const teacherRuns = new TeacherRuns(index);
+  const annotationsFor = async (doc: vscode.TextDocument): Promise<FileAnnotation[]> => {
+    const text = doc.getText();
+    const kind = peekExperiment(text).kind;
     const latest = await index.latest(doc.uri.fsPath);
-    if (!latest) return [];
-    return layerAnnotations(doc.getText(), { runId: latest.runId, runDir: latest.runDir, status: latest.status }, latest.events);
+    if (kind === 'distill') {
+      if (!latest) return [];
+      const header = { runId: latest.runId, runDir: latest.runDir, experiment: latest.record?.experiment ?? '', status: latest.status };
+      return distillFileAnnotations(text, distillView(header, latest.events));
+    }
+    const own = latest ? layerAnnotations(text, { runId: latest.runId, runDir: latest.runDir, status: latest.status }, latest.events) : [];
+    // A teacher's batch-norm layers after a distill run synthesised inputs from it.
+    const distilled = kind === 'train' ? await teacherRuns.latestView(doc.uri.fsPath) : undefined;
+    return distilled ? [...own, ...teacherBatchNormAnnotations(text, distilled)] : own;
   };
 
   const inlayHints: vscode.InlayHintsProvider = {
@@ -118,3 +134,32 @@ export function registerExperimentAnnotations(index: RunIndex, manager: RunManag
   );
 }
 
+
+/**
+ * The newest completed distill run whose teacher is a given train experiment file (in the same
+ * runs folder), as the distillation panel's view: the teacher's batch-norm hints come from it.
+ * A run's teacher is read from its `config.json` once, its view once.
+ */
+class TeacherRuns {
+  private readonly teachers = new Map<string, string | undefined>();
+  private readonly views = new Map<string, DistillView>();
+
+  constructor(private readonly index: RunIndex) {}
+
+  async latestView(file: string): Promise<DistillView | undefined> {
+    const target = path.resolve(file);
+    const runs = (await this.index.listCached(runsRootFor(target))).filter((r) => r.kind === 'distill' && r.status === 'completed');
+    for (const r of runs) {
+      if (!this.teachers.has(r.runDir)) {
+        const teacher = (await readRunConfig(r.runDir).catch(() => undefined))?.experiment as { teacher?: unknown } | undefined;
+        this.teachers.set(r.runDir, typeof teacher?.teacher === 'string' ? path.resolve(teacher.teacher) : undefined);
+      }
+      if (this.teachers.get(r.runDir) !== target) continue;
+      // A completed run's events do not change: read once (hint providers ask on every scroll).
+      let view = this.views.get(r.runDir);
+      if (!view) this.views.set(r.runDir, (view = distillView({ runId: r.runId, runDir: r.runDir, experiment: r.experiment, status: r.status }, await readEvents(r.runDir))));
+      return view;
+    }
+    return undefined;
+  }
+}

@@ -39,11 +39,11 @@ export interface RunRef {
   status?: TimelineRunStatus;
 }
 
-/** Offsets of each `model.layers` entry (objects only) with the name the run knows it by. */
-export function findLayerNodes(text: string): { index: number; name: string; start: number; end: number }[] {
+/** Offsets of each `model.layers` entry (or of the list at `at`, e.g. a distill student's) (objects only) with the name the run knows it by. */
+export function findLayerNodes(text: string, at: string[] = ['model', 'layers']): { index: number; name: string; start: number; end: number }[] {
   const root = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
   if (!root) return [];
-  const layers = findNodeAtLocation(root, ['model', 'layers']);
+  const layers = findNodeAtLocation(root, at);
   if (!layers || layers.type !== 'array' || !layers.children) return [];
   const out: { index: number; name: string; start: number; end: number }[] = [];
   layers.children.forEach((node: Node, index) => {

@@ -20,6 +20,7 @@ export const RL_ALGOS: Record<'skills' | 'offline-gcrl', { algo: string; detail:
   skills: [
     { algo: 'metra', detail: 'METRA: maximise (phi(s\') - phi(s)) . z, phi 1-Lipschitz in temporal distance' },
     { algo: 'diayn', detail: 'DIAYN: maximise log q(z | s\') (mutual information)' },
+    { algo: 'lsd', detail: 'LSD: maximise (phi(s\') - phi(s)) . z, phi 1-Lipschitz in Euclidean distance (spectral norm)' },
   ],
   'offline-gcrl': [
     { algo: 'hiql', detail: 'HIQL: subgoal k steps ahead + low-level policy, both AWR on one value' },

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isTrainRun, PAUSE_FILE, type RunRecord } from '../../runner/runStore';
+import { isPausableRun, isTrainRun, PAUSE_FILE, type RunRecord } from '../../runner/runStore';
 import { readRunMeta, type RunMeta } from '../../runner/runMeta';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
@@ -135,18 +135,18 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const [icon, color] = STATUS_ICONS[r.status] ?? ['circle-outline', undefined];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     const running = r.status === 'running';
-    // Pause applies to train runs (at epoch boundaries); a `pause` file is a pause asked for or in effect.
-    const pauseAsked = running && isTrainRun(r) && existsSync(path.join(r.runDir, PAUSE_FILE));
+    // Pause applies to runs that count epochs (train, skills, offline-gcrl); a `pause` file is a pause asked for or in effect.
+    const pauseAsked = running && isPausableRun(r) && existsSync(path.join(r.runDir, PAUSE_FILE));
     item.contextValue = [
       'run', running ? 'run.running' : '', canResume(r) ? 'run.resumable' : '',
-      running && isTrainRun(r) ? (pauseAsked ? 'run.paused' : 'run.pausable') : '',
+      running && isPausableRun(r) ? (pauseAsked ? 'run.paused' : 'run.pausable') : '',
       r.status === 'completed' && isTrainRun(r) ? 'run.distillable' : '',
       canProve(r) ? 'run.provable' : '',
     ].filter(Boolean).join(' ');
     item.tooltip = runTooltip(r, meta);
     item.command = isTrainRun(r)
       ? { title: 'Open Freezing Timeline', command: 'modelLab.openTimeline', arguments: [node] }
-      : { title: 'Show Results', command: 'modelLab.openTimeline', arguments: [node], tooltip: 'Opens the run\'s summary.json' };
+      : { title: 'Show Results', command: 'modelLab.openTimeline', arguments: [node], tooltip: 'Opens the run\'s results (its panel, or its summary.json)' };
     return item;
   }
 

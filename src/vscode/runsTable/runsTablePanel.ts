@@ -5,6 +5,7 @@ import { isWebviewToHost, type HostToWebview, type WebviewToHost } from '../../p
 import { runsTableModel } from '../../panels/runsTable/viewModel';
 import type { RunIndex } from '../runs/runIndex';
 import { TimelinePanel, type TimelineDeps } from '../timeline/timelinePanel';
+import { saveExport } from '../webview/exportFile';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
 import { editRunMeta } from './editRunMeta';
 
@@ -49,9 +50,9 @@ export class RunsTablePanel implements vscode.Disposable {
 
   private constructor(readonly panel: vscode.WebviewPanel, private readonly deps: RunsTableDeps) {
     RunsTablePanel.current = this;
-    setPanelHtml(panel.webview, deps.extensionUri, 'runsTable', 'Runs');
     this.channel = new WebviewChannel(panel.webview, { label: 'runs table', log: deps.log, isMessage: isWebviewToHost, onMessage: (m) => this.handle(m) });
     this.disposables.push(
+      setPanelHtml(panel.webview, deps.extensionUri, 'runsTable', 'Runs', deps.log),
       this.channel,
       panel.onDidDispose(() => this.dispose()),
       deps.index.onDidChange(() => this.reloadSoon(RELOAD_MS)),
@@ -79,6 +80,9 @@ export class RunsTablePanel implements vscode.Disposable {
         return;
       case 'reveal':
         if (this.entries.has(m.runDir)) await vscode.commands.executeCommand('modelLab.revealRun', vscode.Uri.file(m.runDir));
+        return;
+      case 'export':
+        await saveExport(m, this.deps.log);
         return;
       case 'error':
         this.deps.log.error(`runs table webview: ${m.message}`);
@@ -128,7 +132,7 @@ export class RunsTablePanel implements vscode.Disposable {
   }
 }
 
-/** Restores the runs table after a window reload (the webview keeps its sort, filter and selection in its state; the host sends the rows again on 'ready', as when a hidden tab is shown again). */
+/** Restores the runs table after a window reload (the webview keeps its sort, filter and selection in its state; the host sends the rows again on 'ready', as when a hidden tab is shown again; a page whose bundle failed to load is set again: see `setPanelHtml`). */
 export class RunsTableSerializer implements vscode.WebviewPanelSerializer {
   constructor(private readonly deps: RunsTableDeps) {}
 

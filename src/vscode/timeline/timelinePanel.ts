@@ -3,6 +3,8 @@ import * as vscode from 'vscode';
 import type { RunManager } from '../runs/runManager';
 import { isTimelineState, isWebviewToHost, type HostToWebview, type WebviewToHost } from '../../panels/timeline/messages';
 import type { TimelineRun } from '../../panels/timeline/viewModel';
+import { differingFields } from '../../core/runs/compare';
+import { runParams } from '../../runner/runCatalog';
 import { loadTimelineRun } from './timelineSource';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
 import { saveExport } from '../webview/exportFile';
@@ -137,7 +139,11 @@ export class TimelinePanel implements vscode.Disposable {
     const experiments = unique(runs.map((r) => r.experiment).filter(Boolean));
     const title = experiments.length ? experiments.join(', ') : 'Freezing Timeline';
     this.panel.title = runs.length > 1 ? `Timeline: ${title} (${runs.length} runs)` : `Timeline: ${title}`;
-    await this.post({ type: 'runs', title, runs });
+    // Overlaid runs: the configuration fields in which they differ (only those).
+    const configDiff = runs.length > 1
+      ? differingFields(await Promise.all(runs.map((r) => runParams(r.runDir)))).map((f) => ({ path: f.path, values: f.values.map((v) => v ?? null) }))
+      : undefined;
+    await this.post({ type: 'runs', title, runs, ...(configDiff ? { configDiff } : {}) });
     if (missing.length) {
       await this.post({ type: 'notice', level: 'warning', text: `${missing.length} run folder(s) no longer exist: ${missing.map((d) => path.basename(d)).join(', ')}` });
     }

@@ -7,6 +7,7 @@ const FILTERS: Record<ExportFormat, Record<string, string[]>> = {
   svg: { 'SVG image': ['svg'] },
   png: { 'PNG image': ['png'] },
   csv: { 'CSV (comma-separated values)': ['csv'] },
+  json: { JSON: ['json'] },
 };
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -26,7 +27,7 @@ export async function saveExport(req: ExportRequest, log: vscode.LogOutputChanne
     defaultUri: vscode.Uri.joinPath(folder, exportFileName(req.name, req.format)),
     filters: FILTERS[req.format],
     saveLabel: 'Export',
-    title: `Export ${req.format === 'csv' ? 'data' : 'chart'} as ${req.format.toUpperCase()}`,
+    title: `Export ${req.format === 'csv' || req.format === 'json' ? 'data' : 'chart'} as ${req.format.toUpperCase()}`,
   });
   if (!target) return undefined;
   try {

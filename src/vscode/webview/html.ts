@@ -34,6 +34,35 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
+/**
+ * The message the page's shell sends when its script or stylesheet failed to load. In a browser
+ * (code-server) every webview shares one origin and one service worker, which each webview
+ * registers again as it loads: two panels restored side by side after a reload can switch the
+ * worker while the other's page is fetching, and that page's bundle fails (a network error) and
+ * never runs, so it never says 'ready' and stays blank. The host sets the page again
+ * (`panelHost.ts`), which then loads under the settled worker.
+ */
+export const LOAD_FAILED = 'modelLab.webviewLoadFailed';
+
+/**
+ * Runs first in the page: reports a failed load of the page's own script or stylesheet (error
+ * events of elements do not bubble, so it listens in the capture phase) through the VS Code API,
+ * which it shares with the bundle (`acquireVsCodeApi` may be called once per page).
+ */
+const SHELL_SCRIPT = `(() => {
+  const acquire = window.acquireVsCodeApi;
+  if (typeof acquire !== 'function') return;
+  let api;
+  window.acquireVsCodeApi = () => (api ??= acquire());
+  let reported = false;
+  window.addEventListener('error', (e) => {
+    const t = e.target;
+    if (reported || !(t instanceof HTMLScriptElement || t instanceof HTMLLinkElement)) return;
+    reported = true;
+    window.acquireVsCodeApi().postMessage({ type: '${LOAD_FAILED}', url: String(t.src || t.href).slice(-200) });
+  }, true);
+})();`;
+
 export function webviewHtml(o: WebviewHtmlOptions): string {
   const nonce = o.nonce ?? makeNonce();
   return `<!DOCTYPE html>
@@ -42,6 +71,7 @@ export function webviewHtml(o: WebviewHtmlOptions): string {
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${escapeHtml(contentSecurityPolicy(o.cspSource, nonce))}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<script nonce="${nonce}">${SHELL_SCRIPT}</script>
 <link rel="stylesheet" id="vscode-codicon-stylesheet" href="${escapeHtml(o.codiconsUri)}" nonce="${nonce}">
 <title>${escapeHtml(o.title)}</title>
 </head>

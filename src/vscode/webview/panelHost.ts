@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { webviewHtml } from './html';
+import { LOAD_FAILED, webviewHtml } from './html';
 
 /**
  * Host-side plumbing every Model Lab webview panel shares: the webview options (scripts on,
@@ -17,14 +17,53 @@ export function panelWebviewOptions(extensionUri: vscode.Uri, extra: { retainCon
   };
 }
 
-/** Sets the panel's HTML: the shell with `dist/webview/<bundle>.js` and the codicon stylesheet. */
-export function setPanelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, bundle: string, title: string): void {
-  webview.html = webviewHtml({
-    cspSource: webview.cspSource,
-    scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${bundle}.js`)).toString(),
-    codiconsUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'codicons', 'codicon.css')).toString(),
-    title,
+/** How often a page whose script or stylesheet failed to load is set again, and the pause before each try. */
+const LOAD_RETRIES = 5;
+const LOAD_RETRY_MS = 400;
+
+/**
+ * Sets the panel's HTML: the shell with `dist/webview/<bundle>.js` and the codicon stylesheet.
+ * When the page reports that its script or stylesheet failed to load (see `LOAD_FAILED`), the
+ * HTML is set again (a fresh page), a few times; `log` records it. The returned subscription
+ * ends with the webview.
+ */
+export function setPanelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, bundle: string, title: string, log?: vscode.LogOutputChannel): vscode.Disposable {
+  const render = () => {
+    webview.html = webviewHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${bundle}.js`)).toString(),
+      codiconsUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'codicons', 'codicon.css')).toString(),
+      title,
+    });
+  };
+  render();
+  let retries = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const subscription = webview.onDidReceiveMessage((m: unknown) => {
+    if (!isLoadFailed(m) || timer) return;
+    if (retries >= LOAD_RETRIES) {
+      log?.error(`${title}: the page's ${m.url} did not load after ${retries} tries`);
+      return;
+    }
+    retries++;
+    log?.warn(`${title}: the page's ${m.url} did not load; loading the page again (try ${retries})`);
+    timer = setTimeout(() => {
+      timer = undefined;
+      try {
+        render();
+      } catch {
+        // The panel was closed meanwhile.
+      }
+    }, LOAD_RETRY_MS * retries);
   });
+  return new vscode.Disposable(() => {
+    if (timer) clearTimeout(timer);
+    subscription.dispose();
+  });
+}
+
+function isLoadFailed(m: unknown): m is { type: string; url: string } {
+  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === LOAD_FAILED && typeof (m as { url?: unknown }).url === 'string';
 }
 
 export interface WebviewChannelOptions<In> {
@@ -48,6 +87,7 @@ export class WebviewChannel<In, Out> implements vscode.Disposable {
 
   private receive(m: unknown): void {
     const { label, log, isMessage, onMessage, onError } = this.opts;
+    if (isLoadFailed(m)) return; // the page's shell, handled by setPanelHtml
     if (!isMessage(m)) {
       log.warn(`${label}: ignored a malformed message from the webview: ${JSON.stringify(m)?.slice(0, 200)}`);
       return;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { differingPaths, diffRuns, flattenParams, formatParam } from '../../../src/core/runs/compare';
+import { differingFields, differingPaths, diffRuns, flattenParams, formatParam } from '../../../src/core/runs/compare';
 
 test('flattenParams: dotted keys, [i] for arrays of objects, arrays of scalars as one leaf', () => {
   const p = flattenParams({
@@ -48,6 +48,30 @@ test('diffRuns lists only differing config fields and metrics, with the metric d
   assert.deepEqual(d.metrics.savedBackward, { a: undefined, b: 0.2 });
   // As JSON (the CLI's --json), a field a run lacks is simply absent.
   assert.deepEqual(JSON.parse(JSON.stringify(d.config[1])), { path: 'freezing.threshold', b: 0.1 });
+  assert.deepEqual(d.provenance, [], 'no provenance records: nothing to compare');
+});
+
+test('diffRuns lists the provenance fields that differ (commit, dirty flag, data), like config fields', () => {
+  const prov = { 'git.commit': 'abc', 'git.dirty': false, node: 'v22.11.0', backend: 'wasm', 'data.sha256': 'h1', 'data[/data/train]': 'h1' };
+  const d = diffRuns(
+    { params: {}, metrics: {}, provenance: prov },
+    { params: {}, metrics: {}, provenance: { ...prov, 'git.commit': 'def', 'git.dirty': true, 'data.sha256': 'h2', 'data[/data/train]': 'h2' } },
+  );
+  assert.deepEqual(d.provenance, [
+    { path: 'git.commit', a: 'abc', b: 'def' },
+    { path: 'git.dirty', a: false, b: true },
+    { path: 'data.sha256', a: 'h1', b: 'h2' },
+    { path: 'data[/data/train]', a: 'h1', b: 'h2' },
+  ]);
+  assert.deepEqual(diffRuns({ params: {}, metrics: {}, provenance: prov }, { params: {}, metrics: {} }).provenance.map((x) => x.path), Object.keys(prov), 'one run without a record: every field differs');
+});
+
+test('differingFields: each differing field with every run\'s value, in the runs\' order', () => {
+  assert.deepEqual(differingFields([{ lr: 0.001, b: 32 }, { lr: 0.01, b: 32 }, { lr: 0.001, b: 32, prefix: 1 }]), [
+    { path: 'lr', values: [0.001, 0.01, 0.001] },
+    { path: 'prefix', values: [undefined, undefined, 1] },
+  ]);
+  assert.deepEqual(differingFields([{ lr: 1 }]), []);
 });
 
 test('formatParam', () => {

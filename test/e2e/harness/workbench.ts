@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 import { OUTPUT_DIR, type CodeServer } from './codeServer';
@@ -217,4 +217,21 @@ export async function waitForNotification(page: Page, pattern: RegExp, timeoutMs
     if (Date.now() > deadline) throw new Error(`no notification matching ${pattern} within ${timeoutMs} ms; saw: ${JSON.stringify(await notificationTexts(page))}`);
     await page.waitForTimeout(300);
   }
+}
+
+/**
+ * Clicks an export button in a webview (the first frame with `button`), answers VS Code's save
+ * dialog with `file`, and waits for the file to be written.
+ */
+export async function exportVia(page: Page, button: string, file: string): Promise<void> {
+  const frame = await findWebviewFrame(page, button);
+  await frame.click(button);
+  // code-server's save dialog is VS Code's own (a quick input holding the path to save to).
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  await waitUntil(page, async () => /\.(svg|png|csv|json)$/.test(await input.inputValue()), 'the save dialog to propose a file name');
+  await screenshot(page, `save-dialog-${path.basename(file).replace(/\W/g, '-')}`);
+  await input.fill(file);
+  await page.keyboard.press('Enter');
+  await waitUntil(page, () => existsSync(file), `${file} to be written`, 30_000);
 }

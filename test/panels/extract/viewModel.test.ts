@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExtractionResult } from '../../../src/core/extract/types';
-import { entityHover, eventRows, exportDocument, highlightSegments, panelTitle, provenance, rationaleMarks, relationRows, sourceLabel, TYPE_COLORS, typeColors } from '../../../src/panels/extract/viewModel';
+import { confidenceLabel, entityHover, eventRows, isLowConfidence, LOW_CONFIDENCE, exportDocument, highlightSegments, panelTitle, provenance, rationaleMarks, relationRows, sourceLabel, TYPE_COLORS, typeColors } from '../../../src/panels/extract/viewModel';
 
 const span = (text: string, piece: string, type = 'Peop', from = 0) => {
   const start = text.indexOf(piece, from);
@@ -113,4 +113,13 @@ test('the panel is titled by file and line range (lines counted from 1)', () => 
   assert.equal(panelTitle(sourceLabel('notes.txt', 0, 2)), 'Extraction: notes.txt:1\u20133');
   assert.equal(panelTitle('notes.txt:4', true), 'Extraction: notes.txt:4 (failed)');
   assert.equal(panelTitle(), 'Extraction');
+});
+
+test('calibrated confidences: shown with two decimals, spans below LOW_CONFIDENCE marked low; none without a confidence', () => {
+  assert.equal(LOW_CONFIDENCE, 0.5);
+  assert.equal(confidenceLabel({ confidence: 0.934 }), '0.93');
+  assert.equal(confidenceLabel({ confidence: 0.42 }), '0.42 (low)');
+  assert.equal(confidenceLabel({}), '');
+  assert.deepEqual([{ confidence: 0.49 }, { confidence: 0.5 }, {}].map(isLowConfidence), [true, false, false]);
+  assert.equal(entityHover({ type: 'Org', text: 'Siemens', start: 0, end: 7, grounding: 'exact', confidence: 0.3 }, 'builtin'), 'Org (exact match, builtin, confidence 0.30 (low))');
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunEntry } from '../../../src/runner/runCatalog';
-import { cellText, filterRows, runsTableModel, selectionDiff, sortRows, visibleRange } from '../../../src/panels/runsTable/viewModel';
+import { cellText, filterRows, runsTableModel, selectionDiff, sortRows, tableCells, tableRecords, visibleColumns, visibleRange } from '../../../src/panels/runsTable/viewModel';
 import { isHostToWebview, isRunsTableState, isWebviewToHost, MAX_COMPARE } from '../../../src/panels/runsTable/messages';
 
 const entry = (i: number, over: Partial<RunEntry> = {}): RunEntry => ({
@@ -89,4 +89,69 @@ test('messages: what each side accepts', () => {
   assert.ok(!isWebviewToHost({ type: 'reveal', runDir: '' }));
   assert.ok(isRunsTableState({ filter: 'x', selected: ['/a'], sort: { column: 'metric:accuracy', descending: true } }));
   assert.ok(!isRunsTableState({ filter: 'x', selected: [1] }));
+});
+
+const withProvenance = [
+  entry(1, { provenance: { 'git.commit': 'a'.repeat(40), 'git.dirty': false, modelLab: '0.1.0', node: 'v22.11.0', tfjs: '4.22.0', backend: 'wasm', platform: 'linux-x64', 'data.sha256': 'c'.repeat(64), 'data[/data/train]': 'c'.repeat(64) } }),
+  entry(2, { provenance: { 'git.commit': 'b'.repeat(40), 'git.dirty': true, modelLab: '0.1.0', node: 'v22.11.0', tfjs: '4.22.0', backend: 'wasm', 'data.sha256': 'd'.repeat(64) }, proven: 0.85, tags: ['baseline'] }),
+  entry(3),
+];
+
+test('provenance columns: hidden until chosen, short commit and data hash, dirty/clean; a Proven column once a run has a proof', () => {
+  const m = runsTableModel(withProvenance);
+  const prov = m.columns.filter((c) => c.group === 'provenance');
+  assert.deepEqual(prov.map((c) => c.label), ['Git commit', 'Git dirty', 'Model Lab', 'Node', 'TF.js', 'Backend', 'Data hash']);
+  assert.ok(prov.every((c) => c.hidden));
+  assert.ok(m.columns.some((c) => c.id === 'proven' && !c.hidden));
+  assert.ok(!runsTableModel(entries).columns.some((c) => c.id === 'proven' || c.group === 'provenance'), 'no proofs, no provenance: no such columns');
+  const byId = (id: string) => m.columns.find((c) => c.id === id)!;
+  assert.equal(cellText(m.rows[0], byId('prov:git.commit')), 'aaaaaaaa');
+  assert.equal(cellText(m.rows[1], byId('prov:git.dirty')), 'dirty');
+  assert.equal(cellText(m.rows[0], byId('prov:git.dirty')), 'clean');
+  assert.equal(cellText(m.rows[0], byId('prov:data.sha256')), 'cccccccccccc');
+  assert.equal(cellText(m.rows[2], byId('prov:backend')), '');
+  assert.equal(cellText(m.rows[1], byId('proven')), 'proven ≥ 0.85');
+  assert.deepEqual(Object.keys(m.rows[0].provenance), ['git.commit', 'git.dirty', 'modelLab', 'node', 'tfjs', 'backend', 'data.sha256'], 'only the fields with columns');
+
+  // Shown: the defaults, less what the user hid, plus what the user chose.
+  const shown = visibleColumns(m.columns, { 'prov:git.commit': true, note: false });
+  assert.ok(shown.some((c) => c.id === 'prov:git.commit') && !shown.some((c) => c.id === 'prov:node') && !shown.some((c) => c.id === 'note'));
+  // Column terms reach hidden columns (by field name); free text only the shown ones.
+  const ids = (q: string, cols = m.columns) => filterRows(m.rows, m.columns, q, cols).map((r) => r.runId);
+  assert.deepEqual(ids('git.dirty:true'), ['run-2']);
+  assert.deepEqual(ids('backend:wasm'), ['run-1', 'run-2']);
+  assert.deepEqual(ids('proven>=0.8'), ['run-2']);
+  assert.deepEqual(ids('aaaaaaaa', visibleColumns(m.columns)), [], 'hidden commit column: not searched as free text');
+  assert.deepEqual(ids('aaaaaaaa', shown), ['run-1']);
+  assert.deepEqual(sortRows(m.rows, { column: 'proven', descending: true }).map((r) => r.runId), ['run-2', 'run-1', 'run-3']);
+
+  // The selection's diff: configuration, then provenance (only what differs).
+  assert.deepEqual(selectionDiff([m.rows[0], m.rows[1]]).map((d) => [d.path, d.provenance ?? false]), [
+    ['provenance: Git commit', true], ['provenance: Git dirty', true], ['provenance: Data hash', true],
+  ]);
+  assert.deepEqual(selectionDiff([m.rows[0], m.rows[1]])[0].values, ['aaaaaaaa', 'bbbbbbbb'], 'as the columns show them');
+});
+
+test('export: the rows and columns shown, as text (CSV cells) and as data (JSON records)', () => {
+  const m = runsTableModel(withProvenance);
+  const cols = visibleColumns(m.columns, { 'prov:git.commit': true, note: false });
+  const { header, cells } = tableCells(m.rows.slice(0, 2), cols);
+  assert.deepEqual(header, cols.map((c) => c.label));
+  assert.ok(header.includes('Git commit') && header.includes('Proven') && !header.includes('Note') && !header.includes('Node'));
+  assert.equal(cells[1][header.indexOf('Proven')], 'proven ≥ 0.85');
+  assert.equal(cells[0][header.indexOf('accuracy')], '90.00%');
+  const records = tableRecords(m.rows.slice(0, 2), cols);
+  assert.equal(records[0].runDir, '/w/.model-lab/runs/run-1');
+  assert.equal(records[0].accuracy, 0.9, 'numbers as numbers');
+  assert.equal(records[0]['Git commit'], 'a'.repeat(40), 'full hashes');
+  assert.equal(records[1].Proven, 0.85);
+  assert.ok(!('Proven' in records[0]) && !('Tags' in records[0]), 'empty cells left out');
+  assert.deepEqual(records[1].Tags, ['baseline']);
+  assert.ok(isWebviewToHost({ type: 'export', format: 'json', name: 'runs', content: JSON.stringify(records) }));
+  assert.ok(isWebviewToHost({ type: 'export', format: 'csv', name: 'runs', content: 'a,b\r\n' }));
+  assert.ok(!isWebviewToHost({ type: 'export', format: 'json', name: 'runs', content: '{not json' }));
+  assert.ok(!isWebviewToHost({ type: 'export', format: 'svg', name: 'runs', content: '<svg></svg>' }), 'the table exports data only');
+  assert.ok(isRunsTableState({ filter: '', selected: [], columns: { 'prov:git.commit': true } }));
+  assert.ok(!isRunsTableState({ filter: '', selected: [], columns: { 'prov:git.commit': 'yes' } }));
+  assert.ok(isHostToWebview(JSON.parse(JSON.stringify({ type: 'table', model: m }))));
 });

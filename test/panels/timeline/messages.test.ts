@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isHostToWebview, isTimelineState, isWebviewToHost } from '../../../src/panels/timeline/messages';
-import { MAX_REPORT_CLASSES, timelineRunFromEvents } from '../../../src/panels/timeline/viewModel';
+import { configDiffTable, MAX_REPORT_CLASSES, timelineRunFromEvents } from '../../../src/panels/timeline/viewModel';
 import { classificationReport } from '../../../src/core/train/classificationReport';
 import { digitsRunEvents } from '../../vscode/fixtures/runEvents';
 
@@ -73,4 +73,18 @@ test('a per-class report passes when its parts agree in size, and is rejected ot
   assert.ok(!isHostToWebview(msg({ ...evaluation, classNames: [1, 2, 3] })));
   const big = classificationReport([0], [0], MAX_REPORT_CLASSES + 1);
   assert.ok(!isHostToWebview(msg(big)), 'bounded in size');
+});
+
+test('overlaid runs carry their configuration differences: one value per run, shown as text', () => {
+  const run = timelineRunFromEvents({ runId: 'a', runDir: '/a' }, digitsRunEvents());
+  const runs = [run, { ...run, runId: 'run-b', runDir: '/w/run-b' }];
+  const configDiff = [{ path: 'training.optimizer.learningRate', values: [0.001, 0.01] }, { path: 'freezing.prefix', values: [null, 1] }];
+  assert.ok(isHostToWebview({ type: 'runs', title: 't', runs, configDiff }));
+  assert.ok(isHostToWebview(JSON.parse(JSON.stringify({ type: 'runs', title: 't', runs, configDiff }))));
+  assert.ok(!isHostToWebview({ type: 'runs', title: 't', runs, configDiff: [{ path: 'x', values: [1] }] }), 'one value per run');
+  assert.ok(!isHostToWebview({ type: 'runs', title: 't', runs, configDiff: [{ path: 'x', values: [{}, 1] }] }));
+  assert.deepEqual(configDiffTable(configDiff, ['none', 'smartfrz']), {
+    header: ['field', 'none', 'smartfrz'],
+    rows: [['training.optimizer.learningRate', '0.001', '0.01'], ['freezing.prefix', '—', '1']],
+  });
 });

@@ -1,6 +1,9 @@
 import * as path from 'node:path';
 import type { TrainExperiment } from '../../../src/core/experiment/types';
 import type { RunEvent } from '../../../src/core/train/events';
+import { writeJsonAtomic } from '../../../src/core/util/atomicFile';
+import type { Provenance } from '../../../src/runner/provenance';
+import { PROVENANCE_FILE } from '../../../src/runner/provenanceFields';
 import { updateRunMeta } from '../../../src/runner/runMeta';
 import { appendEvent, createRun, writeSummary, type RunRecord, type RunStatus } from '../../../src/runner/runStore';
 import type { TrainSummary } from '../../../src/runner/summary';
@@ -8,8 +11,9 @@ import type { TrainSummary } from '../../../src/runner/summary';
 /**
  * Writes a run store of `n` finished train runs through the run store's own functions (the same
  * files a real run leaves: run.json, config.json, events.jsonl with start/epoch/freeze/end,
- * summary.json, meta.json), varying policy, learning rate, batch size and seed the way a sweep
- * would. Used by the runs-table tests, the e2e test and `npm run bench:runsTable`.
+ * summary.json, meta.json, provenance.json), varying policy, learning rate, batch size and seed
+ * the way a sweep would, and the source the way a project's history does (two commits, some
+ * runs from a dirty tree, the data file replaced from run 100 on). Used by the runs-table tests, the e2e test and `npm run bench:runsTable`.
  */
 export interface SyntheticRunOptions {
   /** Epochs per run (events.jsonl grows with it). */
@@ -82,8 +86,25 @@ export async function writeSyntheticRuns(root: string, n: number, opts: Syntheti
       freezeEvents: policy !== 'none' ? [{ layer: 'fc1', epoch: 2, step: 90 }] : [], flopsSaved: { forward: 0, backward: policy !== 'none' ? 0.1 : 0 },
     };
     await writeSummary(runDir, summary);
+    const provenance: Provenance = {
+      time: startedAt, modelLab: '0.1.0', node: 'v22.11.0', tfjs: '4.22.0', backend: 'wasm', platform: 'linux-x64',
+      git: { commit: syntheticCommit(i), dirty: i % 7 === 1, root: path.dirname(experimentFile) },
+      experimentFile, experiment: exp, seed: exp.training.seed,
+      files: [{ pointer: '/data/train', path: (exp.data as { train: string }).train, sha256: syntheticDataHash(i), bytes: 86_000 }],
+    };
+    await writeJsonAtomic(path.join(runDir, PROVENANCE_FILE), provenance);
     if (i % 10 === 0) await updateRunMeta(runDir, { name: `${policy} lr ${exp.training.optimizer!.learningRate}`, tags: i % 20 === 0 ? ['baseline', 'sweep'] : ['sweep'], note: `run ${i}` });
     dirs.push(runDir);
   }
   return dirs;
+}
+
+/** The git commit a synthetic run records: the first 120 runs on one commit, the rest on the next. */
+export function syntheticCommit(i: number): string {
+  return (i < 120 ? '3f1c2a9be' : '8d04e7f11').padEnd(40, '0');
+}
+
+/** The SHA-256 of the data file a synthetic run records: the file was replaced from run 100 on. */
+export function syntheticDataHash(i: number): string {
+  return (i < 100 ? 'a'.repeat(12) : 'b'.repeat(12)).padEnd(64, '5');
 }

@@ -22,6 +22,9 @@ test('the HTML escapes every inserted text and tags the script with the nonce', 
   assert.ok(html.includes('&lt;img src=x onerror=alert(1)&gt;'));
   assert.ok(!html.includes('"><script>'));
   assert.match(html, /<script nonce="N0NCE" src="/);
-  assert.equal((html.match(/<script/g) ?? []).length, 1);
+  // The bundle, and the shell before it (it reports a failed load: see LOAD_FAILED), both with the nonce.
+  assert.equal((html.match(/<script/g) ?? []).length, 2);
+  assert.equal((html.match(/<script nonce="N0NCE"/g) ?? []).length, 2);
+  assert.ok(html.indexOf('<script nonce="N0NCE">') < html.indexOf('<link'), 'the shell listens before the stylesheet and the script load');
   assert.equal(escapeHtml(`&<>"'`), '&amp;&lt;&gt;&quot;&#39;');
 });

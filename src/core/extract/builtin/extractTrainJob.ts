@@ -34,7 +34,7 @@ export async function runExtractTrain(
     learningRate: t.learningRate, seed: t.seed, taggerEnsemble: t.taggerEnsemble,
     crf: t.crf, rnn: t.rnn, charCnn: t.charCnn, minFeatureCount: t.minFeatureCount, weightAverage: t.weightAverage,
     // As the shipped model was trained (`docs/extraction.md`, `scripts/extract/train-builtin.ts`).
-    relationMinFeatureCount: 3, wordLists: await shippedWordLists(),
+    relationMinFeatureCount: 3, nameDropout: 0.3, wordLists: await shippedWordLists(),
     signal: hooks.signal, onProgress: hooks.onProgress,
   });
   try {

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../errors';
-import { bilouTags, viterbiDecode, type TokenSpan, type TransitionScores } from './bilou';
+import { bilouTags, tagIndex, viterbiDecode, type TokenSpan, type TransitionScores } from './bilou';
 import { charEmbedValues, charIds, charIndex, type CharCnnConfig } from './charCnn';
 import { crfConstraints, crfTransitionScores } from './crf';
 import { FeatureVocab, relationFeatures, tokenFeatures, type GazetteerEntries } from './features';
-import { buildLexicon, type Lexicon } from './lexicon';
+import { buildLexicon, listMatches, type Lexicon } from './lexicon';
 import { embedBagValues, packIds, relationLogits, taggerLogits, taggerPrefix, type Params } from './network';
 import { calibrate, spanMarginals, type Calibration } from './spanConfidence';
 import { loadModelFiles, saveModelFiles, type NamedWeights } from './weightsFile';
@@ -29,8 +29,23 @@ export interface ExtractorMeta {
   tagger: {
     features: string[]; dim: number; hidden: number; lexicon?: boolean; ensemble?: number; crf?: boolean; wordLists?: WordLists; charCnn?: CharCnnConfig;
     calibration?: Calibration;
+    /**
+     * Gazetteer prior: tokens covered by an entry of one of `lists` (a lexicon list name -> the
+     * entity type its entries are, e.g. `cmp-org` -> `Org`) get `strength` added to the emission
+     * score of that type's BILOU tag before decoding. The CRF can still overrule it; it carries
+     * world knowledge the small training corpus lacks ("Siemens" is a company) to decoding.
+     */
+    listPrior?: { strength: number; lists: Record<string, string> };
+    /** Calibrated models: spans whose confidence is below this are not reported (chosen on dev; absent: all spans). */
+    minConfidence?: number;
   };
-  relation: { features: string[]; dim: number; hidden: number; threshold: number };
+  /**
+   * `minEvidence`: a relation is reported only if its probability drops by at least this much
+   * when the sentence's words outside both arguments are erased (`relationEvidence`), i.e. it
+   * rests on words of the sentence and not only on the arguments' types, names and distance
+   * (absent: no such check, as in older models).
+   */
+  relation: { features: string[]; dim: number; hidden: number; threshold: number; minEvidence?: number };
   gazetteer: GazetteerEntries;
   /** How the model was trained and what it scored (informational). */
   training?: Record<string, unknown>;
@@ -42,7 +57,17 @@ export interface PredictedRelation {
   head: number;
   tail: number;
   score: number;
+  /** Drop of `score` with every word outside both arguments erased (see `ExtractorMeta.relation.minEvidence`). */
+  evidence: number;
+  /** Token indices of the words the relation rests on most (erased one at a time), in sentence order, with the drop of `score` for each. */
+  rationale: { tokens: number[]; scores: number[] };
 }
+
+/** A word erased from a relation candidate: its features (`bw=`, `bb=`, `pre1=`, ...) are unknown to every vocabulary. */
+const ERASED = '\u0000';
+/** Words around the arguments that can be evidence (besides those between them), and the rationale's size. */
+const CONTEXT_WINDOW = 2;
+const RATIONALE = { maxTokens: 3, minScore: 0.02 };
 
 export interface SentencePrediction {
   entities: TokenSpan[];
@@ -153,17 +178,37 @@ export class ExtractorModel {
       });
       batch.forEach((s, i) => {
         const emissions = scores.subarray(i * length * nTags, (i * length + s.length) * nTags);
+        this.addListPrior(s, emissions);
         const spans = viterbiDecode(emissions, s.length, this.meta.entityTypes, transitions);
         // Only a calibrated model reports a confidence (raw CRF marginals are over-confident).
         const calibration = this.meta.tagger.calibration;
         if (transitions && calibration) {
           const marginals = spanMarginals(emissions, s.length, this.meta.entityTypes, transitions, spans);
           spans.forEach((span, k) => { span.confidence = calibrate(marginals[k], calibration); });
+          const min = this.meta.tagger.minConfidence;
+          if (min !== undefined) { out.push(spans.filter((span) => span.confidence! >= min)); return; }
         }
         out.push(spans);
       });
     }
     return out;
+  }
+
+  /** Adds the gazetteer prior (`ExtractorMeta.tagger.listPrior`) to a sentence's emission scores in place. */
+  private addListPrior(tokens: string[], emissions: Float32Array): void {
+    const prior = this.meta.tagger.listPrior;
+    if (!prior || !this.lexicon || prior.strength === 0) return;
+    const index = tagIndex(this.meta.entityTypes);
+    const nTags = index.size;
+    for (const m of listMatches(tokens, this.lexicon, Object.keys(prior.lists))) {
+      const type = prior.lists[m.list];
+      const n = m.end - m.start;
+      for (let k = 0; k < n; k++) {
+        const tag = n === 1 ? `U-${type}` : k === 0 ? `B-${type}` : k === n - 1 ? `L-${type}` : `I-${type}`;
+        const j = index.get(tag);
+        if (j !== undefined) emissions[(m.start + k) * nTags + j] += prior.strength;
+      }
+    }
   }
 
   /** Candidate ordered pairs whose entity types fit at least one relation type. */
@@ -199,20 +244,65 @@ export class ExtractorModel {
     return out;
   }
 
-  /** Entities, then relations between them, for tokenised sentences. */
+  /**
+   * Entities, then relations between them, for tokenised sentences. A candidate pair gets a
+   * relation only if its entity types fit that relation (`candidatePairs`), its probability
+   * reaches `threshold`, and, for models with `relation.minEvidence`, the sentence's other words
+   * carry it: erasing every word outside the two arguments lowers the probability by at least
+   * that much. Each reported relation carries its rationale (the words whose erasure lowers it most).
+   */
   predict(sentences: string[][], threshold = this.meta.relation.threshold): SentencePrediction[] {
     const entities = this.predictEntities(sentences);
     const items = sentences.flatMap((tokens, s) => this.candidatePairs(entities[s]).map((p) => ({ ...p, tokens, entities: entities[s], sentence: s })));
     const probs = this.relationProbabilities(items);
     const out: SentencePrediction[] = entities.map((e) => ({ entities: e, relations: [] }));
-    items.forEach((it, i) => {
+    const accepted = items.flatMap((it, i) => {
       const rel = bestRelation(probs[i]);
-      if (rel && rel.p >= threshold) {
-        out[it.sentence].relations.push({ type: this.meta.relations[rel.index - 1].type, head: it.head, tail: it.tail, score: rel.p });
-      }
+      return rel && rel.p >= threshold ? [{ it, rel }] : [];
+    });
+    // Erasure: every context word at once (the evidence), then each word alone (the rationale).
+    const variants = accepted.map(({ it }) => {
+      const context = contextTokens(it.tokens, it.entities[it.head], it.entities[it.tail]);
+      return { context, erased: [erase(it.tokens, context.all), ...context.near.map((i) => erase(it.tokens, [i]))] };
+    });
+    const erasedProbs = this.relationProbabilities(accepted.flatMap(({ it }, k) => variants[k].erased.map((tokens) => ({ ...it, tokens }))));
+    let offset = 0;
+    accepted.forEach(({ it, rel }, k) => {
+      const p = erasedProbs.slice(offset, offset + variants[k].erased.length).map((q) => q[rel.index]);
+      offset += variants[k].erased.length;
+      const evidence = rel.p - p[0];
+      if (this.meta.relation.minEvidence !== undefined && evidence < this.meta.relation.minEvidence) return;
+      const words = variants[k].context.near.map((i, j) => ({ i, score: rel.p - p[j + 1] }))
+        .filter((w) => w.score >= RATIONALE.minScore).sort((a, b) => b.score - a.score || a.i - b.i).slice(0, RATIONALE.maxTokens).sort((a, b) => a.i - b.i);
+      out[it.sentence].relations.push({
+        type: this.meta.relations[rel.index - 1].type, head: it.head, tail: it.tail, score: rel.p, evidence,
+        rationale: { tokens: words.map((w) => w.i), scores: words.map((w) => w.score) },
+      });
     });
     return out;
   }
+}
+
+/** Token indices outside both arguments: all of them, and those between or next to the arguments (rationale candidates, word tokens only). */
+function contextTokens(tokens: string[], a: { start: number; end: number }, b: { start: number; end: number }): { all: number[]; near: number[] } {
+  const length = tokens.length;
+  const inside = (i: number) => (i >= a.start && i < a.end) || (i >= b.start && i < b.end);
+  const from = Math.max(0, Math.min(a.start, b.start) - CONTEXT_WINDOW);
+  const to = Math.min(length, Math.max(a.end, b.end) + CONTEXT_WINDOW);
+  const all: number[] = [];
+  const near: number[] = [];
+  for (let i = 0; i < length; i++) {
+    if (inside(i)) continue;
+    all.push(i);
+    if (i >= from && i < to && /[\p{L}\p{N}]/u.test(tokens[i])) near.push(i);
+  }
+  return { all, near };
+}
+
+function erase(tokens: string[], indices: number[]): string[] {
+  const out = tokens.slice();
+  for (const i of indices) out[i] = ERASED;
+  return out;
 }
 
 /** Most probable non-"none" class (index into the class list; 0 is "none"). */

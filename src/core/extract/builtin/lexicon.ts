@@ -161,3 +161,24 @@ export function lexiconFeatures(tokens: string[], lex: Lexicon): string[][] {
   }
   return out;
 }
+
+/**
+ * Longest matches of the named lists in a sentence, left to right, not overlapping: token spans
+ * `[start, end)` starting with a capital letter whose lower-cased words are an entry of `list`
+ * (the first of `lists` that has it).
+ */
+export function listMatches(tokens: string[], lex: Lexicon, lists: string[]): { start: number; end: number; list: string }[] {
+  const lower = tokens.map((t) => t.toLowerCase());
+  const out: { start: number; end: number; list: string }[] = [];
+  for (let i = 0; i < tokens.length;) {
+    let found: { start: number; end: number; list: string } | undefined;
+    for (let len = Math.min(lex.maxLength, tokens.length - i); len >= 1 && !found; len--) {
+      const names = len === 1 ? lex.words.get(lower[i]) : lex.phrases.get(lower.slice(i, i + len).join(' '));
+      // Proper names only: "shell" in running text is not the company.
+      const list = /^\p{Lu}/u.test(tokens[i]) ? lists.find((l) => names?.includes(l)) : undefined;
+      if (list) found = { start: i, end: i + len, list };
+    }
+    if (found) { out.push(found); i = found.end; } else i++;
+  }
+  return out;
+}

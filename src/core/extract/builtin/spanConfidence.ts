@@ -87,6 +87,11 @@ export function fitCalibration(raw: readonly number[], correct: readonly boolean
   let b = 0;
   const x = raw.map(logit);
   const l2 = 1e-3;
+  const loss = (a: number, b: number) => x.reduce((sum, xi, i) => {
+    const z = a * xi + b;
+    // log(1 + e^z) - y z, computed without overflow
+    return sum + Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))) - (correct[i] ? z : 0);
+  }, 0.5 * l2 * ((a - 1) ** 2 + b ** 2));
   for (let it = 0; it < iterations; it++) {
     let ga = l2 * (a - 1), gb = l2 * b, haa = l2, hab = 0, hbb = l2;
     x.forEach((xi, i) => {
@@ -98,8 +103,15 @@ export function fitCalibration(raw: readonly number[], correct: readonly boolean
     });
     const det = haa * hbb - hab * hab;
     if (!(Math.abs(det) > 1e-12)) break;
-    const da = (hbb * ga - hab * gb) / det;
-    const db = (haa * gb - hab * ga) / det;
+    let da = (hbb * ga - hab * gb) / det;
+    let db = (haa * gb - hab * ga) / det;
+    // Backtracking: a full Newton step can overshoot when the data are nearly separable.
+    const before = loss(a, b);
+    let step = 1;
+    while (step > 1e-6 && !(loss(a - step * da, b - step * db) <= before)) step /= 2;
+    if (step <= 1e-6) break;
+    da *= step;
+    db *= step;
     a -= da;
     b -= db;
     if (Math.abs(da) + Math.abs(db) < 1e-9) break;

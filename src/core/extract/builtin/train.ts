@@ -4,7 +4,7 @@ import { conll04ToDocument, type Conll04Sentence } from '../conll04';
 import { scoreExtraction, type ExtractionScores, type ScoredSentence } from '../eval';
 import type { ExtractionSchema } from '../schema';
 import { bilouTags, spansToTagIds, type TokenSpan } from './bilou';
-import { ExtractorModel, bestRelation, type ExtractorMeta, type SentencePrediction } from './extractorModel';
+import { ExtractorModel, bestRelation, type ExtractorMeta, type PredictedRelation } from './extractorModel';
 import { FeatureVocab, buildGazetteer, countFeatures, relationFeatures, tokenFeatures, type GazetteerEntries } from './features';
 import { buildCharVocab, charIds, charIndex, type CharCnnConfig } from './charCnn';
 import { crfConstraints, crfLoss } from './crf';
@@ -56,6 +56,13 @@ export interface TrainExtractorOptions {
    */
   charCnn?: number;
   charDim?: number;
+  /**
+   * Name dropout (default 0): with this probability per training entity and step, its tokens'
+   * identity features (the word, its lower case, character trigrams, 4-character affixes,
+   * gazetteer hits) are hidden, so the tagger also learns to find names it has never seen from
+   * their shape, short affixes, word lists and context.
+   */
+  nameDropout?: number;
   /** Train the tagger as a linear-chain CRF (`crf.ts`) instead of per-token softmax (default false). */
   crf?: boolean;
   /** Dictionary and place lists for token features, stored in the model (`wordLists.ts`). */
@@ -134,7 +141,7 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
   const {
     train, dev, taggerEpochs = 10, relationEpochs = 8, batchSize = 16, learningRate = 0.003,
     dim = 64, hidden = 128, relationDim = 64, relationHidden = 64, dropout = 0.35, featureDropout = 0.15, minFeatureCount = 1, seed = DEFAULT_EXTRACT_SEED, taggerEnsemble = 1,
-    crf = false, wordLists, rnn = 0, weightAverage = 0, charCnn = 0, charDim = 16,
+    crf = false, wordLists, rnn = 0, weightAverage = 0, charCnn = 0, charDim = 16, nameDropout = 0,
   } = opts;
   if (!Number.isInteger(charCnn) || charCnn < 0) throw new UserError('must be a non-negative integer', '/training/charCnn');
   if (!Number.isInteger(taggerEnsemble) || taggerEnsemble < 1) throw new UserError('must be a positive integer', '/training/taggerEnsemble');
@@ -192,6 +199,8 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
   const constraints = crfConstraints(types.entityTypes);
   const tagData = train.map((s, i) => ({
     tokens: s.tokens, ids: trainTokFeats[i].map((f) => tagVocab.ids(f)), tags: spansToTagIds(s.tokens.length, s.entities, types.entityTypes),
+    entities: s.entities,
+    anonymousIds: nameDropout > 0 ? trainTokFeats[i].map((f) => tagVocab.ids(f.filter((x) => !isIdentityFeature(x)))) : [],
   }));
   for (let member = 0; member < taggerEnsemble; member++) {
     const prefix = `${taggerPrefix(member)}.`;
@@ -221,9 +230,11 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
         const labels = new Int32Array(batch.length * length);
         const weights = new Float32Array(batch.length * length);
         batch.forEach((s, i) => {
+          const anonymous = new Set<number>();
+          if (nameDropout > 0) for (const e of s.entities) if (rand() < nameDropout) for (let t = e.start; t < e.end; t++) anonymous.add(t);
           for (let t = 0; t < length; t++) {
             if (t < s.tags.length) {
-              lists.push(dropFeatures(s.ids[t], rand, featureDropout));
+              lists.push(dropFeatures(anonymous.has(t) ? s.anonymousIds[t] : s.ids[t], rand, featureDropout));
               labels[i * length + t] = s.tags[t];
               weights[i * length + t] = 1;
             } else lists.push([]);
@@ -337,7 +348,7 @@ export async function trainExtractor(opts: TrainExtractorOptions): Promise<Train
   }
   meta.training = {
     trainSentences: train.length, devSentences: dev?.length ?? 0, taggerEpochs, relationEpochs, batchSize, learningRate, dropout, featureDropout,
-    minFeatureCount, relationMinFeatureCount, seed, taggerEnsemble, crf, rnn, weightAverage, charCnn, charDim, wordLists: wordLists !== undefined, backend: tf.getBackend(),
+    minFeatureCount, relationMinFeatureCount, seed, taggerEnsemble, crf, rnn, weightAverage, charCnn, charDim, nameDropout, wordLists: wordLists !== undefined, backend: tf.getBackend(),
     dev: devScores && { entityF1: devScores.entity.f1, relationF1: devScores.relation.f1 },
   };
   return { model, dev: devScores };
@@ -373,6 +384,11 @@ function lengthBucketedBatches<T extends { tags: number[] }>(data: T[], batchSiz
     for (let b = 0; b < chunk.length; b += batchSize) batches.push(chunk.slice(b, b + batchSize));
   }
   return shuffled(batches, rand);
+}
+
+/** Features that identify the word itself (hidden by name dropout); shape, short affixes, word lists and dictionary kind stay. */
+export function isIdentityFeature(f: string): boolean {
+  return /^(?:w|l|c3|p4|s4|gz|gw)=/.test(f);
 }
 
 /** Randomly drop features so the model also learns from the weaker ones (shape, affixes). */
@@ -423,7 +439,7 @@ function goldScored(s: Conll04Sentence): ScoredSentence {
 }
 
 /** Token-level predictions of a CoNLL04 sentence in the same character offsets as its gold. */
-function predictedScored(s: Conll04Sentence, entities: TokenSpan[], relations: SentencePrediction['relations']): ScoredSentence {
+function predictedScored(s: Conll04Sentence, entities: TokenSpan[], relations: Pick<PredictedRelation, 'type' | 'head' | 'tail'>[]): ScoredSentence {
   return goldScored({
     tokens: s.tokens,
     entities: entities.map((e) => ({ type: e.type, start: e.start, end: e.end })),
@@ -437,10 +453,10 @@ function bestThreshold(model: ExtractorModel, dev: Conll04Sentence[], devGold: S
   const probs = model.relationProbabilities(items);
   let best = { threshold: 0.5, f1: -1 };
   for (let threshold = 0.2; threshold <= 0.81; threshold += 0.05) {
-    const rels: SentencePrediction['relations'][] = dev.map(() => []);
+    const rels: Pick<PredictedRelation, 'type' | 'head' | 'tail'>[][] = dev.map(() => []);
     items.forEach((it, i) => {
       const r = bestRelation(probs[i]);
-      if (r && r.p >= threshold) rels[it.sentence].push({ type: model.meta.relations[r.index - 1].type, head: it.head, tail: it.tail, score: r.p });
+      if (r && r.p >= threshold) rels[it.sentence].push({ type: model.meta.relations[r.index - 1].type, head: it.head, tail: it.tail });
     });
     const f1 = scoreExtraction(devGold, dev.map((s, i) => predictedScored(s, devEntities[i], rels[i]))).relation.f1;
     if (f1 > best.f1) best = { threshold: Math.round(threshold * 100) / 100, f1 };

@@ -6,7 +6,7 @@ import { tokenizeWords, type WordToken } from '../builtin/tokenize';
 import { defaultCausalModelFile, defaultExtractorModelFile } from '../modelPath';
 import type { ExtractionSchema } from '../schema';
 import { trimBidiControls } from '../../util/untrustedText';
-import type { EntityRef, ExtractedEntity, ExtractedRelation, ExtractionProvider, ExtractionResult, ExtractOptions } from '../types';
+import type { EntityRef, ExtractedEntity, ExtractedRelation, ExtractionProvider, ExtractionResult, ExtractOptions, RationaleWord } from '../types';
 
 /**
  * The offline provider: the built-in tagger + relation classifier (see `builtin/`) for the
@@ -97,7 +97,9 @@ export class BuiltinProvider implements ExtractionProvider {
       for (const r of p.relations) {
         const head = refs[r.head];
         const tail = refs[r.tail];
-        if (relationTypes.has(r.type) && shown(head) && shown(tail)) relations.push({ type: r.type, head, tail, score: r.score });
+        if (relationTypes.has(r.type) && shown(head) && shown(tail)) {
+          relations.push({ type: r.type, head, tail, score: r.score, rationale: rationaleWords(text, toks, r.rationale) });
+        }
       }
     });
   }
@@ -120,12 +122,17 @@ function extractCausal(model: CausalModel, text: string, entityTypes: Set<string
       const cause = entity(spanRef(text, toks, d.cause.start, d.cause.end, CAUSAL_TYPES.cause));
       const effect = entity(spanRef(text, toks, d.effect.start, d.effect.end, CAUSAL_TYPES.effect));
       if (!cause || !effect || !relationTypes.has(CAUSAL_TYPES.relation)) continue;
-      const rationale = d.rationale.tokens.flatMap((i, k) => {
-        const span = trimBidiControls(text, toks[i].start, toks[i].end);
-        return span ? [{ text: text.slice(span.start, span.end), ...span, score: d.rationale.scores[k] }] : [];
-      });
+      const rationale = rationaleWords(text, toks, d.rationale);
       relations.push({ type: CAUSAL_TYPES.relation, head: cause, tail: effect, score: d.p, rationale });
     }
+  });
+}
+
+/** A relation's rationale (token indices with scores) as words of the input. */
+function rationaleWords(text: string, toks: WordToken[], r: { tokens: number[]; scores: number[] }): RationaleWord[] {
+  return r.tokens.flatMap((i, k) => {
+    const span = trimBidiControls(text, toks[i].start, toks[i].end);
+    return span ? [{ text: text.slice(span.start, span.end), ...span, score: r.scores[k] }] : [];
   });
 }
 

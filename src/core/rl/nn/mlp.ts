@@ -25,6 +25,11 @@ export interface MlpSpec {
    * a maze's walls without thousands of steps of spectral bias. 0 or absent: the raw input.
    */
   fourier?: number;
+  /**
+   * Spectral normalisation (LSD): every weight matrix is divided by its largest singular value,
+   * so each layer, and the network, is 1-Lipschitz in the Euclidean norm. Not ensembles.
+   */
+  spectralNorm?: boolean;
 }
 
 export type MlpVars = Record<string, tf.Tensor>;
@@ -58,15 +63,44 @@ export function mlpApply(vars: MlpVars, spec: MlpSpec, x: tf.Tensor): tf.Tensor 
   let h = spec.ensemble === undefined ? input : tf.tile(tf.expandDims(input, 0), [spec.ensemble, 1, 1]);
   for (let i = 0; i < layers; i++) {
     const last = i === layers - 1;
+    const w = spec.spectralNorm ? spectrallyNormalized(vars[`w${i}`]) : vars[`w${i}`];
     if (spec.ensemble === undefined && (last || !spec.layerNorm)) {
       // One fused kernel for product, bias and ReLU (the wasm kernel takes rank-1 biases only).
-      h = tf.fused.matMul({ a: h, b: vars[`w${i}`], bias: vars[`b${i}`], activation: last ? 'linear' : 'relu' });
+      h = tf.fused.matMul({ a: h, b: w, bias: vars[`b${i}`], activation: last ? 'linear' : 'relu' });
       continue;
     }
-    h = tf.add(tf.matMul(h, vars[`w${i}`]), vars[`b${i}`]);
+    h = tf.add(tf.matMul(h, w), vars[`b${i}`]);
     if (!last) h = tf.relu(spec.layerNorm ? layerNorm(h, vars[`g${i}`], vars[`h${i}`]) : h);
   }
   return h;
+}
+
+/** Power-iteration steps for a weight's largest singular value (from a fixed start: deterministic, no state to checkpoint). */
+const POWER_ITERATIONS = 8;
+
+/**
+ * w / sigma(w), sigma the largest singular value of w [in, out] by power iteration from the
+ * all-ones vector; the singular vectors are constants and sigma = u^T w v carries the gradient
+ * (Miyato et al.'s spectral normalisation, without the persistent vector).
+ */
+export function spectrallyNormalized(w: tf.Tensor): tf.Tensor {
+  if (w.rank !== 2) throw new RangeError('spectral normalisation applies to [in, out] weights (not ensembles)');
+  const [, n] = w.shape as [number, number];
+  const { u, v } = tf.tidy(() => {
+    // A copy of the values: off the gradient tape (tfjs has no stop-gradient op).
+    const wc = tf.tensor2d(w.dataSync() as Float32Array, w.shape as [number, number]);
+    let v: tf.Tensor2D = tf.div(tf.ones([n, 1]), Math.sqrt(n));
+    let u: tf.Tensor2D = tf.matMul(wc, v);
+    for (let k = 0; k < POWER_ITERATIONS; k++) {
+      u = tf.div(u, tf.add(tf.norm(u), 1e-12));
+      v = tf.matMul(wc, u, true, false);
+      v = tf.div(v, tf.add(tf.norm(v), 1e-12));
+      u = tf.matMul(wc, v);
+    }
+    return { u: tf.div(u, tf.add(tf.norm(u), 1e-12)), v };
+  });
+  const sigma = tf.sum(tf.mul(tf.matMul(w as tf.Tensor2D, v), u));
+  return tf.div(w, sigma);
 }
 
 /** Width of the first layer's input: the raw inputs, plus 2 * fourier features of each. */

@@ -13,6 +13,9 @@ import type { SkillsSettings } from './settings';
  *   through a dual variable lambda: phi's loss is -(reward + lambda * min(1 - dist, slack)) and
  *   log lambda's loss is log lambda * mean(min(1 - dist, slack)). Discrete skills use the centred
  *   one-hot (z - 1/K) K / (K - 1) in place of z.
+ * - LSD (Park et al., ICLR 2022; the official METRA code with `dual_reg 0, spectral_normalization 1`):
+ *   the same reward, phi spectrally normalised (1-Lipschitz in Euclidean state distance) and no
+ *   dual term: phi's loss is -reward.
  * - DIAYN: phi is a discriminator q(z | s'); reward log q(z | s') - log p(z): log-softmax plus
  *   log K for discrete skills, a Gaussian log-density for continuous ones (the METRA
  *   repository's DIAYN setting).
@@ -30,7 +33,7 @@ export class SkillObjective {
     const { algo, skills, sac, phiHidden } = settings;
     const out = algo === 'diayn' && !skills.discrete ? 2 * skills.dim : skills.dim;
     const opt = { optimizer: { type: 'adam' as const, learningRate: sac.learningRate } };
-    this.phiSpec = { sizes: [obsDim, ...phiHidden, out] };
+    this.phiSpec = { sizes: [obsDim, ...phiHidden, out], spectralNorm: algo === 'lsd' };
     this.phi = session.addVariables('phi', mlpInit(this.phiSpec, session.nextSeed()), opt);
     if (algo === 'metra') {
       this.logLambda = session.addVariables('lambda', { logLambda: tf.scalar(Math.log(settings.metra.lambdaInit)) }, opt).logLambda;
@@ -48,6 +51,12 @@ export class SkillObjective {
       return s.step('phi', () => {
         const r = tf.mean(this.diaynReward(nextObs, skills));
         return { loss: tf.neg(r), discriminator: r };
+      }, { name: 'phi' });
+    }
+    if (this.settings.algo === 'lsd') {
+      return s.step('phi', () => {
+        const r = tf.mean(this.metraTerms(obs, nextObs, skills).reward);
+        return { loss: tf.neg(r), phiReward: r };
       }, { name: 'phi' });
     }
     const lambda = tf.exp(this.logLambda!);

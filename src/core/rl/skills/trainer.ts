@@ -238,7 +238,7 @@ export function sampleSkills(n: number, s: SkillsSettings, rng: Rng, evenly: boo
       out[i * dim + d] = v;
       norm += v * v;
     }
-    if (s.algo === 'metra') for (let d = 0; d < dim; d++) out[i * dim + d] /= Math.sqrt(norm) || 1;
+    if (s.algo !== 'diayn') for (let d = 0; d < dim; d++) out[i * dim + d] /= Math.sqrt(norm) || 1;
   }
   return out;
 }

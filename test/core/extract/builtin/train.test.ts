@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../../../../src/core/tensor/backend';
 import { ExtractorModel } from '../../../../src/core/extract/builtin/extractorModel';
-import { trainExtractor } from '../../../../src/core/extract/builtin/train';
+import { isIdentityFeature, trainExtractor } from '../../../../src/core/extract/builtin/train';
 import { parseConll04 } from '../../../../src/core/extract/conll04';
 import { CONLL04_SCHEMA } from '../../../../src/core/extract/schema';
 import { UserError } from '../../../../src/core/errors';
@@ -125,4 +125,54 @@ test('a stop request is honoured at the next batch, not at the end of the epoch'
     (e: unknown) => e instanceof UserError && /cancelled/.test(e.message),
   );
   assert.deepEqual(progress, [], 'no epoch finished after the stop');
+});
+
+test('name dropout hides only the identity features of entity tokens, and training with it is seeded', async () => {
+  assert.deepEqual(['w=Siemens', 'l=siemens', 'c3=sie', 'p4=siem', 's4=mens', 'gz=U-Org', 'gw=Org', 'sh=Xx', 'p2=si', 's3=ens', 'lx=cmp-org', 'dict=none|cap', 'cap']
+    .filter(isIdentityFeature), ['w=Siemens', 'l=siemens', 'c3=sie', 'p4=siem', 's4=mens', 'gz=U-Org', 'gw=Org']);
+  await initBackend();
+  const train = SAMPLE.slice(0, 12);
+  const weights = async (nameDropout: number) => {
+    const { model } = await trainExtractor({
+      train, schema: CONLL04_SCHEMA, taggerEpochs: 2, relationEpochs: 1, batchSize: 4, dim: 8, hidden: 8, relationDim: 8, relationHidden: 8, seed: 9, nameDropout,
+    });
+    const w = Array.from(model.params['tagger.emb'].dataSync());
+    assert.equal(model.meta.training?.nameDropout, nameDropout);
+    model.dispose();
+    return w;
+  };
+  const a = await weights(0.5);
+  assert.deepEqual(await weights(0.5), a);
+  assert.notDeepEqual(await weights(0), a);
+});
+
+test('relations need evidence in the sentence: erasing the words outside their arguments must lower their probability by minEvidence', async () => {
+  await initBackend();
+  const train = SAMPLE.slice(0, 24);
+  const { model } = await trainExtractor({
+    train, schema: CONLL04_SCHEMA, taggerEpochs: 10, relationEpochs: 10, batchSize: 4, dim: 16, hidden: 16, relationDim: 16, relationHidden: 16,
+    learningRate: 0.01, dropout: 0, seed: 3,
+  });
+  try {
+    const sentences = train.map((s) => s.tokens);
+    const all = model.predict(sentences).flatMap((p) => p.relations.map((r) => ({ r, entities: p.entities })));
+    assert.ok(all.length > 5, `${all.length} relations`);
+    for (const { r, entities } of all) {
+      assert.ok(r.evidence <= r.score + 1e-6);
+      // Rationale words lie outside both arguments.
+      for (const i of r.rationale.tokens) {
+        for (const e of [entities[r.head], entities[r.tail]]) assert.ok(i < e.start || i >= e.end);
+      }
+      assert.equal(r.rationale.tokens.length, r.rationale.scores.length);
+    }
+    const cut = all.map(({ r }) => r.evidence).sort((x, y) => x - y)[Math.floor(all.length / 2)];
+    model.meta.relation.minEvidence = cut;
+    const kept = model.predict(sentences).flatMap((p) => p.relations);
+    assert.equal(kept.length, all.filter(({ r }) => r.evidence >= cut).length);
+    assert.ok(kept.every((r) => r.evidence >= cut));
+    model.meta.relation.minEvidence = 1.01;
+    assert.equal(model.predict(sentences).flatMap((p) => p.relations).length, 0);
+  } finally {
+    model.dispose();
+  }
 });

@@ -8,6 +8,7 @@ import { defaultExtractorModelFile } from '../../../../src/core/extract/modelPat
 import { BuiltinProvider, splitSentences } from '../../../../src/core/extract/providers/builtin';
 import { tokenizeWords } from '../../../../src/core/extract/builtin/tokenize';
 import { CONLL04_SCHEMA, validateExtractionSchema } from '../../../../src/core/extract/schema';
+import { isLowConfidence } from '../../../../src/panels/extract/viewModel';
 
 const ROOT = path.join(__dirname, '../../../..');
 
@@ -76,6 +77,39 @@ test('built-in provider: no entity has a bidirectional control inside it', async
     }
     // Trimmed at the ends, not dropped: the model still finds the person.
     assert.ok(r.entities.some((e) => e.text === 'Lee Harvey Oswald'), JSON.stringify(r.entities));
+  } finally {
+    provider.dispose();
+  }
+});
+
+test("the shipped model on a paragraph of today's news: the defects named in issue 17", async () => {
+  const provider = await BuiltinProvider.create();
+  try {
+    const text = 'Maria Lopez works for Siemens in Munich. Shares of Siemens rose 4 percent on Tuesday after the company raised its forecast. ' +
+      'Tim Cook, the chief executive of Apple, met Maria Lopez in Berlin on Monday.';
+    const r = await provider.extract(text, CONLL04_SCHEMA);
+    const of = (t: string) => r.entities.filter((e) => e.text === t).map((e) => e.type);
+    // Tokenisation: the sentence's final period is not part of the location.
+    assert.deepEqual(of('Munich'), ['Loc']);
+    assert.ok(!r.entities.some((e) => e.text.endsWith('.')), JSON.stringify(r.entities));
+    // Typing: Siemens is an organisation (both times), the people are people. "Shares" opening a
+    // sentence is still read as a person, but not confidently: the panel marks it low.
+    assert.deepEqual(of('Siemens'), ['Org', 'Org']);
+    for (const e of r.entities.filter((x) => x.text === 'Shares')) assert.ok(e.type !== 'Peop' || isLowConfidence(e), JSON.stringify(e));
+    assert.deepEqual(of('Maria Lopez'), ['Peop', 'Peop']);
+    assert.deepEqual(of('Tim Cook'), ['Peop']);
+    // Relations: type-compatible arguments, evidence in the sentence, the right reading.
+    const rel = r.relations.map((x) => `${x.type}(${x.head.text}; ${x.tail.text})`);
+    assert.ok(!r.relations.some((x) => x.type === 'Kill'), rel.join(' '));
+    assert.ok(rel.includes('Work_For(Maria Lopez; Siemens)'), rel.join(' '));
+    assert.ok(!rel.includes('Live_In(Maria Lopez; Siemens)'), rel.join(' '));
+    for (const x of r.relations) {
+      const def = CONLL04_SCHEMA.relations.find((d) => d.type === x.type)!;
+      assert.deepEqual([x.head.type, x.tail.type], [def.head, def.tail]);
+      for (const w of x.rationale ?? []) assert.equal(text.slice(w.start, w.end), w.text);
+    }
+    // Calibrated confidences on every span.
+    for (const e of r.entities) assert.ok(e.confidence !== undefined && e.confidence > 0 && e.confidence <= 1, JSON.stringify(e));
   } finally {
     provider.dispose();
   }

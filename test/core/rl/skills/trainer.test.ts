@@ -42,8 +42,8 @@ async function straight(s: SkillsSettings) {
   return result;
 }
 
-describe('skill discovery trainer (METRA, DIAYN on SAC)', () => {
-  for (const [algo, discrete] of [['metra', false], ['diayn', false], ['diayn', true], ['metra', true]] as const) {
+describe('skill discovery trainer (METRA, DIAYN, LSD on SAC)', () => {
+  for (const [algo, discrete] of [['metra', false], ['diayn', false], ['diayn', true], ['metra', true], ['lsd', false]] as const) {
     it(`${algo} with ${discrete ? 'discrete' : 'continuous'} skills: same seed, same numbers`, async () => {
       const a = await straight(tiny(algo, discrete));
       const b = await straight(tiny(algo, discrete));
@@ -57,6 +57,7 @@ describe('skill discovery trainer (METRA, DIAYN on SAC)', () => {
       assert.ok(updates.length > 0, 'updates start once the buffer holds minBuffer transitions');
       assert.ok(updates.every((m) => Object.values(m).every(Number.isFinite)));
       if (algo === 'metra') assert.ok(updates.every((m) => m.lambda > 0 && 'penalty' in m));
+      if (algo === 'lsd') assert.ok(updates.every((m) => !('lambda' in m) && 'phiReward' in m), 'LSD: no dual variable');
     });
   }
 
