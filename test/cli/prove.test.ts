@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -62,7 +62,10 @@ test('a completed run commits its test results; prove makes a proof anyone can v
   assert.deepEqual(JSON.parse(readFileSync(path.join(proofDir, 'claim.json'), 'utf8')), claim);
   assert.ok(existsSync(path.join(proofDir, 'proof.json')) && existsSync(path.join(proofDir, 'vk.json')));
 
-  const verified = await cli(['verify', proofDir]);
+  // verify needs the proof folder alone: a copy of its three files, away from the run.
+  const shared = mkdtempSync(path.join(tmpdir(), 'ml-proof-shared-'));
+  for (const f of ['claim.json', 'proof.json', 'vk.json']) copyFileSync(path.join(proofDir, f), path.join(shared, f));
+  const verified = await cli(['verify', shared]);
   assert.equal(verified.code, 0, verified.stdout + verified.stderr);
   assert.match(verified.stdout, /^valid: /);
 

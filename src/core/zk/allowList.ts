@@ -1,6 +1,6 @@
-import type { Field as FieldT, MerkleTree as MerkleTreeT } from 'o1js';
+import type { MerkleTree as MerkleTreeT } from 'o1js';
 import { UserError } from '../errors';
-import { testSetLeaf } from './commitment';
+import { testSetHalves, testSetLeaf } from './commitment';
 import type { O1js } from './o1js';
 import { ALLOW_LIST_DEPTH } from './scheme';
 
@@ -33,6 +33,19 @@ export function allowListTree(o1js: O1js, entries: string[]): MerkleTreeT {
   return tree;
 }
 
-export function allowListRoot(o1js: O1js, entries: string[]): FieldT {
-  return allowListTree(o1js, entries).getRoot();
+/**
+ * The root of that tree over bigints, with o1js's Poseidon passed in (`loadPoseidon`): what
+ * `verify` computes without loading o1js. Empty leaves are 0 and level i+1 of an empty subtree
+ * hashes two of level i, as o1js's MerkleTree does.
+ */
+export function allowListRootOf(hash: (xs: bigint[]) => bigint, entries: string[]): bigint {
+  let level = entries.map((e) => hash(testSetHalves(e)));
+  let empty = 0n;
+  for (let depth = 0; depth < ALLOW_LIST_DEPTH; depth++) {
+    const next: bigint[] = [];
+    for (let i = 0; i < Math.max(1, level.length); i += 2) next.push(hash([level[i] ?? empty, level[i + 1] ?? empty]));
+    level = next;
+    empty = hash([empty, empty]);
+  }
+  return level[0];
 }

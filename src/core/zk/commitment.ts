@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Field as FieldT } from 'o1js';
-import { SCHEME, circuitSizeFor } from './scheme';
+import { COMMITMENT_SCHEME, circuitSizeFor } from './scheme';
 import { importO1js, type O1js } from './o1js';
 
 /**
@@ -53,13 +53,13 @@ export async function createCommitment(a: {
   if (a.predictions.length !== n) throw new Error(`${a.predictions.length} predictions for ${n} labels`);
   const predictions = Array.from(a.predictions);
   const labels = Array.from(a.labels);
-  const secret: CommitmentSecret = { scheme: SCHEME, predictionsSalt: randomSalt(), labelsSalt: randomSalt(), predictions, labels };
+  const secret: CommitmentSecret = { scheme: COMMITMENT_SCHEME, predictionsSalt: randomSalt(), labelsSalt: randomSalt(), predictions, labels };
   const o1js = await importO1js();
   const { predictions: pc, labels: lc } = commitmentsOf(o1js, secret, a.testSet.sha256);
   const correct = predictions.reduce((c, p, i) => c + (p === labels[i] ? 1 : 0), 0);
   return {
     commitment: {
-      scheme: SCHEME, n, circuitSize: circuitSizeFor(n), numClasses: a.numClasses,
+      scheme: COMMITMENT_SCHEME, n, circuitSize: circuitSizeFor(n), numClasses: a.numClasses,
       predictions: pc.toString(), labels: lc.toString(), testSet: a.testSet,
       accuracy: correct / n, createdAt: new Date().toISOString(),
     },
@@ -81,8 +81,13 @@ export function commitmentsOf(o1js: O1js, secret: CommitmentSecret, testSetSha25
 
 /** A test set's SHA-256 as one field element: Poseidon of its two 128-bit halves. */
 export function testSetLeaf(o1js: O1js, sha256: string): FieldT {
+  return o1js.Poseidon.hash(testSetHalves(sha256).map((x) => o1js.Field(x)));
+}
+
+/** The two 128-bit halves of a SHA-256 in hex (what the leaf hashes). */
+export function testSetHalves(sha256: string): bigint[] {
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a SHA-256 in hex: ${sha256}`);
-  return o1js.Poseidon.hash([o1js.Field(BigInt('0x' + sha256.slice(0, 32))), o1js.Field(BigInt('0x' + sha256.slice(32)))]);
+  return [BigInt('0x' + sha256.slice(0, 32)), BigInt('0x' + sha256.slice(32))];
 }
 
 /** 248 random bits: below the field modulus, so every salt is a distinct field element. */

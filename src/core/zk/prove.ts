@@ -3,12 +3,14 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomicFile';
-import { allowListRoot, allowListTree, parseAllowList } from './allowList';
+import { allowListRootOf, allowListTree, parseAllowList } from './allowList';
 import { accuracyCircuit, type AccuracyCircuit } from './circuit';
 import { type AccuracyClaim, CLAIM_FILE, claimBytes, claimDigest, claimProblem, PROOF_FILE, VK_FILE } from './claim';
 import { type CommitmentSecret, commitmentsOf, type ResultCommitment } from './commitment';
-import { loadO1js, o1jsVersion, type O1js, prepareSrs, verificationKeyLogDomain } from './o1js';
-import { circuitSizeFor, COMMITMENT_FILE, COMMITMENT_SECRET_FILE, minCorrectFor, PROOFS_DIR, SCHEME } from './scheme';
+import { loadKimchi, loadPoseidon, verificationKeyLogDomain, verifyKimchi } from './kimchi';
+import { compileOnDomainSrs, loadO1js, o1jsVersion, type O1js } from './o1js';
+import publicInputBasis from './publicInputBasis.json';
+import { circuitSizeFor, COMMITMENT_FILE, COMMITMENT_SCHEME, COMMITMENT_SECRET_FILE, minCorrectFor, PROOFS_DIR, SCHEME } from './scheme';
 import knownKeys from './verificationKeys.json';
 
 
@@ -42,8 +44,8 @@ export async function proveRun(runDir: string, opts: ProveOptions): Promise<{ pr
     new UserError(`${runDir} has no ${COMMITMENT_FILE}: only completed classification train runs commit their test predictions`));
   const secret = await readJson<CommitmentSecret>(path.join(runDir, COMMITMENT_SECRET_FILE), () =>
     new UserError(`${runDir} has no ${COMMITMENT_SECRET_FILE}: the secret that opens the commitment is needed to prove`));
-  if (commitment.scheme !== SCHEME || secret.scheme !== SCHEME) {
-    throw new UserError(`the run's commitment uses scheme ${commitment.scheme}; this Model Lab proves ${SCHEME}`);
+  if (commitment.scheme !== COMMITMENT_SCHEME || secret.scheme !== COMMITMENT_SCHEME) {
+    throw new UserError(`the run's commitment uses scheme ${commitment.scheme}; this Model Lab proves ${COMMITMENT_SCHEME}`);
   }
   const n = secret.labels.length;
   const size = circuitSizeFor(n);
@@ -80,13 +82,16 @@ export async function proveRun(runDir: string, opts: ProveOptions): Promise<{ pr
 
   progress(`compiling the circuit for ${size} examples (o1js, one-time setup cached in the per-user cache)`);
   const { circuit, verificationKey } = await compiledCircuit(o1js, size);
-  await prepareSrs(verificationKeyLogDomain(verificationKey.toString()));
+  // A proof whose key verify would not recognise is no use to anyone: refuse it before proving.
+  if (sha256(verificationKey.toString()) !== knownKey(size)) {
+    throw new UserError(`this Model Lab has no known verification key for the circuit of ${size} examples (run npm run zk:keys)`);
+  }
   progress(`proving accuracy >= ${opts.min} (${minCorrect} of ${n})`);
   const { Field } = o1js;
   const pad = (xs: number[]) => [...xs, ...new Array<number>(size - n).fill(0)].map((x) => Field(x));
   const sha = commitment.testSet.sha256;
   const proof = await circuit.zkf.prove(
-    statementOf(o1js, circuit, claim, bytes),
+    statementOf(o1js, circuit, publicInputOf(claim, bytes, (xs) => o1js.Poseidon.hash(xs.map((x) => Field(x))).toBigInt())),
     pad(secret.predictions), pad(secret.labels), Field(secret.predictionsSalt), Field(secret.labelsSalt),
     Field(BigInt('0x' + sha.slice(0, 32))), Field(BigInt('0x' + sha.slice(32))),
     new circuit.AllowListPath(tree.getWitness(BigInt(index))),
@@ -123,7 +128,7 @@ export async function verifyProofDir(proofDir: string): Promise<Verification> {
   if (typeof proofJson?.proof !== 'string') return invalid('proof.json has no proof');
   if (!vk || typeof vk.data !== 'string') return invalid('vk.json has no verification key');
   if (vk.scheme !== claim.scheme || vk.circuitSize !== claim.circuitSize) return invalid('vk.json is for another circuit than the claim');
-  const expected = (knownKeys as Record<string, Record<string, string>>)[SCHEME]?.[String(claim.circuitSize)];
+  const expected = knownKey(claim.circuitSize);
   if (!expected) return invalid(`no known verification key for ${claim.circuitSize} examples`);
   if (sha256(vk.data) !== expected) return invalid("vk.json is not the verification key of Model Lab's circuit");
   let size: number;
@@ -135,25 +140,17 @@ export async function verifyProofDir(proofDir: string): Promise<Verification> {
   }
   if (size !== claim.circuitSize) return invalid(`${claim.n} examples use the circuit of size ${size}, not ${claim.circuitSize}`);
 
-  const o1js = await loadO1js();
-  const entries = claim.allowList?.entries ?? [claim.testSet!.sha256];
-  if (claim.allowList && allowListRoot(o1js, entries).toString() !== claim.allowList.root) return invalid('allowList.root is not the root of allowList.entries');
-  const circuit = accuracyCircuit(o1js, size);
-  try {
-    await prepareSrs(verificationKeyLogDomain(vk.data));
-    const statement = statementOf(o1js, circuit, claim, bytes);
-    const proof = o1js.Experimental.KimchiProof.fromJSON({
-      proof: proofJson.proof,
-      publicInputFields: circuit.Statement.toFields(statement).map((f) => f.toString()),
-    });
-    // One encoding per proof: o1js's decoder accepts some byte changes (e.g. unreduced field
-    // elements) as the same proof, so a proof.json that does not re-encode to itself is refused.
-    if (proof.toJSON().proof !== proofJson.proof) return invalid('proof.json is not a canonical encoding of a proof');
-    const ok = await proof.verify(o1js.Experimental.KimchiVerificationKey.fromString(vk.data));
-    return ok ? { valid: true, claim } : invalid('the proof does not verify against this claim');
-  } catch (e) {
-    return invalid(`the proof does not verify: ${e instanceof Error ? e.message.split('\n')[0] : 'malformed proof'}`);
-  }
+  const [hash] = await Promise.all([loadPoseidon(), loadKimchi()]);
+  if (claim.allowList && allowListRootOf(hash, claim.allowList.entries).toString() !== claim.allowList.root) return invalid('allowList.root is not the root of allowList.entries');
+  const basis = (publicInputBasis as Record<string, { x: string; y: string }[]>)[String(2 ** verificationKeyLogDomain(vk.data))];
+  if (!basis) return invalid('vk.json has a domain no Model Lab circuit has');
+  const reason = await verifyKimchi({ verificationKey: vk.data, proof: proofJson.proof, publicInput: publicInputOf(claim, bytes, hash), lagrange: basis });
+  return reason === undefined ? { valid: true, claim } : invalid(reason);
+}
+
+/** SHA-256 of the verification key of the circuit of `size` examples, from verificationKeys.json. */
+function knownKey(size: number): string | undefined {
+  return (knownKeys as Record<string, Record<string, string>>)[SCHEME]?.[String(size)];
 }
 
 const compiled = new Map<number, ReturnType<typeof compile>>();
@@ -166,21 +163,29 @@ function compiledCircuit(o1js: O1js, size: number): ReturnType<typeof compile> {
 
 async function compile(o1js: O1js, size: number) {
   const circuit = accuracyCircuit(o1js, size);
-  const { verificationKey } = await circuit.zkf.compile();
+  const { verificationKey } = await compileOnDomainSrs(() => circuit.zkf.compile());
   return { circuit, verificationKey };
 }
 
-function statementOf(o1js: O1js, circuit: AccuracyCircuit, claim: AccuracyClaim, bytes: Uint8Array) {
-  const { Field } = o1js;
-  const entries = claim.allowList?.entries ?? [claim.testSet!.sha256];
-  return new circuit.Statement({
-    predictions: Field(claim.commitments.predictions),
-    labels: Field(claim.commitments.labels),
-    n: Field(claim.n),
-    minCorrect: Field(claim.minCorrect),
-    allowListRoot: allowListRoot(o1js, entries),
-    claimDigest: Field(claimDigest(bytes)),
-  });
+/**
+ * The public input, in the order of the circuit's Statement: the claim's commitments and
+ * numbers, the allow-list root (over the claim's entries, or the test set alone) and the
+ * digest of claim.json's exact bytes. Prover and verifier both build it from here.
+ */
+function publicInputOf(claim: AccuracyClaim, bytes: Uint8Array, hash: (xs: bigint[]) => bigint): bigint[] {
+  return [
+    BigInt(claim.commitments.predictions),
+    BigInt(claim.commitments.labels),
+    BigInt(claim.n),
+    BigInt(claim.minCorrect),
+    allowListRootOf(hash, claim.allowList?.entries ?? [claim.testSet!.sha256]),
+    claimDigest(bytes),
+  ];
+}
+
+function statementOf(o1js: O1js, circuit: AccuracyCircuit, values: bigint[]) {
+  const [predictions, labels, n, minCorrect, allowListRoot, claimDigestValue] = values.map((x) => o1js.Field(x));
+  return new circuit.Statement({ predictions, labels, n, minCorrect, allowListRoot, claimDigest: claimDigestValue });
 }
 
 export function sha256(text: string): string {

@@ -1,11 +1,15 @@
 import { UserError } from '../errors';
 
 /**
- * The commitment-and-circuit scheme. Bump the version whenever the circuit, the commitment
- * layout or the public inputs change: commitments, claims and verification keys name it, and
+ * The circuit-and-proof scheme. Bump the version whenever the circuit, the public inputs or
+ * the proof parameters change: claims and verification keys name it, and
  * `verificationKeys.json` holds the expected key per circuit size of each version.
+ * Version 2 proves on the SRS of the circuit's own domain (version 1 used o1js's 2^16 points).
  */
-export const SCHEME = 'model-lab/accuracy/1';
+export const SCHEME = 'model-lab/accuracy/2';
+
+/** The commitment layout of commitment.json and its secret (unchanged since version 1, so older runs can still be proven). */
+export const COMMITMENT_SCHEME = 'model-lab/accuracy/1';
 
 /** In a run folder: the public commitment to the test predictions and labels, its secret opening, and the proofs made from them. */
 export const COMMITMENT_FILE = 'commitment.json';

@@ -4,11 +4,13 @@ import { promises as fs, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../../../src/core/errors';
-import { allowListTree, parseAllowList } from '../../../src/core/zk/allowList';
+import { allowListRootOf, allowListTree, parseAllowList } from '../../../src/core/zk/allowList';
 import { accuracyCircuit } from '../../../src/core/zk/circuit';
 import { claimDigest } from '../../../src/core/zk/claim';
 import { commitmentsOf, createCommitment, testSetLeaf } from '../../../src/core/zk/commitment';
-import { loadO1js } from '../../../src/core/zk/o1js';
+import { loadPoseidon, verificationKeyLogDomain } from '../../../src/core/zk/kimchi';
+import { compileOnDomainSrs, loadO1js, zkCacheDir } from '../../../src/core/zk/o1js';
+import publicInputBasis from '../../../src/core/zk/publicInputBasis.json';
 import { proveRun, sha256, verifyProofDir } from '../../../src/core/zk/prove';
 import { COMMITMENT_FILE, COMMITMENT_SECRET_FILE } from '../../../src/core/zk/scheme';
 import { circuitSizeFor, minCorrectFor, SCHEME } from '../../../src/core/zk/scheme';
@@ -68,9 +70,16 @@ test('the circuit refuses a threshold above the true count, a wrong opening and 
   const { Field } = o1js;
   const { commitment, secret } = await createCommitment({ predictions, labels, numClasses: 5, testSet: { sha256: TEST_SET, files: [] } });
   const circuit = accuracyCircuit(o1js, 16);
-  const { verificationKey } = await circuit.zkf.compile();
-  assert.equal(sha256(verificationKey.toString()), (knownKeys as Record<string, Record<string, string>>)[SCHEME]['16'],
+  const { verificationKey } = await compileOnDomainSrs(() => circuit.zkf.compile());
+  const vk = verificationKey.toString();
+  assert.equal(sha256(vk), (knownKeys as Record<string, Record<string, string>>)[SCHEME]['16'],
     'verificationKeys.json matches the circuit (after changing it, bump SCHEME and run npm run zk:keys)');
+  // The proof is made on the SRS of the circuit's own domain, and the verifier commits to the
+  // public input with the shipped Lagrange commitments: they are o1js's for that domain.
+  const domain = 2 ** verificationKeyLogDomain(vk);
+  assert.equal((JSON.parse(Buffer.from(vk, 'base64').toString('utf8')) as { max_poly_size: number }).max_poly_size, domain);
+  const basis = JSON.parse(await fs.readFile(path.join(zkCacheDir(), `lagrange-basis-fp-${domain}`), 'utf8')) as { shifted: unknown[] }[];
+  assert.deepEqual((publicInputBasis as Record<string, unknown[]>)[String(domain)], basis.slice(0, 6).map((c) => c.shifted[0]));
   const pad = (xs: number[]) => [...xs, 0, 0, 0].map((x) => Field(x));
   const tree = allowListTree(o1js, [OTHER_SET, TEST_SET]);
   const attempt = (over: { minCorrect?: number; saltP?: string; root?: ReturnType<typeof tree.getRoot> }) =>
@@ -87,6 +96,10 @@ test('the circuit refuses a threshold above the true count, a wrong opening and 
   await assert.rejects(attempt({ saltP: '12345' }), 'predictions that do not open the commitment are refused');
   await assert.rejects(attempt({ root: allowListTree(o1js, [OTHER_SET]).getRoot() }), 'a test set outside the allow-list is refused');
   assert.notEqual(testSetLeaf(o1js, TEST_SET).toString(), testSetLeaf(o1js, OTHER_SET).toString());
+  // verify rebuilds the root without o1js: the same as o1js's MerkleTree, for one and for three leaves.
+  const hash = await loadPoseidon();
+  assert.equal(allowListRootOf(hash, [OTHER_SET, TEST_SET]), tree.getRoot().toBigInt());
+  assert.equal(allowListRootOf(hash, [TEST_SET, OTHER_SET, 'ef'.repeat(32)]), allowListTree(o1js, [TEST_SET, OTHER_SET, 'ef'.repeat(32)]).getRoot().toBigInt());
 });
 
 test('a proof for the true accuracy verifies; any change to the claim, proof or key does not; allow-lists both ways', async () => {
@@ -131,9 +144,26 @@ test('a proof for the true accuracy verifies; any change to the claim, proof or 
   // One byte that no field check looks at (the statement's text): bound by the claim digest.
   assert.match(await tampered('claim.json', (t) => t.replace('The committed', 'the committed')), /does not verify/);
   for (const at of [200, 1000, 4000]) {
-    assert.match(await tampered('proof.json', json((p) => { p.proof = flipChar(p.proof as string, at); })), /does not verify|canonical/);
+    assert.match(await tampered('proof.json', json((p) => { p.proof = flipChar(p.proof as string, at); })), /does not verify|canonical|does not hold/);
   }
   assert.match(await tampered('vk.json', json((v) => { v.data = flipChar(v.data as string, 100); })), /verification key/);
+
+  // Single bytes of claim.json all along it (every 23rd: each verification costs ~0.4 s of CPU),
+  // changed: verify fails (some changes break the JSON or a field check; the rest are caught by
+  // the proof, which binds the claim's digest).
+  const copy = mkdtempSync(path.join(tmpdir(), 'ml-zk-bytes-'));
+  for (const f of ['proof.json', 'vk.json']) await fs.copyFile(path.join(proofDir, f), path.join(copy, f));
+  const original = await fs.readFile(path.join(proofDir, 'claim.json'));
+  const accepted: number[] = [];
+  for (let i = 5; i < original.length; i += 23) {
+    const changed = Buffer.from(original);
+    changed[i] = changed[i] === 0x31 ? 0x32 : 0x31; // '1' or '2': keeps numbers numbers where the byte was a digit
+    await fs.writeFile(path.join(copy, 'claim.json'), changed);
+    if ((await verifyProofDir(copy)).valid) accepted.push(i);
+  }
+  assert.deepEqual(accepted, [], 'no changed byte of claim.json verifies');
+  await fs.writeFile(path.join(copy, 'claim.json'), original);
+  assert.equal((await verifyProofDir(copy)).valid, true, 'the unchanged copy, alone in its folder, verifies (no run data needed)');
 });
 
 /** The base64 text with the character at `i` replaced by another base64 character. */
