@@ -1,10 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverText, openFile, openWorkbench, runCommand, screenshot,
+  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, exportVia, findWebviewFrame, hoverText, openFile, openWorkbench, runCommand, screenshot,
   waitInWebview, waitUntil, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
@@ -55,6 +56,26 @@ describe('RL lab from the editor (code-server)', { timeout: 8 * 60_000 }, () => 
     await screenshot(page, 'rl-01-maze-panel');
   });
 
+  test('the maze exports as SVG and success per task as CSV through the save dialog', async () => {
+    const svg = path.join(workspace, 'maze.svg');
+    await exportVia(wb.page, '.maze-row .chart-column:first-child .export-bar vscode-button[data-format="svg"]', svg);
+    const markup = readFileSync(svg, 'utf8');
+    assert.match(markup, /^<svg[\s>]/);
+    assert.ok(markup.includes('V(s, [1,7])'), 'the SVG is the maze with its value heatmap');
+    const csv = path.join(workspace, 'success.csv');
+    await exportVia(wb.page, '.maze-row .chart-column:last-child .export-bar vscode-button[data-format="csv"]', csv);
+    const lines = readFileSync(csv, 'utf8').trimEnd().split('\r\n');
+    // Task labels hold commas ("1: [3,1]→[1,7] (12)"), so CSV quotes them.
+    assert.deepEqual(lines, [
+      'run,task,success rate',
+      ...['1: [3,1]→[1,7] (12)', '2: [1,3]→[3,5] (4)'].map((t, i) => `hiql,"${t}",${lines[i + 1]?.split(',').at(-1)}`),
+    ]);
+    for (const l of lines.slice(1)) {
+      const rate = Number(l.split(',').at(-1));
+      assert.ok(l.split(',').at(-1) !== '' && rate >= 0 && rate <= 1, `a success rate in [0, 1]: ${l}`);
+    }
+  });
+
   test('Compare Algorithms runs HIQL, GCIVL and GCBC back to back into one panel', async () => {
     const { page } = wb;
     await openFile(page, 'tiny-maze.experiment.json');
@@ -97,6 +118,11 @@ describe('RL lab from the editor (code-server)', { timeout: 8 * 60_000 }, () => 
     const html = await waitInWebview(page, '.cards', (f) => f.$eval('#app', (e) => e.innerHTML), (h) => /Coverage over training/.test(h) && /cells, final distance/.test(h), 30_000);
     assert.ok((html.match(/<path /g) ?? []).length >= 12, 'one line per evaluated skill');
     await screenshot(page, 'rl-04-skills-panel');
+    const csv = path.join(workspace, 'coverage.csv');
+    await exportVia(page, '#app > .export-bar:last-child vscode-button[data-format="csv"]', csv);
+    const lines = readFileSync(csv, 'utf8').trimEnd().split('\r\n');
+    assert.equal(lines[0], 'run,epoch,cells covered,final distance');
+    assert.ok(lines.length >= 2 && lines.slice(1).every((l) => /^metra · 2-D skills,\d+,\d+,[\d.]+$/.test(l)), `one row per evaluated epoch: ${lines.join(' | ')}`);
     assert.deepEqual(wb.consoleErrors.filter((e) => /Content Security Policy|unsafe-eval/i.test(e)), [], 'no CSP violations');
   });
 });

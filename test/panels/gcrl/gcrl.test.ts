@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RunEvent } from '../../../src/core/train/events';
 import { isGcrlPanelState, isHostToWebview, isWebviewToHost } from '../../../src/panels/gcrl/messages';
-import { cellRows, mazeSpec, successRows, successSpec, type GcrlChartTheme } from '../../../src/panels/gcrl/spec';
+import { cellRows, mazeCsvRows, mazeSpec, successCsvRows, successRows, successSpec, type GcrlChartTheme } from '../../../src/panels/gcrl/spec';
 import { gcrlRunView, runLabels, taskLabel, valuesForGoal, type GcrlRunInfo } from '../../../src/panels/gcrl/viewModel';
 import { renderSvg } from '../rlRender';
 
@@ -53,6 +53,10 @@ describe('offline-gcrl panel contract', () => {
     assert.match(svg, />S</);
     assert.match(svg, />G</);
     assert.equal(successRows([hiql, flat]).length, 2);
+    assert.deepEqual(successCsvRows([hiql, flat]).map((r) => r[0]), ['hiql', 'gcivl']);
+    const cells = mazeCsvRows(layout, { cells: [[1, 1]], values: [-3] });
+    assert.equal(cells.length, layout.length * layout[0].length);
+    assert.deepEqual(cells.find((c) => c[0] === 1 && c[1] === 1), [1, 1, 0, -3]);
     const bars = await renderSvg(successSpec([hiql, flat], { width: 500, theme }));
     assert.match(bars, /Success per task/);
     assert.match(bars, /gcivl/);
@@ -67,6 +71,8 @@ describe('offline-gcrl panel contract', () => {
     assert.ok(!isHostToWebview({ type: 'value', runId: 'r', goal: [1, 1], cells: [[1, 1]], values: [-1, 2] }), 'one value per cell');
     assert.ok(isWebviewToHost({ type: 'selectGoal', runId: 'r', goal: [3, 4] }));
     assert.ok(!isWebviewToHost({ type: 'selectGoal', runId: 'r', goal: [3.5, 4] }));
+    assert.ok(isWebviewToHost({ type: 'export', format: 'png', name: 'maze', content: 'data:image/png;base64,AAAA' }));
+    assert.ok(!isWebviewToHost({ type: 'export', format: 'exe', name: 'maze', content: '' }));
     assert.ok(isGcrlPanelState({ runDirs: ['/a'], goal: [1, 2], task: 0 }));
     assert.ok(!isGcrlPanelState({ runDirs: ['/a'], goal: 'x' }));
     assert.deepEqual(runLabels([{ algo: 'hiql', runId: 'a-1111' }, { algo: 'hiql', runId: 'b-2222' }]), ['hiql · 1111', 'hiql · 2222']);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RunEvent } from '../../../src/core/train/events';
 import { isHostToWebview, isSkillsPanelState, isWebviewToHost } from '../../../src/panels/skills/messages';
-import { coverageRows, coverageSpec, trajectoriesSpec, trajectoryRows, wallRows, type SkillsChartTheme } from '../../../src/panels/skills/spec';
+import { coverageCsvRows, coverageRows, coverageSpec, trajectoriesSpec, trajectoryCsvRows, trajectoryRows, wallRows, type SkillsChartTheme } from '../../../src/panels/skills/spec';
 import { runLabels, skillColor, skillsRunView, type SkillsRunInfo } from '../../../src/panels/skills/viewModel';
 import { renderSvg } from '../rlRender';
 
@@ -61,6 +61,14 @@ describe('skills panel contract', () => {
     assert.match(cov, /Coverage over training/);
   });
 
+  it('exports what the charts draw: every trajectory position and every evaluated epoch', () => {
+    const runs = [skillsRunView(info('metra', 'r-metra-aaaa'), events()), skillsRunView(info('diayn', 'r-diayn-bbbb'), events().slice(0, 3))];
+    const traj = trajectoryCsvRows(runs);
+    assert.equal(traj.length, trajectoryRows(runs, () => false).length);
+    assert.deepEqual(traj[0].slice(0, 3), ['metra · 2-D skills', 0, 0]);
+    assert.deepEqual(coverageCsvRows(runs), coverageRows(runs).map((r) => [r.run, r.epoch, r.coverage, r.finalDistance]));
+  });
+
   it('draws a point maze\'s walls behind the trajectories', () => {
     const run = skillsRunView({ ...info('metra', 'm'), layout: ['###', '#.#', '###'] }, events());
     assert.equal(wallRows([run]).length, 8);
@@ -75,6 +83,8 @@ describe('skills panel contract', () => {
     assert.ok(isWebviewToHost({ type: 'cancelRun', runId: 'r' }));
     assert.ok(!isWebviewToHost({ type: 'cancelRun', runId: '' }));
     assert.ok(!isWebviewToHost({ type: 'openFile', path: '/etc/passwd' }));
+    assert.ok(isWebviewToHost({ type: 'export', format: 'csv', name: 'coverage', content: 'a,b' }));
+    assert.ok(!isWebviewToHost({ type: 'export', format: 'svg', name: 'x', content: '<script>' }), 'an SVG export is SVG');
     assert.ok(isSkillsPanelState({ runDirs: ['/a'] }));
     assert.ok(!isSkillsPanelState({ runDirs: [1] }));
   });
