@@ -7,6 +7,7 @@ import { GRID_FILE, gridPngFile, POLICY_CHAIN_FILE, POLICY_SAMPLES_FILE } from '
 import { readEvents, readRunRecord } from '../../runner/runStore';
 import type { RunManager } from '../runs/runManager';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
+import { ThrottledRefresh } from '../webview/throttledRefresh';
 
 export const DIFFUSION_VIEW_TYPE = 'modelLab.diffusion';
 
@@ -37,7 +38,7 @@ export class DiffusionPanel implements vscode.Disposable {
   private static current: DiffusionPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly channel: WebviewChannel<WebviewToHost, HostToWebview>;
-  private pending: NodeJS.Timeout | undefined;
+  private readonly refresh = new ThrottledRefresh(() => this.update());
   private ready = false;
 
   static show(deps: DiffusionPanelDeps, runDir: string, preserveFocus = false): DiffusionPanel {
@@ -45,7 +46,7 @@ export class DiffusionPanel implements vscode.Disposable {
     if (current) {
       current.runDir = path.resolve(runDir);
       current.panel.reveal(undefined, preserveFocus);
-      current.scheduleUpdate(0);
+      current.refresh.schedule(0);
       return current;
     }
     const panel = vscode.window.createWebviewPanel(DIFFUSION_VIEW_TYPE, 'Diffusion Results', { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, panelWebviewOptions(deps.extensionUri));
@@ -67,12 +68,12 @@ export class DiffusionPanel implements vscode.Disposable {
       this.channel,
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState((e) => {
-        if (e.webviewPanel.visible) this.scheduleUpdate(0);
+        if (e.webviewPanel.visible) this.refresh.schedule(0);
       }),
       deps.runs.onDidRunEvent(({ run, event }) => {
-        if (path.resolve(run.runDir) === this.runDir && event.type !== 'progress') this.scheduleUpdate(LIVE_UPDATE_MS);
+        if (path.resolve(run.runDir) === this.runDir && event.type !== 'progress') this.refresh.schedule(LIVE_UPDATE_MS);
       }),
-      deps.runs.onDidChangeRuns(() => this.scheduleUpdate(50)),
+      deps.runs.onDidChangeRuns(() => this.refresh.schedule(50)),
     );
   }
 
@@ -100,17 +101,6 @@ export class DiffusionPanel implements vscode.Disposable {
     }
   }
 
-  private scheduleUpdate(delayMs: number): void {
-    if (this.pending) {
-      if (delayMs > 0) return;
-      clearTimeout(this.pending);
-    }
-    this.pending = setTimeout(() => {
-      this.pending = undefined;
-      void this.update();
-    }, delayMs);
-  }
-
   private async update(): Promise<void> {
     if (!this.ready || !this.panel.visible) return;
     const view = await loadDiffusionView(this.runDir).catch((e: unknown) => {
@@ -127,7 +117,7 @@ export class DiffusionPanel implements vscode.Disposable {
 
   dispose(): void {
     if (DiffusionPanel.current === this) DiffusionPanel.current = undefined;
-    if (this.pending) clearTimeout(this.pending);
+    this.refresh.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

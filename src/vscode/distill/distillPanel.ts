@@ -7,6 +7,7 @@ import type { RunManager } from '../runs/runManager';
 import { registerResultView } from '../runs/resultViews';
 import { saveExport } from '../webview/exportFile';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
+import { ThrottledRefresh } from '../webview/throttledRefresh';
 
 export const DISTILL_VIEW_TYPE = 'modelLab.distill';
 
@@ -31,7 +32,7 @@ export class DistillPanel implements vscode.Disposable {
   private static current: DistillPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly channel: WebviewChannel<WebviewToHost, HostToWebview>;
-  private pending: NodeJS.Timeout | undefined;
+  private readonly refresh = new ThrottledRefresh(() => this.update());
   private ready = false;
 
   static show(deps: DistillPanelDeps, runDir: string, preserveFocus = false): DistillPanel {
@@ -39,7 +40,7 @@ export class DistillPanel implements vscode.Disposable {
     if (current) {
       current.runDir = path.resolve(runDir);
       current.panel.reveal(undefined, preserveFocus);
-      current.scheduleUpdate(0);
+      current.refresh.schedule(0);
       return current;
     }
     const panel = vscode.window.createWebviewPanel(DISTILL_VIEW_TYPE, 'Distillation', { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, panelWebviewOptions(deps.extensionUri));
@@ -60,11 +61,11 @@ export class DistillPanel implements vscode.Disposable {
     this.disposables.push(
       this.channel,
       panel.onDidDispose(() => this.dispose()),
-      panel.onDidChangeViewState((e) => (e.webviewPanel.visible ? this.scheduleUpdate(0) : undefined)),
+      panel.onDidChangeViewState((e) => (e.webviewPanel.visible ? this.refresh.schedule(0) : undefined)),
       deps.runs.onDidRunEvent(({ run, event }) => {
-        if (path.resolve(run.runDir) === this.runDir && event.type !== 'progress') this.scheduleUpdate(LIVE_UPDATE_MS);
+        if (path.resolve(run.runDir) === this.runDir && event.type !== 'progress') this.refresh.schedule(LIVE_UPDATE_MS);
       }),
-      deps.runs.onDidChangeRuns(() => this.scheduleUpdate(50)),
+      deps.runs.onDidChangeRuns(() => this.refresh.schedule(50)),
     );
   }
 
@@ -89,17 +90,6 @@ export class DistillPanel implements vscode.Disposable {
     }
   }
 
-  private scheduleUpdate(delayMs: number): void {
-    if (this.pending) {
-      if (delayMs > 0) return;
-      clearTimeout(this.pending);
-    }
-    this.pending = setTimeout(() => {
-      this.pending = undefined;
-      void this.update();
-    }, delayMs);
-  }
-
   private async update(): Promise<void> {
     if (!this.ready || !this.panel.visible) return;
     const view = await loadDistillView(this.runDir).catch((e: unknown) => {
@@ -116,7 +106,7 @@ export class DistillPanel implements vscode.Disposable {
 
   dispose(): void {
     if (DistillPanel.current === this) DistillPanel.current = undefined;
-    if (this.pending) clearTimeout(this.pending);
+    this.refresh.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

@@ -4,6 +4,7 @@ import type { RunManager } from '../runs/runManager';
 import type { ExportRequest } from '../../panels/shared/export';
 import { saveExport } from '../webview/exportFile';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
+import { ThrottledRefresh } from '../webview/throttledRefresh';
 
 export interface RlPanelDeps {
   extensionUri: vscode.Uri;
@@ -49,7 +50,7 @@ export class RlPanel<In extends { type: string }, Out> implements vscode.Disposa
   runDirs: string[];
   private readonly disposables: vscode.Disposable[] = [];
   private readonly channel: WebviewChannel<In, Out>;
-  private pending: NodeJS.Timeout | undefined;
+  private readonly refresh = new ThrottledRefresh(() => this.update());
   private ready = false;
 
   static show<I extends { type: string }, O>(kind: RlPanelKind<I, O>, deps: RlPanelDeps, runDirs: string[], preserveFocus = false): RlPanel<I, O> {
@@ -88,9 +89,9 @@ export class RlPanel<In extends { type: string }, Out> implements vscode.Disposa
     this.disposables.push(
       this.channel,
       panel.onDidDispose(() => this.dispose()),
-      panel.onDidChangeViewState((e) => (e.webviewPanel.visible ? this.scheduleUpdate(0) : undefined)),
-      deps.runs.onDidRunEvent(({ run }) => (this.runDirs.includes(run.runDir) ? this.scheduleUpdate(LIVE_UPDATE_MS) : undefined)),
-      deps.runs.onDidChangeRuns(() => this.scheduleUpdate(50)),
+      panel.onDidChangeViewState((e) => (e.webviewPanel.visible ? this.refresh.schedule(0) : undefined)),
+      deps.runs.onDidRunEvent(({ run }) => (this.runDirs.includes(run.runDir) ? this.refresh.schedule(LIVE_UPDATE_MS) : undefined)),
+      deps.runs.onDidChangeRuns(() => this.refresh.schedule(50)),
     );
   }
 
@@ -105,7 +106,7 @@ export class RlPanel<In extends { type: string }, Out> implements vscode.Disposa
 
   private setRuns(runDirs: string[]): void {
     this.runDirs = [...new Set(runDirs)];
-    this.scheduleUpdate(0);
+    this.refresh.schedule(0);
   }
 
   private async handle(m: In): Promise<void> {
@@ -136,17 +137,6 @@ export class RlPanel<In extends { type: string }, Out> implements vscode.Disposa
     }
   }
 
-  private scheduleUpdate(delayMs: number): void {
-    if (this.pending) {
-      if (delayMs > 0) return;
-      clearTimeout(this.pending);
-    }
-    this.pending = setTimeout(() => {
-      this.pending = undefined;
-      void this.update();
-    }, delayMs);
-  }
-
   private async update(): Promise<void> {
     if (!this.ready || !this.panel.visible) return;
     try {
@@ -158,7 +148,7 @@ export class RlPanel<In extends { type: string }, Out> implements vscode.Disposa
 
   dispose(): void {
     if (RlPanel.current.get(this.kind.viewType) === (this as unknown)) RlPanel.current.delete(this.kind.viewType);
-    if (this.pending) clearTimeout(this.pending);
+    this.refresh.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

@@ -8,6 +8,7 @@ import { isSettled, sweepState } from '../../runner/sweepState';
 import type { RunIndex } from '../runs/runIndex';
 import { saveExport } from '../webview/exportFile';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
+import { ThrottledRefresh } from '../webview/throttledRefresh';
 
 export const SWEEP_VIEW_TYPE = 'modelLab.sweep';
 
@@ -31,7 +32,7 @@ export class SweepPanel implements vscode.Disposable {
   private static current: SweepPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly channel: WebviewChannel<WebviewToHost, HostToWebview>;
-  private pending: NodeJS.Timeout | undefined;
+  private readonly refresh = new ThrottledRefresh(() => this.update());
   private ready = false;
   private view: SweepView | undefined;
 
@@ -40,7 +41,7 @@ export class SweepPanel implements vscode.Disposable {
     if (current) {
       current.dir = path.resolve(dir);
       current.panel.reveal();
-      current.scheduleUpdate(0);
+      current.refresh.schedule(0);
       return current;
     }
     const panel = vscode.window.createWebviewPanel(SWEEP_VIEW_TYPE, 'Sweep', vscode.ViewColumn.Beside, panelWebviewOptions(deps.extensionUri));
@@ -62,9 +63,9 @@ export class SweepPanel implements vscode.Disposable {
       this.channel,
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState((e) => {
-        if (e.webviewPanel.visible) this.scheduleUpdate(0);
+        if (e.webviewPanel.visible) this.refresh.schedule(0);
       }),
-      deps.index.onDidChange(() => this.scheduleUpdate(300)),
+      deps.index.onDidChange(() => this.refresh.schedule(300)),
     );
   }
 
@@ -88,17 +89,6 @@ export class SweepPanel implements vscode.Disposable {
     }
   }
 
-  private scheduleUpdate(delayMs: number): void {
-    if (this.pending) {
-      if (delayMs > 0) return;
-      clearTimeout(this.pending);
-    }
-    this.pending = setTimeout(() => {
-      this.pending = undefined;
-      void this.update();
-    }, delayMs);
-  }
-
   private async update(): Promise<void> {
     if (!this.ready || !this.panel.visible) return;
     const view = await loadSweepView(this.dir).catch((e: unknown) => {
@@ -112,12 +102,12 @@ export class SweepPanel implements vscode.Disposable {
     this.view = view;
     this.panel.title = `Sweep: ${view.name}`;
     await this.channel.post({ type: 'view', view });
-    if (view.points.some((p) => !isSettled(p.status))) this.scheduleUpdate(POLL_MS);
+    if (view.points.some((p) => !isSettled(p.status))) this.refresh.schedule(POLL_MS);
   }
 
   dispose(): void {
     if (SweepPanel.current === this) SweepPanel.current = undefined;
-    if (this.pending) clearTimeout(this.pending);
+    this.refresh.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

@@ -8,6 +8,7 @@ import { runParams } from '../../runner/runCatalog';
 import { loadTimelineRun } from './timelineSource';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
 import { saveExport } from '../webview/exportFile';
+import { ThrottledRefresh } from '../webview/throttledRefresh';
 
 export const TIMELINE_VIEW_TYPE = 'modelLab.timeline';
 
@@ -31,7 +32,7 @@ export class TimelinePanel implements vscode.Disposable {
   private runDirs: string[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   private readonly channel: WebviewChannel<WebviewToHost, HostToWebview>;
-  private pending: NodeJS.Timeout | undefined;
+  private readonly refresh = new ThrottledRefresh(() => this.update());
   private ready = false;
 
   /** Shows `runDirs` in the timeline panel (creating it, or replacing what it shows). */
@@ -76,18 +77,18 @@ export class TimelinePanel implements vscode.Disposable {
       this.channel,
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState((e) => {
-        if (e.webviewPanel.visible) this.scheduleUpdate(0);
+        if (e.webviewPanel.visible) this.refresh.schedule(0);
       }),
       deps.runs.onDidRunEvent(({ run, event }) => {
-        if (this.runDirs.includes(run.runDir)) this.scheduleUpdate(event.type === 'step' ? LIVE_UPDATE_MS : 50);
+        if (this.runDirs.includes(run.runDir)) this.refresh.schedule(event.type === 'step' ? LIVE_UPDATE_MS : 50);
       }),
-      deps.runs.onDidChangeRuns(() => this.scheduleUpdate(50)),
+      deps.runs.onDidChangeRuns(() => this.refresh.schedule(50)),
     );
   }
 
   private setRuns(runDirs: string[]): void {
     this.runDirs = unique(runDirs);
-    this.scheduleUpdate(0);
+    this.refresh.schedule(0);
   }
 
   private async handle(m: WebviewToHost): Promise<void> {
@@ -120,17 +121,6 @@ export class TimelinePanel implements vscode.Disposable {
     }
   }
 
-  private scheduleUpdate(delayMs: number): void {
-    if (this.pending) {
-      if (delayMs > 0) return;
-      clearTimeout(this.pending);
-    }
-    this.pending = setTimeout(() => {
-      this.pending = undefined;
-      void this.update();
-    }, delayMs);
-  }
-
   private async update(): Promise<void> {
     if (!this.ready || !this.panel.visible) return;
     const loaded = await Promise.all(this.runDirs.map((d) => loadTimelineRun(d, this.deps.runs).catch(() => undefined)));
@@ -155,7 +145,7 @@ export class TimelinePanel implements vscode.Disposable {
 
   dispose(): void {
     if (TimelinePanel.current === this) TimelinePanel.current = undefined;
-    if (this.pending) clearTimeout(this.pending);
+    this.refresh.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }
