@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import * as path from 'node:path';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, runCommand, screenshot, waitForActiveEditor, waitForNotification, waitInWebview, waitUntil, type Workbench,
+  expandFolder, explorerRow, exportVia, findWebviewFrame, hoverText, openWorkbench, runCommand, screenshot, waitForActiveEditor, waitForNotification, waitInWebview, waitUntil, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
@@ -94,5 +94,25 @@ describe('diffusion lab (code-server)', { timeout: 8 * 60_000 }, () => {
     const bars = await frame.$eval('.bars', (e) => e.textContent ?? '');
     for (const label of ['top-left', 'bottom-left', 'top-right', 'bottom-right (r 5)']) assert.ok(bars.includes(label), label);
     await screenshot(page, '62-diffusion-panel');
+  });
+
+  test('the panel exports the scatter as SVG and the actions and mode shares as CSV', async () => {
+    const svg = path.join(workspace, 'actions.svg');
+    await exportVia(wb.page, '.scatter + .export-bar vscode-button[data-format="svg"]', svg);
+    const markup = readFileSync(svg, 'utf8');
+    assert.match(markup, /^<svg[\s>]/);
+    assert.ok(markup.includes('x_T (noise)'), 'the SVG is the chart as shown (the slider at the start of the chain)');
+    const csv = path.join(workspace, 'actions.csv');
+    await exportVia(wb.page, '.scatter + .export-bar vscode-button[data-format="csv"]', csv);
+    const lines = readFileSync(csv, 'utf8').trimEnd().split('\r\n');
+    assert.equal(lines[0], 'set,x,y');
+    const sets = new Set(lines.slice(1).map((l) => l.split(',')[0]));
+    assert.deepEqual([...sets].sort(), ['data', 'sample']);
+    assert.ok(lines.slice(1).every((l) => /^(data|sample),-?[\d.e+-]+,-?[\d.e+-]+$/.test(l)), 'numbers only');
+    const modes = path.join(workspace, 'modes.csv');
+    await exportVia(wb.page, '.bars + .export-bar vscode-button[data-format="csv"]', modes);
+    const rows = readFileSync(modes, 'utf8').trimEnd().split('\r\n');
+    assert.equal(rows[0], 'mode,x,y,reward,share');
+    assert.deepEqual(rows.slice(1).map((r) => r.split(',')[0]), ['top-left', 'bottom-left', 'top-right', 'bottom-right']);
   });
 });

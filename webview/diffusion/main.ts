@@ -12,10 +12,14 @@ import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { expressionInterpreter } from 'vega-interpreter';
 import { isHostToWebview, type DiffusionPanelState, type WebviewToHost } from '../../src/panels/diffusion/messages';
-import { generationCurveSpec, modeBarsSpec, policyScatterSpec, type DiffusionTheme } from '../../src/panels/diffusion/spec';
+import { toCsv } from '../../src/panels/shared/export';
+import {
+  ACTIONS_CSV_HEADER, actionCsvRows, GENERATION_CSV_HEADER, generationCsvRows, generationCurveSpec, MODES_CSV_HEADER, modeBarsSpec, modeCsvRows, policyScatterSpec, type DiffusionTheme,
+} from '../../src/panels/diffusion/spec';
 import type { GenerationView, PolicyView } from '../../src/panels/diffusion/viewModel';
 import css from './diffusion.css';
 import { acquireHost, cssVar, el, forwardErrors, injectStyles } from '../shared/dom';
+import { chartExports } from '../shared/export';
 
 const vscode = acquireHost<WebviewToHost, DiffusionPanelState>();
 injectStyles(css);
@@ -37,6 +41,14 @@ function theme(): DiffusionTheme {
   };
 }
 
+/** The export bar of the chart drawn into `target` (shown once it is drawn). */
+function exportsOf(target: HTMLElement, name: () => string, csv: () => string): HTMLElement {
+  const bar = chartExports(() => views.get(target), name, csv, (m) => vscode.postMessage(m), (message) => vscode.postMessage({ type: 'error', message }));
+  exportBars.set(target, bar);
+  return bar;
+}
+const exportBars = new WeakMap<HTMLElement, HTMLElement>();
+
 async function draw(target: HTMLElement, spec: TopLevelSpec): Promise<void> {
   try {
     const next = new View(parse(compile(spec).spec, undefined, { ast: true }), { expr: expressionInterpreter as never, renderer: 'svg', hover: true });
@@ -45,6 +57,8 @@ async function draw(target: HTMLElement, spec: TopLevelSpec): Promise<void> {
     views.get(target)?.finalize();
     views.set(target, next);
     target.replaceChildren(host);
+    const bar = exportBars.get(target);
+    if (bar) bar.hidden = false;
   } catch (e) {
     vscode.postMessage({ type: 'error', message: `chart: ${(e as Error).message}`.slice(0, 2000) });
   }
@@ -103,7 +117,14 @@ function renderPolicy(v: PolicyView): void {
   } else {
     void draw(scatter, policyScatterSpec(v, undefined, t));
   }
-  parts.push(scatter, el('h2', 'section', 'Samples per mode'), bars);
+  const base = `${v.runId}-${v.arm}`;
+  parts.push(
+    scatter,
+    exportsOf(scatter, () => `${base}-actions`, () => toCsv(ACTIONS_CSV_HEADER, actionCsvRows(v))),
+    el('h2', 'section', 'Samples per mode'),
+    bars,
+    ...(v.modes.length ? [exportsOf(bars, () => `${base}-modes`, () => toCsv(MODES_CSV_HEADER, modeCsvRows(v)))] : []),
+  );
   if (v.modes.length) void draw(bars, modeBarsSpec(v, t));
   app.replaceChildren(...parts);
 }
@@ -119,7 +140,7 @@ function renderGeneration(v: GenerationView): void {
   const parts: HTMLElement[] = [header(v.experiment, `diffusion (Frido miniature) · ${v.status}`, metrics)];
   if (v.curve.length) {
     const curve = el('div', 'chart curve');
-    parts.push(el('h2', 'section', 'Over training'), curve);
+    parts.push(el('h2', 'section', 'Over training'), curve, exportsOf(curve, () => `${v.runId}-over-training`, () => toCsv(GENERATION_CSV_HEADER, generationCsvRows(v))));
     void draw(curve, generationCurveSpec(v, t));
   }
   for (const g of v.grids) {

@@ -1,5 +1,6 @@
 import type { DiffusionView, GenerationView, PolicyView } from './viewModel';
 import { MAX_POINTS } from './viewModel';
+import { isExportRequest, type ExportRequest } from '../shared/export';
 import { isFiniteNumber, isNotice, isRecord, isRendererError, isShortString } from '../shared/validators';
 
 /**
@@ -17,6 +18,8 @@ export type WebviewToHost =
   | { type: 'ready' }
   /** Save a schedule's sample grid (the run's PNG) where the user chooses. */
   | { type: 'exportGrid'; arm: string }
+  /** A chart as SVG or PNG, or its data as CSV. */
+  | ExportRequest
   | { type: 'error'; message: string };
 
 /** What the webview persists with `setState`, so the serializer can restore the panel. */
@@ -33,6 +36,8 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
       return true;
     case 'exportGrid':
       return ARMS.has(m.arm as string);
+    case 'export':
+      return isExportRequest(m);
     case 'error':
       return isRendererError(m);
     default:

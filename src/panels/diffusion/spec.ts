@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
+import type { CsvCell } from '../shared/export';
 import type { GenerationView, PolicyView } from './viewModel';
 
 /**
@@ -116,4 +117,22 @@ export function generationCurveSpec(view: GenerationView, theme: DiffusionTheme,
       },
     ],
   } as TopLevelSpec;
+}
+
+/** The scatter's data for export: every data action and final sampled action. */
+export const ACTIONS_CSV_HEADER = ['set', 'x', 'y'];
+export function actionCsvRows(view: PolicyView): CsvCell[][] {
+  return [...points(view.data, 'data'), ...points(view.samples, 'sample')].map((p) => [p.set, p.x, p.y]);
+}
+
+/** The per-mode bars' data for export. */
+export const MODES_CSV_HEADER = ['mode', 'x', 'y', 'reward', 'share'];
+export function modeCsvRows(view: PolicyView): CsvCell[][] {
+  return view.modes.map((m) => [m.label, m.x, m.y, m.reward, m.share]);
+}
+
+/** The generation curve's data for export: one row per schedule and measured step. */
+export const GENERATION_CSV_HEADER = ['schedule', 'step', 'distance', 'class consistency'];
+export function generationCsvRows(view: GenerationView): CsvCell[][] {
+  return view.curve.map((p) => [p.arm, p.step, p.distance, p.classConsistency]);
 }

@@ -7,6 +7,7 @@ import { GRID_FILE, gridPngFile, POLICY_CHAIN_FILE, POLICY_SAMPLES_FILE } from '
 import { readEvents, readRunRecord } from '../../runner/runStore';
 import type { RunManager } from '../runs/runManager';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
+import { saveExport } from '../webview/exportFile';
 import { ThrottledRefresh } from '../webview/throttledRefresh';
 
 export const DIFFUSION_VIEW_TYPE = 'modelLab.diffusion';
@@ -95,6 +96,9 @@ export class DiffusionPanel implements vscode.Disposable {
         void vscode.window.showInformationMessage(`Model Lab: saved ${vscode.workspace.asRelativePath(target)}.`);
         return;
       }
+      case 'export':
+        await saveExport(m, this.deps.log);
+        return;
       case 'error':
         this.deps.log.error(`diffusion webview: ${m.message}`);
         return;

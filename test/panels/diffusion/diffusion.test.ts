@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunEvent } from '../../../src/core/train/events';
 import { isHostToWebview, isWebviewToHost } from '../../../src/panels/diffusion/messages';
-import { generationCurveSpec, modeBarsSpec, policyScatterSpec, type DiffusionTheme } from '../../../src/panels/diffusion/spec';
+import { actionCsvRows, generationCsvRows, generationCurveSpec, modeBarsSpec, modeCsvRows, policyScatterSpec, type DiffusionTheme } from '../../../src/panels/diffusion/spec';
 import { generationView, policyView } from '../../../src/panels/diffusion/viewModel';
 
 const header = { runId: 'r1', runDir: '/runs/r1', experiment: 'toy', status: 'completed' };
@@ -44,6 +44,9 @@ test('policy view: modes with the final shares, the curve, samples and the rever
   const final = await renderSvg(policyScatterSpec(v, 2, theme));
   assert.match(final, /after step t = 0/);
   assert.match(await renderSvg(modeBarsSpec(v, theme)), /bottom-right \(r 5\)/);
+  // Exports: every data action and sample, every mode with its share.
+  assert.deepEqual(actionCsvRows(v), [['data', 0.8, 0.8], ['data', -0.8, -0.8], ['sample', 0.79, 0.81], ['sample', -0.8, 0.8], ['sample', 0, 0]]);
+  assert.deepEqual(modeCsvRows(v).map((r) => [r[0], r[4]]), [['top-left', 0.25], ['bottom-left', 0.2], ['top-right', 0.25], ['bottom-right', 0.2]]);
 });
 
 test('policy view: what is missing or crafted is said or dropped, never passed on', () => {
@@ -77,6 +80,7 @@ test('generation view: final measurements per schedule, the curve, grids of the 
   ]);
   assert.equal(v.classifierAccuracy, 0.87);
   assert.equal(v.curve.length, 3);
+  assert.deepEqual(generationCsvRows(v), [['coarse-to-fine', 5, 9, 0.5], ['coarse-to-fine', 10, 7, 0.8], ['single-scale', 10, 8, 0.7]]);
   assert.deepEqual(v.grids.map((g) => g.arm), ['coarse-to-fine'], 'a grid whose size does not fit its shape is dropped');
   assert.ok(isHostToWebview({ type: 'view', view: v }));
   const svg = await renderSvg(generationCurveSpec(v, theme));
@@ -84,6 +88,8 @@ test('generation view: final measurements per schedule, the curve, grids of the 
 });
 
 test('messages from the webview: only known shapes', () => {
+  assert.ok(isWebviewToHost({ type: 'export', format: 'csv', name: 'actions', content: 'set,x,y' }));
+  assert.ok(!isWebviewToHost({ type: 'export', format: 'png', name: 'actions', content: 'not a png' }));
   assert.ok(isWebviewToHost({ type: 'ready' }));
   assert.ok(isWebviewToHost({ type: 'exportGrid', arm: 'single-scale' }));
   assert.ok(!isWebviewToHost({ type: 'exportGrid', arm: '../../etc/passwd' }));
