@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Field as FieldT } from 'o1js';
 import { COMMITMENT_SCHEME, circuitSizeFor } from './scheme';
-import { importO1js, type O1js } from './o1js';
+import { loadPoseidon } from './kimchi';
+import type { O1js } from './o1js';
 
 /**
  * Hash commitments to a run's test predictions and labels, written when the run is
@@ -54,8 +55,9 @@ export async function createCommitment(a: {
   const predictions = Array.from(a.predictions);
   const labels = Array.from(a.labels);
   const secret: CommitmentSecret = { scheme: COMMITMENT_SCHEME, predictionsSalt: randomSalt(), labelsSalt: randomSalt(), predictions, labels };
-  const o1js = await importO1js();
-  const { predictions: pc, labels: lc } = commitmentsOf(o1js, secret, a.testSet.sha256);
+  // o1js's Poseidon over bigints, not o1js itself: every evaluated run pays this (o1js's start-up
+  // costs ~0.5 s of CPU); the circuit's `commitmentsOf` recomputes the same values (a test).
+  const { predictions: pc, labels: lc } = commitmentValues(await loadPoseidon(), secret, a.testSet.sha256);
   const correct = predictions.reduce((c, p, i) => c + (p === labels[i] ? 1 : 0), 0);
   return {
     commitment: {
@@ -64,6 +66,17 @@ export async function createCommitment(a: {
       accuracy: correct / n, createdAt: new Date().toISOString(),
     },
     secret,
+  };
+}
+
+/** The two commitments of a secret as bigints, with a Poseidon over bigints (`loadPoseidon`). */
+export function commitmentValues(hash: (xs: bigint[]) => bigint, secret: CommitmentSecret, testSetSha256: string): { predictions: bigint; labels: bigint } {
+  const n = secret.labels.length;
+  const size = circuitSizeFor(n);
+  const pad = (xs: number[]) => [...xs, ...new Array<number>(size - xs.length).fill(0)].map((x) => BigInt(x));
+  return {
+    predictions: hash([BigInt(secret.predictionsSalt), BigInt(n), ...pad(secret.predictions)]),
+    labels: hash([BigInt(secret.labelsSalt), BigInt(n), hash(testSetHalves(testSetSha256)), ...pad(secret.labels)]),
   };
 }
 
