@@ -5,6 +5,7 @@ import asc from 'assemblyscript/asc';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { copyRuntimePackages, RUNTIME_PACKAGES, runtimeClosure } from './runtimePackages.mjs';
 
@@ -140,6 +141,12 @@ function hasSection(bytes, ids) {
     p += size;
   }
   return false;
+}
+
+// The experiment validators as standalone code (no schema compile in every run process).
+{
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/experimentValidators.ts', 'dist'], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('scripts/experimentValidators.ts failed');
 }
 
 const configs = [node, ...(webviewEntries.length ? [web] : [])];

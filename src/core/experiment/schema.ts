@@ -1,4 +1,8 @@
 import Ajv, { type ValidateFunction } from 'ajv';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
 import experimentSchema from '../../../schemas/experiment.schema.json';
 import distillSchema from '../../../schemas/kinds/distill.schema.json';
 import diffusionKindSchema from '../../../schemas/kinds/diffusion.schema.json';
@@ -22,14 +26,16 @@ export interface ExperimentValidators {
   withDefaults: ValidateFunction;
 }
 
-// Compiling the schema takes 100-200 ms, so each validator is compiled once, on first use
-// (the editor only ever needs `check`). These memos are the module's only state; they are
-// derived from a constant and never change after.
+// Compiling the schema takes 100-200 ms, so each validator is made once, on first use (the
+// editor only ever needs `check`), from the build's standalone code where there is one. These
+// memos are the module's only state; they are derived from a constant and never change after.
 let checkFn: ValidateFunction | undefined;
 let withDefaultsFn: ValidateFunction | undefined;
 
-function makeAjv(useDefaults: boolean): Ajv {
+/** The one Ajv setup for experiment files; `source` keeps the generated code (for `standaloneCode`). */
+export function makeAjv(useDefaults: boolean, source = false): Ajv {
   const ajv = new Ajv({
+    code: { source },
     allErrors: true,
     // `oneOf` + `discriminator` on kind/format/type/policy: only the branch selected by the
     // tag is checked, so errors stay specific instead of one per alternative.
@@ -51,10 +57,34 @@ function makeAjv(useDefaults: boolean): Ajv {
 export function experimentValidators(): ExperimentValidators {
   return {
     get check(): ValidateFunction {
-      return (checkFn ??= makeAjv(false).compile(experimentSchema));
+      return (checkFn ??= standaloneValidator('check') ?? makeAjv(false).compile(experimentSchema));
     },
     get withDefaults(): ValidateFunction {
-      return (withDefaultsFn ??= makeAjv(true).compile(experimentSchema));
+      return (withDefaultsFn ??= standaloneValidator('withDefaults') ?? makeAjv(true).compile(experimentSchema));
     },
   };
+}
+
+/**
+ * The validators as standalone code, written next to the bundles by the build
+ * (`scripts/experimentValidators.ts`): every run and CLI command validates its experiment, and
+ * compiling both validators cost each process ~0.2 s of CPU; loading the code takes ~15 ms.
+ */
+export const STANDALONE_VALIDATORS = { check: 'experimentCheck.cjs', withDefaults: 'experimentWithDefaults.cjs' } as const;
+
+/** Identifies the schemas a standalone validator was generated from (a stale one is not used). */
+export function schemaHash(): string {
+  return createHash('sha256').update(JSON.stringify([experimentSchema, KIND_SCHEMAS])).digest('hex').slice(0, 16);
+}
+
+/** The build's validator beside this bundle, if there is one made from these same schemas. */
+export function standaloneValidator(which: keyof typeof STANDALONE_VALIDATORS, dir: string = __dirname): ValidateFunction | undefined {
+  const file = path.join(dir, STANDALONE_VALIDATORS[which]);
+  if (!existsSync(file)) return undefined;
+  try {
+    const mod = createRequire(__filename)(file) as { default?: ValidateFunction; schemaHash?: unknown };
+    return mod.schemaHash === schemaHash() && typeof mod.default === 'function' ? mod.default : undefined;
+  } catch {
+    return undefined;
+  }
 }
