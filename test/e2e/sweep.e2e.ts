@@ -138,8 +138,7 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
     await sweepRowMenu(page, /3 points · 2 running/, 'Open Sweep Chart');
     const statuses = (labels: string[]) => labels.map((l) => /status: (\w+)/.exec(l)?.[1]).sort().join(',');
     await waitInWebview(page, '.chart.parallel', (f) => markLabels(f, '.chart.parallel', 'unfinishedLines_marks'), (l) => statuses(l) === 'queued,running,running', 60_000);
-    await sweepRowMenu(page, /3 points · 2 running/, 'Cancel Sweep...');
-    assert.match(await confirmCancel(page), /Cancel sweep long-sweep\? 2 running, 1 queued/);
+    assert.match(await cancelFromNode(page, /3 points · 2 running/), /Cancel sweep long-sweep\? 2 running, 1 queued/);
     // The running points stop at their next step (resumable); the third never starts.
     await runsRows(page, (r) => r.some((t) => /3 points · 2 cancelled · 1 not started/.test(t)));
     // The sweep's progress notification ends with it.
@@ -180,8 +179,7 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
     const first = Number(/\(2 points, Slurm job (\d+)\)/.exec(await waitForNotification(page, /sweep long-slurm-sweep \(2 points, Slurm job \d+\)/, 60_000))![1]);
     // A task has trained an epoch (the cluster is shared: the other may still wait in Slurm's queue).
     await runsRows(page, (r) => r.some((t) => /^learningRate=0\.0(03|1)epoch ([2-9]|\d{2,})\/100000/.test(t)));
-    await sweepRowMenu(page, /2 points · (\d )?running/, 'Cancel Sweep...');
-    assert.match(await confirmCancel(page), new RegExp(`Cancel sweep long-slurm-sweep\\? .*scancel of Slurm job ${first}`));
+    assert.match(await cancelFromNode(page, /2 points · (\d )?running/), new RegExp(`Cancel sweep long-slurm-sweep\\? .*scancel of Slurm job ${first}`));
     await runsRows(page, (r) => r.some((t) => /2 points · (2 cancelled|1 cancelled · 1 not started)$/.test(t)));
     await screenshot(page, 'sweep-10-slurm-cancelled');
     const cancelled = longSlurmRuns().filter((r) => r.status === 'cancelled');
@@ -196,8 +194,7 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
     }), 'the cancelled points running again under the new job, from their checkpoints', 120_000);
     await runsRows(page, (r) => r.some((t) => /2 points · (\d )?running/.test(t)));
     await screenshot(page, 'sweep-11-slurm-resumed');
-    await sweepRowMenu(page, /2 points · (\d )?running/, 'Cancel Sweep...');
-    await confirmCancel(page);
+    await cancelFromNode(page, /2 points · (\d )?running/);
     await runsRows(page, (r) => r.some((t) => /2 points · (2 cancelled|1 cancelled · 1 not started)$/.test(t)));
   });
 
@@ -232,13 +229,23 @@ async function pointerAway(page: Page): Promise<void> {
   await page.locator('.context-view .hover-contents').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
 }
 
-/** Answers Cancel Sweep's confirmation with "Cancel Sweep"; returns the question. */
-async function confirmCancel(page: Page): Promise<string> {
+/**
+ * Cancel Sweep... from the sweep's node, answered "Cancel Sweep" in its confirmation; returns the
+ * question. The Runs view redraws every second while points train, and a redraw can swallow
+ * the menu's choice: when no dialog shows, the menu is opened again (a modal dialog that did
+ * show blocks a second one, so the command never runs twice).
+ */
+async function cancelFromNode(page: Page, row: RegExp): Promise<string> {
   const dialog = page.locator('.monaco-dialog-box');
-  await dialog.waitFor({ state: 'visible', timeout: 60_000 }).catch(async (e: Error) => {
-    await screenshot(page, 'sweep-no-cancel-dialog');
-    throw new Error(`${e.message}; notifications: ${JSON.stringify(await notificationTexts(page))}`);
-  });
+  for (let attempt = 1; ; attempt++) {
+    await sweepRowMenu(page, row, 'Cancel Sweep...');
+    const shown = await dialog.waitFor({ state: 'visible', timeout: 20_000 }).then(() => true, () => false);
+    if (shown) break;
+    if (attempt === 3) {
+      await screenshot(page, 'sweep-no-cancel-dialog');
+      throw new Error(`no Cancel Sweep dialog after ${attempt} tries; notifications: ${JSON.stringify(await notificationTexts(page))}`);
+    }
+  }
   const text = (await dialog.textContent()) ?? '';
   await dialog.locator('.monaco-button', { hasText: 'Cancel Sweep' }).click();
   return text;

@@ -176,11 +176,16 @@ async function followSweep(deps: SweepDeps, plan: SweepPlan): Promise<void> {
       void cancelSweep(plan).then((lines) => lines.forEach((l) => deps.log.info(`[sweep ${plan.sweepId}] ${l}`)), (e) => deps.log.error(`cancel: ${(e as Error).message}`));
     });
     let reported = 0;
+    let shown = '';
     for (;;) {
       const now = await sweepState(plan, plan.executor === 'slurm' ? await slurmView(plan) : undefined);
       const done = now.filter((p) => isSettled(p.status)).length;
-      progress.report({ message: summarize(now), increment: ((done - reported) / now.length) * 100 });
-      if (done !== reported) deps.tree.refresh();
+      const message = summarize(now);
+      progress.report({ message, increment: ((done - reported) / now.length) * 100 });
+      // Points starting and ending change the Runs view: re-read the run store then (the file
+      // watcher alone can miss folders made by another process).
+      if (message !== shown) deps.tree.refresh();
+      shown = message;
       reported = done;
       if (done === now.length || (cancelled && now.every((p) => p.status !== 'running'))) return now;
       await new Promise((r) => setTimeout(r, 1000));

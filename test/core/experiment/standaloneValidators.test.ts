@@ -43,7 +43,7 @@ describe('standalone experiment validators (written by the build)', () => {
         const a = structuredClone(c.value);
         const b = structuredClone(c.value);
         assert.equal(standalone(a), compiled(b), c.name);
-        const errors = (v: typeof compiled) => (v.errors ?? []).map((e) => [e.instancePath, e.schemaPath, e.keyword, e.message]);
+        const errors = (v: { errors?: typeof compiled.errors }) => (v.errors ?? []).map((e) => [e.instancePath, e.schemaPath, e.keyword, e.message]);
         assert.deepEqual(errors(standalone), errors(compiled), c.name);
         assert.deepEqual(a, b, `${c.name}: the same data after validation (defaults)`);
       }
