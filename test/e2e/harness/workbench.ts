@@ -77,9 +77,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 /** Runs a command from the palette by its title, e.g. "Model Lab: Run Experiment". */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
+  const input = await openQuickInput(page, 'F1');
   await input.fill(`>${title}`);
   // Enter runs the focused row: wait until the filtered list has focused the command.
   const row = page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: title }).first();
@@ -87,11 +85,24 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
+/**
+ * Presses `key` (F1, Ctrl+P) until the quick input shows. With the keyboard focus inside a
+ * webview (a panel just opened or restored), the webview forwards the key to the workbench, and
+ * in code-server that can be lost; focus then goes back to the workbench and the key again.
+ */
+async function openQuickInput(page: Page, key: string) {
+  const input = page.locator('.quick-input-widget input');
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press(key);
+    if (await input.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false)) return input;
+    if (attempt === 6) throw new Error(`the quick input did not open with ${key} (${attempt} tries)`);
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  }
+}
+
 /** Opens a file with Quick Open (Ctrl+P) and waits until its editor is the active one. */
 export async function openFile(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
+  const input = await openQuickInput(page, 'Control+P');
   await input.fill(name);
   await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: name }).first().waitFor({ state: 'visible', timeout: 10_000 });
   await page.keyboard.press('Enter');
