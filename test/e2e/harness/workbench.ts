@@ -77,8 +77,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 /** Runs a command from the palette by its title, e.g. "Model Lab: Run Experiment". */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  const input = await openQuickInput(page, 'F1');
-  await input.fill(`>${title}`);
+  await typeInQuickInput(page, 'F1', `>${title}`);
   // Enter runs the focused row: wait until the filtered list has focused the command.
   const row = page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: title }).first();
   await row.waitFor({ state: 'visible', timeout: 10_000 });
@@ -86,24 +85,28 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 }
 
 /**
- * Presses `key` (F1, Ctrl+P) until the quick input shows. With the keyboard focus inside a
- * webview (a panel just opened or restored), the webview forwards the key to the workbench, and
- * in code-server that can be lost; focus then goes back to the workbench and the key again.
+ * Presses `key` (F1, Ctrl+P) and types `text` into the quick input it opens. A key pressed while
+ * a webview has the focus is forwarded by the webview, and in code-server it can be lost, or the
+ * webview takes the focus back and the quick input closes: so the focus leaves a webview first
+ * (only a webview: a focused editor keeps its context keys for the palette), and the whole
+ * step is tried again until the text is in the open input.
  */
-async function openQuickInput(page: Page, key: string) {
+async function typeInQuickInput(page: Page, key: string, text: string) {
   const input = page.locator('.quick-input-widget input');
   for (let attempt = 1; ; attempt++) {
+    await page.evaluate(() => {
+      if (document.activeElement?.tagName === 'IFRAME') (document.activeElement as HTMLElement).blur();
+    });
     await page.keyboard.press(key);
-    if (await input.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false)) return input;
+    const typed = await input.fill(text, { timeout: 5_000 }).then(() => true, () => false);
+    if (typed && (await input.isVisible()) && (await input.inputValue()) === text) return input;
     if (attempt === 6) throw new Error(`the quick input did not open with ${key} (${attempt} tries)`);
-    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   }
 }
 
 /** Opens a file with Quick Open (Ctrl+P) and waits until its editor is the active one. */
 export async function openFile(page: Page, name: string): Promise<void> {
-  const input = await openQuickInput(page, 'Control+P');
-  await input.fill(name);
+  await typeInQuickInput(page, 'Control+P', name);
   await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: name }).first().waitFor({ state: 'visible', timeout: 10_000 });
   await page.keyboard.press('Enter');
   await waitForActiveEditor(page, name);
