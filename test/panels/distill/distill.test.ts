@@ -116,13 +116,14 @@ describe('distill panel messages', () => {
     assert.ok(isHostToWebview({ type: 'view', view: v }));
     assert.ok(isHostToWebview(JSON.parse(JSON.stringify({ type: 'view', view: v }))), 'survives the JSON round trip of postMessage');
     assert.ok(isHostToWebview({ type: 'notice', level: 'warning', text: 'gone' }));
-    for (const m of [{ type: 'ready' }, { type: 'cancelRun' }, { type: 'openExperiment' }, { type: 'error', message: 'x' }, { type: 'export', format: 'csv', name: 'arms', content: 'a,b\r\n' }]) assert.ok(isWebviewToHost(m), JSON.stringify(m));
+    for (const m of [{ type: 'ready' }, { type: 'cancelRun', runId: 'r' }, { type: 'openExperiment', runId: 'r' }, { type: 'error', message: 'x' }, { type: 'export', format: 'csv', name: 'arms', content: 'a,b\r\n' }]) assert.ok(isWebviewToHost(m), JSON.stringify(m));
     assert.ok(isDistillPanelState({ runDir: '/runs/r' }));
   });
 
   it('drops what does not fit', () => {
     assert.ok(!isWebviewToHost({ type: 'export', format: 'png', name: 'x', content: 'not a png' }));
     assert.ok(!isWebviewToHost({ type: 'deleteEverything' }));
+    assert.ok(!isWebviewToHost({ type: 'cancelRun' }), 'a run action names its run');
     assert.ok(!isHostToWebview({ type: 'view', view: { ...v, status: 'exploded' } }));
     assert.ok(!isHostToWebview({ type: 'view', view: { ...v, points: [{ arm: 'kd', stage: 'p', lane: 'l', step: 1, value: 'NaN' }] } }));
     assert.ok(!isHostToWebview({ type: 'view', view: { ...v, arms: [{ ...v.arms[2], gallery: [{ label: 0.5, values: [1] }] }] } }));
