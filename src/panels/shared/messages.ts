@@ -2,10 +2,10 @@ import { isExportRequest, type ExportRequest } from './export';
 import { isRendererError, isShortString } from './validators';
 
 /**
- * Messages shared by the contracts of the panels of run folders (diffusion, distill, sweep,
- * skills, gcrl), which one host answers (`src/vscode/webview/runFolderPanel.ts`): a contract's
- * `WebviewToHost` is `CommonWebviewToHost` (and `RunAction` if its webview has run buttons)
- * plus its own messages, and its validator checks those with these guards.
+ * Messages shared by the contracts of the panels of runs (diffusion, distill, sweep, skills,
+ * gcrl, whose one host `src/vscode/webview/runFolderPanel.ts` answers these; and the timeline): a
+ * contract's `WebviewToHost` is `CommonWebviewToHost` (and `RunAction` if its webview has run
+ * buttons) plus its own messages, and its validator checks those with these guards.
  */
 
 /** The page loaded; an error inside the webview, for the log; a chart or data to save. */
