@@ -3,8 +3,9 @@ import { isGcrlPanelState, isWebviewToHost as isGcrlMessage, type HostToWebview 
 import { isSkillsPanelState, isWebviewToHost as isSkillsMessage, type HostToWebview as SkillsOut, type WebviewToHost as SkillsIn } from '../../panels/skills/messages';
 import type { GcrlRunView } from '../../panels/gcrl/viewModel';
 import type { SkillsRunView } from '../../panels/skills/viewModel';
-import { loadGcrlRun, loadSkillsRun, valueFor } from './rlRunSource';
 import type { RunFolderPanelKind } from '../webview/runFolderPanel';
+import { loadGcrlRun, loadSkillsRun, valueFor } from './rlRunSource';
+
 
 /** The skills panel: trajectories by skill and coverage over training, several runs side by side. */
 export const SKILLS_PANEL: RunFolderPanelKind<SkillsIn, SkillsOut> = {

@@ -9,8 +9,8 @@ import { isExperimentFile } from '../config';
 import { resultViewFor } from '../runs/resultViews';
 import type { RunIndex } from '../runs/runIndex';
 import { escapeMarkdown } from '../util/markdown';
-import { layoutInText, mazeFacts, mazeSvg } from './mazePreview';
 import { RunFolderPanel, type RunFolderPanelDeps } from '../webview/runFolderPanel';
+import { layoutInText, mazeFacts, mazeSvg } from './mazePreview';
 import { GCRL_PANEL, SKILLS_PANEL } from './panels';
 
 const SELECTOR: vscode.DocumentSelector = [{ scheme: 'file', pattern: '**/*.experiment.json' }];

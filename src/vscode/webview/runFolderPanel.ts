@@ -108,9 +108,9 @@ export class RunFolderPanel<In extends Message, Out extends Message> implements 
   private constructor(readonly kind: RunFolderPanelKind<In, Out>, readonly panel: vscode.WebviewPanel, readonly deps: RunFolderPanelDeps, folders: string[]) {
     RunFolderPanel.shown.set(kind.viewType, this as unknown as RunFolderPanel<Message, Message>);
     this.folders = this.normalise(folders);
-    setPanelHtml(panel.webview, deps.extensionUri, kind.bundle, kind.title);
     this.channel = new WebviewChannel(panel.webview, { label: kind.label, log: deps.log, isMessage: kind.isMessage, onMessage: (m) => this.handle(m) });
     this.disposables.push(
+      setPanelHtml(panel.webview, deps.extensionUri, kind.bundle, kind.title, deps.log),
       this.channel,
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState((e) => (e.webviewPanel.visible ? this.refresh.schedule(0) : undefined)),
