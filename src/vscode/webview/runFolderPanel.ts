@@ -188,7 +188,7 @@ export class RunFolderPanel<In extends Message, Out extends Message> implements 
 }
 
 /** Reloads a panel on live events of its runs (progress lines change nothing it shows) and when runs start or end. */
-export function followRuns<I extends Message, O extends Message>(panel: RunFolderPanel<I, O>): vscode.Disposable[] {
+function followRuns<I extends Message, O extends Message>(panel: RunFolderPanel<I, O>): vscode.Disposable[] {
   const { runs } = panel.deps;
   return [
     runs.onDidRunEvent(({ run, event }) => {
