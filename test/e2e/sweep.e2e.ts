@@ -140,7 +140,9 @@ describe('sweeps (code-server)', { timeout: patient(10 * 60_000) }, () => {
     await runsRows(page, (r) => r.some((t) => /3 points · 2 running · 1 queued/.test(t)));
     await screenshot(page, 'sweep-05-long-sweep-running');
     // The chart, opened while the sweep runs: every point dashed by its status (no final metric yet).
-    await sweepRowMenu(page, /3 points · 2 running/, 'Open Sweep Chart');
+    // The Runs view redraws as the points train and can swallow the choice: choose it again until the panel shows this sweep.
+    const onLongSweep = () => page.locator('.tabs-container .tab', { hasText: 'Sweep: long-sweep' }).first().isVisible();
+    await chooseUntil(page, () => openSweepRowMenu(page, /3 points · 2 running/), 'Open Sweep Chart', onLongSweep, 'the sweep panel on long-sweep');
     const statuses = (labels: string[]) => labels.map((l) => /status: (\w+)/.exec(l)?.[1]).sort().join(',');
     await waitInWebview(page, '.chart.parallel', (f) => markLabels(f, '.chart.parallel', 'unfinishedLines_marks'), (l) => statuses(l) === 'queued,running,running', 60_000);
     assert.match(await cancelFromNode(page, /3 points · 2 running/), /Cancel sweep long-sweep\? 2 running, 1 queued/);
