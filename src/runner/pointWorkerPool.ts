@@ -57,11 +57,11 @@ export class PointWorkerPool {
 class PointWorker {
   private readonly child: ChildProcess;
   private current?: { message: SchedulerToPointWorker; done: () => void };
+  /** It said it takes no more points (`pointEnded.retire`). */
   private retired = false;
   private gone = false;
-  readonly exited: Promise<void>;
-
   private readonly logFile: string;
+  readonly exited: Promise<void>;
 
   constructor(opts: PointWorkerPoolOptions) {
     this.logFile = opts.logFile;
