@@ -21,8 +21,8 @@ model-lab sweep --status SWEEP_DIR [--json]
 model-lab sweep --cancel SWEEP_DIR [--point I]
   runs every point of the file's "sweep" block, each as a run of its own; local: up to N at once
   on this machine (default: one per core), in N worker processes that each run one point after
-  another (--process-per-point: a new process for every point); slurm: one sbatch --array job (settings from the
-  file's "cluster" block, overridden by the flags)`;
+  another (--process-per-point: a new process for every point); slurm: one sbatch --array job
+  (settings from the file's "cluster" block, overridden by the flags)`;
 
 /** `model-lab sweep`: expands a sweep and runs its points here or on Slurm; `--json` prints `{executor, jobId?, runs}`. */
 export const sweepCommand: Subcommand = async (argv, io) => {
