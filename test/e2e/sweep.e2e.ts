@@ -110,7 +110,7 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
 
   test('Open Sweep Chart on the sweep node: one line and one dot per point, the axes named by the swept pointers', async () => {
     const { page } = wb;
-    await sweepRowMenu(page, /4 points · 4 completed/, 'Open Sweep Chart');
+    await openSweepChart(page, /4 points · 4 completed/, 'quick-sweep');
     // The parallel coordinates: one solid line per completed point (Vega's SVG labels each with its datum).
     const lines = await waitInWebview(page, '.chart.parallel', (f) => markLabels(f, '.chart.parallel', 'pointLines_marks'), (l) => l.length === 4, 60_000);
     assert.deepEqual(lines.map((l) => /point: (\d+)/.exec(l)?.[1]).sort(), ['0', '1', '2', '3']);
@@ -135,7 +135,7 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
     await runsRows(page, (r) => r.some((t) => /3 points · 2 running · 1 queued/.test(t)));
     await screenshot(page, 'sweep-05-long-sweep-running');
     // The chart, opened while the sweep runs: every point dashed by its status (no final metric yet).
-    await sweepRowMenu(page, /3 points · 2 running/, 'Open Sweep Chart');
+    await openSweepChart(page, /3 points · 2 running/, 'long-sweep');
     const statuses = (labels: string[]) => labels.map((l) => /status: (\w+)/.exec(l)?.[1]).sort().join(',');
     await waitInWebview(page, '.chart.parallel', (f) => markLabels(f, '.chart.parallel', 'unfinishedLines_marks'), (l) => statuses(l) === 'queued,running,running', 60_000);
     assert.match(await cancelFromNode(page, /3 points · 2 running/), /Cancel sweep long-sweep\? 2 running, 1 queued/);
@@ -240,6 +240,23 @@ async function cancelFromNode(page: Page, row: RegExp): Promise<string> {
   const text = (await dialog.textContent()) ?? '';
   await dialog.locator('.monaco-button', { hasText: 'Cancel Sweep' }).click();
   return text;
+}
+
+/**
+ * Open Sweep Chart from the sweep's node, until the chart of that sweep is the active editor: as
+ * with Cancel Sweep..., a Runs-view redraw while points train can swallow the menu's choice, and
+ * the panel would go on showing the sweep it showed before.
+ */
+async function openSweepChart(page: Page, row: RegExp, name: string): Promise<void> {
+  const tab = page.locator('.tabs-container .tab.active', { hasText: `Sweep: ${name}` });
+  for (let attempt = 1; ; attempt++) {
+    await sweepRowMenu(page, row, 'Open Sweep Chart');
+    if (await tab.waitFor({ state: 'visible', timeout: 20_000 }).then(() => true, () => false)) return;
+    if (attempt === 3) {
+      await screenshot(page, 'sweep-no-chart');
+      throw new Error(`the chart of ${name} did not open after ${attempt} tries`);
+    }
+  }
 }
 
 /** Right-clicks the Runs view's sweep row matching `pattern` and picks `item`. */
