@@ -11,6 +11,8 @@ export interface FreezePredictor {
   readonly config: { readonly sampleSize: number; readonly window: number; readonly snapshotEvery: number; readonly minWindow: number };
   /** P(freeze) per window; windows are oldest-first and share their snapshot count. */
   predict(windows: Float32Array[][]): Promise<number[]>;
+  /** Frees its weights (a stand-in may hold none). */
+  dispose?(): void;
 }
 
 export interface SmartFrzOptions {
@@ -160,6 +162,10 @@ export class SmartFrzPolicy implements FreezingPolicy {
       history: this.history.map((h) => h.map((s) => Array.from(s))),
       lastProbabilities: [...this.lastProbs],
     };
+  }
+
+  dispose(): void {
+    this.predictor.dispose?.();
   }
 
   loadState(state: unknown): void {
