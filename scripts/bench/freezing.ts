@@ -8,13 +8,16 @@
  *
  *   npm run bench:freezing -- [--pairs id,id] [--policies none,linear,autofreeze,smartfrz[,static]]
  *                             [--predictor FILE] [--out FILE]
+ *   npm run bench:freezing -- --report FILE    (re-print the table of a saved run, no training)
  *
  * Accuracies are on DEV splits carved from the training files (Fashion-MNIST's t10k test split
  * is never read; digits keeps a seeded 20%), so nothing here is tuned or reported on a test
  * split. Data: ../shared/datasets (or MODEL_LAB_DATASETS). Times are against `none` in the same
- * run; on a shared machine they are noisy, the FLOPs columns are exact.
+ * run: wall seconds of training (evaluation excluded) and CPU seconds of the whole training call
+ * (evaluation included). On a loaded machine wall times are noise and CPU seconds the better
+ * measure; the FLOPs columns are exact.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -61,6 +64,7 @@ const { values } = parseArgs({
     policies: { type: 'string', default: 'none,linear,autofreeze,smartfrz' },
     predictor: { type: 'string' },
     out: { type: 'string', default: path.join(root, 'test-output', 'bench', 'freezing.json') },
+    report: { type: 'string' },
   },
 });
 
@@ -113,7 +117,57 @@ export function onOrAboveLine(p: { cost: number; acc: number }, lin: { cost: num
   return p.acc >= line - 1e-9;
 }
 
+/** The per-pair table and the issue's targets, from the rows of one run. */
+export function report(pairIds: string[], rows: Row[]): { lines: string[]; smartfrz: Verdict[] } {
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const lines = [
+    '| pair | policy | dev acc | Δ vs none (pts) | train s wall (CPU s) | time saved wall / CPU | backward FLOPs saved | freezes (layer@epoch) | on/above linear–autofreeze line (wall / CPU / FLOPs) |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  const verdicts: Verdict[] = [];
+  for (const id of pairIds) {
+    const of = (p: string) => rows.find((r) => r.pair === id && r.policy === p);
+    const none = of('none');
+    const lin = of('linear');
+    const auto = of('autofreeze');
+    for (const r of rows.filter((x) => x.pair === id)) {
+      const delta = none ? (r.accuracy - none.accuracy) * 100 : NaN;
+      const wallSaved = none ? 1 - r.trainSeconds / none.trainSeconds : NaN;
+      const cpuSaved = none ? 1 - r.cpuSeconds / none.cpuSeconds : NaN;
+      let line = '';
+      if (r.policy === 'smartfrz' && none && lin && auto) {
+        const yes = (cost: (x: Row) => number) => onOrAboveLine({ cost: cost(r), acc: r.accuracy }, { cost: cost(lin), acc: lin.accuracy }, { cost: cost(auto), acc: auto.accuracy });
+        const lineWall = yes((x) => x.trainSeconds / none.trainSeconds);
+        const lineCpu = yes((x) => x.cpuSeconds / none.cpuSeconds);
+        const lineFlops = yes((x) => 1 - x.backwardSaved);
+        line = [lineWall, lineCpu, lineFlops].map((v) => (v ? 'yes' : 'no')).join(' / ');
+        verdicts.push({ pair: id, delta, wallSaved, cpuSaved, flopsSaved: r.backwardSaved, lineWall, lineCpu, lineFlops });
+      }
+      const isNone = !none || r === none;
+      lines.push(`| ${id} | ${r.policy} | ${(r.accuracy * 100).toFixed(2)}% | ${isNone ? '—' : delta.toFixed(2)} | ${r.trainSeconds.toFixed(1)} (${r.cpuSeconds.toFixed(1)}) | ${isNone ? '—' : `${pct(wallSaved)} / ${pct(cpuSaved)}`} | ${pct(r.backwardSaved)} | ${r.freezes || '—'} | ${line} |`);
+    }
+  }
+  if (verdicts.length > 0) {
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const n = verdicts.length;
+    const count = (f: (v: Verdict) => boolean | undefined) => `${verdicts.filter(f).length}/${n}`;
+    lines.push('', `SmartFRZ vs the issue's targets over ${n} held-out pairs:`);
+    lines.push(`- within 0.5 points of none on every pair: ${count((v) => v.delta >= -0.5)} (worst ${Math.min(...verdicts.map((v) => v.delta)).toFixed(2)} pts, mean ${mean(verdicts.map((v) => v.delta)).toFixed(2)})`);
+    lines.push(`- >= 30% less training time on average: wall ${pct(mean(verdicts.map((v) => v.wallSaved)))}, CPU ${pct(mean(verdicts.map((v) => v.cpuSaved)))} (whole training call, evaluation included); backward FLOPs saved ${pct(mean(verdicts.map((v) => v.flopsSaved)))}`);
+    lines.push(`- on or above the linear–autofreeze accuracy-time line on every pair: ${count((v) => v.lineWall)} by wall time, ${count((v) => v.lineCpu)} by CPU time, ${count((v) => v.lineFlops)} by backward FLOPs`);
+  }
+  return { lines, smartfrz: verdicts };
+}
+
+interface Verdict { pair: string; delta: number; wallSaved: number; cpuSaved: number; flopsSaved: number; lineWall?: boolean; lineCpu?: boolean; lineFlops?: boolean }
+
 async function main(): Promise<void> {
+  if (values.report) {
+    // Re-render a saved run (no training).
+    const saved = JSON.parse(readFileSync(values.report, 'utf8')) as { pairs: Array<{ id: string }>; rows: Row[] };
+    console.log(report(saved.pairs.map((p) => p.id), saved.rows).lines.join('\n'));
+    return;
+  }
   const backend = await initBackend();
   const chosen = values.pairs ? PAIRS.filter((p) => values.pairs!.split(',').includes(p.id)) : PAIRS;
   const policies = values.policies!.split(',') as FreezingPolicyName[];
@@ -123,44 +177,10 @@ async function main(): Promise<void> {
     const data = await pair.load();
     for (const policy of policies) rows.push(await runOne(pair, data, policy));
   }
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const lines = [
-    '| pair | policy | dev acc | Δ vs none (pts) | train s (CPU s) | time saved | backward FLOPs saved | freezes (layer@epoch) | on/above linear–autofreeze line (time / FLOPs) |',
-    '|---|---|---|---|---|---|---|---|---|',
-  ];
-  const verdicts: Array<{ pair: string; delta: number; timeSaved: number; cpuSaved: number; flopsSaved: number; lineTime?: boolean; lineFlops?: boolean }> = [];
-  for (const pair of chosen) {
-    const of = (p: string) => rows.find((r) => r.pair === pair.id && r.policy === p);
-    const none = of('none');
-    const lin = of('linear');
-    const auto = of('autofreeze');
-    for (const r of rows.filter((x) => x.pair === pair.id)) {
-      const delta = none ? (r.accuracy - none.accuracy) * 100 : NaN;
-      const timeRatio = none ? r.trainSeconds / none.trainSeconds : NaN;
-      let line = '';
-      if (r.policy === 'smartfrz' && none && lin && auto) {
-        const t = (x: Row) => ({ cost: x.trainSeconds / none.trainSeconds, acc: x.accuracy });
-        const f = (x: Row) => ({ cost: 1 - x.backwardSaved, acc: x.accuracy });
-        const lineTime = onOrAboveLine(t(r), t(lin), t(auto));
-        const lineFlops = onOrAboveLine(f(r), f(lin), f(auto));
-        line = `${lineTime ? 'yes' : 'no'} / ${lineFlops ? 'yes' : 'no'}`;
-        verdicts.push({ pair: pair.id, delta, timeSaved: 1 - timeRatio, cpuSaved: 1 - r.cpuSeconds / none.cpuSeconds, flopsSaved: r.backwardSaved, lineTime, lineFlops });
-      }
-      lines.push(`| ${pair.id} | ${r.policy} | ${(r.accuracy * 100).toFixed(2)}% | ${none && r !== none ? delta.toFixed(2) : '—'} | ${r.trainSeconds.toFixed(1)} (${r.cpuSeconds.toFixed(1)}) | ${none && r !== none ? pct(1 - timeRatio) : '—'} | ${pct(r.backwardSaved)} | ${r.freezes || '—'} | ${line} |`);
-    }
-  }
+  const { lines, smartfrz } = report(chosen.map((p) => p.id), rows);
   console.log(lines.join('\n'));
-  if (verdicts.length > 0) {
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const within = verdicts.filter((v) => v.delta >= -0.5).length;
-    console.log('');
-    console.log(`SmartFRZ vs the issue's targets over ${verdicts.length} held-out pairs:`);
-    console.log(`- within 0.5 points of none: ${within}/${verdicts.length} (worst ${Math.min(...verdicts.map((v) => v.delta)).toFixed(2)} pts, mean ${mean(verdicts.map((v) => v.delta)).toFixed(2)})`);
-    console.log(`- training time saved: mean ${pct(mean(verdicts.map((v) => v.timeSaved)))} wall (target >= 30%), ${pct(mean(verdicts.map((v) => v.cpuSaved)))} CPU (whole training call, evaluation included); backward FLOPs saved: mean ${pct(mean(verdicts.map((v) => v.flopsSaved)))}`);
-    console.log(`- on or above the linear–autofreeze line: ${verdicts.filter((v) => v.lineTime).length}/${verdicts.length} by time, ${verdicts.filter((v) => v.lineFlops).length}/${verdicts.length} by FLOPs`);
-  }
   mkdirSync(path.dirname(values.out!), { recursive: true });
-  writeFileSync(values.out!, JSON.stringify({ backend: backend.name, pairs: chosen.map((p) => ({ id: p.id, describe: p.describe })), rows, smartfrz: verdicts }, null, 2));
+  writeFileSync(values.out!, JSON.stringify({ backend: backend.name, pairs: chosen.map((p) => ({ id: p.id, describe: p.describe })), rows, smartfrz }, null, 2));
   console.error(`wrote ${values.out}`);
 }
 
