@@ -203,7 +203,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
     }
   }
 
-  /** Why the last stage held a unit the predictor would have frozen (for logs), if it did. */
+  /** Why the guards held freezing back at the last stage (for logs); undefined when they did not. */
   lastHold(): string | undefined {
     return this.holdReason;
   }
