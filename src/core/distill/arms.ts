@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import type { Split } from '../data/types';
-import { type CheckpointExtra, type StageSpec, type StepContext, stopGradient, TrainingSession } from '../train/loop';
+import { assertOffTape, type CheckpointExtra, type StageSpec, type StepContext, stopGradient, TrainingSession } from '../train/loop';
 import { createRng, shuffledIndices } from '../util/random';
 import { augmentTexts, neighbourCandidates, synonymCandidates } from './augment';
 import { buildGenerator, daflLoss } from './dafl';
@@ -88,8 +88,9 @@ export function accuracy(model: tf.LayersModel, split: Split, exampleShape: numb
   return split.count === 0 ? 0 : correct / split.count;
 }
 
-/** Teacher logits of a set, in batches (inference mode). */
+/** Teacher logits of a set, in batches (inference mode). Never inside a gradient step (see `assertOffTape`). */
 export function computeLogits(model: tf.LayersModel, set: ExampleSet, exampleShape: number[]): Float32Array {
+  assertOffTape(`the teacher's logits of ${set.count} examples`);
   const classes = anatomy(model).numClasses;
   const out = new Float32Array(set.count * classes);
   for (let i = 0; i < set.count; i += EVAL_BATCH) {
@@ -230,12 +231,18 @@ function predictionStage(
   return {
     name,
     ...epochs(nEpochs, set.count, batchSize),
-    trainable: 'student',
-    loss: (c) => {
+    // A `step` stage, not `trainable` + `loss`: the teacher's logits of the whole set are computed
+    // (once, cached by the context) here, off the gradient tape; in the loss the tape would keep
+    // every batch of that pass alive at once (the kd arm on SST-2's 67k sentences hit the wasm
+    // heap's 4 GB limit in its first step).
+    step: (c) => {
       const idx = c.batch(set.count, batchSize);
-      const targets = takeRows(ctx.teacherLogits(set), [classes], idx);
-      const logits = logitsOf(student, takeRows(set.x, ctx.exampleShape, idx), { training: true, seed: session.nextSeed() });
-      return softCrossEntropy(logits, targets, temperature);
+      const teacherLogits = ctx.teacherLogits(set);
+      session.step('student', () => {
+        const targets = takeRows(teacherLogits, [classes], idx);
+        const logits = logitsOf(student, takeRows(set.x, ctx.exampleShape, idx), { training: true, seed: session.nextSeed() });
+        return softCrossEntropy(logits, targets, temperature);
+      });
     },
     epochEnd: evaluate,
   };
