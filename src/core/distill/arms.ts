@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import type { Split } from '../data/types';
-import { assertOffTape, type CheckpointExtra, type StageSpec, type StepContext, stopGradient, TrainingSession } from '../train/loop';
+import { assertOffTape, type CheckpointExtra, type StageSpec, type StepContext, TrainingSession } from '../train/loop';
 import { createRng, shuffledIndices } from '../util/random';
 import { augmentTexts, neighbourCandidates, synonymCandidates } from './augment';
 import { buildGenerator, daflLoss } from './dafl';
-import { balancedTargets, batchNormMatchPerLayer, deepInversionLoss, drawShift, imageShapeOf, roll2d } from './deepInversion';
+import { balancedTargets, batchNormMatchPerLayer, deepInversionLoss, drawShift, imageShapeOf } from './deepInversion';
 import { anatomy, forward, logitsOf } from './forward';
+import { randomViews } from './views';
 import { type LayerPairs, layerPairs } from './layerMap';
 import { labelCrossEntropy, softCrossEntropy } from './losses';
 import { sliceRows, takeRows } from './rows';
@@ -249,34 +250,30 @@ function predictionStage(
 }
 
 /**
- * KD on a synthetic set (DeepInversion, DAFL): on the fixed set, or with `synthesis.mixup` on a
- * fresh view of each batch (shifted, flipped, mixed pairwise), labelled by the teacher online.
+ * KD on a synthetic set (DeepInversion, DAFL): on the fixed set, or with `synthesis.views` on a
+ * fresh view of each batch (each image shifted and flipped on its own, `randomViews`; with
+ * `synthesis.mixup` also mixed pairwise), labelled by the teacher on exactly what the student sees.
  */
 function syntheticStage(ctx: DistillContext, session: TrainingSession, student: tf.LayersModel, set: ExampleSet, s: ArmSettings, evaluate: () => void): StageSpec {
   const syn = s.synthesis;
-  if (!syn.mixup) return predictionStage('distillation', ctx, session, student, set, s.epochs, s.batchSize, s.temperature, evaluate);
+  if (!syn.views && !syn.mixup) return predictionStage('distillation', ctx, session, student, set, s.epochs, s.batchSize, s.temperature, evaluate);
   const image = imageShapeOf(ctx.exampleShape);
   return {
     name: 'distillation',
     ...epochs(s.epochs, set.count, s.batchSize),
-    trainable: 'student',
-    loss: (c) => {
+    // The view and the teacher's logits on it are made before the step, off the gradient tape.
+    step: (c) => {
       const idx = c.batch(set.count, s.batchSize);
       let x = takeRows(set.x, ctx.exampleShape, idx);
-      if (image) {
-        const shift = drawShift(session.rng, syn, true);
-        let im = tf.reshape(x, [-1, ...image]) as tf.Tensor4D;
-        if (shift.dy !== 0 || shift.dx !== 0) im = roll2d(im, shift.dy, shift.dx);
-        if (shift.flip) im = tf.reverse(im, 2) as tf.Tensor4D;
-        x = tf.reshape(im, x.shape);
+      if (image) x = tf.reshape(randomViews(tf.reshape(x, [-1, ...image]) as tf.Tensor4D, syn.jitter, syn.flip, session.rng), x.shape);
+      if (syn.mixup) {
+        const n = idx.length;
+        const partner = Int32Array.from({ length: n }, () => session.rng.int(n));
+        const lambda = tf.tensor(Float32Array.from({ length: n }, () => session.rng.next()), [n, ...ctx.exampleShape.map(() => 1)]);
+        x = tf.add(tf.mul(x, lambda), tf.mul(tf.gather(x, tf.tensor1d(partner, 'int32')), tf.sub(1, lambda)));
       }
-      const n = idx.length;
-      const partner = Int32Array.from({ length: n }, () => session.rng.int(n));
-      const lambda = tf.tensor(Float32Array.from({ length: n }, () => session.rng.next()), [n, ...ctx.exampleShape.map(() => 1)]);
-      const mixed = tf.add(tf.mul(x, lambda), tf.mul(tf.gather(x, tf.tensor1d(partner, 'int32')), tf.sub(1, lambda)));
-      const targets = stopGradient(logitsOf(ctx.teacher, mixed));
-      const logits = logitsOf(student, mixed, { training: true, seed: session.nextSeed() });
-      return softCrossEntropy(logits, targets, s.temperature);
+      const targets = logitsOf(ctx.teacher, x);
+      session.step('student', () => softCrossEntropy(logitsOf(student, x, { training: true, seed: session.nextSeed() }), targets, s.temperature));
     },
     epochEnd: evaluate,
   };

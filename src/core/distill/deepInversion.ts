@@ -32,6 +32,12 @@ export interface SynthesisSettings {
    * Fashion-MNIST it learnt more slowly and did not help within 30 epochs (docs/distillation.md).
    */
   mixup: boolean;
+  /**
+   * KD on the synthetic set with a fresh view of every batch (shifted by up to `jitter` pixels,
+   * flipped when `flip`), the teacher's logits taken on what the student sees: DeepInversion's
+   * own augmentation carried into KD, without mixing (`mixup` adds that).
+   */
+  views: boolean;
   /** Keep inputs in this range after every step (the data's range, e.g. [0, 1]). */
   clip?: [number, number];
 }

@@ -77,6 +77,7 @@ export const DEFAULT_SYNTHESIS: SynthesisSettings = {
   jitter: 0,
   flip: false,
   mixup: false,
+  views: false,
 };
 
 export const DEFAULT_DAFL: DaflSettings = {
