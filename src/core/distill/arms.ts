@@ -9,7 +9,7 @@ import { balancedTargets, batchNormMatchPerLayer, deepInversionLoss, drawShift, 
 import { anatomy, forward, logitsOf } from './forward';
 import { randomViews } from './views';
 import { type LayerPairs, layerPairs } from './layerMap';
-import { labelCrossEntropy, softCrossEntropy } from './losses';
+import { competitionLoss, labelCrossEntropy, softCrossEntropy } from './losses';
 import { sliceRows, takeRows } from './rows';
 import { type ArmSettings, DATA_FREE_METHODS } from './settings';
 import { intermediateLoss, projectionInit } from './tinybert';
@@ -292,24 +292,41 @@ function planDeepInversion(ctx: DistillContext, s: ArmSettings, base: Omit<ArmPl
   const { x } = session.addVariables('inputs', { x: tf.zeros([syn.batchSize, ...ctx.exampleShape]) }, { optimizer: { type: 'adam', learningRate: syn.learningRate } });
   const bnNames = anatomy(ctx.teacher).batchNormLayers;
   const set: ExampleSet = { x: synthetic, count: syn.samples };
+  // Adaptive DeepInversion: after each batch but the last the student takes `competitionSteps` KD
+  // steps on the inputs made so far, and later batches also maximise its disagreement with the teacher.
+  const adaptive = syn.competition > 0 && batches > 1;
+  const studentSteps = adaptive ? syn.competitionSteps : 0;
+  const block = syn.steps + studentSteps;
   const synthesis: StageSpec = {
     name: 'synthesis',
-    steps: batches * syn.steps,
+    steps: batches * syn.steps + (batches - 1) * studentSteps,
     step: (c: StepContext) => {
-      const b = Math.floor(c.stageStep / syn.steps);
+      const b = Math.floor(c.stageStep / block);
+      const offset = c.stageStep % block;
+      if (offset >= syn.steps) {
+        // The student learns from the batches made so far (teacher logits off the tape).
+        const made = Math.min(syn.samples, (b + 1) * syn.batchSize);
+        const xb = takeRows(synthetic, ctx.exampleShape, c.batch(made, s.batchSize));
+        const targets = logitsOf(ctx.teacher, xb);
+        session.step('student', () => softCrossEntropy(logitsOf(student, xb, { training: true, seed: session.nextSeed() }), targets, s.temperature), { name: 'studentKd' });
+        return;
+      }
       // A batch starts from fresh noise (from the session: reproducible on resume); its targets
       // are a function of the batch index.
-      if (c.stageStep % syn.steps === 0) session.reset('inputs', { x: session.randomNormal([syn.batchSize, ...ctx.exampleShape]) });
+      if (offset === 0) session.reset('inputs', { x: session.randomNormal([syn.batchSize, ...ctx.exampleShape]) });
       const targets = balancedTargets(syn.batchSize, ctx.numClasses, b * syn.batchSize, createRng(s.seed * 9973 + b));
       const shift = drawShift(session.rng, syn, isImage);
       const y = tf.tensor1d(targets, 'int32');
       session.step('inputs', () => {
         const r = deepInversionLoss(ctx.teacher, x, y, syn, shift);
         const perLayer = Object.fromEntries(r.bnLayers.map((t, i) => [`bn:${bnNames[i]}`, t]));
-        return { loss: r.loss, ce: r.ce, bn: r.bn, tv: r.tv, ...perLayer };
+        const terms = { ce: r.ce, bn: r.bn, tv: r.tv, ...perLayer };
+        if (!adaptive || b === 0) return { loss: r.loss, ...terms };
+        const competition = competitionLoss(r.logits, logitsOf(student, r.input));
+        return { loss: tf.add(r.loss, tf.mul(competition, syn.competition)), competition, ...terms };
       });
       if (syn.clip) tf.tidy(() => x.assign(tf.clipByValue(x, syn.clip![0], syn.clip![1])));
-      if ((c.stageStep + 1) % syn.steps === 0) {
+      if (offset + 1 === syn.steps) {
         const n = Math.min(syn.batchSize, syn.samples - b * syn.batchSize);
         synthetic.set((x.dataSync() as Float32Array).subarray(0, n * width), b * syn.batchSize * width);
         labels.set(targets.subarray(0, n), b * syn.batchSize);

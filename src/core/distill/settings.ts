@@ -78,6 +78,8 @@ export const DEFAULT_SYNTHESIS: SynthesisSettings = {
   flip: false,
   mixup: false,
   views: false,
+  competition: 0,
+  competitionSteps: 64,
 };
 
 export const DEFAULT_DAFL: DaflSettings = {

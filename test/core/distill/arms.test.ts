@@ -73,3 +73,49 @@ it('memory stays flat over a kd arm\'s steps: the same tensors and bytes after N
   assert.ok(second.peakBytes <= first.peakBytes, `peak ${second.peakBytes} over steps 21-40 vs ${first.peakBytes} over 1-20`);
   dispose();
 });
+
+it('Adaptive DeepInversion: the student learns between synthetic batches, and later batches add the competition term', async () => {
+  const data = prototypeData({ train: 10, test: 40, classes: 10, shape: SHAPE, seed: 6 });
+  const teacher = await buildModel({ inputShape: SHAPE, layers: [
+    { name: 'fc1', type: 'dense', units: 32, activation: 'relu' },
+    { name: 'bn1', type: 'batchNormalization' },
+    { name: 'out', type: 'dense', units: 10, activation: 'softmax' },
+  ] as LayerConfig[] }, { exampleShape: SHAPE, inputDtype: 'float32', seed: 2 });
+  const ctx: DistillContext = {
+    teacher, exampleShape: SHAPE, numClasses: 10, test: data.test,
+    buildStudent: () => buildModel({ layers: STUDENT }, { exampleShape: SHAPE, inputDtype: 'float32', seed: 3 }),
+    teacherLogits: (set: ExampleSet) => computeLogits(teacher, set, SHAPE),
+  };
+  const plan = async (competition: number) => {
+    const exp = {
+      kind: 'distill', name: 'adi', teacher: 't', student: { layers: STUDENT }, arms: ['deepinversion'],
+      training: { epochs: 1, batchSize: 16, seed: 5 },
+      synthesis: { samples: 64, batchSize: 32, steps: 3, competition, competitionSteps: 2 },
+    } as unknown as DistillExperiment;
+    return planArm(ctx, armSettings(exp)[0]);
+  };
+
+  const adi = await plan(1);
+  assert.equal(adi.stages[0].steps, 3 + 2 + 3, 'batch 1, two student steps, batch 2');
+  const records: { metrics: string[]; kernel: number[] }[] = [];
+  await adi.session.run(adi.stages, {
+    onStep: (r) => {
+      if (r.stage === 'synthesis') records.push({ metrics: Object.keys(r.metrics), kernel: Array.from(adi.student.getWeights()[0].dataSync().slice(0, 8)) });
+    },
+  });
+  const has = (i: number, k: string) => records[i].metrics.includes(k);
+  for (const i of [0, 1, 2]) assert.ok(has(i, 'loss') && !has(i, 'competition') && !has(i, 'studentKd'), `batch 1, step ${i + 1}: plain DeepInversion`);
+  for (const i of [3, 4]) assert.ok(has(i, 'studentKd') && !has(i, 'loss'), `step ${i + 1}: a student KD step`);
+  assert.deepEqual(records[1].kernel, records[2].kernel, 'the student is frozen while inputs are optimised');
+  assert.notDeepEqual(records[4].kernel, records[2].kernel, 'the student learned from batch 1');
+  for (const i of [5, 6, 7]) assert.ok(has(i, 'competition') && has(i, 'loss'), `batch 2, step ${i - 4}: with the competition term`);
+  assert.deepEqual(records[7].kernel, records[4].kernel, 'inputs, not the student, are optimised against it');
+  adi.student.dispose();
+  adi.dispose();
+
+  const plain = await plan(0);
+  assert.equal(plain.stages[0].steps, 6, 'without competition: the two batches only');
+  plain.student.dispose();
+  plain.dispose();
+  teacher.dispose();
+});
