@@ -13,7 +13,7 @@
  * `--split-seed`), the selector learns on the train part and the dev part is scored: the official
  * score, Cause-Effect, ERASER comprehensiveness / sufficiency of the learned rationales and of
  * erasure rationales, each next to random rationales, and the cue-swap probe. Options:
- * --epochs N (3), --sparsity X (0.1), --samples N (4), --seed N (1), --sparsity-grid X,Y,...
+ * --epochs N (3), --sparsity X (0.1), --samples N (4), --seed N (1), --min-count N (10), --sparsity-grid X,Y,...
  * (trains one selector per value and reports each on dev; the last one is written).
  * The official test split is never read.
  */
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
       'train-on-all': { type: 'boolean', default: false },
       'dev-fraction': { type: 'string', default: '0.1' }, 'split-seed': { type: 'string', default: '17' },
       epochs: { type: 'string', default: '3' }, sparsity: { type: 'string', default: '0.1' }, 'sparsity-grid': { type: 'string' },
-      samples: { type: 'string', default: '4' }, seed: { type: 'string', default: '1' },
+      samples: { type: 'string', default: '4' }, seed: { type: 'string', default: '1' }, 'min-count': { type: 'string', default: '10' },
     },
   });
   if (!values.model || !values.data || !values.out) throw new Error('--model FILE, --data FILE and --out DIR are required');
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const cpu0 = process.cpuUsage();
     const selector = await trainRationaleSelector({
-      classifier: model.classifier, pairs, epochs: Number(values.epochs), samples: Number(values.samples), sparsity, seed: Number(values.seed),
+      classifier: model.classifier, pairs, epochs: Number(values.epochs), samples: Number(values.samples), sparsity, seed: Number(values.seed), minFeatureCount: Number(values['min-count']),
       onEpoch: (e) => console.error(JSON.stringify({ sparsity, ...e })),
     });
     const cpu = process.cpuUsage(cpu0);

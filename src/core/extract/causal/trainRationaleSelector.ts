@@ -30,6 +30,7 @@ export interface TrainSelectorOptions {
   /** Reward lost per selected word. */
   sparsity?: number;
   learningRate?: number;
+  /** Features seen fewer times over the training words are dropped (10 keeps the shipped model small: 15k of 136k). */
   minFeatureCount?: number;
   seed?: number;
   shouldStop?: () => boolean;
@@ -37,7 +38,7 @@ export interface TrainSelectorOptions {
 }
 
 export async function trainRationaleSelector(opts: TrainSelectorOptions): Promise<RationaleSelector> {
-  const { classifier, pairs, epochs = 3, batchSize = 32, samples = 4, sparsity = 0.1, learningRate = 0.05, minFeatureCount = 2, seed = 1 } = opts;
+  const { classifier, pairs, epochs = 3, batchSize = 32, samples = 4, sparsity = 0.1, learningRate = 0.05, minFeatureCount = 10, seed = 1 } = opts;
   if (pairs.length === 0) throw new UserError('training data is empty', '/data');
   if (samples < 2) throw new RangeError('samples must be at least 2');
   // The decisions to explain, and each candidate word's features for them.

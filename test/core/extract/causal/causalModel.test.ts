@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CausalModel } from '../../../../src/core/extract/causal/causalModel';
 import { evaluateCausal } from '../../../../src/core/extract/causal/evaluateCausal';
+import { erasureDrops } from '../../../../src/core/extract/causal/rationale';
 import { defaultCausalModelFile } from '../../../../src/core/extract/modelPath';
 import { BuiltinProvider } from '../../../../src/core/extract/providers/builtin';
 import { CAUSAL_SCHEMA, CONLL04_SCHEMA } from '../../../../src/core/extract/schema';
@@ -76,5 +77,30 @@ test('built-in provider with the causal schema: Cause and Effect spans of the in
     assert.ok(conll.relations.every((x) => x.type !== 'Cause-Effect'));
   } finally {
     provider.dispose();
+  }
+});
+
+test('the shipped model\'s rationale module is the learned selector: one pass selects the cue, and its rationales beat random ones', async () => {
+  await initBackend();
+  const model = await CausalModel.load(defaultCausalModelFile());
+  try {
+    assert.ok(model.selector, 'the shipped causal model has a learned rationale selector');
+    const tokens = 'The delay was caused by a broken signal near the station .'.split(' ');
+    const [decisions] = model.decide([tokens]);
+    const d = decisions.find((x) => tokens[x.cause.end - 1] === 'signal' && tokens[x.effect.end - 1] === 'delay');
+    assert.ok(d, JSON.stringify(decisions));
+    const words = d.rationale.tokens.map((i) => tokens[i]);
+    assert.ok(words.includes('caused') || words.includes('by'), words.join(' '));
+    assert.ok(words.length <= model.meta.rationale.maxTokens);
+    // The same words as the selector picks, each scored by the drop of p without it.
+    const pair = { tokens, e1: d.effect, e2: d.cause };
+    const label = model.meta.classifier.labels.indexOf('Cause-Effect(e2,e1)');
+    assert.deepEqual(d.rationale.tokens, model.selector.select(pair, 'Cause-Effect(e2,e1)', model.meta.rationale.maxTokens));
+    assert.deepEqual(d.rationale.scores, erasureDrops(model.classifier, pair, label, d.rationale.tokens));
+    const { rationale } = evaluateCausal(model, await loadSemEval8(SAMPLE));
+    assert.ok(rationale.comprehensiveness > 2 * rationale.randomComprehensiveness, JSON.stringify(rationale));
+    assert.ok(rationale.sufficiency < rationale.randomSufficiency, JSON.stringify(rationale));
+  } finally {
+    model.dispose();
   }
 });
