@@ -2,11 +2,12 @@ import type { PairClassifier } from './pairClassifier';
 import { onlyTokens, rationaleCandidates, withoutTokens, type NominalPair } from './pairFeatures';
 
 /**
- * The causal model's rationale module: erasure over the trained classifier. For a decision
- * (the predicted label `y` of a pair), each word outside the nominals is deleted in turn and
- * the drop of `p(y)` is its score; the rationale is the `maxTokens` words with the largest
- * positive drops (at least `minScore`). It is computed by the model from its own probabilities,
- * not by matching strings, so it shows what the decision actually rests on.
+ * Rationales of the causal model's decisions and their quality. Erasure over the trained
+ * classifier (the rationale module of models without a learned selector, and the comparison for
+ * `rationaleSelector.ts`): for a decision (the predicted label `y` of a pair), each word outside
+ * the nominals is deleted in turn and the drop of `p(y)` is its score; the rationale is the
+ * `maxTokens` words with the largest positive drops (at least `minScore`). It is computed by the
+ * model from its own probabilities, not by matching strings.
  *
  * Quality is measured as in ERASER (DeYoung et al. 2020), with the nominals always kept (they
  * are given, the rationale is what relates them):
