@@ -76,9 +76,12 @@ export class RationaleSelector {
 /**
  * The learned rationale of label `label` (an index of the classifier's labels) for `pair`: the
  * selector's words, each scored (for people: the hover) with the drop of the label's probability
- * when that word alone is erased.
+ * when that word alone is erased; a selected word whose erasure does not lower it is left out
+ * (shown as a reason, it would say the opposite of what its score says).
  */
 export function learnedRationale(model: PairClassifier, selector: RationaleSelector, pair: NominalPair, label: number, settings: RationaleSettings): Rationale {
-  const tokens = selector.select(pair, model.meta.labels[label], settings.maxTokens);
-  return { tokens, scores: erasureDrops(model, pair, label, tokens) };
+  const selected = selector.select(pair, model.meta.labels[label], settings.maxTokens);
+  const drops = erasureDrops(model, pair, label, selected);
+  const kept = selected.flatMap((i, k) => (drops[k] > 0 ? [{ i, score: drops[k] }] : []));
+  return { tokens: kept.map((w) => w.i), scores: kept.map((w) => w.score) };
 }
