@@ -25,19 +25,17 @@ import { availableParallelism, loadavg } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeEnv } from '../../src/core/rl/env/envs';
-import { parseMazeFile, taskLength, type MazeTask } from '../../src/core/rl/env/maze';
+import { parseMazeFile, taskLength } from '../../src/core/rl/env/maze';
 import { evaluateAlgo, evaluationRng } from '../../src/core/rl/gcrl/evaluate';
-import { generateDataset, type GenerateSettings } from '../../src/core/rl/gcrl/generate';
-import { defaultOfflineSettings, type GcAlgo, type OfflineSettings } from '../../src/core/rl/gcrl/settings';
+import { generateDataset } from '../../src/core/rl/gcrl/generate';
+import type { GcAlgo } from '../../src/core/rl/gcrl/settings';
 import { OfflineTrainer } from '../../src/core/rl/gcrl/trainer';
-import { defaultSkillsSettings, type SkillsSettings } from '../../src/core/rl/skills/settings';
 import { SkillsTrainer } from '../../src/core/rl/skills/trainer';
 import { initBackend } from '../../src/core/tensor/backend';
 import { createRng } from '../../src/core/util/random';
+import { FAR_STEPS, offlineArm, skillsArm } from './rlStudies';
 
 const DEFAULT_MAZE = path.join(__dirname, '../../examples/rl/mazes/corridors.json');
-/** Tasks at least this long (in moves) are the "far" tasks the offline targets are about. */
-const FAR_STEPS = 40;
 
 const { values } = parseArgs({
   options: {
@@ -57,52 +55,6 @@ const seed = Number(values.seed);
 const JOBS = values.jobs ? Number(values.jobs) : availableParallelism();
 if (!Number.isInteger(JOBS) || JOBS < 1) throw new Error(`--jobs must be a positive integer, got ${values.jobs}`);
 if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${values.seed}`);
-
-/** The skills study's settings per arm: the same SAC, budget and evaluation for all three. */
-export function skillsArm(arm: string, s: number, quick: boolean): SkillsSettings {
-  const base = defaultSkillsSettings();
-  const skills = arm === 'metra' ? { dim: 2, discrete: false } : arm === 'diaynDiscrete' ? { dim: 8, discrete: true } : { dim: 2, discrete: false };
-  return {
-    ...base,
-    algo: arm === 'metra' || arm === 'lsd' ? arm : 'diayn',
-    skills,
-    epochs: quick ? 6 : base.epochs,
-    evaluation: { skills: 48, everyEpochs: quick ? 3 : 50 },
-    seed: s,
-  };
-}
-
-/**
- * The offline study's budget (chosen on the shipped maze only; docs/rl.md): HIQL's official
- * expectile, discount, temperature, k and goal sampling; networks of 128x2 (a step costs about a
- * third of 256x3's on the wasm backend), a faster target network and learning rate so that the
- * value's scale settles within the budget.
- */
-export const OFFLINE_STUDY = {
-  valueHidden: [128, 128],
-  actorHidden: [128, 128],
-  learningRate: 1e-3,
-  tau: 0.02,
-  epochs: 8,
-  stepsPerEpoch: 1000,
-};
-
-/** The offline study's settings: HIQL's hyperparameters, the miniature's sizes and budget (docs/rl.md). */
-export function offlineArm(algos: GcAlgo[], tasks: MazeTask[], layout: string[], s: number, quick: boolean): { settings: OfflineSettings; data: GenerateSettings } {
-  const settings = defaultOfflineSettings({ type: 'gridmaze', layout }, tasks);
-  return {
-    settings: {
-      ...settings,
-      algos,
-      ...OFFLINE_STUDY,
-      epochs: quick ? 1 : OFFLINE_STUDY.epochs,
-      stepsPerEpoch: quick ? 50 : OFFLINE_STUDY.stepsPerEpoch,
-      evaluation: { ...settings.evaluation, episodes: quick ? 4 : 20, everyEpochs: 2 },
-      seed: s,
-    },
-    data: { trajectories: 300, length: 200, noise: 0.3 },
-  };
-}
 
 interface ArmResult {
   arm: string;

@@ -1,5 +1,6 @@
 import type { EnvSettings } from '../env/envs';
 import type { MazeTask } from '../env/maze';
+import type { ObservationEncoding } from './encoding';
 import type { GoalSamplingSettings } from './goalSampling';
 
 export type GcAlgo = 'hiql' | 'gcivl' | 'gcbc';
@@ -35,6 +36,8 @@ export interface OfflineSettings {
   layerNorm: boolean;
   /** Fourier-feature octaves of the positions every network sees (0: raw positions); see MlpSpec. */
   fourier: number;
+  /** What the networks see of a position (see `ObservationEncoding`). */
+  encoding: ObservationEncoding;
   epochs: number;
   stepsPerEpoch: number;
   evaluation: EvaluationSettings;
@@ -56,6 +59,7 @@ export function defaultOfflineSettings(env: EnvSettings, tasks: MazeTask[]): Off
     actorHidden: [256, 256],
     layerNorm: true,
     fourier: 0,
+    encoding: 'xy',
     epochs: 20,
     stepsPerEpoch: 1000,
     evaluation: { tasks, episodes: 20, epsilon: 0.05, maxSteps: 200, everyEpochs: 5 },
