@@ -140,7 +140,9 @@ function round(v: number): number {
 async function main(): Promise<void> {
   if (values.arm) {
     const r = await runArm(values.arm);
-    process.send!(r);
+    // Forked by `runArms`; run by hand (`--arm skills:lsd`), it prints its result.
+    if (process.send) process.send(r);
+    else process.stdout.write(JSON.stringify(r) + '\n');
     return;
   }
   const studies = values.study ? [values.study] : ['skills', 'offline'];

@@ -34,8 +34,6 @@ export interface OfflineSettings {
   valueHidden: number[];
   actorHidden: number[];
   layerNorm: boolean;
-  /** Fourier-feature octaves of the positions every network sees (0: raw positions); see MlpSpec. */
-  fourier: number;
   /** What the networks see of a position (see `ObservationEncoding`). */
   encoding: ObservationEncoding;
   epochs: number;
@@ -58,8 +56,7 @@ export function defaultOfflineSettings(env: EnvSettings, tasks: MazeTask[]): Off
     valueHidden: [256, 256, 256],
     actorHidden: [256, 256],
     layerNorm: true,
-    fourier: 0,
-    encoding: 'xy',
+    encoding: 'cells',
     epochs: 20,
     stepsPerEpoch: 1000,
     evaluation: { tasks, episodes: 20, epsilon: 0.05, maxSteps: 200, everyEpochs: 5 },

@@ -61,7 +61,7 @@ export class OfflineTrainer {
     this.session = new TrainingSession({ seed: settings.seed });
     const opt = { optimizer: { type: 'adam' as const, learningRate: settings.learningRate } };
     this.encoder = positionEncoder(this.env, settings.encoding);
-    this.valueSpec = { sizes: [2 * this.encoder.width, ...settings.valueHidden, 1], ensemble: 2, layerNorm: settings.layerNorm, fourier: settings.fourier };
+    this.valueSpec = { sizes: [2 * this.encoder.width, ...settings.valueHidden, 1], ensemble: 2, layerNorm: settings.layerNorm };
     this.value = this.session.addVariables('value', mlpInit(this.valueSpec, this.session.nextSeed()), opt);
     this.session.addCopy('valueTarget', 'value');
     for (const algo of settings.algos) {
@@ -157,7 +157,7 @@ export class OfflineTrainer {
   private addPolicy(group: string, out: number, gaussian: boolean): void {
     const s = this.settings;
     const opt = { optimizer: { type: 'adam' as const, learningRate: s.learningRate } };
-    const spec: MlpSpec = { sizes: [2 * this.encoder.width, ...s.actorHidden, out], fourier: s.fourier };
+    const spec: MlpSpec = { sizes: [2 * this.encoder.width, ...s.actorHidden, out] };
     // Seeded from the run's seed and the group's name, not from the session's generator: the value
     // function then trains identically whichever policies ride along (one value, several runs).
     const init: Record<string, tf.Tensor> = mlpInit(spec, hashSeed(s.seed, group));

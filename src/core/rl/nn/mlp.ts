@@ -20,12 +20,6 @@ export interface MlpSpec {
   /** Scale of the output layer's initial weights (1: Glorot like the others). */
   outputScale?: number;
   /**
-   * Fourier features of the input: each input u also enters as sin(pi 2^k u), cos(pi 2^k u) for
-   * k < fourier (a fixed encoding, not trained), so that a network of positions can represent
-   * a maze's walls without thousands of steps of spectral bias. 0 or absent: the raw input.
-   */
-  fourier?: number;
-  /**
    * Spectral normalisation (LSD): every weight matrix is divided by its largest singular value,
    * so each layer, and the network, is 1-Lipschitz in the Euclidean norm. Not ensembles.
    */
@@ -50,7 +44,7 @@ export interface SparseRows {
 /** Seeded initial values (Glorot-uniform weights, zero biases, unit layer-norm gains). */
 export function mlpInit(spec: MlpSpec, seed: number): Record<string, tf.Tensor> {
   checkSpec(spec);
-  const sizes = [inputWidth(spec), ...spec.sizes.slice(1)];
+  const sizes = spec.sizes;
   const E = spec.ensemble;
   const lead = E === undefined ? [] : [E];
   const vars: Record<string, tf.Tensor> = {};
@@ -75,10 +69,9 @@ export function mlpApply(vars: MlpVars, spec: MlpSpec, x: tf.Tensor | SparseRows
   let h: tf.Tensor;
   let first = 0;
   if (x instanceof tf.Tensor) {
-    const input = spec.fourier ? fourierFeatures(x, spec.fourier) : x;
-    h = spec.ensemble === undefined ? input : tf.tile(tf.expandDims(input, 0), [spec.ensemble, 1, 1]);
+    h = spec.ensemble === undefined ? x : tf.tile(tf.expandDims(x, 0), [spec.ensemble, 1, 1]);
   } else {
-    if (spec.fourier || spec.spectralNorm) throw new RangeError('sparse inputs go straight to the first layer (no Fourier features, no spectral normalisation)');
+    if (spec.spectralNorm) throw new RangeError('sparse inputs are for plain layers (no spectral normalisation)');
     h = sparseProduct(vars.w0, x, spec.ensemble !== undefined);
     h = tf.add(h, vars.b0);
     if (layers > 1) h = tf.relu(spec.layerNorm ? layerNorm(h, vars.g0, vars.h0) : h);
@@ -134,19 +127,6 @@ export function spectrallyNormalized(w: tf.Tensor): tf.Tensor {
   });
   const sigma = tf.sum(tf.mul(tf.matMul(w as tf.Tensor2D, v), u));
   return tf.div(w, sigma);
-}
-
-/** Width of the first layer's input: the raw inputs, plus 2 * fourier features of each. */
-export function inputWidth(spec: MlpSpec): number {
-  return spec.sizes[0] * (1 + 2 * (spec.fourier ?? 0));
-}
-
-/** [x, sin(pi 2^k x), cos(pi 2^k x) for k < octaves], per input column: [B, in] -> [B, in (1 + 2 octaves)]. */
-export function fourierFeatures(x: tf.Tensor, octaves: number): tf.Tensor {
-  const scales = tf.tensor1d(Array.from({ length: octaves }, (_, k) => Math.PI * 2 ** k));
-  const [b, n] = x.shape as [number, number];
-  const angles = tf.reshape(tf.mul(tf.expandDims(x, 2), scales), [b, n * octaves]);
-  return tf.concat([x, tf.sin(angles), tf.cos(angles)], 1);
 }
 
 /** Normalises the last axis to zero mean and unit variance, then scales and shifts (epsilon 1e-5). */
