@@ -10,7 +10,7 @@
  *    Targets: METRA >= 2.5x the cells of the better DIAYN, final distance >= 70% of the maximum.
  * 2. offline: HIQL vs flat GCIVL vs GCBC in a grid maze (default: examples/rl/mazes/corridors.json)
  *    from one noisy-expert dataset, one value function trained once in one process with the three
- *    policies riding along on it (evaluated every 2 epochs on stderr). Success rate over the far
+ *    policies riding along on it (evaluated after every epoch on stderr, with the value's ordering of neighbours). Success rate over the far
  *    tasks (shortest path >= 40 moves). Targets: HIQL >= flat + 15 points and >= 50%.
  *
  * `--json` prints one document on stdout:
@@ -26,7 +26,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeEnv } from '../../src/core/rl/env/envs';
 import { parseMazeFile, taskLength } from '../../src/core/rl/env/maze';
-import { evaluateAlgo, evaluationRng } from '../../src/core/rl/gcrl/evaluate';
+import { evaluateAlgo, evaluationRng, valueOrdering } from '../../src/core/rl/gcrl/evaluate';
 import { generateDataset } from '../../src/core/rl/gcrl/generate';
 import type { GcAlgo } from '../../src/core/rl/gcrl/settings';
 import { OfflineTrainer } from '../../src/core/rl/gcrl/trainer';
@@ -86,7 +86,7 @@ async function runArm(arm: string): Promise<ArmResult> {
     await t.session.run(t.stages((epoch) => {
       const c = process.cpuUsage(c0);
       const curve = epoch % settings.evaluation.everyEpochs === 0 && epoch < settings.epochs
-        ? ' ' + algos.map((a) => `${a} ${round(evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, epoch)).successRate)}`).join(', ')
+        ? ' ' + algos.map((a) => `${a} ${round(evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, epoch)).successRate)}`).join(', ') + `; ${ordering(t)}`
         : '';
       log(`${arm} epoch ${epoch}/${settings.epochs}: ${round((c.user + c.system) / 1e6)} s CPU, ${round((performance.now() - t0) / 1000)} s wall (load ${loadavg()[0].toFixed(2)})${curve}`);
     }));
@@ -94,10 +94,18 @@ async function runArm(arm: string): Promise<ArmResult> {
       const ev = evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, settings.epochs));
       out[a] = { successRate: round(ev.successRate), tasks: ev.tasks.map((x) => round(x.successRate)) };
     }
+    log(`${arm} final ${ordering(t)}`);
     t.dispose();
   }
   const c = process.cpuUsage(c0);
   return { arm, wallSeconds: round((performance.now() - t0) / 1000), cpuSeconds: round((c.user + c.system) / 1e6), result: out };
+}
+
+/** The value's ordering of neighbouring cells toward every goal (`valueOrdering`), for the log. */
+function ordering(t: OfflineTrainer): string {
+  const o = valueOrdering(t);
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  return `value orders neighbours ${pct(o.all)} (within 25 moves ${pct(o.near)}, farther ${pct(o.far)})`;
 }
 
 function loadMaze() {
