@@ -10,8 +10,9 @@
  *    Targets: METRA >= 2.5x the cells of the better DIAYN, final distance >= 70% of the maximum.
  * 2. offline: HIQL vs flat GCIVL vs GCBC in a grid maze (default: examples/rl/mazes/corridors.json)
  *    from one noisy-expert dataset, one value function trained once in one process with the three
- *    policies riding along on it (evaluated after every epoch on stderr, with the value's ordering of neighbours). Success rate over the far
- *    tasks (shortest path >= 40 moves). Targets: HIQL >= flat + 15 points and >= 50%.
+ *    policies riding along on it (evaluated after every epoch on stderr, with the value's ordering
+ *    of neighbouring cells). Success rate over the far tasks (shortest path >= 40 moves). Targets:
+ *    HIQL >= flat + 15 points and >= 50%.
  *
  * `--json` prints one document on stdout:
  *   {"skills":{"metra":{coverage,finalDistance,maxDistance},"diayn":{...},"diaynDiscrete":{...},
