@@ -44,7 +44,7 @@ export interface SparseRows {
 /** Seeded initial values (Glorot-uniform weights, zero biases, unit layer-norm gains). */
 export function mlpInit(spec: MlpSpec, seed: number): Record<string, tf.Tensor> {
   checkSpec(spec);
-  const sizes = spec.sizes;
+  const { sizes } = spec;
   const E = spec.ensemble;
   const lead = E === undefined ? [] : [E];
   const vars: Record<string, tf.Tensor> = {};
