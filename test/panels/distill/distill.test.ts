@@ -47,6 +47,7 @@ describe('distill panel view model', () => {
     assert.deepEqual(['embedding', 'attention'].map((k) => laneOf('intermediate', k)), ['embedding MSE', 'attention MSE']);
     assert.deepEqual(['loss', 'oneHot', 'activation', 'balance'].map((k) => laneOf('generator', k)), ['total', 'one-hot', 'activation', 'class balance']);
     assert.equal(laneOf('supervised', 'loss'), 'cross-entropy (labels)');
+    assert.deepEqual(['competition', 'studentKd'].map((k) => laneOf('synthesis', k)), ['competition (1 − JS teacher, student)', 'student KD between batches']);
     assert.equal(laneOf('distillation', 'loss'), 'KD (soft cross-entropy)');
     assert.ok(v.points.every((p) => v.stages.find((s) => s.name === p.stage)?.lanes.includes(p.lane)));
     assert.equal(lossCsvRows(v).length, v.points.length);
