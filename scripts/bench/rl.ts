@@ -10,8 +10,9 @@
  *    Targets: METRA >= 2.5x the cells of the better DIAYN, final distance >= 70% of the maximum.
  * 2. offline: HIQL vs flat GCIVL vs GCBC in a grid maze (default: examples/rl/mazes/corridors.json)
  *    from one noisy-expert dataset, one value function trained once in one process with the three
- *    policies riding along on it (evaluated every 2 epochs on stderr). Success rate over the far
- *    tasks (shortest path >= 40 moves). Targets: HIQL >= flat + 15 points and >= 50%.
+ *    policies riding along on it (evaluated after every epoch on stderr, with the value's ordering
+ *    of neighbouring cells). Success rate over the far tasks (shortest path >= 40 moves). Targets:
+ *    HIQL >= flat + 15 points and >= 50%.
  *
  * `--json` prints one document on stdout:
  *   {"skills":{"metra":{coverage,finalDistance,maxDistance},"diayn":{...},"diaynDiscrete":{...},
@@ -25,19 +26,17 @@ import { availableParallelism, loadavg } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeEnv } from '../../src/core/rl/env/envs';
-import { parseMazeFile, taskLength, type MazeTask } from '../../src/core/rl/env/maze';
-import { evaluateAlgo, evaluationRng } from '../../src/core/rl/gcrl/evaluate';
-import { generateDataset, type GenerateSettings } from '../../src/core/rl/gcrl/generate';
-import { defaultOfflineSettings, type GcAlgo, type OfflineSettings } from '../../src/core/rl/gcrl/settings';
+import { parseMazeFile, taskLength } from '../../src/core/rl/env/maze';
+import { evaluateAlgo, evaluationRng, valueOrdering } from '../../src/core/rl/gcrl/evaluate';
+import { generateDataset } from '../../src/core/rl/gcrl/generate';
+import type { GcAlgo } from '../../src/core/rl/gcrl/settings';
 import { OfflineTrainer } from '../../src/core/rl/gcrl/trainer';
-import { defaultSkillsSettings, type SkillsSettings } from '../../src/core/rl/skills/settings';
 import { SkillsTrainer } from '../../src/core/rl/skills/trainer';
 import { initBackend } from '../../src/core/tensor/backend';
 import { createRng } from '../../src/core/util/random';
+import { FAR_STEPS, offlineArm, skillsArm } from './rlStudies';
 
 const DEFAULT_MAZE = path.join(__dirname, '../../examples/rl/mazes/corridors.json');
-/** Tasks at least this long (in moves) are the "far" tasks the offline targets are about. */
-const FAR_STEPS = 40;
 
 const { values } = parseArgs({
   options: {
@@ -57,52 +56,6 @@ const seed = Number(values.seed);
 const JOBS = values.jobs ? Number(values.jobs) : availableParallelism();
 if (!Number.isInteger(JOBS) || JOBS < 1) throw new Error(`--jobs must be a positive integer, got ${values.jobs}`);
 if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${values.seed}`);
-
-/** The skills study's settings per arm: the same SAC, budget and evaluation for all three. */
-export function skillsArm(arm: string, s: number, quick: boolean): SkillsSettings {
-  const base = defaultSkillsSettings();
-  const skills = arm === 'metra' ? { dim: 2, discrete: false } : arm === 'diaynDiscrete' ? { dim: 8, discrete: true } : { dim: 2, discrete: false };
-  return {
-    ...base,
-    algo: arm === 'metra' || arm === 'lsd' ? arm : 'diayn',
-    skills,
-    epochs: quick ? 6 : base.epochs,
-    evaluation: { skills: 48, everyEpochs: quick ? 3 : 50 },
-    seed: s,
-  };
-}
-
-/**
- * The offline study's budget (chosen on the shipped maze only; docs/rl.md): HIQL's official
- * expectile, discount, temperature, k and goal sampling; networks of 128x2 (a step costs about a
- * third of 256x3's on the wasm backend), a faster target network and learning rate so that the
- * value's scale settles within the budget.
- */
-export const OFFLINE_STUDY = {
-  valueHidden: [128, 128],
-  actorHidden: [128, 128],
-  learningRate: 1e-3,
-  tau: 0.02,
-  epochs: 8,
-  stepsPerEpoch: 1000,
-};
-
-/** The offline study's settings: HIQL's hyperparameters, the miniature's sizes and budget (docs/rl.md). */
-export function offlineArm(algos: GcAlgo[], tasks: MazeTask[], layout: string[], s: number, quick: boolean): { settings: OfflineSettings; data: GenerateSettings } {
-  const settings = defaultOfflineSettings({ type: 'gridmaze', layout }, tasks);
-  return {
-    settings: {
-      ...settings,
-      algos,
-      ...OFFLINE_STUDY,
-      epochs: quick ? 1 : OFFLINE_STUDY.epochs,
-      stepsPerEpoch: quick ? 50 : OFFLINE_STUDY.stepsPerEpoch,
-      evaluation: { ...settings.evaluation, episodes: quick ? 4 : 20, everyEpochs: 2 },
-      seed: s,
-    },
-    data: { trajectories: 300, length: 200, noise: 0.3 },
-  };
-}
 
 interface ArmResult {
   arm: string;
@@ -134,7 +87,7 @@ async function runArm(arm: string): Promise<ArmResult> {
     await t.session.run(t.stages((epoch) => {
       const c = process.cpuUsage(c0);
       const curve = epoch % settings.evaluation.everyEpochs === 0 && epoch < settings.epochs
-        ? ' ' + algos.map((a) => `${a} ${round(evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, epoch)).successRate)}`).join(', ')
+        ? ' ' + algos.map((a) => `${a} ${round(evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, epoch)).successRate)}`).join(', ') + `; ${ordering(t)}`
         : '';
       log(`${arm} epoch ${epoch}/${settings.epochs}: ${round((c.user + c.system) / 1e6)} s CPU, ${round((performance.now() - t0) / 1000)} s wall (load ${loadavg()[0].toFixed(2)})${curve}`);
     }));
@@ -142,10 +95,18 @@ async function runArm(arm: string): Promise<ArmResult> {
       const ev = evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, settings.epochs));
       out[a] = { successRate: round(ev.successRate), tasks: ev.tasks.map((x) => round(x.successRate)) };
     }
+    log(`${arm} final ${ordering(t)}`);
     t.dispose();
   }
   const c = process.cpuUsage(c0);
   return { arm, wallSeconds: round((performance.now() - t0) / 1000), cpuSeconds: round((c.user + c.system) / 1e6), result: out };
+}
+
+/** The value's ordering of neighbouring cells toward every goal (`valueOrdering`), for the log. */
+function ordering(t: OfflineTrainer): string {
+  const o = valueOrdering(t);
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  return `value orders neighbours ${pct(o.all)} (within 25 moves ${pct(o.near)}, farther ${pct(o.far)})`;
 }
 
 function loadMaze() {
@@ -188,7 +149,9 @@ function round(v: number): number {
 async function main(): Promise<void> {
   if (values.arm) {
     const r = await runArm(values.arm);
-    process.send!(r);
+    // Forked by `runArms`; run by hand (`--arm skills:lsd`), it prints its result.
+    if (process.send) process.send(r);
+    else process.stdout.write(JSON.stringify(r) + '\n');
     return;
   }
   const studies = values.study ? [values.study] : ['skills', 'offline'];

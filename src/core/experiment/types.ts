@@ -187,6 +187,8 @@ export interface OfflineGcrlExperiment {
     valueHidden?: number[];
     actorHidden?: number[];
     layerNorm?: boolean;
+    /** What the networks see of a position (`core/rl/gcrl/encoding.ts`). */
+    encoding?: 'cells' | 'xy';
   };
   evaluation: { tasks: { start: [number, number]; goal: [number, number] }[]; episodes?: number; epsilon?: number; maxSteps?: number; everyEpochs?: number };
   checkpointEvery?: number;

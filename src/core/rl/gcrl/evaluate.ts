@@ -1,5 +1,5 @@
 import { createRng, type Rng } from '../../util/random';
-import { cellCentre, cellOf, type MazeTask, taskLength } from '../env/maze';
+import { cellCentre, cellOf, distancesFrom, GRID_MOVES, type MazeTask, taskLength } from '../env/maze';
 import { argmax } from '../nn/distributions';
 import type { TaskResult } from '../events';
 import type { GcAlgo, EvaluationSettings } from './settings';
@@ -121,6 +121,14 @@ export function evaluationRng(seed: number, epoch: number): Rng {
  * panel's heatmap: `values[j][i]` is V(free[i], goals[j]), rounded to 0.1.
  */
 export function valueGrid(trainer: OfflineTrainer, goals: [number, number][]): { cells: [number, number][]; goals: [number, number][]; values: number[][] } {
+  const free = trainer.env.maze!.free;
+  const v = valueTable(trainer, goals);
+  const values = goals.map((_, j) => Array.from(v.subarray(j * free.length, (j + 1) * free.length), (x) => Math.round(x * 10) / 10));
+  return { cells: free.map((c) => [c[0], c[1]]), goals, values };
+}
+
+/** V(free[i], goals[j]) at [j * free.length + i], unrounded. */
+function valueTable(trainer: OfflineTrainer, goals: [number, number][]): Float32Array {
   const env = trainer.env;
   const free = env.maze!.free;
   const rows = new Float32Array(free.length * goals.length * 4);
@@ -132,9 +140,49 @@ export function valueGrid(trainer: OfflineTrainer, goals: [number, number][]): {
       p += 4;
     }
   }
-  const v = trainer.values(rows);
-  const values = goals.map((_, j) => Array.from(v.subarray(j * free.length, (j + 1) * free.length), (x) => Math.round(x * 10) / 10));
-  return { cells: free.map((c) => [c[0], c[1]]), goals, values };
+  return trainer.values(rows);
+}
+
+/** How well V orders neighbouring cells toward goals (`valueOrdering`). */
+export interface ValueOrdering {
+  /** Fraction of pairs ordered correctly, over all pairs. */
+  all: number;
+  /** ... over pairs whose farther cell is at most `near` moves from the goal ... */
+  near: number;
+  /** ... and over the rest (the pairs a flat policy toward a far goal depends on). */
+  far: number;
+  pairs: number;
+}
+
+/**
+ * The value's ordering of neighbours, the cheap check of what a greedy policy needs: for every
+ * goal g in `goals` (default: every free cell) and every pair of adjacent free cells s, s' with
+ * s' one move closer to g, whether V(s', g) > V(s, g). Split at `near` moves from the goal.
+ */
+export function valueOrdering(trainer: OfflineTrainer, goals?: [number, number][], near = 25): ValueOrdering {
+  const maze = trainer.env.maze!;
+  const targets = goals ?? maze.free;
+  const v = valueTable(trainer, targets);
+  const n = maze.free.length;
+  const index = new Int32Array(maze.rows * maze.cols).fill(-1);
+  maze.free.forEach(([r, c], i) => (index[r * maze.cols + c] = i));
+  const counts = { near: [0, 0], far: [0, 0] };
+  targets.forEach((g, j) => {
+    const dist = distancesFrom(maze, g);
+    maze.free.forEach(([r, c], i) => {
+      const d = dist[r * maze.cols + c];
+      for (let m = 1; m < GRID_MOVES.length; m++) {
+        const at = (r + GRID_MOVES[m][0]) * maze.cols + c + GRID_MOVES[m][1];
+        const k = index[at];
+        if (k < 0 || dist[at] !== d - 1) continue;
+        const bucket = d <= near ? counts.near : counts.far;
+        bucket[1]++;
+        if (v[j * n + k] > v[j * n + i]) bucket[0]++;
+      }
+    });
+  });
+  const frac = ([ok, n]: number[]) => (n ? ok / n : 0);
+  return { all: frac([counts.near[0] + counts.far[0], counts.near[1] + counts.far[1]]), near: frac(counts.near), far: frac(counts.far), pairs: counts.near[1] + counts.far[1] };
 }
 
 /** Tasks whose shortest path is at least `minSteps` moves. */

@@ -1,5 +1,6 @@
 import type { EnvSettings } from '../env/envs';
 import type { MazeTask } from '../env/maze';
+import type { ObservationEncoding } from './encoding';
 import type { GoalSamplingSettings } from './goalSampling';
 
 export type GcAlgo = 'hiql' | 'gcivl' | 'gcbc';
@@ -33,8 +34,8 @@ export interface OfflineSettings {
   valueHidden: number[];
   actorHidden: number[];
   layerNorm: boolean;
-  /** Fourier-feature octaves of the positions every network sees (0: raw positions); see MlpSpec. */
-  fourier: number;
+  /** What the networks see of a position (see `ObservationEncoding`). */
+  encoding: ObservationEncoding;
   epochs: number;
   stepsPerEpoch: number;
   evaluation: EvaluationSettings;
@@ -55,7 +56,7 @@ export function defaultOfflineSettings(env: EnvSettings, tasks: MazeTask[]): Off
     valueHidden: [256, 256, 256],
     actorHidden: [256, 256],
     layerNorm: true,
-    fourier: 0,
+    encoding: 'cells',
     epochs: 20,
     stepsPerEpoch: 1000,
     evaluation: { tasks, episodes: 20, epsilon: 0.05, maxSteps: 200, everyEpochs: 5 },

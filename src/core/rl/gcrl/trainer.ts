@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { type CheckpointExtra, type StageSpec, TrainingSession } from '../../train/loop';
 import { type Env, makeEnv } from '../env/envs';
 import { gaussianLogProb } from '../nn/distributions';
-import { mlpApply, mlpInit, type MlpSpec, type MlpVars } from '../nn/mlp';
+import { mlpApply, mlpInit, type MlpSpec, type MlpVars, type SparseRows } from '../nn/mlp';
 import { actionWidth, type GcDataset } from './dataset';
+import { type PositionEncoder, positionEncoder } from './encoding';
 import { type GoalBatch, sampleGoalBatch, transitionIndices } from './goalSampling';
 import type { GcAlgo, OfflineSettings } from './settings';
 
@@ -47,6 +48,7 @@ export class OfflineTrainer {
   private readonly policies = new Map<string, PolicyNet>();
   private readonly transitions: Int32Array;
   private readonly inputs: Float32Array;
+  private readonly encoder: PositionEncoder;
   private epochSums: Record<string, number> = {};
   private epochCount = 0;
 
@@ -58,7 +60,8 @@ export class OfflineTrainer {
     if (!this.env.maze) throw new Error('offline goal-conditioned RL runs in a maze (gridmaze or pointmaze)');
     this.session = new TrainingSession({ seed: settings.seed });
     const opt = { optimizer: { type: 'adam' as const, learningRate: settings.learningRate } };
-    this.valueSpec = { sizes: [4, ...settings.valueHidden, 1], ensemble: 2, layerNorm: settings.layerNorm, fourier: settings.fourier };
+    this.encoder = positionEncoder(this.env, settings.encoding);
+    this.valueSpec = { sizes: [2 * this.encoder.width, ...settings.valueHidden, 1], ensemble: 2, layerNorm: settings.layerNorm };
     this.value = this.session.addVariables('value', mlpInit(this.valueSpec, this.session.nextSeed()), opt);
     this.session.addCopy('valueTarget', 'value');
     for (const algo of settings.algos) {
@@ -122,7 +125,7 @@ export class OfflineTrainer {
     const chunk = 4096;
     for (let i = 0; i < n; i += chunk) {
       const m = Math.min(chunk, n - i);
-      const v = tf.tidy(() => tf.mean(this.valueOf(this.value, tf.tensor2d(rows.subarray(4 * i, 4 * (i + m)), [m, 4])), 0).dataSync());
+      const v = tf.tidy(() => tf.mean(this.valueOf(this.value, this.encodeRows(rows.subarray(4 * i, 4 * (i + m)), m)), 0).dataSync());
       out.set(v, i);
     }
     return out;
@@ -134,7 +137,7 @@ export class OfflineTrainer {
    */
   policyOutputs(policy: string, rows: Float32Array, n: number): Float32Array {
     const p = this.policyNamed(policy);
-    return tf.tidy(() => mlpApply(p.vars, p.spec, tf.tensor2d(rows, [n, 4])).dataSync() as Float32Array);
+    return tf.tidy(() => mlpApply(p.vars, p.spec, this.encodeRows(rows, n)).dataSync() as Float32Array);
   }
 
   hasPolicy(name: string): boolean {
@@ -154,7 +157,7 @@ export class OfflineTrainer {
   private addPolicy(group: string, out: number, gaussian: boolean): void {
     const s = this.settings;
     const opt = { optimizer: { type: 'adam' as const, learningRate: s.learningRate } };
-    const spec: MlpSpec = { sizes: [4, ...s.actorHidden, out], fourier: s.fourier };
+    const spec: MlpSpec = { sizes: [2 * this.encoder.width, ...s.actorHidden, out] };
     // Seeded from the run's seed and the group's name, not from the session's generator: the value
     // function then trains identically whichever policies ride along (one value, several runs).
     const init: Record<string, tf.Tensor> = mlpInit(spec, hashSeed(s.seed, group));
@@ -170,7 +173,7 @@ export class OfflineTrainer {
   }
 
   /** Both heads: [2, B]. */
-  private valueOf(vars: MlpVars, x: tf.Tensor): tf.Tensor {
+  private valueOf(vars: MlpVars, x: tf.Tensor | SparseRows): tf.Tensor {
     return tf.squeeze(mlpApply(vars, this.valueSpec, x), [2]);
   }
 
@@ -181,17 +184,30 @@ export class OfflineTrainer {
     return tf.tensor2d(out, [idx.length, 2]);
   }
 
-  /** Network inputs [state a_k, goal b_k]: [n, 4]. */
-  private rowsOf(a: Int32Array, b: Int32Array): tf.Tensor {
+  /** Network inputs [state a_k, goal b_k] of dataset states: [n, 2 * encoder width]. */
+  private rowsOf(a: Int32Array, b: Int32Array): tf.Tensor | SparseRows {
     const n = a.length;
-    const out = new Float32Array(n * 4);
+    const rows = new Float32Array(n * 4);
     for (let k = 0; k < n; k++) {
-      out[4 * k] = this.inputs[2 * a[k]];
-      out[4 * k + 1] = this.inputs[2 * a[k] + 1];
-      out[4 * k + 2] = this.inputs[2 * b[k]];
-      out[4 * k + 3] = this.inputs[2 * b[k] + 1];
+      rows[4 * k] = this.inputs[2 * a[k]];
+      rows[4 * k + 1] = this.inputs[2 * a[k] + 1];
+      rows[4 * k + 2] = this.inputs[2 * b[k]];
+      rows[4 * k + 3] = this.inputs[2 * b[k] + 1];
     }
-    return tf.tensor2d(out, [n, 4]);
+    return this.encodeRows(rows, n);
+  }
+
+  /** Rows of normalised [s, g] positions (n x 4) as network inputs ([n, 4], or sparse rows of 2 * encoder width). */
+  private encodeRows(rows: Float32Array, n: number): tf.Tensor | SparseRows {
+    if (this.settings.encoding === 'xy') return tf.tensor2d(rows.subarray(0, 4 * n), [n, 4]);
+    const { width, nonzeros: k } = this.encoder;
+    const indices = new Int32Array(n * 2 * k);
+    const values = new Float32Array(n * 2 * k);
+    for (let r = 0; r < n; r++) {
+      this.encoder.encode(rows[4 * r], rows[4 * r + 1], indices, values, 2 * k * r, 0);
+      this.encoder.encode(rows[4 * r + 2], rows[4 * r + 3], indices, values, 2 * k * r + k, width);
+    }
+    return { indices: tf.tensor2d(indices, [n, 2 * k], 'int32'), values: tf.tensor2d(values, [n, 2 * k]) };
   }
 
   private update(): Record<string, number> {
@@ -212,7 +228,7 @@ export class OfflineTrainer {
       const from = concat(pairs.map((p) => p[1]));
       const to = concat(pairs.map((p) => p[2]));
       const goals = concat(pairs.map((p) => p[3]));
-      const both = tf.mean(this.valueOf(this.value, tf.concat([this.rowsOf(from, goals), this.rowsOf(to, goals)], 0)), 0);
+      const both = tf.mean(this.valueOf(this.value, this.rowsOf(concat([from, to]), concat([goals, goals]))), 0);
       const [v, nv] = tf.split(both, 2, 0);
       const adv = tf.split(tf.sub(nv, v), pairs.length, 0);
       pairs.forEach(([name], i) => advantages.set(name, adv[i]));
@@ -246,7 +262,7 @@ export class OfflineTrainer {
     const mask = tf.tensor1d(b.mask);
     const here = this.rowsOf(b.idx, b.goal);
     const { q, adv } = tf.tidy(() => {
-      const target = this.valueOf(this.session.variables('valueTarget'), tf.concat([this.rowsOf(next, b.goal), here], 0));
+      const target = this.valueOf(this.session.variables('valueTarget'), this.rowsOf(concat([next, b.idx]), concat([b.goal, b.goal])));
       const [nextV, nowV] = tf.split(target, 2, 1); // [2, B] each
       const bootstrap = tf.mul(gamma, mask);
       const qHeads = tf.add(reward, tf.mul(bootstrap, nextV)); // per head
@@ -268,7 +284,7 @@ export class OfflineTrainer {
   }
 
   /** -mean(w * log pi(target | input)): AWR, or behaviour cloning without weights. */
-  private policyStep(p: PolicyNet, input: tf.Tensor, target: tf.Tensor, weights?: tf.Tensor): Record<string, number> {
+  private policyStep(p: PolicyNet, input: tf.Tensor | SparseRows, target: tf.Tensor, weights?: tf.Tensor): Record<string, number> {
     return this.session.step(p.group, () => {
       const out = mlpApply(p.vars, p.spec, input);
       let logProb: tf.Tensor;

@@ -20,12 +20,6 @@ export interface MlpSpec {
   /** Scale of the output layer's initial weights (1: Glorot like the others). */
   outputScale?: number;
   /**
-   * Fourier features of the input: each input u also enters as sin(pi 2^k u), cos(pi 2^k u) for
-   * k < fourier (a fixed encoding, not trained), so that a network of positions can represent
-   * a maze's walls without thousands of steps of spectral bias. 0 or absent: the raw input.
-   */
-  fourier?: number;
-  /**
    * Spectral normalisation (LSD): every weight matrix is divided by its largest singular value,
    * so each layer, and the network, is 1-Lipschitz in the Euclidean norm. Not ensembles.
    */
@@ -34,10 +28,23 @@ export interface MlpSpec {
 
 export type MlpVars = Record<string, tf.Tensor>;
 
+/**
+ * A batch of sparse input rows: row b is the sum of `values[b, j]` at column `indices[b, j]`
+ * (repeated columns add up; padding is a value of 0). The first layer then gathers K rows of its
+ * weight instead of multiplying a mostly-zero [B, in] matrix: an input of one column per maze
+ * cell costs K, not `in`, per row.
+ */
+export interface SparseRows {
+  /** int32 [B, K]. */
+  indices: tf.Tensor;
+  /** float32 [B, K]. */
+  values: tf.Tensor;
+}
+
 /** Seeded initial values (Glorot-uniform weights, zero biases, unit layer-norm gains). */
 export function mlpInit(spec: MlpSpec, seed: number): Record<string, tf.Tensor> {
   checkSpec(spec);
-  const sizes = [inputWidth(spec), ...spec.sizes.slice(1)];
+  const { sizes } = spec;
   const E = spec.ensemble;
   const lead = E === undefined ? [] : [E];
   const vars: Record<string, tf.Tensor> = {};
@@ -56,12 +63,21 @@ export function mlpInit(spec: MlpSpec, seed: number): Record<string, tf.Tensor> 
   return vars;
 }
 
-/** The network's output for `x` [B, in]: [B, out], or [E, B, out] for an ensemble. */
-export function mlpApply(vars: MlpVars, spec: MlpSpec, x: tf.Tensor): tf.Tensor {
+/** The network's output for `x` [B, in] (dense or sparse rows): [B, out], or [E, B, out] for an ensemble. */
+export function mlpApply(vars: MlpVars, spec: MlpSpec, x: tf.Tensor | SparseRows): tf.Tensor {
   const layers = spec.sizes.length - 1;
-  const input = spec.fourier ? fourierFeatures(x, spec.fourier) : x;
-  let h = spec.ensemble === undefined ? input : tf.tile(tf.expandDims(input, 0), [spec.ensemble, 1, 1]);
-  for (let i = 0; i < layers; i++) {
+  let h: tf.Tensor;
+  let first = 0;
+  if (x instanceof tf.Tensor) {
+    h = spec.ensemble === undefined ? x : tf.tile(tf.expandDims(x, 0), [spec.ensemble, 1, 1]);
+  } else {
+    if (spec.spectralNorm) throw new RangeError('sparse inputs are for plain layers (no spectral normalisation)');
+    h = sparseProduct(vars.w0, x, spec.ensemble !== undefined);
+    h = tf.add(h, vars.b0);
+    if (layers > 1) h = tf.relu(spec.layerNorm ? layerNorm(h, vars.g0, vars.h0) : h);
+    first = 1;
+  }
+  for (let i = first; i < layers; i++) {
     const last = i === layers - 1;
     const w = spec.spectralNorm ? spectrallyNormalized(vars[`w${i}`]) : vars[`w${i}`];
     if (spec.ensemble === undefined && (last || !spec.layerNorm)) {
@@ -73,6 +89,16 @@ export function mlpApply(vars: MlpVars, spec: MlpSpec, x: tf.Tensor): tf.Tensor 
     if (!last) h = tf.relu(spec.layerNorm ? layerNorm(h, vars[`g${i}`], vars[`h${i}`]) : h);
   }
   return h;
+}
+
+/** rows x w for sparse rows: the weight rows at the indices, scaled by the values and summed ([B, out], or [E, B, out] for w [E, in, out]). */
+function sparseProduct(w: tf.Tensor, x: SparseRows, ensemble: boolean): tf.Tensor {
+  const [b, k] = x.indices.shape as [number, number];
+  const rows = tf.gather(w, tf.reshape(x.indices, [b * k]), ensemble ? 1 : 0); // [(E,) B*K, out]
+  const out = w.shape[w.rank - 1];
+  const lead = ensemble ? [w.shape[0]] : [];
+  const scaled = tf.mul(tf.reshape(rows, [...lead, b, k, out]), tf.reshape(x.values, [b, k, 1]));
+  return tf.sum(scaled, ensemble ? 2 : 1);
 }
 
 /** Power-iteration steps for a weight's largest singular value (from a fixed start: deterministic, no state to checkpoint). */
@@ -101,19 +127,6 @@ export function spectrallyNormalized(w: tf.Tensor): tf.Tensor {
   });
   const sigma = tf.sum(tf.mul(tf.matMul(w as tf.Tensor2D, v), u));
   return tf.div(w, sigma);
-}
-
-/** Width of the first layer's input: the raw inputs, plus 2 * fourier features of each. */
-export function inputWidth(spec: MlpSpec): number {
-  return spec.sizes[0] * (1 + 2 * (spec.fourier ?? 0));
-}
-
-/** [x, sin(pi 2^k x), cos(pi 2^k x) for k < octaves], per input column: [B, in] -> [B, in (1 + 2 octaves)]. */
-export function fourierFeatures(x: tf.Tensor, octaves: number): tf.Tensor {
-  const scales = tf.tensor1d(Array.from({ length: octaves }, (_, k) => Math.PI * 2 ** k));
-  const [b, n] = x.shape as [number, number];
-  const angles = tf.reshape(tf.mul(tf.expandDims(x, 2), scales), [b, n * octaves]);
-  return tf.concat([x, tf.sin(angles), tf.cos(angles)], 1);
 }
 
 /** Normalises the last axis to zero mean and unit variance, then scales and shifts (epsilon 1e-5). */

@@ -60,10 +60,10 @@ describe('expectile loss', () => {
 });
 
 describe('offline goal-conditioned trainer (HIQL, GCIVL, GCBC on one value)', () => {
-  for (const type of ['gridmaze', 'pointmaze'] as const) {
-    it(`${type}: same seed, same losses, success rates, rollouts and value grid`, async () => {
-      const a = await straight(tiny(type));
-      const b = await straight(tiny(type));
+  for (const [type, encoding] of [['gridmaze', 'cells'], ['pointmaze', 'cells'], ['gridmaze', 'xy']] as const) {
+    it(`${type}, ${encoding} encoding: same seed, same losses, success rates, rollouts and value grid`, async () => {
+      const a = await straight({ ...tiny(type), encoding });
+      const b = await straight({ ...tiny(type), encoding });
       assert.deepEqual(b, a);
       const names = Object.keys(a.metrics[0]).sort();
       assert.deepEqual(names, ['gcbc', 'gcivl', 'gcivlAdv', 'hiqlHigh', 'hiqlHighAdv', 'hiqlLow', 'hiqlLowAdv', 'v', 'valueLoss']);

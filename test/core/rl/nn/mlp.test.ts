@@ -32,3 +32,21 @@ describe('spectral normalisation (LSD)', () => {
     assert.ok(Object.values(grads).some((g) => tf.max(tf.abs(g)).dataSync()[0] > 0));
   });
 });
+
+describe('sparse input rows', () => {
+  for (const spec of [{ sizes: [6, 8, 3] }, { sizes: [6, 8, 8, 1], layerNorm: true, ensemble: 2 }]) {
+    it(`give the dense input's outputs and gradients (${spec.ensemble ? 'ensemble, layer norm' : 'plain'})`, () => {
+      const vars = Object.fromEntries(Object.entries(mlpInit(spec, 3)).map(([k, v]) => [k, tf.variable(v)]));
+      // Row 0: 0.5 at column 1, 2 at column 4 (0.5 + 1.5), a padding entry; row 1: -1 at column 0 and 3 at column 5.
+      const indices = tf.tensor2d([[1, 4, 4, 0], [0, 5, 0, 0]], [2, 4], 'int32');
+      const values = tf.tensor2d([[0.5, 0.5, 1.5, 0], [-1, 3, 0, 0]]);
+      const dense = tf.tensor2d([[0, 0.5, 0, 0, 2, 0], [-1, 0, 0, 0, 0, 3]]);
+      const loss = (x: Parameters<typeof mlpApply>[2]) => () => tf.sum(tf.square(mlpApply(vars, spec, x))) as tf.Scalar;
+      const close = (a: tf.Tensor, b: tf.Tensor) => assert.ok(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] < 1e-5, `${a} vs ${b}`);
+      close(mlpApply(vars, spec, { indices, values }), mlpApply(vars, spec, dense));
+      const sparse = tf.variableGrads(loss({ indices, values }), Object.values(vars) as tf.Variable[]).grads;
+      const full = tf.variableGrads(loss(dense), Object.values(vars) as tf.Variable[]).grads;
+      for (const k of Object.keys(full)) close(sparse[k], full[k]);
+    });
+  }
+});
