@@ -108,10 +108,12 @@ function fashionDistill(s: number): object {
       { name: 'deepinversion-no-bn', method: 'deepinversion', synthesis: { bnWeight: 0 } },
       'dafl',
     ],
-    training: { epochs: quick ? 2 : 30, batchSize: 64, optimizer: { type: 'adam', learningRate: 0.001 }, seed: s, temperature: 4 },
+    // 100 KD epochs: with views the validation accuracy rises to ~76% by epoch 100 and stays there (200: the same).
+    training: { epochs: quick ? 2 : 100, batchSize: 64, optimizer: { type: 'adam', learningRate: 0.001 }, seed: s, temperature: 4 },
     // The best of the settings tried on the validation split (--validate; docs/distillation.md):
-    // inputs kept in the data's range, jitter, the official first-BN multiplier.
-    synthesis: { samples: 2048, batchSize: 256, steps: quick ? 5 : 200, learningRate: 0.1, bnWeight: 10, firstBnMultiplier: 10, tvWeight: 0.001, clip: [0, 1], jitter: 2 },
+    // inputs kept in the data's range, jitter, the official first-BN multiplier; KD on a fresh
+    // jittered view of each synthetic input at every step (views), which no longer overfits.
+    synthesis: { samples: 2048, batchSize: 256, steps: quick ? 5 : 200, learningRate: 0.1, bnWeight: 10, firstBnMultiplier: 10, tvWeight: 0.001, clip: [0, 1], jitter: 2, views: true },
     dafl: { steps: quick ? 10 : 1000 },
   };
 }

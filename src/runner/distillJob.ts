@@ -232,25 +232,28 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
     const lengths = plan.stages.map((st) => st.steps ?? (st.epochs ?? 0) * (st.stepsPerEpoch ?? 0));
     const total = lengths.reduce((a, b) => a + b, 0);
     const every = lengths.map((n) => Math.max(1, Math.floor(n / POINTS_PER_STAGE)));
+    // Means per metric over the steps that reported it (a stage's steps may report different ones).
     let sums: Record<string, number> = {};
-    let count = 0;
+    let counts: Record<string, number> = {};
     let lastSave = performance.now();
     const save = () => plan.session.save(dir, plan.extra()).then(() => (lastSave = performance.now()));
     const result = await plan.session.run(plan.stages, {
       shouldStop,
       onStep: async (r: StepRecord) => {
-        for (const [k, v] of Object.entries(r.metrics)) sums[k] = (sums[k] ?? 0) + v;
-        count++;
+        for (const [k, v] of Object.entries(r.metrics)) {
+          sums[k] = (sums[k] ?? 0) + v;
+          counts[k] = (counts[k] ?? 0) + 1;
+        }
         const stageIndex = plan.stages.findIndex((st) => st.name === r.stage);
         if (r.stageStep % every[stageIndex] === 0 || r.epochEnd || r.stageEnd) {
-          const metrics = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, k === 'accuracy' || k === 'teacherAccuracy' ? r.metrics[k] ?? v / count : v / count]));
+          const metrics = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, k === 'accuracy' || k === 'teacherAccuracy' ? r.metrics[k] ?? v / counts[k] : v / counts[k]]));
           const e: DistillEvent = { type: 'distill-step', arm: name, stage: r.stage, step: r.step, stageStep: r.stageStep, metrics };
           emit(e);
           const before = index < 0 ? 0 : index;
           const fraction = (before + r.step / Math.max(1, total)) / settings.length;
           emit({ type: 'progress', kind: 'distill', fraction: Math.min(1, fraction), message: `${name} (${method}) · ${r.stage} ${r.stageStep}/${lengths[stageIndex]} · loss ${(metrics.loss ?? Number.NaN).toFixed(4)}` });
           sums = {};
-          count = 0;
+          counts = {};
         }
         if (r.epochEnd || r.stageEnd || (performance.now() - lastSave) / 1000 >= CHECKPOINT_SECONDS) await save();
       },

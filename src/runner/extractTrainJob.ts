@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { ExtractTrainExperiment } from '../core/experiment/types';
 import { runExtractTrain } from '../core/extract/builtin/extractTrainJob';
 import { runCausalTrain } from '../core/extract/causal/causalTrainJob';
-import type { CausalTrainProgress } from '../core/extract/causal/trainCausal';
+import { CAUSAL_TRAIN_DEFAULTS, type CausalTrainProgress } from '../core/extract/causal/trainCausal';
 import type { TrainProgress } from '../core/extract/builtin/train';
 import { UserError } from '../core/errors';
 import { initBackend } from '../core/tensor/backend';
@@ -56,12 +56,14 @@ export async function runExtractTrainJob(start: JobStart<ExtractTrainExperiment>
 
 /**
  * `data.format: "semeval8"`: trains the causal model (`core/extract/causal/causalTrainJob.ts`);
- * progress is the classifier's epochs, then the nominal tagger's.
+ * progress is the classifier's epochs, then the nominal tagger's, then the rationale selector's.
  */
 async function runCausalTrainJob(start: JobStart<ExtractTrainExperiment>, sink: JobSink, shouldStop: () => boolean, backend: string): Promise<ExtractTrainSummary> {
   const exp = start.config.experiment;
   const t = exp.training ?? {};
-  const total = (t.relationEpochs ?? 8) + (t.taggerEpochs ?? 7);
+  const classifierEpochs = t.relationEpochs ?? CAUSAL_TRAIN_DEFAULTS.classifierEpochs;
+  const taggerEpochs = t.taggerEpochs ?? CAUSAL_TRAIN_DEFAULTS.taggerEpochs;
+  const total = classifierEpochs + taggerEpochs + CAUSAL_TRAIN_DEFAULTS.rationaleEpochs;
   return runUncheckpointedJob<ExtractTrainSummary>(
     start, sink, shouldStop,
     async ({ runDir, signal, progress, elapsedSeconds }) => {
@@ -69,7 +71,9 @@ async function runCausalTrainJob(start: JobStart<ExtractTrainExperiment>, sink: 
       const onProgress = (e: CausalTrainProgress): void => {
         if (e.phase === 'classifier') progress(e.epoch / total, `relation classifier epoch ${e.epoch}/${e.epochs} · loss ${e.loss.toFixed(3)}${pct(e.devMacroF1, 'macro-F1')}`);
         else if (e.phase === 'nominals' && e.progress.phase === 'tagger') {
-          progress(((t.relationEpochs ?? 8) + e.progress.epoch) / total, `nominal tagger epoch ${e.progress.epoch}/${e.progress.epochs}${pct(e.progress.devEntityF1, 'F1')}`);
+          progress((classifierEpochs + e.progress.epoch) / total, `nominal tagger epoch ${e.progress.epoch}/${e.progress.epochs}${pct(e.progress.devEntityF1, 'F1')}`);
+        } else if (e.phase === 'rationale') {
+          progress((classifierEpochs + taggerEpochs + e.epoch) / total, `rationale selector epoch ${e.epoch}/${e.epochs} · ${e.selected.toFixed(1)} words selected`);
         } else if (e.phase === 'threshold') progress(1, `Cause-Effect threshold ${e.threshold}${pct(e.devEndToEndF1, 'end-to-end F1')}`);
       };
       const outputDir = exp.output ?? path.join(runDir, MODEL_DIR);

@@ -10,10 +10,11 @@ import { registerRunProblems } from './runs/runProblems';
 import { RunsTreeProvider } from './runs/runsTreeProvider';
 import { registerSweepCommands } from './sweeps/sweepCommands';
 import { TIMELINE_VIEW_TYPE, TimelineSerializer } from './timeline/timelinePanel';
-import { DIFFUSION_VIEW_TYPE, DiffusionPanelSerializer } from './diffusion/diffusionPanel';
+import { DIFFUSION_PANEL } from './diffusion/diffusionPanel';
 import { registerRewards } from './rewards/register';
 import { registerRl } from './rl/register';
-import { registerDistillPanel } from './distill/distillPanel';
+import { DISTILL_PANEL } from './distill/distillPanel';
+import { RunFolderPanel } from './webview/runFolderPanel';
 import { registerRunsTable } from './runsTable/register';
 
 /** VS Code's built-in JSON language service (schema completion, hovers and validation). */
@@ -41,10 +42,10 @@ export function activate(context: vscode.ExtensionContext): void {
     registerExperimentDiagnostics(),
     registerExperimentAnnotations(index, runs),
     vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, new TimelineSerializer(deps)),
-    vscode.window.registerWebviewPanelSerializer(DIFFUSION_VIEW_TYPE, new DiffusionPanelSerializer(deps)),
+    RunFolderPanel.register(DIFFUSION_PANEL, deps),
     registerExtraction({ context, log }),
     registerRl(deps),
-    registerDistillPanel(deps),
+    RunFolderPanel.register(DISTILL_PANEL, deps),
     registerRunProblems(index),
     registerRunsTable(deps),
   );

@@ -147,6 +147,12 @@ test('extract-train with format semeval8 trains a causal model through the runne
     assert.equal(done.dev, undefined);
     const messages = events.flatMap((e) => (e.type === 'progress' ? [e.message ?? ''] : []));
     assert.ok(messages.some((m) => /relation classifier epoch 2\/2/.test(m)) && messages.some((m) => /nominal tagger epoch 1\/1/.test(m)), messages.join(' | '));
+    assert.ok(messages.some((m) => /rationale selector epoch 3\/3/.test(m)), messages.join(' | '));
+    const fractions = events.flatMap((e) => (e.type === 'progress' ? [e.fraction] : []));
+    assert.ok(fractions.every((f) => f >= 0 && f <= 1), fractions.join(' '));
+    // The trained model's rationale module is its learned selector.
+    const meta = JSON.parse(readFileSync(done.modelFile, 'utf8')) as { selector?: { features: string[] } };
+    assert.ok(meta.selector && meta.selector.features.length > 0);
     const provider = await BuiltinProvider.create({ modelFile: done.modelFile });
     try {
       const r = await provider.extract('The fire was caused by a faulty heater.', CAUSAL_SCHEMA);

@@ -16,7 +16,7 @@ import { ARM_CSV_HEADER, armCsvRows, armRows, className, galleryByClass, imageGr
 import { toCsv } from '../../src/panels/shared/export';
 import { formatCount, formatPercent, formatSeconds } from '../../src/panels/shared/format';
 import css from './distill.css';
-import { acquireHost, baseChartTheme, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
+import { acquireHost, baseChartTheme, cssVar, el, forwardErrors, icon, injectStyles, onNextFrame } from '../shared/dom';
 import { chartImage, exportBar } from '../shared/export';
 import { renderVegaLite } from '../shared/rlCards';
 
@@ -27,7 +27,6 @@ forwardErrors((m) => vscode.postMessage(m));
 const app = document.getElementById('app') as HTMLElement;
 let view: DistillView | undefined;
 const views = new Map<string, View>();
-let queued = false;
 
 function theme(): DistillChartTheme {
   return { ...baseChartTheme(), reference: cssVar('--vscode-editorWarning-foreground', '#cca700') };
@@ -84,13 +83,13 @@ function renderHeader(v: DistillView): void {
     const cancel = el('vscode-button');
     cancel.setAttribute('secondary', '');
     cancel.textContent = 'Cancel run';
-    cancel.addEventListener('click', () => post({ type: 'cancelRun' }));
+    cancel.addEventListener('click', () => post({ type: 'cancelRun', runId: v.runId }));
     actions.append(cancel);
   }
   const open = el('vscode-button');
   open.setAttribute('secondary', '');
   open.textContent = 'Open experiment';
-  open.addEventListener('click', () => post({ type: 'openExperiment' }));
+  open.addEventListener('click', () => post({ type: 'openExperiment', runId: v.runId }));
   actions.append(open);
   title.append(actions);
   const facts: string[] = [];
@@ -224,16 +223,7 @@ function render(): void {
   renderTable(v);
   renderLanes(v);
   renderDataFree(v);
-  queue();
-}
-
-function queue(): void {
-  if (queued) return;
-  queued = true;
-  requestAnimationFrame(() => {
-    queued = false;
-    void drawCharts();
-  });
+  onNextFrame(drawCharts);
 }
 
 async function drawCharts(): Promise<void> {
@@ -267,7 +257,7 @@ window.addEventListener('message', (ev: MessageEvent) => {
   vscode.setState({ runDir: m.view.runDir });
   render();
 });
-window.addEventListener('resize', () => queue());
-new MutationObserver(() => queue()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+window.addEventListener('resize', () => onNextFrame(drawCharts));
+new MutationObserver(() => onNextFrame(drawCharts)).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
 post({ type: 'ready' });

@@ -13,7 +13,7 @@ import { toCsv } from '../../src/panels/shared/export';
 import { MAZE_CSV_HEADER, mazeCsvRows, mazeSpec, SUCCESS_CSV_HEADER, successCsvRows, successSpec, type GcrlChartTheme } from '../../src/panels/gcrl/spec';
 import { runLabels, taskLabel, type GcrlRunView } from '../../src/panels/gcrl/viewModel';
 import css from '../shared/rl.css';
-import { acquireHost, baseChartTheme, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
+import { acquireHost, baseChartTheme, cssVar, el, forwardErrors, icon, injectStyles, onNextFrame } from '../shared/dom';
 import { chartExports } from '../shared/export';
 import { RlCards, renderVegaLite } from '../shared/rlCards';
 
@@ -28,7 +28,6 @@ let goal: [number, number] | undefined = isGcrlPanelState(saved) ? saved.goal : 
 let task = isGcrlPanelState(saved) ? saved.task ?? 0 : 0;
 let value: { runId: string; goal: [number, number]; cells: [number, number][]; values: number[] } | undefined;
 const views: { maze?: View; success?: View } = {};
-let queued = false;
 
 function theme(): GcrlChartTheme {
   return {
@@ -94,7 +93,7 @@ const cards = new RlCards(cardBox, {
 taskSelect.addEventListener('change', () => {
   task = Number(taskSelect.value) || 0;
   persist();
-  queue();
+  onNextFrame(drawCharts);
 });
 
 window.addEventListener('message', (ev: MessageEvent) => {
@@ -109,7 +108,7 @@ window.addEventListener('message', (ev: MessageEvent) => {
     case 'value':
       if (m.runId === selectedRun) {
         value = m;
-        queue();
+        onNextFrame(drawCharts);
       }
       return;
     case 'runs': {
@@ -125,8 +124,8 @@ window.addEventListener('message', (ev: MessageEvent) => {
     }
   }
 });
-window.addEventListener('resize', () => queue());
-new MutationObserver(() => queue()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+window.addEventListener('resize', () => onNextFrame(drawCharts));
+new MutationObserver(() => onNextFrame(drawCharts)).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 forwardErrors((m) => vscode.postMessage(m));
 
 /** HIQL if present (its subgoals are the interesting picture), else the first run with a value grid. */
@@ -184,16 +183,7 @@ function render(): void {
   taskSelect.value = String(task);
   controls.hidden = !run;
   hint.textContent = run?.hasValue ? 'Click a free cell to see V(s, goal) for that goal.' : 'The value heatmap appears when the run has finished.';
-  queue();
-}
-
-function queue(): void {
-  if (queued) return;
-  queued = true;
-  requestAnimationFrame(() => {
-    queued = false;
-    void drawCharts();
-  });
+  onNextFrame(drawCharts);
 }
 
 async function drawCharts(): Promise<void> {

@@ -14,7 +14,7 @@ import {
   type RunsTableColumn, type RunsTableModel, type RunsTableRow,
 } from '../../src/panels/runsTable/viewModel';
 import css from './runsTable.css';
-import { acquireHost, el, forwardErrors, injectStyles } from '../shared/dom';
+import { acquireHost, el, forwardErrors, injectStyles, onNextFrame } from '../shared/dom';
 import { exportBar } from '../shared/export';
 
 const vscode = acquireHost<WebviewToHost, RunsTableState>();
@@ -358,14 +358,7 @@ function refreshView(): void {
   renderDiff();
 }
 
-let frame = 0;
-scroller.addEventListener('scroll', () => {
-  if (frame) return;
-  frame = requestAnimationFrame(() => {
-    frame = 0;
-    renderRows();
-  });
-});
+scroller.addEventListener('scroll', () => onNextFrame(renderRows));
 window.addEventListener('resize', () => renderRows());
 
 function rowOf(target: EventTarget | null): HTMLElement | null {

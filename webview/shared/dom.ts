@@ -68,3 +68,18 @@ export function baseChartTheme(): { foreground: string; mutedForeground: string;
 export function forwardErrors(post: (message: { type: 'error'; message: string }) => void): void {
   window.addEventListener('error', (e) => post({ type: 'error', message: String(e.message).slice(0, 2000) }));
 }
+
+const nextFrame = new Set<() => unknown>();
+
+/**
+ * Runs `fn` on the next animation frame, once however often it is asked for before then: a
+ * resize, a theme change and new data in the same frame draw the charts once.
+ */
+export function onNextFrame(fn: () => unknown): void {
+  if (nextFrame.has(fn)) return;
+  nextFrame.add(fn);
+  requestAnimationFrame(() => {
+    nextFrame.delete(fn);
+    void fn();
+  });
+}

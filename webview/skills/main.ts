@@ -12,7 +12,7 @@ import { toCsv } from '../../src/panels/shared/export';
 import { COVERAGE_CSV_HEADER, coverageCsvRows, coverageSpec, TRAJECTORY_CSV_HEADER, trajectoryCsvRows, trajectoriesSpec, type SkillsChartTheme } from '../../src/panels/skills/spec';
 import { runLabels, type SkillsRunView } from '../../src/panels/skills/viewModel';
 import css from '../shared/rl.css';
-import { acquireHost, baseChartTheme, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
+import { acquireHost, baseChartTheme, cssVar, el, forwardErrors, icon, injectStyles, onNextFrame } from '../shared/dom';
 import { chartExports } from '../shared/export';
 import { RlCards, renderVegaLite } from '../shared/rlCards';
 
@@ -21,7 +21,6 @@ injectStyles(css);
 
 let runs: SkillsRunView[] = [];
 const views: { trajectories?: View; coverage?: View } = {};
-let queued = false;
 
 function theme(): SkillsChartTheme {
   return {
@@ -75,8 +74,8 @@ window.addEventListener('message', (ev: MessageEvent) => {
   vscode.setState({ runDirs: runs.map((r) => r.runDir) });
   render();
 });
-window.addEventListener('resize', () => queue());
-new MutationObserver(() => queue()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+window.addEventListener('resize', () => onNextFrame(drawCharts));
+new MutationObserver(() => onNextFrame(drawCharts)).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 forwardErrors((m) => vscode.postMessage(m));
 
 function render(): void {
@@ -105,16 +104,7 @@ function render(): void {
       message: r.message,
     };
   }));
-  queue();
-}
-
-function queue(): void {
-  if (queued) return;
-  queued = true;
-  requestAnimationFrame(() => {
-    queued = false;
-    void drawCharts();
-  });
+  onNextFrame(drawCharts);
 }
 
 async function drawCharts(): Promise<void> {

@@ -12,7 +12,7 @@ import { parallelSpec, scatterSpec, type SweepChartTheme } from '../../src/panel
 import { bestPoint, formatMetric, formatParam, metricInfo, metricNames, statusSummary, sweepCsvRows, type SweepView } from '../../src/panels/sweep/viewModel';
 import { toCsv } from '../../src/panels/shared/export';
 import css from './sweep.css';
-import { acquireHost, baseChartTheme, el, forwardErrors, icon, injectStyles } from '../shared/dom';
+import { acquireHost, baseChartTheme, el, forwardErrors, icon, injectStyles, onNextFrame } from '../shared/dom';
 import { chartImage, exportBar } from '../shared/export';
 import { renderVegaLite } from '../shared/rlCards';
 
@@ -24,7 +24,6 @@ let view: SweepView | undefined;
 /** The metric the charts show (the user's pick survives live updates). */
 let metric: string | undefined;
 const views: { parallel?: View; scatter?: View } = {};
-let queued = false;
 
 function theme(): SweepChartTheme {
   const { foreground, mutedForeground, grid, fontFamily, fontSize } = baseChartTheme();
@@ -91,9 +90,9 @@ window.addEventListener('message', (ev: MessageEvent) => {
   vscode.setState({ sweepDir: view.sweepDir });
   render();
 });
-window.addEventListener('resize', () => queueCharts());
+window.addEventListener('resize', () => onNextFrame(drawCharts));
 // VS Code swaps the theme by changing the body class and the CSS variables.
-new MutationObserver(() => queueCharts()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+new MutationObserver(() => onNextFrame(drawCharts)).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
 function render(): void {
   if (!view) return;
@@ -108,7 +107,7 @@ function render(): void {
   empty.hidden = names.length > 0 && v.pointers.length > 0;
   empty.textContent = v.pointers.length === 0 ? 'This sweep has no parameters.' : waiting ? 'The lines take their colour as the points complete…' : 'No point reported a final metric: the table says why.';
   renderTable(v, names);
-  queueCharts();
+  onNextFrame(drawCharts);
 }
 
 function renderTable(v: SweepView, names: string[]): void {
@@ -132,15 +131,6 @@ function renderTable(v: SweepView, names: string[]): void {
     return tr;
   });
   table.replaceChildren(head, ...rows);
-}
-
-function queueCharts(): void {
-  if (queued) return;
-  queued = true;
-  requestAnimationFrame(() => {
-    queued = false;
-    void drawCharts();
-  });
 }
 
 /** Before any point has a metric, the lines still show every point (dashed, by status) against an empty metric axis. */

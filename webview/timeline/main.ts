@@ -16,7 +16,7 @@ import { configDiffTable, latestSaving } from '../../src/panels/timeline/viewMod
 import { confusionMatrixSpec, runLabels, timelineSpec, type ChartTheme } from '../../src/panels/timeline/spec';
 import { formatPercent, formatSaving, formatSeconds } from '../../src/panels/shared/format';
 import css from './timeline.css';
-import { acquireHost, baseChartTheme, cssVar, el, forwardErrors, icon, injectStyles } from '../shared/dom';
+import { acquireHost, baseChartTheme, cssVar, el, forwardErrors, icon, injectStyles, onNextFrame } from '../shared/dom';
 import { chartImage, exportBar } from '../shared/export';
 import { confusionMatrixCsv, epochsCsv, layersCsv, perClassCsv } from '../../src/panels/timeline/csv';
 
@@ -24,7 +24,6 @@ const vscode = acquireHost<WebviewToHost, TimelineState>();
 
 let runs: TimelineRun[] = [];
 let view: View | undefined;
-let renderQueued = false;
 
 function currentTheme(): ChartTheme {
   return {
@@ -101,11 +100,11 @@ window.addEventListener('message', (ev: MessageEvent) => {
   renderAll();
 });
 
-window.addEventListener('resize', () => queueChart());
+window.addEventListener('resize', () => onNextFrame(drawCharts));
 // VS Code swaps the theme by changing the body class and the CSS variables on <html>.
 new MutationObserver(() => {
   resultsKey = '';
-  queueChart();
+  onNextFrame(drawCharts);
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 forwardErrors((m) => vscode.postMessage(m));
 
@@ -127,7 +126,7 @@ function renderAll(): void {
   renderCards();
   renderConfigDiff();
   renderFreezes();
-  queueChart();
+  onNextFrame(drawCharts);
 }
 
 function renderConfigDiff(): void {
@@ -380,14 +379,9 @@ function renderFreezes(): void {
   );
 }
 
-function queueChart(): void {
-  if (renderQueued) return;
-  renderQueued = true;
-  requestAnimationFrame(() => {
-    renderQueued = false;
-    void renderChart();
-    void renderResults();
-  });
+function drawCharts(): void {
+  void renderChart();
+  void renderResults();
 }
 
 async function renderChart(): Promise<void> {

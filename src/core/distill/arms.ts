@@ -1,14 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import type { Split } from '../data/types';
-import { type CheckpointExtra, type StageSpec, type StepContext, stopGradient, TrainingSession } from '../train/loop';
+import { assertOffTape, type CheckpointExtra, type StageSpec, type StepContext, TrainingSession } from '../train/loop';
 import { createRng, shuffledIndices } from '../util/random';
 import { augmentTexts, neighbourCandidates, synonymCandidates } from './augment';
 import { buildGenerator, daflLoss } from './dafl';
-import { balancedTargets, batchNormMatchPerLayer, deepInversionLoss, drawShift, imageShapeOf, roll2d } from './deepInversion';
+import { balancedTargets, batchNormMatchPerLayer, deepInversionLoss, drawShift, imageShapeOf } from './deepInversion';
 import { anatomy, forward, logitsOf } from './forward';
+import { randomViews } from './views';
 import { type LayerPairs, layerPairs } from './layerMap';
-import { labelCrossEntropy, softCrossEntropy } from './losses';
+import { competitionLoss, labelCrossEntropy, softCrossEntropy } from './losses';
 import { sliceRows, takeRows } from './rows';
 import { type ArmSettings, DATA_FREE_METHODS } from './settings';
 import { intermediateLoss, projectionInit } from './tinybert';
@@ -88,8 +89,9 @@ export function accuracy(model: tf.LayersModel, split: Split, exampleShape: numb
   return split.count === 0 ? 0 : correct / split.count;
 }
 
-/** Teacher logits of a set, in batches (inference mode). */
+/** Teacher logits of a set, in batches (inference mode). Never inside a gradient step (see `assertOffTape`). */
 export function computeLogits(model: tf.LayersModel, set: ExampleSet, exampleShape: number[]): Float32Array {
+  assertOffTape(`the teacher's logits of ${set.count} examples`);
   const classes = anatomy(model).numClasses;
   const out = new Float32Array(set.count * classes);
   for (let i = 0; i < set.count; i += EVAL_BATCH) {
@@ -230,46 +232,48 @@ function predictionStage(
   return {
     name,
     ...epochs(nEpochs, set.count, batchSize),
-    trainable: 'student',
-    loss: (c) => {
+    // A `step` stage, not `trainable` + `loss`: the teacher's logits of the whole set are computed
+    // (once, cached by the context) here, off the gradient tape; in the loss the tape would keep
+    // every batch of that pass alive at once (the kd arm on SST-2's 67k sentences hit the wasm
+    // heap's 4 GB limit in its first step).
+    step: (c) => {
       const idx = c.batch(set.count, batchSize);
-      const targets = takeRows(ctx.teacherLogits(set), [classes], idx);
-      const logits = logitsOf(student, takeRows(set.x, ctx.exampleShape, idx), { training: true, seed: session.nextSeed() });
-      return softCrossEntropy(logits, targets, temperature);
+      const teacherLogits = ctx.teacherLogits(set);
+      session.step('student', () => {
+        const targets = takeRows(teacherLogits, [classes], idx);
+        const logits = logitsOf(student, takeRows(set.x, ctx.exampleShape, idx), { training: true, seed: session.nextSeed() });
+        return softCrossEntropy(logits, targets, temperature);
+      });
     },
     epochEnd: evaluate,
   };
 }
 
 /**
- * KD on a synthetic set (DeepInversion, DAFL): on the fixed set, or with `synthesis.mixup` on a
- * fresh view of each batch (shifted, flipped, mixed pairwise), labelled by the teacher online.
+ * KD on a synthetic set (DeepInversion, DAFL): on the fixed set, or with `synthesis.views` on a
+ * fresh view of each batch (each image shifted and flipped on its own, `randomViews`; with
+ * `synthesis.mixup` also mixed pairwise), labelled by the teacher on exactly what the student sees.
  */
 function syntheticStage(ctx: DistillContext, session: TrainingSession, student: tf.LayersModel, set: ExampleSet, s: ArmSettings, evaluate: () => void): StageSpec {
   const syn = s.synthesis;
-  if (!syn.mixup) return predictionStage('distillation', ctx, session, student, set, s.epochs, s.batchSize, s.temperature, evaluate);
+  if (!syn.views && !syn.mixup) return predictionStage('distillation', ctx, session, student, set, s.epochs, s.batchSize, s.temperature, evaluate);
   const image = imageShapeOf(ctx.exampleShape);
   return {
     name: 'distillation',
     ...epochs(s.epochs, set.count, s.batchSize),
-    trainable: 'student',
-    loss: (c) => {
+    // The view and the teacher's logits on it are made before the step, off the gradient tape.
+    step: (c) => {
       const idx = c.batch(set.count, s.batchSize);
       let x = takeRows(set.x, ctx.exampleShape, idx);
-      if (image) {
-        const shift = drawShift(session.rng, syn, true);
-        let im = tf.reshape(x, [-1, ...image]) as tf.Tensor4D;
-        if (shift.dy !== 0 || shift.dx !== 0) im = roll2d(im, shift.dy, shift.dx);
-        if (shift.flip) im = tf.reverse(im, 2) as tf.Tensor4D;
-        x = tf.reshape(im, x.shape);
+      if (image) x = tf.reshape(randomViews(tf.reshape(x, [-1, ...image]) as tf.Tensor4D, syn.jitter, syn.flip, session.rng), x.shape);
+      if (syn.mixup) {
+        const n = idx.length;
+        const partner = Int32Array.from({ length: n }, () => session.rng.int(n));
+        const lambda = tf.tensor(Float32Array.from({ length: n }, () => session.rng.next()), [n, ...ctx.exampleShape.map(() => 1)]);
+        x = tf.add(tf.mul(x, lambda), tf.mul(tf.gather(x, tf.tensor1d(partner, 'int32')), tf.sub(1, lambda)));
       }
-      const n = idx.length;
-      const partner = Int32Array.from({ length: n }, () => session.rng.int(n));
-      const lambda = tf.tensor(Float32Array.from({ length: n }, () => session.rng.next()), [n, ...ctx.exampleShape.map(() => 1)]);
-      const mixed = tf.add(tf.mul(x, lambda), tf.mul(tf.gather(x, tf.tensor1d(partner, 'int32')), tf.sub(1, lambda)));
-      const targets = stopGradient(logitsOf(ctx.teacher, mixed));
-      const logits = logitsOf(student, mixed, { training: true, seed: session.nextSeed() });
-      return softCrossEntropy(logits, targets, s.temperature);
+      const targets = logitsOf(ctx.teacher, x);
+      session.step('student', () => softCrossEntropy(logitsOf(student, x, { training: true, seed: session.nextSeed() }), targets, s.temperature));
     },
     epochEnd: evaluate,
   };
@@ -288,24 +292,41 @@ function planDeepInversion(ctx: DistillContext, s: ArmSettings, base: Omit<ArmPl
   const { x } = session.addVariables('inputs', { x: tf.zeros([syn.batchSize, ...ctx.exampleShape]) }, { optimizer: { type: 'adam', learningRate: syn.learningRate } });
   const bnNames = anatomy(ctx.teacher).batchNormLayers;
   const set: ExampleSet = { x: synthetic, count: syn.samples };
+  // Adaptive DeepInversion: after each batch but the last the student takes `competitionSteps` KD
+  // steps on the inputs made so far, and later batches also maximise its disagreement with the teacher.
+  const adaptive = syn.competition > 0 && batches > 1;
+  const studentSteps = adaptive ? syn.competitionSteps : 0;
+  const block = syn.steps + studentSteps;
   const synthesis: StageSpec = {
     name: 'synthesis',
-    steps: batches * syn.steps,
+    steps: batches * syn.steps + (batches - 1) * studentSteps,
     step: (c: StepContext) => {
-      const b = Math.floor(c.stageStep / syn.steps);
+      const b = Math.floor(c.stageStep / block);
+      const offset = c.stageStep % block;
+      if (offset >= syn.steps) {
+        // The student learns from the batches made so far (teacher logits off the tape).
+        const made = Math.min(syn.samples, (b + 1) * syn.batchSize);
+        const xb = takeRows(synthetic, ctx.exampleShape, c.batch(made, s.batchSize));
+        const targets = logitsOf(ctx.teacher, xb);
+        session.step('student', () => softCrossEntropy(logitsOf(student, xb, { training: true, seed: session.nextSeed() }), targets, s.temperature), { name: 'studentKd' });
+        return;
+      }
       // A batch starts from fresh noise (from the session: reproducible on resume); its targets
       // are a function of the batch index.
-      if (c.stageStep % syn.steps === 0) session.reset('inputs', { x: session.randomNormal([syn.batchSize, ...ctx.exampleShape]) });
+      if (offset === 0) session.reset('inputs', { x: session.randomNormal([syn.batchSize, ...ctx.exampleShape]) });
       const targets = balancedTargets(syn.batchSize, ctx.numClasses, b * syn.batchSize, createRng(s.seed * 9973 + b));
       const shift = drawShift(session.rng, syn, isImage);
       const y = tf.tensor1d(targets, 'int32');
       session.step('inputs', () => {
         const r = deepInversionLoss(ctx.teacher, x, y, syn, shift);
         const perLayer = Object.fromEntries(r.bnLayers.map((t, i) => [`bn:${bnNames[i]}`, t]));
-        return { loss: r.loss, ce: r.ce, bn: r.bn, tv: r.tv, ...perLayer };
+        const terms = { ce: r.ce, bn: r.bn, tv: r.tv, ...perLayer };
+        if (!adaptive || b === 0) return { loss: r.loss, ...terms };
+        const competition = competitionLoss(r.logits, logitsOf(student, r.input));
+        return { loss: tf.add(r.loss, tf.mul(competition, syn.competition)), competition, ...terms };
       });
       if (syn.clip) tf.tidy(() => x.assign(tf.clipByValue(x, syn.clip![0], syn.clip![1])));
-      if ((c.stageStep + 1) % syn.steps === 0) {
+      if (offset + 1 === syn.steps) {
         const n = Math.min(syn.batchSize, syn.samples - b * syn.batchSize);
         synthetic.set((x.dataSync() as Float32Array).subarray(0, n * width), b * syn.batchSize * width);
         labels.set(targets.subarray(0, n), b * syn.batchSize);

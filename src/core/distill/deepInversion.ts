@@ -32,6 +32,19 @@ export interface SynthesisSettings {
    * Fashion-MNIST it learnt more slowly and did not help within 30 epochs (docs/distillation.md).
    */
   mixup: boolean;
+  /**
+   * KD on the synthetic set with a fresh view of every batch (shifted by up to `jitter` pixels,
+   * flipped when `flip`), the teacher's logits taken on what the student sees: DeepInversion's
+   * own augmentation carried into KD, without mixing (`mixup` adds that).
+   */
+  views: boolean;
+  /**
+   * Weight of Adaptive DeepInversion's competition term (0: plain DeepInversion). Above 0 the
+   * student learns between batches and later batches favour inputs it disagrees on.
+   */
+  competition: number;
+  /** Student KD steps after each synthetic batch but the last (with `competition` only). */
+  competitionSteps: number;
   /** Keep inputs in this range after every step (the data's range, e.g. [0, 1]). */
   clip?: [number, number];
 }
@@ -44,6 +57,9 @@ export interface SynthesisTerms {
   bnLayers: tf.Scalar[];
   tv: tf.Scalar;
   l2: tf.Scalar;
+  /** The teacher's logits, and the (jittered) input they are of: for terms that compare models on it. */
+  logits: tf.Tensor2D;
+  input: tf.Tensor;
 }
 
 /** The image shape `[h, w, c]` of a model's examples, when they are images (TV, jitter, gallery). */
@@ -100,7 +116,7 @@ export function deepInversionLoss(
   const tv = asImage && s.tvWeight > 0 ? totalVariation(asImage) : tf.scalar(0);
   const l2 = s.l2Weight > 0 ? inputL2(x) : tf.scalar(0);
   const loss = tf.addN([ce, tf.mul(bn, s.bnWeight), tf.mul(tv, s.tvWeight), tf.mul(l2, s.l2Weight)]) as tf.Scalar;
-  return { loss, ce, bn, bnLayers, tv, l2 };
+  return { loss, ce, bn, bnLayers, tv, l2, logits: out.logits!, input: xs };
 }
 
 /** The random shift and flip of one synthesis step (from the session's RNG: reproducible). */

@@ -62,6 +62,20 @@ export function softCrossEntropy(studentLogits: tf.Tensor, teacherLogits: tf.Ten
   return tf.neg(tf.mean(tf.sum(tf.mul(target, logP), -1))) as tf.Scalar;
 }
 
+/**
+ * Adaptive DeepInversion's competition term: `1 - JS(p_T, p_S)`, the Jensen-Shannon divergence
+ * (nats) between teacher and student predictions at temperature `T` (the official code: 3),
+ * batch mean. Minimised over the inputs, it steers synthesis towards inputs the two disagree on.
+ */
+export function competitionLoss(teacherLogits: tf.Tensor, studentLogits: tf.Tensor, temperature = 3): tf.Scalar {
+  const p = tf.softmax(tf.div(teacherLogits, temperature));
+  const q = tf.softmax(tf.div(studentLogits, temperature));
+  const m = tf.mul(tf.add(p, q), 0.5);
+  const kl = (a: tf.Tensor) => tf.sum(tf.mul(a, tf.sub(tf.log(tf.add(a, 1e-8)), tf.log(tf.add(m, 1e-8)))), -1);
+  const js = tf.mean(tf.mul(tf.add(kl(p), kl(q)), 0.5));
+  return tf.sub(1, js) as tf.Scalar;
+}
+
 /** Cross-entropy with integer labels (the `student` arm, the teacher's own training). */
 export function labelCrossEntropy(logits: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {
   const logP = tf.logSoftmax(logits);

@@ -77,6 +77,9 @@ export const DEFAULT_SYNTHESIS: SynthesisSettings = {
   jitter: 0,
   flip: false,
   mixup: false,
+  views: false,
+  competition: 0,
+  competitionSteps: 64,
 };
 
 export const DEFAULT_DAFL: DaflSettings = {

@@ -63,7 +63,8 @@ export function distillExperimentText(teacher: TrainExperiment, teacherRef: stri
     student: { layers: studentLayers(teacher.model.layers ?? []) },
     arms,
     training: { epochs: teacher.training.epochs, batchSize: teacher.training.batchSize, seed: teacher.training.seed ?? 0, ...(mode === 'data-free' ? { temperature: 4 } : {}) },
-    ...(mode === 'data-free' ? { synthesis: { samples: 2048, batchSize: 256, steps: 150 } } : {}),
+    // KD on fresh jittered views of the synthetic inputs (ignored for inputs that are not images): docs/distillation.md, round 5.
+    ...(mode === 'data-free' ? { synthesis: { samples: 2048, batchSize: 256, steps: 150, jitter: 2, views: true } } : {}),
     ...(arms.includes('tinybert') ? { tinybert: { intermediateEpochs: 3, predictionEpochs: 2 }, augment: { source: 'teacher-neighbours', copies: 4, probability: 0.4 } } : {}),
   };
   const why = mode === 'data'

@@ -300,6 +300,8 @@ export interface FreezingConfig {
   predictor?: string;
   threshold?: number;
   snapshotEvery?: number;
+  /** smartfrz: no layer freezes while the evaluation accuracy still gains this many points per epoch (default: the predictor's calibrated value). */
+  accuracyTolerance?: number;
   /** Never freeze the last N weighted layers (default 1: the classifier keeps training). */
   keepTrainable?: number;
 }
@@ -332,7 +334,7 @@ export interface DistillExperiment {
   augment?: { source?: 'wordnet' | 'teacher-neighbours'; copies?: number; probability?: number; candidates?: number };
   synthesis?: {
     samples?: number; batchSize?: number; steps?: number; learningRate?: number; bnWeight?: number; firstBnMultiplier?: number;
-    tvWeight?: number; l2Weight?: number; jitter?: number; flip?: boolean; mixup?: boolean; clip?: [number, number];
+    tvWeight?: number; l2Weight?: number; jitter?: number; flip?: boolean; mixup?: boolean; views?: boolean; competition?: number; competitionSteps?: number; clip?: [number, number];
   };
   dafl?: {
     steps?: number; batchSize?: number; learningRate?: number; noiseDim?: number; hidden?: number;

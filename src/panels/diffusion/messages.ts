@@ -1,7 +1,7 @@
 import type { DiffusionView, GenerationView, PolicyView } from './viewModel';
 import { MAX_POINTS } from './viewModel';
-import { isExportRequest, type ExportRequest } from '../shared/export';
-import { isFiniteNumber, isNotice, isRecord, isRendererError, isShortString } from '../shared/validators';
+import { isCommonWebviewToHost, type CommonWebviewToHost, type Notice } from '../shared/messages';
+import { isFiniteNumber, isNotice, isRecord, isShortString } from '../shared/validators';
 
 /**
  * The message contract between the diffusion panel's host side (`src/vscode/diffusion/`) and
@@ -12,15 +12,12 @@ import { isFiniteNumber, isNotice, isRecord, isRendererError, isShortString } fr
 export type HostToWebview =
   /** The run to draw (sent on open, and again as a live run measures or ends). */
   | { type: 'view'; view: DiffusionView }
-  | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
+  | Notice;
 
 export type WebviewToHost =
-  | { type: 'ready' }
+  | CommonWebviewToHost
   /** Save a schedule's sample grid (the run's PNG) where the user chooses. */
-  | { type: 'exportGrid'; arm: string }
-  /** A chart as SVG or PNG, or its data as CSV. */
-  | ExportRequest
-  | { type: 'error'; message: string };
+  | { type: 'exportGrid'; arm: string };
 
 /** What the webview persists with `setState`, so the serializer can restore the panel. */
 export interface DiffusionPanelState {
@@ -30,19 +27,7 @@ export interface DiffusionPanelState {
 const ARMS = new Set(['coarse-to-fine', 'single-scale']);
 
 export function isWebviewToHost(m: unknown): m is WebviewToHost {
-  if (!isRecord(m)) return false;
-  switch (m.type) {
-    case 'ready':
-      return true;
-    case 'exportGrid':
-      return ARMS.has(m.arm as string);
-    case 'export':
-      return isExportRequest(m);
-    case 'error':
-      return isRendererError(m);
-    default:
-      return false;
-  }
+  return isRecord(m) && (isCommonWebviewToHost(m) || (m.type === 'exportGrid' && ARMS.has(m.arm as string)));
 }
 
 export function isHostToWebview(m: unknown): m is HostToWebview {

@@ -1,5 +1,5 @@
-import { isExportRequest, type ExportRequest } from '../shared/export';
-import { isFiniteNumber, isNotice, isRecord, isRendererError, isRunStatus, isShortString } from '../shared/validators';
+import { isCommonWebviewToHost, isRunAction, type CommonWebviewToHost, type Notice, type RunAction } from '../shared/messages';
+import { isFiniteNumber, isNotice, isRecord, isRunStatus, isShortString } from '../shared/validators';
 import type { DistillView } from './viewModel';
 
 /**
@@ -9,14 +9,9 @@ import type { DistillView } from './viewModel';
  */
 export type HostToWebview =
   | { type: 'view'; view: DistillView }
-  | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
+  | Notice;
 
-export type WebviewToHost =
-  | { type: 'ready' }
-  | { type: 'cancelRun' }
-  | { type: 'openExperiment' }
-  | { type: 'error'; message: string }
-  | ExportRequest;
+export type WebviewToHost = CommonWebviewToHost | RunAction;
 
 /** What the webview persists, so the serializer can restore the panel after a reload. */
 export interface DistillPanelState {
@@ -31,19 +26,7 @@ const MAX_GALLERY = 1000;
 const MAX_EXAMPLE_VALUES = 64 * 64 * 4;
 
 export function isWebviewToHost(m: unknown): m is WebviewToHost {
-  if (!isRecord(m)) return false;
-  switch (m.type) {
-    case 'ready':
-    case 'cancelRun':
-    case 'openExperiment':
-      return true;
-    case 'error':
-      return isRendererError(m);
-    case 'export':
-      return isExportRequest(m);
-    default:
-      return false;
-  }
+  return isRecord(m) && (isCommonWebviewToHost(m) || isRunAction(m));
 }
 
 export function isHostToWebview(m: unknown): m is HostToWebview {

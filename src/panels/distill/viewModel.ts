@@ -115,6 +115,10 @@ export function laneOf(stage: string, key: string): string | undefined {
       return 'activation';
     case 'balance':
       return 'class balance';
+    case 'competition':
+      return 'competition (1 − JS teacher, student)';
+    case 'studentKd':
+      return 'student KD between batches';
     case 'accuracy':
       return 'student test accuracy';
     case 'teacherAccuracy':

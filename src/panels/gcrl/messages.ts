@@ -1,26 +1,22 @@
-import { isExportRequest, type ExportRequest } from '../shared/export';
-import { isFiniteNumber, isNotice, isRecord, isRendererError, isRunStatus, isShortString } from '../shared/validators';
+import { isCommonWebviewToHost, isRunAction, type CommonWebviewToHost, type Notice, type RunAction } from '../shared/messages';
+import { isFiniteNumber, isNotice, isRecord, isRunStatus, isShortString } from '../shared/validators';
 import type { GcrlRunView } from './viewModel';
 
 /**
  * The message contract of the offline goal-conditioned RL panel (host:
- * `src/vscode/rl/gcrlPanel.ts`, webview: `webview/gcrl/main.ts`). A click on a free cell asks
+ * `src/vscode/rl/panels.ts`, webview: `webview/gcrl/main.ts`). A click on a free cell asks
  * the host for V(., goal) of the selected run; the host answers from the run's value.json (the
  * network is evaluated by the run, never in the extension host). Both sides validate.
  */
 export type HostToWebview =
   | { type: 'runs'; title: string; layout: string[]; runs: GcrlRunView[] }
   | { type: 'value'; runId: string; goal: [number, number]; cells: [number, number][]; values: number[] }
-  | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
+  | Notice;
 
 export type WebviewToHost =
-  | { type: 'ready' }
-  | { type: 'selectGoal'; runId: string; goal: [number, number] }
-  | { type: 'cancelRun'; runId: string }
-  | { type: 'openExperiment'; runId: string }
-  | { type: 'revealRun'; runId: string }
-  | { type: 'error'; message: string }
-  | ExportRequest;
+  | CommonWebviewToHost
+  | RunAction
+  | { type: 'selectGoal'; runId: string; goal: [number, number] };
 
 /** Persisted by the webview: the runs shown and what is selected. */
 export interface GcrlPanelState {
@@ -40,23 +36,7 @@ export function isCell(c: unknown): c is [number, number] {
 }
 
 export function isWebviewToHost(m: unknown): m is WebviewToHost {
-  if (!isRecord(m)) return false;
-  switch (m.type) {
-    case 'ready':
-      return true;
-    case 'selectGoal':
-      return isShortString(m.runId) && isCell(m.goal);
-    case 'cancelRun':
-    case 'openExperiment':
-    case 'revealRun':
-      return isShortString(m.runId);
-    case 'error':
-      return isRendererError(m);
-    case 'export':
-      return isExportRequest(m);
-    default:
-      return false;
-  }
+  return isRecord(m) && (isCommonWebviewToHost(m) || isRunAction(m) || (m.type === 'selectGoal' && isShortString(m.runId) && isCell(m.goal)));
 }
 
 export function isHostToWebview(m: unknown): m is HostToWebview {

@@ -1,22 +1,16 @@
-import { isExportRequest, type ExportRequest } from '../shared/export';
-import { isFiniteNumber, isNotice, isRecord, isRendererError, isRunStatus, isShortString } from '../shared/validators';
+import { isCommonWebviewToHost, isRunAction, type CommonWebviewToHost, type Notice, type RunAction } from '../shared/messages';
+import { isFiniteNumber, isNotice, isRecord, isRunStatus, isShortString } from '../shared/validators';
 import type { SkillsRunView } from './viewModel';
 
 /**
- * The message contract of the skills panel (host: `src/vscode/rl/skillsPanel.ts`, webview:
+ * The message contract of the skills panel (host: `src/vscode/rl/panels.ts`, webview:
  * `webview/skills/main.ts`). Both sides validate what they receive and drop what does not fit.
  */
 export type HostToWebview =
   | { type: 'runs'; title: string; runs: SkillsRunView[] }
-  | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
+  | Notice;
 
-export type WebviewToHost =
-  | { type: 'ready' }
-  | { type: 'cancelRun'; runId: string }
-  | { type: 'openExperiment'; runId: string }
-  | { type: 'revealRun'; runId: string }
-  | { type: 'error'; message: string }
-  | ExportRequest;
+export type WebviewToHost = CommonWebviewToHost | RunAction;
 
 /** What the webview persists, so the serializer can restore the panel after a reload. */
 export interface SkillsPanelState {
@@ -29,21 +23,7 @@ const MAX_SKILLS = 256;
 const MAX_STEPS = 2001;
 
 export function isWebviewToHost(m: unknown): m is WebviewToHost {
-  if (!isRecord(m)) return false;
-  switch (m.type) {
-    case 'ready':
-      return true;
-    case 'cancelRun':
-    case 'openExperiment':
-    case 'revealRun':
-      return isShortString(m.runId);
-    case 'error':
-      return isRendererError(m);
-    case 'export':
-      return isExportRequest(m);
-    default:
-      return false;
-  }
+  return isRecord(m) && (isCommonWebviewToHost(m) || isRunAction(m));
 }
 
 export function isHostToWebview(m: unknown): m is HostToWebview {

@@ -1,5 +1,5 @@
-import { isExportRequest, type ExportRequest } from '../shared/export';
-import { isFiniteNumber, isNotice, isRecord, isRendererError, isRunStatus, isShortString } from '../shared/validators';
+import { isCommonWebviewToHost, type CommonWebviewToHost, type Notice } from '../shared/messages';
+import { isFiniteNumber, isNotice, isRecord, isRunStatus, isShortString } from '../shared/validators';
 import { MAX_POINTS, type SweepView } from './viewModel';
 
 /**
@@ -11,15 +11,12 @@ import { MAX_POINTS, type SweepView } from './viewModel';
 export type HostToWebview =
   /** The sweep to draw (sent on open, and again whenever a point changes while it runs). */
   | { type: 'view'; view: SweepView }
-  | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
+  | Notice;
 
 export type WebviewToHost =
-  | { type: 'ready' }
+  | CommonWebviewToHost
   /** Open a point's run (its timeline or results). */
-  | { type: 'openRun'; runId: string }
-  /** Save a chart (SVG, PNG) or the points (CSV) where the user picks. */
-  | ExportRequest
-  | { type: 'error'; message: string };
+  | { type: 'openRun'; runId: string };
 
 /** What the webview persists with `setState`, so the serializer can restore the panel. */
 export interface SweepPanelState {
@@ -27,19 +24,7 @@ export interface SweepPanelState {
 }
 
 export function isWebviewToHost(m: unknown): m is WebviewToHost {
-  if (!isRecord(m)) return false;
-  switch (m.type) {
-    case 'ready':
-      return true;
-    case 'openRun':
-      return isShortString(m.runId);
-    case 'export':
-      return isExportRequest(m);
-    case 'error':
-      return isRendererError(m);
-    default:
-      return false;
-  }
+  return isRecord(m) && (isCommonWebviewToHost(m) || (m.type === 'openRun' && isShortString(m.runId)));
 }
 
 export function isHostToWebview(m: unknown): m is HostToWebview {

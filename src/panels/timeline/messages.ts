@@ -1,6 +1,6 @@
 import { MAX_REPORT_CLASSES, type TimelineRun } from './viewModel';
-import { isFiniteNumber, isNotice, isRecord, isRendererError, isRunStatus, isShortString } from '../shared/validators';
-import { isExportRequest, type ExportRequest } from '../shared/export';
+import { isFiniteNumber, isNotice, isRecord, isRunStatus, isShortString } from '../shared/validators';
+import { isCommonWebviewToHost, isRunAction, type CommonWebviewToHost, type Notice, type RunAction } from '../shared/messages';
 import type { ParamValue } from '../../core/runs/compare';
 
 /**
@@ -15,17 +15,10 @@ export type HostToWebview =
   /** The full set of runs to draw (sent on open, on change, and throttled while a run is live). */
   | { type: 'runs'; runs: TimelineRun[]; title: string; configDiff?: ConfigDiffRow[] }
   /** A one-line notice shown above the charts (e.g. a run folder that vanished). */
-  | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
+  | Notice;
 
-export type WebviewToHost =
-  | { type: 'ready' }
-  | { type: 'cancelRun'; runId: string }
-  | { type: 'openExperiment'; runId: string }
-  | { type: 'revealRun'; runId: string }
-  /** Save a chart (SVG, PNG) or its data (CSV) where the user picks (the host's save dialog). */
-  | ExportRequest
-  /** An error inside the renderer, logged to the "Model Lab" output channel. */
-  | { type: 'error'; message: string };
+/** Ready, an error for the log, an export (a chart as SVG or PNG, its data as CSV); a run's buttons. */
+export type WebviewToHost = CommonWebviewToHost | RunAction;
 
 /**
  * A configuration field in which the overlaid runs differ, with each run's value in the order of
@@ -43,21 +36,7 @@ export interface TimelineState {
 
 
 export function isWebviewToHost(m: unknown): m is WebviewToHost {
-  if (!isRecord(m)) return false;
-  switch (m.type) {
-    case 'ready':
-      return true;
-    case 'cancelRun':
-    case 'openExperiment':
-    case 'revealRun':
-      return isShortString(m.runId);
-    case 'error':
-      return isRendererError(m);
-    case 'export':
-      return isExportRequest(m);
-    default:
-      return false;
-  }
+  return isRecord(m) && (isCommonWebviewToHost(m) || isRunAction(m));
 }
 
 export function isHostToWebview(m: unknown): m is HostToWebview {

@@ -3,39 +3,43 @@ import { isGcrlPanelState, isWebviewToHost as isGcrlMessage, type HostToWebview 
 import { isSkillsPanelState, isWebviewToHost as isSkillsMessage, type HostToWebview as SkillsOut, type WebviewToHost as SkillsIn } from '../../panels/skills/messages';
 import type { GcrlRunView } from '../../panels/gcrl/viewModel';
 import type { SkillsRunView } from '../../panels/skills/viewModel';
+import type { RunFolderPanelKind } from '../webview/runFolderPanel';
 import { loadGcrlRun, loadSkillsRun, valueFor } from './rlRunSource';
-import type { RlPanelKind } from './rlPanel';
 
 
 /** The skills panel: trajectories by skill and coverage over training, several runs side by side. */
-export const SKILLS_PANEL: RlPanelKind<SkillsIn, SkillsOut> = {
+export const SKILLS_PANEL: RunFolderPanelKind<SkillsIn, SkillsOut> = {
   viewType: 'modelLab.skills',
   bundle: 'skills',
   title: 'Skills',
   label: 'skills panel',
   isMessage: isSkillsMessage,
-  isState: isSkillsPanelState,
+  restore: (s) => (isSkillsPanelState(s) ? s.runDirs.filter((d) => path.isAbsolute(d)) : []),
+  results: ['skills'],
+  compares: true,
   async update(panel) {
-    const loaded = await Promise.all(panel.runDirs.map((d) => loadSkillsRun(d, panel.deps.runs).catch(() => undefined)));
+    const loaded = await Promise.all(panel.folders.map((d) => loadSkillsRun(d, panel.deps.runs).catch(() => undefined)));
     const runs = loaded.filter((r): r is SkillsRunView => r !== undefined);
     const title = titleOf(runs.map((r) => r.experiment), 'Skills');
     panel.panel.title = runs.length > 1 ? `Skills: ${title} (${runs.length} runs)` : `Skills: ${title}`;
     await panel.post({ type: 'runs', title, runs });
-    const missing = panel.runDirs.length - runs.length;
+    const missing = panel.folders.length - runs.length;
     if (missing > 0) await panel.post({ type: 'notice', level: 'warning', text: `${missing} run folder(s) are missing or not skills runs.` });
   },
 };
 
 /** The offline goal-conditioned RL panel: maze, value heatmap on request, rollouts, success per task. */
-export const GCRL_PANEL: RlPanelKind<GcrlIn, GcrlOut> = {
+export const GCRL_PANEL: RunFolderPanelKind<GcrlIn, GcrlOut> = {
   viewType: 'modelLab.gcrl',
   bundle: 'gcrl',
   title: 'Offline Goal-Conditioned RL',
   label: 'offline-gcrl panel',
   isMessage: isGcrlMessage,
-  isState: isGcrlPanelState,
+  restore: (s) => (isGcrlPanelState(s) ? s.runDirs.filter((d) => path.isAbsolute(d)) : []),
+  results: ['offline-gcrl'],
+  compares: true,
   async update(panel) {
-    const loaded = await Promise.all(panel.runDirs.map((d) => loadGcrlRun(d, panel.deps.runs).catch(() => undefined)));
+    const loaded = await Promise.all(panel.folders.map((d) => loadGcrlRun(d, panel.deps.runs).catch(() => undefined)));
     const ok = loaded.filter((r): r is { view: GcrlRunView; layout: string[] } => r !== undefined);
     // Runs compared in one panel share a maze; a run of another maze is left out (and said so).
     const layout = ok[0]?.layout ?? [];
@@ -51,7 +55,7 @@ export const GCRL_PANEL: RlPanelKind<GcrlIn, GcrlOut> = {
   },
   async handle(panel, m) {
     if (m.type !== 'selectGoal') return;
-    const dir = panel.runDirOf(m.runId);
+    const dir = panel.folderOf(m.runId);
     const v = dir ? await valueFor(dir, m.goal) : undefined;
     if (v) await panel.post({ type: 'value', runId: m.runId, goal: m.goal, cells: v.cells, values: v.values });
     else await panel.post({ type: 'notice', level: 'info', text: `No value for goal [${m.goal}] in ${dir ? path.basename(dir) : 'this run'} (the value grid is written when a run ends).` });

@@ -6,12 +6,12 @@ import { peekExperiment } from '../../core/experiment/peek';
 import type { OfflineGcrlSummary, SkillsSummary } from '../../runner/summary';
 import { readSummary } from '../../runner/runStore';
 import { isExperimentFile } from '../config';
-import { resultViewFor, registerResultView } from '../runs/resultViews';
+import { resultViewFor } from '../runs/resultViews';
 import type { RunIndex } from '../runs/runIndex';
 import { escapeMarkdown } from '../util/markdown';
+import { RunFolderPanel, type RunFolderPanelDeps } from '../webview/runFolderPanel';
 import { layoutInText, mazeFacts, mazeSvg } from './mazePreview';
 import { GCRL_PANEL, SKILLS_PANEL } from './panels';
-import { RlPanel, type RlPanelDeps } from './rlPanel';
 
 const SELECTOR: vscode.DocumentSelector = [{ scheme: 'file', pattern: '**/*.experiment.json' }];
 
@@ -34,18 +34,12 @@ export const RL_ALGOS: Record<'skills' | 'offline-gcrl', { algo: string; detail:
  * Results and the Runs view through `resultViews`), Compare Algorithms, a drawing of a maze
  * `layout` on hover, and a CodeLens over the layout with each algorithm's latest result.
  */
-export function registerRl(deps: RlPanelDeps & { index: RunIndex }): vscode.Disposable {
-  const view = (kind: typeof SKILLS_PANEL | typeof GCRL_PANEL) => ({
-    open: (runDirs: string[], opts?: { preserveFocus?: boolean }) => void RlPanel.show(kind as never, deps, runDirs, opts?.preserveFocus),
-    add: (runDir: string) => RlPanel.add(kind as never, deps, runDir),
-  });
+export function registerRl(deps: RunFolderPanelDeps): vscode.Disposable {
   const changed = new vscode.EventEmitter<void>();
   return vscode.Disposable.from(
     changed,
-    registerResultView('skills', view(SKILLS_PANEL)),
-    registerResultView('offline-gcrl', view(GCRL_PANEL)),
-    vscode.window.registerWebviewPanelSerializer(SKILLS_PANEL.viewType, RlPanel.serializer(SKILLS_PANEL, deps)),
-    vscode.window.registerWebviewPanelSerializer(GCRL_PANEL.viewType, RlPanel.serializer(GCRL_PANEL, deps)),
+    RunFolderPanel.register(SKILLS_PANEL, deps),
+    RunFolderPanel.register(GCRL_PANEL, deps),
     vscode.commands.registerCommand('modelLab.compareAlgorithms', (arg?: unknown) => compareAlgorithms(deps, arg)),
     // The layout CodeLens's target: these runs of this kind in their panel.
     vscode.commands.registerCommand('modelLab.openRlRuns', (kind: unknown, runDirs: unknown) => {
@@ -97,7 +91,7 @@ async function layoutLenses(index: RunIndex, doc: vscode.TextDocument): Promise<
 }
 
 /** Runs the experiment once per picked algorithm, one after another, into one panel. */
-async function compareAlgorithms(deps: RlPanelDeps & { index: RunIndex }, arg: unknown): Promise<void> {
+async function compareAlgorithms(deps: RunFolderPanelDeps, arg: unknown): Promise<void> {
   const file = isExperimentFile(arg as vscode.Uri) ? (arg as vscode.Uri).fsPath : isExperimentFile(vscode.window.activeTextEditor?.document.uri) ? vscode.window.activeTextEditor!.document.uri.fsPath : undefined;
   if (!file) {
     void vscode.window.showInformationMessage('Model Lab: open a skills or offline-gcrl experiment file to compare algorithms.');

@@ -2,7 +2,8 @@ import type * as vscode from 'vscode';
 
 /**
  * How a run's results open, per experiment kind: a kind with its own panel registers it here
- * (the RL panels do), and Run Experiment, Show Results and the Runs view open that panel;
+ * (`RunFolderPanel.register` does, for the kinds a panel lists in `results`), and Run
+ * Experiment, Show Results and the Runs view open that panel;
  * kinds without one show their summary.json. The freezing timeline (train) is wired directly.
  */
 export interface ResultView {

@@ -9,7 +9,6 @@ import type { ExperimentKind, FreezingPolicyName } from '../../core/experiment/t
 import { toErrorInfo } from '../../runner/errorInfo';
 import type { RunErrorInfo } from '../../runner/protocol';
 import { runLiveness } from '../../runner/runLock';
-import { DiffusionPanel, isDiffusionKind } from '../diffusion/diffusionPanel';
 import { deleteRun, isTrainRun, readRunRecord, RUN_FILE, setPauseRequest, SUMMARY_FILE, type RunRecord } from '../../runner/runStore';
 import { isTrainSummary } from '../../runner/summary';
 import type { RunOutcome, RunSource } from '../../runner/runSource';
@@ -216,7 +215,7 @@ class RunCommands {
     }
     if (!runDir) return;
     const record = await readRunRecord(runDir);
-    if (record && !isTrainRun(record)) await this.showRunResults(runDir, record.kind);
+    if (record && !isTrainRun(record)) await showRunResults(runDir, record.kind);
     else TimelinePanel.show(this.deps, [runDir]);
   }
 
@@ -282,12 +281,6 @@ class RunCommands {
     }
   }
 
-  /** A run of another kind than train: the diffusion panel for the diffusion lab's kinds, else its `summary.json`. */
-  private async showRunResults(runDir: string, kind: string | undefined): Promise<void> {
-    if (isDiffusionKind(kind)) DiffusionPanel.show(this.deps, runDir);
-    else await showRunResults(runDir);
-  }
-
   /** Starts a run with a cancellable progress notification, then reports how it went. */
   private async runAndReport(source: RunSource, kind: ExperimentKind): Promise<RunOutcome | undefined> {
     let run: ActiveRun;
@@ -299,7 +292,6 @@ class RunCommands {
     }
     if (openTimelineOnRun()) {
       if (kind === 'train') TimelinePanel.show(this.deps, [run.runDir], true);
-      else if (isDiffusionKind(kind)) DiffusionPanel.show(this.deps, run.runDir, true);
       else resultViewFor(kind)?.open([run.runDir], { preserveFocus: true });
     }
     return this.followWithProgress(run, false, 'resumeDir' in source);
@@ -361,7 +353,7 @@ class RunCommands {
       const modelFile = s.kind === 'extract-train' ? s.modelFile : undefined;
       const actions = modelFile ? ['Use for Extraction', 'Show Results'] : ['Show Results'];
       void vscode.window.showInformationMessage(msg, ...actions).then(async (a) => {
-        if (a === 'Show Results') await this.showRunResults(run.runDir, s.kind);
+        if (a === 'Show Results') await showRunResults(run.runDir, s.kind);
         if (a === 'Use for Extraction' && modelFile) {
           await vscode.workspace.getConfiguration('modelLab.extraction').update('builtinModel', modelFile, vscode.ConfigurationTarget.Workspace);
           void vscode.window.showInformationMessage(`Model Lab: Extract Information now uses ${vscode.workspace.asRelativePath(modelFile)} (setting modelLab.extraction.builtinModel).`);
@@ -496,8 +488,8 @@ function trainOnly(file: string, text: string): boolean {
 }
 
 /** A run of another kind than train opens its kind's panel if it has one, else its `summary.json`. */
-async function showRunResults(runDir: string): Promise<void> {
-  const view = resultViewFor((await readRunRecord(runDir))?.kind);
+async function showRunResults(runDir: string, kind: string | undefined): Promise<void> {
+  const view = resultViewFor(kind);
   if (view) {
     view.open([runDir]);
     return;

@@ -14,9 +14,10 @@ import { isSettled, sweepState, type PointState } from '../../runner/sweepState'
 import { EXPERIMENT_GLOB, isExperimentFile, runsRootFor } from '../config';
 import { pointLabel, sweepDirOf } from '../runs/runGroups';
 import type { RunsNode, RunsTreeProvider } from '../runs/runsTreeProvider';
-import { SWEEP_VIEW_TYPE, SweepPanel, SweepPanelSerializer, type SweepPanelDeps } from './sweepPanel';
+import { RunFolderPanel, type RunFolderPanelDeps } from '../webview/runFolderPanel';
+import { SWEEP_PANEL } from './sweepPanel';
 
-export interface SweepDeps extends SweepPanelDeps {
+export interface SweepDeps extends RunFolderPanelDeps {
   tree: RunsTreeProvider;
 }
 
@@ -35,10 +36,10 @@ export function registerSweepCommands(deps: SweepDeps): vscode.Disposable {
   return vscode.Disposable.from(
     files,
     vscode.commands.registerCommand('modelLab.runSweep', (arg?: unknown) => runSweep(deps, arg)),
-    vscode.commands.registerCommand('modelLab.openSweepChart', (arg?: unknown) => withSweep(arg, (dir) => void SweepPanel.show(deps, dir))),
+    vscode.commands.registerCommand('modelLab.openSweepChart', (arg?: unknown) => withSweep(arg, (dir) => void RunFolderPanel.show(SWEEP_PANEL, deps, [dir]))),
     vscode.commands.registerCommand('modelLab.cancelSweep', (arg?: unknown) => withSweep(arg, (dir) => cancelSweepNode(deps, dir))),
     vscode.commands.registerCommand('modelLab.resumeSweep', (arg?: unknown) => withSweep(arg, (dir) => resumeSweep(deps, dir))),
-    vscode.window.registerWebviewPanelSerializer(SWEEP_VIEW_TYPE, new SweepPanelSerializer(deps)),
+    RunFolderPanel.register(SWEEP_PANEL, deps),
   );
 }
 

@@ -6,6 +6,7 @@ import {
   attentionMse,
   balanceLoss,
   batchNormMatch,
+  competitionLoss,
   inputL2,
   labelCrossEntropy,
   mse,
@@ -101,5 +102,17 @@ describe('distillation losses (values computed by hand)', () => {
     const x = tf.variable(tf.ones([1, 2, 2, 1]));
     const grads = tf.variableGrads(() => tf.add(totalVariation(x as unknown as tf.Tensor4D), batchNormMatch(tf.reshape(x, [4, 1]), tf.ones([1]), tf.zeros([1]))) as tf.Scalar, [x]);
     assert.ok(Array.from(grads.grads[x.name].dataSync()).every(Number.isFinite));
+  });
+
+  it("ADI's competition term is 1 - JS(teacher, student) at T: 1 when they agree, 1 - ln 2 when confidently apart", () => {
+    const t = tf.tensor2d([[300, 0], [0, 300]]);
+    close(value(competitionLoss(t, t)), 1);
+    close(value(competitionLoss(t, tf.tensor2d([[0, 300], [300, 0]]))), 1 - Math.LN2, 1e-4);
+    // By hand at T = 3 for one pair: p = softmax([3, 0] / 3), q = softmax([0, 0]).
+    const p = [Math.E / (Math.E + 1), 1 / (Math.E + 1)];
+    const q = [0.5, 0.5];
+    const m = [(p[0] + q[0]) / 2, (p[1] + q[1]) / 2];
+    const kl = (a: number[]) => a.reduce((sum, v, i) => sum + v * Math.log(v / m[i]), 0);
+    close(value(competitionLoss(tf.tensor2d([[3, 0]]), tf.tensor2d([[0, 0]]))), 1 - (kl(p) + kl(q)) / 2, 1e-5);
   });
 });

@@ -34,9 +34,10 @@ test('Distil into Smaller Student / without Data write files that pass every che
     const text = distillExperimentText(teacher, 'fashion-bn-teacher.experiment.json', mode);
     const problems = checkExperimentText(text, path.join(dir, `new-${mode}.experiment.json`), 'stat').filter((d) => d.severity === 'error');
     assert.deepEqual(problems, [], `${mode}: ${JSON.stringify(problems)}`);
-    const doc = parseJsonc(text) as { arms: string[]; kind: string };
+    const doc = parseJsonc(text) as { arms: string[]; kind: string; synthesis?: { views?: boolean; jitter?: number } };
     assert.equal(doc.kind, 'distill');
     assert.deepEqual(doc.arms, mode === 'data' ? ['student', 'kd'] : ['noise', 'deepinversion', 'dafl']);
+    if (mode === 'data-free') assert.deepEqual([doc.synthesis?.views, doc.synthesis?.jitter], [true, 2], 'KD on fresh views of the synthetic inputs');
   }
   // Without batch norm there is nothing for DeepInversion to invert: the template leaves it out.
   assert.deepEqual(templateArms(load('fashion-mnist/fashion-mlp.experiment.json'), 'data-free'), ['noise', 'dafl']);

@@ -47,6 +47,7 @@ describe('distill panel view model', () => {
     assert.deepEqual(['embedding', 'attention'].map((k) => laneOf('intermediate', k)), ['embedding MSE', 'attention MSE']);
     assert.deepEqual(['loss', 'oneHot', 'activation', 'balance'].map((k) => laneOf('generator', k)), ['total', 'one-hot', 'activation', 'class balance']);
     assert.equal(laneOf('supervised', 'loss'), 'cross-entropy (labels)');
+    assert.deepEqual(['competition', 'studentKd'].map((k) => laneOf('synthesis', k)), ['competition (1 − JS teacher, student)', 'student KD between batches']);
     assert.equal(laneOf('distillation', 'loss'), 'KD (soft cross-entropy)');
     assert.ok(v.points.every((p) => v.stages.find((s) => s.name === p.stage)?.lanes.includes(p.lane)));
     assert.equal(lossCsvRows(v).length, v.points.length);
@@ -116,13 +117,14 @@ describe('distill panel messages', () => {
     assert.ok(isHostToWebview({ type: 'view', view: v }));
     assert.ok(isHostToWebview(JSON.parse(JSON.stringify({ type: 'view', view: v }))), 'survives the JSON round trip of postMessage');
     assert.ok(isHostToWebview({ type: 'notice', level: 'warning', text: 'gone' }));
-    for (const m of [{ type: 'ready' }, { type: 'cancelRun' }, { type: 'openExperiment' }, { type: 'error', message: 'x' }, { type: 'export', format: 'csv', name: 'arms', content: 'a,b\r\n' }]) assert.ok(isWebviewToHost(m), JSON.stringify(m));
+    for (const m of [{ type: 'ready' }, { type: 'cancelRun', runId: 'r' }, { type: 'openExperiment', runId: 'r' }, { type: 'error', message: 'x' }, { type: 'export', format: 'csv', name: 'arms', content: 'a,b\r\n' }]) assert.ok(isWebviewToHost(m), JSON.stringify(m));
     assert.ok(isDistillPanelState({ runDir: '/runs/r' }));
   });
 
   it('drops what does not fit', () => {
     assert.ok(!isWebviewToHost({ type: 'export', format: 'png', name: 'x', content: 'not a png' }));
     assert.ok(!isWebviewToHost({ type: 'deleteEverything' }));
+    assert.ok(!isWebviewToHost({ type: 'cancelRun' }), 'a run action names its run');
     assert.ok(!isHostToWebview({ type: 'view', view: { ...v, status: 'exploded' } }));
     assert.ok(!isHostToWebview({ type: 'view', view: { ...v, points: [{ arm: 'kd', stage: 'p', lane: 'l', step: 1, value: 'NaN' }] } }));
     assert.ok(!isHostToWebview({ type: 'view', view: { ...v, arms: [{ ...v.arms[2], gallery: [{ label: 0.5, values: [1] }] }] } }));

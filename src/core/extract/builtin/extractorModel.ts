@@ -38,6 +38,16 @@ export interface ExtractorMeta {
     listPrior?: { strength: number; lists: Record<string, string> };
     /** Calibrated models: spans whose confidence is below this are not reported (chosen on dev; absent: all spans). */
     minConfidence?: number;
+    /**
+     * Evidence against a person for a sentence's first word, where capitalisation says nothing: a
+     * word not followed by another capitalised word, whose lower-case form is a common English word
+     * (`wordLists.common`) that no list knows as a name of a person (the lexicon lists `names`,
+     * e.g. compromise's first and last names, nor the gazetteer's `type` entries), gets `strength`
+     * taken off the emission scores of `type`'s tags ("Shares of Siemens rose" is not about a
+     * person called Shares; "Bush said" and "Xi Jinping hosted" are left alone). The CRF can still
+     * overrule it (absent: no such evidence, as in older models).
+     */
+    sentenceStartPrior?: { strength: number; type: string; names: string[] };
   };
   /**
    * `minEvidence`: a relation is reported only if its probability drops by at least this much
@@ -179,6 +189,7 @@ export class ExtractorModel {
       batch.forEach((s, i) => {
         const emissions = scores.subarray(i * length * nTags, (i * length + s.length) * nTags);
         this.addListPrior(s, emissions);
+        this.addSentenceStartPrior(s, emissions);
         const spans = viterbiDecode(emissions, s.length, this.meta.entityTypes, transitions);
         // Only a calibrated model reports a confidence (raw CRF marginals are over-confident).
         const calibration = this.meta.tagger.calibration;
@@ -208,6 +219,24 @@ export class ExtractorModel {
         const j = index.get(tag);
         if (j !== undefined) emissions[(m.start + k) * nTags + j] += prior.strength;
       }
+    }
+  }
+
+  /** Adds the sentence-start evidence (`ExtractorMeta.tagger.sentenceStartPrior`) to a sentence's emission scores in place. */
+  private addSentenceStartPrior(tokens: string[], emissions: Float32Array): void {
+    const prior = this.meta.tagger.sentenceStartPrior;
+    if (!prior || !this.words || !this.lexicon || prior.strength === 0) return;
+    const first = tokens.findIndex((t) => /[\p{L}\p{N}]/u.test(t));
+    // A single capitalised word: "Xi Jinping", "Pope Francis" may be names whatever their first word.
+    if (first < 0 || !/^\p{Lu}\p{Ll}+$/u.test(tokens[first]) || /^\p{Lu}/u.test(tokens[first + 1] ?? '')) return;
+    const lower = tokens[first].toLowerCase();
+    if (!this.words.common.has(lower)) return;
+    if ((this.lexicon.words.get(lower) ?? []).some((list) => prior.names.includes(list))) return;
+    if (Object.hasOwn(this.meta.gazetteer.words, lower) && this.meta.gazetteer.words[lower].includes(prior.type)) return;
+    const index = tagIndex(this.meta.entityTypes);
+    for (const tag of ['B', 'I', 'L', 'U']) {
+      const j = index.get(`${tag}-${prior.type}`);
+      if (j !== undefined) emissions[first * index.size + j] -= prior.strength;
     }
   }
 

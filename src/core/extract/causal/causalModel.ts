@@ -6,7 +6,8 @@ import { loadModelFiles, saveModelFiles, type NamedWeights } from '../builtin/we
 import { parseLabel } from '../semeval8';
 import { CLASSIFIER_WEIGHTS, PairClassifier, type PairClassifierMeta, type PairClassifierWeights } from './pairClassifier';
 import type { NominalPair } from './pairFeatures';
-import { erasureRationale, type Rationale, type RationaleSettings } from './rationale';
+import { erasureRationale, type Rationale, type RationaleOf, type RationaleSettings } from './rationale';
+import { learnedRationale, RationaleSelector, SELECTOR_WEIGHT, type SelectorMeta } from './rationaleSelector';
 
 /**
  * The built-in causal model ("iReason-lite", the text half of iReason; spec labs.md 2.7):
@@ -14,16 +15,19 @@ import { erasureRationale, type Rationale, type RationaleSettings } from './rati
  * 1. a nominal tagger (the built-in extractor's tagger, one entity type `Nominal`) trained on
  *    SemEval-2010 Task 8's marked nominals, which finds the candidates in any text;
  * 2. a relation classifier over a pair of nominals (`pairClassifier.ts`), the 19 SemEval labels;
- * 3. the rationale module (`rationale.ts`): erasure over that classifier.
+ * 3. the rationale module: a learned select-then-predict mask (`rationaleSelector.ts`), or, in
+ *    models without one, erasure over the classifier (`rationale.ts`).
  *
- * Stored as `<name>.json` (format `model-lab-causal`) and `<name>.weights.bin` (`tagger.*` and
- * `cls.*` weights, the large matrices uint8-quantised like the extractor's).
+ * Stored as `<name>.json` (format `model-lab-causal`) and `<name>.weights.bin` (`tagger.*`,
+ * `cls.*` and `sel.w` weights, the large matrices uint8-quantised like the extractor's).
  */
 export interface CausalMeta {
   format: 'model-lab-causal';
   version: 1;
   classifier: PairClassifierMeta;
   rationale: RationaleSettings;
+  /** The learned rationale selector (absent in older models: their rationale is erasure). */
+  selector?: SelectorMeta;
   /** Least probability of a Cause-Effect label for a pair of found nominals to be reported. */
   threshold: number;
   /** Longest gap (tokens) between two found nominals that are paired. */
@@ -52,11 +56,23 @@ export interface ClassifiedPair {
 export class CausalModel {
   readonly classifier: PairClassifier;
   readonly nominals: ExtractorModel;
+  readonly selector?: RationaleSelector;
 
-  constructor(readonly meta: CausalMeta, classifierWeights: PairClassifierWeights, taggerParams: Params) {
+  constructor(readonly meta: CausalMeta, classifierWeights: PairClassifierWeights, taggerParams: Params, selectorWeights?: Float32Array) {
     this.classifier = new PairClassifier(meta.classifier, classifierWeights);
     this.nominals = new ExtractorModel(meta.nominals, taggerParams);
+    if (meta.selector && selectorWeights) this.selector = new RationaleSelector(meta.selector, selectorWeights);
   }
+
+  /** A copy of this model with `selector` as its rationale module (sharing the classifier and tagger). */
+  withSelector(selector: RationaleSelector): CausalModel {
+    return new CausalModel({ ...this.meta, selector: selector.meta }, this.classifier.weights, this.nominals.params, selector.weights);
+  }
+
+  /** The model's rationale module: the learned selector if it has one, else erasure. */
+  readonly rationale: RationaleOf = (pair, label) => (this.selector
+    ? learnedRationale(this.classifier, this.selector, pair, label, this.meta.rationale)
+    : erasureRationale(this.classifier, pair, label, this.meta.rationale));
 
   static isCausalMeta(meta: Record<string, unknown>): boolean {
     return meta.format === 'model-lab-causal';
@@ -70,7 +86,8 @@ export class CausalModel {
     const cls = Object.fromEntries(CLASSIFIER_WEIGHTS.map((n) => [n, weights[n].values])) as unknown as PairClassifierWeights;
     const params: Params = {};
     for (const [name, w] of Object.entries(weights)) if (name.startsWith('tagger')) params[name] = tf.tensor(w.values, w.shape);
-    return new CausalModel(m, cls, params);
+    if (m.selector && !weights[SELECTOR_WEIGHT]) throw new UserError(`causal model lacks weight "${SELECTOR_WEIGHT}"`, undefined, jsonFile);
+    return new CausalModel(m, cls, params, m.selector && weights[SELECTOR_WEIGHT].values);
   }
 
   async save(dir: string, base = 'causal'): Promise<void> {
@@ -80,6 +97,7 @@ export class CausalModel {
       'cls.emb': [features.length + 1, dim], 'cls.w1': [dim, hidden], 'cls.b1': [hidden], 'cls.w2': [hidden, labels.length], 'cls.b2': [labels.length],
     };
     for (const n of CLASSIFIER_WEIGHTS) weights[n] = { shape: shapes[n], values: this.classifier.weights[n] };
+    if (this.selector) weights[SELECTOR_WEIGHT] = { shape: [this.selector.weights.length], values: this.selector.weights };
     for (const [name, t] of Object.entries(this.nominals.params)) {
       if (name.startsWith('tagger')) weights[name] = { shape: t.shape, values: t.dataSync() as Float32Array };
     }
@@ -129,7 +147,7 @@ export class CausalModel {
    */
   decide(sentences: string[][]): CausalDecision[][] {
     return this.classifyPairs(sentences).map((classified) => this.causeEffect(classified).map(({ pair, index, ...d }) => ({
-      ...d, rationale: erasureRationale(this.classifier, pair, index, this.meta.rationale),
+      ...d, rationale: this.rationale(pair, index),
     })));
   }
 }

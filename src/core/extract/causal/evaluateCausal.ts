@@ -1,13 +1,14 @@
 import { SEMEVAL_LABELS, type SemEvalSentence } from '../semeval8';
 import { CausalModel } from './causalModel';
-import { eraserScores, type EraserScores } from './rationale';
+import { eraserScores, erasureRationale, type EraserScores } from './rationale';
 import { semEvalScore, type SemEvalScore } from './semevalScore';
 
 /**
  * Scores of the causal model on SemEval-2010 Task 8 sentences (`extract eval --format semeval8`):
  * the official score with the nominals given, direction-aware Cause-Effect precision, recall
  * and F1 with the nominals given (the official scorer's Cause-Effect row), and the ERASER
- * scores of the rationales of every decision next to random rationales of the same length.
+ * scores of the model's rationales (its rationale module: the learned selector, else erasure) of
+ * every decision next to random rationales of the same length.
  * `endToEnd` (optional, slower): Cause-Effect with the nominals found by the model from the
  * sentence text, a relation counting when cause and effect spans both match.
  */
@@ -23,18 +24,20 @@ export interface CausalEvaluationDetails extends CausalEvaluation {
   eraser: EraserScores;
   /** ERASER scores of the Cause-Effect decisions only. */
   eraserCauseEffect: EraserScores;
+  /** Models with a learned selector: the same scores of erasure rationales, for comparison. */
+  eraserOfErasure?: EraserScores;
   endToEnd?: { precision: number; recall: number; f1: number; correct: number; predicted: number; gold: number };
 }
 
-export function evaluateCausal(model: CausalModel, sentences: SemEvalSentence[], options: { endToEnd?: boolean; seed?: number } = {}): CausalEvaluationDetails {
+export function evaluateCausal(model: CausalModel, sentences: SemEvalSentence[], options: { endToEnd?: boolean; compareErasure?: boolean; seed?: number } = {}): CausalEvaluationDetails {
   const labels = model.meta.classifier.labels;
   if (labels.join() !== SEMEVAL_LABELS.join()) throw new Error('the causal model was not trained on the SemEval-2010 Task 8 labels');
   const pairs = sentences.map((s) => ({ tokens: s.tokens, e1: s.e1, e2: s.e2 }));
   const predicted = model.classifier.classify(pairs).map((c) => c.label);
   const official = semEvalScore(sentences.map((s) => s.label), predicted);
   const ce = official.relations['Cause-Effect'] ?? { precision: 0, recall: 0, f1: 0 };
-  const eraser = eraserScores(model.classifier, pairs, model.meta.rationale, { seed: options.seed });
-  const eraserCauseEffect = eraserScores(model.classifier, pairs, model.meta.rationale, { seed: options.seed, which: (l) => l.startsWith('Cause-Effect(') });
+  const eraser = eraserScores(model.classifier, pairs, model.rationale, { seed: options.seed });
+  const eraserCauseEffect = eraserScores(model.classifier, pairs, model.rationale, { seed: options.seed, which: (l) => l.startsWith('Cause-Effect(') });
   const out: CausalEvaluationDetails = {
     macroF1: official.macroF1,
     causal: { precision: ce.precision, recall: ce.recall, f1: ce.f1 },
@@ -47,6 +50,9 @@ export function evaluateCausal(model: CausalModel, sentences: SemEvalSentence[],
     eraser,
     eraserCauseEffect,
   };
+  if (model.selector && options.compareErasure) {
+    out.eraserOfErasure = eraserScores(model.classifier, pairs, (p, l) => erasureRationale(model.classifier, p, l, model.meta.rationale), { seed: options.seed });
+  }
   if (options.endToEnd) out.endToEnd = endToEndCauseEffect(model, sentences);
   return out;
 }

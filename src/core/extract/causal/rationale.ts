@@ -2,11 +2,12 @@ import type { PairClassifier } from './pairClassifier';
 import { onlyTokens, rationaleCandidates, withoutTokens, type NominalPair } from './pairFeatures';
 
 /**
- * The causal model's rationale module: erasure over the trained classifier. For a decision
- * (the predicted label `y` of a pair), each word outside the nominals is deleted in turn and
- * the drop of `p(y)` is its score; the rationale is the `maxTokens` words with the largest
- * positive drops (at least `minScore`). It is computed by the model from its own probabilities,
- * not by matching strings, so it shows what the decision actually rests on.
+ * Rationales of the causal model's decisions and their quality. Erasure over the trained
+ * classifier (the rationale module of models without a learned selector, and the comparison for
+ * `rationaleSelector.ts`): for a decision (the predicted label `y` of a pair), each word outside
+ * the nominals is deleted in turn and the drop of `p(y)` is its score; the rationale is the
+ * `maxTokens` words with the largest positive drops (at least `minScore`). It is computed by the
+ * model from its own probabilities, not by matching strings.
  *
  * Quality is measured as in ERASER (DeYoung et al. 2020), with the nominals always kept (they
  * are given, the rationale is what relates them):
@@ -30,13 +31,21 @@ export interface Rationale {
   scores: number[];
 }
 
-/** The rationale of label `label` (an index of the classifier's labels) for `pair`. */
+/** A rationale module: the rationale of label `label` (an index of the classifier's labels) for `pair`. */
+export type RationaleOf = (pair: NominalPair, label: number) => Rationale;
+
+/** Drop of `p(label)` when each of `tokens` alone is erased (the scores the panel shows on hover). */
+export function erasureDrops(model: PairClassifier, pair: NominalPair, label: number, tokens: number[]): number[] {
+  if (tokens.length === 0) return [];
+  const probs = model.probabilities([pair, ...tokens.map((i) => withoutTokens(pair, new Set([i])))]);
+  return tokens.map((_, k) => probs[0][label] - probs[k + 1][label]);
+}
+
+/** The rationale of label `label` (an index of the classifier's labels) for `pair`, by erasure. */
 export function erasureRationale(model: PairClassifier, pair: NominalPair, label: number, settings: RationaleSettings = DEFAULT_RATIONALE): Rationale {
   const candidates = rationaleCandidates(pair);
-  if (candidates.length === 0) return { tokens: [], scores: [] };
-  const probs = model.probabilities([pair, ...candidates.map((i) => withoutTokens(pair, new Set([i])))]);
-  const base = probs[0][label];
-  const scored = candidates.map((i, k) => ({ i, score: base - probs[k + 1][label] }))
+  const drops = erasureDrops(model, pair, label, candidates);
+  const scored = candidates.map((i, k) => ({ i, score: drops[k] }))
     .filter((c) => c.score >= settings.minScore)
     .sort((a, b) => b.score - a.score || a.i - b.i)
     .slice(0, settings.maxTokens)
@@ -51,6 +60,8 @@ export interface EraserScores {
   randomSufficiency: number;
   /** Mean rationale length (words), and how many decisions were measured. */
   meanLength: number;
+  /** Share of decisions the classifier makes again from only the rationale and the nominals. */
+  agreement: number;
   decisions: number;
 }
 
@@ -67,21 +78,23 @@ function rng(seed: number): () => number {
 }
 
 /**
- * ERASER comprehensiveness and sufficiency of the model's rationales for its own predictions on
- * `pairs`, and of random rationales of the same lengths (seeded), averaged over the decisions.
- * `which` selects the decisions to measure (default: all).
+ * ERASER comprehensiveness and sufficiency of the rationales `rationaleOf` gives for the model's
+ * own predictions on `pairs`, and of random rationales of the same lengths (seeded), averaged
+ * over the decisions. `which` selects the decisions to measure (default: all).
+ * `agreement` is the select-then-predict check: the share of decisions the classifier makes
+ * again from the rationale and the nominals alone.
  */
 export function eraserScores(
-  model: PairClassifier, pairs: NominalPair[], settings: RationaleSettings = DEFAULT_RATIONALE,
+  model: PairClassifier, pairs: NominalPair[], rationaleOf: RationaleOf,
   options: { seed?: number; which?: (label: string) => boolean } = {},
 ): EraserScores {
   const rand = rng(options.seed ?? 7);
-  let comp = 0, suff = 0, rcomp = 0, rsuff = 0, length = 0, n = 0;
+  let comp = 0, suff = 0, rcomp = 0, rsuff = 0, length = 0, agree = 0, n = 0;
   const decisions = model.classify(pairs);
   pairs.forEach((pair, i) => {
     const { index, label, p } = decisions[i];
     if (options.which && !options.which(label)) return;
-    const r = erasureRationale(model, pair, index, settings);
+    const r = rationaleOf(pair, index);
     const candidates = rationaleCandidates(pair);
     const shuffled = candidates.slice();
     for (let k = shuffled.length - 1; k > 0; k--) {
@@ -96,11 +109,18 @@ export function eraserScores(
     rcomp += p - probs[2][index];
     rsuff += p - probs[3][index];
     length += r.tokens.length;
+    if (argmax(probs[1]) === index) agree++;
     n++;
   });
   const mean = (x: number) => (n === 0 ? 0 : x / n);
   return {
     comprehensiveness: mean(comp), sufficiency: mean(suff), randomComprehensiveness: mean(rcomp), randomSufficiency: mean(rsuff),
-    meanLength: mean(length), decisions: n,
+    meanLength: mean(length), agreement: mean(agree), decisions: n,
   };
+}
+
+function argmax(p: Float32Array): number {
+  let best = 0;
+  for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
+  return best;
 }

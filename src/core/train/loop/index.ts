@@ -10,6 +10,7 @@ export {
   type StepRecord,
   TrainingSession,
 } from './session';
+export { assertOffTape } from './offTape';
 export type { LossOutput, Position, StageSpec, StepContext } from './stages';
 export { stopGradient } from './stopGradient';
 export { tapLayers, type TappedOutputs } from './tapLayers';

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CausalModel } from '../../../../src/core/extract/causal/causalModel';
 import { evaluateCausal } from '../../../../src/core/extract/causal/evaluateCausal';
+import { erasureDrops } from '../../../../src/core/extract/causal/rationale';
 import { defaultCausalModelFile } from '../../../../src/core/extract/modelPath';
 import { BuiltinProvider } from '../../../../src/core/extract/providers/builtin';
 import { CAUSAL_SCHEMA, CONLL04_SCHEMA } from '../../../../src/core/extract/schema';
@@ -76,5 +77,32 @@ test('built-in provider with the causal schema: Cause and Effect spans of the in
     assert.ok(conll.relations.every((x) => x.type !== 'Cause-Effect'));
   } finally {
     provider.dispose();
+  }
+});
+
+test('the shipped model\'s rationale module is the learned selector: one pass selects the cue, and its rationales beat random ones', async () => {
+  await initBackend();
+  const model = await CausalModel.load(defaultCausalModelFile());
+  try {
+    assert.ok(model.selector, 'the shipped causal model has a learned rationale selector');
+    const tokens = 'The delay was caused by a broken signal near the station .'.split(' ');
+    const [decisions] = model.decide([tokens]);
+    const d = decisions.find((x) => tokens[x.cause.end - 1] === 'signal' && tokens[x.effect.end - 1] === 'delay');
+    assert.ok(d, JSON.stringify(decisions));
+    const words = d.rationale.tokens.map((i) => tokens[i]);
+    assert.ok(words.includes('caused') || words.includes('by'), words.join(' '));
+    assert.ok(words.length <= model.meta.rationale.maxTokens);
+    // The words the selector picks whose erasure lowers p, each scored by that drop.
+    const pair = { tokens, e1: d.effect, e2: d.cause };
+    const label = model.meta.classifier.labels.indexOf('Cause-Effect(e2,e1)');
+    const selected = model.selector.select(pair, 'Cause-Effect(e2,e1)', model.meta.rationale.maxTokens);
+    const drops = erasureDrops(model.classifier, pair, label, selected);
+    assert.deepEqual(d.rationale.tokens, selected.filter((_, k) => drops[k] > 0));
+    assert.deepEqual(d.rationale.scores, drops.filter((x) => x > 0));
+    const { rationale } = evaluateCausal(model, await loadSemEval8(SAMPLE));
+    assert.ok(rationale.comprehensiveness > 2 * rationale.randomComprehensiveness, JSON.stringify(rationale));
+    assert.ok(rationale.sufficiency < rationale.randomSufficiency, JSON.stringify(rationale));
+  } finally {
+    model.dispose();
   }
 });

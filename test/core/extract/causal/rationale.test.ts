@@ -5,6 +5,8 @@ import { cueSwapProbe, swapCue } from '../../../../src/core/extract/causal/cueSw
 import { onlyTokens, rationaleCandidates, withoutTokens, type NominalPair } from '../../../../src/core/extract/causal/pairFeatures';
 import { eraserScores, erasureRationale } from '../../../../src/core/extract/causal/rationale';
 import { trainPairClassifier, type LabelledPair } from '../../../../src/core/extract/causal/trainPairClassifier';
+import { learnedRationale } from '../../../../src/core/extract/causal/rationaleSelector';
+import { trainRationaleSelector } from '../../../../src/core/extract/causal/trainRationaleSelector';
 import { SEMEVAL_LABELS } from '../../../../src/core/extract/semeval8';
 
 /** `[The] fire [was caused by] a short circuit .` as a pair: nominals given as [start, end). */
@@ -73,7 +75,7 @@ test('rationales of a trained classifier rest on the cue, beat random ones, and 
   assert.ok(words.length > 0 && words.every((w) => ['was', 'caused', 'by'].includes(w)), words.join(' '));
   assert.deepEqual([...r.scores].sort((a, b) => b - a)[0] > 0, true);
 
-  const scores = eraserScores(classifier, data, { maxTokens: 2, minScore: 0.001 }, { seed: 5 });
+  const scores = eraserScores(classifier, data, (q, label) => erasureRationale(classifier, q, label, { maxTokens: 2, minScore: 0.001 }), { seed: 5 });
   assert.equal(scores.decisions, data.length);
   assert.ok(scores.comprehensiveness > 2 * scores.randomComprehensiveness, JSON.stringify(scores));
   assert.ok(scores.sufficiency < scores.randomSufficiency, JSON.stringify(scores));
@@ -82,4 +84,18 @@ test('rationales of a trained classifier rest on the cue, beat random ones, and 
   assert.ok(probe.sentences > 0);
   assert.equal(probe.sentences, probe.followsCue + probe.keepsDirection + probe.otherLabel);
   assert.ok(probe.followRate > 0.9, JSON.stringify(probe));
+
+  // The learned select-then-predict mask, trained against the same classifier: it selects the
+  // cue and no filler in one pass, the classifier decides again from its words alone, and
+  // its rationales are far more comprehensive than random ones of the same length.
+  const selector = await trainRationaleSelector({ classifier, pairs: data, epochs: 6, sparsity: 0.1, learningRate: 0.1, minFeatureCount: 1, seed: 4 });
+  const learned = learnedRationale(classifier, selector, p, decision.index, { maxTokens: 2, minScore: 0 });
+  const picked = learned.tokens.map((i) => p.tokens[i]);
+  assert.ok(picked.some((w) => ['caused', 'by'].includes(w)) && !picked.some((w) => FILLERS.includes(w)), picked.join(' '));
+  assert.equal(learned.scores.length, learned.tokens.length);
+  const learnedScores = eraserScores(classifier, data, (q, label) => learnedRationale(classifier, selector, q, label, { maxTokens: 2, minScore: 0 }), { seed: 5 });
+  assert.ok(learnedScores.comprehensiveness > 2 * learnedScores.randomComprehensiveness, JSON.stringify(learnedScores));
+  assert.ok(learnedScores.sufficiency < learnedScores.randomSufficiency, JSON.stringify(learnedScores));
+  assert.ok(learnedScores.agreement > 0.9, JSON.stringify(learnedScores));
+  assert.ok(learnedScores.meanLength <= 2, JSON.stringify(learnedScores));
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UserError } from '../../../../src/core/errors';
 import { OpenAIProvider } from '../../../../src/core/extract/providers/openai';
-import { CONLL04_SCHEMA } from '../../../../src/core/extract/schema';
+import { CAUSAL_SCHEMA, CONLL04_SCHEMA } from '../../../../src/core/extract/schema';
 import { sendJson, startLocalServer, writeSlowly, type SeenRequest } from './localServer';
 
 const TEXT = 'John Smith works for Acme Corp. in Boston.';
@@ -128,4 +128,32 @@ test('errors never contain the API key, even when the server echoes it', async (
 test('bad configuration is a user error', () => {
   assert.throws(() => new OpenAIProvider({ baseUrl: 'ftp://x', model: 'm' }), UserError);
   assert.throws(() => new OpenAIProvider({ baseUrl: 'http://127.0.0.1:1', model: '' }), UserError);
+});
+
+test('the causal schema: constrained to Cause/Effect spans of the input and Cause-Effect relations, grounded, invented causes dropped', async () => {
+  const text = 'The fire in the warehouse was caused by a faulty heater.';
+  const answer = JSON.stringify({
+    entities: [{ type: 'Cause', text: 'faulty heater' }, { type: 'Effect', text: 'fire' }, { type: 'Cause', text: 'lightning' }],
+    relations: [{ type: 'Cause-Effect', head: 'faulty heater', tail: 'fire' }, { type: 'Cause-Effect', head: 'lightning', tail: 'fire' }],
+  });
+  const server = await startLocalServer((_req, res) => {
+    sendJson(res, 200, { id: 'x', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop' }] });
+  });
+  try {
+    const p = new OpenAIProvider({ baseUrl: `${server.url}/v1`, model: 'test-model', apiKey: KEY });
+    const r = await p.extract(text, CAUSAL_SCHEMA);
+    const b = server.requests[0].body as Record<string, any>;
+    assert.match(b.messages[0].content, /Cause-Effect \(Cause -> Effect\)/);
+    const schema = b.response_format.json_schema.schema;
+    assert.deepEqual(schema.properties.entities.items.properties.type.enum, ['Cause', 'Effect']);
+    assert.deepEqual(schema.properties.relations.items.properties.type.enum, ['Cause-Effect']);
+    const spans: string[] = schema.properties.entities.items.properties.text.enum;
+    assert.ok(spans.includes('faulty heater') && spans.includes('fire') && !spans.includes('lightning'));
+    for (const s of spans) assert.ok(text.includes(s), s);
+    assert.deepEqual(r.entities.map((e) => [e.type, e.text, text.slice(e.start, e.end)]), [['Effect', 'fire', 'fire'], ['Cause', 'faulty heater', 'faulty heater']]);
+    assert.deepEqual(r.relations.map((x) => [x.type, x.head.text, x.tail.text]), [['Cause-Effect', 'faulty heater', 'fire']]);
+    assert.ok(r.ungrounded >= 1, String(r.ungrounded));
+  } finally {
+    await server.close();
+  }
 });
