@@ -7,6 +7,9 @@
  *   (share of 1,000 samples within 0.2 of a data mode, per-mode shares) and Diffusion-QL against
  *   TD3+BC (share on the best-reward mode, expected reward of the sampled actions), and QL-MLE (a
  *   Gaussian policy with the same Q term: what the official toy's figure labels "TD3+BC").
+ * td3bc-alpha (not part of the default run): TD3+BC on the toy at several alphas (`--alphas 0.1,1,2.5`,
+ *   default 0.1,0.25,0.5,1,2.5): where its one deterministic action settles between the mean of the
+ *   data (alpha -> 0, plain BC) and the best-reward mode (the paper's alpha 2.5).
  * maze (not part of the default run): the RL lab's noisy-expert maze data (`examples/diffusion/maze-*`),
  *   diffusion BC, Gaussian, TD3+BC and Diffusion-QL: mode shares against the data's own, and the
  *   share of rollouts from every free cell that reach the goal.
@@ -38,7 +41,8 @@ const flag = (name: string): string | undefined => {
 };
 const json = args.includes('--json');
 const study = flag('--study');
-if (study !== undefined && study !== 'policy' && study !== 'generation' && study !== 'maze') throw new Error(`--study policy|generation|maze, got ${study}`);
+const STUDIES = ['policy', 'generation', 'maze', 'td3bc-alpha'];
+if (study !== undefined && !STUDIES.includes(study)) throw new Error(`--study ${STUDIES.join('|')}, got ${study}`);
 const seed = Number(flag('--seed') ?? 0);
 if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed takes a non-negative integer, got ${flag('--seed')}`);
 /** `--quick`: a hundredth of the steps and fewer samples, to check the script runs (its numbers mean nothing). */
@@ -68,10 +72,11 @@ function round(v: number, digits = 4): number {
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
-async function policyArm(file: string) {
+async function policyArm(file: string, eta?: number) {
   const exp = (await loadExperimentFile(path.join(EXAMPLES, file))).experiment as DiffusionPolicyExperiment;
   const withSeed: DiffusionPolicyExperiment = {
     ...exp,
+    ...(eta === undefined ? {} : { eta }),
     dataset: 'file' in exp.dataset ? exp.dataset : { ...exp.dataset, seed },
     training: { ...exp.training, seed, ...(quick ? { steps: Math.ceil((exp.training?.steps ?? 10000) / 100), warmupSteps: exp.training?.warmupSteps ? 10 : 0 } : {}) },
   };
@@ -89,7 +94,8 @@ async function policyArm(file: string) {
         `  expected reward ${e.expectedReward.toFixed(2)}${rollout}  (${cfg.steps} steps, ${cost.cpu} CPU s, ${cost.wall} s wall, load ${cost.load})`,
     );
     const measured = { onMode: round(e.onMode), modeShares: e.modeShares.map((x) => round(x)), bestModeShare: round(e.bestModeShare), expectedReward: round(e.expectedReward) };
-    return { arm, e: { ...measured, ...(e.rollout ? { success: round(e.rollout.success), rolloutSteps: round(e.rollout.steps, 2) } : {}) }, cost };
+    const action = cfg.policy === 'deterministic' ? Array.from(e.samples.subarray(0, 2), (x) => round(x, 3)) : undefined;
+    return { arm, action, e: { ...measured, ...(e.rollout ? { success: round(e.rollout.success), rolloutSteps: round(e.rollout.steps, 2) } : {}) }, cost };
   } finally {
     trainer.dispose();
   }
@@ -144,6 +150,24 @@ async function mazeStudy() {
   return out;
 }
 
+/**
+ * TD3+BC's alpha on the one-state toy. Its actor is one point a minimising -alpha Q1(a) / |Q1(a)| +
+ * mean (a - a_i)^2: the BC term alone pulls it to the mean of the four modes, (0, 0), where there is
+ * no data; the Q term pulls it towards higher Q. Where does it stop sitting on the best mode?
+ */
+async function td3bcAlphaStudy() {
+  const alphas = (flag('--alphas') ?? '0.1,0.25,0.5,1,2.5').split(',').map(Number);
+  if (alphas.some((a) => !(a >= 0))) throw new Error(`--alphas takes non-negative numbers, got ${flag('--alphas')}`);
+  log(`TD3+BC alpha sweep: four-corner toy, seed ${seed}, ${SAMPLES} samples (one deterministic action); best-reward mode bottom-right (0.8, -0.8)`);
+  const out: Record<string, unknown> = {};
+  for (const alpha of alphas) {
+    const r = await policyArm('four-corners-td3bc.experiment.json', alpha);
+    log(`  alpha ${alpha}: action (${r.action?.join(', ')}), best-reward mode ${pct(r.e.bestModeShare)} (target < 50%: ${r.e.bestModeShare < 0.5 ? 'met' : 'missed'})`);
+    out[String(alpha)] = { action: r.action, bestModeShare: r.e.bestModeShare, onMode: r.e.onMode, expectedReward: r.e.expectedReward, cost: r.cost };
+  }
+  return out;
+}
+
 async function generationStudy() {
   const exp = (await loadExperimentFile(path.join(EXAMPLES, 'fashion-frido-mini.experiment.json'))).experiment as DiffusionExperiment;
   const full = generationConfigFrom({ ...exp, training: { ...exp.training, seed } });
@@ -175,7 +199,21 @@ async function generationStudy() {
       out[arm] = { ...r, distance: round(r.distance), distance7: round(r.distance7), classConsistency: round(r.classConsistency), cost: { train: costs[arm], sample: m() } };
       log(`${arm.padEnd(15)} distance ${r.distance.toFixed(2)}  at 7x7 ${r.distance7.toFixed(2)}  class consistency ${pct(r.classConsistency)}`);
     }
-    return out;
+    // The guidance weight's trade-off, after the fact (sampling only, the trained networks unchanged), on the curve's sample count.
+    const weights = [0, 1, 2, 4].filter((w) => w !== cfg.diffusion.guidance);
+    const trained = cfg.diffusion.guidance;
+    const guidance: Record<string, Record<string, { distance: number; classConsistency: number }>> = {};
+    for (const arm of cfg.schedules) {
+      guidance[arm] = {};
+      for (const w of weights) {
+        cfg.diffusion.guidance = w;
+        const r = trainer.evaluate(arm, cfg.evaluation.curveSamples, 0xf1a1 + seed);
+        guidance[arm][String(w)] = { distance: round(r.distance), classConsistency: round(r.classConsistency) };
+        log(`  ${arm} guidance w=${w} (${r.samples} samples): distance ${r.distance.toFixed(2)}, class consistency ${pct(r.classConsistency)}`);
+      }
+    }
+    cfg.diffusion.guidance = trained;
+    return { ...out, guidance };
   } finally {
     trainer.dispose();
   }
@@ -187,6 +225,7 @@ async function main(): Promise<void> {
   const doc: Record<string, unknown> = { seed };
   if (study === undefined || study === 'policy') doc.policy = await policyStudy();
   if (study === 'maze') doc.maze = await mazeStudy();
+  if (study === 'td3bc-alpha') doc.td3bcAlpha = await td3bcAlphaStudy();
   if (study === undefined || study === 'generation') doc.generation = await generationStudy();
   if (json) process.stdout.write(`${JSON.stringify(doc)}\n`);
 }

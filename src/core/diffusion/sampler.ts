@@ -52,6 +52,46 @@ export function denoisingLoss(schedule: NoiseSchedule, model: EpsModel, x0: tf.T
   return tf.mean(tf.square(tf.sub(model(xt, t), eps))) as tf.Scalar;
 }
 
+/**
+ * What a noise model outputs: the noise eps (DDPM) or the velocity v = sqrt(alphaBar_t) eps -
+ * sqrt(1 - alphaBar_t) x_0 (Salimans & Ho 2022). With v, x_0 = sqrt(alphaBar_t) x_t - sqrt(1 -
+ * alphaBar_t) v stays well conditioned at the noisiest steps, where recovering x_0 from eps divides
+ * by sqrt(alphaBar_t) (about 5e-5 at the last step of a cosine schedule with T = 1000).
+ */
+export type Prediction = 'eps' | 'v';
+
+/** The training target of `prediction` for rows of x0 noised at timesteps t with eps. */
+export function predictionTarget(schedule: NoiseSchedule, x0: tf.Tensor, t: Int32Array, eps: tf.Tensor, prediction: Prediction): tf.Tensor {
+  if (prediction === 'eps') return eps;
+  const a = perRow(t, (i) => Math.sqrt(schedule.alphaBars[i]), x0.rank);
+  const b = perRow(t, (i) => Math.sqrt(1 - schedule.alphaBars[i]), x0.rank);
+  return tf.sub(tf.mul(a, eps), tf.mul(b, x0));
+}
+
+/** The noise implied by a model output at x_t (the samplers work in eps): eps itself, or sqrt(alphaBar) v + sqrt(1 - alphaBar) x_t. */
+export function epsFromPrediction(schedule: NoiseSchedule, xt: tf.Tensor, t: Int32Array, out: tf.Tensor, prediction: Prediction): tf.Tensor {
+  if (prediction === 'eps') return out;
+  const a = perRow(t, (i) => Math.sqrt(schedule.alphaBars[i]), xt.rank);
+  const b = perRow(t, (i) => Math.sqrt(1 - schedule.alphaBars[i]), xt.rank);
+  return tf.add(tf.mul(a, out), tf.mul(b, xt));
+}
+
+/**
+ * Per-row loss weights of Min-SNR-gamma (Hang et al., ICCV 2023): every timestep's error in x_0
+ * counts min(SNR_t, gamma) times, SNR_t = alphaBar_t / (1 - alphaBar_t), instead of SNR_t (eps
+ * loss) or SNR_t + 1 (v loss), so the nearly clean steps stop dominating the gradient. As a weight
+ * on the squared error of the prediction: min(SNR, gamma) / SNR for eps, min(SNR, gamma) / (SNR + 1)
+ * for v. gamma = 0: all ones (the plain loss).
+ */
+export function minSnrWeights(schedule: NoiseSchedule, t: Int32Array, gamma: number, prediction: Prediction): Float32Array {
+  return Float32Array.from(t, (i) => {
+    if (gamma <= 0) return 1;
+    const ab = schedule.alphaBars[i];
+    const snr = ab / (1 - ab);
+    return Math.min(snr, gamma) / (prediction === 'eps' ? snr : snr + 1);
+  });
+}
+
 /** Random timesteps 0..T-1 for a batch, from the caller's generator. */
 export function randomTimesteps(rng: { int(n: number): number }, batch: number, steps: number): Int32Array {
   const t = new Int32Array(batch);

@@ -129,7 +129,8 @@ export interface DiffusionExperiment {
   classifier?: { steps?: number; learningRate?: number };
   autoencoder?: { coarseChannels?: number; fineChannels?: number; width?: number; steps?: number; learningRate?: number; coarseWeight?: number };
   diffusion?: {
-    steps?: number; learningRate?: number; timesteps?: number; noiseSchedule?: 'cosine' | 'linear' | 'vp'; width?: number; embed?: number;
+    steps?: number; learningRate?: number; timesteps?: number; noiseSchedule?: 'cosine' | 'linear' | 'vp'; prediction?: 'eps' | 'v'; minSnr?: number;
+    width?: number; embed?: number;
     calls?: number; guidance?: number; dropLabel?: number; emaDecay?: number;
   };
   evaluation?: { samples?: number; every?: number; curveSamples?: number; gridPerClass?: number };

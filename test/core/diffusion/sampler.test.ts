@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initMlpDenoiser, mlpDenoiser } from '../../../src/core/diffusion/mlpDenoiser';
-import { denoisingLoss, type EpsModel, predictX0, qSample, randomTimesteps, sampleDdim, sampleDdpm } from '../../../src/core/diffusion/sampler';
+import {
+  denoisingLoss, type EpsModel, epsFromPrediction, minSnrWeights, predictionTarget, predictX0, qSample, randomTimesteps, sampleDdim, sampleDdpm,
+} from '../../../src/core/diffusion/sampler';
 import { makeSchedule } from '../../../src/core/diffusion/schedule';
 import { TrainingSession } from '../../../src/core/train/loop';
 import { createRng } from '../../../src/core/util/random';
@@ -113,5 +115,58 @@ describe('forward process and samplers', () => {
     assert.ok(near(-1) > 0.3 && near(1) > 0.3, `shares near -1: ${near(-1)}, near +1: ${near(1)}`);
     assert.ok(near(-1) + near(1) > 0.8, `on a mode: ${near(-1) + near(1)} (a Gaussian fit would put almost nothing there)`);
     session.dispose();
+  });
+});
+
+describe('v prediction and Min-SNR weighting', () => {
+  it('the v target and its conversion back to eps are exact inverses, and v gives x0 as sqrt(ab) x_t - sqrt(1 - ab) v', () => {
+    const s = makeSchedule('cosine', 1000);
+    const x0 = tf.tensor2d([[0.3, -0.7], [1, 0.1], [-0.2, 0.5]]);
+    const eps = tf.tensor2d([[1, -1], [0.5, 2], [-1.5, 0]]);
+    const t = Int32Array.from([0, 500, 999]);
+    const xt = qSample(s, x0, t, eps);
+    const v = predictionTarget(s, x0, t, eps, 'v');
+    assert.ok(tf.max(tf.abs(tf.sub(epsFromPrediction(s, xt, t, v, 'v'), eps))).dataSync()[0] < 1e-4);
+    const ab = tf.tensor2d(Float32Array.from(t, (i) => s.alphaBars[i]), [3, 1]);
+    const x0FromV = tf.sub(tf.mul(tf.sqrt(ab), xt), tf.mul(tf.sqrt(tf.sub(1, ab)), v));
+    assert.ok(tf.max(tf.abs(tf.sub(x0FromV, x0))).dataSync()[0] < 1e-4);
+    // At t = T-1, v is almost -x0 (the noise has almost no weight): the network learns the clean latent there.
+    const last = (v as tf.Tensor2D).arraySync()[2];
+    assert.ok(Math.abs(last[0] - 0.2) < 1e-3 && Math.abs(last[1] + 0.5) < 1e-3);
+    // eps is its own target and conversion.
+    assert.equal(predictionTarget(s, x0, t, eps, 'eps'), eps);
+    assert.equal(epsFromPrediction(s, xt, t, eps, 'eps'), eps);
+  });
+
+  it('DDIM with the exact v model of a point distribution lands on the point (cosine, T = 1000, from t = T-1, x0 clipped)', () => {
+    const s = makeSchedule('cosine', 1000);
+    const c = [0.6, -0.4, 0.1];
+    // v*(x_t) = (sqrt(ab) x_t - c) / sqrt(1 - ab) for data at the point c.
+    const vModel: EpsModel = (x, t) => {
+      const a = tf.tensor2d(Float32Array.from(t, (ti) => s.alphaBars[ti]), [t.length, 1]);
+      const v = tf.div(tf.sub(tf.mul(tf.sqrt(a), x), tf.tensor1d(c)), tf.sqrt(tf.sub(1, a)));
+      return epsFromPrediction(s, x, t, v, 'v');
+    };
+    const out = sampleDdim(s, vModel, tf.randomNormal([64, 3], 0, 1, 'float32', 3), 20, { noise: seeded(4), clipX0: { lo: -1, hi: 1 } });
+    const err = tf.max(tf.abs(tf.sub(out, tf.tensor1d(c)))).dataSync()[0];
+    assert.ok(err < 1e-3, `max distance from the point ${err}`);
+  });
+
+  it('Min-SNR-gamma: the x0 error at every timestep counts min(SNR, gamma) under both predictions; gamma 0 weights all alike', () => {
+    const s = makeSchedule('cosine', 1000);
+    const t = Int32Array.from([0, 100, 400, 700, 999]);
+    const gamma = 5;
+    const we = minSnrWeights(s, t, gamma, 'eps');
+    const wv = minSnrWeights(s, t, gamma, 'v');
+    for (let i = 0; i < t.length; i++) {
+      const ab = s.alphaBars[t[i]];
+      const snr = ab / (1 - ab);
+      // eps loss = SNR * |x0 error|^2, v loss = (SNR + 1) * |x0 error|^2.
+      assert.ok(Math.abs(we[i] * snr - Math.min(snr, gamma)) < 1e-4 * Math.max(1, snr), `eps at t=${t[i]}`);
+      assert.ok(Math.abs(wv[i] * (snr + 1) - Math.min(snr, gamma)) < 1e-4 * Math.max(1, snr), `v at t=${t[i]}`);
+    }
+    // Nearly clean steps are down-weighted, noisy ones kept (eps).
+    assert.ok(we[0] < 0.01 && we[4] === 1);
+    assert.deepEqual(Array.from(minSnrWeights(s, t, 0, 'v')), [1, 1, 1, 1, 1]);
   });
 });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type StageSpec, TrainingSession } from '../../train/loop';
 import { createRng } from '../../util/random';
 import type { Params } from '../layers';
+import type { Prediction } from '../sampler';
 import { makeSchedule, type ScheduleName } from '../schedule';
 import { featureStats, frechetDistance, type GaussianStats } from './frechet';
 import type { LabelledImages } from './imageData';
@@ -26,6 +27,10 @@ export interface GenerationConfig {
     learningRate: number;
     timesteps: number;
     noiseSchedule: ScheduleName;
+    /** What the U-Net predicts: the noise (eps) or the velocity (v). */
+    prediction: Prediction;
+    /** Min-SNR-gamma loss weighting (0: off). */
+    minSnr: number;
     width: number;
     embed: number;
     /** Network calls per sample (DDIM steps; coarse-to-fine spends half per stage). */
@@ -54,7 +59,7 @@ export const DEFAULT_GENERATION_CONFIG: GenerationConfig = {
   classifier: { steps: 800, learningRate: 1e-3 },
   autoencoder: { coarseChannels: 4, fineChannels: 2, width: 32, steps: 1500, learningRate: 2e-3, coarseWeight: 0.5 },
   diffusion: {
-    steps: 3000, learningRate: 1e-3, timesteps: 1000, noiseSchedule: 'cosine', width: 16, embed: 64,
+    steps: 3000, learningRate: 1e-3, timesteps: 1000, noiseSchedule: 'cosine', prediction: 'v', minSnr: 0, width: 16, embed: 64,
     calls: 20, guidance: 2, dropLabel: 0.1, ema: { decay: 0.995, every: 1 },
   },
   evaluation: { samples: 2000, every: 1000, curveSamples: 500, gridPerClass: 8 },
@@ -170,7 +175,7 @@ export class GenerationTrainer {
           const fine0 = tf.gather(lat.fine, rows) as tf.Tensor4D;
           const labels = Int32Array.from(idx, (i) => this.train.y[i]);
           const rnd = { normal: (shape: number[]) => s.randomNormal(shape), int: (k: number) => s.rng.int(k), next: () => s.rng.next() };
-          s.step(g, () => twoScaleLoss(this.model(), s.variables(g), arm, coarse0, fine0, labels, rnd, c.diffusion.dropLabel));
+          s.step(g, () => twoScaleLoss(this.model(), s.variables(g), arm, coarse0, fine0, labels, rnd, c.diffusion));
           if ((ctx.stageStep + 1) % c.diffusion.ema.every === 0) s.updateCopy(`${g}Ema`, 1 - c.diffusion.ema.decay);
           const done = ctx.stageStep + 1;
           if (c.evaluation.every > 0 && done % c.evaluation.every === 0 && done < c.diffusion.steps) {
@@ -188,7 +193,7 @@ export class GenerationTrainer {
 
   /** The latent model of the arms (schedule, shapes, latent scale). */
   model(): TwoScaleModel {
-    return { shape: this.unetShape, schedule: this.ddpm, scale: this.ensureLatents().scale };
+    return { shape: this.unetShape, schedule: this.ddpm, scale: this.ensureLatents().scale, prediction: this.config.diffusion.prediction };
   }
 
   /**

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Params } from '../layers';
-import { type EpsModel, qSample, sampleDdim } from '../sampler';
+import { type EpsModel, epsFromPrediction, minSnrWeights, type Prediction, predictionTarget, qSample, sampleDdim } from '../sampler';
 import type { NoiseSchedule } from '../schedule';
 import { type DenoiseStage, unet, type UnetShape } from './networks';
 
@@ -16,6 +16,8 @@ import { type DenoiseStage, unet, type UnetShape } from './networks';
  * Both train the same network for the same number of steps on the same batch size, and sample
  * with the same number of network calls: `calls` DDIM steps for single-scale, `calls / 2` per
  * stage for coarse-to-fine. Latents are divided by their standard deviation first (`LatentScale`).
+ * The network predicts eps or v (`TwoScaleModel.prediction`), and the loss can weight timesteps by
+ * Min-SNR-gamma: the same choices for both schedules.
  */
 export type ScaleSchedule = 'coarse-to-fine' | 'single-scale';
 export const SCALE_SCHEDULES: readonly ScaleSchedule[] = ['coarse-to-fine', 'single-scale'];
@@ -30,6 +32,8 @@ export interface TwoScaleModel {
   shape: UnetShape;
   schedule: NoiseSchedule;
   scale: LatentScale;
+  /** What the U-Net outputs (eps or v); the samplers convert to eps. */
+  prediction: Prediction;
 }
 
 /** Frido's `noise_mix_ratio`: how much noise is mixed into the clean coarse latent that conditions the fine stage in training. */
@@ -44,24 +48,36 @@ export interface Noise {
   next(): number;
 }
 
-/**
- * One training loss of a schedule on a batch of (scaled) latents and labels. `dropLabel` is the
- * probability of training a row without its label (classifier-free guidance).
- */
+export interface TwoScaleLossOptions {
+  /** Probability of training a row without its label (classifier-free guidance). */
+  dropLabel: number;
+  /** Min-SNR-gamma loss weighting (0: every timestep weighted alike). */
+  minSnr: number;
+}
+
+/** One training loss of a schedule on a batch of (scaled) latents and labels. */
 export function twoScaleLoss(
-  m: TwoScaleModel, p: Params, arm: ScaleSchedule, coarse0: tf.Tensor4D, fine0: tf.Tensor4D, labels: Int32Array, rnd: Noise, dropLabel: number,
+  m: TwoScaleModel, p: Params, arm: ScaleSchedule, coarse0: tf.Tensor4D, fine0: tf.Tensor4D, labels: Int32Array, rnd: Noise, opts: TwoScaleLossOptions,
 ): { loss: tf.Scalar; coarse: tf.Scalar; fine: tf.Scalar } {
   const n = labels.length;
-  const lab = Int32Array.from(labels, (y) => (rnd.next() < dropLabel ? m.shape.classes : y));
+  const lab = Int32Array.from(labels, (y) => (rnd.next() < opts.dropLabel ? m.shape.classes : y));
   const t = Int32Array.from({ length: n }, () => rnd.int(m.schedule.steps));
   const epsC = rnd.normal(coarse0.shape);
   const epsF = rnd.normal(fine0.shape);
+  const targetC = predictionTarget(m.schedule, coarse0, t, epsC, m.prediction);
+  const targetF = predictionTarget(m.schedule, fine0, t, epsF, m.prediction);
+  const w = tf.tensor1d(minSnrWeights(m.schedule, t, opts.minSnr, m.prediction));
+  /** Weighted mean over rows of each row's mean squared error; `a`, `b`: the rows. */
+  const rowLoss = (out: tf.Tensor, target: tf.Tensor, a = 0, b = n) => tf.mean(tf.mul(tf.slice(w, [a], [b - a]), tf.mean(tf.square(tf.sub(out, target)), [1, 2, 3]))) as tf.Scalar;
   if (arm === 'single-scale') {
     const out = unet(p, m.shape, qSample(m.schedule, coarse0, t, epsC), qSample(m.schedule, fine0, t, epsF), t, lab, 'joint');
-    const sc = tf.sum(tf.square(tf.sub(out.coarse, epsC)));
-    const sf = tf.sum(tf.square(tf.sub(out.fine, epsF)));
-    const loss = tf.div(tf.add(sc, sf), epsC.size + epsF.size) as tf.Scalar;
-    return { loss, coarse: tf.div(sc, epsC.size) as tf.Scalar, fine: tf.div(sf, epsF.size) as tf.Scalar };
+    const coarse = rowLoss(out.coarse, targetC);
+    const fine = rowLoss(out.fine, targetF);
+    // Every latent coordinate counts alike (the row's error over both latents).
+    const sizeC = coarse0.size / n;
+    const sizeF = fine0.size / n;
+    const loss = tf.div(tf.add(tf.mul(sizeC, coarse), tf.mul(sizeF, fine)), sizeC + sizeF) as tf.Scalar;
+    return { loss, coarse, fine };
   }
   // Coarse-to-fine: rows [0, h) train the coarse stage, rows [h, n) the fine stage.
   const h = Math.floor(n / 2);
@@ -74,8 +90,8 @@ export function twoScaleLoss(
   const fineB = qSample(m.schedule, rows(fine0, h, n), tB, rows(epsF, h, n));
   const outA = unet(p, m.shape, coarseA, fineA, tA, lab.subarray(0, h), 'coarse');
   const outB = unet(p, m.shape, coarseB, fineB, tB, lab.subarray(h), 'fine');
-  const lc = tf.mean(tf.square(tf.sub(outA.coarse, rows(epsC, 0, h)))) as tf.Scalar;
-  const lf = tf.mean(tf.square(tf.sub(outB.fine, rows(epsF, h, n)))) as tf.Scalar;
+  const lc = rowLoss(outA.coarse, rows(targetC, 0, h), 0, h);
+  const lf = rowLoss(outB.fine, rows(targetF, h, n), h, n);
   return { loss: tf.add(tf.mul(0.5, lc), tf.mul(0.5, lf)) as tf.Scalar, coarse: lc, fine: lf };
 }
 
@@ -103,12 +119,13 @@ export function sampleTwoScale(m: TwoScaleModel, p: Params, arm: ScaleSchedule, 
   const toFine = (x: tf.Tensor) => tf.reshape(x, [-1, 14, 14, cf]) as tf.Tensor4D;
   const flat = (x: tf.Tensor) => tf.reshape(x, [x.shape[0], -1]);
   const call = (coarse: tf.Tensor, fine: tf.Tensor, t: Int32Array, stage: DenoiseStage) => guided(m, p, coarse, fine, t, labels, stage, guidance);
+  const eps = (x: tf.Tensor, t: Int32Array, out: tf.Tensor) => epsFromPrediction(m.schedule, x, t, out, m.prediction);
 
   if (arm === 'single-scale') {
     // One chain over [coarse | fine], flattened; clipping per part.
     const model: EpsModel = (x, t) => {
       const out = call(toCoarse(tf.slice(x, [0, 0], [n, coarseSize])), toFine(tf.slice(x, [0, coarseSize], [n, fineSize])), t, 'joint');
-      return tf.concat([flat(out.coarse), flat(out.fine)], 1);
+      return eps(x, t, tf.concat([flat(out.coarse), flat(out.fine)], 1));
     };
     const lo = tf.concat([tf.fill([1, coarseSize], clipC.lo), tf.fill([1, fineSize], clipF.lo)], 1);
     const hi = tf.neg(lo);
@@ -119,10 +136,10 @@ export function sampleTwoScale(m: TwoScaleModel, p: Params, arm: ScaleSchedule, 
   }
   if (calls < 2 || calls % 2 !== 0) throw new RangeError(`coarse-to-fine splits its network calls between two stages: calls must be even, got ${calls}`);
   const fineNoise = toFine(noise([n, fineSize]));
-  const coarseModel: EpsModel = (x, t) => flat(call(toCoarse(x), fineNoise, t, 'coarse').coarse);
+  const coarseModel: EpsModel = (x, t) => eps(x, t, flat(call(toCoarse(x), fineNoise, t, 'coarse').coarse));
   const coarseFlat = sampleDdim(m.schedule, coarseModel, noise([n, coarseSize]), calls / 2, { noise, clipX0: clipC });
   const coarse = toCoarse(coarseFlat);
-  const fineModel: EpsModel = (x, t) => flat(call(coarse, toFine(x), t, 'fine').fine);
+  const fineModel: EpsModel = (x, t) => eps(x, t, flat(call(coarse, toFine(x), t, 'fine').fine));
   const fineFlat = sampleDdim(m.schedule, fineModel, noise([n, fineSize]), calls / 2, { noise, clipX0: clipF });
   const out = { coarse: tf.clone(coarse), fine: toFine(fineFlat) };
   tf.dispose([fineNoise, coarseFlat, coarse, fineFlat]);
