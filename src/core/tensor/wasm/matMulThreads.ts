@@ -25,7 +25,7 @@ import { boundSimdKernels } from './simdKernels';
  * (scripts/bench/matMulThreads.ts, products m = n = k): at 2^17 (50^3) two threads are no faster
  * than one, at 2^18 they are, and the gap widens from there.
  */
-export const PARALLEL_MIN = 1 << 18;
+export const PARALLEL_MIN = 1 << 20;
 /** Must match assembly/matMul.ts's register tile. */
 const MR = 4;
 const NR = 8;
@@ -83,18 +83,19 @@ export function matMulHelperItems(backend: BackendWasm): number {
 
 /**
  * C (m x n, at heap offset c) = op(A) op(B), as `SimdKernels.matMul` with the same arguments,
- * on `kernelThreads()` threads when the product is large enough.
+ * on `kernelThreads()` threads when the product has at least `minimum` (`PARALLEL_MIN`) multiply-adds.
  */
 export function matMulThreaded(
   backend: BackendWasm,
   m: number, n: number, k: number, a: number, aRow: number, aK: number, b: number, bTransposed: number, c: number,
+  { minimum = PARALLEL_MIN }: { minimum?: number } = {},
 ): void {
   const { kernels } = boundSimdKernels(backend);
   const threads = kernelThreads();
   const columns = m < n;
   const tiles = columns ? Math.ceil(n / NR) : Math.ceil(m / MR);
   const items = Math.min(tiles, 2 * threads);
-  if (threads === 1 || items < 2 || m * n * k < PARALLEL_MIN) {
+  if (threads === 1 || items < 2 || m * n * k < minimum) {
     const scratch = backend.makeOutput([kernels.matMulScratch(n, k)], 'float32');
     kernels.matMul(m, n, k, a, aRow, aK, b, bTransposed, c, backend.dataIdMap.get(scratch.dataId)!.memoryOffset);
     disposeInfos(backend, scratch);
