@@ -91,7 +91,7 @@ rmSync('dist/node_modules', { recursive: true, force: true });
 const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) cpSync(join(wasmDir, f), join('dist', f));
 // The SIMD backend with its memory declared shared (one flag bit of its memory section): this
-// project's kernels then run on its tensors from helper threads too (src/core/tensor/wasm/matMulThreads.ts).
+// project's kernels then run on its tensors from helper threads too (src/core/tensor/wasm/threads.ts).
 writeFileSync('dist/tfjs-backend-wasm-simd-shared.wasm', withSharedMemory(readFileSync(join(wasmDir, 'tfjs-backend-wasm-simd.wasm'))));
 
 // This project's SIMD kernels (src/core/tensor/wasm/assembly) -> dist/simdKernels.wasm. They run on the

@@ -1,6 +1,6 @@
 /**
  * Where sharing a float32 training product between threads starts to pay (PARALLEL_MIN in
- * src/core/tensor/wasm/matMulThreads.ts): square products of growing size, each timed on 1
+ * src/core/tensor/wasm/threads.ts): square products of growing size, each timed on 1
  * thread and on N threads (the threshold lifted for the N-thread runs), in one process,
  * interleaved, best of several repetitions. Prints both times and their ratio.
  *
@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../../src/core/tensor/backend';
-import { matMulThreaded, setKernelThreads } from '../../src/core/tensor/wasm/matMulThreads';
+import { matMulThreaded, setKernelThreads } from '../../src/core/tensor/wasm/threads';
 import { heapOffset } from '../../src/core/tensor/wasm/simdKernels';
 
 function option(name: string, fallback: string): string {

@@ -32,7 +32,7 @@ import type { TrainExperiment } from '../../src/core/experiment/types';
 import { createPolicy } from '../../src/core/freezing/create';
 import { buildModel } from '../../src/core/model/build';
 import { initBackend, type BackendPreference } from '../../src/core/tensor/backend';
-import { kernelThreads, setKernelThreads } from '../../src/core/tensor/wasm/matMulThreads';
+import { kernelThreads, setKernelThreads } from '../../src/core/tensor/wasm/threads';
 import { train } from '../../src/core/train/trainer';
 
 function option(name: string, fallback: string): string {

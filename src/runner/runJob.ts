@@ -19,7 +19,7 @@ import type { RunSummary } from './summary';
 import { runDiffusionJob } from './diffusionJob';
 import { runDiffusionPolicyJob } from './diffusionPolicyJob';
 import { runTrainJob } from './trainJob';
-import { setKernelThreads } from '../core/tensor/wasm/matMulThreads';
+import { setKernelThreads } from '../core/tensor/wasm/threads';
 import * as store from './runStore';
 
 /**

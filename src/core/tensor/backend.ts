@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { UserError } from '../errors';
 import { registerWasmKernelFixes } from './wasm';
-import { kernelThreads } from './wasm/matMulThreads';
+import { kernelThreads } from './wasm/threads';
 import { chooseSimdKernels, SHARED_BACKEND_FILE, simdKernelsPath } from './wasm/simdKernels';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -60,7 +60,7 @@ export async function initBackend(prefer: BackendPreference = 'auto'): Promise<B
       const patchedKernels = registerWasmKernelFixes();
       return {
         name: 'wasm',
-        // The matrix products run on our threads (matMulThreads.ts); tfjs's own kernels on one.
+        // The matrix products run on our threads (threads.ts); tfjs's own kernels on one.
         threads: patchedKernels.length ? kernelThreads() : getThreadsCount(),
         simd: (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true,
         fma: chooseSimdKernels()?.fma ?? false,
@@ -114,7 +114,7 @@ function nativeThreads(): number {
  * 1 thread (`get_threads_count`) and a [128,784]x[784,512] matmul is no faster (measured
  * 2026-11-27). So the single-threaded SIMD build runs, from a copy whose memory is shared
  * (`SHARED_BACKEND_FILE`, made by the build): this project's kernels use several threads on it
- * (wasm/matMulThreads.ts). The build copies the .wasm files next
+ * (wasm/threads.ts). The build copies the .wasm files next
  * to the bundle (dist/), so they are looked for there first; from sources (tests, tsx) they come
  * from the npm package. `setWasmPaths` must run before the backend's first initialisation only.
  */

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * Helper threads for a WebAssembly kernel on a shared memory: the float32 training products
- * (tensor/wasm/matMulThreads.ts) and the float64 reward GEMM (reward/wasm/float64Gemm.ts).
+ * (tensor/wasm/threads.ts) and the float64 reward GEMM (reward/wasm/float64Gemm.ts).
  *
  * A call is split into numbered work items that write disjoint parts of the output. The caller
  * publishes the call's arguments in a shared control block, wakes the helpers (Atomics.notify:

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { WasmKernelFix } from './kernelFix';
-import { matMulThreaded } from './matMulThreads';
+import { matMulThreaded } from './threads';
 import { heapOffset } from './simdKernels';
 
 /**
@@ -10,7 +10,7 @@ import { heapOffset } from './simdKernels';
  * other paths are plain loops 10-30x slower. Every dense layer's backward pass needs a
  * transposed form, which the SIMD product reads in place, and XNNPACK re-packs its weight
  * operand whenever it is a new tensor, i.e. every training step. A batch runs as one product per
- * matrix on heap offsets, nothing copied, each on the training threads (matMulThreads.ts). Two-way batch broadcasts (a [2,1,..] times [1,3,..]
+ * matrix on heap offsets, nothing copied, each on the training threads (threads.ts). Two-way batch broadcasts (a [2,1,..] times [1,3,..]
  * batch) and non-float32 operands (which the stock kernel rejects) go to the stock kernel.
  */
 export const batchMatMulFix: WasmKernelFix = {

@@ -58,7 +58,7 @@ export function matMul(
  * Rows i0..i1 and columns j0..j1 of C = op(A) op(B) (arguments as `matMul`; scratch:
  * `matMulScratch(j1 - j0, k)` floats). Every element of C is summed the same way whatever the
  * block (the same KC-slices, in order, each summed in order by its tile's lane), so blocks
- * computed by different threads give exactly `matMul`'s result (../matMulThreads.ts).
+ * computed by different threads give exactly `matMul`'s result (../threads.ts).
  */
 export function matMulBlock(
   m: i32, n: i32, k: i32,

@@ -2,8 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { kernelThreads, matMulHelperItems, matMulThreaded, setKernelThreads } from '../../../../src/core/tensor/wasm/matMulThreads';
+import { kernelThreads, matMulHelperItems, matMulThreaded, setKernelThreads } from '../../../../src/core/tensor/wasm/threads';
 import { heapOffset, simdKernels } from '../../../../src/core/tensor/wasm/simdKernels';
+import { FusedAdamOptimizer } from '../../../../src/core/train/fusedAdam';
 import { initWasmWithFixes } from '../backendComparison';
 
 /**
@@ -83,17 +84,21 @@ describe('training kernels on several threads', () => {
     });
   }
 
-  /** Outputs and gradients of convolutions (forward, filter and input gradients), odd shapes. */
+  /**
+   * Outputs and gradients of convolutions (forward: im2col + product; filter gradient; input
+   * gradient: product + col2im) and of max pooling (both gradient kernels) and ReLU, odd shapes.
+   */
   function convolutions(): Float32Array[] {
     return tf.tidy(() => {
       const out: Float32Array[] = [];
-      for (const { x, f, strides, pad } of [
-        { x: [5, 23, 19, 7], f: [3, 3, 7, 13], strides: 1, pad: 'valid' as const },
-        { x: [6, 31, 29, 5], f: [5, 5, 5, 11], strides: 2, pad: 'same' as const },
+      for (const { x, f, strides, pad, pool } of [
+        { x: [5, 23, 19, 7], f: [3, 3, 7, 16], strides: 1, pad: 'valid' as const, pool: 2 },
+        { x: [6, 31, 29, 5], f: [5, 5, 5, 11], strides: 2, pad: 'same' as const, pool: 3 },
       ]) {
         const xs = tf.randomNormal(x, 0, 1, 'float32', 3);
         const fs = tf.randomNormal(f, 0, 1, 'float32', 4);
-        const loss = (xv: tf.Tensor4D, fv: tf.Tensor4D) => tf.conv2d(xv, fv, strides, pad).square().sum();
+        const loss = (xv: tf.Tensor4D, fv: tf.Tensor4D) =>
+          tf.maxPool(tf.relu(tf.conv2d(xv, fv, strides, pad)), pool, pool === 2 ? 2 : 1, 'same').square().sum();
         const [dx, df] = tf.grads((xv: tf.Tensor, fv: tf.Tensor) => loss(xv as tf.Tensor4D, fv as tf.Tensor4D))([xs, fs]);
         out.push(tf.conv2d(xs as tf.Tensor4D, fs as tf.Tensor4D, strides, pad).dataSync() as Float32Array, dx.dataSync() as Float32Array, df.dataSync() as Float32Array);
       }
@@ -113,7 +118,8 @@ describe('training kernels on several threads', () => {
   /** Weights after `steps` Adam steps of a seeded model on seeded data, as one array. */
   async function trainedWeights(build: () => tf.LayersModel, inputShape: number[], steps: number, batch: number): Promise<Float32Array> {
     const model = build();
-    model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+    // The trainer's Adam (one fused kernel per variable, elements shared between threads).
+    model.compile({ optimizer: new FusedAdamOptimizer(1e-3), loss: 'categoricalCrossentropy' });
     const xs = tf.randomUniform([steps * batch, ...inputShape], 0, 1, 'float32', 5);
     const ys = tf.oneHot(tf.randomUniform([steps * batch], 0, 10, 'int32', 6), 10);
     await model.fit(xs, ys, { batchSize: batch, epochs: 2, shuffle: false, verbose: 0 });
