@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import type { RunRecord } from '../../src/runner/runStore';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, notificationTexts, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, waitUntil, type Workbench } from './harness/workbench';
+import { clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, notificationTexts, openWorkbench, pointerAway, runCommand, screenshot, waitForNotification, waitInWebview, waitUntil, type Workbench } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
 
 /**
@@ -218,15 +218,6 @@ async function runSweepOf(page: Page, file: string, executor: 'This machine' | '
   }, `Run Sweep... on ${file}`, 60_000);
   await clickContextMenuItem(page, 'Run Sweep...');
   await pickExecutor(page, executor);
-}
-
-/**
- * Moves the pointer off the lists first: the pointer left on a row (after a context menu) opens
- * that row's hover, which can lie over the next row and, once the pointer is on it, stays.
- */
-async function pointerAway(page: Page): Promise<void> {
-  await page.mouse.move(0, 0);
-  await page.locator('.context-view .hover-contents').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
 }
 
 /**

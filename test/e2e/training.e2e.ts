@@ -5,7 +5,7 @@ import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import type { Page } from 'playwright-core';
 import {
-  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, reloadWindow, runCommand,
+  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, pointerAway, reloadWindow, runCommand,
   openFile, screenshot, waitForNotification, waitInWebview, waitUntil, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace } from './harness/workspace';
@@ -191,7 +191,7 @@ describe('training from the Explorer (code-server)', { timeout: 20 * 60_000 }, (
     await waitInWebview(page, '.cards', cardEpochs, (v) => v.length === 1 && v[0].status === 'running' && v[0].done >= 1, 60_000);
     // Paused while the window reloads, so the test does not depend on how long a reload takes.
     let tree = await openRunsView(page);
-    await runRowMenu(page, tree, /epoch \d+\/100000/, 'Pause Run');
+    await runRowMenu(page, tree, /epoch \d+\/100000/, 'Pause Run', /paused after epoch/);
     const paused = await waitForRunRow(page, tree, /paused after epoch (\d+)\/100000/);
     const epochsBefore = Number(/paused after epoch (\d+)/.exec(paused)![1]);
     await screenshot(page, '14-run-paused-before-reload');
@@ -205,13 +205,13 @@ describe('training from the Explorer (code-server)', { timeout: 20 * 60_000 }, (
     const reattached = await waitForRunRow(page, tree, /paused after epoch (\d+)\/100000/, (m) => Number(m[1]) >= epochsBefore);
     const pausedAt = Number(/paused after epoch (\d+)/.exec(reattached)![1]);
     await screenshot(page, '15-run-reattached-after-reload');
-    await runRowMenu(page, tree, /paused after epoch/, 'Continue Run');
+    await runRowMenu(page, tree, /paused after epoch/, 'Continue Run', /^(?!.*paused).*epoch \d+\/100000/);
     // It progresses: the Runs view and the restored timeline both see new epochs.
     await waitForRunRow(page, tree, /epoch (\d+)\/100000/, (m) => Number(m[1]) > pausedAt + 1);
     await waitInWebview(page, '.cards', cardEpochs, (v) => v.some((c) => c.status === 'running' && c.done > pausedAt), 60_000);
     await page.locator('.statusbar-item', { hasText: /long-digits · none · epoch \d+\/100000/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
 
-    await runRowMenu(page, tree, /epoch \d+\/100000/, 'Cancel Run');
+    await runRowMenu(page, tree, /epoch \d+\/100000/, 'Cancel Run', /^none.*cancelled/);
     await waitForNotification(page, /long-digits\.experiment\.json was cancelled; it can be resumed/, 60_000);
     const row = await waitForRunRow(page, tree, /cancelled/);
     assert.match(row, /none/);
@@ -319,7 +319,7 @@ async function openRunsView(page: Page) {
 }
 
 /** Waits until a row of the Runs tree matches `pattern` (and `accept`), and returns its text. */
-async function waitForRunRow(page: Page, tree: ReturnType<Page['locator']>, pattern: RegExp, accept: (m: RegExpExecArray) => boolean = () => true): Promise<string> {
+async function waitForRunRow(page: Page, tree: ReturnType<Page['locator']>, pattern: RegExp, accept: (m: RegExpExecArray) => boolean = () => true, timeoutMs = 60_000): Promise<string> {
   let found = '';
   let seen: string[] = [];
   await waitUntil(page, async () => {
@@ -329,17 +329,35 @@ async function waitForRunRow(page: Page, tree: ReturnType<Page['locator']>, patt
       return m !== null && accept(m);
     }) ?? '';
     return found !== '';
-  }, `a Runs view row matching ${pattern}`, 60_000).catch((e) => {
+  }, `a Runs view row matching ${pattern}`, timeoutMs).catch((e) => {
     throw new Error(`${(e as Error).message}; rows: ${JSON.stringify(seen)}`);
   });
   return found;
 }
 
-/** Runs `item` from the context menu of the first Runs view row matching `pattern`. */
-async function runRowMenu(page: Page, tree: ReturnType<Page['locator']>, pattern: RegExp, item: string): Promise<void> {
-  await waitForRunRow(page, tree, pattern);
-  await tree.locator('.monaco-list-row', { hasText: pattern }).first().click({ button: 'right' });
-  const labels = await contextMenuLabels(page);
-  assert.ok(labels.includes(item), `${item} in ${JSON.stringify(labels)}`);
-  await clickContextMenuItem(page, item);
+/**
+ * Runs `item` from the context menu of the first Runs view row matching `pattern`, and with
+ * `effect`, waits for a row matching it. A live run's row is redrawn every second, and a redraw
+ * while its menu is open can close the menu and swallow the choice: when the effect does not
+ * show, the menu is opened again, and the item chosen again while the menu still offers it (once
+ * it is gone, the choice was taken and only its effect is awaited).
+ */
+async function runRowMenu(page: Page, tree: ReturnType<Page['locator']>, pattern: RegExp, item: string, effect?: RegExp): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await waitForRunRow(page, tree, pattern);
+    await pointerAway(page);
+    await tree.locator('.monaco-list-row', { hasText: pattern }).first().click({ button: 'right' });
+    const labels = await contextMenuLabels(page);
+    if (!labels.includes(item)) {
+      await page.keyboard.press('Escape');
+      assert.ok(effect && attempt > 1, `${item} in ${JSON.stringify(labels)}`);
+      await waitForRunRow(page, tree, effect);
+      return;
+    }
+    await clickContextMenuItem(page, item);
+    if (!effect) return;
+    const shown = await waitForRunRow(page, tree, effect, undefined, 20_000).then(() => true, () => false);
+    if (shown) return;
+    if (attempt === 3) await waitForRunRow(page, tree, effect);
+  }
 }

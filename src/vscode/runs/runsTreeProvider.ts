@@ -42,7 +42,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     this.subscriptions.push(
       index.onDidChange(soon),
       manager.onDidChangeRuns(soon),
-      manager.onDidRunEvent(({ event }) => (event.type === 'epoch' ? soon() : undefined)),
+      manager.onDidRunEvent(({ event }) => {
+        if (event.type === 'epoch') soon();
+        // A live run logs when its record changes without an epoch (paused, continuing): read the store again.
+        else if (event.type === 'log') index.invalidate();
+      }),
     );
   }
 

@@ -140,6 +140,15 @@ export async function contextMenuLabels(page: Page): Promise<string[]> {
   });
 }
 
+/**
+ * Moves the pointer off the lists first: the pointer left on a row (after a context menu) opens
+ * that row's hover, which can lie over the next row and, once the pointer is on it, stays.
+ */
+export async function pointerAway(page: Page): Promise<void> {
+  await page.mouse.move(0, 0);
+  await page.locator('.context-view .hover-contents').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+}
+
 /** Clicks an entry of the open context menu (menus live in a shadow root in VS Code). */
 export async function clickContextMenuItem(page: Page, label: string): Promise<void> {
   const item = page.locator('.monaco-menu .action-item', { hasText: label }).first();
