@@ -122,7 +122,7 @@ function pytorch(model: string, threads: number): Measured | string {
     '--threads', String(threads), '--data', dataDir], { encoding: 'utf8' });
   if (run.status !== 0) return `failed: ${(run.stderr || run.error?.message || '').trim().split('\n').pop()}`;
   const out = JSON.parse(run.stdout.trim().split('\n').pop()!);
-  console.error(`  pytorch ${model}: ${out.samplesPerSecond} samples/s, test acc ${out.testAccuracy}`);
+  console.error(`  pytorch ${model} (${threads}t): ${out.samplesPerSecond} samples/s, test acc ${out.testAccuracy}`);
   return {
     samplesPerSecond: out.samplesPerSecond,
     testAccuracy: out.testAccuracy,
