@@ -22,9 +22,12 @@ import { boundSimdKernels } from './simdKernels';
  */
 
 /**
- * Multiply-adds from which a product is shared. Measured on this 2-core machine
- * (scripts/bench/threads.ts, products m = n = k): at 2^17 (50^3) two threads are no faster
- * than one, at 2^18 they are, and the gap widens from there.
+ * Multiply-adds from which a product is shared. Provisional: scripts/bench/matMulThreads.ts
+ * times square products on 1 and N threads to place it, but on the loaded machine it ran on
+ * (load average 17-23 on 2 cores) helpers woke too late to take more than a few blocks of any
+ * product up to 256^3, so it could not. 2^20 is about 40 µs of one core (25 GMAC/s): half of it
+ * is saved once a helper wakes within a few tens of µs, as on an idle machine. Every product of
+ * the reference MLP and CNN at batch 128 but the output layer's is above it.
  */
 export const PARALLEL_MIN = 1 << 20;
 /** Must match assembly/matMul.ts's register tile. */
@@ -161,8 +164,8 @@ export function matMulThreaded(
 }
 
 /**
- * Floats a call must touch before its images or elements are shared. Measured with
- * scripts/bench/matMulThreads.ts (--elementwise): see `PARALLEL_MIN`.
+ * Floats a call must touch before its images or elements are shared. Provisional, like
+ * `PARALLEL_MIN` (same reasoning: 2^16 floats take tens of µs to stream through one core).
  */
 export const SPLIT_MIN_FLOATS = 1 << 16;
 
