@@ -1,12 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  expandFolder, explorerRow, exportVia, findWebviewFrame, hoverText, openWorkbench, runCommand, screenshot, waitForActiveEditor, waitForNotification, waitInWebview, waitUntil, type Workbench,
+  expandFolder, explorerRow, exportVia, findWebviewFrame, hoverText, openWorkbench, runCommand, screenshot, waitForActiveEditor, waitForNotification, waitInWebview, waitUntil, patient, type Workbench,
 } from './harness/workbench';
-import { makeExamplesWorkspace } from './harness/workspace';
+import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
  * The diffusion lab in a real VS Code (code-server): a `diffusion-policy` experiment gets editing
@@ -14,7 +14,7 @@ import { makeExamplesWorkspace } from './harness/workspace';
  * summary in the run store and a notification with the mode table's headline. The experiment is
  * small (a few hundred steps); every wait is on a condition.
  */
-describe('diffusion lab (code-server)', { timeout: 8 * 60_000 }, () => {
+describe('diffusion lab (code-server)', { timeout: patient(8 * 60_000) }, () => {
   let server: CodeServer;
   let wb: Workbench;
   let workspace: string;
@@ -43,7 +43,7 @@ describe('diffusion lab (code-server)', { timeout: 8 * 60_000 }, () => {
   after(async () => {
     await wb?.close();
     await server?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
+    if (workspace) removeWorkspace(workspace);
   });
 
   test('the experiment file gets diagnostics for the diffusion fields', async () => {

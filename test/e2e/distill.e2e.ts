@@ -1,14 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { REPO, startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, reloadWindow, runCommand, screenshot, waitForActiveEditor, waitInWebview, waitUntil, type Workbench,
+  expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, reloadWindow, runCommand, screenshot, waitForActiveEditor, waitInWebview, waitUntil, patient, type Workbench,
 } from './harness/workbench';
-import { makeExamplesWorkspace } from './harness/workspace';
+import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
  * The distillation lab in a real VS Code (code-server), issue 14: a tiny distill experiment on
@@ -19,7 +19,7 @@ import { makeExamplesWorkspace } from './harness/workspace';
  * batch norm is an error at the arm; the panel reopens from the file's CodeLens and comes back
  * after a window reload, and from the Runs view. Small settings; every wait is on a condition.
  */
-describe('distillation lab (code-server)', { timeout: 10 * 60_000 }, () => {
+describe('distillation lab (code-server)', { timeout: patient(10 * 60_000) }, () => {
   let server: CodeServer;
   let wb: Workbench;
   let workspace: string;
@@ -82,7 +82,7 @@ describe('distillation lab (code-server)', { timeout: 10 * 60_000 }, () => {
   after(async () => {
     await wb?.close();
     await server?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
+    if (workspace) removeWorkspace(workspace);
   });
 
   const editor = () => wb.page.locator('.editor-instance .monaco-editor').first();

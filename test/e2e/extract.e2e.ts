@@ -1,14 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
   clickContextMenuItem, hoverText, notificationTexts, openFile as openFileInEditor, openWorkbench, reloadWindow, runCommand, screenshot, waitForNotification,
-  waitInWebview, waitUntil, type Workbench,
+  waitInWebview, waitUntil, patient, type Workbench,
 } from './harness/workbench';
-import { makeExamplesWorkspace } from './harness/workspace';
+import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 import { sendJson, startLocalServer, type LocalServer } from '../core/extract/providers/localServer';
 
 /**
@@ -29,7 +29,7 @@ const LONG = (() => {
   return t.slice(0, 30_000);
 })();
 
-describe('information extraction on selected text (code-server)', { timeout: 5 * 60_000 }, () => {
+describe('information extraction on selected text (code-server)', { timeout: patient(5 * 60_000) }, () => {
   let server: CodeServer;
   let wb: Workbench;
   let workspace: string;
@@ -53,7 +53,7 @@ describe('information extraction on selected text (code-server)', { timeout: 5 *
   after(async () => {
     await wb?.close();
     await server?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
+    if (workspace) removeWorkspace(workspace);
   });
 
   const marks = (f: Frame) => f.$$eval('.text mark.entity', (ms) => ms.map((m) => `${m.getAttribute('data-type')}:${m.textContent}`));

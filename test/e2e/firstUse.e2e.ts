@@ -1,11 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { REPO, startCodeServer, type CodeServer } from './harness/codeServer';
-import { findWebviewFrame, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, type Workbench } from './harness/workbench';
+import { removeWorkspace } from './harness/workspace';
+import { findWebviewFrame, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, patient, type Workbench } from './harness/workbench';
 
 /**
  * A new user in a new, empty folder, in a real VS Code (code-server) and Chromium: no Model Lab
@@ -28,7 +29,7 @@ const IRIS_EXPERIMENT = `{
 }
 `;
 
-describe('first use in an empty folder (code-server)', { timeout: 5 * 60_000 }, () => {
+describe('first use in an empty folder (code-server)', { timeout: patient(5 * 60_000) }, () => {
   let server: CodeServer;
   let wb: Workbench;
   let workspace: string;
@@ -48,7 +49,7 @@ describe('first use in an empty folder (code-server)', { timeout: 5 * 60_000 }, 
   after(async () => {
     await wb?.close();
     await server?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
+    if (workspace) removeWorkspace(workspace);
   });
 
   /** Creates a file from the Explorer (File: New File...), as a user does, and types `text` into it. */

@@ -1,12 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  contextMenuLabels, expandFolder, explorerRow, hoverText, openWorkbench, runCommand, screenshot, waitForActiveEditor, waitForNotification, type Workbench,
+  contextMenuLabels, expandFolder, explorerRow, hoverText, openWorkbench, runCommand, screenshot, waitForActiveEditor, waitForNotification, patient, type Workbench,
 } from './harness/workbench';
-import { makeExamplesWorkspace } from './harness/workspace';
+import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
  * Restricted Mode: with workspace trust on and the folder not trusted, Model Lab hides its
@@ -14,7 +14,7 @@ import { makeExamplesWorkspace } from './harness/workspace';
  * Nothing runs: no run folder appears. Files the workspace names are not looked at, and what a
  * (crafted) run folder says is shown as text.
  */
-describe('restricted mode (untrusted workspace)', { timeout: 4 * 60_000 }, () => {
+describe('restricted mode (untrusted workspace)', { timeout: patient(4 * 60_000) }, () => {
   let server: CodeServer;
   let wb: Workbench;
   let workspace: string;
@@ -29,7 +29,7 @@ describe('restricted mode (untrusted workspace)', { timeout: 4 * 60_000 }, () =>
   after(async () => {
     await wb?.close();
     await server?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
+    if (workspace) removeWorkspace(workspace);
   });
 
   test('the Explorer context menu has no run commands', async () => {

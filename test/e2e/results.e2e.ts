@@ -1,14 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
   clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, exportVia, findWebviewFrame, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, waitUntil,
-  type Workbench,
+  patient, type Workbench,
 } from './harness/workbench';
-import { makeExamplesWorkspace } from './harness/workspace';
+import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 import { rewardsCommand } from '../../src/cli/rewards';
 import type { CliIO } from '../../src/cli/io';
 
@@ -19,7 +19,7 @@ import type { CliIO } from '../../src/cli/io';
  * is checked against the run folder; the reward panel's matrix exports too (checked against the
  * CLI's). Every wait is on a condition.
  */
-describe('run results and export (code-server)', { timeout: 10 * 60_000 }, () => {
+describe('run results and export (code-server)', { timeout: patient(10 * 60_000) }, () => {
   let server: CodeServer;
   let wb: Workbench;
   let workspace: string;
@@ -34,7 +34,7 @@ describe('run results and export (code-server)', { timeout: 10 * 60_000 }, () =>
   after(async () => {
     await wb?.close();
     await server?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
+    if (workspace) removeWorkspace(workspace);
   });
 
   const perClassRows = (f: Frame) =>

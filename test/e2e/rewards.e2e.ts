@@ -1,15 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { rewardsCommand } from '../../src/cli/rewards';
 import type { CliIO } from '../../src/cli/io';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, type Workbench,
+  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, patient, type Workbench,
 } from './harness/workbench';
-import { makeExamplesWorkspace } from './harness/workspace';
+import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
  * The reward-comparison panel in a real VS Code (code-server) and Chromium, as a user does it:
@@ -35,7 +35,7 @@ async function cliMatrix(file: string, canon: string): Promise<CliMatrix> {
   return JSON.parse(out.join('')) as CliMatrix;
 }
 
-describe('reward comparison panel (code-server)', { timeout: 3 * 60_000 }, () => {
+describe('reward comparison panel (code-server)', { timeout: patient(3 * 60_000) }, () => {
   let server: CodeServer;
   let wb: Workbench;
   let workspace: string;
@@ -59,7 +59,7 @@ describe('reward comparison panel (code-server)', { timeout: 3 * 60_000 }, () =>
   after(async () => {
     await wb?.close();
     await server?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
+    if (workspace) removeWorkspace(workspace);
   });
 
   const cellCount = (selector: string) => (f: Frame) => f.$$eval(selector, (cells) => cells.length);

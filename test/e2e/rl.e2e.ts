@@ -1,14 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
   clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, exportVia, findWebviewFrame, hoverText, openFile, openWorkbench, runCommand, screenshot,
-  waitInWebview, waitUntil, type Workbench,
+  waitInWebview, waitUntil, patient, type Workbench,
 } from './harness/workbench';
-import { makeExamplesWorkspace } from './harness/workspace';
+import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
  * The RL lab in a real VS Code (code-server) and Chromium: run a tiny offline-gcrl experiment
@@ -16,7 +16,7 @@ import { makeExamplesWorkspace } from './harness/workspace';
  * task), compare algorithms, read the layout's hover and CodeLens, and run a tiny skills
  * experiment into the skills panel. Screenshots go to test-output/e2e/.
  */
-describe('RL lab from the editor (code-server)', { timeout: 8 * 60_000 }, () => {
+describe('RL lab from the editor (code-server)', { timeout: patient(8 * 60_000) }, () => {
   let server: CodeServer;
   let wb: Workbench;
   let workspace: string;
@@ -30,7 +30,7 @@ describe('RL lab from the editor (code-server)', { timeout: 8 * 60_000 }, () => 
   after(async () => {
     await wb?.close();
     await server?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
+    if (workspace) removeWorkspace(workspace);
   });
 
   const cardStates = (f: Frame) => f.$$eval('.card', (cards) => cards.map((c) => `${(c.querySelector('.label')?.textContent ?? '').trim()}|${(c.querySelector('.status')?.textContent ?? '').trim()}`));

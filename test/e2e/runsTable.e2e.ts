@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { diffRuns } from '../../src/core/runs/compare';
@@ -8,8 +8,8 @@ import { PROVENANCE_COLUMNS } from '../../src/panels/runsTable/viewModel';
 import { listRunEntries, type RunEntry } from '../../src/runner/runCatalog';
 import { writeSyntheticRuns } from '../runner/helpers/syntheticRuns';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { exportVia, findWebviewFrame, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, waitUntil, type Workbench } from './harness/workbench';
-import { makeExamplesWorkspace } from './harness/workspace';
+import { exportVia, findWebviewFrame, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, waitUntil, patient, type Workbench } from './harness/workbench';
+import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
  * The runs table in a real VS Code (code-server) and Chromium, as a user does it: a workspace
@@ -23,7 +23,7 @@ import { makeExamplesWorkspace } from './harness/workspace';
  */
 const N = 200;
 
-describe('runs table (code-server)', { timeout: 6 * 60_000 }, () => {
+describe('runs table (code-server)', { timeout: patient(6 * 60_000) }, () => {
   let server: CodeServer;
   let wb: Workbench;
   let workspace: string;
@@ -49,7 +49,7 @@ describe('runs table (code-server)', { timeout: 6 * 60_000 }, () => {
   after(async () => {
     await wb?.close();
     await server?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
+    if (workspace) removeWorkspace(workspace);
   });
 
   const countText = (f: Frame) => f.$eval('.count', (e) => e.textContent ?? '');

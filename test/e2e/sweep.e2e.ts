@@ -1,13 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import type { RunRecord } from '../../src/runner/runStore';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, notificationTexts, openWorkbench, pointerAway, runCommand, screenshot, waitForNotification, waitInWebview, waitUntil, type Workbench } from './harness/workbench';
-import { makeExamplesWorkspace } from './harness/workspace';
+import { chooseUntil, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, notificationTexts, openWorkbench, pointerAway, runCommand, screenshot, waitForNotification, waitInWebview, waitUntil, patient, type Workbench } from './harness/workbench';
+import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
  * Sweeps in a real VS Code (code-server): Run Sweep... from the Explorer on a file with a
@@ -52,7 +52,7 @@ function slurmMissing(): string | false {
   }
 }
 
-describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
+describe('sweeps (code-server)', { timeout: patient(10 * 60_000) }, () => {
   let server: CodeServer;
   let wb: Workbench;
   let workspace: string;
@@ -68,11 +68,16 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
   });
 
   after(async () => {
-    // Endless tasks never outlive the test, whatever failed.
-    if (!slurmMissing()) spawnSync('scancel', ['--name', 'model-lab-long-slurm-sweep'], { stdio: 'ignore', timeout: 20_000 });
+    // Endless tasks never outlive the test, whatever failed; only this test's own (the cluster is
+    // shared: a cancel by job name also stopped another checkout's test running at the same time).
+    if (!slurmMissing()) {
+      const squeue = spawnSync('squeue', ['--noheader', '--format=%i %Z'], { encoding: 'utf8', timeout: 20_000 });
+      const ours = (squeue.stdout ?? '').split('\n').filter((l) => l.includes(workspace)).map((l) => l.split(' ')[0]);
+      if (ours.length > 0) spawnSync('scancel', ours, { stdio: 'ignore', timeout: 20_000 });
+    }
     await wb?.close();
     await server?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
+    if (workspace) removeWorkspace(workspace);
   });
 
   test('Run Sweep... is on experiment files with a sweep block only', async () => {
@@ -185,8 +190,10 @@ describe('sweeps (code-server)', { timeout: 10 * 60_000 }, () => {
     const cancelled = longSlurmRuns().filter((r) => r.status === 'cancelled');
     assert.ok(cancelled.length >= 1 && cancelled.every((r) => r.slurm?.jobId === String(first) && r.epochsDone >= 1), JSON.stringify(cancelled));
 
-    await sweepRowMenu(page, /2 points · (2 cancelled|1 cancelled · 1 not started)$/, 'Resume Sweep');
-    const second = Number(/Slurm job (\d+)\)/.exec(await waitForNotification(page, new RegExp(`sweep long-slurm-sweep \\(2 points, Slurm job (?!${first}\\))\\d+\\)`), 60_000))![1]);
+    const resubmitted = new RegExp(`sweep long-slurm-sweep \\(2 points, Slurm job (?!${first}\\))\\d+\\)`);
+    const notified = async () => (await notificationTexts(page)).some((t) => resubmitted.test(t));
+    await chooseUntil(page, () => openSweepRowMenu(page, /2 points · (2 cancelled|1 cancelled · 1 not started)$/), 'Resume Sweep', notified, 'notification of the resubmitted sweep', 60_000);
+    const second = Number(/Slurm job (\d+)\)/.exec(await waitForNotification(page, resubmitted))![1]);
     // The resubmitted tasks resume their runs: the same folders, the new job, no epoch lost.
     await waitUntil(page, () => cancelled.every((before) => {
       const now = longSlurmRuns().find((r) => r.runId === before.runId);
@@ -228,25 +235,22 @@ async function runSweepOf(page: Page, file: string, executor: 'This machine' | '
  */
 async function cancelFromNode(page: Page, row: RegExp): Promise<string> {
   const dialog = page.locator('.monaco-dialog-box');
-  for (let attempt = 1; ; attempt++) {
-    await sweepRowMenu(page, row, 'Cancel Sweep...');
-    const shown = await dialog.waitFor({ state: 'visible', timeout: 20_000 }).then(() => true, () => false);
-    if (shown) break;
-    if (attempt === 3) {
-      await screenshot(page, 'sweep-no-cancel-dialog');
-      throw new Error(`no Cancel Sweep dialog after ${attempt} tries; notifications: ${JSON.stringify(await notificationTexts(page))}`);
-    }
-  }
+  await chooseUntil(page, () => openSweepRowMenu(page, row), 'Cancel Sweep...', () => dialog.isVisible(), 'Cancel Sweep dialog');
   const text = (await dialog.textContent()) ?? '';
   await dialog.locator('.monaco-button', { hasText: 'Cancel Sweep' }).click();
   return text;
 }
 
-/** Right-clicks the Runs view's sweep row matching `pattern` and picks `item`. */
-async function sweepRowMenu(page: Page, pattern: RegExp, item: string): Promise<void> {
+/** Right-clicks the Runs view's sweep row matching `pattern`. */
+async function openSweepRowMenu(page: Page, pattern: RegExp): Promise<void> {
   await runsRows(page, (r) => r.some((t) => pattern.test(t)));
   await pointerAway(page);
   await page.locator('.monaco-list-row', { hasText: pattern }).first().click({ button: 'right' });
+}
+
+/** Right-clicks the Runs view's sweep row matching `pattern` and picks `item`. */
+async function sweepRowMenu(page: Page, pattern: RegExp, item: string): Promise<void> {
+  await openSweepRowMenu(page, pattern);
   const labels = await contextMenuLabels(page);
   assert.ok(labels.includes(item), `${item} in ${JSON.stringify(labels)}`);
   await clickContextMenuItem(page, item);
@@ -283,8 +287,8 @@ async function runsRows(page: Page, done: (rows: string[]) => boolean): Promise<
   await waitUntil(page, async () => {
     rows = await tree.locator('.monaco-list-row').evaluateAll((els) => els.map((e) => e.textContent ?? ''));
     return done(rows);
-  }, 'the sweep in the Runs view', 60_000).catch((e) => {
-    throw new Error(`${(e as Error).message}; rows: ${JSON.stringify(rows)}`);
+  }, 'the sweep in the Runs view', 60_000).catch(async (e) => {
+    throw new Error(`${(e as Error).message}; rows: ${JSON.stringify(rows)}; notifications: ${JSON.stringify(await notificationTexts(page))}`);
   });
   return rows;
 }

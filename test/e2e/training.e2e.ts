@@ -1,14 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import type { Page } from 'playwright-core';
 import {
-  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, pointerAway, reloadWindow, runCommand,
-  openFile, screenshot, waitForNotification, waitInWebview, waitUntil, type Workbench,
+  chooseUntil, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, pointerAway, reloadWindow, runCommand,
+  openFile, screenshot, waitForNotification, waitInWebview, waitUntil, patient, type Workbench,
 } from './harness/workbench';
-import { makeExamplesWorkspace } from './harness/workspace';
+import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
  * The training experience in a real VS Code (code-server) and a real Chromium, as a user
@@ -19,7 +18,7 @@ import { makeExamplesWorkspace } from './harness/workspace';
  * `long-digits` has 100,000 epochs and is cancelled (or paused while a test does something
  * slow), and every wait is on a condition.
  */
-describe('training from the Explorer (code-server)', { timeout: 20 * 60_000 }, () => {
+describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_000) }, () => {
   let server: CodeServer;
   let wb: Workbench;
   let workspace: string;
@@ -33,7 +32,7 @@ describe('training from the Explorer (code-server)', { timeout: 20 * 60_000 }, (
   after(async () => {
     await wb?.close();
     await server?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
+    if (workspace) removeWorkspace(workspace);
   });
 
   const cardStatuses = (f: Frame) => f.$$eval('.card', (cards) => cards.map((c) => (c.querySelector('.status')?.textContent ?? '').trim()));
@@ -319,7 +318,7 @@ async function openRunsView(page: Page) {
 }
 
 /** Waits until a row of the Runs tree matches `pattern` (and `accept`), and returns its text. */
-async function waitForRunRow(page: Page, tree: ReturnType<Page['locator']>, pattern: RegExp, accept: (m: RegExpExecArray) => boolean = () => true, timeoutMs = 60_000): Promise<string> {
+async function waitForRunRow(page: Page, tree: ReturnType<Page['locator']>, pattern: RegExp, accept: (m: RegExpExecArray) => boolean = () => true): Promise<string> {
   let found = '';
   let seen: string[] = [];
   await waitUntil(page, async () => {
@@ -329,35 +328,26 @@ async function waitForRunRow(page: Page, tree: ReturnType<Page['locator']>, patt
       return m !== null && accept(m);
     }) ?? '';
     return found !== '';
-  }, `a Runs view row matching ${pattern}`, timeoutMs).catch((e) => {
+  }, `a Runs view row matching ${pattern}`, 60_000).catch((e) => {
     throw new Error(`${(e as Error).message}; rows: ${JSON.stringify(seen)}`);
   });
   return found;
 }
 
 /**
- * Runs `item` from the context menu of the first Runs view row matching `pattern`, and with
- * `effect`, waits for a row matching it. A live run's row is redrawn every second, and a redraw
- * while its menu is open can close the menu and swallow the choice: when the effect does not
- * show, the menu is opened again, and the item chosen again while the menu still offers it (once
- * it is gone, the choice was taken and only its effect is awaited).
+ * Runs `item` from the context menu of the first Runs view row matching `pattern`; with `effect`,
+ * until a row matches it (the menu of a live run's row is opened again if a redraw swallowed the choice).
  */
 async function runRowMenu(page: Page, tree: ReturnType<Page['locator']>, pattern: RegExp, item: string, effect?: RegExp): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    await waitForRunRow(page, tree, pattern);
-    await pointerAway(page);
-    await tree.locator('.monaco-list-row', { hasText: pattern }).first().click({ button: 'right' });
-    const labels = await contextMenuLabels(page);
-    if (!labels.includes(item)) {
-      await page.keyboard.press('Escape');
-      assert.ok(effect && attempt > 1, `${item} in ${JSON.stringify(labels)}`);
-      await waitForRunRow(page, tree, effect);
-      return;
-    }
-    await clickContextMenuItem(page, item);
-    if (!effect) return;
-    const shown = await waitForRunRow(page, tree, effect, undefined, 20_000).then(() => true, () => false);
-    if (shown) return;
-    if (attempt === 3) await waitForRunRow(page, tree, effect);
+  await waitForRunRow(page, tree, pattern);
+  const open = () => tree.locator('.monaco-list-row', { hasText: pattern }).first().click({ button: 'right' });
+  if (effect) {
+    const rowMatches = async () => (await tree.locator('.monaco-list-row').allTextContents()).some((t) => effect.test(t));
+    return chooseUntil(page, open, item, rowMatches, `a Runs view row matching ${effect}`);
   }
+  await pointerAway(page);
+  await open();
+  const labels = await contextMenuLabels(page);
+  assert.ok(labels.includes(item), `${item} in ${JSON.stringify(labels)}`);
+  await clickContextMenuItem(page, item);
 }

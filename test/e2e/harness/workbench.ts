@@ -59,8 +59,22 @@ export async function reloadWindow(wb: Workbench): Promise<void> {
   await waitForWorkbench(wb.page, wb.server, before);
 }
 
-/** Polls `condition` (a condition, never a fixed wait) until it holds, or fails after `timeoutMs`. */
+/**
+ * Every cap on a wait for a run, a webview or a notification is this many times the figure a test
+ * states. The waits are on conditions, so a cap only decides how long a failing test takes to say
+ * so; the figures in the tests are what an idle machine needs with room to spare, and a busy one
+ * (other builds, tests and benchmarks on the same two cores, load 15-20) is several times slower.
+ */
+export const PATIENCE = 3;
+
+/** `ms` times PATIENCE (also for a suite's own timeout). */
+export function patient(ms: number): number {
+  return ms * PATIENCE;
+}
+
+/** Polls `condition` (a condition, never a fixed wait) until it holds, or fails after `patient(timeoutMs)`. */
 export async function waitUntil(page: Page, condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  timeoutMs = patient(timeoutMs);
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -168,8 +182,31 @@ export async function clickContextMenuItem(page: Page, label: string): Promise<v
   throw new Error(`the context menu item "${label}" never took the focus`);
 }
 
+/**
+ * Picks `item` from the context menu `open` opens, until `effect` holds (polled for `tryMs` per
+ * try). A view redrawn while its menu is open (a live run's row changes every second) can close
+ * the menu and swallow the choice: then the menu is opened and the item chosen again, while the
+ * menu still offers it; once it no longer does, the choice was taken and only its effect is awaited.
+ */
+export async function chooseUntil(page: Page, open: () => Promise<void>, item: string, effect: () => Promise<boolean>, what: string, tryMs = 20_000): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await pointerAway(page);
+    await open();
+    const labels = await contextMenuLabels(page);
+    if (!labels.includes(item)) {
+      await page.keyboard.press('Escape');
+      if (attempt === 1) throw new Error(`${item} is not in the menu: ${JSON.stringify(labels)}`);
+      return waitUntil(page, effect, what, tryMs);
+    }
+    await clickContextMenuItem(page, item);
+    if (await waitUntil(page, effect, what, tryMs).then(() => true, () => false)) return;
+    if (attempt === 3) throw new Error(`no ${what} after choosing ${item} ${attempt} times; notifications: ${JSON.stringify(await notificationTexts(page))}`);
+  }
+}
+
 /** The webview frame whose document has `selector` (webviews are nested iframes). */
 export async function findWebviewFrame(page: Page, selector: string, timeoutMs = 30_000): Promise<Frame> {
+  timeoutMs = patient(timeoutMs);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const f of page.frames()) {
@@ -190,6 +227,7 @@ export async function findWebviewFrame(page: Page, selector: string, timeoutMs =
  * that value, or reports the last one read.
  */
 export async function waitInWebview<T>(page: Page, selector: string, read: (f: Frame) => Promise<T>, predicate: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  timeoutMs = patient(timeoutMs);
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
@@ -233,6 +271,7 @@ export async function notificationTexts(page: Page): Promise<string[]> {
 }
 
 export async function waitForNotification(page: Page, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  timeoutMs = patient(timeoutMs);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const hit = (await notificationTexts(page)).find((t) => pattern.test(t));

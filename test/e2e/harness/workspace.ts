@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO } from './codeServer';
@@ -14,4 +14,34 @@ export function makeExamplesWorkspace(name: string): string {
   const fixtures = path.join(__dirname, '..', 'fixtures');
   for (const f of readdirSync(fixtures)) cpSync(path.join(fixtures, f), path.join(ws, 'digits', f));
   return ws;
+}
+
+/**
+ * Deletes a test workspace, after killing what still runs in it: a run or sweep a failed test
+ * left going (they are detached from the editor by design) would keep writing into the folder
+ * and take CPU from every test after it. Such processes name the workspace in their arguments.
+ */
+export function removeWorkspace(workspace: string): void {
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid);
+  } catch {
+    // no /proc: nothing to look through
+  }
+  for (const pid of pids) {
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    if (cmdline.includes(workspace)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // ended meanwhile
+      }
+    }
+  }
+  rmSync(workspace, { recursive: true, force: true, maxRetries: 5 });
 }
