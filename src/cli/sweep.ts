@@ -14,20 +14,22 @@ import { isSettled, sweepState, type PointState } from '../runner/sweepState';
 import { parseCliArgs } from './args';
 import type { CliIO, Subcommand } from './io';
 
-export const SWEEP_USAGE = `model-lab sweep FILE [--executor local|slurm] [--parallel N] [--wait] [--json] [--out DIR]
+export const SWEEP_USAGE = `model-lab sweep FILE [--executor local|slurm] [--parallel N] [--process-per-point] [--wait] [--json] [--out DIR]
     [--partition P] [--time T] [--cpus-per-task N] [--mem M] [--max-concurrent K] [--sbatch-arg ARG]... [--setup LINE]...
-model-lab sweep --resume SWEEP_DIR [--executor local|slurm] [--parallel N] [--wait] [--json]
+model-lab sweep --resume SWEEP_DIR [--executor local|slurm] [--parallel N] [--process-per-point] [--wait] [--json]
 model-lab sweep --status SWEEP_DIR [--json]
 model-lab sweep --cancel SWEEP_DIR [--point I]
   runs every point of the file's "sweep" block, each as a run of its own; local: up to N at once
-  on this machine (default: one per core); slurm: one sbatch --array job (settings from the
-  file's "cluster" block, overridden by the flags)`;
+  on this machine (default: one per core), in N worker processes that each run one point after
+  another (--process-per-point: a new process for every point); slurm: one sbatch --array job
+  (settings from the file's "cluster" block, overridden by the flags)`;
 
 /** `model-lab sweep`: expands a sweep and runs its points here or on Slurm; `--json` prints `{executor, jobId?, runs}`. */
 export const sweepCommand: Subcommand = async (argv, io) => {
   const { values, positionals } = parseCliArgs(argv, {
     executor: { type: 'string' },
     parallel: { type: 'string' },
+    'process-per-point': { type: 'boolean' },
     wait: { type: 'boolean' },
     json: { type: 'boolean' },
     out: { type: 'string' },
@@ -103,11 +105,12 @@ export const sweepCommand: Subcommand = async (argv, io) => {
   } else if (values.wait) {
     await runSweepLocal(plan, {
       parallel,
+      processPerPoint: values['process-per-point'],
       shouldStop: () => io.signal.aborted || existsSync(cancelFile),
       onChange: (index, what) => io.stderr(`point ${index} ${what === 'started' ? 'started' : 'ended'}: ${describeParams(plan.points[index].params)}\n`),
     });
   } else {
-    startScheduler(plan, parallel);
+    startScheduler(plan, parallel, values['process-per-point']);
     io.stderr(`running up to ${parallel ?? defaultParallel()} at once in the background (log: ${path.join(sweepDir(plan), 'scheduler.log')}); follow with: model-lab sweep --status ${sweepDir(plan)}\n`);
   }
   const state = await currentState(plan);
@@ -126,11 +129,11 @@ function selfCommand(): CliCommand {
  * The local executor without `--wait`: the scheduler (this command with `--resume ... --wait`)
  * in a process of its own that outlives this one, like a run's (`detachedRun.ts`).
  */
-function startScheduler(plan: SweepPlan, parallel: number | undefined): void {
+function startScheduler(plan: SweepPlan, parallel: number | undefined, processPerPoint: boolean | undefined): void {
   const cli = selfCommand();
   const log = openSync(path.join(sweepDir(plan), 'scheduler.log'), 'a');
   try {
-    const args = [...cli.args, 'sweep', '--resume', sweepDir(plan), '--executor', 'local', '--wait', ...(parallel ? ['--parallel', String(parallel)] : [])];
+    const args = [...cli.args, 'sweep', '--resume', sweepDir(plan), '--executor', 'local', '--wait', ...(parallel ? ['--parallel', String(parallel)] : []), ...(processPerPoint ? ['--process-per-point'] : [])];
     spawn(cli.node, args, { detached: true, stdio: ['ignore', log, log], windowsHide: true }).unref();
   } finally {
     closeSync(log);

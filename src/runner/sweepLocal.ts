@@ -1,8 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { spawnDetachedRun } from './detachedRun';
+import { PointWorkerPool, WORKERS_LOG, type PointHandle } from './pointWorkerPool';
 import * as store from './runStore';
-import { pointRequest, pointRunDir, type SweepPlan } from './sweepPlan';
+import { pointRequest, pointRunDir, sweepDir, type SweepPlan } from './sweepPlan';
 
 /** In a local sweep's folder while the sweep is cancelled: its scheduler starts no more points (`cancelSweep`). */
 export const SWEEP_CANCEL_FILE = 'cancel';
@@ -12,6 +14,12 @@ export interface LocalSweepOptions {
   parallel?: number;
   /** The bundled worker (default: `runWorker.js` beside this bundle). */
   workerScript?: string;
+  /**
+   * Each point in a detached run process of its own (`detachedRun.ts`) instead of the sweep's
+   * point workers (`pointWorkerPool.ts`), which run one point after another in up to `parallel`
+   * long-lived processes.
+   */
+  processPerPoint?: boolean;
   /** Polled between starts: once true, no point starts and the running ones are asked to stop (resumable). */
   shouldStop: () => boolean;
   /** A point's run process started or ended. */
@@ -33,11 +41,13 @@ export function threadsPerPoint(parallel: number): number {
 }
 
 /**
- * Runs a sweep's points on this machine, each in a detached run process (`detachedRun.ts`:
- * its own process group, output in its `run.log`), at most `parallel` at once, in point order.
- * Points whose run completed are skipped and begun ones are resumed, so running a plan again
- * finishes what a stop left. Resolves when no point is left to start and every started run
- * process has exited.
+ * Runs a sweep's points on this machine, at most `parallel` at once, in point order: by default
+ * in up to `parallel` point workers that each run one point after another (`pointWorkerPool.ts`;
+ * a short point does not pay a process start-up), else each in a detached run process
+ * (`processPerPoint`). Either way each point is an ordinary run with its own folder, lock and
+ * `run.log`. Points whose run completed are skipped and begun ones are resumed, so running a plan
+ * again finishes what a stop left. Resolves when no point is left to start and every process it
+ * started has exited.
  */
 export async function runSweepLocal(plan: SweepPlan, opts: LocalSweepOptions): Promise<void> {
   const parallel = Math.max(1, opts.parallel ?? defaultParallel());
@@ -47,32 +57,39 @@ export async function runSweepLocal(plan: SweepPlan, opts: LocalSweepOptions): P
     const record = await store.readRunRecord(pointRunDir(plan, p));
     if (record?.status !== 'completed' && record?.status !== 'diverged') pending.push(p.index);
   }
+  const workerScript = opts.workerScript ?? path.join(__dirname, 'runWorker.js');
+  const pool = opts.processPerPoint ? undefined : new PointWorkerPool({ workerScript, logFile: path.join(sweepDir(plan), WORKERS_LOG), cwd: path.dirname(plan.experimentFile) });
   const running = new Map<number, Promise<void>>();
   let signalled = false;
-  const children = new Map<number, ChildProcess>();
+  const handles = new Map<number, PointHandle>();
   for (;;) {
     const stop = opts.shouldStop();
     if (stop && !signalled) {
       // Each running point is signalled once and stops at its next step, resumable.
       signalled = true;
-      for (const child of children.values()) child.kill('SIGTERM');
+      for (const handle of handles.values()) handle.stop();
     }
     while (!stop && running.size < parallel && pending.length > 0) {
       const index = pending.shift() as number;
-      const child = spawnDetachedRun({ ...(await pointRequest(plan, index)), threads }, pointRunDir(plan, plan.points[index]), opts.workerScript);
-      children.set(index, child);
-      running.set(index, new Promise<void>((resolve) => child.once('exit', () => {
+      const request = { ...(await pointRequest(plan, index)), threads };
+      const runDir = pointRunDir(plan, plan.points[index]);
+      const handle = pool ? pool.run(index, request, runDir) : processHandle(spawnDetachedRun(request, runDir, workerScript));
+      handles.set(index, handle);
+      running.set(index, handle.ended.then(() => {
         running.delete(index);
-        children.delete(index);
+        handles.delete(index);
         opts.onChange?.(index, 'ended');
-        resolve();
-      })));
+      }));
       opts.onChange?.(index, 'started');
     }
-    if (running.size === 0) return;
+    if (running.size === 0) return pool?.close();
     // Wake on the first exit, or to poll `shouldStop`.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([...running.values(), new Promise<void>((r) => (timer = setTimeout(r, 250)))]);
     clearTimeout(timer);
   }
+}
+
+function processHandle(child: ChildProcess): PointHandle {
+  return { ended: new Promise((resolve) => child.once('exit', () => resolve())), stop: () => void child.kill('SIGTERM') };
 }

@@ -56,6 +56,7 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
   let epochsDone = resuming ? start.record.epochsDone : 0;
   let step = 0;
   let model: Awaited<ReturnType<typeof buildModel>> | undefined;
+  let policy: ReturnType<typeof createPolicy> | undefined;
   try {
     const backend = await initBackend((req.backend as 'auto') ?? 'auto');
     sink.log('info', `backend: ${backend.name}${backend.name === 'wasm' ? ` (simd ${backend.simd}, fma ${backend.fma}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : ''}`);
@@ -69,7 +70,7 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
     const need = { trainCount: data.train.count, testCount: data.test.count, exampleShape: data.exampleShape, vocabSize: data.vocab?.length };
     checkTrainingMemory(estimateTrainingMemory(exp, need), backend.name);
     model = await buildModel(exp.model, { exampleShape: data.exampleShape, inputDtype: data.xDtype, seed, vocabSize: data.vocab?.length });
-    const policy = createPolicy(exp.freezing);
+    policy = createPolicy(exp.freezing);
     const checkpoint = resuming ? await readCheckpoint(path.join(runDir, store.CHECKPOINT_DIR), runDir) : undefined;
 
     const result = await train({
@@ -125,6 +126,7 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
     throw error;
   } finally {
     model?.dispose();
+    policy?.dispose?.();
     // A pause asked for is over with the run: a later resume starts unpaused.
     store.setPauseRequest(runDir, false);
   }

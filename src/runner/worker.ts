@@ -1,15 +1,19 @@
 /**
- * Entry point of a runner child process (bundled as `dist/runWorker.js`), in one of two modes.
+ * Entry point of a runner child process (bundled as `dist/runWorker.js`), in one of three modes.
  * Started with `--run REQUEST_JSON` (see `detachedRun.ts`), it is a run: no IPC, its output
  * goes to the run's `run.log`, everything else to the run store, and it keeps going whoever
  * started it goes away; SIGTERM/SIGINT (Cancel) stop it within a step, leaving the run store
  * resumable. Forked with IPC (`jobProcess.ts`), it takes interactive `job`s
- * (`interactiveJobs.ts`) for as long as the host keeps it. Anything that goes wrong stays in
- * this process: the host only sees the run store, messages and an exit code.
+ * (`interactiveJobs.ts`) for as long as the host keeps it. Forked with `--points` by a local
+ * sweep's scheduler, it runs the sweep points it is sent, one after another (`pointWorker.ts`).
+ * Anything that goes wrong stays in this process: the host only sees the run store, messages
+ * and an exit code.
  */
 import * as path from 'node:path';
 import { DETACHED_FLAG } from './detachedRun';
 import { InteractiveJobs } from './interactiveJobs';
+import { POINTS_FLAG } from './pointProtocol';
+import { servePoints } from './pointWorker';
 import { isHostToWorker, type RunRequest, type WorkerToHost } from './protocol';
 import { runJob } from './runJob';
 import { toErrorInfo } from './errorInfo';
@@ -30,17 +34,21 @@ const requestStop = () => {
   stopRequested = true;
   jobs.cancelAll();
 };
-process.on('SIGTERM', requestStop);
-process.on('SIGINT', requestStop);
 
 const flag = process.argv.indexOf(DETACHED_FLAG);
-if (flag >= 0) runDetached(JSON.parse(process.argv[flag + 1] ?? '{}') as RunRequest);
+if (process.argv.includes(POINTS_FLAG)) servePoints();
 else {
-  process.on('disconnect', () => {
-    // The host went away: a job process has nobody to answer.
-    requestStop();
-    process.exit(0);
-  });
+  process.on('SIGTERM', requestStop);
+  process.on('SIGINT', requestStop);
+  if (flag >= 0) runDetached(JSON.parse(process.argv[flag + 1] ?? '{}') as RunRequest);
+  else {
+    process.on('disconnect', () => {
+      // The host went away: a job process has nobody to answer.
+      requestStop();
+      process.exit(0);
+    });
+    process.on('message', onJobMessage);
+  }
 }
 
 /** A detached run: reports only through the run store and `run.log` (this process's stdout). */
@@ -62,7 +70,7 @@ function runDetached(request: RunRequest): void {
   );
 }
 
-process.on('message', (message: unknown) => {
+function onJobMessage(message: unknown): void {
   if (!isHostToWorker(message)) {
     void send({ type: 'log', level: 'warn', message: `ignored malformed message: ${JSON.stringify(message)?.slice(0, 200)}` });
     return;
@@ -75,4 +83,4 @@ process.on('message', (message: unknown) => {
       jobs.cancel(message.id);
       return;
   }
-});
+}

@@ -63,6 +63,19 @@ test('sweep --parallel 2 --wait --json runs every point as a run of its own, wit
   assert.equal(most, 2, r.stderr);
 });
 
+test('a local sweep runs its points in --parallel point workers; --process-per-point gives each point a process of its own', async () => {
+  const pids = async (extra: string[]) => {
+    const r = await cli(['sweep', path.join(fixtures, 'tiny-sweep.experiment.json'), '--parallel', '2', ...extra, '--wait', '--json', '--out', out()]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as SweepDoc;
+    assert.ok(doc.runs.every((p) => p.status === 'completed'), r.stdout);
+    return doc.runs.map((p) => /sweep point \d+ in worker process (\d+)/.exec(readFileSync(path.join(p.runDir, store.LOG_FILE), 'utf8'))?.[1]);
+  };
+  const pooled = await pids([]);
+  assert.ok(pooled.every(Boolean) && new Set(pooled).size === 2, `four points in two workers: ${pooled.join(', ')}`);
+  assert.deepEqual(await pids(['--process-per-point']), [undefined, undefined, undefined, undefined]);
+});
+
 test('sweep without --wait returns at once; a background scheduler runs the points; --cancel stops them resumable and --resume continues', async () => {
   const started = await cli(['sweep', path.join(fixtures, 'endless-sweep.experiment.json'), '--parallel', '1', '--json', '--out', out()]);
   assert.equal(started.code, 0, started.stderr);

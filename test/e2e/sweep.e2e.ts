@@ -115,7 +115,7 @@ describe('sweeps (code-server)', { timeout: patient(10 * 60_000) }, () => {
 
   test('Open Sweep Chart on the sweep node: one line and one dot per point, the axes named by the swept pointers', async () => {
     const { page } = wb;
-    await sweepRowMenu(page, /4 points · 4 completed/, 'Open Sweep Chart');
+    await openSweepChart(page, /4 points · 4 completed/, 'quick-sweep');
     // The parallel coordinates: one solid line per completed point (Vega's SVG labels each with its datum).
     const lines = await waitInWebview(page, '.chart.parallel', (f) => markLabels(f, '.chart.parallel', 'pointLines_marks'), (l) => l.length === 4, 60_000);
     assert.deepEqual(lines.map((l) => /point: (\d+)/.exec(l)?.[1]).sort(), ['0', '1', '2', '3']);
@@ -140,7 +140,7 @@ describe('sweeps (code-server)', { timeout: patient(10 * 60_000) }, () => {
     await runsRows(page, (r) => r.some((t) => /3 points · 2 running · 1 queued/.test(t)));
     await screenshot(page, 'sweep-05-long-sweep-running');
     // The chart, opened while the sweep runs: every point dashed by its status (no final metric yet).
-    await sweepRowMenu(page, /3 points · 2 running/, 'Open Sweep Chart');
+    await openSweepChart(page, /3 points · 2 running/, 'long-sweep');
     const statuses = (labels: string[]) => labels.map((l) => /status: (\w+)/.exec(l)?.[1]).sort().join(',');
     await waitInWebview(page, '.chart.parallel', (f) => markLabels(f, '.chart.parallel', 'unfinishedLines_marks'), (l) => statuses(l) === 'queued,running,running', 60_000);
     assert.match(await cancelFromNode(page, /3 points · 2 running/), /Cancel sweep long-sweep\? 2 running, 1 queued/);
@@ -241,19 +241,20 @@ async function cancelFromNode(page: Page, row: RegExp): Promise<string> {
   return text;
 }
 
+/**
+ * Open Sweep Chart from the sweep's node, until the chart of that sweep is the active editor (a
+ * swallowed choice would leave the panel showing the sweep it showed before).
+ */
+async function openSweepChart(page: Page, row: RegExp, name: string): Promise<void> {
+  const tab = page.locator('.tabs-container .tab.active', { hasText: `Sweep: ${name}` });
+  await chooseUntil(page, () => openSweepRowMenu(page, row), 'Open Sweep Chart', () => tab.isVisible(), `the chart of ${name}`);
+}
+
 /** Right-clicks the Runs view's sweep row matching `pattern`. */
 async function openSweepRowMenu(page: Page, pattern: RegExp): Promise<void> {
   await runsRows(page, (r) => r.some((t) => pattern.test(t)));
   await pointerAway(page);
   await page.locator('.monaco-list-row', { hasText: pattern }).first().click({ button: 'right' });
-}
-
-/** Right-clicks the Runs view's sweep row matching `pattern` and picks `item`. */
-async function sweepRowMenu(page: Page, pattern: RegExp, item: string): Promise<void> {
-  await openSweepRowMenu(page, pattern);
-  const labels = await contextMenuLabels(page);
-  assert.ok(labels.includes(item), `${item} in ${JSON.stringify(labels)}`);
-  await clickContextMenuItem(page, item);
 }
 
 /** The aria-labels of the items of a named Vega mark (a line's paths, or a point mark's symbols) in a chart of the sweep webview. */

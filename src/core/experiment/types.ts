@@ -299,6 +299,8 @@ export interface FreezingConfig {
   predictor?: string;
   threshold?: number;
   snapshotEvery?: number;
+  /** smartfrz: no layer freezes while the evaluation accuracy still gains this many points per epoch (default: the predictor's calibrated value). */
+  accuracyTolerance?: number;
   /** Never freeze the last N weighted layers (default 1: the classifier keeps training). */
   keepTrainable?: number;
 }

@@ -72,4 +72,6 @@ export interface FreezingPolicy {
   /** JSON-serialisable state, stored with each checkpoint so a resumed run decides the same way. */
   saveState(): unknown;
   loadState(state: unknown): void;
+  /** Frees what the policy holds in the tensor backend (SmartFRZ's predictor); called once, when its run ends. */
+  dispose?(): void;
 }

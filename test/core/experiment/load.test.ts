@@ -289,7 +289,8 @@ test('--policy override: replaces the policy, keeps only options the new policy 
     assert.equal(smart.freezing?.cache, false);
     assert.equal(smart.freezing?.prefix, undefined);
     assert.equal(smart.freezing?.atEpoch, undefined);
-    assert.equal(smart.freezing?.threshold, 0.5);
+    assert.equal(smart.freezing?.snapshotEvery, 4, 'the new policy\'s schema defaults');
+    assert.equal(smart.freezing?.threshold, undefined, 'no fixed default: the predictor\'s calibrated threshold applies');
     const same = (await loadExperimentFile(file, { policy: 'static' })).experiment as TrainExperiment;
     assert.equal(same.freezing?.prefix, 1);
     const err = await rejectsUserError(loadExperimentFile(file, { policy: 'fast' }));

@@ -126,6 +126,6 @@ test('a point that changes the freezing policy drops the options the new policy 
   const { points } = loadSweepText(text, file);
   const freezing = points.map((p) => (p.experiment as TrainExperiment).freezing);
   assert.deepEqual(freezing.map((f) => f?.policy), ['none', 'smartfrz', 'none', 'smartfrz']);
-  assert.ok(freezing[0] && !('threshold' in freezing[0]), JSON.stringify(freezing[0]));
-  assert.ok(freezing[1] && 'threshold' in freezing[1], 'smartfrz keeps its defaults');
+  assert.ok(freezing[0] && !('snapshotEvery' in freezing[0]), JSON.stringify(freezing[0]));
+  assert.ok(freezing[1] && 'snapshotEvery' in freezing[1], 'smartfrz keeps its defaults');
 });

@@ -70,6 +70,24 @@ export function intervalRms(window: Float32Array[]): number {
   return n > 0 ? Math.sqrt(s / n) : 0;
 }
 
+/**
+ * How directed the window's motion is: net displacement from the oldest to the newest snapshot,
+ * RMS over the sampled values, in units of rho * sqrt(n - 1). About 1 for a random walk (a layer
+ * jittering around a settled point is below it), sqrt(n - 1) (5.4 for 30 snapshots) for a steady
+ * drift: a layer still travelling somewhere. Scale-free like the features.
+ */
+export function directedness(window: Float32Array[]): number {
+  const n = window.length;
+  if (n < 2) return 0;
+  const rho = intervalRms(window);
+  if (!(rho > 0)) return 0;
+  const a = window[0];
+  const b = window[n - 1];
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (b[i] - a[i]) ** 2;
+  return Math.sqrt(s / a.length) / (rho * Math.sqrt(n - 1));
+}
+
 /** log10 of the per-step relative speed, mapped so 1e-5 -> -1, 1e-3 -> 0, 1e-1 -> 1 (clamped to ±2). */
 export function speedFeature(rho: number, sigma: number, stepsBetween: number): number {
   const rel = rho / Math.max(stepsBetween * sigma, 1e-30);

@@ -2,21 +2,39 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../errors';
 import type { FreezingConfig } from '../../experiment/types';
-import type { FreezableUnit, FreezingPolicy, StepInfo, TrainingPlan } from '../policy';
+import type { EpochMetrics, FreezableUnit, FreezingPolicy, StepInfo, TrainingPlan } from '../policy';
+import { directedness } from './features';
+import type { PredictorCalibration } from './predictor';
 import { defaultPredictorPath, loadPredictor } from './predictorFile';
 import { readSamples, sampleIndices } from './sample';
 
 /** What the policy needs from a predictor (the attention model, or a stand-in in tests). */
 export interface FreezePredictor {
   readonly config: { readonly sampleSize: number; readonly window: number; readonly snapshotEvery: number; readonly minWindow: number };
+  /** Decision settings chosen on the pipeline's calibration pairs (absent: the policy's fallbacks). */
+  readonly calibration?: Partial<PredictorCalibration>;
   /** P(freeze) per window; windows are oldest-first and share their snapshot count. */
   predict(windows: Float32Array[][]): Promise<number[]>;
+  /** Frees its weights (a stand-in may hold none). */
+  dispose?(): void;
 }
 
 export interface SmartFrzOptions {
   predictor: FreezePredictor;
-  /** Freeze a unit when P(freeze) >= threshold. Default 0.5. */
+  /** Freeze a unit when P(freeze) >= threshold. Default: the predictor's calibrated threshold, else 0.5. */
   threshold?: number;
+  /**
+   * Accuracy guard, in points: no unit freezes while the evaluation accuracy still gains this
+   * much or more per epoch (mean gain over the last two epochs), nor before two evaluations.
+   * Default: the predictor's calibrated value, else 0.5. 100 or more turns the guard off.
+   */
+  accuracyTolerance?: number;
+  /**
+   * Convergence guard: a unit whose window is more directed than this (`directedness`: ~1 for a
+   * random walk, 5.4 for a steady drift over 30 snapshots) is still travelling and does not
+   * freeze, whatever the predictor says. Default: the predictor's calibrated value, else off.
+   */
+  maxDirectedness?: number;
   /**
    * Optimizer steps between two snapshots. Default: the predictor's `snapshotEvery`, the spacing
    * it was trained with (the features are built to tolerate other spacings, see features.ts).
@@ -40,27 +58,41 @@ interface SavedState {
   reason?: string;
   history: number[][][];
   lastProbabilities: number[];
+  /** Evaluation accuracy after each epoch so far (the accuracy guard's memory). */
+  accuracies?: number[];
 }
+
+/** Fallback of `accuracyTolerance` when the predictor file carries no calibrated value. */
+export const DEFAULT_ACCURACY_TOLERANCE = 0.5;
 
 /**
  * SmartFRZ (Li et al., ICLR 2023): every `snapshotEvery` optimizer steps record a fixed random
  * sample of the first active unit's kernel into a sliding window of the predictor's W snapshots;
- * at the end of each epoch's last step (a "freezing stage", once per epoch as the spec infers)
- * ask the attention predictor whether that unit can freeze.
+ * after each epoch's evaluation (a "freezing stage", once per epoch as the spec infers) ask the
+ * attention predictor whether that unit can freeze.
  *
  * Why step-spaced and not "30 snapshots per epoch, cleared each epoch" (the spec's inferred
  * cadence): a window then spans a fixed number of optimizer steps ((W - 1) * snapshotEvery), so
  * the predictor's input means the same on a 45-step epoch and on a 469-step one; the per-epoch
  * window made the same layer look "still moving" on long epochs and "converged" on short ones.
  * The window slides across epoch boundaries; a stage needs the predictor's `minWindow`
- * snapshots (a fresh unit, just after the previous one froze, may wait an epoch). The stage runs
- * inside `afterStep` (not `afterEpoch`) so it works even when a loop evaluates rarely; the
- * freeze takes effect from the next epoch's first step.
+ * snapshots (a fresh unit, just after the previous one froze, may wait an epoch). The freeze
+ * takes effect from the next epoch's first step.
+ *
+ * Two guards hold the predictor back on models unlike its training pairs (a predictor alone
+ * froze every hidden layer of an unseen Fashion-MNIST MLP by epoch 3 of 8, 1.1 points below no
+ * freezing): the candidate must not be travelling (`maxDirectedness`), and the model as a whole
+ * must have stopped gaining accuracy (`accuracyTolerance`): freezing a prefix while the
+ * evaluation accuracy still climbs would cut layers off from progress the rest of the run would
+ * have made. The accuracy guard reads the evaluation split the loop scores every epoch, as early
+ * stopping reads a validation split.
  */
 export class SmartFrzPolicy implements FreezingPolicy {
   readonly name = 'smartfrz' as const;
   private readonly predictor: FreezePredictor;
   private readonly threshold: number;
+  private readonly accuracyTolerance: number;
+  private readonly maxDirectedness: number;
   private readonly snapshotEvery: number;
   private readonly keepTrainable: number;
   private readonly maxFreezePerStage: number;
@@ -72,10 +104,15 @@ export class SmartFrzPolicy implements FreezingPolicy {
   private frozen = 0;
   private reason: string | undefined;
   private lastProbs: number[] = [];
+  private accuracies: number[] = [];
+  private holdReason: string | undefined;
 
   constructor(opts: SmartFrzOptions) {
     this.predictor = opts.predictor;
-    this.threshold = opts.threshold ?? 0.5;
+    const cal = opts.predictor.calibration ?? {};
+    this.threshold = opts.threshold ?? cal.threshold ?? 0.5;
+    this.accuracyTolerance = opts.accuracyTolerance ?? cal.accuracyTolerance ?? DEFAULT_ACCURACY_TOLERANCE;
+    this.maxDirectedness = opts.maxDirectedness ?? cal.maxDirectedness ?? Infinity;
     this.snapshotEvery = opts.snapshotEvery ?? opts.predictor.config.snapshotEvery;
     this.keepTrainable = opts.keepTrainable ?? 1;
     this.maxFreezePerStage = opts.maxFreezePerStage ?? 1;
@@ -90,6 +127,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
     this.frozen = 0;
     this.reason = undefined;
     this.lastProbs = [];
+    this.accuracies = [];
   }
 
   /** Units that may ever freeze: all but the last `keepTrainable`. */
@@ -105,23 +143,43 @@ export class SmartFrzPolicy implements FreezingPolicy {
   async afterStep(step: StepInfo): Promise<void> {
     // Only the units the next stage can ask about are recorded (the first `maxFreezePerStage`
     // active ones): a later unit's history is recorded afresh once the units before it froze.
+    if (!this.isSnapshotStep(step.globalStep)) return;
     const active: number[] = [];
     for (let u = this.frozen; u < Math.min(this.freezable(), this.frozen + this.maxFreezePerStage); u++) active.push(u);
     if (active.length === 0) return;
-    if (this.isSnapshotStep(step.globalStep)) {
-      const samples = await readSamples(active.map((u) => this.units[u].kernel), active.map((u) => this.indices[u]));
-      const w = Math.max(2, this.predictor.config.window);
-      active.forEach((u, i) => {
-        const h = this.history[u];
-        h.push(samples[i]);
-        if (h.length > w) h.splice(0, h.length - w);
-      });
-    }
-    if (step.stepInEpoch === this.plan.stepsPerEpoch - 1) await this.stage(step);
+    const samples = await readSamples(active.map((u) => this.units[u].kernel), active.map((u) => this.indices[u]));
+    const w = Math.max(2, this.predictor.config.window);
+    active.forEach((u, i) => {
+      const h = this.history[u];
+      h.push(samples[i]);
+      if (h.length > w) h.splice(0, h.length - w);
+    });
   }
 
-  /** A freezing stage: freeze the longest run of leading active units with P >= threshold (at most maxFreezePerStage). */
-  private async stage(step: StepInfo): Promise<void> {
+  /** The freezing stage runs after each epoch's evaluation, so the accuracy guard sees it. */
+  async afterEpoch(metrics: EpochMetrics): Promise<void> {
+    this.accuracies.push(metrics.testAccuracy);
+    await this.stage(metrics.epoch);
+  }
+
+  /**
+   * Why the accuracy guard holds freezing back now (undefined: it does not). Needs two finite
+   * evaluations; the gain is the mean per-epoch gain over the last two epochs (one when only two
+   * evaluations exist), which damps the evaluation's own noise. Without evaluations (NaN, e.g.
+   * no test split) the guard cannot judge and stays out of the way.
+   */
+  private accuracyHold(): string | undefined {
+    if (this.accuracyTolerance >= 100) return undefined;
+    const a = this.accuracies;
+    if (a.length === 0 || a.some((x) => !Number.isFinite(x))) return undefined;
+    if (a.length < 2) return 'accuracy not evaluated twice yet';
+    const span = Math.min(2, a.length - 1);
+    const gain = ((a[a.length - 1] - a[a.length - 1 - span]) / span) * 100;
+    return gain >= this.accuracyTolerance ? `accuracy still gaining ${gain.toFixed(2)} points per epoch` : undefined;
+  }
+
+  /** A freezing stage: freeze the longest run of leading active units the predictor and the guards let go (at most maxFreezePerStage). */
+  private async stage(epoch: number): Promise<void> {
     const end = Math.min(this.freezable(), this.frozen + this.maxFreezePerStage);
     const need = Math.max(2, Math.min(this.predictor.config.minWindow, this.predictor.config.window));
     const candidates: number[] = [];
@@ -131,12 +189,25 @@ export class SmartFrzPolicy implements FreezingPolicy {
     const probs: number[] = [];
     for (const u of candidates) probs.push(...(await this.predictor.predict([[...this.history[u]]])));
     this.lastProbs = probs;
+    const held = this.accuracyHold();
+    this.holdReason = held;
+    if (held !== undefined) return;
     for (let i = 0; i < candidates.length; i++) {
       if (!(probs[i] >= this.threshold)) break;
+      const d = directedness(this.history[candidates[i]]);
+      if (d > this.maxDirectedness) {
+        this.holdReason = `${this.units[candidates[i]].name} still travelling (directedness ${d.toFixed(2)})`;
+        break;
+      }
       this.history[candidates[i]] = [];
       this.frozen = candidates[i] + 1;
-      this.reason = `P(freeze)=${probs[i].toFixed(2)} after ${step.epoch + 1} epoch${step.epoch === 0 ? '' : 's'}`;
+      this.reason = `P(freeze)=${probs[i].toFixed(2)} after ${epoch + 1} epoch${epoch === 0 ? '' : 's'}`;
     }
+  }
+
+  /** Why the guards held freezing back at the last stage (for logs); undefined when they did not. */
+  lastHold(): string | undefined {
+    return this.holdReason;
   }
 
   frozenPrefix(): number {
@@ -159,7 +230,12 @@ export class SmartFrzPolicy implements FreezingPolicy {
       ...(this.reason === undefined ? {} : { reason: this.reason }),
       history: this.history.map((h) => h.map((s) => Array.from(s))),
       lastProbabilities: [...this.lastProbs],
+      accuracies: [...this.accuracies],
     };
+  }
+
+  dispose(): void {
+    this.predictor.dispose?.();
   }
 
   loadState(state: unknown): void {
@@ -172,6 +248,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
     this.reason = s.reason;
     this.history = s.history.map((h) => h.map((v) => Float32Array.from(v)));
     this.lastProbs = Array.isArray(s.lastProbabilities) ? [...s.lastProbabilities] : [];
+    this.accuracies = Array.isArray(s.accuracies) ? [...s.accuracies] : [];
   }
 }
 
@@ -186,6 +263,7 @@ function checkNumber(v: unknown, field: string, ok: (n: number) => boolean, what
  */
 export function createSmartFrzPolicy(cfg: FreezingConfig): FreezingPolicy {
   checkNumber(cfg.threshold, 'threshold', (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
+  checkNumber(cfg.accuracyTolerance, 'accuracyTolerance', (n) => n >= 0, 'a number of accuracy points >= 0');
   checkNumber(cfg.snapshotEvery, 'snapshotEvery', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
   checkNumber(cfg.keepTrainable, 'keepTrainable', (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0');
   let file: string;
@@ -204,6 +282,7 @@ export function createSmartFrzPolicy(cfg: FreezingConfig): FreezingPolicy {
   return new SmartFrzPolicy({
     predictor,
     threshold: cfg.threshold,
+    accuracyTolerance: cfg.accuracyTolerance,
     snapshotEvery: cfg.snapshotEvery,
     keepTrainable: cfg.keepTrainable,
   });

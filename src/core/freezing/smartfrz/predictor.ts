@@ -33,6 +33,19 @@ export interface PredictorConfig {
   minWindow: number;
 }
 
+/**
+ * Decision settings shipped with a predictor, chosen by the offline pipeline on its calibration
+ * pairs (generated pairs never fitted on); an experiment's own settings override them.
+ */
+export interface PredictorCalibration {
+  /** P(freeze) at or above which a unit freezes. */
+  threshold: number;
+  /** Accuracy guard, points per epoch (see SmartFrzPolicy). */
+  accuracyTolerance: number;
+  /** Convergence guard: largest window directedness that may freeze. */
+  maxDirectedness: number;
+}
+
 export const DEFAULT_PREDICTOR_CONFIG: PredictorConfig = {
   sampleSize: 1024, quantiles: 64, hidden: 64, dModel: 32, outHidden: 32, window: 30, snapshotEvery: 4, minWindow: 15,
 };
@@ -69,6 +82,8 @@ export interface FeatureBatch {
 
 export class AttentionPredictor {
   readonly layers: Record<string, Dense>;
+  /** Calibrated decision settings, when the weights file has them. */
+  calibration?: Partial<PredictorCalibration>;
 
   constructor(readonly config: PredictorConfig, weights?: Record<string, { w: Float32Array; b: Float32Array }>, seed = 1) {
     this.layers = {};

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../util/atomicFile';
 import { parseJson } from '../../util/jsonError';
-import { AttentionPredictor, DEFAULT_PREDICTOR_CONFIG, type PredictorConfig } from './predictor';
+import { AttentionPredictor, DEFAULT_PREDICTOR_CONFIG, type PredictorCalibration, type PredictorConfig } from './predictor';
 
 /**
  * The predictor's weights file: one JSON document with the config, the weights as base64
@@ -17,6 +17,8 @@ export interface PredictorFile {
   version: 2;
   config: PredictorConfig;
   weights: Record<string, { w: string; b: string }>;
+  /** Decision settings chosen on calibration pairs (optional; older files have none). */
+  calibration?: Partial<PredictorCalibration>;
   training?: unknown;
 }
 
@@ -53,7 +55,11 @@ function fromBase64(s: string): Float32Array {
 export async function predictorToFile(p: AttentionPredictor, training?: unknown): Promise<PredictorFile> {
   const weights: PredictorFile['weights'] = {};
   for (const [name, l] of Object.entries(await p.exportWeights())) weights[name] = { w: toBase64(l.w), b: toBase64(l.b) };
-  return { format: PREDICTOR_FORMAT, version: 2, config: p.config, weights, ...(training === undefined ? {} : { training }) };
+  return {
+    format: PREDICTOR_FORMAT, version: 2, config: p.config, weights,
+    ...(p.calibration === undefined ? {} : { calibration: p.calibration }),
+    ...(training === undefined ? {} : { training }),
+  };
 }
 
 /** Builds a predictor from a parsed weights file; throws a plain Error naming what is wrong. */
@@ -66,7 +72,22 @@ export function predictorFromFile(doc: unknown): AttentionPredictor {
   const config = { ...DEFAULT_PREDICTOR_CONFIG, ...f.config };
   const weights: Record<string, { w: Float32Array; b: Float32Array }> = {};
   for (const [name, l] of Object.entries(f.weights ?? {})) weights[name] = { w: fromBase64(l.w), b: fromBase64(l.b) };
-  return new AttentionPredictor(config, weights);
+  const p = new AttentionPredictor(config, weights);
+  if (f.calibration !== undefined) p.calibration = readCalibration(f.calibration);
+  return p;
+}
+
+/** The file's calibration, keeping only finite numbers (a bad value is an error naming it). */
+function readCalibration(c: unknown): Partial<PredictorCalibration> {
+  if (!c || typeof c !== 'object') throw new Error('calibration must be an object');
+  const out: Partial<PredictorCalibration> = {};
+  for (const key of ['threshold', 'accuracyTolerance', 'maxDirectedness'] as const) {
+    const v = (c as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`calibration.${key} must be a number >= 0`);
+    out[key] = v;
+  }
+  return out;
 }
 
 export function loadPredictor(file: string = defaultPredictorPath()): AttentionPredictor {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { compress, quantileFeature, speedFeature, windowFeatures } from '../../../../src/core/freezing/smartfrz/features';
+import { compress, directedness, quantileFeature, speedFeature, windowFeatures } from '../../../../src/core/freezing/smartfrz/features';
 
 function randomVector(n: number, seed: number): Float32Array {
   let s = seed;
@@ -74,6 +74,15 @@ test('windowFeatures tell a drifting layer from one jittering around a converged
   assert.ok(Math.abs(moving.keys[16] - 1) < 1e-7 && Math.abs(moving.keys[28 * 17 + 16] - 1 / 29) < 1e-7);
   assert.equal(moving.older, 29);
   assert.equal(moving.query.length, 17);
+});
+
+test('directedness: sqrt(n - 1) for a steady drift, below 1 for a jitter, whatever the scale', () => {
+  assert.ok(Math.abs(directedness(drift(30, 4, 1e-3)) - Math.sqrt(29)) < 1e-3);
+  assert.ok(Math.abs(directedness(drift(30, 1, 1e-1)) - Math.sqrt(29)) < 1e-3, 'scale and spacing free');
+  const j = directedness(jitter(30, 1e-3));
+  assert.ok(j > 0 && j < 1, `jitter ${j}`);
+  assert.equal(directedness(drift(5, 1, 0)), 0, 'no motion');
+  assert.equal(directedness(drift(1, 1, 1e-3)), 0, 'one snapshot');
 });
 
 test('a window that does not move has zero displacements and the lowest speed', () => {

@@ -26,15 +26,24 @@ class FakePredictor implements FreezePredictor {
   }
 }
 
-/** Runs steps [from, to) of the plan: set each active kernel, then call afterStep. */
-async function run(policy: SmartFrzPolicy, units: FreezableUnit[], from: number, to: number): Promise<number[]> {
+/** An epoch's end as the training loop reports it; NaN accuracy: no evaluation (the accuracy guard stays out). */
+const endOf = (epoch: number, testAccuracy = NaN) => ({ epoch, loss: NaN, testLoss: NaN, testAccuracy });
+
+/**
+ * Runs steps [from, to) of the plan: set each active kernel, then call afterStep, and afterEpoch
+ * after each epoch's last step with the accuracy `acc(epoch)` (default: none).
+ */
+async function run(policy: SmartFrzPolicy, units: FreezableUnit[], from: number, to: number, acc: (epoch: number) => number = () => NaN): Promise<number[]> {
   const prefixes: number[] = [];
   for (let g = from; g < to; g++) {
     const epoch = Math.floor(g / PLAN.stepsPerEpoch);
     const stepInEpoch = g % PLAN.stepsPerEpoch;
     units.forEach((u) => u.kernel.assign(tf.fill([4, 5], u.index + 1 + g / 1000)));
     await policy.afterStep({ epoch, stepInEpoch, globalStep: g });
-    if (stepInEpoch === PLAN.stepsPerEpoch - 1) prefixes.push(policy.frozenPrefix());
+    if (stepInEpoch === PLAN.stepsPerEpoch - 1) {
+      await policy.afterEpoch(endOf(epoch, acc(epoch)));
+      prefixes.push(policy.frozenPrefix());
+    }
   }
   return prefixes;
 }
@@ -94,6 +103,7 @@ test('the window slides across epochs and holds the same steps whatever the epoc
   for (let g = 0; g < 30; g++) {
     units2.forEach((u) => u.kernel.assign(tf.fill([4, 5], u.index + 1 + g / 1000)));
     await long.afterStep({ epoch: Math.floor(g / 25), stepInEpoch: g % 25, globalStep: g });
+    if (g % 25 === 24) await long.afterEpoch(endOf(Math.floor(g / 25)));
   }
   assert.deepEqual(never2.calls[0][0].map((s) => Math.round((s[0] - 1) * 1000)), [13, 15, 17, 19, 21, 23]);
   // A stage needs the predictor's minWindow snapshots: a 4-step epoch holds only 2.
@@ -102,6 +112,7 @@ test('the window slides across epochs and holds the same steps whatever the epoc
   const short = new SmartFrzPolicy({ predictor: never3 });
   short.init(makeUnits(2), shortPlan);
   for (let g = 0; g < 4; g++) await short.afterStep({ epoch: 0, stepInEpoch: g, globalStep: g });
+  await short.afterEpoch(endOf(0));
   assert.equal(never3.calls.length, 0);
   assert.equal(short.frozenPrefix(), 0);
 });
@@ -118,7 +129,10 @@ test('a unit freezes once its recorded window stopped moving, a moving unit neve
     units[0].kernel.assign(tf.fill([4, 5], 1 + Math.min(g, 25) / 1000));
     units[1].kernel.assign(tf.fill([4, 5], 2 + g / 1000));
     await policy.afterStep({ epoch: Math.floor(g / 10), stepInEpoch: g % 10, globalStep: g });
-    if (g % 10 === 9) prefixes.push(policy.frozenPrefix());
+    if (g % 10 === 9) {
+      await policy.afterEpoch(endOf(Math.floor(g / 10)));
+      prefixes.push(policy.frozenPrefix());
+    }
   }
   // The stage after step 39 is the first whose 6-snapshot window (steps 29..39) is all still.
   assert.deepEqual(prefixes, [0, 0, 0, 1, 1, 1]);
@@ -130,7 +144,10 @@ test('saveState/loadState: a resumed policy decides exactly like the uninterrupt
   const unitsA = makeUnits(3);
   const a = new SmartFrzPolicy({ predictor: new FakePredictor(p), snapshotEvery: 3 });
   a.init(unitsA, PLAN);
-  await run(a, unitsA, 0, 15);
+  // Accuracy gains 0.1 points per epoch: the guard lets freezing through from the second
+  // evaluation on, so a resumed policy that forgot the first evaluation would decide later.
+  const acc = (e: number) => 0.5 + 0.001 * e;
+  await run(a, unitsA, 0, 15, acc);
   const saved = JSON.parse(JSON.stringify(a.saveState()));
   const fakeB = new FakePredictor(p);
   const unitsB = makeUnits(3);
@@ -140,14 +157,77 @@ test('saveState/loadState: a resumed policy decides exactly like the uninterrupt
   assert.equal(b.frozenPrefix(), a.frozenPrefix());
   const fakeA = (a as unknown as { predictor: FakePredictor }).predictor;
   const callsBefore = fakeA.calls.length;
-  const ra = await run(a, unitsA, 15, 40);
-  const rb = await run(b, unitsB, 15, 40);
+  const ra = await run(a, unitsA, 15, 40, acc);
+  const rb = await run(b, unitsB, 15, 40, acc);
   assert.deepEqual(rb, ra);
   assert.deepEqual(fakeB.calls, fakeA.calls.slice(callsBefore), 'same windows after the resume (history restored mid-epoch)');
   assert.ok(fakeA.calls.length > callsBefore);
   assert.equal(b.lastReason(), a.lastReason());
   assert.ok(a.frozenPrefix() >= 1);
   assert.throws(() => b.loadState({ version: 9 }), /unreadable/);
+});
+
+test('accuracy guard: nothing freezes before two evaluations or while accuracy gains accuracyTolerance points per epoch', async () => {
+  // Accuracy per epoch: +5, +2, +0.6, +0.2, +0.2 points: the mean gain over two epochs falls
+  // below 0.5 points only after epoch 5 (index 4: (0.2 + 0.2) / 2).
+  const curve = [0.7, 0.75, 0.77, 0.776, 0.778, 0.78];
+  const units = makeUnits(4);
+  const policy = new SmartFrzPolicy({ predictor: new FakePredictor(() => 1), accuracyTolerance: 0.5 });
+  policy.init(units, PLAN);
+  assert.deepEqual(await run(policy, units, 0, 60, (e) => curve[e]), [0, 0, 0, 0, 1, 2]);
+  assert.equal(policy.lastHold(), undefined);
+
+  // A looser tolerance lets the stage after epoch 4 freeze already ((2 + 0.6) / 2 = 1.3 < 1.5).
+  const loose = new SmartFrzPolicy({ predictor: new FakePredictor(() => 1), accuracyTolerance: 1.5 });
+  const units2 = makeUnits(4);
+  loose.init(units2, PLAN);
+  assert.deepEqual(await run(loose, units2, 0, 60, (e) => curve[e]), [0, 0, 0, 1, 2, 3]);
+
+  // Still climbing: the guard holds and says why.
+  const climbing = new SmartFrzPolicy({ predictor: new FakePredictor(() => 1), accuracyTolerance: 0.5 });
+  const units3 = makeUnits(4);
+  climbing.init(units3, PLAN);
+  assert.deepEqual(await run(climbing, units3, 0, 60, (e) => 0.5 + 0.02 * e), [0, 0, 0, 0, 0, 0]);
+  assert.match(climbing.lastHold() ?? '', /accuracy still gaining 2\.00 points per epoch/);
+
+  // 100 turns the guard off: the first stage freezes.
+  const off = new SmartFrzPolicy({ predictor: new FakePredictor(() => 1), accuracyTolerance: 100 });
+  const units4 = makeUnits(4);
+  off.init(units4, PLAN);
+  assert.deepEqual(await run(off, units4, 0, 20, (e) => 0.5 + 0.02 * e), [1, 2]);
+});
+
+test('convergence guard: a unit still travelling in one direction does not freeze, one jittering in place does', async () => {
+  const units = makeUnits(2);
+  const policy = new SmartFrzPolicy({ predictor: new FakePredictor(() => 1), maxDirectedness: 1.9, keepTrainable: 0 });
+  policy.init(units, PLAN);
+  // Unit 0 drifts steadily for 3 epochs (directedness 2 over 5 snapshots, sqrt(5) = 2.24 over 6),
+  // then jitters between two points (directedness 0 or 1/sqrt(5)).
+  const prefixes: number[] = [];
+  for (let g = 0; g < 60; g++) {
+    const v = g < 30 ? g / 1000 : 0.03 + (g % 4 < 2 ? 0 : 0.001);
+    units[0].kernel.assign(tf.fill([4, 5], 1 + v));
+    units[1].kernel.assign(tf.fill([4, 5], 2 + g / 1000));
+    await policy.afterStep({ epoch: Math.floor(g / 10), stepInEpoch: g % 10, globalStep: g });
+    if (g % 10 === 9) {
+      await policy.afterEpoch(endOf(Math.floor(g / 10)));
+      prefixes.push(policy.frozenPrefix());
+    }
+  }
+  assert.deepEqual(prefixes, [0, 0, 0, 1, 1, 1]);
+  assert.match(policy.lastHold() ?? '', /^l1 still travelling \(directedness 2\.24\)$/);
+});
+
+test('the predictor file\'s calibration sets the defaults; the experiment\'s own values win', async () => {
+  const calibrated = Object.assign(new FakePredictor(() => 0.6), { calibration: { threshold: 0.7, accuracyTolerance: 100 } });
+  const units = makeUnits(2);
+  const byFile = new SmartFrzPolicy({ predictor: calibrated });
+  byFile.init(units, PLAN);
+  assert.deepEqual(await run(byFile, units, 0, 20), [0, 0], 'P 0.6 < calibrated 0.7');
+  const units2 = makeUnits(2);
+  const own = new SmartFrzPolicy({ predictor: calibrated, threshold: 0.5 });
+  own.init(units2, PLAN);
+  assert.deepEqual(await run(own, units2, 0, 20), [1, 1]);
 });
 
 test('createSmartFrzPolicy validates its options and loads the shipped predictor', () => {
@@ -163,6 +243,7 @@ test('createSmartFrzPolicy validates its options and loads the shipped predictor
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', threshold: 2 })), '/freezing/threshold');
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', snapshotEvery: 0 })), '/freezing/snapshotEvery');
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', keepTrainable: -1 })), '/freezing/keepTrainable');
+  assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', accuracyTolerance: -0.5 })), '/freezing/accuracyTolerance');
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', predictor: '/nonexistent/p.json' })), '/freezing/predictor');
   const policy = createSmartFrzPolicy({ policy: 'smartfrz' });
   assert.equal(policy.name, 'smartfrz');

@@ -53,8 +53,15 @@ test('the weights file round-trips exactly', async () => {
   const broken = { ...doc, weights: { ...doc.weights } };
   delete broken.weights.o2;
   assert.throws(() => predictorFromFile(broken), /lack layer "o2"/);
+  assert.equal(q.calibration, undefined, 'a file without calibration');
+  p.calibration = { threshold: 0.65, accuracyTolerance: 0.5, maxDirectedness: 3.2 };
+  const withCal = JSON.parse(JSON.stringify(await predictorToFile(p)));
+  const r = predictorFromFile(withCal);
+  assert.deepEqual(r.calibration, p.calibration);
+  assert.throws(() => predictorFromFile({ ...withCal, calibration: { threshold: 'high' } }), /calibration\.threshold must be a number/);
   p.dispose();
   q.dispose();
+  r.dispose();
 });
 
 test('the shipped weights are found from src/ and from dist/, load, and give finite probabilities', async () => {
@@ -64,6 +71,9 @@ test('the shipped weights are found from src/ and from dist/, load, and give fin
   assert.equal(defaultPredictorPath(path.join(root, 'dist')), shipped);
   const p = loadPredictor();
   assert.equal(p.config.sampleSize, 1024);
+  // The shipped predictor carries the decision settings chosen on its calibration pairs.
+  assert.ok(p.calibration && p.calibration.threshold! > 0 && p.calibration.threshold! < 1, `calibrated threshold (${JSON.stringify(p.calibration)})`);
+  assert.ok(p.calibration.accuracyTolerance! > 0 && Number.isFinite(p.calibration.maxDirectedness));
   const probs = await p.predict([window(30, 1024, 0.02, 1), window(30, 1024, 1e-5, 2)]);
   assert.equal(probs.length, 2);
   for (const v of probs) assert.ok(Number.isFinite(v) && v >= 0 && v <= 1);
