@@ -90,6 +90,9 @@ mkdirSync('dist', { recursive: true });
 rmSync('dist/node_modules', { recursive: true, force: true });
 const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) cpSync(join(wasmDir, f), join('dist', f));
+// The SIMD backend with its memory declared shared (one flag bit of its memory section): this
+// project's kernels then run on its tensors from helper threads too (src/core/tensor/wasm/threads.ts).
+writeFileSync('dist/tfjs-backend-wasm-simd-shared.wasm', withSharedMemory(readFileSync(join(wasmDir, 'tfjs-backend-wasm-simd.wasm'))));
 
 // This project's SIMD kernels (src/core/tensor/wasm/assembly) -> dist/simdKernels.wasm. They run on the
 // tfjs backend's own memory, so the module must not carry data segments, globals or a stack
@@ -100,8 +103,9 @@ const simdSource = 'src/core/tensor/wasm/assembly/kernels.ts';
 // Node 20 accepts relaxed SIMD only behind a flag (see src/core/tensor/wasm/simdKernels.ts).
 setFlagsFromString('--experimental-wasm-relaxed-simd');
 for (const [simdOut, features] of [['dist/simdKernels.wasm', ['simd']], ['dist/simdKernelsFma.wasm', ['simd', 'relaxed-simd']]]) {
+  // Shared memory, the backend's maximum (65536 pages): it imports the shared backend memory above.
   const { error } = await asc.main([simdSource, '-O3', '--runtime', 'stub', '--importMemory', '--noExportMemory',
-    ...features.flatMap((f) => ['--enable', f]), '--outFile', simdOut]);
+    '--sharedMemory', '--maximumMemory', '65536', ...['threads', ...features].flatMap((f) => ['--enable', f]), '--outFile', simdOut]);
   if (error) throw error;
   const simdModule = new WebAssembly.Module(readFileSync(simdOut));
   const imports = WebAssembly.Module.imports(simdModule).map((i) => `${i.module}.${i.name}:${i.kind}`);
@@ -128,6 +132,30 @@ for (const [gemmOut, features] of [['dist/gemm64.wasm', ['simd', 'threads']], ['
   }
   const gemmExports = WebAssembly.Module.exports(gemmModule).map((e) => e.name).sort().join();
   if (gemmExports !== 'gemm,packAll,pairBlock,scaleAdd,scaleTranspose') throw new Error(`${gemmOut} exports ${gemmExports}, expected gemm, packAll, pairBlock, scaleAdd, scaleTranspose`);
+}
+
+/**
+ * A copy of a wasm binary whose one defined memory is shared: the limits' flag byte 0x01 (has a
+ * maximum) becomes 0x03 (shared, has a maximum); same size, nothing else changes. Fails on a
+ * layout it does not expect (a tfjs update), so the build says so instead of shipping a broken file.
+ */
+function withSharedMemory(bytes) {
+  const out = Uint8Array.from(bytes);
+  let p = 8;
+  const leb = () => { let v = 0, shift = 0, b; do { b = out[p++]; v |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80); return v >>> 0; };
+  while (p < out.length) {
+    const id = out[p++];
+    const size = leb();
+    if (id === 5) {
+      const count = leb();
+      if (count !== 1 || out[p] !== 0x01) throw new Error(`unexpected memory section in the tfjs wasm binary (count ${count}, flags ${out[p]})`);
+      out[p] = 0x03;
+      new WebAssembly.Module(out);
+      return out;
+    }
+    p += size;
+  }
+  throw new Error('the tfjs wasm binary defines no memory');
 }
 
 /** Whether a wasm binary has any of the given section ids (6 global, 11 data). */

@@ -1,12 +1,16 @@
 /**
  * Training throughput: Model Lab's trainer vs. a plain PyTorch CPU script, in one run, on the
- * MLP and CNN of the Fashion-MNIST examples (same data, batch 128, Adam 1e-3, no freezing,
- * same thread count). Prints samples/s and their ratio, test accuracy, peak memory, and the
- * live tensor count after each epoch (it must not grow). Issue 4.
+ * MLP (784-512-512-10) and CNN of the Fashion-MNIST examples (same data, batch 128, Adam 1e-3,
+ * no freezing). Ours trains on N threads (`--threads`, default every core) and again on one
+ * thread (its own speed-up, less sensitive to load than the comparison); PyTorch trains once per
+ * thread count from 1 to the cores (`--torch-threads`), and ours is compared with its BEST
+ * (which count that was is printed) and with its one-thread figure. Prints samples/s, ratios,
+ * test accuracy, peak memory, the live tensor count after each epoch (it must not grow), and
+ * the load average before and after (the machine may be shared). Issues 4 and 13.
  *
  *   node --import tsx scripts/bench/throughput.ts [--models mlp,cnn] [--epochs 2] [--train-limit 10000]
- *        [--backend auto|wasm|cpu|tensorflow] [--torch-script PATH] [--python /usr/bin/python3] [--no-torch]
- *        [--policy none|static|linear|autofreeze|smartfrz]
+ *        [--threads N] [--torch-threads 1,2] [--backend auto|wasm|cpu|tensorflow] [--torch-script PATH]
+ *        [--python /usr/bin/python3] [--no-torch] [--policy none|static|linear|autofreeze|smartfrz]
  *
  * With `--policy` other than none, ours trains with that freezing policy (frozen-prefix cache
  * on, as the examples) while PyTorch trains every layer, and a second table compares the whole
@@ -19,6 +23,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadData } from '../../src/core/data/load';
@@ -27,6 +32,7 @@ import type { TrainExperiment } from '../../src/core/experiment/types';
 import { createPolicy } from '../../src/core/freezing/create';
 import { buildModel } from '../../src/core/model/build';
 import { initBackend, type BackendPreference } from '../../src/core/tensor/backend';
+import { kernelThreads, setKernelThreads } from '../../src/core/tensor/wasm/threads';
 import { train } from '../../src/core/train/trainer';
 
 function option(name: string, fallback: string): string {
@@ -42,6 +48,8 @@ const torchScript = option('torch-script', path.join(__dirname, 'torch_reference
 const python = option('python', '/usr/bin/python3');
 const withTorch = !process.argv.includes('--no-torch');
 const policy = option('policy', 'none');
+const threads = Number(option('threads', String(kernelThreads())));
+const torchThreads = option('torch-threads', Array.from({ length: availableParallelism() }, (_, k) => k + 1).join(',')).split(',').map(Number);
 const examples = path.join(__dirname, '..', '..', 'examples', 'fashion-mnist');
 
 interface Measured {
@@ -114,7 +122,7 @@ function pytorch(model: string, threads: number): Measured | string {
     '--threads', String(threads), '--data', dataDir], { encoding: 'utf8' });
   if (run.status !== 0) return `failed: ${(run.stderr || run.error?.message || '').trim().split('\n').pop()}`;
   const out = JSON.parse(run.stdout.trim().split('\n').pop()!);
-  console.error(`  pytorch ${model}: ${out.samplesPerSecond} samples/s, test acc ${out.testAccuracy}`);
+  console.error(`  pytorch ${model} (${threads}t): ${out.samplesPerSecond} samples/s, test acc ${out.testAccuracy}`);
   return {
     samplesPerSecond: out.samplesPerSecond,
     testAccuracy: out.testAccuracy,
@@ -122,22 +130,51 @@ function pytorch(model: string, threads: number): Measured | string {
   };
 }
 
+/** PyTorch at each thread count; the best by samples/s (or why there is none). */
+function pytorchBest(model: string): { best?: Measured & { threads: number }; one?: Measured; note: string } {
+  let best: (Measured & { threads: number }) | undefined;
+  let one: Measured | undefined;
+  let note = '';
+  for (const t of torchThreads) {
+    const r = pytorch(model, t);
+    if (typeof r === 'string') {
+      note = r;
+      continue;
+    }
+    if (t === 1) one = r;
+    if (!best || r.samplesPerSecond > best.samplesPerSecond) best = { ...r, threads: t };
+  }
+  return { best, one, note };
+}
+
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
 async function main(): Promise<void> {
+  setKernelThreads(threads);
   const info = await initBackend(backendPref);
-  console.error(`backend ${info.name}, ${info.threads} thread(s), simd ${info.simd}, fma ${info.fma}; ${trainLimit} training examples, ${epochs} epochs (first is warm-up)`);
+  const loadBefore = load();
+  console.error(`backend ${info.name}, ${info.threads} thread(s), simd ${info.simd}, fma ${info.fma}; ${trainLimit} training examples, ${epochs} epochs (first is warm-up); load average ${loadBefore}`);
   const rows: string[][] = [];
   const runs: string[][] = [];
+  const ratio = (x: number, y: number) => `${(x / y).toFixed(2)}x`;
   for (const model of models) {
+    setKernelThreads(threads);
     const a = await ours(model, info.name);
-    const b = pytorch(model, info.threads);
-    const torch = typeof b === 'string' ? undefined : b;
+    setKernelThreads(1);
+    const single = threads > 1 && info.name === 'wasm' ? await ours(model, info.name) : undefined;
+    setKernelThreads(threads);
+    const { best: torch, one: torchOne, note } = pytorchBest(model);
     const growing = a.tensorsAfterEpoch!.some((n, k) => k > 0 && n > a.tensorsAfterEpoch![k - 1]);
     rows.push([
       model,
       a.samplesPerSecond.toFixed(0),
+      single ? single.samplesPerSecond.toFixed(0) : '-',
+      single ? ratio(a.samplesPerSecond, single.samplesPerSecond) : '-',
+      torch ? `${torch.samplesPerSecond.toFixed(0)} (${torch.threads}t)` : note || 'skipped',
+      torch ? ratio(a.samplesPerSecond, torch.samplesPerSecond) : '-',
+      torchOne ? torchOne.samplesPerSecond.toFixed(0) : '-',
+      torchOne ? ratio(a.samplesPerSecond, torchOne.samplesPerSecond) : '-',
       a.samplesPerCpuSecond!.toFixed(0),
-      torch ? torch.samplesPerSecond.toFixed(0) : String(b),
-      torch ? `${(a.samplesPerSecond / torch.samplesPerSecond).toFixed(2)}x` : '-',
       a.testAccuracy.toFixed(4),
       torch ? torch.testAccuracy.toFixed(4) : '-',
       a.peakRssMiB!.toFixed(0),
@@ -146,20 +183,22 @@ async function main(): Promise<void> {
     runs.push([
       model,
       a.totalSeconds.toFixed(1),
-      torch ? torch.totalSeconds.toFixed(1) : String(b),
-      torch ? `${(a.totalSeconds / torch.totalSeconds).toFixed(2)}x` : '-',
+      torch ? torch.totalSeconds.toFixed(1) : note || 'skipped',
+      torch ? ratio(a.totalSeconds, torch.totalSeconds) : '-',
       a.testAccuracy.toFixed(4),
       torch ? torch.testAccuracy.toFixed(4) : '-',
       torch ? (a.testAccuracy >= torch.testAccuracy && a.totalSeconds < torch.totalSeconds ? 'yes' : 'no') : '-',
     ]);
   }
-  printTable(['model', `ours samples/s (${info.name}, ${info.threads}t)`, 'ours samples/CPU-s', 'pytorch samples/s', 'ours/pytorch',
-    'ours test acc', 'pytorch test acc', 'ours peak RSS MiB', 'tensors after each epoch'], rows);
+  printTable(['model', `ours samples/s (${info.name}, ${threads}t)`, 'ours 1t', `ours ${threads}t/1t`, 'pytorch best samples/s',
+    'ours/pytorch best', 'pytorch 1t', 'ours/pytorch 1t', 'ours samples/CPU-s', 'ours test acc', 'pytorch test acc',
+    'ours peak RSS MiB', 'tensors after each epoch'], rows);
   if (policy !== 'none') {
-    console.log(`\nWhole run, ${epochs} epochs: ours with ${policy} freezing, PyTorch training every layer`);
+    console.log(`\nWhole run, ${epochs} epochs: ours with ${policy} freezing on ${threads} threads, PyTorch training every layer at its best thread count`);
     printTable(['model', 'ours seconds', 'pytorch seconds', 'ours/pytorch', 'ours test acc', 'pytorch test acc',
       'as accurate in less time'], runs);
   }
+  console.log(`\nload average (1, 5, 15 min): ${loadBefore} before, ${load()} after; ${availableParallelism()} cores`);
 }
 
 function printTable(header: string[], rows: string[][]): void {

@@ -14,11 +14,12 @@ import { ProgressBar } from './progressBar';
 
 const POLICIES: FreezingPolicyName[] = ['none', 'static', 'linear', 'autofreeze', 'smartfrz'];
 
-export const RUN_USAGE = `model-lab run FILE [--json] [--out DIR] [--policy none|static|linear|autofreeze|smartfrz [--policy-option KEY=VALUE]...] [--algo ALGO] [--backend auto|tensorflow|wasm|cpu]
+export const RUN_USAGE = `model-lab run FILE [--json] [--out DIR] [--policy none|static|linear|autofreeze|smartfrz [--policy-option KEY=VALUE]...] [--algo ALGO] [--backend auto|tensorflow|wasm|cpu] [--threads N]
 model-lab run --resume RUN_DIR [--json] [--force]
 model-lab run --sweep SWEEP_DIR --point I [--json]   (a sweep's point: what each Slurm array task runs)
   --policy-option sets an option of --policy over the file's freezing settings, e.g.
-  --policy static --policy-option prefix=1 --policy-option atEpoch=5 (VALUE is JSON, else text)`;
+  --policy static --policy-option prefix=1 --policy-option atEpoch=5 (VALUE is JSON, else text)
+  --threads N: threads for the training kernels (default: every core; 1: one thread; the same results either way)`;
 
 /** `model-lab run`: trains an experiment in this process, against the same run store as the extension. */
 export const runCommand: Subcommand = async (argv, io) => {
@@ -30,6 +31,7 @@ export const runCommand: Subcommand = async (argv, io) => {
     'policy-option': { type: 'string', multiple: true },
     resume: { type: 'string' },
     backend: { type: 'string' },
+    threads: { type: 'string' },
     force: { type: 'boolean' },
     sweep: { type: 'string' },
     point: { type: 'string' },
@@ -39,10 +41,11 @@ export const runCommand: Subcommand = async (argv, io) => {
     io.stdout(RUN_USAGE + '\n');
     return 0;
   }
+  const threads = parseThreads(values.threads);
   if (values.sweep !== undefined || values.point !== undefined) {
     if (values.sweep === undefined || values.point === undefined) throw new UserError('--sweep and --point go together: the sweep folder and the index of its point');
     if (positionals.length > 0 || values.resume || values.policy || values.out) throw new UserError('a sweep\'s point runs as planned: no FILE, --resume, --policy or --out with --sweep');
-    return runSweepPoint(io, values.sweep, values.point, { json: values.json, backend: values.backend, force: values.force });
+    return runSweepPoint(io, values.sweep, values.point, { json: values.json, backend: values.backend, threads, force: values.force });
   }
   if (values.policy !== undefined && !POLICIES.includes(values.policy as FreezingPolicyName)) {
     throw new UserError(`--policy: unknown policy "${values.policy}"; expected one of ${POLICIES.join(', ')}`);
@@ -61,6 +64,7 @@ export const runCommand: Subcommand = async (argv, io) => {
     outRoot: values.out,
     resumeDir: values.resume,
     backend: values.backend,
+    threads,
     force: values.force,
   });
   if (values.json) io.stdout(JSON.stringify(summary) + '\n');
@@ -80,7 +84,7 @@ export const runCommand: Subcommand = async (argv, io) => {
  * One point of a planned sweep: a new run with the planned id, or the resume of its folder when
  * the point has begun (a requeued or resubmitted Slurm task); a completed point is reported as is.
  */
-async function runSweepPoint(io: CliIO, sweep: string, pointText: string, opts: { json?: boolean; backend?: string; force?: boolean }): Promise<number> {
+async function runSweepPoint(io: CliIO, sweep: string, pointText: string, opts: { json?: boolean; backend?: string; threads?: number; force?: boolean }): Promise<number> {
   if (!/^(0|[1-9]\d*)$/.test(pointText)) throw new UserError(`--point: expected a point index (0, 1, ...), got "${pointText}"`);
   const plan = await readSweepPlan(sweep);
   const request = await pointRequest(plan, Number(pointText));
@@ -90,10 +94,17 @@ async function runSweepPoint(io: CliIO, sweep: string, pointText: string, opts: 
     if (summary) io.stdout((opts.json ? JSON.stringify(summary) : formatSummary(summary)) + '\n');
     return 0;
   }
-  const summary = await runWithProgress(io, { ...request, backend: opts.backend, force: opts.force });
+  const summary = await runWithProgress(io, { ...request, backend: opts.backend, threads: opts.threads, force: opts.force });
   io.stdout((opts.json ? JSON.stringify(summary) : formatSummary(summary)) + '\n');
   if (summary.status === 'cancelled') return 130;
   return summary.status === 'diverged' ? 1 : 0;
+}
+
+/** `--threads N`: a whole number of at least 1 (undefined: the default, every core). */
+export function parseThreads(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[1-9]\d*$/.test(text)) throw new UserError(`--threads: expected a whole number of at least 1, got "${text}"`);
+  return Number(text);
 }
 
 /** `KEY=VALUE` pairs; a VALUE that is JSON (`5`, `["fc1"]`, `true`) is that value, else the text. */

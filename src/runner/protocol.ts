@@ -44,6 +44,8 @@ export interface RunRequest {
   resumeDir?: string;
   /** Preferred tensor backend (`auto`, `tensorflow`, `wasm`, `cpu`). */
   backend?: string;
+  /** Threads for the training kernels, the job's own included (default: every core; 1: one thread). Same results either way. */
+  threads?: number;
   /** Run id chosen by the caller (so the host knows the run folder before the worker starts). */
   runId?: string;
   /** Take the run folder's lock even from a live holder (the CLI's `--force`; warns). */

@@ -22,6 +22,8 @@ export interface RunEnvironment {
   tfjs: string;
   /** The TensorFlow.js backend the run computed with (set once the run initialised it). */
   backend?: string;
+  /** Threads it computed with (`modelLab.threads` / `--threads`; results do not depend on it). */
+  threads?: number;
   platform: string;
   /**
    * The commit of the git repository holding the experiment file (absent outside one, or
@@ -86,12 +88,12 @@ export async function recordProvenance(
 }
 
 /** Notes the backend the run initialised (in the latest resume, when it was resumed); never fails the run. */
-export async function recordBackend(runDir: string, backend: string): Promise<void> {
+export async function recordBackend(runDir: string, backend: string, threads?: number): Promise<void> {
   const p = await readProvenance(runDir);
   if (!p) return;
-  const last = p.resumes?.[p.resumes.length - 1];
-  if (last) last.backend = backend;
-  else p.backend = backend;
+  const last = p.resumes?.[p.resumes.length - 1] ?? p;
+  last.backend = backend;
+  if (threads !== undefined) last.threads = threads;
   await writeJsonAtomic(path.join(runDir, PROVENANCE_FILE), p).catch(() => undefined);
 }
 

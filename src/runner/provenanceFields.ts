@@ -13,6 +13,7 @@ interface ProvenanceRecord {
   node?: unknown;
   tfjs?: unknown;
   backend?: unknown;
+  threads?: unknown;
   platform?: unknown;
   seed?: unknown;
   files?: { pointer?: unknown; sha256?: unknown; error?: unknown }[];
@@ -21,7 +22,7 @@ interface ProvenanceRecord {
 
 /**
  * A run's provenance as comparable fields, for the runs table's columns, `runs list` and
- * `runs diff`: `git.commit`, `git.dirty`, `modelLab`, `node`, `tfjs`, `backend`, `platform`,
+ * `runs diff`: `git.commit`, `git.dirty`, `modelLab`, `node`, `tfjs`, `backend`, `threads`, `platform`,
  * `seed`, `data.sha256` (one hash over the input files: the file's own SHA-256 when there is one
  * file, else the SHA-256 of the lines "pointer sha256", sorted), and `data[<pointer>]` per file
  * (which input changed). The start's environment (a resumed run adds `resumes`); the resolved
@@ -43,6 +44,7 @@ export function provenanceFields(p: unknown, recordBackend?: string): Params {
   str('node', r.node);
   str('tfjs', r.tfjs);
   str('backend', r.backend ?? recordBackend);
+  if (typeof r.threads === 'number' && Number.isInteger(r.threads)) out.threads = r.threads;
   str('platform', r.platform);
   if (typeof r.seed === 'number' && Number.isFinite(r.seed)) out.seed = r.seed;
   const files = (Array.isArray(r.files) ? r.files : []).flatMap((f) =>

@@ -19,6 +19,7 @@ import type { RunSummary } from './summary';
 import { runDiffusionJob } from './diffusionJob';
 import { runDiffusionPolicyJob } from './diffusionPolicyJob';
 import { runTrainJob } from './trainJob';
+import { setKernelThreads } from '../core/tensor/wasm/threads';
 import * as store from './runStore';
 
 /**
@@ -28,6 +29,10 @@ import * as store from './runStore';
  * locked (`runLock.ts`) for as long as the job writes it, so two processes never write one run.
  */
 export async function runJob(req: RunRequest, sink: JobSink, shouldStop: () => boolean): Promise<RunSummary> {
+  if (req.threads !== undefined) {
+    if (!Number.isInteger(req.threads) || req.threads < 1) throw new UserError(`threads must be a whole number of at least 1; got ${req.threads}`);
+    setKernelThreads(req.threads);
+  }
   const { start, lock } = await jobStart(req, sink);
   try {
     const kind = start.config.experiment.kind;

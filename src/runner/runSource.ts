@@ -16,6 +16,8 @@ export type StartRunOptions = RunSource & {
   /** Root of the run store (default `<dir of file>/.model-lab/runs`). */
   outRoot?: string;
   backend?: string;
+  /** Threads for the run's training kernels (default: every core). */
+  threads?: number;
   /** The bundled worker (default: `runWorker.js` beside this bundle). */
   workerScript?: string;
 };
@@ -25,10 +27,10 @@ export function planRun(opts: StartRunOptions): { runId: string; runDir: string;
   if ('experiment' in opts) {
     const { file, experiment } = opts.experiment;
     const { runId, runDir } = planRunDir({ experimentFile: file, experiment }, opts.outRoot);
-    return { runId, runDir, request: { experimentFile: file, experiment, outRoot: path.dirname(runDir), backend: opts.backend, runId } };
+    return { runId, runDir, request: { experimentFile: file, experiment, outRoot: path.dirname(runDir), backend: opts.backend, threads: opts.threads, runId } };
   }
   const { runId, runDir } = planRunDir({ resumeDir: opts.resumeDir });
-  return { runId, runDir, request: { experimentFile: path.resolve(opts.experimentFile), resumeDir: runDir, backend: opts.backend } };
+  return { runId, runDir, request: { experimentFile: path.resolve(opts.experimentFile), resumeDir: runDir, backend: opts.backend, threads: opts.threads } };
 }
 
 /** How a run ended, as its follower (`RunFollower`) reads it from the run store. */

@@ -27,11 +27,17 @@ export interface LocalSweepOptions {
 }
 
 /**
- * Points that run at once by default: one per core. A run's wasm backend computes on one thread
- * here (`core/tensor/backend.ts`), so a run per core keeps every core busy without oversubscribing.
+ * Points that run at once by default: one per core. Each point's run gets the cores divided
+ * among the points at once (`threadsPerPoint`: one thread each by default), so the runs keep
+ * every core busy without oversubscribing.
  */
 export function defaultParallel(): number {
   return Math.max(1, os.availableParallelism());
+}
+
+/** Training threads per point's run when `parallel` points run at once: the cores shared out, at least one. */
+export function threadsPerPoint(parallel: number): number {
+  return Math.max(1, Math.floor(os.availableParallelism() / parallel));
 }
 
 /**
@@ -45,6 +51,7 @@ export function defaultParallel(): number {
  */
 export async function runSweepLocal(plan: SweepPlan, opts: LocalSweepOptions): Promise<void> {
   const parallel = Math.max(1, opts.parallel ?? defaultParallel());
+  const threads = threadsPerPoint(parallel);
   const pending: number[] = [];
   for (const p of plan.points) {
     const record = await store.readRunRecord(pointRunDir(plan, p));
@@ -64,7 +71,7 @@ export async function runSweepLocal(plan: SweepPlan, opts: LocalSweepOptions): P
     }
     while (!stop && running.size < parallel && pending.length > 0) {
       const index = pending.shift() as number;
-      const request = await pointRequest(plan, index);
+      const request = { ...(await pointRequest(plan, index)), threads };
       const runDir = pointRunDir(plan, plan.points[index]);
       const handle = pool ? pool.run(index, request, runDir) : processHandle(spawnDetachedRun(request, runDir, workerScript));
       handles.set(index, handle);

@@ -61,7 +61,7 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
     const backend = await initBackend((req.backend as 'auto') ?? 'auto');
     sink.log('info', `backend: ${backend.name}${backend.name === 'wasm' ? ` (simd ${backend.simd}, fma ${backend.fma}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : ''}`);
     await store.updateRunRecord(runDir, { backend: backend.name });
-    await recordBackend(runDir, backend.name);
+    await recordBackend(runDir, backend.name, backend.threads);
 
     const seed = exp.training.seed ?? 0;
     const data = await loadData(exp.data, { seed });

@@ -29,6 +29,12 @@ export function backendSetting(): BackendSetting {
   return v === 'tensorflow' || v === 'wasm' || v === 'cpu' ? v : 'auto';
 }
 
+/** `modelLab.threads`: threads for a run's training kernels; undefined (setting 0) for every core. */
+export function threadsSetting(): number | undefined {
+  const v = section().get<number>('threads', 0);
+  return Number.isInteger(v) && v >= 1 ? v : undefined;
+}
+
 export function annotationMode(): AnnotationMode {
   const v = section().get<string>('inlineAnnotations', 'inlayHints');
   return v === 'codeLens' || v === 'off' ? v : 'inlayHints';

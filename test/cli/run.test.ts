@@ -42,6 +42,19 @@ test('run --json prints exactly one JSON document with the run summary', async (
   assert.match(r.stderr, new RegExp(`^froze fc1 at epoch ${doc.freezeEvents[0].epoch + 1} \\(step ${doc.freezeEvents[0].step}\\)`, 'm'));
 });
 
+test('--threads sets the training threads (recorded in provenance) and is checked', async () => {
+  const r = await cli(['run', path.join(fixtures, 'tiny.experiment.json'), '--json', '--threads', '3', '--out', out()]);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.match(r.stderr, /backend: wasm .*3 threads/);
+  assert.equal(JSON.parse(readFileSync(path.join(doc.runDir, 'provenance.json'), 'utf8')).threads, 3);
+  for (const bad of ['0', 'two', '1.5']) {
+    const refused = await cli(['run', path.join(fixtures, 'tiny.experiment.json'), '--threads', bad]);
+    assert.equal(refused.code, 2, bad);
+    assert.match(refused.stderr, new RegExp(`--threads: expected a whole number of at least 1, got "${bad.replace('.', '\\.')}"`));
+  }
+});
+
 test('--policy overrides the file and is checked', async () => {
   const r = await cli(['run', path.join(fixtures, 'tiny.experiment.json'), '--json', '--policy', 'none', '--out', out()]);
   assert.equal(r.code, 0, r.stderr);

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { RunEvent } from '../../src/core/train/events';
 import { loadExperimentFile } from '../../src/core/experiment/load';
 import { startDetachedRun } from '../../src/runner/detachedRun';
+import { readProvenance } from '../../src/runner/provenance';
 import { RunFollower } from '../../src/runner/runFollower';
 import { acquireRunLock, runLiveness } from '../../src/runner/runLock';
 import * as store from '../../src/runner/runStore';
@@ -51,6 +52,15 @@ test('a run outlives the process that started it: a new follower reattaches, see
   assert.equal(events.at(-1)?.type, 'end');
   await waitFor(() => !isAlive(worker.pid), 'the run process to exit');
   assert.equal(runLiveness(runDir).alive, false, 'the lock is released');
+});
+
+test('the thread count the extension passes (modelLab.threads) reaches the run process and its provenance', async () => {
+  const run = startDetachedRun({ experiment: await loadExperimentFile(path.join(fixtures, 'tiny.experiment.json')), outRoot: tmp(), threads: 2, workerScript });
+  const outcome = await new RunFollower(run.runDir, { child: run.child }).done;
+  assert.equal(outcome.status, 'completed');
+  const provenance = await readProvenance(run.runDir);
+  assert.equal(provenance?.backend, 'wasm');
+  assert.equal(provenance?.threads, 2);
 });
 
 test('a paused run holds at its epoch boundary, and Cancel still stops it there', async () => {

@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { UserError } from '../errors';
 import { registerWasmKernelFixes } from './wasm';
-import { chooseSimdKernels } from './wasm/simdKernels';
+import { kernelThreads } from './wasm/threads';
+import { chooseSimdKernels, SHARED_BACKEND_FILE, simdKernelsPath } from './wasm/simdKernels';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendPreference = 'auto' | BackendName;
@@ -13,7 +14,7 @@ export type BackendPreference = 'auto' | BackendName;
 /** What a run computes on; printed with every run. */
 export interface BackendInfo {
   name: BackendName;
-  /** Threads the backend computes with (wasm in Node: 1, see `setWasmBackend`). */
+  /** Threads the backend computes with (wasm: this project's kernels' threads, `kernelThreads`). */
   threads: number;
   /** Whether vectorised code runs: the wasm SIMD build, or native TensorFlow (always vectorised). */
   simd: boolean;
@@ -59,7 +60,8 @@ export async function initBackend(prefer: BackendPreference = 'auto'): Promise<B
       const patchedKernels = registerWasmKernelFixes();
       return {
         name: 'wasm',
-        threads: getThreadsCount(),
+        // The matrix products run on our threads (threads.ts); tfjs's own kernels on one.
+        threads: patchedKernels.length ? kernelThreads() : getThreadsCount(),
         simd: (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true,
         fma: chooseSimdKernels()?.fma ?? false,
         patchedKernels,
@@ -110,8 +112,9 @@ function nativeThreads(): number {
  * both scripts to temporary files, the worker told to import the emscripten main script from its
  * file) gets the threaded build to initialise with its 8 pooled workers, but XNNPACK then reports
  * 1 thread (`get_threads_count`) and a [128,784]x[784,512] matmul is no faster (measured
- * 2026-11-27); with that and the global patching it needs, tfjs-node stays the multi-core path.
- * The build copies the .wasm files next
+ * 2026-11-27). So the single-threaded SIMD build runs, from a copy whose memory is shared
+ * (`SHARED_BACKEND_FILE`, made by the build): this project's kernels use several threads on it
+ * (wasm/threads.ts). The build copies the .wasm files next
  * to the bundle (dist/), so they are looked for there first; from sources (tests, tsx) they come
  * from the npm package. `setWasmPaths` must run before the backend's first initialisation only.
  */
@@ -120,8 +123,19 @@ async function setWasmBackend(): Promise<boolean> {
   if (!alreadyInitialised) {
     const dir = wasmBinaryDir();
     if (dir == null) return false;
-    // The prefix is concatenated with the file name, so it must end with a separator.
-    setWasmPaths(/[\\/]$/.test(dir) ? dir : dir + '/');
+    const shared = simdKernelsPath(SHARED_BACKEND_FILE);
+    if (shared && simdKernelsPath()) {
+      // (With the kernels, which import a shared memory: both come from the same build.)
+      const file = (name: string) => path.join(dir, name);
+      setWasmPaths({
+        'tfjs-backend-wasm.wasm': file('tfjs-backend-wasm.wasm'),
+        'tfjs-backend-wasm-simd.wasm': shared,
+        'tfjs-backend-wasm-threaded-simd.wasm': file('tfjs-backend-wasm-threaded-simd.wasm'),
+      });
+    } else {
+      // The prefix is concatenated with the file name, so it must end with a separator.
+      setWasmPaths(/[\\/]$/.test(dir) ? dir : dir + '/');
+    }
   }
   try {
     return await tf.setBackend('wasm');

@@ -6,7 +6,7 @@ import { RunFollower } from '../../runner/runFollower';
 import { signalRunHolder } from '../../runner/runLock';
 import type { RunOutcome, RunSource } from '../../runner/runSource';
 import { runLabel, type RunRecord } from '../../runner/runStore';
-import { backendSetting, runsRootFor } from '../config';
+import { backendSetting, runsRootFor, threadsSetting } from '../config';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { outcomeText } from './outcomeText';
@@ -61,7 +61,7 @@ export class RunManager implements vscode.Disposable {
   start(source: RunSource): ActiveRun {
     const loaded = 'experiment' in source ? source.experiment : undefined;
     const file = 'experiment' in source ? source.experiment.file : path.resolve(source.experimentFile);
-    const started = startDetachedRun({ ...source, outRoot: loaded ? runsRootFor(file) : undefined, backend: backendSetting() });
+    const started = startDetachedRun({ ...source, outRoot: loaded ? runsRootFor(file) : undefined, backend: backendSetting(), threads: threadsSetting() });
     const tag = `[${started.runId}]`;
     const freezing = loaded?.experiment.kind === 'train' && loaded.experiment.freezing ? ` ${JSON.stringify(loaded.experiment.freezing)}` : '';
     const policy = loaded ? runLabel(loaded.experiment) : '';

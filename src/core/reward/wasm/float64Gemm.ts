@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { acceptsRelaxedSimd } from '../../util/relaxedSimd';
+import { WasmThreads } from '../../util/wasmThreads';
 import type { MatrixView, OutputView } from '../matrixView';
 
 /**
@@ -15,12 +15,8 @@ import type { MatrixView, OutputView } from '../matrixView';
  * per core. Operands are copied into the module's memory once per call (O(S^2) against the
  * product's O(S^3)), so callers keep ordinary Float64Arrays.
  *
- * Threads: the memory is a shared WebAssembly.Memory; helper workers instantiate the same module
- * on it and take column blocks of C from an atomic counter, as the calling thread does, so a
- * busy core slows the product down instead of stalling it. The call stays synchronous (the
- * caller blocks in Atomics.wait for the last blocks). Helpers start in the background on the
- * first large product; until they are up, the caller does every block itself. They are unref'd,
- * so they never keep a process alive.
+ * Threads: the memory is a shared WebAssembly.Memory; helper threads (util/wasmThreads.ts)
+ * instantiate the same module on it and take column blocks of C, as the calling thread does.
  */
 export const GEMM64_FILE = 'gemm64.wasm';
 /** The same module built with relaxed SIMD: the micro-kernel uses fused multiply-adds. */
@@ -48,7 +44,7 @@ const CHUNK_COLS = 64;
 const PACK_A_BYTES = MC * KC * 8;
 const PACK_B_BYTES = CHUNK_COLS * KC * 8;
 const SCRATCH_BYTES = PACK_A_BYTES + PACK_B_BYTES;
-/** The first page holds the control block; per-thread scratch follows, then the operands (see product, dardTerm). */
+/** Per-thread scratch from the second page (the first is left unused), then the operands (see product, dardTerm). */
 const SCRATCH_BASE = 65536;
 /** Operands are copied in slices of this many terms of the sum, which bounds the memory. */
 const DEPTH_SLICE = 1024;
@@ -58,19 +54,6 @@ export const MAX_PAGES = 32768;
 /** Below this many multiply-adds a product is not worth waking helpers. */
 const PARALLEL_MIN = 1 << 21;
 
-// Control block (Int32 indices). NEXT = generation << 16 | next column block; index SENTINEL
-// closes a generation while the caller rewrites the arguments.
-const NEXT = 0;
-const DONE = 1;
-const FAILED = 2;
-const READY = 3;
-const EXIT = 4;
-/** Column blocks done by helpers (a statistic: shows they take part). */
-const HELPED = 5;
-const ARGS = 8; // m, n, k, a, b, c, nChunks, first
-const SENTINEL = 0xffff;
-
-type GemmExport = (m: number, n: number, k: number, a: number, b: number, c: number, packA: number, packB: number, j0: number, j1: number, first: number) => void;
 type ScaleAddExport = (dst: number, src: number, count: number, alpha: number) => void;
 type PackAllExport = (m: number, k: number, a: number, out: number) => void;
 /** gemm's `first` flags: overwrite C (else add to it); `a` is already packed by packAll. */
@@ -78,52 +61,14 @@ const OVERWRITE = 1;
 const PREPACKED = 2;
 
 /**
- * Take column blocks of the current generation until none is left. One source text for the
- * caller (`new Function`) and the helpers (worker source), so both follow the same protocol
- * whatever a bundler does to function names. A kernel error sets FAILED; the block still
- * counts as done, so the caller never waits forever.
+ * One work item: column block `index` of C for one depth slice (arguments m, n, k, a, b, c,
+ * nPad, flags), with the calling thread's scratch.
  */
-const WORK_ON_SOURCE = `function workOn(ctl, gemm, scratch, helper) {
-  const v = Atomics.load(ctl, ${NEXT});
-  const gen = v >>> 16;
-  const m = ctl[${ARGS}], n = ctl[${ARGS + 1}], k = ctl[${ARGS + 2}], a = ctl[${ARGS + 3}], b = ctl[${ARGS + 4}], c = ctl[${ARGS + 5}], nChunks = ctl[${ARGS + 6}], first = ctl[${ARGS + 7}];
-  const nPad = (n + ${NR - 1}) & ~${NR - 1};
-  for (;;) {
-    // Claim by compare-exchange on (generation, index): the arguments read above belong to
-    // this generation exactly when a claim under it succeeds.
-    const w = Atomics.load(ctl, ${NEXT});
-    const i = w & 0xffff;
-    if (w >>> 16 !== gen || i >= nChunks) return;
-    if (Atomics.compareExchange(ctl, ${NEXT}, w, w + 1) !== w) continue;
-    try {
-      const j0 = i * ${CHUNK_COLS};
-      gemm(m, n, k, a, b, c, scratch, scratch + ${PACK_A_BYTES}, j0, Math.min(j0 + ${CHUNK_COLS}, nPad), first);
-    } catch (e) {
-      Atomics.store(ctl, ${FAILED}, 1);
-    }
-    if (helper) Atomics.add(ctl, ${HELPED}, 1);
-    Atomics.add(ctl, ${DONE}, 1);
-    Atomics.notify(ctl, ${DONE});
-  }
+const ITEM_SOURCE = `function gemmColumns(x, g, index, thread) {
+  const j0 = index * ${CHUNK_COLS};
+  const scratch = ${SCRATCH_BASE} + thread * ${SCRATCH_BYTES};
+  x.gemm(g[0], g[1], g[2], g[3], g[4], g[5], scratch, scratch + ${PACK_A_BYTES}, j0, Math.min(j0 + ${CHUNK_COLS}, g[6]), g[7]);
 }`;
-
-type WorkOn = (ctl: Int32Array, gemm: GemmExport, scratch: number, helper: boolean) => void;
-const workOn = new Function(`return ${WORK_ON_SOURCE}`)() as WorkOn;
-
-/** Helper thread: instantiate on the shared memory, then work whenever NEXT changes. */
-const HELPER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, scratch } = workerData;
-const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
-const ctl = new Int32Array(memory.buffer, 0, 16);
-${WORK_ON_SOURCE}
-Atomics.add(ctl, ${READY}, 1);
-while (!Atomics.load(ctl, ${EXIT})) {
-  const v = Atomics.load(ctl, ${NEXT});
-  workOn(ctl, gemm, scratch, true);
-  if (Atomics.load(ctl, ${NEXT}) === v) Atomics.wait(ctl, ${NEXT}, v);
-}
-`;
 
 export interface Float64GemmOptions {
   /** Threads per product, the caller included; default min(available cores, 4). 1: no helpers. */
@@ -135,40 +80,33 @@ export interface Float64GemmOptions {
 export class Float64Gemm {
   /** Threads per product, the caller included (helpers may still be starting). */
   readonly threads: number;
-  private readonly module: WebAssembly.Module;
   private readonly memory: WebAssembly.Memory;
-  private readonly gemm: GemmExport;
   private readonly scaleAdd: ScaleAddExport;
   private readonly packAll: PackAllExport;
-  private readonly ctl: Int32Array;
+  private readonly pool: WasmThreads;
   private heap: Float64Array;
-  private helpers: Worker[] | undefined;
-  private gen = 0;
   /** The T operand `dardTerm` left in memory (reused while the next call passes the same array). */
   private residentT: Float64Array | undefined;
-  /** After close(): products run on the calling thread only (a helper may be mid-termination). */
-  private closed = false;
 
   constructor(file: string, threads: number) {
     this.threads = Math.max(1, Math.floor(threads));
-    this.module = new WebAssembly.Module(readFileSync(file));
+    const module = new WebAssembly.Module(readFileSync(file));
     this.memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
-    const exports = new WebAssembly.Instance(this.module, { env: { memory: this.memory } }).exports;
-    this.gemm = exports.gemm as GemmExport;
+    this.pool = new WasmThreads({ name: 'float64 GEMM', module, memory: this.memory, itemSource: ITEM_SOURCE, threads: this.threads });
+    const exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports;
     this.scaleAdd = exports.scaleAdd as ScaleAddExport;
     this.packAll = exports.packAll as PackAllExport;
-    this.ctl = new Int32Array(this.memory.buffer, 0, 16);
     this.heap = new Float64Array(this.memory.buffer);
   }
 
   /** Helper threads that have started (they join products as soon as they are up). */
   get helpersReady(): number {
-    return Atomics.load(this.ctl, READY);
+    return this.pool.helpersReady;
   }
 
   /** Column blocks computed by helper threads so far. */
   get helperBlocks(): number {
-    return Atomics.load(this.ctl, HELPED);
+    return this.pool.helperItems;
   }
 
   /**
@@ -206,7 +144,6 @@ export class Float64Gemm {
     const termPtr = cPtr + SS * 8;
     if (!this.reserve(termPtr + SS * 8)) return false;
     const parallel = S * S * S >= PARALLEL_MIN;
-    if (this.threads > 1 && parallel) this.startHelpers();
     const heap = this.heap;
     if (this.residentT !== packedT) {
       // Each T_a packed as gemm's A operand, once per MDP (staged through R's slot).
@@ -245,7 +182,6 @@ export class Float64Gemm {
     const pPtr = bPtr + cols * slice * 8;
     const end = pPtr + mPad * slice * 8;
     if (!this.reserve(end)) return false;
-    if (this.threads > 1 && rows * cols * depth >= PARALLEL_MIN) this.startHelpers();
     const heap = this.heap;
     for (let k0 = 0; k0 < depth; k0 += slice) {
       const kn = Math.min(slice, depth - k0);
@@ -278,45 +214,13 @@ export class Float64Gemm {
    * Stop the helpers (they are unref'd, so this is only needed to free them early). The kernel
    * stays usable, on the calling thread only.
    */
-  async close(): Promise<void> {
-    const helpers = this.helpers ?? [];
-    this.helpers = [];
-    this.closed = true;
-    Atomics.store(this.ctl, EXIT, 1);
-    Atomics.notify(this.ctl, NEXT);
-    await Promise.all(helpers.map((w) => w.terminate()));
+  close(): Promise<void> {
+    return this.pool.close();
   }
 
   /** C += A * B^T for one depth slice, in column blocks taken by whichever thread is free. */
   private run(m: number, n: number, k: number, a: number, b: number, c: number, nPad: number, flags: number, parallel: boolean): void {
-    const nChunks = Math.ceil(nPad / CHUNK_COLS);
-    if (!parallel || nChunks < 2 || this.closed || this.helpersReady === 0) {
-      for (let j0 = 0; j0 < nPad; j0 += CHUNK_COLS) this.gemm(m, n, k, a, b, c, SCRATCH_BASE, SCRATCH_BASE + PACK_A_BYTES, j0, Math.min(j0 + CHUNK_COLS, nPad), flags);
-      return;
-    }
-    const ctl = this.ctl;
-    // Close the previous generation before rewriting the arguments (every block of it is done).
-    Atomics.store(ctl, NEXT, (this.gen << 16) | SENTINEL);
-    this.gen = (this.gen + 1) & 0x7fff;
-    Atomics.store(ctl, DONE, 0);
-    ctl.set([m, n, k, a, b, c, nChunks, flags], ARGS);
-    Atomics.store(ctl, NEXT, this.gen << 16);
-    Atomics.notify(ctl, NEXT);
-    workOn(ctl, this.gemm, SCRATCH_BASE, false);
-    for (let done = Atomics.load(ctl, DONE); done < nChunks; done = Atomics.load(ctl, DONE)) Atomics.wait(ctl, DONE, done);
-    if (Atomics.load(ctl, FAILED)) throw new Error('float64 GEMM helper thread failed');
-  }
-
-  private startHelpers(): void {
-    if (this.helpers) return;
-    this.helpers = [];
-    for (let t = 1; t < this.threads; t++) {
-      const w = new Worker(HELPER_SOURCE, { eval: true, workerData: { module: this.module, memory: this.memory, scratch: SCRATCH_BASE + t * SCRATCH_BYTES } });
-      w.unref();
-      // A helper that fails to start never claims work; nothing to do but not crash the caller.
-      w.on('error', () => undefined);
-      this.helpers.push(w);
-    }
+    this.pool.run([m, n, k, a, b, c, nPad, flags], Math.ceil(nPad / CHUNK_COLS), parallel);
   }
 
   /** Grow the memory to at least `bytes`; false when that exceeds the maximum. */

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { WasmKernelFix } from './kernelFix';
-import { heapOffset, simdKernels } from './simdKernels';
+import { heapOffset } from './simdKernels';
+import { adamThreaded } from './threads';
 
 /** A kernel of this project's own: one Adam step of one variable, see `FusedAdamOptimizer`. */
 export const ADAM_STEP = 'ModelLabAdamStep';
@@ -30,10 +31,10 @@ export const adamStepKernel: WasmKernelFix = {
       const a = args.attrs as unknown as AdamStepAttrs;
       const outs = [w, m, v].map((t) => backend.makeOutput(t.shape, 'float32'));
       const [wOut, mOut, vOut] = outs.map((t) => heapOffset(backend, t));
-      simdKernels(backend).adam(
-        heapOffset(backend, w), heapOffset(backend, g), heapOffset(backend, m), heapOffset(backend, v),
-        wOut, mOut, vOut, tf.util.sizeFromShape(w.shape),
-        a.learningRate, a.beta1, a.beta2, 1 - a.beta1, 1 - a.beta2, a.epsilon, a.oneMinusAccBeta1, a.oneMinusAccBeta2,
+      adamThreaded(backend,
+        [heapOffset(backend, w), heapOffset(backend, g), heapOffset(backend, m), heapOffset(backend, v), wOut, mOut, vOut],
+        tf.util.sizeFromShape(w.shape),
+        [a.learningRate, a.beta1, a.beta2, 1 - a.beta1, 1 - a.beta2, a.epsilon, a.oneMinusAccBeta1, a.oneMinusAccBeta2],
       );
       return outs;
     };

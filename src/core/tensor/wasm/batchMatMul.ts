@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { disposeInfos } from './kernelCall';
 import type { WasmKernelFix } from './kernelFix';
-import { heapOffset, simdKernels } from './simdKernels';
+import { matMulThreaded } from './threads';
+import { heapOffset } from './simdKernels';
 
 /**
  * BatchMatMul on this project's SIMD matrix product (`assembly/matMul.ts`) instead of the stock
@@ -10,7 +10,7 @@ import { heapOffset, simdKernels } from './simdKernels';
  * other paths are plain loops 10-30x slower. Every dense layer's backward pass needs a
  * transposed form, which the SIMD product reads in place, and XNNPACK re-packs its weight
  * operand whenever it is a new tensor, i.e. every training step. A batch runs as one product per
- * matrix on heap offsets, nothing copied. Two-way batch broadcasts (a [2,1,..] times [1,3,..]
+ * matrix on heap offsets, nothing copied, each on the training threads (threads.ts). Two-way batch broadcasts (a [2,1,..] times [1,3,..]
  * batch) and non-float32 operands (which the stock kernel rejects) go to the stock kernel.
  */
 export const batchMatMulFix: WasmKernelFix = {
@@ -44,22 +44,19 @@ export function simdMatMul(backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorI
     (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
     return out;
   }
-  const kernels = simdKernels(backend);
-  const scratch = backend.makeOutput([kernels.matMulScratch(cols, inner)], 'float32');
-  // Offsets, not views: allocating may grow the heap, but offsets stay valid.
-  const [pa, pb, pc, ps] = [a, b, out, scratch].map((t) => heapOffset(backend, t));
+  // Offsets, not views: allocating (scratch) may grow the heap, but offsets stay valid.
+  const [pa, pb, pc] = [a, b, out].map((t) => heapOffset(backend, t));
   const aRow = transposeA ? 4 : inner * 4;
   const aK = transposeA ? rows * 4 : 4;
   const aStride = batchA === 1 ? 0 : rows * inner * 4;
   const bStride = batchB === 1 ? 0 : inner * cols * 4;
   if (batchB === 1 && !transposeA) {
     // The whole batch of a as one tall matrix against the shared b.
-    kernels.matMul(batch * rows, cols, inner, pa, aRow, aK, pb, transposeB ? 1 : 0, pc, ps);
+    matMulThreaded(backend, batch * rows, cols, inner, pa, aRow, aK, pb, transposeB ? 1 : 0, pc);
   } else {
     for (let i = 0; i < batch; i++) {
-      kernels.matMul(rows, cols, inner, pa + i * aStride, aRow, aK, pb + i * bStride, transposeB ? 1 : 0, pc + i * rows * cols * 4, ps);
+      matMulThreaded(backend, rows, cols, inner, pa + i * aStride, aRow, aK, pb + i * bStride, transposeB ? 1 : 0, pc + i * rows * cols * 4);
     }
   }
-  disposeInfos(backend, scratch);
   return out;
 }

@@ -4,7 +4,8 @@ import { simdMatMul } from './batchMatMul';
 import { applyEpilogue } from './fusedEpilogue';
 import { disposeInfos, reshapeInfo } from './kernelCall';
 import type { WasmKernelFix } from './kernelFix';
-import { heapOffset, simdKernels } from './simdKernels';
+import { heapOffset } from './simdKernels';
+import { im2colThreaded, type PatchGeometry } from './threads';
 
 /**
  * Conv2D and FusedConv2D (conv + bias + activation, what conv layers run forward) as im2col and
@@ -53,11 +54,17 @@ function convByProduct(backend: BackendWasm, x: tf.TensorInfo, filter: tf.Tensor
   return out;
 }
 
+/** im2col/col2im's shape arguments for a convolution. */
+export function patchGeometry(c: tf.backend_util.Conv2DInfo): PatchGeometry {
+  return {
+    batch: c.batchSize, inH: c.inHeight, inW: c.inWidth, C: c.inChannels, outH: c.outHeight, outW: c.outWidth,
+    strideH: c.strideHeight, strideW: c.strideWidth, fh: c.filterHeight, fw: c.filterWidth, padTop: c.padInfo.top, padLeft: c.padInfo.left,
+  };
+}
+
 /** im2col: [positions, fh*fw*in], one row per output position (n, oh, ow), taps in (i, j, c) order. */
 export function patchMatrix(backend: BackendWasm, x: tf.TensorInfo, c: tf.backend_util.Conv2DInfo): tf.TensorInfo {
   const cols = backend.makeOutput([c.batchSize * c.outHeight * c.outWidth, c.filterHeight * c.filterWidth * c.inChannels], 'float32');
-  simdKernels(backend).im2col(heapOffset(backend, x), heapOffset(backend, cols),
-    c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth,
-    c.strideHeight, c.strideWidth, c.filterHeight, c.filterWidth, c.padInfo.top, c.padInfo.left);
+  im2colThreaded(backend, heapOffset(backend, x), heapOffset(backend, cols), patchGeometry(c));
   return cols;
 }

@@ -4,7 +4,9 @@ import { toChannelsFirst, toChannelsLast } from './convPatches';
 import { simdMatMul } from './batchMatMul';
 import { disposeInfos, reshapeInfo } from './kernelCall';
 import type { WasmKernelFix } from './kernelFix';
-import { heapOffset, simdKernels } from './simdKernels';
+import { patchGeometry } from './conv2D';
+import { heapOffset } from './simdKernels';
+import { col2imThreaded } from './threads';
 
 /**
  * Conv2DBackpropInput (the input gradient of every conv2d layer but the first) as a matrix
@@ -55,9 +57,7 @@ function productInputGrad(
   const w2 = reshapeInfo(backend, filter, [taps, c.outChannels]);
   const cols = simdMatMul(backend, dy2, w2, false, true)!;
   const dx = backend.makeOutput(inputShape, 'float32');
-  simdKernels(backend).col2im(heapOffset(backend, cols), heapOffset(backend, dx),
-    c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth,
-    c.strideHeight, c.strideWidth, c.filterHeight, c.filterWidth, c.padInfo.top, c.padInfo.left);
+  col2imThreaded(backend, heapOffset(backend, cols), heapOffset(backend, dx), patchGeometry(c));
   disposeInfos(backend, dy2, w2, cols);
   return dx;
 }

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { WasmKernelFix } from './kernelFix';
-import { heapOffset, simdKernels } from './simdKernels';
+import { heapOffset } from './simdKernels';
+import { maxPoolGradThreaded } from './threads';
 
 /**
  * MaxPoolGrad (every max-pooling layer's backward pass) as one SIMD pass over the heap
@@ -22,18 +23,17 @@ export const maxPoolGradFix: WasmKernelFix = {
         input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
       const dx = backend.makeOutput(input.shape, 'float32');
       const tiled = c.strideHeight === c.effectiveFilterHeight && c.strideWidth === c.effectiveFilterWidth &&
-        c.dilationHeight === 1 && c.dilationWidth === 1 && c.padInfo.top === 0 && c.padInfo.left === 0 && c.inChannels % 4 === 0;
+        c.dilationHeight === 1 && c.dilationWidth === 1 && c.padInfo.top === 0 && c.padInfo.left === 0 && c.inChannels % 4 === 0 &&
+        // No window past the bottom or right edge ('same' padding of an odd size): the tiled kernel reads whole windows.
+        c.outHeight * c.filterHeight <= c.inHeight && c.outWidth * c.filterWidth <= c.inWidth;
       if (tiled) {
-        simdKernels(backend).maxPoolGradTiled(heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, dx),
-          c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.filterHeight, c.filterWidth);
+        maxPoolGradThreaded(backend, true, heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, dx),
+          c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, [c.filterHeight, c.filterWidth]);
         return dx;
       }
-      simdKernels(backend).maxPoolGrad(
-        heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, dx),
+      maxPoolGradThreaded(backend, false, heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, dx),
         c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth,
-        c.strideHeight, c.strideWidth, c.effectiveFilterHeight, c.effectiveFilterWidth, c.dilationHeight, c.dilationWidth,
-        c.padInfo.top, c.padInfo.left,
-      );
+        [c.strideHeight, c.strideWidth, c.effectiveFilterHeight, c.effectiveFilterWidth, c.dilationHeight, c.dilationWidth, c.padInfo.top, c.padInfo.left]);
       return dx;
     };
   },

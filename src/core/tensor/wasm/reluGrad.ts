@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { WasmKernelFix } from './kernelFix';
-import { heapOffset, simdKernels } from './simdKernels';
+import { heapOffset } from './simdKernels';
+import { reluGradThreaded } from './threads';
 
 /** A kernel of this project's own (tfjs has none): dx = x > 0 ? dy : 0. */
 export const RELU_GRAD = 'ModelLabReluGrad';
@@ -18,7 +19,7 @@ export const reluGradKernel: WasmKernelFix = {
       const backend = args.backend as BackendWasm;
       const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
       const dx = backend.makeOutput(x.shape, 'float32');
-      simdKernels(backend).reluGrad(heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, dx), tf.util.sizeFromShape(x.shape));
+      reluGradThreaded(backend, heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, dx), tf.util.sizeFromShape(x.shape));
       return dx;
     };
   },

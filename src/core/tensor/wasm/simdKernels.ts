@@ -33,6 +33,11 @@ export interface SimdKernels {
   ): void;
   /** C = op(A) op(B), see assembly/matMul.ts; A's element (i, p) at a + i * aRow + p * aK bytes. */
   matMul(m: number, n: number, k: number, a: number, aRow: number, aK: number, b: number, bTransposed: number, c: number, scratch: number): void;
+  /** Rows i0..i1, columns j0..j1 of `matMul`'s C, exactly as `matMul` computes them (scratch: `matMulScratch(j1 - j0, k)`). */
+  matMulBlock(
+    m: number, n: number, k: number, a: number, aRow: number, aK: number, b: number, bTransposed: number, c: number, scratch: number,
+    i0: number, i1: number, j0: number, j1: number,
+  ): void;
   /** Floats of scratch `matMul` needs for an n-column product over k. */
   matMulScratch(n: number, k: number): number;
   sumRows(x: number, rows: number, cols: number, scratch: number, out: number, scale: number): void;
@@ -45,6 +50,11 @@ export interface SimdKernels {
 }
 
 export const SIMD_KERNELS_FILE = 'simdKernels.wasm';
+/**
+ * tfjs's SIMD backend binary with its memory declared shared (scripts/build.mjs): the kernels
+ * import a shared memory, so helper threads run them on the backend's tensors in place.
+ */
+export const SHARED_BACKEND_FILE = 'tfjs-backend-wasm-simd-shared.wasm';
 /** The same kernels built with relaxed SIMD: the matrix product uses fused multiply-adds. */
 export const SIMD_KERNELS_FMA_FILE = 'simdKernelsFma.wasm';
 
@@ -73,20 +83,35 @@ export function chooseSimdKernels(): { file: string; fma: boolean } | undefined 
 /** Instance per backend, kept on the backend object (no module state; `Symbol.for`: bundle + tests agree). */
 const INSTANCE = Symbol.for('model-lab.wasm.simdKernels');
 
-type WithKernels = BackendWasm & { [INSTANCE]?: SimdKernels };
+/** The kernels on a backend's memory, and what helper threads need to run them there too. */
+export interface BoundSimdKernels {
+  kernels: SimdKernels;
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+}
+
+type WithKernels = BackendWasm & { [INSTANCE]?: BoundSimdKernels };
 
 /** The kernels bound to `backend`'s memory; throws if the module was not built. */
 export function simdKernels(backend: BackendWasm): SimdKernels {
+  return boundSimdKernels(backend).kernels;
+}
+
+export function boundSimdKernels(backend: BackendWasm): BoundSimdKernels {
   const holder = backend as WithKernels;
   const existing = holder[INSTANCE];
   if (existing) return existing;
   const chosen = chooseSimdKernels();
   if (!chosen) throw new Error(`${SIMD_KERNELS_FILE} not found: run npm run build`);
   const memory = (backend.wasm as unknown as { asm: { memory: WebAssembly.Memory } }).asm.memory;
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(chosen.file)), { env: { memory } });
-  const kernels = instance.exports as unknown as SimdKernels;
-  holder[INSTANCE] = kernels;
-  return kernels;
+  if (!(memory.buffer instanceof SharedArrayBuffer)) {
+    throw new Error(`the wasm backend's memory is not shared: it must be initialised from ${SHARED_BACKEND_FILE} (initBackend), built with ${SIMD_KERNELS_FILE}`);
+  }
+  const module = new WebAssembly.Module(readFileSync(chosen.file));
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const bound = { kernels: instance.exports as unknown as SimdKernels, module, memory };
+  holder[INSTANCE] = bound;
+  return bound;
 }
 
 /** Byte offset of a tensor's data in the wasm heap. */

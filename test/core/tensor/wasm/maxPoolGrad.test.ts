@@ -25,6 +25,7 @@ describe('wasm MaxPoolGrad (SIMD)', () => {
     { label: '3x3 stride 3 (tiled path, larger windows)', run: poolGrad([2, 9, 6, 4], 3, 3, 'valid') },
     { label: '3x3 stride 2 same padding (overlapping windows)', run: poolGrad([2, 7, 7, 6], 3, 2, 'same'), tolerance: 1e-6 },
     { label: '3x3 stride 1 same padding', run: poolGrad([1, 5, 6, 3], 3, 1, 'same'), tolerance: 1e-6 },
+    { label: '2x2 stride 2 same padding, odd size, 8 channels (windows past the edge: not the tiled path)', run: poolGrad([2, 7, 5, 8], 2, 2, 'same') },
     { label: 'ties after ReLU (zeros): the first maximum gets the gradient', run: poolGrad([2, 6, 6, 4], 2, 2, 'valid', true) },
   ];
   for (const c of cases) {

@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { chooseSimdKernels, SIMD_KERNELS_FILE, SIMD_KERNELS_FMA_FILE, simdKernelsPath, type SimdKernels } from '../../../../src/core/tensor/wasm/simdKernels';
 
-/** One build of the kernels on a fresh memory of its own. */
+/** One build of the kernels on a fresh memory of its own (shared, as the kernels import the backend's shared memory). */
 function instantiate(file: string): { kernels: SimdKernels; heap: Float32Array } {
-  const memory = new WebAssembly.Memory({ initial: 64 });
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), { env: { memory } });
   return { kernels: instance.exports as unknown as SimdKernels, heap: new Float32Array(memory.buffer) };
 }

@@ -275,4 +275,4 @@ export function im2col(
 }
 
 // The float32 matrix product behind MatMul and the dense layers (own file: it is a GEMM).
-export { matMul, matMulScratch } from './matMul';
+export { matMul, matMulBlock, matMulScratch } from './matMul';

@@ -51,27 +51,44 @@ export function matMul(
   b: usize, bTransposed: i32,
   c: usize, scratch: usize,
 ): void {
+  matMulBlock(m, n, k, a, aRow, aK, b, bTransposed, c, scratch, 0, m, 0, n);
+}
+
+/**
+ * Rows i0..i1 and columns j0..j1 of C = op(A) op(B) (arguments as `matMul`; scratch:
+ * `matMulScratch(j1 - j0, k)` floats). Every element of C is summed the same way whatever the
+ * block (the same KC-slices, in order, each summed in order by its tile's lane), so blocks
+ * computed by different threads give exactly `matMul`'s result (../threads.ts).
+ */
+export function matMulBlock(
+  m: i32, n: i32, k: i32,
+  a: usize, aRow: usize, aK: usize,
+  b: usize, bTransposed: i32,
+  c: usize, scratch: usize,
+  i0: i32, i1: i32, j0: i32, j1: i32,
+): void {
   const ldc = <usize>n << 2;
   const depth = sliceDepth(k);
-  const nPad = (n + NR - 1) & ~(NR - 1);
+  const nc = j1 - j0;
+  const nPad = (nc + NR - 1) & ~(NR - 1);
   const packB = scratch;
   const packA = packB + (<usize>depth * nPad << 2);
   const edge = packA + (<usize>MC * depth << 2);
   for (let p0 = 0; p0 < k; p0 += depth) {
     const kc = min(depth, k - p0);
     const first = p0 == 0;
-    if (bTransposed) packTransposed(b, k, p0, kc, n, packB);
-    else packRows(b, n, p0, kc, packB);
-    for (let i0 = 0; i0 < m; i0 += MC) {
-      const mc = min(MC, m - i0);
-      packA4(a + <usize>p0 * aK + <usize>i0 * aRow, aRow, aK, mc, kc, packA);
-      for (let j = 0; j < n; j += NR) {
+    if (bTransposed) packTransposed(b + (<usize>j0 * k << 2), k, p0, kc, nc, packB);
+    else packRows(b + (<usize>j0 << 2), <usize>n << 2, nc, p0, kc, packB);
+    for (let r0 = i0; r0 < i1; r0 += MC) {
+      const mc = min(MC, i1 - r0);
+      packA4(a + <usize>p0 * aK + <usize>r0 * aRow, aRow, aK, mc, kc, packA);
+      for (let j = 0; j < nc; j += NR) {
         const bp = packB + (<usize>j * kc << 2);
-        const cols = min(NR, n - j);
+        const cols = min(NR, nc - j);
         let ap = packA;
         for (let i = 0; i < mc; i += MR) {
           const rows = min(MR, mc - i);
-          const cp = c + <usize>(i0 + i) * ldc + (<usize>j << 2);
+          const cp = c + <usize>(r0 + i) * ldc + (<usize>(j0 + j) << 2);
           if (rows == MR && cols == NR) tile(kc, ap, bp, cp, ldc, first);
           else {
             if (!first) copyTile(cp, ldc, edge, NR << 2, rows, cols);
@@ -140,10 +157,8 @@ function transpose4rows(x0p: usize, x1p: usize, x2p: usize, x3p: usize, dst: usi
   v128.store(dst + 3 * ldo, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
 }
 
-/** B stored k x n: panel q holds panel[kk][0..8] = B[p0 + kk][8q + 0..8], zero past n. */
-function packRows(b: usize, n: i32, p0: i32, kc: i32, out: usize): void {
-  const nc = n;
-  const ld = <usize>n << 2;
+/** B stored k x n (row stride ld bytes), its first nc columns: panel q holds panel[kk][0..8] = B[p0 + kk][8q + 0..8], zero past nc. */
+function packRows(b: usize, ld: usize, nc: i32, p0: i32, kc: i32, out: usize): void {
   let o = out;
   for (let q = 0; q < nc; q += NR) {
     let src = b + <usize>p0 * ld + (<usize>q << 2);

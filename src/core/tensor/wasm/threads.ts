@@ -1,0 +1,223 @@
+import { availableParallelism } from 'node:os';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { WasmThreads } from '../../util/wasmThreads';
+import { disposeInfos } from './kernelCall';
+import { boundSimdKernels } from './simdKernels';
+
+/**
+ * This project's training kernels on several threads: the wasm backend's memory is shared (its
+ * binary is built so, see simdKernels.ts), so helper threads (util/wasmThreads.ts, one pool per
+ * backend for all kernels) run the SIMD kernels on the tensors in place, nothing copied. Split:
+ * - the float32 matrix product behind MatMul, the dense layers forward and backward, and the
+ *   convolutions and their gradients (im2col + product): blocks of whole output rows or whole
+ *   output columns, never along the sum. `matMulBlock` sums every element of C the same way
+ *   whatever block it is in (same depth slices in the same order, each summed in order). Along
+ *   columns when op(A) is the smaller operand (each block packs op(A) again), else along rows;
+ * - im2col, col2im and the max-pooling gradients: blocks of whole images (each image's output
+ *   depends on that image only);
+ * - the Adam step and the ReLU gradient: blocks of elements.
+ * So results are bit-identical whatever the thread count. Twice as many blocks as threads, so a
+ * thread slowed by another process leaves its share to the others. Small calls stay on the
+ * calling thread: waking helpers costs more than they save there.
+ */
+
+/**
+ * Multiply-adds from which a product is shared. Provisional: scripts/bench/matMulThreads.ts
+ * times square products on 1 and N threads to place it, but on the loaded machine it ran on
+ * (load average 17-23 on 2 cores) helpers woke too late to take more than a few blocks of any
+ * product up to 256^3, so it could not. 2^20 is about 40 µs of one core (25 GMAC/s): half of it
+ * is saved once a helper wakes within a few tens of µs, as on an idle machine. Every product of
+ * the reference MLP and CNN at batch 128 but the output layer's is above it.
+ */
+export const PARALLEL_MIN = 1 << 20;
+/** Must match assembly/matMul.ts's register tile. */
+const MR = 4;
+const NR = 8;
+
+/** Overrides the thread count (tests, benchmarks); the runner's setting goes through `setKernelThreads`. */
+export const THREADS_ENV_VAR = 'MODEL_LAB_THREADS';
+
+let configured: number | undefined;
+
+/** Threads for the training kernels, the caller included: `setKernelThreads`, else MODEL_LAB_THREADS, else every core. */
+export function kernelThreads(): number {
+  if (configured !== undefined) return configured;
+  const fromEnv = Number(process.env[THREADS_ENV_VAR]);
+  return Number.isInteger(fromEnv) && fromEnv >= 1 ? fromEnv : availableParallelism();
+}
+
+/** Sets the thread count for the training kernels of this process (undefined: back to the default). */
+export function setKernelThreads(threads: number | undefined): void {
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new Error(`threads must be a positive integer; got ${threads}`);
+  configured = threads;
+}
+
+/** Kernels a work item can run (argument 0 of a call). */
+const enum Op {
+  MatMul,
+  Im2col,
+  Col2im,
+  MaxPoolGrad,
+  MaxPoolGradTiled,
+  Adam,
+  ReluGrad,
+}
+
+/**
+ * One work item: arguments 0-2 are the kernel (`Op`), the number of units (images, elements;
+ * rows or columns of a product) and units per item; the kernel's own arguments follow, pointers
+ * at unit 0. Float arguments travel as their float32 bits.
+ */
+const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
+  const u0 = index * g[2], nu = Math.min(g[2], g[1] - u0);
+  switch (g[0]) {
+    case ${Op.MatMul}: {
+      const m = g[3], n = g[4];
+      const scratch = g[12] + thread * g[13];
+      if (g[14]) x.matMulBlock(m, n, g[5], g[6], g[7], g[8], g[9], g[10], g[11], scratch, u0, u0 + nu, 0, n);
+      else x.matMulBlock(m, n, g[5], g[6], g[7], g[8], g[9], g[10], g[11], scratch, 0, m, u0, u0 + nu);
+      return;
+    }
+    case ${Op.Im2col}:
+    case ${Op.Col2im}: {
+      // (x or dx, cols) of images u0..: inH, inW, C, outH, outW, strides, filter, padding.
+      const image = g[5] * g[6] * g[7] * 4, patches = g[8] * g[9] * g[12] * g[13] * g[7] * 4;
+      if (g[0] === ${Op.Im2col}) x.im2col(g[3] + u0 * image, g[4] + u0 * patches, nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
+      else x.col2im(g[4] + u0 * patches, g[3] + u0 * image, nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
+      return;
+    }
+    case ${Op.MaxPoolGrad}:
+    case ${Op.MaxPoolGradTiled}: {
+      // x, dy, dx of images u0..: inH, inW, C, outH, outW, then the kernel's window arguments.
+      const image = g[6] * g[7] * g[8] * 4, out = g[9] * g[10] * g[8] * 4;
+      const [xp, dyp, dxp] = [g[3] + u0 * image, g[4] + u0 * out, g[5] + u0 * image];
+      if (g[0] === ${Op.MaxPoolGradTiled}) x.maxPoolGradTiled(xp, dyp, dxp, nu, g[6], g[7], g[8], g[9], g[10], g[11], g[12]);
+      else x.maxPoolGrad(xp, dyp, dxp, nu, g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15], g[16], g[17], g[18]);
+      return;
+    }
+    case ${Op.Adam}: {
+      const f = new Float32Array(g.buffer, g.byteOffset + 40, 8);
+      const o = u0 * 4;
+      x.adam(g[3] + o, g[4] + o, g[5] + o, g[6] + o, g[7] + o, g[8] + o, g[9] + o, nu, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]);
+      return;
+    }
+    case ${Op.ReluGrad}: {
+      const o = u0 * 4;
+      x.reluGrad(g[3] + o, g[4] + o, g[5] + o, nu);
+      return;
+    }
+  }
+  throw new Error('unknown kernel ' + g[0]);
+}`;
+
+/** Helper threads per backend (and thread count), kept on the backend object like the kernels. */
+const POOL = Symbol.for('model-lab.wasm.threads');
+type WithPool = BackendWasm & { [POOL]?: WasmThreads };
+
+function pool(backend: BackendWasm, threads: number): WasmThreads {
+  const holder = backend as WithPool;
+  const existing = holder[POOL];
+  if (existing && existing.threads === threads) return existing;
+  void existing?.close();
+  const { module, memory } = boundSimdKernels(backend);
+  const created = new WasmThreads({ name: 'training matrix product', module, memory, itemSource: ITEM_SOURCE, threads });
+  holder[POOL] = created;
+  return created;
+}
+
+/** The helper threads' statistics for `backend` (tests: shows they took part). */
+export function matMulHelperItems(backend: BackendWasm): number {
+  return (backend as WithPool)[POOL]?.helperItems ?? 0;
+}
+
+/**
+ * C (m x n, at heap offset c) = op(A) op(B), as `SimdKernels.matMul` with the same arguments,
+ * on `kernelThreads()` threads when the product has at least `minimum` (`PARALLEL_MIN`) multiply-adds.
+ */
+export function matMulThreaded(
+  backend: BackendWasm,
+  m: number, n: number, k: number, a: number, aRow: number, aK: number, b: number, bTransposed: number, c: number,
+  { minimum = PARALLEL_MIN }: { minimum?: number } = {},
+): void {
+  const { kernels } = boundSimdKernels(backend);
+  const threads = kernelThreads();
+  const columns = m < n;
+  const tiles = columns ? Math.ceil(n / NR) : Math.ceil(m / MR);
+  const items = Math.min(tiles, 2 * threads);
+  if (threads === 1 || items < 2 || m * n * k < minimum) {
+    const scratch = backend.makeOutput([kernels.matMulScratch(n, k)], 'float32');
+    kernels.matMul(m, n, k, a, aRow, aK, b, bTransposed, c, backend.dataIdMap.get(scratch.dataId)!.memoryOffset);
+    disposeInfos(backend, scratch);
+    return;
+  }
+  const chunk = columns ? Math.ceil(n / NR / items) * NR : Math.ceil(m / MR / items) * MR;
+  const units = columns ? n : m;
+  // One scratch area per thread, 16-byte aligned.
+  const stride = Math.ceil(kernels.matMulScratch(columns ? chunk : n, k) / 4) * 16;
+  const scratch = backend.makeOutput([(stride / 4) * threads], 'float32');
+  const s = backend.dataIdMap.get(scratch.dataId)!.memoryOffset;
+  try {
+    pool(backend, threads).run([Op.MatMul, units, chunk, m, n, k, a, aRow, aK, b, bTransposed, c, s, stride, columns ? 0 : 1], Math.ceil(units / chunk));
+  } finally {
+    disposeInfos(backend, scratch);
+  }
+}
+
+/**
+ * Floats a call must touch before its images or elements are shared. Provisional, like
+ * `PARALLEL_MIN` (same reasoning: 2^16 floats take tens of µs to stream through one core).
+ */
+export const SPLIT_MIN_FLOATS = 1 << 16;
+
+/**
+ * Runs kernel `op` over `units` independent units in blocks (of a multiple of `align` units),
+ * shared when `floats` (what the call touches) is large enough.
+ */
+function split(backend: BackendWasm, op: Op, units: number, floats: number, args: number[], align = 1): void {
+  const threads = kernelThreads();
+  const items = Math.min(Math.ceil(units / align), 2 * threads);
+  const parallel = threads > 1 && items > 1 && floats >= SPLIT_MIN_FLOATS;
+  const chunk = parallel ? Math.ceil(units / items / align) * align : Math.max(units, 1);
+  pool(backend, threads).run([op, units, chunk, ...args], Math.ceil(units / chunk), parallel);
+}
+
+/** Shape arguments of im2col/col2im: input NHWC [batch, inH, inW, C], output [batch, outH, outW], window. */
+export interface PatchGeometry {
+  batch: number; inH: number; inW: number; C: number; outH: number; outW: number;
+  strideH: number; strideW: number; fh: number; fw: number; padTop: number; padLeft: number;
+}
+
+const patchArgs = (g: PatchGeometry) => [g.inH, g.inW, g.C, g.outH, g.outW, g.strideH, g.strideW, g.fh, g.fw, g.padTop, g.padLeft];
+
+/** `SimdKernels.im2col` (x -> cols), images shared between threads. */
+export function im2colThreaded(backend: BackendWasm, x: number, cols: number, g: PatchGeometry): void {
+  split(backend, Op.Im2col, g.batch, g.batch * g.outH * g.outW * g.fh * g.fw * g.C, [x, cols, ...patchArgs(g)]);
+}
+
+/** `SimdKernels.col2im` (cols -> dx), images shared between threads. */
+export function col2imThreaded(backend: BackendWasm, cols: number, dx: number, g: PatchGeometry): void {
+  split(backend, Op.Col2im, g.batch, g.batch * g.outH * g.outW * g.fh * g.fw * g.C, [dx, cols, ...patchArgs(g)]);
+}
+
+/**
+ * `SimdKernels.maxPoolGrad` / `maxPoolGradTiled` (window: fh, fw for the tiled kernel; strides,
+ * filter, dilations and padding for the other), images shared between threads.
+ */
+export function maxPoolGradThreaded(
+  backend: BackendWasm, tiled: boolean, x: number, dy: number, dx: number,
+  batch: number, inH: number, inW: number, C: number, outH: number, outW: number, window: number[],
+): void {
+  split(backend, tiled ? Op.MaxPoolGradTiled : Op.MaxPoolGrad, batch, batch * inH * inW * C, [x, dy, dx, inH, inW, C, outH, outW, ...window]);
+}
+
+/** `SimdKernels.adam` over n elements (float arguments as in the kernel), elements shared between threads. */
+export function adamThreaded(backend: BackendWasm, pointers: number[], n: number, floats: number[]): void {
+  const bits = new Uint32Array(new Float32Array(floats).buffer);
+  // Blocks of whole vectors: the same elements take the kernel's scalar tail as on one thread.
+  split(backend, Op.Adam, n, n * 7, [...pointers, ...bits], 4);
+}
+
+/** `SimdKernels.reluGrad` over n elements, elements shared between threads. */
+export function reluGradThreaded(backend: BackendWasm, dy: number, x: number, dx: number, n: number): void {
+  split(backend, Op.ReluGrad, n, n * 3, [dy, x, dx], 4);
+}

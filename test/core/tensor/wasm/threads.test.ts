@@ -1,0 +1,169 @@
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { kernelThreads, matMulHelperItems, matMulThreaded, setKernelThreads } from '../../../../src/core/tensor/wasm/threads';
+import { heapOffset, simdKernels } from '../../../../src/core/tensor/wasm/simdKernels';
+import { FusedAdamOptimizer } from '../../../../src/core/train/fusedAdam';
+import { initWasmWithFixes } from '../backendComparison';
+
+/**
+ * The training kernels on several threads give exactly (bit for bit) what one thread gives: the
+ * product's blocks on odd shapes, the convolution kernels, and the weights after real training
+ * steps of an MLP and a small CNN with 1, 2 and 3 threads. Each multi-thread case also checks
+ * that helper threads took part: they start in the background, and on a busy machine the caller
+ * may take every block of a call before a helper wakes, so a case is repeated until they have
+ * (a condition, not a time; every repetition is compared).
+ */
+describe('training kernels on several threads', () => {
+  let backend: BackendWasm;
+  before(async () => {
+    await initWasmWithFixes();
+    backend = tf.backend() as BackendWasm;
+  });
+  after(() => setKernelThreads(undefined));
+
+  /** Runs `check` until helpers of the current thread count computed blocks during it (at most 100 times). */
+  async function withHelpers(check: () => Promise<void> | void): Promise<void> {
+    await helpersUp();
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const before = matMulHelperItems(backend);
+      await check();
+      if (matMulHelperItems(backend) > before) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.fail(`helpers of the ${kernelThreads()}-thread pool never took part`);
+  }
+
+  /** Runs a shared product until the helpers of the current thread count have taken part. */
+  async function helpersUp(): Promise<void> {
+    const a = tf.ones([64, 64]);
+    const c = tf.zeros([64, 64]);
+    for (let k = 0; k < 20000 && matMulHelperItems(backend) === 0; k++) {
+      matMulThreaded(backend, 64, 64, 64, heapOffset(backend, a), 256, 4, heapOffset(backend, a), 0, heapOffset(backend, c), { minimum: 0 });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    tf.dispose([a, c]);
+    assert.ok(matMulHelperItems(backend) > 0, `helpers of the ${kernelThreads()}-thread pool took part`);
+  }
+
+  it('the setting: positive whole numbers only, default every core', () => {
+    setKernelThreads(undefined);
+    assert.ok(kernelThreads() >= 1);
+    assert.throws(() => setKernelThreads(0), /threads must be a positive integer/);
+    assert.throws(() => setKernelThreads(1.5), /threads must be a positive integer/);
+  });
+
+  // m x k times k x n with A and B stored either way; split along rows (m >= n) or columns.
+  const shapes = [
+    { m: 1, n: 1, k: 1 }, { m: 3, n: 37, k: 5 }, { m: 37, n: 3, k: 5 }, { m: 13, n: 29, k: 600 },
+    { m: 301, n: 17, k: 257 }, { m: 19, n: 203, k: 131 }, { m: 130, n: 130, k: 7 },
+  ];
+  for (const threads of [2, 3]) {
+    it(`products on ${threads} threads equal the single-thread kernel on odd shapes (every transposed form)`, async () => {
+      setKernelThreads(threads);
+      const kernels = simdKernels(backend);
+      await withHelpers(() => { for (const { m, n, k } of shapes) {
+        for (const tA of [false, true]) {
+          for (const tB of [false, true]) {
+            const a = tf.randomNormal(tA ? [k, m] : [m, k], 0, 1, 'float32', m + k);
+            const b = tf.randomNormal(tB ? [n, k] : [k, n], 0, 1, 'float32', n + k + 1);
+            const one = tf.zeros([m, n]);
+            const many = tf.zeros([m, n]);
+            const scratch = tf.zeros([kernels.matMulScratch(n, k)]);
+            const [pa, pb] = [a, b].map((t) => heapOffset(backend, t));
+            const aRow = tA ? 4 : k * 4;
+            const aK = tA ? m * 4 : 4;
+            kernels.matMul(m, n, k, pa, aRow, aK, pb, tB ? 1 : 0, heapOffset(backend, one), heapOffset(backend, scratch));
+            matMulThreaded(backend, m, n, k, pa, aRow, aK, pb, tB ? 1 : 0, heapOffset(backend, many), { minimum: 0 });
+            assert.deepEqual(many.dataSync(), one.dataSync(), `${m}x${n}x${k} tA ${tA} tB ${tB}`);
+            tf.dispose([a, b, one, many, scratch]);
+          }
+        }
+      } });
+    });
+  }
+
+  /**
+   * Outputs and gradients of convolutions (forward: im2col + product; filter gradient; input
+   * gradient: product + col2im) and of max pooling (both gradient kernels) and ReLU, odd shapes.
+   */
+  function convolutions(): Float32Array[] {
+    return tf.tidy(() => {
+      const out: Float32Array[] = [];
+      for (const { x, f, strides, pad, pool } of [
+        { x: [5, 23, 19, 7], f: [3, 3, 7, 16], strides: 1, pad: 'valid' as const, pool: 2 },
+        { x: [6, 31, 29, 5], f: [5, 5, 5, 11], strides: 2, pad: 'same' as const, pool: 3 },
+      ]) {
+        const xs = tf.randomNormal(x, 0, 1, 'float32', 3);
+        const fs = tf.randomNormal(f, 0, 1, 'float32', 4);
+        const loss = (xv: tf.Tensor4D, fv: tf.Tensor4D) =>
+          tf.maxPool(tf.relu(tf.conv2d(xv, fv, strides, pad)), pool, pool === 2 ? 2 : 1, 'same').square().sum();
+        const [dx, df] = tf.grads((xv: tf.Tensor, fv: tf.Tensor) => loss(xv as tf.Tensor4D, fv as tf.Tensor4D))([xs, fs]);
+        out.push(tf.conv2d(xs as tf.Tensor4D, fs as tf.Tensor4D, strides, pad).dataSync() as Float32Array, dx.dataSync() as Float32Array, df.dataSync() as Float32Array);
+      }
+      return out;
+    });
+  }
+
+  it('convolutions and their gradients on 2 and 3 threads equal one thread', async () => {
+    setKernelThreads(1);
+    const one = convolutions();
+    for (const threads of [2, 3]) {
+      setKernelThreads(threads);
+      await withHelpers(() => assert.deepEqual(convolutions(), one, `${threads} threads`));
+    }
+  });
+
+  /** Weights after `steps` Adam steps of a seeded model on seeded data, as one array. */
+  async function trainedWeights(build: () => tf.LayersModel, inputShape: number[], steps: number, batch: number): Promise<Float32Array> {
+    const model = build();
+    // The trainer's Adam (one fused kernel per variable, elements shared between threads).
+    model.compile({ optimizer: new FusedAdamOptimizer(1e-3), loss: 'categoricalCrossentropy' });
+    const xs = tf.randomUniform([steps * batch, ...inputShape], 0, 1, 'float32', 5);
+    const ys = tf.oneHot(tf.randomUniform([steps * batch], 0, 10, 'int32', 6), 10);
+    await model.fit(xs, ys, { batchSize: batch, epochs: 2, shuffle: false, verbose: 0 });
+    const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
+    tf.dispose([xs, ys]);
+    model.dispose();
+    const all = new Float32Array(weights.reduce((s, w) => s + w.length, 0));
+    let at = 0;
+    for (const w of weights) {
+      all.set(w, at);
+      at += w.length;
+    }
+    return all;
+  }
+
+  const seeded = (seed: number) => ({ kernelInitializer: tf.initializers.glorotUniform({ seed }) });
+  const mlp = () => tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [784], units: 256, activation: 'relu', ...seeded(1) }),
+      tf.layers.dense({ units: 128, activation: 'relu', ...seeded(2) }),
+      tf.layers.dense({ units: 10, activation: 'softmax', ...seeded(3) }),
+    ],
+  });
+  const cnn = () => tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [16, 16, 3], filters: 16, kernelSize: 3, activation: 'relu', ...seeded(4) }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.conv2d({ filters: 24, kernelSize: 3, activation: 'relu', ...seeded(5) }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 10, activation: 'softmax', ...seeded(6) }),
+    ],
+  });
+
+  for (const [name, build, shape, batch] of [['MLP 784-256-128-10', mlp, [784], 64], ['CNN conv-pool-conv-dense', cnn, [16, 16, 3], 32]] as const) {
+    it(`training the ${name} gives bit-identical weights with 1, 2 and 3 threads`, async () => {
+      setKernelThreads(1);
+      const one = await trainedWeights(build, [...shape], 3, batch);
+      for (const threads of [2, 3]) {
+        setKernelThreads(threads);
+        await withHelpers(async () => {
+          const many = await trainedWeights(build, [...shape], 3, batch);
+          assert.ok(many.every((v, k) => Object.is(v, one[k])), `weights after training with ${threads} threads differ from 1 thread`);
+        });
+      }
+    });
+  }
+});
