@@ -70,14 +70,7 @@ test('a helper that stops in the middle of a call fails the call with a clear er
     if (thread > 0) process.exit(7);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
   }`);
-  let error: unknown;
-  try {
-    await callUntil(threads, [], 4, () => false);
-  } catch (e) {
-    error = e;
-  }
-  assert.ok(error instanceof Error, 'the call threw');
-  assert.match(error.message, /test kernel: a helper thread stopped .*exit code 7.*--threads 1/);
+  await assert.rejects(callUntil(threads, [], 4, () => false), (e) => e instanceof Error && /test kernel: a helper thread stopped .*exit code 7.*--threads 1/.test(e.message));
   // And so does every later call: the stopped helper's share would never be done.
   assert.throws(() => threads.run([], 4), /a helper thread stopped/);
   await threads.close();
@@ -88,14 +81,7 @@ test('an item that throws on a helper fails the call with a clear error', async 
     if (thread > 0) throw new Error('boom');
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
   }`);
-  let error: unknown;
-  try {
-    await callUntil(threads, [], 4, () => false);
-  } catch (e) {
-    error = e;
-  }
-  assert.ok(error instanceof Error);
-  assert.match(error.message, /test kernel: a work item failed on a helper thread/);
+  await assert.rejects(callUntil(threads, [], 4, () => false), (e) => e instanceof Error && /test kernel: a work item failed on a helper thread/.test(e.message));
   await threads.close();
 });
 

@@ -29,16 +29,20 @@ class FakePredictor implements FreezePredictor {
 /** An epoch's end as the training loop reports it; NaN accuracy: no evaluation (the accuracy guard stays out). */
 const endOf = (epoch: number, testAccuracy = NaN) => ({ epoch, loss: NaN, testLoss: NaN, testAccuracy });
 
+/** Every unit moving steadily: unit i's weights are i + 1 + step / 1000. */
+const steady = (unit: number, g: number) => unit + 1 + g / 1000;
+
 /**
- * Runs steps [from, to) of the plan: set each active kernel, then call afterStep, and afterEpoch
- * after each epoch's last step with the accuracy `acc(epoch)` (default: none).
+ * Runs steps [from, to) of the plan: set each active kernel to `weight(unit, step)` (default:
+ * steady), then call afterStep, and afterEpoch after each epoch's last step with the accuracy
+ * `acc(epoch)` (default: none). Returns the frozen prefix after each epoch.
  */
-async function run(policy: SmartFrzPolicy, units: FreezableUnit[], from: number, to: number, acc: (epoch: number) => number = () => NaN): Promise<number[]> {
+async function run(policy: SmartFrzPolicy, units: FreezableUnit[], from: number, to: number, acc: (epoch: number) => number = () => NaN, weight = steady): Promise<number[]> {
   const prefixes: number[] = [];
   for (let g = from; g < to; g++) {
     const epoch = Math.floor(g / PLAN.stepsPerEpoch);
     const stepInEpoch = g % PLAN.stepsPerEpoch;
-    units.forEach((u) => u.kernel.assign(tf.fill([4, 5], u.index + 1 + g / 1000)));
+    units.forEach((u) => u.kernel.assign(tf.fill([4, 5], weight(u.index, g))));
     await policy.afterStep({ epoch, stepInEpoch, globalStep: g });
     if (stepInEpoch === PLAN.stepsPerEpoch - 1) {
       await policy.afterEpoch(endOf(epoch, acc(epoch)));
@@ -123,17 +127,8 @@ test('a unit freezes once its recorded window stopped moving, a moving unit neve
   const units = makeUnits(2);
   const policy = new SmartFrzPolicy({ predictor: still, keepTrainable: 0 });
   policy.init(units, PLAN);
-  const prefixes: number[] = [];
-  for (let g = 0; g < 60; g++) {
-    // Unit 0 stops moving after step 25; unit 1 keeps moving.
-    units[0].kernel.assign(tf.fill([4, 5], 1 + Math.min(g, 25) / 1000));
-    units[1].kernel.assign(tf.fill([4, 5], 2 + g / 1000));
-    await policy.afterStep({ epoch: Math.floor(g / 10), stepInEpoch: g % 10, globalStep: g });
-    if (g % 10 === 9) {
-      await policy.afterEpoch(endOf(Math.floor(g / 10)));
-      prefixes.push(policy.frozenPrefix());
-    }
-  }
+  // Unit 0 stops moving after step 25; unit 1 keeps moving.
+  const prefixes = await run(policy, units, 0, 60, undefined, (unit, g) => (unit === 0 ? 1 + Math.min(g, 25) / 1000 : steady(unit, g)));
   // The stage after step 39 is the first whose 6-snapshot window (steps 29..39) is all still.
   assert.deepEqual(prefixes, [0, 0, 0, 1, 1, 1]);
 });
@@ -203,17 +198,8 @@ test('convergence guard: a unit still travelling in one direction does not freez
   policy.init(units, PLAN);
   // Unit 0 drifts steadily for 3 epochs (directedness 2 over 5 snapshots, sqrt(5) = 2.24 over 6),
   // then jitters between two points (directedness 0 or 1/sqrt(5)).
-  const prefixes: number[] = [];
-  for (let g = 0; g < 60; g++) {
-    const v = g < 30 ? g / 1000 : 0.03 + (g % 4 < 2 ? 0 : 0.001);
-    units[0].kernel.assign(tf.fill([4, 5], 1 + v));
-    units[1].kernel.assign(tf.fill([4, 5], 2 + g / 1000));
-    await policy.afterStep({ epoch: Math.floor(g / 10), stepInEpoch: g % 10, globalStep: g });
-    if (g % 10 === 9) {
-      await policy.afterEpoch(endOf(Math.floor(g / 10)));
-      prefixes.push(policy.frozenPrefix());
-    }
-  }
+  const drift = (g: number) => (g < 30 ? g / 1000 : 0.03 + (g % 4 < 2 ? 0 : 0.001));
+  const prefixes = await run(policy, units, 0, 60, undefined, (unit, g) => (unit === 0 ? 1 + drift(g) : steady(unit, g)));
   assert.deepEqual(prefixes, [0, 0, 0, 1, 1, 1]);
   assert.match(policy.lastHold() ?? '', /^l1 still travelling \(directedness 2\.24\)$/);
 });
