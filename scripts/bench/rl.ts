@@ -11,7 +11,7 @@
  * 2. offline: HIQL vs flat GCIVL vs GCBC in a grid maze (default: examples/rl/mazes/corridors.json)
  *    from one noisy-expert dataset, one value function trained once in one process with the three
  *    policies riding along on it (evaluated after every epoch on stderr, with the value's ordering
- *    of neighbouring cells). Success rate over the far tasks (shortest path >= 40 moves). Targets:
+ *    of neighbouring cells and HIQL's levels measured apart: scripts/bench/rlHiqlLevels.ts). Success rate over the far tasks (shortest path >= 40 moves). Targets:
  *    HIQL >= flat + 15 points and >= 50%.
  *
  * `--json` prints one document on stdout:
@@ -34,6 +34,7 @@ import { OfflineTrainer } from '../../src/core/rl/gcrl/trainer';
 import { SkillsTrainer } from '../../src/core/rl/skills/trainer';
 import { initBackend } from '../../src/core/tensor/backend';
 import { createRng } from '../../src/core/util/random';
+import { hiqlLevels } from './rlHiqlLevels';
 import { FAR_STEPS, offlineArm, skillsArm } from './rlStudies';
 
 const DEFAULT_MAZE = path.join(__dirname, '../../examples/rl/mazes/corridors.json');
@@ -87,7 +88,7 @@ async function runArm(arm: string): Promise<ArmResult> {
     await t.session.run(t.stages((epoch) => {
       const c = process.cpuUsage(c0);
       const curve = epoch % settings.evaluation.everyEpochs === 0 && epoch < settings.epochs
-        ? ' ' + algos.map((a) => `${a} ${round(evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, epoch)).successRate)}`).join(', ') + `; ${ordering(t)}`
+        ? ' ' + algos.map((a) => `${a} ${round(evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, epoch)).successRate)}`).join(', ') + `; ${ordering(t)}; ${hiqlLevels(t, settings.evaluation, () => evaluationRng(seed, epoch))}`
         : '';
       log(`${arm} epoch ${epoch}/${settings.epochs}: ${round((c.user + c.system) / 1e6)} s CPU, ${round((performance.now() - t0) / 1000)} s wall (load ${loadavg()[0].toFixed(2)})${curve}`);
     }));
@@ -95,7 +96,7 @@ async function runArm(arm: string): Promise<ArmResult> {
       const ev = evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, settings.epochs));
       out[a] = { successRate: round(ev.successRate), tasks: ev.tasks.map((x) => round(x.successRate)) };
     }
-    log(`${arm} final ${ordering(t)}`);
+    log(`${arm} final ${ordering(t)}; ${hiqlLevels(t, settings.evaluation, () => evaluationRng(seed, settings.epochs))}`);
     t.dispose();
   }
   const c = process.cpuUsage(c0);

@@ -23,7 +23,7 @@ export function skillsArm(arm: string, s: number, quick: boolean): SkillsSetting
 
 /**
  * The offline study's budget (chosen on the shipped maze only; docs/rl.md): HIQL's official
- * expectile, discount, temperature, k and goal sampling; networks of 128x2 that see each position
+ * expectile, discount, temperature and goal sampling; networks of 128x2 that see each position
  * as its cell (`encoding: "cells"`), a faster target network (0.1: the value's ordering of far
  * cells improves about twice as fast as with 0.02) and learning rate.
  */
@@ -37,6 +37,16 @@ export const OFFLINE_STUDY = {
   stepsPerEpoch: 1000,
 };
 
+/**
+ * HIQL's subgoal distance k in the study's grid mazes, in steps of the environment. The official
+ * 25 is for AntMaze, where 25 steps are a few percent of a far task (its discrete Procgen maze
+ * uses 3); here a step is a whole cell, 25 noisy steps span about 11 cells (3-19), more than a
+ * fifth of a far task: the high level's mean proposal falls in walls and the low level cannot
+ * reach it (docs/rl.md, "What limited HIQL"). Only HIQL's policies depend on k: the value, GCIVL
+ * and GCBC train identically whatever it is.
+ */
+export const OFFLINE_STUDY_K = 5;
+
 /** The offline study's settings: HIQL's hyperparameters, the miniature's sizes and budget (docs/rl.md). */
 export function offlineArm(algos: GcAlgo[], tasks: MazeTask[], layout: string[], s: number, quick: boolean): { settings: OfflineSettings; data: GenerateSettings } {
   const settings = defaultOfflineSettings({ type: 'gridmaze', layout }, tasks);
@@ -45,6 +55,7 @@ export function offlineArm(algos: GcAlgo[], tasks: MazeTask[], layout: string[],
       ...settings,
       algos,
       ...OFFLINE_STUDY,
+      sampling: { ...settings.sampling, k: OFFLINE_STUDY_K },
       epochs: quick ? 1 : OFFLINE_STUDY.epochs,
       stepsPerEpoch: quick ? 50 : OFFLINE_STUDY.stepsPerEpoch,
       evaluation: { ...settings.evaluation, episodes: quick ? 4 : 20, everyEpochs: 1 },

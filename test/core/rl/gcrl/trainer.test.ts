@@ -78,6 +78,17 @@ describe('offline goal-conditioned trainer (HIQL, GCIVL, GCBC on one value)', ()
     });
   }
 
+  it('k changes HIQL\'s policies only: the value, GCIVL and GCBC train identically whatever k is (a fair comparison)', async () => {
+    const a = await straight({ ...tiny('gridmaze'), sampling: { ...tiny('gridmaze').sampling, k: 2 } });
+    const b = await straight({ ...tiny('gridmaze'), sampling: { ...tiny('gridmaze').sampling, k: 9 } });
+    const pick = (m: Record<string, number>[], names: string[]) => m.map((r) => names.map((n) => r[n]));
+    const shared = ['v', 'valueLoss', 'gcivl', 'gcivlAdv', 'gcbc'];
+    assert.deepEqual(pick(b.metrics, shared), pick(a.metrics, shared));
+    assert.deepEqual(b.grid, a.grid);
+    assert.deepEqual(b.evals.filter((e) => e.algo !== 'hiql'), a.evals.filter((e) => e.algo !== 'hiql'));
+    assert.notDeepEqual(pick(b.metrics, ['hiqlHigh', 'hiqlLow']), pick(a.metrics, ['hiqlHigh', 'hiqlLow']), 'k does reach HIQL');
+  });
+
   it('resumes from a checkpoint exactly where it stopped', async () => {
     const s = tiny('gridmaze');
     const full = await straight(s);
