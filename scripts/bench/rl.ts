@@ -2,7 +2,7 @@
  * The RL lab's two studies, each arm in its own process (arms run side by side, as many at a
  * time as the machine has cores):
  *
- *   npm run bench:rl -- [--study skills|offline] [--seed S] [--maze FILE] [--jobs N] [--json]
+ *   npm run bench:rl -- [--study skills|offline] [--seed S] [--maze FILE] [--jobs N] [--levels] [--json]
  *
  * 1. skills: METRA vs DIAYN (discrete skills, continuous skills), and LSD, in the official 2-D
  *    point environment, the same SAC and budget; 48 skills evaluated deterministically: distinct unit
@@ -11,8 +11,9 @@
  * 2. offline: HIQL vs flat GCIVL vs GCBC in a grid maze (default: examples/rl/mazes/corridors.json)
  *    from one noisy-expert dataset, one value function trained once in one process with the three
  *    policies riding along on it (evaluated after every epoch on stderr, with the value's ordering
- *    of neighbouring cells and HIQL's levels measured apart: scripts/bench/rlHiqlLevels.ts). Success rate over the far tasks (shortest path >= 40 moves). Targets:
- *    HIQL >= flat + 15 points and >= 50%.
+ *    of neighbouring cells and, with `--levels`, HIQL's levels measured apart:
+ *    scripts/bench/rlHiqlLevels.ts). Success rate over the far tasks (shortest path >= 40 moves).
+ *    Targets: HIQL >= flat + 15 points and >= 50%.
  *
  * `--json` prints one document on stdout:
  *   {"skills":{"metra":{coverage,finalDistance,maxDistance},"diayn":{...},"diaynDiscrete":{...},
@@ -49,6 +50,8 @@ const { values } = parseArgs({
     jobs: { type: 'string' },
     /** Internal: run one arm in this process and send its result to the parent. */
     arm: { type: 'string' },
+    /** After every epoch of the offline study, also HIQL's levels measured apart (scripts/bench/rlHiqlLevels.ts; about 15 CPU seconds an epoch). */
+    levels: { type: 'boolean', default: false },
     /** Shorter budgets, to check the script itself (not for results). */
     quick: { type: 'boolean', default: false },
   },
@@ -88,7 +91,7 @@ async function runArm(arm: string): Promise<ArmResult> {
     await t.session.run(t.stages((epoch) => {
       const c = process.cpuUsage(c0);
       const curve = epoch % settings.evaluation.everyEpochs === 0 && epoch < settings.epochs
-        ? ' ' + algos.map((a) => `${a} ${round(evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, epoch)).successRate)}`).join(', ') + `; ${ordering(t)}; ${hiqlLevels(t, settings.evaluation, () => evaluationRng(seed, epoch))}`
+        ? ' ' + algos.map((a) => `${a} ${round(evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, epoch)).successRate)}`).join(', ') + `; ${ordering(t)}${levels(t, epoch)}`
         : '';
       log(`${arm} epoch ${epoch}/${settings.epochs}: ${round((c.user + c.system) / 1e6)} s CPU, ${round((performance.now() - t0) / 1000)} s wall (load ${loadavg()[0].toFixed(2)})${curve}`);
     }));
@@ -96,7 +99,7 @@ async function runArm(arm: string): Promise<ArmResult> {
       const ev = evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, settings.epochs));
       out[a] = { successRate: round(ev.successRate), tasks: ev.tasks.map((x) => round(x.successRate)) };
     }
-    log(`${arm} final ${ordering(t)}; ${hiqlLevels(t, settings.evaluation, () => evaluationRng(seed, settings.epochs))}`);
+    log(`${arm} final ${ordering(t)}${levels(t, settings.epochs)}`);
     t.dispose();
   }
   const c = process.cpuUsage(c0);
@@ -108,6 +111,11 @@ function ordering(t: OfflineTrainer): string {
   const o = valueOrdering(t);
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   return `value orders neighbours ${pct(o.all)} (within 25 moves ${pct(o.near)}, farther ${pct(o.far)})`;
+}
+
+/** With `--levels`, HIQL's levels measured apart, for the log (the evaluation's own generators: training is unchanged). */
+function levels(t: OfflineTrainer, epoch: number): string {
+  return values.levels ? `; ${hiqlLevels(t, t.settings.evaluation, () => evaluationRng(seed, epoch))}` : '';
 }
 
 function loadMaze() {

@@ -10,11 +10,17 @@
  *   were proposed from, and the mean progress in moves of those not in a wall;
  * - `greedy V`: acting greedily on the value (the neighbour with the largest V(s', g)).
  *
+ * `idealHigh` is the high level's best case, without training: per cell and goal, the mean of the
+ * dataset's k-step targets from that cell weighted as AWR weighs them with the *true* value
+ * (shortest paths): where an exact fit of HIQL's Gaussian high level with a perfect value would
+ * propose subgoals (a mean of targets spread along winding corridors can fall in a wall).
+ *
  * Used by `npm run bench:rl` (after every epoch) and scripts/bench/rlHiqlProbe.ts.
  */
 import { cellCentre, cellOf, distancesFrom, GRID_MOVES, isFree, type Maze, type MazeTask } from '../../src/core/rl/env/maze';
 import type { EvaluationSettings } from '../../src/core/rl/gcrl/settings';
 import type { OfflineTrainer } from '../../src/core/rl/gcrl/trainer';
+import type { GcDataset } from '../../src/core/rl/gcrl/dataset';
 import { argmax } from '../../src/core/rl/nn/distributions';
 import type { Rng } from '../../src/core/util/random';
 
@@ -127,4 +133,40 @@ function highQuality(t: OfflineTrainer, maze: Maze, tasks: MazeTask[]): { wall: 
     progress += p;
   });
   return { wall: wall / from.length, closer: closer / from.length, progress: progress / Math.max(1, from.length - wall) };
+}
+
+/** `idealHigh`: the AWR-weighted mean k-step target per free cell toward each task's goal, under the true value. */
+export function idealHigh(maze: Maze, d: GcDataset, tasks: MazeTask[], k: number, temperature: number, discount: number): { wall: number; closer: number } {
+  const cellAt = (i: number) => Math.floor(d.observations[2 * i + 1]) * maze.cols + Math.floor(d.observations[2 * i]);
+  const from = new Map<number, number[]>();
+  for (let i = 0; i < d.trajectoryEnd.length; i++) {
+    if (d.trajectoryEnd[i] === i) continue;
+    if (!from.has(cellAt(i))) from.set(cellAt(i), []);
+    from.get(cellAt(i))!.push(i);
+  }
+  const value = (moves: number) => -(1 - discount ** moves) / (1 - discount);
+  let wall = 0;
+  let closer = 0;
+  let total = 0;
+  for (const task of tasks) {
+    const dist = distancesFrom(maze, task.goal);
+    for (const [r, c] of maze.free) {
+      const here = dist[r * maze.cols + c];
+      if (here === 0) continue;
+      total++;
+      let [sw, sx, sy] = [0, 0, 0];
+      for (const i of from.get(r * maze.cols + c) ?? []) {
+        const j = Math.min(i + k, d.trajectoryEnd[i]);
+        const w = Math.min(Math.exp(temperature * (value(dist[cellAt(j)]) - value(here))), 100);
+        sw += w;
+        sx += w * (d.observations[2 * j] - d.observations[2 * i]);
+        sy += w * (d.observations[2 * j + 1] - d.observations[2 * i + 1]);
+      }
+      if (sw === 0) continue;
+      const [pr, pc] = cellOf(c + 0.5 + sx / sw, r + 0.5 + sy / sw);
+      if (!isFree(maze, pr, pc)) wall++;
+      else if (dist[pr * maze.cols + pc] < here) closer++;
+    }
+  }
+  return { wall: wall / total, closer: closer / total };
 }

@@ -2,7 +2,8 @@
  * HIQL's two levels measured apart (scripts/bench/rlHiqlLevels.ts) on the offline study's data
  * and settings, with `--k` and `--set` overrides, after every `--every` updates on the maze's far
  * tasks: each algorithm's success, the learned low level with oracle subgoals, the high level's
- * proposals, and greedy action on the value. For finding what limits HIQL (docs/rl.md):
+ * proposals (and, first, the best case of them: `idealHigh`), and greedy action on the value.
+ * For finding what limits HIQL (docs/rl.md). With `--updates 0` only the best case is printed:
  *
  *   node --import tsx scripts/bench/rlHiqlProbe.ts [--maze FILE] [--seed S] [--k K]
  *     [--updates N] [--every N] [--algos hiql,gcivl] [--oracle 1,5,25] [--set '{...}']
@@ -19,7 +20,7 @@ import type { GcAlgo } from '../../src/core/rl/gcrl/settings';
 import { OfflineTrainer } from '../../src/core/rl/gcrl/trainer';
 import { initBackend } from '../../src/core/tensor/backend';
 import { createRng } from '../../src/core/util/random';
-import { hiqlLevels } from './rlHiqlLevels';
+import { hiqlLevels, idealHigh } from './rlHiqlLevels';
 import { FAR_STEPS, offlineArm } from './rlStudies';
 
 const { values } = parseArgs({
@@ -49,7 +50,10 @@ async function main(): Promise<void> {
   const t = new OfflineTrainer(settings, dataset);
   const c0 = process.cpuUsage();
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
-  process.stdout.write(`k ${settings.sampling.k}, far tasks ${far.map((x) => taskLength(maze, x)).join(', ')} moves\n`);
+  const ideal = idealHigh(maze, dataset, far, settings.sampling.k, settings.temperature, settings.sampling.discount);
+  process.stdout.write(`k ${settings.sampling.k}, far tasks ${far.map((x) => taskLength(maze, x)).join(', ')} moves; ` +
+    `ideal high level (true value, exact AWR mean): ${pct(ideal.wall)} in walls, ${pct(ideal.closer)} closer\n`);
+  if (settings.epochs === 0) return t.dispose();
   await t.session.run(t.stages((epoch) => {
     const e = settings.evaluation;
     const parts = settings.algos.map((a) => `${a} ${pct(evaluateAlgo(t, a, e, evaluationRng(seed, epoch)).successRate)}`);
