@@ -50,7 +50,7 @@ const { values } = parseArgs({
     jobs: { type: 'string' },
     /** Internal: run one arm in this process and send its result to the parent. */
     arm: { type: 'string' },
-    /** After every epoch of the offline study, also HIQL's levels measured apart (scripts/bench/rlHiqlLevels.ts; about 15 CPU seconds an epoch). */
+    /** After every epoch of the offline study, also HIQL's levels measured apart (scripts/bench/rlHiqlLevels.ts). */
     levels: { type: 'boolean', default: false },
     /** Shorter budgets, to check the script itself (not for results). */
     quick: { type: 'boolean', default: false },

@@ -1,6 +1,6 @@
 /**
  * HIQL's two levels measured apart, and the best a flat policy could do from the same value
- * (docs/rl.md, "What limited HIQL"), on a grid maze's tasks under the study's protocol
+ * (docs/rl.md, "Round 6: the full budget, and what limited HIQL"), on a grid maze's tasks under the study's protocol
  * (episodes per task, epsilon, step limit of `EvaluationSettings`):
  *
  * - `low|oracle m`: the learned low level steered by oracle subgoals: the cell m moves ahead on a
@@ -15,7 +15,7 @@
  * (shortest paths): where an exact fit of HIQL's Gaussian high level with a perfect value would
  * propose subgoals (a mean of targets spread along winding corridors can fall in a wall).
  *
- * Used by `npm run bench:rl` (after every epoch) and scripts/bench/rlHiqlProbe.ts.
+ * Used by `npm run bench:rl -- --levels` (after every epoch) and scripts/bench/rlHiqlProbe.ts.
  */
 import { cellCentre, cellOf, distancesFrom, GRID_MOVES, isFree, type Maze, type MazeTask } from '../../src/core/rl/env/maze';
 import type { EvaluationSettings } from '../../src/core/rl/gcrl/settings';

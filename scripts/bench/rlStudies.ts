@@ -42,7 +42,7 @@ export const OFFLINE_STUDY = {
  * 25 is for AntMaze, where 25 steps are a few percent of a far task (its discrete Procgen maze
  * uses 3); here a step is a whole cell, 25 noisy steps span about 11 cells (3-19), more than a
  * fifth of a far task: the high level's mean proposal falls in walls and the low level cannot
- * reach it (docs/rl.md, "What limited HIQL"). Only HIQL's policies depend on k: the value, GCIVL
+ * reach it (docs/rl.md, "what limited HIQL"). Only HIQL's policies depend on k: the value, GCIVL
  * and GCBC train identically whatever it is.
  */
 export const OFFLINE_STUDY_K = 5;
