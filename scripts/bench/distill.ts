@@ -410,8 +410,10 @@ function splits(s: StudyResult['summary']): { name: string; perSeed: Record<stri
 function table(study: Study, r: StudyResult): string {
   const s = r.summary;
   const out = [`${study} (seeds ${s.seeds.join(', ')}; ${r.wallSeconds} s wall, ${r.cpuSeconds} s CPU)`];
-  const rows = [['model', 'parameters', 'ms/example', 'train s'], ['teacher', String(s.teacher.parameters), s.teacher.msPerExample.toFixed(4), '']];
-  for (const a of s.arms) rows.push([a.name, String(a.parameters), a.msPerExample.toFixed(4), String(a.trainSeconds)]);
+  const rows = [['model', 'parameters', 'x smaller', 'ms/example', 'x faster', 'train s'], ['teacher', String(s.teacher.parameters), '', s.teacher.msPerExample.toFixed(4), '', '']];
+  for (const a of s.arms) {
+    rows.push([a.name, String(a.parameters), (s.teacher.parameters / a.parameters).toFixed(1), a.msPerExample.toFixed(4), (s.teacher.msPerExample / a.msPerExample).toFixed(1), String(a.trainSeconds)]);
+  }
   for (const sp of splits(s)) {
     rows[0].push(`${sp.name}: mean ± sd (min-max)`, 'per seed');
     for (const row of rows.slice(1)) row.push(formatSpread(sp.perSeed[row[0]]), sp.perSeed[row[0]].map(pct).join(' '));
