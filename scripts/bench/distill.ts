@@ -18,9 +18,9 @@
  * Every study trains one teacher (seed S) and distils it with seeds S..S+N-1 (or the listed
  * seeds); the document holds the mean over seeds, each seed's accuracies (`perSeed`) and their
  * standard deviation (`sd`). `--cache DIR` keeps each study's teacher (its data files, experiment
- * and run) in DIR/<study>-<hash of its settings and data> and reuses its completed run next time. `--validate` evaluates the
- * data-free study on a validation split carved from the training images (the last 10,000; the
- * teacher trains on the first 50,000), for tuning: the summary's accuracies are then on the
+ * and run) in DIR/<study>-<hash of its settings and data> and reuses its completed run next time.
+ * `--validate` evaluates the data-free study on a validation split carved from the training
+ * images (the last 10,000; the teacher trains on the first 50,000), for tuning: the summary's accuracies are then on the
  * validation split, and the same models are scored once on the test split (`test`).
  * `--json` prints `{"datafree": <distill summary>, "tinybert": <distill summary>}` on stdout;
  * progress, wall and CPU seconds and load averages go to stderr. Runs go to a temporary
