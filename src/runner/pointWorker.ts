@@ -65,15 +65,15 @@ export function servePoints(): void {
 
 /**
  * V8 profiles functions as they run and has its optimising compiler (TurboFan) compile the hot
- * ones on background threads; a short run spends much of its CPU there (a 0.5 s digits point in a
- * new process: ~0.6 CPU s of its ~1.4 on those threads; docs/cluster.md). With a core to spare
- * that work is free, but when the sweep's workers keep every core busy it takes CPU from the
- * other points. About four times V8's default tier-up budget (67,584 bytecode bytes per profiler tick)
- * leaves lukewarm functions unoptimised: 10% less CPU for a 2-point worker of the digits sweep
- * (4.80 -> 4.32 CPU s for the two workers of the bench, three runs each), 5% on an 80-epoch point,
- * whose main thread is ~6% slower, which is why only a worker that shares the cores gets it.
- * Speed only: results are bit-identical. Set at run time, so a V8 without the flag only prints a
- * warning (an unknown flag on the command line would stop Node from starting).
+ * ones on background threads; a short run spends much of its CPU there (the first 0.5 s digits
+ * point of a worker: ~0.6 of its ~1.5 CPU s; docs/cluster.md). With a core to spare that work is
+ * free, but when the sweep's workers keep every core busy it takes CPU from the other points.
+ * About four times V8's default tier-up budget (67,584 bytecode bytes per profiler tick) leaves
+ * lukewarm functions unoptimised: 10% less CPU for the bench's two 2-point workers of the digits
+ * sweep (4.80 -> 4.32 CPU s, three runs each), 5% on an 80-epoch point, whose main thread is then
+ * ~6% slower: so only workers that share the cores get it. Speed only: results are bit-identical.
+ * Set at run time: a V8 without the flag prints a warning (on the command line, an unknown flag
+ * would stop Node from starting).
  */
 function optimiseLessEagerly(): void {
   setFlagsFromString('--interrupt-budget=262144');
