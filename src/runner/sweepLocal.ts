@@ -48,14 +48,15 @@ export function threadsPerPoint(parallel: number): number {
 
 /**
  * Starts the point workers of a local sweep that is about to be planned (`runSweepLocal`'s
- * `pool`): `parallel` workers (default `defaultParallel()`) that load and set up their backend
- * while the caller validates and plans the sweep. Their output goes to `logFile` until the sweep
- * moves it into its folder. The caller closes the pool if the sweep never runs.
+ * `pool`): `parallel` workers (default `defaultParallel()`; at most one per core, as the sweep
+ * may have fewer points) that load and set up their backend while the caller validates and plans
+ * the sweep. Their output goes to `logFile` until the sweep moves it into its folder. The caller
+ * closes the pool if the sweep never runs.
  */
 export function startPointWorkers(opts: { parallel?: number; cwd: string; logFile: string; workerScript?: string }): PointWorkerPool {
   const parallel = Math.max(1, opts.parallel ?? defaultParallel());
   const pool = new PointWorkerPool({ workerScript: opts.workerScript ?? defaultWorkerScript(), logFile: opts.logFile, cwd: opts.cwd, fillsCores: fillsCores(parallel) });
-  pool.prestart(parallel);
+  pool.prestart(Math.min(parallel, os.availableParallelism()));
   return pool;
 }
 
