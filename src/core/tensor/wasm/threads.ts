@@ -61,6 +61,7 @@ const enum Op {
   MaxPoolGradTiled,
   Adam,
   ReluGrad,
+  BiasActivationGrad,
 }
 
 /**
@@ -74,8 +75,8 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
     case ${Op.MatMul}: {
       const m = g[3], n = g[4];
       const scratch = g[12] + thread * g[13];
-      if (g[14]) x.matMulBlock(m, n, g[5], g[6], g[7], g[8], g[9], g[10], g[11], scratch, u0, u0 + nu, 0, n);
-      else x.matMulBlock(m, n, g[5], g[6], g[7], g[8], g[9], g[10], g[11], scratch, 0, m, u0, u0 + nu);
+      if (g[14]) x.matMulBlock(m, n, g[5], g[6], g[7], g[8], g[9], g[10], g[11], scratch, u0, u0 + nu, 0, n, g[15], g[16]);
+      else x.matMulBlock(m, n, g[5], g[6], g[7], g[8], g[9], g[10], g[11], scratch, 0, m, u0, u0 + nu, g[15], g[16]);
       return;
     }
     case ${Op.Im2col}:
@@ -106,6 +107,10 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
       x.reluGrad(g[3] + o, g[4] + o, g[5] + o, nu);
       return;
     }
+    case ${Op.BiasActivationGrad}:
+      // dy, y, dz, rows, acc, db, relu; units are columns.
+      x.biasActivationGrad(g[3], g[4], g[5], g[6], g[1], u0, u0 + nu, g[7], g[8], g[9]);
+      return;
   }
   throw new Error('unknown kernel ' + g[0]);
 }`;
@@ -133,11 +138,13 @@ export function matMulHelperItems(backend: BackendWasm): number {
 /**
  * C (m x n, at heap offset c) = op(A) op(B), as `SimdKernels.matMul` with the same arguments,
  * on `kernelThreads()` threads when the product has at least `minimum` (`PARALLEL_MIN`) multiply-adds.
+ * `bias` (heap offset of n floats; 0: none) and `relu`: the epilogue `matMulBlock` applies to
+ * each tile as it stores it, i.e. relu(C + bias) without a pass of its own.
  */
 export function matMulThreaded(
   backend: BackendWasm,
   m: number, n: number, k: number, a: number, aRow: number, aK: number, b: number, bTransposed: number, c: number,
-  { minimum = PARALLEL_MIN }: { minimum?: number } = {},
+  { minimum = PARALLEL_MIN, bias = 0, relu = false }: { minimum?: number; bias?: number; relu?: boolean } = {},
 ): void {
   const { kernels } = boundSimdKernels(backend);
   const threads = kernelThreads();
@@ -146,7 +153,7 @@ export function matMulThreaded(
   const items = Math.min(tiles, 2 * threads);
   if (threads === 1 || items < 2 || m * n * k < minimum) {
     const scratch = backend.makeOutput([kernels.matMulScratch(n, k)], 'float32');
-    kernels.matMul(m, n, k, a, aRow, aK, b, bTransposed, c, backend.dataIdMap.get(scratch.dataId)!.memoryOffset);
+    kernels.matMulBlock(m, n, k, a, aRow, aK, b, bTransposed, c, backend.dataIdMap.get(scratch.dataId)!.memoryOffset, 0, m, 0, n, bias, relu ? 1 : 0);
     disposeInfos(backend, scratch);
     return;
   }
@@ -157,7 +164,7 @@ export function matMulThreaded(
   const scratch = backend.makeOutput([(stride / 4) * threads], 'float32');
   const s = backend.dataIdMap.get(scratch.dataId)!.memoryOffset;
   try {
-    pool(backend, threads).run([Op.MatMul, units, chunk, m, n, k, a, aRow, aK, b, bTransposed, c, s, stride, columns ? 0 : 1], Math.ceil(units / chunk));
+    pool(backend, threads).run([Op.MatMul, units, chunk, m, n, k, a, aRow, aK, b, bTransposed, c, s, stride, columns ? 0 : 1, bias, relu ? 1 : 0], Math.ceil(units / chunk));
   } finally {
     disposeInfos(backend, scratch);
   }
@@ -220,4 +227,14 @@ export function adamThreaded(backend: BackendWasm, pointers: number[], n: number
 /** `SimdKernels.reluGrad` over n elements, elements shared between threads. */
 export function reluGradThreaded(backend: BackendWasm, dy: number, x: number, dx: number, n: number): void {
   split(backend, Op.ReluGrad, n, n * 3, [dy, x, dx], 4);
+}
+
+/**
+ * `SimdKernels.biasActivationGrad` over every column of dy [rows, cols] (dz: ReLU's gradient when
+ * `relu`, db: the bias gradient; acc: cols float64 of scratch), columns shared between threads.
+ */
+export function biasActivationGradThreaded(
+  backend: BackendWasm, dy: number, y: number, dz: number, rows: number, cols: number, acc: number, db: number, relu: boolean,
+): void {
+  split(backend, Op.BiasActivationGrad, cols, rows * cols * (relu ? 3 : 1), [dy, y, dz, rows, acc, db, relu ? 1 : 0], 4);
 }
