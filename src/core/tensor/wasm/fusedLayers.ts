@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { convByProduct } from './conv2D';
+import { patchGeometry, patchMatrix } from './conv2D';
+import { disposeInfos, reshapeInfo } from './kernelCall';
 import { simdMatMul } from './batchMatMul';
 import type { WasmKernelFix } from './kernelFix';
 import { heapOffset } from './simdKernels';
-import { biasActivationGradThreaded } from './threads';
+import { biasActivationGradThreaded, col2imThreaded } from './threads';
 
 /**
  * A dense or conv layer with a bias and ReLU (or no activation) as ONE kernel in training, with
@@ -20,6 +21,8 @@ import { biasActivationGradThreaded } from './threads';
 export const DENSE_LAYER = 'ModelLabDense';
 export const CONV_LAYER = 'ModelLabConv2D';
 export const BIAS_ACTIVATION_GRAD = 'ModelLabBiasActivationGrad';
+export const IM2COL = 'ModelLabIm2col';
+export const COL2IM = 'ModelLabCol2im';
 
 export interface FusedLayerAttrs {
   /** ReLU after the bias (else none). */
@@ -46,17 +49,71 @@ export const denseLayerKernel: WasmKernelFix = {
   },
 };
 
-/** Inputs {x NHWC, filter, b [out]} -> relu?(conv(x, filter) + b), dilation 1. */
+/**
+ * Inputs {patches [positions, taps], filter [fh, fw, in, out], b [out]}, attrs {relu, outShape}
+ * -> relu?(patches filter + b) as [batch, outH, outW, out]. A conv layer is `IM2COL` then this:
+ * the patches are what the filter gradient multiplies (patches^T dz), so the tape keeps them for
+ * the backward pass instead of building them again; and the input gradient becomes the product
+ * dz filter^T here and `COL2IM` (im2col's gradient), exactly what Conv2DBackpropInput computes.
+ */
 export const convLayerKernel: WasmKernelFix = {
   kernelName: CONV_LAYER,
   simd: true,
   create() {
     return (args) => {
-      const { x, filter, b } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; b: tf.TensorInfo };
-      const { strides, pad, relu } = args.attrs as unknown as FusedConvAttrs;
-      const out = convByProduct(args.backend as BackendWasm, x, filter, { strides, pad, dataFormat: 'NHWC', dilations: 1 }, { bias: b, relu });
-      if (!out) throw new Error(`${CONV_LAYER}: unsupported convolution`);
+      const backend = args.backend as BackendWasm;
+      const { patches, filter, b } = args.inputs as { patches: tf.TensorInfo; filter: tf.TensorInfo; b: tf.TensorInfo };
+      const { relu, outShape } = args.attrs as unknown as ConvProductAttrs;
+      const w = reshapeInfo(backend, filter, [patches.shape[1], outShape[3]]);
+      const product = simdMatMul(backend, patches, w, false, false, { bias: b, relu });
+      disposeInfos(backend, w);
+      if (!product) throw new Error(`${CONV_LAYER}: float32 operands only`);
+      const out = reshapeInfo(backend, product, outShape);
+      disposeInfos(backend, product);
       return out;
+    };
+  },
+};
+
+interface ConvProductAttrs {
+  relu: boolean;
+  outShape: [number, number, number, number];
+}
+
+interface PatchAttrs {
+  strides: [number, number];
+  pad: 'valid' | 'same';
+  /** [fh, fw, in, out] (out is not used). */
+  filterShape: [number, number, number, number];
+}
+
+const convInfo = (xShape: number[], a: PatchAttrs) => tf.backend_util.computeConv2DInfo(
+  xShape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, undefined, false, 'channelsLast');
+
+/** Inputs {x NHWC} -> im2col patches [positions, fh*fw*in] (`patchMatrix`, threaded by images). */
+export const im2colKernel: WasmKernelFix = {
+  kernelName: IM2COL,
+  simd: true,
+  create() {
+    return (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      return patchMatrix(args.backend as BackendWasm, x, convInfo(x.shape, args.attrs as unknown as PatchAttrs));
+    };
+  },
+};
+
+/** Inputs {cols [positions, fh*fw*in]}, attrs + inputShape -> dx NHWC: im2col's gradient (col2im, threaded by images). */
+export const col2imKernel: WasmKernelFix = {
+  kernelName: COL2IM,
+  simd: true,
+  create() {
+    return (args) => {
+      const backend = args.backend as BackendWasm;
+      const { cols } = args.inputs as { cols: tf.TensorInfo };
+      const attrs = args.attrs as unknown as PatchAttrs & { inputShape: number[] };
+      const dx = backend.makeOutput(attrs.inputShape, 'float32');
+      col2imThreaded(backend, heapOffset(backend, cols), heapOffset(backend, dx), patchGeometry(convInfo(attrs.inputShape, attrs)));
+      return dx;
     };
   },
 };
@@ -114,18 +171,26 @@ const GRADIENTS: tf.GradConfig[] = [
   },
   {
     kernelName: CONV_LAYER,
-    inputsToSave: ['x', 'filter'],
+    inputsToSave: ['patches', 'filter'],
     outputsToSave: [true],
     gradFunc: (dy, saved, attrs) => {
-      const [x, filter, y] = saved;
-      const { strides, pad, relu } = attrs as unknown as FusedConvAttrs;
-      const [dz, db] = biasActivationGrad(dy as tf.Tensor, y, relu);
-      const conv = { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined } as unknown as tf.NamedAttrMap;
+      const [patches, filter, y] = saved;
+      const [dz, db] = biasActivationGrad(dy as tf.Tensor, y, (attrs as unknown as ConvProductAttrs).relu);
+      const [positions, taps] = patches.shape as [number, number];
+      const dz2 = () => tf.reshape(dz, [positions, -1]);
       return {
-        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: dz, filter }, { ...conv, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
-        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dz }, { ...conv, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        patches: () => tf.matMul(dz2(), tf.reshape(filter, [taps, -1]), false, true),
+        filter: () => tf.reshape(tf.matMul(patches, dz2(), true, false), filter.shape),
         b: () => db,
       };
+    },
+  },
+  {
+    kernelName: IM2COL,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      return { x: () => tf.engine().runKernel(COL2IM, { cols: dy as tf.Tensor }, { ...attrs, inputShape: x.shape }) as tf.Tensor };
     },
   },
 ];
@@ -145,7 +210,13 @@ export function denseLayer(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, relu: boole
   return tf.engine().runKernel(DENSE_LAYER, { x, w, b }, { relu } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
-/** relu?(conv2d(x, filter) + b), NHWC, dilation 1, one kernel (see `DENSE_LAYER`). */
+/** relu?(conv2d(x, filter) + b), NHWC, dilation 1: im2col, then one product kernel (see `CONV_LAYER`). */
 export function convLayer(x: tf.Tensor, filter: tf.Tensor, b: tf.Tensor, attrs: FusedConvAttrs): tf.Tensor {
-  return tf.engine().runKernel(CONV_LAYER, { x, filter, b }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const patchAttrs: PatchAttrs = { strides: attrs.strides, pad: attrs.pad, filterShape: filter.shape as PatchAttrs['filterShape'] };
+  const c = convInfo(x.shape, patchAttrs);
+  return tf.tidy(() => {
+    const patches = tf.engine().runKernel(IM2COL, { x }, patchAttrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const outShape = [c.batchSize, c.outHeight, c.outWidth, c.outChannels];
+    return tf.engine().runKernel(CONV_LAYER, { patches, filter, b }, { relu: attrs.relu, outShape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  });
 }

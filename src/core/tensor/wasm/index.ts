@@ -5,11 +5,12 @@ import { conv2DBackpropFilterFix } from './conv2DBackpropFilter';
 import { conv2DBackpropInputFix } from './conv2DBackpropInput';
 import { depthwiseConv2dNativeBackpropFilterFix } from './depthwiseConv2dNativeBackpropFilter';
 import { depthwiseConv2dNativeBackpropInputFix } from './depthwiseConv2dNativeBackpropInput';
-import { biasActivationGradKernel, convLayerKernel, denseLayerKernel, registerFusedLayerGradients } from './fusedLayers';
+import { biasActivationGradKernel, col2imKernel, convLayerKernel, denseLayerKernel, im2colKernel, registerFusedLayerGradients } from './fusedLayers';
 import { fusedMatMulFix } from './fusedMatMul';
 import { gatherV2Fix } from './gatherV2';
 import { identityFix } from './identity';
 import { registerFix, unregisterFix, type WasmKernelFix } from './kernelFix';
+import { maxPoolFix } from './maxPool';
 import { maxPoolGradFix } from './maxPoolGrad';
 import { meanFix } from './mean';
 import { registerReluGradient, reluGradKernel, unregisterReluGradient } from './reluGrad';
@@ -35,11 +36,14 @@ export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   identityFix,
   sumFix,
   meanFix,
+  maxPoolFix,
   maxPoolGradFix,
   reluGradKernel,
   adamStepKernel,
   denseLayerKernel,
   convLayerKernel,
+  im2colKernel,
+  col2imKernel,
   biasActivationGradKernel,
   softmaxCrossEntropyKernel,
   softmaxCrossEntropyGradKernel,

@@ -22,12 +22,14 @@ import { boundSimdKernels } from './simdKernels';
  */
 
 /**
- * Multiply-adds from which a product is shared. Provisional: scripts/bench/matMulThreads.ts
- * times square products on 1 and N threads to place it, but on the loaded machine it ran on
- * (load average 17-23 on 2 cores) helpers woke too late to take more than a few blocks of any
- * product up to 256^3, so it could not. 2^20 is about 40 µs of one core (25 GMAC/s): half of it
- * is saved once a helper wakes within a few tens of µs, as on an idle machine. Every product of
- * the reference MLP and CNN at batch 128 but the output layer's is above it.
+ * Multiply-adds from which a product is shared. Placed by CPU time, not wall time (the machine it
+ * was measured on ran at load average 14 on 2 cores, where every wall time measures the wait for
+ * a core): `scripts/bench/matMulThreads.ts` shows a shared product costs 10-15 µs more CPU than
+ * the same product on one thread (waking the helper, packing op(B) again per block; 2026-12-07),
+ * and an idle machine adds the helper's wake-up latency (tens of µs) to the wall time. Sharing
+ * pays once half the product saves more than that: 2^20 multiply-adds are ~35 µs of one core
+ * (the FMA kernel, ~30 G multiply-adds/s), the break-even. Every product of the reference MLP and
+ * CNN at batch 128 but the output layer's is far above it.
  */
 export const PARALLEL_MIN = 1 << 20;
 /** Must match assembly/matMul.ts's register tile. */
@@ -62,6 +64,7 @@ const enum Op {
   Adam,
   ReluGrad,
   BiasActivationGrad,
+  MaxPoolTiled,
 }
 
 /**
@@ -105,6 +108,12 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
     case ${Op.ReluGrad}: {
       const o = u0 * 4;
       x.reluGrad(g[3] + o, g[4] + o, g[5] + o, nu);
+      return;
+    }
+    case ${Op.MaxPoolTiled}: {
+      // x, y of images u0..: inH, inW, C, outH, outW, fh, fw.
+      const image = g[5] * g[6] * g[7] * 4, out = g[8] * g[9] * g[7] * 4;
+      x.maxPoolTiled(g[3] + u0 * image, g[4] + u0 * out, nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11]);
       return;
     }
     case ${Op.BiasActivationGrad}:
@@ -171,10 +180,12 @@ export function matMulThreaded(
 }
 
 /**
- * Floats a call must touch before its images or elements are shared. Provisional, like
- * `PARALLEL_MIN` (same reasoning: 2^16 floats take tens of µs to stream through one core).
+ * Floats a call must touch before its images, columns or elements are shared. Same reasoning as
+ * `PARALLEL_MIN`: these kernels stream memory at ~20 GB/s, so 2^17 floats (512 KB) take ~25 µs of
+ * one core, and sharing them saves about the 10-15 µs it costs; below that a call stays on the
+ * calling thread (e.g. the Adam step of a bias, the ReLU gradient of a small layer).
  */
-export const SPLIT_MIN_FLOATS = 1 << 16;
+export const SPLIT_MIN_FLOATS = 1 << 17;
 
 /**
  * Runs kernel `op` over `units` independent units in blocks (of a multiple of `align` units),
@@ -215,6 +226,13 @@ export function maxPoolGradThreaded(
   batch: number, inH: number, inW: number, C: number, outH: number, outW: number, window: number[],
 ): void {
   split(backend, tiled ? Op.MaxPoolGradTiled : Op.MaxPoolGrad, batch, batch * inH * inW * C, [x, dy, dx, inH, inW, C, outH, outW, ...window]);
+}
+
+/** `SimdKernels.maxPoolTiled` (window fh x fw, stride = window), images shared between threads. */
+export function maxPoolTiledThreaded(
+  backend: BackendWasm, x: number, y: number, batch: number, inH: number, inW: number, C: number, outH: number, outW: number, fh: number, fw: number,
+): void {
+  split(backend, Op.MaxPoolTiled, batch, batch * inH * inW * C, [x, y, inH, inW, C, outH, outW, fh, fw]);
 }
 
 /** `SimdKernels.adam` over n elements (float arguments as in the kernel), elements shared between threads. */
