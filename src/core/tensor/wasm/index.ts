@@ -10,7 +10,6 @@ import { fusedMatMulFix } from './fusedMatMul';
 import { gatherV2Fix } from './gatherV2';
 import { identityFix } from './identity';
 import { registerFix, unregisterFix, type WasmKernelFix } from './kernelFix';
-import { maxPoolFix } from './maxPool';
 import { maxPoolGradFix } from './maxPoolGrad';
 import { meanFix } from './mean';
 import { registerReluGradient, reluGradKernel, unregisterReluGradient } from './reluGrad';
@@ -36,7 +35,6 @@ export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   identityFix,
   sumFix,
   meanFix,
-  maxPoolFix,
   maxPoolGradFix,
   reluGradKernel,
   adamStepKernel,

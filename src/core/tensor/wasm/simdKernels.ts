@@ -21,9 +21,6 @@ export interface SimdKernels {
     x: number, dy: number, dx: number,
     batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, filterH: number, filterW: number,
   ): void;
-  maxPoolTiled(
-    x: number, y: number, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, filterH: number, filterW: number,
-  ): void;
   col2im(
     cols: number, dx: number,
     batch: number, inH: number, inW: number, channels: number, outH: number, outW: number,

@@ -226,35 +226,6 @@ export function maxPoolGradTiled(
   }
 }
 
-// Max pooling forward when the windows tile the input without overlap (stride = filter, no
-// padding, no dilation; windows past the bottom or right edge do not exist): y = the window's
-// maximum, 4 channels per vector (channels a multiple of 4). Each image's output depends on that
-// image only, so images can be split between threads.
-export function maxPoolTiled(
-  x: usize, y: usize, batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32, fh: i32, fw: i32,
-): void {
-  const rowStride = inW * C;
-  let out = y;
-  for (let b = 0; b < batch; b++) {
-    for (let oh = 0; oh < outH; oh++) {
-      for (let ow = 0; ow < outW; ow++) {
-        const corner = x + (<usize>((b * inH + oh * fh) * rowStride + ow * fw * C) << 2);
-        for (let c = 0; c < C; c += 4) {
-          const at = corner + (<usize>c << 2);
-          let best = v128.load(at);
-          for (let i = 0; i < fh; i++) {
-            for (let j = 0; j < fw; j++) {
-              best = f32x4.max(best, v128.load(at + (<usize>(i * rowStride + j * C) << 2)));
-            }
-          }
-          v128.store(out, best);
-          out += 16;
-        }
-      }
-    }
-  }
-}
-
 // col2im: adds each output position's patch of input gradients, cols [positions, fh*fw*C] (the
 // product dy x filter^T), into dx (NHWC), skipping taps that fall in the padding.
 export function col2im(
