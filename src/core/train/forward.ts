@@ -73,27 +73,44 @@ export function runLayers(plan: ForwardPlan, x: tf.Tensor, from: number, to: num
 
 const layerWeights = (layer: tf.layers.Layer) => (layer.trainableWeights.length > 0 ? layer.trainableWeights : layer.weights);
 
+/** How a layer runs as a fused kernel (from its config, which does not change), or null: it does not. */
+type FusedSpec = { kind: 'dense'; relu: boolean } | { kind: 'conv'; relu: boolean; strides: [number, number]; pad: 'valid' | 'same' } | null;
+const fusedSpecs = new WeakMap<tf.layers.Layer, FusedSpec>();
+
+function fusedSpec(layer: tf.layers.Layer): FusedSpec {
+  const known = fusedSpecs.get(layer);
+  if (known !== undefined) return known;
+  const kind = layer.getClassName();
+  let spec: FusedSpec = null;
+  if (kind === 'Dense' || kind === 'Conv2D') {
+    const cfg = layer.getConfig();
+    const activation = cfg.activation;
+    const plain = (activation === 'relu' || activation === 'linear') && cfg.useBias === true && !cfg.activityRegularizer;
+    const relu = activation === 'relu';
+    if (plain && kind === 'Dense') spec = { kind: 'dense', relu };
+    const dilation = [(cfg.dilationRate as number | number[] | undefined) ?? 1].flat();
+    const padding = cfg.padding;
+    if (plain && kind === 'Conv2D' && cfg.dataFormat === 'channelsLast' && dilation.every((d) => d === 1) && (padding === 'valid' || padding === 'same')) {
+      const strides = cfg.strides as number | number[];
+      const [sh, sw] = typeof strides === 'number' ? [strides, strides] : [strides[0], strides[1] ?? strides[0]];
+      spec = { kind: 'conv', relu, strides: [sh, sw], pad: padding };
+    }
+  }
+  fusedSpecs.set(layer, spec);
+  return spec;
+}
+
 /**
  * A Dense (rank-2 input) or Conv2D (NHWC, dilation 1) layer with a bias and ReLU or no
  * activation, and no regularisers, as one fused kernel; undefined for anything else.
  */
 function fusedLayer(layer: tf.layers.Layer, x: tf.Tensor): tf.Tensor | undefined {
-  const kind = layer.getClassName();
-  if ((kind !== 'Dense' && kind !== 'Conv2D') || x.dtype !== 'float32' || !fusedLayersAvailable()) return undefined;
-  const cfg = layer.getConfig();
-  const activation = cfg.activation;
-  if ((activation !== 'relu' && activation !== 'linear') || !cfg.useBias || cfg.activityRegularizer) return undefined;
+  const spec = fusedSpec(layer);
+  if (!spec || x.dtype !== 'float32' || !fusedLayersAvailable()) return undefined;
   const [kernel, bias] = layerWeights(layer);
   if (bias === undefined) return undefined;
-  const relu = activation === 'relu';
-  if (kind === 'Dense') return x.rank === 2 ? denseLayer(x, kernel.read(), bias.read(), relu) : undefined;
-  const dilation = cfg.dilationRate as number | number[] | undefined;
-  const strides = cfg.strides as number | number[];
-  const padding = cfg.padding;
-  if (x.rank !== 4 || cfg.dataFormat !== 'channelsLast' || [dilation ?? 1].flat().some((d) => d !== 1)) return undefined;
-  if (padding !== 'valid' && padding !== 'same') return undefined;
-  const [sh, sw] = typeof strides === 'number' ? [strides, strides] : [strides[0], strides[1] ?? strides[0]];
-  return convLayer(x, kernel.read(), bias.read(), { strides: [sh, sw], pad: padding, relu });
+  if (spec.kind === 'dense') return x.rank === 2 ? denseLayer(x, kernel.read(), bias.read(), spec.relu) : undefined;
+  return x.rank === 4 ? convLayer(x, kernel.read(), bias.read(), spec) : undefined;
 }
 
 /** Mean softmax cross-entropy of logits against integer labels. */
