@@ -42,7 +42,7 @@ export function runLayers(plan: ForwardPlan, x: tf.Tensor, from: number, to: num
     const isLast = l === plan.layers.length - 1;
     if (isLast && plan.logitsFromDense) {
       const [kernel, bias] = layerWeights(layer);
-      if (bias !== undefined && h.rank === 2 && fusedLayersAvailable()) {
+      if (bias !== undefined && h.rank === 2 && h.dtype === 'float32' && fusedLayersAvailable()) {
         h = denseLayer(h, kernel.read(), bias.read(), false);
         continue;
       }
