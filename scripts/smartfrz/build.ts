@@ -25,20 +25,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
-import type { TrainExperiment } from '../../src/core/experiment/types';
-import type { FreezingPolicy } from '../../src/core/freezing/policy';
 import { createNonePolicy } from '../../src/core/freezing/none';
 import { DEFAULT_PREDICTOR_CONFIG, type AttentionPredictor, type PredictorCalibration } from '../../src/core/freezing/smartfrz/predictor';
 import { SmartFrzPolicy } from '../../src/core/freezing/smartfrz/policy';
 import { savePredictor } from '../../src/core/freezing/smartfrz/predictorFile';
-import { buildModel } from '../../src/core/model/build';
 import { initBackend } from '../../src/core/tensor/backend';
-import { train } from '../../src/core/train/trainer';
 import { createRng, shuffledIndices } from '../../src/core/util/random';
 import { type CachedRun, DEFAULT_CACHE, RECORD, readCache } from './generate';
 import { DEFAULT_LABELS, freezeLabels } from './labels';
-import { generatedPair } from './pairs';
+import { generatedStudyPair, trainWith } from './trainPair';
 import { type Example, fitPredictor, probabilities, score } from './trainPredictor';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -107,25 +102,6 @@ function chooseThreshold(ex: Example[], probs: number[]): { threshold: number; g
   return { threshold: best.t, grid };
 }
 
-/** One training of a generated pair under a policy: final test accuracy and backward FLOPs saved. */
-async function trainPair(id: string, policy: FreezingPolicy): Promise<{ accuracy: number; saved: number; freezes: string[] }> {
-  const pair = generatedPair(Number(id.slice(1, 4)));
-  const data = await pair.load();
-  const experiment: TrainExperiment = {
-    kind: 'train', name: pair.id, data: { format: 'csv', train: '(in memory)', label: 'last' }, model: pair.model,
-    training: { epochs: pair.epochs, batchSize: pair.batchSize, optimizer: { type: 'adam', learningRate: pair.learningRate }, seed: pair.seed },
-    freezing: { policy: policy.name },
-  };
-  const model = await buildModel(pair.model, { exampleShape: data.exampleShape, inputDtype: 'float32', seed: pair.seed });
-  const freezes: string[] = [];
-  const r = await train({
-    experiment, data, model, policy, runId: pair.id, backend: tf.getBackend(),
-    onEvent: (e) => { if (e.type === 'freeze') freezes.push(`${e.layer}@${e.epoch + 1}`); }, shouldStop: () => false,
-  });
-  model.dispose();
-  return { accuracy: r.metrics.accuracy, saved: r.flopsSaved.backward, freezes };
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -172,11 +148,13 @@ async function main(): Promise<void> {
   const tolRows: Array<{ pair: string; none: number; runs: Array<{ threshold: number; tolerance: number; accuracy: number; saved: number; freezes: string[] }> }> = [];
   const c2 = cpu();
   for (const run of tolPairs) {
-    const none = await trainPair(run.id, createNonePolicy());
+    const pair = generatedStudyPair(run.id);
+    const data = await pair.load();
+    const none = await trainWith(pair, data, createNonePolicy());
     const row = { pair: run.id, none: none.accuracy, runs: [] as Array<{ threshold: number; tolerance: number; accuracy: number; saved: number; freezes: string[] }> };
     for (const c of configs) {
-      const r = await trainPair(run.id, new SmartFrzPolicy({ predictor, threshold: c.threshold, maxDirectedness, accuracyTolerance: c.tolerance }));
-      row.runs.push({ ...c, ...r });
+      const r = await trainWith(pair, data, new SmartFrzPolicy({ predictor, threshold: c.threshold, maxDirectedness, accuracyTolerance: c.tolerance }));
+      row.runs.push({ ...c, accuracy: r.accuracy, saved: r.backwardSaved, freezes: r.freezes });
     }
     log(`  ${run.id}: none ${none.accuracy.toFixed(4)}; ${row.runs.map((r) => `t ${r.threshold} tol ${r.tolerance}: ${((r.accuracy - none.accuracy) * 100).toFixed(2)} pts, ${(r.saved * 100).toFixed(0)}% [${r.freezes.join(' ')}]`).join('; ')}`);
     tolRows.push(row);

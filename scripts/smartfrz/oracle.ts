@@ -18,39 +18,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
-import type { LoadedData } from '../../src/core/data/types';
-import type { LayerConfig, TrainExperiment } from '../../src/core/experiment/types';
 import { createNonePolicy } from '../../src/core/freezing/none';
 import type { EpochMetrics, FreezableUnit, FreezingPolicy, StepInfo, TrainingPlan } from '../../src/core/freezing/policy';
 import { SmartFrzPolicy } from '../../src/core/freezing/smartfrz/policy';
 import { loadPredictor } from '../../src/core/freezing/smartfrz/predictorFile';
-import { buildModel } from '../../src/core/model/build';
 import { initBackend } from '../../src/core/tensor/backend';
-import { train } from '../../src/core/train/trainer';
 import { PAIRS } from '../bench/freezingPairs';
 import { DEFAULT_CACHE, readCache } from './generate';
-import { generatedPair } from './pairs';
-
-/** What a study needs of a pair, generated or held out. */
-export interface StudyPair {
-  id: string;
-  layers: LayerConfig[];
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  seed: number;
-  load: () => Promise<LoadedData> | LoadedData;
-}
-
-export interface TrainedRun {
-  accuracy: number;
-  /** Evaluation accuracy after each epoch. */
-  curve: number[];
-  cpuSeconds: number;
-  backwardSaved: number;
-  freezes: string[];
-}
+import { generatedStudyPair, type StudyPair, type TrainedRun, trainWith } from './trainPair';
 
 /** Freezes unit k after epoch `after[k]` (1-based: takes effect from the next epoch's first step). */
 export class ScheduledPolicy implements FreezingPolicy {
@@ -63,27 +38,6 @@ export class ScheduledPolicy implements FreezingPolicy {
   frozenPrefix(): number { return this.after.filter((e) => this.steps >= e * this.stepsPerEpoch).length; }
   saveState(): unknown { return { steps: this.steps }; }
   loadState(s: unknown): void { this.steps = (s as { steps: number }).steps; }
-}
-
-export async function trainWith(pair: StudyPair, data: LoadedData, policy: FreezingPolicy): Promise<TrainedRun> {
-  const experiment: TrainExperiment = {
-    kind: 'train', name: pair.id, data: { format: 'csv', train: '(in memory)', label: 'last' }, model: { layers: pair.layers },
-    training: { epochs: pair.epochs, batchSize: pair.batchSize, optimizer: { type: 'adam', learningRate: pair.learningRate }, seed: pair.seed },
-    freezing: { policy: policy.name },
-  };
-  const model = await buildModel(experiment.model, { exampleShape: data.exampleShape, inputDtype: 'float32', seed: pair.seed });
-  const freezes: string[] = [];
-  const c0 = process.cpuUsage();
-  const r = await train({
-    experiment, data, model, policy, runId: pair.id, backend: tf.getBackend(),
-    onEvent: (e) => { if (e.type === 'freeze') freezes.push(`${e.layer}@${e.epoch + 1}`); }, shouldStop: () => false,
-  });
-  const c = process.cpuUsage(c0);
-  model.dispose();
-  return {
-    accuracy: r.metrics.accuracy, curve: r.history.map((h) => h.testAccuracy), cpuSeconds: (c.user + c.system) / 1e6,
-    backwardSaved: r.flopsSaved.backward, freezes,
-  };
 }
 
 /** A SmartFRZ policy that also logs, per freezing stage, P(freeze), the prefix and what held it back. */
@@ -156,15 +110,11 @@ async function main(): Promise<void> {
   });
   await initBackend();
   const log = (m: string) => process.stderr.write(`${m}\n`);
-  const fromGenerated = (id: string): StudyPair => {
-    const g = generatedPair(Number(id.slice(1, 4)));
-    return { ...g, layers: g.model.layers ?? [], load: g.load };
-  };
   let pairs: StudyPair[] = [];
   if (values.bench !== undefined) pairs = PAIRS.filter((p) => values.bench === 'all' || values.bench!.split(',').includes(p.id));
-  else if (values.generated !== undefined) pairs = values.generated.split(',').map(fromGenerated);
+  else if (values.generated !== undefined) pairs = values.generated.split(',').map(generatedStudyPair);
   else if (values.calibration !== undefined) {
-    pairs = readCache(path.resolve(values.cache!)).filter((r) => r.role === 'calibrate').slice(0, Number(values.calibration)).map((r) => fromGenerated(r.id));
+    pairs = readCache(path.resolve(values.cache!)).filter((r) => r.role === 'calibrate').slice(0, Number(values.calibration)).map((r) => generatedStudyPair(r.id));
   }
   if (pairs.length === 0) throw new Error('no pairs: give --calibration N, --generated ids or --bench ids|all');
   const c0 = process.cpuUsage();
