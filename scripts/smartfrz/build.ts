@@ -40,7 +40,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 /**
  * Candidate decisions tried in real trainings of calibration pairs: accuracy tolerances (points
  * per epoch; 100 = guard off) and thresholds (besides the one best on windows). Chosen: the
- * pair that saves the most backward FLOPs within the loss targets below.
+ * combination that saves the most backward FLOPs within the loss targets below.
  */
 const TOLERANCES = [0.5, 1, 2, 4, 100];
 const THRESHOLDS = [0.5, 0.8];
