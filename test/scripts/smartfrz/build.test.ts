@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { chooseDecision } from '../../../scripts/smartfrz/build';
 
@@ -29,4 +31,15 @@ test('when no decision qualifies, the safest: fewest pairs beyond, then worst lo
 test('ties in savings go to the safer decision: higher threshold, then lower tolerance', () => {
   const rows = [row(0.5, 1, 0, 0, 0, 0.2), row(0.8, 4, 0, 0, 0, 0.2), row(0.8, 1, 0, 0, 0, 0.2)];
   assert.deepEqual(chooseDecision(rows), rows[2]);
+});
+
+test('the shipped predictor carries the decision the rule picks from its own calibration table (no hand edits)', () => {
+  const root = path.resolve(__dirname, '..', '..', '..');
+  const predictor = JSON.parse(fs.readFileSync(path.join(root, 'models/smartfrz/predictor.json'), 'utf8'));
+  const dataset = JSON.parse(fs.readFileSync(path.join(root, 'models/smartfrz/dataset.json'), 'utf8'));
+  const chosen = chooseDecision(dataset.calibration.decisions)!;
+  assert.ok(chosen, 'dataset.json has a decisions table');
+  assert.equal(predictor.calibration.threshold, chosen.threshold);
+  assert.equal(predictor.calibration.accuracyTolerance, chosen.tolerance);
+  assert.deepEqual(predictor.training.calibration.decisions, dataset.calibration.decisions);
 });
