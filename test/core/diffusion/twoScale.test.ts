@@ -57,7 +57,7 @@ describe('two-scale latent diffusion: loss options and sampling', () => {
 
     it(`${arm}: sampling a v model gives latents of the right shapes inside the clipping range, the same for the same noise`, () => {
       const run = () => {
-        const z = sampleTwoScale(model('v'), p, arm, Int32Array.from([0, 1, 2, 0]), 4, 2, noise(3).normal);
+        const z = sampleTwoScale(model('v'), p, arm, Int32Array.from([0, 1, 2, 0]), { calls: 4, guidance: 2, coarseShare: 0.5 }, noise(3).normal);
         return { coarse: z.coarse, fine: z.fine };
       };
       const a = run();
