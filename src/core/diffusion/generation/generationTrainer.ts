@@ -34,7 +34,7 @@ export interface GenerationConfig {
     minSnr: number;
     width: number;
     embed: number;
-    /** Network calls per sample (DDIM steps; coarse-to-fine spends half per stage). */
+    /** Network calls per sample (DDIM steps; coarse-to-fine splits them between its stages by `coarseShare`). */
     calls: number;
     /** Classifier-free guidance weight w (0: plain conditional sampling), unless `validation` chooses it. */
     guidance: number;

@@ -14,8 +14,8 @@ import { type DenoiseStage, unet, type UnetShape } from './networks';
  * - `single-scale`: both latents noised and denoised together in one chain (what a latent
  *   diffusion model does with this autoencoder).
  * Both train the same network for the same number of steps on the same batch size, and sample
- * with the same number of network calls: `calls` DDIM steps for single-scale, `calls / 2` per
- * stage for coarse-to-fine. Latents are divided by their standard deviation first (`LatentScale`).
+ * with the same number of network calls: `calls` DDIM steps for single-scale, split between the
+ * stages for coarse-to-fine (`stageCalls`). Latents are divided by their standard deviation first (`LatentScale`).
  * The network predicts eps or v (`TwoScaleModel.prediction`), and the loss can weight timesteps by
  * Min-SNR-gamma: the same choices for both schedules.
  */
