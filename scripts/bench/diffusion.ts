@@ -19,6 +19,8 @@
  *   and class consistency on 2,000 samples, with the sampling knobs (guidance weight, coarse-to-fine's
  *   split of the calls) chosen per schedule on a validation split by a stated rule
  *   (`src/core/diffusion/generation/validation.ts`), and class consistency stage by stage.
+ *   `--min-snr G` trains with Min-SNR-gamma loss weights (default: the example's, off): run the
+ *   study with and without it and compare the validation numbers (never the reported ones).
  *
  * `--seed S` changes the training seed and the toy's data draw. The baselines are the references in
  * the same run; each arm reports CPU seconds, wall seconds and the load average (the machine is
@@ -172,7 +174,9 @@ async function td3bcAlphaStudy() {
 
 async function generationStudy() {
   const exp = (await loadExperimentFile(path.join(EXAMPLES, 'fashion-frido-mini.experiment.json'))).experiment as DiffusionExperiment;
-  const full = generationConfigFrom({ ...exp, training: { ...exp.training, seed } });
+  const minSnr = flag('--min-snr');
+  if (minSnr !== undefined && !(Number(minSnr) >= 0)) throw new Error(`--min-snr takes gamma >= 0 (0: off), got ${minSnr}`);
+  const full = generationConfigFrom({ ...exp, training: { ...exp.training, seed }, ...(minSnr !== undefined ? { diffusion: { ...exp.diffusion, minSnr: Number(minSnr) } } : {}) });
   const cfg = quick
     ? {
         ...full, classifier: { ...full.classifier, steps: 10 }, autoencoder: { ...full.autoencoder, steps: 10 }, diffusion: { ...full.diffusion, steps: 10 },
@@ -217,7 +221,7 @@ async function generationStudy() {
         sampling, validation: selection, diagnosis, cost: { train: costs[arm], select: selectCost, sample: { cpu: round(sampleCost.cpu - selectCost.cpu, 1), wall: round(sampleCost.wall - selectCost.wall, 1), load: sampleCost.load } },
       };
     }
-    return out;
+    return { minSnr: cfg.diffusion.minSnr, ...out };
   } finally {
     trainer.dispose();
   }
