@@ -20,7 +20,9 @@
  *   split of the calls) chosen per schedule on a validation split by a stated rule
  *   (`src/core/diffusion/generation/validation.ts`), and class consistency stage by stage.
  *   `--min-snr G` trains with Min-SNR-gamma loss weights (default: the example's, off): run the
- *   study with and without it and compare the validation numbers (never the reported ones).
+ *   study with and without it and compare the validation numbers (never the reported ones);
+ *   `--schedule coarse-to-fine|single-scale` trains only that schedule (coarse-to-fine alone gives
+ *   the two-schedule run's numbers: it trains first, from the same state; single-scale alone does not).
  *
  * `--seed S` changes the training seed and the toy's data draw. The baselines are the references in
  * the same run; each arm reports CPU seconds, wall seconds and the load average (the machine is
@@ -30,6 +32,7 @@ import { loadavg } from 'node:os';
 import * as path from 'node:path';
 import { generationConfigFrom, loadGenerationData, loadPolicyDataset, policyArmName, policyConfigFrom } from '../../src/core/diffusion/fromExperiment';
 import { GenerationTrainer } from '../../src/core/diffusion/generation/generationTrainer';
+import { SCALE_SCHEDULES, type ScaleSchedule } from '../../src/core/diffusion/generation/twoScale';
 import { isMazeDataset, mazeRollouts } from '../../src/core/diffusion/policy/mazeDataset';
 import { modeMetrics } from '../../src/core/diffusion/policy/metrics';
 import { PolicyTrainer } from '../../src/core/diffusion/policy/policyTrainer';
@@ -176,7 +179,12 @@ async function generationStudy() {
   const exp = (await loadExperimentFile(path.join(EXAMPLES, 'fashion-frido-mini.experiment.json'))).experiment as DiffusionExperiment;
   const minSnr = flag('--min-snr');
   if (minSnr !== undefined && !(Number(minSnr) >= 0)) throw new Error(`--min-snr takes gamma >= 0 (0: off), got ${minSnr}`);
-  const full = generationConfigFrom({ ...exp, training: { ...exp.training, seed }, ...(minSnr !== undefined ? { diffusion: { ...exp.diffusion, minSnr: Number(minSnr) } } : {}) });
+  const schedule = flag('--schedule');
+  if (schedule !== undefined && !(SCALE_SCHEDULES as readonly string[]).includes(schedule)) throw new Error(`--schedule ${SCALE_SCHEDULES.join('|')}, got ${schedule}`);
+  const full = generationConfigFrom({
+    ...exp, training: { ...exp.training, seed }, ...(minSnr !== undefined ? { diffusion: { ...exp.diffusion, minSnr: Number(minSnr) } } : {}),
+    ...(schedule !== undefined ? { schedule: schedule as ScaleSchedule } : {}),
+  });
   const cfg = quick
     ? {
         ...full, classifier: { ...full.classifier, steps: 10 }, autoencoder: { ...full.autoencoder, steps: 10 }, diffusion: { ...full.diffusion, steps: 10 },
