@@ -229,10 +229,17 @@ describe('runs table (code-server)', { timeout: patient(6 * 60_000) }, () => {
     // The table's editor active in its group (the timeline opened beside it), then reload.
     await page.locator('.tab', { hasText: 'Runs (' }).first().click();
     await reloadWindow(wb);
+    // Which tab of a group the workbench brings back in front is VS Code's (its layout is saved
+    // as the window unloads); what is tested is the table's own state: bring its tab to the front.
+    const tab = page.locator('.tab', { hasText: 'Runs (' }).first();
+    await tab.waitFor({ state: 'visible', timeout: patient(60_000) });
+    await tab.click();
     const restored = await waitInWebview(page, 'table.grid', countText, (t) => /of 200 runs · 1 selected$/.test(t), 60_000).catch(async (e) => {
       await screenshot(page, 'runs-table-09-after-reload-failed');
       const frames = await Promise.all(page.frames().map(async (f) => `${f.url().slice(0, 160)} ${(await f.content().catch(() => '')).length}`));
-      throw new Error(`${(e as Error).message}\nframes:\n${frames.join('\n')}\nconsole errors:\n${wb.consoleErrors.slice(-20).join('\n')}`);
+      const tabs = await page.locator('.tab').evaluateAll((ts) => ts.map((t) => `${t.textContent?.trim()}${t.classList.contains('active') ? ' (active)' : ''}`));
+      const log = server.modelLabLog().split('\n').filter((l) => /warn|error/i.test(l)).slice(-20);
+      throw new Error(`${(e as Error).message}\ntabs: ${tabs.join(' | ')}\nframes:\n${frames.join('\n')}\nconsole errors:\n${wb.consoleErrors.slice(-20).join('\n')}\nModel Lab log (warnings, errors):\n${log.join('\n')}`);
     });
     assert.match(restored, /^10 of 200 runs/);
     const again = await table(page);

@@ -51,7 +51,6 @@ export class ExtractPanel implements vscode.Disposable {
   private constructor(readonly panel: vscode.WebviewPanel, private readonly deps: ExtractPanelDeps, private state: ExtractPanelState | undefined) {
     ExtractPanel.current = this;
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'model-lab.svg');
-    setPanelHtml(panel.webview, deps.extensionUri, 'extract', 'Extraction');
     this.updateTitle();
     this.channel = new WebviewChannel(panel.webview, {
       label: 'extraction panel',
@@ -60,7 +59,7 @@ export class ExtractPanel implements vscode.Disposable {
       onMessage: (m) => this.handle(m),
       onError: (e) => void vscode.window.showErrorMessage(`Model Lab: ${e instanceof Error ? e.message : String(e)}`),
     });
-    this.disposables.push(this.channel, panel.onDidDispose(() => this.dispose()));
+    this.disposables.push(setPanelHtml(panel, deps.extensionUri, 'extract', 'Extraction', deps.log), this.channel, panel.onDidDispose(() => this.dispose()));
   }
 
   private setState(state: ExtractPanelState): void {

@@ -78,9 +78,9 @@ export class RewardsPanel implements vscode.Disposable {
     // Started at once: loading the job code takes a few seconds the first computation need not wait for.
     this.jobs.warmUp();
     panel.title = panelTitle(path.basename(file.fsPath));
-    setPanelHtml(panel.webview, deps.extensionUri, 'rewards', panel.title);
     this.channel = new WebviewChannel(panel.webview, { label: 'rewards', log: deps.log, isMessage: isWebviewToHost, onMessage: (m) => this.handle(m) });
     this.disposables.push(
+      setPanelHtml(panel, deps.extensionUri, 'rewards', panel.title, deps.log),
       this.channel,
       panel.onDidDispose(() => this.dispose()),
       vscode.workspace.onDidSaveTextDocument((doc) => {

@@ -52,7 +52,7 @@ export class RunsTablePanel implements vscode.Disposable {
     RunsTablePanel.current = this;
     this.channel = new WebviewChannel(panel.webview, { label: 'runs table', log: deps.log, isMessage: isWebviewToHost, onMessage: (m) => this.handle(m) });
     this.disposables.push(
-      setPanelHtml(panel.webview, deps.extensionUri, 'runsTable', 'Runs', deps.log),
+      setPanelHtml(panel, deps.extensionUri, 'runsTable', 'Runs', deps.log),
       this.channel,
       panel.onDidDispose(() => this.dispose()),
       deps.index.onDidChange(() => this.reloadSoon(RELOAD_MS)),

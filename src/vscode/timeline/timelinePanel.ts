@@ -71,9 +71,9 @@ export class TimelinePanel implements vscode.Disposable {
       light: vscode.Uri.joinPath(deps.extensionUri, 'media', 'timeline-light.svg'),
       dark: vscode.Uri.joinPath(deps.extensionUri, 'media', 'timeline-dark.svg'),
     };
-    setPanelHtml(panel.webview, deps.extensionUri, 'timeline', 'Freezing Timeline');
     this.channel = new WebviewChannel(panel.webview, { label: 'timeline', log: deps.log, isMessage: isWebviewToHost, onMessage: (m) => this.handle(m) });
     this.disposables.push(
+      setPanelHtml(panel, deps.extensionUri, 'timeline', 'Freezing Timeline', deps.log),
       this.channel,
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState((e) => {

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { LOAD_FAILED, webviewHtml } from './html';
+import { PageLoadWatch } from './pageLoadWatch';
 
 /**
  * Host-side plumbing every Model Lab webview panel shares: the webview options (scripts on,
@@ -17,49 +18,44 @@ export function panelWebviewOptions(extensionUri: vscode.Uri, extra: { retainCon
   };
 }
 
-/** How often a page whose script or stylesheet failed to load is set again, and the pause before each try. */
-const LOAD_RETRIES = 5;
-const LOAD_RETRY_MS = 400;
-
 /**
- * Sets the panel's HTML: the shell with `dist/webview/<bundle>.js` and the codicon stylesheet.
- * When the page reports that its script or stylesheet failed to load (see `LOAD_FAILED`), the
- * HTML is set again (a fresh page), a few times; `log` records it. The returned subscription
- * ends with the webview.
+ * Sets the panel's HTML: the shell with `dist/webview/<bundle>.js` and the codicon stylesheet,
+ * and keeps it loading until the page talks (`PageLoadWatch`: set again when its script fails to
+ * load or a visible page stays silent; after the last try the user is offered Reload Window).
+ * `log` records every try. The returned subscription ends with the panel.
  */
-export function setPanelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, bundle: string, title: string, log?: vscode.LogOutputChannel): vscode.Disposable {
-  const render = () => {
-    webview.html = webviewHtml({
-      cspSource: webview.cspSource,
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${bundle}.js`)).toString(),
-      codiconsUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'codicons', 'codicon.css')).toString(),
-      title,
-    });
-  };
-  render();
-  let retries = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const subscription = webview.onDidReceiveMessage((m: unknown) => {
-    if (!isLoadFailed(m) || timer) return;
-    if (retries >= LOAD_RETRIES) {
-      log?.error(`${title}: the page's ${m.url} did not load after ${retries} tries`);
-      return;
-    }
-    retries++;
-    log?.warn(`${title}: the page's ${m.url} did not load; loading the page again (try ${retries})`);
-    timer = setTimeout(() => {
-      timer = undefined;
+export function setPanelHtml(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, bundle: string, title: string, log: vscode.LogOutputChannel): vscode.Disposable {
+  const { webview } = panel;
+  const watch = new PageLoadWatch({
+    render: () => {
       try {
-        render();
+        webview.html = webviewHtml({
+          cspSource: webview.cspSource,
+          scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${bundle}.js`)).toString(),
+          codiconsUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'codicons', 'codicon.css')).toString(),
+          title,
+        });
       } catch {
         // The panel was closed meanwhile.
       }
-    }, LOAD_RETRY_MS * retries);
+    },
+    isVisible: () => panel.visible,
+    retainsContext: panel.options.retainContextWhenHidden === true,
+    onRetry: (reason, attempt) => log.warn(`${title}: the page did not load (${reason}); loading it again (try ${attempt})`),
+    onGiveUp: (reason) => {
+      log.error(`${title}: the page did not load: ${reason}`);
+      void vscode.window.showWarningMessage(`Model Lab: the ${title} panel did not load.`, 'Reload Window').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('workbench.action.reloadWindow');
+      });
+    },
   });
-  return new vscode.Disposable(() => {
-    if (timer) clearTimeout(timer);
-    subscription.dispose();
-  });
+  watch.start();
+  const subscriptions = [
+    webview.onDidReceiveMessage((m: unknown) => watch.onMessage(isLoadFailed(m), isLoadFailed(m) ? m.url : '')),
+    panel.onDidChangeViewState((e) => watch.onVisibility(e.webviewPanel.visible)),
+    watch,
+  ];
+  return new vscode.Disposable(() => subscriptions.forEach((d) => d.dispose()));
 }
 
 function isLoadFailed(m: unknown): m is { type: string; url: string } {

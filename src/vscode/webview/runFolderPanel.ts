@@ -110,7 +110,7 @@ export class RunFolderPanel<In extends Message, Out extends Message> implements 
     this.folders = this.normalise(folders);
     this.channel = new WebviewChannel(panel.webview, { label: kind.label, log: deps.log, isMessage: kind.isMessage, onMessage: (m) => this.handle(m) });
     this.disposables.push(
-      setPanelHtml(panel.webview, deps.extensionUri, kind.bundle, kind.title, deps.log),
+      setPanelHtml(panel, deps.extensionUri, kind.bundle, kind.title, deps.log),
       this.channel,
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState((e) => (e.webviewPanel.visible ? this.refresh.schedule(0) : undefined)),
@@ -163,7 +163,7 @@ export class RunFolderPanel<In extends Message, Out extends Message> implements 
         if (!dir) return;
         if (c.type === 'cancelRun') this.deps.runs.cancel(dir);
         else if (c.type === 'openExperiment') await vscode.commands.executeCommand('modelLab.openRunExperiment', vscode.Uri.file(dir));
-        else await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(dir, 'run.json')));
+        else await vscode.commands.executeCommand('modelLab.revealRun', vscode.Uri.file(dir)); // the OS file manager, or the Explorer where there is none
         return;
       }
       default:

@@ -49,6 +49,8 @@ export interface CodeServer {
    * channel's files): the condition that a window (or a reloaded one) is ready for a test.
    */
   activations(): number;
+  /** The "Model Lab" output channel of every extension host so far, oldest first (for failure messages). */
+  modelLabLog(): string;
   stop(): Promise<void>;
 }
 
@@ -168,8 +170,10 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  const activations = () => countInFiles(path.join(userDataDir, 'logs'), (f) => path.basename(f) === 'Model Lab.log', 'Model Lab activated');
-  return { url: `${url}?folder=${encodeURIComponent(opts.workspace)}`, port, pid, userDataDir, updateSettings, updateMachineSettings, activations, stop };
+  const isModelLabLog = (f: string) => path.basename(f) === 'Model Lab.log';
+  const activations = () => countInFiles(path.join(userDataDir, 'logs'), isModelLabLog, 'Model Lab activated');
+  const modelLabLog = () => filesUnder(path.join(userDataDir, 'logs'), isModelLabLog).sort().map((f) => readFileSync(f, 'utf8')).join('\n');
+  return { url: `${url}?folder=${encodeURIComponent(opts.workspace)}`, port, pid, userDataDir, updateSettings, updateMachineSettings, activations, modelLabLog, stop };
 }
 
 /**
