@@ -16,7 +16,13 @@
  * generation: the Frido miniature of `examples/diffusion/fashion-frido-mini.experiment.json`
  *   (Fashion-MNIST from Debian's dataset-fashion-mnist): coarse-to-fine against single-scale at equal
  *   training steps and network calls; a Frechet distance in our classifier's features (not FID)
- *   and class consistency on 2,000 samples.
+ *   and class consistency on 2,000 samples, with the sampling knobs (guidance weight, coarse-to-fine's
+ *   split of the calls) chosen per schedule on a validation split by a stated rule
+ *   (`src/core/diffusion/generation/validation.ts`), and class consistency stage by stage.
+ *   `--min-snr G` trains with Min-SNR-gamma loss weights (default: the example's, off): run the
+ *   study with and without it and compare the validation numbers (never the reported ones);
+ *   `--schedule coarse-to-fine|single-scale` trains only that schedule (coarse-to-fine alone gives
+ *   the two-schedule run's numbers: it trains first, from the same state; single-scale alone does not).
  *
  * `--seed S` changes the training seed and the toy's data draw. The baselines are the references in
  * the same run; each arm reports CPU seconds, wall seconds and the load average (the machine is
@@ -25,7 +31,8 @@
 import { loadavg } from 'node:os';
 import * as path from 'node:path';
 import { generationConfigFrom, loadGenerationData, loadPolicyDataset, policyArmName, policyConfigFrom } from '../../src/core/diffusion/fromExperiment';
-import { GenerationTrainer, type GenerationMetrics } from '../../src/core/diffusion/generation/generationTrainer';
+import { GenerationTrainer } from '../../src/core/diffusion/generation/generationTrainer';
+import { SCALE_SCHEDULES, type ScaleSchedule } from '../../src/core/diffusion/generation/twoScale';
 import { isMazeDataset, mazeRollouts } from '../../src/core/diffusion/policy/mazeDataset';
 import { modeMetrics } from '../../src/core/diffusion/policy/metrics';
 import { PolicyTrainer } from '../../src/core/diffusion/policy/policyTrainer';
@@ -170,15 +177,23 @@ async function td3bcAlphaStudy() {
 
 async function generationStudy() {
   const exp = (await loadExperimentFile(path.join(EXAMPLES, 'fashion-frido-mini.experiment.json'))).experiment as DiffusionExperiment;
-  const full = generationConfigFrom({ ...exp, training: { ...exp.training, seed } });
+  const minSnr = flag('--min-snr');
+  if (minSnr !== undefined && !(Number(minSnr) >= 0)) throw new Error(`--min-snr takes gamma >= 0 (0: off), got ${minSnr}`);
+  const schedule = flag('--schedule');
+  if (schedule !== undefined && !(SCALE_SCHEDULES as readonly string[]).includes(schedule)) throw new Error(`--schedule ${SCALE_SCHEDULES.join('|')}, got ${schedule}`);
+  const full = generationConfigFrom({
+    ...exp, training: { ...exp.training, seed }, ...(minSnr !== undefined ? { diffusion: { ...exp.diffusion, minSnr: Number(minSnr) } } : {}),
+    ...(schedule !== undefined ? { schedule: schedule as ScaleSchedule } : {}),
+  });
   const cfg = quick
     ? {
         ...full, classifier: { ...full.classifier, steps: 10 }, autoencoder: { ...full.autoencoder, steps: 10 }, diffusion: { ...full.diffusion, steps: 10 },
-        evaluation: { ...full.evaluation, samples: 100, every: 5, curveSamples: 50 },
+        evaluation: { ...full.evaluation, samples: 100, every: 5, curveSamples: 50 }, validation: { ...full.validation, samples: 40 },
       }
     : full;
   const { train, dev } = await loadGenerationData(quick && 'format' in exp.data ? { ...exp, data: { ...exp.data, limit: 1200, devSize: 200 } } : exp);
-  log(`generation study: ${train.count} training images, ${dev.count} held out; ${cfg.diffusion.steps} steps per schedule, ${cfg.diffusion.calls} network calls per sample, ${cfg.evaluation.samples} samples; seed ${seed}`);
+  log(`generation study: ${train.count} training images, ${dev.count} held out; ${cfg.diffusion.steps} steps per schedule, ${cfg.diffusion.calls} network calls per sample, ${cfg.evaluation.samples} samples; ` +
+    `sampling knobs chosen on ${cfg.validation.samples} validation samples per candidate (guidance ${cfg.validation.guidance.join(', ')}; coarse share ${cfg.validation.coarseShare.join(', ')}); seed ${seed}`);
   const trainer = new GenerationTrainer(cfg, train, dev);
   const costs: Record<string, { cpu: number; wall: number; load: number }> = {};
   let stageMeter = meter();
@@ -192,28 +207,29 @@ async function generationStudy() {
         }
       },
     });
-    const out: Record<string, GenerationMetrics & { cost: unknown }> = {};
+    // Per schedule: the sampling knobs chosen on the validation split by the rule fixed in
+    // validation.ts (never on the reported samples), then the reported measurement with them,
+    // then where class consistency is lost (stage by stage, on the validation split).
+    const out: Record<string, unknown> = {};
     for (const arm of cfg.schedules) {
       const m = meter();
+      const selection = trainer.select(arm, (p) =>
+        log(`  ${arm} validation w=${p.guidance}${arm === 'coarse-to-fine' ? ` coarse share ${p.coarseShare}` : ''}: distance ${p.distance.toFixed(2)}, class consistency ${pct(p.classConsistency)}`));
+      const sampling = trainer.samplingOf(arm);
+      const selectCost = m();
       const r = trainer.evaluate(arm, cfg.evaluation.samples, 0xf1a1 + seed);
-      out[arm] = { ...r, distance: round(r.distance), distance7: round(r.distance7), classConsistency: round(r.classConsistency), cost: { train: costs[arm], sample: m() } };
-      log(`${arm.padEnd(15)} distance ${r.distance.toFixed(2)}  at 7x7 ${r.distance7.toFixed(2)}  class consistency ${pct(r.classConsistency)}`);
+      const sampleCost = m();
+      const diagnosis = trainer.diagnose(arm, cfg.validation.samples, 0xd1a9 + seed);
+      log(`${arm.padEnd(15)} distance ${r.distance.toFixed(2)}  at 7x7 ${r.distance7.toFixed(2)}  class consistency ${pct(r.classConsistency)}  (${r.samples} samples; w=${sampling.guidance}` +
+        `${arm === 'coarse-to-fine' ? `, coarse share ${sampling.coarseShare}` : ''}, chosen on ${selection?.samples ?? 0} validation samples per candidate)`);
+      log(`  ${arm} stages (validation split, ${diagnosis.samples} samples): coarse decode ${pct(diagnosis.coarseDecode)}, full decode ${pct(diagnosis.fullDecode)}` +
+        `${diagnosis.fineGivenRealCoarse !== undefined ? `, fine stage given real coarse latents ${pct(diagnosis.fineGivenRealCoarse)}` : ''}; real images through the autoencoder: coarse ${pct(diagnosis.realCoarseDecode)}, full ${pct(diagnosis.realFullDecode)}`);
+      out[arm] = {
+        distance: round(r.distance), distance7: round(r.distance7), classConsistency: round(r.classConsistency), samples: r.samples,
+        sampling, validation: selection, diagnosis, cost: { train: costs[arm], select: selectCost, sample: { cpu: round(sampleCost.cpu - selectCost.cpu, 1), wall: round(sampleCost.wall - selectCost.wall, 1), load: sampleCost.load } },
+      };
     }
-    // The guidance weight's trade-off, after the fact (sampling only, the trained networks unchanged), on the curve's sample count.
-    const weights = [0, 1, 2, 4].filter((w) => w !== cfg.diffusion.guidance);
-    const trained = cfg.diffusion.guidance;
-    const guidance: Record<string, Record<string, { distance: number; classConsistency: number }>> = {};
-    for (const arm of cfg.schedules) {
-      guidance[arm] = {};
-      for (const w of weights) {
-        cfg.diffusion.guidance = w;
-        const r = trainer.evaluate(arm, cfg.evaluation.curveSamples, 0xf1a1 + seed);
-        guidance[arm][String(w)] = { distance: round(r.distance), classConsistency: round(r.classConsistency) };
-        log(`  ${arm} guidance w=${w} (${r.samples} samples): distance ${r.distance.toFixed(2)}, class consistency ${pct(r.classConsistency)}`);
-      }
-    }
-    cfg.diffusion.guidance = trained;
-    return { ...out, guidance };
+    return { minSnr: cfg.diffusion.minSnr, ...out };
   } finally {
     trainer.dispose();
   }

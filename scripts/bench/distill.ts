@@ -2,8 +2,8 @@
  * The distillation lab's two studies (issue 14; settings and measured numbers in
  * docs/distillation.md), each in its own process, side by side:
  *
- *   npm run bench:distill -- [--study datafree|tinybert] [--seed S] [--seeds N] [--test FILE] [--json]
- *                            [--validate] [--keep] [--quick]
+ *   npm run bench:distill -- [--study datafree|tinybert] [--seed S] [--seeds N | --seeds a,b,c] [--test FILE]
+ *                            [--json] [--validate] [--cache DIR] [--keep] [--quick]
  *
  * 1. datafree: Fashion-MNIST (../shared/datasets/fashion-mnist). A batch-norm MLP teacher trained
  *    here, a 10x smaller student; arms kd (real data), noise, deepinversion, deepinversion with
@@ -15,10 +15,12 @@
  *    `--test FILE` (the dataset's TSV, header `label<TAB>sentence`) when given. Targets (mean
  *    of 3 seeds): tinybert+aug >= student + 5 and >= 95% of the teacher.
  *
- * Every study trains one teacher (seed S) and distils it with seeds S..S+N-1; the document holds
- * the mean over seeds (and each seed's accuracies under `seeds`). `--validate` evaluates the
- * data-free study on a validation split carved from the training images (the last 10,000; the
- * teacher trains on the first 50,000), for tuning: the summary's accuracies are then on the
+ * Every study trains one teacher (seed S) and distils it with seeds S..S+N-1 (or the listed
+ * seeds); the document holds the mean over seeds, each seed's accuracies (`perSeed`) and their
+ * standard deviation (`sd`). `--cache DIR` keeps each study's teacher (its data files, experiment
+ * and run) in DIR/<study>-<hash of its settings and data> and reuses its completed run next time.
+ * `--validate` evaluates the data-free study on a validation split carved from the training
+ * images (the last 10,000; the teacher trains on the first 50,000), for tuning: the summary's accuracies are then on the
  * validation split, and the same models are scored once on the test split (`test`).
  * `--json` prints `{"datafree": <distill summary>, "tinybert": <distill summary>}` on stdout;
  * progress, wall and CPU seconds and load averages go to stderr. Runs go to a temporary
@@ -36,6 +38,7 @@ import { loadData } from '../../src/core/data/load';
 import { loadModel } from '../../src/core/model/io';
 import { initBackend } from '../../src/core/tensor/backend';
 import type { DistillSummary, RunSummary } from '../../src/runner/summary';
+import { formatSpread, parseSeeds, spread, teacherFolder } from './distillStudy';
 
 /** The datasets folder: `$MODEL_LAB_DATASETS`, default `../shared/datasets` next to the repository. */
 const SHARED = path.resolve(process.env.MODEL_LAB_DATASETS ?? path.join(__dirname, '../../../shared/datasets'));
@@ -51,21 +54,24 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     validate: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    cache: { type: 'string' },
     /** Tiny budgets, to check the script itself (not for results). */
     quick: { type: 'boolean', default: false },
     /** Internal: run one study in this process and send its result to the parent. */
     run: { type: 'string' },
   },
 });
+/** The teacher's seed; the distillation seeds are `seedList`. */
 const seed = Number(values.seed);
-const seeds = Number(values.seeds);
-if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${values.seed}`);
-if (!Number.isInteger(seeds) || seeds < 1) throw new Error(`--seeds must be a positive integer, got ${values.seeds}`);
+const seedList = parseSeeds(values.seed!, values.seeds!);
 const quick = values.quick!;
 
 /** A study's result: the seeds' mean in the summary shape, each seed's accuracies, and what it cost. */
 export interface StudyResult {
-  summary: Omit<DistillSummary, 'runId' | 'runDir' | 'experimentFile'> & { seeds: number[]; split: string; dev?: Record<string, number>; test?: Record<string, number>; perSeed: Record<string, number[]> };
+  summary: Omit<DistillSummary, 'runId' | 'runDir' | 'experimentFile'> & {
+    seeds: number[]; split: string; perSeed: Record<string, number[]>; sd: Record<string, number>;
+    dev?: Record<string, number>; devPerSeed?: Record<string, number[]>; test?: Record<string, number>; testPerSeed?: Record<string, number[]>;
+  };
   wallSeconds: number;
   cpuSeconds: number;
 }
@@ -93,9 +99,9 @@ function fashionTeacher(data: DataConfig): object {
   };
 }
 
-function fashionDistill(s: number): object {
+function fashionDistill(s: number, teacher: string): object {
   return {
-    kind: 'distill', name: `fashion-datafree-seed${s}`, teacher: 'teacher.experiment.json',
+    kind: 'distill', name: `fashion-datafree-seed${s}`, teacher,
     student: { layers: [
       { name: 'flatten', type: 'flatten' },
       { name: 'fc1', type: 'dense', units: 32, activation: 'relu' },
@@ -140,9 +146,9 @@ function sst2Teacher(train: string, dev: string): object {
   };
 }
 
-function sst2Distill(s: number): object {
+function sst2Distill(s: number, teacher: string): object {
   return {
-    kind: 'distill', name: `sst2-tinybert-seed${s}`, teacher: 'teacher.experiment.json',
+    kind: 'distill', name: `sst2-tinybert-seed${s}`, teacher,
     student: { layers: [
       { name: 's_embed', type: 'embedding', outputDim: 16 },
       { name: 's_enc', type: 'transformerEncoder', numHeads: 2, ffDim: 32, rate: 0.1 },
@@ -198,34 +204,49 @@ function cpuSeconds(): number {
   return (own.user + own.system) / 1e6 + children;
 }
 
+/** A study's teacher: trained in `dir`, or under `--cache` where a completed run of the same settings and data is reused. */
+async function teacher(study: Study, dir: string, experiment: object, files: Record<string, Buffer>, inputs: string[] = []): Promise<{ file: string; model: string }> {
+  const folder = await teacherFolder(values.cache ? path.resolve(values.cache) : dir, study, experiment, files, inputs);
+  if (folder.model) {
+    log(`${study}: reusing the teacher ${folder.description} (${path.dirname(folder.file)})`);
+    return { file: folder.file, model: folder.model };
+  }
+  const r = await run(folder.file);
+  return { file: folder.file, model: path.join(r.runDir, 'model', 'model.json') };
+}
+
+/** The distill runs, one per seed, of the experiment `make` builds for a seed. */
+async function distillSeeds(study: Study, dir: string, make: (s: number) => object): Promise<DistillSummary[]> {
+  const runs: DistillSummary[] = [];
+  for (const s of seedList) {
+    const file = path.join(dir, `distill-${s}.experiment.json`);
+    writeFileSync(file, JSON.stringify(make(s)));
+    runs.push((await run(file)) as DistillSummary);
+    log(`${study} seed ${s}: ${JSON.stringify(runs[runs.length - 1])}`);
+  }
+  return runs;
+}
+
 /** The data-free study: one teacher, a distill run per seed. */
 async function datafree(dir: string): Promise<{ runs: DistillSummary[]; split: string; dev?: DistillSummary[]; test?: DistillSummary[] }> {
   const fm = path.join(SHARED, 'fashion-mnist');
+  const trainPair = { images: path.join(fm, 'train-images-idx3-ubyte.gz'), labels: path.join(fm, 'train-labels-idx1-ubyte.gz') };
   const testPair = { images: path.join(fm, 't10k-images-idx3-ubyte.gz'), labels: path.join(fm, 't10k-labels-idx1-ubyte.gz') };
-  let data: DataConfig = {
-    format: 'idx',
-    train: { images: path.join(fm, 'train-images-idx3-ubyte.gz'), labels: path.join(fm, 'train-labels-idx1-ubyte.gz') },
-    test: { images: path.join(fm, 't10k-images-idx3-ubyte.gz'), labels: path.join(fm, 't10k-labels-idx1-ubyte.gz') },
-    scale: 255,
-  };
+  let data: DataConfig = { format: 'idx', train: trainPair, test: testPair, scale: 255 };
+  let files: Record<string, Buffer> = {};
   let split = 'test (10,000)';
   if (values.validate) {
-    data = carveValidation(data as Extract<DataConfig, { format: 'idx' }>, dir, 10000);
+    // The teacher's folder holds the carved split; its experiment names the files relatively.
+    files = carveValidation(trainPair, 10000);
+    data = { ...data, train: { images: 'train-images.gz', labels: 'train-labels.gz' }, test: { images: 'validation-images.gz', labels: 'validation-labels.gz' } };
     split = 'validation (last 10,000 training images)';
   }
-  writeFileSync(path.join(dir, 'teacher.experiment.json'), JSON.stringify(fashionTeacher(data)));
-  const teacherRun = await run(path.join(dir, 'teacher.experiment.json'));
-  const runs: DistillSummary[] = [];
-  for (let s = seed; s < seed + seeds; s++) {
-    const file = path.join(dir, `distill-${s}.experiment.json`);
-    writeFileSync(file, JSON.stringify(fashionDistill(s)));
-    runs.push((await run(file)) as DistillSummary);
-    log(`datafree seed ${s}: ${JSON.stringify(runs[runs.length - 1])}`);
-  }
+  const t = await teacher('datafree', dir, fashionTeacher(data), files, values.validate ? [] : [...Object.values(trainPair), ...Object.values(testPair)]);
+  const runs = await distillSeeds('datafree', dir, (s) => fashionDistill(s, t.file));
   if (!values.validate) return { runs, split };
   // Tuned on the validation split; the test split once, on the same models.
   const test = await loadData({ format: 'idx', train: testPair, test: testPair, scale: 255 }, { seed });
-  return { runs, split, test: await scoreRuns(runs, path.join(teacherRun.runDir, 'model', 'model.json'), test) };
+  return { runs, split, test: await scoreRuns(runs, t.model, test) };
 }
 
 /** The runs' summaries with every model (teacher and students) scored again on `data.test`. */
@@ -245,13 +266,13 @@ async function scoreRuns(runs: DistillSummary[], teacherModel: string, data: Awa
   })));
 }
 
-/** Writes IDX files: the first `count - n` training images as train, the last `n` as test. */
-function carveValidation(data: Extract<DataConfig, { format: 'idx' }>, dir: string, n: number): DataConfig {
-  const images = gunzipSync(readFileSync(data.train.images));
-  const labels = gunzipSync(readFileSync(data.train.labels));
+/** IDX files (gzipped) by name: the first `count - n` training images as train, the last `n` as validation. */
+function carveValidation(train: { images: string; labels: string }, n: number): Record<string, Buffer> {
+  const images = gunzipSync(readFileSync(train.images));
+  const labels = gunzipSync(readFileSync(train.labels));
   const count = images.readUInt32BE(4);
   const pixels = images.readUInt32BE(8) * images.readUInt32BE(12);
-  const part = (from: number, to: number, name: string) => {
+  const part = (from: number, to: number, name: string): Record<string, Buffer> => {
     const img = Buffer.alloc(16 + (to - from) * pixels);
     images.copy(img, 0, 0, 16);
     img.writeUInt32BE(to - from, 4);
@@ -260,16 +281,13 @@ function carveValidation(data: Extract<DataConfig, { format: 'idx' }>, dir: stri
     labels.copy(lab, 0, 0, 8);
     lab.writeUInt32BE(to - from, 4);
     labels.copy(lab, 8, 8 + from, 8 + to);
-    const pair = { images: path.join(dir, `${name}-images.gz`), labels: path.join(dir, `${name}-labels.gz`) };
-    writeFileSync(pair.images, gzipSync(img, { level: 1 }));
-    writeFileSync(pair.labels, gzipSync(lab, { level: 1 }));
-    return pair;
+    return { [`${name}-images.gz`]: gzipSync(img, { level: 1 }), [`${name}-labels.gz`]: gzipSync(lab, { level: 1 }) };
   };
-  return { ...data, train: part(0, count - n, 'train'), test: part(count - n, count, 'validation') };
+  return { ...part(0, count - n, 'train'), ...part(count - n, count, 'validation') };
 }
 
 /** SST-2's TSV (`label<TAB>sentence`, a header line) as the JSON Lines the text loader reads. */
-function tsvToJsonl(file: string, out: string): number {
+function tsvToJsonl(file: string): { jsonl: Buffer; count: number } {
   const raw = readFileSync(file);
   const text = (raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw).toString('utf8');
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
@@ -280,47 +298,42 @@ function tsvToJsonl(file: string, out: string): number {
     if (label !== '0' && label !== '1') throw new Error(`${file}:${i + 2}: label must be 0 or 1, got ${JSON.stringify(label)}`);
     return JSON.stringify({ text: rest.join('\t'), label: Number(label) });
   });
-  writeFileSync(out, rows.join('\n') + '\n');
-  return rows.length;
+  return { jsonl: Buffer.from(rows.join('\n') + '\n'), count: rows.length };
 }
 
 /** The TinyBERT study: one teacher on all of SST-2 train, a distill run per seed, dev (and --test) accuracy. */
 async function tinybert(dir: string): Promise<{ runs: DistillSummary[]; split: string; dev?: DistillSummary[]; test?: DistillSummary[] }> {
   const sst = path.join(SHARED, 'sst2');
-  const train = path.join(dir, 'train.jsonl');
-  const dev = path.join(dir, 'dev.jsonl');
-  log(`SST-2: ${tsvToJsonl(path.join(sst, 'train.tsv.gz'), train)} training sentences, ${tsvToJsonl(path.join(sst, 'dev.tsv'), dev)} dev`);
-  writeFileSync(path.join(dir, 'teacher.experiment.json'), JSON.stringify(sst2Teacher(train, dev)));
-  const teacherRun = await run(path.join(dir, 'teacher.experiment.json'));
-  const runs: DistillSummary[] = [];
-  for (let s = seed; s < seed + seeds; s++) {
-    const file = path.join(dir, `distill-${s}.experiment.json`);
-    writeFileSync(file, JSON.stringify(sst2Distill(s)));
-    runs.push((await run(file)) as DistillSummary);
-    log(`tinybert seed ${s} (dev): ${JSON.stringify(runs[runs.length - 1])}`);
-  }
+  const train = tsvToJsonl(path.join(sst, 'train.tsv.gz'));
+  const dev = tsvToJsonl(path.join(sst, 'dev.tsv'));
+  log(`SST-2: ${train.count} training sentences, ${dev.count} dev`);
+  const t = await teacher('tinybert', dir, sst2Teacher('train.jsonl', 'dev.jsonl'), { 'train.jsonl': train.jsonl, 'dev.jsonl': dev.jsonl });
+  const runs = await distillSeeds('tinybert', dir, (s) => sst2Distill(s, t.file));
   if (!values.test) return { runs, split: 'dev (872)' };
   // The held-out file: the same vocabulary (built from the training text alone), every saved model.
   const testFile = path.join(dir, 'test.jsonl');
-  const n = tsvToJsonl(path.resolve(values.test), testFile);
-  const data = await loadData({ format: 'jsonl', train, test: testFile, maxLength: SST2.maxLength, vocabSize: SST2.vocabSize, ...(quick ? { limit: 3000 } : {}) }, { seed });
-  const onTest = await scoreRuns(runs, path.join(teacherRun.runDir, 'model', 'model.json'), data);
-  return { runs: onTest, split: `${path.basename(values.test)} (${n})`, dev: runs };
+  const held = tsvToJsonl(path.resolve(values.test));
+  writeFileSync(testFile, held.jsonl);
+  const data = await loadData({ format: 'jsonl', train: path.join(path.dirname(t.file), 'train.jsonl'), test: testFile, maxLength: SST2.maxLength, vocabSize: SST2.vocabSize, ...(quick ? { limit: 3000 } : {}) }, { seed });
+  const onTest = await scoreRuns(runs, t.model, data);
+  return { runs: onTest, split: `${path.basename(values.test)} (${held.count})`, dev: runs };
 }
 
-/** The seeds' mean in the summary shape, with each seed's accuracies. */
+/** The seeds' mean in the summary shape, with each seed's accuracies and their standard deviation. */
 function meanSummary(kind: Study, runs: DistillSummary[], split: string, dev?: DistillSummary[], test?: DistillSummary[]): StudyResult['summary'] {
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const mean = (xs: number[]) => spread(xs).mean;
   const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
   const names = runs[0].arms.map((a) => a.name);
   const armOf = (r: DistillSummary, name: string) => r.arms.find((a) => a.name === name)!;
   const byName = (rs: DistillSummary[], name: string) => rs.map((r) => armOf(r, name).accuracy);
+  const perSeed = (rs: DistillSummary[]) => ({ teacher: rs.map((r) => r4(r.teacher.accuracy)), ...Object.fromEntries(names.map((n) => [n, byName(rs, n).map(r4)])) });
+  const means = (rs: DistillSummary[]) => Object.fromEntries(Object.entries(perSeed(rs)).map(([n, xs]) => [n, r4(mean(xs))]));
   return {
     status: 'completed',
     kind: 'distill',
     experiment: kind,
     split,
-    seeds: runs.map((_, i) => seed + i),
+    seeds: seedList,
     teacher: { accuracy: r4(mean(runs.map((r) => r.teacher.accuracy))), parameters: runs[0].teacher.parameters, msPerExample: r4(mean(runs.map((r) => r.teacher.msPerExample))) },
     arms: names.map((name) => ({
       name,
@@ -329,9 +342,10 @@ function meanSummary(kind: Study, runs: DistillSummary[], split: string, dev?: D
       msPerExample: r4(mean(runs.map((r) => armOf(r, name).msPerExample))),
       trainSeconds: Math.round(mean(runs.map((r) => armOf(r, name).trainSeconds))),
     })),
-    perSeed: Object.fromEntries(names.map((n) => [n, byName(runs, n).map(r4)])),
-    ...(dev ? { dev: { teacher: r4(mean(dev.map((r) => r.teacher.accuracy))), ...Object.fromEntries(names.map((n) => [n, r4(mean(byName(dev, n)))])) } } : {}),
-    ...(test ? { test: { teacher: r4(mean(test.map((r) => r.teacher.accuracy))), ...Object.fromEntries(names.map((n) => [n, r4(mean(byName(test, n)))])) } } : {}),
+    perSeed: perSeed(runs),
+    sd: Object.fromEntries(names.map((n) => [n, r4(spread(byName(runs, n)).sd)])),
+    ...(dev ? { dev: means(dev), devPerSeed: perSeed(dev) } : {}),
+    ...(test ? { test: means(test), testPerSeed: perSeed(test) } : {}),
   };
 }
 
@@ -353,40 +367,61 @@ async function runStudy(study: Study): Promise<StudyResult> {
   }
 }
 
-function checks(study: Study, s: StudyResult['summary']): string[] {
-  const acc = Object.fromEntries(s.arms.map((a) => [a.name, a.accuracy * 100]));
+/**
+ * The issue's targets on one split's mean accuracies (`accuracies`: fractions, by arm and
+ * `teacher`); sizes and speeds from the summary.
+ */
+function checks(study: Study, s: StudyResult['summary'], accuracies: Record<string, number>): string[] {
+  const acc = Object.fromEntries(Object.entries(accuracies).map(([k, v]) => [k, v * 100]));
   const par = Object.fromEntries(s.arms.map((a) => [a.name, a.parameters]));
   const ms = Object.fromEntries(s.arms.map((a) => [a.name, a.msPerExample]));
-  const t = s.teacher.accuracy * 100;
+  const t = acc.teacher;
   const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  const diff = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
   if (study === 'datafree') {
     const di = acc.deepinversion;
     return [
-      `student ${(s.teacher.parameters / par.deepinversion).toFixed(1)}x fewer parameters (>= 8x: ${mark(s.teacher.parameters >= 8 * par.deepinversion)})`,
+      `student ${(s.teacher.parameters / par.deepinversion).toFixed(1)}x fewer parameters (>= 8x: ${mark(s.teacher.parameters >= 8 * par.deepinversion)}), ${(s.teacher.msPerExample / ms.deepinversion).toFixed(1)}x faster per example`,
       `deepinversion ${di.toFixed(2)}% (>= 72%: ${mark(di >= 72)})`,
-      `vs noise ${acc.noise.toFixed(2)}%: +${(di - acc.noise).toFixed(2)} (>= +25: ${mark(di - acc.noise >= 25)})`,
-      `vs kd ${acc.kd.toFixed(2)}%: ${(di - acc.kd).toFixed(2)} (within 10: ${mark(acc.kd - di <= 10)})`,
-      `vs BN weight 0 ${acc['deepinversion-no-bn'].toFixed(2)}%: +${(di - acc['deepinversion-no-bn']).toFixed(2)} (>= +4: ${mark(di - acc['deepinversion-no-bn'] >= 4)})`,
+      `vs noise ${acc.noise.toFixed(2)}%: ${diff(di - acc.noise)} (>= +25: ${mark(di - acc.noise >= 25)})`,
+      `vs kd ${acc.kd.toFixed(2)}%: ${diff(di - acc.kd)} (within 10: ${mark(acc.kd - di <= 10)})`,
+      `vs BN weight 0 ${acc['deepinversion-no-bn'].toFixed(2)}%: ${diff(di - acc['deepinversion-no-bn'])} (>= +4: ${mark(di - acc['deepinversion-no-bn'] >= 4)})`,
       `dafl ${acc.dafl.toFixed(2)}% (reported)`,
     ];
   }
   const aug = acc['tinybert+aug'];
   return [
     `student ${(s.teacher.parameters / par.student).toFixed(1)}x fewer parameters (>= 4x: ${mark(s.teacher.parameters >= 4 * par.student)}), ${(s.teacher.msPerExample / ms.student).toFixed(1)}x faster (>= 2x: ${mark(s.teacher.msPerExample >= 2 * ms.student)})`,
-    `tinybert+aug ${aug.toFixed(2)}% vs student ${acc.student.toFixed(2)}%: ${(aug - acc.student).toFixed(2)} (>= +5: ${mark(aug - acc.student >= 5)})`,
+    `tinybert+aug ${aug.toFixed(2)}% vs student ${acc.student.toFixed(2)}%: ${diff(aug - acc.student)} (>= +5: ${mark(aug - acc.student >= 5)})`,
     `tinybert+aug / teacher ${t.toFixed(2)}% = ${(aug / t * 100).toFixed(1)}% (>= 95%: ${mark(aug >= 0.95 * t)})`,
     `layer-wise vs prediction-only: tinybert ${acc.tinybert.toFixed(2)}% vs kd ${acc.kd.toFixed(2)}% (${acc.tinybert > acc.kd ? 'layer-wise ahead' : 'kd ahead or equal'})`,
   ];
 }
 
+/** Each split the summary has, with its per-seed accuracies (by arm and `teacher`). */
+function splits(s: StudyResult['summary']): { name: string; perSeed: Record<string, number[]> }[] {
+  return [
+    { name: s.split, perSeed: s.perSeed },
+    ...(s.devPerSeed ? [{ name: 'dev', perSeed: s.devPerSeed }] : []),
+    ...(s.testPerSeed ? [{ name: 'test (once, the same models)', perSeed: s.testPerSeed }] : []),
+  ];
+}
+
 function table(study: Study, r: StudyResult): string {
   const s = r.summary;
-  const rows = [['model', 'accuracy', 'parameters', 'ms/example', 'train s'], ['teacher', pct(s.teacher.accuracy), String(s.teacher.parameters), s.teacher.msPerExample.toFixed(4), '']];
-  for (const a of s.arms) rows.push([a.name, pct(a.accuracy), String(a.parameters), a.msPerExample.toFixed(4), String(a.trainSeconds)]);
+  const out = [`${study} (seeds ${s.seeds.join(', ')}; ${r.wallSeconds} s wall, ${r.cpuSeconds} s CPU)`];
+  const rows = [['model', 'parameters', 'x smaller', 'ms/example', 'x faster', 'train s'], ['teacher', String(s.teacher.parameters), '', s.teacher.msPerExample.toFixed(4), '', '']];
+  for (const a of s.arms) {
+    rows.push([a.name, String(a.parameters), (s.teacher.parameters / a.parameters).toFixed(1), a.msPerExample.toFixed(4), (s.teacher.msPerExample / a.msPerExample).toFixed(1), String(a.trainSeconds)]);
+  }
+  for (const sp of splits(s)) {
+    rows[0].push(`${sp.name}: mean ± sd (min-max)`, 'per seed');
+    for (const row of rows.slice(1)) row.push(formatSpread(sp.perSeed[row[0]]), sp.perSeed[row[0]].map(pct).join(' '));
+  }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  const lines = rows.map((row) => row.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '));
-  return [`${study} (${s.split}; seeds ${s.seeds.join(', ')}; ${r.wallSeconds} s wall, ${r.cpuSeconds} s CPU)`, ...lines, ...(s.dev ? [`dev: ${Object.entries(s.dev).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`] : []),
-    ...(s.test ? [`test (once, the same models): ${Object.entries(s.test).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`] : []), ...checks(study, s).map((c) => `  ${c}`)].join('\n');
+  out.push(...rows.map((row) => row.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ')));
+  for (const sp of splits(s)) out.push(`targets on ${sp.name} (seed means):`, ...checks(study, s, Object.fromEntries(Object.entries(sp.perSeed).map(([k, xs]) => [k, spread(xs).mean]))).map((c) => `  ${c}`));
+  return out.join('\n');
 }
 
 function pct(v: number): string {
@@ -409,7 +444,7 @@ async function main(): Promise<void> {
   const studies: Study[] = values.study ? [values.study as Study] : [...STUDIES];
   for (const s of studies) if (!STUDIES.includes(s)) throw new Error(`--study must be datafree or tinybert, got ${s}`);
   if (values.test && !studies.includes('tinybert')) throw new Error('--test is the text study\'s held-out file: run it with --study tinybert');
-  log(`studies ${studies.join(', ')}; seeds ${seed}..${seed + seeds - 1}; load average ${loads()}`);
+  log(`studies ${studies.join(', ')}; teacher seed ${seed}; distillation seeds ${seedList.join(', ')}; load average ${loads()}`);
   const results = await Promise.all(studies.map((study) => new Promise<[Study, StudyResult]>((resolve, reject) => {
     const child = fork(__filename, [...process.argv.slice(2).filter((a) => a !== '--json'), '--run', study], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     child.once('message', (m) => resolve([study, m as StudyResult]));
@@ -420,7 +455,7 @@ async function main(): Promise<void> {
     doc[study] = r.summary;
     log(`${study}: ${r.wallSeconds} s wall, ${r.cpuSeconds} s CPU; load average now ${loads()}`);
     if (!values.json) process.stdout.write(table(study, r) + '\n\n');
-    else for (const c of checks(study, r.summary)) log(`${study}: ${c}`);
+    else for (const line of table(study, r).split('\n')) log(line);
   }
   if (values.json) process.stdout.write(JSON.stringify(doc) + '\n');
 }

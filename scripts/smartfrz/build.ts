@@ -10,42 +10,63 @@
  * 2. Fit the attention predictor on the FIT pairs only (a seeded sample of at most N of their
  *    windows, so the fit's cost does not grow with the pair count).
  * 3. Calibrate on the CALIBRATION pairs (generated, never fitted on):
- *    - threshold: the P(freeze) with the best balanced accuracy on their windows (a 0.05 grid;
- *      accuracy itself is protected by the accuracy guard, calibrated next: a threshold chosen
- *      for precision alone, 0.85, came out at 0.95 and froze nothing on any calibration pair);
+ *    - window threshold: the P(freeze) with the best balanced accuracy on their windows (a 0.05
+ *      grid): the predictor's scores as a classifier, and one candidate threshold below;
  *    - maxDirectedness: the 95th percentile of the directedness of their windows labelled
  *      freeze (the convergence guard lets 95% of freezable windows through);
- *    - accuracyTolerance: real SmartFRZ trainings of the N cheapest calibration pairs (by
- *      recorded training time) with each candidate tolerance next to `none`; the largest
- *      tolerance whose mean accuracy loss stays within `MEAN_LOSS_TARGET` points and whose
- *      worst loss on any of those pairs within `WORST_LOSS_TARGET`.
+ *    - threshold and accuracyTolerance together: real SmartFRZ trainings of the N cheapest
+ *      calibration pairs (by recorded training time) with every candidate pair of values next to
+ *      `none`; the one that saves the most backward FLOPs while the mean accuracy loss stays
+ *      within `MEAN_LOSS_TARGET` points and at most `MAX_PAIRS_BEYOND` pair loses more than
+ *      `PAIR_LOSS_BOUND` points (`chooseDecision`; the safest when none does). Accuracies are on
+ *      each generated pair's own held-out split (generated data, 800 examples).
  * No benchmark data (digits, Fashion-MNIST) is read here.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
-import type { TrainExperiment } from '../../src/core/experiment/types';
-import type { FreezingPolicy } from '../../src/core/freezing/policy';
 import { createNonePolicy } from '../../src/core/freezing/none';
 import { DEFAULT_PREDICTOR_CONFIG, type AttentionPredictor, type PredictorCalibration } from '../../src/core/freezing/smartfrz/predictor';
 import { SmartFrzPolicy } from '../../src/core/freezing/smartfrz/policy';
 import { savePredictor } from '../../src/core/freezing/smartfrz/predictorFile';
-import { buildModel } from '../../src/core/model/build';
 import { initBackend } from '../../src/core/tensor/backend';
-import { train } from '../../src/core/train/trainer';
 import { createRng, shuffledIndices } from '../../src/core/util/random';
 import { type CachedRun, DEFAULT_CACHE, RECORD, readCache } from './generate';
 import { DEFAULT_LABELS, freezeLabels } from './labels';
-import { generatedPair } from './pairs';
+import { generatedStudyPair, trainWith } from './trainPair';
 import { type Example, fitPredictor, probabilities, score } from './trainPredictor';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-/** Candidate accuracy tolerances (points per epoch), and the mean loss (points) the chosen one may cost. */
-const TOLERANCES = [0.25, 0.5, 1, 2];
+/**
+ * Candidate decisions tried in real trainings of calibration pairs: accuracy tolerances (points
+ * per epoch; 100 = guard off) and thresholds (besides the one best on windows). Chosen: the
+ * combination that saves the most backward FLOPs within the loss targets below.
+ */
+const TOLERANCES = [0.5, 1, 2, 4, 100];
+const THRESHOLDS = [0.5, 0.8];
 const MEAN_LOSS_TARGET = 0.25;
-/** ... and the most it may cost any one calibration pair (the issue's per-pair bound). */
-const WORST_LOSS_TARGET = 0.5;
+/** The issue's per-pair bound (points below `none`)... */
+const PAIR_LOSS_BOUND = 0.5;
+/**
+ * ... which at most this many calibration pairs may exceed (risk-controlled: with 12 pairs, the
+ * empirical 11/12 quantile of the per-pair loss within the bound). Requiring all of them is
+ * infeasible (one pair loses 3 points under every decision) and fell back to the most cautious.
+ */
+const MAX_PAIRS_BEYOND = 1;
+
+/**
+ * The decision with the most mean backward FLOPs saved among those whose mean loss is within
+ * `MEAN_LOSS_TARGET` and with at most `MAX_PAIRS_BEYOND` pairs losing more than
+ * `PAIR_LOSS_BOUND` (ties: the higher threshold, then the lower tolerance: the safer). Declared
+ * before the bench ran; the bench's pairs never change it. When none qualifies, the safest: the
+ * fewest pairs beyond the bound, then the smallest worst loss, then mean loss, then the most saved.
+ */
+export function chooseDecision<T extends { threshold: number; tolerance: number; meanLoss: number; worstLoss: number; pairsBeyond: number; meanSaved: number }>(rows: T[]): T | undefined {
+  const safer = (a: T, b: T) => b.threshold - a.threshold || a.tolerance - b.tolerance;
+  const within = rows.filter((r) => r.meanLoss <= MEAN_LOSS_TARGET && r.pairsBeyond <= MAX_PAIRS_BEYOND);
+  if (within.length > 0) return [...within].sort((a, b) => b.meanSaved - a.meanSaved || safer(a, b))[0];
+  return [...rows].sort((a, b) => a.pairsBeyond - b.pairsBeyond || a.worstLoss - b.worstLoss || a.meanLoss - b.meanLoss || b.meanSaved - a.meanSaved || safer(a, b))[0];
+}
 
 function runLabels(run: CachedRun): Array<Array<boolean | null>> {
   return freezeLabels(run.units.map((u) => u.cka), run.checkpoints, run.totalSteps, DEFAULT_LABELS);
@@ -88,25 +109,6 @@ function chooseThreshold(ex: Example[], probs: number[]): { threshold: number; g
   return { threshold: best.t, grid };
 }
 
-/** One training of a generated pair under a policy: final test accuracy and backward FLOPs saved. */
-async function trainPair(id: string, policy: FreezingPolicy): Promise<{ accuracy: number; saved: number; freezes: string[] }> {
-  const pair = generatedPair(Number(id.slice(1, 4)));
-  const data = await pair.load();
-  const experiment: TrainExperiment = {
-    kind: 'train', name: pair.id, data: { format: 'csv', train: '(in memory)', label: 'last' }, model: pair.model,
-    training: { epochs: pair.epochs, batchSize: pair.batchSize, optimizer: { type: 'adam', learningRate: pair.learningRate }, seed: pair.seed },
-    freezing: { policy: policy.name },
-  };
-  const model = await buildModel(pair.model, { exampleShape: data.exampleShape, inputDtype: 'float32', seed: pair.seed });
-  const freezes: string[] = [];
-  const r = await train({
-    experiment, data, model, policy, runId: pair.id, backend: tf.getBackend(),
-    onEvent: (e) => { if (e.type === 'freeze') freezes.push(`${e.layer}@${e.epoch + 1}`); }, shouldStop: () => false,
-  });
-  model.dispose();
-  return { accuracy: r.metrics.accuracy, saved: r.flopsSaved.backward, freezes };
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
       out: { type: 'string', default: path.join(ROOT, 'models', 'smartfrz') },
       'fit-epochs': { type: 'string', default: '40' },
       'fit-windows': { type: 'string', default: '6000' },
-      'tolerance-pairs': { type: 'string', default: '6' },
+      'tolerance-pairs': { type: 'string', default: '12' },
     },
   });
   const t0 = Date.now();
@@ -139,49 +141,56 @@ async function main(): Promise<void> {
 
   // Threshold and convergence guard from the calibration windows.
   const calProbs = await probabilities(predictor, calEx);
-  const { threshold, grid } = chooseThreshold(calEx, calProbs);
+  const { threshold: windowThreshold, grid } = chooseThreshold(calEx, calProbs);
   const freezeDir = calEx.filter((e) => e.label).map((e) => e.directedness);
   const maxDirectedness = +quantile(freezeDir, 0.95).toFixed(3);
   const notFreeze = calEx.filter((e) => !e.label);
   const guardRejects = notFreeze.filter((e) => e.directedness > maxDirectedness).length / Math.max(1, notFreeze.length);
-  log(`threshold ${threshold} (best balanced accuracy); maxDirectedness ${maxDirectedness} rejects ${(guardRejects * 100).toFixed(1)}% of not-freezable calibration windows`);
+  log(`window threshold ${windowThreshold} (best balanced accuracy); maxDirectedness ${maxDirectedness} rejects ${(guardRejects * 100).toFixed(1)}% of not-freezable calibration windows`);
 
-  // Accuracy tolerance from real trainings of calibration pairs.
+  // Decision threshold and accuracy tolerance together, from real trainings of calibration pairs.
   const tolPairs = [...calRuns].sort((a, b) => a.seconds - b.seconds).slice(0, Number(values['tolerance-pairs']));
-  const tolRows: Array<{ pair: string; none: number; runs: Array<{ tolerance: number; accuracy: number; saved: number; freezes: string[] }> }> = [];
+  const thresholds = [...new Set([windowThreshold, ...THRESHOLDS])].sort((a, b) => a - b);
+  const configs = thresholds.flatMap((t) => TOLERANCES.map((tolerance) => ({ threshold: t, tolerance })));
+  const tolRows: Array<{ pair: string; none: number; runs: Array<{ threshold: number; tolerance: number; accuracy: number; saved: number; freezes: string[] }> }> = [];
   const c2 = cpu();
   for (const run of tolPairs) {
-    const none = await trainPair(run.id, createNonePolicy());
-    const row = { pair: run.id, none: none.accuracy, runs: [] as Array<{ tolerance: number; accuracy: number; saved: number; freezes: string[] }> };
-    for (const tolerance of TOLERANCES) {
-      const r = await trainPair(run.id, new SmartFrzPolicy({ predictor, threshold, maxDirectedness, accuracyTolerance: tolerance }));
-      row.runs.push({ tolerance, ...r });
+    const pair = generatedStudyPair(run.id);
+    const data = await pair.load();
+    const none = await trainWith(pair, data, createNonePolicy());
+    const row = { pair: run.id, none: none.accuracy, runs: [] as Array<{ threshold: number; tolerance: number; accuracy: number; saved: number; freezes: string[] }> };
+    for (const c of configs) {
+      const r = await trainWith(pair, data, new SmartFrzPolicy({ predictor, threshold: c.threshold, maxDirectedness, accuracyTolerance: c.tolerance }));
+      row.runs.push({ ...c, accuracy: r.accuracy, saved: r.backwardSaved, freezes: r.freezes });
     }
-    log(`  ${run.id}: none ${none.accuracy.toFixed(4)}; ${row.runs.map((r) => `tol ${r.tolerance}: ${r.accuracy.toFixed(4)} saved ${(r.saved * 100).toFixed(0)}% [${r.freezes.join(' ')}]`).join('; ')}`);
+    log(`  ${run.id}: none ${none.accuracy.toFixed(4)}; ${row.runs.map((r) => `t ${r.threshold} tol ${r.tolerance}: ${((r.accuracy - none.accuracy) * 100).toFixed(2)} pts, ${(r.saved * 100).toFixed(0)}% [${r.freezes.join(' ')}]`).join('; ')}`);
     tolRows.push(row);
   }
-  const perTolerance = TOLERANCES.map((tolerance, i) => {
+  const perConfig = configs.map((c, i) => {
     const losses = tolRows.map((r) => (r.none - r.runs[i].accuracy) * 100);
     return {
-      tolerance,
+      ...c,
       meanLoss: +(losses.reduce((a, b) => a + b, 0) / Math.max(1, losses.length)).toFixed(3),
       worstLoss: +Math.max(...losses).toFixed(3),
+      pairsBeyond: losses.filter((l) => +l.toFixed(3) > PAIR_LOSS_BOUND).length,
       meanSaved: +(tolRows.reduce((a, r) => a + r.runs[i].saved, 0) / Math.max(1, tolRows.length)).toFixed(4),
     };
   });
-  const accuracyTolerance = [...perTolerance].reverse().find((p) => p.meanLoss <= MEAN_LOSS_TARGET && p.worstLoss <= WORST_LOSS_TARGET)?.tolerance ?? TOLERANCES[0];
+  const chosen = chooseDecision(perConfig)!;
+  const threshold = chosen.threshold;
+  const accuracyTolerance = chosen.tolerance;
   const tolCpu = cpu() - c2;
-  log(`accuracy tolerance ${accuracyTolerance}: ${JSON.stringify(perTolerance)}`);
+  log(`threshold ${threshold}, accuracy tolerance ${accuracyTolerance}: ${JSON.stringify(perConfig)}`);
   const calibration: PredictorCalibration = { threshold, accuracyTolerance, maxDirectedness };
   predictor.calibration = calibration;
 
-  const fitScores = score(fitEx, await probabilities(predictor, fitEx), threshold);
-  const calScores = score(calEx, calProbs, threshold);
-  log(`predictor at threshold ${threshold}: fit balanced accuracy ${fitScores.balancedAccuracy.toFixed(3)}, calibration ${calScores.balancedAccuracy.toFixed(3)} (precision ${calScores.precision.toFixed(3)}, recall ${calScores.recall.toFixed(3)})`);
+  const fitScores = score(fitEx, await probabilities(predictor, fitEx), windowThreshold);
+  const calScores = score(calEx, calProbs, windowThreshold);
+  log(`window scores at threshold ${windowThreshold}: fit balanced accuracy ${fitScores.balancedAccuracy.toFixed(3)}, calibration ${calScores.balancedAccuracy.toFixed(3)} (precision ${calScores.precision.toFixed(3)}, recall ${calScores.recall.toFixed(3)})`);
   const perRun: Record<string, unknown> = {};
   for (const r of runs) {
     const ex = examplesOf(r);
-    perRun[r.id] = { ...score(ex, await probabilities(predictor, ex), threshold), labelFreezeStep: labelSteps(r) };
+    perRun[r.id] = { ...score(ex, await probabilities(predictor, ex), windowThreshold), labelFreezeStep: labelSteps(r) };
   }
 
   const training = {
@@ -191,9 +200,9 @@ async function main(): Promise<void> {
     record: RECORD,
     fit,
     calibration: {
-      ...calibration, thresholdRule: 'best balanced accuracy on calibration windows', thresholdGrid: grid,
+      ...calibration, windowThreshold, thresholdRule: `with the tolerance, the most backward FLOPs saved in real trainings of calibration pairs with mean loss <= ${MEAN_LOSS_TARGET} points and at most ${MAX_PAIRS_BEYOND} pair beyond ${PAIR_LOSS_BOUND} points`, thresholdGrid: grid,
       directednessQuantile: 0.95, guardRejectsNotFreezable: +guardRejects.toFixed(4),
-      meanLossTarget: MEAN_LOSS_TARGET, worstLossTarget: WORST_LOSS_TARGET, tolerances: perTolerance, tolerancePairs: tolRows,
+      meanLossTarget: MEAN_LOSS_TARGET, pairLossBound: PAIR_LOSS_BOUND, maxPairsBeyond: MAX_PAIRS_BEYOND, decisions: perConfig, tolerancePairs: tolRows,
     },
     fitPairs: fitRuns.map((r) => r.id),
     calibrationPairs: calRuns.map((r) => r.id),
@@ -219,7 +228,9 @@ async function main(): Promise<void> {
   log(`wrote ${path.join(outDir, 'predictor.json')} and dataset.json in ${dataset.seconds.total} s (${cpu().toFixed(0)} s CPU)`);
 }
 
-main().catch((e) => {
-  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -14,7 +14,10 @@ export function diffusionSummaryLines(s: DiffusionPolicySummary | DiffusionSumma
   const lines = [`${s.status} ${s.experiment} (diffusion): Fréchet distance in our classifier's features (not FID), lower is better`];
   for (const arm of ['coarse-to-fine', 'single-scale'] as const) {
     const r = s[arm];
-    if (r) lines.push(`  ${arm.padEnd(14)} distance ${r.distance.toFixed(2)}, at 7x7 ${r.distance7.toFixed(2)}, class consistency ${pct(r.classConsistency)}`);
+    if (!r) continue;
+    const knobs = r.sampling ? `; guidance ${r.sampling.guidance}${arm === 'coarse-to-fine' ? `, coarse share ${r.sampling.coarseShare}` : ''}` : '';
+    const chosen = r.validation ? `, chosen on ${r.validation.samples} validation samples per candidate` : '';
+    lines.push(`  ${arm.padEnd(14)} distance ${r.distance.toFixed(2)}, at 7x7 ${r.distance7.toFixed(2)}, class consistency ${pct(r.classConsistency)}${knobs}${chosen}`);
   }
   if (s.classifierAccuracy !== undefined) lines.push(`  measuring classifier: ${pct(s.classifierAccuracy)} on the held-out images`);
   if (s.reconstructionDistance !== undefined) lines.push(`  autoencoder reconstructions of held-out images: distance ${s.reconstructionDistance.toFixed(2)} (the floor here)`);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../core/errors';
 import { readExperimentFile } from '../core/experiment/load';
@@ -8,7 +8,9 @@ import { loadSweepText } from '../core/experiment/sweepLoad';
 import type { ClusterConfig } from '../core/experiment/types';
 import { slurmView, submitSweep, type CliCommand } from '../runner/slurm';
 import { cancelSweep } from '../runner/sweepCancel';
-import { defaultParallel, runSweepLocal, SWEEP_CANCEL_FILE } from '../runner/sweepLocal';
+import type { PointWorkerPool } from '../runner/pointWorkerPool';
+import * as store from '../runner/runStore';
+import { defaultParallel, runSweepLocal, startPointWorkers, SWEEP_CANCEL_FILE } from '../runner/sweepLocal';
 import { planSweep, readSweepPlan, sweepDir, writeSweepPlan, type SweepExecutor, type SweepPlan } from '../runner/sweepPlan';
 import { isSettled, sweepState, type PointState } from '../runner/sweepState';
 import { parseCliArgs } from './args';
@@ -65,6 +67,7 @@ export const sweepCommand: Subcommand = async (argv, io) => {
   if (values.cancel !== undefined) return cancel(io, await readSweepPlan(values.cancel), values.point === undefined ? undefined : nonNegativeInt(values.point, '--point'));
 
   let plan: SweepPlan;
+  let pool: PointWorkerPool | undefined;
   if (values.resume !== undefined) {
     plan = await readSweepPlan(values.resume);
     if (executor && executor !== plan.executor) {
@@ -73,8 +76,16 @@ export const sweepCommand: Subcommand = async (argv, io) => {
     }
   } else {
     const { file, text } = await readExperimentFile(positionals[0]);
-    plan = planSweep(loadSweepText(text, file), executor ?? 'local', values.out);
-    await writeSweepPlan(plan);
+    // Run here and now in point workers: start them first, so that they load while the sweep is validated and planned.
+    const early = (executor ?? 'local') === 'local' && values.wait && !values['process-per-point'] ? earlyWorkers(file, values.out, parallel) : undefined;
+    try {
+      plan = planSweep(loadSweepText(text, file), executor ?? 'local', values.out);
+      await writeSweepPlan(plan);
+    } catch (e) {
+      await early?.discard();
+      throw e;
+    }
+    pool = early?.pool;
     io.stderr(`sweep ${plan.sweepId}: ${plan.points.length} point${plan.points.length === 1 ? '' : 's'} -> ${sweepDir(plan)}\n`);
   }
 
@@ -105,6 +116,7 @@ export const sweepCommand: Subcommand = async (argv, io) => {
   } else if (values.wait) {
     await runSweepLocal(plan, {
       parallel,
+      pool,
       processPerPoint: values['process-per-point'],
       shouldStop: () => io.signal.aborted || existsSync(cancelFile),
       onChange: (index, what) => io.stderr(`point ${index} ${what === 'started' ? 'started' : 'ended'}: ${describeParams(plan.points[index].params)}\n`),
@@ -119,6 +131,33 @@ export const sweepCommand: Subcommand = async (argv, io) => {
   if (io.signal.aborted) return 130;
   return state.some((p) => p.status === 'failed' || p.status === 'diverged') ? 1 : 0;
 };
+
+/**
+ * Point workers started before the sweep at `file` is planned (`startPointWorkers`), their output
+ * in a file of the runs root until the sweep moves it to its folder. `discard` (the file is not a
+ * valid sweep) stops them and removes what they were given.
+ */
+function earlyWorkers(file: string, out: string | undefined, parallel: number | undefined): { pool: PointWorkerPool; discard(): Promise<void> } {
+  const root = out ? path.resolve(out) : store.defaultRunsRoot(file);
+  const created = mkdirSync(root, { recursive: true });
+  const logFile = path.join(root, `.sweep-workers-${process.pid}.log`);
+  const pool = startPointWorkers({ parallel, cwd: path.dirname(file), logFile });
+  return {
+    pool,
+    async discard() {
+      await pool.close();
+      rmSync(logFile, { force: true });
+      // The folders made for the log only, innermost first (a folder that holds anything else stays).
+      for (let dir = root; created && dir.length >= created.length; dir = path.dirname(dir)) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          break;
+        }
+      }
+    },
+  };
+}
 
 /** The command that runs this CLI again (a Slurm task, the background scheduler). */
 function selfCommand(): CliCommand {

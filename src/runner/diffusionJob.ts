@@ -86,6 +86,11 @@ export async function runDiffusionJob(start: JobStart<DiffusionExperiment>, req:
         if (status === 'completed') {
           const grids: Record<string, { perClass: number; classes: number; pixels: string }> = {};
           for (const arm of cfg.schedules) {
+            // The sampling knobs first, chosen on the validation split (never on the samples reported below).
+            const selection = trainer.select(arm);
+            if (selection) {
+              sink.log('info', `${arm}: guidance ${selection.guidance}${arm === 'coarse-to-fine' ? `, coarse share ${selection.coarseShare}` : ''} chosen on ${selection.samples} validation samples per candidate (${selection.rule})`);
+            }
             record(arm, cfg.diffusion.steps, trainer.evaluate(arm, cfg.evaluation.samples, FINAL_SEED), true);
             const g = trainer.grid(arm, cfg.evaluation.gridPerClass, GRID_SEED);
             grids[arm] = { perClass: g.perClass, classes: g.classes, pixels: Buffer.from(g.pixels).toString('base64') };
@@ -96,7 +101,14 @@ export async function runDiffusionJob(start: JobStart<DiffusionExperiment>, req:
           emit({ type: 'diffusion-artifact', what: 'grid', file: GRID_FILE });
         }
         const results: Partial<Record<ScaleSchedule, GenerationResult>> = {};
-        for (const [arm, m] of latest) results[arm] = { distance: m.distance, distance7: m.distance7, classConsistency: m.classConsistency };
+        for (const [arm, m] of latest) {
+          const selection = trainer.selectionOf(arm);
+          results[arm] = {
+            distance: m.distance, distance7: m.distance7, classConsistency: m.classConsistency,
+            ...(status === 'completed' ? { sampling: trainer.samplingOf(arm) } : {}),
+            ...(selection ? { validation: selection } : {}),
+          };
+        }
         const c2f = results['coarse-to-fine'];
         return {
           fields: {

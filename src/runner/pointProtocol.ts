@@ -11,6 +11,9 @@ import type { RunRequest } from './protocol';
 /** The argument that starts `runWorker.js` as a point worker (forked with IPC). */
 export const POINTS_FLAG = '--points';
 
+/** Follows `POINTS_FLAG` when the sweep's workers keep every core busy between them (`pointWorker.ts`). */
+export const FILLS_CORES_FLAG = '--fills-cores';
+
 export type SchedulerToPointWorker = { type: 'point'; index: number; runDir: string; request: RunRequest };
 
 export type PointWorkerToScheduler =

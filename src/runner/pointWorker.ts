@@ -1,8 +1,10 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../core/tensor/backend';
 import { toErrorInfo } from './errorInfo';
-import { isSchedulerToPointWorker, type PointWorkerToScheduler, type SchedulerToPointWorker } from './pointProtocol';
+import { FILLS_CORES_FLAG, isSchedulerToPointWorker, type PointWorkerToScheduler, type SchedulerToPointWorker } from './pointProtocol';
 import { runJob } from './runJob';
 import { LOG_FILE, recordFailedStart } from './runStore';
 
@@ -17,11 +19,19 @@ import { LOG_FILE, recordFailedStart } from './runStore';
  * signals whoever holds the run's lock); the worker then takes the next point. An idle worker
  * that is signalled exits. When the scheduler goes away (the IPC channel closes), the worker
  * finishes its point and exits, as detached runs outlive theirs.
+ *
+ * A worker may be started before its sweep is planned (`PointWorkerPool.prestart`): while it
+ * waits for its first point it sets up the default backend (the wasm binaries compiled and
+ * instantiated), so that work overlaps the scheduler's planning instead of delaying the point.
  */
 export function servePoints(): void {
+  if (process.argv.includes(FILLS_CORES_FLAG)) optimiseLessEagerly();
   let current: { index: number; stop: boolean } | undefined;
   let served = 0;
   let disconnected = false;
+  // What a point chooses is set up by its own run (`initBackend` again: a no-op for the same backend).
+  // A failure here is the point's to report, with its run's own backend choice.
+  const ready = initBackend('auto').then(() => undefined, () => undefined);
 
   const stop = () => {
     if (current) current.stop = true;
@@ -40,9 +50,9 @@ export function servePoints(): void {
       process.stderr.write(`point worker ${process.pid}: ignored ${current ? 'a point while busy' : 'a malformed message'}: ${JSON.stringify(message)?.slice(0, 200)}\n`);
       return;
     }
-    current = { index: message.index, stop: false };
-    served++;
-    void runPoint(message, current, served).then((retire) => {
+    const point = (current = { index: message.index, stop: false });
+    const nth = ++served;
+    void ready.then(() => runPoint(message, point, nth)).then((retire) => {
       current = undefined;
       const ended: PointWorkerToScheduler = { type: 'pointEnded', index: message.index, retire };
       if (disconnected || !process.connected) process.exit(0);
@@ -51,6 +61,22 @@ export function servePoints(): void {
       });
     });
   });
+}
+
+/**
+ * V8 profiles functions as they run and has its optimising compiler (TurboFan) compile the hot
+ * ones on background threads; a short run spends much of its CPU there (the first 0.5 s digits
+ * point of a worker: ~0.6 of its ~1.5 CPU s; docs/cluster.md). With a core to spare that work is
+ * free, but when the sweep's workers keep every core busy it takes CPU from the other points.
+ * About four times V8's default tier-up budget (67,584 bytecode bytes per profiler tick) leaves
+ * lukewarm functions unoptimised: 10% less CPU for the bench's two 2-point workers of the digits
+ * sweep (4.80 -> 4.32 CPU s, three runs each), 5% on an 80-epoch point, whose main thread is then
+ * ~6% slower: so only workers that share the cores get it. Speed only: results are bit-identical.
+ * Set at run time: a V8 without the flag prints a warning (on the command line, an unknown flag
+ * would stop Node from starting).
+ */
+function optimiseLessEagerly(): void {
+  setFlagsFromString('--interrupt-budget=262144');
 }
 
 /** Runs one point; true when this process should take no more (the point left tensors allocated). */

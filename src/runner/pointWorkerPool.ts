@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import * as path from 'node:path';
-import { isPointWorkerToScheduler, POINTS_FLAG, type SchedulerToPointWorker } from './pointProtocol';
+import { FILLS_CORES_FLAG, isPointWorkerToScheduler, POINTS_FLAG, type SchedulerToPointWorker } from './pointProtocol';
 import type { RunRequest } from './protocol';
 import * as store from './runStore';
 
@@ -19,6 +19,8 @@ export interface PointWorkerPoolOptions {
   logFile: string;
   /** The workers' working folder (a run process's is its experiment file's folder). */
   cwd: string;
+  /** As many workers run at once as there are cores (`FILLS_CORES_FLAG`). */
+  fillsCores?: boolean;
 }
 
 /**
@@ -28,22 +30,52 @@ export interface PointWorkerPoolOptions {
  * only the scheduler, which stops the points itself). A worker that dies takes only its current
  * point with it (that run is then `interrupted`, or failed if it had not begun); the next point
  * goes to a new worker. The caller bounds how many points run at once; the pool starts a worker
- * only when none is idle.
+ * only when none is idle, or ahead of the points (`prestart`).
  */
 export class PointWorkerPool {
   private readonly workers = new Set<PointWorker>();
+  private readonly opts: PointWorkerPoolOptions;
 
-  constructor(private readonly opts: PointWorkerPoolOptions) {}
+  constructor(opts: PointWorkerPoolOptions) {
+    this.opts = { ...opts };
+  }
+
+  /**
+   * Starts workers until `count` are alive, before there is a point for them: a new worker takes
+   * a few tenths of a second to load its bundle and set up its backend (`pointWorker.ts`), which
+   * then overlaps whatever the caller does meanwhile (validating and planning the sweep).
+   */
+  prestart(count: number): void {
+    for (let n = this.workers.size; n < count; n++) this.add();
+  }
+
+  /**
+   * Moves the workers' log to `file` (a sweep's folder exists only once it is planned, after its
+   * workers were started): the workers keep writing to the same file, now under its new name
+   * (their output is the open file, not its path), and later workers open it there.
+   */
+  moveLog(file: string): void {
+    if (file === this.opts.logFile) return;
+    mkdirSync(path.dirname(file), { recursive: true });
+    try {
+      renameSync(this.opts.logFile, file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    this.opts.logFile = file;
+    for (const w of this.workers) w.logFile = file;
+  }
 
   run(index: number, request: RunRequest, runDir: string): PointHandle {
-    let worker = [...this.workers].find((w) => w.idle);
-    if (!worker) {
-      worker = new PointWorker(this.opts);
-      this.workers.add(worker);
-      const w = worker;
-      void w.exited.then(() => this.workers.delete(w));
-    }
+    const worker = [...this.workers].find((w) => w.idle) ?? this.add();
     return worker.run({ type: 'point', index, runDir, request });
+  }
+
+  private add(): PointWorker {
+    const worker = new PointWorker(this.opts);
+    this.workers.add(worker);
+    void worker.exited.then(() => this.workers.delete(worker));
+    return worker;
   }
 
   /** Lets every worker go (an idle one exits at once, a busy one after its point) and waits until all have exited. */
@@ -60,7 +92,8 @@ class PointWorker {
   /** It said it takes no more points (`pointEnded.retire`). */
   private retired = false;
   private gone = false;
-  private readonly logFile: string;
+  /** Where its output goes (named in a lost point's error). */
+  logFile: string;
   readonly exited: Promise<void>;
 
   constructor(opts: PointWorkerPoolOptions) {
@@ -68,7 +101,7 @@ class PointWorker {
     mkdirSync(path.dirname(opts.logFile), { recursive: true });
     const log = openSync(opts.logFile, 'a');
     try {
-      this.child = fork(opts.workerScript, [POINTS_FLAG], {
+      this.child = fork(opts.workerScript, [POINTS_FLAG, ...(opts.fillsCores ? [FILLS_CORES_FLAG] : [])], {
         detached: true,
         stdio: ['ignore', log, log, 'ipc'],
         // Plain Node options for the worker whatever the scheduler runs with (a run process gets none either).

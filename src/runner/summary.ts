@@ -2,6 +2,8 @@ import type { CausalEvaluation } from '../core/extract/causal/evaluateCausal';
 import type { ExtractionScores } from '../core/extract/eval';
 import type { FlopsSaved } from '../core/train/events';
 import type { ClassMetrics } from '../core/train/classificationReport';
+import type { SamplingSettings } from '../core/diffusion/generation/twoScale';
+import type { SamplingSelection } from '../core/diffusion/generation/validation';
 
 /** `summary.json` of a run, and exactly the CLI's `--json` document; one shape per experiment kind. */
 export type RunSummary = TrainSummary | ExtractTrainSummary | ExtractEvalSummary | SkillsSummary | OfflineGcrlSummary | DiffusionPolicySummary | DiffusionSummary | DistillSummary;
@@ -110,6 +112,10 @@ export interface GenerationResult {
   distance: number;
   distance7: number;
   classConsistency: number;
+  /** The sampling knobs of the final samples (a completed run). */
+  sampling?: SamplingSettings;
+  /** How they were chosen: every candidate's validation measurements and the rule. */
+  validation?: SamplingSelection;
 }
 
 /** A `diffusion` run: one result per schedule it trained, and how good the measuring stick is. */

@@ -24,6 +24,12 @@ export interface LocalSweepOptions {
   shouldStop: () => boolean;
   /** A point's run process started or ended. */
   onChange?: (index: number, what: 'started' | 'ended') => void;
+  /**
+   * Point workers the caller started before the sweep was planned (`startPointWorkers`), so they
+   * got ready meanwhile; the sweep then uses and closes them (or only closes them, with
+   * `processPerPoint`). Default: the sweep starts its own.
+   */
+  pool?: PointWorkerPool;
 }
 
 /**
@@ -38,6 +44,29 @@ export function defaultParallel(): number {
 /** Training threads per point's run when `parallel` points run at once: the cores shared out, at least one. */
 export function threadsPerPoint(parallel: number): number {
   return Math.max(1, Math.floor(os.availableParallelism() / parallel));
+}
+
+/**
+ * Starts the point workers of a local sweep that is about to be planned (`runSweepLocal`'s
+ * `pool`): `parallel` workers (default `defaultParallel()`; at most one per core, as the sweep
+ * may have fewer points) that load and set up their backend while the caller validates and plans
+ * the sweep. Their output goes to `logFile` until the sweep moves it into its folder. The caller
+ * closes the pool if the sweep never runs.
+ */
+export function startPointWorkers(opts: { parallel?: number; cwd: string; logFile: string; workerScript?: string }): PointWorkerPool {
+  const parallel = Math.max(1, opts.parallel ?? defaultParallel());
+  const pool = new PointWorkerPool({ workerScript: opts.workerScript ?? defaultWorkerScript(), logFile: opts.logFile, cwd: opts.cwd, fillsCores: fillsCores(parallel) });
+  pool.prestart(Math.min(parallel, os.availableParallelism()));
+  return pool;
+}
+
+/** Whether `parallel` points at once keep every core busy (each point's own thread on a core of its own). */
+function fillsCores(parallel: number): boolean {
+  return parallel >= os.availableParallelism();
+}
+
+function defaultWorkerScript(): string {
+  return path.join(__dirname, 'runWorker.js');
 }
 
 /**
@@ -57,8 +86,13 @@ export async function runSweepLocal(plan: SweepPlan, opts: LocalSweepOptions): P
     const record = await store.readRunRecord(pointRunDir(plan, p));
     if (record?.status !== 'completed' && record?.status !== 'diverged') pending.push(p.index);
   }
-  const workerScript = opts.workerScript ?? path.join(__dirname, 'runWorker.js');
-  const pool = opts.processPerPoint ? undefined : new PointWorkerPool({ workerScript, logFile: path.join(sweepDir(plan), WORKERS_LOG), cwd: path.dirname(plan.experimentFile) });
+  const workerScript = opts.workerScript ?? defaultWorkerScript();
+  const logFile = path.join(sweepDir(plan), WORKERS_LOG);
+  if (opts.processPerPoint) await opts.pool?.close();
+  const pool = opts.processPerPoint ? undefined : opts.pool ?? new PointWorkerPool({ workerScript, logFile, cwd: path.dirname(plan.experimentFile), fillsCores: fillsCores(parallel) });
+  pool?.moveLog(logFile);
+  // Every worker the sweep will use starts now, not as its first point comes up.
+  pool?.prestart(Math.min(parallel, pending.length));
   const running = new Map<number, Promise<void>>();
   let signalled = false;
   const handles = new Map<number, PointHandle>();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -34,9 +34,13 @@ async function schedulerExited(sweepDir: string): Promise<void> {
 }
 
 test('sweep --parallel 2 --wait --json runs every point as a run of its own, with its params in run.json', async () => {
-  const r = await cli(['sweep', path.join(fixtures, 'tiny-sweep.experiment.json'), '--parallel', '2', '--wait', '--json', '--out', out()]);
+  const runs = out();
+  const r = await cli(['sweep', path.join(fixtures, 'tiny-sweep.experiment.json'), '--parallel', '2', '--wait', '--json', '--out', runs]);
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout) as SweepDoc;
+  // Its workers started before the plan was written: their log ends up in the sweep's folder.
+  assert.ok(existsSync(path.join(doc.sweepDir, 'workers.log')));
+  assert.deepEqual(readdirSync(runs).filter((f) => f.startsWith('.')), []);
   assert.equal(doc.executor, 'local');
   assert.equal(doc.jobId, undefined);
   assert.deepEqual(doc.runs.map((p) => [p.params['/training/optimizer/learningRate'], p.params['/model/layers/0/units']]), [[0.003, 8], [0.003, 16], [0.01, 8], [0.01, 16]]);
@@ -108,6 +112,10 @@ test('sweep without --wait returns at once; a background scheduler runs the poin
 
 test('user errors name the problem in one line', async () => {
   assertOneLineError(await cli(['sweep', path.join(root, 'test', 'fixtures', 'runner', 'tiny.experiment.json'), '--out', out()]), /has no "sweep" block/);
+  // With --wait the point workers start before the file is checked: an invalid file leaves nothing behind.
+  const runs = path.join(out(), 'runs', 'here');
+  assertOneLineError(await cli(['sweep', path.join(root, 'test', 'fixtures', 'runner', 'tiny.experiment.json'), '--wait', '--out', runs]), /has no "sweep" block/);
+  assert.ok(!existsSync(path.dirname(runs)), 'the folders made for the early workers are removed');
   assertOneLineError(await cli(['sweep', path.join(fixtures, 'tiny-sweep.experiment.json'), '--executor', 'kubernetes']), /--executor: expected local or slurm/);
   assertOneLineError(await cli(['sweep', path.join(fixtures, 'tiny-sweep.experiment.json'), '--parallel', '0']), /--parallel: expected a positive whole number/);
   assertOneLineError(await cli(['sweep', '--status', out()]), /not a sweep \(no sweep\.json\)/);

@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  contextMenuLabels, expandFolder, explorerRow, hoverText, openWorkbench, runCommand, screenshot, waitForActiveEditor, waitForNotification, patient, type Workbench,
+  contextMenuLabels, expandFolder, explorerRow, hoverText, notificationTexts, openWorkbench, runCommandUntil, screenshot, waitForActiveEditor, waitForNotification, patient, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
@@ -48,7 +48,8 @@ describe('restricted mode (untrusted workspace)', { timeout: patient(4 * 60_000)
     const { page } = wb;
     await explorerRow(page, 'quick-digits.experiment.json').click();
     await waitForActiveEditor(page, 'quick-digits.experiment.json');
-    await runCommand(page, 'Model Lab: Run Experiment');
+    const refused = async () => (await notificationTexts(page)).some((t) => /Restricted Mode/.test(t));
+    await runCommandUntil(page, 'Model Lab: Run Experiment', refused, 'notification that runs are refused in Restricted Mode');
     const message = await waitForNotification(page, /Restricted Mode/, 30_000);
     assert.match(message, /does not run experiments in Restricted Mode/);
     assert.match(message, /trusted workspace/);

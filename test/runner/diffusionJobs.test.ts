@@ -9,6 +9,7 @@ import type { JobSink } from '../../src/runner/job';
 import { runJob } from '../../src/runner/runJob';
 import * as store from '../../src/runner/runStore';
 import type { DiffusionPolicySummary, DiffusionSummary } from '../../src/runner/summary';
+import { pickByRule } from '../../src/core/diffusion/generation/validation';
 
 /**
  * The diffusion lab's kinds through the runner: run record, events, files for the panel, summary;
@@ -174,6 +175,24 @@ test('diffusion (Frido miniature) through the runner: both schedules measured, g
       assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG file');
     }
     assert.ok(straight.classifierAccuracy! > 0 && straight.classifierAccuracy! <= 1);
+    // The sampling knobs were chosen on the validation split by the stated rule, and recorded.
+    for (const arm of ['coarse-to-fine', 'single-scale'] as const) {
+      const v = straight[arm]!.validation!;
+      // 40 held-out images: 20 are the validation split, the other 20 the reported reference.
+      assert.equal(v.samples, 20);
+      const byGuidance = v.candidates.filter((c) => c.coarseShare === 0.5);
+      assert.deepEqual(byGuidance.map((c) => c.guidance), [1, 2, 3, 4]);
+      const w = byGuidance[pickByRule(byGuidance, v.samples)].guidance;
+      assert.equal(v.guidance, w, `${arm}: the rule's guidance`);
+      if (arm === 'coarse-to-fine') {
+        const byShare = v.candidates.filter((c) => c.guidance === w);
+        assert.deepEqual(new Set(byShare.map((c) => c.coarseShare)), new Set([0.3, 0.5, 0.7]));
+        assert.equal(v.coarseShare, byShare[pickByRule(byShare, v.samples)].coarseShare);
+      } else {
+        assert.equal(v.candidates.length, 4, 'single-scale has no coarse share to choose');
+      }
+      assert.deepEqual(straight[arm]!.sampling, { calls: 4, guidance: v.guidance, coarseShare: v.coarseShare });
+    }
     const grid = JSON.parse(readFileSync(path.join(straight.runDir, GRID_FILE), 'utf8'));
     assert.deepEqual(grid.stages, ['coarse decode', 'full decode']);
     // [stage][class][k] 28x28 bytes.

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { loadSweepText } from '../../src/core/experiment/sweepLoad';
 import type { RunEvent } from '../../src/core/train/events';
 import { isPointWorkerToScheduler, isSchedulerToPointWorker } from '../../src/runner/pointProtocol';
-import { WORKERS_LOG } from '../../src/runner/pointWorkerPool';
+import { PointWorkerPool, WORKERS_LOG } from '../../src/runner/pointWorkerPool';
 import { runLiveness } from '../../src/runner/runLock';
 import * as store from '../../src/runner/runStore';
 import { cancelSweep } from '../../src/runner/sweepCancel';
@@ -40,9 +40,16 @@ test('points run one after another in one worker give exactly what a process per
   assert.ok(existsSync(workerScript), `build first: ${workerScript} is missing (npm run build)`);
   const pooled = await plan('policies-sweep.experiment.json');
   const fresh = await plan('policies-sweep.experiment.json');
+  // Two workers started before the plan existed (as `model-lab sweep --wait` starts them), told
+  // that they fill the cores (V8 then optimises less eagerly: speed only).
+  const early = await plan('policies-sweep.experiment.json');
+  const earlyLog = path.join(early.root, 'early-workers.log');
+  const pool = new PointWorkerPool({ workerScript, logFile: earlyLog, cwd: early.root, fillsCores: true });
+  pool.prestart(2);
   await runSweepLocal(pooled, { parallel: 1, workerScript, shouldStop: () => false });
   await runSweepLocal(fresh, { parallel: 1, workerScript, processPerPoint: true, shouldStop: () => false });
-  for (const p of pooled.points) {
+  await runSweepLocal(early, { parallel: 2, pool, shouldStop: () => false });
+  for (const [i, p] of pooled.points.entries()) {
     const [a, b] = [runDirOf(pooled, p.index), runDirOf(fresh, p.index)];
     const [sa, sb] = [await store.readSummary(a), await store.readSummary(b)];
     assert.equal(sa?.status, 'completed');
@@ -52,7 +59,16 @@ test('points run one after another in one worker give exactly what a process per
     const timeless = ({ seconds, elapsedSeconds, samplesPerSecond, evalSeconds, ...rest }: Record<string, unknown>) => rest;
     const trace = async (dir: string) => (await store.readEvents(dir)).filter((e) => e.type === 'step' || e.type === 'epoch' || e.type === 'freeze').map((e) => timeless({ ...e }));
     assert.deepEqual(await trace(a), await trace(b), `point ${p.index}: the training trace`);
+    const c = runDirOf(early, i);
+    assert.deepEqual(await trace(c), await trace(b), `point ${p.index} in an early worker: the training trace`);
+    const sc = await store.readSummary(c);
+    assert.deepEqual(sc && 'metrics' in sc ? sc.metrics : undefined, sb && 'metrics' in sb ? sb.metrics : undefined, `point ${p.index} in an early worker: final metrics`);
   }
+  // The early workers' log moved into the sweep's folder; both took points, and have exited.
+  assert.ok(existsSync(path.join(sweepDir(early), WORKERS_LOG)) && !existsSync(earlyLog));
+  const earlyWorkers = new Set(early.points.map((p) => workerOf(early, p.index)));
+  assert.equal(earlyWorkers.size, 2);
+  assert.ok(![...earlyWorkers].some(isAlive));
   // One process ran all four (SmartFRZ's points free their predictor, so the worker was not retired)...
   assert.equal(new Set(pooled.points.map((p) => workerOf(pooled, p.index))).size, 1);
   assert.match(readFileSync(path.join(runDirOf(pooled, 3), store.LOG_FILE), 'utf8'), /its point 4\)/);

@@ -76,6 +76,7 @@ export function generationConfigFrom(exp: DiffusionExperiment): GenerationConfig
     autoencoder: { ...d.autoencoder, ...exp.autoencoder },
     diffusion: { ...d.diffusion, ...diffusion, ema: { ...d.diffusion.ema, ...(emaDecay !== undefined ? { decay: emaDecay } : {}) } },
     evaluation: { ...d.evaluation, ...exp.evaluation },
+    validation: { ...d.validation, ...exp.validation },
   };
 }
 

@@ -131,9 +131,10 @@ export interface DiffusionExperiment {
   diffusion?: {
     steps?: number; learningRate?: number; timesteps?: number; noiseSchedule?: 'cosine' | 'linear' | 'vp'; prediction?: 'eps' | 'v'; minSnr?: number;
     width?: number; embed?: number;
-    calls?: number; guidance?: number; dropLabel?: number; emaDecay?: number;
+    calls?: number; guidance?: number; coarseShare?: number; dropLabel?: number; emaDecay?: number;
   };
   evaluation?: { samples?: number; every?: number; curveSamples?: number; gridPerClass?: number };
+  validation?: { samples?: number; guidance?: number[]; coarseShare?: number[] };
 }
 
 /** Unsupervised skill discovery (METRA, DIAYN) on SAC (`core/rl/skills`). Schema defaults fill every optional field. */

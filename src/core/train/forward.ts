@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { convLayer, denseLayer, fusedLayersAvailable } from '../tensor/wasm/fusedLayers';
+import { sparseSoftmaxCrossEntropy } from '../tensor/wasm/softmaxCrossEntropy';
 
 /**
  * Running a chain of `tf.layers` layers one by one, so the loop decides per layer whether it
@@ -9,6 +11,10 @@ import * as tf from '@tensorflow/tfjs';
  * cross-entropy on probabilities is not (log of a rounded-to-0 probability). Saved models keep
  * the softmax, so their predictions are probabilities. Any other last layer's outputs are
  * treated as logits (a linear layer is the intended case).
+ *
+ * Dense and conv layers with a bias and ReLU (or no activation) run as one fused kernel where the
+ * backend has it (`tensor/wasm/fusedLayers.ts`: same results as the layer's own ops, fewer passes),
+ * and the loss as one kernel (`tensor/wasm/softmaxCrossEntropy.ts`).
  */
 export interface ForwardPlan {
   layers: tf.layers.Layer[];
@@ -35,9 +41,18 @@ export function runLayers(plan: ForwardPlan, x: tf.Tensor, from: number, to: num
     const layer = plan.layers[l];
     const isLast = l === plan.layers.length - 1;
     if (isLast && plan.logitsFromDense) {
-      const [kernel, bias] = layer.trainableWeights.length > 0 ? layer.trainableWeights : layer.weights;
+      const [kernel, bias] = layerWeights(layer);
+      if (bias !== undefined && h.rank === 2 && h.dtype === 'float32' && fusedLayersAvailable()) {
+        h = denseLayer(h, kernel.read(), bias.read(), false);
+        continue;
+      }
       h = tf.matMul(h as tf.Tensor2D, kernel.read() as tf.Tensor2D);
       if (bias !== undefined) h = tf.add(h, bias.read());
+      continue;
+    }
+    const fused = fusedLayer(layer, h);
+    if (fused) {
+      h = fused;
       continue;
     }
     switch (layer.getClassName()) {
@@ -56,8 +71,54 @@ export function runLayers(plan: ForwardPlan, x: tf.Tensor, from: number, to: num
   return h;
 }
 
+const layerWeights = (layer: tf.layers.Layer) => (layer.trainableWeights.length > 0 ? layer.trainableWeights : layer.weights);
+
+/** How a layer runs as a fused kernel (from its config, which does not change), or null: it does not. */
+type FusedSpec = { kind: 'dense'; relu: boolean } | { kind: 'conv'; relu: boolean; strides: [number, number]; pad: 'valid' | 'same' } | null;
+const fusedSpecs = new WeakMap<tf.layers.Layer, FusedSpec>();
+
+function fusedSpec(layer: tf.layers.Layer): FusedSpec {
+  const known = fusedSpecs.get(layer);
+  if (known !== undefined) return known;
+  const kind = layer.getClassName();
+  let spec: FusedSpec = null;
+  if (kind === 'Dense' || kind === 'Conv2D') {
+    const cfg = layer.getConfig();
+    const activation = cfg.activation;
+    const plain = (activation === 'relu' || activation === 'linear') && cfg.useBias === true && !cfg.activityRegularizer;
+    const relu = activation === 'relu';
+    if (plain && kind === 'Dense') spec = { kind: 'dense', relu };
+    const dilation = [(cfg.dilationRate as number | number[] | undefined) ?? 1].flat();
+    const padding = cfg.padding;
+    if (plain && kind === 'Conv2D' && cfg.dataFormat === 'channelsLast' && dilation.every((d) => d === 1) && (padding === 'valid' || padding === 'same')) {
+      const strides = cfg.strides as number | number[];
+      const [sh, sw] = typeof strides === 'number' ? [strides, strides] : [strides[0], strides[1] ?? strides[0]];
+      spec = { kind: 'conv', relu, strides: [sh, sw], pad: padding };
+    }
+  }
+  fusedSpecs.set(layer, spec);
+  return spec;
+}
+
+/**
+ * A Dense (rank-2 input) or Conv2D (NHWC, dilation 1) layer with a bias and ReLU or no
+ * activation, and no regularisers, as one fused kernel; undefined for anything else.
+ */
+function fusedLayer(layer: tf.layers.Layer, x: tf.Tensor): tf.Tensor | undefined {
+  const spec = fusedSpec(layer);
+  if (!spec || x.dtype !== 'float32' || !fusedLayersAvailable()) return undefined;
+  const [kernel, bias] = layerWeights(layer);
+  if (bias === undefined) return undefined;
+  if (spec.kind === 'dense') return x.rank === 2 ? denseLayer(x, kernel.read(), bias.read(), spec.relu) : undefined;
+  return x.rank === 4 ? convLayer(x, kernel.read(), bias.read(), spec) : undefined;
+}
+
 /** Mean softmax cross-entropy of logits against integer labels. */
 export function meanLoss(logits: tf.Tensor, labels: tf.Tensor1D, numClasses: number): tf.Scalar {
+  if (logits.rank === 2 && logits.shape[1] === numClasses) {
+    const fused = sparseSoftmaxCrossEntropy(logits, labels);
+    if (fused) return fused;
+  }
   const onehot = tf.oneHot(labels, numClasses).toFloat();
   return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
 }

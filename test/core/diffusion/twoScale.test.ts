@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { initUnet, type UnetShape } from '../../../src/core/diffusion/generation/networks';
-import { type Noise, SCALE_SCHEDULES, sampleTwoScale, type TwoScaleModel, twoScaleLoss } from '../../../src/core/diffusion/generation/twoScale';
+import { initUnet, unet, type UnetShape } from '../../../src/core/diffusion/generation/networks';
+import { type Noise, SCALE_SCHEDULES, sampleTwoScale, stageCalls, type TwoScaleModel, twoScaleLoss } from '../../../src/core/diffusion/generation/twoScale';
 import type { Prediction } from '../../../src/core/diffusion/sampler';
 import { makeSchedule } from '../../../src/core/diffusion/schedule';
 import { createRng } from '../../../src/core/util/random';
@@ -57,7 +57,7 @@ describe('two-scale latent diffusion: loss options and sampling', () => {
 
     it(`${arm}: sampling a v model gives latents of the right shapes inside the clipping range, the same for the same noise`, () => {
       const run = () => {
-        const z = sampleTwoScale(model('v'), p, arm, Int32Array.from([0, 1, 2, 0]), 4, 2, noise(3).normal);
+        const z = sampleTwoScale(model('v'), p, arm, Int32Array.from([0, 1, 2, 0]), { calls: 4, guidance: 2, coarseShare: 0.5 }, noise(3).normal);
         return { coarse: z.coarse, fine: z.fine };
       };
       const a = run();
@@ -70,4 +70,46 @@ describe('two-scale latent diffusion: loss options and sampling', () => {
       tf.dispose([a.coarse, a.fine, b.coarse, b.fine]);
     });
   }
+
+  it('coarse-to-fine splits its calls between the stages by the coarse share, at least one each', () => {
+    assert.deepEqual(stageCalls(20, 0.5), { coarse: 10, fine: 10 });
+    assert.deepEqual(stageCalls(20, 0.7), { coarse: 14, fine: 6 });
+    assert.deepEqual(stageCalls(20, 0.3), { coarse: 6, fine: 14 });
+    assert.deepEqual(stageCalls(2, 0.9), { coarse: 1, fine: 1 });
+    assert.throws(() => stageCalls(1, 0.5), /calls must be a whole number >= 2/);
+    assert.throws(() => stageCalls(20, 1), /coarseShare/);
+  });
+
+  it('the coarse latent conditions the fine prediction at 14x14, not only through the 7x7 bottleneck', () => {
+    // Cut the coarse latent out of the 7x7 block (mid1's input channels after the 2 * width features):
+    // the fine output must still change with the coarse latent.
+    const cut = { ...p, 'mid1/w': tf.concat([tf.slice(p['mid1/w'], [0, 0, 0, 0], [3, 3, 2 * shape.width, -1]), tf.zeros([3, 3, shape.coarseChannels, 2 * shape.width])], 2) };
+    const fine = tf.randomNormal([2, 14, 14, 1], 0, 1, 'float32', 11);
+    const t = Int32Array.from([500, 500]);
+    const lab = Int32Array.from([0, 1]);
+    const a = unet(cut, shape, tf.randomNormal([2, 7, 7, 2], 0, 1, 'float32', 12), fine, t, lab, 'fine').fine;
+    const b = unet(cut, shape, tf.randomNormal([2, 7, 7, 2], 0, 1, 'float32', 13), fine, t, lab, 'fine').fine;
+    assert.ok(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] > 1e-4, 'the fine prediction depends on the coarse latent at 14x14');
+  });
+
+  it('coarse-to-fine: the coarse stage sees no draw of the fine stage (its fine input is zeros), and the fine stage alone can run on given coarse latents', () => {
+    // The first draw is the coarse x_T; later draws (the fine stage's) come from another seed per run.
+    const source = (later: number) => {
+      const rng = createRng(later);
+      let calls = 0;
+      return (s: number[]) => tf.randomNormal(s, 0, 1, 'float32', calls++ === 0 ? 42 : rng.int(2 ** 31 - 1));
+    };
+    const settings = { calls: 6, guidance: 1, coarseShare: 0.5 };
+    const labels = Int32Array.from([0, 1, 2]);
+    const a = sampleTwoScale(model('v'), p, 'coarse-to-fine', labels, settings, source(1));
+    const b = sampleTwoScale(model('v'), p, 'coarse-to-fine', labels, settings, source(2));
+    assert.deepEqual(Array.from(a.coarse.dataSync()), Array.from(b.coarse.dataSync()));
+    assert.notDeepEqual(Array.from(a.fine.dataSync()), Array.from(b.fine.dataSync()));
+    const given = tf.randomNormal([3, 7, 7, 2], 0, 0.5, 'float32', 7) as tf.Tensor4D;
+    const f = sampleTwoScale(model('v'), p, 'coarse-to-fine', labels, settings, source(1), given);
+    assert.deepEqual(Array.from(f.coarse.dataSync()), Array.from(given.dataSync()), 'the given coarse latents are kept');
+    assert.deepEqual(f.fine.shape, [3, 14, 14, 1]);
+    assert.throws(() => sampleTwoScale(model('v'), p, 'single-scale', labels, settings, source(1), given), /no fine stage/);
+    tf.dispose([a.coarse, a.fine, b.coarse, b.fine, f.coarse, f.fine, given]);
+  });
 });

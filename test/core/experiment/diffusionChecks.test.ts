@@ -64,3 +64,17 @@ test('diffusion: schema limits and contradictions at the field', () => {
   const mixed = check({ ...GENERATION, data: { toy: 'shapes', limit: 100 } });
   assert.deepEqual(mixed.map((d) => [d.pointer, d.severity]), [['/data/limit', 'warning']]);
 });
+
+test('diffusion: the validation choice of sampling knobs is checked field by field', () => {
+  assert.deepEqual(check({ ...GENERATION, diffusion: { coarseShare: 0.6 }, validation: { samples: 200, guidance: [0, 1.5, 3], coarseShare: [0.4, 0.6] } }), []);
+  assert.deepEqual(check({ ...GENERATION, validation: { samples: 0 } }), [], 'no selection');
+  for (const [bad, pointer] of [
+    [{ validation: { coarseShare: [0.5, 1] } }, '/validation/coarseShare/1'],
+    [{ validation: { guidance: [-1] } }, '/validation/guidance/0'],
+    [{ validation: { samples: -5 } }, '/validation/samples'],
+    [{ diffusion: { coarseShare: 0 } }, '/diffusion/coarseShare'],
+  ] as const) {
+    const problems = check({ ...GENERATION, ...bad });
+    assert.ok(problems.some((d) => d.severity === 'error' && d.pointer === pointer), `${pointer}: ${JSON.stringify(problems)}`);
+  }
+});

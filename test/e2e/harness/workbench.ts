@@ -99,6 +99,23 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 }
 
 /**
+ * Runs a command from the palette until `effect` holds (polled for `tryMs` per try), at most three
+ * times. On a busy machine the Enter that runs the palette's focused row can be lost while the
+ * list is still being filtered (the palette closes, nothing runs): for commands whose effect can
+ * be seen and that may safely run again (a refusal, opening a view).
+ */
+export async function runCommandUntil(page: Page, title: string, effect: () => Promise<boolean>, what: string, tryMs = 20_000): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await runCommand(page, title);
+    if (await waitUntil(page, effect, what, tryMs).then(() => true, () => false)) return;
+    if (attempt === 3) {
+      const quickInput = await page.locator('.quick-input-widget:visible .quick-input-title, .quick-input-widget:visible input').allTextContents().catch(() => []);
+      throw new Error(`no ${what} after running ${title} ${attempt} times; notifications: ${JSON.stringify(await notificationTexts(page))}; open quick input: ${JSON.stringify(quickInput)}`);
+    }
+  }
+}
+
+/**
  * Presses `key` (F1, Ctrl+P) and types `text` into the quick input it opens. A key pressed while
  * a webview has the focus is forwarded by the webview, and in code-server it can be lost, or the
  * webview takes the focus back and the quick input closes: so the focus leaves a webview first

@@ -5,11 +5,12 @@ import type { Params } from '../layers';
 import type { Prediction } from '../sampler';
 import { makeSchedule, type ScheduleName } from '../schedule';
 import { featureStats, frechetDistance, type GaussianStats } from './frechet';
-import type { LabelledImages } from './imageData';
+import { type LabelledImages, takeImages } from './imageData';
 import {
   type AutoencoderShape, CLASSIFIER_FEATURES, classify, decode, decodeCoarse, encode, initAutoencoder, initClassifier, initUnet, type UnetShape,
 } from './networks';
-import { type LatentScale, sampleTwoScale, type ScaleSchedule, type TwoScaleModel, twoScaleLoss } from './twoScale';
+import { type LatentScale, sampleTwoScale, type SamplingSettings, type ScaleSchedule, type TwoScaleModel, twoScaleLoss } from './twoScale';
+import { heldOutSplit, pickByRule, type SamplingSelection, SELECTION_RULE, type ValidationPoint } from './validation';
 
 /**
  * Settings of the Frido miniature (defaults in `DEFAULT_GENERATION_CONFIG`). Each arm (schedule)
@@ -33,10 +34,12 @@ export interface GenerationConfig {
     minSnr: number;
     width: number;
     embed: number;
-    /** Network calls per sample (DDIM steps; coarse-to-fine spends half per stage). */
+    /** Network calls per sample (DDIM steps; coarse-to-fine splits them between its stages by `coarseShare`). */
     calls: number;
-    /** Classifier-free guidance weight w (0: plain conditional sampling). */
+    /** Classifier-free guidance weight w (0: plain conditional sampling), unless `validation` chooses it. */
     guidance: number;
+    /** coarse-to-fine: share of the calls on the coarse stage, unless `validation` chooses it. */
+    coarseShare: number;
     /** Probability of training a row without its label. */
     dropLabel: number;
     ema: { decay: number; every: number };
@@ -50,6 +53,18 @@ export interface GenerationConfig {
     /** Samples per class in the stored sample grid. */
     gridPerClass: number;
   };
+  /**
+   * The sampling knobs each schedule uses for its final samples and grid, chosen after training
+   * by the rule in `validation.ts` on `samples` fresh samples per candidate against as many
+   * held-out validation images (disjoint from the reported reference). 0 samples: no selection.
+   */
+  validation: {
+    samples: number;
+    /** Candidate guidance weights. */
+    guidance: number[];
+    /** coarse-to-fine: candidate shares of the calls on the coarse stage (tried at the chosen guidance). */
+    coarseShare: number[];
+  };
 }
 
 export const DEFAULT_GENERATION_CONFIG: GenerationConfig = {
@@ -60,10 +75,14 @@ export const DEFAULT_GENERATION_CONFIG: GenerationConfig = {
   autoencoder: { coarseChannels: 4, fineChannels: 2, width: 32, steps: 1500, learningRate: 2e-3, coarseWeight: 0.5 },
   diffusion: {
     steps: 3000, learningRate: 1e-3, timesteps: 1000, noiseSchedule: 'cosine', prediction: 'v', minSnr: 0, width: 16, embed: 64,
-    calls: 20, guidance: 2, dropLabel: 0.1, ema: { decay: 0.995, every: 1 },
+    calls: 20, guidance: 2, coarseShare: 0.5, dropLabel: 0.1, ema: { decay: 0.995, every: 1 },
   },
   evaluation: { samples: 2000, every: 1000, curveSamples: 500, gridPerClass: 8 },
+  validation: { samples: 400, guidance: [1, 2, 3, 4], coarseShare: [0.3, 0.5, 0.7] },
 };
+
+/** Seeds of the validation samples: never the seeds of the reported samples. */
+const VALIDATION_SEED = 0x7a11d;
 
 /** Quality of generated images, measured in the features of the classifier trained here. */
 export interface GenerationMetrics {
@@ -87,6 +106,23 @@ export interface SampleGrid {
 
 const GROUP = { 'coarse-to-fine': 'c2f', 'single-scale': 'single' } as const;
 
+/** The held-out images' parts: the reference of the reported numbers, and the validation split the sampling knobs are chosen on. */
+export type HeldOut = 'report' | 'validation';
+
+/** `GenerationTrainer.diagnose`: class consistency at each stage, on the validation split. */
+export interface StageDiagnosis {
+  samples: number;
+  /** The samples' coarse latents decoded alone. */
+  coarseDecode: number;
+  /** The samples' full decodes. */
+  fullDecode: number;
+  /** coarse-to-fine: the fine stage given held-out images' coarse latents (their labels as the condition). */
+  fineGivenRealCoarse?: number;
+  /** Held-out images through the autoencoder: the coarse decode and the full decode (ceilings). */
+  realCoarseDecode: number;
+  realFullDecode: number;
+}
+
 /**
  * The Frido miniature end to end with one `TrainingSession`: stage `classifier` (the measuring
  * stick, trained on the training images), stage `autoencoder` (two-scale), then one stage per
@@ -100,7 +136,10 @@ export class GenerationTrainer {
   private readonly train: { x: tf.Tensor4D; y: Int32Array; count: number };
   private readonly dev: LabelledImages;
   private latents?: { coarse: tf.Tensor4D; fine: tf.Tensor4D; scale: LatentScale };
-  private reference?: { fine: GaussianStats; coarse7: GaussianStats };
+  private readonly references = new Map<HeldOut, { fine: GaussianStats; coarse7: GaussianStats }>();
+  /** The sampling knobs of each schedule: the configured ones until `select` chooses. */
+  private readonly sampling = new Map<ScaleSchedule, SamplingSettings>();
+  private readonly selections = new Map<ScaleSchedule, SamplingSelection>();
   private readonly ddpm;
 
   constructor(
@@ -223,48 +262,138 @@ export class GenerationTrainer {
     return this.latents;
   }
 
+  /** The sampling knobs an arm samples with now (the configured ones, or what `select` chose). */
+  samplingOf(arm: ScaleSchedule): SamplingSettings {
+    const d = this.config.diffusion;
+    return this.sampling.get(arm) ?? { calls: d.calls, guidance: d.guidance, coarseShare: d.coarseShare };
+  }
+
+  /** What `select` chose for an arm and measured to choose it (undefined before, or without selection). */
+  selectionOf(arm: ScaleSchedule): SamplingSelection | undefined {
+    return this.selections.get(arm);
+  }
+
   /**
-   * Generates `count` images balanced over classes (class = index mod classes) with an arm's EMA
-   * weights: the full decode and the coarse decode, [count, 28, 28, 1] each.
+   * Generates `count` images balanced over classes (class = index mod classes; or `labels`) with
+   * an arm's EMA weights and sampling knobs (`sampling` overrides them): the full decode and the
+   * coarse decode, [count, 28, 28, 1] each. `givenCoarse` (coarse-to-fine): the fine stage only,
+   * conditioned on these scaled coarse latents, one per label.
    */
-  generate(arm: ScaleSchedule, count: number, seed: number): { images: tf.Tensor4D; coarseImages: tf.Tensor4D; labels: Int32Array } {
-    const c = this.config;
+  generate(
+    arm: ScaleSchedule, count: number, seed: number, opts: { sampling?: Partial<SamplingSettings>; labels?: Int32Array; givenCoarse?: tf.Tensor4D } = {},
+  ): { images: tf.Tensor4D; coarseImages: tf.Tensor4D; labels: Int32Array } {
     const rng = createRng(seed);
     const noise = (shape: number[]) => tf.randomNormal(shape, 0, 1, 'float32', rng.int(2 ** 31 - 1));
-    const labels = Int32Array.from({ length: count }, (_, i) => i % this.classes);
+    const labels = opts.labels ?? Int32Array.from({ length: count }, (_, i) => i % this.classes);
+    const settings = { ...this.samplingOf(arm), ...opts.sampling };
     const m = this.model();
     const p = this.session.variables(`${GROUP[arm]}Ema`);
     const ae = this.session.variables('autoencoder');
     const images: tf.Tensor[] = [];
     const coarseImages: tf.Tensor[] = [];
     for (let i = 0; i < count; i += 250) {
-      const lab = labels.subarray(i, Math.min(count, i + 250));
-      const z = sampleTwoScale(m, p, arm, lab, c.diffusion.calls, c.diffusion.guidance, noise);
+      const k = Math.min(count, i + 250) - i;
+      const lab = labels.subarray(i, i + k);
+      const given = opts.givenCoarse ? (tf.slice(opts.givenCoarse, [i], [k]) as tf.Tensor4D) : undefined;
+      const z = sampleTwoScale(m, p, arm, lab, settings, noise, given);
       tf.tidy(() => {
         const coarse = tf.mul(z.coarse, m.scale.coarse);
         images.push(tf.keep(decode(ae, coarse, tf.mul(z.fine, m.scale.fine))));
         coarseImages.push(tf.keep(decodeCoarse(ae, coarse)));
       });
-      tf.dispose([z.coarse, z.fine]);
+      tf.dispose([z.coarse, z.fine, ...(given ? [given] : [])]);
     }
     const out = { images: tf.concat(images) as tf.Tensor4D, coarseImages: tf.concat(coarseImages) as tf.Tensor4D, labels };
     tf.dispose([...images, ...coarseImages]);
     return out;
   }
 
-  /** Distance, 7x7 distance and class consistency of `count` fresh samples of an arm. */
-  evaluate(arm: ScaleSchedule, count: number, seed: number): GenerationMetrics {
-    const g = this.generate(arm, count, seed);
+  /** Distance, 7x7 distance and class consistency of `count` fresh samples of an arm, against the reported reference (or `heldOut`). */
+  evaluate(arm: ScaleSchedule, count: number, seed: number, opts: { sampling?: Partial<SamplingSettings>; heldOut?: HeldOut } = {}): GenerationMetrics {
+    const g = this.generate(arm, count, seed, opts);
     try {
-      return this.measure(g.images, g.labels);
+      return this.measure(g.images, g.labels, opts.heldOut);
     } finally {
       tf.dispose([g.images, g.coarseImages]);
     }
   }
 
-  /** Measures images [n, 28, 28, 1] meant to be of classes `labels` against the held-out reference. */
-  measure(images: tf.Tensor4D, labels: Int32Array): GenerationMetrics {
-    const ref = this.ensureReference();
+  /**
+   * Chooses an arm's sampling knobs on the validation split by the rule of `validation.ts`: first
+   * the guidance weight (at the configured coarse share), then, for coarse-to-fine, the coarse
+   * share at that weight. Every candidate is measured on the same `validation.samples` fresh
+   * samples' seeds against the held-out validation images. The arm samples with the choice from
+   * then on; without validation samples it keeps the configured knobs.
+   */
+  select(arm: ScaleSchedule, onCandidate?: (p: ValidationPoint) => void): SamplingSelection | undefined {
+    const v = this.config.validation;
+    const n = this.heldOut('validation').count;
+    if (v.samples <= 0 || n === 0) return undefined;
+    const base = this.samplingOf(arm);
+    const candidates: ValidationPoint[] = [];
+    const measure = (guidance: number, coarseShare: number): ValidationPoint => {
+      const done = candidates.find((c) => c.guidance === guidance && c.coarseShare === coarseShare);
+      if (done) return done;
+      const m = this.evaluate(arm, n, VALIDATION_SEED + this.config.seed, { sampling: { guidance, coarseShare }, heldOut: 'validation' });
+      const point = { guidance, coarseShare, distance: m.distance, classConsistency: m.classConsistency };
+      candidates.push(point);
+      onCandidate?.(point);
+      return point;
+    };
+    const byGuidance = (v.guidance.length ? v.guidance : [base.guidance]).map((w) => measure(w, base.coarseShare));
+    let chosen = byGuidance[pickByRule(byGuidance, n)];
+    if (arm === 'coarse-to-fine' && v.coarseShare.length) {
+      const byShare = [...new Set([chosen.coarseShare, ...v.coarseShare])].map((c) => measure(chosen.guidance, c));
+      chosen = byShare[pickByRule(byShare, n)];
+    }
+    const selection: SamplingSelection = { guidance: chosen.guidance, coarseShare: chosen.coarseShare, samples: n, rule: SELECTION_RULE, candidates };
+    this.sampling.set(arm, { ...base, guidance: chosen.guidance, coarseShare: chosen.coarseShare });
+    this.selections.set(arm, selection);
+    return selection;
+  }
+
+  /**
+   * Where an arm's class consistency is lost, on the validation split: the coarse decode of its
+   * samples (the class as the coarse latent alone shows it), the full decode, and for
+   * coarse-to-fine the fine stage given the coarse latents of held-out images (its condition
+   * right) against their labels. The real images' coarse and full decodes are the ceilings.
+   */
+  diagnose(arm: ScaleSchedule, count: number, seed: number): StageDiagnosis {
+    const held = this.heldOut('validation');
+    const n = Math.min(count, held.count);
+    const consistency = (images: tf.Tensor4D, labels: Int32Array) => {
+      const { predicted } = this.features(images);
+      return predicted.reduce((a, p, i) => a + (p === labels[i] ? 1 : 0), 0) / labels.length;
+    };
+    const g = this.generate(arm, n, seed);
+    const ae = this.session.variables('autoencoder');
+    const real = tf.tensor4d(held.x.subarray(0, n * 784), [n, 28, 28, 1]);
+    const labels = held.y.subarray(0, n);
+    const z = tf.tidy(() => encode(ae, real));
+    const realDecodes = tf.tidy(() => ({ coarse: decodeCoarse(ae, z.coarse), full: decode(ae, z.coarse, z.fine) }));
+    try {
+      const out: StageDiagnosis = {
+        samples: n,
+        coarseDecode: consistency(g.coarseImages, g.labels),
+        fullDecode: consistency(g.images, g.labels),
+        realCoarseDecode: consistency(realDecodes.coarse, labels),
+        realFullDecode: consistency(realDecodes.full, labels),
+      };
+      if (arm === 'coarse-to-fine') {
+        const givenCoarse = tf.tidy(() => tf.div(z.coarse, this.model().scale.coarse) as tf.Tensor4D);
+        const f = this.generate(arm, n, seed, { labels, givenCoarse });
+        out.fineGivenRealCoarse = consistency(f.images, labels);
+        tf.dispose([givenCoarse, f.images, f.coarseImages]);
+      }
+      return out;
+    } finally {
+      tf.dispose([g.images, g.coarseImages, real, z.coarse, z.fine, realDecodes.coarse, realDecodes.full]);
+    }
+  }
+
+  /** Measures images [n, 28, 28, 1] meant to be of classes `labels` against a held-out reference (the reported one unless `heldOut`). */
+  measure(images: tf.Tensor4D, labels: Int32Array, heldOut: HeldOut = 'report'): GenerationMetrics {
+    const ref = this.ensureReference(heldOut);
     const f = this.features(images);
     const f7 = this.features(images, true);
     return {
@@ -275,20 +404,29 @@ export class GenerationTrainer {
     };
   }
 
-  /** Reference statistics: the held-out images' features (as many images as the final evaluation uses). */
-  private ensureReference(): { fine: GaussianStats; coarse7: GaussianStats } {
-    if (this.reference) return this.reference;
-    const n = Math.min(this.dev.count, this.config.evaluation.samples);
-    const x = tf.tensor4d(this.dev.x.subarray(0, n * 784), [n, 28, 28, 1]);
+  /** A part of the held-out images (`heldOutSplit`): the reported measurements' reference, or the validation split. */
+  heldOut(part: HeldOut): LabelledImages {
+    const split = heldOutSplit(this.dev.count, this.config.evaluation.samples, this.config.validation.samples);
+    const [a, b] = split[part];
+    return takeImages(this.dev, a, b - a);
+  }
+
+  /** Reference statistics of a part of the held-out images (their classifier features, full and at 7x7). */
+  private ensureReference(part: HeldOut): { fine: GaussianStats; coarse7: GaussianStats } {
+    const known = this.references.get(part);
+    if (known) return known;
+    const d = this.heldOut(part);
+    const x = tf.tensor4d(d.x, [d.count, 28, 28, 1]);
     try {
-      this.reference = {
+      const ref = {
         fine: featureStats(this.features(x).features, CLASSIFIER_FEATURES),
         coarse7: featureStats(this.features(x, true).features, CLASSIFIER_FEATURES),
       };
+      this.references.set(part, ref);
+      return ref;
     } finally {
       x.dispose();
     }
-    return this.reference;
   }
 
   /** Classifier features (and predictions) in batches; `coarse7` first reduces images to 7x7 (mean of 4x4 blocks) and back. */
@@ -323,10 +461,11 @@ export class GenerationTrainer {
 
   /** The distance of the autoencoder's reconstructions of held-out images: the floor any latent generator here can reach. */
   reconstructionDistance(): number {
-    const n = Math.min(this.dev.count, this.config.evaluation.samples);
+    const d = this.heldOut('report');
+    const n = d.count;
     const ae = this.session.variables('autoencoder');
     const rec = tf.tidy(() => {
-      const x = tf.tensor4d(this.dev.x.subarray(0, n * 784), [n, 28, 28, 1]);
+      const x = tf.tensor4d(d.x, [n, 28, 28, 1]);
       const parts: tf.Tensor[] = [];
       for (let i = 0; i < n; i += 500) {
         const z = encode(ae, tf.slice(x, [i], [Math.min(500, n - i)]));
@@ -335,7 +474,7 @@ export class GenerationTrainer {
       return tf.concat(parts) as tf.Tensor4D;
     });
     try {
-      return this.measure(rec, this.dev.y.subarray(0, n)).distance;
+      return this.measure(rec, d.y).distance;
     } finally {
       rec.dispose();
     }

@@ -92,7 +92,7 @@ export function initUnet(s: UnetShape, seed: number): Params {
   init.dense('time2', s.embed, s.embed);
   init.embedding('classEmb', s.classes + 1, s.embed); // last row: no label (classifier-free guidance)
   init.embedding('stageEmb', 3, s.embed);
-  init.conv('in1', 3, s.fineChannels, w);
+  init.conv('in1', 3, s.fineChannels + s.coarseChannels, w); // the coarse latent, upsampled, joins the fine one at 14x14
   init.dense('emb14', s.embed, w);
   init.conv('in2', 3, w, w);
   init.conv('down', 3, w, 2 * w); // 14 -> 7 (stride 2)
@@ -108,10 +108,12 @@ export function initUnet(s: UnetShape, seed: number): Params {
 }
 
 /**
- * Noise predictions for both latents: coarse [B, 7, 7, cc] (read out at the 7x7 level, where the
- * coarse latent enters) and fine [B, 14, 14, cf]. The timestep, the class (index `classes` = no
- * label) and the stage are embedded, summed and added in every block: the condition reaches
- * every scale, as in Frido.
+ * Noise predictions for both latents: coarse [B, 7, 7, cc] (read out at the 7x7 level) and fine
+ * [B, 14, 14, cf]. The coarse latent enters at both scales: upsampled beside the fine latent at
+ * the input (so the fine stage sees its condition at 14x14, not only through the 7x7 bottleneck,
+ * and the coarse stage is denoised by the whole down path) and again at 7x7. The timestep, the
+ * class (index `classes` = no label) and the stage are embedded, summed and added in every block:
+ * the condition reaches every scale, as in Frido.
  */
 export function unet(
   p: Params, s: UnetShape, coarse: tf.Tensor, fine: tf.Tensor, t: ArrayLike<number>, labels: Int32Array, stage: DenoiseStage,
@@ -122,7 +124,8 @@ export function unet(
   const semb = tf.gather(p.stageEmb, tf.fill([n], STAGE_INDEX[stage], 'int32'));
   const emb = silu(tf.add(tf.add(temb, cemb), semb));
   const bias = (name: string) => tf.reshape(dense(p, name, emb), [n, 1, 1, -1]);
-  let h14 = silu(tf.add(conv(p, 'in1', fine), bias('emb14')));
+  const coarse14 = tf.image.resizeNearestNeighbor(coarse as tf.Tensor4D, [14, 14]);
+  let h14 = silu(tf.add(conv(p, 'in1', tf.concat([fine, coarse14], 3)), bias('emb14')));
   h14 = silu(conv(p, 'in2', h14));
   let h7 = silu(conv(p, 'down', h14, 2));
   h7 = silu(tf.add(conv(p, 'mid1', tf.concat([h7, coarse], 3)), bias('emb7')));

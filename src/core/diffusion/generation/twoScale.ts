@@ -7,15 +7,15 @@ import { type DenoiseStage, unet, type UnetShape } from './networks';
 /**
  * Label-conditioned latent diffusion over the two-scale latent (coarse 7x7, fine 14x14), with
  * one pyramid U-Net, in two schedules at equal compute:
- * - `coarse-to-fine` (Frido): denoise the coarse latent first (the fine input is noise), then
+ * - `coarse-to-fine` (Frido): denoise the coarse latent first (the fine input is zeros: it does not exist yet), then
  *   the fine latent given the finished coarse one. Training: half of each batch at each stage,
  *   losses weighted 0.5 / 0.5 (Frido's `stage_loss_ratio`); the clean coarse latent that
  *   conditions the fine stage is mixed with 10% noise (Frido's `noise_mix_ratio` 0.1).
  * - `single-scale`: both latents noised and denoised together in one chain (what a latent
  *   diffusion model does with this autoencoder).
  * Both train the same network for the same number of steps on the same batch size, and sample
- * with the same number of network calls: `calls` DDIM steps for single-scale, `calls / 2` per
- * stage for coarse-to-fine. Latents are divided by their standard deviation first (`LatentScale`).
+ * with the same number of network calls: `calls` DDIM steps for single-scale, split between the
+ * stages for coarse-to-fine (`stageCalls`). Latents are divided by their standard deviation first (`LatentScale`).
  * The network predicts eps or v (`TwoScaleModel.prediction`), and the loss can weight timesteps by
  * Min-SNR-gamma: the same choices for both schedules.
  */
@@ -85,7 +85,7 @@ export function twoScaleLoss(
   const tA = t.subarray(0, h);
   const tB = t.subarray(h);
   const coarseA = qSample(m.schedule, rows(coarse0, 0, h), tA, rows(epsC, 0, h));
-  const fineA = rnd.normal([h, ...fine0.shape.slice(1)]);
+  const fineA = tf.zeros([h, ...fine0.shape.slice(1)]);
   const coarseB = tf.add(tf.mul(1 - NOISE_MIX, rows(coarse0, h, n)), tf.mul(NOISE_MIX, rnd.normal([n - h, ...coarse0.shape.slice(1)])));
   const fineB = qSample(m.schedule, rows(fine0, h, n), tB, rows(epsF, h, n));
   const outA = unet(p, m.shape, coarseA, fineA, tA, lab.subarray(0, h), 'coarse');
@@ -101,13 +101,35 @@ export interface TwoScaleSample {
   fine: tf.Tensor4D;
 }
 
+/** How a schedule samples: the knobs chosen on the validation split (`validation.ts`), not on the reported samples. */
+export interface SamplingSettings {
+  /** Network calls per sample (DDIM steps), the same for both schedules. */
+  calls: number;
+  /** Classifier-free guidance weight w (0: plain conditional sampling). */
+  guidance: number;
+  /** coarse-to-fine: the share of `calls` spent on the coarse stage (the rest on the fine stage); single-scale ignores it. */
+  coarseShare: number;
+}
+
+/** coarse-to-fine's split of `calls` network calls: at least one per stage. */
+export function stageCalls(calls: number, coarseShare: number): { coarse: number; fine: number } {
+  if (!Number.isInteger(calls) || calls < 2) throw new RangeError(`coarse-to-fine splits its network calls between two stages: calls must be a whole number >= 2, got ${calls}`);
+  if (!(coarseShare > 0 && coarseShare < 1)) throw new RangeError(`coarseShare must lie strictly between 0 and 1, got ${coarseShare}`);
+  const coarse = Math.min(calls - 1, Math.max(1, Math.round(calls * coarseShare)));
+  return { coarse, fine: calls - coarse };
+}
+
 /**
- * Samples latents for `labels` with `calls` network calls per sample (DDIM, deterministic given
- * the initial noise). With `guidance` w > 0 each call evaluates the conditional and the
+ * Samples latents for `labels` with `s.calls` network calls per sample (DDIM, deterministic given
+ * the initial noise). With guidance w > 0 each call evaluates the conditional and the
  * unconditional model in one batch (`guided`). Predicted clean latents are clipped to the range
- * the autoencoder's tanh can produce (x0 clipping).
+ * the autoencoder's tanh can produce (x0 clipping). coarse-to-fine with `givenCoarse` (scaled
+ * coarse latents, e.g. of real images) runs only the fine stage, on `stageCalls(...).fine` calls:
+ * how good the fine stage is when its condition is right.
  */
-export function sampleTwoScale(m: TwoScaleModel, p: Params, arm: ScaleSchedule, labels: Int32Array, calls: number, guidance: number, noise: (shape: number[]) => tf.Tensor): TwoScaleSample {
+export function sampleTwoScale(
+  m: TwoScaleModel, p: Params, arm: ScaleSchedule, labels: Int32Array, s: SamplingSettings, noise: (shape: number[]) => tf.Tensor, givenCoarse?: tf.Tensor4D,
+): TwoScaleSample {
   const n = labels.length;
   const cc = m.shape.coarseChannels;
   const cf = m.shape.fineChannels;
@@ -118,10 +140,11 @@ export function sampleTwoScale(m: TwoScaleModel, p: Params, arm: ScaleSchedule, 
   const toCoarse = (x: tf.Tensor) => tf.reshape(x, [-1, 7, 7, cc]) as tf.Tensor4D;
   const toFine = (x: tf.Tensor) => tf.reshape(x, [-1, 14, 14, cf]) as tf.Tensor4D;
   const flat = (x: tf.Tensor) => tf.reshape(x, [x.shape[0], -1]);
-  const call = (coarse: tf.Tensor, fine: tf.Tensor, t: Int32Array, stage: DenoiseStage) => guided(m, p, coarse, fine, t, labels, stage, guidance);
+  const call = (coarse: tf.Tensor, fine: tf.Tensor, t: Int32Array, stage: DenoiseStage) => guided(m, p, coarse, fine, t, labels, stage, s.guidance);
   const eps = (x: tf.Tensor, t: Int32Array, out: tf.Tensor) => epsFromPrediction(m.schedule, x, t, out, m.prediction);
 
   if (arm === 'single-scale') {
+    if (givenCoarse) throw new Error('single-scale has no fine stage to run alone');
     // One chain over [coarse | fine], flattened; clipping per part.
     const model: EpsModel = (x, t) => {
       const out = call(toCoarse(tf.slice(x, [0, 0], [n, coarseSize])), toFine(tf.slice(x, [0, coarseSize], [n, fineSize])), t, 'joint');
@@ -129,20 +152,26 @@ export function sampleTwoScale(m: TwoScaleModel, p: Params, arm: ScaleSchedule, 
     };
     const lo = tf.concat([tf.fill([1, coarseSize], clipC.lo), tf.fill([1, fineSize], clipF.lo)], 1);
     const hi = tf.neg(lo);
-    const x = sampleDdim(m.schedule, model, noise([n, coarseSize + fineSize]), calls, { noise, clipX0: { lo, hi } });
+    const x = sampleDdim(m.schedule, model, noise([n, coarseSize + fineSize]), s.calls, { noise, clipX0: { lo, hi } });
     const out = { coarse: toCoarse(tf.slice(x, [0, 0], [n, coarseSize])), fine: toFine(tf.slice(x, [0, coarseSize], [n, fineSize])) };
     tf.dispose([x, lo, hi]);
     return out;
   }
-  if (calls < 2 || calls % 2 !== 0) throw new RangeError(`coarse-to-fine splits its network calls between two stages: calls must be even, got ${calls}`);
-  const fineNoise = toFine(noise([n, fineSize]));
-  const coarseModel: EpsModel = (x, t) => eps(x, t, flat(call(toCoarse(x), fineNoise, t, 'coarse').coarse));
-  const coarseFlat = sampleDdim(m.schedule, coarseModel, noise([n, coarseSize]), calls / 2, { noise, clipX0: clipC });
-  const coarse = toCoarse(coarseFlat);
+  const split = stageCalls(s.calls, s.coarseShare);
+  let coarse: tf.Tensor4D;
+  if (givenCoarse) {
+    coarse = tf.clone(givenCoarse);
+  } else {
+    const fineInput = tf.zeros([n, 14, 14, cf]);
+    const coarseModel: EpsModel = (x, t) => eps(x, t, flat(call(toCoarse(x), fineInput, t, 'coarse').coarse));
+    const coarseFlat = sampleDdim(m.schedule, coarseModel, noise([n, coarseSize]), split.coarse, { noise, clipX0: clipC });
+    coarse = toCoarse(coarseFlat);
+    tf.dispose([coarseFlat, fineInput]);
+  }
   const fineModel: EpsModel = (x, t) => eps(x, t, flat(call(coarse, toFine(x), t, 'fine').fine));
-  const fineFlat = sampleDdim(m.schedule, fineModel, noise([n, fineSize]), calls / 2, { noise, clipX0: clipF });
-  const out = { coarse: tf.clone(coarse), fine: toFine(fineFlat) };
-  tf.dispose([fineNoise, coarseFlat, coarse, fineFlat]);
+  const fineFlat = sampleDdim(m.schedule, fineModel, noise([n, fineSize]), split.fine, { noise, clipX0: clipF });
+  const out = { coarse, fine: toFine(fineFlat) };
+  fineFlat.dispose();
   return out;
 }
 

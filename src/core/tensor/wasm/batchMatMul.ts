@@ -26,8 +26,19 @@ export const batchMatMulFix: WasmKernelFix = {
   },
 };
 
-/** `op(a) x op(b)` with tfjs's batch broadcasting, or undefined where the SIMD product does not apply. */
-export function simdMatMul(backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): tf.TensorInfo | undefined {
+/** What the product can apply to each tile as it stores it: + bias (one float per column), then ReLU. */
+export interface ProductEpilogue {
+  bias?: tf.TensorInfo;
+  relu?: boolean;
+}
+
+/**
+ * `op(a) x op(b)` with tfjs's batch broadcasting (then `epilogue`), or undefined where the SIMD
+ * product does not apply (or the epilogue's bias is not one float32 per column).
+ */
+export function simdMatMul(
+  backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean, epilogue: ProductEpilogue = {},
+): tf.TensorInfo | undefined {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
   const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
   const batchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
@@ -38,6 +49,10 @@ export function simdMatMul(backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorI
   const batchA = size(a.shape.slice(0, -2));
   const batchB = size(b.shape.slice(0, -2));
   if ((batchA !== 1 && batchA !== batch) || (batchB !== 1 && batchB !== batch)) return undefined;
+  const { bias, relu = false } = epilogue;
+  if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== cols || bias.shape[bias.shape.length - 1] !== cols)) return undefined;
+  // An empty sum has no last slice to apply the epilogue to (the stock path handles it).
+  if (inner === 0 && (bias || relu)) return undefined;
   const out = backend.makeOutput([...batchShape, rows, cols], 'float32');
   if (batch * rows * cols === 0) return out;
   if (inner === 0) {
@@ -50,12 +65,13 @@ export function simdMatMul(backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorI
   const aK = transposeA ? rows * 4 : 4;
   const aStride = batchA === 1 ? 0 : rows * inner * 4;
   const bStride = batchB === 1 ? 0 : inner * cols * 4;
+  const options = { bias: bias ? heapOffset(backend, bias) : 0, relu };
   if (batchB === 1 && !transposeA) {
     // The whole batch of a as one tall matrix against the shared b.
-    matMulThreaded(backend, batch * rows, cols, inner, pa, aRow, aK, pb, transposeB ? 1 : 0, pc);
+    matMulThreaded(backend, batch * rows, cols, inner, pa, aRow, aK, pb, transposeB ? 1 : 0, pc, options);
   } else {
     for (let i = 0; i < batch; i++) {
-      matMulThreaded(backend, rows, cols, inner, pa + i * aStride, aRow, aK, pb + i * bStride, transposeB ? 1 : 0, pc + i * rows * cols * 4);
+      matMulThreaded(backend, rows, cols, inner, pa + i * aStride, aRow, aK, pb + i * bStride, transposeB ? 1 : 0, pc + i * rows * cols * 4, options);
     }
   }
   return out;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { simdMatMul } from './batchMatMul';
-import { applyEpilogue } from './fusedEpilogue';
+import { simdMatMul, type ProductEpilogue } from './batchMatMul';
+import { applyEpilogue, productEpilogue } from './fusedEpilogue';
 import { disposeInfos, reshapeInfo } from './kernelCall';
 import type { WasmKernelFix } from './kernelFix';
 import { heapOffset } from './simdKernels';
@@ -35,22 +35,30 @@ export const fusedConv2DFix: WasmKernelFix = {
       const inputs = args.inputs as unknown as tf.FusedConv2DInputs;
       const attrs = args.attrs as unknown as tf.FusedConv2DAttrs;
       const backend = args.backend as BackendWasm;
+      const inProduct = productEpilogue({ ...inputs, ...attrs });
+      if (inProduct) {
+        const fused = convByProduct(backend, inputs.x, inputs.filter, attrs, inProduct);
+        if (fused) return fused;
+      }
       const out = convByProduct(backend, inputs.x, inputs.filter, attrs);
       return out ? applyEpilogue(backend, out, { ...inputs, ...attrs }) : stock.kernelFunc(args);
     };
   },
 };
 
-function convByProduct(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.Conv2DAttrs): tf.TensorInfo | undefined {
+/** im2col + product (+ `epilogue` in the product), or undefined where this does not apply. */
+export function convByProduct(
+  backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.Conv2DAttrs, epilogue: ProductEpilogue = {},
+): tf.TensorInfo | undefined {
   const dilations = typeof attrs.dilations === 'number' ? [attrs.dilations, attrs.dilations] : attrs.dilations ?? [1, 1];
   if (attrs.dataFormat === 'NCHW' || dilations[0] !== 1 || dilations[1] !== 1) return undefined;
   const c = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
     filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
   const cols = patchMatrix(backend, x, c);
   const w = reshapeInfo(backend, filter, [cols.shape[1], c.outChannels]);
-  const product = simdMatMul(backend, cols, w, false, false)!;
-  const out = reshapeInfo(backend, product, [c.batchSize, c.outHeight, c.outWidth, c.outChannels]);
-  disposeInfos(backend, cols, w, product);
+  const product = simdMatMul(backend, cols, w, false, false, epilogue);
+  const out = product && reshapeInfo(backend, product, [c.batchSize, c.outHeight, c.outWidth, c.outChannels]);
+  disposeInfos(backend, cols, w, ...(product ? [product] : []));
   return out;
 }
 

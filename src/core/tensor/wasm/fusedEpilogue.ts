@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { ProductEpilogue } from './batchMatMul';
 import { disposeInfos, runWasmKernel } from './kernelCall';
 
 /** What a fused kernel (_FusedMatMul, FusedConv2D) applies after its product. */
@@ -48,4 +49,13 @@ export function applyEpilogue(backend: BackendWasm, x: tf.TensorInfo, e: Epilogu
       throw new Error(`unsupported fused activation '${e.activation as string}'`);
   }
   return out;
+}
+
+/**
+ * The epilogue as the product's own (bias, ReLU: applied to each tile as it is stored, no extra
+ * pass), or undefined when it needs the backend's kernels (other activations).
+ */
+export function productEpilogue(e: Epilogue): ProductEpilogue | undefined {
+  if (e.activation !== undefined && e.activation !== 'linear' && e.activation !== 'relu') return undefined;
+  return { bias: e.bias, relu: e.activation === 'relu' };
 }

@@ -5,6 +5,7 @@ import { conv2DBackpropFilterFix } from './conv2DBackpropFilter';
 import { conv2DBackpropInputFix } from './conv2DBackpropInput';
 import { depthwiseConv2dNativeBackpropFilterFix } from './depthwiseConv2dNativeBackpropFilter';
 import { depthwiseConv2dNativeBackpropInputFix } from './depthwiseConv2dNativeBackpropInput';
+import { biasActivationGradKernel, col2imKernel, convLayerKernel, denseLayerKernel, im2colKernel, registerFusedLayerGradients } from './fusedLayers';
 import { fusedMatMulFix } from './fusedMatMul';
 import { gatherV2Fix } from './gatherV2';
 import { identityFix } from './identity';
@@ -14,6 +15,7 @@ import { meanFix } from './mean';
 import { registerReluGradient, reluGradKernel, unregisterReluGradient } from './reluGrad';
 import { simdKernelsPath } from './simdKernels';
 import { sliceFix } from './slice';
+import { registerSoftmaxCrossEntropyGradient, softmaxCrossEntropyGradKernel, softmaxCrossEntropyKernel } from './softmaxCrossEntropy';
 import { sumFix } from './sum';
 import { unsortedSegmentSumFix } from './unsortedSegmentSum';
 
@@ -36,6 +38,13 @@ export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   maxPoolGradFix,
   reluGradKernel,
   adamStepKernel,
+  denseLayerKernel,
+  convLayerKernel,
+  im2colKernel,
+  col2imKernel,
+  biasActivationGradKernel,
+  softmaxCrossEntropyKernel,
+  softmaxCrossEntropyGradKernel,
 ];
 
 /**
@@ -45,7 +54,11 @@ export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
 export function registerWasmKernelFixes(): string[] {
   const simd = simdKernelsPath() !== undefined;
   const names = WASM_KERNEL_FIXES.filter((f) => simd || !f.simd).map(registerFix);
-  if (simd) registerReluGradient();
+  if (simd) {
+    registerReluGradient();
+    registerFusedLayerGradients();
+  }
+  registerSoftmaxCrossEntropyGradient();
   return names;
 }
 

@@ -33,15 +33,20 @@ export interface SimdKernels {
   ): void;
   /** C = op(A) op(B), see assembly/matMul.ts; A's element (i, p) at a + i * aRow + p * aK bytes. */
   matMul(m: number, n: number, k: number, a: number, aRow: number, aK: number, b: number, bTransposed: number, c: number, scratch: number): void;
-  /** Rows i0..i1, columns j0..j1 of `matMul`'s C, exactly as `matMul` computes them (scratch: `matMulScratch(j1 - j0, k)`). */
+  /**
+   * Rows i0..i1, columns j0..j1 of `matMul`'s C, exactly as `matMul` computes them (scratch:
+   * `matMulScratch(j1 - j0, k)`), then + bias (n floats; 0: none) and ReLU (relu != 0) as each tile is stored.
+   */
   matMulBlock(
     m: number, n: number, k: number, a: number, aRow: number, aK: number, b: number, bTransposed: number, c: number, scratch: number,
-    i0: number, i1: number, j0: number, j1: number,
+    i0: number, i1: number, j0: number, j1: number, bias: number, relu: number,
   ): void;
   /** Floats of scratch `matMul` needs for an n-column product over k. */
   matMulScratch(n: number, k: number): number;
   sumRows(x: number, rows: number, cols: number, scratch: number, out: number, scale: number): void;
   reluGrad(dy: number, x: number, dx: number, n: number): void;
+  /** Columns c0..c1: dz = y > 0 ? dy : 0 when relu (else dz untouched), db = column sums of dz (acc: cols float64). */
+  biasActivationGrad(dy: number, y: number, dz: number, rows: number, cols: number, c0: number, c1: number, acc: number, db: number, relu: number): void;
   adam(
     w: number, g: number, m: number, v: number, wOut: number, mOut: number, vOut: number, n: number,
     lr: number, beta1: number, beta2: number, oneMinusBeta1: number, oneMinusBeta2: number, epsilon: number,

@@ -22,12 +22,14 @@ import { boundSimdKernels } from './simdKernels';
  */
 
 /**
- * Multiply-adds from which a product is shared. Provisional: scripts/bench/matMulThreads.ts
- * times square products on 1 and N threads to place it, but on the loaded machine it ran on
- * (load average 17-23 on 2 cores) helpers woke too late to take more than a few blocks of any
- * product up to 256^3, so it could not. 2^20 is about 40 µs of one core (25 GMAC/s): half of it
- * is saved once a helper wakes within a few tens of µs, as on an idle machine. Every product of
- * the reference MLP and CNN at batch 128 but the output layer's is above it.
+ * Multiply-adds from which a product is shared. Placed by CPU time, not wall time (the machine it
+ * was measured on ran at load average 14 on 2 cores, where every wall time measures the wait for
+ * a core): `scripts/bench/matMulThreads.ts` shows a shared product costs 10-15 µs more CPU than
+ * the same product on one thread (waking the helper, packing op(B) again per block; 2026-12-07),
+ * and an idle machine adds the helper's wake-up latency (tens of µs) to the wall time. Sharing
+ * pays once half the product saves more than that: 2^20 multiply-adds are ~35 µs of one core
+ * (the FMA kernel, ~30 G multiply-adds/s), the break-even. Every product of the reference MLP and
+ * CNN at batch 128 but the output layer's is far above it.
  */
 export const PARALLEL_MIN = 1 << 20;
 /** Must match assembly/matMul.ts's register tile. */
@@ -61,6 +63,7 @@ const enum Op {
   MaxPoolGradTiled,
   Adam,
   ReluGrad,
+  BiasActivationGrad,
 }
 
 /**
@@ -74,8 +77,8 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
     case ${Op.MatMul}: {
       const m = g[3], n = g[4];
       const scratch = g[12] + thread * g[13];
-      if (g[14]) x.matMulBlock(m, n, g[5], g[6], g[7], g[8], g[9], g[10], g[11], scratch, u0, u0 + nu, 0, n);
-      else x.matMulBlock(m, n, g[5], g[6], g[7], g[8], g[9], g[10], g[11], scratch, 0, m, u0, u0 + nu);
+      if (g[14]) x.matMulBlock(m, n, g[5], g[6], g[7], g[8], g[9], g[10], g[11], scratch, u0, u0 + nu, 0, n, g[15], g[16]);
+      else x.matMulBlock(m, n, g[5], g[6], g[7], g[8], g[9], g[10], g[11], scratch, 0, m, u0, u0 + nu, g[15], g[16]);
       return;
     }
     case ${Op.Im2col}:
@@ -106,6 +109,10 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
       x.reluGrad(g[3] + o, g[4] + o, g[5] + o, nu);
       return;
     }
+    case ${Op.BiasActivationGrad}:
+      // dy, y, dz, rows, acc, db, relu; units are columns.
+      x.biasActivationGrad(g[3], g[4], g[5], g[6], g[1], u0, u0 + nu, g[7], g[8], g[9]);
+      return;
   }
   throw new Error('unknown kernel ' + g[0]);
 }`;
@@ -133,11 +140,13 @@ export function matMulHelperItems(backend: BackendWasm): number {
 /**
  * C (m x n, at heap offset c) = op(A) op(B), as `SimdKernels.matMul` with the same arguments,
  * on `kernelThreads()` threads when the product has at least `minimum` (`PARALLEL_MIN`) multiply-adds.
+ * `bias` (heap offset of n floats; 0: none) and `relu`: the epilogue `matMulBlock` applies to
+ * each tile as it stores it, i.e. relu(C + bias) without a pass of its own.
  */
 export function matMulThreaded(
   backend: BackendWasm,
   m: number, n: number, k: number, a: number, aRow: number, aK: number, b: number, bTransposed: number, c: number,
-  { minimum = PARALLEL_MIN }: { minimum?: number } = {},
+  { minimum = PARALLEL_MIN, bias = 0, relu = false }: { minimum?: number; bias?: number; relu?: boolean } = {},
 ): void {
   const { kernels } = boundSimdKernels(backend);
   const threads = kernelThreads();
@@ -146,7 +155,7 @@ export function matMulThreaded(
   const items = Math.min(tiles, 2 * threads);
   if (threads === 1 || items < 2 || m * n * k < minimum) {
     const scratch = backend.makeOutput([kernels.matMulScratch(n, k)], 'float32');
-    kernels.matMul(m, n, k, a, aRow, aK, b, bTransposed, c, backend.dataIdMap.get(scratch.dataId)!.memoryOffset);
+    kernels.matMulBlock(m, n, k, a, aRow, aK, b, bTransposed, c, backend.dataIdMap.get(scratch.dataId)!.memoryOffset, 0, m, 0, n, bias, relu ? 1 : 0);
     disposeInfos(backend, scratch);
     return;
   }
@@ -157,17 +166,19 @@ export function matMulThreaded(
   const scratch = backend.makeOutput([(stride / 4) * threads], 'float32');
   const s = backend.dataIdMap.get(scratch.dataId)!.memoryOffset;
   try {
-    pool(backend, threads).run([Op.MatMul, units, chunk, m, n, k, a, aRow, aK, b, bTransposed, c, s, stride, columns ? 0 : 1], Math.ceil(units / chunk));
+    pool(backend, threads).run([Op.MatMul, units, chunk, m, n, k, a, aRow, aK, b, bTransposed, c, s, stride, columns ? 0 : 1, bias, relu ? 1 : 0], Math.ceil(units / chunk));
   } finally {
     disposeInfos(backend, scratch);
   }
 }
 
 /**
- * Floats a call must touch before its images or elements are shared. Provisional, like
- * `PARALLEL_MIN` (same reasoning: 2^16 floats take tens of µs to stream through one core).
+ * Floats a call must touch before its images, columns or elements are shared. Same reasoning as
+ * `PARALLEL_MIN`: these kernels stream memory at ~20 GB/s, so 2^17 floats (512 KB) take ~25 µs of
+ * one core, and sharing them saves about the 10-15 µs it costs; below that a call stays on the
+ * calling thread (e.g. the Adam step of a bias, the ReLU gradient of a small layer).
  */
-export const SPLIT_MIN_FLOATS = 1 << 16;
+export const SPLIT_MIN_FLOATS = 1 << 17;
 
 /**
  * Runs kernel `op` over `units` independent units in blocks (of a multiple of `align` units),
@@ -220,4 +231,19 @@ export function adamThreaded(backend: BackendWasm, pointers: number[], n: number
 /** `SimdKernels.reluGrad` over n elements, elements shared between threads. */
 export function reluGradThreaded(backend: BackendWasm, dy: number, x: number, dx: number, n: number): void {
   split(backend, Op.ReluGrad, n, n * 3, [dy, x, dx], 4);
+}
+
+/**
+ * `SimdKernels.biasActivationGrad` over every column of dy [rows, cols] (dz: ReLU's gradient when
+ * `relu`, db: the bias gradient; acc: cols float64 of scratch), columns shared between threads.
+ */
+export function biasActivationGradThreaded(
+  backend: BackendWasm, dy: number, y: number, dz: number, rows: number, cols: number, acc: number, db: number, relu: boolean,
+): void {
+  // Blocks of 64 columns, and only for rows of 256 columns or more: threads on narrower blocks of
+  // the same rows share cache lines (both read each line, their writes to dz contend). Measured
+  // (CPU time, 2 threads against 1): 5x on [86528, 32] in blocks of 8 columns, 2.4x on
+  // [15488, 64] in blocks of 16; those layers' passes stay on one thread.
+  const floats = cols >= 256 ? rows * cols * (relu ? 3 : 1) : 0;
+  split(backend, Op.BiasActivationGrad, cols, floats, [dy, y, dz, rows, acc, db, relu ? 1 : 0], 64);
 }

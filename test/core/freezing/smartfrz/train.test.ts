@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import type { LoadedData } from '../../../../src/core/data/types';
 import type { TrainExperiment } from '../../../../src/core/experiment/types';
 import { buildModel } from '../../../../src/core/model/build';
-import { createSmartFrzPolicy } from '../../../../src/core/freezing/smartfrz/policy';
+import { SmartFrzPolicy } from '../../../../src/core/freezing/smartfrz/policy';
+import { loadPredictor } from '../../../../src/core/freezing/smartfrz/predictorFile';
 import type { RunEvent } from '../../../../src/core/train/events';
 import { train } from '../../../../src/core/train/trainer';
 
@@ -30,16 +31,17 @@ test('SmartFRZ with the shipped predictor drives the real training loop, freezin
       { name: 'out', type: 'dense', units: 2, activation: 'softmax' },
     ] },
     training: { epochs: 4, batchSize: 16, optimizer: { type: 'adam', learningRate: 0.01 }, seed: 3 },
-    // threshold 0 and the accuracy guard off: every stage freezes the next unit, so the test does
-    // not depend on what the predictor learned; a snapshot every step fills the predictor's
-    // minimum window within an epoch.
+    // threshold 0 and both guards off (the convergence guard below): every stage freezes the
+    // next unit, so the test does not depend on what the predictor learned or how it was
+    // calibrated; a snapshot every step fills the predictor's minimum window within an epoch.
     freezing: { policy: 'smartfrz', threshold: 0, snapshotEvery: 1, accuracyTolerance: 100 },
   };
   const data = blobs(448);
   const model = await buildModel(experiment.model, { exampleShape: [8], inputDtype: 'float32', seed: 3 });
   const events: RunEvent[] = [];
   const result = await train({
-    experiment, data, model, policy: createSmartFrzPolicy(experiment.freezing!), runId: 't', backend: 'test',
+    experiment, data, model, runId: 't', backend: 'test',
+    policy: new SmartFrzPolicy({ predictor: loadPredictor(), threshold: 0, snapshotEvery: 1, accuracyTolerance: 100, maxDirectedness: Infinity }),
     onEvent: (e) => events.push(e), shouldStop: () => false,
   });
   const freezes = events.filter((e): e is Extract<RunEvent, { type: 'freeze' }> => e.type === 'freeze');

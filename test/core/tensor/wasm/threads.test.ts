@@ -4,7 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { kernelThreads, matMulHelperItems, matMulThreaded, setKernelThreads } from '../../../../src/core/tensor/wasm/threads';
 import { heapOffset, simdKernels } from '../../../../src/core/tensor/wasm/simdKernels';
+import { convLayer, denseLayer } from '../../../../src/core/tensor/wasm/fusedLayers';
 import { FusedAdamOptimizer } from '../../../../src/core/train/fusedAdam';
+import { forwardPlan, meanLoss, runLayers } from '../../../../src/core/train/forward';
 import { initWasmWithFixes } from '../backendComparison';
 
 /**
@@ -102,9 +104,47 @@ describe('training kernels on several threads', () => {
         const [dx, df] = tf.grads((xv: tf.Tensor, fv: tf.Tensor) => loss(xv as tf.Tensor4D, fv as tf.Tensor4D))([xs, fs]);
         out.push(tf.conv2d(xs as tf.Tensor4D, fs as tf.Tensor4D, strides, pad).dataSync() as Float32Array, dx.dataSync() as Float32Array, df.dataSync() as Float32Array);
       }
+      // Max pooling's gradient with tiling windows (the threaded SIMD kernel; above SPLIT_MIN_FLOATS), odd sizes.
+      for (const shape of [[9, 27, 25, 24], [8, 26, 26, 32]]) {
+        const xs = tf.randomNormal(shape, 0, 1, 'float32', 8);
+        const [y, dx] = [tf.maxPool(xs as tf.Tensor4D, 2, 2, 'valid'), tf.grad((v: tf.Tensor) => tf.maxPool(v as tf.Tensor4D, 2, 2, 'valid').square().sum())(xs)];
+        out.push(y.dataSync() as Float32Array, dx.dataSync() as Float32Array);
+      }
       return out;
     });
   }
+
+  /**
+   * The fused dense and conv layers (bias + ReLU in the product's epilogue; ReLU's and the bias's
+   * gradients in one column-split pass) and their gradients, odd shapes, ReLU and linear.
+   */
+  function fusedLayers(): Float32Array[] {
+    return tf.tidy(() => {
+      const out: Float32Array[] = [];
+      const collect = (layer: (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor, xs: number[], ws: number[], n: number, seed: number) => {
+        const [x, w, b] = [tf.randomNormal(xs, 0, 1, 'float32', seed), tf.randomNormal(ws, 0, 1, 'float32', seed + 1), tf.randomNormal([n], 0, 1, 'float32', seed + 2)];
+        const r = tf.randomNormal(layer(x, w, b).shape, 0, 1, 'float32', seed + 3);
+        const { value, grads } = tf.valueAndGrads((xv: tf.Tensor, wv: tf.Tensor, bv: tf.Tensor) => tf.sum(tf.mul(layer(xv, wv, bv), r)))([x, w, b]);
+        out.push(layer(x, w, b).dataSync() as Float32Array, value.dataSync() as Float32Array, ...grads.map((g) => g.dataSync() as Float32Array));
+      };
+      for (const relu of [true, false]) {
+        collect((x, w, b) => denseLayer(x, w, b, relu), [301, 37], [37, 333], 333, 11); // gradient pass split: >= 256 columns
+        collect((x, w, b) => denseLayer(x, w, b, relu), [130, 257], [257, 13], 13, 12);
+        collect((x, w, b) => convLayer(x, w, b, { strides: [1, 1], pad: 'valid', relu }), [5, 23, 19, 7], [3, 3, 7, 18], 18, 13);
+        collect((x, w, b) => convLayer(x, w, b, { strides: [2, 1], pad: 'same', relu }), [6, 31, 29, 5], [5, 3, 5, 11], 11, 14);
+      }
+      return out;
+    });
+  }
+
+  it('fused dense and conv layers and their gradients on 2 and 3 threads equal one thread', async () => {
+    setKernelThreads(1);
+    const one = fusedLayers();
+    for (const threads of [2, 3]) {
+      setKernelThreads(threads);
+      await withHelpers(() => assert.deepEqual(fusedLayers(), one, `${threads} threads`));
+    }
+  });
 
   it('convolutions and their gradients on 2 and 3 threads equal one thread', async () => {
     setKernelThreads(1);
@@ -152,6 +192,49 @@ describe('training kernels on several threads', () => {
       tf.layers.dense({ units: 10, activation: 'softmax', ...seeded(6) }),
     ],
   });
+
+  /**
+   * Weights after `steps` steps of the trainer's own step (`runLayers`: the fused layers; `meanLoss`:
+   * the fused loss; the fused Adam), as one array.
+   */
+  function trainerWeights(build: () => tf.LayersModel, inputShape: number[], steps: number, batch: number): Float32Array {
+    const model = build();
+    const plan = forwardPlan(model.layers);
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const optimizer = new FusedAdamOptimizer(1e-3);
+    for (let s = 0; s < steps; s++) {
+      tf.tidy(() => {
+        const x = tf.randomUniform([batch, ...inputShape], 0, 1, 'float32', 5 + s);
+        const y = tf.randomUniform([batch], 0, 10, 'int32', 6 + s) as tf.Tensor1D;
+        const { grads } = tf.variableGrads(() => meanLoss(runLayers(plan, x, 0, plan.layers.length, true, 0), y, 10), variables);
+        optimizer.applyGradients(grads);
+      });
+    }
+    const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
+    optimizer.dispose();
+    model.dispose();
+    const all = new Float32Array(weights.reduce((s, w) => s + w.length, 0));
+    let at = 0;
+    for (const w of weights) {
+      all.set(w, at);
+      at += w.length;
+    }
+    return all;
+  }
+
+  for (const [name, build, shape, batch] of [['MLP 784-256-128-10', mlp, [784], 61], ['CNN conv-pool-conv-dense', cnn, [16, 16, 3], 29]] as const) {
+    it(`the trainer's step (fused layers and loss) on the ${name} gives bit-identical weights with 1, 2 and 3 threads`, async () => {
+      setKernelThreads(1);
+      const one = trainerWeights(build, [...shape], 4, batch);
+      for (const threads of [2, 3]) {
+        setKernelThreads(threads);
+        await withHelpers(() => {
+          const many = trainerWeights(build, [...shape], 4, batch);
+          assert.ok(many.every((v, k) => Object.is(v, one[k])), `weights after training with ${threads} threads differ from 1 thread`);
+        });
+      }
+    });
+  }
 
   for (const [name, build, shape, batch] of [['MLP 784-256-128-10', mlp, [784], 64], ['CNN conv-pool-conv-dense', cnn, [16, 16, 3], 32]] as const) {
     it(`training the ${name} gives bit-identical weights with 1, 2 and 3 threads`, async () => {

@@ -95,6 +95,44 @@ export function sumRows(x: usize, rows: i32, cols: i32, acc: usize, out: usize, 
   for (let c = 0; c < cols; c++) store<f32>(out + (<usize>c << 2), <f32>(load<f64>(acc + (<usize>c << 3)) * scale));
 }
 
+// A dense or conv layer's bias-and-activation gradient in one pass over columns c0..c1 of
+// dy [rows, cols]: with `relu`, dz = y > 0 ? dy : 0 (y the layer's ReLU output; dz written),
+// else dz = dy (not written); db[c] = sum over rows of dz[r, c] with float64 accumulators (acc:
+// cols f64), in row order, then rounded once: exactly `reluGrad` followed by `sumRows`. Whole
+// columns per call, so several threads (disjoint column ranges) give one thread's result.
+export function biasActivationGrad(
+  dy: usize, y: usize, dz: usize, rows: i32, cols: i32, c0: i32, c1: i32, acc: usize, db: usize, relu: i32,
+): void {
+  memory.fill(acc + (<usize>c0 << 3), 0, <usize>(c1 - c0) << 3);
+  const v1 = c0 + ((c1 - c0) & ~3);
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const at = <usize>r * cols << 2;
+    for (let c = c0; c < v1; c += 4) {
+      const o = at + (<usize>c << 2);
+      let v = v128.load(dy + o);
+      if (relu) {
+        v = v128.and(v, f32x4.gt(v128.load(y + o), zero));
+        v128.store(dz + o, v);
+      }
+      const a = acc + (<usize>c << 3);
+      v128.store(a, f64x2.add(v128.load(a), f64x2.promote_low_f32x4(v)));
+      v128.store(a + 16, f64x2.add(v128.load(a + 16), f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 0, 1))));
+    }
+    for (let c = v1; c < c1; c++) {
+      const o = at + (<usize>c << 2);
+      let v = load<f32>(dy + o);
+      if (relu) {
+        v = load<f32>(y + o) > 0 ? v : 0;
+        store<f32>(dz + o, v);
+      }
+      const a = acc + (<usize>c << 3);
+      store<f64>(a, load<f64>(a) + <f64>v);
+    }
+  }
+  for (let c = c0; c < c1; c++) store<f32>(db + (<usize>c << 2), <f32>(load<f64>(acc + (<usize>c << 3)) * 1.0));
+}
+
 // ReLU gradient: dx = x > 0 ? dy : 0.
 export function reluGrad(dy: usize, x: usize, dx: usize, n: i32): void {
   const n4 = n & ~3;

@@ -51,7 +51,7 @@ export function matMul(
   b: usize, bTransposed: i32,
   c: usize, scratch: usize,
 ): void {
-  matMulBlock(m, n, k, a, aRow, aK, b, bTransposed, c, scratch, 0, m, 0, n);
+  matMulBlock(m, n, k, a, aRow, aK, b, bTransposed, c, scratch, 0, m, 0, n, 0, 0);
 }
 
 /**
@@ -59,6 +59,9 @@ export function matMul(
  * `matMulScratch(j1 - j0, k)` floats). Every element of C is summed the same way whatever the
  * block (the same KC-slices, in order, each summed in order by its tile's lane), so blocks
  * computed by different threads give exactly `matMul`'s result (../threads.ts).
+ * Epilogue, applied to each tile as its last slice is stored (no pass of its own over C):
+ * `bias` (n floats, 0: none) is added to every row, then `relu` (non-zero) clamps at 0 — the
+ * same float32 operations as a separate bias add and ReLU.
  */
 export function matMulBlock(
   m: i32, n: i32, k: i32,
@@ -66,6 +69,7 @@ export function matMulBlock(
   b: usize, bTransposed: i32,
   c: usize, scratch: usize,
   i0: i32, i1: i32, j0: i32, j1: i32,
+  bias: usize, relu: i32,
 ): void {
   const ldc = <usize>n << 2;
   const depth = sliceDepth(k);
@@ -77,6 +81,8 @@ export function matMulBlock(
   for (let p0 = 0; p0 < k; p0 += depth) {
     const kc = min(depth, k - p0);
     const first = p0 == 0;
+    const last = p0 + kc >= k;
+    const epilogue = last && (bias != 0 || relu != 0);
     if (bTransposed) packTransposed(b + (<usize>j0 * k << 2), k, p0, kc, nc, packB);
     else packRows(b + (<usize>j0 << 2), <usize>n << 2, nc, p0, kc, packB);
     for (let r0 = i0; r0 < i1; r0 += MC) {
@@ -89,11 +95,13 @@ export function matMulBlock(
         for (let i = 0; i < mc; i += MR) {
           const rows = min(MR, mc - i);
           const cp = c + <usize>(r0 + i) * ldc + (<usize>(j0 + j) << 2);
-          if (rows == MR && cols == NR) tile(kc, ap, bp, cp, ldc, first);
+          const tileBias = epilogue && bias != 0 ? bias + (<usize>(j0 + j) << 2) : 0;
+          if (rows == MR && cols == NR) tile(kc, ap, bp, cp, ldc, first, epilogue, tileBias, relu != 0);
           else {
             if (!first) copyTile(cp, ldc, edge, NR << 2, rows, cols);
-            tile(kc, ap, bp, edge, NR << 2, first);
+            tile(kc, ap, bp, edge, NR << 2, first, false, 0, false);
             copyTile(edge, NR << 2, cp, ldc, rows, cols);
+            if (epilogue) edgeEpilogue(cp, ldc, rows, cols, tileBias, relu != 0);
           }
           ap += <usize>kc << 4;
         }
@@ -225,8 +233,11 @@ function copyTile(src: usize, lds: usize, dst: usize, ldd: usize, rows: i32, col
   for (let r = 0; r < rows; r++) memory.copy(dst + <usize>r * ldd, src + <usize>r * lds, <usize>cols << 2);
 }
 
-/** C[0..4][0..8] = (or +=) sum_kk ap[kk][r] bp[kk][0..8]; ldc in bytes. */
-function tile(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, overwrite: bool): void {
+/**
+ * C[0..4][0..8] = (or +=) sum_kk ap[kk][r] bp[kk][0..8]; ldc in bytes. With `epilogue`, then
+ * + bias[0..8] (bias 0: none) and ReLU (`relu`).
+ */
+function tile(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, overwrite: bool, epilogue: bool, bias: usize, relu: bool): void {
   let c00 = f32x4.splat(0);
   let c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0);
@@ -253,30 +264,71 @@ function tile(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, overwrite: bo
     ap += 16;
     bp += 32;
   }
-  let r = c;
-  if (overwrite) {
-    v128.store(r, c00);
-    v128.store(r, c01, 16);
-    r += ldc;
-    v128.store(r, c10);
-    v128.store(r, c11, 16);
-    r += ldc;
-    v128.store(r, c20);
-    v128.store(r, c21, 16);
-    r += ldc;
-    v128.store(r, c30);
-    v128.store(r, c31, 16);
-    return;
+  if (!overwrite) {
+    c00 = f32x4.add(v128.load(c), c00);
+    c01 = f32x4.add(v128.load(c, 16), c01);
+    c10 = f32x4.add(v128.load(c + ldc), c10);
+    c11 = f32x4.add(v128.load(c + ldc, 16), c11);
+    c20 = f32x4.add(v128.load(c + 2 * ldc), c20);
+    c21 = f32x4.add(v128.load(c + 2 * ldc, 16), c21);
+    c30 = f32x4.add(v128.load(c + 3 * ldc), c30);
+    c31 = f32x4.add(v128.load(c + 3 * ldc, 16), c31);
   }
-  v128.store(r, f32x4.add(v128.load(r), c00));
-  v128.store(r, f32x4.add(v128.load(r, 16), c01), 16);
+  if (epilogue) {
+    if (bias != 0) {
+      const b0 = v128.load(bias);
+      const b1 = v128.load(bias, 16);
+      c00 = f32x4.add(c00, b0);
+      c01 = f32x4.add(c01, b1);
+      c10 = f32x4.add(c10, b0);
+      c11 = f32x4.add(c11, b1);
+      c20 = f32x4.add(c20, b0);
+      c21 = f32x4.add(c21, b1);
+      c30 = f32x4.add(c30, b0);
+      c31 = f32x4.add(c31, b1);
+    }
+    if (relu) {
+      const zero = f32x4.splat(0);
+      c00 = reluLanes(c00, zero);
+      c01 = reluLanes(c01, zero);
+      c10 = reluLanes(c10, zero);
+      c11 = reluLanes(c11, zero);
+      c20 = reluLanes(c20, zero);
+      c21 = reluLanes(c21, zero);
+      c30 = reluLanes(c30, zero);
+      c31 = reluLanes(c31, zero);
+    }
+  }
+  let r = c;
+  v128.store(r, c00);
+  v128.store(r, c01, 16);
   r += ldc;
-  v128.store(r, f32x4.add(v128.load(r), c10));
-  v128.store(r, f32x4.add(v128.load(r, 16), c11), 16);
+  v128.store(r, c10);
+  v128.store(r, c11, 16);
   r += ldc;
-  v128.store(r, f32x4.add(v128.load(r), c20));
-  v128.store(r, f32x4.add(v128.load(r, 16), c21), 16);
+  v128.store(r, c20);
+  v128.store(r, c21, 16);
   r += ldc;
-  v128.store(r, f32x4.add(v128.load(r), c30));
-  v128.store(r, f32x4.add(v128.load(r, 16), c31), 16);
+  v128.store(r, c30);
+  v128.store(r, c31, 16);
+}
+
+/** max(x, 0) per lane as tfjs's ReLU: NaN stays NaN (x > 0 keeps x, else 0; a NaN lane kept by the select). */
+// @ts-ignore: decorator
+@inline function reluLanes(x: v128, zero: v128): v128 {
+  return v128.bitselect(zero, x, f32x4.lt(x, zero));
+}
+
+/** The epilogue on a partial tile of C (rows x cols at c; bias at the tile's first column, 0: none). */
+function edgeEpilogue(c: usize, ldc: usize, rows: i32, cols: i32, bias: usize, relu: bool): void {
+  for (let r = 0; r < rows; r++) {
+    const row = c + <usize>r * ldc;
+    for (let j = 0; j < cols; j++) {
+      const p = row + (<usize>j << 2);
+      let v = load<f32>(p);
+      if (bias != 0) v += load<f32>(bias + (<usize>j << 2));
+      if (relu && v < 0) v = 0;
+      store<f32>(p, v);
+    }
+  }
 }

@@ -1,0 +1,45 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { chooseDecision } from '../../../scripts/smartfrz/build';
+
+const row = (threshold: number, tolerance: number, meanLoss: number, worstLoss: number, pairsBeyond: number, meanSaved: number) => ({ threshold, tolerance, meanLoss, worstLoss, pairsBeyond, meanSaved });
+
+test('the calibrated decision saves the most with mean loss <= 0.25 and at most one pair beyond 0.5 points', () => {
+  const rows = [
+    row(0.5, 100, 0.1, 2.25, 2, 0.4), // saves most, but two pairs lose more than 0.5 points
+    row(0.5, 2, 0.3, 0.4, 0, 0.3), // mean loss above 0.25
+    row(0.8, 2, 0.2, 3, 1, 0.2), // one pair beyond the bound (3 points): allowed
+    row(0.65, 1, -0.3, 0, 0, 0.1),
+  ];
+  assert.deepEqual(chooseDecision(rows), rows[2]);
+});
+
+test('one pair far beyond the bound under every decision no longer forces the most cautious one', () => {
+  // As g091 in round 6 (illustrative rows): one pair loses 3 points whatever the decision.
+  const rows = [row(0.8, 0.5, 0.09, 3, 1, 0.068), row(0.8, 1, 0.11, 3, 2, 0.074), row(0.4, 1, 0.17, 3, 1, 0.078)];
+  assert.deepEqual(chooseDecision(rows), rows[2]);
+});
+
+test('when no decision qualifies, the safest: fewest pairs beyond, then worst loss, mean loss, savings', () => {
+  const rows = [row(0.5, 100, 0.4, 3, 3, 0.4), row(0.8, 1, 0.3, 3, 2, 0.1), row(0.8, 0.5, 0.3, 3, 2, 0.05), row(0.4, 2, 0.2, 2, 4, 0.5)];
+  assert.deepEqual(chooseDecision(rows), rows[1]);
+  assert.equal(chooseDecision([]), undefined);
+});
+
+test('ties in savings go to the safer decision: higher threshold, then lower tolerance', () => {
+  const rows = [row(0.5, 1, 0, 0, 0, 0.2), row(0.8, 4, 0, 0, 0, 0.2), row(0.8, 1, 0, 0, 0, 0.2)];
+  assert.deepEqual(chooseDecision(rows), rows[2]);
+});
+
+test('the shipped predictor carries the decision the rule picks from its own calibration table (no hand edits)', () => {
+  const root = path.resolve(__dirname, '..', '..', '..');
+  const predictor = JSON.parse(fs.readFileSync(path.join(root, 'models/smartfrz/predictor.json'), 'utf8'));
+  const dataset = JSON.parse(fs.readFileSync(path.join(root, 'models/smartfrz/dataset.json'), 'utf8'));
+  const chosen = chooseDecision(dataset.calibration.decisions)!;
+  assert.ok(chosen, 'dataset.json has a decisions table');
+  assert.equal(predictor.calibration.threshold, chosen.threshold);
+  assert.equal(predictor.calibration.accuracyTolerance, chosen.tolerance);
+  assert.deepEqual(predictor.training.calibration.decisions, dataset.calibration.decisions);
+});
