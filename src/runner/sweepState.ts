@@ -18,6 +18,8 @@ export interface PointState {
   /** The run's final metrics (a train run's test accuracy and loss; another kind's scores). */
   metrics?: Record<string, number>;
   message?: string;
+  /** Epochs the run has finished (from its record; a running point's progress). */
+  epochsDone?: number;
   slurm?: store.SlurmRef;
 }
 
@@ -45,7 +47,7 @@ export async function sweepState(plan: SweepPlan, scheduler?: SchedulerView): Pr
       }
       const summary = status === 'running' ? undefined : await store.readSummary(runDir);
       const metrics = summary ? summaryMetrics(summary) : undefined;
-      return { ...base, status, ...(metrics ? { metrics } : {}), ...(message ? { message } : {}), ...(record.slurm ? { slurm: record.slurm } : {}) };
+      return { ...base, status, ...(metrics ? { metrics } : {}), ...(message ? { message } : {}), epochsDone: record.epochsDone, ...(record.slurm ? { slurm: record.slurm } : {}) };
     }),
   );
 }

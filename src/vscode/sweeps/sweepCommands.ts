@@ -183,10 +183,12 @@ async function followSweep(deps: SweepDeps, plan: SweepPlan): Promise<void> {
       const done = now.filter((p) => isSettled(p.status)).length;
       const message = summarize(now);
       progress.report({ message, increment: ((done - reported) / now.length) * 100 });
-      // Points starting and ending change the Runs view: re-read the run store then (the file
-      // watcher alone can miss folders made by another process).
-      if (message !== shown) deps.tree.refresh();
-      shown = message;
+      // The points run in other processes (the sweep's CLI, Slurm tasks), which tell this window
+      // nothing: when a point starts, ends or finishes an epoch, re-read the run store for the Runs
+      // view (at most once a second; the file watcher alone can miss another process's writes).
+      const seen = now.map((p) => `${p.status}:${p.epochsDone ?? ''}`).join(',');
+      if (seen !== shown) deps.tree.refresh();
+      shown = seen;
       reported = done;
       if (done === now.length || (cancelled && now.every((p) => p.status !== 'running'))) return now;
       await new Promise((r) => setTimeout(r, 1000));

@@ -163,9 +163,15 @@ describe('training kernels on several threads', () => {
     const xs = tf.randomUniform([steps * batch, ...inputShape], 0, 1, 'float32', 5);
     const ys = tf.oneHot(tf.randomUniform([steps * batch], 0, 10, 'int32', 6), 10);
     await model.fit(xs, ys, { batchSize: batch, epochs: 2, shuffle: false, verbose: 0 });
-    const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
+    const weights = allWeights(model);
     tf.dispose([xs, ys]);
     model.dispose();
+    return weights;
+  }
+
+  /** Every weight of `model`, in order, as one array. */
+  function allWeights(model: tf.LayersModel): Float32Array {
+    const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
     const all = new Float32Array(weights.reduce((s, w) => s + w.length, 0));
     let at = 0;
     for (const w of weights) {
@@ -210,16 +216,10 @@ describe('training kernels on several threads', () => {
         optimizer.applyGradients(grads);
       });
     }
-    const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
+    const weights = allWeights(model);
     optimizer.dispose();
     model.dispose();
-    const all = new Float32Array(weights.reduce((s, w) => s + w.length, 0));
-    let at = 0;
-    for (const w of weights) {
-      all.set(w, at);
-      at += w.length;
-    }
-    return all;
+    return weights;
   }
 
   for (const [name, build, shape, batch] of [['MLP 784-256-128-10', mlp, [784], 61], ['CNN conv-pool-conv-dense', cnn, [16, 16, 3], 29]] as const) {
