@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { isTrainSummary, type RunSummary } from './summary';
 import * as store from './runStore';
 import { SWEEP_CANCEL_FILE } from './sweepLocal';
-import { pointRunDir, sweepDir, type SweepPlan } from './sweepPlan';
+import { jobOfPoint, pointRunDir, sweepDir, type SweepPlan } from './sweepPlan';
 
 /** A point's status: its run's, or `queued` before its run has begun. */
 export type PointStatus = store.RunStatus | 'queued';
@@ -44,8 +44,13 @@ export async function sweepState(plan: SweepPlan, scheduler?: SchedulerView): Pr
       if (status === 'running' && seen && seen.status !== 'running' && seen.status !== 'queued') {
         status = 'interrupted';
         message = seen.message ?? 'its Slurm task ended while the run was running';
+      } else if (status !== 'running' && (seen?.status === 'queued' || seen?.status === 'running') && record.slurm?.jobId !== jobOfPoint(plan, point.index)) {
+        // Resubmitted (Resume Sweep on Slurm): the old record stands until the new task starts and
+        // writes; meanwhile the point is its new task's, queued or running, not still cancelled.
+        status = seen.status;
+        message = undefined;
       }
-      const summary = status === 'running' ? undefined : await store.readSummary(runDir);
+      const summary = isSettled(status) ? await store.readSummary(runDir) : undefined;
       const metrics = summary ? summaryMetrics(summary) : undefined;
       return { ...base, status, ...(metrics ? { metrics } : {}), ...(message ? { message } : {}), epochsDone: record.epochsDone, ...(record.slurm ? { slurm: record.slurm } : {}) };
     }),
