@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Experiment } from '../../src/core/experiment/types';
 import type { SweepPlan } from '../../src/runner/sweepPlan';
 import { sweepState, type SchedulerView } from '../../src/runner/sweepState';
 
@@ -17,7 +18,7 @@ test('a resubmitted Slurm point is its new task\'s until that task writes its re
   try {
     const plan: SweepPlan = {
       version: 1, sweepId: 's', name: 'long', experimentFile: path.join(root, 'x.experiment.json'), root, createdAt: '2026-12-07T00:00:00Z',
-      executor: 'slurm', cluster: {}, points: [{ index: 0, runId: 'p0', params: { lr: 0.01 } }, { index: 1, runId: 'p1', params: { lr: 0.03 } }],
+      executor: 'slurm', cluster: {}, points: [0, 1].map((index) => ({ index, runId: `p${index}`, params: {}, experiment: {} as Experiment })),
       slurm: { jobs: [{ jobId: '10', indices: [0, 1] }, { jobId: '11', indices: [0] }], script: 'job.sh' },
     };
     const record = (runId: string, status: string, jobId: string) => {
