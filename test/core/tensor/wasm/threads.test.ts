@@ -37,6 +37,16 @@ describe('training kernels on several threads', () => {
     assert.fail(`helpers of the ${kernelThreads()}-thread pool never took part`);
   }
 
+  /** `compute` on one thread, then on 2 and 3 (their helpers taking part), each checked against the first by `same`. */
+  async function acrossThreadCounts<T>(compute: () => T | Promise<T>, same: (many: T, one: T, threads: number) => void): Promise<void> {
+    setKernelThreads(1);
+    const one = await compute();
+    for (const threads of [2, 3]) {
+      setKernelThreads(threads);
+      await withHelpers(async () => same(await compute(), one, threads));
+    }
+  }
+
   /** Runs a shared product until the helpers of the current thread count have taken part. */
   async function helpersUp(): Promise<void> {
     const a = tf.ones([64, 64]);
@@ -138,21 +148,11 @@ describe('training kernels on several threads', () => {
   }
 
   it('fused dense and conv layers and their gradients on 2 and 3 threads equal one thread', async () => {
-    setKernelThreads(1);
-    const one = fusedLayers();
-    for (const threads of [2, 3]) {
-      setKernelThreads(threads);
-      await withHelpers(() => assert.deepEqual(fusedLayers(), one, `${threads} threads`));
-    }
+    await acrossThreadCounts(fusedLayers, (many, one, threads) => assert.deepEqual(many, one, `${threads} threads`));
   });
 
   it('convolutions and their gradients on 2 and 3 threads equal one thread', async () => {
-    setKernelThreads(1);
-    const one = convolutions();
-    for (const threads of [2, 3]) {
-      setKernelThreads(threads);
-      await withHelpers(() => assert.deepEqual(convolutions(), one, `${threads} threads`));
-    }
+    await acrossThreadCounts(convolutions, (many, one, threads) => assert.deepEqual(many, one, `${threads} threads`));
   });
 
   /** Weights after `steps` Adam steps of a seeded model on seeded data, as one array. */
@@ -167,6 +167,11 @@ describe('training kernels on several threads', () => {
     tf.dispose([xs, ys]);
     model.dispose();
     return weights;
+  }
+
+  /** Bit-identical weights (`Object.is`: -0 and NaN too). */
+  function sameWeights(many: Float32Array, one: Float32Array, threads: number): void {
+    assert.ok(many.every((v, k) => Object.is(v, one[k])), `weights after training with ${threads} threads differ from 1 thread`);
   }
 
   /** Every weight of `model`, in order, as one array. */
@@ -224,29 +229,13 @@ describe('training kernels on several threads', () => {
 
   for (const [name, build, shape, batch] of [['MLP 784-256-128-10', mlp, [784], 61], ['CNN conv-pool-conv-dense', cnn, [16, 16, 3], 29]] as const) {
     it(`the trainer's step (fused layers and loss) on the ${name} gives bit-identical weights with 1, 2 and 3 threads`, async () => {
-      setKernelThreads(1);
-      const one = trainerWeights(build, [...shape], 4, batch);
-      for (const threads of [2, 3]) {
-        setKernelThreads(threads);
-        await withHelpers(() => {
-          const many = trainerWeights(build, [...shape], 4, batch);
-          assert.ok(many.every((v, k) => Object.is(v, one[k])), `weights after training with ${threads} threads differ from 1 thread`);
-        });
-      }
+      await acrossThreadCounts(() => trainerWeights(build, [...shape], 4, batch), sameWeights);
     });
   }
 
   for (const [name, build, shape, batch] of [['MLP 784-256-128-10', mlp, [784], 64], ['CNN conv-pool-conv-dense', cnn, [16, 16, 3], 32]] as const) {
     it(`training the ${name} gives bit-identical weights with 1, 2 and 3 threads`, async () => {
-      setKernelThreads(1);
-      const one = await trainedWeights(build, [...shape], 3, batch);
-      for (const threads of [2, 3]) {
-        setKernelThreads(threads);
-        await withHelpers(async () => {
-          const many = await trainedWeights(build, [...shape], 3, batch);
-          assert.ok(many.every((v, k) => Object.is(v, one[k])), `weights after training with ${threads} threads differ from 1 thread`);
-        });
-      }
+      await acrossThreadCounts(() => trainedWeights(build, [...shape], 3, batch), sameWeights);
     });
   }
 });
