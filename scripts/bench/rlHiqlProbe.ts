@@ -3,9 +3,12 @@
  * and settings, with `--k` and `--set` overrides, after every `--every` updates on the maze's far
  * tasks: each algorithm's success, the learned low level with oracle subgoals, the high level's
  * proposals (and, first, the best case of them: `idealHigh`), and greedy action on the value.
- * For finding what limits HIQL (docs/rl.md). With `--updates 0` only the best case is printed:
+ * For finding what limits HIQL (docs/rl.md). With `--updates 0` only the best case is printed.
+ * `--split validation` measures all of it on the maze's validation tasks (`validationTasks`: far
+ * pairs apart from the file's tasks), where the study's settings are chosen; `test` (default) on
+ * the file's far tasks:
  *
- *   node --import tsx scripts/bench/rlHiqlProbe.ts [--maze FILE] [--seed S] [--k K]
+ *   node --import tsx scripts/bench/rlHiqlProbe.ts [--maze FILE] [--seed S] [--k K] [--split test|validation]
  *     [--updates N] [--every N] [--algos hiql,gcivl] [--oracle 1,5,25] [--set '{...}']
  */
 import { readFileSync } from 'node:fs';
@@ -21,7 +24,7 @@ import { OfflineTrainer } from '../../src/core/rl/gcrl/trainer';
 import { initBackend } from '../../src/core/tensor/backend';
 import { createRng } from '../../src/core/util/random';
 import { hiqlLevels, idealHigh } from './rlHiqlLevels';
-import { FAR_STEPS, offlineArm } from './rlStudies';
+import { FAR_STEPS, offlineArm, validationTasks } from './rlStudies';
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +36,7 @@ const { values } = parseArgs({
     algos: { type: 'string', default: 'hiql' },
     oracle: { type: 'string', default: '1,5,25' },
     set: { type: 'string', default: '{}' },
+    split: { type: 'string', default: 'test' },
   },
 });
 
@@ -40,7 +44,9 @@ async function main(): Promise<void> {
   await initBackend('wasm');
   const seed = Number(values.seed);
   const { maze, tasks } = parseMazeFile(JSON.parse(readFileSync(values.maze!, 'utf8')));
-  const far = tasks.filter((t) => taskLength(maze, t) >= FAR_STEPS);
+  const test = tasks.filter((t) => taskLength(maze, t) >= FAR_STEPS);
+  if (values.split !== 'test' && values.split !== 'validation') throw new Error(`--split must be test or validation, got ${values.split}`);
+  const far = values.split === 'test' ? test : validationTasks(maze, tasks);
   const { settings, data } = offlineArm(values.algos!.split(',') as GcAlgo[], far, maze.layout, seed, false);
   const every = Number(values.every);
   Object.assign(settings, JSON.parse(values.set!), { epochs: Math.ceil(Number(values.updates) / every), stepsPerEpoch: every });
@@ -51,7 +57,7 @@ async function main(): Promise<void> {
   const c0 = process.cpuUsage();
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
   const ideal = idealHigh(maze, dataset, far, settings.sampling.k, settings.temperature, settings.sampling.discount);
-  process.stdout.write(`k ${settings.sampling.k}, far tasks ${far.map((x) => taskLength(maze, x)).join(', ')} moves; ` +
+  process.stdout.write(`${values.split} split, k ${settings.sampling.k}, high-level steps ${settings.highSteps}, far tasks ${far.map((x) => taskLength(maze, x)).join(', ')} moves; ` +
     `ideal high level (true value, exact AWR mean): ${pct(ideal.wall)} in walls, ${pct(ideal.closer)} closer\n`);
   if (settings.epochs === 0) return t.dispose();
   await t.session.run(t.stages((epoch) => {

@@ -1,11 +1,37 @@
 /** The RL studies' settings (`npm run bench:rl`, scripts/bench/rlValueProbe.ts); docs/rl.md explains the choices. */
-import type { MazeTask } from '../../src/core/rl/env/maze';
+import { distancesFrom, type Maze, type MazeTask } from '../../src/core/rl/env/maze';
 import type { GenerateSettings } from '../../src/core/rl/gcrl/generate';
 import { defaultOfflineSettings, type GcAlgo, type OfflineSettings } from '../../src/core/rl/gcrl/settings';
 import { defaultSkillsSettings, type SkillsSettings } from '../../src/core/rl/skills/settings';
+import { createRng } from '../../src/core/util/random';
 
 /** Tasks at least this long (in moves) are the "far" tasks the offline targets are about. */
 export const FAR_STEPS = 40;
+
+/** Validation tasks per maze (`validationTasks`). */
+export const VALIDATION_TASKS = 10;
+
+/**
+ * The offline study's validation split: `count` far start/goal pairs (>= FAR_STEPS moves) drawn
+ * with a fixed generator, whatever the study's seed, none of whose starts or goals is a start or
+ * goal of the maze file's tasks (the test split). Settings are chosen on these; the file's far
+ * tasks are scored once with what was chosen (docs/rl.md).
+ */
+export function validationTasks(maze: Maze, test: MazeTask[], count = VALIDATION_TASKS): MazeTask[] {
+  const key = (c: readonly [number, number]) => c[0] * maze.cols + c[1];
+  const used = new Set(test.flatMap((t) => [key(t.start), key(t.goal)]));
+  const free = maze.free.filter((c) => !used.has(key(c)));
+  const rng = createRng(20261207);
+  const out: MazeTask[] = [];
+  for (let tries = 0; out.length < count && tries < 100_000; tries++) {
+    const goal = free[rng.int(free.length)];
+    const start = free[rng.int(free.length)];
+    if (distancesFrom(maze, goal)[key(start)] < FAR_STEPS || out.some((t) => key(t.goal) === key(goal) || key(t.start) === key(start))) continue;
+    out.push({ start: [start[0], start[1]], goal: [goal[0], goal[1]] });
+  }
+  if (out.length < count) throw new Error(`the maze has fewer than ${count} far start/goal pairs apart from its tasks`);
+  return out;
+}
 
 /** The skills study's settings per arm: the same SAC, budget and evaluation for all three. */
 export function skillsArm(arm: string, s: number, quick: boolean): SkillsSettings {

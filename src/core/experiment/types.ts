@@ -189,6 +189,8 @@ export interface OfflineGcrlExperiment {
     valueHidden?: number[];
     actorHidden?: number[];
     layerNorm?: boolean;
+    /** Gradient steps of HIQL's high-level policy per update (`core/rl/gcrl/settings.ts`). */
+    highSteps?: number;
     /** What the networks see of a position (`core/rl/gcrl/encoding.ts`). */
     encoding?: 'cells' | 'xy';
   };

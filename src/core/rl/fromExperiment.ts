@@ -51,6 +51,7 @@ export function offlineSettingsFrom(exp: OfflineGcrlExperiment): { settings: Off
     valueHidden: t.valueHidden ?? d.valueHidden,
     actorHidden: t.actorHidden ?? d.actorHidden,
     layerNorm: t.layerNorm ?? d.layerNorm,
+    highSteps: t.highSteps ?? d.highSteps,
     encoding: t.encoding ?? d.encoding,
     epochs: t.epochs ?? d.epochs,
     stepsPerEpoch: t.stepsPerEpoch ?? d.stepsPerEpoch,

@@ -34,6 +34,13 @@ export interface OfflineSettings {
   valueHidden: number[];
   actorHidden: number[];
   layerNorm: boolean;
+  /**
+   * Gradient steps of HIQL's high-level policy per update, each on its own minibatch drawn by its
+   * own generator (official: 1, the joint update). More steps fit the high level closer to its
+   * AWR target at a fraction of an update's cost; the value and the other policies train
+   * identically whatever this is (docs/rl.md).
+   */
+  highSteps: number;
   /** What the networks see of a position (see `ObservationEncoding`). */
   encoding: ObservationEncoding;
   epochs: number;
@@ -56,6 +63,7 @@ export function defaultOfflineSettings(env: EnvSettings, tasks: MazeTask[]): Off
     valueHidden: [256, 256, 256],
     actorHidden: [256, 256],
     layerNorm: true,
+    highSteps: 1,
     encoding: 'cells',
     epochs: 20,
     stepsPerEpoch: 1000,

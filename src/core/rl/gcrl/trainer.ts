@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { type CheckpointExtra, type StageSpec, TrainingSession } from '../../train/loop';
+import { createRng, type Rng } from '../../util/random';
 import { type Env, makeEnv } from '../env/envs';
 import { gaussianLogProb } from '../nn/distributions';
 import { mlpApply, mlpInit, type MlpSpec, type MlpVars, type SparseRows } from '../nn/mlp';
@@ -51,6 +52,8 @@ export class OfflineTrainer {
   private readonly encoder: PositionEncoder;
   private epochSums: Record<string, number> = {};
   private epochCount = 0;
+  /** Draws the high level's extra minibatches (`highSteps` > 1), apart from the session's generator. */
+  private readonly highRng: Rng;
 
   constructor(
     readonly settings: OfflineSettings,
@@ -70,6 +73,7 @@ export class OfflineTrainer {
         this.addPolicy('hiqlLow', this.actionOut(), this.env.action.type === 'continuous');
       } else this.addPolicy(algo, this.actionOut(), this.env.action.type === 'continuous');
     }
+    this.highRng = createRng(hashSeed(settings.seed, 'hiqlHighBatches'));
     this.transitions = transitionIndices(dataset);
     if (this.transitions.length === 0) throw new Error('the dataset has no transitions');
     // Network inputs of every dataset state, computed once.
@@ -103,14 +107,19 @@ export class OfflineTrainer {
   }
 
   checkpointExtra(json: unknown): CheckpointExtra {
-    return { json: { trainer: { epochSums: this.epochSums, epochCount: this.epochCount }, caller: json } };
+    return { json: { trainer: { epochSums: this.epochSums, epochCount: this.epochCount, highRng: this.highRng.state() }, caller: json } };
   }
 
   /** Restores the trainer's part of `extra` and returns the caller's part. */
   restore(extra: CheckpointExtra): unknown {
-    const j = extra.json as { trainer?: { epochSums: Record<string, number>; epochCount: number }; caller?: unknown } | undefined;
+    const j = extra.json as { trainer?: { epochSums: Record<string, number>; epochCount: number; highRng?: number[] }; caller?: unknown } | undefined;
     this.epochSums = j?.trainer?.epochSums ?? {};
     this.epochCount = j?.trainer?.epochCount ?? 0;
+    if (j?.trainer?.highRng) this.highRng.restore(j.trainer.highRng);
+    else if (this.settings.highSteps > 1 && this.policies.has('hiqlHigh')) {
+      // Checkpoints from before `highSteps` never drew extra batches; resuming one with extra steps would not reproduce any run.
+      throw new Error(`this checkpoint has no state for the high level's extra minibatches (it was written before training.highSteps existed, i.e. with highSteps 1); resume it with highSteps 1, not ${this.settings.highSteps}`);
+    }
     return j?.caller;
   }
 
@@ -252,7 +261,25 @@ export class OfflineTrainer {
         this.session.report(`${name}Adv`, metrics[`${name}Adv`]);
       }
     }
+    const high = this.policies.get('hiqlHigh');
+    for (let step = 2; high && step <= s.highSteps; step++) Object.assign(metrics, this.highStep(high, step));
     return metrics;
+  }
+
+  /**
+   * One more AWR step of HIQL's high level on a fresh minibatch from `highRng`, advantages from
+   * the value as it is now (after this update's value step); nothing else moves.
+   */
+  private highStep(p: PolicyNet, step: number): Record<string, number> {
+    const s = this.settings;
+    const b = sampleGoalBatch(this.dataset, this.transitions, s.batchSize, s.sampling, this.highRng, this.sameState);
+    const weights = tf.tidy(() => {
+      const both = tf.mean(this.valueOf(this.value, this.rowsOf(concat([b.idx, b.highTarget]), concat([b.highGoal, b.highGoal]))), 0);
+      const [v, nv] = tf.split(both, 2, 0);
+      return tf.minimum(tf.exp(tf.mul(tf.sub(nv, v), s.temperature)), 100);
+    });
+    const target = tf.sub(this.pointsOf(b.highTarget), this.pointsOf(b.idx));
+    return this.policyStep(p, this.rowsOf(b.idx, b.highGoal), target, weights, `${p.group}${step}`);
   }
 
   private valueStep(b: GoalBatch, next: Int32Array): Record<string, number> {
@@ -284,7 +311,7 @@ export class OfflineTrainer {
   }
 
   /** -mean(w * log pi(target | input)): AWR, or behaviour cloning without weights. */
-  private policyStep(p: PolicyNet, input: tf.Tensor | SparseRows, target: tf.Tensor, weights?: tf.Tensor): Record<string, number> {
+  private policyStep(p: PolicyNet, input: tf.Tensor | SparseRows, target: tf.Tensor, weights?: tf.Tensor, name = p.group): Record<string, number> {
     return this.session.step(p.group, () => {
       const out = mlpApply(p.vars, p.spec, input);
       let logProb: tf.Tensor;
@@ -297,7 +324,7 @@ export class OfflineTrainer {
       }
       const loss = tf.neg(tf.mean(weights ? tf.mul(weights, logProb) : logProb));
       return loss;
-    }, { name: p.group });
+    }, { name });
   }
 }
 

@@ -89,23 +89,52 @@ describe('offline goal-conditioned trainer (HIQL, GCIVL, GCBC on one value)', ()
     assert.notDeepEqual(pick(b.metrics, ['hiqlHigh', 'hiqlLow']), pick(a.metrics, ['hiqlHigh', 'hiqlLow']), 'k does reach HIQL');
   });
 
-  it('resumes from a checkpoint exactly where it stopped', async () => {
+  it('highSteps: more steps of HIQL\'s high level only, deterministic under a seed; the value and every other policy train identically', async () => {
+    const one = await straight(tiny('gridmaze'));
+    const three = await straight({ ...tiny('gridmaze'), highSteps: 3 });
+    assert.deepEqual(await straight({ ...tiny('gridmaze'), highSteps: 3 }), three, 'same seed, same numbers');
+    const names = Object.keys(three.metrics[0]).sort();
+    assert.deepEqual(names, ['gcbc', 'gcivl', 'gcivlAdv', 'hiqlHigh', 'hiqlHigh2', 'hiqlHigh3', 'hiqlHighAdv', 'hiqlLow', 'hiqlLowAdv', 'v', 'valueLoss']);
+    const pick = (m: Record<string, number>[], keys: string[]) => m.map((r) => keys.map((n) => r[n]));
+    const shared = ['v', 'valueLoss', 'gcivl', 'gcivlAdv', 'gcbc', 'hiqlLow', 'hiqlLowAdv'];
+    assert.deepEqual(pick(three.metrics, shared), pick(one.metrics, shared));
+    assert.deepEqual(three.grid, one.grid);
+    assert.deepEqual(three.evals.filter((e) => e.algo !== 'hiql'), one.evals.filter((e) => e.algo !== 'hiql'));
+    // The first high-level step of each update sees the same batch and advantages, but the weights already moved after one update.
+    assert.equal(three.metrics[0].hiqlHigh, one.metrics[0].hiqlHigh);
+    assert.notEqual(three.metrics[1].hiqlHigh, one.metrics[1].hiqlHigh, 'the extra steps do train the high level');
+  });
+
+  for (const highSteps of [1, 3]) {
+    it(`resumes from a checkpoint exactly where it stopped (highSteps ${highSteps})`, async () => {
+      const s = { ...tiny('gridmaze'), highSteps };
+      const full = await straight(s);
+      const dir = path.join(tmp, `resume-${highSteps}`);
+      const first = new OfflineTrainer(s, data(s));
+      let n = 0;
+      assert.equal((await first.session.run(first.stages(), { shouldStop: () => n === 5, onStep: () => void n++ })).status, 'stopped');
+      await first.session.save(dir, first.checkpointExtra({ mine: 1 }));
+      first.dispose();
+      const second = new OfflineTrainer(s, data(s));
+      const loaded = await second.session.load(dir);
+      assert.deepEqual(second.restore(loaded!.extra), { mine: 1 });
+      const metrics: Record<string, number>[] = [];
+      await second.session.run(second.stages(), { onStep: (r) => void metrics.push(r.metrics) });
+      assert.deepEqual(metrics, full.metrics.slice(5));
+      assert.deepEqual(evaluateAlgo(second, 'hiql', s.evaluation, evaluationRng(s.seed, 2)), full.evals[0]);
+      second.dispose();
+    });
+  }
+
+  it('a checkpoint from before highSteps resumes with highSteps 1 and is refused, naming the setting, with more', async () => {
     const s = tiny('gridmaze');
-    const full = await straight(s);
-    const dir = path.join(tmp, 'resume');
-    const first = new OfflineTrainer(s, data(s));
-    let n = 0;
-    assert.equal((await first.session.run(first.stages(), { shouldStop: () => n === 5, onStep: () => void n++ })).status, 'stopped');
-    await first.session.save(dir, first.checkpointExtra({ mine: 1 }));
-    first.dispose();
-    const second = new OfflineTrainer(s, data(s));
-    const loaded = await second.session.load(dir);
-    assert.deepEqual(second.restore(loaded!.extra), { mine: 1 });
-    const metrics: Record<string, number>[] = [];
-    await second.session.run(second.stages(), { onStep: (r) => void metrics.push(r.metrics) });
-    assert.deepEqual(metrics, full.metrics.slice(5));
-    assert.deepEqual(evaluateAlgo(second, 'hiql', s.evaluation, evaluationRng(s.seed, 2)), full.evals[0]);
-    second.dispose();
+    const t = new OfflineTrainer(s, data(s));
+    const old = { json: { trainer: { epochSums: {}, epochCount: 0 }, caller: { mine: 1 } } };
+    assert.deepEqual(t.restore(old), { mine: 1 });
+    t.dispose();
+    const more = new OfflineTrainer({ ...s, highSteps: 2 }, data(s));
+    assert.throws(() => more.restore(old), /written before training\.highSteps existed.*resume it with highSteps 1, not 2/);
+    more.dispose();
   });
 
   it('reaches near goals after a little training on a small grid (the machinery learns)', async () => {
