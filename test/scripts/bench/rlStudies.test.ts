@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { parseMazeFile, taskLength } from '../../../src/core/rl/env/maze';
+import { defaultOfflineSettings } from '../../../src/core/rl/gcrl/settings';
+import { FAR_STEPS, OFFLINE_STUDY, offlineArm, VALIDATION_TASKS, validationTasks } from '../../../scripts/bench/rlStudies';
+
+const mazes = ['corridors', 'switchbacks'].map((name) => ({ name, ...parseMazeFile(JSON.parse(readFileSync(path.join(__dirname, `../../../examples/rl/mazes/${name}.json`), 'utf8'))) }));
+
+describe('the offline study\'s splits and settings (scripts/bench/rlStudies.ts)', () => {
+  for (const { name, maze, tasks } of mazes) {
+    it(`${name}: the validation split is far, fixed, and shares no start or goal cell with the file's tasks (the test split)`, () => {
+      const v = validationTasks(maze, tasks);
+      assert.equal(v.length, VALIDATION_TASKS);
+      assert.deepEqual(validationTasks(maze, tasks), v, 'the same tasks every time, whatever the study\'s seed');
+      const cell = (c: readonly [number, number]) => `${c[0]},${c[1]}`;
+      const test = new Set(tasks.flatMap((t) => [cell(t.start), cell(t.goal)]));
+      for (const t of v) {
+        assert.ok(taskLength(maze, t) >= FAR_STEPS, `${JSON.stringify(t)} is far`);
+        assert.ok(!test.has(cell(t.start)) && !test.has(cell(t.goal)), `${JSON.stringify(t)} is apart from the test tasks`);
+      }
+      assert.equal(new Set(v.map((t) => cell(t.goal))).size, v.length, 'distinct goals');
+    });
+  }
+
+  it('the study\'s arm carries the chosen HIQL settings (k = 5, 3 high-level steps) and the experiment defaults stay official', () => {
+    const { maze, tasks } = mazes[0];
+    const { settings } = offlineArm(['hiql'], tasks, maze.layout, 0, false);
+    assert.equal(settings.sampling.k, 5);
+    assert.equal(settings.highSteps, OFFLINE_STUDY.highSteps);
+    assert.equal(settings.highSteps, 3);
+    const official = defaultOfflineSettings(settings.env, tasks);
+    assert.deepEqual([official.sampling.k, official.highSteps], [25, 1]);
+  });
+});
