@@ -39,7 +39,8 @@ export type EpochMetrics = Record<string, number>;
  * - GCBC: pi(a | s, g) by behaviour cloning toward later states of the same trajectory.
  *
  * Each algorithm's policies are their own groups; all are stepped every step on one batch,
- * advantages from the value before that step's update (the official joint update).
+ * advantages from the value before that step's update (the official joint update). With
+ * `highSteps` > 1, HIQL's high level then takes further steps on minibatches of its own generator.
  */
 export class OfflineTrainer {
   readonly session: TrainingSession;
