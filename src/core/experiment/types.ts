@@ -279,6 +279,13 @@ export interface TrainingConfig {
   seed?: number;
   /** Shuffle training data each epoch (seeded). Default true. */
   shuffle?: boolean;
+  /**
+   * What batch-norm layers keep for inference: `running` (default) the moving averages of the
+   * training batches' statistics; `population` those of the whole training split under the final
+   * weights, computed after the last step (src/core/train/populationStatistics.ts). DeepInversion
+   * inverts these statistics (docs/distillation.md).
+   */
+  batchNormStatistics?: 'running' | 'population';
 }
 
 export type FreezingPolicyName = 'none' | 'static' | 'linear' | 'autofreeze' | 'smartfrz';
