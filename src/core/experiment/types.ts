@@ -378,6 +378,8 @@ export interface DistillTrainingConfig {
   temperature?: number;
   /** Labelled training examples the `student` arm learns from (default: all). */
   labelled?: number;
+  /** Learning rate over a KD stage (kd, noise, the data-free arms' distillation): constant (default) or cosine decay to 0. */
+  schedule?: 'constant' | 'cosine';
 }
 
 /**
