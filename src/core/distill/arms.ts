@@ -322,6 +322,7 @@ function planDeepInversion(ctx: DistillContext, s: ArmSettings, base: Omit<ArmPl
       if (offset === 0) session.reset('inputs', { x: session.randomNormal([syn.batchSize, ...ctx.exampleShape]) });
       const targets = balancedTargets(syn.batchSize, ctx.numClasses, b * syn.batchSize, createRng(s.seed * 9973 + b));
       const shift = drawShift(session.rng, syn, isImage);
+      if (syn.schedule === 'cosine') session.setLearningRate('inputs', cosineRate(syn.learningRate, offset, syn.steps));
       const y = tf.tensor1d(targets, 'int32');
       session.step('inputs', () => {
         const r = deepInversionLoss(ctx.teacher, x, y, syn, shift);

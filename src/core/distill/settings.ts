@@ -82,6 +82,7 @@ export const DEFAULT_SYNTHESIS: SynthesisSettings = {
   views: false,
   competition: 0,
   competitionSteps: 64,
+  schedule: 'constant',
 };
 
 export const DEFAULT_DAFL: DaflSettings = {

@@ -155,3 +155,31 @@ it('training.schedule "cosine": a KD stage\'s learning rate falls from the optim
   }
   teacher.dispose();
 });
+
+it('synthesis.schedule "cosine": each synthetic batch\'s inputs start at synthesis.learningRate and decay to ~0 by its last step', async () => {
+  const data = prototypeData({ train: 10, test: 20, classes: 10, shape: SHAPE, seed: 6 });
+  const teacher = await buildModel({ inputShape: SHAPE, layers: [
+    { name: 'fc1', type: 'dense', units: 16, activation: 'relu' },
+    { name: 'bn1', type: 'batchNormalization' },
+    { name: 'out', type: 'dense', units: 10, activation: 'softmax' },
+  ] as LayerConfig[] }, { exampleShape: SHAPE, inputDtype: 'float32', seed: 2 });
+  const ctx: DistillContext = {
+    teacher, exampleShape: SHAPE, numClasses: 10, test: data.test,
+    buildStudent: () => buildModel({ layers: STUDENT }, { exampleShape: SHAPE, inputDtype: 'float32', seed: 3 }),
+    teacherLogits: (set: ExampleSet) => computeLogits(teacher, set, SHAPE),
+  };
+  const exp = {
+    kind: 'distill', name: 'cos', teacher: 't', student: { layers: STUDENT }, arms: ['deepinversion'],
+    training: { epochs: 1, batchSize: 16, seed: 5 },
+    synthesis: { samples: 32, batchSize: 16, steps: 4, learningRate: 0.08, schedule: 'cosine' },
+  } as unknown as DistillExperiment;
+  const plan = await planArm(ctx, armSettings(exp)[0]);
+  const seen: number[] = [];
+  await plan.session.run([plan.stages[0]], { onStep: () => void seen.push(plan.session.learningRate('inputs')) });
+  const batch = [0, 1, 2, 3].map((i) => 0.04 * (1 + Math.cos((Math.PI * i) / 4)));
+  assert.equal(seen.length, 8);
+  seen.forEach((r, i) => assert.ok(Math.abs(r - batch[i % 4]) < 1e-9, `step ${i}: ${r}`));
+  plan.student.dispose();
+  plan.dispose();
+  teacher.dispose();
+});
