@@ -18,6 +18,7 @@ import { sliceFix } from './slice';
 import { registerSoftmaxCrossEntropyGradient, softmaxCrossEntropyGradKernel, softmaxCrossEntropyKernel } from './softmaxCrossEntropy';
 import { sumFix } from './sum';
 import { unsortedSegmentSumFix } from './unsortedSegmentSum';
+import { registerWinogradGradients, winogradConvKernel, winogradInputGradKernel, winogradInputKernel, winogradOutputGradKernel } from './winogradConv';
 
 /** Every kernel this project registers on the wasm backend (see each file for why). */
 export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
@@ -45,6 +46,10 @@ export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   biasActivationGradKernel,
   softmaxCrossEntropyKernel,
   softmaxCrossEntropyGradKernel,
+  winogradInputKernel,
+  winogradInputGradKernel,
+  winogradConvKernel,
+  winogradOutputGradKernel,
 ];
 
 /**
@@ -57,6 +62,7 @@ export function registerWasmKernelFixes(): string[] {
   if (simd) {
     registerReluGradient();
     registerFusedLayerGradients();
+    registerWinogradGradients();
   }
   registerSoftmaxCrossEntropyGradient();
   return names;

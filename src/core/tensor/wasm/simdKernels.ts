@@ -47,6 +47,11 @@ export interface SimdKernels {
   reluGrad(dy: number, x: number, dx: number, n: number): void;
   /** Columns c0..c1: dz = y > 0 ? dy : 0 when relu (else dz untouched), db = column sums of dz (acc: cols float64). */
   biasActivationGrad(dy: number, y: number, dz: number, rows: number, cols: number, c0: number, c1: number, acc: number, db: number, relu: number): void;
+  /** Winograd F(2x2, 3x3) transforms (assembly/winograd.ts), images n0..n1; V, dV, M, dM are [16][tiles][C]. */
+  winogradInput(x: number, v: number, n0: number, n1: number, H: number, W: number, C: number, tilesH: number, tilesW: number, padTop: number, padLeft: number, tiles: number): void;
+  winogradInputGrad(dv: number, dx: number, n0: number, n1: number, H: number, W: number, C: number, tilesH: number, tilesW: number, padTop: number, padLeft: number, tiles: number): void;
+  winogradOutput(m: number, y: number, n0: number, n1: number, outH: number, outW: number, C: number, tilesH: number, tilesW: number, tiles: number, bias: number, relu: number): void;
+  winogradOutputGrad(dy: number, dm: number, n0: number, n1: number, outH: number, outW: number, C: number, tilesH: number, tilesW: number, tiles: number): void;
   adam(
     w: number, g: number, m: number, v: number, wOut: number, mOut: number, vOut: number, n: number,
     lr: number, beta1: number, beta2: number, oneMinusBeta1: number, oneMinusBeta2: number, epsilon: number,

@@ -64,6 +64,10 @@ const enum Op {
   Adam,
   ReluGrad,
   BiasActivationGrad,
+  WinogradInput,
+  WinogradInputGrad,
+  WinogradOutput,
+  WinogradOutputGrad,
 }
 
 /**
@@ -112,6 +116,21 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
     case ${Op.BiasActivationGrad}:
       // dy, y, dz, rows, acc, db, relu; units are columns.
       x.biasActivationGrad(g[3], g[4], g[5], g[6], g[1], u0, u0 + nu, g[7], g[8], g[9]);
+      return;
+    case ${Op.WinogradInput}:
+      // x, V, H, W, C, tilesH, tilesW, padTop, padLeft, tiles; units are images.
+      x.winogradInput(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12]);
+      return;
+    case ${Op.WinogradInputGrad}:
+      x.winogradInputGrad(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12]);
+      return;
+    case ${Op.WinogradOutput}:
+      // M, y, outH, outW, C, tilesH, tilesW, tiles, bias, relu.
+      x.winogradOutput(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12]);
+      return;
+    case ${Op.WinogradOutputGrad}:
+      // dy, dM, outH, outW, C, tilesH, tilesW, tiles.
+      x.winogradOutputGrad(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10]);
       return;
   }
   throw new Error('unknown kernel ' + g[0]);
@@ -246,4 +265,40 @@ export function biasActivationGradThreaded(
   // [15488, 64] in blocks of 16; those layers' passes stay on one thread.
   const floats = cols >= 256 ? rows * cols * (relu ? 3 : 1) : 0;
   split(backend, Op.BiasActivationGrad, cols, floats, [dy, y, dz, rows, acc, db, relu ? 1 : 0], 64);
+}
+
+/**
+ * Shape arguments of the Winograd F(2x2, 3x3) transforms: input [batch, H, W, C] (C: the
+ * input's channels for the input transforms, the output's for the output transforms), output
+ * [batch, outH, outW], tiles of 2x2 outputs, tilesH x tilesW per image.
+ */
+export interface WinogradGeometry {
+  batch: number; H: number; W: number; inC: number; outH: number; outW: number; outC: number;
+  tilesH: number; tilesW: number; padTop: number; padLeft: number;
+}
+
+const tilesOf = (g: WinogradGeometry) => g.batch * g.tilesH * g.tilesW;
+
+/** `SimdKernels.winogradInput` (x -> V [16][tiles][inC]), images shared between threads. */
+export function winogradInputThreaded(backend: BackendWasm, x: number, v: number, g: WinogradGeometry): void {
+  split(backend, Op.WinogradInput, g.batch, 16 * tilesOf(g) * g.inC,
+    [x, v, g.H, g.W, g.inC, g.tilesH, g.tilesW, g.padTop, g.padLeft, tilesOf(g)]);
+}
+
+/** `SimdKernels.winogradInputGrad` (dV -> dx), images shared between threads. */
+export function winogradInputGradThreaded(backend: BackendWasm, dv: number, dx: number, g: WinogradGeometry): void {
+  split(backend, Op.WinogradInputGrad, g.batch, 16 * tilesOf(g) * g.inC,
+    [dv, dx, g.H, g.W, g.inC, g.tilesH, g.tilesW, g.padTop, g.padLeft, tilesOf(g)]);
+}
+
+/** `SimdKernels.winogradOutput` (M [16][tiles][outC] -> y, + bias (heap offset, 0: none), ReLU), images shared between threads. */
+export function winogradOutputThreaded(backend: BackendWasm, m: number, y: number, g: WinogradGeometry, bias: number, relu: boolean): void {
+  split(backend, Op.WinogradOutput, g.batch, 16 * tilesOf(g) * g.outC,
+    [m, y, g.outH, g.outW, g.outC, g.tilesH, g.tilesW, tilesOf(g), bias, relu ? 1 : 0]);
+}
+
+/** `SimdKernels.winogradOutputGrad` (dy -> dM [16][tiles][outC]), images shared between threads. */
+export function winogradOutputGradThreaded(backend: BackendWasm, dy: number, dm: number, g: WinogradGeometry): void {
+  split(backend, Op.WinogradOutputGrad, g.batch, 16 * tilesOf(g) * g.outC,
+    [dy, dm, g.outH, g.outW, g.outC, g.tilesH, g.tilesW, tilesOf(g)]);
 }
