@@ -18,7 +18,10 @@ import { sliceFix } from './slice';
 import { registerSoftmaxCrossEntropyGradient, softmaxCrossEntropyGradKernel, softmaxCrossEntropyKernel } from './softmaxCrossEntropy';
 import { sumFix } from './sum';
 import { unsortedSegmentSumFix } from './unsortedSegmentSum';
-import { registerWinogradGradients, winogradConvKernel, winogradInputGradKernel, winogradInputKernel, winogradOutputGradKernel } from './winogradConv';
+import {
+  registerWinogradGradients, winogradConvKernel, winogradDataGradKernel, winogradFilterGradKernel, winogradInputGradKernel, winogradInputKernel,
+  winogradOutputGradKernel,
+} from './winogradConv';
 
 /** Every kernel this project registers on the wasm backend (see each file for why). */
 export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
@@ -50,6 +53,8 @@ export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   winogradInputGradKernel,
   winogradConvKernel,
   winogradOutputGradKernel,
+  winogradDataGradKernel,
+  winogradFilterGradKernel,
 ];
 
 /**

@@ -39,7 +39,7 @@ export interface SimdKernels {
    */
   matMulBlock(
     m: number, n: number, k: number, a: number, aRow: number, aK: number, b: number, bTransposed: number, c: number, scratch: number,
-    i0: number, i1: number, j0: number, j1: number, bias: number, relu: number,
+    i0: number, i1: number, j0: number, j1: number, bias: number, relu: number, ldb?: number, ldc?: number,
   ): void;
   /** Floats of scratch `matMul` needs for an n-column product over k. */
   matMulScratch(n: number, k: number): number;
@@ -47,11 +47,14 @@ export interface SimdKernels {
   reluGrad(dy: number, x: number, dx: number, n: number): void;
   /** Columns c0..c1: dz = y > 0 ? dy : 0 when relu (else dz untouched), db = column sums of dz (acc: cols float64). */
   biasActivationGrad(dy: number, y: number, dz: number, rows: number, cols: number, c0: number, c1: number, acc: number, db: number, relu: number): void;
-  /** Winograd F(2x2, 3x3) transforms (assembly/winograd.ts), images n0..n1; V, dV, M, dM are [16][tiles][C]. */
-  winogradInput(x: number, v: number, n0: number, n1: number, H: number, W: number, C: number, tilesH: number, tilesW: number, padTop: number, padLeft: number, tiles: number): void;
-  winogradInputGrad(dv: number, dx: number, n0: number, n1: number, H: number, W: number, C: number, tilesH: number, tilesW: number, padTop: number, padLeft: number, tiles: number): void;
-  winogradOutput(m: number, y: number, n0: number, n1: number, outH: number, outW: number, C: number, tilesH: number, tilesW: number, tiles: number, bias: number, relu: number): void;
-  winogradOutputGrad(dy: number, dm: number, n0: number, n1: number, outH: number, outW: number, C: number, tilesH: number, tilesW: number, tiles: number): void;
+  /**
+   * Winograd F(4x4, 3x3) transforms (assembly/winograd.ts), images n0..n1; V, dV, M, dM are
+   * [36][tiles][C]; scratch: WINOGRAD_SCRATCH_BYTES of the calling thread's own.
+   */
+  winogradInput(x: number, v: number, n0: number, n1: number, H: number, W: number, C: number, tilesH: number, tilesW: number, padTop: number, padLeft: number, tiles: number, scratch: number): void;
+  winogradInputGrad(dv: number, dx: number, n0: number, n1: number, H: number, W: number, C: number, tilesH: number, tilesW: number, padTop: number, padLeft: number, tiles: number, scratch: number): void;
+  winogradOutput(m: number, y: number, n0: number, n1: number, outH: number, outW: number, C: number, tilesH: number, tilesW: number, tiles: number, bias: number, relu: number, scratch: number): void;
+  winogradOutputGrad(dy: number, dm: number, n0: number, n1: number, outH: number, outW: number, C: number, tilesH: number, tilesW: number, tiles: number, scratch: number): void;
   adam(
     w: number, g: number, m: number, v: number, wOut: number, mOut: number, vOut: number, n: number,
     lr: number, beta1: number, beta2: number, oneMinusBeta1: number, oneMinusBeta2: number, epsilon: number,

@@ -64,6 +64,7 @@ const enum Op {
   Adam,
   ReluGrad,
   BiasActivationGrad,
+  MatMulBatch,
   WinogradInput,
   WinogradInputGrad,
   WinogradOutput,
@@ -117,20 +118,29 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
       // dy, y, dz, rows, acc, db, relu; units are columns.
       x.biasActivationGrad(g[3], g[4], g[5], g[6], g[1], u0, u0 + nu, g[7], g[8], g[9]);
       return;
+    case ${Op.MatMulBatch}: {
+      // Whole products u0..: m, n, k, a, aStride, aRow, aK, b, bStride, bTransposed, ldb, c, cStride, ldc, scratch, scratch per thread.
+      const scratch = g[17] + thread * g[18];
+      for (let u = u0; u < u0 + nu; u++) {
+        x.matMulBlock(g[3], g[4], g[5], g[6] + u * g[7], g[8], g[9], g[10] + u * g[11], g[12], g[14] + u * g[15], scratch, 0, g[3], 0, g[4], 0, 0, g[13], g[16]);
+      }
+      return;
+    }
     case ${Op.WinogradInput}:
-      // x, V, H, W, C, tilesH, tilesW, padTop, padLeft, tiles; units are images.
-      x.winogradInput(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12]);
+    case ${Op.WinogradInputGrad}: {
+      // x or dx, V or dV, H, W, C, tilesH, tilesW, padTop, padLeft, tiles, scratch, scratch per thread; units are images.
+      const scratch = g[13] + thread * g[14];
+      if (g[0] === ${Op.WinogradInput}) x.winogradInput(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], scratch);
+      else x.winogradInputGrad(g[4], g[3], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], scratch);
       return;
-    case ${Op.WinogradInputGrad}:
-      x.winogradInputGrad(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12]);
-      return;
+    }
     case ${Op.WinogradOutput}:
-      // M, y, outH, outW, C, tilesH, tilesW, tiles, bias, relu.
-      x.winogradOutput(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12]);
+      // M, y, outH, outW, C, tilesH, tilesW, tiles, bias, relu, scratch, scratch per thread.
+      x.winogradOutput(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13] + thread * g[14]);
       return;
     case ${Op.WinogradOutputGrad}:
-      // dy, dM, outH, outW, C, tilesH, tilesW, tiles.
-      x.winogradOutputGrad(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10]);
+      // dy, dM, outH, outW, C, tilesH, tilesW, tiles, scratch, scratch per thread.
+      x.winogradOutputGrad(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11] + thread * g[12]);
       return;
   }
   throw new Error('unknown kernel ' + g[0]);
@@ -186,6 +196,36 @@ export function matMulThreaded(
   const s = backend.dataIdMap.get(scratch.dataId)!.memoryOffset;
   try {
     pool(backend, threads).run([Op.MatMul, units, chunk, m, n, k, a, aRow, aK, b, bTransposed, c, s, stride, columns ? 0 : 1, bias, relu ? 1 : 0], Math.ceil(units / chunk));
+  } finally {
+    disposeInfos(backend, scratch);
+  }
+}
+
+/** One product of a batch: op(A) m x k (element (i, p) at a + i * aRow + p * aK bytes), B and C rows ldb, ldc bytes apart (0: dense). */
+export interface StridedProduct {
+  m: number; n: number; k: number;
+  a: number; aRow: number; aK: number;
+  b: number; bTransposed: boolean; ldb: number;
+  c: number; ldc: number;
+}
+
+/**
+ * `count` products C_u = op(A_u) op(B_u), product u's operands and result `aStride`, `bStride`,
+ * `cStride` bytes after product 0's (`p`): whole products shared between threads, each computed
+ * exactly as `matMul` computes it on one thread. For batches of many middle-sized products (the
+ * 36 Winograd products): one dispatch instead of one per product.
+ */
+export function matMulBatchThreaded(backend: BackendWasm, count: number, p: StridedProduct, aStride: number, bStride: number, cStride: number): void {
+  const { kernels } = boundSimdKernels(backend);
+  const threads = kernelThreads();
+  const stride = Math.ceil(kernels.matMulScratch(p.n, p.k) / 4) * 16;
+  const scratch = backend.makeOutput([(stride / 4) * threads], 'float32');
+  const items = Math.min(count, 2 * threads);
+  const parallel = threads > 1 && items > 1 && count * p.m * p.n * p.k >= PARALLEL_MIN;
+  const chunk = parallel ? Math.ceil(count / items) : Math.max(count, 1);
+  try {
+    pool(backend, threads).run([Op.MatMulBatch, count, chunk, p.m, p.n, p.k, p.a, aStride, p.aRow, p.aK, p.b, bStride, p.bTransposed ? 1 : 0, p.ldb,
+      p.c, cStride, p.ldc, backend.dataIdMap.get(scratch.dataId)!.memoryOffset, stride], Math.ceil(count / chunk), parallel);
   } finally {
     disposeInfos(backend, scratch);
   }
@@ -268,37 +308,45 @@ export function biasActivationGradThreaded(
 }
 
 /**
- * Shape arguments of the Winograd F(2x2, 3x3) transforms: input [batch, H, W, C] (C: the
- * input's channels for the input transforms, the output's for the output transforms), output
- * [batch, outH, outW], tiles of 2x2 outputs, tilesH x tilesW per image.
+ * Shape arguments of the Winograd F(4x4, 3x3) transforms: input [batch, H, W, inC], output
+ * [batch, outH, outW, outC], tiles of 4x4 outputs, tilesH x tilesW per image.
  */
 export interface WinogradGeometry {
   batch: number; H: number; W: number; inC: number; outH: number; outW: number; outC: number;
   tilesH: number; tilesW: number; padTop: number; padLeft: number;
 }
 
+/** Scratch bytes a Winograd transform needs per thread (36 + 6 vectors, rounded up). */
+const WINOGRAD_SCRATCH_BYTES = 1024;
+
 const tilesOf = (g: WinogradGeometry) => g.batch * g.tilesH * g.tilesW;
 
-/** `SimdKernels.winogradInput` (x -> V [16][tiles][inC]), images shared between threads. */
+/** `split` for a Winograd transform: one scratch area per thread (its base and stride end the arguments). */
+function winogradSplit(backend: BackendWasm, op: Op, g: WinogradGeometry, floats: number, args: number[]): void {
+  const scratch = backend.makeOutput([(WINOGRAD_SCRATCH_BYTES / 4) * kernelThreads()], 'float32');
+  try {
+    split(backend, op, g.batch, floats, [...args, backend.dataIdMap.get(scratch.dataId)!.memoryOffset, WINOGRAD_SCRATCH_BYTES]);
+  } finally {
+    disposeInfos(backend, scratch);
+  }
+}
+
+/** `SimdKernels.winogradInput` (x -> V [36][tiles][inC]), images shared between threads. */
 export function winogradInputThreaded(backend: BackendWasm, x: number, v: number, g: WinogradGeometry): void {
-  split(backend, Op.WinogradInput, g.batch, 16 * tilesOf(g) * g.inC,
-    [x, v, g.H, g.W, g.inC, g.tilesH, g.tilesW, g.padTop, g.padLeft, tilesOf(g)]);
+  winogradSplit(backend, Op.WinogradInput, g, 36 * tilesOf(g) * g.inC, [x, v, g.H, g.W, g.inC, g.tilesH, g.tilesW, g.padTop, g.padLeft, tilesOf(g)]);
 }
 
 /** `SimdKernels.winogradInputGrad` (dV -> dx), images shared between threads. */
 export function winogradInputGradThreaded(backend: BackendWasm, dv: number, dx: number, g: WinogradGeometry): void {
-  split(backend, Op.WinogradInputGrad, g.batch, 16 * tilesOf(g) * g.inC,
-    [dv, dx, g.H, g.W, g.inC, g.tilesH, g.tilesW, g.padTop, g.padLeft, tilesOf(g)]);
+  winogradSplit(backend, Op.WinogradInputGrad, g, 36 * tilesOf(g) * g.inC, [dx, dv, g.H, g.W, g.inC, g.tilesH, g.tilesW, g.padTop, g.padLeft, tilesOf(g)]);
 }
 
-/** `SimdKernels.winogradOutput` (M [16][tiles][outC] -> y, + bias (heap offset, 0: none), ReLU), images shared between threads. */
+/** `SimdKernels.winogradOutput` (M [36][tiles][outC] -> y, + bias (heap offset, 0: none), ReLU), images shared between threads. */
 export function winogradOutputThreaded(backend: BackendWasm, m: number, y: number, g: WinogradGeometry, bias: number, relu: boolean): void {
-  split(backend, Op.WinogradOutput, g.batch, 16 * tilesOf(g) * g.outC,
-    [m, y, g.outH, g.outW, g.outC, g.tilesH, g.tilesW, tilesOf(g), bias, relu ? 1 : 0]);
+  winogradSplit(backend, Op.WinogradOutput, g, 36 * tilesOf(g) * g.outC, [m, y, g.outH, g.outW, g.outC, g.tilesH, g.tilesW, tilesOf(g), bias, relu ? 1 : 0]);
 }
 
-/** `SimdKernels.winogradOutputGrad` (dy -> dM [16][tiles][outC]), images shared between threads. */
+/** `SimdKernels.winogradOutputGrad` (dy -> dM [36][tiles][outC]), images shared between threads. */
 export function winogradOutputGradThreaded(backend: BackendWasm, dy: number, dm: number, g: WinogradGeometry): void {
-  split(backend, Op.WinogradOutputGrad, g.batch, 16 * tilesOf(g) * g.outC,
-    [dy, dm, g.outH, g.outW, g.outC, g.tilesH, g.tilesW, tilesOf(g)]);
+  winogradSplit(backend, Op.WinogradOutputGrad, g, 36 * tilesOf(g) * g.outC, [dy, dm, g.outH, g.outW, g.outC, g.tilesH, g.tilesW, tilesOf(g)]);
 }

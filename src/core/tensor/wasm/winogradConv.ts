@@ -1,28 +1,32 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { simdMatMul } from './batchMatMul';
 import { biasActivationGrad } from './fusedLayers';
 import { disposeInfos } from './kernelCall';
 import type { WasmKernelFix } from './kernelFix';
 import { heapOffset } from './simdKernels';
 import {
-  winogradInputGradThreaded, winogradInputThreaded, winogradOutputGradThreaded, winogradOutputThreaded, type WinogradGeometry,
+  matMulBatchThreaded, winogradInputGradThreaded, winogradInputThreaded, winogradOutputGradThreaded, winogradOutputThreaded, type WinogradGeometry,
 } from './threads';
 
 /**
- * A 3x3 stride-1 conv layer (bias, ReLU or none) in training as Winograd F(2x2, 3x3)
- * (assembly/winograd.ts): per 2x2 output tile, 16 products of 4x4-transformed inputs and filters
- * instead of 36 multiply-adds per channel pair, i.e. 2.25x fewer multiply-adds forward, for the
- * input gradient and for the filter gradient (each is the backward pass of the same three linear
- * steps). The layer is three kernels, like the im2col path (fusedLayers.ts):
- * - `WINOGRAD_INPUT`: x -> V [16, tiles, in], the transformed input windows (kept by the tape for
- *   the filter gradient, as the im2col patches are; 0.44x their size for a 3x3 filter);
- * - the filter transform U = G g G^T as one small product with a constant [16, 9] matrix
+ * A 3x3 stride-1 conv layer (bias, ReLU or none) in training as Winograd F(4x4, 3x3)
+ * (assembly/winograd.ts): per 4x4 output tile, 36 products of 6x6-transformed inputs and filters
+ * instead of 144 multiply-adds per channel pair, i.e. 4x fewer multiply-adds (3.4x on the
+ * reference CNN's 11x11 output, whose tiles cover 12x12) forward, for the input gradient and for
+ * the filter gradient (each is the backward pass of the same three linear steps). F(2x2, 3x3)
+ * (2.25x fewer) was built first and measured: its transformed tensors are 1.8x larger, and the
+ * step saved 13% instead of this one's (docs/performance.md). The layer is three kernels, like the
+ * im2col path (fusedLayers.ts):
+ * - `WINOGRAD_INPUT`: x -> V [tiles, 36, in], the transformed input windows (kept by the tape for
+ *   the filter gradient, as the im2col patches are; 0.33x their size on the reference CNN);
+ * - the filter transform U = G g G^T as one small product with a constant [36, 9] matrix
  *   (`tf.matMul`, so its gradient is tfjs's own);
- * - `WINOGRAD_CONV`: 16 products M = V U (the SIMD product, threaded), then the output transform
- *   with the bias and ReLU; backward: ReLU's and the bias's gradient (one pass, as the fused
- *   layers), the output transform's gradient dM, then dV = dM U^T and dU = V^T dM (16 products
- *   each) and the input transform's gradient (threaded by images).
+ * - `WINOGRAD_CONV`: 36 products M[., xi] = V[., xi] U[xi] (the SIMD product on strided slices,
+ *   whole products shared between threads), then the output transform with the bias and ReLU;
+ *   backward: ReLU's and the bias's gradient (one pass, as the fused layers), the output
+ *   transform's gradient dM (`WINOGRAD_OUTPUT_GRAD`), then dV = dM U^T (`WINOGRAD_DATA_GRAD`) and
+ *   dU = V^T dM (`WINOGRAD_FILTER_GRAD`), 36 products each, and the input transform's gradient.
+ * The transformed tensors are tile-major ([tiles, 36, C], see assembly/winograd.ts).
  * Rounding differs from im2col + product (transformed values are sums of up to 9 terms), so the
  * layer agrees with tfjs's conv2d to float rounding, not bit for bit (tests state the bound
  * against a float64 reference); results are identical for any thread count (every product is
@@ -32,9 +36,11 @@ export const WINOGRAD_INPUT = 'ModelLabWinogradInput';
 export const WINOGRAD_INPUT_GRAD = 'ModelLabWinogradInputGrad';
 export const WINOGRAD_CONV = 'ModelLabWinogradConv2D';
 export const WINOGRAD_OUTPUT_GRAD = 'ModelLabWinogradOutputGrad';
+export const WINOGRAD_DATA_GRAD = 'ModelLabWinogradDataGrad';
+export const WINOGRAD_FILTER_GRAD = 'ModelLabWinogradFilterGrad';
 
 /**
- * Input channels from which a layer runs as Winograd. The 16 products have the input channels as
+ * Input channels from which a layer runs as Winograd. The 36 products have the input channels as
  * depth (forward) and the output channels as depth (input gradient): with a handful of channels
  * they are mostly packing and stores, and the transforms cost more than the multiply-adds saved
  * (the reference CNN's first layer, one channel, stays on im2col).
@@ -54,8 +60,8 @@ export function winogradApplies(filterShape: number[], strides: [number, number]
     inC >= WINOGRAD_MIN_CHANNELS && inC % 4 === 0 && outC % 4 === 0;
 }
 
-/** G (4 x 3) of F(2x2, 3x3); the filter transform is (G kron G) [16, 9] times the filter as [9, in * out]. */
-const G = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];
+/** G (6 x 3) of F(4x4, 3x3); the filter transform is (G kron G) [36, 9] times the filter as [9, in * out]. */
+const G = [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]];
 const FILTER_TRANSFORM = G.flatMap((ga) => G.flatMap((gb) => ga.flatMap((gi) => gb.map((gj) => gi * gj))));
 
 interface InputAttrs {
@@ -71,7 +77,7 @@ interface ConvAttrs {
   outShape: [number, number, number, number];
 }
 
-const tiles = (out: number) => Math.ceil(out / 2);
+const tiles = (out: number) => Math.ceil(out / 4);
 
 function geometry(xShape: number[], a: InputAttrs, outC: number): WinogradGeometry {
   const [batch, H, W, inC] = xShape;
@@ -86,7 +92,7 @@ function outputGeometry(outShape: number[]): WinogradGeometry {
 
 const tileCount = (g: WinogradGeometry) => g.batch * g.tilesH * g.tilesW;
 
-/** Inputs {x NHWC}, attrs InputAttrs -> V [16, tiles, C]. */
+/** Inputs {x NHWC}, attrs InputAttrs -> V [tiles, 36, C]. */
 export const winogradInputKernel: WasmKernelFix = {
   kernelName: WINOGRAD_INPUT,
   simd: true,
@@ -95,14 +101,14 @@ export const winogradInputKernel: WasmKernelFix = {
       const backend = args.backend as BackendWasm;
       const { x } = args.inputs as { x: tf.TensorInfo };
       const g = geometry(x.shape, args.attrs as unknown as InputAttrs, 0);
-      const v = backend.makeOutput([16, tileCount(g), g.inC], 'float32');
+      const v = backend.makeOutput([tileCount(g), 36, g.inC], 'float32');
       winogradInputThreaded(backend, heapOffset(backend, x), heapOffset(backend, v), g);
       return v;
     };
   },
 };
 
-/** Inputs {dv [16, tiles, C]}, attrs InputAttrs + inputShape -> dx: the input transform's gradient. */
+/** Inputs {dv [tiles, 36, C]}, attrs InputAttrs + inputShape -> dx: the input transform's gradient. */
 export const winogradInputGradKernel: WasmKernelFix = {
   kernelName: WINOGRAD_INPUT_GRAD,
   simd: true,
@@ -118,7 +124,7 @@ export const winogradInputGradKernel: WasmKernelFix = {
   },
 };
 
-/** Inputs {v [16, tiles, in], u [16, in, out], b [out]}, attrs ConvAttrs -> relu?(conv + b) [batch, outH, outW, out]. */
+/** Inputs {v [tiles, 36, in], u [36, in, out], b [out]}, attrs ConvAttrs -> relu?(conv + b) [batch, outH, outW, out]. */
 export const winogradConvKernel: WasmKernelFix = {
   kernelName: WINOGRAD_CONV,
   simd: true,
@@ -127,8 +133,14 @@ export const winogradConvKernel: WasmKernelFix = {
       const backend = args.backend as BackendWasm;
       const { v, u, b } = args.inputs as { v: tf.TensorInfo; u: tf.TensorInfo; b: tf.TensorInfo };
       const { relu, outShape } = args.attrs as unknown as ConvAttrs;
-      const m = simdMatMul(backend, v, u, false, false);
-      if (!m) throw new Error(`${WINOGRAD_CONV}: float32 operands only`);
+      const [tileTotal, , inC] = v.shape;
+      const outC = outShape[3];
+      const m = backend.makeOutput([tileTotal, 36, outC], 'float32');
+      // M[., xi] (tiles x out) = V[., xi] (tiles x in) U[xi] (in x out).
+      matMulBatchThreaded(backend, 36, {
+        m: tileTotal, n: outC, k: inC, a: heapOffset(backend, v), aRow: 36 * inC * 4, aK: 4,
+        b: heapOffset(backend, u), bTransposed: false, ldb: 0, c: heapOffset(backend, m), ldc: 36 * outC * 4,
+      }, inC * 4, inC * outC * 4, outC * 4);
       const y = backend.makeOutput(outShape, 'float32');
       winogradOutputThreaded(backend, heapOffset(backend, m), heapOffset(backend, y), outputGeometry(outShape), heapOffset(backend, b), relu);
       disposeInfos(backend, m);
@@ -137,7 +149,7 @@ export const winogradConvKernel: WasmKernelFix = {
   },
 };
 
-/** Inputs {dy [batch, outH, outW, out]} -> dM [16, tiles, out]: the output transform's gradient. */
+/** Inputs {dy [batch, outH, outW, out]} -> dM [tiles, 36, out]: the output transform's gradient. */
 export const winogradOutputGradKernel: WasmKernelFix = {
   kernelName: WINOGRAD_OUTPUT_GRAD,
   simd: true,
@@ -146,9 +158,49 @@ export const winogradOutputGradKernel: WasmKernelFix = {
       const backend = args.backend as BackendWasm;
       const { dy } = args.inputs as { dy: tf.TensorInfo };
       const g = outputGeometry(dy.shape);
-      const dm = backend.makeOutput([16, tileCount(g), g.outC], 'float32');
+      const dm = backend.makeOutput([tileCount(g), 36, g.outC], 'float32');
       winogradOutputGradThreaded(backend, heapOffset(backend, dy), heapOffset(backend, dm), g);
       return dm;
+    };
+  },
+};
+
+/** Inputs {dm [tiles, 36, out], u [36, in, out]} -> dV [tiles, 36, in]: dV[., xi] = dM[., xi] U[xi]^T. */
+export const winogradDataGradKernel: WasmKernelFix = {
+  kernelName: WINOGRAD_DATA_GRAD,
+  simd: true,
+  create() {
+    return (args) => {
+      const backend = args.backend as BackendWasm;
+      const { dm, u } = args.inputs as { dm: tf.TensorInfo; u: tf.TensorInfo };
+      const [tileTotal, , outC] = dm.shape;
+      const inC = u.shape[1];
+      const dv = backend.makeOutput([tileTotal, 36, inC], 'float32');
+      matMulBatchThreaded(backend, 36, {
+        m: tileTotal, n: inC, k: outC, a: heapOffset(backend, dm), aRow: 36 * outC * 4, aK: 4,
+        b: heapOffset(backend, u), bTransposed: true, ldb: 0, c: heapOffset(backend, dv), ldc: 36 * inC * 4,
+      }, outC * 4, inC * outC * 4, inC * 4);
+      return dv;
+    };
+  },
+};
+
+/** Inputs {v [tiles, 36, in], dm [tiles, 36, out]} -> dU [36, in, out]: dU[xi] = V[., xi]^T dM[., xi]. */
+export const winogradFilterGradKernel: WasmKernelFix = {
+  kernelName: WINOGRAD_FILTER_GRAD,
+  simd: true,
+  create() {
+    return (args) => {
+      const backend = args.backend as BackendWasm;
+      const { v, dm } = args.inputs as { v: tf.TensorInfo; dm: tf.TensorInfo };
+      const [tileTotal, , inC] = v.shape;
+      const outC = dm.shape[2];
+      const du = backend.makeOutput([36, inC, outC], 'float32');
+      matMulBatchThreaded(backend, 36, {
+        m: inC, n: outC, k: tileTotal, a: heapOffset(backend, v), aRow: 4, aK: 36 * inC * 4,
+        b: heapOffset(backend, dm), bTransposed: false, ldb: 36 * outC * 4, c: heapOffset(backend, du), ldc: 0,
+      }, inC * 4, outC * 4, inC * outC * 4);
+      return du;
     };
   },
 };
@@ -163,8 +215,8 @@ const GRADIENTS: tf.GradConfig[] = [
       const [dz, db] = biasActivationGrad(dy as tf.Tensor, y, (attrs as unknown as ConvAttrs).relu);
       const dm = tf.engine().runKernel(WINOGRAD_OUTPUT_GRAD, { dy: dz }) as tf.Tensor;
       return {
-        v: () => tf.matMul(dm, u, false, true),
-        u: () => tf.matMul(v, dm, true, false),
+        v: () => tf.engine().runKernel(WINOGRAD_DATA_GRAD, { dm, u }) as tf.Tensor,
+        u: () => tf.engine().runKernel(WINOGRAD_FILTER_GRAD, { v, dm }) as tf.Tensor,
         b: () => db,
       };
     },
@@ -184,7 +236,7 @@ export function registerWinogradGradients(): void {
 }
 
 /**
- * relu?(conv2d(x, filter, stride 1, pad) + b) for a 3x3 filter, NHWC, as Winograd F(2x2, 3x3)
+ * relu?(conv2d(x, filter, stride 1, pad) + b) for a 3x3 filter, NHWC, as Winograd F(4x4, 3x3)
  * (see `winogradApplies` for when; the caller checks).
  */
 export function winogradConvLayer(x: tf.Tensor, filter: tf.Tensor, b: tf.Tensor, pad: 'valid' | 'same', relu: boolean): tf.Tensor {
@@ -194,7 +246,7 @@ export function winogradConvLayer(x: tf.Tensor, filter: tf.Tensor, b: tf.Tensor,
   return tf.tidy(() => {
     const inputAttrs: InputAttrs = { padTop: c.padInfo.top, padLeft: c.padInfo.left, outH: c.outHeight, outW: c.outWidth };
     const v = tf.engine().runKernel(WINOGRAD_INPUT, { x }, inputAttrs as unknown as tf.NamedAttrMap) as tf.Tensor;
-    const u = tf.reshape(tf.matMul(tf.tensor2d(FILTER_TRANSFORM, [16, 9]), tf.reshape(filter, [9, inC * outC])), [16, inC, outC]);
+    const u = tf.reshape(tf.matMul(tf.tensor2d(FILTER_TRANSFORM, [36, 9]), tf.reshape(filter, [9, inC * outC])), [36, inC, outC]);
     const outShape = [c.batchSize, c.outHeight, c.outWidth, outC];
     return tf.engine().runKernel(WINOGRAD_CONV, { v, u, b }, { relu, outShape } as unknown as tf.NamedAttrMap) as tf.Tensor;
   });
