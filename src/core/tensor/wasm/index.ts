@@ -10,7 +10,7 @@ import { fusedMatMulFix } from './fusedMatMul';
 import { gatherV2Fix } from './gatherV2';
 import { identityFix } from './identity';
 import { registerFix, unregisterFix, type WasmKernelFix } from './kernelFix';
-import { maxPoolGradFix } from './maxPoolGrad';
+import { maxPoolFix, maxPoolGradFix } from './maxPoolGrad';
 import { meanFix } from './mean';
 import { registerReluGradient, reluGradKernel, unregisterReluGradient } from './reluGrad';
 import { simdKernelsPath } from './simdKernels';
@@ -40,6 +40,7 @@ export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   sumFix,
   meanFix,
   maxPoolGradFix,
+  maxPoolFix,
   reluGradKernel,
   adamStepKernel,
   denseLayerKernel,

@@ -17,10 +17,12 @@ export interface SimdKernels {
     strideH: number, strideW: number, filterH: number, filterW: number, dilationH: number, dilationW: number,
     padTop: number, padLeft: number,
   ): void;
+  /** y: the forward output (each window's maximum). */
   maxPoolGradTiled(
     x: number, dy: number, dx: number,
-    batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, filterH: number, filterW: number,
+    batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, filterH: number, filterW: number, y: number,
   ): void;
+  maxPoolTiled(x: number, y: number, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, filterH: number, filterW: number): void;
   col2im(
     cols: number, dx: number,
     batch: number, inH: number, inW: number, channels: number, outH: number, outW: number,

@@ -61,6 +61,7 @@ const enum Op {
   Col2im,
   MaxPoolGrad,
   MaxPoolGradTiled,
+  MaxPoolTiled,
   Adam,
   ReluGrad,
   BiasActivationGrad,
@@ -99,8 +100,14 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
       // x, dy, dx of images u0..: inH, inW, C, outH, outW, then the kernel's window arguments.
       const image = g[6] * g[7] * g[8] * 4, out = g[9] * g[10] * g[8] * 4;
       const [xp, dyp, dxp] = [g[3] + u0 * image, g[4] + u0 * out, g[5] + u0 * image];
-      if (g[0] === ${Op.MaxPoolGradTiled}) x.maxPoolGradTiled(xp, dyp, dxp, nu, g[6], g[7], g[8], g[9], g[10], g[11], g[12]);
+      if (g[0] === ${Op.MaxPoolGradTiled}) x.maxPoolGradTiled(xp, dyp, dxp, nu, g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13] + u0 * out);
       else x.maxPoolGrad(xp, dyp, dxp, nu, g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15], g[16], g[17], g[18]);
+      return;
+    }
+    case ${Op.MaxPoolTiled}: {
+      // x, y of images u0..: inH, inW, C, outH, outW, fh, fw.
+      const image = g[5] * g[6] * g[7] * 4, out = g[8] * g[9] * g[7] * 4;
+      x.maxPoolTiled(g[3] + u0 * image, g[4] + u0 * out, nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11]);
       return;
     }
     case ${Op.Adam}: {
@@ -270,14 +277,21 @@ export function col2imThreaded(backend: BackendWasm, cols: number, dx: number, g
 }
 
 /**
- * `SimdKernels.maxPoolGrad` / `maxPoolGradTiled` (window: fh, fw for the tiled kernel; strides,
- * filter, dilations and padding for the other), images shared between threads.
+ * `SimdKernels.maxPoolGrad` / `maxPoolGradTiled` (window: fh, fw and the forward output y for the
+ * tiled kernel; strides, filter, dilations and padding for the other), images shared between threads.
  */
 export function maxPoolGradThreaded(
   backend: BackendWasm, tiled: boolean, x: number, dy: number, dx: number,
   batch: number, inH: number, inW: number, C: number, outH: number, outW: number, window: number[],
 ): void {
   split(backend, tiled ? Op.MaxPoolGradTiled : Op.MaxPoolGrad, batch, batch * inH * inW * C, [x, dy, dx, inH, inW, C, outH, outW, ...window]);
+}
+
+/** `SimdKernels.maxPoolTiled` (x -> y, windows fh x fw tiling the input), images shared between threads. */
+export function maxPoolThreaded(
+  backend: BackendWasm, x: number, y: number, batch: number, inH: number, inW: number, C: number, outH: number, outW: number, fh: number, fw: number,
+): void {
+  split(backend, Op.MaxPoolTiled, batch, batch * outH * fh * outW * fw * C, [x, y, inH, inW, C, outH, outW, fh, fw]);
 }
 
 /** `SimdKernels.adam` over n elements (float arguments as in the kernel), elements shared between threads. */
