@@ -66,9 +66,9 @@ const enum Op {
   ReluGrad,
   BiasActivationGrad,
   MatMulBatch,
+  WinogradForward,
   WinogradInput,
   WinogradInputGrad,
-  WinogradOutput,
   WinogradOutputGrad,
 }
 
@@ -133,6 +133,18 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
       }
       return;
     }
+    case ${Op.WinogradForward}: {
+      // Images u0..: V, U, M, y, inC, outC, outH, outW, tilesH, tilesW, tiles, bias, relu, scratch, scratch per thread
+      // (the product's, then 1024 bytes for the transform): the 36 products' rows of these images' tiles, then their output transform.
+      const [v, u, m, y, inC, outC, outH, outW, tilesH, tilesW, tiles, bias, relu, s0, stride] = g.subarray(3, 18);
+      const scratch = s0 + thread * stride;
+      const t0 = u0 * tilesH * tilesW, t1 = (u0 + nu) * tilesH * tilesW;
+      for (let xi = 0; xi < 36; xi++) {
+        x.matMulBlock(tiles, outC, inC, v + xi * inC * 4, 36 * inC * 4, 4, u + xi * inC * outC * 4, 0, m + xi * outC * 4, scratch, t0, t1, 0, outC, 0, 0, 0, 36 * outC * 4);
+      }
+      x.winogradOutput(m, y, u0, u0 + nu, outH, outW, outC, tilesH, tilesW, tiles, bias, relu, scratch + stride - 1024);
+      return;
+    }
     case ${Op.WinogradInput}:
     case ${Op.WinogradInputGrad}: {
       // x or dx, V or dV, H, W, C, tilesH, tilesW, padTop, padLeft, tiles, scratch, scratch per thread; units are images.
@@ -141,10 +153,6 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
       else x.winogradInputGrad(g[4], g[3], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], scratch);
       return;
     }
-    case ${Op.WinogradOutput}:
-      // M, y, outH, outW, C, tilesH, tilesW, tiles, bias, relu, scratch, scratch per thread.
-      x.winogradOutput(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13] + thread * g[14]);
-      return;
     case ${Op.WinogradOutputGrad}:
       // dy, dM, outH, outW, C, tilesH, tilesW, tiles, scratch, scratch per thread.
       x.winogradOutputGrad(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11] + thread * g[12]);
@@ -345,6 +353,39 @@ function winogradSplit(backend: BackendWasm, op: Op, g: WinogradGeometry, floats
   }
 }
 
+/**
+ * Tiles whose transformed values a forward item keeps in cache: V and M rows of ~48 tiles (the
+ * reference CNN's second layer: 200 KB + 400 KB, within a core's L2) are produced and consumed
+ * before the next item's. Done the other way (each product over every tile, then the output
+ * transform) M went out to memory and back: 10.6 MB each way on that layer.
+ */
+const WINOGRAD_BLOCK_TILES = 48;
+
+/**
+ * The Winograd layer's forward pass after the input transform: M[., xi] = V[., xi] U[xi] for the
+ * 36 positions, then y = the output transform of M (+ bias, ReLU), in items of a few images (all
+ * 36 products' rows of their tiles, then their outputs), shared between threads. Every element
+ * is summed as the single-thread product sums it, whatever the items (`matMulBlock`).
+ */
+export function winogradForwardThreaded(
+  backend: BackendWasm, v: number, u: number, m: number, y: number, g: WinogradGeometry, bias: number, relu: boolean,
+): void {
+  const { kernels } = boundSimdKernels(backend);
+  const threads = kernelThreads();
+  const perImage = g.tilesH * g.tilesW;
+  const chunk = Math.max(1, Math.round(WINOGRAD_BLOCK_TILES / perImage));
+  const items = Math.ceil(g.batch / chunk);
+  const stride = Math.ceil(kernels.matMulScratch(g.outC, g.inC) / 4) * 16 + WINOGRAD_SCRATCH_BYTES;
+  const scratch = backend.makeOutput([(stride / 4) * threads], 'float32');
+  const parallel = threads > 1 && items > 1 && 36 * tilesOf(g) * g.inC * g.outC >= PARALLEL_MIN;
+  try {
+    pool(backend, threads).run([Op.WinogradForward, g.batch, chunk, v, u, m, y, g.inC, g.outC, g.outH, g.outW, g.tilesH, g.tilesW, tilesOf(g),
+      bias, relu ? 1 : 0, backend.dataIdMap.get(scratch.dataId)!.memoryOffset, stride], items, parallel);
+  } finally {
+    disposeInfos(backend, scratch);
+  }
+}
+
 /** `SimdKernels.winogradInput` (x -> V [36][tiles][inC]), images shared between threads. */
 export function winogradInputThreaded(backend: BackendWasm, x: number, v: number, g: WinogradGeometry): void {
   winogradSplit(backend, Op.WinogradInput, g, 36 * tilesOf(g) * g.inC, [x, v, g.H, g.W, g.inC, g.tilesH, g.tilesW, g.padTop, g.padLeft, tilesOf(g)]);
@@ -353,11 +394,6 @@ export function winogradInputThreaded(backend: BackendWasm, x: number, v: number
 /** `SimdKernels.winogradInputGrad` (dV -> dx), images shared between threads. */
 export function winogradInputGradThreaded(backend: BackendWasm, dv: number, dx: number, g: WinogradGeometry): void {
   winogradSplit(backend, Op.WinogradInputGrad, g, 36 * tilesOf(g) * g.inC, [dx, dv, g.H, g.W, g.inC, g.tilesH, g.tilesW, g.padTop, g.padLeft, tilesOf(g)]);
-}
-
-/** `SimdKernels.winogradOutput` (M [36][tiles][outC] -> y, + bias (heap offset, 0: none), ReLU), images shared between threads. */
-export function winogradOutputThreaded(backend: BackendWasm, m: number, y: number, g: WinogradGeometry, bias: number, relu: boolean): void {
-  winogradSplit(backend, Op.WinogradOutput, g, 36 * tilesOf(g) * g.outC, [m, y, g.outH, g.outW, g.outC, g.tilesH, g.tilesW, tilesOf(g), bias, relu ? 1 : 0]);
 }
 
 /** `SimdKernels.winogradOutputGrad` (dy -> dM [36][tiles][outC]), images shared between threads. */

@@ -5,7 +5,7 @@ import { disposeInfos } from './kernelCall';
 import type { WasmKernelFix } from './kernelFix';
 import { heapOffset } from './simdKernels';
 import {
-  matMulBatchThreaded, winogradInputGradThreaded, winogradInputThreaded, winogradOutputGradThreaded, winogradOutputThreaded, type WinogradGeometry,
+  matMulBatchThreaded, winogradForwardThreaded, winogradInputGradThreaded, winogradInputThreaded, winogradOutputGradThreaded, type WinogradGeometry,
 } from './threads';
 
 /**
@@ -21,8 +21,9 @@ import {
  *   the filter gradient, as the im2col patches are; 0.33x their size on the reference CNN);
  * - the filter transform U = G g G^T as one small product with a constant [36, 9] matrix
  *   (`tf.matMul`, so its gradient is tfjs's own);
- * - `WINOGRAD_CONV`: 36 products M[., xi] = V[., xi] U[xi] (the SIMD product on strided slices,
- *   whole products shared between threads), then the output transform with the bias and ReLU;
+ * - `WINOGRAD_CONV`: 36 products M[., xi] = V[., xi] U[xi] (the SIMD product on strided slices),
+ *   then the output transform with the bias and ReLU, in items of a few images whose M stays in
+ *   cache (`winogradForwardThreaded`);
  *   backward: ReLU's and the bias's gradient (one pass, as the fused layers), the output
  *   transform's gradient dM (`WINOGRAD_OUTPUT_GRAD`), then dV = dM U^T (`WINOGRAD_DATA_GRAD`) and
  *   dU = V^T dM (`WINOGRAD_FILTER_GRAD`), 36 products each, and the input transform's gradient.
@@ -136,13 +137,9 @@ export const winogradConvKernel: WasmKernelFix = {
       const [tileTotal, , inC] = v.shape;
       const outC = outShape[3];
       const m = backend.makeOutput([tileTotal, 36, outC], 'float32');
-      // M[., xi] (tiles x out) = V[., xi] (tiles x in) U[xi] (in x out).
-      matMulBatchThreaded(backend, 36, {
-        m: tileTotal, n: outC, k: inC, a: heapOffset(backend, v), aRow: 36 * inC * 4, aK: 4,
-        b: heapOffset(backend, u), bTransposed: false, ldb: 0, c: heapOffset(backend, m), ldc: 36 * outC * 4,
-      }, inC * 4, inC * outC * 4, outC * 4);
       const y = backend.makeOutput(outShape, 'float32');
-      winogradOutputThreaded(backend, heapOffset(backend, m), heapOffset(backend, y), outputGeometry(outShape), heapOffset(backend, b), relu);
+      winogradForwardThreaded(backend, heapOffset(backend, v), heapOffset(backend, u), heapOffset(backend, m), heapOffset(backend, y),
+        { ...outputGeometry(outShape), inC }, heapOffset(backend, b), relu);
       disposeInfos(backend, m);
       return y;
     };
