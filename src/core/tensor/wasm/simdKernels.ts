@@ -49,6 +49,10 @@ export interface SimdKernels {
   reluGrad(dy: number, x: number, dx: number, n: number): void;
   /** Columns c0..c1: dz = y > 0 ? dy : 0 when relu (else dz untouched), db = column sums of dz (acc: cols float64). */
   biasActivationGrad(dy: number, y: number, dz: number, rows: number, cols: number, c0: number, c1: number, acc: number, db: number, relu: number): void;
+  /** Rows r0..r1, every column: dz as `biasActivationGrad`, the column sums of those rows into acc (cols float64, overwritten). */
+  biasActivationGradRows(dy: number, y: number, dz: number, r0: number, r1: number, cols: number, acc: number, relu: number): void;
+  /** db[c] = sum of acc[b][c] over blocks b in order (float64), rounded once. */
+  sumBlocks(acc: number, blocks: number, cols: number, db: number): void;
   /**
    * Winograd F(4x4, 3x3) transforms (assembly/winograd.ts), images n0..n1; V, dV, M, dM are
    * [36][tiles][C]; scratch: WINOGRAD_SCRATCH_BYTES of the calling thread's own.

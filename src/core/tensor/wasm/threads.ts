@@ -65,6 +65,7 @@ const enum Op {
   Adam,
   ReluGrad,
   BiasActivationGrad,
+  BiasActivationGradRows,
   MatMulBatch,
   WinogradForward,
   WinogradInput,
@@ -125,11 +126,18 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
       // dy, y, dz, rows, acc, db, relu; units are columns.
       x.biasActivationGrad(g[3], g[4], g[5], g[6], g[1], u0, u0 + nu, g[7], g[8], g[9]);
       return;
+    case ${Op.BiasActivationGradRows}: {
+      // dy, y, dz, rows, cols, acc (blocks x cols f64), relu, rows per block; units are blocks of rows.
+      const [dy, y, dz, rows, cols, acc, relu, per] = g.subarray(3, 11);
+      for (let b = u0; b < u0 + nu; b++) x.biasActivationGradRows(dy, y, dz, b * per, Math.min(rows, (b + 1) * per), cols, acc + b * cols * 8, relu);
+      return;
+    }
     case ${Op.MatMulBatch}: {
-      // Whole products u0..: m, n, k, a, aStride, aRow, aK, b, bStride, bTransposed, ldb, c, cStride, ldc, scratch, scratch per thread.
-      const scratch = g[17] + thread * g[18];
+      // Whole products u0..
+      const [m, n, k, a, aStride, aRow, aK, b, bStride, bTransposed, ldb, c, cStride, ldc, s0, stride] = g.subarray(3, 19);
+      const scratch = s0 + thread * stride;
       for (let u = u0; u < u0 + nu; u++) {
-        x.matMulBlock(g[3], g[4], g[5], g[6] + u * g[7], g[8], g[9], g[10] + u * g[11], g[12], g[14] + u * g[15], scratch, 0, g[3], 0, g[4], 0, 0, g[13], g[16]);
+        x.matMulBlock(m, n, k, a + u * aStride, aRow, aK, b + u * bStride, bTransposed, c + u * cStride, scratch, 0, m, 0, n, 0, 0, ldb, ldc);
       }
       return;
     }
@@ -316,7 +324,10 @@ export function reluGradThreaded(backend: BackendWasm, dy: number, x: number, dx
 
 /**
  * `SimdKernels.biasActivationGrad` over every column of dy [rows, cols] (dz: ReLU's gradient when
- * `relu`, db: the bias gradient; acc: cols float64 of scratch), columns shared between threads.
+ * `relu`, db: the bias gradient; acc: cols float64 of scratch), columns shared between threads;
+ * layers of fewer than 256 columns and at least SPLIT_MIN_FLOATS values share blocks of rows
+ * (`biasActivationGradRows`, `sumBlocks`: db sums the blocks' float64 sums, so it can differ from
+ * one sum over all rows in the last bit; the same for every thread count).
  */
 export function biasActivationGradThreaded(
   backend: BackendWasm, dy: number, y: number, dz: number, rows: number, cols: number, acc: number, db: number, relu: boolean,
@@ -324,10 +335,27 @@ export function biasActivationGradThreaded(
   // Blocks of 64 columns, and only for rows of 256 columns or more: threads on narrower blocks of
   // the same rows share cache lines (both read each line, their writes to dz contend). Measured
   // (CPU time, 2 threads against 1): 5x on [86528, 32] in blocks of 8 columns, 2.4x on
-  // [15488, 64] in blocks of 16; those layers' passes stay on one thread.
-  const floats = cols >= 256 ? rows * cols * (relu ? 3 : 1) : 0;
-  split(backend, Op.BiasActivationGrad, cols, floats, [dy, y, dz, rows, acc, db, relu ? 1 : 0], 64);
+  // [15488, 64] in blocks of 16; those layers share blocks of rows instead.
+  const floats = rows * cols * (relu ? 3 : 1);
+  if (cols < 256 && rows * cols >= SPLIT_MIN_FLOATS) {
+    // Narrower layers share fixed blocks of rows instead (a block's column sums, then the blocks'
+    // sums in order): the same blocks whatever the thread count.
+    const blocks = Math.ceil(rows / BIAS_GRAD_BLOCK_ROWS);
+    const sums = backend.makeOutput([blocks * cols * 2], 'float32');
+    const at = backend.dataIdMap.get(sums.dataId)!.memoryOffset;
+    try {
+      split(backend, Op.BiasActivationGradRows, blocks, floats, [dy, y, dz, rows, cols, at, relu ? 1 : 0, BIAS_GRAD_BLOCK_ROWS]);
+      boundSimdKernels(backend).kernels.sumBlocks(at, blocks, cols, db);
+    } finally {
+      disposeInfos(backend, sums);
+    }
+    return;
+  }
+  split(backend, Op.BiasActivationGrad, cols, cols >= 256 ? floats : 0, [dy, y, dz, rows, acc, db, relu ? 1 : 0], 64);
 }
+
+/** Rows per block of a narrow layer's bias/ReLU gradient (fixed: the blocks must not depend on the thread count). */
+const BIAS_GRAD_BLOCK_ROWS = 1024;
 
 /**
  * Shape arguments of the Winograd F(4x4, 3x3) transforms: input [batch, H, W, inC], output

@@ -144,6 +144,8 @@ describe('training kernels on several threads', () => {
         collect((x, w, b) => denseLayer(x, w, b, relu), [130, 257], [257, 13], 13, 12);
         collect((x, w, b) => convLayer(x, w, b, { strides: [1, 1], pad: 'valid', relu }), [5, 23, 19, 7], [3, 3, 7, 18], 18, 13);
         collect((x, w, b) => convLayer(x, w, b, { strides: [2, 1], pad: 'same', relu }), [6, 31, 29, 5], [5, 3, 5, 11], 11, 14);
+        // A narrow layer (32 columns) above SPLIT_MIN_FLOATS: its bias/ReLU gradient shares blocks of rows.
+        collect((x, w, b) => convLayer(x, w, b, { strides: [1, 1], pad: 'valid', relu }), [8, 26, 26, 8], [3, 3, 8, 32], 32, 17);
         // Winograd: transforms split by images (>= SPLIT_MIN_FLOATS), the 36 products shared whole.
         collect((x, w, b) => winogradConvLayer(x, w, b, 'valid', relu), [9, 23, 19, 16], [3, 3, 16, 20], 20, 15);
         collect((x, w, b) => winogradConvLayer(x, w, b, 'same', relu), [7, 13, 18, 12], [3, 3, 12, 8], 8, 16);

@@ -104,9 +104,34 @@ export function biasActivationGrad(
   dy: usize, y: usize, dz: usize, rows: i32, cols: i32, c0: i32, c1: i32, acc: usize, db: usize, relu: i32,
 ): void {
   memory.fill(acc + (<usize>c0 << 3), 0, <usize>(c1 - c0) << 3);
+  activationGradRows(dy, y, dz, 0, rows, cols, c0, c1, acc, relu);
+  for (let c = c0; c < c1; c++) store<f32>(db + (<usize>c << 2), <f32>(load<f64>(acc + (<usize>c << 3)) * 1.0));
+}
+
+// The same pass over rows r0..r1 and every column, the column sums of those rows going to acc
+// (cols f64, overwritten) and not yet to db: layers too narrow to share columns between threads
+// share fixed blocks of rows this way, then `sumBlocks` adds the blocks' sums in order, so the
+// result does not depend on the thread count.
+export function biasActivationGradRows(dy: usize, y: usize, dz: usize, r0: i32, r1: i32, cols: i32, acc: usize, relu: i32): void {
+  memory.fill(acc, 0, <usize>cols << 3);
+  activationGradRows(dy, y, dz, r0, r1, cols, 0, cols, acc, relu);
+}
+
+// db[c] = sum over blocks of acc[block][c] (float64, in block order), rounded once.
+export function sumBlocks(acc: usize, blocks: i32, cols: i32, db: usize): void {
+  for (let c = 0; c < cols; c++) {
+    let sum: f64 = 0;
+    for (let b = 0; b < blocks; b++) sum += load<f64>(acc + ((<usize>b * cols + c) << 3));
+    store<f32>(db + (<usize>c << 2), <f32>sum);
+  }
+}
+
+// dz (with relu) for rows r0..r1, columns c0..c1, and acc[c] += dz[r, c] in row order.
+// @ts-ignore: decorator
+@inline function activationGradRows(dy: usize, y: usize, dz: usize, r0: i32, r1: i32, cols: i32, c0: i32, c1: i32, acc: usize, relu: i32): void {
   const v1 = c0 + ((c1 - c0) & ~3);
   const zero = f32x4.splat(0);
-  for (let r = 0; r < rows; r++) {
+  for (let r = r0; r < r1; r++) {
     const at = <usize>r * cols << 2;
     for (let c = c0; c < v1; c += 4) {
       const o = at + (<usize>c << 2);
@@ -130,7 +155,6 @@ export function biasActivationGrad(
       store<f64>(a, load<f64>(a) + <f64>v);
     }
   }
-  for (let c = c0; c < c1; c++) store<f32>(db + (<usize>c << 2), <f32>(load<f64>(acc + (<usize>c << 3)) * 1.0));
 }
 
 // ReLU gradient: dx = x > 0 ? dy : 0.
