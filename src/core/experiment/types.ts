@@ -305,6 +305,8 @@ export interface FreezingConfig {
   snapshotEvery?: number;
   /** smartfrz: no layer freezes while the evaluation accuracy still gains this many points per epoch (default: the predictor's calibrated value). */
   accuracyTolerance?: number;
+  /** smartfrz: a layer freezes only when its outputs on a fixed probe batch have linear CKA >= this with the previous epoch's (default: the predictor's calibrated value). */
+  minLayerSimilarity?: number;
   /** Never freeze the last N weighted layers (default 1: the classifier keeps training). */
   keepTrainable?: number;
 }
