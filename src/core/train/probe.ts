@@ -13,18 +13,24 @@ export const PROBE_EXAMPLES = 128;
  */
 export function probeOutputs(plan: ForwardPlan, units: FreezableUnit[], data: LoadedData, size = PROBE_EXAMPLES): ProbeOutputs {
   const n = Math.min(size, data.train.count);
-  const width = data.exampleShape.reduce((a, b) => a * b, 1);
-  const src = data.train.x;
-  const rows = new (src.constructor as Float32ArrayConstructor | Int32ArrayConstructor)(n * width);
-  for (let i = 0; i < n; i++) {
-    const r = Math.floor((i * data.train.count) / n);
-    rows.set(src.subarray(r * width, (r + 1) * width), i * width);
-  }
+  let rows: Float32Array | Int32Array | undefined;
+  /** The probe's examples, copied out of the split on first use (policies that never ask pay nothing). */
+  const probeRows = (): Float32Array | Int32Array => {
+    if (rows) return rows;
+    const width = data.exampleShape.reduce((a, b) => a * b, 1);
+    const src = data.train.x;
+    rows = new (src.constructor as Float32ArrayConstructor | Int32ArrayConstructor)(n * width);
+    for (let i = 0; i < n; i++) {
+      const r = Math.floor((i * data.train.count) / n);
+      rows.set(src.subarray(r * width, (r + 1) * width), i * width);
+    }
+    return rows;
+  };
   return (wanted) =>
     tf.tidy(() => {
       const order = [...wanted].sort((a, b) => a - b);
       const out = new Map<number, tf.Tensor>();
-      let h: tf.Tensor = tf.tensor(rows, [n, ...data.exampleShape], data.xDtype);
+      let h: tf.Tensor = tf.tensor(probeRows(), [n, ...data.exampleShape], data.xDtype);
       let at = 0;
       for (const u of order) {
         const to = units[u].layerIndex + 1;
