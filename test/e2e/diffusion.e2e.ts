@@ -52,7 +52,7 @@ describe('diffusion lab (code-server)', { timeout: patient(8 * 60_000) }, () => 
     await explorerRow(page, FILE).click();
     await waitForActiveEditor(page, FILE);
     const editor = page.locator('.editor-instance .monaco-editor').first();
-    await editor.locator('.squiggly-warning').first().waitFor({ state: 'attached', timeout: 60_000 });
+    await editor.locator('.squiggly-warning').first().waitFor({ state: 'attached', timeout: patient(60_000) });
     const target = editor.locator('.view-line', { hasText: '"eta"' }).first().locator('span', { hasText: 'eta' }).first();
     const text = await hoverText(page, target, /ignored/);
     assert.match(text, /ignored: eta weights the Q term of objective "ql"; this experiment is "bc"/);

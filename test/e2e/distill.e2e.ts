@@ -92,7 +92,7 @@ describe('distillation lab (code-server)', { timeout: patient(10 * 60_000) }, ()
     await expandFolder(page, 'digits');
     await explorerRow(page, NO_BN).click();
     await waitForActiveEditor(page, NO_BN);
-    await editor().locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 60_000 });
+    await editor().locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: patient(60_000) });
     const target = editor().locator('.view-line', { hasText: '"arms"' }).first().locator('span', { hasText: 'deepinversion' }).first();
     const text = await hoverText(page, target, /batch-norm/);
     assert.match(text, /deepinversion inverts the teacher's batch-norm statistics, but the teacher \(digits-mlp\.experiment\.json\) has no batchNormalization layer/);
@@ -179,7 +179,7 @@ describe('distillation lab (code-server)', { timeout: patient(10 * 60_000) }, ()
     await explorerRow(page, FILE).click();
     await waitForActiveEditor(page, FILE);
     const lens = editor().locator('.codelens-decoration a', { hasText: 'Show Last Results' }).first();
-    await lens.waitFor({ state: 'visible', timeout: 60_000 });
+    await lens.waitFor({ state: 'visible', timeout: patient(60_000) });
     await lens.click();
     const s = await waitInWebview(page, '.arms-table', panelState, (v) => v.status === 'completed' && v.bars.length === 6 && (v.gallery.deepinversion ?? []).length === 10, 60_000);
     assert.deepEqual(Object.keys(s.lanes).sort(), ['distillation', 'prediction', 'synthesis']);
@@ -202,10 +202,10 @@ describe('distillation lab (code-server)', { timeout: patient(10 * 60_000) }, ()
     await waitUntil(page, async () => !(await findWebviewFrame(page, '.arms-table', 1000).then(() => true, () => false)), 'the panel to close');
     await runCommand(page, 'Model Lab: Focus on Runs View');
     const tree = page.locator('.pane-body .monaco-list[aria-label*="Runs"], [id="workbench.view.extension.model-lab"] .monaco-list').first();
-    await tree.waitFor({ state: 'visible', timeout: 20_000 });
+    await tree.waitFor({ state: 'visible', timeout: patient(20_000) });
     // The run's row is labelled with its policy, "distill" (the experiment's row reads "tiny-distill").
     const row = tree.locator('.monaco-list-row', { hasText: /^distill/ }).first();
-    await row.waitFor({ state: 'visible', timeout: 60_000 });
+    await row.waitFor({ state: 'visible', timeout: patient(60_000) });
     await row.click();
     const s = await waitInWebview(page, '.arms-table', panelState, (v) => v.status === 'completed' && v.bars.length === 6 && (v.gallery.deepinversion ?? []).length === 10, 60_000);
     assert.deepEqual(Object.keys(s.lanes).sort(), ['distillation', 'prediction', 'synthesis']);

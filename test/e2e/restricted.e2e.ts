@@ -34,7 +34,7 @@ describe('restricted mode (untrusted workspace)', { timeout: patient(4 * 60_000)
 
   test('the Explorer context menu has no run commands', async () => {
     const { page } = wb;
-    await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ state: 'visible', timeout: patient(30_000) });
     await expandFolder(page, 'digits');
     await explorerRow(page, 'quick-digits.experiment.json').click({ button: 'right' });
     const labels = await contextMenuLabels(page);
@@ -61,7 +61,7 @@ describe('restricted mode (untrusted workspace)', { timeout: patient(4 * 60_000)
     const { page } = wb;
     await explorerRow(page, 'broken-digits.experiment.json').click();
     const editor = page.locator('.editor-instance .monaco-editor').first();
-    await editor.locator('.squiggly-info').first().waitFor({ state: 'attached', timeout: 30_000 });
+    await editor.locator('.squiggly-info').first().waitFor({ state: 'attached', timeout: patient(30_000) });
     const target = editor.locator('.view-line', { hasText: 'no-such-file.csv.gz' }).first().locator('span', { hasText: 'no-such-file' }).first();
     const text = await hoverText(page, target);
     assert.match(text, /data file not checked in Restricted Mode/);

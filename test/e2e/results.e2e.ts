@@ -115,9 +115,9 @@ describe('run results and export (code-server)', { timeout: patient(10 * 60_000)
     // moves as the Explorer expands (another 4-reward file would pass the cell count below).
     await expandFolder(page, 'rewards');
     await explorerRow(page, 'gridworld.rewards.json').click();
-    await page.locator('.tab[aria-label^="gridworld.rewards.json"]').first().waitFor({ state: 'visible', timeout: 20_000 });
+    await page.locator('.tab[aria-label^="gridworld.rewards.json"]').first().waitFor({ state: 'visible', timeout: patient(20_000) });
     await runCommand(page, 'Model Lab: Compare Rewards');
-    await page.locator('.tab', { hasText: 'Rewards: gridworld' }).first().waitFor({ state: 'visible', timeout: 60_000 });
+    await page.locator('.tab', { hasText: 'Rewards: gridworld' }).first().waitFor({ state: 'visible', timeout: patient(60_000) });
     const cells = '.pane:first-of-type g.mark-rect.role-mark path';
     await waitInWebview(page, cells, (f) => f.$$eval(cells, (c) => c.length), (n) => n === 16, 120_000);
 
