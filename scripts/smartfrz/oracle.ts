@@ -136,7 +136,10 @@ async function main(): Promise<void> {
     const r = await oracleOf(pair, Number(values.tolerance), { predictorFile: values.predictor, stagesOnly: values['stages-only'], log });
     results.push(r);
     const s = r.smartfrz;
-    log(`${pair.id}: none ${(r.none.accuracy * 100).toFixed(2)}%; ${values['stages-only'] ? 'oracle not searched' : `oracle after [${r.oracle.join(', ')}]`} ${values['stages-only'] ? '' : r.oracleRun ? `${((1 - r.oracleRun.cpuSeconds / r.none.cpuSeconds) * 100).toFixed(0)}% CPU / ${(r.oracleRun.backwardSaved * 100).toFixed(0)}% bwd saved` : 'nothing'}` +
+    const oracle = values['stages-only']
+      ? 'oracle not searched'
+      : `oracle after [${r.oracle.join(', ')}] ${r.oracleRun ? `${((1 - r.oracleRun.cpuSeconds / r.none.cpuSeconds) * 100).toFixed(0)}% CPU / ${(r.oracleRun.backwardSaved * 100).toFixed(0)}% bwd saved` : 'nothing'}`;
+    log(`${pair.id}: none ${(r.none.accuracy * 100).toFixed(2)}%; ${oracle}` +
       (s ? `; smartfrz [${s.freezes.join(' ')}] ${((s.accuracy - r.none.accuracy) * 100).toFixed(2)} pts, ${((1 - s.cpuSeconds / r.none.cpuSeconds) * 100).toFixed(0)}% CPU saved\n    ${s.stages.map((st) => `e${st.epoch}: k=${st.frozen} p=[${st.p.join(',')}] cka=${st.cka}${st.hold ? ` (${st.hold})` : ''}`).join('\n    ')}` : ''));
     mkdirSync(path.dirname(values.out!), { recursive: true });
     writeFileSync(values.out!, JSON.stringify({ tolerance: Number(values.tolerance), results }, null, 1));
