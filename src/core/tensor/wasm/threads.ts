@@ -13,9 +13,13 @@ import { boundSimdKernels } from './simdKernels';
  *   output columns, never along the sum. `matMulBlock` sums every element of C the same way
  *   whatever block it is in (same depth slices in the same order, each summed in order). Along
  *   columns when op(A) is the smaller operand (each block packs op(A) again), else along rows;
- * - im2col, col2im and the max-pooling gradients: blocks of whole images (each image's output
- *   depends on that image only);
- * - the Adam step and the ReLU gradient: blocks of elements.
+ *   The Winograd layer's 36 products: whole products, or (forward) the rows of a few images'
+ *   tiles in every product, then those images' output transform;
+ * - im2col, col2im, max pooling and its gradients, the Winograd transforms: blocks of whole
+ *   images (each image's output depends on that image only);
+ * - the Adam step and the ReLU gradient: blocks of elements; the bias/ReLU gradient: blocks of
+ *   whole columns, or for narrow layers fixed blocks of rows (the same blocks for any thread
+ *   count, their float64 sums added in order).
  * So results are bit-identical whatever the thread count. Twice as many blocks as threads, so a
  * thread slowed by another process leaves its share to the others. Small calls stay on the
  * calling thread: waking helpers costs more than they save there.
