@@ -380,5 +380,5 @@ export function im2col(
 // The float32 matrix product behind MatMul and the dense layers (own file: it is a GEMM).
 export { matMul, matMulBlock, matMulScratch } from './matMul';
 
-// Winograd F(2x2, 3x3) transforms for 3x3 stride-1 convolutions (own file).
+// Winograd F(4x4, 3x3) transforms for 3x3 stride-1 convolutions (own file).
 export { winogradInput, winogradInputGrad, winogradOutput, winogradOutputGrad } from './winograd';
