@@ -21,6 +21,7 @@ import type { FlopsSaved, RunEvent } from './events';
 import { forwardPlan, lossSumAndCorrect, meanLoss, runLayers } from './forward';
 import { createOptimizer, type OptimizerSlot, optimizerSlots, optimizerWithSlots } from './optimizer';
 import { setPopulationStatistics } from './populationStatistics';
+import { probeOutputs } from './probe';
 import {
   cacheBytes,
   cachePaysOff,
@@ -139,7 +140,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const fullForward = forwardFlopsFrom(costs, 0);
   const fullBackward = backwardFlopsFrom(costs, 0);
 
-  policy.init(units, plan);
+  policy.init(units, plan, probeOutputs(fplan, units, data));
   const rng = createRng(tcfg.seed ?? 0);
   let epoch = 0;
   let globalStep = 0;
