@@ -7,7 +7,7 @@ import { rewardsCommand } from '../../src/cli/rewards';
 import type { CliIO } from '../../src/cli/io';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, patient, type Workbench,
+  openFromExplorer, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, patient, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
@@ -159,8 +159,7 @@ describe('reward comparison panel (code-server)', { timeout: patient(3 * 60_000)
 
   test('a comparison above the soft size limit asks first, with the estimate; declining computes nothing', async () => {
     const { page } = wb;
-    await explorerRow(page, 'big.rewards.json').click();
-    await page.locator('.tab[aria-label^="big.rewards.json"]').first().waitFor({ state: 'visible', timeout: patient(20_000) });
+    await openFromExplorer(page, 'big.rewards.json');
     await runCommand(page, 'Model Lab: Compare Rewards');
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ state: 'visible', timeout: patient(60_000) });

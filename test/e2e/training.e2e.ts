@@ -4,7 +4,7 @@ import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import type { Page } from 'playwright-core';
 import {
-  chooseUntil, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, pointerAway, reloadWindow, runCommand,
+  openFromExplorer, chooseUntil, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, pointerAway, reloadWindow, runCommand,
   openFile, screenshot, waitForNotification, waitInWebview, waitUntil, patient, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
@@ -79,7 +79,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
 
   test('the experiment file shows frozen layers inline and a Run CodeLens', async () => {
     const { page } = wb;
-    await explorerRow(page, 'quick-digits.experiment.json').click();
+    await openFromExplorer(page, 'quick-digits.experiment.json');
     const editor = page.locator('.editor-instance .monaco-editor').first();
     await editor.waitFor({ state: 'visible' });
     let text = '';

@@ -281,6 +281,13 @@ export interface TrainingConfig {
   seed?: number;
   /** Shuffle training data each epoch (seeded). Default true. */
   shuffle?: boolean;
+  /**
+   * What batch-norm layers keep for inference: `running` (default) the moving averages of the
+   * training batches' statistics; `population` those of the whole training split under the final
+   * weights, computed after the last step (src/core/train/populationStatistics.ts). DeepInversion
+   * inverts these statistics (docs/distillation.md).
+   */
+  batchNormStatistics?: 'running' | 'population';
 }
 
 export type FreezingPolicyName = 'none' | 'static' | 'linear' | 'autofreeze' | 'smartfrz';
@@ -305,8 +312,10 @@ export interface FreezingConfig {
   predictor?: string;
   threshold?: number;
   snapshotEvery?: number;
-  /** smartfrz: no layer freezes while the evaluation accuracy still gains this many points per epoch (default: the predictor's calibrated value). */
+  /** smartfrz: no layer freezes while the evaluation accuracy still gains this many points per epoch (default: off with the shipped predictor; a predictor file's calibrated value). */
   accuracyTolerance?: number;
+  /** smartfrz: a layer freezes only when its outputs on a fixed probe batch have linear CKA >= this with the previous epoch's (default: the predictor's calibrated value). */
+  minLayerSimilarity?: number;
   /** Never freeze the last N weighted layers (default 1: the classifier keeps training). */
   keepTrainable?: number;
 }
@@ -373,6 +382,8 @@ export interface DistillTrainingConfig {
   temperature?: number;
   /** Labelled training examples the `student` arm learns from (default: all). */
   labelled?: number;
+  /** Learning rate over a KD stage (kd, noise, the data-free arms' distillation): constant (default) or cosine decay to 0. */
+  schedule?: 'constant' | 'cosine';
 }
 
 /**

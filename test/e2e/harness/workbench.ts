@@ -176,6 +176,23 @@ export function explorerRow(page: Page, fileName: string) {
   return page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${fileName}"]`).first();
 }
 
+/**
+ * Opens a file with a click on its Explorer row (the folder tree must show it) and waits until
+ * its editor is the active one. The Explorer lays its rows out again while folders expand and
+ * files appear, and a click that lands meanwhile opens nothing (e2e-loop: no tab in 60 s at load
+ * 12): the row is clicked again, at most three times.
+ */
+export async function openFromExplorer(page: Page, name: string): Promise<void> {
+  const row = explorerRow(page, name);
+  const tab = page.locator(`.tab.active[aria-label^="${name}"]`).first();
+  for (let attempt = 1; ; attempt++) {
+    await row.waitFor({ state: 'visible', timeout: patient(20_000) });
+    await row.click();
+    if (await tab.waitFor({ state: 'visible', timeout: patient(10_000) }).then(() => true, () => false)) return;
+    if (attempt === 3) throw new Error(`a click on ${name} in the Explorer opened no editor (${attempt} tries)`);
+  }
+}
+
 /** Expands a folder in the Explorer if it is collapsed. */
 export async function expandFolder(page: Page, folderName: string): Promise<void> {
   const row = explorerRow(page, folderName);
