@@ -4,6 +4,7 @@ import { GenerationTrainer, type GenerationMetrics } from '../core/diffusion/gen
 import { encodePng, gridImage } from '../core/diffusion/generation/sampleGridImage';
 import { GRID_FILE, gridPngFile } from '../core/diffusion/runFiles';
 import type { ScaleSchedule } from '../core/diffusion/generation/twoScale';
+import { UserError } from '../core/errors';
 import type { DiffusionExperiment } from '../core/experiment/types';
 import { initBackend } from '../core/tensor/backend';
 import type { RunEvent } from '../core/train/events';
@@ -19,6 +20,11 @@ const FINAL_SEED = 0xf1a1;
 /** Step-record entries that are measurements (reported as `diffusion-eval`), not losses. */
 const MEASUREMENTS = new Set(['devAccuracy', 'reconstructionDistance', 'distance', 'distance7', 'classConsistency']);
 const GRID_SEED = 0x6a1d;
+
+type CoarseStage = { coarseShift: number; coarseRows: number };
+/** What checkpoints written before these knobs existed trained with (no log SNR shift, half of each batch). */
+const CHECKPOINTS_BEFORE_COARSE_STAGE: CoarseStage = { coarseShift: 0, coarseRows: 0.5 };
+const coarseStageOf = (cfg: { diffusion: CoarseStage }): CoarseStage => ({ coarseShift: cfg.diffusion.coarseShift, coarseRows: cfg.diffusion.coarseRows });
 
 /**
  * Runs a `diffusion` experiment (the Frido miniature, `core/diffusion/generation/`): classifier,
@@ -60,6 +66,19 @@ export async function runDiffusionJob(start: JobStart<DiffusionExperiment>, req:
       totalSteps,
       checkpointEvery: exp.training?.checkpointEvery ?? 250,
       backend: backend.name,
+      // What coarse-to-fine's coarse stage was trained with: a checkpoint trained otherwise is not resumed as this run.
+      extra: () => ({ json: { coarseStage: coarseStageOf(cfg) } }),
+      restore: (extra) => {
+        const was = (extra.json as { coarseStage?: CoarseStage } | undefined)?.coarseStage ?? CHECKPOINTS_BEFORE_COARSE_STAGE;
+        const now = coarseStageOf(cfg);
+        if (cfg.schedules.includes('coarse-to-fine') && (was.coarseShift !== now.coarseShift || was.coarseRows !== now.coarseRows)) {
+          throw new UserError(
+            `this run's checkpoint trained coarse-to-fine's coarse stage with log SNR shift ${was.coarseShift} and ${was.coarseRows} of each batch; ` +
+              `resumed now it would continue with shift ${now.coarseShift} and ${now.coarseRows} (${extra.json ? 'its configuration changed' : 'written by an earlier Model Lab, before diffusion.coarseShift and diffusion.coarseRows existed, whose defaults changed since'}): start a new run`,
+            '/diffusion',
+          );
+        }
+      },
       begin: (resumedAt) => {
         emit({ type: 'diffusion-start', kind: 'diffusion', arms: cfg.schedules, totalSteps, backend: backend.name, ...(resumedAt !== undefined ? { resumedAt } : {}), classNames });
       },

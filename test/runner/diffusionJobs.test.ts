@@ -232,3 +232,22 @@ test('a diffusion-policy run whose training blows up ends diverged, and is not r
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a diffusion run's checkpoint is not resumed with another coarse-stage schedule or batch share: the refusal says what changed", async () => {
+  const dir = workspace();
+  try {
+    const file = write(dir, 'gen', { ...GENERATION, schedule: 'coarse-to-fine', diffusion: { ...GENERATION.diffusion, coarseShift: 0.5, coarseRows: 0.75 } });
+    const events: RunEvent[] = [];
+    const stopped = (await runJob({ experimentFile: file, outRoot: path.join(dir, 'runs') }, sink(events), () =>
+      events.some((e) => e.type === 'progress' && /^coarse-to-fine step ([3-9]|1\d)/.test(e.message)))) as DiffusionSummary;
+    assert.equal(stopped.status, 'cancelled');
+    const configFile = path.join(stopped.runDir, store.CONFIG_FILE);
+    const config = JSON.parse(readFileSync(configFile, 'utf8'));
+    assert.equal(config.experiment.diffusion.coarseShift, 0.5, 'the resolved experiment carries the knob');
+    config.experiment.diffusion.coarseShift = 0;
+    writeFileSync(configFile, JSON.stringify(config));
+    await assert.rejects(runJob({ experimentFile: '', resumeDir: stopped.runDir }, sink([]), () => false), /log SNR shift 0\.5 and 0\.75 of each batch.*shift 0 and 0\.75 \(its configuration changed\): start a new run/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -32,6 +32,13 @@ export interface GenerationConfig {
     prediction: Prediction;
     /** Min-SNR-gamma loss weighting (0: off). */
     minSnr: number;
+    /**
+     * coarse-to-fine: the log SNR shift of the coarse stage's noise schedule (simple diffusion's
+     * resolution shift, `shiftedAlphaBars`; 0: the same schedule as the fine stage).
+     */
+    coarseShift: number;
+    /** coarse-to-fine: the share of each training batch's rows on the coarse stage. */
+    coarseRows: number;
     width: number;
     embed: number;
     /** Network calls per sample (DDIM steps; coarse-to-fine splits them between its stages by `coarseShare`). */
@@ -74,7 +81,7 @@ export const DEFAULT_GENERATION_CONFIG: GenerationConfig = {
   classifier: { steps: 800, learningRate: 1e-3 },
   autoencoder: { coarseChannels: 4, fineChannels: 2, width: 32, steps: 1500, learningRate: 2e-3, coarseWeight: 0.5 },
   diffusion: {
-    steps: 3000, learningRate: 1e-3, timesteps: 1000, noiseSchedule: 'cosine', prediction: 'v', minSnr: 0, width: 16, embed: 64,
+    steps: 3000, learningRate: 1e-3, timesteps: 1000, noiseSchedule: 'cosine', prediction: 'v', minSnr: 0, coarseShift: 0, coarseRows: 0.5, width: 16, embed: 64,
     calls: 20, guidance: 2, coarseShare: 0.5, dropLabel: 0.1, ema: { decay: 0.995, every: 1 },
   },
   evaluation: { samples: 2000, every: 1000, curveSamples: 500, gridPerClass: 8 },
@@ -141,6 +148,7 @@ export class GenerationTrainer {
   private readonly sampling = new Map<ScaleSchedule, SamplingSettings>();
   private readonly selections = new Map<ScaleSchedule, SamplingSelection>();
   private readonly ddpm;
+  private readonly coarseDdpm;
 
   constructor(
     readonly config: GenerationConfig,
@@ -154,6 +162,7 @@ export class GenerationTrainer {
     const classes = Math.max(train.classes, dev.classes);
     this.unetShape = { coarseChannels: c.autoencoder.coarseChannels, fineChannels: c.autoencoder.fineChannels, width: c.diffusion.width, classes, embed: c.diffusion.embed };
     this.ddpm = makeSchedule(c.diffusion.noiseSchedule, c.diffusion.timesteps);
+    this.coarseDdpm = makeSchedule(c.diffusion.noiseSchedule, c.diffusion.timesteps, c.diffusion.coarseShift);
     const adam = (lr: number) => ({ optimizer: { type: 'adam' as const, learningRate: lr } });
     this.session.addVariables('classifier', initClassifier(classes, c.seed + 1), adam(c.classifier.learningRate));
     this.session.addVariables('autoencoder', initAutoencoder(c.autoencoder, c.seed + 2), adam(c.autoencoder.learningRate));
@@ -232,7 +241,7 @@ export class GenerationTrainer {
 
   /** The latent model of the arms (schedule, shapes, latent scale). */
   model(): TwoScaleModel {
-    return { shape: this.unetShape, schedule: this.ddpm, scale: this.ensureLatents().scale, prediction: this.config.diffusion.prediction };
+    return { shape: this.unetShape, schedule: this.ddpm, coarseSchedule: this.coarseDdpm, scale: this.ensureLatents().scale, prediction: this.config.diffusion.prediction };
   }
 
   /**
