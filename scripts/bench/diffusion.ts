@@ -20,7 +20,7 @@
  *   split of the calls) chosen per schedule on a validation split by a stated rule
  *   (`src/core/diffusion/generation/validation.ts`), and class consistency stage by stage.
  *   `--min-snr G` trains with Min-SNR-gamma loss weights, `--coarse-shift S` shifts the log SNR of
- *   coarse-to-fine's coarse-stage schedule, `--coarse-rows R` puts that share of each batch on the
+ *   coarse-to-fine's coarse-stage schedule, `--joint-shift S` that of single-scale's joint chain, `--coarse-rows R` puts that share of each batch on the
  *   coarse stage (defaults: the example's): run the study with and without one and compare the
  *   validation numbers (never the reported ones);
  *   `--schedule coarse-to-fine|single-scale` trains only that schedule (coarse-to-fine alone gives
@@ -184,6 +184,7 @@ async function generationStudy() {
   for (const [name, key, ok, what] of [
     ['--min-snr', 'minSnr', (v: number) => v >= 0, 'gamma >= 0 (0: off)'],
     ['--coarse-shift', 'coarseShift', (v: number) => Math.abs(v) <= 10, 'a log SNR shift in [-10, 10]'],
+    ['--joint-shift', 'jointShift', (v: number) => Math.abs(v) <= 10, 'a log SNR shift in [-10, 10]'],
     ['--coarse-rows', 'coarseRows', (v: number) => v > 0 && v < 1, 'a share in (0, 1)'],
   ] as const) {
     const v = flag(name);
@@ -205,7 +206,7 @@ async function generationStudy() {
     : full;
   const { train, dev } = await loadGenerationData(quick && 'format' in exp.data ? { ...exp, data: { ...exp.data, limit: 1200, devSize: 200 } } : exp);
   log(`generation study: ${train.count} training images, ${dev.count} held out; ${cfg.diffusion.steps} steps per schedule, ${cfg.diffusion.calls} network calls per sample, ${cfg.evaluation.samples} samples; ` +
-    `sampling knobs chosen on ${cfg.validation.samples} validation samples per candidate (guidance ${cfg.validation.guidance.join(', ')}; coarse share ${cfg.validation.coarseShare.join(', ')}); coarse-to-fine's coarse stage: log SNR shift ${round(cfg.diffusion.coarseShift)}, ${pct(cfg.diffusion.coarseRows)} of each batch; seed ${seed}`);
+    `sampling knobs chosen on ${cfg.validation.samples} validation samples per candidate (guidance ${cfg.validation.guidance.join(', ')}; coarse share ${cfg.validation.coarseShare.join(', ')}); coarse-to-fine's coarse stage: log SNR shift ${round(cfg.diffusion.coarseShift)}, ${pct(cfg.diffusion.coarseRows)} of each batch; single-scale's joint chain: log SNR shift ${round(cfg.diffusion.jointShift)}; seed ${seed}`);
   const trainer = new GenerationTrainer(cfg, train, dev);
   const costs: Record<string, { cpu: number; wall: number; load: number }> = {};
   let stageMeter = meter();
@@ -241,7 +242,7 @@ async function generationStudy() {
         sampling, validation: selection, diagnosis, cost: { train: costs[arm], select: selectCost, sample: { cpu: round(sampleCost.cpu - selectCost.cpu, 1), wall: round(sampleCost.wall - selectCost.wall, 1), load: sampleCost.load } },
       };
     }
-    return { minSnr: cfg.diffusion.minSnr, coarseShift: cfg.diffusion.coarseShift, coarseRows: cfg.diffusion.coarseRows, ...out };
+    return { minSnr: cfg.diffusion.minSnr, coarseShift: cfg.diffusion.coarseShift, jointShift: cfg.diffusion.jointShift, coarseRows: cfg.diffusion.coarseRows, ...out };
   } finally {
     trainer.dispose();
   }

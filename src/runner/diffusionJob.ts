@@ -21,10 +21,12 @@ const FINAL_SEED = 0xf1a1;
 const MEASUREMENTS = new Set(['devAccuracy', 'reconstructionDistance', 'distance', 'distance7', 'classConsistency']);
 const GRID_SEED = 0x6a1d;
 
-type CoarseStage = { coarseShift: number; coarseRows: number };
+/** The training knobs of the chains that a checkpoint's U-Nets were trained with (each schedule's own). */
+type ChainKnobs = { coarseShift: number; coarseRows: number; jointShift: number };
 /** What checkpoints written before these knobs existed trained with (no log SNR shift, half of each batch). */
-const CHECKPOINTS_BEFORE_COARSE_STAGE: CoarseStage = { coarseShift: 0, coarseRows: 0.5 };
-const coarseStageOf = (cfg: { diffusion: CoarseStage }): CoarseStage => ({ coarseShift: cfg.diffusion.coarseShift, coarseRows: cfg.diffusion.coarseRows });
+const CHECKPOINTS_BEFORE_CHAIN_KNOBS: ChainKnobs = { coarseShift: 0, coarseRows: 0.5, jointShift: 0 };
+const KNOBS_OF: Record<ScaleSchedule, (keyof ChainKnobs)[]> = { 'coarse-to-fine': ['coarseShift', 'coarseRows'], 'single-scale': ['jointShift'] };
+const chainKnobsOf = (cfg: { diffusion: ChainKnobs }): ChainKnobs => ({ coarseShift: cfg.diffusion.coarseShift, coarseRows: cfg.diffusion.coarseRows, jointShift: cfg.diffusion.jointShift });
 
 /**
  * Runs a `diffusion` experiment (the Frido miniature, `core/diffusion/generation/`): classifier,
@@ -66,16 +68,17 @@ export async function runDiffusionJob(start: JobStart<DiffusionExperiment>, req:
       totalSteps,
       checkpointEvery: exp.training?.checkpointEvery ?? 250,
       backend: backend.name,
-      // What coarse-to-fine's coarse stage was trained with: a checkpoint trained otherwise is not resumed as this run.
-      extra: () => ({ json: { coarseStage: coarseStageOf(cfg) } }),
+      // What each schedule's chains were trained with: a checkpoint trained otherwise is not resumed as this run.
+      extra: () => ({ json: { chainKnobs: chainKnobsOf(cfg) } }),
       restore: (extra) => {
-        const was = (extra.json as { coarseStage?: CoarseStage } | undefined)?.coarseStage ?? CHECKPOINTS_BEFORE_COARSE_STAGE;
-        const now = coarseStageOf(cfg);
-        if (cfg.schedules.includes('coarse-to-fine') && (was.coarseShift !== now.coarseShift || was.coarseRows !== now.coarseRows)) {
+        const was = (extra.json as { chainKnobs?: ChainKnobs } | undefined)?.chainKnobs ?? CHECKPOINTS_BEFORE_CHAIN_KNOBS;
+        const now = chainKnobsOf(cfg);
+        const changed = cfg.schedules.flatMap((arm) => KNOBS_OF[arm]).filter((k) => was[k] !== now[k]);
+        if (changed.length > 0) {
           throw new UserError(
-            `this run's checkpoint trained coarse-to-fine's coarse stage with log SNR shift ${was.coarseShift} and ${was.coarseRows} of each batch; ` +
-              `resumed now it would continue with shift ${now.coarseShift} and ${now.coarseRows} (${extra.json ? 'its configuration changed' : 'written by an earlier Model Lab, before diffusion.coarseShift and diffusion.coarseRows existed, whose defaults changed since'}): start a new run`,
-            '/diffusion',
+            `this run's checkpoint was trained with ${changed.map((k) => `diffusion.${k} ${was[k]}`).join(', ')}; resumed now it would continue with ${changed.map((k) => now[k]).join(', ')} ` +
+              `(${extra.json ? 'its configuration changed' : 'written by an earlier Model Lab, before these settings existed; their defaults changed since'}): start a new run`,
+            `/diffusion/${changed[0]}`,
           );
         }
       },

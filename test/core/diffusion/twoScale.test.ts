@@ -130,7 +130,7 @@ describe('two-scale latent diffusion: loss options and sampling', () => {
     assert.deepEqual(at('single-scale', 0.75), at('single-scale'));
   });
 
-  it('coarse-to-fine: the coarse stage trains and samples on its own (shifted) schedule; the fine stage and single-scale do not see it', () => {
+  it("coarse-to-fine: the coarse stage trains and samples on its own (shifted) schedule, single-scale's joint chain on its own; the fine stage on neither", () => {
     const shifted: TwoScaleModel = { ...model('v'), coarseSchedule: makeSchedule('cosine', 1000, 2 * Math.LN2) };
     const run = (m: TwoScaleModel, arm: (typeof SCALE_SCHEDULES)[number]) =>
       tf.tidy(() => {
@@ -141,7 +141,10 @@ describe('two-scale latent diffusion: loss options and sampling', () => {
     const moved = run(shifted, 'coarse-to-fine');
     assert.notEqual(moved.coarse, plain.coarse);
     assert.equal(moved.fine, plain.fine);
-    assert.deepEqual(run(shifted, 'single-scale'), run(model('v'), 'single-scale'));
+    assert.deepEqual(run(shifted, 'single-scale'), run(model('v'), 'single-scale'), "single-scale does not see the coarse stage's schedule");
+    const joint: TwoScaleModel = { ...model('v'), jointSchedule: makeSchedule('cosine', 1000, -2 * Math.LN2) };
+    assert.notDeepEqual(run(joint, 'single-scale'), run(model('v'), 'single-scale'));
+    assert.deepEqual(run(joint, 'coarse-to-fine'), plain, "coarse-to-fine does not see single-scale's schedule");
     const settings = { calls: 6, guidance: 1, coarseShare: 0.5 };
     const lab = Int32Array.from([0, 1, 2]);
     const a = sampleTwoScale(model('v'), p, 'coarse-to-fine', lab, settings, noise(4).normal);
@@ -151,6 +154,10 @@ describe('two-scale latent diffusion: loss options and sampling', () => {
     const fa = sampleTwoScale(model('v'), p, 'coarse-to-fine', lab, settings, noise(4).normal, given);
     const fb = sampleTwoScale(shifted, p, 'coarse-to-fine', lab, settings, noise(4).normal, given);
     assert.deepEqual(Array.from(fa.fine.dataSync()), Array.from(fb.fine.dataSync()), 'the fine stage keeps the unshifted schedule');
+    const sa = sampleTwoScale(model('v'), p, 'single-scale', lab, settings, noise(4).normal);
+    const sb = sampleTwoScale(joint, p, 'single-scale', lab, settings, noise(4).normal);
+    assert.notDeepEqual(Array.from(sa.coarse.dataSync()), Array.from(sb.coarse.dataSync()), "single-scale samples on its joint chain's schedule");
+    tf.dispose([sa.coarse, sa.fine, sb.coarse, sb.fine]);
     tf.dispose([a.coarse, a.fine, b.coarse, b.fine, fa.coarse, fa.fine, fb.coarse, fb.fine, given]);
   });
 });

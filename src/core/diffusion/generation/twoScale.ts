@@ -11,10 +11,10 @@ import { type DenoiseStage, unet, type UnetShape } from './networks';
  *   the fine latent given the finished coarse one. Training: a share of each batch at each stage
  *   (`coarseRows`; half each is Frido's `stage_loss_ratio` 0.5 / 0.5), every row's loss counting
  *   alike. The coarse stage may run on its own noise schedule (`coarseSchedule`: log SNR shifted
- *   for the smaller latent, as simple diffusion does per resolution); the clean coarse latent that
+ *   for the smaller latent, as simple diffusion does per resolution: `coarseSchedule`); the clean coarse latent that
  *   conditions the fine stage is mixed with 10% noise (Frido's `noise_mix_ratio` 0.1).
  * - `single-scale`: both latents noised and denoised together in one chain (what a latent
- *   diffusion model does with this autoencoder).
+ *   diffusion model does with this autoencoder), on its own (possibly shifted) `jointSchedule`.
  * Both train the same network for the same number of steps on the same batch size, and sample
  * with the same number of network calls: `calls` DDIM steps for single-scale, split between the
  * stages for coarse-to-fine (`stageCalls`). Latents are divided by their standard deviation first (`LatentScale`).
@@ -39,6 +39,8 @@ export interface TwoScaleModel {
    * latent (`shiftedAlphaBars`), or `schedule` itself (shift 0). Absent: `schedule`.
    */
   coarseSchedule?: NoiseSchedule;
+  /** single-scale's joint chain: the same schedule with its own log SNR shift, or `schedule` itself. Absent: `schedule`. */
+  jointSchedule?: NoiseSchedule;
   scale: LatentScale;
   /** What the U-Net outputs (eps or v); the samplers convert to eps. */
   prediction: Prediction;
@@ -87,10 +89,11 @@ export function twoScaleLoss(
   /** Weighted mean over rows of each row's mean squared error; `w`: the rows' weights. */
   const rowLoss = (out: tf.Tensor, target: tf.Tensor, w: Float32Array) => tf.mean(tf.mul(tf.tensor1d(w), tf.mean(tf.square(tf.sub(out, target)), [1, 2, 3]))) as tf.Scalar;
   if (arm === 'single-scale') {
-    const targetC = predictionTarget(m.schedule, coarse0, t, epsC, m.prediction);
-    const targetF = predictionTarget(m.schedule, fine0, t, epsF, m.prediction);
-    const w = minSnrWeights(m.schedule, t, opts.minSnr, m.prediction);
-    const out = unet(p, m.shape, qSample(m.schedule, coarse0, t, epsC), qSample(m.schedule, fine0, t, epsF), t, lab, 'joint');
+    const sj = m.jointSchedule ?? m.schedule;
+    const targetC = predictionTarget(sj, coarse0, t, epsC, m.prediction);
+    const targetF = predictionTarget(sj, fine0, t, epsF, m.prediction);
+    const w = minSnrWeights(sj, t, opts.minSnr, m.prediction);
+    const out = unet(p, m.shape, qSample(sj, coarse0, t, epsC), qSample(sj, fine0, t, epsF), t, lab, 'joint');
     const coarse = rowLoss(out.coarse, targetC, w);
     const fine = rowLoss(out.fine, targetF, w);
     // Every latent coordinate counts alike (the row's error over both latents).
@@ -168,13 +171,14 @@ export function sampleTwoScale(
   if (arm === 'single-scale') {
     if (givenCoarse) throw new Error('single-scale has no fine stage to run alone');
     // One chain over [coarse | fine], flattened; clipping per part.
+    const sj = m.jointSchedule ?? m.schedule;
     const model: EpsModel = (x, t) => {
       const out = call(toCoarse(tf.slice(x, [0, 0], [n, coarseSize])), toFine(tf.slice(x, [0, coarseSize], [n, fineSize])), t, 'joint');
-      return eps(x, t, tf.concat([flat(out.coarse), flat(out.fine)], 1));
+      return eps(x, t, tf.concat([flat(out.coarse), flat(out.fine)], 1), sj);
     };
     const lo = tf.concat([tf.fill([1, coarseSize], clipC.lo), tf.fill([1, fineSize], clipF.lo)], 1);
     const hi = tf.neg(lo);
-    const x = sampleDdim(m.schedule, model, noise([n, coarseSize + fineSize]), s.calls, { noise, clipX0: { lo, hi } });
+    const x = sampleDdim(sj, model, noise([n, coarseSize + fineSize]), s.calls, { noise, clipX0: { lo, hi } });
     const out = { coarse: toCoarse(tf.slice(x, [0, 0], [n, coarseSize])), fine: toFine(tf.slice(x, [0, coarseSize], [n, fineSize])) };
     tf.dispose([x, lo, hi]);
     return out;
