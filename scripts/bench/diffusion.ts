@@ -20,9 +20,9 @@
  *   split of the calls) chosen per schedule on a validation split by a stated rule
  *   (`src/core/diffusion/generation/validation.ts`), and class consistency stage by stage.
  *   `--min-snr G` trains with Min-SNR-gamma loss weights, `--coarse-shift S` shifts the log SNR of
- *   coarse-to-fine's coarse-stage schedule, `--joint-shift S` that of single-scale's joint chain, `--coarse-rows R` puts that share of each batch on the
- *   coarse stage (defaults: the example's): run the study with and without one and compare the
- *   validation numbers (never the reported ones);
+ *   coarse-to-fine's coarse-stage schedule, `--joint-shift S` that of single-scale's joint chain,
+ *   `--coarse-rows R` puts that share of each batch on the coarse stage (defaults: the example's):
+ *   run the study with and without one and compare the validation numbers (never the reported ones);
  *   `--schedule coarse-to-fine|single-scale` trains only that schedule (coarse-to-fine alone gives
  *   the two-schedule run's numbers: it trains first, from the same state; single-scale alone does not).
  *

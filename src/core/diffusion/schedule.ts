@@ -12,7 +12,7 @@ export interface NoiseSchedule {
   name: ScheduleName;
   /** Number of diffusion steps T. */
   steps: number;
-  /** The shift added to log SNR at every step (`shiftLogSnr`; 0: the named schedule as it is). */
+  /** The shift added to log SNR at every step (`shiftedAlphaBars`; 0: the named schedule as it is). */
   logSnrShift: number;
   betas: Float64Array;
   /** alphaBar_t = prod_{s <= t} (1 - beta_s). */
@@ -107,7 +107,8 @@ export function makeSchedule(name: ScheduleName, steps: number, logSnrShift = 0)
  * noise), so at equal t it is effectively noisier; simple diffusion shifts by
  * 2 log(d_ref / d) for a d x d image against the d_ref x d_ref the schedule was made for
  * (SD3's timestep shift is the same map for rectified flow). Positive shifts mean less noise at
- * every t. The shift keeps alphaBar strictly decreasing and in (0, 1) when it is so before.
+ * every t, negative more (what the Frido miniature's chains measured best: docs/diffusion.md). The
+ * shift keeps alphaBar strictly decreasing and in (0, 1) when it is so before.
  */
 export function shiftedAlphaBars(alphaBars: Float64Array, shift: number): Float64Array {
   if (!Number.isFinite(shift)) throw new RangeError(`a log SNR shift must be a finite number, got ${shift}`);

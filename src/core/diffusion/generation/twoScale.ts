@@ -10,8 +10,8 @@ import { type DenoiseStage, unet, type UnetShape } from './networks';
  * - `coarse-to-fine` (Frido): denoise the coarse latent first (the fine input is zeros: it does not exist yet), then
  *   the fine latent given the finished coarse one. Training: a share of each batch at each stage
  *   (`coarseRows`; half each is Frido's `stage_loss_ratio` 0.5 / 0.5), every row's loss counting
- *   alike. The coarse stage may run on its own noise schedule (`coarseSchedule`: log SNR shifted
- *   for the smaller latent, as simple diffusion does per resolution: `coarseSchedule`); the clean coarse latent that
+ *   alike. The coarse stage may run on its own noise schedule (`coarseSchedule`: log SNR shifted,
+ *   as simple diffusion does per resolution); the clean coarse latent that
  *   conditions the fine stage is mixed with 10% noise (Frido's `noise_mix_ratio` 0.1).
  * - `single-scale`: both latents noised and denoised together in one chain (what a latent
  *   diffusion model does with this autoencoder), on its own (possibly shifted) `jointSchedule`.
@@ -32,11 +32,11 @@ export interface LatentScale {
 
 export interface TwoScaleModel {
   shape: UnetShape;
-  /** The noise schedule of the fine stage and of single-scale's joint chain. */
+  /** The noise schedule of coarse-to-fine's fine stage (and of the other chains when they have none of their own). */
   schedule: NoiseSchedule;
   /**
-   * coarse-to-fine's coarse stage: the same schedule with its log SNR shifted for the smaller
-   * latent (`shiftedAlphaBars`), or `schedule` itself (shift 0). Absent: `schedule`.
+   * coarse-to-fine's coarse stage: the same schedule with its own log SNR shift
+   * (`shiftedAlphaBars`), or `schedule` itself (shift 0). Absent: `schedule`.
    */
   coarseSchedule?: NoiseSchedule;
   /** single-scale's joint chain: the same schedule with its own log SNR shift, or `schedule` itself. Absent: `schedule`. */
