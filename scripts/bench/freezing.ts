@@ -6,6 +6,9 @@
  * and backward FLOPs saved against `none`, the freezes, and whether SmartFRZ is on or above the
  * accuracy-time line through `linear` and `autofreeze`; then the issue's targets.
  *
+ * Two groups, reported apart: the 7 round-5 pairs (short budgets, 4-20 epochs) and, from round 7,
+ * `LONG_PAIRS` (the same kinds of models at longer, realistic budgets; see freezingPairs.ts).
+ *
  *   npm run bench:freezing -- [--pairs id,id] [--policies none,linear,autofreeze,smartfrz[,static]]
  *                             [--predictor FILE] [--out FILE]
  *   npm run bench:freezing -- --report FILE    (re-print the table of a saved run, no training)
@@ -24,10 +27,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { LoadedData } from '../../src/core/data/types';
 import type { FreezingConfig, FreezingPolicyName, TrainExperiment } from '../../src/core/experiment/types';
 import { createPolicy } from '../../src/core/freezing/create';
+import { SmartFrzPolicy } from '../../src/core/freezing/smartfrz/policy';
 import { buildModel } from '../../src/core/model/build';
 import { initBackend } from '../../src/core/tensor/backend';
 import { train } from '../../src/core/train/trainer';
-import { type BenchPair, PAIRS } from './freezingPairs';
+import { type BenchPair, LONG_PAIRS, PAIRS } from './freezingPairs';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -44,6 +48,8 @@ const { values } = parseArgs({
 interface Row {
   pair: string; policy: string; accuracy: number; trainSeconds: number; cpuSeconds: number;
   backwardSaved: number; forwardSaved: number; freezes: string;
+  /** SmartFRZ's per-layer convergence signal: probe readings and their wall milliseconds. */
+  convergence?: { readings: number; milliseconds: number };
 }
 
 /** Static baseline: all but the last two weighted layers at half time. */
@@ -63,8 +69,9 @@ async function runOne(pair: BenchPair, data: LoadedData, policy: FreezingPolicyN
   const model = await buildModel(experiment.model, { exampleShape: data.exampleShape, inputDtype: 'float32', seed: pair.seed });
   const freezes: string[] = [];
   const c0 = process.cpuUsage();
+  const freezing = createPolicy(experiment.freezing);
   const r = await train({
-    experiment, data, model, policy: createPolicy(experiment.freezing), runId: `${pair.id}-${policy}`, backend: tf.getBackend(),
+    experiment, data, model, policy: freezing, runId: `${pair.id}-${policy}`, backend: tf.getBackend(),
     onEvent: (e) => {
       if (e.type === 'freeze') freezes.push(`${e.layer}@${e.epoch + 1}`);
       if (e.type === 'epoch') process.stderr.write(`  ${pair.id}/${policy} epoch ${e.epoch + 1}: dev acc ${(e.testAccuracy * 100).toFixed(2)}% ${e.elapsedSeconds.toFixed(1)} s frozen [${e.frozen.join(',')}]\n`);
@@ -73,9 +80,12 @@ async function runOne(pair: BenchPair, data: LoadedData, policy: FreezingPolicyN
   });
   const c = process.cpuUsage(c0);
   model.dispose();
+  const convergence = freezing instanceof SmartFrzPolicy ? freezing.convergenceCost() : undefined;
+  freezing.dispose?.();
   return {
     pair: pair.id, policy, accuracy: r.metrics.accuracy, trainSeconds: r.trainSeconds, cpuSeconds: (c.user + c.system) / 1e6,
     backwardSaved: r.flopsSaved.backward, forwardSaved: r.flopsSaved.forward, freezes: freezes.join(' '),
+    ...(convergence ? { convergence } : {}),
   };
 }
 
@@ -129,7 +139,32 @@ export function report(pairIds: string[], rows: Row[]): { lines: string[]; smart
     lines.push(`- >= 30% less training time on average: wall ${pct(mean(verdicts.map((v) => v.wallSaved)))}, CPU ${pct(mean(verdicts.map((v) => v.cpuSaved)))} (whole training call, evaluation included); backward FLOPs saved ${pct(mean(verdicts.map((v) => v.flopsSaved)))}`);
     lines.push(`- on or above the linear–autofreeze accuracy-time line on every pair: ${count((v) => v.lineWall)} by wall time, ${count((v) => v.lineCpu)} by CPU time, ${count((v) => v.lineFlops)} by backward FLOPs`);
   }
+  const probed = rows.filter((r) => pairIds.includes(r.pair) && r.convergence && r.convergence.readings > 0);
+  if (probed.length > 0) {
+    const ms = probed.reduce((a, r) => a + r.convergence!.milliseconds, 0);
+    const reads = probed.reduce((a, r) => a + r.convergence!.readings, 0);
+    const share = ms / 1000 / probed.reduce((a, r) => a + r.trainSeconds, 0);
+    lines.push(`- cost of the per-layer convergence signal: ${reads} probe readings (one before training, one per epoch), ${(ms / reads).toFixed(1)} ms wall each, ${(share * 100).toFixed(1)}% of SmartFRZ's training wall time (per pair: ${probed.map((r) => `${r.pair} ${(r.convergence!.milliseconds / r.convergence!.readings).toFixed(1)} ms`).join(', ')})`);
+  }
   return { lines, smartfrz: verdicts };
+}
+
+/** The report of each group of pairs (the round-5 pairs, then the longer-budget ones), one after the other. */
+export function groups(pairIds: string[], rows: Row[]): { lines: string[]; smartfrz: Record<string, Verdict[]> } {
+  const lines: string[] = [];
+  const smartfrz: Record<string, Verdict[]> = {};
+  const parts: Array<[string, string, BenchPair[]]> = [
+    ['short', 'Round-5 pairs (short budgets)', PAIRS],
+    ['long', 'Longer-budget pairs (declared in round 7 before any SmartFRZ run on them)', LONG_PAIRS],
+  ];
+  for (const [key, title, list] of parts) {
+    const ids = pairIds.filter((id) => list.some((p) => p.id === id));
+    if (ids.length === 0) continue;
+    const r = report(ids, rows);
+    lines.push(`### ${title}`, '', ...r.lines, '');
+    smartfrz[key] = r.smartfrz;
+  }
+  return { lines, smartfrz };
 }
 
 interface Verdict { pair: string; delta: number; wallSaved: number; cpuSaved: number; flopsSaved: number; lineWall?: boolean; lineCpu?: boolean; lineFlops?: boolean }
@@ -138,11 +173,12 @@ async function main(): Promise<void> {
   if (values.report) {
     // Re-render a saved run (no training).
     const saved = JSON.parse(readFileSync(values.report, 'utf8')) as { pairs: Array<{ id: string }>; rows: Row[] };
-    console.log(report(saved.pairs.map((p) => p.id), saved.rows).lines.join('\n'));
+    console.log(groups(saved.pairs.map((p) => p.id), saved.rows).lines.join('\n'));
     return;
   }
   const backend = await initBackend();
-  const chosen = values.pairs ? PAIRS.filter((p) => values.pairs!.split(',').includes(p.id)) : PAIRS;
+  const all = [...PAIRS, ...LONG_PAIRS];
+  const chosen = values.pairs ? all.filter((p) => values.pairs!.split(',').includes(p.id)) : all;
   const policies = values.policies!.split(',') as FreezingPolicyName[];
   console.error(`backend ${backend.name}; ${chosen.length} held-out pairs x ${policies.join(', ')}`);
   const rows: Row[] = [];
@@ -150,7 +186,7 @@ async function main(): Promise<void> {
     const data = await pair.load();
     for (const policy of policies) rows.push(await runOne(pair, data, policy));
   }
-  const { lines, smartfrz } = report(chosen.map((p) => p.id), rows);
+  const { lines, smartfrz } = groups(chosen.map((p) => p.id), rows);
   console.log(lines.join('\n'));
   mkdirSync(path.dirname(values.out!), { recursive: true });
   writeFileSync(values.out!, JSON.stringify({ backend: backend.name, pairs: chosen.map((p) => ({ id: p.id, describe: p.describe })), rows, smartfrz }, null, 2));

@@ -14,12 +14,13 @@
  *      grid): the predictor's scores as a classifier, and one candidate threshold below;
  *    - maxDirectedness: the 95th percentile of the directedness of their windows labelled
  *      freeze (the convergence guard lets 95% of freezable windows through);
- *    - threshold and accuracyTolerance together: real SmartFRZ trainings of the N cheapest
- *      calibration pairs (by recorded training time) with every candidate pair of values next to
- *      `none`; the one that saves the most backward FLOPs while the mean accuracy loss stays
- *      within `MEAN_LOSS_TARGET` points and at most `MAX_PAIRS_BEYOND` pair loses more than
- *      `PAIR_LOSS_BOUND` points (`chooseDecision`; the safest when none does). Accuracies are on
- *      each generated pair's own held-out split (generated data, 800 examples).
+ *    - threshold and minLayerSimilarity (the per-layer convergence signal) together: real
+ *      SmartFRZ trainings of the N cheapest calibration pairs (by recorded training time) with
+ *      every candidate pair of values next to `none`, the accuracy guard off; the one that saves
+ *      the most backward FLOPs while the mean accuracy loss stays within `MEAN_LOSS_TARGET`
+ *      points and at most `MAX_PAIRS_BEYOND` pair loses more than `PAIR_LOSS_BOUND` points
+ *      (`chooseDecision`; the safest when none does). Accuracies are on each generated pair's
+ *      own held-out split (generated data, 800 examples).
  * No benchmark data (digits, Fashion-MNIST) is read here.
  */
 import * as fs from 'node:fs';
@@ -38,12 +39,13 @@ import { type Example, fitPredictor, probabilities, score } from './trainPredict
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /**
- * Candidate decisions tried in real trainings of calibration pairs: accuracy tolerances (points
- * per epoch; 100 = guard off) and thresholds (besides the one best on windows). Chosen: the
- * combination that saves the most backward FLOPs within the loss targets below.
+ * Candidate decisions tried in real trainings of calibration pairs: least probe CKA between
+ * consecutive epochs (`minLayerSimilarity`) and thresholds (besides the one best on windows).
+ * Chosen: the combination that saves the most backward FLOPs within the loss targets below.
+ * Declared (round 7) before any calibration or bench run with the per-layer signal.
  */
-const TOLERANCES = [0.5, 1, 2, 4, 100];
-const THRESHOLDS = [0.5, 0.8];
+const SIMILARITIES = [0.95, 0.98, 0.99, 0.995, 0.998, 0.999];
+const THRESHOLDS = [0.2, 0.8];
 const MEAN_LOSS_TARGET = 0.25;
 /** The issue's per-pair bound (points below `none`)... */
 const PAIR_LOSS_BOUND = 0.5;
@@ -57,12 +59,12 @@ const MAX_PAIRS_BEYOND = 1;
 /**
  * The decision with the most mean backward FLOPs saved among those whose mean loss is within
  * `MEAN_LOSS_TARGET` and with at most `MAX_PAIRS_BEYOND` pairs losing more than
- * `PAIR_LOSS_BOUND` (ties: the higher threshold, then the lower tolerance: the safer). Declared
+ * `PAIR_LOSS_BOUND` (ties: the higher threshold, then the higher similarity: the safer). Declared
  * before the bench ran; the bench's pairs never change it. When none qualifies, the safest: the
  * fewest pairs beyond the bound, then the smallest worst loss, then mean loss, then the most saved.
  */
-export function chooseDecision<T extends { threshold: number; tolerance: number; meanLoss: number; worstLoss: number; pairsBeyond: number; meanSaved: number }>(rows: T[]): T | undefined {
-  const safer = (a: T, b: T) => b.threshold - a.threshold || a.tolerance - b.tolerance;
+export function chooseDecision<T extends { threshold: number; minLayerSimilarity: number; meanLoss: number; worstLoss: number; pairsBeyond: number; meanSaved: number }>(rows: T[]): T | undefined {
+  const safer = (a: T, b: T) => b.threshold - a.threshold || b.minLayerSimilarity - a.minLayerSimilarity;
   const within = rows.filter((r) => r.meanLoss <= MEAN_LOSS_TARGET && r.pairsBeyond <= MAX_PAIRS_BEYOND);
   if (within.length > 0) return [...within].sort((a, b) => b.meanSaved - a.meanSaved || safer(a, b))[0];
   return [...rows].sort((a, b) => a.pairsBeyond - b.pairsBeyond || a.worstLoss - b.worstLoss || a.meanLoss - b.meanLoss || b.meanSaved - a.meanSaved || safer(a, b))[0];
@@ -148,22 +150,24 @@ async function main(): Promise<void> {
   const guardRejects = notFreeze.filter((e) => e.directedness > maxDirectedness).length / Math.max(1, notFreeze.length);
   log(`window threshold ${windowThreshold} (best balanced accuracy); maxDirectedness ${maxDirectedness} rejects ${(guardRejects * 100).toFixed(1)}% of not-freezable calibration windows`);
 
-  // Decision threshold and accuracy tolerance together, from real trainings of calibration pairs.
+  // Decision threshold and per-layer convergence threshold together, from real trainings of
+  // calibration pairs (the model-level accuracy guard off: the per-layer signal replaces it).
   const tolPairs = [...calRuns].sort((a, b) => a.seconds - b.seconds).slice(0, Number(values['tolerance-pairs']));
   const thresholds = [...new Set([windowThreshold, ...THRESHOLDS])].sort((a, b) => a - b);
-  const configs = thresholds.flatMap((t) => TOLERANCES.map((tolerance) => ({ threshold: t, tolerance })));
-  const tolRows: Array<{ pair: string; none: number; runs: Array<{ threshold: number; tolerance: number; accuracy: number; saved: number; freezes: string[] }> }> = [];
+  const configs = thresholds.flatMap((t) => SIMILARITIES.map((minLayerSimilarity) => ({ threshold: t, minLayerSimilarity })));
+  type DecisionRun = { threshold: number; minLayerSimilarity: number; accuracy: number; saved: number; freezes: string[] };
+  const tolRows: Array<{ pair: string; none: number; runs: DecisionRun[] }> = [];
   const c2 = cpu();
   for (const run of tolPairs) {
     const pair = generatedStudyPair(run.id);
     const data = await pair.load();
     const none = await trainWith(pair, data, createNonePolicy());
-    const row = { pair: run.id, none: none.accuracy, runs: [] as Array<{ threshold: number; tolerance: number; accuracy: number; saved: number; freezes: string[] }> };
+    const row = { pair: run.id, none: none.accuracy, runs: [] as DecisionRun[] };
     for (const c of configs) {
-      const r = await trainWith(pair, data, new SmartFrzPolicy({ predictor, threshold: c.threshold, maxDirectedness, accuracyTolerance: c.tolerance }));
+      const r = await trainWith(pair, data, new SmartFrzPolicy({ predictor, threshold: c.threshold, maxDirectedness, minLayerSimilarity: c.minLayerSimilarity, accuracyTolerance: 100 }));
       row.runs.push({ ...c, accuracy: r.accuracy, saved: r.backwardSaved, freezes: r.freezes });
     }
-    log(`  ${run.id}: none ${none.accuracy.toFixed(4)}; ${row.runs.map((r) => `t ${r.threshold} tol ${r.tolerance}: ${((r.accuracy - none.accuracy) * 100).toFixed(2)} pts, ${(r.saved * 100).toFixed(0)}% [${r.freezes.join(' ')}]`).join('; ')}`);
+    log(`  ${run.id}: none ${none.accuracy.toFixed(4)}; ${row.runs.map((r) => `t ${r.threshold} cka ${r.minLayerSimilarity}: ${((r.accuracy - none.accuracy) * 100).toFixed(2)} pts, ${(r.saved * 100).toFixed(0)}% [${r.freezes.join(' ')}]`).join('; ')}`);
     tolRows.push(row);
   }
   const perConfig = configs.map((c, i) => {
@@ -178,10 +182,10 @@ async function main(): Promise<void> {
   });
   const chosen = chooseDecision(perConfig)!;
   const threshold = chosen.threshold;
-  const accuracyTolerance = chosen.tolerance;
+  const minLayerSimilarity = chosen.minLayerSimilarity;
   const tolCpu = cpu() - c2;
-  log(`threshold ${threshold}, accuracy tolerance ${accuracyTolerance}: ${JSON.stringify(perConfig)}`);
-  const calibration: PredictorCalibration = { threshold, accuracyTolerance, maxDirectedness };
+  log(`threshold ${threshold}, minLayerSimilarity ${minLayerSimilarity}: ${JSON.stringify(perConfig)}`);
+  const calibration: PredictorCalibration = { threshold, minLayerSimilarity, maxDirectedness };
   predictor.calibration = calibration;
 
   const fitScores = score(fitEx, await probabilities(predictor, fitEx), windowThreshold);
@@ -200,7 +204,7 @@ async function main(): Promise<void> {
     record: RECORD,
     fit,
     calibration: {
-      ...calibration, windowThreshold, thresholdRule: `with the tolerance, the most backward FLOPs saved in real trainings of calibration pairs with mean loss <= ${MEAN_LOSS_TARGET} points and at most ${MAX_PAIRS_BEYOND} pair beyond ${PAIR_LOSS_BOUND} points`, thresholdGrid: grid,
+      ...calibration, windowThreshold, thresholdRule: `with minLayerSimilarity (accuracy guard off), the most backward FLOPs saved in real trainings of calibration pairs with mean loss <= ${MEAN_LOSS_TARGET} points and at most ${MAX_PAIRS_BEYOND} pair beyond ${PAIR_LOSS_BOUND} points`, thresholdGrid: grid,
       directednessQuantile: 0.95, guardRejectsNotFreezable: +guardRejects.toFixed(4),
       meanLossTarget: MEAN_LOSS_TARGET, pairLossBound: PAIR_LOSS_BOUND, maxPairsBeyond: MAX_PAIRS_BEYOND, decisions: perConfig, tolerancePairs: tolRows,
     },

@@ -2,8 +2,11 @@
  * SmartFRZ oracle study: per pair, when SmartFRZ froze each unit against the earliest epoch it
  * could have frozen without costing accuracy, and what each guard said at each freezing stage.
  *
- *   node --import tsx scripts/smartfrz/oracle.ts [--calibration N | --generated g003,g007 | --bench id,id]
- *                                                [--tolerance 0.5] [--predictor FILE] [--out FILE]
+ *   node --import tsx scripts/smartfrz/oracle.ts [--calibration N | --generated g003,g007 | --bench all|long|id,id]
+ *                                                [--tolerance 0.5] [--predictor FILE] [--out FILE] [--stages-only]
+ *
+ * `--stages-only` skips the search: `none` and one logged SmartFRZ run per pair (P(freeze), the
+ * candidate's probe CKA and what held it back at each stage), a diagnosis at ~1/4 of a bench's CPU.
  *
  * The oracle is greedy and front to back: unit 0 freezes after the earliest epoch e0 such that
  * freezing it after e0 or any later epoch keeps the final accuracy within `--tolerance` points
@@ -23,7 +26,7 @@ import type { EpochMetrics, FreezableUnit, FreezingPolicy, StepInfo, TrainingPla
 import { SmartFrzPolicy } from '../../src/core/freezing/smartfrz/policy';
 import { loadPredictor } from '../../src/core/freezing/smartfrz/predictorFile';
 import { initBackend } from '../../src/core/tensor/backend';
-import { PAIRS } from '../bench/freezingPairs';
+import { LONG_PAIRS, PAIRS } from '../bench/freezingPairs';
 import { DEFAULT_CACHE, readCache } from './generate';
 import { generatedStudyPair, type StudyPair, type TrainedRun, trainWith } from './trainPair';
 
@@ -40,12 +43,16 @@ export class ScheduledPolicy implements FreezingPolicy {
   loadState(s: unknown): void { this.steps = (s as { steps: number }).steps; }
 }
 
-/** A SmartFRZ policy that also logs, per freezing stage, P(freeze), the prefix and what held it back. */
+/** A SmartFRZ policy that also logs, per freezing stage, P(freeze), the candidate's probe CKA, the prefix and what held it back. */
 class LoggedSmartFrz extends SmartFrzPolicy {
-  readonly stages: Array<{ epoch: number; frozen: number; p: number[]; hold?: string }> = [];
+  readonly stages: Array<{ epoch: number; frozen: number; p: number[]; cka: number; hold?: string }> = [];
   override async afterEpoch(m: EpochMetrics): Promise<void> {
+    const candidate = this.frozenPrefix();
     await super.afterEpoch(m);
-    this.stages.push({ epoch: m.epoch + 1, frozen: this.frozenPrefix(), p: this.lastProbabilities().map((x) => +x.toFixed(3)), ...(this.lastHold() ? { hold: this.lastHold() } : {}) });
+    this.stages.push({
+      epoch: m.epoch + 1, frozen: this.frozenPrefix(), p: this.lastProbabilities().map((x) => +x.toFixed(3)),
+      cka: +this.layerSimilarity(candidate).toFixed(4), ...(this.lastHold() ? { hold: this.lastHold() } : {}),
+    });
   }
 }
 
@@ -60,7 +67,8 @@ export interface OracleResult {
   smartfrz?: TrainedRun & { stages: LoggedSmartFrz['stages'] };
 }
 
-export async function oracleOf(pair: StudyPair, tolerancePoints: number, opts: { keepTrainable?: number; predictorFile?: string; log?: (m: string) => void } = {}): Promise<OracleResult> {
+/** `stagesOnly`: skip the oracle's search (only `none` and the logged SmartFRZ run: a cheap diagnosis). */
+export async function oracleOf(pair: StudyPair, tolerancePoints: number, opts: { keepTrainable?: number; predictorFile?: string; stagesOnly?: boolean; log?: (m: string) => void } = {}): Promise<OracleResult> {
   const log = opts.log ?? (() => {});
   const data = await pair.load();
   const none = await trainWith(pair, data, createNonePolicy());
@@ -70,7 +78,7 @@ export async function oracleOf(pair: StudyPair, tolerancePoints: number, opts: {
   const oracle: Array<number | null> = [];
   const tried: OracleResult['tried'] = [];
   let oracleRun: TrainedRun | undefined;
-  for (let u = 0; u < units; u++) {
+  for (let u = 0; u < (opts.stagesOnly ? 0 : units); u++) {
     const from = schedule.length > 0 ? schedule[schedule.length - 1] : 1;
     let best: { e: number; run: TrainedRun } | undefined;
     for (let e = pair.epochs - 1; e >= from; e--) {
@@ -102,6 +110,7 @@ async function main(): Promise<void> {
       calibration: { type: 'string' },
       generated: { type: 'string' },
       bench: { type: 'string' },
+      'stages-only': { type: 'boolean', default: false },
       tolerance: { type: 'string', default: '0.5' },
       predictor: { type: 'string', default: path.resolve(__dirname, '..', '..', 'models', 'smartfrz', 'predictor.json') },
       cache: { type: 'string', default: DEFAULT_CACHE },
@@ -111,7 +120,10 @@ async function main(): Promise<void> {
   await initBackend();
   const log = (m: string) => process.stderr.write(`${m}\n`);
   let pairs: StudyPair[] = [];
-  if (values.bench !== undefined) pairs = PAIRS.filter((p) => values.bench === 'all' || values.bench!.split(',').includes(p.id));
+  // --bench all: the 7 round-5 pairs; long: the longer-budget ones; or ids of either.
+  if (values.bench !== undefined) {
+    pairs = [...PAIRS, ...LONG_PAIRS].filter((p) => (values.bench === 'all' && PAIRS.includes(p)) || (values.bench === 'long' && LONG_PAIRS.includes(p)) || values.bench!.split(',').includes(p.id));
+  }
   else if (values.generated !== undefined) pairs = values.generated.split(',').map(generatedStudyPair);
   else if (values.calibration !== undefined) {
     pairs = readCache(path.resolve(values.cache!)).filter((r) => r.role === 'calibrate').slice(0, Number(values.calibration)).map((r) => generatedStudyPair(r.id));
@@ -121,11 +133,14 @@ async function main(): Promise<void> {
   const results: OracleResult[] = [];
   for (const pair of pairs) {
     log(`${pair.id}`);
-    const r = await oracleOf(pair, Number(values.tolerance), { predictorFile: values.predictor, log });
+    const r = await oracleOf(pair, Number(values.tolerance), { predictorFile: values.predictor, stagesOnly: values['stages-only'], log });
     results.push(r);
     const s = r.smartfrz;
-    log(`${pair.id}: none ${(r.none.accuracy * 100).toFixed(2)}%; oracle after [${r.oracle.join(', ')}] ${r.oracleRun ? `${((1 - r.oracleRun.cpuSeconds / r.none.cpuSeconds) * 100).toFixed(0)}% CPU / ${(r.oracleRun.backwardSaved * 100).toFixed(0)}% bwd saved` : 'nothing'}` +
-      (s ? `; smartfrz [${s.freezes.join(' ')}] ${((s.accuracy - r.none.accuracy) * 100).toFixed(2)} pts, ${((1 - s.cpuSeconds / r.none.cpuSeconds) * 100).toFixed(0)}% CPU saved\n    ${s.stages.map((st) => `e${st.epoch}: k=${st.frozen} p=[${st.p.join(',')}]${st.hold ? ` (${st.hold})` : ''}`).join('\n    ')}` : ''));
+    const oracle = values['stages-only']
+      ? 'oracle not searched'
+      : `oracle after [${r.oracle.join(', ')}] ${r.oracleRun ? `${((1 - r.oracleRun.cpuSeconds / r.none.cpuSeconds) * 100).toFixed(0)}% CPU / ${(r.oracleRun.backwardSaved * 100).toFixed(0)}% bwd saved` : 'nothing'}`;
+    log(`${pair.id}: none ${(r.none.accuracy * 100).toFixed(2)}%; ${oracle}` +
+      (s ? `; smartfrz [${s.freezes.join(' ')}] ${((s.accuracy - r.none.accuracy) * 100).toFixed(2)} pts, ${((1 - s.cpuSeconds / r.none.cpuSeconds) * 100).toFixed(0)}% CPU saved\n    ${s.stages.map((st) => `e${st.epoch}: k=${st.frozen} p=[${st.p.join(',')}] cka=${st.cka}${st.hold ? ` (${st.hold})` : ''}`).join('\n    ')}` : ''));
     mkdirSync(path.dirname(values.out!), { recursive: true });
     writeFileSync(values.out!, JSON.stringify({ tolerance: Number(values.tolerance), results }, null, 1));
   }

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  expandFolder, explorerRow, exportVia, findWebviewFrame, hoverText, openWorkbench, runCommand, screenshot, waitForActiveEditor, waitForNotification, waitInWebview, waitUntil, patient, type Workbench,
+  openFromExplorer, expandFolder, exportVia, findWebviewFrame, hoverText, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, waitUntil, patient, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
@@ -49,10 +49,9 @@ describe('diffusion lab (code-server)', { timeout: patient(8 * 60_000) }, () => 
   test('the experiment file gets diagnostics for the diffusion fields', async () => {
     const { page } = wb;
     await expandFolder(page, 'diffusion');
-    await explorerRow(page, FILE).click();
-    await waitForActiveEditor(page, FILE);
+    await openFromExplorer(page, FILE);
     const editor = page.locator('.editor-instance .monaco-editor').first();
-    await editor.locator('.squiggly-warning').first().waitFor({ state: 'attached', timeout: 60_000 });
+    await editor.locator('.squiggly-warning').first().waitFor({ state: 'attached', timeout: patient(60_000) });
     const target = editor.locator('.view-line', { hasText: '"eta"' }).first().locator('span', { hasText: 'eta' }).first();
     const text = await hoverText(page, target, /ignored/);
     assert.match(text, /ignored: eta weights the Q term of objective "ql"; this experiment is "bc"/);

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { REPO, startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, reloadWindow, runCommand, screenshot, waitForActiveEditor, waitInWebview, waitUntil, patient, type Workbench,
+  openFromExplorer, expandFolder, findWebviewFrame, hoverText, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, waitUntil, patient, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
@@ -90,9 +90,8 @@ describe('distillation lab (code-server)', { timeout: patient(10 * 60_000) }, ()
   test('a data-free arm on a teacher without batch norm is an error at the arm', async () => {
     const { page } = wb;
     await expandFolder(page, 'digits');
-    await explorerRow(page, NO_BN).click();
-    await waitForActiveEditor(page, NO_BN);
-    await editor().locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 60_000 });
+    await openFromExplorer(page, NO_BN);
+    await editor().locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: patient(60_000) });
     const target = editor().locator('.view-line', { hasText: '"arms"' }).first().locator('span', { hasText: 'deepinversion' }).first();
     const text = await hoverText(page, target, /batch-norm/);
     assert.match(text, /deepinversion inverts the teacher's batch-norm statistics, but the teacher \(digits-mlp\.experiment\.json\) has no batchNormalization layer/);
@@ -116,8 +115,7 @@ describe('distillation lab (code-server)', { timeout: patient(10 * 60_000) }, ()
 
   test('Run Experiment runs it; the panel draws the loss lanes, one bar per arm, the gallery and the BN match', async () => {
     const { page } = wb;
-    await explorerRow(page, FILE).click();
-    await waitForActiveEditor(page, FILE);
+    await openFromExplorer(page, FILE);
     await runCommand(page, 'Model Lab: Run Experiment');
     const s = await waitInWebview(page, '.arms-table', panelState, (v) => v.status === 'completed' && v.bn.length > 0 && Object.keys(v.lanes).length >= 3, 6 * 60_000);
     await screenshot(page, '71-distill-panel');
@@ -147,8 +145,7 @@ describe('distillation lab (code-server)', { timeout: patient(10 * 60_000) }, ()
 
   test('the experiment file shows the teacher layer and final loss on student layers; the teacher file the BN match', async () => {
     const { page } = wb;
-    await explorerRow(page, FILE).click();
-    await waitForActiveEditor(page, FILE);
+    await openFromExplorer(page, FILE);
     let text = '';
     await waitUntil(page, async () => {
       text = ((await editor().locator('.view-lines').textContent()) ?? '').replace(/\u00a0/g, ' ');
@@ -160,8 +157,7 @@ describe('distillation lab (code-server)', { timeout: patient(10 * 60_000) }, ()
     // Each arm's accuracy; the data-free arm's batch-norm gap.
     assert.match(text, /"kd"\s*\d+\.\d%, "deepinversion"\s*\d+\.\d%\s*BN μ [\d.e-]+ σ² [\d.e-]+/);
     assert.match(text, /"teacher": "digits-bn-teacher\.experiment\.json"\s*teacher \d+\.\d%/);
-    await explorerRow(page, TEACHER).click();
-    await waitForActiveEditor(page, TEACHER);
+    await openFromExplorer(page, TEACHER);
     await waitUntil(page, async () => {
       text = ((await editor().locator('.view-lines').textContent()) ?? '').replace(/\u00a0/g, ' ');
       return /BN μ/.test(text);
@@ -176,10 +172,9 @@ describe('distillation lab (code-server)', { timeout: patient(10 * 60_000) }, ()
     const { page } = wb;
     await runCommand(page, 'View: Close All Editors');
     await waitUntil(page, async () => !(await findWebviewFrame(page, '.arms-table', 1000).then(() => true, () => false)), 'the panel to close');
-    await explorerRow(page, FILE).click();
-    await waitForActiveEditor(page, FILE);
+    await openFromExplorer(page, FILE);
     const lens = editor().locator('.codelens-decoration a', { hasText: 'Show Last Results' }).first();
-    await lens.waitFor({ state: 'visible', timeout: 60_000 });
+    await lens.waitFor({ state: 'visible', timeout: patient(60_000) });
     await lens.click();
     const s = await waitInWebview(page, '.arms-table', panelState, (v) => v.status === 'completed' && v.bars.length === 6 && (v.gallery.deepinversion ?? []).length === 10, 60_000);
     assert.deepEqual(Object.keys(s.lanes).sort(), ['distillation', 'prediction', 'synthesis']);
@@ -202,10 +197,10 @@ describe('distillation lab (code-server)', { timeout: patient(10 * 60_000) }, ()
     await waitUntil(page, async () => !(await findWebviewFrame(page, '.arms-table', 1000).then(() => true, () => false)), 'the panel to close');
     await runCommand(page, 'Model Lab: Focus on Runs View');
     const tree = page.locator('.pane-body .monaco-list[aria-label*="Runs"], [id="workbench.view.extension.model-lab"] .monaco-list').first();
-    await tree.waitFor({ state: 'visible', timeout: 20_000 });
+    await tree.waitFor({ state: 'visible', timeout: patient(20_000) });
     // The run's row is labelled with its policy, "distill" (the experiment's row reads "tiny-distill").
     const row = tree.locator('.monaco-list-row', { hasText: /^distill/ }).first();
-    await row.waitFor({ state: 'visible', timeout: 60_000 });
+    await row.waitFor({ state: 'visible', timeout: patient(60_000) });
     await row.click();
     const s = await waitInWebview(page, '.arms-table', panelState, (v) => v.status === 'completed' && v.bars.length === 6 && (v.gallery.deepinversion ?? []).length === 10, 60_000);
     assert.deepEqual(Object.keys(s.lanes).sort(), ['distillation', 'prediction', 'synthesis']);

@@ -97,7 +97,7 @@ describe('information extraction on selected text (code-server)', { timeout: pat
     // The whole selected sentence is in the panel, spans and plain text together.
     assert.equal(await frame.$eval('.text', (e) => e.textContent), 'Lee Harvey Oswald shot President John F. Kennedy in Dallas on November 22, 1963.');
     // The panel is titled by file and line.
-    await panelTab(page, 'Extraction: sample.txt:2').waitFor({ state: 'visible', timeout: 30_000 });
+    await panelTab(page, 'Extraction: sample.txt:2').waitFor({ state: 'visible', timeout: patient(30_000) });
     await screenshot(page, 'extract-01-panel');
     // The editor decorates the spans (one decoration per entity, in the overview ruler too).
     assert.ok(await page.locator('.monaco-editor .view-overlays div[class*="ced-"], .monaco-editor .view-line span[class*="ced-"]').count() > 0, 'entity decorations in the editor');
@@ -109,7 +109,7 @@ describe('information extraction on selected text (code-server)', { timeout: pat
     await page.keyboard.press('Control+A');
     await runCommand(page, 'Model Lab: Extract Information');
     // The file ends with a newline: the selection's last line with text is line 2.
-    await panelTab(page, 'Extraction: sample.txt:1\u20132').waitFor({ state: 'visible', timeout: 60_000 });
+    await panelTab(page, 'Extraction: sample.txt:1\u20132').waitFor({ state: 'visible', timeout: patient(60_000) });
     const frame = await waitInWebview(page, '.text mark.entity', async (f) => f, () => true, 10_000);
     const found = await frame.$$eval('.text mark[data-entity]', (ms) => ms.map((m) => ({ index: m.getAttribute('data-entity'), text: m.textContent ?? '' })));
     // An entity whose text occurs once in the file, so where it must be selected is known.
@@ -118,12 +118,12 @@ describe('information extraction on selected text (code-server)', { timeout: pat
     assert.ok(target, JSON.stringify(found));
     const line = file.slice(0, file.indexOf(target.text)).split('\n').length;
     await frame.click(`.text mark[data-entity="${target.index}"]`);
-    await selectionStatus(page).filter({ hasText: new RegExp(`Ln ${line}, Col \\d+ \\(${target.text.length} selected\\)`) }).waitFor({ state: 'visible', timeout: 10_000 });
+    await selectionStatus(page).filter({ hasText: new RegExp(`Ln ${line}, Col \\d+ \\(${target.text.length} selected\\)`) }).waitFor({ state: 'visible', timeout: patient(10_000) });
     await screenshot(page, 'extract-01b-entity-revealed');
     // The entities table links to the editor too.
     const rowText = await frame.$eval('table.entities tbody tr[data-entity="0"] td:nth-child(2)', (td) => td.textContent ?? '');
     await frame.click('table.entities tbody tr[data-entity="0"]');
-    await selectionStatus(page).filter({ hasText: new RegExp(`\\(${rowText.length} selected\\)`) }).waitFor({ state: 'visible', timeout: 10_000 });
+    await selectionStatus(page).filter({ hasText: new RegExp(`\\(${rowText.length} selected\\)`) }).waitFor({ state: 'visible', timeout: patient(10_000) });
   });
 
   test('context menu: markup in the selection is shown as text, never rendered', async () => {
@@ -135,7 +135,7 @@ describe('information extraction on selected text (code-server)', { timeout: pat
     // (Menus live in shadow roots; a hidden host left by an earlier menu can precede the open one.)
     const item = page.locator('.monaco-menu .action-item', { hasText: 'Extract Information' }).first();
     try {
-      await item.waitFor({ state: 'visible', timeout: 10_000 });
+      await item.waitFor({ state: 'visible', timeout: patient(10_000) });
     } finally {
       await screenshot(page, 'extract-02-editor-context-menu');
     }
@@ -202,7 +202,7 @@ describe('information extraction on selected text (code-server)', { timeout: pat
       const why = await waitInWebview(page, '.notice.error', (f) => f.$eval('.notice.error', (e) => e.textContent ?? ''), (t) => t.length > 0, 60_000);
       assert.match(why, /^Extraction failed: .*extractor/);
       assert.equal(await frame.$$eval('.text, table.entities', (els) => els.length), 0, 'the previous result is gone');
-      await panelTab(page, 'Extraction: sample.txt:2 (failed)').waitFor({ state: 'visible', timeout: 10_000 });
+      await panelTab(page, 'Extraction: sample.txt:2 (failed)').waitFor({ state: 'visible', timeout: patient(10_000) });
       await screenshot(page, 'extract-05b-failed');
     } finally {
       // Leave the workbench as the next test expects: the model back, no failure notification.
@@ -229,7 +229,7 @@ describe('information extraction on selected text (code-server)', { timeout: pat
       const title = page.locator('.quick-input-widget .quick-input-title');
       for (let attempt = 0; ; attempt++) {
         await runCommand(page, 'Model Lab: Set Extraction API Key');
-        await title.waitFor({ state: 'visible', timeout: 10_000 });
+        await title.waitFor({ state: 'visible', timeout: patient(10_000) });
         if (((await title.textContent()) ?? '').includes(expected)) return;
         await page.keyboard.press('Escape');
         if (attempt > 40) throw new Error(`the key prompt never named ${expected}`);
@@ -300,7 +300,7 @@ describe('information extraction on selected text (code-server)', { timeout: pat
     const { page } = wb;
     await runCommand(page, 'Model Lab: Select Extraction Schema');
     const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Built-in: Causal' }).first();
-    await pick.waitFor({ state: 'visible', timeout: 30_000 });
+    await pick.waitFor({ state: 'visible', timeout: patient(30_000) });
     await pick.click();
     await openFile(page, 'causal.txt');
     await selectLine(page, 0);

@@ -56,10 +56,10 @@ describe('first use in an empty folder (code-server)', { timeout: patient(5 * 60
   async function createFile(page: Page, name: string, text: string): Promise<void> {
     await runCommand(page, 'File: New File...');
     const input = page.locator('.explorer-folders-view .monaco-inputbox input');
-    await input.waitFor({ state: 'visible', timeout: 20_000 });
+    await input.waitFor({ state: 'visible', timeout: patient(20_000) });
     await input.fill(name);
     await page.keyboard.press('Enter');
-    await editorFor(page, name).waitFor({ state: 'visible', timeout: 20_000 });
+    await editorFor(page, name).waitFor({ state: 'visible', timeout: patient(20_000) });
     await replaceText(page, text);
   }
 
@@ -153,13 +153,13 @@ describe('first use in an empty folder (code-server)', { timeout: patient(5 * 60
     await runCommand(page, 'Model Lab: Run with Policy...');
     const pick = async (label: string) => {
       const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
-      await row.waitFor({ state: 'visible', timeout: 20_000 });
+      await row.waitFor({ state: 'visible', timeout: patient(20_000) });
       await row.click();
     };
     await pick('static');
     await pick('Freeze hidden');
     const input = page.locator('.quick-input-widget input');
-    await page.locator('.quick-input-widget', { hasText: 'After how many epochs' }).waitFor({ state: 'visible', timeout: 20_000 });
+    await page.locator('.quick-input-widget', { hasText: 'After how many epochs' }).waitFor({ state: 'visible', timeout: patient(20_000) });
     await screenshot(page, 'first-use-04-static-when');
     await input.fill('10');
     await page.keyboard.press('Enter');

@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  contextMenuLabels, expandFolder, explorerRow, hoverText, notificationTexts, openWorkbench, runCommandUntil, screenshot, waitForActiveEditor, waitForNotification, patient, type Workbench,
+  openFromExplorer, contextMenuLabels, expandFolder, explorerRow, hoverText, notificationTexts, openWorkbench, runCommandUntil, screenshot, waitForNotification, patient, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
@@ -34,7 +34,7 @@ describe('restricted mode (untrusted workspace)', { timeout: patient(4 * 60_000)
 
   test('the Explorer context menu has no run commands', async () => {
     const { page } = wb;
-    await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ state: 'visible', timeout: patient(30_000) });
     await expandFolder(page, 'digits');
     await explorerRow(page, 'quick-digits.experiment.json').click({ button: 'right' });
     const labels = await contextMenuLabels(page);
@@ -46,8 +46,7 @@ describe('restricted mode (untrusted workspace)', { timeout: patient(4 * 60_000)
 
   test('running from the palette is refused with an explanation, and nothing runs', async () => {
     const { page } = wb;
-    await explorerRow(page, 'quick-digits.experiment.json').click();
-    await waitForActiveEditor(page, 'quick-digits.experiment.json');
+    await openFromExplorer(page, 'quick-digits.experiment.json');
     const refused = async () => (await notificationTexts(page)).some((t) => /Restricted Mode/.test(t));
     await runCommandUntil(page, 'Model Lab: Run Experiment', refused, 'notification that runs are refused in Restricted Mode');
     const message = await waitForNotification(page, /Restricted Mode/, 30_000);
@@ -59,9 +58,9 @@ describe('restricted mode (untrusted workspace)', { timeout: patient(4 * 60_000)
 
   test('editing help works, but the files an experiment names are not looked at', async () => {
     const { page } = wb;
-    await explorerRow(page, 'broken-digits.experiment.json').click();
+    await openFromExplorer(page, 'broken-digits.experiment.json');
     const editor = page.locator('.editor-instance .monaco-editor').first();
-    await editor.locator('.squiggly-info').first().waitFor({ state: 'attached', timeout: 30_000 });
+    await editor.locator('.squiggly-info').first().waitFor({ state: 'attached', timeout: patient(30_000) });
     const target = editor.locator('.view-line', { hasText: 'no-such-file.csv.gz' }).first().locator('span', { hasText: 'no-such-file' }).first();
     const text = await hoverText(page, target);
     assert.match(text, /data file not checked in Restricted Mode/);
@@ -71,7 +70,7 @@ describe('restricted mode (untrusted workspace)', { timeout: patient(4 * 60_000)
 
   test('a crafted run folder cannot put links or remote images into the layer hover', async () => {
     const { page } = wb;
-    await explorerRow(page, 'quick-digits.experiment.json').click();
+    await openFromExplorer(page, 'quick-digits.experiment.json');
     const editor = page.locator('.editor-instance .monaco-editor').first();
     const target = editor.locator('.view-line', { hasText: '"fc1"' }).first().locator('span', { hasText: 'fc1' }).first();
     const hover = page.locator('.monaco-hover:not(.hidden)').first();

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, exportVia, findWebviewFrame, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, waitUntil,
+  openFromExplorer, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, exportVia, findWebviewFrame, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, waitUntil,
   patient, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
@@ -114,10 +114,9 @@ describe('run results and export (code-server)', { timeout: patient(10 * 60_000)
     // Opened in the editor, then compared from the palette: a right-click can land on a row that
     // moves as the Explorer expands (another 4-reward file would pass the cell count below).
     await expandFolder(page, 'rewards');
-    await explorerRow(page, 'gridworld.rewards.json').click();
-    await page.locator('.tab[aria-label^="gridworld.rewards.json"]').first().waitFor({ state: 'visible', timeout: 20_000 });
+    await openFromExplorer(page, 'gridworld.rewards.json');
     await runCommand(page, 'Model Lab: Compare Rewards');
-    await page.locator('.tab', { hasText: 'Rewards: gridworld' }).first().waitFor({ state: 'visible', timeout: 60_000 });
+    await page.locator('.tab', { hasText: 'Rewards: gridworld' }).first().waitFor({ state: 'visible', timeout: patient(60_000) });
     const cells = '.pane:first-of-type g.mark-rect.role-mark path';
     await waitInWebview(page, cells, (f) => f.$$eval(cells, (c) => c.length), (n) => n === 16, 120_000);
 

@@ -7,7 +7,7 @@ import { rewardsCommand } from '../../src/cli/rewards';
 import type { CliIO } from '../../src/cli/io';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, patient, type Workbench,
+  openFromExplorer, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, patient, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
@@ -68,7 +68,7 @@ describe('reward comparison panel (code-server)', { timeout: patient(3 * 60_000)
   async function hoverCell(page: Page, frame: Frame, n: number, i: number, j: number): Promise<string> {
     await frame.locator(MATRIX_CELLS).nth(i * n + j).hover();
     const tip = frame.locator('.tooltip');
-    await tip.waitFor({ state: 'visible', timeout: 5000 });
+    await tip.waitFor({ state: 'visible', timeout: patient(5000) });
     const text = (await tip.textContent()) ?? '';
     await page.mouse.move(2, 2);
     return text;
@@ -91,7 +91,7 @@ describe('reward comparison panel (code-server)', { timeout: patient(3 * 60_000)
     const { page } = wb;
     await expandFolder(page, 'rewards');
     const row = explorerRow(page, FILE);
-    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    await row.waitFor({ state: 'visible', timeout: patient(20_000) });
     await row.click({ button: 'right' });
     const labels = await contextMenuLabels(page);
     assert.ok(labels.includes('Compare Rewards'), JSON.stringify(labels));
@@ -159,11 +159,10 @@ describe('reward comparison panel (code-server)', { timeout: patient(3 * 60_000)
 
   test('a comparison above the soft size limit asks first, with the estimate; declining computes nothing', async () => {
     const { page } = wb;
-    await explorerRow(page, 'big.rewards.json').click();
-    await page.locator('.tab[aria-label^="big.rewards.json"]').first().waitFor({ state: 'visible', timeout: 20_000 });
+    await openFromExplorer(page, 'big.rewards.json');
     await runCommand(page, 'Model Lab: Compare Rewards');
     const dialog = page.locator('.monaco-dialog-box');
-    await dialog.waitFor({ state: 'visible', timeout: 60_000 });
+    await dialog.waitFor({ state: 'visible', timeout: patient(60_000) });
     const text = (await dialog.textContent()) ?? '';
     assert.match(text, /compare 4 rewards on 2500 states × 4 actions\?/);
     assert.match(text, /This comparison needs about 1\.\d GB of memory and .+ \(estimated\)/);

@@ -39,7 +39,7 @@ describe('RL lab from the editor (code-server)', { timeout: patient(8 * 60_000) 
     const { page } = wb;
     await expandFolder(page, 'rl');
     const row = explorerRow(page, 'tiny-maze.experiment.json');
-    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    await row.waitFor({ state: 'visible', timeout: patient(20_000) });
     await row.click({ button: 'right' });
     const labels = await contextMenuLabels(page);
     for (const l of ['Run Experiment', 'Compare Algorithms...']) assert.ok(labels.includes(l), `context menu has "${l}": ${JSON.stringify(labels)}`);
@@ -80,7 +80,7 @@ describe('RL lab from the editor (code-server)', { timeout: patient(8 * 60_000) 
     const { page } = wb;
     await openFile(page, 'tiny-maze.experiment.json');
     await runCommand(page, 'Model Lab: Compare Algorithms...');
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'gcbc' }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'gcbc' }).first().waitFor({ state: 'visible', timeout: patient(10_000) });
     await page.keyboard.press('Enter');
     const states = await waitInWebview(page, '.maze-row', cardStates, (s) => s.length === 3 && s.every((x) => x.endsWith('|completed')), 300_000);
     assert.deepEqual(states.map((s) => s.split('|')[0]), ['hiql', 'gcivl', 'gcbc']);

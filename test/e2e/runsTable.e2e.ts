@@ -60,7 +60,7 @@ describe('runs table (code-server)', { timeout: patient(6 * 60_000) }, () => {
     const { page } = wb;
     await runCommand(page, 'Model Lab: Focus on Runs View');
     const action = page.locator('.action-label[aria-label="Open Runs Table"]').first();
-    await action.waitFor({ state: 'visible', timeout: 20_000 });
+    await action.waitFor({ state: 'visible', timeout: patient(20_000) });
     await action.click();
     await waitInWebview(page, 'table.grid', countText, (t) => t === `${N} runs`, 60_000);
     const frame = await table(page);
@@ -209,7 +209,7 @@ describe('runs table (code-server)', { timeout: patient(6 * 60_000) }, () => {
     await waitInWebview(page, 'table.grid', countText, (t) => t.endsWith('1 selected'), 20_000);
     await frame.locator('#edit-name').click();
     const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 20_000 });
+    await input.waitFor({ state: 'visible', timeout: patient(20_000) });
     await input.fill('e2e best run');
     await page.keyboard.press('Enter');
     await waitUntil(page, () => {

@@ -276,14 +276,14 @@ async function openSweepMenu(page: Page): Promise<void> {
 
 async function pickExecutor(page: Page, label: string): Promise<void> {
   const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
-  await row.waitFor({ state: 'visible', timeout: 20_000 });
+  await row.waitFor({ state: 'visible', timeout: patient(20_000) });
   await row.click();
 }
 
 async function runsRows(page: Page, done: (rows: string[]) => boolean): Promise<string[]> {
   await runCommand(page, 'Model Lab: Focus on Runs View');
   const tree = page.locator('.pane-body .monaco-list[aria-label*="Runs"], [id="workbench.view.extension.model-lab"] .monaco-list').first();
-  await tree.waitFor({ state: 'visible', timeout: 20_000 });
+  await tree.waitFor({ state: 'visible', timeout: patient(20_000) });
   let rows: string[] = [];
   await waitUntil(page, async () => {
     rows = await tree.locator('.monaco-list-row').evaluateAll((els) => els.map((e) => e.textContent ?? ''));

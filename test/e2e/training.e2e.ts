@@ -4,7 +4,7 @@ import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import type { Page } from 'playwright-core';
 import {
-  chooseUntil, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, pointerAway, reloadWindow, runCommand,
+  openFromExplorer, chooseUntil, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, pointerAway, reloadWindow, runCommand,
   openFile, screenshot, waitForNotification, waitInWebview, waitUntil, patient, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
@@ -42,7 +42,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     const { page } = wb;
     await expandFolder(page, 'digits');
     const row = explorerRow(page, 'quick-digits.experiment.json');
-    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    await row.waitFor({ state: 'visible', timeout: patient(20_000) });
     await row.click({ button: 'right' });
     const labels = await contextMenuLabels(page);
     await screenshot(page, '01-explorer-context-menu');
@@ -79,7 +79,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
 
   test('the experiment file shows frozen layers inline and a Run CodeLens', async () => {
     const { page } = wb;
-    await explorerRow(page, 'quick-digits.experiment.json').click();
+    await openFromExplorer(page, 'quick-digits.experiment.json');
     const editor = page.locator('.editor-instance .monaco-editor').first();
     await editor.waitFor({ state: 'visible' });
     let text = '';
@@ -111,7 +111,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     await clickContextMenuItem(page, 'Run Experiment');
     await waitInWebview(page, '.cards', cardStatuses, (s) => s[0] === 'running', 60_000);
     // The status bar shows the active run.
-    await page.locator('.statusbar-item', { hasText: /long-digits · none · epoch \d+\/100000/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('.statusbar-item', { hasText: /long-digits · none · epoch \d+\/100000/ }).first().waitFor({ state: 'visible', timeout: patient(30_000) });
     const frame = await waitForFrameWith(page, '.card.running vscode-button');
     await waitInWebview(page, '.cards', (f) => f.$$eval('.metric-value', (m) => m.map((e) => e.textContent)), (v) => v.some((x) => /^\d+\.\d%$/.test(x ?? '')), 60_000);
     await screenshot(page, '06-long-run-live');
@@ -154,7 +154,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     await runRowMenu(page, tree, /linear.*\d+\.\d%/, 'Prove Result...');
     // The claim proposed is the committed accuracy rounded down: accepted as it is.
     const input = page.locator('.quick-input-widget input');
-    await page.locator('.quick-input-widget', { hasText: 'test accuracy is at least' }).waitFor({ state: 'visible', timeout: 20_000 });
+    await page.locator('.quick-input-widget', { hasText: 'test accuracy is at least' }).waitFor({ state: 'visible', timeout: patient(20_000) });
     const proposed = await input.inputValue();
     assert.match(proposed, /^0(\.\d{1,2})?$|^1$/);
     await screenshot(page, '09b-prove-claim');
@@ -208,7 +208,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     // It progresses: the Runs view and the restored timeline both see new epochs.
     await waitForRunRow(page, tree, /epoch (\d+)\/100000/, (m) => Number(m[1]) > pausedAt + 1);
     await waitInWebview(page, '.cards', cardEpochs, (v) => v.some((c) => c.status === 'running' && c.done > pausedAt), 60_000);
-    await page.locator('.statusbar-item', { hasText: /long-digits · none · epoch \d+\/100000/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('.statusbar-item', { hasText: /long-digits · none · epoch \d+\/100000/ }).first().waitFor({ state: 'visible', timeout: patient(30_000) });
 
     await runRowMenu(page, tree, /epoch \d+\/100000/, 'Cancel Run', /^none.*cancelled/);
     await waitForNotification(page, /long-digits\.experiment\.json was cancelled; it can be resumed/, 60_000);
@@ -236,7 +236,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     await screenshot(page, '18-failed-run-in-runs-view');
     await runCommand(page, 'View: Focus Problems');
     const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'the data has 10 classes' }).first();
-    await problem.waitFor({ state: 'visible', timeout: 30_000 });
+    await problem.waitFor({ state: 'visible', timeout: patient(30_000) });
     const label = (await problem.getAttribute('aria-label')) ?? (await problem.textContent()) ?? '';
     assert.match(label, /line 10\b/, label);
     assert.match(label, error);
@@ -248,7 +248,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     const tree = await openRunsView(page);
     await runRowMenu(page, tree, /linear/, 'Reveal Run Folder');
     const selected = page.locator('.explorer-folders-view .monaco-list-row.selected').first();
-    await selected.waitFor({ state: 'visible', timeout: 30_000 });
+    await selected.waitFor({ state: 'visible', timeout: patient(30_000) });
     assert.match((await selected.getAttribute('aria-label')) ?? '', /^\d{8}-\d{6}-quick-digits-linear-[0-9a-f]{4}/);
     assert.deepEqual((await page.locator('.notification-toast').allTextContents()).filter((t) => /revealFileInOS|not found/.test(t)), []);
     await screenshot(page, '20-reveal-run-folder');
@@ -260,7 +260,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     await runCommand(page, 'Model Lab: Compare Policies...');
     // The multi-select pick starts with the baseline and the file's own policy checked: accept them.
     const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'linear' }).first();
-    await pick.waitFor({ state: 'visible', timeout: 10_000 });
+    await pick.waitFor({ state: 'visible', timeout: patient(10_000) });
     await screenshot(page, '11-compare-policies-pick');
     await page.keyboard.press('Enter');
     const statuses = await waitInWebview(page, '.cards', cardStatuses, (s) => s.length === 2 && s.every((x) => x === 'completed'), 180_000);
@@ -306,14 +306,14 @@ function cardEpochs(f: Frame): Promise<{ status: string; done: number }[]> {
 /** Shows the Explorer (through its command: clicking the activity bar would hide it if it were showing). */
 async function showExplorer(page: Page): Promise<void> {
   await runCommand(page, 'View: Show Explorer');
-  await page.locator('.explorer-folders-view').first().waitFor({ state: 'visible', timeout: 20_000 });
+  await page.locator('.explorer-folders-view').first().waitFor({ state: 'visible', timeout: patient(20_000) });
 }
 
 /** Shows the Model Lab view and returns its Runs tree. */
 async function openRunsView(page: Page) {
   await runCommand(page, 'Model Lab: Focus on Runs View');
   const tree = page.locator('.pane-body .monaco-list[aria-label*="Runs"], [id="workbench.view.extension.model-lab"] .monaco-list').first();
-  await tree.waitFor({ state: 'visible', timeout: 20_000 });
+  await tree.waitFor({ state: 'visible', timeout: patient(20_000) });
   return tree;
 }
 

@@ -303,8 +303,10 @@ export interface FreezingConfig {
   predictor?: string;
   threshold?: number;
   snapshotEvery?: number;
-  /** smartfrz: no layer freezes while the evaluation accuracy still gains this many points per epoch (default: the predictor's calibrated value). */
+  /** smartfrz: no layer freezes while the evaluation accuracy still gains this many points per epoch (default: off with the shipped predictor; a predictor file's calibrated value). */
   accuracyTolerance?: number;
+  /** smartfrz: a layer freezes only when its outputs on a fixed probe batch have linear CKA >= this with the previous epoch's (default: the predictor's calibrated value). */
+  minLayerSimilarity?: number;
   /** Never freeze the last N weighted layers (default 1: the classifier keeps training). */
   keepTrainable?: number;
 }

@@ -37,6 +37,13 @@ export interface StepInfo {
   globalStep: number;
 }
 
+/**
+ * Each listed unit's layer output on the run's fixed probe batch (a few training examples),
+ * computed now, in inference mode, with the current weights; the caller disposes the tensors.
+ * Lets a policy watch how much a layer's representation still changes (SmartFRZ's convergence signal).
+ */
+export type ProbeOutputs = (units: number[]) => tf.Tensor[];
+
 export interface EpochMetrics {
   epoch: number;
   loss: number;
@@ -51,8 +58,11 @@ export interface EpochMetrics {
  */
 export interface FreezingPolicy {
   readonly name: FreezingPolicyName;
-  /** Called once before training (and again after a resume, before `loadState`). */
-  init(units: FreezableUnit[], plan: TrainingPlan): void;
+  /**
+   * Called once before training (and again after a resume, before `loadState`). `probe` (given by
+   * the training loop) reads layer outputs on a fixed probe batch whenever the policy asks.
+   */
+  init(units: FreezableUnit[], plan: TrainingPlan, probe?: ProbeOutputs): void;
   /** True when the loop should pass per-unit gradient L1 norms to `afterStep` this step. */
   wantsGradientNorms?(step: StepInfo): boolean;
   /**

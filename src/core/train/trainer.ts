@@ -20,6 +20,7 @@ import {
 import type { FlopsSaved, RunEvent } from './events';
 import { forwardPlan, lossSumAndCorrect, meanLoss, runLayers } from './forward';
 import { createOptimizer, type OptimizerSlot, optimizerSlots, optimizerWithSlots } from './optimizer';
+import { probeOutputs } from './probe';
 import {
   cacheBytes,
   cachePaysOff,
@@ -138,7 +139,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const fullForward = forwardFlopsFrom(costs, 0);
   const fullBackward = backwardFlopsFrom(costs, 0);
 
-  policy.init(units, plan);
+  policy.init(units, plan, probeOutputs(fplan, units, data));
   const rng = createRng(tcfg.seed ?? 0);
   let epoch = 0;
   let globalStep = 0;

@@ -1,4 +1,5 @@
 import type { EntityRef, ExtractedEntity, ExtractedEvent, ExtractedRelation, ExtractionResult } from '../../core/extract/types';
+import type { Notice } from '../shared/messages';
 import { isRecord, isShortString, isRendererError, isNotice, MAX_MESSAGE_TEXT } from '../shared/validators';
 import { isExportRequest, type ExportRequest } from '../shared/export';
 
@@ -34,7 +35,7 @@ export type HostToWebview =
   | { type: 'result'; state: ExtractPanelState }
   /** The latest extraction (of `source`) failed: the previous result is cleared and `text` says why. */
   | { type: 'failed'; source: string; text: string }
-  | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
+  | Notice;
 
 export type WebviewToHost =
   | { type: 'ready' }

@@ -1,4 +1,5 @@
 import type { RunsTableColumn, RunsTableModel, RunsTableRow, SortOrder } from './viewModel';
+import type { Notice } from '../shared/messages';
 import { isExportRequest, type ExportRequest } from '../shared/export';
 import { isFiniteNumber, isNotice, isRecord, isRendererError, isShortString } from '../shared/validators';
 
@@ -9,7 +10,7 @@ import { isFiniteNumber, isNotice, isRecord, isRendererError, isShortString } fr
 export type HostToWebview =
   /** Every run (sent on open and whenever the run store changes). */
   | { type: 'table'; model: RunsTableModel }
-  | { type: 'notice'; level: 'info' | 'warning' | 'error'; text: string };
+  | Notice;
 
 /** What can be edited about a run (stored in its folder's `meta.json`). */
 export type MetaField = 'name' | 'tags' | 'note';

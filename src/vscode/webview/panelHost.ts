@@ -51,7 +51,10 @@ export function setPanelHtml(panel: vscode.WebviewPanel, extensionUri: vscode.Ur
   });
   watch.start();
   const subscriptions = [
-    webview.onDidReceiveMessage((m: unknown) => watch.onMessage(isLoadFailed(m), isLoadFailed(m) ? m.url : '')),
+    webview.onDidReceiveMessage((m: unknown) => {
+      const failed = isLoadFailed(m);
+      watch.onMessage(failed, failed ? m.url : '');
+    }),
     panel.onDidChangeViewState((e) => watch.onVisibility(e.webviewPanel.visible)),
     watch,
   ];

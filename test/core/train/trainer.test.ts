@@ -6,9 +6,11 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { LoadedData } from '../../../src/core/data/types';
 import { UserError } from '../../../src/core/errors';
-import type { LayerConfig, TrainExperiment } from '../../../src/core/experiment/types';
+import type { FreezingConfig, LayerConfig, TrainExperiment } from '../../../src/core/experiment/types';
 import { createPolicy } from '../../../src/core/freezing/create';
 import type { FreezingPolicy } from '../../../src/core/freezing/policy';
+import { SmartFrzPolicy } from '../../../src/core/freezing/smartfrz/policy';
+import { loadPredictor } from '../../../src/core/freezing/smartfrz/predictorFile';
 import { buildModel } from '../../../src/core/model/build';
 import { modelLayers } from '../../../src/core/model/flops';
 import { readCheckpoint, type TrainCheckpoint, writeCheckpoint } from '../../../src/core/train/checkpoint';
@@ -243,13 +245,22 @@ describe('train', () => {
 
   it('resumes from a checkpoint to the same final weights as an uninterrupted run', async () => {
     const layers: LayerConfig[] = [MLP[0], { type: 'dropout', rate: 0.2 }, MLP[1], MLP[2]];
-    for (const freezing of [{ policy: 'linear' as const, t0: 0.3 }, { policy: 'autofreeze' as const }]) {
+    // SmartFRZ with the predictor and the directedness guard let through: its per-layer signal
+    // decides. fc1's probe CKA between epochs is ~0.85, 0.94, 0.97, 0.98 here, so with 0.96 nothing
+    // freezes before the third epoch's end, after the resume point: the resumed run decides the
+    // same only because the checkpoint carried the second epoch's probe reading.
+    const smartfrz = { policy: 'smartfrz' as const, minLayerSimilarity: 0.96, snapshotEvery: 1 };
+    const policyOf = (freezing: FreezingConfig): FreezingPolicy =>
+      freezing === smartfrz ? new SmartFrzPolicy({ predictor: loadPredictor(), threshold: 0, maxDirectedness: Infinity, minLayerSimilarity: 0.96, snapshotEvery: 1 }) : createPolicy(freezing);
+    for (const freezing of [{ policy: 'linear' as const, t0: 0.3 }, { policy: 'autofreeze' as const }, smartfrz]) {
       const exp = experiment(layers, { epochs: 4, freezing });
-      const full = await run(exp);
+      const full = await run(exp, DATA, { policy: policyOf(freezing) });
       assert.ok(full.result.freezeEvents.length > 0, `${freezing.policy} should freeze something`);
+      if (freezing === smartfrz) assert.ok(full.result.freezeEvents.every((f) => f.epoch >= 3), JSON.stringify(full.result.freezeEvents));
       // Interrupted: stop right after the second epoch's checkpoint, persist it, resume on a fresh model.
       let stop = false;
       const first = await run(exp, DATA, {
+        policy: policyOf(freezing),
         shouldStop: () => stop,
         onCheckpoint: async (c) => {
           if (c.epoch === 2) {
@@ -261,7 +272,7 @@ describe('train', () => {
       assert.equal(first.result.status, 'cancelled');
       const ckpt = await readCheckpoint(dir);
       assert.ok(ckpt);
-      const resumed = await run(exp, DATA, { resume: ckpt });
+      const resumed = await run(exp, DATA, { resume: ckpt, policy: policyOf(freezing) });
       assert.equal(resumed.result.status, 'completed');
       assert.equal(resumed.result.globalStep, full.result.globalStep);
       assert.deepEqual(resumed.result.freezeEvents, full.result.freezeEvents);

@@ -28,6 +28,8 @@ export async function openWorkbench(server: CodeServer, opts: { activates?: bool
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  // Clicks, hovers and fills without their own cap wait this long for their target.
+  page.setDefaultTimeout(patient(30_000));
   const consoleErrors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text());
@@ -39,9 +41,9 @@ export async function openWorkbench(server: CodeServer, opts: { activates?: bool
 
 /** Waits for the workbench to show and (unless `after` is undefined) for Model Lab's activation number `after + 1`. */
 export async function waitForWorkbench(page: Page, server: CodeServer, after: number | undefined): Promise<void> {
-  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-  await page.waitForSelector('.monaco-workbench .part.activitybar', { timeout: 60_000 });
-  await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 });
+  await page.waitForSelector('.monaco-workbench', { timeout: patient(90_000) });
+  await page.waitForSelector('.monaco-workbench .part.activitybar', { timeout: patient(60_000) });
+  await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: patient(60_000) });
   if (after !== undefined) await waitUntil(page, () => server.activations() > after, 'Model Lab to activate in the extension host', 90_000);
 }
 
@@ -53,7 +55,7 @@ export async function waitForWorkbench(page: Page, server: CodeServer, after: nu
  */
 export async function reloadWindow(wb: Workbench): Promise<void> {
   const before = wb.server.activations();
-  const loaded = wb.page.waitForEvent('load', { timeout: 90_000 });
+  const loaded = wb.page.waitForEvent('load', { timeout: patient(90_000) });
   await runCommand(wb.page, 'Developer: Reload Window');
   await loaded;
   await waitForWorkbench(wb.page, wb.server, before);
@@ -91,11 +93,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 /** Runs a command from the palette by its title, e.g. "Model Lab: Run Experiment". */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await typeInQuickInput(page, 'F1', `>${title}`);
-  // Enter runs the focused row: wait until the filtered list has focused the command.
-  const row = page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: title }).first();
-  await row.waitFor({ state: 'visible', timeout: 10_000 });
-  await page.keyboard.press('Enter');
+  await pickInQuickInput(page, 'F1', `>${title}`, title, 'the command palette');
 }
 
 /**
@@ -105,13 +103,23 @@ export async function runCommand(page: Page, title: string): Promise<void> {
  * be seen and that may safely run again (a refusal, opening a view).
  */
 export async function runCommandUntil(page: Page, title: string, effect: () => Promise<boolean>, what: string, tryMs = 20_000): Promise<void> {
+  await untilEffect(page, async () => (await runCommand(page, title), true), effect, what, tryMs, async (tries) => {
+    const quickInput = await page.locator('.quick-input-widget:visible .quick-input-title, .quick-input-widget:visible input').allTextContents().catch(() => []);
+    return `running ${title} ${tries} times; notifications: ${JSON.stringify(await notificationTexts(page))}; open quick input: ${JSON.stringify(quickInput)}`;
+  });
+}
+
+/**
+ * Does `act` until `effect` holds (polled for `tryMs` after each), at most three times: a user's
+ * action on a busy workbench (a palette Enter, a menu choice) can be lost without a trace, and
+ * only its effect tells. `act` returns false when the action was already taken (nothing left but
+ * to wait for its effect); `failure` describes the last try for the error.
+ */
+async function untilEffect(page: Page, act: () => Promise<boolean>, effect: () => Promise<boolean>, what: string, tryMs: number, failure: (tries: number) => Promise<string>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    await runCommand(page, title);
+    if (!(await act())) return waitUntil(page, effect, what, tryMs);
     if (await waitUntil(page, effect, what, tryMs).then(() => true, () => false)) return;
-    if (attempt === 3) {
-      const quickInput = await page.locator('.quick-input-widget:visible .quick-input-title, .quick-input-widget:visible input').allTextContents().catch(() => []);
-      throw new Error(`no ${what} after running ${title} ${attempt} times; notifications: ${JSON.stringify(await notificationTexts(page))}; open quick input: ${JSON.stringify(quickInput)}`);
-    }
+    if (attempt === 3) throw new Error(`no ${what} after ${await failure(attempt)}`);
   }
 }
 
@@ -136,20 +144,25 @@ async function typeInQuickInput(page: Page, key: string, text: string) {
 }
 
 /**
- * Opens a file with Quick Open (Ctrl+P) and waits until its editor is the active one. Quick Open
- * finds files with a search of the workspace, whose first answer can come late or not at all
- * while it starts (s24c: no row in 10 s on an idle machine): the query is typed again, at most
- * three times.
+ * Opens `key`'s quick input (F1, Ctrl+P), types `text` and presses Enter once the row showing
+ * `rowText` has the focus. The list answers late on a busy machine, and Quick Open's workspace
+ * search can give no first answer at all while it starts (s24c: no row in 10 s on an idle
+ * machine): then the input is closed and the text typed again, at most three times.
  */
-export async function openFile(page: Page, name: string): Promise<void> {
-  const row = page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: name }).first();
+async function pickInQuickInput(page: Page, key: string, text: string, rowText: string, what: string): Promise<void> {
+  const row = page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: rowText }).first();
   for (let attempt = 1; ; attempt++) {
-    await typeInQuickInput(page, 'Control+P', name);
+    await typeInQuickInput(page, key, text);
     if (await row.waitFor({ state: 'visible', timeout: patient(10_000) }).then(() => true, () => false)) break;
     await page.keyboard.press('Escape');
-    if (attempt === 3) throw new Error(`Quick Open found no ${name} (${attempt} tries)`);
+    if (attempt === 3) throw new Error(`${what} showed no ${rowText} (${attempt} tries)`);
   }
   await page.keyboard.press('Enter');
+}
+
+/** Opens a file with Quick Open (Ctrl+P) and waits until its editor is the active one. */
+export async function openFile(page: Page, name: string): Promise<void> {
+  await pickInQuickInput(page, 'Control+P', name, name, 'Quick Open');
   await waitForActiveEditor(page, name);
 }
 
@@ -163,17 +176,34 @@ export function explorerRow(page: Page, fileName: string) {
   return page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${fileName}"]`).first();
 }
 
+/**
+ * Opens a file with a click on its Explorer row (the folder tree must show it) and waits until
+ * its editor is the active one. The Explorer lays its rows out again while folders expand and
+ * files appear, and a click that lands meanwhile opens nothing (e2e-loop: no tab in 60 s at load
+ * 12): the row is clicked again, at most three times.
+ */
+export async function openFromExplorer(page: Page, name: string): Promise<void> {
+  const row = explorerRow(page, name);
+  const tab = page.locator(`.tab.active[aria-label^="${name}"]`).first();
+  for (let attempt = 1; ; attempt++) {
+    await row.waitFor({ state: 'visible', timeout: patient(20_000) });
+    await row.click();
+    if (await tab.waitFor({ state: 'visible', timeout: patient(10_000) }).then(() => true, () => false)) return;
+    if (attempt === 3) throw new Error(`a click on ${name} in the Explorer opened no editor (${attempt} tries)`);
+  }
+}
+
 /** Expands a folder in the Explorer if it is collapsed. */
 export async function expandFolder(page: Page, folderName: string): Promise<void> {
   const row = explorerRow(page, folderName);
-  await row.waitFor({ state: 'visible', timeout: 20_000 });
+  await row.waitFor({ state: 'visible', timeout: patient(20_000) });
   if ((await row.getAttribute('aria-expanded')) === 'false') await row.click();
 }
 
 /** The labels of the context menu that is open now. */
 export async function contextMenuLabels(page: Page): Promise<string[]> {
   const menu = page.locator('.monaco-menu .action-label');
-  await menu.first().waitFor({ state: 'visible', timeout: 10_000 });
+  await menu.first().waitFor({ state: 'visible', timeout: patient(10_000) });
   return page.evaluate(() => {
     const roots: (Document | ShadowRoot)[] = [document];
     for (const host of Array.from(document.querySelectorAll('.shadow-root-host'))) if (host.shadowRoot) roots.push(host.shadowRoot);
@@ -193,7 +223,7 @@ export async function pointerAway(page: Page): Promise<void> {
 /** Clicks an entry of the open context menu (menus live in a shadow root in VS Code). */
 export async function clickContextMenuItem(page: Page, label: string): Promise<void> {
   const item = page.locator('.monaco-menu .action-item', { hasText: label }).first();
-  await item.waitFor({ state: 'visible', timeout: 10_000 });
+  await item.waitFor({ state: 'visible', timeout: patient(10_000) });
   // Chosen with the keyboard once the pointer has focused exactly this item: a menu that is
   // laid out again as it opens (a long menu flipped to fit, a busy machine) can move another
   // item under a mouse click, which then runs a different command (or none).
@@ -216,19 +246,21 @@ export async function clickContextMenuItem(page: Page, label: string): Promise<v
  * menu still offers it; once it no longer does, the choice was taken and only its effect is awaited.
  */
 export async function chooseUntil(page: Page, open: () => Promise<void>, item: string, effect: () => Promise<boolean>, what: string, tryMs = 20_000): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
+  let first = true;
+  const choose = async () => {
     await pointerAway(page);
     await open();
     const labels = await contextMenuLabels(page);
     if (!labels.includes(item)) {
       await page.keyboard.press('Escape');
-      if (attempt === 1) throw new Error(`${item} is not in the menu: ${JSON.stringify(labels)}`);
-      return waitUntil(page, effect, what, tryMs);
+      if (first) throw new Error(`${item} is not in the menu: ${JSON.stringify(labels)}`);
+      return false;
     }
+    first = false;
     await clickContextMenuItem(page, item);
-    if (await waitUntil(page, effect, what, tryMs).then(() => true, () => false)) return;
-    if (attempt === 3) throw new Error(`no ${what} after choosing ${item} ${attempt} times; notifications: ${JSON.stringify(await notificationTexts(page))}`);
-  }
+    return true;
+  };
+  await untilEffect(page, choose, effect, what, tryMs, async (tries) => `choosing ${item} ${tries} times; notifications: ${JSON.stringify(await notificationTexts(page))}`);
 }
 
 /** The webview frame whose document has `selector` (webviews are nested iframes). */
@@ -282,7 +314,7 @@ export async function hoverText(page: Page, target: Locator, pattern?: RegExp): 
     await page.mouse.move(0, 0);
     await target.hover();
     try {
-      await hover.waitFor({ state: 'visible', timeout: 10_000 });
+      await hover.waitFor({ state: 'visible', timeout: patient(10_000) });
       const text = (await hover.textContent()) ?? '';
       if (!pattern || pattern.test(text)) return text;
     } catch (e) {
@@ -317,7 +349,7 @@ export async function exportVia(page: Page, button: string, file: string): Promi
   await frame.click(button);
   // code-server's save dialog is VS Code's own (a quick input holding the path to save to).
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  await input.waitFor({ state: 'visible', timeout: patient(30_000) });
   await waitUntil(page, async () => /\.(svg|png|csv|json)$/.test(await input.inputValue()), 'the save dialog to propose a file name');
   await screenshot(page, `save-dialog-${path.basename(file).replace(/\W/g, '-')}`);
   await input.fill(file);

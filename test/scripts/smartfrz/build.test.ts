@@ -4,32 +4,32 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { chooseDecision } from '../../../scripts/smartfrz/build';
 
-const row = (threshold: number, tolerance: number, meanLoss: number, worstLoss: number, pairsBeyond: number, meanSaved: number) => ({ threshold, tolerance, meanLoss, worstLoss, pairsBeyond, meanSaved });
+const row = (threshold: number, minLayerSimilarity: number, meanLoss: number, worstLoss: number, pairsBeyond: number, meanSaved: number) => ({ threshold, minLayerSimilarity, meanLoss, worstLoss, pairsBeyond, meanSaved });
 
 test('the calibrated decision saves the most with mean loss <= 0.25 and at most one pair beyond 0.5 points', () => {
   const rows = [
-    row(0.5, 100, 0.1, 2.25, 2, 0.4), // saves most, but two pairs lose more than 0.5 points
-    row(0.5, 2, 0.3, 0.4, 0, 0.3), // mean loss above 0.25
-    row(0.8, 2, 0.2, 3, 1, 0.2), // one pair beyond the bound (3 points): allowed
-    row(0.65, 1, -0.3, 0, 0, 0.1),
+    row(0.5, 0.95, 0.1, 2.25, 2, 0.4), // saves most, but two pairs lose more than 0.5 points
+    row(0.5, 0.98, 0.3, 0.4, 0, 0.3), // mean loss above 0.25
+    row(0.8, 0.98, 0.2, 3, 1, 0.2), // one pair beyond the bound (3 points): allowed
+    row(0.65, 0.99, -0.3, 0, 0, 0.1),
   ];
   assert.deepEqual(chooseDecision(rows), rows[2]);
 });
 
 test('one pair far beyond the bound under every decision no longer forces the most cautious one', () => {
   // As g091 in round 6 (illustrative rows): one pair loses 3 points whatever the decision.
-  const rows = [row(0.8, 0.5, 0.09, 3, 1, 0.068), row(0.8, 1, 0.11, 3, 2, 0.074), row(0.4, 1, 0.17, 3, 1, 0.078)];
+  const rows = [row(0.8, 0.999, 0.09, 3, 1, 0.068), row(0.8, 0.99, 0.11, 3, 2, 0.074), row(0.4, 0.99, 0.17, 3, 1, 0.078)];
   assert.deepEqual(chooseDecision(rows), rows[2]);
 });
 
 test('when no decision qualifies, the safest: fewest pairs beyond, then worst loss, mean loss, savings', () => {
-  const rows = [row(0.5, 100, 0.4, 3, 3, 0.4), row(0.8, 1, 0.3, 3, 2, 0.1), row(0.8, 0.5, 0.3, 3, 2, 0.05), row(0.4, 2, 0.2, 2, 4, 0.5)];
+  const rows = [row(0.5, 0.95, 0.4, 3, 3, 0.4), row(0.8, 0.99, 0.3, 3, 2, 0.1), row(0.8, 0.995, 0.3, 3, 2, 0.05), row(0.4, 0.98, 0.2, 2, 4, 0.5)];
   assert.deepEqual(chooseDecision(rows), rows[1]);
   assert.equal(chooseDecision([]), undefined);
 });
 
-test('ties in savings go to the safer decision: higher threshold, then lower tolerance', () => {
-  const rows = [row(0.5, 1, 0, 0, 0, 0.2), row(0.8, 4, 0, 0, 0, 0.2), row(0.8, 1, 0, 0, 0, 0.2)];
+test('ties in savings go to the safer decision: higher threshold, then higher layer similarity', () => {
+  const rows = [row(0.5, 0.999, 0, 0, 0, 0.2), row(0.8, 0.98, 0, 0, 0, 0.2), row(0.8, 0.995, 0, 0, 0, 0.2)];
   assert.deepEqual(chooseDecision(rows), rows[2]);
 });
 
@@ -40,6 +40,7 @@ test('the shipped predictor carries the decision the rule picks from its own cal
   const chosen = chooseDecision(dataset.calibration.decisions)!;
   assert.ok(chosen, 'dataset.json has a decisions table');
   assert.equal(predictor.calibration.threshold, chosen.threshold);
-  assert.equal(predictor.calibration.accuracyTolerance, chosen.tolerance);
+  assert.equal(predictor.calibration.minLayerSimilarity, chosen.minLayerSimilarity);
+  assert.equal(predictor.calibration.accuracyTolerance, undefined, 'the per-layer signal replaced the accuracy guard');
   assert.deepEqual(predictor.training.calibration.decisions, dataset.calibration.decisions);
 });

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../errors';
 import type { FreezingConfig } from '../../experiment/types';
-import type { EpochMetrics, FreezableUnit, FreezingPolicy, StepInfo, TrainingPlan } from '../policy';
+import type { EpochMetrics, FreezableUnit, FreezingPolicy, ProbeOutputs, StepInfo, TrainingPlan } from '../policy';
+import { RepresentationConvergence } from './convergence';
 import { directedness } from './features';
 import type { PredictorCalibration } from './predictor';
 import { defaultPredictorPath, loadPredictor } from './predictorFile';
@@ -24,9 +25,17 @@ export interface SmartFrzOptions {
   /** Freeze a unit when P(freeze) >= threshold. Default: the predictor's calibrated threshold, else 0.5. */
   threshold?: number;
   /**
-   * Accuracy guard, in points: no unit freezes while the evaluation accuracy still gains this
-   * much or more per epoch (mean gain over the last two epochs), nor before two evaluations.
-   * Default: the predictor's calibrated value, else 0.5. 100 or more turns the guard off.
+   * Per-layer convergence signal: a unit freezes only when the linear CKA between its outputs on
+   * the run's fixed probe batch at this epoch's end and at the previous one (before training,
+   * for the first epoch) is at least this: its representation has stopped changing. Default: the
+   * predictor's calibrated value, else off. Needs the training loop's probe (`init`).
+   */
+  minLayerSimilarity?: number;
+  /**
+   * Accuracy guard (model-level; off unless set, or carried by a predictor file calibrated
+   * before the per-layer signal existed), in points: no unit freezes while the evaluation
+   * accuracy still gains this much or more per epoch (mean gain over the last two epochs), nor
+   * before two evaluations. 100 or more turns the guard off.
    */
   accuracyTolerance?: number;
   /**
@@ -60,10 +69,17 @@ interface SavedState {
   lastProbabilities: number[];
   /** Evaluation accuracy after each epoch so far (the accuracy guard's memory). */
   accuracies?: number[];
+  /** The convergence signal's last probe Grams and similarities (absent in older checkpoints). */
+  convergence?: ReturnType<RepresentationConvergence['save']>;
 }
 
-/** Fallback of `accuracyTolerance` when the predictor file carries no calibrated value. */
+/**
+ * Fallback of `accuracyTolerance` for a predictor file that carries neither a calibrated
+ * tolerance nor a calibrated `minLayerSimilarity` (files from before either existed).
+ */
 export const DEFAULT_ACCURACY_TOLERANCE = 0.5;
+/** `accuracyTolerance` at or above which the accuracy guard is off. */
+const ACCURACY_GUARD_OFF = 100;
 
 /**
  * SmartFRZ (Li et al., ICLR 2023): every `snapshotEvery` optimizer steps record a fixed random
@@ -79,19 +95,21 @@ export const DEFAULT_ACCURACY_TOLERANCE = 0.5;
  * snapshots (a fresh unit, just after the previous one froze, may wait an epoch). The freeze
  * takes effect from the next epoch's first step.
  *
- * Two guards hold the predictor back on models unlike its training pairs (a predictor alone
- * froze every hidden layer of an unseen Fashion-MNIST MLP by epoch 3 of 8, 1.1 points below no
- * freezing): the candidate must not be travelling (`maxDirectedness`), and the model as a whole
- * must have stopped gaining accuracy (`accuracyTolerance`): freezing a prefix while the
- * evaluation accuracy still climbs would cut layers off from progress the rest of the run would
- * have made. The accuracy guard reads the evaluation split the loop scores every epoch, as early
- * stopping reads a validation split.
+ * Guards hold the predictor back on models unlike its training pairs (a predictor alone froze
+ * every hidden layer of an unseen Fashion-MNIST MLP by epoch 3 of 8, 1.1 points below no
+ * freezing): the candidate must not be travelling (`maxDirectedness`), and its own
+ * representation must have stopped changing (`minLayerSimilarity`: CKA of its outputs on a fixed
+ * probe batch between consecutive epochs). The per-layer signal replaced a model-level accuracy
+ * guard (`accuracyTolerance`, still available): a global accuracy curve that still climbs does
+ * not mean the first layer still learns (the Fashion CNN's first conv could freeze after one
+ * epoch at no cost, the guard held it to the end), and a flat one does not mean it has converged.
  */
 export class SmartFrzPolicy implements FreezingPolicy {
   readonly name = 'smartfrz' as const;
   private readonly predictor: FreezePredictor;
   private readonly threshold: number;
   private readonly accuracyTolerance: number;
+  private readonly minLayerSimilarity: number | undefined;
   private readonly maxDirectedness: number;
   private readonly snapshotEvery: number;
   private readonly keepTrainable: number;
@@ -106,12 +124,15 @@ export class SmartFrzPolicy implements FreezingPolicy {
   private lastProbs: number[] = [];
   private accuracies: number[] = [];
   private holdReason: string | undefined;
+  private probe: ProbeOutputs | undefined;
+  private convergence = new RepresentationConvergence();
 
   constructor(opts: SmartFrzOptions) {
     this.predictor = opts.predictor;
     const cal = opts.predictor.calibration ?? {};
     this.threshold = opts.threshold ?? cal.threshold ?? 0.5;
-    this.accuracyTolerance = opts.accuracyTolerance ?? cal.accuracyTolerance ?? DEFAULT_ACCURACY_TOLERANCE;
+    this.minLayerSimilarity = opts.minLayerSimilarity ?? cal.minLayerSimilarity;
+    this.accuracyTolerance = opts.accuracyTolerance ?? cal.accuracyTolerance ?? (cal.minLayerSimilarity === undefined ? DEFAULT_ACCURACY_TOLERANCE : ACCURACY_GUARD_OFF);
     this.maxDirectedness = opts.maxDirectedness ?? cal.maxDirectedness ?? Infinity;
     this.snapshotEvery = opts.snapshotEvery ?? opts.predictor.config.snapshotEvery;
     this.keepTrainable = opts.keepTrainable ?? 1;
@@ -119,15 +140,33 @@ export class SmartFrzPolicy implements FreezingPolicy {
     this.seed = opts.seed ?? 20230427;
   }
 
-  init(units: FreezableUnit[], plan: TrainingPlan): void {
+  init(units: FreezableUnit[], plan: TrainingPlan, probe?: ProbeOutputs): void {
     this.units = units;
     this.plan = plan;
+    this.probe = probe;
+    this.convergence = new RepresentationConvergence();
     this.indices = units.map((u) => sampleIndices(u.kernel.size, this.predictor.config.sampleSize, this.seed + 7919 * u.index));
     this.history = units.map(() => []);
     this.frozen = 0;
     this.reason = undefined;
     this.lastProbs = [];
     this.accuracies = [];
+    // The first reading, before any step: the first epoch's change is measured against it
+    // (a resumed run replaces it with the checkpoint's in `loadState`).
+    this.readConvergence();
+  }
+
+  /** Whether the per-layer convergence signal is in use (a threshold and the loop's probe). */
+  private watchesConvergence(): boolean {
+    return this.minLayerSimilarity !== undefined && this.probe !== undefined;
+  }
+
+  /** Reads every still-freezable unit's probe outputs (all of them, so the next candidate has a previous reading when its turn comes). */
+  private readConvergence(): void {
+    if (!this.watchesConvergence()) return;
+    const watched: number[] = [];
+    for (let u = this.frozen; u < this.freezable(); u++) watched.push(u);
+    if (watched.length > 0) this.convergence.read(this.probe!, watched);
   }
 
   /** Units that may ever freeze: all but the last `keepTrainable`. */
@@ -159,6 +198,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
   /** The freezing stage runs after each epoch's evaluation, so the accuracy guard sees it. */
   async afterEpoch(metrics: EpochMetrics): Promise<void> {
     this.accuracies.push(metrics.testAccuracy);
+    this.readConvergence();
     await this.stage(metrics.epoch);
   }
 
@@ -169,7 +209,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
    * no test split) the guard cannot judge and stays out of the way.
    */
   private accuracyHold(): string | undefined {
-    if (this.accuracyTolerance >= 100) return undefined;
+    if (this.accuracyTolerance >= ACCURACY_GUARD_OFF) return undefined;
     const a = this.accuracies;
     if (a.length === 0 || a.some((x) => !Number.isFinite(x))) return undefined;
     if (a.length < 2) return 'accuracy not evaluated twice yet';
@@ -194,6 +234,15 @@ export class SmartFrzPolicy implements FreezingPolicy {
     if (held !== undefined) return;
     for (let i = 0; i < candidates.length; i++) {
       if (!(probs[i] >= this.threshold)) break;
+      if (this.watchesConvergence()) {
+        const sim = this.convergence.similarity(candidates[i]);
+        if (!(sim >= this.minLayerSimilarity!)) {
+          this.holdReason = Number.isNaN(sim)
+            ? `${this.units[candidates[i]].name} not probed twice yet`
+            : `${this.units[candidates[i]].name} still changing (probe CKA ${sim.toFixed(4)} < ${this.minLayerSimilarity})`;
+          break;
+        }
+      }
       const d = directedness(this.history[candidates[i]]);
       if (d > this.maxDirectedness) {
         this.holdReason = `${this.units[candidates[i]].name} still travelling (directedness ${d.toFixed(2)})`;
@@ -201,7 +250,8 @@ export class SmartFrzPolicy implements FreezingPolicy {
       }
       this.history[candidates[i]] = [];
       this.frozen = candidates[i] + 1;
-      this.reason = `P(freeze)=${probs[i].toFixed(2)} after ${epoch + 1} epoch${epoch === 0 ? '' : 's'}`;
+      const sim = this.convergence.similarity(candidates[i]);
+      this.reason = `P(freeze)=${probs[i].toFixed(2)}${this.watchesConvergence() ? `, probe CKA ${sim.toFixed(4)}` : ''} after ${epoch + 1} epoch${epoch === 0 ? '' : 's'}`;
     }
   }
 
@@ -218,6 +268,16 @@ export class SmartFrzPolicy implements FreezingPolicy {
     return this.reason;
   }
 
+  /** The convergence signal's CKA for a unit at the last reading (NaN: none), for logs and studies. */
+  layerSimilarity(unit: number): number {
+    return this.convergence.similarity(unit);
+  }
+
+  /** What the convergence signal has cost so far: readings and their wall milliseconds. */
+  convergenceCost(): { readings: number; milliseconds: number } {
+    return this.convergence.costSoFar();
+  }
+
   /** P(freeze) of the candidates at the last freezing stage (for logs and reports). */
   lastProbabilities(): number[] {
     return [...this.lastProbs];
@@ -231,6 +291,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
       history: this.history.map((h) => h.map((s) => Array.from(s))),
       lastProbabilities: [...this.lastProbs],
       accuracies: [...this.accuracies],
+      ...(this.watchesConvergence() ? { convergence: this.convergence.save() } : {}),
     };
   }
 
@@ -249,6 +310,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
     this.history = s.history.map((h) => h.map((v) => Float32Array.from(v)));
     this.lastProbs = Array.isArray(s.lastProbabilities) ? [...s.lastProbabilities] : [];
     this.accuracies = Array.isArray(s.accuracies) ? [...s.accuracies] : [];
+    this.convergence.load(s.convergence);
   }
 }
 
@@ -264,6 +326,7 @@ function checkNumber(v: unknown, field: string, ok: (n: number) => boolean, what
 export function createSmartFrzPolicy(cfg: FreezingConfig): FreezingPolicy {
   checkNumber(cfg.threshold, 'threshold', (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
   checkNumber(cfg.accuracyTolerance, 'accuracyTolerance', (n) => n >= 0, 'a number of accuracy points >= 0');
+  checkNumber(cfg.minLayerSimilarity, 'minLayerSimilarity', (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
   checkNumber(cfg.snapshotEvery, 'snapshotEvery', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
   checkNumber(cfg.keepTrainable, 'keepTrainable', (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0');
   let file: string;
@@ -283,6 +346,7 @@ export function createSmartFrzPolicy(cfg: FreezingConfig): FreezingPolicy {
     predictor,
     threshold: cfg.threshold,
     accuracyTolerance: cfg.accuracyTolerance,
+    minLayerSimilarity: cfg.minLayerSimilarity,
     snapshotEvery: cfg.snapshotEvery,
     keepTrainable: cfg.keepTrainable,
   });

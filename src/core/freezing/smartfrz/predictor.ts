@@ -40,8 +40,10 @@ export interface PredictorConfig {
 export interface PredictorCalibration {
   /** P(freeze) at or above which a unit freezes. */
   threshold: number;
-  /** Accuracy guard, points per epoch (see SmartFrzPolicy). */
-  accuracyTolerance: number;
+  /** Accuracy guard, points per epoch (see SmartFrzPolicy; files calibrated before `minLayerSimilarity`). */
+  accuracyTolerance?: number;
+  /** Per-layer convergence signal: least probe CKA between consecutive epochs that may freeze. */
+  minLayerSimilarity: number;
   /** Convergence guard: largest window directedness that may freeze. */
   maxDirectedness: number;
 }

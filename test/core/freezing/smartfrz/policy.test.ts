@@ -204,6 +204,44 @@ test('convergence guard: a unit still travelling in one direction does not freez
   assert.match(policy.lastHold() ?? '', /^l1 still travelling \(directedness 2\.24\)$/);
 });
 
+test('per-layer convergence signal: a unit freezes once its probe outputs stop changing, while the accuracy still climbs', async () => {
+  const x = tf.randomNormal([32, 6], 0, 1, 'float32', 11);
+  let now = 0;
+  /** Probe outputs at reading `now`: unit 0's stop changing from reading 2 on, unit 1's change at every reading. */
+  const probe = (wanted: number[]) => wanted.map((u) => tf.tidy(() => tf.matMul(x, tf.randomNormal([6, 4], 0, 1, 'float32', 100 * (u + 1) + (u === 0 ? Math.min(now, 2) : now)))));
+  /** Accuracy gains 5 points per epoch (the old accuracy guard would hold everything); sets the reading the epoch's end takes. */
+  const acc = (e: number) => { now = e + 1; return 0.5 + 0.05 * e; };
+  const calibrated = Object.assign(new FakePredictor(() => 1), { calibration: { threshold: 0.5, minLayerSimilarity: 0.99 } });
+  const a = new SmartFrzPolicy({ predictor: calibrated });
+  const unitsA = makeUnits(3);
+  now = 0;
+  a.init(unitsA, PLAN, probe);
+  assert.deepEqual(await run(a, unitsA, 0, 20, acc), [0, 0]);
+  assert.match(a.lastHold() ?? '', /^l0 still changing \(probe CKA 0\.\d{4} < 0\.99\)$/);
+  const saved = JSON.parse(JSON.stringify(a.saveState()));
+  assert.deepEqual(await run(a, unitsA, 20, 60, acc), [1, 1, 1, 1], 'unit 0 after its outputs held still for an epoch; unit 1 never');
+  assert.match(a.lastReason() ?? '', /^P\(freeze\)=1\.00, probe CKA 1\.0000 after 3 epochs$/);
+  assert.match(a.lastHold() ?? '', /^l1 still changing/);
+  assert.ok(a.layerSimilarity(1) < 0.99);
+  assert.equal(a.convergenceCost().readings, 7, 'one reading before training, one per epoch');
+
+  // Resumed after epoch 2 from the checkpointed state: the same decisions (the previous readings are restored).
+  const b = new SmartFrzPolicy({ predictor: calibrated });
+  const unitsB = makeUnits(3);
+  now = 0;
+  b.init(unitsB, PLAN, probe);
+  b.loadState(saved);
+  assert.deepEqual(await run(b, unitsB, 20, 60, acc), [1, 1, 1, 1]);
+
+  // Without the per-layer signal (no calibrated value, no probe) the predictor alone decides.
+  const plain = new SmartFrzPolicy({ predictor: new FakePredictor(() => 1), accuracyTolerance: 100 });
+  const unitsC = makeUnits(3);
+  plain.init(unitsC, PLAN);
+  assert.deepEqual(await run(plain, unitsC, 0, 20), [1, 2]);
+  assert.equal(plain.convergenceCost().readings, 0);
+  x.dispose();
+});
+
 test('the predictor file\'s calibration sets the defaults; the experiment\'s own values win', async () => {
   const calibrated = Object.assign(new FakePredictor(() => 0.6), { calibration: { threshold: 0.7, accuracyTolerance: 100 } });
   const units = makeUnits(2);
@@ -230,6 +268,7 @@ test('createSmartFrzPolicy validates its options and loads the shipped predictor
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', snapshotEvery: 0 })), '/freezing/snapshotEvery');
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', keepTrainable: -1 })), '/freezing/keepTrainable');
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', accuracyTolerance: -0.5 })), '/freezing/accuracyTolerance');
+  assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', minLayerSimilarity: 1.5 })), '/freezing/minLayerSimilarity');
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', predictor: '/nonexistent/p.json' })), '/freezing/predictor');
   const policy = createSmartFrzPolicy({ policy: 'smartfrz' });
   assert.equal(policy.name, 'smartfrz');

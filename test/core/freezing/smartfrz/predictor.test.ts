@@ -73,7 +73,8 @@ test('the shipped weights are found from src/ and from dist/, load, and give fin
   assert.equal(p.config.sampleSize, 1024);
   // The shipped predictor carries the decision settings chosen on its calibration pairs.
   assert.ok(p.calibration && p.calibration.threshold! > 0 && p.calibration.threshold! < 1, `calibrated threshold (${JSON.stringify(p.calibration)})`);
-  assert.ok(p.calibration.accuracyTolerance! > 0 && Number.isFinite(p.calibration.maxDirectedness));
+  assert.ok(p.calibration.minLayerSimilarity! > 0 && p.calibration.minLayerSimilarity! <= 1 && Number.isFinite(p.calibration.maxDirectedness));
+  assert.equal(p.calibration.accuracyTolerance, undefined, 'the per-layer signal replaced the accuracy guard');
   const probs = await p.predict([window(30, 1024, 0.02, 1), window(30, 1024, 1e-5, 2)]);
   assert.equal(probs.length, 2);
   for (const v of probs) assert.ok(Number.isFinite(v) && v >= 0 && v <= 1);
