@@ -146,6 +146,13 @@ const cases: Case[] = [
   convInputGrad('conv dx   x[128,13,13,32] f3x3x32x64', [128, 13, 13, 32], [3, 3, 32, 64]),
   biasGrad('conv db   sum dy[128,26,26,32] over 0,1,2', [128, 26, 26, 32]),
   maxPoolGrad('pool dx   maxPool 2x2 of [128,26,26,32]', [128, 26, 26, 32]),
+  {
+    label: 'pool      maxPool 2x2 of [128,26,26,32]',
+    setup: () => {
+      const x = tf.randomNormal([128, 26, 26, 32]) as tf.Tensor4D;
+      return { run: () => tf.maxPool(x, 2, 2, 'valid'), inputs: [x] };
+    },
+  },
   batchGather('batch     gather 128 rows of [8192,28,28,1]', [8192, 28, 28, 1]),
   rowSlice('slice     256 rows of [20000,28,28,1]', [20000, 28, 28, 1], 256),
   reluGradient('relu dx  [128,26,26,32] (gradient incl. forward)', [128, 26, 26, 32]),

@@ -139,7 +139,7 @@ export async function planArm(ctx: DistillContext, s: ArmSettings): Promise<ArmP
     }
     case 'kd': {
       const set = { x: ctx.train!.x, count: ctx.train!.count };
-      return { ...base, stages: [predictionStage('prediction', ctx, session, student, set, s.epochs, s.batchSize, s.temperature, evaluate)], outputs: () => ({}) };
+      return { ...base, stages: [predictionStage('prediction', ctx, session, student, set, s.epochs, s.batchSize, s.temperature, evaluate, scheduled(s))], outputs: () => ({}) };
     }
     case 'tinybert':
     case 'tinybert+aug': {
@@ -153,7 +153,7 @@ export async function planArm(ctx: DistillContext, s: ArmSettings): Promise<ArmP
       const pairs = layerPairs(anatomy(student), anatomy(ctx.teacher));
       const proj = session.addVariables('proj', projectionInit(pairs, anatomy(student), anatomy(ctx.teacher), session.nextSeed()), { optimizer: s.optimizer });
       const intermediate = intermediateStage('intermediate', ctx.teacher, session, student, proj, pairs, set, ctx.exampleShape, s);
-      const prediction = predictionStage('prediction', ctx, session, student, set, s.tinybert.predictionEpochs, s.batchSize, s.tinybert.temperature, evaluate);
+      const prediction = predictionStage('prediction', ctx, session, student, set, s.tinybert.predictionEpochs, s.batchSize, s.tinybert.temperature, evaluate, scheduled(s, s.tinybert.predictionLearningRate));
       prediction.learningRates = { student: s.tinybert.predictionLearningRate };
       return { ...base, stages: [intermediate, prediction], outputs: () => ({ layerMap: pairs.names, ...(s.method === 'tinybert+aug' ? { examples } : {}) }) };
     }
@@ -163,7 +163,7 @@ export async function planArm(ctx: DistillContext, s: ArmSettings): Promise<ArmP
       const set = { x: noise, count: s.synthesis.samples };
       return {
         ...base,
-        stages: [predictionStage('distillation', ctx, session, student, set, s.epochs, s.batchSize, s.temperature, evaluate)],
+        stages: [predictionStage('distillation', ctx, session, student, set, s.epochs, s.batchSize, s.temperature, evaluate, scheduled(s))],
         outputs: () => ({ gallery: gallery(set, noiseLabels(ctx, set), ctx), batchNormMatch: bnMatch(ctx, set), examples: set.count }),
       };
     }
@@ -227,11 +227,13 @@ function predictionStage(
   batchSize: number,
   temperature: number,
   evaluate: () => void,
+  rate?: number,
 ): StageSpec {
   const classes = ctx.numClasses;
+  const length = epochs(nEpochs, set.count, batchSize);
   return {
     name,
-    ...epochs(nEpochs, set.count, batchSize),
+    ...length,
     // A `step` stage, not `trainable` + `loss`: the teacher's logits of the whole set are computed
     // (once, cached by the context) here, off the gradient tape; in the loss the tape would keep
     // every batch of that pass alive at once (the kd arm on SST-2's 67k sentences hit the wasm
@@ -239,6 +241,7 @@ function predictionStage(
     step: (c) => {
       const idx = c.batch(set.count, batchSize);
       const teacherLogits = ctx.teacherLogits(set);
+      if (rate !== undefined) session.setLearningRate('student', cosineRate(rate, c.stageStep, length.epochs * length.stepsPerEpoch));
       session.step('student', () => {
         const targets = takeRows(teacherLogits, [classes], idx);
         const logits = logitsOf(student, takeRows(set.x, ctx.exampleShape, idx), { training: true, seed: session.nextSeed() });
@@ -256,14 +259,17 @@ function predictionStage(
  */
 function syntheticStage(ctx: DistillContext, session: TrainingSession, student: tf.LayersModel, set: ExampleSet, s: ArmSettings, evaluate: () => void): StageSpec {
   const syn = s.synthesis;
-  if (!syn.views && !syn.mixup) return predictionStage('distillation', ctx, session, student, set, s.epochs, s.batchSize, s.temperature, evaluate);
+  const rate = scheduled(s);
+  if (!syn.views && !syn.mixup) return predictionStage('distillation', ctx, session, student, set, s.epochs, s.batchSize, s.temperature, evaluate, rate);
   const image = imageShapeOf(ctx.exampleShape);
+  const length = epochs(s.epochs, set.count, s.batchSize);
   return {
     name: 'distillation',
-    ...epochs(s.epochs, set.count, s.batchSize),
+    ...length,
     // The view and the teacher's logits on it are made before the step, off the gradient tape.
     step: (c) => {
       const idx = c.batch(set.count, s.batchSize);
+      if (rate !== undefined) session.setLearningRate('student', cosineRate(rate, c.stageStep, length.epochs * length.stepsPerEpoch));
       let x = takeRows(set.x, ctx.exampleShape, idx);
       if (image) x = tf.reshape(randomViews(tf.reshape(x, [-1, ...image]) as tf.Tensor4D, syn.jitter, syn.flip, session.rng), x.shape);
       if (syn.mixup) {
@@ -316,6 +322,7 @@ function planDeepInversion(ctx: DistillContext, s: ArmSettings, base: Omit<ArmPl
       if (offset === 0) session.reset('inputs', { x: session.randomNormal([syn.batchSize, ...ctx.exampleShape]) });
       const targets = balancedTargets(syn.batchSize, ctx.numClasses, b * syn.batchSize, createRng(s.seed * 9973 + b));
       const shift = drawShift(session.rng, syn, isImage);
+      if (syn.schedule === 'cosine') session.setLearningRate('inputs', cosineRate(syn.learningRate, offset, syn.steps));
       const y = tf.tensor1d(targets, 'int32');
       session.step('inputs', () => {
         const r = deepInversionLoss(ctx.teacher, x, y, syn, shift);
@@ -477,6 +484,19 @@ function noiseLabels(ctx: DistillContext, set: ExampleSet): Int32Array {
 function bnMatch(ctx: DistillContext, set: ExampleSet): { layer: string; mean: number; variance: number }[] | undefined {
   if (anatomy(ctx.teacher).batchNormLayers.length === 0) return undefined;
   return tf.tidy(() => batchNormMatchPerLayer(ctx.teacher, sliceRows(set.x, ctx.exampleShape, 0, set.count)));
+}
+
+/**
+ * The base learning rate a KD stage decays from with `training.schedule: "cosine"` (the
+ * optimizer's, or `base`), or undefined: constant.
+ */
+function scheduled(s: ArmSettings, base = s.optimizer.learningRate ?? (s.optimizer.type === 'sgd' || s.optimizer.type === 'momentum' ? 0.01 : 0.001)): number | undefined {
+  return s.schedule === 'cosine' ? base : undefined;
+}
+
+/** Cosine decay from `base` at a stage's first step towards 0 after its last (`total` steps). */
+export function cosineRate(base: number, step: number, total: number): number {
+  return 0.5 * base * (1 + Math.cos((Math.PI * step) / total));
 }
 
 function epochs(n: number, count: number, batchSize: number): { epochs: number; stepsPerEpoch: number } {

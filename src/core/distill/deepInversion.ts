@@ -47,6 +47,11 @@ export interface SynthesisSettings {
   competitionSteps: number;
   /** Keep inputs in this range after every step (the data's range, e.g. [0, 1]). */
   clip?: [number, number];
+  /**
+   * The inputs' learning rate over a batch's steps: constant, or cosine decay from `learningRate`
+   * to ~0 at the batch's last step (the official code's `lr_cosine_policy`, without its warm-up).
+   */
+  schedule: 'constant' | 'cosine';
 }
 
 export interface SynthesisTerms {

@@ -43,6 +43,8 @@ export interface ArmSettings {
   optimizer: OptimizerConfig;
   /** KD temperature of the kd and data-free arms. */
   temperature: number;
+  /** The student's learning rate over a KD stage: constant, or cosine decay to 0. */
+  schedule: 'constant' | 'cosine';
   /** Seeds the student's initial weights (the same for every arm) and the arm's session. */
   seed: number;
   /** Labelled training examples the `student` arm learns from (all when undefined). */
@@ -80,6 +82,7 @@ export const DEFAULT_SYNTHESIS: SynthesisSettings = {
   views: false,
   competition: 0,
   competitionSteps: 64,
+  schedule: 'constant',
 };
 
 export const DEFAULT_DAFL: DaflSettings = {
@@ -114,6 +117,7 @@ export function armSettings(exp: DistillExperiment): ArmSettings[] {
       batchSize: t.batchSize,
       optimizer: t.optimizer ?? { type: 'adam', learningRate: 0.001 },
       temperature: arm.temperature ?? t.temperature ?? 4,
+      schedule: t.schedule ?? 'constant',
       seed: t.seed ?? 0,
       labelled: t.labelled,
       general: arm.general ?? (exp.general !== undefined && LAYERWISE_METHODS.has(arm.method)),

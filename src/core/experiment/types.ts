@@ -279,6 +279,13 @@ export interface TrainingConfig {
   seed?: number;
   /** Shuffle training data each epoch (seeded). Default true. */
   shuffle?: boolean;
+  /**
+   * What batch-norm layers keep for inference: `running` (default) the moving averages of the
+   * training batches' statistics; `population` those of the whole training split under the final
+   * weights, computed after the last step (src/core/train/populationStatistics.ts). DeepInversion
+   * inverts these statistics (docs/distillation.md).
+   */
+  batchNormStatistics?: 'running' | 'population';
 }
 
 export type FreezingPolicyName = 'none' | 'static' | 'linear' | 'autofreeze' | 'smartfrz';
@@ -373,6 +380,8 @@ export interface DistillTrainingConfig {
   temperature?: number;
   /** Labelled training examples the `student` arm learns from (default: all). */
   labelled?: number;
+  /** Learning rate over a KD stage (kd, noise, the data-free arms' distillation): constant (default) or cosine decay to 0. */
+  schedule?: 'constant' | 'cosine';
 }
 
 /**

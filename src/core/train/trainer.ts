@@ -20,6 +20,7 @@ import {
 import type { FlopsSaved, RunEvent } from './events';
 import { forwardPlan, lossSumAndCorrect, meanLoss, runLayers } from './forward';
 import { createOptimizer, type OptimizerSlot, optimizerSlots, optimizerWithSlots } from './optimizer';
+import { setPopulationStatistics } from './populationStatistics';
 import { probeOutputs } from './probe';
 import {
   cacheBytes,
@@ -380,6 +381,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           }
         }
         loss.dispose();
+      }
+      if (tcfg.batchNormStatistics === 'population' && epoch === plan.epochs - 1) {
+        // After the last step: batch-norm statistics of the final weights (populationStatistics.ts).
+        // Frozen layers (before the boundary) keep theirs.
+        if (!(await setPopulationStatistics(fplan, state.cache?.train ?? xTrain, state.cache ? state.boundary : 0, state.boundary, stopRequested))) {
+          await stopAt(stepsPerEpoch);
+          break;
+        }
+        checkpointed = false;
       }
       const newSeconds = epochSeconds();
       const epochTrainSeconds = secondsBefore + newSeconds;

@@ -119,3 +119,67 @@ it('Adaptive DeepInversion: the student learns between synthetic batches, and la
   plain.dispose();
   teacher.dispose();
 });
+
+it('training.schedule "cosine": a KD stage\'s learning rate falls from the optimizer\'s to ~0 along a cosine; constant by default', async () => {
+  const data = prototypeData({ train: 10, test: 40, classes: 10, shape: SHAPE, seed: 6 });
+  const teacher = await buildModel({ inputShape: SHAPE, layers: [
+    { name: 'fc1', type: 'dense', units: 16, activation: 'relu' },
+    { name: 'bn1', type: 'batchNormalization' },
+    { name: 'out', type: 'dense', units: 10, activation: 'softmax' },
+  ] as LayerConfig[] }, { exampleShape: SHAPE, inputDtype: 'float32', seed: 2 });
+  const ctx: DistillContext = {
+    teacher, exampleShape: SHAPE, numClasses: 10, test: data.test,
+    buildStudent: () => buildModel({ layers: STUDENT }, { exampleShape: SHAPE, inputDtype: 'float32', seed: 3 }),
+    teacherLogits: (set: ExampleSet) => computeLogits(teacher, set, SHAPE),
+  };
+  const rates = async (arm: string, schedule?: string) => {
+    const exp = {
+      kind: 'distill', name: 'cos', teacher: 't', student: { layers: STUDENT }, arms: [arm],
+      training: { epochs: 4, batchSize: 16, seed: 5, optimizer: { type: 'adam', learningRate: 0.002 }, ...(schedule ? { schedule } : {}) },
+      synthesis: { samples: 32, batchSize: 32, steps: 2, views: true, jitter: 1 },
+    } as unknown as DistillExperiment;
+    const plan = await planArm(ctx, armSettings(exp)[0]);
+    const seen: number[] = [];
+    await plan.session.run(plan.stages, { onStep: (r) => { if (r.stage === 'distillation') seen.push(plan.session.learningRate('student')); } });
+    plan.student.dispose();
+    plan.dispose();
+    return seen;
+  };
+  // noise: 32 inputs, 2 steps an epoch, 8 steps; deepinversion + views: the same length.
+  for (const arm of ['noise', 'deepinversion']) {
+    const cos = await rates(arm, 'cosine');
+    assert.equal(cos.length, 8, arm);
+    cos.forEach((r, i) => assert.ok(Math.abs(r - 0.001 * (1 + Math.cos((Math.PI * i) / 8))) < 1e-9, `${arm} step ${i}: ${r}`));
+    assert.ok(cos[7] < 0.0001, `${arm}: the last step at ${cos[7]}`);
+    assert.deepEqual(await rates(arm), Array(8).fill(0.002), `${arm}: constant by default`);
+  }
+  teacher.dispose();
+});
+
+it('synthesis.schedule "cosine": each synthetic batch\'s inputs start at synthesis.learningRate and decay to ~0 by its last step', async () => {
+  const data = prototypeData({ train: 10, test: 20, classes: 10, shape: SHAPE, seed: 6 });
+  const teacher = await buildModel({ inputShape: SHAPE, layers: [
+    { name: 'fc1', type: 'dense', units: 16, activation: 'relu' },
+    { name: 'bn1', type: 'batchNormalization' },
+    { name: 'out', type: 'dense', units: 10, activation: 'softmax' },
+  ] as LayerConfig[] }, { exampleShape: SHAPE, inputDtype: 'float32', seed: 2 });
+  const ctx: DistillContext = {
+    teacher, exampleShape: SHAPE, numClasses: 10, test: data.test,
+    buildStudent: () => buildModel({ layers: STUDENT }, { exampleShape: SHAPE, inputDtype: 'float32', seed: 3 }),
+    teacherLogits: (set: ExampleSet) => computeLogits(teacher, set, SHAPE),
+  };
+  const exp = {
+    kind: 'distill', name: 'cos', teacher: 't', student: { layers: STUDENT }, arms: ['deepinversion'],
+    training: { epochs: 1, batchSize: 16, seed: 5 },
+    synthesis: { samples: 32, batchSize: 16, steps: 4, learningRate: 0.08, schedule: 'cosine' },
+  } as unknown as DistillExperiment;
+  const plan = await planArm(ctx, armSettings(exp)[0]);
+  const seen: number[] = [];
+  await plan.session.run([plan.stages[0]], { onStep: () => void seen.push(plan.session.learningRate('inputs')) });
+  const batch = [0, 1, 2, 3].map((i) => 0.04 * (1 + Math.cos((Math.PI * i) / 4)));
+  assert.equal(seen.length, 8);
+  seen.forEach((r, i) => assert.ok(Math.abs(r - batch[i % 4]) < 1e-9, `step ${i}: ${r}`));
+  plan.student.dispose();
+  plan.dispose();
+  teacher.dispose();
+});

@@ -71,7 +71,7 @@ test('freezing policies and their options match types.ts', () => {
   assert.deepEqual(branches.map((b) => (b.properties as Record<string, Schema>).policy.const).sort(), Object.keys(policies).sort());
   const covered = new Set(branches.flatMap((b) => Object.keys(b.properties as Schema)));
   assert.deepEqual([...covered].sort(), Object.keys(fields).sort());
-  const training: Record<keyof TrainingConfig, true> = { epochs: true, batchSize: true, optimizer: true, seed: true, shuffle: true };
+  const training: Record<keyof TrainingConfig, true> = { epochs: true, batchSize: true, optimizer: true, seed: true, shuffle: true, batchNormStatistics: true };
   assert.deepEqual(Object.keys(defs.training.properties as Schema).sort(), Object.keys(training).sort());
 });
 

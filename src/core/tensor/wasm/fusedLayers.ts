@@ -148,7 +148,7 @@ export const biasActivationGradKernel: WasmKernelFix = {
 };
 
 /** [dz, db] for a layer's output gradient dy (dz is dy itself without ReLU). */
-function biasActivationGrad(dy: tf.Tensor, y: tf.Tensor, relu: boolean): [tf.Tensor, tf.Tensor] {
+export function biasActivationGrad(dy: tf.Tensor, y: tf.Tensor, relu: boolean): [tf.Tensor, tf.Tensor] {
   const outs = tf.engine().runKernel(BIAS_ACTIVATION_GRAD, { dy, y }, { relu } as unknown as tf.NamedAttrMap) as tf.Tensor[];
   return relu ? [outs[0], outs[1]] : [dy, outs[0]];
 }

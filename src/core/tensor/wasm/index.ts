@@ -10,7 +10,7 @@ import { fusedMatMulFix } from './fusedMatMul';
 import { gatherV2Fix } from './gatherV2';
 import { identityFix } from './identity';
 import { registerFix, unregisterFix, type WasmKernelFix } from './kernelFix';
-import { maxPoolGradFix } from './maxPoolGrad';
+import { maxPoolFix, maxPoolGradFix } from './maxPoolGrad';
 import { meanFix } from './mean';
 import { registerReluGradient, reluGradKernel, unregisterReluGradient } from './reluGrad';
 import { simdKernelsPath } from './simdKernels';
@@ -18,6 +18,10 @@ import { sliceFix } from './slice';
 import { registerSoftmaxCrossEntropyGradient, softmaxCrossEntropyGradKernel, softmaxCrossEntropyKernel } from './softmaxCrossEntropy';
 import { sumFix } from './sum';
 import { unsortedSegmentSumFix } from './unsortedSegmentSum';
+import {
+  registerWinogradGradients, winogradConvKernel, winogradDataGradKernel, winogradFilterGradKernel, winogradInputGradKernel, winogradInputKernel,
+  winogradOutputGradKernel,
+} from './winogradConv';
 
 /** Every kernel this project registers on the wasm backend (see each file for why). */
 export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
@@ -36,6 +40,7 @@ export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   sumFix,
   meanFix,
   maxPoolGradFix,
+  maxPoolFix,
   reluGradKernel,
   adamStepKernel,
   denseLayerKernel,
@@ -45,6 +50,12 @@ export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   biasActivationGradKernel,
   softmaxCrossEntropyKernel,
   softmaxCrossEntropyGradKernel,
+  winogradInputKernel,
+  winogradInputGradKernel,
+  winogradConvKernel,
+  winogradOutputGradKernel,
+  winogradDataGradKernel,
+  winogradFilterGradKernel,
 ];
 
 /**
@@ -57,6 +68,7 @@ export function registerWasmKernelFixes(): string[] {
   if (simd) {
     registerReluGradient();
     registerFusedLayerGradients();
+    registerWinogradGradients();
   }
   registerSoftmaxCrossEntropyGradient();
   return names;

@@ -17,10 +17,12 @@ export interface SimdKernels {
     strideH: number, strideW: number, filterH: number, filterW: number, dilationH: number, dilationW: number,
     padTop: number, padLeft: number,
   ): void;
+  /** y: the forward output (each window's maximum). */
   maxPoolGradTiled(
     x: number, dy: number, dx: number,
-    batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, filterH: number, filterW: number,
+    batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, filterH: number, filterW: number, y: number,
   ): void;
+  maxPoolTiled(x: number, y: number, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, filterH: number, filterW: number): void;
   col2im(
     cols: number, dx: number,
     batch: number, inH: number, inW: number, channels: number, outH: number, outW: number,
@@ -39,7 +41,7 @@ export interface SimdKernels {
    */
   matMulBlock(
     m: number, n: number, k: number, a: number, aRow: number, aK: number, b: number, bTransposed: number, c: number, scratch: number,
-    i0: number, i1: number, j0: number, j1: number, bias: number, relu: number,
+    i0: number, i1: number, j0: number, j1: number, bias: number, relu: number, ldb?: number, ldc?: number,
   ): void;
   /** Floats of scratch `matMul` needs for an n-column product over k. */
   matMulScratch(n: number, k: number): number;
@@ -47,6 +49,18 @@ export interface SimdKernels {
   reluGrad(dy: number, x: number, dx: number, n: number): void;
   /** Columns c0..c1: dz = y > 0 ? dy : 0 when relu (else dz untouched), db = column sums of dz (acc: cols float64). */
   biasActivationGrad(dy: number, y: number, dz: number, rows: number, cols: number, c0: number, c1: number, acc: number, db: number, relu: number): void;
+  /** Rows r0..r1, every column: dz as `biasActivationGrad`, the column sums of those rows into acc (cols float64, overwritten). */
+  biasActivationGradRows(dy: number, y: number, dz: number, r0: number, r1: number, cols: number, acc: number, relu: number): void;
+  /** db[c] = sum of acc[b][c] over blocks b in order (float64), rounded once. */
+  sumBlocks(acc: number, blocks: number, cols: number, db: number): void;
+  /**
+   * Winograd F(4x4, 3x3) transforms (assembly/winograd.ts), images n0..n1; V, dV, M, dM are
+   * [36][tiles][C]; scratch: WINOGRAD_SCRATCH_BYTES of the calling thread's own.
+   */
+  winogradInput(x: number, v: number, n0: number, n1: number, H: number, W: number, C: number, tilesH: number, tilesW: number, padTop: number, padLeft: number, tiles: number, scratch: number): void;
+  winogradInputGrad(dv: number, dx: number, n0: number, n1: number, H: number, W: number, C: number, tilesH: number, tilesW: number, padTop: number, padLeft: number, tiles: number, scratch: number): void;
+  winogradOutput(m: number, y: number, n0: number, n1: number, outH: number, outW: number, C: number, tilesH: number, tilesW: number, tiles: number, bias: number, relu: number, scratch: number): void;
+  winogradOutputGrad(dy: number, dm: number, n0: number, n1: number, outH: number, outW: number, C: number, tilesH: number, tilesW: number, tiles: number, scratch: number): void;
   adam(
     w: number, g: number, m: number, v: number, wOut: number, mOut: number, vOut: number, n: number,
     lr: number, beta1: number, beta2: number, oneMinusBeta1: number, oneMinusBeta2: number, epsilon: number,

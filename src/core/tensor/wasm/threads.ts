@@ -13,9 +13,13 @@ import { boundSimdKernels } from './simdKernels';
  *   output columns, never along the sum. `matMulBlock` sums every element of C the same way
  *   whatever block it is in (same depth slices in the same order, each summed in order). Along
  *   columns when op(A) is the smaller operand (each block packs op(A) again), else along rows;
- * - im2col, col2im and the max-pooling gradients: blocks of whole images (each image's output
- *   depends on that image only);
- * - the Adam step and the ReLU gradient: blocks of elements.
+ *   The Winograd layer's 36 products: whole products, or (forward) the rows of a few images'
+ *   tiles in every product, then those images' output transform;
+ * - im2col, col2im, max pooling and its gradients, the Winograd transforms: blocks of whole
+ *   images (each image's output depends on that image only);
+ * - the Adam step and the ReLU gradient: blocks of elements; the bias/ReLU gradient: blocks of
+ *   whole columns, or for narrow layers fixed blocks of rows (the same blocks for any thread
+ *   count, their float64 sums added in order).
  * So results are bit-identical whatever the thread count. Twice as many blocks as threads, so a
  * thread slowed by another process leaves its share to the others. Small calls stay on the
  * calling thread: waking helpers costs more than they save there.
@@ -61,9 +65,16 @@ const enum Op {
   Col2im,
   MaxPoolGrad,
   MaxPoolGradTiled,
+  MaxPoolTiled,
   Adam,
   ReluGrad,
   BiasActivationGrad,
+  BiasActivationGradRows,
+  MatMulBatch,
+  WinogradForward,
+  WinogradInput,
+  WinogradInputGrad,
+  WinogradOutputGrad,
 }
 
 /**
@@ -94,8 +105,14 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
       // x, dy, dx of images u0..: inH, inW, C, outH, outW, then the kernel's window arguments.
       const image = g[6] * g[7] * g[8] * 4, out = g[9] * g[10] * g[8] * 4;
       const [xp, dyp, dxp] = [g[3] + u0 * image, g[4] + u0 * out, g[5] + u0 * image];
-      if (g[0] === ${Op.MaxPoolGradTiled}) x.maxPoolGradTiled(xp, dyp, dxp, nu, g[6], g[7], g[8], g[9], g[10], g[11], g[12]);
+      if (g[0] === ${Op.MaxPoolGradTiled}) x.maxPoolGradTiled(xp, dyp, dxp, nu, g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13] + u0 * out);
       else x.maxPoolGrad(xp, dyp, dxp, nu, g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15], g[16], g[17], g[18]);
+      return;
+    }
+    case ${Op.MaxPoolTiled}: {
+      // x, y of images u0..: inH, inW, C, outH, outW, fh, fw.
+      const image = g[5] * g[6] * g[7] * 4, out = g[8] * g[9] * g[7] * 4;
+      x.maxPoolTiled(g[3] + u0 * image, g[4] + u0 * out, nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11]);
       return;
     }
     case ${Op.Adam}: {
@@ -112,6 +129,45 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
     case ${Op.BiasActivationGrad}:
       // dy, y, dz, rows, acc, db, relu; units are columns.
       x.biasActivationGrad(g[3], g[4], g[5], g[6], g[1], u0, u0 + nu, g[7], g[8], g[9]);
+      return;
+    case ${Op.BiasActivationGradRows}: {
+      // dy, y, dz, rows, cols, acc (blocks x cols f64), relu, rows per block; units are blocks of rows.
+      const [dy, y, dz, rows, cols, acc, relu, per] = g.subarray(3, 11);
+      for (let b = u0; b < u0 + nu; b++) x.biasActivationGradRows(dy, y, dz, b * per, Math.min(rows, (b + 1) * per), cols, acc + b * cols * 8, relu);
+      return;
+    }
+    case ${Op.MatMulBatch}: {
+      // Whole products u0..
+      const [m, n, k, a, aStride, aRow, aK, b, bStride, bTransposed, ldb, c, cStride, ldc, s0, stride] = g.subarray(3, 19);
+      const scratch = s0 + thread * stride;
+      for (let u = u0; u < u0 + nu; u++) {
+        x.matMulBlock(m, n, k, a + u * aStride, aRow, aK, b + u * bStride, bTransposed, c + u * cStride, scratch, 0, m, 0, n, 0, 0, ldb, ldc);
+      }
+      return;
+    }
+    case ${Op.WinogradForward}: {
+      // Images u0..: V, U, M, y, inC, outC, outH, outW, tilesH, tilesW, tiles, bias, relu, scratch, scratch per thread
+      // (the product's, then 1024 bytes for the transform): the 36 products' rows of these images' tiles, then their output transform.
+      const [v, u, m, y, inC, outC, outH, outW, tilesH, tilesW, tiles, bias, relu, s0, stride] = g.subarray(3, 18);
+      const scratch = s0 + thread * stride;
+      const t0 = u0 * tilesH * tilesW, t1 = (u0 + nu) * tilesH * tilesW;
+      for (let xi = 0; xi < 36; xi++) {
+        x.matMulBlock(tiles, outC, inC, v + xi * inC * 4, 36 * inC * 4, 4, u + xi * inC * outC * 4, 0, m + xi * outC * 4, scratch, t0, t1, 0, outC, 0, 0, 0, 36 * outC * 4);
+      }
+      x.winogradOutput(m, y, u0, u0 + nu, outH, outW, outC, tilesH, tilesW, tiles, bias, relu, scratch + stride - 1024);
+      return;
+    }
+    case ${Op.WinogradInput}:
+    case ${Op.WinogradInputGrad}: {
+      // x or dx, V or dV, H, W, C, tilesH, tilesW, padTop, padLeft, tiles, scratch, scratch per thread; units are images.
+      const scratch = g[13] + thread * g[14];
+      if (g[0] === ${Op.WinogradInput}) x.winogradInput(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], scratch);
+      else x.winogradInputGrad(g[4], g[3], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], scratch);
+      return;
+    }
+    case ${Op.WinogradOutputGrad}:
+      // dy, dM, outH, outW, C, tilesH, tilesW, tiles, scratch, scratch per thread.
+      x.winogradOutputGrad(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11] + thread * g[12]);
       return;
   }
   throw new Error('unknown kernel ' + g[0]);
@@ -172,6 +228,36 @@ export function matMulThreaded(
   }
 }
 
+/** One product of a batch: op(A) m x k (element (i, p) at a + i * aRow + p * aK bytes), B and C rows ldb, ldc bytes apart (0: dense). */
+export interface StridedProduct {
+  m: number; n: number; k: number;
+  a: number; aRow: number; aK: number;
+  b: number; bTransposed: boolean; ldb: number;
+  c: number; ldc: number;
+}
+
+/**
+ * `count` products C_u = op(A_u) op(B_u), product u's operands and result `aStride`, `bStride`,
+ * `cStride` bytes after product 0's (`p`): whole products shared between threads, each computed
+ * exactly as `matMul` computes it on one thread. For batches of many middle-sized products (the
+ * 36 Winograd products): one dispatch instead of one per product.
+ */
+export function matMulBatchThreaded(backend: BackendWasm, count: number, p: StridedProduct, aStride: number, bStride: number, cStride: number): void {
+  const { kernels } = boundSimdKernels(backend);
+  const threads = kernelThreads();
+  const stride = Math.ceil(kernels.matMulScratch(p.n, p.k) / 4) * 16;
+  const scratch = backend.makeOutput([(stride / 4) * threads], 'float32');
+  const items = Math.min(count, 2 * threads);
+  const parallel = threads > 1 && items > 1 && count * p.m * p.n * p.k >= PARALLEL_MIN;
+  const chunk = parallel ? Math.ceil(count / items) : Math.max(count, 1);
+  try {
+    pool(backend, threads).run([Op.MatMulBatch, count, chunk, p.m, p.n, p.k, p.a, aStride, p.aRow, p.aK, p.b, bStride, p.bTransposed ? 1 : 0, p.ldb,
+      p.c, cStride, p.ldc, backend.dataIdMap.get(scratch.dataId)!.memoryOffset, stride], Math.ceil(count / chunk), parallel);
+  } finally {
+    disposeInfos(backend, scratch);
+  }
+}
+
 /**
  * Floats a call must touch before its images, columns or elements are shared. Same reasoning as
  * `PARALLEL_MIN`: these kernels stream memory at ~20 GB/s, so 2^17 floats (512 KB) take ~25 µs of
@@ -211,14 +297,21 @@ export function col2imThreaded(backend: BackendWasm, cols: number, dx: number, g
 }
 
 /**
- * `SimdKernels.maxPoolGrad` / `maxPoolGradTiled` (window: fh, fw for the tiled kernel; strides,
- * filter, dilations and padding for the other), images shared between threads.
+ * `SimdKernels.maxPoolGrad` / `maxPoolGradTiled` (window: fh, fw and the forward output y for the
+ * tiled kernel; strides, filter, dilations and padding for the other), images shared between threads.
  */
 export function maxPoolGradThreaded(
   backend: BackendWasm, tiled: boolean, x: number, dy: number, dx: number,
   batch: number, inH: number, inW: number, C: number, outH: number, outW: number, window: number[],
 ): void {
   split(backend, tiled ? Op.MaxPoolGradTiled : Op.MaxPoolGrad, batch, batch * inH * inW * C, [x, dy, dx, inH, inW, C, outH, outW, ...window]);
+}
+
+/** `SimdKernels.maxPoolTiled` (x -> y, windows fh x fw tiling the input), images shared between threads. */
+export function maxPoolThreaded(
+  backend: BackendWasm, x: number, y: number, batch: number, inH: number, inW: number, C: number, outH: number, outW: number, fh: number, fw: number,
+): void {
+  split(backend, Op.MaxPoolTiled, batch, batch * outH * fh * outW * fw * C, [x, y, inH, inW, C, outH, outW, fh, fw]);
 }
 
 /** `SimdKernels.adam` over n elements (float arguments as in the kernel), elements shared between threads. */
@@ -235,7 +328,10 @@ export function reluGradThreaded(backend: BackendWasm, dy: number, x: number, dx
 
 /**
  * `SimdKernels.biasActivationGrad` over every column of dy [rows, cols] (dz: ReLU's gradient when
- * `relu`, db: the bias gradient; acc: cols float64 of scratch), columns shared between threads.
+ * `relu`, db: the bias gradient; acc: cols float64 of scratch), columns shared between threads;
+ * layers of fewer than 256 columns and at least SPLIT_MIN_FLOATS values share blocks of rows
+ * (`biasActivationGradRows`, `sumBlocks`: db sums the blocks' float64 sums, so it can differ from
+ * one sum over all rows in the last bit; the same for every thread count).
  */
 export function biasActivationGradThreaded(
   backend: BackendWasm, dy: number, y: number, dz: number, rows: number, cols: number, acc: number, db: number, relu: boolean,
@@ -243,7 +339,96 @@ export function biasActivationGradThreaded(
   // Blocks of 64 columns, and only for rows of 256 columns or more: threads on narrower blocks of
   // the same rows share cache lines (both read each line, their writes to dz contend). Measured
   // (CPU time, 2 threads against 1): 5x on [86528, 32] in blocks of 8 columns, 2.4x on
-  // [15488, 64] in blocks of 16; those layers' passes stay on one thread.
-  const floats = cols >= 256 ? rows * cols * (relu ? 3 : 1) : 0;
-  split(backend, Op.BiasActivationGrad, cols, floats, [dy, y, dz, rows, acc, db, relu ? 1 : 0], 64);
+  // [15488, 64] in blocks of 16; those layers share blocks of rows instead.
+  const floats = rows * cols * (relu ? 3 : 1);
+  if (cols < 256 && rows * cols >= SPLIT_MIN_FLOATS) {
+    // Narrower layers share fixed blocks of rows instead (a block's column sums, then the blocks'
+    // sums in order): the same blocks whatever the thread count.
+    const blocks = Math.ceil(rows / BIAS_GRAD_BLOCK_ROWS);
+    const sums = backend.makeOutput([blocks * cols * 2], 'float32');
+    const at = backend.dataIdMap.get(sums.dataId)!.memoryOffset;
+    try {
+      split(backend, Op.BiasActivationGradRows, blocks, floats, [dy, y, dz, rows, cols, at, relu ? 1 : 0, BIAS_GRAD_BLOCK_ROWS]);
+      boundSimdKernels(backend).kernels.sumBlocks(at, blocks, cols, db);
+    } finally {
+      disposeInfos(backend, sums);
+    }
+    return;
+  }
+  split(backend, Op.BiasActivationGrad, cols, cols >= 256 ? floats : 0, [dy, y, dz, rows, acc, db, relu ? 1 : 0], 64);
+}
+
+/** Rows per block of a narrow layer's bias/ReLU gradient (fixed: the blocks must not depend on the thread count). */
+const BIAS_GRAD_BLOCK_ROWS = 1024;
+
+/**
+ * Shape arguments of the Winograd F(4x4, 3x3) transforms: input [batch, H, W, inC], output
+ * [batch, outH, outW, outC], tiles of 4x4 outputs, tilesH x tilesW per image.
+ */
+export interface WinogradGeometry {
+  batch: number; H: number; W: number; inC: number; outH: number; outW: number; outC: number;
+  tilesH: number; tilesW: number; padTop: number; padLeft: number;
+}
+
+/** Scratch bytes a Winograd transform needs per thread (36 + 6 vectors, rounded up). */
+const WINOGRAD_SCRATCH_BYTES = 1024;
+
+const tilesOf = (g: WinogradGeometry) => g.batch * g.tilesH * g.tilesW;
+
+/** `split` for a Winograd transform: one scratch area per thread (its base and stride end the arguments). */
+function winogradSplit(backend: BackendWasm, op: Op, g: WinogradGeometry, floats: number, args: number[]): void {
+  const scratch = backend.makeOutput([(WINOGRAD_SCRATCH_BYTES / 4) * kernelThreads()], 'float32');
+  try {
+    split(backend, op, g.batch, floats, [...args, backend.dataIdMap.get(scratch.dataId)!.memoryOffset, WINOGRAD_SCRATCH_BYTES]);
+  } finally {
+    disposeInfos(backend, scratch);
+  }
+}
+
+/**
+ * Tiles whose transformed values a forward item keeps in cache: V and M rows of ~48 tiles (the
+ * reference CNN's second layer: 200 KB + 400 KB, within a core's L2) are produced and consumed
+ * before the next item's. Done the other way (each product over every tile, then the output
+ * transform) M went out to memory and back: 10.6 MB each way on that layer.
+ */
+const WINOGRAD_BLOCK_TILES = 48;
+
+/**
+ * The Winograd layer's forward pass after the input transform: M[., xi] = V[., xi] U[xi] for the
+ * 36 positions, then y = the output transform of M (+ bias, ReLU), in items of a few images (all
+ * 36 products' rows of their tiles, then their outputs), shared between threads. Every element
+ * is summed as the single-thread product sums it, whatever the items (`matMulBlock`).
+ */
+export function winogradForwardThreaded(
+  backend: BackendWasm, v: number, u: number, m: number, y: number, g: WinogradGeometry, bias: number, relu: boolean,
+): void {
+  const { kernels } = boundSimdKernels(backend);
+  const threads = kernelThreads();
+  const perImage = g.tilesH * g.tilesW;
+  const chunk = Math.max(1, Math.round(WINOGRAD_BLOCK_TILES / perImage));
+  const items = Math.ceil(g.batch / chunk);
+  const stride = Math.ceil(kernels.matMulScratch(g.outC, g.inC) / 4) * 16 + WINOGRAD_SCRATCH_BYTES;
+  const scratch = backend.makeOutput([(stride / 4) * threads], 'float32');
+  const parallel = threads > 1 && items > 1 && 36 * tilesOf(g) * g.inC * g.outC >= PARALLEL_MIN;
+  try {
+    pool(backend, threads).run([Op.WinogradForward, g.batch, chunk, v, u, m, y, g.inC, g.outC, g.outH, g.outW, g.tilesH, g.tilesW, tilesOf(g),
+      bias, relu ? 1 : 0, backend.dataIdMap.get(scratch.dataId)!.memoryOffset, stride], items, parallel);
+  } finally {
+    disposeInfos(backend, scratch);
+  }
+}
+
+/** `SimdKernels.winogradInput` (x -> V [36][tiles][inC]), images shared between threads. */
+export function winogradInputThreaded(backend: BackendWasm, x: number, v: number, g: WinogradGeometry): void {
+  winogradSplit(backend, Op.WinogradInput, g, 36 * tilesOf(g) * g.inC, [x, v, g.H, g.W, g.inC, g.tilesH, g.tilesW, g.padTop, g.padLeft, tilesOf(g)]);
+}
+
+/** `SimdKernels.winogradInputGrad` (dV -> dx), images shared between threads. */
+export function winogradInputGradThreaded(backend: BackendWasm, dv: number, dx: number, g: WinogradGeometry): void {
+  winogradSplit(backend, Op.WinogradInputGrad, g, 36 * tilesOf(g) * g.inC, [dx, dv, g.H, g.W, g.inC, g.tilesH, g.tilesW, g.padTop, g.padLeft, tilesOf(g)]);
+}
+
+/** `SimdKernels.winogradOutputGrad` (dy -> dM [36][tiles][outC]), images shared between threads. */
+export function winogradOutputGradThreaded(backend: BackendWasm, dy: number, dm: number, g: WinogradGeometry): void {
+  winogradSplit(backend, Op.WinogradOutputGrad, g, 36 * tilesOf(g) * g.outC, [dy, dm, g.outH, g.outW, g.outC, g.tilesH, g.tilesW, tilesOf(g)]);
 }

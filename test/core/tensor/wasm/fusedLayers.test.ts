@@ -66,6 +66,17 @@ describe('fused dense and conv layers (wasm)', () => {
     }
   }
 
+  it('a narrow layer above SPLIT_MIN_FLOATS (bias gradient summed in blocks of rows): output and input/filter gradients exact, bias gradient within 1e-6', async () => {
+    const c = { x: [8, 26, 26, 8], f: [3, 3, 8, 32] };
+    const fused = (x: tf.Tensor, f: tf.Tensor, b: tf.Tensor) => convLayer(x, f, b, { strides: [1, 1], pad: 'valid', relu: true });
+    const unfused = (x: tf.Tensor, f: tf.Tensor, b: tf.Tensor) => tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid'), b));
+    const a = await computeOn('wasm', outputAndGrads(fused, c.x, c.f, 32));
+    const b = await computeOn('wasm', outputAndGrads(unfused, c.x, c.f, 32));
+    for (const k of [0, 1, 2]) assert.ok(a.values[k].every((e, i) => Object.is(e, b.values[k][i])), `output ${k} differs`);
+    const scale = Math.max(...b.values[3].map(Math.abs));
+    a.values[3].forEach((e, i) => assert.ok(Math.abs(e - b.values[3][i]) <= 1e-6 * scale, `db[${i}]: ${e} vs ${b.values[3][i]}`));
+  });
+
   it('training a layer records one kernel forward and the fused gradient backward (no Add, Relu, Step, Sum)', async () => {
     const x = values([8, 6], 1);
     const w = tf.variable(values([6, 4], 2));

@@ -4,12 +4,24 @@ import * as tf from '@tensorflow/tfjs';
 import { isFixRegistered } from '../../../../src/core/tensor/wasm/kernelFix';
 import { assertWasmMatchesCpu, initWasmWithFixes, values } from '../backendComparison';
 
-describe('wasm MaxPoolGrad (SIMD)', () => {
+describe('wasm MaxPoolGrad and MaxPool (SIMD)', () => {
   before(initWasmWithFixes);
 
-  it('is registered in place of the stock kernel', () => {
+  it('is registered in place of the stock kernels', () => {
     assert.ok(isFixRegistered('MaxPoolGrad'));
+    assert.ok(isFixRegistered('MaxPool'));
   });
+
+  // Forward: tiling windows on the SIMD kernel, the rest on the stock kernel; both exact.
+  for (const [shape, filter, stride, pad] of [
+    [[2, 6, 6, 8], 2, 2, 'valid'], [[3, 7, 5, 8], 2, 2, 'valid'], [[2, 9, 6, 4], 3, 3, 'valid'],
+    [[2, 7, 5, 8], 2, 2, 'same'], [[2, 7, 7, 6], 3, 2, 'same'], [[3, 7, 5, 5], 2, 2, 'valid'],
+  ] as Array<[[number, number, number, number], number, number, 'valid' | 'same']>) {
+    it(`MaxPool matches cpu: ${JSON.stringify(shape)} ${filter}x${filter} stride ${stride} ${pad}`, async () => {
+      await assertWasmMatchesCpu(() => tf.maxPool(values(shape, 3) as tf.Tensor4D, filter, stride, pad), 0, 'maxPool');
+      await assertWasmMatchesCpu(() => tf.maxPool(tf.relu(values(shape, 4)) as tf.Tensor4D, filter, stride, pad), 0, 'maxPool after ReLU');
+    });
+  }
 
   /** Gradient of sum(maxPool(x) * w): w makes every output position's gradient distinct. */
   const poolGrad = (shape: [number, number, number, number], filter: number, stride: number, pad: 'valid' | 'same', relu = false) => () => {

@@ -5,6 +5,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { kernelThreads, matMulHelperItems, matMulThreaded, setKernelThreads } from '../../../../src/core/tensor/wasm/threads';
 import { heapOffset, simdKernels } from '../../../../src/core/tensor/wasm/simdKernels';
 import { convLayer, denseLayer } from '../../../../src/core/tensor/wasm/fusedLayers';
+import { winogradConvLayer } from '../../../../src/core/tensor/wasm/winogradConv';
 import { FusedAdamOptimizer } from '../../../../src/core/train/fusedAdam';
 import { forwardPlan, meanLoss, runLayers } from '../../../../src/core/train/forward';
 import { initWasmWithFixes } from '../backendComparison';
@@ -126,7 +127,8 @@ describe('training kernels on several threads', () => {
 
   /**
    * The fused dense and conv layers (bias + ReLU in the product's epilogue; ReLU's and the bias's
-   * gradients in one column-split pass) and their gradients, odd shapes, ReLU and linear.
+   * gradients in one column-split pass) and the Winograd conv layer, and their gradients, odd
+   * shapes, ReLU and linear.
    */
   function fusedLayers(): Float32Array[] {
     return tf.tidy(() => {
@@ -142,12 +144,17 @@ describe('training kernels on several threads', () => {
         collect((x, w, b) => denseLayer(x, w, b, relu), [130, 257], [257, 13], 13, 12);
         collect((x, w, b) => convLayer(x, w, b, { strides: [1, 1], pad: 'valid', relu }), [5, 23, 19, 7], [3, 3, 7, 18], 18, 13);
         collect((x, w, b) => convLayer(x, w, b, { strides: [2, 1], pad: 'same', relu }), [6, 31, 29, 5], [5, 3, 5, 11], 11, 14);
+        // A narrow layer (32 columns) above SPLIT_MIN_FLOATS: its bias/ReLU gradient shares blocks of rows.
+        collect((x, w, b) => convLayer(x, w, b, { strides: [1, 1], pad: 'valid', relu }), [8, 26, 26, 8], [3, 3, 8, 32], 32, 17);
+        // Winograd: transforms split by images (>= SPLIT_MIN_FLOATS), the 36 products shared whole.
+        collect((x, w, b) => winogradConvLayer(x, w, b, 'valid', relu), [9, 23, 19, 16], [3, 3, 16, 20], 20, 15);
+        collect((x, w, b) => winogradConvLayer(x, w, b, 'same', relu), [7, 13, 18, 12], [3, 3, 12, 8], 8, 16);
       }
       return out;
     });
   }
 
-  it('fused dense and conv layers and their gradients on 2 and 3 threads equal one thread', async () => {
+  it('fused dense, conv and Winograd conv layers and their gradients on 2 and 3 threads equal one thread', async () => {
     await acrossThreadCounts(fusedLayers, (many, one, threads) => assert.deepEqual(many, one, `${threads} threads`));
   });
 
@@ -205,8 +212,8 @@ describe('training kernels on several threads', () => {
   });
 
   /**
-   * Weights after `steps` steps of the trainer's own step (`runLayers`: the fused layers; `meanLoss`:
-   * the fused loss; the fused Adam), as one array.
+   * Weights after `steps` steps of the trainer's own step (`runLayers`: the fused layers, the CNN's
+   * second conv (16 -> 24 channels, 3x3) as Winograd; `meanLoss`: the fused loss; the fused Adam), as one array.
    */
   function trainerWeights(build: () => tf.LayersModel, inputShape: number[], steps: number, batch: number): Float32Array {
     const model = build();

@@ -104,9 +104,34 @@ export function biasActivationGrad(
   dy: usize, y: usize, dz: usize, rows: i32, cols: i32, c0: i32, c1: i32, acc: usize, db: usize, relu: i32,
 ): void {
   memory.fill(acc + (<usize>c0 << 3), 0, <usize>(c1 - c0) << 3);
+  activationGradRows(dy, y, dz, 0, rows, cols, c0, c1, acc, relu);
+  for (let c = c0; c < c1; c++) store<f32>(db + (<usize>c << 2), <f32>(load<f64>(acc + (<usize>c << 3)) * 1.0));
+}
+
+// The same pass over rows r0..r1 and every column, the column sums of those rows going to acc
+// (cols f64, overwritten) and not yet to db: layers too narrow to share columns between threads
+// share fixed blocks of rows this way, then `sumBlocks` adds the blocks' sums in order, so the
+// result does not depend on the thread count.
+export function biasActivationGradRows(dy: usize, y: usize, dz: usize, r0: i32, r1: i32, cols: i32, acc: usize, relu: i32): void {
+  memory.fill(acc, 0, <usize>cols << 3);
+  activationGradRows(dy, y, dz, r0, r1, cols, 0, cols, acc, relu);
+}
+
+// db[c] = sum over blocks of acc[block][c] (float64, in block order), rounded once.
+export function sumBlocks(acc: usize, blocks: i32, cols: i32, db: usize): void {
+  for (let c = 0; c < cols; c++) {
+    let sum: f64 = 0;
+    for (let b = 0; b < blocks; b++) sum += load<f64>(acc + ((<usize>b * cols + c) << 3));
+    store<f32>(db + (<usize>c << 2), <f32>sum);
+  }
+}
+
+// dz (with relu) for rows r0..r1, columns c0..c1, and acc[c] += dz[r, c] in row order.
+// @ts-ignore: decorator
+@inline function activationGradRows(dy: usize, y: usize, dz: usize, r0: i32, r1: i32, cols: i32, c0: i32, c1: i32, acc: usize, relu: i32): void {
   const v1 = c0 + ((c1 - c0) & ~3);
   const zero = f32x4.splat(0);
-  for (let r = 0; r < rows; r++) {
+  for (let r = r0; r < r1; r++) {
     const at = <usize>r * cols << 2;
     for (let c = c0; c < v1; c += 4) {
       const o = at + (<usize>c << 2);
@@ -130,7 +155,6 @@ export function biasActivationGrad(
       store<f64>(a, load<f64>(a) + <f64>v);
     }
   }
-  for (let c = c0; c < c1; c++) store<f32>(db + (<usize>c << 2), <f32>(load<f64>(acc + (<usize>c << 3)) * 1.0));
 }
 
 // ReLU gradient: dx = x > 0 ? dy : 0.
@@ -186,35 +210,76 @@ export function adam(
   }
 }
 
-// Max-pooling gradient when the windows tile the input without overlap (stride = filter, no
-// padding, no dilation; the usual 2x2/2): each window's first maximum gets dy, the rest 0, all
-// in vectors of 4 channels with no scatter. Positions no window covers (a last odd row or
-// column) are zeroed first. Channels must be a multiple of 4.
-export function maxPoolGradTiled(
-  x: usize, dy: usize, dx: usize,
+// Max pooling when the windows tile the input without overlap (stride = filter, no padding, no
+// dilation; the usual 2x2/2): y = the maximum of each window, in vectors of 4 channels.
+// Channels must be a multiple of 4. Rows and columns no window covers are not read. pmax (one
+// x86 maxps: a NaN after the window's first value is skipped) and not max: V8 lowers f32x4.max
+// to a chain of 8 instructions (wasm's NaN and -0 rules).
+export function maxPoolTiled(
+  x: usize, y: usize,
   batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32, fh: i32, fw: i32,
 ): void {
+  // Row by row: each input row is read once, in order (one stream), into the output row, which
+  // stays in L1. Reading the 2x2 windows one by one ran 2.5x slower on inputs not in cache.
+  const pixel = <usize>C << 2;
+  const span = <usize>(outW * fw) * pixel;
+  for (let b = 0; b < batch; b++) {
+    for (let oh = 0; oh < outH; oh++) {
+      const yRow = y + <usize>((b * outH + oh) * outW) * pixel;
+      for (let i = 0; i < fh; i++) {
+        const xRow = x + <usize>((b * inH + oh * fh + i) * inW) * pixel;
+        let q = yRow;
+        for (let p: usize = 0; p < span; p += <usize>fw * pixel) {
+          for (let j = 0; j < fw; j++) {
+            const src = xRow + p + <usize>j * pixel;
+            if (i == 0 && j == 0) memory.copy(q, src, pixel);
+            else {
+              for (let c: usize = 0; c < pixel; c += 16) v128.store(q + c, f32x4.pmax(v128.load(q + c), v128.load(src + c)));
+            }
+          }
+          q += pixel;
+        }
+      }
+    }
+  }
+}
+
+// Max-pooling gradient when the windows tile the input without overlap (stride = filter, no
+// padding, no dilation; the usual 2x2/2): each window's first maximum (y, the forward output,
+// is that maximum) gets dy, the rest 0, all in vectors of 4 channels with no scatter. Positions
+// no window covers (a last odd row or column) are zeroed first. Channels must be a multiple of 4.
+export function maxPoolGradTiled(
+  x: usize, dy: usize, dx: usize,
+  batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32, fh: i32, fw: i32, y: usize,
+): void {
   if (outH * fh != inH || outW * fw != inW) memory.fill(dx, 0, <usize>batch * inH * inW * C * 4);
-  const rowStride = inW * C;
+  // Row by row, so x is read and dx written in order (one stream each; window by window ran
+  // 2x slower on inputs not in cache); whether a window's earlier rows already hold its first
+  // maximum is read again from those rows (in cache: one input row back).
+  const pixel = <usize>C << 2;
+  const rowBytes = <usize>inW * pixel;
   const negInf = f32x4.splat(-Infinity);
   for (let b = 0; b < batch; b++) {
     for (let oh = 0; oh < outH; oh++) {
-      for (let ow = 0; ow < outW; ow++) {
-        const corner = (b * inH + oh * fh) * rowStride + ow * fw * C;
-        const g = dy + (<usize>((b * outH + oh) * outW + ow) * C << 2);
-        for (let c = 0; c < C; c += 4) {
-          let best = negInf;
-          for (let i = 0; i < fh; i++) {
-            for (let j = 0; j < fw; j++) {
-              best = f32x4.max(best, v128.load(x + (<usize>(corner + i * rowStride + j * C + c) << 2)));
+      const at = <usize>((b * outH + oh) * outW) * pixel;
+      const top = <usize>(b * inH + oh * fh) * rowBytes;
+      for (let i = 0; i < fh; i++) {
+        const row = top + <usize>i * rowBytes;
+        for (let ow = 0; ow < outW; ow++) {
+          const window = <usize>(ow * fw) * pixel;
+          const out = at + <usize>ow * pixel;
+          for (let c: usize = 0; c < pixel; c += 16) {
+            const best = v128.load(y + out + c);
+            // Windows of -Infinity only get no gradient, as on the cpu backend.
+            let open = f32x4.gt(best, negInf);
+            for (let ii = 0; ii < i; ii++) {
+              for (let j = 0; j < fw; j++) {
+                open = v128.andnot(open, f32x4.eq(v128.load(x + top + <usize>ii * rowBytes + window + <usize>j * pixel + c), best));
+              }
             }
-          }
-          const grad = v128.load(g + (<usize>c << 2));
-          // Windows of -Infinity only get no gradient, as on the cpu backend.
-          let open = f32x4.gt(best, negInf);
-          for (let i = 0; i < fh; i++) {
+            const grad = v128.load(dy + out + c);
             for (let j = 0; j < fw; j++) {
-              const o = <usize>(corner + i * rowStride + j * C + c) << 2;
+              const o = row + window + <usize>j * pixel + c;
               const first = v128.and(f32x4.eq(v128.load(x + o), best), open);
               open = v128.andnot(open, first);
               v128.store(dx + o, v128.and(grad, first));
@@ -314,3 +379,6 @@ export function im2col(
 
 // The float32 matrix product behind MatMul and the dense layers (own file: it is a GEMM).
 export { matMul, matMulBlock, matMulScratch } from './matMul';
+
+// Winograd F(4x4, 3x3) transforms for 3x3 stride-1 convolutions (own file).
+export { winogradInput, winogradInputGrad, winogradOutput, winogradOutputGrad } from './winograd';

@@ -51,7 +51,7 @@ export function matMul(
   b: usize, bTransposed: i32,
   c: usize, scratch: usize,
 ): void {
-  matMulBlock(m, n, k, a, aRow, aK, b, bTransposed, c, scratch, 0, m, 0, n, 0, 0);
+  matMulBlock(m, n, k, a, aRow, aK, b, bTransposed, c, scratch, 0, m, 0, n, 0, 0, 0, 0);
 }
 
 /**
@@ -62,6 +62,8 @@ export function matMul(
  * Epilogue, applied to each tile as its last slice is stored (no pass of its own over C):
  * `bias` (n floats, 0: none) is added to every row, then `relu` (non-zero) clamps at 0 — the
  * same float32 operations as a separate bias add and ReLU.
+ * `ldb` and `ldc` (bytes; 0: dense) are the distances between stored rows of B and of C, so a
+ * product can read and write one slice of a larger tensor (the Winograd products, ../winogradConv.ts).
  */
 export function matMulBlock(
   m: i32, n: i32, k: i32,
@@ -70,8 +72,10 @@ export function matMulBlock(
   c: usize, scratch: usize,
   i0: i32, i1: i32, j0: i32, j1: i32,
   bias: usize, relu: i32,
+  ldb: usize, ldc: usize,
 ): void {
-  const ldc = <usize>n << 2;
+  if (ldc == 0) ldc = <usize>n << 2;
+  if (ldb == 0) ldb = bTransposed ? <usize>k << 2 : <usize>n << 2;
   const depth = sliceDepth(k);
   const nc = j1 - j0;
   const nPad = (nc + NR - 1) & ~(NR - 1);
@@ -83,8 +87,8 @@ export function matMulBlock(
     const first = p0 == 0;
     const last = p0 + kc >= k;
     const epilogue = last && (bias != 0 || relu != 0);
-    if (bTransposed) packTransposed(b + (<usize>j0 * k << 2), k, p0, kc, nc, packB);
-    else packRows(b + (<usize>j0 << 2), <usize>n << 2, nc, p0, kc, packB);
+    if (bTransposed) packTransposed(b + <usize>j0 * ldb, ldb, p0, kc, nc, packB);
+    else packRows(b + (<usize>j0 << 2), ldb, nc, p0, kc, packB);
     for (let r0 = i0; r0 < i1; r0 += MC) {
       const mc = min(MC, i1 - r0);
       packA4(a + <usize>p0 * aK + <usize>r0 * aRow, aRow, aK, mc, kc, packA);
@@ -188,9 +192,8 @@ function packRows(b: usize, ld: usize, nc: i32, p0: i32, kc: i32, out: usize): v
   }
 }
 
-/** B stored n x k: panel q holds panel[kk][r] = B[8q + r][p0 + kk], zero past n; 4 x 4 shuffles. */
-function packTransposed(b: usize, k: i32, p0: i32, kc: i32, nc: i32, out: usize): void {
-  const ld = <usize>k << 2;
+/** B stored n x k (rows ld bytes apart): panel q holds panel[kk][r] = B[8q + r][p0 + kk], zero past n; 4 x 4 shuffles. */
+function packTransposed(b: usize, ld: usize, p0: i32, kc: i32, nc: i32, out: usize): void {
   let o = out;
   for (let q = 0; q < nc; q += NR) {
     const base = b + <usize>q * ld + (<usize>p0 << 2);

@@ -1,0 +1,250 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { biasActivationGrad } from './fusedLayers';
+import { disposeInfos } from './kernelCall';
+import type { WasmKernelFix } from './kernelFix';
+import { heapOffset } from './simdKernels';
+import {
+  matMulBatchThreaded, winogradForwardThreaded, winogradInputGradThreaded, winogradInputThreaded, winogradOutputGradThreaded, type WinogradGeometry,
+} from './threads';
+
+/**
+ * A 3x3 stride-1 conv layer (bias, ReLU or none) in training as Winograd F(4x4, 3x3)
+ * (assembly/winograd.ts): per 4x4 output tile, 36 products of 6x6-transformed inputs and filters
+ * instead of 144 multiply-adds per channel pair, i.e. 4x fewer multiply-adds (3.4x on the
+ * reference CNN's 11x11 output, whose tiles cover 12x12) forward, for the input gradient and for
+ * the filter gradient (each is the backward pass of the same three linear steps). F(2x2, 3x3)
+ * (2.25x fewer) was built first and measured: its transformed tensors are 1.8x larger, and the
+ * step saved 13% instead of this one's (docs/performance.md). The layer is three kernels, like the
+ * im2col path (fusedLayers.ts):
+ * - `WINOGRAD_INPUT`: x -> V [tiles, 36, in], the transformed input windows (kept by the tape for
+ *   the filter gradient, as the im2col patches are; 0.33x their size on the reference CNN);
+ * - the filter transform U = G g G^T as one small product with a constant [36, 9] matrix
+ *   (`tf.matMul`, so its gradient is tfjs's own);
+ * - `WINOGRAD_CONV`: 36 products M[., xi] = V[., xi] U[xi] (the SIMD product on strided slices),
+ *   then the output transform with the bias and ReLU, in items of a few images whose M stays in
+ *   cache (`winogradForwardThreaded`);
+ *   backward: ReLU's and the bias's gradient (one pass, as the fused layers), the output
+ *   transform's gradient dM (`WINOGRAD_OUTPUT_GRAD`), then dV = dM U^T (`WINOGRAD_DATA_GRAD`) and
+ *   dU = V^T dM (`WINOGRAD_FILTER_GRAD`), 36 products each, and the input transform's gradient.
+ * The transformed tensors are tile-major ([tiles, 36, C], see assembly/winograd.ts).
+ * Rounding differs from im2col + product (transformed values are sums of up to 9 terms), so the
+ * layer agrees with tfjs's conv2d to float rounding, not bit for bit (tests state the bound
+ * against a float64 reference); results are identical for any thread count (every product is
+ * split as the single-thread one sums, and the transforms split by images).
+ */
+export const WINOGRAD_INPUT = 'ModelLabWinogradInput';
+export const WINOGRAD_INPUT_GRAD = 'ModelLabWinogradInputGrad';
+export const WINOGRAD_CONV = 'ModelLabWinogradConv2D';
+export const WINOGRAD_OUTPUT_GRAD = 'ModelLabWinogradOutputGrad';
+export const WINOGRAD_DATA_GRAD = 'ModelLabWinogradDataGrad';
+export const WINOGRAD_FILTER_GRAD = 'ModelLabWinogradFilterGrad';
+
+/**
+ * Input channels from which a layer runs as Winograd. The 36 products have the input channels as
+ * depth (forward) and the output channels as depth (input gradient): with a handful of channels
+ * they are mostly packing and stores, and the transforms cost more than the multiply-adds saved
+ * (the reference CNN's first layer, one channel, stays on im2col).
+ */
+export const WINOGRAD_MIN_CHANNELS = 8;
+
+/** `MODEL_LAB_WINOGRAD=0` runs every conv layer as im2col + product (exactly tfjs's conv2d; A/B measurements). */
+export const WINOGRAD_ENV_VAR = 'MODEL_LAB_WINOGRAD';
+
+/**
+ * Whether `winogradConvLayer` applies: 3x3 filter, stride 1, channels (in >= WINOGRAD_MIN_CHANNELS,
+ * out) multiples of 4, the Winograd kernels registered, and not turned off by WINOGRAD_ENV_VAR.
+ */
+export function winogradApplies(filterShape: number[], strides: [number, number]): boolean {
+  const [fh, fw, inC, outC] = filterShape;
+  return process.env[WINOGRAD_ENV_VAR] !== '0' && tf.getKernel(WINOGRAD_CONV, tf.getBackend()) != null && fh === 3 && fw === 3 && strides[0] === 1 && strides[1] === 1 &&
+    inC >= WINOGRAD_MIN_CHANNELS && inC % 4 === 0 && outC % 4 === 0;
+}
+
+/** G (6 x 3) of F(4x4, 3x3); the filter transform is (G kron G) [36, 9] times the filter as [9, in * out]. */
+const G = [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]];
+const FILTER_TRANSFORM = G.flatMap((ga) => G.flatMap((gb) => ga.flatMap((gi) => gb.map((gj) => gi * gj))));
+
+interface InputAttrs {
+  padTop: number;
+  padLeft: number;
+  outH: number;
+  outW: number;
+}
+
+interface ConvAttrs {
+  relu: boolean;
+  /** [batch, outH, outW, out]. */
+  outShape: [number, number, number, number];
+}
+
+const tiles = (out: number) => Math.ceil(out / 4);
+
+function geometry(xShape: number[], a: InputAttrs, outC: number): WinogradGeometry {
+  const [batch, H, W, inC] = xShape;
+  return { batch, H, W, inC, outH: a.outH, outW: a.outW, outC, tilesH: tiles(a.outH), tilesW: tiles(a.outW), padTop: a.padTop, padLeft: a.padLeft };
+}
+
+/** Output geometry only (the output transforms): input sizes are not used there. */
+function outputGeometry(outShape: number[]): WinogradGeometry {
+  const [batch, outH, outW, outC] = outShape;
+  return { batch, H: 0, W: 0, inC: 0, outH, outW, outC, tilesH: tiles(outH), tilesW: tiles(outW), padTop: 0, padLeft: 0 };
+}
+
+const tileCount = (g: WinogradGeometry) => g.batch * g.tilesH * g.tilesW;
+
+/** Inputs {x NHWC}, attrs InputAttrs -> V [tiles, 36, C]. */
+export const winogradInputKernel: WasmKernelFix = {
+  kernelName: WINOGRAD_INPUT,
+  simd: true,
+  create() {
+    return (args) => {
+      const backend = args.backend as BackendWasm;
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      const g = geometry(x.shape, args.attrs as unknown as InputAttrs, 0);
+      const v = backend.makeOutput([tileCount(g), 36, g.inC], 'float32');
+      winogradInputThreaded(backend, heapOffset(backend, x), heapOffset(backend, v), g);
+      return v;
+    };
+  },
+};
+
+/** Inputs {dv [tiles, 36, C]}, attrs InputAttrs + inputShape -> dx: the input transform's gradient. */
+export const winogradInputGradKernel: WasmKernelFix = {
+  kernelName: WINOGRAD_INPUT_GRAD,
+  simd: true,
+  create() {
+    return (args) => {
+      const backend = args.backend as BackendWasm;
+      const { dv } = args.inputs as { dv: tf.TensorInfo };
+      const attrs = args.attrs as unknown as InputAttrs & { inputShape: number[] };
+      const dx = backend.makeOutput(attrs.inputShape, 'float32');
+      winogradInputGradThreaded(backend, heapOffset(backend, dv), heapOffset(backend, dx), geometry(attrs.inputShape, attrs, 0));
+      return dx;
+    };
+  },
+};
+
+/** Inputs {v [tiles, 36, in], u [36, in, out], b [out]}, attrs ConvAttrs -> relu?(conv + b) [batch, outH, outW, out]. */
+export const winogradConvKernel: WasmKernelFix = {
+  kernelName: WINOGRAD_CONV,
+  simd: true,
+  create() {
+    return (args) => {
+      const backend = args.backend as BackendWasm;
+      const { v, u, b } = args.inputs as { v: tf.TensorInfo; u: tf.TensorInfo; b: tf.TensorInfo };
+      const { relu, outShape } = args.attrs as unknown as ConvAttrs;
+      const [tileTotal, , inC] = v.shape;
+      const outC = outShape[3];
+      const m = backend.makeOutput([tileTotal, 36, outC], 'float32');
+      const y = backend.makeOutput(outShape, 'float32');
+      winogradForwardThreaded(backend, heapOffset(backend, v), heapOffset(backend, u), heapOffset(backend, m), heapOffset(backend, y),
+        { ...outputGeometry(outShape), inC }, heapOffset(backend, b), relu);
+      disposeInfos(backend, m);
+      return y;
+    };
+  },
+};
+
+/** Inputs {dy [batch, outH, outW, out]} -> dM [tiles, 36, out]: the output transform's gradient. */
+export const winogradOutputGradKernel: WasmKernelFix = {
+  kernelName: WINOGRAD_OUTPUT_GRAD,
+  simd: true,
+  create() {
+    return (args) => {
+      const backend = args.backend as BackendWasm;
+      const { dy } = args.inputs as { dy: tf.TensorInfo };
+      const g = outputGeometry(dy.shape);
+      const dm = backend.makeOutput([tileCount(g), 36, g.outC], 'float32');
+      winogradOutputGradThreaded(backend, heapOffset(backend, dy), heapOffset(backend, dm), g);
+      return dm;
+    };
+  },
+};
+
+/** Inputs {dm [tiles, 36, out], u [36, in, out]} -> dV [tiles, 36, in]: dV[., xi] = dM[., xi] U[xi]^T. */
+export const winogradDataGradKernel: WasmKernelFix = {
+  kernelName: WINOGRAD_DATA_GRAD,
+  simd: true,
+  create() {
+    return (args) => {
+      const backend = args.backend as BackendWasm;
+      const { dm, u } = args.inputs as { dm: tf.TensorInfo; u: tf.TensorInfo };
+      const [tileTotal, , outC] = dm.shape;
+      const inC = u.shape[1];
+      const dv = backend.makeOutput([tileTotal, 36, inC], 'float32');
+      matMulBatchThreaded(backend, 36, {
+        m: tileTotal, n: inC, k: outC, a: heapOffset(backend, dm), aRow: 36 * outC * 4, aK: 4,
+        b: heapOffset(backend, u), bTransposed: true, ldb: 0, c: heapOffset(backend, dv), ldc: 36 * inC * 4,
+      }, outC * 4, inC * outC * 4, inC * 4);
+      return dv;
+    };
+  },
+};
+
+/** Inputs {v [tiles, 36, in], dm [tiles, 36, out]} -> dU [36, in, out]: dU[xi] = V[., xi]^T dM[., xi]. */
+export const winogradFilterGradKernel: WasmKernelFix = {
+  kernelName: WINOGRAD_FILTER_GRAD,
+  simd: true,
+  create() {
+    return (args) => {
+      const backend = args.backend as BackendWasm;
+      const { v, dm } = args.inputs as { v: tf.TensorInfo; dm: tf.TensorInfo };
+      const [tileTotal, , inC] = v.shape;
+      const outC = dm.shape[2];
+      const du = backend.makeOutput([36, inC, outC], 'float32');
+      matMulBatchThreaded(backend, 36, {
+        m: inC, n: outC, k: tileTotal, a: heapOffset(backend, v), aRow: 4, aK: 36 * inC * 4,
+        b: heapOffset(backend, dm), bTransposed: false, ldb: 36 * outC * 4, c: heapOffset(backend, du), ldc: 0,
+      }, inC * 4, outC * 4, inC * outC * 4);
+      return du;
+    };
+  },
+};
+
+const GRADIENTS: tf.GradConfig[] = [
+  {
+    kernelName: WINOGRAD_CONV,
+    inputsToSave: ['v', 'u'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [v, u, y] = saved;
+      const [dz, db] = biasActivationGrad(dy as tf.Tensor, y, (attrs as unknown as ConvAttrs).relu);
+      const dm = tf.engine().runKernel(WINOGRAD_OUTPUT_GRAD, { dy: dz }) as tf.Tensor;
+      return {
+        v: () => tf.engine().runKernel(WINOGRAD_DATA_GRAD, { dm, u }) as tf.Tensor,
+        u: () => tf.engine().runKernel(WINOGRAD_FILTER_GRAD, { v, dm }) as tf.Tensor,
+        b: () => db,
+      };
+    },
+  },
+  {
+    kernelName: WINOGRAD_INPUT,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      return { x: () => tf.engine().runKernel(WINOGRAD_INPUT_GRAD, { dv: dy as tf.Tensor }, { ...attrs, inputShape: x.shape }) as tf.Tensor };
+    },
+  },
+];
+
+export function registerWinogradGradients(): void {
+  for (const g of GRADIENTS) tf.registerGradient(g);
+}
+
+/**
+ * relu?(conv2d(x, filter, stride 1, pad) + b) for a 3x3 filter, NHWC, as Winograd F(4x4, 3x3)
+ * (see `winogradApplies` for when; the caller checks).
+ */
+export function winogradConvLayer(x: tf.Tensor, filter: tf.Tensor, b: tf.Tensor, pad: 'valid' | 'same', relu: boolean): tf.Tensor {
+  const c = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+    1, 1, pad, undefined, false, 'channelsLast');
+  const [, , inC, outC] = filter.shape;
+  return tf.tidy(() => {
+    const inputAttrs: InputAttrs = { padTop: c.padInfo.top, padLeft: c.padInfo.left, outH: c.outHeight, outW: c.outWidth };
+    const v = tf.engine().runKernel(WINOGRAD_INPUT, { x }, inputAttrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const u = tf.reshape(tf.matMul(tf.tensor2d(FILTER_TRANSFORM, [36, 9]), tf.reshape(filter, [9, inC * outC])), [36, inC, outC]);
+    const outShape = [c.batchSize, c.outHeight, c.outWidth, outC];
+    return tf.engine().runKernel(WINOGRAD_CONV, { v, u, b }, { relu, outShape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  });
+}

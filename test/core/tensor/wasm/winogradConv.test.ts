@@ -1,0 +1,132 @@
+import { before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { convLayer } from '../../../../src/core/tensor/wasm/fusedLayers';
+import { WINOGRAD_CONV, WINOGRAD_INPUT, winogradApplies, winogradConvLayer } from '../../../../src/core/tensor/wasm/winogradConv';
+import { initWasmWithFixes } from '../backendComparison';
+
+/**
+ * The Winograd F(4x4, 3x3) conv layer (forward, input, filter and bias gradients) against a
+ * float64 direct convolution, next to the im2col layer (tfjs's conv2d arithmetic) against the
+ * same reference. Winograd rounds differently (transforms with factors up to 8 and 1/24 around
+ * the products), so the bound is stated: normwise relative error max|got - ref| / max|ref| <=
+ * 1e-5 for every output; measured on these shapes (printed) at most 4e-6, about 10x the im2col
+ * layer's (at most 7e-7); the bias gradient is the same sum either way. Odd sizes: the last tile
+ * row/column hangs over the output, 'same' reads padding. (Thread counts: threads.test.ts.)
+ */
+describe('Winograd F(4x4, 3x3) conv layer (wasm)', () => {
+  before(initWasmWithFixes);
+
+  /** Float64 direct convolution: y [N, oh, ow, O] = sum x[n, oh+i-pt, ow+j-pl, c] f[i, j, c, o] + b. */
+  function reference(x: Float32Array, xs: number[], f: Float32Array, fs: number[], b: Float32Array, pt: number, pl: number, oh: number, ow: number) {
+    const [N, H, W, C] = xs;
+    const [fh, fw, , O] = fs;
+    const y = new Float64Array(N * oh * ow * O);
+    const visit = (cb: (yi: number, xi: number, fi: number) => void) => {
+      for (let n = 0; n < N; n++) for (let p = 0; p < oh; p++) for (let q = 0; q < ow; q++) {
+        for (let i = 0; i < fh; i++) {
+          const h = p + i - pt;
+          if (h < 0 || h >= H) continue;
+          for (let j = 0; j < fw; j++) {
+            const w = q + j - pl;
+            if (w < 0 || w >= W) continue;
+            for (let c = 0; c < C; c++) for (let o = 0; o < O; o++) cb(((n * oh + p) * ow + q) * O + o, ((n * H + h) * W + w) * C + c, ((i * fw + j) * C + c) * O + o);
+          }
+        }
+      }
+    };
+    for (let k = 0; k < y.length; k++) y[k] = b[k % O];
+    visit((yi, xi, fi) => { y[yi] += x[xi] * f[fi]; });
+    /** dx, df, db of sum(dz * y) for a float64 dz. */
+    const backward = (dz: Float64Array) => {
+      const dx = new Float64Array(x.length);
+      const df = new Float64Array(f.length);
+      const db = new Float64Array(O);
+      visit((yi, xi, fi) => { dx[xi] += dz[yi] * f[fi]; df[fi] += dz[yi] * x[xi]; });
+      for (let k = 0; k < dz.length; k++) db[k % O] += dz[k];
+      return [dx, df, db];
+    };
+    return { y, backward };
+  }
+
+  const normwise = (got: Float32Array, ref: Float64Array) => {
+    let err = 0;
+    let scale = 0;
+    for (let k = 0; k < ref.length; k++) {
+      err = Math.max(err, Math.abs(got[k] - ref[k]));
+      scale = Math.max(scale, Math.abs(ref[k]));
+    }
+    return err / scale;
+  };
+
+  type Layer = (x: tf.Tensor, f: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+  /** Normwise errors of [y, dx, df, db] of `layer` against the float64 reference (ReLU's mask: the layer's own output). */
+  function errors(layer: Layer, xs: number[], fs: number[], pad: 'valid' | 'same', relu: boolean): number[] {
+    return tf.tidy(() => {
+      const x = tf.randomNormal(xs, 0, 1, 'float32', 1);
+      const f = tf.randomNormal(fs, 0, 0.2, 'float32', 2);
+      const b = tf.randomNormal([fs[3]], 0, 0.5, 'float32', 3);
+      const y = layer(x, f, b);
+      const r = tf.randomNormal(y.shape, 0, 1, 'float32', 4);
+      const grads = tf.grads((xv: tf.Tensor, fv: tf.Tensor, bv: tf.Tensor) => tf.sum(tf.mul(layer(xv, fv, bv), r)))([x, f, b]);
+      const c = tf.backend_util.computeConv2DInfo(xs as [number, number, number, number], fs as [number, number, number, number], 1, 1, pad);
+      const ref = reference(x.dataSync() as Float32Array, xs, f.dataSync() as Float32Array, fs, b.dataSync() as Float32Array,
+        c.padInfo.top, c.padInfo.left, c.outHeight, c.outWidth);
+      const got = y.dataSync() as Float32Array;
+      const rv = r.dataSync();
+      const yRef = relu ? ref.y.map((v) => Math.max(v, 0)) : ref.y;
+      const dz = Float64Array.from(rv, (v, k) => (relu && !(got[k] > 0) ? 0 : v));
+      const [dx, df, db] = ref.backward(dz);
+      return [normwise(got, yRef), ...grads.map((g, k) => normwise(g.dataSync() as Float32Array, [dx, df, db][k]))];
+    });
+  }
+
+  const im2colLayer = (pad: 'valid' | 'same', relu: boolean): Layer => (x, f, b) => convLayer(x, f, b, { strides: [1, 1], pad, relu });
+  const winogradLayer = (pad: 'valid' | 'same', relu: boolean): Layer => (x, f, b) => winogradConvLayer(x, f, b, pad, relu);
+
+  const cases = [
+    { xs: [3, 11, 13, 8], fs: [3, 3, 8, 12] },
+    { xs: [2, 13, 13, 32], fs: [3, 3, 32, 64] }, // the reference CNN's second layer, 2 images
+    { xs: [1, 6, 5, 12], fs: [3, 3, 12, 4] },
+  ];
+  for (const { xs, fs } of cases) {
+    for (const pad of ['valid', 'same'] as const) {
+      for (const relu of [true, false]) {
+        it(`x${JSON.stringify(xs)} f${JSON.stringify(fs)} ${pad} ${relu ? 'ReLU' : 'linear'}: output and gradients within 1e-5 of float64`, () => {
+          assert.ok(winogradApplies(fs, [1, 1]));
+          const wino = errors(winogradLayer(pad, relu), xs, fs, pad, relu);
+          const direct = errors(im2colLayer(pad, relu), xs, fs, pad, relu);
+          const names = ['y', 'dx', 'df', 'db'];
+          console.log(`# ${JSON.stringify(xs)} ${JSON.stringify(fs)} ${pad} relu=${relu}: winograd ${wino.map((e, k) => `${names[k]} ${e.toExponential(1)}`).join(', ')}; im2col ${direct.map((e) => e.toExponential(1)).join(', ')}`);
+          wino.forEach((e, k) => assert.ok(e <= 1e-5, `${names[k]}: normwise error ${e} > 1e-5 (im2col: ${direct[k]})`));
+        });
+      }
+    }
+  }
+
+  it('applies to 3x3 stride-1 layers with >= 8 input channels, multiples of 4; runs its own kernels', async () => {
+    assert.ok(winogradApplies([3, 3, 32, 64], [1, 1]));
+    assert.ok(!winogradApplies([3, 3, 1, 32], [1, 1]), 'one input channel: im2col');
+    assert.ok(!winogradApplies([3, 3, 32, 64], [2, 2]), 'stride 2');
+    assert.ok(!winogradApplies([5, 5, 32, 64], [1, 1]), '5x5');
+    assert.ok(!winogradApplies([3, 3, 30, 64], [1, 1]), 'channels not a multiple of 4');
+    const x = tf.randomNormal([2, 8, 8, 8]);
+    const { kernels } = await tf.profile(() => winogradConvLayer(x, tf.randomNormal([3, 3, 8, 8]), tf.zeros([8]), 'same', true));
+    const names = kernels.map((k) => k.name);
+    assert.ok(names.includes(WINOGRAD_INPUT) && names.includes(WINOGRAD_CONV), names.join());
+    assert.ok(!names.includes('Conv2D'), names.join());
+    x.dispose();
+  });
+
+  it('leaks no tensors, forward and backward', () => {
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const x = tf.randomNormal([2, 9, 9, 8]);
+      const f = tf.randomNormal([3, 3, 8, 4]);
+      const b = tf.zeros([4]);
+      tf.grads((xv: tf.Tensor, fv: tf.Tensor, bv: tf.Tensor) => tf.sum(winogradConvLayer(xv, fv, bv, 'valid', true)))([x, f, b]);
+    });
+    assert.equal(tf.memory().numTensors, before);
+  });
+});
