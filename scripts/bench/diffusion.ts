@@ -19,8 +19,10 @@
  *   and class consistency on 2,000 samples, with the sampling knobs (guidance weight, coarse-to-fine's
  *   split of the calls) chosen per schedule on a validation split by a stated rule
  *   (`src/core/diffusion/generation/validation.ts`), and class consistency stage by stage.
- *   `--min-snr G` trains with Min-SNR-gamma loss weights (default: the example's, off): run the
- *   study with and without it and compare the validation numbers (never the reported ones);
+ *   `--min-snr G` trains with Min-SNR-gamma loss weights, `--coarse-shift S` shifts the log SNR of
+ *   coarse-to-fine's coarse-stage schedule, `--joint-shift S` that of single-scale's joint chain,
+ *   `--coarse-rows R` puts that share of each batch on the coarse stage (defaults: the example's):
+ *   run the study with and without one and compare the validation numbers (never the reported ones);
  *   `--schedule coarse-to-fine|single-scale` trains only that schedule (coarse-to-fine alone gives
  *   the two-schedule run's numbers: it trains first, from the same state; single-scale alone does not).
  *
@@ -177,12 +179,23 @@ async function td3bcAlphaStudy() {
 
 async function generationStudy() {
   const exp = (await loadExperimentFile(path.join(EXAMPLES, 'fashion-frido-mini.experiment.json'))).experiment as DiffusionExperiment;
-  const minSnr = flag('--min-snr');
-  if (minSnr !== undefined && !(Number(minSnr) >= 0)) throw new Error(`--min-snr takes gamma >= 0 (0: off), got ${minSnr}`);
+  // Training knobs to compare on the validation numbers (never the reported ones); default: the example's.
+  const knobs: Record<string, number> = {};
+  for (const [name, key, ok, what] of [
+    ['--min-snr', 'minSnr', (v: number) => v >= 0, 'gamma >= 0 (0: off)'],
+    ['--coarse-shift', 'coarseShift', (v: number) => Math.abs(v) <= 10, 'a log SNR shift in [-10, 10]'],
+    ['--joint-shift', 'jointShift', (v: number) => Math.abs(v) <= 10, 'a log SNR shift in [-10, 10]'],
+    ['--coarse-rows', 'coarseRows', (v: number) => v > 0 && v < 1, 'a share in (0, 1)'],
+  ] as const) {
+    const v = flag(name);
+    if (v === undefined) continue;
+    if (!ok(Number(v))) throw new Error(`${name} takes ${what}, got ${v}`);
+    knobs[key] = Number(v);
+  }
   const schedule = flag('--schedule');
   if (schedule !== undefined && !(SCALE_SCHEDULES as readonly string[]).includes(schedule)) throw new Error(`--schedule ${SCALE_SCHEDULES.join('|')}, got ${schedule}`);
   const full = generationConfigFrom({
-    ...exp, training: { ...exp.training, seed }, ...(minSnr !== undefined ? { diffusion: { ...exp.diffusion, minSnr: Number(minSnr) } } : {}),
+    ...exp, training: { ...exp.training, seed }, diffusion: { ...exp.diffusion, ...knobs },
     ...(schedule !== undefined ? { schedule: schedule as ScaleSchedule } : {}),
   });
   const cfg = quick
@@ -193,7 +206,7 @@ async function generationStudy() {
     : full;
   const { train, dev } = await loadGenerationData(quick && 'format' in exp.data ? { ...exp, data: { ...exp.data, limit: 1200, devSize: 200 } } : exp);
   log(`generation study: ${train.count} training images, ${dev.count} held out; ${cfg.diffusion.steps} steps per schedule, ${cfg.diffusion.calls} network calls per sample, ${cfg.evaluation.samples} samples; ` +
-    `sampling knobs chosen on ${cfg.validation.samples} validation samples per candidate (guidance ${cfg.validation.guidance.join(', ')}; coarse share ${cfg.validation.coarseShare.join(', ')}); seed ${seed}`);
+    `sampling knobs chosen on ${cfg.validation.samples} validation samples per candidate (guidance ${cfg.validation.guidance.join(', ')}; coarse share ${cfg.validation.coarseShare.join(', ')}); coarse-to-fine's coarse stage: log SNR shift ${round(cfg.diffusion.coarseShift)}, ${pct(cfg.diffusion.coarseRows)} of each batch; single-scale's joint chain: log SNR shift ${round(cfg.diffusion.jointShift)}; seed ${seed}`);
   const trainer = new GenerationTrainer(cfg, train, dev);
   const costs: Record<string, { cpu: number; wall: number; load: number }> = {};
   let stageMeter = meter();
@@ -229,7 +242,7 @@ async function generationStudy() {
         sampling, validation: selection, diagnosis, cost: { train: costs[arm], select: selectCost, sample: { cpu: round(sampleCost.cpu - selectCost.cpu, 1), wall: round(sampleCost.wall - selectCost.wall, 1), load: sampleCost.load } },
       };
     }
-    return { minSnr: cfg.diffusion.minSnr, ...out };
+    return { minSnr: cfg.diffusion.minSnr, coarseShift: cfg.diffusion.coarseShift, jointShift: cfg.diffusion.jointShift, coarseRows: cfg.diffusion.coarseRows, ...out };
   } finally {
     trainer.dispose();
   }

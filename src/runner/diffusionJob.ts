@@ -4,6 +4,7 @@ import { GenerationTrainer, type GenerationMetrics } from '../core/diffusion/gen
 import { encodePng, gridImage } from '../core/diffusion/generation/sampleGridImage';
 import { GRID_FILE, gridPngFile } from '../core/diffusion/runFiles';
 import type { ScaleSchedule } from '../core/diffusion/generation/twoScale';
+import { UserError } from '../core/errors';
 import type { DiffusionExperiment } from '../core/experiment/types';
 import { initBackend } from '../core/tensor/backend';
 import type { RunEvent } from '../core/train/events';
@@ -19,6 +20,13 @@ const FINAL_SEED = 0xf1a1;
 /** Step-record entries that are measurements (reported as `diffusion-eval`), not losses. */
 const MEASUREMENTS = new Set(['devAccuracy', 'reconstructionDistance', 'distance', 'distance7', 'classConsistency']);
 const GRID_SEED = 0x6a1d;
+
+/** The training knobs of the chains that a checkpoint's U-Nets were trained with (each schedule's own). */
+type ChainKnobs = { coarseShift: number; coarseRows: number; jointShift: number };
+/** What checkpoints written before these knobs existed trained with (no log SNR shift, half of each batch). */
+const CHECKPOINTS_BEFORE_CHAIN_KNOBS: ChainKnobs = { coarseShift: 0, coarseRows: 0.5, jointShift: 0 };
+const KNOBS_OF: Record<ScaleSchedule, (keyof ChainKnobs)[]> = { 'coarse-to-fine': ['coarseShift', 'coarseRows'], 'single-scale': ['jointShift'] };
+const chainKnobsOf = (cfg: { diffusion: ChainKnobs }): ChainKnobs => ({ coarseShift: cfg.diffusion.coarseShift, coarseRows: cfg.diffusion.coarseRows, jointShift: cfg.diffusion.jointShift });
 
 /**
  * Runs a `diffusion` experiment (the Frido miniature, `core/diffusion/generation/`): classifier,
@@ -60,6 +68,20 @@ export async function runDiffusionJob(start: JobStart<DiffusionExperiment>, req:
       totalSteps,
       checkpointEvery: exp.training?.checkpointEvery ?? 250,
       backend: backend.name,
+      // What each schedule's chains were trained with: a checkpoint trained otherwise is not resumed as this run.
+      extra: () => ({ json: { chainKnobs: chainKnobsOf(cfg) } }),
+      restore: (extra) => {
+        const was = (extra.json as { chainKnobs?: ChainKnobs } | undefined)?.chainKnobs ?? CHECKPOINTS_BEFORE_CHAIN_KNOBS;
+        const now = chainKnobsOf(cfg);
+        const changed = cfg.schedules.flatMap((arm) => KNOBS_OF[arm]).filter((k) => was[k] !== now[k]);
+        if (changed.length > 0) {
+          throw new UserError(
+            `this run's checkpoint was trained with ${changed.map((k) => `diffusion.${k} ${was[k]}`).join(', ')}; resumed now it would continue with ${changed.map((k) => now[k]).join(', ')} ` +
+              `(${extra.json ? 'its configuration changed' : 'written by an earlier Model Lab, before these settings existed; their defaults changed since'}): start a new run`,
+            `/diffusion/${changed[0]}`,
+          );
+        }
+      },
       begin: (resumedAt) => {
         emit({ type: 'diffusion-start', kind: 'diffusion', arms: cfg.schedules, totalSteps, backend: backend.name, ...(resumedAt !== undefined ? { resumedAt } : {}), classNames });
       },

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { REPO, startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  openFromExplorer, expandFolder, findWebviewFrame, hoverText, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, waitUntil, patient, type Workbench,
+  openRunsView, openFromExplorer, expandFolder, findWebviewFrame, hoverText, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, waitUntil, patient, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
@@ -195,9 +195,7 @@ describe('distillation lab (code-server)', { timeout: patient(10 * 60_000) }, ()
     const { page } = wb;
     await runCommand(page, 'View: Close All Editors');
     await waitUntil(page, async () => !(await findWebviewFrame(page, '.arms-table', 1000).then(() => true, () => false)), 'the panel to close');
-    await runCommand(page, 'Model Lab: Focus on Runs View');
-    const tree = page.locator('.pane-body .monaco-list[aria-label*="Runs"], [id="workbench.view.extension.model-lab"] .monaco-list').first();
-    await tree.waitFor({ state: 'visible', timeout: patient(20_000) });
+    const tree = await openRunsView(page);
     // The run's row is labelled with its policy, "distill" (the experiment's row reads "tiny-distill").
     const row = tree.locator('.monaco-list-row', { hasText: /^distill/ }).first();
     await row.waitFor({ state: 'visible', timeout: patient(60_000) });

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  clickContextMenuItem, hoverText, notificationTexts, openFile as openFileInEditor, openWorkbench, reloadWindow, runCommand, screenshot, waitForNotification,
+  openPick, clickContextMenuItem, hoverText, notificationTexts, openFile as openFileInEditor, openWorkbench, reloadWindow, runCommand, screenshot, waitForNotification,
   waitInWebview, waitUntil, patient, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
@@ -298,9 +298,7 @@ describe('information extraction on selected text (code-server)', { timeout: pat
 
   test('the built-in causal schema: cause and effect, the relation with its probability, rationale words underlined with their scores', async () => {
     const { page } = wb;
-    await runCommand(page, 'Model Lab: Select Extraction Schema');
-    const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Built-in: Causal' }).first();
-    await pick.waitFor({ state: 'visible', timeout: patient(30_000) });
+    const pick = await openPick(page, 'Model Lab: Select Extraction Schema', 'Built-in: Causal');
     await pick.click();
     await openFile(page, 'causal.txt');
     await selectLine(page, 0);

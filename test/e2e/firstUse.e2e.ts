@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { REPO, startCodeServer, type CodeServer } from './harness/codeServer';
 import { removeWorkspace } from './harness/workspace';
-import { findWebviewFrame, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, patient, type Workbench } from './harness/workbench';
+import { showProblems, openPick, findWebviewFrame, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, patient, type Workbench } from './harness/workbench';
 
 /**
  * A new user in a new, empty folder, in a real VS Code (code-server) and Chromium: no Model Lab
@@ -77,7 +77,7 @@ describe('first use in an empty folder (code-server)', { timeout: patient(5 * 60
 
   /** The Problems view's rows (file and message), once `predicate` holds for them. */
   async function waitForProblems(page: Page, predicate: (rows: string[]) => boolean, timeoutMs = 60_000): Promise<string[]> {
-    await runCommand(page, 'Problems: Focus on Problems View');
+    await showProblems(page);
     const deadline = Date.now() + timeoutMs;
     let rows: string[] = [];
     for (;;) {
@@ -150,7 +150,7 @@ describe('first use in an empty folder (code-server)', { timeout: patient(5 * 60
     const { page } = wb;
     await page.locator('.tabs-container .tab', { hasText: 'iris.experiment.json' }).click();
     await editorFor(page, 'iris.experiment.json').waitFor({ state: 'visible' });
-    await runCommand(page, 'Model Lab: Run with Policy...');
+    await openPick(page, 'Model Lab: Run with Policy...', 'static');
     const pick = async (label: string) => {
       const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
       await row.waitFor({ state: 'visible', timeout: patient(20_000) });

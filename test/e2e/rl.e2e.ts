@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, exportVia, findWebviewFrame, hoverText, openFile, openWorkbench, runCommand, screenshot,
+  openPick, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, exportVia, findWebviewFrame, hoverText, openFile, openWorkbench, screenshot,
   waitInWebview, waitUntil, patient, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
@@ -79,8 +79,7 @@ describe('RL lab from the editor (code-server)', { timeout: patient(8 * 60_000) 
   test('Compare Algorithms runs HIQL, GCIVL and GCBC back to back into one panel', async () => {
     const { page } = wb;
     await openFile(page, 'tiny-maze.experiment.json');
-    await runCommand(page, 'Model Lab: Compare Algorithms...');
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'gcbc' }).first().waitFor({ state: 'visible', timeout: patient(10_000) });
+    await openPick(page, 'Model Lab: Compare Algorithms...', 'gcbc');
     await page.keyboard.press('Enter');
     const states = await waitInWebview(page, '.maze-row', cardStates, (s) => s.length === 3 && s.every((x) => x.endsWith('|completed')), 300_000);
     assert.deepEqual(states.map((s) => s.split('|')[0]), ['hiql', 'gcivl', 'gcbc']);

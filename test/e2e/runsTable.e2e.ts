@@ -8,7 +8,7 @@ import { PROVENANCE_COLUMNS } from '../../src/panels/runsTable/viewModel';
 import { listRunEntries, type RunEntry } from '../../src/runner/runCatalog';
 import { writeSyntheticRuns } from '../runner/helpers/syntheticRuns';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { exportVia, findWebviewFrame, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, waitUntil, patient, type Workbench } from './harness/workbench';
+import { openRunsView, exportVia, findWebviewFrame, openWorkbench, reloadWindow, screenshot, waitInWebview, waitUntil, patient, type Workbench } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
@@ -58,7 +58,7 @@ describe('runs table (code-server)', { timeout: patient(6 * 60_000) }, () => {
 
   test('Open Runs Table from the Runs view: one row per run, differing hyperparameters and metrics as columns, rows virtualised', async () => {
     const { page } = wb;
-    await runCommand(page, 'Model Lab: Focus on Runs View');
+    await openRunsView(page);
     const action = page.locator('.action-label[aria-label="Open Runs Table"]').first();
     await action.waitFor({ state: 'visible', timeout: patient(20_000) });
     await action.click();

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import type { RunRecord } from '../../src/runner/runStore';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { chooseUntil, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, notificationTexts, openWorkbench, pointerAway, runCommand, screenshot, waitForNotification, waitInWebview, waitUntil, patient, type Workbench } from './harness/workbench';
+import { openRunsView, showExplorer, chooseUntil, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, notificationTexts, openWorkbench, pointerAway, screenshot, waitForNotification, waitInWebview, waitUntil, patient, type Workbench } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
@@ -215,7 +215,7 @@ describe('sweeps (code-server)', { timeout: patient(10 * 60_000) }, () => {
 
 /** Run Sweep... on `file` from the Explorer, on `executor`. */
 async function runSweepOf(page: Page, file: string, executor: 'This machine' | 'Slurm'): Promise<void> {
-  await runCommand(page, 'View: Show Explorer');
+  await showExplorer(page);
   await waitUntil(page, async () => {
     await pointerAway(page);
     await explorerRow(page, file).click({ button: 'right' });
@@ -263,7 +263,7 @@ async function markLabels(frame: Frame, chart: string, markName: string, type: '
 }
 
 async function openSweepMenu(page: Page): Promise<void> {
-  await runCommand(page, 'View: Show Explorer');
+  await showExplorer(page);
   // The context key listing sweep files is set shortly after activation: retry the menu until it has the entry.
   await waitUntil(page, async () => {
     await pointerAway(page);
@@ -281,9 +281,7 @@ async function pickExecutor(page: Page, label: string): Promise<void> {
 }
 
 async function runsRows(page: Page, done: (rows: string[]) => boolean): Promise<string[]> {
-  await runCommand(page, 'Model Lab: Focus on Runs View');
-  const tree = page.locator('.pane-body .monaco-list[aria-label*="Runs"], [id="workbench.view.extension.model-lab"] .monaco-list').first();
-  await tree.waitFor({ state: 'visible', timeout: patient(20_000) });
+  const tree = await openRunsView(page);
   let rows: string[] = [];
   await waitUntil(page, async () => {
     rows = await tree.locator('.monaco-list-row').evaluateAll((els) => els.map((e) => e.textContent ?? ''));

@@ -232,3 +232,34 @@ test('a diffusion-policy run whose training blows up ends diverged, and is not r
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a diffusion run's checkpoint is not resumed with another coarse-stage schedule or batch share: the refusal says what changed", async () => {
+  const dir = workspace();
+  try {
+    const file = write(dir, 'gen', { ...GENERATION, schedule: 'coarse-to-fine', diffusion: { ...GENERATION.diffusion, coarseShift: 0.5, coarseRows: 0.75 } });
+    const events: RunEvent[] = [];
+    const stopped = (await runJob({ experimentFile: file, outRoot: path.join(dir, 'runs') }, sink(events), () =>
+      events.some((e) => e.type === 'progress' && /^coarse-to-fine step ([3-9]|1\d)/.test(e.message)))) as DiffusionSummary;
+    assert.equal(stopped.status, 'cancelled');
+    const configFile = path.join(stopped.runDir, store.CONFIG_FILE);
+    const config = JSON.parse(readFileSync(configFile, 'utf8'));
+    assert.equal(config.experiment.diffusion.coarseShift, 0.5, 'the resolved experiment carries the knob');
+    config.experiment.diffusion.coarseShift = 0;
+    writeFileSync(configFile, JSON.stringify(config));
+    await assert.rejects(runJob({ experimentFile: '', resumeDir: stopped.runDir }, sink([]), () => false), /trained with diffusion\.coarseShift 0\.5; resumed now it would continue with 0 \(its configuration changed\): start a new run/);
+
+    // A checkpoint from before these knobs existed (no record of them) trained with shift 0: the default is no longer that.
+    const old = write(dir, 'old', { ...GENERATION, schedule: 'coarse-to-fine' });
+    const oldEvents: RunEvent[] = [];
+    const cut = (await runJob({ experimentFile: old, outRoot: path.join(dir, 'runs') }, sink(oldEvents), () =>
+      oldEvents.some((e) => e.type === 'progress' && /^coarse-to-fine step ([3-9]|1\d)/.test(e.message)))) as DiffusionSummary;
+    const manifest = path.join(cut.runDir, store.CHECKPOINT_DIR, 'session.json');
+    const m = JSON.parse(readFileSync(manifest, 'utf8'));
+    assert.ok(m.extra.json.chainKnobs, 'the checkpoint records the knobs');
+    delete m.extra.json;
+    writeFileSync(manifest, JSON.stringify(m));
+    await assert.rejects(runJob({ experimentFile: '', resumeDir: cut.runDir }, sink([]), () => false), /diffusion\.coarseShift 0, diffusion\.coarseRows 0\.5; resumed now it would continue with -1\.386\d*, 0\.666\d* \(written by an earlier Model Lab, before these settings existed; their defaults changed since\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -12,6 +12,8 @@ export interface NoiseSchedule {
   name: ScheduleName;
   /** Number of diffusion steps T. */
   steps: number;
+  /** The shift added to log SNR at every step (`shiftedAlphaBars`; 0: the named schedule as it is). */
+  logSnrShift: number;
   betas: Float64Array;
   /** alphaBar_t = prod_{s <= t} (1 - beta_s). */
   alphaBars: Float64Array;
@@ -67,8 +69,13 @@ export function betasFor(name: ScheduleName, steps: number): Float64Array {
   return betas;
 }
 
-export function makeSchedule(name: ScheduleName, steps: number): NoiseSchedule {
-  const betas = betasFor(name, steps);
+/**
+ * A named schedule for T steps, optionally with its log SNR shifted by `logSnrShift` at every step
+ * (`shiftedAlphaBars`).
+ */
+export function makeSchedule(name: ScheduleName, steps: number, logSnrShift = 0): NoiseSchedule {
+  const named = betasFor(name, steps);
+  const betas = logSnrShift === 0 ? named : betasOf(shiftedAlphaBars(alphaBarsOf(named), logSnrShift));
   const alphaBars = new Float64Array(steps);
   const alphaBarsPrev = new Float64Array(steps);
   const posteriorVariance = new Float64Array(steps);
@@ -89,7 +96,42 @@ export function makeSchedule(name: ScheduleName, steps: number): NoiseSchedule {
     posteriorCoef1[t] = (betas[t] * Math.sqrt(abPrev)) / (1 - ab);
     posteriorCoef2[t] = ((1 - abPrev) * Math.sqrt(1 - betas[t])) / (1 - ab);
   }
-  return { name, steps, betas, alphaBars, alphaBarsPrev, posteriorVariance, posteriorLogVariance, posteriorCoef1, posteriorCoef2 };
+  return { name, steps, logSnrShift, betas, alphaBars, alphaBarsPrev, posteriorVariance, posteriorLogVariance, posteriorCoef1, posteriorCoef2 };
+}
+
+/**
+ * The resolution-dependent shift of "simple diffusion" (Hoogeboom, Heek, Salimans 2023): with
+ * logSNR(t) = log(alphaBar_t / (1 - alphaBar_t)), the shifted schedule has logSNR(t) + `shift`,
+ * i.e. alphaBar'_t = sigmoid(logSNR(t) + shift). A latent with fewer coordinates carries less
+ * redundant signal at the same noise level (averaging a 2x2 block of a 4x larger image halves the
+ * noise), so at equal t it is effectively noisier; simple diffusion shifts by
+ * 2 log(d_ref / d) for a d x d image against the d_ref x d_ref the schedule was made for
+ * (SD3's timestep shift is the same map for rectified flow). Positive shifts mean less noise at
+ * every t, negative more (what the Frido miniature's chains measured best: docs/diffusion.md). The
+ * shift keeps alphaBar strictly decreasing and in (0, 1) when it is so before.
+ */
+export function shiftedAlphaBars(alphaBars: Float64Array, shift: number): Float64Array {
+  if (!Number.isFinite(shift)) throw new RangeError(`a log SNR shift must be a finite number, got ${shift}`);
+  return alphaBars.map((ab) => {
+    // sigmoid(log(ab / (1 - ab)) + shift) = ab e^s / (ab e^s + 1 - ab), without forming the log.
+    const scaled = ab * Math.exp(shift);
+    return scaled / (scaled + (1 - ab));
+  });
+}
+
+/** The log SNR shift of simple diffusion for a latent `size` x `size` against one `reference` x `reference`: 2 log(reference / size). */
+export function resolutionShift(size: number, reference: number): number {
+  if (!(size > 0 && reference > 0)) throw new RangeError(`sizes must be positive, got ${size} and ${reference}`);
+  return 2 * Math.log(reference / size);
+}
+
+function alphaBarsOf(betas: Float64Array): Float64Array {
+  let prod = 1;
+  return betas.map((b) => (prod *= 1 - b));
+}
+
+function betasOf(alphaBars: Float64Array): Float64Array {
+  return alphaBars.map((ab, t) => 1 - ab / (t === 0 ? 1 : alphaBars[t - 1]));
 }
 
 /**

@@ -130,7 +130,7 @@ export interface DiffusionExperiment {
   autoencoder?: { coarseChannels?: number; fineChannels?: number; width?: number; steps?: number; learningRate?: number; coarseWeight?: number };
   diffusion?: {
     steps?: number; learningRate?: number; timesteps?: number; noiseSchedule?: 'cosine' | 'linear' | 'vp'; prediction?: 'eps' | 'v'; minSnr?: number;
-    width?: number; embed?: number;
+    coarseShift?: number; jointShift?: number; coarseRows?: number; width?: number; embed?: number;
     calls?: number; guidance?: number; coarseShare?: number; dropLabel?: number; emaDecay?: number;
   };
   evaluation?: { samples?: number; every?: number; curveSamples?: number; gridPerClass?: number };

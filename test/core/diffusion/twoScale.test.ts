@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initUnet, unet, type UnetShape } from '../../../src/core/diffusion/generation/networks';
-import { type Noise, SCALE_SCHEDULES, sampleTwoScale, stageCalls, type TwoScaleModel, twoScaleLoss } from '../../../src/core/diffusion/generation/twoScale';
+import { coarseRowCount, type Noise, SCALE_SCHEDULES, sampleTwoScale, stageCalls, type TwoScaleModel, twoScaleLoss } from '../../../src/core/diffusion/generation/twoScale';
 import type { Prediction } from '../../../src/core/diffusion/sampler';
 import { makeSchedule } from '../../../src/core/diffusion/schedule';
 import { createRng } from '../../../src/core/util/random';
@@ -111,5 +111,53 @@ describe('two-scale latent diffusion: loss options and sampling', () => {
     assert.deepEqual(f.fine.shape, [3, 14, 14, 1]);
     assert.throws(() => sampleTwoScale(model('v'), p, 'single-scale', labels, settings, source(1), given), /no fine stage/);
     tf.dispose([a.coarse, a.fine, b.coarse, b.fine, f.coarse, f.fine, given]);
+  });
+
+  it('coarse-to-fine: a share of the rows on the coarse stage, every row counting alike; single-scale ignores it', () => {
+    assert.equal(coarseRowCount(64), 32);
+    assert.equal(coarseRowCount(64, 2 / 3), 42);
+    assert.equal(coarseRowCount(2, 0.9), 1);
+    assert.throws(() => coarseRowCount(64, 1), /coarseRows/);
+    assert.throws(() => coarseRowCount(1, 0.5), /at least 2 rows/);
+    const at = (arm: (typeof SCALE_SCHEDULES)[number], coarseRows?: number) =>
+      tf.tidy(() => {
+        const l = twoScaleLoss(model('v'), p, arm, coarse0, fine0, labels, noise(9), { dropLabel: 0.1, minSnr: 0, coarseRows });
+        return { loss: l.loss.dataSync()[0], coarse: l.coarse.dataSync()[0], fine: l.fine.dataSync()[0] };
+      });
+    const quarter = at('coarse-to-fine', 0.75); // 12 of 16 rows on the coarse stage
+    assert.ok(Math.abs(quarter.loss - (0.75 * quarter.coarse + 0.25 * quarter.fine)) < 1e-5 * quarter.loss);
+    assert.notEqual(quarter.coarse, at('coarse-to-fine').coarse);
+    assert.deepEqual(at('single-scale', 0.75), at('single-scale'));
+  });
+
+  it("coarse-to-fine: the coarse stage trains and samples on its own (shifted) schedule, single-scale's joint chain on its own; the fine stage on neither", () => {
+    const shifted: TwoScaleModel = { ...model('v'), coarseSchedule: makeSchedule('cosine', 1000, 2 * Math.LN2) };
+    const run = (m: TwoScaleModel, arm: (typeof SCALE_SCHEDULES)[number]) =>
+      tf.tidy(() => {
+        const l = twoScaleLoss(m, p, arm, coarse0, fine0, labels, noise(9), { dropLabel: 0.1, minSnr: 0 });
+        return { coarse: l.coarse.dataSync()[0], fine: l.fine.dataSync()[0] };
+      });
+    const plain = run(model('v'), 'coarse-to-fine');
+    const moved = run(shifted, 'coarse-to-fine');
+    assert.notEqual(moved.coarse, plain.coarse);
+    assert.equal(moved.fine, plain.fine);
+    assert.deepEqual(run(shifted, 'single-scale'), run(model('v'), 'single-scale'), "single-scale does not see the coarse stage's schedule");
+    const joint: TwoScaleModel = { ...model('v'), jointSchedule: makeSchedule('cosine', 1000, -2 * Math.LN2) };
+    assert.notDeepEqual(run(joint, 'single-scale'), run(model('v'), 'single-scale'));
+    assert.deepEqual(run(joint, 'coarse-to-fine'), plain, "coarse-to-fine does not see single-scale's schedule");
+    const settings = { calls: 6, guidance: 1, coarseShare: 0.5 };
+    const lab = Int32Array.from([0, 1, 2]);
+    const a = sampleTwoScale(model('v'), p, 'coarse-to-fine', lab, settings, noise(4).normal);
+    const b = sampleTwoScale(shifted, p, 'coarse-to-fine', lab, settings, noise(4).normal);
+    assert.notDeepEqual(Array.from(a.coarse.dataSync()), Array.from(b.coarse.dataSync()));
+    const given = tf.randomNormal([3, 7, 7, 2], 0, 0.5, 'float32', 7) as tf.Tensor4D;
+    const fa = sampleTwoScale(model('v'), p, 'coarse-to-fine', lab, settings, noise(4).normal, given);
+    const fb = sampleTwoScale(shifted, p, 'coarse-to-fine', lab, settings, noise(4).normal, given);
+    assert.deepEqual(Array.from(fa.fine.dataSync()), Array.from(fb.fine.dataSync()), 'the fine stage keeps the unshifted schedule');
+    const sa = sampleTwoScale(model('v'), p, 'single-scale', lab, settings, noise(4).normal);
+    const sb = sampleTwoScale(joint, p, 'single-scale', lab, settings, noise(4).normal);
+    assert.notDeepEqual(Array.from(sa.coarse.dataSync()), Array.from(sb.coarse.dataSync()), "single-scale samples on its joint chain's schedule");
+    tf.dispose([sa.coarse, sa.fine, sb.coarse, sb.fine]);
+    tf.dispose([a.coarse, a.fine, b.coarse, b.fine, fa.coarse, fa.fine, fb.coarse, fb.fine, given]);
   });
 });

@@ -68,11 +68,14 @@ test('diffusion: schema limits and contradictions at the field', () => {
 test('diffusion: the validation choice of sampling knobs is checked field by field', () => {
   assert.deepEqual(check({ ...GENERATION, diffusion: { coarseShare: 0.6 }, validation: { samples: 200, guidance: [0, 1.5, 3], coarseShare: [0.4, 0.6] } }), []);
   assert.deepEqual(check({ ...GENERATION, validation: { samples: 0 } }), [], 'no selection');
+  assert.deepEqual(check({ ...GENERATION, diffusion: { coarseShift: -1.386, coarseRows: 0.667 } }), [], "coarse-to-fine's coarse-stage training knobs");
   for (const [bad, pointer] of [
     [{ validation: { coarseShare: [0.5, 1] } }, '/validation/coarseShare/1'],
     [{ validation: { guidance: [-1] } }, '/validation/guidance/0'],
     [{ validation: { samples: -5 } }, '/validation/samples'],
     [{ diffusion: { coarseShare: 0 } }, '/diffusion/coarseShare'],
+    [{ diffusion: { coarseRows: 1 } }, '/diffusion/coarseRows'],
+    [{ diffusion: { coarseShift: 20 } }, '/diffusion/coarseShift'],
   ] as const) {
     const problems = check({ ...GENERATION, ...bad });
     assert.ok(problems.some((d) => d.severity === 'error' && d.pointer === pointer), `${pointer}: ${JSON.stringify(problems)}`);

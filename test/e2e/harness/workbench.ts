@@ -193,6 +193,37 @@ export async function openFromExplorer(page: Page, name: string): Promise<void> 
   }
 }
 
+/** The Runs tree of the Model Lab view. */
+export function runsTree(page: Page): Locator {
+  return page.locator('.pane-body .monaco-list[aria-label*="Runs"], [id="workbench.view.extension.model-lab"] .monaco-list').first();
+}
+
+/** Shows the Model Lab view and returns its Runs tree. */
+export async function openRunsView(page: Page): Promise<Locator> {
+  const tree = runsTree(page);
+  await runCommandUntil(page, 'Model Lab: Focus on Runs View', () => tree.isVisible(), 'the Runs view');
+  return tree;
+}
+
+/** Shows the Explorer (through its command: clicking the activity bar would hide it if it were showing). */
+export async function showExplorer(page: Page): Promise<void> {
+  const view = page.locator('.explorer-folders-view').first();
+  await runCommandUntil(page, 'View: Show Explorer', () => view.isVisible(), 'the Explorer');
+}
+
+/** Shows the Problems view. */
+export async function showProblems(page: Page): Promise<void> {
+  const view = page.locator('.markers-panel').first();
+  await runCommandUntil(page, 'View: Focus Problems', () => view.isVisible(), 'the Problems view');
+}
+
+/** Runs a command that opens a quick pick, until the pick shows a row with `rowText`; returns that row. */
+export async function openPick(page: Page, title: string, rowText: string): Promise<Locator> {
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: rowText }).first();
+  await runCommandUntil(page, title, () => row.isVisible(), `the pick of ${title} with ${rowText}`);
+  return row;
+}
+
 /** Expands a folder in the Explorer if it is collapsed. */
 export async function expandFolder(page: Page, folderName: string): Promise<void> {
   const row = explorerRow(page, folderName);

@@ -3,7 +3,7 @@ import { type StageSpec, TrainingSession } from '../../train/loop';
 import { createRng } from '../../util/random';
 import type { Params } from '../layers';
 import type { Prediction } from '../sampler';
-import { makeSchedule, type ScheduleName } from '../schedule';
+import { makeSchedule, resolutionShift, type ScheduleName } from '../schedule';
 import { featureStats, frechetDistance, type GaussianStats } from './frechet';
 import { type LabelledImages, takeImages } from './imageData';
 import {
@@ -32,6 +32,17 @@ export interface GenerationConfig {
     prediction: Prediction;
     /** Min-SNR-gamma loss weighting (0: off). */
     minSnr: number;
+    /**
+     * coarse-to-fine: the log SNR shift of the coarse stage's noise schedule (simple diffusion's
+     * resolution shift, `shiftedAlphaBars`; 0: the same schedule as the fine stage). Default
+     * -2 ln 2: the size of the shift for 7x7 against 14x14, towards more noise, as chosen on the
+     * validation split (docs/diffusion.md).
+     */
+    coarseShift: number;
+    /** single-scale: the log SNR shift of its joint chain's noise schedule (0: the plain schedule); default the coarse stage's, as chosen on validation. */
+    jointShift: number;
+    /** coarse-to-fine: the share of each training batch's rows on the coarse stage (default 2/3, chosen on the validation split; Frido's is 1/2). */
+    coarseRows: number;
     width: number;
     embed: number;
     /** Network calls per sample (DDIM steps; coarse-to-fine splits them between its stages by `coarseShare`). */
@@ -74,7 +85,7 @@ export const DEFAULT_GENERATION_CONFIG: GenerationConfig = {
   classifier: { steps: 800, learningRate: 1e-3 },
   autoencoder: { coarseChannels: 4, fineChannels: 2, width: 32, steps: 1500, learningRate: 2e-3, coarseWeight: 0.5 },
   diffusion: {
-    steps: 3000, learningRate: 1e-3, timesteps: 1000, noiseSchedule: 'cosine', prediction: 'v', minSnr: 0, width: 16, embed: 64,
+    steps: 3000, learningRate: 1e-3, timesteps: 1000, noiseSchedule: 'cosine', prediction: 'v', minSnr: 0, coarseShift: -resolutionShift(7, 14), jointShift: -resolutionShift(7, 14), coarseRows: 2 / 3, width: 16, embed: 64,
     calls: 20, guidance: 2, coarseShare: 0.5, dropLabel: 0.1, ema: { decay: 0.995, every: 1 },
   },
   evaluation: { samples: 2000, every: 1000, curveSamples: 500, gridPerClass: 8 },
@@ -141,6 +152,8 @@ export class GenerationTrainer {
   private readonly sampling = new Map<ScaleSchedule, SamplingSettings>();
   private readonly selections = new Map<ScaleSchedule, SamplingSelection>();
   private readonly ddpm;
+  private readonly coarseDdpm;
+  private readonly jointDdpm;
 
   constructor(
     readonly config: GenerationConfig,
@@ -154,6 +167,8 @@ export class GenerationTrainer {
     const classes = Math.max(train.classes, dev.classes);
     this.unetShape = { coarseChannels: c.autoencoder.coarseChannels, fineChannels: c.autoencoder.fineChannels, width: c.diffusion.width, classes, embed: c.diffusion.embed };
     this.ddpm = makeSchedule(c.diffusion.noiseSchedule, c.diffusion.timesteps);
+    this.coarseDdpm = makeSchedule(c.diffusion.noiseSchedule, c.diffusion.timesteps, c.diffusion.coarseShift);
+    this.jointDdpm = makeSchedule(c.diffusion.noiseSchedule, c.diffusion.timesteps, c.diffusion.jointShift);
     const adam = (lr: number) => ({ optimizer: { type: 'adam' as const, learningRate: lr } });
     this.session.addVariables('classifier', initClassifier(classes, c.seed + 1), adam(c.classifier.learningRate));
     this.session.addVariables('autoencoder', initAutoencoder(c.autoencoder, c.seed + 2), adam(c.autoencoder.learningRate));
@@ -232,7 +247,7 @@ export class GenerationTrainer {
 
   /** The latent model of the arms (schedule, shapes, latent scale). */
   model(): TwoScaleModel {
-    return { shape: this.unetShape, schedule: this.ddpm, scale: this.ensureLatents().scale, prediction: this.config.diffusion.prediction };
+    return { shape: this.unetShape, schedule: this.ddpm, coarseSchedule: this.coarseDdpm, jointSchedule: this.jointDdpm, scale: this.ensureLatents().scale, prediction: this.config.diffusion.prediction };
   }
 
   /**
