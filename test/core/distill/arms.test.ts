@@ -38,6 +38,22 @@ async function kdPlan(count: number) {
   return { plan, dispose: () => { plan.student.dispose(); plan.dispose(); teacher.dispose(); } };
 }
 
+/** A teacher with one batch-norm layer (`units` wide) and a data-free context over it: no training split. */
+async function bnTeacherContext(units: number, test: number): Promise<{ teacher: tf.LayersModel; ctx: DistillContext }> {
+  const data = prototypeData({ train: 10, test, classes: 10, shape: SHAPE, seed: 6 });
+  const teacher = await buildModel({ inputShape: SHAPE, layers: [
+    { name: 'fc1', type: 'dense', units, activation: 'relu' },
+    { name: 'bn1', type: 'batchNormalization' },
+    { name: 'out', type: 'dense', units: 10, activation: 'softmax' },
+  ] as LayerConfig[] }, { exampleShape: SHAPE, inputDtype: 'float32', seed: 2 });
+  const ctx: DistillContext = {
+    teacher, exampleShape: SHAPE, numClasses: 10, test: data.test,
+    buildStudent: () => buildModel({ layers: STUDENT }, { exampleShape: SHAPE, inputDtype: 'float32', seed: 3 }),
+    teacherLogits: (set: ExampleSet) => computeLogits(teacher, set, SHAPE),
+  };
+  return { teacher, ctx };
+}
+
 /** Runs `steps` more steps of a plan under `tf.profile`: the peak bytes held, and what is left after. */
 async function profiledSteps(plan: Awaited<ReturnType<typeof kdPlan>>['plan'], steps: number): Promise<{ peakBytes: number; numTensors: number; numBytes: number }> {
   let done = 0;
@@ -75,17 +91,7 @@ it('memory stays flat over a kd arm\'s steps: the same tensors and bytes after N
 });
 
 it('Adaptive DeepInversion: the student learns between synthetic batches, and later batches add the competition term', async () => {
-  const data = prototypeData({ train: 10, test: 40, classes: 10, shape: SHAPE, seed: 6 });
-  const teacher = await buildModel({ inputShape: SHAPE, layers: [
-    { name: 'fc1', type: 'dense', units: 32, activation: 'relu' },
-    { name: 'bn1', type: 'batchNormalization' },
-    { name: 'out', type: 'dense', units: 10, activation: 'softmax' },
-  ] as LayerConfig[] }, { exampleShape: SHAPE, inputDtype: 'float32', seed: 2 });
-  const ctx: DistillContext = {
-    teacher, exampleShape: SHAPE, numClasses: 10, test: data.test,
-    buildStudent: () => buildModel({ layers: STUDENT }, { exampleShape: SHAPE, inputDtype: 'float32', seed: 3 }),
-    teacherLogits: (set: ExampleSet) => computeLogits(teacher, set, SHAPE),
-  };
+  const { teacher, ctx } = await bnTeacherContext(32, 40);
   const plan = async (competition: number) => {
     const exp = {
       kind: 'distill', name: 'adi', teacher: 't', student: { layers: STUDENT }, arms: ['deepinversion'],
@@ -121,17 +127,7 @@ it('Adaptive DeepInversion: the student learns between synthetic batches, and la
 });
 
 it('training.schedule "cosine": a KD stage\'s learning rate falls from the optimizer\'s to ~0 along a cosine; constant by default', async () => {
-  const data = prototypeData({ train: 10, test: 40, classes: 10, shape: SHAPE, seed: 6 });
-  const teacher = await buildModel({ inputShape: SHAPE, layers: [
-    { name: 'fc1', type: 'dense', units: 16, activation: 'relu' },
-    { name: 'bn1', type: 'batchNormalization' },
-    { name: 'out', type: 'dense', units: 10, activation: 'softmax' },
-  ] as LayerConfig[] }, { exampleShape: SHAPE, inputDtype: 'float32', seed: 2 });
-  const ctx: DistillContext = {
-    teacher, exampleShape: SHAPE, numClasses: 10, test: data.test,
-    buildStudent: () => buildModel({ layers: STUDENT }, { exampleShape: SHAPE, inputDtype: 'float32', seed: 3 }),
-    teacherLogits: (set: ExampleSet) => computeLogits(teacher, set, SHAPE),
-  };
+  const { teacher, ctx } = await bnTeacherContext(16, 40);
   const rates = async (arm: string, schedule?: string) => {
     const exp = {
       kind: 'distill', name: 'cos', teacher: 't', student: { layers: STUDENT }, arms: [arm],
@@ -157,17 +153,7 @@ it('training.schedule "cosine": a KD stage\'s learning rate falls from the optim
 });
 
 it('synthesis.schedule "cosine": each synthetic batch\'s inputs start at synthesis.learningRate and decay to ~0 by its last step', async () => {
-  const data = prototypeData({ train: 10, test: 20, classes: 10, shape: SHAPE, seed: 6 });
-  const teacher = await buildModel({ inputShape: SHAPE, layers: [
-    { name: 'fc1', type: 'dense', units: 16, activation: 'relu' },
-    { name: 'bn1', type: 'batchNormalization' },
-    { name: 'out', type: 'dense', units: 10, activation: 'softmax' },
-  ] as LayerConfig[] }, { exampleShape: SHAPE, inputDtype: 'float32', seed: 2 });
-  const ctx: DistillContext = {
-    teacher, exampleShape: SHAPE, numClasses: 10, test: data.test,
-    buildStudent: () => buildModel({ layers: STUDENT }, { exampleShape: SHAPE, inputDtype: 'float32', seed: 3 }),
-    teacherLogits: (set: ExampleSet) => computeLogits(teacher, set, SHAPE),
-  };
+  const { teacher, ctx } = await bnTeacherContext(16, 20);
   const exp = {
     kind: 'distill', name: 'cos', teacher: 't', student: { layers: STUDENT }, arms: ['deepinversion'],
     training: { epochs: 1, batchSize: 16, seed: 5 },
