@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { heapOffset } from './simdKernels';
 
 /**
  * Calls a kernel registered for the wasm backend directly, the way backends compose their own
@@ -23,6 +24,19 @@ export function runWasmKernel(
 /** Releases intermediate results (reference-counted: reshapes share their input's buffer). */
 export function disposeInfos(backend: BackendWasm, ...infos: tf.TensorInfo[]): void {
   for (const info of infos) backend.disposeData(info.dataId);
+}
+
+/**
+ * Runs `use` with `floats` float32 of scratch in the wasm heap (passed its byte offset), released
+ * afterwards whatever happens.
+ */
+export function withScratch<T>(backend: BackendWasm, floats: number, use: (offset: number) => T): T {
+  const scratch = backend.makeOutput([floats], 'float32');
+  try {
+    return use(heapOffset(backend, scratch));
+  } finally {
+    disposeInfos(backend, scratch);
+  }
 }
 
 export function reshapeInfo(backend: BackendWasm, x: tf.TensorInfo, shape: number[]): tf.TensorInfo {

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { WasmThreads } from '../../util/wasmThreads';
-import { disposeInfos } from './kernelCall';
+import { withScratch } from './kernelCall';
 import { boundSimdKernels } from './simdKernels';
 
 /**
@@ -210,22 +210,19 @@ export function matMulThreaded(
   const tiles = columns ? Math.ceil(n / NR) : Math.ceil(m / MR);
   const items = Math.min(tiles, 2 * threads);
   if (threads === 1 || items < 2 || m * n * k < minimum) {
-    const scratch = backend.makeOutput([kernels.matMulScratch(n, k)], 'float32');
-    kernels.matMulBlock(m, n, k, a, aRow, aK, b, bTransposed, c, backend.dataIdMap.get(scratch.dataId)!.memoryOffset, 0, m, 0, n, bias, relu ? 1 : 0);
-    disposeInfos(backend, scratch);
+    withScratch(backend, kernels.matMulScratch(n, k), (s) => kernels.matMulBlock(m, n, k, a, aRow, aK, b, bTransposed, c, s, 0, m, 0, n, bias, relu ? 1 : 0));
     return;
   }
   const chunk = columns ? Math.ceil(n / NR / items) * NR : Math.ceil(m / MR / items) * MR;
   const units = columns ? n : m;
-  // One scratch area per thread, 16-byte aligned.
-  const stride = Math.ceil(kernels.matMulScratch(columns ? chunk : n, k) / 4) * 16;
-  const scratch = backend.makeOutput([(stride / 4) * threads], 'float32');
-  const s = backend.dataIdMap.get(scratch.dataId)!.memoryOffset;
-  try {
-    pool(backend, threads).run([Op.MatMul, units, chunk, m, n, k, a, aRow, aK, b, bTransposed, c, s, stride, columns ? 0 : 1, bias, relu ? 1 : 0], Math.ceil(units / chunk));
-  } finally {
-    disposeInfos(backend, scratch);
-  }
+  const stride = productScratchBytes(kernels.matMulScratch(columns ? chunk : n, k));
+  withScratch(backend, (stride / 4) * threads, (s) =>
+    pool(backend, threads).run([Op.MatMul, units, chunk, m, n, k, a, aRow, aK, b, bTransposed, c, s, stride, columns ? 0 : 1, bias, relu ? 1 : 0], Math.ceil(units / chunk)));
+}
+
+/** Bytes of one thread's scratch area for a product needing `floats` of it: 16-byte aligned. */
+function productScratchBytes(floats: number): number {
+  return Math.ceil(floats / 4) * 16;
 }
 
 /** One product of a batch: op(A) m x k (element (i, p) at a + i * aRow + p * aK bytes), B and C rows ldb, ldc bytes apart (0: dense). */
@@ -245,17 +242,13 @@ export interface StridedProduct {
 export function matMulBatchThreaded(backend: BackendWasm, count: number, p: StridedProduct, aStride: number, bStride: number, cStride: number): void {
   const { kernels } = boundSimdKernels(backend);
   const threads = kernelThreads();
-  const stride = Math.ceil(kernels.matMulScratch(p.n, p.k) / 4) * 16;
-  const scratch = backend.makeOutput([(stride / 4) * threads], 'float32');
+  const stride = productScratchBytes(kernels.matMulScratch(p.n, p.k));
   const items = Math.min(count, 2 * threads);
   const parallel = threads > 1 && items > 1 && count * p.m * p.n * p.k >= PARALLEL_MIN;
   const chunk = parallel ? Math.ceil(count / items) : Math.max(count, 1);
-  try {
+  withScratch(backend, (stride / 4) * threads, (s) =>
     pool(backend, threads).run([Op.MatMulBatch, count, chunk, p.m, p.n, p.k, p.a, aStride, p.aRow, p.aK, p.b, bStride, p.bTransposed ? 1 : 0, p.ldb,
-      p.c, cStride, p.ldc, backend.dataIdMap.get(scratch.dataId)!.memoryOffset, stride], Math.ceil(count / chunk), parallel);
-  } finally {
-    disposeInfos(backend, scratch);
-  }
+      p.c, cStride, p.ldc, s, stride], Math.ceil(count / chunk), parallel));
 }
 
 /**
@@ -345,14 +338,10 @@ export function biasActivationGradThreaded(
     // Narrower layers share fixed blocks of rows instead (a block's column sums, then the blocks'
     // sums in order): the same blocks whatever the thread count.
     const blocks = Math.ceil(rows / BIAS_GRAD_BLOCK_ROWS);
-    const sums = backend.makeOutput([blocks * cols * 2], 'float32');
-    const at = backend.dataIdMap.get(sums.dataId)!.memoryOffset;
-    try {
+    withScratch(backend, blocks * cols * 2, (at) => {
       split(backend, Op.BiasActivationGradRows, blocks, floats, [dy, y, dz, rows, cols, at, relu ? 1 : 0, BIAS_GRAD_BLOCK_ROWS]);
       boundSimdKernels(backend).kernels.sumBlocks(at, blocks, cols, db);
-    } finally {
-      disposeInfos(backend, sums);
-    }
+    });
     return;
   }
   split(backend, Op.BiasActivationGrad, cols, cols >= 256 ? floats : 0, [dy, y, dz, rows, acc, db, relu ? 1 : 0], 64);
@@ -377,12 +366,7 @@ const tilesOf = (g: WinogradGeometry) => g.batch * g.tilesH * g.tilesW;
 
 /** `split` for a Winograd transform: one scratch area per thread (its base and stride end the arguments). */
 function winogradSplit(backend: BackendWasm, op: Op, g: WinogradGeometry, floats: number, args: number[]): void {
-  const scratch = backend.makeOutput([(WINOGRAD_SCRATCH_BYTES / 4) * kernelThreads()], 'float32');
-  try {
-    split(backend, op, g.batch, floats, [...args, backend.dataIdMap.get(scratch.dataId)!.memoryOffset, WINOGRAD_SCRATCH_BYTES]);
-  } finally {
-    disposeInfos(backend, scratch);
-  }
+  withScratch(backend, (WINOGRAD_SCRATCH_BYTES / 4) * kernelThreads(), (s) => split(backend, op, g.batch, floats, [...args, s, WINOGRAD_SCRATCH_BYTES]));
 }
 
 /**
@@ -407,15 +391,11 @@ export function winogradForwardThreaded(
   const perImage = g.tilesH * g.tilesW;
   const chunk = Math.max(1, Math.round(WINOGRAD_BLOCK_TILES / perImage));
   const items = Math.ceil(g.batch / chunk);
-  const stride = Math.ceil(kernels.matMulScratch(g.outC, g.inC) / 4) * 16 + WINOGRAD_SCRATCH_BYTES;
-  const scratch = backend.makeOutput([(stride / 4) * threads], 'float32');
+  const stride = productScratchBytes(kernels.matMulScratch(g.outC, g.inC)) + WINOGRAD_SCRATCH_BYTES;
   const parallel = threads > 1 && items > 1 && 36 * tilesOf(g) * g.inC * g.outC >= PARALLEL_MIN;
-  try {
+  withScratch(backend, (stride / 4) * threads, (s) =>
     pool(backend, threads).run([Op.WinogradForward, g.batch, chunk, v, u, m, y, g.inC, g.outC, g.outH, g.outW, g.tilesH, g.tilesW, tilesOf(g),
-      bias, relu ? 1 : 0, backend.dataIdMap.get(scratch.dataId)!.memoryOffset, stride], items, parallel);
-  } finally {
-    disposeInfos(backend, scratch);
-  }
+      bias, relu ? 1 : 0, s, stride], items, parallel));
 }
 
 /** `SimdKernels.winogradInput` (x -> V [36][tiles][inC]), images shared between threads. */
