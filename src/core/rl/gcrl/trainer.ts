@@ -238,9 +238,7 @@ export class OfflineTrainer {
       const from = concat(pairs.map((p) => p[1]));
       const to = concat(pairs.map((p) => p[2]));
       const goals = concat(pairs.map((p) => p[3]));
-      const both = tf.mean(this.valueOf(this.value, this.rowsOf(concat([from, to]), concat([goals, goals]))), 0);
-      const [v, nv] = tf.split(both, 2, 0);
-      const adv = tf.split(tf.sub(nv, v), pairs.length, 0);
+      const adv = tf.split(this.advantage(from, to, goals), pairs.length, 0);
       pairs.forEach(([name], i) => advantages.set(name, adv[i]));
     }
 
@@ -249,11 +247,9 @@ export class OfflineTrainer {
 
     for (const [name, p] of this.policies) {
       const adv = advantages.get(name);
-      const weights = adv ? tf.minimum(tf.exp(tf.mul(adv, s.temperature)), 100) : undefined;
-      if (name === 'hiqlHigh') {
-        const target = tf.sub(this.pointsOf(b.highTarget), this.pointsOf(b.idx));
-        Object.assign(metrics, this.policyStep(p, this.rowsOf(b.idx, b.highGoal), target, weights!));
-      } else {
+      const weights = adv ? this.awrWeights(adv) : undefined;
+      if (name === 'hiqlHigh') Object.assign(metrics, this.highPolicyStep(p, b, weights!));
+      else {
         const goals = name === 'hiqlLow' ? b.lowGoal : name === 'gcbc' ? b.trajectoryGoal : b.highGoal;
         Object.assign(metrics, this.policyStep(p, this.rowsOf(b.idx, goals), this.actionsOf(b.idx), weights));
       }
@@ -274,13 +270,26 @@ export class OfflineTrainer {
   private highStep(p: PolicyNet, step: number): Record<string, number> {
     const s = this.settings;
     const b = sampleGoalBatch(this.dataset, this.transitions, s.batchSize, s.sampling, this.highRng, this.sameState);
-    const weights = tf.tidy(() => {
-      const both = tf.mean(this.valueOf(this.value, this.rowsOf(concat([b.idx, b.highTarget]), concat([b.highGoal, b.highGoal]))), 0);
-      const [v, nv] = tf.split(both, 2, 0);
-      return tf.minimum(tf.exp(tf.mul(tf.sub(nv, v), s.temperature)), 100);
-    });
+    const weights = tf.tidy(() => this.awrWeights(this.advantage(b.idx, b.highTarget, b.highGoal)));
+    return this.highPolicyStep(p, b, weights, `${p.group}${step}`);
+  }
+
+  /** V(to, g) - V(from, g) per row under the value (mean over its ensemble), rows in order. */
+  private advantage(from: Int32Array, to: Int32Array, goals: Int32Array): tf.Tensor {
+    const both = tf.mean(this.valueOf(this.value, this.rowsOf(concat([from, to]), concat([goals, goals]))), 0);
+    const [v, nv] = tf.split(both, 2, 0);
+    return tf.sub(nv, v);
+  }
+
+  /** AWR weights exp(temperature * A), capped at 100 as in the official code. */
+  private awrWeights(adv: tf.Tensor): tf.Tensor {
+    return tf.minimum(tf.exp(tf.mul(adv, this.settings.temperature)), 100);
+  }
+
+  /** HIQL's high level: AWR toward the subgoal `highTarget - idx` (as an offset) for goal `highGoal`. */
+  private highPolicyStep(p: PolicyNet, b: GoalBatch, weights: tf.Tensor, name = p.group): Record<string, number> {
     const target = tf.sub(this.pointsOf(b.highTarget), this.pointsOf(b.idx));
-    return this.policyStep(p, this.rowsOf(b.idx, b.highGoal), target, weights, `${p.group}${step}`);
+    return this.policyStep(p, this.rowsOf(b.idx, b.highGoal), target, weights, name);
   }
 
   private valueStep(b: GoalBatch, next: Int32Array): Record<string, number> {
