@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import type { Split } from '../data/types';
 import { assertOffTape, type CheckpointExtra, type StageSpec, type StepContext, TrainingSession } from '../train/loop';
+import { cosineDecay } from '../train/cosineDecay';
+import { learningRateOf } from '../train/optimizer';
 import { createRng, shuffledIndices } from '../util/random';
 import { augmentTexts, neighbourCandidates, synonymCandidates } from './augment';
 import { buildGenerator, daflLoss } from './dafl';
@@ -241,7 +243,7 @@ function predictionStage(
     step: (c) => {
       const idx = c.batch(set.count, batchSize);
       const teacherLogits = ctx.teacherLogits(set);
-      if (rate !== undefined) session.setLearningRate('student', cosineRate(rate, c.stageStep, length.epochs * length.stepsPerEpoch));
+      if (rate !== undefined) session.setLearningRate('student', cosineDecay(rate, c.stageStep, length.epochs * length.stepsPerEpoch));
       session.step('student', () => {
         const targets = takeRows(teacherLogits, [classes], idx);
         const logits = logitsOf(student, takeRows(set.x, ctx.exampleShape, idx), { training: true, seed: session.nextSeed() });
@@ -269,7 +271,7 @@ function syntheticStage(ctx: DistillContext, session: TrainingSession, student: 
     // The view and the teacher's logits on it are made before the step, off the gradient tape.
     step: (c) => {
       const idx = c.batch(set.count, s.batchSize);
-      if (rate !== undefined) session.setLearningRate('student', cosineRate(rate, c.stageStep, length.epochs * length.stepsPerEpoch));
+      if (rate !== undefined) session.setLearningRate('student', cosineDecay(rate, c.stageStep, length.epochs * length.stepsPerEpoch));
       let x = takeRows(set.x, ctx.exampleShape, idx);
       if (image) x = tf.reshape(randomViews(tf.reshape(x, [-1, ...image]) as tf.Tensor4D, syn.jitter, syn.flip, session.rng), x.shape);
       if (syn.mixup) {
@@ -322,7 +324,7 @@ function planDeepInversion(ctx: DistillContext, s: ArmSettings, base: Omit<ArmPl
       if (offset === 0) session.reset('inputs', { x: session.randomNormal([syn.batchSize, ...ctx.exampleShape]) });
       const targets = balancedTargets(syn.batchSize, ctx.numClasses, b * syn.batchSize, createRng(s.seed * 9973 + b));
       const shift = drawShift(session.rng, syn, isImage);
-      if (syn.schedule === 'cosine') session.setLearningRate('inputs', cosineRate(syn.learningRate, offset, syn.steps));
+      if (syn.schedule === 'cosine') session.setLearningRate('inputs', cosineDecay(syn.learningRate, offset, syn.steps));
       const y = tf.tensor1d(targets, 'int32');
       session.step('inputs', () => {
         const r = deepInversionLoss(ctx.teacher, x, y, syn, shift);
@@ -490,13 +492,8 @@ function bnMatch(ctx: DistillContext, set: ExampleSet): { layer: string; mean: n
  * The base learning rate a KD stage decays from with `training.schedule: "cosine"` (the
  * optimizer's, or `base`), or undefined: constant.
  */
-function scheduled(s: ArmSettings, base = s.optimizer.learningRate ?? (s.optimizer.type === 'sgd' || s.optimizer.type === 'momentum' ? 0.01 : 0.001)): number | undefined {
+function scheduled(s: ArmSettings, base = learningRateOf(s.optimizer)): number | undefined {
   return s.schedule === 'cosine' ? base : undefined;
-}
-
-/** Cosine decay from `base` at a stage's first step towards 0 after its last (`total` steps). */
-export function cosineRate(base: number, step: number, total: number): number {
-  return 0.5 * base * (1 + Math.cos((Math.PI * step) / total));
 }
 
 function epochs(n: number, count: number, batchSize: number): { epochs: number; stepsPerEpoch: number } {

@@ -1,4 +1,5 @@
 import type { FreezingConfig } from '../experiment/types';
+import { cosineDecay } from '../train/cosineDecay';
 import { DEFAULT_KEEP_TRAINABLE, intOption, maxFrozenUnits, numberOption, stateObject } from './options';
 import type { FreezableUnit, FreezingPolicy, StepInfo, TrainingPlan } from './policy';
 
@@ -54,7 +55,7 @@ export function createLinearPolicy(cfg: FreezingConfig): FreezingPolicy {
       if (unit >= horizon.length) return 1;
       const j = step.globalStep;
       if (j >= horizon[unit]) return 0;
-      return 0.5 * (1 + Math.cos((Math.PI * j) / horizon[unit]));
+      return cosineDecay(1, j, horizon[unit]);
     },
     saveState: () => ({ stepsTaken }),
     loadState(state: unknown) {

@@ -3,6 +3,12 @@ import type { OptimizerConfig } from '../experiment/types';
 import { UserError } from '../errors';
 import { FusedAdamOptimizer } from './fusedAdam';
 
+/** The learning rate an optimizer config trains with: its own, else its type's default (Adam, RMSProp 0.001; SGD, momentum 0.01). */
+export function learningRateOf(cfg: OptimizerConfig | undefined): number {
+  const type = cfg?.type ?? 'adam';
+  return cfg?.learningRate ?? (type === 'sgd' || type === 'momentum' ? 0.01 : 0.001);
+}
+
 /**
  * The optimizer an experiment asks for (default: Adam, learning rate 0.001). Adam is the fused
  * one where the backend has its kernel (wasm), tfjs's own elsewhere; both compute the same.
@@ -13,15 +19,16 @@ export function createOptimizer(cfg: OptimizerConfig | undefined): tf.Optimizer 
   if (lr !== undefined && !(lr > 0)) {
     throw new UserError(`learningRate must be positive, got ${lr}`, '/training/optimizer/learningRate');
   }
+  const rate = learningRateOf(cfg);
   switch (type) {
     case 'adam':
-      return FusedAdamOptimizer.supported() ? new FusedAdamOptimizer(lr ?? 0.001) : tf.train.adam(lr ?? 0.001);
+      return FusedAdamOptimizer.supported() ? new FusedAdamOptimizer(rate) : tf.train.adam(rate);
     case 'sgd':
-      return tf.train.sgd(lr ?? 0.01);
+      return tf.train.sgd(rate);
     case 'momentum':
-      return tf.train.momentum(lr ?? 0.01, cfg?.momentum ?? 0.9);
+      return tf.train.momentum(rate, cfg?.momentum ?? 0.9);
     case 'rmsprop':
-      return tf.train.rmsprop(lr ?? 0.001, 0.9, cfg?.momentum ?? 0);
+      return tf.train.rmsprop(rate, 0.9, cfg?.momentum ?? 0);
     default:
       throw new UserError(`unknown optimizer '${type as string}' (adam, sgd, momentum, rmsprop)`, '/training/optimizer/type');
   }
