@@ -166,9 +166,14 @@ export async function openFile(page: Page, name: string): Promise<void> {
   await waitForActiveEditor(page, name);
 }
 
+/** The active editor tab of `name` (in any editor group). */
+function activeTab(page: Page, name: string): Locator {
+  return page.locator(`.tab.active[aria-label^="${name}"]`).first();
+}
+
 /** Waits until the active editor tab shows `name` (commands without arguments apply to it). */
 export async function waitForActiveEditor(page: Page, name: string): Promise<void> {
-  await page.locator(`.tab.active[aria-label^="${name}"]`).first().waitFor({ state: 'visible', timeout: patient(10_000) });
+  await activeTab(page, name).waitFor({ state: 'visible', timeout: patient(10_000) });
 }
 
 /** The Explorer row of a file (the folder tree must show it). */
@@ -184,13 +189,12 @@ export function explorerRow(page: Page, fileName: string) {
  */
 export async function openFromExplorer(page: Page, name: string): Promise<void> {
   const row = explorerRow(page, name);
-  const tab = page.locator(`.tab.active[aria-label^="${name}"]`).first();
-  for (let attempt = 1; ; attempt++) {
+  const click = async () => {
     await row.waitFor({ state: 'visible', timeout: patient(20_000) });
     await row.click();
-    if (await tab.waitFor({ state: 'visible', timeout: patient(10_000) }).then(() => true, () => false)) return;
-    if (attempt === 3) throw new Error(`a click on ${name} in the Explorer opened no editor (${attempt} tries)`);
-  }
+    return true;
+  };
+  await untilEffect(page, click, () => activeTab(page, name).isVisible(), `an editor of ${name}`, 10_000, async (tries) => `clicking it in the Explorer ${tries} times`);
 }
 
 /** The Runs tree of the Model Lab view. */
