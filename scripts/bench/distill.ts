@@ -118,8 +118,9 @@ function fashionDistill(s: number, teacher: string): object {
     training: { epochs: quick ? 2 : 100, batchSize: 64, optimizer: { type: 'adam', learningRate: 0.001 }, seed: s, temperature: 4 },
     // The best of the settings tried on the validation split (--validate; docs/distillation.md):
     // inputs kept in the data's range, jitter, the official first-BN multiplier; KD on a fresh
-    // jittered view of each synthetic input at every step (views), which no longer overfits.
-    synthesis: { samples: 2048, batchSize: 256, steps: quick ? 5 : 200, learningRate: 0.1, bnWeight: 10, firstBnMultiplier: 10, tvWeight: 0.001, clip: [0, 1], jitter: 2, views: true },
+    // jittered view of each synthetic input at every step (views), which no longer overfits;
+    // Adaptive DeepInversion's competition term (round 8, 3 seeds; 64 student steps between batches).
+    synthesis: { samples: 2048, batchSize: 256, steps: quick ? 5 : 200, learningRate: 0.1, bnWeight: 10, firstBnMultiplier: 10, tvWeight: 0.001, clip: [0, 1], jitter: 2, views: true, competition: 10 },
     dafl: { steps: quick ? 10 : 1000 },
   };
 }
