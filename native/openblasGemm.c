@@ -43,10 +43,9 @@ typedef struct {
   int trans_a, trans_b, m, n, k, lda, ldb, ldc, relu, by_rows, blocks;
   const float *a, *b, *bias;
   float *c;
-  atomic_int next;
 } product_t;
 
-static void run_block(product_t *p, int index) {
+static void run_block(const product_t *p, int index) {
   int i0 = 0, j0 = 0, m = p->m, n = p->n;
   if (p->blocks > 1) {
     if (p->by_rows) { i0 = index * BLOCK; m = p->m - i0 < BLOCK ? p->m - i0 : BLOCK; }
@@ -66,22 +65,33 @@ static void run_block(product_t *p, int index) {
   }
 }
 
+/*
+ * Helper threads, started on demand and woken per product by a generation counter. Every thread
+ * (the caller included) claims blocks from `next`; the caller waits for the blocks to be done, not
+ * for the helpers to wake: on a busy machine a helper that gets no core leaves its share to the
+ * caller instead of stalling the call. A helper that wakes late may still be looking at the last
+ * product, so the next one is written only once no helper is `active`.
+ */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER, call_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER, finished = PTHREAD_COND_INITIALIZER, idle = PTHREAD_COND_INITIALIZER;
+static int helpers, participants, active;
+static unsigned long generation;
+static product_t job;
+static atomic_int next, done;
 /** Blocks the helper threads computed (tests: shows they took part). */
 static atomic_long helper_blocks;
 
-static void run_blocks(product_t *p, int helper) {
-  for (int i; (i = atomic_fetch_add(&p->next, 1)) < p->blocks;) {
-    run_block(p, i);
+static void run_job_blocks(int helper) {
+  for (int i; (i = atomic_fetch_add(&next, 1)) < job.blocks;) {
+    run_block(&job, i);
     if (helper) atomic_fetch_add(&helper_blocks, 1);
+    if (atomic_fetch_add(&done, 1) + 1 == job.blocks) {
+      pthread_mutex_lock(&lock);
+      pthread_cond_signal(&finished);
+      pthread_mutex_unlock(&lock);
+    }
   }
 }
-
-/* Helper threads: started on demand, woken per product by a generation counter. */
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER, finished = PTHREAD_COND_INITIALIZER;
-static int helpers, participants, busy;
-static unsigned long generation;
-static product_t *current;
 
 static void *helper(void *arg) {
   int id = (int)(intptr_t)arg;
@@ -93,38 +103,44 @@ static void *helper(void *arg) {
   for (;;) {
     while (generation == seen) pthread_cond_wait(&wake, &lock);
     seen = generation;
-    product_t *p = id < participants ? current : NULL;
+    if (id >= participants) continue;
+    active++;
     pthread_mutex_unlock(&lock);
-    if (p) run_blocks(p, 1);
+    run_job_blocks(1);
     pthread_mutex_lock(&lock);
-    if (p && --busy == 0) pthread_cond_signal(&finished);
+    if (--active == 0) pthread_cond_broadcast(&idle);
   }
   return NULL;
 }
 
-/** Runs p's blocks on `threads` threads (the caller included); returns 0, or -1 if a helper could not start. */
-static int run_product(product_t *p, int threads) {
-  atomic_store(&p->next, 0);
+/** Runs p's blocks on `threads` threads, the caller included (on fewer if helpers cannot start). */
+static void run_product(const product_t *p, int threads) {
   if (threads > p->blocks) threads = p->blocks;
-  if (threads <= 1) { run_blocks(p, 0); return 0; }
+  if (threads <= 1) {
+    for (int i = 0; i < p->blocks; i++) run_block(p, i);
+    return;
+  }
+  pthread_mutex_lock(&call_lock);
   pthread_mutex_lock(&lock);
   while (helpers < threads - 1) {
     pthread_t t;
-    if (pthread_create(&t, NULL, helper, (void *)(intptr_t)helpers) != 0) { pthread_mutex_unlock(&lock); run_blocks(p, 0); return 0; }
+    if (pthread_create(&t, NULL, helper, (void *)(intptr_t)helpers) != 0) break;
     pthread_detach(t);
     helpers++;
   }
-  current = p;
-  participants = threads - 1;
-  busy = threads - 1;
+  while (active > 0) pthread_cond_wait(&idle, &lock);
+  job = *p;
+  atomic_store(&next, 0);
+  atomic_store(&done, 0);
+  participants = threads - 1 < helpers ? threads - 1 : helpers;
   generation++;
   pthread_cond_broadcast(&wake);
   pthread_mutex_unlock(&lock);
-  run_blocks(p, 0);
+  run_job_blocks(0);
   pthread_mutex_lock(&lock);
-  while (busy > 0) pthread_cond_wait(&finished, &lock);
+  while (atomic_load(&done) < job.blocks) pthread_cond_wait(&finished, &lock);
   pthread_mutex_unlock(&lock);
-  return 0;
+  pthread_mutex_unlock(&call_lock);
 }
 
 static napi_value fail(napi_env env, const char *message) {
