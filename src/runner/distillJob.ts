@@ -251,7 +251,7 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
           emit(e);
           const before = index < 0 ? 0 : index;
           const fraction = (before + r.step / Math.max(1, total)) / settings.length;
-          emit({ type: 'progress', kind: 'distill', fraction: Math.min(1, fraction), message: `${name} (${method}) · ${r.stage} ${r.stageStep}/${lengths[stageIndex]} · loss ${(metrics.loss ?? Number.NaN).toFixed(4)}` });
+          emit({ type: 'progress', kind: 'distill', fraction: Math.min(1, fraction), message: `${name} (${method}) · ${r.stage} ${r.stageStep}/${lengths[stageIndex]}${lossText(metrics)}` });
           sums = {};
           counts = {};
         }
@@ -268,6 +268,15 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
 }
 
 /** An arm's folder name (arm names may hold `+`, spaces). */
+/**
+ * The loss part of a progress line: ` · loss X`, or, for steps that report no `loss` (Adaptive
+ * DeepInversion's student steps between synthetic batches: `studentKd`), their own first metric.
+ */
+export function lossText(metrics: Record<string, number>): string {
+  const key = 'loss' in metrics ? 'loss' : Object.keys(metrics).find((k) => k !== 'accuracy' && k !== 'teacherAccuracy');
+  return key === undefined ? '' : ` · ${key} ${metrics[key].toFixed(4)}`;
+}
+
 export function armFolder(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_');
 }

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { DistillEvent, RunEvent } from '../../src/core/train/events';
 import type { JobSink } from '../../src/runner/job';
+import { lossText } from '../../src/runner/distillJob';
 import { runJob } from '../../src/runner/runJob';
 import * as store from '../../src/runner/runStore';
 import type { DistillSummary } from '../../src/runner/summary';
@@ -76,6 +77,12 @@ async function withTeacher(fn: (dir: string) => Promise<void>): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+test("progress lines name the step's loss: ADI's student steps between batches report studentKd, not a missing loss (NaN)", () => {
+  assert.equal(lossText({ loss: 438.97237, ce: 7.05 }), ' · loss 438.9724');
+  assert.equal(lossText({ studentKd: 1.92738 }), ' · studentKd 1.9274');
+  assert.equal(lossText({ accuracy: 0.7 }), '');
+});
 
 test('a distill run: teacher and every arm in summary.json and the CLI document, students saved, KD beats noise', async () => {
   await withTeacher(async (dir) => {
