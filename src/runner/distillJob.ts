@@ -267,7 +267,6 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
   }
 }
 
-/** An arm's folder name (arm names may hold `+`, spaces). */
 /**
  * The loss part of a progress line: ` · loss X`, or, for steps that report no `loss` (Adaptive
  * DeepInversion's student steps between synthetic batches: `studentKd`), their own first metric.
@@ -277,6 +276,7 @@ export function lossText(metrics: Record<string, number>): string {
   return key === undefined ? '' : ` · ${key} ${metrics[key].toFixed(4)}`;
 }
 
+/** An arm's folder name (arm names may hold `+`, spaces). */
 export function armFolder(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_');
 }
