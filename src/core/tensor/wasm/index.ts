@@ -1,6 +1,7 @@
 import { adamStepKernel } from './adam';
 import { batchMatMulFix } from './batchMatMul';
 import { conv2DFix, fusedConv2DFix } from './conv2D';
+import { convPoolExpandKernel, convPoolGradKernel, convPoolKernel, registerConvPoolGradients } from './convPool';
 import { conv2DBackpropFilterFix } from './conv2DBackpropFilter';
 import { conv2DBackpropInputFix } from './conv2DBackpropInput';
 import { depthwiseConv2dNativeBackpropFilterFix } from './depthwiseConv2dNativeBackpropFilter';
@@ -56,6 +57,9 @@ export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   winogradOutputGradKernel,
   winogradDataGradKernel,
   winogradFilterGradKernel,
+  convPoolKernel,
+  convPoolGradKernel,
+  convPoolExpandKernel,
 ];
 
 /**
@@ -69,6 +73,7 @@ export function registerWasmKernelFixes(): string[] {
     registerReluGradient();
     registerFusedLayerGradients();
     registerWinogradGradients();
+    registerConvPoolGradients();
   }
   registerSoftmaxCrossEntropyGradient();
   return names;

@@ -75,6 +75,9 @@ const enum Op {
   WinogradInput,
   WinogradInputGrad,
   WinogradOutputGrad,
+  ConvPool,
+  ConvPoolGrad,
+  ConvPoolExpand,
 }
 
 /**
@@ -168,6 +171,22 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
     case ${Op.WinogradOutputGrad}:
       // dy, dM, outH, outW, C, tilesH, tilesW, tiles, scratch, scratch per thread.
       x.winogradOutputGrad(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11] + thread * g[12]);
+      return;
+    case ${Op.ConvPool}: {
+      // Images u0..: x, filter, bias, y, code, then the geometry (convPoolArgs), relu, scratch, scratch per thread.
+      const [xp, f, bias, y, code, H, W, inC, fh, fw, outC, ph, pw, pt, pl, Hp, Wp, relu, s0, stride] = g.subarray(3, 23);
+      x.convPool(xp, f, bias, y, code, u0, u0 + nu, H, W, inC, fh, fw, outC, ph, pw, pt, pl, Hp, Wp, relu, s0 + thread * stride);
+      return;
+    }
+    case ${Op.ConvPoolGrad}: {
+      // Images u0..: x, dy, code, acc, the geometry, scratch, scratch per thread.
+      const [xp, dy, code, acc, H, W, inC, fh, fw, outC, ph, pw, pt, pl, Hp, Wp, s0, stride] = g.subarray(3, 21);
+      x.convPoolGrad(xp, dy, code, acc, u0, u0 + nu, H, W, inC, fh, fw, outC, ph, pw, pt, pl, Hp, Wp, s0 + thread * stride);
+      return;
+    }
+    case ${Op.ConvPoolExpand}:
+      // Images u0..: dy, code, dz, convH, convW, outC, ph, pw.
+      x.convPoolExpand(g[3], g[4], g[5], u0, u0 + nu, g[6], g[7], g[8], g[9], g[10]);
       return;
   }
   throw new Error('unknown kernel ' + g[0]);
@@ -411,4 +430,52 @@ export function winogradInputGradThreaded(backend: BackendWasm, dv: number, dx: 
 /** `SimdKernels.winogradOutputGrad` (dy -> dM [36][tiles][outC]), images shared between threads. */
 export function winogradOutputGradThreaded(backend: BackendWasm, dy: number, dm: number, g: WinogradGeometry): void {
   winogradSplit(backend, Op.WinogradOutputGrad, g, 36 * tilesOf(g) * g.outC, [dy, dm, g.outH, g.outW, g.outC, g.tilesH, g.tilesW, tilesOf(g)]);
+}
+
+/**
+ * Shape arguments of the fused conv + 2x2 max-pool layer (assembly/convPool.ts): input [batch, H,
+ * W, inC], filter [fh, fw, inC, outC], pooled output [batch, ph, pw, outC]; conv output row r reads
+ * input row r - padTop; Hp x Wp: the input with its padding.
+ */
+export interface ConvPoolGeometry {
+  batch: number; H: number; W: number; inC: number; fh: number; fw: number; outC: number;
+  ph: number; pw: number; padTop: number; padLeft: number; Hp: number; Wp: number;
+}
+
+const convPoolArgs = (g: ConvPoolGeometry) => [g.H, g.W, g.inC, g.fh, g.fw, g.outC, g.ph, g.pw, g.padTop, g.padLeft, g.Hp, g.Wp];
+
+/** Bytes of one thread's scratch for the conv + max-pool kernels: the padded image (when padding), then `extraFloats`. */
+function convPoolScratchBytes(g: ConvPoolGeometry, extraFloats: number): number {
+  const padded = g.Hp === g.H && g.Wp === g.W ? 0 : g.Hp * g.Wp * g.inC;
+  return Math.ceil((padded + extraFloats) / 4) * 16;
+}
+
+/** What `split` weighs for these kernels: their vector multiply-adds (4 window positions x taps per pooled vector). */
+const convPoolWork = (g: ConvPoolGeometry) => g.batch * g.ph * g.pw * g.outC * g.fh * g.fw * g.inC;
+
+/** `SimdKernels.convPool` (x -> pooled y and its window codes), images shared between threads. */
+export function convPoolThreaded(backend: BackendWasm, x: number, filter: number, bias: number, y: number, code: number, g: ConvPoolGeometry, relu: boolean): void {
+  const stride = convPoolScratchBytes(g, 0);
+  withScratch(backend, Math.max(1, (stride / 4) * kernelThreads()), (s) =>
+    split(backend, Op.ConvPool, g.batch, convPoolWork(g), [x, filter, bias, y, code, ...convPoolArgs(g), relu ? 1 : 0, s, stride]));
+}
+
+/**
+ * The filter and bias gradients of the fused layer (`SimdKernels.convPoolGrad`, then
+ * `convPoolGradSum`): each image's sums in its own block, images shared between threads, the
+ * blocks added in image order (the same for any thread count).
+ */
+export function convPoolGradThreaded(backend: BackendWasm, x: number, dy: number, code: number, df: number, db: number, g: ConvPoolGeometry): void {
+  const taps = g.fh * g.fw * g.inC;
+  const stride = convPoolScratchBytes(g, 4 * g.outC);
+  withScratch(backend, g.batch * (taps + 1) * g.outC, (acc) =>
+    withScratch(backend, (stride / 4) * kernelThreads(), (s) => {
+      split(backend, Op.ConvPoolGrad, g.batch, convPoolWork(g), [x, dy, code, acc, ...convPoolArgs(g), s, stride]);
+      boundSimdKernels(backend).kernels.convPoolGradSum(acc, g.batch, taps, g.outC, df, db);
+    }));
+}
+
+/** `SimdKernels.convPoolExpand` (pooled dy -> the conv output's dz), images shared between threads. */
+export function convPoolExpandThreaded(backend: BackendWasm, dy: number, code: number, dz: number, g: ConvPoolGeometry, convH: number, convW: number): void {
+  split(backend, Op.ConvPoolExpand, g.batch, g.batch * convH * convW * g.outC, [dy, code, dz, convH, convW, g.outC, g.ph, g.pw]);
 }
