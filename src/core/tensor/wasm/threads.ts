@@ -467,7 +467,7 @@ export function convPoolThreaded(backend: BackendWasm, x: number, filter: number
  */
 export function convPoolGradThreaded(backend: BackendWasm, x: number, dy: number, code: number, df: number, db: number, g: ConvPoolGeometry): void {
   const taps = g.fh * g.fw * g.inC;
-  const stride = convPoolScratchBytes(g, 4 * g.outC);
+  const stride = convPoolScratchBytes(g, 2 * g.outC);
   withScratch(backend, g.batch * (taps + 1) * g.outC, (acc) =>
     withScratch(backend, (stride / 4) * kernelThreads(), (s) => {
       split(backend, Op.ConvPoolGrad, g.batch, convPoolWork(g), [x, dy, code, acc, ...convPoolArgs(g), s, stride]);

@@ -121,8 +121,10 @@ export function convPool(
 /**
  * The filter and bias gradients of images n0..n1: image n's sums into acc + n * (taps + 1) * outC
  * floats ([taps][outC] then [outC]; taps = fh * fw * inC). dy [batch, ph, pw, outC] (the pooled
- * output's gradient), code as `convPool` wrote it. scratch: the padded image when padding, then
- * 4 * outC floats (the gradient each window position gets).
+ * output's gradient), code as `convPool` wrote it. Each pooled value's gradient goes to one window
+ * position, so per tap and 4 channels one multiply-add: the tap's 4 window values in a vector,
+ * each lane picking the one its code names (a byte shuffle; code 4 picks 0). scratch: the padded
+ * image when padding, then 2 * outC floats (the masked gradients and shuffle indices of a position).
  */
 export function convPoolGrad(
   x: usize, dy: usize, code: usize, acc: usize, n0: i32, n1: i32,
@@ -135,7 +137,10 @@ export function convPoolGrad(
   const taps = fh * fw * inC;
   const padded: usize = Hp == H && Wp == W ? 0 : <usize>(Hp * Wp * inC) * 4;
   const g = scratch + padded;
+  const pick = g + row;
   const four = i32x4.splat(4);
+  const bytes = i32x4.splat(0x04040404);
+  const lanes = i32x4.splat(0x03020100);
   for (let n = n0; n < n1; n++) {
     const image = paddedImage(x, n, H, W, inC, Hp, Wp, padTop, padLeft, scratch);
     const sums = acc + <usize>(n * (taps + 1)) * row;
@@ -144,32 +149,26 @@ export function convPoolGrad(
     for (let py = 0; py < ph; py++) {
       for (let px = 0; px < pw; px++) {
         const at = <usize>((n * ph + py) * pw + px) * outC;
-        // g[k] = the gradient of window position k (dy where it won the maximum, else 0).
+        // g: dy where ReLU passed it; pick: per lane the bytes of window position `code` (code 4: >= 16, picks 0).
         for (let c: usize = 0; c < row; c += 16) {
-          const d = v128.load(dy + (at << 2) + c);
           const k = i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(code + at + (c >> 2))));
-          v128.store(g + c, v128.and(d, i32x4.eq(k, i32x4.splat(0))));
-          v128.store(g + row + c, v128.and(d, i32x4.eq(k, i32x4.splat(1))));
-          v128.store(g + 2 * row + c, v128.and(d, i32x4.eq(k, i32x4.splat(2))));
-          v128.store(g + 3 * row + c, v128.and(d, i32x4.eq(k, i32x4.splat(3))));
-          v128.store(db + c, f32x4.add(v128.load(db + c), v128.and(d, i32x4.lt_u(k, four))));
+          const d = v128.and(v128.load(dy + (at << 2) + c), i32x4.lt_u(k, four));
+          v128.store(g + c, d);
+          v128.store(pick + c, i32x4.add(i32x4.mul(k, bytes), lanes));
+          v128.store(db + c, f32x4.add(v128.load(db + c), d));
         }
         const corner = image + <usize>(2 * py) * rowBytes + <usize>(2 * px) * pixel;
         let s = sums;
         for (let fy = 0; fy < fh; fy++) {
           let p = corner + <usize>fy * rowBytes;
           for (let t = 0; t < fw * inC; t++) {
-            const x0 = v128.load32_splat(p);
-            const x1 = v128.load32_splat(p + pixel);
-            const x2 = v128.load32_splat(p + rowBytes);
-            const x3 = v128.load32_splat(p + rowBytes + pixel);
+            // The tap's value at the 4 window positions (k = 2 * row + column).
+            let window = v128.load32_zero(p);
+            window = v128.load32_lane(p + pixel, window, 1);
+            window = v128.load32_lane(p + rowBytes, window, 2);
+            window = v128.load32_lane(p + rowBytes + pixel, window, 3);
             for (let c: usize = 0; c < row; c += 16) {
-              let v = v128.load(s + c);
-              v = madd(x0, v128.load(g + c), v);
-              v = madd(x1, v128.load(g + row + c), v);
-              v = madd(x2, v128.load(g + 2 * row + c), v);
-              v = madd(x3, v128.load(g + 3 * row + c), v);
-              v128.store(s + c, v);
+              v128.store(s + c, madd(i8x16.swizzle(window, v128.load(pick + c)), v128.load(g + c), v128.load(s + c)));
             }
             p += 4;
             s += row;
