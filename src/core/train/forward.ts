@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { convPoolApplies, convPoolLayer } from '../tensor/wasm/convPool';
 import { convLayer, denseLayer, fusedLayersAvailable } from '../tensor/wasm/fusedLayers';
 import { sparseSoftmaxCrossEntropy } from '../tensor/wasm/softmaxCrossEntropy';
-import { winogradApplies, winogradConvLayer } from '../tensor/wasm/winogradConv';
+import { winogradApplies, winogradConvLayer, winogradPoolApplies } from '../tensor/wasm/winogradConv';
 
 /**
  * Running a chain of `tf.layers` layers one by one, so the loop decides per layer whether it
@@ -141,8 +141,9 @@ function isMaxPool2x2(layer: tf.layers.Layer): boolean {
 }
 
 /**
- * A fusable conv layer (see `fusedLayer`) with few input channels followed by a 2x2/2 max pooling,
- * as one kernel (`tensor/wasm/convPool.ts`); undefined when that does not apply.
+ * A fusable conv layer (see `fusedLayer`) followed by a 2x2/2 max pooling, as one kernel: a
+ * Winograd layer pooling in its output transform (`tensor/wasm/winogradConv.ts`), or a layer with
+ * few input channels (`tensor/wasm/convPool.ts`); undefined when neither applies.
  */
 function convPoolLayerOf(layer: tf.layers.Layer, next: tf.layers.Layer, x: tf.Tensor): tf.Tensor | undefined {
   const spec = fusedSpec(layer);
@@ -150,6 +151,9 @@ function convPoolLayerOf(layer: tf.layers.Layer, next: tf.layers.Layer, x: tf.Te
   const [kernel, bias] = layerWeights(layer);
   if (bias === undefined) return undefined;
   const filter = kernel.read();
+  if (winogradApplies(filter.shape, spec.strides)) {
+    return winogradPoolApplies(x.shape, filter.shape, spec.pad) ? winogradConvLayer(x, filter, bias.read(), spec.pad, spec.relu, true) : undefined;
+  }
   return convPoolApplies(x.shape, filter.shape, spec.strides, spec.pad) ? convPoolLayer(x, filter, bias.read(), spec.pad, spec.relu) : undefined;
 }
 

@@ -20,7 +20,7 @@ import { registerSoftmaxCrossEntropyGradient, softmaxCrossEntropyGradKernel, sof
 import { sumFix } from './sum';
 import { unsortedSegmentSumFix } from './unsortedSegmentSum';
 import {
-  registerWinogradGradients, winogradConvKernel, winogradDataGradKernel, winogradFilterGradKernel, winogradInputGradKernel, winogradInputKernel,
+  registerWinogradGradients, winogradConvKernel, winogradConvPoolKernel, winogradOutputGradPoolKernel, winogradDataGradKernel, winogradFilterGradKernel, winogradInputGradKernel, winogradInputKernel,
   winogradOutputGradKernel,
 } from './winogradConv';
 
@@ -57,6 +57,8 @@ export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   winogradOutputGradKernel,
   winogradDataGradKernel,
   winogradFilterGradKernel,
+  winogradConvPoolKernel,
+  winogradOutputGradPoolKernel,
   convPoolKernel,
   convPoolGradKernel,
   convPoolExpandKernel,

@@ -60,6 +60,10 @@ export interface SimdKernels {
   winogradInput(x: number, v: number, n0: number, n1: number, H: number, W: number, C: number, tilesH: number, tilesW: number, padTop: number, padLeft: number, tiles: number, scratch: number): void;
   winogradInputGrad(dv: number, dx: number, n0: number, n1: number, H: number, W: number, C: number, tilesH: number, tilesW: number, padTop: number, padLeft: number, tiles: number, scratch: number): void;
   winogradOutput(m: number, y: number, n0: number, n1: number, outH: number, outW: number, C: number, tilesH: number, tilesW: number, tiles: number, bias: number, relu: number, scratch: number): void;
+  /** winogradOutput, then 2x2/2 max pooling into y [batch, ph, pw, C] with a code byte per value (as convPool). */
+  winogradOutputPool(m: number, y: number, code: number, n0: number, n1: number, C: number, tilesH: number, tilesW: number, ph: number, pw: number, bias: number, relu: number, scratch: number): void;
+  /** winogradOutputGrad from the pooled dy and codes; image n's bias gradient into acc + n * C floats. */
+  winogradOutputGradPool(dy: number, code: number, dm: number, acc: number, n0: number, n1: number, C: number, tilesH: number, tilesW: number, ph: number, pw: number, scratch: number): void;
   winogradOutputGrad(dy: number, dm: number, n0: number, n1: number, outH: number, outW: number, C: number, tilesH: number, tilesW: number, tiles: number, scratch: number): void;
   /** The fused conv + 2x2 max-pool layer (assembly/convPool.ts), images n0..n1; code: one byte per pooled value. */
   convPool(

@@ -78,6 +78,7 @@ const enum Op {
   ConvPool,
   ConvPoolGrad,
   ConvPoolExpand,
+  WinogradOutputGradPool,
 }
 
 /**
@@ -151,13 +152,15 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
     case ${Op.WinogradForward}: {
       // Images u0..: V, U, M, y, inC, outC, outH, outW, tilesH, tilesW, tiles, bias, relu, scratch, scratch per thread
       // (the product's, then 1024 bytes for the transform): the 36 products' rows of these images' tiles, then their output transform.
-      const [v, u, m, y, inC, outC, outH, outW, tilesH, tilesW, tiles, bias, relu, s0, stride] = g.subarray(3, 18);
+      // With code != 0, the output transform max-pools 2x2 into y [batch, ph, pw, outC] and writes the code bytes.
+      const [v, u, m, y, inC, outC, outH, outW, tilesH, tilesW, tiles, bias, relu, s0, stride, code, ph, pw] = g.subarray(3, 21);
       const scratch = s0 + thread * stride;
       const t0 = u0 * tilesH * tilesW, t1 = (u0 + nu) * tilesH * tilesW;
       for (let xi = 0; xi < 36; xi++) {
         x.matMulBlock(tiles, outC, inC, v + xi * inC * 4, 36 * inC * 4, 4, u + xi * inC * outC * 4, 0, m + xi * outC * 4, scratch, t0, t1, 0, outC, 0, 0, 0, 36 * outC * 4);
       }
-      x.winogradOutput(m, y, u0, u0 + nu, outH, outW, outC, tilesH, tilesW, tiles, bias, relu, scratch + stride - 1024);
+      if (code) x.winogradOutputPool(m, y, code, u0, u0 + nu, outC, tilesH, tilesW, ph, pw, bias, relu, scratch + stride - 1024);
+      else x.winogradOutput(m, y, u0, u0 + nu, outH, outW, outC, tilesH, tilesW, tiles, bias, relu, scratch + stride - 1024);
       return;
     }
     case ${Op.WinogradInput}:
@@ -171,6 +174,10 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
     case ${Op.WinogradOutputGrad}:
       // dy, dM, outH, outW, C, tilesH, tilesW, tiles, scratch, scratch per thread.
       x.winogradOutputGrad(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11] + thread * g[12]);
+      return;
+    case ${Op.WinogradOutputGradPool}:
+      // dy (pooled), code, dM, acc, C, tilesH, tilesW, ph, pw, scratch, scratch per thread.
+      x.winogradOutputGradPool(g[3], g[4], g[5], g[6], u0, u0 + nu, g[7], g[8], g[9], g[10], g[11], g[12] + thread * g[13]);
       return;
     case ${Op.ConvPool}: {
       // Images u0..: x, filter, bias, y, code, then the geometry (convPoolArgs), relu, scratch, scratch per thread.
@@ -400,10 +407,12 @@ const WINOGRAD_BLOCK_TILES = 48;
  * The Winograd layer's forward pass after the input transform: M[., xi] = V[., xi] U[xi] for the
  * 36 positions, then y = the output transform of M (+ bias, ReLU), in items of a few images (all
  * 36 products' rows of their tiles, then their outputs), shared between threads. Every element
- * is summed as the single-thread product sums it, whatever the items (`matMulBlock`).
+ * is summed as the single-thread product sums it, whatever the items (`matMulBlock`). With
+ * `pooled`, the output transform max-pools 2x2 into y and writes the code bytes (`winogradOutputPool`).
  */
 export function winogradForwardThreaded(
   backend: BackendWasm, v: number, u: number, m: number, y: number, g: WinogradGeometry, bias: number, relu: boolean,
+  pooled?: { code: number; ph: number; pw: number },
 ): void {
   const { kernels } = boundSimdKernels(backend);
   const threads = kernelThreads();
@@ -414,7 +423,7 @@ export function winogradForwardThreaded(
   const parallel = threads > 1 && items > 1 && 36 * tilesOf(g) * g.inC * g.outC >= PARALLEL_MIN;
   withScratch(backend, (stride / 4) * threads, (s) =>
     pool(backend, threads).run([Op.WinogradForward, g.batch, chunk, v, u, m, y, g.inC, g.outC, g.outH, g.outW, g.tilesH, g.tilesW, tilesOf(g),
-      bias, relu ? 1 : 0, s, stride], items, parallel));
+      bias, relu ? 1 : 0, s, stride, pooled?.code ?? 0, pooled?.ph ?? 0, pooled?.pw ?? 0], items, parallel));
 }
 
 /** `SimdKernels.winogradInput` (x -> V [36][tiles][inC]), images shared between threads. */
@@ -425,6 +434,18 @@ export function winogradInputThreaded(backend: BackendWasm, x: number, v: number
 /** `SimdKernels.winogradInputGrad` (dV -> dx), images shared between threads. */
 export function winogradInputGradThreaded(backend: BackendWasm, dv: number, dx: number, g: WinogradGeometry): void {
   winogradSplit(backend, Op.WinogradInputGrad, g, 36 * tilesOf(g) * g.inC, [dx, dv, g.H, g.W, g.inC, g.tilesH, g.tilesW, g.padTop, g.padLeft, tilesOf(g)]);
+}
+
+/**
+ * `SimdKernels.winogradOutputGradPool` (the pooled dy and codes -> dM), images shared between
+ * threads; each image's bias-gradient sums in its own block, added in image order (`sumBlocks`
+ * after widening: the same for any thread count).
+ */
+export function winogradOutputGradPoolThreaded(backend: BackendWasm, dy: number, code: number, dm: number, db: number, g: WinogradGeometry, ph: number, pw: number): void {
+  withScratch(backend, g.batch * g.outC, (acc) => {
+    winogradSplit(backend, Op.WinogradOutputGradPool, g, 36 * tilesOf(g) * g.outC, [dy, code, dm, acc, g.outC, g.tilesH, g.tilesW, ph, pw]);
+    boundSimdKernels(backend).kernels.convPoolGradSum(acc, g.batch, 0, g.outC, db, db);
+  });
 }
 
 /** `SimdKernels.winogradOutputGrad` (dy -> dM [36][tiles][outC]), images shared between threads. */

@@ -26,6 +26,12 @@
   return f32x4.add(c, f32x4.mul(a, b));
 }
 
+/** The 4 code bytes at p as i32 lanes. */
+// @ts-ignore: decorator
+@inline export function codeLanes(p: usize): v128 {
+  return i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(p)));
+}
+
 /** Image n of x, zero-bordered (padTop/padLeft before, the rest after) when the layer pads: Hp x Wp pixels. */
 // @ts-ignore: decorator
 @inline function paddedImage(x: usize, n: i32, H: i32, W: i32, C: i32, Hp: i32, Wp: i32, padTop: i32, padLeft: i32, scratch: usize): usize {
@@ -38,9 +44,12 @@
   return scratch;
 }
 
-/** The window's maximum (first strict), + bias, ReLU: stores y's vector and its 4 code bytes. */
+/**
+ * The window's maximum (first strict, k = 2 * row + column), + bias, ReLU: stores y's vector and
+ * its 4 code bytes (also winograd.ts's pooled output transform).
+ */
 // @ts-ignore: decorator
-@inline function poolStore(a0: v128, a1: v128, a2: v128, a3: v128, bias: v128, relu: bool, y: usize, code: usize): void {
+@inline export function poolStore(a0: v128, a1: v128, a2: v128, a3: v128, bias: v128, relu: bool, y: usize, code: usize): void {
   let m = a0;
   let k = i32x4.splat(0);
   let gt = f32x4.gt(a1, m);
@@ -151,7 +160,7 @@ export function convPoolGrad(
         const at = <usize>((n * ph + py) * pw + px) * outC;
         // g: dy where ReLU passed it; pick: per lane the bytes of window position `code` (code 4: >= 16, picks 0).
         for (let c: usize = 0; c < row; c += 16) {
-          const k = i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(code + at + (c >> 2))));
+          const k = codeLanes(code + at + (c >> 2));
           const d = v128.and(v128.load(dy + (at << 2) + c), i32x4.lt_u(k, four));
           v128.store(g + c, d);
           v128.store(pick + c, i32x4.add(i32x4.mul(k, bytes), lanes));
@@ -205,7 +214,7 @@ export function convPoolExpand(dy: usize, code: usize, dz: usize, n0: i32, n1: i
         const top = dz + <usize>n * image + <usize>((2 * py) * convW + 2 * px) * row;
         for (let c: usize = 0; c < row; c += 16) {
           const d = v128.load(dy + (at << 2) + c);
-          const k = i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(code + at + (c >> 2))));
+          const k = codeLanes(code + at + (c >> 2));
           v128.store(top + c, v128.and(d, i32x4.eq(k, i32x4.splat(0))));
           v128.store(top + row + c, v128.and(d, i32x4.eq(k, i32x4.splat(1))));
           v128.store(top + <usize>convW * row + c, v128.and(d, i32x4.eq(k, i32x4.splat(2))));
