@@ -92,13 +92,41 @@ process.on('exit', (code) => {
 const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const item = (${itemSource});
 ${WORK_ON_SOURCE}
+${SPIN_SOURCE}
 Atomics.add(ctl, ${READY}, 1);
 while (!Atomics.load(ctl, ${EXIT})) {
   const v = Atomics.load(ctl, ${NEXT});
   workOn(ctl, args, exports, item, thread);
-  if (Atomics.load(ctl, ${NEXT}) === v) Atomics.wait(ctl, ${NEXT}, v);
+  if (spinUntil(ctl, ${NEXT}, v, workerData.spinMs)) Atomics.wait(ctl, ${NEXT}, v);
 }
 `;
+}
+
+/**
+ * Spin (without sleeping) up to ms milliseconds while ctl[index] === value; whether it still is. A thread
+ * woken from Atomics.wait starts tens of microseconds (more on a virtual machine) after the
+ * notify, and a training step makes a call every ~100 µs: helpers that spin briefly after a call
+ * are already running when the next one comes, and a caller that spins briefly sees the last item
+ * end without a wake-up.
+ */
+const SPIN_SOURCE = `function spinUntil(ctl, index, value, ms) {
+  if (ms > 0) {
+    const until = performance.now() + ms;
+    do {
+      for (let k = 0; k < 64; k++) if (Atomics.load(ctl, index) !== value) return false;
+    } while (performance.now() < until);
+  }
+  return Atomics.load(ctl, index) === value;
+}`;
+const spinUntil = new Function(`return ${SPIN_SOURCE}`)() as (ctl: Int32Array, index: number, value: number, ms: number) => boolean;
+
+/** `MODEL_LAB_THREAD_SPIN_US`: how long threads spin before sleeping between and at the end of calls (default 100 µs; 0: sleep at once). */
+export const SPIN_ENV_VAR = 'MODEL_LAB_THREAD_SPIN_US';
+const DEFAULT_SPIN_US = 100;
+
+function spinMs(): number {
+  const us = Number(process.env[SPIN_ENV_VAR] ?? DEFAULT_SPIN_US);
+  return Number.isFinite(us) && us > 0 ? us / 1000 : 0;
 }
 
 type ItemFn = (exports: WebAssembly.Exports, args: Uint32Array, index: number, thread: number) => void;
@@ -116,6 +144,8 @@ export class WasmThreads {
   private helpers: Worker[] | undefined;
   private gen = 0;
   private closed = false;
+  /** How long the caller and the helpers spin before sleeping (SPIN_ENV_VAR, read when the pool is made). */
+  private readonly spinMs = spinMs();
   /** Why a helper stopped, as its `error` event said (only seen between calls). */
   private helperError: Error | undefined;
 
@@ -170,7 +200,7 @@ export class WasmThreads {
     workOn(ctl, this.args, this.exports, this.item, 0);
     for (let done = Atomics.load(ctl, DONE); done < count && !Atomics.load(ctl, DIED); done = Atomics.load(ctl, DONE)) {
       // Bounded, so a helper that vanished without its exit handler (terminated) is noticed too.
-      Atomics.wait(ctl, DONE, done, 1000);
+      if (spinUntil(ctl, DONE, done, this.spinMs)) Atomics.wait(ctl, DONE, done, 1000);
     }
     this.checkHelpers();
     if (Atomics.load(ctl, FAILED)) throw new Error(`${this.options.name}: a work item failed on a helper thread`);
@@ -200,7 +230,7 @@ export class WasmThreads {
     for (let t = 1; t < this.threads; t++) {
       const w = new Worker(source, {
         eval: true,
-        workerData: { module: this.options.module, memory: this.options.memory, control: this.ctl.buffer, thread: t },
+        workerData: { module: this.options.module, memory: this.options.memory, control: this.ctl.buffer, thread: t, spinMs: this.spinMs },
       });
       w.unref();
       w.on('error', (e) => {
