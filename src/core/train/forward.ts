@@ -16,7 +16,9 @@ import { winogradApplies, winogradConvLayer, winogradPoolApplies } from '../tens
  *
  * Dense and conv layers with a bias and ReLU (or no activation) run as one fused kernel where the
  * backend has it (`tensor/wasm/fusedLayers.ts`: same results as the layer's own ops, fewer passes),
- * and the loss as one kernel (`tensor/wasm/softmaxCrossEntropy.ts`).
+ * a conv layer followed by a 2x2/2 max pooling as one kernel with it (`tensor/wasm/convPool.ts`,
+ * `winogradConv.ts`: the same output, no full-size activation), and the loss as one kernel
+ * (`tensor/wasm/softmaxCrossEntropy.ts`).
  */
 export interface ForwardPlan {
   layers: tf.layers.Layer[];
@@ -120,7 +122,7 @@ function fusedLayer(layer: tf.layers.Layer, x: tf.Tensor): tf.Tensor | undefined
   if (spec.kind === 'dense') return x.rank === 2 ? denseLayer(x, kernel.read(), bias.read(), spec.relu) : undefined;
   if (x.rank !== 4) return undefined;
   const filter = kernel.read();
-  // 3x3 stride-1 layers as Winograd F(2x2, 3x3) (2.25x fewer multiply-adds), the rest as im2col + product.
+  // 3x3 stride-1 layers as Winograd F(4x4, 3x3) (4x fewer multiply-adds), the rest as im2col + product.
   if (winogradApplies(filter.shape, spec.strides)) return winogradConvLayer(x, filter, bias.read(), spec.pad, spec.relu);
   return convLayer(x, filter, bias.read(), spec);
 }

@@ -20,9 +20,11 @@ import { boundSimdKernels } from './simdKernels';
  * - the Adam step and the ReLU gradient: blocks of elements; the bias/ReLU gradient: blocks of
  *   whole columns, or for narrow layers fixed blocks of rows (the same blocks for any thread
  *   count, their float64 sums added in order).
- * So results are bit-identical whatever the thread count. Twice as many blocks as threads, so a
- * thread slowed by another process leaves its share to the others. Small calls stay on the
- * calling thread: waking helpers costs more than they save there.
+ * So results are bit-identical whatever the thread count. More blocks than threads, so a thread
+ * slowed by another process (or woken late) leaves its share to the others: twice as many for
+ * products split by rows or columns (each block packs an operand again), `ITEMS_PER_THREAD` for
+ * the rest, where a block costs one call into the module. Small calls stay on the calling
+ * thread: waking helpers costs more than they save there.
  */
 
 /**
@@ -39,6 +41,13 @@ export const PARALLEL_MIN = 1 << 20;
 /** Must match assembly/matMul.ts's register tile. */
 const MR = 4;
 const NR = 8;
+
+/**
+ * Blocks per thread of the calls whose blocks cost nothing extra (images, elements, whole products):
+ * a call ends when its last block does, so with 2 blocks per thread a helper that starts 100 µs late
+ * or runs slower leaves the caller waiting up to a quarter of the call; with 8, a sixteenth.
+ */
+const ITEMS_PER_THREAD = 8;
 
 /** Overrides the thread count (tests, benchmarks); the runner's setting goes through `setKernelThreads`. */
 export const THREADS_ENV_VAR = 'MODEL_LAB_THREADS';
@@ -269,7 +278,7 @@ export function matMulBatchThreaded(backend: BackendWasm, count: number, p: Stri
   const { kernels } = boundSimdKernels(backend);
   const threads = kernelThreads();
   const stride = productScratchBytes(kernels.matMulScratch(p.n, p.k));
-  const items = Math.min(count, 2 * threads);
+  const items = Math.min(count, ITEMS_PER_THREAD * threads);
   const parallel = threads > 1 && items > 1 && count * p.m * p.n * p.k >= PARALLEL_MIN;
   const chunk = parallel ? Math.ceil(count / items) : Math.max(count, 1);
   withScratch(backend, (stride / 4) * threads, (s) =>
@@ -291,7 +300,7 @@ export const SPLIT_MIN_FLOATS = 1 << 17;
  */
 function split(backend: BackendWasm, op: Op, units: number, floats: number, args: number[], align = 1): void {
   const threads = kernelThreads();
-  const items = Math.min(Math.ceil(units / align), 2 * threads);
+  const items = Math.min(Math.ceil(units / align), ITEMS_PER_THREAD * threads);
   const parallel = threads > 1 && items > 1 && floats >= SPLIT_MIN_FLOATS;
   const chunk = parallel ? Math.ceil(units / items / align) * align : Math.max(units, 1);
   pool(backend, threads).run([op, units, chunk, ...args], Math.ceil(units / chunk), parallel);
