@@ -330,6 +330,7 @@ export function winogradOutputGradPool(
 ): void {
   const plane = <usize>C << 2;
   const four = i32x4.splat(4);
+  const zero = f32x4.splat(0);
   // The tile's output gradient, 4x4 vectors, after the transform's 36 (+ 6) in scratch.
   const z = scratch + 672;
   for (let n = n0; n < n1; n++) {
@@ -345,16 +346,26 @@ export function winogradOutputGradPool(
       for (let tx = 0; tx < tilesW; tx++) {
         const dst = dm + <usize>((n * tilesH + ty) * tilesW + tx) * 36 * plane;
         for (let c = 0; c < C; c += 4) {
-          for (let i = 0; i < 4; i++) {
-            const py = 2 * ty + (i >> 1);
-            for (let j = 0; j < 4; j++) {
-              const px = 2 * tx + (j >> 1);
-              let g = f32x4.splat(0);
-              if (py < ph && px < pw) {
-                const o = <usize>((n * ph + py) * pw + px) * C + c;
-                g = v128.and(v128.load(dy + (o << 2)), i32x4.eq(codeLanes(code + o), i32x4.splat(2 * (i & 1) + (j & 1))));
+          // Each pooled value's window (2x2 of the tile): dy where its code names the position.
+          for (let i = 0; i < 2; i++) {
+            const py = 2 * ty + i;
+            for (let j = 0; j < 2; j++) {
+              const px = 2 * tx + j;
+              const w = z + <usize>(8 * i + 2 * j) * 16;
+              if (py >= ph || px >= pw) {
+                v128.store(w, zero);
+                v128.store(w, zero, 16);
+                v128.store(w, zero, 64);
+                v128.store(w, zero, 80);
+                continue;
               }
-              v128.store(z + <usize>(4 * i + j) * 16, g);
+              const o = <usize>((n * ph + py) * pw + px) * C + c;
+              const d = v128.load(dy + (o << 2));
+              const k = codeLanes(code + o);
+              v128.store(w, v128.and(d, i32x4.eq(k, i32x4.splat(0))));
+              v128.store(w, v128.and(d, i32x4.eq(k, i32x4.splat(1))), 16);
+              v128.store(w, v128.and(d, i32x4.eq(k, i32x4.splat(2))), 64);
+              v128.store(w, v128.and(d, i32x4.eq(k, i32x4.splat(3))), 80);
             }
           }
           // Columns: scratch[a][j] = (A dz)[a][j]; rows: dM[6a + b] = (scratch[a] A^T)[b].
