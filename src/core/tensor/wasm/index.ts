@@ -20,8 +20,8 @@ import { registerSoftmaxCrossEntropyGradient, softmaxCrossEntropyGradKernel, sof
 import { sumFix } from './sum';
 import { unsortedSegmentSumFix } from './unsortedSegmentSum';
 import {
-  registerWinogradGradients, winogradConvKernel, winogradConvPoolKernel, winogradOutputGradPoolKernel, winogradDataGradKernel, winogradFilterGradKernel, winogradInputGradKernel, winogradInputKernel,
-  winogradOutputGradKernel,
+  registerWinogradGradients, winogradConvKernel, winogradConvPoolKernel, winogradDataGradKernel, winogradFilterGradKernel, winogradInputGradKernel,
+  winogradInputKernel, winogradOutputGradKernel, winogradOutputGradPoolKernel,
 } from './winogradConv';
 
 /** Every kernel this project registers on the wasm backend (see each file for why). */

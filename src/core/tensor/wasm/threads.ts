@@ -447,8 +447,8 @@ export function winogradInputGradThreaded(backend: BackendWasm, dv: number, dx: 
 
 /**
  * `SimdKernels.winogradOutputGradPool` (the pooled dy and codes -> dM), images shared between
- * threads; each image's bias-gradient sums in its own block, added in image order (`sumBlocks`
- * after widening: the same for any thread count).
+ * threads; each image's bias-gradient sums in its own block, added in image order in float64
+ * (`convPoolGradSum` with no taps: the same for any thread count).
  */
 export function winogradOutputGradPoolThreaded(backend: BackendWasm, dy: number, code: number, dm: number, db: number, g: WinogradGeometry, ph: number, pw: number): void {
   withScratch(backend, g.batch * g.outC, (acc) => {
