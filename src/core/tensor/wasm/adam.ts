@@ -57,8 +57,8 @@ function runAdam(
 export function adamStepInPlace(w: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, attrs: AdamStepAttrs): boolean {
   if (process.env.MODEL_LAB_ADAM_IN_PLACE === '0' || tf.getBackend() !== 'wasm') return false;
   const backend = tf.backend() as BackendWasm;
-  if ([w, m, v].some((t) => t.dtype !== 'float32' || backend.refCount(t.dataId) !== 1)) return false;
-  if (g.dtype !== 'float32' || [g.dataId, m.dataId, v.dataId].includes(w.dataId) || m.dataId === v.dataId) return false;
+  // A count of 1 also means none of the four aliases another.
+  if (g.dtype !== 'float32' || [w, m, v].some((t) => t.dtype !== 'float32' || backend.refCount(t.dataId) !== 1)) return false;
   runAdam(backend, w, g, m, v, [w, m, v].map((t) => heapOffset(backend, t)), attrs);
   return true;
 }
