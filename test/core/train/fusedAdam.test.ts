@@ -75,6 +75,15 @@ describe('FusedAdamOptimizer', () => {
     held.dispose();
     opt.minimize(loss(w), false, [w]);
     stock.minimize(loss(u), false, [u]);
+    process.env.MODEL_LAB_ADAM_IN_PLACE = '0';
+    const before = w.dataId;
+    try {
+      opt.minimize(loss(w), false, [w]);
+    } finally {
+      delete process.env.MODEL_LAB_ADAM_IN_PLACE;
+    }
+    stock.minimize(loss(u), false, [u]);
+    assert.notEqual(w.dataId, before, 'MODEL_LAB_ADAM_IN_PLACE=0 takes the kernel');
     assert.deepEqual(w.dataSync(), u.dataSync(), 'in place and the kernel give tfjs Adam bit for bit');
     opt.dispose();
     stock.dispose();
