@@ -97,6 +97,20 @@ describe('train', () => {
     assert.ok(events.some((e) => e.type === 'step'));
   });
 
+  it("reports an epoch's loss as the float32 sum of its steps' losses times their sizes, over the examples", async () => {
+    const { events } = await run(experiment(MLP, { epochs: 1 }), DATA, { logEverySteps: 1 });
+    const steps = events.filter((e): e is Extract<RunEvent, { type: 'step' }> => e.type === 'step');
+    assert.equal(steps.length, 480 / 32);
+    // What the trainer summed before (two kernels a step), on the tensors.
+    const sum = steps.reduce((acc, e) => {
+      const next = tf.tidy(() => tf.add(acc, tf.mul(tf.scalar(e.loss), 32)) as tf.Scalar);
+      acc.dispose();
+      return next;
+    }, tf.scalar(0));
+    assert.equal(epochs(events)[0].loss, sum.dataSync()[0] / 480);
+    sum.dispose();
+  });
+
   it('is reproducible: same seed, same losses and weights', async () => {
     const layers: LayerConfig[] = [MLP[0], { type: 'dropout', rate: 0.3 }, MLP[1], MLP[2]];
     const a = await run(experiment(layers, { epochs: 2 }));
