@@ -28,9 +28,11 @@ test('when no decision qualifies, the safest: fewest pairs beyond, then worst lo
   assert.equal(chooseDecision([]), undefined);
 });
 
-test('ties in savings go to the safer decision: higher threshold, then higher layer similarity', () => {
+test('ties in savings go to the safer decision: higher threshold, then higher layer similarity, then more stable readings', () => {
   const rows = [row(0.5, 0.999, 0, 0, 0, 0.2), row(0.8, 0.98, 0, 0, 0, 0.2), row(0.8, 0.995, 0, 0, 0, 0.2)];
   assert.deepEqual(chooseDecision(rows), rows[2]);
+  const stable = [{ ...row(0, 0.99, 0, 0, 0, 0.2), stableReadings: 1 }, { ...row(0, 0.99, 0, 0, 0, 0.2), stableReadings: 3 }];
+  assert.deepEqual(chooseDecision(stable), stable[1]);
 });
 
 test('the shipped predictor carries the decision the rule picks from its own calibration table (no hand edits)', () => {
@@ -41,6 +43,8 @@ test('the shipped predictor carries the decision the rule picks from its own cal
   assert.ok(chosen, 'dataset.json has a decisions table');
   assert.equal(predictor.calibration.threshold, chosen.threshold);
   assert.equal(predictor.calibration.minLayerSimilarity, chosen.minLayerSimilarity);
+  assert.equal(predictor.calibration.stableReadings, chosen.stableReadings);
+  assert.equal(predictor.calibration.probeEvery, 50, 'read every 50 steps (declared, not calibrated)');
   assert.equal(predictor.calibration.accuracyTolerance, undefined, 'the per-layer signal replaced the accuracy guard');
   assert.deepEqual(predictor.training.calibration.decisions, dataset.calibration.decisions);
 });
