@@ -35,7 +35,9 @@ export interface SmartFrzOptions {
    * Optimizer steps between two readings of the per-layer signal; a freezing stage follows each
    * reading. A fixed number of steps, not an epoch, so one `minLayerSimilarity` means the same
    * amount of training on a 20-step and a 200-step epoch, and a layer can freeze mid-epoch.
-   * Default: the predictor's calibrated value, else `DEFAULT_PROBE_EVERY`.
+   * Default: the predictor's calibrated value; for a file whose similarity was calibrated per
+   * epoch (before round 8, no `probeEvery`), once per epoch, as it was calibrated; else
+   * `DEFAULT_PROBE_EVERY`.
    */
   probeEvery?: number;
   /**
@@ -87,7 +89,7 @@ interface SavedState {
   stable?: number[];
 }
 
-/** `probeEvery` for a predictor file that carries none (files calibrated before round 8). */
+/** `probeEvery` when neither the experiment nor the predictor's calibration sets a similarity cadence. */
 export const DEFAULT_PROBE_EVERY = 50;
 
 /**
@@ -129,7 +131,8 @@ export class SmartFrzPolicy implements FreezingPolicy {
   private readonly threshold: number;
   private readonly accuracyTolerance: number;
   private readonly minLayerSimilarity: number | undefined;
-  private readonly probeEvery: number;
+  /** Steps between probe readings; undefined: once per epoch (a similarity calibrated per epoch). */
+  private readonly probeEvery: number | undefined;
   private readonly stableReadings: number;
   private readonly maxDirectedness: number;
   private readonly snapshotEvery: number;
@@ -155,7 +158,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
     const cal = opts.predictor.calibration ?? {};
     this.threshold = opts.threshold ?? cal.threshold ?? 0.5;
     this.minLayerSimilarity = opts.minLayerSimilarity ?? cal.minLayerSimilarity;
-    this.probeEvery = opts.probeEvery ?? cal.probeEvery ?? DEFAULT_PROBE_EVERY;
+    this.probeEvery = opts.probeEvery ?? cal.probeEvery ?? (cal.minLayerSimilarity !== undefined && opts.minLayerSimilarity === undefined ? undefined : DEFAULT_PROBE_EVERY);
     this.stableReadings = opts.stableReadings ?? cal.stableReadings ?? 1;
     this.accuracyTolerance = opts.accuracyTolerance ?? cal.accuracyTolerance ?? (cal.minLayerSimilarity === undefined ? DEFAULT_ACCURACY_TOLERANCE : ACCURACY_GUARD_OFF);
     this.maxDirectedness = opts.maxDirectedness ?? cal.maxDirectedness ?? Infinity;
@@ -209,7 +212,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
 
   async afterStep(step: StepInfo): Promise<void> {
     if (this.isSnapshotStep(step.globalStep)) await this.snapshot();
-    if (this.watchesConvergence() && (step.globalStep + 1) % this.probeEvery === 0) {
+    if (this.watchesConvergence() && this.probeEvery !== undefined && (step.globalStep + 1) % this.probeEvery === 0) {
       this.readConvergence();
       await this.stage(`at step ${step.globalStep + 1} (epoch ${step.epoch + 1})`);
     }
@@ -233,10 +236,16 @@ export class SmartFrzPolicy implements FreezingPolicy {
     });
   }
 
-  /** Records the evaluation (the accuracy guard's memory); the freezing stage when the per-layer signal is off. */
+  /**
+   * Records the evaluation (the accuracy guard's memory). The freezing stage runs here when there
+   * are no step-spaced readings: without the per-layer signal, or with a similarity calibrated per
+   * epoch (a reading first).
+   */
   async afterEpoch(metrics: EpochMetrics): Promise<void> {
     this.accuracies.push(metrics.testAccuracy);
-    if (!this.watchesConvergence()) await this.stage(`after ${metrics.epoch + 1} epoch${metrics.epoch === 0 ? '' : 's'}`);
+    if (this.watchesConvergence() && this.probeEvery !== undefined) return;
+    if (this.watchesConvergence()) this.readConvergence();
+    await this.stage(`after ${metrics.epoch + 1} epoch${metrics.epoch === 0 ? '' : 's'}`);
   }
 
   /**

@@ -250,6 +250,19 @@ test('per-layer convergence signal: read every probeEvery steps, a stage after e
   await run(twice, unitsT, 13, 20, acc, weight);
   assert.match(twice.lastReason() ?? '', /at step 16 \(epoch 2\)$/);
 
+  // A predictor file whose similarity was calibrated per epoch (before round 8: no probeEvery)
+  // keeps reading, and deciding, once per epoch: unit 0's outputs hold still from reading 2
+  // (after epoch 2), so it freezes at the stage after epoch 3, as in round 7.
+  const perEpoch = Object.assign(new FakePredictor(() => 1), { calibration: { threshold: 0.5, minLayerSimilarity: 0.99 } });
+  const old = new SmartFrzPolicy({ predictor: perEpoch });
+  const unitsO = makeUnits(3);
+  now = 0;
+  old.init(unitsO, PLAN, probe);
+  const byEpoch = (unit: number, g: number) => { now = Math.floor(g / 10) + 1; return steady(unit, g); };
+  assert.deepEqual(await run(old, unitsO, 0, 60, acc, byEpoch), [0, 0, 1, 1, 1, 1]);
+  assert.match(old.lastReason() ?? '', /^P\(freeze\)=1\.00, probe CKA 1\.0000 after 3 epochs$/);
+  assert.equal(old.convergenceCost().readings, 7, 'one reading before training, one per epoch');
+
   // Without the per-layer signal (no calibrated value, no probe) the predictor alone decides, once per epoch.
   const plain = new SmartFrzPolicy({ predictor: new FakePredictor(() => 1), accuracyTolerance: 100 });
   const unitsC = makeUnits(3);
