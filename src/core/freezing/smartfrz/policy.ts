@@ -106,7 +106,8 @@ const ACCURACY_GUARD_OFF = 100;
  * at each freezing stage ask the attention predictor whether that unit can freeze. With the
  * per-layer convergence signal (the default) a stage follows each probe reading, every
  * `probeEvery` optimizer steps; without it (no probe, or a predictor file without a calibrated
- * similarity), once per epoch after its evaluation (the spec's inferred cadence).
+ * similarity), or with a similarity calibrated per epoch (files from before round 8), once per
+ * epoch after its evaluation (the spec's inferred cadence).
  *
  * Why step-spaced and not "30 snapshots per epoch, cleared each epoch" (the spec's inferred
  * cadence): a window then spans a fixed number of optimizer steps ((W - 1) * snapshotEvery), so
@@ -158,7 +159,9 @@ export class SmartFrzPolicy implements FreezingPolicy {
     const cal = opts.predictor.calibration ?? {};
     this.threshold = opts.threshold ?? cal.threshold ?? 0.5;
     this.minLayerSimilarity = opts.minLayerSimilarity ?? cal.minLayerSimilarity;
-    this.probeEvery = opts.probeEvery ?? cal.probeEvery ?? (cal.minLayerSimilarity !== undefined && opts.minLayerSimilarity === undefined ? undefined : DEFAULT_PROBE_EVERY);
+    // A similarity taken from a file calibrated per epoch (no probeEvery) keeps that cadence.
+    const perEpochSimilarity = opts.minLayerSimilarity === undefined && cal.minLayerSimilarity !== undefined;
+    this.probeEvery = opts.probeEvery ?? cal.probeEvery ?? (perEpochSimilarity ? undefined : DEFAULT_PROBE_EVERY);
     this.stableReadings = opts.stableReadings ?? cal.stableReadings ?? 1;
     this.accuracyTolerance = opts.accuracyTolerance ?? cal.accuracyTolerance ?? (cal.minLayerSimilarity === undefined ? DEFAULT_ACCURACY_TOLERANCE : ACCURACY_GUARD_OFF);
     this.maxDirectedness = opts.maxDirectedness ?? cal.maxDirectedness ?? Infinity;
