@@ -17,7 +17,7 @@
  *    - threshold, minLayerSimilarity and stableReadings (the per-layer convergence signal, read
  *      every `PROBE_EVERY` steps) together: real
  *      SmartFRZ trainings of the N cheapest calibration pairs (by recorded training time) with
- *      every candidate pair of values next to `none`, the accuracy guard off; the one that saves
+ *      every candidate pair of values next to `none`, plus every CNN calibration pair (`tolerancePairs`), the accuracy guard off; the one that saves
  *      the most backward FLOPs while the mean accuracy loss stays within `MEAN_LOSS_TARGET`
  *      points and at most `MAX_PAIRS_BEYOND` pair loses more than `PAIR_LOSS_BOUND` points
  *      (`chooseDecision`; the safest when none does). Accuracies are on each generated pair's
@@ -40,16 +40,19 @@ import { type Example, fitPredictor, probabilities, score } from './trainPredict
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /**
- * Candidate decisions tried in real trainings of calibration pairs (declared in round 8 before
- * any calibration or bench run with them): the per-layer signal read every `PROBE_EVERY` steps
- * (fixed, not calibrated), its least probe CKA between consecutive readings
+ * Candidate decisions tried in real trainings of calibration pairs (round 9's grid, declared in
+ * docs/smartfrz.md before any calibration or bench run with it): the per-layer signal read every
+ * `PROBE_EVERY` steps (fixed, not calibrated), its least probe CKA between consecutive readings
  * (`minLayerSimilarity`), the consecutive readings it must hold (`stableReadings`), and the
- * predictor's threshold: 0 (the per-layer signal and the directedness guard alone), 0.2, the
- * one best on windows, 0.8. Chosen: the combination that saves the most backward FLOPs within
- * the loss targets below.
+ * predictor's threshold: the one best on windows, 0.8. Round 8's grid went down to threshold 0
+ * and similarity 0.98; on the 12 cheapest calibration pairs every combination below 0.999 or
+ * below the window threshold already had two or more pairs beyond the bound, and adding pairs
+ * cannot lower that count, so those rows are dropped and the range extends upwards instead
+ * (a conv layer's 50-step CKA passed 0.999 while it still learned). Chosen: the combination that
+ * saves the most backward FLOPs within the loss targets below.
  */
-const SIMILARITIES = [0.98, 0.99, 0.995, 0.998, 0.999, 0.9995];
-const THRESHOLDS = [0, 0.2, 0.8];
+const SIMILARITIES = [0.999, 0.9995, 0.9998, 0.9999];
+const THRESHOLDS = [0.8];
 const STABLE_READINGS = [1, 3];
 const PROBE_EVERY = DEFAULT_PROBE_EVERY;
 const MEAN_LOSS_TARGET = 0.25;
@@ -75,6 +78,17 @@ export function chooseDecision<T extends { threshold: number; minLayerSimilarity
   const within = rows.filter((r) => r.meanLoss <= MEAN_LOSS_TARGET && r.pairsBeyond <= MAX_PAIRS_BEYOND);
   if (within.length > 0) return [...within].sort((a, b) => b.meanSaved - a.meanSaved || safer(a, b))[0];
   return [...rows].sort((a, b) => a.pairsBeyond - b.pairsBeyond || a.worstLoss - b.worstLoss || a.meanLoss - b.meanLoss || b.meanSaved - a.meanSaved || safer(a, b))[0];
+}
+
+/**
+ * The calibration pairs trained with every candidate decision: the `cheapest` cheapest by recorded
+ * training time, plus every CNN calibration pair beyond them (round 8's 12 cheapest held one CNN,
+ * so its decision was never tested on conv layers). Cost order.
+ */
+export function tolerancePairs<T extends { id: string; family: string; seconds: number }>(calRuns: T[], cheapest: number): T[] {
+  const byCost = [...calRuns].sort((a, b) => a.seconds - b.seconds || a.id.localeCompare(b.id));
+  const chosen = new Set(byCost.slice(0, cheapest));
+  return byCost.filter((r) => chosen.has(r) || r.family === 'cnn');
 }
 
 function runLabels(run: CachedRun): Array<Array<boolean | null>> {
@@ -159,7 +173,7 @@ async function main(): Promise<void> {
 
   // Decision threshold and per-layer convergence threshold together, from real trainings of
   // calibration pairs (the model-level accuracy guard off: the per-layer signal replaces it).
-  const tolPairs = [...calRuns].sort((a, b) => a.seconds - b.seconds).slice(0, Number(values['tolerance-pairs']));
+  const tolPairs = tolerancePairs(calRuns, Number(values['tolerance-pairs']));
   const thresholds = [...new Set([windowThreshold, ...THRESHOLDS])].sort((a, b) => a - b);
   const configs = thresholds.flatMap((t) => SIMILARITIES.flatMap((minLayerSimilarity) => STABLE_READINGS.map((stableReadings) => ({ threshold: t, minLayerSimilarity, stableReadings }))));
   type DecisionRun = { threshold: number; minLayerSimilarity: number; stableReadings: number; accuracy: number; saved: number; freezes: string[] };
@@ -211,7 +225,7 @@ async function main(): Promise<void> {
     record: RECORD,
     fit,
     calibration: {
-      ...calibration, windowThreshold, thresholdRule: `with minLayerSimilarity and stableReadings (probe read every ${PROBE_EVERY} steps; accuracy guard off), the most backward FLOPs saved in real trainings of calibration pairs with mean loss <= ${MEAN_LOSS_TARGET} points and at most ${MAX_PAIRS_BEYOND} pair beyond ${PAIR_LOSS_BOUND} points`, thresholdGrid: grid,
+      ...calibration, windowThreshold, thresholdRule: `with minLayerSimilarity and stableReadings (probe read every ${PROBE_EVERY} steps; accuracy guard off), the most backward FLOPs saved in real trainings of the ${tolPairs.length} tolerance pairs (the cheapest calibration pairs and every CNN one) with mean loss <= ${MEAN_LOSS_TARGET} points and at most ${MAX_PAIRS_BEYOND} pair beyond ${PAIR_LOSS_BOUND} points`, thresholdGrid: grid,
       directednessQuantile: 0.95, guardRejectsNotFreezable: +guardRejects.toFixed(4),
       meanLossTarget: MEAN_LOSS_TARGET, pairLossBound: PAIR_LOSS_BOUND, maxPairsBeyond: MAX_PAIRS_BEYOND, decisions: perConfig, tolerancePairs: tolRows,
     },

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { chooseDecision } from '../../../scripts/smartfrz/build';
+import { chooseDecision, tolerancePairs } from '../../../scripts/smartfrz/build';
 
 const row = (threshold: number, minLayerSimilarity: number, meanLoss: number, worstLoss: number, pairsBeyond: number, meanSaved: number) => ({ threshold, minLayerSimilarity, meanLoss, worstLoss, pairsBeyond, meanSaved });
 
@@ -33,6 +33,21 @@ test('ties in savings go to the safer decision: higher threshold, then higher la
   assert.deepEqual(chooseDecision(rows), rows[2]);
   const stable = [{ ...row(0, 0.99, 0, 0, 0, 0.2), stableReadings: 1 }, { ...row(0, 0.99, 0, 0, 0, 0.2), stableReadings: 3 }];
   assert.deepEqual(chooseDecision(stable), stable[1]);
+});
+
+test('the decision is chosen on the cheapest calibration pairs plus every CNN calibration pair, in cost order', () => {
+  const runs = [
+    { id: 'g003-mlp', family: 'mlp', seconds: 27 },
+    { id: 'g031-cnn', family: 'cnn', seconds: 30 },
+    { id: 'g055-mlp', family: 'mlp', seconds: 1 },
+    { id: 'g071-cnn', family: 'cnn', seconds: 9 },
+    { id: 'g099-cnn', family: 'cnn', seconds: 6 },
+    { id: 'g083-mlp', family: 'mlp', seconds: 2 },
+    { id: 'g011-mlp', family: 'mlp', seconds: 50 },
+  ];
+  assert.deepEqual(tolerancePairs(runs, 3).map((r) => r.id), ['g055-mlp', 'g083-mlp', 'g099-cnn', 'g071-cnn', 'g031-cnn']);
+  assert.deepEqual(tolerancePairs(runs, 0).map((r) => r.id), ['g099-cnn', 'g071-cnn', 'g031-cnn'], 'CNNs even when no cheap pair is asked for');
+  assert.deepEqual(tolerancePairs(runs, 10).map((r) => r.id), ['g055-mlp', 'g083-mlp', 'g099-cnn', 'g071-cnn', 'g003-mlp', 'g031-cnn', 'g011-mlp'], 'each pair once');
 });
 
 test('the shipped predictor carries the decision the rule picks from its own calibration table (no hand edits)', () => {
