@@ -62,4 +62,9 @@ test('the shipped predictor carries the decision the rule picks from its own cal
   assert.equal(predictor.calibration.probeEvery, 50, 'read every 50 steps (declared, not calibrated)');
   assert.equal(predictor.calibration.accuracyTolerance, undefined, 'the per-layer signal replaced the accuracy guard');
   assert.deepEqual(predictor.training.calibration.decisions, dataset.calibration.decisions);
+  const cnnCalibrationPairs = dataset.runs.filter((r: { role: string; id: string }) => r.role === 'calibrate' && r.id.includes('-cnn-')).map((r: { id: string }) => r.id);
+  const decidedOn = dataset.calibration.tolerancePairs.map((r: { pair: string }) => r.pair);
+  assert.ok(cnnCalibrationPairs.length >= 5, `several CNN calibration pairs: ${cnnCalibrationPairs}`);
+  for (const id of cnnCalibrationPairs) assert.ok(decidedOn.includes(id), `the decision was chosen with CNN pair ${id} among its pairs`);
+  assert.ok(dataset.calibration.decisions.every((d: { minLayerSimilarity: number }) => d.minLayerSimilarity >= 0.999), 'the declared grid');
 });
