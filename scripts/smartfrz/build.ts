@@ -17,7 +17,8 @@
  *    - threshold, minLayerSimilarity and stableReadings (the per-layer convergence signal, read
  *      every `PROBE_EVERY` steps) together: real
  *      SmartFRZ trainings of the N cheapest calibration pairs (by recorded training time) with
- *      every candidate pair of values next to `none`, plus every CNN calibration pair (`tolerancePairs`), the accuracy guard off; the one that saves
+ *      every candidate pair of values next to `none`, plus every CNN calibration pair
+ *      (`tolerancePairs`), the accuracy guard off; the one that saves
  *      the most backward FLOPs while the mean accuracy loss stays within `MEAN_LOSS_TARGET`
  *      points and at most `MAX_PAIRS_BEYOND` pair loses more than `PAIR_LOSS_BOUND` points
  *      (`chooseDecision`; the safest when none does). Accuracies are on each generated pair's
@@ -40,7 +41,7 @@ import { type Example, fitPredictor, probabilities, score } from './trainPredict
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /**
- * Candidate decisions tried in real trainings of calibration pairs (round 9's grid, declared in
+ * Candidate decisions tried in real trainings of calibration pairs (round 8 second pass's grid, declared in
  * docs/smartfrz.md before any calibration or bench run with it): the per-layer signal read every
  * `PROBE_EVERY` steps (fixed, not calibrated), its least probe CKA between consecutive readings
  * (`minLayerSimilarity`), the consecutive readings it must hold (`stableReadings`), and the
