@@ -314,8 +314,12 @@ export interface FreezingConfig {
   snapshotEvery?: number;
   /** smartfrz: no layer freezes while the evaluation accuracy still gains this many points per epoch (default: off with the shipped predictor; a predictor file's calibrated value). */
   accuracyTolerance?: number;
-  /** smartfrz: a layer freezes only when its outputs on a fixed probe batch have linear CKA >= this with the previous epoch's (default: the predictor's calibrated value). */
+  /** smartfrz: a layer freezes only when its outputs on a fixed probe batch have linear CKA >= this with the previous reading's (default: the predictor's calibrated value). */
   minLayerSimilarity?: number;
+  /** smartfrz: optimizer steps between two probe readings, each followed by a freezing stage (default: the predictor's calibrated value). */
+  probeEvery?: number;
+  /** smartfrz: consecutive probe readings at or above minLayerSimilarity before a layer may freeze (default: the predictor's calibrated value). */
+  stableReadings?: number;
   /** Never freeze the last N weighted layers (default 1: the classifier keeps training). */
   keepTrainable?: number;
 }
