@@ -116,6 +116,11 @@ export function evaluationRng(seed: number, epoch: number): Rng {
   return createRng((seed * 7919 + epoch * 104729 + 17) >>> 0);
 }
 
+/** The validation evaluation's generator (checkpoint selection): episodes of their own, apart from `evaluationRng`'s. */
+export function validationRng(seed: number, epoch: number): Rng {
+  return createRng((seed * 7919 + epoch * 104729 + 0x5eed) >>> 0);
+}
+
 /**
  * V(s, g) for every free cell s and every goal cell g in `goals` (cell centres), for the
  * panel's heatmap: `values[j][i]` is V(free[i], goals[j]), rounded to 0.1.
