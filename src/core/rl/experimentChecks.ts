@@ -10,8 +10,8 @@ export interface RlProblem {
 /**
  * What the schema cannot say about `skills` and `offline-gcrl` experiments: the maze layout
  * (rectangular, only `#` and `.`, connected), start and goal cells on free cells, validation
- * tasks apart from the evaluation tasks, goal
- * probabilities that sum to 1, METRA's discrete skills needing two or more.
+ * tasks apart from the evaluation tasks, goal probabilities that sum to 1, METRA's discrete
+ * skills needing two or more.
  */
 export function rlProblems(exp: SkillsExperiment | OfflineGcrlExperiment): RlProblem[] {
   const out: RlProblem[] = [];
