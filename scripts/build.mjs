@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { copyRuntimePackages, RUNTIME_PACKAGES, runtimeClosure } from './runtimePackages.mjs';
+import { buildNativeGemm } from './native/build.mjs';
 
 const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
@@ -113,6 +114,10 @@ for (const [simdOut, features] of [['dist/simdKernels.wasm', ['simd']], ['dist/s
     throw new Error(`${simdOut} must import only env.memory and have no globals or data segments`);
   }
 }
+
+// The optional OpenBLAS product for dense layers (native/openblasGemm.c) -> dist/openblasGemm.node.
+const nativeSkipped = buildNativeGemm();
+if (nativeSkipped) console.log(`dist/openblasGemm.node ${nativeSkipped}: dense layers use the wasm product`);
 
 // The float64 GEMM for the reward canonicalisations and the pairwise stage of distance matrices
 // (src/core/reward/wasm/assembly) -> dist/gemm64.wasm. It imports a shared memory that its

@@ -24,6 +24,11 @@ export interface RunEnvironment {
   backend?: string;
   /** Threads it computed with (`modelLab.threads` / `--threads`; results do not depend on it). */
   threads?: number;
+  /**
+   * What the dense layers multiplied with on wasm: the native OpenBLAS product or the wasm one, and
+   * why (core/tensor/wasm/nativeGemm.ts). Results differ between the two in the last bits.
+   */
+  denseProducts?: string;
   platform: string;
   /**
    * The commit of the git repository holding the experiment file (absent outside one, or
@@ -88,12 +93,13 @@ export async function recordProvenance(
 }
 
 /** Notes the backend the run initialised (in the latest resume, when it was resumed); never fails the run. */
-export async function recordBackend(runDir: string, backend: string, threads?: number): Promise<void> {
+export async function recordBackend(runDir: string, backend: string, threads?: number, denseProducts?: string): Promise<void> {
   const p = await readProvenance(runDir);
   if (!p) return;
   const last = p.resumes?.[p.resumes.length - 1] ?? p;
   last.backend = backend;
   if (threads !== undefined) last.threads = threads;
+  if (denseProducts !== undefined) last.denseProducts = denseProducts;
   await writeJsonAtomic(path.join(runDir, PROVENANCE_FILE), p).catch(() => undefined);
 }
 

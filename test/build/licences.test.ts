@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 // The extension is MIT: no package under a GPL-family licence may ship in the .vsix. What ships
@@ -46,4 +47,17 @@ test('every package bundled into or copied next to the extension has a non-copyl
     return problem ? [`${dir}: ${problem}`] : [];
   });
   assert.deepEqual(problems, []);
+});
+
+// The native matrix product (native/openblasGemm.c, linux-x64) opens the user's own OpenBLAS
+// (BSD-3-Clause; Debian's links libgfortran and libgomp, GPL with the GCC runtime exception) at
+// run time: nothing of OpenBLAS or its runtime libraries is linked into or shipped with it.
+test('the native product links only the C library (OpenBLAS is opened at run time, not shipped)', { skip: process.platform !== 'linux' || process.arch !== 'x64' ? 'linux-x64 only' : false }, () => {
+  const file = path.join(root, 'dist', 'openblasGemm.node');
+  assert.ok(existsSync(file), 'npm run build compiles dist/openblasGemm.node on linux-x64');
+  const r = spawnSync('readelf', ['-d', file], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const needed = [...r.stdout.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+  assert.deepEqual(needed.filter((lib) => !/^lib(c|dl|pthread)\.so/.test(lib)), [], `links ${needed.join(', ')}`);
+  for (const f of readdirSync(path.join(root, 'dist'))) assert.doesNotMatch(f, /openblas\.so|gfortran|gomp/i, `dist/ ships ${f}`);
 });

@@ -3,6 +3,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { WasmKernelFix } from './kernelFix';
 import { matMulThreaded } from './threads';
 import { heapOffset } from './simdKernels';
+import { nativeGemm, nativeMatMul } from './nativeGemm';
 
 /**
  * BatchMatMul on this project's SIMD matrix product (`assembly/matMul.ts`) instead of the stock
@@ -20,16 +21,24 @@ export const batchMatMulFix: WasmKernelFix = {
     if (!stock) throw new Error('the wasm backend has no BatchMatMul kernel to build on');
     return (args) => {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-      const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
-      return simdMatMul(args.backend as BackendWasm, a, b, transposeA, transposeB) ?? stock.kernelFunc(args);
+      const { transposeA, transposeB, [NATIVE_ATTR]: native } = args.attrs as unknown as tf.BatchMatMulAttrs & { [NATIVE_ATTR]?: boolean };
+      return simdMatMul(args.backend as BackendWasm, a, b, transposeA, transposeB, { native }) ?? stock.kernelFunc(args);
     };
   },
 };
+
+/**
+ * BatchMatMul's attribute that asks for the native product (`nativeGemm.ts`) where it loaded: the
+ * dense layers' gradient products set it (`denseLayerGradProduct`), other products keep the wasm one.
+ */
+export const NATIVE_ATTR = 'modelLabNative';
 
 /** What the product can apply to each tile as it stores it: + bias (one float per column), then ReLU. */
 export interface ProductEpilogue {
   bias?: tf.TensorInfo;
   relu?: boolean;
+  /** Run on the native product when it loaded (dense layers only: see `NATIVE_ATTR`). */
+  native?: boolean;
 }
 
 /**
@@ -49,7 +58,7 @@ export function simdMatMul(
   const batchA = size(a.shape.slice(0, -2));
   const batchB = size(b.shape.slice(0, -2));
   if ((batchA !== 1 && batchA !== batch) || (batchB !== 1 && batchB !== batch)) return undefined;
-  const { bias, relu = false } = epilogue;
+  const { bias, relu = false, native = false } = epilogue;
   if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== cols || bias.shape[bias.shape.length - 1] !== cols)) return undefined;
   // An empty sum has no last slice to apply the epilogue to (the stock path handles it).
   if (inner === 0 && (bias || relu)) return undefined;
@@ -66,7 +75,12 @@ export function simdMatMul(
   const aStride = batchA === 1 ? 0 : rows * inner * 4;
   const bStride = batchB === 1 ? 0 : inner * cols * 4;
   const options = { bias: bias ? heapOffset(backend, bias) : 0, relu };
-  if (batchB === 1 && !transposeA) {
+  const gemm = native ? nativeGemm() : undefined;
+  if (gemm) {
+    for (let i = 0, tall = batchB === 1 && !transposeA; i < (tall ? 1 : batch); i++) {
+      nativeMatMul(gemm, backend, tall ? batch * rows : rows, cols, inner, pa + i * aStride, transposeA, pb + i * bStride, transposeB, pc + i * rows * cols * 4, options);
+    }
+  } else if (batchB === 1 && !transposeA) {
     // The whole batch of a as one tall matrix against the shared b.
     matMulThreaded(backend, batch * rows, cols, inner, pa, aRow, aK, pb, transposeB ? 1 : 0, pc, options);
   } else {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { patchGeometry, patchMatrix } from './conv2D';
 import { disposeInfos, reshapeInfo } from './kernelCall';
-import { simdMatMul } from './batchMatMul';
+import { NATIVE_ATTR, simdMatMul } from './batchMatMul';
 import type { WasmKernelFix } from './kernelFix';
 import { heapOffset } from './simdKernels';
 import { biasActivationGradThreaded, col2imThreaded } from './threads';
@@ -42,7 +42,7 @@ export const denseLayerKernel: WasmKernelFix = {
     return (args) => {
       const { x, w, b } = args.inputs as { x: tf.TensorInfo; w: tf.TensorInfo; b: tf.TensorInfo };
       const backend = args.backend as BackendWasm;
-      const out = simdMatMul(backend, x, w, false, false, { bias: b, relu: (args.attrs as unknown as FusedLayerAttrs).relu });
+      const out = simdMatMul(backend, x, w, false, false, { bias: b, relu: (args.attrs as unknown as FusedLayerAttrs).relu, native: true });
       if (!out) throw new Error(`${DENSE_LAYER}: float32 operands only`);
       return out;
     };
@@ -153,6 +153,14 @@ export function biasActivationGrad(dy: tf.Tensor, y: tf.Tensor, relu: boolean): 
   return relu ? [outs[0], outs[1]] : [dy, outs[0]];
 }
 
+/**
+ * A dense layer's gradient product: tf.matMul (BatchMatMul, with its gradient) on the native
+ * product where it loaded (`NATIVE_ATTR`), like the layer's forward product.
+ */
+function denseLayerGradProduct(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
+  return tf.engine().runKernel('BatchMatMul', { a, b }, { transposeA, transposeB, [NATIVE_ATTR]: true } as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
 /** Gradients of the fused kernels: each input's closure runs only when tfjs needs that input's gradient. */
 const GRADIENTS: tf.GradConfig[] = [
   {
@@ -163,8 +171,8 @@ const GRADIENTS: tf.GradConfig[] = [
       const [x, w, y] = saved;
       const [dz, db] = biasActivationGrad(dy as tf.Tensor, y, (attrs as unknown as FusedLayerAttrs).relu);
       return {
-        x: () => tf.matMul(dz, w, false, true),
-        w: () => tf.matMul(x, dz, true, false),
+        x: () => denseLayerGradProduct(dz, w, false, true),
+        w: () => denseLayerGradProduct(x, dz, true, false),
         b: () => db,
       };
     },

@@ -1,16 +1,26 @@
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { NATIVE_ENV_VAR } from '../../../../src/core/tensor/wasm/nativeGemm';
 import { BIAS_ACTIVATION_GRAD, convLayer, CONV_LAYER, denseLayer, DENSE_LAYER, fusedLayersAvailable } from '../../../../src/core/tensor/wasm/fusedLayers';
 import { computeOn, initWasmWithFixes, values } from '../backendComparison';
 
 /**
  * The fused dense and conv layers (bias and ReLU in the product's epilogue; ReLU's and the bias's
  * gradients in one pass) give exactly what tfjs's unfused ops give on the same backend, forward
- * and backward, on odd shapes. (Thread counts: threads.test.ts.)
+ * and backward, on odd shapes. (Thread counts: threads.test.ts. Dense layers on the native
+ * product, which sums in another order: nativeGemm.test.ts; here they run on the wasm product.)
  */
 describe('fused dense and conv layers (wasm)', () => {
-  before(initWasmWithFixes);
+  const native = process.env[NATIVE_ENV_VAR];
+  before(async () => {
+    process.env[NATIVE_ENV_VAR] = '0';
+    await initWasmWithFixes();
+  });
+  after(() => {
+    if (native === undefined) delete process.env[NATIVE_ENV_VAR];
+    else process.env[NATIVE_ENV_VAR] = native;
+  });
 
   /** Output and the gradients of sum(out * r) with respect to x, the weights and the bias. */
   function outputAndGrads(layer: (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor, xs: number[], ws: number[], n: number) {
