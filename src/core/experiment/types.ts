@@ -194,7 +194,15 @@ export interface OfflineGcrlExperiment {
     /** What the networks see of a position (`core/rl/gcrl/encoding.ts`). */
     encoding?: 'cells' | 'xy';
   };
-  evaluation: { tasks: { start: [number, number]; goal: [number, number] }[]; episodes?: number; epsilon?: number; maxSteps?: number; everyEpochs?: number };
+  evaluation: {
+    tasks: { start: [number, number]; goal: [number, number] }[];
+    /** Checkpoint selection: the final evaluation uses the policies best on these tasks (docs/rl.md). */
+    validationTasks?: { start: [number, number]; goal: [number, number] }[];
+    episodes?: number;
+    epsilon?: number;
+    maxSteps?: number;
+    everyEpochs?: number;
+  };
   checkpointEvery?: number;
   seed?: number;
 }
