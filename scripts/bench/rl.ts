@@ -36,7 +36,7 @@ import { SkillsTrainer } from '../../src/core/rl/skills/trainer';
 import { initBackend } from '../../src/core/tensor/backend';
 import { createRng } from '../../src/core/util/random';
 import { hiqlLevels } from './rlHiqlLevels';
-import { FAR_STEPS, offlineArm, skillsArm } from './rlStudies';
+import { FAR_STEPS, offlineArm, skillsArm, validationTasks } from './rlStudies';
 
 const DEFAULT_MAZE = path.join(__dirname, '../../examples/rl/mazes/corridors.json');
 
@@ -65,7 +65,7 @@ interface ArmResult {
   arm: string;
   wallSeconds: number;
   cpuSeconds: number;
-  result: Record<string, { coverage?: number; finalDistance?: number; maxDistance?: number; successRate?: number; tasks?: number[] }>;
+  result: Record<string, { coverage?: number; finalDistance?: number; maxDistance?: number; successRate?: number; tasks?: number[]; selectedEpoch?: number; last?: { successRate: number; tasks: number[] } }>;
 }
 
 async function runArm(arm: string): Promise<ArmResult> {
@@ -83,21 +83,27 @@ async function runArm(arm: string): Promise<ArmResult> {
     t.dispose();
   } else {
     const algos = arm.slice(8).split(',') as GcAlgo[];
-    const { maze, far } = loadMaze();
-    const { settings, data } = offlineArm(algos, far, maze.layout, seed, values.quick!);
+    const { maze, tasks, far } = loadMaze();
+    const { settings, data } = offlineArm(algos, far, maze.layout, seed, values.quick!, validationTasks(maze, tasks));
     const env = makeEnv(settings.env);
     const dataset = generateDataset(env, settings.env, data, createRng((seed * 31 + 7) >>> 0));
     const t = new OfflineTrainer(settings, dataset);
-    await t.session.run(t.stages((epoch) => {
+    await t.session.run(t.stages((epoch, metrics) => {
       const c = process.cpuUsage(c0);
+      const validation = algos.map((a) => `${a} ${metrics[`${a}Validation`]}`).join(', ');
       const curve = epoch % settings.evaluation.everyEpochs === 0 && epoch < settings.epochs
-        ? ' ' + algos.map((a) => `${a} ${round(evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, epoch)).successRate)}`).join(', ') + `; ${ordering(t)}${levels(t, epoch)}`
-        : '';
+        ? ' test ' + algos.map((a) => `${a} ${round(evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, epoch)).successRate)}`).join(', ') + `; validation ${validation}; ${ordering(t)}${levels(t, epoch)}`
+        : ` validation ${validation}`;
       log(`${arm} epoch ${epoch}/${settings.epochs}: ${round((c.user + c.system) / 1e6)} s CPU, ${round((performance.now() - t0) / 1000)} s wall (load ${loadavg()[0].toFixed(2)})${curve}`);
     }));
     for (const a of algos) {
-      const ev = evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, settings.epochs));
-      out[a] = { successRate: round(ev.successRate), tasks: ev.tasks.map((x) => round(x.successRate)) };
+      // The policies selected on the validation split, and (for comparison) the last ones; the same episodes' generator.
+      const ev = await t.withSelected(a, () => evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, settings.epochs)));
+      const last = evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, settings.epochs));
+      out[a] = {
+        successRate: round(ev.successRate), tasks: ev.tasks.map((x) => round(x.successRate)), selectedEpoch: t.selectedEpoch(a)?.epoch,
+        last: { successRate: round(last.successRate), tasks: last.tasks.map((x) => round(x.successRate)) },
+      };
     }
     log(`${arm} final ${ordering(t)}${levels(t, settings.epochs)}`);
     t.dispose();
@@ -188,10 +194,12 @@ async function main(): Promise<void> {
       `final distance ${(reach * 100).toFixed(1)}% of the largest reachable (target >= 70%: ${reach >= 0.7 ? 'met' : 'NOT met'})`);
   }
   if (studies.includes('offline')) {
-    doc.offline = Object.fromEntries((['hiql', 'gcivl', 'gcbc'] as const).map((a) => [a, { successRate: all[a].successRate }]));
+    doc.offline = Object.fromEntries((['hiql', 'gcivl', 'gcbc'] as const).map((a) => [a, { successRate: all[a].successRate, selectedEpoch: all[a].selectedEpoch, last: all[a].last!.successRate }]));
     const [h, f] = [all.hiql.successRate!, all.gcivl.successRate!];
     log(`offline (far tasks): HIQL ${(h * 100).toFixed(1)}% [${all.hiql.tasks}], flat ${(f * 100).toFixed(1)}% [${all.gcivl.tasks}], GCBC ${(all.gcbc.successRate! * 100).toFixed(1)}% [${all.gcbc.tasks}]; ` +
-      `HIQL - flat ${((h - f) * 100).toFixed(1)} points (target >= 15: ${h - f >= 0.15 ? 'met' : 'NOT met'}), HIQL >= 50%: ${h >= 0.5 ? 'met' : 'NOT met'}`);
+      `HIQL - flat ${((h - f) * 100).toFixed(1)} points (target >= 15: ${h - f >= 0.15 ? 'met' : 'NOT met'}), HIQL >= 50%: ${h >= 0.5 ? 'met' : 'NOT met'} ` +
+      `(policies selected on the validation split at epochs ${(['hiql', 'gcivl', 'gcbc'] as const).map((a) => `${a} ${all[a].selectedEpoch}`).join(', ')}; ` +
+      `the last policies: HIQL ${(all.hiql.last!.successRate * 100).toFixed(1)}% [${all.hiql.last!.tasks}], flat ${(all.gcivl.last!.successRate * 100).toFixed(1)}%, GCBC ${(all.gcbc.last!.successRate * 100).toFixed(1)}%)`);
   }
   const cpu = results.reduce((s, r) => s + r.cpuSeconds, 0);
   log(`total ${round((performance.now() - t0) / 1000)} s wall, ${round(cpu)} s CPU over all arms; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

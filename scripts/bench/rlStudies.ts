@@ -80,8 +80,12 @@ export const OFFLINE_STUDY = {
  */
 export const OFFLINE_STUDY_K = 5;
 
-/** The offline study's settings: HIQL's hyperparameters, the miniature's sizes and budget (docs/rl.md). */
-export function offlineArm(algos: GcAlgo[], tasks: MazeTask[], layout: string[], s: number, quick: boolean): { settings: OfflineSettings; data: GenerateSettings } {
+/**
+ * The offline study's settings: HIQL's hyperparameters, the miniature's sizes and budget (docs/rl.md).
+ * `validation`: tasks on which every algorithm's policies are selected (checkpoint selection,
+ * `evaluation.validationTasks`: the study passes `validationTasks`); none: the last policies.
+ */
+export function offlineArm(algos: GcAlgo[], tasks: MazeTask[], layout: string[], s: number, quick: boolean, validation: MazeTask[] = []): { settings: OfflineSettings; data: GenerateSettings } {
   const settings = defaultOfflineSettings({ type: 'gridmaze', layout }, tasks);
   return {
     settings: {
@@ -91,7 +95,7 @@ export function offlineArm(algos: GcAlgo[], tasks: MazeTask[], layout: string[],
       sampling: { ...settings.sampling, k: OFFLINE_STUDY_K },
       epochs: quick ? 1 : OFFLINE_STUDY.epochs,
       stepsPerEpoch: quick ? 50 : OFFLINE_STUDY.stepsPerEpoch,
-      evaluation: { ...settings.evaluation, episodes: quick ? 4 : 20, everyEpochs: 1 },
+      evaluation: { ...settings.evaluation, episodes: quick ? 4 : 20, everyEpochs: 1, validationTasks: validation },
       seed: s,
     },
     data: { trajectories: 300, length: 200, noise: 0.3 },

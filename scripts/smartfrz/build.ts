@@ -14,9 +14,11 @@
  *      grid): the predictor's scores as a classifier, and one candidate threshold below;
  *    - maxDirectedness: the 95th percentile of the directedness of their windows labelled
  *      freeze (the convergence guard lets 95% of freezable windows through);
- *    - threshold and minLayerSimilarity (the per-layer convergence signal) together: real
+ *    - threshold, minLayerSimilarity and stableReadings (the per-layer convergence signal, read
+ *      every `PROBE_EVERY` steps) together: real
  *      SmartFRZ trainings of the N cheapest calibration pairs (by recorded training time) with
- *      every candidate pair of values next to `none`, the accuracy guard off; the one that saves
+ *      every candidate pair of values next to `none`, plus every CNN calibration pair
+ *      (`tolerancePairs`), the accuracy guard off; the one that saves
  *      the most backward FLOPs while the mean accuracy loss stays within `MEAN_LOSS_TARGET`
  *      points and at most `MAX_PAIRS_BEYOND` pair loses more than `PAIR_LOSS_BOUND` points
  *      (`chooseDecision`; the safest when none does). Accuracies are on each generated pair's
@@ -28,7 +30,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createNonePolicy } from '../../src/core/freezing/none';
 import { DEFAULT_PREDICTOR_CONFIG, type AttentionPredictor, type PredictorCalibration } from '../../src/core/freezing/smartfrz/predictor';
-import { SmartFrzPolicy } from '../../src/core/freezing/smartfrz/policy';
+import { DEFAULT_PROBE_EVERY, SmartFrzPolicy } from '../../src/core/freezing/smartfrz/policy';
 import { savePredictor } from '../../src/core/freezing/smartfrz/predictorFile';
 import { initBackend } from '../../src/core/tensor/backend';
 import { createRng, shuffledIndices } from '../../src/core/util/random';
@@ -39,13 +41,21 @@ import { type Example, fitPredictor, probabilities, score } from './trainPredict
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /**
- * Candidate decisions tried in real trainings of calibration pairs: least probe CKA between
- * consecutive epochs (`minLayerSimilarity`) and thresholds (besides the one best on windows).
- * Chosen: the combination that saves the most backward FLOPs within the loss targets below.
- * Declared (round 7) before any calibration or bench run with the per-layer signal.
+ * Candidate decisions tried in real trainings of calibration pairs (round 8 second pass's grid, declared in
+ * docs/smartfrz.md before any calibration or bench run with it): the per-layer signal read every
+ * `PROBE_EVERY` steps (fixed, not calibrated), its least probe CKA between consecutive readings
+ * (`minLayerSimilarity`), the consecutive readings it must hold (`stableReadings`), and the
+ * predictor's threshold: the one best on windows, 0.8. Round 8's grid went down to threshold 0
+ * and similarity 0.98; on the 12 cheapest calibration pairs every combination below 0.999 or
+ * below the window threshold already had two or more pairs beyond the bound, and adding pairs
+ * cannot lower that count, so those rows are dropped and the range extends upwards instead
+ * (a conv layer's 50-step CKA passed 0.999 while it still learned). Chosen: the combination that
+ * saves the most backward FLOPs within the loss targets below.
  */
-const SIMILARITIES = [0.95, 0.98, 0.99, 0.995, 0.998, 0.999];
-const THRESHOLDS = [0.2, 0.8];
+const SIMILARITIES = [0.999, 0.9995, 0.9998, 0.9999];
+const THRESHOLDS = [0.8];
+const STABLE_READINGS = [1, 3];
+const PROBE_EVERY = DEFAULT_PROBE_EVERY;
 const MEAN_LOSS_TARGET = 0.25;
 /** The issue's per-pair bound (points below `none`)... */
 const PAIR_LOSS_BOUND = 0.5;
@@ -59,15 +69,27 @@ const MAX_PAIRS_BEYOND = 1;
 /**
  * The decision with the most mean backward FLOPs saved among those whose mean loss is within
  * `MEAN_LOSS_TARGET` and with at most `MAX_PAIRS_BEYOND` pairs losing more than
- * `PAIR_LOSS_BOUND` (ties: the higher threshold, then the higher similarity: the safer). Declared
- * before the bench ran; the bench's pairs never change it. When none qualifies, the safest: the
- * fewest pairs beyond the bound, then the smallest worst loss, then mean loss, then the most saved.
+ * `PAIR_LOSS_BOUND` (ties: the higher threshold, then the higher similarity, then more stable
+ * readings: the safer). Declared before the bench ran; the bench's pairs never change it. When
+ * none qualifies, the safest: the fewest pairs beyond the bound, then the smallest worst loss,
+ * then mean loss, then the most saved.
  */
-export function chooseDecision<T extends { threshold: number; minLayerSimilarity: number; meanLoss: number; worstLoss: number; pairsBeyond: number; meanSaved: number }>(rows: T[]): T | undefined {
-  const safer = (a: T, b: T) => b.threshold - a.threshold || b.minLayerSimilarity - a.minLayerSimilarity;
+export function chooseDecision<T extends { threshold: number; minLayerSimilarity: number; stableReadings?: number; meanLoss: number; worstLoss: number; pairsBeyond: number; meanSaved: number }>(rows: T[]): T | undefined {
+  const safer = (a: T, b: T) => b.threshold - a.threshold || b.minLayerSimilarity - a.minLayerSimilarity || (b.stableReadings ?? 1) - (a.stableReadings ?? 1);
   const within = rows.filter((r) => r.meanLoss <= MEAN_LOSS_TARGET && r.pairsBeyond <= MAX_PAIRS_BEYOND);
   if (within.length > 0) return [...within].sort((a, b) => b.meanSaved - a.meanSaved || safer(a, b))[0];
   return [...rows].sort((a, b) => a.pairsBeyond - b.pairsBeyond || a.worstLoss - b.worstLoss || a.meanLoss - b.meanLoss || b.meanSaved - a.meanSaved || safer(a, b))[0];
+}
+
+/**
+ * The calibration pairs trained with every candidate decision: the `cheapest` cheapest by recorded
+ * training time, plus every CNN calibration pair beyond them (round 8's 12 cheapest held one CNN,
+ * so its decision was never tested on conv layers). Cost order.
+ */
+export function tolerancePairs<T extends { id: string; family: string; seconds: number }>(calRuns: T[], cheapest: number): T[] {
+  const byCost = [...calRuns].sort((a, b) => a.seconds - b.seconds || a.id.localeCompare(b.id));
+  const chosen = new Set(byCost.slice(0, cheapest));
+  return byCost.filter((r) => chosen.has(r) || r.family === 'cnn');
 }
 
 function runLabels(run: CachedRun): Array<Array<boolean | null>> {
@@ -152,10 +174,10 @@ async function main(): Promise<void> {
 
   // Decision threshold and per-layer convergence threshold together, from real trainings of
   // calibration pairs (the model-level accuracy guard off: the per-layer signal replaces it).
-  const tolPairs = [...calRuns].sort((a, b) => a.seconds - b.seconds).slice(0, Number(values['tolerance-pairs']));
+  const tolPairs = tolerancePairs(calRuns, Number(values['tolerance-pairs']));
   const thresholds = [...new Set([windowThreshold, ...THRESHOLDS])].sort((a, b) => a - b);
-  const configs = thresholds.flatMap((t) => SIMILARITIES.map((minLayerSimilarity) => ({ threshold: t, minLayerSimilarity })));
-  type DecisionRun = { threshold: number; minLayerSimilarity: number; accuracy: number; saved: number; freezes: string[] };
+  const configs = thresholds.flatMap((t) => SIMILARITIES.flatMap((minLayerSimilarity) => STABLE_READINGS.map((stableReadings) => ({ threshold: t, minLayerSimilarity, stableReadings }))));
+  type DecisionRun = { threshold: number; minLayerSimilarity: number; stableReadings: number; accuracy: number; saved: number; freezes: string[] };
   const tolRows: Array<{ pair: string; none: number; runs: DecisionRun[] }> = [];
   const c2 = cpu();
   for (const run of tolPairs) {
@@ -164,10 +186,10 @@ async function main(): Promise<void> {
     const none = await trainWith(pair, data, createNonePolicy());
     const row = { pair: run.id, none: none.accuracy, runs: [] as DecisionRun[] };
     for (const c of configs) {
-      const r = await trainWith(pair, data, new SmartFrzPolicy({ predictor, threshold: c.threshold, maxDirectedness, minLayerSimilarity: c.minLayerSimilarity, accuracyTolerance: 100 }));
+      const r = await trainWith(pair, data, new SmartFrzPolicy({ predictor, threshold: c.threshold, maxDirectedness, minLayerSimilarity: c.minLayerSimilarity, stableReadings: c.stableReadings, probeEvery: PROBE_EVERY, accuracyTolerance: 100 }));
       row.runs.push({ ...c, accuracy: r.accuracy, saved: r.backwardSaved, freezes: r.freezes });
     }
-    log(`  ${run.id}: none ${none.accuracy.toFixed(4)}; ${row.runs.map((r) => `t ${r.threshold} cka ${r.minLayerSimilarity}: ${((r.accuracy - none.accuracy) * 100).toFixed(2)} pts, ${(r.saved * 100).toFixed(0)}% [${r.freezes.join(' ')}]`).join('; ')}`);
+    log(`  ${run.id}: none ${none.accuracy.toFixed(4)}; ${row.runs.map((r) => `t ${r.threshold} cka ${r.minLayerSimilarity}x${r.stableReadings}: ${((r.accuracy - none.accuracy) * 100).toFixed(2)} pts, ${(r.saved * 100).toFixed(0)}% [${r.freezes.join(' ')}]`).join('; ')}`);
     tolRows.push(row);
   }
   const perConfig = configs.map((c, i) => {
@@ -182,10 +204,10 @@ async function main(): Promise<void> {
   });
   const chosen = chooseDecision(perConfig)!;
   const threshold = chosen.threshold;
-  const minLayerSimilarity = chosen.minLayerSimilarity;
+  const { minLayerSimilarity, stableReadings } = chosen;
   const tolCpu = cpu() - c2;
-  log(`threshold ${threshold}, minLayerSimilarity ${minLayerSimilarity}: ${JSON.stringify(perConfig)}`);
-  const calibration: PredictorCalibration = { threshold, minLayerSimilarity, maxDirectedness };
+  log(`threshold ${threshold}, minLayerSimilarity ${minLayerSimilarity}, stableReadings ${stableReadings}: ${JSON.stringify(perConfig)}`);
+  const calibration: PredictorCalibration = { threshold, minLayerSimilarity, stableReadings, probeEvery: PROBE_EVERY, maxDirectedness };
   predictor.calibration = calibration;
 
   const fitScores = score(fitEx, await probabilities(predictor, fitEx), windowThreshold);
@@ -204,7 +226,7 @@ async function main(): Promise<void> {
     record: RECORD,
     fit,
     calibration: {
-      ...calibration, windowThreshold, thresholdRule: `with minLayerSimilarity (accuracy guard off), the most backward FLOPs saved in real trainings of calibration pairs with mean loss <= ${MEAN_LOSS_TARGET} points and at most ${MAX_PAIRS_BEYOND} pair beyond ${PAIR_LOSS_BOUND} points`, thresholdGrid: grid,
+      ...calibration, windowThreshold, thresholdRule: `with minLayerSimilarity and stableReadings (probe read every ${PROBE_EVERY} steps; accuracy guard off), the most backward FLOPs saved in real trainings of the ${tolPairs.length} tolerance pairs (the cheapest calibration pairs and every CNN one) with mean loss <= ${MEAN_LOSS_TARGET} points and at most ${MAX_PAIRS_BEYOND} pair beyond ${PAIR_LOSS_BOUND} points`, thresholdGrid: grid,
       directednessQuantile: 0.95, guardRejectsNotFreezable: +guardRejects.toFixed(4),
       meanLossTarget: MEAN_LOSS_TARGET, pairLossBound: PAIR_LOSS_BOUND, maxPairsBeyond: MAX_PAIRS_BEYOND, decisions: perConfig, tolerancePairs: tolRows,
     },

@@ -43,7 +43,11 @@ export class ScheduledPolicy implements FreezingPolicy {
   loadState(s: unknown): void { this.steps = (s as { steps: number }).steps; }
 }
 
-/** A SmartFRZ policy that also logs, per freezing stage, P(freeze), the candidate's probe CKA, the prefix and what held it back. */
+/**
+ * A SmartFRZ policy that also logs, at each epoch's end, the last freezing stage's P(freeze), the
+ * candidate's probe CKA at the last reading, the prefix and what held it back (with the per-layer
+ * signal, stages run every `probeEvery` steps; this samples them once per epoch).
+ */
 class LoggedSmartFrz extends SmartFrzPolicy {
   readonly stages: Array<{ epoch: number; frozen: number; p: number[]; cka: number; hold?: string }> = [];
   override async afterEpoch(m: EpochMetrics): Promise<void> {

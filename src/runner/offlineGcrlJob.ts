@@ -39,9 +39,14 @@ export async function runOfflineGcrlJob(start: JobStart<OfflineGcrlExperiment>, 
       history.push(ev);
       emit({ type: 'gcrl-eval', epoch, algo, successRate: ev.successRate, tasks: ev.tasks });
     };
-    const stages = trainer.stages((epoch, metrics) => {
+    const stages = trainer.stages(async (epoch, metrics) => {
       emit({ type: 'rl-epoch', kind: 'offline-gcrl', epoch, epochs: settings.epochs, metrics });
-      if (epoch === settings.epochs || epoch % settings.evaluation.everyEpochs === 0) evaluate(epoch);
+      if (epoch === settings.epochs && trainer.selecting) {
+        // Checkpoint selection: the final evaluation (and the rollouts) with the policies best on the validation tasks.
+        const chosen = trainer.selectedEpoch(algo);
+        sink.log('info', `checkpoint selection: ${algo}'s policies from epoch ${chosen?.epoch} (validation success ${((chosen?.successRate ?? 0) * 100).toFixed(0)}%)`);
+        await trainer.withSelected(algo, () => evaluate(epoch));
+      } else if (epoch === settings.epochs || epoch % settings.evaluation.everyEpochs === 0) evaluate(epoch);
     });
     const last = () => history[history.length - 1];
     return {
@@ -71,6 +76,7 @@ export async function runOfflineGcrlJob(start: JobStart<OfflineGcrlExperiment>, 
             successRate: ev?.successRate ?? 0,
             tasks: (ev?.tasks ?? []).map((t) => ({ start: t.start, goal: t.goal, successRate: t.successRate })),
             epochsDone, trainSeconds: trainer.session.trainSeconds,
+            ...(trainer.selecting && status === 'completed' ? { selectedEpoch: trainer.selectedEpoch(algo)?.epoch } : {}),
           },
           score: ev ? { name: `${algo} success`, value: ev.successRate } : undefined,
         };

@@ -9,6 +9,9 @@ import * as store from './runStore';
 
 type Listener<T extends unknown[]> = (...args: T) => void;
 
+/** How long a run's final status waits for the exit of the process this one started. */
+const EXIT_WAIT_MS = 30_000;
+
 export interface FollowOptions {
   /** The run's process when this process started it: its exit explains a run that died before writing anything. */
   child?: ChildProcess;
@@ -39,6 +42,8 @@ export class RunFollower {
   /** The last error the run's process logged (why a resume could not start, say). */
   private lastError: string | undefined;
   private readonly since = Date.now();
+  /** When the run's final status was first read (its process may still be writing its last lines). */
+  private endSeenAt: number | undefined;
 
   constructor(readonly runDir: string, private readonly opts: FollowOptions = {}) {
     this.runId = path.basename(runDir);
@@ -118,7 +123,11 @@ export class RunFollower {
     const record = await store.readRunRecord(this.runDir);
     this.drain();
     const outcome = record ? await this.outcomeOf(record) : await this.outcomeWithoutRecord();
-    if (outcome) this.drain();
+    if (!outcome) return undefined;
+    // A process this one started writes its last lines (a failed run's error) after the final
+    // status: its exit ends the run's log. One that lingers is not waited for past EXIT_WAIT_MS.
+    if (this.opts.child && !this.childExit && Date.now() - (this.endSeenAt ??= Date.now()) < EXIT_WAIT_MS) return undefined;
+    this.drain();
     return outcome;
   }
 

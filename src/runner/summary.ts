@@ -88,6 +88,8 @@ export interface OfflineGcrlSummary extends SummaryBase {
   /** Mean over tasks (at the last evaluation). */
   successRate: number;
   tasks: { start: [number, number]; goal: [number, number]; successRate: number }[];
+  /** With `evaluation.validationTasks`: the epoch (from 1) whose policies the final evaluation used (checkpoint selection). */
+  selectedEpoch?: number;
   epochsDone: number;
   trainSeconds: number;
 }

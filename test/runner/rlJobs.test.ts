@@ -113,6 +113,28 @@ describe('RL jobs through the runner (skills, offline-gcrl)', () => {
     }
   });
 
+  it('offline-gcrl with evaluation.validationTasks: the summary names the selected epoch, the final evaluation is of those policies, a resumed run selects the same', async () => {
+    const exp = JSON.parse(readFileSync(path.join(EXAMPLES, 'tiny-maze.experiment.json'), 'utf8').replace(/^\/\/.*$/gm, ''));
+    exp.evaluation.validationTasks = [{ start: [1, 1], goal: [3, 7] }, { start: [1, 7], goal: [3, 3] }];
+    const file = path.join(dir, 'selection.experiment.json');
+    writeFileSync(file, JSON.stringify(exp));
+    const out = path.join(dir, 'selection');
+    const events: RunEvent[] = [];
+    const straight = (await runJob({ experimentFile: file, outRoot: out }, sink(events), () => false)) as OfflineGcrlSummary;
+    assert.equal(straight.status, 'completed');
+    const validation = events.flatMap((e) => (e.type === 'rl-epoch' ? [e.metrics.hiqlValidation] : []));
+    assert.equal(validation.length, 3, 'a validation score after every evaluation epoch');
+    assert.equal(straight.selectedEpoch, validation.lastIndexOf(Math.max(...validation)) + 1);
+    const final = events.filter((e) => e.type === 'gcrl-eval').pop();
+    assert.equal(final?.type === 'gcrl-eval' && final.successRate, straight.successRate);
+
+    const stoppedEvents: RunEvent[] = [];
+    const stopped = await runJob({ experimentFile: file, outRoot: out }, sink(stoppedEvents), afterEpochs(stoppedEvents, 1));
+    assert.equal(stopped.status, 'cancelled');
+    const resumed = await runJob({ experimentFile: '', resumeDir: stopped.runDir }, sink([]), () => false);
+    assert.deepEqual(comparable(resumed), comparable(straight), 'resuming keeps the selection');
+  });
+
   it('an --algo override runs another algorithm on the same file and labels the run with it', async () => {
     const s = (await runJob({ experimentFile: path.join(EXAMPLES, 'tiny-maze.experiment.json'), outRoot: path.join(dir, 'algo'), algo: 'gcbc' }, sink([]), () => false)) as OfflineGcrlSummary;
     assert.equal(s.algo, 'gcbc');

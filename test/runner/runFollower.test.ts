@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadExperimentFile } from '../../src/core/experiment/load';
@@ -11,6 +12,7 @@ import type { StartRunOptions } from '../../src/runner/runSource';
 import * as store from '../../src/runner/runStore';
 import { isTrainSummary, type TrainSummary } from '../../src/runner/summary';
 import type { RunEvent } from '../../src/core/train/events';
+import { waitFor } from './helpers/processes';
 
 // The real worker bundle, as the extension runs it (`npm test` builds it first).
 const root = path.resolve(__dirname, '../..');
@@ -164,4 +166,39 @@ test('Cancel stops the worker at the current step, inside an epoch, with a check
   assert.equal(done.status, 'completed', done.error?.message);
   assert.equal(resumedFrom, checkpoint.step);
   assert.equal((done.summary as TrainSummary | undefined)?.epochsDone, 2);
+});
+
+test('a run this process started ends when its process exits: the lines it logs after its final status are read', async () => {
+  const runDir = mkdtempSync(path.join(tmpdir(), 'ml-end-then-log-'));
+  await store.createRun(runDir, {
+    runId: path.basename(runDir), runDir, experimentFile: 'x.experiment.json', experiment: 'x', policy: 'none',
+    status: 'running', startedAt: new Date().toISOString(), epochsDone: 0, epochs: 1,
+  }, {});
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'helpers', 'endThenLog.ts'), runDir], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  const follower = new RunFollower(runDir, { child, pollMs: 10 });
+  const logs: string[] = [];
+  follower.onLog((level, line) => logs.push(`${level} ${line}`));
+  let settled = false;
+  void follower.done.then(() => (settled = true));
+
+  try {
+    child.stdin!.write('end\n');
+    await waitFor(() => out.includes('ended'), 'the process to write its final status');
+    // Two lines logged after the status, each read by a later poll: the follower still follows.
+    for (const probe of ['first', 'second']) {
+      appendFileSync(path.join(runDir, store.LOG_FILE), `[info] ${probe} line after the status\n`);
+      await waitFor(() => settled || logs.includes(`info ${probe} line after the status`), `a poll to read the ${probe} line`);
+      assert.equal(settled, false, 'the run ended before its process exited');
+    }
+    child.stdin!.write('log\n');
+  } catch (e) {
+    child.kill();
+    throw e;
+  }
+  const outcome = await follower.done;
+  assert.equal(outcome.status, 'failed');
+  assert.equal(outcome.exitCode, 1);
+  assert.ok(logs.includes('error the data has 10 classes'), logs.join('\n'));
 });

@@ -194,7 +194,15 @@ export interface OfflineGcrlExperiment {
     /** What the networks see of a position (`core/rl/gcrl/encoding.ts`). */
     encoding?: 'cells' | 'xy';
   };
-  evaluation: { tasks: { start: [number, number]; goal: [number, number] }[]; episodes?: number; epsilon?: number; maxSteps?: number; everyEpochs?: number };
+  evaluation: {
+    tasks: { start: [number, number]; goal: [number, number] }[];
+    /** Checkpoint selection: the final evaluation uses the policies best on these tasks (docs/rl.md). */
+    validationTasks?: { start: [number, number]; goal: [number, number] }[];
+    episodes?: number;
+    epsilon?: number;
+    maxSteps?: number;
+    everyEpochs?: number;
+  };
   checkpointEvery?: number;
   seed?: number;
 }
@@ -314,8 +322,12 @@ export interface FreezingConfig {
   snapshotEvery?: number;
   /** smartfrz: no layer freezes while the evaluation accuracy still gains this many points per epoch (default: off with the shipped predictor; a predictor file's calibrated value). */
   accuracyTolerance?: number;
-  /** smartfrz: a layer freezes only when its outputs on a fixed probe batch have linear CKA >= this with the previous epoch's (default: the predictor's calibrated value). */
+  /** smartfrz: a layer freezes only when its outputs on a fixed probe batch have linear CKA >= this with the previous reading's (default: the predictor's calibrated value). */
   minLayerSimilarity?: number;
+  /** smartfrz: optimizer steps between two probe readings, each followed by a freezing stage (default: the predictor's calibrated value). */
+  probeEvery?: number;
+  /** smartfrz: consecutive probe readings at or above minLayerSimilarity before a layer may freeze (default: the predictor's calibrated value). */
+  stableReadings?: number;
   /** Never freeze the last N weighted layers (default 1: the classifier keeps training). */
   keepTrainable?: number;
 }

@@ -9,8 +9,9 @@ export interface RlProblem {
 
 /**
  * What the schema cannot say about `skills` and `offline-gcrl` experiments: the maze layout
- * (rectangular, only `#` and `.`, connected), start and goal cells on free cells, goal
- * probabilities that sum to 1, METRA's discrete skills needing two or more.
+ * (rectangular, only `#` and `.`, connected), start and goal cells on free cells, validation
+ * tasks apart from the evaluation tasks, goal probabilities that sum to 1, METRA's discrete
+ * skills needing two or more.
  */
 export function rlProblems(exp: SkillsExperiment | OfflineGcrlExperiment): RlProblem[] {
   const out: RlProblem[] = [];
@@ -31,6 +32,13 @@ export function rlProblems(exp: SkillsExperiment | OfflineGcrlExperiment): RlPro
     return out;
   }
   if (maze) out.push(...cellProblems(maze, exp.evaluation.tasks, '/evaluation/tasks', false));
+  const validation = exp.evaluation.validationTasks ?? [];
+  if (maze) out.push(...cellProblems(maze, validation, '/evaluation/validationTasks', false));
+  const same = (a: [number, number], b: [number, number]) => a[0] === b[0] && a[1] === b[1];
+  validation.forEach((v, i) => {
+    const j = exp.evaluation.tasks.findIndex((t) => same(t.start, v.start) && same(t.goal, v.goal));
+    if (j >= 0) out.push({ pointer: `/evaluation/validationTasks/${i}`, message: `validation task ${i} is evaluation task ${j}: selecting the policies on the tasks they are scored on would report a chosen number; use tasks apart from evaluation.tasks` });
+  });
   const g = exp.goals;
   if (g) {
     const sum = (g.current ?? 0.2) + (g.trajectory ?? 0.5) + (g.random ?? 0.3);

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { convPoolApplies, convPoolLayer } from '../tensor/wasm/convPool';
 import { convLayer, denseLayer, fusedLayersAvailable } from '../tensor/wasm/fusedLayers';
 import { sparseSoftmaxCrossEntropy } from '../tensor/wasm/softmaxCrossEntropy';
-import { winogradApplies, winogradConvLayer } from '../tensor/wasm/winogradConv';
+import { winogradApplies, winogradConvLayer, winogradPoolApplies } from '../tensor/wasm/winogradConv';
 
 /**
  * Running a chain of `tf.layers` layers one by one, so the loop decides per layer whether it
@@ -15,7 +16,9 @@ import { winogradApplies, winogradConvLayer } from '../tensor/wasm/winogradConv'
  *
  * Dense and conv layers with a bias and ReLU (or no activation) run as one fused kernel where the
  * backend has it (`tensor/wasm/fusedLayers.ts`: same results as the layer's own ops, fewer passes),
- * and the loss as one kernel (`tensor/wasm/softmaxCrossEntropy.ts`).
+ * a conv layer followed by a 2x2/2 max pooling as one kernel with it (`tensor/wasm/convPool.ts`,
+ * `winogradConv.ts`: the same output, no full-size activation), and the loss as one kernel
+ * (`tensor/wasm/softmaxCrossEntropy.ts`).
  */
 export interface ForwardPlan {
   layers: tf.layers.Layer[];
@@ -49,6 +52,12 @@ export function runLayers(plan: ForwardPlan, x: tf.Tensor, from: number, to: num
       }
       h = tf.matMul(h as tf.Tensor2D, kernel.read() as tf.Tensor2D);
       if (bias !== undefined) h = tf.add(h, bias.read());
+      continue;
+    }
+    const pooled = l + 1 < to ? convPoolLayerOf(layer, plan.layers[l + 1], h) : undefined;
+    if (pooled) {
+      h = pooled;
+      l++;
       continue;
     }
     const fused = fusedLayer(layer, h);
@@ -113,9 +122,41 @@ function fusedLayer(layer: tf.layers.Layer, x: tf.Tensor): tf.Tensor | undefined
   if (spec.kind === 'dense') return x.rank === 2 ? denseLayer(x, kernel.read(), bias.read(), spec.relu) : undefined;
   if (x.rank !== 4) return undefined;
   const filter = kernel.read();
-  // 3x3 stride-1 layers as Winograd F(2x2, 3x3) (2.25x fewer multiply-adds), the rest as im2col + product.
+  // 3x3 stride-1 layers as Winograd F(4x4, 3x3) (4x fewer multiply-adds), the rest as im2col + product.
   if (winogradApplies(filter.shape, spec.strides)) return winogradConvLayer(x, filter, bias.read(), spec.pad, spec.relu);
   return convLayer(x, filter, bias.read(), spec);
+}
+
+/** Whether a layer is a 2x2 max pooling with stride 2, 'valid', NHWC (from its config, which does not change). */
+const pools2x2 = new WeakMap<tf.layers.Layer, boolean>();
+
+function isMaxPool2x2(layer: tf.layers.Layer): boolean {
+  let known = pools2x2.get(layer);
+  if (known === undefined) {
+    const cfg = layer.getConfig();
+    const twos = (v: unknown) => [v].flat().every((d) => d === 2);
+    known = layer.getClassName() === 'MaxPooling2D' && cfg.padding === 'valid' && cfg.dataFormat === 'channelsLast' &&
+      twos(cfg.poolSize) && twos(cfg.strides ?? cfg.poolSize);
+    pools2x2.set(layer, known);
+  }
+  return known;
+}
+
+/**
+ * A fusable conv layer (see `fusedLayer`) followed by a 2x2/2 max pooling, as one kernel: a
+ * Winograd layer pooling in its output transform (`tensor/wasm/winogradConv.ts`), or a layer with
+ * few input channels (`tensor/wasm/convPool.ts`); undefined when neither applies.
+ */
+function convPoolLayerOf(layer: tf.layers.Layer, next: tf.layers.Layer, x: tf.Tensor): tf.Tensor | undefined {
+  const spec = fusedSpec(layer);
+  if (spec?.kind !== 'conv' || x.rank !== 4 || x.dtype !== 'float32' || !isMaxPool2x2(next) || !fusedLayersAvailable()) return undefined;
+  const [kernel, bias] = layerWeights(layer);
+  if (bias === undefined) return undefined;
+  const filter = kernel.read();
+  if (winogradApplies(filter.shape, spec.strides)) {
+    return winogradPoolApplies(x.shape, filter.shape, spec.pad) ? winogradConvLayer(x, filter, bias.read(), spec.pad, spec.relu, true) : undefined;
+  }
+  return convPoolApplies(x.shape, filter.shape, spec.strides, spec.pad) ? convPoolLayer(x, filter, bias.read(), spec.pad, spec.relu) : undefined;
 }
 
 /** Mean softmax cross-entropy of logits against integer labels. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ADAM_STEP, type AdamStepAttrs } from '../tensor/wasm/adam';
+import { ADAM_STEP, adamStepInPlace, type AdamStepAttrs } from '../tensor/wasm/adam';
 
 type NamedTensor = Parameters<tf.Optimizer['setWeights']>[0][number];
 
@@ -8,7 +8,8 @@ type NamedTensor = Parameters<tf.Optimizer['setWeights']>[0][number];
  * temporaries per variable. Same arithmetic in the same float32 order as `tf.train.adam`, so the
  * two give identical weights (tested); same checkpoint format (`getWeights`: the iteration count,
  * then `${variable}/m` slots, then `${variable}/v` slots; moments bound to gradient positions).
- * Used by `createOptimizer` only where the backend has the kernel.
+ * Used by `createOptimizer` only where the backend has the kernel. Where no other tensor shares a
+ * variable's or a moment's buffer, the step is written into them in place (`adamStepInPlace`).
  */
 export class FusedAdamOptimizer extends tf.Optimizer {
   static get className(): string {
@@ -56,6 +57,7 @@ export class FusedAdamOptimizer extends tf.Optimizer {
         if (g == null) return;
         const m = this.firstMoments[i].variable;
         const v = this.secondMoments[i].variable;
+        if (adamStepInPlace(w, g, m, v, attrs)) return;
         const [w2, m2, v2] = tf.engine().runKernel(ADAM_STEP, { w, g, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
         w.assign(w2);
         m.assign(m2);

@@ -3,7 +3,7 @@ import type { LoadedData } from '../data/types';
 import type { FreezableUnit, ProbeOutputs } from '../freezing/policy';
 import { type ForwardPlan, runLayers } from './forward';
 
-/** Examples in the probe batch: enough for a stable linear CKA, cheap to run once per epoch. */
+/** Examples in the probe batch: enough for a stable linear CKA, cheap to run every few dozen steps. */
 export const PROBE_EXAMPLES = 128;
 
 /**

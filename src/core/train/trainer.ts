@@ -277,7 +277,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       const epochRngState = partial?.rngState ?? rng.state();
       const order = tcfg.shuffle === false ? identity(nTrain) : shuffledIndices(nTrain, partial ? rngAt(partial.rngState) : rng);
-      let lossSum: tf.Scalar = tf.scalar(partial?.lossSum ?? 0);
+      // float32, rounded after each step as the scalar tensor it was (tf.add(sum, tf.mul(loss, size))):
+      // two kernels a step fewer, the same value (a float32 product or sum computed in float64 and
+      // rounded once is the float32 result).
+      let lossSum = Math.fround(partial?.lossSum ?? 0);
       const secondsBefore = partial?.seconds ?? 0;
       const firstStep = partial?.step ?? 0;
       partial = undefined;
@@ -287,9 +290,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const stopAt = async (step: number): Promise<void> => {
         const seconds = epochSeconds();
         trainSeconds += seconds;
-        const sum = (await lossSum.data())[0];
-        lossSum.dispose();
-        await checkpoint(epoch, { step, rngState: epochRngState, lossSum: sum, seconds: secondsBefore + seconds });
+        await checkpoint(epoch, { step, rngState: epochRngState, lossSum, seconds: secondsBefore + seconds });
         status = 'cancelled';
       };
       for (let s = firstStep; s < stepsPerEpoch; s++) {
@@ -353,9 +354,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         });
         idx.dispose();
         checkpointed = false;
-        const newSum = tf.tidy(() => tf.add(lossSum, tf.mul(loss, size)) as tf.Scalar);
-        lossSum.dispose();
-        lossSum = newSum;
+        const lossValue = loss.dataSync()[0];
+        lossSum = Math.fround(lossSum + Math.fround(lossValue * size));
         let gradL1: number[] | undefined;
         if (norms) {
           gradL1 = Array.from(await norms.data());
@@ -370,13 +370,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         await policy.afterStep(stepInfo, gradL1);
         globalStep++;
         if (globalStep % logEvery === 0) {
-          const value = (await loss.data())[0];
-          onEvent({ type: 'step', epoch, step: globalStep, loss: value, seconds: trainSeconds + epochSeconds() });
-          if (!Number.isFinite(value)) {
+          onEvent({ type: 'step', epoch, step: globalStep, loss: lossValue, seconds: trainSeconds + epochSeconds() });
+          if (!Number.isFinite(lossValue)) {
             loss.dispose();
-            lossSum.dispose();
             trainSeconds += epochSeconds();
-            diverged('training loss', value);
+            diverged('training loss', lossValue);
             break epochLoop;
           }
         }
@@ -396,9 +394,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       trainSeconds += newSeconds;
 
       const evalStart = performance.now();
-      const lossSumValue = (await lossSum.data())[0];
-      lossSum.dispose();
-      const trainLoss = lossSumValue / nTrain;
+      const trainLoss = lossSum / nTrain;
       if (!Number.isFinite(trainLoss)) {
         diverged('training loss', trainLoss);
         break;
@@ -406,7 +402,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const evaluated = await evaluate(fplan, state, xTest, yTest, data.numClasses, stopRequested);
       if (!evaluated) {
         // Stopped during the evaluation: the epoch's steps are done, its evaluation is left for the resume.
-        await checkpoint(epoch, { step: stepsPerEpoch, rngState: epochRngState, lossSum: lossSumValue, seconds: epochTrainSeconds });
+        await checkpoint(epoch, { step: stepsPerEpoch, rngState: epochRngState, lossSum, seconds: epochTrainSeconds });
         status = 'cancelled';
         break;
       }

@@ -92,13 +92,51 @@ process.on('exit', (code) => {
 const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const item = (${itemSource});
 ${WORK_ON_SOURCE}
+${SPIN_SOURCE}
+const spin = { ms: workerData.spinMs, max: workerData.spinMs };
 Atomics.add(ctl, ${READY}, 1);
 while (!Atomics.load(ctl, ${EXIT})) {
   const v = Atomics.load(ctl, ${NEXT});
   workOn(ctl, args, exports, item, thread);
-  if (Atomics.load(ctl, ${NEXT}) === v) Atomics.wait(ctl, ${NEXT}, v);
+  if (Atomics.load(ctl, ${NEXT}) === v) waitWhile(ctl, ${NEXT}, v, spin, Infinity);
 }
 `;
+}
+
+/**
+ * Waits while ctl[index] === value (at most timeout ms): first spinning (no sleep) up to
+ * spin.ms, then in Atomics.wait. A thread woken from Atomics.wait starts tens of microseconds
+ * (more on a virtual machine) after the notify, and a training step makes a call every ~100 µs:
+ * helpers that spin briefly after a call are already running when the next one comes, and a
+ * caller that spins briefly sees the last item end without a wake-up. Adaptive, as spinning
+ * locks are: a wait that ended within spin.max doubles the spin (up to spin.max), a longer one
+ * halves it (down to nothing), so on a busy machine, where the other thread is often waiting for
+ * a core, the spin shrinks instead of burning CPU.
+ */
+const SPIN_SOURCE = `function waitWhile(ctl, index, value, spin, timeout) {
+  if (spin.max <= 0) {
+    if (Atomics.load(ctl, index) === value) Atomics.wait(ctl, index, value, timeout);
+    return;
+  }
+  const start = performance.now();
+  const until = start + spin.ms;
+  let changed = false;
+  do {
+    for (let k = 0; k < 64 && !changed; k++) changed = Atomics.load(ctl, index) !== value;
+  } while (!changed && performance.now() < until);
+  if (!changed && Atomics.load(ctl, index) === value) Atomics.wait(ctl, index, value, timeout);
+  spin.ms = performance.now() - start < spin.max ? Math.min(spin.max, Math.max(2 * spin.ms, spin.max / 64)) : spin.ms < spin.max / 64 ? 0 : spin.ms / 2;
+}`;
+interface Spin { ms: number; max: number }
+const waitWhile = new Function(`return ${SPIN_SOURCE}`)() as (ctl: Int32Array, index: number, value: number, spin: Spin, timeout: number) => void;
+
+/** `MODEL_LAB_THREAD_SPIN_US`: how long threads spin at most before sleeping, between and at the end of calls (default 100 µs; 0: sleep at once). */
+export const SPIN_ENV_VAR = 'MODEL_LAB_THREAD_SPIN_US';
+const DEFAULT_SPIN_US = 100;
+
+function spinMs(): number {
+  const us = Number(process.env[SPIN_ENV_VAR] ?? DEFAULT_SPIN_US);
+  return Number.isFinite(us) && us > 0 ? us / 1000 : 0;
 }
 
 type ItemFn = (exports: WebAssembly.Exports, args: Uint32Array, index: number, thread: number) => void;
@@ -116,6 +154,10 @@ export class WasmThreads {
   private helpers: Worker[] | undefined;
   private gen = 0;
   private closed = false;
+  /** How long the caller and the helpers spin at most before sleeping (SPIN_ENV_VAR, read when the pool is made). */
+  private readonly spinMs = spinMs();
+  /** The caller's current spin (see `waitWhile`). */
+  private readonly spin: Spin = { ms: this.spinMs, max: this.spinMs };
   /** Why a helper stopped, as its `error` event said (only seen between calls). */
   private helperError: Error | undefined;
 
@@ -170,7 +212,7 @@ export class WasmThreads {
     workOn(ctl, this.args, this.exports, this.item, 0);
     for (let done = Atomics.load(ctl, DONE); done < count && !Atomics.load(ctl, DIED); done = Atomics.load(ctl, DONE)) {
       // Bounded, so a helper that vanished without its exit handler (terminated) is noticed too.
-      Atomics.wait(ctl, DONE, done, 1000);
+      waitWhile(ctl, DONE, done, this.spin, 1000);
     }
     this.checkHelpers();
     if (Atomics.load(ctl, FAILED)) throw new Error(`${this.options.name}: a work item failed on a helper thread`);
@@ -200,7 +242,7 @@ export class WasmThreads {
     for (let t = 1; t < this.threads; t++) {
       const w = new Worker(source, {
         eval: true,
-        workerData: { module: this.options.module, memory: this.options.memory, control: this.ctl.buffer, thread: t },
+        workerData: { module: this.options.module, memory: this.options.memory, control: this.ctl.buffer, thread: t, spinMs: this.spinMs },
       });
       w.unref();
       w.on('error', (e) => {

@@ -15,7 +15,30 @@ function withTraining(training: object) {
   return parseExperimentText(text, '', { applyDefaults: true });
 }
 
+/** The tiny maze example with `validationTasks` added to its evaluation. */
+function withValidation(validationTasks: object) {
+  const text = example.replace('"episodes": 5,', `"validationTasks": ${JSON.stringify(validationTasks)},\n    "episodes": 5,`);
+  return parseExperimentText(text, '', { applyDefaults: true });
+}
+
 describe('offline-gcrl experiment -> settings', () => {
+  it('evaluation.validationTasks (checkpoint selection): passed through; absent by default; a task on a wall or equal to an evaluation task is named with its line', () => {
+    const plain = withTraining({ epochs: 1 });
+    assert.equal(offlineSettingsFrom(plain.experiment as OfflineGcrlExperiment).settings.evaluation.validationTasks, undefined);
+    const ok = withValidation([{ start: [1, 1], goal: [3, 7] }]);
+    assert.deepEqual(ok.diagnostics, []);
+    assert.deepEqual(JSON.parse(JSON.stringify(offlineSettingsFrom(ok.experiment as OfflineGcrlExperiment).settings.evaluation.validationTasks)), [{ start: [1, 1], goal: [3, 7] }]);
+    const wall = withValidation([{ start: [1, 1], goal: [3, 7] }, { start: [2, 2], goal: [1, 1] }]);
+    assert.deepEqual(wall.diagnostics.map((d) => d.pointer), ['/evaluation/validationTasks/1/start'], JSON.stringify(wall.diagnostics));
+    const same = withValidation([{ start: [1, 3], goal: [3, 5] }]);
+    assert.deepEqual(same.diagnostics.map((d) => d.pointer), ['/evaluation/validationTasks/0']);
+    assert.match(same.diagnostics[0].message, /validation task 0 is evaluation task 1/);
+    const lineOf = (needle: string) => example.slice(0, example.indexOf(needle)).split('\n').length;
+    assert.equal(same.diagnostics[0].line, lineOf('"episodes": 5,'), 'the line of the validation task');
+    const empty = withValidation([]);
+    assert.ok(empty.diagnostics.some((d) => /validationTasks/.test(d.pointer) || /validationTasks/.test(d.message)), JSON.stringify(empty.diagnostics));
+  });
+
   it('training.highSteps: the schema\'s default is the core\'s (1, official), a value is passed through, out of range is named', () => {
     const plain = withTraining({ epochs: 1 });
     assert.deepEqual(plain.diagnostics, []);

@@ -57,6 +57,39 @@ describe('FusedAdamOptimizer', () => {
     cpu.forEach((expected, k) => expected.forEach((e, n) => assert.ok(Math.abs(fused[k][n] - e) < 1e-5, `${k}/${n}`)));
   });
 
+  it("updates unshared weights in place, and leaves a tensor sharing a weight's buffer untouched", async () => {
+    const opt = new FusedAdamOptimizer(0.05);
+    const stock = tf.train.adam(0.05);
+    const [w, u] = [1, 2].map(() => tf.tidy(() => tf.variable(values([6, 5], 4), true)));
+    const loss = (x: tf.Variable) => () => tf.sum(tf.square(tf.sub(x, 1))) as tf.Scalar;
+    const id = w.dataId;
+    opt.minimize(loss(w), false, [w]);
+    stock.minimize(loss(u), false, [u]);
+    assert.equal(w.dataId, id, 'written into its own buffer');
+    const held = tf.clone(w);
+    const heldValues = Float32Array.from(held.dataSync());
+    opt.minimize(loss(w), false, [w]);
+    stock.minimize(loss(u), false, [u]);
+    assert.notEqual(w.dataId, id, 'a shared buffer takes the kernel');
+    assert.deepEqual(held.dataSync(), heldValues, 'the clone kept its values');
+    held.dispose();
+    opt.minimize(loss(w), false, [w]);
+    stock.minimize(loss(u), false, [u]);
+    process.env.MODEL_LAB_ADAM_IN_PLACE = '0';
+    const before = w.dataId;
+    try {
+      opt.minimize(loss(w), false, [w]);
+    } finally {
+      delete process.env.MODEL_LAB_ADAM_IN_PLACE;
+    }
+    stock.minimize(loss(u), false, [u]);
+    assert.notEqual(w.dataId, before, 'MODEL_LAB_ADAM_IN_PLACE=0 takes the kernel');
+    assert.deepEqual(w.dataSync(), u.dataSync(), 'in place and the kernel give tfjs Adam bit for bit');
+    opt.dispose();
+    stock.dispose();
+    tf.dispose([w, u]);
+  });
+
   it('stores its state in tfjs Adam format and resumes exactly', async () => {
     const opt = new FusedAdamOptimizer(0.01);
     const v = tf.variable(tf.ones([2]), true, 'fusedAdamTest/format');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { WasmThreads } from '../../../src/core/util/wasmThreads';
+import { SPIN_ENV_VAR, WasmThreads } from '../../../src/core/util/wasmThreads';
 
 /** The smallest module (no imports, no exports): these tests are about the threads, not a kernel. */
 const EMPTY_MODULE = new WebAssembly.Module(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
@@ -39,29 +39,38 @@ function markModule(): WebAssembly.Module {
   ]));
 }
 
-test('every item of a call is done exactly once, by the caller and the helpers together', async () => {
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
-  const slots = new Int32Array(memory.buffer, 0, 64);
-  const threads = new WasmThreads({
-    name: 'test kernel', module: markModule(), memory, threads: 3,
-    itemSource: 'function (x, g, index, thread) { x.mark(g[0] + index); }',
+// Spinning before sleeping (SPIN_ENV_VAR): the default, none, and long enough that helpers are
+// still spinning when the next call comes.
+for (const spin of [undefined, '0', '20000']) {
+  test(`every item of a call is done exactly once, by the caller and the helpers together (${SPIN_ENV_VAR}=${spin ?? 'default'})`, async () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const slots = new Int32Array(memory.buffer, 0, 64);
+    const saved = process.env[SPIN_ENV_VAR];
+    if (spin === undefined) delete process.env[SPIN_ENV_VAR];
+    else process.env[SPIN_ENV_VAR] = spin;
+    const threads = new WasmThreads({
+      name: 'test kernel', module: markModule(), memory, threads: 3,
+      itemSource: 'function (x, g, index, thread) { x.mark(g[0] + index); }',
+    });
+    if (saved === undefined) delete process.env[SPIN_ENV_VAR];
+    else process.env[SPIN_ENV_VAR] = saved;
+    const count = 40;
+    for (let call = 0; call < 20000 && threads.helperItems === 0; call++) {
+      threads.run([3], count);
+      for (let i = 0; i < 64; i++) assert.equal(slots[i], i >= 3 && i < 3 + count ? 1 : 0, `call ${call} slot ${i}`);
+      slots.fill(0);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(threads.helpersReady > 0, 'helpers started');
+    assert.ok(threads.helperItems > 0, 'helpers took items');
+    await threads.close();
+    // After close, calls still run, on the calling thread.
+    const before = threads.helperItems;
+    threads.run([0], 8);
+    assert.deepEqual([...slots.subarray(0, 9)], [1, 1, 1, 1, 1, 1, 1, 1, 0]);
+    assert.equal(threads.helperItems, before);
   });
-  const count = 40;
-  for (let call = 0; call < 20000 && threads.helperItems === 0; call++) {
-    threads.run([3], count);
-    for (let i = 0; i < 64; i++) assert.equal(slots[i], i >= 3 && i < 3 + count ? 1 : 0, `call ${call} slot ${i}`);
-    slots.fill(0);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  assert.ok(threads.helpersReady > 0, 'helpers started');
-  assert.ok(threads.helperItems > 0, 'helpers took items');
-  await threads.close();
-  // After close, calls still run, on the calling thread.
-  const before = threads.helperItems;
-  threads.run([0], 8);
-  assert.deepEqual([...slots.subarray(0, 9)], [1, 1, 1, 1, 1, 1, 1, 1, 0]);
-  assert.equal(threads.helperItems, before);
-});
+}
 
 test('a helper that stops in the middle of a call fails the call with a clear error instead of hanging', async () => {
   // Helper items end their thread (process.exit in a worker ends the worker only); the caller's

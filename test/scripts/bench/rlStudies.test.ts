@@ -32,5 +32,9 @@ describe('the offline study\'s splits and settings (scripts/bench/rlStudies.ts)'
     assert.equal(settings.highSteps, 3);
     const official = defaultOfflineSettings(settings.env, tasks);
     assert.deepEqual([official.sampling.k, official.highSteps], [25, 1]);
+    assert.deepEqual(settings.evaluation.validationTasks, [], 'no checkpoint selection unless the study passes its validation split');
+    const v = validationTasks(maze, tasks);
+    assert.deepEqual(offlineArm(['hiql'], tasks, maze.layout, 0, false, v).settings.evaluation.validationTasks, v);
+    assert.equal(official.evaluation.validationTasks, undefined, 'experiments select nothing by default');
   });
 });

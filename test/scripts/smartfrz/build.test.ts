@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { chooseDecision } from '../../../scripts/smartfrz/build';
+import { chooseDecision, tolerancePairs } from '../../../scripts/smartfrz/build';
 
 const row = (threshold: number, minLayerSimilarity: number, meanLoss: number, worstLoss: number, pairsBeyond: number, meanSaved: number) => ({ threshold, minLayerSimilarity, meanLoss, worstLoss, pairsBeyond, meanSaved });
 
@@ -28,9 +28,26 @@ test('when no decision qualifies, the safest: fewest pairs beyond, then worst lo
   assert.equal(chooseDecision([]), undefined);
 });
 
-test('ties in savings go to the safer decision: higher threshold, then higher layer similarity', () => {
+test('ties in savings go to the safer decision: higher threshold, then higher layer similarity, then more stable readings', () => {
   const rows = [row(0.5, 0.999, 0, 0, 0, 0.2), row(0.8, 0.98, 0, 0, 0, 0.2), row(0.8, 0.995, 0, 0, 0, 0.2)];
   assert.deepEqual(chooseDecision(rows), rows[2]);
+  const stable = [{ ...row(0, 0.99, 0, 0, 0, 0.2), stableReadings: 1 }, { ...row(0, 0.99, 0, 0, 0, 0.2), stableReadings: 3 }];
+  assert.deepEqual(chooseDecision(stable), stable[1]);
+});
+
+test('the decision is chosen on the cheapest calibration pairs plus every CNN calibration pair, in cost order', () => {
+  const runs = [
+    { id: 'g003-mlp', family: 'mlp', seconds: 27 },
+    { id: 'g031-cnn', family: 'cnn', seconds: 30 },
+    { id: 'g055-mlp', family: 'mlp', seconds: 1 },
+    { id: 'g071-cnn', family: 'cnn', seconds: 9 },
+    { id: 'g099-cnn', family: 'cnn', seconds: 6 },
+    { id: 'g083-mlp', family: 'mlp', seconds: 2 },
+    { id: 'g011-mlp', family: 'mlp', seconds: 50 },
+  ];
+  assert.deepEqual(tolerancePairs(runs, 3).map((r) => r.id), ['g055-mlp', 'g083-mlp', 'g099-cnn', 'g071-cnn', 'g031-cnn']);
+  assert.deepEqual(tolerancePairs(runs, 0).map((r) => r.id), ['g099-cnn', 'g071-cnn', 'g031-cnn'], 'CNNs even when no cheap pair is asked for');
+  assert.deepEqual(tolerancePairs(runs, 10).map((r) => r.id), ['g055-mlp', 'g083-mlp', 'g099-cnn', 'g071-cnn', 'g003-mlp', 'g031-cnn', 'g011-mlp'], 'each pair once');
 });
 
 test('the shipped predictor carries the decision the rule picks from its own calibration table (no hand edits)', () => {
@@ -41,6 +58,13 @@ test('the shipped predictor carries the decision the rule picks from its own cal
   assert.ok(chosen, 'dataset.json has a decisions table');
   assert.equal(predictor.calibration.threshold, chosen.threshold);
   assert.equal(predictor.calibration.minLayerSimilarity, chosen.minLayerSimilarity);
+  assert.equal(predictor.calibration.stableReadings, chosen.stableReadings);
+  assert.equal(predictor.calibration.probeEvery, 50, 'read every 50 steps (declared, not calibrated)');
   assert.equal(predictor.calibration.accuracyTolerance, undefined, 'the per-layer signal replaced the accuracy guard');
   assert.deepEqual(predictor.training.calibration.decisions, dataset.calibration.decisions);
+  const cnnCalibrationPairs = dataset.runs.filter((r: { role: string; id: string }) => r.role === 'calibrate' && r.id.includes('-cnn-')).map((r: { id: string }) => r.id);
+  const decidedOn = dataset.calibration.tolerancePairs.map((r: { pair: string }) => r.pair);
+  assert.ok(cnnCalibrationPairs.length >= 5, `several CNN calibration pairs: ${cnnCalibrationPairs}`);
+  for (const id of cnnCalibrationPairs) assert.ok(decidedOn.includes(id), `the decision was chosen with CNN pair ${id} among its pairs`);
+  assert.ok(dataset.calibration.decisions.every((d: { minLayerSimilarity: number }) => d.minLayerSimilarity >= 0.999), 'the declared grid');
 });

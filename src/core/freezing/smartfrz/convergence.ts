@@ -22,8 +22,8 @@ export function gramSimilarity(k: Float32Array, l: Float32Array): number {
 
 /**
  * The per-layer convergence signal that replaces a model-level accuracy curve: how much each
- * unit's output on the run's fixed probe batch changed since the previous reading (once per
- * epoch, and once before training), as linear CKA between the two readings (the measure the
+ * unit's output on the run's fixed probe batch changed since the previous reading (every
+ * `probeEvery` steps, and once before training), as linear CKA between the two readings (the measure the
  * SmartFRZ pipeline's labels are made of, AutoFreeze/Egeria-style). A unit whose representation
  * no longer changes can leave training although the model as a whole still gains accuracy
  * (its later layers keep learning on top of it); one that still changes cannot, however flat

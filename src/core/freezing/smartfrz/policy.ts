@@ -26,11 +26,25 @@ export interface SmartFrzOptions {
   threshold?: number;
   /**
    * Per-layer convergence signal: a unit freezes only when the linear CKA between its outputs on
-   * the run's fixed probe batch at this epoch's end and at the previous one (before training,
-   * for the first epoch) is at least this: its representation has stopped changing. Default: the
+   * the run's fixed probe batch now and at the previous reading (`probeEvery` steps earlier, or
+   * before training) is at least this: its representation has stopped changing. Default: the
    * predictor's calibrated value, else off. Needs the training loop's probe (`init`).
    */
   minLayerSimilarity?: number;
+  /**
+   * Optimizer steps between two readings of the per-layer signal; a freezing stage follows each
+   * reading. A fixed number of steps, not an epoch, so one `minLayerSimilarity` means the same
+   * amount of training on a 20-step and a 200-step epoch, and a layer can freeze mid-epoch.
+   * Default: the predictor's calibrated value; for a file whose similarity was calibrated per
+   * epoch (before round 8, no `probeEvery`), once per epoch, as it was calibrated; else
+   * `DEFAULT_PROBE_EVERY`.
+   */
+  probeEvery?: number;
+  /**
+   * Consecutive readings at or above `minLayerSimilarity` a unit needs before it may freeze (one
+   * reading can pass by chance on a short interval). Default: the predictor's calibrated value, else 1.
+   */
+  stableReadings?: number;
   /**
    * Accuracy guard (model-level; off unless set, or carried by a predictor file calibrated
    * before the per-layer signal existed), in points: no unit freezes while the evaluation
@@ -71,7 +85,12 @@ interface SavedState {
   accuracies?: number[];
   /** The convergence signal's last probe Grams and similarities (absent in older checkpoints). */
   convergence?: ReturnType<RepresentationConvergence['save']>;
+  /** Per unit, consecutive readings at or above `minLayerSimilarity` so far. */
+  stable?: number[];
 }
+
+/** `probeEvery` when neither the experiment nor the predictor's calibration sets a similarity cadence. */
+export const DEFAULT_PROBE_EVERY = 50;
 
 /**
  * Fallback of `accuracyTolerance` for a predictor file that carries neither a calibrated
@@ -84,16 +103,19 @@ const ACCURACY_GUARD_OFF = 100;
 /**
  * SmartFRZ (Li et al., ICLR 2023): every `snapshotEvery` optimizer steps record a fixed random
  * sample of the first active unit's kernel into a sliding window of the predictor's W snapshots;
- * after each epoch's evaluation (a "freezing stage", once per epoch as the spec infers) ask the
- * attention predictor whether that unit can freeze.
+ * at each freezing stage ask the attention predictor whether that unit can freeze. With the
+ * per-layer convergence signal (the default) a stage follows each probe reading, every
+ * `probeEvery` optimizer steps; without it (no probe, or a predictor file without a calibrated
+ * similarity), or with a similarity calibrated per epoch (files from before round 8), once per
+ * epoch after its evaluation (the spec's inferred cadence).
  *
  * Why step-spaced and not "30 snapshots per epoch, cleared each epoch" (the spec's inferred
  * cadence): a window then spans a fixed number of optimizer steps ((W - 1) * snapshotEvery), so
  * the predictor's input means the same on a 45-step epoch and on a 469-step one; the per-epoch
  * window made the same layer look "still moving" on long epochs and "converged" on short ones.
  * The window slides across epoch boundaries; a stage needs the predictor's `minWindow`
- * snapshots (a fresh unit, just after the previous one froze, may wait an epoch). The freeze
- * takes effect from the next epoch's first step.
+ * snapshots (a fresh unit, just after the previous one froze, waits for them). The freeze
+ * takes effect from the next optimizer step.
  *
  * Guards hold the predictor back on models unlike its training pairs (a predictor alone froze
  * every hidden layer of an unseen Fashion-MNIST MLP by epoch 3 of 8, 1.1 points below no
@@ -110,6 +132,9 @@ export class SmartFrzPolicy implements FreezingPolicy {
   private readonly threshold: number;
   private readonly accuracyTolerance: number;
   private readonly minLayerSimilarity: number | undefined;
+  /** Steps between probe readings; undefined: once per epoch (a similarity calibrated per epoch). */
+  private readonly probeEvery: number | undefined;
+  private readonly stableReadings: number;
   private readonly maxDirectedness: number;
   private readonly snapshotEvery: number;
   private readonly keepTrainable: number;
@@ -126,12 +151,18 @@ export class SmartFrzPolicy implements FreezingPolicy {
   private holdReason: string | undefined;
   private probe: ProbeOutputs | undefined;
   private convergence = new RepresentationConvergence();
+  /** Per unit, consecutive probe readings at or above `minLayerSimilarity`. */
+  private stable: number[] = [];
 
   constructor(opts: SmartFrzOptions) {
     this.predictor = opts.predictor;
     const cal = opts.predictor.calibration ?? {};
     this.threshold = opts.threshold ?? cal.threshold ?? 0.5;
     this.minLayerSimilarity = opts.minLayerSimilarity ?? cal.minLayerSimilarity;
+    // A similarity taken from a file calibrated per epoch (no probeEvery) keeps that cadence.
+    const perEpochSimilarity = opts.minLayerSimilarity === undefined && cal.minLayerSimilarity !== undefined;
+    this.probeEvery = opts.probeEvery ?? cal.probeEvery ?? (perEpochSimilarity ? undefined : DEFAULT_PROBE_EVERY);
+    this.stableReadings = opts.stableReadings ?? cal.stableReadings ?? 1;
     this.accuracyTolerance = opts.accuracyTolerance ?? cal.accuracyTolerance ?? (cal.minLayerSimilarity === undefined ? DEFAULT_ACCURACY_TOLERANCE : ACCURACY_GUARD_OFF);
     this.maxDirectedness = opts.maxDirectedness ?? cal.maxDirectedness ?? Infinity;
     this.snapshotEvery = opts.snapshotEvery ?? opts.predictor.config.snapshotEvery;
@@ -151,6 +182,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
     this.reason = undefined;
     this.lastProbs = [];
     this.accuracies = [];
+    this.stable = units.map(() => 0);
     // The first reading, before any step: the first epoch's change is measured against it
     // (a resumed run replaces it with the checkpoint's in `loadState`).
     this.readConvergence();
@@ -166,7 +198,9 @@ export class SmartFrzPolicy implements FreezingPolicy {
     if (!this.watchesConvergence()) return;
     const watched: number[] = [];
     for (let u = this.frozen; u < this.freezable(); u++) watched.push(u);
-    if (watched.length > 0) this.convergence.read(this.probe!, watched);
+    if (watched.length === 0) return;
+    const sims = this.convergence.read(this.probe!, watched);
+    watched.forEach((u, i) => (this.stable[u] = sims[i] >= this.minLayerSimilarity! ? this.stable[u] + 1 : 0));
   }
 
   /** Units that may ever freeze: all but the last `keepTrainable`. */
@@ -180,9 +214,19 @@ export class SmartFrzPolicy implements FreezingPolicy {
   }
 
   async afterStep(step: StepInfo): Promise<void> {
-    // Only the units the next stage can ask about are recorded (the first `maxFreezePerStage`
-    // active ones): a later unit's history is recorded afresh once the units before it froze.
-    if (!this.isSnapshotStep(step.globalStep)) return;
+    if (this.isSnapshotStep(step.globalStep)) await this.snapshot();
+    if (this.watchesConvergence() && this.probeEvery !== undefined && (step.globalStep + 1) % this.probeEvery === 0) {
+      this.readConvergence();
+      await this.stage(`at step ${step.globalStep + 1} (epoch ${step.epoch + 1})`);
+    }
+  }
+
+  /**
+   * Records the kernel samples of the units the next stage can ask about (the first
+   * `maxFreezePerStage` active ones): a later unit's history is recorded afresh once the units
+   * before it froze.
+   */
+  private async snapshot(): Promise<void> {
     const active: number[] = [];
     for (let u = this.frozen; u < Math.min(this.freezable(), this.frozen + this.maxFreezePerStage); u++) active.push(u);
     if (active.length === 0) return;
@@ -195,11 +239,16 @@ export class SmartFrzPolicy implements FreezingPolicy {
     });
   }
 
-  /** The freezing stage runs after each epoch's evaluation, so the accuracy guard sees it. */
+  /**
+   * Records the evaluation (the accuracy guard's memory). The freezing stage runs here when there
+   * are no step-spaced readings: without the per-layer signal, or with a similarity calibrated per
+   * epoch (a reading first).
+   */
   async afterEpoch(metrics: EpochMetrics): Promise<void> {
     this.accuracies.push(metrics.testAccuracy);
-    this.readConvergence();
-    await this.stage(metrics.epoch);
+    if (this.watchesConvergence() && this.probeEvery !== undefined) return;
+    if (this.watchesConvergence()) this.readConvergence();
+    await this.stage(`after ${metrics.epoch + 1} epoch${metrics.epoch === 0 ? '' : 's'}`);
   }
 
   /**
@@ -219,7 +268,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
   }
 
   /** A freezing stage: freeze the longest run of leading active units the predictor and the guards let go (at most maxFreezePerStage). */
-  private async stage(epoch: number): Promise<void> {
+  private async stage(when: string): Promise<void> {
     const end = Math.min(this.freezable(), this.frozen + this.maxFreezePerStage);
     const need = Math.max(2, Math.min(this.predictor.config.minWindow, this.predictor.config.window));
     const candidates: number[] = [];
@@ -235,11 +284,15 @@ export class SmartFrzPolicy implements FreezingPolicy {
     for (let i = 0; i < candidates.length; i++) {
       if (!(probs[i] >= this.threshold)) break;
       if (this.watchesConvergence()) {
-        const sim = this.convergence.similarity(candidates[i]);
-        if (!(sim >= this.minLayerSimilarity!)) {
+        const u = candidates[i];
+        const sim = this.convergence.similarity(u);
+        if (!(sim >= this.minLayerSimilarity!) || this.stable[u] < this.stableReadings) {
+          const name = this.units[u].name;
           this.holdReason = Number.isNaN(sim)
-            ? `${this.units[candidates[i]].name} not probed twice yet`
-            : `${this.units[candidates[i]].name} still changing (probe CKA ${sim.toFixed(4)} < ${this.minLayerSimilarity})`;
+            ? `${name} not probed twice yet`
+            : !(sim >= this.minLayerSimilarity!)
+              ? `${name} still changing (probe CKA ${sim.toFixed(4)} < ${this.minLayerSimilarity})`
+              : `${name} stable for ${this.stable[u]} of ${this.stableReadings} probe readings`;
           break;
         }
       }
@@ -251,7 +304,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
       this.history[candidates[i]] = [];
       this.frozen = candidates[i] + 1;
       const sim = this.convergence.similarity(candidates[i]);
-      this.reason = `P(freeze)=${probs[i].toFixed(2)}${this.watchesConvergence() ? `, probe CKA ${sim.toFixed(4)}` : ''} after ${epoch + 1} epoch${epoch === 0 ? '' : 's'}`;
+      this.reason = `P(freeze)=${probs[i].toFixed(2)}${this.watchesConvergence() ? `, probe CKA ${sim.toFixed(4)}` : ''} ${when}`;
     }
   }
 
@@ -291,7 +344,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
       history: this.history.map((h) => h.map((s) => Array.from(s))),
       lastProbabilities: [...this.lastProbs],
       accuracies: [...this.accuracies],
-      ...(this.watchesConvergence() ? { convergence: this.convergence.save() } : {}),
+      ...(this.watchesConvergence() ? { convergence: this.convergence.save(), stable: [...this.stable] } : {}),
     };
   }
 
@@ -311,6 +364,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
     this.lastProbs = Array.isArray(s.lastProbabilities) ? [...s.lastProbabilities] : [];
     this.accuracies = Array.isArray(s.accuracies) ? [...s.accuracies] : [];
     this.convergence.load(s.convergence);
+    this.stable = this.units.map((_, u) => (Array.isArray(s.stable) && typeof s.stable[u] === 'number' ? s.stable[u] : 0));
   }
 }
 
@@ -328,6 +382,8 @@ export function createSmartFrzPolicy(cfg: FreezingConfig): FreezingPolicy {
   checkNumber(cfg.accuracyTolerance, 'accuracyTolerance', (n) => n >= 0, 'a number of accuracy points >= 0');
   checkNumber(cfg.minLayerSimilarity, 'minLayerSimilarity', (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
   checkNumber(cfg.snapshotEvery, 'snapshotEvery', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
+  checkNumber(cfg.probeEvery, 'probeEvery', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
+  checkNumber(cfg.stableReadings, 'stableReadings', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
   checkNumber(cfg.keepTrainable, 'keepTrainable', (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0');
   let file: string;
   if (cfg.predictor !== undefined) {
@@ -347,6 +403,8 @@ export function createSmartFrzPolicy(cfg: FreezingConfig): FreezingPolicy {
     threshold: cfg.threshold,
     accuracyTolerance: cfg.accuracyTolerance,
     minLayerSimilarity: cfg.minLayerSimilarity,
+    probeEvery: cfg.probeEvery,
+    stableReadings: cfg.stableReadings,
     snapshotEvery: cfg.snapshotEvery,
     keepTrainable: cfg.keepTrainable,
   });

@@ -42,8 +42,12 @@ export interface PredictorCalibration {
   threshold: number;
   /** Accuracy guard, points per epoch (see SmartFrzPolicy; files calibrated before `minLayerSimilarity`). */
   accuracyTolerance?: number;
-  /** Per-layer convergence signal: least probe CKA between consecutive epochs that may freeze. */
+  /** Per-layer convergence signal: least probe CKA between consecutive readings that may freeze. */
   minLayerSimilarity: number;
+  /** Optimizer steps between two probe readings (absent in files calibrated before round 8, which read per epoch). */
+  probeEvery?: number;
+  /** Consecutive readings at or above `minLayerSimilarity` before a unit may freeze (absent: 1). */
+  stableReadings?: number;
   /** Convergence guard: largest window directedness that may freeze. */
   maxDirectedness: number;
 }

@@ -3,7 +3,19 @@ import { cellCentre, cellOf, distancesFrom, GRID_MOVES, type MazeTask, taskLengt
 import { argmax } from '../nn/distributions';
 import type { TaskResult } from '../events';
 import type { GcAlgo, EvaluationSettings } from './settings';
-import type { OfflineTrainer } from './trainer';
+import type { Env } from '../env/envs';
+
+/**
+ * What the evaluations read of a trained run (an `OfflineTrainer`). Structural, so that the trainer
+ * can evaluate its own policies (checkpoint selection) without an import cycle.
+ */
+export interface TrainedGcrl {
+  readonly env: Env;
+  /** Deterministic outputs of a policy for rows of normalised [s, g] inputs (`OfflineTrainer.policyOutputs`). */
+  policyOutputs(policy: string, rows: Float32Array, n: number): Float32Array;
+  /** V(s, g) for rows of normalised [s, g] inputs. */
+  values(rows: Float32Array): Float32Array;
+}
 
 /** One recorded episode: positions, and for HIQL the subgoal the high level proposed at each step. */
 export interface Rollout {
@@ -31,7 +43,7 @@ export interface AlgoEvaluation {
  * probability `epsilon`, success when the goal cell is reached (within 0.5 of its centre in a
  * point maze) before `maxSteps`. Randomness from `rng` only.
  */
-export function evaluateAlgo(trainer: OfflineTrainer, algo: GcAlgo, e: EvaluationSettings, rng: Rng): AlgoEvaluation {
+export function evaluateAlgo(trainer: TrainedGcrl, algo: GcAlgo, e: EvaluationSettings, rng: Rng): AlgoEvaluation {
   const env = trainer.env;
   const maze = env.maze!;
   const n = e.tasks.length * e.episodes;
@@ -116,11 +128,16 @@ export function evaluationRng(seed: number, epoch: number): Rng {
   return createRng((seed * 7919 + epoch * 104729 + 17) >>> 0);
 }
 
+/** The validation evaluation's generator (checkpoint selection): episodes of their own, apart from `evaluationRng`'s. */
+export function validationRng(seed: number, epoch: number): Rng {
+  return createRng((seed * 7919 + epoch * 104729 + 0x5eed) >>> 0);
+}
+
 /**
  * V(s, g) for every free cell s and every goal cell g in `goals` (cell centres), for the
  * panel's heatmap: `values[j][i]` is V(free[i], goals[j]), rounded to 0.1.
  */
-export function valueGrid(trainer: OfflineTrainer, goals: [number, number][]): { cells: [number, number][]; goals: [number, number][]; values: number[][] } {
+export function valueGrid(trainer: TrainedGcrl, goals: [number, number][]): { cells: [number, number][]; goals: [number, number][]; values: number[][] } {
   const free = trainer.env.maze!.free;
   const v = valueTable(trainer, goals);
   const values = goals.map((_, j) => Array.from(v.subarray(j * free.length, (j + 1) * free.length), (x) => Math.round(x * 10) / 10));
@@ -128,7 +145,7 @@ export function valueGrid(trainer: OfflineTrainer, goals: [number, number][]): {
 }
 
 /** V(free[i], goals[j]) at [j * free.length + i], unrounded. */
-function valueTable(trainer: OfflineTrainer, goals: [number, number][]): Float32Array {
+function valueTable(trainer: TrainedGcrl, goals: [number, number][]): Float32Array {
   const env = trainer.env;
   const free = env.maze!.free;
   const rows = new Float32Array(free.length * goals.length * 4);
@@ -159,7 +176,7 @@ export interface ValueOrdering {
  * goal g in `goals` (default: every free cell) and every pair of adjacent free cells s, s' with
  * s' one move closer to g, whether V(s', g) > V(s, g). Split at `near` moves from the goal.
  */
-export function valueOrdering(trainer: OfflineTrainer, goals?: [number, number][], near = 25): ValueOrdering {
+export function valueOrdering(trainer: TrainedGcrl, goals?: [number, number][], near = 25): ValueOrdering {
   const maze = trainer.env.maze!;
   const targets = goals ?? maze.free;
   const v = valueTable(trainer, targets);
@@ -186,7 +203,7 @@ export function valueOrdering(trainer: OfflineTrainer, goals?: [number, number][
 }
 
 /** Tasks whose shortest path is at least `minSteps` moves. */
-export function farTasks(trainer: OfflineTrainer, tasks: MazeTask[], minSteps: number): MazeTask[] {
+export function farTasks(trainer: TrainedGcrl, tasks: MazeTask[], minSteps: number): MazeTask[] {
   return tasks.filter((t) => taskLength(trainer.env.maze!, t) >= minSteps);
 }
 

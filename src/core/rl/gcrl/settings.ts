@@ -16,6 +16,12 @@ export interface EvaluationSettings {
   maxSteps: number;
   /** Evaluate every this many epochs (and at the end). */
   everyEpochs: number;
+  /**
+   * Checkpoint selection: when set (non-empty), every evaluation also scores each policy on these
+   * tasks (apart from `tasks`), and the final evaluation uses each algorithm's policies from the
+   * epoch of its best success here (ties: the later epoch) instead of the last ones (docs/rl.md).
+   */
+  validationTasks?: MazeTask[];
 }
 
 /** An offline goal-conditioned run, resolved (the experiment file's `offline-gcrl` kind). */

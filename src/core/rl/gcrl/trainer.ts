@@ -6,6 +6,7 @@ import { gaussianLogProb } from '../nn/distributions';
 import { mlpApply, mlpInit, type MlpSpec, type MlpVars, type SparseRows } from '../nn/mlp';
 import { actionWidth, type GcDataset } from './dataset';
 import { type PositionEncoder, positionEncoder } from './encoding';
+import { evaluateAlgo, validationRng } from './evaluate';
 import { type GoalBatch, sampleGoalBatch, transitionIndices } from './goalSampling';
 import type { GcAlgo, OfflineSettings } from './settings';
 
@@ -26,6 +27,12 @@ export function expectileLoss(adv: tf.Tensor, diff: tf.Tensor, expectile: number
 /** Mean epoch metrics, per name. */
 export type EpochMetrics = Record<string, number>;
 
+/** Checkpoint selection: an algorithm's best validation success so far and the epoch (from 1) of the policies kept. */
+export interface SelectedEpoch {
+  successRate: number;
+  epoch: number;
+}
+
 /**
  * Offline goal-conditioned RL on one value function (HIQL's recipe), with a `TrainingSession`:
  *
@@ -41,6 +48,11 @@ export type EpochMetrics = Record<string, number>;
  * Each algorithm's policies are their own groups; all are stepped every step on one batch,
  * advantages from the value before that step's update (the official joint update). With
  * `highSteps` > 1, HIQL's high level then takes further steps on minibatches of its own generator.
+ *
+ * Checkpoint selection (`evaluation.validationTasks`): at each evaluation epoch every algorithm is
+ * scored on the validation tasks and its policies are copied (`TrainingSession.addCopy`, a hard
+ * copy, checkpointed) when they are the best so far; `withSelected` evaluates with those. Training
+ * itself is the same with or without it.
  */
 export class OfflineTrainer {
   readonly session: TrainingSession;
@@ -55,6 +67,8 @@ export class OfflineTrainer {
   private epochCount = 0;
   /** Draws the high level's extra minibatches (`highSteps` > 1), apart from the session's generator. */
   private readonly highRng: Rng;
+  /** Checkpoint selection, per algorithm (empty without validation tasks). */
+  private selectedEpochs: Partial<Record<GcAlgo, SelectedEpoch>> = {};
 
   constructor(
     readonly settings: OfflineSettings,
@@ -74,6 +88,7 @@ export class OfflineTrainer {
         this.addPolicy('hiqlLow', this.actionOut(), this.env.action.type === 'continuous');
       } else this.addPolicy(algo, this.actionOut(), this.env.action.type === 'continuous');
     }
+    if (this.selecting) for (const group of this.policies.keys()) this.session.addCopy(bestCopy(group), group);
     this.highRng = createRng(hashSeed(settings.seed, 'hiqlHighBatches'));
     this.transitions = transitionIndices(dataset);
     if (this.transitions.length === 0) throw new Error('the dataset has no transitions');
@@ -101,21 +116,45 @@ export class OfflineTrainer {
           for (const [k, v] of Object.entries(this.epochSums)) metrics[k] = v / this.epochCount;
           this.epochSums = {};
           this.epochCount = 0;
-          await onEpoch?.(ctx.epoch + 1, metrics);
+          const epoch = ctx.epoch + 1;
+          if (this.selecting && (epoch % s.evaluation.everyEpochs === 0 || epoch === s.epochs)) Object.assign(metrics, this.select(epoch));
+          await onEpoch?.(epoch, metrics);
         },
       },
     ];
   }
 
+  /** Whether the run selects its policies on validation tasks (`evaluation.validationTasks`). */
+  get selecting(): boolean {
+    return (this.settings.evaluation.validationTasks?.length ?? 0) > 0;
+  }
+
+  /** The epoch whose policies `withSelected` uses for `algo`, and their validation success (none before the first evaluation). */
+  selectedEpoch(algo: GcAlgo): SelectedEpoch | undefined {
+    return this.selectedEpochs[algo];
+  }
+
+  /**
+   * Runs `fn` with `algo`'s selected policies in place (the best on the validation tasks so far),
+   * then puts the current ones back exactly; without selection (or before it chose) `fn` sees the
+   * current policies.
+   */
+  async withSelected<T>(algo: GcAlgo, fn: () => T | Promise<T>): Promise<T> {
+    const groups = this.selectedEpochs[algo] ? this.groupsOf(algo) : [];
+    const inCopies = async (i: number): Promise<T> => (i === groups.length ? fn() : this.session.withCopy(bestCopy(groups[i]), () => inCopies(i + 1)));
+    return inCopies(0);
+  }
+
   checkpointExtra(json: unknown): CheckpointExtra {
-    return { json: { trainer: { epochSums: this.epochSums, epochCount: this.epochCount, highRng: this.highRng.state() }, caller: json } };
+    return { json: { trainer: { epochSums: this.epochSums, epochCount: this.epochCount, highRng: this.highRng.state(), selected: this.selectedEpochs }, caller: json } };
   }
 
   /** Restores the trainer's part of `extra` and returns the caller's part. */
   restore(extra: CheckpointExtra): unknown {
-    const j = extra.json as { trainer?: { epochSums: Record<string, number>; epochCount: number; highRng?: number[] }; caller?: unknown } | undefined;
+    const j = extra.json as { trainer?: { epochSums: Record<string, number>; epochCount: number; highRng?: number[]; selected?: Partial<Record<GcAlgo, SelectedEpoch>> }; caller?: unknown } | undefined;
     this.epochSums = j?.trainer?.epochSums ?? {};
     this.epochCount = j?.trainer?.epochCount ?? 0;
+    this.selectedEpochs = j?.trainer?.selected ?? {};
     if (j?.trainer?.highRng) this.highRng.restore(j.trainer.highRng);
     else if (this.settings.highSteps > 1 && this.policies.has('hiqlHigh')) {
       // Checkpoints from before `highSteps` never drew extra batches; resuming one with extra steps would not reproduce any run.
@@ -159,6 +198,26 @@ export class OfflineTrainer {
     this.env.type === 'gridmaze' &&
     this.dataset.observations[2 * i] === this.dataset.observations[2 * j] &&
     this.dataset.observations[2 * i + 1] === this.dataset.observations[2 * j + 1];
+
+  /** Scores every algorithm on the validation tasks and keeps its policies if they are the best so far (ties: these, the later). */
+  private select(epoch: number): EpochMetrics {
+    const e = this.settings.evaluation;
+    const metrics: EpochMetrics = {};
+    for (const algo of this.settings.algos) {
+      const successRate = evaluateAlgo(this, algo, { ...e, tasks: e.validationTasks! }, validationRng(this.settings.seed, epoch)).successRate;
+      metrics[`${algo}Validation`] = successRate;
+      const best = this.selectedEpochs[algo];
+      if (best && successRate < best.successRate) continue;
+      for (const group of this.groupsOf(algo)) this.session.updateCopy(bestCopy(group), 1);
+      this.selectedEpochs[algo] = { successRate, epoch };
+    }
+    return metrics;
+  }
+
+  /** The session groups of an algorithm's policies. */
+  private groupsOf(algo: GcAlgo): string[] {
+    return algo === 'hiql' ? ['hiqlHigh', 'hiqlLow'] : [algo];
+  }
 
   private actionOut(): number {
     return this.env.action.type === 'discrete' ? this.env.action.n : this.env.action.dim;
@@ -336,6 +395,11 @@ export class OfflineTrainer {
       return loss;
     }, { name });
   }
+}
+
+/** The session copy that holds a policy group's selected weights. */
+function bestCopy(group: string): string {
+  return `${group}Best`;
 }
 
 function hashSeed(seed: number, name: string): number {

@@ -1,6 +1,7 @@
 import { adamStepKernel } from './adam';
 import { batchMatMulFix } from './batchMatMul';
 import { conv2DFix, fusedConv2DFix } from './conv2D';
+import { convPoolExpandKernel, convPoolGradKernel, convPoolKernel, registerConvPoolGradients } from './convPool';
 import { conv2DBackpropFilterFix } from './conv2DBackpropFilter';
 import { conv2DBackpropInputFix } from './conv2DBackpropInput';
 import { depthwiseConv2dNativeBackpropFilterFix } from './depthwiseConv2dNativeBackpropFilter';
@@ -19,8 +20,8 @@ import { registerSoftmaxCrossEntropyGradient, softmaxCrossEntropyGradKernel, sof
 import { sumFix } from './sum';
 import { unsortedSegmentSumFix } from './unsortedSegmentSum';
 import {
-  registerWinogradGradients, winogradConvKernel, winogradDataGradKernel, winogradFilterGradKernel, winogradInputGradKernel, winogradInputKernel,
-  winogradOutputGradKernel,
+  registerWinogradGradients, winogradConvKernel, winogradConvPoolKernel, winogradDataGradKernel, winogradFilterGradKernel, winogradInputGradKernel,
+  winogradInputKernel, winogradOutputGradKernel, winogradOutputGradPoolKernel,
 } from './winogradConv';
 
 /** Every kernel this project registers on the wasm backend (see each file for why). */
@@ -56,6 +57,11 @@ export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   winogradOutputGradKernel,
   winogradDataGradKernel,
   winogradFilterGradKernel,
+  winogradConvPoolKernel,
+  winogradOutputGradPoolKernel,
+  convPoolKernel,
+  convPoolGradKernel,
+  convPoolExpandKernel,
 ];
 
 /**
@@ -69,6 +75,7 @@ export function registerWasmKernelFixes(): string[] {
     registerReluGradient();
     registerFusedLayerGradients();
     registerWinogradGradients();
+    registerConvPoolGradients();
   }
   registerSoftmaxCrossEntropyGradient();
   return names;

@@ -60,7 +60,24 @@ export interface SimdKernels {
   winogradInput(x: number, v: number, n0: number, n1: number, H: number, W: number, C: number, tilesH: number, tilesW: number, padTop: number, padLeft: number, tiles: number, scratch: number): void;
   winogradInputGrad(dv: number, dx: number, n0: number, n1: number, H: number, W: number, C: number, tilesH: number, tilesW: number, padTop: number, padLeft: number, tiles: number, scratch: number): void;
   winogradOutput(m: number, y: number, n0: number, n1: number, outH: number, outW: number, C: number, tilesH: number, tilesW: number, tiles: number, bias: number, relu: number, scratch: number): void;
+  /** winogradOutput, then 2x2/2 max pooling into y [batch, ph, pw, C] with a code byte per value (as convPool). */
+  winogradOutputPool(m: number, y: number, code: number, n0: number, n1: number, C: number, tilesH: number, tilesW: number, ph: number, pw: number, bias: number, relu: number, scratch: number): void;
+  /** winogradOutputGrad from the pooled dy and codes; image n's bias gradient into acc + n * C floats. */
+  winogradOutputGradPool(dy: number, code: number, dm: number, acc: number, n0: number, n1: number, C: number, tilesH: number, tilesW: number, ph: number, pw: number, scratch: number): void;
   winogradOutputGrad(dy: number, dm: number, n0: number, n1: number, outH: number, outW: number, C: number, tilesH: number, tilesW: number, tiles: number, scratch: number): void;
+  /** The fused conv + 2x2 max-pool layer (assembly/convPool.ts), images n0..n1; code: one byte per pooled value. */
+  convPool(
+    x: number, f: number, bias: number, y: number, code: number, n0: number, n1: number,
+    H: number, W: number, inC: number, fh: number, fw: number, outC: number, ph: number, pw: number, padTop: number, padLeft: number,
+    Hp: number, Wp: number, relu: number, scratch: number,
+  ): void;
+  convPoolGrad(
+    x: number, dy: number, code: number, acc: number, n0: number, n1: number,
+    H: number, W: number, inC: number, fh: number, fw: number, outC: number, ph: number, pw: number, padTop: number, padLeft: number,
+    Hp: number, Wp: number, scratch: number,
+  ): void;
+  convPoolGradSum(acc: number, batch: number, taps: number, outC: number, df: number, db: number): void;
+  convPoolExpand(dy: number, code: number, dz: number, n0: number, n1: number, convH: number, convW: number, outC: number, ph: number, pw: number): void;
   adam(
     w: number, g: number, m: number, v: number, wOut: number, mOut: number, vOut: number, n: number,
     lr: number, beta1: number, beta2: number, oneMinusBeta1: number, oneMinusBeta2: number, epsilon: number,

@@ -20,9 +20,11 @@ import { boundSimdKernels } from './simdKernels';
  * - the Adam step and the ReLU gradient: blocks of elements; the bias/ReLU gradient: blocks of
  *   whole columns, or for narrow layers fixed blocks of rows (the same blocks for any thread
  *   count, their float64 sums added in order).
- * So results are bit-identical whatever the thread count. Twice as many blocks as threads, so a
- * thread slowed by another process leaves its share to the others. Small calls stay on the
- * calling thread: waking helpers costs more than they save there.
+ * So results are bit-identical whatever the thread count. More blocks than threads, so a thread
+ * slowed by another process (or woken late) leaves its share to the others: twice as many for
+ * products split by rows or columns (each block packs an operand again), `ITEMS_PER_THREAD` for
+ * the rest, where a block costs one call into the module. Small calls stay on the calling
+ * thread: waking helpers costs more than they save there.
  */
 
 /**
@@ -39,6 +41,13 @@ export const PARALLEL_MIN = 1 << 20;
 /** Must match assembly/matMul.ts's register tile. */
 const MR = 4;
 const NR = 8;
+
+/**
+ * Blocks per thread of the calls whose blocks cost nothing extra (images, elements, whole products):
+ * a call ends when its last block does, so with 2 blocks per thread a helper that starts 100 µs late
+ * or runs slower leaves the caller waiting up to a quarter of the call; with 8, a sixteenth.
+ */
+const ITEMS_PER_THREAD = 8;
 
 /** Overrides the thread count (tests, benchmarks); the runner's setting goes through `setKernelThreads`. */
 export const THREADS_ENV_VAR = 'MODEL_LAB_THREADS';
@@ -75,6 +84,10 @@ const enum Op {
   WinogradInput,
   WinogradInputGrad,
   WinogradOutputGrad,
+  ConvPool,
+  ConvPoolGrad,
+  ConvPoolExpand,
+  WinogradOutputGradPool,
 }
 
 /**
@@ -148,13 +161,15 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
     case ${Op.WinogradForward}: {
       // Images u0..: V, U, M, y, inC, outC, outH, outW, tilesH, tilesW, tiles, bias, relu, scratch, scratch per thread
       // (the product's, then 1024 bytes for the transform): the 36 products' rows of these images' tiles, then their output transform.
-      const [v, u, m, y, inC, outC, outH, outW, tilesH, tilesW, tiles, bias, relu, s0, stride] = g.subarray(3, 18);
+      // With code != 0, the output transform max-pools 2x2 into y [batch, ph, pw, outC] and writes the code bytes.
+      const [v, u, m, y, inC, outC, outH, outW, tilesH, tilesW, tiles, bias, relu, s0, stride, code, ph, pw] = g.subarray(3, 21);
       const scratch = s0 + thread * stride;
       const t0 = u0 * tilesH * tilesW, t1 = (u0 + nu) * tilesH * tilesW;
       for (let xi = 0; xi < 36; xi++) {
         x.matMulBlock(tiles, outC, inC, v + xi * inC * 4, 36 * inC * 4, 4, u + xi * inC * outC * 4, 0, m + xi * outC * 4, scratch, t0, t1, 0, outC, 0, 0, 0, 36 * outC * 4);
       }
-      x.winogradOutput(m, y, u0, u0 + nu, outH, outW, outC, tilesH, tilesW, tiles, bias, relu, scratch + stride - 1024);
+      if (code) x.winogradOutputPool(m, y, code, u0, u0 + nu, outC, tilesH, tilesW, ph, pw, bias, relu, scratch + stride - 1024);
+      else x.winogradOutput(m, y, u0, u0 + nu, outH, outW, outC, tilesH, tilesW, tiles, bias, relu, scratch + stride - 1024);
       return;
     }
     case ${Op.WinogradInput}:
@@ -168,6 +183,26 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
     case ${Op.WinogradOutputGrad}:
       // dy, dM, outH, outW, C, tilesH, tilesW, tiles, scratch, scratch per thread.
       x.winogradOutputGrad(g[3], g[4], u0, u0 + nu, g[5], g[6], g[7], g[8], g[9], g[10], g[11] + thread * g[12]);
+      return;
+    case ${Op.WinogradOutputGradPool}:
+      // dy (pooled), code, dM, acc, C, tilesH, tilesW, ph, pw, scratch, scratch per thread.
+      x.winogradOutputGradPool(g[3], g[4], g[5], g[6], u0, u0 + nu, g[7], g[8], g[9], g[10], g[11], g[12] + thread * g[13]);
+      return;
+    case ${Op.ConvPool}: {
+      // Images u0..: x, filter, bias, y, code, then the geometry (convPoolArgs), relu, scratch, scratch per thread.
+      const [xp, f, bias, y, code, H, W, inC, fh, fw, outC, ph, pw, pt, pl, Hp, Wp, relu, s0, stride] = g.subarray(3, 23);
+      x.convPool(xp, f, bias, y, code, u0, u0 + nu, H, W, inC, fh, fw, outC, ph, pw, pt, pl, Hp, Wp, relu, s0 + thread * stride);
+      return;
+    }
+    case ${Op.ConvPoolGrad}: {
+      // Images u0..: x, dy, code, acc, the geometry, scratch, scratch per thread.
+      const [xp, dy, code, acc, H, W, inC, fh, fw, outC, ph, pw, pt, pl, Hp, Wp, s0, stride] = g.subarray(3, 21);
+      x.convPoolGrad(xp, dy, code, acc, u0, u0 + nu, H, W, inC, fh, fw, outC, ph, pw, pt, pl, Hp, Wp, s0 + thread * stride);
+      return;
+    }
+    case ${Op.ConvPoolExpand}:
+      // Images u0..: dy, code, dz, convH, convW, outC, ph, pw.
+      x.convPoolExpand(g[3], g[4], g[5], u0, u0 + nu, g[6], g[7], g[8], g[9], g[10]);
       return;
   }
   throw new Error('unknown kernel ' + g[0]);
@@ -243,7 +278,7 @@ export function matMulBatchThreaded(backend: BackendWasm, count: number, p: Stri
   const { kernels } = boundSimdKernels(backend);
   const threads = kernelThreads();
   const stride = productScratchBytes(kernels.matMulScratch(p.n, p.k));
-  const items = Math.min(count, 2 * threads);
+  const items = Math.min(count, ITEMS_PER_THREAD * threads);
   const parallel = threads > 1 && items > 1 && count * p.m * p.n * p.k >= PARALLEL_MIN;
   const chunk = parallel ? Math.ceil(count / items) : Math.max(count, 1);
   withScratch(backend, (stride / 4) * threads, (s) =>
@@ -265,7 +300,7 @@ export const SPLIT_MIN_FLOATS = 1 << 17;
  */
 function split(backend: BackendWasm, op: Op, units: number, floats: number, args: number[], align = 1): void {
   const threads = kernelThreads();
-  const items = Math.min(Math.ceil(units / align), 2 * threads);
+  const items = Math.min(Math.ceil(units / align), ITEMS_PER_THREAD * threads);
   const parallel = threads > 1 && items > 1 && floats >= SPLIT_MIN_FLOATS;
   const chunk = parallel ? Math.ceil(units / items / align) * align : Math.max(units, 1);
   pool(backend, threads).run([op, units, chunk, ...args], Math.ceil(units / chunk), parallel);
@@ -381,10 +416,12 @@ const WINOGRAD_BLOCK_TILES = 48;
  * The Winograd layer's forward pass after the input transform: M[., xi] = V[., xi] U[xi] for the
  * 36 positions, then y = the output transform of M (+ bias, ReLU), in items of a few images (all
  * 36 products' rows of their tiles, then their outputs), shared between threads. Every element
- * is summed as the single-thread product sums it, whatever the items (`matMulBlock`).
+ * is summed as the single-thread product sums it, whatever the items (`matMulBlock`). With
+ * `pooled`, the output transform max-pools 2x2 into y and writes the code bytes (`winogradOutputPool`).
  */
 export function winogradForwardThreaded(
   backend: BackendWasm, v: number, u: number, m: number, y: number, g: WinogradGeometry, bias: number, relu: boolean,
+  pooled?: { code: number; ph: number; pw: number },
 ): void {
   const { kernels } = boundSimdKernels(backend);
   const threads = kernelThreads();
@@ -395,7 +432,7 @@ export function winogradForwardThreaded(
   const parallel = threads > 1 && items > 1 && 36 * tilesOf(g) * g.inC * g.outC >= PARALLEL_MIN;
   withScratch(backend, (stride / 4) * threads, (s) =>
     pool(backend, threads).run([Op.WinogradForward, g.batch, chunk, v, u, m, y, g.inC, g.outC, g.outH, g.outW, g.tilesH, g.tilesW, tilesOf(g),
-      bias, relu ? 1 : 0, s, stride], items, parallel));
+      bias, relu ? 1 : 0, s, stride, pooled?.code ?? 0, pooled?.ph ?? 0, pooled?.pw ?? 0], items, parallel));
 }
 
 /** `SimdKernels.winogradInput` (x -> V [36][tiles][inC]), images shared between threads. */
@@ -408,7 +445,67 @@ export function winogradInputGradThreaded(backend: BackendWasm, dv: number, dx: 
   winogradSplit(backend, Op.WinogradInputGrad, g, 36 * tilesOf(g) * g.inC, [dx, dv, g.H, g.W, g.inC, g.tilesH, g.tilesW, g.padTop, g.padLeft, tilesOf(g)]);
 }
 
+/**
+ * `SimdKernels.winogradOutputGradPool` (the pooled dy and codes -> dM), images shared between
+ * threads; each image's bias-gradient sums in its own block, added in image order in float64
+ * (`convPoolGradSum` with no taps: the same for any thread count).
+ */
+export function winogradOutputGradPoolThreaded(backend: BackendWasm, dy: number, code: number, dm: number, db: number, g: WinogradGeometry, ph: number, pw: number): void {
+  withScratch(backend, g.batch * g.outC, (acc) => {
+    winogradSplit(backend, Op.WinogradOutputGradPool, g, 36 * tilesOf(g) * g.outC, [dy, code, dm, acc, g.outC, g.tilesH, g.tilesW, ph, pw]);
+    boundSimdKernels(backend).kernels.convPoolGradSum(acc, g.batch, 0, g.outC, db, db);
+  });
+}
+
 /** `SimdKernels.winogradOutputGrad` (dy -> dM [36][tiles][outC]), images shared between threads. */
 export function winogradOutputGradThreaded(backend: BackendWasm, dy: number, dm: number, g: WinogradGeometry): void {
   winogradSplit(backend, Op.WinogradOutputGrad, g, 36 * tilesOf(g) * g.outC, [dy, dm, g.outH, g.outW, g.outC, g.tilesH, g.tilesW, tilesOf(g)]);
+}
+
+/**
+ * Shape arguments of the fused conv + 2x2 max-pool layer (assembly/convPool.ts): input [batch, H,
+ * W, inC], filter [fh, fw, inC, outC], pooled output [batch, ph, pw, outC]; conv output row r reads
+ * input row r - padTop; Hp x Wp: the input with its padding.
+ */
+export interface ConvPoolGeometry {
+  batch: number; H: number; W: number; inC: number; fh: number; fw: number; outC: number;
+  ph: number; pw: number; padTop: number; padLeft: number; Hp: number; Wp: number;
+}
+
+const convPoolArgs = (g: ConvPoolGeometry) => [g.H, g.W, g.inC, g.fh, g.fw, g.outC, g.ph, g.pw, g.padTop, g.padLeft, g.Hp, g.Wp];
+
+/** Bytes of one thread's scratch for the conv + max-pool kernels: the padded image (when padding), then `extraFloats`. */
+function convPoolScratchBytes(g: ConvPoolGeometry, extraFloats: number): number {
+  const padded = g.Hp === g.H && g.Wp === g.W ? 0 : g.Hp * g.Wp * g.inC;
+  return Math.ceil((padded + extraFloats) / 4) * 16;
+}
+
+/** What `split` weighs for these kernels: their vector multiply-adds (4 window positions x taps per pooled vector). */
+const convPoolWork = (g: ConvPoolGeometry) => g.batch * g.ph * g.pw * g.outC * g.fh * g.fw * g.inC;
+
+/** `SimdKernels.convPool` (x -> pooled y and its window codes), images shared between threads. */
+export function convPoolThreaded(backend: BackendWasm, x: number, filter: number, bias: number, y: number, code: number, g: ConvPoolGeometry, relu: boolean): void {
+  const stride = convPoolScratchBytes(g, 0);
+  withScratch(backend, Math.max(1, (stride / 4) * kernelThreads()), (s) =>
+    split(backend, Op.ConvPool, g.batch, convPoolWork(g), [x, filter, bias, y, code, ...convPoolArgs(g), relu ? 1 : 0, s, stride]));
+}
+
+/**
+ * The filter and bias gradients of the fused layer (`SimdKernels.convPoolGrad`, then
+ * `convPoolGradSum`): each image's sums in its own block, images shared between threads, the
+ * blocks added in image order (the same for any thread count).
+ */
+export function convPoolGradThreaded(backend: BackendWasm, x: number, dy: number, code: number, df: number, db: number, g: ConvPoolGeometry): void {
+  const taps = g.fh * g.fw * g.inC;
+  const stride = convPoolScratchBytes(g, 2 * g.outC);
+  withScratch(backend, g.batch * (taps + 1) * g.outC, (acc) =>
+    withScratch(backend, (stride / 4) * kernelThreads(), (s) => {
+      split(backend, Op.ConvPoolGrad, g.batch, convPoolWork(g), [x, dy, code, acc, ...convPoolArgs(g), s, stride]);
+      boundSimdKernels(backend).kernels.convPoolGradSum(acc, g.batch, taps, g.outC, df, db);
+    }));
+}
+
+/** `SimdKernels.convPoolExpand` (pooled dy -> the conv output's dz), images shared between threads. */
+export function convPoolExpandThreaded(backend: BackendWasm, dy: number, code: number, dz: number, g: ConvPoolGeometry, convH: number, convW: number): void {
+  split(backend, Op.ConvPoolExpand, g.batch, g.batch * convH * convW * g.outC, [dy, code, dz, convH, convW, g.outC, g.ph, g.pw]);
 }

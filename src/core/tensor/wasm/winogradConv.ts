@@ -5,7 +5,8 @@ import { disposeInfos } from './kernelCall';
 import type { WasmKernelFix } from './kernelFix';
 import { heapOffset } from './simdKernels';
 import {
-  matMulBatchThreaded, winogradForwardThreaded, winogradInputGradThreaded, winogradInputThreaded, winogradOutputGradThreaded, type WinogradGeometry,
+  matMulBatchThreaded, winogradForwardThreaded, winogradInputGradThreaded, winogradInputThreaded, winogradOutputGradPoolThreaded, winogradOutputGradThreaded,
+  type WinogradGeometry,
 } from './threads';
 
 /**
@@ -39,6 +40,19 @@ export const WINOGRAD_CONV = 'ModelLabWinogradConv2D';
 export const WINOGRAD_OUTPUT_GRAD = 'ModelLabWinogradOutputGrad';
 export const WINOGRAD_DATA_GRAD = 'ModelLabWinogradDataGrad';
 export const WINOGRAD_FILTER_GRAD = 'ModelLabWinogradFilterGrad';
+/**
+ * The layer with the 2x2/2 max pooling after it (`winogradConvLayer(..., pool)`): every pooling
+ * window lies inside one 4x4 output tile, so the output transform pools as it stores, writing only
+ * the pooled output and a byte per value naming the window position that won (or that ReLU cut
+ * the gradient: assembly/convPool.ts's `poolStore`); the output is the unfused layer's and max
+ * pooling's bit for bit. Backward, the output transform's gradient starts from the pooled gradient
+ * and the codes (no full-size output gradient, pooling gradient or ReLU/bias gradient pass).
+ */
+export const WINOGRAD_CONV_POOL = 'ModelLabWinogradConvPool';
+export const WINOGRAD_OUTPUT_GRAD_POOL = 'ModelLabWinogradOutputGradPool';
+
+/** `MODEL_LAB_WINOGRAD_POOL=0` keeps a Winograd layer and its max pooling apart (A/B measurements). */
+export const WINOGRAD_POOL_ENV_VAR = 'MODEL_LAB_WINOGRAD_POOL';
 
 /**
  * Input channels from which a layer runs as Winograd. The 36 products have the input channels as
@@ -146,6 +160,47 @@ export const winogradConvKernel: WasmKernelFix = {
   },
 };
 
+/** Inputs {v, u, b}, attrs ConvAttrs (outShape: the conv output's) -> [y [batch, outH / 2, outW / 2, out] (floor), code (int32 [y.size / 4])]. */
+export const winogradConvPoolKernel: WasmKernelFix = {
+  kernelName: WINOGRAD_CONV_POOL,
+  simd: true,
+  create() {
+    return (args) => {
+      const backend = args.backend as BackendWasm;
+      const { v, u, b } = args.inputs as { v: tf.TensorInfo; u: tf.TensorInfo; b: tf.TensorInfo };
+      const { relu, outShape } = args.attrs as unknown as ConvAttrs;
+      const [tileTotal, , inC] = v.shape;
+      const [batch, outH, outW, outC] = outShape;
+      const [ph, pw] = [Math.floor(outH / 2), Math.floor(outW / 2)];
+      const m = backend.makeOutput([tileTotal, 36, outC], 'float32');
+      const y = backend.makeOutput([batch, ph, pw, outC], 'float32');
+      const code = backend.makeOutput([(batch * ph * pw * outC) / 4], 'int32');
+      winogradForwardThreaded(backend, heapOffset(backend, v), heapOffset(backend, u), heapOffset(backend, m), heapOffset(backend, y),
+        { ...outputGeometry(outShape), inC }, heapOffset(backend, b), relu, { code: heapOffset(backend, code), ph, pw });
+      disposeInfos(backend, m);
+      return [y, code];
+    };
+  },
+};
+
+/** Inputs {dy [batch, ph, pw, out] (pooled), code}, attrs {outShape} -> [dM [tiles, 36, out], db [out]]. */
+export const winogradOutputGradPoolKernel: WasmKernelFix = {
+  kernelName: WINOGRAD_OUTPUT_GRAD_POOL,
+  simd: true,
+  create() {
+    return (args) => {
+      const backend = args.backend as BackendWasm;
+      const { dy, code } = args.inputs as { dy: tf.TensorInfo; code: tf.TensorInfo };
+      const g = outputGeometry((args.attrs as unknown as ConvAttrs).outShape);
+      const dm = backend.makeOutput([tileCount(g), 36, g.outC], 'float32');
+      const db = backend.makeOutput([g.outC], 'float32');
+      winogradOutputGradPoolThreaded(backend, heapOffset(backend, dy), heapOffset(backend, code), heapOffset(backend, dm), heapOffset(backend, db),
+        g, dy.shape[1], dy.shape[2]);
+      return [dm, db];
+    };
+  },
+};
+
 /** Inputs {dy [batch, outH, outW, out]} -> dM [tiles, 36, out]: the output transform's gradient. */
 export const winogradOutputGradKernel: WasmKernelFix = {
   kernelName: WINOGRAD_OUTPUT_GRAD,
@@ -202,6 +257,13 @@ export const winogradFilterGradKernel: WasmKernelFix = {
   },
 };
 
+/** The gradients of the 36 products and the bias, from dM. */
+const productGradients = (v: tf.Tensor, u: tf.Tensor, dm: tf.Tensor, db: tf.Tensor) => ({
+  v: () => tf.engine().runKernel(WINOGRAD_DATA_GRAD, { dm, u }) as tf.Tensor,
+  u: () => tf.engine().runKernel(WINOGRAD_FILTER_GRAD, { v, dm }) as tf.Tensor,
+  b: () => db,
+});
+
 const GRADIENTS: tf.GradConfig[] = [
   {
     kernelName: WINOGRAD_CONV,
@@ -210,12 +272,17 @@ const GRADIENTS: tf.GradConfig[] = [
     gradFunc: (dy, saved, attrs) => {
       const [v, u, y] = saved;
       const [dz, db] = biasActivationGrad(dy as tf.Tensor, y, (attrs as unknown as ConvAttrs).relu);
-      const dm = tf.engine().runKernel(WINOGRAD_OUTPUT_GRAD, { dy: dz }) as tf.Tensor;
-      return {
-        v: () => tf.engine().runKernel(WINOGRAD_DATA_GRAD, { dm, u }) as tf.Tensor,
-        u: () => tf.engine().runKernel(WINOGRAD_FILTER_GRAD, { v, dm }) as tf.Tensor,
-        b: () => db,
-      };
+      return productGradients(v, u, tf.engine().runKernel(WINOGRAD_OUTPUT_GRAD, { dy: dz }) as tf.Tensor, db);
+    },
+  },
+  {
+    kernelName: WINOGRAD_CONV_POOL,
+    inputsToSave: ['v', 'u'],
+    outputsToSave: [false, true],
+    gradFunc: (dys, saved, attrs) => {
+      const [v, u, code] = saved;
+      const [dm, db] = tf.engine().runKernel(WINOGRAD_OUTPUT_GRAD_POOL, { dy: (dys as tf.Tensor[])[0], code }, attrs) as tf.Tensor[];
+      return productGradients(v, u, dm, db);
     },
   },
   {
@@ -234,9 +301,10 @@ export function registerWinogradGradients(): void {
 
 /**
  * relu?(conv2d(x, filter, stride 1, pad) + b) for a 3x3 filter, NHWC, as Winograd F(4x4, 3x3)
- * (see `winogradApplies` for when; the caller checks).
+ * (see `winogradApplies` for when; the caller checks); with `pool`, then a 2x2/2 'valid' max
+ * pooling, fused (`WINOGRAD_CONV_POOL`; the caller checks `winogradPoolApplies`).
  */
-export function winogradConvLayer(x: tf.Tensor, filter: tf.Tensor, b: tf.Tensor, pad: 'valid' | 'same', relu: boolean): tf.Tensor {
+export function winogradConvLayer(x: tf.Tensor, filter: tf.Tensor, b: tf.Tensor, pad: 'valid' | 'same', relu: boolean, pool = false): tf.Tensor {
   const c = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
     1, 1, pad, undefined, false, 'channelsLast');
   const [, , inC, outC] = filter.shape;
@@ -245,6 +313,17 @@ export function winogradConvLayer(x: tf.Tensor, filter: tf.Tensor, b: tf.Tensor,
     const v = tf.engine().runKernel(WINOGRAD_INPUT, { x }, inputAttrs as unknown as tf.NamedAttrMap) as tf.Tensor;
     const u = tf.reshape(tf.matMul(tf.tensor2d(FILTER_TRANSFORM, [36, 9]), tf.reshape(filter, [9, inC * outC])), [36, inC, outC]);
     const outShape = [c.batchSize, c.outHeight, c.outWidth, outC];
-    return tf.engine().runKernel(WINOGRAD_CONV, { v, u, b }, { relu, outShape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const attrs = { relu, outShape } as unknown as tf.NamedAttrMap;
+    if (!pool) return tf.engine().runKernel(WINOGRAD_CONV, { v, u, b }, attrs) as tf.Tensor;
+    const [y, code] = tf.engine().runKernel(WINOGRAD_CONV_POOL, { v, u, b }, attrs) as tf.Tensor[];
+    code.dispose();
+    return y;
   });
+}
+
+/** Whether a Winograd layer (`winogradApplies`) on x may take its 2x2 max pooling: a 2x2 output or more, not off by WINOGRAD_POOL_ENV_VAR. */
+export function winogradPoolApplies(xShape: number[], filterShape: number[], pad: 'valid' | 'same'): boolean {
+  if (process.env[WINOGRAD_POOL_ENV_VAR] === '0' || tf.getKernel(WINOGRAD_CONV_POOL, tf.getBackend()) == null) return false;
+  const c = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], 1, 1, pad);
+  return c.outHeight >= 2 && c.outWidth >= 2;
 }

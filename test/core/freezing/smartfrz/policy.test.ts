@@ -204,36 +204,66 @@ test('convergence guard: a unit still travelling in one direction does not freez
   assert.match(policy.lastHold() ?? '', /^l1 still travelling \(directedness 2\.24\)$/);
 });
 
-test('per-layer convergence signal: a unit freezes once its probe outputs stop changing, while the accuracy still climbs', async () => {
+test('per-layer convergence signal: read every probeEvery steps, a stage after each reading, freezing mid-epoch while the accuracy still climbs', async () => {
   const x = tf.randomNormal([32, 6], 0, 1, 'float32', 11);
   let now = 0;
   /** Probe outputs at reading `now`: unit 0's stop changing from reading 2 on, unit 1's change at every reading. */
   const probe = (wanted: number[]) => wanted.map((u) => tf.tidy(() => tf.matMul(x, tf.randomNormal([6, 4], 0, 1, 'float32', 100 * (u + 1) + (u === 0 ? Math.min(now, 2) : now)))));
-  /** Accuracy gains 5 points per epoch (the old accuracy guard would hold everything); sets the reading the epoch's end takes. */
-  const acc = (e: number) => { now = e + 1; return 0.5 + 0.05 * e; };
-  const calibrated = Object.assign(new FakePredictor(() => 1), { calibration: { threshold: 0.5, minLayerSimilarity: 0.99 } });
+  /** Accuracy gains 5 points per epoch (the old accuracy guard would hold everything). */
+  const acc = (e: number) => 0.5 + 0.05 * e;
+  /** Readings every 4 steps (not aligned with the 10-step epochs): reading k after step 4k. */
+  const weight = (unit: number, g: number) => { now = Math.floor((g + 1) / 4); return steady(unit, g); };
+  const calibrated = Object.assign(new FakePredictor(() => 1), { calibration: { threshold: 0.5, minLayerSimilarity: 0.99, probeEvery: 4 } });
   const a = new SmartFrzPolicy({ predictor: calibrated });
   const unitsA = makeUnits(3);
   now = 0;
   a.init(unitsA, PLAN, probe);
-  assert.deepEqual(await run(a, unitsA, 0, 20, acc), [0, 0]);
+  // Through step 10 (readings after steps 4 and 8): unit 0 changed at both.
+  assert.deepEqual(await run(a, unitsA, 0, 10, acc, weight), [0]);
   assert.match(a.lastHold() ?? '', /^l0 still changing \(probe CKA 0\.\d{4} < 0\.99\)$/);
   const saved = JSON.parse(JSON.stringify(a.saveState()));
-  assert.deepEqual(await run(a, unitsA, 20, 60, acc), [1, 1, 1, 1], 'unit 0 after its outputs held still for an epoch; unit 1 never');
-  assert.match(a.lastReason() ?? '', /^P\(freeze\)=1\.00, probe CKA 1\.0000 after 3 epochs$/);
+  // Reading 3 (after step 12) is the first equal to its predecessor: unit 0 freezes there, mid-epoch 2.
+  assert.deepEqual(await run(a, unitsA, 10, 20, acc, weight), [1]);
+  assert.match(a.lastReason() ?? '', /^P\(freeze\)=1\.00, probe CKA 1\.0000 at step 12 \(epoch 2\)$/);
+  assert.deepEqual(await run(a, unitsA, 20, 60, acc, weight), [1, 1, 1, 1], 'unit 1 never');
   assert.match(a.lastHold() ?? '', /^l1 still changing/);
   assert.ok(a.layerSimilarity(1) < 0.99);
-  assert.equal(a.convergenceCost().readings, 7, 'one reading before training, one per epoch');
+  assert.equal(a.convergenceCost().readings, 16, 'one reading before training, one every 4 steps');
 
-  // Resumed after epoch 2 from the checkpointed state: the same decisions (the previous readings are restored).
+  // Resumed after step 10 from the checkpointed state: the same decisions (the reading after step 8 is restored).
   const b = new SmartFrzPolicy({ predictor: calibrated });
   const unitsB = makeUnits(3);
   now = 0;
   b.init(unitsB, PLAN, probe);
   b.loadState(saved);
-  assert.deepEqual(await run(b, unitsB, 20, 60, acc), [1, 1, 1, 1]);
+  assert.deepEqual(await run(b, unitsB, 10, 60, acc, weight), [1, 1, 1, 1, 1]);
+  assert.equal(b.lastReason(), a.lastReason());
 
-  // Without the per-layer signal (no calibrated value, no probe) the predictor alone decides.
+  // stableReadings 2: unit 0 needs a second equal reading (after step 16).
+  const twice = new SmartFrzPolicy({ predictor: calibrated, stableReadings: 2 });
+  const unitsT = makeUnits(3);
+  now = 0;
+  twice.init(unitsT, PLAN, probe);
+  await run(twice, unitsT, 0, 13, acc, weight);
+  assert.equal(twice.frozenPrefix(), 0);
+  assert.equal(twice.lastHold(), 'l0 stable for 1 of 2 probe readings');
+  await run(twice, unitsT, 13, 20, acc, weight);
+  assert.match(twice.lastReason() ?? '', /at step 16 \(epoch 2\)$/);
+
+  // A predictor file whose similarity was calibrated per epoch (before round 8: no probeEvery)
+  // keeps reading, and deciding, once per epoch: unit 0's outputs hold still from reading 2
+  // (after epoch 2), so it freezes at the stage after epoch 3, as in round 7.
+  const perEpoch = Object.assign(new FakePredictor(() => 1), { calibration: { threshold: 0.5, minLayerSimilarity: 0.99 } });
+  const old = new SmartFrzPolicy({ predictor: perEpoch });
+  const unitsO = makeUnits(3);
+  now = 0;
+  old.init(unitsO, PLAN, probe);
+  const byEpoch = (unit: number, g: number) => { now = Math.floor(g / 10) + 1; return steady(unit, g); };
+  assert.deepEqual(await run(old, unitsO, 0, 60, acc, byEpoch), [0, 0, 1, 1, 1, 1]);
+  assert.match(old.lastReason() ?? '', /^P\(freeze\)=1\.00, probe CKA 1\.0000 after 3 epochs$/);
+  assert.equal(old.convergenceCost().readings, 7, 'one reading before training, one per epoch');
+
+  // Without the per-layer signal (no calibrated value, no probe) the predictor alone decides, once per epoch.
   const plain = new SmartFrzPolicy({ predictor: new FakePredictor(() => 1), accuracyTolerance: 100 });
   const unitsC = makeUnits(3);
   plain.init(unitsC, PLAN);
@@ -269,6 +299,8 @@ test('createSmartFrzPolicy validates its options and loads the shipped predictor
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', keepTrainable: -1 })), '/freezing/keepTrainable');
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', accuracyTolerance: -0.5 })), '/freezing/accuracyTolerance');
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', minLayerSimilarity: 1.5 })), '/freezing/minLayerSimilarity');
+  assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', probeEvery: 2.5 })), '/freezing/probeEvery');
+  assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', stableReadings: 0 })), '/freezing/stableReadings');
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', predictor: '/nonexistent/p.json' })), '/freezing/predictor');
   const policy = createSmartFrzPolicy({ policy: 'smartfrz' });
   assert.equal(policy.name, 'smartfrz');

@@ -39,8 +39,9 @@ test('SmartFRZ with the shipped predictor drives the real training loop, freezin
   const data = blobs(448);
   const model = await buildModel(experiment.model, { exampleShape: [8], inputDtype: 'float32', seed: 3 });
   const events: RunEvent[] = [];
-  // minLayerSimilarity 0: the per-layer signal is read (from the loop's probe) but lets everything through.
-  const policy = new SmartFrzPolicy({ predictor: loadPredictor(), threshold: 0, snapshotEvery: 1, accuracyTolerance: 100, maxDirectedness: Infinity, minLayerSimilarity: 0 });
+  // minLayerSimilarity 0: the per-layer signal is read (from the loop's probe) but lets everything
+  // through; a reading (and a stage) every 24 steps, the epoch's length here.
+  const policy = new SmartFrzPolicy({ predictor: loadPredictor(), threshold: 0, snapshotEvery: 1, accuracyTolerance: 100, maxDirectedness: Infinity, minLayerSimilarity: 0, probeEvery: 24 });
   const result = await train({
     experiment, data, model, runId: 't', backend: 'test',
     policy,
@@ -48,8 +49,8 @@ test('SmartFRZ with the shipped predictor drives the real training loop, freezin
   });
   const freezes = events.filter((e): e is Extract<RunEvent, { type: 'freeze' }> => e.type === 'freeze');
   assert.deepEqual(freezes.map((f) => [f.layer, f.epoch]), [['a', 1], ['b', 2]]);
-  assert.match(freezes[0].reason ?? '', /^P\(freeze\)=\d\.\d\d, probe CKA [01]\.\d{4} after 1 epoch$/);
-  // The loop's probe was read before training and after each epoch while a unit could still freeze.
+  assert.match(freezes[0].reason ?? '', /^P\(freeze\)=\d\.\d\d, probe CKA [01]\.\d{4} at step 24 \(epoch 1\)$/);
+  // The loop's probe was read before training and every 24 steps while a unit could still freeze.
   assert.equal(policy.convergenceCost().readings, 3);
   assert.ok(result.flopsSaved.backward > 0);
   assert.ok(result.metrics.accuracy > 0.6, `learned something (${result.metrics.accuracy})`);

@@ -137,6 +137,58 @@ describe('offline goal-conditioned trainer (HIQL, GCIVL, GCBC on one value)', ()
     more.dispose();
   });
 
+  it('checkpoint selection (evaluation.validationTasks): training unchanged; the final evaluation uses each algorithm\'s policies of its best validation epoch (ties: the later); the current ones come back exactly; a resumed run selects the same', async () => {
+    const plain = { ...tiny('gridmaze'), epochs: 6, stepsPerEpoch: 10 };
+    plain.evaluation = { ...plain.evaluation, everyEpochs: 1 };
+    const s = { ...plain, evaluation: { ...plain.evaluation, validationTasks: [{ start: [1, 2], goal: [1, 4] }, { start: [3, 4], goal: [3, 2] }, { start: [2, 1], goal: [3, 1] }] as OfflineSettings['evaluation']['tasks'] } };
+    const rows = new Float32Array([-0.5, -0.5, 0.5, 0.5, 0.2, -0.3, -0.4, 0.1]);
+    const trace = async (settings: OfflineSettings, t: OfflineTrainer, opts: { shouldStop?: () => boolean; onStep?: () => void } = {}) => {
+      const steps: Record<string, number>[] = [];
+      const epochs: { validation: Record<string, number>; outputs: Record<string, number[]> }[] = [];
+      const result = await t.session.run(t.stages((epoch, m) => {
+        epochs[epoch] = {
+          validation: Object.fromEntries(settings.algos.map((a) => [a, m[`${a}Validation`]])),
+          outputs: Object.fromEntries(['hiqlHigh', 'hiqlLow', 'gcivl', 'gcbc'].map((p) => [p, Array.from(t.policyOutputs(p, rows, 2))])),
+        };
+      }), { shouldStop: opts.shouldStop, onStep: (r) => void (steps.push(r.metrics), opts.onStep?.()) });
+      return { steps, epochs, result };
+    };
+    const base = new OfflineTrainer(plain, data(plain));
+    const without = await trace(plain, base);
+    base.dispose();
+    const t = new OfflineTrainer(s, data(s));
+    const run = await trace(s, t);
+    assert.deepEqual(run.steps, without.steps, 'selection does not change training');
+    const chosen: number[] = [];
+    for (const algo of s.algos) {
+      const scores = run.epochs.map((e) => e?.validation[algo]);
+      const best = Math.max(...scores.filter((x) => x !== undefined));
+      const expected = scores.lastIndexOf(best);
+      assert.deepEqual(t.selectedEpoch(algo), { successRate: best, epoch: expected }, `${algo}: validation ${JSON.stringify(scores)}`);
+      chosen.push(expected);
+      const groups = algo === 'hiql' ? ['hiqlHigh', 'hiqlLow'] : [algo];
+      const inside = await t.withSelected(algo, () => groups.map((p) => Array.from(t.policyOutputs(p, rows, 2))));
+      assert.deepEqual(inside, groups.map((p) => run.epochs[expected].outputs[p]), `${algo}: the policies of epoch ${expected}`);
+      assert.deepEqual(groups.map((p) => Array.from(t.policyOutputs(p, rows, 2))), groups.map((p) => run.epochs[6].outputs[p]), `${algo}: the last policies are back`);
+    }
+    assert.ok(chosen.some((e) => e < 6), `this seed selects an earlier epoch for some algorithm (else the test shows little): ${chosen}; ${JSON.stringify(run.epochs.map((e) => e?.validation))}`);
+    const final = await Promise.all(s.algos.map((a) => t.withSelected(a, () => evaluateAlgo(t, a, s.evaluation, evaluationRng(s.seed, 6)))));
+    t.dispose();
+
+    const dir = path.join(tmp, 'resume-selection');
+    const first = new OfflineTrainer(s, data(s));
+    let n = 0;
+    assert.equal((await trace(s, first, { shouldStop: () => n === 25, onStep: () => void n++ })).result.status, 'stopped');
+    await first.session.save(dir, first.checkpointExtra({}));
+    first.dispose();
+    const second = new OfflineTrainer(s, data(s));
+    second.restore((await second.session.load(dir))!.extra);
+    await second.session.run(second.stages());
+    assert.deepEqual(s.algos.map((a) => second.selectedEpoch(a)?.epoch), chosen);
+    assert.deepEqual(await Promise.all(s.algos.map((a) => second.withSelected(a, () => evaluateAlgo(second, a, s.evaluation, evaluationRng(s.seed, 6))))), final);
+    second.dispose();
+  });
+
   it('reaches near goals after a little training on a small grid (the machinery learns)', async () => {
     const s = { ...tiny('gridmaze'), algos: ['gcivl' as const], epochs: 6, stepsPerEpoch: 100, batchSize: 64, valueHidden: [32, 32], actorHidden: [32, 32] };
     s.evaluation = { ...s.evaluation, tasks: [{ start: [1, 1], goal: [1, 3] }, { start: [3, 5], goal: [3, 3] }], episodes: 5, epsilon: 0, maxSteps: 10 };

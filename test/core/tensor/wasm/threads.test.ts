@@ -213,7 +213,8 @@ describe('training kernels on several threads', () => {
 
   /**
    * Weights after `steps` steps of the trainer's own step (`runLayers`: the fused layers, the CNN's
-   * second conv (16 -> 24 channels, 3x3) as Winograd; `meanLoss`: the fused loss; the fused Adam), as one array.
+   * first conv (3 -> 16 channels) and its max pooling as one kernel (convPool.ts), its second conv
+   * (16 -> 24 channels, 3x3) as Winograd; `meanLoss`: the fused loss; the fused Adam), as one array.
    */
   function trainerWeights(build: () => tf.LayersModel, inputShape: number[], steps: number, batch: number): Float32Array {
     const model = build();

@@ -2,8 +2,13 @@ import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { convLayer } from '../../../../src/core/tensor/wasm/fusedLayers';
-import { WINOGRAD_CONV, WINOGRAD_INPUT, winogradApplies, winogradConvLayer } from '../../../../src/core/tensor/wasm/winogradConv';
+import { setKernelThreads } from '../../../../src/core/tensor/wasm/threads';
+import {
+  WINOGRAD_CONV, WINOGRAD_CONV_POOL, WINOGRAD_INPUT, WINOGRAD_POOL_ENV_VAR, winogradApplies, winogradConvLayer, winogradPoolApplies,
+} from '../../../../src/core/tensor/wasm/winogradConv';
+import { forwardPlan, runLayers } from '../../../../src/core/train/forward';
 import { initWasmWithFixes } from '../backendComparison';
+import { normwise as pooledNormwise, pooledReferenceGradients, runLayer } from './pooledReference';
 
 /**
  * The Winograd F(4x4, 3x3) conv layer (forward, input, filter and bias gradients) against a
@@ -104,6 +109,82 @@ describe('Winograd F(4x4, 3x3) conv layer (wasm)', () => {
       }
     }
   }
+
+  /**
+   * With its 2x2/2 max pooling fused (the output transform pools): the output equals the unfused
+   * layer's then max pooling bit for bit; gradients within 1e-5 of float64 as above, routed
+   * through the same window maxima (pooledReference.ts).
+   */
+  const pooledCases = [
+    { xs: [2, 13, 13, 32], fs: [3, 3, 32, 64], pad: 'valid' }, // the reference CNN's second layer: 11x11 -> 5x5 (last row/column dropped)
+    { xs: [3, 11, 13, 8], fs: [3, 3, 8, 12], pad: 'same' }, // 11x13 -> 5x6
+    { xs: [1, 6, 5, 12], fs: [3, 3, 12, 4], pad: 'valid' }, // 4x3 -> 2x1
+  ] as const;
+  for (const { xs, fs, pad } of pooledCases) {
+    for (const relu of [true, false]) {
+      it(`with 2x2 max pooling, x${JSON.stringify(xs)} f${JSON.stringify(fs)} ${pad} ${relu ? 'ReLU' : 'linear'}: the unfused output bit for bit, gradients within 1e-5 of float64`, () => {
+        assert.ok(winogradPoolApplies([...xs], [...fs], pad));
+        const pooled: Layer = (x, f, b) => winogradConvLayer(x, f, b, pad, relu, true);
+        const apart: Layer = (x, f, b) => tf.maxPool(winogradConvLayer(x, f, b, pad, relu) as tf.Tensor4D, 2, 2, 'valid');
+        const [y, ...grads] = runLayer(pooled, [...xs], [...fs]);
+        const [yRef, ...apartGrads] = runLayer(apart, [...xs], [...fs]);
+        assert.deepEqual(y, yRef);
+        const reference = pooledReferenceGradients((x, f) => winogradConvLayer(x, f, tf.zeros([fs[3]]), pad, false), [...xs], [...fs], pad, relu, y);
+        const names = ['dx', 'df', 'db'];
+        const errs = grads.map((g, k) => pooledNormwise(g, reference[k]));
+        console.log(`# pooled ${JSON.stringify(xs)} ${JSON.stringify(fs)} ${pad} relu=${relu}: fused ${errs.map((e, k) => `${names[k]} ${e.toExponential(1)}`).join(', ')}; apart ${apartGrads.map((g, k) => pooledNormwise(g, reference[k]).toExponential(1)).join(', ')}`);
+        errs.forEach((e, k) => assert.ok(e <= 1e-5, `${names[k]}: normwise error ${e} > 1e-5`));
+      });
+    }
+  }
+
+  it('with 2x2 max pooling, on 2 and 3 threads equals 1 thread, output and gradients', () => {
+    const layer: Layer = (x, f, b) => winogradConvLayer(x, f, b, 'valid', true, true);
+    try {
+      setKernelThreads(1);
+      const one = runLayer(layer, [9, 13, 13, 32], [3, 3, 32, 64]);
+      for (const threads of [2, 3]) {
+        setKernelThreads(threads);
+        const many = runLayer(layer, [9, 13, 13, 32], [3, 3, 32, 64]);
+        many.forEach((values, k) => assert.ok(values.every((v, i) => Object.is(v, one[k][i])), `${threads} threads: result ${k} differs`));
+      }
+    } finally {
+      setKernelThreads(undefined);
+    }
+  });
+
+  it('training runs a Winograd layer and its 2x2 max pooling as one kernel; MODEL_LAB_WINOGRAD_POOL=0 keeps them apart', async () => {
+    const kernelsOfStep = async () => {
+      const model = tf.sequential({
+        layers: [
+          tf.layers.conv2d({ inputShape: [10, 10, 8], filters: 8, kernelSize: 3, activation: 'relu' }),
+          tf.layers.maxPooling2d({ poolSize: 2 }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: 4 }),
+        ],
+      });
+      const plan = forwardPlan(model.layers);
+      const x = tf.randomNormal([2, 10, 10, 8]);
+      const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { kernels } = await tf.profile(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(runLayers(plan, x, 0, plan.layers.length, true, 0)) as tf.Scalar, variables);
+        tf.dispose(grads);
+        return value;
+      });
+      x.dispose();
+      model.dispose();
+      return kernels.map((k) => k.name);
+    };
+    const fused = await kernelsOfStep();
+    assert.ok(fused.includes(WINOGRAD_CONV_POOL) && !fused.includes('MaxPool') && !fused.includes(WINOGRAD_CONV), fused.join());
+    process.env[WINOGRAD_POOL_ENV_VAR] = '0';
+    try {
+      const apart = await kernelsOfStep();
+      assert.ok(!apart.includes(WINOGRAD_CONV_POOL) && apart.includes('MaxPool') && apart.includes(WINOGRAD_CONV), apart.join());
+    } finally {
+      delete process.env[WINOGRAD_POOL_ENV_VAR];
+    }
+  });
 
   it('applies to 3x3 stride-1 layers with >= 8 input channels, multiples of 4; runs its own kernels', async () => {
     assert.ok(winogradApplies([3, 3, 32, 64], [1, 1]));

@@ -381,4 +381,7 @@ export function im2col(
 export { matMul, matMulBlock, matMulScratch } from './matMul';
 
 // Winograd F(4x4, 3x3) transforms for 3x3 stride-1 convolutions (own file).
-export { winogradInput, winogradInputGrad, winogradOutput, winogradOutputGrad } from './winograd';
+export { winogradInput, winogradInputGrad, winogradOutput, winogradOutputGrad, winogradOutputGradPool, winogradOutputPool } from './winograd';
+
+// A stride-1 conv layer with few input channels fused with the 2x2/2 max pooling after it (own file).
+export { convPool, convPoolExpand, convPoolGrad, convPoolGradSum } from './convPool';

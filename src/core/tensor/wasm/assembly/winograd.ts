@@ -20,6 +20,8 @@
  * slower). Plain multiplies and adds (no fused multiply-add): same in both builds.
  */
 
+import { codeLanes, poolStore } from './convPool';
+
 // @ts-ignore: decorator
 @inline function at(ok: bool, p: usize): v128 {
   return ok ? v128.load(p) : f32x4.splat(0);
@@ -258,6 +260,119 @@ export function winogradOutputGrad(
               at(ok && bit(rows, 3), q + 3 * rs), scratch + (<usize>j << 4), 96);
           }
           // Rows: dM[6a + b] = (scratch[a] A^T)[b].
+          const o = dst + (<usize>c << 2);
+          for (let a = 0; a < 6; a++) {
+            const s = scratch + <usize>a * 96;
+            outputGradColumn(v128.load(s), v128.load(s, 16), v128.load(s, 32), v128.load(s, 48), o + <usize>(6 * a) * plane, plane);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * `winogradOutput` followed by a 2x2/2 max pooling (the reference CNN's second conv layer and its
+ * pooling): tiles are 4x4 and start at multiples of 4, so every pooling window lies in one tile.
+ * For images n0..n1 writes only the pooled y [batch, ph, pw, C] (ph = floor(outH / 2), ...) and a
+ * code byte per value as convPool.ts's `poolStore`: the window's maximum of A^T M_t A, + bias,
+ * ReLU, i.e. what `winogradOutput` then max pooling give, bit for bit.
+ */
+export function winogradOutputPool(
+  m: usize, y: usize, code: usize, n0: i32, n1: i32, C: i32, tilesH: i32, tilesW: i32, ph: i32, pw: i32, bias: usize, relu: i32, scratch: usize,
+): void {
+  const plane = <usize>C << 2;
+  const pixel = <usize>C << 2;
+  const zero = f32x4.splat(0);
+  for (let n = n0; n < n1; n++) {
+    for (let ty = 0; ty < tilesH; ty++) {
+      for (let tx = 0; tx < tilesW; tx++) {
+        const src = m + <usize>((n * tilesH + ty) * tilesW + tx) * 36 * plane;
+        for (let c = 0; c < C; c += 4) {
+          const s = src + (<usize>c << 2);
+          for (let b = 0; b < 6; b++) {
+            const q = s + <usize>b * plane;
+            outputColumn(v128.load(q), v128.load(q + 6 * plane), v128.load(q + 12 * plane), v128.load(q + 18 * plane),
+              v128.load(q + 24 * plane), v128.load(q + 30 * plane), scratch + (<usize>b << 4), 96);
+          }
+          const bv = bias != 0 ? v128.load(bias + (<usize>c << 2)) : zero;
+          // Output rows 2i and 2i + 1 of the tile (t: 4 vectors each), then their two windows.
+          for (let i = 0; i < 2; i++) {
+            const py = 2 * ty + i;
+            if (py >= ph) break;
+            const t = scratch + 576;
+            for (let h = 0; h < 2; h++) {
+              const r = scratch + <usize>(2 * i + h) * 96;
+              outputColumn(v128.load(r), v128.load(r, 16), v128.load(r, 32), v128.load(r, 48), v128.load(r, 64), v128.load(r, 80), t + (<usize>h << 6), 16);
+            }
+            for (let j = 0; j < 2; j++) {
+              const px = 2 * tx + j;
+              if (px >= pw) break;
+              const w = t + (<usize>j << 5);
+              const o = <usize>((n * ph + py) * pw + px) * C + c;
+              poolStore(v128.load(w), v128.load(w, 16), v128.load(w, 64), v128.load(w, 80), bv, relu != 0, y + (o << 2), code + o);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * `winogradOutputGrad` from the pooled output's gradient: dy [batch, ph, pw, C] and the code bytes
+ * of `winogradOutputPool` give each tile's output gradient (dy at the window position the code
+ * names, 0 elsewhere and where ReLU cut it), then dM_t = A dz_t A^T, for images n0..n1. Image n's
+ * bias gradient (C floats, its pooled positions in order) into acc + n * C floats.
+ */
+export function winogradOutputGradPool(
+  dy: usize, code: usize, dm: usize, acc: usize, n0: i32, n1: i32, C: i32, tilesH: i32, tilesW: i32, ph: i32, pw: i32, scratch: usize,
+): void {
+  const plane = <usize>C << 2;
+  const four = i32x4.splat(4);
+  const zero = f32x4.splat(0);
+  // The tile's output gradient, 4x4 vectors, after the transform's 36 (+ 6) in scratch.
+  const z = scratch + 672;
+  for (let n = n0; n < n1; n++) {
+    const db = acc + <usize>(n * C) * 4;
+    memory.fill(db, 0, plane);
+    for (let p = 0; p < ph * pw; p++) {
+      const at = <usize>(n * ph * pw + p) * C;
+      for (let c: usize = 0; c < plane; c += 16) {
+        v128.store(db + c, f32x4.add(v128.load(db + c), v128.and(v128.load(dy + (at << 2) + c), i32x4.lt_u(codeLanes(code + at + (c >> 2)), four))));
+      }
+    }
+    for (let ty = 0; ty < tilesH; ty++) {
+      for (let tx = 0; tx < tilesW; tx++) {
+        const dst = dm + <usize>((n * tilesH + ty) * tilesW + tx) * 36 * plane;
+        for (let c = 0; c < C; c += 4) {
+          // Each pooled value's window (2x2 of the tile): dy where its code names the position.
+          for (let i = 0; i < 2; i++) {
+            const py = 2 * ty + i;
+            for (let j = 0; j < 2; j++) {
+              const px = 2 * tx + j;
+              const w = z + <usize>(8 * i + 2 * j) * 16;
+              if (py >= ph || px >= pw) {
+                v128.store(w, zero);
+                v128.store(w, zero, 16);
+                v128.store(w, zero, 64);
+                v128.store(w, zero, 80);
+                continue;
+              }
+              const o = <usize>((n * ph + py) * pw + px) * C + c;
+              const d = v128.load(dy + (o << 2));
+              const k = codeLanes(code + o);
+              v128.store(w, v128.and(d, i32x4.eq(k, i32x4.splat(0))));
+              v128.store(w, v128.and(d, i32x4.eq(k, i32x4.splat(1))), 16);
+              v128.store(w, v128.and(d, i32x4.eq(k, i32x4.splat(2))), 64);
+              v128.store(w, v128.and(d, i32x4.eq(k, i32x4.splat(3))), 80);
+            }
+          }
+          // Columns: scratch[a][j] = (A dz)[a][j]; rows: dM[6a + b] = (scratch[a] A^T)[b].
+          for (let j = 0; j < 4; j++) {
+            const q = z + <usize>j * 16;
+            outputGradColumn(v128.load(q), v128.load(q, 64), v128.load(q, 128), v128.load(q, 192), scratch + (<usize>j << 4), 96);
+          }
           const o = dst + (<usize>c << 2);
           for (let a = 0; a < 6; a++) {
             const s = scratch + <usize>a * 96;
