@@ -4,9 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { CONV_POOL, CONV_POOL_ENV_VAR, convPoolApplies, convPoolLayer } from '../../../../src/core/tensor/wasm/convPool';
 import { convLayer } from '../../../../src/core/tensor/wasm/fusedLayers';
 import { setKernelThreads } from '../../../../src/core/tensor/wasm/threads';
-import { forwardPlan, runLayers } from '../../../../src/core/train/forward';
 import { initWasmWithFixes } from '../backendComparison';
-import { normwise, pooledReferenceGradients, runLayer } from './pooledReference';
+import { normwise, pooledReferenceGradients, runLayer, trainingStepKernels } from './pooledReference';
 
 /**
  * The fused conv + 2x2/2 max-pool layer (few input channels): its output equals the unfused
@@ -70,26 +69,15 @@ describe('fused conv + 2x2 max-pool layer (wasm)', () => {
   });
 
   /** Kernel names a training step of conv(relu) -> maxPool(2) -> flatten -> dense runs through `runLayers`. */
-  async function trainingKernels(pool: tf.layers.Layer): Promise<string[]> {
-    const model = tf.sequential({
+  function trainingKernels(pool: tf.layers.Layer): Promise<string[]> {
+    return trainingStepKernels(tf.sequential({
       layers: [
         tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 8, kernelSize: 3, activation: 'relu' }),
         pool,
         tf.layers.flatten(),
         tf.layers.dense({ units: 10, activation: 'softmax' }),
       ],
-    });
-    const plan = forwardPlan(model.layers);
-    const x = tf.randomNormal([4, 12, 12, 1]);
-    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const { kernels } = await tf.profile(() => {
-      const { value, grads } = tf.variableGrads(() => tf.sum(runLayers(plan, x, 0, plan.layers.length, true, 0)) as tf.Scalar, variables);
-      tf.dispose(grads);
-      return value;
-    });
-    x.dispose();
-    model.dispose();
-    return kernels.map((k) => k.name);
+    }), [4, 12, 12, 1]);
   }
 
   it('training runs a conv layer and its 2x2 max pooling as this kernel; other pooling, or MODEL_LAB_CONV_POOL=0, unfused', async () => {

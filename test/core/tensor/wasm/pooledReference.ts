@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { forwardPlan, runLayers } from '../../../../src/core/train/forward';
 
 /**
  * Test helper for the conv layers fused with their 2x2/2 max pooling (convPool.test.ts,
@@ -90,4 +91,19 @@ export function pooledReferenceGradients(
     }
   }
   return [dx, df, db];
+}
+
+/** Kernel names one training step of `model` (forward through `runLayers`, then the gradients) runs on an input of `inputShape`. */
+export async function trainingStepKernels(model: tf.Sequential, inputShape: number[]): Promise<string[]> {
+  const plan = forwardPlan(model.layers);
+  const x = tf.randomNormal(inputShape);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { kernels } = await tf.profile(() => {
+    const { value, grads } = tf.variableGrads(() => tf.sum(runLayers(plan, x, 0, plan.layers.length, true, 0)) as tf.Scalar, variables);
+    tf.dispose(grads);
+    return value;
+  });
+  x.dispose();
+  model.dispose();
+  return kernels.map((k) => k.name);
 }

@@ -6,9 +6,8 @@ import { setKernelThreads } from '../../../../src/core/tensor/wasm/threads';
 import {
   WINOGRAD_CONV, WINOGRAD_CONV_POOL, WINOGRAD_INPUT, WINOGRAD_POOL_ENV_VAR, winogradApplies, winogradConvLayer, winogradPoolApplies,
 } from '../../../../src/core/tensor/wasm/winogradConv';
-import { forwardPlan, runLayers } from '../../../../src/core/train/forward';
 import { initWasmWithFixes } from '../backendComparison';
-import { normwise as pooledNormwise, pooledReferenceGradients, runLayer } from './pooledReference';
+import { normwise, pooledReferenceGradients, runLayer, trainingStepKernels } from './pooledReference';
 
 /**
  * The Winograd F(4x4, 3x3) conv layer (forward, input, filter and bias gradients) against a
@@ -53,16 +52,6 @@ describe('Winograd F(4x4, 3x3) conv layer (wasm)', () => {
     };
     return { y, backward };
   }
-
-  const normwise = (got: Float32Array, ref: Float64Array) => {
-    let err = 0;
-    let scale = 0;
-    for (let k = 0; k < ref.length; k++) {
-      err = Math.max(err, Math.abs(got[k] - ref[k]));
-      scale = Math.max(scale, Math.abs(ref[k]));
-    }
-    return err / scale;
-  };
 
   type Layer = (x: tf.Tensor, f: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
@@ -131,8 +120,8 @@ describe('Winograd F(4x4, 3x3) conv layer (wasm)', () => {
         assert.deepEqual(y, yRef);
         const reference = pooledReferenceGradients((x, f) => winogradConvLayer(x, f, tf.zeros([fs[3]]), pad, false), [...xs], [...fs], pad, relu, y);
         const names = ['dx', 'df', 'db'];
-        const errs = grads.map((g, k) => pooledNormwise(g, reference[k]));
-        console.log(`# pooled ${JSON.stringify(xs)} ${JSON.stringify(fs)} ${pad} relu=${relu}: fused ${errs.map((e, k) => `${names[k]} ${e.toExponential(1)}`).join(', ')}; apart ${apartGrads.map((g, k) => pooledNormwise(g, reference[k]).toExponential(1)).join(', ')}`);
+        const errs = grads.map((g, k) => normwise(g, reference[k]));
+        console.log(`# pooled ${JSON.stringify(xs)} ${JSON.stringify(fs)} ${pad} relu=${relu}: fused ${errs.map((e, k) => `${names[k]} ${e.toExponential(1)}`).join(', ')}; apart ${apartGrads.map((g, k) => normwise(g, reference[k]).toExponential(1)).join(', ')}`);
         errs.forEach((e, k) => assert.ok(e <= 1e-5, `${names[k]}: normwise error ${e} > 1e-5`));
       });
     }
@@ -154,27 +143,15 @@ describe('Winograd F(4x4, 3x3) conv layer (wasm)', () => {
   });
 
   it('training runs a Winograd layer and its 2x2 max pooling as one kernel; MODEL_LAB_WINOGRAD_POOL=0 keeps them apart', async () => {
-    const kernelsOfStep = async () => {
-      const model = tf.sequential({
+    const kernelsOfStep = () =>
+      trainingStepKernels(tf.sequential({
         layers: [
           tf.layers.conv2d({ inputShape: [10, 10, 8], filters: 8, kernelSize: 3, activation: 'relu' }),
           tf.layers.maxPooling2d({ poolSize: 2 }),
           tf.layers.flatten(),
           tf.layers.dense({ units: 4 }),
         ],
-      });
-      const plan = forwardPlan(model.layers);
-      const x = tf.randomNormal([2, 10, 10, 8]);
-      const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-      const { kernels } = await tf.profile(() => {
-        const { value, grads } = tf.variableGrads(() => tf.sum(runLayers(plan, x, 0, plan.layers.length, true, 0)) as tf.Scalar, variables);
-        tf.dispose(grads);
-        return value;
-      });
-      x.dispose();
-      model.dispose();
-      return kernels.map((k) => k.name);
-    };
+      }), [2, 10, 10, 8]);
     const fused = await kernelsOfStep();
     assert.ok(fused.includes(WINOGRAD_CONV_POOL) && !fused.includes('MaxPool') && !fused.includes(WINOGRAD_CONV), fused.join());
     process.env[WINOGRAD_POOL_ENV_VAR] = '0';
