@@ -208,7 +208,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
 
   /** The least probe CKA at which a unit may freeze: the conv bound for a conv layer, else the layer bound. */
   private similarityBound(u: number): number {
-    return (isConvUnit(this.units[u]) ? this.minConvSimilarity : this.minLayerSimilarity) ?? this.minLayerSimilarity!;
+    return (isConvUnit(this.units[u]) ? this.minConvSimilarity : this.minLayerSimilarity)!;
   }
 
   /** Reads every still-freezable unit's probe outputs (all of them, so the next candidate has a previous reading when its turn comes). */
