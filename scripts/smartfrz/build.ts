@@ -14,7 +14,7 @@
  *      grid): the predictor's scores as a classifier, and one candidate threshold below;
  *    - maxDirectedness: the 95th percentile of the directedness of their windows labelled
  *      freeze (the convergence guard lets 95% of freezable windows through);
- *    - threshold, minLayerSimilarity and stableReadings (the per-layer convergence signal, read
+ *    - threshold, minLayerSimilarity, minConvSimilarity and stableReadings (the per-layer convergence signal, read
  *      every `PROBE_EVERY` steps) together: real
  *      SmartFRZ trainings of the N cheapest calibration pairs (by recorded training time) with
  *      every candidate pair of values next to `none`, plus every CNN calibration pair
@@ -41,20 +41,20 @@ import { type Example, fitPredictor, probabilities, score } from './trainPredict
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /**
- * Candidate decisions tried in real trainings of calibration pairs (round 8 second pass's grid, declared in
+ * Candidate decisions tried in real trainings of calibration pairs (round 8 third pass's grid, declared in
  * docs/smartfrz.md before any calibration or bench run with it): the per-layer signal read every
  * `PROBE_EVERY` steps (fixed, not calibrated), its least probe CKA between consecutive readings
- * (`minLayerSimilarity`), the consecutive readings it must hold (`stableReadings`), and the
- * predictor's threshold: the one best on windows, 0.8. Round 8's grid went down to threshold 0
- * and similarity 0.98; on the 12 cheapest calibration pairs every combination below 0.999 or
- * below the window threshold already had two or more pairs beyond the bound, and adding pairs
- * cannot lower that count, so those rows are dropped and the range extends upwards instead
- * (a conv layer's 50-step CKA passed 0.999 while it still learned). Chosen: the combination that
- * saves the most backward FLOPs within the loss targets below.
+ * for dense layers (`minLayerSimilarity`) and for conv layers (`minConvSimilarity`: one bound
+ * for both either froze conv layers that still learned or held back the dense freezes), the
+ * consecutive readings it must hold (`stableReadings`), and the predictor's threshold: the one
+ * best on windows, 0.8. Conv values are listed highest first: the rule's sort is stable, so a
+ * tie goes to the higher conv bound. Chosen: the combination that saves the most backward FLOPs
+ * within the loss targets below.
  */
-const SIMILARITIES = [0.999, 0.9995, 0.9998, 0.9999];
+const SIMILARITIES = [0.999, 0.9995, 0.9998];
+const CONV_SIMILARITIES = [0.99995, 0.9999, 0.9998];
 const THRESHOLDS = [0.8];
-const STABLE_READINGS = [1, 3];
+const STABLE_READINGS = [1];
 const PROBE_EVERY = DEFAULT_PROBE_EVERY;
 const MEAN_LOSS_TARGET = 0.25;
 /** The issue's per-pair bound (points below `none`)... */
@@ -176,8 +176,8 @@ async function main(): Promise<void> {
   // calibration pairs (the model-level accuracy guard off: the per-layer signal replaces it).
   const tolPairs = tolerancePairs(calRuns, Number(values['tolerance-pairs']));
   const thresholds = [...new Set([windowThreshold, ...THRESHOLDS])].sort((a, b) => a - b);
-  const configs = thresholds.flatMap((t) => SIMILARITIES.flatMap((minLayerSimilarity) => STABLE_READINGS.map((stableReadings) => ({ threshold: t, minLayerSimilarity, stableReadings }))));
-  type DecisionRun = { threshold: number; minLayerSimilarity: number; stableReadings: number; accuracy: number; saved: number; freezes: string[] };
+  const configs = thresholds.flatMap((t) => SIMILARITIES.flatMap((minLayerSimilarity) => CONV_SIMILARITIES.flatMap((minConvSimilarity) => STABLE_READINGS.map((stableReadings) => ({ threshold: t, minLayerSimilarity, minConvSimilarity, stableReadings })))));
+  type DecisionRun = { threshold: number; minLayerSimilarity: number; minConvSimilarity: number; stableReadings: number; accuracy: number; saved: number; freezes: string[] };
   const tolRows: Array<{ pair: string; none: number; runs: DecisionRun[] }> = [];
   const c2 = cpu();
   for (const run of tolPairs) {
@@ -185,11 +185,19 @@ async function main(): Promise<void> {
     const data = await pair.load();
     const none = await trainWith(pair, data, createNonePolicy());
     const row = { pair: run.id, none: none.accuracy, runs: [] as DecisionRun[] };
+    // Without a conv layer the conv bound cannot act: one training per remaining decision.
+    const hasConv = pair.layers.some((l) => l.type === 'conv2d');
+    const trained = new Map<string, Awaited<ReturnType<typeof trainWith>>>();
     for (const c of configs) {
-      const r = await trainWith(pair, data, new SmartFrzPolicy({ predictor, threshold: c.threshold, maxDirectedness, minLayerSimilarity: c.minLayerSimilarity, stableReadings: c.stableReadings, probeEvery: PROBE_EVERY, accuracyTolerance: 100 }));
+      const key = `${c.threshold} ${c.minLayerSimilarity} ${hasConv ? c.minConvSimilarity : '-'} ${c.stableReadings}`;
+      let r = trained.get(key);
+      if (r === undefined) {
+        r = await trainWith(pair, data, new SmartFrzPolicy({ predictor, threshold: c.threshold, maxDirectedness, minLayerSimilarity: c.minLayerSimilarity, minConvSimilarity: c.minConvSimilarity, stableReadings: c.stableReadings, probeEvery: PROBE_EVERY, accuracyTolerance: 100 }));
+        trained.set(key, r);
+      }
       row.runs.push({ ...c, accuracy: r.accuracy, saved: r.backwardSaved, freezes: r.freezes });
     }
-    log(`  ${run.id}: none ${none.accuracy.toFixed(4)}; ${row.runs.map((r) => `t ${r.threshold} cka ${r.minLayerSimilarity}x${r.stableReadings}: ${((r.accuracy - none.accuracy) * 100).toFixed(2)} pts, ${(r.saved * 100).toFixed(0)}% [${r.freezes.join(' ')}]`).join('; ')}`);
+    log(`  ${run.id}: none ${none.accuracy.toFixed(4)}; ${row.runs.map((r) => `t ${r.threshold} cka ${r.minLayerSimilarity}/${r.minConvSimilarity}x${r.stableReadings}: ${((r.accuracy - none.accuracy) * 100).toFixed(2)} pts, ${(r.saved * 100).toFixed(0)}% [${r.freezes.join(' ')}]`).join('; ')}`);
     tolRows.push(row);
   }
   const perConfig = configs.map((c, i) => {
@@ -204,10 +212,10 @@ async function main(): Promise<void> {
   });
   const chosen = chooseDecision(perConfig)!;
   const threshold = chosen.threshold;
-  const { minLayerSimilarity, stableReadings } = chosen;
+  const { minLayerSimilarity, minConvSimilarity, stableReadings } = chosen;
   const tolCpu = cpu() - c2;
-  log(`threshold ${threshold}, minLayerSimilarity ${minLayerSimilarity}, stableReadings ${stableReadings}: ${JSON.stringify(perConfig)}`);
-  const calibration: PredictorCalibration = { threshold, minLayerSimilarity, stableReadings, probeEvery: PROBE_EVERY, maxDirectedness };
+  log(`threshold ${threshold}, minLayerSimilarity ${minLayerSimilarity}, minConvSimilarity ${minConvSimilarity}, stableReadings ${stableReadings}: ${JSON.stringify(perConfig)}`);
+  const calibration: PredictorCalibration = { threshold, minLayerSimilarity, minConvSimilarity, stableReadings, probeEvery: PROBE_EVERY, maxDirectedness };
   predictor.calibration = calibration;
 
   const fitScores = score(fitEx, await probabilities(predictor, fitEx), windowThreshold);
@@ -226,7 +234,7 @@ async function main(): Promise<void> {
     record: RECORD,
     fit,
     calibration: {
-      ...calibration, windowThreshold, thresholdRule: `with minLayerSimilarity and stableReadings (probe read every ${PROBE_EVERY} steps; accuracy guard off), the most backward FLOPs saved in real trainings of the ${tolPairs.length} tolerance pairs (the cheapest calibration pairs and every CNN one) with mean loss <= ${MEAN_LOSS_TARGET} points and at most ${MAX_PAIRS_BEYOND} pair beyond ${PAIR_LOSS_BOUND} points`, thresholdGrid: grid,
+      ...calibration, windowThreshold, thresholdRule: `with minLayerSimilarity (dense), minConvSimilarity (conv) and stableReadings (probe read every ${PROBE_EVERY} steps; accuracy guard off), the most backward FLOPs saved in real trainings of the ${tolPairs.length} tolerance pairs (the cheapest calibration pairs and every CNN one) with mean loss <= ${MEAN_LOSS_TARGET} points and at most ${MAX_PAIRS_BEYOND} pair beyond ${PAIR_LOSS_BOUND} points`, thresholdGrid: grid,
       directednessQuantile: 0.95, guardRejectsNotFreezable: +guardRejects.toFixed(4),
       meanLossTarget: MEAN_LOSS_TARGET, pairLossBound: PAIR_LOSS_BOUND, maxPairsBeyond: MAX_PAIRS_BEYOND, decisions: perConfig, tolerancePairs: tolRows,
     },

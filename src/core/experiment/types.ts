@@ -324,6 +324,8 @@ export interface FreezingConfig {
   accuracyTolerance?: number;
   /** smartfrz: a layer freezes only when its outputs on a fixed probe batch have linear CKA >= this with the previous reading's (default: the predictor's calibrated value). */
   minLayerSimilarity?: number;
+  /** smartfrz: the same bound for conv layers (default: the predictor's calibrated value, else minLayerSimilarity). */
+  minConvSimilarity?: number;
   /** smartfrz: optimizer steps between two probe readings, each followed by a freezing stage (default: the predictor's calibrated value). */
   probeEvery?: number;
   /** smartfrz: consecutive probe readings at or above minLayerSimilarity before a layer may freeze (default: the predictor's calibrated value). */

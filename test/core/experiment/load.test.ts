@@ -567,3 +567,31 @@ test('sizes have upper bounds, and a number too large to represent is called tha
   assert.deepEqual(messages(experiment('{"epochs":2.5,"batchSize":4}')), ['/training/epochs: epochs must be an integer, got 2.5']);
   assert.deepEqual(messages(experiment('{"epochs":100000,"batchSize":65536}')), []);
 });
+
+test('minConvSimilarity: a smartfrz setting with a range; out of range or on another policy, a diagnostic at its line', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'exp-conv-sim-'));
+  try {
+    await fs.copyFile(fixture('tiny.csv'), path.join(dir, 'tiny.csv'));
+    const file = path.join(dir, 'c.experiment.json');
+    const write = async (freezing: object) => {
+      const text = JSON.stringify({
+        kind: 'train', name: 'c', data: { format: 'csv', train: 'tiny.csv', label: 'last' },
+        model: { inputShape: [4], layers: [{ type: 'dense', units: 8 }, { type: 'dense', units: 3, activation: 'softmax' }] },
+        training: { epochs: 1, batchSize: 2 }, freezing,
+      }, null, 2);
+      await fs.writeFile(file, text);
+      return text;
+    };
+    await write({ policy: 'smartfrz', minLayerSimilarity: 0.999, minConvSimilarity: 0.9999 });
+    const ok = (await loadExperimentFile(file)).experiment as TrainExperiment;
+    assert.equal(ok.freezing?.minConvSimilarity, 0.9999);
+    const high = await write({ policy: 'smartfrz', minConvSimilarity: 1.5 });
+    const err = await rejectsUserError(loadExperimentFile(file));
+    assert.equal(err.pointer, '/freezing/minConvSimilarity');
+    assert.equal(err.line, positionOf(high, '1.5').line);
+    await write({ policy: 'linear', minConvSimilarity: 0.9 });
+    assert.match((await rejectsUserError(loadExperimentFile(file))).message, /unknown property "minConvSimilarity" in freezing/);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});

@@ -58,6 +58,7 @@ test('the shipped predictor carries the decision the rule picks from its own cal
   assert.ok(chosen, 'dataset.json has a decisions table');
   assert.equal(predictor.calibration.threshold, chosen.threshold);
   assert.equal(predictor.calibration.minLayerSimilarity, chosen.minLayerSimilarity);
+  assert.equal(predictor.calibration.minConvSimilarity, (chosen as { minConvSimilarity?: number }).minConvSimilarity);
   assert.equal(predictor.calibration.stableReadings, chosen.stableReadings);
   assert.equal(predictor.calibration.probeEvery, 50, 'read every 50 steps (declared, not calibrated)');
   assert.equal(predictor.calibration.accuracyTolerance, undefined, 'the per-layer signal replaced the accuracy guard');
@@ -66,5 +67,5 @@ test('the shipped predictor carries the decision the rule picks from its own cal
   const decidedOn = dataset.calibration.tolerancePairs.map((r: { pair: string }) => r.pair);
   assert.ok(cnnCalibrationPairs.length >= 5, `several CNN calibration pairs: ${cnnCalibrationPairs}`);
   for (const id of cnnCalibrationPairs) assert.ok(decidedOn.includes(id), `the decision was chosen with CNN pair ${id} among its pairs`);
-  assert.ok(dataset.calibration.decisions.every((d: { minLayerSimilarity: number }) => d.minLayerSimilarity >= 0.999), 'the declared grid');
+  assert.ok(dataset.calibration.decisions.every((d: { minLayerSimilarity: number; minConvSimilarity: number }) => d.minLayerSimilarity >= 0.999 && d.minConvSimilarity >= 0.9998), 'the declared grid: a conv bound per decision');
 });

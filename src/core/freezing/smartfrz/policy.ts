@@ -32,6 +32,12 @@ export interface SmartFrzOptions {
    */
   minLayerSimilarity?: number;
   /**
+   * The same bound for conv layers (`isConvUnit`): a conv layer's probe CKA passes a dense
+   * layer's bound while its filters still learn. Default: the predictor's calibrated value, else
+   * the layer similarity in use (files calibrated before it existed apply one bound to every layer).
+   */
+  minConvSimilarity?: number;
+  /**
    * Optimizer steps between two readings of the per-layer signal; a freezing stage follows each
    * reading. A fixed number of steps, not an epoch, so one `minLayerSimilarity` means the same
    * amount of training on a 20-step and a 200-step epoch, and a layer can freeze mid-epoch.
@@ -89,6 +95,11 @@ interface SavedState {
   stable?: number[];
 }
 
+/** Whether a unit is a convolution (its own similarity bound, `minConvSimilarity`). */
+export function isConvUnit(unit: Pick<FreezableUnit, 'type'>): boolean {
+  return /conv/i.test(unit.type);
+}
+
 /** `probeEvery` when neither the experiment nor the predictor's calibration sets a similarity cadence. */
 export const DEFAULT_PROBE_EVERY = 50;
 
@@ -132,6 +143,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
   private readonly threshold: number;
   private readonly accuracyTolerance: number;
   private readonly minLayerSimilarity: number | undefined;
+  private readonly minConvSimilarity: number | undefined;
   /** Steps between probe readings; undefined: once per epoch (a similarity calibrated per epoch). */
   private readonly probeEvery: number | undefined;
   private readonly stableReadings: number;
@@ -159,6 +171,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
     const cal = opts.predictor.calibration ?? {};
     this.threshold = opts.threshold ?? cal.threshold ?? 0.5;
     this.minLayerSimilarity = opts.minLayerSimilarity ?? cal.minLayerSimilarity;
+    this.minConvSimilarity = opts.minConvSimilarity ?? cal.minConvSimilarity ?? this.minLayerSimilarity;
     // A similarity taken from a file calibrated per epoch (no probeEvery) keeps that cadence.
     const perEpochSimilarity = opts.minLayerSimilarity === undefined && cal.minLayerSimilarity !== undefined;
     this.probeEvery = opts.probeEvery ?? cal.probeEvery ?? (perEpochSimilarity ? undefined : DEFAULT_PROBE_EVERY);
@@ -193,6 +206,11 @@ export class SmartFrzPolicy implements FreezingPolicy {
     return this.minLayerSimilarity !== undefined && this.probe !== undefined;
   }
 
+  /** The least probe CKA at which a unit may freeze: the conv bound for a conv layer, else the layer bound. */
+  private similarityBound(u: number): number {
+    return (isConvUnit(this.units[u]) ? this.minConvSimilarity : this.minLayerSimilarity)!;
+  }
+
   /** Reads every still-freezable unit's probe outputs (all of them, so the next candidate has a previous reading when its turn comes). */
   private readConvergence(): void {
     if (!this.watchesConvergence()) return;
@@ -200,7 +218,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
     for (let u = this.frozen; u < this.freezable(); u++) watched.push(u);
     if (watched.length === 0) return;
     const sims = this.convergence.read(this.probe!, watched);
-    watched.forEach((u, i) => (this.stable[u] = sims[i] >= this.minLayerSimilarity! ? this.stable[u] + 1 : 0));
+    watched.forEach((u, i) => (this.stable[u] = sims[i] >= this.similarityBound(u) ? this.stable[u] + 1 : 0));
   }
 
   /** Units that may ever freeze: all but the last `keepTrainable`. */
@@ -286,12 +304,13 @@ export class SmartFrzPolicy implements FreezingPolicy {
       if (this.watchesConvergence()) {
         const u = candidates[i];
         const sim = this.convergence.similarity(u);
-        if (!(sim >= this.minLayerSimilarity!) || this.stable[u] < this.stableReadings) {
+        const bound = this.similarityBound(u);
+        if (!(sim >= bound) || this.stable[u] < this.stableReadings) {
           const name = this.units[u].name;
           this.holdReason = Number.isNaN(sim)
             ? `${name} not probed twice yet`
-            : !(sim >= this.minLayerSimilarity!)
-              ? `${name} still changing (probe CKA ${sim.toFixed(4)} < ${this.minLayerSimilarity})`
+            : !(sim >= bound)
+              ? `${name} still changing (probe CKA ${sim.toFixed(5)} < ${bound})`
               : `${name} stable for ${this.stable[u]} of ${this.stableReadings} probe readings`;
           break;
         }
@@ -381,6 +400,7 @@ export function createSmartFrzPolicy(cfg: FreezingConfig): FreezingPolicy {
   checkNumber(cfg.threshold, 'threshold', (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
   checkNumber(cfg.accuracyTolerance, 'accuracyTolerance', (n) => n >= 0, 'a number of accuracy points >= 0');
   checkNumber(cfg.minLayerSimilarity, 'minLayerSimilarity', (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
+  checkNumber(cfg.minConvSimilarity, 'minConvSimilarity', (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
   checkNumber(cfg.snapshotEvery, 'snapshotEvery', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
   checkNumber(cfg.probeEvery, 'probeEvery', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
   checkNumber(cfg.stableReadings, 'stableReadings', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
@@ -403,6 +423,7 @@ export function createSmartFrzPolicy(cfg: FreezingConfig): FreezingPolicy {
     threshold: cfg.threshold,
     accuracyTolerance: cfg.accuracyTolerance,
     minLayerSimilarity: cfg.minLayerSimilarity,
+    minConvSimilarity: cfg.minConvSimilarity,
     probeEvery: cfg.probeEvery,
     stableReadings: cfg.stableReadings,
     snapshotEvery: cfg.snapshotEvery,

@@ -44,6 +44,8 @@ export interface PredictorCalibration {
   accuracyTolerance?: number;
   /** Per-layer convergence signal: least probe CKA between consecutive readings that may freeze. */
   minLayerSimilarity: number;
+  /** The same bound for conv layers (absent in files calibrated before it: `minLayerSimilarity` applies to every layer). */
+  minConvSimilarity?: number;
   /** Optimizer steps between two probe readings (absent in files calibrated before round 8, which read per epoch). */
   probeEvery?: number;
   /** Consecutive readings at or above `minLayerSimilarity` before a unit may freeze (absent: 1). */

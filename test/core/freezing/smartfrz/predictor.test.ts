@@ -59,6 +59,10 @@ test('the weights file round-trips exactly', async () => {
   const r = predictorFromFile(withCal);
   assert.deepEqual(r.calibration, p.calibration);
   assert.throws(() => predictorFromFile({ ...withCal, calibration: { threshold: 'high' } }), /calibration\.threshold must be a number/);
+  // A per-layer-type calibration round-trips; a bad conv bound names its field.
+  p.calibration = { threshold: 0.4, minLayerSimilarity: 0.999, minConvSimilarity: 0.9999, probeEvery: 50, stableReadings: 1, maxDirectedness: 3.2 };
+  assert.deepEqual(predictorFromFile(JSON.parse(JSON.stringify(await predictorToFile(p)))).calibration, p.calibration);
+  assert.throws(() => predictorFromFile({ ...withCal, calibration: { minConvSimilarity: -1 } }), /calibration\.minConvSimilarity must be a number/);
   p.dispose();
   q.dispose();
   r.dispose();
