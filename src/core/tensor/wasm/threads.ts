@@ -250,13 +250,13 @@ export function matMulThreaded(
   }
   const chunk = columns ? Math.ceil(n / NR / items) * NR : Math.ceil(m / MR / items) * MR;
   const units = columns ? n : m;
-  const stride = productScratchBytes(kernels.matMulScratch(columns ? chunk : n, k));
+  const stride = scratchBytes(kernels.matMulScratch(columns ? chunk : n, k));
   withScratch(backend, (stride / 4) * threads, (s) =>
     pool(backend, threads).run([Op.MatMul, units, chunk, m, n, k, a, aRow, aK, b, bTransposed, c, s, stride, columns ? 0 : 1, bias, relu ? 1 : 0], Math.ceil(units / chunk)));
 }
 
-/** Bytes of one thread's scratch area for a product needing `floats` of it: 16-byte aligned. */
-function productScratchBytes(floats: number): number {
+/** Bytes of one thread's scratch area for a kernel needing `floats` of it: 16-byte aligned. */
+function scratchBytes(floats: number): number {
   return Math.ceil(floats / 4) * 16;
 }
 
@@ -277,7 +277,7 @@ export interface StridedProduct {
 export function matMulBatchThreaded(backend: BackendWasm, count: number, p: StridedProduct, aStride: number, bStride: number, cStride: number): void {
   const { kernels } = boundSimdKernels(backend);
   const threads = kernelThreads();
-  const stride = productScratchBytes(kernels.matMulScratch(p.n, p.k));
+  const stride = scratchBytes(kernels.matMulScratch(p.n, p.k));
   const items = Math.min(count, ITEMS_PER_THREAD * threads);
   const parallel = threads > 1 && items > 1 && count * p.m * p.n * p.k >= PARALLEL_MIN;
   const chunk = parallel ? Math.ceil(count / items) : Math.max(count, 1);
@@ -428,7 +428,7 @@ export function winogradForwardThreaded(
   const perImage = g.tilesH * g.tilesW;
   const chunk = Math.max(1, Math.round(WINOGRAD_BLOCK_TILES / perImage));
   const items = Math.ceil(g.batch / chunk);
-  const stride = productScratchBytes(kernels.matMulScratch(g.outC, g.inC)) + WINOGRAD_SCRATCH_BYTES;
+  const stride = scratchBytes(kernels.matMulScratch(g.outC, g.inC)) + WINOGRAD_SCRATCH_BYTES;
   const parallel = threads > 1 && items > 1 && 36 * tilesOf(g) * g.inC * g.outC >= PARALLEL_MIN;
   withScratch(backend, (stride / 4) * threads, (s) =>
     pool(backend, threads).run([Op.WinogradForward, g.batch, chunk, v, u, m, y, g.inC, g.outC, g.outH, g.outW, g.tilesH, g.tilesW, tilesOf(g),
@@ -477,7 +477,7 @@ const convPoolArgs = (g: ConvPoolGeometry) => [g.H, g.W, g.inC, g.fh, g.fw, g.ou
 /** Bytes of one thread's scratch for the conv + max-pool kernels: the padded image (when padding), then `extraFloats`. */
 function convPoolScratchBytes(g: ConvPoolGeometry, extraFloats: number): number {
   const padded = g.Hp === g.H && g.Wp === g.W ? 0 : g.Hp * g.Wp * g.inC;
-  return Math.ceil((padded + extraFloats) / 4) * 16;
+  return scratchBytes(padded + extraFloats);
 }
 
 /** What `split` weighs for these kernels: their vector multiply-adds (4 window positions x taps per pooled vector). */
