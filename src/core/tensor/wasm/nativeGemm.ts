@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { boundSimdKernels } from './simdKernels';
-import { kernelThreads } from './threads';
+import { kernelThreads, type StridedProduct } from './threads';
 
 /**
  * The optional native product for dense layers: OpenBLAS's sgemm (`native/openblasGemm.c`, built
@@ -22,6 +22,15 @@ export interface NativeGemm {
   sgemm(
     heap: Float32Array, transA: number, transB: number, m: number, n: number, k: number,
     a: number, lda: number, b: number, ldb: number, c: number, ldc: number, bias: number, relu: number, threads: number,
+  ): void;
+  /**
+   * `count` products C_u = op(A_u) op(B_u), product u's operands and result `stride*` floats after
+   * product 0's; each product one block (one single-threaded sgemm) whichever thread runs it.
+   */
+  sgemmBatch(
+    heap: Float32Array, transA: number, transB: number, m: number, n: number, k: number,
+    a: number, lda: number, strideA: number, b: number, ldb: number, strideB: number, c: number, ldc: number, strideC: number,
+    count: number, threads: number,
   ): void;
   /** Blocks the module's helper threads computed so far (tests: shows they took part). */
   helperBlocks(): number;
@@ -89,4 +98,22 @@ export function nativeMatMul(
 ): void {
   gemm.sgemm(heapView(backend), transA ? 1 : 0, transB ? 1 : 0, m, n, k, a / 4, transA ? m : k, b / 4, transB ? k : n, c / 4, n,
     bias ? bias / 4 : -1, relu ? 1 : 0, kernelThreads());
+}
+
+/**
+ * `count` strided products on `gemm` (`sgemmBatch`) on `kernelThreads()` threads: product u is
+ * C_u = op(A_u) op(B_u) with element (i, p) of op(A_u) at a + u * aStride + i * aRow + p * aK
+ * bytes (one of aRow, aK is 4: a row-major matrix or its transpose), B_u at b + u * bStride (rows
+ * ldb bytes apart), C_u at c + u * cStride (rows ldc bytes apart); the arguments of
+ * `matMulBatchThreaded` (threads.ts), so a caller can take either product.
+ */
+export function nativeMatMulBatch(
+  gemm: NativeGemm, backend: BackendWasm, count: number, p: StridedProduct, aStride: number, bStride: number, cStride: number,
+): void {
+  const transA = p.aRow === 4 && p.aK !== 4;
+  const lda = (transA ? p.aK : p.aRow) / 4;
+  const ldb = p.ldb ? p.ldb / 4 : p.bTransposed ? p.k : p.n;
+  const ldc = p.ldc ? p.ldc / 4 : p.n;
+  gemm.sgemmBatch(heapView(backend), transA ? 1 : 0, p.bTransposed ? 1 : 0, p.m, p.n, p.k, p.a / 4, lda, aStride / 4, p.b / 4, ldb, bStride / 4,
+    p.c / 4, ldc, cStride / 4, count, kernelThreads());
 }

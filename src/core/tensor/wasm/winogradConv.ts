@@ -3,10 +3,11 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { biasActivationGrad } from './fusedLayers';
 import { disposeInfos } from './kernelCall';
 import type { WasmKernelFix } from './kernelFix';
+import { NATIVE_ENV_VAR, nativeGemm, nativeMatMulBatch, type NativeGemm } from './nativeGemm';
 import { heapOffset } from './simdKernels';
 import {
   matMulBatchThreaded, winogradForwardThreaded, winogradInputGradThreaded, winogradInputThreaded, winogradOutputGradPoolThreaded, winogradOutputGradThreaded,
-  type WinogradGeometry,
+  winogradOutputThreaded, type StridedProduct, type WinogradGeometry,
 } from './threads';
 
 /**
@@ -53,6 +54,57 @@ export const WINOGRAD_OUTPUT_GRAD_POOL = 'ModelLabWinogradOutputGradPool';
 
 /** `MODEL_LAB_WINOGRAD_POOL=0` keeps a Winograd layer and its max pooling apart (A/B measurements). */
 export const WINOGRAD_POOL_ENV_VAR = 'MODEL_LAB_WINOGRAD_POOL';
+
+/**
+ * `MODEL_LAB_NATIVE_CONV=0` keeps the Winograd layer's 36 products (forward, input and filter
+ * gradients) on the wasm product where the native one loaded (`nativeGemm.ts`; `MODEL_LAB_NATIVE=0`
+ * turns off both). The native product runs each of the 36 products as one single-threaded
+ * OpenBLAS call, whichever thread takes it, so results are identical for any thread count; they
+ * differ from the wasm product's in the last bits (another summation order), as the dense layers' do.
+ */
+export const NATIVE_CONV_ENV_VAR = 'MODEL_LAB_NATIVE_CONV';
+
+/** The native product for the Winograd layers' products, or undefined (not loaded, or off by `NATIVE_CONV_ENV_VAR`). */
+function nativeConvGemm(): NativeGemm | undefined {
+  if (process.env[NATIVE_CONV_ENV_VAR] === '0') return undefined;
+  const gemm = nativeGemm();
+  return typeof gemm?.sgemmBatch === 'function' ? gemm : undefined;
+}
+
+/** What the Winograd layers' products run on, for logs, provenance and benchmarks. */
+export function convProductEngine(): string {
+  if (process.env[NATIVE_ENV_VAR] === '0') return `wasm (${NATIVE_ENV_VAR}=0)`;
+  if (process.env[NATIVE_CONV_ENV_VAR] === '0') return `wasm (${NATIVE_CONV_ENV_VAR}=0)`;
+  return nativeConvGemm() ? 'native' : 'wasm (no native product)';
+}
+
+/** The 36 products of a pass on the native product where it applies, else on the wasm threads (same arguments). */
+function products(backend: BackendWasm, p: StridedProduct, aStride: number, bStride: number, cStride: number): void {
+  const gemm = nativeConvGemm();
+  if (gemm) nativeMatMulBatch(gemm, backend, 36, p, aStride, bStride, cStride);
+  else matMulBatchThreaded(backend, 36, p, aStride, bStride, cStride);
+}
+
+/**
+ * The forward pass after the input transform: the 36 products, then the output transform (+ bias,
+ * ReLU; pooled with `pooled`). On the wasm product both run per few images while M is in cache
+ * (`winogradForwardThreaded`); on the native one the products run whole, then the transform.
+ */
+function forward(
+  backend: BackendWasm, v: number, u: number, m: number, y: number, g: WinogradGeometry, bias: number, relu: boolean,
+  pooled?: { code: number; ph: number; pw: number },
+): void {
+  const gemm = nativeConvGemm();
+  if (!gemm) {
+    winogradForwardThreaded(backend, v, u, m, y, g, bias, relu, pooled);
+    return;
+  }
+  const tiles = tileCount(g);
+  nativeMatMulBatch(gemm, backend, 36, {
+    m: tiles, n: g.outC, k: g.inC, a: v, aRow: 36 * g.inC * 4, aK: 4, b: u, bTransposed: false, ldb: 0, c: m, ldc: 36 * g.outC * 4,
+  }, g.inC * 4, g.inC * g.outC * 4, g.outC * 4);
+  winogradOutputThreaded(backend, m, y, g, bias, relu, pooled);
+}
 
 /**
  * Input channels from which a layer runs as Winograd. The 36 products have the input channels as
@@ -152,7 +204,7 @@ export const winogradConvKernel: WasmKernelFix = {
       const outC = outShape[3];
       const m = backend.makeOutput([tileTotal, 36, outC], 'float32');
       const y = backend.makeOutput(outShape, 'float32');
-      winogradForwardThreaded(backend, heapOffset(backend, v), heapOffset(backend, u), heapOffset(backend, m), heapOffset(backend, y),
+      forward(backend, heapOffset(backend, v), heapOffset(backend, u), heapOffset(backend, m), heapOffset(backend, y),
         { ...outputGeometry(outShape), inC }, heapOffset(backend, b), relu);
       disposeInfos(backend, m);
       return y;
@@ -175,7 +227,7 @@ export const winogradConvPoolKernel: WasmKernelFix = {
       const m = backend.makeOutput([tileTotal, 36, outC], 'float32');
       const y = backend.makeOutput([batch, ph, pw, outC], 'float32');
       const code = backend.makeOutput([(batch * ph * pw * outC) / 4], 'int32');
-      winogradForwardThreaded(backend, heapOffset(backend, v), heapOffset(backend, u), heapOffset(backend, m), heapOffset(backend, y),
+      forward(backend, heapOffset(backend, v), heapOffset(backend, u), heapOffset(backend, m), heapOffset(backend, y),
         { ...outputGeometry(outShape), inC }, heapOffset(backend, b), relu, { code: heapOffset(backend, code), ph, pw });
       disposeInfos(backend, m);
       return [y, code];
@@ -228,7 +280,7 @@ export const winogradDataGradKernel: WasmKernelFix = {
       const [tileTotal, , outC] = dm.shape;
       const inC = u.shape[1];
       const dv = backend.makeOutput([tileTotal, 36, inC], 'float32');
-      matMulBatchThreaded(backend, 36, {
+      products(backend, {
         m: tileTotal, n: inC, k: outC, a: heapOffset(backend, dm), aRow: 36 * outC * 4, aK: 4,
         b: heapOffset(backend, u), bTransposed: true, ldb: 0, c: heapOffset(backend, dv), ldc: 36 * inC * 4,
       }, outC * 4, inC * outC * 4, inC * 4);
@@ -248,7 +300,7 @@ export const winogradFilterGradKernel: WasmKernelFix = {
       const [tileTotal, , inC] = v.shape;
       const outC = dm.shape[2];
       const du = backend.makeOutput([36, inC, outC], 'float32');
-      matMulBatchThreaded(backend, 36, {
+      products(backend, {
         m: inC, n: outC, k: tileTotal, a: heapOffset(backend, v), aRow: 4, aK: 36 * inC * 4,
         b: heapOffset(backend, dm), bTransposed: false, ldb: 36 * outC * 4, c: heapOffset(backend, du), ldc: 0,
       }, inC * 4, outC * 4, inC * outC * 4);
