@@ -30,8 +30,8 @@ export interface RunEnvironment {
    */
   denseProducts?: string;
   /**
-   * What the Winograd conv layers' 36 products ran on (wasm backend): `native` (OpenBLAS) or
-   * `wasm (why)` (core/tensor/wasm/winogradConv.ts, `MODEL_LAB_NATIVE_CONV`). The two differ in the last bits.
+   * What the conv layers' products (Winograd and im2col) ran on, wasm backend: `native` (OpenBLAS)
+   * or `wasm (why)` (core/tensor/wasm/nativeGemm.ts, `MODEL_LAB_NATIVE_CONV`). The two differ in the last bits.
    */
   convProducts?: string;
   platform: string;

@@ -5,8 +5,7 @@ import { UserError, isUserError } from '../core/errors';
 import { loadData } from '../core/data/load';
 import { checkDataAgainstModel } from '../core/data/check';
 import { initBackend } from '../core/tensor/backend';
-import { denseProductEngine } from '../core/tensor/wasm/nativeGemm';
-import { convProductEngine } from '../core/tensor/wasm/winogradConv';
+import { convProductEngine, denseProductEngine } from '../core/tensor/wasm/nativeGemm';
 import { buildModel } from '../core/model/build';
 import { saveModel } from '../core/model/io';
 import { createPolicy } from '../core/freezing/create';
@@ -63,7 +62,7 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
     const backend = await initBackend((req.backend as 'auto') ?? 'auto');
     const denseProducts = backend.name === 'wasm' ? denseProductEngine() : undefined;
     const convProducts = backend.name === 'wasm' ? convProductEngine() : undefined;
-    sink.log('info', `backend: ${backend.name}${backend.name === 'wasm' ? ` (simd ${backend.simd}, fma ${backend.fma}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}; dense layers: ${denseProducts}; Winograd conv products: ${convProducts})` : ''}`);
+    sink.log('info', `backend: ${backend.name}${backend.name === 'wasm' ? ` (simd ${backend.simd}, fma ${backend.fma}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}; dense layers: ${denseProducts}; conv products: ${convProducts})` : ''}`);
     await store.updateRunRecord(runDir, { backend: backend.name });
     await recordBackend(runDir, backend.name, backend.threads, denseProducts, convProducts);
 

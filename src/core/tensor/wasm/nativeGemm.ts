@@ -76,6 +76,30 @@ export function denseProductEngine(): string {
   return gemm ? `native: ${gemm.describe()}` : `wasm (${loaded?.why})`;
 }
 
+/**
+ * `MODEL_LAB_NATIVE_CONV=0` keeps the conv layers' products on the wasm product where the native
+ * one loaded (`MODEL_LAB_NATIVE=0` turns off both): the Winograd layers' 36 products per pass
+ * (winogradConv.ts) and the im2col layers' products (fusedLayers.ts' `CONV_LAYER`), forward, input
+ * and filter gradients. Each product (or fixed block of one) is one single-threaded OpenBLAS call
+ * whichever thread takes it, so results are identical for any thread count; they differ from the
+ * wasm product's in the last bits (another summation order), as the dense layers' do.
+ */
+export const NATIVE_CONV_ENV_VAR = 'MODEL_LAB_NATIVE_CONV';
+
+/** The native product for conv layers, or undefined (not loaded, or off by `NATIVE_CONV_ENV_VAR` or `NATIVE_ENV_VAR`). */
+export function nativeConvGemm(): NativeGemm | undefined {
+  if (process.env[NATIVE_CONV_ENV_VAR] === '0') return undefined;
+  const gemm = nativeGemm();
+  return typeof gemm?.sgemmBatch === 'function' ? gemm : undefined;
+}
+
+/** What conv layers' products run on, for logs, provenance and benchmarks: `native`, or `wasm (why)`. */
+export function convProductEngine(): string {
+  if (process.env[NATIVE_ENV_VAR] === '0') return `wasm (${NATIVE_ENV_VAR}=0)`;
+  if (process.env[NATIVE_CONV_ENV_VAR] === '0') return `wasm (${NATIVE_CONV_ENV_VAR}=0)`;
+  return nativeConvGemm() ? 'native' : `wasm (${loaded?.why ?? 'no native product'})`;
+}
+
 /** A view of the whole wasm memory per buffer: a new one only after the memory grew. */
 const HEAP = Symbol.for('model-lab.wasm.nativeHeap');
 type WithHeap = BackendWasm & { [HEAP]?: Float32Array };

@@ -3,7 +3,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { biasActivationGrad } from './fusedLayers';
 import { disposeInfos } from './kernelCall';
 import type { WasmKernelFix } from './kernelFix';
-import { NATIVE_ENV_VAR, nativeGemm, nativeMatMulBatch, type NativeGemm } from './nativeGemm';
+import { nativeConvGemm, nativeMatMulBatch } from './nativeGemm';
 import { heapOffset } from './simdKernels';
 import {
   matMulBatchThreaded, winogradForwardThreaded, winogradInputGradThreaded, winogradInputThreaded, winogradOutputGradPoolThreaded, winogradOutputGradThreaded,
@@ -54,29 +54,6 @@ export const WINOGRAD_OUTPUT_GRAD_POOL = 'ModelLabWinogradOutputGradPool';
 
 /** `MODEL_LAB_WINOGRAD_POOL=0` keeps a Winograd layer and its max pooling apart (A/B measurements). */
 export const WINOGRAD_POOL_ENV_VAR = 'MODEL_LAB_WINOGRAD_POOL';
-
-/**
- * `MODEL_LAB_NATIVE_CONV=0` keeps the Winograd layer's 36 products (forward, input and filter
- * gradients) on the wasm product where the native one loaded (`nativeGemm.ts`; `MODEL_LAB_NATIVE=0`
- * turns off both). The native product runs each of the 36 products as one single-threaded
- * OpenBLAS call, whichever thread takes it, so results are identical for any thread count; they
- * differ from the wasm product's in the last bits (another summation order), as the dense layers' do.
- */
-export const NATIVE_CONV_ENV_VAR = 'MODEL_LAB_NATIVE_CONV';
-
-/** The native product for the Winograd layers' products, or undefined (not loaded, or off by `NATIVE_CONV_ENV_VAR`). */
-function nativeConvGemm(): NativeGemm | undefined {
-  if (process.env[NATIVE_CONV_ENV_VAR] === '0') return undefined;
-  const gemm = nativeGemm();
-  return typeof gemm?.sgemmBatch === 'function' ? gemm : undefined;
-}
-
-/** What the Winograd layers' products run on, for logs, provenance and benchmarks. */
-export function convProductEngine(): string {
-  if (process.env[NATIVE_ENV_VAR] === '0') return `wasm (${NATIVE_ENV_VAR}=0)`;
-  if (process.env[NATIVE_CONV_ENV_VAR] === '0') return `wasm (${NATIVE_CONV_ENV_VAR}=0)`;
-  return nativeConvGemm() ? 'native' : 'wasm (no native product)';
-}
 
 /** The 36 products of a pass on the native product where it applies, else on the wasm threads (same arguments). */
 function products(backend: BackendWasm, p: StridedProduct, aStride: number, bStride: number, cStride: number): void {

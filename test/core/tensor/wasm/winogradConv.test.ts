@@ -2,10 +2,10 @@ import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { convLayer } from '../../../../src/core/tensor/wasm/fusedLayers';
-import { NATIVE_ENV_VAR, nativeGemm } from '../../../../src/core/tensor/wasm/nativeGemm';
+import { convProductEngine, NATIVE_CONV_ENV_VAR, NATIVE_ENV_VAR, nativeGemm } from '../../../../src/core/tensor/wasm/nativeGemm';
 import { setKernelThreads } from '../../../../src/core/tensor/wasm/threads';
 import {
-  convProductEngine, NATIVE_CONV_ENV_VAR, WINOGRAD_CONV, WINOGRAD_CONV_POOL, WINOGRAD_INPUT, WINOGRAD_POOL_ENV_VAR, winogradApplies, winogradConvLayer,
+  WINOGRAD_CONV, WINOGRAD_CONV_POOL, WINOGRAD_INPUT, WINOGRAD_POOL_ENV_VAR, winogradApplies, winogradConvLayer,
   winogradPoolApplies,
 } from '../../../../src/core/tensor/wasm/winogradConv';
 import { initWasmWithFixes } from '../backendComparison';
