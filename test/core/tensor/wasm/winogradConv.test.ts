@@ -107,6 +107,7 @@ describe('Winograd F(4x4, 3x3) conv layer (wasm)', () => {
     { xs: [3, 11, 13, 8], fs: [3, 3, 8, 12] },
     { xs: [2, 13, 13, 32], fs: [3, 3, 32, 64] }, // the reference CNN's second layer, 2 images
     { xs: [1, 6, 5, 12], fs: [3, 3, 12, 4] },
+    { xs: [2, 70, 70, 8], fs: [3, 3, 8, 8] }, // 289 tiles per image: the native forward in chunks of whole images (one each)
   ];
   for (const engine of engines) {
     for (const { xs, fs } of cases) {
@@ -134,6 +135,7 @@ describe('Winograd F(4x4, 3x3) conv layer (wasm)', () => {
     { xs: [2, 13, 13, 32], fs: [3, 3, 32, 64], pad: 'valid' }, // the reference CNN's second layer: 11x11 -> 5x5 (last row/column dropped)
     { xs: [3, 11, 13, 8], fs: [3, 3, 8, 12], pad: 'same' }, // 11x13 -> 5x6
     { xs: [1, 6, 5, 12], fs: [3, 3, 12, 4], pad: 'valid' }, // 4x3 -> 2x1
+    { xs: [2, 70, 70, 8], fs: [3, 3, 8, 8], pad: 'valid' }, // 68x68 -> 34x34, the native forward in two chunks
   ] as const;
   for (const engine of engines) for (const { xs, fs, pad } of pooledCases) {
     for (const relu of [true, false]) {
@@ -153,21 +155,23 @@ describe('Winograd F(4x4, 3x3) conv layer (wasm)', () => {
     }
   }
 
-  for (const engine of engines) {
+  // The reference CNN's second layer (9 images), and a layer whose native forward runs in chunks (one image each).
+  const threadCases = [{ xs: [9, 13, 13, 32], fs: [3, 3, 32, 64] }, { xs: [2, 70, 70, 8], fs: [3, 3, 8, 8] }];
+  for (const engine of engines) for (const { xs, fs } of threadCases) {
     for (const pool of [true, false]) {
-      it(`${engine} products${pool ? ', with 2x2 max pooling' : ''}: on 2 and 3 threads equals 1 thread, output and gradients`, () => on(engine, () => {
+      it(`${engine} products, x${JSON.stringify(xs)} f${JSON.stringify(fs)}${pool ? ', with 2x2 max pooling' : ''}: on 2 and 3 threads equals 1 thread, output and gradients`, () => on(engine, () => {
         const layer: Layer = (x, f, b) => winogradConvLayer(x, f, b, 'valid', true, pool);
         const gemm = engine === 'native' ? nativeGemm()! : undefined;
         try {
           setKernelThreads(1);
-          const one = runLayer(layer, [9, 13, 13, 32], [3, 3, 32, 64]);
+          const one = runLayer(layer, xs, fs);
           for (const threads of [2, 3]) {
             setKernelThreads(threads);
             // Until the native module's helper threads computed products (on a busy machine the caller may do them all).
             let helped = !gemm;
             for (let attempt = 0; attempt < 50 && (attempt === 0 || !helped); attempt++) {
               const before = gemm?.helperBlocks() ?? 0;
-              const many = runLayer(layer, [9, 13, 13, 32], [3, 3, 32, 64]);
+              const many = runLayer(layer, xs, fs);
               many.forEach((values, k) => assert.ok(values.every((v, i) => Object.is(v, one[k][i])), `${threads} threads: result ${k} differs`));
               helped ||= gemm!.helperBlocks() > before;
             }
