@@ -5,12 +5,12 @@ import { boundSimdKernels } from './simdKernels';
 import { kernelThreads, type StridedProduct } from './threads';
 
 /**
- * The optional native product for dense layers: OpenBLAS's sgemm (`native/openblasGemm.c`, built
+ * The optional native product for dense and conv layers (`NATIVE_CONV_ENV_VAR` below): OpenBLAS's sgemm (`native/openblasGemm.c`, built
  * by `npm run build` to `dist/openblasGemm.node` on linux-x64) on the wasm backend's tensors in
  * place. wasm SIMD is 128 bits wide; OpenBLAS runs these products with 256-bit AVX2 FMA at about
  * twice our kernel's multiply-adds per CPU-second (docs/performance.md). The module opens the
  * system's OpenBLAS (`libopenblas.so.0`) when it loads; where it was not built, OpenBLAS is
- * missing, or `MODEL_LAB_NATIVE=0`, dense layers use the wasm product. Results are bit-identical
+ * missing, or `MODEL_LAB_NATIVE=0`, those layers use the wasm product. Results are bit-identical
  * for any thread count (fixed blocks, one OpenBLAS thread each: see the C file), but not to the
  * wasm product's: the two sum in different orders.
  */
