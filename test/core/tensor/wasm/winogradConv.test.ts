@@ -5,8 +5,7 @@ import { convLayer } from '../../../../src/core/tensor/wasm/fusedLayers';
 import { convProductEngine, NATIVE_CONV_ENV_VAR, NATIVE_ENV_VAR, nativeGemm } from '../../../../src/core/tensor/wasm/nativeGemm';
 import { setKernelThreads } from '../../../../src/core/tensor/wasm/threads';
 import {
-  WINOGRAD_CONV, WINOGRAD_CONV_POOL, WINOGRAD_INPUT, WINOGRAD_POOL_ENV_VAR, winogradApplies, winogradConvLayer,
-  winogradPoolApplies,
+  WINOGRAD_CONV, WINOGRAD_CONV_POOL, WINOGRAD_INPUT, WINOGRAD_POOL_ENV_VAR, winogradApplies, winogradConvLayer, winogradPoolApplies,
 } from '../../../../src/core/tensor/wasm/winogradConv';
 import { initWasmWithFixes } from '../backendComparison';
 import { normwise, pooledReferenceGradients, runLayer, trainingStepKernels } from './pooledReference';
