@@ -29,6 +29,12 @@ export interface RunEnvironment {
    * why (core/tensor/wasm/nativeGemm.ts). Results differ between the two in the last bits.
    */
   denseProducts?: string;
+  /**
+   * Optimizer steps (of this start or resume) taken by the fused dense training step (one kernel
+   * for an all-dense trainable stack, core/train/denseStep.ts) and by tfjs's gradient tape; the
+   * two give the same gradients bit for bit. Written when training ends.
+   */
+  trainingSteps?: { fused: number; tape: number };
   platform: string;
   /**
    * The commit of the git repository holding the experiment file (absent outside one, or
@@ -100,6 +106,14 @@ export async function recordBackend(runDir: string, backend: string, threads?: n
   last.backend = backend;
   if (threads !== undefined) last.threads = threads;
   if (denseProducts !== undefined) last.denseProducts = denseProducts;
+  await writeJsonAtomic(path.join(runDir, PROVENANCE_FILE), p).catch(() => undefined);
+}
+
+/** Notes how many steps each training-step path took (in the latest resume, when it was resumed); never fails the run. */
+export async function recordTrainingSteps(runDir: string, steps: { fused: number; tape: number }): Promise<void> {
+  const p = await readProvenance(runDir);
+  if (!p) return;
+  (p.resumes?.[p.resumes.length - 1] ?? p).trainingSteps = steps;
   await writeJsonAtomic(path.join(runDir, PROVENANCE_FILE), p).catch(() => undefined);
 }
 
