@@ -336,7 +336,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const scales = units.map((_, u) => (u >= state.prefix && policy.lrScale ? policy.lrScale(u, stepInfo) : 1));
         const dropoutSeed = rng.int(2 ** 30);
         const idx = tf.tensor1d(order.subarray(start, start + size), 'int32');
-        let fusedStep = false;
+        /** Whether the fused dense step computed this step's gradients (undefined: nothing trains). */
+        let fusedStep: boolean | undefined;
         const { loss, norms } = tf.tidy(() => {
           const yb = tf.gather(yTrain, idx) as tf.Tensor1D;
           let h: tf.Tensor;
@@ -362,8 +363,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           return { loss: value, norms };
         });
         idx.dispose();
-        stepPaths[fusedStep ? 'fused' : 'tape']++;
-        if (fusedStep !== lastStep.fused || state.boundary !== lastStep.boundary) {
+        if (fusedStep !== undefined) stepPaths[fusedStep ? 'fused' : 'tape']++;
+        if (fusedStep !== undefined && (fusedStep !== lastStep.fused || state.boundary !== lastStep.boundary)) {
           const plan = denseStepPlan(fplan, state.boundary, state.variables);
           const message = fusedStep
             ? `training step: one fused kernel for the dense layers ${plan.layers?.join(', ')} (${DENSE_STEP_ENV_VAR}=0: tfjs's gradient tape)`

@@ -92,6 +92,9 @@ export const denseStackGradsKernel: WasmKernelFix = {
           productAt(backend, width[i], n, m, input(i), true, dz[i], false, pg[2 * i], { native: true });
           if (i > 0) productAt(backend, m, width[i], n, dz[i], false, pw[i], true, dy[i - 1], { native: true });
         }
+      } catch (e) {
+        for (const t of [loss, ...grads]) backend.disposeData(t.dataId);
+        throw e;
       } finally {
         backend.disposeData(scratch.dataId);
       }
