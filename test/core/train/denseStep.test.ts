@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { createPolicy } from '../../../src/core/freezing/create';
 import { buildModel } from '../../../src/core/model/build';
@@ -129,9 +129,6 @@ describe('the fused dense training step', () => {
   before(async () => {
     await initWasmWithFixes();
   });
-  after(() => {
-    tf.disposeVariables();
-  });
 
   const rows = 37;
   const inputs = () => [tf.randomNormal([rows, 5, 6], 0, 1, 'float32', 11), tf.randomUniform([rows], 0, 7, 'int32', 12) as tf.Tensor1D] as const;
@@ -149,7 +146,7 @@ describe('the fused dense training step', () => {
         assert.equal(got.length, ref.length);
         got.forEach((g, k) => {
           const err = normwise(g, ref[k]);
-          assert.ok(err <= 2e-6, `output ${k} (loss, then dw/db per layer): normwise error ${err}`);
+          assert.ok(err <= 1e-6, `output ${k} (loss, then dw/db per layer): normwise error ${err}`);
         });
       });
     });
@@ -209,7 +206,7 @@ describe('the fused dense training step', () => {
     assert.match(denseStepPlan(forwardPlan(tanh.layers), 0, tanh.trainableWeights.map((w) => w.read() as tf.Variable)).reason ?? '', /not all dense/);
     // The head of a model whose first layer is not dense applies from the first dense layer.
     assert.deepEqual(denseStepPlan(forwardPlan(tanh.layers), 1, tanh.trainableWeights.slice(2).map((w) => w.read() as tf.Variable)).layers, [tanh.layers[1].name]);
-    tf.dispose([model, withDropout, tanh].map((m) => m.weights.map((w) => w.read())).flat());
+    for (const m of [model, withDropout, tanh]) m.dispose();
   });
 
   it('training: the same weights as the tape path bit for bit, with a layer frozen mid-run; the log says which path ran', async () => {
