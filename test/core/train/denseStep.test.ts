@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import type { FreezingConfig } from '../../../src/core/experiment/types';
 import { createPolicy } from '../../../src/core/freezing/create';
 import { buildModel } from '../../../src/core/model/build';
 import { DENSE_STACK_GRADS } from '../../../src/core/tensor/wasm/denseStack';
@@ -23,19 +24,8 @@ import { experiment, MLP, prototypeData, snapshot } from './fixtures';
 const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
 const PRODUCTS = [{ name: 'wasm product', native: '0' }, ...(linuxX64 ? [{ name: 'native product', native: undefined }] : [])];
 
-function withEnv<T>(name: string, value: string | undefined, body: () => T): T {
-  const saved = process.env[name];
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
-  try {
-    return body();
-  } finally {
-    if (saved === undefined) delete process.env[name];
-    else process.env[name] = saved;
-  }
-}
-
-async function withEnvAsync<T>(name: string, value: string | undefined, body: () => Promise<T>): Promise<T> {
+/** Runs `body` with the environment variable set (undefined: unset), restored afterwards. */
+async function withEnv<T>(name: string, value: string | undefined, body: () => T | Promise<T>): Promise<T> {
   const saved = process.env[name];
   if (value === undefined) delete process.env[name];
   else process.env[name] = value;
@@ -134,8 +124,8 @@ describe('the fused dense training step', () => {
   const inputs = () => [tf.randomNormal([rows, 5, 6], 0, 1, 'float32', 11), tf.randomUniform([rows], 0, 7, 'int32', 12) as tf.Tensor1D] as const;
 
   for (const product of PRODUCTS) {
-    it(`loss and gradients within float32 rounding of a float64 reference (${product.name})`, () => {
-      withEnv(NATIVE_ENV_VAR, product.native, () => {
+    it(`loss and gradients within float32 rounding of a float64 reference (${product.name})`, async () => {
+      await withEnv(NATIVE_ENV_VAR, product.native, () => {
         const model = oddMlp();
         const [x, y] = inputs();
         const got = stepOutputs(model, x, y, 0, true);
@@ -151,8 +141,8 @@ describe('the fused dense training step', () => {
       });
     });
 
-    it(`bit-identical to tfjs's gradient tape over the same layers, whole stack and frozen prefixes (${product.name})`, () => {
-      withEnv(NATIVE_ENV_VAR, product.native, () => {
+    it(`bit-identical to tfjs's gradient tape over the same layers, whole stack and frozen prefixes (${product.name})`, async () => {
+      await withEnv(NATIVE_ENV_VAR, product.native, () => {
         const model = oddMlp();
         const [x, y] = inputs();
         // from 1: Flatten frozen (weightless), from 2: fc1 frozen (its output computed outside the tape).
@@ -187,12 +177,12 @@ describe('the fused dense training step', () => {
     model.dispose();
   });
 
-  it('steps aside where it does not apply, and with MODEL_LAB_DENSE_STEP=0', () => {
+  it('steps aside where it does not apply, and with MODEL_LAB_DENSE_STEP=0', async () => {
     const model = oddMlp();
     const plan = forwardPlan(model.layers);
     const all = model.trainableWeights.map((w) => w.read() as tf.Variable);
     assert.deepEqual(denseStepPlan(plan, 0, all).layers, model.layers.slice(1).map((l) => l.name));
-    withEnv(DENSE_STEP_ENV_VAR, '0', () => assert.match(denseStepPlan(plan, 0, all).reason ?? '', /MODEL_LAB_DENSE_STEP=0/));
+    await withEnv(DENSE_STEP_ENV_VAR, '0', () => assert.match(denseStepPlan(plan, 0, all).reason ?? '', /MODEL_LAB_DENSE_STEP=0/));
     assert.match(denseStepPlan(plan, 0, all.slice(2)).reason ?? '', /variables/, 'a layer not trained inside the stack');
     const withDropout = tf.sequential({
       layers: [tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu' }), tf.layers.dropout({ rate: 0.5 }), tf.layers.dense({ units: 3, activation: 'softmax' })],
@@ -209,35 +199,51 @@ describe('the fused dense training step', () => {
     for (const m of [model, withDropout, tanh]) m.dispose();
   });
 
-  it('training: the same weights as the tape path bit for bit, with a layer frozen mid-run; the log says which path ran', async () => {
+  /** Trains the fixture MLP with `freezing`; the weights, the result, the log lines about the step's path, and the frozen layers' check. */
+  async function trainOnce(freezing: FreezingConfig): Promise<{ result: TrainResult; weights: Float32Array[]; logs: string[] }> {
     const data = prototypeData({ train: 300, test: 60, classes: 5, shape: [20], seed: 3, noise: 1.2 });
-    const exp = experiment(MLP, { epochs: 3, batchSize: 32, freezing: { policy: 'static', layers: ['fc1'], atEpoch: 1, cache: false } });
-    const trainOnce = async (): Promise<{ result: TrainResult; weights: Float32Array[]; logs: string[]; fc1AtFreeze?: Float32Array[] }> => {
-      const model = await buildModel(exp.model, { exampleShape: [20], inputDtype: 'float32', seed: 7 });
-      const logs: string[] = [];
-      let fc1AtFreeze: Float32Array[] | undefined;
-      const result = await train({
-        experiment: exp, data, model, policy: createPolicy(exp.freezing), runId: 't', backend: 'wasm', shouldStop: () => false,
-        onEvent: (e: RunEvent) => {
-          if (e.type === 'log') logs.push(e.message);
-          if (e.type === 'freeze') fc1AtFreeze = snapshot(model.getLayer('fc1').getWeights());
-        },
-      });
-      const weights = snapshot(model.getWeights());
-      const fc1 = snapshot(model.getLayer('fc1').getWeights());
-      model.dispose();
-      assert.ok(fc1AtFreeze, 'fc1 froze');
-      assert.deepEqual(fc1, fc1AtFreeze, 'frozen weights changed');
-      return { result, weights, logs, fc1AtFreeze };
-    };
-    const fused = await trainOnce();
-    const tape = await withEnvAsync(DENSE_STEP_ENV_VAR, '0', trainOnce);
+    const exp = experiment(MLP, { epochs: 3, batchSize: 32, freezing });
+    const model = await buildModel(exp.model, { exampleShape: [20], inputDtype: 'float32', seed: 7 });
+    const logs: string[] = [];
+    const atFreeze = new Map<string, Float32Array[]>();
+    const result = await train({
+      experiment: exp, data, model, policy: createPolicy(exp.freezing), runId: 't', backend: 'wasm', shouldStop: () => false,
+      onEvent: (e: RunEvent) => {
+        if (e.type === 'log' && e.message.startsWith('training step:')) logs.push(e.message);
+        if (e.type === 'freeze') atFreeze.set(e.layer, snapshot(model.getLayer(e.layer).getWeights()));
+      },
+    });
+    for (const [layer, weights] of atFreeze) assert.deepEqual(snapshot(model.getLayer(layer).getWeights()), weights, `${freezing.policy}: frozen ${layer} changed`);
+    const weights = snapshot(model.getWeights());
+    model.dispose();
+    return { result, weights, logs };
+  }
+
+  const fusedLog = (layers: string) => `training step: one fused kernel for the dense layers ${layers} (MODEL_LAB_DENSE_STEP=0: tfjs's gradient tape)`;
+
+  it('training: the same weights as the tape path bit for bit, with a layer frozen mid-run; the log says which path ran', async () => {
+    const freezing: FreezingConfig = { policy: 'static', layers: ['fc1'], atEpoch: 1, cache: false };
+    const fused = await trainOnce(freezing);
+    const tape = await withEnv(DENSE_STEP_ENV_VAR, '0', () => trainOnce(freezing));
+    assert.deepEqual(fused.result.freezeEvents.map((f) => f.layer), ['fc1']);
     assert.deepEqual(fused.result.stepPaths, { fused: 30, tape: 0 });
     assert.deepEqual(tape.result.stepPaths, { fused: 0, tape: 30 });
     fused.weights.forEach((w, k) => assert.ok(w.every((v, i) => Object.is(v, tape.weights[k][i])), `weight ${k} differs between the fused step and the tape`));
     assert.equal(fused.result.history.at(-1)?.loss, tape.result.history.at(-1)?.loss);
-    const stepLogs = (logs: string[]) => logs.filter((m) => m.startsWith('training step:'));
-    assert.deepEqual(stepLogs(fused.logs), ['fc1, fc2, out', 'fc2, out'].map((layers) => `training step: one fused kernel for the dense layers ${layers} (MODEL_LAB_DENSE_STEP=0: tfjs's gradient tape)`));
-    assert.deepEqual(stepLogs(tape.logs), ['training step: tfjs\'s gradient tape (not the fused dense step: MODEL_LAB_DENSE_STEP=0)']);
+    assert.deepEqual(fused.logs, [fusedLog('fc1, fc2, out'), fusedLog('fc2, out')]);
+    assert.deepEqual(tape.logs, ['training step: tfjs\'s gradient tape (not the fused dense step: MODEL_LAB_DENSE_STEP=0)']);
   });
+
+  // FreezeOut scales each unit's update (the optimizer then runs its kernel, not in place), AutoFreeze
+  // reads gradient norms; the prefix cache feeds the stack from the frozen layers' stored outputs.
+  for (const freezing of [{ policy: 'linear', t0: 0.3 }, { policy: 'autofreeze', intervalSteps: 5 }, { policy: 'static', prefix: 1, atEpoch: 1 }] as FreezingConfig[]) {
+    it(`training with ${freezing.policy}${freezing.prefix ? ' (prefix cache)' : ''}: the same weights and freezes as the tape path`, async () => {
+      const fused = await trainOnce(freezing);
+      const tape = await withEnv(DENSE_STEP_ENV_VAR, '0', () => trainOnce(freezing));
+      assert.ok(fused.result.stepPaths.fused > 0 && fused.result.stepPaths.tape === 0, JSON.stringify(fused.result.stepPaths));
+      assert.ok(fused.result.freezeEvents.length > 0, `${freezing.policy} froze nothing`);
+      assert.deepEqual(fused.result.freezeEvents, tape.result.freezeEvents);
+      fused.weights.forEach((w, k) => assert.ok(w.every((v, i) => Object.is(v, tape.weights[k][i])), `weight ${k} differs between the fused step and the tape`));
+    });
+  }
 });
