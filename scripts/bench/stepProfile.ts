@@ -12,6 +12,7 @@
  * all threads: `process.cpuUsage` around the call) is what to compare on a loaded machine, where
  * wall times grow with the time the process waits for a core.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -89,6 +90,31 @@ function wrapKernels(): () => void {
   };
 }
 
+/**
+ * CPU-ns of every thread of this process (`/proc/self/task/<tid>/schedstat`, ns on a CPU), by
+ * group: the main thread (JavaScript, the caller's share of every threaded call), the native
+ * product's helpers (named modellab-gemm), and the rest (the wasm pool's helpers, V8's).
+ */
+function threadCpu(): Map<string, { group: string; ns: number }> {
+  const out = new Map<string, { group: string; ns: number }>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      out.set(tid, { group: Number(tid) === process.pid ? 'main' : comm === 'modellab-gemm' ? 'native helpers' : 'other threads', ns });
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+function threadCpuPerStep(before: Map<string, { group: string; ns: number }>, after: Map<string, { group: string; ns: number }>, steps: number): Record<string, number> {
+  const sums: Record<string, number> = { main: 0, 'native helpers': 0, 'other threads': 0 };
+  for (const [tid, a] of after) sums[a.group] += (a.ns - (before.get(tid)?.ns ?? 0)) / 1e6 / steps;
+  return sums;
+}
+
 const cpuSeconds = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -108,6 +134,8 @@ async function profile(model: string, threads: number): Promise<void> {
   let cpuStart = 0;
   let wall = 0;
   let cpu = 0;
+  let tasksStart = new Map<string, { group: string; ns: number }>();
+  let tasksEnd = tasksStart;
   await train({
     experiment, data, model: built, policy: createPolicy(experiment.freezing), runId: 'profile', backend: 'wasm',
     logEverySteps: 1,
@@ -120,10 +148,12 @@ async function profile(model: string, threads: number): Promise<void> {
         recording = true;
         start = performance.now();
         cpuStart = cpuSeconds();
+        tasksStart = threadCpu();
       } else if (seen === skip + steps) {
         recording = false;
         wall = performance.now() - start;
         cpu = cpuSeconds() - cpuStart;
+        tasksEnd = threadCpu();
       }
     },
   });
@@ -131,7 +161,14 @@ async function profile(model: string, threads: number): Promise<void> {
   const perStep = wall / steps;
   const cpuPerStep = (1000 * cpu) / steps;
   if (plain) {
+    // Serial part by construction: with the threaded work shared evenly, the main thread's CPU
+    // beyond the helpers' is what ran on it alone (spinning counts as CPU: compare with spin 0).
+    const t = threadCpuPerStep(tasksStart, tasksEnd, steps);
+    const helpers = t['native helpers'] + t['other threads'];
+    const serial = threads > 1 ? ` serial ~${Math.max(0, t.main - helpers).toFixed(2)} CPU-ms (${((100 * Math.max(0, t.main - helpers)) / (t.main + helpers)).toFixed(0)}%)` : '';
     console.log(`${model}, ${threads} thread(s): ${perStep.toFixed(2)} ms per step (wall), ${cpuPerStep.toFixed(2)} CPU-ms per step (all threads), load ${loadavg()[0].toFixed(2)}`);
+    if (process.env.STEP_PROFILE_TIDS) for (const [tid, a] of tasksEnd) console.log(`  ${tid} ${a.group} ${((a.ns - (tasksStart.get(tid)?.ns ?? 0)) / 1e6 / steps).toFixed(3)}`);
+    console.log(`  per thread, CPU-ms per step: main ${t.main.toFixed(2)}, native helpers ${t['native helpers'].toFixed(2)}, other threads ${t['other threads'].toFixed(2)};${serial}`);
     return;
   }
   const rows = [...table.entries()].sort((a, b) => b[1].cpu - a[1].cpu);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { WasmKernelFix } from './kernelFix';
+import { nativeAdam, nativeElementwise } from './nativeGemm';
 import { heapOffset } from './simdKernels';
 import { adamThreaded } from './threads';
 
@@ -39,11 +40,13 @@ export const adamStepKernel: WasmKernelFix = {
 function runAdam(
   backend: BackendWasm, w: tf.TensorInfo, g: tf.TensorInfo, m: tf.TensorInfo, v: tf.TensorInfo, out: number[], a: AdamStepAttrs,
 ): void {
-  adamThreaded(backend,
-    [heapOffset(backend, w), heapOffset(backend, g), heapOffset(backend, m), heapOffset(backend, v), ...out],
-    tf.util.sizeFromShape(w.shape),
-    [a.learningRate, a.beta1, a.beta2, 1 - a.beta1, 1 - a.beta2, a.epsilon, a.oneMinusAccBeta1, a.oneMinusAccBeta2],
-  );
+  const pointers = [heapOffset(backend, w), heapOffset(backend, g), heapOffset(backend, m), heapOffset(backend, v), ...out];
+  const floats = [a.learningRate, a.beta1, a.beta2, 1 - a.beta1, 1 - a.beta2, a.epsilon, a.oneMinusAccBeta1, a.oneMinusAccBeta2];
+  // On the native module's threads where it loaded (the same arithmetic; the products' pool, so
+  // a step's threaded work wakes one pool, not two): `MODEL_LAB_NATIVE_ELEMENTWISE=0` keeps the wasm one.
+  const native = nativeElementwise();
+  if (native) nativeAdam(native, backend, pointers, tf.util.sizeFromShape(w.shape), floats);
+  else adamThreaded(backend, pointers, tf.util.sizeFromShape(w.shape), floats);
 }
 
 /**
