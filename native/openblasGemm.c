@@ -261,8 +261,31 @@ static void *helper(void *arg) {
   return NULL;
 }
 
+/*
+ * Where the caller's CPU goes (MODEL_LAB_NATIVE_STATS=1; scripts/bench/stepProfile.ts): its thread
+ * CPU inside jobs of several blocks (the part threads can share) and of one block (serial), so
+ * that a 1-thread run measures a step's serial fraction by construction, whatever the load.
+ */
+static int stats_on;
+static atomic_long caller_parallel_ns, caller_serial_ns;
+
+static long thread_cpu_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+static void run_product_threads(const product_t *p, int threads);
+
 /** Runs p's blocks on `threads` threads, the caller included (on fewer if helpers cannot start). */
 static void run_product(const product_t *p, int threads) {
+  if (!stats_on) { run_product_threads(p, threads); return; }
+  long start = thread_cpu_ns();
+  run_product_threads(p, threads);
+  atomic_fetch_add(p->blocks > 1 ? &caller_parallel_ns : &caller_serial_ns, thread_cpu_ns() - start);
+}
+
+static void run_product_threads(const product_t *p, int threads) {
   if (threads > p->blocks) threads = p->blocks;
   if (threads <= 1) {
     for (int i = 0; i < p->blocks; i++) run_block(p, i);
@@ -431,6 +454,18 @@ static napi_value BiasActivationGrad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/** callerCpu(): [ns of the callers' thread CPU in jobs of several blocks, in jobs of one block] (MODEL_LAB_NATIVE_STATS=1, else zeros). */
+static napi_value CallerCpu(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out, v;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_int64(env, atomic_load(&caller_parallel_ns), &v);
+  napi_set_element(env, out, 0, v);
+  napi_create_int64(env, atomic_load(&caller_serial_ns), &v);
+  napi_set_element(env, out, 1, v);
+  return out;
+}
+
 static napi_value HelperBlocks(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value v;
@@ -476,6 +511,10 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "adam", f);
   napi_create_function(env, "biasActivationGrad", NAPI_AUTO_LENGTH, BiasActivationGrad, NULL, &f);
   napi_set_named_property(env, exports, "biasActivationGrad", f);
+  const char *stats = getenv("MODEL_LAB_NATIVE_STATS");
+  stats_on = stats && *stats && *stats != '0';
+  napi_create_function(env, "callerCpu", NAPI_AUTO_LENGTH, CallerCpu, NULL, &f);
+  napi_set_named_property(env, exports, "callerCpu", f);
   napi_create_function(env, "helperBlocks", NAPI_AUTO_LENGTH, HelperBlocks, NULL, &f);
   napi_set_named_property(env, exports, "helperBlocks", f);
   napi_create_function(env, "describe", NAPI_AUTO_LENGTH, Describe, NULL, &f);

@@ -23,7 +23,7 @@ import { createPolicy } from '../../src/core/freezing/create';
 import { buildModel } from '../../src/core/model/build';
 import { initBackend } from '../../src/core/tensor/backend';
 import { setKernelThreads } from '../../src/core/tensor/wasm/threads';
-import { denseProductEngine } from '../../src/core/tensor/wasm/nativeGemm';
+import { denseProductEngine, nativeGemm } from '../../src/core/tensor/wasm/nativeGemm';
 import { train } from '../../src/core/train/trainer';
 
 function option(name: string, fallback: string): string {
@@ -134,6 +134,8 @@ async function profile(model: string, threads: number): Promise<void> {
   let cpuStart = 0;
   let wall = 0;
   let cpu = 0;
+  let nativeStart: [number, number] = [0, 0];
+  let nativeEnd: [number, number] = [0, 0];
   let tasksStart = new Map<string, { group: string; ns: number }>();
   let tasksEnd = tasksStart;
   await train({
@@ -149,11 +151,13 @@ async function profile(model: string, threads: number): Promise<void> {
         start = performance.now();
         cpuStart = cpuSeconds();
         tasksStart = threadCpu();
+        nativeStart = nativeGemm()?.callerCpu() ?? [0, 0];
       } else if (seen === skip + steps) {
         recording = false;
         wall = performance.now() - start;
         cpu = cpuSeconds() - cpuStart;
         tasksEnd = threadCpu();
+        nativeEnd = nativeGemm()?.callerCpu() ?? [0, 0];
       }
     },
   });
@@ -168,6 +172,13 @@ async function profile(model: string, threads: number): Promise<void> {
     const serial = threads > 1 ? ` serial ~${Math.max(0, t.main - helpers).toFixed(2)} CPU-ms (${((100 * Math.max(0, t.main - helpers)) / (t.main + helpers)).toFixed(0)}%)` : '';
     console.log(`${model}, ${threads} thread(s): ${perStep.toFixed(2)} ms per step (wall), ${cpuPerStep.toFixed(2)} CPU-ms per step (all threads), load ${loadavg()[0].toFixed(2)}`);
     if (process.env.STEP_PROFILE_TIDS) for (const [tid, a] of tasksEnd) console.log(`  ${tid} ${a.group} ${((a.ns - (tasksStart.get(tid)?.ns ?? 0)) / 1e6 / steps).toFixed(3)}`);
+    if (threads === 1 && nativeEnd[0] + nativeEnd[1] > 0) {
+      // By construction (1 thread: the main thread runs everything): what runs in native calls of
+      // several blocks could be shared; everything else on the main thread is serial.
+      const [shared, single] = [0, 1].map((k) => (nativeEnd[k] - nativeStart[k]) / 1e6 / steps);
+      const serial = t.main - shared;
+      console.log(`  main thread, CPU-ms per step: in native calls of several blocks (shareable) ${shared.toFixed(2)}, of one block ${single.toFixed(2)}, serial (all but the shareable) ${serial.toFixed(2)} = ${((100 * serial) / t.main).toFixed(0)}% of the main thread`);
+    }
     console.log(`  per thread, CPU-ms per step: main ${t.main.toFixed(2)}, native helpers ${t['native helpers'].toFixed(2)}, other threads ${t['other threads'].toFixed(2)};${serial}`);
     return;
   }

@@ -38,6 +38,11 @@ export interface NativeGemm {
    * dz -1 for a layer without ReLU (y is then not read).
    */
   biasActivationGrad(heap: Float32Array, dy: number, y: number, dz: number, db: number, rows: number, cols: number, blockRows: number, threads: number): void;
+  /**
+   * With MODEL_LAB_NATIVE_STATS=1 (read when the module loads; else zeros): the calling threads'
+   * CPU-ns inside calls of several blocks (shareable) and of one block (serial), for profiles.
+   */
+  callerCpu(): [number, number];
   /** Blocks the module's helper threads computed so far (tests: shows they took part). */
   helperBlocks(): number;
   /** The library loaded and the CPU kernels OpenBLAS chose. */
