@@ -226,6 +226,8 @@ describe('training kernels on several threads', () => {
     const plan = forwardPlan(model.layers);
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const optimizer = new FusedAdamOptimizer(1e-3);
+    // As the trainer does after the fused step: Adam on the native module's threads (where it loaded).
+    optimizer.onNativeThreads = fusedStep;
     for (let s = 0; s < steps; s++) {
       tf.tidy(() => {
         const x = tf.randomUniform([batch, ...inputShape], 0, 1, 'float32', 5 + s);
