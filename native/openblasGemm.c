@@ -112,15 +112,31 @@ static void run_adam_block(const adam_t *a, int index) {
   }
 }
 
-/** Rows r0..r1 of columns c0..c1: dz, and each column's float64 sum of them (in row order) into acc[c]. */
-static void bias_grad_rows(const bias_grad_t *p, int r0, int r1, int c0, int c1, double *acc) {
+/**
+ * Rows r0..r1 of columns c0..c1: dz, and each column's float64 sum of them (in row order) into
+ * acc[c]. Four columns at a time (SSE2: the same float32 select and float64 adds per element as
+ * one at a time), the rest one by one.
+ */
+static void bias_grad_rows(const bias_grad_t *p, int r0, int r1, int c0, int c1, double *restrict acc) {
+  const int cols = p->cols, relu = p->relu, v1 = c0 + ((c1 - c0) & ~3);
+  const __m128 zero = _mm_setzero_ps();
   for (int c = c0; c < c1; c++) acc[c] = 0;
   for (int r = r0; r < r1; r++) {
-    const float *dy = p->dy + (size_t)r * p->cols, *y = p->y + (size_t)r * p->cols;
-    float *dz = p->dz + (size_t)r * p->cols;
-    for (int c = c0; c < c1; c++) {
+    const float *restrict dy = p->dy + (size_t)r * cols;
+    const float *restrict y = relu ? p->y + (size_t)r * cols : NULL;
+    float *restrict dz = relu ? p->dz + (size_t)r * cols : NULL;
+    for (int c = c0; c < v1; c += 4) {
+      __m128 v = _mm_loadu_ps(dy + c);
+      if (relu) {
+        v = _mm_and_ps(v, _mm_cmpgt_ps(_mm_loadu_ps(y + c), zero));
+        _mm_storeu_ps(dz + c, v);
+      }
+      _mm_storeu_pd(acc + c, _mm_add_pd(_mm_loadu_pd(acc + c), _mm_cvtps_pd(v)));
+      _mm_storeu_pd(acc + c + 2, _mm_add_pd(_mm_loadu_pd(acc + c + 2), _mm_cvtps_pd(_mm_movehl_ps(v, v))));
+    }
+    for (int c = v1; c < c1; c++) {
       float v = dy[c];
-      if (p->relu) dz[c] = v = y[c] > 0.0f ? v : 0.0f;
+      if (relu) dz[c] = v = y[c] > 0.0f ? v : 0.0f;
       acc[c] += (double)v;
     }
   }
