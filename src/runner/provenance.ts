@@ -30,6 +30,11 @@ export interface RunEnvironment {
    */
   denseProducts?: string;
   /**
+   * What the conv layers' products (Winograd and im2col) ran on, wasm backend: `native` (OpenBLAS)
+   * or `wasm (why)` (core/tensor/wasm/nativeGemm.ts, `MODEL_LAB_NATIVE_CONV`). The two differ in the last bits.
+   */
+  convProducts?: string;
+  /**
    * Optimizer steps (of this start or resume) taken by the fused dense training step (one kernel
    * for an all-dense trainable stack, core/train/denseStep.ts) and by tfjs's gradient tape; the
    * two give the same gradients bit for bit. Written when training ends.
@@ -99,13 +104,14 @@ export async function recordProvenance(
 }
 
 /** Notes the backend the run initialised (in the latest resume, when it was resumed); never fails the run. */
-export async function recordBackend(runDir: string, backend: string, threads?: number, denseProducts?: string): Promise<void> {
+export async function recordBackend(runDir: string, backend: string, threads?: number, denseProducts?: string, convProducts?: string): Promise<void> {
   const p = await readProvenance(runDir);
   if (!p) return;
   const last = p.resumes?.[p.resumes.length - 1] ?? p;
   last.backend = backend;
   if (threads !== undefined) last.threads = threads;
   if (denseProducts !== undefined) last.denseProducts = denseProducts;
+  if (convProducts !== undefined) last.convProducts = convProducts;
   await writeJsonAtomic(path.join(runDir, PROVENANCE_FILE), p).catch(() => undefined);
 }
 
