@@ -585,6 +585,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "adam", f);
   napi_create_function(env, "biasActivationGrad", NAPI_AUTO_LENGTH, BiasActivationGrad, NULL, &f);
   napi_set_named_property(env, exports, "biasActivationGrad", f);
+  __builtin_cpu_init(); /* for __builtin_cpu_supports("avx") (Adam) */
   const char *stats = getenv("MODEL_LAB_NATIVE_STATS");
   stats_on = stats && *stats && *stats != '0';
   napi_create_function(env, "callerCpu", NAPI_AUTO_LENGTH, CallerCpu, NULL, &f);
