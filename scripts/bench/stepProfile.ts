@@ -10,7 +10,10 @@
  *
  * `--by shape` splits each kernel by its inputs' shapes. Each kernel's CPU time (this process,
  * all threads: `process.cpuUsage` around the call) is what to compare on a loaded machine, where
- * wall times grow with the time the process waits for a core.
+ * wall times grow with the time the process waits for a core. `--plain` also prints each thread's
+ * CPU per step (main, the native product's helpers, the rest), and with MODEL_LAB_NATIVE_STATS=1 a
+ * 1-thread run's serial part by construction (the main thread's CPU outside native calls of
+ * several blocks: what a second core cannot take).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -171,7 +174,6 @@ async function profile(model: string, threads: number): Promise<void> {
     const helpers = t['native helpers'] + t['other threads'];
     const serial = threads > 1 ? ` serial ~${Math.max(0, t.main - helpers).toFixed(2)} CPU-ms (${((100 * Math.max(0, t.main - helpers)) / (t.main + helpers)).toFixed(0)}%)` : '';
     console.log(`${model}, ${threads} thread(s): ${perStep.toFixed(2)} ms per step (wall), ${cpuPerStep.toFixed(2)} CPU-ms per step (all threads), load ${loadavg()[0].toFixed(2)}`);
-    if (process.env.STEP_PROFILE_TIDS) for (const [tid, a] of tasksEnd) console.log(`  ${tid} ${a.group} ${((a.ns - (tasksStart.get(tid)?.ns ?? 0)) / 1e6 / steps).toFixed(3)}`);
     if (threads === 1 && nativeEnd[0] + nativeEnd[1] > 0) {
       // By construction (1 thread: the main thread runs everything): what runs in native calls of
       // several blocks could be shared; everything else on the main thread is serial.
