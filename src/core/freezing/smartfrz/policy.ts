@@ -305,7 +305,8 @@ export class SmartFrzPolicy implements FreezingPolicy {
         const u = candidates[i];
         const sim = this.convergence.similarity(u);
         const bound = this.similarityBound(u);
-        if (!(sim >= bound) || this.stable[u] < this.stableReadings) {
+        // A reading below the bound resets the count, so the count alone decides; CKA is for the message.
+        if (this.stable[u] < this.stableReadings) {
           const name = this.units[u].name;
           this.holdReason = Number.isNaN(sim)
             ? `${name} not probed twice yet`
