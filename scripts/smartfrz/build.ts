@@ -41,13 +41,14 @@ import { type Example, fitPredictor, probabilities, score } from './trainPredict
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /**
- * Candidate decisions tried in real trainings of calibration pairs (round 8 third pass's grid, declared in
+ * Candidate decisions tried in real trainings of calibration pairs (round 9's grid, declared in
  * docs/smartfrz.md before any calibration or bench run with it): the per-layer signal read every
  * `PROBE_EVERY` steps (fixed, not calibrated), its least probe CKA between consecutive readings
  * for dense layers (`minLayerSimilarity`) and for conv layers (`minConvSimilarity`: one bound
  * for both either froze conv layers that still learned or held back the dense freezes), the
- * consecutive readings it must hold (`stableReadings`), and the predictor's threshold: the one
- * best on windows, 0.8. Conv values are listed highest first: the rule's sort is stable, so a
+ * consecutive readings it must hold (`stableReadings`), and the predictor's threshold, 0.8 (the
+ * one best on windows, 0.3-0.4, never won a calibration and was dropped in round 9; so was conv
+ * 0.9998, with three or more pairs beyond 0.5 in every round-8 row). Conv values are listed highest first: the rule's sort is stable, so a
  * tie goes to the higher conv bound. Chosen: the combination that saves the most backward FLOPs
  * within the loss targets below.
  */
