@@ -38,22 +38,29 @@ static char library[256];
 #define SPLIT_MIN (1 << 20)
 #define MAX_THREADS 64
 
-/** One product C = op(A) op(B) (+ bias, ReLU), row-major, pointers and leading dimensions in floats. */
+/**
+ * One product C = op(A) op(B) (+ bias, ReLU), row-major, pointers and leading dimensions in
+ * floats; or a batch of `count` such products, product u's operands `stride_*` floats after
+ * product 0's (`sgemmBatch`: each product is one block).
+ */
 typedef struct {
-  int trans_a, trans_b, m, n, k, lda, ldb, ldc, relu, by_rows, blocks;
+  int trans_a, trans_b, m, n, k, lda, ldb, ldc, relu, by_rows, blocks, per_product;
+  size_t stride_a, stride_b, stride_c;
   const float *a, *b, *bias;
   float *c;
 } product_t;
 
 static void run_block(const product_t *p, int index) {
   int i0 = 0, j0 = 0, m = p->m, n = p->n;
-  if (p->blocks > 1) {
+  size_t u = (size_t)(index / p->per_product);
+  index %= p->per_product;
+  if (p->per_product > 1) {
     if (p->by_rows) { i0 = index * BLOCK; m = p->m - i0 < BLOCK ? p->m - i0 : BLOCK; }
     else { j0 = index * BLOCK; n = p->n - j0 < BLOCK ? p->n - j0 : BLOCK; }
   }
-  const float *a = p->a + (p->trans_a ? i0 : (size_t)i0 * p->lda);
-  const float *b = p->b + (p->trans_b ? (size_t)j0 * p->ldb : j0);
-  float *c = p->c + (size_t)i0 * p->ldc + j0;
+  const float *a = p->a + u * p->stride_a + (p->trans_a ? i0 : (size_t)i0 * p->lda);
+  const float *b = p->b + u * p->stride_b + (p->trans_b ? (size_t)j0 * p->ldb : j0);
+  float *c = p->c + u * p->stride_c + (size_t)i0 * p->ldc + j0;
   sgemm(ROW_MAJOR, p->trans_a ? TRANS : NO_TRANS, p->trans_b ? TRANS : NO_TRANS, m, n, p->k, 1.0f, a, p->lda, b, p->ldb, 0.0f, c, p->ldc);
   if (!p->bias && !p->relu) return;
   for (int i = 0; i < m; i++) {
@@ -187,7 +194,58 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
   p.bias = v[11] < 0 ? NULL : heap + v[11];
   /* Blocks from the shape alone: whole rows or whole columns, along the longer side of C. */
   p.by_rows = p.m >= p.n;
-  p.blocks = (int64_t)p.m * p.n * p.k < SPLIT_MIN ? 1 : ((p.by_rows ? p.m : p.n) + BLOCK - 1) / BLOCK;
+  p.blocks = p.per_product = (int64_t)p.m * p.n * p.k < SPLIT_MIN ? 1 : ((p.by_rows ? p.m : p.n) + BLOCK - 1) / BLOCK;
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  run_product(&p, threads);
+  return NULL;
+}
+
+/**
+ * sgemmBatch(heap, transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC,
+ * count, threads): `count` products C_u = op(A_u) op(B_u), product u's operands and result
+ * `stride*` floats after product 0's (e.g. the 36 strided products of a Winograd layer). Each
+ * product is one block, one single-threaded cblas_sgemm, whichever thread runs it: bit-identical
+ * for any thread count. Offsets, leading dimensions and strides in floats.
+ */
+static napi_value SgemmBatch(napi_env env, napi_callback_info info) {
+  size_t argc = 17;
+  napi_value argv[17];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 17) return fail(env, "sgemmBatch: 17 arguments");
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float32_array) {
+    return fail(env, "sgemmBatch: the heap must be a Float32Array");
+  }
+  int64_t v[16];
+  for (int i = 0; i < 16; i++) {
+    if (napi_get_value_int64(env, argv[i + 1], &v[i]) != napi_ok) return fail(env, "sgemmBatch: integer arguments");
+  }
+  product_t p = {
+    .trans_a = v[0] != 0, .trans_b = v[1] != 0, .m = (int)v[2], .n = (int)v[3], .k = (int)v[4],
+    .lda = (int)v[6], .ldb = (int)v[9], .ldc = (int)v[12], .per_product = 1,
+  };
+  int64_t count = v[14];
+  int threads = (int)v[15];
+  if (p.m <= 0 || p.n <= 0 || p.k <= 0 || threads < 1 || count < 1 || count > (1 << 20)) {
+    return fail(env, "sgemmBatch: m, n, k, count and threads must be positive");
+  }
+  if (v[7] < 0 || v[10] < 0 || v[13] < 0) return fail(env, "sgemmBatch: strides must not be negative");
+  /* Every element each operand spans, in the last product of the batch, must lie in the heap. */
+  int64_t a_end = v[5] + (count - 1) * v[7] + (int64_t)(p.trans_a ? p.k - 1 : p.m - 1) * p.lda + (p.trans_a ? p.m : p.k);
+  int64_t b_end = v[8] + (count - 1) * v[10] + (int64_t)(p.trans_b ? p.n - 1 : p.k - 1) * p.ldb + (p.trans_b ? p.k : p.n);
+  int64_t c_end = v[11] + (count - 1) * v[13] + (int64_t)(p.m - 1) * p.ldc + p.n;
+  if (v[5] < 0 || v[8] < 0 || v[11] < 0 || a_end > (int64_t)length || b_end > (int64_t)length || c_end > (int64_t)length) {
+    return fail(env, "sgemmBatch: an operand lies outside the heap");
+  }
+  float *heap = (float *)data;
+  p.a = heap + v[5];
+  p.b = heap + v[8];
+  p.c = heap + v[11];
+  p.stride_a = (size_t)v[7];
+  p.stride_b = (size_t)v[10];
+  p.stride_c = (size_t)v[13];
+  p.blocks = (int)count;
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   run_product(&p, threads);
   return NULL;
@@ -228,6 +286,8 @@ NAPI_MODULE_INIT() {
   napi_value f;
   napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, Sgemm, NULL, &f);
   napi_set_named_property(env, exports, "sgemm", f);
+  napi_create_function(env, "sgemmBatch", NAPI_AUTO_LENGTH, SgemmBatch, NULL, &f);
+  napi_set_named_property(env, exports, "sgemmBatch", f);
   napi_create_function(env, "helperBlocks", NAPI_AUTO_LENGTH, HelperBlocks, NULL, &f);
   napi_set_named_property(env, exports, "helperBlocks", f);
   napi_create_function(env, "describe", NAPI_AUTO_LENGTH, Describe, NULL, &f);

@@ -22,7 +22,7 @@ import { createPolicy } from '../../src/core/freezing/create';
 import { buildModel } from '../../src/core/model/build';
 import { initBackend } from '../../src/core/tensor/backend';
 import { setKernelThreads } from '../../src/core/tensor/wasm/threads';
-import { denseProductEngine } from '../../src/core/tensor/wasm/nativeGemm';
+import { convProductEngine, denseProductEngine } from '../../src/core/tensor/wasm/nativeGemm';
 import { train } from '../../src/core/train/trainer';
 
 function option(name: string, fallback: string): string {
@@ -144,7 +144,7 @@ async function profile(model: string, threads: number): Promise<void> {
 
 async function main(): Promise<void> {
   await initBackend('wasm');
-  console.log(`dense layers' products: ${denseProductEngine()}`);
+  console.log(`dense layers' products: ${denseProductEngine()}; conv products: ${convProductEngine()}`);
   const restore = wrapKernels();
   try {
     for (const model of models) for (const t of threadCounts) await profile(model, t);
