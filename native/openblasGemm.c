@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
 typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
@@ -82,11 +83,55 @@ static void run_block(const product_t *p, int index) {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER, call_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER, finished = PTHREAD_COND_INITIALIZER, idle = PTHREAD_COND_INITIALIZER;
 static int helpers, participants, active;
-static unsigned long generation;
+static atomic_ulong generation;
 static product_t job;
 static atomic_int next, done;
 /** Blocks the helper threads computed (tests: shows they took part). */
 static atomic_long helper_blocks;
+
+/*
+ * Spinning before sleeping, as the wasm kernels' threads do (src/core/util/wasmThreads.ts,
+ * `waitWhile`): a thread woken from a condition variable starts tens of microseconds after the
+ * signal, and a training step runs a product every few hundred microseconds, so helpers spin a
+ * little after a product (they are running when the next one comes) and the caller spins for the
+ * last block. Adaptive: a wait that ended within `spin_max` doubles the thread's spin (up to
+ * spin_max), a longer one halves it (down to nothing), so on a busy machine it shrinks instead of
+ * burning CPU. `MODEL_LAB_NATIVE_SPIN_US`, else `MODEL_LAB_THREAD_SPIN_US` (the wasm threads'
+ * setting), sets spin_max (default 100 µs; 0: sleep at once, as before round 9).
+ */
+static long spin_max = 100000;
+
+static long now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+/** Spins up to *spin ns while ready(arg) is false. */
+static void spin_wait(const long *spin, int (*ready)(const void *), const void *arg) {
+  if (*spin <= 0) return;
+  long until = now_ns() + *spin;
+  do {
+    for (int k = 0; k < 64; k++) {
+      if (ready(arg)) return;
+      __asm__ volatile("pause");
+    }
+  } while (now_ns() < until);
+}
+
+/** Adapts a thread's spin to a wait that took `waited` ns (spin and sleep). */
+static void adapt_spin(long *spin, long waited) {
+  if (spin_max <= 0) return;
+  if (waited < spin_max) {
+    long twice = 2 * *spin < spin_max / 64 ? spin_max / 64 : 2 * *spin;
+    *spin = twice > spin_max ? spin_max : twice;
+  } else {
+    *spin = *spin < spin_max / 64 ? 0 : *spin / 2;
+  }
+}
+
+static int generation_moved(const void *seen) { return atomic_load(&generation) != *(const unsigned long *)seen; }
+static int job_done(const void *blocks) { return atomic_load(&done) >= *(const int *)blocks; }
 
 static void run_job_blocks(int helper) {
   for (int i; (i = atomic_fetch_add(&next, 1)) < job.blocks;) {
@@ -103,19 +148,27 @@ static void run_job_blocks(int helper) {
 static void *helper(void *arg) {
   int id = (int)(intptr_t)arg;
   unsigned long seen = 0;
+  long spin = spin_max;
   /* One OpenBLAS thread in this thread too: OpenMP builds keep the thread count per thread (an
    * OpenMP ICV), so a helper left at the default runs each block on every core, with other results. */
   set_threads(1);
-  pthread_mutex_lock(&lock);
   for (;;) {
-    while (generation == seen) pthread_cond_wait(&wake, &lock);
-    seen = generation;
-    if (id >= participants) continue;
+    long start = now_ns();
+    spin_wait(&spin, generation_moved, &seen);
+    pthread_mutex_lock(&lock);
+    while (atomic_load(&generation) == seen) pthread_cond_wait(&wake, &lock);
+    adapt_spin(&spin, now_ns() - start);
+    seen = atomic_load(&generation);
+    if (id >= participants) {
+      pthread_mutex_unlock(&lock);
+      continue;
+    }
     active++;
     pthread_mutex_unlock(&lock);
     run_job_blocks(1);
     pthread_mutex_lock(&lock);
     if (--active == 0) pthread_cond_broadcast(&idle);
+    pthread_mutex_unlock(&lock);
   }
   return NULL;
 }
@@ -140,13 +193,20 @@ static void run_product(const product_t *p, int threads) {
   atomic_store(&next, 0);
   atomic_store(&done, 0);
   participants = threads - 1 < helpers ? threads - 1 : helpers;
-  generation++;
+  atomic_fetch_add(&generation, 1);
   pthread_cond_broadcast(&wake);
   pthread_mutex_unlock(&lock);
   run_job_blocks(0);
+  /* The caller's spin: calls are one at a time (call_lock). */
+  static long spin = -1;
+  if (spin < 0) spin = spin_max;
+  long start = now_ns();
+  int blocks = p->blocks;
+  spin_wait(&spin, job_done, &blocks);
   pthread_mutex_lock(&lock);
   while (atomic_load(&done) < job.blocks) pthread_cond_wait(&finished, &lock);
   pthread_mutex_unlock(&lock);
+  adapt_spin(&spin, now_ns() - start);
   pthread_mutex_unlock(&call_lock);
 }
 
@@ -283,6 +343,12 @@ NAPI_MODULE_INIT() {
   if (!sgemm || !set_threads) return fail(env, "the library has no cblas_sgemm / openblas_set_num_threads");
   /* One OpenBLAS thread per call: threads are this module's, over fixed blocks (see the top). */
   set_threads(1);
+  const char *spin_us = getenv("MODEL_LAB_NATIVE_SPIN_US");
+  if (!spin_us || !*spin_us) spin_us = getenv("MODEL_LAB_THREAD_SPIN_US");
+  if (spin_us && *spin_us) {
+    double us = strtod(spin_us, NULL);
+    spin_max = us > 0 ? (long)(us * 1000) : 0;
+  }
   napi_value f;
   napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, Sgemm, NULL, &f);
   napi_set_named_property(env, exports, "sgemm", f);

@@ -19,7 +19,7 @@ import type { JobSink, JobStart } from './job';
 import type { TrainSummary } from './summary';
 import { commitTestResults } from './resultCommitment';
 import { predictTestClasses } from './testPredictions';
-import { recordBackend } from './provenance';
+import { recordBackend, recordTrainingSteps } from './provenance';
 import { classificationReport, type ClassificationReport } from '../core/train/classificationReport';
 import * as store from './runStore';
 import { waitWhilePaused } from './pauseGate';
@@ -95,6 +95,7 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
         await waitWhilePaused(runDir, shouldStop, sink);
       },
     });
+    await recordTrainingSteps(runDir, result.stepPaths);
     let report: ClassificationReport | undefined;
     if (result.status === 'completed') {
       await saveModel(model, path.join(runDir, store.MODEL_DIR));

@@ -15,12 +15,18 @@ import { normwise, pooledReferenceGradients, runLayer, trainingStepKernels } fro
  * float64 direct convolution, next to the im2col layer (tfjs's conv2d arithmetic) against the
  * same reference. Winograd rounds differently (transforms with factors up to 8 and 1/24 around
  * the products), so the bound is stated: normwise relative error max|got - ref| / max|ref| <=
- * 1e-5 for every output; measured on these shapes (printed) at most 4e-6, about 10x the im2col
- * layer's (at most 7e-7); the bias gradient is the same sum either way. Odd sizes: the last tile
+ * WINOGRAD_BOUND (3e-5) for every output. Measured (printed): at most 4e-6 on the small shapes,
+ * about 10x the im2col layer's (at most 7e-7); the filter gradient of the 70x70 case sums over
+ * 578 tiles per product and reaches 8.6e-6 with OpenBLAS's AVX2 kernels and 1.1e-5 with its
+ * AVX-512 ones (OpenBLAS picks them by CPU: `OPENBLAS_CORETYPE` unset on this machine), so the
+ * bound leaves ~3x room for another CPU's summation order; a wrong tile or transform is off by
+ * 1e-2 or more. The bias gradient is the same sum either way. Odd sizes: the last tile
  * row/column hangs over the output, 'same' reads padding. (Thread counts: threads.test.ts.)
  * Every case runs with the 36 products on the wasm product and, on linux-x64 where the native
  * (OpenBLAS) product is built, on that one (`MODEL_LAB_NATIVE_CONV`).
  */
+const WINOGRAD_BOUND = 3e-5;
+
 describe('Winograd F(4x4, 3x3) conv layer (wasm)', () => {
   before(initWasmWithFixes);
 
@@ -112,13 +118,13 @@ describe('Winograd F(4x4, 3x3) conv layer (wasm)', () => {
     for (const { xs, fs } of cases) {
       for (const pad of ['valid', 'same'] as const) {
         for (const relu of [true, false]) {
-          it(`${engine} products, x${JSON.stringify(xs)} f${JSON.stringify(fs)} ${pad} ${relu ? 'ReLU' : 'linear'}: output and gradients within 1e-5 of float64`, () => {
+          it(`${engine} products, x${JSON.stringify(xs)} f${JSON.stringify(fs)} ${pad} ${relu ? 'ReLU' : 'linear'}: output and gradients within ${WINOGRAD_BOUND} of float64`, () => {
             assert.ok(winogradApplies(fs, [1, 1]));
             const wino = on(engine, () => errors(winogradLayer(pad, relu), xs, fs, pad, relu));
             const direct = errors(im2colLayer(pad, relu), xs, fs, pad, relu);
             const names = ['y', 'dx', 'df', 'db'];
             console.log(`# ${engine} ${JSON.stringify(xs)} ${JSON.stringify(fs)} ${pad} relu=${relu}: winograd ${wino.map((e, k) => `${names[k]} ${e.toExponential(1)}`).join(', ')}; im2col ${direct.map((e) => e.toExponential(1)).join(', ')}`);
-            wino.forEach((e, k) => assert.ok(e <= 1e-5, `${names[k]}: normwise error ${e} > 1e-5 (im2col: ${direct[k]})`));
+            wino.forEach((e, k) => assert.ok(e <= WINOGRAD_BOUND, `${names[k]}: normwise error ${e} > ${WINOGRAD_BOUND} (im2col: ${direct[k]})`));
           });
         }
       }
@@ -127,7 +133,7 @@ describe('Winograd F(4x4, 3x3) conv layer (wasm)', () => {
 
   /**
    * With its 2x2/2 max pooling fused (the output transform pools): the output equals the unfused
-   * layer's then max pooling bit for bit; gradients within 1e-5 of float64 as above, routed
+   * layer's then max pooling bit for bit; gradients within WINOGRAD_BOUND of float64 as above, routed
    * through the same window maxima (pooledReference.ts).
    */
   const pooledCases = [
@@ -138,7 +144,7 @@ describe('Winograd F(4x4, 3x3) conv layer (wasm)', () => {
   ] as const;
   for (const engine of engines) for (const { xs, fs, pad } of pooledCases) {
     for (const relu of [true, false]) {
-      it(`${engine} products, with 2x2 max pooling, x${JSON.stringify(xs)} f${JSON.stringify(fs)} ${pad} ${relu ? 'ReLU' : 'linear'}: the unfused output bit for bit, gradients within 1e-5 of float64`, () => on(engine, () => {
+      it(`${engine} products, with 2x2 max pooling, x${JSON.stringify(xs)} f${JSON.stringify(fs)} ${pad} ${relu ? 'ReLU' : 'linear'}: the unfused output bit for bit, gradients within ${WINOGRAD_BOUND} of float64`, () => on(engine, () => {
         assert.ok(winogradPoolApplies([...xs], [...fs], pad));
         const pooled: Layer = (x, f, b) => winogradConvLayer(x, f, b, pad, relu, true);
         const apart: Layer = (x, f, b) => tf.maxPool(winogradConvLayer(x, f, b, pad, relu) as tf.Tensor4D, 2, 2, 'valid');
@@ -149,7 +155,7 @@ describe('Winograd F(4x4, 3x3) conv layer (wasm)', () => {
         const names = ['dx', 'df', 'db'];
         const errs = grads.map((g, k) => normwise(g, reference[k]));
         console.log(`# ${engine} pooled ${JSON.stringify(xs)} ${JSON.stringify(fs)} ${pad} relu=${relu}: fused ${errs.map((e, k) => `${names[k]} ${e.toExponential(1)}`).join(', ')}; apart ${apartGrads.map((g, k) => normwise(g, reference[k]).toExponential(1)).join(', ')}`);
-        errs.forEach((e, k) => assert.ok(e <= 1e-5, `${names[k]}: normwise error ${e} > 1e-5`));
+        errs.forEach((e, k) => assert.ok(e <= WINOGRAD_BOUND, `${names[k]}: normwise error ${e} > ${WINOGRAD_BOUND}`));
       }));
     }
   }
