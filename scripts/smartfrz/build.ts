@@ -11,13 +11,13 @@
  *    windows, so the fit's cost does not grow with the pair count).
  * 3. Calibrate on the CALIBRATION pairs (generated, never fitted on):
  *    - window threshold: the P(freeze) with the best balanced accuracy on their windows (a 0.05
- *      grid): the predictor's scores as a classifier, and one candidate threshold below;
+ *      grid): the predictor's scores as a classifier (recorded; since round 9 not a decision candidate: it never won a calibration);
  *    - maxDirectedness: the 95th percentile of the directedness of their windows labelled
  *      freeze (the convergence guard lets 95% of freezable windows through);
  *    - threshold, minLayerSimilarity, minConvSimilarity and stableReadings (the per-layer convergence signal, read
  *      every `PROBE_EVERY` steps) together: real
  *      SmartFRZ trainings of the N cheapest calibration pairs (by recorded training time) with
- *      every candidate pair of values next to `none`, plus every CNN calibration pair
+ *      every candidate decision next to `none`, on two seeds each, plus every CNN calibration pair
  *      (`tolerancePairs`), the accuracy guard off; the one that saves
  *      the most backward FLOPs while the mean accuracy loss stays within `MEAN_LOSS_TARGET`
  *      points and at most `MAX_PAIRS_BEYOND` pair loses more than `PAIR_LOSS_BOUND` points
@@ -41,19 +41,27 @@ import { type Example, fitPredictor, probabilities, score } from './trainPredict
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /**
- * Candidate decisions tried in real trainings of calibration pairs (round 8 third pass's grid, declared in
+ * Candidate decisions tried in real trainings of calibration pairs (round 9's grid, declared in
  * docs/smartfrz.md before any calibration or bench run with it): the per-layer signal read every
  * `PROBE_EVERY` steps (fixed, not calibrated), its least probe CKA between consecutive readings
  * for dense layers (`minLayerSimilarity`) and for conv layers (`minConvSimilarity`: one bound
  * for both either froze conv layers that still learned or held back the dense freezes), the
- * consecutive readings it must hold (`stableReadings`), and the predictor's threshold: the one
- * best on windows, 0.8. Conv values are listed highest first: the rule's sort is stable, so a
+ * consecutive readings it must hold (`stableReadings`), and the predictor's threshold, 0.8 (the
+ * one best on windows, 0.3-0.4, never won a calibration and was dropped in round 9; so was conv
+ * 0.9998, with three or more pairs beyond 0.5 in every round-8 row). Conv values are listed highest first: the rule's sort is stable, so a
  * tie goes to the higher conv bound. Chosen: the combination that saves the most backward FLOPs
  * within the loss targets below.
  */
 const SIMILARITIES = [0.999, 0.9995, 0.9998];
-const CONV_SIMILARITIES = [0.99995, 0.9999, 0.9998];
+const CONV_SIMILARITIES = [0.99995, 0.9999];
 const THRESHOLDS = [0.8];
+/**
+ * Trainings per calibration pair and decision (round 9): the pair's seed, then seed + 1000 (new
+ * initial weights and batch order, same data), as the bench's `--seeds`. A pair's loss is the mean
+ * over its seeds of (none - decision) on that seed: one CNN pair moved up to 1.4 points between
+ * two builds, the size of the bound itself.
+ */
+const CALIBRATION_SEEDS = 2;
 const STABLE_READINGS = [1];
 const PROBE_EVERY = DEFAULT_PROBE_EVERY;
 const MEAN_LOSS_TARGET = 0.25;
@@ -117,6 +125,14 @@ function labelSteps(run: CachedRun): Array<number | null> {
   });
 }
 
+/** A calibration pair's loss in points: the mean over its seeds of `none` minus the decision, seed by seed (paired). */
+export function seedMeanLoss(none: number[], decision: number[]): number {
+  if (none.length !== decision.length || none.length === 0) throw new Error(`one accuracy per seed on both sides (${none.length} vs ${decision.length})`);
+  return mean(decision.map((a, k) => (none[k] - a) * 100));
+}
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
@@ -175,39 +191,44 @@ async function main(): Promise<void> {
   // Decision threshold and per-layer convergence threshold together, from real trainings of
   // calibration pairs (the model-level accuracy guard off: the per-layer signal replaces it).
   const tolPairs = tolerancePairs(calRuns, Number(values['tolerance-pairs']));
-  const thresholds = [...new Set([windowThreshold, ...THRESHOLDS])].sort((a, b) => a - b);
+  const thresholds = [...THRESHOLDS];
   const configs = thresholds.flatMap((t) => SIMILARITIES.flatMap((minLayerSimilarity) => CONV_SIMILARITIES.flatMap((minConvSimilarity) => STABLE_READINGS.map((stableReadings) => ({ threshold: t, minLayerSimilarity, minConvSimilarity, stableReadings })))));
-  type DecisionRun = { threshold: number; minLayerSimilarity: number; minConvSimilarity: number; stableReadings: number; accuracy: number; saved: number; freezes: string[] };
-  const tolRows: Array<{ pair: string; none: number; runs: DecisionRun[] }> = [];
+  type DecisionRun = { threshold: number; minLayerSimilarity: number; minConvSimilarity: number; stableReadings: number; accuracy: number[]; saved: number[]; freezes: string[][] };
+  const tolRows: Array<{ pair: string; none: number[]; runs: DecisionRun[] }> = [];
   const c2 = cpu();
   for (const run of tolPairs) {
-    const pair = generatedStudyPair(run.id);
-    const data = await pair.load();
-    const none = await trainWith(pair, data, createNonePolicy());
-    const row = { pair: run.id, none: none.accuracy, runs: [] as DecisionRun[] };
+    const base = generatedStudyPair(run.id);
+    const data = await base.load();
+    const row = { pair: run.id, none: [] as number[], runs: configs.map((c) => ({ ...c, accuracy: [] as number[], saved: [] as number[], freezes: [] as string[][] })) };
     // Without a conv layer the conv bound cannot act: one training per remaining decision.
-    const hasConv = pair.layers.some((l) => l.type === 'conv2d');
-    const trained = new Map<string, Awaited<ReturnType<typeof trainWith>>>();
-    for (const c of configs) {
-      const key = `${c.threshold} ${c.minLayerSimilarity} ${hasConv ? c.minConvSimilarity : '-'} ${c.stableReadings}`;
-      let r = trained.get(key);
-      if (r === undefined) {
-        r = await trainWith(pair, data, new SmartFrzPolicy({ predictor, threshold: c.threshold, maxDirectedness, minLayerSimilarity: c.minLayerSimilarity, minConvSimilarity: c.minConvSimilarity, stableReadings: c.stableReadings, probeEvery: PROBE_EVERY, accuracyTolerance: 100 }));
-        trained.set(key, r);
+    const hasConv = base.layers.some((l) => l.type === 'conv2d');
+    for (let k = 0; k < CALIBRATION_SEEDS; k++) {
+      const pair = { ...base, seed: base.seed + 1000 * k };
+      row.none.push((await trainWith(pair, data, createNonePolicy())).accuracy);
+      const trained = new Map<string, Awaited<ReturnType<typeof trainWith>>>();
+      for (const [i, c] of configs.entries()) {
+        const key = `${c.threshold} ${c.minLayerSimilarity} ${hasConv ? c.minConvSimilarity : '-'} ${c.stableReadings}`;
+        let r = trained.get(key);
+        if (r === undefined) {
+          r = await trainWith(pair, data, new SmartFrzPolicy({ predictor, threshold: c.threshold, maxDirectedness, minLayerSimilarity: c.minLayerSimilarity, minConvSimilarity: c.minConvSimilarity, stableReadings: c.stableReadings, probeEvery: PROBE_EVERY, accuracyTolerance: 100 }));
+          trained.set(key, r);
+        }
+        row.runs[i].accuracy.push(r.accuracy);
+        row.runs[i].saved.push(r.backwardSaved);
+        row.runs[i].freezes.push(r.freezes);
       }
-      row.runs.push({ ...c, accuracy: r.accuracy, saved: r.backwardSaved, freezes: r.freezes });
     }
-    log(`  ${run.id}: none ${none.accuracy.toFixed(4)}; ${row.runs.map((r) => `t ${r.threshold} cka ${r.minLayerSimilarity}/${r.minConvSimilarity}x${r.stableReadings}: ${((r.accuracy - none.accuracy) * 100).toFixed(2)} pts, ${(r.saved * 100).toFixed(0)}% [${r.freezes.join(' ')}]`).join('; ')}`);
+    log(`  ${run.id}: none ${row.none.map((a) => a.toFixed(4)).join('/')}; ${row.runs.map((r) => `t ${r.threshold} cka ${r.minLayerSimilarity}/${r.minConvSimilarity}x${r.stableReadings}: ${r.accuracy.map((a, k) => ((a - row.none[k]) * 100).toFixed(2)).join('/')} pts, ${(mean(r.saved) * 100).toFixed(0)}% [${r.freezes.map((f) => f.join(' ')).join(' | ')}]`).join('; ')}`);
     tolRows.push(row);
   }
   const perConfig = configs.map((c, i) => {
-    const losses = tolRows.map((r) => (r.none - r.runs[i].accuracy) * 100);
+    const losses = tolRows.map((r) => seedMeanLoss(r.none, r.runs[i].accuracy));
     return {
       ...c,
       meanLoss: +(losses.reduce((a, b) => a + b, 0) / Math.max(1, losses.length)).toFixed(3),
       worstLoss: +Math.max(...losses).toFixed(3),
       pairsBeyond: losses.filter((l) => +l.toFixed(3) > PAIR_LOSS_BOUND).length,
-      meanSaved: +(tolRows.reduce((a, r) => a + r.runs[i].saved, 0) / Math.max(1, tolRows.length)).toFixed(4),
+      meanSaved: +(tolRows.reduce((a, r) => a + mean(r.runs[i].saved), 0) / Math.max(1, tolRows.length)).toFixed(4),
     };
   });
   const chosen = chooseDecision(perConfig)!;
@@ -234,9 +255,9 @@ async function main(): Promise<void> {
     record: RECORD,
     fit,
     calibration: {
-      ...calibration, windowThreshold, thresholdRule: `with minLayerSimilarity (dense), minConvSimilarity (conv) and stableReadings (probe read every ${PROBE_EVERY} steps; accuracy guard off), the most backward FLOPs saved in real trainings of the ${tolPairs.length} tolerance pairs (the cheapest calibration pairs and every CNN one) with mean loss <= ${MEAN_LOSS_TARGET} points and at most ${MAX_PAIRS_BEYOND} pair beyond ${PAIR_LOSS_BOUND} points`, thresholdGrid: grid,
+      ...calibration, windowThreshold, thresholdRule: `with minLayerSimilarity (dense), minConvSimilarity (conv) and stableReadings (probe read every ${PROBE_EVERY} steps; accuracy guard off), the most backward FLOPs saved in real trainings of the ${tolPairs.length} tolerance pairs (the cheapest calibration pairs and every CNN one; ${CALIBRATION_SEEDS} seeds each, a pair's loss the mean over its seeds) with mean loss <= ${MEAN_LOSS_TARGET} points and at most ${MAX_PAIRS_BEYOND} pair beyond ${PAIR_LOSS_BOUND} points`, thresholdGrid: grid,
       directednessQuantile: 0.95, guardRejectsNotFreezable: +guardRejects.toFixed(4),
-      meanLossTarget: MEAN_LOSS_TARGET, pairLossBound: PAIR_LOSS_BOUND, maxPairsBeyond: MAX_PAIRS_BEYOND, decisions: perConfig, tolerancePairs: tolRows,
+      seeds: CALIBRATION_SEEDS, meanLossTarget: MEAN_LOSS_TARGET, pairLossBound: PAIR_LOSS_BOUND, maxPairsBeyond: MAX_PAIRS_BEYOND, decisions: perConfig, tolerancePairs: tolRows,
     },
     fitPairs: fitRuns.map((r) => r.id),
     calibrationPairs: calRuns.map((r) => r.id),

@@ -32,6 +32,15 @@ export const cnn = (f1: number, f2: number, fc: number, classes: number, padding
   dense('out', classes, 'softmax'),
 ];
 
+/** Three conv blocks (conv-pool x2, then a conv without pooling) and a dense layer: deeper than `cnn`. */
+export const cnn3 = (f1: number, f2: number, f3: number, fc: number, classes: number): LayerConfig[] => [
+  ...cnn(f1, f2, fc, classes, 'same').slice(0, 4),
+  { name: 'conv3', type: 'conv2d', filters: f3, kernelSize: 3, activation: 'relu', padding: 'same' },
+  { name: 'flatten', type: 'flatten' },
+  dense('fc1', fc),
+  dense('out', classes, 'softmax'),
+];
+
 export type PairRole = 'fit' | 'calibrate';
 
 export interface Pair extends Omit<RunSpec, 'data'> {
@@ -67,8 +76,15 @@ function forwardMacs(layers: LayerConfig[], shape: number[]): number {
   return macs;
 }
 
+/**
+ * Where the 28-pixel CNN family starts (round 9): pairs 0..119 are drawn as before (their
+ * recordings stay valid), pairs from here on by `wideCnnPair`.
+ */
+export const WIDE_CNN_FROM = 120;
+
 /** Pair `i` of the generated set (deterministic in i). */
 export function generatedPair(i: number): Pair {
+  if (i >= WIDE_CNN_FROM) return wideCnnPair(i);
   const rng = createRng(0x5f2a0000 + 7919 * i);
   const role: PairRole = i % 4 === 3 ? 'calibrate' : 'fit';
   const seed = 100 + i;
@@ -135,6 +151,47 @@ export function generatedPair(i: number): Pair {
     id: `g${String(i).padStart(3, '0')}-${family}-${kind}`, family, dataset: kind, role, describe,
     model: { layers }, epochs, batchSize, learningRate, seed,
     load: () => make(nTrain),
+  };
+}
+
+/** Training cost cap of a 28-pixel CNN pair (they are the bench CNNs' size class, so they cost more). */
+const MAX_WIDE_CNN_MACS = 6e10;
+
+/**
+ * Round 9's family: CNNs of the size class of the bench's Fashion CNNs, which the earlier
+ * generated CNNs (two narrow blocks on 8-16 pixel strokes) were not: 28-pixel stroke images,
+ * wider filters (8-24, then 16-48), two or three conv blocks, 2,000-6,000 examples, 3-10 epochs,
+ * batch 16-64. Generated data only, as every pair (never Fashion-MNIST or digits).
+ */
+function wideCnnPair(i: number): Pair {
+  const rng = createRng(0x3c0d0000 + 7919 * i);
+  const role: PairRole = i % 4 === 3 ? 'calibrate' : 'fit';
+  const seed = 100 + i;
+  const classes = 5 + rng.int(6);
+  const noise = +(0.1 + 0.25 * rng.next()).toFixed(2);
+  const nTest = 800;
+  const deep = rng.next() < 0.5;
+  let f1 = pick(rng, [8, 12, 16, 24]);
+  let f2 = pick(rng, [16, 24, 32, 48]);
+  const f3 = pick(rng, [16, 32]);
+  const fc = pick(rng, [48, 64, 96, 128]);
+  const batchSize = pick(rng, [16, 32, 64]);
+  const learningRate = +(3e-4 * 10 ** rng.next()).toPrecision(2);
+  const epochs = 3 + rng.int(8);
+  let nTrain = pick(rng, [2000, 3000, 4000, 6000]);
+  const build = (): LayerConfig[] => (deep ? cnn3(f1, f2, f3, fc, classes) : cnn(f1, f2, fc, classes, 'same'));
+  let layers = build();
+  // Affordable: fewer examples first (the run keeps its epochs), then narrower filters.
+  while (3 * forwardMacs(layers, [28, 28, 1]) * epochs * nTrain > MAX_WIDE_CNN_MACS && (nTrain > 2000 || f1 > 8)) {
+    if (nTrain > 2000) nTrain -= 1000;
+    else { f1 = Math.max(8, f1 / 2); f2 = Math.max(16, f2 / 2); }
+    layers = build();
+  }
+  const describe = `cnn ${layers.filter((l) => l.type === 'dense' || l.type === 'conv2d').map((l) => (l.type === 'conv2d' ? `c${l.filters}` : `${l.units}`)).join('-')} on strokes(28x28, ${classes} classes, noise ${noise}), ${nTrain} examples, batch ${batchSize}, ${epochs} epochs, Adam ${learningRate}`;
+  return {
+    id: `g${String(i).padStart(3, '0')}-cnn-strokes28`, family: 'cnn', dataset: 'strokes', role, describe,
+    model: { layers }, epochs, batchSize, learningRate, seed,
+    load: () => strokeImages(nTrain, nTest, seed, classes, 28, noise),
   };
 }
 

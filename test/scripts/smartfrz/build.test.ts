@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { chooseDecision, tolerancePairs } from '../../../scripts/smartfrz/build';
+import { chooseDecision, seedMeanLoss, tolerancePairs } from '../../../scripts/smartfrz/build';
 
 const row = (threshold: number, minLayerSimilarity: number, meanLoss: number, worstLoss: number, pairsBeyond: number, meanSaved: number) => ({ threshold, minLayerSimilarity, meanLoss, worstLoss, pairsBeyond, meanSaved });
 
@@ -68,4 +68,11 @@ test('the shipped predictor carries the decision the rule picks from its own cal
   assert.ok(cnnCalibrationPairs.length >= 5, `several CNN calibration pairs: ${cnnCalibrationPairs}`);
   for (const id of cnnCalibrationPairs) assert.ok(decidedOn.includes(id), `the decision was chosen with CNN pair ${id} among its pairs`);
   assert.ok(dataset.calibration.decisions.every((d: { minLayerSimilarity: number; minConvSimilarity: number }) => d.minLayerSimilarity >= 0.999 && d.minConvSimilarity >= 0.9998), 'the declared grid: a conv bound per decision');
+});
+
+test('a calibration pair loses the mean over its seeds of none minus the decision, seed by seed', () => {
+  // Seed 1 loses 1.0 point, seed 2 gains 0.5: the pair loses 0.25 (not beyond 0.5).
+  assert.ok(Math.abs(seedMeanLoss([0.8, 0.7], [0.79, 0.705]) - 0.25) < 1e-9);
+  assert.ok(Math.abs(seedMeanLoss([0.6], [0.59]) - 1) < 1e-9);
+  assert.throws(() => seedMeanLoss([0.8, 0.7], [0.8]), /one accuracy per seed/);
 });

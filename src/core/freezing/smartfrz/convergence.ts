@@ -1,24 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ProbeOutputs } from '../policy';
-import { centeredGram } from './cka';
-
-/**
- * Linear CKA between two representations of the same probe examples, from their centred Gram
- * matrices (`centeredGram`, n x n, row-major): <K, L>_F / (||K||_F ||L||_F). 1 for the same
- * representation (or one rotated or scaled); 0 when either side is constant.
- */
-export function gramSimilarity(k: Float32Array, l: Float32Array): number {
-  if (k.length !== l.length) throw new Error(`Gram matrices of different sizes (${k.length} vs ${l.length})`);
-  let dot = 0;
-  let nk = 0;
-  let nl = 0;
-  for (let i = 0; i < k.length; i++) {
-    dot += k[i] * l[i];
-    nk += k[i] * k[i];
-    nl += l[i] * l[i];
-  }
-  return nk > 0 && nl > 0 ? dot / Math.sqrt(nk * nl) : 0;
-}
+import { centeredGram, gramSimilarity } from './cka';
 
 /**
  * The per-layer convergence signal that replaces a model-level accuracy curve: how much each

@@ -292,38 +292,38 @@ export class SmartFrzPolicy implements FreezingPolicy {
     const candidates: number[] = [];
     for (let u = this.frozen; u < end && this.history[u].length >= need; u++) candidates.push(u);
     if (candidates.length === 0) return;
-    // One predictor call per window length (a batch must share it).
-    const probs: number[] = [];
-    for (const u of candidates) probs.push(...(await this.predictor.predict([[...this.history[u]]])));
-    this.lastProbs = probs;
     const held = this.accuracyHold();
     this.holdReason = held;
+    this.lastProbs = [];
     if (held !== undefined) return;
-    for (let i = 0; i < candidates.length; i++) {
-      if (!(probs[i] >= this.threshold)) break;
-      if (this.watchesConvergence()) {
-        const u = candidates[i];
+    for (const u of candidates) {
+      // The per-layer signal first: it is cheap, and the predictor (an attention model's forward
+      // pass) is asked only about a unit the signal lets through. A unit freezes only when both
+      // agree, so the order changes no decision.
+      if (this.watchesConvergence() && this.stable[u] < this.stableReadings) {
+        // A reading below the bound resets the count, so the count alone decides; CKA is for the message.
         const sim = this.convergence.similarity(u);
         const bound = this.similarityBound(u);
-        if (!(sim >= bound) || this.stable[u] < this.stableReadings) {
-          const name = this.units[u].name;
-          this.holdReason = Number.isNaN(sim)
-            ? `${name} not probed twice yet`
-            : !(sim >= bound)
-              ? `${name} still changing (probe CKA ${sim.toFixed(5)} < ${bound})`
-              : `${name} stable for ${this.stable[u]} of ${this.stableReadings} probe readings`;
-          break;
-        }
-      }
-      const d = directedness(this.history[candidates[i]]);
-      if (d > this.maxDirectedness) {
-        this.holdReason = `${this.units[candidates[i]].name} still travelling (directedness ${d.toFixed(2)})`;
+        const name = this.units[u].name;
+        this.holdReason = Number.isNaN(sim)
+          ? `${name} not probed twice yet`
+          : !(sim >= bound)
+            ? `${name} still changing (probe CKA ${sim.toFixed(5)} < ${bound})`
+            : `${name} stable for ${this.stable[u]} of ${this.stableReadings} probe readings`;
         break;
       }
-      this.history[candidates[i]] = [];
-      this.frozen = candidates[i] + 1;
-      const sim = this.convergence.similarity(candidates[i]);
-      this.reason = `P(freeze)=${probs[i].toFixed(2)}${this.watchesConvergence() ? `, probe CKA ${sim.toFixed(4)}` : ''} ${when}`;
+      const [p] = await this.predictor.predict([[...this.history[u]]]);
+      this.lastProbs.push(p);
+      if (!(p >= this.threshold)) break;
+      const d = directedness(this.history[u]);
+      if (d > this.maxDirectedness) {
+        this.holdReason = `${this.units[u].name} still travelling (directedness ${d.toFixed(2)})`;
+        break;
+      }
+      this.history[u] = [];
+      this.frozen = u + 1;
+      const sim = this.convergence.similarity(u);
+      this.reason = `P(freeze)=${p.toFixed(2)}${this.watchesConvergence() ? `, probe CKA ${sim.toFixed(4)}` : ''} ${when}`;
     }
   }
 
@@ -350,7 +350,11 @@ export class SmartFrzPolicy implements FreezingPolicy {
     return this.convergence.costSoFar();
   }
 
-  /** P(freeze) of the candidates at the last freezing stage (for logs and reports). */
+  /**
+   * P(freeze) of the candidates the predictor was asked about at the last freezing stage (for
+   * logs and reports): none when a guard held the stage before it (the accuracy guard, or the
+   * first candidate's per-layer signal).
+   */
   lastProbabilities(): number[] {
     return [...this.lastProbs];
   }

@@ -221,11 +221,15 @@ test('per-layer convergence signal: read every probeEvery steps, a stage after e
   // Through step 10 (readings after steps 4 and 8): unit 0 changed at both.
   assert.deepEqual(await run(a, unitsA, 0, 10, acc, weight), [0]);
   assert.match(a.lastHold() ?? '', /^l0 still changing \(probe CKA 0\.\d{5} < 0\.99\)$/);
+  assert.equal(calibrated.calls.length, 0, 'the predictor is not asked while the per-layer signal holds');
+  assert.deepEqual(a.lastProbabilities(), []);
   const saved = JSON.parse(JSON.stringify(a.saveState()));
   // Reading 3 (after step 12) is the first equal to its predecessor: unit 0 freezes there, mid-epoch 2.
   assert.deepEqual(await run(a, unitsA, 10, 20, acc, weight), [1]);
   assert.match(a.lastReason() ?? '', /^P\(freeze\)=1\.00, probe CKA 1\.0000 at step 12 \(epoch 2\)$/);
+  assert.equal(calibrated.calls.length, 1, 'asked once: when the signal let unit 0 through');
   assert.deepEqual(await run(a, unitsA, 20, 60, acc, weight), [1, 1, 1, 1], 'unit 1 never');
+  assert.equal(calibrated.calls.length, 1, 'never about unit 1, whose outputs keep changing');
   assert.match(a.lastHold() ?? '', /^l1 still changing/);
   assert.ok(a.layerSimilarity(1) < 0.99);
   assert.equal(a.convergenceCost().readings, 16, 'one reading before training, one every 4 steps');
