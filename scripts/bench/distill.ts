@@ -116,7 +116,7 @@ function fashionDistill(s: number, teacher: string): object {
       'dafl',
     ],
     // 100 KD epochs: with views the validation accuracy rises to ~76% by epoch 100 and stays there (200: the same).
-    // T = 1 for KD on the synthetic sets (round 9, 5 validation seeds: +2.0 on the last-20 means over T = 4).
+    // T = 1 for KD on the synthetic sets (round 9, 5 validation seeds: +2.29 on the last-20 means over T = 4).
     training: { epochs: quick ? 2 : 100, batchSize: 64, optimizer: { type: 'adam', learningRate: 0.001 }, seed: s, temperature: 1 },
     // The best of the settings tried on the validation split (--validate; docs/distillation.md):
     // inputs kept in the data's range, jitter, the official first-BN multiplier; KD on a fresh
