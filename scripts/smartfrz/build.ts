@@ -265,7 +265,7 @@ async function main(): Promise<void> {
     record: RECORD,
     fit,
     calibration: {
-      ...calibration, windowThreshold, thresholdRule: `with minLayerSimilarity (dense), minConvSimilarity (conv) and stableReadings (probe read every ${PROBE_EVERY} steps; accuracy guard off), the most backward FLOPs saved in real trainings of the ${tolPairs.length} tolerance pairs (the cheapest calibration pairs and every CNN one; ${CALIBRATION_SEEDS} seeds each, a pair's loss the mean over its seeds) with mean loss <= ${MEAN_LOSS_TARGET} points and at most ${MAX_PAIRS_BEYOND} pair beyond ${PAIR_LOSS_BOUND} points`, thresholdGrid: grid,
+      ...calibration, windowThreshold, thresholdRule: `with minLayerSimilarity (dense), minConvSimilarity (conv) or the drift signal (maxDriftRatio, driftSpan; replaces both bounds), and stableReadings (probe read every ${PROBE_EVERY} steps; accuracy guard off), the most backward FLOPs saved in real trainings of the ${tolPairs.length} tolerance pairs (the cheapest calibration pairs and every CNN one; ${CALIBRATION_SEEDS} seeds each, a pair's loss the mean over its seeds) with mean loss <= ${MEAN_LOSS_TARGET} points and at most ${MAX_PAIRS_BEYOND} pair beyond ${PAIR_LOSS_BOUND} points`, thresholdGrid: grid,
       directednessQuantile: 0.95, guardRejectsNotFreezable: +guardRejects.toFixed(4),
       seeds: CALIBRATION_SEEDS, meanLossTarget: MEAN_LOSS_TARGET, pairLossBound: PAIR_LOSS_BOUND, maxPairsBeyond: MAX_PAIRS_BEYOND, decisions: perConfig, tolerancePairs: tolRows,
     },
