@@ -35,6 +35,16 @@ test('ties in savings go to the safer decision: higher threshold, then higher la
   assert.deepEqual(chooseDecision(stable), stable[1]);
 });
 
+test('a tie between the CKA bounds and the drift signal goes to the CKA decision (the status quo), then the lower ratio, then the longer span', () => {
+  const base = row(0.8, 0.999, 0.1, 0.4, 0, 0.2);
+  const rows = [{ ...base, maxDriftRatio: 4, driftSpan: 8 }, { ...base, maxDriftRatio: 2, driftSpan: 4 }, { ...base, maxDriftRatio: 2, driftSpan: 8 }, base];
+  assert.deepEqual(chooseDecision(rows), base);
+  assert.deepEqual(chooseDecision(rows.slice(0, 3)), rows[2]);
+  // Saving more within the targets wins whatever the signal.
+  const more = { ...base, maxDriftRatio: 4, driftSpan: 4, meanSaved: 0.3 };
+  assert.deepEqual(chooseDecision([...rows, more]), more);
+});
+
 test('the decision is chosen on the cheapest calibration pairs plus every CNN calibration pair, in cost order', () => {
   const runs = [
     { id: 'g003-mlp', family: 'mlp', seconds: 27 },
