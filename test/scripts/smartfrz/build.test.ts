@@ -70,6 +70,8 @@ test('the shipped predictor carries the decision the rule picks from its own cal
   assert.equal(predictor.calibration.minLayerSimilarity, chosen.minLayerSimilarity);
   assert.equal(predictor.calibration.minConvSimilarity, (chosen as { minConvSimilarity?: number }).minConvSimilarity);
   assert.equal(predictor.calibration.stableReadings, chosen.stableReadings);
+  assert.equal(predictor.calibration.maxDriftRatio, (chosen as { maxDriftRatio?: number }).maxDriftRatio);
+  assert.equal(predictor.calibration.driftSpan, (chosen as { driftSpan?: number }).driftSpan);
   assert.equal(predictor.calibration.probeEvery, 50, 'read every 50 steps (declared, not calibrated)');
   assert.equal(predictor.calibration.accuracyTolerance, undefined, 'the per-layer signal replaced the accuracy guard');
   assert.deepEqual(predictor.training.calibration.decisions, dataset.calibration.decisions);
