@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <immintrin.h>
 #include <time.h>
 
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
@@ -39,19 +40,127 @@ static char library[256];
 #define SPLIT_MIN (1 << 20)
 #define MAX_THREADS 64
 
+/*
+ * Elementwise jobs on the same threads (round 9): the Adam step and a dense layer's bias/ReLU
+ * gradient, so a fused training step's threaded parts all run on one pool (no second pool's
+ * helper waking and spinning on the same cores between products). Each is the wasm kernel's
+ * arithmetic (src/core/tensor/wasm/assembly/kernels.ts `adam`, `biasActivationGrad`,
+ * `biasActivationGradRows` + `sumBlocks`) operation for operation in float32 / float64, no
+ * contraction into FMA, so the results are that kernel's bit for bit, for any blocks.
+ */
+/* No FMA contraction: -std=c11 (not gnu11) keeps -ffp-contract=off, and the intrinsics below are separate operations. */
+enum { KIND_PRODUCT, KIND_ADAM, KIND_BIAS_GRAD };
+/** Elements per Adam block, columns per bias-gradient block (fixed; any split gives the same bits). */
+#define ADAM_BLOCK 16384
+#define BIAS_GRAD_COLS 64
+typedef struct {
+  const float *g, *w, *m, *v;
+  float *w_out, *m_out, *v_out;
+  long n;
+  float lr, beta1, beta2, one_minus_beta1, one_minus_beta2, epsilon, one_minus_acc_beta1, one_minus_acc_beta2;
+} adam_t;
+/** dz = dy (y > 0) (relu), db = column sums of dz in float64; block_rows > 0: rows in blocks of that many, sums per block into acc, then the blocks' sums in order. */
+typedef struct {
+  const float *dy, *y;
+  float *dz, *db;
+  double *acc;
+  int rows, cols, relu, block_rows;
+} bias_grad_t;
+
 /**
  * One product C = op(A) op(B) (+ bias, ReLU), row-major, pointers and leading dimensions in
  * floats; or a batch of `count` such products, product u's operands `stride_*` floats after
- * product 0's (`sgemmBatch`: each product is one block).
+ * product 0's (`sgemmBatch`: each product is one block). Or, kind != 0, an elementwise job.
  */
 typedef struct {
   int trans_a, trans_b, m, n, k, lda, ldb, ldc, relu, by_rows, blocks, per_product;
   size_t stride_a, stride_b, stride_c;
   const float *a, *b, *bias;
   float *c;
+  int kind;
+  adam_t adam;
+  bias_grad_t bias_grad;
 } product_t;
 
+/** Adam on elements k0..k1, 8 at a time (AVX: the same IEEE operations per element as one at a time), the rest one by one. */
+__attribute__((target("avx"))) static long adam_avx(const adam_t *a, long k0, long k1) {
+  const __m256 b1 = _mm256_set1_ps(a->beta1), b2 = _mm256_set1_ps(a->beta2), c1 = _mm256_set1_ps(a->one_minus_beta1),
+    c2 = _mm256_set1_ps(a->one_minus_beta2), d1 = _mm256_set1_ps(a->one_minus_acc_beta1), d2 = _mm256_set1_ps(a->one_minus_acc_beta2),
+    eps = _mm256_set1_ps(a->epsilon), step = _mm256_set1_ps(-a->lr);
+  long k = k0;
+  for (; k + 8 <= k1; k += 8) {
+    __m256 g = _mm256_loadu_ps(a->g + k);
+    __m256 m = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(a->m + k), b1), _mm256_mul_ps(g, c1));
+    __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(a->v + k), b2), _mm256_mul_ps(_mm256_mul_ps(g, g), c2));
+    __m256 update = _mm256_div_ps(_mm256_div_ps(m, d1), _mm256_add_ps(_mm256_sqrt_ps(_mm256_div_ps(v, d2)), eps));
+    __m256 w = _mm256_add_ps(_mm256_mul_ps(update, step), _mm256_loadu_ps(a->w + k));
+    _mm256_storeu_ps(a->m_out + k, m);
+    _mm256_storeu_ps(a->v_out + k, v);
+    _mm256_storeu_ps(a->w_out + k, w);
+  }
+  return k;
+}
+
+static void run_adam_block(const adam_t *a, int index) {
+  long k0 = (long)index * ADAM_BLOCK, k1 = k0 + ADAM_BLOCK < a->n ? k0 + ADAM_BLOCK : a->n;
+  if (__builtin_cpu_supports("avx")) k0 = adam_avx(a, k0, k1);
+  const float step = -a->lr;
+  for (long k = k0; k < k1; k++) {
+    float g = a->g[k];
+    float m = a->m[k] * a->beta1 + g * a->one_minus_beta1;
+    float v = a->v[k] * a->beta2 + (g * g) * a->one_minus_beta2;
+    float update = (m / a->one_minus_acc_beta1) / (_mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(v / a->one_minus_acc_beta2))) + a->epsilon);
+    float w = a->w[k];
+    a->m_out[k] = m;
+    a->v_out[k] = v;
+    a->w_out[k] = update * step + w;
+  }
+}
+
+/**
+ * Rows r0..r1 of columns c0..c1: dz, and each column's float64 sum of them (in row order) into
+ * acc[c]. Four columns at a time (SSE2: the same float32 select and float64 adds per element as
+ * one at a time), the rest one by one.
+ */
+static void bias_grad_rows(const bias_grad_t *p, int r0, int r1, int c0, int c1, double *restrict acc) {
+  const int cols = p->cols, relu = p->relu, v1 = c0 + ((c1 - c0) & ~3);
+  const __m128 zero = _mm_setzero_ps();
+  for (int c = c0; c < c1; c++) acc[c] = 0;
+  for (int r = r0; r < r1; r++) {
+    const float *restrict dy = p->dy + (size_t)r * cols;
+    const float *restrict y = relu ? p->y + (size_t)r * cols : NULL;
+    float *restrict dz = relu ? p->dz + (size_t)r * cols : NULL;
+    for (int c = c0; c < v1; c += 4) {
+      __m128 v = _mm_loadu_ps(dy + c);
+      if (relu) {
+        v = _mm_and_ps(v, _mm_cmpgt_ps(_mm_loadu_ps(y + c), zero));
+        _mm_storeu_ps(dz + c, v);
+      }
+      _mm_storeu_pd(acc + c, _mm_add_pd(_mm_loadu_pd(acc + c), _mm_cvtps_pd(v)));
+      _mm_storeu_pd(acc + c + 2, _mm_add_pd(_mm_loadu_pd(acc + c + 2), _mm_cvtps_pd(_mm_movehl_ps(v, v))));
+    }
+    for (int c = v1; c < c1; c++) {
+      float v = dy[c];
+      if (relu) dz[c] = v = y[c] > 0.0f ? v : 0.0f;
+      acc[c] += (double)v;
+    }
+  }
+}
+
+static void run_bias_grad_block(const bias_grad_t *p, int index) {
+  if (p->block_rows > 0) {
+    int r0 = index * p->block_rows, r1 = r0 + p->block_rows < p->rows ? r0 + p->block_rows : p->rows;
+    bias_grad_rows(p, r0, r1, 0, p->cols, p->acc + (size_t)index * p->cols);
+    return;
+  }
+  int c0 = index * BIAS_GRAD_COLS, c1 = c0 + BIAS_GRAD_COLS < p->cols ? c0 + BIAS_GRAD_COLS : p->cols;
+  bias_grad_rows(p, 0, p->rows, c0, c1, p->acc);
+  for (int c = c0; c < c1; c++) p->db[c] = (float)p->acc[c];
+}
+
 static void run_block(const product_t *p, int index) {
+  if (p->kind == KIND_ADAM) { run_adam_block(&p->adam, index); return; }
+  if (p->kind == KIND_BIAS_GRAD) { run_bias_grad_block(&p->bias_grad, index); return; }
   int i0 = 0, j0 = 0, m = p->m, n = p->n;
   size_t u = (size_t)(index / p->per_product);
   index %= p->per_product;
@@ -152,6 +261,8 @@ static void *helper(void *arg) {
   /* One OpenBLAS thread in this thread too: OpenMP builds keep the thread count per thread (an
    * OpenMP ICV), so a helper left at the default runs each block on every core, with other results. */
   set_threads(1);
+  /* Named, so a profiler tells them from the wasm pool's threads (scripts/bench/stepProfile.ts). */
+  pthread_setname_np(pthread_self(), "modellab-gemm");
   for (;;) {
     long start = now_ns();
     spin_wait(&spin, generation_moved, &seen);
@@ -173,8 +284,31 @@ static void *helper(void *arg) {
   return NULL;
 }
 
+/*
+ * Where the caller's CPU goes (MODEL_LAB_NATIVE_STATS=1; scripts/bench/stepProfile.ts): its thread
+ * CPU inside jobs of several blocks (the part threads can share) and of one block (serial), so
+ * that a 1-thread run measures a step's serial fraction by construction, whatever the load.
+ */
+static int stats_on;
+static atomic_long caller_parallel_ns, caller_serial_ns;
+
+static long thread_cpu_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+static void run_product_threads(const product_t *p, int threads);
+
 /** Runs p's blocks on `threads` threads, the caller included (on fewer if helpers cannot start). */
 static void run_product(const product_t *p, int threads) {
+  if (!stats_on) { run_product_threads(p, threads); return; }
+  long start = thread_cpu_ns();
+  run_product_threads(p, threads);
+  atomic_fetch_add(p->blocks > 1 ? &caller_parallel_ns : &caller_serial_ns, thread_cpu_ns() - start);
+}
+
+static void run_product_threads(const product_t *p, int threads) {
   if (threads > p->blocks) threads = p->blocks;
   if (threads <= 1) {
     for (int i = 0; i < p->blocks; i++) run_block(p, i);
@@ -311,6 +445,101 @@ static napi_value SgemmBatch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/** Reads `count` int64 arguments after the heap (argv[0]); the heap's data and length in floats. */
+static int heap_args(napi_env env, napi_callback_info info, size_t count, float **heap, size_t *length, double *v) {
+  napi_value argv[20];
+  size_t argc = 20;
+  napi_typedarray_type type;
+  void *data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != count + 1 || count + 1 > 20) return 0;
+  if (napi_get_typedarray_info(env, argv[0], &type, length, &data, NULL, NULL) != napi_ok || type != napi_float32_array) return 0;
+  for (size_t i = 0; i < count; i++) {
+    if (napi_get_value_double(env, argv[i + 1], &v[i]) != napi_ok) return 0;
+  }
+  *heap = (float *)data;
+  return 1;
+}
+
+/** Every offset (in floats) with `n` floats from it lies in the heap. */
+static int in_heap(const double *offsets, int count, double n, size_t length) {
+  for (int i = 0; i < count; i++) {
+    if (!(offsets[i] >= 0 && offsets[i] + n <= (double)length)) return 0;
+  }
+  return 1;
+}
+
+/**
+ * adam(heap, w, g, m, v, wOut, mOut, vOut, n, lr, beta1, beta2, 1 - beta1, 1 - beta2, epsilon,
+ * 1 - beta1^t, 1 - beta2^t, threads): offsets in floats; the floats are rounded to float32 as the
+ * wasm kernel's arguments are. Out may be w, m, v themselves (each element is read before it is written).
+ */
+static napi_value Adam(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t length;
+  double v[17];
+  if (!heap_args(env, info, 17, &heap, &length, v)) return fail(env, "adam: a Float32Array heap and 17 numbers");
+  long n = (long)v[7];
+  int threads = (int)v[16];
+  if (n <= 0 || threads < 1 || !in_heap(v, 7, (double)n, length)) return fail(env, "adam: n, threads positive and every operand in the heap");
+  product_t p = {.kind = KIND_ADAM, .blocks = (int)((n + ADAM_BLOCK - 1) / ADAM_BLOCK)};
+  p.adam = (adam_t){
+    .w = heap + (long)v[0], .g = heap + (long)v[1], .m = heap + (long)v[2], .v = heap + (long)v[3],
+    .w_out = heap + (long)v[4], .m_out = heap + (long)v[5], .v_out = heap + (long)v[6], .n = n,
+    .lr = (float)v[8], .beta1 = (float)v[9], .beta2 = (float)v[10], .one_minus_beta1 = (float)v[11], .one_minus_beta2 = (float)v[12],
+    .epsilon = (float)v[13], .one_minus_acc_beta1 = (float)v[14], .one_minus_acc_beta2 = (float)v[15],
+  };
+  run_product(&p, threads > MAX_THREADS ? MAX_THREADS : threads);
+  return NULL;
+}
+
+/**
+ * biasActivationGrad(heap, dy, y, dz (-1: no ReLU), db, rows, cols, blockRows (0: whole columns), threads):
+ * offsets in floats. The wasm kernels' blocks (src/core/tensor/wasm/threads.ts
+ * `biasActivationGradThreaded`): with blockRows, fixed blocks of rows whose float64 sums are added
+ * in order; else whole columns.
+ */
+static napi_value BiasActivationGrad(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t length;
+  double v[8];
+  if (!heap_args(env, info, 8, &heap, &length, v)) return fail(env, "biasActivationGrad: a Float32Array heap and 8 numbers");
+  int rows = (int)v[4], cols = (int)v[5], block_rows = (int)v[6], threads = (int)v[7], relu = v[2] >= 0;
+  double matrices[3] = {v[0], relu ? v[1] : 0, relu ? v[2] : 0};
+  if (rows <= 0 || cols <= 0 || block_rows < 0 || threads < 1 || !in_heap(matrices, 3, (double)rows * cols, length) || !in_heap(&v[3], 1, cols, length)) {
+    return fail(env, "biasActivationGrad: rows, cols, threads positive and every operand in the heap");
+  }
+  int blocks = block_rows > 0 ? (rows + block_rows - 1) / block_rows : (cols + BIAS_GRAD_COLS - 1) / BIAS_GRAD_COLS;
+  double *acc = malloc(sizeof(double) * cols * (block_rows > 0 ? blocks : 1));
+  if (!acc) return fail(env, "biasActivationGrad: out of memory");
+  product_t p = {.kind = KIND_BIAS_GRAD, .blocks = blocks};
+  p.bias_grad = (bias_grad_t){
+    .dy = heap + (long)v[0], .y = relu ? heap + (long)v[1] : NULL, .dz = relu ? heap + (long)v[2] : NULL, .db = heap + (long)v[3],
+    .acc = acc, .rows = rows, .cols = cols, .relu = relu, .block_rows = block_rows,
+  };
+  run_product(&p, threads > MAX_THREADS ? MAX_THREADS : threads);
+  if (block_rows > 0) {
+    for (int c = 0; c < cols; c++) {
+      double sum = 0;
+      for (int b = 0; b < blocks; b++) sum += acc[(size_t)b * cols + c];
+      p.bias_grad.db[c] = (float)sum;
+    }
+  }
+  free(acc);
+  return NULL;
+}
+
+/** callerCpu(): [ns of the callers' thread CPU in jobs of several blocks, in jobs of one block] (MODEL_LAB_NATIVE_STATS=1, else zeros). */
+static napi_value CallerCpu(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out, v;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_int64(env, atomic_load(&caller_parallel_ns), &v);
+  napi_set_element(env, out, 0, v);
+  napi_create_int64(env, atomic_load(&caller_serial_ns), &v);
+  napi_set_element(env, out, 1, v);
+  return out;
+}
+
 static napi_value HelperBlocks(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value v;
@@ -352,6 +581,15 @@ NAPI_MODULE_INIT() {
   napi_value f;
   napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, Sgemm, NULL, &f);
   napi_set_named_property(env, exports, "sgemm", f);
+  napi_create_function(env, "adam", NAPI_AUTO_LENGTH, Adam, NULL, &f);
+  napi_set_named_property(env, exports, "adam", f);
+  napi_create_function(env, "biasActivationGrad", NAPI_AUTO_LENGTH, BiasActivationGrad, NULL, &f);
+  napi_set_named_property(env, exports, "biasActivationGrad", f);
+  __builtin_cpu_init(); /* for __builtin_cpu_supports("avx") (Adam) */
+  const char *stats = getenv("MODEL_LAB_NATIVE_STATS");
+  stats_on = stats && *stats && *stats != '0';
+  napi_create_function(env, "callerCpu", NAPI_AUTO_LENGTH, CallerCpu, NULL, &f);
+  napi_set_named_property(env, exports, "callerCpu", f);
   napi_create_function(env, "sgemmBatch", NAPI_AUTO_LENGTH, SgemmBatch, NULL, &f);
   napi_set_named_property(env, exports, "sgemmBatch", f);
   napi_create_function(env, "helperBlocks", NAPI_AUTO_LENGTH, HelperBlocks, NULL, &f);

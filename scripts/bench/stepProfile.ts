@@ -10,8 +10,12 @@
  *
  * `--by shape` splits each kernel by its inputs' shapes. Each kernel's CPU time (this process,
  * all threads: `process.cpuUsage` around the call) is what to compare on a loaded machine, where
- * wall times grow with the time the process waits for a core.
+ * wall times grow with the time the process waits for a core. `--plain` also prints each thread's
+ * CPU per step (main, the native product's helpers, the rest), and with MODEL_LAB_NATIVE_STATS=1 a
+ * 1-thread run's serial part by construction (the main thread's CPU outside native calls of
+ * several blocks: what a second core cannot take).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -22,7 +26,7 @@ import { createPolicy } from '../../src/core/freezing/create';
 import { buildModel } from '../../src/core/model/build';
 import { initBackend } from '../../src/core/tensor/backend';
 import { setKernelThreads } from '../../src/core/tensor/wasm/threads';
-import { convProductEngine, denseProductEngine } from '../../src/core/tensor/wasm/nativeGemm';
+import { convProductEngine, denseProductEngine, nativeGemm } from '../../src/core/tensor/wasm/nativeGemm';
 import { train } from '../../src/core/train/trainer';
 
 function option(name: string, fallback: string): string {
@@ -89,6 +93,31 @@ function wrapKernels(): () => void {
   };
 }
 
+/**
+ * CPU-ns of every thread of this process (`/proc/self/task/<tid>/schedstat`, ns on a CPU), by
+ * group: the main thread (JavaScript, the caller's share of every threaded call), the native
+ * product's helpers (named modellab-gemm), and the rest (the wasm pool's helpers, V8's).
+ */
+function threadCpu(): Map<string, { group: string; ns: number }> {
+  const out = new Map<string, { group: string; ns: number }>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      out.set(tid, { group: Number(tid) === process.pid ? 'main' : comm === 'modellab-gemm' ? 'native helpers' : 'other threads', ns });
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+function threadCpuPerStep(before: Map<string, { group: string; ns: number }>, after: Map<string, { group: string; ns: number }>, steps: number): Record<string, number> {
+  const sums: Record<string, number> = { main: 0, 'native helpers': 0, 'other threads': 0 };
+  for (const [tid, a] of after) sums[a.group] += (a.ns - (before.get(tid)?.ns ?? 0)) / 1e6 / steps;
+  return sums;
+}
+
 const cpuSeconds = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -108,6 +137,10 @@ async function profile(model: string, threads: number): Promise<void> {
   let cpuStart = 0;
   let wall = 0;
   let cpu = 0;
+  let nativeStart: [number, number] = [0, 0];
+  let nativeEnd: [number, number] = [0, 0];
+  let tasksStart = new Map<string, { group: string; ns: number }>();
+  let tasksEnd = tasksStart;
   await train({
     experiment, data, model: built, policy: createPolicy(experiment.freezing), runId: 'profile', backend: 'wasm',
     logEverySteps: 1,
@@ -120,10 +153,14 @@ async function profile(model: string, threads: number): Promise<void> {
         recording = true;
         start = performance.now();
         cpuStart = cpuSeconds();
+        tasksStart = threadCpu();
+        nativeStart = nativeGemm()?.callerCpu() ?? [0, 0];
       } else if (seen === skip + steps) {
         recording = false;
         wall = performance.now() - start;
         cpu = cpuSeconds() - cpuStart;
+        tasksEnd = threadCpu();
+        nativeEnd = nativeGemm()?.callerCpu() ?? [0, 0];
       }
     },
   });
@@ -131,7 +168,20 @@ async function profile(model: string, threads: number): Promise<void> {
   const perStep = wall / steps;
   const cpuPerStep = (1000 * cpu) / steps;
   if (plain) {
+    // Serial part by construction: with the threaded work shared evenly, the main thread's CPU
+    // beyond the helpers' is what ran on it alone (spinning counts as CPU: compare with spin 0).
+    const t = threadCpuPerStep(tasksStart, tasksEnd, steps);
+    const helpers = t['native helpers'] + t['other threads'];
+    const serial = threads > 1 ? ` serial ~${Math.max(0, t.main - helpers).toFixed(2)} CPU-ms (${((100 * Math.max(0, t.main - helpers)) / (t.main + helpers)).toFixed(0)}%)` : '';
     console.log(`${model}, ${threads} thread(s): ${perStep.toFixed(2)} ms per step (wall), ${cpuPerStep.toFixed(2)} CPU-ms per step (all threads), load ${loadavg()[0].toFixed(2)}`);
+    if (threads === 1 && nativeEnd[0] + nativeEnd[1] > 0) {
+      // By construction (1 thread: the main thread runs everything): what runs in native calls of
+      // several blocks could be shared; everything else on the main thread is serial.
+      const [shared, single] = [0, 1].map((k) => (nativeEnd[k] - nativeStart[k]) / 1e6 / steps);
+      const serial = t.main - shared;
+      console.log(`  main thread, CPU-ms per step: in native calls of several blocks (shareable) ${shared.toFixed(2)}, of one block ${single.toFixed(2)}, serial (all but the shareable) ${serial.toFixed(2)} = ${((100 * serial) / t.main).toFixed(0)}% of the main thread`);
+    }
+    console.log(`  per thread, CPU-ms per step: main ${t.main.toFixed(2)}, native helpers ${t['native helpers'].toFixed(2)}, other threads ${t['other threads'].toFixed(2)};${serial}`);
     return;
   }
   const rows = [...table.entries()].sort((a, b) => b[1].cpu - a[1].cpu);

@@ -33,6 +33,12 @@ export class FusedAdamOptimizer extends tf.Optimizer {
     this.accBeta2 = Math.fround(beta2);
   }
 
+  /**
+   * Steps on the native module's threads (`adamStepInPlace`'s `onNative`): the trainer sets it for a
+   * step whose gradients came from the fused dense step, whose threaded work all ran there.
+   */
+  onNativeThreads = false;
+
   static supported(): boolean {
     return tf.getKernel(ADAM_STEP, tf.getBackend()) != null;
   }
@@ -57,7 +63,7 @@ export class FusedAdamOptimizer extends tf.Optimizer {
         if (g == null) return;
         const m = this.firstMoments[i].variable;
         const v = this.secondMoments[i].variable;
-        if (adamStepInPlace(w, g, m, v, attrs)) return;
+        if (adamStepInPlace(w, g, m, v, attrs, this.onNativeThreads)) return;
         const [w2, m2, v2] = tf.engine().runKernel(ADAM_STEP, { w, g, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
         w.assign(w2);
         m.assign(m2);

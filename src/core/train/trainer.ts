@@ -20,6 +20,7 @@ import {
 import type { FlopsSaved, RunEvent } from './events';
 import { DENSE_STEP_ENV_VAR, denseStepGradients, denseStepPlan } from './denseStep';
 import { forwardPlan, lossSumAndCorrect, meanLoss, runLayers } from './forward';
+import { FusedAdamOptimizer } from './fusedAdam';
 import { createOptimizer, type OptimizerSlot, optimizerSlots, optimizerWithSlots } from './optimizer';
 import { setPopulationStatistics } from './populationStatistics';
 import { probeOutputs } from './probe';
@@ -356,6 +357,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             .map((u, i) => ({ u, s: scales[i] }))
             .filter(({ u, s }) => u.index >= state.prefix && s !== 1);
           const previous = scaled.map(({ u }) => u.variables.map((v) => tf.clone(v)));
+          if (optimizer instanceof FusedAdamOptimizer) optimizer.onNativeThreads = fusedStep;
           optimizer.applyGradients(grads);
           scaled.forEach(({ u, s }, i) =>
             u.variables.forEach((v, j) => v.assign(tf.add(previous[i][j], tf.mul(tf.sub(v, previous[i][j]), s)))),

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { WasmKernelFix } from './kernelFix';
+import { nativeAdam, nativeElementwise } from './nativeGemm';
 import { heapOffset } from './simdKernels';
 import { adamThreaded } from './threads';
 
@@ -37,13 +38,15 @@ export const adamStepKernel: WasmKernelFix = {
 };
 
 function runAdam(
-  backend: BackendWasm, w: tf.TensorInfo, g: tf.TensorInfo, m: tf.TensorInfo, v: tf.TensorInfo, out: number[], a: AdamStepAttrs,
+  backend: BackendWasm, w: tf.TensorInfo, g: tf.TensorInfo, m: tf.TensorInfo, v: tf.TensorInfo, out: number[], a: AdamStepAttrs, onNative = false,
 ): void {
-  adamThreaded(backend,
-    [heapOffset(backend, w), heapOffset(backend, g), heapOffset(backend, m), heapOffset(backend, v), ...out],
-    tf.util.sizeFromShape(w.shape),
-    [a.learningRate, a.beta1, a.beta2, 1 - a.beta1, 1 - a.beta2, a.epsilon, a.oneMinusAccBeta1, a.oneMinusAccBeta2],
-  );
+  const pointers = [heapOffset(backend, w), heapOffset(backend, g), heapOffset(backend, m), heapOffset(backend, v), ...out];
+  const floats = [a.learningRate, a.beta1, a.beta2, 1 - a.beta1, 1 - a.beta2, a.epsilon, a.oneMinusAccBeta1, a.oneMinusAccBeta2];
+  // On the native module's threads when asked (the same arithmetic): after the fused dense step,
+  // whose threaded work all ran there, so that a step wakes one pool of threads, not two.
+  const native = onNative ? nativeElementwise() : undefined;
+  if (native) nativeAdam(native, backend, pointers, tf.util.sizeFromShape(w.shape), floats);
+  else adamThreaded(backend, pointers, tf.util.sizeFromShape(w.shape), floats);
 }
 
 /**
@@ -52,13 +55,14 @@ function runAdam(
  * it). Only where nothing else shares those buffers (a clone, a reshape or an Identity output of
  * a variable holds its buffer with it: the backend's reference count is then above 1), and not
  * with `MODEL_LAB_ADAM_IN_PLACE=0`. Returns false where it did nothing (use the kernel then).
+ * `onNative`: on the native module's threads where it loaded (`nativeElementwise`).
  * Each element is read before it is written, by one thread, so the results are the kernel's.
  */
-export function adamStepInPlace(w: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, attrs: AdamStepAttrs): boolean {
+export function adamStepInPlace(w: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, attrs: AdamStepAttrs, onNative = false): boolean {
   if (process.env.MODEL_LAB_ADAM_IN_PLACE === '0' || tf.getBackend() !== 'wasm') return false;
   const backend = tf.backend() as BackendWasm;
   // A count of 1 also means none of the four aliases another.
   if (g.dtype !== 'float32' || [w, m, v].some((t) => t.dtype !== 'float32' || backend.refCount(t.dataId) !== 1)) return false;
-  runAdam(backend, w, g, m, v, [w, m, v].map((t) => heapOffset(backend, t)), attrs);
+  runAdam(backend, w, g, m, v, [w, m, v].map((t) => heapOffset(backend, t)), attrs, onNative);
   return true;
 }

@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { productAt } from './batchMatMul';
 import type { WasmKernelFix } from './kernelFix';
+import { nativeBiasActivationGrad, nativeElementwise, nativeGemm } from './nativeGemm';
 import { boundSimdKernels, heapOffset } from './simdKernels';
 import { meanSoftmaxCrossEntropy, softmaxCrossEntropyGrad } from './softmaxCrossEntropy';
-import { biasActivationGradThreaded } from './threads';
+import { biasActivationGradThreaded, biasGradBlockRows } from './threads';
 
 /**
  * A whole stack of dense layers trained as ONE kernel: forward, the mean softmax cross-entropy
@@ -74,6 +75,8 @@ export const denseStackGradsKernel: WasmKernelFix = {
         const pb = b.map((t) => heapOffset(backend, t));
         const pg = grads.map((t) => heapOffset(backend, t));
         const input = (i: number) => (i === 0 ? px : y[i - 1]);
+        // Bias/ReLU gradients on the products' threads where those are native (one pool per step).
+        const elementwise = nativeGemm() ? nativeElementwise() : undefined;
         for (let i = 0; i < layers; i++) {
           productAt(backend, m, width[i + 1], width[i], input(i), false, pw[i], false, y[i], { bias: pb[i], relu: relu[i], native: true });
         }
@@ -88,7 +91,8 @@ export const denseStackGradsKernel: WasmKernelFix = {
         softmaxCrossEntropyGrad(logits, yLabels, m, classes, 1 / m, heap.subarray(dy[last] / 4, dy[last] / 4 + m * classes));
         for (let i = last; i >= 0; i--) {
           const n = width[i + 1];
-          biasActivationGradThreaded(backend, dy[i], y[i], relu[i] ? dz[i] : 0, m, n, acc[i], pg[2 * i + 1], relu[i]);
+          if (elementwise) nativeBiasActivationGrad(elementwise, backend, dy[i], y[i], dz[i], m, n, pg[2 * i + 1], relu[i], biasGradBlockRows(m, n));
+          else biasActivationGradThreaded(backend, dy[i], y[i], relu[i] ? dz[i] : 0, m, n, acc[i], pg[2 * i + 1], relu[i]);
           productAt(backend, width[i], n, m, input(i), true, dz[i], false, pg[2 * i], { native: true });
           if (i > 0) productAt(backend, m, width[i], n, dz[i], false, pw[i], true, dy[i - 1], { native: true });
         }

@@ -24,6 +24,26 @@ export interface NativeGemm {
     a: number, lda: number, b: number, ldb: number, c: number, ldc: number, bias: number, relu: number, threads: number,
   ): void;
   /**
+   * The Adam step (the wasm kernel `adam`'s arithmetic, bit for bit) on the module's threads;
+   * offsets in floats, out may be w, m, v (in place); the floats as `AdamStepAttrs` (1 - beta folded in).
+   */
+  adam(
+    heap: Float32Array, w: number, g: number, m: number, v: number, wOut: number, mOut: number, vOut: number, n: number,
+    lr: number, beta1: number, beta2: number, oneMinusBeta1: number, oneMinusBeta2: number, epsilon: number,
+    oneMinusAccBeta1: number, oneMinusAccBeta2: number, threads: number,
+  ): void;
+  /**
+   * A dense layer's bias/ReLU gradient (the wasm kernels' `biasActivationGrad`, or with blockRows
+   * `biasActivationGradRows` + `sumBlocks`, bit for bit) on the module's threads; offsets in floats,
+   * dz -1 for a layer without ReLU (y is then not read).
+   */
+  biasActivationGrad(heap: Float32Array, dy: number, y: number, dz: number, db: number, rows: number, cols: number, blockRows: number, threads: number): void;
+  /**
+   * With MODEL_LAB_NATIVE_STATS=1 (read when the module loads; else zeros): the calling threads'
+   * CPU-ns inside calls of several blocks (shareable) and of one block (serial), for profiles.
+   */
+  callerCpu(): [number, number];
+  /**
    * `count` products C_u = op(A_u) op(B_u), product u's operands and result `stride*` floats after
    * product 0's; each product one block (one single-threaded sgemm) whichever thread runs it.
    */
@@ -40,6 +60,12 @@ export interface NativeGemm {
 
 export const NATIVE_ENV_VAR = 'MODEL_LAB_NATIVE';
 export const NATIVE_GEMM_FILE = 'openblasGemm.node';
+
+/**
+ * `MODEL_LAB_NATIVE_ELEMENTWISE=0`: Adam and the fused dense step's bias/ReLU gradients stay on
+ * the wasm kernels and their pool of threads (the results are the same; for A/B runs).
+ */
+export const NATIVE_ELEMENTWISE_ENV_VAR = 'MODEL_LAB_NATIVE_ELEMENTWISE';
 
 /** The loaded module, or why not (a load is tried once per process). */
 let loaded: { gemm?: NativeGemm; why?: string } | undefined;
@@ -67,6 +93,15 @@ export function nativeGemm(): NativeGemm | undefined {
   if (process.env[NATIVE_ENV_VAR] === '0') return undefined;
   loaded ??= load();
   return loaded.gemm;
+}
+
+/**
+ * The native module for the elementwise parts of a training step (Adam, the dense step's bias/ReLU
+ * gradients), so that they run on the same threads as the products (one pool: no second pool's
+ * helper waking and spinning on the same cores between products); undefined where it is off.
+ */
+export function nativeElementwise(): NativeGemm | undefined {
+  return process.env[NATIVE_ELEMENTWISE_ENV_VAR] === '0' ? undefined : nativeGemm();
 }
 
 /** What dense layers multiply with, for logs and benchmarks: the library, or why the wasm product runs. */
@@ -122,6 +157,20 @@ export function nativeMatMul(
 ): void {
   gemm.sgemm(heapView(backend), transA ? 1 : 0, transB ? 1 : 0, m, n, k, a / 4, transA ? m : k, b / 4, transB ? k : n, c / 4, n,
     bias ? bias / 4 : -1, relu ? 1 : 0, kernelThreads());
+}
+
+/** `NativeGemm.adam` on byte offsets (w, g, m, v, then the outputs), floats as `adamThreaded` takes them. */
+export function nativeAdam(gemm: NativeGemm, backend: BackendWasm, pointers: number[], n: number, floats: number[]): void {
+  const [w, g, m, v, wOut, mOut, vOut] = pointers.map((p) => p / 4);
+  const [lr, beta1, beta2, c1, c2, epsilon, d1, d2] = floats;
+  gemm.adam(heapView(backend), w, g, m, v, wOut, mOut, vOut, n, lr, beta1, beta2, c1, c2, epsilon, d1, d2, kernelThreads());
+}
+
+/** `NativeGemm.biasActivationGrad` on byte offsets, as `biasActivationGradThreaded` takes them (dz 0 without ReLU). */
+export function nativeBiasActivationGrad(
+  gemm: NativeGemm, backend: BackendWasm, dy: number, y: number, dz: number, rows: number, cols: number, db: number, relu: boolean, blockRows: number,
+): void {
+  gemm.biasActivationGrad(heapView(backend), dy / 4, relu ? y / 4 : 0, relu ? dz / 4 : -1, db / 4, rows, cols, blockRows, kernelThreads());
 }
 
 /**

@@ -369,7 +369,8 @@ export function reluGradThreaded(backend: BackendWasm, dy: number, x: number, dx
  * `relu`, db: the bias gradient; acc: cols float64 of scratch), columns shared between threads;
  * layers of fewer than 256 columns and at least SPLIT_MIN_FLOATS values share blocks of rows
  * (`biasActivationGradRows`, `sumBlocks`: db sums the blocks' float64 sums, so it can differ from
- * one sum over all rows in the last bit; the same for every thread count).
+ * one sum over all rows in the last bit; the same for every thread count). `nativeBiasActivationGrad`
+ * is the same arithmetic and blocks on the native module's threads.
  */
 export function biasActivationGradThreaded(
   backend: BackendWasm, dy: number, y: number, dz: number, rows: number, cols: number, acc: number, db: number, relu: boolean,
@@ -379,7 +380,7 @@ export function biasActivationGradThreaded(
   // (CPU time, 2 threads against 1): 5x on [86528, 32] in blocks of 8 columns, 2.4x on
   // [15488, 64] in blocks of 16; those layers share blocks of rows instead.
   const floats = rows * cols * (relu ? 3 : 1);
-  if (cols < 256 && rows * cols >= SPLIT_MIN_FLOATS) {
+  if (biasGradBlockRows(rows, cols) > 0) {
     // Narrower layers share fixed blocks of rows instead (a block's column sums, then the blocks'
     // sums in order): the same blocks whatever the thread count.
     const blocks = Math.ceil(rows / BIAS_GRAD_BLOCK_ROWS);
@@ -394,6 +395,9 @@ export function biasActivationGradThreaded(
 
 /** Rows per block of a narrow layer's bias/ReLU gradient (fixed: the blocks must not depend on the thread count). */
 const BIAS_GRAD_BLOCK_ROWS = 1024;
+
+/** Rows per block where a layer's bias/ReLU gradient is summed in blocks of rows (narrow and large), else 0 (whole columns). */
+export const biasGradBlockRows = (rows: number, cols: number) => (cols < 256 && rows * cols >= SPLIT_MIN_FLOATS ? BIAS_GRAD_BLOCK_ROWS : 0);
 
 /**
  * Shape arguments of the Winograd F(4x4, 3x3) transforms: input [batch, H, W, inC], output

@@ -3,9 +3,9 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { convLayer, denseLayer } from '../../../../src/core/tensor/wasm/fusedLayers';
-import { convProductEngine, denseProductEngine, NATIVE_CONV_ENV_VAR, NATIVE_ENV_VAR, nativeGemm } from '../../../../src/core/tensor/wasm/nativeGemm';
-import { boundSimdKernels } from '../../../../src/core/tensor/wasm/simdKernels';
-import { setKernelThreads } from '../../../../src/core/tensor/wasm/threads';
+import { convProductEngine, denseProductEngine, NATIVE_CONV_ENV_VAR, NATIVE_ENV_VAR, nativeAdam, nativeBiasActivationGrad, nativeGemm } from '../../../../src/core/tensor/wasm/nativeGemm';
+import { boundSimdKernels, heapOffset } from '../../../../src/core/tensor/wasm/simdKernels';
+import { adamThreaded, biasActivationGradThreaded, biasGradBlockRows, setKernelThreads } from '../../../../src/core/tensor/wasm/threads';
 import { assertWasmMatchesCpu, computeOn, initWasmWithFixes, values } from '../backendComparison';
 
 /**
@@ -80,11 +80,80 @@ describe('native product for dense layers', { skip: linuxX64 ? false : 'the nati
     }
   });
 
+  /** Bitwise equality of two float arrays (NaN and -0 included). */
+  const sameBits = (a: Float32Array, b: Float32Array, what: string) => {
+    assert.equal(a.length, b.length, what);
+    const differ = a.findIndex((e, i) => !Object.is(e, b[i]));
+    assert.equal(differ, -1, `${what}: element ${differ} is ${a[differ]}, expected ${b[differ]}`);
+  };
+
+  // Elements in several blocks of 16384 and a tail that is not a whole vector.
+  it('Adam on the native threads is the wasm kernel bit for bit, in place too, for 1, 2 and 3 threads', () => {
+    const backend = tf.backend() as BackendWasm;
+    const gemm = nativeGemm()!;
+    const n = 40_003;
+    const [w, g, m] = [1, 2, 3].map((seed) => values([n], seed));
+    const v = tf.tidy(() => tf.abs(values([n], 4)));
+    const floats = [1e-3, 0.9, 0.999, 1 - 0.9, 1 - 0.999, 1e-7, Math.fround(1 - 0.9 ** 3), Math.fround(1 - 0.999 ** 3)];
+    const inputs = [w, g, m, v].map((t) => heapOffset(backend, t));
+    const run = (native: boolean, threads: number, inPlace: boolean) => {
+      setKernelThreads(threads);
+      const copies = [w, g, m, v].map((t) => tf.clone(tf.add(t, 0)));
+      const outs = inPlace ? [copies[0], copies[2], copies[3]] : [0, 1, 2].map(() => tf.zeros([n]));
+      const pointers = inPlace ? copies.map((t) => heapOffset(backend, t)) : inputs;
+      const args = [...pointers, ...outs.map((t) => heapOffset(backend, t))];
+      if (native) nativeAdam(gemm, backend, args, n, floats);
+      else adamThreaded(backend, args, n, floats);
+      const result = outs.map((t) => t.dataSync().slice() as Float32Array);
+      tf.dispose([...copies, ...outs]);
+      return result;
+    };
+    const expected = run(false, 1, false);
+    for (const threads of [1, 2, 3]) {
+      for (const inPlace of [false, true]) {
+        run(true, threads, inPlace).forEach((out, k) => sameBits(out, expected[k], `${threads} threads${inPlace ? ', in place' : ''}: ${['w', 'm', 'v'][k]}`));
+      }
+    }
+    tf.dispose([w, g, m, v]);
+  });
+
+  // Whole columns (blocks of 64 and a narrower last one), and a narrow large layer summed in fixed blocks of rows.
+  for (const [rows, cols] of [[7, 10], [130, 520], [2100, 64]]) {
+    for (const relu of [true, false]) {
+      it(`the bias/ReLU gradient of [${rows}, ${cols}] (${relu ? 'ReLU' : 'linear'}) on the native threads is the wasm kernels' bit for bit, for 1, 2 and 3 threads`, () => {
+        const backend = tf.backend() as BackendWasm;
+        const gemm = nativeGemm()!;
+        const dy = values([rows, cols], 5);
+        // Zeros in y too: ReLU's gradient at 0 is 0.
+        const y = tf.tidy(() => tf.relu(values([rows, cols], 6)));
+        const run = (native: boolean, threads: number) => {
+          setKernelThreads(threads);
+          const [dz, db, acc] = [tf.zeros([rows, cols]), tf.zeros([cols]), tf.zeros([2 * cols])];
+          const [pdy, py, pdz, pdb] = [dy, y, dz, db].map((t) => heapOffset(backend, t));
+          if (native) nativeBiasActivationGrad(gemm, backend, pdy, py, pdz, rows, cols, pdb, relu, biasGradBlockRows(rows, cols));
+          else biasActivationGradThreaded(backend, pdy, py, relu ? pdz : 0, rows, cols, heapOffset(backend, acc), pdb, relu);
+          const result = [dz, db].map((t) => t.dataSync().slice() as Float32Array);
+          tf.dispose([dz, db, acc]);
+          return result;
+        };
+        const [dz, db] = run(false, 1);
+        for (const threads of [1, 2, 3]) {
+          const [ndz, ndb] = run(true, threads);
+          if (relu) sameBits(ndz, dz, `${threads} threads: dz`);
+          sameBits(ndb, db, `${threads} threads: db`);
+        }
+        tf.dispose([dy, y]);
+      });
+    }
+  }
+
   it('refuses operands outside the wasm memory', () => {
     const gemm = nativeGemm()!;
     const heap = new Float32Array(16);
     assert.throws(() => gemm.sgemm(heap, 0, 0, 4, 4, 4, 0, 4, 8, 4, 0, 4, -1, 0, 1), /outside the heap/);
     assert.throws(() => gemm.sgemm(heap, 0, 0, 0, 4, 4, 0, 4, 0, 4, 0, 4, -1, 0, 1), /must be positive/);
+    assert.throws(() => gemm.adam(heap, 0, 4, 8, 12, 0, 8, 12, 5, 1e-3, 0.9, 0.999, 0.1, 0.001, 1e-7, 0.1, 0.001, 1), /in the heap/);
+    assert.throws(() => gemm.biasActivationGrad(heap, 0, 4, 8, 12, 3, 4, 0, 1), /in the heap/);
     // A batch: its last product's operands must lie in the heap too (2x2 products, 3 of them, 4 floats apart).
     assert.doesNotThrow(() => gemm.sgemmBatch(heap, 0, 0, 2, 2, 2, 0, 2, 4, 0, 2, 0, 4, 2, 4, 3, 1));
     assert.throws(() => gemm.sgemmBatch(heap, 0, 0, 2, 2, 2, 0, 2, 4, 0, 2, 0, 4, 2, 4, 4, 1), /outside the heap/);
