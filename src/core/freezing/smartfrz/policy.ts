@@ -57,7 +57,8 @@ export interface SmartFrzOptions {
    * reading `driftSpan` readings back is at most this many times its mean change between
    * consecutive readings over that span (`RepresentationConvergence.driftRatio`): a layer jittering around a point (ratio
    * ~1) may freeze however much it jitters, one still drifting (ratio ~driftSpan^2) may not
-   * however little it moves per reading. Default: the predictor's calibrated value, else off.
+   * however little it moves per reading. Default: the predictor's calibrated value, unless the
+   * experiment sets `minLayerSimilarity` or `minConvSimilarity` itself; else off.
    */
   maxDriftRatio?: number;
   /** Readings back the drift signal compares with (`probeEvery` x this steps). Default: the predictor's calibrated value, else `DEFAULT_DRIFT_SPAN`. */
@@ -192,7 +193,9 @@ export class SmartFrzPolicy implements FreezingPolicy {
     const perEpochSimilarity = opts.minLayerSimilarity === undefined && cal.minLayerSimilarity !== undefined;
     this.probeEvery = opts.probeEvery ?? cal.probeEvery ?? (perEpochSimilarity ? undefined : DEFAULT_PROBE_EVERY);
     this.stableReadings = opts.stableReadings ?? cal.stableReadings ?? 1;
-    this.maxDriftRatio = opts.maxDriftRatio ?? cal.maxDriftRatio;
+    // A calibrated drift signal yields to similarity bounds the experiment sets itself.
+    const ownBounds = opts.minLayerSimilarity !== undefined || opts.minConvSimilarity !== undefined;
+    this.maxDriftRatio = opts.maxDriftRatio ?? (ownBounds ? undefined : cal.maxDriftRatio);
     this.driftSpan = opts.driftSpan ?? cal.driftSpan ?? DEFAULT_DRIFT_SPAN;
     this.convergence = this.newConvergence();
     this.accuracyTolerance = opts.accuracyTolerance ?? cal.accuracyTolerance ?? (cal.minLayerSimilarity === undefined ? DEFAULT_ACCURACY_TOLERANCE : ACCURACY_GUARD_OFF);

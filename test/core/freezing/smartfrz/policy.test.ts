@@ -374,12 +374,20 @@ test('drift signal (maxDriftRatio): a layer jittering around a point freezes alt
   assert.equal(resumed.policy.lastReason(), jit.policy.lastReason());
   assert.equal(resumed.policy.lastHold(), jit.policy.lastHold());
   // The same setting from a predictor file's calibration.
-  const byFile = new SmartFrzPolicy({ predictor: Object.assign(new FakePredictor(() => 1), { calibration: { threshold: 0.5, probeEvery: 4, minLayerSimilarity: 0.999, maxDriftRatio: 3, driftSpan: 4 } }) });
+  const driftFile = Object.assign(new FakePredictor(() => 1), { calibration: { threshold: 0.5, probeEvery: 4, minLayerSimilarity: 0.999, maxDriftRatio: 3, driftSpan: 4 } });
+  const byFile = new SmartFrzPolicy({ predictor: driftFile });
   const usF = makeUnits(3);
   now = 0;
   byFile.init(usF, PLAN, probeOf(jitter));
   assert.deepEqual(await run(byFile, usF, 0, 60, undefined, weight), [0, 1, 1, 1, 1, 1]);
   assert.equal(byFile.lastReason(), jit.policy.lastReason());
+  // ... which yields to a similarity bound the experiment sets itself.
+  const ownBound = new SmartFrzPolicy({ predictor: driftFile, minLayerSimilarity: 0.999 });
+  const usO = makeUnits(3);
+  now = 0;
+  ownBound.init(usO, PLAN, probeOf(jitter));
+  assert.deepEqual(await run(ownBound, usO, 0, 60, undefined, weight), [0, 0, 0, 0, 0, 0]);
+  assert.match(ownBound.lastHold() ?? '', /^l0 still changing \(probe CKA 0\.9\d{4} < 0\.999\)$/);
   tf.dispose([x, w0, d]);
 });
 
