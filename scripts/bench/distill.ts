@@ -108,14 +108,16 @@ function fashionDistill(s: number, teacher: string): object {
       { name: 'out', type: 'dense', units: 10, activation: 'softmax' },
     ] },
     arms: [
-      { method: 'kd', epochs: quick ? 1 : 5 },
+      // The kd reference on real data keeps T = 4 (the data-free arms' temperature below was chosen for KD on synthetic sets).
+      { method: 'kd', epochs: quick ? 1 : 5, temperature: 4 },
       'noise',
       'deepinversion',
       { name: 'deepinversion-no-bn', method: 'deepinversion', synthesis: { bnWeight: 0 } },
       'dafl',
     ],
     // 100 KD epochs: with views the validation accuracy rises to ~76% by epoch 100 and stays there (200: the same).
-    training: { epochs: quick ? 2 : 100, batchSize: 64, optimizer: { type: 'adam', learningRate: 0.001 }, seed: s, temperature: 4 },
+    // T = 1 for KD on the synthetic sets (round 9, 5 validation seeds: +2.29 on the last-20 means over T = 4).
+    training: { epochs: quick ? 2 : 100, batchSize: 64, optimizer: { type: 'adam', learningRate: 0.001 }, seed: s, temperature: 1 },
     // The best of the settings tried on the validation split (--validate; docs/distillation.md):
     // inputs kept in the data's range, jitter, the official first-BN multiplier; KD on a fresh
     // jittered view of each synthetic input at every step (views), which no longer overfits;

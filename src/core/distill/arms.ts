@@ -323,11 +323,11 @@ function planDeepInversion(ctx: DistillContext, s: ArmSettings, base: Omit<ArmPl
       // are a function of the batch index.
       if (offset === 0) session.reset('inputs', { x: session.randomNormal([syn.batchSize, ...ctx.exampleShape]) });
       const targets = balancedTargets(syn.batchSize, ctx.numClasses, b * syn.batchSize, createRng(s.seed * 9973 + b));
-      const shift = drawShift(session.rng, syn, isImage);
+      const view = { ...drawShift(session.rng, syn, isImage), coarse: offset < syn.coarseSteps };
       if (syn.schedule === 'cosine') session.setLearningRate('inputs', cosineDecay(syn.learningRate, offset, syn.steps));
       const y = tf.tensor1d(targets, 'int32');
       session.step('inputs', () => {
-        const r = deepInversionLoss(ctx.teacher, x, y, syn, shift);
+        const r = deepInversionLoss(ctx.teacher, x, y, syn, view);
         const perLayer = Object.fromEntries(r.bnLayers.map((t, i) => [`bn:${bnNames[i]}`, t]));
         const terms = { ce: r.ce, bn: r.bn, tv: r.tv, ...perLayer };
         if (!adaptive || b === 0) return { loss: r.loss, ...terms };

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors';
 import type { Rng } from '../util/random';
 import { anatomy, batchNormStatistics, forward } from './forward';
 import { batchNormMatch, inputL2, labelCrossEntropy, totalVariation } from './losses';
@@ -24,6 +25,12 @@ export interface SynthesisSettings {
   jitter: number;
   /** Random horizontal flips per step (images only). */
   flip: boolean;
+  /**
+   * Coarse-to-fine (DeepInversion's multi-resolution setting): for this many of each batch's first
+   * steps the teacher sees the inputs at half resolution, each 2x2 block replaced by its mean,
+   * then at full resolution (images with even sides only; 0: full resolution throughout).
+   */
+  coarseSteps: number;
   /**
    * KD on the synthetic set with a fresh view of every batch: each input shifted by up to
    * `jitter` pixels, flipped (`flip`), and mixed with another input of the batch (weight drawn
@@ -91,27 +98,44 @@ export function balancedTargets(batchSize: number, numClasses: number, offset: n
   return t;
 }
 
+/** What one synthesis step shows the teacher: a shift and flip (`drawShift`), and whether at half resolution. */
+export interface SynthesisView {
+  dy: number;
+  dx: number;
+  flip: boolean;
+  /** Each 2x2 block replaced by its mean (`halfResolution`): the coarse phase of coarse-to-fine. */
+  coarse?: boolean;
+}
+
 /**
  * DeepInversion's objective for a batch `x` (shaped like the teacher's examples) and its class
  * targets: `CE(teacher(x'), y) + bnWeight * sum_l r_l * ||stats_l(x') - running_l|| + tvWeight *
- * TV(x') + l2Weight * ||x'||`, where `x'` is `x` jittered/flipped by `shift` (what the step drew).
- * The teacher runs in inference mode: its running statistics are read, never updated.
+ * TV(x~) + l2Weight * ||x~||`, where `x~` is `x` (at half resolution when `view.coarse`) and `x'`
+ * is `x~` jittered/flipped by `view` (what the step drew). The teacher runs in inference mode: its
+ * running statistics are read, never updated.
  */
 export function deepInversionLoss(
   teacher: tf.LayersModel,
   x: tf.Tensor,
   targets: tf.Tensor1D,
   s: SynthesisSettings,
-  shift: { dy: number; dx: number; flip: boolean } = { dy: 0, dx: 0, flip: false },
+  view: SynthesisView = { dy: 0, dx: 0, flip: false },
 ): SynthesisTerms {
   const image = imageShapeOf(anatomy(teacher).inputShape);
   let xs = x;
+  // The priors are on the inputs as the teacher sees them before the shift (at half resolution in
+  // the coarse phase, as the official code's priors are on its pooled inputs).
+  let prior = x;
   let asImage: tf.Tensor4D | undefined;
   if (image) {
     asImage = tf.reshape(x, [-1, ...image]) as tf.Tensor4D;
+    if (view.coarse) {
+      asImage = halfResolution(asImage);
+      prior = tf.reshape(asImage, x.shape);
+    }
     let moved = asImage;
-    if (shift.dy !== 0 || shift.dx !== 0) moved = roll2d(moved, shift.dy, shift.dx);
-    if (shift.flip) moved = tf.reverse(moved, 2) as tf.Tensor4D;
+    if (view.dy !== 0 || view.dx !== 0) moved = roll2d(moved, view.dy, view.dx);
+    if (view.flip) moved = tf.reverse(moved, 2) as tf.Tensor4D;
     xs = tf.reshape(moved, x.shape);
   }
   const out = forward(teacher, xs);
@@ -119,7 +143,7 @@ export function deepInversionLoss(
   const bnLayers = batchNormStatistics(teacher).map((st, i) => batchNormMatch(out.bnInputs[i], st.mean, st.variance));
   const bn: tf.Scalar = bnLayers.length === 0 ? tf.scalar(0) : (tf.addN(bnLayers.map((t, i) => (i === 0 ? tf.mul(t, s.firstBnMultiplier) : t))) as tf.Scalar);
   const tv = asImage && s.tvWeight > 0 ? totalVariation(asImage) : tf.scalar(0);
-  const l2 = s.l2Weight > 0 ? inputL2(x) : tf.scalar(0);
+  const l2 = s.l2Weight > 0 ? inputL2(prior) : tf.scalar(0);
   const loss = tf.addN([ce, tf.mul(bn, s.bnWeight), tf.mul(tv, s.tvWeight), tf.mul(l2, s.l2Weight)]) as tf.Scalar;
   return { loss, ce, bn, bnLayers, tv, l2, logits: out.logits!, input: xs };
 }
@@ -132,6 +156,21 @@ export function drawShift(rng: Rng, s: SynthesisSettings, isImage: boolean): { d
   const dx = j > 0 ? rng.int(2 * j + 1) - j : 0;
   const flip = s.flip ? rng.next() < 0.5 : false;
   return { dy, dx, flip };
+}
+
+/**
+ * Images `[b, h, w, c]` at half resolution, shown at full size: each 2x2 block replaced by its
+ * mean (DeepInversion's low-resolution phase pools by 2; an MLP teacher needs its full input size
+ * back). The gradient of a block's four pixels is the same: the coarse phase shapes the picture,
+ * the full-resolution steps after it the details.
+ */
+export function halfResolution(x: tf.Tensor4D): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  if (h % 2 !== 0 || w % 2 !== 0) throw new UserError(`synthesis.coarseSteps needs images with even sides, got ${h}x${w}`, '/synthesis/coarseSteps');
+  const rows = tf.mean(tf.reshape(x, [(b * h) / 2, 2, w * c]), 1, true); // each pair of rows
+  const blocks = tf.mean(tf.reshape(rows, [(b * h * w) / 4, 2, c]), 1, true); // then each pair of columns
+  const wide = tf.reshape(tf.tile(blocks, [1, 2, 1]), [(b * h) / 2, 1, w * c]);
+  return tf.reshape(tf.tile(wide, [1, 2, 1]), [b, h, w, c]);
 }
 
 /** Circular shift of images `[b, h, w, c]` by `dy` rows and `dx` columns (torch.roll). */

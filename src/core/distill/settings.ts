@@ -78,6 +78,7 @@ export const DEFAULT_SYNTHESIS: SynthesisSettings = {
   l2Weight: 0,
   jitter: 0,
   flip: false,
+  coarseSteps: 0,
   mixup: false,
   views: false,
   competition: 0,

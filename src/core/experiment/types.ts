@@ -366,7 +366,7 @@ export interface DistillExperiment {
   augment?: { source?: 'wordnet' | 'teacher-neighbours'; copies?: number; probability?: number; candidates?: number };
   synthesis?: {
     samples?: number; batchSize?: number; steps?: number; learningRate?: number; bnWeight?: number; firstBnMultiplier?: number;
-    tvWeight?: number; l2Weight?: number; jitter?: number; flip?: boolean; mixup?: boolean; views?: boolean; competition?: number; competitionSteps?: number; clip?: [number, number];
+    tvWeight?: number; l2Weight?: number; jitter?: number; flip?: boolean; coarseSteps?: number; mixup?: boolean; views?: boolean; competition?: number; competitionSteps?: number; clip?: [number, number];
   };
   dafl?: {
     steps?: number; batchSize?: number; learningRate?: number; noiseDim?: number; hidden?: number;
