@@ -330,6 +330,10 @@ export interface FreezingConfig {
   probeEvery?: number;
   /** smartfrz: consecutive probe readings at or above minLayerSimilarity before a layer may freeze (default: the predictor's calibrated value). */
   stableReadings?: number;
+  /** smartfrz: drift signal, replacing the similarity bounds: a reading is stable when the probe change over driftSpan readings is at most this many times its mean change per reading (default: the predictor's calibrated value, else off). */
+  maxDriftRatio?: number;
+  /** smartfrz: readings back the drift signal compares with (default: the predictor's calibrated value, else 8). */
+  driftSpan?: number;
   /** Never freeze the last N weighted layers (default 1: the classifier keeps training). */
   keepTrainable?: number;
 }

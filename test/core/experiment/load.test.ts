@@ -568,7 +568,7 @@ test('sizes have upper bounds, and a number too large to represent is called tha
   assert.deepEqual(messages(experiment('{"epochs":100000,"batchSize":65536}')), []);
 });
 
-test('minConvSimilarity: a smartfrz setting with a range; out of range or on another policy, a diagnostic at its line', async () => {
+test('minConvSimilarity, maxDriftRatio, driftSpan: smartfrz settings with a range; out of range or on another policy, a diagnostic at its line', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'exp-conv-sim-'));
   try {
     await fs.copyFile(fixture('tiny.csv'), path.join(dir, 'tiny.csv'));
@@ -591,6 +591,20 @@ test('minConvSimilarity: a smartfrz setting with a range; out of range or on ano
     assert.equal(err.line, positionOf(high, '1.5').line);
     await write({ policy: 'linear', minConvSimilarity: 0.9 });
     assert.match((await rejectsUserError(loadExperimentFile(file))).message, /unknown property "minConvSimilarity" in freezing/);
+    // The drift signal's settings, likewise.
+    await write({ policy: 'smartfrz', maxDriftRatio: 3, driftSpan: 8 });
+    const drift = (await loadExperimentFile(file)).experiment as TrainExperiment;
+    assert.deepEqual([drift.freezing?.maxDriftRatio, drift.freezing?.driftSpan], [3, 8]);
+    const zero = await write({ policy: 'smartfrz', minLayerSimilarity: 0.999, maxDriftRatio: 0 });
+    const zeroErr = await rejectsUserError(loadExperimentFile(file));
+    assert.equal(zeroErr.pointer, '/freezing/maxDriftRatio');
+    assert.equal(zeroErr.line, positionOf(zero, '"maxDriftRatio"').line);
+    const short = await write({ policy: 'smartfrz', driftSpan: 1 });
+    const shortErr = await rejectsUserError(loadExperimentFile(file));
+    assert.equal(shortErr.pointer, '/freezing/driftSpan');
+    assert.equal(shortErr.line, positionOf(short, '"driftSpan"').line);
+    await write({ policy: 'linear', maxDriftRatio: 3 });
+    assert.match((await rejectsUserError(loadExperimentFile(file))).message, /unknown property "maxDriftRatio" in freezing/);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

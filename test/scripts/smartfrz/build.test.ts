@@ -35,6 +35,16 @@ test('ties in savings go to the safer decision: higher threshold, then higher la
   assert.deepEqual(chooseDecision(stable), stable[1]);
 });
 
+test('a tie between the CKA bounds and the drift signal goes to the CKA decision (the status quo), then the lower ratio, then the longer span', () => {
+  const base = row(0.8, 0.999, 0.1, 0.4, 0, 0.2);
+  const rows = [{ ...base, maxDriftRatio: 4, driftSpan: 8 }, { ...base, maxDriftRatio: 2, driftSpan: 4 }, { ...base, maxDriftRatio: 2, driftSpan: 8 }, base];
+  assert.deepEqual(chooseDecision(rows), base);
+  assert.deepEqual(chooseDecision(rows.slice(0, 3)), rows[2]);
+  // Saving more within the targets wins whatever the signal.
+  const more = { ...base, maxDriftRatio: 4, driftSpan: 4, meanSaved: 0.3 };
+  assert.deepEqual(chooseDecision([...rows, more]), more);
+});
+
 test('the decision is chosen on the cheapest calibration pairs plus every CNN calibration pair, in cost order', () => {
   const runs = [
     { id: 'g003-mlp', family: 'mlp', seconds: 27 },
@@ -60,6 +70,8 @@ test('the shipped predictor carries the decision the rule picks from its own cal
   assert.equal(predictor.calibration.minLayerSimilarity, chosen.minLayerSimilarity);
   assert.equal(predictor.calibration.minConvSimilarity, (chosen as { minConvSimilarity?: number }).minConvSimilarity);
   assert.equal(predictor.calibration.stableReadings, chosen.stableReadings);
+  assert.equal(predictor.calibration.maxDriftRatio, (chosen as { maxDriftRatio?: number }).maxDriftRatio);
+  assert.equal(predictor.calibration.driftSpan, (chosen as { driftSpan?: number }).driftSpan);
   assert.equal(predictor.calibration.probeEvery, 50, 'read every 50 steps (declared, not calibrated)');
   assert.equal(predictor.calibration.accuracyTolerance, undefined, 'the per-layer signal replaced the accuracy guard');
   assert.deepEqual(predictor.training.calibration.decisions, dataset.calibration.decisions);

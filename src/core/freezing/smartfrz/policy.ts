@@ -52,6 +52,18 @@ export interface SmartFrzOptions {
    */
   stableReadings?: number;
   /**
+   * Drift signal, replacing the absolute bounds (`minLayerSimilarity`, `minConvSimilarity`) when
+   * set: a unit's probe reading counts as stable when its change (1 - probe CKA) since the
+   * reading `driftSpan` readings back is at most this many times its mean change between
+   * consecutive readings over that span (`RepresentationConvergence.driftRatio`): a layer jittering around a point (ratio
+   * ~1) may freeze however much it jitters, one still drifting (ratio ~driftSpan^2) may not
+   * however little it moves per reading. Default: the predictor's calibrated value, unless the
+   * experiment sets `minLayerSimilarity` or `minConvSimilarity` itself; else off.
+   */
+  maxDriftRatio?: number;
+  /** Readings back the drift signal compares with (`probeEvery` x this steps). Default: the predictor's calibrated value, else `DEFAULT_DRIFT_SPAN`. */
+  driftSpan?: number;
+  /**
    * Accuracy guard (model-level; off unless set, or carried by a predictor file calibrated
    * before the per-layer signal existed), in points: no unit freezes while the evaluation
    * accuracy still gains this much or more per epoch (mean gain over the last two epochs), nor
@@ -91,7 +103,7 @@ interface SavedState {
   accuracies?: number[];
   /** The convergence signal's last probe Grams and similarities (absent in older checkpoints). */
   convergence?: ReturnType<RepresentationConvergence['save']>;
-  /** Per unit, consecutive readings at or above `minLayerSimilarity` so far. */
+  /** Per unit, consecutive stable readings so far (`minLayerSimilarity`, or `maxDriftRatio`). */
   stable?: number[];
 }
 
@@ -99,6 +111,9 @@ interface SavedState {
 export function isConvUnit(unit: Pick<FreezableUnit, 'type'>): boolean {
   return /conv/i.test(unit.type);
 }
+
+/** `driftSpan` when neither the experiment nor the predictor's calibration sets one: 8 readings, 400 steps at 50. */
+export const DEFAULT_DRIFT_SPAN = 8;
 
 /** `probeEvery` when neither the experiment nor the predictor's calibration sets a similarity cadence. */
 export const DEFAULT_PROBE_EVERY = 50;
@@ -147,6 +162,8 @@ export class SmartFrzPolicy implements FreezingPolicy {
   /** Steps between probe readings; undefined: once per epoch (a similarity calibrated per epoch). */
   private readonly probeEvery: number | undefined;
   private readonly stableReadings: number;
+  private readonly maxDriftRatio: number | undefined;
+  private readonly driftSpan: number;
   private readonly maxDirectedness: number;
   private readonly snapshotEvery: number;
   private readonly keepTrainable: number;
@@ -162,7 +179,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
   private accuracies: number[] = [];
   private holdReason: string | undefined;
   private probe: ProbeOutputs | undefined;
-  private convergence = new RepresentationConvergence();
+  private convergence: RepresentationConvergence;
   /** Per unit, consecutive probe readings at or above `minLayerSimilarity`. */
   private stable: number[] = [];
 
@@ -176,6 +193,11 @@ export class SmartFrzPolicy implements FreezingPolicy {
     const perEpochSimilarity = opts.minLayerSimilarity === undefined && cal.minLayerSimilarity !== undefined;
     this.probeEvery = opts.probeEvery ?? cal.probeEvery ?? (perEpochSimilarity ? undefined : DEFAULT_PROBE_EVERY);
     this.stableReadings = opts.stableReadings ?? cal.stableReadings ?? 1;
+    // A calibrated drift signal yields to similarity bounds the experiment sets itself.
+    const ownBounds = opts.minLayerSimilarity !== undefined || opts.minConvSimilarity !== undefined;
+    this.maxDriftRatio = opts.maxDriftRatio ?? (ownBounds ? undefined : cal.maxDriftRatio);
+    this.driftSpan = opts.driftSpan ?? cal.driftSpan ?? DEFAULT_DRIFT_SPAN;
+    this.convergence = this.newConvergence();
     this.accuracyTolerance = opts.accuracyTolerance ?? cal.accuracyTolerance ?? (cal.minLayerSimilarity === undefined ? DEFAULT_ACCURACY_TOLERANCE : ACCURACY_GUARD_OFF);
     this.maxDirectedness = opts.maxDirectedness ?? cal.maxDirectedness ?? Infinity;
     this.snapshotEvery = opts.snapshotEvery ?? opts.predictor.config.snapshotEvery;
@@ -188,7 +210,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
     this.units = units;
     this.plan = plan;
     this.probe = probe;
-    this.convergence = new RepresentationConvergence();
+    this.convergence = this.newConvergence();
     this.indices = units.map((u) => sampleIndices(u.kernel.size, this.predictor.config.sampleSize, this.seed + 7919 * u.index));
     this.history = units.map(() => []);
     this.frozen = 0;
@@ -201,9 +223,20 @@ export class SmartFrzPolicy implements FreezingPolicy {
     this.readConvergence();
   }
 
-  /** Whether the per-layer convergence signal is in use (a threshold and the loop's probe). */
+  /** The per-layer signal's memory: with the drift signal, the last `driftSpan` readings per unit. */
+  private newConvergence(): RepresentationConvergence {
+    return new RepresentationConvergence(this.maxDriftRatio === undefined ? 1 : this.driftSpan);
+  }
+
+  /** Whether the per-layer convergence signal is in use (a bound or the drift signal, and the loop's probe). */
   private watchesConvergence(): boolean {
-    return this.minLayerSimilarity !== undefined && this.probe !== undefined;
+    return (this.minLayerSimilarity !== undefined || this.maxDriftRatio !== undefined) && this.probe !== undefined;
+  }
+
+  /** Whether a unit's last reading counts as stable: drift ratio within `maxDriftRatio` when set, else probe CKA at its bound. */
+  private readingStable(u: number, sim: number): boolean {
+    if (this.maxDriftRatio !== undefined) return this.convergence.driftRatio(u) <= this.maxDriftRatio;
+    return sim >= this.similarityBound(u);
   }
 
   /** The least probe CKA at which a unit may freeze: the conv bound for a conv layer, else the layer bound. */
@@ -218,7 +251,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
     for (let u = this.frozen; u < this.freezable(); u++) watched.push(u);
     if (watched.length === 0) return;
     const sims = this.convergence.read(this.probe!, watched);
-    watched.forEach((u, i) => (this.stable[u] = sims[i] >= this.similarityBound(u) ? this.stable[u] + 1 : 0));
+    watched.forEach((u, i) => (this.stable[u] = this.readingStable(u, sims[i]) ? this.stable[u] + 1 : 0));
   }
 
   /** Units that may ever freeze: all but the last `keepTrainable`. */
@@ -305,7 +338,14 @@ export class SmartFrzPolicy implements FreezingPolicy {
         const sim = this.convergence.similarity(u);
         const bound = this.similarityBound(u);
         const name = this.units[u].name;
-        this.holdReason = Number.isNaN(sim)
+        const ratio = this.convergence.driftRatio(u);
+        this.holdReason = this.maxDriftRatio !== undefined
+          ? Number.isNaN(ratio)
+            ? `${name} not probed ${this.driftSpan + 1} times yet`
+            : !(ratio <= this.maxDriftRatio)
+              ? `${name} still drifting (change over ${this.driftSpan} probe readings ${ratio.toFixed(2)}x the mean per reading > ${this.maxDriftRatio})`
+              : `${name} stable for ${this.stable[u]} of ${this.stableReadings} probe readings`
+          : Number.isNaN(sim)
           ? `${name} not probed twice yet`
           : !(sim >= bound)
             ? `${name} still changing (probe CKA ${sim.toFixed(5)} < ${bound})`
@@ -323,7 +363,8 @@ export class SmartFrzPolicy implements FreezingPolicy {
       this.history[u] = [];
       this.frozen = u + 1;
       const sim = this.convergence.similarity(u);
-      this.reason = `P(freeze)=${p.toFixed(2)}${this.watchesConvergence() ? `, probe CKA ${sim.toFixed(4)}` : ''} ${when}`;
+      const drift = this.maxDriftRatio !== undefined ? `, drift ratio ${this.convergence.driftRatio(u).toFixed(2)}` : '';
+      this.reason = `P(freeze)=${p.toFixed(2)}${this.watchesConvergence() ? `, probe CKA ${sim.toFixed(4)}${drift}` : ''} ${when}`;
     }
   }
 
@@ -405,6 +446,8 @@ export function createSmartFrzPolicy(cfg: FreezingConfig): FreezingPolicy {
   checkNumber(cfg.accuracyTolerance, 'accuracyTolerance', (n) => n >= 0, 'a number of accuracy points >= 0');
   checkNumber(cfg.minLayerSimilarity, 'minLayerSimilarity', (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
   checkNumber(cfg.minConvSimilarity, 'minConvSimilarity', (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
+  checkNumber(cfg.maxDriftRatio, 'maxDriftRatio', (n) => n > 0 && Number.isFinite(n), 'a positive number');
+  checkNumber(cfg.driftSpan, 'driftSpan', (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2');
   checkNumber(cfg.snapshotEvery, 'snapshotEvery', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
   checkNumber(cfg.probeEvery, 'probeEvery', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
   checkNumber(cfg.stableReadings, 'stableReadings', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
@@ -430,6 +473,8 @@ export function createSmartFrzPolicy(cfg: FreezingConfig): FreezingPolicy {
     minConvSimilarity: cfg.minConvSimilarity,
     probeEvery: cfg.probeEvery,
     stableReadings: cfg.stableReadings,
+    maxDriftRatio: cfg.maxDriftRatio,
+    driftSpan: cfg.driftSpan,
     snapshotEvery: cfg.snapshotEvery,
     keepTrainable: cfg.keepTrainable,
   });

@@ -50,6 +50,10 @@ export interface PredictorCalibration {
   probeEvery?: number;
   /** Consecutive readings at or above `minLayerSimilarity` before a unit may freeze (absent: 1). */
   stableReadings?: number;
+  /** Drift signal (absent: off): largest probe change over driftSpan readings over the mean change per reading that may freeze; replaces the CKA bounds. */
+  maxDriftRatio?: number;
+  /** Readings back the drift signal compares with (absent: `DEFAULT_DRIFT_SPAN`). */
+  driftSpan?: number;
   /** Convergence guard: largest window directedness that may freeze. */
   maxDirectedness: number;
 }

@@ -74,3 +74,59 @@ test('save/load keeps the previous readings, so a resumed run measures the same 
   assert.ok(Number.isNaN(b.read(probe, [0])[0]), 'an older checkpoint without readings starts over');
   tf.dispose(weights);
 });
+
+/**
+ * Weight trajectories over 16 readings of a linear layer: `jitter` moves around a fixed point
+ * (fresh noise each reading, as a layer under a constant-rate optimizer's noise), `drift` moves
+ * a little each reading in one direction (as a layer still learning).
+ */
+function trajectories(): { jitter: (t: number) => tf.Tensor2D; drift: (t: number) => tf.Tensor2D; dispose: () => void } {
+  const w0 = tf.randomNormal([5, 8], 0, 1, 'float32', 21) as tf.Tensor2D;
+  const d = tf.randomNormal([5, 8], 0, 1, 'float32', 22) as tf.Tensor2D;
+  return {
+    jitter: (t) => tf.tidy(() => tf.add(w0, tf.mul(tf.randomNormal([5, 8], 0, 1, 'float32', 1000 + t), 0.15))) as tf.Tensor2D,
+    drift: (t) => tf.tidy(() => tf.add(w0, tf.mul(d, 0.002 * t))) as tf.Tensor2D,
+    dispose: () => tf.dispose([w0, d]),
+  };
+}
+
+test('drift ratio: a jittering layer changes over 8 readings about as much as over one, a drifting one far more (although it moves less per reading); a checkpoint resumes it exactly', () => {
+  const { jitter, drift, dispose } = trajectories();
+  const weights: tf.Tensor2D[] = [jitter(0), drift(0)];
+  const { probe } = linearProbe(weights);
+  const c = new RepresentationConvergence(8);
+  const ratios: number[][] = [];
+  const sims: number[][] = [];
+  let saved: ReturnType<RepresentationConvergence['save']> | undefined;
+  for (let t = 0; t < 16; t++) {
+    tf.dispose(weights.splice(0, 2, jitter(t), drift(t)));
+    sims.push(c.read(probe, [0, 1]));
+    ratios.push([c.driftRatio(0), c.driftRatio(1)]);
+    if (t === 10) saved = JSON.parse(JSON.stringify(c.save()));
+  }
+  for (let t = 0; t < 8; t++) assert.ok(Number.isNaN(ratios[t][0]) && Number.isNaN(ratios[t][1]), `no ratio before 9 readings (reading ${t})`);
+  for (let t = 8; t < 16; t++) {
+    const [j, d] = ratios[t];
+    assert.ok(j > 0.3 && j < 3, `jitter ratio ${j} at reading ${t}`);
+    assert.ok(d > 30, `drift ratio ${d} at reading ${t}`);
+    // The absolute signal ranks them the other way round: the drifting layer looks more converged.
+    assert.ok(sims[t][1] > sims[t][0], `per-reading CKA drift ${sims[t][1]} vs jitter ${sims[t][0]}`);
+  }
+  // Resumed from the checkpoint after reading 10: the same ratios as the uninterrupted run.
+  const weights2: tf.Tensor2D[] = [jitter(10), drift(10)];
+  const resumed = new RepresentationConvergence(8);
+  resumed.load(saved);
+  const { probe: probe2 } = linearProbe(weights2);
+  for (let t = 11; t < 16; t++) {
+    tf.dispose(weights2.splice(0, 2, jitter(t), drift(t)));
+    resumed.read(probe2, [0, 1]);
+    assert.deepEqual([resumed.driftRatio(0), resumed.driftRatio(1)], ratios[t]);
+  }
+  // A layer that does not move at all: ratio 0 (stable), not NaN.
+  const still = new RepresentationConvergence(2);
+  for (let t = 0; t < 3; t++) still.read(probe2, [0]);
+  assert.equal(still.driftRatio(0), 0);
+  assert.throws(() => new RepresentationConvergence(0), /span must be an integer >= 1/);
+  tf.dispose([...weights, ...weights2]);
+  dispose();
+});

@@ -330,6 +330,67 @@ test('a conv layer is held to minConvSimilarity, a dense layer to minLayerSimila
   tf.dispose([x, w1, w2]);
 });
 
+test('drift signal (maxDriftRatio): a layer jittering around a point freezes although its probe CKA fails the bound; one drifting slowly does not although it passes; resume decides as uninterrupted', async () => {
+  const x = tf.randomNormal([32, 6], 0, 1, 'float32', 11);
+  const w0 = tf.randomNormal([6, 4], 0, 1, 'float32', 1);
+  const d = tf.randomNormal([6, 4], 0, 1, 'float32', 2);
+  let now = 0;
+  /** Weight trajectories per reading: around w0 with fresh noise each reading, or a small steady step along d. */
+  const jitter = (t: number) => tf.add(w0, tf.mul(tf.randomNormal([6, 4], 0, 1, 'float32', 500 + t), 0.15));
+  const drift = (t: number) => tf.add(w0, tf.mul(d, 0.002 * t));
+  const probeOf = (l0: (t: number) => tf.Tensor) => (wanted: number[]) => wanted.map((u) => tf.tidy(() => tf.matMul(x, u === 0 ? l0(now) : drift(3 * now))));
+  const weight = (unit: number, g: number) => { now = Math.floor((g + 1) / 4); return steady(unit, g); };
+  const start = (l0: (t: number) => tf.Tensor, opts: Omit<ConstructorParameters<typeof SmartFrzPolicy>[0], 'predictor'>) => {
+    const policy = new SmartFrzPolicy({ predictor: Object.assign(new FakePredictor(() => 1), { calibration: { threshold: 0.5, probeEvery: 4, minLayerSimilarity: 0.999 } }), ...opts });
+    const us = makeUnits(3);
+    now = 0;
+    policy.init(us, PLAN, probeOf(l0));
+    return { policy, us };
+  };
+  // Without the drift signal the absolute bound decides, the wrong way round on both layers.
+  const jitterCka = start(jitter, {});
+  assert.deepEqual(await run(jitterCka.policy, jitterCka.us, 0, 60, undefined, weight), [0, 0, 0, 0, 0, 0]);
+  assert.match(jitterCka.policy.lastHold() ?? '', /^l0 still changing \(probe CKA 0\.9\d{4} < 0\.999\)$/);
+  const driftCka = start(drift, {});
+  assert.deepEqual((await run(driftCka.policy, driftCka.us, 0, 20, undefined, weight)).slice(0, 1), [1], 'the slow drift passes the bound in epoch 1');
+
+  // With it: the jittering l0 freezes once it has driftSpan + 1 readings (reading 4, after step 16, in epoch 2) and
+  // the history the predictor needs; l1, drifting, never does.
+  const jit = start(jitter, { maxDriftRatio: 3, driftSpan: 4 });
+  assert.deepEqual(await run(jit.policy, jit.us, 0, 10, undefined, weight), [0]);
+  assert.equal(jit.policy.lastHold(), 'l0 not probed 5 times yet');
+  const saved = JSON.parse(JSON.stringify(jit.policy.saveState()));
+  assert.deepEqual(await run(jit.policy, jit.us, 10, 60, undefined, weight), [1, 1, 1, 1, 1]);
+  assert.match(jit.policy.lastReason() ?? '', /^P\(freeze\)=1\.00, probe CKA 0\.9\d{3}, drift ratio \d\.\d\d at step 16 \(epoch 2\)$/);
+  assert.match(jit.policy.lastHold() ?? '', /^l1 still drifting \(change over 4 probe readings \d+\.\d\dx the mean per reading > 3\)$/);
+  const dri = start(drift, { maxDriftRatio: 3, driftSpan: 4 });
+  assert.deepEqual(await run(dri.policy, dri.us, 0, 60, undefined, weight), [0, 0, 0, 0, 0, 0]);
+  assert.match(dri.policy.lastHold() ?? '', /^l0 still drifting \(change over 4 probe readings \d+\.\d\dx the mean per reading > 3\)$/);
+
+  // Resumed after step 10 from the checkpoint: the same decisions, reason and hold.
+  const resumed = start(jitter, { maxDriftRatio: 3, driftSpan: 4 });
+  resumed.policy.loadState(saved);
+  assert.deepEqual(await run(resumed.policy, resumed.us, 10, 60, undefined, weight), [1, 1, 1, 1, 1]);
+  assert.equal(resumed.policy.lastReason(), jit.policy.lastReason());
+  assert.equal(resumed.policy.lastHold(), jit.policy.lastHold());
+  // The same setting from a predictor file's calibration.
+  const driftFile = Object.assign(new FakePredictor(() => 1), { calibration: { threshold: 0.5, probeEvery: 4, minLayerSimilarity: 0.999, maxDriftRatio: 3, driftSpan: 4 } });
+  const byFile = new SmartFrzPolicy({ predictor: driftFile });
+  const usF = makeUnits(3);
+  now = 0;
+  byFile.init(usF, PLAN, probeOf(jitter));
+  assert.deepEqual(await run(byFile, usF, 0, 60, undefined, weight), [0, 1, 1, 1, 1, 1]);
+  assert.equal(byFile.lastReason(), jit.policy.lastReason());
+  // ... which yields to a similarity bound the experiment sets itself.
+  const ownBound = new SmartFrzPolicy({ predictor: driftFile, minLayerSimilarity: 0.999 });
+  const usO = makeUnits(3);
+  now = 0;
+  ownBound.init(usO, PLAN, probeOf(jitter));
+  assert.deepEqual(await run(ownBound, usO, 0, 60, undefined, weight), [0, 0, 0, 0, 0, 0]);
+  assert.match(ownBound.lastHold() ?? '', /^l0 still changing \(probe CKA 0\.9\d{4} < 0\.999\)$/);
+  tf.dispose([x, w0, d]);
+});
+
 test('the predictor file\'s calibration sets the defaults; the experiment\'s own values win', async () => {
   const calibrated = Object.assign(new FakePredictor(() => 0.6), { calibration: { threshold: 0.7, accuracyTolerance: 100 } });
   const units = makeUnits(2);
@@ -360,6 +421,8 @@ test('createSmartFrzPolicy validates its options and loads the shipped predictor
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', minConvSimilarity: -0.1 })), '/freezing/minConvSimilarity');
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', probeEvery: 2.5 })), '/freezing/probeEvery');
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', stableReadings: 0 })), '/freezing/stableReadings');
+  assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', maxDriftRatio: 0 })), '/freezing/maxDriftRatio');
+  assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', driftSpan: 1 })), '/freezing/driftSpan');
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', predictor: '/nonexistent/p.json' })), '/freezing/predictor');
   const policy = createSmartFrzPolicy({ policy: 'smartfrz' });
   assert.equal(policy.name, 'smartfrz');
