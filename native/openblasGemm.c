@@ -349,103 +349,7 @@ static napi_value fail(napi_env env, const char *message) {
   return NULL;
 }
 
-/**
- * sgemm(heap: Float32Array over the whole wasm memory, transA, transB, m, n, k, a, lda, b, ldb,
- * c, ldc, bias (-1: none), relu, threads): offsets and leading dimensions in floats.
- */
-static napi_value Sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 15;
-  napi_value argv[15];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 15) return fail(env, "sgemm: 15 arguments");
-  napi_typedarray_type type;
-  size_t length;
-  void *data;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float32_array) {
-    return fail(env, "sgemm: the heap must be a Float32Array");
-  }
-  int64_t v[14];
-  for (int i = 0; i < 14; i++) {
-    if (napi_get_value_int64(env, argv[i + 1], &v[i]) != napi_ok) return fail(env, "sgemm: integer arguments");
-  }
-  product_t p = {
-    .trans_a = v[0] != 0, .trans_b = v[1] != 0, .m = (int)v[2], .n = (int)v[3], .k = (int)v[4],
-    .lda = (int)v[6], .ldb = (int)v[8], .ldc = (int)v[10], .relu = v[12] != 0,
-  };
-  int threads = (int)v[13];
-  if (p.m <= 0 || p.n <= 0 || p.k <= 0 || threads < 1) return fail(env, "sgemm: m, n, k and threads must be positive");
-  /* Every element each operand spans must lie in the heap. */
-  int64_t a_end = v[5] + (int64_t)(p.trans_a ? p.k - 1 : p.m - 1) * p.lda + (p.trans_a ? p.m : p.k);
-  int64_t b_end = v[7] + (int64_t)(p.trans_b ? p.n - 1 : p.k - 1) * p.ldb + (p.trans_b ? p.k : p.n);
-  int64_t c_end = v[9] + (int64_t)(p.m - 1) * p.ldc + p.n;
-  int64_t bias_end = v[11] < 0 ? 0 : v[11] + p.n;
-  if (v[5] < 0 || v[7] < 0 || v[9] < 0 || a_end > (int64_t)length || b_end > (int64_t)length || c_end > (int64_t)length || bias_end > (int64_t)length) {
-    return fail(env, "sgemm: an operand lies outside the heap");
-  }
-  float *heap = (float *)data;
-  p.a = heap + v[5];
-  p.b = heap + v[7];
-  p.c = heap + v[9];
-  p.bias = v[11] < 0 ? NULL : heap + v[11];
-  /* Blocks from the shape alone: whole rows or whole columns, along the longer side of C. */
-  p.by_rows = p.m >= p.n;
-  p.blocks = p.per_product = (int64_t)p.m * p.n * p.k < SPLIT_MIN ? 1 : ((p.by_rows ? p.m : p.n) + BLOCK - 1) / BLOCK;
-  if (threads > MAX_THREADS) threads = MAX_THREADS;
-  run_product(&p, threads);
-  return NULL;
-}
-
-/**
- * sgemmBatch(heap, transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC,
- * count, threads): `count` products C_u = op(A_u) op(B_u), product u's operands and result
- * `stride*` floats after product 0's (e.g. the 36 strided products of a Winograd layer). Each
- * product is one block, one single-threaded cblas_sgemm, whichever thread runs it: bit-identical
- * for any thread count. Offsets, leading dimensions and strides in floats.
- */
-static napi_value SgemmBatch(napi_env env, napi_callback_info info) {
-  size_t argc = 17;
-  napi_value argv[17];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 17) return fail(env, "sgemmBatch: 17 arguments");
-  napi_typedarray_type type;
-  size_t length;
-  void *data;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float32_array) {
-    return fail(env, "sgemmBatch: the heap must be a Float32Array");
-  }
-  int64_t v[16];
-  for (int i = 0; i < 16; i++) {
-    if (napi_get_value_int64(env, argv[i + 1], &v[i]) != napi_ok) return fail(env, "sgemmBatch: integer arguments");
-  }
-  product_t p = {
-    .trans_a = v[0] != 0, .trans_b = v[1] != 0, .m = (int)v[2], .n = (int)v[3], .k = (int)v[4],
-    .lda = (int)v[6], .ldb = (int)v[9], .ldc = (int)v[12], .per_product = 1,
-  };
-  int64_t count = v[14];
-  int threads = (int)v[15];
-  if (p.m <= 0 || p.n <= 0 || p.k <= 0 || threads < 1 || count < 1 || count > (1 << 20)) {
-    return fail(env, "sgemmBatch: m, n, k, count and threads must be positive");
-  }
-  if (v[7] < 0 || v[10] < 0 || v[13] < 0) return fail(env, "sgemmBatch: strides must not be negative");
-  /* Every element each operand spans, in the last product of the batch, must lie in the heap. */
-  int64_t a_end = v[5] + (count - 1) * v[7] + (int64_t)(p.trans_a ? p.k - 1 : p.m - 1) * p.lda + (p.trans_a ? p.m : p.k);
-  int64_t b_end = v[8] + (count - 1) * v[10] + (int64_t)(p.trans_b ? p.n - 1 : p.k - 1) * p.ldb + (p.trans_b ? p.k : p.n);
-  int64_t c_end = v[11] + (count - 1) * v[13] + (int64_t)(p.m - 1) * p.ldc + p.n;
-  if (v[5] < 0 || v[8] < 0 || v[11] < 0 || a_end > (int64_t)length || b_end > (int64_t)length || c_end > (int64_t)length) {
-    return fail(env, "sgemmBatch: an operand lies outside the heap");
-  }
-  float *heap = (float *)data;
-  p.a = heap + v[5];
-  p.b = heap + v[8];
-  p.c = heap + v[11];
-  p.stride_a = (size_t)v[7];
-  p.stride_b = (size_t)v[10];
-  p.stride_c = (size_t)v[13];
-  p.blocks = (int)count;
-  if (threads > MAX_THREADS) threads = MAX_THREADS;
-  run_product(&p, threads);
-  return NULL;
-}
-
-/** Reads `count` int64 arguments after the heap (argv[0]); the heap's data and length in floats. */
+/** Reads `count` number arguments after the heap (argv[0]); the heap's data and length in floats. */
 static int heap_args(napi_env env, napi_callback_info info, size_t count, float **heap, size_t *length, double *v) {
   napi_value argv[20];
   size_t argc = 20;
@@ -466,6 +370,93 @@ static int in_heap(const double *offsets, int count, double n, size_t length) {
     if (!(offsets[i] >= 0 && offsets[i] + n <= (double)length)) return 0;
   }
   return 1;
+}
+
+/** heap_args with the numbers as integers (offsets, sizes, flags); NaN or beyond 2^53 refused. */
+static int heap_int_args(napi_env env, napi_callback_info info, size_t count, float **heap, size_t *length, int64_t *v) {
+  double d[19];
+  if (count > 19 || !heap_args(env, info, count, heap, length, d)) return 0;
+  for (size_t i = 0; i < count; i++) {
+    if (!(d[i] >= -9007199254740992.0 && d[i] <= 9007199254740992.0)) return 0;
+    v[i] = (int64_t)d[i];
+  }
+  return 1;
+}
+
+/**
+ * sgemm(heap: Float32Array over the whole wasm memory, transA, transB, m, n, k, a, lda, b, ldb,
+ * c, ldc, bias (-1: none), relu, threads): offsets and leading dimensions in floats.
+ */
+static napi_value Sgemm(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t length;
+  int64_t v[14];
+  if (!heap_int_args(env, info, 14, &heap, &length, v)) return fail(env, "sgemm: a Float32Array heap and 14 integers");
+  product_t p = {
+    .trans_a = v[0] != 0, .trans_b = v[1] != 0, .m = (int)v[2], .n = (int)v[3], .k = (int)v[4],
+    .lda = (int)v[6], .ldb = (int)v[8], .ldc = (int)v[10], .relu = v[12] != 0,
+  };
+  int threads = (int)v[13];
+  if (p.m <= 0 || p.n <= 0 || p.k <= 0 || threads < 1) return fail(env, "sgemm: m, n, k and threads must be positive");
+  /* Every element each operand spans must lie in the heap. */
+  int64_t a_end = v[5] + (int64_t)(p.trans_a ? p.k - 1 : p.m - 1) * p.lda + (p.trans_a ? p.m : p.k);
+  int64_t b_end = v[7] + (int64_t)(p.trans_b ? p.n - 1 : p.k - 1) * p.ldb + (p.trans_b ? p.k : p.n);
+  int64_t c_end = v[9] + (int64_t)(p.m - 1) * p.ldc + p.n;
+  int64_t bias_end = v[11] < 0 ? 0 : v[11] + p.n;
+  if (v[5] < 0 || v[7] < 0 || v[9] < 0 || a_end > (int64_t)length || b_end > (int64_t)length || c_end > (int64_t)length || bias_end > (int64_t)length) {
+    return fail(env, "sgemm: an operand lies outside the heap");
+  }
+  p.a = heap + v[5];
+  p.b = heap + v[7];
+  p.c = heap + v[9];
+  p.bias = v[11] < 0 ? NULL : heap + v[11];
+  /* Blocks from the shape alone: whole rows or whole columns, along the longer side of C. */
+  p.by_rows = p.m >= p.n;
+  p.blocks = p.per_product = (int64_t)p.m * p.n * p.k < SPLIT_MIN ? 1 : ((p.by_rows ? p.m : p.n) + BLOCK - 1) / BLOCK;
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  run_product(&p, threads);
+  return NULL;
+}
+
+/**
+ * sgemmBatch(heap, transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC,
+ * count, threads): `count` products C_u = op(A_u) op(B_u), product u's operands and result
+ * `stride*` floats after product 0's (e.g. the 36 strided products of a Winograd layer). Each
+ * product is one block, one single-threaded cblas_sgemm, whichever thread runs it: bit-identical
+ * for any thread count. Offsets, leading dimensions and strides in floats.
+ */
+static napi_value SgemmBatch(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t length;
+  int64_t v[16];
+  if (!heap_int_args(env, info, 16, &heap, &length, v)) return fail(env, "sgemmBatch: a Float32Array heap and 16 integers");
+  product_t p = {
+    .trans_a = v[0] != 0, .trans_b = v[1] != 0, .m = (int)v[2], .n = (int)v[3], .k = (int)v[4],
+    .lda = (int)v[6], .ldb = (int)v[9], .ldc = (int)v[12], .per_product = 1,
+  };
+  int64_t count = v[14];
+  int threads = (int)v[15];
+  if (p.m <= 0 || p.n <= 0 || p.k <= 0 || threads < 1 || count < 1 || count > (1 << 20)) {
+    return fail(env, "sgemmBatch: m, n, k, count and threads must be positive");
+  }
+  if (v[7] < 0 || v[10] < 0 || v[13] < 0) return fail(env, "sgemmBatch: strides must not be negative");
+  /* Every element each operand spans, in the last product of the batch, must lie in the heap. */
+  int64_t a_end = v[5] + (count - 1) * v[7] + (int64_t)(p.trans_a ? p.k - 1 : p.m - 1) * p.lda + (p.trans_a ? p.m : p.k);
+  int64_t b_end = v[8] + (count - 1) * v[10] + (int64_t)(p.trans_b ? p.n - 1 : p.k - 1) * p.ldb + (p.trans_b ? p.k : p.n);
+  int64_t c_end = v[11] + (count - 1) * v[13] + (int64_t)(p.m - 1) * p.ldc + p.n;
+  if (v[5] < 0 || v[8] < 0 || v[11] < 0 || a_end > (int64_t)length || b_end > (int64_t)length || c_end > (int64_t)length) {
+    return fail(env, "sgemmBatch: an operand lies outside the heap");
+  }
+  p.a = heap + v[5];
+  p.b = heap + v[8];
+  p.c = heap + v[11];
+  p.stride_a = (size_t)v[7];
+  p.stride_b = (size_t)v[10];
+  p.stride_c = (size_t)v[13];
+  p.blocks = (int)count;
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  run_product(&p, threads);
+  return NULL;
 }
 
 /**

@@ -16,6 +16,28 @@ import { assertWasmMatchesCpu, computeOn, initWasmWithFixes, values } from '../b
  */
 const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
 
+/**
+ * `compute` on 2 and 3 threads gives what it gives on 1, bit for bit, and the native module's
+ * helper threads computed blocks: tried until they did (on a busy machine the caller may do them all).
+ */
+async function assertSameOnAnyThreadCount(compute: () => tf.Tensor[]): Promise<void> {
+  const gemm = nativeGemm()!;
+  setKernelThreads(1);
+  const one = await computeOn('wasm', compute);
+  for (const threads of [2, 3]) {
+    setKernelThreads(threads);
+    let helped = false;
+    for (let attempt = 0; attempt < 100 && !helped; attempt++) {
+      const before = gemm.helperBlocks();
+      const many = await computeOn('wasm', compute);
+      many.values.forEach((v, k) => assert.ok(v.every((e, i) => Object.is(e, one.values[k][i])), `${threads} threads: output ${k} differs from 1 thread`));
+      helped = gemm.helperBlocks() > before;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(helped, `${threads} threads: helper threads never computed a block`);
+  }
+}
+
 describe('native product for dense layers', { skip: linuxX64 ? false : 'the native product is built for linux-x64 only' }, () => {
   const saved = process.env[NATIVE_ENV_VAR];
   before(async () => {
@@ -61,23 +83,7 @@ describe('native product for dense layers', { skip: linuxX64 ? false : 'the nati
   }
 
   it('bit-identical for 1, 2 and 3 threads, forward and gradients, with helper threads taking part', async () => {
-    const gemm = nativeGemm()!;
-    const compute = layerAndGrads(300, 200, 520, true);
-    setKernelThreads(1);
-    const one = await computeOn('wasm', compute);
-    for (const threads of [2, 3]) {
-      setKernelThreads(threads);
-      // Until helpers computed blocks during a run (on a busy machine the caller may do them all).
-      let helped = false;
-      for (let attempt = 0; attempt < 100 && !helped; attempt++) {
-        const before = gemm.helperBlocks();
-        const many = await computeOn('wasm', compute);
-        many.values.forEach((v, k) => assert.ok(v.every((e, i) => Object.is(e, one.values[k][i])), `${threads} threads: output ${k} differs from 1 thread`));
-        helped = gemm.helperBlocks() > before;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      assert.ok(helped, `${threads} threads: helper threads never computed a block`);
-    }
+    await assertSameOnAnyThreadCount(layerAndGrads(300, 200, 520, true));
   });
 
   /** Bitwise equality of two float arrays (NaN and -0 included). */
@@ -239,21 +245,6 @@ describe('native product for im2col conv layers', { skip: linuxX64 ? false : 'th
   }
 
   it('bit-identical for 1, 2 and 3 threads, forward and gradients, with helper threads taking part', async () => {
-    const gemm = nativeGemm()!;
-    const compute = layerAndGrads(cases[2], true);
-    setKernelThreads(1);
-    const one = await computeOn('wasm', compute);
-    for (const threads of [2, 3]) {
-      setKernelThreads(threads);
-      let helped = false;
-      for (let attempt = 0; attempt < 50 && !helped; attempt++) {
-        const before = gemm.helperBlocks();
-        const many = await computeOn('wasm', compute);
-        many.values.forEach((v, k) => assert.ok(v.every((e, i) => Object.is(e, one.values[k][i])), `${threads} threads: output ${k} differs from 1 thread`));
-        helped = gemm.helperBlocks() > before;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      assert.ok(helped, `${threads} threads: helper threads never computed a block`);
-    }
+    await assertSameOnAnyThreadCount(layerAndGrads(cases[2], true));
   });
 });
