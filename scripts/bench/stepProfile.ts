@@ -6,7 +6,7 @@
  * per thread count, kernels ranked by time per step (calls per step, ms, share of the step) and
  * the rest of the step (JavaScript outside kernels: the engine, gradient tape, trainer).
  *
- *   node --import tsx scripts/bench/stepProfile.ts [--models mlp,cnn] [--threads 1,2] [--skip 15] [--steps 40] [--by shape]
+ *   node --import tsx scripts/bench/stepProfile.ts [--models mlp,cnn] [--threads 1,2] [--skip 15] [--steps 40] [--by shape] [--plain]
  *
  * `--by shape` splits each kernel by its inputs' shapes. Each kernel's CPU time (this process,
  * all threads: `process.cpuUsage` around the call) is what to compare on a loaded machine, where
@@ -22,7 +22,7 @@ import { createPolicy } from '../../src/core/freezing/create';
 import { buildModel } from '../../src/core/model/build';
 import { initBackend } from '../../src/core/tensor/backend';
 import { setKernelThreads } from '../../src/core/tensor/wasm/threads';
-import { denseProductEngine } from '../../src/core/tensor/wasm/nativeGemm';
+import { convProductEngine, denseProductEngine } from '../../src/core/tensor/wasm/nativeGemm';
 import { train } from '../../src/core/train/trainer';
 
 function option(name: string, fallback: string): string {
@@ -35,6 +35,8 @@ const threadCounts = option('threads', '1,2').split(',').map(Number);
 const skip = Number(option('skip', '15'));
 const steps = Number(option('steps', '40'));
 const byShape = option('by', 'kernel') === 'shape';
+/** `--plain`: no per-kernel timers (their own cost, ~0.03 CPU-ms per kernel call, favours steps of fewer calls): the step's totals only. */
+const plain = process.argv.includes('--plain');
 const examples = path.join(__dirname, '..', '..', 'examples', 'fashion-mnist');
 
 interface Entry { calls: number; ms: number; cpu: number }
@@ -111,6 +113,7 @@ async function profile(model: string, threads: number): Promise<void> {
     logEverySteps: 1,
     shouldStop: () => false,
     onEvent: (e) => {
+      if (e.type === 'log' && e.message.startsWith('training step:')) console.log(`${model}, ${threads} thread(s): ${e.message}`);
       if (e.type !== 'step') return;
       seen++;
       if (seen === skip) {
@@ -127,6 +130,10 @@ async function profile(model: string, threads: number): Promise<void> {
   built.dispose();
   const perStep = wall / steps;
   const cpuPerStep = (1000 * cpu) / steps;
+  if (plain) {
+    console.log(`${model}, ${threads} thread(s): ${perStep.toFixed(2)} ms per step (wall), ${cpuPerStep.toFixed(2)} CPU-ms per step (all threads), load ${loadavg()[0].toFixed(2)}`);
+    return;
+  }
   const rows = [...table.entries()].sort((a, b) => b[1].cpu - a[1].cpu);
   const inKernels = rows.reduce((s, [, e]) => s + e.ms, 0) / steps;
   const cpuInKernels = rows.reduce((s, [, e]) => s + e.cpu, 0) / steps;
@@ -144,8 +151,8 @@ async function profile(model: string, threads: number): Promise<void> {
 
 async function main(): Promise<void> {
   await initBackend('wasm');
-  console.log(`dense layers' products: ${denseProductEngine()}`);
-  const restore = wrapKernels();
+  console.log(`dense layers' products: ${denseProductEngine()}; conv products: ${convProductEngine()}`);
+  const restore = plain ? () => undefined : wrapKernels();
   try {
     for (const model of models) for (const t of threadCounts) await profile(model, t);
   } finally {

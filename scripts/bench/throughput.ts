@@ -33,7 +33,7 @@ import { createPolicy } from '../../src/core/freezing/create';
 import { buildModel } from '../../src/core/model/build';
 import { initBackend, type BackendPreference } from '../../src/core/tensor/backend';
 import { kernelThreads, setKernelThreads } from '../../src/core/tensor/wasm/threads';
-import { denseProductEngine } from '../../src/core/tensor/wasm/nativeGemm';
+import { convProductEngine, denseProductEngine } from '../../src/core/tensor/wasm/nativeGemm';
 import { train } from '../../src/core/train/trainer';
 
 function option(name: string, fallback: string): string {
@@ -155,7 +155,7 @@ async function main(): Promise<void> {
   const info = await initBackend(backendPref);
   const loadBefore = load();
   console.error(`backend ${info.name}, ${info.threads} thread(s), simd ${info.simd}, fma ${info.fma}; ${trainLimit} training examples, ${epochs} epochs (first is warm-up); load average ${loadBefore}`);
-  if (info.name === 'wasm') console.error(`dense layers' products: ${denseProductEngine()}`);
+  if (info.name === 'wasm') console.error(`dense layers' products: ${denseProductEngine()}; conv products: ${convProductEngine()}`);
   const rows: string[][] = [];
   const runs: string[][] = [];
   const ratio = (x: number, y: number) => `${(x / y).toFixed(2)}x`;

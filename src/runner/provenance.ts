@@ -29,6 +29,17 @@ export interface RunEnvironment {
    * why (core/tensor/wasm/nativeGemm.ts). Results differ between the two in the last bits.
    */
   denseProducts?: string;
+  /**
+   * What the conv layers' products (Winograd and im2col) ran on, wasm backend: `native` (OpenBLAS)
+   * or `wasm (why)` (core/tensor/wasm/nativeGemm.ts, `MODEL_LAB_NATIVE_CONV`). The two differ in the last bits.
+   */
+  convProducts?: string;
+  /**
+   * Optimizer steps (of this start or resume) taken by the fused dense training step (one kernel
+   * for an all-dense trainable stack, core/train/denseStep.ts) and by tfjs's gradient tape; the
+   * two give the same gradients bit for bit. Written when training ends.
+   */
+  trainingSteps?: { fused: number; tape: number };
   platform: string;
   /**
    * The commit of the git repository holding the experiment file (absent outside one, or
@@ -93,13 +104,22 @@ export async function recordProvenance(
 }
 
 /** Notes the backend the run initialised (in the latest resume, when it was resumed); never fails the run. */
-export async function recordBackend(runDir: string, backend: string, threads?: number, denseProducts?: string): Promise<void> {
+export async function recordBackend(runDir: string, backend: string, threads?: number, denseProducts?: string, convProducts?: string): Promise<void> {
   const p = await readProvenance(runDir);
   if (!p) return;
   const last = p.resumes?.[p.resumes.length - 1] ?? p;
   last.backend = backend;
   if (threads !== undefined) last.threads = threads;
   if (denseProducts !== undefined) last.denseProducts = denseProducts;
+  if (convProducts !== undefined) last.convProducts = convProducts;
+  await writeJsonAtomic(path.join(runDir, PROVENANCE_FILE), p).catch(() => undefined);
+}
+
+/** Notes how many steps each training-step path took (in the latest resume, when it was resumed); never fails the run. */
+export async function recordTrainingSteps(runDir: string, steps: { fused: number; tape: number }): Promise<void> {
+  const p = await readProvenance(runDir);
+  if (!p) return;
+  (p.resumes?.[p.resumes.length - 1] ?? p).trainingSteps = steps;
   await writeJsonAtomic(path.join(runDir, PROVENANCE_FILE), p).catch(() => undefined);
 }
 

@@ -5,7 +5,7 @@ import { UserError, isUserError } from '../core/errors';
 import { loadData } from '../core/data/load';
 import { checkDataAgainstModel } from '../core/data/check';
 import { initBackend } from '../core/tensor/backend';
-import { denseProductEngine } from '../core/tensor/wasm/nativeGemm';
+import { convProductEngine, denseProductEngine } from '../core/tensor/wasm/nativeGemm';
 import { buildModel } from '../core/model/build';
 import { saveModel } from '../core/model/io';
 import { createPolicy } from '../core/freezing/create';
@@ -19,7 +19,7 @@ import type { JobSink, JobStart } from './job';
 import type { TrainSummary } from './summary';
 import { commitTestResults } from './resultCommitment';
 import { predictTestClasses } from './testPredictions';
-import { recordBackend } from './provenance';
+import { recordBackend, recordTrainingSteps } from './provenance';
 import { classificationReport, type ClassificationReport } from '../core/train/classificationReport';
 import * as store from './runStore';
 import { waitWhilePaused } from './pauseGate';
@@ -61,9 +61,10 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
   try {
     const backend = await initBackend((req.backend as 'auto') ?? 'auto');
     const denseProducts = backend.name === 'wasm' ? denseProductEngine() : undefined;
-    sink.log('info', `backend: ${backend.name}${backend.name === 'wasm' ? ` (simd ${backend.simd}, fma ${backend.fma}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}; dense layers: ${denseProducts})` : ''}`);
+    const convProducts = backend.name === 'wasm' ? convProductEngine() : undefined;
+    sink.log('info', `backend: ${backend.name}${backend.name === 'wasm' ? ` (simd ${backend.simd}, fma ${backend.fma}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}; dense layers: ${denseProducts}; conv products: ${convProducts})` : ''}`);
     await store.updateRunRecord(runDir, { backend: backend.name });
-    await recordBackend(runDir, backend.name, backend.threads, denseProducts);
+    await recordBackend(runDir, backend.name, backend.threads, denseProducts, convProducts);
 
     const seed = exp.training.seed ?? 0;
     const data = await loadData(exp.data, { seed });
@@ -94,6 +95,7 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
         await waitWhilePaused(runDir, shouldStop, sink);
       },
     });
+    await recordTrainingSteps(runDir, result.stepPaths);
     let report: ClassificationReport | undefined;
     if (result.status === 'completed') {
       await saveModel(model, path.join(runDir, store.MODEL_DIR));

@@ -47,7 +47,12 @@ test('--threads sets the training threads (recorded in provenance) and is checke
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.match(r.stderr, /backend: wasm .*3 threads/);
-  assert.equal(JSON.parse(readFileSync(path.join(doc.runDir, 'provenance.json'), 'utf8')).threads, 3);
+  const provenance = JSON.parse(readFileSync(path.join(doc.runDir, 'provenance.json'), 'utf8'));
+  assert.equal(provenance.threads, 3);
+  // Which product the conv layers used, in the log and the provenance (the native one is built and loads on linux-x64).
+  const convProducts = process.platform === 'linux' && process.arch === 'x64' ? 'native' : provenance.convProducts;
+  assert.match(r.stderr, new RegExp(`conv products: ${convProducts.replace(/[()]/g, '\\$&')}\\)`));
+  assert.equal(provenance.convProducts, convProducts);
   for (const bad of ['0', 'two', '1.5']) {
     const refused = await cli(['run', path.join(fixtures, 'tiny.experiment.json'), '--threads', bad]);
     assert.equal(refused.code, 2, bad);

@@ -97,13 +97,14 @@ test('a resume keeps the start\'s record, adds its own environment and warns abo
     writeFileSync(exp.data.train, '1,2,0\n3,4,0\n');
     const warnings: string[] = [];
     await recordProvenance(runDir, config, { resume: true, warn: (m) => warnings.push(m) });
-    await recordBackend(runDir, 'wasm', 2, 'native: libopenblas.so.0 (Haswell)');
+    await recordBackend(runDir, 'wasm', 2, 'native: libopenblas.so.0 (Haswell)', 'native');
     const after = await readProvenance(runDir);
     assert.deepEqual(after?.files, first?.files, 'the start\'s fingerprints stay');
     assert.equal(after?.resumes?.length, 1);
     assert.deepEqual(after?.resumes?.[0].changedFiles, [exp.data.train]);
     assert.equal(after?.resumes?.[0].backend, 'wasm');
     assert.equal(after?.resumes?.[0].denseProducts, 'native: libopenblas.so.0 (Haswell)', 'what the dense layers multiplied with');
+    assert.equal(after?.resumes?.[0].convProducts, 'native', 'what the Winograd conv layers multiplied with');
     assert.equal(after?.backend, undefined);
     assert.match(warnings.join('\n'), /input files changed since the run started: .*train\.csv/);
   } finally {

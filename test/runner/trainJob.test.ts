@@ -72,6 +72,15 @@ test('a completed train run reports per-class scores and the confusion matrix of
     assert.equal(provenance?.seed, 3);
     assert.deepEqual(provenance?.experiment, exp);
     assert.deepEqual(provenance?.files.map((f) => [f.pointer, f.sha256]), [['/data/train', createHash('sha256').update(readFileSync(IRIS)).digest('hex')]]);
+    // tfjs's cpu backend has no fused dense step: every step ran on the gradient tape (120 examples, batch 16, 3 epochs).
+    assert.deepEqual(provenance?.trainingSteps, { fused: 0, tape: 24 });
+
+    // On wasm the same all-dense model trains through the fused dense step: its provenance and its log say so.
+    const wasm = (await runJob({ experimentFile: file, backend: 'wasm' }, { event: () => undefined, log: () => undefined }, () => false)) as TrainSummary;
+    assert.deepEqual((await readProvenance(wasm.runDir))?.trainingSteps, { fused: 24, tape: 0 });
+    const logged = store.parseEventLines(readFileSync(path.join(wasm.runDir, store.EVENTS_FILE), 'utf8'))
+      .flatMap((e) => (e.type === 'log' && e.message.startsWith('training step:') ? [e.message] : []));
+    assert.deepEqual(logged, ['training step: one fused kernel for the dense layers hidden, out (MODEL_LAB_DENSE_STEP=0: tfjs\'s gradient tape)']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

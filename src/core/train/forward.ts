@@ -176,3 +176,45 @@ export function lossSumAndCorrect(logits: tf.Tensor, labels: tf.Tensor1D, numCla
   const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), labels), 'float32')) as tf.Scalar;
   return [lossSum, correct];
 }
+
+/** Layers `from..` as one stack of dense layers (`train/denseStep.ts`): each Dense's ReLU flag, in order. */
+export interface DenseChain {
+  layers: tf.layers.Layer[];
+  relu: boolean[];
+}
+
+const denseChains = new WeakMap<ForwardPlan, Map<number, DenseChain | null>>();
+
+/**
+ * The layers from `from` to the end as a stack of dense layers with biases (ReLU or none; the
+ * last one's logits when it is the dense+softmax output), with only Flatten layers between them;
+ * undefined when any other layer is among them. From the layers' configs, which do not change.
+ */
+export function denseChain(plan: ForwardPlan, from: number): DenseChain | undefined {
+  let known = denseChains.get(plan);
+  if (!known) denseChains.set(plan, (known = new Map()));
+  let chain = known.get(from);
+  if (chain === undefined) {
+    chain = { layers: [], relu: [] };
+    for (let l = from; l < plan.layers.length && chain; l++) {
+      const layer = plan.layers[l];
+      const isLast = l === plan.layers.length - 1;
+      const spec = fusedSpec(layer);
+      if (layer.getClassName() === 'Flatten' && !isLast) continue;
+      if (spec?.kind === 'dense' || (isLast && plan.logitsFromDense && layer.getConfig().useBias === true)) {
+        chain.layers.push(layer);
+        chain.relu.push(spec?.kind === 'dense' && spec.relu);
+      } else {
+        chain = null;
+      }
+    }
+    if (chain && (chain.layers.length === 0 || chain.layers[chain.layers.length - 1] !== plan.layers[plan.layers.length - 1])) chain = null;
+    known.set(from, chain);
+  }
+  return chain ?? undefined;
+}
+
+/** A layer's kernel and bias variables (or its weights when it has no trainable ones). */
+export function layerVariables(layer: tf.layers.Layer): tf.Tensor[] {
+  return layerWeights(layer).map((w) => w.read());
+}

@@ -18,6 +18,7 @@ import {
   type TrainCheckpoint,
 } from './checkpoint';
 import type { FlopsSaved, RunEvent } from './events';
+import { DENSE_STEP_ENV_VAR, denseStepGradients, denseStepPlan } from './denseStep';
 import { forwardPlan, lossSumAndCorrect, meanLoss, runLayers } from './forward';
 import { createOptimizer, type OptimizerSlot, optimizerSlots, optimizerWithSlots } from './optimizer';
 import { setPopulationStatistics } from './populationStatistics';
@@ -79,6 +80,8 @@ export interface TrainResult {
   freezeEvents: FreezeRecord[];
   flopsSaved: FlopsSaved;
   history: EpochRecord[];
+  /** Optimizer steps this call took with the fused dense step (`denseStep.ts`) and with tfjs's gradient tape. */
+  stepPaths: { fused: number; tape: number };
 }
 
 /** Training-loop state that changes when the frozen prefix grows. */
@@ -249,6 +252,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     ...(resume ? { resumedFrom: { epoch: resume.epoch, step: resume.globalStep } } : {}),
   });
 
+  /** Steps taken by each path (`denseStep.ts`), and the last step's path, logged when it changes. */
+  const stepPaths = { fused: 0, tape: 0 };
+  let lastStep: { fused?: boolean; boundary?: number; message?: string } = {};
   let status: TrainResult['status'] = 'completed';
   let message: string | undefined;
   /** True while the last checkpoint handed out is the current state (nothing trained since). */
@@ -330,6 +336,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const scales = units.map((_, u) => (u >= state.prefix && policy.lrScale ? policy.lrScale(u, stepInfo) : 1));
         const dropoutSeed = rng.int(2 ** 30);
         const idx = tf.tensor1d(order.subarray(start, start + size), 'int32');
+        /** Whether the fused dense step computed this step's gradients (undefined: nothing trains). */
+        let fusedStep: boolean | undefined;
         const { loss, norms } = tf.tidy(() => {
           const yb = tf.gather(yTrain, idx) as tf.Tensor1D;
           let h: tf.Tensor;
@@ -340,7 +348,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           }
           const lossFn = () => meanLoss(runLayers(fplan, h, state.boundary, layers.length, true, dropoutSeed), yb, data.numClasses);
           if (state.variables.length === 0) return { loss: lossFn(), norms: undefined };
-          const { value, grads } = tf.variableGrads(lossFn, state.variables);
+          const fused = denseStepGradients(fplan, h, yb, state.boundary, state.variables, data.numClasses);
+          fusedStep = fused !== undefined;
+          const { value, grads } = fused ?? tf.variableGrads(lossFn, state.variables);
           const norms = wantNorms ? gradientNorms(units, state.prefix, grads) : undefined;
           const scaled = units
             .map((u, i) => ({ u, s: scales[i] }))
@@ -353,6 +363,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           return { loss: value, norms };
         });
         idx.dispose();
+        if (fusedStep !== undefined) stepPaths[fusedStep ? 'fused' : 'tape']++;
+        if (fusedStep !== undefined && (fusedStep !== lastStep.fused || state.boundary !== lastStep.boundary)) {
+          const plan = denseStepPlan(fplan, state.boundary, state.variables);
+          const message = fusedStep
+            ? `training step: one fused kernel for the dense layers ${plan.layers?.join(', ')} (${DENSE_STEP_ENV_VAR}=0: tfjs's gradient tape)`
+            : `training step: tfjs's gradient tape${plan.reason ? ` (not the fused dense step: ${plan.reason})` : ''}`;
+          if (message !== lastStep.message) onEvent({ type: 'log', level: 'info', message });
+          lastStep = { fused: fusedStep, boundary: state.boundary, message };
+        }
         checkpointed = false;
         const lossValue = loss.dataSync()[0];
         lossSum = Math.fround(lossSum + Math.fround(lossValue * size));
@@ -451,6 +470,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     freezeEvents,
     flopsSaved: flopsSavedOf(flops),
     history,
+    stepPaths,
   };
 }
 

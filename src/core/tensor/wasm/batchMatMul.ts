@@ -70,23 +70,27 @@ export function simdMatMul(
   }
   // Offsets, not views: allocating (scratch) may grow the heap, but offsets stay valid.
   const [pa, pb, pc] = [a, b, out].map((t) => heapOffset(backend, t));
-  const aRow = transposeA ? 4 : inner * 4;
-  const aK = transposeA ? rows * 4 : 4;
   const aStride = batchA === 1 ? 0 : rows * inner * 4;
   const bStride = batchB === 1 ? 0 : inner * cols * 4;
-  const options = { bias: bias ? heapOffset(backend, bias) : 0, relu };
-  const gemm = native ? nativeGemm() : undefined;
-  if (gemm) {
-    for (let i = 0, tall = batchB === 1 && !transposeA; i < (tall ? 1 : batch); i++) {
-      nativeMatMul(gemm, backend, tall ? batch * rows : rows, cols, inner, pa + i * aStride, transposeA, pb + i * bStride, transposeB, pc + i * rows * cols * 4, options);
-    }
-  } else if (batchB === 1 && !transposeA) {
-    // The whole batch of a as one tall matrix against the shared b.
-    matMulThreaded(backend, batch * rows, cols, inner, pa, aRow, aK, pb, transposeB ? 1 : 0, pc, options);
-  } else {
-    for (let i = 0; i < batch; i++) {
-      matMulThreaded(backend, rows, cols, inner, pa + i * aStride, aRow, aK, pb + i * bStride, transposeB ? 1 : 0, pc + i * rows * cols * 4, options);
-    }
+  const options = { bias: bias ? heapOffset(backend, bias) : 0, relu, native };
+  // Without a batch of b, the whole batch of a is one tall matrix against the shared b.
+  const tall = batchB === 1 && !transposeA;
+  for (let i = 0; i < (tall ? 1 : batch); i++) {
+    productAt(backend, tall ? batch * rows : rows, cols, inner, pa + i * aStride, transposeA, pb + i * bStride, transposeB, pc + i * rows * cols * 4, options);
   }
   return out;
+}
+
+/**
+ * C (m x n at heap byte offset c) = op(A) op(B) (+ bias, ReLU): A m x k (transposed: stored k x m),
+ * B k x n (n x k), dense row-major; on the native product when `native` and it loaded, else on the
+ * SIMD one, threaded either way. `bias`: heap byte offset of n floats, 0 for none.
+ */
+export function productAt(
+  backend: BackendWasm, m: number, n: number, k: number, a: number, transA: boolean, b: number, transB: boolean, c: number,
+  { bias = 0, relu = false, native = false }: { bias?: number; relu?: boolean; native?: boolean } = {},
+): void {
+  const gemm = native ? nativeGemm() : undefined;
+  if (gemm) nativeMatMul(gemm, backend, m, n, k, a, transA, b, transB, c, { bias, relu });
+  else matMulThreaded(backend, m, n, k, a, transA ? 4 : k * 4, transA ? m * 4 : 4, b, transB ? 1 : 0, c, { bias, relu });
 }

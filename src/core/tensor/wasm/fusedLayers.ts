@@ -4,6 +4,7 @@ import { patchGeometry, patchMatrix } from './conv2D';
 import { disposeInfos, reshapeInfo } from './kernelCall';
 import { NATIVE_ATTR, simdMatMul } from './batchMatMul';
 import type { WasmKernelFix } from './kernelFix';
+import { nativeConvGemm } from './nativeGemm';
 import { heapOffset } from './simdKernels';
 import { biasActivationGradThreaded, col2imThreaded } from './threads';
 
@@ -65,7 +66,7 @@ export const convLayerKernel: WasmKernelFix = {
       const { patches, filter, b } = args.inputs as { patches: tf.TensorInfo; filter: tf.TensorInfo; b: tf.TensorInfo };
       const { relu, outShape } = args.attrs as unknown as ConvProductAttrs;
       const w = reshapeInfo(backend, filter, [patches.shape[1], outShape[3]]);
-      const product = simdMatMul(backend, patches, w, false, false, { bias: b, relu });
+      const product = simdMatMul(backend, patches, w, false, false, { bias: b, relu, native: nativeConvGemm() !== undefined });
       disposeInfos(backend, w);
       if (!product) throw new Error(`${CONV_LAYER}: float32 operands only`);
       const out = reshapeInfo(backend, product, outShape);
@@ -161,6 +162,11 @@ function denseLayerGradProduct(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, 
   return tf.engine().runKernel('BatchMatMul', { a, b }, { transposeA, transposeB, [NATIVE_ATTR]: true } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
+/** An im2col conv layer's gradient product: BatchMatMul, on the native product where conv layers take it (`nativeConvGemm`). */
+function convLayerGradProduct(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
+  return tf.engine().runKernel('BatchMatMul', { a, b }, { transposeA, transposeB, [NATIVE_ATTR]: nativeConvGemm() !== undefined } as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
 /** Gradients of the fused kernels: each input's closure runs only when tfjs needs that input's gradient. */
 const GRADIENTS: tf.GradConfig[] = [
   {
@@ -187,8 +193,8 @@ const GRADIENTS: tf.GradConfig[] = [
       const [positions, taps] = patches.shape as [number, number];
       const dz2 = () => tf.reshape(dz, [positions, -1]);
       return {
-        patches: () => tf.matMul(dz2(), tf.reshape(filter, [taps, -1]), false, true),
-        filter: () => tf.reshape(tf.matMul(patches, dz2(), true, false), filter.shape),
+        patches: () => convLayerGradProduct(dz2(), tf.reshape(filter, [taps, -1]), false, true),
+        filter: () => tf.reshape(convLayerGradProduct(patches, dz2(), true, false), filter.shape),
         b: () => db,
       };
     },

@@ -4,6 +4,7 @@ import { conv2DFix, fusedConv2DFix } from './conv2D';
 import { convPoolExpandKernel, convPoolGradKernel, convPoolKernel, registerConvPoolGradients } from './convPool';
 import { conv2DBackpropFilterFix } from './conv2DBackpropFilter';
 import { conv2DBackpropInputFix } from './conv2DBackpropInput';
+import { denseStackGradsKernel } from './denseStack';
 import { depthwiseConv2dNativeBackpropFilterFix } from './depthwiseConv2dNativeBackpropFilter';
 import { depthwiseConv2dNativeBackpropInputFix } from './depthwiseConv2dNativeBackpropInput';
 import { biasActivationGradKernel, col2imKernel, convLayerKernel, denseLayerKernel, im2colKernel, registerFusedLayerGradients } from './fusedLayers';
@@ -62,6 +63,7 @@ export const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   convPoolKernel,
   convPoolGradKernel,
   convPoolExpandKernel,
+  denseStackGradsKernel,
 ];
 
 /**

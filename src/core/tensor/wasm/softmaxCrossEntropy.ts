@@ -23,6 +23,28 @@ function rowStats(x: Float32Array, at: number, classes: number): { max: number; 
   return { max, sum };
 }
 
+/** The kernel's arithmetic on views (logits x [rows, classes], labels y): the mean loss, rounded to float32 where stored. */
+export function meanSoftmaxCrossEntropy(x: Float32Array, y: Int32Array | Float32Array, rows: number, classes: number): number {
+  let total = 0;
+  for (let i = 0; i < rows; i++) {
+    const at = i * classes;
+    const label = y[i];
+    if (!(label >= 0 && label < classes)) continue;
+    const { max, sum } = rowStats(x, at, classes);
+    total += max + Math.log(sum) - x[at + label];
+  }
+  return rows > 0 ? total / rows : NaN;
+}
+
+/** The gradient kernel's arithmetic on views: g = (softmax(x) - onehot(y)) * scale (scale: dy / rows). */
+export function softmaxCrossEntropyGrad(x: Float32Array, y: Int32Array | Float32Array, rows: number, classes: number, scale: number, g: Float32Array): void {
+  for (let i = 0; i < rows; i++) {
+    const at = i * classes;
+    const { max, sum } = rowStats(x, at, classes);
+    for (let j = 0; j < classes; j++) g[at + j] = (Math.exp(x[at + j] - max) / sum - (y[i] === j ? 1 : 0)) * scale;
+  }
+}
+
 function views(backend: BackendWasm, logits: tf.TensorInfo, labels: tf.TensorInfo) {
   if (logits.dtype !== 'float32' || logits.shape.length !== 2 || labels.shape.length !== 1 || labels.shape[0] !== logits.shape[0]) {
     throw new Error(`${SOFTMAX_CROSS_ENTROPY}: logits [rows, classes] float32 and labels [rows]`);
@@ -45,15 +67,7 @@ export const softmaxCrossEntropyKernel: WasmKernelFix = {
       const out = backend.makeOutput([], 'float32');
       // Views after allocating: a growing heap detaches earlier ones.
       const { rows, classes, x, y } = views(backend, logits, labels);
-      let total = 0;
-      for (let i = 0; i < rows; i++) {
-        const at = i * classes;
-        const label = y[i];
-        if (!(label >= 0 && label < classes)) continue;
-        const { max, sum } = rowStats(x, at, classes);
-        total += max + Math.log(sum) - x[at + label];
-      }
-      (backend.typedArrayFromHeap(out) as Float32Array)[0] = rows > 0 ? total / rows : NaN;
+      (backend.typedArrayFromHeap(out) as Float32Array)[0] = meanSoftmaxCrossEntropy(x, y, rows, classes);
       return out;
     };
   },
@@ -69,12 +83,7 @@ export const softmaxCrossEntropyGradKernel: WasmKernelFix = {
       const out = backend.makeOutput(logits.shape, 'float32');
       const { rows, classes, x, y } = views(backend, logits, labels);
       const scale = (backend.typedArrayFromHeap(dy) as Float32Array)[0] / rows;
-      const g = backend.typedArrayFromHeap(out) as Float32Array;
-      for (let i = 0; i < rows; i++) {
-        const at = i * classes;
-        const { max, sum } = rowStats(x, at, classes);
-        for (let j = 0; j < classes; j++) g[at + j] = (Math.exp(x[at + j] - max) / sum - (y[i] === j ? 1 : 0)) * scale;
-      }
+      softmaxCrossEntropyGrad(x, y, rows, classes, scale, backend.typedArrayFromHeap(out) as Float32Array);
       return out;
     };
   },

@@ -88,6 +88,7 @@ const enum Op {
   ConvPoolGrad,
   ConvPoolExpand,
   WinogradOutputGradPool,
+  WinogradOutput,
 }
 
 /**
@@ -188,6 +189,15 @@ const ITEM_SOURCE = `function kernelItem(x, g, index, thread) {
       // dy (pooled), code, dM, acc, C, tilesH, tilesW, ph, pw, scratch, scratch per thread.
       x.winogradOutputGradPool(g[3], g[4], g[5], g[6], u0, u0 + nu, g[7], g[8], g[9], g[10], g[11], g[12] + thread * g[13]);
       return;
+    case ${Op.WinogradOutput}: {
+      // Images first + u0..: M, y, outC, outH, outW, tilesH, tilesW, tiles, bias, relu, code, ph, pw, first, scratch, scratch per
+      // thread (the output transform alone, after the 36 products ran elsewhere: the native product).
+      const [m, y, outC, outH, outW, tilesH, tilesW, tiles, bias, relu, code, ph, pw, first, s0, stride] = g.subarray(3, 19);
+      const scratch = s0 + thread * stride;
+      if (code) x.winogradOutputPool(m, y, code, first + u0, first + u0 + nu, outC, tilesH, tilesW, ph, pw, bias, relu, scratch);
+      else x.winogradOutput(m, y, first + u0, first + u0 + nu, outH, outW, outC, tilesH, tilesW, tiles, bias, relu, scratch);
+      return;
+    }
     case ${Op.ConvPool}: {
       // Images u0..: x, filter, bias, y, code, then the geometry (convPoolArgs), relu, scratch, scratch per thread.
       const [xp, f, bias, y, code, H, W, inC, fh, fw, outC, ph, pw, pt, pl, Hp, Wp, relu, s0, stride] = g.subarray(3, 23);
@@ -433,6 +443,19 @@ export function winogradForwardThreaded(
   withScratch(backend, (stride / 4) * threads, (s) =>
     pool(backend, threads).run([Op.WinogradForward, g.batch, chunk, v, u, m, y, g.inC, g.outC, g.outH, g.outW, g.tilesH, g.tilesW, tilesOf(g),
       bias, relu ? 1 : 0, s, stride, pooled?.code ?? 0, pooled?.ph ?? 0, pooled?.pw ?? 0], items, parallel));
+}
+
+/**
+ * The output transform of `winogradForwardThreaded` alone (M already holds the 36 products: the
+ * native product computed them), for images n0..n1, shared between threads.
+ */
+export function winogradOutputThreaded(
+  backend: BackendWasm, m: number, y: number, g: WinogradGeometry, bias: number, relu: boolean, pooled?: { code: number; ph: number; pw: number },
+  n0 = 0, n1 = g.batch,
+): void {
+  const args = [m, y, g.outC, g.outH, g.outW, g.tilesH, g.tilesW, tilesOf(g), bias, relu ? 1 : 0, pooled?.code ?? 0, pooled?.ph ?? 0, pooled?.pw ?? 0, n0];
+  withScratch(backend, (WINOGRAD_SCRATCH_BYTES / 4) * kernelThreads(), (s) =>
+    split(backend, Op.WinogradOutput, n1 - n0, 36 * (n1 - n0) * g.tilesH * g.tilesW * g.outC, [...args, s, WINOGRAD_SCRATCH_BYTES]));
 }
 
 /** `SimdKernels.winogradInput` (x -> V [36][tiles][inC]), images shared between threads. */

@@ -3,10 +3,11 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { biasActivationGrad } from './fusedLayers';
 import { disposeInfos } from './kernelCall';
 import type { WasmKernelFix } from './kernelFix';
+import { nativeConvGemm, nativeMatMulBatch } from './nativeGemm';
 import { heapOffset } from './simdKernels';
 import {
   matMulBatchThreaded, winogradForwardThreaded, winogradInputGradThreaded, winogradInputThreaded, winogradOutputGradPoolThreaded, winogradOutputGradThreaded,
-  type WinogradGeometry,
+  winogradOutputThreaded, type StridedProduct, type WinogradGeometry,
 } from './threads';
 
 /**
@@ -53,6 +54,49 @@ export const WINOGRAD_OUTPUT_GRAD_POOL = 'ModelLabWinogradOutputGradPool';
 
 /** `MODEL_LAB_WINOGRAD_POOL=0` keeps a Winograd layer and its max pooling apart (A/B measurements). */
 export const WINOGRAD_POOL_ENV_VAR = 'MODEL_LAB_WINOGRAD_POOL';
+
+/** The 36 products of a pass on the native product where it applies, else on the wasm threads (same arguments). */
+function products(backend: BackendWasm, p: StridedProduct, aStride: number, bStride: number, cStride: number): void {
+  const gemm = nativeConvGemm();
+  if (gemm) nativeMatMulBatch(gemm, backend, 36, p, aStride, bStride, cStride);
+  else matMulBatchThreaded(backend, 36, p, aStride, bStride, cStride);
+}
+
+/**
+ * Tiles per chunk of the native forward pass: the 36 products of a chunk's tiles, then its output
+ * transform, while that part of M (2.3 MB on the reference CNN's second layer) is still in cache.
+ * Over all tiles at once (M 10.6 MB) the forward took 0.57 / 0.75 CPU-ms more on 1 / 2 threads
+ * (5.71 / 6.32 against 5.14 / 5.57, medians of 14, load 5.5-6.8); chunks of 72-144 tiles were no
+ * better on 1 thread and worse on 2 (two dispatches per chunk). Fixed by the shape, not the thread count.
+ */
+const NATIVE_FORWARD_TILES = 256;
+
+/**
+ * The forward pass after the input transform: the 36 products, then the output transform (+ bias,
+ * ReLU; pooled with `pooled`). On the wasm product both run per few images while M is in cache
+ * (`winogradForwardThreaded`); on the native one per chunk of `NATIVE_FORWARD_TILES` tiles (whole images).
+ */
+function forward(
+  backend: BackendWasm, v: number, u: number, m: number, y: number, g: WinogradGeometry, bias: number, relu: boolean,
+  pooled?: { code: number; ph: number; pw: number },
+): void {
+  const gemm = nativeConvGemm();
+  if (!gemm) {
+    winogradForwardThreaded(backend, v, u, m, y, g, bias, relu, pooled);
+    return;
+  }
+  const perImage = g.tilesH * g.tilesW;
+  const chunk = Math.max(1, Math.floor(NATIVE_FORWARD_TILES / perImage));
+  for (let n0 = 0; n0 < g.batch; n0 += chunk) {
+    const images = Math.min(chunk, g.batch - n0);
+    const t0 = n0 * perImage;
+    nativeMatMulBatch(gemm, backend, 36, {
+      m: images * perImage, n: g.outC, k: g.inC, a: v + t0 * 36 * g.inC * 4, aRow: 36 * g.inC * 4, aK: 4, b: u, bTransposed: false, ldb: 0,
+      c: m + t0 * 36 * g.outC * 4, ldc: 36 * g.outC * 4,
+    }, g.inC * 4, g.inC * g.outC * 4, g.outC * 4);
+    winogradOutputThreaded(backend, m, y, g, bias, relu, pooled, n0, n0 + images);
+  }
+}
 
 /**
  * Input channels from which a layer runs as Winograd. The 36 products have the input channels as
@@ -152,7 +196,7 @@ export const winogradConvKernel: WasmKernelFix = {
       const outC = outShape[3];
       const m = backend.makeOutput([tileTotal, 36, outC], 'float32');
       const y = backend.makeOutput(outShape, 'float32');
-      winogradForwardThreaded(backend, heapOffset(backend, v), heapOffset(backend, u), heapOffset(backend, m), heapOffset(backend, y),
+      forward(backend, heapOffset(backend, v), heapOffset(backend, u), heapOffset(backend, m), heapOffset(backend, y),
         { ...outputGeometry(outShape), inC }, heapOffset(backend, b), relu);
       disposeInfos(backend, m);
       return y;
@@ -175,7 +219,7 @@ export const winogradConvPoolKernel: WasmKernelFix = {
       const m = backend.makeOutput([tileTotal, 36, outC], 'float32');
       const y = backend.makeOutput([batch, ph, pw, outC], 'float32');
       const code = backend.makeOutput([(batch * ph * pw * outC) / 4], 'int32');
-      winogradForwardThreaded(backend, heapOffset(backend, v), heapOffset(backend, u), heapOffset(backend, m), heapOffset(backend, y),
+      forward(backend, heapOffset(backend, v), heapOffset(backend, u), heapOffset(backend, m), heapOffset(backend, y),
         { ...outputGeometry(outShape), inC }, heapOffset(backend, b), relu, { code: heapOffset(backend, code), ph, pw });
       disposeInfos(backend, m);
       return [y, code];
@@ -228,7 +272,7 @@ export const winogradDataGradKernel: WasmKernelFix = {
       const [tileTotal, , outC] = dm.shape;
       const inC = u.shape[1];
       const dv = backend.makeOutput([tileTotal, 36, inC], 'float32');
-      matMulBatchThreaded(backend, 36, {
+      products(backend, {
         m: tileTotal, n: inC, k: outC, a: heapOffset(backend, dm), aRow: 36 * outC * 4, aK: 4,
         b: heapOffset(backend, u), bTransposed: true, ldb: 0, c: heapOffset(backend, dv), ldc: 36 * inC * 4,
       }, outC * 4, inC * outC * 4, inC * 4);
@@ -248,7 +292,7 @@ export const winogradFilterGradKernel: WasmKernelFix = {
       const [tileTotal, , inC] = v.shape;
       const outC = dm.shape[2];
       const du = backend.makeOutput([36, inC, outC], 'float32');
-      matMulBatchThreaded(backend, 36, {
+      products(backend, {
         m: inC, n: outC, k: tileTotal, a: heapOffset(backend, v), aRow: 4, aK: 36 * inC * 4,
         b: heapOffset(backend, dm), bTransposed: false, ldb: 36 * outC * 4, c: heapOffset(backend, du), ldc: 0,
       }, inC * 4, outC * 4, inC * outC * 4);

@@ -3,20 +3,31 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { CONV_POOL, CONV_POOL_ENV_VAR, convPoolApplies, convPoolLayer } from '../../../../src/core/tensor/wasm/convPool';
 import { convLayer } from '../../../../src/core/tensor/wasm/fusedLayers';
+import { NATIVE_CONV_ENV_VAR } from '../../../../src/core/tensor/wasm/nativeGemm';
 import { setKernelThreads } from '../../../../src/core/tensor/wasm/threads';
 import { initWasmWithFixes } from '../backendComparison';
 import { normwise, pooledReferenceGradients, runLayer, trainingStepKernels } from './pooledReference';
 
 /**
  * The fused conv + 2x2/2 max-pool layer (few input channels): its output equals the unfused
- * layer's (im2col conv layer, then tfjs's max pooling) bit for bit; its gradients (input, filter,
+ * layer's (im2col conv layer on the wasm product, then tfjs's max pooling) bit for bit; its gradients (input, filter,
  * bias) are within 1e-6 normwise (max |got - ref| / max |ref|) of a float64 direct convolution
  * routed through the same window maxima (measured at most 3e-7; the unfused layer's errors against
  * the same reference, printed next to them, at most 2.6e-7); results are bit-identical on 1, 2 and 3 threads.
  */
 describe('fused conv + 2x2 max-pool layer (wasm)', () => {
-  before(initWasmWithFixes);
-  after(() => setKernelThreads(undefined));
+  // The unfused layer as the fused kernel's arithmetic has it: im2col and the wasm product (the
+  // native one, where conv layers take it, sums in another order).
+  const nativeConv = process.env[NATIVE_CONV_ENV_VAR];
+  before(async () => {
+    process.env[NATIVE_CONV_ENV_VAR] = '0';
+    await initWasmWithFixes();
+  });
+  after(() => {
+    setKernelThreads(undefined);
+    if (nativeConv === undefined) delete process.env[NATIVE_CONV_ENV_VAR];
+    else process.env[NATIVE_CONV_ENV_VAR] = nativeConv;
+  });
 
   const fused = (pad: 'valid' | 'same', relu: boolean) => (x: tf.Tensor, f: tf.Tensor, b: tf.Tensor) => convPoolLayer(x, f, b, pad, relu);
   const unfused = (pad: 'valid' | 'same', relu: boolean) => (x: tf.Tensor, f: tf.Tensor, b: tf.Tensor) =>

@@ -7,6 +7,7 @@ import { heapOffset, simdKernels } from '../../../../src/core/tensor/wasm/simdKe
 import { convLayer, denseLayer } from '../../../../src/core/tensor/wasm/fusedLayers';
 import { winogradConvLayer } from '../../../../src/core/tensor/wasm/winogradConv';
 import { FusedAdamOptimizer } from '../../../../src/core/train/fusedAdam';
+import { denseStepGradients } from '../../../../src/core/train/denseStep';
 import { forwardPlan, meanLoss, runLayers } from '../../../../src/core/train/forward';
 import { initWasmWithFixes } from '../backendComparison';
 
@@ -216,7 +217,7 @@ describe('training kernels on several threads', () => {
    * first conv (3 -> 16 channels) and its max pooling as one kernel (convPool.ts), its second conv
    * (16 -> 24 channels, 3x3) as Winograd; `meanLoss`: the fused loss; the fused Adam), as one array.
    */
-  function trainerWeights(build: () => tf.LayersModel, inputShape: number[], steps: number, batch: number): Float32Array {
+  function trainerWeights(build: () => tf.LayersModel, inputShape: number[], steps: number, batch: number, fusedStep = false): Float32Array {
     const model = build();
     const plan = forwardPlan(model.layers);
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -225,7 +226,9 @@ describe('training kernels on several threads', () => {
       tf.tidy(() => {
         const x = tf.randomUniform([batch, ...inputShape], 0, 1, 'float32', 5 + s);
         const y = tf.randomUniform([batch], 0, 10, 'int32', 6 + s) as tf.Tensor1D;
-        const { grads } = tf.variableGrads(() => meanLoss(runLayers(plan, x, 0, plan.layers.length, true, 0), y, 10), variables);
+        const fused = fusedStep ? denseStepGradients(plan, x, y, 0, variables, 10) : undefined;
+        assert.ok(fused || !fusedStep, 'the fused dense step applies');
+        const { grads } = fused ?? tf.variableGrads(() => meanLoss(runLayers(plan, x, 0, plan.layers.length, true, 0), y, 10), variables);
         optimizer.applyGradients(grads);
       });
     }
@@ -240,6 +243,10 @@ describe('training kernels on several threads', () => {
       await acrossThreadCounts(() => trainerWeights(build, [...shape], 4, batch), sameWeights);
     });
   }
+
+  it('the fused dense training step (one kernel: forward, loss, gradients) on the MLP gives bit-identical weights with 1, 2 and 3 threads', async () => {
+    await acrossThreadCounts(() => trainerWeights(mlp, [784], 4, 61, true), sameWeights);
+  });
 
   for (const [name, build, shape, batch] of [['MLP 784-256-128-10', mlp, [784], 64], ['CNN conv-pool-conv-dense', cnn, [16, 16, 3], 32]] as const) {
     it(`training the ${name} gives bit-identical weights with 1, 2 and 3 threads`, async () => {
