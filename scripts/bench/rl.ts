@@ -2,7 +2,7 @@
  * The RL lab's two studies, each arm in its own process (arms run side by side, as many at a
  * time as the machine has cores):
  *
- *   npm run bench:rl -- [--study skills|offline] [--seed S] [--maze FILE] [--jobs N] [--levels] [--json]
+ *   npm run bench:rl -- [--study skills|offline] [--seed S] [--maze FILE] [--epochs N] [--jobs N] [--levels] [--json]
  *
  * 1. skills: METRA vs DIAYN (discrete skills, continuous skills), and LSD, in the official 2-D
  *    point environment, the same SAC and budget; 48 skills evaluated deterministically: distinct unit
@@ -34,6 +34,7 @@ import type { GcAlgo } from '../../src/core/rl/gcrl/settings';
 import { OfflineTrainer } from '../../src/core/rl/gcrl/trainer';
 import { SkillsTrainer } from '../../src/core/rl/skills/trainer';
 import { initBackend } from '../../src/core/tensor/backend';
+import { denseProductEngine } from '../../src/core/tensor/wasm/nativeGemm';
 import { createRng } from '../../src/core/util/random';
 import { hiqlLevels } from './rlHiqlLevels';
 import { FAR_STEPS, offlineArm, skillsArm, validationTasks } from './rlStudies';
@@ -54,12 +55,16 @@ const { values } = parseArgs({
     levels: { type: 'boolean', default: false },
     /** Shorter budgets, to check the script itself (not for results). */
     quick: { type: 'boolean', default: false },
+    /** The offline study's budget in epochs of 1,000 updates (default `OFFLINE_STUDY.epochs`): budget candidates, docs/rl.md. */
+    epochs: { type: 'string' },
   },
 });
 const seed = Number(values.seed);
 const JOBS = values.jobs ? Number(values.jobs) : availableParallelism();
 if (!Number.isInteger(JOBS) || JOBS < 1) throw new Error(`--jobs must be a positive integer, got ${values.jobs}`);
 if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${values.seed}`);
+const epochs = values.epochs === undefined ? undefined : Number(values.epochs);
+if (epochs !== undefined && !(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`--epochs must be a positive integer, got ${values.epochs}`);
 
 interface ArmResult {
   arm: string;
@@ -85,6 +90,7 @@ async function runArm(arm: string): Promise<ArmResult> {
     const algos = arm.slice(8).split(',') as GcAlgo[];
     const { maze, tasks, far } = loadMaze();
     const { settings, data } = offlineArm(algos, far, maze.layout, seed, values.quick!, validationTasks(maze, tasks));
+    if (epochs !== undefined) settings.epochs = epochs;
     const env = makeEnv(settings.env);
     const dataset = generateDataset(env, settings.env, data, createRng((seed * 31 + 7) >>> 0));
     const t = new OfflineTrainer(settings, dataset);
@@ -105,7 +111,7 @@ async function runArm(arm: string): Promise<ArmResult> {
         last: { successRate: round(last.successRate), tasks: last.tasks.map((x) => round(x.successRate)) },
       };
     }
-    log(`${arm} final ${ordering(t)}${levels(t, settings.epochs)}`);
+    log(`${arm} final ${ordering(t)}${levels(t, settings.epochs)}; dense product ${denseProductEngine()}`);
     t.dispose();
   }
   const c = process.cpuUsage(c0);

@@ -105,6 +105,22 @@ describe('offline goal-conditioned trainer (HIQL, GCIVL, GCBC on one value)', ()
     assert.notEqual(three.metrics[1].hiqlHigh, one.metrics[1].hiqlHigh, 'the extra steps do train the high level');
   });
 
+  it('the budget: a longer run passes through exactly the policies a shorter one ends with (round 9\'s budget candidates, docs/rl.md)', async () => {
+    const s = tiny('gridmaze');
+    const short = await straight(s);
+    const long = { ...s, epochs: 3 };
+    const t = new OfflineTrainer(long, data(long));
+    const metrics: Record<string, number>[] = [];
+    let atTwo: Omit<typeof short, 'metrics'> | undefined;
+    await t.session.run(t.stages((epoch) => {
+      if (epoch === 2) atTwo = { evals: s.algos.map((a) => evaluateAlgo(t, a, s.evaluation, evaluationRng(s.seed, 2))), grid: valueGrid(t, [[1, 1]]) };
+    }), { onStep: (r) => void metrics.push(r.metrics) });
+    t.dispose();
+    assert.equal(metrics.length, 3 * s.stepsPerEpoch);
+    assert.deepEqual(metrics.slice(0, 2 * s.stepsPerEpoch), short.metrics);
+    assert.deepEqual(atTwo, { evals: short.evals, grid: short.grid });
+  });
+
   for (const highSteps of [1, 3]) {
     it(`resumes from a checkpoint exactly where it stopped (highSteps ${highSteps})`, async () => {
       const s = { ...tiny('gridmaze'), highSteps };
