@@ -384,6 +384,17 @@ static int heap_int_args(napi_env env, napi_callback_info info, size_t count, fl
 }
 
 /**
+ * Whether op(A), op(B) and C of `count` products (product u's operands `s*` floats after product
+ * 0's at offsets a, b, c) lie in a heap of `length` floats: every element each one spans.
+ */
+static int operands_in_heap(const product_t *p, int64_t a, int64_t b, int64_t c, int64_t count, int64_t sa, int64_t sb, int64_t sc, size_t length) {
+  int64_t a_end = a + (count - 1) * sa + (int64_t)(p->trans_a ? p->k - 1 : p->m - 1) * p->lda + (p->trans_a ? p->m : p->k);
+  int64_t b_end = b + (count - 1) * sb + (int64_t)(p->trans_b ? p->n - 1 : p->k - 1) * p->ldb + (p->trans_b ? p->k : p->n);
+  int64_t c_end = c + (count - 1) * sc + (int64_t)(p->m - 1) * p->ldc + p->n;
+  return a >= 0 && b >= 0 && c >= 0 && a_end <= (int64_t)length && b_end <= (int64_t)length && c_end <= (int64_t)length;
+}
+
+/**
  * sgemm(heap: Float32Array over the whole wasm memory, transA, transB, m, n, k, a, lda, b, ldb,
  * c, ldc, bias (-1: none), relu, threads): offsets and leading dimensions in floats.
  */
@@ -399,11 +410,8 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
   int threads = (int)v[13];
   if (p.m <= 0 || p.n <= 0 || p.k <= 0 || threads < 1) return fail(env, "sgemm: m, n, k and threads must be positive");
   /* Every element each operand spans must lie in the heap. */
-  int64_t a_end = v[5] + (int64_t)(p.trans_a ? p.k - 1 : p.m - 1) * p.lda + (p.trans_a ? p.m : p.k);
-  int64_t b_end = v[7] + (int64_t)(p.trans_b ? p.n - 1 : p.k - 1) * p.ldb + (p.trans_b ? p.k : p.n);
-  int64_t c_end = v[9] + (int64_t)(p.m - 1) * p.ldc + p.n;
   int64_t bias_end = v[11] < 0 ? 0 : v[11] + p.n;
-  if (v[5] < 0 || v[7] < 0 || v[9] < 0 || a_end > (int64_t)length || b_end > (int64_t)length || c_end > (int64_t)length || bias_end > (int64_t)length) {
+  if (!operands_in_heap(&p, v[5], v[7], v[9], 1, 0, 0, 0, length) || bias_end > (int64_t)length) {
     return fail(env, "sgemm: an operand lies outside the heap");
   }
   p.a = heap + v[5];
@@ -441,10 +449,7 @@ static napi_value SgemmBatch(napi_env env, napi_callback_info info) {
   }
   if (v[7] < 0 || v[10] < 0 || v[13] < 0) return fail(env, "sgemmBatch: strides must not be negative");
   /* Every element each operand spans, in the last product of the batch, must lie in the heap. */
-  int64_t a_end = v[5] + (count - 1) * v[7] + (int64_t)(p.trans_a ? p.k - 1 : p.m - 1) * p.lda + (p.trans_a ? p.m : p.k);
-  int64_t b_end = v[8] + (count - 1) * v[10] + (int64_t)(p.trans_b ? p.n - 1 : p.k - 1) * p.ldb + (p.trans_b ? p.k : p.n);
-  int64_t c_end = v[11] + (count - 1) * v[13] + (int64_t)(p.m - 1) * p.ldc + p.n;
-  if (v[5] < 0 || v[8] < 0 || v[11] < 0 || a_end > (int64_t)length || b_end > (int64_t)length || c_end > (int64_t)length) {
+  if (!operands_in_heap(&p, v[5], v[8], v[11], count, v[7], v[10], v[13], length)) {
     return fail(env, "sgemmBatch: an operand lies outside the heap");
   }
   p.a = heap + v[5];

@@ -5,7 +5,7 @@ import type { WasmKernelFix } from './kernelFix';
 import { nativeBiasActivationGrad, nativeElementwise, nativeGemm } from './nativeGemm';
 import { boundSimdKernels, heapOffset } from './simdKernels';
 import { meanSoftmaxCrossEntropy, softmaxCrossEntropyGrad } from './softmaxCrossEntropy';
-import { biasActivationGradThreaded, biasGradBlockRows } from './threads';
+import { alignedFloats, biasActivationGradThreaded, biasGradBlockRows } from './threads';
 
 /**
  * A whole stack of dense layers trained as ONE kernel: forward, the mean softmax cross-entropy
@@ -31,8 +31,6 @@ export interface DenseStackAttrs {
   relu: boolean[];
 }
 
-/** Floats rounded up to whole 16-byte units (each scratch region starts aligned). */
-const aligned = (floats: number) => Math.ceil(floats / 4) * 4;
 
 export const denseStackGradsKernel: WasmKernelFix = {
   kernelName: DENSE_STACK_GRADS,
@@ -56,8 +54,8 @@ export const denseStackGradsKernel: WasmKernelFix = {
       const grads = relu.flatMap((_, i) => [backend.makeOutput(w[i].shape, 'float32'), backend.makeOutput(b[i].shape, 'float32')]);
       // Scratch, one allocation: per layer its output y_i, the gradient dy_i of that output, dz_i
       // (the gradient before ReLU, when it has one) and float64 column sums for the bias gradient.
-      const sizes = width.slice(1).map((n) => aligned(m * n));
-      const floats = sizes.reduce((s, n, i) => s + n * (relu[i] ? 3 : 2) + aligned(2 * width[i + 1]), 0);
+      const sizes = width.slice(1).map((n) => alignedFloats(m * n));
+      const floats = sizes.reduce((s, n, i) => s + n * (relu[i] ? 3 : 2) + alignedFloats(2 * width[i + 1]), 0);
       const scratch = backend.makeOutput([floats], 'float32');
       try {
         let at = heapOffset(backend, scratch);
@@ -69,7 +67,7 @@ export const denseStackGradsKernel: WasmKernelFix = {
         const y = sizes.map(take);
         const dy = sizes.map(take);
         const dz = sizes.map((n, i) => (relu[i] ? take(n) : dy[i]));
-        const acc = width.slice(1).map((n) => take(aligned(2 * n)));
+        const acc = width.slice(1).map((n) => take(alignedFloats(2 * n)));
         const px = heapOffset(backend, x);
         const pw = w.map((t) => heapOffset(backend, t));
         const pb = b.map((t) => heapOffset(backend, t));

@@ -265,9 +265,14 @@ export function matMulThreaded(
     pool(backend, threads).run([Op.MatMul, units, chunk, m, n, k, a, aRow, aK, b, bTransposed, c, s, stride, columns ? 0 : 1, bias, relu ? 1 : 0], Math.ceil(units / chunk)));
 }
 
+/** `floats` rounded up to whole 16-byte units, so that a scratch region after it starts aligned. */
+export function alignedFloats(floats: number): number {
+  return Math.ceil(floats / 4) * 4;
+}
+
 /** Bytes of one thread's scratch area for a kernel needing `floats` of it: 16-byte aligned. */
 function scratchBytes(floats: number): number {
-  return Math.ceil(floats / 4) * 16;
+  return alignedFloats(floats) * 4;
 }
 
 /** One product of a batch: op(A) m x k (element (i, p) at a + i * aRow + p * aK bytes), B and C rows ldb, ldc bytes apart (0: dense). */
