@@ -582,27 +582,25 @@ test('minConvSimilarity, maxDriftRatio, driftSpan: smartfrz settings with a rang
       await fs.writeFile(file, text);
       return text;
     };
+    /** `freezing` is refused with a diagnostic at `pointer`, on the line of `token` in the file. */
+    const rejectsAt = async (freezing: object, pointer: string, token: string) => {
+      const text = await write(freezing);
+      const err = await rejectsUserError(loadExperimentFile(file));
+      assert.equal(err.pointer, pointer);
+      assert.equal(err.line, positionOf(text, token).line);
+    };
     await write({ policy: 'smartfrz', minLayerSimilarity: 0.999, minConvSimilarity: 0.9999 });
     const ok = (await loadExperimentFile(file)).experiment as TrainExperiment;
     assert.equal(ok.freezing?.minConvSimilarity, 0.9999);
-    const high = await write({ policy: 'smartfrz', minConvSimilarity: 1.5 });
-    const err = await rejectsUserError(loadExperimentFile(file));
-    assert.equal(err.pointer, '/freezing/minConvSimilarity');
-    assert.equal(err.line, positionOf(high, '1.5').line);
+    await rejectsAt({ policy: 'smartfrz', minConvSimilarity: 1.5 }, '/freezing/minConvSimilarity', '1.5');
     await write({ policy: 'linear', minConvSimilarity: 0.9 });
     assert.match((await rejectsUserError(loadExperimentFile(file))).message, /unknown property "minConvSimilarity" in freezing/);
     // The drift signal's settings, likewise.
     await write({ policy: 'smartfrz', maxDriftRatio: 3, driftSpan: 8 });
     const drift = (await loadExperimentFile(file)).experiment as TrainExperiment;
     assert.deepEqual([drift.freezing?.maxDriftRatio, drift.freezing?.driftSpan], [3, 8]);
-    const zero = await write({ policy: 'smartfrz', minLayerSimilarity: 0.999, maxDriftRatio: 0 });
-    const zeroErr = await rejectsUserError(loadExperimentFile(file));
-    assert.equal(zeroErr.pointer, '/freezing/maxDriftRatio');
-    assert.equal(zeroErr.line, positionOf(zero, '"maxDriftRatio"').line);
-    const short = await write({ policy: 'smartfrz', driftSpan: 1 });
-    const shortErr = await rejectsUserError(loadExperimentFile(file));
-    assert.equal(shortErr.pointer, '/freezing/driftSpan');
-    assert.equal(shortErr.line, positionOf(short, '"driftSpan"').line);
+    await rejectsAt({ policy: 'smartfrz', minLayerSimilarity: 0.999, maxDriftRatio: 0 }, '/freezing/maxDriftRatio', '"maxDriftRatio"');
+    await rejectsAt({ policy: 'smartfrz', driftSpan: 1 }, '/freezing/driftSpan', '"driftSpan"');
     await write({ policy: 'linear', maxDriftRatio: 3 });
     assert.match((await rejectsUserError(loadExperimentFile(file))).message, /unknown property "maxDriftRatio" in freezing/);
   } finally {
