@@ -379,9 +379,26 @@ function renderFreezes(): void {
   );
 }
 
+let drawing: Promise<unknown> | undefined;
+let drawAgain = false;
+
+/**
+ * One drawing at a time: a live run posts new data several times a second, and a chart of a long
+ * run can take longer than that to draw on a busy machine. What arrives meanwhile is drawn once,
+ * with the latest data, when the drawing in progress is done.
+ */
 function drawCharts(): void {
-  void renderChart();
-  void renderResults();
+  if (drawing) {
+    drawAgain = true;
+    return;
+  }
+  drawing = Promise.all([renderChart(), renderResults()]).finally(() => {
+    drawing = undefined;
+    if (drawAgain) {
+      drawAgain = false;
+      onNextFrame(drawCharts);
+    }
+  });
 }
 
 async function renderChart(): Promise<void> {

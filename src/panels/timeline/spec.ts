@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { ClassificationReport } from '../../core/train/classificationReport';
-import type { TimelineRun } from './viewModel';
+import { downsample, type TimelineRun } from './viewModel';
 
 /**
  * Builds the timeline's Vega-Lite spec from run timelines: a pure function, so tests can check
@@ -106,10 +106,16 @@ export function freezeRows(runs: readonly TimelineRun[]): FreezeRow[] {
   return rows;
 }
 
+/**
+ * Epoch points drawn per run: a small model can run thousands of epochs, more than a chart's width
+ * shows; the panel's CSV export keeps every epoch.
+ */
+export const MAX_DRAWN_EPOCHS = 1000;
+
 export function metricRows(runs: readonly TimelineRun[]): MetricRow[] {
   const labels = runLabels(runs);
   return runs.flatMap((run, ri) =>
-    run.epochPoints.map((p) => ({
+    downsample(run.epochPoints, MAX_DRAWN_EPOCHS).map((p) => ({
       run: labels[ri], step: p.step, epoch: p.epoch,
       accuracy: finiteOrNull(p.testAccuracy), testLoss: finiteOrNull(p.testLoss), saved: p.savedBackward,
     })),

@@ -92,6 +92,10 @@ export function timelineRunFromEvents(
     layers: [], epochPoints: [], lossPoints: [],
   };
   let ended = false;
+  // Keyed by epoch: a resumed run repeats the epochs after its checkpoint, and the later point
+  // replaces the earlier (moved to the end, as it came later). A map keeps this linear in the
+  // run's length: a live timeline is rebuilt from every event several times a second.
+  const epochPoints = new Map<number, TimelineEpochPoint>();
   for (const e of events) {
     switch (e.type) {
       case 'start': {
@@ -123,8 +127,8 @@ export function timelineRunFromEvents(
       case 'epoch':
         run.currentStep = Math.max(run.currentStep, e.step);
         run.epochsDone = Math.max(run.epochsDone, e.epoch + 1);
-        run.epochPoints = run.epochPoints.filter((p) => p.epoch !== e.epoch + 1);
-        run.epochPoints.push({
+        epochPoints.delete(e.epoch + 1);
+        epochPoints.set(e.epoch + 1, {
           epoch: e.epoch + 1, step: e.step, loss: e.loss, testLoss: e.testLoss, testAccuracy: e.testAccuracy,
           elapsedSeconds: e.elapsedSeconds, savedForward: e.flopsSaved.forward, savedBackward: e.flopsSaved.backward,
         });
@@ -157,6 +161,7 @@ export function timelineRunFromEvents(
         break;
     }
   }
+  run.epochPoints = [...epochPoints.values()];
   if (!ended && knownStatus && knownStatus !== 'running') run.status = knownStatus;
   freezeWeightlessLayers(run.layers);
   run.lossPoints = downsample(run.lossPoints, MAX_LOSS_POINTS);

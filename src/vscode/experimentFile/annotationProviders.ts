@@ -4,7 +4,7 @@ import { peekExperiment } from '../../core/experiment/peek';
 import { annotationMode } from '../config';
 import type { RunIndex } from '../runs/runIndex';
 import type { RunManager } from '../runs/runManager';
-import { progressMessage, runProgress } from '../runs/progressText';
+import { progressMessage } from '../runs/progressText';
 import { formatAgo, formatPercent, formatSeconds } from '../../panels/shared/format';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { distillView, type DistillView } from '../../panels/distill/viewModel';
@@ -80,7 +80,7 @@ export function registerExperimentAnnotations(index: RunIndex, manager: RunManag
       const live = manager.activeFor(uri.fsPath);
       if (live) {
         lenses.push(
-          new vscode.CodeLens(top, { title: `$(sync~spin) ${progressMessage(runProgress(live.events))}`, command: 'modelLab.openTimeline', arguments: [uri] }),
+          new vscode.CodeLens(top, { title: `$(sync~spin) ${progressMessage(live.progress)}`, command: 'modelLab.openTimeline', arguments: [uri] }),
           new vscode.CodeLens(top, { title: '$(debug-stop) Cancel', command: 'modelLab.cancelRun', arguments: [vscode.Uri.file(live.runDir)] }),
         );
       } else {

@@ -19,23 +19,36 @@ export interface RunProgress {
 }
 
 export function runProgress(events: readonly RunEvent[]): RunProgress {
-  const p: RunProgress = { epochsDone: 0, epochs: 0, frozen: 0, savedBackward: 0 };
-  const frozen = new Set<string>();
-  for (const e of events) {
+  const tracker = new ProgressTracker();
+  for (const e of events) tracker.add(e);
+  return tracker.progress;
+}
+
+/**
+ * A live run's progress, event by event: a small model runs tens of epochs a second, and the
+ * status bar, log and CodeLens read the progress on each one, so it is kept up to date rather
+ * than folded again from the whole history (which grows without bound while the run lasts).
+ */
+export class ProgressTracker {
+  readonly progress: RunProgress = { epochsDone: 0, epochs: 0, frozen: 0, savedBackward: 0 };
+  private readonly frozenLayers = new Set<string>();
+
+  add(e: RunEvent): void {
+    const p = this.progress;
     if (e.type === 'start') p.epochs = e.epochs;
     else if (e.type === 'epoch') {
       p.epochsDone = Math.max(p.epochsDone, e.epoch + 1);
       p.accuracy = e.testAccuracy;
       p.loss = e.testLoss;
       p.savedBackward = e.flopsSaved.backward;
-    } else if (e.type === 'freeze') frozen.add(e.layer);
-    else if (e.type === 'progress') {
+    } else if (e.type === 'freeze') {
+      this.frozenLayers.add(e.layer);
+      p.frozen = this.frozenLayers.size;
+    } else if (e.type === 'progress') {
       p.fraction = e.fraction;
       p.message = e.message;
     }
   }
-  p.frozen = frozen.size;
-  return p;
 }
 
 export function progressMessage(p: RunProgress): string {

@@ -17,7 +17,7 @@ import { TimelinePanel, type TimelineDeps } from '../timeline/timelinePanel';
 import { outcomeText } from './outcomeText';
 import { POLICY_CHOICES } from './policies';
 import { policyOptionPrompts } from './policyOptionPrompts';
-import { progressMessage, runProgress } from './progressText';
+import { progressMessage } from './progressText';
 import { registerProveResult } from './proveResult';
 import { resultViewFor } from './resultViews';
 import type { RunIndex } from './runIndex';
@@ -131,7 +131,7 @@ class RunCommands {
           else TimelinePanel.addRun(this.deps, run.runDir);
           const cancel = token.onCancellationRequested(() => this.deps.runs.cancel(run.runDir));
           const sub = this.deps.runs.onDidRunEvent(({ run: r, event }) => {
-            if (r === run && event.type === 'epoch') progress.report({ message: `${pick.policy} (${i + 1}/${picks.length}): ${progressMessage(runProgress(run.events))}` });
+            if (r === run && event.type === 'epoch') progress.report({ message: `${pick.policy} (${i + 1}/${picks.length}): ${progressMessage(run.progress)}` });
           });
           progress.report({ message: `${pick.policy} (${i + 1}/${picks.length}): starting…`, increment: i === 0 ? 0 : 100 / picks.length });
           const outcome = await run.done;
@@ -161,7 +161,7 @@ class RunCommands {
       if (active.length === 1) runDir = active[0].runDir;
       else {
         const pick = await vscode.window.showQuickPick(
-          active.map((r) => ({ label: `${path.basename(r.experimentFile)} · ${r.policy}`, description: progressMessage(runProgress(r.events)), runDir: r.runDir })),
+          active.map((r) => ({ label: `${path.basename(r.experimentFile)} · ${r.policy}`, description: progressMessage(r.progress), runDir: r.runDir })),
           { title: 'Cancel which run?' },
         );
         runDir = pick?.runDir;
@@ -311,7 +311,7 @@ class RunCommands {
             const cancel = token.onCancellationRequested(() => this.deps.runs.cancel(run.runDir));
             let done = 0;
             const report = () => {
-              const p = runProgress(run.events);
+              const p = run.progress;
               const fraction = p.fraction ?? (p.epochs ? p.epochsDone / p.epochs : 0);
               const increment = 100 * fraction - done;
               done += increment;

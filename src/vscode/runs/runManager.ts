@@ -10,7 +10,7 @@ import { backendSetting, runsRootFor, threadsSetting } from '../config';
 import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { outcomeText } from './outcomeText';
-import { progressMessage, runProgress } from './progressText';
+import { progressMessage, ProgressTracker, type RunProgress } from './progressText';
 
 /** A running run this window follows: one it started, or one it found running in the run store. */
 export interface ActiveRun {
@@ -22,7 +22,16 @@ export interface ActiveRun {
   readonly policy: string;
   /** Every event so far (the run's whole history), so panels and inline hints opened mid-run see it all. */
   readonly events: RunEvent[];
+  /** Its progress after the latest event (kept up to date, never folded again from `events`). */
+  readonly progress: RunProgress;
 }
+
+/**
+ * Epoch lines in the log at most this often per run: a small model runs tens of epochs a second,
+ * and every epoch is in the run's `events.jsonl` anyway. Freezes, the start and the end are
+ * always logged.
+ */
+const EPOCH_LOG_INTERVAL_MS = 1000;
 
 export interface RunEventNotice {
   run: ActiveRun;
@@ -85,17 +94,26 @@ export class RunManager implements vscode.Disposable {
   }
 
   private follow(follower: RunFollower, experimentFile: string, policy: string): ActiveRun {
-    const run: ActiveRun = { follower, done: follower.done, runId: follower.runId, runDir: follower.runDir, experimentFile, policy, events: [] };
+    const tracker = new ProgressTracker();
+    const run: ActiveRun = { follower, done: follower.done, runId: follower.runId, runDir: follower.runDir, experimentFile, policy, events: [], progress: tracker.progress };
     this.active.set(run.runDir, run);
     const tag = `[${run.runId}]`;
+    let epochLoggedAt = -Infinity;
     follower.onLog((level, line) => this.log[level](`${tag} ${line}`));
     follower.onEvent((event) => {
       run.events.push(event);
+      tracker.add(event);
       if (event.type === 'start') (run as { policy: string }).policy = event.policy;
       if (event.type === 'progress' && !run.policy) (run as { policy: string }).policy = event.kind;
       if (event.type === 'start') this.log.info(`${tag} ${event.experiment} · policy ${event.policy} · backend ${event.backend} · ${event.epochs} epochs × ${event.stepsPerEpoch} steps`);
       if (event.type === 'freeze') this.log.info(`${tag} froze ${event.layer} at epoch ${event.epoch + 1}, step ${event.step}${event.reason ? ` (${event.reason})` : ''}`);
-      if (event.type === 'epoch') this.log.info(`${tag} ${progressMessage(runProgress(run.events))}`);
+      if (event.type === 'epoch') {
+        const last = run.progress.epochsDone >= run.progress.epochs;
+        if (last || Date.now() - epochLoggedAt >= EPOCH_LOG_INTERVAL_MS) {
+          epochLoggedAt = Date.now();
+          this.log.info(`${tag} ${progressMessage(run.progress)}`);
+        }
+      }
       if (event.type === 'progress' && event.fraction > 0) this.log.info(`${tag} ${event.message}`);
       if (event.type !== 'step') this.updateStatus();
       this.eventEmitter.fire({ run, event });
@@ -159,7 +177,7 @@ export class RunManager implements vscode.Disposable {
     const start = run.events.find((e) => e.type === 'start');
     const name = start?.type === 'start' ? start.experiment : path.basename(run.experimentFile, '.experiment.json');
     const more = runs.length > 1 ? ` (+${runs.length - 1})` : '';
-    const progress = progressMessage(runProgress(run.events));
+    const progress = progressMessage(run.progress);
     this.statusItem.text = `$(sync~spin) ${name} · ${run.policy || '…'} · ${progress.split(' · ')[0]}${more}`;
     this.statusItem.tooltip = untrustedMarkdown(md`**Model Lab** — ${name} (${run.policy})\n\n${progress}\n\nClick to open the timeline.`);
     this.statusItem.command = { title: 'Open Freezing Timeline', command: 'modelLab.openTimeline', arguments: [vscode.Uri.file(run.runDir)] };

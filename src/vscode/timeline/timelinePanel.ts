@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { RunEvent } from '../../core/train/events';
 import type { RunManager } from '../runs/runManager';
 import { isTimelineState, isWebviewToHost, type HostToWebview, type WebviewToHost } from '../../panels/timeline/messages';
 import type { TimelineRun } from '../../panels/timeline/viewModel';
@@ -12,8 +13,9 @@ import { ThrottledRefresh } from '../webview/throttledRefresh';
 
 export const TIMELINE_VIEW_TYPE = 'modelLab.timeline';
 
-/** Live updates are coalesced: a step event can come every few milliseconds. */
+/** Live updates are coalesced: a step or epoch event can come every few milliseconds. */
 const LIVE_UPDATE_MS = 300;
+const PROMPT_EVENTS: ReadonlySet<RunEvent['type']> = new Set(['start', 'freeze', 'end', 'evaluation']);
 
 export interface TimelineDeps {
   extensionUri: vscode.Uri;
@@ -80,7 +82,9 @@ export class TimelinePanel implements vscode.Disposable {
         if (e.webviewPanel.visible) this.refresh.schedule(0);
       }),
       deps.runs.onDidRunEvent(({ run, event }) => {
-        if (this.runDirs.includes(run.runDir)) this.refresh.schedule(event.type === 'step' ? LIVE_UPDATE_MS : 50);
+        // A run's progress (steps, epochs, checkpoints: many a second on a small model) at the
+        // live cadence; what changes what the run is (it started, a layer froze, it ended) at once.
+        if (this.runDirs.includes(run.runDir)) this.refresh.schedule(PROMPT_EVENTS.has(event.type) ? 50 : LIVE_UPDATE_MS);
       }),
       deps.runs.onDidChangeRuns(() => this.refresh.schedule(50)),
     );

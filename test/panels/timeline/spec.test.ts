@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { timelineRunFromEvents } from '../../../src/panels/timeline/viewModel';
-import { confusionMatrixSpec, confusionRows, divergenceRows, freezeRows, laneRows, lossRows, metricRows, percentDigits, runLabels, timelineSpec, type ChartTheme } from '../../../src/panels/timeline/spec';
+import { confusionMatrixSpec, confusionRows, divergenceRows, freezeRows, laneRows, lossRows, MAX_DRAWN_EPOCHS, metricRows, percentDigits, runLabels, timelineSpec, type ChartTheme } from '../../../src/panels/timeline/spec';
 import { classificationReport } from '../../../src/core/train/classificationReport';
 import { digitsRunEvents } from '../../vscode/fixtures/runEvents';
 
@@ -51,6 +51,23 @@ test('one epoch convention for people: epochs count from 1 in every tooltip', ()
   assert.deepEqual(freezeRows([completed]).map((r) => r.epoch), [2, 3]);
   assert.deepEqual(metricRows([completed]).map((r) => r.epoch), [1, 2, 3, 4]);
   assert.match(laneRows([completed]).find((r) => r.layer === 'fc1' && r.state === 'frozen')?.detail ?? '', /^frozen at epoch 2 \(step 10\)/);
+});
+
+test('a run of thousands of epochs draws at most MAX_DRAWN_EPOCHS points, its last epoch among them; the run keeps them all', () => {
+  const epochs = 5_289;
+  const run = timelineRunFromEvents({ runId: 'long', runDir: '/r/long' }, [
+    ...digitsRunEvents({ end: false }).filter((e) => e.type === 'start'),
+    ...Array.from({ length: epochs }, (_, i) => ({
+      type: 'epoch' as const, epoch: i, step: (i + 1) * 45, loss: 1 / (i + 1), testLoss: 1 / (i + 1), testAccuracy: i / epochs,
+      seconds: 0.03, elapsedSeconds: 0.03 * (i + 1), samplesPerSecond: 4e4, frozen: [], flopsSaved: { forward: 0, backward: 0 },
+    })),
+  ], 'running');
+  assert.equal(run.epochPoints.length, epochs, 'the view model (and the CSV export) keeps every epoch');
+  const drawn = metricRows([run]);
+  assert.ok(drawn.length <= MAX_DRAWN_EPOCHS + 1, `${drawn.length} points drawn`);
+  assert.ok(drawn.length >= MAX_DRAWN_EPOCHS / 2, `${drawn.length} points drawn`);
+  assert.equal(drawn[drawn.length - 1].epoch, epochs);
+  assert.equal(drawn[0].epoch, 1);
 });
 
 /** The test-accuracy axis labels in a rendered SVG (the only axis with values near `prefix`). */

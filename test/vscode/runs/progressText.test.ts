@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { progressMessage, runProgress } from '../../../src/vscode/runs/progressText';
+import { progressMessage, ProgressTracker, runProgress } from '../../../src/vscode/runs/progressText';
 import { digitsRunEvents } from '../fixtures/runEvents';
 
 test('progress of a live run: next epoch, latest metrics, frozen count and saving', () => {
@@ -29,3 +29,17 @@ test('runs of other kinds show their latest progress event', () => {
   assert.equal(progressMessage(p), '38% · tagger 1 epoch 5/5 · loss 0.412 · dev 77.1 entity F1');
 });
 
+
+test('a live run\'s tracker, fed one event at a time, reads as the whole history folded at every point', () => {
+  const events = digitsRunEvents();
+  const tracker = new ProgressTracker();
+  const seen = new Set<string>();
+  events.forEach((e, i) => {
+    tracker.add(e);
+    const message = progressMessage(tracker.progress);
+    assert.equal(message, progressMessage(runProgress(events.slice(0, i + 1))), `after event ${i} (${e.type})`);
+    seen.add(message);
+  });
+  assert.ok(seen.size > 4, 'the progress moved as the run did');
+  assert.ok(tracker.progress.frozen >= 1);
+});
