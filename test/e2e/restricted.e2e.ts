@@ -3,9 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import {
-  openFromExplorer, contextMenuLabels, expandFolder, explorerRow, hoverText, notificationTexts, openWorkbench, runCommandUntil, screenshot, waitForNotification, patient, type Workbench,
-} from './harness/workbench';
+import { contextMenuLabels, expandFolder, hoverText, notificationTexts, openExplorerMenu, openFromExplorer, openWorkbench, patient, runCommandUntil, screenshot, type Workbench, waitForNotification } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
@@ -36,7 +34,7 @@ describe('restricted mode (untrusted workspace)', { timeout: patient(4 * 60_000)
     const { page } = wb;
     await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ state: 'visible', timeout: patient(30_000) });
     await expandFolder(page, 'digits');
-    await explorerRow(page, 'quick-digits.experiment.json').click({ button: 'right' });
+    await openExplorerMenu(page, 'quick-digits.experiment.json');
     const labels = await contextMenuLabels(page);
     await screenshot(page, '20-restricted-context-menu');
     assert.ok(!labels.includes('Run Experiment'), JSON.stringify(labels));

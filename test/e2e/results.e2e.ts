@@ -4,10 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import {
-  openFromExplorer, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, exportVia, findWebviewFrame, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, waitUntil,
-  patient, type Workbench,
-} from './harness/workbench';
+import { clickContextMenuItem, contextMenuLabels, expandFolder, exportVia, findWebviewFrame, openExplorerMenu, openFromExplorer, openWorkbench, patient, runCommand, screenshot, type Workbench, waitForNotification, waitInWebview, waitUntil } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 import { rewardsCommand } from '../../src/cli/rewards';
 import type { CliIO } from '../../src/cli/io';
@@ -43,7 +40,7 @@ describe('run results and export (code-server)', { timeout: patient(10 * 60_000)
   test('a finished run shows the confusion matrix of its final model and the per-class table', async () => {
     const { page } = wb;
     await expandFolder(page, 'iris');
-    await explorerRow(page, 'iris-mlp.experiment.json').click({ button: 'right' });
+    await openExplorerMenu(page, 'iris-mlp.experiment.json');
     await contextMenuLabels(page);
     await clickContextMenuItem(page, 'Run Experiment');
     const rows = await waitInWebview(page, '.cards', perClassRows, (r) => r.length === 4, 240_000);

@@ -4,10 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import {
-  openPick, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, exportVia, findWebviewFrame, hoverText, openFile, openWorkbench, screenshot,
-  waitInWebview, waitUntil, patient, type Workbench,
-} from './harness/workbench';
+import { clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, exportVia, findWebviewFrame, hoverText, openExplorerMenu, openFile, openPick, openWorkbench, patient, screenshot, type Workbench, waitInWebview, waitUntil } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
@@ -109,7 +106,7 @@ describe('RL lab from the editor (code-server)', { timeout: patient(8 * 60_000) 
 
   test('a skills experiment opens the skills panel with trajectories coloured by skill and coverage', async () => {
     const { page } = wb;
-    await explorerRow(page, 'tiny-skills.experiment.json').click({ button: 'right' });
+    await openExplorerMenu(page, 'tiny-skills.experiment.json');
     await contextMenuLabels(page);
     await clickContextMenuItem(page, 'Run Experiment');
     const states = await waitInWebview(page, '.cards', cardStates, (s) => s.some((x) => x === 'metra · 2-D skills|completed'), 180_000);

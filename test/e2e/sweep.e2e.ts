@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import type { RunRecord } from '../../src/runner/runStore';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { openRunsView, showExplorer, chooseUntil, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, notificationTexts, openWorkbench, pointerAway, screenshot, waitForNotification, waitInWebview, waitUntil, patient, type Workbench } from './harness/workbench';
+import { chooseUntil, clickContextMenuItem, contextMenuLabels, expandFolder, findWebviewFrame, notificationTexts, openExplorerMenu, openRunsView, openWorkbench, patient, pointerAway, screenshot, showExplorer, type Workbench, waitForNotification, waitInWebview, waitUntil } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
@@ -83,7 +83,7 @@ describe('sweeps (code-server)', { timeout: patient(10 * 60_000) }, () => {
   test('Run Sweep... is on experiment files with a sweep block only', async () => {
     const { page } = wb;
     await expandFolder(page, 'digits');
-    await explorerRow(page, 'quick-digits.experiment.json').click({ button: 'right' });
+    await openExplorerMenu(page, 'quick-digits.experiment.json');
     assert.ok(!(await contextMenuLabels(page)).includes('Run Sweep...'), 'not on a file without a sweep');
     await page.keyboard.press('Escape');
     await openSweepMenu(page);
@@ -218,7 +218,7 @@ async function runSweepOf(page: Page, file: string, executor: 'This machine' | '
   await showExplorer(page);
   await waitUntil(page, async () => {
     await pointerAway(page);
-    await explorerRow(page, file).click({ button: 'right' });
+    await openExplorerMenu(page, file);
     const has = (await contextMenuLabels(page)).includes('Run Sweep...');
     if (!has) await page.keyboard.press('Escape');
     return has;
@@ -267,7 +267,7 @@ async function openSweepMenu(page: Page): Promise<void> {
   // The context key listing sweep files is set shortly after activation: retry the menu until it has the entry.
   await waitUntil(page, async () => {
     await pointerAway(page);
-    await explorerRow(page, SWEEP_FILE).click({ button: 'right' });
+    await openExplorerMenu(page, SWEEP_FILE);
     const has = (await contextMenuLabels(page)).includes('Run Sweep...');
     if (!has) await page.keyboard.press('Escape');
     return has;

@@ -3,10 +3,7 @@ import assert from 'node:assert/strict';
 import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import type { Page } from 'playwright-core';
-import {
-  openRunsView, showExplorer, showProblems, openPick, openFromExplorer, chooseUntil, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverText, openWorkbench, pointerAway, reloadWindow, runCommand,
-  openFile, screenshot, waitForNotification, waitInWebview, waitUntil, patient, type Workbench,
-} from './harness/workbench';
+import { chooseUntil, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverText, openExplorerMenu, openFile, openFromExplorer, openPick, openRunsView, openWorkbench, patient, pointerAway, reloadWindow, runCommand, screenshot, showExplorer, showProblems, type Workbench, waitForNotification, waitInWebview, waitUntil } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
@@ -106,7 +103,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
 
   test('a running run can be cancelled from the timeline panel', async () => {
     const { page } = wb;
-    await explorerRow(page, 'long-digits.experiment.json').click({ button: 'right' });
+    await openExplorerMenu(page, 'long-digits.experiment.json');
     await contextMenuLabels(page);
     await clickContextMenuItem(page, 'Run Experiment');
     await waitInWebview(page, '.cards', cardStatuses, (s) => s[0] === 'running', 60_000);
@@ -190,7 +187,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
   test('a running run outlives a window reload: still running and progressing after it, and Cancel stops it', async () => {
     const { page } = wb;
     await showExplorer(page);
-    await explorerRow(page, 'long-digits.experiment.json').click({ button: 'right' });
+    await openExplorerMenu(page, 'long-digits.experiment.json');
     await clickContextMenuItem(page, 'Run Experiment');
     await waitInWebview(page, '.cards', cardEpochs, (v) => v.length === 1 && v[0].status === 'running' && v[0].done >= 1, 60_000);
     // Paused while the window reloads, so the test does not depend on how long a reload takes.
@@ -215,7 +212,9 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     await waitInWebview(page, '.cards', cardEpochs, (v) => v.some((c) => c.status === 'running' && c.done > pausedAt), 60_000);
     await page.locator('.statusbar-item', { hasText: /long-digits · none · epoch \d+\/100000/ }).first().waitFor({ state: 'visible', timeout: patient(30_000) });
 
-    await runRowMenu(page, tree, /epoch \d+\/100000/, 'Cancel Run', /^none.*cancelled/);
+    // Done when no row shows a live epoch: an earlier run of the file is already "cancelled", so
+    // a cancelled row alone would not tell that this one stopped.
+    await runRowMenu(page, tree, /epoch \d+\/100000/, 'Cancel Run', { holds: (rows) => !rows.some((t) => /epoch \d+\/100000/.test(t)), what: 'no Runs view row with a live epoch' });
     await waitForNotification(page, /long-digits\.experiment\.json was cancelled; it can be resumed/, 60_000);
     const row = await waitForRunRow(page, tree, /cancelled/);
     assert.match(row, /none/);
@@ -228,7 +227,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
   test('a run that fails on its data stays in the Runs view as failed; the timeline and Problems show the error at its line', async () => {
     const { page } = wb;
     await showExplorer(page);
-    await explorerRow(page, 'too-few-outputs-digits.experiment.json').click({ button: 'right' });
+    await openExplorerMenu(page, 'too-few-outputs-digits.experiment.json');
     await clickContextMenuItem(page, 'Run Experiment');
     const error = /the data has 10 classes \(labels 0 to 9\), but the output layer "out" has 5 units/;
     await waitForNotification(page, /too-few-outputs-digits\.experiment\.json failed: the data has 10 classes .*\(line 10\)/, 60_000);
@@ -324,16 +323,23 @@ async function waitForRunRow(page: Page, tree: ReturnType<Page['locator']>, patt
   return found;
 }
 
+/** What a menu choice does to the Runs view's rows as a whole (a RegExp: some row matches it). */
+interface RowsEffect {
+  holds: (rows: string[]) => boolean;
+  what: string;
+}
+
 /**
  * Runs `item` from the context menu of the first Runs view row matching `pattern`; with `effect`,
  * until a row matches it (the menu of a live run's row is opened again if a redraw swallowed the choice).
  */
-async function runRowMenu(page: Page, tree: ReturnType<Page['locator']>, pattern: RegExp, item: string, effect?: RegExp): Promise<void> {
+async function runRowMenu(page: Page, tree: ReturnType<Page['locator']>, pattern: RegExp, item: string, effect?: RegExp | RowsEffect): Promise<void> {
   await waitForRunRow(page, tree, pattern);
   const open = () => tree.locator('.monaco-list-row', { hasText: pattern }).first().click({ button: 'right' });
   if (effect) {
-    const rowMatches = async () => (await tree.locator('.monaco-list-row').allTextContents()).some((t) => effect.test(t));
-    return chooseUntil(page, open, item, rowMatches, `a Runs view row matching ${effect}`);
+    const holds = effect instanceof RegExp ? (rows: string[]) => rows.some((t) => effect.test(t)) : effect.holds;
+    const what = effect instanceof RegExp ? `a Runs view row matching ${effect}` : effect.what;
+    return chooseUntil(page, open, item, async () => holds(await tree.locator('.monaco-list-row').allTextContents()), what);
   }
   await pointerAway(page);
   await open();

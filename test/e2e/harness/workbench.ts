@@ -182,6 +182,17 @@ export function explorerRow(page: Page, fileName: string) {
 }
 
 /**
+ * Opens the context menu of a file's Explorer row. The pointer leaves the lists first: a hover
+ * left open over the Explorer (a row's path, shown while the pointer rests there) covers the row
+ * below it and takes the click (e2e-repeat at load 12: 90 s of "hover-contents intercepts
+ * pointer events").
+ */
+export async function openExplorerMenu(page: Page, fileName: string): Promise<void> {
+  await pointerAway(page);
+  await explorerRow(page, fileName).click({ button: 'right' });
+}
+
+/**
  * Opens a file with a click on its Explorer row (the folder tree must show it) and waits until
  * its editor is the active one. The Explorer lays its rows out again while folders expand and
  * files appear, and a click that lands meanwhile opens nothing (e2e-loop: no tab in 60 s at load
