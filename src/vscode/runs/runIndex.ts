@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunEvent } from '../../core/train/events';
-import { listRuns, readEvents, type RunRecord } from '../../runner/runStore';
+import { listRuns, readEvents, readRunRecord, type RunRecord } from '../../runner/runStore';
 import { EXPERIMENT_GLOB, runsRootFor } from '../config';
 import type { RunManager } from './runManager';
 
@@ -53,13 +53,35 @@ export class RunIndex implements vscode.Disposable {
       invalidate();
       if (uri.path.endsWith('/run.json')) this.created.fire();
     });
-    this.watcher.onDidChange(invalidate);
+    this.watcher.onDidChange((uri) => void this.recordChanged(uri));
     this.watcher.onDidDelete(invalidate);
     manager.onDidChangeRuns(invalidate);
   }
 
   invalidate(): void {
     this.cache.clear();
+    this.changed.fire();
+  }
+
+  /** Status and pause of the live runs' records as last seen (`recordChanged`). */
+  private readonly liveStates = new Map<string, string>();
+
+  /**
+   * A run this window follows rewrites its record at every checkpoint (many a second on a small
+   * model); views follow its progress through its events. So only a change of its status or pause
+   * state tells listeners; other rewrites just drop the cache.
+   */
+  private async recordChanged(uri: vscode.Uri): Promise<void> {
+    const runDir = path.dirname(uri.fsPath);
+    if (!uri.path.endsWith('/run.json') || !this.manager.get(runDir)) {
+      this.liveStates.delete(runDir);
+      return this.invalidate();
+    }
+    const record = await readRunRecord(runDir);
+    const state = `${record?.status}|${record?.paused === true}`;
+    this.cache.clear();
+    if (this.liveStates.get(runDir) === state) return;
+    this.liveStates.set(runDir, state);
     this.changed.fire();
   }
 

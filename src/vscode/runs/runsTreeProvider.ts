@@ -32,18 +32,22 @@ const STATUS_ICONS: Record<RunRecord['status'], [string, string | undefined]> = 
  * (`run.resumable` for resume, `run.running` for cancel).
  */
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
+  private readonly changed = new vscode.EventEmitter<RunsNode | RunsNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** The run rows the view shows now, by run folder: a live run's progress redraws its row alone. */
+  private readonly runNodes = new Map<string, Extract<RunsNode, { kind: 'run' }>>();
+  private readonly progressed = new Set<string>();
+  private progressTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly index: RunIndex, private readonly manager: RunManager) {
     const soon = () => this.refreshSoon();
     this.subscriptions.push(
       index.onDidChange(soon),
       manager.onDidChangeRuns(soon),
-      manager.onDidRunEvent(({ event }) => {
-        if (event.type === 'epoch') soon();
+      manager.onDidRunEvent(({ run, event }) => {
+        if (event.type === 'epoch') this.progressSoon(run.runDir);
         // A live run logs when its record changes without an epoch (paused, continuing): read the store again.
         else if (event.type === 'log') index.invalidate();
       }),
@@ -65,7 +69,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }, ms);
   }
 
-  /** Live runs change the tree every epoch: redraw at most once a second (a redraw reads the run store). */
+  /** Runs started, ended or changed in the store: redraw the view at most once a second (a redraw reads the run store). */
   private refreshSoon(): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
@@ -74,10 +78,33 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }, 1000);
   }
 
+  /**
+   * A live run's epochs redraw its own row, at most once a second. Redrawing the whole view on
+   * every epoch would close a context menu open on any row, and a menu command chosen while the
+   * view is being redrawn gets no row to act on (microsoft/vscode#144250).
+   */
+  private progressSoon(runDir: string): void {
+    this.progressed.add(runDir);
+    if (this.progressTimer) return;
+    this.progressTimer = setTimeout(() => {
+      this.progressTimer = undefined;
+      const dirs = [...this.progressed];
+      this.progressed.clear();
+      const nodes = dirs.map((d) => this.runNodes.get(d));
+      // A run the view does not show yet (just started) needs the whole view read again.
+      if (nodes.some((n) => n === undefined)) this.changed.fire(undefined);
+      else this.changed.fire(nodes as RunsNode[]);
+    }, 1000);
+  }
+
   async getChildren(node?: RunsNode): Promise<RunsNode[]> {
     if (node?.kind === 'run') return [];
     // A run's name, tags and note (meta.json) label it; edited with "Edit Name, Tags and Note...".
-    const runNode = async (run: RunRecord): Promise<RunsNode> => ({ kind: 'run', run: this.withLiveProgress(run), meta: await readRunMeta(run.runDir) });
+    const runNode = async (run: RunRecord): Promise<RunsNode> => {
+      const n = { kind: 'run' as const, run, meta: await readRunMeta(run.runDir) };
+      this.runNodes.set(run.runDir, n);
+      return n;
+    };
     if (node?.kind === 'sweep') return Promise.all(node.sweep.runs.map(runNode));
     if (node?.kind === 'experiment') {
       const children = await Promise.all(experimentChildren(node.group.runs).map(async (c): Promise<RunsNode> =>
@@ -86,6 +113,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       if (children.some((c) => c.kind === 'sweep' && c.sweep.runs.length < c.sweep.count && isSweepRunning(c.sweep))) this.refreshLater(SWEEP_RECHECK_MS);
       return children;
     }
+    this.runNodes.clear();
     return (await this.allGroups()).map((group) => ({ kind: 'experiment', group }));
   }
 
@@ -98,10 +126,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private withLiveProgress(run: RunRecord): RunRecord {
     const live = this.manager.get(run.runDir);
     if (!live) return run;
-    const epochs = live.events.filter((e) => e.type === 'epoch');
-    const last = epochs[epochs.length - 1];
+    const { epochsDone, accuracy } = live.progress;
     // The record can be ahead of the events read so far (a pause is recorded at the checkpoint after an epoch).
-    return { ...run, status: 'running', epochsDone: Math.max(epochs.length, run.epochsDone), accuracy: last?.type === 'epoch' ? last.testAccuracy : run.accuracy };
+    return { ...run, status: 'running', epochsDone: Math.max(epochsDone, run.epochsDone), accuracy: accuracy ?? run.accuracy };
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
@@ -130,7 +157,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       item.tooltip = untrustedMarkdown([md`**Sweep** ${sweep.sweepId}`, md`${describeSweep(sweep)}`, ...(best?.sweep ? [md`Best: ${pointLabel(best.sweep.params)}`] : [])].join('  \n'));
       return item;
     }
-    const r = node.run;
+    // A live run's progress is read when its row is drawn (its row alone is redrawn as it goes).
+    const r = this.withLiveProgress(node.run);
     const meta = node.meta;
     // A sweep's point is told apart by its values; other runs by their policy (a name given to a run comes first).
     const item = new vscode.TreeItem(meta?.name ?? (r.sweep ? pointLabel(r.sweep.params) : r.policy || r.runId), vscode.TreeItemCollapsibleState.None);
@@ -156,6 +184,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   dispose(): void {
     clearTimeout(this.timer);
+    clearTimeout(this.progressTimer);
     clearTimeout(this.recheck);
     for (const s of this.subscriptions) s.dispose();
     this.changed.dispose();
