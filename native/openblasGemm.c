@@ -311,6 +311,15 @@ static void *helper(void *arg) {
  */
 static int stats_on;
 static atomic_long caller_parallel_ns, caller_serial_ns;
+/*
+ * And (round 10) the CPU of `adamMany` calls, and the calling thread's CPU from an `adamMany`'s
+ * return to its next call into the module (or `fence()`): the window a job left behind can fill.
+ */
+static atomic_long caller_adam_ns, caller_window_ns;
+static long window_start = -1;
+
+/** Ends the window after an `adamMany` (stats only; the calling thread's clock). */
+static void end_window(void);
 
 static long thread_cpu_ns(void) {
   struct timespec t;
@@ -328,6 +337,7 @@ static void finish_behind(void);
  * joins what is left at the next call into this module or at `fence()` (`finish_behind`).
  */
 static void run_product(const product_t *p, int threads, int behind) {
+  end_window();
   finish_behind();
   if (!stats_on) { run_product_threads(p, threads, behind); return; }
   long start = thread_cpu_ns();
@@ -369,6 +379,12 @@ static void finish_behind(void) {
   behind_alloc = NULL;
   if (stats_on) atomic_fetch_add(&caller_parallel_ns, thread_cpu_ns() - start);
   pthread_mutex_unlock(&call_lock);
+}
+
+static void end_window(void) {
+  if (!stats_on || window_start < 0) return;
+  atomic_fetch_add(&caller_window_ns, thread_cpu_ns() - window_start);
+  window_start = -1;
 }
 
 static void run_product_threads(const product_t *p, int threads, int behind) {
@@ -600,7 +616,12 @@ static napi_value AdamMany(napi_env env, napi_callback_info info) {
   }
   p.adam_many.first[vars] = blocks;
   p.blocks = blocks;
+  long start = stats_on ? thread_cpu_ns() : 0;
   run_product(&p, threads > MAX_THREADS ? MAX_THREADS : threads, behind);
+  if (stats_on) {
+    window_start = thread_cpu_ns();
+    atomic_fetch_add(&caller_adam_ns, window_start - start);
+  }
   return NULL;
 }
 
@@ -608,6 +629,7 @@ static napi_value AdamMany(napi_env env, napi_callback_info info) {
 static napi_value Fence(napi_env env, napi_callback_info info) {
   (void)env;
   (void)info;
+  end_window();
   finish_behind();
   return NULL;
 }
@@ -648,15 +670,19 @@ static napi_value BiasActivationGrad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/** callerCpu(): [ns of the callers' thread CPU in jobs of several blocks, in jobs of one block] (MODEL_LAB_NATIVE_STATS=1, else zeros). */
+/**
+ * callerCpu(): ns of the callers' thread CPU [in jobs of several blocks, in jobs of one block, in
+ * `adamMany` calls, from an `adamMany`'s return to the next call] (MODEL_LAB_NATIVE_STATS=1, else zeros).
+ */
 static napi_value CallerCpu(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out, v;
-  napi_create_array_with_length(env, 2, &out);
-  napi_create_int64(env, atomic_load(&caller_parallel_ns), &v);
-  napi_set_element(env, out, 0, v);
-  napi_create_int64(env, atomic_load(&caller_serial_ns), &v);
-  napi_set_element(env, out, 1, v);
+  long values[4] = {atomic_load(&caller_parallel_ns), atomic_load(&caller_serial_ns), atomic_load(&caller_adam_ns), atomic_load(&caller_window_ns)};
+  napi_create_array_with_length(env, 4, &out);
+  for (int i = 0; i < 4; i++) {
+    napi_create_int64(env, values[i], &v);
+    napi_set_element(env, out, i, v);
+  }
   return out;
 }
 

@@ -52,9 +52,11 @@ export interface NativeGemm {
   biasActivationGrad(heap: Float32Array, dy: number, y: number, dz: number, db: number, rows: number, cols: number, blockRows: number, threads: number): void;
   /**
    * With MODEL_LAB_NATIVE_STATS=1 (read when the module loads; else zeros): the calling threads'
-   * CPU-ns inside calls of several blocks (shareable) and of one block (serial), for profiles.
+   * CPU-ns inside calls of several blocks (shareable) and of one block (serial), for profiles; since
+   * round 10 also in `adamMany` calls and from an `adamMany`'s return to the next call into the
+   * module (the window in which a job left behind runs on the helpers while the caller goes on).
    */
-  callerCpu(): [number, number];
+  callerCpu(): number[];
   /**
    * `count` products C_u = op(A_u) op(B_u), product u's operands and result `stride*` floats after
    * product 0's; each product one block (one single-threaded sgemm) whichever thread runs it.
