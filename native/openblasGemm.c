@@ -49,7 +49,7 @@ static char library[256];
  * contraction into FMA, so the results are that kernel's bit for bit, for any blocks.
  */
 /* No FMA contraction: -std=c11 (not gnu11) keeps -ffp-contract=off, and the intrinsics below are separate operations. */
-enum { KIND_PRODUCT, KIND_ADAM, KIND_BIAS_GRAD };
+enum { KIND_PRODUCT, KIND_ADAM, KIND_BIAS_GRAD, KIND_ADAM_MANY };
 /** Elements per Adam block, columns per bias-gradient block (fixed; any split gives the same bits). */
 #define ADAM_BLOCK 16384
 #define BIAS_GRAD_COLS 64
@@ -68,6 +68,16 @@ typedef struct {
 } bias_grad_t;
 
 /**
+ * The Adam steps of several variables as one job (`adamMany`, round 10): variable j's blocks are
+ * first[j]..first[j + 1] - 1 of the job, each the block `adam` would run for it alone.
+ */
+typedef struct {
+  adam_t *vars;
+  int *first;
+  int count;
+} adam_many_t;
+
+/**
  * One product C = op(A) op(B) (+ bias, ReLU), row-major, pointers and leading dimensions in
  * floats; or a batch of `count` such products, product u's operands `stride_*` floats after
  * product 0's (`sgemmBatch`: each product is one block). Or, kind != 0, an elementwise job.
@@ -80,6 +90,9 @@ typedef struct {
   int kind;
   adam_t adam;
   bias_grad_t bias_grad;
+  adam_many_t adam_many;
+  /** malloc'd memory the job reads (its own arrays), freed once it is done. */
+  void *owned;
 } product_t;
 
 /** Adam on elements k0..k1, 8 at a time (AVX: the same IEEE operations per element as one at a time), the rest one by one. */
@@ -158,8 +171,15 @@ static void run_bias_grad_block(const bias_grad_t *p, int index) {
   for (int c = c0; c < c1; c++) p->db[c] = (float)p->acc[c];
 }
 
+static void run_adam_many_block(const adam_many_t *a, int index) {
+  int j = 0;
+  while (j + 1 < a->count && a->first[j + 1] <= index) j++;
+  run_adam_block(&a->vars[j], index - a->first[j]);
+}
+
 static void run_block(const product_t *p, int index) {
   if (p->kind == KIND_ADAM) { run_adam_block(&p->adam, index); return; }
+  if (p->kind == KIND_ADAM_MANY) { run_adam_many_block(&p->adam_many, index); return; }
   if (p->kind == KIND_BIAS_GRAD) { run_bias_grad_block(&p->bias_grad, index); return; }
   int i0 = 0, j0 = 0, m = p->m, n = p->n;
   size_t u = (size_t)(index / p->per_product);
@@ -291,6 +311,15 @@ static void *helper(void *arg) {
  */
 static int stats_on;
 static atomic_long caller_parallel_ns, caller_serial_ns;
+/*
+ * And (round 10) the CPU of `adamMany` calls, and the calling thread's CPU from an `adamMany`'s
+ * return to its next call into the module (or `fence()`): the window a job left behind can fill.
+ */
+static atomic_long caller_adam_ns, caller_window_ns;
+static long window_start = -1;
+
+/** Ends the window after an `adamMany` (stats only; the calling thread's clock). */
+static void end_window(void);
 
 static long thread_cpu_ns(void) {
   struct timespec t;
@@ -298,20 +327,71 @@ static long thread_cpu_ns(void) {
   return t.tv_sec * 1000000000L + t.tv_nsec;
 }
 
-static void run_product_threads(const product_t *p, int threads);
+static void run_product_threads(const product_t *p, int threads, int behind);
 
-/** Runs p's blocks on `threads` threads, the caller included (on fewer if helpers cannot start). */
-static void run_product(const product_t *p, int threads) {
-  if (!stats_on) { run_product_threads(p, threads); return; }
+static void finish_behind(void);
+
+/**
+ * Runs p's blocks on `threads` threads, the caller included (on fewer if helpers cannot start).
+ * `behind` (round 10): the helpers start on the blocks and the call returns at once; the caller
+ * joins what is left at the next call into this module or at `fence()` (`finish_behind`).
+ */
+static void run_product(const product_t *p, int threads, int behind) {
+  end_window();
+  finish_behind();
+  if (!stats_on) { run_product_threads(p, threads, behind); return; }
   long start = thread_cpu_ns();
-  run_product_threads(p, threads);
+  run_product_threads(p, threads, behind);
   atomic_fetch_add(p->blocks > 1 ? &caller_parallel_ns : &caller_serial_ns, thread_cpu_ns() - start);
 }
 
-static void run_product_threads(const product_t *p, int threads) {
+/*
+ * A job left running behind the caller (`behind`): its thread holds call_lock until it joins it,
+ * so no other job starts before it is done; `behind_alloc` is freed then (the job's own arrays).
+ * Only the thread that started it joins it; another caller waits on call_lock.
+ */
+static atomic_int behind_pending;
+static pthread_t behind_owner;
+static void *behind_alloc;
+
+/** The caller's wait for the last block of the job (spinning first, as the helpers do). */
+static void wait_job_done(void) {
+  /* The caller's spin: calls are one at a time (call_lock). */
+  static long spin = -1;
+  if (spin < 0) spin = spin_max;
+  long start = now_ns();
+  int blocks = job.blocks;
+  spin_wait(&spin, job_done, &blocks);
+  pthread_mutex_lock(&lock);
+  while (atomic_load(&done) < job.blocks) pthread_cond_wait(&finished, &lock);
+  pthread_mutex_unlock(&lock);
+  adapt_spin(&spin, now_ns() - start);
+}
+
+/** Joins the job left behind by this thread, if any: computes blocks no helper took, waits for the rest. */
+static void finish_behind(void) {
+  if (!behind_pending || !pthread_equal(behind_owner, pthread_self())) return;
+  long start = stats_on ? thread_cpu_ns() : 0;
+  run_job_blocks(0);
+  wait_job_done();
+  behind_pending = 0;
+  free(behind_alloc);
+  behind_alloc = NULL;
+  if (stats_on) atomic_fetch_add(&caller_parallel_ns, thread_cpu_ns() - start);
+  pthread_mutex_unlock(&call_lock);
+}
+
+static void end_window(void) {
+  if (!stats_on || window_start < 0) return;
+  atomic_fetch_add(&caller_window_ns, thread_cpu_ns() - window_start);
+  window_start = -1;
+}
+
+static void run_product_threads(const product_t *p, int threads, int behind) {
   if (threads > p->blocks) threads = p->blocks;
   if (threads <= 1) {
     for (int i = 0; i < p->blocks; i++) run_block(p, i);
+    free(p->owned);
     return;
   }
   pthread_mutex_lock(&call_lock);
@@ -330,17 +410,15 @@ static void run_product_threads(const product_t *p, int threads) {
   atomic_fetch_add(&generation, 1);
   pthread_cond_broadcast(&wake);
   pthread_mutex_unlock(&lock);
+  if (behind && participants > 0) {
+    behind_pending = 1;
+    behind_owner = pthread_self();
+    behind_alloc = p->owned;
+    return;
+  }
   run_job_blocks(0);
-  /* The caller's spin: calls are one at a time (call_lock). */
-  static long spin = -1;
-  if (spin < 0) spin = spin_max;
-  long start = now_ns();
-  int blocks = p->blocks;
-  spin_wait(&spin, job_done, &blocks);
-  pthread_mutex_lock(&lock);
-  while (atomic_load(&done) < job.blocks) pthread_cond_wait(&finished, &lock);
-  pthread_mutex_unlock(&lock);
-  adapt_spin(&spin, now_ns() - start);
+  wait_job_done();
+  free(p->owned);
   pthread_mutex_unlock(&call_lock);
 }
 
@@ -422,7 +500,7 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
   p.by_rows = p.m >= p.n;
   p.blocks = p.per_product = (int64_t)p.m * p.n * p.k < SPLIT_MIN ? 1 : ((p.by_rows ? p.m : p.n) + BLOCK - 1) / BLOCK;
   if (threads > MAX_THREADS) threads = MAX_THREADS;
-  run_product(&p, threads);
+  run_product(&p, threads, 0);
   return NULL;
 }
 
@@ -460,7 +538,7 @@ static napi_value SgemmBatch(napi_env env, napi_callback_info info) {
   p.stride_c = (size_t)v[13];
   p.blocks = (int)count;
   if (threads > MAX_THREADS) threads = MAX_THREADS;
-  run_product(&p, threads);
+  run_product(&p, threads, 0);
   return NULL;
 }
 
@@ -484,7 +562,75 @@ static napi_value Adam(napi_env env, napi_callback_info info) {
     .lr = (float)v[8], .beta1 = (float)v[9], .beta2 = (float)v[10], .one_minus_beta1 = (float)v[11], .one_minus_beta2 = (float)v[12],
     .epsilon = (float)v[13], .one_minus_acc_beta1 = (float)v[14], .one_minus_acc_beta2 = (float)v[15],
   };
-  run_product(&p, threads > MAX_THREADS ? MAX_THREADS : threads);
+  run_product(&p, threads > MAX_THREADS ? MAX_THREADS : threads, 0);
+  return NULL;
+}
+
+/**
+ * adamMany(heap, variables: Float64Array of [w, g, m, v, n] per variable (offsets in floats), lr,
+ * beta1, beta2, 1 - beta1, 1 - beta2, epsilon, 1 - beta1^t, 1 - beta2^t, threads, behind): the
+ * Adam step of every variable in place (w, m, v written), as one job of each variable's `adam`
+ * blocks: the same results bit for bit, one dispatch instead of one per variable. With `behind`
+ * (and more than one thread) it returns once the helpers have the job; the caller joins it at its
+ * next call into this module or at `fence()`, and must not touch w, g, m, v before then.
+ */
+static napi_value AdamMany(napi_env env, napi_callback_info info) {
+  napi_value argv[12];
+  size_t argc = 12;
+  napi_typedarray_type type;
+  size_t length, count;
+  void *data, *vars_data;
+  double f[11];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 12 ||
+    napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float32_array ||
+    napi_get_typedarray_info(env, argv[1], &type, &count, &vars_data, NULL, NULL) != napi_ok || type != napi_float64_array || count % 5 != 0) {
+    return fail(env, "adamMany: a Float32Array heap, a Float64Array of [w, g, m, v, n] per variable and 10 numbers");
+  }
+  for (int i = 0; i < 10; i++) {
+    if (napi_get_value_double(env, argv[i + 2], &f[i]) != napi_ok) return fail(env, "adamMany: 10 numbers after the variables");
+  }
+  int threads = (int)f[8], behind = f[9] != 0;
+  int vars = (int)(count / 5);
+  const double *v = vars_data;
+  if (vars < 1 || threads < 1) return fail(env, "adamMany: at least one variable, threads positive");
+  for (int j = 0; j < vars; j++) {
+    double n = v[5 * j + 4];
+    if (!(n >= 1 && n <= 2147483647.0) || !in_heap(v + 5 * j, 4, n, length)) return fail(env, "adamMany: n positive and every operand in the heap");
+  }
+  char *owned = malloc(sizeof(adam_t) * vars + sizeof(int) * (vars + 1));
+  if (!owned) return fail(env, "adamMany: out of memory");
+  float *heap = data;
+  product_t p = {.kind = KIND_ADAM_MANY, .owned = owned};
+  p.adam_many = (adam_many_t){.vars = (adam_t *)owned, .first = (int *)(owned + sizeof(adam_t) * vars), .count = vars};
+  int blocks = 0;
+  for (int j = 0; j < vars; j++) {
+    long n = (long)v[5 * j + 4];
+    float *w = heap + (long)v[5 * j], *m = heap + (long)v[5 * j + 2], *vv = heap + (long)v[5 * j + 3];
+    p.adam_many.vars[j] = (adam_t){
+      .w = w, .g = heap + (long)v[5 * j + 1], .m = m, .v = vv, .w_out = w, .m_out = m, .v_out = vv, .n = n,
+      .lr = (float)f[0], .beta1 = (float)f[1], .beta2 = (float)f[2], .one_minus_beta1 = (float)f[3], .one_minus_beta2 = (float)f[4],
+      .epsilon = (float)f[5], .one_minus_acc_beta1 = (float)f[6], .one_minus_acc_beta2 = (float)f[7],
+    };
+    p.adam_many.first[j] = blocks;
+    blocks += (int)((n + ADAM_BLOCK - 1) / ADAM_BLOCK);
+  }
+  p.adam_many.first[vars] = blocks;
+  p.blocks = blocks;
+  long start = stats_on ? thread_cpu_ns() : 0;
+  run_product(&p, threads > MAX_THREADS ? MAX_THREADS : threads, behind);
+  if (stats_on) {
+    window_start = thread_cpu_ns();
+    atomic_fetch_add(&caller_adam_ns, window_start - start);
+  }
+  return NULL;
+}
+
+/** fence(): joins the job this thread left running behind it (`adamMany`'s behind), if any. */
+static napi_value Fence(napi_env env, napi_callback_info info) {
+  (void)env;
+  (void)info;
+  end_window();
+  finish_behind();
   return NULL;
 }
 
@@ -512,7 +658,7 @@ static napi_value BiasActivationGrad(napi_env env, napi_callback_info info) {
     .dy = heap + (long)v[0], .y = relu ? heap + (long)v[1] : NULL, .dz = relu ? heap + (long)v[2] : NULL, .db = heap + (long)v[3],
     .acc = acc, .rows = rows, .cols = cols, .relu = relu, .block_rows = block_rows,
   };
-  run_product(&p, threads > MAX_THREADS ? MAX_THREADS : threads);
+  run_product(&p, threads > MAX_THREADS ? MAX_THREADS : threads, 0);
   if (block_rows > 0) {
     for (int c = 0; c < cols; c++) {
       double sum = 0;
@@ -524,15 +670,19 @@ static napi_value BiasActivationGrad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/** callerCpu(): [ns of the callers' thread CPU in jobs of several blocks, in jobs of one block] (MODEL_LAB_NATIVE_STATS=1, else zeros). */
+/**
+ * callerCpu(): ns of the callers' thread CPU [in jobs of several blocks, in jobs of one block, in
+ * `adamMany` calls, from an `adamMany`'s return to the next call] (MODEL_LAB_NATIVE_STATS=1, else zeros).
+ */
 static napi_value CallerCpu(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out, v;
-  napi_create_array_with_length(env, 2, &out);
-  napi_create_int64(env, atomic_load(&caller_parallel_ns), &v);
-  napi_set_element(env, out, 0, v);
-  napi_create_int64(env, atomic_load(&caller_serial_ns), &v);
-  napi_set_element(env, out, 1, v);
+  long values[4] = {atomic_load(&caller_parallel_ns), atomic_load(&caller_serial_ns), atomic_load(&caller_adam_ns), atomic_load(&caller_window_ns)};
+  napi_create_array_with_length(env, 4, &out);
+  for (int i = 0; i < 4; i++) {
+    napi_create_int64(env, values[i], &v);
+    napi_set_element(env, out, i, v);
+  }
   return out;
 }
 
@@ -579,6 +729,10 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "sgemm", f);
   napi_create_function(env, "adam", NAPI_AUTO_LENGTH, Adam, NULL, &f);
   napi_set_named_property(env, exports, "adam", f);
+  napi_create_function(env, "adamMany", NAPI_AUTO_LENGTH, AdamMany, NULL, &f);
+  napi_set_named_property(env, exports, "adamMany", f);
+  napi_create_function(env, "fence", NAPI_AUTO_LENGTH, Fence, NULL, &f);
+  napi_set_named_property(env, exports, "fence", f);
   napi_create_function(env, "biasActivationGrad", NAPI_AUTO_LENGTH, BiasActivationGrad, NULL, &f);
   napi_set_named_property(env, exports, "biasActivationGrad", f);
   __builtin_cpu_init(); /* for __builtin_cpu_supports("avx") (Adam) */

@@ -13,7 +13,9 @@
  * wall times grow with the time the process waits for a core. `--plain` also prints each thread's
  * CPU per step (main, the native product's helpers, the rest), and with MODEL_LAB_NATIVE_STATS=1 a
  * 1-thread run's serial part by construction (the main thread's CPU outside native calls of
- * several blocks: what a second core cannot take).
+ * several blocks: what a second core cannot take), the CPU of the step's Adam job and of the main
+ * thread's work after it up to the next native call (the window a job left behind fills), and from
+ * them the critical path of a step on 2 idle cores.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -137,8 +139,8 @@ async function profile(model: string, threads: number): Promise<void> {
   let cpuStart = 0;
   let wall = 0;
   let cpu = 0;
-  let nativeStart: [number, number] = [0, 0];
-  let nativeEnd: [number, number] = [0, 0];
+  let nativeStart: number[] = [0, 0];
+  let nativeEnd: number[] = [0, 0];
   let tasksStart = new Map<string, { group: string; ns: number }>();
   let tasksEnd = tasksStart;
   await train({
@@ -177,9 +179,14 @@ async function profile(model: string, threads: number): Promise<void> {
     if (threads === 1 && nativeEnd[0] + nativeEnd[1] > 0) {
       // By construction (1 thread: the main thread runs everything): what runs in native calls of
       // several blocks could be shared; everything else on the main thread is serial.
-      const [shared, single] = [0, 1].map((k) => (nativeEnd[k] - nativeStart[k]) / 1e6 / steps);
+      const [shared, single, adam, window] = [0, 1, 2, 3].map((k) => ((nativeEnd[k] ?? 0) - (nativeStart[k] ?? 0)) / 1e6 / steps);
       const serial = t.main - shared;
       console.log(`  main thread, CPU-ms per step: in native calls of several blocks (shareable) ${shared.toFixed(2)}, of one block ${single.toFixed(2)}, serial (all but the shareable) ${serial.toFixed(2)} = ${((100 * serial) / t.main).toFixed(0)}% of the main thread`);
+      // Round 10: Adam (one job, shareable) can run behind the main thread's JavaScript that follows
+      // it up to the next native call (the window): a second core hides min(Adam, window) of it.
+      const path = serial + shared / 2;
+      const hidden = Math.min(adam, window);
+      console.log(`  Adam ${adam.toFixed(2)}, window after it ${window.toFixed(2)}; critical path on 2 idle cores at these costs: serial + shareable / 2 = ${path.toFixed(2)} ms, with Adam behind ${(path - hidden / 2).toFixed(2)} ms`);
     }
     console.log(`  per thread, CPU-ms per step: main ${t.main.toFixed(2)}, native helpers ${t['native helpers'].toFixed(2)}, other threads ${t['other threads'].toFixed(2)};${serial}`);
     return;

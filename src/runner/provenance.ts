@@ -37,9 +37,11 @@ export interface RunEnvironment {
   /**
    * Optimizer steps (of this start or resume) taken by the fused dense training step (one kernel
    * for an all-dense trainable stack, core/train/denseStep.ts) and by tfjs's gradient tape; the
-   * two give the same gradients bit for bit. Written when training ends.
+   * two give the same gradients bit for bit. `behind`: of those, the steps whose Adam update ran
+   * on the native threads behind the next step's start (core/tensor/wasm/behind.ts;
+   * `MODEL_LAB_ADAM_OVERLAP=0`: none); the same weights either way. Written when training ends.
    */
-  trainingSteps?: { fused: number; tape: number };
+  trainingSteps?: { fused: number; tape: number; behind?: number };
   platform: string;
   /**
    * The commit of the git repository holding the experiment file (absent outside one, or
@@ -116,7 +118,7 @@ export async function recordBackend(runDir: string, backend: string, threads?: n
 }
 
 /** Notes how many steps each training-step path took (in the latest resume, when it was resumed); never fails the run. */
-export async function recordTrainingSteps(runDir: string, steps: { fused: number; tape: number }): Promise<void> {
+export async function recordTrainingSteps(runDir: string, steps: { fused: number; tape: number; behind?: number }): Promise<void> {
   const p = await readProvenance(runDir);
   if (!p) return;
   (p.resumes?.[p.resumes.length - 1] ?? p).trainingSteps = steps;

@@ -45,12 +45,14 @@ export function denseStepGradients(
 ): StepGradients | undefined {
   if (!denseStepPlan(plan, from, variables).layers) return undefined;
   const chain = denseChain(plan, from)!;
-  const x = h.rank > 2 && plan.layers.slice(from).some((l) => l.getClassName() === 'Flatten') ? tf.reshape(h, [h.shape[0], -1]) : h;
+  // A Flatten before the dense layers is not a kernel of its own: the kernel reads x [m, ...] as
+  // [m, its other dimensions' product] (the same floats; a reshape would be one more op a step).
+  const flatten = h.rank > 2 && chain.flatten;
   const last = variables[variables.length - 2];
-  if (x.rank !== 2 || x.dtype !== 'float32' || labels.dtype !== 'int32' || x.shape[1] !== variables[0].shape[0] || last.shape[1] !== numClasses) {
+  if ((h.rank !== 2 && !flatten) || h.dtype !== 'float32' || labels.dtype !== 'int32' || h.size / h.shape[0] !== variables[0].shape[0] || last.shape[1] !== numClasses) {
     return undefined;
   }
-  const inputs: tf.NamedTensorMap = { x, labels };
+  const inputs: tf.NamedTensorMap = { x: h, labels };
   chain.layers.forEach((_, i) => {
     inputs[`w${i}`] = variables[2 * i];
     inputs[`b${i}`] = variables[2 * i + 1];

@@ -181,6 +181,8 @@ export function lossSumAndCorrect(logits: tf.Tensor, labels: tf.Tensor1D, numCla
 export interface DenseChain {
   layers: tf.layers.Layer[];
   relu: boolean[];
+  /** A Flatten layer lies among them (the stack's input may have more than 2 dimensions). */
+  flatten: boolean;
 }
 
 const denseChains = new WeakMap<ForwardPlan, Map<number, DenseChain | null>>();
@@ -195,12 +197,15 @@ export function denseChain(plan: ForwardPlan, from: number): DenseChain | undefi
   if (!known) denseChains.set(plan, (known = new Map()));
   let chain = known.get(from);
   if (chain === undefined) {
-    chain = { layers: [], relu: [] };
+    chain = { layers: [], relu: [], flatten: false };
     for (let l = from; l < plan.layers.length && chain; l++) {
       const layer = plan.layers[l];
       const isLast = l === plan.layers.length - 1;
       const spec = fusedSpec(layer);
-      if (layer.getClassName() === 'Flatten' && !isLast) continue;
+      if (layer.getClassName() === 'Flatten' && !isLast) {
+        chain.flatten = true;
+        continue;
+      }
       if (spec?.kind === 'dense' || (isLast && plan.logitsFromDense && layer.getConfig().useBias === true)) {
         chain.layers.push(layer);
         chain.relu.push(spec?.kind === 'dense' && spec.relu);

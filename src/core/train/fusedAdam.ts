@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ADAM_STEP, adamStepInPlace, type AdamStepAttrs } from '../tensor/wasm/adam';
+import { ADAM_STEP, type AdamStepAttrs, adamStepsInPlace, type AdamVariable } from '../tensor/wasm/adam';
 
 type NamedTensor = Parameters<tf.Optimizer['setWeights']>[0][number];
 
@@ -9,7 +9,7 @@ type NamedTensor = Parameters<tf.Optimizer['setWeights']>[0][number];
  * two give identical weights (tested); same checkpoint format (`getWeights`: the iteration count,
  * then `${variable}/m` slots, then `${variable}/v` slots; moments bound to gradient positions).
  * Used by `createOptimizer` only where the backend has the kernel. Where no other tensor shares a
- * variable's or a moment's buffer, the step is written into them in place (`adamStepInPlace`).
+ * variable's or a moment's buffer, the step is written into them in place (`adamStepsInPlace`).
  */
 export class FusedAdamOptimizer extends tf.Optimizer {
   static get className(): string {
@@ -34,10 +34,16 @@ export class FusedAdamOptimizer extends tf.Optimizer {
   }
 
   /**
-   * Steps on the native module's threads (`adamStepInPlace`'s `onNative`): the trainer sets it for a
+   * Steps on the native module's threads (`adamStepsInPlace`'s `onNative`): the trainer sets it for a
    * step whose gradients came from the fused dense step, whose threaded work all ran there.
    */
   onNativeThreads = false;
+
+  /**
+   * Whether the last step was left running behind the caller on the native threads
+   * (`tensor/wasm/behind.ts`; fenced before anything touches the weights): for the run's provenance.
+   */
+  lastStepBehind = false;
 
   static supported(): boolean {
     return tf.getKernel(ADAM_STEP, tf.getBackend()) != null;
@@ -56,19 +62,22 @@ export class FusedAdamOptimizer extends tf.Optimizer {
       oneMinusAccBeta2: Math.fround(1 - this.accBeta2),
     };
     tf.tidy(() => {
+      const variables: AdamVariable[] = [];
       grads.forEach(({ name, tensor: g }, i) => {
         const w = tf.engine().registeredVariables[name];
         this.firstMoments[i] ??= { name: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(w).variable(false)) };
         this.secondMoments[i] ??= { name: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(w).variable(false)) };
-        if (g == null) return;
-        const m = this.firstMoments[i].variable;
-        const v = this.secondMoments[i].variable;
-        if (adamStepInPlace(w, g, m, v, attrs, this.onNativeThreads)) return;
-        const [w2, m2, v2] = tf.engine().runKernel(ADAM_STEP, { w, g, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-        w.assign(w2);
-        m.assign(m2);
-        v.assign(v2);
+        if (g != null) variables.push({ w, g, m: this.firstMoments[i].variable, v: this.secondMoments[i].variable });
       });
+      // In place where nothing shares the buffers (all variables as one job on the native threads), else the kernel.
+      const { rest, behind } = adamStepsInPlace(variables, attrs, this.onNativeThreads);
+      this.lastStepBehind = behind;
+      for (const { w, g, m, v } of rest) {
+        const [w2, m2, v2] = tf.engine().runKernel(ADAM_STEP, { w, g, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        (w as tf.Variable).assign(w2);
+        (m as tf.Variable).assign(m2);
+        (v as tf.Variable).assign(v2);
+      }
     });
     this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(this.beta1));
     this.accBeta2 = Math.fround(this.accBeta2 * Math.fround(this.beta2));

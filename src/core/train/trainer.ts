@@ -81,8 +81,12 @@ export interface TrainResult {
   freezeEvents: FreezeRecord[];
   flopsSaved: FlopsSaved;
   history: EpochRecord[];
-  /** Optimizer steps this call took with the fused dense step (`denseStep.ts`) and with tfjs's gradient tape. */
-  stepPaths: { fused: number; tape: number };
+  /**
+   * Optimizer steps this call took with the fused dense step (`denseStep.ts`) and with tfjs's
+   * gradient tape, and how many of them left Adam running behind the next step's start on the
+   * native threads (`tensor/wasm/behind.ts`; `MODEL_LAB_ADAM_OVERLAP=0`: none). Results are the same either way.
+   */
+  stepPaths: { fused: number; tape: number; behind: number };
 }
 
 /** Training-loop state that changes when the frozen prefix grows. */
@@ -254,7 +258,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   });
 
   /** Steps taken by each path (`denseStep.ts`), and the last step's path, logged when it changes. */
-  const stepPaths = { fused: 0, tape: 0 };
+  const stepPaths = { fused: 0, tape: 0, behind: 0 };
   let lastStep: { fused?: boolean; boundary?: number; message?: string } = {};
   let status: TrainResult['status'] = 'completed';
   let message: string | undefined;
@@ -366,6 +370,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         });
         idx.dispose();
         if (fusedStep !== undefined) stepPaths[fusedStep ? 'fused' : 'tape']++;
+        if (fusedStep !== undefined && optimizer instanceof FusedAdamOptimizer && optimizer.lastStepBehind) stepPaths.behind++;
         if (fusedStep !== undefined && (fusedStep !== lastStep.fused || state.boundary !== lastStep.boundary)) {
           const plan = denseStepPlan(fplan, state.boundary, state.variables);
           const message = fusedStep

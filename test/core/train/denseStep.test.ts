@@ -5,7 +5,9 @@ import type { FreezingConfig } from '../../../src/core/experiment/types';
 import { createPolicy } from '../../../src/core/freezing/create';
 import { buildModel } from '../../../src/core/model/build';
 import { DENSE_STACK_GRADS } from '../../../src/core/tensor/wasm/denseStack';
-import { NATIVE_ENV_VAR } from '../../../src/core/tensor/wasm/nativeGemm';
+import { OVERLAP_ENV_VAR } from '../../../src/core/tensor/wasm/behind';
+import { NATIVE_ENV_VAR, nativeElementwise } from '../../../src/core/tensor/wasm/nativeGemm';
+import { setKernelThreads } from '../../../src/core/tensor/wasm/threads';
 import { DENSE_STEP_ENV_VAR, denseStepGradients, denseStepPlan } from '../../../src/core/train/denseStep';
 import type { RunEvent } from '../../../src/core/train/events';
 import { forwardPlan, meanLoss, runLayers } from '../../../src/core/train/forward';
@@ -19,7 +21,8 @@ import { experiment, MLP, prototypeData, snapshot } from './fixtures';
  * its loss and gradients are within float32 rounding of a float64 reference, bit-identical to
  * tfjs's gradient tape over the same layers (native and wasm products), for a frozen prefix too;
  * it steps aside where it does not apply and with `MODEL_LAB_DENSE_STEP=0`; and the trainer's
- * weights with it equal the tape path's bit for bit, with freezing, saying in its log which ran.
+ * weights with it equal the tape path's bit for bit, with freezing, with Adam left behind the next
+ * step's start or not (`MODEL_LAB_ADAM_OVERLAP`), saying in its log which ran.
  */
 const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
 const PRODUCTS = [{ name: 'wasm product', native: '0' }, ...(linuxX64 ? [{ name: 'native product', native: undefined }] : [])];
@@ -221,17 +224,27 @@ describe('the fused dense training step', () => {
 
   const fusedLog = (layers: string) => `training step: one fused kernel for the dense layers ${layers} (MODEL_LAB_DENSE_STEP=0: tfjs's gradient tape)`;
 
-  it('training: the same weights as the tape path bit for bit, with a layer frozen mid-run; the log says which path ran', async () => {
+  it('training: the same weights as the tape path bit for bit, with a layer frozen mid-run, Adam behind or not; the log says which path ran', async () => {
     const freezing: FreezingConfig = { policy: 'static', layers: ['fc1'], atEpoch: 1, cache: false };
-    const fused = await trainOnce(freezing);
-    const tape = await withEnv(DENSE_STEP_ENV_VAR, '0', () => trainOnce(freezing));
-    assert.deepEqual(fused.result.freezeEvents.map((f) => f.layer), ['fc1']);
-    assert.deepEqual(fused.result.stepPaths, { fused: 30, tape: 0 });
-    assert.deepEqual(tape.result.stepPaths, { fused: 0, tape: 30 });
-    fused.weights.forEach((w, k) => assert.ok(w.every((v, i) => Object.is(v, tape.weights[k][i])), `weight ${k} differs between the fused step and the tape`));
-    assert.equal(fused.result.history.at(-1)?.loss, tape.result.history.at(-1)?.loss);
-    assert.deepEqual(fused.logs, [fusedLog('fc1, fc2, out'), fusedLog('fc2, out')]);
-    assert.deepEqual(tape.logs, ['training step: tfjs\'s gradient tape (not the fused dense step: MODEL_LAB_DENSE_STEP=0)']);
+    setKernelThreads(2);
+    try {
+      const fused = await trainOnce(freezing);
+      const inLine = await withEnv(OVERLAP_ENV_VAR, '0', () => trainOnce(freezing));
+      const tape = await withEnv(DENSE_STEP_ENV_VAR, '0', () => trainOnce(freezing));
+      assert.deepEqual(fused.result.freezeEvents.map((f) => f.layer), ['fc1']);
+      // On 2 threads with the native module, every fused step's Adam ran behind the next step's start.
+      assert.deepEqual(fused.result.stepPaths, { fused: 30, tape: 0, behind: nativeElementwise()?.adamMany ? 30 : 0 });
+      assert.deepEqual(inLine.result.stepPaths, { fused: 30, tape: 0, behind: 0 });
+      assert.deepEqual(tape.result.stepPaths, { fused: 0, tape: 30, behind: 0 });
+      for (const other of [inLine, tape]) {
+        fused.weights.forEach((w, k) => assert.ok(w.every((v, i) => Object.is(v, other.weights[k][i])), `weight ${k} differs between the fused step and ${other === tape ? 'the tape' : 'Adam in line'}`));
+        assert.equal(fused.result.history.at(-1)?.loss, other.result.history.at(-1)?.loss);
+      }
+      assert.deepEqual(fused.logs, [fusedLog('fc1, fc2, out'), fusedLog('fc2, out')]);
+      assert.deepEqual(tape.logs, ['training step: tfjs\'s gradient tape (not the fused dense step: MODEL_LAB_DENSE_STEP=0)']);
+    } finally {
+      setKernelThreads(undefined);
+    }
   });
 
   // FreezeOut scales each unit's update (the optimizer then runs its kernel, not in place), AutoFreeze

@@ -21,7 +21,7 @@ import { alignedFloats, biasActivationGradThreaded, biasGradBlockRows } from './
  * (tested), for any thread count. The first layer's input gradient is not computed (whatever
  * feeds it is frozen or data).
  *
- * Inputs {x [m, k0] float32, labels [m] int32, w0 [k0, n0], b0 [n0], w1, b1, ...}, attrs {relu:
+ * Inputs {x [m, k0] float32 (or [m, ...], read as [m, k0]: a Flatten before the stack), labels [m] int32, w0 [k0, n0], b0 [n0], w1, b1, ...}, attrs {relu:
  * one flag per layer} -> [loss (scalar), dw0, db0, dw1, db1, ...]. No gradient of its own: it is
  * called outside the tape (`train/denseStep.ts`).
  */
@@ -45,10 +45,11 @@ export const denseStackGradsKernel: WasmKernelFix = {
       const w = relu.map((_, i) => inputs[`w${i}`]);
       const b = relu.map((_, i) => inputs[`b${i}`]);
       const m = x.shape[0];
-      const width = [x.shape[1], ...w.map((t) => t.shape[1])];
-      if (x.shape.length !== 2 || [x, ...w, ...b].some((t) => t.dtype !== 'float32') || labels.shape.length !== 1 || labels.shape[0] !== m ||
+      // x [m, k0], or [m, ...] read as [m, k0] (a Flatten before the stack: the same floats).
+      const width = [tf.util.sizeFromShape(x.shape.slice(1)), ...w.map((t) => t.shape[1])];
+      if (x.shape.length < 2 || [x, ...w, ...b].some((t) => t.dtype !== 'float32') || labels.shape.length !== 1 || labels.shape[0] !== m ||
         w.some((t, i) => t.shape.length !== 2 || t.shape[0] !== width[i]) || b.some((t, i) => tf.util.sizeFromShape(t.shape) !== width[i + 1])) {
-        throw new Error(`${DENSE_STACK_GRADS}: x [m, k] float32, labels [m], w_i [k_i, n_i] and b_i [n_i] float32`);
+        throw new Error(`${DENSE_STACK_GRADS}: x [m, k] (or [m, ...]) float32, labels [m], w_i [k_i, n_i] and b_i [n_i] float32`);
       }
       const loss = backend.makeOutput([], 'float32');
       const grads = relu.flatMap((_, i) => [backend.makeOutput(w[i].shape, 'float32'), backend.makeOutput(b[i].shape, 'float32')]);

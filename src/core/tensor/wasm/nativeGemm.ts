@@ -33,6 +33,18 @@ export interface NativeGemm {
     oneMinusAccBeta1: number, oneMinusAccBeta2: number, threads: number,
   ): void;
   /**
+   * The Adam step of several variables in place (`variables`: [w, g, m, v, n] per variable, offsets
+   * in floats) as one job, each variable's elements `adam`'s bit for bit; the floats as `adam`'s.
+   * `behind` 1 (with more than one thread): returns once the helpers have the job, which the caller
+   * joins at its next call into the module or at `fence()` (see `behind.ts`).
+   */
+  adamMany?(
+    heap: Float32Array, variables: Float64Array, lr: number, beta1: number, beta2: number, oneMinusBeta1: number, oneMinusBeta2: number,
+    epsilon: number, oneMinusAccBeta1: number, oneMinusAccBeta2: number, threads: number, behind: number,
+  ): void;
+  /** Joins the job this thread left running behind it (`adamMany`'s `behind`), if any. */
+  fence?(): void;
+  /**
    * A dense layer's bias/ReLU gradient (the wasm kernels' `biasActivationGrad`, or with blockRows
    * `biasActivationGradRows` + `sumBlocks`, bit for bit) on the module's threads; offsets in floats,
    * dz -1 for a layer without ReLU (y is then not read).
@@ -40,9 +52,11 @@ export interface NativeGemm {
   biasActivationGrad(heap: Float32Array, dy: number, y: number, dz: number, db: number, rows: number, cols: number, blockRows: number, threads: number): void;
   /**
    * With MODEL_LAB_NATIVE_STATS=1 (read when the module loads; else zeros): the calling threads'
-   * CPU-ns inside calls of several blocks (shareable) and of one block (serial), for profiles.
+   * CPU-ns inside calls of several blocks (shareable) and of one block (serial), for profiles; since
+   * round 10 also in `adamMany` calls and from an `adamMany`'s return to the next call into the
+   * module (the window in which a job left behind runs on the helpers while the caller goes on).
    */
-  callerCpu(): [number, number];
+  callerCpu(): number[];
   /**
    * `count` products C_u = op(A_u) op(B_u), product u's operands and result `stride*` floats after
    * product 0's; each product one block (one single-threaded sgemm) whichever thread runs it.
@@ -164,6 +178,22 @@ export function nativeAdam(gemm: NativeGemm, backend: BackendWasm, pointers: num
   const [w, g, m, v, wOut, mOut, vOut] = pointers.map((p) => p / 4);
   const [lr, beta1, beta2, c1, c2, epsilon, d1, d2] = floats;
   gemm.adam(heapView(backend), w, g, m, v, wOut, mOut, vOut, n, lr, beta1, beta2, c1, c2, epsilon, d1, d2, kernelThreads());
+}
+
+/**
+ * `NativeGemm.adamMany` on byte offsets: per variable [w, g, m, v] (written in place: w, m, v) and
+ * its element count; floats as `adamThreaded` takes them. `behind`: leave the job to the helpers.
+ */
+export function nativeAdamMany(
+  gemm: NativeGemm, backend: BackendWasm, variables: { pointers: number[]; n: number }[], floats: number[], behind: boolean,
+): void {
+  const list = new Float64Array(5 * variables.length);
+  variables.forEach(({ pointers, n }, j) => {
+    for (let k = 0; k < 4; k++) list[5 * j + k] = pointers[k] / 4;
+    list[5 * j + 4] = n;
+  });
+  const [lr, beta1, beta2, c1, c2, epsilon, d1, d2] = floats;
+  gemm.adamMany!(heapView(backend), list, lr, beta1, beta2, c1, c2, epsilon, d1, d2, kernelThreads(), behind ? 1 : 0);
 }
 
 /** `NativeGemm.biasActivationGrad` on byte offsets, as `biasActivationGradThreaded` takes them (dz 0 without ReLU). */
