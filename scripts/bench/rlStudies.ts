@@ -106,3 +106,26 @@ export function offlineArm(algos: GcAlgo[], tasks: MazeTask[], layout: string[],
     data: { trajectories: 300, length: 200, noise: 0.3 },
   };
 }
+
+/**
+ * Candidate settings over the study's (`npm run bench:rl -- --set '{...}'`, for choosing on the dev
+ * mazes, docs/rl.md): top-level fields of `OfflineSettings` replace the study's; `sampling` and
+ * `evaluation` are merged one level deep, `sampling.goals` two. Names the settings do not have are refused (a typo must not run the
+ * study's defaults under a candidate's name).
+ */
+export function withOverrides(settings: OfflineSettings, overrides: Record<string, unknown>): OfflineSettings {
+  const out: OfflineSettings = { ...settings };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (!(key in settings)) throw new Error(`--set: the offline settings have no '${key}' (they have ${Object.keys(settings).join(', ')})`);
+    if (key === 'sampling' || key === 'evaluation') {
+      const base = settings[key] as unknown as Record<string, unknown>;
+      const merged: Record<string, unknown> = { ...base };
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        if (!(k in base)) throw new Error(`--set: ${key} has no '${k}' (it has ${Object.keys(base).join(', ')})`);
+        merged[k] = k === 'goals' ? { ...(base.goals as object), ...(v as object) } : v;
+      }
+      (out as unknown as Record<string, unknown>)[key] = merged;
+    } else (out as unknown as Record<string, unknown>)[key] = value;
+  }
+  return out;
+}
