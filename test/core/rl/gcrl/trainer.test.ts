@@ -89,6 +89,17 @@ describe('offline goal-conditioned trainer (HIQL, GCIVL, GCBC on one value)', ()
     assert.notDeepEqual(pick(b.metrics, ['hiqlHigh', 'hiqlLow']), pick(a.metrics, ['hiqlHigh', 'hiqlLow']), 'k does reach HIQL');
   });
 
+  it('a subset of the algorithms (bench:rl --algos) trains the same value and the same policies as all three', async () => {
+    const all = await straight(tiny('gridmaze'));
+    for (const algos of [['hiql'], ['gcivl'], ['hiql', 'gcivl']] as const) {
+      const some = await straight({ ...tiny('gridmaze'), algos: [...algos] });
+      const names = Object.keys(some.metrics[0]);
+      assert.deepEqual(some.metrics, all.metrics.map((r) => Object.fromEntries(names.map((n) => [n, r[n]]))), algos.join(','));
+      assert.deepEqual(some.grid, all.grid);
+      assert.deepEqual(some.evals, all.evals.filter((e) => (algos as readonly string[]).includes(e.algo)));
+    }
+  });
+
   it('highSteps: more steps of HIQL\'s high level only, deterministic under a seed; the value and every other policy train identically', async () => {
     const one = await straight(tiny('gridmaze'));
     const three = await straight({ ...tiny('gridmaze'), highSteps: 3 });
