@@ -58,6 +58,8 @@ export const OFFLINE_STUDY = {
   actorHidden: [128, 128],
   encoding: 'cells' as const,
   learningRate: 1e-3,
+  /** The policies' rate: the value's (one rate for every network, as the official code; a round-10 candidate is the official 3e-4, docs/rl.md). */
+  actorLearningRate: 1e-3,
   tau: 0.1,
   /**
    * HIQL's high level takes 3 AWR steps per update (official 1), each on its own minibatch:

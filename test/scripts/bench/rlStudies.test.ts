@@ -31,6 +31,7 @@ describe('the offline study\'s splits and settings (scripts/bench/rlStudies.ts)'
     assert.equal(settings.highSteps, OFFLINE_STUDY.highSteps);
     assert.equal(settings.highSteps, 3);
     assert.equal(settings.epochs * settings.stepsPerEpoch, 12_000, 'the budget adopted in round 9 (docs/rl.md)');
+    assert.equal(settings.actorLearningRate, settings.learningRate, 'one rate for every network (round 10 adopted no other)');
     const official = defaultOfflineSettings(settings.env, tasks);
     assert.deepEqual([official.sampling.k, official.highSteps], [25, 1]);
     assert.deepEqual(settings.evaluation.validationTasks, [], 'no checkpoint selection unless the study passes its validation split');
