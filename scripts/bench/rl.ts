@@ -3,6 +3,7 @@
  * time as the machine has cores):
  *
  *   npm run bench:rl -- [--study skills|offline] [--seed S] [--maze FILE] [--epochs N] [--jobs N] [--levels] [--json]
+ *     [--algos hiql,gcivl] [--set '{"sampling":{"k":3}}']
  *
  * 1. skills: METRA vs DIAYN (discrete skills, continuous skills), and LSD, in the official 2-D
  *    point environment, the same SAC and budget; 48 skills evaluated deterministically: distinct unit
@@ -14,6 +15,11 @@
  *    of neighbouring cells and, with `--levels`, HIQL's levels measured apart:
  *    scripts/bench/rlHiqlLevels.ts). Success rate over the far tasks (shortest path >= 40 moves).
  *    Targets: HIQL >= flat + 15 points and >= 50%.
+ *
+ * Choosing settings (docs/rl.md, round 10): `--maze examples/rl/mazes/dev/dev-N.json` runs the study on
+ * a dev maze (scripts/bench/rlDevMaze.ts; never the test mazes), `--algos` trains a subset of the
+ * three on the one value (the value and each policy train identically whichever ride along), and
+ * `--set` puts candidate settings over the study's (`withOverrides`).
  *
  * `--json` prints one document on stdout:
  *   {"skills":{"metra":{coverage,finalDistance,maxDistance},"diayn":{...},"diaynDiscrete":{...},
@@ -30,14 +36,14 @@ import { makeEnv } from '../../src/core/rl/env/envs';
 import { parseMazeFile, taskLength } from '../../src/core/rl/env/maze';
 import { evaluateAlgo, evaluationRng, valueOrdering } from '../../src/core/rl/gcrl/evaluate';
 import { generateDataset } from '../../src/core/rl/gcrl/generate';
-import type { GcAlgo } from '../../src/core/rl/gcrl/settings';
+import { GC_ALGOS, type GcAlgo } from '../../src/core/rl/gcrl/settings';
 import { OfflineTrainer } from '../../src/core/rl/gcrl/trainer';
 import { SkillsTrainer } from '../../src/core/rl/skills/trainer';
 import { initBackend } from '../../src/core/tensor/backend';
 import { denseProductEngine } from '../../src/core/tensor/wasm/nativeGemm';
 import { createRng } from '../../src/core/util/random';
 import { hiqlLevels } from './rlHiqlLevels';
-import { FAR_STEPS, offlineArm, skillsArm, validationTasks } from './rlStudies';
+import { FAR_STEPS, offlineArm, skillsArm, validationTasks, withOverrides } from './rlStudies';
 
 const DEFAULT_MAZE = path.join(__dirname, '../../examples/rl/mazes/corridors.json');
 
@@ -57,6 +63,10 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     /** The offline study's budget in epochs of 1,000 updates (default `OFFLINE_STUDY.epochs`): budget candidates, docs/rl.md. */
     epochs: { type: 'string' },
+    /** The offline study's algorithms (default all three; a subset trains the same value and policies, cheaper). */
+    algos: { type: 'string', default: 'hiql,gcivl,gcbc' },
+    /** Candidate settings over the offline study's, as JSON (`withOverrides`). */
+    set: { type: 'string', default: '{}' },
   },
 });
 const seed = Number(values.seed);
@@ -65,12 +75,15 @@ if (!Number.isInteger(JOBS) || JOBS < 1) throw new Error(`--jobs must be a posit
 if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${values.seed}`);
 const epochs = values.epochs === undefined ? undefined : Number(values.epochs);
 if (epochs !== undefined && !(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`--epochs must be a positive integer, got ${values.epochs}`);
+const ALGOS = values.algos!.split(',') as GcAlgo[];
+for (const a of ALGOS) if (!GC_ALGOS.includes(a)) throw new Error(`--algos: ${a} is not one of ${GC_ALGOS.join(', ')}`);
+const OVERRIDES = JSON.parse(values.set!) as Record<string, unknown>;
 
 interface ArmResult {
   arm: string;
   wallSeconds: number;
   cpuSeconds: number;
-  result: Record<string, { coverage?: number; finalDistance?: number; maxDistance?: number; successRate?: number; tasks?: number[]; selectedEpoch?: number; last?: { successRate: number; tasks: number[] } }>;
+  result: Record<string, { coverage?: number; finalDistance?: number; maxDistance?: number; successRate?: number; tasks?: number[]; selectedEpoch?: number; last?: { successRate: number; tasks: number[] }; curve?: number[] }>;
 }
 
 async function runArm(arm: string): Promise<ArmResult> {
@@ -89,16 +102,23 @@ async function runArm(arm: string): Promise<ArmResult> {
   } else {
     const algos = arm.slice(8).split(',') as GcAlgo[];
     const { maze, tasks, far } = loadMaze();
-    const { settings, data } = offlineArm(algos, far, maze.layout, seed, values.quick!, validationTasks(maze, tasks));
+    const study = offlineArm(algos, far, maze.layout, seed, values.quick!, validationTasks(maze, tasks));
+    const { data } = study;
+    const settings = withOverrides(study.settings, OVERRIDES);
     if (epochs !== undefined) settings.epochs = epochs;
+    log(`${arm} settings over the study's: ${JSON.stringify(OVERRIDES)} (k ${settings.sampling.k}, high-level random goals ${settings.sampling.highRandom}, high-level steps ${settings.highSteps})`);
     const env = makeEnv(settings.env);
     const dataset = generateDataset(env, settings.env, data, createRng((seed * 31 + 7) >>> 0));
     const t = new OfflineTrainer(settings, dataset);
+    // Success on the maze's far tasks after every evaluated epoch (the last entry: the final evaluation's, the last policies).
+    const curves: Record<string, number[]> = Object.fromEntries(algos.map((a) => [a, []]));
     await t.session.run(t.stages((epoch, metrics) => {
       const c = process.cpuUsage(c0);
       const validation = algos.map((a) => `${a} ${metrics[`${a}Validation`]}`).join(', ');
-      const curve = epoch % settings.evaluation.everyEpochs === 0 && epoch < settings.epochs
-        ? ' test ' + algos.map((a) => `${a} ${round(evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, epoch)).successRate)}`).join(', ') + `; validation ${validation}; ${ordering(t)}${levels(t, epoch)}`
+      const tested = epoch % settings.evaluation.everyEpochs === 0 && epoch < settings.epochs;
+      if (tested) for (const a of algos) curves[a].push(round(evaluateAlgo(t, a, settings.evaluation, evaluationRng(seed, epoch)).successRate));
+      const curve = tested
+        ? ' test ' + algos.map((a) => `${a} ${curves[a][curves[a].length - 1]}`).join(', ') + `; validation ${validation}; ${ordering(t)}${levels(t, epoch)}`
         : ` validation ${validation}`;
       log(`${arm} epoch ${epoch}/${settings.epochs}: ${round((c.user + c.system) / 1e6)} s CPU, ${round((performance.now() - t0) / 1000)} s wall (load ${loadavg()[0].toFixed(2)})${curve}`);
     }));
@@ -109,6 +129,7 @@ async function runArm(arm: string): Promise<ArmResult> {
       out[a] = {
         successRate: round(ev.successRate), tasks: ev.tasks.map((x) => round(x.successRate)), selectedEpoch: t.selectedEpoch(a)?.epoch,
         last: { successRate: round(last.successRate), tasks: last.tasks.map((x) => round(x.successRate)) },
+        curve: [...curves[a], round(last.successRate)],
       };
     }
     log(`${arm} final ${ordering(t)}${levels(t, settings.epochs)}; dense product ${denseProductEngine()}`);
@@ -163,6 +184,10 @@ function log(line: string): void {
   process.stderr.write(`[bench:rl] ${line}\n`);
 }
 
+function mean(xs: number[]): number {
+  return xs.reduce((s, x) => s + x, 0) / xs.length;
+}
+
 function round(v: number): number {
   return Math.round(v * 1000) / 1000;
 }
@@ -183,7 +208,7 @@ async function main(): Promise<void> {
     const { file, maze, far } = loadMaze();
     log(`maze ${file}: ${maze.rows}x${maze.cols}, far tasks ${far.map((t) => taskLength(maze, t)).join(', ')} moves`);
     // One process trains the one value function once; the three policies ride along on it.
-    arms.push('offline:hiql,gcivl,gcbc');
+    arms.push(`offline:${ALGOS.join(',')}`);
   }
   log(`seed ${seed}, ${JOBS} arms at a time, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const t0 = performance.now();
@@ -200,12 +225,16 @@ async function main(): Promise<void> {
       `final distance ${(reach * 100).toFixed(1)}% of the largest reachable (target >= 70%: ${reach >= 0.7 ? 'met' : 'NOT met'})`);
   }
   if (studies.includes('offline')) {
-    doc.offline = Object.fromEntries((['hiql', 'gcivl', 'gcbc'] as const).map((a) => [a, { successRate: all[a].successRate, selectedEpoch: all[a].selectedEpoch, last: all[a].last!.successRate }]));
-    const [h, f] = [all.hiql.successRate!, all.gcivl.successRate!];
-    log(`offline (far tasks): HIQL ${(h * 100).toFixed(1)}% [${all.hiql.tasks}], flat ${(f * 100).toFixed(1)}% [${all.gcivl.tasks}], GCBC ${(all.gcbc.successRate! * 100).toFixed(1)}% [${all.gcbc.tasks}]; ` +
+    doc.offline = Object.fromEntries(ALGOS.map((a) => [a, { successRate: all[a].successRate, selectedEpoch: all[a].selectedEpoch, last: all[a].last!.successRate, curve: all[a].curve }]));
+    const [h, f] = [all.hiql?.successRate ?? NaN, all.gcivl?.successRate ?? NaN];
+    if (ALGOS.length === 3) log(`offline (far tasks): HIQL ${(h * 100).toFixed(1)}% [${all.hiql.tasks}], flat ${(f * 100).toFixed(1)}% [${all.gcivl.tasks}], GCBC ${(all.gcbc.successRate! * 100).toFixed(1)}% [${all.gcbc.tasks}]; ` +
       `HIQL - flat ${((h - f) * 100).toFixed(1)} points (target >= 15: ${h - f >= 0.15 ? 'met' : 'NOT met'}), HIQL >= 50%: ${h >= 0.5 ? 'met' : 'NOT met'} ` +
       `(policies selected on the validation split at epochs ${(['hiql', 'gcivl', 'gcbc'] as const).map((a) => `${a} ${all[a].selectedEpoch}`).join(', ')}; ` +
       `the last policies: HIQL ${(all.hiql.last!.successRate * 100).toFixed(1)}% [${all.hiql.last!.tasks}], flat ${(all.gcivl.last!.successRate * 100).toFixed(1)}%, GCBC ${(all.gcbc.last!.successRate * 100).toFixed(1)}%)`);
+    // For choosing on dev mazes (docs/rl.md, round 10): the mean success over the last three evaluations.
+    const late = (a: GcAlgo) => mean(all[a].curve!.slice(-3));
+    log(`offline, mean of the last three evaluations: ${ALGOS.map((a) => `${a} ${(late(a) * 100).toFixed(1)}%`).join(', ')}` +
+      (all.hiql && all.gcivl ? `; HIQL - GCIVL ${((late('hiql') - late('gcivl')) * 100).toFixed(1)} points` : ''));
   }
   const cpu = results.reduce((s, r) => s + r.cpuSeconds, 0);
   log(`total ${round((performance.now() - t0) / 1000)} s wall, ${round(cpu)} s CPU over all arms; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

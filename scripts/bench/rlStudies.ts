@@ -58,6 +58,8 @@ export const OFFLINE_STUDY = {
   actorHidden: [128, 128],
   encoding: 'cells' as const,
   learningRate: 1e-3,
+  /** The policies' rate: the value's (one rate for every network, as the official code; a round-10 candidate is the official 3e-4, docs/rl.md). */
+  actorLearningRate: 1e-3,
   tau: 0.1,
   /**
    * HIQL's high level takes 3 AWR steps per update (official 1), each on its own minibatch:
@@ -105,4 +107,27 @@ export function offlineArm(algos: GcAlgo[], tasks: MazeTask[], layout: string[],
     },
     data: { trajectories: 300, length: 200, noise: 0.3 },
   };
+}
+
+/**
+ * Candidate settings over the study's (`npm run bench:rl -- --set '{...}'`, for choosing on the dev
+ * mazes, docs/rl.md): top-level fields of `OfflineSettings` replace the study's; `sampling` and
+ * `evaluation` are merged one level deep, `sampling.goals` two. Names the settings do not have are refused (a typo must not run the
+ * study's defaults under a candidate's name).
+ */
+export function withOverrides(settings: OfflineSettings, overrides: Record<string, unknown>): OfflineSettings {
+  const out: OfflineSettings = { ...settings };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (!(key in settings)) throw new Error(`--set: the offline settings have no '${key}' (they have ${Object.keys(settings).join(', ')})`);
+    if (key === 'sampling' || key === 'evaluation') {
+      const base = settings[key] as unknown as Record<string, unknown>;
+      const merged: Record<string, unknown> = { ...base };
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        if (!(k in base)) throw new Error(`--set: ${key} has no '${k}' (it has ${Object.keys(base).join(', ')})`);
+        merged[k] = k === 'goals' ? { ...(base.goals as object), ...(v as object) } : v;
+      }
+      (out as unknown as Record<string, unknown>)[key] = merged;
+    } else (out as unknown as Record<string, unknown>)[key] = value;
+  }
+  return out;
 }

@@ -185,6 +185,8 @@ export interface OfflineGcrlExperiment {
     stepsPerEpoch?: number;
     batchSize?: number;
     learningRate?: number;
+    /** The policies' learning rate (default: `learningRate`; `core/rl/gcrl/settings.ts`). */
+    actorLearningRate?: number;
     tau?: number;
     valueHidden?: number[];
     actorHidden?: number[];

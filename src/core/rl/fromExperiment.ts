@@ -47,6 +47,8 @@ export function offlineSettingsFrom(exp: OfflineGcrlExperiment): { settings: Off
     temperature: exp.temperature ?? d.temperature,
     tau: t.tau ?? d.tau,
     learningRate: t.learningRate ?? d.learningRate,
+    // One rate for every network unless the policies get their own (the official code: one rate).
+    actorLearningRate: t.actorLearningRate ?? t.learningRate ?? d.actorLearningRate,
     batchSize: t.batchSize ?? d.batchSize,
     valueHidden: t.valueHidden ?? d.valueHidden,
     actorHidden: t.actorHidden ?? d.actorHidden,

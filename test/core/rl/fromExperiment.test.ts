@@ -50,4 +50,19 @@ describe('offline-gcrl experiment -> settings', () => {
     const bad = withTraining({ epochs: 1, highSteps: 0 });
     assert.ok(bad.diagnostics.some((x) => /highSteps/.test(x.message)), JSON.stringify(bad.diagnostics));
   });
+
+  it('training.actorLearningRate: the policies\' rate, learningRate when unset (one rate, as the official code), out of range is named', () => {
+    const plain = offlineSettingsFrom(withTraining({ epochs: 1 }).experiment as OfflineGcrlExperiment).settings;
+    assert.deepEqual([plain.learningRate, plain.actorLearningRate], [3e-4, 3e-4]);
+    const valueOnly = offlineSettingsFrom(withTraining({ epochs: 1, learningRate: 1e-3 }).experiment as OfflineGcrlExperiment).settings;
+    assert.deepEqual([valueOnly.learningRate, valueOnly.actorLearningRate], [1e-3, 1e-3], 'learningRate alone sets both, as before the setting existed');
+    const apart = withTraining({ epochs: 1, learningRate: 1e-3, actorLearningRate: 3e-4 });
+    assert.deepEqual(apart.diagnostics, []);
+    const s = offlineSettingsFrom(apart.experiment as OfflineGcrlExperiment).settings;
+    assert.deepEqual([s.learningRate, s.actorLearningRate], [1e-3, 3e-4]);
+    for (const bad of [0, 2]) {
+      const d = withTraining({ epochs: 1, actorLearningRate: bad }).diagnostics;
+      assert.ok(d.some((x) => /actorLearningRate/.test(x.message) || /actorLearningRate/.test(x.pointer)), JSON.stringify(d));
+    }
+  });
 });

@@ -35,7 +35,14 @@ export interface OfflineSettings {
   temperature: number;
   /** Polyak rate of the target value network. */
   tau: number;
+  /** Adam learning rate of the value network (and of the policies unless `actorLearningRate` says otherwise). */
   learningRate: number;
+  /**
+   * Adam learning rate of every policy (HIQL's two levels, GCIVL's, GCBC's). The official code
+   * uses one rate, 3e-4, for all networks; the study raised the value's to 1e-3 for its scale
+   * (docs/rl.md), and this lets the policies keep their own. The value trains identically whatever it is.
+   */
+  actorLearningRate: number;
   batchSize: number;
   valueHidden: number[];
   actorHidden: number[];
@@ -65,6 +72,7 @@ export function defaultOfflineSettings(env: EnvSettings, tasks: MazeTask[]): Off
     temperature: 1,
     tau: 0.005,
     learningRate: 3e-4,
+    actorLearningRate: 3e-4,
     batchSize: 256,
     valueHidden: [256, 256, 256],
     actorHidden: [256, 256],

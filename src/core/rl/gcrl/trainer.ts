@@ -225,7 +225,7 @@ export class OfflineTrainer {
 
   private addPolicy(group: string, out: number, gaussian: boolean): void {
     const s = this.settings;
-    const opt = { optimizer: { type: 'adam' as const, learningRate: s.learningRate } };
+    const opt = { optimizer: { type: 'adam' as const, learningRate: s.actorLearningRate } };
     const spec: MlpSpec = { sizes: [2 * this.encoder.width, ...s.actorHidden, out] };
     // Seeded from the run's seed and the group's name, not from the session's generator: the value
     // function then trains identically whichever policies ride along (one value, several runs).

@@ -72,6 +72,19 @@ describe('HIQL goal sampling', () => {
     assert.ok(Math.abs(randomHigh / b.size - 0.3 * (1 - (100 / 202) * 0.5)) < 0.03, `random high goals ${randomHigh / b.size}`);
   });
 
+  it('highRandom 0 (the official discrete maze\'s high_p_randomgoal): every high-level and flat goal is a later state of the same trajectory, the target k toward it', () => {
+    const official = sampleGoalBatch(d, transitions, 5000, { ...settings, highRandom: 0, k: 3 }, createRng(4), () => false);
+    for (let k = 0; k < official.size; k++) {
+      const [i, end, g] = [official.idx[k], d.trajectoryEnd[official.idx[k]], official.highGoal[k]];
+      assert.ok(g > i && g <= end, 'a later state of the same trajectory');
+      assert.equal(official.highTarget[k], Math.min(i + 3, g));
+      assert.equal(official.lowGoal[k], Math.min(i + 3, end));
+    }
+    // Uniform over the rest of the trajectory (as the official high_traj_goal_indx): the mean gap is about half of what is left.
+    const gap = official.idx.reduce((s, i, k) => s + (official.highGoal[k] - i) / (d.trajectoryEnd[i] - i), 0) / official.size;
+    assert.ok(Math.abs(gap - 0.5) < 0.03, `mean relative gap ${gap}`);
+  });
+
   it('is a function of the generator state: same seed, same batch', () => {
     assert.deepEqual(sampleGoalBatch(d, transitions, 64, settings, createRng(9), () => false), sampleGoalBatch(d, transitions, 64, settings, createRng(9), () => false));
   });

@@ -89,6 +89,30 @@ describe('offline goal-conditioned trainer (HIQL, GCIVL, GCBC on one value)', ()
     assert.notDeepEqual(pick(b.metrics, ['hiqlHigh', 'hiqlLow']), pick(a.metrics, ['hiqlHigh', 'hiqlLow']), 'k does reach HIQL');
   });
 
+  it('a subset of the algorithms (bench:rl --algos) trains the same value and the same policies as all three', async () => {
+    const all = await straight(tiny('gridmaze'));
+    for (const algos of [['hiql'], ['gcivl'], ['hiql', 'gcivl']] as const) {
+      const some = await straight({ ...tiny('gridmaze'), algos: [...algos] });
+      const names = Object.keys(some.metrics[0]);
+      assert.deepEqual(some.metrics, all.metrics.map((r) => Object.fromEntries(names.map((n) => [n, r[n]]))), algos.join(','));
+      assert.deepEqual(some.grid, all.grid);
+      assert.deepEqual(some.evals, all.evals.filter((e) => (algos as readonly string[]).includes(e.algo)));
+    }
+  });
+
+  it('actorLearningRate: the policies move at their own rate, the value trains identically; equal to learningRate it is the one-rate run', async () => {
+    const one = await straight(tiny('gridmaze'));
+    assert.deepEqual(await straight({ ...tiny('gridmaze'), actorLearningRate: tiny('gridmaze').learningRate }), one);
+    const slow = await straight({ ...tiny('gridmaze'), actorLearningRate: tiny('gridmaze').learningRate / 10 });
+    const pick = (m: Record<string, number>[], names: string[]) => m.map((r) => names.map((n) => r[n]));
+    assert.deepEqual(pick(slow.metrics, ['v', 'valueLoss']), pick(one.metrics, ['v', 'valueLoss']));
+    assert.deepEqual(slow.grid, one.grid);
+    const policies = ['hiqlHigh', 'hiqlLow', 'gcivl', 'gcbc'];
+    // The first step's losses are the same (same weights, same batch); the next ones differ for every policy.
+    assert.deepEqual(pick(slow.metrics.slice(0, 1), policies), pick(one.metrics.slice(0, 1), policies));
+    for (const p of policies) assert.notEqual(slow.metrics[1][p], one.metrics[1][p], p);
+  });
+
   it('highSteps: more steps of HIQL\'s high level only, deterministic under a seed; the value and every other policy train identically', async () => {
     const one = await straight(tiny('gridmaze'));
     const three = await straight({ ...tiny('gridmaze'), highSteps: 3 });
