@@ -57,6 +57,12 @@ const { values } = parseArgs({
     cache: { type: 'string' },
     /** Tiny budgets, to check the script itself (not for results). */
     quick: { type: 'boolean', default: false },
+    /**
+     * The tinybert study with general distillation: the teacher's encoder pretrained by masked-LM
+     * on the training text first (`pretrain`), then fine-tuned; every layer-wise arm starts from a
+     * student that learnt the pretrained encoder's layers (`general`), and a `kd+general` arm too.
+     */
+    general: { type: 'boolean', default: false },
     /** Internal: run one study in this process and send its result to the parent. */
     run: { type: 'string' },
   },
@@ -65,6 +71,7 @@ const { values } = parseArgs({
 const seed = Number(values.seed);
 const seedList = parseSeeds(values.seed!, values.seeds!);
 const quick = values.quick!;
+const general = values.general!;
 
 /** A study's result: the seeds' mean in the summary shape, each seed's accuracies, and what it cost. */
 export interface StudyResult {
@@ -130,6 +137,13 @@ function fashionDistill(s: number, teacher: string): object {
 /** SST-2: sentence length, vocabulary and model sizes chosen so one seed fits ~10-15 CPU-minutes here. */
 const SST2 = { maxLength: 32, vocabSize: 8000, labelled: 1000 };
 
+/**
+ * `--general`: the teacher's masked-LM budget (one epoch over the training text: ~0.2 CPU s a
+ * step here, ~4 CPU-minutes) and fine-tuning epochs (round 6's recipe), and the epochs of general
+ * distillation over the unlabelled training text (docs/distillation.md, round 10).
+ */
+const GENERAL = { pretrainEpochs: 1, finetuneEpochs: 2, generalEpochs: 1 };
+
 function sst2Teacher(train: string, dev: string): object {
   return {
     kind: 'train', name: 'sst2-teacher',
@@ -144,8 +158,10 @@ function sst2Teacher(train: string, dev: string): object {
         { name: 'out', type: 'dense', units: 2, activation: 'softmax' },
       ],
     },
-    training: { epochs: quick ? 1 : 2, batchSize: 64, optimizer: { type: 'adam', learningRate: 0.001 }, seed, shuffle: true },
+    training: { epochs: quick ? 1 : general ? GENERAL.finetuneEpochs : 2, batchSize: 64, optimizer: { type: 'adam', learningRate: 0.001 }, seed, shuffle: true },
     freezing: { policy: 'none' },
+    // BERT's masked-LM on the training text (15% of the words, 80/10/10), labels unused.
+    ...(general ? { pretrain: { objective: 'mlm', ...(quick ? { steps: 10 } : { epochs: GENERAL.pretrainEpochs }), maskProbability: 0.15 } } : {}),
   };
 }
 
@@ -158,10 +174,16 @@ function sst2Distill(s: number, teacher: string): object {
       { name: 's_pool', type: 'globalAveragePooling1d' },
       { name: 's_out', type: 'dense', units: 2, activation: 'softmax' },
     ] },
-    arms: [{ method: 'student', epochs: quick ? 1 : 20 }, 'kd', 'tinybert', 'tinybert+aug'],
+    arms: [
+      { method: 'student', epochs: quick ? 1 : 20 }, 'kd',
+      // With general distillation: kd from the general student too, to tell the start from the losses.
+      ...(general ? [{ name: 'kd+general', method: 'kd', general: true }] : []),
+      'tinybert', 'tinybert+aug',
+    ],
     training: { epochs: 1, batchSize: 64, optimizer: { type: 'adam', learningRate: 0.001 }, seed: s, temperature: 1, labelled: SST2.labelled },
     tinybert: { intermediateEpochs: 1, predictionEpochs: 1, predictionLearningRate: 0.001 },
     augment: { source: 'teacher-neighbours', copies: 1, probability: 0.3 },
+    ...(general ? { general: { epochs: GENERAL.generalEpochs } } : {}),
   };
 }
 
@@ -398,6 +420,7 @@ function checks(study: Study, s: StudyResult['summary'], accuracies: Record<stri
     `tinybert+aug ${aug.toFixed(2)}% vs student ${acc.student.toFixed(2)}%: ${diff(aug - acc.student)} (>= +5: ${mark(aug - acc.student >= 5)})`,
     `tinybert+aug / teacher ${t.toFixed(2)}% = ${(aug / t * 100).toFixed(1)}% (>= 95%: ${mark(aug >= 0.95 * t)})`,
     `layer-wise vs prediction-only: tinybert ${acc.tinybert.toFixed(2)}% vs kd ${acc.kd.toFixed(2)}% (${acc.tinybert > acc.kd ? 'layer-wise ahead' : 'kd ahead or equal'})`,
+    ...(acc['kd+general'] !== undefined ? [`the general student as kd's start: kd+general ${acc['kd+general'].toFixed(2)}% vs kd ${acc.kd.toFixed(2)}% (${diff(acc['kd+general'] - acc.kd)})`] : []),
   ];
 }
 
@@ -447,6 +470,7 @@ async function main(): Promise<void> {
   const studies: Study[] = values.study ? [values.study as Study] : [...STUDIES];
   for (const s of studies) if (!STUDIES.includes(s)) throw new Error(`--study must be datafree or tinybert, got ${s}`);
   if (values.test && !studies.includes('tinybert')) throw new Error('--test is the text study\'s held-out file: run it with --study tinybert');
+  if (general && !studies.includes('tinybert')) throw new Error('--general is a variant of the text study: run it with --study tinybert');
   log(`studies ${studies.join(', ')}; teacher seed ${seed}; distillation seeds ${seedList.join(', ')}; load average ${loads()}`);
   const results = await Promise.all(studies.map((study) => new Promise<[Study, StudyResult]>((resolve, reject) => {
     const child = fork(__filename, [...process.argv.slice(2).filter((a) => a !== '--json'), '--run', study], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
