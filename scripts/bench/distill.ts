@@ -3,7 +3,7 @@
  * docs/distillation.md), each in its own process, side by side:
  *
  *   npm run bench:distill -- [--study datafree|tinybert] [--seed S] [--seeds N | --seeds a,b,c] [--test FILE]
- *                            [--json] [--validate] [--cache DIR] [--keep] [--quick]
+ *                            [--json] [--validate] [--cache DIR] [--keep] [--quick] [--general]
  *
  * 1. datafree: Fashion-MNIST (../shared/datasets/fashion-mnist). A batch-norm MLP teacher trained
  *    here, a 10x smaller student; arms kd (real data), noise, deepinversion, deepinversion with
@@ -13,7 +13,9 @@
  *    split; a student with >= 4x fewer parameters that sees the labels of 1,000 sentences and the
  *    rest as unlabelled text; arms student, kd, tinybert, tinybert+aug. Accuracy on dev, and on
  *    `--test FILE` (the dataset's TSV, header `label<TAB>sentence`) when given. Targets (mean
- *    of 3 seeds): tinybert+aug >= student + 5 and >= 95% of the teacher.
+ *    of 3 seeds): tinybert+aug >= student + 5 and >= 95% of the teacher. `--general`: the teacher's
+ *    encoder is pretrained by masked-LM on the training text first, and the layer-wise arms (and
+ *    a `kd+general` arm) start from general distillation against that encoder.
  *
  * Every study trains one teacher (seed S) and distils it with seeds S..S+N-1 (or the listed
  * seeds); the document holds the mean over seeds, each seed's accuracies (`perSeed`) and their
@@ -367,6 +369,15 @@ function meanSummary(kind: Study, runs: DistillSummary[], split: string, dev?: D
       msPerExample: r4(mean(runs.map((r) => armOf(r, name).msPerExample))),
       trainSeconds: Math.round(mean(runs.map((r) => armOf(r, name).trainSeconds))),
     })),
+    // General distillation (--general): the seeds' mean time and losses at its first and last loss points.
+    ...(runs.every((r) => r.general) ? {
+      general: {
+        ...runs[0].general!,
+        trainSeconds: Math.round(mean(runs.map((r) => r.general!.trainSeconds))),
+        firstLoss: r4(mean(runs.map((r) => r.general!.firstLoss))),
+        lastLoss: r4(mean(runs.map((r) => r.general!.lastLoss))),
+      },
+    } : {}),
     perSeed: perSeed(runs),
     sd: Object.fromEntries(names.map((n) => [n, r4(spread(byName(runs, n)).sd)])),
     ...(dev ? { dev: means(dev), devPerSeed: perSeed(dev) } : {}),
@@ -436,6 +447,7 @@ function splits(s: StudyResult['summary']): { name: string; perSeed: Record<stri
 function table(study: Study, r: StudyResult): string {
   const s = r.summary;
   const out = [`${study} (seeds ${s.seeds.join(', ')}; ${r.wallSeconds} s wall, ${r.cpuSeconds} s CPU)`];
+  if (s.general) out.push(`general distillation: ${s.general.epochs} epoch(s), ${s.general.steps} steps, ${s.general.trainSeconds} s in steps, loss ${s.general.firstLoss} -> ${s.general.lastLoss}; arms from it: ${s.general.arms.join(', ')}`);
   const rows = [['model', 'parameters', 'x smaller', 'ms/example', 'x faster', 'train s'], ['teacher', String(s.teacher.parameters), '', s.teacher.msPerExample.toFixed(4), '', '']];
   for (const a of s.arms) {
     rows.push([a.name, String(a.parameters), (s.teacher.parameters / a.parameters).toFixed(1), a.msPerExample.toFixed(4), (s.teacher.msPerExample / a.msPerExample).toFixed(1), String(a.trainSeconds)]);
