@@ -3,7 +3,7 @@
  * docs/distillation.md), each in its own process, side by side:
  *
  *   npm run bench:distill -- [--study datafree|tinybert] [--seed S] [--seeds N | --seeds a,b,c] [--test FILE]
- *                            [--json] [--validate] [--cache DIR] [--keep] [--quick]
+ *                            [--json] [--validate] [--cache DIR] [--keep] [--quick] [--general]
  *
  * 1. datafree: Fashion-MNIST (../shared/datasets/fashion-mnist). A batch-norm MLP teacher trained
  *    here, a 10x smaller student; arms kd (real data), noise, deepinversion, deepinversion with
@@ -13,7 +13,9 @@
  *    split; a student with >= 4x fewer parameters that sees the labels of 1,000 sentences and the
  *    rest as unlabelled text; arms student, kd, tinybert, tinybert+aug. Accuracy on dev, and on
  *    `--test FILE` (the dataset's TSV, header `label<TAB>sentence`) when given. Targets (mean
- *    of 3 seeds): tinybert+aug >= student + 5 and >= 95% of the teacher.
+ *    of 3 seeds): tinybert+aug >= student + 5 and >= 95% of the teacher. `--general`: the teacher's
+ *    encoder is pretrained by masked-LM on the training text first, and the layer-wise arms (and
+ *    a `kd+general` arm) start from general distillation against that encoder.
  *
  * Every study trains one teacher (seed S) and distils it with seeds S..S+N-1 (or the listed
  * seeds); the document holds the mean over seeds, each seed's accuracies (`perSeed`) and their
@@ -57,6 +59,12 @@ const { values } = parseArgs({
     cache: { type: 'string' },
     /** Tiny budgets, to check the script itself (not for results). */
     quick: { type: 'boolean', default: false },
+    /**
+     * The tinybert study with general distillation: the teacher's encoder pretrained by masked-LM
+     * on the training text first (`pretrain`), then fine-tuned; every layer-wise arm starts from a
+     * student that learnt the pretrained encoder's layers (`general`), and a `kd+general` arm too.
+     */
+    general: { type: 'boolean', default: false },
     /** Internal: run one study in this process and send its result to the parent. */
     run: { type: 'string' },
   },
@@ -65,6 +73,7 @@ const { values } = parseArgs({
 const seed = Number(values.seed);
 const seedList = parseSeeds(values.seed!, values.seeds!);
 const quick = values.quick!;
+const general = values.general!;
 
 /** A study's result: the seeds' mean in the summary shape, each seed's accuracies, and what it cost. */
 export interface StudyResult {
@@ -130,6 +139,13 @@ function fashionDistill(s: number, teacher: string): object {
 /** SST-2: sentence length, vocabulary and model sizes chosen so one seed fits ~10-15 CPU-minutes here. */
 const SST2 = { maxLength: 32, vocabSize: 8000, labelled: 1000 };
 
+/**
+ * `--general`: the teacher's masked-LM budget (one epoch over the training text: ~0.2 CPU s a
+ * step here, ~4 CPU-minutes) and fine-tuning epochs (round 6's recipe), and the epochs of general
+ * distillation over the unlabelled training text (docs/distillation.md, round 10).
+ */
+const GENERAL = { pretrainEpochs: 1, finetuneEpochs: 2, generalEpochs: 1 };
+
 function sst2Teacher(train: string, dev: string): object {
   return {
     kind: 'train', name: 'sst2-teacher',
@@ -144,8 +160,10 @@ function sst2Teacher(train: string, dev: string): object {
         { name: 'out', type: 'dense', units: 2, activation: 'softmax' },
       ],
     },
-    training: { epochs: quick ? 1 : 2, batchSize: 64, optimizer: { type: 'adam', learningRate: 0.001 }, seed, shuffle: true },
+    training: { epochs: quick ? 1 : general ? GENERAL.finetuneEpochs : 2, batchSize: 64, optimizer: { type: 'adam', learningRate: 0.001 }, seed, shuffle: true },
     freezing: { policy: 'none' },
+    // BERT's masked-LM on the training text (15% of the words, 80/10/10), labels unused.
+    ...(general ? { pretrain: { objective: 'mlm', ...(quick ? { steps: 10 } : { epochs: GENERAL.pretrainEpochs }), maskProbability: 0.15 } } : {}),
   };
 }
 
@@ -158,10 +176,16 @@ function sst2Distill(s: number, teacher: string): object {
       { name: 's_pool', type: 'globalAveragePooling1d' },
       { name: 's_out', type: 'dense', units: 2, activation: 'softmax' },
     ] },
-    arms: [{ method: 'student', epochs: quick ? 1 : 20 }, 'kd', 'tinybert', 'tinybert+aug'],
+    arms: [
+      { method: 'student', epochs: quick ? 1 : 20 }, 'kd',
+      // With general distillation: kd from the general student too, to tell the start from the losses.
+      ...(general ? [{ name: 'kd+general', method: 'kd', general: true }] : []),
+      'tinybert', 'tinybert+aug',
+    ],
     training: { epochs: 1, batchSize: 64, optimizer: { type: 'adam', learningRate: 0.001 }, seed: s, temperature: 1, labelled: SST2.labelled },
     tinybert: { intermediateEpochs: 1, predictionEpochs: 1, predictionLearningRate: 0.001 },
     augment: { source: 'teacher-neighbours', copies: 1, probability: 0.3 },
+    ...(general ? { general: { epochs: GENERAL.generalEpochs } } : {}),
   };
 }
 
@@ -345,6 +369,15 @@ function meanSummary(kind: Study, runs: DistillSummary[], split: string, dev?: D
       msPerExample: r4(mean(runs.map((r) => armOf(r, name).msPerExample))),
       trainSeconds: Math.round(mean(runs.map((r) => armOf(r, name).trainSeconds))),
     })),
+    // General distillation (--general): the seeds' mean time and losses at its first and last loss points.
+    ...(runs.every((r) => r.general) ? {
+      general: {
+        ...runs[0].general!,
+        trainSeconds: Math.round(mean(runs.map((r) => r.general!.trainSeconds))),
+        firstLoss: r4(mean(runs.map((r) => r.general!.firstLoss))),
+        lastLoss: r4(mean(runs.map((r) => r.general!.lastLoss))),
+      },
+    } : {}),
     perSeed: perSeed(runs),
     sd: Object.fromEntries(names.map((n) => [n, r4(spread(byName(runs, n)).sd)])),
     ...(dev ? { dev: means(dev), devPerSeed: perSeed(dev) } : {}),
@@ -398,6 +431,7 @@ function checks(study: Study, s: StudyResult['summary'], accuracies: Record<stri
     `tinybert+aug ${aug.toFixed(2)}% vs student ${acc.student.toFixed(2)}%: ${diff(aug - acc.student)} (>= +5: ${mark(aug - acc.student >= 5)})`,
     `tinybert+aug / teacher ${t.toFixed(2)}% = ${(aug / t * 100).toFixed(1)}% (>= 95%: ${mark(aug >= 0.95 * t)})`,
     `layer-wise vs prediction-only: tinybert ${acc.tinybert.toFixed(2)}% vs kd ${acc.kd.toFixed(2)}% (${acc.tinybert > acc.kd ? 'layer-wise ahead' : 'kd ahead or equal'})`,
+    ...(acc['kd+general'] !== undefined ? [`the general student as kd's start: kd+general ${acc['kd+general'].toFixed(2)}% vs kd ${acc.kd.toFixed(2)}% (${diff(acc['kd+general'] - acc.kd)})`] : []),
   ];
 }
 
@@ -413,6 +447,7 @@ function splits(s: StudyResult['summary']): { name: string; perSeed: Record<stri
 function table(study: Study, r: StudyResult): string {
   const s = r.summary;
   const out = [`${study} (seeds ${s.seeds.join(', ')}; ${r.wallSeconds} s wall, ${r.cpuSeconds} s CPU)`];
+  if (s.general) out.push(`general distillation: ${s.general.epochs} epoch(s), ${s.general.steps} steps, ${s.general.trainSeconds} s in steps, loss ${s.general.firstLoss} -> ${s.general.lastLoss}; arms from it: ${s.general.arms.join(', ')}`);
   const rows = [['model', 'parameters', 'x smaller', 'ms/example', 'x faster', 'train s'], ['teacher', String(s.teacher.parameters), '', s.teacher.msPerExample.toFixed(4), '', '']];
   for (const a of s.arms) {
     rows.push([a.name, String(a.parameters), (s.teacher.parameters / a.parameters).toFixed(1), a.msPerExample.toFixed(4), (s.teacher.msPerExample / a.msPerExample).toFixed(1), String(a.trainSeconds)]);
@@ -447,6 +482,7 @@ async function main(): Promise<void> {
   const studies: Study[] = values.study ? [values.study as Study] : [...STUDIES];
   for (const s of studies) if (!STUDIES.includes(s)) throw new Error(`--study must be datafree or tinybert, got ${s}`);
   if (values.test && !studies.includes('tinybert')) throw new Error('--test is the text study\'s held-out file: run it with --study tinybert');
+  if (general && !studies.includes('tinybert')) throw new Error('--general is a variant of the text study: run it with --study tinybert');
   log(`studies ${studies.join(', ')}; teacher seed ${seed}; distillation seeds ${seedList.join(', ')}; load average ${loads()}`);
   const results = await Promise.all(studies.map((study) => new Promise<[Study, StudyResult]>((resolve, reject) => {
     const child = fork(__filename, [...process.argv.slice(2).filter((a) => a !== '--json'), '--run', study], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });

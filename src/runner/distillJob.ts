@@ -22,7 +22,7 @@ import { resolveTeacher, type ResolvedTeacher } from './distillTeacher';
 import { toErrorInfo } from './errorInfo';
 import type { RunRequest } from './protocol';
 import type { JobSink, JobStart } from './job';
-import type { DistillArmFigures, DistillSummary } from './summary';
+import type { DistillArmFigures, DistillGeneralFigures, DistillSummary } from './summary';
 import * as store from './runStore';
 
 /** Files of a distill run besides the common ones: `teacher.json` (what the run distils), `checkpoint/<arm>/` (a session), `checkpoint/arms.json` (finished arms), `model/<arm>/`. */
@@ -37,6 +37,8 @@ const POINTS_PER_STAGE = 200;
 interface ArmsState {
   /** Finished arms, in order; `general` when general distillation has run. */
   done: Record<string, { accuracy: number; parameters: number; trainSeconds: number }>;
+  /** General distillation's figures, once it has run. */
+  general?: DistillGeneralFigures;
 }
 
 /**
@@ -97,7 +99,7 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
     }
     const generalFile = exp.general ? (exp.general.teacher ?? teacher.pretrained) : undefined;
     if (exp.general && !generalFile) {
-      throw new UserError('general distillation needs a pretrained encoder: set general.teacher, or use a teacher fine-tuned from one (model.from)', '/general');
+      throw new UserError('general distillation needs a pretrained encoder: give the teacher experiment a "pretrain" section, set general.teacher, or use a teacher fine-tuned from one (model.from)', '/general');
     }
     const general = generalFile && settings.some((s) => s.general) ? await loadModel(generalFile) : undefined;
     return { teacher, data, model, general };
@@ -141,7 +143,7 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
   emit({ type: 'distill-teacher', accuracy: teacherAccuracy, parameters: teacher.countParams() });
 
   const finish = async (status: 'completed' | 'cancelled', figures: DistillSummary['teacher'], arms: DistillArmFigures[]): Promise<DistillSummary> => {
-    const summary: DistillSummary = { status, kind: 'distill', runId, experiment: exp.name, experimentFile: config.experimentFile, runDir, teacher: figures, arms };
+    const summary: DistillSummary = { status, kind: 'distill', runId, experiment: exp.name, experimentFile: config.experimentFile, runDir, teacher: figures, arms, ...(state.general ? { general: state.general } : {}) };
     await store.writeSummary(runDir, summary);
     const best = arms.reduce<DistillArmFigures | undefined>((b, a) => (!b || a.accuracy > b.accuracy ? a : b), undefined);
     await store.updateRunRecord(runDir, {
@@ -176,6 +178,11 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
         if (outcome === 'stopped') return await finish('cancelled', { accuracy: teacherAccuracy, parameters: teacher.countParams(), msPerExample: Number.NaN }, partialArms());
         await saveModel(plan.student, dir);
         state.done[GENERAL] = { accuracy: Number.NaN, parameters: plan.student.countParams(), trainSeconds: plan.session.trainSeconds };
+        const losses = await generalLosses();
+        state.general = {
+          epochs: exp.general.epochs, steps: plan.session.position.globalStep, trainSeconds: plan.session.trainSeconds,
+          firstLoss: losses[0] ?? Number.NaN, lastLoss: losses[losses.length - 1] ?? Number.NaN, arms: settings.filter((s) => s.general).map((s) => s.name),
+        };
         await writeJsonAtomic(stateFile, state);
         plan.student.dispose();
         plan.dispose();
@@ -219,6 +226,24 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
     teacher.dispose();
     prepared.general?.dispose();
     tf.dispose(ctx.generalWeights ?? []);
+  }
+
+  /** The loss points of general distillation in `events.jsonl`, in order (a resumed run's included). */
+  async function generalLosses(): Promise<number[]> {
+    const text = await fs.readFile(path.join(runDir, store.EVENTS_FILE), 'utf8').catch(() => '');
+    const out: { step: number; loss: number }[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.includes('"arm":"general"')) continue;
+      try {
+        const e = JSON.parse(line) as RunEvent;
+        if (e.type === 'distill-step' && e.arm === GENERAL && Number.isFinite(e.metrics.loss)) out.push({ step: e.step, loss: e.metrics.loss });
+      } catch {
+        // a torn last line of a killed run
+      }
+    }
+    // A resumed run repeats the points after its checkpoint: the last point of each step counts.
+    const byStep = new Map(out.map((p) => [p.step, p.loss]));
+    return [...byStep.entries()].sort((a, b) => a[0] - b[0]).map(([, l]) => l);
   }
 
   /** Runs one arm's plan from its checkpoint (if any) to the end or a stop; checkpoints as it goes. */

@@ -4,6 +4,7 @@ import { UserError } from '../core/errors';
 import { peekExperiment } from '../core/experiment/peek';
 import type { DataConfig, TrainExperiment } from '../core/experiment/types';
 import { readRunConfig } from './runConfig';
+import { pretrainedEncoder } from './pretrainPhase';
 import * as store from './runStore';
 
 /** What a distill run learns from: the teacher's saved model, and the data it was trained on when known. */
@@ -15,7 +16,7 @@ export interface ResolvedTeacher {
   /** The teacher's training data (absolute paths) and the seed its split used, when the teacher is a train run. */
   data?: DataConfig;
   dataSeed?: number;
-  /** The saved model the teacher was fine-tuned from (`model.from`): the default teacher of general distillation. */
+  /** The teacher's encoder pretrained by masked-LM in its own run (`pretrain`), else the saved model it was fine-tuned from (`model.from`): the default teacher of general distillation. */
   pretrained?: string;
 }
 
@@ -59,6 +60,7 @@ async function fromRunDir(runDir: string): Promise<ResolvedTeacher> {
     description: `run ${record.runId} of ${path.basename(config.experimentFile)}`,
     data: exp.data,
     dataSeed: exp.training.seed ?? 0,
-    ...(exp.model.from ? { pretrained: exp.model.from } : {}),
+    // Its own masked-LM pretraining's encoder (`pretrain`), else the saved model it was fine-tuned from.
+    ...(pretrainedEncoder(runDir) ? { pretrained: pretrainedEncoder(runDir) } : exp.model.from ? { pretrained: exp.model.from } : {}),
   };
 }

@@ -39,6 +39,18 @@ export interface TrainSummary extends SummaryBase {
   flopsSaved: FlopsSaved;
   /** The data's text class labels, index = the model's output unit (absent for integer labels). */
   classNames?: string[];
+  /** Masked-LM pretraining of the encoder (`pretrain`), when the experiment has it. */
+  pretrain?: PretrainFigures;
+}
+
+/** What masked-LM pretraining did: on held-out text, the masked words' loss and accuracy at the end. */
+export interface PretrainFigures {
+  steps: number;
+  trainSeconds: number;
+  testLoss: number;
+  testAccuracy: number;
+  /** The pretrained encoder's `model.json`, relative to the run folder (`pretrain/encoder/model.json`). */
+  encoder: string;
 }
 
 export interface ExtractTrainSummary extends SummaryBase {
@@ -144,6 +156,19 @@ export interface DistillSummary extends SummaryBase {
   kind: 'distill';
   teacher: DistillModelFigures;
   arms: DistillArmFigures[];
+  /** General distillation (the `general` section), once it ran: shared by the arms that start from it. */
+  general?: DistillGeneralFigures;
+}
+
+/** What general distillation did: its length, time in steps, and its loss at the first and last loss points (means over the steps between points). */
+export interface DistillGeneralFigures {
+  epochs: number;
+  steps: number;
+  trainSeconds: number;
+  firstLoss: number;
+  lastLoss: number;
+  /** Which arms started from its student. */
+  arms: string[];
 }
 
 export interface DistillModelFigures {

@@ -23,6 +23,9 @@ import { recordBackend, recordTrainingSteps } from './provenance';
 import { classificationReport, type ClassificationReport } from '../core/train/classificationReport';
 import * as store from './runStore';
 import { waitWhilePaused } from './pauseGate';
+import { runPretrainPhase } from './pretrainPhase';
+import { mlmSettings } from '../core/train/mlm/settings';
+import type { PretrainFigures } from './summary';
 
 /**
  * Runs a `train` experiment end to end against the run store: load data, build the model,
@@ -34,7 +37,8 @@ import { waitWhilePaused } from './pauseGate';
 export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequest, sink: JobSink, shouldStop: () => boolean): Promise<TrainSummary> {
   const resuming = start.resume;
   const { runDir, config: resolved } = start;
-  if (resuming && !store.hasCheckpoint(runDir)) {
+  // A run with `pretrain` resumes from its pretraining's checkpoint, or (after it) its encoder.
+  if (resuming && !store.hasCheckpoint(runDir) && !start.config.experiment.pretrain) {
     throw new UserError(`run ${start.record.runId} has no checkpoint (it was killed before writing one); start it again instead`);
   }
   const exp = resolved.experiment;
@@ -67,14 +71,39 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
     await recordBackend(runDir, backend.name, backend.threads, denseProducts, convProducts);
 
     const seed = exp.training.seed ?? 0;
+    const pretrain = mlmSettings(exp);
     const data = await loadData(exp.data, { seed });
     for (const w of checkDataAgainstModel(data, exp)) sink.log('warn', `${w.pointer}: ${w.message}`);
     // Refuse what cannot fit before allocating it (the backend would fail deep inside).
     const need = { trainCount: data.train.count, testCount: data.test.count, exampleShape: data.exampleShape, vocabSize: data.vocab?.length };
     checkTrainingMemory(estimateTrainingMemory(exp, need), backend.name);
-    model = await buildModel(exp.model, { exampleShape: data.exampleShape, inputDtype: data.xDtype, seed, vocabSize: data.vocab?.length });
+    // Masked-LM pretraining needs one embedding row more than the vocabulary: [MASK].
+    const vocabSize = data.vocab === undefined ? undefined : data.vocab.length + (pretrain ? 1 : 0);
+    model = await buildModel(exp.model, { exampleShape: data.exampleShape, inputDtype: data.xDtype, seed, vocabSize });
     policy = createPolicy(exp.freezing);
-    const checkpoint = resuming ? await readCheckpoint(path.join(runDir, store.CHECKPOINT_DIR), runDir) : undefined;
+    const checkpoint = resuming && store.hasCheckpoint(runDir) ? await readCheckpoint(path.join(runDir, store.CHECKPOINT_DIR), runDir) : undefined;
+    let pretrainFigures: PretrainFigures | undefined;
+    if (pretrain) {
+      const phase = await runPretrainPhase({
+        exp, data, runDir, model, shouldStop,
+        emit: (e) => {
+          store.appendEvent(runDir, e);
+          sink.event(e);
+        },
+        log: (m) => sink.log('info', m),
+      });
+      if (phase.status === 'stopped') {
+        const summary: TrainSummary = {
+          status: 'cancelled', message: 'stopped during pretraining', kind: 'train', runId, experiment: exp.name, experimentFile: resolved.experimentFile,
+          policy: policyName, backend: backend.name, epochs: exp.training.epochs, epochsDone: 0,
+          metrics: { accuracy: Number.NaN, loss: Number.NaN }, trainSeconds: 0, samplesPerSecond: 0, freezeEvents: [], flopsSaved: { forward: 0, backward: 0 }, runDir,
+        };
+        await store.writeSummary(runDir, summary);
+        await store.updateRunRecord(runDir, { status: 'cancelled', endedAt: new Date().toISOString(), epochsDone: 0, message: summary.message });
+        return summary;
+      }
+      pretrainFigures = phase.figures;
+    }
 
     const result = await train({
       experiment: exp, data, model, policy, runId, backend: backend.name,
@@ -115,6 +144,7 @@ export async function runTrainJob(start: JobStart<TrainExperiment>, req: RunRequ
       trainSeconds: result.trainSeconds, samplesPerSecond: result.samplesPerSecond,
       freezeEvents: result.freezeEvents, flopsSaved: result.flopsSaved, runDir,
       ...(data.classNames ? { classNames: data.classNames } : {}),
+      ...(pretrainFigures ? { pretrain: pretrainFigures } : {}),
     };
     await store.writeSummary(runDir, summary);
     await store.updateRunRecord(runDir, {

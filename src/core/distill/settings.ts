@@ -109,6 +109,8 @@ export function armSettings(exp: DistillExperiment): ArmSettings[] {
     const name = arm.name ?? arm.method;
     if (seen.has(name)) throw new UserError(`two arms are named '${name}'; give one a "name"`, `/arms/${i}`);
     seen.add(name);
+    const problem = generalArmProblem(arm, exp.general !== undefined);
+    if (problem) throw new UserError(problem, `/arms/${i}/general`);
     const weights: IntermediateWeights = { ...DEFAULT_TINYBERT.weights, ...stripUndefined(exp.tinybert?.weights), ...stripUndefined(arm.tinybert?.weights) };
     const tinybert: TinyBertSettings = { ...DEFAULT_TINYBERT, ...stripUndefined(exp.tinybert), ...stripUndefined(arm.tinybert), weights };
     return {
@@ -128,6 +130,17 @@ export function armSettings(exp: DistillExperiment): ArmSettings[] {
       dafl: { ...DEFAULT_DAFL, ...stripUndefined(exp.dafl), ...stripUndefined(arm.dafl) },
     };
   });
+}
+
+/**
+ * Why an arm cannot start from general distillation (`general: true`), or undefined: there is no
+ * `general` section to run it, or the arm is data-free (general distillation reads the training text).
+ */
+export function generalArmProblem(arm: Pick<DistillArmConfig, 'method' | 'general'>, hasGeneral: boolean): string | undefined {
+  if (arm.general !== true) return undefined;
+  if (DATA_FREE_METHODS.has(arm.method)) return `${arm.method} is data-free: it cannot start from general distillation, which reads the training text`;
+  if (!hasGeneral) return 'this arm starts from general distillation, but the experiment has no "general" section (add one with its epochs)';
+  return undefined;
 }
 
 function stripUndefined<T extends object>(o: T | undefined): Partial<T> {

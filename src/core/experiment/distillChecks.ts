@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
 import type { DiagnosticSeverity } from './diagnostic';
+import { generalArmProblem, LAYERWISE_METHODS } from '../distill/settings';
 import type { DistillArmConfig, DistillExperiment } from './types';
 
 /** A problem at a field (what `semantic.ts` turns into a diagnostic). */
@@ -17,7 +18,7 @@ export interface TeacherFacts {
   layerTypes: string[];
   /** Trained on text (token ids)? */
   text: boolean;
-  /** Fine-tuned from a saved model (the default general-distillation teacher). */
+  /** Pretrained by masked-LM in its run (`pretrain`) or fine-tuned from a saved model: what general distillation learns from by default. */
   pretrained: boolean;
   /** For messages. */
   label: string;
@@ -40,6 +41,17 @@ export function distillProblems(exp: DistillExperiment, baseDir: string | undefi
     if (seen.has(name)) out.push({ pointer: `/arms/${i}`, message: `arm '${name}' is already arm ${seen.get(name)! + 1}: give one of them a "name"` });
     else seen.set(name, i);
   });
+  arms.forEach((a, i) => {
+    if (typeof a !== 'object' || a === null || typeof a.method !== 'string') return;
+    const problem = generalArmProblem(a, exp.general !== undefined);
+    if (problem) out.push({ pointer: `/arms/${i}/general`, message: problem });
+  });
+  if (exp.general && typeof exp.general === 'object') {
+    const starts = arms.some((a) => (typeof a === 'string' ? LAYERWISE_METHODS.has(a) : a?.general ?? LAYERWISE_METHODS.has(a?.method)));
+    if (!starts) {
+      out.push({ pointer: '/general', severity: 'warning', message: 'no arm starts from general distillation (tinybert arms do by default; others with "general": true): it would not run' });
+    }
+  }
   if (baseDir === undefined || typeof exp.teacher !== 'string') return out;
   const facts = teacherFacts(path.resolve(baseDir, exp.teacher));
   if (!facts) return out;
@@ -61,7 +73,7 @@ export function distillProblems(exp: DistillExperiment, baseDir: string | undefi
     }
   });
   if (exp.general && exp.general.teacher === undefined && !facts.pretrained) {
-    out.push({ pointer: '/general', message: `general distillation needs an encoder pretrained by masked-LM: set general.teacher, or use a teacher fine-tuned from one (model.from)` });
+    out.push({ pointer: '/general', message: `general distillation needs an encoder pretrained by masked-LM: give the teacher (${facts.label}) a "pretrain" section, set general.teacher, or use a teacher fine-tuned from one (model.from)` });
   }
   return out;
 }
@@ -83,7 +95,7 @@ export function teacherFacts(file: string): TeacherFacts | undefined {
 }
 
 function fromExperiment(exp: unknown, label: string, baseDir: string): TeacherFacts | undefined {
-  const e = exp as { kind?: string; data?: { format?: string }; model?: { layers?: { type?: string }[]; from?: string } } | undefined;
+  const e = exp as { kind?: string; data?: { format?: string }; model?: { layers?: { type?: string }[]; from?: string }; pretrain?: unknown } | undefined;
   if (!e || (e.kind ?? 'train') !== 'train') return undefined;
   const layers = (Array.isArray(e.model?.layers) ? e.model!.layers : []).map((l) => String(l?.type ?? ''));
   let base: TeacherFacts | undefined;
@@ -95,7 +107,7 @@ function fromExperiment(exp: unknown, label: string, baseDir: string): TeacherFa
   return {
     layerTypes: [...(base?.layerTypes ?? []), ...layers],
     text: e.data?.format === 'jsonl' || (base?.text ?? false),
-    pretrained: typeof e.model?.from === 'string',
+    pretrained: typeof e.model?.from === 'string' || (typeof e.pretrain === 'object' && e.pretrain !== null),
     label,
   };
 }

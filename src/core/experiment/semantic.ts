@@ -9,6 +9,7 @@ import { rangeOf } from './jsonLocation';
 import { layerName } from './layerName';
 import { pathFields } from './paths';
 import { distillProblems } from './distillChecks';
+import { pretrainProblems } from '../train/mlm/problems';
 import { inferShapes } from './shapes';
 import { rlProblems } from '../rl/experimentChecks';
 import type { Experiment, ExtractEvalExperiment, LayerType, TrainExperiment } from './types';
@@ -170,6 +171,7 @@ function dataProblems(exp: TrainExperiment, baseDir: string): Problem[] {
 
 function trainProblems(exp: TrainExperiment, valid: SchemaValid): Problem[] {
   const out: Problem[] = [];
+  if (valid('/pretrain', '/model/layers', '/model/from', '/data')) out.push(...pretrainProblems(exp));
   // Each check runs when the fields it reads passed the schema.
   const layersValid = valid('/model/layers', '/model/from');
   const layers = layersValid ? exp.model.layers ?? [] : [];

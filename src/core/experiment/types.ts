@@ -22,8 +22,29 @@ export interface TrainExperiment {
   model: ModelConfig;
   training: TrainingConfig;
   freezing?: FreezingConfig;
+  /** Masked-LM pretraining of the model's encoder on the training text before it learns the labels (src/core/train/mlm). */
+  pretrain?: PretrainConfig;
   sweep?: SweepConfig;
   cluster?: ClusterConfig;
+}
+
+/**
+ * Pretraining of a text model's encoder (its layers from the embedding to the last
+ * `transformerEncoder`) by masked-language modelling on the training split's text, labels unused;
+ * the run then fine-tunes the whole model on the labels as usual (docs/distillation.md).
+ */
+export interface PretrainConfig {
+  objective?: 'mlm';
+  /** Epochs over the training text (default 1). */
+  epochs?: number;
+  /** A budget in optimizer steps instead of epochs. */
+  steps?: number;
+  /** Default: training.batchSize. */
+  batchSize?: number;
+  /** Adam's learning rate (default: the training optimizer's, else 0.001). */
+  learningRate?: number;
+  /** Share of real tokens selected for prediction, 80/10/10 (default 0.15). */
+  maskProbability?: number;
 }
 
 export interface RewardCompareExperiment {

@@ -40,6 +40,13 @@ export type RunEvent =
    * number of completed epochs. `step` is the number of optimizer steps taken so far.
    */
   | { type: 'step'; epoch: number; step: number; loss: number; seconds: number }
+  /**
+   * Masked-LM pretraining of a train run's encoder (`pretrain`), before its epochs: loss and
+   * masked-word accuracy averaged over the steps since the last such event (`step`: steps done),
+   * and `testLoss` / `testAccuracy` on held-out text after an epoch (a steps budget: at the end).
+   */
+  | { type: 'pretrain-step'; step: number; steps: number; metrics: Record<string, number> }
+  | { type: 'pretrain-end'; steps: number; trainSeconds: number; testLoss: number; testAccuracy: number; encoder: string }
   | {
       type: 'epoch'; epoch: number; step: number; loss: number; testLoss: number; testAccuracy: number;
       seconds: number; elapsedSeconds: number; samplesPerSecond: number; frozen: string[]; flopsSaved: FlopsSaved;
