@@ -5,6 +5,7 @@
  * labels and scores). Seeded end to end.
  *
  *   npm run smartfrz:build -- [--cache DIR] [--fit-epochs E] [--fit-windows N] [--tolerance-pairs N] [--out DIR]
+ *   npm run smartfrz:build -- --fit-only cka|drift --out DIR   # one predictor at its window threshold, for diagnosis (oracle.ts --predictor)
  *
  * 1. Labels for every recorded pair (labels.ts), two ways: from linear CKA to the final model (the
  *    labels of every predictor up to round 9) and from the drift signal (round 10: `driftLabels`).
@@ -192,6 +193,7 @@ async function main(): Promise<void> {
       'fit-epochs': { type: 'string', default: '40' },
       'fit-windows': { type: 'string', default: '6000' },
       'tolerance-pairs': { type: 'string', default: '12' },
+      'fit-only': { type: 'string' },
     },
   });
   const t0 = Date.now();
@@ -206,7 +208,9 @@ async function main(): Promise<void> {
   const fit = { epochs: Number(values['fit-epochs']), batchSize: 64, learningRate: 2e-3, seed: 17 };
   /** One predictor per label kind: fitted on the fit pairs' windows, its window threshold and convergence guard from the calibration windows. */
   const fitted = new Map<LabelKind, { predictor: AttentionPredictor; fitEx: LabelledWindow[]; calEx: LabelledWindow[]; calProbs: number[]; allFit: number; windowThreshold: number; grid: ReturnType<typeof chooseThreshold>['grid']; maxDirectedness: number; guardRejects: number; fitCpu: number }>();
-  for (const kind of ['cka', 'drift'] as const) {
+  const fitOnly = values['fit-only'] as LabelKind | undefined;
+  if (fitOnly !== undefined && fitOnly !== 'cka' && fitOnly !== 'drift') throw new Error(`--fit-only takes cka or drift, got ${fitOnly}`);
+  for (const kind of fitOnly !== undefined ? [fitOnly] : (['cka', 'drift'] as const)) {
     const allFitEx = fitRuns.flatMap((r) => examplesOf(r, kind));
     const order = shuffledIndices(allFitEx.length, createRng(23));
     const fitEx = Array.from(order.subarray(0, Math.min(allFitEx.length, Number(values['fit-windows']))), (i) => allFitEx[i]);
@@ -224,6 +228,16 @@ async function main(): Promise<void> {
     const guardRejects = notFreeze.filter((e) => e.directedness > maxDirectedness).length / Math.max(1, notFreeze.length);
     log(`${kind} labels: window threshold ${windowThreshold} (best balanced accuracy); maxDirectedness ${maxDirectedness} rejects ${(guardRejects * 100).toFixed(1)}% of not-freezable calibration windows`);
     fitted.set(kind, { predictor, fitEx, calEx, calProbs, allFit: allFitEx.length, windowThreshold, grid, maxDirectedness, guardRejects, fitCpu });
+  }
+
+  if (fitOnly !== undefined) {
+    // Diagnosis only (`--fit-only cka|drift`): that predictor as the build fits it, at its own
+    // window threshold with drift 4/4, without the calibration trainings; never shipped.
+    const f = fitted.get(fitOnly)!;
+    f.predictor.calibration = { threshold: f.windowThreshold, minLayerSimilarity: SIMILARITIES[0], minConvSimilarity: CONV_SIMILARITIES[0], stableReadings: 1, probeEvery: PROBE_EVERY, maxDirectedness: f.maxDirectedness, maxDriftRatio: DRIFT_RATIOS[0], driftSpan: DRIFT_SPANS[0] };
+    await savePredictor(f.predictor, path.join(path.resolve(values.out!), 'predictor.json'), { labelKind: fitOnly, diagnosisOnly: true });
+    log(`wrote the ${fitOnly}-labelled predictor (diagnosis only) to ${values.out}`);
+    return;
   }
 
   // The decision (predictor, threshold, per-layer signal) from real trainings of calibration
