@@ -70,9 +70,20 @@ const DRIFT_SPANS = [4];
  * Round 10's grid (declared in docs/smartfrz.md and committed before the recording, the build
  * and the bench): the status quo (the CKA-labelled predictor, refitted, at threshold 0.8 with
  * drift 4 over 4 readings, conv layers on the same span) and the drift-labelled predictor at
- * these thresholds x conv drift spans (optimizer steps; undefined: the dense span), drift 4/4.
+ * thresholds 0.8 and 0.5 x conv drift spans (optimizer steps; undefined: the dense span), drift 4/4.
  */
-const DRIFT_LABEL_THRESHOLDS = [0.8, 0.5];
+/**
+ * Round 10b's grid (declared in docs/smartfrz.md and committed before its build and bench): the
+ * round-10 thresholds (0.8, 0.5) sat on the CKA predictor's scale, where the drift-labelled
+ * predictor hardly speaks. Its thresholds now come from its calibration windows alone: its
+ * window threshold (best balanced accuracy on the 0.05 grid, `chooseThreshold`) and one grid
+ * step either side (round 10's build: 0.1, so 0.15, 0.1, 0.05). Conv spans as round 10.
+ */
+export const DRIFT_THRESHOLD_OFFSETS = [0.05, 0, -0.05];
+/** The drift-labelled predictor's thresholds: its window threshold plus `DRIFT_THRESHOLD_OFFSETS`, kept inside (0, 1). */
+export function driftLabelThresholds(windowThreshold: number): number[] {
+  return [...new Set(DRIFT_THRESHOLD_OFFSETS.map((d) => +(windowThreshold + d).toFixed(2)).filter((t) => t > 0 && t < 1))];
+}
 const CONV_DRIFT_STEPS: Array<number | undefined> = [400, undefined];
 /** The label kinds a predictor is fitted on: CKA to the final model (up to round 9) and the drift signal (round 10). */
 export type LabelKind = 'cka' | 'drift';
@@ -248,7 +259,7 @@ async function main(): Promise<void> {
   const statusQuo: Decision[] = cka.flatMap((c) => DRIFT_SPANS.flatMap((driftSpan) => DRIFT_RATIOS.map((maxDriftRatio) => ({ ...c, maxDriftRatio, driftSpan }))));
   const configs: Decision[] = [
     ...statusQuo,
-    ...statusQuo.flatMap((c) => DRIFT_LABEL_THRESHOLDS.flatMap((threshold) => CONV_DRIFT_STEPS.map((convDriftSteps) => ({ ...c, labels: 'drift' as const, threshold, ...(convDriftSteps === undefined ? {} : { convDriftSteps }) })))),
+    ...statusQuo.flatMap((c) => driftLabelThresholds(fitted.get('drift')!.windowThreshold).flatMap((threshold) => CONV_DRIFT_STEPS.map((convDriftSteps) => ({ ...c, labels: 'drift' as const, threshold, ...(convDriftSteps === undefined ? {} : { convDriftSteps }) })))),
   ];
   const describe = (r: Decision) => `${r.labels} t ${r.threshold} ${r.maxDriftRatio !== undefined ? `drift ${r.maxDriftRatio}/${r.driftSpan}${r.convDriftSteps !== undefined ? ` conv ${r.convDriftSteps} steps` : ''}` : `cka ${r.minLayerSimilarity}/${r.minConvSimilarity}`}x${r.stableReadings}`;
   type DecisionRun = Decision & { accuracy: number[]; saved: number[]; freezes: string[][] };

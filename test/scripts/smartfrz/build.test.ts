@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { chooseDecision, MIN_MEAN_SAVED, seedMeanLoss, tolerancePairs } from '../../../scripts/smartfrz/build';
+import { chooseDecision, driftLabelThresholds, MIN_MEAN_SAVED, seedMeanLoss, tolerancePairs } from '../../../scripts/smartfrz/build';
 
 const row = (threshold: number, minLayerSimilarity: number, meanLoss: number, worstLoss: number, pairsBeyond: number, meanSaved: number) => ({ threshold, minLayerSimilarity, meanLoss, worstLoss, pairsBeyond, meanSaved });
 
@@ -113,4 +113,11 @@ test('a calibration pair loses the mean over its seeds of none minus the decisio
   assert.ok(Math.abs(seedMeanLoss([0.8, 0.7], [0.79, 0.705]) - 0.25) < 1e-9);
   assert.ok(Math.abs(seedMeanLoss([0.6], [0.59]) - 1) < 1e-9);
   assert.throws(() => seedMeanLoss([0.8, 0.7], [0.8]), /one accuracy per seed/);
+});
+
+test('the drift-labelled predictor is tried at its own window threshold and one 0.05 step either side, inside (0, 1)', () => {
+  assert.deepEqual(driftLabelThresholds(0.1), [0.15, 0.1, 0.05]);
+  assert.deepEqual(driftLabelThresholds(0.3), [0.35, 0.3, 0.25]);
+  assert.deepEqual(driftLabelThresholds(0.05), [0.1, 0.05]);
+  assert.deepEqual(driftLabelThresholds(0.95), [0.95, 0.9]);
 });
