@@ -7,7 +7,7 @@
  *   npm run smartfrz:generate -- [--count N] [--cache DIR] [--budget-seconds S]
  *
  * `--budget-seconds`: start no new pair after S seconds of CPU time of this process (a budget
- * for a shared machine; run it under `nice`). Default cache: $TMPDIR/model-lab-smartfrz-pairs-v3.
+ * for a shared machine; run it under `nice`). Default cache: $TMPDIR/model-lab-smartfrz-pairs-v4.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -31,7 +31,8 @@ export const RECORD: RecordOptions = {
   probeSize: 256,
 };
 
-export const DEFAULT_CACHE = path.join(os.tmpdir(), 'model-lab-smartfrz-pairs-v3');
+/** v4 (round 10): records also carry each unit's CKA to its earlier checkpoints (`UnitRecord.back`). */
+export const DEFAULT_CACHE = path.join(os.tmpdir(), 'model-lab-smartfrz-pairs-v4');
 
 /** A recorded pair as stored in the cache. */
 export interface CachedRun extends RunRecord {

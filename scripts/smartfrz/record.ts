@@ -5,8 +5,9 @@
  *   different samples of the same kernel — cheap augmentation; the policy itself uses one);
  * - every `checkpointEvery` steps (and after the last step) a "checkpoint": the centred Gram
  *   matrix of each unit's output on a fixed probe batch from the test split, from which linear
- *   CKA to the final model is computed at the end, and the predictor's features of the windows
- *   ending there (the full W-snapshot window and the shortest one a stage accepts).
+ *   CKA to the final model is computed at the end (and CKA to the previous `BACK_CHECKPOINTS`
+ *   checkpoints, for the drift labels), and the predictor's features of the windows ending there
+ *   (the full W-snapshot window and the shortest one a stage accepts).
  * Checkpoints are step-spaced like the windows, so labels and windows mean the same number of
  * optimizer steps on every dataset, whatever its epoch length.
  */
@@ -16,7 +17,7 @@ import type { ModelConfig, TrainExperiment } from '../../src/core/experiment/typ
 import type { EpochMetrics, FreezableUnit, FreezingPolicy, StepInfo, TrainingPlan } from '../../src/core/freezing/policy';
 import { buildModel } from '../../src/core/model/build';
 import { modelLayers } from '../../src/core/model/flops';
-import { centeredGram, ckaFromGrams } from '../../src/core/freezing/smartfrz/cka';
+import { centeredGram, ckaFromGrams, gramSimilarity } from '../../src/core/freezing/smartfrz/cka';
 import { directedness, windowFeatures, type WindowFeatures } from '../../src/core/freezing/smartfrz/features';
 import { readSamples, sampleIndices } from '../../src/core/freezing/smartfrz/sample';
 import { train } from '../../src/core/train/trainer';
@@ -41,7 +42,16 @@ export interface UnitRecord {
   directedness: number[][];
   /** Linear CKA of the unit's output at each checkpoint with its output after the last step. */
   cka: number[];
+  /**
+   * back[c][k - 1]: linear CKA of the unit's output at checkpoint c with its output k checkpoints
+   * earlier (k = 1..`BACK_CHECKPOINTS`, while there is one): the drift signal's change over a
+   * span against its change per checkpoint, from which the drift labels are made (labels.ts).
+   */
+  back: number[][];
 }
+
+/** Checkpoints back `UnitRecord.back` reaches (400 steps at 40): the longest drift span a label can use. */
+export const BACK_CHECKPOINTS = 10;
 
 export interface RunRecord {
   id: string;
@@ -178,11 +188,18 @@ export async function recordRun(spec: RunSpec, opts: RecordOptions): Promise<Run
     experiment, data, model, policy, runId: spec.id, backend: tf.getBackend(), onEvent: () => {}, shouldStop: () => false,
   });
   const last = policy.grams[policy.grams.length - 1];
+  // Each Gram read out once for the CKAs between checkpoints.
+  const values = policy.grams.map((g) => g.map((t) => t.dataSync() as Float32Array));
   const units: UnitRecord[] = policy.units.map((u, i) => ({
     name: u.name,
     features: policy.features[i],
     directedness: policy.directedness[i],
     cka: policy.grams.map((g) => ckaFromGrams(g[i], last[i])),
+    back: values.map((_, c) => {
+      const row: number[] = [];
+      for (let k = 1; k <= BACK_CHECKPOINTS && c - k >= 0; k++) row.push(gramSimilarity(values[c][i], values[c - k][i]));
+      return row;
+    }),
   }));
   tf.dispose(policy.grams.flat());
   probe.dispose();

@@ -357,6 +357,8 @@ export interface FreezingConfig {
   maxDriftRatio?: number;
   /** smartfrz: readings back the drift signal compares with (default: the predictor's calibrated value, else 8). */
   driftSpan?: number;
+  /** smartfrz: the drift signal's span for conv layers, in optimizer steps (default: the predictor's calibrated value, else driftSpan readings). */
+  convDriftSteps?: number;
   /** Never freeze the last N weighted layers (default 1: the classifier keeps training). */
   keepTrainable?: number;
 }

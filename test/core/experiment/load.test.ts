@@ -568,7 +568,7 @@ test('sizes have upper bounds, and a number too large to represent is called tha
   assert.deepEqual(messages(experiment('{"epochs":100000,"batchSize":65536}')), []);
 });
 
-test('minConvSimilarity, maxDriftRatio, driftSpan: smartfrz settings with a range; out of range or on another policy, a diagnostic at its line', async () => {
+test('minConvSimilarity, maxDriftRatio, driftSpan, convDriftSteps: smartfrz settings with a range; out of range or on another policy, a diagnostic at its line', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'exp-conv-sim-'));
   try {
     await fs.copyFile(fixture('tiny.csv'), path.join(dir, 'tiny.csv'));
@@ -596,9 +596,10 @@ test('minConvSimilarity, maxDriftRatio, driftSpan: smartfrz settings with a rang
     await write({ policy: 'linear', minConvSimilarity: 0.9 });
     assert.match((await rejectsUserError(loadExperimentFile(file))).message, /unknown property "minConvSimilarity" in freezing/);
     // The drift signal's settings, likewise.
-    await write({ policy: 'smartfrz', maxDriftRatio: 3, driftSpan: 8 });
+    await write({ policy: 'smartfrz', maxDriftRatio: 3, driftSpan: 8, convDriftSteps: 400 });
     const drift = (await loadExperimentFile(file)).experiment as TrainExperiment;
-    assert.deepEqual([drift.freezing?.maxDriftRatio, drift.freezing?.driftSpan], [3, 8]);
+    assert.deepEqual([drift.freezing?.maxDriftRatio, drift.freezing?.driftSpan, drift.freezing?.convDriftSteps], [3, 8, 400]);
+    await rejectsAt({ policy: 'smartfrz', maxDriftRatio: 3, convDriftSteps: 0 }, '/freezing/convDriftSteps', '"convDriftSteps"');
     await rejectsAt({ policy: 'smartfrz', minLayerSimilarity: 0.999, maxDriftRatio: 0 }, '/freezing/maxDriftRatio', '"maxDriftRatio"');
     await rejectsAt({ policy: 'smartfrz', driftSpan: 1 }, '/freezing/driftSpan', '"driftSpan"');
     await write({ policy: 'linear', maxDriftRatio: 3 });

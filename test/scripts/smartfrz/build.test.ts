@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { chooseDecision, seedMeanLoss, tolerancePairs } from '../../../scripts/smartfrz/build';
+import { chooseDecision, driftLabelThresholds, MIN_MEAN_SAVED, seedMeanLoss, tolerancePairs } from '../../../scripts/smartfrz/build';
 
 const row = (threshold: number, minLayerSimilarity: number, meanLoss: number, worstLoss: number, pairsBeyond: number, meanSaved: number) => ({ threshold, minLayerSimilarity, meanLoss, worstLoss, pairsBeyond, meanSaved });
 
@@ -45,6 +45,30 @@ test('a tie between the CKA bounds and the drift signal goes to the CKA decision
   assert.deepEqual(chooseDecision([...rows, more]), more);
 });
 
+test('minimum-savings clause: a decision that freezes (almost) nothing does not win by it while another saves at least MIN_MEAN_SAVED', () => {
+  assert.equal(MIN_MEAN_SAVED, 0.05, 'declared in docs/smartfrz.md before the round-10 build');
+  // As round 9's drift grid: the savers miss a target, the do-nothing decisions meet every one.
+  const nothing = row(0.8, 0.999, 0, 0, 0, 0);
+  const little = row(0.8, 0.999, 0.01, 0.13, 0, 0.049);
+  const saverOneBeyond = row(0.8, 0.999, 0.3, 3.19, 1, 0.12); // mean loss above 0.25
+  const saverTwoBeyond = row(0.5, 0.999, 0.2, 1.2, 2, 0.2);
+  assert.deepEqual(chooseDecision([nothing, little, saverOneBeyond, saverTwoBeyond]), saverOneBeyond, 'the safest of the decisions that save');
+  // Among savers within the targets, the most saved, as before.
+  const saverWithin = row(0.8, 0.999, 0.2, 0.9, 1, 0.06);
+  assert.deepEqual(chooseDecision([nothing, little, saverOneBeyond, saverWithin]), saverWithin);
+  // When no decision saves that much, the rule as before (here: the most saved within the targets).
+  assert.deepEqual(chooseDecision([nothing, little]), little);
+});
+
+test('round 10: ties go to the status quo\'s CKA-labelled predictor, then the higher threshold, then the longer conv drift span', () => {
+  const base = { ...row(0.8, 0.999, 0.1, 0.4, 0, 0.2), maxDriftRatio: 4, driftSpan: 4 };
+  const statusQuo = { ...base, labels: 'cka' as const };
+  const drift = [{ ...base, labels: 'drift' as const, threshold: 0.5 }, { ...base, labels: 'drift' as const }, { ...base, labels: 'drift' as const, convDriftSteps: 400 }];
+  assert.deepEqual(chooseDecision([...drift, statusQuo]), statusQuo);
+  assert.deepEqual(chooseDecision(drift), drift[2]);
+  assert.deepEqual(chooseDecision(drift.slice(0, 2)), drift[1]);
+});
+
 test('the decision is chosen on the cheapest calibration pairs plus every CNN calibration pair, in cost order', () => {
   const runs = [
     { id: 'g003-mlp', family: 'mlp', seconds: 27 },
@@ -72,6 +96,8 @@ test('the shipped predictor carries the decision the rule picks from its own cal
   assert.equal(predictor.calibration.stableReadings, chosen.stableReadings);
   assert.equal(predictor.calibration.maxDriftRatio, (chosen as { maxDriftRatio?: number }).maxDriftRatio);
   assert.equal(predictor.calibration.driftSpan, (chosen as { driftSpan?: number }).driftSpan);
+  assert.equal(predictor.calibration.convDriftSteps, (chosen as { convDriftSteps?: number }).convDriftSteps);
+  assert.equal(predictor.training.labelKind, (chosen as { labels?: string }).labels, 'the predictor fitted on the chosen labels ships');
   assert.equal(predictor.calibration.probeEvery, 50, 'read every 50 steps (declared, not calibrated)');
   assert.equal(predictor.calibration.accuracyTolerance, undefined, 'the per-layer signal replaced the accuracy guard');
   assert.deepEqual(predictor.training.calibration.decisions, dataset.calibration.decisions);
@@ -87,4 +113,11 @@ test('a calibration pair loses the mean over its seeds of none minus the decisio
   assert.ok(Math.abs(seedMeanLoss([0.8, 0.7], [0.79, 0.705]) - 0.25) < 1e-9);
   assert.ok(Math.abs(seedMeanLoss([0.6], [0.59]) - 1) < 1e-9);
   assert.throws(() => seedMeanLoss([0.8, 0.7], [0.8]), /one accuracy per seed/);
+});
+
+test('the drift-labelled predictor is tried at its own window threshold and one 0.05 step either side, inside (0, 1)', () => {
+  assert.deepEqual(driftLabelThresholds(0.1), [0.15, 0.1, 0.05]);
+  assert.deepEqual(driftLabelThresholds(0.3), [0.35, 0.3, 0.25]);
+  assert.deepEqual(driftLabelThresholds(0.05), [0.1, 0.05]);
+  assert.deepEqual(driftLabelThresholds(0.95), [0.95, 0.9]);
 });

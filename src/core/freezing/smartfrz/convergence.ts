@@ -10,7 +10,7 @@ import { centeredGram, gramSimilarity } from './cka';
  * no longer changes can leave training although the model as a whole still gains accuracy
  * (its later layers keep learning on top of it); one that still changes cannot, however flat
  * the accuracy looks. Keeps one n x n Gram per watched unit (n = the probe's 128 examples), or
- * `span` of them with the drift signal (`driftRatio`).
+ * its span's worth with the drift signal (`driftRatio`).
  */
 export class RepresentationConvergence {
   /** Per unit, its last `span` readings' Grams, oldest first. */
@@ -22,12 +22,19 @@ export class RepresentationConvergence {
   private recent = new Map<number, number[]>();
   private cost = { readings: 0, milliseconds: 0 };
 
+  private readonly spanOf: (unit: number) => number;
+
   /**
    * @param span readings back the drift signal compares with (1: only the previous reading is
-   * kept, the absolute signal alone).
+   * kept, the absolute signal alone), or a function giving it per unit (conv layers drift too
+   * slowly to show over a dense layer's span; see `SmartFrzOptions.convDriftSteps`).
    */
-  constructor(private readonly span = 1) {
-    if (!Number.isInteger(span) || span < 1) throw new Error(`span must be an integer >= 1, got ${span}`);
+  constructor(span: number | ((unit: number) => number) = 1) {
+    const check = (n: number) => {
+      if (!Number.isInteger(n) || n < 1) throw new Error(`span must be an integer >= 1, got ${n}`);
+      return n;
+    };
+    this.spanOf = typeof span === 'number' ? ((n) => () => n)(check(span)) : (u) => check(span(u));
   }
 
   /**
@@ -45,12 +52,13 @@ export class RepresentationConvergence {
     const spanSims = new Map<number, number>();
     const recent = new Map<number, number[]>();
     units.forEach((u, i) => {
+      const span = this.spanOf(u);
       const kept = this.grams.get(u) ?? [];
       const sim = kept.length > 0 ? gramSimilarity(kept[kept.length - 1], values[i]) : NaN;
       sims.set(u, sim);
-      recent.set(u, Number.isNaN(sim) ? [] : [...(this.recent.get(u) ?? []), sim].slice(-this.span));
-      spanSims.set(u, kept.length >= this.span ? gramSimilarity(kept[kept.length - this.span], values[i]) : NaN);
-      next.set(u, [...kept, values[i]].slice(-this.span));
+      recent.set(u, Number.isNaN(sim) ? [] : [...(this.recent.get(u) ?? []), sim].slice(-span));
+      spanSims.set(u, kept.length >= span ? gramSimilarity(kept[kept.length - span], values[i]) : NaN);
+      next.set(u, [...kept, values[i]].slice(-span));
     });
     this.grams = next;
     this.similarities = sims;
@@ -74,12 +82,12 @@ export class RepresentationConvergence {
    * Fashion MLPs' fc1 measured 0.6-2 for 20 epochs at CKA 0.97-0.99); one that still drifts
    * keeps accumulating change (a steady drift: ~span^2, since 1 - CKA grows with the square of
    * a small change; the Fashion CNN's conv1 measured 7-62 at CKA above 0.9999). NaN until the
-   * unit has been read `span` + 1 times; 0 when it did not change at all over the span.
+   * unit has been read its span + 1 times; 0 when it did not change at all over the span.
    */
   driftRatio(unit: number): number {
     const long = this.spanSimilarities.get(unit) ?? NaN;
     const steps = this.recent.get(unit) ?? [];
-    if (Number.isNaN(long) || steps.length < this.span) return NaN;
+    if (Number.isNaN(long) || steps.length < this.spanOf(unit)) return NaN;
     const longChange = Math.max(0, 1 - long);
     const shortChange = steps.reduce((sum, s) => sum + Math.max(0, 1 - s), 0) / steps.length;
     if (longChange === 0) return 0;
@@ -106,7 +114,8 @@ export class RepresentationConvergence {
     for (const [u, s] of this.spanSimilarities) spanSimilarities[u] = s;
     const recent: Record<string, number[]> = {};
     for (const [u, r] of this.recent) recent[u] = [...r];
-    return { grams, similarities, ...(this.span > 1 ? { earlier, spanSimilarities, recent } : {}) };
+    const drift = [...this.grams.keys()].some((u) => this.spanOf(u) > 1);
+    return { grams, similarities, ...(drift ? { earlier, spanSimilarities, recent } : {}) };
   }
 
   load(state: { grams?: Record<string, string>; similarities?: Record<string, number | null>; earlier?: Record<string, string[]>; spanSimilarities?: Record<string, number | null>; recent?: Record<string, number[]> } | undefined): void {
@@ -119,7 +128,7 @@ export class RepresentationConvergence {
     this.spanSimilarities = new Map();
     this.recent = new Map();
     for (const [u, b64] of Object.entries(state?.grams ?? {})) {
-      this.grams.set(Number(u), [...(state?.earlier?.[u] ?? []).map(gram), gram(b64)].slice(-this.span));
+      this.grams.set(Number(u), [...(state?.earlier?.[u] ?? []).map(gram), gram(b64)].slice(-this.spanOf(Number(u))));
     }
     // JSON turns NaN into null.
     for (const [u, s] of Object.entries(state?.similarities ?? {})) this.similarities.set(Number(u), typeof s === 'number' ? s : NaN);

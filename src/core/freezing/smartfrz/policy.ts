@@ -64,6 +64,16 @@ export interface SmartFrzOptions {
   /** Readings back the drift signal compares with (`probeEvery` x this steps). Default: the predictor's calibrated value, else `DEFAULT_DRIFT_SPAN`. */
   driftSpan?: number;
   /**
+   * The drift signal's span for conv layers, in optimizer steps (read as the nearest whole number
+   * of probe readings, at least 2): a conv layer's change per reading is tiny and its drift shows
+   * only over a longer span (the Fashion CNN's conv1: ratio within 4 over 200 steps at epoch 2,
+   * 7-62 over 400 steps until epoch 9.6), so over a dense layer's span it froze while it still
+   * learned. In steps, not readings, so it keeps its meaning if `probeEvery` changes. Default: the
+   * predictor's calibrated value, else the dense span (`driftSpan` readings). Per-epoch readings
+   * (files calibrated before round 8) ignore it.
+   */
+  convDriftSteps?: number;
+  /**
    * Accuracy guard (model-level; off unless set, or carried by a predictor file calibrated
    * before the per-layer signal existed), in points: no unit freezes while the evaluation
    * accuracy still gains this much or more per epoch (mean gain over the last two epochs), nor
@@ -164,6 +174,8 @@ export class SmartFrzPolicy implements FreezingPolicy {
   private readonly stableReadings: number;
   private readonly maxDriftRatio: number | undefined;
   private readonly driftSpan: number;
+  /** Conv layers' drift span in readings (`convDriftSteps` / `probeEvery`); undefined: `driftSpan`. */
+  private readonly convDriftSpan: number | undefined;
   private readonly maxDirectedness: number;
   private readonly snapshotEvery: number;
   private readonly keepTrainable: number;
@@ -197,6 +209,8 @@ export class SmartFrzPolicy implements FreezingPolicy {
     const ownBounds = opts.minLayerSimilarity !== undefined || opts.minConvSimilarity !== undefined;
     this.maxDriftRatio = opts.maxDriftRatio ?? (ownBounds ? undefined : cal.maxDriftRatio);
     this.driftSpan = opts.driftSpan ?? cal.driftSpan ?? DEFAULT_DRIFT_SPAN;
+    const convSteps = opts.convDriftSteps ?? cal.convDriftSteps;
+    this.convDriftSpan = convSteps === undefined || this.probeEvery === undefined ? undefined : Math.max(2, Math.round(convSteps / this.probeEvery));
     this.convergence = this.newConvergence();
     this.accuracyTolerance = opts.accuracyTolerance ?? cal.accuracyTolerance ?? (cal.minLayerSimilarity === undefined ? DEFAULT_ACCURACY_TOLERANCE : ACCURACY_GUARD_OFF);
     this.maxDirectedness = opts.maxDirectedness ?? cal.maxDirectedness ?? Infinity;
@@ -223,9 +237,15 @@ export class SmartFrzPolicy implements FreezingPolicy {
     this.readConvergence();
   }
 
-  /** The per-layer signal's memory: with the drift signal, the last `driftSpan` readings per unit. */
+  /** The per-layer signal's memory: with the drift signal, the last span's readings per unit (`driftSpanOf`). */
   private newConvergence(): RepresentationConvergence {
-    return new RepresentationConvergence(this.maxDriftRatio === undefined ? 1 : this.driftSpan);
+    return new RepresentationConvergence(this.maxDriftRatio === undefined ? 1 : (u) => this.driftSpanOf(u));
+  }
+
+  /** Readings back a unit's drift ratio compares with: the conv span for a conv layer when set, else `driftSpan`. */
+  private driftSpanOf(u: number): number {
+    const unit = this.units[u];
+    return unit !== undefined && isConvUnit(unit) && this.convDriftSpan !== undefined ? this.convDriftSpan : this.driftSpan;
   }
 
   /** Whether the per-layer convergence signal is in use (a bound or the drift signal, and the loop's probe). */
@@ -341,9 +361,9 @@ export class SmartFrzPolicy implements FreezingPolicy {
         const ratio = this.convergence.driftRatio(u);
         this.holdReason = this.maxDriftRatio !== undefined
           ? Number.isNaN(ratio)
-            ? `${name} not probed ${this.driftSpan + 1} times yet`
+            ? `${name} not probed ${this.driftSpanOf(u) + 1} times yet`
             : !(ratio <= this.maxDriftRatio)
-              ? `${name} still drifting (change over ${this.driftSpan} probe readings ${ratio.toFixed(2)}x the mean per reading > ${this.maxDriftRatio})`
+              ? `${name} still drifting (change over ${this.driftSpanOf(u)} probe readings ${ratio.toFixed(2)}x the mean per reading > ${this.maxDriftRatio})`
               : `${name} stable for ${this.stable[u]} of ${this.stableReadings} probe readings`
           : Number.isNaN(sim)
           ? `${name} not probed twice yet`
@@ -448,6 +468,7 @@ export function createSmartFrzPolicy(cfg: FreezingConfig): FreezingPolicy {
   checkNumber(cfg.minConvSimilarity, 'minConvSimilarity', (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
   checkNumber(cfg.maxDriftRatio, 'maxDriftRatio', (n) => n > 0 && Number.isFinite(n), 'a positive number');
   checkNumber(cfg.driftSpan, 'driftSpan', (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2');
+  checkNumber(cfg.convDriftSteps, 'convDriftSteps', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
   checkNumber(cfg.snapshotEvery, 'snapshotEvery', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
   checkNumber(cfg.probeEvery, 'probeEvery', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
   checkNumber(cfg.stableReadings, 'stableReadings', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
@@ -475,6 +496,7 @@ export function createSmartFrzPolicy(cfg: FreezingConfig): FreezingPolicy {
     stableReadings: cfg.stableReadings,
     maxDriftRatio: cfg.maxDriftRatio,
     driftSpan: cfg.driftSpan,
+    convDriftSteps: cfg.convDriftSteps,
     snapshotEvery: cfg.snapshotEvery,
     keepTrainable: cfg.keepTrainable,
   });

@@ -54,6 +54,8 @@ export interface PredictorCalibration {
   maxDriftRatio?: number;
   /** Readings back the drift signal compares with (absent: `DEFAULT_DRIFT_SPAN`). */
   driftSpan?: number;
+  /** The drift signal's span for conv layers, in optimizer steps (absent: `driftSpan` readings). */
+  convDriftSteps?: number;
   /** Convergence guard: largest window directedness that may freeze. */
   maxDirectedness: number;
 }

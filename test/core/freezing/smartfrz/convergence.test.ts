@@ -130,3 +130,33 @@ test('drift ratio: a jittering layer changes over 8 readings about as much as ov
   tf.dispose([...weights, ...weights2]);
   dispose();
 });
+
+test('a span per unit: each unit keeps its own span\'s readings and measures its ratio over it, as one-span instances would, through a checkpoint too', () => {
+  const { jitter, drift, dispose } = trajectories();
+  const weights: tf.Tensor2D[] = [jitter(0), drift(0)];
+  const { probe } = linearProbe(weights);
+  const both = new RepresentationConvergence((u) => (u === 1 ? 8 : 4));
+  const four = new RepresentationConvergence(4);
+  const eight = new RepresentationConvergence(8);
+  let resumed: RepresentationConvergence | undefined;
+  for (let t = 0; t < 14; t++) {
+    tf.dispose(weights.splice(0, 2, jitter(t), drift(t)));
+    both.read(probe, [0, 1]);
+    four.read(probe, [0]);
+    eight.read(probe, [1]);
+    resumed?.read(probe, [0, 1]);
+    assert.deepEqual([both.driftRatio(0), both.driftRatio(1)], [four.driftRatio(0), eight.driftRatio(1)], `reading ${t}`);
+    if (resumed) assert.deepEqual([resumed.driftRatio(0), resumed.driftRatio(1)], [both.driftRatio(0), both.driftRatio(1)]);
+    if (t === 5) {
+      const saved = JSON.parse(JSON.stringify(both.save()));
+      assert.equal(saved.earlier['0'].length, 3, 'unit 0 keeps its 4 readings');
+      assert.equal(saved.earlier['1'].length, 5, 'unit 1 keeps its 8 (6 so far)');
+      resumed = new RepresentationConvergence((u) => (u === 1 ? 8 : 4));
+      resumed.load(saved);
+    }
+  }
+  assert.ok(Number.isNaN(new RepresentationConvergence((u) => u).driftRatio(3)));
+  assert.throws(() => new RepresentationConvergence(() => 0).read(probe, [0]), /span must be an integer >= 1/);
+  tf.dispose(weights);
+  dispose();
+});

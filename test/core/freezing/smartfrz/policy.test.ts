@@ -391,6 +391,54 @@ test('drift signal (maxDriftRatio): a layer jittering around a point freezes alt
   tf.dispose([x, w0, d]);
 });
 
+test('convDriftSteps: a conv layer whose drift shows over 400 steps but not over the dense span is held; the dense layer is not; from the file too; resume decides as uninterrupted', async () => {
+  const x = tf.randomNormal([32, 6], 0, 1, 'float32', 11);
+  const w0 = tf.randomNormal([6, 4], 0, 1, 'float32', 1);
+  const d = tf.randomNormal([6, 4], 0, 1, 'float32', 2);
+  const e = tf.randomNormal([6, 4], 0, 1, 'float32', 3);
+  let now = 0;
+  /**
+   * Per reading t: both layers flip between two points (w0 +/- 0.15 e, the optimizer's jitter);
+   * the conv l1 also drifts by 0.095 d per reading, too little to show over 4 readings (drift
+   * ratio 0.5-1.4) but not over 8 (2.5-5.2), as the Fashion CNN's conv1 over 200 and 400 steps.
+   */
+  const at = (t: number, drift: number) => tf.add(tf.add(w0, tf.mul(e, t % 2 === 0 ? 0.15 : -0.15)), tf.mul(d, drift * t));
+  const probe = (wanted: number[]) => wanted.map((u) => tf.tidy(() => tf.matMul(x, at(now, u === 1 ? 0.095 : 0))));
+  const weight = (unit: number, g: number) => { now = Math.floor((g + 1) / 4); return steady(unit, g); };
+  /** l0 dense, l1 conv, l2 dense (kept trainable); readings every 4 steps, drift ratio 2 over 4 readings. */
+  const start = (opts: Omit<ConstructorParameters<typeof SmartFrzPolicy>[0], 'predictor'>, calibration: object = {}) => {
+    const policy = new SmartFrzPolicy({ predictor: Object.assign(new FakePredictor(() => 1), { calibration: { threshold: 0.5, probeEvery: 4, minLayerSimilarity: 0.999, maxDriftRatio: 2, driftSpan: 4, ...calibration } }), ...opts });
+    const us = makeUnits(3).map((u) => (u.index === 1 ? { ...u, type: 'Conv2D' } : u));
+    now = 0;
+    policy.init(us, PLAN, probe);
+    return { policy, us };
+  };
+  // On the dense span both layers freeze: l0 once it has 5 readings (step 16, epoch 2), then l1.
+  const dense = start({});
+  assert.deepEqual(await run(dense.policy, dense.us, 0, 60, undefined, weight), [0, 1, 2, 2, 2, 2]);
+  // With a conv span of 32 steps (8 readings) l1 is held to the end; l0 freezes as before.
+  const conv = start({ convDriftSteps: 32 });
+  assert.deepEqual(await run(conv.policy, conv.us, 0, 40, undefined, weight), [0, 1, 1, 1]);
+  assert.match(conv.policy.lastHold() ?? '', /^l1 still drifting \(change over 8 probe readings \d\.\d\dx the mean per reading > 2\)$/);
+  const saved = JSON.parse(JSON.stringify(conv.policy.saveState()));
+  assert.deepEqual(await run(conv.policy, conv.us, 40, 60, undefined, weight), [1, 1], 'l1 never');
+  // Steps, not readings: read every 2 steps, the same 32 steps are 16 readings (l1 not probed 17 times by step 30).
+  const often = start({ convDriftSteps: 32, probeEvery: 2 });
+  await run(often.policy, often.us, 0, 30, undefined, weight);
+  assert.equal(often.policy.frozenPrefix(), 1);
+  assert.equal(often.policy.lastHold(), 'l1 not probed 17 times yet');
+  // The same setting from a predictor file's calibration.
+  const byFile = start({}, { convDriftSteps: 32 });
+  assert.deepEqual(await run(byFile.policy, byFile.us, 0, 60, undefined, weight), [0, 1, 1, 1, 1, 1]);
+  assert.equal(byFile.policy.lastHold(), conv.policy.lastHold());
+  // Resumed after step 40 from the checkpoint: the same decisions and hold.
+  const resumed = start({ convDriftSteps: 32 });
+  resumed.policy.loadState(saved);
+  assert.deepEqual(await run(resumed.policy, resumed.us, 40, 60, undefined, weight), [1, 1]);
+  assert.equal(resumed.policy.lastHold(), conv.policy.lastHold());
+  tf.dispose([x, w0, d, e]);
+});
+
 test('the predictor file\'s calibration sets the defaults; the experiment\'s own values win', async () => {
   const calibrated = Object.assign(new FakePredictor(() => 0.6), { calibration: { threshold: 0.7, accuracyTolerance: 100 } });
   const units = makeUnits(2);
