@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { layerNorm } from './layerNorm';
 
 /** Constructor arguments (also the serialised config, so saved models reload). */
 export interface TransformerEncoderArgs {
@@ -124,16 +125,11 @@ export class TransformerEncoder extends tf.layers.Layer {
       const attn = drop(tf.softmax(scores)) as tf.Tensor4D;
       const ctx = tf.reshape(tf.transpose(tf.matMul(attn, v), [0, 2, 1, 3]), [b * s, d]) as tf.Tensor2D;
       const attnOut = drop(dense2d(ctx, 'output'));
-      const x1 = this.layerNorm(tf.add(flat, attnOut), w('ln1_gamma'), w('ln1_beta'));
+      const x1 = layerNorm(tf.add(flat, attnOut), w('ln1_gamma'), w('ln1_beta'), this.epsilon);
       const ff = dense2d(tf.relu(dense2d(x1, 'ff1')) as tf.Tensor2D, 'ff2');
-      const y = this.layerNorm(tf.add(x1, drop(ff)), w('ln2_gamma'), w('ln2_beta'));
+      const y = layerNorm(tf.add(x1, drop(ff)), w('ln2_gamma'), w('ln2_beta'), this.epsilon);
       return { output: tf.reshape(y, [b, s, d]) as tf.Tensor3D, scores };
     });
-  }
-
-  private layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor2D {
-    const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.epsilon))), gamma), beta);
   }
 
   /** Weight order as created in `build` (for FLOPs and for choosing the "main" kernel). */

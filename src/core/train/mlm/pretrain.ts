@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { forward } from '../../distill/forward';
 import { modelLayers } from '../../model/flops';
+import { layerNorm } from '../../model/layerNorm';
 import { createRng } from '../../util/random';
 import { type StageSpec, TrainingSession } from '../loop';
 import { type MaskedBatch, maskTokens } from './masking';
@@ -79,7 +80,7 @@ export function planMlm(encoder: tf.LayersModel, train: TokenSet, heldOut: Token
     const { hidden } = forward(encoder, tf.tensor2d(m.input, [n, length], 'int32'), opts);
     const h = hidden[hidden.length - 1];
     const picked = tf.gather(tf.reshape(h, [n * length, d]), tf.tensor1d(m.positions, 'int32')) as tf.Tensor2D;
-    const t = layerNorm(gelu(tf.add(tf.matMul(picked, head.kernel), head.bias)), head.gamma, head.beta);
+    const t = layerNorm(gelu(tf.add(tf.matMul(picked, head.kernel), head.bias)), head.gamma, head.beta, 1e-6);
     return tf.add(tf.matMul(t, table.read() as tf.Tensor2D, false, true), head.outputBias) as tf.Tensor2D;
   };
   const crossEntropy = (logits: tf.Tensor2D, targets: Int32Array) =>
@@ -138,9 +139,4 @@ export function planMlm(encoder: tf.LayersModel, train: TokenSet, heldOut: Token
 function gelu(x: tf.Tensor): tf.Tensor {
   const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
-}
-
-function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon = 1e-6): tf.Tensor2D {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, epsilon))), gamma), beta) as tf.Tensor2D;
 }
