@@ -7,7 +7,7 @@ import { rewardsCommand } from '../../src/cli/rewards';
 import type { CliIO } from '../../src/cli/io';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  openFromExplorer, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, patient, type Workbench,
+  openFromExplorer, clickContextMenuItem, contextMenuLabels, openContextMenu, expandFolder, explorerRow, findWebviewFrame, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, patient, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
@@ -92,8 +92,7 @@ describe('reward comparison panel (code-server)', { timeout: patient(3 * 60_000)
     await expandFolder(page, 'rewards');
     const row = explorerRow(page, FILE);
     await row.waitFor({ state: 'visible', timeout: patient(20_000) });
-    await row.click({ button: 'right' });
-    const labels = await contextMenuLabels(page);
+    const labels = await openContextMenu(page, () => row.click({ button: 'right' }));
     assert.ok(labels.includes('Compare Rewards'), JSON.stringify(labels));
     await clickContextMenuItem(page, 'Compare Rewards');
     const n = val.names.length;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, exportVia, findWebviewFrame, hoverText, openExplorerMenu, openFile, openPick, openWorkbench, patient, screenshot, type Workbench, waitInWebview, waitUntil } from './harness/workbench';
+import { clickContextMenuItem, contextMenuLabels, openContextMenu, expandFolder, explorerRow, exportVia, findWebviewFrame, hoverText, openExplorerMenu, openFile, openPick, openWorkbench, patient, screenshot, type Workbench, waitInWebview, waitUntil } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
@@ -37,8 +37,7 @@ describe('RL lab from the editor (code-server)', { timeout: patient(8 * 60_000) 
     await expandFolder(page, 'rl');
     const row = explorerRow(page, 'tiny-maze.experiment.json');
     await row.waitFor({ state: 'visible', timeout: patient(20_000) });
-    await row.click({ button: 'right' });
-    const labels = await contextMenuLabels(page);
+    const labels = await openContextMenu(page, () => row.click({ button: 'right' }));
     for (const l of ['Run Experiment', 'Compare Algorithms...']) assert.ok(labels.includes(l), `context menu has "${l}": ${JSON.stringify(labels)}`);
     await clickContextMenuItem(page, 'Run Experiment');
     const states = await waitInWebview(page, '.maze-row', cardStates, (s) => s.length === 1 && s[0].endsWith('|completed'), 180_000);

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import type { RunRecord } from '../../src/runner/runStore';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { chooseUntil, clickContextMenuItem, contextMenuLabels, expandFolder, findWebviewFrame, notificationTexts, openExplorerMenu, openRunsView, openWorkbench, patient, pointerAway, screenshot, showExplorer, type Workbench, waitForNotification, waitInWebview, waitUntil } from './harness/workbench';
+import { chooseUntil, clickContextMenuItem, contextMenuLabels, openContextMenu, expandFolder, findWebviewFrame, notificationTexts, openExplorerMenu, openRunsView, openWorkbench, patient, pointerAway, screenshot, showExplorer, type Workbench, waitForNotification, waitInWebview, waitUntil } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
@@ -154,9 +154,7 @@ describe('sweeps (code-server)', { timeout: patient(10 * 60_000) }, () => {
     assert.ok(!rows.some((t) => /^learningRate=0\.03(?!\d)/.test(t)), 'the third point has no run');
     await screenshot(page, 'sweep-06-long-sweep-cancelled');
     // Cancel is gone from the node; Resume Sweep is there.
-    await pointerAway(page);
-    await page.locator('.monaco-list-row', { hasText: /3 points · 2 cancelled/ }).first().click({ button: 'right' });
-    const labels = await contextMenuLabels(page);
+    const labels = await openContextMenu(page, () => page.locator('.monaco-list-row', { hasText: /3 points · 2 cancelled/ }).first().click({ button: 'right' }));
     assert.ok(labels.includes('Resume Sweep') && !labels.includes('Cancel Sweep...'), JSON.stringify(labels));
     await page.keyboard.press('Escape');
     // The open chart followed the sweep live, not reopened: every point dashed as cancelled (the
@@ -253,7 +251,6 @@ async function openSweepChart(page: Page, row: RegExp, name: string): Promise<vo
 /** Right-clicks the Runs view's sweep row matching `pattern`. */
 async function openSweepRowMenu(page: Page, pattern: RegExp): Promise<void> {
   await runsRows(page, (r) => r.some((t) => pattern.test(t)));
-  await pointerAway(page);
   await page.locator('.monaco-list-row', { hasText: pattern }).first().click({ button: 'right' });
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import type { Page } from 'playwright-core';
-import { chooseUntil, clickContextMenuItem, contextMenuLabels, expandFolder, explorerRow, findWebviewFrame, hoverText, openExplorerMenu, openFile, openFromExplorer, openPick, openRunsView, openWorkbench, patient, pointerAway, reloadWindow, runCommand, screenshot, showExplorer, showProblems, type Workbench, waitForNotification, waitInWebview, waitUntil } from './harness/workbench';
+import { chooseUntil, clickContextMenuItem, contextMenuLabels, openContextMenu, expandFolder, explorerRow, findWebviewFrame, hoverText, openExplorerMenu, openFile, openFromExplorer, openPick, openRunsView, openWorkbench, patient, reloadWindow, runCommand, screenshot, showExplorer, showProblems, type Workbench, waitForNotification, waitInWebview, waitUntil } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
@@ -40,8 +40,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     await expandFolder(page, 'digits');
     const row = explorerRow(page, 'quick-digits.experiment.json');
     await row.waitFor({ state: 'visible', timeout: patient(20_000) });
-    await row.click({ button: 'right' });
-    const labels = await contextMenuLabels(page);
+    const labels = await openContextMenu(page, () => row.click({ button: 'right' }));
     await screenshot(page, '01-explorer-context-menu');
     for (const l of ['Run Experiment', 'Run with Policy...', 'Compare Policies...', 'Open Freezing Timeline']) {
       assert.ok(labels.includes(l), `context menu has "${l}": ${JSON.stringify(labels)}`);
@@ -167,9 +166,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     const { page } = wb;
     const tree = await openRunsView(page);
     await waitForRunRow(page, tree, /cancelled/);
-    await pointerAway(page);
-    await tree.locator('.monaco-list-row', { hasText: 'cancelled' }).first().click({ button: 'right' });
-    const labels = await contextMenuLabels(page);
+    const labels = await openContextMenu(page, () => tree.locator('.monaco-list-row', { hasText: 'cancelled' }).first().click({ button: 'right' }));
     for (const l of ['Open Freezing Timeline', 'Reveal Run Folder', 'Resume Run', 'Delete Run']) assert.ok(labels.includes(l), `${l} in ${JSON.stringify(labels)}`);
     await screenshot(page, '10-runs-view-context-menu');
     await page.keyboard.press('Escape');
@@ -218,8 +215,8 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     await waitForNotification(page, /long-digits\.experiment\.json was cancelled; it can be resumed/, 60_000);
     const row = await waitForRunRow(page, tree, /cancelled/);
     assert.match(row, /none/);
-    await tree.locator('.monaco-list-row', { hasText: 'cancelled' }).first().click({ button: 'right' });
-    assert.ok((await contextMenuLabels(page)).includes('Resume Run'), 'the cancelled run can be resumed');
+    const menu = await openContextMenu(page, () => tree.locator('.monaco-list-row', { hasText: 'cancelled' }).first().click({ button: 'right' }));
+    assert.ok(menu.includes('Resume Run'), 'the cancelled run can be resumed');
     await page.keyboard.press('Escape');
     await screenshot(page, '16-run-cancelled-after-reload');
   });
@@ -341,9 +338,7 @@ async function runRowMenu(page: Page, tree: ReturnType<Page['locator']>, pattern
     const what = effect instanceof RegExp ? `a Runs view row matching ${effect}` : effect.what;
     return chooseUntil(page, open, item, async () => holds(await tree.locator('.monaco-list-row').allTextContents()), what);
   }
-  await pointerAway(page);
-  await open();
-  const labels = await contextMenuLabels(page);
+  const labels = await openContextMenu(page, open);
   assert.ok(labels.includes(item), `${item} in ${JSON.stringify(labels)}`);
   await clickContextMenuItem(page, item);
 }

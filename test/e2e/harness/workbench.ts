@@ -187,9 +187,8 @@ export function explorerRow(page: Page, fileName: string) {
  * below it and takes the click (e2e-repeat at load 12: 90 s of "hover-contents intercepts
  * pointer events").
  */
-export async function openExplorerMenu(page: Page, fileName: string): Promise<void> {
-  await pointerAway(page);
-  await explorerRow(page, fileName).click({ button: 'right' });
+export async function openExplorerMenu(page: Page, fileName: string): Promise<string[]> {
+  return openContextMenu(page, () => explorerRow(page, fileName).click({ button: 'right' }));
 }
 
 /**
@@ -258,6 +257,23 @@ export async function contextMenuLabels(page: Page): Promise<string[]> {
 }
 
 /**
+ * Right-clicks with `rightClick` until a context menu is open, at most four times; returns its
+ * labels. A right-click on a row the view is redrawing (a live run's row, every second) can open
+ * no menu, or one that closes at once (CI: no menu in 30 s after one click on a reattached run's
+ * row); the pointer leaves the lists before each try.
+ */
+export async function openContextMenu(page: Page, rightClick: () => Promise<void>): Promise<string[]> {
+  const menu = page.locator('.monaco-menu .action-label').first();
+  for (let attempt = 1; ; attempt++) {
+    await pointerAway(page);
+    await rightClick();
+    if (await menu.waitFor({ state: 'visible', timeout: patient(5_000) }).then(() => true, () => false)) return contextMenuLabels(page);
+    if (attempt === 4) throw new Error(`no context menu after ${attempt} right-clicks (screenshot ${await screenshot(page, 'no-context-menu')})`);
+    console.log(`# no context menu after right-click ${attempt}: trying again`);
+  }
+}
+
+/**
  * Moves the pointer off the lists first: the pointer left on a row (after a context menu) opens
  * that row's hover, which can lie over the next row and, once the pointer is on it, stays.
  */
@@ -294,9 +310,7 @@ export async function clickContextMenuItem(page: Page, label: string): Promise<v
 export async function chooseUntil(page: Page, open: () => Promise<void>, item: string, effect: () => Promise<boolean>, what: string, tryMs = 20_000): Promise<void> {
   let first = true;
   const choose = async () => {
-    await pointerAway(page);
-    await open();
-    const labels = await contextMenuLabels(page);
+    const labels = await openContextMenu(page, open);
     if (!labels.includes(item)) {
       await page.keyboard.press('Escape');
       if (first) throw new Error(`${item} is not in the menu: ${JSON.stringify(labels)}`);
