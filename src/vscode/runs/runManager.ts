@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { RunEvent } from '../../core/train/events';
 import { startDetachedRun } from '../../runner/detachedRun';
 import { RunFollower } from '../../runner/runFollower';
+import { LiveHistory } from '../../runner/liveHistory';
 import { signalRunHolder } from '../../runner/runLock';
 import type { RunOutcome, RunSource } from '../../runner/runSource';
 import { runLabel, type RunRecord } from '../../runner/runStore';
@@ -20,8 +21,12 @@ export interface ActiveRun {
   readonly runDir: string;
   readonly experimentFile: string;
   readonly policy: string;
-  /** Every event so far (the run's whole history), so panels and inline hints opened mid-run see it all. */
-  readonly events: RunEvent[];
+  /**
+   * The run's history so far, so panels and inline hints opened mid-run see it: every event but
+   * the unbounded kinds (steps, epochs, checkpoints), which are thinned evenly past a bound
+   * (`LiveHistory`); the run's `events.jsonl` has them all.
+   */
+  readonly events: readonly RunEvent[];
   /** Its progress after the latest event (kept up to date, never folded again from `events`). */
   readonly progress: RunProgress;
 }
@@ -95,13 +100,19 @@ export class RunManager implements vscode.Disposable {
 
   private follow(follower: RunFollower, experimentFile: string, policy: string): ActiveRun {
     const tracker = new ProgressTracker();
-    const run: ActiveRun = { follower, done: follower.done, runId: follower.runId, runDir: follower.runDir, experimentFile, policy, events: [], progress: tracker.progress };
+    const history = new LiveHistory();
+    const run: ActiveRun = {
+      follower, done: follower.done, runId: follower.runId, runDir: follower.runDir, experimentFile, policy, progress: tracker.progress,
+      get events() {
+        return history.events;
+      },
+    };
     this.active.set(run.runDir, run);
     const tag = `[${run.runId}]`;
     let epochLoggedAt = -Infinity;
     follower.onLog((level, line) => this.log[level](`${tag} ${line}`));
     follower.onEvent((event) => {
-      run.events.push(event);
+      history.add(event);
       tracker.add(event);
       if (event.type === 'start') (run as { policy: string }).policy = event.policy;
       if (event.type === 'progress' && !run.policy) (run as { policy: string }).policy = event.kind;
