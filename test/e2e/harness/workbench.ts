@@ -151,13 +151,22 @@ async function typeInQuickInput(page: Page, key: string, text: string) {
  */
 async function pickInQuickInput(page: Page, key: string, text: string, rowText: string, what: string): Promise<void> {
   const row = page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: rowText }).first();
-  for (let attempt = 1; ; attempt++) {
-    await typeInQuickInput(page, key, text);
-    if (await row.waitFor({ state: 'visible', timeout: patient(10_000) }).then(() => true, () => false)) break;
-    await page.keyboard.press('Escape');
-    if (attempt === 3) throw new Error(`${what} showed no ${rowText} (${attempt} tries)`);
-  }
+  await actUntilVisible(page, async () => void (await typeInQuickInput(page, key, text)), row, 3, 10_000, `${what} showing ${rowText}`, () => page.keyboard.press('Escape'));
   await page.keyboard.press('Enter');
+}
+
+/**
+ * Does `act` until `target` is visible (waiting `patient(waitMs)` after each), at most `tries`
+ * times, with `undo` between tries: for actions a busy workbench can drop without a trace.
+ */
+async function actUntilVisible(page: Page, act: () => Promise<void>, target: Locator, tries: number, waitMs: number, what: string, undo?: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await act();
+    if (await target.waitFor({ state: 'visible', timeout: patient(waitMs) }).then(() => true, () => false)) return;
+    if (attempt === tries) throw new Error(`no ${what} after ${attempt} tries (screenshot ${await screenshot(page, 'not-visible')})`);
+    console.log(`# no ${what} after try ${attempt}: trying again`);
+    await undo?.();
+  }
 }
 
 /** Opens a file with Quick Open (Ctrl+P) and waits until its editor is the active one. */
@@ -264,13 +273,8 @@ export async function contextMenuLabels(page: Page): Promise<string[]> {
  */
 export async function openContextMenu(page: Page, rightClick: () => Promise<void>): Promise<string[]> {
   const menu = page.locator('.monaco-menu .action-label').first();
-  for (let attempt = 1; ; attempt++) {
-    await pointerAway(page);
-    await rightClick();
-    if (await menu.waitFor({ state: 'visible', timeout: patient(5_000) }).then(() => true, () => false)) return contextMenuLabels(page);
-    if (attempt === 4) throw new Error(`no context menu after ${attempt} right-clicks (screenshot ${await screenshot(page, 'no-context-menu')})`);
-    console.log(`# no context menu after right-click ${attempt}: trying again`);
-  }
+  await actUntilVisible(page, async () => (await pointerAway(page), await rightClick()), menu, 4, 5_000, 'context menu');
+  return contextMenuLabels(page);
 }
 
 /**
