@@ -5,12 +5,12 @@ import { UserError } from '../core/errors';
 import type { LayerConfig, TrainExperiment } from '../core/experiment/types';
 import { buildModel } from '../core/model/build';
 import { loadModel, saveModel } from '../core/model/io';
-import type { StepRecord } from '../core/train/loop';
 import type { RunEvent } from '../core/train/events';
 import { encoderLayers } from '../core/train/mlm/encoder';
 import { planMlm } from '../core/train/mlm/pretrain';
 import { mlmSettings } from '../core/train/mlm/settings';
 import { writeJsonAtomic } from '../core/util/atomicFile';
+import { runCheckpointedPhase } from './checkpointedPhase';
 import type { PretrainFigures } from './summary';
 
 /** Folder of a train run's pretraining: `checkpoint/` (its session, while it runs), `encoder/` (the result), `figures.json`. */
@@ -18,8 +18,6 @@ export const PRETRAIN_DIR = 'pretrain';
 /** The pretrained encoder's `model.json`, relative to the run folder. */
 export const ENCODER_MODEL = path.join(PRETRAIN_DIR, 'encoder', 'model.json');
 const FIGURES_FILE = path.join(PRETRAIN_DIR, 'figures.json');
-/** Checkpoint at least this often (and at every epoch end and when stopped). */
-const CHECKPOINT_SECONDS = 30;
 /** `pretrain-step` events per run (steps are averaged in between). */
 const POINTS = 200;
 
@@ -42,10 +40,11 @@ export function pretrainedEncoder(runDir: string): string | undefined {
 
 /**
  * The `pretrain` phase of a train run: masked-LM pretraining of the model's encoder on the
- * training text (`core/train/mlm`), checkpointed in `pretrain/checkpoint/` at every epoch end,
- * at least every 30 s and when stopped, and resumed from there; when done, the encoder is saved
- * (`pretrain/encoder/`) and its weights copied into `model`'s encoder layers, which the run then
- * fine-tunes on the labels. A run resumed after the phase finished only copies the weights.
+ * training text (`core/train/mlm`), checkpointed in `pretrain/checkpoint/` by
+ * `runCheckpointedPhase` (every epoch end, at least every 30 s, when stopped) and resumed from
+ * there; when done, the encoder is saved (`pretrain/encoder/`) and its weights copied into
+ * `model`'s encoder layers, which the run then fine-tunes on the labels. A run resumed after the
+ * phase finished only copies the weights.
  */
 export async function runPretrainPhase(o: PretrainPhaseOptions): Promise<{ status: 'completed'; figures: PretrainFigures } | { status: 'stopped' }> {
   const { exp, data, runDir } = o;
@@ -68,29 +67,15 @@ export async function runPretrainPhase(o: PretrainPhaseOptions): Promise<{ statu
       if (loaded) o.log(`pretrain: resuming at step ${loaded.position.globalStep}`);
       const total = settings.steps ?? settings.epochs * Math.max(1, Math.ceil(data.train.count / settings.batchSize));
       const every = Math.max(1, Math.floor(total / POINTS));
-      let sums: Record<string, number> = {};
-      let counts: Record<string, number> = {};
-      let lastSave = performance.now();
-      const save = () => plan.session.save(ckpt).then(() => (lastSave = performance.now()));
-      const result = await plan.session.run(plan.stages, {
-        shouldStop: o.shouldStop,
-        onStep: async (r: StepRecord) => {
-          for (const [k, v] of Object.entries(r.metrics)) {
-            sums[k] = (sums[k] ?? 0) + v;
-            counts[k] = (counts[k] ?? 0) + 1;
-          }
-          if (r.step % every === 0 || r.epochEnd || r.stageEnd) {
-            const metrics = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / counts[k]]));
-            o.emit({ type: 'pretrain-step', step: r.step, steps: total, metrics });
-            o.emit({ type: 'progress', kind: 'train', fraction: 0, message: `pretrain (masked-LM) ${r.step}/${total} · loss ${metrics.loss?.toFixed(4)}` });
-            sums = {};
-            counts = {};
-          }
-          if (r.epochEnd || r.stageEnd || (performance.now() - lastSave) / 1000 >= CHECKPOINT_SECONDS) await save();
+      const result = await runCheckpointedPhase(plan.session, plan.stages, {
+        dir: ckpt, shouldStop: o.shouldStop,
+        pointAt: (r) => r.step % every === 0,
+        onPoint: (r, metrics) => {
+          o.emit({ type: 'pretrain-step', step: r.step, steps: total, metrics });
+          o.emit({ type: 'progress', kind: 'train', fraction: 0, message: `pretrain (masked-LM) ${r.step}/${total} · loss ${metrics.loss?.toFixed(4)}` });
         },
       });
       if (result.status === 'stopped') {
-        await save();
         o.log(`pretrain: stopped at step ${result.step}; resume continues there`);
         return { status: 'stopped' };
       }
