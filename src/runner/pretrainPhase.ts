@@ -55,39 +55,38 @@ export async function runPretrainPhase(o: PretrainPhaseOptions): Promise<{ statu
   const encoderFile = path.join(runDir, ENCODER_MODEL);
   if (!existsSync(encoderFile)) {
     const encoder = await buildModel({ layers }, { exampleShape: data.exampleShape, inputDtype: 'int32', seed: exp.training.seed ?? 0, vocabSize: vocabSize + 1 });
-    const rows = encoder.layers.find((l) => l.getClassName() === 'Embedding')?.weights[0].shape[0] ?? 0;
-    if (rows < vocabSize + 1) {
-      encoder.dispose();
-      throw new UserError(`masked-LM pretraining needs one embedding row more than the vocabulary (${vocabSize} words) for [MASK]: set inputDim to at least ${vocabSize + 1}, or leave it out`, '/model/layers/0/inputDim');
-    }
-    const plan = planMlm(encoder, { x: data.train.x as Int32Array, count: data.train.count }, { x: data.test.x as Int32Array, count: data.test.count }, data.exampleShape[0], vocabSize, settings);
     try {
-      const ckpt = path.join(runDir, PRETRAIN_DIR, 'checkpoint');
-      const loaded = await plan.session.load(ckpt);
-      if (loaded) o.log(`pretrain: resuming at step ${loaded.position.globalStep}`);
-      const total = settings.steps ?? settings.epochs * Math.max(1, Math.ceil(data.train.count / settings.batchSize));
-      const every = Math.max(1, Math.floor(total / POINTS));
-      const result = await runCheckpointedPhase(plan.session, plan.stages, {
-        dir: ckpt, shouldStop: o.shouldStop,
-        pointAt: (r) => r.step % every === 0,
-        onPoint: (r, metrics) => {
-          o.emit({ type: 'pretrain-step', step: r.step, steps: total, metrics });
-          o.emit({ type: 'progress', kind: 'train', fraction: 0, message: `pretrain (masked-LM) ${r.step}/${total} · loss ${metrics.loss?.toFixed(4)}` });
-        },
-      });
-      if (result.status === 'stopped') {
-        o.log(`pretrain: stopped at step ${result.step}; resume continues there`);
-        return { status: 'stopped' };
+      // planMlm refuses an embedding without a [MASK] row: a UserError at its inputDim.
+      const plan = planMlm(encoder, { x: data.train.x as Int32Array, count: data.train.count }, { x: data.test.x as Int32Array, count: data.test.count }, data.exampleShape[0], vocabSize, settings);
+      try {
+        const ckpt = path.join(runDir, PRETRAIN_DIR, 'checkpoint');
+        const loaded = await plan.session.load(ckpt);
+        if (loaded) o.log(`pretrain: resuming at step ${loaded.position.globalStep}`);
+        const total = settings.steps ?? settings.epochs * Math.max(1, Math.ceil(data.train.count / settings.batchSize));
+        const every = Math.max(1, Math.floor(total / POINTS));
+        const result = await runCheckpointedPhase(plan.session, plan.stages, {
+          dir: ckpt, shouldStop: o.shouldStop,
+          pointAt: (r) => r.step % every === 0,
+          onPoint: (r, metrics) => {
+            o.emit({ type: 'pretrain-step', step: r.step, steps: total, metrics });
+            o.emit({ type: 'progress', kind: 'train', fraction: 0, message: `pretrain (masked-LM) ${r.step}/${total} · loss ${metrics.loss?.toFixed(4)}` });
+          },
+        });
+        if (result.status === 'stopped') {
+          o.log(`pretrain: stopped at step ${result.step}; resume continues there`);
+          return { status: 'stopped' };
+        }
+        const test = plan.evaluate();
+        const figures: PretrainFigures = { steps: result.step, trainSeconds: plan.session.trainSeconds, testLoss: test.loss, testAccuracy: test.accuracy, encoder: ENCODER_MODEL };
+        await saveModel(encoder, path.dirname(encoderFile));
+        await writeJsonAtomic(path.join(runDir, FIGURES_FILE), figures);
+        await fs.rm(ckpt, { recursive: true, force: true });
+        o.emit({ type: 'pretrain-end', ...figures });
+        o.log(`pretrain: ${figures.steps} steps, held-out masked-word accuracy ${(figures.testAccuracy * 100).toFixed(2)}% (loss ${figures.testLoss.toFixed(4)})`);
+      } finally {
+        plan.dispose();
       }
-      const test = plan.evaluate();
-      const figures: PretrainFigures = { steps: result.step, trainSeconds: plan.session.trainSeconds, testLoss: test.loss, testAccuracy: test.accuracy, encoder: ENCODER_MODEL };
-      await saveModel(encoder, path.dirname(encoderFile));
-      await writeJsonAtomic(path.join(runDir, FIGURES_FILE), figures);
-      await fs.rm(ckpt, { recursive: true, force: true });
-      o.emit({ type: 'pretrain-end', ...figures });
-      o.log(`pretrain: ${figures.steps} steps, held-out masked-word accuracy ${(figures.testAccuracy * 100).toFixed(2)}% (loss ${figures.testLoss.toFixed(4)})`);
     } finally {
-      plan.dispose();
       encoder.dispose();
     }
   }
