@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { describe, it, mock } from 'node:test';
+import { describe, it, mock, type TestContext } from 'node:test';
 import type { RunEvent } from '../../../src/core/train/events';
 import { StatusBarCadence } from '../../../src/vscode/runs/statusBarCadence';
 import { LIVE_CADENCE_MS } from '../../../src/vscode/webview/throttledRefresh';
 
 /** Node's mock timers: time moves only when the test ticks it, so nothing depends on the machine's speed. */
 describe('StatusBarCadence', () => {
-  function setup() {
+  function setup(t: TestContext) {
     mock.timers.enable({ apis: ['setTimeout'] });
+    t.after(() => mock.timers.reset());
     let updates = 0;
     const cadence = new StatusBarCadence(() => {
       updates++;
@@ -27,8 +28,7 @@ describe('StatusBarCadence', () => {
   const end: RunEvent = { type: 'end', status: 'completed', epoch: 60, step: 600, trainSeconds: 2 };
 
   it(`a fast run's epochs and checkpoints (30 a second for 2 s) update it at most once per ${LIVE_CADENCE_MS} ms, and the last one is shown`, async (t) => {
-    t.after(() => mock.timers.reset());
-    const { cadence, updates } = setup();
+    const { cadence, updates } = setup(t);
     // One epoch (and its checkpoint) every 33 ms of the mocked clock.
     for (let i = 0; i < 60; i++) {
       cadence.event(epoch(i));
@@ -51,8 +51,7 @@ describe('StatusBarCadence', () => {
   });
 
   it('a start, a freeze and an end are shown at once, even while an update at the live cadence is pending', async (t) => {
-    t.after(() => mock.timers.reset());
-    const { cadence, updates } = setup();
+    const { cadence, updates } = setup(t);
     for (const e of [{ type: 'start' } as RunEvent, freeze, end, { type: 'distill-start' } as RunEvent, { type: 'distill-end', status: 'completed', arms: [] } as RunEvent]) {
       const before = updates();
       cadence.event(epoch(1));
@@ -66,8 +65,7 @@ describe('StatusBarCadence', () => {
   });
 
   it('a run followed, ended, paused or continued (now) is shown at once', async (t) => {
-    t.after(() => mock.timers.reset());
-    const { cadence, updates } = setup();
+    const { cadence, updates } = setup(t);
     cadence.event(checkpoint(1));
     cadence.now();
     mock.timers.tick(0);
@@ -79,8 +77,7 @@ describe('StatusBarCadence', () => {
   });
 
   it('dispose cancels a pending update (the status bar item is gone)', (t) => {
-    t.after(() => mock.timers.reset());
-    const { cadence, updates } = setup();
+    const { cadence, updates } = setup(t);
     cadence.event(epoch(1));
     cadence.dispose();
     mock.timers.tick(10_000);
