@@ -26,7 +26,7 @@ export interface ActiveRun {
   /** Its progress after the latest event (kept up to date, never folded again from `events`). */
   readonly progress: RunProgress;
   /** It waits at an epoch boundary (Pause Run): its record says so (`setPaused`). */
-  paused: boolean;
+  paused?: boolean;
 }
 
 /**
@@ -99,7 +99,7 @@ export class RunManager implements vscode.Disposable {
 
   private follow(follower: RunFollower, experimentFile: string, policy: string): ActiveRun {
     const tracker = new ProgressTracker();
-    const run: ActiveRun = { follower, done: follower.done, runId: follower.runId, runDir: follower.runDir, experimentFile, policy, events: [], progress: tracker.progress, paused: false };
+    const run: ActiveRun = { follower, done: follower.done, runId: follower.runId, runDir: follower.runDir, experimentFile, policy, events: [], progress: tracker.progress };
     this.active.set(run.runDir, run);
     const tag = `[${run.runId}]`;
     let epochLoggedAt = -Infinity;
@@ -151,7 +151,7 @@ export class RunManager implements vscode.Disposable {
   /** A followed run's record changed its pause state (`RunIndex` watches the records): the status bar shows it at once. */
   setPaused(runDir: string, paused: boolean): void {
     const run = this.get(runDir);
-    if (!run || run.paused === paused) return;
+    if (!run || (run.paused ?? false) === paused) return;
     run.paused = paused;
     this.status.now();
   }
