@@ -18,6 +18,7 @@ import { initBackend } from '../core/tensor/backend';
 import type { StepRecord } from '../core/train/loop';
 import type { DistillEvent, DistillLayerInfo, RunEvent } from '../core/train/events';
 import { writeJsonAtomic } from '../core/util/atomicFile';
+import { runCheckpointedPhase } from './checkpointedPhase';
 import { resolveTeacher, type ResolvedTeacher } from './distillTeacher';
 import { toErrorInfo } from './errorInfo';
 import type { RunRequest } from './protocol';
@@ -29,8 +30,6 @@ import * as store from './runStore';
 const TEACHER_FILE = 'teacher.json';
 const ARMS_FILE = 'arms.json';
 const GENERAL = 'general';
-/** Checkpoint at least this often within a stage (and at every epoch and stage end, and on stop). */
-const CHECKPOINT_SECONDS = 30;
 /** Loss points per stage and arm in `events.jsonl` (steps are averaged in between). */
 const POINTS_PER_STAGE = 200;
 
@@ -257,34 +256,21 @@ export async function runDistillJob(start: JobStart<DistillExperiment>, req: Run
     const lengths = plan.stages.map((st) => st.steps ?? (st.epochs ?? 0) * (st.stepsPerEpoch ?? 0));
     const total = lengths.reduce((a, b) => a + b, 0);
     const every = lengths.map((n) => Math.max(1, Math.floor(n / POINTS_PER_STAGE)));
-    // Means per metric over the steps that reported it (a stage's steps may report different ones).
-    let sums: Record<string, number> = {};
-    let counts: Record<string, number> = {};
-    let lastSave = performance.now();
-    const save = () => plan.session.save(dir, plan.extra()).then(() => (lastSave = performance.now()));
-    const result = await plan.session.run(plan.stages, {
-      shouldStop,
-      onStep: async (r: StepRecord) => {
-        for (const [k, v] of Object.entries(r.metrics)) {
-          sums[k] = (sums[k] ?? 0) + v;
-          counts[k] = (counts[k] ?? 0) + 1;
-        }
-        const stageIndex = plan.stages.findIndex((st) => st.name === r.stage);
-        if (r.stageStep % every[stageIndex] === 0 || r.epochEnd || r.stageEnd) {
-          const metrics = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, k === 'accuracy' || k === 'teacherAccuracy' ? r.metrics[k] ?? v / counts[k] : v / counts[k]]));
-          const e: DistillEvent = { type: 'distill-step', arm: name, stage: r.stage, step: r.step, stageStep: r.stageStep, metrics };
-          emit(e);
-          const before = index < 0 ? 0 : index;
-          const fraction = (before + r.step / Math.max(1, total)) / settings.length;
-          emit({ type: 'progress', kind: 'distill', fraction: Math.min(1, fraction), message: `${name} (${method}) · ${r.stage} ${r.stageStep}/${lengths[stageIndex]}${lossText(metrics)}` });
-          sums = {};
-          counts = {};
-        }
-        if (r.epochEnd || r.stageEnd || (performance.now() - lastSave) / 1000 >= CHECKPOINT_SECONDS) await save();
+    const stageOf = (r: StepRecord) => plan.stages.findIndex((st) => st.name === r.stage);
+    const result = await runCheckpointedPhase(plan.session, plan.stages, {
+      dir, shouldStop, extra: () => plan.extra(),
+      pointAt: (r) => r.stageStep % every[stageOf(r)] === 0,
+      onPoint: (r, metrics) => {
+        // Accuracies (the student's at an epoch end, the teacher's on a finished synthetic batch) are the latest measured, not a mean.
+        for (const k of ['accuracy', 'teacherAccuracy']) if (r.metrics[k] !== undefined) metrics[k] = r.metrics[k];
+        const e: DistillEvent = { type: 'distill-step', arm: name, stage: r.stage, step: r.step, stageStep: r.stageStep, metrics };
+        emit(e);
+        const before = index < 0 ? 0 : index;
+        const fraction = (before + r.step / Math.max(1, total)) / settings.length;
+        emit({ type: 'progress', kind: 'distill', fraction: Math.min(1, fraction), message: `${name} (${method}) · ${r.stage} ${r.stageStep}/${lengths[stageOf(r)]}${lossText(metrics)}` });
       },
     });
     if (result.status === 'stopped') {
-      await save();
       sink.log('info', `${name}: stopped at step ${result.step} (stage ${result.stage}); resume continues there`);
       return 'stopped';
     }

@@ -5,12 +5,12 @@ import { UserError } from '../core/errors';
 import type { LayerConfig, TrainExperiment } from '../core/experiment/types';
 import { buildModel } from '../core/model/build';
 import { loadModel, saveModel } from '../core/model/io';
-import type { StepRecord } from '../core/train/loop';
 import type { RunEvent } from '../core/train/events';
 import { encoderLayers } from '../core/train/mlm/encoder';
 import { planMlm } from '../core/train/mlm/pretrain';
 import { mlmSettings } from '../core/train/mlm/settings';
 import { writeJsonAtomic } from '../core/util/atomicFile';
+import { runCheckpointedPhase } from './checkpointedPhase';
 import type { PretrainFigures } from './summary';
 
 /** Folder of a train run's pretraining: `checkpoint/` (its session, while it runs), `encoder/` (the result), `figures.json`. */
@@ -18,8 +18,6 @@ export const PRETRAIN_DIR = 'pretrain';
 /** The pretrained encoder's `model.json`, relative to the run folder. */
 export const ENCODER_MODEL = path.join(PRETRAIN_DIR, 'encoder', 'model.json');
 const FIGURES_FILE = path.join(PRETRAIN_DIR, 'figures.json');
-/** Checkpoint at least this often (and at every epoch end and when stopped). */
-const CHECKPOINT_SECONDS = 30;
 /** `pretrain-step` events per run (steps are averaged in between). */
 const POINTS = 200;
 
@@ -42,10 +40,11 @@ export function pretrainedEncoder(runDir: string): string | undefined {
 
 /**
  * The `pretrain` phase of a train run: masked-LM pretraining of the model's encoder on the
- * training text (`core/train/mlm`), checkpointed in `pretrain/checkpoint/` at every epoch end,
- * at least every 30 s and when stopped, and resumed from there; when done, the encoder is saved
- * (`pretrain/encoder/`) and its weights copied into `model`'s encoder layers, which the run then
- * fine-tunes on the labels. A run resumed after the phase finished only copies the weights.
+ * training text (`core/train/mlm`), checkpointed in `pretrain/checkpoint/` by
+ * `runCheckpointedPhase` (every epoch end, at least every 30 s, when stopped) and resumed from
+ * there; when done, the encoder is saved (`pretrain/encoder/`) and its weights copied into
+ * `model`'s encoder layers, which the run then fine-tunes on the labels. A run resumed after the
+ * phase finished only copies the weights.
  */
 export async function runPretrainPhase(o: PretrainPhaseOptions): Promise<{ status: 'completed'; figures: PretrainFigures } | { status: 'stopped' }> {
   const { exp, data, runDir } = o;
@@ -56,53 +55,38 @@ export async function runPretrainPhase(o: PretrainPhaseOptions): Promise<{ statu
   const encoderFile = path.join(runDir, ENCODER_MODEL);
   if (!existsSync(encoderFile)) {
     const encoder = await buildModel({ layers }, { exampleShape: data.exampleShape, inputDtype: 'int32', seed: exp.training.seed ?? 0, vocabSize: vocabSize + 1 });
-    const rows = encoder.layers.find((l) => l.getClassName() === 'Embedding')?.weights[0].shape[0] ?? 0;
-    if (rows < vocabSize + 1) {
-      encoder.dispose();
-      throw new UserError(`masked-LM pretraining needs one embedding row more than the vocabulary (${vocabSize} words) for [MASK]: set inputDim to at least ${vocabSize + 1}, or leave it out`, '/model/layers/0/inputDim');
-    }
-    const plan = planMlm(encoder, { x: data.train.x as Int32Array, count: data.train.count }, { x: data.test.x as Int32Array, count: data.test.count }, data.exampleShape[0], vocabSize, settings);
     try {
-      const ckpt = path.join(runDir, PRETRAIN_DIR, 'checkpoint');
-      const loaded = await plan.session.load(ckpt);
-      if (loaded) o.log(`pretrain: resuming at step ${loaded.position.globalStep}`);
-      const total = settings.steps ?? settings.epochs * Math.max(1, Math.ceil(data.train.count / settings.batchSize));
-      const every = Math.max(1, Math.floor(total / POINTS));
-      let sums: Record<string, number> = {};
-      let counts: Record<string, number> = {};
-      let lastSave = performance.now();
-      const save = () => plan.session.save(ckpt).then(() => (lastSave = performance.now()));
-      const result = await plan.session.run(plan.stages, {
-        shouldStop: o.shouldStop,
-        onStep: async (r: StepRecord) => {
-          for (const [k, v] of Object.entries(r.metrics)) {
-            sums[k] = (sums[k] ?? 0) + v;
-            counts[k] = (counts[k] ?? 0) + 1;
-          }
-          if (r.step % every === 0 || r.epochEnd || r.stageEnd) {
-            const metrics = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / counts[k]]));
+      // planMlm refuses an embedding without a [MASK] row: a UserError at its inputDim.
+      const plan = planMlm(encoder, { x: data.train.x as Int32Array, count: data.train.count }, { x: data.test.x as Int32Array, count: data.test.count }, data.exampleShape[0], vocabSize, settings);
+      try {
+        const ckpt = path.join(runDir, PRETRAIN_DIR, 'checkpoint');
+        const loaded = await plan.session.load(ckpt);
+        if (loaded) o.log(`pretrain: resuming at step ${loaded.position.globalStep}`);
+        const total = settings.steps ?? settings.epochs * Math.max(1, Math.ceil(data.train.count / settings.batchSize));
+        const every = Math.max(1, Math.floor(total / POINTS));
+        const result = await runCheckpointedPhase(plan.session, plan.stages, {
+          dir: ckpt, shouldStop: o.shouldStop,
+          pointAt: (r) => r.step % every === 0,
+          onPoint: (r, metrics) => {
             o.emit({ type: 'pretrain-step', step: r.step, steps: total, metrics });
             o.emit({ type: 'progress', kind: 'train', fraction: 0, message: `pretrain (masked-LM) ${r.step}/${total} · loss ${metrics.loss?.toFixed(4)}` });
-            sums = {};
-            counts = {};
-          }
-          if (r.epochEnd || r.stageEnd || (performance.now() - lastSave) / 1000 >= CHECKPOINT_SECONDS) await save();
-        },
-      });
-      if (result.status === 'stopped') {
-        await save();
-        o.log(`pretrain: stopped at step ${result.step}; resume continues there`);
-        return { status: 'stopped' };
+          },
+        });
+        if (result.status === 'stopped') {
+          o.log(`pretrain: stopped at step ${result.step}; resume continues there`);
+          return { status: 'stopped' };
+        }
+        const test = plan.evaluate();
+        const figures: PretrainFigures = { steps: result.step, trainSeconds: plan.session.trainSeconds, testLoss: test.loss, testAccuracy: test.accuracy, encoder: ENCODER_MODEL };
+        await saveModel(encoder, path.dirname(encoderFile));
+        await writeJsonAtomic(path.join(runDir, FIGURES_FILE), figures);
+        await fs.rm(ckpt, { recursive: true, force: true });
+        o.emit({ type: 'pretrain-end', ...figures });
+        o.log(`pretrain: ${figures.steps} steps, held-out masked-word accuracy ${(figures.testAccuracy * 100).toFixed(2)}% (loss ${figures.testLoss.toFixed(4)})`);
+      } finally {
+        plan.dispose();
       }
-      const test = plan.evaluate();
-      const figures: PretrainFigures = { steps: result.step, trainSeconds: plan.session.trainSeconds, testLoss: test.loss, testAccuracy: test.accuracy, encoder: ENCODER_MODEL };
-      await saveModel(encoder, path.dirname(encoderFile));
-      await writeJsonAtomic(path.join(runDir, FIGURES_FILE), figures);
-      await fs.rm(ckpt, { recursive: true, force: true });
-      o.emit({ type: 'pretrain-end', ...figures });
-      o.log(`pretrain: ${figures.steps} steps, held-out masked-word accuracy ${(figures.testAccuracy * 100).toFixed(2)}% (loss ${figures.testLoss.toFixed(4)})`);
     } finally {
-      plan.dispose();
       encoder.dispose();
     }
   }

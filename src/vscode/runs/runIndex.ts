@@ -82,6 +82,7 @@ export class RunIndex implements vscode.Disposable {
     this.cache.clear();
     if (this.liveStates.get(runDir) === state) return;
     this.liveStates.set(runDir, state);
+    this.manager.setPaused(runDir, record?.paused === true);
     this.changed.fire();
   }
 

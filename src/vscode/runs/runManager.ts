@@ -12,6 +12,7 @@ import { md } from '../util/markdown';
 import { untrustedMarkdown } from '../util/untrustedMarkdown';
 import { outcomeText } from './outcomeText';
 import { progressMessage, ProgressTracker, type RunProgress } from './progressText';
+import { StatusBarCadence } from './statusBarCadence';
 
 /** A running run this window follows: one it started, or one it found running in the run store. */
 export interface ActiveRun {
@@ -29,6 +30,8 @@ export interface ActiveRun {
   readonly events: readonly RunEvent[];
   /** Its progress after the latest event (kept up to date, never folded again from `events`). */
   readonly progress: RunProgress;
+  /** It waits at an epoch boundary (Pause Run): its record says so (`setPaused`). */
+  paused?: boolean;
 }
 
 /**
@@ -56,6 +59,7 @@ export class RunManager implements vscode.Disposable {
   private readonly eventEmitter = new vscode.EventEmitter<RunEventNotice>();
   private readonly attachedEmitter = new vscode.EventEmitter<ActiveRun>();
   private readonly statusItem: vscode.StatusBarItem;
+  private readonly status = new StatusBarCadence(() => this.updateStatus());
   /** Fires when a run starts or ends. */
   readonly onDidChangeRuns = this.changed.event;
   /** Fires for every event of every active run. */
@@ -126,17 +130,17 @@ export class RunManager implements vscode.Disposable {
         }
       }
       if (event.type === 'progress' && event.fraction > 0) this.log.info(`${tag} ${event.message}`);
-      if (event.type !== 'step') this.updateStatus();
+      if (event.type !== 'step') this.status.event(event);
       this.eventEmitter.fire({ run, event });
     });
     void follower.done.then((outcome) => {
       follower.dispose();
       if (this.active.get(run.runDir) === run) this.active.delete(run.runDir);
       this.logOutcome(tag, outcome);
-      this.updateStatus();
+      this.status.now();
       this.changed.fire();
     });
-    this.updateStatus();
+    this.status.now();
     this.changed.fire();
     return run;
   }
@@ -153,6 +157,14 @@ export class RunManager implements vscode.Disposable {
   activeFor(experimentFile: string): ActiveRun | undefined {
     const file = path.resolve(experimentFile);
     return this.activeRuns().reverse().find((r) => r.experimentFile === file);
+  }
+
+  /** A followed run's record changed its pause state (`RunIndex` watches the records): the status bar shows it at once. */
+  setPaused(runDir: string, paused: boolean): void {
+    const run = this.get(runDir);
+    if (!run || (run.paused ?? false) === paused) return;
+    run.paused = paused;
+    this.status.now();
   }
 
   /**
@@ -189,8 +201,9 @@ export class RunManager implements vscode.Disposable {
     const name = start?.type === 'start' ? start.experiment : path.basename(run.experimentFile, '.experiment.json');
     const more = runs.length > 1 ? ` (+${runs.length - 1})` : '';
     const progress = progressMessage(run.progress);
-    this.statusItem.text = `$(sync~spin) ${name} · ${run.policy || '…'} · ${progress.split(' · ')[0]}${more}`;
-    this.statusItem.tooltip = untrustedMarkdown(md`**Model Lab** — ${name} (${run.policy})\n\n${progress}\n\nClick to open the timeline.`);
+    const paused = run.paused ? ' · paused' : '';
+    this.statusItem.text = `${run.paused ? '$(debug-pause)' : '$(sync~spin)'} ${name} · ${run.policy || '…'} · ${progress.split(' · ')[0]}${paused}${more}`;
+    this.statusItem.tooltip = untrustedMarkdown(md`**Model Lab** — ${name} (${run.policy})${paused}\n\n${progress}\n\nClick to open the timeline.`);
     this.statusItem.command = { title: 'Open Freezing Timeline', command: 'modelLab.openTimeline', arguments: [vscode.Uri.file(run.runDir)] };
     this.statusItem.show();
   }
@@ -198,6 +211,7 @@ export class RunManager implements vscode.Disposable {
   /** Stops following; the runs go on (a reloaded window reattaches to them). */
   dispose(): void {
     for (const run of this.active.values()) run.follower.dispose();
+    this.status.dispose();
     this.statusItem.dispose();
     this.attachedEmitter.dispose();
     this.changed.dispose();

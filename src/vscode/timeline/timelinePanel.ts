@@ -9,12 +9,10 @@ import { runParams } from '../../runner/runCatalog';
 import { loadTimelineRun } from './timelineSource';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
 import { saveExport } from '../webview/exportFile';
-import { ThrottledRefresh } from '../webview/throttledRefresh';
+import { LIVE_CADENCE_MS, ThrottledRefresh } from '../webview/throttledRefresh';
 
 export const TIMELINE_VIEW_TYPE = 'modelLab.timeline';
 
-/** Live updates are coalesced: a step or epoch event can come every few milliseconds. */
-const LIVE_UPDATE_MS = 300;
 const PROMPT_EVENTS: ReadonlySet<RunEvent['type']> = new Set(['start', 'freeze', 'end', 'evaluation']);
 
 export interface TimelineDeps {
@@ -83,8 +81,9 @@ export class TimelinePanel implements vscode.Disposable {
       }),
       deps.runs.onDidRunEvent(({ run, event }) => {
         // A run's progress (steps, epochs, checkpoints: many a second on a small model) at the
-        // live cadence; what changes what the run is (it started, a layer froze, it ended) at once.
-        if (this.runDirs.includes(run.runDir)) this.refresh.schedule(PROMPT_EVENTS.has(event.type) ? 50 : LIVE_UPDATE_MS);
+        // live cadence (coalesced: a step or epoch event can come every few milliseconds); what
+        // changes what the run is (it started, a layer froze, it ended) at once.
+        if (this.runDirs.includes(run.runDir)) this.refresh.schedule(PROMPT_EVENTS.has(event.type) ? 50 : LIVE_CADENCE_MS);
       }),
       deps.runs.onDidChangeRuns(() => this.refresh.schedule(50)),
     );

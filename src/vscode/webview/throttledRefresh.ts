@@ -6,6 +6,9 @@
  * delay starts. A refresh that takes longer than the delay (a long run on a busy machine) so
  * slows the cadence down instead of piling refreshes up behind each other.
  */
+/** The live cadence: what follows a run's progress (the timeline, the status bar) refreshes at most this often. */
+export const LIVE_CADENCE_MS = 300;
+
 export class ThrottledRefresh {
   private pending: NodeJS.Timeout | undefined;
   private running = false;

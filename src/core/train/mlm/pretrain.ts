@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { forward } from '../../distill/forward';
+import { UserError } from '../../errors';
 import { modelLayers } from '../../model/flops';
 import { layerNorm } from '../../model/layerNorm';
 import { createRng } from '../../util/random';
 import { type StageSpec, TrainingSession } from '../loop';
 import { type MaskedBatch, maskTokens } from './masking';
+import { maskRowProblem } from './problems';
 
 /** Settings of masked-LM pretraining (a train experiment's `pretrain` section, defaults applied). */
 export interface MlmSettings {
@@ -48,14 +50,16 @@ const EVAL_BATCH = 250;
  * embedding table (tied weights, as BERT) plus a bias, and cross-entropy against the original
  * words. One `TrainingSession` (seeded minibatches, masks drawn from its checkpointed generator,
  * seeded dropout), so a stopped run resumes bit-identically. The embedding needs `vocabSize + 1`
- * rows (one for `[MASK]`). Reports `loss` and `accuracy` (of the masked positions) per step, and
- * `testLoss` / `testAccuracy` on `heldOut` after each epoch (a `steps` budget: at the end).
+ * rows (one for `[MASK]`; fewer: a `UserError` at its `inputDim`, `maskRowProblem`). Reports
+ * `loss` and `accuracy` (of the masked positions) per step, and `testLoss` / `testAccuracy` on
+ * `heldOut` after each epoch (a `steps` budget: at the end).
  */
 export function planMlm(encoder: tf.LayersModel, train: TokenSet, heldOut: TokenSet, length: number, vocabSize: number, s: MlmSettings): MlmPlan {
   const emb = modelLayers(encoder).find((l) => l.getClassName() === 'Embedding');
   if (!emb) throw new Error('masked-LM pretraining needs an embedding layer');
   const [rows, d] = emb.weights[0].shape as number[];
-  if (rows < vocabSize + 1) throw new Error(`the embedding has ${rows} rows; masked-LM needs the vocabulary (${vocabSize}) plus one for [MASK]`);
+  const maskRow = maskRowProblem(rows, vocabSize);
+  if (maskRow) throw new UserError(maskRow.message, maskRow.pointer);
   if (train.count === 0) throw new Error('masked-LM pretraining needs training text');
   const session = new TrainingSession({ seed: s.seed });
   const optimizer = { type: 'adam' as const, learningRate: s.learningRate };

@@ -21,8 +21,21 @@ export function pretrainProblems(exp: TrainExperiment): { pointer: string; messa
   if (p.epochs !== undefined && p.steps !== undefined) out.push({ pointer: '/pretrain/steps', message: 'give epochs or steps, not both' });
   const vocab = exp.data && 'vocabSize' in exp.data ? (exp.data as { vocabSize?: number }).vocabSize : undefined;
   const inputDim = layers[0]?.type === 'embedding' ? layers[0].inputDim : undefined;
-  if (inputDim !== undefined && vocab !== undefined && inputDim < vocab + 1) {
-    out.push({ pointer: '/model/layers/0/inputDim', message: `masked-LM pretraining needs one embedding row more than the vocabulary (${vocab}) for [MASK]: set inputDim to at least ${vocab + 1}, or leave it out` });
-  }
+  const maskRow = inputDim !== undefined && vocab !== undefined ? maskRowProblem(inputDim, vocab) : undefined;
+  if (maskRow) out.push(maskRow);
   return out;
+}
+
+/**
+ * The [MASK] row: masked-LM pretraining gives [MASK] the id `vocabSize`, so the embedding (the
+ * model's first layer) needs `vocabSize + 1` rows. The problem at its `inputDim` when `rows` are
+ * fewer: before a run with the vocabulary the data declares (`pretrainProblems`), and when
+ * pretraining starts with the one the text gave (`planMlm`).
+ */
+export function maskRowProblem(rows: number, vocabSize: number): { pointer: string; message: string } | undefined {
+  if (rows >= vocabSize + 1) return undefined;
+  return {
+    pointer: '/model/layers/0/inputDim',
+    message: `masked-LM pretraining needs one embedding row more than the vocabulary (${vocabSize} words) for [MASK], and inputDim gives ${rows}: set inputDim to at least ${vocabSize + 1}, or leave it out`,
+  };
 }

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { forwardPlan, runLayers } from '../../../../src/core/train/forward';
+import { convGeometry, convGradients64 } from './float64Conv';
 
 /**
  * Test helper for the conv layers fused with their 2x2/2 max pooling (convPool.test.ts,
- * winogradConv.test.ts): a float64 reference of their gradients, and normwise errors.
+ * winogradConv.test.ts): a float64 reference of their gradients (pooling's routing, then the
+ * direct convolution's gradients of float64Conv.ts), and normwise errors.
  */
 
 /** max |got - ref| / max |ref|. */
@@ -48,13 +50,10 @@ export function pooledReferenceGradients(
   const zt = tf.tidy(() => convNoBias(xt, ft));
   const rt = tf.randomNormal([y.length], 0, 1, 'float32', 4);
   const [x, f, z, r] = [xt, ft, zt, rt].map((t) => t.dataSync() as Float32Array);
-  const zs = zt.shape;
   tf.dispose([xt, ft, bt, zt, rt]);
-  const c = tf.backend_util.computeConv2DInfo(xs as [number, number, number, number], fs as [number, number, number, number], 1, 1, pad);
-  const [pt, pl] = [c.padInfo.top, c.padInfo.left];
-  const [N, H, W, C] = xs;
-  const [fh, fw, , O] = fs;
-  const [, oh, ow] = zs;
+  const g = convGeometry(xs, fs, pad);
+  const [N, O] = [xs[0], fs[3]];
+  const { oh, ow } = g;
   const ph = Math.floor(oh / 2);
   const pw = Math.floor(ow / 2);
   const dz = new Float64Array(z.length);
@@ -68,29 +67,7 @@ export function pooledReferenceGradients(
     }
     dz[best] += r[at];
   }
-  const dx = new Float64Array(x.length);
-  const df = new Float64Array(f.length);
-  const db = new Float64Array(O);
-  for (let n = 0; n < N; n++) for (let p = 0; p < oh; p++) for (let q = 0; q < ow; q++) for (let o = 0; o < O; o++) {
-    const g = dz[((n * oh + p) * ow + q) * O + o];
-    if (g === 0) continue;
-    db[o] += g;
-    for (let i = 0; i < fh; i++) {
-      const h = p + i - pt;
-      if (h < 0 || h >= H) continue;
-      for (let j = 0; j < fw; j++) {
-        const w = q + j - pl;
-        if (w < 0 || w >= W) continue;
-        for (let ch = 0; ch < C; ch++) {
-          const xi = ((n * H + h) * W + w) * C + ch;
-          const fi = ((i * fw + j) * C + ch) * O + o;
-          dx[xi] += g * f[fi];
-          df[fi] += g * x[xi];
-        }
-      }
-    }
-  }
-  return [dx, df, db];
+  return convGradients64(dz, x, f, g);
 }
 
 /** Kernel names one training step of `model` (forward through `runLayers`, then the gradients) runs on an input of `inputShape`. */

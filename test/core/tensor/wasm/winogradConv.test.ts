@@ -8,7 +8,8 @@ import {
   WINOGRAD_CONV, WINOGRAD_CONV_POOL, WINOGRAD_INPUT, WINOGRAD_POOL_ENV_VAR, winogradApplies, winogradConvLayer, winogradPoolApplies,
 } from '../../../../src/core/tensor/wasm/winogradConv';
 import { initWasmWithFixes } from '../backendComparison';
-import { normwise, pooledReferenceGradients, runLayer, trainingStepKernels } from './pooledReference';
+import { conv64, convGeometry, convGradients64 } from './float64Conv';
+import { type Layer, normwise, pooledReferenceGradients, runLayer, trainingStepKernels } from './pooledReference';
 
 /**
  * The Winograd F(4x4, 3x3) conv layer (forward, input, filter and bias gradients) against a
@@ -50,41 +51,7 @@ describe('Winograd F(4x4, 3x3) conv layer (wasm)', () => {
     }
   }
 
-  /** Float64 direct convolution: y [N, oh, ow, O] = sum x[n, oh+i-pt, ow+j-pl, c] f[i, j, c, o] + b. */
-  function reference(x: Float32Array, xs: number[], f: Float32Array, fs: number[], b: Float32Array, pt: number, pl: number, oh: number, ow: number) {
-    const [N, H, W, C] = xs;
-    const [fh, fw, , O] = fs;
-    const y = new Float64Array(N * oh * ow * O);
-    const visit = (cb: (yi: number, xi: number, fi: number) => void) => {
-      for (let n = 0; n < N; n++) for (let p = 0; p < oh; p++) for (let q = 0; q < ow; q++) {
-        for (let i = 0; i < fh; i++) {
-          const h = p + i - pt;
-          if (h < 0 || h >= H) continue;
-          for (let j = 0; j < fw; j++) {
-            const w = q + j - pl;
-            if (w < 0 || w >= W) continue;
-            for (let c = 0; c < C; c++) for (let o = 0; o < O; o++) cb(((n * oh + p) * ow + q) * O + o, ((n * H + h) * W + w) * C + c, ((i * fw + j) * C + c) * O + o);
-          }
-        }
-      }
-    };
-    for (let k = 0; k < y.length; k++) y[k] = b[k % O];
-    visit((yi, xi, fi) => { y[yi] += x[xi] * f[fi]; });
-    /** dx, df, db of sum(dz * y) for a float64 dz. */
-    const backward = (dz: Float64Array) => {
-      const dx = new Float64Array(x.length);
-      const df = new Float64Array(f.length);
-      const db = new Float64Array(O);
-      visit((yi, xi, fi) => { dx[xi] += dz[yi] * f[fi]; df[fi] += dz[yi] * x[xi]; });
-      for (let k = 0; k < dz.length; k++) db[k % O] += dz[k];
-      return [dx, df, db];
-    };
-    return { y, backward };
-  }
-
-  type Layer = (x: tf.Tensor, f: tf.Tensor, b: tf.Tensor) => tf.Tensor;
-
-  /** Normwise errors of [y, dx, df, db] of `layer` against the float64 reference (ReLU's mask: the layer's own output). */
+  /** Normwise errors of [y, dx, df, db] of `layer` against the float64 reference (float64Conv.ts; ReLU's mask: the layer's own output). */
   function errors(layer: Layer, xs: number[], fs: number[], pad: 'valid' | 'same', relu: boolean): number[] {
     return tf.tidy(() => {
       const x = tf.randomNormal(xs, 0, 1, 'float32', 1);
@@ -93,14 +60,14 @@ describe('Winograd F(4x4, 3x3) conv layer (wasm)', () => {
       const y = layer(x, f, b);
       const r = tf.randomNormal(y.shape, 0, 1, 'float32', 4);
       const grads = tf.grads((xv: tf.Tensor, fv: tf.Tensor, bv: tf.Tensor) => tf.sum(tf.mul(layer(xv, fv, bv), r)))([x, f, b]);
-      const c = tf.backend_util.computeConv2DInfo(xs as [number, number, number, number], fs as [number, number, number, number], 1, 1, pad);
-      const ref = reference(x.dataSync() as Float32Array, xs, f.dataSync() as Float32Array, fs, b.dataSync() as Float32Array,
-        c.padInfo.top, c.padInfo.left, c.outHeight, c.outWidth);
+      const geometry = convGeometry(xs, fs, pad);
+      const [xv, fv] = [x.dataSync() as Float32Array, f.dataSync() as Float32Array];
+      const yConv = conv64(xv, fv, b.dataSync() as Float32Array, geometry);
       const got = y.dataSync() as Float32Array;
       const rv = r.dataSync();
-      const yRef = relu ? ref.y.map((v) => Math.max(v, 0)) : ref.y;
+      const yRef = relu ? yConv.map((v) => Math.max(v, 0)) : yConv;
       const dz = Float64Array.from(rv, (v, k) => (relu && !(got[k] > 0) ? 0 : v));
-      const [dx, df, db] = ref.backward(dz);
+      const [dx, df, db] = convGradients64(dz, xv, fv, geometry);
       return [normwise(got, yRef), ...grads.map((g, k) => normwise(g.dataSync() as Float32Array, [dx, df, db][k]))];
     });
   }
