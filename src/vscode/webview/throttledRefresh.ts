@@ -1,3 +1,6 @@
+/** The live cadence: what follows a run's progress (the timeline, the status bar) refreshes at most this often. */
+export const LIVE_CADENCE_MS = 300;
+
 /**
  * A panel's "refresh soon". Live runs send events many times a second; a panel reloads what it
  * shows at most once per delay. A refresh asked for now (delay 0: the panel became visible, its
@@ -6,9 +9,6 @@
  * delay starts. A refresh that takes longer than the delay (a long run on a busy machine) so
  * slows the cadence down instead of piling refreshes up behind each other.
  */
-/** The live cadence: what follows a run's progress (the timeline, the status bar) refreshes at most this often. */
-export const LIVE_CADENCE_MS = 300;
-
 export class ThrottledRefresh {
   private pending: NodeJS.Timeout | undefined;
   private running = false;
