@@ -39,6 +39,7 @@ import { initBackend } from '../../src/core/tensor/backend';
 import { createRng, shuffledIndices } from '../../src/core/util/random';
 import { type CachedRun, DEFAULT_CACHE, RECORD, readCache } from './generate';
 import { DEFAULT_LABELS, DRIFT_LABELS, driftLabels, freezeLabels } from './labels';
+import { outputSimilarityBound } from './outputBound';
 import { generatedStudyPair, trainWith } from './trainPair';
 import { type Example, fitPredictor, probabilities, score } from './trainPredictor';
 
@@ -85,6 +86,14 @@ export function driftLabelThresholds(windowThreshold: number): number[] {
   return [...new Set(DRIFT_THRESHOLD_OFFSETS.map((d) => +(windowThreshold + d).toFixed(2)).filter((t) => t > 0 && t < 1))];
 }
 const CONV_DRIFT_STEPS: Array<number | undefined> = [400, undefined];
+/**
+ * Round 11's grid (declared in docs/smartfrz.md and committed before its build and bench): the
+ * output guard (`minOutputSimilarity`) at the bound the calibration pairs' recordings give
+ * (`outputSimilarityBound`), on the status quo and on every round-10b drift decision; the
+ * unguarded status quo stays (the unguarded drift decisions lost 4.44 points on g039 in round
+ * 10b, which is what the guard is for).
+ */
+const OUTPUT_GUARD = true;
 /** The label kinds a predictor is fitted on: CKA to the final model (up to round 9) and the drift signal (round 10). */
 export type LabelKind = 'cka' | 'drift';
 /**
@@ -254,14 +263,18 @@ async function main(): Promise<void> {
   // The decision (predictor, threshold, per-layer signal) from real trainings of calibration
   // pairs (the model-level accuracy guard off: the per-layer signal replaces it).
   const tolPairs = tolerancePairs(calRuns, Number(values['tolerance-pairs']));
-  type Decision = { labels: LabelKind; threshold: number; minLayerSimilarity: number; minConvSimilarity: number; stableReadings: number; maxDriftRatio?: number; driftSpan?: number; convDriftSteps?: number };
+  const outputBound = outputSimilarityBound(calRuns);
+  log(`output guard bound ${outputBound.bound} from the calibration recordings (balanced accuracy ${outputBound.balancedAccuracy.toFixed(3)}: passes ${(outputBound.passesConverged * 100).toFixed(1)}% of ${outputBound.converged} converged, holds ${(outputBound.holdsFar * 100).toFixed(1)}% of ${outputBound.far} far)`);
+  type Decision = { labels: LabelKind; threshold: number; minLayerSimilarity: number; minConvSimilarity: number; stableReadings: number; maxDriftRatio?: number; driftSpan?: number; convDriftSteps?: number; minOutputSimilarity?: number };
   const cka: Decision[] = THRESHOLDS.flatMap((t) => SIMILARITIES.flatMap((minLayerSimilarity) => CONV_SIMILARITIES.flatMap((minConvSimilarity) => STABLE_READINGS.map((stableReadings) => ({ labels: 'cka' as const, threshold: t, minLayerSimilarity, minConvSimilarity, stableReadings })))));
   const statusQuo: Decision[] = cka.flatMap((c) => DRIFT_SPANS.flatMap((driftSpan) => DRIFT_RATIOS.map((maxDriftRatio) => ({ ...c, maxDriftRatio, driftSpan }))));
+  const guard = OUTPUT_GUARD ? { minOutputSimilarity: outputBound.bound } : {};
   const configs: Decision[] = [
     ...statusQuo,
-    ...statusQuo.flatMap((c) => driftLabelThresholds(fitted.get('drift')!.windowThreshold).flatMap((threshold) => CONV_DRIFT_STEPS.map((convDriftSteps) => ({ ...c, labels: 'drift' as const, threshold, ...(convDriftSteps === undefined ? {} : { convDriftSteps }) })))),
+    ...(OUTPUT_GUARD ? statusQuo.map((c) => ({ ...c, ...guard })) : []),
+    ...statusQuo.flatMap((c) => driftLabelThresholds(fitted.get('drift')!.windowThreshold).flatMap((threshold) => CONV_DRIFT_STEPS.map((convDriftSteps) => ({ ...c, labels: 'drift' as const, threshold, ...(convDriftSteps === undefined ? {} : { convDriftSteps }), ...guard })))),
   ];
-  const describe = (r: Decision) => `${r.labels} t ${r.threshold} ${r.maxDriftRatio !== undefined ? `drift ${r.maxDriftRatio}/${r.driftSpan}${r.convDriftSteps !== undefined ? ` conv ${r.convDriftSteps} steps` : ''}` : `cka ${r.minLayerSimilarity}/${r.minConvSimilarity}`}x${r.stableReadings}`;
+  const describe = (r: Decision) => `${r.labels} t ${r.threshold} ${r.maxDriftRatio !== undefined ? `drift ${r.maxDriftRatio}/${r.driftSpan}${r.convDriftSteps !== undefined ? ` conv ${r.convDriftSteps} steps` : ''}` : `cka ${r.minLayerSimilarity}/${r.minConvSimilarity}`}x${r.stableReadings}${r.minOutputSimilarity !== undefined ? ` output ${r.minOutputSimilarity}` : ''}`;
   type DecisionRun = Decision & { accuracy: number[]; saved: number[]; freezes: string[][] };
   const tolRows: Array<{ pair: string; none: number[]; runs: DecisionRun[] }> = [];
   const c2 = cpu();
@@ -276,11 +289,11 @@ async function main(): Promise<void> {
       row.none.push((await trainWith(pair, data, createNonePolicy())).accuracy);
       const trained = new Map<string, Awaited<ReturnType<typeof trainWith>>>();
       for (const [i, c] of configs.entries()) {
-        const key = `${c.labels} ${c.threshold} ${c.maxDriftRatio !== undefined ? `drift ${c.maxDriftRatio}/${c.driftSpan} ${hasConv ? c.convDriftSteps ?? '-' : '-'}` : `${c.minLayerSimilarity} ${hasConv ? c.minConvSimilarity : '-'}`} ${c.stableReadings}`;
+        const key = `${c.labels} ${c.threshold} ${c.maxDriftRatio !== undefined ? `drift ${c.maxDriftRatio}/${c.driftSpan} ${hasConv ? c.convDriftSteps ?? '-' : '-'}` : `${c.minLayerSimilarity} ${hasConv ? c.minConvSimilarity : '-'}`} ${c.stableReadings} ${c.minOutputSimilarity ?? '-'}`;
         let r = trained.get(key);
         if (r === undefined) {
           const f = fitted.get(c.labels)!;
-          r = await trainWith(pair, data, new SmartFrzPolicy({ predictor: f.predictor, threshold: c.threshold, maxDirectedness: f.maxDirectedness, minLayerSimilarity: c.minLayerSimilarity, minConvSimilarity: c.minConvSimilarity, stableReadings: c.stableReadings, maxDriftRatio: c.maxDriftRatio, driftSpan: c.driftSpan, convDriftSteps: c.convDriftSteps, probeEvery: PROBE_EVERY, accuracyTolerance: 100 }));
+          r = await trainWith(pair, data, new SmartFrzPolicy({ predictor: f.predictor, threshold: c.threshold, maxDirectedness: f.maxDirectedness, minLayerSimilarity: c.minLayerSimilarity, minConvSimilarity: c.minConvSimilarity, stableReadings: c.stableReadings, maxDriftRatio: c.maxDriftRatio, driftSpan: c.driftSpan, convDriftSteps: c.convDriftSteps, minOutputSimilarity: c.minOutputSimilarity, probeEvery: PROBE_EVERY, accuracyTolerance: 100 }));
           trained.set(key, r);
         }
         row.runs[i].accuracy.push(r.accuracy);
@@ -303,12 +316,12 @@ async function main(): Promise<void> {
   });
   const chosen = chooseDecision(perConfig)!;
   const threshold = chosen.threshold;
-  const { minLayerSimilarity, minConvSimilarity, stableReadings, maxDriftRatio, driftSpan, convDriftSteps } = chosen;
+  const { minLayerSimilarity, minConvSimilarity, stableReadings, maxDriftRatio, driftSpan, convDriftSteps, minOutputSimilarity } = chosen;
   const tolCpu = cpu() - c2;
   const shipped = fitted.get(chosen.labels)!;
   const { predictor, fitEx, calEx, calProbs, windowThreshold, grid, maxDirectedness, guardRejects } = shipped;
   log(`chosen: ${describe(chosen)}: ${JSON.stringify(perConfig)}`);
-  const calibration: PredictorCalibration = { threshold, minLayerSimilarity, minConvSimilarity, stableReadings, probeEvery: PROBE_EVERY, maxDirectedness, ...(maxDriftRatio !== undefined ? { maxDriftRatio, driftSpan } : {}), ...(convDriftSteps !== undefined ? { convDriftSteps } : {}) };
+  const calibration: PredictorCalibration = { threshold, minLayerSimilarity, minConvSimilarity, stableReadings, probeEvery: PROBE_EVERY, maxDirectedness, ...(maxDriftRatio !== undefined ? { maxDriftRatio, driftSpan } : {}), ...(convDriftSteps !== undefined ? { convDriftSteps } : {}), ...(minOutputSimilarity !== undefined ? { minOutputSimilarity } : {}) };
   predictor.calibration = calibration;
 
   /** Window scores of each label kind's predictor on its own labels (the shipped one's are `scores`). */
@@ -335,8 +348,9 @@ async function main(): Promise<void> {
     record: RECORD,
     fit,
     calibration: {
-      ...calibration, windowThreshold, thresholdRule: `the predictor (CKA or drift labels) with minLayerSimilarity (dense), minConvSimilarity (conv) or the drift signal (maxDriftRatio, driftSpan, convDriftSteps; replaces both bounds), and stableReadings (probe read every ${PROBE_EVERY} steps; accuracy guard off): among the decisions saving at least ${MIN_MEAN_SAVED * 100}% of backward FLOPs (all, if none does), the most saved in real trainings of the ${tolPairs.length} tolerance pairs (the cheapest calibration pairs and every CNN one; ${CALIBRATION_SEEDS} seeds each, a pair's loss the mean over its seeds) with mean loss <= ${MEAN_LOSS_TARGET} points and at most ${MAX_PAIRS_BEYOND} pair beyond ${PAIR_LOSS_BOUND} points`, thresholdGrid: grid,
+      ...calibration, windowThreshold, thresholdRule: `the predictor (CKA or drift labels) with minLayerSimilarity (dense), minConvSimilarity (conv) or the drift signal (maxDriftRatio, driftSpan, convDriftSteps; replaces both bounds), stableReadings and the output guard (minOutputSimilarity, its bound from the calibration recordings) (probe read every ${PROBE_EVERY} steps; accuracy guard off): among the decisions saving at least ${MIN_MEAN_SAVED * 100}% of backward FLOPs (all, if none does), the most saved in real trainings of the ${tolPairs.length} tolerance pairs (the cheapest calibration pairs and every CNN one; ${CALIBRATION_SEEDS} seeds each, a pair's loss the mean over its seeds) with mean loss <= ${MEAN_LOSS_TARGET} points and at most ${MAX_PAIRS_BEYOND} pair beyond ${PAIR_LOSS_BOUND} points`, thresholdGrid: grid,
       directednessQuantile: 0.95, guardRejectsNotFreezable: +guardRejects.toFixed(4),
+      outputBound: { ...outputBound, balancedAccuracy: +outputBound.balancedAccuracy.toFixed(4), passesConverged: +outputBound.passesConverged.toFixed(4), holdsFar: +outputBound.holdsFar.toFixed(4) },
       seeds: CALIBRATION_SEEDS, meanLossTarget: MEAN_LOSS_TARGET, pairLossBound: PAIR_LOSS_BOUND, maxPairsBeyond: MAX_PAIRS_BEYOND, minMeanSaved: MIN_MEAN_SAVED, decisions: perConfig, tolerancePairs: tolRows,
     },
     fitPairs: fitRuns.map((r) => r.id),

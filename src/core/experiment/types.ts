@@ -359,6 +359,8 @@ export interface FreezingConfig {
   driftSpan?: number;
   /** smartfrz: the drift signal's span for conv layers, in optimizer steps (default: the predictor's calibrated value, else driftSpan readings). */
   convDriftSteps?: number;
+  /** smartfrz: output guard: no layer freezes while the model's predictions on the probe batch have linear CKA below this with the previous reading's (default: the predictor's calibrated value, else off). */
+  minOutputSimilarity?: number;
   /** Never freeze the last N weighted layers (default 1: the classifier keeps training). */
   keepTrainable?: number;
 }

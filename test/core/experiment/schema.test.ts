@@ -65,7 +65,7 @@ test('freezing policies and their options match types.ts', () => {
   const policies: Record<FreezingPolicyName, true> = { none: true, static: true, linear: true, autofreeze: true, smartfrz: true };
   const fields: Record<keyof FreezingConfig, true> = {
     policy: true, cache: true, layers: true, prefix: true, atEpoch: true, atStep: true, t0: true, cubic: true,
-    intervalSteps: true, percentile: true, predictor: true, threshold: true, snapshotEvery: true, accuracyTolerance: true, minLayerSimilarity: true, minConvSimilarity: true, probeEvery: true, stableReadings: true, maxDriftRatio: true, driftSpan: true, convDriftSteps: true, keepTrainable: true,
+    intervalSteps: true, percentile: true, predictor: true, threshold: true, snapshotEvery: true, accuracyTolerance: true, minLayerSimilarity: true, minConvSimilarity: true, probeEvery: true, stableReadings: true, maxDriftRatio: true, driftSpan: true, convDriftSteps: true, minOutputSimilarity: true, keepTrainable: true,
   };
   const branches = (defs.freezing.oneOf as Schema[]).map(resolve);
   assert.deepEqual(branches.map((b) => (b.properties as Record<string, Schema>).policy.const).sort(), Object.keys(policies).sort());

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
 import { UserError } from '../../errors';
 import type { FreezingConfig } from '../../experiment/types';
@@ -74,6 +75,17 @@ export interface SmartFrzOptions {
    */
   convDriftSteps?: number;
   /**
+   * Output guard (off unless set, or carried by the predictor's calibration): no unit freezes
+   * while the model's predictions on the probe batch (softmax of the last unit's probe output,
+   * the logits the training loop computes) have linear CKA below this with the previous
+   * reading's, or have been read only once. Freezing a prefix leaves the later layers to finish
+   * the model's learning on features that no longer improve; while the predictions still change
+   * this much, they are far from done. Why the predictions and not the last layer's own reading:
+   * its logits mostly grow in scale, which CKA ignores (g039: logits 0.98 between readings,
+   * predictions 0.83-0.89, and freezing fc1 there cost 4-6 points; docs/smartfrz.md, round 11).
+   */
+  minOutputSimilarity?: number;
+  /**
    * Accuracy guard (model-level; off unless set, or carried by a predictor file calibrated
    * before the per-layer signal existed), in points: no unit freezes while the evaluation
    * accuracy still gains this much or more per epoch (mean gain over the last two epochs), nor
@@ -115,6 +127,8 @@ interface SavedState {
   convergence?: ReturnType<RepresentationConvergence['save']>;
   /** Per unit, consecutive stable readings so far (`minLayerSimilarity`, or `maxDriftRatio`). */
   stable?: number[];
+  /** The output guard's last prediction Gram and similarity (with `minOutputSimilarity`). */
+  output?: ReturnType<RepresentationConvergence['save']>;
 }
 
 /** Whether a unit is a convolution (its own similarity bound, `minConvSimilarity`). */
@@ -177,6 +191,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
   /** Conv layers' drift span in readings (`convDriftSteps` / `probeEvery`); undefined: `driftSpan`. */
   private readonly convDriftSpan: number | undefined;
   private readonly maxDirectedness: number;
+  private readonly minOutputSimilarity: number | undefined;
   private readonly snapshotEvery: number;
   private readonly keepTrainable: number;
   private readonly maxFreezePerStage: number;
@@ -194,6 +209,8 @@ export class SmartFrzPolicy implements FreezingPolicy {
   private convergence: RepresentationConvergence;
   /** Per unit, consecutive probe readings at or above `minLayerSimilarity`. */
   private stable: number[] = [];
+  /** The output guard's memory: the model's predictions on the probe batch at the last reading. */
+  private outputs = new RepresentationConvergence(1);
 
   constructor(opts: SmartFrzOptions) {
     this.predictor = opts.predictor;
@@ -214,6 +231,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
     this.convergence = this.newConvergence();
     this.accuracyTolerance = opts.accuracyTolerance ?? cal.accuracyTolerance ?? (cal.minLayerSimilarity === undefined ? DEFAULT_ACCURACY_TOLERANCE : ACCURACY_GUARD_OFF);
     this.maxDirectedness = opts.maxDirectedness ?? cal.maxDirectedness ?? Infinity;
+    this.minOutputSimilarity = opts.minOutputSimilarity ?? cal.minOutputSimilarity;
     this.snapshotEvery = opts.snapshotEvery ?? opts.predictor.config.snapshotEvery;
     this.keepTrainable = opts.keepTrainable ?? 1;
     this.maxFreezePerStage = opts.maxFreezePerStage ?? 1;
@@ -225,6 +243,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
     this.plan = plan;
     this.probe = probe;
     this.convergence = this.newConvergence();
+    this.outputs = new RepresentationConvergence(1);
     this.indices = units.map((u) => sampleIndices(u.kernel.size, this.predictor.config.sampleSize, this.seed + 7919 * u.index));
     this.history = units.map(() => []);
     this.frozen = 0;
@@ -264,8 +283,26 @@ export class SmartFrzPolicy implements FreezingPolicy {
     return (isConvUnit(this.units[u]) ? this.minConvSimilarity : this.minLayerSimilarity)!;
   }
 
-  /** Reads every still-freezable unit's probe outputs (all of them, so the next candidate has a previous reading when its turn comes). */
+  /** Whether the output guard is in use (`minOutputSimilarity` and the loop's probe). */
+  private watchesOutput(): boolean {
+    return this.minOutputSimilarity !== undefined && this.probe !== undefined && this.units.length > 0;
+  }
+
+  /**
+   * Reads every still-freezable unit's probe outputs (all of them, so the next candidate has a
+   * previous reading when its turn comes), and the model's predictions for the output guard.
+   */
   private readConvergence(): void {
+    if (this.watchesOutput() && this.frozen < this.freezable()) {
+      const probe = this.probe!;
+      const predictions = (units: number[]): tf.Tensor[] => {
+        const logits = probe(units);
+        const p = logits.map((l) => tf.softmax(l));
+        tf.dispose(logits);
+        return p;
+      };
+      this.outputs.read(predictions, [this.units.length - 1]);
+    }
     if (!this.watchesConvergence()) return;
     const watched: number[] = [];
     for (let u = this.frozen; u < this.freezable(); u++) watched.push(u);
@@ -318,7 +355,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
   async afterEpoch(metrics: EpochMetrics): Promise<void> {
     this.accuracies.push(metrics.testAccuracy);
     if (this.watchesConvergence() && this.probeEvery !== undefined) return;
-    if (this.watchesConvergence()) this.readConvergence();
+    if (this.watchesConvergence() || this.watchesOutput()) this.readConvergence();
     await this.stage(`after ${metrics.epoch + 1} epoch${metrics.epoch === 0 ? '' : 's'}`);
   }
 
@@ -372,6 +409,11 @@ export class SmartFrzPolicy implements FreezingPolicy {
             : `${name} stable for ${this.stable[u]} of ${this.stableReadings} probe readings`;
         break;
       }
+      const outputHold = this.outputHold();
+      if (outputHold !== undefined) {
+        this.holdReason = outputHold;
+        break;
+      }
       const [p] = await this.predictor.predict([[...this.history[u]]]);
       this.lastProbs.push(p);
       if (!(p >= this.threshold)) break;
@@ -386,6 +428,14 @@ export class SmartFrzPolicy implements FreezingPolicy {
       const drift = this.maxDriftRatio !== undefined ? `, drift ratio ${this.convergence.driftRatio(u).toFixed(2)}` : '';
       this.reason = `P(freeze)=${p.toFixed(2)}${this.watchesConvergence() ? `, probe CKA ${sim.toFixed(4)}${drift}` : ''} ${when}`;
     }
+  }
+
+  /** Why the output guard holds freezing back now (undefined: it does not, or is off). */
+  private outputHold(): string | undefined {
+    if (!this.watchesOutput()) return undefined;
+    const sim = this.outputs.similarity(this.units.length - 1);
+    if (Number.isNaN(sim)) return 'predictions not probed twice yet';
+    return sim >= this.minOutputSimilarity! ? undefined : `predictions still changing (probe CKA ${sim.toFixed(4)} < ${this.minOutputSimilarity})`;
   }
 
   /** Why the guards held freezing back at the last stage (for logs); undefined when they did not. */
@@ -429,6 +479,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
       lastProbabilities: [...this.lastProbs],
       accuracies: [...this.accuracies],
       ...(this.watchesConvergence() ? { convergence: this.convergence.save(), stable: [...this.stable] } : {}),
+      ...(this.watchesOutput() ? { output: this.outputs.save() } : {}),
     };
   }
 
@@ -448,6 +499,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
     this.lastProbs = Array.isArray(s.lastProbabilities) ? [...s.lastProbabilities] : [];
     this.accuracies = Array.isArray(s.accuracies) ? [...s.accuracies] : [];
     this.convergence.load(s.convergence);
+    this.outputs.load(s.output);
     this.stable = this.units.map((_, u) => (Array.isArray(s.stable) && typeof s.stable[u] === 'number' ? s.stable[u] : 0));
   }
 }
@@ -466,6 +518,7 @@ export function createSmartFrzPolicy(cfg: FreezingConfig): FreezingPolicy {
   checkNumber(cfg.accuracyTolerance, 'accuracyTolerance', (n) => n >= 0, 'a number of accuracy points >= 0');
   checkNumber(cfg.minLayerSimilarity, 'minLayerSimilarity', (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
   checkNumber(cfg.minConvSimilarity, 'minConvSimilarity', (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
+  checkNumber(cfg.minOutputSimilarity, 'minOutputSimilarity', (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
   checkNumber(cfg.maxDriftRatio, 'maxDriftRatio', (n) => n > 0 && Number.isFinite(n), 'a positive number');
   checkNumber(cfg.driftSpan, 'driftSpan', (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2');
   checkNumber(cfg.convDriftSteps, 'convDriftSteps', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
@@ -497,6 +550,7 @@ export function createSmartFrzPolicy(cfg: FreezingConfig): FreezingPolicy {
     maxDriftRatio: cfg.maxDriftRatio,
     driftSpan: cfg.driftSpan,
     convDriftSteps: cfg.convDriftSteps,
+    minOutputSimilarity: cfg.minOutputSimilarity,
     snapshotEvery: cfg.snapshotEvery,
     keepTrainable: cfg.keepTrainable,
   });

@@ -56,6 +56,8 @@ export interface PredictorCalibration {
   driftSpan?: number;
   /** The drift signal's span for conv layers, in optimizer steps (absent: `driftSpan` readings). */
   convDriftSteps?: number;
+  /** Output guard (absent: off): least CKA of the model's predictions on the probe batch between consecutive readings that may freeze. */
+  minOutputSimilarity?: number;
   /** Convergence guard: largest window directedness that may freeze. */
   maxDirectedness: number;
 }

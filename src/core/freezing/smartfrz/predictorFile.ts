@@ -81,7 +81,7 @@ export function predictorFromFile(doc: unknown): AttentionPredictor {
 function readCalibration(c: unknown): Partial<PredictorCalibration> {
   if (!c || typeof c !== 'object') throw new Error('calibration must be an object');
   const out: Partial<PredictorCalibration> = {};
-  for (const key of ['threshold', 'accuracyTolerance', 'maxDirectedness', 'minLayerSimilarity', 'minConvSimilarity', 'probeEvery', 'stableReadings', 'maxDriftRatio', 'driftSpan', 'convDriftSteps'] as const) {
+  for (const key of ['threshold', 'accuracyTolerance', 'maxDirectedness', 'minLayerSimilarity', 'minConvSimilarity', 'probeEvery', 'stableReadings', 'maxDriftRatio', 'driftSpan', 'convDriftSteps', 'minOutputSimilarity'] as const) {
     const v = (c as Record<string, unknown>)[key];
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`calibration.${key} must be a number >= 0`);

@@ -471,8 +471,58 @@ test('createSmartFrzPolicy validates its options and loads the shipped predictor
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', stableReadings: 0 })), '/freezing/stableReadings');
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', maxDriftRatio: 0 })), '/freezing/maxDriftRatio');
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', driftSpan: 1 })), '/freezing/driftSpan');
+  assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', minOutputSimilarity: 1.2 })), '/freezing/minOutputSimilarity');
   assert.equal(codeOf(() => createSmartFrzPolicy({ policy: 'smartfrz', predictor: '/nonexistent/p.json' })), '/freezing/predictor');
   const policy = createSmartFrzPolicy({ policy: 'smartfrz' });
   assert.equal(policy.name, 'smartfrz');
   assert.equal(policy.frozenPrefix(), 0);
+});
+
+test('output guard (minOutputSimilarity): nothing freezes while the predictions still change, though every layer has settled; settled predictions let it through; from the file too; resume decides as uninterrupted; off, the last unit is never probed', async () => {
+  const x = tf.randomNormal([32, 6], 0, 1, 'float32', 11);
+  const w0 = tf.randomNormal([6, 4], 0, 1, 'float32', 1);
+  const wOut = tf.randomNormal([6, 5], 0, 1, 'float32', 3);
+  let now = 0;
+  const asked: number[] = [];
+  /** Layers 0 and 1 never change; the last unit's logits are fixed, or move by fresh noise each reading. */
+  const probeOf = (moving: boolean) => (wanted: number[]) => wanted.map((u) => tf.tidy(() => {
+    asked.push(u);
+    if (u < 2) return tf.matMul(x, w0);
+    return tf.matMul(x, moving ? tf.add(wOut, tf.mul(tf.randomNormal([6, 5], 0, 1, 'float32', 700 + now), 1.5)) : wOut);
+  }));
+  const weight = (unit: number, g: number) => { now = Math.floor((g + 1) / 4); return steady(unit, g); };
+  const start = (moving: boolean, opts: Omit<ConstructorParameters<typeof SmartFrzPolicy>[0], 'predictor'>, calibration: object = {}) => {
+    const policy = new SmartFrzPolicy({ predictor: Object.assign(new FakePredictor(() => 1), { calibration: { threshold: 0.5, probeEvery: 4, minLayerSimilarity: 0.999, ...calibration } }), ...opts });
+    const us = makeUnits(3);
+    now = 0;
+    asked.length = 0;
+    policy.init(us, PLAN, probeOf(moving));
+    return { policy, us };
+  };
+  // Off: the moving predictions do not matter (the layers' own signal passes), and the last unit is never probed.
+  const off = start(true, {});
+  assert.deepEqual(await run(off.policy, off.us, 0, 60, undefined, weight), [1, 2, 2, 2, 2, 2]);
+  assert.ok(!asked.includes(2));
+  // On: held at every stage by the predictions, with the reason in the hold.
+  const held = start(true, { minOutputSimilarity: 0.98 });
+  assert.deepEqual(await run(held.policy, held.us, 0, 10, undefined, weight), [0]);
+  const saved = JSON.parse(JSON.stringify(held.policy.saveState()));
+  assert.deepEqual(await run(held.policy, held.us, 10, 60, undefined, weight), [0, 0, 0, 0, 0]);
+  assert.match(held.policy.lastHold() ?? '', /^predictions still changing \(probe CKA 0\.\d{4} < 0\.98\)$/);
+  assert.ok(asked.includes(2));
+  // Settled predictions: the guard lets the same layers freeze as without it.
+  const settled = start(false, { minOutputSimilarity: 0.98 });
+  assert.deepEqual(await run(settled.policy, settled.us, 0, 60, undefined, weight), [1, 2, 2, 2, 2, 2]);
+  // The same bound from the predictor file's calibration; the experiment's own value wins.
+  const byFile = start(true, {}, { minOutputSimilarity: 0.98 });
+  assert.deepEqual(await run(byFile.policy, byFile.us, 0, 60, undefined, weight), [0, 0, 0, 0, 0, 0]);
+  assert.equal(byFile.policy.lastHold(), held.policy.lastHold());
+  const loose = start(true, { minOutputSimilarity: 0 }, { minOutputSimilarity: 0.98 });
+  assert.deepEqual(await run(loose.policy, loose.us, 0, 60, undefined, weight), [1, 2, 2, 2, 2, 2]);
+  // Resumed after step 10: the same decisions and hold.
+  const resumed = start(true, { minOutputSimilarity: 0.98 });
+  resumed.policy.loadState(saved);
+  assert.deepEqual(await run(resumed.policy, resumed.us, 10, 60, undefined, weight), [0, 0, 0, 0, 0]);
+  assert.equal(resumed.policy.lastHold(), held.policy.lastHold());
+  tf.dispose([x, w0, wOut]);
 });
