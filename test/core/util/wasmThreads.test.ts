@@ -50,7 +50,10 @@ for (const spin of [undefined, '0', '20000']) {
     else process.env[SPIN_ENV_VAR] = spin;
     const threads = new WasmThreads({
       name: 'test kernel', module: markModule(), memory, threads: 3,
-      itemSource: 'function (x, g, index, thread) { x.mark(g[0] + index); }',
+      // The caller's items take a millisecond, so that helpers woken late (a loaded machine, or
+      // no spin) still find items left: otherwise 20,000 calls can pass before one takes any
+      // (a CI run at load 13: helpers not even started).
+      itemSource: 'function (x, g, index, thread) { x.mark(g[0] + index); if (thread === 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1); }',
     });
     if (saved === undefined) delete process.env[SPIN_ENV_VAR];
     else process.env[SPIN_ENV_VAR] = saved;
