@@ -24,10 +24,10 @@ describe('the offline study\'s splits and settings (scripts/bench/rlStudies.ts)'
     });
   }
 
-  it('the study\'s arm carries the chosen HIQL settings (k = 5, 3 high-level steps, 12,000 updates) and the experiment defaults stay official', () => {
+  it('the study\'s arm carries the chosen HIQL settings (k = 3, adopted in round 11 on dev-1; 3 high-level steps, 12,000 updates) and the experiment defaults stay official', () => {
     const { maze, tasks } = mazes[0];
     const { settings } = offlineArm(['hiql'], tasks, maze.layout, 0, false);
-    assert.equal(settings.sampling.k, 5);
+    assert.equal(settings.sampling.k, 3, 'round 11\'s adoption (docs/rl.md)');
     assert.equal(settings.highSteps, OFFLINE_STUDY.highSteps);
     assert.equal(settings.highSteps, 3);
     assert.equal(settings.epochs * settings.stepsPerEpoch, 12_000, 'the budget adopted in round 9 (docs/rl.md)');
