@@ -247,11 +247,16 @@ export async function openPick(page: Page, title: string, rowText: string): Prom
   return row;
 }
 
-/** Expands a folder in the Explorer if it is collapsed. */
+/**
+ * Expands a folder in the Explorer if it is collapsed, until it shows expanded: a click on a busy
+ * workbench can be lost (s29b: rewards/ stayed collapsed and its file never appeared in 60 s).
+ */
 export async function expandFolder(page: Page, folderName: string): Promise<void> {
   const row = explorerRow(page, folderName);
   await row.waitFor({ state: 'visible', timeout: patient(20_000) });
-  if ((await row.getAttribute('aria-expanded')) === 'false') await row.click();
+  const expanded = async () => (await row.getAttribute('aria-expanded')) === 'true';
+  const click = async () => !(await expanded()) && (await row.click(), true);
+  await untilEffect(page, click, expanded, `${folderName} expanded in the Explorer`, 10_000, async (tries) => `clicking it ${tries} times`);
 }
 
 /** The labels of the context menu that is open now. */
