@@ -117,7 +117,9 @@ describe('distillation lab (code-server)', { timeout: patient(10 * 60_000) }, ()
     const { page } = wb;
     await openFromExplorer(page, FILE);
     await runCommand(page, 'Model Lab: Run Experiment');
-    const s = await waitInWebview(page, '.arms-table', panelState, (v) => v.status === 'completed' && v.bn.length > 0 && Object.keys(v.lanes).length >= 3, 6 * 60_000);
+    // Until every chart is drawn: the panel draws its charts one after another (s29e: the ms per
+    // example bars came after the other charts had been read).
+    const s = await waitInWebview(page, '.arms-table', panelState, (v) => v.status === 'completed' && v.bn.length > 0 && Object.keys(v.lanes).length >= 3 && v.bars.length >= 6, 6 * 60_000);
     await screenshot(page, '71-distill-panel');
     const [run] = readdirSync(runsDir()).filter((r) => r.includes('tiny-distill'));
     const summary = JSON.parse(readFileSync(path.join(runsDir(), run, 'summary.json'), 'utf8'));
