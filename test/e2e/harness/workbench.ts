@@ -272,9 +272,9 @@ export async function contextMenuLabels(page: Page): Promise<string[]> {
 
 /**
  * Right-clicks with `rightClick` until a context menu is open, at most four times; returns its
- * labels. A right-click on a row the view is redrawing (a live run's row, every second) can open
- * no menu, or one that closes at once (CI: no menu in 30 s after one click on a reattached run's
- * row); the pointer leaves the lists before each try.
+ * labels. A busy workbench can drop a right-click (CI: no menu in 30 s after one click on a
+ * reattached live run's row; a probe showed that an open menu does survive the row's redraws,
+ * so the click itself was lost); the pointer leaves the lists before each try.
  */
 export async function openContextMenu(page: Page, rightClick: () => Promise<void>): Promise<string[]> {
   const menu = page.locator('.monaco-menu .action-label').first();
