@@ -11,6 +11,7 @@
  *   node --import tsx scripts/bench/throughput.ts [--models mlp,cnn] [--epochs 2] [--train-limit 10000]
  *        [--threads N] [--torch-threads 1,2] [--backend auto|wasm|cpu|tensorflow] [--torch-script PATH]
  *        [--python /usr/bin/python3] [--no-torch] [--policy none|static|linear|autofreeze|smartfrz]
+ *        [--blas openmp|system]
  *
  * With `--policy` other than none, ours trains with that freezing policy (frozen-prefix cache
  * on, as the examples) while PyTorch trains every layer, and a second table compares the whole
@@ -20,6 +21,8 @@
  * The first epoch is warm-up for both engines (the PyTorch script does the same), so run at
  * least 2 epochs. The PyTorch reference needs Debian's python3-torch and python3-numpy, and an
  * optimised BLAS (libopenblas0-openmp): with only the reference libblas3, PyTorch is ~10x slower.
+ * Both engines run on the OpenMP build of OpenBLAS where it is installed (`--blas system` for
+ * the system's choice; see blasLibrary.ts for why), and the library each mapped is printed.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -35,6 +38,7 @@ import { initBackend, type BackendPreference } from '../../src/core/tensor/backe
 import { kernelThreads, setKernelThreads } from '../../src/core/tensor/wasm/threads';
 import { convProductEngine, denseProductEngine } from '../../src/core/tensor/wasm/nativeGemm';
 import { train } from '../../src/core/train/trainer';
+import { blasEnvironment, mappedBlas, openmpBlasDir, ownMappedBlas, type BlasChoice } from './blasLibrary';
 
 function option(name: string, fallback: string): string {
   const k = process.argv.indexOf(`--${name}`);
@@ -52,6 +56,9 @@ const policy = option('policy', 'none');
 const threads = Number(option('threads', String(kernelThreads())));
 const torchThreads = option('torch-threads', Array.from({ length: availableParallelism() }, (_, k) => k + 1).join(',')).split(',').map(Number);
 const examples = path.join(__dirname, '..', '..', 'examples', 'fashion-mnist');
+const blas = blasEnvironment(option('blas', 'openmp') as BlasChoice, process.env, openmpBlasDir());
+/** The BLAS library PyTorch's runs mapped (from the reference script's own report). */
+const torchBlas = new Set<string>();
 
 interface Measured {
   samplesPerSecond: number;
@@ -120,9 +127,10 @@ function pytorch(model: string, threads: number): Measured | string {
   if (!existsSync(torchScript)) return `no reference script at ${torchScript} (--torch-script)`;
   const dataDir = '/usr/share/datasets/fashion-mnist';
   const run = spawnSync(python, [torchScript, '--model', model, '--epochs', String(epochs), '--train-limit', String(trainLimit),
-    '--threads', String(threads), '--data', dataDir], { encoding: 'utf8' });
+    '--threads', String(threads), '--data', dataDir], { encoding: 'utf8', env: blas.reference });
   if (run.status !== 0) return `failed: ${(run.stderr || run.error?.message || '').trim().split('\n').pop()}`;
   const out = JSON.parse(run.stdout.trim().split('\n').pop()!);
+  for (const library of mappedBlas(out.maps ?? '')) torchBlas.add(library);
   console.error(`  pytorch ${model} (${threads}t): ${out.samplesPerSecond} samples/s, test acc ${out.testAccuracy}`);
   return {
     samplesPerSecond: out.samplesPerSecond,
@@ -151,6 +159,8 @@ function pytorchBest(model: string): { best?: Measured & { threads: number }; on
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 async function main(): Promise<void> {
+  // Before the backend loads the native product, which opens OpenBLAS once per process.
+  Object.assign(process.env, blas.ours);
   setKernelThreads(threads);
   const info = await initBackend(backendPref);
   const loadBefore = load();
@@ -200,7 +210,9 @@ async function main(): Promise<void> {
     printTable(['model', 'ours seconds', 'pytorch seconds', 'ours/pytorch', 'ours test acc', 'pytorch test acc',
       'as accurate in less time'], runs);
   }
-  console.log(`\nload average (1, 5, 15 min): ${loadBefore} before, ${load()} after; ${availableParallelism()} cores`);
+  const named = (libraries: string[]) => (libraries.length > 0 ? libraries.join(', ') : 'none');
+  console.log(`\nBLAS: ${blas.note}; mapped by ours: ${named(ownMappedBlas())}; by PyTorch: ${withTorch ? named([...torchBlas]) : 'not run'}`);
+  console.log(`load average (1, 5, 15 min): ${loadBefore} before, ${load()} after; ${availableParallelism()} cores`);
 }
 
 function printTable(header: string[], rows: string[][]): void {
