@@ -1,14 +1,11 @@
 import type { RunEvent } from '../../core/train/events';
-import { LIVE_CADENCE_MS, ThrottledRefresh } from '../webview/throttledRefresh';
-
-/** Events that change what the run is (it started, a layer froze, it ended): shown at once. */
-const PROMPT_EVENTS: ReadonlySet<RunEvent['type']> = new Set(['start', 'distill-start', 'freeze', 'end', 'distill-end']);
+import { LIVE_CADENCE_MS, PROMPT_RUN_EVENTS, ThrottledRefresh } from '../webview/throttledRefresh';
 
 /**
  * When the status bar item of the live runs redraws. A fast run sends tens of epoch, checkpoint
  * and progress events a second; the item follows them at the timeline's live cadence
- * (`LIVE_CADENCE_MS`), and at once when a run starts, a layer freezes, a run ends, or a run is
- * followed, left, paused or continued (`now`).
+ * (`LIVE_CADENCE_MS`), and at once on what changes what a run is (`PROMPT_RUN_EVENTS`) or when a
+ * run is followed, left, paused or continued (`now`).
  */
 export class StatusBarCadence {
   private readonly refresh: ThrottledRefresh;
@@ -19,7 +16,7 @@ export class StatusBarCadence {
 
   /** An event of a live run. */
   event(e: RunEvent): void {
-    this.refresh.schedule(PROMPT_EVENTS.has(e.type) ? 0 : LIVE_CADENCE_MS);
+    this.refresh.schedule(PROMPT_RUN_EVENTS.has(e.type) ? 0 : LIVE_CADENCE_MS);
   }
 
   /** A run was followed or ended, paused or continued. */

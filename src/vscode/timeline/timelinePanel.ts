@@ -1,6 +1,5 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunEvent } from '../../core/train/events';
 import type { RunManager } from '../runs/runManager';
 import { isTimelineState, isWebviewToHost, type HostToWebview, type WebviewToHost } from '../../panels/timeline/messages';
 import type { TimelineRun } from '../../panels/timeline/viewModel';
@@ -9,11 +8,9 @@ import { runParams } from '../../runner/runCatalog';
 import { loadTimelineRun } from './timelineSource';
 import { panelWebviewOptions, setPanelHtml, WebviewChannel } from '../webview/panelHost';
 import { saveExport } from '../webview/exportFile';
-import { LIVE_CADENCE_MS, ThrottledRefresh } from '../webview/throttledRefresh';
+import { LIVE_CADENCE_MS, PROMPT_RUN_EVENTS, ThrottledRefresh } from '../webview/throttledRefresh';
 
 export const TIMELINE_VIEW_TYPE = 'modelLab.timeline';
-
-const PROMPT_EVENTS: ReadonlySet<RunEvent['type']> = new Set(['start', 'freeze', 'end', 'evaluation']);
 
 export interface TimelineDeps {
   extensionUri: vscode.Uri;
@@ -83,7 +80,7 @@ export class TimelinePanel implements vscode.Disposable {
         // A run's progress (steps, epochs, checkpoints: many a second on a small model) at the
         // live cadence (coalesced: a step or epoch event can come every few milliseconds); what
         // changes what the run is (it started, a layer froze, it ended) at once.
-        if (this.runDirs.includes(run.runDir)) this.refresh.schedule(PROMPT_EVENTS.has(event.type) ? 50 : LIVE_CADENCE_MS);
+        if (this.runDirs.includes(run.runDir)) this.refresh.schedule(PROMPT_RUN_EVENTS.has(event.type) ? 50 : LIVE_CADENCE_MS);
       }),
       deps.runs.onDidChangeRuns(() => this.refresh.schedule(50)),
     );

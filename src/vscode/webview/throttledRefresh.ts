@@ -1,5 +1,13 @@
+import type { RunEvent } from '../../core/train/events';
+
 /** The live cadence: what follows a run's progress (the timeline, the status bar) refreshes at most this often. */
 export const LIVE_CADENCE_MS = 300;
+
+/**
+ * A live run's events that change what the run is (it started, a layer froze, it was
+ * evaluated, it ended): what follows the run shows them at once, not at the live cadence.
+ */
+export const PROMPT_RUN_EVENTS: ReadonlySet<RunEvent['type']> = new Set(['start', 'distill-start', 'freeze', 'evaluation', 'end', 'distill-end']);
 
 /**
  * A panel's "refresh soon". Live runs send events many times a second; a panel reloads what it
