@@ -20,7 +20,8 @@
  *      every `PROBE_EVERY` steps) together: real
  *      SmartFRZ trainings of the N cheapest calibration pairs (by recorded training time) with
  *      every candidate decision next to `none`, on two seeds each, plus every CNN calibration pair
- *      (`tolerancePairs`), the accuracy guard off; among the decisions saving at least
+ *      (`tolerancePairs`), since round 12 for `CALIBRATION_EPOCHS_SCALE` (2) times their recorded
+ *      epochs, the accuracy guard off; among the decisions saving at least
  *      `MIN_MEAN_SAVED` of backward FLOPs, the one that saves the most while the mean accuracy
  *      loss stays within `MEAN_LOSS_TARGET` points and at most `MAX_PAIRS_BEYOND` pair loses more
  *      than `PAIR_LOSS_BOUND` points (`chooseDecision`; the safest when none does). Which
