@@ -264,14 +264,15 @@ describe('train', () => {
 
   it('resumes from a checkpoint to the same final weights as an uninterrupted run', async () => {
     const layers: LayerConfig[] = [MLP[0], { type: 'dropout', rate: 0.2 }, MLP[1], MLP[2]];
-    // SmartFRZ with the predictor and the directedness guard let through: its per-layer signal
+    // SmartFRZ with the predictor, the directedness guard and the output guard (which the shipped
+    // calibration sets since round 12; it holds this small model) let through: its per-layer signal
     // decides, read every 10 steps (15-step epochs: readings straddle the resume point). fc1's
     // probe CKA between readings is ~0.89, 0.95, 0.97 (step 30), 0.986 (step 40) here, so with
     // 0.98 nothing freezes before step 40, after the resume point (step 30): the resumed run
     // decides the same only because the checkpoint carried the step-30 probe reading.
     const smartfrz = { policy: 'smartfrz' as const, minLayerSimilarity: 0.98, snapshotEvery: 1, probeEvery: 10 };
     const policyOf = (freezing: FreezingConfig): FreezingPolicy =>
-      freezing === smartfrz ? new SmartFrzPolicy({ predictor: loadPredictor(), threshold: 0, maxDirectedness: Infinity, minLayerSimilarity: 0.98, snapshotEvery: 1, probeEvery: 10 }) : createPolicy(freezing);
+      freezing === smartfrz ? new SmartFrzPolicy({ predictor: loadPredictor(), threshold: 0, maxDirectedness: Infinity, minLayerSimilarity: 0.98, minOutputSimilarity: 0, snapshotEvery: 1, probeEvery: 10 }) : createPolicy(freezing);
     for (const freezing of [{ policy: 'linear' as const, t0: 0.3 }, { policy: 'autofreeze' as const }, smartfrz]) {
       const exp = experiment(layers, { epochs: 4, freezing });
       const full = await run(exp, DATA, { policy: policyOf(freezing) });

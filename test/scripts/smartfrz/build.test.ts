@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { chooseDecision, driftLabelThresholds, MIN_MEAN_SAVED, seedMeanLoss, tolerancePairs } from '../../../scripts/smartfrz/build';
+import { CALIBRATION_EPOCHS_SCALE, calibrationEpochs, chooseDecision, driftLabelThresholds, MIN_MEAN_SAVED, seedMeanLoss, tolerancePairs } from '../../../scripts/smartfrz/build';
 
 const row = (threshold: number, minLayerSimilarity: number, meanLoss: number, worstLoss: number, pairsBeyond: number, meanSaved: number) => ({ threshold, minLayerSimilarity, meanLoss, worstLoss, pairsBeyond, meanSaved });
 
@@ -120,4 +120,15 @@ test('the drift-labelled predictor is tried at its own window threshold and one 
   assert.deepEqual(driftLabelThresholds(0.3), [0.35, 0.3, 0.25]);
   assert.deepEqual(driftLabelThresholds(0.05), [0.1, 0.05]);
   assert.deepEqual(driftLabelThresholds(0.95), [0.95, 0.9]);
+});
+
+test('round 12: the tolerance trainings run the calibration pairs for twice their recorded epochs, rounded, at least one', () => {
+  assert.equal(CALIBRATION_EPOCHS_SCALE, 2, 'declared in docs/smartfrz.md before the round-12 build');
+  assert.equal(calibrationEpochs(3, 2), 6);
+  assert.equal(calibrationEpochs(10, 2), 20);
+  assert.equal(calibrationEpochs(7, 1), 7, 'scale 1: the calibration of rounds 8-11');
+  assert.equal(calibrationEpochs(5, 2.5), 13);
+  assert.equal(calibrationEpochs(1, 0.2), 1);
+  assert.throws(() => calibrationEpochs(4, 0), /must be positive/);
+  assert.throws(() => calibrationEpochs(4, NaN), /must be positive/);
 });

@@ -211,6 +211,8 @@ export class SmartFrzPolicy implements FreezingPolicy {
   private stable: number[] = [];
   /** The output guard's memory: the model's predictions on the probe batch at the last reading. */
   private outputs = new RepresentationConvergence(1);
+  /** Probe readings taken in this process and their wall milliseconds (probe pass, Grams, CKA; both signals). */
+  private readCost = { readings: 0, milliseconds: 0 };
 
   constructor(opts: SmartFrzOptions) {
     this.predictor = opts.predictor;
@@ -244,6 +246,7 @@ export class SmartFrzPolicy implements FreezingPolicy {
     this.probe = probe;
     this.convergence = this.newConvergence();
     this.outputs = new RepresentationConvergence(1);
+    this.readCost = { readings: 0, milliseconds: 0 };
     this.indices = units.map((u) => sampleIndices(u.kernel.size, this.predictor.config.sampleSize, this.seed + 7919 * u.index));
     this.history = units.map(() => []);
     this.frozen = 0;
@@ -290,25 +293,33 @@ export class SmartFrzPolicy implements FreezingPolicy {
 
   /**
    * Reads every still-freezable unit's probe outputs (all of them, so the next candidate has a
-   * previous reading when its turn comes), and the model's predictions for the output guard.
+   * previous reading when its turn comes), and the model's predictions for the output guard, in
+   * one probe pass per reading (the probe runs the layers once, up to the last unit asked for;
+   * before round 12 the guard asked for the last unit in a pass of its own, running the whole
+   * forward again).
    */
   private readConvergence(): void {
-    if (this.watchesOutput() && this.frozen < this.freezable()) {
-      const probe = this.probe!;
-      const predictions = (units: number[]): tf.Tensor[] => {
-        const logits = probe(units);
-        const p = logits.map((l) => tf.softmax(l));
-        tf.dispose(logits);
-        return p;
-      };
-      this.outputs.read(predictions, [this.units.length - 1]);
-    }
-    if (!this.watchesConvergence()) return;
+    const last = this.units.length - 1;
+    const output = this.watchesOutput() && this.frozen < this.freezable();
     const watched: number[] = [];
-    for (let u = this.frozen; u < this.freezable(); u++) watched.push(u);
-    if (watched.length === 0) return;
-    const sims = this.convergence.read(this.probe!, watched);
-    watched.forEach((u, i) => (this.stable[u] = this.readingStable(u, sims[i]) ? this.stable[u] + 1 : 0));
+    if (this.watchesConvergence()) for (let u = this.frozen; u < this.freezable(); u++) watched.push(u);
+    const wanted = output && !watched.includes(last) ? [...watched, last] : watched;
+    if (wanted.length === 0) return;
+    const t0 = performance.now();
+    const read = this.probe!(wanted);
+    const byUnit = new Map(wanted.map((u, i) => [u, read[i]]));
+    if (output) {
+      const logits = byUnit.get(last)!;
+      this.outputs.read(() => [tf.softmax(logits)], [last]);
+      // The convergence signal disposes what it reads; the logits are its only when it watches the last unit (keepTrainable 0).
+      if (!watched.includes(last)) logits.dispose();
+    }
+    if (watched.length > 0) {
+      const sims = this.convergence.read((units) => units.map((u) => byUnit.get(u)!), watched);
+      watched.forEach((u, i) => (this.stable[u] = this.readingStable(u, sims[i]) ? this.stable[u] + 1 : 0));
+    }
+    this.readCost.readings++;
+    this.readCost.milliseconds += performance.now() - t0;
   }
 
   /** Units that may ever freeze: all but the last `keepTrainable`. */
@@ -456,9 +467,9 @@ export class SmartFrzPolicy implements FreezingPolicy {
     return this.convergence.similarity(unit);
   }
 
-  /** What the convergence signal has cost so far: readings and their wall milliseconds. */
+  /** What the probe readings have cost so far (the per-layer signal and the output guard): readings and their wall milliseconds. */
   convergenceCost(): { readings: number; milliseconds: number } {
-    return this.convergence.costSoFar();
+    return { ...this.readCost };
   }
 
   /**

@@ -484,8 +484,10 @@ test('output guard (minOutputSimilarity): nothing freezes while the predictions 
   const wOut = tf.randomNormal([6, 5], 0, 1, 'float32', 3);
   let now = 0;
   const asked: number[] = [];
+  /** The probe's passes, each with the units it was asked for. */
+  const passes: number[][] = [];
   /** Layers 0 and 1 never change; the last unit's logits are fixed, or move by fresh noise each reading. */
-  const probeOf = (moving: boolean) => (wanted: number[]) => wanted.map((u) => tf.tidy(() => {
+  const probeOf = (moving: boolean) => (wanted: number[]) => (passes.push([...wanted]), wanted).map((u) => tf.tidy(() => {
     asked.push(u);
     if (u < 2) return tf.matMul(x, w0);
     return tf.matMul(x, moving ? tf.add(wOut, tf.mul(tf.randomNormal([6, 5], 0, 1, 'float32', 700 + now), 1.5)) : wOut);
@@ -496,6 +498,7 @@ test('output guard (minOutputSimilarity): nothing freezes while the predictions 
     const us = makeUnits(3);
     now = 0;
     asked.length = 0;
+    passes.length = 0;
     policy.init(us, PLAN, probeOf(moving));
     return { policy, us };
   };
@@ -510,6 +513,10 @@ test('output guard (minOutputSimilarity): nothing freezes while the predictions 
   assert.deepEqual(await run(held.policy, held.us, 10, 60, undefined, weight), [0, 0, 0, 0, 0]);
   assert.match(held.policy.lastHold() ?? '', /^predictions still changing \(probe CKA 0\.\d{4} < 0\.98\)$/);
   assert.ok(asked.includes(2));
+  // One probe pass per reading (round 12): the layers and the predictions in the same pass, not the last unit's again.
+  assert.equal(passes.length, 16, 'the first reading and one every 4 of 60 steps');
+  assert.equal(held.policy.convergenceCost().readings, 16);
+  assert.ok(passes.every((p) => p.join() === '0,1,2'), JSON.stringify(passes.slice(0, 3)));
   // Settled predictions: the guard lets the same layers freeze as without it.
   const settled = start(false, { minOutputSimilarity: 0.98 });
   assert.deepEqual(await run(settled.policy, settled.us, 0, 60, undefined, weight), [1, 2, 2, 2, 2, 2]);
@@ -524,5 +531,12 @@ test('output guard (minOutputSimilarity): nothing freezes while the predictions 
   resumed.policy.loadState(saved);
   assert.deepEqual(await run(resumed.policy, resumed.us, 10, 60, undefined, weight), [0, 0, 0, 0, 0]);
   assert.equal(resumed.policy.lastHold(), held.policy.lastHold());
+  // keepTrainable 0: the last unit is watched by both signals, read once, and no tensor is left behind.
+  const all = start(true, { minOutputSimilarity: 0.98, keepTrainable: 0 });
+  const before = tf.memory().numTensors;
+  assert.deepEqual(await run(all.policy, all.us, 0, 60, undefined, weight), [0, 0, 0, 0, 0, 0]);
+  assert.equal(passes.length, 16);
+  assert.ok(passes.every((p) => p.join() === '0,1,2'));
+  assert.equal(tf.memory().numTensors - before, 60 * 3, 'only the harness\'s own: the value each of the 3 kernels is assigned at each of 60 steps');
   tf.dispose([x, w0, wOut]);
 });

@@ -40,8 +40,10 @@ test('SmartFRZ with the shipped predictor drives the real training loop, freezin
   const model = await buildModel(experiment.model, { exampleShape: [8], inputDtype: 'float32', seed: 3 });
   const events: RunEvent[] = [];
   // minLayerSimilarity 0: the per-layer signal is read (from the loop's probe) but lets everything
-  // through; a reading (and a stage) every 24 steps, the epoch's length here.
-  const policy = new SmartFrzPolicy({ predictor: loadPredictor(), threshold: 0, snapshotEvery: 1, accuracyTolerance: 100, maxDirectedness: Infinity, minLayerSimilarity: 0, probeEvery: 24 });
+  // through; a reading (and a stage) every 24 steps, the epoch's length here. minOutputSimilarity
+  // 0: the output guard the shipped calibration sets (round 12) reads the predictions in the same
+  // pass and lets everything through too.
+  const policy = new SmartFrzPolicy({ predictor: loadPredictor(), threshold: 0, snapshotEvery: 1, accuracyTolerance: 100, maxDirectedness: Infinity, minLayerSimilarity: 0, minOutputSimilarity: 0, probeEvery: 24 });
   const result = await train({
     experiment, data, model, runId: 't', backend: 'test',
     policy,
