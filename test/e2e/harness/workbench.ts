@@ -264,16 +264,21 @@ export async function openPick(page: Page, title: string, rowText: string): Prom
   return row;
 }
 
-/**
- * Expands a folder in the Explorer if it is collapsed, until it shows expanded: a click on a busy
- * workbench can be lost (s29b: rewards/ stayed collapsed and its file never appeared in 60 s).
- */
+/** Expands a folder in the Explorer if it is collapsed, until it shows expanded. */
 export async function expandFolder(page: Page, folderName: string): Promise<void> {
-  const row = explorerRow(page, folderName);
+  await expandRow(page, explorerRow(page, folderName), `${folderName} in the Explorer`);
+}
+
+/**
+ * Expands a tree row (a folder, a sweep in the Runs view) if it is collapsed, until it shows
+ * expanded: a click on a busy workbench can be lost (s29b: rewards/ stayed collapsed and its file
+ * never appeared in 60 s), and a click once it is expanded would collapse it again.
+ */
+export async function expandRow(page: Page, row: Locator, name: string): Promise<void> {
   await row.waitFor({ state: 'visible', timeout: patient(20_000) });
   const expanded = async () => (await row.getAttribute('aria-expanded')) === 'true';
   const click = async () => !(await expanded()) && (await row.click(), true);
-  await untilEffect(page, click, expanded, `${folderName} expanded in the Explorer`, { action: `clicking ${folderName}` });
+  await untilEffect(page, click, expanded, `${name} expanded`, { action: `clicking ${name}` });
 }
 
 /** The labels of the context menu that is open now. */
@@ -297,6 +302,15 @@ export async function openContextMenu(page: Page, rightClick: () => Promise<void
   const menu = page.locator('.monaco-menu .action-label').first();
   await untilEffect(page, async () => (await pointerAway(page), await rightClick()), () => menu.isVisible(), 'context menu', { action: 'right-clicking', tries: 4, tryMs: 5_000 });
   return contextMenuLabels(page);
+}
+
+/**
+ * Closes the open context menu with Escape, until none shows: a menu left open by a lost Escape
+ * would be read as the next one (the next right-click would find a menu already open).
+ */
+export async function closeContextMenu(page: Page): Promise<void> {
+  const open = () => page.locator('.monaco-menu .action-label:visible').first().isVisible();
+  await untilEffect(page, async () => (await open()) && (await page.keyboard.press('Escape'), true), async () => !(await open()), 'the context menu closed', { action: 'pressing Escape' });
 }
 
 /**
@@ -332,7 +346,7 @@ export async function chooseUntil(page: Page, open: () => Promise<void>, item: s
   const choose = async () => {
     const labels = await openContextMenu(page, open);
     if (!labels.includes(item)) {
-      await page.keyboard.press('Escape');
+      await closeContextMenu(page);
       if (first) throw new Error(`${item} is not in the menu: ${JSON.stringify(labels)}`);
       return false;
     }
