@@ -267,7 +267,7 @@ describe('information extraction on selected text (code-server)', { timeout: pat
         'modelLab.extraction.provider': 'openai', 'modelLab.extraction.baseUrl': `${userServer.url}/v1`, 'modelLab.extraction.model': 'user-model', 'modelLab.extraction.stream': false,
       });
       await keyPrompt(origin(userServer));
-      // Enter again only while the prompt is open (a second Enter would go to the editor).
+      // Answered again only while the prompt is open.
       const input = page.locator('.quick-input-widget input');
       const enterKey = async () => (await input.isVisible()) && (await input.fill(KEY), await page.keyboard.press('Enter'), true);
       const saved = new RegExp(`API key for ${origin(userServer).replace(/[.]/g, '\\.')} saved`);

@@ -56,7 +56,7 @@ describe('first use in an empty folder (code-server)', { timeout: patient(5 * 60
   async function createFile(page: Page, name: string, text: string): Promise<void> {
     const input = page.locator('.explorer-folders-view .monaco-inputbox input');
     await runCommandUntil(page, 'File: New File...', () => input.isVisible(), 'the new file\'s name box');
-    // Enter again only while the name box is open (a second Enter would go to the editor).
+    // Answered again only while the name box is open.
     const enterName = async () => (await input.isVisible()) && (await input.fill(name), await page.keyboard.press('Enter'), true);
     await untilEffect(page, enterName, () => editorFor(page, name).isVisible(), `an editor of ${name}`, { action: `entering ${name}` });
     await replaceText(page, text);
@@ -165,7 +165,7 @@ describe('first use in an empty folder (code-server)', { timeout: patient(5 * 60
     await pick('Freeze hidden', when);
     const input = page.locator('.quick-input-widget input');
     await screenshot(page, 'first-use-04-static-when');
-    // Enter again only while the question is open (a second Enter would go to the editor).
+    // Answered again only while the question is open.
     const answer = async () => (await when.isVisible()) && (await input.fill('10'), await page.keyboard.press('Enter'), true);
     await untilEffect(page, answer, async () => !(await when.isVisible()), 'the question answered', { action: 'entering 10' });
     await waitForNotification(page, /iris\.experiment\.json \(static\) completed/, 120_000);

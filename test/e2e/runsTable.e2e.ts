@@ -227,7 +227,7 @@ describe('runs table (code-server)', { timeout: patient(6 * 60_000) }, () => {
         return false;
       }
     };
-    // Enter again only while the prompt is open (a second Enter would go to the editor).
+    // Answered again only while the prompt is open.
     const answer = async () => (await input.isVisible()) && (await input.fill('e2e best run'), await page.keyboard.press('Enter'), true);
     await untilEffect(page, answer, renamed, 'the new name in meta.json', { action: 'answering the name prompt', tryMs: 20_000 });
     await waitInWebview(page, 'table.grid', runCells, (r) => r.some((x) => x.runDir === first.runDir && x.run === 'e2e best run'), 20_000);

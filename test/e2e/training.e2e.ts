@@ -157,7 +157,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     const proposed = await input.inputValue();
     assert.match(proposed, /^0(\.\d{1,2})?$|^1$/);
     await screenshot(page, '09b-prove-claim');
-    // Enter again only while the claim prompt is open (a second Enter would go to the editor).
+    // Answered again only while the claim prompt is open.
     const claim = page.locator('.quick-input-widget', { hasText: 'test accuracy is at least' });
     const accept = async () => (await claim.isVisible()) && (await input.press('Enter'), true);
     await untilEffect(page, accept, async () => !(await claim.isVisible()), 'the claim accepted', { action: 'pressing Enter' });
@@ -266,7 +266,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     // The multi-select pick starts with the baseline and the file's own policy checked: accept them.
     const pick = await openPick(page, 'Model Lab: Compare Policies...', 'linear');
     await screenshot(page, '11-compare-policies-pick');
-    // Enter again only while the pick is open (a second Enter would go to the editor).
+    // Answered again only while the pick is open.
     const accept = async () => (await pick.isVisible()) && (await page.keyboard.press('Enter'), true);
     await untilEffect(page, accept, async () => !(await pick.isVisible()), 'the pick accepted', { action: 'pressing Enter' });
     const statuses = await waitInWebview(page, '.cards', cardStatuses, (s) => s.length === 2 && s.every((x) => x === 'completed'), 180_000);

@@ -134,8 +134,9 @@ export interface Tries {
  * Enter lost while the list filters), and only the input's observable effect tells. So each try
  * waits for the effect for `patient(tryMs)` (a bound on a condition, never a pause), then `undo`
  * and the next try, at most `tries`; the last failure saves a screenshot and names the action.
- * `act` returns false when the action was already taken (a toggle already on, a dialog already
- * gone): then it must not run again, and only its effect is awaited.
+ * `act` returns false when the action was already taken (a toggle already on, a prompt already
+ * answered and gone, where a second Enter would go to the editor): then it does not run again,
+ * and only its effect is awaited.
  */
 export async function untilEffect(page: Page, act: () => Promise<unknown>, effect: () => Promise<boolean>, what: string, how: Tries): Promise<void> {
   const tries = how.tries ?? 3;
@@ -187,20 +188,18 @@ async function pickInQuickInput(page: Page, key: string, text: string, rowText: 
   await page.keyboard.press('Enter');
 }
 
-/** Opens a file with Quick Open (Ctrl+P) and waits until its editor is the active one. */
+/**
+ * Opens a file with Quick Open (Ctrl+P) until its editor is the active one (commands without
+ * arguments apply to it): the Enter on its row can be lost as the palette's can, and opening a file
+ * again is harmless.
+ */
 export async function openFile(page: Page, name: string): Promise<void> {
-  await pickInQuickInput(page, 'Control+P', name, name, 'Quick Open');
-  await waitForActiveEditor(page, name);
+  await untilEffect(page, () => pickInQuickInput(page, 'Control+P', name, name, 'Quick Open'), () => activeTab(page, name).isVisible(), `an editor of ${name}`, { action: 'opening it with Quick Open' });
 }
 
 /** The active editor tab of `name` (in any editor group). */
 function activeTab(page: Page, name: string): Locator {
   return page.locator(`.tab.active[aria-label^="${name}"]`).first();
-}
-
-/** Waits until the active editor tab shows `name` (commands without arguments apply to it). */
-export async function waitForActiveEditor(page: Page, name: string): Promise<void> {
-  await activeTab(page, name).waitFor({ state: 'visible', timeout: patient(10_000) });
 }
 
 /** The Explorer row of a file (the folder tree must show it). */
@@ -461,7 +460,7 @@ export async function exportVia(page: Page, button: string, file: string): Promi
   await untilEffect(page, () => frame.click(button), () => input.isVisible(), 'save dialog', { action: `clicking ${button}`, tryMs: 30_000 });
   await waitUntil(page, async () => /\.(svg|png|csv|json)$/.test(await input.inputValue()), 'the save dialog to propose a file name');
   await screenshot(page, `save-dialog-${path.basename(file).replace(/\W/g, '-')}`);
-  // Enter again only while the dialog is still open (a second Enter would go to the editor).
+  // Answered again only while the dialog is open.
   const save = async () => (await input.isVisible()) && (await input.fill(file), await page.keyboard.press('Enter'), true);
   await untilEffect(page, save, async () => existsSync(file), `${file} written`, { action: 'answering the save dialog', tryMs: 30_000 });
 }
