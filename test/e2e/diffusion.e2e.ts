@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  openFromExplorer, expandFolder, exportVia, findWebviewFrame, hoverText, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, waitUntil, patient, type Workbench,
+  openFromExplorer, expandFolder, exportVia, findWebviewFrame, hoverText, openWorkbench, runCommandUntil, screenshot, waitForNotification, waitInWebview, waitUntil, patient, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
@@ -60,11 +60,12 @@ describe('diffusion lab (code-server)', { timeout: patient(8 * 60_000) }, () => 
 
   test('Run Experiment runs it to a summary and reports the mode shares', async () => {
     const { page } = wb;
-    await runCommand(page, 'Model Lab: Run Experiment');
+    // Tried again only when no run folder appeared: a second run would be a second run.
+    const runs = path.join(workspace, 'diffusion', '.model-lab', 'runs');
+    await runCommandUntil(page, 'Model Lab: Run Experiment', async () => existsSync(runs) && readdirSync(runs).length > 0, 'a run folder', 60_000);
     const message = await waitForNotification(page, /quick-policy.*completed — /, 6 * 60_000);
     assert.match(message, /completed — \d+\.\d% of samples on a data mode, \d+\.\d% on the best-reward mode/);
     await screenshot(page, '61-diffusion-completed');
-    const runs = path.join(workspace, 'diffusion', '.model-lab', 'runs');
     await waitUntil(page, () => existsSync(runs) && readdirSync(runs).some((r) => existsSync(path.join(runs, r, 'summary.json'))), 'the run summary');
     const [run] = readdirSync(runs);
     const summary = JSON.parse(readFileSync(path.join(runs, run, 'summary.json'), 'utf8'));

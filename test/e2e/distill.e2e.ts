@@ -1,12 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { REPO, startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  openRunsView, openFromExplorer, expandFolder, findWebviewFrame, hoverText, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, waitUntil, patient, type Workbench,
+  openRunsView, openFromExplorer, expandFolder, findWebviewFrame, hoverText, openWorkbench, reloadWindow, runCommandUntil, screenshot, untilEffect, waitInWebview, waitUntil, webviewShows, patient, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
@@ -28,6 +28,10 @@ describe('distillation lab (code-server)', { timeout: patient(10 * 60_000) }, ()
   const NO_BN = 'no-bn-distill.experiment.json';
   const digits = () => path.join(workspace, 'digits');
   const runsDir = () => path.join(digits(), '.model-lab', 'runs');
+  /** Whether the panel is open (a frame with its arms table). */
+  const panelOpen = () => webviewShows(wb.page, '.arms-table', async () => true, () => true);
+  /** Closes every editor until the panel is gone. */
+  const closeAll = () => runCommandUntil(wb.page, 'View: Close All Editors', async () => !(await panelOpen()), 'the panel closed');
 
   before(async () => {
     workspace = makeExamplesWorkspace('distill');
@@ -116,7 +120,9 @@ describe('distillation lab (code-server)', { timeout: patient(10 * 60_000) }, ()
   test('Run Experiment runs it; the panel draws the loss lanes, one bar per arm, the gallery and the BN match', async () => {
     const { page } = wb;
     await openFromExplorer(page, FILE);
-    await runCommand(page, 'Model Lab: Run Experiment');
+    // Tried again only when no run folder appeared: a second run would be a second run.
+    const started = async () => existsSync(runsDir()) && readdirSync(runsDir()).some((r) => r.includes('tiny-distill'));
+    await runCommandUntil(page, 'Model Lab: Run Experiment', started, 'a tiny-distill run folder', 60_000);
     // Until every chart is drawn: the panel draws its charts one after another (s29e: the ms per
     // example bars came after the other charts had been read).
     const s = await waitInWebview(page, '.arms-table', panelState, (v) => v.status === 'completed' && v.bn.length > 0 && Object.keys(v.lanes).length >= 3 && v.bars.length >= 6, 6 * 60_000);
@@ -172,12 +178,11 @@ describe('distillation lab (code-server)', { timeout: patient(10 * 60_000) }, ()
 
   test('the panel reopens for the finished run from the experiment file', async () => {
     const { page } = wb;
-    await runCommand(page, 'View: Close All Editors');
-    await waitUntil(page, async () => !(await findWebviewFrame(page, '.arms-table', 1000).then(() => true, () => false)), 'the panel to close');
+    await closeAll();
     await openFromExplorer(page, FILE);
     const lens = editor().locator('.codelens-decoration a', { hasText: 'Show Last Results' }).first();
     await lens.waitFor({ state: 'visible', timeout: patient(60_000) });
-    await lens.click();
+    await untilEffect(page, () => lens.click(), panelOpen, 'the panel', { action: 'clicking Show Last Results', tryMs: 20_000 });
     const s = await waitInWebview(page, '.arms-table', panelState, (v) => v.status === 'completed' && v.bars.length === 6 && (v.gallery.deepinversion ?? []).length === 10, 60_000);
     assert.deepEqual(Object.keys(s.lanes).sort(), ['distillation', 'prediction', 'synthesis']);
     const frame = await findWebviewFrame(page, '.gallery');
@@ -195,13 +200,12 @@ describe('distillation lab (code-server)', { timeout: patient(10 * 60_000) }, ()
 
   test('the panel reopens from the Runs view (a click on the run)', async () => {
     const { page } = wb;
-    await runCommand(page, 'View: Close All Editors');
-    await waitUntil(page, async () => !(await findWebviewFrame(page, '.arms-table', 1000).then(() => true, () => false)), 'the panel to close');
+    await closeAll();
     const tree = await openRunsView(page);
     // The run's row is labelled with its policy, "distill" (the experiment's row reads "tiny-distill").
     const row = tree.locator('.monaco-list-row', { hasText: /^distill/ }).first();
     await row.waitFor({ state: 'visible', timeout: patient(60_000) });
-    await row.click();
+    await untilEffect(page, () => row.click(), panelOpen, 'the panel', { action: 'clicking the run', tryMs: 20_000 });
     const s = await waitInWebview(page, '.arms-table', panelState, (v) => v.status === 'completed' && v.bars.length === 6 && (v.gallery.deepinversion ?? []).length === 10, 60_000);
     assert.deepEqual(Object.keys(s.lanes).sort(), ['distillation', 'prediction', 'synthesis']);
     await screenshot(page, '76-distill-panel-from-runs-view');

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  openPick, clickContextMenuItem, hoverText, notificationTexts, openFile as openFileInEditor, openWorkbench, reloadWindow, runCommand, screenshot, waitForNotification,
-  waitInWebview, waitUntil, patient, type Workbench,
+  openPick, clickContextMenuItem, hoverText, notificationTexts, openContextMenu, openFile as openFileInEditor, openWorkbench, reloadWindow, runCommand, runCommandUntil, screenshot,
+  untilEffect, waitForNotification, waitInWebview, waitUntil, webviewShows, patient, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 import { sendJson, startLocalServer, type LocalServer } from '../core/extract/providers/localServer';
@@ -69,20 +69,36 @@ describe('information extraction on selected text (code-server)', { timeout: pat
   /** The cursor and selection of the active editor, as the status bar shows it ("Ln 2, Col 59 (6 selected)"). */
   const selectionStatus = (page: Page) => page.locator('.statusbar-item', { hasText: /Ln \d+, Col \d+/ }).first();
 
-  /** Selects line `n` (0-based) of the active editor with the keyboard. */
+  /** Whether the status bar shows a selection (on line `line`, 1-based, if given). */
+  const selectionShown = (page: Page, line?: number) => () => selectionStatus(page).filter({ hasText: new RegExp(`${line ? `Ln ${line}, ` : ''}Col \\d+ \\(\\d+ selected\\)`) }).isVisible();
+
+  /** Selects line `n` (0-based) of the active editor with the keyboard, until the status bar shows it. */
   async function selectLine(page: Page, n: number): Promise<void> {
-    await page.keyboard.press('Control+Home');
-    for (let i = 0; i < n; i++) await page.keyboard.press('ArrowDown');
-    await page.keyboard.press('Home');
-    await page.keyboard.press('Shift+End');
+    const keys = async () => {
+      await page.locator(`${ACTIVE_EDITOR} .view-lines`).click();
+      await page.keyboard.press('Control+Home');
+      for (let i = 0; i < n; i++) await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Shift+End');
+    };
+    await untilEffect(page, keys, selectionShown(page, n + 1), `line ${n + 1} selected`, { action: 'clicking the editor and pressing Ctrl+Home, ArrowDown, Home, Shift+End' });
   }
+
+  /** Selects the whole text of the active editor, until the status bar shows a selection. */
+  async function selectAll(page: Page): Promise<void> {
+    const keys = async () => (await page.locator(`${ACTIVE_EDITOR} .view-lines`).click(), await page.keyboard.press('Control+A'));
+    await untilEffect(page, keys, selectionShown(page), 'the text selected', { action: 'clicking the editor and pressing Ctrl+A' });
+  }
+
+  /** Runs Extract Information until the panel shows `shown` (a new extraction of the same selection is harmless). */
+  const extract = (page: Page, what: string, shown: () => Promise<boolean>, tryMs = 20_000) => runCommandUntil(page, 'Model Lab: Extract Information', shown, what, tryMs);
 
   test('palette: a selected sentence is extracted by the built-in model and shown in the panel', async () => {
     const { page } = wb;
     await openFile(page, 'sample.txt');
     await selectLine(page, 1); // "Lee Harvey Oswald shot President John F. Kennedy in Dallas on November 22, 1963."
-    await runCommand(page, 'Model Lab: Extract Information');
-    const found = await waitInWebview(page, '.text mark.entity', marks, (m) => m.length >= 2, 60_000);
+    await extract(page, 'entities in the panel', () => webviewShows(page, '.text mark.entity', marks, (m) => m.length >= 2));
+    const found = await waitInWebview(page, '.text mark.entity', marks, (m) => m.length >= 2, 10_000);
     assert.ok(found.some((m) => /^Peop:.*Oswald/.test(m)), JSON.stringify(found));
     assert.ok(found.some((m) => /^Loc:Dallas/.test(m)), JSON.stringify(found));
     const frame = await waitInWebview(page, '.provenance', async (f) => f, () => true, 10_000);
@@ -106,10 +122,9 @@ describe('information extraction on selected text (code-server)', { timeout: pat
   test('a selection of several lines is titled by its line range; clicking an entity selects it in the editor', async () => {
     const { page } = wb;
     await openFile(page, 'sample.txt');
-    await page.keyboard.press('Control+A');
-    await runCommand(page, 'Model Lab: Extract Information');
+    await selectAll(page);
     // The file ends with a newline: the selection's last line with text is line 2.
-    await panelTab(page, 'Extraction: sample.txt:1\u20132').waitFor({ state: 'visible', timeout: patient(60_000) });
+    await extract(page, 'the panel of lines 1-2', () => panelTab(page, 'Extraction: sample.txt:1\u20132').isVisible());
     const frame = await waitInWebview(page, '.text mark.entity', async (f) => f, () => true, 10_000);
     const found = await frame.$$eval('.text mark[data-entity]', (ms) => ms.map((m) => ({ index: m.getAttribute('data-entity'), text: m.textContent ?? '' })));
     // An entity whose text occurs once in the file, so where it must be selected is known.
@@ -117,13 +132,13 @@ describe('information extraction on selected text (code-server)', { timeout: pat
     const target = found.find((m) => m.text.length > 1 && file.indexOf(m.text) === file.lastIndexOf(m.text));
     assert.ok(target, JSON.stringify(found));
     const line = file.slice(0, file.indexOf(target.text)).split('\n').length;
-    await frame.click(`.text mark[data-entity="${target.index}"]`);
-    await selectionStatus(page).filter({ hasText: new RegExp(`Ln ${line}, Col \\d+ \\(${target.text.length} selected\\)`) }).waitFor({ state: 'visible', timeout: patient(10_000) });
+    const entitySelected = () => selectionStatus(page).filter({ hasText: new RegExp(`Ln ${line}, Col \\d+ \\(${target.text.length} selected\\)`) }).isVisible();
+    await untilEffect(page, () => frame.click(`.text mark[data-entity="${target.index}"]`), entitySelected, `${target.text} selected in the editor`, { action: 'clicking the entity' });
     await screenshot(page, 'extract-01b-entity-revealed');
     // The entities table links to the editor too.
     const rowText = await frame.$eval('table.entities tbody tr[data-entity="0"] td:nth-child(2)', (td) => td.textContent ?? '');
-    await frame.click('table.entities tbody tr[data-entity="0"]');
-    await selectionStatus(page).filter({ hasText: new RegExp(`\\(${rowText.length} selected\\)`) }).waitFor({ state: 'visible', timeout: patient(10_000) });
+    const rowSelected = () => selectionStatus(page).filter({ hasText: new RegExp(`\\(${rowText.length} selected\\)`) }).isVisible();
+    await untilEffect(page, () => frame.click('table.entities tbody tr[data-entity="0"]'), rowSelected, `${rowText} selected in the editor`, { action: 'clicking its row in the entities table' });
   });
 
   test('context menu: markup in the selection is shown as text, never rendered', async () => {
@@ -131,7 +146,7 @@ describe('information extraction on selected text (code-server)', { timeout: pat
     await openFile(page, 'markup.txt');
     await selectLine(page, 0);
     // The keyboard's context-menu key opens the editor context menu at the selection.
-    await page.keyboard.press('Shift+F10');
+    await openContextMenu(page, () => page.keyboard.press('Shift+F10'));
     // (Menus live in shadow roots; a hidden host left by an earlier menu can precede the open one.)
     const item = page.locator('.monaco-menu .action-item', { hasText: 'Extract Information' }).first();
     try {
@@ -161,9 +176,10 @@ describe('information extraction on selected text (code-server)', { timeout: pat
   test('a 30,000-character selection is extracted whole', async () => {
     const { page } = wb;
     await openFile(page, 'long.txt');
-    await page.keyboard.press('Control+A');
-    await runCommand(page, 'Model Lab: Extract Information');
-    const text = await waitInWebview(page, '.text', (f) => f.$eval('.text', (e) => e.textContent ?? ''), (t) => t.length === LONG.length, 120_000);
+    await selectAll(page);
+    const whole = (t: string) => t.length === LONG.length;
+    await extract(page, 'the whole selection in the panel', () => webviewShows(page, '.text', (f) => f.$eval('.text', (e) => e.textContent ?? ''), whole), 40_000);
+    const text = await waitInWebview(page, '.text', (f) => f.$eval('.text', (e) => e.textContent ?? ''), whole, 10_000);
     assert.equal(text, LONG);
     const found = await waitInWebview(page, '.text mark.entity', marks, (m) => m.length > 1000, 10_000);
     assert.ok(found.length > 1000, `${found.length} entities`);
@@ -178,8 +194,9 @@ describe('information extraction on selected text (code-server)', { timeout: pat
     await screenshot(page, 'extract-06-retrained');
     assert.match(done, /completed/);
     const toast = page.locator('.notification-toast', { hasText: 'tiny-retrain.experiment.json (extract-train) completed' });
-    await toast.locator('.monaco-button', { hasText: 'Use for Extraction' }).click();
-    await waitForNotification(page, /Extract Information now uses .*extractor\.json/, 20_000);
+    const now = /Extract Information now uses .*extractor\.json/;
+    const use = async () => (await toast.isVisible()) && (await toast.locator('.monaco-button', { hasText: 'Use for Extraction' }).click(), true);
+    await untilEffect(page, use, async () => (await notificationTexts(page)).some((t) => now.test(t)), 'the model in use', { action: 'clicking Use for Extraction' });
     const settings = path.join(workspace, '.vscode', 'settings.json');
     await waitUntil(page, () => existsSync(settings), 'the workspace settings file', 10_000);
     const model = JSON.parse(readFileSync(settings, 'utf8'))['modelLab.extraction.builtinModel'] as string;
@@ -198,8 +215,9 @@ describe('information extraction on selected text (code-server)', { timeout: pat
     try {
       await openFile(page, 'sample.txt');
       await selectLine(page, 1);
-      await runCommand(page, 'Model Lab: Extract Information');
-      const why = await waitInWebview(page, '.notice.error', (f) => f.$eval('.notice.error', (e) => e.textContent ?? ''), (t) => t.length > 0, 60_000);
+      const notice = (f: Frame) => f.$eval('.notice.error', (e) => e.textContent ?? '');
+      await extract(page, 'the failure in the panel', () => webviewShows(page, '.notice.error', notice, (t) => t.length > 0));
+      const why = await waitInWebview(page, '.notice.error', notice, (t) => t.length > 0, 10_000);
       assert.match(why, /^Extraction failed: .*extractor/);
       assert.equal(await frame.$$eval('.text, table.entities', (els) => els.length), 0, 'the previous result is gone');
       await panelTab(page, 'Extraction: sample.txt:2 (failed)').waitFor({ state: 'visible', timeout: patient(10_000) });
@@ -207,11 +225,8 @@ describe('information extraction on selected text (code-server)', { timeout: pat
     } finally {
       // Leave the workbench as the next test expects: the model back, no failure notification.
       renameSync(aside, retrained);
-      await runCommand(page, 'Notifications: Clear All Notifications');
-      for (const deadline = Date.now() + 20_000; (await notificationTexts(page)).some((t) => /extraction failed/.test(t));) {
-        if (Date.now() > deadline) throw new Error('the failure notification stayed');
-        await page.waitForTimeout(200);
-      }
+      const cleared = async () => !(await notificationTexts(page)).some((t) => /extraction failed/.test(t));
+      await runCommandUntil(page, 'Notifications: Clear All Notifications', cleared, 'the failure notification gone');
     }
   });
 
@@ -236,13 +251,6 @@ describe('information extraction on selected text (code-server)', { timeout: pat
         await page.waitForTimeout(500);
       }
     };
-    const until = async (what: string, ok: () => boolean) => {
-      const deadline = Date.now() + 60_000;
-      while (!ok()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await page.waitForTimeout(200);
-      }
-    };
     try {
       // A cloned repository's settings try to send the selection (and the key) to their server.
       const settingsFile = path.join(workspace, '.vscode', 'settings.json');
@@ -259,14 +267,15 @@ describe('information extraction on selected text (code-server)', { timeout: pat
         'modelLab.extraction.provider': 'openai', 'modelLab.extraction.baseUrl': `${userServer.url}/v1`, 'modelLab.extraction.model': 'user-model', 'modelLab.extraction.stream': false,
       });
       await keyPrompt(origin(userServer));
-      await page.locator('.quick-input-widget input').fill(KEY);
-      await page.keyboard.press('Enter');
-      await waitForNotification(page, new RegExp(`API key for ${origin(userServer).replace(/[.]/g, '\\.')} saved`), 20_000);
+      // Answered again only while the prompt is open.
+      const input = page.locator('.quick-input-widget input');
+      const enterKey = async () => (await input.isVisible()) && (await input.fill(KEY), await page.keyboard.press('Enter'), true);
+      const saved = new RegExp(`API key for ${origin(userServer).replace(/[.]/g, '\\.')} saved`);
+      await untilEffect(page, enterKey, async () => (await notificationTexts(page)).some((t) => saved.test(t)), 'the key saved', { action: 'entering the key' });
 
       await openFile(page, 'markup.txt');
       await selectLine(page, 0);
-      await runCommand(page, 'Model Lab: Extract Information');
-      await until('the request to the user\'s endpoint', () => userServer.requests.length > 0);
+      await extract(page, 'the request to the user\'s endpoint', async () => userServer.requests.length > 0);
       const found = await waitInWebview(page, '.provenance', (f) => f.$eval('.provenance', (e) => e.textContent ?? ''), (t) => /openai:user-model/.test(t), 30_000);
       assert.match(found, /openai:user-model/);
       assert.equal(userServer.requests[0].headers.authorization, `Bearer ${KEY}`);
@@ -280,8 +289,8 @@ describe('information extraction on selected text (code-server)', { timeout: pat
       await page.keyboard.press('Escape');
       await openFile(page, 'markup.txt');
       await selectLine(page, 0);
-      await runCommand(page, 'Model Lab: Extract Information');
-      const failed = await waitForNotification(page, /extraction failed/, 60_000);
+      await extract(page, 'a failure notification', async () => (await notificationTexts(page)).some((t) => /extraction failed/.test(t)));
+      const failed = await waitForNotification(page, /extraction failed/, 10_000);
       assert.match(failed, /HTTP 401/);
       assert.match(failed, new RegExp(`No API key is saved for ${origin(otherServer).replace(/[.]/g, '\\.')}`));
       assert.equal(otherServer.requests.length, 1);
@@ -299,11 +308,14 @@ describe('information extraction on selected text (code-server)', { timeout: pat
   test('the built-in causal schema: cause and effect, the relation with its probability, rationale words underlined with their scores', async () => {
     const { page } = wb;
     const pick = await openPick(page, 'Model Lab: Select Extraction Schema', 'Built-in: Causal');
-    await pick.click();
+    // The pick closes once the schema is chosen.
+    const choose = async () => (await pick.isVisible()) && (await pick.click(), true);
+    await untilEffect(page, choose, async () => !(await pick.isVisible()), 'the schema pick closed', { action: 'clicking Built-in: Causal' });
     await openFile(page, 'causal.txt');
     await selectLine(page, 0);
-    await runCommand(page, 'Model Lab: Extract Information');
-    const found = await waitInWebview(page, '.text mark.entity', marks, (m) => m.some((x) => x.startsWith('Cause:')) && m.some((x) => x.startsWith('Effect:')), 60_000);
+    const causal = (m: string[]) => m.some((x) => x.startsWith('Cause:')) && m.some((x) => x.startsWith('Effect:'));
+    await extract(page, 'causes and effects in the panel', () => webviewShows(page, '.text mark.entity', marks, causal));
+    const found = await waitInWebview(page, '.text mark.entity', marks, causal, 10_000);
     assert.ok(found.includes('Effect:fire') && found.some((m) => /^Cause:.*heater$/.test(m)), JSON.stringify(found));
     const frame = await waitInWebview(page, 'table.relations', async (f) => f, () => true, 10_000);
     const [type, head, tail, probability, rationale] = await cells(frame, 'relations');

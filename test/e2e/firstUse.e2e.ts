@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { REPO, startCodeServer, type CodeServer } from './harness/codeServer';
 import { removeWorkspace } from './harness/workspace';
-import { showProblems, openPick, findWebviewFrame, openWorkbench, runCommand, screenshot, waitForNotification, waitInWebview, patient, type Workbench } from './harness/workbench';
+import { showProblems, openPick, findWebviewFrame, openWorkbench, runCommandUntil, screenshot, untilEffect, waitForNotification, waitInWebview, patient, type Workbench } from './harness/workbench';
 
 /**
  * A new user in a new, empty folder, in a real VS Code (code-server) and Chromium: no Model Lab
@@ -54,12 +54,11 @@ describe('first use in an empty folder (code-server)', { timeout: patient(5 * 60
 
   /** Creates a file from the Explorer (File: New File...), as a user does, and types `text` into it. */
   async function createFile(page: Page, name: string, text: string): Promise<void> {
-    await runCommand(page, 'File: New File...');
     const input = page.locator('.explorer-folders-view .monaco-inputbox input');
-    await input.waitFor({ state: 'visible', timeout: patient(20_000) });
-    await input.fill(name);
-    await page.keyboard.press('Enter');
-    await editorFor(page, name).waitFor({ state: 'visible', timeout: patient(20_000) });
+    await runCommandUntil(page, 'File: New File...', () => input.isVisible(), 'the new file\'s name box');
+    // Answered again only while the name box is open.
+    const enterName = async () => (await input.isVisible()) && (await input.fill(name), await page.keyboard.press('Enter'), true);
+    await untilEffect(page, enterName, () => editorFor(page, name).isVisible(), `an editor of ${name}`, { action: `entering ${name}` });
     await replaceText(page, text);
   }
 
@@ -67,12 +66,20 @@ describe('first use in an empty folder (code-server)', { timeout: patient(5 * 60
     return page.locator('.tabs-container .tab.active', { hasText: name });
   }
 
-  /** Replaces the active editor's text (typed at once: no auto-closing brackets). */
+  /**
+   * Replaces the active editor's text (typed at once: no auto-closing brackets), until the editor
+   * shows it (its lines' text, spaces drawn as no-break spaces; the texts here fit on the screen).
+   */
   async function replaceText(page: Page, text: string): Promise<void> {
-    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
-    await page.keyboard.press('ControlOrMeta+A');
-    await page.keyboard.press('Delete');
-    await page.keyboard.insertText(text);
+    const lines = page.locator('.editor-instance .monaco-editor .view-lines').first();
+    const type = async () => {
+      await lines.click();
+      await page.keyboard.press('ControlOrMeta+A');
+      await page.keyboard.press('Delete');
+      await page.keyboard.insertText(text);
+    };
+    const shown = async () => ((await lines.textContent()) ?? '').replace(/\u00a0/g, ' ') === text.replace(/\n/g, '');
+    await untilEffect(page, type, shown, 'the new text in the editor', { action: 'selecting all and typing it' });
   }
 
   /** The Problems view's rows (file and message), once `predicate` holds for them. */
@@ -100,38 +107,33 @@ describe('first use in an empty folder (code-server)', { timeout: patient(5 * 60
     // keeps line 1 in place when they arrive, which can leave them just above the viewport:
     // back in the editor, scroll to the very top to see them.
     const lens = page.locator('.editor-instance .codelens-decoration', { hasText: 'Run' }).first();
-    const lensDeadline = Date.now() + 30_000;
-    for (;;) {
-      await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
-      await page.mouse.wheel(0, -2000);
-      if (await lens.isVisible()) break;
-      if (Date.now() > lensDeadline) throw new Error('no Run CodeLens within 30 s');
-      await page.waitForTimeout(500);
-    }
+    const toTop = async () => (await page.locator('.editor-instance .monaco-editor .view-lines').first().click(), await page.mouse.wheel(0, -2000));
+    await untilEffect(page, toTop, () => lens.isVisible(), 'the Run CodeLens', { action: 'clicking the editor and scrolling to the top', tries: 10, tryMs: 1_000 });
     await screenshot(page, 'first-use-01b-codelens');
     // The data arrives: with the epochs fixed the file is clean.
     copyFileSync(path.join(REPO, 'examples', 'iris', 'iris.csv'), path.join(workspace, 'iris.csv'));
     await replaceText(page, IRIS_EXPERIMENT);
-    await page.keyboard.press('ControlOrMeta+S');
+    const saved = async () => readFileSync(path.join(workspace, 'iris.experiment.json'), 'utf8') === IRIS_EXPERIMENT;
+    await untilEffect(page, () => page.keyboard.press('ControlOrMeta+S'), saved, 'the file saved', { action: 'pressing Ctrl+S' });
     await waitForProblems(page, (r) => !r.some((t) => /iris\.experiment\.json|data file not found|epochs/.test(t)));
   });
 
   test('the schema\'s completion works in experiment files: reward-compare offers the panel\'s norm names', async () => {
     const { page } = wb;
     await createFile(page, 'compare.experiment.json', '{\n  "kind": "reward-compare",\n  "name": "c",\n  "rewards": "grid.rewards.json",\n  "norm": ""\n}\n');
-    // Caret inside the empty string of "norm".
-    await page.locator('.editor-instance .view-line', { hasText: '"norm"' }).first().click();
-    await page.keyboard.press('End');
-    await page.keyboard.press('ArrowLeft');
-    const suggestions = page.locator('.suggest-widget .monaco-list-row');
-    const deadline = Date.now() + 30_000;
-    let labels: string[] = [];
-    while (!(labels.includes('L2') && labels.includes('weighted L∞') && labels.includes('2'))) {
-      if (Date.now() > deadline) throw new Error(`no norm completions; saw ${JSON.stringify(labels)}`);
+    // Caret inside the empty string of "norm", then the completions.
+    const suggest = async () => {
+      await page.locator('.editor-instance .view-line', { hasText: '"norm"' }).first().click();
+      await page.keyboard.press('End');
+      await page.keyboard.press('ArrowLeft');
       await page.keyboard.press('ControlOrMeta+Space');
-      await suggestions.first().waitFor({ state: 'visible', timeout: 5_000 }).catch(() => undefined);
+    };
+    let labels: string[] = [];
+    const offered = async () => {
       labels = (await page.locator('.suggest-widget .monaco-list-row .label-name').allTextContents()).map((t) => t.trim().replace(/^"|"$/g, ''));
-    }
+      return labels.includes('L2') && labels.includes('weighted L∞') && labels.includes('2');
+    };
+    await untilEffect(page, suggest, offered, 'norm completions', { action: 'pressing Ctrl+Space in "norm"', tries: 6, tryMs: 2_000, detail: async () => `saw ${JSON.stringify(labels)}` });
     await screenshot(page, 'first-use-02-norm-completion');
     await page.keyboard.press('Escape');
   });
@@ -148,21 +150,24 @@ describe('first use in an empty folder (code-server)', { timeout: patient(5 * 60
 
   test('Run with Policy -> static asks which layers and when; the run freezes them and the timeline names the classes', async () => {
     const { page } = wb;
-    await page.locator('.tabs-container .tab', { hasText: 'iris.experiment.json' }).click();
-    await editorFor(page, 'iris.experiment.json').waitFor({ state: 'visible' });
+    const tab = page.locator('.tabs-container .tab', { hasText: 'iris.experiment.json' });
+    await untilEffect(page, () => tab.click(), () => editorFor(page, 'iris.experiment.json').isVisible(), 'the iris editor active', { action: 'clicking its tab' });
     await openPick(page, 'Model Lab: Run with Policy...', 'static');
-    const pick = async (label: string) => {
-      const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
-      await row.waitFor({ state: 'visible', timeout: patient(20_000) });
-      await row.click();
+    const row = (label: string) => page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
+    /** Clicks the row `label` while it is shown, until `next` shows (the next question). */
+    const pick = async (label: string, next: Locator) => {
+      await row(label).waitFor({ state: 'visible', timeout: patient(20_000) });
+      const click = async () => (await row(label).isVisible()) && (await row(label).click(), true);
+      await untilEffect(page, click, () => next.isVisible(), `the question after ${label}`, { action: `clicking ${label}` });
     };
-    await pick('static');
-    await pick('Freeze hidden');
+    const when = page.locator('.quick-input-widget', { hasText: 'After how many epochs' });
+    await pick('static', row('Freeze hidden'));
+    await pick('Freeze hidden', when);
     const input = page.locator('.quick-input-widget input');
-    await page.locator('.quick-input-widget', { hasText: 'After how many epochs' }).waitFor({ state: 'visible', timeout: patient(20_000) });
     await screenshot(page, 'first-use-04-static-when');
-    await input.fill('10');
-    await page.keyboard.press('Enter');
+    // Answered again only while the question is open.
+    const answer = async () => (await when.isVisible()) && (await input.fill('10'), await page.keyboard.press('Enter'), true);
+    await untilEffect(page, answer, async () => !(await when.isVisible()), 'the question answered', { action: 'entering 10' });
     await waitForNotification(page, /iris\.experiment\.json \(static\) completed/, 120_000);
     const runs = path.join(workspace, '.model-lab', 'runs');
     const [runId] = readdirSync(runs);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { contextMenuLabels, expandFolder, hoverText, notificationTexts, openExplorerMenu, openFromExplorer, openWorkbench, patient, runCommandUntil, screenshot, type Workbench, waitForNotification } from './harness/workbench';
+import { closeContextMenu, contextMenuLabels, expandFolder, hoverText, notificationTexts, openExplorerMenu, openFromExplorer, openWorkbench, patient, runCommandUntil, screenshot, type Workbench, waitForNotification } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
@@ -39,7 +39,7 @@ describe('restricted mode (untrusted workspace)', { timeout: patient(4 * 60_000)
     await screenshot(page, '20-restricted-context-menu');
     assert.ok(!labels.includes('Run Experiment'), JSON.stringify(labels));
     assert.ok(labels.includes('Open Freezing Timeline'), 'viewing past runs stays available');
-    await page.keyboard.press('Escape');
+    await closeContextMenu(page);
   });
 
   test('running from the palette is refused with an explanation, and nothing runs', async () => {

@@ -7,7 +7,7 @@ import { rewardsCommand } from '../../src/cli/rewards';
 import type { CliIO } from '../../src/cli/io';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import {
-  openFromExplorer, clickContextMenuItem, contextMenuLabels, openContextMenu, expandFolder, explorerRow, findWebviewFrame, openWorkbench, reloadWindow, runCommand, screenshot, waitInWebview, patient, type Workbench,
+  openFromExplorer, chooseUntil, expandFolder, explorerRow, findWebviewFrame, openWorkbench, reloadWindow, runCommandUntil, screenshot, untilEffect, waitInWebview, webviewShows, patient, type Workbench,
 } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
@@ -92,12 +92,9 @@ describe('reward comparison panel (code-server)', { timeout: patient(3 * 60_000)
     await expandFolder(page, 'rewards');
     const row = explorerRow(page, FILE);
     await row.waitFor({ state: 'visible', timeout: patient(20_000) });
-    const labels = await openContextMenu(page, () => row.click({ button: 'right' }));
-    assert.ok(labels.includes('Compare Rewards'), JSON.stringify(labels));
-    await clickContextMenuItem(page, 'Compare Rewards');
     const n = val.names.length;
     assert.equal(n, 4, 'the example has task, shaped, negated, corner');
-    await waitInWebview(page, MATRIX_CELLS, cellCount(MATRIX_CELLS), (c) => c === n * n, 60_000);
+    await chooseUntil(page, () => row.click({ button: 'right' }), 'Compare Rewards', () => webviewShows(page, MATRIX_CELLS, cellCount(MATRIX_CELLS), (c) => c === n * n), 'the distance heatmap', 30_000);
     const frame = await findWebviewFrame(page, 'h1.title');
     assert.equal(await frame.$eval('h1.title', (e) => e.textContent), FILE);
     assert.match(await frame.$eval('.summary', (e) => e.textContent ?? ''), /4 rewards · 11 states × 4 actions/);
@@ -108,8 +105,16 @@ describe('reward comparison panel (code-server)', { timeout: patient(3 * 60_000)
   test('another canonicalisation in the picker recomputes the matrix', async () => {
     const { page } = wb;
     const frame = await findWebviewFrame(page, '#pick-canon');
-    await frame.locator('#pick-canon').click();
-    await frame.locator('#pick-canon').getByRole('option', { name: 'EPIC', exact: true }).click();
+    // The option is clicked while the dropdown does not show it chosen (opened first if closed).
+    const select = frame.locator('#pick-canon');
+    const option = select.getByRole('option', { name: 'EPIC', exact: true });
+    const picked = async () => (await select.evaluate((e) => (e as HTMLElement & { value: string }).value)) === 'epic';
+    const pick = async () => {
+      if (await picked()) return false;
+      if (!(await option.isVisible())) await select.click();
+      await option.click();
+    };
+    await untilEffect(page, pick, picked, 'EPIC picked', { action: 'choosing EPIC in the dropdown' });
     const n = epic.names.length;
     // The task x corner distance differs between VAL and EPIC; wait until the panel shows EPIC's.
     const i = epic.names.indexOf('task');
@@ -132,8 +137,8 @@ describe('reward comparison panel (code-server)', { timeout: patient(3 * 60_000)
     const i = epic.names.indexOf('task');
     const j = epic.names.indexOf('negated');
     const frame = await findWebviewFrame(page, MATRIX_CELLS);
-    await frame.locator(MATRIX_CELLS).nth(i * n + j).click();
-    await waitInWebview(page, DIFF_CELLS, cellCount(DIFF_CELLS), (c) => c === 11 * 4, 30_000);
+    const diffShown = () => webviewShows(page, DIFF_CELLS, cellCount(DIFF_CELLS), (c) => c === 11 * 4);
+    await untilEffect(page, () => frame.locator(MATRIX_CELLS).nth(i * n + j).click(), diffShown, 'the difference heatmap', { action: 'clicking a cell', tryMs: 15_000 });
     const title = await frame.$eval('.pane:nth-of-type(2) h2', (e) => e.textContent ?? '');
     assert.match(title, /task − negated/);
     await page.mouse.move(2, 2);
@@ -159,14 +164,14 @@ describe('reward comparison panel (code-server)', { timeout: patient(3 * 60_000)
   test('a comparison above the soft size limit asks first, with the estimate; declining computes nothing', async () => {
     const { page } = wb;
     await openFromExplorer(page, 'big.rewards.json');
-    await runCommand(page, 'Model Lab: Compare Rewards');
     const dialog = page.locator('.monaco-dialog-box');
-    await dialog.waitFor({ state: 'visible', timeout: patient(60_000) });
+    await runCommandUntil(page, 'Model Lab: Compare Rewards', () => dialog.isVisible(), 'the size question', 30_000);
     const text = (await dialog.textContent()) ?? '';
     assert.match(text, /compare 4 rewards on 2500 states × 4 actions\?/);
     assert.match(text, /This comparison needs about 1\.\d GB of memory and .+ \(estimated\)/);
     await screenshot(page, 'rewards-05-large-comparison-dialog');
-    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    const cancel = async () => (await dialog.isVisible()) && (await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click(), true);
+    await untilEffect(page, cancel, async () => !(await dialog.isVisible()), 'the dialog closed', { action: 'clicking Cancel' });
     const shown = await waitInWebview(page, '.error-text', (f) => f.$$eval('.error-text', (els) => els.map((e) => e.textContent ?? '')), (t) => t.some((x) => /^Not computed: this comparison needs about/.test(x)), 30_000);
     assert.ok(shown.some((x) => /Change a setting or save the file to be asked again/.test(x)), JSON.stringify(shown));
     await screenshot(page, 'rewards-06-large-comparison-declined');

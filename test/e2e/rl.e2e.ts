@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { clickContextMenuItem, contextMenuLabels, openContextMenu, expandFolder, explorerRow, exportVia, findWebviewFrame, hoverText, openExplorerMenu, openFile, openPick, openWorkbench, patient, screenshot, type Workbench, waitInWebview, waitUntil } from './harness/workbench';
+import { clickContextMenuItem, contextMenuLabels, untilEffect, openContextMenu, expandFolder, explorerRow, exportVia, findWebviewFrame, hoverText, openExplorerMenu, openFile, openPick, openWorkbench, patient, screenshot, type Workbench, waitInWebview, waitUntil } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
@@ -75,8 +75,10 @@ describe('RL lab from the editor (code-server)', { timeout: patient(8 * 60_000) 
   test('Compare Algorithms runs HIQL, GCIVL and GCBC back to back into one panel', async () => {
     const { page } = wb;
     await openFile(page, 'tiny-maze.experiment.json');
-    await openPick(page, 'Model Lab: Compare Algorithms...', 'gcbc');
-    await page.keyboard.press('Enter');
+    const pick = await openPick(page, 'Model Lab: Compare Algorithms...', 'gcbc');
+    // Answered again only while the pick is open.
+    const accept = async () => (await pick.isVisible()) && (await page.keyboard.press('Enter'), true);
+    await untilEffect(page, accept, async () => !(await pick.isVisible()), 'the pick accepted', { action: 'pressing Enter' });
     const states = await waitInWebview(page, '.maze-row', cardStates, (s) => s.length === 3 && s.every((x) => x.endsWith('|completed')), 300_000);
     assert.deepEqual(states.map((s) => s.split('|')[0]), ['hiql', 'gcivl', 'gcbc']);
     const chart = await waitInWebview(page, '.maze-row', (f) => f.$eval('.maze-row', (e) => e.textContent ?? ''), (t) => t.includes('gcbc') && t.includes('gcivl'), 30_000);

@@ -8,7 +8,7 @@ import { PROVENANCE_COLUMNS } from '../../src/panels/runsTable/viewModel';
 import { listRunEntries, type RunEntry } from '../../src/runner/runCatalog';
 import { writeSyntheticRuns } from '../runner/helpers/syntheticRuns';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { openRunsView, exportVia, findWebviewFrame, openWorkbench, reloadWindow, screenshot, waitInWebview, waitUntil, patient, type Workbench } from './harness/workbench';
+import { openRunsView, exportVia, findWebviewFrame, openWorkbench, reloadWindow, screenshot, untilEffect, waitInWebview, webviewShows, patient, type Workbench } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
@@ -55,14 +55,27 @@ describe('runs table (code-server)', { timeout: patient(6 * 60_000) }, () => {
   const countText = (f: Frame) => f.$eval('.count', (e) => e.textContent ?? '');
   const runCells = (f: Frame) => f.$$eval('tr.run', (rows) => rows.map((r) => ({ runDir: (r as HTMLElement).dataset.run ?? '', index: Number((r as HTMLElement).dataset.index), run: r.querySelector('td[data-col="run"]')?.textContent ?? '', accuracy: r.querySelector('td[data-col="metric:accuracy"]')?.textContent ?? '' })));
   const table = (page: Page) => findWebviewFrame(page, 'table.grid');
+  const countShows = (page: Page, want: (t: string) => boolean) => () => webviewShows(page, 'table.grid', countText, want);
+  const cardsShown = (page: Page, n: number) => () => webviewShows(page, '.cards', (f) => f.$$eval('.card', (cs) => cs.length), (c) => c === n);
+  /**
+   * Types `terms` into the filter until the count reads as `want`: a fill is keyboard input into
+   * the webview, which a focus taken by the workbench meanwhile sends elsewhere.
+   */
+  const filterTo = (page: Page, frame: Frame, terms: string, want: (t: string) => boolean) =>
+    untilEffect(page, () => frame.locator('#filter').fill(terms), countShows(page, want), `the count after filtering by ${terms}`, { action: `typing ${terms} into the filter`, tryMs: 20_000 });
+  /** Clicks the first row (and for two, the second with Control held) until the count shows `selected`. */
+  const selectRows = (page: Page, frame: Frame, selected: string) =>
+    untilEffect(page, async () => {
+      await frame.locator('tr.run').nth(0).click();
+      if (selected === '2 selected') await frame.locator('tr.run').nth(1).click({ modifiers: ['Control'] });
+    }, countShows(page, (t) => t.endsWith(selected)), selected, { action: 'clicking the first rows', tryMs: 20_000 });
 
   test('Open Runs Table from the Runs view: one row per run, differing hyperparameters and metrics as columns, rows virtualised', async () => {
     const { page } = wb;
     await openRunsView(page);
     const action = page.locator('.action-label[aria-label="Open Runs Table"]').first();
     await action.waitFor({ state: 'visible', timeout: patient(20_000) });
-    await action.click();
-    await waitInWebview(page, 'table.grid', countText, (t) => t === `${N} runs`, 60_000);
+    await untilEffect(page, () => action.click(), countShows(page, (t) => t === `${N} runs`), `a table of ${N} runs`, { action: 'clicking Open Runs Table', tryMs: 30_000 });
     const frame = await table(page);
     const headers = await frame.$$eval('th[data-col]', (ths) => ths.map((t) => t.textContent ?? ''));
     for (const h of ['Status', 'Run', 'Experiment', 'Kind', 'Policy', 'training.batchSize', 'training.optimizer.learningRate', 'training.seed', 'accuracy', 'loss', 'Duration', 'Started', 'Tags']) {
@@ -77,7 +90,10 @@ describe('runs table (code-server)', { timeout: patient(6 * 60_000) }, () => {
   test('sort by a metric, scroll to the end, filter by column terms', async () => {
     const { page } = wb;
     const frame = await table(page);
-    await frame.locator('th[data-col="metric:accuracy"]').click();
+    // Sorting toggles the direction: clicked again only while the header does not show it sorted.
+    const header = frame.locator('th[data-col="metric:accuracy"]');
+    const sorted = async () => (await header.getAttribute('aria-sort')) === 'descending';
+    await untilEffect(page, async () => !(await sorted()) && (await header.click(), true), sorted, 'a descending sort by accuracy', { action: 'clicking the accuracy header' });
     const best = Math.max(...entries.map((e) => e.metrics.accuracy));
     const rows = await waitInWebview(page, 'table.grid', runCells, (r) => r[0]?.accuracy === `${(best * 100).toFixed(2)}%`, 20_000);
     assert.equal(rows[0].index, 0);
@@ -86,12 +102,10 @@ describe('runs table (code-server)', { timeout: patient(6 * 60_000) }, () => {
     const worst = Math.min(...entries.map((e) => e.metrics.accuracy));
     assert.equal((await runCells(frame)).at(-1)?.accuracy, `${(worst * 100).toFixed(2)}%`);
 
-    await frame.locator('#filter').fill('policy:smartfrz accuracy>0.95');
     const expected = entries.filter((e) => e.policy === 'smartfrz' && e.metrics.accuracy > 0.95).length;
     assert.ok(expected > 0 && expected < N);
-    await waitInWebview(page, 'table.grid', countText, (t) => t === `${expected} of ${N} runs`, 20_000);
-    await frame.locator('#filter').fill('tags:baseline');
-    await waitInWebview(page, 'table.grid', countText, (t) => t === `${entries.filter((e) => e.tags.includes('baseline')).length} of ${N} runs`, 20_000);
+    await filterTo(page, frame, 'policy:smartfrz accuracy>0.95', (t) => t === `${expected} of ${N} runs`);
+    await filterTo(page, frame, 'tags:baseline', (t) => t === `${entries.filter((e) => e.tags.includes('baseline')).length} of ${N} runs`);
     await screenshot(page, 'runs-table-02-sorted-filtered');
   });
 
@@ -99,9 +113,7 @@ describe('runs table (code-server)', { timeout: patient(6 * 60_000) }, () => {
     const { page } = wb;
     const frame = await table(page);
     const shown = await runCells(frame);
-    await frame.locator('tr.run').nth(0).click();
-    await frame.locator('tr.run').nth(1).click({ modifiers: ['Control'] });
-    await waitInWebview(page, 'table.grid', countText, (t) => t.endsWith('2 selected'), 20_000);
+    await selectRows(page, frame, '2 selected');
     const [a, b] = [shown[0], shown[1]].map((r) => entries.find((e) => e.runDir === r.runDir)!);
     // Configuration fields, then the provenance fields with a table column (as `runs diff` finds them).
     const d = diffRuns(a, b);
@@ -111,17 +123,15 @@ describe('runs table (code-server)', { timeout: patient(6 * 60_000) }, () => {
     assert.deepEqual(fields, want);
     await screenshot(page, 'runs-table-03-selection-diff');
 
-    await frame.locator('#compare').click();
-    const cards = await waitInWebview(page, '.cards', (f) => f.$$eval('.card', (cs) => cs.length), (n) => n === 2, 60_000);
-    assert.equal(cards, 2);
+    await untilEffect(page, () => frame.locator('#compare').click(), cardsShown(page, 2), 'a timeline of 2 runs', { action: 'clicking Compare', tryMs: 30_000 });
     // The timeline shows the configuration fields in which the overlaid runs differ (only those).
     const timelineDiff = await waitInWebview(page, '#config-diff', (f) => f.$$eval('#config-diff td.path', (tds) => tds.map((t) => t.textContent ?? '')), (p) => p.length > 0, 30_000);
     assert.deepEqual(timelineDiff, d.config.map((x) => x.path));
     await screenshot(page, 'runs-table-04-compare-timeline');
 
     // One run in the timeline (double-click), then the comparison again from the table's list.
-    await frame.locator('tr.run').nth(2).locator('td[data-col="status"]').dblclick();
-    await waitInWebview(page, '.cards', (f) => f.$$eval('.card', (cs) => cs.length), (n) => n === 1, 60_000);
+    const status = frame.locator('tr.run').nth(2).locator('td[data-col="status"]');
+    await untilEffect(page, () => status.dblclick(), cardsShown(page, 1), 'a timeline of 1 run', { action: 'double-clicking a run', tryMs: 30_000 });
     const options = await frame.locator('#reopen option').allTextContents();
     assert.equal(options.length, 2, JSON.stringify(options));
     assert.match(options[1], /^2 runs: /);
@@ -134,9 +144,14 @@ describe('runs table (code-server)', { timeout: patient(6 * 60_000) }, () => {
     const { page } = wb;
     const frame = await table(page);
     assert.equal(await frame.locator('th[data-col="prov:git.commit"]').count(), 0, 'hidden until chosen');
-    await frame.locator('#columns').click();
-    for (const col of ['prov:git.commit', 'prov:git.dirty', 'prov:data.sha256']) await frame.locator(`#column-chooser input[data-col="${col}"]`).check();
-    await frame.locator('#column-chooser input[data-col="note"]').uncheck();
+    const chooser = frame.locator('#column-chooser');
+    await untilEffect(page, async () => !(await chooser.isVisible()) && (await frame.locator('#columns').click(), true), () => chooser.isVisible(), 'the column chooser', { action: 'clicking Columns' });
+    // A box is clicked only while it is not as wanted (a second click would undo the first).
+    for (const [col, on] of [['prov:git.commit', true], ['prov:git.dirty', true], ['prov:data.sha256', true], ['note', false]] as const) {
+      const box = chooser.locator(`input[data-col="${col}"]`);
+      const set = async () => (await box.isChecked()) === on;
+      await untilEffect(page, async () => !(await set()) && (await box.click(), true), set, `${col} ${on ? 'checked' : 'unchecked'}`, { action: `clicking its box` });
+    }
     const cells = (f: Frame) => f.$$eval('tr.run', (rows) => rows.map((r) => ({
       runDir: (r as HTMLElement).dataset.run ?? '',
       commit: r.querySelector('td[data-col="prov:git.commit"]')?.textContent ?? '',
@@ -152,10 +167,9 @@ describe('runs table (code-server)', { timeout: patient(6 * 60_000) }, () => {
       assert.equal(r.data, String(p['data.sha256']).slice(0, 12));
     }
     // A column term reaches provenance: the runs made from a dirty tree (among those shown).
-    await frame.locator('#filter').fill('tags:baseline git.dirty:true');
     const dirty = entries.filter((e) => e.tags.includes('baseline') && e.provenance?.['git.dirty'] === true).length;
-    await waitInWebview(page, 'table.grid', countText, (t) => t.startsWith(`${dirty} of ${N} runs`), 20_000);
-    await frame.locator('#filter').fill('tags:baseline');
+    await filterTo(page, frame, 'tags:baseline git.dirty:true', (t) => t.startsWith(`${dirty} of ${N} runs`));
+    await filterTo(page, frame, 'tags:baseline', (t) => t.startsWith(`10 of ${N} runs`));
     await screenshot(page, 'runs-table-05-provenance-columns');
   });
 
@@ -191,34 +205,31 @@ describe('runs table (code-server)', { timeout: patient(6 * 60_000) }, () => {
   test('a run with a proof shows its "proven ≥" badge, and the Proven column filters', async () => {
     const { page } = wb;
     const frame = await table(page);
-    await frame.locator('#filter').fill('proven>=0.5');
-    await waitInWebview(page, 'table.grid', countText, (t) => t.startsWith(`1 of ${N} runs`), 20_000);
+    await filterTo(page, frame, 'proven>=0.5', (t) => t.startsWith(`1 of ${N} runs`));
     const badge = await frame.locator('tr.run td[data-col="proven"] .tag.proven').textContent();
     assert.equal(badge, 'proven ≥ 0.9');
     assert.equal(await frame.locator('tr.run').first().getAttribute('data-run'), path.join(workspace, 'digits', '.model-lab', 'runs', 'run-0007-linear'));
     await screenshot(page, 'runs-table-07-proven');
-    await frame.locator('#filter').fill('tags:baseline');
-    await waitInWebview(page, 'table.grid', countText, (t) => t.startsWith(`10 of ${N} runs`), 20_000);
+    await filterTo(page, frame, 'tags:baseline', (t) => t.startsWith(`10 of ${N} runs`));
   });
 
   test('Rename stores the name in the run folder and the table shows it', async () => {
     const { page } = wb;
     const frame = await table(page);
     const first = (await runCells(frame))[0];
-    await frame.locator('tr.run').nth(0).click();
-    await waitInWebview(page, 'table.grid', countText, (t) => t.endsWith('1 selected'), 20_000);
-    await frame.locator('#edit-name').click();
+    await selectRows(page, frame, '1 selected');
     const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: patient(20_000) });
-    await input.fill('e2e best run');
-    await page.keyboard.press('Enter');
-    await waitUntil(page, () => {
+    await untilEffect(page, () => frame.locator('#edit-name').click(), () => input.isVisible(), 'the name prompt', { action: 'clicking Rename', tryMs: 20_000 });
+    const renamed = async () => {
       try {
         return JSON.parse(readFileSync(path.join(first.runDir, 'meta.json'), 'utf8')).name === 'e2e best run';
       } catch {
         return false;
       }
-    }, 'meta.json has the new name', 20_000);
+    };
+    // Answered again only while the prompt is open.
+    const answer = async () => (await input.isVisible()) && (await input.fill('e2e best run'), await page.keyboard.press('Enter'), true);
+    await untilEffect(page, answer, renamed, 'the new name in meta.json', { action: 'answering the name prompt', tryMs: 20_000 });
     await waitInWebview(page, 'table.grid', runCells, (r) => r.some((x) => x.runDir === first.runDir && x.run === 'e2e best run'), 20_000);
 
     await screenshot(page, 'runs-table-08-renamed');
@@ -227,13 +238,14 @@ describe('runs table (code-server)', { timeout: patient(6 * 60_000) }, () => {
   test('after Reload Window the table comes back with its sort, filter and selection', async () => {
     const { page } = wb;
     // The table's editor active in its group (the timeline opened beside it), then reload.
-    await page.locator('.tab', { hasText: 'Runs (' }).first().click();
+    const tab = page.locator('.tab', { hasText: 'Runs (' }).first();
+    const tabActive = async () => (await tab.getAttribute('class'))?.split(' ').includes('active') ?? false;
+    await untilEffect(page, () => tab.click(), tabActive, 'the table\'s tab active', { action: 'clicking the tab' });
     await reloadWindow(wb);
     // Which tab of a group the workbench brings back in front is VS Code's (its layout is saved
     // as the window unloads); what is tested is the table's own state: bring its tab to the front.
-    const tab = page.locator('.tab', { hasText: 'Runs (' }).first();
     await tab.waitFor({ state: 'visible', timeout: patient(60_000) });
-    await tab.click();
+    await untilEffect(page, () => tab.click(), tabActive, 'the table\'s tab active', { action: 'clicking the tab' });
     const restored = await waitInWebview(page, 'table.grid', countText, (t) => /of 200 runs · 1 selected$/.test(t), 60_000).catch(async (e) => {
       await screenshot(page, 'runs-table-09-after-reload-failed');
       const frames = await Promise.all(page.frames().map(async (f) => `${f.url().slice(0, 160)} ${(await f.content().catch(() => '')).length}`));

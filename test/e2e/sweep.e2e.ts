@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import type { RunRecord } from '../../src/runner/runStore';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
-import { chooseUntil, clickContextMenuItem, contextMenuLabels, openContextMenu, expandFolder, findWebviewFrame, notificationTexts, openExplorerMenu, openRunsView, openWorkbench, patient, pointerAway, screenshot, showExplorer, type Workbench, waitForNotification, waitInWebview, waitUntil } from './harness/workbench';
+import { chooseUntil, closeContextMenu, contextMenuLabels, openContextMenu, expandFolder, expandRow, explorerRow, untilEffect, findWebviewFrame, notificationTexts, openExplorerMenu, openRunsView, openWorkbench, patient, pointerAway, screenshot, showExplorer, type Workbench, waitForNotification, waitInWebview, waitUntil } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
@@ -85,17 +85,15 @@ describe('sweeps (code-server)', { timeout: patient(10 * 60_000) }, () => {
     await expandFolder(page, 'digits');
     await openExplorerMenu(page, 'quick-digits.experiment.json');
     assert.ok(!(await contextMenuLabels(page)).includes('Run Sweep...'), 'not on a file without a sweep');
-    await page.keyboard.press('Escape');
+    await closeContextMenu(page);
     await openSweepMenu(page);
     await screenshot(page, 'sweep-01-context-menu');
-    await page.keyboard.press('Escape');
+    await closeContextMenu(page);
   });
 
   test('a sweep on this machine: progress of every point, then the runs grouped by sweep in the Runs view', async () => {
     const { page } = wb;
-    await openSweepMenu(page);
-    await clickContextMenuItem(page, 'Run Sweep...');
-    await pickExecutor(page, 'This machine');
+    await runSweepOf(page, SWEEP_FILE, 'This machine');
     await waitForNotification(page, /sweep quick-sweep \(4 points, this machine\)|queued|running|completed/, 60_000);
     await screenshot(page, 'sweep-02-progress');
     const done = await waitForNotification(page, /sweep quick-sweep: 4 completed; best \d+\.\d% \(learningRate=[\d.]+, units=\d+\)/, 240_000);
@@ -103,7 +101,7 @@ describe('sweeps (code-server)', { timeout: patient(10 * 60_000) }, () => {
     let rows = await runsRows(page, (r) => r.some((t) => /^Sweep \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}4 points · 4 completed · best \d+\.\d%/.test(t)));
     // A finished sweep is shown collapsed: open it.
     if (!rows.some((t) => t.includes('units='))) {
-      await page.locator('.monaco-list-row', { hasText: /^Sweep \d{4}/ }).first().click();
+      await expandRow(page, page.locator('.monaco-list-row', { hasText: /^Sweep \d{4}/ }).first(), 'the sweep');
       rows = await runsRows(page, (r) => r.filter((t) => t.includes('units=')).length === 4);
     }
     await screenshot(page, 'sweep-03-runs-view');
@@ -149,14 +147,14 @@ describe('sweeps (code-server)', { timeout: patient(10 * 60_000) }, () => {
     // The sweep's progress notification ends with it.
     await waitForNotification(page, /sweep long-sweep: 3 cancelled/, 60_000);
     let rows = await runsRows(page, () => true);
-    if (!rows.some((t) => t.includes('learningRate='))) await page.locator('.monaco-list-row', { hasText: /3 points · 2 cancelled/ }).first().click();
+    if (!rows.some((t) => t.includes('learningRate='))) await expandRow(page, page.locator('.monaco-list-row', { hasText: /3 points · 2 cancelled/ }).first(), 'the long sweep');
     rows = await runsRows(page, (r) => r.filter((t) => /^learningRate=0\.0(03|1)cancelled/.test(t)).length === 2);
     assert.ok(!rows.some((t) => /^learningRate=0\.03(?!\d)/.test(t)), 'the third point has no run');
     await screenshot(page, 'sweep-06-long-sweep-cancelled');
     // Cancel is gone from the node; Resume Sweep is there.
     const labels = await openContextMenu(page, () => page.locator('.monaco-list-row', { hasText: /3 points · 2 cancelled/ }).first().click({ button: 'right' }));
     assert.ok(labels.includes('Resume Sweep') && !labels.includes('Cancel Sweep...'), JSON.stringify(labels));
-    await page.keyboard.press('Escape');
+    await closeContextMenu(page);
     // The open chart followed the sweep live, not reopened: every point dashed as cancelled (the
     // two that ran at their last accuracy, the third under "no metric").
     await waitInWebview(page, '.chart.parallel', (f) => markLabels(f, '.chart.parallel', 'unfinishedLines_marks'), (l) => statuses(l) === 'cancelled,cancelled,cancelled', 60_000);
@@ -166,9 +164,7 @@ describe('sweeps (code-server)', { timeout: patient(10 * 60_000) }, () => {
   const skip = slurmMissing();
   test('a sweep on Slurm: one job array from Run Sweep..., followed to the end', { skip }, async () => {
     const { page } = wb;
-    await openSweepMenu(page);
-    await clickContextMenuItem(page, 'Run Sweep...');
-    await pickExecutor(page, 'Slurm');
+    await runSweepOf(page, SWEEP_FILE, 'Slurm');
     await waitForNotification(page, /sweep quick-sweep \(4 points, Slurm job \d+\)/, 60_000);
     await screenshot(page, 'sweep-08-slurm-progress');
     await waitForNotification(page, /sweep quick-sweep: 4 completed; best/, 300_000);
@@ -211,17 +207,16 @@ describe('sweeps (code-server)', { timeout: patient(10 * 60_000) }, () => {
   }
 });
 
-/** Run Sweep... on `file` from the Explorer, on `executor`. */
+/**
+ * Run Sweep... on `file` from the Explorer, on `executor`. The menu is first opened until it has
+ * the entry (a context key set after activation), then the entry chosen until the executor pick
+ * shows (a lost choice starts nothing; a second one only opens the pick again).
+ */
 async function runSweepOf(page: Page, file: string, executor: 'This machine' | 'Slurm'): Promise<void> {
-  await showExplorer(page);
-  await waitUntil(page, async () => {
-    await pointerAway(page);
-    await openExplorerMenu(page, file);
-    const has = (await contextMenuLabels(page)).includes('Run Sweep...');
-    if (!has) await page.keyboard.press('Escape');
-    return has;
-  }, `Run Sweep... on ${file}`, 60_000);
-  await clickContextMenuItem(page, 'Run Sweep...');
+  await openSweepMenu(page, file);
+  await closeContextMenu(page);
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: executor }).first();
+  await chooseUntil(page, () => explorerRow(page, file).click({ button: 'right' }), 'Run Sweep...', () => row.isVisible(), 'the executor pick');
   await pickExecutor(page, executor);
 }
 
@@ -235,7 +230,8 @@ async function cancelFromNode(page: Page, row: RegExp): Promise<string> {
   const dialog = page.locator('.monaco-dialog-box');
   await chooseUntil(page, () => openSweepRowMenu(page, row), 'Cancel Sweep...', () => dialog.isVisible(), 'Cancel Sweep dialog');
   const text = (await dialog.textContent()) ?? '';
-  await dialog.locator('.monaco-button', { hasText: 'Cancel Sweep' }).click();
+  const answer = async () => (await dialog.isVisible()) && (await dialog.locator('.monaco-button', { hasText: 'Cancel Sweep' }).click(), true);
+  await untilEffect(page, answer, async () => !(await dialog.isVisible()), 'the dialog closed', { action: 'clicking Cancel Sweep' });
   return text;
 }
 
@@ -259,22 +255,24 @@ async function markLabels(frame: Frame, chart: string, markName: string, type: '
   return frame.$$eval(`${chart} svg g.${markName} path[aria-roledescription="${type === 'line' ? 'line mark' : 'point'}"]`, (els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
 }
 
-async function openSweepMenu(page: Page): Promise<void> {
+/** Opens the Explorer's context menu of `file`, until it has Run Sweep... (its context key is set shortly after activation). */
+async function openSweepMenu(page: Page, file = SWEEP_FILE): Promise<void> {
   await showExplorer(page);
-  // The context key listing sweep files is set shortly after activation: retry the menu until it has the entry.
   await waitUntil(page, async () => {
     await pointerAway(page);
-    await openExplorerMenu(page, SWEEP_FILE);
+    await openExplorerMenu(page, file);
     const has = (await contextMenuLabels(page)).includes('Run Sweep...');
-    if (!has) await page.keyboard.press('Escape');
+    if (!has) await closeContextMenu(page);
     return has;
-  }, 'Run Sweep... in the context menu of the sweep file', 60_000);
+  }, `Run Sweep... in the context menu of ${file}`, 60_000);
 }
 
 async function pickExecutor(page: Page, label: string): Promise<void> {
   const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
   await row.waitFor({ state: 'visible', timeout: patient(20_000) });
-  await row.click();
+  // The pick closes once the executor is chosen; clicked again only while it shows.
+  const click = async () => (await row.isVisible()) && (await row.click(), true);
+  await untilEffect(page, click, async () => !(await row.isVisible()), 'the executor pick closed', { action: `clicking ${label}` });
 }
 
 async function runsRows(page: Page, done: (rows: string[]) => boolean): Promise<string[]> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Frame } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './harness/codeServer';
 import type { Page } from 'playwright-core';
-import { chooseUntil, clickContextMenuItem, contextMenuLabels, openContextMenu, expandFolder, explorerRow, findWebviewFrame, hoverText, openExplorerMenu, openFile, openFromExplorer, openPick, openRunsView, openWorkbench, patient, reloadWindow, runCommand, screenshot, showExplorer, showProblems, type Workbench, waitForNotification, waitInWebview, waitUntil } from './harness/workbench';
+import { chooseUntil, clickContextMenuItem, closeContextMenu, contextMenuLabels, openContextMenu, expandFolder, explorerRow, findWebviewFrame, hoverText, openExplorerMenu, openFile, openFromExplorer, openPick, openRunsView, openWorkbench, patient, reloadWindow, runCommandUntil, screenshot, showExplorer, showProblems, type Workbench, untilEffect, waitForNotification, waitInWebview, waitUntil, webviewShows } from './harness/workbench';
 import { makeExamplesWorkspace, removeWorkspace } from './harness/workspace';
 
 /**
@@ -111,7 +111,10 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     const frame = await waitForFrameWith(page, '.card.running vscode-button');
     await waitInWebview(page, '.cards', (f) => f.$$eval('.metric-value', (m) => m.map((e) => e.textContent)), (v) => v.some((x) => /^\d+\.\d%$/.test(x ?? '')), 60_000);
     await screenshot(page, '06-long-run-live');
-    await frame.click('.card.running vscode-button');
+    // Clicked again only while the running card still offers it.
+    const cancelButton = frame.locator('.card.running vscode-button');
+    const cancel = async () => (await cancelButton.isVisible()) && (await cancelButton.click(), true);
+    await untilEffect(page, cancel, () => webviewShows(page, '.cards', cardStatuses, (s) => s[0] === 'cancelled'), 'the card cancelled', { action: 'clicking Cancel on the card', tryMs: 20_000 });
     const statuses = await waitInWebview(page, '.cards', cardStatuses, (s) => s[0] === 'cancelled', 60_000);
     assert.deepEqual(statuses, ['cancelled']);
     await waitForNotification(page, /was cancelled; it can be resumed/, 30_000);
@@ -154,7 +157,10 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     const proposed = await input.inputValue();
     assert.match(proposed, /^0(\.\d{1,2})?$|^1$/);
     await screenshot(page, '09b-prove-claim');
-    await input.press('Enter');
+    // Answered again only while the claim prompt is open.
+    const claim = page.locator('.quick-input-widget', { hasText: 'test accuracy is at least' });
+    const accept = async () => (await claim.isVisible()) && (await input.press('Enter'), true);
+    await untilEffect(page, accept, async () => !(await claim.isVisible()), 'the claim accepted', { action: 'pressing Enter' });
     // o1js compiles (once per machine) and proves in the runner process: minutes on a busy machine.
     await waitForNotification(page, new RegExp(`proved accuracy ≥ ${proposed.replace('.', '\\.')} \\(\\d+ of 80 test examples\\)`), 600_000);
     const row = await waitForRunRow(page, tree, new RegExp(`proven ≥ ${proposed.replace('.', '\\.')}`));
@@ -169,7 +175,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     const labels = await openContextMenu(page, () => tree.locator('.monaco-list-row', { hasText: 'cancelled' }).first().click({ button: 'right' }));
     for (const l of ['Open Freezing Timeline', 'Reveal Run Folder', 'Resume Run', 'Delete Run']) assert.ok(labels.includes(l), `${l} in ${JSON.stringify(labels)}`);
     await screenshot(page, '10-runs-view-context-menu');
-    await page.keyboard.press('Escape');
+    await closeContextMenu(page);
     // Chosen until the run runs: the view redraws as the previous test's proof lands, and a
     // redraw closes an open menu with the choice in it (e2e-loop: the run stayed cancelled).
     await runRowMenu(page, tree, /cancelled/, 'Resume Run', /epoch \d+\/100000/);
@@ -177,8 +183,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     // It continues from its checkpoint: the epoch count does not restart at 0.
     const epochsDone = Number(resumed[0].split('|')[1].split('/')[0]);
     assert.ok(epochsDone > 0, resumed[0]);
-    await runCommand(page, 'Model Lab: Cancel Run');
-    await waitInWebview(page, '.cards', cardStatuses, (s) => s[0] === 'cancelled', 60_000);
+    await runCommandUntil(page, 'Model Lab: Cancel Run', () => webviewShows(page, '.cards', cardStatuses, (s) => s[0] === 'cancelled'), 'the card cancelled');
   });
 
   test('a running run outlives a window reload: still running and progressing after it, and Cancel stops it', async () => {
@@ -217,7 +222,7 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     assert.match(row, /none/);
     const menu = await openContextMenu(page, () => tree.locator('.monaco-list-row', { hasText: 'cancelled' }).first().click({ button: 'right' }));
     assert.ok(menu.includes('Resume Run'), 'the cancelled run can be resumed');
-    await page.keyboard.press('Escape');
+    await closeContextMenu(page);
     await screenshot(page, '16-run-cancelled-after-reload');
   });
 
@@ -259,9 +264,11 @@ describe('training from the Explorer (code-server)', { timeout: patient(20 * 60_
     const { page } = wb;
     await openFile(page, 'quick-digits.experiment.json');
     // The multi-select pick starts with the baseline and the file's own policy checked: accept them.
-    await openPick(page, 'Model Lab: Compare Policies...', 'linear');
+    const pick = await openPick(page, 'Model Lab: Compare Policies...', 'linear');
     await screenshot(page, '11-compare-policies-pick');
-    await page.keyboard.press('Enter');
+    // Answered again only while the pick is open.
+    const accept = async () => (await pick.isVisible()) && (await page.keyboard.press('Enter'), true);
+    await untilEffect(page, accept, async () => !(await pick.isVisible()), 'the pick accepted', { action: 'pressing Enter' });
     const statuses = await waitInWebview(page, '.cards', cardStatuses, (s) => s.length === 2 && s.every((x) => x === 'completed'), 180_000);
     assert.deepEqual(statuses, ['completed', 'completed']);
     const frame = await findWebviewFrame(page, '.cards');

@@ -103,23 +103,53 @@ export async function runCommand(page: Page, title: string): Promise<void> {
  * be seen and that may safely run again (a refusal, opening a view).
  */
 export async function runCommandUntil(page: Page, title: string, effect: () => Promise<boolean>, what: string, tryMs = 20_000): Promise<void> {
-  await untilEffect(page, async () => (await runCommand(page, title), true), effect, what, tryMs, async (tries) => {
-    const quickInput = await page.locator('.quick-input-widget:visible .quick-input-title, .quick-input-widget:visible input').allTextContents().catch(() => []);
-    return `running ${title} ${tries} times; notifications: ${JSON.stringify(await notificationTexts(page))}; open quick input: ${JSON.stringify(quickInput)}`;
+  await untilEffect(page, () => runCommand(page, title), effect, what, {
+    action: `running ${title}`,
+    tryMs,
+    detail: async () => {
+      const quickInput = await page.locator('.quick-input-widget:visible .quick-input-title, .quick-input-widget:visible input').allTextContents().catch(() => []);
+      return `notifications: ${JSON.stringify(await notificationTexts(page))}; open quick input: ${JSON.stringify(quickInput)}`;
+    },
   });
 }
 
+/** How `untilEffect` tries an action. */
+export interface Tries {
+  /** The action, named in the log and the error ("clicking rewards in the Explorer"). */
+  action: string;
+  /** Tries at most (default 3). */
+  tries?: number;
+  /** How long each try waits for the effect, before `patient()` (default 10 s). */
+  tryMs?: number;
+  /** Undoes what a try left half done before the next (Escape closes a quick input). */
+  undo?: () => Promise<void>;
+  /** What else the error should say about the state at the end (notifications, open inputs). */
+  detail?: () => Promise<string>;
+}
+
 /**
- * Does `act` until `effect` holds (polled for `tryMs` after each), at most three times: a user's
- * action on a busy workbench (a palette Enter, a menu choice) can be lost without a trace, and
- * only its effect tells. `act` returns false when the action was already taken (nothing left but
- * to wait for its effect); `failure` describes the last try for the error.
+ * Does `act` until `effect` holds: the one way the tests give input whose loss would fail them.
+ * A busy workbench (CI: two cores, load 15-20) drops a click, a right-click or a key now and then
+ * without a trace (a right-click that opened no menu, a folder that did not expand, a palette
+ * Enter lost while the list filters), and only the input's observable effect tells. So each try
+ * waits for the effect for `patient(tryMs)` (a bound on a condition, never a pause), then `undo`
+ * and the next try, at most `tries`; the last failure saves a screenshot and names the action.
+ * `act` returns false when the action was already taken (a toggle already on, a prompt already
+ * answered and gone, where a second Enter would go to the editor): then it does not run again,
+ * and only its effect is awaited.
  */
-async function untilEffect(page: Page, act: () => Promise<boolean>, effect: () => Promise<boolean>, what: string, tryMs: number, failure: (tries: number) => Promise<string>): Promise<void> {
+export async function untilEffect(page: Page, act: () => Promise<unknown>, effect: () => Promise<boolean>, what: string, how: Tries): Promise<void> {
+  const tries = how.tries ?? 3;
   for (let attempt = 1; ; attempt++) {
-    if (!(await act())) return waitUntil(page, effect, what, tryMs);
-    if (await waitUntil(page, effect, what, tryMs).then(() => true, () => false)) return;
-    if (attempt === 3) throw new Error(`no ${what} after ${await failure(attempt)}`);
+    const acted = (await act()) !== false;
+    if (await waitUntil(page, () => effect().catch(() => false), what, how.tryMs ?? 10_000).then(() => true, () => false)) return;
+    if (!acted || attempt === tries) {
+      const detail = how.detail ? `; ${await how.detail().catch((e) => String(e))}` : '';
+      const shot = await screenshot(page, `no-effect-${what.replace(/\W+/g, '-').slice(0, 60)}`).catch(() => 'none');
+      throw new Error(`no ${what} after ${how.action} (${acted ? `${attempt} tries` : 'already done'})${detail} (screenshot ${shot})`);
+    }
+    console.log(`# no ${what} after ${how.action} (try ${attempt} of ${tries}): trying again`);
+    await how.undo?.();
   }
 }
 
@@ -130,17 +160,17 @@ async function untilEffect(page: Page, act: () => Promise<boolean>, effect: () =
  * (only a webview: a focused editor keeps its context keys for the palette), and the whole
  * step is tried again until the text is in the open input.
  */
-async function typeInQuickInput(page: Page, key: string, text: string) {
+async function typeInQuickInput(page: Page, key: string, text: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
-  for (let attempt = 1; ; attempt++) {
+  const typeIt = async () => {
     await page.evaluate(() => {
       if (document.activeElement?.tagName === 'IFRAME') (document.activeElement as HTMLElement).blur();
     });
     await page.keyboard.press(key);
-    const typed = await input.fill(text, { timeout: 5_000 }).then(() => true, () => false);
-    if (typed && (await input.isVisible()) && (await input.inputValue()) === text) return input;
-    if (attempt === 6) throw new Error(`the quick input did not open with ${key} (${attempt} tries)`);
-  }
+    await input.fill(text, { timeout: 5_000 }).catch(() => undefined);
+  };
+  const typed = async () => (await input.isVisible()) && (await input.inputValue()) === text;
+  await untilEffect(page, typeIt, typed, `the quick input holding ${text}`, { action: `pressing ${key} and typing`, tries: 6, tryMs: 1_000 });
 }
 
 /**
@@ -151,38 +181,25 @@ async function typeInQuickInput(page: Page, key: string, text: string) {
  */
 async function pickInQuickInput(page: Page, key: string, text: string, rowText: string, what: string): Promise<void> {
   const row = page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: rowText }).first();
-  await actUntilVisible(page, async () => void (await typeInQuickInput(page, key, text)), row, 3, 10_000, `${what} showing ${rowText}`, () => page.keyboard.press('Escape'));
+  await untilEffect(page, () => typeInQuickInput(page, key, text), () => row.isVisible(), `${what} showing ${rowText}`, {
+    action: `typing ${text}`,
+    undo: () => page.keyboard.press('Escape'),
+  });
   await page.keyboard.press('Enter');
 }
 
 /**
- * Does `act` until `target` is visible (waiting `patient(waitMs)` after each), at most `tries`
- * times, with `undo` between tries: for actions a busy workbench can drop without a trace.
+ * Opens a file with Quick Open (Ctrl+P) until its editor is the active one (commands without
+ * arguments apply to it): the Enter on its row can be lost as the palette's can, and opening a file
+ * again is harmless.
  */
-async function actUntilVisible(page: Page, act: () => Promise<void>, target: Locator, tries: number, waitMs: number, what: string, undo?: () => Promise<void>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    await act();
-    if (await target.waitFor({ state: 'visible', timeout: patient(waitMs) }).then(() => true, () => false)) return;
-    if (attempt === tries) throw new Error(`no ${what} after ${attempt} tries (screenshot ${await screenshot(page, 'not-visible')})`);
-    console.log(`# no ${what} after try ${attempt}: trying again`);
-    await undo?.();
-  }
-}
-
-/** Opens a file with Quick Open (Ctrl+P) and waits until its editor is the active one. */
 export async function openFile(page: Page, name: string): Promise<void> {
-  await pickInQuickInput(page, 'Control+P', name, name, 'Quick Open');
-  await waitForActiveEditor(page, name);
+  await untilEffect(page, () => pickInQuickInput(page, 'Control+P', name, name, 'Quick Open'), () => activeTab(page, name).isVisible(), `an editor of ${name}`, { action: 'opening it with Quick Open' });
 }
 
 /** The active editor tab of `name` (in any editor group). */
 function activeTab(page: Page, name: string): Locator {
   return page.locator(`.tab.active[aria-label^="${name}"]`).first();
-}
-
-/** Waits until the active editor tab shows `name` (commands without arguments apply to it). */
-export async function waitForActiveEditor(page: Page, name: string): Promise<void> {
-  await activeTab(page, name).waitFor({ state: 'visible', timeout: patient(10_000) });
 }
 
 /** The Explorer row of a file (the folder tree must show it). */
@@ -211,9 +228,8 @@ export async function openFromExplorer(page: Page, name: string): Promise<void> 
   const click = async () => {
     await row.waitFor({ state: 'visible', timeout: patient(20_000) });
     await row.click();
-    return true;
   };
-  await untilEffect(page, click, () => activeTab(page, name).isVisible(), `an editor of ${name}`, 10_000, async (tries) => `clicking it in the Explorer ${tries} times`);
+  await untilEffect(page, click, () => activeTab(page, name).isVisible(), `an editor of ${name}`, { action: 'clicking it in the Explorer' });
 }
 
 /** The Runs tree of the Model Lab view. */
@@ -247,16 +263,21 @@ export async function openPick(page: Page, title: string, rowText: string): Prom
   return row;
 }
 
-/**
- * Expands a folder in the Explorer if it is collapsed, until it shows expanded: a click on a busy
- * workbench can be lost (s29b: rewards/ stayed collapsed and its file never appeared in 60 s).
- */
+/** Expands a folder in the Explorer if it is collapsed, until it shows expanded. */
 export async function expandFolder(page: Page, folderName: string): Promise<void> {
-  const row = explorerRow(page, folderName);
+  await expandRow(page, explorerRow(page, folderName), `${folderName} in the Explorer`);
+}
+
+/**
+ * Expands a tree row (a folder, a sweep in the Runs view) if it is collapsed, until it shows
+ * expanded: a click on a busy workbench can be lost (s29b: rewards/ stayed collapsed and its file
+ * never appeared in 60 s), and a click once it is expanded would collapse it again.
+ */
+export async function expandRow(page: Page, row: Locator, name: string): Promise<void> {
   await row.waitFor({ state: 'visible', timeout: patient(20_000) });
   const expanded = async () => (await row.getAttribute('aria-expanded')) === 'true';
   const click = async () => !(await expanded()) && (await row.click(), true);
-  await untilEffect(page, click, expanded, `${folderName} expanded in the Explorer`, 10_000, async (tries) => `clicking it ${tries} times`);
+  await untilEffect(page, click, expanded, `${name} expanded`, { action: `clicking ${name}` });
 }
 
 /** The labels of the context menu that is open now. */
@@ -278,8 +299,17 @@ export async function contextMenuLabels(page: Page): Promise<string[]> {
  */
 export async function openContextMenu(page: Page, rightClick: () => Promise<void>): Promise<string[]> {
   const menu = page.locator('.monaco-menu .action-label').first();
-  await actUntilVisible(page, async () => (await pointerAway(page), await rightClick()), menu, 4, 5_000, 'context menu');
+  await untilEffect(page, async () => (await pointerAway(page), await rightClick()), () => menu.isVisible(), 'context menu', { action: 'right-clicking', tries: 4, tryMs: 5_000 });
   return contextMenuLabels(page);
+}
+
+/**
+ * Closes the open context menu with Escape, until none shows: a menu left open by a lost Escape
+ * would be read as the next one (the next right-click would find a menu already open).
+ */
+export async function closeContextMenu(page: Page): Promise<void> {
+  const open = () => page.locator('.monaco-menu .action-label:visible').first().isVisible();
+  await untilEffect(page, async () => (await open()) && (await page.keyboard.press('Escape'), true), async () => !(await open()), 'the context menu closed', { action: 'pressing Escape' });
 }
 
 /**
@@ -299,15 +329,9 @@ export async function clickContextMenuItem(page: Page, label: string): Promise<v
   // laid out again as it opens (a long menu flipped to fit, a busy machine) can move another
   // item under a mouse click, which then runs a different command (or none).
   const focused = page.locator('.monaco-menu .action-item.focused').first();
-  for (let attempt = 0; attempt < 10; attempt++) {
-    await item.hover();
-    if (((await focused.textContent({ timeout: 1_000 }).catch(() => '')) ?? '').includes(label)) {
-      await page.keyboard.press('Enter');
-      return;
-    }
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`the context menu item "${label}" never took the focus`);
+  const hasFocus = async () => ((await focused.textContent({ timeout: 1_000 })) ?? '').includes(label);
+  await untilEffect(page, () => item.hover(), hasFocus, `the focus on the context menu item "${label}"`, { action: 'hovering it', tries: 10, tryMs: 1_000 });
+  await page.keyboard.press('Enter');
 }
 
 /**
@@ -321,7 +345,7 @@ export async function chooseUntil(page: Page, open: () => Promise<void>, item: s
   const choose = async () => {
     const labels = await openContextMenu(page, open);
     if (!labels.includes(item)) {
-      await page.keyboard.press('Escape');
+      await closeContextMenu(page);
       if (first) throw new Error(`${item} is not in the menu: ${JSON.stringify(labels)}`);
       return false;
     }
@@ -329,7 +353,11 @@ export async function chooseUntil(page: Page, open: () => Promise<void>, item: s
     await clickContextMenuItem(page, item);
     return true;
   };
-  await untilEffect(page, choose, effect, what, tryMs, async (tries) => `choosing ${item} ${tries} times; notifications: ${JSON.stringify(await notificationTexts(page))}`);
+  await untilEffect(page, choose, effect, what, {
+    action: `choosing ${item}`,
+    tryMs,
+    detail: async () => `notifications: ${JSON.stringify(await notificationTexts(page))}`,
+  });
 }
 
 /** The webview frame whose document has `selector` (webviews are nested iframes). */
@@ -357,20 +385,32 @@ export async function findWebviewFrame(page: Page, selector: string, timeoutMs =
 export async function waitInWebview<T>(page: Page, selector: string, read: (f: Frame) => Promise<T>, predicate: (v: T) => boolean, timeoutMs: number): Promise<T> {
   timeoutMs = patient(timeoutMs);
   const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
   for (;;) {
-    for (const frame of page.frames()) {
-      try {
-        if (!(await frame.$(selector))) continue;
-        last = await read(frame);
-        if (predicate(last)) return last;
-      } catch {
-        // webview still loading, reloading or navigated away
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`webview condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    const look = await lookInWebviews(page, selector, read, predicate);
+    if (look.hit) return look.last as T;
+    if (Date.now() > deadline) throw new Error(`webview condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(look.last)}`);
     await page.waitForTimeout(500);
   }
+}
+
+/** Whether `predicate` holds now for `read` in a webview frame that has `selector` (an input's effect, for `untilEffect`). */
+export async function webviewShows<T>(page: Page, selector: string, read: (f: Frame) => Promise<T>, predicate: (v: T) => boolean): Promise<boolean> {
+  return (await lookInWebviews(page, selector, read, predicate)).hit;
+}
+
+/** One look at every webview frame with `selector`: whether `predicate` held for one, and the last value read. */
+async function lookInWebviews<T>(page: Page, selector: string, read: (f: Frame) => Promise<T>, predicate: (v: T) => boolean): Promise<{ hit: boolean; last?: T }> {
+  let last: T | undefined;
+  for (const frame of page.frames()) {
+    try {
+      if (!(await frame.$(selector))) continue;
+      last = await read(frame);
+      if (predicate(last)) return { hit: true, last };
+    } catch {
+      // webview still loading, reloading or navigated away
+    }
+  }
+  return { hit: false, last };
 }
 
 /**
@@ -379,18 +419,18 @@ export async function waitInWebview<T>(page: Page, selector: string, read: (f: F
  */
 export async function hoverText(page: Page, target: Locator, pattern?: RegExp): Promise<string> {
   const hover = page.locator('.monaco-hover:not(.hidden)').first();
-  for (let attempt = 0; ; attempt++) {
-    await page.mouse.move(0, 0);
-    await target.hover();
-    try {
-      await hover.waitFor({ state: 'visible', timeout: patient(10_000) });
-      const text = (await hover.textContent()) ?? '';
-      if (!pattern || pattern.test(text)) return text;
-    } catch (e) {
-      if (attempt >= 5) throw e;
-    }
-    if (attempt >= 5) throw new Error(`the hover never matched ${pattern}`);
-  }
+  let text = '';
+  const shown = async () => {
+    if (!(await hover.isVisible())) return false;
+    text = (await hover.textContent()) ?? '';
+    return !pattern || pattern.test(text);
+  };
+  await untilEffect(page, async () => (await page.mouse.move(0, 0), await target.hover()), shown, `a hover${pattern ? ` matching ${pattern}` : ''}`, {
+    action: 'hovering',
+    tries: 6,
+    detail: async () => `last hover: ${JSON.stringify(text)}`,
+  });
+  return text;
 }
 
 /** Texts of the visible notification toasts. */
@@ -415,13 +455,12 @@ export async function waitForNotification(page: Page, pattern: RegExp, timeoutMs
  */
 export async function exportVia(page: Page, button: string, file: string): Promise<void> {
   const frame = await findWebviewFrame(page, button);
-  await frame.click(button);
   // code-server's save dialog is VS Code's own (a quick input holding the path to save to).
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: patient(30_000) });
+  await untilEffect(page, () => frame.click(button), () => input.isVisible(), 'save dialog', { action: `clicking ${button}`, tryMs: 30_000 });
   await waitUntil(page, async () => /\.(svg|png|csv|json)$/.test(await input.inputValue()), 'the save dialog to propose a file name');
   await screenshot(page, `save-dialog-${path.basename(file).replace(/\W/g, '-')}`);
-  await input.fill(file);
-  await page.keyboard.press('Enter');
-  await waitUntil(page, () => existsSync(file), `${file} to be written`, 30_000);
+  // Answered again only while the dialog is open.
+  const save = async () => (await input.isVisible()) && (await input.fill(file), await page.keyboard.press('Enter'), true);
+  await untilEffect(page, save, async () => existsSync(file), `${file} written`, { action: 'answering the save dialog', tryMs: 30_000 });
 }
