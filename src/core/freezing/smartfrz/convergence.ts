@@ -20,7 +20,6 @@ export class RepresentationConvergence {
   private spanSimilarities = new Map<number, number>();
   /** Per unit, its CKAs between consecutive readings over the last `span` readings, oldest first. */
   private recent = new Map<number, number[]>();
-  private cost = { readings: 0, milliseconds: 0 };
 
   private readonly spanOf: (unit: number) => number;
 
@@ -42,7 +41,6 @@ export class RepresentationConvergence {
    * reading (NaN: no previous reading). Units not listed are forgotten (frozen ones never change).
    */
   read(probe: ProbeOutputs, units: number[]): number[] {
-    const t0 = performance.now();
     const outputs = probe(units);
     const grams = tf.tidy(() => outputs.map((o) => centeredGram(o)));
     const values = grams.map((g) => g.dataSync() as Float32Array);
@@ -64,8 +62,6 @@ export class RepresentationConvergence {
     this.similarities = sims;
     this.spanSimilarities = spanSims;
     this.recent = recent;
-    this.cost.readings++;
-    this.cost.milliseconds += performance.now() - t0;
     return units.map((u) => sims.get(u)!);
   }
 
@@ -92,11 +88,6 @@ export class RepresentationConvergence {
     const shortChange = steps.reduce((sum, s) => sum + Math.max(0, 1 - s), 0) / steps.length;
     if (longChange === 0) return 0;
     return shortChange === 0 ? Infinity : longChange / shortChange;
-  }
-
-  /** Readings taken and their wall time (probe forward pass, Grams and CKA) in this process. */
-  costSoFar(): { readings: number; milliseconds: number } {
-    return { ...this.cost };
   }
 
   /** The Grams and last similarities, for a checkpoint (Grams as base64 float32; `earlier`: the older kept Grams with the drift signal). */
